@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { NODE_ID_PATTERN } from '../identity.ts';
+
+/** Messages an edge node signs: registration, heartbeat and the receipt attached to every answer. */
+export const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, 'must be a base64url Ed25519 public key (43 chars)');
+export const latLngSchema = z.object({ lat: z.number(), lng: z.number() });
+const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
+const signatureSchema = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature');
+
+export const EXECUTION_PROVIDERS = ['cpu', 'wasm', 'cuda', 'tensorrt', 'openvino', 'qnn', 'coreml'] as const;
+export const executionProviderSchema = z.enum(EXECUTION_PROVIDERS);
+export type ExecutionProvider = z.infer<typeof executionProviderSchema>;
+
+export const modelLoadSchema = z.object({
+  queueDepth: z.number().int().nonnegative(),
+  inFlight: z.number().int().nonnegative(),
+  ewmaServiceMs: z.number().nonnegative(),
+});
+
+export const nodeModelSchema = z.object({
+  name: z.string().min(1).max(128),
+  version: z.string().min(1).max(64),
+  contentId: sha256HexSchema,
+  ready: z.boolean(),
+  executionProvider: executionProviderSchema.optional(),
+  load: modelLoadSchema.optional(),
+});
+
+export const hardwareSchema = z.object({
+  cpuCores: z.number().int().positive().max(4096),
+  memoryMb: z.number().int().positive(),
+  executionProviders: z.array(executionProviderSchema).min(1).max(EXECUTION_PROVIDERS.length),
+});
+
+export const MAX_MODELS_PER_NODE = 256;
+
+export const registrationBodySchema = z.object({
+  nodeId: nodeIdSchema,
+  issuedAtMs: z.number().int().nonnegative(),
+  url: z.url({ protocol: /^https?$/ }).max(512),
+  location: latLngSchema,
+  hardware: hardwareSchema,
+  models: z.array(nodeModelSchema).max(MAX_MODELS_PER_NODE),
+});
+
+export const heartbeatBodySchema = z.object({
+  nodeId: nodeIdSchema,
+  seq: z.number().int().nonnegative(),
+  issuedAtMs: z.number().int().nonnegative(),
+  models: z.array(nodeModelSchema).max(MAX_MODELS_PER_NODE),
+  draining: z.boolean().optional(),
+});
+
+export const receiptBodySchema = z.object({
+  nodeId: nodeIdSchema,
+  requestId: z.string().max(256),
+  modelName: z.string(),
+  modelVersion: z.string(),
+  modelContentId: sha256HexSchema,
+  inputDigest: sha256HexSchema,
+  outputDigest: sha256HexSchema,
+  issuedAtMs: z.number().int().nonnegative(),
+  serviceTimeMs: z.number().nonnegative(),
+});
+
+function signedSchema<T extends z.ZodType>(body: T) {
+  return z.object({ body, signature: signatureSchema });
+}
+
+export const signedRegistrationSchema = signedSchema(registrationBodySchema);
+export const signedHeartbeatSchema = signedSchema(heartbeatBodySchema);
+export const signedReceiptSchema = signedSchema(receiptBodySchema);
+
+export type NodeModel = z.infer<typeof nodeModelSchema>;
+export type ModelLoad = z.infer<typeof modelLoadSchema>;
+export type Hardware = z.infer<typeof hardwareSchema>;
+export type RegistrationBody = z.infer<typeof registrationBodySchema>;
+export type HeartbeatBody = z.infer<typeof heartbeatBodySchema>;
+export type ReceiptBody = z.infer<typeof receiptBodySchema>;
+export type SignedRegistration = z.infer<typeof signedRegistrationSchema>;
+export type SignedHeartbeat = z.infer<typeof signedHeartbeatSchema>;
+export type SignedReceipt = z.infer<typeof signedReceiptSchema>;
+
+/** A node's answer to a registration or heartbeat. */
+export interface NodeAck {
+  ok: true;
+  heartbeatIntervalMs: number;
+}

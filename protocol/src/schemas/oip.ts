@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { TENSOR_DATATYPE_NAMES, type TensorData } from '../tensors.ts';
+
+/** Open Inference Protocol v2 (REST) request and response bodies — see shared/specs/open_inference_rest.yaml. */
+export const MAX_TENSORS_PER_REQUEST = 64;
+const tensorName = z.string().min(1).max(256);
+const parameters = z.record(z.string(), z.unknown()).optional();
+
+const tensorData: z.ZodType<TensorData> = z.lazy(() =>
+  z.union([z.number(), z.string(), z.boolean(), z.array(tensorData)]),
+);
+
+export const oipRequestInputSchema = z.object({
+  name: tensorName,
+  shape: z.array(z.number().int().nonnegative()).max(16),
+  datatype: z.enum(TENSOR_DATATYPE_NAMES),
+  parameters,
+  data: tensorData,
+});
+
+export const oipRequestOutputSchema = z.object({ name: tensorName, parameters });
+
+export const oipInferenceRequestSchema = z.object({
+  id: z.string().max(256).optional(),
+  parameters,
+  inputs: z.array(oipRequestInputSchema).min(1).max(MAX_TENSORS_PER_REQUEST),
+  outputs: z.array(oipRequestOutputSchema).max(MAX_TENSORS_PER_REQUEST).optional(),
+});
+
+export const oipResponseOutputSchema = z.object({
+  name: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  datatype: z.enum(TENSOR_DATATYPE_NAMES),
+  parameters,
+  data: z.array(z.union([z.number(), z.string(), z.boolean()])),
+});
+
+export const oipInferenceResponseSchema = z.object({
+  model_name: z.string(),
+  model_version: z.string().optional(),
+  id: z.string().optional(),
+  parameters,
+  outputs: z.array(oipResponseOutputSchema),
+});
+
+export type OipRequestInput = z.infer<typeof oipRequestInputSchema>;
+export type OipInferenceRequest = z.infer<typeof oipInferenceRequestSchema>;
+export type OipResponseOutput = z.infer<typeof oipResponseOutputSchema>;
+export type OipInferenceResponse = z.infer<typeof oipInferenceResponseSchema>;

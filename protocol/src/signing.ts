@@ -1,0 +1,57 @@
+import { canonicalBytes } from './canonical.ts';
+import { base64UrlToBytes, bytesToBase64Url } from './encoding.ts';
+import { HexEdgeError } from './errors.ts';
+import { importPublicKey, NODE_ID_PATTERN } from './identity.ts';
+
+/**
+ * What is signed: a domain tag (so a heartbeat's signature can never pass as a receipt's) and the
+ * canonical JSON of the body. The signer's node id travels inside the body, so a verifier needs no
+ * key directory: the id *is* the key.
+ */
+export type SignedKind = 'registration' | 'heartbeat' | 'receipt' | 'challenge-response' | 'report';
+
+export interface Signed<T> {
+  body: T;
+  signature: string;
+}
+
+const encoder = new TextEncoder();
+
+function messageBytes(kind: SignedKind, body: unknown): Uint8Array {
+  const tag = encoder.encode(`hexedge/v1/${kind}\n`);
+  const payload = canonicalBytes(body);
+  const out = new Uint8Array(tag.length + payload.length);
+  out.set(tag, 0);
+  out.set(payload, tag.length);
+  return out;
+}
+
+export async function signBody<T extends { nodeId: string }>(
+  kind: SignedKind,
+  body: T,
+  privateKey: CryptoKey,
+): Promise<Signed<T>> {
+  const signature = await crypto.subtle.sign({ name: 'Ed25519' }, privateKey, messageBytes(kind, body) as BufferSource);
+  return { body, signature: bytesToBase64Url(new Uint8Array(signature)) };
+}
+
+/** True when `signature` is `body.nodeId`'s Ed25519 signature over the body; false for any mismatch. */
+export async function isValidSignature(kind: SignedKind, signed: Signed<{ nodeId: string }>): Promise<boolean> {
+  const { body, signature } = signed;
+  if (typeof body?.nodeId !== 'string' || !NODE_ID_PATTERN.test(body.nodeId)) return false;
+  let sig: Uint8Array;
+  try {
+    sig = base64UrlToBytes(signature);
+  } catch {
+    return false;
+  }
+  if (sig.length !== 64) return false;
+  const key = await importPublicKey(body.nodeId);
+  return crypto.subtle.verify({ name: 'Ed25519' }, key, sig as BufferSource, messageBytes(kind, body) as BufferSource);
+}
+
+export async function assertValidSignature(kind: SignedKind, signed: Signed<{ nodeId: string }>): Promise<void> {
+  if (!(await isValidSignature(kind, signed))) {
+    throw new HexEdgeError('BAD_SIGNATURE', `${kind} signature does not verify for node ${signed.body.nodeId}`);
+  }
+}
