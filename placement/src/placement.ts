@@ -37,7 +37,7 @@ export class Placement {
     });
   }
 
-  /** Nearest nodes to a point, optionally only those serving a model (ready). */
+  /** Nearest healthy nodes to a point, optionally only those serving a model (ready). */
   nearest(query: { location: LatLng; k: number; model?: string; version?: string }): Candidate[] {
     if (!Number.isInteger(query.k) || query.k < 1 || query.k > MAX_NEAREST_K) {
       throw new HexEdgeError('INVALID_REQUEST', `k must be an integer in [1, ${MAX_NEAREST_K}], got ${query.k}`);
@@ -47,7 +47,8 @@ export class Placement {
       .nearest({
         ...query.location,
         k: query.k,
-        ...(model ? { filter: (p) => servesModel(p.node, model, version) !== undefined } : {}),
+        filter: (p) =>
+          this.registry.statusOf(p.node) === 'healthy' && (!model || servesModel(p.node, model, version) !== undefined),
       })
       .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
   }

@@ -86,3 +86,7 @@ export interface NodeAck {
   ok: true;
   heartbeatIntervalMs: number;
 }
+
+/** OIP parameters carry only strings, numbers and booleans, so a node's signed receipt travels as JSON
+ * text in this response parameter. */
+export const RECEIPT_PARAMETER = 'hexedge_receipt';

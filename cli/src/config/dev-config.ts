@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** `hexedge dev` flags, parsed once at start-up. Ports are TCP ports (0 = any free port). */
+export const devConfigSchema = z.object({
+  port: z.number().int().min(0).max(65535).default(8787),
+  mqttPort: z.number().int().min(0).max(65535).default(1883),
+  host: z.string().min(1).default('127.0.0.1'),
+  nodes: z.number().int().min(1).max(12).default(3),
+  dataDir: z.string().min(1).default('.hexedge'),
+  apiKey: z
+    .string()
+    .regex(/^[\x21-\x7e]{8,256}$/, 'must be 8–256 printable ASCII characters')
+    .optional(),
+  heartbeatMs: z.number().int().min(100).max(600_000).default(2_000),
+});
+
+export type DevConfig = z.infer<typeof devConfigSchema> & { apiKey: string };

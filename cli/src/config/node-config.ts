@@ -1,0 +1,65 @@
+import { latLngSchema } from '@hexedge/protocol';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** An edge node's config file (`node.yaml` in its data directory), written by `hexedge node init`. */
+export const NODE_CONFIG_FILE = 'node.yaml';
+
+export const nodeConfigSchema = z
+  .object({
+    location: latLngSchema,
+    gatewayUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8787'),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    modelsDir: z.string().min(1).default('models'),
+    publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    intraOpThreads: z.number().int().min(0).max(256).default(1),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+
+/** The config file as `hexedge node init` writes it: every key, its default and its unit, commented. */
+export function renderNodeConfig(values: { lat: number; lng: number; gatewayUrl?: string }): string {
+  return `# HexEdge edge node configuration (written by \`hexedge node init\`).
+# Command-line flags of \`hexedge node run\` override these values.
+
+# The location this node claims, in degrees (WGS 84). The coverage oracle verifies it.
+location:
+  lat: ${values.lat}
+  lng: ${values.lng}
+
+# The gateway this node registers with and sends heartbeats to. Default: http://127.0.0.1:8787
+gatewayUrl: ${values.gatewayUrl ?? 'http://127.0.0.1:8787'}
+
+# Address and TCP port of the node's Open Inference Protocol v2 server (port 0 = any free port).
+# Defaults: 127.0.0.1 and 8080.
+host: 127.0.0.1
+port: 8080
+
+# Directory of model artifacts (.onnx) and their manifests, relative to the data directory.
+# Default: models
+modelsDir: models
+
+# URL the gateway and peer nodes use to reach this node. Default: http://<host>:<port>.
+# publicUrl: https://node.example.net
+
+# ONNX Runtime intra-op threads per model session (0 = one per core). Default: 1
+intraOpThreads: 1
+`;
+}
+
+export function parseNodeConfig(text: string, file: string): NodeConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = nodeConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,115 @@
+import { isValidSignature, tensorsDigest, type InferResponse, type StoredKeyPair } from '@hexedge/protocol';
+import { latLngToCell } from 'h3-js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descendantsOf, isAlive, startDev, type DevProcess } from './dev-process.ts';
+
+const API_KEY = 'e2e-test-key-0123';
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-e2e-'));
+let dev: DevProcess;
+
+const nodeIdOf = (city: string) =>
+  (JSON.parse(readFileSync(path.join(dataDir, 'nodes', city, 'node-key.json'), 'utf8')) as StoredKeyPair).nodeId;
+
+async function api(pathname: string, init: RequestInit & { key?: string | null } = {}) {
+  const headers = new Headers(init.headers);
+  if (init.key !== null) headers.set('authorization', `Bearer ${init.key ?? API_KEY}`);
+  headers.set('content-type', 'application/json');
+  const res = await fetch(`${dev.gatewayUrl}${pathname}`, { ...init, headers });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const readings = { name: 'readings', datatype: 'FP32', shape: [2, 3], data: [[31, 60, 650], [22, 45, 1500]] };
+const infer = (body: unknown, key?: string | null) =>
+  api('/v1/infer', { method: 'POST', body: JSON.stringify(body), ...(key !== undefined ? { key } : {}) });
+
+beforeAll(async () => {
+  dev = await startDev(['--nodes', '3', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--api-key', API_KEY, '--heartbeat-ms', '500']);
+}, 120_000);
+
+afterAll(() => {
+  if (dev?.child.exitCode === null) dev.child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('hexedge dev, end to end', () => {
+  it('prints a ready line with the gateway, the MQTT URL and the API key', () => {
+    const ready = dev.lines.find((l) => l.includes('ready'))!;
+    expect(ready).toContain(API_KEY);
+    expect(dev.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('answers /healthz', async () => {
+    expect((await fetch(`${dev.gatewayUrl}/healthz`)).status).toBe(200);
+  });
+
+  it('routes an inference to the nearest node, which answers as the model does locally, with a valid receipt', async () => {
+    const { status, body } = await infer({ model: 'comfort-index', location: { lat: 50.05, lng: 8.57 }, inputs: [readings] });
+    expect(status).toBe(200);
+    const res = body as unknown as InferResponse;
+    expect(res.node.id).toBe(nodeIdOf('frankfurt'));
+    expect(res.node.distanceKm).toBeGreaterThan(5);
+    expect(res.node.distanceKm).toBeLessThan(15);
+
+    const session = await ort.InferenceSession.create(path.join(dataDir, 'models', 'comfort-index-1.onnx'));
+    const local = await session.run({ readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]) });
+    expect(res.outputs[0]!.data).toEqual(Array.from(local.probabilities!.data as Float32Array));
+    expect(res.outputs[0]!.shape).toEqual([2, 3]);
+
+    expect(res.receipt.body.nodeId).toBe(res.node.id);
+    expect(res.receipt.body.requestId).toBe(res.id);
+    expect(res.receipt.body.outputDigest).toBe(await tensorsDigest(res.outputs as never));
+    expect(await isValidSignature('receipt', res.receipt)).toBe(true);
+    expect(res.timing.totalMs).toBeGreaterThanOrEqual(res.timing.nodeMs);
+  });
+
+  it('takes a location given as an H3 cell', async () => {
+    const cell = latLngToCell(48.85, 2.35, 7);
+    const { status, body } = await infer({ model: 'comfort-index', location: { cell }, inputs: [readings], id: 'by-cell-1' });
+    expect(status).toBe(200);
+    expect((body as unknown as InferResponse).node.id).toBe(nodeIdOf('paris'));
+    expect(body.id).toBe('by-cell-1');
+  });
+
+  it('lists the nearest nodes, nearest first', async () => {
+    const { status, body } = await api('/v1/nodes/nearest?lat=52.3&lng=4.8&k=3&model=comfort-index');
+    expect(status).toBe(200);
+    const nodes = body.nodes as { id: string; distanceKm: number; models: { name: string }[] }[];
+    expect(nodes).toHaveLength(3);
+    expect(nodes[0]!.id).toBe(nodeIdOf('amsterdam'));
+    expect(nodes.map((n) => n.distanceKm)).toEqual([...nodes.map((n) => n.distanceKm)].sort((a, b) => a - b));
+    expect(nodes[0]!.models[0]!.name).toBe('comfort-index');
+  });
+
+  it.each([
+    ['malformed JSON', () => api('/v1/infer', { method: 'POST', body: '{"model":' }), 400, 'INVALID_JSON', /JSON/],
+    ['a missing field', () => infer({ location: { lat: 1, lng: 1 }, inputs: [readings] }), 400, 'INVALID_REQUEST', /model/],
+    ['lat out of range', () => infer({ model: 'comfort-index', location: { lat: 95, lng: 0 }, inputs: [readings] }), 400, 'INVALID_LOCATION', /lat.*95/],
+    ['lng out of range', () => infer({ model: 'comfort-index', location: { lat: 0, lng: -181 }, inputs: [readings] }), 400, 'INVALID_LOCATION', /lng.*-181/],
+    ['an invalid H3 cell', () => infer({ model: 'comfort-index', location: { cell: 'not-a-cell' }, inputs: [readings] }), 400, 'INVALID_CELL', /not-a-cell/],
+    ['a tensor whose data does not fit its shape', () => infer({ model: 'comfort-index', location: { lat: 1, lng: 1 }, inputs: [{ ...readings, shape: [1, 3] }] }), 400, 'INVALID_TENSOR', /readings/],
+    ['no API key', () => infer({ model: 'comfort-index', location: { lat: 1, lng: 1 }, inputs: [readings] }, null), 401, 'UNAUTHORIZED', /Authorization/],
+    ['a wrong API key', () => infer({ model: 'comfort-index', location: { lat: 1, lng: 1 }, inputs: [readings] }, 'wrong-key-123'), 401, 'UNAUTHORIZED', /not valid/],
+    ['an unknown model', () => infer({ model: 'no-such-model', location: { lat: 1, lng: 1 }, inputs: [readings] }), 404, 'MODEL_NOT_FOUND', /no-such-model/],
+    ['an unknown version', () => infer({ model: 'comfort-index', version: '99', location: { lat: 1, lng: 1 }, inputs: [readings] }), 404, 'MODEL_NOT_FOUND', /99/],
+  ] as const)('refuses %s', async (_what, send, status, code, message) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    const error = res.body.error as { code: string; message: string };
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+  });
+
+  it('shuts everything down on SIGINT and leaves no process behind', async () => {
+    const pids = descendantsOf(dev.child.pid!);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    const exited = new Promise<number | null>((resolve) => dev.child.once('exit', (code) => resolve(code)));
+    dev.child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    for (let i = 0; i < 50 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pids.filter(isAlive)).toEqual([]);
+  }, 30_000);
+});

@@ -1,0 +1,34 @@
+import { signBody, tensorsDigest, type NodeKeyPair, type SignedReceipt, type Tensor } from '@hexedge/protocol';
+import type { ModelManifest } from '../models/manifest.ts';
+
+/**
+ * The receipt binds this node's key to one answer: which model bytes ran (content id), on which input,
+ * giving which output. The gateway recomputes both digests from what it sent and received, so a node
+ * cannot sign one thing and return another.
+ */
+export async function signReceipt(options: {
+  keys: NodeKeyPair;
+  requestId: string;
+  manifest: ModelManifest;
+  inputs: readonly Tensor[];
+  outputs: readonly Tensor[];
+  serviceTimeMs: number;
+  nowMs: number;
+}): Promise<SignedReceipt> {
+  const { keys, manifest } = options;
+  return signBody(
+    'receipt',
+    {
+      nodeId: keys.nodeId,
+      requestId: options.requestId,
+      modelName: manifest.name,
+      modelVersion: manifest.version,
+      modelContentId: manifest.contentId,
+      inputDigest: await tensorsDigest(options.inputs),
+      outputDigest: await tensorsDigest(options.outputs),
+      issuedAtMs: options.nowMs,
+      serviceTimeMs: options.serviceTimeMs,
+    },
+    keys.privateKey,
+  );
+}

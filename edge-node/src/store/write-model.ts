@@ -1,0 +1,18 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MANIFEST_FILE_SUFFIX, type ModelManifest } from '../models/manifest.ts';
+
+/**
+ * Writes an artifact and its manifest into a model directory. Both go through a temporary name and a
+ * rename, so a crash never leaves a manifest that points at half an artifact.
+ */
+export async function writeModel(options: { dir: string; manifest: ModelManifest; bytes: Uint8Array }): Promise<string> {
+  const { dir, manifest, bytes } = options;
+  await mkdir(dir, { recursive: true });
+  const base = path.join(dir, `${manifest.name}-${manifest.version}`);
+  await writeFile(`${base}.onnx.tmp`, bytes);
+  await rename(`${base}.onnx.tmp`, `${base}.onnx`);
+  await writeFile(`${base}${MANIFEST_FILE_SUFFIX}.tmp`, JSON.stringify(manifest, null, 2) + '\n');
+  await rename(`${base}${MANIFEST_FILE_SUFFIX}.tmp`, `${base}${MANIFEST_FILE_SUFFIX}`);
+  return `${base}.onnx`;
+}

@@ -1,0 +1,52 @@
+import { HexEdgeError, MAX_NEAREST_K, toLatLng, type NearestNode, type NodeAck } from '@hexedge/protocol';
+import type { Placement } from '@hexedge/placement';
+import type { Context } from 'hono';
+import { readJsonBody } from '../http-errors.ts';
+
+/** Default number of nodes `GET /v1/nodes/nearest` returns. */
+export const DEFAULT_NEAREST_K = 5;
+
+function numberParam(c: Context, name: string): number {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw.trim() === '') throw new HexEdgeError('INVALID_REQUEST', `query parameter ${name} is required`);
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new HexEdgeError('INVALID_LOCATION', `query parameter ${name} must be a number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** GET /v1/nodes/nearest?lat=&lng=&model=&k= — healthy nodes nearest first, optionally serving a model. */
+export function nearestHandler(placement: Placement) {
+  return (c: Context) => {
+    const location = toLatLng({ lat: numberParam(c, 'lat'), lng: numberParam(c, 'lng') }, 'location');
+    const kRaw = c.req.query('k');
+    const k = kRaw === undefined ? DEFAULT_NEAREST_K : Number(kRaw);
+    if (!Number.isInteger(k) || k < 1 || k > MAX_NEAREST_K) {
+      throw new HexEdgeError('INVALID_REQUEST', `k must be an integer in [1, ${MAX_NEAREST_K}], got ${JSON.stringify(kRaw)}`);
+    }
+    const model = c.req.query('model') || undefined;
+    const nodes: NearestNode[] = placement.nearest({ location, k, ...(model ? { model } : {}) }).map(({ node, distanceKm }) => ({
+      id: node.id,
+      cell: node.cell,
+      lat: node.location.lat,
+      lng: node.location.lng,
+      distanceKm: Math.round(distanceKm * 1000) / 1000,
+      models: node.models.map((m) => ({ name: m.name, version: m.version, ready: m.ready })),
+    }));
+    return c.json({ nodes });
+  };
+}
+
+/** POST /v1/nodes/register and /v1/nodes/heartbeat: signed by the node's key, checked by the registry. */
+export function registrationHandlers(placement: Placement) {
+  const ack = (): NodeAck => ({ ok: true, heartbeatIntervalMs: placement.registry.heartbeatIntervalMs });
+  return {
+    register: async (c: Context) => {
+      await placement.registry.register(await readJsonBody(c));
+      return c.json(ack());
+    },
+    heartbeat: async (c: Context) => {
+      await placement.registry.heartbeat(await readJsonBody(c));
+      return c.json(ack());
+    },
+  };
+}
