@@ -3,6 +3,7 @@ import { latLngToCell } from 'h3-js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { descendantsOf, isAlive, startDev, type DevProcess } from './dev-process.ts';
@@ -40,6 +41,15 @@ describe('hexedge dev, end to end', () => {
     const ready = dev.lines.find((l) => l.includes('ready'))!;
     expect(ready).toContain(API_KEY);
     expect(dev.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('runs an MQTT broker that carries messages', async () => {
+    const client = await mqtt.connectAsync(dev.mqttUrl, { reconnectPeriod: 0 });
+    await client.subscribeAsync('hexedge/test/echo');
+    const received = new Promise<string>((resolve) => client.on('message', (_t, payload) => resolve(payload.toString())));
+    await client.publishAsync('hexedge/test/echo', 'hello');
+    expect(await received).toBe('hello');
+    await client.endAsync();
   });
 
   it('answers /healthz', async () => {
