@@ -5,6 +5,8 @@ export * from './encoding.ts';
 export * from './identity.ts';
 export * from './signing.ts';
 export * from './tensors.ts';
+export * from './tensor-bytes.ts';
+export * from './tensor-digest.ts';
 export * from './schemas/zod-errors.ts';
 export * from './schemas/oip.ts';
 export * from './schemas/node.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkTensor, tensorsDigest } from './tensors.ts';
+import { checkTensor } from './tensors.ts';
+import { tensorsDigest } from './tensor-digest.ts';
 
 describe('checkTensor', () => {
   it('flattens nested row-major data', () => {

@@ -1,5 +1,3 @@
-import { canonicalBytes } from './canonical.ts';
-import { sha256Hex } from './encoding.ts';
 import { HexEdgeError } from './errors.ts';
 
 /** Open Inference Protocol v2 tensor datatypes and their element size in bytes (BYTES is variable). */
@@ -27,12 +25,20 @@ export const MAX_TENSOR_ELEMENTS = 16 * 1024 * 1024;
 
 export type TensorScalar = number | string | boolean;
 export type TensorData = TensorScalar | TensorData[];
+/** Typed arrays hold binary-extension and runtime tensors without a detour through JS arrays. */
+export type NumericArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+export type TensorValues = TensorScalar[] | NumericArray;
 
 export interface Tensor {
   name: string;
   datatype: TensorDatatype;
   shape: number[];
-  data: TensorScalar[];
+  data: TensorValues;
+}
+
+/** Tensor values as a plain array, for JSON (typed arrays would serialise as objects). */
+export function tensorValuesToArray(data: TensorValues): TensorScalar[] {
+  return Array.isArray(data) ? data : Array.from(data);
 }
 
 export function elementCount(shape: readonly number[]): number {
@@ -48,11 +54,35 @@ export function flattenTensorData(data: TensorData): TensorScalar[] {
   return (data as unknown[]).flat(Infinity) as TensorScalar[];
 }
 
+const INT_RANGES: Partial<Record<TensorDatatype, [number, number]>> = {
+  INT8: [-128, 127],
+  UINT8: [0, 255],
+  INT16: [-32768, 32767],
+  UINT16: [0, 65535],
+  INT32: [-2147483648, 2147483647],
+  UINT32: [0, 4294967295],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+function checkElement(t: { name: string; datatype: TensorDatatype }, i: number, v: unknown): void {
+  const expected = t.datatype === 'BYTES' ? 'string' : t.datatype === 'BOOL' ? 'boolean' : 'number';
+  const range = INT_RANGES[t.datatype];
+  const ok =
+    typeof v === expected &&
+    (expected !== 'number' || Number.isFinite(v as number)) &&
+    (!range || (Number.isInteger(v) && (v as number) >= range[0] && (v as number) <= range[1]));
+  if (!ok) {
+    const want = range ? `an integer in [${range[0]}, ${range[1]}]` : `a finite ${expected}`;
+    throw new HexEdgeError('INVALID_TENSOR', `tensor '${t.name}': element ${i} is ${JSON.stringify(v)}, expected ${want} for datatype ${t.datatype}`);
+  }
+}
+
 /**
  * Checks that a tensor's data agrees with its datatype and shape, naming the offending tensor and
- * value. Returns the flattened data.
+ * value. Returns the flattened data (typed arrays, from the binary extension, are kept as they are).
  */
-export function checkTensor(t: { name: string; datatype: TensorDatatype; shape: number[]; data: TensorData }): Tensor {
+export function checkTensor(t: { name: string; datatype: TensorDatatype; shape: number[]; data: TensorData | NumericArray }): Tensor {
   const count = elementCount(t.shape);
   if (t.shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new HexEdgeError('INVALID_TENSOR', `tensor '${t.name}': shape ${JSON.stringify(t.shape)} has a negative or non-integer dimension`);
@@ -60,45 +90,25 @@ export function checkTensor(t: { name: string; datatype: TensorDatatype; shape: 
   if (count > MAX_TENSOR_ELEMENTS) {
     throw new HexEdgeError('PAYLOAD_TOO_LARGE', `tensor '${t.name}': ${count} elements exceeds the limit of ${MAX_TENSOR_ELEMENTS}`);
   }
-  const data = flattenTensorData(t.data);
+  const typed = ArrayBuffer.isView(t.data);
+  if (typed && (t.datatype === 'BYTES' || t.datatype === 'BOOL')) {
+    throw new HexEdgeError('INVALID_TENSOR', `tensor '${t.name}': numeric data given for datatype ${t.datatype}`);
+  }
+  const data = typed ? (t.data as NumericArray) : flattenTensorData(t.data as TensorData);
   if (data.length !== count) {
     throw new HexEdgeError(
       'INVALID_TENSOR',
       `tensor '${t.name}': shape ${JSON.stringify(t.shape)} needs ${count} elements but data has ${data.length}`,
     );
   }
-  const expected = t.datatype === 'BYTES' ? 'string' : t.datatype === 'BOOL' ? 'boolean' : 'number';
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (typeof v !== expected || (expected === 'number' && !Number.isFinite(v as number))) {
-      throw new HexEdgeError(
-        'INVALID_TENSOR',
-        `tensor '${t.name}': element ${i} is ${JSON.stringify(v)}, expected a finite ${expected} for datatype ${t.datatype}`,
-      );
-    }
+  // Typed integer arrays cannot hold a bad value; typed floats can still carry NaN or Infinity.
+  if (!typed || data instanceof Float32Array || data instanceof Float64Array) {
+    for (let i = 0; i < data.length; i++) checkElement(t, i, data[i]);
   }
   return { name: t.name, datatype: t.datatype, shape: t.shape, data };
 }
 
-/** Normalises a value as the datatype stores it, so both ends of a receipt digest the same bytes. */
-function storedValue(datatype: TensorDatatype, v: TensorScalar): TensorScalar {
-  if (datatype === 'FP32') return Math.fround(v as number);
-  if (datatype === 'FP16' || datatype === 'FP64') return v as number;
-  return v;
-}
-
-/**
- * SHA-256 over the canonical JSON of the tensors, sorted by name, each value normalised to its
- * datatype's precision. Receipts carry this digest of the inputs and of the outputs.
- */
-export async function tensorsDigest(tensors: readonly Tensor[]): Promise<string> {
-  const sorted = [...tensors]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((t) => ({
-      name: t.name,
-      datatype: t.datatype,
-      shape: t.shape,
-      data: t.data.map((v) => storedValue(t.datatype, v)),
-    }));
-  return sha256Hex(canonicalBytes(sorted));
+/** A tensor as OIP JSON carries it: typed arrays become plain arrays. */
+export function tensorToJson(t: Tensor): { name: string; datatype: TensorDatatype; shape: number[]; data: TensorScalar[] } {
+  return { name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValuesToArray(t.data) };
 }

@@ -1,4 +1,4 @@
-import { HexEdgeError, type Tensor, type TensorDatatype } from '@hexedge/protocol';
+import { HexEdgeError, type NumericArray, type Tensor, type TensorDatatype } from '@hexedge/protocol';
 
 /** OIP datatype ↔ onnxruntime tensor type. FP16 and UINT16/UINT64 stay out until a model needs them. */
 const OIP_TO_ORT = {
@@ -32,50 +32,48 @@ export function toOrtType(datatype: TensorDatatype): OrtType {
   return t;
 }
 
-/** Typed-array data for an ORT tensor of an OIP tensor (already checked for datatype and length). */
-export function toOrtData(t: Tensor): Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | BigInt64Array | boolean[] | string[] {
-  const d = t.data;
+const TYPED_FOR: Partial<Record<TensorDatatype, { from(d: ArrayLike<number>): NumericArray; prototype: NumericArray }>> = {
+  FP32: Float32Array,
+  FP64: Float64Array,
+  INT8: Int8Array,
+  UINT8: Uint8Array,
+  INT16: Int16Array,
+  INT32: Int32Array,
+  UINT32: Uint32Array,
+};
+
+/** Data for an ORT tensor from an OIP tensor (already checked); a matching typed array is used as is. */
+export function toOrtData(t: Tensor): NumericArray | BigInt64Array | Uint8Array | boolean[] | string[] {
+  const Typed = TYPED_FOR[t.datatype];
+  if (Typed) return Object.getPrototypeOf(t.data) === Typed.prototype ? (t.data as NumericArray) : Typed.from(t.data as ArrayLike<number>);
   switch (t.datatype) {
-    case 'FP32':
-      return Float32Array.from(d as number[]);
-    case 'FP64':
-      return Float64Array.from(d as number[]);
-    case 'INT8':
-      return Int8Array.from(d as number[]);
-    case 'UINT8':
-      return Uint8Array.from(d as number[]);
-    case 'INT16':
-      return Int16Array.from(d as number[]);
-    case 'INT32':
-      return Int32Array.from(d as number[]);
-    case 'UINT32':
-      return Uint32Array.from(d as number[]);
     case 'INT64':
-      return BigInt64Array.from(d as number[], (v) => BigInt(Math.trunc(v)));
+      return BigInt64Array.from(t.data as ArrayLike<number>, (v) => BigInt(v));
     case 'BOOL':
-      return d as boolean[];
+      return Uint8Array.from(t.data as boolean[], (v) => (v ? 1 : 0));
     case 'BYTES':
-      return d as string[];
+      return t.data as string[];
     default:
       throw new HexEdgeError('INVALID_TENSOR', `datatype ${t.datatype} is not supported by this node`);
   }
 }
 
-/** Converts an ORT output to an OIP tensor; 64-bit integers outside ±2^53 are refused rather than rounded. */
+/**
+ * Converts an ORT output to an OIP tensor, keeping numeric typed arrays as they are (no copy); 64-bit
+ * integers outside ±2^53 are refused rather than silently rounded.
+ */
 export function fromOrtTensor(name: string, t: OrtTensorLike): Tensor {
   const datatype = ORT_TO_OIP[t.type as OrtType];
   if (!datatype) throw new HexEdgeError('INTERNAL', `output '${name}' has unsupported type ${t.type}`);
-  const data: (number | string | boolean)[] = new Array(t.data.length);
-  for (let i = 0; i < t.data.length; i++) {
-    const v = t.data[i];
-    if (typeof v === 'bigint') {
-      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-        throw new HexEdgeError('INTERNAL', `output '${name}' element ${i} (${v}) does not fit a JSON number`);
-      }
-      data[i] = Number(v);
-    } else {
-      data[i] = v as number | string | boolean;
+  const shape = [...t.dims];
+  if (TYPED_FOR[datatype] && ArrayBuffer.isView(t.data)) return { name, datatype, shape, data: t.data as NumericArray };
+  if (datatype === 'BOOL') return { name, datatype, shape, data: Array.from(t.data as ArrayLike<number>, (v) => v !== 0) };
+  if (datatype === 'BYTES') return { name, datatype, shape, data: Array.from(t.data as ArrayLike<string>) };
+  const data = Array.from(t.data as ArrayLike<bigint>, (v, i) => {
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw new HexEdgeError('INTERNAL', `output '${name}' element ${i} (${v}) does not fit a JSON number`);
     }
-  }
-  return { name, datatype, shape: [...t.dims], data };
+    return Number(v);
+  });
+  return { name, datatype, shape, data };
 }

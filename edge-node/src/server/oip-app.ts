@@ -4,6 +4,7 @@ import {
   oipInferenceRequestSchema,
   parseWith,
   RECEIPT_PARAMETER,
+  tensorToJson,
   type NodeKeyPair,
   type OipInferenceResponse,
 } from '@hexedge/protocol';
@@ -97,7 +98,7 @@ export function createOipApp(options: OipAppOptions): Hono {
       model_version: m.version,
       id: requestId,
       parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
-      outputs,
+      outputs: outputs.map(tensorToJson),
     };
     return c.json(body);
   };

@@ -6,6 +6,7 @@ import {
   parseWith,
   type ErrorCode,
   type InferResponse,
+  tensorToJson,
   type Tensor,
 } from '@hexedge/protocol';
 import { servesModel, type Candidate, type Placement } from '@hexedge/placement';
@@ -52,7 +53,7 @@ export function inferHandler(options: InferRouteOptions) {
         nodeUrl: candidate.node.url,
         model: ctx.model,
         version: entry.version,
-        request: { id: ctx.id, inputs: ctx.inputs, ...(ctx.outputs ? { outputs: ctx.outputs } : {}) },
+        request: { id: ctx.id, inputs: ctx.inputs.map(tensorToJson), ...(ctx.outputs ? { outputs: ctx.outputs } : {}) },
         timeoutMs: NODE_TIMEOUT_MS,
       });
     } catch (err) {
@@ -102,7 +103,7 @@ export function inferHandler(options: InferRouteOptions) {
           id,
           model_name: r.response.model_name,
           model_version: r.version,
-          outputs: r.outputs,
+          outputs: r.outputs.map(tensorToJson),
           node: { id: candidate.node.id, cell: candidate.node.cell, distanceKm: Math.round(candidate.distanceKm * 1000) / 1000 },
           timing: { placementMs: round(placementMs), nodeMs: round(r.nodeMs), totalMs: round(performance.now() - started) },
           receipt: r.receipt,
