@@ -1,14 +1,15 @@
-import { generateNodeKeyPair, isValidSignature, RECEIPT_PARAMETER, type SignedReceipt } from '@hexedge/protocol';
+import { generateNodeKeyPair, isValidSignature, RECEIPT_PARAMETER, tensorFromBytes, tensorsDigest, tensorToBytes, type SignedReceipt } from '@hexedge/protocol';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildComfortIndexModel, comfortIndexManifest, createOipApp, ModelSet } from '../src/index.ts';
+import { buildComfortIndexModel, comfortIndexManifest, createOipApp, ModelSet, NodeMetrics } from '../src/index.ts';
 import { OrtNodeBackend, readModelDir, writeModel } from '../src/adapters/node.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-oip-'));
 let app: ReturnType<typeof createOipApp>;
 let problems: { file: string; message: string }[];
+let metrics: NodeMetrics;
 
 beforeAll(async () => {
   const bytes = buildComfortIndexModel();
@@ -19,10 +20,12 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'tampered-1.onnx'), Uint8Array.from([...bytes, 0]));
   const read = await readModelDir(dir);
   problems = read.problems;
-  const models = new ModelSet();
+  metrics = new NodeMetrics();
+  const models = new ModelSet({ scheduler: { onBatch: metrics.observeBatch, maxQueueDelayUs: 2_000 } });
+  metrics.watch(models);
   const backend = new OrtNodeBackend();
   for (const a of read.artifacts) models.add(await backend.load(a));
-  app = createOipApp({ models, keys: await generateNodeKeyPair(), isReady: () => true });
+  app = createOipApp({ models, keys: await generateNodeKeyPair(), isReady: () => true, metrics });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -80,5 +83,48 @@ describe('edge node OIP v2 server', () => {
 
   it('keeps serving after refusing bad requests', async () => {
     expect((await infer(readings([21, 40, 500]))).status).toBe(200);
+  });
+
+  it('takes and gives tensors in the binary data extension, with the same receipt digests as JSON', async () => {
+    const x = { name: 'readings', datatype: 'FP32' as const, shape: [2, 3] };
+    const bytes = tensorToBytes({ ...x, data: [30, 50, 600, 22, 45, 1600] });
+    const header = new TextEncoder().encode(
+      JSON.stringify({ id: 'bin-1', inputs: [{ ...x, parameters: { binary_data_size: bytes.length } }], outputs: [{ name: 'probabilities', parameters: { binary_data: true } }] }),
+    );
+    const body = new Uint8Array(header.length + bytes.length);
+    body.set(header);
+    body.set(bytes, header.length);
+    const res = await app.request('/v2/models/comfort-index/infer', { method: 'POST', body, headers: { 'inference-header-content-length': String(header.length) } });
+    expect(res.status).toBe(200);
+    const raw = new Uint8Array(await res.arrayBuffer());
+    const jsonLength = Number(res.headers.get('inference-header-content-length'));
+    const head = JSON.parse(new TextDecoder().decode(raw.subarray(0, jsonLength)));
+    expect(head.outputs[0].parameters.binary_data_size).toBe(24);
+    const probs = tensorFromBytes({ name: 'probabilities', datatype: 'FP32', shape: [2, 3] }, raw.subarray(jsonLength));
+    expect((probs.data as Float32Array)[1]).toBeGreaterThan(0.9);
+    const receipt = JSON.parse(head.parameters[RECEIPT_PARAMETER]) as SignedReceipt;
+    expect(receipt.body.inputDigest).toBe(await tensorsDigest([{ ...x, data: [30, 50, 600, 22, 45, 1600] }]));
+    expect(receipt.body.outputDigest).toBe(await tensorsDigest([probs]));
+  });
+
+  it('refuses binary data that does not fit the declared tensors', async () => {
+    const header = new TextEncoder().encode(JSON.stringify({ inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: 12 } }] }));
+    const body = new Uint8Array(header.length + 8);
+    body.set(header);
+    const res = await app.request('/v2/models/comfort-index/infer', { method: 'POST', body, headers: { 'inference-header-content-length': String(header.length) } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/binary_data_size 12 runs past the 8 bytes/);
+  });
+
+  it('batches concurrent requests and reports it in /metrics', async () => {
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => infer(readings([20 + (i % 10), 45, 600]))));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/hexedge_node_requests_total\{model="comfort-index",version="1",outcome="ok"\} \d+/);
+    const batches = Number(/hexedge_node_batch_size_count\{model="comfort-index",version="1"\} (\d+)/.exec(text)![1]);
+    const rows = Number(/hexedge_node_batch_size_sum\{model="comfort-index",version="1"\} (\d+)/.exec(text)![1]);
+    expect(rows / batches).toBeGreaterThan(1.5);
+    expect(text).toMatch(/hexedge_node_queue_depth\{model="comfort-index",version="1"\} 0/);
+    expect(text).toMatch(/outcome="INVALID_TENSOR"/);
   });
 });

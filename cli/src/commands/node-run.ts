@@ -1,4 +1,4 @@
-import { createOipApp, GatewayAgent, ModelSet } from '@hexedge/edge-node';
+import { createOipApp, GatewayAgent, ModelSet, NodeMetrics } from '@hexedge/edge-node';
 import { OrtNodeBackend, readModelDir } from '@hexedge/edge-node/node';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,7 +29,9 @@ export async function nodeRun(flags: NodeRunFlags, log: (message: string) => voi
   const keys = await loadNodeKey(flags.dataDir);
 
   const backend = new OrtNodeBackend({ intraOpThreads: config.intraOpThreads });
-  const models = new ModelSet();
+  const metrics = new NodeMetrics();
+  const models = new ModelSet({ scheduler: { onBatch: metrics.observeBatch } });
+  metrics.watch(models);
   const modelsDir = path.resolve(flags.dataDir, flags.modelsDir ?? config.modelsDir);
   const { artifacts, problems } = await readModelDir(modelsDir).catch((err: Error) => {
     throw new Error(`cannot read models directory ${modelsDir}: ${err.message}`);
@@ -45,7 +47,7 @@ export async function nodeRun(flags: NodeRunFlags, log: (message: string) => voi
   }
   if (models.size === 0) log(`warning: no model loaded from ${modelsDir}; the node will serve nothing`);
 
-  const app = createOipApp({ models, keys, isReady: () => true });
+  const app = createOipApp({ models, keys, isReady: () => true, metrics });
   const host = flags.host ?? config.host;
   const listener = await listenHttp({ app, port: flags.port ?? config.port, host });
   const publicUrl = config.publicUrl ?? listener.url;

@@ -4,13 +4,13 @@ import {
   oipInferenceRequestSchema,
   parseWith,
   RECEIPT_PARAMETER,
-  tensorToJson,
   type NodeKeyPair,
-  type OipInferenceResponse,
 } from '@hexedge/protocol';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { BINARY_EXTENSION, binaryOutputNames, encodeResponse, HEADER_LENGTH, parseBinaryBody } from './binary-extension.ts';
 import { checkInputs } from './input-check.ts';
+import type { NodeMetrics } from './metrics.ts';
 import type { ModelSet } from './model-set.ts';
 import { signReceipt } from './receipt.ts';
 
@@ -23,19 +23,36 @@ export interface OipAppOptions {
   models: ModelSet;
   keys: NodeKeyPair;
   isReady: () => boolean;
+  metrics?: NodeMetrics;
   now?: () => number;
 }
 
-/** OIP v2 error object (`{ "error": string }`), plus our stable code for machines. */
+/** OIP v2 error object (`{ "error": string }`), plus our stable code; 503s say when to come back. */
 function errorResponse(c: Context, err: unknown): Response {
   const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
   if (!isHexEdgeError(err)) console.error('edge-node: unexpected error', err);
+  const retryAfterMs = e.details?.retryAfterMs;
+  if (typeof retryAfterMs === 'number') c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   return c.json({ error: e.message, code: e.code }, e.httpStatus as 400);
+}
+
+const decoder = new TextDecoder();
+
+/** Reads an infer body as JSON, or as a binary-extension body when the header says so. */
+async function readInferBody(c: Context) {
+  const headerLength = c.req.header(HEADER_LENGTH);
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (headerLength !== undefined) return parseBinaryBody(bytes, headerLength);
+  try {
+    return { json: JSON.parse(decoder.decode(bytes)) as unknown, binaryInputs: new Map() };
+  } catch {
+    throw new HexEdgeError('INVALID_JSON', 'request body is not valid JSON');
+  }
 }
 
 /** The Open Inference Protocol v2 REST API (shared/specs/inference_rest.md) over a node's models. */
 export function createOipApp(options: OipAppOptions): Hono {
-  const { models, keys, isReady } = options;
+  const { models, keys, isReady, metrics } = options;
   const now = options.now ?? Date.now;
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
@@ -43,26 +60,19 @@ export function createOipApp(options: OipAppOptions): Hono {
 
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => c.json({ ready: isReady() }, isReady() ? 200 : 503));
-  app.get('/v2', (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [] }));
+  app.get('/v2', (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [BINARY_EXTENSION] }));
+  if (metrics) {
+    app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  }
 
   const metadata = (c: Context) => {
-    const model = models.resolve(c.req.param('name')!, c.req.param('version'));
-    const m = model.manifest;
-    return c.json({
-      name: m.name,
-      versions: models.versionsOf(m.name),
-      platform: 'onnxruntime_onnx',
-      inputs: m.inputs,
-      outputs: m.outputs,
-    });
+    const m = models.resolve(c.req.param('name')!, c.req.param('version')).model.manifest;
+    return c.json({ name: m.name, versions: models.versionsOf(m.name), platform: 'onnxruntime_onnx', inputs: m.inputs, outputs: m.outputs });
   };
   app.get('/v2/models/:name', metadata);
   app.get('/v2/models/:name/versions/:version', metadata);
 
-  const ready = (c: Context) => {
-    const model = models.resolve(c.req.param('name')!, c.req.param('version'));
-    return c.json({ name: model.manifest.name, ready: true });
-  };
+  const ready = (c: Context) => c.json({ name: models.resolve(c.req.param('name')!, c.req.param('version')).model.manifest.name, ready: true });
   app.get('/v2/models/:name/ready', ready);
   app.get('/v2/models/:name/versions/:version/ready', ready);
 
@@ -74,33 +84,36 @@ export function createOipApp(options: OipAppOptions): Hono {
   });
 
   const infer = async (c: Context) => {
-    const model = models.resolve(c.req.param('name')!, c.req.param('version'));
-    let json: unknown;
+    const started = performance.now();
+    const scheduler = models.resolve(c.req.param('name')!, c.req.param('version'));
+    const m = scheduler.model.manifest;
+    const labels = { model: m.name, version: m.version };
     try {
-      json = await c.req.json();
-    } catch {
-      throw new HexEdgeError('INVALID_JSON', 'request body is not valid JSON');
-    }
-    const request = parseWith(oipInferenceRequestSchema, json, { what: 'inference request' });
-    const m = model.manifest;
-    const inputs = checkInputs({ model: m.name, specs: m.inputs, inputs: request.inputs });
-    const outputNames = request.outputs?.map((o) => o.name);
-    for (const name of outputNames ?? []) {
-      if (!m.outputs.some((o) => o.name === name)) {
-        throw new HexEdgeError('INVALID_TENSOR', `model ${m.name} has no output '${name}' (outputs: ${m.outputs.map((o) => o.name).join(', ')})`);
+      const { json, binaryInputs } = await readInferBody(c);
+      const request = parseWith(oipInferenceRequestSchema, json, { what: 'inference request' });
+      const given = request.inputs.map((i) => binaryInputs.get(i.name) ?? i);
+      const inputs = checkInputs({ model: m.name, specs: m.inputs, inputs: given });
+      const outputNames = request.outputs?.map((o) => o.name);
+      for (const name of outputNames ?? []) {
+        if (!m.outputs.some((o) => o.name === name)) {
+          throw new HexEdgeError('INVALID_TENSOR', `model ${m.name} has no output '${name}' (outputs: ${m.outputs.map((o) => o.name).join(', ')})`);
+        }
       }
+      const result = await scheduler.submit(inputs, outputNames);
+      const requestId = request.id ?? crypto.randomUUID();
+      const receipt = await signReceipt({ keys, requestId, manifest: m, inputs, outputs: result.outputs, serviceTimeMs: result.serviceTimeMs, nowMs: now() });
+      const head = { model_name: m.name, model_version: m.version, id: requestId, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) } };
+      const { body, headerLength } = encodeResponse(head, result.outputs, binaryOutputNames(request));
+      metrics?.requests.inc({ ...labels, outcome: 'ok' });
+      metrics?.latency.observe(labels, (performance.now() - started) / 1000);
+      if (headerLength === undefined) return new Response(body as string, { headers: { 'content-type': 'application/json' } });
+      return new Response(body as Uint8Array<ArrayBuffer>, {
+        headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) },
+      });
+    } catch (err) {
+      metrics?.requests.inc({ ...labels, outcome: isHexEdgeError(err) ? err.code : 'INTERNAL' });
+      throw err;
     }
-    const { result: outputs, serviceTimeMs } = await models.track(model, () => model.run(inputs, outputNames));
-    const requestId = request.id ?? crypto.randomUUID();
-    const receipt = await signReceipt({ keys, requestId, manifest: m, inputs, outputs, serviceTimeMs, nowMs: now() });
-    const body: OipInferenceResponse = {
-      model_name: m.name,
-      model_version: m.version,
-      id: requestId,
-      parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
-      outputs: outputs.map(tensorToJson),
-    };
-    return c.json(body);
   };
   app.post('/v2/models/:name/infer', limit, infer);
   app.post('/v2/models/:name/versions/:version/infer', limit, infer);

@@ -1,0 +1,55 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ModelSet } from './model-set.ts';
+
+/**
+ * The node's Prometheus metrics (prom-client, the standard Node client): requests by outcome, latency
+ * histograms, batch sizes and queue depth per model, plus the process's own default metrics.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'hexedge_node_requests_total',
+    help: 'Inference requests by model, version and outcome (ok or an error code)',
+    labelNames: ['model', 'version', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'hexedge_node_request_duration_seconds',
+    help: 'Time from request received to answer ready, by model',
+    labelNames: ['model', 'version'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'hexedge_node_batch_size',
+    help: 'Rows per model run after dynamic batching',
+    labelNames: ['model', 'version'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Feed for the scheduler's `onBatch`. */
+  readonly observeBatch = (info: { model: string; version: string; size: number }) =>
+    this.batchSize.observe({ model: info.model, version: info.version }, info.size);
+
+  /** Queue depth and in-flight gauges, read from the model set whenever Prometheus scrapes. */
+  watch(models: ModelSet): void {
+    const perModel = (name: string, help: string, pick: (s: ReturnType<ModelSet['resolve']>) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['model', 'version'] as const,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const s of models.all()) this.set({ model: s.model.manifest.name, version: s.model.manifest.version }, pick(s));
+        },
+      });
+    perModel('hexedge_node_queue_depth', 'Requests waiting in the model queue', (s) => s.queueDepth);
+    perModel('hexedge_node_in_flight', 'Requests being run by the model', (s) => s.inFlight);
+  }
+}
