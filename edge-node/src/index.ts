@@ -8,7 +8,7 @@ export * from './server/scheduler.ts';
 export * from './server/batch-tensors.ts';
 export * from './server/binary-extension.ts';
 export * from './server/metrics.ts';
-export * from './pipelines/pipeline.ts';
+export * from './pipelines/index.ts';
 export * from './server/oip-app.ts';
 export * from './server/input-check.ts';
 export * from './server/receipt.ts';

@@ -37,6 +37,8 @@ export const modelManifestSchema = z.object({
   tolerance: z.number().nonnegative().default(1e-4),
   /** Models that should prefer accelerated nodes (heavy models). */
   prefersAccelerator: z.boolean().default(false),
+  /** Example input shapes for the warm-up run, where dynamic dims other than the batch need a size. */
+  warmupShapes: z.record(z.string(), z.array(z.number().int().positive()).max(16)).optional(),
   license: z.string().min(1).max(200),
   source: z.string().min(1).max(500),
 });
