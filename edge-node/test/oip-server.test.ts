@@ -23,7 +23,7 @@ beforeAll(async () => {
   metrics = new NodeMetrics();
   const models = new ModelSet({ scheduler: { onBatch: metrics.observeBatch, maxQueueDelayUs: 2_000 } });
   metrics.watch(models);
-  const backend = new OrtNodeBackend();
+  const backend = await OrtNodeBackend.create();
   for (const a of read.artifacts) models.add(await backend.load(a));
   app = createOipApp({ models, keys: await generateNodeKeyPair(), isReady: () => true, metrics });
 });

@@ -23,3 +23,8 @@ export async function tensorsDigest(tensors: readonly Tensor[]): Promise<string>
   }
   return sha256Hex(out);
 }
+
+/** SHA-256 of a JSON value's canonical bytes: what receipts carry for domain (pipeline) requests. */
+export async function jsonDigest(value: unknown): Promise<string> {
+  return sha256Hex(canonicalBytes(value));
+}

@@ -29,7 +29,7 @@ export async function dev(config: DevConfig, log: (message: string) => void): Pr
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const modelsDir = path.join(config.dataDir, 'models');
-    const built = await buildDevModels(modelsDir);
+    const built = await buildDevModels(modelsDir, log);
     log(`models in ${modelsDir}: ${built.join(', ')}`);
 
     const broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.host });

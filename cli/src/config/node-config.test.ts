@@ -14,6 +14,8 @@ describe('node config', () => {
       port: 8080,
       modelsDir: 'models',
       intraOpThreads: 1,
+      backend: 'auto',
+      wasmThreads: 1,
     });
   });
 

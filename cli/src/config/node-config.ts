@@ -14,6 +14,8 @@ export const nodeConfigSchema = z
     modelsDir: z.string().min(1).default('models'),
     publicUrl: z.url({ protocol: /^https?$/ }).optional(),
     intraOpThreads: z.number().int().min(0).max(256).default(1),
+    backend: z.enum(['auto', 'onnxruntime-node', 'onnxruntime-web']).default('auto'),
+    wasmThreads: z.number().int().min(1).max(64).default(1),
   })
   .strict();
 
@@ -46,6 +48,14 @@ modelsDir: models
 
 # ONNX Runtime intra-op threads per model session (0 = one per core). Default: 1
 intraOpThreads: 1
+
+# Inference backend: auto (native onnxruntime-node, with CUDA/TensorRT/NPU providers where present,
+# else WebAssembly), onnxruntime-node, or onnxruntime-web. Default: auto
+backend: auto
+
+# WebAssembly worker threads for onnxruntime-web (set explicitly; ORT's default is half the cores).
+# Default: 1
+wasmThreads: 1
 `;
 }
 

@@ -3,8 +3,8 @@ import type { ModelManifest } from '../models/manifest.ts';
 
 /**
  * An inference backend turns verified model bytes into a runnable session on some hardware. Each
- * implementation lives in one file (onnxruntime-node today; onnxruntime-web joins with the edge-node
- * issue), so the server never knows which runtime answers.
+ * implementation lives in one file (onnxruntime-node: native CPU and CUDA/TensorRT where present;
+ * onnxruntime-web: WASM), so the server never knows which runtime answers.
  */
 export interface InferenceBackend {
   readonly name: string;

@@ -1,3 +1,4 @@
+import { envWindowPipeline, vibrationWindowPipeline } from '../models/pipelines.ts';
 import { ppocrRecPipeline } from './ppocr-rec.ts';
 import type { Pipeline } from './pipeline.ts';
 import { sileroVadPipeline } from './silero-vad.ts';
@@ -23,10 +24,11 @@ export {
 } from './silero-vad.ts';
 export { ppocrRecModel, sileroVadModel, thirdPartyModels, type ThirdPartyModel } from './third-party.ts';
 export { SILERO_SEGMENT_DEFAULTS, speechSegments, type SpeechSegment } from './vad-segments.ts';
-
 const PIPELINES: ReadonlyMap<string, Pipeline> = new Map([
   [sileroVadPipeline.id, sileroVadPipeline],
   [ppocrRecPipeline.id, ppocrRecPipeline],
+  [vibrationWindowPipeline.id, vibrationWindowPipeline],
+  [envWindowPipeline.id, envWindowPipeline],
 ]);
 
 /** The pipeline a manifest's `pipeline` id names, or undefined when this node has none by that id. */

@@ -13,6 +13,8 @@ export interface Pipeline {
   readonly id: string;
   /** Checks and maps one domain request to model runs and back. Bad input throws HexEdgeError (400). */
   run(options: PipelineRunOptions): Promise<unknown>;
+  /** A small valid domain input for the warm-up run, where zero tensors would not be valid input. */
+  warmUpInput?(): unknown;
 }
 
 export interface PipelineRunOptions {

@@ -19,7 +19,7 @@ let loaded: LoadedModel;
 
 beforeAll(async () => {
   model = await ppocrRecModel();
-  loaded = await new OrtNodeBackend().load(model);
+  loaded = await (await OrtNodeBackend.create()).load(model);
 });
 
 function ocr(input: unknown): Promise<{ text: string; confidence: number }> {

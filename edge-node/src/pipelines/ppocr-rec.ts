@@ -1,4 +1,5 @@
 import { HexEdgeError } from '@hexedge/protocol';
+import { encode } from 'fast-png';
 import { ctcGreedyDecode, type CtcResult } from './ctc-decode.ts';
 import { base64ByteLength, base64ToBytes, requireBase64, requireFields } from './domain-input.ts';
 import { pngToRecTensor } from './ocr-tensor.ts';
@@ -13,8 +14,15 @@ const CONFIDENCE_DECIMALS = 4;
  * `{ image: base64 PNG }` of one text line (a meter's digit window) → `{ text, confidence }`. The manifest's
  * `labels` are the model's classes (blank, the dictionary, space), so the dictionary travels with the model.
  */
+/** A blank 64×32 crop for the warm-up run (made once, on first use). */
+let warmUpPng: string | undefined;
+
 export const ppocrRecPipeline: Pipeline = {
   id: PPOCR_REC_PIPELINE_ID,
+  warmUpInput() {
+    warmUpPng ??= btoa(String.fromCharCode(...encode({ width: 64, height: 32, channels: 3, data: new Uint8Array(64 * 32 * 3).fill(255) })));
+    return { image: warmUpPng };
+  },
   async run(options: PipelineRunOptions): Promise<CtcResult> {
     const { input, manifest, runModel } = options;
     const fields = requireFields({ input, pipelineId: PPOCR_REC_PIPELINE_ID, fields: ['image'] });

@@ -22,7 +22,7 @@ let loaded: LoadedModel;
 
 beforeAll(async () => {
   model = await sileroVadModel();
-  loaded = await new OrtNodeBackend().load(model);
+  loaded = await (await OrtNodeBackend.create()).load(model);
 });
 
 function vad(input: unknown): Promise<VadAnswer> {

@@ -36,6 +36,8 @@ export interface VadAnswer {
 /** `{ audio: base64 PCM16 LE mono, sampleRateHz: 16000 | 8000 }` → per-frame speech probability and segments. */
 export const sileroVadPipeline: Pipeline = {
   id: SILERO_VAD_PIPELINE_ID,
+  // One frame of silence: the state and sample-rate tensors make zero tensors invalid input.
+  warmUpInput: () => ({ audio: btoa('\0'.repeat(1024)), sampleRateHz: 16_000 }),
   async run(options: PipelineRunOptions): Promise<VadAnswer> {
     const { samples, sampleRateHz } = parseVadInput(options.input);
     const probabilities = await speechProbabilities({ samples, sampleRateHz, runModel: options.runModel });

@@ -2,8 +2,11 @@ import {
   HexEdgeError,
   isHexEdgeError,
   oipInferenceRequestSchema,
+  jsonDigest,
   parseWith,
+  predictRequestSchema,
   RECEIPT_PARAMETER,
+  tensorsDigest,
   type NodeKeyPair,
 } from '@hexedge/protocol';
 import { Hono, type Context } from 'hono';
@@ -12,6 +15,7 @@ import { BINARY_EXTENSION, binaryOutputNames, encodeResponse, HEADER_LENGTH, par
 import { checkInputs } from './input-check.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { ModelSet } from './model-set.ts';
+import { getPipeline } from '../pipelines/index.ts';
 import { signReceipt } from './receipt.ts';
 
 /** Largest infer body a node accepts (JSON numbers take ~10 bytes each, so ~3 M floats). */
@@ -101,7 +105,8 @@ export function createOipApp(options: OipAppOptions): Hono {
       }
       const result = await scheduler.submit(inputs, outputNames);
       const requestId = request.id ?? crypto.randomUUID();
-      const receipt = await signReceipt({ keys, requestId, manifest: m, inputs, outputs: result.outputs, serviceTimeMs: result.serviceTimeMs, nowMs: now() });
+      const [inputDigest, outputDigest] = await Promise.all([tensorsDigest(inputs), tensorsDigest(result.outputs)]);
+      const receipt = await signReceipt({ keys, requestId, manifest: m, inputDigest, outputDigest, serviceTimeMs: result.serviceTimeMs, nowMs: now() });
       const head = { model_name: m.name, model_version: m.version, id: requestId, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) } };
       const { body, headerLength } = encodeResponse(head, result.outputs, binaryOutputNames(request));
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
@@ -117,5 +122,46 @@ export function createOipApp(options: OipAppOptions): Hono {
   };
   app.post('/v2/models/:name/infer', limit, infer);
   app.post('/v2/models/:name/versions/:version/infer', limit, infer);
+
+  /** Domain values in, domain answer out, through the pipeline the model's manifest names. */
+  const predict = async (c: Context) => {
+    const started = performance.now();
+    const scheduler = models.resolve(c.req.param('name')!, c.req.param('version'));
+    const m = scheduler.model.manifest;
+    const labels = { model: m.name, version: m.version };
+    try {
+      const pipeline = m.pipeline ? getPipeline(m.pipeline) : undefined;
+      if (!pipeline) throw new HexEdgeError('NOT_FOUND', `model ${m.name} has no pre/post-processing pipeline; use /infer with tensors`);
+      let json: unknown;
+      try {
+        json = await c.req.json();
+      } catch {
+        throw new HexEdgeError('INVALID_JSON', 'request body is not valid JSON');
+      }
+      const request = parseWith(predictRequestSchema, json, { what: 'predict request' });
+      let serviceTimeMs = 0;
+      const output = await pipeline.run({
+        input: request.input,
+        manifest: m,
+        runModel: async (inputs) => {
+          const checked = checkInputs({ model: m.name, specs: m.inputs, inputs });
+          const r = await scheduler.submit(checked);
+          serviceTimeMs += r.serviceTimeMs;
+          return r.outputs;
+        },
+      });
+      const requestId = request.id ?? crypto.randomUUID();
+      const [inputDigest, outputDigest] = await Promise.all([jsonDigest(request.input), jsonDigest(output)]);
+      const receipt = await signReceipt({ keys, requestId, manifest: m, inputDigest, outputDigest, serviceTimeMs, nowMs: now() });
+      metrics?.requests.inc({ ...labels, outcome: 'ok' });
+      metrics?.latency.observe(labels, (performance.now() - started) / 1000);
+      return c.json({ model_name: m.name, model_version: m.version, id: requestId, output, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) } });
+    } catch (err) {
+      metrics?.requests.inc({ ...labels, outcome: isHexEdgeError(err) ? err.code : 'INTERNAL' });
+      throw err;
+    }
+  };
+  app.post('/v2/models/:name/predict', limit, predict);
+  app.post('/v2/models/:name/versions/:version/predict', limit, predict);
   return app;
 }

@@ -1,17 +1,18 @@
-import { signBody, tensorsDigest, type NodeKeyPair, type SignedReceipt, type Tensor } from '@hexedge/protocol';
+import { signBody, type NodeKeyPair, type SignedReceipt } from '@hexedge/protocol';
 import type { ModelManifest } from '../models/manifest.ts';
 
 /**
  * The receipt binds this node's key to one answer: which model bytes ran (content id), on which input,
- * giving which output. The gateway recomputes both digests from what it sent and received, so a node
- * cannot sign one thing and return another.
+ * giving which output. The gateway recomputes both digests from what it sent and received (tensor
+ * digests for raw requests, JSON digests for pipeline requests), so a node cannot sign one thing and
+ * return another.
  */
 export async function signReceipt(options: {
   keys: NodeKeyPair;
   requestId: string;
   manifest: ModelManifest;
-  inputs: readonly Tensor[];
-  outputs: readonly Tensor[];
+  inputDigest: string;
+  outputDigest: string;
   serviceTimeMs: number;
   nowMs: number;
 }): Promise<SignedReceipt> {
@@ -24,8 +25,8 @@ export async function signReceipt(options: {
       modelName: manifest.name,
       modelVersion: manifest.version,
       modelContentId: manifest.contentId,
-      inputDigest: await tensorsDigest(options.inputs),
-      outputDigest: await tensorsDigest(options.outputs),
+      inputDigest: options.inputDigest,
+      outputDigest: options.outputDigest,
       issuedAtMs: options.nowMs,
       serviceTimeMs: options.serviceTimeMs,
     },

@@ -11,6 +11,25 @@ export const locationInputSchema = z.union([
   z.object({ cell: z.string().max(32) }).strict(),
 ]);
 
+/**
+ * How a request wants to be placed. `region` is an ISO 3166-1 code (`DE`) or a named region (`eu`,
+ * `150` for Europe); placement resolves it and refuses an unknown one. Durations are from arrival.
+ */
+export const PLACEMENT_PREFERENCES = ['latency', 'price', 'balanced'] as const;
+export const placementPolicySchema = z
+  .object({
+    /** Nodes whose predicted latency (network + service + queue) exceeds this are not used. */
+    maxLatencyMs: z.number().positive().max(600_000).optional(),
+    /** The request's whole budget; a node that must load the model first is used only if it fits. */
+    deadlineMs: z.number().positive().max(600_000).optional(),
+    region: z.string().regex(/^[A-Za-z0-9]{2,32}$/, 'must be a country or region code such as DE or eu').optional(),
+    prefer: z.enum(PLACEMENT_PREFERENCES).optional(),
+    minTrust: z.number().min(0).max(1).optional(),
+    /** The caller may send a second copy to the next candidate when the first is slow. */
+    hedge: z.boolean().optional(),
+  })
+  .strict();
+
 export const inferRequestSchema = z.object({
   model: z.string().min(1).max(128),
   version: z.string().min(1).max(64).optional(),
@@ -18,6 +37,7 @@ export const inferRequestSchema = z.object({
   inputs: z.array(oipRequestInputSchema).min(1).max(64),
   outputs: z.array(oipRequestOutputSchema).max(64).optional(),
   id: z.string().min(1).max(128).optional(),
+  policy: placementPolicySchema.optional(),
 });
 
 export const inferResponseSchema = z.object({
@@ -40,6 +60,8 @@ export const nearestNodeSchema = z.object({
 });
 
 export type LocationInput = z.infer<typeof locationInputSchema>;
+export type PlacementPolicy = z.infer<typeof placementPolicySchema>;
+export type PlacementPreference = (typeof PLACEMENT_PREFERENCES)[number];
 export type InferRequest = z.infer<typeof inferRequestSchema>;
 export type InferResponse = z.infer<typeof inferResponseSchema>;
 export type NearestNode = z.infer<typeof nearestNodeSchema>;

@@ -24,6 +24,10 @@ export const nodeModelSchema = z.object({
   ready: z.boolean(),
   executionProvider: executionProviderSchema.optional(),
   load: modelLoadSchema.optional(),
+  /** From the model's manifest: run it only where an accelerator (not cpu/wasm) executes it. */
+  prefersAccelerator: z.boolean().optional(),
+  /** From the model's manifest: the ONNX file's size, for the placement planner's memory budget. */
+  sizeBytes: z.number().int().positive().optional(),
 });
 
 export const hardwareSchema = z.object({
@@ -41,6 +45,8 @@ export const registrationBodySchema = z.object({
   location: latLngSchema,
   hardware: hardwareSchema,
   models: z.array(nodeModelSchema).max(MAX_MODELS_PER_NODE),
+  /** Asking price per request in settlement units; optional so nodes that predate pricing still validate. */
+  pricePerRequest: z.number().nonnegative().max(1e12).optional(),
 });
 
 export const heartbeatBodySchema = z.object({

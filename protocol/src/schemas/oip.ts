@@ -47,3 +47,24 @@ export type OipRequestInput = z.infer<typeof oipRequestInputSchema>;
 export type OipInferenceRequest = z.infer<typeof oipInferenceRequestSchema>;
 export type OipResponseOutput = z.infer<typeof oipResponseOutputSchema>;
 export type OipInferenceResponse = z.infer<typeof oipInferenceResponseSchema>;
+
+/**
+ * HexEdge's domain-value extension of OIP: `POST /v2/models/{name}[/versions/{v}]/predict` takes a
+ * domain input (named readings, base64 PCM16, a base64 PNG) that the model's pipeline maps to tensors,
+ * and answers the pipeline's domain output.
+ */
+export const predictRequestSchema = z.object({
+  id: z.string().max(256).optional(),
+  input: z.unknown().refine((v) => v !== undefined, 'is required'),
+});
+
+export const predictResponseSchema = z.object({
+  model_name: z.string(),
+  model_version: z.string(),
+  id: z.string(),
+  output: z.unknown(),
+  parameters,
+});
+
+export type PredictRequest = z.infer<typeof predictRequestSchema>;
+export type PredictResponse = z.infer<typeof predictResponseSchema>;

@@ -1,0 +1,58 @@
+import type { ExecutionProvider, Tensor } from '@hexedge/protocol';
+import * as ort from 'onnxruntime-web';
+import type { ModelManifest } from '../models/manifest.ts';
+import type { InferenceBackend, LoadedModel } from './backend.ts';
+import { fromOrtTensor, toOrtData, toOrtType } from './ort-tensors.ts';
+
+export interface OrtWebBackendOptions {
+  /** WASM worker threads. Set explicitly: ORT's default (half the cores) is wrong for a shared box. */
+  numThreads: number;
+}
+
+let configuredThreads: number | undefined;
+
+/**
+ * onnxruntime-web on WebAssembly (SIMD, threads): the portable backend that runs wherever JavaScript
+ * does, including machines where the native addon cannot load. ORT's wasm settings are global and
+ * fixed by the first session, so the first backend created decides the thread count.
+ */
+export class OrtWebBackend implements InferenceBackend {
+  readonly name = 'onnxruntime-web';
+  readonly executionProviders: readonly ExecutionProvider[] = ['wasm'];
+
+  constructor(options: OrtWebBackendOptions) {
+    if (configuredThreads === undefined) {
+      ort.env.wasm.numThreads = options.numThreads;
+      ort.env.wasm.simd = true;
+      configuredThreads = options.numThreads;
+    }
+  }
+
+  async load(options: { manifest: ModelManifest; bytes: Uint8Array }): Promise<LoadedModel> {
+    const session = await ort.InferenceSession.create(options.bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    return new OrtWebModel(options.manifest, session);
+  }
+}
+
+class OrtWebModel implements LoadedModel {
+  readonly executionProvider: ExecutionProvider = 'wasm';
+  readonly manifest: ModelManifest;
+  readonly #session: ort.InferenceSession;
+
+  constructor(manifest: ModelManifest, session: ort.InferenceSession) {
+    this.manifest = manifest;
+    this.#session = session;
+  }
+
+  async run(inputs: readonly Tensor[], outputNames?: readonly string[]): Promise<Tensor[]> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const t of inputs) feeds[t.name] = new ort.Tensor(toOrtType(t.datatype), toOrtData(t) as never, t.shape);
+    const names = outputNames?.length ? outputNames : this.#session.outputNames;
+    const results = await this.#session.run(feeds, [...names]);
+    return names.map((name) => fromOrtTensor(name, results[name]!));
+  }
+
+  async release(): Promise<void> {
+    await this.#session.release();
+  }
+}
