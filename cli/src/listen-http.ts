@@ -9,7 +9,7 @@ export interface HttpListener {
 }
 
 /** Serves a hono app on a port (0 picks a free one); fails with a clear message when the port is taken. */
-export function listenHttp(options: { app: Hono; port: number; host: string }): Promise<HttpListener> {
+export function listenHttp(options: { app: { fetch: Hono['fetch'] }; port: number; host: string }): Promise<HttpListener> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: options.app.fetch, port: options.port, hostname: options.host }, (info: AddressInfo) => {
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;

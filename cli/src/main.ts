@@ -4,6 +4,7 @@ import { devConfigSchema } from './config/dev-config.ts';
 import { dev } from './commands/dev.ts';
 import { nodeInit } from './commands/node-init.ts';
 import { nodeRun } from './commands/node-run.ts';
+import { OPERATOR_USAGE, runOperatorCommand } from './commands/operator-commands.ts';
 
 const USAGE = `usage: hexedge <command> [flags]
 
@@ -13,8 +14,9 @@ const USAGE = `usage: hexedge <command> [flags]
   node init  create a node's key pair, location claim and config file
              --data-dir DIR  --lat DEG  --lng DEG  [--gateway URL]
   node run   serve a node's models and register with the gateway
-             --data-dir DIR  [--port N] [--host H] [--gateway URL] [--models-dir DIR]
-`;
+             --data-dir DIR  [--port N] [--host H] [--gateway URL] [--models-dir DIR] [--peer URL]…
+             (pulls the config's \`models:\` it lacks, from --peer nodes then the gateway)
+${OPERATOR_USAGE}`;
 
 const num = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -96,6 +98,7 @@ async function main(argv: string[]): Promise<void> {
         host: { type: 'string' },
         gateway: { type: 'string' },
         'models-dir': { type: 'string' },
+        peer: { type: 'string', multiple: true },
       },
     });
     if (!values['data-dir']) throw new Error('node run needs --data-dir');
@@ -107,12 +110,14 @@ async function main(argv: string[]): Promise<void> {
         ...(values.host ? { host: values.host } : {}),
         ...(values.gateway ? { gatewayUrl: values.gateway } : {}),
         ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}),
+        ...(values.peer ? { peers: values.peer } : {}),
       },
       log,
     );
     untilSignal(stop);
     return;
   }
+  if (await runOperatorCommand(argv, log)) return;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return;

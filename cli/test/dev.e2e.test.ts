@@ -66,14 +66,42 @@ describe('hexedge dev, end to end', () => {
 
     const session = await ort.InferenceSession.create(path.join(dataDir, 'models', 'comfort-index-1.onnx'));
     const local = await session.run({ readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]) });
-    expect(res.outputs[0]!.data).toEqual(Array.from(local.probabilities!.data as Float32Array));
-    expect(res.outputs[0]!.shape).toEqual([2, 3]);
+    expect(res.outputs![0]!.data).toEqual(Array.from(local.probabilities!.data as Float32Array));
+    expect(res.outputs![0]!.shape).toEqual([2, 3]);
 
     expect(res.receipt.body.nodeId).toBe(res.node.id);
     expect(res.receipt.body.requestId).toBe(res.id);
     expect(res.receipt.body.outputDigest).toBe(await tensorsDigest(res.outputs as never));
     expect(await isValidSignature('receipt', res.receipt)).toBe(true);
     expect(res.timing.totalMs).toBeGreaterThanOrEqual(res.timing.nodeMs);
+  });
+
+  it('serves the project and third-party models with domain inputs through their pipelines', async () => {
+    const at = { lat: 48.86, lng: 2.35 };
+    const emptyRoom = Array.from({ length: 12 }, () => ({ temperatureC: 19.5, humidityPct: 40, co2Ppm: 420, lightLux: 5, motionCount: 0 }));
+    const env = await infer({ model: 'env-occupancy', location: at, input: { readingIntervalS: 300, readings: emptyRoom } });
+    expect(env.status).toBe(200);
+    expect((env.body.output as { label: string }).label).toBe('empty');
+
+    const t = Array.from({ length: 512 }, (_, n) => n / 3200);
+    const accelerationG = { x: t.map((s) => 0.3 * Math.sin(2 * Math.PI * 25 * s)), y: t.map((s) => 0.3 * Math.cos(2 * Math.PI * 25 * s)), z: t.map(() => 0.01) };
+    const vib = await infer({ model: 'vibration-anomaly', version: '1.0.0-int8', location: at, input: { sampleRateHz: 3200, accelerationG } });
+    expect(vib.status).toBe(200);
+    const probs = Object.values((vib.body.output as { probabilities: Record<string, number> }).probabilities);
+    expect(probs).toHaveLength(4);
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+
+    const fixtures = path.join(import.meta.dirname, '../../edge-node/test/fixtures');
+    const wav = readFileSync(path.join(fixtures, 'speech-16k.wav'));
+    const vad = await infer({ model: 'silero-vad', location: at, input: { audio: wav.subarray(44).toString('base64'), sampleRateHz: 16000 } });
+    expect(vad.status).toBe(200);
+    expect((vad.body.output as { speech: boolean }).speech).toBe(true);
+
+    const png = readFileSync(path.join(fixtures, 'meter-04721.png'));
+    const ocr = await infer({ model: 'ppocr-rec', location: at, input: { image: png.toString('base64') } });
+    expect(ocr.status).toBe(200);
+    expect((ocr.body.output as { text: string }).text).toBe('04721');
+    expect((ocr.body as unknown as InferResponse).node.id).toBe(nodeIdOf('paris'));
   });
 
   it('takes a location given as an H3 cell', async () => {

@@ -2,22 +2,36 @@ import { HexEdgeError, MAX_INFER_BODY_BYTES } from '@hexedge/protocol';
 import type { Placement } from '@hexedge/placement';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { requireApiKey, type ApiKeys } from './auth.ts';
+import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
+import { requireApiKey, type GatewayEnv } from './auth.ts';
+import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
 import { errorResponse } from './http-errors.ts';
-import { fetchNodeClient, type NodeClient } from './node-client.ts';
+import { InferService } from './infer/infer-service.ts';
+import { fetchNodeClient, type NodeClient } from './infer/node-client.ts';
+import type { KeyRing } from './keys/key-ring.ts';
+import { RateLimiter } from './keys/rate-limit.ts';
+import { docsPage, openApiDocument } from './openapi.ts';
 import { inferHandler } from './routes/infer.ts';
-import { nearestHandler, registrationHandlers } from './routes/nodes.ts';
+import { keyHandlers } from './routes/keys.ts';
+import { catalogHandler, originHandlers } from './routes/models.ts';
+import { nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
+import { UsageBook } from './usage.ts';
 
 /** Registration and heartbeat bodies are small; 256 KiB leaves room for a node with many models. */
 export const MAX_NODE_MESSAGE_BYTES = 256 * 1024;
+export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
 
 export interface GatewayAppOptions {
   placement: Placement;
-  apiKeys: ApiKeys;
+  keys: KeyRing;
   nodeClient?: NodeClient;
+  catalog?: ModelCatalog;
+  limiter?: RateLimiter;
   /** Whether the gateway is ready to serve (the composition root flips it once everything is up). */
   isReady?: () => boolean;
-  log?: (message: string) => void;
+  /** Structured log lines (JSON objects); never given keys or raw inputs. */
+  log?: (entry: Record<string, unknown>) => void;
 }
 
 const limit = (maxSize: number) =>
@@ -28,27 +42,55 @@ const limit = (maxSize: number) =>
     },
   });
 
-/** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later by a Worker). */
-export function createGatewayApp(options: GatewayAppOptions): Hono {
-  const { placement, apiKeys } = options;
+/** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
+export function createGatewayApp(options: GatewayAppOptions): { app: Hono<GatewayEnv>; service: InferService; usage: UsageBook; limiter: RateLimiter } {
+  const { placement, keys } = options;
   const isReady = options.isReady ?? (() => true);
-  const app = new Hono();
+  const log = options.log ?? (() => {});
+  const limiter = options.limiter ?? new RateLimiter();
+  const usage = new UsageBook();
+  const catalog = options.catalog ?? new MemoryModelCatalog();
+  const service = new InferService({ placement, nodeClient: options.nodeClient ?? fetchNodeClient, log: (msg) => log({ level: 'warn', msg }) });
+  const app = new Hono<GatewayEnv>();
+
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], exposeHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] }));
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    log({ level: 'info', requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, key: c.get('apiKey')?.id, ms: Math.round((performance.now() - started) * 1000) / 1000 });
+  });
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 
   app.get('/healthz', (c) => (isReady() ? c.json({ ok: true }) : c.json({ ok: false }, 503)));
+  const doc = openApiDocument();
+  app.get('/openapi.json', (c) => c.json(doc));
+  app.get('/docs', (c) => c.html(docsPage(doc)));
 
   const nodes = registrationHandlers(placement);
   app.post('/v1/nodes/register', limit(MAX_NODE_MESSAGE_BYTES), nodes.register);
   app.post('/v1/nodes/heartbeat', limit(MAX_NODE_MESSAGE_BYTES), nodes.heartbeat);
 
-  const auth = requireApiKey(apiKeys);
+  const auth = requireApiKey({ keys, limiter });
+  const admin = requireApiKey({ keys, limiter, role: 'admin' });
+  const authUnmetered = requireApiKey({ keys, limiter, metered: false });
   app.get('/v1/nodes/nearest', auth, nearestHandler(placement));
-  app.post(
-    '/v1/infer',
-    auth,
-    limit(MAX_INFER_BODY_BYTES),
-    inferHandler({ placement, nodeClient: options.nodeClient ?? fetchNodeClient, ...(options.log ? { log: options.log } : {}) }),
-  );
-  return app;
+  app.get('/v1/nodes/:id', nodeHandler(placement));
+  app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
+  app.get('/v1/usage', authUnmetered, (c) => {
+    const key = c.get('apiKey');
+    return c.json({ key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: limiter.usedToday(key.id) }, ...usage.report(key.id) });
+  });
+
+  app.get('/v1/models', catalogHandler({ catalog, nodes: () => placement.registry.values(), isHealthy: (n) => placement.registry.statusOf(n) === 'healthy' }));
+  const origin = originHandlers(catalog);
+  app.get('/v1/models/:contentId/manifest', origin.manifest);
+  app.get('/v1/models/:contentId/artifact', origin.artifact);
+
+  const k = keyHandlers(keys);
+  app.post('/v1/keys', admin, limit(MAX_ADMIN_BODY_BYTES), k.create);
+  app.get('/v1/keys', admin, k.list);
+  app.delete('/v1/keys/:id', admin, k.revoke);
+  return { app, service, usage, limiter };
 }

@@ -1,45 +1,53 @@
-import { HexEdgeError, sha256 } from '@hexedge/protocol';
-import type { MiddlewareHandler } from 'hono';
+import { HexEdgeError } from '@hexedge/protocol';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { KeyRing } from './keys/key-ring.ts';
+import type { ApiKeyRecord } from './keys/key-store.ts';
+import type { RateLimiter } from './keys/rate-limit.ts';
 
-const encoder = new TextEncoder();
-
-/** Equal-time comparison of two digests, so response timing does not reveal how much of a key matched. */
-function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
-/** Holds API keys only as SHA-256 digests; the keys themselves are never kept or logged. */
-export class ApiKeys {
-  readonly #digests: Uint8Array[];
-
-  private constructor(digests: Uint8Array[]) {
-    this.#digests = digests;
-  }
-
-  static async fromKeys(keys: readonly string[]): Promise<ApiKeys> {
-    return new ApiKeys(await Promise.all(keys.map((k) => sha256(encoder.encode(k)))));
-  }
-
-  async isValid(key: string): Promise<boolean> {
-    const digest = await sha256(encoder.encode(key));
-    let found = false;
-    for (const d of this.#digests) found = digestsEqual(d, digest) || found;
-    return found;
-  }
-}
+export type GatewayEnv = { Variables: { apiKey: ApiKeyRecord; requestId: string } };
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,256})$/;
 
-/** `Authorization: Bearer <key>`; 401 UNAUTHORIZED when it is missing, malformed or unknown. */
-export function requireApiKey(keys: ApiKeys): MiddlewareHandler {
+/** The bearer key of a request, or UNAUTHORIZED explaining what is wrong with the header. */
+export function bearerKey(header: string | undefined): string {
+  if (!header) throw new HexEdgeError('UNAUTHORIZED', 'missing Authorization header; send "Authorization: Bearer <api key>"');
+  const match = BEARER.exec(header);
+  if (!match) throw new HexEdgeError('UNAUTHORIZED', 'Authorization header must be "Bearer <api key>"');
+  return match[1]!;
+}
+
+/**
+ * Authenticates the key, applies its rate limit and quota, and sets the IETF `RateLimit-*` headers.
+ * The key itself goes no further than this function: handlers see only its record (id, scopes).
+ * `metered: false` authenticates without counting (reading your own usage must work over quota).
+ */
+export function requireApiKey(options: { keys: KeyRing; limiter: RateLimiter; role?: 'admin'; metered?: boolean }): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
-    if (!header) throw new HexEdgeError('UNAUTHORIZED', 'missing Authorization header; send "Authorization: Bearer <api key>"');
-    const match = BEARER.exec(header);
-    if (!match) throw new HexEdgeError('UNAUTHORIZED', 'Authorization header must be "Bearer <api key>"');
-    if (!(await keys.isValid(match[1]!))) throw new HexEdgeError('UNAUTHORIZED', 'API key is not valid');
+    const record = await options.keys.authenticate(bearerKey(c.req.header('authorization')));
+    if (options.role === 'admin' && record.role !== 'admin') throw new HexEdgeError('FORBIDDEN', `API key ${record.id} is not an admin key`);
+    if (options.metered === false) {
+      c.set('apiKey', record);
+      return next();
+    }
+    try {
+      const d = options.limiter.take(record);
+      c.header('RateLimit-Limit', String(d.limit));
+      c.header('RateLimit-Remaining', String(d.remaining));
+      c.header('RateLimit-Reset', String(d.resetSeconds));
+      c.header('RateLimit-Policy', `${record.burst};w=${Math.ceil(record.burst / record.ratePerSecond)}`);
+    } catch (err) {
+      if (err instanceof HexEdgeError) setRetryHeaders(c, err);
+      throw err;
+    }
+    c.set('apiKey', record);
     await next();
   };
+}
+
+/** `Retry-After` (and `RateLimit-Remaining: 0`) for errors that say when to come back. */
+export function setRetryHeaders(c: Context, err: HexEdgeError): void {
+  const retryAfterMs = err.details?.retryAfterMs;
+  if (typeof retryAfterMs !== 'number') return;
+  c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  if (err.code === 'RATE_LIMITED') c.header('RateLimit-Remaining', '0');
 }

@@ -1,78 +1,15 @@
+import { generateNodeKeyPair, signBody, type Tensor } from '@hexedge/protocol';
 import { Placement } from '@hexedge/placement';
-import {
-  generateNodeKeyPair,
-  RECEIPT_PARAMETER,
-  signBody,
-  tensorsDigest,
-  type NodeKeyPair,
-  type OipInferenceRequest,
-  type Tensor,
-} from '@hexedge/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ApiKeys, createGatewayApp, type NodeAnswer, type NodeClient } from '../src/index.ts';
-
-const KEY = 'unit-test-key';
-const CONTENT_ID = 'c'.repeat(64);
-const MODEL = { name: 'm', version: '1', contentId: CONTENT_ID, ready: true };
-
-interface FakeNode {
-  keys: NodeKeyPair;
-  url: string;
-  /** How this node behaves: answer honestly, fail with 500, lie in its output, or be unreachable. */
-  mode: 'ok' | 'http500' | 'tamper' | 'down';
-}
-
-/** An in-memory stand-in for edge nodes: doubles every input value and signs a real receipt. */
-function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    async infer({ nodeUrl, request }: { nodeUrl: string; request: OipInferenceRequest }): Promise<NodeAnswer> {
-      const node = nodes.find((n) => n.url === nodeUrl)!;
-      calls.push(node.url);
-      if (node.mode === 'down') throw new Error('connect ECONNREFUSED');
-      if (node.mode === 'http500') return { status: 500, body: { error: 'boom' } };
-      const inputs = request.inputs as Tensor[];
-      const outputs: Tensor[] = [{ name: 'y', datatype: 'FP32', shape: inputs[0]!.shape, data: (inputs[0]!.data as number[]).map((v) => v * 2) }];
-      const receipt = await signBody(
-        'receipt',
-        {
-          nodeId: node.keys.nodeId,
-          requestId: request.id!,
-          modelName: 'm',
-          modelVersion: '1',
-          modelContentId: CONTENT_ID,
-          inputDigest: await tensorsDigest(inputs),
-          outputDigest: await tensorsDigest(outputs),
-          issuedAtMs: Date.now(),
-          serviceTimeMs: 1,
-        },
-        node.keys.privateKey,
-      );
-      if (node.mode === 'tamper') outputs[0]!.data = [42];
-      return { status: 200, body: { model_name: 'm', model_version: '1', id: request.id, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) }, outputs } };
-    },
-  };
-}
-
-async function register(placement: Placement, node: FakeNode, lat: number, lng: number) {
-  const signed = await signBody(
-    'registration',
-    { nodeId: node.keys.nodeId, issuedAtMs: Date.now(), url: node.url, location: { lat, lng }, hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] }, models: [MODEL] },
-    node.keys.privateKey,
-  );
-  await placement.registry.register(signed);
-}
-
-const body = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ model: 'm', location: { lat: 52.37, lng: 4.9 }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }], ...extra });
+import { createGatewayApp } from '../src/index.ts';
+import { body, fakeNodes, KEY, keyRing, MODEL, register, type FakeNode } from './fake-nodes.ts';
 
 describe('gateway app', () => {
   let placement: Placement;
   let near: FakeNode;
   let far: FakeNode;
   let client: ReturnType<typeof fakeNodes>;
-  let app: ReturnType<typeof createGatewayApp>;
+  let app: ReturnType<typeof createGatewayApp>['app'];
   const post = (b: string, headers: Record<string, string> = { authorization: `Bearer ${KEY}` }) =>
     app.request('/v1/infer', { method: 'POST', body: b, headers: { 'content-type': 'application/json', ...headers } });
 
@@ -83,7 +20,7 @@ describe('gateway app', () => {
     await register(placement, near, 52.3, 4.8); // Amsterdam
     await register(placement, far, 48.85, 2.35); // Paris
     client = fakeNodes([near, far]);
-    app = createGatewayApp({ placement, apiKeys: await ApiKeys.fromKeys([KEY]), nodeClient: client });
+    app = createGatewayApp({ placement, keys: await keyRing(), nodeClient: client }).app;
   });
 
   it('serves from the nearest node and returns its checked receipt', async () => {
@@ -118,7 +55,7 @@ describe('gateway app', () => {
     const stale = new Placement({ heartbeatIntervalMs: 1000, now: () => now });
     await register(stale, near, 52.3, 4.8);
     now += 10_000;
-    const staleApp = createGatewayApp({ placement: stale, apiKeys: await ApiKeys.fromKeys([KEY]), nodeClient: client });
+    const staleApp = createGatewayApp({ placement: stale, keys: await keyRing(), nodeClient: client }).app;
     const res = await staleApp.request('/v1/infer', { method: 'POST', body: body(), headers: { authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NO_NODE_AVAILABLE');

@@ -11,3 +11,4 @@ export * from './schemas/zod-errors.ts';
 export * from './schemas/oip.ts';
 export * from './schemas/node.ts';
 export * from './schemas/infer.ts';
+export * from './schemas/manifest.ts';

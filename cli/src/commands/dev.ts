@@ -1,5 +1,5 @@
-import { ApiKeys, createGatewayApp } from '@hexedge/gateway';
-import { startEmbeddedBroker } from '@hexedge/gateway/node';
+import { createGatewayApp, KeyRing, MemoryKeyStore } from '@hexedge/gateway';
+import { PooledNodeClient, startEmbeddedBroker } from '@hexedge/gateway/node';
 import { Placement } from '@hexedge/placement';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { DEV_CITIES } from '../cities.ts';
 import type { DevConfig } from '../config/dev-config.ts';
 import { listenHttp } from '../listen-http.ts';
 import { NODE_KEY_FILE } from '../node-keys.ts';
-import { buildDevModels } from './dev-models.ts';
+import { buildDevModels, readCatalog } from './dev-models.ts';
 import { nodeInit } from './node-init.ts';
 import { spawnNode, type NodeProcess } from './node-process.ts';
 
@@ -37,8 +37,12 @@ export async function dev(config: DevConfig, log: (message: string) => void): Pr
 
     let ready = false;
     const placement = new Placement({ heartbeatIntervalMs: config.heartbeatMs });
-    const apiKeys = await ApiKeys.fromKeys([config.apiKey]);
-    const app = createGatewayApp({ placement, apiKeys, isReady: () => ready, log: (m) => log(`gateway: ${m}`) });
+    const keys = new KeyRing({ store: new MemoryKeyStore() });
+    await keys.adopt(config.apiKey, { name: 'hexedge dev admin', role: 'admin' });
+    const catalog = await readCatalog(modelsDir);
+    const nodeClient = new PooledNodeClient();
+    stack.push(() => nodeClient.close());
+    const { app } = createGatewayApp({ placement, keys, catalog, nodeClient, isReady: () => ready, log: (entry) => entry.level !== 'info' && log(`gateway: ${JSON.stringify(entry)}`) });
     const gateway = await listenHttp({ app, port: config.port, host: config.host });
     stack.push(() => gateway.close());
 

@@ -1,11 +1,13 @@
 import { createOipApp, GatewayAgent, ModelSet, NodeMetrics, type InferenceBackend } from '@hexedge/edge-node';
-import { DEFAULT_ACCELERATORS, loadModels, OrtNodeBackend, OrtWebBackend, readModelDir } from '@hexedge/edge-node/node';
+import { DEFAULT_ACCELERATORS, loadModels, ModelDirArtifacts, OrtNodeBackend, OrtWebBackend, readModelDir } from '@hexedge/edge-node/node';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { NODE_CONFIG_FILE, parseNodeConfig, type NodeConfig } from '../config/node-config.ts';
 import { listenHttp } from '../listen-http.ts';
 import { loadNodeKey } from '../node-keys.ts';
+import { pullSources } from './node-models.ts';
+import { pullMissingModels } from './pull-missing.ts';
 
 export interface NodeRunFlags {
   dataDir: string;
@@ -13,6 +15,8 @@ export interface NodeRunFlags {
   host?: string;
   gatewayUrl?: string;
   modelsDir?: string;
+  /** Peer nodes to pull missing models from, nearest first (overrides the config's `peers`). */
+  peers?: string[];
 }
 
 /** The backends this machine can run, best first: native (with any accelerators found), then WASM. */
@@ -48,6 +52,10 @@ export async function nodeRun(flags: NodeRunFlags, log: (message: string) => voi
   const models = new ModelSet({ scheduler: { onBatch: metrics.observeBatch } });
   metrics.watch(models);
   const modelsDir = path.resolve(flags.dataDir, flags.modelsDir ?? config.modelsDir);
+  if (config.models?.length) {
+    const sources = pullSources({ peers: flags.peers ?? config.peers ?? [], gatewayUrl: flags.gatewayUrl ?? config.gatewayUrl });
+    await pullMissingModels({ refs: config.models, modelsDir, sources, log });
+  }
   const { artifacts, problems } = await readModelDir(modelsDir).catch((err: Error) => {
     throw new Error(`cannot read models directory ${modelsDir}: ${err.message}`);
   });
@@ -57,7 +65,7 @@ export async function nodeRun(flags: NodeRunFlags, log: (message: string) => voi
   for (const m of report.failed) log(`model not loaded: ${m.name}@${m.version}: ${m.message}`);
   if (models.size === 0) log(`warning: no model loaded from ${modelsDir}; the node will serve nothing`);
 
-  const app = createOipApp({ models, keys, isReady: () => true, metrics });
+  const app = createOipApp({ models, keys, isReady: () => true, metrics, artifacts: new ModelDirArtifacts(artifacts) });
   const listener = await listenHttp({ app, port: flags.port ?? config.port, host: flags.host ?? config.host });
   log(`serving OIP v2 on ${listener.url} as node ${keys.nodeId}`);
 

@@ -1,6 +1,16 @@
 import { latLngSchema } from '@hexedge/protocol';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseModelRef } from '@hexedge/edge-node';
+
+const isModelRef = (value: string) => {
+  try {
+    parseModelRef(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** An edge node's config file (`node.yaml` in its data directory), written by `hexedge node init`. */
 export const NODE_CONFIG_FILE = 'node.yaml';
@@ -16,6 +26,10 @@ export const nodeConfigSchema = z
     intraOpThreads: z.number().int().min(0).max(256).default(1),
     backend: z.enum(['auto', 'onnxruntime-node', 'onnxruntime-web']).default('auto'),
     wasmThreads: z.number().int().min(1).max(64).default(1),
+    /** Models this node should serve (content ids or name@version); `node run` pulls the missing ones. */
+    models: z.array(z.string().refine(isModelRef, 'must be a content id (64 lowercase hex) or name@version')).optional(),
+    /** Peer nodes to pull models from, nearest first, before the gateway's origin registry. */
+    peers: z.array(z.url({ protocol: /^https?$/ })).optional(),
   })
   .strict();
 
@@ -56,6 +70,17 @@ backend: auto
 # WebAssembly worker threads for onnxruntime-web (set explicitly; ORT's default is half the cores).
 # Default: 1
 wasmThreads: 1
+
+# Models this node should serve, as content ids (SHA-256 of the .onnx) or name@version. \`hexedge node
+# run\` pulls the ones the models directory lacks (peers first, then the gateway's origin registry) and
+# keeps serving what it has if a pull fails. Default: none (serve whatever is in modelsDir).
+# models:
+#   - env-occupancy@1.0.0-int8
+#   - 0f3c…(64 hex)
+
+# Peer nodes to pull models from, nearest first, before the gateway. Default: none.
+# peers:
+#   - http://10.0.0.7:8080
 `;
 }
 

@@ -1,3 +1,4 @@
-// Node-only parts of the gateway: the embedded MQTT broker for `hexedge dev` (the MQTT ingress joins
-// it with the gateway issue).
+// Node-only parts of the gateway: the pooled HTTP client for nodes and the embedded MQTT broker for
+// `hexedge dev`.
 export * from './mqtt-broker.ts';
+export * from './pooled-node-client.ts';

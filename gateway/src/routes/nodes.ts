@@ -36,6 +36,26 @@ export function nearestHandler(placement: Placement) {
   };
 }
 
+/** GET /v1/nodes/{id}: what placement knows of one node (an operator's or developer's view). */
+export function nodeHandler(placement: Placement) {
+  return (c: Context) => {
+    const id = c.req.param('id')!;
+    const node = placement.registry.get(id);
+    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `no node with id ${JSON.stringify(id.slice(0, 80))} is registered`);
+    return c.json({
+      id: node.id,
+      status: placement.registry.statusOf(node),
+      cell: node.cell,
+      lat: node.location.lat,
+      lng: node.location.lng,
+      hardware: node.hardware,
+      models: node.models,
+      registeredAtMs: node.registeredAtMs,
+      lastHeartbeatAtMs: node.lastHeartbeatAtMs,
+    });
+  };
+}
+
 /** POST /v1/nodes/register and /v1/nodes/heartbeat: signed by the node's key, checked by the registry. */
 export function registrationHandlers(placement: Placement) {
   const ack = (): NodeAck => ({ ok: true, heartbeatIntervalMs: placement.registry.heartbeatIntervalMs });

@@ -30,21 +30,34 @@ export const placementPolicySchema = z
   })
   .strict();
 
-export const inferRequestSchema = z.object({
-  model: z.string().min(1).max(128),
-  version: z.string().min(1).max(64).optional(),
-  location: locationInputSchema,
-  inputs: z.array(oipRequestInputSchema).min(1).max(64),
-  outputs: z.array(oipRequestOutputSchema).max(64).optional(),
-  id: z.string().min(1).max(128).optional(),
-  policy: placementPolicySchema.optional(),
-});
+/**
+ * `POST /v1/infer` (and the MQTT request payload). Either raw OIP `inputs`, or a domain `input` that the
+ * model's pipeline maps to tensors (named readings, base64 PCM16 audio, a base64 PNG) — exactly one.
+ */
+export const inferRequestSchema = z
+  .object({
+    model: z.string().min(1).max(128),
+    version: z.string().min(1).max(64).optional(),
+    location: locationInputSchema,
+    inputs: z.array(oipRequestInputSchema).min(1).max(64).optional(),
+    input: z.unknown().optional(),
+    outputs: z.array(oipRequestOutputSchema).max(64).optional(),
+    id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+    policy: placementPolicySchema.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.inputs === undefined) === (r.input === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'give either inputs (OIP tensors) or input (a domain value), not both or neither' });
+    }
+  });
 
 export const inferResponseSchema = z.object({
   id: z.string(),
   model_name: z.string(),
   model_version: z.string(),
-  outputs: z.array(oipResponseOutputSchema),
+  /** Tensors for an `inputs` request; the pipeline's domain answer (`output`) for an `input` request. */
+  outputs: z.array(oipResponseOutputSchema).optional(),
+  output: z.unknown().optional(),
   node: z.object({ id: z.string(), cell: z.string(), distanceKm: z.number() }),
   timing: z.object({ placementMs: z.number(), nodeMs: z.number(), totalMs: z.number() }),
   receipt: signedReceiptSchema,

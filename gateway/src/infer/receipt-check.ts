@@ -1,12 +1,18 @@
 import {
   HexEdgeError,
   isValidSignature,
+  jsonDigest,
   RECEIPT_PARAMETER,
   signedReceiptSchema,
   tensorsDigest,
   type SignedReceipt,
   type Tensor,
 } from '@hexedge/protocol';
+
+/** What the receipt's digests must match: tensors for raw requests, JSON values for pipeline ones. */
+export type ReceiptDigests =
+  | { kind: 'tensors'; inputs: readonly Tensor[]; outputs: readonly Tensor[] }
+  | { kind: 'json'; input: unknown; output: unknown };
 
 /**
  * Checks a node's receipt against what the gateway itself sent and received: the signer is the node
@@ -18,27 +24,31 @@ export async function checkReceipt(options: {
   nodeId: string;
   requestId: string;
   modelContentId: string;
-  inputs: readonly Tensor[];
-  outputs: readonly Tensor[];
+  digests: ReceiptDigests;
 }): Promise<SignedReceipt> {
   const raw = options.parameters?.[RECEIPT_PARAMETER];
-  if (typeof raw !== 'string') throw new HexEdgeError('RECEIPT_INVALID', `node ${options.nodeId} sent no receipt`);
+  const mismatch = (what: string) => new HexEdgeError('RECEIPT_INVALID', `receipt from node ${options.nodeId}: ${what}`);
+  if (typeof raw !== 'string') throw mismatch('missing');
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    throw new HexEdgeError('RECEIPT_INVALID', `node ${options.nodeId} sent a receipt that is not JSON`);
+    throw mismatch('not JSON');
   }
   const parsed = signedReceiptSchema.safeParse(json);
-  if (!parsed.success) throw new HexEdgeError('RECEIPT_INVALID', `node ${options.nodeId} sent a malformed receipt`);
+  if (!parsed.success) throw mismatch('malformed');
   const receipt = parsed.data;
   const b = receipt.body;
-  const mismatch = (what: string) => new HexEdgeError('RECEIPT_INVALID', `receipt from node ${options.nodeId}: ${what}`);
   if (b.nodeId !== options.nodeId) throw mismatch(`signed by ${b.nodeId}, not by the node that was asked`);
   if (b.requestId !== options.requestId) throw mismatch(`names request ${b.requestId}, expected ${options.requestId}`);
   if (b.modelContentId !== options.modelContentId) throw mismatch(`model content id ${b.modelContentId} is not the announced ${options.modelContentId}`);
-  if (b.inputDigest !== (await tensorsDigest(options.inputs))) throw mismatch('input digest does not match the request');
-  if (b.outputDigest !== (await tensorsDigest(options.outputs))) throw mismatch('output digest does not match the answer');
+  const d = options.digests;
+  const [inputDigest, outputDigest] =
+    d.kind === 'tensors'
+      ? await Promise.all([tensorsDigest(d.inputs), tensorsDigest(d.outputs)])
+      : await Promise.all([jsonDigest(d.input), jsonDigest(d.output)]);
+  if (b.inputDigest !== inputDigest) throw mismatch('input digest does not match the request');
+  if (b.outputDigest !== outputDigest) throw mismatch('output digest does not match the answer');
   if (!(await isValidSignature('receipt', receipt))) throw mismatch('signature does not verify');
   return receipt;
 }

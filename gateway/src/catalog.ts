@@ -1,0 +1,27 @@
+import type { ModelManifest } from '@hexedge/protocol';
+
+/**
+ * The origin model registry: manifests and artifact bytes by content id. Nodes pull from it when no
+ * peer has a model; the catalog endpoint describes what each model does. The Node adapter reads a
+ * models directory (hash-checked); tests use the in-memory one.
+ */
+export interface ModelCatalog {
+  manifests(): readonly ModelManifest[];
+  artifact(contentId: string): Promise<Uint8Array | undefined>;
+}
+
+export class MemoryModelCatalog implements ModelCatalog {
+  readonly #models = new Map<string, { manifest: ModelManifest; bytes: Uint8Array }>();
+
+  add(manifest: ModelManifest, bytes: Uint8Array): void {
+    this.#models.set(manifest.contentId, { manifest, bytes });
+  }
+
+  manifests(): readonly ModelManifest[] {
+    return [...this.#models.values()].map((m) => m.manifest);
+  }
+
+  async artifact(contentId: string): Promise<Uint8Array | undefined> {
+    return this.#models.get(contentId)?.bytes;
+  }
+}

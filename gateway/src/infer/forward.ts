@@ -1,0 +1,82 @@
+import { HexEdgeError } from '@hexedge/protocol';
+
+/** A node-side failure worth trying the next candidate for: unreachable, timeout, 5xx, bad receipt. */
+export class NodeFault extends Error {}
+
+export interface ForwardOptions<C, R> {
+  /** Placement's failover list, best first. */
+  candidates: readonly C[];
+  nodeIdOf: (c: C) => string;
+  /** At most this many nodes are tried (hedged copies count). */
+  maxAttempts: number;
+  /** The whole request's budget from now. */
+  deadlineMs: number;
+  /** Send a second copy to the next candidate when the first has not answered after `hedgeDelayMs(c)`. */
+  hedge: boolean;
+  hedgeDelayMs: (c: C) => number;
+  attempt: (c: C, signal: AbortSignal) => Promise<R>;
+  /** Every attempt's outcome, so placement's latency estimates follow what clients see. */
+  onOutcome?: (c: C, outcome: { ok: boolean; latencyMs: number }) => void;
+}
+
+/**
+ * Walks the failover list within the deadline. A NodeFault moves on to the next candidate at once;
+ * any other error (the request's own fault, a 4xx) ends the walk. With `hedge`, a slow first attempt
+ * gets a second copy on the next candidate and the first good answer wins; the loser is aborted.
+ */
+export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ result: R; candidate: C; attempts: number }> {
+  return new Promise((resolve, reject) => {
+    const controllers: AbortController[] = [];
+    const faults: string[] = [];
+    let next = 0;
+    let running = 0;
+    let settled = false;
+    let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadlineTimer);
+      clearTimeout(hedgeTimer);
+      for (const c of controllers) c.abort();
+      fn();
+    };
+    const deadlineTimer = setTimeout(
+      () => finish(() => reject(new HexEdgeError('DEADLINE_EXCEEDED', `no node answered within the ${o.deadlineMs} ms deadline${faults.length ? ` (${faults.join('; ')})` : ''}`))),
+      o.deadlineMs,
+    );
+
+    const launch = () => {
+      if (settled || next >= o.candidates.length || next >= o.maxAttempts) return false;
+      const candidate = o.candidates[next++]!;
+      const controller = new AbortController();
+      controllers.push(controller);
+      running++;
+      const started = performance.now();
+      if (o.hedge && next < o.candidates.length && next < o.maxAttempts) {
+        clearTimeout(hedgeTimer);
+        hedgeTimer = setTimeout(launch, o.hedgeDelayMs(candidate));
+      }
+      o.attempt(candidate, controller.signal).then(
+        (result) => {
+          running--;
+          o.onOutcome?.(candidate, { ok: true, latencyMs: performance.now() - started });
+          finish(() => resolve({ result, candidate, attempts: next }));
+        },
+        (err: unknown) => {
+          running--;
+          if (settled) return;
+          if (!(err instanceof NodeFault)) return finish(() => reject(err));
+          o.onOutcome?.(candidate, { ok: false, latencyMs: performance.now() - started });
+          faults.push(err.message);
+          if (!launch() && running === 0) {
+            finish(() => reject(new HexEdgeError('NODE_FAILED', `every candidate node failed: ${faults.join('; ')}`)));
+          }
+        },
+      );
+      return true;
+    };
+
+    if (!launch()) finish(() => reject(new HexEdgeError('NO_NODE_AVAILABLE', 'no candidate node to try')));
+  });
+}

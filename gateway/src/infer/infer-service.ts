@@ -1,0 +1,178 @@
+import {
+  checkTensor,
+  HexEdgeError,
+  inferRequestSchema,
+  oipInferenceResponseSchema,
+  parseWith,
+  predictResponseSchema,
+  tensorToJson,
+  type InferRequest,
+  type InferResponse,
+  type LatLng,
+  type PlacementPolicy,
+  type Tensor,
+} from '@hexedge/protocol';
+import { servesModel, type NodeRecord } from '@hexedge/placement';
+import { resolveLocation } from '../location.ts';
+import { forwardWithFailover, NodeFault } from './forward.ts';
+import { IdempotencyCache } from './idempotency.ts';
+import { LatencyTracker } from './latency-tracker.ts';
+import type { NodeAnswer, NodeClient } from './node-client.ts';
+import { checkReceipt, type ReceiptDigests } from './receipt-check.ts';
+
+/** What the gateway needs from placement (the in-process `Placement`, or a Worker's shard client). */
+export interface PlacementPort {
+  candidates(query: { location: LatLng; model: string; version?: string; policy?: PlacementPolicy }): { node: NodeRecord; distanceKm: number }[];
+  isKnownModel(model: string, version?: string): boolean;
+  reportOutcome?(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void;
+}
+
+/** Who is calling, as the key check established it. */
+export interface Caller {
+  id: string;
+  /** Models the key may use; undefined means all. */
+  models?: readonly string[];
+  /** Data residency: every request of this key is served inside this region (raw inputs stay there). */
+  region?: string;
+}
+
+export const DEFAULT_DEADLINE_MS = 10_000;
+/** At most this many nodes are tried per request (a hedged copy counts as one). */
+export const MAX_ATTEMPTS = 3;
+const IDEMPOTENCY_WINDOW_MS = 10 * 60_000;
+const IDEMPOTENCY_MAX_ENTRIES = 10_000;
+
+export interface InferServiceOptions {
+  placement: PlacementPort;
+  nodeClient: NodeClient;
+  log?: (message: string) => void;
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/**
+ * The gateway's one inference path, shared by HTTP and MQTT: validate, authorise the model, place,
+ * forward along the failover list within the deadline (optionally hedged), check the node's receipt,
+ * answer. A retried request id within the window gets the first answer, not a second inference.
+ */
+export class InferService {
+  readonly #placement: PlacementPort;
+  readonly #client: NodeClient;
+  readonly #log: (m: string) => void;
+  readonly #latency = new LatencyTracker();
+  readonly #idempotency = new IdempotencyCache<InferResponse>({ windowMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_ENTRIES });
+
+  constructor(options: InferServiceOptions) {
+    this.#placement = options.placement;
+    this.#client = options.nodeClient;
+    this.#log = options.log ?? (() => {});
+  }
+
+  /** Validates and answers one request; `replayed` is true when an earlier answer was reused. */
+  async infer(body: unknown, caller: Caller): Promise<{ response: InferResponse; replayed: boolean }> {
+    const started = performance.now();
+    const request = parseWith(inferRequestSchema, body, { what: 'infer request' });
+    if (caller.models && !caller.models.includes(request.model)) {
+      throw new HexEdgeError('FORBIDDEN', `this API key may not use model '${request.model}' (allowed: ${caller.models.join(', ')})`);
+    }
+    const location = resolveLocation(request.location);
+    const inputs = request.inputs?.map((t) => checkTensor(t));
+    const policy = this.#policyFor(request, caller);
+    if (!this.#placement.isKnownModel(request.model, request.version)) {
+      throw new HexEdgeError('MODEL_NOT_FOUND', `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`);
+    }
+    const run = () => this.#place({ request, location, inputs, policy, started });
+    if (request.id === undefined) return { response: await run(), replayed: false };
+    const { value, replayed } = await this.#idempotency.run(`${caller.id}\u0000${request.id}`, run);
+    return { response: value, replayed };
+  }
+
+  #policyFor(request: InferRequest, caller: Caller): PlacementPolicy | undefined {
+    if (!caller.region) return request.policy;
+    if (request.policy?.region && request.policy.region.toLowerCase() !== caller.region.toLowerCase()) {
+      throw new HexEdgeError('FORBIDDEN', `this API key keeps data in region '${caller.region}'; policy.region '${request.policy.region}' is not allowed`);
+    }
+    return { ...request.policy, region: caller.region };
+  }
+
+  async #place(ctx: { request: InferRequest; location: LatLng; inputs: Tensor[] | undefined; policy: PlacementPolicy | undefined; started: number }): Promise<InferResponse> {
+    const { request, location, inputs, policy } = ctx;
+    const candidates = this.#placement.candidates({ location, model: request.model, ...(request.version ? { version: request.version } : {}), ...(policy ? { policy } : {}) });
+    const placementMs = performance.now() - ctx.started;
+    if (candidates.length === 0) throw new HexEdgeError('NO_NODE_AVAILABLE', `no healthy node can serve model '${request.model}' right now`);
+    const id = request.id ?? crypto.randomUUID();
+    const { result, candidate } = await forwardWithFailover({
+      candidates,
+      nodeIdOf: (c) => c.node.id,
+      maxAttempts: MAX_ATTEMPTS,
+      deadlineMs: policy?.deadlineMs ?? DEFAULT_DEADLINE_MS,
+      hedge: policy?.hedge ?? false,
+      hedgeDelayMs: (c) => this.#latency.p95Ms(c.node.id),
+      attempt: (c, signal) => this.#attempt({ node: c.node, request, id, inputs, signal }),
+      onOutcome: (c, o) => {
+        if (o.ok) this.#latency.record(c.node.id, o.latencyMs);
+        this.#placement.reportOutcome?.({ nodeId: c.node.id, model: request.model, latencyMs: o.latencyMs, ok: o.ok });
+      },
+    });
+    return {
+      id,
+      model_name: request.model,
+      model_version: result.version,
+      ...(result.outputs ? { outputs: result.outputs.map(tensorToJson) } : { output: result.output }),
+      node: { id: candidate.node.id, cell: candidate.node.cell, distanceKm: round(candidate.distanceKm) },
+      timing: { placementMs: round(placementMs), nodeMs: round(result.nodeMs), totalMs: round(performance.now() - ctx.started) },
+      receipt: result.receipt,
+    };
+  }
+
+  async #attempt(a: { node: NodeRecord; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal }) {
+    const { node, request, id, inputs } = a;
+    const entry = servesModel(node, request.model, request.version)!;
+    const base = `${node.url}/v2/models/${encodeURIComponent(request.model)}/versions/${encodeURIComponent(entry.version)}`;
+    const body = inputs
+      ? { id, inputs: inputs.map(tensorToJson), ...(request.outputs ? { outputs: request.outputs } : {}) }
+      : { id, input: request.input };
+    const started = performance.now();
+    let answer: NodeAnswer;
+    try {
+      answer = await this.#client.post({ url: `${base}/${inputs ? 'infer' : 'predict'}`, body: JSON.stringify(body), signal: a.signal });
+    } catch (err) {
+      throw new NodeFault(`node ${node.id} unreachable: ${(err as Error).message}`);
+    }
+    const nodeMs = performance.now() - started;
+    if (answer.status >= 500) throw new NodeFault(`node ${node.id} answered ${answer.status}`);
+    if (answer.status !== 200) throw nodeRequestError(answer, node.id);
+    let digests: ReceiptDigests;
+    let outputs: Tensor[] | undefined;
+    let output: unknown;
+    let parameters: Record<string, unknown> | undefined;
+    if (inputs) {
+      const parsed = oipInferenceResponseSchema.safeParse(answer.body);
+      if (!parsed.success) throw new NodeFault(`node ${node.id} sent a malformed OIP response`);
+      outputs = parsed.data.outputs.map((o) => checkTensor(o));
+      parameters = parsed.data.parameters;
+      digests = { kind: 'tensors', inputs, outputs };
+    } else {
+      const parsed = predictResponseSchema.safeParse(answer.body);
+      if (!parsed.success) throw new NodeFault(`node ${node.id} sent a malformed predict response`);
+      output = parsed.data.output;
+      parameters = parsed.data.parameters;
+      digests = { kind: 'json', input: request.input, output };
+    }
+    try {
+      const receipt = await checkReceipt({ parameters, nodeId: node.id, requestId: id, modelContentId: entry.contentId, digests });
+      return { outputs, output, receipt, nodeMs, version: entry.version };
+    } catch (err) {
+      this.#log(`request ${id}: ${(err as Error).message}`);
+      throw new NodeFault((err as Error).message);
+    }
+  }
+}
+
+/** A 4xx from a node is the request's fault: pass the node's code and message on to the client. */
+function nodeRequestError(answer: NodeAnswer, nodeId: string): HexEdgeError {
+  const b = answer.body as { error?: unknown; code?: unknown } | null;
+  const message = typeof b?.error === 'string' ? b.error : `node answered HTTP ${answer.status}`;
+  const code = typeof b?.code === 'string' ? b.code : answer.status === 404 ? 'MODEL_NOT_FOUND' : 'INVALID_REQUEST';
+  return new HexEdgeError(code as 'INVALID_REQUEST', message, { nodeId });
+}

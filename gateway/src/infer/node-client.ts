@@ -1,0 +1,30 @@
+/** What a node answered: its HTTP status and parsed JSON body (or null when it was not JSON). */
+export interface NodeAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * How the gateway reaches an edge node. The core uses this interface; the default uses `fetch`
+ * (every runtime has it); the Node adapter supplies a pooled keep-alive client (undici `Pool`).
+ */
+export interface NodeClient {
+  post(options: { url: string; body: string; signal: AbortSignal }): Promise<NodeAnswer>;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export const fetchNodeClient: NodeClient = {
+  async post({ url, body, signal }) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
+    return { status: res.status, body: parseJson(await res.text()) };
+  },
+};
+
+export { parseJson };

@@ -1,0 +1,92 @@
+import { bytesToBase64Url, HexEdgeError, sha256Hex } from '@hexedge/protocol';
+import type { ApiKeyRecord, KeyStore } from './key-store.ts';
+
+const encoder = new TextEncoder();
+
+/** Defaults for a new app key: 50 requests/s sustained, bursts of 100, 100k requests a day. */
+export const DEFAULT_KEY_LIMITS = { ratePerSecond: 50, burst: 100, dailyQuota: 100_000 } as const;
+/** An admin key (the one `hexedge dev` prints) is not throttled in practice. */
+export const ADMIN_KEY_LIMITS = { ratePerSecond: 100_000, burst: 100_000, dailyQuota: 1_000_000_000 } as const;
+
+export interface NewKey {
+  name: string;
+  role?: 'admin' | 'app';
+  models?: string[];
+  region?: string;
+  ratePerSecond?: number;
+  burst?: number;
+  dailyQuota?: number;
+  expiresAtMs?: number;
+}
+
+const randomToken = (bytes: number) => bytesToBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+
+/**
+ * Issues, checks and revokes API keys. A key is `hx_<id>_<secret>` (256-bit secret), shown once at
+ * creation; the store keeps only its SHA-256, so a leaked database reveals no usable key. Lookup is
+ * by that hash, which reveals nothing about the key through timing.
+ */
+export class KeyRing {
+  readonly #store: KeyStore;
+  readonly #now: () => number;
+
+  constructor(options: { store: KeyStore; now?: () => number }) {
+    this.#store = options.store;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async create(spec: NewKey): Promise<{ key: string; record: ApiKeyRecord }> {
+    const id = randomToken(9);
+    const key = `hx_${id}_${randomToken(32)}`;
+    return { key, record: await this.#put(id, key, spec) };
+  }
+
+  /** Registers a key chosen by the operator (`hexedge dev --api-key`), idempotently. */
+  async adopt(key: string, spec: NewKey): Promise<ApiKeyRecord> {
+    const existing = this.#store.getByHash(await sha256Hex(encoder.encode(key)));
+    return existing ?? this.#put(randomToken(9), key, spec);
+  }
+
+  async #put(id: string, key: string, spec: NewKey): Promise<ApiKeyRecord> {
+    const role = spec.role ?? 'app';
+    const limits = role === 'admin' ? ADMIN_KEY_LIMITS : DEFAULT_KEY_LIMITS;
+    const record: ApiKeyRecord = {
+      id,
+      name: spec.name,
+      hash: await sha256Hex(encoder.encode(key)),
+      role,
+      ...(spec.models ? { models: spec.models } : {}),
+      ...(spec.region ? { region: spec.region } : {}),
+      ratePerSecond: spec.ratePerSecond ?? limits.ratePerSecond,
+      burst: spec.burst ?? limits.burst,
+      dailyQuota: spec.dailyQuota ?? limits.dailyQuota,
+      createdAtMs: this.#now(),
+      ...(spec.expiresAtMs ? { expiresAtMs: spec.expiresAtMs } : {}),
+    };
+    this.#store.put(record);
+    return record;
+  }
+
+  /** The key's record, or UNAUTHORIZED saying why (unknown, revoked, expired). */
+  async authenticate(key: string): Promise<ApiKeyRecord> {
+    const record = this.#store.getByHash(await sha256Hex(encoder.encode(key)));
+    if (!record) throw new HexEdgeError('UNAUTHORIZED', 'API key is not valid');
+    if (record.revokedAtMs !== undefined) throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} was revoked`);
+    if (record.expiresAtMs !== undefined && record.expiresAtMs <= this.#now()) {
+      throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} expired at ${new Date(record.expiresAtMs).toISOString()}`);
+    }
+    return record;
+  }
+
+  list(): ApiKeyRecord[] {
+    return this.#store.list();
+  }
+
+  revoke(id: string): ApiKeyRecord {
+    const record = this.#store.getById(id);
+    if (!record) throw new HexEdgeError('NOT_FOUND', `no API key with id ${JSON.stringify(id)}`);
+    const revoked = { ...record, revokedAtMs: record.revokedAtMs ?? this.#now() };
+    this.#store.put(revoked);
+    return revoked;
+  }
+}

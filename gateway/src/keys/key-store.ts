@@ -1,0 +1,51 @@
+/** An API key as the gateway keeps it: never the key itself, only its SHA-256. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** SHA-256 of the key, lowercase hex. */
+  hash: string;
+  /** `admin` manages keys and has full MQTT access; `app` calls the API within its scopes. */
+  role: 'admin' | 'app';
+  /** Models this key may use; absent means all. */
+  models?: string[];
+  /** Data residency: requests are served only inside this region (country code or named region). */
+  region?: string;
+  /** Token bucket: sustained requests per second and burst size. */
+  ratePerSecond: number;
+  burst: number;
+  /** Requests per UTC day. */
+  dailyQuota: number;
+  createdAtMs: number;
+  expiresAtMs?: number;
+  revokedAtMs?: number;
+}
+
+/** Where keys live: memory for tests and `hexedge dev`, SQLite on Node (gateway/src/adapters). */
+export interface KeyStore {
+  put(record: ApiKeyRecord): void;
+  getById(id: string): ApiKeyRecord | undefined;
+  getByHash(hash: string): ApiKeyRecord | undefined;
+  list(): ApiKeyRecord[];
+}
+
+export class MemoryKeyStore implements KeyStore {
+  readonly #byId = new Map<string, ApiKeyRecord>();
+  readonly #byHash = new Map<string, ApiKeyRecord>();
+
+  put(record: ApiKeyRecord): void {
+    this.#byId.set(record.id, record);
+    this.#byHash.set(record.hash, record);
+  }
+
+  getById(id: string): ApiKeyRecord | undefined {
+    return this.#byId.get(id);
+  }
+
+  getByHash(hash: string): ApiKeyRecord | undefined {
+    return this.#byHash.get(hash);
+  }
+
+  list(): ApiKeyRecord[] {
+    return [...this.#byId.values()];
+  }
+}

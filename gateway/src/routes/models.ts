@@ -1,0 +1,69 @@
+import { HexEdgeError } from '@hexedge/protocol';
+import type { NodeRecord } from '@hexedge/placement';
+import type { Context } from 'hono';
+import type { ModelCatalog } from '../catalog.ts';
+
+const CONTENT_ID = /^[0-9a-f]{64}$/;
+
+function contentIdParam(c: Context): string {
+  const id = c.req.param('contentId')!;
+  if (!CONTENT_ID.test(id)) throw new HexEdgeError('INVALID_REQUEST', `content id must be 64 lowercase hex characters, got ${JSON.stringify(id.slice(0, 80))}`);
+  return id;
+}
+
+/** GET /v1/models: each model, what it does, its inputs, and the healthy nodes serving it. */
+export function catalogHandler(options: { catalog: ModelCatalog; nodes: () => Iterable<NodeRecord>; isHealthy: (n: NodeRecord) => boolean }) {
+  return (c: Context) => {
+    const servedBy = new Map<string, { id: string; cell: string }[]>();
+    for (const node of options.nodes()) {
+      if (!options.isHealthy(node)) continue;
+      for (const m of node.models) if (m.ready) servedBy.set(m.contentId, [...(servedBy.get(m.contentId) ?? []), { id: node.id, cell: node.cell }]);
+    }
+    const models = options.catalog.manifests().map((m) => ({
+      name: m.name,
+      version: m.version,
+      task: m.task,
+      description: m.description,
+      contentId: m.contentId,
+      sizeBytes: m.sizeBytes,
+      inputs: m.inputs,
+      outputs: m.outputs,
+      pipeline: m.pipeline ?? null,
+      labels: m.labels && m.labels.length <= 64 ? m.labels : undefined,
+      quantization: m.quantization,
+      accuracy: m.accuracy,
+      prefersAccelerator: m.prefersAccelerator,
+      license: m.license,
+      source: m.source,
+      servedBy: servedBy.get(m.contentId) ?? [],
+    }));
+    return c.json({ models });
+  };
+}
+
+/** GET /v1/models/{contentId}/manifest and /artifact: the origin registry nodes fall back to. */
+export function originHandlers(catalog: ModelCatalog) {
+  const find = (id: string) => {
+    const manifest = catalog.manifests().find((m) => m.contentId === id);
+    if (!manifest) throw new HexEdgeError('NOT_FOUND', `no model with content id ${id} in the origin registry`);
+    return manifest;
+  };
+  return {
+    manifest: (c: Context) => c.json(find(contentIdParam(c))),
+    artifact: async (c: Context) => {
+      const id = contentIdParam(c);
+      find(id);
+      const bytes = await catalog.artifact(id);
+      if (!bytes) throw new HexEdgeError('NOT_FOUND', `artifact ${id} is listed but not held by the origin`);
+      return new Response(bytes as Uint8Array<ArrayBuffer>, {
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(bytes.length),
+          etag: `"${id}"`,
+          // Content-addressed: the bytes behind an id never change.
+          'cache-control': 'public, max-age=31536000, immutable',
+        },
+      });
+    },
+  };
+}
