@@ -1,4 +1,16 @@
 export * from './node-record.ts';
 export * from './node-registry.ts';
 export * from './node-index.ts';
+export * from './node-store.ts';
 export * from './placement.ts';
+export * from './latency.ts';
+export * from './peak-ewma.ts';
+export * from './scoring.ts';
+export * from './selection.ts';
+export * from './trust.ts';
+export * from './demand.ts';
+export * from './planner.ts';
+export * from './random.ts';
+export { isKnownRegion, regionsAt, resolveRegion } from './jurisdiction.ts';
+export { checkPolicy, type QueryLocation } from './query.ts';
+export { placementPolicySchema, type PlacementPolicy } from '@hexedge/protocol';

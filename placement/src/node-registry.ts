@@ -1,40 +1,82 @@
 import {
   assertValidSignature,
+  greatCircleDistanceKm,
   HexEdgeError,
   latLngToH3Cell,
   parseWith,
   signedHeartbeatSchema,
   signedRegistrationSchema,
   toLatLng,
+  type LatLng,
 } from '@hexedge/protocol';
+import { regionsAt } from './jurisdiction.ts';
 import { NODE_CELL_RESOLUTION, type NodeRecord, type NodeStatus } from './node-record.ts';
+import { MemoryNodeStore, type NodeStore } from './node-store.ts';
 
 /** A signed message may be at most this far from the registry's clock (either direction). */
 export const MAX_CLOCK_SKEW_MS = 60_000;
 /** A node that misses this many heartbeat intervals is unhealthy (not routed to). */
 export const MISSED_HEARTBEATS_UNHEALTHY = 3;
+/**
+ * A node silent this long is forgotten (it must register again). Far above MAX_CLOCK_SKEW_MS, so
+ * forgetting its sequence numbers is safe: any message captured before eviction is stale by then.
+ */
+export const EVICT_AFTER_SILENT_MS = 10 * 60_000;
+/** Moves shorter than this are GPS jitter (consumer GPS errs by ~5 m), not a location change. */
+export const LOCATION_JITTER_KM = 0.05;
+/** A node may change location at most once per hour: each move costs the oracle a re-verification. */
+export const MIN_LOCATION_CHANGE_INTERVAL_MS = 60 * 60_000;
+/** Registrations and heartbeats also sweep for silent nodes, at most this often (the sweep is O(nodes)). */
+export const EVICTION_SWEEP_INTERVAL_MS = 60_000;
 
 export interface NodeRegistryOptions {
   heartbeatIntervalMs: number;
   now?: () => number;
   /** Called after a node is added, moved or updated, so an index can follow. */
   onChange?: (node: NodeRecord) => void;
+  /** Called after a node is evicted. */
+  onRemove?: (nodeId: string) => void;
+  /** Durable state; nodes in it are restored at construction. Defaults to memory only. */
+  store?: NodeStore;
+  /** Treat claimed locations as verified (a setup without a coverage oracle). Default false. */
+  assumeLocationsVerified?: boolean;
 }
 
 /**
- * Node lifecycle: signed registration, signed sequence-numbered heartbeats, expiry. Every message
- * is fully checked before anything changes, so a refused message leaves the registry as it was.
+ * Node lifecycle: signed registration, signed sequence-numbered heartbeats, expiry, eviction, drain
+ * and location changes. Every message is fully checked, then written to the store, then applied: a
+ * refused message (or a failed write) leaves the registry as it was. Records are replaced, never
+ * mutated, so a caller holding one sees a consistent snapshot.
  */
 export class NodeRegistry {
   readonly heartbeatIntervalMs: number;
+  readonly evictAfterSilentMs: number;
   readonly #nodes = new Map<string, NodeRecord>();
   readonly #now: () => number;
   readonly #onChange: (node: NodeRecord) => void;
+  readonly #onRemove: (nodeId: string) => void;
+  readonly #store: NodeStore;
+  readonly #assumeLocationsVerified: boolean;
+  #lastSweepMs = -Infinity;
 
   constructor(options: NodeRegistryOptions) {
+    if (!(Number.isFinite(options.heartbeatIntervalMs) && options.heartbeatIntervalMs > 0)) {
+      throw new HexEdgeError('INVALID_REQUEST', `heartbeatIntervalMs must be a positive number, got ${options.heartbeatIntervalMs}`);
+    }
     this.heartbeatIntervalMs = options.heartbeatIntervalMs;
+    // Eviction must come well after a node turns unhealthy, however long the interval.
+    this.evictAfterSilentMs = Math.max(EVICT_AFTER_SILENT_MS, 2 * MISSED_HEARTBEATS_UNHEALTHY * this.heartbeatIntervalMs);
     this.#now = options.now ?? Date.now;
     this.#onChange = options.onChange ?? (() => {});
+    this.#onRemove = options.onRemove ?? (() => {});
+    this.#store = options.store ?? new MemoryNodeStore();
+    this.#assumeLocationsVerified = options.assumeLocationsVerified ?? false;
+    for (const stored of this.#store.loadNodes()) {
+      // Regions are derived data: recomputed so a newer border file applies after an upgrade.
+      const record = { ...stored, regions: regionsAt(stored.location) };
+      this.#nodes.set(record.id, record);
+      this.#onChange(record);
+    }
   }
 
   get size(): number {
@@ -69,11 +111,13 @@ export class NodeRegistry {
       );
     }
     const now = this.#now();
+    const moved = existing !== undefined && greatCircleDistanceKm(existing.location, location) > LOCATION_JITTER_KM;
+    if (moved) this.#checkMoveAllowed(existing, location, now);
     const record: NodeRecord = {
       id: body.nodeId,
       url: body.url.replace(/\/+$/, ''),
-      location,
-      cell: latLngToH3Cell(location, NODE_CELL_RESOLUTION),
+      location: moved || !existing ? location : existing.location,
+      cell: moved || !existing ? latLngToH3Cell(location, NODE_CELL_RESOLUTION) : existing.cell,
       hardware: body.hardware,
       models: body.models,
       registeredAtMs: existing?.registeredAtMs ?? now,
@@ -82,9 +126,13 @@ export class NodeRegistry {
       // Sequence numbers never reset: a replayed heartbeat from before a re-registration stays refused.
       lastSeq: existing?.lastSeq ?? -1,
       draining: false,
+      pricePerRequest: body.pricePerRequest ?? 0,
+      // A claim at a new place is only a claim until the oracle re-verifies it.
+      locationVerified: existing && !moved ? existing.locationVerified : this.#assumeLocationsVerified,
+      locationChangedAtMs: moved ? now : (existing?.locationChangedAtMs ?? null),
+      regions: moved || !existing ? regionsAt(location) : existing.regions,
     };
-    this.#nodes.set(record.id, record);
-    this.#onChange(record);
+    this.#commit(record);
     return record;
   }
 
@@ -95,15 +143,65 @@ export class NodeRegistry {
     if (!node) throw new HexEdgeError('UNKNOWN_NODE', `heartbeat from unregistered node ${body.nodeId}`);
     this.#checkFresh(body.issuedAtMs, 'heartbeat');
     await assertValidSignature('heartbeat', signed);
-    if (body.seq <= node.lastSeq) {
-      throw new HexEdgeError('REPLAYED', `heartbeat sequence ${body.seq} is not above the last accepted ${node.lastSeq}`);
+    // Re-read after the await: another heartbeat may have been accepted meanwhile.
+    const current = this.#nodes.get(body.nodeId);
+    if (!current) throw new HexEdgeError('UNKNOWN_NODE', `heartbeat from unregistered node ${body.nodeId}`);
+    if (body.seq <= current.lastSeq) {
+      throw new HexEdgeError('REPLAYED', `heartbeat sequence ${body.seq} is not above the last accepted ${current.lastSeq}`);
     }
-    node.lastSeq = body.seq;
-    node.lastHeartbeatAtMs = this.#now();
-    node.models = body.models;
-    node.draining = body.draining ?? false;
-    this.#onChange(node);
-    return node;
+    const record: NodeRecord = {
+      ...current,
+      lastSeq: body.seq,
+      lastHeartbeatAtMs: this.#now(),
+      models: body.models,
+      draining: body.draining ?? false,
+    };
+    this.#commit(record);
+    return record;
+  }
+
+  /** The oracle confirmed the node's current location: it may serve region- and trust-bound requests again. */
+  markLocationVerified(nodeId: string): NodeRecord {
+    const node = this.#nodes.get(nodeId);
+    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`);
+    if (node.locationVerified) return node;
+    const record = { ...node, locationVerified: true };
+    this.#commit(record);
+    return record;
+  }
+
+  /** Forgets nodes silent for `evictAfterSilentMs`; returns their ids. */
+  evictSilent(): string[] {
+    this.#lastSweepMs = this.#now();
+    const cutoffMs = this.#lastSweepMs - this.evictAfterSilentMs;
+    const evicted: string[] = [];
+    for (const node of this.#nodes.values()) {
+      if (node.lastHeartbeatAtMs >= cutoffMs) continue;
+      this.#store.deleteNode(node.id);
+      this.#nodes.delete(node.id);
+      this.#onRemove(node.id);
+      evicted.push(node.id);
+    }
+    return evicted;
+  }
+
+  #commit(record: NodeRecord): void {
+    this.#store.saveNode(record);
+    this.#nodes.set(record.id, record);
+    this.#onChange(record);
+    if (this.#now() - this.#lastSweepMs >= EVICTION_SWEEP_INTERVAL_MS) this.evictSilent();
+  }
+
+  #checkMoveAllowed(existing: NodeRecord, to: LatLng, nowMs: number): void {
+    const lastMoveMs = existing.locationChangedAtMs;
+    if (lastMoveMs !== null && nowMs - lastMoveMs < MIN_LOCATION_CHANGE_INTERVAL_MS) {
+      const waitS = Math.ceil((MIN_LOCATION_CHANGE_INTERVAL_MS - (nowMs - lastMoveMs)) / 1000);
+      throw new HexEdgeError(
+        'RATE_LIMITED',
+        `node ${existing.id} moved less than an hour ago; the move to (${to.lat}, ${to.lng}) is refused, retry in ${waitS} s`,
+        { retryAfterS: waitS },
+      );
+    }
   }
 
   #checkFresh(issuedAtMs: number, what: string): void {

@@ -1,68 +1,144 @@
-import { HexEdgeError, MAX_NEAREST_K, type LatLng } from '@hexedge/protocol';
+import { HexEdgeError, type LatLng, type PlacementPolicy } from '@hexedge/protocol';
+import { DemandWindow, DEMAND_WINDOW_MS } from './demand.ts';
+import { coldLoadMs, maxDistanceKmForRttMs, networkRttMs, queueWaitMs } from './latency.ts';
 import { NodeIndex } from './node-index.ts';
-import { servesModel, type NodeRecord } from './node-record.ts';
+import { findModel, meetsAcceleratorNeed, servesModel, type NodeRecord } from './node-record.ts';
 import { NodeRegistry } from './node-registry.ts';
+import { MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
+import { ServiceTimes } from './peak-ewma.ts';
+import { planModelPlacement, type DesiredModel, type Plan } from './planner.ts';
+import { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
+import type { RandomSource } from './random.ts';
+import { scoreCandidates, type Candidate, type ScoredCandidate } from './scoring.ts';
+import { orderFailover } from './selection.ts';
+import { TrustBook } from './trust.ts';
+
+export type { Candidate, ScoredCandidate } from './scoring.ts';
 
 export interface PlacementOptions {
   heartbeatIntervalMs: number;
   now?: () => number;
-}
-
-export interface Candidate {
-  node: NodeRecord;
-  distanceKm: number;
+  /** Durable registry, trust and demand; restored at construction. Default: memory only. */
+  store?: NodeStore;
+  /** Uniform [0, 1) source for power-of-two-choices and probation; seed it in tests. */
+  random?: RandomSource;
+  /** Treat claimed locations as verified (no coverage oracle, e.g. `hexedge dev`). Default false. */
+  assumeLocationsVerified?: boolean;
 }
 
 export interface CandidateQuery {
-  location: LatLng;
+  location: QueryLocation;
   model: string;
   version?: string;
   /** Length of the failover list. */
   k?: number;
+  policy?: PlacementPolicy;
 }
 
 /** Default length of a failover list: the chosen node and two fall-backs. */
 export const DEFAULT_FAILOVER_LENGTH = 3;
+/**
+ * The nearest this many eligible nodes are scored. A farther node wins only if all of them are slow,
+ * and a list this long already holds several idle ones in any city; it bounds the per-request work.
+ */
+export const CANDIDATE_POOL_SIZE = 16;
+/** The model plan is recomputed at most this often (heartbeats ask for it every interval). */
+export const PLAN_TTL_MS = 30_000;
+/** The planner looks at no more than this many nodes around a demand hex. */
+const PLANNER_NEAR_LIMIT = 32;
 
-/** Placement: the node registry plus the spatial index that answers "who is nearest and able". */
+interface IndexedNode {
+  id: string;
+  lat: number;
+  lng: number;
+  node: NodeRecord;
+}
+
+/** Placement: the node registry plus the spatial index that answers "who is nearest and able", and scoring. */
 export class Placement {
   readonly registry: NodeRegistry;
-  readonly #index = new NodeIndex<{ id: string; lat: number; lng: number; node: NodeRecord }>();
+  readonly #index = new NodeIndex<IndexedNode>();
+  readonly #trust: TrustBook;
+  readonly #serviceTimes = new ServiceTimes();
+  readonly #demand: DemandWindow;
+  readonly #now: () => number;
+  readonly #random: RandomSource;
+  #plan: { plan: Plan; atMs: number } | undefined;
 
   constructor(options: PlacementOptions) {
+    const store = options.store ?? new MemoryNodeStore();
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#trust = new TrustBook(store);
+    this.#demand = new DemandWindow({ store, now: this.#now });
     this.registry = new NodeRegistry({
       heartbeatIntervalMs: options.heartbeatIntervalMs,
-      ...(options.now ? { now: options.now } : {}),
+      now: this.#now,
+      store,
+      assumeLocationsVerified: options.assumeLocationsVerified ?? false,
       onChange: (node) => this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node }),
+      onRemove: (nodeId) => {
+        this.#index.remove(nodeId);
+        this.#serviceTimes.forgetNode(nodeId);
+      },
     });
   }
 
   /** Nearest healthy nodes to a point, optionally only those serving a model (ready). */
-  nearest(query: { location: LatLng; k: number; model?: string; version?: string }): Candidate[] {
-    if (!Number.isInteger(query.k) || query.k < 1 || query.k > MAX_NEAREST_K) {
-      throw new HexEdgeError('INVALID_REQUEST', `k must be an integer in [1, ${MAX_NEAREST_K}], got ${query.k}`);
-    }
+  nearest(query: { location: QueryLocation; k: number; model?: string; version?: string }): Candidate[] {
+    const k = checkK(query.k);
+    const location = toQueryLatLng(query.location);
     const { model, version } = query;
     return this.#index
       .nearest({
-        ...query.location,
-        k: query.k,
-        filter: (p) =>
-          this.registry.statusOf(p.node) === 'healthy' && (!model || servesModel(p.node, model, version) !== undefined),
+        ...location,
+        k,
+        filter: (p) => this.registry.statusOf(p.node) === 'healthy' && (!model || servesModel(p.node, model, version) !== undefined),
       })
       .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
   }
 
-  /** The ordered failover list for a request: healthy nodes serving the model, nearest first. */
-  candidates(query: CandidateQuery): Candidate[] {
+  /**
+   * The ordered failover list for a request: eligible nodes (healthy, serving the model, inside the
+   * policy's region and trust), ranked by predicted latency, price and trust — a model that prefers an
+   * accelerator ranks CPU nodes after accelerated ones but still runs on them when none is free —
+   * first place by power-of-two-choices. Counts the request as demand for the planner.
+   */
+  candidates(query: CandidateQuery): ScoredCandidate[] {
+    const k = checkK(query.k ?? DEFAULT_FAILOVER_LENGTH);
+    const location = toQueryLatLng(query.location);
+    const policy = checkPolicy(query.policy);
     const { model, version } = query;
-    return this.#index
-      .nearest({
-        ...query.location,
-        k: query.k ?? DEFAULT_FAILOVER_LENGTH,
-        filter: (p) => this.registry.statusOf(p.node) === 'healthy' && servesModel(p.node, model, version) !== undefined,
-      })
-      .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
+    if (typeof model !== 'string' || model === '') throw new HexEdgeError('INVALID_REQUEST', `model must be a non-empty string, got ${JSON.stringify(model)}`);
+    this.#demand.record({ location, model, ...(version !== undefined ? { version } : {}) });
+
+    const boundMs = Math.min(policy.maxLatencyMs ?? Infinity, policy.deadlineMs ?? Infinity);
+    const pool = this.#index.nearest({
+      ...location,
+      k: Math.max(k, CANDIDATE_POOL_SIZE),
+      maxDistanceKm: Number.isFinite(boundMs) ? maxDistanceKmForRttMs(boundMs) : Infinity,
+      filter: (p) => this.#isEligible(p.node, { model, version, policy }),
+    });
+    const nowMs = this.#now();
+    const scorable = [];
+    for (const { id, distanceKm } of pool) {
+      const node = this.#index.get(id)!.node;
+      const entry = findModel(node, model, version)!;
+      const serviceMs = this.#serviceTimes.estimateMs({ nodeId: id, model, reportedMs: entry.load?.ewmaServiceMs, nowMs });
+      const runMs = networkRttMs(distanceKm) + serviceMs + queueWaitMs(entry.load, serviceMs);
+      const predictedLatencyMs = runMs + coldLoadMs(entry);
+      if (runMs > (policy.maxLatencyMs ?? Infinity) || predictedLatencyMs > (policy.deadlineMs ?? Infinity)) continue;
+      scorable.push({
+        node,
+        distanceKm,
+        model: entry,
+        predictedLatencyMs,
+        trust: this.#trust.scoreOf(id),
+        probation: this.#trust.isOnProbation(id),
+        offAccelerator: !meetsAcceleratorNeed(node, entry),
+      });
+    }
+    return orderFailover(scoreCandidates(scorable, policy.prefer), { k, random: this.#random });
   }
 
   /** True when any registered node (healthy or not) has announced this model. */
@@ -71,5 +147,88 @@ export class Placement {
       if (node.models.some((m) => m.name === model && (version === undefined || m.version === version))) return true;
     }
     return false;
+  }
+
+  /** The gateway reports every node call, so Peak-EWMA tracks what clients see; a failure counts as very slow. */
+  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void {
+    const { nodeId, model, latencyMs, ok } = outcome;
+    if (!(typeof latencyMs === 'number' && latencyMs >= 0 && latencyMs < Infinity) || typeof ok !== 'boolean') {
+      throw new HexEdgeError('INVALID_REQUEST', `outcome needs latencyMs ≥ 0 and ok: boolean, got ${String(latencyMs)}, ${String(ok)}`);
+    }
+    const node = this.registry.get(nodeId);
+    if (!node) return; // evicted meanwhile: nothing to learn
+    const reportedMs = node.models.find((m) => m.name === model)?.load?.ewmaServiceMs;
+    const priorMs = this.#serviceTimes.estimateMs({ nodeId, model, reportedMs, nowMs: this.#now() });
+    this.#serviceTimes.record({ nodeId, model, latencyMs, ok, nowMs: this.#now(), priorMs });
+  }
+
+  /** The oracle's trust score for a node (0–1). Ends the node's probation. */
+  setTrust(nodeId: string, score: number, reasons?: string[]): TrustRecord {
+    return this.#trust.set({ nodeId, score, ...(reasons ? { reasons } : {}), nowMs: this.#now() });
+  }
+
+  getTrust(nodeId: string): { score: number; probation: boolean; reasons: string[] } {
+    const record = this.#trust.get(nodeId);
+    return { score: this.#trust.scoreOf(nodeId), probation: !record, reasons: record?.reasons ?? [] };
+  }
+
+  /** The oracle re-verified the node's location. */
+  markLocationVerified(nodeId: string): NodeRecord {
+    return this.registry.markLocationVerified(nodeId);
+  }
+
+  /** Counts a request for the planner without placing it (candidates() already counts its own). */
+  recordDemand(demand: { location: QueryLocation; model: string; version?: string }): void {
+    const location = toQueryLatLng(demand.location);
+    this.#demand.record({ location, model: demand.model, ...(demand.version !== undefined ? { version: demand.version } : {}) });
+  }
+
+  /** The models a node should hold, for its heartbeat answer. */
+  desiredModels(nodeId: string): DesiredModel[] {
+    const node = this.registry.get(nodeId);
+    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `no registered node ${JSON.stringify(nodeId)}`);
+    return (
+      this.plan().desired.get(nodeId) ??
+      node.models.map(({ name, version, contentId }) => ({ name, version, contentId }))
+    );
+  }
+
+  /** The current model plan with its reasons and shortfalls (recomputed at most every PLAN_TTL_MS). */
+  plan(): Plan {
+    const nowMs = this.#now();
+    if (this.#plan && nowMs - this.#plan.atMs < PLAN_TTL_MS) return this.#plan.plan;
+    const usable = (node: NodeRecord) => this.registry.statusOf(node) === 'healthy';
+    const plan = planModelPlacement({
+      demand: this.#demand.totals(),
+      windowMs: DEMAND_WINDOW_MS,
+      nodes: [...this.registry.values()].filter(usable),
+      nodesNear: (at: LatLng, maxDistanceKm: number) =>
+        this.#index
+          .nearest({ ...at, k: PLANNER_NEAR_LIMIT, maxDistanceKm, filter: (p) => usable(p.node) })
+          .map(({ id }) => this.#index.get(id)!.node),
+    });
+    this.#plan = { plan, atMs: nowMs };
+    return plan;
+  }
+
+  /** Forgets nodes silent past the eviction age; the composition root calls it on a timer. */
+  evictSilent(): string[] {
+    return this.registry.evictSilent();
+  }
+
+  /** Writes the in-progress demand bucket (call at shutdown). */
+  checkpoint(): void {
+    this.#demand.checkpoint();
+  }
+
+  #isEligible(node: NodeRecord, q: { model: string; version: string | undefined; policy: CheckedPolicy }): boolean {
+    if (this.registry.statusOf(node) !== 'healthy') return false;
+    const entry = findModel(node, q.model, q.version);
+    // A node still loading the model can serve only a request whose deadline covers the load.
+    if (!entry || (!entry.ready && q.policy.deadlineMs === undefined)) return false;
+    const { regionId, minTrust } = q.policy;
+    if ((regionId !== undefined || minTrust !== undefined) && !node.locationVerified) return false;
+    if (regionId !== undefined && !node.regions.includes(regionId)) return false;
+    return minTrust === undefined || this.#trust.scoreOf(node.id) >= minTrust;
   }
 }

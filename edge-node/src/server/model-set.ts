@@ -62,6 +62,8 @@ export class ModelSet {
         contentId: m.contentId,
         ready: true,
         executionProvider: s.model.executionProvider,
+        prefersAccelerator: m.prefersAccelerator,
+        sizeBytes: m.sizeBytes,
         load: { queueDepth: s.queueDepth, inFlight: s.inFlight, ewmaServiceMs: Math.round(s.ewmaServiceMs * 1000) / 1000 },
       };
     });

@@ -12,7 +12,8 @@ import {
   type PlacementPolicy,
   type Tensor,
 } from '@hexedge/protocol';
-import { servesModel, type NodeRecord } from '@hexedge/placement';
+import type { NodeModel } from '@hexedge/protocol';
+import type { NodeRecord } from '@hexedge/placement';
 import { resolveLocation } from '../location.ts';
 import { forwardWithFailover, NodeFault } from './forward.ts';
 import { IdempotencyCache } from './idempotency.ts';
@@ -22,7 +23,8 @@ import { checkReceipt, type ReceiptDigests } from './receipt-check.ts';
 
 /** What the gateway needs from placement (the in-process `Placement`, or a Worker's shard client). */
 export interface PlacementPort {
-  candidates(query: { location: LatLng; model: string; version?: string; policy?: PlacementPolicy }): { node: NodeRecord; distanceKm: number }[];
+  /** The failover list, best first; `model` is the node's entry for the model (it may still be loading). */
+  candidates(query: { location: LatLng; model: string; version?: string; policy?: PlacementPolicy }): { node: NodeRecord; distanceKm: number; model: NodeModel }[];
   isKnownModel(model: string, version?: string): boolean;
   reportOutcome?(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void;
 }
@@ -108,7 +110,7 @@ export class InferService {
       deadlineMs: policy?.deadlineMs ?? DEFAULT_DEADLINE_MS,
       hedge: policy?.hedge ?? false,
       hedgeDelayMs: (c) => this.#latency.p95Ms(c.node.id),
-      attempt: (c, signal) => this.#attempt({ node: c.node, request, id, inputs, signal }),
+      attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal }),
       onOutcome: (c, o) => {
         if (o.ok) this.#latency.record(c.node.id, o.latencyMs);
         this.#placement.reportOutcome?.({ nodeId: c.node.id, model: request.model, latencyMs: o.latencyMs, ok: o.ok });
@@ -125,9 +127,8 @@ export class InferService {
     };
   }
 
-  async #attempt(a: { node: NodeRecord; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal }) {
-    const { node, request, id, inputs } = a;
-    const entry = servesModel(node, request.model, request.version)!;
+  async #attempt(a: { node: NodeRecord; entry: NodeModel; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal }) {
+    const { node, entry, request, id, inputs } = a;
     const base = `${node.url}/v2/models/${encodeURIComponent(request.model)}/versions/${encodeURIComponent(entry.version)}`;
     const body = inputs
       ? { id, inputs: inputs.map(tensorToJson), ...(request.outputs ? { outputs: request.outputs } : {}) }

@@ -58,15 +58,13 @@ export function nodeHandler(placement: Placement) {
 
 /** POST /v1/nodes/register and /v1/nodes/heartbeat: signed by the node's key, checked by the registry. */
 export function registrationHandlers(placement: Placement) {
-  const ack = (): NodeAck => ({ ok: true, heartbeatIntervalMs: placement.registry.heartbeatIntervalMs });
+  const ack = (nodeId: string): NodeAck => ({
+    ok: true,
+    heartbeatIntervalMs: placement.registry.heartbeatIntervalMs,
+    desiredModels: placement.desiredModels(nodeId),
+  });
   return {
-    register: async (c: Context) => {
-      await placement.registry.register(await readJsonBody(c));
-      return c.json(ack());
-    },
-    heartbeat: async (c: Context) => {
-      await placement.registry.heartbeat(await readJsonBody(c));
-      return c.json(ack());
-    },
+    register: async (c: Context) => c.json(ack((await placement.registry.register(await readJsonBody(c))).id)),
+    heartbeat: async (c: Context) => c.json(ack((await placement.registry.heartbeat(await readJsonBody(c))).id)),
   };
 }

@@ -1,1 +1,96 @@
-export {};
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DemandRow, NodeRecord, NodeStore, TrustRecord } from '../index.ts';
+
+/**
+ * NodeStore on SQLite (`node:sqlite`). WAL lets readers run beside the writer; synchronous=FULL makes
+ * every commit durable before it returns (WAL's default NORMAL may lose the last commits on power
+ * loss, which here would mean a replayable heartbeat sequence number).
+ */
+export class SqliteNodeStore implements NodeStore {
+  readonly #db: DatabaseSync;
+  readonly #saveNode: StatementSync;
+  readonly #deleteNode: StatementSync;
+  readonly #saveTrust: StatementSync;
+  readonly #insertDemand: StatementSync;
+
+  constructor(options: { path: string }) {
+    this.#db = new DatabaseSync(options.path);
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = FULL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS nodes (id TEXT PRIMARY KEY, record TEXT NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS trust (
+        node_id TEXT PRIMARY KEY, score REAL NOT NULL, reasons TEXT NOT NULL, updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE IF NOT EXISTS demand (
+        bucket_start_ms INTEGER NOT NULL, cell TEXT NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL,
+        count INTEGER NOT NULL, PRIMARY KEY (bucket_start_ms, cell, model, version)
+      ) STRICT;
+    `);
+    this.#saveNode = this.#db.prepare('INSERT OR REPLACE INTO nodes (id, record) VALUES (?, ?)');
+    this.#deleteNode = this.#db.prepare('DELETE FROM nodes WHERE id = ?');
+    this.#saveTrust = this.#db.prepare('INSERT OR REPLACE INTO trust (node_id, score, reasons, updated_at_ms) VALUES (?, ?, ?, ?)');
+    this.#insertDemand = this.#db.prepare('INSERT INTO demand (bucket_start_ms, cell, model, version, count) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  loadNodes(): NodeRecord[] {
+    return this.#db
+      .prepare('SELECT record FROM nodes ORDER BY id')
+      .all()
+      .map((row) => JSON.parse(row.record as string) as NodeRecord);
+  }
+
+  saveNode(node: NodeRecord): void {
+    this.#saveNode.run(node.id, JSON.stringify(node));
+  }
+
+  deleteNode(nodeId: string): void {
+    this.#deleteNode.run(nodeId);
+  }
+
+  loadTrust(): TrustRecord[] {
+    return this.#db
+      .prepare('SELECT node_id, score, reasons, updated_at_ms FROM trust ORDER BY node_id')
+      .all()
+      .map((row) => ({
+        nodeId: row.node_id as string,
+        score: row.score as number,
+        reasons: JSON.parse(row.reasons as string) as string[],
+        updatedAtMs: Number(row.updated_at_ms),
+      }));
+  }
+
+  saveTrust(record: TrustRecord): void {
+    this.#saveTrust.run(record.nodeId, record.score, JSON.stringify(record.reasons), record.updatedAtMs);
+  }
+
+  loadDemand(): DemandRow[] {
+    return this.#db
+      .prepare('SELECT bucket_start_ms, cell, model, version, count FROM demand')
+      .all()
+      .map((row) => ({
+        bucketStartMs: Number(row.bucket_start_ms),
+        cell: row.cell as string,
+        model: row.model as string,
+        version: row.version as string,
+        count: Number(row.count),
+      }));
+  }
+
+  saveDemand(rows: DemandRow[]): void {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#db.exec('DELETE FROM demand');
+      for (const r of rows) this.#insertDemand.run(r.bucketStartMs, r.cell, r.model, r.version, r.count);
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -91,6 +91,8 @@ export type SignedReceipt = z.infer<typeof signedReceiptSchema>;
 export interface NodeAck {
   ok: true;
   heartbeatIntervalMs: number;
+  /** The models placement's planner wants this node to hold; the node pulls what it lacks. */
+  desiredModels?: { name: string; version: string; contentId: string }[];
 }
 
 /** OIP parameters carry only strings, numbers and booleans, so a node's signed receipt travels as JSON
