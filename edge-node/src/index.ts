@@ -13,3 +13,5 @@ export * from './server/oip-app.ts';
 export * from './server/input-check.ts';
 export * from './server/receipt.ts';
 export * from './agent/gateway-agent.ts';
+export * from './server/artifact-routes.ts';
+export * from './store/model-ref.ts';

@@ -2,7 +2,6 @@ import { getPipeline, modelManifestSchema, type ModelManifest, type TensorSpec }
 import { formatBytes, writeModel } from '@hexedge/edge-node/node';
 import { sha256Hex } from '@hexedge/protocol';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { listHeldModels } from './models-table.ts';
 import { describeOnnx, type OnnxValueInfo } from './onnx-info.ts';
 
@@ -41,7 +40,12 @@ export async function modelAdd(o: ModelAddOptions): Promise<string> {
       throw new Error(err.code === 'ENOENT' ? `no such file: ${o.file}` : `cannot read ${o.file}: ${err.message}`);
     }),
   );
-  const info = describeOnnx(bytes);
+  let info;
+  try {
+    info = describeOnnx(bytes);
+  } catch (err) {
+    throw new Error(`${o.file}: ${(err as Error).message}`);
+  }
   if (o.pipeline && !getPipeline(o.pipeline)) throw new Error(`--pipeline ${JSON.stringify(o.pipeline)} is not a pipeline this node knows`);
   const inputs = tensorSpecs(info.inputs, 'input');
   const outputs = tensorSpecs(info.outputs, 'output');
@@ -81,7 +85,7 @@ export async function modelAdd(o: ModelAddOptions): Promise<string> {
   }
   const written = await writeModel({ dir: o.modelsDir, manifest, bytes });
   return [
-    `added ${o.name}@${o.version} → ${path.relative(process.cwd(), written) || written}`,
+    `added ${o.name}@${o.version} → ${written}`,
     `  content id  ${manifest.contentId}`,
     `  size        ${formatBytes(manifest.sizeBytes)}`,
     `  inputs      ${inputs.map((t) => `${t.name} ${t.datatype} [${t.shape.join(', ')}]`).join('; ')}`,

@@ -33,9 +33,9 @@ export async function modelInspect(file: string): Promise<string> {
     indent(formatTable(['NAME', 'TYPE', 'SHAPE'], valueRows(info.inputs))),
     'outputs',
     indent(formatTable(['NAME', 'TYPE', 'SHAPE'], valueRows(info.outputs))),
-    `nodes         ${info.nodeCount}`,
+    `nodes         ${info.nodeCount}${info.subgraphNodeCount > 0 ? ` (+ ${info.subgraphNodeCount} in subgraphs, counted below)` : ''}`,
     indent(formatTable(['OP', 'COUNT'], info.opCounts.map(([op, n]) => [op, String(n)]))),
-    `initializers  ${info.initializerCount}, ${formatBytes(info.initializerBytes)}${info.externalInitializers > 0 ? ` (${info.externalInitializers} in external data files)` : ''}`,
+    `initializers  ${info.initializerCount}, ${formatBytes(info.initializerBytes)}${info.externalInitializers > 0 ? ` (${info.externalInitializers} in external data files)` : ''}${info.constantBytes > 0 ? `; Constant tensors ${formatBytes(info.constantBytes)}` : ''}`,
   ];
   const metadata = Object.entries(info.metadata);
   lines.push(metadata.length === 0 ? 'metadata      -' : `metadata\n${indent(formatTable(['KEY', 'VALUE'], metadata.map(([k, v]) => [k, v.length > 100 ? `${v.slice(0, 97)}...` : v])))}`);

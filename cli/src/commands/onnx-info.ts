@@ -39,16 +39,56 @@ export interface OnnxInfo {
   docString: string;
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
+  /** Top-level nodes; `opCounts` also counts nodes inside If/Loop/Scan bodies. */
   nodeCount: number;
+  subgraphNodeCount: number;
   opCounts: [string, number][];
   initializerCount: number;
   initializerBytes: number;
   externalInitializers: number;
+  /** Weights stored as Constant nodes' tensors (exporters such as spox and torch do this). */
+  constantBytes: number;
   metadata: Record<string, string>;
 }
 
 type Model = ReturnType<typeof decodeOnnxModel>;
-type ValueInfo = NonNullable<NonNullable<Model['graph']>['input']>[number];
+type Graph = NonNullable<Model['graph']>;
+type ValueInfo = NonNullable<Graph['input']>[number];
+type Tensor = NonNullable<Graph['initializer']>[number];
+
+function tensorBytes(t: Tensor): number {
+  const elements = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
+  const sizeBytes = ONNX_TYPES[t.dataType ?? 0]?.sizeBytes ?? 0;
+  return sizeBytes > 0 ? elements * sizeBytes : (t.stringData ?? []).reduce((a, s) => a + s.length, 0);
+}
+
+interface GraphTotals {
+  opCounts: Map<string, number>;
+  nodes: number;
+  initializers: number;
+  initializerBytes: number;
+  externalInitializers: number;
+  constantBytes: number;
+}
+
+/** Adds a graph and every subgraph its nodes carry (If branches, Loop/Scan bodies) to the totals. */
+function walkGraph(graph: Graph, totals: GraphTotals): void {
+  for (const t of graph.initializer ?? []) {
+    totals.initializers++;
+    totals.initializerBytes += tensorBytes(t);
+    if (t.dataLocation === EXTERNAL_DATA) totals.externalInitializers++;
+  }
+  for (const n of graph.node ?? []) {
+    totals.nodes++;
+    const op = n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? '?');
+    totals.opCounts.set(op, (totals.opCounts.get(op) ?? 0) + 1);
+    for (const a of n.attribute ?? []) {
+      if (op === 'Constant' && a.t) totals.constantBytes += tensorBytes(a.t);
+      if (a.g) walkGraph(a.g, totals);
+      for (const g of a.graphs ?? []) walkGraph(g, totals);
+    }
+  }
+}
 
 function valueInfo(v: ValueInfo): OnnxValueInfo {
   const tensor = v.type?.tensorType;
@@ -72,19 +112,9 @@ export function describeOnnx(bytes: Uint8Array): OnnxInfo {
   if (!graph) throw new Error('not an ONNX model (no graph)');
   // Graph inputs may repeat initializers (IR < 4 style); those are weights, not what callers feed.
   const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name));
-  const opCounts = new Map<string, number>();
-  for (const n of graph.node ?? []) {
-    const op = n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? '?');
-    opCounts.set(op, (opCounts.get(op) ?? 0) + 1);
-  }
-  let initializerBytes = 0;
-  let externalInitializers = 0;
-  for (const t of graph.initializer ?? []) {
-    if (t.dataLocation === EXTERNAL_DATA) externalInitializers++;
-    const elements = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
-    const sizeBytes = ONNX_TYPES[t.dataType ?? 0]?.sizeBytes ?? 0;
-    initializerBytes += sizeBytes > 0 ? elements * sizeBytes : (t.stringData ?? []).reduce((a, s) => a + s.length, 0);
-  }
+  const totals: GraphTotals = { opCounts: new Map(), nodes: 0, initializers: 0, initializerBytes: 0, externalInitializers: 0, constantBytes: 0 };
+  walkGraph(graph, totals);
+  const nodeCount = graph.node?.length ?? 0;
   return {
     irVersion: Number(model.irVersion ?? 0),
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' ') || '-',
@@ -93,11 +123,13 @@ export function describeOnnx(bytes: Uint8Array): OnnxInfo {
     docString: model.docString || graph.docString || '',
     inputs: (graph.input ?? []).filter((v) => !initializerNames.has(v.name ?? '')).map(valueInfo),
     outputs: (graph.output ?? []).map(valueInfo),
-    nodeCount: graph.node?.length ?? 0,
-    opCounts: [...opCounts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
-    initializerCount: graph.initializer?.length ?? 0,
-    initializerBytes,
-    externalInitializers,
+    nodeCount,
+    subgraphNodeCount: totals.nodes - nodeCount,
+    opCounts: [...totals.opCounts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+    initializerCount: totals.initializers,
+    initializerBytes: totals.initializerBytes,
+    externalInitializers: totals.externalInitializers,
+    constantBytes: totals.constantBytes,
     metadata: Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? ''])),
   };
 }

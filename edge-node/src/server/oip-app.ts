@@ -17,6 +17,7 @@ import type { NodeMetrics } from './metrics.ts';
 import type { ModelSet } from './model-set.ts';
 import { getPipeline } from '../pipelines/index.ts';
 import { signReceipt } from './receipt.ts';
+import { registerArtifactRoutes, type ArtifactSource } from './artifact-routes.ts';
 
 /** Largest infer body a node accepts (JSON numbers take ~10 bytes each, so ~3 M floats). */
 export const MAX_OIP_BODY_BYTES = 32 * 1024 * 1024;
@@ -29,6 +30,8 @@ export interface OipAppOptions {
   isReady: () => boolean;
   metrics?: NodeMetrics;
   now?: () => number;
+  /** Artifacts this node serves to peers (`/v1/artifacts/…`); none when absent. */
+  artifacts?: ArtifactSource;
 }
 
 /** OIP v2 error object (`{ "error": string }`), plus our stable code; 503s say when to come back. */
@@ -65,6 +68,7 @@ export function createOipApp(options: OipAppOptions): Hono {
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => c.json({ ready: isReady() }, isReady() ? 200 : 503));
   app.get('/v2', (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [BINARY_EXTENSION] }));
+  if (options.artifacts) registerArtifactRoutes(app, options.artifacts);
   if (metrics) {
     app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   }
