@@ -14,7 +14,7 @@ import { RateLimiter } from './keys/rate-limit.ts';
 import { docsPage, openApiDocument } from './openapi.ts';
 import { inferHandler } from './routes/infer.ts';
 import { keyHandlers } from './routes/keys.ts';
-import { catalogHandler, originHandlers } from './routes/models.ts';
+import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts';
 import { nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
 import { UsageBook } from './usage.ts';
 
@@ -87,6 +87,7 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   const origin = originHandlers(catalog);
   app.get('/v1/models/:contentId/manifest', origin.manifest);
   app.get('/v1/models/:contentId/artifact', origin.artifact);
+  app.get('/v1/artifacts/:contentId/peers', peersHandler({ nearest: (q) => placement.nearest(q) }));
 
   const k = keyHandlers(keys);
   app.post('/v1/keys', admin, limit(MAX_ADMIN_BODY_BYTES), k.create);

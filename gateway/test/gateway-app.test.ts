@@ -2,7 +2,7 @@ import { generateNodeKeyPair, signBody, type Tensor } from '@hexedge/protocol';
 import { Placement } from '@hexedge/placement';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createGatewayApp } from '../src/index.ts';
-import { body, fakeNodes, KEY, keyRing, MODEL, register, type FakeNode } from './fake-nodes.ts';
+import { body, CONTENT_ID, fakeNodes, KEY, keyRing, MODEL, register, type FakeNode } from './fake-nodes.ts';
 
 describe('gateway app', () => {
   let placement: Placement;
@@ -87,5 +87,15 @@ describe('gateway app', () => {
     expect((await app.request('/v1/nodes/nearest?lng=4', { headers: auth })).status).toBe(400);
     const ok = await app.request('/v1/nodes/nearest?lat=49&lng=2&k=1', { headers: auth });
     expect(((await ok.json()) as { nodes: { id: string }[] }).nodes.map((n) => n.id)).toEqual([far.keys.nodeId]);
+  });
+
+  it('tells a node which healthy peers hold an artifact, nearest first', async () => {
+    const res = await app.request(`/v1/artifacts/${CONTENT_ID}/peers?lat=49&lng=2&k=2`);
+    expect(res.status).toBe(200);
+    const { peers } = (await res.json()) as { peers: { id: string; url: string }[] };
+    expect(peers.map((p) => p.url)).toEqual([far.url, near.url]);
+    expect(((await (await app.request(`/v1/artifacts/${'d'.repeat(64)}/peers?lat=49&lng=2`)).json()) as { peers: unknown[] }).peers).toEqual([]);
+    expect((await app.request('/v1/artifacts/xyz/peers?lat=49&lng=2')).status).toBe(400);
+    expect((await app.request(`/v1/artifacts/${CONTENT_ID}/peers?lat=99&lng=2`)).status).toBe(400);
   });
 });

@@ -85,15 +85,18 @@ export class Placement {
   }
 
   /** Nearest healthy nodes to a point, optionally only those serving a model (ready). */
-  nearest(query: { location: QueryLocation; k: number; model?: string; version?: string }): Candidate[] {
+  nearest(query: { location: QueryLocation; k: number; model?: string; version?: string; filter?: (node: NodeRecord) => boolean }): Candidate[] {
     const k = checkK(query.k);
     const location = toQueryLatLng(query.location);
-    const { model, version } = query;
+    const { model, version, filter } = query;
     return this.#index
       .nearest({
         ...location,
         k,
-        filter: (p) => this.registry.statusOf(p.node) === 'healthy' && (!model || servesModel(p.node, model, version) !== undefined),
+        filter: (p) =>
+          this.registry.statusOf(p.node) === 'healthy' &&
+          (!model || servesModel(p.node, model, version) !== undefined) &&
+          (!filter || filter(p.node)),
       })
       .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
   }

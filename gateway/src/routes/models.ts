@@ -1,4 +1,4 @@
-import { HexEdgeError } from '@hexedge/protocol';
+import { HexEdgeError, toLatLng, type LatLng } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import type { Context } from 'hono';
 import type { ModelCatalog } from '../catalog.ts';
@@ -38,6 +38,27 @@ export function catalogHandler(options: { catalog: ModelCatalog; nodes: () => It
       servedBy: servedBy.get(m.contentId) ?? [],
     }));
     return c.json({ models });
+  };
+}
+
+/** Most peers a node is told about at once. */
+export const MAX_PEERS = 10;
+
+/**
+ * GET /v1/artifacts/{contentId}/peers?lat=&lng=&k= — healthy nodes holding an artifact (ready in their
+ * last heartbeat), nearest first, so a node pulls from a neighbour before the origin. Public: nodes
+ * hold no API key, and the answer is what any client could learn by asking the nodes themselves.
+ */
+export function peersHandler(options: { nearest: (q: { location: LatLng; k: number; filter: (n: NodeRecord) => boolean }) => { node: NodeRecord; distanceKm: number }[] }) {
+  return (c: Context) => {
+    const id = contentIdParam(c);
+    const location = toLatLng({ lat: Number(c.req.query('lat') ?? Number.NaN), lng: Number(c.req.query('lng') ?? Number.NaN) }, 'location');
+    const k = Number(c.req.query('k') ?? 5);
+    if (!Number.isInteger(k) || k < 1 || k > MAX_PEERS) throw new HexEdgeError('INVALID_REQUEST', `k must be an integer in [1, ${MAX_PEERS}], got ${JSON.stringify(c.req.query('k'))}`);
+    const peers = options
+      .nearest({ location, k, filter: (n) => n.models.some((m) => m.contentId === id && m.ready) })
+      .map(({ node, distanceKm }) => ({ id: node.id, url: node.url, distanceKm: Math.round(distanceKm * 1000) / 1000 }));
+    return c.json({ peers });
   };
 }
 

@@ -1,0 +1,98 @@
+/**
+ * An edge node in its own process, built as `hexedge node run` builds it (OrtNodeBackend, ModelSet with
+ * NodeMetrics, loadModels with warm-up, createOipApp, @hono/node-server on 127.0.0.1), so that the load
+ * generator and the server do not share an event loop. The parent passes the config as argv[2] (JSON)
+ * and gets `{ url }` over IPC once the node serves; `{ type: 'stats' }` answers the batches run so far.
+ */
+import { serve } from '@hono/node-server';
+import { createOipApp, ModelSet, NodeMetrics, ppocrRecModel } from '@hexedge/edge-node';
+import { loadModels, OrtNodeBackend, readModelDir } from '@hexedge/edge-node/node';
+import { generateNodeKeyPair } from '@hexedge/protocol';
+import { fork, type ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+
+export interface NodeProcessConfig {
+  modelDir: string;
+  /** Also serve ppocr-rec v4 (read from its npm package). */
+  ppocr: boolean;
+  maxBatchSize: number;
+  maxQueueDelayUs: number;
+  intraOpThreads: number;
+}
+
+export interface BatchStats {
+  runs: number;
+  rows: number;
+}
+
+export interface NodeProcess {
+  url: string;
+  stats(): Promise<BatchStats>;
+  close(): Promise<void>;
+}
+
+/** Starts a node process and resolves once it listens. */
+export function startNodeProcess(config: NodeProcessConfig): Promise<NodeProcess> {
+  const child: ChildProcess = fork(import.meta.filename, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`node process exited with ${code} before serving`)));
+    child.once('message', (m: { url?: string; error?: string }) => {
+      if (!m.url) return reject(new Error(`node process failed: ${m.error}`));
+      child.removeAllListeners('exit');
+      resolve({
+        url: m.url,
+        stats: () =>
+          new Promise((done) => {
+            child.once('message', (s: BatchStats) => done(s));
+            child.send({ type: 'stats' });
+          }),
+        close: () =>
+          new Promise((done) => {
+            child.once('exit', () => done());
+            child.kill();
+          }),
+      });
+    });
+  });
+}
+
+async function main(config: NodeProcessConfig): Promise<void> {
+  const stats: BatchStats = { runs: 0, rows: 0 };
+  const metrics = new NodeMetrics();
+  const models = new ModelSet({
+    scheduler: {
+      maxBatchSize: config.maxBatchSize,
+      maxQueueDelayUs: config.maxQueueDelayUs,
+      onBatch: (info) => {
+        metrics.observeBatch(info);
+        stats.runs++;
+        stats.rows += info.size;
+      },
+    },
+  });
+  metrics.watch(models);
+  const backend = await OrtNodeBackend.create({ intraOpThreads: config.intraOpThreads });
+  const { artifacts, problems } = await readModelDir(config.modelDir);
+  if (problems.length) throw new Error(problems.map((p) => p.message).join('; '));
+  const all = config.ppocr ? [...artifacts, await ppocrRecModel()] : artifacts;
+  const report = await loadModels({ artifacts: all, backends: [backend], force: 'onnxruntime-node', models });
+  if (report.failed.length) throw new Error(report.failed.map((f) => `${f.name}@${f.version}: ${f.message}`).join('; '));
+  const app = createOipApp({ models, keys: await generateNodeKeyPair(), isReady: () => true, metrics });
+  serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+    process.send!({ url: `http://127.0.0.1:${info.port}` });
+  });
+  process.on('message', () => {
+    process.send!({ ...stats });
+    stats.runs = 0;
+    stats.rows = 0;
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+if (process.argv[1] === import.meta.filename && process.send) {
+  main(JSON.parse(process.argv[2]!) as NodeProcessConfig).catch((err: Error) => {
+    process.send!({ error: err.stack ?? err.message });
+    process.exit(1);
+  });
+}
