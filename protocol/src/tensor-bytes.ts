@@ -137,3 +137,13 @@ export function tensorFromBytes(meta: { name: string; datatype: TensorDatatype; 
   }
   return { name, datatype, shape, data };
 }
+
+/**
+ * The tensor with its numeric data in the datatype's typed array (a no-op when it already is). Done
+ * once per request, the one array then feeds the runtime, the receipt digest and batching.
+ */
+export function asTypedTensor(t: Tensor): Tensor {
+  if (!isTypedKey(t.datatype)) return t;
+  const Ctor = TYPED[t.datatype];
+  return t.data instanceof Ctor ? t : { ...t, data: Ctor.from(t.data as ArrayLike<number>) };
+}

@@ -10,6 +10,11 @@ import type { Tensor } from './tensors.ts';
  * requests with equal values digest alike. Receipts carry this digest of inputs and of outputs.
  */
 export async function tensorsDigest(tensors: readonly Tensor[]): Promise<string> {
+  return sha256Hex(tensorsDigestInput(tensors));
+}
+
+/** The bytes `tensorsDigest` hashes, for runtimes that hash faster than WebCrypto (node:crypto). */
+export function tensorsDigestInput(tensors: readonly Tensor[]): Uint8Array {
   const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header = canonicalBytes(sorted.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })));
   const parts = sorted.map(tensorToBytes);
@@ -21,7 +26,7 @@ export async function tensorsDigest(tensors: readonly Tensor[]): Promise<string>
     out.set(p, at);
     at += p.length;
   }
-  return sha256Hex(out);
+  return out;
 }
 
 /** SHA-256 of a JSON value's canonical bytes: what receipts carry for domain (pipeline) requests. */

@@ -65,17 +65,18 @@ const INT_RANGES: Partial<Record<TensorDatatype, [number, number]>> = {
   UINT64: [0, Number.MAX_SAFE_INTEGER],
 };
 
-function checkElement(t: { name: string; datatype: TensorDatatype }, i: number, v: unknown): void {
+/** Returns a per-element check for a datatype, hoisting the type and range lookups out of the loop. */
+function elementChecker(t: { name: string; datatype: TensorDatatype }): (i: number, v: unknown) => void {
   const expected = t.datatype === 'BYTES' ? 'string' : t.datatype === 'BOOL' ? 'boolean' : 'number';
   const range = INT_RANGES[t.datatype];
-  const ok =
-    typeof v === expected &&
-    (expected !== 'number' || Number.isFinite(v as number)) &&
-    (!range || (Number.isInteger(v) && (v as number) >= range[0] && (v as number) <= range[1]));
-  if (!ok) {
+  const fail = (i: number, v: unknown) => {
     const want = range ? `an integer in [${range[0]}, ${range[1]}]` : `a finite ${expected}`;
     throw new HexEdgeError('INVALID_TENSOR', `tensor '${t.name}': element ${i} is ${JSON.stringify(v)}, expected ${want} for datatype ${t.datatype}`);
-  }
+  };
+  if (expected !== 'number') return (i, v) => typeof v !== expected && fail(i, v);
+  if (!range) return (i, v) => (typeof v !== 'number' || !Number.isFinite(v)) && fail(i, v);
+  const [lo, hi] = range;
+  return (i, v) => (!Number.isInteger(v) || (v as number) < lo || (v as number) > hi) && fail(i, v);
 }
 
 /**
@@ -103,7 +104,8 @@ export function checkTensor(t: { name: string; datatype: TensorDatatype; shape: 
   }
   // Typed integer arrays cannot hold a bad value; typed floats can still carry NaN or Infinity.
   if (!typed || data instanceof Float32Array || data instanceof Float64Array) {
-    for (let i = 0; i < data.length; i++) checkElement(t, i, data[i]);
+    const check = elementChecker(t);
+    for (let i = 0; i < data.length; i++) check(i, data[i]);
   }
   return { name: t.name, datatype: t.datatype, shape: t.shape, data };
 }

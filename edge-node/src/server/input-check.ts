@@ -1,4 +1,4 @@
-import { checkTensor, HexEdgeError, type NumericArray, type Tensor, type TensorData, type TensorDatatype } from '@hexedge/protocol';
+import { asTypedTensor, checkTensor, HexEdgeError, type NumericArray, type Tensor, type TensorData, type TensorDatatype } from '@hexedge/protocol';
 
 type GivenInput = { name: string; datatype: TensorDatatype; shape: number[]; data: TensorData | NumericArray };
 import type { TensorSpec } from '../models/manifest.ts';
@@ -40,6 +40,6 @@ export function checkInputs(options: { model: string; specs: readonly TensorSpec
         `input '${spec.name}' has shape ${JSON.stringify(input.shape)}, model ${model} expects ${JSON.stringify(spec.shape)} (-1 = any)`,
       );
     }
-    return checkTensor(input);
+    return asTypedTensor(checkTensor(input));
   });
 }

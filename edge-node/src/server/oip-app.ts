@@ -6,7 +6,6 @@ import {
   parseWith,
   predictRequestSchema,
   RECEIPT_PARAMETER,
-  tensorsDigest,
   type NodeKeyPair,
 } from '@hexedge/protocol';
 import { Hono, type Context } from 'hono';
@@ -16,6 +15,7 @@ import { checkInputs } from './input-check.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { ModelSet } from './model-set.ts';
 import { getPipeline } from '../pipelines/index.ts';
+import { tensorsDigestSync } from './node-crypto.ts';
 import { signReceipt } from './receipt.ts';
 import { registerArtifactRoutes, type ArtifactSource } from './artifact-routes.ts';
 
@@ -109,8 +109,15 @@ export function createOipApp(options: OipAppOptions): Hono {
       }
       const result = await scheduler.submit(inputs, outputNames);
       const requestId = request.id ?? crypto.randomUUID();
-      const [inputDigest, outputDigest] = await Promise.all([tensorsDigest(inputs), tensorsDigest(result.outputs)]);
-      const receipt = await signReceipt({ keys, requestId, manifest: m, inputDigest, outputDigest, serviceTimeMs: result.serviceTimeMs, nowMs: now() });
+      const receipt = signReceipt({
+        keys,
+        requestId,
+        manifest: m,
+        inputDigest: tensorsDigestSync(inputs),
+        outputDigest: tensorsDigestSync(result.outputs),
+        serviceTimeMs: result.serviceTimeMs,
+        nowMs: now(),
+      });
       const head = { model_name: m.name, model_version: m.version, id: requestId, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) } };
       const { body, headerLength } = encodeResponse(head, result.outputs, binaryOutputNames(request));
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
@@ -156,7 +163,7 @@ export function createOipApp(options: OipAppOptions): Hono {
       });
       const requestId = request.id ?? crypto.randomUUID();
       const [inputDigest, outputDigest] = await Promise.all([jsonDigest(request.input), jsonDigest(output)]);
-      const receipt = await signReceipt({ keys, requestId, manifest: m, inputDigest, outputDigest, serviceTimeMs, nowMs: now() });
+      const receipt = signReceipt({ keys, requestId, manifest: m, inputDigest, outputDigest, serviceTimeMs, nowMs: now() });
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
       metrics?.latency.observe(labels, (performance.now() - started) / 1000);
       return c.json({ model_name: m.name, model_version: m.version, id: requestId, output, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) } });

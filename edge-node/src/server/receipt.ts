@@ -1,5 +1,6 @@
-import { signBody, type NodeKeyPair, type SignedReceipt } from '@hexedge/protocol';
+import type { NodeKeyPair, SignedReceipt } from '@hexedge/protocol';
 import type { ModelManifest } from '../models/manifest.ts';
+import { signSync } from './node-crypto.ts';
 
 /**
  * The receipt binds this node's key to one answer: which model bytes ran (content id), on which input,
@@ -7,7 +8,7 @@ import type { ModelManifest } from '../models/manifest.ts';
  * digests for raw requests, JSON digests for pipeline requests), so a node cannot sign one thing and
  * return another.
  */
-export async function signReceipt(options: {
+export function signReceipt(options: {
   keys: NodeKeyPair;
   requestId: string;
   manifest: ModelManifest;
@@ -15,9 +16,9 @@ export async function signReceipt(options: {
   outputDigest: string;
   serviceTimeMs: number;
   nowMs: number;
-}): Promise<SignedReceipt> {
+}): SignedReceipt {
   const { keys, manifest } = options;
-  return signBody(
+  return signSync(
     'receipt',
     {
       nodeId: keys.nodeId,
@@ -30,6 +31,6 @@ export async function signReceipt(options: {
       issuedAtMs: options.nowMs,
       serviceTimeMs: options.serviceTimeMs,
     },
-    keys.privateKey,
+    keys,
   );
 }

@@ -46,6 +46,7 @@ export class ModelScheduler {
   readonly #queue: Pending[] = [];
   #running = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #immediate: ReturnType<typeof setImmediate> | undefined;
   inFlight = 0;
   ewmaServiceMs = 0;
 
@@ -94,15 +95,38 @@ export class ModelScheduler {
     const queuedRows = this.#queue.reduce((n, p) => (p.key === oldest.key ? n + p.rows : n), 0);
     const waitedUs = (performance.now() - oldest.enqueuedAt) * 1000;
     if (queuedRows < this.#o.maxBatchSize && waitedUs < this.#o.maxQueueDelayUs) {
-      this.#timer ??= setTimeout(() => {
-        this.#timer = undefined;
-        this.#pump();
-      }, (this.#o.maxQueueDelayUs - waitedUs) / 1000);
+      this.#wait(this.#o.maxQueueDelayUs - waitedUs);
       return;
     }
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelWait();
     void this.#runBatch(this.#takeBatch());
+  }
+
+  /**
+   * Waits for company. Node rounds any timer below 1 ms up to 1 ms, which would make a 250 µs queue
+   * delay cost a millisecond, so sub-millisecond waits re-check on each turn of the event loop
+   * (setImmediate: other requests' I/O is handled in between) until the delay has passed.
+   */
+  #wait(remainingUs: number): void {
+    if (this.#timer || this.#immediate) return;
+    if (remainingUs >= 1000) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#pump();
+      }, remainingUs / 1000);
+    } else {
+      this.#immediate = setImmediate(() => {
+        this.#immediate = undefined;
+        this.#pump();
+      });
+    }
+  }
+
+  #cancelWait(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
   }
 
   #takeBatch(): Pending[] {
