@@ -1,1 +1,243 @@
-export {};
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { assertChainsFrom } from '../store/memory-store.ts';
+import type { OracleStore } from '../store/oracle-store.ts';
+import type { CoverageObservation, Entropy, LogEntry, OracleTrustRecord, PendingRound, StakeEvent, StoredReport, Verdict, WorkRecord } from '../store/records.ts';
+
+/**
+ * OracleStore on SQLite (`node:sqlite`). WAL lets readers run beside the writer; synchronous=FULL makes
+ * each commit durable before it returns, so an accepted report, a spent nonce or a slash survives a
+ * power cut. Records are JSON text; the columns beside them exist only to be queried.
+ */
+export class SqliteOracleStore implements OracleStore {
+  readonly #db: DatabaseSync;
+  readonly #q: Record<string, StatementSync>;
+
+  constructor(options: { path: string }) {
+    this.#db = new DatabaseSync(options.path);
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = FULL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS nonces (node_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL, PRIMARY KEY (node_id, nonce)) STRICT;
+      CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at_ms);
+      CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, round_key TEXT, json TEXT NOT NULL) STRICT;
+      CREATE INDEX IF NOT EXISTS reports_round ON reports (round_key) WHERE round_key IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS cursors (stage TEXT PRIMARY KEY, seq INTEGER NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS rounds (round_key TEXT PRIMARY KEY, beacon_seq INTEGER NOT NULL, closes_at_ms INTEGER NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS last_beacon (hotspot_key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS entropy (id TEXT PRIMARY KEY, start_ms INTEGER NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS verdicts (id TEXT PRIMARY KEY, node_id TEXT NOT NULL, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
+      CREATE INDEX IF NOT EXISTS verdicts_time ON verdicts (at_ms);
+      CREATE INDEX IF NOT EXISTS verdicts_node ON verdicts (node_id, at_ms);
+      CREATE TABLE IF NOT EXISTS work (receipt_hash TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
+      CREATE INDEX IF NOT EXISTS work_time ON work (at_ms);
+      CREATE TABLE IF NOT EXISTS stake (seq INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT NOT NULL, type TEXT NOT NULL, evidence_id TEXT, json TEXT NOT NULL) STRICT;
+      CREATE UNIQUE INDEX IF NOT EXISTS stake_one_slash_per_evidence ON stake (evidence_id) WHERE type = 'slash';
+      CREATE TABLE IF NOT EXISTS trust (node_id TEXT PRIMARY KEY, json TEXT NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS coverage (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS log (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
+    `);
+    const p = (sql: string) => this.#db.prepare(sql);
+    this.#q = {
+      pruneNonces: p('DELETE FROM nonces WHERE expires_at_ms < ?'),
+      claimNonce: p(`INSERT INTO nonces (node_id, nonce, expires_at_ms) VALUES (?, ?, ?)
+        ON CONFLICT (node_id, nonce) DO UPDATE SET expires_at_ms = excluded.expires_at_ms WHERE nonces.expires_at_ms < ?`),
+      insertReport: p('INSERT INTO reports (round_key, json) VALUES (?, ?)'),
+      listReports: p('SELECT seq, json FROM reports WHERE seq > ? ORDER BY seq LIMIT ?'),
+      roundReports: p('SELECT seq, json FROM reports WHERE round_key = ? ORDER BY seq'),
+      getCursor: p('SELECT seq FROM cursors WHERE stage = ?'),
+      setCursor: p('INSERT OR REPLACE INTO cursors (stage, seq) VALUES (?, ?)'),
+      openRound: p('INSERT OR IGNORE INTO rounds (round_key, beacon_seq, closes_at_ms) VALUES (?, ?, ?)'),
+      dueRounds: p('SELECT round_key, beacon_seq, closes_at_ms FROM rounds WHERE closes_at_ms <= ? ORDER BY beacon_seq LIMIT ?'),
+      closeRound: p('DELETE FROM rounds WHERE round_key = ?'),
+      getLastBeacon: p('SELECT at_ms FROM last_beacon WHERE hotspot_key = ?'),
+      setLastBeacon: p('INSERT OR REPLACE INTO last_beacon (hotspot_key, at_ms) VALUES (?, ?)'),
+      saveEntropy: p('INSERT OR REPLACE INTO entropy (id, start_ms) VALUES (?, ?)'),
+      getEntropy: p('SELECT id, start_ms FROM entropy WHERE id = ?'),
+      saveVerdict: p('INSERT OR REPLACE INTO verdicts (id, node_id, at_ms, json) VALUES (?, ?, ?, ?)'),
+      listVerdicts: p('SELECT json FROM verdicts WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
+      listNodeVerdicts: p('SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
+      saveWork: p('INSERT OR IGNORE INTO work (receipt_hash, at_ms, json) VALUES (?, ?, ?)'),
+      listWork: p('SELECT json FROM work WHERE at_ms >= ? AND at_ms < ? ORDER BY receipt_hash'),
+      insertStake: p('INSERT OR IGNORE INTO stake (node_id, type, evidence_id, json) VALUES (?, ?, ?, ?)'),
+      listStake: p('SELECT seq, json FROM stake ORDER BY seq'),
+      listNodeStake: p('SELECT seq, json FROM stake WHERE node_id = ? ORDER BY seq'),
+      saveTrust: p('INSERT OR REPLACE INTO trust (node_id, json) VALUES (?, ?)'),
+      listTrust: p('SELECT json FROM trust ORDER BY node_id'),
+      saveCoverage: p('INSERT INTO coverage (at_ms, json) VALUES (?, ?)'),
+      listCoverage: p('SELECT json FROM coverage WHERE at_ms >= ? ORDER BY id'),
+      lastLog: p('SELECT json FROM log ORDER BY epoch DESC LIMIT 1'),
+      insertLog: p('INSERT INTO log (epoch, json) VALUES (?, ?)'),
+      listLog: p('SELECT json FROM log ORDER BY epoch'),
+    };
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** All of `write` commits, or none of it. */
+  #transaction<T>(write: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = write();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean {
+    if (Math.random() < 1 / 4096) this.#q.pruneNonces!.run(options.nowMs);
+    return Number(this.#q.claimNonce!.run(options.nodeId, options.nonce, options.expiresAtMs, options.nowMs).changes) === 1;
+  }
+
+  appendReports(reports: Array<Omit<StoredReport, 'seq'>>): StoredReport[] {
+    return this.#transaction(() =>
+      reports.map((r) => {
+        const seq = Number(this.#q.insertReport!.run(r.roundKey ?? null, JSON.stringify(r)).lastInsertRowid);
+        return { ...structuredClone(r), seq };
+      }),
+    );
+  }
+
+  #reports(rows: Array<Record<string, unknown>>): StoredReport[] {
+    return rows.map((row) => ({ ...(JSON.parse(row.json as string) as Omit<StoredReport, 'seq'>), seq: Number(row.seq) }));
+  }
+
+  listReports(options: { afterSeq: number; limit: number }): StoredReport[] {
+    return this.#reports(this.#q.listReports!.all(options.afterSeq, options.limit));
+  }
+
+  listRoundReports(roundKey: string): StoredReport[] {
+    return this.#reports(this.#q.roundReports!.all(roundKey));
+  }
+
+  getCursor(stage: string): number {
+    return Number(this.#q.getCursor!.get(stage)?.seq ?? 0);
+  }
+
+  setCursor(stage: string, seq: number): void {
+    this.#q.setCursor!.run(stage, seq);
+  }
+
+  openRound(round: PendingRound): void {
+    this.#q.openRound!.run(round.roundKey, round.beaconSeq, round.closesAtMs);
+  }
+
+  listDueRounds(options: { nowMs: number; limit: number }): PendingRound[] {
+    return this.#q.dueRounds!.all(options.nowMs, options.limit).map((r) => ({ roundKey: r.round_key as string, beaconSeq: Number(r.beacon_seq), closesAtMs: Number(r.closes_at_ms) }));
+  }
+
+  closeRound(roundKey: string): void {
+    this.#q.closeRound!.run(roundKey);
+  }
+
+  getLastBeaconAtMs(hotspotKey: string): number | undefined {
+    const row = this.#q.getLastBeacon!.get(hotspotKey);
+    return row ? Number(row.at_ms) : undefined;
+  }
+
+  setLastBeaconAtMs(hotspotKey: string, atMs: number): void {
+    this.#q.setLastBeacon!.run(hotspotKey, atMs);
+  }
+
+  saveEntropy(entropy: Entropy): void {
+    this.#q.saveEntropy!.run(entropy.id, entropy.startMs);
+  }
+
+  getEntropy(id: string): Entropy | undefined {
+    const row = this.#q.getEntropy!.get(id);
+    return row ? { id: row.id as string, startMs: Number(row.start_ms) } : undefined;
+  }
+
+  saveVerdicts(verdicts: Verdict[]): void {
+    this.#transaction(() => verdicts.forEach((v) => this.#q.saveVerdict!.run(v.id, v.nodeId, v.atMs, JSON.stringify(v))));
+  }
+
+  listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[] {
+    const since = options.sinceMs ?? Number.MIN_SAFE_INTEGER;
+    const until = options.untilMs ?? Number.MAX_SAFE_INTEGER;
+    const rows = options.nodeId === undefined ? this.#q.listVerdicts!.all(since, until) : this.#q.listNodeVerdicts!.all(options.nodeId, since, until);
+    return rows.map((r) => JSON.parse(r.json as string) as Verdict);
+  }
+
+  saveWork(work: WorkRecord[]): void {
+    this.#transaction(() => work.forEach((w) => this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w))));
+  }
+
+  listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[] {
+    return this.#q.listWork!.all(options.sinceMs, options.untilMs).map((r) => JSON.parse(r.json as string) as WorkRecord);
+  }
+
+  appendStakeEvent(event: Omit<StakeEvent, 'seq'>): boolean {
+    return Number(this.#q.insertStake!.run(event.nodeId, event.type, event.evidenceId ?? null, JSON.stringify(event)).changes) === 1;
+  }
+
+  listStakeEvents(nodeId?: string): StakeEvent[] {
+    const rows = nodeId === undefined ? this.#q.listStake!.all() : this.#q.listNodeStake!.all(nodeId);
+    return rows.map((r) => ({ ...(JSON.parse(r.json as string) as Omit<StakeEvent, 'seq'>), seq: Number(r.seq) }));
+  }
+
+  saveTrust(record: OracleTrustRecord): void {
+    this.#q.saveTrust!.run(record.nodeId, JSON.stringify(record));
+  }
+
+  listTrust(): OracleTrustRecord[] {
+    return this.#q.listTrust!.all().map((r) => JSON.parse(r.json as string) as OracleTrustRecord);
+  }
+
+  saveCoverage(observations: CoverageObservation[]): void {
+    this.#transaction(() => observations.forEach((o) => this.#q.saveCoverage!.run(o.atMs, JSON.stringify(o))));
+  }
+
+  listCoverage(options: { sinceMs: number }): CoverageObservation[] {
+    return this.#q.listCoverage!.all(options.sinceMs).map((r) => JSON.parse(r.json as string) as CoverageObservation);
+  }
+
+  appendLogEntry(entry: LogEntry): void {
+    this.#transaction(() => {
+      const last = this.#q.lastLog!.get();
+      assertChainsFrom(last ? (JSON.parse(last.json as string) as LogEntry) : undefined, entry);
+      this.#q.insertLog!.run(entry.epoch, JSON.stringify(entry));
+    });
+  }
+
+  listLogEntries(): LogEntry[] {
+    return this.#q.listLog!.all().map((r) => JSON.parse(r.json as string) as LogEntry);
+  }
+}
+
+function writeFileAtomic(file: string, content: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, content, { flush: true });
+  renameSync(tmp, file);
+}
+
+/**
+ * Exports the provenance log as files anyone can re-verify (`findBrokenLogEntry`): per epoch the
+ * signed manifest exactly as published (`epoch-<n>.manifest.json`) and the log entry with its receipt
+ * and verdict hashes (`epoch-<n>.log.json`), plus `log.json`, the chain of roots. Existing epochs are
+ * rewritten with identical bytes, so exporting again is harmless.
+ */
+export function exportLogFiles(options: { store: OracleStore; dir: string }): string[] {
+  mkdirSync(options.dir, { recursive: true });
+  const written: string[] = [];
+  const entries = options.store.listLogEntries();
+  for (const e of entries) {
+    const name = `epoch-${String(e.epoch).padStart(8, '0')}`;
+    const manifestFile = path.join(options.dir, `${name}.manifest.json`);
+    const logFile = path.join(options.dir, `${name}.log.json`);
+    writeFileAtomic(manifestFile, e.manifestJson);
+    writeFileAtomic(logFile, JSON.stringify(e, null, 2) + '\n');
+    written.push(manifestFile, logFile);
+  }
+  const index = path.join(options.dir, 'log.json');
+  writeFileAtomic(index, JSON.stringify(entries.map((e) => ({ epoch: e.epoch, prevLogRoot: e.prevLogRoot, logRoot: e.logRoot, manifestHash: e.manifestHash })), null, 2) + '\n');
+  written.push(index);
+  return written;
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { HexEdgeError } from '@hexedge/protocol';
+import { formatIssue } from './format-issue.ts';
+
+/**
+ * The oracle's configuration, parsed once at start-up. Every key, its default and its unit is listed
+ * in coverage-oracle/README.md ("Configuration").
+ */
+export const oracleConfigSchema = z.object({
+  /** Length of a reward epoch, ms (1 h). */
+  epochMs: z.number().int().min(1000).default(3_600_000),
+  /** Reward pool per epoch in integer base units (decimal string or safe integer). */
+  poolBaseUnits: z
+    .union([z.string().regex(/^\d{1,30}$/), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
+    .default('1000000000')
+    .transform((v) => BigInt(v)),
+  /** Pool shares in basis points, summing to 10 000. */
+  shares: z
+    .object({ inferenceBps: z.number().int().min(0), coverageBps: z.number().int().min(0), availabilityBps: z.number().int().min(0) })
+    .default({ inferenceBps: 6000, coverageBps: 3000, availabilityBps: 1000 })
+    .refine((s) => s.inferenceBps + s.coverageBps + s.availabilityBps === 10_000, 'shares must sum to 10000 basis points'),
+  /** Fraction of receipts re-run by spot checks (0–1). */
+  samplingRate: z.number().min(0).max(1).default(0.05),
+  checkersPerSample: z.number().int().min(1).max(15).default(3),
+  /** Fewer answers than this leave a spot check inconclusive. */
+  minCheckerResponses: z.number().int().min(1).max(15).default(2),
+  /** Only nodes trusted at least this much re-run others' work (0–1). */
+  minCheckerTrust: z.number().min(0).max(1).default(0.5),
+  /** Cost of one request per model, in integer work units (default 1). */
+  modelCostUnits: z.record(z.string(), z.number().int().positive()).default({}),
+  /** Comparison tolerance per model when no manifest says otherwise (absolute). */
+  defaultTolerance: z.number().nonnegative().default(1e-4),
+  roundCloseDelayMs: z.number().int().min(4000).default(30_000),
+  scoreIntervalMs: z.number().int().min(100).default(10_000),
+  /** Grace after an epoch ends before it is closed, ms. */
+  settleMs: z.number().int().min(0).default(60_000),
+  minChallengers: z.number().int().min(1).max(50).default(3),
+  verifiedWithinKm: z.number().positive().default(250),
+  /** Share of the bond one confirmed fraud slashes, basis points. */
+  slashBps: z.number().int().min(0).max(10_000).default(5000),
+  /** How long an idle stage rests before looking again, ms. */
+  idleMs: z.number().int().min(1).default(1000),
+  batchSize: z.number().int().min(1).max(10_000).default(256),
+});
+
+export type OracleConfigInput = z.input<typeof oracleConfigSchema>;
+export type OracleConfig = z.output<typeof oracleConfigSchema>;
+
+export function parseOracleConfig(raw: unknown): OracleConfig {
+  const parsed = oracleConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new HexEdgeError('INVALID_REQUEST', `oracle config ${formatIssue(parsed.error.issues[0])}`);
+  return parsed.data;
+}

@@ -1,0 +1,102 @@
+import { isValidSignature, type ErrorCode } from '@hexedge/protocol';
+import type { OracleDirectory } from '../directory.ts';
+import type { OracleStore } from '../store/oracle-store.ts';
+import type { ReportType, StoredReport } from '../store/records.ts';
+import { formatIssue } from '../format-issue.ts';
+import { signedReportSchema, type ReportBody, type SignedReport } from './messages.ts';
+
+/** Reports older than this are refused: long enough for a retry after a network blip, short enough to bound the nonce memory. */
+export const MAX_REPORT_AGE_MS = 5 * 60_000;
+/** Reporters' clocks may run this far ahead of the oracle's (NTP keeps honest ones within a second). */
+export const MAX_CLOCK_SKEW_MS = 30_000;
+
+export type IngestResult = { accepted: true; seq: number; type: ReportType } | { accepted: false; code: ErrorCode; message: string };
+
+/** Which reporters may send which report: hotspots their own radio reports, known services the rest. */
+function isAllowedReporter(body: ReportBody, directory: OracleDirectory): boolean {
+  switch (body.type) {
+    case 'beacon':
+    case 'witness':
+      return directory.getHotspot(body.nodeId) !== undefined;
+    case 'receipt':
+      return directory.getReporter(body.nodeId)?.roles.includes('gateway') ?? false;
+    case 'uplink':
+      return directory.getReporter(body.nodeId)?.roles.includes('bridge') ?? false;
+    case 'location':
+      return directory.getReporter(body.nodeId)?.roles.includes('challenger') ?? false;
+  }
+}
+
+function roundKeyOf(body: ReportBody): string | undefined {
+  if (body.type === 'beacon') return `poc:${body.beacon.data}`;
+  if (body.type === 'witness') return `poc:${body.witness.data}`;
+  if (body.type === 'location') return `loc:${body.targetNodeId}`;
+  return undefined;
+}
+
+/**
+ * The oracle's front door. In order: shape and number ranges, known reporter, Ed25519 signature
+ * (and a forwarded receipt's own signature), freshness, then the (nodeId, nonce) replay check; only
+ * then is the report stored for the stages. A refusal is a value naming a HexEdgeError code; only a
+ * store failure throws.
+ */
+export class Ingest {
+  readonly #store: OracleStore;
+  readonly #directory: OracleDirectory;
+
+  constructor(options: { store: OracleStore; directory: OracleDirectory }) {
+    this.#store = options.store;
+    this.#directory = options.directory;
+  }
+
+  async submit(raw: unknown, nowMs: number): Promise<IngestResult> {
+    return (await this.submitBatch([raw], nowMs))[0]!;
+  }
+
+  /** Checks a batch concurrently (signature checks dominate), then stores the accepted reports in one write. */
+  async submitBatch(raws: readonly unknown[], nowMs: number): Promise<IngestResult[]> {
+    const checked = await Promise.all(raws.map((raw) => this.#check(raw, nowMs)));
+    const results: IngestResult[] = new Array(raws.length);
+    const accepted: Array<{ index: number; report: Omit<StoredReport, 'seq'> }> = [];
+    checked.forEach((c, index) => {
+      if ('code' in c) {
+        results[index] = { accepted: false, code: c.code, message: c.message };
+        return;
+      }
+      const { body, signature } = c.report;
+      // Replay last: only a report that is otherwise acceptable spends its nonce.
+      if (!this.#store.claimNonce({ nodeId: body.nodeId, nonce: body.nonce, expiresAtMs: body.issuedAtMs + MAX_REPORT_AGE_MS, nowMs })) {
+        results[index] = { accepted: false, code: 'REPLAYED', message: `nonce ${body.nonce} from ${body.nodeId} was already used` };
+        return;
+      }
+      const roundKey = roundKeyOf(body);
+      accepted.push({
+        index,
+        report: { type: body.type, nodeId: body.nodeId, receivedAtMs: nowMs, ...(roundKey ? { roundKey } : {}), body: body as Record<string, unknown>, signature },
+      });
+    });
+    const stored = accepted.length ? this.#store.appendReports(accepted.map((a) => a.report)) : [];
+    stored.forEach((s, i) => (results[accepted[i]!.index] = { accepted: true, seq: s.seq, type: s.type }));
+    return results;
+  }
+
+  async #check(raw: unknown, nowMs: number): Promise<{ report: SignedReport } | { code: ErrorCode; message: string }> {
+    const parsed = signedReportSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return { code: 'INVALID_REQUEST', message: `report ${formatIssue(issue)}` };
+    }
+    const report = parsed.data;
+    const { body } = report;
+    if (!isAllowedReporter(body, this.#directory)) return { code: 'UNKNOWN_NODE', message: `${body.nodeId} is not a known ${body.type} reporter` };
+    const validSignatures = await Promise.all([
+      isValidSignature('report', report),
+      body.type === 'receipt' ? isValidSignature('receipt', body.receipt) : true,
+    ]);
+    if (!validSignatures[0]) return { code: 'BAD_SIGNATURE', message: `${body.type} report signature does not verify for ${body.nodeId}` };
+    if (!validSignatures[1]) return { code: 'BAD_SIGNATURE', message: `forwarded receipt signature does not verify for ${(body as { receipt: { body: { nodeId: string } } }).receipt.body.nodeId}` };
+    if (body.issuedAtMs > nowMs + MAX_CLOCK_SKEW_MS) return { code: 'STALE_MESSAGE', message: `report issuedAtMs ${body.issuedAtMs} is ${body.issuedAtMs - nowMs} ms in the future` };
+    if (body.issuedAtMs < nowMs - MAX_REPORT_AGE_MS) return { code: 'STALE_MESSAGE', message: `report issuedAtMs ${body.issuedAtMs} is ${nowMs - body.issuedAtMs} ms old (max ${MAX_REPORT_AGE_MS})` };
+    return { report };
+  }
+}

@@ -1,0 +1,142 @@
+import { canonicalBytes, type NodeKeyPair } from '@hexedge/protocol';
+import type { OracleConfig } from './config.ts';
+import { CoverageMap } from './coverage/coverage-map.ts';
+import type { OracleDirectory } from './directory.ts';
+import { Ingest } from './ingest/ingest.ts';
+import { EpochClock, samplingSeedFor } from './rewards/epochs.ts';
+import { rewardEntryBytes, type SignedRewardManifest } from './rewards/manifest.ts';
+import { buildMerkleTree, type MerkleProof } from './rewards/merkle.ts';
+import type { RewardEntry } from './rewards/epoch-rewards.ts';
+import { SpotChecker, type ReRun } from './spot-check/spot-checker.ts';
+import { StakeLedger } from './stake/stake-ledger.ts';
+import { IngestStage } from './stages/ingest-stage.ts';
+import { RewardStage } from './stages/reward-stage.ts';
+import { ScoreStage } from './stages/score-stage.ts';
+import { runStage, type Stage } from './stages/stage.ts';
+import { VerifyStage } from './stages/verify-stage.ts';
+import type { OracleStore } from './store/oracle-store.ts';
+import { PRIOR_TRUST, type TrustSink } from './trust/trust-score.ts';
+
+/** Coverage older than this is not loaded into the map at start-up (30 days). */
+const COVERAGE_MEMORY_MS = 30 * 24 * 3600_000;
+
+export interface CoverageOracleOptions {
+  config: OracleConfig;
+  /** The oracle's Ed25519 identity: signs manifests. */
+  keys: NodeKeyPair;
+  /** Secret the per-epoch sampling seeds derive from (≥ 16 random bytes, kept with the key). */
+  samplingSecret: Uint8Array;
+  store: OracleStore;
+  directory: OracleDirectory;
+  sink?: TrustSink;
+  /** Re-runs a request on a checker node; without it spot checks are not run (receipts still count as work). */
+  reRun?: ReRun;
+  /** The model manifest's tolerance; default `config.defaultTolerance`. */
+  toleranceFor?: (modelName: string, modelVersion: string) => number;
+  nowMs?: () => number;
+}
+
+/**
+ * The composition of the oracle's stages over one store. `run(signal)` runs every stage's loop until
+ * the signal aborts; `tick(nowMs)` runs each stage once, in order (tests and simulations).
+ */
+export class CoverageOracle {
+  readonly ingest: Ingest;
+  readonly ingestStage: IngestStage;
+  readonly verifyStage: VerifyStage;
+  readonly scoreStage: ScoreStage;
+  readonly rewardStage: RewardStage;
+  readonly coverage = new CoverageMap();
+  readonly ledger: StakeLedger;
+  readonly clock: EpochClock;
+  readonly #store: OracleStore;
+  readonly #config: OracleConfig;
+  readonly #now: () => number;
+
+  constructor(options: CoverageOracleOptions) {
+    const { config, store, directory } = options;
+    this.#store = store;
+    this.#config = config;
+    this.#now = options.nowMs ?? Date.now;
+    this.clock = new EpochClock(config.epochMs);
+    this.ledger = new StakeLedger({ store, slashBps: config.slashBps });
+    this.coverage.add(store.listCoverage({ sinceMs: this.#now() - COVERAGE_MEMORY_MS }));
+    const seedCache = new Map<number, Promise<string>>();
+    const seedFor = (epoch: number) => {
+      let seed = seedCache.get(epoch);
+      if (!seed) seedCache.set(epoch, (seed = samplingSeedFor({ secret: options.samplingSecret, epoch })));
+      return seed;
+    };
+
+    this.ingest = new Ingest({ store, directory });
+    this.ingestStage = new IngestStage({ ingest: this.ingest, batchSize: config.batchSize });
+    this.verifyStage = new VerifyStage({
+      store,
+      directory,
+      coverage: this.coverage,
+      ledger: this.ledger,
+      ...(options.reRun ? { spotChecker: new SpotChecker({ reRun: options.reRun, minResponses: config.minCheckerResponses }) } : {}),
+      samplingRate: config.samplingRate,
+      checkersPerSample: config.checkersPerSample,
+      minCheckerTrust: config.minCheckerTrust,
+      trustOf: (nodeId) => this.trustOf(nodeId),
+      samplingSeedAt: (atMs) => seedFor(this.clock.epochOf(atMs)),
+      toleranceFor: options.toleranceFor ?? (() => config.defaultTolerance),
+      batchSize: config.batchSize,
+      roundCloseDelayMs: config.roundCloseDelayMs,
+      minChallengers: config.minChallengers,
+      verifiedWithinKm: config.verifiedWithinKm,
+    });
+    this.scoreStage = new ScoreStage({ store, ...(options.sink ? { sink: options.sink } : {}), intervalMs: config.scoreIntervalMs });
+    this.rewardStage = new RewardStage({
+      store,
+      oracle: options.keys,
+      clock: this.clock,
+      poolBaseUnits: config.poolBaseUnits,
+      shares: config.shares,
+      modelCostUnits: config.modelCostUnits,
+      samplingSeedFor: seedFor,
+      firstEpoch: this.clock.epochOf(this.#now()),
+      settleMs: config.settleMs,
+    });
+  }
+
+  get stages(): Stage[] {
+    return [this.ingestStage, this.verifyStage, this.scoreStage, this.rewardStage];
+  }
+
+  /** Publishes PoC entropy: beacons built from it are valid from `startMs` for 180 s. */
+  publishEntropy(entropy: { id: string; startMs: number }): void {
+    this.#store.saveEntropy(entropy);
+  }
+
+  trustOf(nodeId: string): number {
+    return this.#store.listTrust().find((t) => t.nodeId === nodeId)?.score ?? PRIOR_TRUST;
+  }
+
+  /** Runs every stage until `signal` aborts; rejects on the first infrastructure fault. */
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all(this.stages.map((s) => runStage(s, { signal, idleMs: this.#config.idleMs, nowMs: this.#now })));
+  }
+
+  async tick(nowMs = this.#now()): Promise<void> {
+    for (const stage of this.stages) await stage.tick(nowMs);
+  }
+
+  /** The signed manifest of a closed epoch, as published. */
+  getManifest(epoch: number): { signed: SignedRewardManifest; bytes: Uint8Array } | undefined {
+    const entry = this.#store.listLogEntries().find((e) => e.epoch === epoch);
+    if (!entry) return undefined;
+    const signed = JSON.parse(entry.manifestJson) as SignedRewardManifest;
+    return { signed, bytes: canonicalBytes(signed) };
+  }
+
+  /** A node's entry in an epoch's manifest with its Merkle proof, for `verifyRewardEntry`. */
+  async getRewardProof(epoch: number, nodeId: string): Promise<{ entry: RewardEntry; proof: MerkleProof; merkleRoot: string } | undefined> {
+    const manifest = this.getManifest(epoch)?.signed.manifest;
+    const index = manifest?.entries.findIndex((e) => e.nodeId === nodeId) ?? -1;
+    if (!manifest || index < 0) return undefined;
+    const tree = await buildMerkleTree(manifest.entries.map(rewardEntryBytes));
+    return { entry: manifest.entries[index]!, proof: tree.proofs[index]!, merkleRoot: manifest.merkleRoot };
+  }
+}

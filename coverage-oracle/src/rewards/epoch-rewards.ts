@@ -1,0 +1,112 @@
+import { HexEdgeError } from '@hexedge/protocol';
+import type { Verdict, WorkRecord } from '../store/records.ts';
+import { splitProportionally } from './split.ts';
+
+/** Shares of the pool in basis points; they must sum to 10 000. */
+export interface RewardShares {
+  inferenceBps: number;
+  coverageBps: number;
+  availabilityBps: number;
+}
+export const DEFAULT_REWARD_SHARES: RewardShares = { inferenceBps: 6000, coverageBps: 3000, availabilityBps: 1000 };
+
+export interface RewardEntry {
+  nodeId: string;
+  /** All amounts and weights are integers as decimal strings (canonical JSON has no bigint). */
+  amountBaseUnits: string;
+  inferenceBaseUnits: string;
+  coverageBaseUnits: string;
+  availabilityBaseUnits: string;
+  inferenceWeight: string;
+  coverageWeight: string;
+  availabilityWeight: string;
+}
+
+/** Units and scales are stored with 4 decimals, so ×10⁴ each makes them exact integers. */
+const UNIT_SCALE = 10_000;
+
+export function assertValidShares(shares: RewardShares): void {
+  const values = [shares.inferenceBps, shares.coverageBps, shares.availabilityBps];
+  if (values.some((v) => !Number.isInteger(v) || v < 0) || values.reduce((a, b) => a + b, 0) !== 10_000) {
+    throw new HexEdgeError('INVALID_REQUEST', `reward shares must be non-negative integer basis points summing to 10000, got ${values.join(' + ')}`);
+  }
+}
+
+/**
+ * Splits an epoch's pool: first among the three categories by their shares (a category nobody earned
+ * in passes its share to the others, in proportion), then within each category by weight:
+ * - inference: verified receipts × the model's cost units (unknown models cost 1);
+ * - coverage: Σ PoC reward unit × the beaconer's hex-density scale over valid beacons and witnesses;
+ * - availability: the share of latency probes answered, in basis points.
+ * A node with confirmed fraud in the epoch earns nothing in it. Both splits use the largest-remainder
+ * rule (splitProportionally), so the entries sum to the pool exactly unless nobody earned anything.
+ */
+export function computeRewardEntries(options: {
+  poolBaseUnits: bigint;
+  shares: RewardShares;
+  work: readonly WorkRecord[];
+  verdicts: readonly Verdict[];
+  modelCostUnits?: Readonly<Record<string, number>>;
+}): { entries: RewardEntry[]; unallocatedBaseUnits: bigint } {
+  const { poolBaseUnits, shares, work, verdicts, modelCostUnits = {} } = options;
+  assertValidShares(shares);
+  const cheaters = new Set(verdicts.filter((v) => v.kind === 'spot-check' && v.status === 'fraud').map((v) => v.nodeId));
+  const add = (map: Map<string, bigint>, id: string, w: bigint) => !cheaters.has(id) && map.set(id, (map.get(id) ?? 0n) + w);
+
+  const inference = new Map<string, bigint>();
+  for (const w of work) {
+    const cost = modelCostUnits[w.modelName] ?? 1;
+    add(inference, w.nodeId, BigInt(Number.isInteger(cost) && cost > 0 ? cost : 1));
+  }
+  const coverage = new Map<string, bigint>();
+  for (const v of verdicts) {
+    if ((v.kind === 'poc-beacon' || v.kind === 'poc-witness') && v.status === 'valid' && v.rewardUnit && v.hexScale) {
+      add(coverage, v.nodeId, BigInt(Math.round(v.rewardUnit * UNIT_SCALE)) * BigInt(Math.round(v.hexScale * UNIT_SCALE)));
+    }
+  }
+  const probes = new Map<string, { up: number; total: number }>();
+  for (const v of verdicts) {
+    if (v.kind !== 'availability') continue;
+    const p = probes.get(v.nodeId) ?? { up: 0, total: 0 };
+    p.total++;
+    if (v.status === 'up') p.up++;
+    probes.set(v.nodeId, p);
+  }
+  const availability = new Map<string, bigint>();
+  for (const [id, p] of probes) add(availability, id, BigInt(Math.round((p.up / p.total) * 10_000)));
+
+  const categories = [
+    { id: 'inference', weights: inference, bps: shares.inferenceBps },
+    { id: 'coverage', weights: coverage, bps: shares.coverageBps },
+    { id: 'availability', weights: availability, bps: shares.availabilityBps },
+  ];
+  const active = categories.filter((c) => [...c.weights.values()].some((w) => w > 0n));
+  const byCategory = splitProportionally({ totalBaseUnits: poolBaseUnits, weights: active.map((c) => ({ id: c.id, weight: BigInt(c.bps) })) });
+  const amounts = new Map(
+    categories.map((c) => [
+      c.id,
+      splitProportionally({ totalBaseUnits: byCategory.get(c.id) ?? 0n, weights: [...c.weights].map(([id, weight]) => ({ id, weight })) }),
+    ]),
+  );
+
+  const nodeIds = [...new Set([...inference.keys(), ...coverage.keys(), ...availability.keys()])].sort();
+  const entries: RewardEntry[] = [];
+  let allocated = 0n;
+  for (const nodeId of nodeIds) {
+    const inf = amounts.get('inference')!.get(nodeId) ?? 0n;
+    const cov = amounts.get('coverage')!.get(nodeId) ?? 0n;
+    const ava = amounts.get('availability')!.get(nodeId) ?? 0n;
+    allocated += inf + cov + ava;
+    entries.push({
+      nodeId,
+      amountBaseUnits: (inf + cov + ava).toString(),
+      inferenceBaseUnits: inf.toString(),
+      coverageBaseUnits: cov.toString(),
+      availabilityBaseUnits: ava.toString(),
+      inferenceWeight: (inference.get(nodeId) ?? 0n).toString(),
+      coverageWeight: (coverage.get(nodeId) ?? 0n).toString(),
+      availabilityWeight: (availability.get(nodeId) ?? 0n).toString(),
+    });
+  }
+  return { entries, unallocatedBaseUnits: poolBaseUnits - allocated };
+}

@@ -1,0 +1,86 @@
+import { sha256 } from '@hexedge/protocol';
+
+/**
+ * SHA-256 Merkle tree with RFC 6962-style domain separation, so a leaf can never be passed off as an
+ * inner node: leaf = SHA-256(0x00 ‖ leaf bytes), node = SHA-256(0x01 ‖ left ‖ right). An odd node at
+ * the end of a level is promoted unchanged (never paired with itself, which would let two different
+ * leaf lists share a root). The empty tree's root is SHA-256 of no bytes.
+ */
+export const LEAF_PREFIX = 0x00;
+export const NODE_PREFIX = 0x01;
+
+export interface MerkleProofStep {
+  hash: string;
+  /** Which side the sibling sits on. */
+  position: 'left' | 'right';
+}
+export interface MerkleProof {
+  leafIndex: number;
+  siblings: MerkleProofStep[];
+}
+
+function concat(prefix: number, ...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(1 + parts.reduce((n, p) => n + p.length, 0));
+  out[0] = prefix;
+  let at = 1;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+function fromHex(hex: string): Uint8Array | null {
+  if (!/^[0-9a-f]{64}$/.test(hex)) return null;
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+export function merkleLeafHash(leaf: Uint8Array): Promise<Uint8Array> {
+  return sha256(concat(LEAF_PREFIX, leaf));
+}
+function nodeHash(left: Uint8Array, right: Uint8Array): Promise<Uint8Array> {
+  return sha256(concat(NODE_PREFIX, left, right));
+}
+
+/** Root and every leaf's proof in one pass. */
+export async function buildMerkleTree(leaves: readonly Uint8Array[]): Promise<{ root: string; proofs: MerkleProof[] }> {
+  if (leaves.length === 0) return { root: toHex(await sha256(new Uint8Array(0))), proofs: [] };
+  let level = await Promise.all(leaves.map(merkleLeafHash));
+  // Where each leaf's path currently is in the level.
+  const positions = leaves.map((_, i) => i);
+  const proofs: MerkleProof[] = leaves.map((_, i) => ({ leafIndex: i, siblings: [] }));
+  while (level.length > 1) {
+    for (let leaf = 0; leaf < leaves.length; leaf++) {
+      const at = positions[leaf]!;
+      const sibling = at % 2 === 0 ? at + 1 : at - 1;
+      if (sibling < level.length) proofs[leaf]!.siblings.push({ hash: toHex(level[sibling]!), position: at % 2 === 0 ? 'right' : 'left' });
+      positions[leaf] = Math.floor(at / 2);
+    }
+    const next: Array<Promise<Uint8Array>> = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : Promise.resolve(level[i]!));
+    level = await Promise.all(next);
+  }
+  return { root: toHex(level[0]!), proofs };
+}
+
+export async function merkleRoot(leaves: readonly Uint8Array[]): Promise<string> {
+  return (await buildMerkleTree(leaves)).root;
+}
+
+/** True when `leaf` (the entry's bytes, e.g. its canonical JSON) is in the tree with root `root`. */
+export async function verifyMerkleProof(options: { leaf: Uint8Array; proof: MerkleProof; root: string }): Promise<boolean> {
+  const { leaf, proof, root } = options;
+  if (!proof || !Array.isArray(proof.siblings)) return false;
+  let hash = await merkleLeafHash(leaf);
+  for (const step of proof.siblings) {
+    const sibling = fromHex(step?.hash);
+    if (!sibling) return false;
+    if (step.position === 'left') hash = await nodeHash(sibling, hash);
+    else if (step.position === 'right') hash = await nodeHash(hash, sibling);
+    else return false;
+  }
+  return toHex(hash) === root;
+}

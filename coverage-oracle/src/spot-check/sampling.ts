@@ -1,0 +1,41 @@
+import { base64UrlToBytes, canonicalBytes, sha256, sha256Hex, type SignedReceipt } from '@hexedge/protocol';
+
+/** The receipt's identity: SHA-256 of its canonical JSON (body and signature). Evidence and work are keyed by it. */
+export function receiptHash(receipt: SignedReceipt): Promise<string> {
+  return sha256Hex(canonicalBytes(receipt));
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** 48 bits of the draw: exact in a double, and fine-grained enough for any rate worth configuring. */
+const DRAW_RANGE = 2 ** 48;
+
+/**
+ * Deterministic, auditable sampling: a receipt is checked when SHA-256(seed ‖ receipt hash), read as a
+ * fraction, is below the rate. The seed is secret during the epoch (so a node cannot tell which of its
+ * answers will be checked and cheat on the rest) and published in the epoch's manifest, with its hash
+ * committed in the previous one, so anyone can recompute which receipts had to be checked.
+ */
+export async function isSampled(options: { receiptHash: string; seed: string; rate: number }): Promise<boolean> {
+  const { rate } = options;
+  if (!(rate > 0)) return false;
+  if (rate >= 1) return true;
+  const seed = base64UrlToBytes(options.seed);
+  const hash = hexToBytes(options.receiptHash);
+  const input = new Uint8Array(seed.length + hash.length);
+  input.set(seed, 0);
+  input.set(hash, seed.length);
+  const digest = await sha256(input);
+  let draw = 0;
+  for (let i = 0; i < 6; i++) draw = draw * 256 + digest[i]!;
+  return draw / DRAW_RANGE < rate;
+}
+
+/** SHA-256 of a sampling seed, published ahead of the epoch it serves. */
+export async function seedCommitment(seed: string): Promise<string> {
+  return sha256Hex(base64UrlToBytes(seed));
+}

@@ -1,0 +1,104 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { NodeKeyPair, Tensor } from '@hexedge/protocol';
+import { makeOracle, RecordingSink } from '../../test/fixtures/oracle.ts';
+import { keys, MODEL, signReceipt, signReport, tensorsFor } from '../../test/fixtures/reports.ts';
+import { isSampled, receiptHash } from './sampling.ts';
+import type { ReRun } from './spot-checker.ts';
+import { maxAbsDifference } from './compare.ts';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 30);
+const RATE = 0.2;
+const RECEIPTS = 100;
+let oracleKeys: NodeKeyPair, gateway: NodeKeyPair, cheater: NodeKeyPair, checkers: NodeKeyPair[];
+
+/** The model: doubles its input. Honest nodes compute it; the cheater adds 0.5 to save work. */
+const model = (inputs: Tensor[]) => tensorsFor((inputs[0]!.data as number[]).map((v) => v * 2));
+
+beforeAll(async () => {
+  [oracleKeys, gateway, cheater, ...checkers] = await keys(6);
+});
+
+function setup() {
+  const byId = new Map(checkers.map((k) => [k.nodeId, k]));
+  const reRun: ReRun = async (node, request) => {
+    const signer = byId.get(node.nodeId)!;
+    if (request.kind !== 'tensors') throw new Error('tensors only');
+    const outputs = model(request.inputs);
+    return { result: { kind: 'tensors', outputs }, receipt: await signReceipt(signer, { requestId: 'recheck', inputs: request.inputs, outputs, issuedAtMs: NOW }) };
+  };
+  const sink = new RecordingSink();
+  const env = makeOracle({ oracleKeys, nowMs: NOW, reRun, sink, config: { samplingRate: RATE, epochMs: 3_600_000 } });
+  env.directory.putReporter({ nodeId: gateway.nodeId, roles: ['gateway'] });
+  for (const k of [cheater, ...checkers]) env.directory.putNode({ nodeId: k.nodeId, location: { lat: 52, lng: 5 }, url: 'http://n', models: [MODEL.modelName] });
+  return { ...env, sink };
+}
+
+async function receiptReport(node: NodeKeyPair, i: number, alter: number) {
+  const inputs = tensorsFor([i, i + 1, i + 2], 'readings');
+  const outputs = tensorsFor((model(inputs)[0]!.data as number[]).map((v) => v + alter));
+  const receipt = await signReceipt(node, { requestId: `req-${i}`, inputs, outputs, issuedAtMs: NOW });
+  const body = { type: 'receipt', receipt, request: { kind: 'tensors', modelName: MODEL.modelName, modelVersion: MODEL.modelVersion, inputs }, result: { kind: 'tensors', outputs } };
+  return { report: await signReport(gateway, body, NOW), receipt };
+}
+
+describe('compare', () => {
+  it('measures differences and treats structural ones as infinite', () => {
+    expect(maxAbsDifference([1, 2, 3], [1, 2.00005, 3])).toBeCloseTo(0.00005);
+    expect(maxAbsDifference({ label: 'a' }, { label: 'b' })).toBe(Infinity);
+    expect(maxAbsDifference([1, 2], [1, 2, 3])).toBe(Infinity);
+  });
+});
+
+describe('spot checks through the oracle', () => {
+  it('catches a node returning altered outputs at the sampling rate, slashes once per evidence, and drops its trust', async () => {
+    const { oracle, store, sink } = setup();
+    oracle.ledger.bond({ nodeId: cheater.nodeId, amountBaseUnits: 1_000_000n, atMs: NOW });
+    const reports = await Promise.all(Array.from({ length: RECEIPTS }, (_, i) => receiptReport(cheater, i, 0.5)));
+    const results = await oracle.ingest.submitBatch(reports.map((r) => r.report), NOW);
+    expect(results.every((r) => r.accepted)).toBe(true);
+    await oracle.tick(NOW);
+
+    // Which receipts had to be checked is recomputable from the published seed.
+    const seed = await (await import('../rewards/epochs.ts')).samplingSeedFor({ secret: new TextEncoder().encode('test sampling secret, 32 bytes!!'), epoch: oracle.clock.epochOf(NOW) });
+    const expected = [];
+    for (const r of reports) if (await isSampled({ receiptHash: await receiptHash(r.receipt), seed, rate: RATE })) expected.push(r);
+    expect(expected.length).toBeGreaterThan(RECEIPTS * RATE * 0.4);
+    expect(expected.length).toBeLessThan(RECEIPTS * RATE * 1.8);
+
+    const frauds = store.listVerdicts({ nodeId: cheater.nodeId }).filter((v) => v.status === 'fraud');
+    expect(frauds).toHaveLength(expected.length);
+    expect(frauds[0]).toMatchObject({ kind: 'spot-check', reason: 'OUTPUT_MISMATCH', details: { maxAbsDifference: 0.5, slashed: true } });
+    const slashes = oracle.ledger.slashes(cheater.nodeId);
+    expect(slashes).toHaveLength(expected.length);
+    // The evidence carries both sides' signed receipts.
+    const evidence = store.listStakeEvents(cheater.nodeId).find((e) => e.type === 'slash')!.evidence as { receipt: unknown; consensusReceipts: unknown[] };
+    expect(evidence.consensusReceipts.length).toBeGreaterThanOrEqual(2);
+    expect(expected.map((r) => r.receipt)).toContainEqual(evidence.receipt);
+
+    // The same evidence forwarded again is judged again but never slashed twice.
+    const balance = oracle.ledger.balanceOf(cheater.nodeId);
+    const { nonce: _nonce, issuedAtMs: _at, ...sameEvidence } = expected[0]!.report.body as Record<string, unknown>;
+    const again = await signReport(gateway, sameEvidence, NOW);
+    expect((await oracle.ingest.submit(again, NOW)).accepted).toBe(true);
+    await oracle.tick(NOW + 1000);
+    expect(oracle.ledger.slashes(cheater.nodeId)).toHaveLength(expected.length);
+    expect(oracle.ledger.balanceOf(cheater.nodeId)).toBe(balance);
+
+    // Trust: the cheater is capped low; the checkers who agreed with each other gained.
+    expect(sink.trust.get(cheater.nodeId)!.score).toBeLessThanOrEqual(0.1);
+    expect(sink.trust.get(cheater.nodeId)!.reasons.join(' ')).toMatch(/FRAUD/);
+    for (const c of checkers) expect(sink.trust.get(c.nodeId)!.score).toBeGreaterThan(0.5);
+  });
+
+  it('passes an honest node, within the tolerance', async () => {
+    const { oracle, store, sink } = setup();
+    const reports = await Promise.all(Array.from({ length: 30 }, (_, i) => receiptReport(checkers[0]!, i, 0.00001)));
+    await oracle.ingest.submitBatch(reports.map((r) => r.report), NOW);
+    await oracle.tick(NOW);
+    const checks = store.listVerdicts({ nodeId: checkers[0]!.nodeId }).filter((v) => v.kind === 'spot-check');
+    expect(checks.length).toBeGreaterThan(0);
+    expect(checks.every((v) => v.status === 'pass')).toBe(true);
+    expect(sink.trust.get(checkers[0]!.nodeId)!.score).toBeGreaterThan(0.5);
+    expect(store.listWork({ sinceMs: 0, untilMs: Infinity })).toHaveLength(30);
+  });
+});

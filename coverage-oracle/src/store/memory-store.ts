@@ -1,0 +1,161 @@
+import { HexEdgeError } from '@hexedge/protocol';
+import type { OracleStore } from './oracle-store.ts';
+import type {
+  CoverageObservation,
+  Entropy,
+  LogEntry,
+  OracleTrustRecord,
+  PendingRound,
+  StakeEvent,
+  StoredReport,
+  Verdict,
+  WorkRecord,
+} from './records.ts';
+
+/** Genesis: the log root an epoch-0 entry chains from. */
+export const GENESIS_LOG_ROOT = '0'.repeat(64);
+
+/** The last root a new log entry must chain from, shared by every store implementation. */
+export function assertChainsFrom(last: LogEntry | undefined, entry: LogEntry): void {
+  const expected = last?.logRoot ?? GENESIS_LOG_ROOT;
+  const expectedEpoch = last ? last.epoch + 1 : entry.epoch;
+  if (entry.prevLogRoot !== expected || entry.epoch !== expectedEpoch) {
+    throw new HexEdgeError('INTERNAL', `log entry for epoch ${entry.epoch} does not chain from ${expected} (epoch ${expectedEpoch})`);
+  }
+}
+
+/** OracleStore in memory: for unit tests and `hexedge dev` without a data directory. */
+export class MemoryOracleStore implements OracleStore {
+  readonly #nonces = new Map<string, number>();
+  #claimsSincePrune = 0;
+  readonly #reports: StoredReport[] = [];
+  readonly #cursors = new Map<string, number>();
+  readonly #rounds = new Map<string, PendingRound>();
+  readonly #lastBeacon = new Map<string, number>();
+  readonly #entropy = new Map<string, Entropy>();
+  readonly #verdicts = new Map<string, Verdict>();
+  readonly #work = new Map<string, WorkRecord>();
+  readonly #stake: StakeEvent[] = [];
+  readonly #trust = new Map<string, OracleTrustRecord>();
+  readonly #coverage: CoverageObservation[] = [];
+  readonly #log: LogEntry[] = [];
+
+  claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean {
+    if (++this.#claimsSincePrune >= 4096) {
+      this.#claimsSincePrune = 0;
+      for (const [key, expiresAtMs] of this.#nonces) if (expiresAtMs < options.nowMs) this.#nonces.delete(key);
+    }
+    const key = `${options.nodeId}\n${options.nonce}`;
+    const seenUntil = this.#nonces.get(key);
+    if (seenUntil !== undefined && seenUntil >= options.nowMs) return false;
+    this.#nonces.set(key, options.expiresAtMs);
+    return true;
+  }
+
+  appendReports(reports: Array<Omit<StoredReport, 'seq'>>): StoredReport[] {
+    // Ingest hands over freshly parsed objects it keeps no reference to, so they are stored as they are.
+    const stored = reports.map((r, i) => ({ ...r, seq: this.#reports.length + i + 1 }));
+    this.#reports.push(...stored);
+    return stored;
+  }
+
+  listReports(options: { afterSeq: number; limit: number }): StoredReport[] {
+    // seq n sits at index n − 1.
+    return this.#reports.slice(Math.max(0, options.afterSeq), options.afterSeq + options.limit);
+  }
+
+  listRoundReports(roundKey: string): StoredReport[] {
+    return this.#reports.filter((r) => r.roundKey === roundKey);
+  }
+
+  getCursor(stage: string): number {
+    return this.#cursors.get(stage) ?? 0;
+  }
+
+  setCursor(stage: string, seq: number): void {
+    this.#cursors.set(stage, seq);
+  }
+
+  openRound(round: PendingRound): void {
+    if (!this.#rounds.has(round.roundKey)) this.#rounds.set(round.roundKey, { ...round });
+  }
+
+  listDueRounds(options: { nowMs: number; limit: number }): PendingRound[] {
+    return [...this.#rounds.values()]
+      .filter((r) => r.closesAtMs <= options.nowMs)
+      .sort((a, b) => a.beaconSeq - b.beaconSeq)
+      .slice(0, options.limit);
+  }
+
+  closeRound(roundKey: string): void {
+    this.#rounds.delete(roundKey);
+  }
+
+  getLastBeaconAtMs(hotspotKey: string): number | undefined {
+    return this.#lastBeacon.get(hotspotKey);
+  }
+
+  setLastBeaconAtMs(hotspotKey: string, atMs: number): void {
+    this.#lastBeacon.set(hotspotKey, atMs);
+  }
+
+  saveEntropy(entropy: Entropy): void {
+    this.#entropy.set(entropy.id, { ...entropy });
+  }
+
+  getEntropy(id: string): Entropy | undefined {
+    return this.#entropy.get(id);
+  }
+
+  saveVerdicts(verdicts: Verdict[]): void {
+    for (const v of verdicts) this.#verdicts.set(v.id, structuredClone(v));
+  }
+
+  listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[] {
+    const { nodeId, sinceMs = -Infinity, untilMs = Infinity } = options;
+    return [...this.#verdicts.values()].filter((v) => (nodeId === undefined || v.nodeId === nodeId) && v.atMs >= sinceMs && v.atMs < untilMs);
+  }
+
+  saveWork(work: WorkRecord[]): void {
+    for (const w of work) if (!this.#work.has(w.receiptHash)) this.#work.set(w.receiptHash, { ...w });
+  }
+
+  listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[] {
+    return [...this.#work.values()].filter((w) => w.atMs >= options.sinceMs && w.atMs < options.untilMs);
+  }
+
+  appendStakeEvent(event: Omit<StakeEvent, 'seq'>): boolean {
+    if (event.type === 'slash' && this.#stake.some((e) => e.type === 'slash' && e.evidenceId === event.evidenceId)) return false;
+    this.#stake.push({ ...structuredClone(event), seq: this.#stake.length + 1 });
+    return true;
+  }
+
+  listStakeEvents(nodeId?: string): StakeEvent[] {
+    return this.#stake.filter((e) => nodeId === undefined || e.nodeId === nodeId);
+  }
+
+  saveTrust(record: OracleTrustRecord): void {
+    this.#trust.set(record.nodeId, structuredClone(record));
+  }
+
+  listTrust(): OracleTrustRecord[] {
+    return [...this.#trust.values()];
+  }
+
+  saveCoverage(observations: CoverageObservation[]): void {
+    this.#coverage.push(...observations.map((o) => ({ ...o })));
+  }
+
+  listCoverage(options: { sinceMs: number }): CoverageObservation[] {
+    return this.#coverage.filter((o) => o.atMs >= options.sinceMs);
+  }
+
+  appendLogEntry(entry: LogEntry): void {
+    assertChainsFrom(this.#log.at(-1), entry);
+    this.#log.push(structuredClone(entry));
+  }
+
+  listLogEntries(): LogEntry[] {
+    return this.#log.map((e) => structuredClone(e));
+  }
+}

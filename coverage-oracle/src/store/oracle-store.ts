@@ -1,0 +1,57 @@
+import type {
+  CoverageObservation,
+  Entropy,
+  LogEntry,
+  OracleTrustRecord,
+  PendingRound,
+  StakeEvent,
+  StoredReport,
+  Verdict,
+  WorkRecord,
+} from './records.ts';
+
+/**
+ * Everything the oracle's stages keep, behind one small synchronous interface (node:sqlite and
+ * Durable Object storage are both synchronous). A write returns once it is durable; nothing is
+ * half-applied: a batch method writes all of its records or none.
+ */
+export interface OracleStore {
+  /** Records (nodeId, nonce) until `expiresAtMs`; false when it is already there (a replay). */
+  claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean;
+  appendReports(reports: Array<Omit<StoredReport, 'seq'>>): StoredReport[];
+  listReports(options: { afterSeq: number; limit: number }): StoredReport[];
+  listRoundReports(roundKey: string): StoredReport[];
+
+  getCursor(stage: string): number;
+  setCursor(stage: string, seq: number): void;
+
+  openRound(round: PendingRound): void;
+  listDueRounds(options: { nowMs: number; limit: number }): PendingRound[];
+  closeRound(roundKey: string): void;
+  getLastBeaconAtMs(hotspotKey: string): number | undefined;
+  setLastBeaconAtMs(hotspotKey: string, atMs: number): void;
+  saveEntropy(entropy: Entropy): void;
+  getEntropy(id: string): Entropy | undefined;
+
+  /** Idempotent by verdict id. */
+  saveVerdicts(verdicts: Verdict[]): void;
+  listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[];
+
+  /** Idempotent by receipt hash. */
+  saveWork(work: WorkRecord[]): void;
+  listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[];
+
+  /** False (and nothing written) for a slash whose evidence id was already slashed. */
+  appendStakeEvent(event: Omit<StakeEvent, 'seq'>): boolean;
+  listStakeEvents(nodeId?: string): StakeEvent[];
+
+  saveTrust(record: OracleTrustRecord): void;
+  listTrust(): OracleTrustRecord[];
+
+  saveCoverage(observations: CoverageObservation[]): void;
+  listCoverage(options: { sinceMs: number }): CoverageObservation[];
+
+  /** Appends the next epoch; refuses (throws) an entry whose prevLogRoot is not the last root. */
+  appendLogEntry(entry: LogEntry): void;
+  listLogEntries(): LogEntry[];
+}
