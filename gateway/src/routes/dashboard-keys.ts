@@ -1,0 +1,97 @@
+import { type LatLng } from '@hexedge/protocol';
+import { regionsAt } from '@hexedge/placement';
+import { cellToLatLng, isValidCell, latLngToCell } from 'h3-js';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { GatewayEnv } from '../auth.ts';
+import type { EventBus, GatewayEvent } from '../events/event-bus.ts';
+import type { RequestLog } from '../events/request-log.ts';
+import type { ApiKeyRecord } from '../keys/key-store.ts';
+
+/** Public request events carry a res-4 cell (~1,770 km², a county): enough for a map, not a caller's address. */
+export const PUBLIC_EVENT_RES = 4;
+/** The developer view's timeline: the last hour, per minute. */
+export const DETAIL_WINDOW_MS = 60 * 60_000;
+export const DETAIL_BUCKET_MS = 60_000;
+
+function locationOf(body: unknown): LatLng | undefined {
+  const loc = (body as { location?: { lat?: unknown; lng?: unknown; cell?: unknown } } | null)?.location;
+  if (typeof loc?.lat === 'number' && typeof loc.lng === 'number' && Math.abs(loc.lat) <= 90 && Math.abs(loc.lng) <= 180) return { lat: loc.lat, lng: loc.lng };
+  if (typeof loc?.cell === 'string' && isValidCell(loc.cell)) {
+    const [lat, lng] = cellToLatLng(loc.cell);
+    return { lat, lng };
+  }
+  return undefined;
+}
+
+/** The caller's country (ISO 3166-1 id) where the location is on land, else the first region, else none. */
+function regionOf(location: LatLng | undefined): string | undefined {
+  if (!location) return undefined;
+  const ids = regionsAt(location);
+  return ids.find((id) => /^[A-Z]{2}$/.test(id)) ?? ids[0];
+}
+
+/**
+ * Watches POST /v1/infer from outside (registered before the route): after the answer it records the
+ * request for the dashboards and publishes it to the caller's key and, coarsened, to the public map.
+ * Reading the parsed body and a clone of the answer leaves the inference path untouched.
+ */
+export function observeInfer(options: { requests: RequestLog; events: EventBus; now: () => number }): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const key = c.get('apiKey') as ApiKeyRecord | undefined;
+    // Refused before authentication, or an idempotent replay already counted: nothing to show.
+    if (!key || c.res.headers.get('Idempotent-Replayed')) return;
+    const body: unknown = c.res.status === 413 ? undefined : await c.req.json().catch(() => undefined);
+    const answer = (await c.res
+      .clone()
+      .json()
+      .catch(() => undefined)) as { node?: { id?: string }; timing?: { totalMs?: number }; receipt?: { body?: { serviceTimeMs?: number } }; error?: { code?: string } } | undefined;
+    const ok = c.res.status < 400;
+    const location = locationOf(body);
+    const region = regionOf(location);
+    const model = typeof (body as { model?: unknown })?.model === 'string' ? (body as { model: string }).model.slice(0, 128) : 'unknown';
+    const obs = {
+      atMs: options.now(),
+      keyId: key.id,
+      model,
+      ok,
+      ...(ok ? {} : { code: answer?.error?.code ?? 'INTERNAL' }),
+      totalMs: Math.round((answer?.timing?.totalMs ?? performance.now() - started) * 1000) / 1000,
+      ...(answer?.receipt?.body?.serviceTimeMs !== undefined ? { serviceMs: answer.receipt.body.serviceTimeMs } : {}),
+      ...(location ? { location } : {}),
+      ...(region ? { region } : {}),
+      ...(answer?.node?.id ? { nodeId: answer.node.id } : {}),
+    };
+    options.requests.record(obs);
+    const { keyId: _k, location: _l, ...shown } = obs;
+    options.events.publish({ type: 'request', audience: { kind: 'key', keyId: key.id }, atMs: obs.atMs, data: shown });
+    const cell = location ? latLngToCell(location.lat, location.lng, PUBLIC_EVENT_RES) : undefined;
+    options.events.publish({ type: 'request', audience: { kind: 'public' }, atMs: obs.atMs, data: { model, ok, totalMs: obs.totalMs, ...(cell ? { cell } : {}), ...(obs.nodeId ? { nodeId: obs.nodeId } : {}) } });
+  };
+}
+
+/** Which events a key may see: its own requests; fleets it owns (admin keys see every fleet). */
+export function canSee(key: ApiKeyRecord, event: GatewayEvent, stream: 'developer' | 'fleet'): boolean {
+  const a = event.audience;
+  if (stream === 'developer') return a.kind === 'key' && a.keyId === key.id;
+  return a.kind === 'fleet' && (key.role === 'admin' || a.ownerKeyId === key.id);
+}
+
+/** GET /v1/usage/detail (key): the caller's latency by region and requests per minute, last hour. */
+export function usageDetailHandler(options: { requests: RequestLog; now: () => number }) {
+  return (c: Context<GatewayEnv>) =>
+    c.json({
+      windowMs: DETAIL_WINDOW_MS,
+      bucketMs: DETAIL_BUCKET_MS,
+      ...options.requests.keyDetail({ keyId: c.get('apiKey').id, nowMs: options.now(), windowMs: DETAIL_WINDOW_MS, bucketMs: DETAIL_BUCKET_MS }),
+    });
+}
+
+/** GET /v1/fleet/events (key): recent results and errors of the fleets the key may see, oldest first. */
+export function fleetEventsHandler(events: EventBus) {
+  return (c: Context<GatewayEnv>) => {
+    const key = c.get('apiKey');
+    return c.json({ events: events.recent((e) => canSee(key, e, 'fleet')) });
+  };
+}

@@ -1,0 +1,195 @@
+import { HexEdgeError } from '@hexedge/protocol';
+import { DEMAND_WINDOW_MS, type NodeRecord, type Placement } from '@hexedge/placement';
+import { cellToLatLng, getResolution, isValidCell, latLngToCell } from 'h3-js';
+import type { Context } from 'hono';
+import type { EventBus } from '../events/event-bus.ts';
+import { quantile, type RequestLog } from '../events/request-log.ts';
+import type { OracleReader } from './dashboard-operator.ts';
+
+/** Colourings the map offers; `value` in each cell is the chosen one. */
+export const HEX_METRICS = ['coverage', 'density', 'trust', 'demand', 'latency'] as const;
+export type HexMetric = (typeof HEX_METRICS)[number];
+/** Nodes sit in res-9 cells (placement's NODE_CELL_RESOLUTION): a finer map hex would hold a piece of one. */
+export const MAX_MAP_RES = 9;
+
+interface CellAcc {
+  nodes: number;
+  healthy: number;
+  trust: number[];
+  probation: number;
+  demand: number;
+  latencies: number[];
+}
+
+function parseRes(raw: string | undefined): number {
+  const res = raw === undefined ? 4 : Number(raw);
+  if (!Number.isInteger(res) || res < 0 || res > MAX_MAP_RES) throw new HexEdgeError('INVALID_REQUEST', `res must be an integer in [0, ${MAX_MAP_RES}], got ${JSON.stringify(raw)}`);
+  return res;
+}
+
+/**
+ * The hex holding a node at `res`, from its location: H3 parents are not exact containers (a child
+ * cell's parent can be a neighbour of the hex its centre falls in), so `cellToParent(node.cell)` would
+ * now and then draw a node one hex off.
+ */
+const nodeCellAt = (node: NodeRecord, res: number) => latLngToCell(node.location.lat, node.location.lng, res);
+
+/**
+ * Nodes and recent requests per H3 cell at `res`. Density, health and trust are where nodes are;
+ * demand and p50 latency are where requests came from (what callers there experience), over
+ * placement's demand window. Coverage is "a healthy node is here" until the oracle's map is wired.
+ */
+export function networkHexes(options: { placement: Placement; requests: RequestLog; res: number; nowMs: number }) {
+  const { placement, requests, res } = options;
+  const cells = new Map<string, CellAcc>();
+  const at = (cell: string) => {
+    let acc = cells.get(cell);
+    if (!acc) cells.set(cell, (acc = { nodes: 0, healthy: 0, trust: [], probation: 0, demand: 0, latencies: [] }));
+    return acc;
+  };
+  for (const node of placement.registry.values()) {
+    const acc = at(nodeCellAt(node, res));
+    acc.nodes++;
+    if (placement.registry.statusOf(node) === 'healthy') acc.healthy++;
+    const trust = placement.getTrust(node.id);
+    if (trust.probation) acc.probation++;
+    else acc.trust.push(trust.score);
+  }
+  for (const o of requests.observations(options.nowMs - DEMAND_WINDOW_MS)) {
+    if (!o.location) continue;
+    const acc = at(latLngToCell(o.location.lat, o.location.lng, res));
+    acc.demand++;
+    if (o.ok) acc.latencies.push(o.totalMs);
+  }
+  return [...cells].map(([cell, a]) => {
+    const [lat, lng] = cellToLatLng(cell);
+    return {
+      cell,
+      lat,
+      lng,
+      nodes: a.nodes,
+      healthy: a.healthy,
+      coverage: a.healthy > 0 ? 1 : 0,
+      // Nodes on probation have no oracle score yet; averaging in the 0.5 default would invent one.
+      meanTrust: a.trust.length ? Math.round((a.trust.reduce((s, t) => s + t, 0) / a.trust.length) * 1000) / 1000 : null,
+      probation: a.probation,
+      demand: a.demand,
+      p50LatencyMs: quantile(a.latencies, 0.5),
+    };
+  });
+}
+
+type HexRow = ReturnType<typeof networkHexes>[number];
+const valueOf: Record<HexMetric, (h: HexRow) => number | null> = {
+  coverage: (h) => h.coverage,
+  density: (h) => h.nodes,
+  trust: (h) => h.meanTrust,
+  demand: (h) => h.demand,
+  latency: (h) => h.p50LatencyMs,
+};
+
+/** GET /v1/network/hexes?res=&metric= (public): the map's cells, each with every metric and `value`. */
+export function hexesHandler(options: { placement: Placement; requests: RequestLog; now: () => number }) {
+  return (c: Context) => {
+    const res = parseRes(c.req.query('res'));
+    const metric = (c.req.query('metric') ?? 'coverage') as HexMetric;
+    if (!HEX_METRICS.includes(metric)) throw new HexEdgeError('INVALID_REQUEST', `metric must be one of ${HEX_METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
+    const rows = networkHexes({ ...options, res, nowMs: options.now() });
+    return c.json({
+      res,
+      metric,
+      windowMs: DEMAND_WINDOW_MS,
+      coverageSource: 'healthy-nodes',
+      cells: rows.map((h) => ({ ...h, value: valueOf[metric](h) })),
+    });
+  };
+}
+
+/** GET /v1/network/hexes/{cell} (public): the nodes in one hex with their health, trust and load. */
+export function hexDetailHandler(options: { placement: Placement; requests: RequestLog; oracle: OracleReader | undefined; now: () => number }) {
+  return async (c: Context) => {
+    const cell = c.req.param('cell')!;
+    if (!isValidCell(cell) || getResolution(cell) > MAX_MAP_RES) throw new HexEdgeError('INVALID_CELL', `not an H3 cell of resolution ≤ ${MAX_MAP_RES}: ${JSON.stringify(cell.slice(0, 32))}`);
+    const res = getResolution(cell);
+    const { placement, requests } = options;
+    const summary = networkHexes({ placement, requests, res, nowMs: options.now() }).find((h) => h.cell === cell);
+    const nodes = [...placement.registry.values()]
+      .filter((n) => nodeCellAt(n, res) === cell)
+      .map((n) => ({
+        id: n.id,
+        status: placement.registry.statusOf(n),
+        lat: n.location.lat,
+        lng: n.location.lng,
+        trust: placement.getTrust(n.id),
+        models: n.models.map((m) => ({ name: m.name, version: m.version, ready: m.ready })),
+        queueDepth: n.models.reduce((s, m) => s + (m.load?.queueDepth ?? 0), 0),
+        lastHeartbeatAtMs: n.lastHeartbeatAtMs,
+        served: requests.nodeStats(n.id),
+      }));
+    const signal = (await options.oracle?.hexSignal?.(cell)) ?? null;
+    return c.json({ cell, res, demand: summary?.demand ?? 0, p50LatencyMs: summary?.p50LatencyMs ?? null, windowMs: DEMAND_WINDOW_MS, signal, nodes });
+  };
+}
+
+/**
+ * Turns registry state into live events while someone watches: heartbeats, status changes (a node
+ * turns unhealthy by *missing* heartbeats, which no request announces) and removals. Sampling keeps
+ * the registry free of dashboard hooks; the timer runs only while a network stream is open.
+ */
+export class NetworkWatcher {
+  readonly #seen = new Map<string, { status: string; heartbeatMs: number }>();
+  #watchers = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  readonly options: { placement: Placement; events: EventBus; intervalMs: number };
+
+  constructor(options: { placement: Placement; events: EventBus; intervalMs: number }) {
+    this.options = options;
+  }
+
+  /** Starts sampling (if not yet); returns the function that releases this watcher. */
+  watch(): () => void {
+    if (this.#watchers++ === 0) {
+      this.sample();
+      this.#timer = setInterval(() => this.sample(), this.options.intervalMs);
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#watchers === 0) clearInterval(this.#timer);
+    };
+  }
+
+  sample(): void {
+    const { placement, events } = this.options;
+    const present = new Set<string>();
+    for (const node of placement.registry.values()) {
+      present.add(node.id);
+      const status = placement.registry.statusOf(node);
+      const before = this.#seen.get(node.id);
+      this.#seen.set(node.id, { status, heartbeatMs: node.lastHeartbeatAtMs });
+      if (before && before.status !== status) events.publish({ type: 'node.status', audience: { kind: 'public' }, data: { id: node.id, status, was: before.status } });
+      if (!before || before.heartbeatMs !== node.lastHeartbeatAtMs) {
+        events.publish({
+          type: 'node.heartbeat',
+          audience: { kind: 'public' },
+          data: {
+            id: node.id,
+            status,
+            cell: node.cell,
+            lastHeartbeatAtMs: node.lastHeartbeatAtMs,
+            queueDepth: node.models.reduce((s, m) => s + (m.load?.queueDepth ?? 0), 0),
+            inFlight: node.models.reduce((s, m) => s + (m.load?.inFlight ?? 0), 0),
+            modelsReady: node.models.filter((m) => m.ready).length,
+          },
+        });
+      }
+    }
+    for (const id of this.#seen.keys()) {
+      if (present.has(id)) continue;
+      this.#seen.delete(id);
+      events.publish({ type: 'node.removed', audience: { kind: 'public' }, data: { id } });
+    }
+  }
+}
