@@ -8,7 +8,7 @@ import { importPublicKey, NODE_ID_PATTERN } from './identity.ts';
  * canonical JSON of the body. The signer's node id travels inside the body, so a verifier needs no
  * key directory: the id *is* the key.
  */
-export type SignedKind = 'registration' | 'heartbeat' | 'receipt' | 'challenge-response' | 'report';
+export type SignedKind = 'registration' | 'heartbeat' | 'receipt' | 'challenge-response' | 'report' | 'oracle-trust';
 
 export interface Signed<T> {
   body: T;

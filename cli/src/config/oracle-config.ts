@@ -1,0 +1,54 @@
+import { latLngSchema, nodeIdSchema } from '@hexedge/protocol';
+import { oracleConfigSchema } from '@hexedge/coverage-oracle';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const url = z.url({ protocol: /^https?$/ });
+
+/**
+ * `hexedge oracle`'s configuration: the service around the oracle core (`oracle:` holds the core's
+ * keys, coverage-oracle's `parseOracleConfig`). Every key, its default and its unit are in
+ * cli/examples/oracle.yaml. Durations are ms; 0 disables a loop where noted.
+ */
+export const oracleServiceConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8790),
+    /** Key (oracle-key.json, 0600), database (oracle.sqlite) and exported log (log/). */
+    dataDir: z.string().min(1).default('.hexedge/oracle'),
+    gatewayUrls: z.array(url).default(['http://127.0.0.1:8787']),
+    /** Node ids of the gateways' report keys: only they may forward receipts. */
+    gatewayReporterIds: z.array(nodeIdSchema).default([]),
+    /** Where the oracle challenges nodes from (degrees); put it where it really runs. */
+    location: latLngSchema.default({ lat: 52.3676, lng: 4.9041 }),
+    /** 0 turns latency challenges off (everything on one machine proves nothing about places). */
+    challengeIntervalMs: z.number().int().min(0).default(60_000),
+    challengersPerNode: z.number().int().min(1).max(20).default(5),
+    challengeTimeoutMs: z.number().int().min(100).max(60_000).default(2_000),
+    directoryRefreshMs: z.number().int().min(100).default(10_000),
+    trustPushIntervalMs: z.number().int().min(50).default(2_000),
+    fullTrustPushIntervalMs: z.number().int().min(1000).default(60_000),
+    reRunTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** 0 exports only at shutdown. */
+    exportIntervalMs: z.number().int().min(0).default(300_000),
+    /** Default: <dataDir>/log. */
+    exportDir: z.string().min(1).optional(),
+    oracle: oracleConfigSchema.default(oracleConfigSchema.parse({})),
+  })
+  .strict();
+
+export type OracleServiceConfigInput = z.input<typeof oracleServiceConfigSchema>;
+export type OracleServiceConfig = z.output<typeof oracleServiceConfigSchema>;
+
+/** Parses a YAML (or JSON) config file's text with flags laid over it; the first problem names its key. */
+export function parseOracleServiceConfig(options: { fileText?: string; fileName?: string; overrides?: Record<string, unknown> }): OracleServiceConfig {
+  const fromFile = options.fileText ? (parseYaml(options.fileText) as unknown) : {};
+  if (fromFile !== null && typeof fromFile !== 'object') throw new Error(`${options.fileName ?? 'oracle config'}: must be a mapping of keys`);
+  const merged = { ...(fromFile as Record<string, unknown> | null), ...options.overrides };
+  const parsed = oracleServiceConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${options.fileName ?? 'oracle config'}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,105 @@
+import type { LatLng, NodeKeyPair } from '@hexedge/protocol';
+import type { ClaimedNode, OracleDirectory } from '../directory.ts';
+import type { IngestResult } from '../ingest/ingest.ts';
+import { LatencyChallenger, locationReportFor, selectChallengers, type ChallengerCandidate } from '../location/challenger.ts';
+import type { Stage } from '../stages/stage.ts';
+import { createProbe, PROBE_PATH } from './probe-messages.ts';
+import type { HttpFetch } from './trust-publisher.ts';
+
+export interface ChallengeSchedulerOptions {
+  oracle: NodeKeyPair;
+  /** Where the oracle itself challenges from (it is always one of the challengers within range). */
+  location: LatLng;
+  directory: OracleDirectory;
+  trustOf(nodeId: string): number;
+  /** Nodes at least this trusted are asked to challenge others. */
+  minChallengerTrust: number;
+  submit(reports: unknown[], nowMs: number): Promise<IngestResult[]>;
+  fetch: HttpFetch;
+  intervalMs: number;
+  challengersPerNode?: number;
+  /** Challengers farther than this from a claim give bounds too loose to verify it. */
+  maxChallengerDistanceKm?: number;
+  timeoutMs?: number;
+  /** Exchanges in flight at once: few, so that the oracle's own timing is not skewed by its own queue. */
+  concurrency?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * Latency proof of location as a stage: every `intervalMs`, each node the directory lists is
+ * challenged by the trusted challengers nearest its claim (other nodes, asked by a signed probe, and
+ * the oracle itself), and every outcome, answered or not, goes into ingest as a signed `location`
+ * report; the verify stage turns them into availability and location verdicts.
+ */
+export class ChallengeScheduler implements Stage {
+  readonly name = 'challenge';
+  readonly #o: ChallengeSchedulerOptions;
+  readonly #self: LatencyChallenger;
+  #lastRunMs = Number.NEGATIVE_INFINITY;
+
+  constructor(options: ChallengeSchedulerOptions) {
+    this.#o = options;
+    this.#self = new LatencyChallenger({ keys: options.oracle, location: options.location, fetch: options.fetch, timeoutMs: options.timeoutMs ?? 2000 });
+  }
+
+  async tick(nowMs: number): Promise<number> {
+    if (nowMs - this.#lastRunMs < this.#o.intervalMs) return 0;
+    this.#lastRunMs = nowMs;
+    const o = this.#o;
+    const nodes = o.directory.listNodes();
+    const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+    const candidates: ChallengerCandidate[] = [
+      { nodeId: o.oracle.nodeId, location: o.location, trusted: true },
+      ...nodes.map((n) => ({ nodeId: n.nodeId, location: n.location, trusted: o.trustOf(n.nodeId) >= o.minChallengerTrust })),
+    ];
+    const jobs = nodes.flatMap((target) =>
+      selectChallengers({
+        claim: target.location,
+        targetNodeId: target.nodeId,
+        candidates,
+        count: o.challengersPerNode ?? 5,
+        ...(o.maxChallengerDistanceKm ? { maxDistanceKm: o.maxChallengerDistanceKm } : {}),
+      }).map((c) => () => this.#exchange(c.nodeId === o.oracle.nodeId ? undefined : byId.get(c.nodeId), target)),
+    );
+    const reports: unknown[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const report = await jobs[next++]!();
+        if (report) reports.push(report);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, jobs.length) }, worker));
+    if (reports.length === 0) return 0;
+    const results = await o.submit(reports, Date.now());
+    for (const r of results) if (!r.accepted) o.log?.(`location report refused: ${r.code} ${r.message}`);
+    return reports.length;
+  }
+
+  /** One exchange; a challenger node that does not carry out the probe yields no report (it says nothing about the target). */
+  async #exchange(challenger: ClaimedNode | undefined, target: ClaimedNode): Promise<unknown> {
+    const o = this.#o;
+    if (!challenger) {
+      const outcome = await this.#self.challenge({ nodeId: target.nodeId, url: target.url });
+      return locationReportFor({ outcome, challenger: o.oracle, nowMs: Date.now() });
+    }
+    try {
+      const probe = await createProbe({ oracle: o.oracle, target: { nodeId: target.nodeId, url: target.url }, nowMs: Date.now() });
+      const res = await o.fetch(new URL(PROBE_PATH, challenger.url).href, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(probe),
+        signal: AbortSignal.timeout(2 * (o.timeoutMs ?? 2000) + 1000),
+      });
+      if (!res.ok) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      return await res.json();
+    } catch (err) {
+      o.log?.(`probe via ${challenger.nodeId} failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import type { LatLng, NodeKeyPair } from '@hexedge/protocol';
+import type { Hono } from 'hono';
+import type { OracleConfig } from '../config.ts';
+import type { KnownReporter } from '../directory.ts';
+import { createOracleApp } from '../http/oracle-app.ts';
+import { CoverageOracle } from '../oracle.ts';
+import type { Hotspot } from '../poc/types.ts';
+import { runStage, sleep } from '../stages/stage.ts';
+import type { OracleStore } from '../store/oracle-store.ts';
+import { ChallengeScheduler } from './challenge-scheduler.ts';
+import { GatewayDirectory } from './gateway-directory.ts';
+import { httpReRun } from './http-rerun.ts';
+import { ModelTolerances } from './model-tolerances.ts';
+import { TrustPublisher, type HttpFetch } from './trust-publisher.ts';
+
+/** The service around the oracle core: where it learns of nodes, where it pushes trust, how often. */
+export interface OracleServiceOptions {
+  config: OracleConfig;
+  keys: NodeKeyPair;
+  samplingSecret: Uint8Array;
+  store: OracleStore;
+  fetch: HttpFetch;
+  /**
+   * Gateways: node lists and model manifests are read from them, trust is pushed to them. Read at each
+   * use, so a composition root that starts the oracle first may add its gateway once that listens.
+   */
+  gatewayUrls: string[];
+  /** The gateways' report keys: receipts are accepted from these reporters only. */
+  gatewayReporterIds: string[];
+  /** Where the oracle challenges nodes from. */
+  location: LatLng;
+  hotspots?: Hotspot[];
+  /** Other reporters at known places (a firmware bridge, fixed challengers). */
+  reporters?: KnownReporter[];
+  /** 0 turns latency challenges off. */
+  challengeIntervalMs: number;
+  challengersPerNode: number;
+  challengeTimeoutMs: number;
+  directoryRefreshMs: number;
+  trustPushIntervalMs: number;
+  /** Every score is re-sent this often (gateways restart; nodes register after their first score). */
+  fullTrustPushIntervalMs: number;
+  reRunTimeoutMs: number;
+  nowMs?: () => number;
+  log?: (message: string) => void;
+}
+
+/**
+ * The oracle as a running service, runtime-neutral: the core's stages, the challenge scheduler, the
+ * directory and tolerance refresh from the gateways, and the trust push, each a loop stopped by one
+ * signal; plus the HTTP app. The composition root adds storage, the listener and log export.
+ */
+export class OracleService {
+  readonly oracle: CoverageOracle;
+  readonly directory: GatewayDirectory;
+  readonly publisher: TrustPublisher;
+  readonly tolerances: ModelTolerances;
+  readonly challenges: ChallengeScheduler;
+  readonly app: Hono;
+  readonly #o: OracleServiceOptions;
+  readonly #log: (m: string) => void;
+  #running = false;
+
+  constructor(options: OracleServiceOptions) {
+    this.#o = options;
+    this.#log = options.log ?? (() => {});
+    const { config, keys, store } = options;
+    const trustOf = (nodeId: string) => this.oracle.trustOf(nodeId);
+    this.directory = new GatewayDirectory({
+      trustOf,
+      minChallengerTrust: config.minCheckerTrust,
+      reporters: [
+        ...options.gatewayReporterIds.map((nodeId): KnownReporter => ({ nodeId, roles: ['gateway'] })),
+        { nodeId: keys.nodeId, location: options.location, roles: ['challenger'] },
+        ...(options.reporters ?? []),
+      ],
+      ...(options.hotspots ? { hotspots: options.hotspots } : {}),
+    });
+    this.publisher = new TrustPublisher({ keys, gatewayUrls: options.gatewayUrls, fetch: options.fetch, known: store.listTrust(), log: this.#log, ...(options.nowMs ? { nowMs: options.nowMs } : {}) });
+    this.tolerances = new ModelTolerances({ defaultTolerance: config.defaultTolerance });
+    this.oracle = new CoverageOracle({
+      config,
+      keys,
+      samplingSecret: options.samplingSecret,
+      store,
+      directory: this.directory,
+      sink: this.publisher,
+      reRun: httpReRun({ fetch: options.fetch, timeoutMs: options.reRunTimeoutMs }),
+      toleranceFor: this.tolerances.toleranceFor,
+      ...(options.nowMs ? { nowMs: options.nowMs } : {}),
+    });
+    this.challenges = new ChallengeScheduler({
+      oracle: keys,
+      location: options.location,
+      directory: this.directory,
+      trustOf,
+      minChallengerTrust: config.minCheckerTrust,
+      submit: (reports, nowMs) => this.oracle.ingest.submitBatch(reports, nowMs),
+      fetch: options.fetch,
+      intervalMs: options.challengeIntervalMs,
+      challengersPerNode: options.challengersPerNode,
+      timeoutMs: options.challengeTimeoutMs,
+      log: this.#log,
+    });
+    this.app = createOracleApp({ oracle: this.oracle, oracleId: keys.nodeId, store, isReady: () => this.#running, ...(options.nowMs ? { nowMs: options.nowMs } : {}) });
+  }
+
+  /** Reads node claims and model tolerances from the gateways; a gateway that is down is logged, not fatal. */
+  async refresh(): Promise<void> {
+    const { gatewayUrls, fetch } = this.#o;
+    try {
+      await this.directory.refresh({ gatewayUrls, fetch });
+      for (const gatewayUrl of gatewayUrls) await this.tolerances.refresh({ gatewayUrl, fetch });
+    } catch (err) {
+      this.#log(`directory refresh failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Runs every loop until `signal` aborts; on a stage's infrastructure fault stops them all and rejects (the root then shuts down). */
+  async run(signal: AbortSignal): Promise<void> {
+    const o = this.#o;
+    // One fault stops every loop, so nothing keeps half-running beside a stopped stage.
+    const inner = new AbortController();
+    const stopAll = () => inner.abort();
+    signal.addEventListener('abort', stopAll, { once: true });
+    const loop = (work: Promise<unknown>) => work.catch((err: unknown) => (inner.abort(), Promise.reject(err)));
+    const every = async (intervalMs: number, step: () => Promise<unknown>) => {
+      while (!inner.signal.aborted) {
+        await step();
+        await sleep(intervalMs, inner.signal);
+      }
+    };
+    await this.refresh();
+    this.#running = true;
+    try {
+      await Promise.all([
+        loop(this.oracle.run(inner.signal)),
+        // 0 turns challenges off: where every node shares one machine, round trips prove nothing about places.
+        o.challengeIntervalMs > 0 ? loop(runStage(this.challenges, { signal: inner.signal, idleMs: Math.min(o.challengeIntervalMs, 1000), ...(o.nowMs ? { nowMs: o.nowMs } : {}) })) : undefined,
+        loop(every(o.directoryRefreshMs, () => this.refresh())),
+        loop(every(o.trustPushIntervalMs, () => this.publisher.flush({ fullPushIntervalMs: o.fullTrustPushIntervalMs }))),
+      ]);
+    } finally {
+      this.#running = false;
+      signal.removeEventListener('abort', stopAll);
+      inner.abort();
+      // What the last score run changed still reaches the gateways.
+      await this.publisher.flush().catch(() => {});
+    }
+  }
+}

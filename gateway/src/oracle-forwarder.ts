@@ -1,0 +1,122 @@
+import { bytesToBase64Url, checkTensor, signBody, tensorToJson, type InferRequest, type InferResponse, type NodeKeyPair } from '@hexedge/protocol';
+
+/** Answers waiting to be forwarded; past this the newest are dropped (counted), never the request. */
+export const DEFAULT_FORWARD_QUEUE = 1000;
+/** Reports per post to the oracle (its ingest takes up to 1000). */
+export const DEFAULT_FORWARD_BATCH = 100;
+export const DEFAULT_FORWARD_INTERVAL_MS = 1000;
+const POST_TIMEOUT_MS = 10_000;
+
+interface Answered {
+  request: InferRequest;
+  response: InferResponse;
+}
+
+/**
+ * Forwards every answered inference, with its checked receipt, to the coverage oracle for sampled
+ * spot checks and rewards: signed `receipt` reports (kind 'report', by the gateway's report key),
+ * batched, posted in the background. `onAnswered` only queues, so it can neither slow nor fail a
+ * request; a full queue or an unreachable oracle loses reports (counted in `stats`), not answers.
+ */
+export class ReceiptForwarder {
+  readonly #oracleUrl: string;
+  readonly #keys: NodeKeyPair;
+  readonly #fetch: typeof fetch;
+  readonly #maxQueued: number;
+  readonly #batchSize: number;
+  readonly #log: (message: string) => void;
+  readonly #queue: Answered[] = [];
+  readonly stats = { queued: 0, forwarded: 0, dropped: 0, refused: 0, failedPosts: 0 };
+  #flushing: Promise<void> | undefined;
+
+  constructor(options: { oracleUrl: string; keys: NodeKeyPair; fetch?: typeof fetch; maxQueued?: number; batchSize?: number; log?: (m: string) => void }) {
+    this.#oracleUrl = options.oracleUrl;
+    this.#keys = options.keys;
+    this.#fetch = options.fetch ?? fetch;
+    this.#maxQueued = options.maxQueued ?? DEFAULT_FORWARD_QUEUE;
+    this.#batchSize = options.batchSize ?? DEFAULT_FORWARD_BATCH;
+    this.#log = options.log ?? (() => {});
+  }
+
+  /** The hook InferService calls after a checked answer: queues it, never throws. */
+  onAnswered = (request: InferRequest, response: InferResponse): void => {
+    if (this.#queue.length >= this.#maxQueued) {
+      this.stats.dropped++;
+      return;
+    }
+    this.#queue.push({ request, response });
+    this.stats.queued++;
+    if (this.#queue.length >= this.#batchSize) void this.flush();
+  };
+
+  get queueLength(): number {
+    return this.#queue.length;
+  }
+
+  /** Posts what is queued, batch by batch; concurrent calls share one flush. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#drain().finally(() => (this.#flushing = undefined));
+    return this.#flushing;
+  }
+
+  /** Flushes every `intervalMs` until `signal` aborts, then once more. */
+  async run(signal: AbortSignal, intervalMs = DEFAULT_FORWARD_INTERVAL_MS): Promise<void> {
+    while (!signal.aborted) {
+      await this.flush();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, intervalMs);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+    }
+    await this.flush();
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#batchSize);
+      let reports: unknown[];
+      try {
+        reports = await Promise.all(batch.map((a) => this.#report(a)));
+      } catch (err) {
+        this.stats.dropped += batch.length;
+        this.#log(`receipt forwarding: cannot build reports: ${(err as Error).message}`);
+        continue;
+      }
+      try {
+        const res = await this.#fetch(new URL('/v1/oracle/reports', this.#oracleUrl).href, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(reports),
+          signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+        const answer = (await res.json()) as { accepted?: number };
+        const accepted = typeof answer.accepted === 'number' ? answer.accepted : batch.length;
+        this.stats.forwarded += accepted;
+        this.stats.refused += batch.length - accepted;
+      } catch (err) {
+        // Not retried: a report re-signed later would be judged late, and the oracle samples anyway.
+        this.stats.failedPosts++;
+        this.stats.dropped += batch.length;
+        this.#log(`receipt forwarding to ${this.#oracleUrl} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  #report({ request, response }: Answered) {
+    const model = { modelName: response.model_name, modelVersion: response.model_version };
+    // Tensors as the node digested them: flat data, normalised to their datatype.
+    const body = {
+      type: 'receipt' as const,
+      nodeId: this.#keys.nodeId,
+      nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+      issuedAtMs: Date.now(),
+      receipt: response.receipt,
+      request: request.inputs
+        ? { kind: 'tensors' as const, ...model, inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))) }
+        : { kind: 'domain' as const, ...model, input: request.input },
+      result: response.outputs ? { kind: 'tensors' as const, outputs: response.outputs.map((t) => tensorToJson(checkTensor(t))) } : { kind: 'domain' as const, output: response.output },
+    };
+    return signBody('report', body, this.#keys.privateKey);
+  }
+}
