@@ -4,6 +4,8 @@ import { devConfigSchema } from './config/dev-config.ts';
 import { dev } from './commands/dev.ts';
 import { nodeInit } from './commands/node-init.ts';
 import { nodeRun } from './commands/node-run.ts';
+import { BROKER_USAGE, runBrokerCommand } from './commands/broker-acl.ts';
+import { ORACLE_USAGE, oracleCommand } from './commands/oracle.ts';
 import { OPERATOR_USAGE, runOperatorCommand } from './commands/operator-commands.ts';
 
 const USAGE = `usage: hexedge <command> [flags]
@@ -16,7 +18,7 @@ const USAGE = `usage: hexedge <command> [flags]
   node run   serve a node's models and register with the gateway
              --data-dir DIR  [--port N] [--host H] [--gateway URL] [--models-dir DIR] [--peer URL]…
              (pulls the config's \`models:\` it lacks, from --peer nodes then the gateway)
-${OPERATOR_USAGE}`;
+${ORACLE_USAGE}${OPERATOR_USAGE}${BROKER_USAGE}`;
 
 const num = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -117,6 +119,14 @@ async function main(argv: string[]): Promise<void> {
     untilSignal(stop);
     return;
   }
+  if (command === 'oracle') {
+    const { stop, done } = await oracleCommand(argv.slice(1), log);
+    untilSignal(stop);
+    // A stage fault (an infrastructure failure) stops the oracle: shut down and exit non-zero.
+    done.catch(() => void stop().then(() => process.exit(1)));
+    return;
+  }
+  if (await runBrokerCommand(argv, log)) return;
   if (await runOperatorCommand(argv, log)) return;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);

@@ -43,13 +43,14 @@ describe('hexedge dev, end to end', () => {
     expect(dev.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it('runs an MQTT broker that carries messages', async () => {
-    const client = await mqtt.connectAsync(dev.mqttUrl, { reconnectPeriod: 0 });
+  it('runs an MQTT broker that carries messages for a client with the admin key, and refuses anonymous clients', async () => {
+    const client = await mqtt.connectAsync(dev.mqttUrl, { reconnectPeriod: 0, username: 'e2e', password: API_KEY });
     await client.subscribeAsync('hexedge/test/echo');
     const received = new Promise<string>((resolve) => client.on('message', (_t, payload) => resolve(payload.toString())));
     await client.publishAsync('hexedge/test/echo', 'hello');
     expect(await received).toBe('hello');
     await client.endAsync();
+    await expect(mqtt.connectAsync(dev.mqttUrl, { reconnectPeriod: 0 }, false)).rejects.toThrow();
   });
 
   it('answers /healthz', async () => {
@@ -139,6 +140,19 @@ describe('hexedge dev, end to end', () => {
     const error = res.body.error as { code: string; message: string };
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
+  });
+
+  // Last before shutdown: its request must not change what placement sees in the tests above.
+  it('answers an inference request over MQTT (v3.1.1 request/response topics)', async () => {
+    const client = await mqtt.connectAsync(dev.mqttUrl, { reconnectPeriod: 0, clientId: 'e2e-app', username: 'e2e', password: API_KEY });
+    await client.subscribeAsync('hexedge/v1/res/e2e-app/#', { qos: 1 });
+    const received = new Promise<InferResponse>((resolve) => client.on('message', (_t, payload) => resolve(JSON.parse(payload.toString()) as InferResponse)));
+    await client.publishAsync('hexedge/v1/req/e2e-app/q1', JSON.stringify({ model: 'comfort-index', location: { lat: 52.37, lng: 4.9 }, inputs: [readings] }), { qos: 1 });
+    const res = await received;
+    expect(res.id).toBe('q1');
+    expect(res.receipt.body.nodeId).toBe(res.node.id);
+    expect(await isValidSignature('receipt', res.receipt)).toBe(true);
+    await client.endAsync();
   });
 
   it('shuts everything down on SIGINT and leaves no process behind', async () => {

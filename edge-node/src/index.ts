@@ -14,4 +14,5 @@ export * from './server/input-check.ts';
 export * from './server/receipt.ts';
 export * from './agent/gateway-agent.ts';
 export * from './server/artifact-routes.ts';
+export * from './server/challenge-route.ts';
 export * from './store/model-ref.ts';

@@ -1,11 +1,12 @@
-import { HexEdgeError, MAX_INFER_BODY_BYTES } from '@hexedge/protocol';
-import type { Placement } from '@hexedge/placement';
+import { HexEdgeError, MAX_INFER_BODY_BYTES, type InferRequest, type InferResponse } from '@hexedge/protocol';
+import { Placement } from '@hexedge/placement';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { requireApiKey, type GatewayEnv } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
+import { localPlacement, type GatewayPlacement } from './gateway-placement.ts';
 import { errorResponse } from './http-errors.ts';
 import { InferService } from './infer/infer-service.ts';
 import { fetchNodeClient, type NodeClient } from './infer/node-client.ts';
@@ -15,7 +16,9 @@ import { docsPage, openApiDocument } from './openapi.ts';
 import { inferHandler } from './routes/infer.ts';
 import { keyHandlers } from './routes/keys.ts';
 import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts';
+import { mountDashboard, type DashboardOptions } from './routes/dashboard.ts';
 import { nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
+import { coverageProxyHandler, MAX_TRUST_PUSH_BYTES, nodeListHandler, oracleTrustHandler } from './routes/oracle.ts';
 import { UsageBook } from './usage.ts';
 
 /** Registration and heartbeat bodies are small; 256 KiB leaves room for a node with many models. */
@@ -23,7 +26,8 @@ export const MAX_NODE_MESSAGE_BYTES = 256 * 1024;
 export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
 
 export interface GatewayAppOptions {
-  placement: Placement;
+  /** The in-process placement (Node), or a port to a remote one (the Worker's sharded Durable Objects; no dashboards then). */
+  placement: Placement | GatewayPlacement;
   keys: KeyRing;
   nodeClient?: NodeClient;
   catalog?: ModelCatalog;
@@ -32,6 +36,12 @@ export interface GatewayAppOptions {
   isReady?: () => boolean;
   /** Structured log lines (JSON objects); never given keys or raw inputs. */
   log?: (entry: Record<string, unknown>) => void;
+  /** The web dashboards: built files, event bus, oracle reader (routes/dashboard.ts). */
+  dashboard?: DashboardOptions;
+  /** The coverage oracle: trust pushes accepted from `oracleIds`; /v1/coverage proxied to `url`. */
+  oracle?: { url: string; oracleIds: readonly string[] };
+  /** Each fresh, receipt-checked answer (the oracle's ReceiptForwarder samples them for spot checks). */
+  onAnswered?: (request: InferRequest, response: InferResponse) => void;
 }
 
 const limit = (maxSize: number) =>
@@ -44,13 +54,20 @@ const limit = (maxSize: number) =>
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
 export function createGatewayApp(options: GatewayAppOptions): { app: Hono<GatewayEnv>; service: InferService; usage: UsageBook; limiter: RateLimiter } {
-  const { placement, keys } = options;
+  const { keys } = options;
+  const local = options.placement instanceof Placement ? options.placement : undefined;
+  const placement = local ? localPlacement(local) : (options.placement as GatewayPlacement);
   const isReady = options.isReady ?? (() => true);
   const log = options.log ?? (() => {});
   const limiter = options.limiter ?? new RateLimiter();
   const usage = new UsageBook();
   const catalog = options.catalog ?? new MemoryModelCatalog();
-  const service = new InferService({ placement, nodeClient: options.nodeClient ?? fetchNodeClient, log: (msg) => log({ level: 'warn', msg }) });
+  const service = new InferService({
+    placement,
+    nodeClient: options.nodeClient ?? fetchNodeClient,
+    log: (msg) => log({ level: 'warn', msg }),
+    ...(options.onAnswered ? { onAnswered: options.onAnswered } : {}),
+  });
   const app = new Hono<GatewayEnv>();
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
@@ -62,6 +79,8 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   });
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+
+  if (local) mountDashboard(app, { ...options.dashboard, placement: local, keys, limiter });
 
   app.get('/healthz', (c) => (isReady() ? c.json({ ok: true }) : c.json({ ok: false }, 503)));
   const doc = openApiDocument();
@@ -77,13 +96,18 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   const authUnmetered = requireApiKey({ keys, limiter, metered: false });
   app.get('/v1/nodes/nearest', auth, nearestHandler(placement));
   app.get('/v1/nodes/:id', nodeHandler(placement));
+  app.get('/v1/nodes', nodeListHandler(placement));
+  if (options.oracle) {
+    app.get('/v1/coverage', coverageProxyHandler({ oracleUrl: options.oracle.url }));
+    if (local) app.post('/v1/oracle/trust', limit(MAX_TRUST_PUSH_BYTES), oracleTrustHandler({ placement: local, oracleIds: options.oracle.oracleIds }));
+  }
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
   app.get('/v1/usage', authUnmetered, (c) => {
     const key = c.get('apiKey');
     return c.json({ key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: limiter.usedToday(key.id) }, ...usage.report(key.id) });
   });
 
-  app.get('/v1/models', catalogHandler({ catalog, nodes: () => placement.registry.values(), isHealthy: (n) => placement.registry.statusOf(n) === 'healthy' }));
+  app.get('/v1/models', catalogHandler({ catalog, healthyNodes: () => placement.healthyNodes() }));
   const origin = originHandlers(catalog);
   app.get('/v1/models/:contentId/manifest', origin.manifest);
   app.get('/v1/models/:contentId/artifact', origin.artifact);

@@ -12,5 +12,5 @@ export * from './demand.ts';
 export * from './planner.ts';
 export * from './random.ts';
 export { isKnownRegion, regionsAt, resolveRegion } from './jurisdiction.ts';
-export { checkPolicy, type QueryLocation } from './query.ts';
+export { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
 export { placementPolicySchema, type PlacementPolicy } from '@hexedge/protocol';

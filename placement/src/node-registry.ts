@@ -170,6 +170,26 @@ export class NodeRegistry {
     return record;
   }
 
+  /**
+   * Takes over a record another registry accepted (a sharded deployment hands a node that moved to the
+   * shard of its new place): stored and applied as it is, so sequence numbers, the move history and
+   * verification carry over.
+   */
+  adopt(record: NodeRecord): NodeRecord {
+    const adopted = { ...record, regions: regionsAt(record.location) };
+    this.#commit(adopted);
+    return adopted;
+  }
+
+  /** Forgets a node now (it moved to another shard); false if it was not here. */
+  release(nodeId: string): boolean {
+    if (!this.#nodes.has(nodeId)) return false;
+    this.#store.deleteNode(nodeId);
+    this.#nodes.delete(nodeId);
+    this.#onRemove(nodeId);
+    return true;
+  }
+
   /** Forgets nodes silent for `evictAfterSilentMs`; returns their ids. */
   evictSilent(): string[] {
     this.#lastSweepMs = this.#now();

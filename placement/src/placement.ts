@@ -1,4 +1,4 @@
-import { HexEdgeError, type LatLng, type PlacementPolicy } from '@hexedge/protocol';
+import { HexEdgeError, type LatLng, type NodeModel, type PlacementPolicy } from '@hexedge/protocol';
 import { DemandWindow, DEMAND_WINDOW_MS } from './demand.ts';
 import { coldLoadMs, maxDistanceKmForRttMs, networkRttMs, queueWaitMs } from './latency.ts';
 import { NodeIndex } from './node-index.ts';
@@ -52,6 +52,28 @@ interface IndexedNode {
   lat: number;
   lng: number;
   node: NodeRecord;
+}
+
+/** A node in a candidate pool: what candidates() ranks, before its latency bounds apply. */
+export interface PoolEntry extends Candidate {
+  model: NodeModel;
+  /** Network round trip + service time + queue wait, in ms (predictedLatencyMs adds a cold load). */
+  runMs: number;
+  predictedLatencyMs: number;
+  trust: number;
+  probation: boolean;
+  offAccelerator: boolean;
+}
+
+/** The second half of candidates(): drops nodes past the policy's latency bounds, scores, orders. */
+export function rankCandidatePool(pool: PoolEntry[], options: { k: number; policy: CheckedPolicy; random: RandomSource }): ScoredCandidate[] {
+  const { policy } = options;
+  const scorable = [];
+  for (const { runMs, ...entry } of pool) {
+    if (runMs > (policy.maxLatencyMs ?? Infinity) || entry.predictedLatencyMs > (policy.deadlineMs ?? Infinity)) continue;
+    scorable.push(entry);
+  }
+  return orderFailover(scoreCandidates(scorable, policy.prefer), { k: options.k, random: options.random });
 }
 
 /** Placement: the node registry plus the spatial index that answers "who is nearest and able", and scoring. */
@@ -108,12 +130,28 @@ export class Placement {
    * first place by power-of-two-choices. Counts the request as demand for the planner.
    */
   candidates(query: CandidateQuery): ScoredCandidate[] {
+    const { k, policy, pool } = this.#pool(query, true);
+    return rankCandidatePool(pool, { k, policy, random: this.#random });
+  }
+
+  /**
+   * The first half of candidates(): the max(k, CANDIDATE_POOL_SIZE) nearest eligible nodes with the
+   * figures they are ranked by, nearest first (ties by id). A sharded deployment merges the pools of
+   * several shards by distance, cuts the merged list to the same size and ranks it with
+   * rankCandidatePool, which gives the single-process answer. `recordDemand: false` for every shard
+   * but the query's own, so a request counts once.
+   */
+  candidatePool(query: CandidateQuery, options: { recordDemand?: boolean } = {}): PoolEntry[] {
+    return this.#pool(query, options.recordDemand !== false).pool;
+  }
+
+  #pool(query: CandidateQuery, recordDemand: boolean): { k: number; policy: CheckedPolicy; pool: PoolEntry[] } {
     const k = checkK(query.k ?? DEFAULT_FAILOVER_LENGTH);
     const location = toQueryLatLng(query.location);
     const policy = checkPolicy(query.policy);
     const { model, version } = query;
     if (typeof model !== 'string' || model === '') throw new HexEdgeError('INVALID_REQUEST', `model must be a non-empty string, got ${JSON.stringify(model)}`);
-    this.#demand.record({ location, model, ...(version !== undefined ? { version } : {}) });
+    if (recordDemand) this.#demand.record({ location, model, ...(version !== undefined ? { version } : {}) });
 
     const boundMs = Math.min(policy.maxLatencyMs ?? Infinity, policy.deadlineMs ?? Infinity);
     const pool = this.#index.nearest({
@@ -123,25 +161,23 @@ export class Placement {
       filter: (p) => this.#isEligible(p.node, { model, version, policy }),
     });
     const nowMs = this.#now();
-    const scorable = [];
-    for (const { id, distanceKm } of pool) {
+    const entries = pool.map(({ id, distanceKm }): PoolEntry => {
       const node = this.#index.get(id)!.node;
       const entry = findModel(node, model, version)!;
       const serviceMs = this.#serviceTimes.estimateMs({ nodeId: id, model, reportedMs: entry.load?.ewmaServiceMs, nowMs });
       const runMs = networkRttMs(distanceKm) + serviceMs + queueWaitMs(entry.load, serviceMs);
-      const predictedLatencyMs = runMs + coldLoadMs(entry);
-      if (runMs > (policy.maxLatencyMs ?? Infinity) || predictedLatencyMs > (policy.deadlineMs ?? Infinity)) continue;
-      scorable.push({
+      return {
         node,
         distanceKm,
         model: entry,
-        predictedLatencyMs,
+        runMs,
+        predictedLatencyMs: runMs + coldLoadMs(entry),
         trust: this.#trust.scoreOf(id),
         probation: this.#trust.isOnProbation(id),
         offAccelerator: !meetsAcceleratorNeed(node, entry),
-      });
-    }
-    return orderFailover(scoreCandidates(scorable, policy.prefer), { k, random: this.#random });
+      };
+    });
+    return { k, policy, pool: entries };
   }
 
   /** True when any registered node (healthy or not) has announced this model. */

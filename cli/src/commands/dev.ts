@@ -1,15 +1,17 @@
-import { createGatewayApp, KeyRing, MemoryKeyStore } from '@hexedge/gateway';
-import { PooledNodeClient, startEmbeddedBroker } from '@hexedge/gateway/node';
+import { BrokerAccess, createGatewayApp, DeviceCredentials, KeyRing, MemoryKeyStore } from '@hexedge/gateway';
+import { FileDeviceStore, PooledNodeClient, startEmbeddedBroker, startMqttIngress } from '@hexedge/gateway/node';
 import { Placement } from '@hexedge/placement';
 import { SqliteNodeStore } from '@hexedge/placement/node';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DEV_CITIES } from '../cities.ts';
+import { dashboardAssets } from '../dashboard-assets.ts';
 import type { DevConfig } from '../config/dev-config.ts';
 import { listenHttp } from '../listen-http.ts';
 import { loadNodeKey, NODE_KEY_FILE } from '../node-keys.ts';
 import { buildDevModels, readCatalog } from './dev-models.ts';
+import { startDevOracle } from './dev-oracle.ts';
 import { nodeInit } from './node-init.ts';
 import { spawnNode, type NodeProcess } from './node-process.ts';
 
@@ -33,24 +35,32 @@ export async function dev(config: DevConfig, log: (message: string) => void): Pr
     const built = await buildDevModels(modelsDir, log);
     log(`models in ${modelsDir}: ${built.join(', ')}`);
 
-    const broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.host });
+    const keys = new KeyRing({ store: new MemoryKeyStore() });
+    await keys.adopt(config.apiKey, { name: 'hexedge dev admin', role: 'admin' });
+    // MQTT clients log in: devices from `hexedge broker device add`, anyone else with an API key.
+    const devices = new DeviceCredentials({ store: new FileDeviceStore(path.join(config.dataDir, 'devices.json')) });
+    const access = new BrokerAccess({ devices, keys });
+    const broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.host, access });
     stack.push(() => broker.close());
 
+    const oracle = await startDevOracle({ dataDir: config.dataDir, host: config.host, log });
+    stack.push(() => oracle.stop());
+
     let ready = false;
-    // No oracle runs in `hexedge dev` yet, so the nodes' location claims are taken as verified.
+    // Location proofs need nodes in real places; here every node shares one machine, so the cities
+    // they claim are taken as verified (the oracle still spot-checks their answers).
     // Registrations, sequence numbers, trust and demand survive a restart of `hexedge dev`.
     const store = new SqliteNodeStore({ path: path.join(config.dataDir, 'placement.sqlite') });
     stack.push(async () => store.close());
     const placement = new Placement({ heartbeatIntervalMs: config.heartbeatMs, assumeLocationsVerified: true, store });
     stack.push(async () => placement.checkpoint());
-    const keys = new KeyRing({ store: new MemoryKeyStore() });
-    await keys.adopt(config.apiKey, { name: 'hexedge dev admin', role: 'admin' });
     const catalog = await readCatalog(modelsDir);
     const nodeClient = new PooledNodeClient();
     stack.push(() => nodeClient.close());
-    const { app } = createGatewayApp({ placement, keys, catalog, nodeClient, isReady: () => ready, log: (entry) => entry.level !== 'info' && log(`gateway: ${JSON.stringify(entry)}`) });
+    const { app, service, limiter } = createGatewayApp({ placement, keys, catalog, nodeClient, isReady: () => ready, log: (entry) => entry.level !== 'info' && log(`gateway: ${JSON.stringify(entry)}`), ...oracle.gateway, dashboard: { staticAssets: await dashboardAssets(log), oracle: oracle.reader } });
     const gateway = await listenHttp({ app, port: config.port, host: config.host });
     stack.push(() => gateway.close());
+    oracle.addGatewayUrl(gateway.url);
 
     const nodes: NodeProcess[] = [];
     const nodeIds = new Set<string>();
@@ -73,8 +83,25 @@ export async function dev(config: DevConfig, log: (message: string) => void): Pr
       if (Date.now() > deadline) throw new Error(`only ${registeredNow()} of ${config.nodes} nodes registered within ${NODES_READY_TIMEOUT_MS} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
+    // aedes speaks MQTT 3.1.1 only and has no shared subscriptions: one v3.1.1 ingress, unshared.
+    const ingress = await startMqttIngress({
+      url: broker.url,
+      clientId: 'hexedge-dev-gateway',
+      username: 'hexedge-gateway',
+      password: config.apiKey,
+      protocolVersion: 4,
+      shareGroup: false,
+      service,
+      limiter,
+      principalOf: (clientId) => access.principalOf(clientId),
+      log: (entry) => entry.level !== 'info' && log(`mqtt: ${JSON.stringify(entry)}`),
+    });
+    stack.push(() => ingress.close());
     ready = true;
-    const readyLine = `hexedge dev ready: gateway ${gateway.url} mqtt ${broker.url} api-key ${config.apiKey} nodes ${config.nodes} data-dir ${config.dataDir}`;
+    const readyLine = `hexedge dev ready: gateway ${gateway.url} mqtt ${broker.url} api-key ${config.apiKey} nodes ${config.nodes} data-dir ${config.dataDir}`
+      // The dashboard on a line of its own: tools parse the ready line's fields, which stay as they were.
+      + `\nhexedge dev dashboard: ${gateway.url}/dashboard/`
+      + `\nhexedge dev oracle: ${oracle.url}`;
     return { stop, readyLine };
   } catch (err) {
     await stop();

@@ -3,6 +3,7 @@ import { DEFAULT_ACCELERATORS, loadModels, ModelDirArtifacts, OrtNodeBackend, Or
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { answerChallenge, answerProbe } from '@hexedge/coverage-oracle';
 import { NODE_CONFIG_FILE, parseNodeConfig, type NodeConfig } from '../config/node-config.ts';
 import { listenHttp } from '../listen-http.ts';
 import { loadNodeKey } from '../node-keys.ts';
@@ -65,7 +66,13 @@ export async function nodeRun(flags: NodeRunFlags, log: (message: string) => voi
   for (const m of report.failed) log(`model not loaded: ${m.name}@${m.version}: ${m.message}`);
   if (models.size === 0) log(`warning: no model loaded from ${modelsDir}; the node will serve nothing`);
 
-  const app = createOipApp({ models, keys, isReady: () => true, metrics, artifacts: new ModelDirArtifacts(artifacts) });
+  const app = createOipApp({ models, keys, isReady: () => true, metrics, artifacts: new ModelDirArtifacts(artifacts) ,
+    // The coverage oracle's latency challenges (proof of location) and probes (this node as challenger).
+    oracle: {
+      answerChallenge: (raw) => answerChallenge(raw, keys),
+      answerProbe: (raw) => answerProbe(raw, { node: keys, location: config.location, oracleIds: config.oracleIds, fetch }),
+    },
+  });
   const listener = await listenHttp({ app, port: flags.port ?? config.port, host: flags.host ?? config.host });
   log(`serving OIP v2 on ${listener.url} as node ${keys.nodeId}`);
 

@@ -16,6 +16,7 @@ describe('node config', () => {
       intraOpThreads: 1,
       backend: 'auto',
       wasmThreads: 1,
+      oracleIds: [],
     });
   });
 

@@ -1,4 +1,4 @@
-import { latLngSchema } from '@hexedge/protocol';
+import { latLngSchema, nodeIdSchema } from '@hexedge/protocol';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseModelRef } from '@hexedge/edge-node';
@@ -26,6 +26,7 @@ export const nodeConfigSchema = z
     intraOpThreads: z.number().int().min(0).max(256).default(1),
     backend: z.enum(['auto', 'onnxruntime-node', 'onnxruntime-web']).default('auto'),
     wasmThreads: z.number().int().min(1).max(64).default(1),
+    oracleIds: z.array(nodeIdSchema).max(16).default([]),
     /** Models this node should serve (content ids or name@version); `node run` pulls the missing ones. */
     models: z.array(z.string().refine(isModelRef, 'must be a content id (64 lowercase hex) or name@version')).optional(),
     /** Peer nodes to pull models from, nearest first, before the gateway's origin registry. */
@@ -81,6 +82,11 @@ wasmThreads: 1
 # Peer nodes to pull models from, nearest first, before the gateway. Default: none.
 # peers:
 #   - http://10.0.0.7:8080
+
+# Coverage oracles (their Ed25519 public keys) whose latency probes this node answers as a
+# challenger of other nodes. Challenges addressed to this node are answered for anyone. Default: none
+# oracleIds:
+#   - <43-character base64url key from GET /v1/oracle/identity>
 `;
 }
 

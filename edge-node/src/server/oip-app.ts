@@ -18,6 +18,7 @@ import { getPipeline } from '../pipelines/index.ts';
 import { tensorsDigestSync } from './node-crypto.ts';
 import { signReceipt } from './receipt.ts';
 import { registerArtifactRoutes, type ArtifactSource } from './artifact-routes.ts';
+import { registerOracleRoutes, type OracleRouteOptions } from './challenge-route.ts';
 
 /** Largest infer body a node accepts (JSON numbers take ~10 bytes each, so ~3 M floats). */
 export const MAX_OIP_BODY_BYTES = 32 * 1024 * 1024;
@@ -32,6 +33,8 @@ export interface OipAppOptions {
   now?: () => number;
   /** Artifacts this node serves to peers (`/v1/artifacts/…`); none when absent. */
   artifacts?: ArtifactSource;
+  /** Latency challenges and probes from the coverage oracle (`/v1/oracle/…`); none when absent. */
+  oracle?: OracleRouteOptions;
 }
 
 /** OIP v2 error object (`{ "error": string }`), plus our stable code; 503s say when to come back. */
@@ -69,6 +72,7 @@ export function createOipApp(options: OipAppOptions): Hono {
   app.get('/v2/health/ready', (c) => c.json({ ready: isReady() }, isReady() ? 200 : 503));
   app.get('/v2', (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [BINARY_EXTENSION] }));
   if (options.artifacts) registerArtifactRoutes(app, options.artifacts);
+  if (options.oracle) registerOracleRoutes(app, options.oracle);
   if (metrics) {
     app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   }

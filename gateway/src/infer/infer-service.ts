@@ -21,12 +21,14 @@ import { LatencyTracker } from './latency-tracker.ts';
 import type { NodeAnswer, NodeClient } from './node-client.ts';
 import { checkReceipt, type ReceiptDigests } from './receipt-check.ts';
 
+type Candidates = { node: NodeRecord; distanceKm: number; model: NodeModel }[];
+
 /** What the gateway needs from placement (the in-process `Placement`, or a Worker's shard client). */
 export interface PlacementPort {
   /** The failover list, best first; `model` is the node's entry for the model (it may still be loading). */
-  candidates(query: { location: LatLng; model: string; version?: string; policy?: PlacementPolicy }): { node: NodeRecord; distanceKm: number; model: NodeModel }[];
-  isKnownModel(model: string, version?: string): boolean;
-  reportOutcome?(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void;
+  candidates(query: { location: LatLng; model: string; version?: string; policy?: PlacementPolicy }): Candidates | Promise<Candidates>;
+  isKnownModel(model: string, version?: string): boolean | Promise<boolean>;
+  reportOutcome?(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void | Promise<void>;
 }
 
 /** Who is calling, as the key check established it. */
@@ -48,6 +50,8 @@ export interface InferServiceOptions {
   placement: PlacementPort;
   nodeClient: NodeClient;
   log?: (message: string) => void;
+  /** Called once per fresh answer, after the receipt check (the oracle's ReceiptForwarder); must not block. */
+  onAnswered?: (request: InferRequest, response: InferResponse) => void;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -61,6 +65,7 @@ export class InferService {
   readonly #placement: PlacementPort;
   readonly #client: NodeClient;
   readonly #log: (m: string) => void;
+  readonly #onAnswered: InferServiceOptions['onAnswered'];
   readonly #latency = new LatencyTracker();
   readonly #idempotency = new IdempotencyCache<InferResponse>({ windowMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_ENTRIES });
 
@@ -68,6 +73,7 @@ export class InferService {
     this.#placement = options.placement;
     this.#client = options.nodeClient;
     this.#log = options.log ?? (() => {});
+    this.#onAnswered = options.onAnswered;
   }
 
   /** Validates and answers one request; `replayed` is true when an earlier answer was reused. */
@@ -80,10 +86,19 @@ export class InferService {
     const location = resolveLocation(request.location);
     const inputs = request.inputs?.map((t) => checkTensor(t));
     const policy = this.#policyFor(request, caller);
-    if (!this.#placement.isKnownModel(request.model, request.version)) {
+    if (!(await this.#placement.isKnownModel(request.model, request.version))) {
       throw new HexEdgeError('MODEL_NOT_FOUND', `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`);
     }
-    const run = () => this.#place({ request, location, inputs, policy, started });
+    // Inside `run`, so an idempotent replay is not reported twice.
+    const run = async () => {
+      const response = await this.#place({ request, location, inputs, policy, started });
+      try {
+        this.#onAnswered?.(request, response);
+      } catch (err) {
+        this.#log(`onAnswered failed: ${(err as Error).message}`);
+      }
+      return response;
+    };
     if (request.id === undefined) return { response: await run(), replayed: false };
     const { value, replayed } = await this.#idempotency.run(`${caller.id}\u0000${request.id}`, run);
     return { response: value, replayed };
@@ -99,7 +114,7 @@ export class InferService {
 
   async #place(ctx: { request: InferRequest; location: LatLng; inputs: Tensor[] | undefined; policy: PlacementPolicy | undefined; started: number }): Promise<InferResponse> {
     const { request, location, inputs, policy } = ctx;
-    const candidates = this.#placement.candidates({ location, model: request.model, ...(request.version ? { version: request.version } : {}), ...(policy ? { policy } : {}) });
+    const candidates = await this.#placement.candidates({ location, model: request.model, ...(request.version ? { version: request.version } : {}), ...(policy ? { policy } : {}) });
     const placementMs = performance.now() - ctx.started;
     if (candidates.length === 0) throw new HexEdgeError('NO_NODE_AVAILABLE', `no healthy node can serve model '${request.model}' right now`);
     const id = request.id ?? crypto.randomUUID();
@@ -113,7 +128,10 @@ export class InferService {
       attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal }),
       onOutcome: (c, o) => {
         if (o.ok) this.#latency.record(c.node.id, o.latencyMs);
-        this.#placement.reportOutcome?.({ nodeId: c.node.id, model: request.model, latencyMs: o.latencyMs, ok: o.ok });
+        // Feedback is advisory: a failed report (a shard unreachable) must not fail the request.
+        void Promise.resolve(this.#placement.reportOutcome?.({ nodeId: c.node.id, model: request.model, latencyMs: o.latencyMs, ok: o.ok })).catch((err: unknown) =>
+          this.#log(`outcome report for ${c.node.id} failed: ${(err as Error).message}`),
+        );
       },
     });
     return {

@@ -1,5 +1,5 @@
 import { HexEdgeError, toLatLng, type LatLng } from '@hexedge/protocol';
-import type { NodeRecord } from '@hexedge/placement';
+import type { Candidate, NodeRecord } from '@hexedge/placement';
 import type { Context } from 'hono';
 import type { ModelCatalog } from '../catalog.ts';
 
@@ -12,11 +12,10 @@ function contentIdParam(c: Context): string {
 }
 
 /** GET /v1/models: each model, what it does, its inputs, and the healthy nodes serving it. */
-export function catalogHandler(options: { catalog: ModelCatalog; nodes: () => Iterable<NodeRecord>; isHealthy: (n: NodeRecord) => boolean }) {
-  return (c: Context) => {
+export function catalogHandler(options: { catalog: ModelCatalog; healthyNodes: () => Iterable<NodeRecord> | Promise<Iterable<NodeRecord>> }) {
+  return async (c: Context) => {
     const servedBy = new Map<string, { id: string; cell: string }[]>();
-    for (const node of options.nodes()) {
-      if (!options.isHealthy(node)) continue;
+    for (const node of await options.healthyNodes()) {
       for (const m of node.models) if (m.ready) servedBy.set(m.contentId, [...(servedBy.get(m.contentId) ?? []), { id: node.id, cell: node.cell }]);
     }
     const models = options.catalog.manifests().map((m) => ({
@@ -49,15 +48,13 @@ export const MAX_PEERS = 10;
  * last heartbeat), nearest first, so a node pulls from a neighbour before the origin. Public: nodes
  * hold no API key, and the answer is what any client could learn by asking the nodes themselves.
  */
-export function peersHandler(options: { nearest: (q: { location: LatLng; k: number; filter: (n: NodeRecord) => boolean }) => { node: NodeRecord; distanceKm: number }[] }) {
-  return (c: Context) => {
+export function peersHandler(options: { nearest: (q: { location: LatLng; k: number; contentId: string }) => Candidate[] | Promise<Candidate[]> }) {
+  return async (c: Context) => {
     const id = contentIdParam(c);
     const location = toLatLng({ lat: Number(c.req.query('lat') ?? Number.NaN), lng: Number(c.req.query('lng') ?? Number.NaN) }, 'location');
     const k = Number(c.req.query('k') ?? 5);
     if (!Number.isInteger(k) || k < 1 || k > MAX_PEERS) throw new HexEdgeError('INVALID_REQUEST', `k must be an integer in [1, ${MAX_PEERS}], got ${JSON.stringify(c.req.query('k'))}`);
-    const peers = options
-      .nearest({ location, k, filter: (n) => n.models.some((m) => m.contentId === id && m.ready) })
-      .map(({ node, distanceKm }) => ({ id: node.id, url: node.url, distanceKm: Math.round(distanceKm * 1000) / 1000 }));
+    const peers = (await options.nearest({ location, k, contentId: id })).map(({ node, distanceKm }) => ({ id: node.id, url: node.url, distanceKm: Math.round(distanceKm * 1000) / 1000 }));
     return c.json({ peers });
   };
 }

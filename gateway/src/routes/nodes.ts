@@ -1,5 +1,5 @@
-import { HexEdgeError, MAX_NEAREST_K, toLatLng, type NearestNode, type NodeAck } from '@hexedge/protocol';
-import type { Placement } from '@hexedge/placement';
+import { HexEdgeError, MAX_NEAREST_K, toLatLng, type NearestNode } from '@hexedge/protocol';
+import type { GatewayPlacement } from '../gateway-placement.ts';
 import type { Context } from 'hono';
 import { readJsonBody } from '../http-errors.ts';
 
@@ -15,8 +15,8 @@ function numberParam(c: Context, name: string): number {
 }
 
 /** GET /v1/nodes/nearest?lat=&lng=&model=&k= — healthy nodes nearest first, optionally serving a model. */
-export function nearestHandler(placement: Placement) {
-  return (c: Context) => {
+export function nearestHandler(placement: GatewayPlacement) {
+  return async (c: Context) => {
     const location = toLatLng({ lat: numberParam(c, 'lat'), lng: numberParam(c, 'lng') }, 'location');
     const kRaw = c.req.query('k');
     const k = kRaw === undefined ? DEFAULT_NEAREST_K : Number(kRaw);
@@ -24,7 +24,7 @@ export function nearestHandler(placement: Placement) {
       throw new HexEdgeError('INVALID_REQUEST', `k must be an integer in [1, ${MAX_NEAREST_K}], got ${JSON.stringify(kRaw)}`);
     }
     const model = c.req.query('model') || undefined;
-    const nodes: NearestNode[] = placement.nearest({ location, k, ...(model ? { model } : {}) }).map(({ node, distanceKm }) => ({
+    const nodes: NearestNode[] = (await placement.nearest({ location, k, ...(model ? { model } : {}) })).map(({ node, distanceKm }) => ({
       id: node.id,
       cell: node.cell,
       lat: node.location.lat,
@@ -37,14 +37,15 @@ export function nearestHandler(placement: Placement) {
 }
 
 /** GET /v1/nodes/{id}: what placement knows of one node (an operator's or developer's view). */
-export function nodeHandler(placement: Placement) {
-  return (c: Context) => {
+export function nodeHandler(placement: GatewayPlacement) {
+  return async (c: Context) => {
     const id = c.req.param('id')!;
-    const node = placement.registry.get(id);
-    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `no node with id ${JSON.stringify(id.slice(0, 80))} is registered`);
+    const found = await placement.getNode(id);
+    if (!found) throw new HexEdgeError('UNKNOWN_NODE', `no node with id ${JSON.stringify(id.slice(0, 80))} is registered`);
+    const { node } = found;
     return c.json({
       id: node.id,
-      status: placement.registry.statusOf(node),
+      status: found.status,
       cell: node.cell,
       lat: node.location.lat,
       lng: node.location.lng,
@@ -57,14 +58,9 @@ export function nodeHandler(placement: Placement) {
 }
 
 /** POST /v1/nodes/register and /v1/nodes/heartbeat: signed by the node's key, checked by the registry. */
-export function registrationHandlers(placement: Placement) {
-  const ack = (nodeId: string): NodeAck => ({
-    ok: true,
-    heartbeatIntervalMs: placement.registry.heartbeatIntervalMs,
-    desiredModels: placement.desiredModels(nodeId),
-  });
+export function registrationHandlers(placement: GatewayPlacement) {
   return {
-    register: async (c: Context) => c.json(ack((await placement.registry.register(await readJsonBody(c))).id)),
-    heartbeat: async (c: Context) => c.json(ack((await placement.registry.heartbeat(await readJsonBody(c))).id)),
+    register: async (c: Context) => c.json(await placement.register(await readJsonBody(c))),
+    heartbeat: async (c: Context) => c.json(await placement.heartbeat(await readJsonBody(c))),
   };
 }

@@ -1,0 +1,53 @@
+import type { NodeAck, NodeModel, LatLng } from '@hexedge/protocol';
+import type { Candidate, NodeRecord, NodeStatus, Placement } from '@hexedge/placement';
+import type { PlacementPort } from './infer/infer-service.ts';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** `GET /v1/nodes/nearest` and the peers lookup: healthy nodes, optionally serving a model or holding an artifact (ready). */
+export interface NearestNodesQuery {
+  location: LatLng;
+  k: number;
+  model?: string;
+  /** Only nodes holding this artifact, ready. */
+  contentId?: string;
+}
+
+/**
+ * Everything the HTTP app asks of placement. On Node it is the in-process `Placement`
+ * (`localPlacement`); on Workers a client of the H3-sharded Durable Objects
+ * (`@hexedge/placement/worker`), whose answers arrive over RPC, hence the promises.
+ */
+export interface GatewayPlacement extends PlacementPort {
+  register(message: unknown): Promise<NodeAck>;
+  heartbeat(message: unknown): Promise<NodeAck>;
+  nearest(query: NearestNodesQuery): MaybePromise<Candidate[]>;
+  getNode(id: string): MaybePromise<{ node: NodeRecord; status: NodeStatus } | undefined>;
+  /** Every healthy node (the model catalog lists who serves what). */
+  healthyNodes(): MaybePromise<Iterable<NodeRecord>>;
+}
+
+const holds = (node: NodeRecord, contentId: string) => node.models.some((m: NodeModel) => m.contentId === contentId && m.ready);
+
+/** The in-process placement seen through the gateway's port. */
+export function localPlacement(placement: Placement): GatewayPlacement {
+  const ack = (nodeId: string): NodeAck => ({
+    ok: true,
+    heartbeatIntervalMs: placement.registry.heartbeatIntervalMs,
+    desiredModels: placement.desiredModels(nodeId),
+  });
+  return {
+    register: async (message) => ack((await placement.registry.register(message)).id),
+    heartbeat: async (message) => ack((await placement.registry.heartbeat(message)).id),
+    nearest: ({ location, k, model, contentId }) =>
+      placement.nearest({ location, k, ...(model ? { model } : {}), ...(contentId !== undefined ? { filter: (n) => holds(n, contentId) } : {}) }),
+    getNode: (id) => {
+      const node = placement.registry.get(id);
+      return node && { node, status: placement.registry.statusOf(node) };
+    },
+    healthyNodes: () => [...placement.registry.values()].filter((n) => placement.registry.statusOf(n) === 'healthy'),
+    candidates: (query) => placement.candidates(query),
+    isKnownModel: (model, version) => placement.isKnownModel(model, version),
+    reportOutcome: (outcome) => placement.reportOutcome(outcome),
+  };
+}
