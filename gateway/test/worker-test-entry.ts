@@ -1,0 +1,33 @@
+// The Worker under test: the real entry, plus a shard whose clock a test can move forward (to reach
+// the eviction age without waiting ten minutes) and test-only routes to look inside shards.
+import { PlacementShard } from '@hexedge/placement/worker';
+import worker, { shardNetworkOf, type GatewayWorkerEnv } from '../src/adapters/worker.ts';
+
+export { PlacementDirectory } from '../src/adapters/worker.ts';
+export { PlacementShard };
+
+export class ClockedPlacementShard extends PlacementShard {
+  offsetMs = 0;
+  protected override now(): number {
+    return Date.now() + (this.offsetMs ?? 0);
+  }
+  async advanceClock(ms: number): Promise<void> {
+    this.offsetMs += ms;
+    await this.rearmAlarm();
+  }
+}
+
+type TestEnv = Omit<GatewayWorkerEnv, 'SHARDS'> & { SHARDS: DurableObjectNamespace<ClockedPlacementShard> };
+
+export default {
+  async fetch(request: Request<unknown, IncomingRequestCfProperties>, env: TestEnv, ctx: ExecutionContext): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith('/__test/')) {
+      const cell = url.searchParams.get('cell')!;
+      const shard = shardNetworkOf(env as unknown as GatewayWorkerEnv).shard(cell) as unknown as DurableObjectStub<ClockedPlacementShard>;
+      if (url.pathname === '/__test/stats') return Response.json(await shard.stats());
+      if (url.pathname === '/__test/advance') return Response.json(await shard.advanceClock(Number(url.searchParams.get('ms'))));
+    }
+    return worker.fetch(request, env as unknown as GatewayWorkerEnv, ctx);
+  },
+};

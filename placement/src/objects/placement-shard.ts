@@ -1,0 +1,220 @@
+import { DurableObject } from 'cloudflare:workers';
+import { HexEdgeError, parseWith, signedHeartbeatSchema, type NodeAck } from '@hexedge/protocol';
+import type { NodeRecord } from '../node-record.ts';
+import type { TrustRecord } from '../node-store.ts';
+import { Placement } from '../placement.ts';
+import { DurableNodeStore } from './durable-node-store.ts';
+import type { PlacementDirectory } from './placement-directory.ts';
+import { shardCellOf } from './shard-geometry.ts';
+import {
+  asResult,
+  directoryBucketName,
+  DIRECTORY_MAP_NAME,
+  modelKey,
+  type RegisterOutcome,
+  type ShardApi,
+  type ShardNearestQuery,
+  type ShardPoolQuery,
+  type ShardResult,
+  type ShardSummary,
+} from './shard-protocol.ts';
+
+export interface PlacementShardEnv {
+  SHARDS: DurableObjectNamespace<PlacementShard>;
+  DIRECTORY: DurableObjectNamespace<PlacementDirectory>;
+  /** Heartbeat interval nodes are told to keep, ms (default 10 000). */
+  HEARTBEAT_INTERVAL_MS?: string;
+  /** "true" where no coverage oracle verifies locations (local development). */
+  ASSUME_LOCATIONS_VERIFIED?: string;
+}
+
+export const DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS = 10_000;
+
+/**
+ * One placement shard: the nodes whose res-2 H3 ancestor is this object's cell, with the same
+ * `Placement` (registry, NodeIndex, trust, demand, planner) as the Node build, over this object's
+ * SQLite storage. State is loaded inside blockConcurrencyWhile, so no call sees a half-loaded index;
+ * an alarm evicts nodes that fell silent. The coordinator (ShardedPlacement) merges shards' answers.
+ */
+export class PlacementShard extends DurableObject<PlacementShardEnv> implements ShardApi {
+  #store!: DurableNodeStore;
+  #placement!: Placement;
+  #cell: string | undefined;
+  #reported = '';
+  #alarmAtMs: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: PlacementShardEnv) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#store = new DurableNodeStore(ctx.storage);
+      this.#cell = this.#store.getMeta('cell');
+      this.#reported = this.#store.getMeta('reported') ?? '';
+      const interval = Number(env.HEARTBEAT_INTERVAL_MS ?? DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS);
+      this.#placement = new Placement({
+        heartbeatIntervalMs: interval,
+        store: this.#store,
+        now: () => this.now(),
+        assumeLocationsVerified: env.ASSUME_LOCATIONS_VERIFIED === 'true',
+      });
+      this.#alarmAtMs = await ctx.storage.getAlarm();
+      await this.#armAlarm();
+    });
+  }
+
+  /** The shard's clock (ms since the epoch); a test subclass shifts it to reach eviction ages. */
+  protected now(): number {
+    return Date.now();
+  }
+
+  async register(message: unknown, shard: string): Promise<ShardResult<RegisterOutcome>> {
+    return asResult(async () => {
+      this.#claim(shard);
+      const record = await this.#placement.registry.register(message);
+      const home = shardCellOf(record.location);
+      if (home !== this.#cell) {
+        // The node moved across a shard border: hand its accepted record (sequence numbers, move
+        // history, verification) and its trust to the shard of its new place.
+        const trust = this.#store.loadTrust().find((t) => t.nodeId === record.id);
+        this.#placement.registry.release(record.id);
+        await this.#afterChange();
+        return { kind: 'moved', record, trust, toShard: home };
+      }
+      await this.#afterChange();
+      return { kind: 'kept', ack: this.#ack(record.id), record };
+    });
+  }
+
+  async adopt(handOff: { record: NodeRecord; trust: TrustRecord | undefined }, shard: string): Promise<ShardResult<NodeAck>> {
+    return asResult(async () => {
+      this.#claim(shard);
+      if (shardCellOf(handOff.record.location) !== this.#cell) throw new HexEdgeError('INTERNAL', `node ${handOff.record.id} does not belong to shard ${this.#cell}`);
+      const record = this.#placement.registry.adopt(handOff.record);
+      if (handOff.trust) this.#placement.setTrust(record.id, handOff.trust.score, handOff.trust.reasons);
+      await this.#afterChange();
+      return this.#ack(record.id);
+    });
+  }
+
+  async heartbeat(message: unknown, shard: string): Promise<ShardResult<NodeAck>> {
+    return asResult(async () => {
+      this.#claim(shard);
+      const before = this.#placement.registry.get(parseWith(signedHeartbeatSchema, message, { what: 'heartbeat' }).body.nodeId);
+      const record = await this.#placement.registry.heartbeat(message);
+      if (!before || !sameModels(before, record)) await this.#afterChange();
+      else await this.#armAlarm();
+      return this.#ack(record.id);
+    });
+  }
+
+  async nearest(query: ShardNearestQuery) {
+    return asResult(() => {
+      const { contentId } = query;
+      return this.#placement.nearest({
+        location: query.location,
+        k: query.k,
+        ...(query.model ? { model: query.model } : {}),
+        ...(query.version ? { version: query.version } : {}),
+        ...(contentId !== undefined ? { filter: (n: NodeRecord) => n.models.some((m) => m.contentId === contentId && m.ready) } : {}),
+      });
+    });
+  }
+
+  async candidatePool(query: ShardPoolQuery, options: { recordDemand: boolean }) {
+    return asResult(() => this.#placement.candidatePool(query, options));
+  }
+
+  async getNode(id: string) {
+    const node = this.#placement.registry.get(id);
+    return node ? { node, status: this.#placement.registry.statusOf(node) } : null;
+  }
+
+  async healthyNodes(): Promise<NodeRecord[]> {
+    return [...this.#placement.registry.values()].filter((n) => this.#placement.registry.statusOf(n) === 'healthy');
+  }
+
+  async reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): Promise<ShardResult<null>> {
+    return asResult(() => (this.#placement.reportOutcome(outcome), null));
+  }
+
+  async setTrust(nodeId: string, score: number, reasons?: string[]): Promise<ShardResult<TrustRecord>> {
+    return asResult(() => this.#placement.setTrust(nodeId, score, reasons));
+  }
+
+  async markLocationVerified(nodeId: string): Promise<ShardResult<NodeRecord>> {
+    return asResult(() => this.#placement.markLocationVerified(nodeId));
+  }
+
+  /** Node count and cell, for tests and the benchmark. */
+  async stats(): Promise<{ cell: string | null; nodes: number; ids: string[] }> {
+    return { cell: this.#cell ?? null, nodes: this.#placement.registry.size, ids: [...this.#placement.registry.values()].map((n) => n.id).sort() };
+  }
+
+  override async alarm(): Promise<void> {
+    this.#alarmAtMs = null;
+    const evicted = this.#placement.evictSilent();
+    // Keep the current demand minute too: an idle shard may be evicted from memory after this.
+    this.#placement.checkpoint();
+    if (evicted.length > 0 && this.#cell) {
+      const byBucket = new Map<string, string[]>();
+      for (const id of evicted) byBucket.set(directoryBucketName(id), [...(byBucket.get(directoryBucketName(id)) ?? []), id]);
+      await Promise.all([...byBucket].map(([bucket, ids]) => directory(this.env, bucket).unassign(ids, this.#cell!)));
+    }
+    await this.#afterChange();
+  }
+
+  /** Re-arms the eviction alarm from the current clock (tests call it after shifting the clock). */
+  protected async rearmAlarm(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    this.#alarmAtMs = null;
+    await this.#armAlarm();
+  }
+
+  #claim(shard: string): void {
+    if (this.#cell === shard) return;
+    if (this.#cell !== undefined) throw new HexEdgeError('INTERNAL', `shard ${this.#cell} was addressed as ${shard}`);
+    this.#store.setMeta('cell', shard);
+    this.#cell = shard;
+  }
+
+  #ack(nodeId: string): NodeAck {
+    return { ok: true, heartbeatIntervalMs: this.#placement.registry.heartbeatIntervalMs, desiredModels: this.#placement.desiredModels(nodeId) };
+  }
+
+  /** Tells the shard map when this shard's model set changed, and keeps the eviction alarm armed. */
+  async #afterChange(): Promise<void> {
+    const summary = this.#summary();
+    const reported = JSON.stringify(summary.models) + (summary.nodes > 0 ? '' : '∅');
+    if (reported !== this.#reported) {
+      await directory(this.env, DIRECTORY_MAP_NAME).reportShard(summary);
+      this.#reported = reported;
+      this.#store.setMeta('reported', reported);
+    }
+    await this.#armAlarm();
+  }
+
+  #summary(): ShardSummary {
+    const models = new Set<string>();
+    for (const node of this.#placement.registry.values()) for (const m of node.models) models.add(modelKey(m.name, m.version));
+    return { cell: this.#cell!, models: [...models].sort(), nodes: this.#placement.registry.size };
+  }
+
+  /**
+   * The alarm fires when the longest-silent node reaches the eviction age. Heartbeats only push that
+   * moment later, so an alarm already set is never too late; an early one re-arms itself.
+   */
+  async #armAlarm(): Promise<void> {
+    if (this.#alarmAtMs !== null) return;
+    let oldestMs = Infinity;
+    for (const node of this.#placement.registry.values()) oldestMs = Math.min(oldestMs, node.lastHeartbeatAtMs);
+    if (oldestMs === Infinity) return;
+    const dueInMs = Math.max(0, oldestMs + this.#placement.registry.evictAfterSilentMs + 1 - this.now());
+    this.#alarmAtMs = Date.now() + dueInMs;
+    await this.ctx.storage.setAlarm(this.#alarmAtMs);
+  }
+}
+
+function sameModels(a: NodeRecord, b: NodeRecord): boolean {
+  return a.models.length === b.models.length && a.models.every((m, i) => m.name === b.models[i]!.name && m.version === b.models[i]!.version);
+}
+
+const directory = (env: PlacementShardEnv, name: string) => env.DIRECTORY.get(env.DIRECTORY.idFromName(name));

@@ -1,0 +1,88 @@
+import { HexEdgeError, type ErrorCode, type LatLng, type NodeAck, type PlacementPolicy } from '@hexedge/protocol';
+import type { NodeRecord, NodeStatus } from '../node-record.ts';
+import type { TrustRecord } from '../node-store.ts';
+import type { PoolEntry } from '../placement.ts';
+import type { Candidate } from '../scoring.ts';
+
+/**
+ * RPC between the Worker and the shards. Errors cross as values: Workers RPC keeps only an error's
+ * message, and the gateway needs the HexEdgeError code (and its HTTP status) on the far side.
+ */
+export type ShardResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+
+export async function asResult<T>(run: () => T | Promise<T>): Promise<ShardResult<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (err) {
+    if (!(err instanceof HexEdgeError)) throw err;
+    return { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+  }
+}
+
+export function unwrap<T>(result: ShardResult<T>): T {
+  if (result.ok) return result.value;
+  throw new HexEdgeError(result.error.code, result.error.message, result.error.details);
+}
+
+export interface ShardNearestQuery {
+  location: LatLng;
+  k: number;
+  model?: string;
+  version?: string;
+  /** Only nodes holding this artifact, ready. */
+  contentId?: string;
+}
+
+export interface ShardPoolQuery {
+  location: LatLng;
+  model: string;
+  version?: string;
+  k?: number;
+  policy?: PlacementPolicy;
+}
+
+/** A registration's outcome: the ack, or the record to hand to the shard of the node's new place. */
+export type RegisterOutcome = { kind: 'kept'; ack: NodeAck; record: NodeRecord } | { kind: 'moved'; record: NodeRecord; trust: TrustRecord | undefined; toShard: string };
+
+/** What a shard answers, as the coordinator sees it (the Durable Object stub, or a local object in tests). */
+export interface ShardApi {
+  register(message: unknown, shard: string): Promise<ShardResult<RegisterOutcome>>;
+  adopt(handOff: { record: NodeRecord; trust: TrustRecord | undefined }, shard: string): Promise<ShardResult<NodeAck>>;
+  heartbeat(message: unknown, shard: string): Promise<ShardResult<NodeAck>>;
+  nearest(query: ShardNearestQuery): Promise<ShardResult<Candidate[]>>;
+  candidatePool(query: ShardPoolQuery, options: { recordDemand: boolean }): Promise<ShardResult<PoolEntry[]>>;
+  getNode(id: string): Promise<{ node: NodeRecord; status: NodeStatus } | null>;
+  healthyNodes(): Promise<NodeRecord[]>;
+  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): Promise<ShardResult<null>>;
+  setTrust(nodeId: string, score: number, reasons?: string[]): Promise<ShardResult<TrustRecord>>;
+  markLocationVerified(nodeId: string): Promise<ShardResult<NodeRecord>>;
+}
+
+/** A shard's entry in the shard map: which models its nodes announce (`name\u0000version`). */
+export interface ShardSummary {
+  cell: string;
+  models: string[];
+  nodes: number;
+}
+
+export const modelKey = (name: string, version: string) => `${name}\u0000${version}`;
+
+/** Node id → shard, and the shard map (which shards hold nodes, and of which models). */
+export interface DirectoryApi {
+  lookup(nodeId: string): Promise<string | null>;
+  assign(nodeId: string, shard: string): Promise<void>;
+  /** Removes the entry only while it still names this shard (a node that moved on keeps its new one). */
+  unassign(nodeIds: string[], shard: string): Promise<void>;
+  reportShard(summary: ShardSummary): Promise<void>;
+  shardMap(): Promise<ShardSummary[]>;
+}
+
+/** Directory instances: the shard map, and node entries spread over buckets by node id. */
+export const DIRECTORY_MAP_NAME = 'shard-map';
+export const DIRECTORY_BUCKETS = 16;
+
+export function directoryBucketName(nodeId: string): string {
+  let h = 0x811c9dc5; // FNV-1a: node ids are already random (public keys), any mix spreads them
+  for (let i = 0; i < nodeId.length; i++) h = Math.imul(h ^ nodeId.charCodeAt(i), 0x01000193);
+  return `nodes-${(h >>> 0) % DIRECTORY_BUCKETS}`;
+}
