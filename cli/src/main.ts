@@ -5,6 +5,7 @@ import { dev } from './commands/dev.ts';
 import { nodeInit } from './commands/node-init.ts';
 import { nodeRun } from './commands/node-run.ts';
 import { BROKER_USAGE, runBrokerCommand } from './commands/broker-acl.ts';
+import { GATEWAY_USAGE, gatewayCommand } from './commands/gateway.ts';
 import { ORACLE_USAGE, oracleCommand } from './commands/oracle.ts';
 import { OPERATOR_USAGE, runOperatorCommand } from './commands/operator-commands.ts';
 
@@ -18,7 +19,7 @@ const USAGE = `usage: hexedge <command> [flags]
   node run   serve a node's models and register with the gateway
              --data-dir DIR  [--port N] [--host H] [--gateway URL] [--models-dir DIR] [--peer URL]…
              (pulls the config's \`models:\` it lacks, from --peer nodes then the gateway)
-${ORACLE_USAGE}${OPERATOR_USAGE}${BROKER_USAGE}`;
+${GATEWAY_USAGE}${ORACLE_USAGE}${OPERATOR_USAGE}${BROKER_USAGE}`;
 
 const num = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -116,6 +117,11 @@ async function main(argv: string[]): Promise<void> {
       },
       log,
     );
+    untilSignal(stop);
+    return;
+  }
+  if (command === 'gateway') {
+    const { stop } = await gatewayCommand(argv.slice(1), log);
     untilSignal(stop);
     return;
   }
