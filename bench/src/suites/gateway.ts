@@ -1,0 +1,68 @@
+/**
+ * The gateway's own overhead: the real `createGatewayApp` (key check, schema, placement, forward over
+ * PooledNodeClient, receipt check) in front of one real edge node serving the tiny `comfort-index`
+ * model, against a bare undici reverse proxy in front of the same node, and the node served directly.
+ * Processes: this one (load generator), a forked front process (gateway and proxy, one under load at a
+ * time), and the node (`hexedge node init` + `hexedge node run`, registered with the gateway over HTTP).
+ * All three share the machine's cores. Ratios: rates value/anchor, times anchor/value (above 1 = the
+ * row's subject wins). Each row's JSON carries its spread over rounds. MQTT rows (embedded broker +
+ * the gateway's MQTT ingress vs an echo responder on the same broker): bench/src/gateway/mqtt-rows.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { COMFORT_MODEL, startEdgeNode, writeComfortModel, type EdgeNode } from '../gateway/edge-node.ts';
+import { startFrontProcess, type FrontProcess } from '../gateway/front-process.ts';
+import { httpRows, requestSpecs } from '../gateway/http-rows.ts';
+import { mqttRows } from '../gateway/mqtt-rows.ts';
+import { formatSpread, type InferenceRow } from '../inference/rounds.ts';
+import type { BenchRow } from '../report.ts';
+
+/** The node's claimed location (Berlin) and where requests come from (a few km away). */
+const NODE_LOCATION = { lat: 52.52, lng: 13.405 };
+const REQUEST_LOCATION = { lat: 52.5, lng: 13.43 };
+const HEARTBEAT_INTERVAL_MS = 5_000;
+const REGISTRATION_TIMEOUT_MS = 30_000;
+
+export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
+  const started = performance.now();
+  const step = (what: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-bench-gateway-'));
+  const apiKey = `hx_bench_${randomBytes(18).toString('base64url')}`;
+  const stack: (() => Promise<void>)[] = [];
+  const rows: InferenceRow[] = [];
+  try {
+    step('starting the gateway + bare proxy process');
+    const front: FrontProcess = await startFrontProcess({ apiKey, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
+    stack.push(() => front.close());
+    step('hexedge node init + node run (comfort-index)');
+    const modelsDir = path.join(dir, 'models');
+    await writeComfortModel(modelsDir);
+    const node: EdgeNode = await startEdgeNode({ dataDir: path.join(dir, 'node'), modelsDir, gatewayUrl: front.gatewayUrl, ...NODE_LOCATION });
+    stack.push(() => node.stop());
+    const proxyUrl = await front.startProxy(node.url);
+    const deadline = Date.now() + REGISTRATION_TIMEOUT_MS;
+    while ((await front.candidateCount({ model: COMFORT_MODEL, ...REQUEST_LOCATION })) === 0) {
+      if (Date.now() > deadline) throw new Error(`node ${node.nodeId} did not register with the gateway within ${REGISTRATION_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    step(`node ${node.nodeId.slice(0, 12)}… registered at ${node.url}; HTTP: gateway ${front.gatewayUrl}, proxy ${proxyUrl}`);
+    rows.push(...(await httpRows({ urls: { gateway: front.gatewayUrl, proxy: proxyUrl, direct: node.url }, apiKey, location: REQUEST_LOCATION, frontCpuUs: () => front.cpuUs(), quick })));
+    step('MQTT: embedded broker + gateway ingress vs echo responder');
+    try {
+      const brokerUrl = await front.startMqtt();
+      const payloads = requestSpecs({ apiKey, location: REQUEST_LOCATION }).gateway.bodies;
+      rows.push(...(await mqttRows({ brokerUrl, payloads, quick })));
+    } catch (err) {
+      // The HTTP rows stand on their own; say why the MQTT ones are missing.
+      console.log(`MQTT rows not measured: ${(err as Error).stack ?? String(err)}`);
+    }
+  } finally {
+    for (const close of stack.reverse()) await close().catch((err: Error) => console.error(`shutdown: ${err.message}`));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  step('done');
+  console.log(`spread over rounds (min–max):\n${formatSpread(rows)}`);
+  return rows;
+}
