@@ -27,3 +27,6 @@ export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return bytesToHex(await sha256(bytes));
 }
+
+/** A SHA-256 to lowercase hex, sync or async: WebCrypto's by default; a runtime may inject a faster one. */
+export type Sha256Hex = (bytes: Uint8Array) => string | Promise<string>;

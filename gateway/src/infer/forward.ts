@@ -33,12 +33,13 @@ export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ re
     let settled = false;
     let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
 
-    const finish = (fn: () => void) => {
+    /** Settles once; aborts the attempts still running (not the winner: an abort costs a DOMException). */
+    const finish = (fn: () => void, winner?: AbortController) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadlineTimer);
       clearTimeout(hedgeTimer);
-      for (const c of controllers) c.abort();
+      for (const c of controllers) if (c !== winner) c.abort();
       fn();
     };
     const deadlineTimer = setTimeout(
@@ -61,7 +62,7 @@ export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ re
         (result) => {
           running--;
           o.onOutcome?.(candidate, { ok: true, latencyMs: performance.now() - started });
-          finish(() => resolve({ result, candidate, attempts: next }));
+          finish(() => resolve({ result, candidate, attempts: next }), controller);
         },
         (err: unknown) => {
           running--;

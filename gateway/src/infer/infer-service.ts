@@ -10,6 +10,7 @@ import {
   type InferResponse,
   type LatLng,
   type PlacementPolicy,
+  type Sha256Hex,
   type Tensor,
 } from '@hexedge/protocol';
 import type { NodeModel } from '@hexedge/protocol';
@@ -52,6 +53,8 @@ export interface InferServiceOptions {
   log?: (message: string) => void;
   /** Called once per fresh answer, after the receipt check (the oracle's ReceiptForwarder); must not block. */
   onAnswered?: (request: InferRequest, response: InferResponse) => void;
+  /** SHA-256 for receipt digests; WebCrypto's when absent. */
+  sha256?: Sha256Hex;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -66,6 +69,7 @@ export class InferService {
   readonly #client: NodeClient;
   readonly #log: (m: string) => void;
   readonly #onAnswered: InferServiceOptions['onAnswered'];
+  readonly #sha256: Sha256Hex | undefined;
   readonly #latency = new LatencyTracker();
   readonly #idempotency = new IdempotencyCache<InferResponse>({ windowMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_ENTRIES });
 
@@ -74,6 +78,7 @@ export class InferService {
     this.#client = options.nodeClient;
     this.#log = options.log ?? (() => {});
     this.#onAnswered = options.onAnswered;
+    this.#sha256 = options.sha256;
   }
 
   /** Validates and answers one request; `replayed` is true when an earlier answer was reused. */
@@ -179,7 +184,7 @@ export class InferService {
       digests = { kind: 'json', input: request.input, output };
     }
     try {
-      const receipt = await checkReceipt({ parameters, nodeId: node.id, requestId: id, modelContentId: entry.contentId, digests });
+      const receipt = await checkReceipt({ parameters, nodeId: node.id, requestId: id, modelContentId: entry.contentId, digests, ...(this.#sha256 ? { sha256: this.#sha256 } : {}) });
       return { outputs, output, receipt, nodeMs, version: entry.version };
     } catch (err) {
       this.#log(`request ${id}: ${(err as Error).message}`);

@@ -1,4 +1,4 @@
-import { bytesToBase64Url, HexEdgeError, sha256Hex } from '@hexedge/protocol';
+import { bytesToBase64Url, HexEdgeError, sha256Hex, type Sha256Hex } from '@hexedge/protocol';
 import type { ApiKeyRecord, KeyStore } from './key-store.ts';
 
 const encoder = new TextEncoder();
@@ -29,10 +29,13 @@ const randomToken = (bytes: number) => bytesToBase64Url(crypto.getRandomValues(n
 export class KeyRing {
   readonly #store: KeyStore;
   readonly #now: () => number;
+  readonly #sha256: Sha256Hex;
 
-  constructor(options: { store: KeyStore; now?: () => number }) {
+  /** `sha256`: the hash to look keys up by; WebCrypto's by default (Node injects node:crypto's, faster). */
+  constructor(options: { store: KeyStore; now?: () => number; sha256?: Sha256Hex }) {
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
+    this.#sha256 = options.sha256 ?? sha256Hex;
   }
 
   async create(spec: NewKey): Promise<{ key: string; record: ApiKeyRecord }> {
@@ -43,7 +46,7 @@ export class KeyRing {
 
   /** Registers a key chosen by the operator (`hexedge dev --api-key`), idempotently. */
   async adopt(key: string, spec: NewKey): Promise<ApiKeyRecord> {
-    const existing = this.#store.getByHash(await sha256Hex(encoder.encode(key)));
+    const existing = this.#store.getByHash(await this.#sha256(encoder.encode(key)));
     return existing ?? this.#put(randomToken(9), key, spec);
   }
 
@@ -53,7 +56,7 @@ export class KeyRing {
     const record: ApiKeyRecord = {
       id,
       name: spec.name,
-      hash: await sha256Hex(encoder.encode(key)),
+      hash: await this.#sha256(encoder.encode(key)),
       role,
       ...(spec.models ? { models: spec.models } : {}),
       ...(spec.region ? { region: spec.region } : {}),
@@ -69,7 +72,7 @@ export class KeyRing {
 
   /** The key's record, or UNAUTHORIZED saying why (unknown, revoked, expired). */
   async authenticate(key: string): Promise<ApiKeyRecord> {
-    const record = this.#store.getByHash(await sha256Hex(encoder.encode(key)));
+    const record = this.#store.getByHash(await this.#sha256(encoder.encode(key)));
     if (!record) throw new HexEdgeError('UNAUTHORIZED', 'API key is not valid');
     if (record.revokedAtMs !== undefined) throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} was revoked`);
     if (record.expiresAtMs !== undefined && record.expiresAtMs <= this.#now()) {
