@@ -14,6 +14,7 @@ const USAGE = `usage: hexedge <command> [flags]
   dev        broker, gateway, placement and edge nodes on this machine
              --port 8787  --mqtt-port 1883  --host 127.0.0.1  --nodes 3  --data-dir .hexedge
              --api-key KEY (default: random, printed)  --heartbeat-ms 2000
+             --sim-speed 60 (LoRaWAN device simulator's clock vs real time; 0: off)
   node init  create a node's key pair, location claim and config file
              --data-dir DIR  --lat DEG  --lng DEG  [--gateway URL]
   node run   serve a node's models and register with the gateway
@@ -56,6 +57,7 @@ async function main(argv: string[]): Promise<void> {
         'data-dir': { type: 'string' },
         'api-key': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
+        'sim-speed': { type: 'string' },
       },
     });
     const parsed = devConfigSchema.safeParse({
@@ -66,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
       dataDir: values['data-dir'],
       apiKey: values['api-key'],
       heartbeatMs: num(values['heartbeat-ms'], '--heartbeat-ms'),
+      simSpeed: num(values['sim-speed'], '--sim-speed'),
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

@@ -155,6 +155,23 @@ describe('hexedge dev, end to end', () => {
     await client.endAsync();
   });
 
+  it('plays the demo LoRaWAN fleet: simulated ChirpStack uplinks come back as downlinks and results on the broker', async () => {
+    expect(dev.lines.some((l) => /^hexedge dev simulator: 4 demo devices .* 60x real time/.test(l))).toBe(true);
+    expect(((await api('/v1/devices?fleet=demo')).body.devices as unknown[]).length).toBe(4);
+    const client = await mqtt.connectAsync(dev.mqttUrl, { reconnectPeriod: 0, clientId: 'e2e-fleet-backend', username: 'e2e', password: API_KEY });
+    const got: { topic: string; payload: Record<string, unknown> }[] = [];
+    client.on('message', (topic, payload) => got.push({ topic, payload: JSON.parse(payload.toString()) as Record<string, unknown> }));
+    await client.subscribeAsync(['application/+/device/a84041000181c003/command/down', 'hexedge/v1/results/demo/a84041000181c003'], { qos: 1 });
+    // At 60x a room sensor reads every 5 s of wall time; comfort-index answers every reading.
+    for (let i = 0; i < 150 && !(got.some((g) => g.topic.endsWith('/command/down')) && got.some((g) => g.topic.startsWith('hexedge/v1/results/'))); i++) await new Promise((r) => setTimeout(r, 100));
+    await client.endAsync();
+    const down = got.find((g) => g.topic.endsWith('/command/down'))!;
+    expect(down.payload).toMatchObject({ devEui: 'a84041000181c003', fPort: 10 });
+    expect(Buffer.from(down.payload.data as string, 'base64')).toHaveLength(3); // probabilities: one byte per class
+    const result = got.find((g) => g.topic.startsWith('hexedge/v1/results/'))!.payload;
+    expect(result).toMatchObject({ kind: 'result', fleet: 'demo', devEui: 'a84041000181c003', inference: { status: 'ok', model: 'comfort-index' }, location: { method: 'gps' } });
+  }, 20_000);
+
   it('shuts everything down on SIGINT and leaves no process behind', async () => {
     const pids = descendantsOf(dev.child.pid!);
     expect(pids.length).toBeGreaterThanOrEqual(3);

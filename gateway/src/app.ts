@@ -1,4 +1,5 @@
-import { HexEdgeError, MAX_INFER_BODY_BYTES, type InferRequest, type InferResponse } from '@hexedge/protocol';
+import { HexEdgeError, MAX_INFER_BODY_BYTES, type InferRequest, type InferResponse, type Sha256Hex } from '@hexedge/protocol';
+import type { DeviceRegistry } from '@hexedge/firmware-bridge';
 import { Placement } from '@hexedge/placement';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -17,6 +18,7 @@ import { inferHandler } from './routes/infer.ts';
 import { keyHandlers } from './routes/keys.ts';
 import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts';
 import { mountDashboard, type DashboardOptions } from './routes/dashboard.ts';
+import { mountDeviceRoutes } from './routes/devices.ts';
 import { nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
 import { coverageProxyHandler, MAX_TRUST_PUSH_BYTES, nodeListHandler, oracleTrustHandler } from './routes/oracle.ts';
 import { UsageBook } from './usage.ts';
@@ -42,6 +44,10 @@ export interface GatewayAppOptions {
   oracle?: { url: string; oracleIds: readonly string[] };
   /** Each fresh, receipt-checked answer (the oracle's ReceiptForwarder samples them for spot checks). */
   onAnswered?: (request: InferRequest, response: InferResponse) => void;
+  /** The firmware bridge's devices and profiles: /v1/devices and /v1/profiles (admin) when given. */
+  devices?: DeviceRegistry;
+  /** SHA-256 for receipt digests (the Node adapter's `nodeSha256Hex`); WebCrypto's when absent. */
+  sha256?: Sha256Hex;
 }
 
 const limit = (maxSize: number) =>
@@ -67,6 +73,7 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
     nodeClient: options.nodeClient ?? fetchNodeClient,
     log: (msg) => log({ level: 'warn', msg }),
     ...(options.onAnswered ? { onAnswered: options.onAnswered } : {}),
+    ...(options.sha256 ? { sha256: options.sha256 } : {}),
   });
   const app = new Hono<GatewayEnv>();
 
@@ -117,5 +124,6 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   app.post('/v1/keys', admin, limit(MAX_ADMIN_BODY_BYTES), k.create);
   app.get('/v1/keys', admin, k.list);
   app.delete('/v1/keys/:id', admin, k.revoke);
+  if (options.devices) mountDeviceRoutes(app, { registry: options.devices, admin });
   return { app, service, usage, limiter };
 }

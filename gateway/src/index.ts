@@ -23,6 +23,8 @@ export * from './mqtt/request-handler.ts';
 export * from './mqtt/topics.ts';
 export * from './events/event-bus.ts';
 export * from './events/bridge-events.ts';
+export * from './bridge/gateway-bridge.ts';
+export * from './routes/devices.ts';
 export * from './events/request-log.ts';
 export type { DashboardOptions } from './routes/dashboard.ts';
 export type { StaticAssets } from './routes/dashboard-assets.ts';

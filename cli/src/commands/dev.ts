@@ -1,5 +1,5 @@
-import { BrokerAccess, createGatewayApp, DeviceCredentials, KeyRing, MemoryKeyStore } from '@hexedge/gateway';
-import { FileDeviceStore, PooledNodeClient, startEmbeddedBroker, startMqttIngress } from '@hexedge/gateway/node';
+import { BrokerAccess, createGatewayApp, DeviceCredentials, EventBus, KeyRing, MemoryKeyStore } from '@hexedge/gateway';
+import { FileDeviceStore, nodeSha256Hex, PooledNodeClient, startEmbeddedBroker, startMqttIngress } from '@hexedge/gateway/node';
 import { Placement } from '@hexedge/placement';
 import { SqliteNodeStore } from '@hexedge/placement/node';
 import { existsSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { dashboardAssets } from '../dashboard-assets.ts';
 import type { DevConfig } from '../config/dev-config.ts';
 import { listenHttp } from '../listen-http.ts';
 import { loadNodeKey, NODE_KEY_FILE } from '../node-keys.ts';
+import { openDevFleet, startDevLorawan } from './dev-lorawan.ts';
 import { buildDevModels, readCatalog } from './dev-models.ts';
 import { startDevOracle } from './dev-oracle.ts';
 import { nodeInit } from './node-init.ts';
@@ -35,7 +36,7 @@ export async function dev(config: DevConfig, log: (message: string) => void): Pr
     const built = await buildDevModels(modelsDir, log);
     log(`models in ${modelsDir}: ${built.join(', ')}`);
 
-    const keys = new KeyRing({ store: new MemoryKeyStore() });
+    const keys = new KeyRing({ store: new MemoryKeyStore(), sha256: nodeSha256Hex });
     await keys.adopt(config.apiKey, { name: 'hexedge dev admin', role: 'admin' });
     // MQTT clients log in: devices from `hexedge broker device add`, anyone else with an API key.
     const devices = new DeviceCredentials({ store: new FileDeviceStore(path.join(config.dataDir, 'devices.json')) });
@@ -55,9 +56,13 @@ export async function dev(config: DevConfig, log: (message: string) => void): Pr
     const placement = new Placement({ heartbeatIntervalMs: config.heartbeatMs, assumeLocationsVerified: true, store });
     stack.push(async () => placement.checkpoint());
     const catalog = await readCatalog(modelsDir);
+    // LoRaWAN devices and profiles (the bridge's registry), and the bus the dashboards and the bridge share.
+    const fleet = openDevFleet(config.dataDir, log);
+    stack.push(() => fleet.close());
+    const events = new EventBus();
     const nodeClient = new PooledNodeClient();
     stack.push(() => nodeClient.close());
-    const { app, service, limiter } = createGatewayApp({ placement, keys, catalog, nodeClient, isReady: () => ready, log: (entry) => entry.level !== 'info' && log(`gateway: ${JSON.stringify(entry)}`), ...oracle.gateway, dashboard: { staticAssets: await dashboardAssets(log), oracle: oracle.reader } });
+    const { app, service, limiter } = createGatewayApp({ placement, keys, catalog, nodeClient, sha256: nodeSha256Hex, isReady: () => ready, log: (entry) => entry.level !== 'info' && log(`gateway: ${JSON.stringify(entry)}`), ...oracle.gateway, devices: fleet.registry, dashboard: { staticAssets: await dashboardAssets(log), oracle: oracle.reader, events } });
     const gateway = await listenHttp({ app, port: config.port, host: config.host });
     stack.push(() => gateway.close());
     oracle.addGatewayUrl(gateway.url);
@@ -97,11 +102,15 @@ export async function dev(config: DevConfig, log: (message: string) => void): Pr
       log: (entry) => entry.level !== 'info' && log(`mqtt: ${JSON.stringify(entry)}`),
     });
     stack.push(() => ingress.close());
+    // Pushed last, so stopped first: the simulator goes quiet before the bridge and broker close.
+    const lorawan = await startDevLorawan({ brokerUrl: broker.url, apiKey: config.apiKey, registry: fleet.registry, service, limiter, events, simSpeed: config.simSpeed, log });
+    stack.push(() => lorawan.stop());
     ready = true;
     const readyLine = `hexedge dev ready: gateway ${gateway.url} mqtt ${broker.url} api-key ${config.apiKey} nodes ${config.nodes} data-dir ${config.dataDir}`
       // The dashboard on a line of its own: tools parse the ready line's fields, which stay as they were.
       + `\nhexedge dev dashboard: ${gateway.url}/dashboard/`
-      + `\nhexedge dev oracle: ${oracle.url}`;
+      + `\nhexedge dev oracle: ${oracle.url}`
+      + lorawan.line;
     return { stop, readyLine };
   } catch (err) {
     await stop();

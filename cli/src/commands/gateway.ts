@@ -1,5 +1,5 @@
 import { BrokerAccess, createGatewayApp, DeviceCredentials, KeyRing, MemoryModelCatalog } from '@hexedge/gateway';
-import { FileDeviceStore, PooledNodeClient, SqliteKeyStore, startMqttIngress } from '@hexedge/gateway/node';
+import { FileDeviceStore, nodeSha256Hex, PooledNodeClient, SqliteKeyStore, startMqttIngress } from '@hexedge/gateway/node';
 import { readModelDir } from '@hexedge/edge-node/node';
 import { Placement } from '@hexedge/placement';
 import { SqliteNodeStore } from '@hexedge/placement/node';
@@ -36,7 +36,7 @@ export async function startGateway(config: GatewayConfig, secrets: { adminKey: s
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const keyStore = new SqliteKeyStore({ path: path.join(config.dataDir, 'keys.sqlite') });
     stack.push(() => keyStore.close());
-    const keys = new KeyRing({ store: keyStore });
+    const keys = new KeyRing({ store: keyStore, sha256: nodeSha256Hex });
     await keys.adopt(secrets.adminKey, { name: 'gateway admin', role: 'admin' });
 
     const nodeStore = new SqliteNodeStore({ path: path.join(config.dataDir, 'placement.sqlite') });
@@ -57,6 +57,7 @@ export async function startGateway(config: GatewayConfig, secrets: { adminKey: s
       keys,
       catalog,
       nodeClient,
+      sha256: nodeSha256Hex,
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
       dashboard: { staticAssets: await dashboardAssets(log) },

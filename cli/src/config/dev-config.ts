@@ -12,6 +12,8 @@ export const devConfigSchema = z.object({
     .regex(/^[\x21-\x7e]{8,256}$/, 'must be 8–256 printable ASCII characters')
     .optional(),
   heartbeatMs: z.number().int().min(100).max(600_000).default(2_000),
+  /** How much faster than real time the device simulator's clock runs (60: a 5-minute reading every 5 s); 0 turns it off. */
+  simSpeed: z.number().min(0).max(3_600).default(60),
 });
 
 export type DevConfig = z.infer<typeof devConfigSchema> & { apiKey: string };
