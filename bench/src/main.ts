@@ -1,10 +1,12 @@
 /**
  * `npm run bench [-- <suite>...] [--quick]`: runs each suite (bench/src/suites/<suite>.ts, which exports
- * `run({ quick }) → BenchRow[]`), prints its table and writes bench/results/<suite>.json.
+ * `run({ quick }) → BenchRow[]`), prints its table and writes bench/results/<suite>.json, then
+ * bench/results/summary.md with every table of the run.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { formatTable, writeResults, type BenchRow } from './report.ts';
+import { suiteProgress } from './progress.ts';
+import { formatTable, writeResults, writeSummary, type BenchRow } from './report.ts';
 
 export interface SuiteOptions {
   quick: boolean;
@@ -30,16 +32,23 @@ if (unknown.length) {
 const selected = requested.length ? requested : available;
 
 let failed = false;
-for (const name of selected) {
-  console.log(`\n== ${name}${quick ? ' (quick)' : ''}`);
+const progress = suiteProgress({ total: selected.length });
+const done: { name: string; rows: BenchRow[] }[] = [];
+for (const [i, name] of selected.entries()) {
+  progress.start(i, name);
   try {
     const suite = (await import(path.join(suitesDir, `${name}.ts`))) as Suite;
     const rows = await suite.run({ quick });
+    progress.end();
+    console.log(`\n== ${name}${quick ? ' (quick)' : ''}`);
     console.log(formatTable(rows));
     console.log(`wrote ${writeResults(name, rows, { quick })}`);
+    done.push({ name, rows });
   } catch (err) {
+    progress.end();
     failed = true;
     console.error(`suite ${name} failed:`, err);
   }
 }
+if (done.length > 0) console.log(`\nwrote ${writeSummary(done, { quick })}`);
 process.exit(failed ? 1 : 0);

@@ -73,3 +73,20 @@ export function percentile(sortedAscending: ArrayLike<number>, p: number): numbe
   const i = Math.min(sortedAscending.length - 1, Math.max(0, Math.ceil((p / 100) * sortedAscending.length) - 1));
   return sortedAscending[i]!;
 }
+
+/** bench/results/summary.md: every suite's table from this run, with the machine it ran on. */
+export function writeSummary(suites: { name: string; rows: BenchRow[] }[], extra: { quick: boolean }): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const m = machineInfo();
+  const parts = [
+    `# HexEdge benchmarks${extra.quick ? ' (quick)' : ''}`,
+    '',
+    `${new Date().toISOString()} · ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB · Node ${m.node} · ${m.platform}`,
+    '',
+    'Each figure stands next to its peer ("anchor") measured in the same run; ratio = value / anchor (or its inverse where lower is better, as each suite says).',
+  ];
+  for (const s of suites) parts.push('', `## ${s.name}`, '', formatTable(s.rows));
+  const file = path.join(RESULTS_DIR, 'summary.md');
+  writeFileSync(file, parts.join('\n') + '\n');
+  return file;
+}
