@@ -1,14 +1,26 @@
 import type { StaticAssets } from '@hexedge/gateway';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /** A build on two busy cores takes a few seconds; past this something is wrong, not slow. */
 const BUILD_TIMEOUT_MS = 120_000;
-/** A lock older than this belongs to a build that died (a killed `hexedge dev`); it is taken over. */
+/** A lock older than this belongs to a build that died; it is taken over (also at once when its owner is gone). */
 const STALE_LOCK_MS = 150_000;
+
+/** Whether the process that took the lock still runs (its pid is written inside the lock folder). */
+async function lockOwnerAlive(lock: string): Promise<boolean> {
+  const pid = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => ''));
+  if (!Number.isInteger(pid) || pid <= 0) return true; // being created right now: assume alive
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 /** What the built bundle depends on: a change to any of them means the build is stale. */
 const SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json'];
 
@@ -59,11 +71,13 @@ export async function ensureDashboardBuilt(log: (message: string) => void): Prom
   for (;;) {
     try {
       await mkdir(lock);
+      await writeFile(path.join(lock, 'pid'), String(process.pid));
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const held = await stat(lock).catch(() => undefined);
-      if (held && Date.now() - held.mtimeMs > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
+      // A killed build (SIGKILL skips every cleanup) must not make the next start wait minutes.
+      if (held && (Date.now() - held.mtimeMs > STALE_LOCK_MS || !(await lockOwnerAlive(lock)))) await rm(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -7,6 +7,7 @@ import { nodeRun } from './commands/node-run.ts';
 import { BROKER_USAGE, runBrokerCommand } from './commands/broker-acl.ts';
 import { GATEWAY_USAGE, gatewayCommand } from './commands/gateway.ts';
 import { ORACLE_USAGE, oracleCommand } from './commands/oracle.ts';
+import { SIMULATE_USAGE, simulateCommand } from './commands/simulate.ts';
 import { OPERATOR_USAGE, runOperatorCommand } from './commands/operator-commands.ts';
 
 const USAGE = `usage: hexedge <command> [flags]
@@ -20,7 +21,7 @@ const USAGE = `usage: hexedge <command> [flags]
   node run   serve a node's models and register with the gateway
              --data-dir DIR  [--port N] [--host H] [--gateway URL] [--models-dir DIR] [--peer URL]…
              (pulls the config's \`models:\` it lacks, from --peer nodes then the gateway)
-${GATEWAY_USAGE}${ORACLE_USAGE}${OPERATOR_USAGE}${BROKER_USAGE}`;
+${GATEWAY_USAGE}${ORACLE_USAGE}${SIMULATE_USAGE}${OPERATOR_USAGE}${BROKER_USAGE}`;
 
 const num = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -123,6 +124,7 @@ async function main(argv: string[]): Promise<void> {
     untilSignal(stop);
     return;
   }
+  if (command === 'simulate') return simulateCommand(argv.slice(1), log);
   if (command === 'gateway') {
     const { stop } = await gatewayCommand(argv.slice(1), log);
     untilSignal(stop);

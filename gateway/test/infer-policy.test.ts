@@ -39,6 +39,17 @@ describe('deadlines, hedging, idempotency and domain inputs', () => {
     expect(client.calls).toEqual([near.url]);
   });
 
+  it('moves on from a node that went silent in time for the next one to answer within the deadline', async () => {
+    near.mode = 'slow';
+    near.delayMs = 60_000; // a host that accepted the connection and then said nothing
+    const started = performance.now();
+    const res = await post(body({ policy: { deadlineMs: 1_000 } }));
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { node: { id: string } }).node.id).toBe(far.keys.nodeId);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(client.calls).toEqual([near.url, far.url]);
+  });
+
   it('answers 504 DEADLINE_EXCEEDED when no node answers within the deadline', async () => {
     near.mode = 'slow';
     far.mode = 'slow';

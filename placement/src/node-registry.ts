@@ -71,9 +71,14 @@ export class NodeRegistry {
     this.#onRemove = options.onRemove ?? (() => {});
     this.#store = options.store ?? new MemoryNodeStore();
     this.#assumeLocationsVerified = options.assumeLocationsVerified ?? false;
+    const restoredAtMs = this.#now();
     for (const stored of this.#store.loadNodes()) {
       // Regions are derived data: recomputed so a newer border file applies after an upgrade.
-      const record = { ...stored, regions: regionsAt(stored.location) };
+      // While this registry was down, nodes' heartbeats had nowhere to go: that silence is not theirs,
+      // so a restored node counts as heard at restore (until 3 missed intervals, as for any node) and
+      // requests queued during the outage are served at once instead of refused for a heartbeat.
+      const lastHeartbeatAtMs = restoredAtMs - stored.lastHeartbeatAtMs < this.evictAfterSilentMs ? Math.max(stored.lastHeartbeatAtMs, restoredAtMs) : stored.lastHeartbeatAtMs;
+      const record = { ...stored, lastHeartbeatAtMs, regions: regionsAt(stored.location) };
       this.#nodes.set(record.id, record);
       this.#onChange(record);
     }

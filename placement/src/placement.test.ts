@@ -114,6 +114,15 @@ describe('Placement scoring and failover', () => {
     expect(ids(placement.candidates({ location: CITIES.frankfurt, model: 'm', policy: { region: 'DE', minTrust: 0.5 } }))).toEqual([unverified.id]);
   });
 
+  it('routes no request to a node the oracle scored below the trust floor, whatever the policy', async () => {
+    const caught = await add(CITIES.paris, { trust: 0.05, verified: true });
+    const farther = await add(east(CITIES.paris, 300));
+    expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toEqual([farther.id]);
+    expect(ids(placement.candidates({ location: CITIES.paris, model: 'm', policy: { minTrust: 0 } }))).toEqual([]);
+    placement.setTrust(caught.id, 0.6);
+    expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toContain(caught.id);
+  });
+
   it('applies minTrust', async () => {
     const low = await add(CITIES.paris, { trust: 0.3, verified: true });
     const high = await add(east(CITIES.paris, 50), { trust: 0.8, verified: true });

@@ -11,7 +11,7 @@ import { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocat
 import type { RandomSource } from './random.ts';
 import { scoreCandidates, type Candidate, type ScoredCandidate } from './scoring.ts';
 import { orderFailover } from './selection.ts';
-import { TrustBook } from './trust.ts';
+import { TrustBook, TRUST_FLOOR } from './trust.ts';
 
 export type { Candidate, ScoredCandidate } from './scoring.ts';
 
@@ -266,8 +266,11 @@ export class Placement {
     // A node still loading the model can serve only a request whose deadline covers the load.
     if (!entry || (!entry.ready && q.policy.deadlineMs === undefined)) return false;
     const { regionId, minTrust } = q.policy;
+    // The oracle caught this node (fraud, failed proofs): routed to by no request.
+    const trust = this.#trust.scoreOf(node.id);
+    if (!this.#trust.isOnProbation(node.id) && trust < TRUST_FLOOR) return false;
     if ((regionId !== undefined || minTrust !== undefined) && !node.locationVerified) return false;
     if (regionId !== undefined && !node.regions.includes(regionId)) return false;
-    return minTrust === undefined || this.#trust.scoreOf(node.id) >= minTrust;
+    return minTrust === undefined || trust >= minTrust;
   }
 }

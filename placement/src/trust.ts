@@ -4,6 +4,12 @@ import type { NodeStore, TrustRecord } from './node-store.ts';
 /** Trust of a node the oracle has not scored yet: neither trusted nor distrusted. */
 export const DEFAULT_TRUST = 0.5;
 /**
+ * Below this oracle score a node gets no traffic at all, whatever the request's policy: it is the
+ * score the oracle gives confirmed fraud (≤ 0.1) with a margin, well under a new node's DEFAULT_TRUST.
+ * Nodes the oracle has not scored yet (probation) are not affected.
+ */
+export const TRUST_FLOOR = 0.2;
+/**
  * A node on probation (no oracle score yet) stays primary for at most this share of the requests it
  * would win against a scored node; the rest go to the scored node first, with the new node as fall-back.
  * Enough traffic for the oracle's spot checks to judge it, little enough to bound the damage of a liar.

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   NO_NODE_AVAILABLE: { httpStatus: 503, mqttReason: 0x88 },
   MODEL_NOT_READY: { httpStatus: 503, mqttReason: 0x88 },
   OVERLOADED: { httpStatus: 503, mqttReason: 0x89 },
+  STORAGE_UNAVAILABLE: { httpStatus: 503, mqttReason: 0x88 },
   DEADLINE_EXCEEDED: { httpStatus: 504, mqttReason: 0x80 },
 } as const satisfies Record<string, { httpStatus: number; mqttReason: number }>;
 
@@ -61,4 +62,19 @@ export class HexEdgeError extends Error {
 
 export function isHexEdgeError(value: unknown): value is HexEdgeError {
   return value instanceof HexEdgeError;
+}
+
+/**
+ * A durable write that failed (disk full, read-only file system): the request is refused with 503 and
+ * the reason, and nothing in memory changes, because callers write before they apply.
+ */
+export function storageUnavailable(what: string, err: unknown): HexEdgeError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new HexEdgeError('STORAGE_UNAVAILABLE', `${what} could not be saved (${reason}); nothing was changed`);
+}
+
+/** The message for a store that cannot be opened, naming the file and the usual causes. */
+export function storageOpenMessage(file: string, err: unknown): string {
+  const reason = err instanceof Error ? err.message : String(err);
+  return `cannot open ${file}: ${reason} (is its directory writable and the disk not full?)`;
 }

@@ -1,4 +1,5 @@
 import { BRIDGE_SUBSCRIPTIONS, type FirmwareBridge, type MessageOutcome } from '@hexedge/firmware-bridge';
+import { reconnectWithBackoff, resubscribeOnReconnect } from './mqtt-resilience.ts';
 import mqtt, { type IPublishPacket } from 'mqtt';
 import { createGatewayBridge, type GatewayBridgeOptions } from '../bridge/gateway-bridge.ts';
 import { MAX_MQTT_PACKET_BYTES } from '../mqtt/mosquitto-files.ts';
@@ -101,6 +102,7 @@ export async function startChirpstackIngress(options: ChirpstackIngressOptions):
     else void Promise.race(inFlight).then(() => done());
   };
 
+  reconnectWithBackoff(client);
   client.connect();
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => (client.end(true), reject(err));
@@ -116,6 +118,7 @@ export async function startChirpstackIngress(options: ChirpstackIngressOptions):
     throw new Error(`MQTT broker refused the ChirpStack ingress subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0]!.qos}); its login needs read access to application/# and hexedge/v1/uplink/+`);
   }
   log({ level: 'info', msg: `chirpstack ingress ${options.clientId} subscribed to ${filters.join(', ')}` });
+  resubscribeOnReconnect({ client, filters: [...filters], log });
 
   return {
     clientId: options.clientId,

@@ -1,3 +1,4 @@
+import { reconnectWithBackoff, resubscribeOnReconnect } from './mqtt-resilience.ts';
 import mqtt, { type IPublishPacket } from 'mqtt';
 import { IdempotencyCache } from '../infer/idempotency.ts';
 import { MAX_MQTT_PACKET_BYTES } from '../mqtt/mosquitto-files.ts';
@@ -114,6 +115,7 @@ export async function startMqttIngress(options: MqttIngressOptions): Promise<Mqt
     else void Promise.race(inFlight).then(() => done());
   };
 
+  reconnectWithBackoff(client);
   client.connect();
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => (client.end(true), reject(err));
@@ -128,6 +130,7 @@ export async function startMqttIngress(options: MqttIngressOptions): Promise<Mqt
     throw new Error(`MQTT broker refused the ingress subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0]!.qos})`);
   }
   log({ level: 'info', msg: `mqtt ingress ${options.clientId} subscribed to ${filters.join(', ')}` });
+  resubscribeOnReconnect({ client, filters, log });
 
   return {
     clientId: options.clientId,

@@ -1,4 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { storageOpenMessage, storageUnavailable } from '@hexedge/protocol';
 import type { ApiKeyRecord, KeyStore } from '../keys/key-store.ts';
 
 /**
@@ -12,12 +13,17 @@ export class SqliteKeyStore implements KeyStore {
   readonly #byHash = new Map<string, ApiKeyRecord>();
 
   constructor(options: { path: string }) {
-    this.#db = new DatabaseSync(options.path);
-    this.#db.exec(`
+    try {
+      this.#db = new DatabaseSync(options.path);
+      this.#db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = FULL;
       CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, record TEXT NOT NULL);
-    `);
+      `);
+    } catch (err) {
+      // SQLite says only "unable to open database file": name the file and the usual causes.
+      throw new Error(storageOpenMessage(options.path, err));
+    }
     this.#upsert = this.#db.prepare('INSERT INTO api_keys (id, hash, record) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record');
     for (const row of this.#db.prepare('SELECT record FROM api_keys').all() as { record: string }[]) this.#remember(JSON.parse(row.record) as ApiKeyRecord);
   }
@@ -29,7 +35,11 @@ export class SqliteKeyStore implements KeyStore {
 
   put(record: ApiKeyRecord): void {
     // Disk first: if the write fails, memory still agrees with what survives a restart.
-    this.#upsert.run(record.id, record.hash, JSON.stringify(record));
+    try {
+      this.#upsert.run(record.id, record.hash, JSON.stringify(record));
+    } catch (err) {
+      throw storageUnavailable(`API key ${record.id}`, err);
+    }
     this.#remember(record);
   }
 

@@ -15,6 +15,11 @@ export interface ForwardOptions<C, R> {
   hedge: boolean;
   hedgeDelayMs: (c: C) => number;
   attempt: (c: C, signal: AbortSignal) => Promise<R>;
+  /**
+   * How long one attempt may take before it counts as a node fault and the next candidate is tried. A
+   * host that went silent (SYN dropped, process hung) would otherwise hold the whole deadline.
+   */
+  attemptTimeoutMs?: (c: C) => number;
   /** Every attempt's outcome, so placement's latency estimates follow what clients see. */
   onOutcome?: (c: C, outcome: { ok: boolean; latencyMs: number }) => void;
 }
@@ -54,19 +59,26 @@ export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ re
       controllers.push(controller);
       running++;
       const started = performance.now();
+      // The last node that can be tried has the rest of the deadline: nothing to move on to.
+      const isLast = next >= o.candidates.length || next >= o.maxAttempts;
+      const attemptTimer = o.attemptTimeoutMs && !isLast ? setTimeout(() => controller.abort(new NodeFault(`node ${o.nodeIdOf(candidate)} did not answer within ${Math.round(o.attemptTimeoutMs!(candidate))} ms`)), o.attemptTimeoutMs(candidate)) : undefined;
       if (o.hedge && next < o.candidates.length && next < o.maxAttempts) {
         clearTimeout(hedgeTimer);
         hedgeTimer = setTimeout(launch, o.hedgeDelayMs(candidate));
       }
       o.attempt(candidate, controller.signal).then(
         (result) => {
+          clearTimeout(attemptTimer);
           running--;
           o.onOutcome?.(candidate, { ok: true, latencyMs: performance.now() - started });
           finish(() => resolve({ result, candidate, attempts: next }), controller);
         },
         (err: unknown) => {
+          clearTimeout(attemptTimer);
           running--;
           if (settled) return;
+          // Our own attempt timeout surfaces as whatever the client threw on abort: a node fault.
+          if (controller.signal.aborted && controller.signal.reason instanceof NodeFault) err = controller.signal.reason;
           if (!(err instanceof NodeFault)) return finish(() => reject(err));
           o.onOutcome?.(candidate, { ok: false, latencyMs: performance.now() - started });
           faults.push(err.message);

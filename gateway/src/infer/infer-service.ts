@@ -1,5 +1,6 @@
 import {
   checkTensor,
+  ERROR_CODES,
   HexEdgeError,
   inferRequestSchema,
   oipInferenceResponseSchema,
@@ -7,6 +8,7 @@ import {
   predictResponseSchema,
   tensorToJson,
   type InferRequest,
+  type ErrorCode,
   type InferResponse,
   type LatLng,
   type PlacementPolicy,
@@ -130,6 +132,7 @@ export class InferService {
       deadlineMs: policy?.deadlineMs ?? DEFAULT_DEADLINE_MS,
       hedge: policy?.hedge ?? false,
       hedgeDelayMs: (c) => this.#latency.p95Ms(c.node.id),
+      attemptTimeoutMs: (c) => this.#latency.attemptTimeoutMs(c.node.id, policy?.deadlineMs ?? DEFAULT_DEADLINE_MS),
       attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal }),
       onOutcome: (c, o) => {
         if (o.ok) this.#latency.record(c.node.id, o.latencyMs);
@@ -164,7 +167,8 @@ export class InferService {
       throw new NodeFault(`node ${node.id} unreachable: ${(err as Error).message}`);
     }
     const nodeMs = performance.now() - started;
-    if (answer.status >= 500) throw new NodeFault(`node ${node.id} answered ${answer.status}`);
+    // Only a 4xx blames the request; any other status but 200 is the node's fault (fail over).
+    if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500)) throw new NodeFault(`node ${node.id} answered ${answer.status}`);
     if (answer.status !== 200) throw nodeRequestError(answer, node.id);
     let digests: ReceiptDigests;
     let outputs: Tensor[] | undefined;
@@ -173,7 +177,12 @@ export class InferService {
     if (inputs) {
       const parsed = oipInferenceResponseSchema.safeParse(answer.body);
       if (!parsed.success) throw new NodeFault(`node ${node.id} sent a malformed OIP response`);
-      outputs = parsed.data.outputs.map((o) => checkTensor(o));
+      try {
+        outputs = parsed.data.outputs.map((o) => checkTensor(o));
+      } catch (err) {
+        // A node's malformed output is the node's fault, not the request's: fail over.
+        throw new NodeFault(`node ${node.id} sent a bad output: ${(err as Error).message}`);
+      }
       parameters = parsed.data.parameters;
       digests = { kind: 'tensors', inputs, outputs };
     } else {
@@ -197,6 +206,8 @@ export class InferService {
 function nodeRequestError(answer: NodeAnswer, nodeId: string): HexEdgeError {
   const b = answer.body as { error?: unknown; code?: unknown } | null;
   const message = typeof b?.error === 'string' ? b.error : `node answered HTTP ${answer.status}`;
-  const code = typeof b?.code === 'string' ? b.code : answer.status === 404 ? 'MODEL_NOT_FOUND' : 'INVALID_REQUEST';
-  return new HexEdgeError(code as 'INVALID_REQUEST', message, { nodeId });
+  // The node's code only if it is ours and a request error: an unknown one ('__proto__') or a 5xx code would break the answer.
+  const known = typeof b?.code === 'string' && Object.hasOwn(ERROR_CODES, b.code) && ERROR_CODES[b.code as ErrorCode].httpStatus < 500;
+  const code = known ? (b!.code as ErrorCode) : answer.status === 404 ? 'MODEL_NOT_FOUND' : 'INVALID_REQUEST';
+  return new HexEdgeError(code, message, { nodeId });
 }

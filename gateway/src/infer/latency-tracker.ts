@@ -2,6 +2,8 @@
 const SAMPLES_PER_NODE = 64;
 /** Before a node has enough samples, hedge after this long (a typical p95 for small models here). */
 export const DEFAULT_HEDGE_DELAY_MS = 50;
+/** An attempt is never cut shorter than this: a round trip across the globe plus a model run fits. */
+export const ATTEMPT_TIMEOUT_FLOOR_MS = 1_000;
 
 /** Recent answer times per node, for the hedge delay (the first attempt's p95, as the issue asks). */
 export class LatencyTracker {
@@ -19,6 +21,17 @@ export class LatencyTracker {
     if (!s || s.count < 8) return DEFAULT_HEDGE_DELAY_MS;
     const sorted = Array.from(s.ring.subarray(0, Math.min(s.count, SAMPLES_PER_NODE))).sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]!;
+  }
+
+  /**
+   * How long an attempt on this node may run before the next candidate is tried: five times its p95
+   * (an answer that late is an outlier, not a slow model), at least ATTEMPT_TIMEOUT_FLOOR_MS; half the
+   * deadline for a node with no history yet, so a second candidate always fits.
+   */
+  attemptTimeoutMs(nodeId: string, deadlineMs: number): number {
+    const s = this.#samples.get(nodeId);
+    if (!s || s.count < 8) return deadlineMs / 2;
+    return Math.min(deadlineMs, Math.max(ATTEMPT_TIMEOUT_FLOOR_MS, 5 * this.p95Ms(nodeId)));
   }
 
   forget(nodeId: string): void {

@@ -1,4 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { storageOpenMessage, storageUnavailable } from '@hexedge/protocol';
 import type { DemandRow, NodeRecord, NodeStore, TrustRecord } from '../index.ts';
 
 /**
@@ -14,8 +15,9 @@ export class SqliteNodeStore implements NodeStore {
   readonly #insertDemand: StatementSync;
 
   constructor(options: { path: string }) {
-    this.#db = new DatabaseSync(options.path);
-    this.#db.exec(`
+    try {
+      this.#db = new DatabaseSync(options.path);
+      this.#db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = FULL;
       PRAGMA busy_timeout = 5000;
@@ -27,7 +29,11 @@ export class SqliteNodeStore implements NodeStore {
         bucket_start_ms INTEGER NOT NULL, cell TEXT NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL,
         count INTEGER NOT NULL, PRIMARY KEY (bucket_start_ms, cell, model, version)
       ) STRICT;
-    `);
+      `);
+    } catch (err) {
+      // SQLite says only "unable to open database file": name the file and the usual causes.
+      throw new Error(storageOpenMessage(options.path, err));
+    }
     this.#saveNode = this.#db.prepare('INSERT OR REPLACE INTO nodes (id, record) VALUES (?, ?)');
     this.#deleteNode = this.#db.prepare('DELETE FROM nodes WHERE id = ?');
     this.#saveTrust = this.#db.prepare('INSERT OR REPLACE INTO trust (node_id, score, reasons, updated_at_ms) VALUES (?, ?, ?, ?)');
@@ -42,7 +48,11 @@ export class SqliteNodeStore implements NodeStore {
   }
 
   saveNode(node: NodeRecord): void {
-    this.#saveNode.run(node.id, JSON.stringify(node));
+    try {
+      this.#saveNode.run(node.id, JSON.stringify(node));
+    } catch (err) {
+      throw storageUnavailable(`node ${node.id}`, err);
+    }
   }
 
   deleteNode(nodeId: string): void {
@@ -62,7 +72,11 @@ export class SqliteNodeStore implements NodeStore {
   }
 
   saveTrust(record: TrustRecord): void {
-    this.#saveTrust.run(record.nodeId, record.score, JSON.stringify(record.reasons), record.updatedAtMs);
+    try {
+      this.#saveTrust.run(record.nodeId, record.score, JSON.stringify(record.reasons), record.updatedAtMs);
+    } catch (err) {
+      throw storageUnavailable(`trust of node ${record.nodeId}`, err);
+    }
   }
 
   loadDemand(): DemandRow[] {

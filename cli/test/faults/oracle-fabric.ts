@@ -1,0 +1,66 @@
+import { loadOrCreateOracleKey, SqliteOracleStore } from '@hexedge/coverage-oracle/node';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { HERE } from './fabric.ts';
+import { startHexedge, startProcess, type Proc } from './processes.ts';
+
+/** Reward epochs this short close several times within one scenario. */
+export const EPOCH_MS = 3_000;
+export const SETTLE_MS = 300;
+
+/** The oracle's key, made before its first start, so the gateway's config can name its id. */
+export async function oracleIdentity(dataDir: string): Promise<string> {
+  return (await loadOrCreateOracleKey(dataDir)).keys.nodeId;
+}
+
+/**
+ * Bonds stake for nodes in the oracle's store before it starts: no HTTP route bonds (stake comes
+ * from outside, e.g. a chain), so the suite writes the bond events an operator's deposit would.
+ */
+export function bondStake(options: { dataDir: string; nodeIds: string[]; amountBaseUnits: bigint }): void {
+  const store = new SqliteOracleStore({ path: path.join(options.dataDir, 'oracle.sqlite') });
+  try {
+    for (const nodeId of options.nodeIds) store.appendStakeEvent({ nodeId, type: 'bond', amountBaseUnits: options.amountBaseUnits.toString(), atMs: Date.now() });
+  } finally {
+    store.close();
+  }
+}
+
+/** `hexedge oracle --config FILE`: every receipt sampled, short epochs, no location challenges (one machine). */
+export async function startOracleProcess(options: { dataDir: string; port: number; gatewayUrl: string; reporterId: string }): Promise<Proc & { url: string }> {
+  const configFile = `${options.dataDir}.yaml`;
+  const yaml = [
+    'host: 127.0.0.1',
+    `port: ${options.port}`,
+    `dataDir: ${JSON.stringify(options.dataDir)}`,
+    `gatewayUrls: [${options.gatewayUrl}]`,
+    `gatewayReporterIds: [${options.reporterId}]`,
+    `location: { lat: ${HERE.lat}, lng: ${HERE.lng} }`,
+    'challengeIntervalMs: 0',
+    'directoryRefreshMs: 300',
+    'trustPushIntervalMs: 200',
+    'fullTrustPushIntervalMs: 1000',
+    'exportIntervalMs: 0',
+    'oracle:',
+    `  epochMs: ${EPOCH_MS}`,
+    `  settleMs: ${SETTLE_MS}`,
+    '  samplingRate: 1',
+    '  checkersPerSample: 2',
+    '  minCheckerResponses: 2',
+    '  scoreIntervalMs: 200',
+    '  idleMs: 50',
+  ].join('\n');
+  await writeFile(configFile, `${yaml}\n`);
+  const proc = await startHexedge({ name: 'hexedge oracle', args: ['oracle', '--config', configFile], ready: /^oracle \S+ on (\S+)/ });
+  return { ...proc, url: proc.match[1]! };
+}
+
+/** The cheating operator's node (lying-node.ts) as its own process. */
+export async function startLyingNode(options: { dataDir: string; modelsDir: string; gatewayUrl: string; place: { lat: number; lng: number } }): Promise<Proc> {
+  return startProcess({
+    name: 'lying node',
+    command: process.execPath,
+    args: [path.join(import.meta.dirname, 'lying-node.ts'), '--data-dir', options.dataDir, '--models-dir', options.modelsDir, '--gateway', options.gatewayUrl, '--lat', String(options.place.lat), '--lng', String(options.place.lng)],
+    ready: /serving OIP v2 on \S+ as node/,
+  });
+}
