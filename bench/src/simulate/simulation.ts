@@ -1,0 +1,269 @@
+/**
+ * The discrete-event simulation: real `Placement` (registry, index, scoring, failover lists, Peak-EWMA
+ * feedback, trust, planner) and the oracle's trust code on a simulated clock. Events: sampled requests,
+ * node failures and recoveries, churn, load heartbeats, latency proofs, the oracle's score ticks,
+ * planner rounds, model loads and eviction sweeps.
+ */
+import { coldLoadMs, Placement, seededRandom } from '@hexedge/placement';
+import { citySampler } from '../placement/points.ts';
+import { EventQueue } from './event-queue.ts';
+import { Heartbeats } from './heartbeats.ts';
+import { DiscardingNodeStore } from './sim-store.ts';
+import { SimMetrics } from './metrics.ts';
+import { createNode, DEFAULT_NODE_MIX, modelEntries, serviceMsOf, signedRegistration, type NodeMix, type SimNode } from './nodes.ts';
+import { CHALLENGERS_PER_NODE, OracleSim } from './oracle-sim.ts';
+import { PerfectOracle } from './perfect.ts';
+import { childSeed, createRng, exponential, pickWeighted } from './random.ts';
+import { handleRequest, type RequestContext } from './requests.ts';
+import { localSolarHour, MAX_ACTIVITY, MODELS, queueWaitMs, STREAMS, type ModelSpec } from './world.ts';
+
+export interface SimulationOptions {
+  nodes: number;
+  hours: number;
+  seed: number;
+  /** Requests simulated end to end over the run (the sample); each stands for worldRate / sampleRate real ones. */
+  sampledRequests: number;
+  /** Real requests per node per second, averaged over the day: sets background load and spot-check intensity. */
+  worldRequestsPerNodePerS?: number;
+  heartbeatIntervalMs?: number;
+  /** Share of nodes down at any time (failures arrive at random; mean outage meanDownMs). */
+  failureShare?: number;
+  meanDownMs?: number;
+  /** Share of failures that leave the host silent (no TCP reset): attempts wait for the connect timeout. */
+  blackholeShare?: number;
+  /** Share of nodes leaving for good per day (an equal number of new nodes join). */
+  churnPerDay?: number;
+  mix?: NodeMix;
+  onProgress?: (o: { simulatedMs: number; totalMs: number; requests: number }) => void;
+}
+
+export interface SimulationResult {
+  options: Required<Omit<SimulationOptions, 'onProgress'>>;
+  metrics: SimMetrics;
+  nodes: SimNode[];
+  work: { chosen: Float64Array; perfect: Float64Array };
+  weight: number;
+  setupMs: number;
+  loopMs: number;
+  spotChecks: number;
+  frauds: number;
+  planRounds: number;
+  heartbeats: number;
+  registrations: number;
+  /** Wall-clock ms spent per event kind (where a run's time goes). */
+  kindMs: Record<string, number>;
+}
+
+/** Midnight UTC, 21 June 2025: a fixed date, so the run does not depend on when it is started. */
+export const SIM_EPOCH_MS = Date.UTC(2025, 5, 21);
+const HOUR_MS = 3_600_000;
+/** Background load follows the diurnal curve: re-read every 15 min (heartbeats in between repeat it, and are elided). */
+const LOAD_REFRESH_MS = 15 * 60_000;
+const PLAN_INTERVAL_MS = 60 * 60_000;
+const EVICT_INTERVAL_MS = 60_000;
+/** The oracle's challengers answer within a minute of a node's (re)registration. */
+const PROOF_DELAY_MS = 60_000;
+
+type Ev =
+  | { atMs: number; kind: 'request' | 'score' | 'load' | 'plan' | 'evict' | 'leave' | 'join' }
+  | { atMs: number; kind: 'fail' | 'recover' | 'prove'; node: SimNode }
+  | { atMs: number; kind: 'ready'; node: SimNode; model: string };
+
+/** Weight of each model in the world's request mix (stream share × model share). */
+const MODEL_MIX = new Map(MODELS.map((m) => [m.name, STREAMS.reduce((s, st) => s + st.weight * (st.models.find((x) => x.model === m.name)?.weight ?? 0), 0)]));
+
+export async function simulate(input: SimulationOptions): Promise<SimulationResult> {
+  const options = {
+    worldRequestsPerNodePerS: 10,
+    heartbeatIntervalMs: 10_000,
+    failureShare: 0.05,
+    // Home hotspots: a power or network outage lasts hours more often than minutes.
+    meanDownMs: 2 * HOUR_MS,
+    blackholeShare: 0.5,
+    churnPerDay: 0.02,
+    mix: DEFAULT_NODE_MIX,
+    ...input,
+  };
+  const setupStart = performance.now();
+  const totalMs = options.hours * HOUR_MS;
+  const endMs = SIM_EPOCH_MS + totalMs;
+  let nowMs = SIM_EPOCH_MS;
+  const rand = createRng(childSeed(options.seed, 'nodes'));
+  const lifeRand = createRng(childSeed(options.seed, 'life'));
+  const reqRand = createRng(childSeed(options.seed, 'requests'));
+  const nodeSample = citySampler(childSeed(options.seed, 'node-places'));
+  const requestSample = citySampler(childSeed(options.seed, 'request-places'));
+  const placement = new Placement({ heartbeatIntervalMs: options.heartbeatIntervalMs, now: () => nowMs, store: new DiscardingNodeStore(), random: seededRandom(childSeed(options.seed, 'placement')) });
+  const oracle = new OracleSim({ placement, rand: createRng(childSeed(options.seed, 'oracle')), dishonestShare: options.mix.dishonestShare });
+  const perfect = new PerfectOracle();
+  const queue = new EventQueue<Ev>();
+  const nodes: SimNode[] = [];
+  const nodesById = new Map<string, SimNode>();
+  const capacity = Math.ceil(options.nodes * (1 + (options.churnPerDay * options.hours) / 24) * 1.2) + 16;
+  const metrics = new SimMetrics();
+  const work = { chosen: new Float64Array(capacity), perfect: new Float64Array(capacity) };
+  const meanUpMs = (options.meanDownMs * (1 - options.failureShare)) / options.failureShare;
+
+  const serviceMs = (node: SimNode, m: ModelSpec) => serviceMsOf(node, m);
+  /** Background utilisation: the node's share of world demand at its local hour, over its slots. */
+  const utilisation = (node: SimNode) => {
+    const h = localSolarHour(nowMs, node.trueLocation.lng);
+    const activity = STREAMS.reduce((s, st) => s + st.weight * st.activity(h), 0);
+    let mixMs = 0;
+    let mixWeight = 0;
+    for (const m of MODELS) {
+      if (!node.models.get(m.name)) continue;
+      mixMs += MODEL_MIX.get(m.name)! * serviceMs(node, m);
+      mixWeight += MODEL_MIX.get(m.name)!;
+    }
+    const meanServiceMs = mixWeight > 0 ? mixMs / mixWeight : 0;
+    return (options.worldRequestsPerNodePerS * node.popularity * activity * meanServiceMs) / 1000 / node.slots;
+  };
+  const latencyOf = (node: SimNode, m: ModelSpec) => {
+    const s = serviceMs(node, m);
+    return s + queueWaitMs({ serviceMs: s, utilisation: utilisation(node), slots: node.slots });
+  };
+  const heartbeats = new Heartbeats({ placement, intervalMs: options.heartbeatIntervalMs, now: () => nowMs, farFutureMs: endMs + 24 * HOUR_MS, utilisation, serviceMs });
+
+  const scheduleFailure = (node: SimNode, first: boolean) => {
+    // At the start 5 % are already failing within the first minutes, so the share down is steady from the outset.
+    const upMs = first && lifeRand() < options.failureShare ? lifeRand() * 10 * 60_000 : exponential(lifeRand, meanUpMs);
+    node.nextFailureAtMs = nowMs + upMs;
+    if (node.nextFailureAtMs < endMs) queue.push({ atMs: node.nextFailureAtMs, kind: 'fail', node });
+  };
+  let registrations = 0;
+  const register = async (node: SimNode, first: boolean) => {
+    node.state = 'up';
+    scheduleFailure(node, first);
+    await placement.registry.register(signedRegistration(node, { issuedAtMs: Math.floor(nowMs), models: modelEntries(node, () => undefined) }));
+    registrations++;
+    node.registeredAtMs = nowMs;
+    heartbeats.send(node);
+    perfect.update(node, { serviceMs: (m) => serviceMs(node, m) });
+    queue.push({ atMs: nowMs + PROOF_DELAY_MS + lifeRand() * PROOF_DELAY_MS, kind: 'prove', node });
+  };
+  const addNode = () => {
+    const node = createNode({ index: nodes.length, sample: nodeSample, rand, mix: options.mix, heartbeatIntervalMs: options.heartbeatIntervalMs });
+    nodes.push(node);
+    nodesById.set(node.id, node);
+    return node;
+  };
+
+  for (let i = 0; i < options.nodes; i++) addNode();
+  // One at a time: registrations verified in parallel would commit in completion order, and the run would depend on it.
+  for (const node of nodes) await register(node, true);
+
+  const sampledPerMs = options.sampledRequests / totalMs;
+  const weight = (options.worldRequestsPerNodePerS * options.nodes) / (sampledPerMs * 1000);
+  const ctx: RequestContext = { placement, perfect, oracle, metrics, rand: reqRand, nodesById, latencyOf, serviceMs, weight, work };
+  const churnPerMs = (options.nodes * options.churnPerDay) / (24 * HOUR_MS);
+  queue.push({ atMs: nowMs + exponential(reqRand, 1 / (sampledPerMs * MAX_ACTIVITY)), kind: 'request' });
+  for (const kind of ['score', 'load', 'evict'] as const) queue.push({ atMs: nowMs + 1, kind });
+  queue.push({ atMs: nowMs + PLAN_INTERVAL_MS / 2, kind: 'plan' });
+  if (churnPerMs > 0) {
+    queue.push({ atMs: nowMs + exponential(lifeRand, 1 / churnPerMs), kind: 'leave' });
+    queue.push({ atMs: nowMs + exponential(lifeRand, 1 / churnPerMs), kind: 'join' });
+  }
+  const setupMs = performance.now() - setupStart;
+
+  const loopStart = performance.now();
+  let planRounds = 0;
+  let nextProgressMs = nowMs;
+  const kindMs: Record<string, number> = {};
+  for (let ev = queue.pop(); ev && ev.atMs < endMs; ev = queue.pop()) {
+    nowMs = ev.atMs;
+    const evStart = performance.now();
+    if (nowMs >= nextProgressMs) {
+      options.onProgress?.({ simulatedMs: nowMs - SIM_EPOCH_MS, totalMs, requests: metrics.requests });
+      nextProgressMs += 10 * 60_000;
+    }
+    switch (ev.kind) {
+      case 'request': {
+        queue.push({ atMs: nowMs + exponential(reqRand, 1 / (sampledPerMs * MAX_ACTIVITY)), kind: 'request' });
+        const stream = pickWeighted(reqRand, STREAMS);
+        const at = requestSample();
+        if (reqRand() * MAX_ACTIVITY >= stream.activity(localSolarHour(nowMs, at.lng))) break; // thinning: diurnal rate
+        const wanted = pickWeighted(reqRand, stream.models).model;
+        const model = MODELS.find((m) => m.name === wanted)!;
+        handleRequest(ctx, { at, stream, model, nowMs, hour: Math.floor((nowMs - SIM_EPOCH_MS) / HOUR_MS) });
+        break;
+      }
+      case 'fail':
+        if (ev.node.state !== 'up' || ev.node.nextFailureAtMs !== nowMs) break;
+        ev.node.state = lifeRand() < options.blackholeShare ? 'blackholed' : 'crashed';
+        queue.push({ atMs: nowMs + exponential(lifeRand, options.meanDownMs), kind: 'recover', node: ev.node });
+        break;
+      case 'recover':
+        if (ev.node.state === 'crashed' || ev.node.state === 'blackholed') await register(ev.node, false);
+        break;
+      case 'prove': {
+        if (ev.node.state !== 'up') break;
+        const minTrust = oracle.config.minCheckerTrust;
+        const challengers = placement
+          .nearest({ location: ev.node.claimedLocation, k: CHALLENGERS_PER_NODE + 1, filter: (r) => r.id !== ev.node.id && placement.getTrust(r.id).score >= minTrust })
+          .slice(0, CHALLENGERS_PER_NODE)
+          .map((c) => nodesById.get(c.node.id)!);
+        oracle.proveLocation(ev.node, { challengers, nowMs });
+        break;
+      }
+      case 'score':
+        oracle.score(nowMs);
+        queue.push({ atMs: nowMs + oracle.config.scoreIntervalMs, kind: 'score' });
+        break;
+      case 'load':
+        for (const node of nodes) if (node.state === 'up') heartbeats.sendIfChanged(node);
+        queue.push({ atMs: nowMs + LOAD_REFRESH_MS, kind: 'load' });
+        break;
+      case 'evict':
+        placement.evictSilent();
+        queue.push({ atMs: nowMs + EVICT_INTERVAL_MS, kind: 'evict' });
+        break;
+      case 'plan': {
+        planRounds++;
+        const plan = placement.plan();
+        const touched = new Set<string>();
+        for (const a of plan.assignments) {
+          const node = nodesById.get(a.nodeId);
+          if (!node || node.state !== 'up' || node.models.has(a.model)) continue;
+          node.models.set(a.model, false);
+          touched.add(node.id);
+          const spec = MODELS.find((m) => m.name === a.model)!;
+          queue.push({ atMs: nowMs + coldLoadMs({ ...spec, ready: false }), kind: 'ready', node, model: a.model });
+        }
+        for (const id of touched) {
+          const node = nodesById.get(id)!;
+          const desired = new Set(plan.desired.get(id)?.map((d) => d.name));
+          for (const name of [...node.models.keys()]) if (!desired.has(name)) node.models.delete(name);
+          heartbeats.send(node);
+          perfect.update(node, { serviceMs: (m) => serviceMs(node, m) });
+        }
+        queue.push({ atMs: nowMs + PLAN_INTERVAL_MS, kind: 'plan' });
+        break;
+      }
+      case 'ready':
+        if (ev.node.state !== 'up' || ev.node.models.get(ev.model) !== false) break;
+        ev.node.models.set(ev.model, true);
+        heartbeats.send(ev.node);
+        perfect.update(ev.node, { serviceMs: (m) => serviceMs(ev.node, m) });
+        break;
+      case 'leave': {
+        queue.push({ atMs: nowMs + exponential(lifeRand, 1 / churnPerMs), kind: 'leave' });
+        const node = nodes[Math.floor(lifeRand() * nodes.length)]!;
+        if (node.state === 'left') break;
+        if (node.state === 'up') heartbeats.send(node, { draining: true });
+        node.state = 'left';
+        perfect.update(node, { serviceMs: (m) => serviceMs(node, m) });
+        break;
+      }
+      case 'join':
+        queue.push({ atMs: nowMs + exponential(lifeRand, 1 / churnPerMs), kind: 'join' });
+        if (nodes.length < capacity) await register(addNode(), false);
+        break;
+    }
+    kindMs[ev.kind] = (kindMs[ev.kind] ?? 0) + performance.now() - evStart;
+  }
+  const loopMs = performance.now() - loopStart;
+  options.onProgress?.({ simulatedMs: totalMs, totalMs, requests: metrics.requests });
+  const { onProgress: _, ...rest } = options;
+  return { options: rest, metrics, nodes, work, weight, setupMs, loopMs, spotChecks: oracle.spotChecks, frauds: oracle.frauds, planRounds, heartbeats: heartbeats.sent, registrations, kindMs };
+}
