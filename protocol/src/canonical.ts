@@ -24,3 +24,18 @@ const encoder = new TextEncoder();
 export function canonicalBytes(value: unknown): Uint8Array {
   return encoder.encode(canonicalJson(value));
 }
+
+/** Deepest nesting accepted in free-form JSON (domain inputs, OIP parameters): canonical JSON and JSON.stringify recurse, so 100 000 levels would overflow the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether a JSON value nests at most `maxDepth` arrays/objects deep; iterative, so any depth is safe to ask about. */
+export function isWithinJsonDepth(value: unknown, maxDepth: number = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= maxDepth) return false;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return true;
+}

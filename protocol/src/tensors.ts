@@ -47,12 +47,21 @@ export function elementCount(shape: readonly number[]): number {
   return n;
 }
 
-/** Flattens OIP's row-major (optionally nested) tensor data. */
+/** Nesting deeper than this is no tensor (OIP shapes have at most 16 dimensions). */
+export const MAX_TENSOR_DATA_DEPTH = 16;
+
+/**
+ * Flattens OIP's row-major (optionally nested) tensor data. Bounded: `flat(Infinity)` on data nested
+ * 100 000 deep overflows the stack; arrays left deeper than any shape fail the element check.
+ */
 export function flattenTensorData(data: TensorData): TensorScalar[] {
   if (!Array.isArray(data)) return [data];
   if (data.every((v) => !Array.isArray(v))) return data as TensorScalar[];
-  return (data as unknown[]).flat(Infinity) as TensorScalar[];
+  return (data as unknown[]).flat(MAX_TENSOR_DATA_DEPTH) as TensorScalar[];
 }
+
+/** A value for an error message: JSON for scalars; an array or object is only named (it may be nested too deep to print). */
+const shownElement = (v: unknown) => (Array.isArray(v) ? 'an array' : typeof v === 'object' && v !== null ? 'an object' : JSON.stringify(v));
 
 const INT_RANGES: Partial<Record<TensorDatatype, [number, number]>> = {
   INT8: [-128, 127],
@@ -71,7 +80,7 @@ function elementChecker(t: { name: string; datatype: TensorDatatype }): (i: numb
   const range = INT_RANGES[t.datatype];
   const fail = (i: number, v: unknown) => {
     const want = range ? `an integer in [${range[0]}, ${range[1]}]` : `a finite ${expected}`;
-    throw new HexEdgeError('INVALID_TENSOR', `tensor '${t.name}': element ${i} is ${JSON.stringify(v)}, expected ${want} for datatype ${t.datatype}`);
+    throw new HexEdgeError('INVALID_TENSOR', `tensor '${t.name}': element ${i} is ${shownElement(v)}, expected ${want} for datatype ${t.datatype}`);
   };
   if (expected !== 'number') return (i, v) => typeof v !== expected && fail(i, v);
   if (!range) return (i, v) => (typeof v !== 'number' || !Number.isFinite(v)) && fail(i, v);

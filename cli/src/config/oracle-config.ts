@@ -42,7 +42,15 @@ export type OracleServiceConfig = z.output<typeof oracleServiceConfigSchema>;
 
 /** Parses a YAML (or JSON) config file's text with flags laid over it; the first problem names its key. */
 export function parseOracleServiceConfig(options: { fileText?: string; fileName?: string; overrides?: Record<string, unknown> }): OracleServiceConfig {
-  const fromFile = options.fileText ? (parseYaml(options.fileText) as unknown) : {};
+  let fromFile: unknown = {};
+  if (options.fileText) {
+    try {
+      fromFile = parseYaml(options.fileText) as unknown;
+    } catch (err) {
+      // As the gateway's config: the error names the file (a YAML alias bomb or a syntax error).
+      throw new Error(`${options.fileName ?? 'oracle config'}: not valid YAML: ${(err as Error).message}`);
+    }
+  }
   if (fromFile !== null && typeof fromFile !== 'object') throw new Error(`${options.fileName ?? 'oracle config'}: must be a mapping of keys`);
   const merged = { ...(fromFile as Record<string, unknown> | null), ...options.overrides };
   const parsed = oracleServiceConfigSchema.safeParse(merged);

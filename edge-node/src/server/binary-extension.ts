@@ -1,4 +1,4 @@
-import { HexEdgeError, tensorFromBytes, tensorToBytes, tensorToJson, type Tensor, type TensorDatatype } from '@hexedge/protocol';
+import { HexEdgeError, TENSOR_DATATYPES, tensorFromBytes, tensorToBytes, tensorToJson, type Tensor, type TensorDatatype } from '@hexedge/protocol';
 
 /**
  * The binary tensor data extension as Triton implements it: the body is a JSON header of
@@ -36,13 +36,15 @@ export function parseBinaryBody(body: Uint8Array, headerLength: string): { json:
   for (const input of Array.isArray(json?.inputs) ? json.inputs : []) {
     const size = input?.parameters?.binary_data_size;
     if (size === undefined) continue;
-    const name = String(input.name);
+    // Not String(): a header's name may be an array nested 100 000 deep (its toString overflows the stack).
+    const name = typeof input.name === 'string' ? input.name : '(not a string)';
     if (!Number.isInteger(size) || (size as number) < 0 || at + (size as number) > body.length) {
-      throw new HexEdgeError('INVALID_TENSOR', `input '${name}': binary_data_size ${JSON.stringify(size)} runs past the ${body.length - jsonBytes} bytes of binary data`);
+      throw new HexEdgeError('INVALID_TENSOR', `input '${name}': binary_data_size ${typeof size === 'object' && size !== null ? 'that is not a number' : JSON.stringify(size)} runs past the ${body.length - jsonBytes} bytes of binary data`);
     }
     if (input.data !== undefined) throw new HexEdgeError('INVALID_TENSOR', `input '${name}' has both data and binary_data_size`);
     const shape = input.shape as number[];
-    if (!Array.isArray(shape) || typeof input.datatype !== 'string') continue; // the schema check names it
+    // The schema check names a bad shape or datatype; here they only must not reach tensorFromBytes (a nested shape overflows the stack).
+    if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number') || typeof input.datatype !== 'string' || !Object.hasOwn(TENSOR_DATATYPES, input.datatype)) continue;
     binaryInputs.set(name, tensorFromBytes({ name, datatype: input.datatype as TensorDatatype, shape }, body.subarray(at, at + (size as number))));
     input.data = []; // placeholder so the JSON schema accepts the header; replaced by the binary tensor
     at += size as number;

@@ -1,6 +1,7 @@
 import pb from '@chirpstack/chirpstack-api/integration/integration_pb.js';
 import { HexEdgeError } from '@hexedge/protocol';
 import { receptionLocation, toDeviceClass, type ChirpstackEvent, type ChirpstackEventKind, type DeviceRef } from './events.ts';
+import './protobuf-bounds.ts';
 
 /**
  * ChirpStack's protobuf marshaling, through the generated `@chirpstack/chirpstack-api` classes

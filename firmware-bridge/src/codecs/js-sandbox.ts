@@ -1,4 +1,4 @@
-import { getQuickJS, shouldInterruptAfterDeadline, type QuickJSWASMModule } from 'quickjs-emscripten';
+import { newQuickJSWASMModule, shouldInterruptAfterDeadline, type QuickJSWASMModule } from 'quickjs-emscripten';
 
 /**
  * Runs untrusted vendor codec source in QuickJS compiled to WebAssembly: a separate heap with its own
@@ -25,9 +25,9 @@ export type SandboxOutcome = { ok: true; value: unknown } | { ok: false; error: 
 
 let shared: Promise<QuickJSWASMModule> | undefined;
 
-/** Loads the QuickJS WebAssembly module once per process (about 20 ms). */
+/** Loads the QuickJS WebAssembly module once per process (about 20 ms), and again after a fault. */
 export function loadQuickJS(): Promise<QuickJSWASMModule> {
-  shared ??= getQuickJS();
+  shared ??= newQuickJSWASMModule();
   return shared;
 }
 
@@ -48,9 +48,27 @@ function describeError(dumped: unknown, limits: SandboxLimits): string {
  * evaluate to a JSON string. Every failure (throw, loop, allocation, bad JSON) is an outcome.
  */
 export async function runInSandbox(options: { source: string; driver: string; limits: SandboxLimits }): Promise<SandboxOutcome> {
-  const { source, driver, limits } = options;
   const quickjs = await loadQuickJS();
   const runtime = quickjs.newRuntime();
+  let outcome: SandboxOutcome;
+  try {
+    outcome = evaluate(runtime, options);
+  } finally {
+    try {
+      runtime.dispose();
+    } catch (err) {
+      // QuickJS asserts (aborting the WebAssembly instance) when it frees a runtime whose objects leaked,
+      // e.g. after a stack overflow deep inside a codec's 20 000-level result: fail this message only,
+      // and give the next message a fresh module (the old one's memory goes with it).
+      shared = undefined;
+      outcome = { ok: false, error: `sandbox fault: ${(err as Error).message}` };
+    }
+  }
+  return outcome;
+}
+
+function evaluate(runtime: ReturnType<QuickJSWASMModule['newRuntime']>, options: { source: string; driver: string; limits: SandboxLimits }): SandboxOutcome {
+  const { source, driver, limits } = options;
   try {
     runtime.setMemoryLimit(limits.memoryBytes);
     runtime.setMaxStackSize(MAX_STACK_BYTES);
@@ -81,7 +99,5 @@ export async function runInSandbox(options: { source: string; driver: string; li
   } catch (err) {
     // A host-side fault (e.g. the WebAssembly stack) still fails this message only.
     return { ok: false, error: `sandbox fault: ${(err as Error).message}` };
-  } finally {
-    runtime.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { oipRequestInputSchema, oipRequestOutputSchema, oipResponseOutputSchema } from './oip.ts';
 import { signedReceiptSchema } from './node.ts';
+import { isWithinJsonDepth, MAX_JSON_DEPTH } from '../canonical.ts';
 
 /** The gateway's public API: POST /v1/infer and GET /v1/nodes/nearest. */
 export const MAX_INFER_BODY_BYTES = 8 * 1024 * 1024;
@@ -40,7 +41,10 @@ export const inferRequestSchema = z
     version: z.string().min(1).max(64).optional(),
     location: locationInputSchema,
     inputs: z.array(oipRequestInputSchema).min(1).max(64).optional(),
-    input: z.unknown().optional(),
+    input: z
+      .unknown()
+      .refine((v) => isWithinJsonDepth(v), `is nested deeper than ${MAX_JSON_DEPTH} levels`)
+      .optional(),
     outputs: z.array(oipRequestOutputSchema).max(64).optional(),
     id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
     policy: placementPolicySchema.optional(),

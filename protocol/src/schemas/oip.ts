@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import { TENSOR_DATATYPE_NAMES, type TensorData } from '../tensors.ts';
+import { isWithinJsonDepth, MAX_JSON_DEPTH } from '../canonical.ts';
 
 /** Open Inference Protocol v2 (REST) request and response bodies — see shared/specs/open_inference_rest.yaml. */
 export const MAX_TENSORS_PER_REQUEST = 64;
 const tensorName = z.string().min(1).max(256);
-const parameters = z.record(z.string(), z.unknown()).optional();
+const parameters = z
+  .record(z.string(), z.unknown())
+  .refine((v) => isWithinJsonDepth(v), `is nested deeper than ${MAX_JSON_DEPTH} levels`)
+  .optional();
 
 /**
  * Tensor data is checked element by element once, by `checkTensor` (datatype, shape, range); here
@@ -60,7 +64,10 @@ export type OipInferenceResponse = z.infer<typeof oipInferenceResponseSchema>;
  */
 export const predictRequestSchema = z.object({
   id: z.string().max(256).optional(),
-  input: z.unknown().refine((v) => v !== undefined, 'is required'),
+  input: z
+    .unknown()
+    .refine((v) => v !== undefined, 'is required')
+    .refine((v) => isWithinJsonDepth(v), `is nested deeper than ${MAX_JSON_DEPTH} levels`),
 });
 
 export const predictResponseSchema = z.object({
