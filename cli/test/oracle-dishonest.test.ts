@@ -233,8 +233,9 @@ describe('oracle service: a dishonest node is caught and loses traffic', () => {
     }
     expect(servedBy.has(liar)).toBe(false);
     expect(servedBy.size).toBeGreaterThanOrEqual(1);
-    // Without a policy placement still weighs the score: the liar ranks with the trust the oracle gave it.
-    expect(placement.candidates({ location: HERE, model: 'comfort-index', k: 4 }).find((c) => c.node.id === liar)?.trust).toBeLessThanOrEqual(0.1);
+    // Without a policy too: a node the oracle scored below the trust floor gets no traffic at all.
+    expect(placement.getTrust(liar).score).toBeLessThanOrEqual(0.1);
+    expect(placement.candidates({ location: HERE, model: 'comfort-index', k: 4 }).map((c) => c.node.id)).not.toContain(liar);
     for (const honest of nodes.slice(1)) expect(placement.getTrust(honest.nodeId).score).toBeGreaterThan(0.3);
     // The latency challenges (the oracle's own and those it asks nodes to make) reach the honest nodes.
     await waitFor('an answered challenge', async () => (await nodeReport(nodes[1]!.nodeId)).verdicts.some((v) => v.kind === 'availability' && v.status === 'up'));

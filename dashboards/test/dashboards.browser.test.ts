@@ -136,14 +136,17 @@ describe('dashboards in Chromium against hexedge dev', () => {
     await shot(page, 'developer');
   });
 
-  it('shows a fleet’s devices live: honest empty state, then a relayed uplink result appears without reload', async () => {
+  it('shows a fleet’s devices live: the simulator’s uplinks, decoded, answered and sent down, and a relayed result appears without reload', async () => {
     await page.goto(dashboard('#/fleet'));
     await enterKey(API_KEY);
     const view = page.getByTestId('fleet-view');
     await view.waitFor();
-    // Today `hexedge dev` does not run the firmware bridge, so there are no devices and the view says so.
-    expect(await view.textContent()).toContain('No fleet devices yet');
-    await shot(page, 'fleet-empty');
+    // `hexedge dev` runs the firmware bridge and a demo fleet simulator: its comfort sensor's uplink is
+    // decoded (LPP), answered by a node and sent back down, live, without a reload.
+    const simulated = page.getByTestId('devices').locator('tr', { hasText: /sent [0-9a-f]+ on port 10/ }).first();
+    await simulated.waitFor({ timeout: 20_000 });
+    expect(await simulated.textContent()).toMatch(/temperature.*(comfortable|too_warm|stuffy) \(\d+%\)/);
+    await shot(page, 'fleet-simulated');
     // The bridge's ResultMessage, posted as a bridge in another process posts it (admin key).
     const result = {
       kind: 'result',

@@ -3,8 +3,8 @@ import type { ComponentChildren } from 'preact';
 import type { StreamStatus } from '../api/event-stream.ts';
 
 /** A section with a heading; `empty` (when given) replaces the body with an honest explanation. */
-export function Card(props: { title: string; id?: string; empty?: string | null; children?: ComponentChildren }) {
-  return html`<section class="card" aria-labelledby=${props.id}>
+export function Card(props: { title: string; id?: string; empty?: string | null; wide?: boolean; children?: ComponentChildren }) {
+  return html`<section class=${props.wide ? 'card wide' : 'card'} aria-labelledby=${props.id}>
     <h2 id=${props.id}>${props.title}</h2>
     ${props.empty ? html`<p class="empty">${props.empty}</p>` : props.children}
   </section>`;

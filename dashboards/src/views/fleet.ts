@@ -26,6 +26,12 @@ function downlink(r: FleetResult): string {
   return d.status === 'sent' ? `sent ${d.dataHex ?? ''} on port ${d.fPort ?? '?'} (${d.payloadBytes ?? '?'} B, ${d.delivery ?? ''})` : `not sent: ${d.reason ?? 'no reason given'}`;
 }
 
+/** A decoded value as a person reads it: long sample arrays (a vibration capture) are summarised. */
+function decodedValue(v: unknown): string {
+  if (Array.isArray(v) && v.length > 8) return `[${v.length} values: ${v.slice(0, 3).map(String).join(', ')}, …]`;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 /** A fleet's devices (for its key): last uplink, decoded values, answer, downlink or why not; errors; charts. */
 export function FleetView() {
   const [key, setKey] = useApiKey();
@@ -52,21 +58,21 @@ export function FleetView() {
       <button class="link" onClick=${() => setKey(undefined)}>Forget key</button>
     </header>
     <div class="grid">
-      <${Card} title="Devices" id="devices-title" empty=${m.devices.length ? null : noDevices}>
-        <table data-testid="devices">
+      <${Card} title="Devices" id="devices-title" wide=${true} empty=${m.devices.length ? null : noDevices}>
+        <div class="table-scroll"><table data-testid="devices">
           <thead><tr><th scope="col">Device</th><th scope="col">Last uplink</th><th scope="col">Decoded</th><th scope="col">Inference answer</th><th scope="col">Downlink</th></tr></thead>
           <tbody>
             ${m.devices.map(
               (d) => html`<tr key=${d.key} data-dev-eui=${d.last.devEui}>
                 <td><code>${d.last.devEui}</code><br /><small class="muted">${d.last.fleet} · ${d.uplinks} uplinks</small></td>
                 <td>${time(d.atMs)}${d.last.fCnt !== undefined ? ` · fCnt ${d.last.fCnt}` : ''}</td>
-                <td><dl class="decoded">${Object.entries(d.last.decoded ?? {}).map(([k, v]) => html`<div><dt>${k}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></div>`)}</dl></td>
+                <td><dl class="decoded">${Object.entries(d.last.decoded ?? {}).map(([k, v]) => html`<div><dt>${k}</dt><dd>${decodedValue(v)}</dd></div>`)}</dl></td>
                 <td>${answer(d.last)}</td>
                 <td class=${d.last.downlink?.status === 'sent' ? '' : 'warn'}>${downlink(d.last)}</td>
               </tr>`,
             )}
           </tbody>
-        </table>
+        </table></div>
       <//>
       <${Card} title="Error events" id="fleet-errors-title" empty=${m.errors.length ? null : 'No error events.'}>
         <ol class="feed-list">${m.errors.map((e) => html`<li key=${e.id}>${time(e.atMs)} <code>${e.code}</code> ${e.devEui ? html`<code>${e.devEui}</code>` : null} ${e.message}</li>`)}</ol>
