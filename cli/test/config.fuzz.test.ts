@@ -7,7 +7,7 @@ import { devConfigSchema } from '../src/config/dev-config.ts';
 import { parseGatewayConfig } from '../src/config/gateway-config.ts';
 import { parseNodeConfig } from '../src/config/node-config.ts';
 import { parseOracleServiceConfig } from '../src/config/oracle-config.ts';
-import { assertNoPollution, bounded, loadCorpus, maybeNasty, nastyJson, nastyNumber, nastyString, shown, toJsonText, withinMs } from './fuzz-kit.ts';
+import { assertNoPollution, bounded, loadCorpus, maybeNasty, nastyJson, nastyNumber, nastyString, shown, toJsonText, withinMs } from '@hexedge/protocol/testing';
 
 /*
  * Property: each config parser (node.yaml, gateway.yaml, oracle.yaml, `hexedge dev` flags) returns
@@ -109,7 +109,7 @@ describe('fuzz: config files', () => {
   });
 
   it('replays the corpus of nastiest config files', async () => {
-    for (const c of loadCorpus('configs.json')) {
+    for (const c of loadCorpus(new URL('./corpus/configs.json', import.meta.url))) {
       await withinMs(2_000, c.name, async () => expectParsedOrNamed(parsers[c.kind as string]!, c.text!));
     }
   });

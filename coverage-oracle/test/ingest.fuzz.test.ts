@@ -5,7 +5,7 @@ import { createOracleApp, Ingest, MemoryDirectory, MemoryOracleStore, parseOracl
 import { BEACONER_CELL, hotspot } from './fixtures/poc.ts';
 import { makeOracle } from './fixtures/oracle.ts';
 import { keys, MODEL, signReceipt, signReport, tensorsFor } from './fixtures/reports.ts';
-import { assertNoPollution, bounded, corpusText, isErrorCode, loadCorpus, maybeNasty, nastyJson, nastyNumber, nastyString, shown, toJsonText, withinMs } from './fuzz-kit.ts';
+import { assertNoPollution, bounded, corpusText, isErrorCode, loadCorpus, maybeNasty, nastyJson, nastyNumber, nastyString, shown, toJsonText, withinMs } from '@hexedge/protocol/testing';
 
 /*
  * Properties: `Ingest.submit` answers every report — any shape, every report type with its fields
@@ -139,7 +139,7 @@ describe('fuzz: oracle ingest', () => {
   });
 
   it('replays the corpus of nastiest reports', async () => {
-    for (const c of loadCorpus('reports.json')) {
+    for (const c of loadCorpus(new URL('./corpus/reports.json', import.meta.url))) {
       const { store, ingest } = setup();
       const kind = c.kind as keyof typeof bodies;
       const body = JSON.parse(corpusText(c)) as Record<string, unknown>;

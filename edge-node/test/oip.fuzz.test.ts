@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildComfortIndexModel, comfortIndexManifest, createOipApp, ModelSet, NodeMetrics, parseBinaryBody } from '../src/index.ts';
 import { OrtNodeBackend, readModelDir, writeModel } from '../src/adapters/node.ts';
-import { assertNoPollution, bounded, corpusText, loadCorpus, maybeNasty, nastyJson, nastyNumber, nastyString, toJsonText, withinMs } from './fuzz-kit.ts';
+import { assertNoPollution, bounded, corpusText, loadCorpus, maybeNasty, nastyJson, nastyNumber, nastyString, toJsonText, withinMs } from '@hexedge/protocol/testing';
 
 /*
  * Property: the OIP v2 server, on the real comfort-index model in ONNX Runtime, answers every infer
@@ -152,7 +152,7 @@ describe('fuzz: OIP v2 infer (real comfort-index model)', () => {
   });
 
   it('replays the corpus of nastiest OIP bodies', async () => {
-    for (const c of loadCorpus('oip-bodies.json')) {
+    for (const c of loadCorpus(new URL('./corpus/oip-bodies.json', import.meta.url))) {
       const headers: Record<string, string> = c.headerLength !== undefined ? { 'inference-header-content-length': String(c.headerLength) } : {};
       let body: string | Uint8Array = corpusText(c);
       if (c.binaryHex !== undefined) {

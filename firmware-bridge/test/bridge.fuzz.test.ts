@@ -14,7 +14,7 @@ import {
   type MessageOutcome,
 } from '../src/index.ts';
 import { APP_ID, comfortProfile, encode, newBridge, PUMP, ROOM, ROOM_LPP, STRANGER, uplinkJson, VENDOR } from './helpers.ts';
-import { assertNoPollution, bounded, corpusText, loadCorpus, maybeNasty, nastyJson, nastyNumber, nastyString, toJsonText, withinMs } from './fuzz-kit.ts';
+import { assertNoPollution, bounded, corpusText, loadCorpus, maybeNasty, nastyJson, nastyNumber, nastyString, toJsonText, withinMs } from '@hexedge/protocol/testing';
 
 /*
  * Properties: every MQTT message the bridge is handed (ChirpStack JSON and protobuf events, raw
@@ -108,7 +108,7 @@ describe('fuzz: FirmwareBridge.handleMessage', () => {
   });
 
   it('replays the corpus of nastiest events', async () => {
-    for (const c of loadCorpus('events.json')) {
+    for (const c of loadCorpus(new URL('./corpus/events.json', import.meta.url))) {
       const t = newBridge();
       const payload = c.payloadHex !== undefined ? Uint8Array.from((c.payloadHex as string).match(/../g) ?? [], (h) => parseInt(h, 16)) : new TextEncoder().encode(corpusText(c));
       const outcome = await withinMs(3_000, c.name, () => t.bridge.handleMessage(c.topic as string, payload));

@@ -17,7 +17,7 @@ import {
   Raw,
   toJsonText,
   withinMs,
-} from './fuzz-kit.ts';
+} from '@hexedge/protocol/testing';
 
 /*
  * Property: every /v1/infer body, header and policy either answers 200 or the documented error
@@ -160,7 +160,7 @@ describe('fuzz: POST /v1/infer', () => {
   });
 
   it('replays the corpus of nastiest bodies as regression cases', async () => {
-    for (const c of loadCorpus('infer-bodies.json')) {
+    for (const c of loadCorpus(new URL('./corpus/infer-bodies.json', import.meta.url))) {
       const calls = client.calls.length;
       const res = await post(corpusText(c));
       expectDocumented(res, c.name);
@@ -228,7 +228,7 @@ describe('fuzz: what a node answers', () => {
   it('replays the corpus of rogue answers with the rogue as the only candidate', async () => {
     const alone = new Placement({ heartbeatIntervalMs: 60_000 });
     await register(alone, near, 52.3, 4.8);
-    for (const c of loadCorpus('node-answers.json')) {
+    for (const c of loadCorpus(new URL('./corpus/node-answers.json', import.meta.url))) {
       const answer = JSON.parse(corpusText(c)) as NodeAnswer;
       const rogueApp = createGatewayApp({ placement: alone, keys: await keyRing(), nodeClient: rogueFirst(() => answer) }).app;
       const r = await rogueApp.request('/v1/infer', { method: 'POST', body: toJsonText({ model: 'm', location: { lat: 52.37, lng: 4.9 }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }] }), headers: { authorization: `Bearer ${KEY}` } });

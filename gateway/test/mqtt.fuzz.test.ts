@@ -4,7 +4,7 @@ import { Placement } from '@hexedge/placement';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InferService, routeMqttRequest, type MqttPrincipal, type MqttRequest, type MqttRequestHandlerOptions } from '../src/index.ts';
 import { fakeNodes, register, type FakeNode } from './fake-nodes.ts';
-import { assertNoPollution, bounded, corpusText, isErrorCode, loadCorpus, maybeNasty, nastyJson, nastyString, toJsonText, withinMs } from './fuzz-kit.ts';
+import { assertNoPollution, bounded, corpusText, isErrorCode, loadCorpus, maybeNasty, nastyJson, nastyString, toJsonText, withinMs } from '@hexedge/protocol/testing';
 
 /*
  * Property: every MQTT message the ingress hands to the request handler — any topic, payload, v5
@@ -104,7 +104,7 @@ describe('fuzz: MQTT request handler', () => {
   });
 
   it('replays the corpus of nastiest MQTT messages', async () => {
-    for (const c of loadCorpus('mqtt-messages.json')) {
+    for (const c of loadCorpus(new URL('./corpus/mqtt-messages.json', import.meta.url))) {
       const request: MqttRequest = {
         topic: c.topic as string,
         payload: c.payloadHex !== undefined ? Uint8Array.from((c.payloadHex as string).match(/../g) ?? [], (h) => parseInt(h, 16)) : encoder.encode(corpusText(c)),

@@ -5,7 +5,7 @@ import { Placement } from '@hexedge/placement';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGatewayApp, KeyRing, MemoryKeyStore } from '../src/index.ts';
 import { fakeNodes, KEY, MODEL, register, type FakeNode } from './fake-nodes.ts';
-import { assertNoPollution, bounded, isErrorCode, maybeNasty, nastyJson, nastyNumber, toJsonText, withinMs } from './fuzz-kit.ts';
+import { assertNoPollution, bounded, isErrorCode, maybeNasty, nastyJson, nastyNumber, toJsonText, withinMs } from '@hexedge/protocol/testing';
 
 /*
  * Property: every POST/PUT route other than /v1/infer (registration, heartbeat, keys, oracle trust,

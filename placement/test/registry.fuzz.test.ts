@@ -3,7 +3,7 @@ import { HexEdgeError, signBody } from '@hexedge/protocol';
 import { describe, expect, it } from 'vitest';
 import { MemoryNodeStore, NodeRegistry } from '../src/index.ts';
 import { CITIES, MODEL, newTestNode, registration, T0, type TestNode } from './signed-messages.ts';
-import { assertNoPollution, bounded, corpusText, loadCorpus, maybeNasty, nastyJson, nastyNumber, shown, toJsonText, withinMs } from './fuzz-kit.ts';
+import { assertNoPollution, bounded, corpusText, loadCorpus, maybeNasty, nastyJson, nastyNumber, shown, toJsonText, withinMs } from '@hexedge/protocol/testing';
 
 /*
  * Property: `NodeRegistry.register` and `heartbeat` accept a message or refuse it with a HexEdgeError,
@@ -119,7 +119,7 @@ describe('fuzz: NodeRegistry', () => {
   });
 
   it('replays the corpus of nastiest node messages', async () => {
-    for (const c of loadCorpus('node-messages.json')) {
+    for (const c of loadCorpus(new URL('./corpus/node-messages.json', import.meta.url))) {
       const { registry, store, node, nowMs } = await setup();
       const body = JSON.parse(corpusText(c)) as Record<string, unknown>;
       const signed = await sign(c.kind as 'registration' | 'heartbeat', node, body, { issuedAtMs: nowMs(), seq: 0 });

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
-import { ERROR_CODES } from '@hexedge/protocol';
+import { ERROR_CODES } from '../src/index.ts';
 
 /*
- * Shared pieces of the fuzz tests (one copy per package: a package's tests may only import inside
- * its own project). Bodies are built as values, then written as JSON text by `toJsonText`, which
+ * Shared pieces of every package's fuzz tests, exported as `@hexedge/protocol/testing` (test code
+ * only: it reads corpus files with node:fs and uses fast-check, a dev dependency). Bodies are built as values, then written as JSON text by `toJsonText`, which
  * lets a leaf be raw text — 100 000 nested brackets or a `__proto__` key that a JS literal would
  * turn into a prototype.
  */
@@ -94,8 +93,9 @@ export interface CorpusCase {
   [extra: string]: unknown;
 }
 
-export function loadCorpus(file: string): CorpusCase[] {
-  const { cases } = JSON.parse(readFileSync(path.join(import.meta.dirname, 'corpus', file), 'utf8')) as { cases: CorpusCase[] };
+/** A package's corpus file: `loadCorpus(new URL('./corpus/x.json', import.meta.url))` from its test. */
+export function loadCorpus(file: URL): CorpusCase[] {
+  const { cases } = JSON.parse(readFileSync(file, 'utf8')) as { cases: CorpusCase[] };
   return cases;
 }
 
