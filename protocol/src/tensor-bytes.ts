@@ -12,7 +12,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('HexEdge needs a little-endian platform');
 
-const TYPED = {
+/** The typed array that holds each fixed-width numeric datatype (INT64/UINT64/FP16/BOOL/BYTES have none). */
+export const TYPED_ARRAY_OF = {
   FP32: Float32Array,
   FP64: Float64Array,
   INT8: Int8Array,
@@ -22,6 +23,7 @@ const TYPED = {
   INT32: Int32Array,
   UINT32: Uint32Array,
 } as const;
+const TYPED = TYPED_ARRAY_OF;
 type TypedKey = keyof typeof TYPED;
 const isTypedKey = (d: TensorDatatype): d is TypedKey => d in TYPED;
 

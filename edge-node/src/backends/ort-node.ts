@@ -1,4 +1,4 @@
-import type { ExecutionProvider, Tensor } from '@hexedge/protocol';
+import type { ExecutionProvider } from '@hexedge/protocol';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -6,7 +6,7 @@ import ort from 'onnxruntime-node';
 import { buildComfortIndexModel } from '../models/comfort-index.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 import type { InferenceBackend, LoadedModel } from './backend.ts';
-import { fromOrtTensor, toOrtData, toOrtType } from './ort-tensors.ts';
+import { OrtModel, type OrtTensorClass } from './ort-model.ts';
 
 export interface OrtNodeBackendOptions {
   /** Intra-op threads per session; 0 lets ONNX Runtime choose (one per core). */
@@ -62,7 +62,7 @@ export class OrtNodeBackend implements InferenceBackend {
       graphOptimizationLevel: 'all',
       intraOpNumThreads: this.#intraOpThreads,
     });
-    return new OrtNodeModel(options.manifest, session, chosen);
+    return new OrtModel({ manifest: options.manifest, session, Tensor: ort.Tensor as unknown as OrtTensorClass, executionProvider: chosen });
   }
 }
 
@@ -74,28 +74,4 @@ function providerLibraryPresent(ep: ExecutionProvider): boolean {
   const ext = process.platform === 'win32' ? 'dll' : 'so';
   const prefix = process.platform === 'win32' ? '' : 'lib';
   return existsSync(path.join(binDir, `${prefix}onnxruntime_providers_${ep}.${ext}`));
-}
-
-class OrtNodeModel implements LoadedModel {
-  readonly executionProvider: ExecutionProvider;
-  readonly manifest: ModelManifest;
-  readonly #session: ort.InferenceSession;
-
-  constructor(manifest: ModelManifest, session: ort.InferenceSession, executionProvider: ExecutionProvider) {
-    this.manifest = manifest;
-    this.#session = session;
-    this.executionProvider = executionProvider;
-  }
-
-  async run(inputs: readonly Tensor[], outputNames?: readonly string[]): Promise<Tensor[]> {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const t of inputs) feeds[t.name] = new ort.Tensor(toOrtType(t.datatype), toOrtData(t) as never, t.shape);
-    const names = outputNames?.length ? outputNames : this.#session.outputNames;
-    const results = await this.#session.run(feeds, [...names]);
-    return names.map((name) => fromOrtTensor(name, results[name]!));
-  }
-
-  async release(): Promise<void> {
-    await this.#session.release();
-  }
 }

@@ -1,4 +1,4 @@
-import { HexEdgeError, type NumericArray, type Tensor, type TensorDatatype } from '@hexedge/protocol';
+import { HexEdgeError, TYPED_ARRAY_OF, type NumericArray, type Tensor, type TensorDatatype } from '@hexedge/protocol';
 
 /** OIP datatype ↔ onnxruntime tensor type. FP16 and UINT16/UINT64 stay out until a model needs them. */
 const OIP_TO_ORT = {
@@ -32,15 +32,7 @@ export function toOrtType(datatype: TensorDatatype): OrtType {
   return t;
 }
 
-const TYPED_FOR: Partial<Record<TensorDatatype, { from(d: ArrayLike<number>): NumericArray; prototype: NumericArray }>> = {
-  FP32: Float32Array,
-  FP64: Float64Array,
-  INT8: Int8Array,
-  UINT8: Uint8Array,
-  INT16: Int16Array,
-  INT32: Int32Array,
-  UINT32: Uint32Array,
-};
+const TYPED_FOR: Partial<Record<TensorDatatype, { from(d: ArrayLike<number>): NumericArray; prototype: NumericArray }>> = TYPED_ARRAY_OF;
 
 /** Data for an ORT tensor from an OIP tensor (already checked); a matching typed array is used as is. */
 export function toOrtData(t: Tensor): NumericArray | BigInt64Array | Uint8Array | boolean[] | string[] {

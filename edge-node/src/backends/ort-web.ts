@@ -1,8 +1,8 @@
-import type { ExecutionProvider, Tensor } from '@hexedge/protocol';
+import type { ExecutionProvider } from '@hexedge/protocol';
 import * as ort from 'onnxruntime-web';
 import type { ModelManifest } from '../models/manifest.ts';
 import type { InferenceBackend, LoadedModel } from './backend.ts';
-import { fromOrtTensor, toOrtData, toOrtType } from './ort-tensors.ts';
+import { OrtModel, type OrtTensorClass } from './ort-model.ts';
 
 export interface OrtWebBackendOptions {
   /** WASM worker threads. Set explicitly: ORT's default (half the cores) is wrong for a shared box. */
@@ -30,29 +30,6 @@ export class OrtWebBackend implements InferenceBackend {
 
   async load(options: { manifest: ModelManifest; bytes: Uint8Array }): Promise<LoadedModel> {
     const session = await ort.InferenceSession.create(options.bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-    return new OrtWebModel(options.manifest, session);
-  }
-}
-
-class OrtWebModel implements LoadedModel {
-  readonly executionProvider: ExecutionProvider = 'wasm';
-  readonly manifest: ModelManifest;
-  readonly #session: ort.InferenceSession;
-
-  constructor(manifest: ModelManifest, session: ort.InferenceSession) {
-    this.manifest = manifest;
-    this.#session = session;
-  }
-
-  async run(inputs: readonly Tensor[], outputNames?: readonly string[]): Promise<Tensor[]> {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const t of inputs) feeds[t.name] = new ort.Tensor(toOrtType(t.datatype), toOrtData(t) as never, t.shape);
-    const names = outputNames?.length ? outputNames : this.#session.outputNames;
-    const results = await this.#session.run(feeds, [...names]);
-    return names.map((name) => fromOrtTensor(name, results[name]!));
-  }
-
-  async release(): Promise<void> {
-    await this.#session.release();
+    return new OrtModel({ manifest: options.manifest, session, Tensor: ort.Tensor as unknown as OrtTensorClass, executionProvider: 'wasm' });
   }
 }

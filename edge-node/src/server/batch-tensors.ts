@@ -1,15 +1,6 @@
-import { tensorValuesToArray, type NumericArray, type Tensor, type TensorDatatype, type TensorValues } from '@hexedge/protocol';
+import { TYPED_ARRAY_OF, tensorValuesToArray, type NumericArray, type Tensor, type TensorDatatype, type TensorValues } from '@hexedge/protocol';
 
-const TYPED: Partial<Record<TensorDatatype, { new (length: number): NumericArray; from(d: ArrayLike<number>): NumericArray }>> = {
-  FP32: Float32Array,
-  FP64: Float64Array,
-  INT8: Int8Array,
-  UINT8: Uint8Array,
-  INT16: Int16Array,
-  UINT16: Uint16Array,
-  INT32: Int32Array,
-  UINT32: Uint32Array,
-};
+const TYPED: Partial<Record<TensorDatatype, { new (length: number): NumericArray; from(d: ArrayLike<number>): NumericArray }>> = TYPED_ARRAY_OF;
 
 /** Joins the same-named tensors of several requests along dim 0 (all other dims already equal). */
 export function concatOnDim0(parts: readonly Tensor[]): Tensor {
