@@ -14,9 +14,8 @@ import { recordScenario } from './report.ts';
  * PUBACK with reason code 0 (Success). A request not yet acknowledged stays in the device's outgoing
  * store and is resent on reconnect; one acknowledged with 0x10 "No matching subscribers" (published
  * while the ingress had not yet resubscribed) was refused in so many words: counted as a clear failure.
- * Mosquitto runs with the config `hexedge broker acl` writes (persistence on): its restart keeps the
- * sessions and the device's subscription; the ingress subscribes again on reconnect, because Mosquitto
- * restores sessions without their shared subscriptions.
+ * Mosquitto runs with the config `hexedge broker acl` writes (no `persistence`), so its restart drops
+ * every session and both sides subscribe again.
  */
 const REQUESTS = 150;
 const PACE_MS = 20;

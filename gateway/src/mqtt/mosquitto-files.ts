@@ -63,15 +63,11 @@ export function mosquittoConfig(options: { dir: string; port: number; host?: str
     `max_packet_size ${MAX_MQTT_PACKET_BYTES}`,
     // Mosquitto leaves Nagle on by default: a QoS 1 round trip then waits ~40 ms on delayed ACKs.
     'set_tcp_nodelay true',
-    // Persistent sessions keep the ingress's queued requests across a gateway restart; persistence
-    // keeps sessions and subscriptions across a broker restart (saved on shutdown and every 10 s), so
-    // a device's response subscription is in place before the answers to its queued requests arrive.
-    // Mosquitto restores sessions without their shared subscriptions: the ingress subscribes again on
-    // every reconnect (gateway/src/adapters/mqtt-resilience.ts).
+    // Persistent sessions keep the ingress's queued requests across a gateway restart. Broker
+    // persistence stays off: Mosquitto 2.0 restores sessions without their shared subscriptions, and
+    // the ingress measured no answers after such a restore even re-subscribing on reconnect; without
+    // it every client sees a fresh session after a broker restart and subscribes again.
     'persistent_client_expiration 1d',
-    'persistence true',
-    `persistence_location ${options.dir}/`,
-    'autosave_interval 10',
     ...(options.user ? [`user ${options.user}`] : []),
     '',
   ].join('\n');
