@@ -1,17 +1,15 @@
-import { signBody, type NodeKeyPair } from '@hexedge/protocol';
-import { beforeAll, describe, expect, it } from 'vitest';
 import {
   answerChallenge,
   answerProbe,
   createChallenge,
-  createOracleApp,
   createProbe,
-  Ingest,
   isValidChallengeResponse,
   MAX_REPORTS_BODY_BYTES,
-  MemoryDirectory,
-  MemoryOracleStore,
-} from '../src/index.ts';
+  signBody,
+  type NodeKeyPair,
+} from '@hexedge/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createOracleApp, Ingest, MemoryDirectory, MemoryOracleStore } from '../src/index.ts';
 import { BEACONER_CELL, hotspot } from './fixtures/poc.ts';
 import { makeOracle } from './fixtures/oracle.ts';
 import { keys, signReceipt, signReport, tensorsFor } from './fixtures/reports.ts';
@@ -23,7 +21,11 @@ import { keys, signReceipt, signReport, tensorsFor } from './fixtures/reports.ts
  */
 
 const NOW = Date.UTC(2025, 5, 1, 12);
-const beaconBody = { type: 'beacon', entropyId: 'e1', beacon: { data: 'YmVhY29u', frequencyHz: 868_100_000, datarate: 'SF9BW125', txPowerDbm: 27 } };
+const beaconBody = {
+  type: 'beacon',
+  entropyId: 'e1',
+  beacon: { data: 'YmVhY29u', frequencyHz: 868_100_000, datarate: 'SF9BW125', txPowerDbm: 27 },
+};
 let hs: NodeKeyPair, gateway: NodeKeyPair, node: NodeKeyPair, thief: NodeKeyPair, oracle: NodeKeyPair;
 
 beforeAll(async () => {
@@ -45,14 +47,26 @@ describe('oracle reports', () => {
   it('refuses a flipped signature byte and a changed body with BAD_SIGNATURE, storing nothing', async () => {
     const { ingest, stored } = setup();
     const signed = await signReport(hs, beaconBody, NOW);
-    expect(await ingest.submit({ ...signed, signature: flip(signed.signature) }, NOW)).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
-    expect(await ingest.submit({ ...signed, body: { ...signed.body, beacon: { ...beaconBody.beacon, txPowerDbm: 36 } } }, NOW)).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
+    expect(await ingest.submit({ ...signed, signature: flip(signed.signature) }, NOW)).toMatchObject({
+      accepted: false,
+      code: 'BAD_SIGNATURE',
+    });
+    expect(
+      await ingest.submit(
+        { ...signed, body: { ...signed.body, beacon: { ...beaconBody.beacon, txPowerDbm: 36 } } },
+        NOW,
+      ),
+    ).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
     expect(stored()).toBe(0);
   });
 
   it('refuses a report in a hotspot’s name signed with another key (a stolen identity needs the key)', async () => {
     const { ingest, stored } = setup();
-    const forged = await signBody('report', { ...beaconBody, nonce: 'A'.repeat(22), issuedAtMs: NOW, nodeId: hs.nodeId }, thief.privateKey);
+    const forged = await signBody(
+      'report',
+      { ...beaconBody, nonce: 'A'.repeat(22), issuedAtMs: NOW, nodeId: hs.nodeId },
+      thief.privateKey,
+    );
     expect(await ingest.submit(forged, NOW)).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
     expect(stored()).toBe(0);
   });
@@ -62,7 +76,10 @@ describe('oracle reports', () => {
     const signed = await signReport(hs, beaconBody, NOW);
     expect((await ingest.submit(signed, NOW)).accepted).toBe(true);
     expect(await ingest.submit(signed, NOW + 1000)).toMatchObject({ accepted: false, code: 'REPLAYED' });
-    expect(await ingest.submit(signed, NOW + 5 * 60_000 + 1)).toMatchObject({ accepted: false, code: 'STALE_MESSAGE' });
+    expect(await ingest.submit(signed, NOW + 5 * 60_000 + 1)).toMatchObject({
+      accepted: false,
+      code: 'STALE_MESSAGE',
+    });
     const again = await signReport(hs, beaconBody, NOW);
     expect((await ingest.submitBatch([again, again], NOW)).map((r) => r.accepted)).toEqual([true, false]);
     expect(stored()).toBe(2);
@@ -76,18 +93,39 @@ describe('oracle reports', () => {
     const request = { kind: 'tensors', modelName: 'comfort-index', modelVersion: '1', inputs };
     const result = { kind: 'tensors', outputs };
     const flipped = { ...receipt, signature: flip(receipt.signature) };
-    expect(await ingest.submit(await signReport(gateway, { type: 'receipt', receipt: flipped, request, result }, NOW), NOW)).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
+    expect(
+      await ingest.submit(
+        await signReport(gateway, { type: 'receipt', receipt: flipped, request, result }, NOW),
+        NOW,
+      ),
+    ).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
     const wrongSigner = await signBody('receipt', receipt.body, thief.privateKey);
-    expect(await ingest.submit(await signReport(gateway, { type: 'receipt', receipt: wrongSigner, request, result }, NOW), NOW)).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
+    expect(
+      await ingest.submit(
+        await signReport(gateway, { type: 'receipt', receipt: wrongSigner, request, result }, NOW),
+        NOW,
+      ),
+    ).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
     // The same receipt forwarded by someone who is not a gateway reporter.
-    expect(await ingest.submit(await signReport(thief, { type: 'receipt', receipt, request, result }, NOW), NOW)).toMatchObject({ accepted: false, code: 'UNKNOWN_NODE' });
+    expect(
+      await ingest.submit(await signReport(thief, { type: 'receipt', receipt, request, result }, NOW), NOW),
+    ).toMatchObject({ accepted: false, code: 'UNKNOWN_NODE' });
     expect(stored()).toBe(0);
   });
 
   it('refuses a reports body over 8 MiB with 413', async () => {
     const env = makeOracle({ oracleKeys: oracle, nowMs: NOW });
-    const app = createOracleApp({ oracle: env.oracle, oracleId: oracle.nodeId, store: env.store, nowMs: () => NOW });
-    const res = await app.request('/v1/oracle/reports', { method: 'POST', body: `{"body":"${'x'.repeat(MAX_REPORTS_BODY_BYTES)}"}`, headers: { 'content-type': 'application/json' } });
+    const app = createOracleApp({
+      oracle: env.oracle,
+      oracleId: oracle.nodeId,
+      store: env.store,
+      nowMs: () => NOW,
+    });
+    const res = await app.request('/v1/oracle/reports', {
+      method: 'POST',
+      body: `{"body":"${'x'.repeat(MAX_REPORTS_BODY_BYTES)}"}`,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
   });
@@ -97,9 +135,13 @@ describe('latency challenges, responses and probes', () => {
   it('a node answers only a correctly signed challenge addressed to it', async () => {
     const challenge = await createChallenge({ challenger: oracle, targetNodeId: node.nodeId, nowMs: NOW });
     expect(await answerChallenge({ ...challenge, signature: flip(challenge.signature) }, node)).toBeNull();
-    expect(await answerChallenge({ ...challenge, body: { ...challenge.body, nonce: 'B'.repeat(22) } }, node)).toBeNull();
+    expect(
+      await answerChallenge({ ...challenge, body: { ...challenge.body, nonce: 'B'.repeat(22) } }, node),
+    ).toBeNull();
     expect(await answerChallenge(challenge, thief)).toBeNull();
-    expect(await answerChallenge(await signBody('report', challenge.body, thief.privateKey), node)).toBeNull();
+    expect(
+      await answerChallenge(await signBody('report', challenge.body, thief.privateKey), node),
+    ).toBeNull();
     expect(await answerChallenge(challenge, node)).not.toBeNull();
   });
 
@@ -107,20 +149,41 @@ describe('latency challenges, responses and probes', () => {
     const challenge = await createChallenge({ challenger: oracle, targetNodeId: node.nodeId, nowMs: NOW });
     const response = (await answerChallenge(challenge, node))!;
     expect(await isValidChallengeResponse(response, challenge.body)).toBe(true);
-    expect(await isValidChallengeResponse({ ...response, signature: flip(response.signature) }, challenge.body)).toBe(false);
-    expect(await isValidChallengeResponse(await signBody('challenge-response', response.body, thief.privateKey), challenge.body)).toBe(false);
+    expect(
+      await isValidChallengeResponse({ ...response, signature: flip(response.signature) }, challenge.body),
+    ).toBe(false);
+    expect(
+      await isValidChallengeResponse(
+        await signBody('challenge-response', response.body, thief.privateKey),
+        challenge.body,
+      ),
+    ).toBe(false);
     // A response captured earlier cannot answer a new challenge: the nonce differs.
     const next = await createChallenge({ challenger: oracle, targetNodeId: node.nodeId, nowMs: NOW + 1000 });
     expect(await isValidChallengeResponse(response, next.body)).toBe(false);
     // A relay (a node answering for another, nearer one) would need the target's key.
-    const relayed = await signBody('challenge-response', { ...response.body, nodeId: node.nodeId }, thief.privateKey);
+    const relayed = await signBody(
+      'challenge-response',
+      { ...response.body, nodeId: node.nodeId },
+      thief.privateKey,
+    );
     expect(await isValidChallengeResponse(relayed, challenge.body)).toBe(false);
   });
 
   it('a challenger refuses a probe with a flipped byte, from an oracle it does not know, or replayed after 30 s', async () => {
-    const probe = await createProbe({ oracle, target: { nodeId: hs.nodeId, url: 'http://target.test' }, nowMs: NOW });
+    const probe = await createProbe({
+      oracle,
+      target: { nodeId: hs.nodeId, url: 'http://target.test' },
+      nowMs: NOW,
+    });
     const fetchNever = (() => Promise.reject(new Error('must not be called'))) as never;
-    const options = { node, location: { lat: 52, lng: 5 }, oracleIds: [oracle.nodeId], fetch: fetchNever, nowMs: NOW };
+    const options = {
+      node,
+      location: { lat: 52, lng: 5 },
+      oracleIds: [oracle.nodeId],
+      fetch: fetchNever,
+      nowMs: NOW,
+    };
     expect(await answerProbe({ ...probe, signature: flip(probe.signature) }, options)).toBeNull();
     expect(await answerProbe(await signBody('report', probe.body, thief.privateKey), options)).toBeNull();
     expect(await answerProbe(probe, { ...options, oracleIds: [thief.nodeId] })).toBeNull();

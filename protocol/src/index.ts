@@ -12,3 +12,5 @@ export * from './schemas/oip.ts';
 export * from './schemas/node.ts';
 export * from './schemas/infer.ts';
 export * from './schemas/manifest.ts';
+export * from './lifecycle.ts';
+export * from './wire/index.ts';

@@ -1,15 +1,17 @@
-import { HexEdgeError, isHexEdgeError } from '@hexedge/protocol';
+import {
+  HexEdgeError,
+  isHexEdgeError,
+  MAX_REPORTS_BODY_BYTES,
+  MAX_REPORTS_PER_POST,
+  ORACLE_IDENTITY_PATH,
+  REPORTS_PATH,
+} from '@hexedge/protocol';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { CoverageOracle } from '../oracle.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import { queryCoverage } from './coverage-query.ts';
 import { buildNodeReport } from './node-report.ts';
-
-/** A batch of reports: a gateway's receipts with their tensors can be large; 8 MiB bounds one post. */
-export const MAX_REPORTS_BODY_BYTES = 8 * 1024 * 1024;
-/** Reports per post: ingest checks a batch concurrently, so a bound keeps one post from starving others. */
-export const MAX_REPORTS_PER_POST = 1000;
 
 export interface OracleAppOptions {
   oracle: CoverageOracle;
@@ -23,14 +25,19 @@ export interface OracleAppOptions {
 
 function errorResponse(c: Context, err: unknown): Response {
   const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
-  if (!isHexEdgeError(err)) console.error(JSON.stringify({ level: 'error', msg: 'oracle: unexpected error', error: String(err) }));
+  if (!isHexEdgeError(err))
+    console.error(JSON.stringify({ level: 'error', msg: 'oracle: unexpected error', error: String(err) }));
   return c.json(e.toBody(), e.httpStatus as 400);
 }
 
 function epochParam(c: Context): number {
   const raw = c.req.param('epoch')!;
   const epoch = Number(raw);
-  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(epoch)) throw new HexEdgeError('INVALID_REQUEST', `epoch must be a non-negative integer, got ${JSON.stringify(raw.slice(0, 40))}`);
+  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(epoch))
+    throw new HexEdgeError(
+      'INVALID_REQUEST',
+      `epoch must be a non-negative integer, got ${JSON.stringify(raw.slice(0, 40))}`,
+    );
   return epoch;
 }
 
@@ -44,14 +51,25 @@ export function createOracleApp(options: OracleAppOptions): Hono {
   const now = options.nowMs ?? Date.now;
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) => errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) =>
+    errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
+  );
 
-  app.get('/healthz', (c) => ((options.isReady?.() ?? true) ? c.json({ ok: true }) : c.json({ ok: false }, 503)));
-  app.get('/v1/oracle/identity', (c) => c.json({ oracleId: options.oracleId, publicKey: options.oracleId, algorithm: 'Ed25519', encoding: 'base64url raw 32 bytes' }));
+  app.get('/healthz', (c) =>
+    (options.isReady?.() ?? true) ? c.json({ ok: true }) : c.json({ ok: false }, 503),
+  );
+  app.get(ORACLE_IDENTITY_PATH, (c) =>
+    c.json({
+      oracleId: options.oracleId,
+      publicKey: options.oracleId,
+      algorithm: 'Ed25519',
+      encoding: 'base64url raw 32 bytes',
+    }),
+  );
 
   // One report is answered with its verdict as an HTTP status; a batch with one result per report.
   app.post(
-    '/v1/oracle/reports',
+    REPORTS_PATH,
     bodyLimit({
       maxSize: MAX_REPORTS_BODY_BYTES,
       onError: () => {
@@ -71,7 +89,10 @@ export function createOracleApp(options: OracleAppOptions): Hono {
         return c.json(result, 202);
       }
       if (raw.length === 0 || raw.length > MAX_REPORTS_PER_POST) {
-        throw new HexEdgeError('INVALID_REQUEST', `a batch holds 1 to ${MAX_REPORTS_PER_POST} reports, got ${raw.length}`);
+        throw new HexEdgeError(
+          'INVALID_REQUEST',
+          `a batch holds 1 to ${MAX_REPORTS_PER_POST} reports, got ${raw.length}`,
+        );
       }
       const results = await oracle.ingest.submitBatch(raw, now());
       return c.json({ accepted: results.filter((r) => r.accepted).length, results }, 202);
@@ -80,26 +101,43 @@ export function createOracleApp(options: OracleAppOptions): Hono {
 
   app.get('/v1/coverage', (c) => {
     const q = c.req.query();
-    return c.json(queryCoverage(oracle.coverage, { ...(q.cell !== undefined ? { cell: q.cell } : {}), ...(q.bbox !== undefined ? { bbox: q.bbox } : {}), ...(q.lat !== undefined ? { lat: q.lat } : {}), ...(q.lng !== undefined ? { lng: q.lng } : {}) }));
+    return c.json(
+      queryCoverage(oracle.coverage, {
+        ...(q.cell !== undefined ? { cell: q.cell } : {}),
+        ...(q.bbox !== undefined ? { bbox: q.bbox } : {}),
+        ...(q.lat !== undefined ? { lat: q.lat } : {}),
+        ...(q.lng !== undefined ? { lng: q.lng } : {}),
+      }),
+    );
   });
 
   app.get('/v1/oracle/epochs/:epoch/manifest', (c) => {
     const epoch = epochParam(c);
     const published = oracle.getManifest(epoch);
-    if (!published) throw new HexEdgeError('NOT_FOUND', `epoch ${epoch} is not closed (or predates this oracle)`);
+    if (!published)
+      throw new HexEdgeError('NOT_FOUND', `epoch ${epoch} is not closed (or predates this oracle)`);
     // The exact published bytes: anyone can check the signature over them.
-    return new Response(published.bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/json' } });
+    return new Response(published.bytes as Uint8Array<ArrayBuffer>, {
+      headers: { 'content-type': 'application/json' },
+    });
   });
 
   app.get('/v1/oracle/epochs/:epoch/proof/:nodeId', async (c) => {
     const epoch = epochParam(c);
     const nodeId = c.req.param('nodeId');
-    if (!oracle.getManifest(epoch)) throw new HexEdgeError('NOT_FOUND', `epoch ${epoch} is not closed (or predates this oracle)`);
+    if (!oracle.getManifest(epoch))
+      throw new HexEdgeError('NOT_FOUND', `epoch ${epoch} is not closed (or predates this oracle)`);
     const proof = await oracle.getRewardProof(epoch, nodeId);
-    if (!proof) throw new HexEdgeError('UNKNOWN_NODE', `node ${JSON.stringify(nodeId.slice(0, 80))} has no entry in epoch ${epoch}`);
+    if (!proof)
+      throw new HexEdgeError(
+        'UNKNOWN_NODE',
+        `node ${JSON.stringify(nodeId.slice(0, 80))} has no entry in epoch ${epoch}`,
+      );
     return c.json({ epoch, ...proof });
   });
 
-  app.get('/v1/oracle/nodes/:nodeId', async (c) => c.json(await buildNodeReport({ oracle, store, nodeId: c.req.param('nodeId'), nowMs: now() })));
+  app.get('/v1/oracle/nodes/:nodeId', async (c) =>
+    c.json(await buildNodeReport({ oracle, store, nodeId: c.req.param('nodeId'), nowMs: now() })),
+  );
   return app;
 }

@@ -3,14 +3,15 @@ import type { OracleDirectory } from '../directory.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type { ReportType, StoredReport } from '../store/records.ts';
 import { formatIssue } from '../format-issue.ts';
-import { signedReportSchema, type ReportBody, type SignedReport } from './messages.ts';
+import { signedReportSchema, type ReportBody, type SignedReport } from '@hexedge/protocol';
 
 /** Reports older than this are refused: long enough for a retry after a network blip, short enough to bound the nonce memory. */
 export const MAX_REPORT_AGE_MS = 5 * 60_000;
 /** Reporters' clocks may run this far ahead of the oracle's (NTP keeps honest ones within a second). */
 export const MAX_CLOCK_SKEW_MS = 30_000;
 
-export type IngestResult = { accepted: true; seq: number; type: ReportType } | { accepted: false; code: ErrorCode; message: string };
+export type IngestResult =
+  { accepted: true; seq: number; type: ReportType } | { accepted: false; code: ErrorCode; message: string };
 
 /** Which reporters may send which report: hotspots their own radio reports, known services the rest. */
 function isAllowedReporter(body: ReportBody, directory: OracleDirectory): boolean {
@@ -65,14 +66,32 @@ export class Ingest {
       }
       const { body, signature } = c.report;
       // Replay last: only a report that is otherwise acceptable spends its nonce.
-      if (!this.#store.claimNonce({ nodeId: body.nodeId, nonce: body.nonce, expiresAtMs: body.issuedAtMs + MAX_REPORT_AGE_MS, nowMs })) {
-        results[index] = { accepted: false, code: 'REPLAYED', message: `nonce ${body.nonce} from ${body.nodeId} was already used` };
+      if (
+        !this.#store.claimNonce({
+          nodeId: body.nodeId,
+          nonce: body.nonce,
+          expiresAtMs: body.issuedAtMs + MAX_REPORT_AGE_MS,
+          nowMs,
+        })
+      ) {
+        results[index] = {
+          accepted: false,
+          code: 'REPLAYED',
+          message: `nonce ${body.nonce} from ${body.nodeId} was already used`,
+        };
         return;
       }
       const roundKey = roundKeyOf(body);
       accepted.push({
         index,
-        report: { type: body.type, nodeId: body.nodeId, receivedAtMs: nowMs, ...(roundKey ? { roundKey } : {}), body: body as Record<string, unknown>, signature },
+        report: {
+          type: body.type,
+          nodeId: body.nodeId,
+          receivedAtMs: nowMs,
+          ...(roundKey ? { roundKey } : {}),
+          body: body as Record<string, unknown>,
+          signature,
+        },
       });
     });
     const stored = accepted.length ? this.#store.appendReports(accepted.map((a) => a.report)) : [];
@@ -80,7 +99,10 @@ export class Ingest {
     return results;
   }
 
-  async #check(raw: unknown, nowMs: number): Promise<{ report: SignedReport } | { code: ErrorCode; message: string }> {
+  async #check(
+    raw: unknown,
+    nowMs: number,
+  ): Promise<{ report: SignedReport } | { code: ErrorCode; message: string }> {
     const parsed = signedReportSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -88,15 +110,32 @@ export class Ingest {
     }
     const report = parsed.data;
     const { body } = report;
-    if (!isAllowedReporter(body, this.#directory)) return { code: 'UNKNOWN_NODE', message: `${body.nodeId} is not a known ${body.type} reporter` };
+    if (!isAllowedReporter(body, this.#directory))
+      return { code: 'UNKNOWN_NODE', message: `${body.nodeId} is not a known ${body.type} reporter` };
     const validSignatures = await Promise.all([
       isValidSignature('report', report),
       body.type === 'receipt' ? isValidSignature('receipt', body.receipt) : true,
     ]);
-    if (!validSignatures[0]) return { code: 'BAD_SIGNATURE', message: `${body.type} report signature does not verify for ${body.nodeId}` };
-    if (!validSignatures[1]) return { code: 'BAD_SIGNATURE', message: `forwarded receipt signature does not verify for ${(body as { receipt: { body: { nodeId: string } } }).receipt.body.nodeId}` };
-    if (body.issuedAtMs > nowMs + MAX_CLOCK_SKEW_MS) return { code: 'STALE_MESSAGE', message: `report issuedAtMs ${body.issuedAtMs} is ${body.issuedAtMs - nowMs} ms in the future` };
-    if (body.issuedAtMs < nowMs - MAX_REPORT_AGE_MS) return { code: 'STALE_MESSAGE', message: `report issuedAtMs ${body.issuedAtMs} is ${nowMs - body.issuedAtMs} ms old (max ${MAX_REPORT_AGE_MS})` };
+    if (!validSignatures[0])
+      return {
+        code: 'BAD_SIGNATURE',
+        message: `${body.type} report signature does not verify for ${body.nodeId}`,
+      };
+    if (!validSignatures[1])
+      return {
+        code: 'BAD_SIGNATURE',
+        message: `forwarded receipt signature does not verify for ${(body as { receipt: { body: { nodeId: string } } }).receipt.body.nodeId}`,
+      };
+    if (body.issuedAtMs > nowMs + MAX_CLOCK_SKEW_MS)
+      return {
+        code: 'STALE_MESSAGE',
+        message: `report issuedAtMs ${body.issuedAtMs} is ${body.issuedAtMs - nowMs} ms in the future`,
+      };
+    if (body.issuedAtMs < nowMs - MAX_REPORT_AGE_MS)
+      return {
+        code: 'STALE_MESSAGE',
+        message: `report issuedAtMs ${body.issuedAtMs} is ${nowMs - body.issuedAtMs} ms old (max ${MAX_REPORT_AGE_MS})`,
+      };
     return { report };
   }
 }

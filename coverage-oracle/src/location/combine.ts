@@ -1,12 +1,7 @@
-import { EARTH_RADIUS_KM, type LatLng } from '@hexedge/protocol';
+import { EARTH_RADIUS_KM, type LatencyObservation, type LatLng } from '@hexedge/protocol';
 import { CLAIM_SLACK_KM, maxDistanceKmForRtt } from './latency-bound.ts';
 
-/** One challenger's timed, signed exchange with the node. */
-export interface LatencyObservation {
-  challengerId: string;
-  challengerLocation: LatLng;
-  rttMs: number;
-}
+export type { LatencyObservation };
 
 export type LocationVerdictStatus = 'verified' | 'unverified' | 'impossible' | 'inconclusive';
 
@@ -53,11 +48,17 @@ const DEG = Math.PI / 180;
 
 /** Local equirectangular plane around the claim: fine for the few hundred km that matter here. */
 function toPlane(origin: LatLng, p: LatLng): { x: number; y: number } {
-  return { x: (p.lng - origin.lng) * DEG * Math.cos(origin.lat * DEG) * EARTH_RADIUS_KM, y: (p.lat - origin.lat) * DEG * EARTH_RADIUS_KM };
+  return {
+    x: (p.lng - origin.lng) * DEG * Math.cos(origin.lat * DEG) * EARTH_RADIUS_KM,
+    y: (p.lat - origin.lat) * DEG * EARTH_RADIUS_KM,
+  };
 }
 
 function fromPlane(origin: LatLng, p: { x: number; y: number }): LatLng {
-  return { lat: origin.lat + p.y / EARTH_RADIUS_KM / DEG, lng: origin.lng + p.x / (EARTH_RADIUS_KM * Math.cos(origin.lat * DEG)) / DEG };
+  return {
+    lat: origin.lat + p.y / EARTH_RADIUS_KM / DEG,
+    lng: origin.lng + p.x / (EARTH_RADIUS_KM * Math.cos(origin.lat * DEG)) / DEG,
+  };
 }
 
 /** Points where two circles cross; the deepest point of a set of discs is one of these or a centre. */
@@ -87,13 +88,20 @@ export function combineLocationObservations(options: CombineOptions): LocationVe
   const discs: Disc[] = observations.map((o) => ({
     id: o.challengerId,
     ...toPlane(claim, o.challengerLocation),
-    radiusKm: maxDistanceKmForRtt({ rttMs: o.rttMs, processingMs: options.processingMs, mediumKmPerMs: options.mediumKmPerMs }) + CLAIM_SLACK_KM,
+    radiusKm:
+      maxDistanceKmForRtt({
+        rttMs: o.rttMs,
+        processingMs: options.processingMs,
+        mediumKmPerMs: options.mediumKmPerMs,
+      }) + CLAIM_SLACK_KM,
   }));
   const empty = { consistentChallengers: [], outlierChallengers: [] };
-  if (discs.length < minChallengers) return { status: 'inconclusive', reason: 'TOO_FEW_CHALLENGERS', locationTrust: 0, ...empty };
+  if (discs.length < minChallengers)
+    return { status: 'inconclusive', reason: 'TOO_FEW_CHALLENGERS', locationTrust: 0, ...empty };
 
   const EPS_KM = 1e-6;
-  const contains = (d: Disc, p: { x: number; y: number }) => Math.hypot(p.x - d.x, p.y - d.y) <= d.radiusKm + EPS_KM;
+  const contains = (d: Disc, p: { x: number; y: number }) =>
+    Math.hypot(p.x - d.x, p.y - d.y) <= d.radiusKm + EPS_KM;
   // Judge the claim by majority: a minority of challengers (lying, or measuring badly) can neither
   // frame an honest node nor vouch for a dishonest one.
   const claimPoint = { x: 0, y: 0 };
@@ -115,7 +123,8 @@ export function combineLocationObservations(options: CombineOptions): LocationVe
     };
   }
   const ids = { consistentChallengers: sortedIds(backing), outlierChallengers: sortedIds(excluding) };
-  if (backing.length * 2 <= discs.length) return { status: 'inconclusive', reason: 'NO_MAJORITY', locationTrust: 0, ...ids };
+  if (backing.length * 2 <= discs.length)
+    return { status: 'inconclusive', reason: 'NO_MAJORITY', locationTrust: 0, ...ids };
 
   const region = deepestRegion(backing, contains);
   const estimate = fromPlane(claim, region.centre);
@@ -123,25 +132,46 @@ export function combineLocationObservations(options: CombineOptions): LocationVe
   const agreement = backing.length / discs.length;
   const tightness = Math.max(0, 1 - uncertaintyKm / (verifiedWithinKm * 10));
   if (uncertaintyKm > verifiedWithinKm) {
-    return { status: 'unverified', reason: 'TOO_UNCERTAIN', locationTrust: round3(0.5 * agreement * tightness), estimate, uncertaintyKm, ...ids };
+    return {
+      status: 'unverified',
+      reason: 'TOO_UNCERTAIN',
+      locationTrust: round3(0.5 * agreement * tightness),
+      estimate,
+      uncertaintyKm,
+      ...ids,
+    };
   }
-  return { status: 'verified', reason: 'VERIFIED', locationTrust: round3(agreement * (0.5 + 0.5 * tightness)), estimate, uncertaintyKm, ...ids };
+  return {
+    status: 'verified',
+    reason: 'VERIFIED',
+    locationTrust: round3(agreement * (0.5 + 0.5 * tightness)),
+    estimate,
+    uncertaintyKm,
+    ...ids,
+  };
 }
 
 /**
  * The largest set of discs with a common point, and the centre of what they share. The deepest point
  * of an arrangement of discs is a centre or a crossing of two circles, so those are the candidates.
  */
-function deepestRegion(discs: Disc[], contains: (d: Disc, p: { x: number; y: number }) => boolean): { discs: Disc[]; centre: { x: number; y: number } } {
+function deepestRegion(
+  discs: Disc[],
+  contains: (d: Disc, p: { x: number; y: number }) => boolean,
+): { discs: Disc[]; centre: { x: number; y: number } } {
   const candidates: Array<{ x: number; y: number }> = discs.map((d) => ({ x: d.x, y: d.y }));
-  for (let i = 0; i < discs.length; i++) for (let j = i + 1; j < discs.length; j++) candidates.push(...circleCrossings(discs[i]!, discs[j]!));
+  for (let i = 0; i < discs.length; i++)
+    for (let j = i + 1; j < discs.length; j++) candidates.push(...circleCrossings(discs[i]!, discs[j]!));
   let best: Disc[] = [];
   for (const p of candidates) {
     const set = discs.filter((d) => contains(d, p));
     if (set.length > best.length) best = set;
   }
   const inAll = candidates.filter((p) => best.every((d) => contains(d, p)));
-  const centre = inAll.reduce((acc, p) => ({ x: acc.x + p.x / inAll.length, y: acc.y + p.y / inAll.length }), { x: 0, y: 0 });
+  const centre = inAll.reduce(
+    (acc, p) => ({ x: acc.x + p.x / inAll.length, y: acc.y + p.y / inAll.length }),
+    { x: 0, y: 0 },
+  );
   return { discs: best, centre };
 }
 

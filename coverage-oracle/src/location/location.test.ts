@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { generateNodeKeyPair, greatCircleDistanceKm, type LatLng } from '@hexedge/protocol';
-import { answerChallenge } from './challenge-messages.ts';
-import { LatencyChallenger, selectChallengers, type FetchLike } from './challenger.ts';
+import { answerChallenge, LatencyChallenger, type FetchLike } from '@hexedge/protocol';
+import { selectChallengers } from './challenger.ts';
 import { combineLocationObservations, type LatencyObservation } from './combine.ts';
-import { checkClaimAgainstRtt, FIBER_KM_PER_MS, maxDistanceKmForRtt, SPEED_OF_LIGHT_KM_PER_MS } from './latency-bound.ts';
+import {
+  checkClaimAgainstRtt,
+  FIBER_KM_PER_MS,
+  maxDistanceKmForRtt,
+  SPEED_OF_LIGHT_KM_PER_MS,
+} from './latency-bound.ts';
 
 const AMSTERDAM = { lat: 52.37, lng: 4.9 };
 const ROTTERDAM = { lat: 51.92, lng: 4.48 };
@@ -22,7 +27,10 @@ describe('latency bound', () => {
     expect(FIBER_KM_PER_MS).toBeCloseTo(199.86, 2);
     expect(maxDistanceKmForRtt({ rttMs: 2, processingMs: 0 })).toBeCloseTo(199.86, 2);
     // Even with a made-up medium faster than light, the bound stays at c × rtt / 2 (~150 km per ms).
-    expect(maxDistanceKmForRtt({ rttMs: 2, processingMs: 0, mediumKmPerMs: 1000 })).toBeCloseTo(SPEED_OF_LIGHT_KM_PER_MS, 6);
+    expect(maxDistanceKmForRtt({ rttMs: 2, processingMs: 0, mediumKmPerMs: 1000 })).toBeCloseTo(
+      SPEED_OF_LIGHT_KM_PER_MS,
+      6,
+    );
   });
 
   it('rejects a node claiming to be 500 km from a challenger that sees a 2 ms round trip', () => {
@@ -32,7 +40,11 @@ describe('latency bound', () => {
 
   it('the same, through the combined verdict of three challengers near the real node', () => {
     const claim = PARIS; // ~430-500 km from the Dutch challengers, who all see 2 ms
-    const observations: LatencyObservation[] = [AMSTERDAM, ROTTERDAM, UTRECHT].map((loc, i) => ({ challengerId: `c${i}`, challengerLocation: loc, rttMs: 2 }));
+    const observations: LatencyObservation[] = [AMSTERDAM, ROTTERDAM, UTRECHT].map((loc, i) => ({
+      challengerId: `c${i}`,
+      challengerLocation: loc,
+      rttMs: 2,
+    }));
     expect(greatCircleDistanceKm(claim, AMSTERDAM)).toBeGreaterThan(400);
     const verdict = combineLocationObservations({ claim, observations });
     expect(verdict).toMatchObject({ status: 'impossible', reason: 'CLAIM_OUTSIDE_BOUND', locationTrust: 0 });
@@ -42,7 +54,12 @@ describe('latency bound', () => {
 
 describe('combineLocationObservations', () => {
   const challengers = { a: AMSTERDAM, r: ROTTERDAM, u: UTRECHT, h: HAARLEM };
-  const honest = (node: LatLng, extraMs = 1) => Object.entries(challengers).map(([id, loc]) => ({ challengerId: id, challengerLocation: loc, rttMs: honestRttMs(node, loc, extraMs) }));
+  const honest = (node: LatLng, extraMs = 1) =>
+    Object.entries(challengers).map(([id, loc]) => ({
+      challengerId: id,
+      challengerLocation: loc,
+      rttMs: honestRttMs(node, loc, extraMs),
+    }));
 
   it('verifies an honest node near its challengers, with a tight estimate', () => {
     const node = { lat: 52.2, lng: 4.8 };
@@ -59,17 +76,24 @@ describe('combineLocationObservations', () => {
     const verdict = combineLocationObservations({ claim: node, observations });
     expect(verdict.status).toBe('verified');
     expect(verdict.outlierChallengers).toEqual(['r']);
-    expect(verdict.locationTrust).toBeLessThan(combineLocationObservations({ claim: node, observations: honest(node) }).locationTrust);
+    expect(verdict.locationTrust).toBeLessThan(
+      combineLocationObservations({ claim: node, observations: honest(node) }).locationTrust,
+    );
   });
 
   it('calls a far, slow-answering node unverified rather than verified (latency only bounds from above)', () => {
-    const verdict = combineLocationObservations({ claim: { lat: 52.2, lng: 4.8 }, observations: honest(FRANKFURT, 30) });
+    const verdict = combineLocationObservations({
+      claim: { lat: 52.2, lng: 4.8 },
+      observations: honest(FRANKFURT, 30),
+    });
     expect(verdict.status).toBe('unverified');
     expect(verdict.locationTrust).toBeLessThan(0.5);
   });
 
   it('is inconclusive with too few challengers or no majority', () => {
-    expect(combineLocationObservations({ claim: AMSTERDAM, observations: honest(AMSTERDAM).slice(0, 2) }).reason).toBe('TOO_FEW_CHALLENGERS');
+    expect(
+      combineLocationObservations({ claim: AMSTERDAM, observations: honest(AMSTERDAM).slice(0, 2) }).reason,
+    ).toBe('TOO_FEW_CHALLENGERS');
     const split = [
       { challengerId: 'a', challengerLocation: AMSTERDAM, rttMs: 0.6 },
       { challengerId: 'h', challengerLocation: HAARLEM, rttMs: 1 },
@@ -90,39 +114,80 @@ describe('selectChallengers', () => {
       { nodeId: 'p', location: PARIS, trusted: true },
       { nodeId: 'f', location: FRANKFURT, trusted: true },
     ];
-    expect(selectChallengers({ claim: AMSTERDAM, targetNodeId: 'self', candidates, count: 3 }).map((c) => c.nodeId)).toEqual(['u', 'r', 'f']);
+    expect(
+      selectChallengers({ claim: AMSTERDAM, targetNodeId: 'self', candidates, count: 3 }).map(
+        (c) => c.nodeId,
+      ),
+    ).toEqual(['u', 'r', 'f']);
   });
 });
 
 describe('LatencyChallenger', () => {
   it('times a signed answer through an injected transport and refuses a forged one', async () => {
-    const [challengerKeys, nodeKeys, impostor] = await Promise.all([generateNodeKeyPair(), generateNodeKeyPair(), generateNodeKeyPair()]);
+    const [challengerKeys, nodeKeys, impostor] = await Promise.all([
+      generateNodeKeyPair(),
+      generateNodeKeyPair(),
+      generateNodeKeyPair(),
+    ]);
     let clock = 0;
-    const transport = (signer: typeof nodeKeys): FetchLike => async (url, init) => {
-      expect(url).toBe('http://node.test:9000/v1/oracle/challenge');
-      clock += 3; // 3 ms on the wire
-      const answer = await answerChallenge(JSON.parse(init.body), signer);
-      return { ok: true, status: 200, json: async () => answer };
-    };
-    const honest = new LatencyChallenger({ keys: challengerKeys, location: UTRECHT, fetch: transport(nodeKeys), clockMs: () => clock });
+    const transport =
+      (signer: typeof nodeKeys): FetchLike =>
+      async (url, init) => {
+        expect(url).toBe('http://node.test:9000/v1/oracle/challenge');
+        clock += 3; // 3 ms on the wire
+        const answer = await answerChallenge(JSON.parse(init.body), signer);
+        return { ok: true, status: 200, json: async () => answer };
+      };
+    const honest = new LatencyChallenger({
+      keys: challengerKeys,
+      location: UTRECHT,
+      fetch: transport(nodeKeys),
+      clockMs: () => clock,
+    });
     const outcome = await honest.challenge({ nodeId: nodeKeys.nodeId, url: 'http://node.test:9000' });
-    expect(outcome).toMatchObject({ ok: true, observation: { challengerId: challengerKeys.nodeId, rttMs: 3 } });
+    expect(outcome).toMatchObject({
+      ok: true,
+      observation: { challengerId: challengerKeys.nodeId, rttMs: 3 },
+    });
 
     // The impostor signs with its own key: its answer is no proof of the target's presence.
-    const forged = new LatencyChallenger({ keys: challengerKeys, location: UTRECHT, fetch: async (url, init) => {
-      const challenge = JSON.parse(init.body);
-      const answer = await answerChallenge({ ...challenge, body: { ...challenge.body, targetNodeId: impostor.nodeId } }, impostor);
-      return { ok: true, status: 200, json: async () => answer };
-    } });
-    expect(await forged.challenge({ nodeId: nodeKeys.nodeId, url: 'http://node.test:9000' })).toMatchObject({ ok: false, reason: 'BAD_RESPONSE' });
+    const forged = new LatencyChallenger({
+      keys: challengerKeys,
+      location: UTRECHT,
+      fetch: async (url, init) => {
+        const challenge = JSON.parse(init.body);
+        const answer = await answerChallenge(
+          { ...challenge, body: { ...challenge.body, targetNodeId: impostor.nodeId } },
+          impostor,
+        );
+        return { ok: true, status: 200, json: async () => answer };
+      },
+    });
+    expect(await forged.challenge({ nodeId: nodeKeys.nodeId, url: 'http://node.test:9000' })).toMatchObject({
+      ok: false,
+      reason: 'BAD_RESPONSE',
+    });
 
-    const down = new LatencyChallenger({ keys: challengerKeys, location: UTRECHT, fetch: async () => { throw new TypeError('fetch failed'); } });
-    expect(await down.challenge({ nodeId: nodeKeys.nodeId, url: 'http://node.test:9000' })).toMatchObject({ ok: false, reason: 'NO_ANSWER' });
+    const down = new LatencyChallenger({
+      keys: challengerKeys,
+      location: UTRECHT,
+      fetch: async () => {
+        throw new TypeError('fetch failed');
+      },
+    });
+    expect(await down.challenge({ nodeId: nodeKeys.nodeId, url: 'http://node.test:9000' })).toMatchObject({
+      ok: false,
+      reason: 'NO_ANSWER',
+    });
   });
 
   it('a node does not answer a challenge meant for another node', async () => {
-    const [c, n, other] = await Promise.all([generateNodeKeyPair(), generateNodeKeyPair(), generateNodeKeyPair()]);
-    const { createChallenge } = await import('./challenge-messages.ts');
+    const [c, n, other] = await Promise.all([
+      generateNodeKeyPair(),
+      generateNodeKeyPair(),
+      generateNodeKeyPair(),
+    ]);
+    const { createChallenge } = await import('@hexedge/protocol');
     const challenge = await createChallenge({ challenger: c, targetNodeId: other.nodeId, nowMs: 1 });
     expect(await answerChallenge(challenge, n)).toBeNull();
   });

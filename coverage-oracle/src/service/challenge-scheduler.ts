@@ -1,9 +1,10 @@
 import type { LatLng, NodeKeyPair } from '@hexedge/protocol';
 import type { ClaimedNode, OracleDirectory } from '../directory.ts';
 import type { IngestResult } from '../ingest/ingest.ts';
-import { LatencyChallenger, locationReportFor, selectChallengers, type ChallengerCandidate } from '../location/challenger.ts';
+import { LatencyChallenger, locationReportFor } from '@hexedge/protocol';
+import { selectChallengers, type ChallengerCandidate } from '../location/challenger.ts';
 import type { Stage } from '../stages/stage.ts';
-import { createProbe, PROBE_PATH } from './probe-messages.ts';
+import { createProbe, PROBE_PATH } from '@hexedge/protocol';
 import type { HttpFetch } from './trust-publisher.ts';
 
 export interface ChallengeSchedulerOptions {
@@ -40,7 +41,12 @@ export class ChallengeScheduler implements Stage {
 
   constructor(options: ChallengeSchedulerOptions) {
     this.#o = options;
-    this.#self = new LatencyChallenger({ keys: options.oracle, location: options.location, fetch: options.fetch, timeoutMs: options.timeoutMs ?? 2000 });
+    this.#self = new LatencyChallenger({
+      keys: options.oracle,
+      location: options.location,
+      fetch: options.fetch,
+      timeoutMs: options.timeoutMs ?? 2000,
+    });
   }
 
   async tick(nowMs: number): Promise<number> {
@@ -51,7 +57,11 @@ export class ChallengeScheduler implements Stage {
     const byId = new Map(nodes.map((n) => [n.nodeId, n]));
     const candidates: ChallengerCandidate[] = [
       { nodeId: o.oracle.nodeId, location: o.location, trusted: true },
-      ...nodes.map((n) => ({ nodeId: n.nodeId, location: n.location, trusted: o.trustOf(n.nodeId) >= o.minChallengerTrust })),
+      ...nodes.map((n) => ({
+        nodeId: n.nodeId,
+        location: n.location,
+        trusted: o.trustOf(n.nodeId) >= o.minChallengerTrust,
+      })),
     ];
     const jobs = nodes.flatMap((target) =>
       selectChallengers({
@@ -60,7 +70,9 @@ export class ChallengeScheduler implements Stage {
         candidates,
         count: o.challengersPerNode ?? 5,
         ...(o.maxChallengerDistanceKm ? { maxDistanceKm: o.maxChallengerDistanceKm } : {}),
-      }).map((c) => () => this.#exchange(c.nodeId === o.oracle.nodeId ? undefined : byId.get(c.nodeId), target)),
+      }).map(
+        (c) => () => this.#exchange(c.nodeId === o.oracle.nodeId ? undefined : byId.get(c.nodeId), target),
+      ),
     );
     const reports: unknown[] = [];
     let next = 0;
@@ -85,7 +97,11 @@ export class ChallengeScheduler implements Stage {
       return locationReportFor({ outcome, challenger: o.oracle, nowMs: Date.now() });
     }
     try {
-      const probe = await createProbe({ oracle: o.oracle, target: { nodeId: target.nodeId, url: target.url }, nowMs: Date.now() });
+      const probe = await createProbe({
+        oracle: o.oracle,
+        target: { nodeId: target.nodeId, url: target.url },
+        nowMs: Date.now(),
+      });
       const res = await o.fetch(new URL(PROBE_PATH, challenger.url).href, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -1,19 +1,16 @@
+import {
+  GATEWAY_IDENTITY_PATH,
+  gatewayIdentitySchema,
+  nodeListPageSchema,
+  NODES_PATH,
+  MAX_NODE_PAGE,
+  type ListedNode,
+} from '@hexedge/protocol';
 import { MemoryDirectory, type ClaimedNode, type KnownReporter, type OracleDirectory } from '../directory.ts';
 import type { Hotspot } from '../poc/types.ts';
 import type { HttpFetch } from './trust-publisher.ts';
 
 const FETCH_TIMEOUT_MS = 5_000;
-/** Nodes read per page of the gateway's node list (its maximum). */
-export const NODE_PAGE_SIZE = 1000;
-
-/** One node as the gateway lists it (`GET /v1/nodes`): its id is its public key. */
-export interface ListedNode {
-  id: string;
-  url: string;
-  lat: number;
-  lng: number;
-  models: Array<{ name: string; ready?: boolean }>;
-}
 
 /**
  * The oracle's directory in a running service: compute nodes' claims come from the gateways'
@@ -25,10 +22,17 @@ export interface ListedNode {
 export class GatewayDirectory implements OracleDirectory {
   readonly #static = new MemoryDirectory();
   #nodes = new Map<string, ClaimedNode>();
+  /** The configured gateways' report keys, as each gateway publishes it (GET /v1/gateway/identity). */
+  #gatewayReporters = new Map<string, KnownReporter>();
   readonly #trustOf: (nodeId: string) => number;
   readonly #minChallengerTrust: number;
 
-  constructor(options: { trustOf: (nodeId: string) => number; minChallengerTrust: number; reporters?: KnownReporter[]; hotspots?: Hotspot[] }) {
+  constructor(options: {
+    trustOf: (nodeId: string) => number;
+    minChallengerTrust: number;
+    reporters?: KnownReporter[];
+    hotspots?: Hotspot[];
+  }) {
     this.#trustOf = options.trustOf;
     this.#minChallengerTrust = options.minChallengerTrust;
     for (const r of options.reporters ?? []) this.#static.putReporter(r);
@@ -38,12 +42,22 @@ export class GatewayDirectory implements OracleDirectory {
   /** Replaces the node claims with what the gateways list now (a node that left is no longer challenged or asked to check). */
   async refresh(options: { gatewayUrls: readonly string[]; fetch: HttpFetch }): Promise<number> {
     const next = new Map<string, ClaimedNode>();
+    const reporters = new Map<string, KnownReporter>();
     for (const gatewayUrl of options.gatewayUrls) {
+      // A configured gateway is trusted as a receipt reporter: its report key is whatever it says it is.
+      const reporterId = await gatewayReporterId({ gatewayUrl, fetch: options.fetch });
+      if (reporterId) reporters.set(reporterId, { nodeId: reporterId, roles: ['gateway'] });
       for (const n of await listGatewayNodes({ gatewayUrl, fetch: options.fetch })) {
-        next.set(n.id, { nodeId: n.id, url: n.url, location: { lat: n.lat, lng: n.lng }, models: n.models.filter((m) => m.ready !== false).map((m) => m.name) });
+        next.set(n.id, {
+          nodeId: n.id,
+          url: n.url,
+          location: { lat: n.lat, lng: n.lng },
+          models: n.models.filter((m) => m.ready !== false).map((m) => m.name),
+        });
       }
     }
     this.#nodes = next;
+    this.#gatewayReporters = reporters;
     return next.size;
   }
 
@@ -64,7 +78,7 @@ export class GatewayDirectory implements OracleDirectory {
     return [...this.#nodes.values()];
   }
   getReporter(nodeId: string): KnownReporter | undefined {
-    const fixed = this.#static.getReporter(nodeId);
+    const fixed = this.#static.getReporter(nodeId) ?? this.#gatewayReporters.get(nodeId);
     if (fixed) return fixed;
     const node = this.#nodes.get(nodeId);
     if (!node || this.#trustOf(nodeId) < this.#minChallengerTrust) return undefined;
@@ -72,20 +86,46 @@ export class GatewayDirectory implements OracleDirectory {
   }
 }
 
+/** The gateway's report key id (`GET /v1/gateway/identity`); undefined for a gateway that has none (an older one). */
+export async function gatewayReporterId(options: {
+  gatewayUrl: string;
+  fetch: HttpFetch;
+}): Promise<string | undefined> {
+  const res = await options.fetch(new URL(GATEWAY_IDENTITY_PATH, options.gatewayUrl).href, {
+    signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+  });
+  if (res.status === 404) return undefined;
+  if (!res.ok)
+    throw new Error(`GET ${GATEWAY_IDENTITY_PATH} on ${options.gatewayUrl} answered HTTP ${res.status}`);
+  const parsed = gatewayIdentitySchema.safeParse(await res.json());
+  if (!parsed.success)
+    throw new Error(
+      `GET ${GATEWAY_IDENTITY_PATH} on ${options.gatewayUrl}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+    );
+  return parsed.data.reporterId;
+}
+
 /** Every node a gateway lists, page by page. */
-export async function listGatewayNodes(options: { gatewayUrl: string; fetch: HttpFetch }): Promise<ListedNode[]> {
+export async function listGatewayNodes(options: {
+  gatewayUrl: string;
+  fetch: HttpFetch;
+}): Promise<ListedNode[]> {
   const out: ListedNode[] = [];
   let after: string | undefined;
   for (;;) {
-    const url = new URL('/v1/nodes', options.gatewayUrl);
-    url.searchParams.set('limit', String(NODE_PAGE_SIZE));
+    const url = new URL(NODES_PATH, options.gatewayUrl);
+    url.searchParams.set('limit', String(MAX_NODE_PAGE));
     if (after) url.searchParams.set('after', after);
     const res = await options.fetch(url.href, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`GET ${url.pathname} on ${options.gatewayUrl} answered HTTP ${res.status}`);
-    const page = (await res.json()) as { nodes?: ListedNode[]; next?: string | null };
-    const nodes = (page.nodes ?? []).filter((n) => typeof n?.id === 'string' && typeof n.url === 'string' && Number.isFinite(n.lat) && Number.isFinite(n.lng) && Array.isArray(n.models));
+    const parsed = nodeListPageSchema.safeParse(await res.json());
+    if (!parsed.success)
+      throw new Error(
+        `GET ${NODES_PATH} on ${options.gatewayUrl}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+      );
+    const { nodes, next } = parsed.data;
     out.push(...nodes);
-    if (!page.next || nodes.length === 0) return out;
-    after = page.next;
+    if (!next || nodes.length === 0) return out;
+    after = next;
   }
 }

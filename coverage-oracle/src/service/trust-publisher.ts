@@ -1,7 +1,13 @@
 import type { NodeKeyPair } from '@hexedge/protocol';
 import type { OracleTrustRecord } from '../store/records.ts';
 import type { TrustSink } from '../trust/trust-score.ts';
-import { clipReasons, MAX_SCORES_PER_MESSAGE, signTrustMessage, TRUST_PATH, type TrustScoreEntry } from './trust-message.ts';
+import {
+  clipReasons,
+  MAX_SCORES_PER_MESSAGE,
+  signTrustMessage,
+  TRUST_PATH,
+  type TrustScoreEntry,
+} from '@hexedge/protocol';
 
 export type HttpFetch = typeof fetch;
 
@@ -25,7 +31,14 @@ export class TrustPublisher implements TrustSink {
   #seq: number;
   #lastFullPushMs = Number.NEGATIVE_INFINITY;
 
-  constructor(options: { keys: NodeKeyPair; gatewayUrls: readonly string[]; fetch: HttpFetch; known?: readonly OracleTrustRecord[]; nowMs?: () => number; log?: (m: string) => void }) {
+  constructor(options: {
+    keys: NodeKeyPair;
+    gatewayUrls: readonly string[];
+    fetch: HttpFetch;
+    known?: readonly OracleTrustRecord[];
+    nowMs?: () => number;
+    log?: (m: string) => void;
+  }) {
     this.#keys = options.keys;
     this.#targets = options.gatewayUrls;
     this.#fetch = options.fetch;
@@ -35,7 +48,12 @@ export class TrustPublisher implements TrustSink {
     // What was scored before a restart is pushed again at the first full push.
     for (const t of options.known ?? []) {
       const locationVerified = t.reasons.some((r) => r.startsWith('location VERIFIED'));
-      this.#latest.set(t.nodeId, { nodeId: t.nodeId, score: t.score, reasons: clipReasons(t.reasons), locationVerified });
+      this.#latest.set(t.nodeId, {
+        nodeId: t.nodeId,
+        score: t.score,
+        reasons: clipReasons(t.reasons),
+        locationVerified,
+      });
     }
   }
 
@@ -59,7 +77,8 @@ export class TrustPublisher implements TrustSink {
   /** Pushes pending scores (all of them when a full push is due); returns how many were delivered to every gateway. */
   async flush(options: { fullPushIntervalMs?: number } = {}): Promise<number> {
     const nowMs = this.#now();
-    const full = options.fullPushIntervalMs !== undefined && nowMs - this.#lastFullPushMs >= options.fullPushIntervalMs;
+    const full =
+      options.fullPushIntervalMs !== undefined && nowMs - this.#lastFullPushMs >= options.fullPushIntervalMs;
     const ids = full ? [...this.#latest.keys()] : [...this.#pending];
     if (ids.length === 0 || this.#targets.length === 0) return 0;
     if (full) this.#lastFullPushMs = nowMs;
@@ -67,9 +86,14 @@ export class TrustPublisher implements TrustSink {
     let delivered = 0;
     for (let i = 0; i < ids.length; i += MAX_SCORES_PER_MESSAGE) {
       const chunk = ids.slice(i, i + MAX_SCORES_PER_MESSAGE);
-      const scores = chunk.map((id) => ({ ...this.#latest.get(id)!, reasons: [...this.#latest.get(id)!.reasons] }));
+      const scores = chunk.map((id) => ({
+        ...this.#latest.get(id)!,
+        reasons: [...this.#latest.get(id)!.reasons],
+      }));
       this.#seq = Math.max(this.#seq + 1, nowMs);
-      const body = JSON.stringify(await signTrustMessage({ oracle: this.#keys, seq: this.#seq, issuedAtMs: nowMs, scores }));
+      const body = JSON.stringify(
+        await signTrustMessage({ oracle: this.#keys, seq: this.#seq, issuedAtMs: nowMs, scores }),
+      );
       const results = await Promise.all(this.#targets.map((url) => this.#post(url, body)));
       if (results.every(Boolean)) delivered += chunk.length;
       else for (const id of chunk) this.#pending.add(id);

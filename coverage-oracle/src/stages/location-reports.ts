@@ -1,6 +1,6 @@
 import { isValidSignature, latLngToH3Cell } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
-import type { LocationReportBody } from '../ingest/messages.ts';
+import type { LocationReportBody } from '@hexedge/protocol';
 import { combineLocationObservations, type LatencyObservation } from '../location/combine.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type { CoverageObservation, StoredReport, Verdict } from '../store/records.ts';
@@ -48,7 +48,12 @@ export async function handleLocationReport(
   for (const r of deps.store.listRoundReports(`loc:${body.targetNodeId}`)) {
     if (r.receivedAtMs < sinceMs || r.receivedAtMs > report.receivedAtMs || !(await isAnswered(r))) continue;
     const location = deps.directory.getReporter(r.nodeId)?.location;
-    if (location) latest.set(r.nodeId, { challengerId: r.nodeId, challengerLocation: location, rttMs: (r.body as LocationReportBody).rttMs! });
+    if (location)
+      latest.set(r.nodeId, {
+        challengerId: r.nodeId,
+        challengerLocation: location,
+        rttMs: (r.body as LocationReportBody).rttMs!,
+      });
   }
   const verdict = combineLocationObservations({
     claim: claim.location,
@@ -56,7 +61,8 @@ export async function handleLocationReport(
     minChallengers: deps.minChallengers,
     ...(deps.verifiedWithinKm ? { verifiedWithinKm: deps.verifiedWithinKm } : {}),
   });
-  if (verdict.status === 'inconclusive' && verdict.reason === 'TOO_FEW_CHALLENGERS') return { verdicts, coverage: [] };
+  if (verdict.status === 'inconclusive' && verdict.reason === 'TOO_FEW_CHALLENGERS')
+    return { verdicts, coverage: [] };
   verdicts.push({
     id: `loc:${body.targetNodeId}:${Math.floor(report.receivedAtMs / LOCATION_WINDOW_MS)}`,
     nodeId: body.targetNodeId,
@@ -74,7 +80,15 @@ export async function handleLocationReport(
   });
   const coverage: CoverageObservation[] =
     verdict.status === 'verified'
-      ? [{ cell: latLngToH3Cell(claim.location, COVERAGE_RESOLUTION), nodeId: body.targetNodeId, source: 'latency', latencyMs: Math.min(...[...latest.values()].map((o) => o.rttMs)) / 2, atMs: report.receivedAtMs }]
+      ? [
+          {
+            cell: latLngToH3Cell(claim.location, COVERAGE_RESOLUTION),
+            nodeId: body.targetNodeId,
+            source: 'latency',
+            latencyMs: Math.min(...[...latest.values()].map((o) => o.rttMs)) / 2,
+            atMs: report.receivedAtMs,
+          },
+        ]
       : [];
   return { verdicts, coverage };
 }

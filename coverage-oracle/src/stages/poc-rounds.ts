@@ -1,6 +1,6 @@
 import { cellToParent } from 'h3-js';
 import type { OracleDirectory } from '../directory.ts';
-import type { BeaconReportBody, WitnessReportBody } from '../ingest/messages.ts';
+import type { BeaconReportBody, WitnessReportBody } from '@hexedge/protocol';
 import type { Hotspot, WitnessReport } from '../poc/types.ts';
 import { verifyPocRound } from '../poc/verify-round.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
@@ -27,7 +27,15 @@ export function judgeRound(options: {
   const witnessReports = reports.filter((r) => r.type === 'witness');
   const witnesses: WitnessReport[] = witnessReports.map((r) => {
     const w = (r.body as WitnessReportBody).witness;
-    return { key: r.nodeId, receivedAtMs: r.receivedAtMs, data: w.data, frequencyHz: w.frequencyHz, signalDbm: w.signalDbm, snrDb: w.snrDb, datarate: w.datarate };
+    return {
+      key: r.nodeId,
+      receivedAtMs: r.receivedAtMs,
+      data: w.data,
+      frequencyHz: w.frequencyHz,
+      signalDbm: w.signalDbm,
+      snrDb: w.snrDb,
+      datarate: w.datarate,
+    };
   });
   const hotspots = new Map<string, Hotspot>();
   for (const key of [beaconReport.nodeId, ...witnesses.map((w) => w.key)]) {
@@ -47,7 +55,8 @@ export function judgeRound(options: {
     nowMs: options.nowMs,
     densityScales: options.densityScales,
   });
-  if (result.beacon.status === 'valid') store.setLastBeaconAtMs(beaconReport.nodeId, beaconReport.receivedAtMs);
+  if (result.beacon.status === 'valid')
+    store.setLastBeaconAtMs(beaconReport.nodeId, beaconReport.receivedAtMs);
 
   const atMs = beaconReport.receivedAtMs;
   const verdicts: Verdict[] = [
@@ -78,13 +87,25 @@ export function judgeRound(options: {
       atMs,
       rewardUnit: v.rewardUnit,
       hexScale: result.hexScale,
-      details: { roundKey: round.roundKey, beaconer: beaconReport.nodeId, side: v.side ?? null, selected: v.selected },
+      details: {
+        roundKey: round.roundKey,
+        beaconer: beaconReport.nodeId,
+        side: v.side ?? null,
+        selected: v.selected,
+      },
     });
     const cell = hotspots.get(v.key)?.cell;
     if (v.status === 'valid' && cell) {
       const w = (report.body as WitnessReportBody).witness;
       // The beaconer's signal reached the witness's hex: that hex is covered by the beaconer.
-      coverage.push({ cell: cellToParent(cell, COVERAGE_RESOLUTION), nodeId: beaconReport.nodeId, source: 'poc', signalDbm: w.signalDbm, snrDb: w.snrDb, atMs });
+      coverage.push({
+        cell: cellToParent(cell, COVERAGE_RESOLUTION),
+        nodeId: beaconReport.nodeId,
+        source: 'poc',
+        signalDbm: w.signalDbm,
+        snrDb: w.snrDb,
+        atMs,
+      });
     }
   }
   return { verdicts, coverage };

@@ -1,7 +1,12 @@
 import type { OracleDirectory } from '../directory.ts';
-import type { ReceiptReportBody } from '../ingest/messages.ts';
+import type { ReceiptReportBody } from '@hexedge/protocol';
 import { isSampled, receiptHash } from '../spot-check/sampling.ts';
-import { pickCheckers, type InferenceRequest, type InferenceResult, type SpotChecker } from '../spot-check/spot-checker.ts';
+import {
+  pickCheckers,
+  type InferenceRequest,
+  type InferenceResult,
+  type SpotChecker,
+} from '../spot-check/spot-checker.ts';
 import type { StakeLedger } from '../stake/stake-ledger.ts';
 import type { StoredReport, Verdict, WorkRecord } from '../store/records.ts';
 
@@ -23,11 +28,18 @@ export interface ReceiptCheckDeps {
  * spot check; confirmed fraud slashes the node's stake with the fraud record as evidence (the ledger
  * refuses a second slash for the same receipt).
  */
-export async function handleReceiptReport(report: StoredReport, deps: ReceiptCheckDeps): Promise<{ work: WorkRecord; verdicts: Verdict[] }> {
+export async function handleReceiptReport(
+  report: StoredReport,
+  deps: ReceiptCheckDeps,
+): Promise<{ work: WorkRecord; verdicts: Verdict[] }> {
   const body = report.body as ReceiptReportBody;
   const receipt = body.receipt;
   const hash = await receiptHash(receipt);
-  const sampled = await isSampled({ receiptHash: hash, seed: await deps.samplingSeedAt(report.receivedAtMs), rate: deps.samplingRate });
+  const sampled = await isSampled({
+    receiptHash: hash,
+    seed: await deps.samplingSeedAt(report.receivedAtMs),
+    rate: deps.samplingRate,
+  });
   const work: WorkRecord = {
     receiptHash: hash,
     nodeId: receipt.body.nodeId,
@@ -40,9 +52,16 @@ export async function handleReceiptReport(report: StoredReport, deps: ReceiptChe
 
   const candidates = deps.directory
     .listNodes()
-    .filter((n) => n.models.includes(receipt.body.modelName) && deps.trustOf(n.nodeId) >= deps.minCheckerTrust)
+    .filter(
+      (n) => n.models.includes(receipt.body.modelName) && deps.trustOf(n.nodeId) >= deps.minCheckerTrust,
+    )
     .map((n) => ({ nodeId: n.nodeId, url: n.url }));
-  const checkers = pickCheckers({ candidates, excludeNodeId: receipt.body.nodeId, receiptHash: hash, count: deps.checkersPerSample });
+  const checkers = pickCheckers({
+    candidates,
+    excludeNodeId: receipt.body.nodeId,
+    receiptHash: hash,
+    count: deps.checkersPerSample,
+  });
   const outcome = await deps.spotChecker.check({
     receipt,
     receiptHash: hash,
@@ -53,9 +72,18 @@ export async function handleReceiptReport(report: StoredReport, deps: ReceiptChe
     nowMs: report.receivedAtMs,
   });
   if (outcome.fraud) {
-    const slash = deps.ledger.slash({ nodeId: outcome.fraud.nodeId, evidenceId: outcome.fraud.evidenceId, evidence: { ...outcome.fraud }, atMs: report.receivedAtMs });
+    const slash = deps.ledger.slash({
+      nodeId: outcome.fraud.nodeId,
+      evidenceId: outcome.fraud.evidenceId,
+      evidence: { ...outcome.fraud },
+      atMs: report.receivedAtMs,
+    });
     const fraudVerdict = outcome.verdicts[0]!;
-    fraudVerdict.details = { ...fraudVerdict.details, slashed: slash.slashed, slashedBaseUnits: slash.amountBaseUnits.toString() };
+    fraudVerdict.details = {
+      ...fraudVerdict.details,
+      slashed: slash.slashed,
+      slashedBaseUnits: slash.amountBaseUnits.toString(),
+    };
   }
   return { work, verdicts: outcome.verdicts };
 }

@@ -1,6 +1,6 @@
 import { greatCircleDistanceKm, h3CellToLatLng, latLngToH3Cell } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
-import type { UplinkReportBody } from '../ingest/messages.ts';
+import type { UplinkReportBody } from '@hexedge/protocol';
 import type { CoverageMap } from '../coverage/coverage-map.ts';
 import { COVERAGE_RESOLUTION } from '../coverage/coverage-map.ts';
 import { MAX_WITNESS_DISTANCE_KM } from '../poc/constants.ts';
@@ -57,10 +57,19 @@ export class VerifyStage implements Stage {
 
     const due = store.listDueRounds({ nowMs, limit: batchSize });
     if (due.length) {
-      const densityScales = this.#o.densityScales?.() ?? computeHexDensityScales(this.#o.directory.listHotspots().flatMap((h) => (h.cell ? [h.cell] : [])));
+      const densityScales =
+        this.#o.densityScales?.() ??
+        computeHexDensityScales(this.#o.directory.listHotspots().flatMap((h) => (h.cell ? [h.cell] : [])));
       const denylist = this.#o.denylist?.();
       for (const round of due) {
-        const judged = judgeRound({ round, store, directory: this.#o.directory, densityScales, ...(denylist ? { denylist } : {}), nowMs });
+        const judged = judgeRound({
+          round,
+          store,
+          directory: this.#o.directory,
+          densityScales,
+          ...(denylist ? { denylist } : {}),
+          nowMs,
+        });
         this.#commit({ verdicts: judged.verdicts, work: [], coverage: judged.coverage });
         store.closeRound(round.roundKey);
       }
@@ -78,11 +87,18 @@ export class VerifyStage implements Stage {
     }
   }
 
-  async #handle(report: StoredReport, out: { verdicts: Verdict[]; work: WorkRecord[]; coverage: CoverageObservation[] }): Promise<void> {
+  async #handle(
+    report: StoredReport,
+    out: { verdicts: Verdict[]; work: WorkRecord[]; coverage: CoverageObservation[] },
+  ): Promise<void> {
     const o = this.#o;
     switch (report.type) {
       case 'beacon':
-        o.store.openRound({ roundKey: report.roundKey!, beaconSeq: report.seq, closesAtMs: report.receivedAtMs + (o.roundCloseDelayMs ?? DEFAULT_ROUND_CLOSE_DELAY_MS) });
+        o.store.openRound({
+          roundKey: report.roundKey!,
+          beaconSeq: report.seq,
+          closesAtMs: report.receivedAtMs + (o.roundCloseDelayMs ?? DEFAULT_ROUND_CLOSE_DELAY_MS),
+        });
         return;
       case 'witness':
         return; // judged with its beacon's round
@@ -93,7 +109,12 @@ export class VerifyStage implements Stage {
         return;
       }
       case 'location': {
-        const { verdicts, coverage } = await handleLocationReport(report, { store: o.store, directory: o.directory, minChallengers: o.minChallengers ?? 3, ...(o.verifiedWithinKm ? { verifiedWithinKm: o.verifiedWithinKm } : {}) });
+        const { verdicts, coverage } = await handleLocationReport(report, {
+          store: o.store,
+          directory: o.directory,
+          minChallengers: o.minChallengers ?? 3,
+          ...(o.verifiedWithinKm ? { verifiedWithinKm: o.verifiedWithinKm } : {}),
+        });
         out.verdicts.push(...verdicts);
         out.coverage.push(...coverage);
         return;
@@ -110,8 +131,21 @@ export class VerifyStage implements Stage {
     const cell = latLngToH3Cell(location, COVERAGE_RESOLUTION);
     return heardBy.flatMap((h) => {
       const hotspot = this.#o.directory.getHotspot(h.hotspotKey);
-      if (!hotspot?.cell || greatCircleDistanceKm(h3CellToLatLng(hotspot.cell), location) > MAX_WITNESS_DISTANCE_KM) return [];
-      return [{ cell, nodeId: h.hotspotKey, source: 'uplink' as const, signalDbm: h.signalDbm, snrDb: h.snrDb, atMs: report.receivedAtMs }];
+      if (
+        !hotspot?.cell ||
+        greatCircleDistanceKm(h3CellToLatLng(hotspot.cell), location) > MAX_WITNESS_DISTANCE_KM
+      )
+        return [];
+      return [
+        {
+          cell,
+          nodeId: h.hotspotKey,
+          source: 'uplink' as const,
+          signalDbm: h.signalDbm,
+          snrDb: h.snrDb,
+          atMs: report.receivedAtMs,
+        },
+      ];
     });
   }
 }

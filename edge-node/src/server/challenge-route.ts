@@ -1,14 +1,12 @@
-import { HexEdgeError } from '@hexedge/protocol';
+import { CHALLENGE_PATH, HexEdgeError, MAX_CHALLENGE_BODY_BYTES, PROBE_PATH } from '@hexedge/protocol';
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
-/** A challenge or probe is a few hundred bytes of signed JSON. */
-export const MAX_CHALLENGE_BODY_BYTES = 4 * 1024;
+export { MAX_CHALLENGE_BODY_BYTES };
 
 /**
- * How the node answers the coverage oracle. The wire formats belong to the oracle
- * (`@hexedge/coverage-oracle`'s `answerChallenge` and `answerProbe`), which the edge node does not
- * import: the composition root passes them in, bound to the node's key.
+ * How the node answers the coverage oracle: protocol's `answerChallenge` and `answerProbe`, bound to
+ * the node's key, location and the oracles it knows (the builder passes them in; tests may pass liars).
  */
 export interface OracleRouteOptions {
   /** Signs the node's answer to a latency challenge addressed to it; null for one it must refuse. */
@@ -37,15 +35,20 @@ async function readJson(c: Context): Promise<unknown> {
  * slow may sit in front of it) and `POST /v1/oracle/probe` (this node challenging another for the oracle).
  */
 export function registerOracleRoutes(app: Hono, options: OracleRouteOptions): void {
-  app.post('/v1/oracle/challenge', limit, async (c) => {
+  app.post(CHALLENGE_PATH, limit, async (c) => {
     const answer = await options.answerChallenge(await readJson(c));
-    if (answer === null || answer === undefined) throw new HexEdgeError('INVALID_REQUEST', 'not a valid challenge for this node');
+    if (answer === null || answer === undefined)
+      throw new HexEdgeError('INVALID_REQUEST', 'not a valid challenge for this node');
     return c.json(answer);
   });
-  app.post('/v1/oracle/probe', limit, async (c) => {
+  app.post(PROBE_PATH, limit, async (c) => {
     if (!options.answerProbe) throw new HexEdgeError('FORBIDDEN', 'this node does not challenge others');
     const report = await options.answerProbe(await readJson(c));
-    if (report === null || report === undefined) throw new HexEdgeError('FORBIDDEN', 'probe refused: not signed by a configured oracle, stale, or about this node');
+    if (report === null || report === undefined)
+      throw new HexEdgeError(
+        'FORBIDDEN',
+        'probe refused: not signed by a configured oracle, stale, or about this node',
+      );
     return c.json(report);
   });
 }

@@ -1,3 +1,4 @@
+import type { OracleNodeReport } from '@hexedge/protocol';
 import { HexEdgeError } from '@hexedge/protocol';
 import type { Placement } from '@hexedge/placement';
 import type { Context } from 'hono';
@@ -8,15 +9,7 @@ import type { RequestLog } from '../events/request-log.ts';
  * package's own records (Verdict, RewardEntry, MerkleProof) fit it structurally; the gateway does not
  * import the oracle, so whoever wires it (the composition root) adapts its store to this.
  */
-export interface OracleNodeReport {
-  /** Spot checks, location proofs, PoC and availability verdicts, newest first. */
-  verdicts: { kind: string; status: string; reason?: string; atMs: number }[];
-  /** Rewards per epoch, oldest first; amounts are integers as decimal strings. */
-  rewards: { epoch: number; amountBaseUnits: string }[];
-  /** The node's entry in the latest signed manifest, with the Merkle proof that it is in the root. */
-  manifestEntry?: { epoch: number; entry: Record<string, string>; merkleRoot: string; proof: { leafIndex: number; siblings: { hash: string; position: 'left' | 'right' }[] } };
-  trustComponents?: Record<string, number>;
-}
+export type { OracleNodeReport };
 
 export interface OracleReader {
   nodeReport(nodeId: string): Promise<OracleNodeReport | undefined>;
@@ -29,12 +22,20 @@ export interface OracleReader {
  * `oracle` is null when no oracle is wired (`hexedge dev` today): the view says so instead of
  * showing zeros that would read as "checked and found nothing".
  */
-export function operatorHandler(options: { placement: Placement; requests: RequestLog; oracle: OracleReader | undefined }) {
+export function operatorHandler(options: {
+  placement: Placement;
+  requests: RequestLog;
+  oracle: OracleReader | undefined;
+}) {
   return async (c: Context) => {
     const id = c.req.param('id')!;
     const { placement } = options;
     const node = placement.registry.get(id);
-    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `no node with id ${JSON.stringify(id.slice(0, 80))} is registered`);
+    if (!node)
+      throw new HexEdgeError(
+        'UNKNOWN_NODE',
+        `no node with id ${JSON.stringify(id.slice(0, 80))} is registered`,
+      );
     return c.json({
       id: node.id,
       status: placement.registry.statusOf(node),

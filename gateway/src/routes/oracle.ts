@@ -1,5 +1,13 @@
-import { z } from 'zod';
-import { HexEdgeError, isValidSignature, nodeIdSchema } from '@hexedge/protocol';
+import {
+  HexEdgeError,
+  isValidSignature,
+  MAX_NODE_PAGE,
+  MAX_TRUST_PUSH_AGE_MS,
+  MAX_TRUST_PUSH_SKEW_MS,
+  oracleNodeReportPath,
+  trustPushSchema,
+  type NodeListPage,
+} from '@hexedge/protocol';
 import type { Context } from 'hono';
 import type { GatewayPlacement } from '../gateway-placement.ts';
 import { readJsonBody } from '../http-errors.ts';
@@ -10,26 +18,6 @@ import type { OracleNodeReport, OracleReader } from './dashboard-operator.ts';
  * coverage map proxied from the oracle, the node list the oracle's directory reads, and an
  * `OracleReader` over the oracle's HTTP API for the operator view.
  */
-
-/** A push older than this is refused: the oracle pushes every few seconds, and a delayed copy must not undo a newer score. */
-export const MAX_TRUST_PUSH_AGE_MS = 60_000;
-/** The oracle's clock may run this far ahead of the gateway's. */
-export const MAX_TRUST_PUSH_SKEW_MS = 30_000;
-export const MAX_TRUST_PUSH_BYTES = 1024 * 1024;
-
-/** `POST /v1/oracle/trust`, as the oracle's TrustPublisher sends it (kind 'oracle-trust'; `nodeId` is the oracle's id). */
-export const trustPushSchema = z.object({
-  body: z.object({
-    type: z.literal('oracle-trust'),
-    nodeId: nodeIdSchema,
-    issuedAtMs: z.number().int().nonnegative(),
-    seq: z.number().int().nonnegative(),
-    scores: z
-      .array(z.object({ nodeId: z.string().max(64), score: z.number().min(0).max(1), reasons: z.array(z.string().max(200)).max(16), locationVerified: z.boolean() }))
-      .max(500),
-  }),
-  signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
-});
 
 /** What the trust route needs of placement: the in-process `Placement` fits it as it is. */
 export interface TrustTarget {
@@ -45,24 +33,41 @@ export interface TrustTarget {
  * not know are skipped, not refused: the oracle re-sends every score periodically, so a node that
  * registers later gets its score then.
  */
-export function oracleTrustHandler(options: { placement: TrustTarget; oracleIds: Iterable<string>; nowMs?: () => number }) {
+export function oracleTrustHandler(options: {
+  placement: TrustTarget;
+  oracleIds: Iterable<string>;
+  nowMs?: () => number;
+}) {
   const now = options.nowMs ?? Date.now;
   const lastSeq = new Map<string, number>();
   return async (c: Context) => {
     const raw = await readJsonBody(c);
     const parsed = trustPushSchema.safeParse(raw);
-    if (!parsed.success) throw new HexEdgeError('INVALID_REQUEST', `trust push ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `trust push ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message}`,
+      );
     const push = parsed.data;
     const { nodeId: oracleId, issuedAtMs, seq } = push.body;
     // Re-read each time: the composition root may add an oracle while the gateway runs.
-    if (![...options.oracleIds].includes(oracleId)) throw new HexEdgeError('FORBIDDEN', `${oracleId} is not a configured oracle`);
-    if (!(await isValidSignature('oracle-trust', push))) throw new HexEdgeError('BAD_SIGNATURE', `trust push signature does not verify for oracle ${oracleId}`);
+    if (![...options.oracleIds].includes(oracleId))
+      throw new HexEdgeError('FORBIDDEN', `${oracleId} is not a configured oracle`);
+    if (!(await isValidSignature('oracle-trust', push)))
+      throw new HexEdgeError('BAD_SIGNATURE', `trust push signature does not verify for oracle ${oracleId}`);
     const nowMs = now();
     if (issuedAtMs > nowMs + MAX_TRUST_PUSH_SKEW_MS || issuedAtMs < nowMs - MAX_TRUST_PUSH_AGE_MS) {
-      throw new HexEdgeError('STALE_MESSAGE', `trust push issuedAtMs ${issuedAtMs} is ${nowMs - issuedAtMs} ms from now (allowed: ${MAX_TRUST_PUSH_AGE_MS} old, ${MAX_TRUST_PUSH_SKEW_MS} ahead)`);
+      throw new HexEdgeError(
+        'STALE_MESSAGE',
+        `trust push issuedAtMs ${issuedAtMs} is ${nowMs - issuedAtMs} ms from now (allowed: ${MAX_TRUST_PUSH_AGE_MS} old, ${MAX_TRUST_PUSH_SKEW_MS} ahead)`,
+      );
     }
     const last = lastSeq.get(oracleId) ?? -1;
-    if (seq <= last) throw new HexEdgeError('REPLAYED', `trust push seq ${seq} from oracle ${oracleId} is not above the last applied ${last}`);
+    if (seq <= last)
+      throw new HexEdgeError(
+        'REPLAYED',
+        `trust push seq ${seq} from oracle ${oracleId} is not above the last applied ${last}`,
+      );
     lastSeq.set(oracleId, seq);
     const applied: string[] = [];
     const ignored: string[] = [];
@@ -91,14 +96,17 @@ export function coverageProxyHandler(options: { oracleUrl: string; fetch?: typeo
     try {
       res = await doFetch(url.href, { signal: AbortSignal.timeout(PROXY_TIMEOUT_MS) });
     } catch (err) {
-      throw new HexEdgeError('NODE_FAILED', `coverage oracle at ${options.oracleUrl} is unreachable: ${(err as Error).message}`);
+      throw new HexEdgeError(
+        'NODE_FAILED',
+        `coverage oracle at ${options.oracleUrl} is unreachable: ${(err as Error).message}`,
+      );
     }
-    return new Response(res.body, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
+    return new Response(res.body, {
+      status: res.status,
+      headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' },
+    });
   };
 }
-
-/** Most nodes one page of `GET /v1/nodes` lists. */
-export const MAX_NODE_PAGE = 1000;
 
 /**
  * GET /v1/nodes?limit=&after=: healthy nodes in id order, with where to reach them and where they
@@ -110,12 +118,17 @@ export function nodeListHandler(placement: Pick<GatewayPlacement, 'healthyNodes'
     const limitRaw = c.req.query('limit');
     const limit = limitRaw === undefined ? MAX_NODE_PAGE : Number(limitRaw);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_NODE_PAGE) {
-      throw new HexEdgeError('INVALID_REQUEST', `limit must be an integer in [1, ${MAX_NODE_PAGE}], got ${JSON.stringify(limitRaw)}`);
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `limit must be an integer in [1, ${MAX_NODE_PAGE}], got ${JSON.stringify(limitRaw)}`,
+      );
     }
     const after = c.req.query('after') ?? '';
-    const sorted = [...(await placement.healthyNodes())].filter((n) => n.id > after).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const sorted = [...(await placement.healthyNodes())]
+      .filter((n) => n.id > after)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
     const page = sorted.slice(0, limit);
-    return c.json({
+    const body: NodeListPage = {
       nodes: page.map((n) => ({
         id: n.id,
         url: n.url,
@@ -126,7 +139,8 @@ export function nodeListHandler(placement: Pick<GatewayPlacement, 'healthyNodes'
         models: n.models.map((m) => ({ name: m.name, version: m.version, ready: m.ready })),
       })),
       next: sorted.length > limit ? page.at(-1)!.id : null,
-    });
+    };
+    return c.json(body);
   };
 }
 
@@ -134,7 +148,9 @@ export function nodeListHandler(placement: Pick<GatewayPlacement, 'healthyNodes'
 export function httpOracleReader(options: { oracleUrl: string; fetch?: typeof fetch }): OracleReader {
   const doFetch = options.fetch ?? fetch;
   const get = async (path: string) => {
-    const res = await doFetch(new URL(path, options.oracleUrl).href, { signal: AbortSignal.timeout(PROXY_TIMEOUT_MS) });
+    const res = await doFetch(new URL(path, options.oracleUrl).href, {
+      signal: AbortSignal.timeout(PROXY_TIMEOUT_MS),
+    });
     if (!res.ok) {
       await res.body?.cancel();
       return undefined;
@@ -142,10 +158,14 @@ export function httpOracleReader(options: { oracleUrl: string; fetch?: typeof fe
     return (await res.json()) as Record<string, unknown>;
   };
   return {
-    nodeReport: async (nodeId) => (await get(`/v1/oracle/nodes/${encodeURIComponent(nodeId)}`).catch(() => undefined)) as OracleNodeReport | undefined,
+    nodeReport: async (nodeId) =>
+      (await get(oracleNodeReportPath(nodeId)).catch(() => undefined)) as OracleNodeReport | undefined,
     hexSignal: async (cell) => {
-      const answer = (await get(`/v1/coverage?cell=${encodeURIComponent(cell)}`).catch(() => undefined)) as { cells?: Array<{ nodes: Array<{ bestSignalDbm?: number; bestSnrDb?: number }> }> } | undefined;
-      const radio = (answer?.cells ?? []).flatMap((c) => c.nodes).filter((n) => n.bestSignalDbm !== undefined);
+      const answer = (await get(`/v1/coverage?cell=${encodeURIComponent(cell)}`).catch(() => undefined)) as
+        { cells?: Array<{ nodes: Array<{ bestSignalDbm?: number; bestSnrDb?: number }> }> } | undefined;
+      const radio = (answer?.cells ?? [])
+        .flatMap((c) => c.nodes)
+        .filter((n) => n.bestSignalDbm !== undefined);
       if (radio.length === 0) return undefined;
       const best = radio.reduce((a, b) => (b.bestSignalDbm! > a.bestSignalDbm! ? b : a));
       return { rssiDbm: best.bestSignalDbm!, snrDb: best.bestSnrDb ?? 0, witnesses: radio.length };

@@ -1,13 +1,19 @@
 import { z } from 'zod';
-import { latLngSchema, nodeIdSchema, signedReceiptSchema, TENSOR_DATATYPE_NAMES } from '@hexedge/protocol';
-import { signedChallengeResponseSchema } from '../location/challenge-messages.ts';
+import { latLngSchema, nodeIdSchema, signedReceiptSchema } from '../schemas/node.ts';
+import { TENSOR_DATATYPE_NAMES } from '../tensors.ts';
+import { signedChallengeResponseSchema } from './latency-challenge.ts';
 
 /**
  * What reporters send to the oracle (`POST /v1/oracle/reports`, one or an array): a body signed by
  * the reporter with kind 'report' (protocol's signBody). Every number is checked for range here, so a
  * malformed one is refused at ingest and never reaches a stage.
  */
-const base64Url = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
+const base64Url = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
 const finite = z.number().finite();
 const base = {
   nodeId: nodeIdSchema,
@@ -29,7 +35,13 @@ export const beaconReportBodySchema = z.object({
 export const witnessReportBodySchema = z.object({
   type: z.literal('witness'),
   ...base,
-  witness: z.object({ data: base64Url(512), frequencyHz, datarate, signalDbm: finite.min(-200).max(30), snrDb: finite.min(-50).max(50) }),
+  witness: z.object({
+    data: base64Url(512),
+    frequencyHz,
+    datarate,
+    signalDbm: finite.min(-200).max(30),
+    snrDb: finite.min(-50).max(50),
+  }),
 });
 
 const tensorSchema = z.object({
@@ -60,9 +72,21 @@ export const uplinkReportBodySchema = z.object({
   type: z.literal('uplink'),
   ...base,
   uplink: z.object({
-    location: latLngSchema.refine((p) => p.lat >= -90 && p.lat <= 90 && p.lng >= -180 && p.lng <= 180, 'lat/lng out of range'),
+    location: latLngSchema.refine(
+      (p) => p.lat >= -90 && p.lat <= 90 && p.lng >= -180 && p.lng <= 180,
+      'lat/lng out of range',
+    ),
     frequencyHz,
-    heardBy: z.array(z.object({ hotspotKey: z.string().min(1).max(128), signalDbm: finite.min(-200).max(30), snrDb: finite.min(-50).max(50) })).min(1).max(64),
+    heardBy: z
+      .array(
+        z.object({
+          hotspotKey: z.string().min(1).max(128),
+          signalDbm: finite.min(-200).max(30),
+          snrDb: finite.min(-50).max(50),
+        }),
+      )
+      .min(1)
+      .max(64),
   }),
 });
 /** A remote challenger's timed exchange with a node; `response` is the node's signed answer (proof it answered). */
@@ -82,7 +106,10 @@ export const reportBodySchema = z.discriminatedUnion('type', [
   uplinkReportBodySchema,
   locationReportBodySchema,
 ]);
-export const signedReportSchema = z.object({ body: reportBodySchema, signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature') });
+export const signedReportSchema = z.object({
+  body: reportBodySchema,
+  signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature'),
+});
 
 export type ReportBody = z.infer<typeof reportBodySchema>;
 export type BeaconReportBody = z.infer<typeof beaconReportBodySchema>;
@@ -91,3 +118,10 @@ export type ReceiptReportBody = z.infer<typeof receiptReportBodySchema>;
 export type UplinkReportBody = z.infer<typeof uplinkReportBodySchema>;
 export type LocationReportBody = z.infer<typeof locationReportBodySchema>;
 export type SignedReport = z.infer<typeof signedReportSchema>;
+
+/** Where reporters post reports (one, or an array of them) on the oracle. */
+export const REPORTS_PATH = '/v1/oracle/reports';
+/** A batch of reports: a gateway's receipts with their tensors can be large; 8 MiB bounds one post. */
+export const MAX_REPORTS_BODY_BYTES = 8 * 1024 * 1024;
+/** Reports per post: ingest checks a batch concurrently, so a bound keeps one post from starving others. */
+export const MAX_REPORTS_PER_POST = 1000;

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256Hex } from '@hexedge/protocol';
-import { MANIFEST_FILE_SUFFIX, modelManifestSchema, type ModelManifest } from '../models/manifest.ts';
+import { sha256Hex } from '../encoding.ts';
+import { MANIFEST_FILE_SUFFIX, modelManifestSchema, type ModelManifest } from '../schemas/manifest.ts';
 
 export interface VerifiedArtifact {
   manifest: ModelManifest;
@@ -43,7 +43,9 @@ export async function readVerifiedArtifact(manifestPath: string): Promise<Verifi
  * Loads every model in a directory. A bad manifest or a hash mismatch is reported as a problem and the
  * other models still load: one broken file must not take a node's other models down.
  */
-export async function readModelDir(dir: string): Promise<{ artifacts: VerifiedArtifact[]; problems: ModelDirProblem[] }> {
+export async function readModelDir(
+  dir: string,
+): Promise<{ artifacts: VerifiedArtifact[]; problems: ModelDirProblem[] }> {
   const artifacts: VerifiedArtifact[] = [];
   const problems: ModelDirProblem[] = [];
   const names = (await readdir(dir)).filter((f) => f.endsWith(MANIFEST_FILE_SUFFIX)).sort();

@@ -1,12 +1,16 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MANIFEST_FILE_SUFFIX, type ModelManifest } from '../models/manifest.ts';
+import { MANIFEST_FILE_SUFFIX, type ModelManifest } from '../schemas/manifest.ts';
 
 /**
  * Writes an artifact and its manifest into a model directory. Both go through a temporary name and a
  * rename, so a crash never leaves a manifest that points at half an artifact.
  */
-export async function writeModel(options: { dir: string; manifest: ModelManifest; bytes: Uint8Array }): Promise<string> {
+export async function writeModel(options: {
+  dir: string;
+  manifest: ModelManifest;
+  bytes: Uint8Array;
+}): Promise<string> {
   const { dir, manifest, bytes } = options;
   await mkdir(dir, { recursive: true });
   const base = path.join(dir, `${manifest.name}-${manifest.version}`);

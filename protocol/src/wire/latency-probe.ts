@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { isValidSignature, nodeIdSchema, signBody, type LatLng, type NodeKeyPair, type Signed } from '@hexedge/protocol';
-import { LatencyChallenger, locationReportFor, type FetchLike } from '../location/challenger.ts';
-import { randomNonce } from '../location/challenge-messages.ts';
+import type { LatLng } from '../geo.ts';
+import type { NodeKeyPair } from '../identity.ts';
+import { nodeIdSchema } from '../schemas/node.ts';
+import { isValidSignature, signBody, type Signed } from '../signing.ts';
+import { randomNonce } from './latency-challenge.ts';
+import { LatencyChallenger, locationReportFor, type FetchLike } from './latency-challenger.ts';
 
 /**
  * The oracle asks a trusted node to challenge another (`POST {challenger url}/v1/oracle/probe`): the
@@ -22,10 +25,17 @@ export const probeBodySchema = z.object({
   nonce: z.string().regex(/^[A-Za-z0-9_-]{22,64}$/),
   issuedAtMs: z.number().int().nonnegative(),
 });
-export const signedProbeSchema = z.object({ body: probeBodySchema, signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/) });
+export const signedProbeSchema = z.object({
+  body: probeBodySchema,
+  signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+});
 export type ProbeBody = z.infer<typeof probeBodySchema>;
 
-export function createProbe(options: { oracle: NodeKeyPair; target: { nodeId: string; url: string }; nowMs: number }): Promise<Signed<ProbeBody>> {
+export function createProbe(options: {
+  oracle: NodeKeyPair;
+  target: { nodeId: string; url: string };
+  nowMs: number;
+}): Promise<Signed<ProbeBody>> {
   const body: ProbeBody = {
     type: 'latency-probe',
     nodeId: options.oracle.nodeId,
@@ -44,7 +54,14 @@ export function createProbe(options: { oracle: NodeKeyPair; target: { nodeId: st
  */
 export async function answerProbe(
   raw: unknown,
-  options: { node: NodeKeyPair; location: LatLng; oracleIds: readonly string[]; fetch: FetchLike; nowMs?: number; timeoutMs?: number },
+  options: {
+    node: NodeKeyPair;
+    location: LatLng;
+    oracleIds: readonly string[];
+    fetch: FetchLike;
+    nowMs?: number;
+    timeoutMs?: number;
+  },
 ): Promise<Awaited<ReturnType<typeof locationReportFor>> | null> {
   const nowMs = options.nowMs ?? Date.now();
   const parsed = signedProbeSchema.safeParse(raw);
@@ -53,7 +70,12 @@ export async function answerProbe(
   if (!options.oracleIds.includes(body.nodeId) || body.targetNodeId === options.node.nodeId) return null;
   if (Math.abs(nowMs - body.issuedAtMs) > MAX_PROBE_AGE_MS) return null;
   if (!(await isValidSignature('report', parsed.data))) return null;
-  const challenger = new LatencyChallenger({ keys: options.node, location: options.location, fetch: options.fetch, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  const challenger = new LatencyChallenger({
+    keys: options.node,
+    location: options.location,
+    fetch: options.fetch,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
   const outcome = await challenger.challenge({ nodeId: body.targetNodeId, url: body.targetUrl });
   return locationReportFor({ outcome, challenger: options.node, nowMs: Date.now() });
 }

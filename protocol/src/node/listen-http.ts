@@ -1,0 +1,41 @@
+import { serve } from '@hono/node-server';
+
+import type { AddressInfo } from 'node:net';
+
+export interface HttpListener {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves a hono app on a port (0 picks a free one); fails with a clear message when the port is taken. */
+export function listenHttp(options: {
+  app: { fetch: (request: Request) => Response | Promise<Response> };
+  port: number;
+  host: string;
+}): Promise<HttpListener> {
+  return new Promise((resolve, reject) => {
+    const server = serve(
+      { fetch: options.app.fetch, port: options.port, hostname: options.host },
+      (info: AddressInfo) => {
+        const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+        resolve({
+          url: `http://${host}:${info.port}`,
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            }),
+        });
+      },
+    );
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${options.port} on ${options.host} is already in use; pick another with --port`)
+          : err,
+      );
+    });
+  });
+}

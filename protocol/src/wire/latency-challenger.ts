@@ -1,0 +1,150 @@
+import type { LatLng } from '../geo.ts';
+import type { NodeKeyPair } from '../identity.ts';
+import { signBody, type Signed } from '../signing.ts';
+import {
+  CHALLENGE_PATH,
+  createChallenge,
+  isValidChallengeResponse,
+  randomNonce,
+  type ChallengeResponseBody,
+} from './latency-challenge.ts';
+
+/**
+ * The challenger's role in latency proofs of location, played by nodes (asked by the oracle's probe)
+ * and by the oracle itself: time a target's signed answer to a fresh challenge and turn the outcome
+ * into the signed `location` report the oracle ingests.
+ */
+
+/** One challenger's timed, signed exchange with the node. */
+export interface LatencyObservation {
+  challengerId: string;
+  challengerLocation: LatLng;
+  rttMs: number;
+}
+
+/** The part of `fetch` the challenger needs; inject the real one, or an in-process one in tests. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<{
+  ok: boolean;
+  status: number;
+  json(): Promise<unknown>;
+}>;
+
+export type ChallengeOutcome =
+  | {
+      ok: true;
+      observation: LatencyObservation;
+      targetNodeId: string;
+      nonce: string;
+      response: Signed<ChallengeResponseBody>;
+    }
+  | {
+      ok: false;
+      reason: 'NO_ANSWER' | 'BAD_RESPONSE' | 'TIMEOUT';
+      targetNodeId: string;
+      challengerId: string;
+      detail?: string;
+    };
+
+/**
+ * A challenger at a known place. It signs a fresh challenge, times the node's signed answer with its
+ * own monotonic clock, and reports the round trip; a wrong, unsigned or late answer is an outcome,
+ * not an exception (it counts against the node's availability).
+ */
+export class LatencyChallenger {
+  readonly #keys: NodeKeyPair;
+  readonly #location: LatLng;
+  readonly #fetch: FetchLike;
+  readonly #clockMs: () => number;
+  readonly #nowMs: () => number;
+  readonly #timeoutMs: number;
+
+  constructor(options: {
+    keys: NodeKeyPair;
+    location: LatLng;
+    fetch: FetchLike;
+    clockMs?: () => number;
+    nowMs?: () => number;
+    timeoutMs?: number;
+  }) {
+    this.#keys = options.keys;
+    this.#location = options.location;
+    this.#fetch = options.fetch;
+    this.#clockMs = options.clockMs ?? (() => performance.now());
+    this.#nowMs = options.nowMs ?? Date.now;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+  }
+
+  get nodeId(): string {
+    return this.#keys.nodeId;
+  }
+
+  async challenge(target: { nodeId: string; url: string }): Promise<ChallengeOutcome> {
+    const signed = await createChallenge({
+      challenger: this.#keys,
+      targetNodeId: target.nodeId,
+      nowMs: this.#nowMs(),
+    });
+    const failed = (reason: 'NO_ANSWER' | 'BAD_RESPONSE' | 'TIMEOUT', detail?: string): ChallengeOutcome => ({
+      ok: false,
+      reason,
+      targetNodeId: target.nodeId,
+      challengerId: this.nodeId,
+      ...(detail ? { detail } : {}),
+    });
+    const body = JSON.stringify(signed);
+    let answer: unknown;
+    // The body is signed before the clock starts, so only the node's work and the wire are timed.
+    const startMs = this.#clockMs();
+    let rttMs: number;
+    try {
+      const response = await this.#fetch(new URL(CHALLENGE_PATH, target.url).href, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      rttMs = this.#clockMs() - startMs;
+      if (!response.ok) return failed('NO_ANSWER', `HTTP ${response.status}`);
+      answer = await response.json();
+    } catch (err) {
+      const name = (err as { name?: string })?.name;
+      return failed(
+        name === 'TimeoutError' || name === 'AbortError' ? 'TIMEOUT' : 'NO_ANSWER',
+        String((err as Error)?.message ?? err),
+      );
+    }
+    if (!(await isValidChallengeResponse(answer, signed.body))) return failed('BAD_RESPONSE');
+    return {
+      ok: true,
+      targetNodeId: target.nodeId,
+      nonce: signed.body.nonce,
+      response: answer as Signed<ChallengeResponseBody>,
+      observation: { challengerId: this.nodeId, challengerLocation: this.#location, rttMs },
+    };
+  }
+}
+
+/**
+ * Turns a challenge outcome into the signed `location` report the challenger sends to the oracle's
+ * ingest, so in-process and remote challengers take the same path into the verify stage.
+ */
+export async function locationReportFor(options: {
+  outcome: ChallengeOutcome;
+  challenger: NodeKeyPair;
+  nowMs: number;
+}) {
+  const { outcome, challenger, nowMs } = options;
+  const body = {
+    type: 'location' as const,
+    nodeId: challenger.nodeId,
+    nonce: randomNonce(),
+    issuedAtMs: nowMs,
+    targetNodeId: outcome.targetNodeId,
+    answered: outcome.ok,
+    ...(outcome.ok ? { rttMs: outcome.observation.rttMs, response: outcome.response } : {}),
+  };
+  return signBody('report', body, challenger.privateKey);
+}
