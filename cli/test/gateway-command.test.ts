@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseGatewayConfig } from '../src/config/gateway-config.ts';
+import { gatewayConfigSchema } from '@hexedge/gateway';
+import { parseConfigText } from '../src/config/load-config.ts';
 import { HEXEDGE_BIN } from './dev-process.ts';
 
 const ADMIN = 'gateway-test-admin-key-0123456789';
@@ -13,8 +14,13 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-gateway-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Starts `hexedge gateway` as an operator would and resolves with its URL once it prints `ready`. */
-function startGateway(env: Record<string, string | undefined>): Promise<{ child: ChildProcess; url: string; output: string[] }> {
-  const child = spawn(process.execPath, [HEXEDGE_BIN, 'gateway', '--port', '0', '--data-dir', dataDir], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startGateway(
+  env: Record<string, string | undefined>,
+): Promise<{ child: ChildProcess; url: string; output: string[] }> {
+  const child = spawn(process.execPath, [HEXEDGE_BIN, 'gateway', '--port', '0', '--data-dir', dataDir], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(Object.assign(new Error(`exited with ${code}`), { output, code })));
@@ -28,11 +34,15 @@ function startGateway(env: Record<string, string | undefined>): Promise<{ child:
   });
 }
 
-const stopped = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')));
+const stopped = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')));
 
 describe('hexedge gateway', () => {
   it('refuses to start without the admin key in the environment', async () => {
-    const err = (await startGateway({ HEXEDGE_ADMIN_KEY: undefined }).catch((e: unknown) => e)) as { code: number; output: string[] };
+    const err = (await startGateway({ HEXEDGE_ADMIN_KEY: undefined }).catch((e: unknown) => e)) as {
+      code: number;
+      output: string[];
+    };
     expect(err.code).toBe(1);
     expect(err.output.join('\n')).toMatch(/set HEXEDGE_ADMIN_KEY/);
   });
@@ -40,31 +50,55 @@ describe('hexedge gateway', () => {
   it('keeps API keys and node registrations across a restart, and never logs the admin key', async () => {
     const first = await startGateway({ HEXEDGE_ADMIN_KEY: ADMIN });
     const created = (await (
-      await fetch(`${first.url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'survivor' }) })
+      await fetch(`${first.url}/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'survivor' }),
+      })
     ).json()) as { key: string };
     const node = await generateNodeKeyPair();
     const registration = await signBody(
       'registration',
-      { nodeId: node.nodeId, issuedAtMs: Date.now(), url: 'http://127.0.0.1:9', location: { lat: 52.37, lng: 4.9 }, hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] }, models: [] },
+      {
+        nodeId: node.nodeId,
+        issuedAtMs: Date.now(),
+        url: 'http://127.0.0.1:9',
+        location: { lat: 52.37, lng: 4.9 },
+        hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] },
+        models: [],
+      },
       node.privateKey,
     );
-    expect((await fetch(`${first.url}/v1/nodes/register`, { method: 'POST', body: JSON.stringify(registration) })).status).toBe(200);
+    expect(
+      (await fetch(`${first.url}/v1/nodes/register`, { method: 'POST', body: JSON.stringify(registration) }))
+        .status,
+    ).toBe(200);
     expect(await stopped(first.child)).toBe(0);
 
     const second = await startGateway({ HEXEDGE_ADMIN_KEY: ADMIN });
-    expect((await fetch(`${second.url}/v1/usage`, { headers: { authorization: `Bearer ${created.key}` } })).status).toBe(200);
+    expect(
+      (await fetch(`${second.url}/v1/usage`, { headers: { authorization: `Bearer ${created.key}` } })).status,
+    ).toBe(200);
     const info = (await (await fetch(`${second.url}/v1/nodes/${node.nodeId}`)).json()) as { id: string };
     expect(info.id).toBe(node.nodeId);
     // The same registration replayed after the restart is still refused: its timestamp is not newer.
-    expect((await fetch(`${second.url}/v1/nodes/register`, { method: 'POST', body: JSON.stringify(registration) })).status).toBe(409);
+    expect(
+      (await fetch(`${second.url}/v1/nodes/register`, { method: 'POST', body: JSON.stringify(registration) }))
+        .status,
+    ).toBe(409);
     expect(await stopped(second.child)).toBe(0);
     expect([...first.output, ...second.output].join('\n')).not.toContain(ADMIN);
   }, 30_000);
 
   it('ships an example config that parses to the defaults', () => {
     const text = readFileSync(path.join(import.meta.dirname, '../examples/gateway.yaml'), 'utf8');
-    expect(parseGatewayConfig({ fileText: text, fileName: 'gateway.yaml' })).toEqual(parseGatewayConfig({}));
-    expect(() => parseGatewayConfig({ fileText: 'port: 99999', fileName: 'g.yaml' })).toThrow(/g\.yaml: port:/);
-    expect(() => parseGatewayConfig({ fileText: 'prot: 1', fileName: 'g.yaml' })).toThrow(/prot/);
+    const parse = (t: string | undefined, fileName: string) =>
+      parseConfigText({ schema: gatewayConfigSchema, ...(t !== undefined ? { text: t } : {}), fileName });
+    expect(parse(text, 'gateway.yaml')).toEqual(parse(undefined, 'defaults'));
+    expect(() => parse('port: 99999', 'g.yaml')).toThrow(/g\.yaml: port:/);
+    expect(() => parse('prot: 1', 'g.yaml')).toThrow(/prot/);
+    expect(() => parse('mqtt: {clientId: x}', 'g.yaml')).toThrow(
+      /g\.yaml: mqtt\.url: is required unless the gateway hosts the broker/,
+    );
   });
 });

@@ -1,51 +1,66 @@
-import { answerChallenge, answerProbe } from '@hexedge/coverage-oracle';
-import { loadOrCreateOracleKey } from '@hexedge/coverage-oracle/node';
-import { buildComfortIndexModel, comfortIndexManifest, createOipApp, GatewayAgent, ModelSet, type LoadedModel } from '@hexedge/edge-node';
-import { OrtNodeBackend } from '@hexedge/edge-node/node';
+import { oracleServiceConfigSchema } from '@hexedge/coverage-oracle';
+import { buildOracle, type RunningOracle } from '@hexedge/coverage-oracle/node';
 import {
-  coverageProxyHandler,
-  createGatewayApp,
-  KeyRing,
-  localPlacement,
-  MemoryKeyStore,
-  MemoryModelCatalog,
-  nodeListHandler,
-  oracleTrustHandler,
-  ReceiptForwarder,
-} from '@hexedge/gateway';
-import { Placement } from '@hexedge/placement';
-import { generateNodeKeyPair, inferRequestSchema, tensorValuesToArray, type InferRequest, type InferResponse, type LatLng, type NodeKeyPair } from '@hexedge/protocol';
+  buildComfortIndexModel,
+  comfortIndexManifest,
+  createOipApp,
+  GatewayAgent,
+  ModelSet,
+  nodeConfigSchema,
+  type LoadedModel,
+} from '@hexedge/edge-node';
+import { buildEdgeNode, loadNodeKey, OrtNodeBackend, writeModel } from '@hexedge/edge-node/node';
+import { gatewayConfigSchema, signReceiptReport } from '@hexedge/gateway';
+import { buildGateway, REPORT_KEY_FILE } from '@hexedge/gateway/node';
+import {
+  answerChallenge,
+  inferRequestSchema,
+  REPORTS_PATH,
+  tensorValuesToArray,
+  type InferRequest,
+  type InferResponse,
+  type LatLng,
+} from '@hexedge/protocol';
+import { listenHttp, readKeyFile } from '@hexedge/protocol/node';
+import { waitUntil } from '@hexedge/test-kit';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOracle, type RunningOracle } from '../src/commands/oracle.ts';
-import { parseOracleServiceConfig } from '../src/config/oracle-config.ts';
-import { listenHttp, type HttpListener } from '../src/listen-http.ts';
+import { nodeInit } from '../src/commands/node-init.ts';
 
 /**
- * The oracle catches a dishonest node end to end, every service on a real 127.0.0.1 socket: a gateway
- * with placement, four edge nodes serving comfort-index (one of them alters its outputs and signs
- * receipts over the altered values, as a cheating operator would), and the oracle service sampling
- * every receipt. The node is caught by a spot check, slashed once per piece of evidence, its trust is
- * pushed to the gateway, and it gets no more traffic that asks for trusted nodes.
+ * The oracle catches a dishonest node end to end, each part built by its deployable's own builder
+ * (the oracle's, the gateway's, the edge node's — what `hexedge oracle`, `hexedge gateway` and
+ * `hexedge node run` run) on real 127.0.0.1 sockets: three honest nodes serving comfort-index and one
+ * cheater, which runs the real model and alters its outputs before signing the receipts, as a cheating
+ * operator would (its wiring is the attacker's own, below). The cheater is caught by a spot check,
+ * slashed once per piece of evidence, its trust is pushed to the gateway, and it gets no more traffic.
  */
-const API_KEY = 'oracle-e2e-key-0123';
+const ADMIN_KEY = 'oracle-e2e-admin-key-0123';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-oracle-e2e-'));
 const HERE: LatLng = { lat: 52.37, lng: 4.9 };
 // The liar sits where the requests come from, so placement sends it traffic first.
-const PLACES: LatLng[] = [HERE, { lat: 52.38, lng: 4.92 }, { lat: 52.35, lng: 4.88 }, { lat: 52.36, lng: 4.93 }];
+const LIAR_PLACE: LatLng = HERE;
+const HONEST_PLACES: LatLng[] = [
+  { lat: 52.38, lng: 4.92 },
+  { lat: 52.35, lng: 4.88 },
+  { lat: 52.36, lng: 4.93 },
+];
 /** Output probabilities shifted this much: far beyond comfort-index's 1e-5 tolerance. */
 const TAMPER = 0.25;
+const READINGS = {
+  model: 'comfort-index',
+  location: HERE,
+  inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [29, 55, 900] }],
+};
 
+const stopping = new AbortController();
 const stack: Array<() => Promise<unknown>> = [];
-const controller = new AbortController();
 let oracle: RunningOracle;
 let gatewayUrl: string;
-let placement: Placement;
-let forwarder: ReceiptForwarder;
-let nodes: NodeKeyPair[];
 let liar: string;
+const honest: string[] = [];
 const served: Array<{ request: InferRequest; response: InferResponse }> = [];
 
 /** What a dishonest operator runs: the real model, with outputs altered before they are signed. */
@@ -54,50 +69,50 @@ function tampered(model: LoadedModel): LoadedModel {
     manifest: model.manifest,
     executionProvider: model.executionProvider,
     release: () => model.release(),
-    run: async (inputs, names) => (await model.run(inputs, names)).map((t) => ({ ...t, data: Float32Array.from(tensorValuesToArray(t.data) as number[], (v) => v + TAMPER) })),
+    run: async (inputs, names) =>
+      (await model.run(inputs, names)).map((t) => ({
+        ...t,
+        data: Float32Array.from(tensorValuesToArray(t.data) as number[], (v) => v + TAMPER),
+      })),
   };
 }
 
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000): Promise<Exclude<T, false | null | undefined>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as Exclude<T, false | null | undefined>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function infer(policy?: Record<string, unknown>) {
-  const body = { model: 'comfort-index', location: HERE, inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [29, 55, 900] }], ...(policy ? { policy } : {}) };
-  const res = await fetch(`${gatewayUrl}/v1/infer`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${gatewayUrl}/v1/infer`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...READINGS, ...(policy ? { policy } : {}) }),
+  });
   return { status: res.status, body: (await res.json()) as InferResponse };
 }
 
-const nodeReport = async (nodeId: string) => (await (await fetch(`${oracle.url}/v1/oracle/nodes/${nodeId}`)).json()) as {
-  trust: { score: number; reasons: string[] };
-  spotChecks: Array<{ status: string; reason?: string }>;
-  verdicts: Array<{ kind: string; status: string }>;
-  stake: { balanceBaseUnits: string; slashes: Array<{ evidenceId: string; amountBaseUnits: string }> };
-};
+const nodeReport = async (nodeId: string) =>
+  (await (await fetch(`${oracle.url}/v1/oracle/nodes/${nodeId}`)).json()) as {
+    trust: { score: number; reasons: string[] };
+    spotChecks: Array<{ status: string; reason?: string }>;
+    verdicts: Array<{ kind: string; status: string }>;
+    stake: { balanceBaseUnits: string; slashes: Array<{ evidenceId: string; amountBaseUnits: string }> };
+  };
+const gatewayTrust = async (nodeId: string) =>
+  (
+    (await (await fetch(`${gatewayUrl}/v1/nodes/${nodeId}`)).json()) as {
+      trust: { score: number; reasons: string[] };
+    }
+  ).trust;
 
 beforeAll(async () => {
+  const modelsDir = path.join(dir, 'models');
   const bytes = buildComfortIndexModel();
   const manifest = await comfortIndexManifest(bytes);
-  const backend = await OrtNodeBackend.create();
-  nodes = await Promise.all(PLACES.map(() => generateNodeKeyPair()));
-  liar = nodes[0]!.nodeId;
-  const oracleDir = path.join(dir, 'oracle');
-  const { keys: oracleKeys } = await loadOrCreateOracleKey(oracleDir);
-  const gatewayReportKey = await generateNodeKeyPair();
+  await writeModel({ dir: modelsDir, manifest, bytes });
 
-  // The oracle first: the gateway needs its URL, and learns of the gateway once that listens.
-  const config = parseOracleServiceConfig({
-    overrides: {
+  // The oracle first: the gateway needs its URL and id; the oracle learns of the gateway (and its
+  // report key, from the gateway's identity) once that listens.
+  oracle = await buildOracle(
+    oracleServiceConfigSchema.parse({
       port: 0,
-      dataDir: oracleDir,
+      dataDir: path.join(dir, 'oracle'),
       gatewayUrls: [],
-      gatewayReporterIds: [gatewayReportKey.nodeId],
       location: HERE,
       challengeIntervalMs: 2_000,
       challengersPerNode: 4,
@@ -105,95 +120,114 @@ beforeAll(async () => {
       trustPushIntervalMs: 200,
       fullTrustPushIntervalMs: 2_000,
       exportIntervalMs: 0,
-      oracle: { samplingRate: 1, checkersPerSample: 3, minCheckerResponses: 2, scoreIntervalMs: 200, idleMs: 50 },
-    },
-  });
-  oracle = await startOracle(config, () => {});
-  stack.push(() => oracle.stop());
-  oracle.service.oracle.ledger.bond({ nodeId: liar, amountBaseUnits: 1000n, atMs: Date.now() });
-
-  placement = new Placement({ heartbeatIntervalMs: 1_000, assumeLocationsVerified: true });
-  const keys = new KeyRing({ store: new MemoryKeyStore() });
-  await keys.adopt(API_KEY, { name: 'e2e', role: 'admin' });
-  const catalog = new MemoryModelCatalog();
-  catalog.add(manifest, bytes);
-  const { app, service } = createGatewayApp({ placement, keys, catalog });
-  app.post('/v1/oracle/trust', oracleTrustHandler({ placement, oracleIds: [oracleKeys.nodeId] }));
-  app.get('/v1/nodes', nodeListHandler(localPlacement(placement)));
-  app.get('/v1/coverage', coverageProxyHandler({ oracleUrl: oracle.url }));
-  forwarder = new ReceiptForwarder({ oracleUrl: oracle.url, keys: gatewayReportKey, batchSize: 10 });
-  const forwarding = forwarder.run(controller.signal, 100);
-  stack.push(() => forwarding);
-  // The hook InferService calls once a receipt is checked (see the report: an `onAnswered` option).
-  const infer = service.infer.bind(service);
-  service.infer = async (body, caller) => {
-    const answer = await infer(body, caller);
-    if (!answer.replayed) forwarder.onAnswered(inferRequestSchema.parse(body), answer.response);
-    return answer;
-  };
-  const gateway = await listenHttp({ app, port: 0, host: '127.0.0.1' });
-  stack.push(() => gateway.close());
-  gatewayUrl = gateway.url;
-  config.gatewayUrls.push(gatewayUrl);
-
-  for (const [i, node] of nodes.entries()) {
-    const models = new ModelSet({ scheduler: { maxQueueDelayUs: 500 } });
-    const loaded = await backend.load({ manifest, bytes });
-    models.add(node.nodeId === liar ? tampered(loaded) : loaded);
-    const location = PLACES[i]!;
-    const nodeApp = createOipApp({
-      models,
-      keys: node,
-      isReady: () => true,
       oracle: {
-        answerChallenge: (raw) => answerChallenge(raw, node),
-        answerProbe: (raw) => answerProbe(raw, { node, location, oracleIds: [oracleKeys.nodeId], fetch }),
+        samplingRate: 1,
+        checkersPerSample: 3,
+        minCheckerResponses: 2,
+        scoreIntervalMs: 200,
+        idleMs: 50,
       },
-    });
-    const listener: HttpListener = await listenHttp({ app: nodeApp, port: 0, host: '127.0.0.1' });
-    stack.push(async () => (await listener.close(), await models.releaseAll()));
-    const agent = new GatewayAgent({
+    }),
+    { signal: stopping.signal },
+  );
+  const gateway = await buildGateway(
+    gatewayConfigSchema.parse({
+      port: 0,
+      dataDir: path.join(dir, 'gateway'),
+      modelsDir,
+      heartbeatIntervalMs: 1_000,
+      // Every node shares this machine: there is nothing for location proofs to measure.
+      assumeLocationsVerified: true,
+      oracle: { url: oracle.url, oracleIds: [oracle.oracleId] },
+    }),
+    { adminKey: ADMIN_KEY },
+    { signal: stopping.signal },
+  );
+  gatewayUrl = gateway.url;
+  oracle.addGatewayUrl(gatewayUrl);
+
+  for (const [i, place] of HONEST_PLACES.entries()) {
+    const dataDir = path.join(dir, 'nodes', `honest-${i}`);
+    const { nodeId } = await nodeInit({ dataDir, ...place, gatewayUrl });
+    const config = nodeConfigSchema.parse({
+      location: place,
       gatewayUrl,
-      keys: node,
-      publicUrl: listener.url,
-      location,
-      hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu'] },
-      models: () => models.describe(),
-      log: () => {},
+      port: 0,
+      modelsDir,
+      oracleIds: [oracle.oracleId],
     });
-    const running = agent.run(controller.signal);
-    stack.push(() => running);
+    await buildEdgeNode(config, { dataDir, signal: stopping.signal });
+    honest.push(nodeId);
   }
-  await waitFor('the oracle to list all four nodes', () => oracle.service.directory.listNodes().length === 4);
+
+  // The cheater: its own wiring of the real parts, as an attacker would run them.
+  const liarDir = path.join(dir, 'nodes', 'liar');
+  liar = (await nodeInit({ dataDir: liarDir, ...LIAR_PLACE, gatewayUrl })).nodeId;
+  const keys = await loadNodeKey(liarDir);
+  const models = new ModelSet({ scheduler: { maxQueueDelayUs: 500 } });
+  models.add(tampered(await (await OrtNodeBackend.create()).load({ manifest, bytes })));
+  const listener = await listenHttp({
+    app: createOipApp({
+      models,
+      keys,
+      isReady: () => true,
+      oracle: { answerChallenge: (raw) => answerChallenge(raw, keys) },
+    }),
+    port: 0,
+    host: '127.0.0.1',
+  });
+  stack.push(async () => (await listener.close(), await models.releaseAll()));
+  const agent = new GatewayAgent({
+    gatewayUrl,
+    keys,
+    publicUrl: listener.url,
+    location: LIAR_PLACE,
+    hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu'] },
+    models: () => models.describe(),
+    log: () => {},
+  });
+  const running = agent.run(stopping.signal);
+  stack.push(() => running);
+  oracle.service.oracle.ledger.bond({ nodeId: liar, amountBaseUnits: 1000n, atMs: Date.now() });
+  await waitUntil(
+    'the oracle to list all four nodes',
+    () => oracle.service.directory.listNodes().length === 4,
+  );
 }, 60_000);
 
 afterAll(async () => {
   // The oracle first, so no spot check or challenge is in flight towards a node that is shutting down.
   await oracle?.stop();
-  controller.abort();
+  stopping.abort();
   for (const close of stack.reverse()) await close().catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('oracle service: a dishonest node is caught and loses traffic', () => {
   it('reads tolerances from the gateway and serves its identity and coverage through the gateway', async () => {
-    expect(oracle.service.tolerances.toleranceFor('comfort-index', '1')).toBe(1e-5);
-    expect(await (await fetch(`${oracle.url}/v1/oracle/identity`)).json()).toMatchObject({ oracleId: oracle.oracleId, algorithm: 'Ed25519' });
+    await waitUntil(
+      "comfort-index's tolerance from the gateway's catalogue",
+      () => oracle.service.tolerances.toleranceFor('comfort-index', '1') === 1e-5,
+    );
+    expect(await (await fetch(`${oracle.url}/v1/oracle/identity`)).json()).toMatchObject({
+      oracleId: oracle.oracleId,
+      algorithm: 'Ed25519',
+    });
     const coverage = await fetch(`${gatewayUrl}/v1/coverage?lat=${HERE.lat}&lng=${HERE.lng}`);
     expect(coverage.status).toBe(200);
     expect(await coverage.json()).toMatchObject({ truncated: false });
   });
 
-  it('catches the altered outputs with a spot check, slashes the node and pushes its trust to placement', async () => {
+  it('catches the altered outputs with a spot check, slashes the node and pushes its trust to the gateway', async () => {
     // Until the liar has served a few requests (placement prefers it: it is nearest).
     for (let i = 0; i < 40 && served.filter((s) => s.response.node.id === liar).length < 3; i++) {
       const { status, body } = await infer();
       expect(status).toBe(200);
-      served.push({ request: inferRequestSchema.parse({ model: 'comfort-index', location: HERE, inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [29, 55, 900] }] }), response: body });
+      served.push({ request: inferRequestSchema.parse(READINGS), response: body });
     }
     expect(served.some((s) => s.response.node.id === liar)).toBe(true);
 
-    const report = await waitFor('a fraud verdict', async () => {
+    const report = await waitUntil('a fraud verdict', async () => {
       const r = await nodeReport(liar);
       return r.spotChecks.some((v) => v.status === 'fraud') && r;
     });
@@ -203,9 +237,9 @@ describe('oracle service: a dishonest node is caught and loses traffic', () => {
     expect(new Set(slashes.map((s) => s.evidenceId)).size).toBe(slashes.length);
     expect(BigInt(report.stake.balanceBaseUnits)).toBeLessThan(1000n);
 
-    // The oracle pushed the score over HTTP, signed; placement holds it with its reasons.
-    const trust = await waitFor('the liar’s trust to reach placement', () => {
-      const t = placement.getTrust(liar);
+    // The gateway's own forwarder fed the oracle; the oracle pushed the score back over HTTP, signed.
+    const trust = await waitUntil('the liar’s trust to reach the gateway', async () => {
+      const t = await gatewayTrust(liar);
       return t.score <= 0.1 && t;
     });
     expect(trust.reasons.join(' ')).toMatch(/FRAUD/);
@@ -215,16 +249,21 @@ describe('oracle service: a dishonest node is caught and loses traffic', () => {
     const caught = served.find((s) => s.response.node.id === liar)!;
     const { store } = oracle;
     const verified = () => store.listReports({ afterSeq: store.getCursor('verify'), limit: 1 }).length === 0;
-    await forwarder.flush();
-    await waitFor('every forwarded receipt to be verified', verified);
+    await waitUntil('every forwarded receipt to be verified', verified);
     const slashesBefore = (await nodeReport(liar)).stake.slashes.length;
-    forwarder.onAnswered(caught.request, caught.response);
-    await forwarder.flush();
-    await waitFor('the re-forwarded receipt to be verified', verified);
+    // The same receipt again, as a gateway would re-send it: a new report, the same evidence.
+    const reportKey = (await readKeyFile(path.join(dir, 'gateway', REPORT_KEY_FILE)))!.keys;
+    const res = await fetch(new URL(REPORTS_PATH, oracle.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(await signReceiptReport(caught, reportKey)),
+    });
+    expect(res.status).toBe(202);
+    await waitUntil('the re-sent receipt to be verified', verified);
     expect((await nodeReport(liar)).stake.slashes.length).toBe(slashesBefore);
   });
 
-  it('routes requests that ask for trusted nodes only to honest nodes, which keep serving', async () => {
+  it('routes requests only to honest nodes, which keep serving', async () => {
     const servedBy = new Set<string>();
     for (let i = 0; i < 12; i++) {
       const { status, body } = await infer({ minTrust: 0.3 });
@@ -232,12 +271,16 @@ describe('oracle service: a dishonest node is caught and loses traffic', () => {
       servedBy.add(body.node.id);
     }
     expect(servedBy.has(liar)).toBe(false);
-    expect(servedBy.size).toBeGreaterThanOrEqual(1);
     // Without a policy too: a node the oracle scored below the trust floor gets no traffic at all.
-    expect(placement.getTrust(liar).score).toBeLessThanOrEqual(0.1);
-    expect(placement.candidates({ location: HERE, model: 'comfort-index', k: 4 }).map((c) => c.node.id)).not.toContain(liar);
-    for (const honest of nodes.slice(1)) expect(placement.getTrust(honest.nodeId).score).toBeGreaterThan(0.3);
+    for (let i = 0; i < 12; i++) {
+      const { status, body } = await infer();
+      expect(status).toBe(200);
+      expect(body.node.id).not.toBe(liar);
+    }
+    for (const id of honest) expect((await gatewayTrust(id)).score).toBeGreaterThan(0.3);
     // The latency challenges (the oracle's own and those it asks nodes to make) reach the honest nodes.
-    await waitFor('an answered challenge', async () => (await nodeReport(nodes[1]!.nodeId)).verdicts.some((v) => v.kind === 'availability' && v.status === 'up'));
+    await waitUntil('an answered challenge', async () =>
+      (await nodeReport(honest[0]!)).verdicts.some((v) => v.kind === 'availability' && v.status === 'up'),
+    );
   });
 });

@@ -1,7 +1,6 @@
 import { latLngSchema, nodeIdSchema } from '@hexedge/protocol';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseModelRef } from '@hexedge/edge-node';
+import { parseModelRef } from './store/model-ref.ts';
 
 const isModelRef = (value: string) => {
   try {
@@ -28,7 +27,9 @@ export const nodeConfigSchema = z
     wasmThreads: z.number().int().min(1).max(64).default(1),
     oracleIds: z.array(nodeIdSchema).max(16).default([]),
     /** Models this node should serve (content ids or name@version); `node run` pulls the missing ones. */
-    models: z.array(z.string().refine(isModelRef, 'must be a content id (64 lowercase hex) or name@version')).optional(),
+    models: z
+      .array(z.string().refine(isModelRef, 'must be a content id (64 lowercase hex) or name@version'))
+      .optional(),
     /** Peer nodes to pull models from, nearest first, before the gateway's origin registry. */
     peers: z.array(z.url({ protocol: /^https?$/ })).optional(),
   })
@@ -88,19 +89,4 @@ wasmThreads: 1
 # oracleIds:
 #   - <43-character base64url key from GET /v1/oracle/identity>
 `;
-}
-
-export function parseNodeConfig(text: string, file: string): NodeConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new Error(`${file}: not valid YAML: ${(err as Error).message}`);
-  }
-  const parsed = nodeConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
 }

@@ -16,3 +16,4 @@ export * from './agent/gateway-agent.ts';
 export * from './server/artifact-routes.ts';
 export * from './server/challenge-route.ts';
 export * from './store/model-ref.ts';
+export * from './config.ts';

@@ -1,4 +1,15 @@
-import { HexEdgeError, MAX_INFER_BODY_BYTES, type InferRequest, type InferResponse, type Sha256Hex } from '@hexedge/protocol';
+import {
+  DESIRED_MODELS_PATH,
+  GATEWAY_IDENTITY_PATH,
+  HexEdgeError,
+  MAX_INFER_BODY_BYTES,
+  MAX_TRUST_PUSH_BYTES,
+  NODES_PATH,
+  TRUST_PATH,
+  type InferRequest,
+  type InferResponse,
+  type Sha256Hex,
+} from '@hexedge/protocol';
 import type { DeviceRegistry } from '@hexedge/firmware-bridge';
 import { Placement } from '@hexedge/placement';
 import { Hono } from 'hono';
@@ -19,13 +30,16 @@ import { keyHandlers } from './routes/keys.ts';
 import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts';
 import { mountDashboard, type DashboardOptions } from './routes/dashboard.ts';
 import { mountDeviceRoutes } from './routes/devices.ts';
-import { nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
-import { coverageProxyHandler, MAX_TRUST_PUSH_BYTES, nodeListHandler, oracleTrustHandler } from './routes/oracle.ts';
+import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
+import { coverageProxyHandler, nodeListHandler, oracleTrustHandler } from './routes/oracle.ts';
 import { UsageBook } from './usage.ts';
 
 /** Registration and heartbeat bodies are small; 256 KiB leaves room for a node with many models. */
 export const MAX_NODE_MESSAGE_BYTES = 256 * 1024;
 export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
+
+/** A part of the gateway that readiness depends on: starting (not yet connected once), up, or down (lost). */
+export type PartState = 'starting' | 'up' | 'down';
 
 export interface GatewayAppOptions {
   /** The in-process placement (Node), or a port to a remote one (the Worker's sharded Durable Objects; no dashboards then). */
@@ -36,6 +50,10 @@ export interface GatewayAppOptions {
   limiter?: RateLimiter;
   /** Whether the gateway is ready to serve (the composition root flips it once everything is up). */
   isReady?: () => boolean;
+  /** The state of each part readiness depends on (`/healthz` lists them; any part not 'up' makes it 503). */
+  parts?: () => Record<string, PartState>;
+  /** The gateway's report key id (receipts it forwards to oracles are signed by it): `GET /v1/gateway/identity`. */
+  reporterId?: string;
   /** Structured log lines (JSON objects); never given keys or raw inputs. */
   log?: (entry: Record<string, unknown>) => void;
   /** The web dashboards: built files, event bus, oracle reader (routes/dashboard.ts). */
@@ -59,7 +77,12 @@ const limit = (maxSize: number) =>
   });
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
-export function createGatewayApp(options: GatewayAppOptions): { app: Hono<GatewayEnv>; service: InferService; usage: UsageBook; limiter: RateLimiter } {
+export function createGatewayApp(options: GatewayAppOptions): {
+  app: Hono<GatewayEnv>;
+  service: InferService;
+  usage: UsageBook;
+  limiter: RateLimiter;
+} {
   const { keys } = options;
   const local = options.placement instanceof Placement ? options.placement : undefined;
   const placement = local ? localPlacement(local) : (options.placement as GatewayPlacement);
@@ -78,18 +101,52 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   const app = new Hono<GatewayEnv>();
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
-  app.use(cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], exposeHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] }));
+  app.use(
+    cors({
+      origin: '*',
+      allowHeaders: ['Authorization', 'Content-Type'],
+      exposeHeaders: [
+        'X-Request-Id',
+        'Retry-After',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+      ],
+    }),
+  );
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    log({ level: 'info', requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, key: c.get('apiKey')?.id, ms: Math.round((performance.now() - started) * 1000) / 1000 });
+    log({
+      level: 'info',
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      key: c.get('apiKey')?.id,
+      ms: Math.round((performance.now() - started) * 1000) / 1000,
+    });
   });
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) => errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) =>
+    errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
+  );
 
   if (local) mountDashboard(app, { ...options.dashboard, placement: local, keys, limiter });
 
-  app.get('/healthz', (c) => (isReady() ? c.json({ ok: true }) : c.json({ ok: false }, 503)));
+  app.get('/healthz', (c) => {
+    const parts = options.parts?.() ?? {};
+    const ok = isReady() && Object.values(parts).every((state) => state === 'up');
+    return c.json({ ok, parts }, ok ? 200 : 503);
+  });
+  if (options.reporterId) {
+    const identity = {
+      reporterId: options.reporterId,
+      algorithm: 'Ed25519',
+      encoding: 'base64url raw 32 bytes',
+    };
+    app.get(GATEWAY_IDENTITY_PATH, (c) => c.json(identity));
+  }
   const doc = openApiDocument();
   app.get('/openapi.json', (c) => c.json(doc));
   app.get('/docs', (c) => c.html(docsPage(doc)));
@@ -102,16 +159,25 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   const admin = requireApiKey({ keys, limiter, role: 'admin' });
   const authUnmetered = requireApiKey({ keys, limiter, metered: false });
   app.get('/v1/nodes/nearest', auth, nearestHandler(placement));
+  app.get(DESIRED_MODELS_PATH, desiredModelsHandler({ placement, catalog }));
   app.get('/v1/nodes/:id', nodeHandler(placement));
-  app.get('/v1/nodes', nodeListHandler(placement));
+  app.get(NODES_PATH, nodeListHandler(placement));
   if (options.oracle) {
     app.get('/v1/coverage', coverageProxyHandler({ oracleUrl: options.oracle.url }));
-    if (local) app.post('/v1/oracle/trust', limit(MAX_TRUST_PUSH_BYTES), oracleTrustHandler({ placement: local, oracleIds: options.oracle.oracleIds }));
+    if (local)
+      app.post(
+        TRUST_PATH,
+        limit(MAX_TRUST_PUSH_BYTES),
+        oracleTrustHandler({ placement: local, oracleIds: options.oracle.oracleIds }),
+      );
   }
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
   app.get('/v1/usage', authUnmetered, (c) => {
     const key = c.get('apiKey');
-    return c.json({ key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: limiter.usedToday(key.id) }, ...usage.report(key.id) });
+    return c.json({
+      key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: limiter.usedToday(key.id) },
+      ...usage.report(key.id),
+    });
   });
 
   app.get('/v1/models', catalogHandler({ catalog, healthyNodes: () => placement.healthyNodes() }));

@@ -1,5 +1,5 @@
 import type { NodeAck, NodeModel, LatLng } from '@hexedge/protocol';
-import type { Candidate, NodeRecord, NodeStatus, Placement } from '@hexedge/placement';
+import type { Candidate, JoiningModel, NodeRecord, NodeStatus, Placement } from '@hexedge/placement';
 import type { PlacementPort } from './infer/infer-service.ts';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -22,12 +22,25 @@ export interface GatewayPlacement extends PlacementPort {
   register(message: unknown): Promise<NodeAck>;
   heartbeat(message: unknown): Promise<NodeAck>;
   nearest(query: NearestNodesQuery): MaybePromise<Candidate[]>;
-  getNode(id: string): MaybePromise<{ node: NodeRecord; status: NodeStatus } | undefined>;
+  /** A node, its status and (where placement holds it) the oracle's trust in it. */
+  getNode(id: string): MaybePromise<
+    | {
+        node: NodeRecord;
+        status: NodeStatus;
+        trust?: { score: number; probation: boolean; reasons: string[] };
+      }
+    | undefined
+  >;
   /** Every healthy node (the model catalog lists who serves what). */
   healthyNodes(): MaybePromise<Iterable<NodeRecord>>;
+  /** What a joining node should pull first; absent where the plan is not at hand (the Worker's shards): the catalogue alone decides then. */
+  modelsForJoiningNode?(
+    query: Parameters<Placement['modelsForJoiningNode']>[0],
+  ): MaybePromise<JoiningModel[]>;
 }
 
-const holds = (node: NodeRecord, contentId: string) => node.models.some((m: NodeModel) => m.contentId === contentId && m.ready);
+const holds = (node: NodeRecord, contentId: string) =>
+  node.models.some((m: NodeModel) => m.contentId === contentId && m.ready);
 
 /** The in-process placement seen through the gateway's port. */
 export function localPlacement(placement: Placement): GatewayPlacement {
@@ -40,12 +53,19 @@ export function localPlacement(placement: Placement): GatewayPlacement {
     register: async (message) => ack((await placement.registry.register(message)).id),
     heartbeat: async (message) => ack((await placement.registry.heartbeat(message)).id),
     nearest: ({ location, k, model, contentId }) =>
-      placement.nearest({ location, k, ...(model ? { model } : {}), ...(contentId !== undefined ? { filter: (n) => holds(n, contentId) } : {}) }),
+      placement.nearest({
+        location,
+        k,
+        ...(model ? { model } : {}),
+        ...(contentId !== undefined ? { filter: (n) => holds(n, contentId) } : {}),
+      }),
     getNode: (id) => {
       const node = placement.registry.get(id);
-      return node && { node, status: placement.registry.statusOf(node) };
+      return node && { node, status: placement.registry.statusOf(node), trust: placement.getTrust(id) };
     },
-    healthyNodes: () => [...placement.registry.values()].filter((n) => placement.registry.statusOf(n) === 'healthy'),
+    healthyNodes: () =>
+      [...placement.registry.values()].filter((n) => placement.registry.statusOf(n) === 'healthy'),
+    modelsForJoiningNode: (query) => placement.modelsForJoiningNode(query),
     candidates: (query) => placement.candidates(query),
     isKnownModel: (model, version) => placement.isKnownModel(model, version),
     reportOutcome: (outcome) => placement.reportOutcome(outcome),

@@ -31,3 +31,4 @@ export type { StaticAssets } from './routes/dashboard-assets.ts';
 export type { OracleReader, OracleNodeReport } from './routes/dashboard-operator.ts';
 export * from './routes/oracle.ts';
 export * from './oracle-forwarder.ts';
+export * from './config.ts';

@@ -1,13 +1,22 @@
-import { bytesToBase64Url, checkTensor, signBody, tensorToJson, type InferRequest, type InferResponse, type NodeKeyPair } from '@hexedge/protocol';
+import {
+  REPORTS_PATH,
+  bytesToBase64Url,
+  checkTensor,
+  signBody,
+  tensorToJson,
+  type InferRequest,
+  type InferResponse,
+  type NodeKeyPair,
+} from '@hexedge/protocol';
 
 /** Answers waiting to be forwarded; past this the newest are dropped (counted), never the request. */
 export const DEFAULT_FORWARD_QUEUE = 1000;
-/** Reports per post to the oracle (its ingest takes up to 1000). */
+/** Reports per post to the oracle (its ingest takes up to MAX_REPORTS_PER_POST). */
 export const DEFAULT_FORWARD_BATCH = 100;
 export const DEFAULT_FORWARD_INTERVAL_MS = 1000;
 const POST_TIMEOUT_MS = 10_000;
 
-interface Answered {
+export interface Answered {
   request: InferRequest;
   response: InferResponse;
 }
@@ -29,7 +38,14 @@ export class ReceiptForwarder {
   readonly stats = { queued: 0, forwarded: 0, dropped: 0, refused: 0, failedPosts: 0 };
   #flushing: Promise<void> | undefined;
 
-  constructor(options: { oracleUrl: string; keys: NodeKeyPair; fetch?: typeof fetch; maxQueued?: number; batchSize?: number; log?: (m: string) => void }) {
+  constructor(options: {
+    oracleUrl: string;
+    keys: NodeKeyPair;
+    fetch?: typeof fetch;
+    maxQueued?: number;
+    batchSize?: number;
+    log?: (m: string) => void;
+  }) {
     this.#oracleUrl = options.oracleUrl;
     this.#keys = options.keys;
     this.#fetch = options.fetch ?? fetch;
@@ -83,7 +99,7 @@ export class ReceiptForwarder {
         continue;
       }
       try {
-        const res = await this.#fetch(new URL('/v1/oracle/reports', this.#oracleUrl).href, {
+        const res = await this.#fetch(new URL(REPORTS_PATH, this.#oracleUrl).href, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(reports),
@@ -103,20 +119,35 @@ export class ReceiptForwarder {
     }
   }
 
-  #report({ request, response }: Answered) {
-    const model = { modelName: response.model_name, modelVersion: response.model_version };
-    // Tensors as the node digested them: flat data, normalised to their datatype.
-    const body = {
-      type: 'receipt' as const,
-      nodeId: this.#keys.nodeId,
-      nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
-      issuedAtMs: Date.now(),
-      receipt: response.receipt,
-      request: request.inputs
-        ? { kind: 'tensors' as const, ...model, inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))) }
-        : { kind: 'domain' as const, ...model, input: request.input },
-      result: response.outputs ? { kind: 'tensors' as const, outputs: response.outputs.map((t) => tensorToJson(checkTensor(t))) } : { kind: 'domain' as const, output: response.output },
-    };
-    return signBody('report', body, this.#keys.privateKey);
+  #report(answered: Answered) {
+    return signReceiptReport(answered, this.#keys);
   }
+}
+
+/**
+ * The signed `receipt` report for one checked answer (kind 'report', by the gateway's report key): the
+ * receipt with the request and result it covers, tensors as the node digested them, so the oracle can
+ * re-run it. What the forwarder posts; exported for tools that re-send one.
+ */
+export function signReceiptReport({ request, response }: Answered, keys: NodeKeyPair) {
+  const model = { modelName: response.model_name, modelVersion: response.model_version };
+  // Tensors as the node digested them: flat data, normalised to their datatype.
+  const body = {
+    type: 'receipt' as const,
+    nodeId: keys.nodeId,
+    nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+    issuedAtMs: Date.now(),
+    receipt: response.receipt,
+    request: request.inputs
+      ? {
+          kind: 'tensors' as const,
+          ...model,
+          inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))),
+        }
+      : { kind: 'domain' as const, ...model, input: request.input },
+    result: response.outputs
+      ? { kind: 'tensors' as const, outputs: response.outputs.map((t) => tensorToJson(checkTensor(t))) }
+      : { kind: 'domain' as const, output: response.output },
+  };
+  return signBody('report', body, keys.privateKey);
 }

@@ -14,3 +14,4 @@ export * from './random.ts';
 export { isKnownRegion, regionsAt, resolveRegion } from './jurisdiction.ts';
 export { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
 export { placementPolicySchema, type PlacementPolicy } from '@hexedge/protocol';
+export * from './joining-node.ts';

@@ -29,11 +29,13 @@ export interface NodeRecord {
 export const NODE_CELL_RESOLUTION = 9;
 
 /** Execution providers that run on the CPU; every other one is an accelerator. */
-const CPU_PROVIDERS: ReadonlySet<string> = new Set(['cpu', 'wasm']);
+export const CPU_PROVIDERS: ReadonlySet<string> = new Set(['cpu', 'wasm']);
 
 /** The node's ready entry for the model (any version when none is asked for). */
 export function servesModel(node: NodeRecord, model: string, version?: string): NodeModel | undefined {
-  return node.models.find((m) => m.name === model && m.ready && (version === undefined || m.version === version));
+  return node.models.find(
+    (m) => m.name === model && m.ready && (version === undefined || m.version === version),
+  );
 }
 
 /** Like servesModel, but also an entry the node has announced and is still loading. Ready first. */

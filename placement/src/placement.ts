@@ -1,4 +1,11 @@
-import { HexEdgeError, type LatLng, type NodeModel, type PlacementPolicy } from '@hexedge/protocol';
+import {
+  HexEdgeError,
+  type Hardware,
+  type LatLng,
+  type ModelManifest,
+  type NodeModel,
+  type PlacementPolicy,
+} from '@hexedge/protocol';
 import { DemandWindow, DEMAND_WINDOW_MS } from './demand.ts';
 import { coldLoadMs, maxDistanceKmForRttMs, networkRttMs, queueWaitMs } from './latency.ts';
 import { NodeIndex } from './node-index.ts';
@@ -6,6 +13,7 @@ import { findModel, meetsAcceleratorNeed, servesModel, type NodeRecord } from '.
 import { NodeRegistry } from './node-registry.ts';
 import { MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
 import { ServiceTimes } from './peak-ewma.ts';
+import { modelsForJoiningNode, type JoiningModel } from './joining-node.ts';
 import { planModelPlacement, type DesiredModel, type Plan } from './planner.ts';
 import { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
 import type { RandomSource } from './random.ts';
@@ -66,11 +74,18 @@ export interface PoolEntry extends Candidate {
 }
 
 /** The second half of candidates(): drops nodes past the policy's latency bounds, scores, orders. */
-export function rankCandidatePool(pool: PoolEntry[], options: { k: number; policy: CheckedPolicy; random: RandomSource }): ScoredCandidate[] {
+export function rankCandidatePool(
+  pool: PoolEntry[],
+  options: { k: number; policy: CheckedPolicy; random: RandomSource },
+): ScoredCandidate[] {
   const { policy } = options;
   const scorable = [];
   for (const { runMs, ...entry } of pool) {
-    if (runMs > (policy.maxLatencyMs ?? Infinity) || entry.predictedLatencyMs > (policy.deadlineMs ?? Infinity)) continue;
+    if (
+      runMs > (policy.maxLatencyMs ?? Infinity) ||
+      entry.predictedLatencyMs > (policy.deadlineMs ?? Infinity)
+    )
+      continue;
     scorable.push(entry);
   }
   return orderFailover(scoreCandidates(scorable, policy.prefer), { k: options.k, random: options.random });
@@ -98,7 +113,8 @@ export class Placement {
       now: this.#now,
       store,
       assumeLocationsVerified: options.assumeLocationsVerified ?? false,
-      onChange: (node) => this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node }),
+      onChange: (node) =>
+        this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node }),
       onRemove: (nodeId) => {
         this.#index.remove(nodeId);
         this.#serviceTimes.forgetNode(nodeId);
@@ -107,7 +123,13 @@ export class Placement {
   }
 
   /** Nearest healthy nodes to a point, optionally only those serving a model (ready). */
-  nearest(query: { location: QueryLocation; k: number; model?: string; version?: string; filter?: (node: NodeRecord) => boolean }): Candidate[] {
+  nearest(query: {
+    location: QueryLocation;
+    k: number;
+    model?: string;
+    version?: string;
+    filter?: (node: NodeRecord) => boolean;
+  }): Candidate[] {
     const k = checkK(query.k);
     const location = toQueryLatLng(query.location);
     const { model, version, filter } = query;
@@ -145,12 +167,19 @@ export class Placement {
     return this.#pool(query, options.recordDemand !== false).pool;
   }
 
-  #pool(query: CandidateQuery, recordDemand: boolean): { k: number; policy: CheckedPolicy; pool: PoolEntry[] } {
+  #pool(
+    query: CandidateQuery,
+    recordDemand: boolean,
+  ): { k: number; policy: CheckedPolicy; pool: PoolEntry[] } {
     const k = checkK(query.k ?? DEFAULT_FAILOVER_LENGTH);
     const location = toQueryLatLng(query.location);
     const policy = checkPolicy(query.policy);
     const { model, version } = query;
-    if (typeof model !== 'string' || model === '') throw new HexEdgeError('INVALID_REQUEST', `model must be a non-empty string, got ${JSON.stringify(model)}`);
+    if (typeof model !== 'string' || model === '')
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `model must be a non-empty string, got ${JSON.stringify(model)}`,
+      );
     if (recordDemand) this.#demand.record({ location, model, ...(version !== undefined ? { version } : {}) });
 
     const boundMs = Math.min(policy.maxLatencyMs ?? Infinity, policy.deadlineMs ?? Infinity);
@@ -164,7 +193,12 @@ export class Placement {
     const entries = pool.map(({ id, distanceKm }): PoolEntry => {
       const node = this.#index.get(id)!.node;
       const entry = findModel(node, model, version)!;
-      const serviceMs = this.#serviceTimes.estimateMs({ nodeId: id, model, reportedMs: entry.load?.ewmaServiceMs, nowMs });
+      const serviceMs = this.#serviceTimes.estimateMs({
+        nodeId: id,
+        model,
+        reportedMs: entry.load?.ewmaServiceMs,
+        nowMs,
+      });
       const runMs = networkRttMs(distanceKm) + serviceMs + queueWaitMs(entry.load, serviceMs);
       return {
         node,
@@ -183,7 +217,8 @@ export class Placement {
   /** True when any registered node (healthy or not) has announced this model. */
   isKnownModel(model: string, version?: string): boolean {
     for (const node of this.registry.values()) {
-      if (node.models.some((m) => m.name === model && (version === undefined || m.version === version))) return true;
+      if (node.models.some((m) => m.name === model && (version === undefined || m.version === version)))
+        return true;
     }
     return false;
   }
@@ -191,8 +226,14 @@ export class Placement {
   /** The gateway reports every node call, so Peak-EWMA tracks what clients see; a failure counts as very slow. */
   reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void {
     const { nodeId, model, latencyMs, ok } = outcome;
-    if (!(typeof latencyMs === 'number' && latencyMs >= 0 && latencyMs < Infinity) || typeof ok !== 'boolean') {
-      throw new HexEdgeError('INVALID_REQUEST', `outcome needs latencyMs ≥ 0 and ok: boolean, got ${String(latencyMs)}, ${String(ok)}`);
+    if (
+      !(typeof latencyMs === 'number' && latencyMs >= 0 && latencyMs < Infinity) ||
+      typeof ok !== 'boolean'
+    ) {
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `outcome needs latencyMs ≥ 0 and ok: boolean, got ${String(latencyMs)}, ${String(ok)}`,
+      );
     }
     const node = this.registry.get(nodeId);
     if (!node) return; // evicted meanwhile: nothing to learn
@@ -219,7 +260,11 @@ export class Placement {
   /** Counts a request for the planner without placing it (candidates() already counts its own). */
   recordDemand(demand: { location: QueryLocation; model: string; version?: string }): void {
     const location = toQueryLatLng(demand.location);
-    this.#demand.record({ location, model: demand.model, ...(demand.version !== undefined ? { version: demand.version } : {}) });
+    this.#demand.record({
+      location,
+      model: demand.model,
+      ...(demand.version !== undefined ? { version: demand.version } : {}),
+    });
   }
 
   /** The models a node should hold, for its heartbeat answer. */
@@ -230,6 +275,19 @@ export class Placement {
       this.plan().desired.get(nodeId) ??
       node.models.map(({ name, version, contentId }) => ({ name, version, contentId }))
     );
+  }
+
+  /** What a node about to join at `location` should pull first (see modelsForJoiningNode). */
+  modelsForJoiningNode(options: {
+    location: LatLng;
+    hardware: Pick<Hardware, 'memoryMb' | 'executionProviders'>;
+    catalogue: readonly ModelManifest[];
+  }): JoiningModel[] {
+    return modelsForJoiningNode({
+      ...options,
+      shortfalls: this.plan().shortfalls,
+      demand: this.#demand.totals(),
+    });
   }
 
   /** The current model plan with its reasons and shortfalls (recomputed at most every PLAN_TTL_MS). */
@@ -260,7 +318,10 @@ export class Placement {
     this.#demand.checkpoint();
   }
 
-  #isEligible(node: NodeRecord, q: { model: string; version: string | undefined; policy: CheckedPolicy }): boolean {
+  #isEligible(
+    node: NodeRecord,
+    q: { model: string; version: string | undefined; policy: CheckedPolicy },
+  ): boolean {
     if (this.registry.statusOf(node) !== 'healthy') return false;
     const entry = findModel(node, q.model, q.version);
     // A node still loading the model can serve only a request whose deadline covers the load.

@@ -1,5 +1,5 @@
 import { buildComfortIndexModel, comfortIndexManifest, thirdPartyModels } from '@hexedge/edge-node';
-import { MemoryModelCatalog } from '@hexedge/gateway';
+
 import { buildProjectModels, PROJECT_MODELS, readModelDir, writeModel } from '@hexedge/edge-node/node';
 
 /**
@@ -21,11 +21,4 @@ export async function buildDevModels(modelsDir: string, log: (m: string) => void
   }
   const { artifacts } = await readModelDir(modelsDir);
   return artifacts.map((a) => `${a.manifest.name}@${a.manifest.version}`);
-}
-
-/** The gateway's origin registry for `hexedge dev`: every hash-checked model in the models directory. */
-export async function readCatalog(modelsDir: string): Promise<MemoryModelCatalog> {
-  const catalog = new MemoryModelCatalog();
-  for (const a of (await readModelDir(modelsDir)).artifacts) catalog.add(a.manifest, a.bytes);
-  return catalog;
 }

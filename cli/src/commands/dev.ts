@@ -1,119 +1,196 @@
-import { BrokerAccess, createGatewayApp, DeviceCredentials, EventBus, KeyRing, MemoryKeyStore } from '@hexedge/gateway';
-import { FileDeviceStore, nodeSha256Hex, PooledNodeClient, startEmbeddedBroker, startMqttIngress } from '@hexedge/gateway/node';
-import { Placement } from '@hexedge/placement';
-import { SqliteNodeStore } from '@hexedge/placement/node';
+import { oracleServiceConfigSchema } from '@hexedge/coverage-oracle';
+import { buildOracle } from '@hexedge/coverage-oracle/node';
+import { NODE_KEY_FILE, loadNodeKey } from '@hexedge/edge-node/node';
+import { gatewayConfigSchema } from '@hexedge/gateway';
+import { buildGateway } from '@hexedge/gateway/node';
+import { Lifecycle } from '@hexedge/protocol';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DEV_CITIES } from '../cities.ts';
-import { dashboardAssets } from '../dashboard-assets.ts';
-import type { DevConfig } from '../config/dev-config.ts';
-import { listenHttp } from '../listen-http.ts';
-import { loadNodeKey, NODE_KEY_FILE } from '../node-keys.ts';
-import { openDevFleet, startDevLorawan } from './dev-lorawan.ts';
-import { buildDevModels, readCatalog } from './dev-models.ts';
-import { startDevOracle } from './dev-oracle.ts';
+import type { Command } from '../command.ts';
+import { devConfigSchema, type DevConfig } from '../config/dev-config.ts';
+import { ensureDashboardBuilt } from '../dashboard-assets.ts';
+import { numberFlag, parseFlags, portFlag } from '../flags.ts';
+import { startDevSimulator } from './dev-lorawan.ts';
+import { buildDevModels } from './dev-models.ts';
 import { nodeInit } from './node-init.ts';
 import { spawnNode, type NodeProcess } from './node-process.ts';
 
 /** How long `hexedge dev` waits for every node to register before giving up. */
 const NODES_READY_TIMEOUT_MS = 60_000;
 
+/** Where `hexedge dev` keeps each part's state under its data directory. */
+export const devPaths = (dataDir: string) => ({
+  models: path.join(dataDir, 'models'),
+  gateway: path.join(dataDir, 'gateway'),
+  oracle: path.join(dataDir, 'oracle'),
+  node: (city: string) => path.join(dataDir, 'nodes', city),
+});
+
 /**
- * `hexedge dev`: the whole fabric on one machine. Broker, gateway with placement in-process, and N edge
- * nodes as separate processes (each with its own key, in its own city) that register over HTTP exactly
- * as remote nodes do. Returns a stop function that shuts everything down in reverse order.
+ * `hexedge dev`: the whole fabric on one machine, from the same builders the standalone commands use —
+ * the oracle (`hexedge oracle`'s builder), the gateway with its embedded broker, MQTT ingress and
+ * firmware bridge (`hexedge gateway`'s), and N edge nodes as separate `hexedge node run` processes,
+ * each with its own key in its own city, registering over HTTP exactly as remote nodes do. Only the
+ * configs are derived here. The signal stops everything in reverse order.
  */
-export async function dev(config: DevConfig, log: (message: string) => void): Promise<{ stop: () => Promise<void>; readyLine: string }> {
-  const stack: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const close of stack.reverse()) await close().catch((err: Error) => log(`shutdown: ${err.message}`));
-    stack.length = 0;
-  };
-  try {
+export async function dev(
+  config: DevConfig,
+  options: { signal: AbortSignal; log: (line: string) => void },
+): Promise<{ stop: () => Promise<void>; readyLine: string }> {
+  const { log } = options;
+  const life = new Lifecycle({ signal: options.signal, log });
+  return life.start(async () => {
+    const paths = devPaths(config.dataDir);
+    // The parts are stopped by this lifecycle, in reverse order, not each by the signal at once.
+    const owned = { signal: new AbortController().signal, log };
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    const modelsDir = path.join(config.dataDir, 'models');
-    const built = await buildDevModels(modelsDir, log);
-    log(`models in ${modelsDir}: ${built.join(', ')}`);
+    const built = await buildDevModels(paths.models, log);
+    log(`models in ${paths.models}: ${built.join(', ')}`);
+    const dashboardDir = await ensureDashboardBuilt(log).catch(
+      (err: Error) => (log(`dashboard not available: ${err.message}`), undefined),
+    );
 
-    const keys = new KeyRing({ store: new MemoryKeyStore(), sha256: nodeSha256Hex });
-    await keys.adopt(config.apiKey, { name: 'hexedge dev admin', role: 'admin' });
-    // MQTT clients log in: devices from `hexedge broker device add`, anyone else with an API key.
-    const devices = new DeviceCredentials({ store: new FileDeviceStore(path.join(config.dataDir, 'devices.json')) });
-    const access = new BrokerAccess({ devices, keys });
-    const broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.host, access });
-    stack.push(() => broker.close());
+    // Location proofs are off: every node shares this machine, so round trips say nothing about
+    // their cities (a 1 ms round trip would make the other cities' claims look impossible). The
+    // oracle still spot-checks answers; the gateway takes the claimed cities as verified.
+    const oracle = await buildOracle(
+      oracleServiceConfigSchema.parse({
+        host: config.host,
+        port: 0,
+        dataDir: paths.oracle,
+        gatewayUrls: [],
+        challengeIntervalMs: 0,
+        directoryRefreshMs: 2_000,
+        trustPushIntervalMs: 1_000,
+        oracle: { samplingRate: 0.2, scoreIntervalMs: 2_000 },
+      }),
+      owned,
+    );
+    life.defer('oracle', () => oracle.stop());
 
-    const oracle = await startDevOracle({ dataDir: config.dataDir, host: config.host, log });
-    stack.push(() => oracle.stop());
-
-    let ready = false;
-    // Location proofs need nodes in real places; here every node shares one machine, so the cities
-    // they claim are taken as verified (the oracle still spot-checks their answers).
-    // Registrations, sequence numbers, trust and demand survive a restart of `hexedge dev`.
-    const store = new SqliteNodeStore({ path: path.join(config.dataDir, 'placement.sqlite') });
-    stack.push(async () => store.close());
-    const placement = new Placement({ heartbeatIntervalMs: config.heartbeatMs, assumeLocationsVerified: true, store });
-    stack.push(async () => placement.checkpoint());
-    const catalog = await readCatalog(modelsDir);
-    // LoRaWAN devices and profiles (the bridge's registry), and the bus the dashboards and the bridge share.
-    const fleet = openDevFleet(config.dataDir, log);
-    stack.push(() => fleet.close());
-    const events = new EventBus();
-    const nodeClient = new PooledNodeClient();
-    stack.push(() => nodeClient.close());
-    const { app, service, limiter } = createGatewayApp({ placement, keys, catalog, nodeClient, sha256: nodeSha256Hex, isReady: () => ready, log: (entry) => entry.level !== 'info' && log(`gateway: ${JSON.stringify(entry)}`), ...oracle.gateway, devices: fleet.registry, dashboard: { staticAssets: await dashboardAssets(log), oracle: oracle.reader, events } });
-    const gateway = await listenHttp({ app, port: config.port, host: config.host });
-    stack.push(() => gateway.close());
+    const gateway = await buildGateway(
+      gatewayConfigSchema.parse({
+        host: config.host,
+        port: config.port,
+        dataDir: paths.gateway,
+        modelsDir: paths.models,
+        heartbeatIntervalMs: config.heartbeatMs,
+        assumeLocationsVerified: true,
+        ...(dashboardDir ? { dashboardDir } : {}),
+        // aedes speaks MQTT 3.1.1 only and has no shared subscriptions: v3.1.1 ingresses, unshared.
+        embeddedBroker: { host: config.host, port: config.mqttPort },
+        mqtt: {
+          clientId: 'hexedge-dev-gateway',
+          protocolVersion: 4,
+          shared: false,
+          chirpstack: { clientId: 'hexedge-dev-bridge', seedDemoFleet: true },
+        },
+        oracle: { url: oracle.url, oracleIds: [oracle.oracleId] },
+      }),
+      { adminKey: config.apiKey },
+      owned,
+    );
+    life.defer('gateway', () => gateway.stop());
     oracle.addGatewayUrl(gateway.url);
 
     const nodes: NodeProcess[] = [];
-    const nodeIds = new Set<string>();
-    const startedAtMs = Date.now();
     for (const city of DEV_CITIES.slice(0, config.nodes)) {
-      const dataDir = path.join(config.dataDir, 'nodes', city.name);
-      if (!existsSync(path.join(dataDir, NODE_KEY_FILE))) await nodeInit({ dataDir, lat: city.lat, lng: city.lng, gatewayUrl: gateway.url });
-      nodeIds.add((await loadNodeKey(dataDir)).nodeId);
-      const node = spawnNode({ name: city.name, dataDir, gatewayUrl: gateway.url, modelsDir, log });
+      const dataDir = paths.node(city.name);
+      if (!existsSync(path.join(dataDir, NODE_KEY_FILE)))
+        await nodeInit({ dataDir, lat: city.lat, lng: city.lng, gatewayUrl: gateway.url });
+      await loadNodeKey(dataDir);
+      const node = spawnNode({
+        name: city.name,
+        dataDir,
+        gatewayUrl: gateway.url,
+        modelsDir: paths.models,
+        log,
+      });
+      life.defer(`node ${city.name}`, () => node.stop());
       nodes.push(node);
-      stack.push(() => node.stop());
     }
-
-    const deadline = Date.now() + NODES_READY_TIMEOUT_MS;
-    // Nodes restored from the store are not proof of life: wait for a registration from this run.
-    const registeredNow = () => [...nodeIds].filter((id) => (placement.registry.get(id)?.lastRegistrationIssuedAtMs ?? 0) >= startedAtMs).length;
-    while (registeredNow() < config.nodes) {
-      const dead = nodes.find((n) => n.exited);
-      if (dead) throw new Error(`edge node ${dead.name} exited during start-up (see its log lines above)`);
-      if (Date.now() > deadline) throw new Error(`only ${registeredNow()} of ${config.nodes} nodes registered within ${NODES_READY_TIMEOUT_MS} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    // aedes speaks MQTT 3.1.1 only and has no shared subscriptions: one v3.1.1 ingress, unshared.
-    const ingress = await startMqttIngress({
-      url: broker.url,
-      clientId: 'hexedge-dev-gateway',
-      username: 'hexedge-gateway',
-      password: config.apiKey,
-      protocolVersion: 4,
-      shareGroup: false,
-      service,
-      limiter,
-      principalOf: (clientId) => access.principalOf(clientId),
-      log: (entry) => entry.level !== 'info' && log(`mqtt: ${JSON.stringify(entry)}`),
+    await Promise.race([
+      Promise.all(nodes.map((n) => n.registered)),
+      new Promise((_, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `not every node registered within ${NODES_READY_TIMEOUT_MS} ms (see the node lines above)`,
+              ),
+            ),
+          NODES_READY_TIMEOUT_MS,
+        );
+        life.defer('node wait', () => clearTimeout(timer));
+        const watch = setInterval(() => {
+          const dead = nodes.find((n) => n.exited);
+          if (dead)
+            reject(new Error(`edge node ${dead.name} exited during start-up (see its log lines above)`));
+        }, 100);
+        life.defer('node watch', () => clearInterval(watch));
+      }),
+    ]);
+    // Deferred last, so stopped first: the simulator goes quiet before the gateway's bridge and broker close.
+    const simulator = await startDevSimulator({
+      brokerUrl: gateway.brokerUrl!,
+      apiKey: config.apiKey,
+      simSpeed: config.simSpeed,
+      log,
     });
-    stack.push(() => ingress.close());
-    // Pushed last, so stopped first: the simulator goes quiet before the bridge and broker close.
-    const lorawan = await startDevLorawan({ brokerUrl: broker.url, apiKey: config.apiKey, registry: fleet.registry, service, limiter, events, simSpeed: config.simSpeed, log });
-    stack.push(() => lorawan.stop());
-    ready = true;
-    const readyLine = `hexedge dev ready: gateway ${gateway.url} mqtt ${broker.url} api-key ${config.apiKey} nodes ${config.nodes} data-dir ${config.dataDir}`
+    life.defer('simulator', () => simulator.stop());
+    const readyLine =
+      `hexedge dev ready: gateway ${gateway.url} mqtt ${gateway.brokerUrl} api-key ${config.apiKey} nodes ${config.nodes} data-dir ${config.dataDir}` +
       // The dashboard on a line of its own: tools parse the ready line's fields, which stay as they were.
-      + `\nhexedge dev dashboard: ${gateway.url}/dashboard/`
-      + `\nhexedge dev oracle: ${oracle.url}`
-      + lorawan.line;
-    return { stop, readyLine };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+      `\nhexedge dev dashboard: ${gateway.url}/dashboard/` +
+      `\nhexedge dev oracle: ${oracle.url}` +
+      simulator.line;
+    return { stop: () => life.stop(), readyLine };
+  });
 }
+
+export const devCommand: Command = {
+  name: ['dev'],
+  usage: `  dev        broker, gateway, oracle, firmware bridge and edge nodes on this machine
+             --port 8787  --mqtt-port 1883  --host 127.0.0.1  --nodes 3  --data-dir .hexedge
+             --api-key KEY (default: random, printed)  --heartbeat-ms 2000
+             --sim-speed 60 (LoRaWAN device simulator's clock vs real time; 0: off)
+`,
+  async run(args, io) {
+    const { values } = parseFlags(args, {
+      port: { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      host: { type: 'string' },
+      nodes: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'api-key': { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
+      'sim-speed': { type: 'string' },
+    });
+    const parsed = devConfigSchema.safeParse({
+      port: portFlag(values.port),
+      mqttPort: portFlag(values['mqtt-port'], '--mqtt-port'),
+      host: values.host,
+      nodes: numberFlag(values.nodes, '--nodes', { integer: true }),
+      dataDir: values['data-dir'],
+      apiKey: values['api-key'],
+      heartbeatMs: numberFlag(values['heartbeat-ms'], '--heartbeat-ms', { integer: true }),
+      simSpeed: numberFlag(values['sim-speed'], '--sim-speed'),
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(
+        `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`,
+      );
+    }
+    const config = {
+      ...parsed.data,
+      apiKey: parsed.data.apiKey ?? `hx_${randomBytes(18).toString('base64url')}`,
+    };
+    const { stop, readyLine } = await dev(config, { signal: io.signal, log: io.log });
+    io.log(readyLine);
+    return { stop };
+  },
+};

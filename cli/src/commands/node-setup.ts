@@ -1,6 +1,7 @@
+import { NODE_CONFIG_FILE, nodeConfigSchema, type NodeConfig } from '@hexedge/edge-node';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NODE_CONFIG_FILE, parseNodeConfig, type NodeConfig } from '../config/node-config.ts';
+import { parseConfigText } from '../config/load-config.ts';
 
 export interface NodeSetup {
   configFile: string;
@@ -13,7 +14,10 @@ export interface NodeSetup {
 export async function readNodeSetup(dataDir: string, modelsDirFlag?: string): Promise<NodeSetup> {
   const configFile = path.resolve(dataDir, NODE_CONFIG_FILE);
   const text = await readFile(configFile, 'utf8').catch(() => undefined);
-  const config = text === undefined ? undefined : parseNodeConfig(text, configFile);
+  const config =
+    text === undefined
+      ? undefined
+      : parseConfigText({ schema: nodeConfigSchema, text, fileName: configFile });
   const modelsDir = path.resolve(dataDir, modelsDirFlag ?? config?.modelsDir ?? 'models');
   return { configFile, config, modelsDir };
 }

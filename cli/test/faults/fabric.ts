@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { nodeInit } from '../../src/commands/node-init.ts';
-import { loadNodeKey } from '../../src/node-keys.ts';
+import { loadNodeKey } from '@hexedge/edge-node/node';
 import { freePort, startHexedge, waitFor, type Proc } from './processes.ts';
 
 export const ADMIN_KEY = 'faults-admin-key-0123456789abcdef';
@@ -57,15 +57,32 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Proc
     // Every process shares this machine: there is nothing for location proofs to measure.
     'assumeLocationsVerified: true',
     ...(options.mqtt
-      ? ['mqtt:', `  url: ${options.mqtt.url}`, `  clientId: ${options.mqtt.clientId ?? 'hexedge-gateway-1'}`, `  protocolVersion: ${options.mqtt.protocolVersion ?? 5}`, `  shared: ${options.mqtt.shared ?? true}`]
+      ? [
+          'mqtt:',
+          `  url: ${options.mqtt.url}`,
+          `  clientId: ${options.mqtt.clientId ?? 'hexedge-gateway-1'}`,
+          `  protocolVersion: ${options.mqtt.protocolVersion ?? 5}`,
+          `  shared: ${options.mqtt.shared ?? true}`,
+        ]
       : []),
-    ...(options.oracle ? ['oracle:', `  url: ${options.oracle.url}`, '  oracleIds:', ...options.oracle.oracleIds.map((id) => `    - ${id}`)] : []),
+    ...(options.oracle
+      ? [
+          'oracle:',
+          `  url: ${options.oracle.url}`,
+          '  oracleIds:',
+          ...options.oracle.oracleIds.map((id) => `    - ${id}`),
+        ]
+      : []),
   ].join('\n');
   await writeFile(configFile, `${yaml}\n`);
   const proc = await startHexedge({
     name: 'hexedge gateway',
     args: ['gateway', '--config', configFile],
-    env: { ...process.env, HEXEDGE_ADMIN_KEY: ADMIN_KEY, ...(options.mqttPassword ? { HEXEDGE_MQTT_PASSWORD: options.mqttPassword } : {}) },
+    env: {
+      ...process.env,
+      HEXEDGE_ADMIN_KEY: ADMIN_KEY,
+      ...(options.mqttPassword ? { HEXEDGE_MQTT_PASSWORD: options.mqttPassword } : {}),
+    },
     ready: /hexedge gateway ready: (\S+)/,
   });
   return { ...proc, url: proc.match[1]! };
@@ -79,20 +96,49 @@ export interface NodeHandle extends Proc {
 }
 
 /** Creates a node's key and config (once), then `hexedge node run`; resolves once the gateway lists it healthy. */
-export async function startNodeProcess(options: { dir: string; name: string; gatewayUrl: string; modelsDir: string; place: { lat: number; lng: number }; port?: number; publicUrl?: string }): Promise<NodeHandle> {
+export async function startNodeProcess(options: {
+  dir: string;
+  name: string;
+  gatewayUrl: string;
+  modelsDir: string;
+  place: { lat: number; lng: number };
+  port?: number;
+  publicUrl?: string;
+}): Promise<NodeHandle> {
   const dataDir = path.join(options.dir, 'nodes', options.name);
-  const { nodeId } = await nodeInit({ dataDir, ...options.place, gatewayUrl: options.gatewayUrl }).catch(async () => loadNodeKey(dataDir));
-  if (options.publicUrl) await appendFile(path.join(dataDir, 'node.yaml'), `\npublicUrl: ${options.publicUrl}\n`);
+  const { nodeId } = await nodeInit({ dataDir, ...options.place, gatewayUrl: options.gatewayUrl }).catch(
+    async () => loadNodeKey(dataDir),
+  );
+  if (options.publicUrl)
+    await appendFile(path.join(dataDir, 'node.yaml'), `\npublicUrl: ${options.publicUrl}\n`);
   const proc = await startHexedge({
     name: `node ${options.name}`,
-    args: ['node', 'run', '--data-dir', dataDir, '--port', String(options.port ?? (await freePort())), '--gateway', options.gatewayUrl, '--models-dir', options.modelsDir],
+    args: [
+      'node',
+      'run',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(options.port ?? (await freePort())),
+      '--gateway',
+      options.gatewayUrl,
+      '--models-dir',
+      options.modelsDir,
+    ],
     ready: /serving OIP v2 on (\S+) as node/,
   });
-  await waitFor(`node ${options.name} to be healthy at the gateway`, async () => (await getNode(options.gatewayUrl, nodeId))?.status === 'healthy', { timeoutMs: 15_000 });
+  await waitFor(
+    `node ${options.name} to be healthy at the gateway`,
+    async () => (await getNode(options.gatewayUrl, nodeId))?.status === 'healthy',
+    { timeoutMs: 15_000 },
+  );
   return { ...proc, nodeId, url: proc.match[1]!, dataDir };
 }
 
-export async function getNode(gatewayUrl: string, nodeId: string): Promise<{ status: string; lastHeartbeatAtMs: number } | undefined> {
+export async function getNode(
+  gatewayUrl: string,
+  nodeId: string,
+): Promise<{ status: string; lastHeartbeatAtMs: number } | undefined> {
   const res = await fetch(`${gatewayUrl}/v1/nodes/${nodeId}`, { signal: AbortSignal.timeout(2_000) });
   return res.ok ? ((await res.json()) as { status: string; lastHeartbeatAtMs: number }) : undefined;
 }

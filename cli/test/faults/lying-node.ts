@@ -1,10 +1,8 @@
-import { answerChallenge, answerProbe } from '@hexedge/coverage-oracle';
 import { createOipApp, GatewayAgent, ModelSet, type LoadedModel } from '@hexedge/edge-node';
-import { OrtNodeBackend, readModelDir } from '@hexedge/edge-node/node';
-import { tensorValuesToArray } from '@hexedge/protocol';
+import { loadNodeKey, OrtNodeBackend, readModelDir } from '@hexedge/edge-node/node';
+import { answerChallenge, answerProbe, tensorValuesToArray } from '@hexedge/protocol';
+import { listenHttp } from '@hexedge/protocol/node';
 import { parseArgs } from 'node:util';
-import { listenHttp } from '../../src/listen-http.ts';
-import { loadNodeKey } from '../../src/node-keys.ts';
 
 /**
  * What a cheating operator runs, as its own process: the real model and a real OIP server, with every
@@ -14,7 +12,15 @@ import { loadNodeKey } from '../../src/node-keys.ts';
 /** Output probabilities shifted this much: far beyond comfort-index's 1e-5 tolerance. */
 const TAMPER = 0.25;
 
-const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, 'models-dir': { type: 'string' }, gateway: { type: 'string' }, lat: { type: 'string' }, lng: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    'models-dir': { type: 'string' },
+    gateway: { type: 'string' },
+    lat: { type: 'string' },
+    lng: { type: 'string' },
+  },
+});
 const keys = await loadNodeKey(values['data-dir']!);
 const location = { lat: Number(values.lat), lng: Number(values.lng) };
 const backend = await OrtNodeBackend.create();
@@ -25,7 +31,11 @@ for (const artifact of (await readModelDir(values['models-dir']!)).artifacts) {
     manifest: honest.manifest,
     executionProvider: honest.executionProvider,
     release: () => honest.release(),
-    run: async (inputs, names) => (await honest.run(inputs, names)).map((t) => ({ ...t, data: Float32Array.from(tensorValuesToArray(t.data) as number[], (v) => v + TAMPER) })),
+    run: async (inputs, names) =>
+      (await honest.run(inputs, names)).map((t) => ({
+        ...t,
+        data: Float32Array.from(tensorValuesToArray(t.data) as number[], (v) => v + TAMPER),
+      })),
   };
   models.add(tampered);
 }
@@ -33,7 +43,10 @@ const app = createOipApp({
   models,
   keys,
   isReady: () => true,
-  oracle: { answerChallenge: (raw) => answerChallenge(raw, keys), answerProbe: (raw) => answerProbe(raw, { node: keys, location, oracleIds: [], fetch }) },
+  oracle: {
+    answerChallenge: (raw) => answerChallenge(raw, keys),
+    answerProbe: (raw) => answerProbe(raw, { node: keys, location, oracleIds: [], fetch }),
+  },
 });
 const listener = await listenHttp({ app, port: 0, host: '127.0.0.1' });
 console.log(`serving OIP v2 on ${listener.url} as node ${keys.nodeId}`);

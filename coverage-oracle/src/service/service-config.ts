@@ -1,7 +1,6 @@
 import { latLngSchema, nodeIdSchema } from '@hexedge/protocol';
-import { oracleConfigSchema } from '@hexedge/coverage-oracle';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { oracleConfigSchema } from '../config.ts';
 
 const url = z.url({ protocol: /^https?$/ });
 
@@ -17,7 +16,10 @@ export const oracleServiceConfigSchema = z
     /** Key (oracle-key.json, 0600), database (oracle.sqlite) and exported log (log/). */
     dataDir: z.string().min(1).default('.hexedge/oracle'),
     gatewayUrls: z.array(url).default(['http://127.0.0.1:8787']),
-    /** Node ids of the gateways' report keys: only they may forward receipts. */
+    /**
+     * Node ids of the gateways' report keys: only they may forward receipts. The configured gateways'
+     * own keys (GET {gateway}/v1/gateway/identity) are added at each directory refresh.
+     */
     gatewayReporterIds: z.array(nodeIdSchema).default([]),
     /** Where the oracle challenges nodes from (degrees); put it where it really runs. */
     location: latLngSchema.default({ lat: 52.3676, lng: 4.9041 }),
@@ -39,24 +41,3 @@ export const oracleServiceConfigSchema = z
 
 export type OracleServiceConfigInput = z.input<typeof oracleServiceConfigSchema>;
 export type OracleServiceConfig = z.output<typeof oracleServiceConfigSchema>;
-
-/** Parses a YAML (or JSON) config file's text with flags laid over it; the first problem names its key. */
-export function parseOracleServiceConfig(options: { fileText?: string; fileName?: string; overrides?: Record<string, unknown> }): OracleServiceConfig {
-  let fromFile: unknown = {};
-  if (options.fileText) {
-    try {
-      fromFile = parseYaml(options.fileText) as unknown;
-    } catch (err) {
-      // As the gateway's config: the error names the file (a YAML alias bomb or a syntax error).
-      throw new Error(`${options.fileName ?? 'oracle config'}: not valid YAML: ${(err as Error).message}`);
-    }
-  }
-  if (fromFile !== null && typeof fromFile !== 'object') throw new Error(`${options.fileName ?? 'oracle config'}: must be a mapping of keys`);
-  const merged = { ...(fromFile as Record<string, unknown> | null), ...options.overrides };
-  const parsed = oracleServiceConfigSchema.safeParse(merged);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${options.fileName ?? 'oracle config'}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
-}

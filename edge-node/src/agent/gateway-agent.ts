@@ -16,6 +16,8 @@ export interface GatewayAgentOptions {
   hardware: Hardware;
   models: () => NodeModel[];
   draining?: () => boolean;
+  /** Every answer from the gateway (its heartbeat interval and the planner's desired models). */
+  onAck?: (ack: NodeAck) => void;
   log: (message: string) => void;
   now?: () => number;
 }
@@ -90,7 +92,13 @@ export class GatewayAgent {
   async heartbeat(): Promise<NodeAck> {
     const o = this.#o;
     this.#seq = Math.max(this.#seq + 1, this.#now());
-    const body = { nodeId: o.keys.nodeId, seq: this.#seq, issuedAtMs: this.#now(), models: o.models(), draining: o.draining?.() ?? false };
+    const body = {
+      nodeId: o.keys.nodeId,
+      seq: this.#seq,
+      issuedAtMs: this.#now(),
+      models: o.models(),
+      draining: o.draining?.() ?? false,
+    };
     return this.#post('/v1/nodes/heartbeat', await signBody('heartbeat', body, o.keys.privateKey));
   }
 
@@ -101,7 +109,9 @@ export class GatewayAgent {
       try {
         const wasRegistered = this.registered;
         const ack = wasRegistered ? await this.heartbeat() : await this.register();
-        if (!wasRegistered) this.#o.log(`registered with gateway ${this.#o.gatewayUrl} as ${this.#o.keys.nodeId}`);
+        if (!wasRegistered)
+          this.#o.log(`registered with gateway ${this.#o.gatewayUrl} as ${this.#o.keys.nodeId}`);
+        this.#o.onAck?.(ack);
         retryMs = FIRST_RETRY_MS;
         await sleep(ack.heartbeatIntervalMs, signal);
       } catch (err) {
@@ -110,7 +120,9 @@ export class GatewayAgent {
           this.registered = false;
           continue;
         }
-        this.#o.log(`gateway ${this.#o.gatewayUrl} unreachable or refused (${(err as Error).message}); retrying in ${retryMs} ms`);
+        this.#o.log(
+          `gateway ${this.#o.gatewayUrl} unreachable or refused (${(err as Error).message}); retrying in ${retryMs} ms`,
+        );
         this.registered = false;
         await sleep(retryMs, signal);
         retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);

@@ -16,7 +16,7 @@ import {
 import { batchTensor, EVALUATION_SESSION_OPTIONS } from './evaluate.ts';
 import { modelManifestSchema } from './manifest.ts';
 import { envWindowPipeline, vibrationWindowPipeline, type Classification } from './pipelines.ts';
-import { readModelDir } from '../store/model-dir.ts';
+import { readModelDir } from '@hexedge/protocol/node';
 import type { Tensor } from '@hexedge/protocol';
 import { generateHeldOut, referenceProbabilities, DEFAULT_MODEL_SEED, type TrainedModel } from './train.ts';
 

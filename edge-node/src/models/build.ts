@@ -11,7 +11,7 @@ import { QUANTIZATION_METHOD } from '../toolchain/quantize.ts';
 import type { ProjectModelDefinition } from './definition.ts';
 import { envOccupancyModel } from './env-occupancy/definition.ts';
 import { onnxAccuracy } from './evaluate.ts';
-import { writeModel } from '../store/write-model.ts';
+import { writeModel } from '@hexedge/protocol/node';
 import {
   MANIFEST_FILE_SUFFIX,
   modelManifestSchema,

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ModelManifest } from '../models/manifest.ts';
 import type { ArtifactSource } from '../server/artifact-routes.ts';
-import type { VerifiedArtifact } from './model-dir.ts';
+import type { VerifiedArtifact } from '@hexedge/protocol/node';
 
 /**
  * The artifacts a node serves to peers: the models-directory files whose hash checked out when they
@@ -32,7 +32,10 @@ export class ModelDirArtifacts implements ArtifactSource {
   async openArtifact(contentId: string) {
     const entry = this.#byId.get(contentId);
     if (!entry) return undefined;
-    const sizeBytes = await stat(entry.file).then((s) => s.size, () => -1);
+    const sizeBytes = await stat(entry.file).then(
+      (s) => s.size,
+      () => -1,
+    );
     if (sizeBytes !== entry.manifest.sizeBytes) return undefined;
     const body = Readable.toWeb(createReadStream(entry.file)) as ReadableStream<Uint8Array>;
     return { manifest: entry.manifest, body };

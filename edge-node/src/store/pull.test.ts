@@ -12,10 +12,10 @@ import type { ModelManifest } from '../models/manifest.ts';
 import { createOipApp } from '../server/oip-app.ts';
 import { ModelSet } from '../server/model-set.ts';
 import { ModelDirArtifacts } from './artifact-index.ts';
-import { readModelDir } from './model-dir.ts';
+import { readModelDir } from '@hexedge/protocol/node';
 import { pullModel, type PullProgressEvent } from './pull.ts';
 import type { PullSource } from './pull-sources.ts';
-import { writeModel } from './write-model.ts';
+import { writeModel } from '@hexedge/protocol/node';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hexedge-pull-'));
 const closers: (() => void)[] = [];
@@ -27,7 +27,9 @@ let app: ReturnType<typeof createOipApp>;
 
 function listen(fetchApp: { fetch: (r: Request) => Response | Promise<Response> }): Promise<string> {
   return new Promise((resolve) => {
-    const server: ServerType = serve({ fetch: fetchApp.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(`http://127.0.0.1:${info.port}`));
+    const server: ServerType = serve({ fetch: fetchApp.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+      resolve(`http://127.0.0.1:${info.port}`),
+    );
     closers.push(() => server.close());
   });
 }
@@ -62,9 +64,16 @@ beforeAll(async () => {
   const held = path.join(tmp, 'held');
   await writeModel({ dir: held, manifest, bytes });
   const keys = await generateNodeKeyPair();
-  app = createOipApp({ models: new ModelSet(), keys, isReady: () => true, artifacts: new ModelDirArtifacts((await readModelDir(held)).artifacts) });
+  app = createOipApp({
+    models: new ModelSet(),
+    keys,
+    isReady: () => true,
+    artifacts: new ModelDirArtifacts((await readModelDir(held)).artifacts),
+  });
   goodPeer = await listen(app);
-  emptyPeer = await listen(createOipApp({ models: new ModelSet(), keys, isReady: () => true, artifacts: new ModelDirArtifacts() }));
+  emptyPeer = await listen(
+    createOipApp({ models: new ModelSet(), keys, isReady: () => true, artifacts: new ModelDirArtifacts() }),
+  );
 });
 afterAll(() => {
   for (const close of closers) close();
@@ -80,7 +89,9 @@ describe('artifact routes', () => {
     expect(res.headers.get('etag')).toBe(`"${manifest.contentId}"`);
     expect(res.headers.get('cache-control')).toMatch(/immutable/);
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
-    const again = await fetch(`${goodPeer}/v1/artifacts/${manifest.contentId}`, { headers: { 'if-none-match': `"${manifest.contentId}"` } });
+    const again = await fetch(`${goodPeer}/v1/artifacts/${manifest.contentId}`, {
+      headers: { 'if-none-match': `"${manifest.contentId}"` },
+    });
     expect(again.status).toBe(304);
     const m = await fetch(`${goodPeer}/v1/artifacts/${manifest.contentId}/manifest`);
     expect(await m.json()).toEqual(manifest);
@@ -89,7 +100,10 @@ describe('artifact routes', () => {
   it('answers 404 for an id it does not hold and 400 for a malformed id', async () => {
     const missing = await app.request(`/v1/artifacts/${'0'.repeat(64)}`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ code: 'MODEL_NOT_FOUND', error: `no artifact with content id ${'0'.repeat(64)} is held here` });
+    expect(await missing.json()).toEqual({
+      code: 'MODEL_NOT_FOUND',
+      error: `no artifact with content id ${'0'.repeat(64)} is held here`,
+    });
     expect((await app.request(`/v1/artifacts/${'0'.repeat(64)}/manifest`)).status).toBe(404);
     for (const bad of ['abc', 'A'.repeat(64), `${'0'.repeat(63)}g`]) {
       const res = await app.request(`/v1/artifacts/${bad}`);
@@ -103,14 +117,21 @@ describe('pullModel', () => {
   it('pulls by content id from a peer, hash-checked, into the models directory', async () => {
     const dir = freshDir('ok');
     const events: PullProgressEvent['phase'][] = [];
-    const result = await pullModel({ ref: manifest.contentId, sources: [peer(goodPeer)], modelsDir: dir, onProgress: (e) => events.push(e.phase) });
+    const result = await pullModel({
+      ref: manifest.contentId,
+      sources: [peer(goodPeer)],
+      modelsDir: dir,
+      onProgress: (e) => events.push(e.phase),
+    });
     expect(result.source?.url).toBe(goodPeer);
     expect(events[0]).toBe('start');
     expect(events.at(-1)).toBe('end');
     const { artifacts } = await readModelDir(dir);
     expect(artifacts.map((a) => a.manifest.contentId)).toEqual([manifest.contentId]);
     // Held now: a second pull asks nobody.
-    expect((await pullModel({ ref: manifest.contentId, sources: [], modelsDir: dir })).source).toBeUndefined();
+    expect(
+      (await pullModel({ ref: manifest.contentId, sources: [], modelsDir: dir })).source,
+    ).toBeUndefined();
   });
 
   it('refuses corrupted bytes, oversize bodies, a down peer and a 404, and falls back to the next source', async () => {
@@ -123,7 +144,13 @@ describe('pullModel', () => {
       sources: [peer(corrupted), peer(oversize), peer(down), peer(emptyPeer), peer(goodPeer)],
       modelsDir: dir,
     });
-    expect(result.attempts.map((a) => a.outcome)).toEqual(['hash-mismatch', 'too-large', 'unreachable', 'not-found', 'ok']);
+    expect(result.attempts.map((a) => a.outcome)).toEqual([
+      'hash-mismatch',
+      'too-large',
+      'unreachable',
+      'not-found',
+      'ok',
+    ]);
     expect(result.source?.url).toBe(goodPeer);
     expect((await readModelDir(dir)).artifacts).toHaveLength(1);
   });
@@ -136,36 +163,69 @@ describe('pullModel', () => {
       }).listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
       closers.push(() => (server.closeAllConnections(), server.close()));
     });
-    const result = await pullModel({ ref: manifest, sources: [peer(stalling), peer(goodPeer)], modelsDir: freshDir('stall'), timeoutMs: 300 });
-    expect(result.attempts.map((a) => `${a.outcome}: ${a.message}`)).toEqual(['timed-out: sent nothing for 300 ms', `ok: ${bytes.byteLength} bytes, hash verified`]);
+    const result = await pullModel({
+      ref: manifest,
+      sources: [peer(stalling), peer(goodPeer)],
+      modelsDir: freshDir('stall'),
+      timeoutMs: 300,
+    });
+    expect(result.attempts.map((a) => `${a.outcome}: ${a.message}`)).toEqual([
+      'timed-out: sent nothing for 300 ms',
+      `ok: ${bytes.byteLength} bytes, hash verified`,
+    ]);
   });
 
   it('resolves name@version through the origin catalog and falls back to the origin for bytes', async () => {
     // The gateway's origin registry, as its routes answer (gateway/src/routes/models.ts).
     const origin = await listen(
       new Hono()
-        .get('/v1/models', (c) => c.json({ models: [{ name: manifest.name, version: manifest.version, contentId: manifest.contentId }] }))
-        .get('/v1/models/:id/manifest', (c) => (c.req.param('id') === manifest.contentId ? c.json(manifest) : c.json({ error: {} }, 404)))
+        .get('/v1/models', (c) =>
+          c.json({
+            models: [{ name: manifest.name, version: manifest.version, contentId: manifest.contentId }],
+          }),
+        )
+        .get('/v1/models/:id/manifest', (c) =>
+          c.req.param('id') === manifest.contentId ? c.json(manifest) : c.json({ error: {} }, 404),
+        )
         .get('/v1/models/:id/artifact', () => new Response(bytes as Uint8Array<ArrayBuffer>)),
     );
-    const result = await pullModel({ ref: 'comfort-index@1', sources: [peer(emptyPeer), { kind: 'origin', url: origin }], modelsDir: freshDir('origin') });
+    const result = await pullModel({
+      ref: 'comfort-index@1',
+      sources: [peer(emptyPeer), { kind: 'origin', url: origin }],
+      modelsDir: freshDir('origin'),
+    });
     expect(result.attempts.map((a) => a.outcome)).toEqual(['not-found', 'ok']);
     expect(result.source).toEqual({ kind: 'origin', url: origin });
-    const missing = await pullModel({ ref: 'comfort-index@9', sources: [{ kind: 'origin', url: origin }], modelsDir: freshDir('origin9') }).catch((e: Error) => e);
+    const missing = await pullModel({
+      ref: 'comfort-index@9',
+      sources: [{ kind: 'origin', url: origin }],
+      modelsDir: freshDir('origin9'),
+    }).catch((e: Error) => e);
     expect((missing as Error).message).toMatch(/no comfort-index@9 in its catalog \(versions: 1\)/);
   });
 
   it('writes nothing when every source fails, and says why for each', async () => {
     const corrupted = await rawPeer(() => bytes.slice(0, -1));
     const dir = freshDir('none');
-    const err = await pullModel({ ref: manifest.contentId, sources: [peer(corrupted), peer(emptyPeer)], modelsDir: dir }).catch((e: Error) => e);
+    const err = await pullModel({
+      ref: manifest.contentId,
+      sources: [peer(corrupted), peer(emptyPeer)],
+      modelsDir: dir,
+    }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/could not pull comfort-index@1 .*sent \d+ of \d+ bytes.*not held there \(404\)/);
+    expect((err as Error).message).toMatch(
+      /could not pull comfort-index@1 .*sent \d+ of \d+ bytes.*not held there \(404\)/,
+    );
     expect(() => readdirSync(dir)).toThrow(/ENOENT/);
   });
 
   it('refuses a manifest over the size cap before asking any source for bytes', async () => {
-    const err = await pullModel({ ref: manifest, sources: [peer(goodPeer)], modelsDir: freshDir('cap'), maxSizeBytes: 100 }).catch((e: Error) => e);
+    const err = await pullModel({
+      ref: manifest,
+      sources: [peer(goodPeer)],
+      modelsDir: freshDir('cap'),
+      maxSizeBytes: 100,
+    }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/over the 100-byte limit/);
   });
 });

@@ -1,10 +1,10 @@
 import { HexEdgeError } from '@hexedge/protocol';
 import { createHash } from 'node:crypto';
 import type { ModelManifest } from '../models/manifest.ts';
-import { readModelDir, type VerifiedArtifact } from './model-dir.ts';
+import { readModelDir, type VerifiedArtifact } from '@hexedge/protocol/node';
 import { formatModelRef, parseModelRef, type ModelRef } from './model-ref.ts';
 import { artifactUrl, describeFetchError, resolveManifest, type PullSource } from './pull-sources.ts';
-import { writeModel } from './write-model.ts';
+import { writeModel } from '@hexedge/protocol/node';
 
 /** No node pulls more than this for one model, whatever a manifest claims (the largest we ship is ~11 MiB). */
 export const MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
@@ -14,7 +14,15 @@ export const MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
  */
 export const DEFAULT_PULL_TIMEOUT_MS = 15_000;
 
-export type PullOutcome = 'ok' | 'not-found' | 'unreachable' | 'timed-out' | 'http-error' | 'too-large' | 'size-mismatch' | 'hash-mismatch';
+export type PullOutcome =
+  | 'ok'
+  | 'not-found'
+  | 'unreachable'
+  | 'timed-out'
+  | 'http-error'
+  | 'too-large'
+  | 'size-mismatch'
+  | 'hash-mismatch';
 
 /** One try at one source, kept as data so callers can show why a source was skipped. */
 export interface PullAttempt {
@@ -47,7 +55,8 @@ export interface PullResult {
   attempts: PullAttempt[];
 }
 
-const isManifest = (ref: PullOptions['ref']): ref is ModelManifest => typeof ref === 'object' && 'sizeBytes' in ref;
+const isManifest = (ref: PullOptions['ref']): ref is ModelManifest =>
+  typeof ref === 'object' && 'sizeBytes' in ref;
 
 function heldMatch(held: VerifiedArtifact[], ref: ModelRef | ModelManifest): VerifiedArtifact | undefined {
   if ('contentId' in ref) return held.find((a) => a.manifest.contentId === ref.contentId);
@@ -75,18 +84,29 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
   } else {
     const resolved = await resolveManifest({ ref, sources: options.sources, timeoutMs });
     if (!resolved.manifest) {
-      const why = resolved.problems.length > 0 ? resolved.problems.join('; ') : 'no source given (pass --from URL or --gateway URL)';
+      const why =
+        resolved.problems.length > 0
+          ? resolved.problems.join('; ')
+          : 'no source given (pass --from URL or --gateway URL)';
       throw new HexEdgeError('MODEL_NOT_FOUND', `no manifest for ${formatModelRef(ref)}: ${why}`);
     }
     manifest = resolved.manifest;
   }
   const label = `${manifest.name}@${manifest.version} (${manifest.contentId.slice(0, 12)})`;
   if (manifest.sizeBytes > maxSizeBytes) {
-    throw new HexEdgeError('PAYLOAD_TOO_LARGE', `${label} is ${manifest.sizeBytes} bytes, over the ${maxSizeBytes}-byte limit for one model`);
+    throw new HexEdgeError(
+      'PAYLOAD_TOO_LARGE',
+      `${label} is ${manifest.sizeBytes} bytes, over the ${maxSizeBytes}-byte limit for one model`,
+    );
   }
-  const clash = held.find((a) => a.manifest.name === manifest.name && a.manifest.version === manifest.version);
+  const clash = held.find(
+    (a) => a.manifest.name === manifest.name && a.manifest.version === manifest.version,
+  );
   if (clash) {
-    throw new HexEdgeError('INVALID_REQUEST', `${options.modelsDir} already holds ${manifest.name}@${manifest.version} with other bytes (${clash.manifest.contentId}); remove ${clash.file} to replace it`);
+    throw new HexEdgeError(
+      'INVALID_REQUEST',
+      `${options.modelsDir} already holds ${manifest.name}@${manifest.version} with other bytes (${clash.manifest.contentId}); remove ${clash.file} to replace it`,
+    );
   }
 
   const attempts: PullAttempt[] = [];
@@ -100,7 +120,8 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
       return { manifest, file, source, attempts };
     }
   }
-  const why = attempts.map((a) => `${a.source.kind} ${a.source.url}: ${a.message}`).join('; ') || 'no source given';
+  const why =
+    attempts.map((a) => `${a.source.kind} ${a.source.url}: ${a.message}`).join('; ') || 'no source given';
   throw new HexEdgeError('MODEL_NOT_FOUND', `could not pull ${label}: ${why}`, { attempts });
 }
 
@@ -124,7 +145,8 @@ async function downloadFrom(o: {
     if (res.status === 404) return fail('not-found', 'not held there (404)');
     if (!res.ok) return fail('http-error', `answered ${res.status}`);
     const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (declared > manifest.sizeBytes) return fail('too-large', `announces ${declared} bytes, manifest says ${manifest.sizeBytes}; refused`);
+    if (declared > manifest.sizeBytes)
+      return fail('too-large', `announces ${declared} bytes, manifest says ${manifest.sizeBytes}; refused`);
     if (!res.body) return fail('size-mismatch', 'sent no body');
 
     // Preallocated to the manifest's size: a source can never make us hold more than that.
@@ -145,9 +167,11 @@ async function downloadFrom(o: {
       receivedBytes += value.byteLength;
       o.onProgress?.({ phase: 'data', manifest, source, receivedBytes });
     }
-    if (receivedBytes !== manifest.sizeBytes) return fail('size-mismatch', `sent ${receivedBytes} of ${manifest.sizeBytes} bytes`);
+    if (receivedBytes !== manifest.sizeBytes)
+      return fail('size-mismatch', `sent ${receivedBytes} of ${manifest.sizeBytes} bytes`);
     const actual = hash.digest('hex');
-    if (actual !== manifest.contentId) return fail('hash-mismatch', `bytes hash to ${actual}, not the content id; refused`);
+    if (actual !== manifest.contentId)
+      return fail('hash-mismatch', `bytes hash to ${actual}, not the content id; refused`);
     return { bytes, attempt: { source, outcome: 'ok', message: `${receivedBytes} bytes, hash verified` } };
   } catch (err) {
     if (stalled) return fail('timed-out', `sent nothing for ${o.timeoutMs} ms`);

@@ -6,7 +6,8 @@ import { mqttConsumer, type MqttConsumerOptions } from './mqtt-consumer.ts';
 /** The share group to use when several gateways split the ChirpStack integration (see `shareGroup`). */
 export const BRIDGE_SHARE_GROUP = 'hexedge-bridge';
 
-export interface ChirpstackIngressOptions extends Omit<GatewayBridgeOptions, 'publish'>, Omit<MqttConsumerOptions, 'name' | 'log'> {
+export interface ChirpstackIngressOptions
+  extends Omit<GatewayBridgeOptions, 'publish'>, Omit<MqttConsumerOptions, 'name' | 'log'> {
   /**
    * Off by default: the bridge keeps per-device state in this process (deduplication ids, the last
    * fCnt, sliding windows, fragment assembly), and a shared subscription spreads one device's uplinks
@@ -21,6 +22,8 @@ export interface ChirpstackIngressOptions extends Omit<GatewayBridgeOptions, 'pu
 
 export interface ChirpstackIngress {
   clientId: string;
+  /** Whether the broker connection is up now. */
+  readonly connected: boolean;
   bridge: FirmwareBridge;
   filters: readonly string[];
   /** Stops taking uplinks, finishes those in progress (bounded), disconnects; `endSession` drops the queued ones. */
@@ -41,20 +44,47 @@ export async function startChirpstackIngress(options: ChirpstackIngressOptions):
   const bridge = createGatewayBridge({
     ...options,
     publish: async (topic, payload, how) => {
-      await client.publishAsync(topic, typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: how.qos, retain: how.retain });
+      await client.publishAsync(
+        topic,
+        typeof payload === 'string'
+          ? payload
+          : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+        { qos: how.qos, retain: how.retain },
+      );
     },
   });
 
   const handle = async (packet: IPublishPacket): Promise<void> => {
-    const payload = typeof packet.payload === 'string' ? new TextEncoder().encode(packet.payload) : new Uint8Array(packet.payload);
+    const payload =
+      typeof packet.payload === 'string'
+        ? new TextEncoder().encode(packet.payload)
+        : new Uint8Array(packet.payload);
     // Handed over in arrival order: the bridge judges duplicates and fCnt before its first await.
     const outcome = await bridge.handleMessage(packet.topic, payload);
-    if (outcome.status === 'error') log({ level: 'warn', msg: `chirpstack ingress: ${outcome.error.code}: ${outcome.error.message}`, topic: packet.topic.slice(0, 256) });
+    if (outcome.status === 'error')
+      log({
+        level: 'warn',
+        msg: `chirpstack ingress: ${outcome.error.code}: ${outcome.error.message}`,
+        topic: packet.topic.slice(0, 256),
+      });
     options.onOutcome?.(packet.topic, outcome);
   };
 
   const group = options.shareGroup ?? false;
   const filters = BRIDGE_SUBSCRIPTIONS.map((f) => (group ? `$share/${group}/${f}` : f));
-  await consumer.start({ filters, handle, refusedHint: 'its login needs read access to application/# and hexedge/v1/uplink/+' });
-  return { clientId: options.clientId, bridge, filters, close: consumer.close, abort: consumer.abort };
+  await consumer.start({
+    filters,
+    handle,
+    refusedHint: 'its login needs read access to application/# and hexedge/v1/uplink/+',
+  });
+  return {
+    clientId: options.clientId,
+    bridge,
+    filters,
+    get connected() {
+      return consumer.connected;
+    },
+    close: consumer.close,
+    abort: consumer.abort,
+  };
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { HexEdgeError } from '@hexedge/protocol';
 import type { DeviceRecord, DeviceStore } from '../mqtt/device-credentials.ts';
 
@@ -18,10 +19,17 @@ export class FileDeviceStore implements DeviceStore {
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8')) as { devices?: DeviceRecord[] };
     } catch (err) {
-      throw new HexEdgeError('INVALID_JSON', `device file ${file} is not valid JSON: ${(err as Error).message}`);
+      throw new HexEdgeError(
+        'INVALID_JSON',
+        `device file ${file} is not valid JSON: ${(err as Error).message}`,
+      );
     }
     for (const r of parsed.devices ?? []) {
-      if (typeof r?.id !== 'string' || typeof r.passwordHash !== 'string') throw new HexEdgeError('INVALID_REQUEST', `device file ${file} has an entry without id or passwordHash`);
+      if (typeof r?.id !== 'string' || typeof r.passwordHash !== 'string')
+        throw new HexEdgeError(
+          'INVALID_REQUEST',
+          `device file ${file} has an entry without id or passwordHash`,
+        );
       this.#records.set(r.id, r);
     }
   }
@@ -32,6 +40,7 @@ export class FileDeviceStore implements DeviceStore {
 
   put(record: DeviceRecord) {
     this.#records.set(record.id, record);
+    mkdirSync(path.dirname(this.#file), { recursive: true, mode: 0o700 });
     const temp = `${this.#file}.${process.pid}.tmp`;
     writeFileSync(temp, `${JSON.stringify({ devices: this.list() }, null, 2)}\n`, { mode: 0o600 });
     renameSync(temp, this.#file);

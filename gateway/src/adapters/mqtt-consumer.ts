@@ -30,11 +30,17 @@ export interface MqttConsumer {
   /** The client, to publish with; created at once, connected by `start`. */
   readonly client: MqttClient;
   readonly v5: boolean;
+  /** Whether the broker connection is up now (readiness reports it). */
+  readonly connected: boolean;
   /**
    * Connects, subscribes (QoS 1) and hands every message to `handle`. A message is acknowledged only
    * once `handle` settles, so one in progress when the gateway dies is redelivered after a restart.
    */
-  start(options: { filters: readonly string[]; handle: (packet: IPublishPacket) => Promise<void>; refusedHint?: string }): Promise<void>;
+  start(options: {
+    filters: readonly string[];
+    handle: (packet: IPublishPacket) => Promise<void>;
+    refusedHint?: string;
+  }): Promise<void>;
   /** Stops taking messages, finishes those in progress (bounded), disconnects; `endSession` drops the queued ones. */
   close(how?: { endSession?: boolean }): Promise<void>;
   abort(): void;
@@ -55,7 +61,15 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
     ...(options.password !== undefined ? { password: options.password } : {}),
     protocolVersion: v5 ? 5 : 4,
     clean: false,
-    ...(v5 ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? DEFAULT_SESSION_EXPIRY_S, receiveMaximum: maxInFlight, maximumPacketSize: MAX_MQTT_PACKET_BYTES } } : {}),
+    ...(v5
+      ? {
+          properties: {
+            sessionExpiryInterval: options.sessionExpirySeconds ?? DEFAULT_SESSION_EXPIRY_S,
+            receiveMaximum: maxInFlight,
+            maximumPacketSize: MAX_MQTT_PACKET_BYTES,
+          },
+        }
+      : {}),
     connectTimeout: 10_000,
     manualConnect: true,
   });
@@ -72,10 +86,14 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
   return {
     client,
     v5,
+    get connected() {
+      return client.connected && !closing;
+    },
     async start(s) {
       client.handleMessage = (packet, done) => {
         if (closing) return; // not acknowledged: the broker keeps it for the next instance
-        const release = packet.qos > 0 && packet.messageId !== undefined ? acks.hold(packet.messageId) : () => {};
+        const release =
+          packet.qos > 0 && packet.messageId !== undefined ? acks.hold(packet.messageId) : () => {};
         const work = s.handle(packet).then(release, (err: Error) => {
           // Still connected: the answer was refused (not a lost connection), so redelivery cannot help.
           log({ level: 'warn', msg: `${name}: ${err.message}`, topic: packet.topic.slice(0, 256) });
@@ -99,7 +117,9 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
       const refused = granted.filter((g) => g.qos !== 1 && g.qos !== 0);
       if (refused.length > 0) {
         client.end(true);
-        throw new Error(`MQTT broker refused the ${name} subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0]!.qos})${s.refusedHint ? `; ${s.refusedHint}` : ''}`);
+        throw new Error(
+          `MQTT broker refused the ${name} subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0]!.qos})${s.refusedHint ? `; ${s.refusedHint}` : ''}`,
+        );
       }
       log({ level: 'info', msg: `${name} ${options.clientId} subscribed to ${filters.join(', ')}` });
       resubscribeOnReconnect({ client, filters, log });
@@ -109,7 +129,10 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
       if (how.endSession && client.connected) await client.unsubscribeAsync([...filters]).catch(() => {});
       closing = true;
       const drained = Promise.allSettled([...inFlight]);
-      await Promise.race([drained, new Promise((r) => setTimeout(r, options.drainTimeoutMs ?? 5_000).unref())]);
+      await Promise.race([
+        drained,
+        new Promise((r) => setTimeout(r, options.drainTimeoutMs ?? 5_000).unref()),
+      ]);
       // MQTT v5 §3.14.2.2.2: a DISCONNECT may shorten the session expiry to 0, ending the session.
       await client.endAsync(false, how.endSession && v5 ? { properties: { sessionExpiryInterval: 0 } } : {});
     },

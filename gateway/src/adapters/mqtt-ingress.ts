@@ -1,18 +1,25 @@
 import type { IPublishPacket } from 'mqtt';
 import { IdempotencyCache } from '../infer/idempotency.ts';
-import { routeMqttRequest, type MqttAnswer, type MqttRequestHandlerOptions } from '../mqtt/request-handler.ts';
+import {
+  routeMqttRequest,
+  type MqttAnswer,
+  type MqttRequestHandlerOptions,
+} from '../mqtt/request-handler.ts';
 import { DEFAULT_SHARE_GROUP, ingressFilters } from '../mqtt/topics.ts';
 import { mqttConsumer, type MqttConsumerOptions } from './mqtt-consumer.ts';
 
 export { DEFAULT_MAX_IN_FLIGHT, DEFAULT_SESSION_EXPIRY_S } from './mqtt-consumer.ts';
 
-export interface MqttIngressOptions extends MqttRequestHandlerOptions, Omit<MqttConsumerOptions, 'name' | 'log'> {
+export interface MqttIngressOptions
+  extends MqttRequestHandlerOptions, Omit<MqttConsumerOptions, 'name' | 'log'> {
   /** Shared-subscription group (instances split the load); false for a broker without `$share` (aedes). */
   shareGroup?: string | false;
 }
 
 export interface MqttIngress {
   clientId: string;
+  /** Whether the broker connection is up now. */
+  readonly connected: boolean;
   /**
    * Stops taking requests, answers those in progress (bounded), then disconnects cleanly. The broker
    * keeps the session, so requests keep queueing for this client id until it comes back (a restart).
@@ -43,7 +50,14 @@ export async function startMqttIngress(options: MqttIngressOptions): Promise<Mqt
     await client.publishAsync(answer.topic, Buffer.from(answer.payload), {
       qos: 1,
       ...(v5
-        ? { properties: { contentType: 'application/json', payloadFormatIndicator: true, userProperties: answer.userProperties, ...(answer.correlationData ? { correlationData: Buffer.from(answer.correlationData) } : {}) } }
+        ? {
+            properties: {
+              contentType: 'application/json',
+              payloadFormatIndicator: true,
+              userProperties: answer.userProperties,
+              ...(answer.correlationData ? { correlationData: Buffer.from(answer.correlationData) } : {}),
+            },
+          }
         : {}),
     });
   };
@@ -53,7 +67,9 @@ export async function startMqttIngress(options: MqttIngressOptions): Promise<Mqt
       {
         topic: packet.topic,
         payload: packet.payload as Buffer,
-        ...(packet.properties?.responseTopic !== undefined ? { responseTopic: packet.properties.responseTopic } : {}),
+        ...(packet.properties?.responseTopic !== undefined
+          ? { responseTopic: packet.properties.responseTopic }
+          : {}),
         ...(packet.properties?.correlationData ? { correlationData: packet.properties.correlationData } : {}),
       },
       options,
@@ -62,9 +78,22 @@ export async function startMqttIngress(options: MqttIngressOptions): Promise<Mqt
     const run = async () => publish(await routed.answer());
     if (routed.requestId === undefined) return run();
     const { replayed } = await answered.run(`${routed.clientId}\u0000${routed.requestId}`, run);
-    if (replayed) log({ level: 'info', msg: 'mqtt ingress: duplicate request answered once', clientId: routed.clientId, requestId: routed.requestId });
+    if (replayed)
+      log({
+        level: 'info',
+        msg: 'mqtt ingress: duplicate request answered once',
+        clientId: routed.clientId,
+        requestId: routed.requestId,
+      });
   };
 
   await consumer.start({ filters: ingressFilters(shareGroup || undefined), handle: onRequest });
-  return { clientId: options.clientId, close: consumer.close, abort: consumer.abort };
+  return {
+    clientId: options.clientId,
+    get connected() {
+      return consumer.connected;
+    },
+    close: consumer.close,
+    abort: consumer.abort,
+  };
 }

@@ -1,0 +1,93 @@
+import { Lifecycle } from '@hexedge/protocol';
+import { listenHttp } from '@hexedge/protocol/node';
+import path from 'node:path';
+import { exportLogFiles, loadOrCreateOracleKey, SqliteOracleStore } from '../adapters/node.ts';
+import { OracleService } from '../service/oracle-service.ts';
+import type { OracleServiceConfig } from '../service/service-config.ts';
+
+export interface RunningOracle {
+  url: string;
+  oracleId: string;
+  service: OracleService;
+  store: SqliteOracleStore;
+  /** Adds a gateway to read nodes from and push trust to (a composition root that starts the oracle first). */
+  addGatewayUrl(url: string): void;
+  /** Settles when the loops stop: resolves after stop, rejects on an infrastructure fault (the caller then stops). */
+  done: Promise<void>;
+  /** Settles once every part is closed. */
+  closed: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The oracle deployable's one builder (`hexedge oracle`, `hexedge dev`, the tests): key and sampling
+ * secret from the data dir (created 0600 on first start), SQLite store, the service's loops, the HTTP
+ * API, and the provenance log exported every `exportIntervalMs` and at shutdown. The signal stops it
+ * in reverse order: loops (a last trust push), export, listener, store.
+ */
+export async function buildOracle(
+  config: OracleServiceConfig,
+  options: { signal: AbortSignal; log?: (line: string) => void; fetch?: typeof fetch },
+): Promise<RunningOracle> {
+  const log = options.log ?? (() => {});
+  const life = new Lifecycle({ signal: options.signal, log });
+  return life.start(async () => {
+    const { keys, samplingSecret, created } = await loadOrCreateOracleKey(config.dataDir);
+    if (created) log(`oracle: new key ${keys.nodeId} in ${config.dataDir}`);
+    const store = new SqliteOracleStore({ path: path.join(config.dataDir, 'oracle.sqlite') });
+    life.defer('oracle store', () => store.close());
+    const exportDir = config.exportDir ?? path.join(config.dataDir, 'log');
+    const gatewayUrls = [...config.gatewayUrls];
+    const service = new OracleService({
+      config: config.oracle,
+      keys,
+      samplingSecret,
+      store,
+      fetch: options.fetch ?? fetch,
+      gatewayUrls,
+      gatewayReporterIds: config.gatewayReporterIds,
+      location: config.location,
+      challengeIntervalMs: config.challengeIntervalMs,
+      challengersPerNode: config.challengersPerNode,
+      challengeTimeoutMs: config.challengeTimeoutMs,
+      directoryRefreshMs: config.directoryRefreshMs,
+      trustPushIntervalMs: config.trustPushIntervalMs,
+      fullTrustPushIntervalMs: config.fullTrustPushIntervalMs,
+      reRunTimeoutMs: config.reRunTimeoutMs,
+      log: (m) => log(`oracle: ${m}`),
+    });
+    const exportNow = () => {
+      try {
+        exportLogFiles({ store, dir: exportDir });
+      } catch (err) {
+        log(`oracle: log export to ${exportDir} failed: ${(err as Error).message}`);
+      }
+    };
+    life.defer('log export', exportNow);
+    const listener = await listenHttp({ app: service.app, port: config.port, host: config.host });
+    life.defer('HTTP listener', () => listener.close());
+    const exporter =
+      config.exportIntervalMs > 0 ? setInterval(exportNow, config.exportIntervalMs) : undefined;
+    exporter?.unref();
+    life.defer('log export timer', () => clearInterval(exporter));
+    const loops = new AbortController();
+    const done = service.run(loops.signal);
+    // A stage's infrastructure fault stops the loops; whoever holds `done` decides what follows.
+    done.catch((err: Error) => log(`oracle: stopped on a fault: ${err.message}`));
+    life.defer('oracle loops', async () => {
+      loops.abort();
+      await done.catch(() => {});
+    });
+    log(`oracle ${keys.nodeId} on ${listener.url} (gateways: ${gatewayUrls.join(', ') || 'none yet'})`);
+    return {
+      url: listener.url,
+      oracleId: keys.nodeId,
+      service,
+      store,
+      addGatewayUrl: (url: string) => void (gatewayUrls.includes(url) || gatewayUrls.push(url)),
+      done,
+      closed: life.closed,
+      stop: () => life.stop(),
+    };
+  });
+}

@@ -1,0 +1,8 @@
+// Node-only parts of the oracle: the SQLite store, key file, log export, and the deployable's builder.
+export {
+  exportLogFiles,
+  loadOrCreateOracleKey,
+  ORACLE_KEY_FILE,
+  SqliteOracleStore,
+} from '../adapters/node.ts';
+export { buildOracle, type RunningOracle } from './build-oracle.ts';

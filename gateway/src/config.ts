@@ -1,0 +1,92 @@
+import { nodeIdSchema } from '@hexedge/protocol';
+import { z } from 'zod';
+
+/**
+ * The gateway deployable's configuration (`hexedge gateway --config FILE`, `hexedge dev`, tests): one
+ * schema, parsed once at start-up. Every key, its default and its unit are in cli/examples/gateway.yaml.
+ * Secrets (the admin key, the broker password) are not here: they come from the environment.
+ */
+const chirpstackSchema = z
+  .object({
+    /** Run the firmware bridge on ChirpStack's integration topics (application/+/device/+/event/+). */
+    enabled: z.boolean().default(true),
+    /** Its own MQTT client id (fixed: the broker keeps its session, so uplinks wait across a restart). */
+    clientId: z.string().min(1).max(64).default('hexedge-bridge-1'),
+    /**
+     * Share ChirpStack's topics with other gateways ($share/hexedge-bridge/…). Off by default: the bridge
+     * keeps per-device windows and duplicate state in this process (see BRIDGE_SHARE_GROUP).
+     */
+    shared: z.boolean().default(false),
+    /** Seed the device registry with the demo fleet when it is empty (`hexedge dev`). */
+    seedDemoFleet: z.boolean().default(false),
+  })
+  .strict();
+
+const mqttSchema = z
+  .object({
+    /** The broker; may be left out when the gateway hosts it (embeddedBroker). */
+    url: z.url({ protocol: /^mqtts?$/ }).optional(),
+    clientId: z.string().min(1).max(64).default('hexedge-gateway-1'),
+    username: z.string().min(1).max(128).default('hexedge-gateway'),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+    /** Share the request topics with other gateway instances ($share/hexedge/…; MQTT v5 brokers). */
+    shared: z.boolean().default(true),
+    chirpstack: chirpstackSchema.default(chirpstackSchema.parse({})),
+  })
+  .strict();
+
+const oracleSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    /** The oracles whose trust pushes are accepted, pinned by key (GET {oracle}/v1/oracle/identity). */
+    oracleIds: z.array(nodeIdSchema).min(1).max(16),
+    /** Forward every checked receipt to the oracle for sampled spot checks (signed by the gateway's report key). */
+    forwardReceipts: z.boolean().default(true),
+  })
+  .strict();
+
+/** The MQTT broker the gateway hosts itself (aedes, MQTT 3.1.1): for `hexedge dev` on a machine without Mosquitto. */
+const embeddedBrokerSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(1883),
+  })
+  .strict();
+
+export const gatewayConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    /** Placement state, API keys, the device registry, device credentials, the report key (SQLite, durable writes). */
+    dataDir: z.string().min(1).default('.hexedge-gateway'),
+    /** The origin model registry: hash-checked artifacts and manifests. Default: <dataDir>/models. */
+    modelsDir: z.string().min(1).optional(),
+    heartbeatIntervalMs: z.number().int().min(100).max(600_000).default(5_000),
+    /** Take nodes' location claims as verified (only where no oracle runs). */
+    assumeLocationsVerified: z.boolean().default(false),
+    /** Serve the web dashboards at /dashboard from this folder (built files); absent: /dashboard says how to build them. */
+    dashboardDir: z.string().min(1).optional(),
+    embeddedBroker: embeddedBrokerSchema.optional(),
+    mqtt: mqttSchema.optional(),
+    oracle: oracleSchema.optional(),
+  })
+  .strict()
+  .refine((c) => !c.mqtt || c.mqtt.url !== undefined || c.embeddedBroker !== undefined, {
+    path: ['mqtt', 'url'],
+    message: 'is required unless the gateway hosts the broker (embeddedBroker)',
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+
+/** Secrets, from the environment only (never from files or flags, which leak). */
+export interface GatewaySecrets {
+  /** The admin API key (16–256 printable characters). */
+  adminKey: string;
+  /** The ingress's broker password; default: the admin key. */
+  mqttPassword?: string;
+}
+
+export const ADMIN_KEY_ENV = 'HEXEDGE_ADMIN_KEY';
+export const MQTT_PASSWORD_ENV = 'HEXEDGE_MQTT_PASSWORD';
+export const ADMIN_KEY_PATTERN = /^[\x21-\x7e]{16,256}$/;

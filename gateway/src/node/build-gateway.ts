@@ -1,0 +1,191 @@
+import { demoFleetFile, DeviceRegistry } from '@hexedge/firmware-bridge';
+import { SqliteDeviceStore } from '@hexedge/firmware-bridge/node';
+import { Placement } from '@hexedge/placement';
+import { SqliteNodeStore } from '@hexedge/placement/node';
+import { Lifecycle } from '@hexedge/protocol';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createGatewayApp, type PartState } from '../app.ts';
+import { BRIDGE_SHARE_GROUP, startChirpstackIngress } from '../adapters/chirpstack-ingress.ts';
+import { FileDeviceStore } from '../adapters/device-file-store.ts';
+import { startEmbeddedBroker } from '../adapters/mqtt-broker.ts';
+import { startMqttIngress } from '../adapters/mqtt-ingress.ts';
+import { nodeSha256Hex } from '../adapters/node-hash.ts';
+import { PooledNodeClient } from '../adapters/pooled-node-client.ts';
+import { SqliteKeyStore } from '../adapters/sqlite-key-store.ts';
+import type { GatewayConfig, GatewaySecrets } from '../config.ts';
+import { EventBus } from '../events/event-bus.ts';
+import { KeyRing } from '../keys/key-ring.ts';
+import { BrokerAccess } from '../mqtt/access.ts';
+import { DeviceCredentials } from '../mqtt/device-credentials.ts';
+import { ReceiptForwarder } from '../oracle-forwarder.ts';
+import { httpOracleReader } from '../routes/oracle.ts';
+import { dirAssets } from './dir-assets.ts';
+import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
+import { readOriginCatalog } from './origin-catalog.ts';
+
+/** The file under the data directory holding the key the gateway signs receipt reports with. */
+export const REPORT_KEY_FILE = 'report-key.json';
+
+export interface RunningGateway {
+  url: string;
+  /** The broker the gateway hosts (embeddedBroker), when configured. */
+  brokerUrl?: string;
+  /** The id (public key) of the gateway's report key: oracles accept forwarded receipts signed by it. */
+  reporterId: string;
+  /** The receipt forwarder's counters (absent without an oracle). */
+  forwarding?: ReceiptForwarder['stats'];
+  /** Settles once every part is closed (after the signal aborts, or `stop`). */
+  closed: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The gateway deployable's one builder, used by `hexedge gateway`, `hexedge dev` and the tests: from a
+ * parsed config it opens the state (placement, API keys, device registry and credentials in SQLite
+ * under the data directory, so a restart loses no registration, key or device), the origin registry,
+ * the HTTP API, the receipt forwarding to the oracle, the embedded broker when configured, the MQTT
+ * request ingress and the firmware bridge on ChirpStack's topics. It is ready (`/healthz` 200) only
+ * once every configured ingress is subscribed. The signal shuts everything down in reverse order.
+ */
+export async function buildGateway(
+  config: GatewayConfig,
+  secrets: GatewaySecrets,
+  options: { signal: AbortSignal; log?: (line: string) => void },
+): Promise<RunningGateway> {
+  const log = options.log ?? (() => {});
+  const life = new Lifecycle({ signal: options.signal, log });
+  return life.start(async () => {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const keyStore = new SqliteKeyStore({ path: path.join(config.dataDir, 'keys.sqlite') });
+    life.defer('API keys', () => keyStore.close());
+    const keys = new KeyRing({ store: keyStore, sha256: nodeSha256Hex });
+    await keys.adopt(secrets.adminKey, { name: 'gateway admin', role: 'admin' });
+
+    const nodeStore = new SqliteNodeStore({ path: path.join(config.dataDir, 'placement.sqlite') });
+    life.defer('placement store', () => nodeStore.close());
+    const placement = new Placement({
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      assumeLocationsVerified: config.assumeLocationsVerified,
+      store: nodeStore,
+    });
+    life.defer('placement checkpoint', () => placement.checkpoint());
+
+    const catalog = await readOriginCatalog({
+      modelsDir: config.modelsDir ?? path.join(config.dataDir, 'models'),
+      log,
+    });
+    const fleetStore = new SqliteDeviceStore({ path: path.join(config.dataDir, 'fleet.sqlite') });
+    life.defer('device registry', () => fleetStore.close());
+    const registry = new DeviceRegistry({ store: fleetStore });
+    if (
+      config.mqtt?.chirpstack.seedDemoFleet &&
+      registry.listDevices({}).length === 0 &&
+      registry.listProfiles().length === 0
+    ) {
+      const loaded = registry.loadFleet(demoFleetFile());
+      log(`device registry: loaded the demo fleet (${loaded.profiles} profiles, ${loaded.devices} devices)`);
+    }
+    const credentials = new DeviceCredentials({
+      store: new FileDeviceStore(path.join(config.dataDir, 'devices.json')),
+    });
+    const access = new BrokerAccess({ devices: credentials, keys });
+    const events = new EventBus();
+
+    const reportKey = await loadOrCreateKeyFile(path.join(config.dataDir, REPORT_KEY_FILE));
+    if (reportKey.created) log(`gateway report key ${reportKey.keys.nodeId} created in ${config.dataDir}`);
+    let forwarder: ReceiptForwarder | undefined;
+    if (config.oracle?.forwardReceipts) {
+      forwarder = new ReceiptForwarder({
+        oracleUrl: config.oracle.url,
+        keys: reportKey.keys,
+        log: (m) => log(`gateway: ${m}`),
+      });
+      const stopForwarding = new AbortController();
+      const forwarding = forwarder.run(stopForwarding.signal);
+      // Closed after the ingresses and the listener (deferred before them): the last answers are flushed.
+      life.defer('receipt forwarder', async () => {
+        stopForwarding.abort();
+        await forwarding;
+      });
+    }
+
+    const nodeClient = new PooledNodeClient();
+    life.defer('node connections', () => nodeClient.close());
+    const parts: Record<string, () => PartState> = {};
+    let started = false;
+    const { app, service, limiter } = createGatewayApp({
+      placement,
+      keys,
+      catalog,
+      nodeClient,
+      sha256: nodeSha256Hex,
+      isReady: () => started,
+      parts: () => Object.fromEntries(Object.entries(parts).map(([name, state]) => [name, state()])),
+      reporterId: reportKey.keys.nodeId,
+      devices: registry,
+      log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
+      ...(config.oracle ? { oracle: config.oracle } : {}),
+      ...(forwarder ? { onAnswered: forwarder.onAnswered } : {}),
+      dashboard: {
+        events,
+        ...(config.dashboardDir ? { staticAssets: dirAssets(config.dashboardDir) } : {}),
+        ...(config.oracle ? { oracle: httpOracleReader({ oracleUrl: config.oracle.url }) } : {}),
+      },
+    });
+
+    let brokerUrl: string | undefined;
+    if (config.embeddedBroker) {
+      const broker = await startEmbeddedBroker({ ...config.embeddedBroker, access });
+      life.defer('embedded broker', () => broker.close());
+      brokerUrl = broker.url;
+    }
+
+    const http = await listenHttp({ app, port: config.port, host: config.host });
+    life.defer('HTTP listener', () => http.close());
+
+    if (config.mqtt) {
+      const mqtt = config.mqtt;
+      const login = {
+        url: mqtt.url ?? brokerUrl!,
+        username: mqtt.username,
+        password: secrets.mqttPassword ?? secrets.adminKey,
+        protocolVersion: mqtt.protocolVersion,
+      };
+      const ingress = await startMqttIngress({
+        ...login,
+        clientId: mqtt.clientId,
+        shareGroup: mqtt.shared ? undefined : false,
+        service,
+        limiter,
+        principalOf: (clientId) => access.principalOf(clientId),
+        log: (entry) => entry.level !== 'info' && log(`mqtt: ${JSON.stringify(entry)}`),
+      });
+      life.defer('MQTT ingress', () => ingress.close());
+      parts['mqtt-ingress'] = () => (ingress.connected ? 'up' : 'down');
+      if (mqtt.chirpstack.enabled) {
+        const bridge = await startChirpstackIngress({
+          ...login,
+          clientId: mqtt.chirpstack.clientId,
+          shareGroup: mqtt.chirpstack.shared ? BRIDGE_SHARE_GROUP : false,
+          registry,
+          service,
+          limiter,
+          events,
+          log: (entry) => entry.level !== 'info' && log(`bridge: ${JSON.stringify(entry)}`),
+        });
+        life.defer('ChirpStack ingress', () => bridge.close());
+        parts['chirpstack-ingress'] = () => (bridge.connected ? 'up' : 'down');
+      }
+    }
+    started = true;
+    return {
+      url: http.url,
+      ...(brokerUrl ? { brokerUrl } : {}),
+      reporterId: reportKey.keys.nodeId,
+      ...(forwarder ? { forwarding: forwarder.stats } : {}),
+      closed: life.closed,
+      stop: () => life.stop(),
+    };
+  });
+}

@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { startProcess, type Proc } from './processes.ts';
+
+/** The `hexedge` command as a user runs it (a path, not an import: the kit depends on no service). */
+export const HEXEDGE_BIN = path.resolve(import.meta.dirname, '../../cli/bin/hexedge.js');
+
+/** `hexedge …` under this test's Node (the project's Node 22). */
+export function startHexedge(options: {
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  ready: RegExp;
+  timeoutMs?: number;
+  name: string;
+  cwd?: string;
+}) {
+  return startProcess({ ...options, command: process.execPath, args: [HEXEDGE_BIN, ...options.args] });
+}
+
+export interface DevProcess extends Proc {
+  gatewayUrl: string;
+  mqttUrl: string;
+  apiKey: string;
+  oracleUrl: string;
+}
+
+/** Starts `hexedge dev` as a user would and resolves once it has printed its ready, dashboard and oracle lines. */
+export async function startDev(
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<DevProcess> {
+  const proc = await startHexedge({
+    name: 'hexedge dev',
+    args: ['dev', ...args],
+    ready: /^hexedge dev oracle: (\S+)/,
+    timeoutMs: options.timeoutMs ?? 120_000,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const ready = await proc.waitForLine(/ready: gateway (\S+) mqtt (\S+) api-key (\S+)/, 1_000);
+  return { ...proc, gatewayUrl: ready[1]!, mqttUrl: ready[2]!, apiKey: ready[3]!, oracleUrl: proc.match[1]! };
+}

@@ -1,0 +1,16 @@
+// Shared test helpers (tests only): one copy of each, imported by every package's tests.
+export { type DevProcess, HEXEDGE_BIN, startDev, startHexedge } from './hexedge.ts';
+export { startMosquitto } from './mosquitto.ts';
+export { inbox, mqttClient, type Received } from './mqtt.ts';
+export { freePort, portOpen } from './ports.ts';
+export { descendantsOf, isAlive, START_TIMEOUT_MS, startProcess, type Proc } from './processes.ts';
+export {
+  findPart,
+  optedOut,
+  recordSkip,
+  requirePart,
+  SKIP_ENV,
+  SKIPPED_FILE,
+  type RealPart,
+} from './real-parts.ts';
+export { waitUntil } from './wait.ts';
