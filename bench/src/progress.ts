@@ -16,9 +16,7 @@ export function suiteProgress(options: { total: number; stream?: NodeJS.WriteStr
       const draw = () => {
         const done = Math.round((index / options.total) * width);
         const bar = '█'.repeat(done) + '░'.repeat(width - done);
-        stream.write(
-          `\r[${bar}] ${index + 1}/${options.total} ${name} ${Math.round((Date.now() - started) / 1000)} s   `,
-        );
+        stream.write(`\r[${bar}] ${index + 1}/${options.total} ${name} ${Math.round((Date.now() - started) / 1000)} s   `);
       };
       draw();
       timer = setInterval(draw, 1000);

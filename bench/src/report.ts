@@ -38,11 +38,7 @@ export const RESULTS_DIR = path.resolve(import.meta.dirname, '../results');
 export function writeResults(suite: string, rows: BenchRow[], extra: Record<string, unknown> = {}): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${suite}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({ suite, machine: machineInfo(), at: new Date().toISOString(), ...extra, rows }, null, 2) +
-      '\n',
-  );
+  writeFileSync(file, JSON.stringify({ suite, machine: machineInfo(), at: new Date().toISOString(), ...extra, rows }, null, 2) + '\n');
   return file;
 }
 
@@ -74,18 +70,12 @@ export function summarize(samples: number[]): { median: number; min: number; max
 
 export function percentile(sortedAscending: ArrayLike<number>, p: number): number {
   if (sortedAscending.length === 0) return Number.NaN;
-  const i = Math.min(
-    sortedAscending.length - 1,
-    Math.max(0, Math.ceil((p / 100) * sortedAscending.length) - 1),
-  );
+  const i = Math.min(sortedAscending.length - 1, Math.max(0, Math.ceil((p / 100) * sortedAscending.length) - 1));
   return sortedAscending[i]!;
 }
 
 /** bench/results/summary.md: every suite's table from this run, with the machine it ran on. */
-export function writeSummary(
-  suites: { name: string; rows: BenchRow[] }[],
-  extra: { quick: boolean },
-): string {
+export function writeSummary(suites: { name: string; rows: BenchRow[] }[], extra: { quick: boolean }): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const m = machineInfo();
   const parts = [

@@ -1,10 +1,10 @@
 import { type ChildProcess } from 'node:child_process';
 export declare const HEXEDGE_BIN: string;
 export interface DevProcess {
-  child: ChildProcess;
-  gatewayUrl: string;
-  mqttUrl: string;
-  lines: string[];
+    child: ChildProcess;
+    gatewayUrl: string;
+    mqttUrl: string;
+    lines: string[];
 }
 /** Starts `hexedge dev` as a user would and resolves once it prints its `ready` line. */
 export declare function startDev(args: string[], timeoutMs?: number): Promise<DevProcess>;

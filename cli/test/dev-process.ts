@@ -17,10 +17,7 @@ export function startDev(args: string[], timeoutMs = 90_000): Promise<DevProcess
   const child = spawn(process.execPath, [HEXEDGE_BIN, 'dev', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ready line within ${timeoutMs} ms:\n${lines.join('\n')}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => reject(new Error(`no ready line within ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`hexedge dev exited with ${code} before ready:\n${lines.join('\n')}`));

@@ -16,16 +16,9 @@ export const oracleConfigSchema = z.object({
     .transform((v) => BigInt(v)),
   /** Pool shares in basis points, summing to 10 000. */
   shares: z
-    .object({
-      inferenceBps: z.number().int().min(0),
-      coverageBps: z.number().int().min(0),
-      availabilityBps: z.number().int().min(0),
-    })
+    .object({ inferenceBps: z.number().int().min(0), coverageBps: z.number().int().min(0), availabilityBps: z.number().int().min(0) })
     .default({ inferenceBps: 6000, coverageBps: 3000, availabilityBps: 1000 })
-    .refine(
-      (s) => s.inferenceBps + s.coverageBps + s.availabilityBps === 10_000,
-      'shares must sum to 10000 basis points',
-    ),
+    .refine((s) => s.inferenceBps + s.coverageBps + s.availabilityBps === 10_000, 'shares must sum to 10000 basis points'),
   /** Fraction of receipts re-run by spot checks (0–1). */
   samplingRate: z.number().min(0).max(1).default(0.05),
   checkersPerSample: z.number().int().min(1).max(15).default(3),
@@ -55,7 +48,6 @@ export type OracleConfig = z.output<typeof oracleConfigSchema>;
 
 export function parseOracleConfig(raw: unknown): OracleConfig {
   const parsed = oracleConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success)
-    throw new HexEdgeError('INVALID_REQUEST', `oracle config ${formatIssue(parsed.error.issues[0])}`);
+  if (!parsed.success) throw new HexEdgeError('INVALID_REQUEST', `oracle config ${formatIssue(parsed.error.issues[0])}`);
   return parsed.data;
 }

@@ -75,9 +75,7 @@ export class CoverageOracle {
       directory,
       coverage: this.coverage,
       ledger: this.ledger,
-      ...(options.reRun
-        ? { spotChecker: new SpotChecker({ reRun: options.reRun, minResponses: config.minCheckerResponses }) }
-        : {}),
+      ...(options.reRun ? { spotChecker: new SpotChecker({ reRun: options.reRun, minResponses: config.minCheckerResponses }) } : {}),
       samplingRate: config.samplingRate,
       checkersPerSample: config.checkersPerSample,
       minCheckerTrust: config.minCheckerTrust,
@@ -89,11 +87,7 @@ export class CoverageOracle {
       minChallengers: config.minChallengers,
       verifiedWithinKm: config.verifiedWithinKm,
     });
-    this.scoreStage = new ScoreStage({
-      store,
-      ...(options.sink ? { sink: options.sink } : {}),
-      intervalMs: config.scoreIntervalMs,
-    });
+    this.scoreStage = new ScoreStage({ store, ...(options.sink ? { sink: options.sink } : {}), intervalMs: config.scoreIntervalMs });
     this.rewardStage = new RewardStage({
       store,
       oracle: options.keys,
@@ -122,9 +116,7 @@ export class CoverageOracle {
 
   /** Runs every stage until `signal` aborts; rejects on the first infrastructure fault. */
   async run(signal: AbortSignal): Promise<void> {
-    await Promise.all(
-      this.stages.map((s) => runStage(s, { signal, idleMs: this.#config.idleMs, nowMs: this.#now })),
-    );
+    await Promise.all(this.stages.map((s) => runStage(s, { signal, idleMs: this.#config.idleMs, nowMs: this.#now })));
   }
 
   async tick(nowMs = this.#now()): Promise<void> {
@@ -140,10 +132,7 @@ export class CoverageOracle {
   }
 
   /** A node's entry in an epoch's manifest with its Merkle proof, for `verifyRewardEntry`. */
-  async getRewardProof(
-    epoch: number,
-    nodeId: string,
-  ): Promise<{ entry: RewardEntry; proof: MerkleProof; merkleRoot: string } | undefined> {
+  async getRewardProof(epoch: number, nodeId: string): Promise<{ entry: RewardEntry; proof: MerkleProof; merkleRoot: string } | undefined> {
     const manifest = this.getManifest(epoch)?.signed.manifest;
     const index = manifest?.entries.findIndex((e) => e.nodeId === nodeId) ?? -1;
     if (!manifest || index < 0) return undefined;

@@ -9,8 +9,7 @@ import { OperatorView } from './views/operator.ts';
  * Hash routes (`#/map`, `#/node/{id}`, `#/fleet`, `#/developer`): the gateway serves one static page
  * at /dashboard/ and needs no server-side routes; a view's URL can still be shared.
  */
-export type Route =
-  { view: 'map' } | { view: 'node'; nodeId?: string } | { view: 'fleet' } | { view: 'developer' };
+export type Route = { view: 'map' } | { view: 'node'; nodeId?: string } | { view: 'fleet' } | { view: 'developer' };
 
 export function parseRoute(hash: string): Route {
   const [, view, arg] = hash.replace(/^#/, '').split('/');
@@ -40,12 +39,7 @@ export function App() {
   }, [route.view]);
 
   return html`
-    <a
-      class="skip"
-      href="#main"
-      onClick=${(e: Event) => (e.preventDefault(), document.getElementById('main')?.focus())}
-      >Skip to content</a
-    >
+    <a class="skip" href="#main" onClick=${(e: Event) => (e.preventDefault(), document.getElementById('main')?.focus())}>Skip to content</a>
     <header class="top">
       <span class="brand">HexEdge</span>
       <nav aria-label="Views">
@@ -53,15 +47,13 @@ export function App() {
       </nav>
     </header>
     <main id="main" tabindex="-1">
-      ${
-        route.view === 'map'
-          ? html`<${NetworkMap} />`
-          : route.view === 'node'
-            ? html`<${OperatorView} key=${route.nodeId ?? ''} nodeId=${route.nodeId} />`
-            : route.view === 'fleet'
-              ? html`<${FleetView} />`
-              : html`<${DeveloperView} />`
-      }
+      ${route.view === 'map'
+        ? html`<${NetworkMap} />`
+        : route.view === 'node'
+          ? html`<${OperatorView} key=${route.nodeId ?? ''} nodeId=${route.nodeId} />`
+          : route.view === 'fleet'
+            ? html`<${FleetView} />`
+            : html`<${DeveloperView} />`}
     </main>
   `;
 }

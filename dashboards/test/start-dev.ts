@@ -20,10 +20,7 @@ export function startDev(args: string[], timeoutMs = 120_000): Promise<DevProces
   const lines: string[] = [];
   let gatewayUrl: string | undefined;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ready line within ${timeoutMs} ms:\n${lines.join('\n')}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => reject(new Error(`no ready line within ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`hexedge dev exited with ${code} before ready:\n${lines.join('\n')}`));

@@ -13,30 +13,8 @@ import {
   type BinaryField,
   type MessageOutcome,
 } from '../src/index.ts';
-import {
-  APP_ID,
-  comfortProfile,
-  encode,
-  newBridge,
-  PUMP,
-  ROOM,
-  ROOM_LPP,
-  STRANGER,
-  uplinkJson,
-  VENDOR,
-} from './helpers.ts';
-import {
-  assertNoPollution,
-  bounded,
-  corpusText,
-  loadCorpus,
-  maybeNasty,
-  nastyJson,
-  nastyNumber,
-  nastyString,
-  toJsonText,
-  withinMs,
-} from '@hexedge/protocol/testing';
+import { APP_ID, comfortProfile, encode, newBridge, PUMP, ROOM, ROOM_LPP, STRANGER, uplinkJson, VENDOR } from './helpers.ts';
+import { assertNoPollution, bounded, corpusText, loadCorpus, maybeNasty, nastyJson, nastyNumber, nastyString, toJsonText, withinMs } from '@hexedge/protocol/testing';
 
 /*
  * Properties: every MQTT message the bridge is handed (ChirpStack JSON and protobuf events, raw
@@ -47,33 +25,11 @@ import {
  * and changes nothing.
  */
 
-const BRIDGE_CODES = new Set([
-  'UNKNOWN_TOPIC',
-  'PAYLOAD_TOO_LARGE',
-  'INVALID_EVENT',
-  'INVALID_PROTOBUF',
-  'UNKNOWN_DEVICE',
-  'FCNT_BACKWARDS',
-  'DECODE_FAILED',
-  'INPUT_MAPPING_FAILED',
-  'NO_LOCATION',
-  'INFERENCE_FAILED',
-]);
+const BRIDGE_CODES = new Set(['UNKNOWN_TOPIC', 'PAYLOAD_TOO_LARGE', 'INVALID_EVENT', 'INVALID_PROTOBUF', 'UNKNOWN_DEVICE', 'FCNT_BACKWARDS', 'DECODE_FAILED', 'INPUT_MAPPING_FAILED', 'NO_LOCATION', 'INFERENCE_FAILED']);
 const KINDS = ['up', 'join', 'status', 'ack', 'txack', 'log'];
-const devEui = fc.constantFrom(
-  ROOM,
-  PUMP,
-  VENDOR,
-  STRANGER,
-  ROOM.toUpperCase(),
-  '0004a30b001c053',
-  'zzzzzzzzzzzzzzzz',
-  '__proto__',
-);
+const devEui = fc.constantFrom(ROOM, PUMP, VENDOR, STRANGER, ROOM.toUpperCase(), '0004a30b001c053', 'zzzzzzzzzzzzzzzz', '__proto__');
 const topic = fc.oneof(
-  fc
-    .tuple(devEui, fc.constantFrom(...KINDS, 'location', ''))
-    .map(([d, k]) => `application/${APP_ID}/device/${d}/event/${k}`),
+  fc.tuple(devEui, fc.constantFrom(...KINDS, 'location', '')).map(([d, k]) => `application/${APP_ID}/device/${d}/event/${k}`),
   devEui.map((d) => `hexedge/v1/uplink/${d}`),
   fc.string({ maxLength: 40 }),
 );
@@ -88,52 +44,10 @@ const jsonEvent = fc
     dr: fc.oneof(fc.integer({ min: -1, max: 16 }), nastyNumber),
     region: fc.oneof(fc.constantFrom('eu868', 'us915', 'as923', 'xx'), nastyString),
     deviceClass: fc.constantFrom('CLASS_A', 'CLASS_C', 'X'),
-    rxInfo: fc.option(
-      fc.array(
-        fc.record({
-          gatewayId: fc.constantFrom('0016c001f153a14c', 'x'),
-          rssi: nastyNumber,
-          snr: nastyNumber,
-          location: maybeNasty(
-            fc.record({
-              latitude: fc.double({ min: -100, max: 100, noNaN: true }),
-              longitude: fc.double({ min: -200, max: 200, noNaN: true }),
-            }),
-          ),
-        }),
-        { maxLength: 3 },
-      ),
-      { nil: undefined },
-    ),
-    extra: fc.dictionary(
-      fc.constantFrom(
-        'deduplicationId',
-        'time',
-        'deviceInfo',
-        'data',
-        'object',
-        'fCnt',
-        'txInfo',
-        '__proto__',
-        'constructor',
-      ),
-      nastyJson,
-      { maxKeys: 2 },
-    ),
+    rxInfo: fc.option(fc.array(fc.record({ gatewayId: fc.constantFrom('0016c001f153a14c', 'x'), rssi: nastyNumber, snr: nastyNumber, location: maybeNasty(fc.record({ latitude: fc.double({ min: -100, max: 100, noNaN: true }), longitude: fc.double({ min: -200, max: 200, noNaN: true }) })) }), { maxLength: 3 }), { nil: undefined }),
+    extra: fc.dictionary(fc.constantFrom('deduplicationId', 'time', 'deviceInfo', 'data', 'object', 'fCnt', 'txInfo', '__proto__', 'constructor'), nastyJson, { maxKeys: 2 }),
   })
-  .map((o) => ({
-    devEui: o.devEui,
-    text: toJsonText(
-      uplinkJson({
-        ...o,
-        deviceClass: o.deviceClass,
-        fCnt: o.fCnt as number,
-        fPort: o.fPort as number,
-        dr: o.dr as number,
-        region: o.region as string,
-      }),
-    ),
-  }));
+  .map((o) => ({ devEui: o.devEui, text: toJsonText(uplinkJson({ ...o, deviceClass: o.deviceClass, fCnt: o.fCnt as number, fPort: o.fPort as number, dr: o.dr as number, region: o.region as string })) }));
 
 /** A valid protobuf uplink, then bytes flipped, cut or appended. */
 function protobufUplink(dev: string, fCnt: number): Uint8Array {
@@ -148,29 +62,20 @@ function protobufUplink(dev: string, fCnt: number): Uint8Array {
   u.setData(ROOM_LPP);
   return u.serializeBinary();
 }
-const protobufEvent = fc
-  .record({
-    fCnt: fc.nat(1000),
-    edits: fc.array(
-      fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert')),
-      { maxLength: 3 },
-    ),
-  })
-  .map(({ fCnt, edits }) => {
-    let bytes = Array.from(protobufUplink(ROOM, fCnt));
-    for (const [at, b, op] of edits) {
-      const i = at % Math.max(1, bytes.length);
-      if (op === 'flip') bytes[i] = b;
-      else if (op === 'cut') bytes = bytes.slice(0, i);
-      else bytes.splice(i, 0, b);
-    }
-    return Uint8Array.from(bytes);
-  });
+const protobufEvent = fc.record({ fCnt: fc.nat(1000), edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert')), { maxLength: 3 }) }).map(({ fCnt, edits }) => {
+  let bytes = Array.from(protobufUplink(ROOM, fCnt));
+  for (const [at, b, op] of edits) {
+    const i = at % Math.max(1, bytes.length);
+    if (op === 'flip') bytes[i] = b;
+    else if (op === 'cut') bytes = bytes.slice(0, i);
+    else bytes.splice(i, 0, b);
+  }
+  return Uint8Array.from(bytes);
+});
 
 function expectOutcome(outcome: MessageOutcome, context: string) {
   expect(['result', 'duplicate', 'error', 'event'], context).toContain(outcome.status);
-  if (outcome.status === 'error')
-    expect(BRIDGE_CODES.has(outcome.error.code), `${context}: ${outcome.error.code}`).toBe(true);
+  if (outcome.status === 'error') expect(BRIDGE_CODES.has(outcome.error.code), `${context}: ${outcome.error.code}`).toBe(true);
 }
 
 describe('fuzz: FirmwareBridge.handleMessage', () => {
@@ -198,24 +103,17 @@ describe('fuzz: FirmwareBridge.handleMessage', () => {
       bounded(300, 3_000),
     );
     // Still works afterwards.
-    const next = await t.bridge.handleMessage(
-      `application/${APP_ID}/device/${ROOM}/event/up`,
-      encode(uplinkJson({ fCnt: 100_000, data: ROOM_LPP })),
-    );
+    const next = await t.bridge.handleMessage(`application/${APP_ID}/device/${ROOM}/event/up`, encode(uplinkJson({ fCnt: 100_000, data: ROOM_LPP })));
     expect(next.status).toBe('result');
   });
 
   it('replays the corpus of nastiest events', async () => {
     for (const c of loadCorpus(new URL('./corpus/events.json', import.meta.url))) {
       const t = newBridge();
-      const payload =
-        c.payloadHex !== undefined
-          ? Uint8Array.from((c.payloadHex as string).match(/../g) ?? [], (h) => parseInt(h, 16))
-          : new TextEncoder().encode(corpusText(c));
+      const payload = c.payloadHex !== undefined ? Uint8Array.from((c.payloadHex as string).match(/../g) ?? [], (h) => parseInt(h, 16)) : new TextEncoder().encode(corpusText(c));
       const outcome = await withinMs(3_000, c.name, () => t.bridge.handleMessage(c.topic as string, payload));
       expectOutcome(outcome, c.name);
-      if (c.code !== undefined)
-        expect(outcome.status === 'error' ? outcome.error.code : outcome.status, c.name).toBe(c.code);
+      if (c.code !== undefined) expect(outcome.status === 'error' ? outcome.error.code : outcome.status, c.name).toBe(c.code);
       if (outcome.status !== 'result') expect(t.requests, c.name).toHaveLength(0);
       assertNoPollution();
     }
@@ -224,8 +122,7 @@ describe('fuzz: FirmwareBridge.handleMessage', () => {
 
 describe('fuzz: codecs', () => {
   const ctx = { fPort: 10, recvTimeMs: 0 };
-  const isCodecResult = (r: { data?: unknown; errors: string[] }) =>
-    (r.errors.length === 0) === (r.data !== undefined);
+  const isCodecResult = (r: { data?: unknown; errors: string[] }) => (r.errors.length === 0) === (r.data !== undefined);
 
   it('LPP decodes any bytes and encodes any value to data or errors', () => {
     fc.assert(
@@ -241,10 +138,7 @@ describe('fuzz: codecs', () => {
   it('binary schemas (any valid field list) decode any bytes and encode any value to data or errors', () => {
     const field = fc.record(
       {
-        name: fc.oneof(
-          fc.constantFrom('a', 'b', '__proto__', 'constructor'),
-          fc.string({ minLength: 1, maxLength: 5 }),
-        ),
+        name: fc.oneof(fc.constantFrom('a', 'b', '__proto__', 'constructor'), fc.string({ minLength: 1, maxLength: 5 })),
         offset: fc.nat(16),
         type: fc.constantFrom('uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32'),
         endian: fc.constantFrom('big', 'little'),
@@ -257,22 +151,17 @@ describe('fuzz: codecs', () => {
       { requiredKeys: ['name', 'offset', 'type'] },
     );
     fc.assert(
-      fc.property(
-        fc.array(field, { minLength: 1, maxLength: 4 }),
-        fc.uint8Array({ maxLength: 40 }),
-        nastyJson,
-        (raw, bytes, value) => {
-          const fields: BinaryField[] = [];
-          for (const f of raw) {
-            const parsed = binaryFieldSchema.safeParse(f);
-            if (parsed.success) fields.push(parsed.data);
-          }
-          if (fields.length === 0) return;
-          expect(isCodecResult(decodeBinary(bytes, fields))).toBe(true);
-          expect(isCodecResult(encodeBinary(value, fields))).toBe(true);
-          assertNoPollution();
-        },
-      ),
+      fc.property(fc.array(field, { minLength: 1, maxLength: 4 }), fc.uint8Array({ maxLength: 40 }), nastyJson, (raw, bytes, value) => {
+        const fields: BinaryField[] = [];
+        for (const f of raw) {
+          const parsed = binaryFieldSchema.safeParse(f);
+          if (parsed.success) fields.push(parsed.data);
+        }
+        if (fields.length === 0) return;
+        expect(isCodecResult(decodeBinary(bytes, fields))).toBe(true);
+        expect(isCodecResult(encodeBinary(value, fields))).toBe(true);
+        assertNoPollution();
+      }),
       bounded(500, 1_500),
     );
   });
@@ -289,18 +178,13 @@ describe('fuzz: codecs', () => {
     ];
     const codecs = sources.map((source) => new JsCodec({ source, timeoutMs: 50 }));
     await fc.assert(
-      fc.asyncProperty(
-        fc.nat(sources.length - 1),
-        fc.uint8Array({ maxLength: 16 }),
-        nastyJson,
-        async (i, bytes, value) => {
-          const decoded = await withinMs(2_000, 'JS decode', () => codecs[i]!.decode(bytes, ctx));
-          expect(isCodecResult(decoded), sources[i]).toBe(true);
-          const encoded = await withinMs(2_000, 'JS encode', () => codecs[i]!.encode(value, ctx));
-          expect(isCodecResult(encoded)).toBe(true);
-          assertNoPollution();
-        },
-      ),
+      fc.asyncProperty(fc.nat(sources.length - 1), fc.uint8Array({ maxLength: 16 }), nastyJson, async (i, bytes, value) => {
+        const decoded = await withinMs(2_000, 'JS decode', () => codecs[i]!.decode(bytes, ctx));
+        expect(isCodecResult(decoded), sources[i]).toBe(true);
+        const encoded = await withinMs(2_000, 'JS encode', () => codecs[i]!.encode(value, ctx));
+        expect(isCodecResult(encoded)).toBe(true);
+        assertNoPollution();
+      }),
       bounded(60, 3_000),
     );
   });
@@ -313,91 +197,33 @@ describe('fuzz: device registry', () => {
     const profile = fc.record(
       {
         id: maybeNasty(fc.constantFrom('p1', 'room-comfort', '__proto__', 'constructor', 'A', '')),
-        codec: maybeNasty(
-          fc.oneof(
-            fc.constant({ kind: 'lpp' }),
-            fc.record({
-              kind: fc.constant('js'),
-              source: maybeNasty(fc.constant('function decodeUplink(i){return {data:{}}}')),
-              timeoutMs: maybeNasty(fc.integer({ min: -1, max: 6000 })),
-            }),
-            fc.record({
-              kind: fc.constant('binary'),
-              fields: fc.array(
-                fc.record({
-                  name: maybeNasty(fc.constant('a')),
-                  offset: maybeNasty(fc.nat(4)),
-                  type: maybeNasty(fc.constant('uint8')),
-                }),
-                { maxLength: 2 },
-              ),
-            }),
-          ),
-        ),
+        codec: maybeNasty(fc.oneof(fc.constant({ kind: 'lpp' }), fc.record({ kind: fc.constant('js'), source: maybeNasty(fc.constant('function decodeUplink(i){return {data:{}}}')), timeoutMs: maybeNasty(fc.integer({ min: -1, max: 6000 })) }), fc.record({ kind: fc.constant('binary'), fields: fc.array(fc.record({ name: maybeNasty(fc.constant('a')), offset: maybeNasty(fc.nat(4)), type: maybeNasty(fc.constant('uint8')) }), { maxLength: 2 }) }))),
         model: maybeNasty(fc.constant('comfort-index')),
-        input: maybeNasty(
-          fc.oneof(
-            fc.constant(comfortProfile.input),
-            fc.record({
-              kind: fc.constant('reading-window'),
-              readings: maybeNasty(fc.integer({ min: -1, max: 100 })),
-              readingIntervalS: maybeNasty(fc.nat()),
-              fields: fc.dictionary(
-                fc.constantFrom('a', '__proto__', 'constructor', 'toString'),
-                fc.constantFrom('temperature_1', ''),
-                { maxKeys: 3 },
-              ),
-            }),
-          ),
-        ),
-        output: maybeNasty(
-          fc.record({ labels: maybeNasty(fc.array(fc.string({ maxLength: 5 }), { maxLength: 4 })) }),
-        ),
-        downlink: maybeNasty(
-          fc.record({
-            fPort: maybeNasty(fc.integer({ min: -1, max: 300 })),
-            encoding: maybeNasty(fc.constant({ kind: 'class-index' })),
-          }),
-        ),
-        location: maybeNasty(
-          fc.record(
-            { fixed: maybeNasty(fc.record({ lat: nastyNumber, lng: nastyNumber })) },
-            { requiredKeys: [] },
-          ),
-        ),
+        input: maybeNasty(fc.oneof(fc.constant(comfortProfile.input), fc.record({ kind: fc.constant('reading-window'), readings: maybeNasty(fc.integer({ min: -1, max: 100 })), readingIntervalS: maybeNasty(fc.nat()), fields: fc.dictionary(fc.constantFrom('a', '__proto__', 'constructor', 'toString'), fc.constantFrom('temperature_1', ''), { maxKeys: 3 }) }))),
+        output: maybeNasty(fc.record({ labels: maybeNasty(fc.array(fc.string({ maxLength: 5 }), { maxLength: 4 })) })),
+        downlink: maybeNasty(fc.record({ fPort: maybeNasty(fc.integer({ min: -1, max: 300 })), encoding: maybeNasty(fc.constant({ kind: 'class-index' })) })),
+        location: maybeNasty(fc.record({ fixed: maybeNasty(fc.record({ lat: nastyNumber, lng: nastyNumber })) }, { requiredKeys: [] })),
       },
       { requiredKeys: [] },
     );
     const device = fc.record(
-      {
-        devEui: maybeNasty(fc.constantFrom(ROOM, 'zz', ROOM.toUpperCase())),
-        fleet: maybeNasty(fc.constantFrom('acme', '__proto__', 'A B')),
-        profile: maybeNasty(fc.constantFrom('room-comfort', 'nope', '__proto__')),
-        location: maybeNasty(fc.record({ lat: nastyNumber, lng: nastyNumber })),
-      },
+      { devEui: maybeNasty(fc.constantFrom(ROOM, 'zz', ROOM.toUpperCase())), fleet: maybeNasty(fc.constantFrom('acme', '__proto__', 'A B')), profile: maybeNasty(fc.constantFrom('room-comfort', 'nope', '__proto__')), location: maybeNasty(fc.record({ lat: nastyNumber, lng: nastyNumber })) },
       { requiredKeys: [] },
     );
     const snapshot = () => JSON.stringify({ p: registry.listProfiles(), d: registry.listDevices() });
     fc.assert(
-      fc.property(
-        fc.oneof(
-          profile.map((p) => ['profile', p] as const),
-          device.map((d) => ['device', d] as const),
-          nastyJson.map((v) => ['profile', v] as const),
-        ),
-        ([kind, raw]) => {
-          const value = JSON.parse(toJsonText(raw)) as unknown;
-          const before = snapshot();
-          try {
-            if (kind === 'profile') registry.putProfile(value);
-            else registry.putDevice(value);
-          } catch (err) {
-            expect(err, toJsonText(raw).slice(0, 200)).toBeInstanceOf(HexEdgeError);
-            expect(snapshot()).toBe(before);
-          }
-          assertNoPollution();
-        },
-      ),
+      fc.property(fc.oneof(profile.map((p) => ['profile', p] as const), device.map((d) => ['device', d] as const), nastyJson.map((v) => ['profile', v] as const)), ([kind, raw]) => {
+        const value = JSON.parse(toJsonText(raw)) as unknown;
+        const before = snapshot();
+        try {
+          if (kind === 'profile') registry.putProfile(value);
+          else registry.putDevice(value);
+        } catch (err) {
+          expect(err, toJsonText(raw).slice(0, 200)).toBeInstanceOf(HexEdgeError);
+          expect(snapshot()).toBe(before);
+        }
+        assertNoPollution();
+      }),
       bounded(400, 2_000),
     );
   });

@@ -11,59 +11,37 @@ import { encode, newBridge, uplinkJson, VENDOR, ROOM, ROOM_LPP } from './helpers
 const ctx = { fPort: 1, recvTimeMs: 0 };
 /** Runs `expr` inside decodeUplink and returns what the codec could see or the error it hit. */
 async function probe(expr: string) {
-  const codec = new JsCodec({
-    source: `function decodeUplink(input) { var r; try { r = ${expr}; } catch (e) { return { errors: ['threw ' + e] }; } return { data: { r: String(r) } }; }`,
-    timeoutMs: 200,
-  });
+  const codec = new JsCodec({ source: `function decodeUplink(input) { var r; try { r = ${expr}; } catch (e) { return { errors: ['threw ' + e] }; } return { data: { r: String(r) } }; }`, timeoutMs: 200 });
   return codec.decode(Uint8Array.of(1), ctx);
 }
 
 describe('JS codec sandbox', () => {
   it.each([
-    [
-      'require',
-      "typeof require === 'undefined' ? 'none' : require('fs').readFileSync('/etc/passwd', 'utf8')",
-    ],
+    ['require', "typeof require === 'undefined' ? 'none' : require('fs').readFileSync('/etc/passwd', 'utf8')"],
     ['process', "typeof process === 'undefined' ? 'none' : process.env"],
     ['globalThis.process', "globalThis.process === undefined ? 'none' : 'leak'"],
     ['fetch', "typeof fetch === 'undefined' ? 'none' : fetch('http://127.0.0.1:1/')"],
-    ['XMLHttpRequest / WebSocket', '(typeof XMLHttpRequest) + (typeof WebSocket)'],
+    ['XMLHttpRequest / WebSocket', "(typeof XMLHttpRequest) + (typeof WebSocket)"],
     ['Function constructor back to the host', "(function(){}).constructor('return typeof process')()"],
-    [
-      'globalThis.constructor.constructor',
-      'globalThis.constructor.constructor(\'return typeof process === "undefined" ? "none" : process\')()',
-    ],
-    [
-      'this.constructor.constructor',
-      "this.constructor.constructor('return this')().process === undefined ? 'none' : 'leak'",
-    ],
-    ['std / os modules (QuickJS host modules)', '(typeof std) + (typeof os) + (typeof scriptArgs)'],
-    ['Deno / Bun / module / exports', '(typeof Deno) + (typeof Bun) + (typeof module) + (typeof exports)'],
-    ['setTimeout / queueMicrotask', '(typeof setTimeout) + (typeof setInterval)'],
-    ['WebAssembly', 'typeof WebAssembly'],
+    ['globalThis.constructor.constructor', "globalThis.constructor.constructor('return typeof process === \"undefined\" ? \"none\" : process')()"],
+    ['this.constructor.constructor', "this.constructor.constructor('return this')().process === undefined ? 'none' : 'leak'"],
+    ['std / os modules (QuickJS host modules)', "(typeof std) + (typeof os) + (typeof scriptArgs)"],
+    ['Deno / Bun / module / exports', "(typeof Deno) + (typeof Bun) + (typeof module) + (typeof exports)"],
+    ['setTimeout / queueMicrotask', "(typeof setTimeout) + (typeof setInterval)"],
+    ['WebAssembly', "typeof WebAssembly"],
   ])('finds no %s', async (_name, expr) => {
     const result = await probe(expr);
     const seen = JSON.stringify(result);
     expect(seen).not.toMatch(/root:|PATH=|HOME=|leak|\[object process\]/);
-    if (result.data)
-      expect(String((result.data as { r: string }).r)).toMatch(
-        /^(none|undefined|function|object)*$|^(undefined)+$/,
-      );
+    if (result.data) expect(String((result.data as { r: string }).r)).toMatch(/^(none|undefined|function|object)*$|^(undefined)+$/);
   });
 
   it('cannot load modules with import() or import statements', async () => {
-    const dynamic = new JsCodec({
-      source:
-        "function decodeUplink() { return import('fs').then(function () { return { data: { leak: 1 } }; }); }",
-    });
+    const dynamic = new JsCodec({ source: "function decodeUplink() { return import('fs').then(function () { return { data: { leak: 1 } }; }); }" });
     const out = await dynamic.decode(Uint8Array.of(1), ctx);
     expect(out.data).toBeUndefined();
-    const statement = new JsCodec({
-      source: "import fs from 'fs';\nfunction decodeUplink() { return { data: { leak: fs } }; }",
-    });
-    expect((await statement.decode(Uint8Array.of(1), ctx)).errors[0]).toMatch(
-      /JS codec: (SyntaxError|ReferenceError: could not load module)/,
-    );
+    const statement = new JsCodec({ source: "import fs from 'fs';\nfunction decodeUplink() { return { data: { leak: fs } }; }" });
+    expect((await statement.decode(Uint8Array.of(1), ctx)).errors[0]).toMatch(/JS codec: (SyntaxError|ReferenceError: could not load module)/);
   });
 
   it('a codec that loops, allocates without end, recurses or returns 20 000 nested arrays fails that message only', async () => {
@@ -81,22 +59,8 @@ describe('JS codec sandbox', () => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     }
     // The vendor profile's codec in the bridge still works afterwards, and so does LPP.
-    expect(
-      (
-        await t.bridge.handleMessage(
-          `application/b4c3e2f1-0a9b-4c8d-9e7f-6a5b4c3d2e1f/device/${VENDOR}/event/up`,
-          encode(uplinkJson({ devEui: VENDOR, fCnt: 1, data: Uint8Array.of(100, 90) })),
-        )
-      ).status,
-    ).toBe('result');
-    expect(
-      (
-        await t.bridge.handleMessage(
-          `application/b4c3e2f1-0a9b-4c8d-9e7f-6a5b4c3d2e1f/device/${ROOM}/event/up`,
-          encode(uplinkJson({ fCnt: 1, data: ROOM_LPP })),
-        )
-      ).status,
-    ).toBe('result');
+    expect((await t.bridge.handleMessage(`application/b4c3e2f1-0a9b-4c8d-9e7f-6a5b4c3d2e1f/device/${VENDOR}/event/up`, encode(uplinkJson({ devEui: VENDOR, fCnt: 1, data: Uint8Array.of(100, 90) })))).status).toBe('result');
+    expect((await t.bridge.handleMessage(`application/b4c3e2f1-0a9b-4c8d-9e7f-6a5b4c3d2e1f/device/${ROOM}/event/up`, encode(uplinkJson({ fCnt: 1, data: ROOM_LPP })))).status).toBe('result');
   });
 
   // Known gap (SECURITY.md, "resource exhaustion"): QuickJS checks the time limit only between bytecodes, so a
@@ -105,10 +69,7 @@ describe('JS codec sandbox', () => {
   it.todo('stops a codec that builds large strings near its memory limit within its time limit');
 
   it('one message’s globals never reach the next (a fresh runtime per call)', async () => {
-    const codec = new JsCodec({
-      source:
-        'function decodeUplink(input) { var seen = typeof stash !== "undefined" ? stash : null; stash = input.bytes[0]; return { data: { seen: seen } }; }',
-    });
+    const codec = new JsCodec({ source: 'function decodeUplink(input) { var seen = typeof stash !== "undefined" ? stash : null; stash = input.bytes[0]; return { data: { seen: seen } }; }' });
     expect((await codec.decode(Uint8Array.of(7), ctx)).data).toEqual({ seen: null });
     expect((await codec.decode(Uint8Array.of(8), ctx)).data).toEqual({ seen: null });
   });

@@ -1,11 +1,4 @@
-import {
-  DeviceRegistry,
-  FirmwareBridge,
-  type BridgeInferRequest,
-  type FirmwareBridgeOptions,
-  type InferAnswer,
-  type ProfileInput,
-} from '../src/index.ts';
+import { DeviceRegistry, FirmwareBridge, type BridgeInferRequest, type FirmwareBridgeOptions, type InferAnswer, type ProfileInput } from '../src/index.ts';
 
 export const APP_ID = 'b4c3e2f1-0a9b-4c8d-9e7f-6a5b4c3d2e1f';
 export const ROOM = '0004a30b001c0530';
@@ -20,11 +13,7 @@ export const comfortProfile: ProfileInput = {
   id: 'room-comfort',
   codec: { kind: 'lpp' },
   model: 'comfort-index',
-  input: {
-    kind: 'tensor',
-    name: 'readings',
-    fields: [{ path: 'temperature_1' }, { path: 'relative_humidity_2' }, { path: 'concentration_3' }],
-  },
+  input: { kind: 'tensor', name: 'readings', fields: [{ path: 'temperature_1' }, { path: 'relative_humidity_2' }, { path: 'concentration_3' }] },
   output: { labels: COMFORT_LABELS, tensor: 'probabilities' },
   downlink: { fPort: 10, encoding: { kind: 'label-confidence' }, fallback: { kind: 'class-index' } },
 };
@@ -46,11 +35,7 @@ export const vendorProfile: ProfileInput = {
     }`,
   },
   model: 'comfort-index',
-  input: {
-    kind: 'tensor',
-    name: 'readings',
-    fields: [{ path: 'temperatureC' }, { path: 'humidityPct' }, { path: 'co2Ppm' }],
-  },
+  input: { kind: 'tensor', name: 'readings', fields: [{ path: 'temperatureC' }, { path: 'humidityPct' }, { path: 'co2Ppm' }] },
   output: { labels: COMFORT_LABELS },
   downlink: { fPort: 12, encoding: { kind: 'codec' }, fallback: { kind: 'class-index' } },
   location: { fixed: { lat: 40.7128, lng: -74.006 } },
@@ -58,20 +43,9 @@ export const vendorProfile: ProfileInput = {
 
 export const pumpProfile: ProfileInput = {
   id: 'pump-binary',
-  codec: {
-    kind: 'binary',
-    fields: [
-      { name: 'rmsG', offset: 0, type: 'uint16', scale: 0.001 },
-      { name: 'peakG', offset: 2, type: 'uint16', scale: 0.001 },
-      { name: 'temperatureC', offset: 4, type: 'int16', scale: 0.01 },
-    ],
-  },
+  codec: { kind: 'binary', fields: [{ name: 'rmsG', offset: 0, type: 'uint16', scale: 0.001 }, { name: 'peakG', offset: 2, type: 'uint16', scale: 0.001 }, { name: 'temperatureC', offset: 4, type: 'int16', scale: 0.01 }] },
   model: 'comfort-index',
-  input: {
-    kind: 'tensor',
-    name: 'readings',
-    fields: [{ path: 'rmsG' }, { path: 'peakG' }, { path: 'temperatureC' }],
-  },
+  input: { kind: 'tensor', name: 'readings', fields: [{ path: 'rmsG' }, { path: 'peakG' }, { path: 'temperatureC' }] },
   output: { labels: COMFORT_LABELS },
   downlink: { fPort: 11, encoding: { kind: 'probabilities' }, fallback: { kind: 'results-only' } },
 };
@@ -96,9 +70,7 @@ export interface Published {
   qos: number;
 }
 
-export function newBridge(
-  overrides: Partial<FirmwareBridgeOptions> & { answer?: (r: BridgeInferRequest) => InferAnswer } = {},
-) {
+export function newBridge(overrides: Partial<FirmwareBridgeOptions> & { answer?: (r: BridgeInferRequest) => InferAnswer } = {}) {
   const published: Published[] = [];
   const requests: BridgeInferRequest[] = [];
   const logs: string[] = [];
@@ -122,20 +94,12 @@ export function newBridge(
     },
     publish: (topic, payload, options) => void published.push({ topic, payload, qos: options.qos }),
     clock: { nowMs: () => Date.parse('2025-03-01T12:00:00Z') },
-    logger: {
-      info: (m) => logs.push(`info ${m}`),
-      warn: (m) => logs.push(`warn ${m}`),
-      error: (m) => logs.push(`error ${m}`),
-    },
+    logger: { info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) },
     newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`,
     ...overrides,
   });
   const on = (prefix: string) => published.filter((p) => p.topic.startsWith(prefix));
-  const json = (p: Published) =>
-    JSON.parse(typeof p.payload === 'string' ? p.payload : new TextDecoder().decode(p.payload)) as Record<
-      string,
-      unknown
-    >;
+  const json = (p: Published) => JSON.parse(typeof p.payload === 'string' ? p.payload : new TextDecoder().decode(p.payload)) as Record<string, unknown>;
   return { bridge, published, requests, logs, on, json };
 }
 
@@ -146,18 +110,7 @@ export const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 export const fromB64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 /** A ChirpStack v4 JSON uplink as its docs show it, with overridable fields. */
-export function uplinkJson(o: {
-  devEui?: string;
-  dedup?: string;
-  fCnt?: number;
-  fPort?: number;
-  data: Uint8Array;
-  dr?: number;
-  region?: string;
-  deviceClass?: string;
-  rxInfo?: unknown[];
-  extra?: Record<string, unknown>;
-}) {
+export function uplinkJson(o: { devEui?: string; dedup?: string; fCnt?: number; fPort?: number; data: Uint8Array; dr?: number; region?: string; deviceClass?: string; rxInfo?: unknown[]; extra?: Record<string, unknown> }) {
   return {
     deduplicationId: o.dedup ?? crypto.randomUUID(),
     time: '2025-03-01T11:59:59.512Z',
@@ -181,30 +134,10 @@ export function uplinkJson(o: {
     confirmed: false,
     data: b64(o.data),
     rxInfo: o.rxInfo ?? [
-      {
-        gatewayId: '0016c001f153a14c',
-        uplinkId: 4217106255,
-        rssi: -36,
-        snr: 10.5,
-        channel: 2,
-        rfChain: 0,
-        location: { latitude: 52.3702, longitude: 4.8952, altitude: 3 },
-        context: 'EFwMtA==',
-        metadata: { region_config_id: 'eu868', region_common_name: 'EU868' },
-        crcStatus: 'CRC_OK',
-      },
-      {
-        gatewayId: '0016c001f153a14d',
-        uplinkId: 17,
-        rssi: -110,
-        snr: -3,
-        location: { latitude: 52.36, longitude: 4.885 },
-      },
+      { gatewayId: '0016c001f153a14c', uplinkId: 4217106255, rssi: -36, snr: 10.5, channel: 2, rfChain: 0, location: { latitude: 52.3702, longitude: 4.8952, altitude: 3 }, context: 'EFwMtA==', metadata: { region_config_id: 'eu868', region_common_name: 'EU868' }, crcStatus: 'CRC_OK' },
+      { gatewayId: '0016c001f153a14d', uplinkId: 17, rssi: -110, snr: -3, location: { latitude: 52.36, longitude: 4.885 } },
     ],
-    txInfo: {
-      frequency: 868100000,
-      modulation: { lora: { bandwidth: 125000, spreadingFactor: 7, codeRate: 'CR_4_5' } },
-    },
+    txInfo: { frequency: 868100000, modulation: { lora: { bandwidth: 125000, spreadingFactor: 7, codeRate: 'CR_4_5' } } },
     regionConfigId: o.region ?? 'eu868',
     ...o.extra,
   };

@@ -19,10 +19,7 @@ describe('SqliteDeviceStore and fleet files', () => {
     const fleetPath = join(dir, 'fleet.json');
     writeFileSync(fleetPath, JSON.stringify(demoFleetFile()));
     const store = new SqliteDeviceStore({ path: join(dir, 'bridge.db') });
-    expect(await loadFleetFile({ registry: new DeviceRegistry({ store }), path: fleetPath })).toEqual({
-      profiles: 3,
-      devices: 4,
-    });
+    expect(await loadFleetFile({ registry: new DeviceRegistry({ store }), path: fleetPath })).toEqual({ profiles: 3, devices: 4 });
     store.close();
 
     const reopened = new SqliteDeviceStore({ path: join(dir, 'bridge.db') });
@@ -43,9 +40,7 @@ describe('SqliteDeviceStore and fleet files', () => {
     file.devices![2] = { ...file.devices![2]!, devEui: 'not-hex' };
     writeFileSync(fleetPath, JSON.stringify(file));
     const registry = new DeviceRegistry();
-    await expect(loadFleetFile({ registry, path: fleetPath })).rejects.toThrow(
-      'fleet file: devices.2.devEui: must be 16 hex digits',
-    );
+    await expect(loadFleetFile({ registry, path: fleetPath })).rejects.toThrow('fleet file: devices.2.devEui: must be 16 hex digits');
     expect(registry.listProfiles()).toHaveLength(0);
     writeFileSync(fleetPath, '{ nope');
     await expect(loadFleetFile({ registry, path: fleetPath })).rejects.toThrow(/is not JSON/);

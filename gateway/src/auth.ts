@@ -10,11 +10,7 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,256})$/;
 
 /** The bearer key of a request, or UNAUTHORIZED explaining what is wrong with the header. */
 export function bearerKey(header: string | undefined): string {
-  if (!header)
-    throw new HexEdgeError(
-      'UNAUTHORIZED',
-      'missing Authorization header; send "Authorization: Bearer <api key>"',
-    );
+  if (!header) throw new HexEdgeError('UNAUTHORIZED', 'missing Authorization header; send "Authorization: Bearer <api key>"');
   const match = BEARER.exec(header);
   if (!match) throw new HexEdgeError('UNAUTHORIZED', 'Authorization header must be "Bearer <api key>"');
   return match[1]!;
@@ -25,16 +21,10 @@ export function bearerKey(header: string | undefined): string {
  * The key itself goes no further than this function: handlers see only its record (id, scopes).
  * `metered: false` authenticates without counting (reading your own usage must work over quota).
  */
-export function requireApiKey(options: {
-  keys: KeyRing;
-  limiter: RateLimiter;
-  role?: 'admin';
-  metered?: boolean;
-}): MiddlewareHandler<GatewayEnv> {
+export function requireApiKey(options: { keys: KeyRing; limiter: RateLimiter; role?: 'admin'; metered?: boolean }): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const record = await options.keys.authenticate(bearerKey(c.req.header('authorization')));
-    if (options.role === 'admin' && record.role !== 'admin')
-      throw new HexEdgeError('FORBIDDEN', `API key ${record.id} is not an admin key`);
+    if (options.role === 'admin' && record.role !== 'admin') throw new HexEdgeError('FORBIDDEN', `API key ${record.id} is not an admin key`);
     if (options.metered === false) {
       c.set('apiKey', record);
       return next();

@@ -5,15 +5,7 @@ import { setRetryHeaders } from './auth.ts';
 /** Every error leaves the gateway as `{ error: { code, message, requestId } }` with the code's status. */
 export function errorResponse(c: Context, err: unknown): Response {
   const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
-  if (!isHexEdgeError(err))
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        requestId: c.get('requestId'),
-        msg: 'unexpected error',
-        error: String(err),
-      }),
-    );
+  if (!isHexEdgeError(err)) console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), msg: 'unexpected error', error: String(err) }));
   setRetryHeaders(c, e);
   const body = e.toBody();
   const requestId = c.get('requestId') as string | undefined;

@@ -1,9 +1,4 @@
-import {
-  inferRequestSchema,
-  inferResponseSchema,
-  modelManifestSchema,
-  nearestNodeSchema,
-} from '@hexedge/protocol';
+import { inferRequestSchema, inferResponseSchema, modelManifestSchema, nearestNodeSchema } from '@hexedge/protocol';
 import { z } from 'zod';
 import { newKeySchema } from './routes/keys.ts';
 
@@ -11,19 +6,10 @@ const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: 'any', io:
 const errorBody = {
   type: 'object',
   required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' } },
-    },
-  },
+  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' } } } },
 };
 const json = (s: unknown) => ({ content: { 'application/json': { schema: s } } });
-const errors = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((c) => [String(c), { description: 'error', ...json({ $ref: '#/components/schemas/Error' }) }]),
-  );
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: 'error', ...json({ $ref: '#/components/schemas/Error' }) }]));
 const secured = [{ apiKey: [] }];
 
 /**
@@ -33,20 +19,9 @@ const secured = [{ apiKey: [] }];
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
-    info: {
-      title: 'HexEdge gateway',
-      version: '0.1.0',
-      description:
-        'Geo-routed edge inference: place a request at the nearest verified node serving the model.',
-    },
+    info: { title: 'HexEdge gateway', version: '0.1.0', description: 'Geo-routed edge inference: place a request at the nearest verified node serving the model.' },
     components: {
-      securitySchemes: {
-        apiKey: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'An API key (hx_…) from POST /v1/keys or `hexedge dev`',
-        },
-      },
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (hx_…) from POST /v1/keys or `hexedge dev`' } },
       schemas: {
         InferRequest: schema(inferRequestSchema),
         InferResponse: schema(inferResponseSchema),
@@ -60,147 +35,42 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/infer': {
         post: {
           summary: 'Run a model at the node nearest a location',
-          description:
-            'Give OIP `inputs` (tensors) or a domain `input` that the model pipeline maps. A repeated `id` within 10 minutes returns the first answer (header Idempotent-Replayed).',
+          description: 'Give OIP `inputs` (tensors) or a domain `input` that the model pipeline maps. A repeated `id` within 10 minutes returns the first answer (header Idempotent-Replayed).',
           security: secured,
           requestBody: { required: true, ...json({ $ref: '#/components/schemas/InferRequest' }) },
-          responses: {
-            '200': {
-              description: 'outputs, the serving node, timing and the checked receipt',
-              ...json({ $ref: '#/components/schemas/InferResponse' }),
-            },
-            ...errors(400, 401, 403, 404, 413, 429, 502, 503, 504),
-          },
+          responses: { '200': { description: 'outputs, the serving node, timing and the checked receipt', ...json({ $ref: '#/components/schemas/InferResponse' }) }, ...errors(400, 401, 403, 404, 413, 429, 502, 503, 504) },
         },
       },
       '/v1/nodes/nearest': {
         get: {
           summary: 'Healthy nodes nearest a location, nearest first',
           security: secured,
-          parameters: ['lat', 'lng', 'model', 'k'].map((name) => ({
-            name,
-            in: 'query',
-            required: name === 'lat' || name === 'lng',
-            schema: { type: name === 'model' ? 'string' : 'number' },
-          })),
-          responses: {
-            '200': {
-              description: 'nodes',
-              ...json({
-                type: 'object',
-                properties: { nodes: { type: 'array', items: { $ref: '#/components/schemas/NearestNode' } } },
-              }),
-            },
-            ...errors(400, 401, 429),
-          },
+          parameters: ['lat', 'lng', 'model', 'k'].map((name) => ({ name, in: 'query', required: name === 'lat' || name === 'lng', schema: { type: name === 'model' ? 'string' : 'number' } })),
+          responses: { '200': { description: 'nodes', ...json({ type: 'object', properties: { nodes: { type: 'array', items: { $ref: '#/components/schemas/NearestNode' } } } }) }, ...errors(400, 401, 429) },
         },
       },
-      '/v1/nodes/{id}': {
-        get: {
-          summary: 'One node: status, hardware, models and load',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'node' }, ...errors(404) },
-        },
-      },
-      '/v1/models': {
-        get: {
-          summary: 'Model catalog: what each model does, its inputs, where it is served',
-          responses: { '200': { description: 'models' } },
-        },
-      },
-      '/v1/models/{contentId}/manifest': {
-        get: {
-          summary: 'Origin registry: a model manifest',
-          parameters: [
-            {
-              name: 'contentId',
-              in: 'path',
-              required: true,
-              schema: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-            },
-          ],
-          responses: {
-            '200': { description: 'manifest', ...json({ $ref: '#/components/schemas/ModelManifest' }) },
-            ...errors(400, 404),
-          },
-        },
-      },
-      '/v1/models/{contentId}/artifact': {
-        get: {
-          summary: 'Origin registry: the ONNX bytes (SHA-256 = content id)',
-          parameters: [
-            {
-              name: 'contentId',
-              in: 'path',
-              required: true,
-              schema: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-            },
-          ],
-          responses: {
-            '200': { description: 'bytes', content: { 'application/octet-stream': {} } },
-            ...errors(400, 404),
-          },
-        },
-      },
-      '/v1/usage': {
-        get: {
-          summary: "The caller's own usage and quota",
-          security: secured,
-          responses: { '200': { description: 'usage' }, ...errors(401) },
-        },
-      },
+      '/v1/nodes/{id}': { get: { summary: 'One node: status, hardware, models and load', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'node' }, ...errors(404) } } },
+      '/v1/models': { get: { summary: 'Model catalog: what each model does, its inputs, where it is served', responses: { '200': { description: 'models' } } } },
+      '/v1/models/{contentId}/manifest': { get: { summary: 'Origin registry: a model manifest', parameters: [{ name: 'contentId', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }], responses: { '200': { description: 'manifest', ...json({ $ref: '#/components/schemas/ModelManifest' }) }, ...errors(400, 404) } } },
+      '/v1/models/{contentId}/artifact': { get: { summary: 'Origin registry: the ONNX bytes (SHA-256 = content id)', parameters: [{ name: 'contentId', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }], responses: { '200': { description: 'bytes', content: { 'application/octet-stream': {} } }, ...errors(400, 404) } } },
+      '/v1/usage': { get: { summary: "The caller's own usage and quota", security: secured, responses: { '200': { description: 'usage' }, ...errors(401) } } },
       '/v1/keys': {
-        get: {
-          summary: 'List keys (admin)',
-          security: secured,
-          responses: { '200': { description: 'keys' }, ...errors(401, 403) },
-        },
-        post: {
-          summary: 'Create a key (admin); the key is shown once',
-          security: secured,
-          requestBody: { required: true, ...json({ $ref: '#/components/schemas/NewKey' }) },
-          responses: { '201': { description: 'the new key' }, ...errors(400, 401, 403) },
-        },
+        get: { summary: 'List keys (admin)', security: secured, responses: { '200': { description: 'keys' }, ...errors(401, 403) } },
+        post: { summary: 'Create a key (admin); the key is shown once', security: secured, requestBody: { required: true, ...json({ $ref: '#/components/schemas/NewKey' }) }, responses: { '201': { description: 'the new key' }, ...errors(400, 401, 403) } },
       },
-      '/v1/keys/{id}': {
-        delete: {
-          summary: 'Revoke a key (admin)',
-          security: secured,
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'revoked' }, ...errors(401, 403, 404) },
-        },
-      },
-      '/v1/nodes/register': {
-        post: {
-          summary: 'Node registration, signed with the node key',
-          responses: { '200': { description: 'ack with heartbeat interval' }, ...errors(400, 401, 409) },
-        },
-      },
-      '/v1/nodes/heartbeat': {
-        post: {
-          summary: 'Node heartbeat, signed, increasing sequence number',
-          responses: { '200': { description: 'ack' }, ...errors(400, 401, 404, 409) },
-        },
-      },
-      '/healthz': {
-        get: {
-          summary: '200 when the gateway is ready',
-          responses: { '200': { description: 'ready' }, '503': { description: 'starting' } },
-        },
-      },
+      '/v1/keys/{id}': { delete: { summary: 'Revoke a key (admin)', security: secured, parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'revoked' }, ...errors(401, 403, 404) } } },
+      '/v1/nodes/register': { post: { summary: 'Node registration, signed with the node key', responses: { '200': { description: 'ack with heartbeat interval' }, ...errors(400, 401, 409) } } },
+      '/v1/nodes/heartbeat': { post: { summary: 'Node heartbeat, signed, increasing sequence number', responses: { '200': { description: 'ack' }, ...errors(400, 401, 404, 409) } } },
+      '/healthz': { get: { summary: '200 when the gateway is ready', responses: { '200': { description: 'ready' }, '503': { description: 'starting' } } } },
     },
   };
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
 /** A readable, self-contained docs page (no external assets: it works offline). */
 export function docsPage(doc: Record<string, unknown>): string {
-  const paths = doc.paths as Record<
-    string,
-    Record<string, { summary?: string; description?: string; security?: unknown }>
-  >;
+  const paths = doc.paths as Record<string, Record<string, { summary?: string; description?: string; security?: unknown }>>;
   const rows = Object.entries(paths)
     .flatMap(([path, ops]) =>
       Object.entries(ops).map(

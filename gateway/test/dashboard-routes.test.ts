@@ -16,38 +16,24 @@ describe('dashboard routes', () => {
     near = { keys: await generateNodeKeyPair(), url: 'http://near.test', mode: 'ok' };
     await register(placement, near, 52.3, 4.8);
     events = new EventBus();
-    const files: Record<string, string> = {
-      'index.html': '<!doctype html><title>x</title>',
-      'assets/app-1.js': 'export {}',
-    };
+    const files: Record<string, string> = { 'index.html': '<!doctype html><title>x</title>', 'assets/app-1.js': 'export {}' };
     app = createGatewayApp({
       placement,
       keys: await keyRing(),
       nodeClient: fakeNodes([near]),
-      dashboard: {
-        events,
-        staticAssets: async (p) => (p in files ? new TextEncoder().encode(files[p]) : undefined),
-      },
+      dashboard: { events, staticAssets: async (p) => (p in files ? new TextEncoder().encode(files[p]) : undefined) },
     }).app;
   });
 
   it('aggregates nodes and requests per hex, and lists a hex’s nodes', async () => {
-    const post = await app.request('/v1/infer', {
-      method: 'POST',
-      body: body(),
-      headers: { ...auth, 'content-type': 'application/json' },
-    });
+    const post = await app.request('/v1/infer', { method: 'POST', body: body(), headers: { ...auth, 'content-type': 'application/json' } });
     expect(post.status).toBe(200);
     const res = await app.request('/v1/network/hexes?res=5&metric=density');
-    const { cells } = (await res.json()) as {
-      cells: { cell: string; nodes: number; value: number; demand: number }[];
-    };
+    const { cells } = (await res.json()) as { cells: { cell: string; nodes: number; value: number; demand: number }[] };
     const nodeCell = latLngToCell(52.3, 4.8, 5);
     expect(cells.find((c) => c.cell === nodeCell)).toMatchObject({ nodes: 1, value: 1 });
     expect(cells.reduce((s, c) => s + c.demand, 0)).toBe(1);
-    const detail = (await (await app.request(`/v1/network/hexes/${nodeCell}`)).json()) as {
-      nodes: { id: string; served: { requests: number } }[];
-    };
+    const detail = (await (await app.request(`/v1/network/hexes/${nodeCell}`)).json()) as { nodes: { id: string; served: { requests: number } }[] };
     expect(detail.nodes.map((n) => n.id)).toEqual([near.keys.nodeId]);
     expect(detail.nodes[0]!.served.requests).toBe(1);
     expect(events.recent((e) => e.audience.kind === 'key').map((e) => e.type)).toEqual(['request']);
@@ -56,32 +42,12 @@ describe('dashboard routes', () => {
 
   it('serves the built page, refuses path tricks, and takes bridge events only from an admin key', async () => {
     expect((await app.request('/dashboard/')).headers.get('content-type')).toMatch(/text\/html/);
-    expect((await app.request('/dashboard/assets/app-1.js')).headers.get('cache-control')).toMatch(
-      /immutable/,
-    );
+    expect((await app.request('/dashboard/assets/app-1.js')).headers.get('cache-control')).toMatch(/immutable/);
     expect((await app.request('/dashboard/..%2Fsecret')).status).toBe(404);
     const event = JSON.stringify({ type: 'fleet.result', data: { fleet: 'demo', devEui: '01' } });
-    expect(
-      (
-        await app.request('/v1/events', {
-          method: 'POST',
-          body: event,
-          headers: { 'content-type': 'application/json' },
-        })
-      ).status,
-    ).toBe(401);
-    expect(
-      (
-        await app.request('/v1/events', {
-          method: 'POST',
-          body: event,
-          headers: { ...auth, 'content-type': 'application/json' },
-        })
-      ).status,
-    ).toBe(202);
-    const { events: seen } = (await (await app.request('/v1/fleet/events', { headers: auth })).json()) as {
-      events: { type: string }[];
-    };
+    expect((await app.request('/v1/events', { method: 'POST', body: event, headers: { 'content-type': 'application/json' } })).status).toBe(401);
+    expect((await app.request('/v1/events', { method: 'POST', body: event, headers: { ...auth, 'content-type': 'application/json' } })).status).toBe(202);
+    const { events: seen } = (await (await app.request('/v1/fleet/events', { headers: auth })).json()) as { events: { type: string }[] };
     expect(seen.map((e) => e.type)).toEqual(['fleet.result']);
   });
 });

@@ -52,9 +52,7 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
       let answer: Record<string, unknown>;
       if (request.inputs) {
         const x = request.inputs[0]!;
-        const outputs: Tensor[] = [
-          { name: 'y', datatype: 'FP32', shape: x.shape, data: (x.data as number[]).map((v) => v * 2) },
-        ];
+        const outputs: Tensor[] = [{ name: 'y', datatype: 'FP32', shape: x.shape, data: (x.data as number[]).map((v) => v * 2) }];
         [inputDigest, outputDigest] = [await tensorsDigest(request.inputs), await tensorsDigest(outputs)];
         if (node.mode === 'tamper') outputs[0]!.data = [42];
         answer = { outputs };
@@ -65,29 +63,10 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
       }
       const receipt = await signBody(
         'receipt',
-        {
-          nodeId: node.keys.nodeId,
-          requestId: request.id,
-          modelName: 'm',
-          modelVersion: '1',
-          modelContentId: CONTENT_ID,
-          inputDigest,
-          outputDigest,
-          issuedAtMs: Date.now(),
-          serviceTimeMs: 1,
-        },
+        { nodeId: node.keys.nodeId, requestId: request.id, modelName: 'm', modelVersion: '1', modelContentId: CONTENT_ID, inputDigest, outputDigest, issuedAtMs: Date.now(), serviceTimeMs: 1 },
         node.keys.privateKey,
       );
-      return {
-        status: 200,
-        body: {
-          model_name: 'm',
-          model_version: '1',
-          id: request.id,
-          parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
-          ...answer,
-        },
-      };
+      return { status: 200, body: { model_name: 'm', model_version: '1', id: request.id, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) }, ...answer } };
     },
   };
 }
@@ -95,14 +74,7 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
 export async function register(placement: Placement, node: FakeNode, lat: number, lng: number) {
   const signed = await signBody(
     'registration',
-    {
-      nodeId: node.keys.nodeId,
-      issuedAtMs: Date.now(),
-      url: node.url,
-      location: { lat, lng },
-      hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] },
-      models: [MODEL],
-    },
+    { nodeId: node.keys.nodeId, issuedAtMs: Date.now(), url: node.url, location: { lat, lng }, hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] }, models: [MODEL] },
     node.keys.privateKey,
   );
   await placement.registry.register(signed);
@@ -115,9 +87,4 @@ export async function keyRing(): Promise<KeyRing> {
 }
 
 export const body = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({
-    model: 'm',
-    location: { lat: 52.37, lng: 4.9 },
-    inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }],
-    ...extra,
-  });
+  JSON.stringify({ model: 'm', location: { lat: 52.37, lng: 4.9 }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }], ...extra });

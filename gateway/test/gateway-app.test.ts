@@ -11,11 +11,7 @@ describe('gateway app', () => {
   let client: ReturnType<typeof fakeNodes>;
   let app: ReturnType<typeof createGatewayApp>['app'];
   const post = (b: string, headers: Record<string, string> = { authorization: `Bearer ${KEY}` }) =>
-    app.request('/v1/infer', {
-      method: 'POST',
-      body: b,
-      headers: { 'content-type': 'application/json', ...headers },
-    });
+    app.request('/v1/infer', { method: 'POST', body: b, headers: { 'content-type': 'application/json', ...headers } });
 
   beforeEach(async () => {
     placement = new Placement({ heartbeatIntervalMs: 60_000 });
@@ -35,16 +31,13 @@ describe('gateway app', () => {
     expect(json.outputs[0]!.data).toEqual([3]);
   });
 
-  it.each(['down', 'http500', 'tamper'] as const)(
-    'fails over to the next node when the nearest is %s',
-    async (mode) => {
-      near.mode = mode;
-      const res = await post(body());
-      expect(res.status).toBe(200);
-      expect(((await res.json()) as { node: { id: string } }).node.id).toBe(far.keys.nodeId);
-      expect(client.calls).toEqual([near.url, far.url]);
-    },
-  );
+  it.each(['down', 'http500', 'tamper'] as const)('fails over to the next node when the nearest is %s', async (mode) => {
+    near.mode = mode;
+    const res = await post(body());
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { node: { id: string } }).node.id).toBe(far.keys.nodeId);
+    expect(client.calls).toEqual([near.url, far.url]);
+  });
 
   it('answers 502 NODE_FAILED naming the faults when every node fails', async () => {
     near.mode = 'tamper';
@@ -63,11 +56,7 @@ describe('gateway app', () => {
     await register(stale, near, 52.3, 4.8);
     now += 10_000;
     const staleApp = createGatewayApp({ placement: stale, keys: await keyRing(), nodeClient: client }).app;
-    const res = await staleApp.request('/v1/infer', {
-      method: 'POST',
-      body: body(),
-      headers: { authorization: `Bearer ${KEY}` },
-    });
+    const res = await staleApp.request('/v1/infer', { method: 'POST', body: body(), headers: { authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NO_NODE_AVAILABLE');
   });
@@ -83,14 +72,7 @@ describe('gateway app', () => {
     const other = await generateNodeKeyPair();
     const signed = await signBody(
       'registration',
-      {
-        nodeId: near.keys.nodeId,
-        issuedAtMs: Date.now() + 1,
-        url: 'http://evil.test',
-        location: { lat: 0, lng: 0 },
-        hardware: { cpuCores: 1, memoryMb: 1, executionProviders: ['cpu' as const] },
-        models: [MODEL],
-      },
+      { nodeId: near.keys.nodeId, issuedAtMs: Date.now() + 1, url: 'http://evil.test', location: { lat: 0, lng: 0 }, hardware: { cpuCores: 1, memoryMb: 1, executionProviders: ['cpu' as const] }, models: [MODEL] },
       other.privateKey,
     );
     const res = await app.request('/v1/nodes/register', { method: 'POST', body: JSON.stringify(signed) });
@@ -104,9 +86,7 @@ describe('gateway app', () => {
     expect((await app.request('/v1/nodes/nearest?lat=abc&lng=4', { headers: auth })).status).toBe(400);
     expect((await app.request('/v1/nodes/nearest?lng=4', { headers: auth })).status).toBe(400);
     const ok = await app.request('/v1/nodes/nearest?lat=49&lng=2&k=1', { headers: auth });
-    expect(((await ok.json()) as { nodes: { id: string }[] }).nodes.map((n) => n.id)).toEqual([
-      far.keys.nodeId,
-    ]);
+    expect(((await ok.json()) as { nodes: { id: string }[] }).nodes.map((n) => n.id)).toEqual([far.keys.nodeId]);
   });
 
   it('tells a node which healthy peers hold an artifact, nearest first', async () => {
@@ -114,13 +94,7 @@ describe('gateway app', () => {
     expect(res.status).toBe(200);
     const { peers } = (await res.json()) as { peers: { id: string; url: string }[] };
     expect(peers.map((p) => p.url)).toEqual([far.url, near.url]);
-    expect(
-      (
-        (await (await app.request(`/v1/artifacts/${'d'.repeat(64)}/peers?lat=49&lng=2`)).json()) as {
-          peers: unknown[];
-        }
-      ).peers,
-    ).toEqual([]);
+    expect(((await (await app.request(`/v1/artifacts/${'d'.repeat(64)}/peers?lat=49&lng=2`)).json()) as { peers: unknown[] }).peers).toEqual([]);
     expect((await app.request('/v1/artifacts/xyz/peers?lat=49&lng=2')).status).toBe(400);
     expect((await app.request(`/v1/artifacts/${CONTENT_ID}/peers?lat=99&lng=2`)).status).toBe(400);
   });

@@ -8,12 +8,7 @@ describe('deadlines, hedging, idempotency and domain inputs', () => {
   let far: FakeNode;
   let client: ReturnType<typeof fakeNodes>;
   let app: ReturnType<typeof createGatewayApp>['app'];
-  const post = (b: string) =>
-    app.request('/v1/infer', {
-      method: 'POST',
-      body: b,
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    });
+  const post = (b: string) => app.request('/v1/infer', { method: 'POST', body: b, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } });
 
   beforeEach(async () => {
     const placement = new Placement({ heartbeatIntervalMs: 60_000 });
@@ -75,9 +70,7 @@ describe('deadlines, hedging, idempotency and domain inputs', () => {
   });
 
   it('forwards a domain input to the pipeline and checks the JSON receipt', async () => {
-    const res = await post(
-      JSON.stringify({ model: 'm', location: { lat: 52.3, lng: 4.8 }, input: { value: 21 } }),
-    );
+    const res = await post(JSON.stringify({ model: 'm', location: { lat: 52.3, lng: 4.8 }, input: { value: 21 } }));
     expect(res.status).toBe(200);
     const json = (await res.json()) as { output: unknown; outputs?: unknown };
     expect(json.output).toEqual({ doubled: 42 });
@@ -85,41 +78,22 @@ describe('deadlines, hedging, idempotency and domain inputs', () => {
   });
 
   it('refuses both or neither of inputs and input', async () => {
-    const both = await post(
-      JSON.stringify({
-        model: 'm',
-        location: { lat: 0, lng: 0 },
-        input: 1,
-        inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1] }],
-      }),
-    );
+    const both = await post(JSON.stringify({ model: 'm', location: { lat: 0, lng: 0 }, input: 1, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1] }] }));
     expect(both.status).toBe(400);
     const neither = await post(JSON.stringify({ model: 'm', location: { lat: 0, lng: 0 } }));
-    expect(((await neither.json()) as { error: { message: string } }).error.message).toMatch(
-      /either inputs .* or input/,
-    );
+    expect(((await neither.json()) as { error: { message: string } }).error.message).toMatch(/either inputs .* or input/);
   });
 
   it('carries a request id on every answer, allows CORS, and serves OpenAPI and docs', async () => {
-    const res = await app.request('/v1/infer', {
-      method: 'POST',
-      body: '{',
-      headers: { authorization: `Bearer ${KEY}`, origin: 'https://app.example' },
-    });
+    const res = await app.request('/v1/infer', { method: 'POST', body: '{', headers: { authorization: `Bearer ${KEY}`, origin: 'https://app.example' } });
     const requestId = res.headers.get('X-Request-Id');
     expect(requestId).toMatch(/.+/);
     expect(((await res.json()) as { error: { requestId: string } }).error.requestId).toBe(requestId);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    const doc = (await (await app.request('/openapi.json')).json()) as {
-      openapi: string;
-      paths: Record<string, unknown>;
-      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
-    };
+    const doc = (await (await app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toContain('/v1/infer');
-    expect(Object.keys(doc.components.schemas.InferRequest!.properties!)).toEqual(
-      expect.arrayContaining(['model', 'location', 'inputs', 'input', 'policy']),
-    );
+    expect(Object.keys(doc.components.schemas.InferRequest!.properties!)).toEqual(expect.arrayContaining(['model', 'location', 'inputs', 'input', 'policy']));
     expect(await (await app.request('/docs')).text()).toContain('/v1/nodes/nearest');
   });
 });

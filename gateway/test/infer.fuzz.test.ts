@@ -56,23 +56,13 @@ const nodesSnapshot = () => JSON.stringify([...placement.registry.values()]);
 
 async function post(text: string, headers: Record<string, string> = {}) {
   return withinMs(CALL_MS, 'POST /v1/infer', async () => {
-    const res = await app.request('/v1/infer', {
-      method: 'POST',
-      body: text,
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', ...headers },
-    });
-    return {
-      status: res.status,
-      json: (await res.json()) as { error?: { code?: unknown; message?: unknown } },
-    };
+    const res = await app.request('/v1/infer', { method: 'POST', body: text, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', ...headers } });
+    return { status: res.status, json: (await res.json()) as { error?: { code?: unknown; message?: unknown } } };
   });
 }
 
 /** The documented outcomes of one request; `calledNodes` says whether a node may have been asked. */
-function expectDocumented(
-  res: { status: number; json: { error?: { code?: unknown; message?: unknown } } },
-  context: string,
-) {
+function expectDocumented(res: { status: number; json: { error?: { code?: unknown; message?: unknown } } }, context: string) {
   expect(res.status, context).not.toBe(500);
   if (res.status === 200) return;
   const { error } = res.json;
@@ -86,40 +76,15 @@ const tensor = fc.record(
   {
     name: maybeNasty(fc.constantFrom('x', 'readings')),
     datatype: maybeNasty(fc.constantFrom(...TENSOR_DATATYPE_NAMES)),
-    shape: maybeNasty(
-      fc.array(fc.oneof(fc.integer({ min: -3, max: 4 }), fc.constantFrom(2 ** 31, 2 ** 53, 1e9, 0.5, -0)), {
-        maxLength: 5,
-      }),
-    ),
-    data: maybeNasty(
-      fc.oneof(
-        fc.array(nastyNumber, { maxLength: 8 }),
-        fc.array(fc.array(fc.double(), { maxLength: 3 }), { maxLength: 3 }),
-        fc.array(fc.boolean()),
-        fc.array(nastyString, { maxLength: 3 }),
-      ),
-    ),
+    shape: maybeNasty(fc.array(fc.oneof(fc.integer({ min: -3, max: 4 }), fc.constantFrom(2 ** 31, 2 ** 53, 1e9, 0.5, -0)), { maxLength: 5 })),
+    data: maybeNasty(fc.oneof(fc.array(nastyNumber, { maxLength: 8 }), fc.array(fc.array(fc.double(), { maxLength: 3 }), { maxLength: 3 }), fc.array(fc.boolean()), fc.array(nastyString, { maxLength: 3 }))),
     parameters: nastyJson,
   },
   { requiredKeys: ['name', 'datatype', 'shape', 'data'] },
 );
 const location = fc.oneof(
-  fc.record({
-    lat: maybeNasty(fc.double({ min: -100, max: 100, noNaN: true })),
-    lng: maybeNasty(fc.double({ min: -200, max: 200, noNaN: true })),
-  }),
-  fc.record({
-    cell: maybeNasty(
-      fc.constantFrom(
-        '871faeaa9ffffff',
-        '8f2830828052d25',
-        '7f1faeaa9ffffff',
-        '871faeaa9fffff',
-        'zzzzzzzzzzzzzzz',
-        '',
-      ),
-    ),
-  }),
+  fc.record({ lat: maybeNasty(fc.double({ min: -100, max: 100, noNaN: true })), lng: maybeNasty(fc.double({ min: -200, max: 200, noNaN: true })) }),
+  fc.record({ cell: maybeNasty(fc.constantFrom('871faeaa9ffffff', '8f2830828052d25', '7f1faeaa9ffffff', '871faeaa9fffff', 'zzzzzzzzzzzzzzz', '')) }),
   nastyJson,
 );
 const policy = fc.record(
@@ -140,9 +105,7 @@ const inferBody = fc.record(
     location,
     inputs: maybeNasty(fc.array(tensor, { minLength: 1, maxLength: 3 })),
     input: nastyJson,
-    outputs: maybeNasty(
-      fc.array(fc.record({ name: maybeNasty(fc.constantFrom('y', 'z')) }), { maxLength: 2 }),
-    ),
+    outputs: maybeNasty(fc.array(fc.record({ name: maybeNasty(fc.constantFrom('y', 'z')) }), { maxLength: 2 })),
     id: maybeNasty(fc.string({ minLength: 1, maxLength: 20 })),
     policy,
     extra: fc.constant(new Raw('{"__proto__":{"polluted":true}}')),
@@ -171,37 +134,16 @@ describe('fuzz: POST /v1/infer', () => {
   });
 
   it('answers any text, any content type and any Authorization header with a documented error', async () => {
-    const valid = toJsonText({
-      model: 'm',
-      location: { lat: 52.37, lng: 4.9 },
-      inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }],
-    });
+    const valid = toJsonText({ model: 'm', location: { lat: 52.37, lng: 4.9 }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }] });
     const text = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.json({ maxDepth: 3 }),
       nastyJson.map(toJsonText),
       // The valid body with a slice cut out or something pasted in.
-      fc
-        .tuple(fc.nat(valid.length), fc.nat(20), fc.string({ maxLength: 10 }))
-        .map(([at, cut, paste]) => valid.slice(0, at) + paste + valid.slice(at + cut)),
+      fc.tuple(fc.nat(valid.length), fc.nat(20), fc.string({ maxLength: 10 })).map(([at, cut, paste]) => valid.slice(0, at) + paste + valid.slice(at + cut)),
     );
     const headers = fc.record(
-      {
-        authorization: fc.oneof(
-          fc.constant(`Bearer ${KEY}`),
-          fc.constant(`bearer ${KEY}`),
-          fc.constant(`Bearer ${KEY} `),
-          fc.string({ maxLength: 40 }),
-          fc.constant('Bearer hx_abc_def'),
-        ),
-        'content-type': fc.constantFrom(
-          'application/json',
-          'text/plain',
-          'application/octet-stream',
-          'multipart/form-data; boundary=x',
-          '',
-        ),
-      },
+      { authorization: fc.oneof(fc.constant(`Bearer ${KEY}`), fc.constant(`bearer ${KEY}`), fc.constant(`Bearer ${KEY} `), fc.string({ maxLength: 40 }), fc.constant('Bearer hx_abc_def')), 'content-type': fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'multipart/form-data; boundary=x', '') },
       { requiredKeys: ['authorization'] },
     );
     await fc.assert(
@@ -243,72 +185,27 @@ describe('fuzz: what a node answers', () => {
 
   const answerBody = fc.oneof(
     nastyJson,
-    fc.record(
-      {
-        error: maybeNasty(fc.string()),
-        code: maybeNasty(
-          fc.constantFrom(...Object.keys(ERROR_CODES), 'NOPE', '__proto__', 'constructor', 'toString'),
-        ),
-      },
-      { requiredKeys: [] },
-    ),
+    fc.record({ error: maybeNasty(fc.string()), code: maybeNasty(fc.constantFrom(...Object.keys(ERROR_CODES), 'NOPE', '__proto__', 'constructor', 'toString')) }, { requiredKeys: [] }),
     fc.record(
       {
         model_name: maybeNasty(fc.constant('m')),
         id: nastyJson,
-        parameters: fc.oneof(
-          nastyJson,
-          fc.record({ hexedge_receipt: fc.oneof(nastyString, nastyJson.map(toJsonText)) }),
-        ),
-        outputs: maybeNasty(
-          fc.array(
-            fc.record({
-              name: fc.constant('y'),
-              datatype: fc.constantFrom('FP32', 'INT8', 'BYTES'),
-              shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
-              data: fc.array(fc.oneof(fc.double({ noNaN: true }), fc.string()), { maxLength: 5 }),
-            }),
-            { maxLength: 2 },
-          ),
-        ),
+        parameters: fc.oneof(nastyJson, fc.record({ hexedge_receipt: fc.oneof(nastyString, nastyJson.map(toJsonText)) })),
+        outputs: maybeNasty(fc.array(fc.record({ name: fc.constant('y'), datatype: fc.constantFrom('FP32', 'INT8', 'BYTES'), shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }), data: fc.array(fc.oneof(fc.double({ noNaN: true }), fc.string()), { maxLength: 5 }) }), { maxLength: 2 })),
       },
       { requiredKeys: [] },
     ),
   );
-  const answer = fc.record({
-    status: fc.oneof(
-      fc.constantFrom(200, 200, 201, 204, 301, 400, 401, 403, 404, 409, 413, 422, 429, 500, 503),
-      fc.integer({ min: 100, max: 599 }),
-    ),
-    body: answerBody,
-  });
+  const answer = fc.record({ status: fc.oneof(fc.constantFrom(200, 200, 201, 204, 301, 400, 401, 403, 404, 409, 413, 422, 429, 500, 503), fc.integer({ min: 100, max: 599 })), body: answerBody });
 
   it('fails over from, or reports as documented, any answer a node sends', async () => {
     await fc.assert(
       fc.asyncProperty(answer, async (a) => {
         consoleError.mockClear();
-        const rogueApp = createGatewayApp({
-          placement,
-          keys: await keyRing(),
-          nodeClient: rogueFirst(() => JSON.parse(toJsonText(a)) as NodeAnswer),
-        }).app;
+        const rogueApp = createGatewayApp({ placement, keys: await keyRing(), nodeClient: rogueFirst(() => JSON.parse(toJsonText(a)) as NodeAnswer) }).app;
         const res = await withinMs(CALL_MS, 'rogue node', async () => {
-          const r = await rogueApp.request('/v1/infer', {
-            method: 'POST',
-            body: toJsonText({
-              model: 'm',
-              location: { lat: 52.37, lng: 4.9 },
-              inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }],
-            }),
-            headers: { authorization: `Bearer ${KEY}` },
-          });
-          return {
-            status: r.status,
-            json: (await r.json()) as {
-              error?: { code?: unknown; message?: unknown };
-              node?: { id: string };
-            },
-          };
+          const r = await rogueApp.request('/v1/infer', { method: 'POST', body: toJsonText({ model: 'm', location: { lat: 52.37, lng: 4.9 }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }] }), headers: { authorization: `Bearer ${KEY}` } });
+          return { status: r.status, json: (await r.json()) as { error?: { code?: unknown; message?: unknown }; node?: { id: string } } };
         });
         const context = toJsonText(a).slice(0, 300);
         expectDocumented(res, context);
@@ -333,24 +230,9 @@ describe('fuzz: what a node answers', () => {
     await register(alone, near, 52.3, 4.8);
     for (const c of loadCorpus(new URL('./corpus/node-answers.json', import.meta.url))) {
       const answer = JSON.parse(corpusText(c)) as NodeAnswer;
-      const rogueApp = createGatewayApp({
-        placement: alone,
-        keys: await keyRing(),
-        nodeClient: rogueFirst(() => answer),
-      }).app;
-      const r = await rogueApp.request('/v1/infer', {
-        method: 'POST',
-        body: toJsonText({
-          model: 'm',
-          location: { lat: 52.37, lng: 4.9 },
-          inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }],
-        }),
-        headers: { authorization: `Bearer ${KEY}` },
-      });
-      const res = {
-        status: r.status,
-        json: (await r.json()) as { error?: { code?: unknown; message?: unknown } },
-      };
+      const rogueApp = createGatewayApp({ placement: alone, keys: await keyRing(), nodeClient: rogueFirst(() => answer) }).app;
+      const r = await rogueApp.request('/v1/infer', { method: 'POST', body: toJsonText({ model: 'm', location: { lat: 52.37, lng: 4.9 }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }] }), headers: { authorization: `Bearer ${KEY}` } });
+      const res = { status: r.status, json: (await r.json()) as { error?: { code?: unknown; message?: unknown } } };
       expectDocumented(res, c.name);
       expect(res.status, c.name).toBe(c.status);
       assertNoPollution();

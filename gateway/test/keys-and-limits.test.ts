@@ -8,14 +8,7 @@ describe('API keys, scopes, rate limits and quotas', () => {
   let app: ReturnType<typeof createGatewayApp>['app'];
   let store: MemoryKeyStore;
   const call = (path: string, key: string, init: RequestInit = {}) =>
-    app.request(path, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': 'application/json',
-        ...(init.headers as Record<string, string>),
-      },
-    });
+    app.request(path, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
   const newKey = async (spec: Record<string, unknown>) => {
     const res = await call('/v1/keys', KEY, { method: 'POST', body: JSON.stringify(spec) });
     expect(res.status).toBe(201);
@@ -30,12 +23,7 @@ describe('API keys, scopes, rate limits and quotas', () => {
     const placement = new Placement({ heartbeatIntervalMs: 60_000 });
     const node = await fakeNode('http://n.test');
     await register(placement, node, 52.3, 4.8);
-    app = createGatewayApp({
-      placement,
-      keys,
-      limiter: new RateLimiter({ now: () => now }),
-      nodeClient: fakeNodes([node]),
-    }).app;
+    app = createGatewayApp({ placement, keys, limiter: new RateLimiter({ now: () => now }), nodeClient: fakeNodes([node]) }).app;
   });
 
   it('creates a key shown once, stores only its hash, and lists it without the hash', async () => {
@@ -65,13 +53,8 @@ describe('API keys, scopes, rate limits and quotas', () => {
     const scoped = await newKey({ name: 's', models: ['other'] });
     const res = await call('/v1/infer', scoped.key, { method: 'POST', body: body() });
     expect(res.status).toBe(403);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
-      /may not use model 'm'/,
-    );
-    const bad = await call('/v1/keys', KEY, {
-      method: 'POST',
-      body: JSON.stringify({ name: 'x', burst: -1 }),
-    });
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/may not use model 'm'/);
+    const bad = await call('/v1/keys', KEY, { method: 'POST', body: JSON.stringify({ name: 'x', burst: -1 }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/burst/);
   });
@@ -97,11 +80,7 @@ describe('API keys, scopes, rate limits and quotas', () => {
     const over = await call('/v1/infer', k.key, { method: 'POST', body: body() });
     expect(over.status).toBe(429);
     expect(((await over.json()) as { error: { message: string } }).error.message).toMatch(/daily quota of 2/);
-    const report = (await (await call('/v1/usage', k.key)).json()) as {
-      key: { usedToday: number };
-      requests: number;
-      errors: Record<string, number>;
-    };
+    const report = (await (await call('/v1/usage', k.key)).json()) as { key: { usedToday: number }; requests: number; errors: Record<string, number> };
     expect(report.key.usedToday).toBe(2);
     expect(report.requests).toBe(2);
     expect(report.errors).toEqual({ MODEL_NOT_FOUND: 1 });

@@ -5,9 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyDevicePassword } from '../src/index.ts';
 
-const mosquittoPasswd = ['/usr/bin/mosquitto_passwd', '/usr/local/bin/mosquitto_passwd'].find((p) =>
-  existsSync(p),
-);
+const mosquittoPasswd = ['/usr/bin/mosquitto_passwd', '/usr/local/bin/mosquitto_passwd'].find((p) => existsSync(p));
 
 describe.skipIf(!mosquittoPasswd)('device password hashes', () => {
   it('verifies a hash written by mosquitto_passwd (same PBKDF2-SHA512 $7$ format)', async () => {

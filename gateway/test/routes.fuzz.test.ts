@@ -5,16 +5,7 @@ import { Placement } from '@hexedge/placement';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGatewayApp, KeyRing, MemoryKeyStore } from '../src/index.ts';
 import { fakeNodes, KEY, MODEL, register, type FakeNode } from './fake-nodes.ts';
-import {
-  assertNoPollution,
-  bounded,
-  isErrorCode,
-  maybeNasty,
-  nastyJson,
-  nastyNumber,
-  toJsonText,
-  withinMs,
-} from '@hexedge/protocol/testing';
+import { assertNoPollution, bounded, isErrorCode, maybeNasty, nastyJson, nastyNumber, toJsonText, withinMs } from '@hexedge/protocol/testing';
 
 /*
  * Property: every POST/PUT route other than /v1/infer (registration, heartbeat, keys, oracle trust,
@@ -40,45 +31,18 @@ beforeEach(async () => {
   keys = new KeyRing({ store: new MemoryKeyStore() });
   await keys.adopt(KEY, { name: 'admin', role: 'admin' });
   devices = new DeviceRegistry();
-  devices.putProfile({
-    id: 'p1',
-    codec: { kind: 'lpp' },
-    model: 'm',
-    input: { kind: 'tensor', name: 'x', fields: [{ path: 'temperature_1' }] },
-    output: { labels: ['a', 'b'] },
-    downlink: { fPort: 10, encoding: { kind: 'class-index' } },
-  });
-  app = createGatewayApp({
-    placement,
-    keys,
-    devices,
-    nodeClient: fakeNodes([near]),
-    oracle: { url: 'http://oracle.test', oracleIds: [oracle.nodeId] },
-  }).app;
+  devices.putProfile({ id: 'p1', codec: { kind: 'lpp' }, model: 'm', input: { kind: 'tensor', name: 'x', fields: [{ path: 'temperature_1' }] }, output: { labels: ['a', 'b'] }, downlink: { fPort: 10, encoding: { kind: 'class-index' } } });
+  app = createGatewayApp({ placement, keys, devices, nodeClient: fakeNodes([near]), oracle: { url: 'http://oracle.test', oracleIds: [oracle.nodeId] } }).app;
   consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
 });
 afterEach(() => consoleError.mockRestore());
 
-const state = () =>
-  JSON.stringify({
-    nodes: [...placement.registry.values()],
-    trust: [...placement.registry.values()].map((n) => placement.getTrust(n.id)),
-    keys: keys.list(),
-    profiles: devices.listProfiles(),
-    devices: devices.listDevices(),
-  });
+const state = () => JSON.stringify({ nodes: [...placement.registry.values()], trust: [...placement.registry.values()].map((n) => placement.getTrust(n.id)), keys: keys.list(), profiles: devices.listProfiles(), devices: devices.listDevices() });
 
 async function send(method: string, path: string, text: string) {
   return withinMs(5_000, `${method} ${path}`, async () => {
-    const res = await app.request(path, {
-      method,
-      body: text,
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    });
-    return {
-      status: res.status,
-      json: (await res.json().catch(() => ({}))) as { error?: { code?: string } },
-    };
+    const res = await app.request(path, { method, body: text, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } });
+    return { status: res.status, json: (await res.json().catch(() => ({}))) as { error?: { code?: string } } };
   });
 }
 
@@ -86,55 +50,15 @@ async function send(method: string, path: string, text: string) {
 const registrationBody = fc.record({
   nodeId: maybeNasty(fc.constant('self'), 8),
   issuedAtMs: maybeNasty(fc.oneof(fc.constant('now'), nastyNumber), 6),
-  url: maybeNasty(
-    fc.constantFrom(
-      'http://near.test',
-      'http://near.test///',
-      'javascript:alert(1)',
-      'http://[::1]:99999',
-      'file:///etc/passwd',
-      'http://' + 'a'.repeat(600),
-    ),
-  ),
-  location: maybeNasty(
-    fc.record({
-      lat: maybeNasty(fc.double({ min: -91, max: 91, noNaN: true })),
-      lng: maybeNasty(fc.double({ min: -181, max: 181, noNaN: true })),
-    }),
-  ),
-  hardware: maybeNasty(
-    fc.record({
-      cpuCores: maybeNasty(fc.integer({ min: -1, max: 5000 })),
-      memoryMb: maybeNasty(fc.integer()),
-      executionProviders: maybeNasty(
-        fc.array(fc.constantFrom('cpu', 'cuda', 'gpu', '__proto__'), { maxLength: 9 }),
-      ),
-    }),
-  ),
-  models: maybeNasty(
-    fc.array(
-      fc.record({
-        name: maybeNasty(fc.constant('m')),
-        version: maybeNasty(fc.constant('1')),
-        contentId: maybeNasty(fc.constant(MODEL.contentId)),
-        ready: maybeNasty(fc.boolean()),
-      }),
-      { maxLength: 3 },
-    ),
-  ),
+  url: maybeNasty(fc.constantFrom('http://near.test', 'http://near.test///', 'javascript:alert(1)', 'http://[::1]:99999', 'file:///etc/passwd', 'http://' + 'a'.repeat(600))),
+  location: maybeNasty(fc.record({ lat: maybeNasty(fc.double({ min: -91, max: 91, noNaN: true })), lng: maybeNasty(fc.double({ min: -181, max: 181, noNaN: true })) })),
+  hardware: maybeNasty(fc.record({ cpuCores: maybeNasty(fc.integer({ min: -1, max: 5000 })), memoryMb: maybeNasty(fc.integer()), executionProviders: maybeNasty(fc.array(fc.constantFrom('cpu', 'cuda', 'gpu', '__proto__'), { maxLength: 9 })) })),
+  models: maybeNasty(fc.array(fc.record({ name: maybeNasty(fc.constant('m')), version: maybeNasty(fc.constant('1')), contentId: maybeNasty(fc.constant(MODEL.contentId)), ready: maybeNasty(fc.boolean()) }), { maxLength: 3 })),
   pricePerRequest: maybeNasty(nastyNumber),
 });
 
-async function signedText(
-  kind: 'registration' | 'heartbeat' | 'oracle-trust',
-  body: Record<string, unknown>,
-  key: NodeKeyPair,
-): Promise<string> {
-  const filled = {
-    ...body,
-    nodeId: body.nodeId === 'self' ? key.nodeId : body.nodeId,
-    issuedAtMs: body.issuedAtMs === 'now' ? Date.now() : body.issuedAtMs,
-  };
+async function signedText(kind: 'registration' | 'heartbeat' | 'oracle-trust', body: Record<string, unknown>, key: NodeKeyPair): Promise<string> {
+  const filled = { ...body, nodeId: body.nodeId === 'self' ? key.nodeId : body.nodeId, issuedAtMs: body.issuedAtMs === 'now' ? Date.now() : body.issuedAtMs };
   try {
     return toJsonText(await signBody(kind, filled as never, key.privateKey));
   } catch {
@@ -177,33 +101,17 @@ describe('fuzz: node, key, trust and device routes', () => {
   });
 
   it('refuses mutated registrations and heartbeats, signed for real, without touching the registry', async () => {
-    const heartbeat = fc.record({
-      nodeId: maybeNasty(fc.constant('self'), 8),
-      seq: maybeNasty(fc.oneof(fc.nat(), nastyNumber)),
-      issuedAtMs: maybeNasty(fc.oneof(fc.constant('now'), nastyNumber), 6),
-      models: maybeNasty(fc.constant([MODEL])),
-      draining: maybeNasty(fc.boolean()),
-    });
+    const heartbeat = fc.record({ nodeId: maybeNasty(fc.constant('self'), 8), seq: maybeNasty(fc.oneof(fc.nat(), nastyNumber)), issuedAtMs: maybeNasty(fc.oneof(fc.constant('now'), nastyNumber), 6), models: maybeNasty(fc.constant([MODEL])), draining: maybeNasty(fc.boolean()) });
     await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(
-          registrationBody.map((b) => ['registration', b] as const),
-          heartbeat.map((b) => ['heartbeat', b] as const),
-        ),
-        async ([kind, body]) => {
-          consoleError.mockClear();
-          const before = state();
-          const text = await signedText(kind, body as Record<string, unknown>, near.keys);
-          const res = await send(
-            'POST',
-            kind === 'registration' ? '/v1/nodes/register' : '/v1/nodes/heartbeat',
-            text,
-          );
-          expectDocumented(res, text.slice(0, 300));
-          if (res.status >= 400) expect(state(), text.slice(0, 300)).toBe(before);
-          assertNoPollution();
-        },
-      ),
+      fc.asyncProperty(fc.oneof(registrationBody.map((b) => ['registration', b] as const), heartbeat.map((b) => ['heartbeat', b] as const)), async ([kind, body]) => {
+        consoleError.mockClear();
+        const before = state();
+        const text = await signedText(kind, body as Record<string, unknown>, near.keys);
+        const res = await send('POST', kind === 'registration' ? '/v1/nodes/register' : '/v1/nodes/heartbeat', text);
+        expectDocumented(res, text.slice(0, 300));
+        if (res.status >= 400) expect(state(), text.slice(0, 300)).toBe(before);
+        assertNoPollution();
+      }),
       bounded(150, 2_000),
     );
   });
@@ -214,17 +122,7 @@ describe('fuzz: node, key, trust and device routes', () => {
       nodeId: maybeNasty(fc.constant('self'), 8),
       issuedAtMs: maybeNasty(fc.constant('now'), 6),
       seq: maybeNasty(fc.nat(), 6),
-      scores: maybeNasty(
-        fc.array(
-          fc.record({
-            nodeId: maybeNasty(fc.constantFrom(near.keys.nodeId, '__proto__', 'constructor')),
-            score: maybeNasty(fc.double({ min: -1, max: 2, noNaN: true })),
-            reasons: maybeNasty(fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 })),
-            locationVerified: maybeNasty(fc.boolean()),
-          }),
-          { maxLength: 3 },
-        ),
-      ),
+      scores: maybeNasty(fc.array(fc.record({ nodeId: maybeNasty(fc.constantFrom(near.keys.nodeId, '__proto__', 'constructor')), score: maybeNasty(fc.double({ min: -1, max: 2, noNaN: true })), reasons: maybeNasty(fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 })), locationVerified: maybeNasty(fc.boolean()) }), { maxLength: 3 })),
     });
     await fc.assert(
       fc.asyncProperty(push, async (body) => {

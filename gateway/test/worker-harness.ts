@@ -46,8 +46,8 @@ export function startWorker(options: {
         {
           modules: true,
           scriptPath: options.scriptPath,
-          // Module names are relative to this; the bundle sits in a temp dir outside the repository.
-          modulesRoot: path.dirname(options.scriptPath),
+        // Module names are relative to this; the bundle sits in a temp dir outside the repository.
+        modulesRoot: path.dirname(options.scriptPath),
           compatibilityDate: '2026-11-01',
           durableObjects: {
             SHARDS: { className: options.shardClass ?? 'PlacementShard', useSQLite: true },
@@ -56,8 +56,7 @@ export function startWorker(options: {
           bindings: {
             HEARTBEAT_INTERVAL_MS: '60000',
             SHARD_MAP_TTL_MS: '1000',
-            ASSUME_LOCATIONS_VERIFIED: 'true',
-            PIN_JURISDICTIONS: '',
+            ASSUME_LOCATIONS_VERIFIED: 'true', PIN_JURISDICTIONS: '',
             ...options.bindings,
           },
         },

@@ -20,20 +20,13 @@ export class ClockedPlacementShard extends PlacementShard {
 type TestEnv = Omit<GatewayWorkerEnv, 'SHARDS'> & { SHARDS: DurableObjectNamespace<ClockedPlacementShard> };
 
 export default {
-  async fetch(
-    request: Request<unknown, IncomingRequestCfProperties>,
-    env: TestEnv,
-    ctx: ExecutionContext,
-  ): Promise<Response> {
+  async fetch(request: Request<unknown, IncomingRequestCfProperties>, env: TestEnv, ctx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname.startsWith('/__test/')) {
       const cell = url.searchParams.get('cell')!;
-      const shard = shardNetworkOf(env as unknown as GatewayWorkerEnv).shard(
-        cell,
-      ) as unknown as DurableObjectStub<ClockedPlacementShard>;
+      const shard = shardNetworkOf(env as unknown as GatewayWorkerEnv).shard(cell) as unknown as DurableObjectStub<ClockedPlacementShard>;
       if (url.pathname === '/__test/stats') return Response.json(await shard.stats());
-      if (url.pathname === '/__test/advance')
-        return Response.json(await shard.advanceClock(Number(url.searchParams.get('ms'))));
+      if (url.pathname === '/__test/advance') return Response.json(await shard.advanceClock(Number(url.searchParams.get('ms'))));
     }
     return worker.fetch(request, env as unknown as GatewayWorkerEnv, ctx);
   },

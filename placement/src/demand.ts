@@ -46,11 +46,7 @@ export class DemandWindow {
       if (hadData) this.checkpoint();
     }
     const bucket = this.#bucket(bucketMs);
-    const key = [
-      latLngToH3Cell(options.location, DEMAND_RESOLUTION),
-      options.model,
-      options.version ?? '',
-    ].join(SEP);
+    const key = [latLngToH3Cell(options.location, DEMAND_RESOLUTION), options.model, options.version ?? ''].join(SEP);
     const count = bucket.get(key);
     if (count !== undefined) bucket.set(key, count + 1);
     else if (bucket.size < MAX_DEMAND_KEYS_PER_BUCKET) bucket.set(key, 1);
@@ -91,7 +87,6 @@ export class DemandWindow {
 
   #dropExpired(): void {
     const oldestMs = this.#now() - DEMAND_WINDOW_MS;
-    for (const bucketMs of this.#buckets.keys())
-      if (bucketMs + DEMAND_BUCKET_MS <= oldestMs) this.#buckets.delete(bucketMs);
+    for (const bucketMs of this.#buckets.keys()) if (bucketMs + DEMAND_BUCKET_MS <= oldestMs) this.#buckets.delete(bucketMs);
   }
 }

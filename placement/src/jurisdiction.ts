@@ -20,13 +20,9 @@ export function resolveRegion(code: string): string {
     if (id !== null) resolved.set(code, id);
   }
   if (id === null) {
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `unknown region code ${JSON.stringify(code)}: use an ISO 3166-1 code such as "DE" or a region such as "eu"`,
-      {
-        field: 'policy.region',
-      },
-    );
+    throw new HexEdgeError('INVALID_REQUEST', `unknown region code ${JSON.stringify(code)}: use an ISO 3166-1 code such as "DE" or a region such as "eu"`, {
+      field: 'policy.region',
+    });
   }
   return id;
 }

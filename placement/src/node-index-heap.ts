@@ -35,8 +35,7 @@ export class NeighbourHeap {
       this.#siftUp(this.#size++, distanceKm, slot);
       return true;
     }
-    if (this.#size === 0 || !this.#isBefore(distanceKm, slot, this.#distancesKm[0]!, this.#slots[0]!))
-      return false;
+    if (this.#size === 0 || !this.#isBefore(distanceKm, slot, this.#distancesKm[0]!, this.#slots[0]!)) return false;
     this.#siftDown(0, distanceKm, slot);
     return true;
   }
@@ -79,12 +78,7 @@ export class NeighbourHeap {
       const right = child + 1;
       if (
         right < this.#size &&
-        this.#isBefore(
-          this.#distancesKm[child]!,
-          this.#slots[child]!,
-          this.#distancesKm[right]!,
-          this.#slots[right]!,
-        )
+        this.#isBefore(this.#distancesKm[child]!, this.#slots[child]!, this.#distancesKm[right]!, this.#slots[right]!)
       ) {
         child = right;
       }

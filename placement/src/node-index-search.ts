@@ -148,8 +148,7 @@ export class NearestSearch<T> {
       chords[best] = chords[n]!;
       const list = tree.leafPoints[node];
       if (list) this.#scanLeaf(list);
-      else if (node < BASE_GROUP_COUNT)
-        this.#visitChildren(tree.groupedBaseNodes, groupStart[node]!, groupSize[node]!, 1);
+      else if (node < BASE_GROUP_COUNT) this.#visitChildren(tree.groupedBaseNodes, groupStart[node]!, groupSize[node]!, 1);
       else this.#visitChildren(tree.children, node * CHILD_DIGITS, CHILD_DIGITS, depth + 1);
       let kept = 0;
       for (let i = 0; i < n; i++) {

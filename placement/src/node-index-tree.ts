@@ -114,7 +114,7 @@ export class H3Tree {
     // Counts down the path; free cells left empty; remember the coarsest inner cell now small enough
     // to collapse back into one leaf.
     let collapse = -1;
-    for (let node = leaf; node >= 0;) {
+    for (let node = leaf; node >= 0; ) {
       const up = this.parent[node]!;
       const left = --this.count[node]!;
       if (left === 0) this.#freeNode(node);

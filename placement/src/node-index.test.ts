@@ -39,28 +39,18 @@ const jitterDeg = fc.oneof(
   fc.double({ min: -3, max: 3, noNaN: true }),
 );
 const around = (lat: number, lng: number) =>
-  fc
-    .tuple(jitterDeg, jitterDeg)
-    .map(([dLat, dLng]) => ({ lat: clampLat(lat + dLat), lng: wrapLng(lng + dLng) }));
+  fc.tuple(jitterDeg, jitterDeg).map(([dLat, dLng]) => ({ lat: clampLat(lat + dLat), lng: wrapLng(lng + dLng) }));
 
 /** Uniform on the sphere, plus the places a grid index gets wrong. */
 const location = fc.oneof(
-  fc
-    .tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -180, max: 180, noNaN: true }))
-    .map(([z, lng]) => ({
-      lat: (Math.asin(z) * 180) / Math.PI,
-      lng,
-    })),
-  fc
-    .tuple(fc.constantFrom(90, -90), fc.double({ min: -180, max: 180, noNaN: true }))
-    .chain(([lat, lng]) => around(lat, lng)),
-  fc
-    .tuple(fc.double({ min: -80, max: 80, noNaN: true }), fc.constantFrom(180, -180))
-    .chain(([lat, lng]) => around(lat, lng)),
+  fc.tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -180, max: 180, noNaN: true })).map(([z, lng]) => ({
+    lat: (Math.asin(z) * 180) / Math.PI,
+    lng,
+  })),
+  fc.tuple(fc.constantFrom(90, -90), fc.double({ min: -180, max: 180, noNaN: true })).chain(([lat, lng]) => around(lat, lng)),
+  fc.tuple(fc.double({ min: -80, max: 80, noNaN: true }), fc.constantFrom(180, -180)).chain(([lat, lng]) => around(lat, lng)),
   fc.constantFrom(...PENTAGON_CENTERS).chain(([lat, lng]) => around(lat, lng)),
-  fc
-    .constantFrom({ lat: 52.37, lng: 4.9 }, { lat: 35.68, lng: 139.69 })
-    .chain(({ lat, lng }) => around(lat, lng)),
+  fc.constantFrom({ lat: 52.37, lng: 4.9 }, { lat: 35.68, lng: 139.69 }).chain(({ lat, lng }) => around(lat, lng)),
 );
 
 /** Ids from a small pool so upserts collide (moves) and ties are broken among few names. */
@@ -69,21 +59,15 @@ const id = fc.integer({ min: 0, max: 60 }).map((n) => `n${n}`);
 const query = fc.record({
   at: location,
   k: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 200 })),
-  maxDistanceKm: fc.option(
-    fc.oneof(fc.double({ min: 0, max: 25_000, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true })),
-    {
-      nil: undefined,
-    },
-  ),
+  maxDistanceKm: fc.option(fc.oneof(fc.double({ min: 0, max: 25_000, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true })), {
+    nil: undefined,
+  }),
   /** Keep-one-in-n filters: n = 1 keeps all, 13 rejects most. */
   keepOneIn: fc.option(fc.constantFrom(2, 5, 13), { nil: undefined }),
 });
 
 const op = fc.oneof(
-  {
-    weight: 6,
-    arbitrary: fc.record({ kind: fc.constant('upsert' as const), id, at: location, tag: fc.nat(1000) }),
-  },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('upsert' as const), id, at: location, tag: fc.nat(1000) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), id }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('query' as const), query }) },
 );
@@ -97,12 +81,7 @@ function check(ops: Op[], leafCapacity: number) {
   const model = new Map<string, Point>();
   const run = (q: Query) => {
     const filter = q.keepOneIn ? (p: Point) => p.tag % q.keepOneIn! === 0 : undefined;
-    const request = {
-      ...q.at,
-      k: q.k,
-      ...(q.maxDistanceKm !== undefined ? { maxDistanceKm: q.maxDistanceKm } : {}),
-      ...(filter ? { filter } : {}),
-    };
+    const request = { ...q.at, k: q.k, ...(q.maxDistanceKm !== undefined ? { maxDistanceKm: q.maxDistanceKm } : {}), ...(filter ? { filter } : {}) };
     expect(index.nearest(request)).toEqual(bruteForce(model, request));
   };
   for (const o of ops) {
@@ -120,62 +99,37 @@ function check(ops: Op[], leafCapacity: number) {
   for (const p of model.values()) expect(index.get(p.id)).toBe(p);
   // k past the count, from the far side of the globe: every point, in brute-force order.
   for (const at of [...model.values()].slice(0, 3)) {
-    run({
-      at: { lat: -at.lat, lng: wrapLng(at.lng + 180) },
-      k: model.size + 10,
-      maxDistanceKm: undefined,
-      keepOneIn: undefined,
-    });
+    run({ at: { lat: -at.lat, lng: wrapLng(at.lng + 180) }, k: model.size + 10, maxDistanceKm: undefined, keepOneIn: undefined });
   }
 }
 
 describe('NodeIndex matches a brute-force scan exactly', () => {
   it('over random and adversarial placements with moves, removes, filters and radius limits (deep tree)', () => {
-    fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 200 }), (ops) => check(ops, 2)),
-      { numRuns: 400 },
-    );
+    fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 200 }), (ops) => check(ops, 2)), { numRuns: 400 });
   });
 
   it('with the default leaf capacity', () => {
-    fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 200 }), (ops) => check(ops, 32)),
-      { numRuns: 150 },
-    );
+    fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 200 }), (ops) => check(ops, 32)), { numRuns: 150 });
   });
 
   it('across a desert: points on one continent, queries from the other side of the globe', () => {
-    const europe = fc.record({
-      lat: fc.double({ min: 36, max: 60, noNaN: true }),
-      lng: fc.double({ min: -9, max: 30, noNaN: true }),
-    });
-    const antipodes = fc.record({
-      lat: fc.double({ min: -60, max: -36, noNaN: true }),
-      lng: fc.double({ min: 150, max: 180, noNaN: true }),
-    });
+    const europe = fc.record({ lat: fc.double({ min: 36, max: 60, noNaN: true }), lng: fc.double({ min: -9, max: 30, noNaN: true }) });
+    const antipodes = fc.record({ lat: fc.double({ min: -60, max: -36, noNaN: true }), lng: fc.double({ min: 150, max: 180, noNaN: true }) });
     fc.assert(
-      fc.property(
-        fc.array(europe, { minLength: 1, maxLength: 300 }),
-        fc.array(antipodes, { minLength: 1, maxLength: 10 }),
-        (homes, queries) => {
-          const index = new NodeIndex<Point>({ leafCapacity: 4 });
-          const model = new Map<string, Point>();
-          homes.forEach((at, i) => {
-            const p = { id: `e${i}`, ...at, tag: i };
-            index.upsert(p);
-            model.set(p.id, p);
-          });
-          for (const at of queries) {
-            for (const request of [
-              { ...at, k: 5 },
-              { ...at, k: 3, filter: (p: Point) => p.tag % 17 === 0 },
-              { ...at, k: 2, maxDistanceKm: 15_000 },
-            ]) {
-              expect(index.nearest(request)).toEqual(bruteForce(model, request));
-            }
+      fc.property(fc.array(europe, { minLength: 1, maxLength: 300 }), fc.array(antipodes, { minLength: 1, maxLength: 10 }), (homes, queries) => {
+        const index = new NodeIndex<Point>({ leafCapacity: 4 });
+        const model = new Map<string, Point>();
+        homes.forEach((at, i) => {
+          const p = { id: `e${i}`, ...at, tag: i };
+          index.upsert(p);
+          model.set(p.id, p);
+        });
+        for (const at of queries) {
+          for (const request of [{ ...at, k: 5 }, { ...at, k: 3, filter: (p: Point) => p.tag % 17 === 0 }, { ...at, k: 2, maxDistanceKm: 15_000 }]) {
+            expect(index.nearest(request)).toEqual(bruteForce(model, request));
           }
-        },
-      ),
+        }
+      }),
       { numRuns: 40 },
     );
   });
@@ -197,12 +151,7 @@ describe('NodeIndex matches a brute-force scan exactly', () => {
     const index = new NodeIndex<Point>({ leafCapacity: 8 });
     const model = new Map<string, Point>();
     const rand = mulberry32(7);
-    const randomPoint = (i: number): Point => ({
-      id: `p${i}`,
-      lat: 40 + rand() * 10,
-      lng: -5 + rand() * 15,
-      tag: i,
-    });
+    const randomPoint = (i: number): Point => ({ id: `p${i}`, lat: 40 + rand() * 10, lng: -5 + rand() * 15, tag: i });
     for (let i = 0; i < 3000; i++) {
       const p = randomPoint(i);
       index.upsert(p);
@@ -230,9 +179,7 @@ describe('NodeIndex matches a brute-force scan exactly', () => {
     index.upsert(replacement);
     expect(index.get('x')).toBe(replacement);
     expect(index.size).toBe(1);
-    expect(index.nearest({ lat: 1, lng: 2, k: 1, filter: (p) => p.tag === 2 })).toEqual([
-      { id: 'x', distanceKm: 0 },
-    ]);
+    expect(index.nearest({ lat: 1, lng: 2, k: 1, filter: (p) => p.tag === 2 })).toEqual([{ id: 'x', distanceKm: 0 }]);
   });
 
   it('moves a record that was mutated in place and upserted again', () => {
@@ -245,7 +192,7 @@ describe('NodeIndex matches a brute-force scan exactly', () => {
     expect(index.nearest({ lat: -60, lng: 2, k: 1 })).toEqual([{ id: 'x', distanceKm: 0 }]);
   });
 
-  it("answers a query issued from inside another query's filter", () => {
+  it('answers a query issued from inside another query\'s filter', () => {
     const index = new NodeIndex<Point>();
     const model = new Map<string, Point>();
     for (let i = 0; i < 50; i++) {

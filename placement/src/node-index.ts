@@ -99,8 +99,7 @@ export class NodeIndex<T extends IndexedPoint = IndexedPoint> {
       throw new HexEdgeError('INVALID_REQUEST', `k must be a non-negative integer, got ${k}`);
     }
     const maxDistanceKm = query.maxDistanceKm ?? Number.POSITIVE_INFINITY;
-    if (Number.isNaN(maxDistanceKm))
-      throw new HexEdgeError('INVALID_REQUEST', 'maxDistanceKm must be a number, got NaN');
+    if (Number.isNaN(maxDistanceKm)) throw new HexEdgeError('INVALID_REQUEST', 'maxDistanceKm must be a number, got NaN');
     const limit = Math.min(k, this.#slots.size);
     if (limit === 0 || maxDistanceKm < 0) return [];
     // A filter that queries this index again gets its own search state.

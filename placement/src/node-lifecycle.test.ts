@@ -7,18 +7,12 @@ function setup(options: { store?: MemoryNodeStore } = {}) {
   const clock = { now: T0 };
   const store = options.store ?? new MemoryNodeStore();
   const removed: string[] = [];
-  const registry = new NodeRegistry({
-    heartbeatIntervalMs: 10_000,
-    now: () => clock.now,
-    store,
-    onRemove: (id) => removed.push(id),
-  });
+  const registry = new NodeRegistry({ heartbeatIntervalMs: 10_000, now: () => clock.now, store, onRemove: (id) => removed.push(id) });
   return { clock, store, registry, removed };
 }
 
 /** The registry's and the store's view, to check that a refused message changed neither. */
-const snapshot = (registry: NodeRegistry, store: MemoryNodeStore) =>
-  JSON.stringify([[...registry.values()], [...store.nodes.values()]]);
+const snapshot = (registry: NodeRegistry, store: MemoryNodeStore) => JSON.stringify([[...registry.values()], [...store.nodes.values()]]);
 
 describe('node lifecycle', () => {
   it('goes unhealthy after 3 missed intervals and is evicted after 10 silent minutes', async () => {
@@ -35,9 +29,7 @@ describe('node lifecycle', () => {
     expect(store.nodes.has(node.id)).toBe(false);
     expect(removed).toEqual([node.id]);
     // An evicted node's heartbeats are refused until it registers again.
-    await expect(registry.heartbeat(await heartbeat(node, { issuedAtMs: clock.now }))).rejects.toMatchObject({
-      code: 'UNKNOWN_NODE',
-    });
+    await expect(registry.heartbeat(await heartbeat(node, { issuedAtMs: clock.now }))).rejects.toMatchObject({ code: 'UNKNOWN_NODE' });
     await registry.register(await registration(node, { issuedAtMs: clock.now, location: CITIES.paris }));
     expect(registry.size).toBe(1);
     expect(other).toBeDefined();
@@ -75,10 +67,7 @@ describe('node lifecycle', () => {
     await registry.heartbeat(first);
     await registry.heartbeat(await heartbeat(node, { issuedAtMs: T0 }));
     const before = snapshot(registry, store);
-    await expect(registry.heartbeat(first)).rejects.toMatchObject({
-      code: 'REPLAYED',
-      message: expect.stringContaining('sequence 1'),
-    });
+    await expect(registry.heartbeat(first)).rejects.toMatchObject({ code: 'REPLAYED', message: expect.stringContaining('sequence 1') });
     expect(snapshot(registry, store)).toBe(before);
   });
 
@@ -90,12 +79,7 @@ describe('node lifecycle', () => {
     registry.markLocationVerified(node.id);
     // GPS jitter (a few metres) is not a move.
     clock.now += 1000;
-    await registry.register(
-      await registration(node, {
-        issuedAtMs: clock.now,
-        location: { lat: CITIES.paris.lat + 0.0001, lng: CITIES.paris.lng },
-      }),
-    );
+    await registry.register(await registration(node, { issuedAtMs: clock.now, location: { lat: CITIES.paris.lat + 0.0001, lng: CITIES.paris.lng } }));
     expect(registry.get(node.id)!.locationVerified).toBe(true);
     expect(registry.get(node.id)!.location).toEqual(CITIES.paris);
 
@@ -108,9 +92,7 @@ describe('node lifecycle', () => {
 
     clock.now += 1000;
     const before = snapshot(registry, store);
-    const error = await registry
-      .register(await registration(node, { issuedAtMs: clock.now, location: CITIES.london }))
-      .catch((e: unknown) => e);
+    const error = await registry.register(await registration(node, { issuedAtMs: clock.now, location: CITIES.london })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringContaining('51.5') });
     expect(snapshot(registry, store)).toBe(before);
 
@@ -127,29 +109,18 @@ describe('node lifecycle', () => {
     const cases: [unknown, string][] = [
       [{ body: good.body }, 'INVALID_REQUEST'],
       [{ ...good, signature: 'x' }, 'INVALID_REQUEST'],
-      [
-        {
-          ...good,
-          signature: (await registration(intruder, { issuedAtMs: T0, location: CITIES.paris })).signature,
-        },
-        'BAD_SIGNATURE',
-      ],
+      [{ ...good, signature: (await registration(intruder, { issuedAtMs: T0, location: CITIES.paris })).signature }, 'BAD_SIGNATURE'],
       [{ ...good, body: { ...good.body, location: { lat: 12, lng: 3 } } }, 'BAD_SIGNATURE'],
       [await registration(node, { issuedAtMs: T0, location: { lat: 95, lng: 0 } }), 'INVALID_LOCATION'],
       [await registration(node, { issuedAtMs: T0 - 120_000, location: CITIES.paris }), 'STALE_MESSAGE'],
-      [
-        await registration(node, { issuedAtMs: T0, location: CITIES.paris, pricePerRequest: -1 }),
-        'INVALID_REQUEST',
-      ],
+      [await registration(node, { issuedAtMs: T0, location: CITIES.paris, pricePerRequest: -1 }), 'INVALID_REQUEST'],
     ];
     for (const [message, code] of cases) {
       await expect(registry.register(message)).rejects.toMatchObject({ name: 'HexEdgeError', code });
     }
-    await expect(registry.heartbeat(await heartbeat(node, { issuedAtMs: T0 }))).rejects.toMatchObject({
-      code: 'UNKNOWN_NODE',
-    });
+    await expect(registry.heartbeat(await heartbeat(node, { issuedAtMs: T0 }))).rejects.toMatchObject({ code: 'UNKNOWN_NODE' });
     expect(registry.size).toBe(0);
-    expect(store.nodes.size).toBe(0);
+    expect((store).nodes.size).toBe(0);
 
     await registry.register(good);
     const forged = await heartbeat(node, { issuedAtMs: T0 });

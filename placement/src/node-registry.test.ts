@@ -67,9 +67,7 @@ describe('NodeRegistry', () => {
   });
 
   it('refuses heartbeats from unknown nodes and stale messages', async () => {
-    await expect(registry.heartbeat(await heartbeat(keys, 1, T0))).rejects.toMatchObject({
-      code: 'UNKNOWN_NODE',
-    });
+    await expect(registry.heartbeat(await heartbeat(keys, 1, T0))).rejects.toMatchObject({ code: 'UNKNOWN_NODE' });
     await expect(registry.register(await registration(keys, T0 - 120_000))).rejects.toMatchObject({
       code: 'STALE_MESSAGE',
     });

@@ -61,17 +61,11 @@ export class NodeRegistry {
 
   constructor(options: NodeRegistryOptions) {
     if (!(Number.isFinite(options.heartbeatIntervalMs) && options.heartbeatIntervalMs > 0)) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `heartbeatIntervalMs must be a positive number, got ${options.heartbeatIntervalMs}`,
-      );
+      throw new HexEdgeError('INVALID_REQUEST', `heartbeatIntervalMs must be a positive number, got ${options.heartbeatIntervalMs}`);
     }
     this.heartbeatIntervalMs = options.heartbeatIntervalMs;
     // Eviction must come well after a node turns unhealthy, however long the interval.
-    this.evictAfterSilentMs = Math.max(
-      EVICT_AFTER_SILENT_MS,
-      2 * MISSED_HEARTBEATS_UNHEALTHY * this.heartbeatIntervalMs,
-    );
+    this.evictAfterSilentMs = Math.max(EVICT_AFTER_SILENT_MS, 2 * MISSED_HEARTBEATS_UNHEALTHY * this.heartbeatIntervalMs);
     this.#now = options.now ?? Date.now;
     this.#onChange = options.onChange ?? (() => {});
     this.#onRemove = options.onRemove ?? (() => {});
@@ -83,10 +77,7 @@ export class NodeRegistry {
       // While this registry was down, nodes' heartbeats had nowhere to go: that silence is not theirs,
       // so a restored node counts as heard at restore (until 3 missed intervals, as for any node) and
       // requests queued during the outage are served at once instead of refused for a heartbeat.
-      const lastHeartbeatAtMs =
-        restoredAtMs - stored.lastHeartbeatAtMs < this.evictAfterSilentMs
-          ? Math.max(stored.lastHeartbeatAtMs, restoredAtMs)
-          : stored.lastHeartbeatAtMs;
+      const lastHeartbeatAtMs = restoredAtMs - stored.lastHeartbeatAtMs < this.evictAfterSilentMs ? Math.max(stored.lastHeartbeatAtMs, restoredAtMs) : stored.lastHeartbeatAtMs;
       const record = { ...stored, lastHeartbeatAtMs, regions: regionsAt(stored.location) };
       this.#nodes.set(record.id, record);
       this.#onChange(record);
@@ -125,8 +116,7 @@ export class NodeRegistry {
       );
     }
     const now = this.#now();
-    const moved =
-      existing !== undefined && greatCircleDistanceKm(existing.location, location) > LOCATION_JITTER_KM;
+    const moved = existing !== undefined && greatCircleDistanceKm(existing.location, location) > LOCATION_JITTER_KM;
     if (moved) this.#checkMoveAllowed(existing, location, now);
     const record: NodeRecord = {
       id: body.nodeId,
@@ -162,10 +152,7 @@ export class NodeRegistry {
     const current = this.#nodes.get(body.nodeId);
     if (!current) throw new HexEdgeError('UNKNOWN_NODE', `heartbeat from unregistered node ${body.nodeId}`);
     if (body.seq <= current.lastSeq) {
-      throw new HexEdgeError(
-        'REPLAYED',
-        `heartbeat sequence ${body.seq} is not above the last accepted ${current.lastSeq}`,
-      );
+      throw new HexEdgeError('REPLAYED', `heartbeat sequence ${body.seq} is not above the last accepted ${current.lastSeq}`);
     }
     const record: NodeRecord = {
       ...current,
@@ -181,11 +168,7 @@ export class NodeRegistry {
   /** The oracle confirmed the node's current location: it may serve region- and trust-bound requests again. */
   markLocationVerified(nodeId: string): NodeRecord {
     const node = this.#nodes.get(nodeId);
-    if (!node)
-      throw new HexEdgeError(
-        'UNKNOWN_NODE',
-        `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`,
-      );
+    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`);
     if (node.locationVerified) return node;
     const record = { ...node, locationVerified: true };
     this.#commit(record);
@@ -249,10 +232,7 @@ export class NodeRegistry {
   #checkFresh(issuedAtMs: number, what: string): void {
     const skewMs = Math.abs(this.#now() - issuedAtMs);
     if (skewMs > MAX_CLOCK_SKEW_MS) {
-      throw new HexEdgeError(
-        'STALE_MESSAGE',
-        `${what} issuedAtMs ${issuedAtMs} is ${skewMs} ms from the registry clock (max ${MAX_CLOCK_SKEW_MS})`,
-      );
+      throw new HexEdgeError('STALE_MESSAGE', `${what} issuedAtMs ${issuedAtMs} is ${skewMs} ms from the registry clock (max ${MAX_CLOCK_SKEW_MS})`);
     }
   }
 }

@@ -48,25 +48,13 @@ export class ServiceTimes {
   readonly #byKey = new Map<string, PeakEwma>();
 
   /** The service-time estimate for a node's model; `reportedMs` is the node's own EWMA, if any. */
-  estimateMs(options: {
-    nodeId: string;
-    model: string;
-    reportedMs: number | undefined;
-    nowMs: number;
-  }): number {
+  estimateMs(options: { nodeId: string; model: string; reportedMs: number | undefined; nowMs: number }): number {
     const priorMs = options.reportedMs ?? DEFAULT_SERVICE_MS;
     const ewma = this.#byKey.get(keyOf(options.nodeId, options.model));
     return ewma ? ewma.getMs(options.nowMs, priorMs) : priorMs;
   }
 
-  record(options: {
-    nodeId: string;
-    model: string;
-    latencyMs: number;
-    ok: boolean;
-    nowMs: number;
-    priorMs: number;
-  }): void {
+  record(options: { nodeId: string; model: string; latencyMs: number; ok: boolean; nowMs: number; priorMs: number }): void {
     const key = keyOf(options.nodeId, options.model);
     let ewma = this.#byKey.get(key);
     if (!ewma) {

@@ -97,14 +97,10 @@ export function planModelPlacement(input: PlanInput): Plan {
     const radiusKm = maxDistanceKmForRttMs(targetMs - entry.serviceMs);
     const near = radiusKm > 0 ? input.nodesNear(h3CellToLatLng(demand.cell as H3Cell), radiusKm) : [];
     const requestsPerS = demand.count / (input.windowMs / 1000);
-    const wanted = Math.max(
-      MIN_REPLICAS,
-      Math.ceil((requestsPerS * entry.serviceMs) / 1000 / TARGET_UTILISATION),
-    );
+    const wanted = Math.max(MIN_REPLICAS, Math.ceil((requestsPerS * entry.serviceMs) / 1000 / TARGET_UTILISATION));
     let replicas = 0;
     for (const node of near) {
-      const held =
-        node.models.find((m) => m.name === entry.name && m.version === entry.version) ?? entry.sample;
+      const held = node.models.find((m) => m.name === entry.name && m.version === entry.version) ?? entry.sample;
       if (desired.get(node.id)?.has(key) && meetsAcceleratorNeed(node, held)) {
         replicas++;
         useful.add(`${node.id}\u0000${key}`);
@@ -127,8 +123,7 @@ export function planModelPlacement(input: PlanInput): Plan {
         reason: `${demand.count} requests from ${demand.cell} in the window; ${replicas - 1} of ${wanted} replicas within ${Math.round(radiusKm)} km`,
       });
     }
-    if (replicas < wanted)
-      shortfalls.push({ cell: demand.cell, model: entry.name, version: entry.version, replicas, wanted });
+    if (replicas < wanted) shortfalls.push({ cell: demand.cell, model: entry.name, version: entry.version, replicas, wanted });
   }
 
   const out = new Map<string, DesiredModel[]>();
@@ -155,11 +150,7 @@ function makeRoom(o: {
   let used = o.usedMb.get(o.node.id)!;
   if (used + o.needMb <= capacityMb) return true;
   const idle = o.node.models
-    .filter(
-      (m) =>
-        o.models.has(keyOf(m.name, m.version)) &&
-        !o.useful.has(`${o.node.id}\u0000${keyOf(m.name, m.version)}`),
-    )
+    .filter((m) => o.models.has(keyOf(m.name, m.version)) && !o.useful.has(`${o.node.id}\u0000${keyOf(m.name, m.version)}`))
     .map((m) => ({ key: keyOf(m.name, m.version), mb: memoryMbOf(m.sizeBytes ?? DEFAULT_MODEL_SIZE_BYTES) }))
     .sort((a, b) => b.mb - a.mb);
   const drop: string[] = [];
@@ -181,17 +172,9 @@ function buildCatalogue(nodes: NodeRecord[]): Map<string, CatalogueEntry> {
     for (const m of node.models) {
       const key = keyOf(m.name, m.version);
       if (!catalogue.has(key) || (m.sizeBytes && !catalogue.get(key)!.sample.sizeBytes)) {
-        catalogue.set(key, {
-          name: m.name,
-          version: m.version,
-          contentId: m.contentId,
-          sizeBytes: m.sizeBytes ?? DEFAULT_MODEL_SIZE_BYTES,
-          serviceMs: DEFAULT_SERVICE_MS,
-          sample: m,
-        });
+        catalogue.set(key, { name: m.name, version: m.version, contentId: m.contentId, sizeBytes: m.sizeBytes ?? DEFAULT_MODEL_SIZE_BYTES, serviceMs: DEFAULT_SERVICE_MS, sample: m });
       }
-      if (m.load)
-        (serviceSamples.get(key) ?? serviceSamples.set(key, []).get(key)!).push(m.load.ewmaServiceMs);
+      if (m.load) (serviceSamples.get(key) ?? serviceSamples.set(key, []).get(key)!).push(m.load.ewmaServiceMs);
     }
   }
   for (const [key, samples] of serviceSamples) {
@@ -202,11 +185,7 @@ function buildCatalogue(nodes: NodeRecord[]): Map<string, CatalogueEntry> {
 }
 
 /** A request without a version is planned for the newest version any node announces. */
-function resolveEntry(
-  catalogue: Map<string, CatalogueEntry>,
-  name: string,
-  version: string,
-): CatalogueEntry | undefined {
+function resolveEntry(catalogue: Map<string, CatalogueEntry>, name: string, version: string): CatalogueEntry | undefined {
   if (version) return catalogue.get(keyOf(name, version));
   let newest: CatalogueEntry | undefined;
   for (const entry of catalogue.values()) {

@@ -24,10 +24,7 @@ export function toQueryLatLng(location: QueryLocation): LatLng {
 
 export function checkK(k: number): number {
   if (!Number.isInteger(k) || k < 1 || k > MAX_NEAREST_K) {
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `k must be an integer in [1, ${MAX_NEAREST_K}], got ${String(k)}`,
-    );
+    throw new HexEdgeError('INVALID_REQUEST', `k must be an integer in [1, ${MAX_NEAREST_K}], got ${String(k)}`);
   }
   return k;
 }

@@ -63,11 +63,7 @@ export function scoreCandidates(candidates: Scorable[], prefer: PlacementPrefere
   for (const c of candidates) {
     const latencyTerm = c.predictedLatencyMs / fastestMs - 1;
     const priceTerm = meanPrice > 0 ? (c.node.pricePerRequest - cheapest) / meanPrice : 0;
-    c.score =
-      weights.latency * latencyTerm +
-      weights.price * priceTerm +
-      TRUST_WEIGHT * (1 - c.trust) +
-      (c.offAccelerator ? OFF_ACCELERATOR_PENALTY : 0);
+    c.score = weights.latency * latencyTerm + weights.price * priceTerm + TRUST_WEIGHT * (1 - c.trust) + (c.offAccelerator ? OFF_ACCELERATOR_PENALTY : 0);
   }
   return candidates as ScoredCandidate[];
 }

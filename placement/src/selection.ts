@@ -9,9 +9,7 @@ import { PROBATION_TRAFFIC_SHARE } from './trust.ts';
 export const P2C_MARGIN = 0.1;
 
 const byScore = (a: ScoredCandidate, b: ScoredCandidate) =>
-  a.score - b.score ||
-  a.distanceKm - b.distanceKm ||
-  (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0);
+  a.score - b.score || a.distanceKm - b.distanceKm || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0);
 
 /**
  * The failover list: first place by power-of-two-choices among the near-best (Mitzenmacher, "The Power
@@ -20,10 +18,7 @@ const byScore = (a: ScoredCandidate, b: ScoredCandidate) =>
  * score. A node on probation keeps first place only PROBATION_TRAFFIC_SHARE of the time when a scored
  * node could take it; otherwise it becomes that node's fall-back.
  */
-export function orderFailover(
-  candidates: ScoredCandidate[],
-  options: { k: number; random: RandomSource },
-): ScoredCandidate[] {
+export function orderFailover(candidates: ScoredCandidate[], options: { k: number; random: RandomSource }): ScoredCandidate[] {
   const sorted = candidates.sort(byScore);
   if (sorted.length < 2) return sorted.slice(0, options.k);
   const { random } = options;

@@ -47,20 +47,10 @@ export class TrustBook {
       throw new HexEdgeError('INVALID_REQUEST', `trust: nodeId is not a node id: ${JSON.stringify(nodeId)}`);
     }
     if (typeof score !== 'number' || !(score >= 0 && score <= 1)) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `trust score must be a number in [0, 1], got ${String(score)}`,
-      );
+      throw new HexEdgeError('INVALID_REQUEST', `trust score must be a number in [0, 1], got ${String(score)}`);
     }
-    if (
-      !Array.isArray(reasons) ||
-      reasons.length > MAX_TRUST_REASONS ||
-      reasons.some((r) => typeof r !== 'string' || r.length > MAX_REASON_CHARS)
-    ) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `trust reasons must be at most ${MAX_TRUST_REASONS} strings of ≤ ${MAX_REASON_CHARS} chars`,
-      );
+    if (!Array.isArray(reasons) || reasons.length > MAX_TRUST_REASONS || reasons.some((r) => typeof r !== 'string' || r.length > MAX_REASON_CHARS)) {
+      throw new HexEdgeError('INVALID_REQUEST', `trust reasons must be at most ${MAX_TRUST_REASONS} strings of ≤ ${MAX_REASON_CHARS} chars`);
     }
     const record: TrustRecord = { nodeId, score, reasons: [...reasons], updatedAtMs: options.nowMs };
     this.#store.saveTrust(record);

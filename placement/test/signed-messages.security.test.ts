@@ -33,21 +33,11 @@ describe('signed registrations', () => {
     tick(1000);
     const fresh = await registration(node, { issuedAtMs: nowMs(), location: CITIES.amsterdam });
     const before = snapshot();
-    await expect(
-      registry.register({ ...fresh, signature: flipSignature(fresh.signature) }),
-    ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
-    await expect(
-      registry.register({ ...fresh, body: { ...fresh.body, url: 'http://evil.test' } }),
-    ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
-    await expect(
-      registry.register({ ...fresh, body: { ...fresh.body, location: CITIES.paris } }),
-    ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(registry.register({ ...fresh, signature: flipSignature(fresh.signature) })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(registry.register({ ...fresh, body: { ...fresh.body, url: 'http://evil.test' } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(registry.register({ ...fresh, body: { ...fresh.body, location: CITIES.paris } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     const thief = await generateNodeKeyPair();
-    const spoofed = await signBody(
-      'registration',
-      { ...fresh.body, url: 'http://evil.test' },
-      thief.privateKey,
-    );
+    const spoofed = await signBody('registration', { ...fresh.body, url: 'http://evil.test' }, thief.privateKey);
     await expect(registry.register(spoofed)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(snapshot()).toBe(before);
   });
@@ -70,9 +60,7 @@ describe('signed registrations', () => {
     expect(registry.get(node.id)!.locationVerified).toBe(false);
     tick(1000);
     const before = snapshot();
-    await expect(
-      registry.register(await registration(node, { issuedAtMs: nowMs(), location: CITIES.paris })),
-    ).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(registry.register(await registration(node, { issuedAtMs: nowMs(), location: CITIES.paris }))).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     expect(snapshot()).toBe(before);
   });
 });
@@ -83,19 +71,11 @@ describe('signed heartbeats', () => {
     tick(1000);
     const hb = await heartbeat(node, { issuedAtMs: nowMs() });
     const before = snapshot();
-    await expect(
-      registry.heartbeat({ ...hb, signature: flipSignature(hb.signature, 40) }),
-    ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
-    await expect(registry.heartbeat({ ...hb, body: { ...hb.body, draining: true } })).rejects.toMatchObject({
-      code: 'BAD_SIGNATURE',
-    });
-    await expect(
-      registry.heartbeat({ ...hb, body: { ...hb.body, seq: hb.body.seq + 1000 } }),
-    ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(registry.heartbeat({ ...hb, signature: flipSignature(hb.signature, 40) })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(registry.heartbeat({ ...hb, body: { ...hb.body, draining: true } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(registry.heartbeat({ ...hb, body: { ...hb.body, seq: hb.body.seq + 1000 } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     const thief = await generateNodeKeyPair();
-    await expect(
-      registry.heartbeat(await signBody('heartbeat', { ...hb.body, models: [] }, thief.privateKey)),
-    ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(registry.heartbeat(await signBody('heartbeat', { ...hb.body, models: [] }, thief.privateKey))).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(snapshot()).toBe(before);
     await registry.heartbeat(hb);
   });
@@ -111,9 +91,7 @@ describe('signed heartbeats', () => {
     await expect(registry.heartbeat(lower)).rejects.toMatchObject({ code: 'REPLAYED' });
     expect(snapshot()).toBe(before);
     tick(1000);
-    await registry.register(
-      await registration(node, { issuedAtMs: nowMs(), location: CITIES.amsterdam, models: [MODEL] }),
-    );
+    await registry.register(await registration(node, { issuedAtMs: nowMs(), location: CITIES.amsterdam, models: [MODEL] }));
     await expect(registry.heartbeat(first)).rejects.toMatchObject({ code: 'REPLAYED' });
   });
 

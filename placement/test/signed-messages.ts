@@ -1,11 +1,4 @@
-import {
-  generateNodeKeyPair,
-  signBody,
-  type LatLng,
-  type NodeKeyPair,
-  type NodeModel,
-  type RegistrationBody,
-} from '@hexedge/protocol';
+import { generateNodeKeyPair, signBody, type LatLng, type NodeKeyPair, type NodeModel, type RegistrationBody } from '@hexedge/protocol';
 
 /** Test clock origin (2027-01-15), far from 0 so "silent since" arithmetic is realistic. */
 export const T0 = 1_800_000_000_000;
@@ -34,23 +27,14 @@ export async function newTestNode(): Promise<TestNode> {
 
 export function registration(
   node: TestNode,
-  options: {
-    issuedAtMs: number;
-    location: LatLng;
-    models?: NodeModel[];
-    hardware?: RegistrationBody['hardware'];
-    pricePerRequest?: number;
-  },
+  options: { issuedAtMs: number; location: LatLng; models?: NodeModel[]; hardware?: RegistrationBody['hardware']; pricePerRequest?: number },
 ) {
   return signBody(
     'registration',
     {
       nodeId: node.id,
       issuedAtMs: options.issuedAtMs,
-      url: `http://${node.id
-        .slice(0, 8)
-        .toLowerCase()
-        .replace(/[^a-z0-9]/g, 'x')}.test`,
+      url: `http://${node.id.slice(0, 8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}.test`,
       location: options.location,
       hardware: options.hardware ?? { cpuCores: 4, memoryMb: 4096, executionProviders: ['cpu' as const] },
       models: options.models ?? [MODEL],
@@ -61,10 +45,7 @@ export function registration(
 }
 
 /** The node's next heartbeat (sequence numbers increase by one per call). */
-export function heartbeat(
-  node: TestNode,
-  options: { issuedAtMs: number; models?: NodeModel[]; draining?: boolean; seq?: number },
-) {
+export function heartbeat(node: TestNode, options: { issuedAtMs: number; models?: NodeModel[]; draining?: boolean; seq?: number }) {
   const seq = options.seq ?? ++node.seq;
   return signBody(
     'heartbeat',

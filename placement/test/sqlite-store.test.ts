@@ -34,9 +34,7 @@ describe('SqliteNodeStore: restart with no loss', () => {
     for (const at of [CITIES.paris, CITIES.berlin, CITIES.frankfurt]) {
       const node = await newTestNode();
       nodes.push(node);
-      await first.registry.register(
-        await registration(node, { issuedAtMs: now, location: at, pricePerRequest: 2 }),
-      );
+      await first.registry.register(await registration(node, { issuedAtMs: now, location: at, pricePerRequest: 2 }));
     }
     const [paris, berlin, frankfurt] = nodes as [TestNode, TestNode, TestNode];
     const replay = await heartbeat(paris, { issuedAtMs: now });
@@ -53,11 +51,7 @@ describe('SqliteNodeStore: restart with no loss', () => {
     expect(second.registry.size).toBe(3);
     const restoredParis = second.registry.get(paris.id)!;
     expect(restoredParis).toMatchObject({ lastSeq: 2, draining: true, pricePerRequest: 2, models: [MODEL] });
-    expect(second.getTrust(berlin.id)).toEqual({
-      score: 0.8,
-      probation: false,
-      reasons: ['spot checks passed'],
-    });
+    expect(second.getTrust(berlin.id)).toEqual({ score: 0.8, probation: false, reasons: ['spot checks passed'] });
     expect(second.registry.get(frankfurt.id)!.locationVerified).toBe(true);
     expect(second.registry.get(frankfurt.id)!.regions).toContain('EU');
     // The index is rebuilt, and a replay from before the restart is still refused.
@@ -81,9 +75,7 @@ describe('SqliteNodeStore: restart with no loss', () => {
     const first = open();
     const node = await newTestNode();
     await first.registry.register(await registration(node, { issuedAtMs: now, location: CITIES.paris }));
-    await expect(
-      first.registry.register(await registration(node, { issuedAtMs: now, location: CITIES.berlin })),
-    ).rejects.toMatchObject({
+    await expect(first.registry.register(await registration(node, { issuedAtMs: now, location: CITIES.berlin }))).rejects.toMatchObject({
       code: 'REPLAYED',
     });
     now += 11 * 60_000;

@@ -70,10 +70,7 @@ export function isHexEdgeError(value: unknown): value is HexEdgeError {
  */
 export function storageUnavailable(what: string, err: unknown): HexEdgeError {
   const reason = err instanceof Error ? err.message : String(err);
-  return new HexEdgeError(
-    'STORAGE_UNAVAILABLE',
-    `${what} could not be saved (${reason}); nothing was changed`,
-  );
+  return new HexEdgeError('STORAGE_UNAVAILABLE', `${what} could not be saved (${reason}); nothing was changed`);
 }
 
 /** The message for a store that cannot be opened, naming the file and the usual causes. */

@@ -31,16 +31,10 @@ export function isValidLatLng(value: { lat: unknown; lng: unknown }): value is L
 export function toLatLng(value: { lat: unknown; lng: unknown }, field = 'location'): LatLng {
   const { lat, lng } = value;
   if (typeof lat !== 'number' || !Number.isFinite(lat) || lat < -90 || lat > 90) {
-    throw new HexEdgeError(
-      'INVALID_LOCATION',
-      `${field}.lat must be a number in [-90, 90], got ${String(lat)}`,
-    );
+    throw new HexEdgeError('INVALID_LOCATION', `${field}.lat must be a number in [-90, 90], got ${String(lat)}`);
   }
   if (typeof lng !== 'number' || !Number.isFinite(lng) || lng < -180 || lng > 180) {
-    throw new HexEdgeError(
-      'INVALID_LOCATION',
-      `${field}.lng must be a number in [-180, 180], got ${String(lng)}`,
-    );
+    throw new HexEdgeError('INVALID_LOCATION', `${field}.lng must be a number in [-180, 180], got ${String(lng)}`);
   }
   return { lat, lng };
 }
@@ -70,7 +64,6 @@ export function greatCircleDistanceKm(a: LatLng, b: LatLng): number {
   const dLat = (b.lat - a.lat) * DEG_TO_RAD;
   const dLng = (b.lng - a.lng) * DEG_TO_RAD;
   const s =
-    Math.sin(dLat / 2) ** 2 +
-    Math.cos(a.lat * DEG_TO_RAD) * Math.cos(b.lat * DEG_TO_RAD) * Math.sin(dLng / 2) ** 2;
+    Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * DEG_TO_RAD) * Math.cos(b.lat * DEG_TO_RAD) * Math.sin(dLng / 2) ** 2;
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(s)));
 }

@@ -19,10 +19,7 @@ export interface StoredKeyPair {
 }
 
 export async function generateNodeKeyPair(): Promise<NodeKeyPair> {
-  const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair;
+  const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
   return { nodeId: bytesToBase64Url(raw), privateKey: pair.privateKey, publicKey: pair.publicKey };
 }
@@ -52,13 +49,9 @@ export function importPublicKey(nodeId: string): Promise<CryptoKey> {
   let key = publicKeyCache.get(nodeId);
   if (!key) {
     if (!NODE_ID_PATTERN.test(nodeId)) throw new TypeError(`not a node id: ${JSON.stringify(nodeId)}`);
-    key = crypto.subtle.importKey(
-      'raw',
-      base64UrlToBytes(nodeId) as BufferSource,
-      { name: 'Ed25519' },
-      true,
-      ['verify'],
-    );
+    key = crypto.subtle.importKey('raw', base64UrlToBytes(nodeId) as BufferSource, { name: 'Ed25519' }, true, [
+      'verify',
+    ]);
     key.catch(() => publicKeyCache.delete(nodeId));
     if (publicKeyCache.size >= PUBLIC_KEY_CACHE_MAX) publicKeyCache.clear();
     publicKeyCache.set(nodeId, key);

@@ -9,10 +9,7 @@ describe('Ed25519 signing over canonical bytes', () => {
   it('verifies a signature regardless of key order in the body', async () => {
     const keys = await generateNodeKeyPair();
     const signed = await signBody('heartbeat', body(keys.nodeId), keys.privateKey);
-    const reordered = {
-      signature: signed.signature,
-      body: { models: [], issuedAtMs: 1_700_000_000_000, seq: 7, nodeId: keys.nodeId },
-    };
+    const reordered = { signature: signed.signature, body: { models: [], issuedAtMs: 1_700_000_000_000, seq: 7, nodeId: keys.nodeId } };
     expect(await isValidSignature('heartbeat', reordered)).toBe(true);
   });
 
@@ -23,9 +20,7 @@ describe('Ed25519 signing over canonical bytes', () => {
     for (const i of [0, 31, 63]) {
       const flipped = sig.slice();
       flipped[i] = flipped[i]! ^ 0x01;
-      expect(await isValidSignature('heartbeat', { ...signed, signature: bytesToBase64Url(flipped) })).toBe(
-        false,
-      );
+      expect(await isValidSignature('heartbeat', { ...signed, signature: bytesToBase64Url(flipped) })).toBe(false);
     }
   });
 

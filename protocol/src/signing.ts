@@ -8,8 +8,7 @@ import { importPublicKey, NODE_ID_PATTERN } from './identity.ts';
  * canonical JSON of the body. The signer's node id travels inside the body, so a verifier needs no
  * key directory: the id *is* the key.
  */
-export type SignedKind =
-  'registration' | 'heartbeat' | 'receipt' | 'challenge-response' | 'report' | 'oracle-trust';
+export type SignedKind = 'registration' | 'heartbeat' | 'receipt' | 'challenge-response' | 'report' | 'oracle-trust';
 
 export interface Signed<T> {
   body: T;
@@ -36,19 +35,12 @@ export async function signBody<T extends { nodeId: string }>(
   body: T,
   privateKey: CryptoKey,
 ): Promise<Signed<T>> {
-  const signature = await crypto.subtle.sign(
-    { name: 'Ed25519' },
-    privateKey,
-    signingInput(kind, body) as BufferSource,
-  );
+  const signature = await crypto.subtle.sign({ name: 'Ed25519' }, privateKey, signingInput(kind, body) as BufferSource);
   return { body, signature: bytesToBase64Url(new Uint8Array(signature)) };
 }
 
 /** True when `signature` is `body.nodeId`'s Ed25519 signature over the body; false for any mismatch. */
-export async function isValidSignature(
-  kind: SignedKind,
-  signed: Signed<{ nodeId: string }>,
-): Promise<boolean> {
+export async function isValidSignature(kind: SignedKind, signed: Signed<{ nodeId: string }>): Promise<boolean> {
   const { body, signature } = signed;
   if (typeof body?.nodeId !== 'string' || !NODE_ID_PATTERN.test(body.nodeId)) return false;
   let sig: Uint8Array;
@@ -59,22 +51,11 @@ export async function isValidSignature(
   }
   if (sig.length !== 64) return false;
   const key = await importPublicKey(body.nodeId);
-  return crypto.subtle.verify(
-    { name: 'Ed25519' },
-    key,
-    sig as BufferSource,
-    signingInput(kind, body) as BufferSource,
-  );
+  return crypto.subtle.verify({ name: 'Ed25519' }, key, sig as BufferSource, signingInput(kind, body) as BufferSource);
 }
 
-export async function assertValidSignature(
-  kind: SignedKind,
-  signed: Signed<{ nodeId: string }>,
-): Promise<void> {
+export async function assertValidSignature(kind: SignedKind, signed: Signed<{ nodeId: string }>): Promise<void> {
   if (!(await isValidSignature(kind, signed))) {
-    throw new HexEdgeError(
-      'BAD_SIGNATURE',
-      `${kind} signature does not verify for node ${signed.body.nodeId}`,
-    );
+    throw new HexEdgeError('BAD_SIGNATURE', `${kind} signature does not verify for node ${signed.body.nodeId}`);
   }
 }

@@ -18,18 +18,14 @@ describe('binary tensor data', () => {
   });
 
   it('lays FP32 out as little-endian IEEE floats', () => {
-    expect(Array.from(tensorToBytes({ name: 'x', datatype: 'FP32', shape: [1], data: [1] }))).toEqual([
-      0, 0, 0x80, 0x3f,
-    ]);
+    expect(Array.from(tensorToBytes({ name: 'x', datatype: 'FP32', shape: [1], data: [1] }))).toEqual([0, 0, 0x80, 0x3f]);
   });
 
   it('refuses a byte length that does not fit the shape, naming the tensor', () => {
-    expect(() =>
-      tensorFromBytes({ name: 'img', datatype: 'FP32', shape: [2, 2] }, new Uint8Array(12)),
-    ).toThrow("tensor 'img': shape [2,2] of FP32 needs 16 bytes but binary data has 12");
-    expect(() =>
-      tensorFromBytes({ name: 's', datatype: 'BYTES', shape: [1] }, Uint8Array.from([9, 0, 0, 0, 1])),
-    ).toThrow(/runs past/);
+    expect(() => tensorFromBytes({ name: 'img', datatype: 'FP32', shape: [2, 2] }, new Uint8Array(12))).toThrow(
+      "tensor 'img': shape [2,2] of FP32 needs 16 bytes but binary data has 12",
+    );
+    expect(() => tensorFromBytes({ name: 's', datatype: 'BYTES', shape: [1] }, Uint8Array.from([9, 0, 0, 0, 1]))).toThrow(/runs past/);
   });
 
   it('converts half floats with round-to-nearest-even', () => {
@@ -49,18 +45,12 @@ describe('binary tensor data', () => {
 
 describe('checkTensor integer and typed data', () => {
   it('refuses integers out of the datatype range or with fractions', () => {
-    expect(() => checkTensor({ name: 'q', datatype: 'INT8', shape: [1], data: [300] })).toThrow(
-      /integer in \[-128, 127\]/,
-    );
-    expect(() => checkTensor({ name: 'q', datatype: 'INT32', shape: [1], data: [1.5] })).toThrow(
-      /element 0 is 1.5/,
-    );
+    expect(() => checkTensor({ name: 'q', datatype: 'INT8', shape: [1], data: [300] })).toThrow(/integer in \[-128, 127\]/);
+    expect(() => checkTensor({ name: 'q', datatype: 'INT32', shape: [1], data: [1.5] })).toThrow(/element 0 is 1.5/);
   });
   it('keeps typed arrays and refuses NaN in them', () => {
     const t = checkTensor({ name: 'f', datatype: 'FP32', shape: [2], data: new Float32Array([1, 2]) });
     expect(t.data).toBeInstanceOf(Float32Array);
-    expect(() =>
-      checkTensor({ name: 'f', datatype: 'FP32', shape: [1], data: new Float32Array([Number.NaN]) }),
-    ).toThrow(/element 0/);
+    expect(() => checkTensor({ name: 'f', datatype: 'FP32', shape: [1], data: new Float32Array([Number.NaN]) })).toThrow(/element 0/);
   });
 });

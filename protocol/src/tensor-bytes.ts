@@ -10,8 +10,7 @@ import { elementCount, type Tensor, type TensorDatatype, type TensorValues } fro
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
-  throw new Error('HexEdge needs a little-endian platform');
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('HexEdge needs a little-endian platform');
 
 /** The typed array that holds each fixed-width numeric datatype (INT64/UINT64/FP16/BOOL/BYTES have none). */
 export const TYPED_ARRAY_OF = {
@@ -50,9 +49,7 @@ export function numberToFloat16(value: number): number {
     if (exp < -10) return sign;
     mant |= 0x800000;
     const shift = 14 - exp;
-    const half =
-      (mant >> shift) +
-      ((mant >> (shift - 1)) & 1 & ((mant & ((1 << (shift - 1)) - 1)) !== 0 || (mant >> shift) & 1 ? 1 : 0));
+    const half = (mant >> shift) + (((mant >> (shift - 1)) & 1) & ((mant & ((1 << (shift - 1)) - 1)) !== 0 || ((mant >> shift) & 1) ? 1 : 0));
     return sign | half;
   }
   const rounded = (exp << 10) | (mant >> 13);
@@ -97,17 +94,11 @@ export function tensorToBytes(t: Tensor): Uint8Array {
  * Reads a tensor's data from raw bytes, refusing a byte length that does not fit its shape. The bytes
  * are copied, so the result never aliases (or misaligns on) the request body.
  */
-export function tensorFromBytes(
-  meta: { name: string; datatype: TensorDatatype; shape: number[] },
-  bytes: Uint8Array,
-): Tensor {
+export function tensorFromBytes(meta: { name: string; datatype: TensorDatatype; shape: number[] }, bytes: Uint8Array): Tensor {
   const { name, datatype, shape } = meta;
   const count = elementCount(shape);
   const wrongSize = (expected: number) =>
-    new HexEdgeError(
-      'INVALID_TENSOR',
-      `tensor '${name}': shape ${JSON.stringify(shape)} of ${datatype} needs ${expected} bytes but binary data has ${bytes.length}`,
-    );
+    new HexEdgeError('INVALID_TENSOR', `tensor '${name}': shape ${JSON.stringify(shape)} of ${datatype} needs ${expected} bytes but binary data has ${bytes.length}`);
   let data: TensorValues;
   if (isTypedKey(datatype)) {
     const Ctor = TYPED[datatype];
@@ -115,10 +106,7 @@ export function tensorFromBytes(
     data = new Ctor(bytes.slice().buffer);
   } else if (datatype === 'INT64' || datatype === 'UINT64') {
     if (bytes.length !== count * 8) throw wrongSize(count * 8);
-    const wide =
-      datatype === 'INT64'
-        ? new BigInt64Array(bytes.slice().buffer)
-        : new BigUint64Array(bytes.slice().buffer);
+    const wide = datatype === 'INT64' ? new BigInt64Array(bytes.slice().buffer) : new BigUint64Array(bytes.slice().buffer);
     data = Array.from(wide, (v, i) => {
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
         throw new HexEdgeError('INVALID_TENSOR', `tensor '${name}': element ${i} (${v}) is beyond ±2^53`);
@@ -136,32 +124,17 @@ export function tensorFromBytes(
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let at = 0;
     while (at < bytes.length) {
-      if (at + 4 > bytes.length)
-        throw new HexEdgeError(
-          'INVALID_TENSOR',
-          `tensor '${name}': truncated BYTES length prefix at byte ${at}`,
-        );
+      if (at + 4 > bytes.length) throw new HexEdgeError('INVALID_TENSOR', `tensor '${name}': truncated BYTES length prefix at byte ${at}`);
       const len = view.getUint32(at, true);
-      if (at + 4 + len > bytes.length)
-        throw new HexEdgeError(
-          'INVALID_TENSOR',
-          `tensor '${name}': BYTES element ${strings.length} runs past the data`,
-        );
+      if (at + 4 + len > bytes.length) throw new HexEdgeError('INVALID_TENSOR', `tensor '${name}': BYTES element ${strings.length} runs past the data`);
       try {
         strings.push(decoder.decode(bytes.subarray(at + 4, at + 4 + len)));
       } catch {
-        throw new HexEdgeError(
-          'INVALID_TENSOR',
-          `tensor '${name}': BYTES element ${strings.length} is not UTF-8`,
-        );
+        throw new HexEdgeError('INVALID_TENSOR', `tensor '${name}': BYTES element ${strings.length} is not UTF-8`);
       }
       at += 4 + len;
     }
-    if (strings.length !== count)
-      throw new HexEdgeError(
-        'INVALID_TENSOR',
-        `tensor '${name}': shape ${JSON.stringify(shape)} needs ${count} BYTES elements, got ${strings.length}`,
-      );
+    if (strings.length !== count) throw new HexEdgeError('INVALID_TENSOR', `tensor '${name}': shape ${JSON.stringify(shape)} needs ${count} BYTES elements, got ${strings.length}`);
     data = strings;
   }
   return { name, datatype, shape, data };

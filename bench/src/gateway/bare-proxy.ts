@@ -18,11 +18,7 @@ export interface BareProxy {
 }
 
 export function startBareProxy(options: { nodeUrl: string }): Promise<BareProxy> {
-  const pool = new Pool(options.nodeUrl, {
-    connections: CONNECTIONS_TO_NODE,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-  });
+  const pool = new Pool(options.nodeUrl, { connections: CONNECTIONS_TO_NODE, pipelining: 1, keepAliveTimeout: 30_000 });
   const server = http.createServer(async (req, res) => {
     try {
       const chunks: Buffer[] = [];
@@ -33,9 +29,7 @@ export function startBareProxy(options: { nodeUrl: string }): Promise<BareProxy>
         headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
         body: Buffer.concat(chunks),
       });
-      res.writeHead(answer.statusCode, {
-        'content-type': String(answer.headers['content-type'] ?? 'application/json'),
-      });
+      res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json') });
       await pipeline(answer.body, res);
     } catch (err) {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });

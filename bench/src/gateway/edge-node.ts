@@ -30,64 +30,22 @@ export async function writeComfortModel(modelsDir: string): Promise<void> {
   await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
 }
 
-export async function startEdgeNode(options: {
-  dataDir: string;
-  modelsDir: string;
-  gatewayUrl: string;
-  lat: number;
-  lng: number;
-}): Promise<EdgeNode> {
+export async function startEdgeNode(options: { dataDir: string; modelsDir: string; gatewayUrl: string; lat: number; lng: number }): Promise<EdgeNode> {
   const { dataDir, gatewayUrl } = options;
-  const init = spawnSync(
-    process.execPath,
-    [
-      HEXEDGE_BIN,
-      'node',
-      'init',
-      '--data-dir',
-      dataDir,
-      '--lat',
-      String(options.lat),
-      '--lng',
-      String(options.lng),
-      '--gateway',
-      gatewayUrl,
-    ],
-    { encoding: 'utf8' },
-  );
+  const init = spawnSync(process.execPath, [HEXEDGE_BIN, 'node', 'init', '--data-dir', dataDir, '--lat', String(options.lat), '--lng', String(options.lng), '--gateway', gatewayUrl], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`hexedge node init failed: ${init.stderr || init.stdout}`);
   const nodeId = /node (\S+) initialised/.exec(init.stdout)?.[1] ?? 'unknown';
 
   // The IPC channel is the node's lifeline: if this process dies, the node shuts itself down.
-  const child = spawn(
-    process.execPath,
-    [
-      HEXEDGE_BIN,
-      'node',
-      'run',
-      '--data-dir',
-      dataDir,
-      '--port',
-      '0',
-      '--gateway',
-      gatewayUrl,
-      '--models-dir',
-      path.resolve(options.modelsDir),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    },
-  );
+  const child = spawn(process.execPath, [HEXEDGE_BIN, 'node', 'run', '--data-dir', dataDir, '--port', '0', '--gateway', gatewayUrl, '--models-dir', path.resolve(options.modelsDir)], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines: string[] = [];
   let onEarlyExit: (code: number | null) => void = () => {};
   const serving = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`edge node did not serve within ${START_TIMEOUT_MS} ms:\n${lines.join('\n')}`)),
-      START_TIMEOUT_MS,
-    );
-    onEarlyExit = (code) =>
-      reject(new Error(`edge node exited with ${code} during start-up:\n${lines.join('\n')}`));
+    const timer = setTimeout(() => reject(new Error(`edge node did not serve within ${START_TIMEOUT_MS} ms:\n${lines.join('\n')}`)), START_TIMEOUT_MS);
+    onEarlyExit = (code) => reject(new Error(`edge node exited with ${code} during start-up:\n${lines.join('\n')}`));
     child.once('exit', onEarlyExit);
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {

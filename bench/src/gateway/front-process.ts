@@ -24,14 +24,7 @@ export interface FrontConfig {
   heartbeatIntervalMs: number;
 }
 
-type Reply = {
-  gatewayUrl?: string;
-  proxyUrl?: string;
-  count?: number;
-  cpuUs?: number;
-  brokerUrl?: string;
-  error?: string;
-};
+type Reply = { gatewayUrl?: string; proxyUrl?: string; count?: number; cpuUs?: number; brokerUrl?: string; error?: string };
 
 export interface FrontProcess {
   gatewayUrl: string;
@@ -44,10 +37,7 @@ export interface FrontProcess {
   close(): Promise<void>;
 }
 
-export function startFrontProcess(
-  config: FrontConfig,
-  options: { execArgv?: string[] } = {},
-): Promise<FrontProcess> {
+export function startFrontProcess(config: FrontConfig, options: { execArgv?: string[] } = {}): Promise<FrontProcess> {
   const child: ChildProcess = fork(import.meta.filename, [JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [...process.execArgv, ...(options.execArgv ?? [])],
@@ -81,10 +71,7 @@ export function startFrontProcess(
 }
 
 async function main(config: FrontConfig): Promise<void> {
-  const placement = new Placement({
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    assumeLocationsVerified: true,
-  });
+  const placement = new Placement({ heartbeatIntervalMs: config.heartbeatIntervalMs, assumeLocationsVerified: true });
   const keys = new KeyRing({ store: new MemoryKeyStore() });
   await keys.adopt(config.apiKey, { name: 'bench admin', role: 'admin' });
   const nodeClient = new PooledNodeClient();
@@ -94,30 +81,27 @@ async function main(config: FrontConfig): Promise<void> {
   });
   let proxy: BareProxy | undefined;
   let mqttFront: MqttFront | undefined;
-  process.on(
-    'message',
-    (m: { type: string; nodeUrl?: string; model?: string; lat?: number; lng?: number }) => {
-      void (async () => {
-        try {
-          if (m.type === 'proxy') {
-            proxy ??= await startBareProxy({ nodeUrl: m.nodeUrl! });
-            process.send!({ proxyUrl: proxy.url });
-          } else if (m.type === 'candidates') {
-            const list = placement.candidates({ location: { lat: m.lat!, lng: m.lng! }, model: m.model! });
-            process.send!({ count: list.filter((c) => c.model.ready).length });
-          } else if (m.type === 'mqtt') {
-            mqttFront ??= await startMqttFront({ service });
-            process.send!({ brokerUrl: mqttFront.brokerUrl });
-          } else if (m.type === 'cpu') {
-            const { user, system } = process.cpuUsage();
-            process.send!({ cpuUs: user + system });
-          }
-        } catch (err) {
-          process.send!({ error: (err as Error).stack ?? String(err) });
+  process.on('message', (m: { type: string; nodeUrl?: string; model?: string; lat?: number; lng?: number }) => {
+    void (async () => {
+      try {
+        if (m.type === 'proxy') {
+          proxy ??= await startBareProxy({ nodeUrl: m.nodeUrl! });
+          process.send!({ proxyUrl: proxy.url });
+        } else if (m.type === 'candidates') {
+          const list = placement.candidates({ location: { lat: m.lat!, lng: m.lng! }, model: m.model! });
+          process.send!({ count: list.filter((c) => c.model.ready).length });
+        } else if (m.type === 'mqtt') {
+          mqttFront ??= await startMqttFront({ service });
+          process.send!({ brokerUrl: mqttFront.brokerUrl });
+        } else if (m.type === 'cpu') {
+          const { user, system } = process.cpuUsage();
+          process.send!({ cpuUs: user + system });
         }
-      })();
-    },
-  );
+      } catch (err) {
+        process.send!({ error: (err as Error).stack ?? String(err) });
+      }
+    })();
+  });
   process.on('disconnect', () => {
     // Close in reverse order; exit even if a socket lingers (the bench is done with us).
     void (async () => {

@@ -17,15 +17,9 @@ export interface LatencyResult {
 
 async function send(pool: Pool, request: HttpRequestSpec, i: number): Promise<string> {
   const body = request.bodies.length ? request.bodies[i % request.bodies.length] : undefined;
-  const res = await pool.request({
-    method: request.method,
-    path: request.path,
-    body,
-    headers: request.headers,
-  });
+  const res = await pool.request({ method: request.method, path: request.path, body, headers: request.headers });
   const text = await res.body.text();
-  if (res.statusCode !== 200)
-    throw new Error(`${request.path} answered ${res.statusCode}: ${text.slice(0, 300)}`);
+  if (res.statusCode !== 200) throw new Error(`${request.path} answered ${res.statusCode}: ${text.slice(0, 300)}`);
   return text;
 }
 
@@ -35,12 +29,7 @@ const summary = (ms: number[], rate: number): LatencyResult => {
 };
 
 /** `concurrency` closed-loop clients for about `durationMs`. */
-export async function closedLoop(options: {
-  pool: Pool;
-  request: HttpRequestSpec;
-  concurrency: number;
-  durationMs: number;
-}): Promise<LatencyResult> {
+export async function closedLoop(options: { pool: Pool; request: HttpRequestSpec; concurrency: number; durationMs: number }): Promise<LatencyResult> {
   const { pool, request } = options;
   const ms: number[] = [];
   let sent = 0;
@@ -58,12 +47,7 @@ export async function closedLoop(options: {
 }
 
 /** `count` requests one after another on one connection; `onAnswer` sees each body (off the clock). */
-export async function oneAtATime(options: {
-  pool: Pool;
-  request: HttpRequestSpec;
-  count: number;
-  onAnswer?: (text: string, ms: number) => void;
-}): Promise<LatencyResult> {
+export async function oneAtATime(options: { pool: Pool; request: HttpRequestSpec; count: number; onAnswer?: (text: string, ms: number) => void }): Promise<LatencyResult> {
   const ms: number[] = [];
   for (let i = 0; i < options.count; i++) {
     const t = performance.now();

@@ -31,11 +31,7 @@ export async function startMqttFront(options: { service: InferService }): Promis
     service: options.service,
     principalOf: (clientId) => ({ kind: 'admin', clientId, id: 'bench-admin' }),
   });
-  const echo = await mqtt.connectAsync(broker.url, {
-    clientId: 'bench-echo',
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-  });
+  const echo = await mqtt.connectAsync(broker.url, { clientId: 'bench-echo', protocolVersion: 4, reconnectPeriod: 0 });
   (echo.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   echo.on('message', (topic) => {
     const [, , , clientId, id] = topic.split('/');

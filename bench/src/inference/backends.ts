@@ -19,12 +19,7 @@ export async function loadNative(artifact: ModelArtifact): Promise<LoadedModel> 
   return (await OrtNodeBackend.create({ intraOpThreads: NATIVE_INTRA_OP_THREADS })).load(artifact);
 }
 
-export async function backendRows(options: {
-  fp32: ModelArtifact;
-  int8: ModelArtifact;
-  windows: Float32Array[];
-  quick: boolean;
-}): Promise<InferenceRow[]> {
+export async function backendRows(options: { fp32: ModelArtifact; int8: ModelArtifact; windows: Float32Array[]; quick: boolean }): Promise<InferenceRow[]> {
   const { windows, quick } = options;
   const web = new OrtWebBackend({ numThreads: WASM_THREADS });
   const models = {
@@ -48,10 +43,7 @@ export async function backendRows(options: {
   }
   const s = await interleave({ rounds: quick ? 5 : 9, peers });
   const rows: InferenceRow[] = [];
-  const label = {
-    native: `native cpu (${NATIVE_INTRA_OP_THREADS} thread)`,
-    wasm: `wasm (${WASM_THREADS} thread)`,
-  };
+  const label = { native: `native cpu (${NATIVE_INTRA_OP_THREADS} thread)`, wasm: `wasm (${WASM_THREADS} thread)` };
   for (const backend of ['native', 'wasm'] as const) {
     for (const batch of BATCH_SIZES) {
       // Native: the goal holds at every batch size; WASM: at batch ≥ 16.

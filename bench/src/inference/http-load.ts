@@ -18,12 +18,7 @@ export function openPool(url: string, connections: number): Pool {
 }
 
 /** Requests per second over `durationMs` with `concurrency` clients; any non-200 answer throws. */
-export async function closedLoopRate(options: {
-  pool: Pool;
-  request: HttpRequestSpec;
-  concurrency: number;
-  durationMs: number;
-}): Promise<number> {
+export async function closedLoopRate(options: { pool: Pool; request: HttpRequestSpec; concurrency: number; durationMs: number }): Promise<number> {
   const { pool, request, concurrency } = options;
   let sent = 0;
   let done = 0;
@@ -32,15 +27,9 @@ export async function closedLoopRate(options: {
   const client = async () => {
     while (performance.now() < end) {
       const body = request.bodies.length ? request.bodies[sent++ % request.bodies.length] : undefined;
-      const res = await pool.request({
-        method: request.method,
-        path: request.path,
-        body,
-        headers: request.headers,
-      });
+      const res = await pool.request({ method: request.method, path: request.path, body, headers: request.headers });
       const text = await res.body.text();
-      if (res.statusCode !== 200)
-        throw new Error(`${request.path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+      if (res.statusCode !== 200) throw new Error(`${request.path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
       done++;
     }
   };
@@ -49,17 +38,7 @@ export async function closedLoopRate(options: {
 }
 
 /** One request; returns the status and whole body (read before the caller's clock stops). */
-export async function postOnce(options: {
-  pool: Pool;
-  path: string;
-  body: Uint8Array | string;
-  headers: Record<string, string>;
-}) {
-  const res = await options.pool.request({
-    method: 'POST',
-    path: options.path,
-    body: options.body,
-    headers: options.headers,
-  });
+export async function postOnce(options: { pool: Pool; path: string; body: Uint8Array | string; headers: Record<string, string> }) {
+  const res = await options.pool.request({ method: 'POST', path: options.path, body: options.body, headers: options.headers });
   return { status: res.statusCode, headers: res.headers, body: new Uint8Array(await res.body.arrayBuffer()) };
 }

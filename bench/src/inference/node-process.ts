@@ -33,9 +33,7 @@ export interface NodeProcess {
 
 /** Starts a node process and resolves once it listens. */
 export function startNodeProcess(config: NodeProcessConfig): Promise<NodeProcess> {
-  const child: ChildProcess = fork(import.meta.filename, [JSON.stringify(config)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = fork(import.meta.filename, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`node process exited with ${code} before serving`)));
@@ -79,8 +77,7 @@ async function main(config: NodeProcessConfig): Promise<void> {
   if (problems.length) throw new Error(problems.map((p) => p.message).join('; '));
   const all = config.ppocr ? [...artifacts, await ppocrRecModel()] : artifacts;
   const report = await loadModels({ artifacts: all, backends: [backend], force: 'onnxruntime-node', models });
-  if (report.failed.length)
-    throw new Error(report.failed.map((f) => `${f.name}@${f.version}: ${f.message}`).join('; '));
+  if (report.failed.length) throw new Error(report.failed.map((f) => `${f.name}@${f.version}: ${f.message}`).join('; '));
   const app = createOipApp({ models, keys: await generateNodeKeyPair(), isReady: () => true, metrics });
   serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
     process.send!({ url: `http://127.0.0.1:${info.port}` });

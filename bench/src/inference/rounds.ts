@@ -13,11 +13,7 @@ export interface InferenceRow extends BenchRow {
 export type Peers<K extends string> = Record<K, () => Promise<number>>;
 
 /** Runs every peer once per round (first `warmUpRounds` discarded); returns each peer's samples. */
-export async function interleave<K extends string>(options: {
-  rounds: number;
-  warmUpRounds?: number;
-  peers: Peers<K>;
-}): Promise<Record<K, number[]>> {
+export async function interleave<K extends string>(options: { rounds: number; warmUpRounds?: number; peers: Peers<K> }): Promise<Record<K, number[]>> {
   const names = Object.keys(options.peers) as K[];
   const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
   const warmUp = options.warmUpRounds ?? 1;
@@ -56,9 +52,7 @@ export function pairRow(options: {
   const v = median(value);
   const a = median(anchorValue);
   const ratio = better === 'higher' ? v / a : a / v;
-  const perRound = value
-    .slice(0, anchorValue.length)
-    .map((x, i) => (better === 'higher' ? x / anchorValue[i]! : anchorValue[i]! / x));
+  const perRound = value.slice(0, anchorValue.length).map((x, i) => (better === 'higher' ? x / anchorValue[i]! : anchorValue[i]! / x));
   const r = summarize(perRound.length ? perRound : [ratio]);
   const s = summarize([...value]);
   return {
@@ -75,12 +69,7 @@ export function pairRow(options: {
 }
 
 /** A figure without a peer (context). */
-export function soloRow(options: {
-  name: string;
-  unit: string;
-  value: readonly number[];
-  goal?: Goal;
-}): InferenceRow {
+export function soloRow(options: { name: string; unit: string; value: readonly number[]; goal?: Goal }): InferenceRow {
   const s = summarize([...options.value]);
   return {
     name: options.name,
@@ -95,8 +84,7 @@ export function soloRow(options: {
   };
 }
 
-const fmt = (v: number) =>
-  Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
+const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
 
 /** One line per row: the spread behind its median (formatTable shows medians only). */
 export function formatSpread(rows: readonly InferenceRow[]): string {

@@ -40,10 +40,7 @@ export async function servingRows(options: {
   const rows: InferenceRow[] = [];
 
   // Throughput: 64 closed-loop clients on each server, and the raw model at batch 32 and 1, interleaved.
-  const loadPools = {
-    on: openPool(batching.url, CONCURRENT_CLIENTS),
-    off: openPool(unbatched.url, CONCURRENT_CLIENTS),
-  };
+  const loadPools = { on: openPool(batching.url, CONCURRENT_CLIENTS), off: openPool(unbatched.url, CONCURRENT_CLIENTS) };
   const durationMs = quick ? 1000 : 2500;
   const raw = (batch: number) => {
     const input = [windowBatch(windows, batch)];
@@ -54,71 +51,18 @@ export async function servingRows(options: {
       });
   };
   await batching.stats(); // reset the batch counters
-  const load =
-    (pool: Pool, spec = request) =>
-    () =>
-      closedLoopRate({ pool, request: spec, concurrency: CONCURRENT_CLIENTS, durationMs });
+  const load = (pool: Pool, spec = request) => () => closedLoopRate({ pool, request: spec, concurrency: CONCURRENT_CLIENTS, durationMs });
   const t = await interleave({
     rounds: quick ? 3 : 7,
-    peers: {
-      on: load(loadPools.on),
-      off: load(loadPools.off),
-      raw32: raw(MAX_BATCH_SIZE),
-      raw1: raw(1),
-      live: load(loadPools.off, LIVE),
-    },
+    peers: { on: load(loadPools.on), off: load(loadPools.off), raw32: raw(MAX_BATCH_SIZE), raw1: raw(1), live: load(loadPools.off, LIVE) },
   });
   const batchStats = await batching.stats();
   const onName = `HTTP ${CONCURRENT_CLIENTS} clients, batching on (max ${MAX_BATCH_SIZE}, ${BATCHING_DELAY_US} µs)`;
-  rows.push(
-    pairRow({
-      name: `${onName} vs off`,
-      unit: 'req/s',
-      value: t.on,
-      anchor: 'batching off (max 1)',
-      anchorValue: t.off,
-      better: 'higher',
-      goal: { text: '≥3×', met: (r) => r >= 3 },
-    }),
-  );
-  rows.push(
-    pairRow({
-      name: `${onName} vs raw run`,
-      unit: 'req/s',
-      value: t.on,
-      anchor: `session.run batch ${MAX_BATCH_SIZE}`,
-      anchorValue: t.raw32,
-      better: 'higher',
-      goal: { text: '≥0.70×', met: (r) => r >= 0.7 },
-    }),
-  );
-  rows.push(
-    pairRow({
-      name: `HTTP ${CONCURRENT_CLIENTS} clients, batching off vs raw run`,
-      unit: 'req/s',
-      value: t.off,
-      anchor: 'session.run batch 1',
-      anchorValue: t.raw1,
-      better: 'higher',
-    }),
-  );
-  rows.push(
-    pairRow({
-      name: `HTTP ${CONCURRENT_CLIENTS} clients, batching on vs GET /v2/health/live`,
-      unit: 'req/s',
-      value: t.on,
-      anchor: 'health/live (HTTP floor)',
-      anchorValue: t.live,
-      better: 'higher',
-    }),
-  );
-  rows.push(
-    soloRow({
-      name: 'batching on: mean rows per model run under load',
-      unit: 'rows',
-      value: [batchStats.runs ? batchStats.rows / batchStats.runs : 0],
-    }),
-  );
+  rows.push(pairRow({ name: `${onName} vs off`, unit: 'req/s', value: t.on, anchor: 'batching off (max 1)', anchorValue: t.off, better: 'higher', goal: { text: '≥3×', met: (r) => r >= 3 } }));
+  rows.push(pairRow({ name: `${onName} vs raw run`, unit: 'req/s', value: t.on, anchor: `session.run batch ${MAX_BATCH_SIZE}`, anchorValue: t.raw32, better: 'higher', goal: { text: '≥0.70×', met: (r) => r >= 0.7 } }));
+  rows.push(pairRow({ name: `HTTP ${CONCURRENT_CLIENTS} clients, batching off vs raw run`, unit: 'req/s', value: t.off, anchor: 'session.run batch 1', anchorValue: t.raw1, better: 'higher' }));
+  rows.push(pairRow({ name: `HTTP ${CONCURRENT_CLIENTS} clients, batching on vs GET /v2/health/live`, unit: 'req/s', value: t.on, anchor: 'health/live (HTTP floor)', anchorValue: t.live, better: 'higher' }));
+  rows.push(soloRow({ name: 'batching on: mean rows per model run under load', unit: 'rows', value: [batchStats.runs ? batchStats.rows / batchStats.runs : 0] }));
   await Promise.all(Object.values(loadPools).map((p) => p.close()));
 
   // Latency at concurrency 1 (one keep-alive connection each): HTTP round trip vs the model run.
@@ -127,12 +71,7 @@ export async function servingRows(options: {
   let next = 0;
   const http = (pool: Pool) => async () => {
     const samples = await timeEach(perBlock, async () => {
-      const r = await postOnce({
-        pool,
-        path: inferPath,
-        body: request.bodies[next++ % request.bodies.length]!,
-        headers: request.headers,
-      });
+      const r = await postOnce({ pool, path: inferPath, body: request.bodies[next++ % request.bodies.length]!, headers: request.headers });
       if (r.status !== 200) throw new Error(`infer answered ${r.status}`);
     });
     return median(samples);
@@ -144,25 +83,11 @@ export async function servingRows(options: {
       off: http(single.off),
       on: http(single.on),
       run: async () => median(await timeEach(perBlock, () => model.run(input))),
-      live: async () =>
-        median(
-          await timeEach(perBlock, () =>
-            single.off.request({ method: 'GET', path: LIVE.path }).then((r) => r.body.text()),
-          ),
-        ),
+      live: async () => median(await timeEach(perBlock, () => single.off.request({ method: 'GET', path: LIVE.path }).then((r) => r.body.text()))),
     },
   });
   await Promise.all(Object.values(single).map((p) => p.close()));
-  rows.push(
-    pairRow({
-      name: 'OIP infer p50, concurrency 1, batching off',
-      unit: 'ms',
-      value: l.off,
-      anchor: 'session.run p50 batch 1',
-      anchorValue: l.run,
-      better: 'lower',
-    }),
-  );
+  rows.push(pairRow({ name: 'OIP infer p50, concurrency 1, batching off', unit: 'ms', value: l.off, anchor: 'session.run p50 batch 1', anchorValue: l.run, better: 'lower' }));
   rows.push(
     soloRow({
       name: 'serving overhead p50 (HTTP − session.run), batching off',
@@ -171,29 +96,8 @@ export async function servingRows(options: {
       goal: { text: `≤${OVERHEAD_GOAL_MS} ms`, met: (_r, v) => v <= OVERHEAD_GOAL_MS },
     }),
   );
-  rows.push(
-    soloRow({
-      name: 'GET /v2/health/live p50, concurrency 1 (HTTP round-trip floor)',
-      unit: 'ms',
-      value: l.live,
-    }),
-  );
-  rows.push(
-    pairRow({
-      name: `OIP infer p50, concurrency 1, batching on (${BATCHING_DELAY_US} µs)`,
-      unit: 'ms',
-      value: l.on,
-      anchor: 'batching off',
-      anchorValue: l.off,
-      better: 'lower',
-    }),
-  );
-  rows.push(
-    soloRow({
-      name: 'serving overhead p50 (HTTP − session.run), batching on',
-      unit: 'ms',
-      value: l.on.map((v, i) => v - l.run[i]!),
-    }),
-  );
+  rows.push(soloRow({ name: 'GET /v2/health/live p50, concurrency 1 (HTTP round-trip floor)', unit: 'ms', value: l.live }));
+  rows.push(pairRow({ name: `OIP infer p50, concurrency 1, batching on (${BATCHING_DELAY_US} µs)`, unit: 'ms', value: l.on, anchor: 'batching off', anchorValue: l.off, better: 'lower' }));
+  rows.push(soloRow({ name: 'serving overhead p50 (HTTP − session.run), batching on', unit: 'ms', value: l.on.map((v, i) => v - l.run[i]!) }));
   return rows;
 }

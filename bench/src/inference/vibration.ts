@@ -63,14 +63,5 @@ export function windowBatch(windows: readonly Float32Array[], rows: number, offs
 
 /** An OIP JSON infer body for one window, as a client sends it (float32 values as JSON numbers). */
 export function windowJsonBody(window: Float32Array): string {
-  return JSON.stringify({
-    inputs: [
-      {
-        name: definition.inputName,
-        datatype: 'FP32',
-        shape: [1, WINDOW_SAMPLES, AXES],
-        data: Array.from(window),
-      },
-    ],
-  });
+  return JSON.stringify({ inputs: [{ name: definition.inputName, datatype: 'FP32', shape: [1, WINDOW_SAMPLES, AXES], data: Array.from(window) }] });
 }

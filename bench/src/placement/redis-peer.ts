@@ -30,26 +30,13 @@ const ANCHOR = 'redis GEOSEARCH';
 
 type LatLng = { lat: number; lng: number };
 
-const geosearch = (q: LatLng, radiusKm: number) => [
-  'GEOSEARCH',
-  KEY,
-  'FROMLONLAT',
-  q.lng,
-  q.lat,
-  'BYRADIUS',
-  radiusKm,
-  'km',
-  'ASC',
-  'COUNT',
-  K,
-];
+const geosearch = (q: LatLng, radiusKm: number) => ['GEOSEARCH', KEY, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', radiusKm, 'km', 'ASC', 'COUNT', K];
 const geoadd = (p: IndexedPoint) => ['GEOADD', KEY, p.lng, p.lat, p.id];
 
 /** Runs `commands` PIPELINE_DEPTH at a time (each batch one write, awaited whole). */
 async function pipelined(client: RespClient, commands: (string | number)[][]): Promise<RespReply[]> {
   const out: RespReply[] = [];
-  for (let i = 0; i < commands.length; i += PIPELINE_DEPTH)
-    out.push(...(await client.pipeline(commands.slice(i, i + PIPELINE_DEPTH))));
+  for (let i = 0; i < commands.length; i += PIPELINE_DEPTH) out.push(...(await client.pipeline(commands.slice(i, i + PIPELINE_DEPTH))));
   return out;
 }
 
@@ -58,13 +45,7 @@ async function usedMemoryBytes(client: RespClient): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
 }
 
-export async function redisRows(options: {
-  points: readonly IndexedPoint[];
-  queries: readonly LatLng[];
-  indexBytesPerNode: number;
-  label: string;
-  quick: boolean;
-}): Promise<InferenceRow[]> {
+export async function redisRows(options: { points: readonly IndexedPoint[]; queries: readonly LatLng[]; indexBytesPerNode: number; label: string; quick: boolean }): Promise<InferenceRow[]> {
   const started = await startRedis();
   if ('skipped' in started) {
     console.log(`redis GEOSEARCH peer: skipped (${started.skipped})`);
@@ -81,21 +62,11 @@ export async function redisRows(options: {
   }
 }
 
-async function measure(o: {
-  points: readonly IndexedPoint[];
-  queries: readonly LatLng[];
-  indexBytesPerNode: number;
-  label: string;
-  quick: boolean;
-  client: RespClient;
-}): Promise<InferenceRow[]> {
+async function measure(o: { points: readonly IndexedPoint[]; queries: readonly LatLng[]; indexBytesPerNode: number; label: string; quick: boolean; client: RespClient }): Promise<InferenceRow[]> {
   const { client, label, quick, queries } = o;
   const rows: InferenceRow[] = [];
   const points = o.points.filter((p) => Math.abs(p.lat) <= REDIS_MAX_ABS_LAT);
-  if (points.length < o.points.length)
-    console.log(
-      `redis: ${o.points.length - points.length} nodes beyond ±${REDIS_MAX_ABS_LAT}° latitude left out of both peers`,
-    );
+  if (points.length < o.points.length) console.log(`redis: ${o.points.length - points.length} nodes beyond ±${REDIS_MAX_ABS_LAT}° latitude left out of both peers`);
 
   // Load: NodeIndex upserts in process vs GEOADD pipelined, one member per command (as nodes register).
   await client.send(['FLUSHALL']);
@@ -108,18 +79,8 @@ async function measure(o: {
   await pipelined(client, points.map(geoadd));
   const redisLoadMs = performance.now() - t0;
   const redisBytesPerNode = ((await usedMemoryBytes(client)) - memBefore) / points.length;
-  if ((await client.send(['ZCARD', KEY])) !== points.length)
-    throw new Error('redis: GEOADD did not store every node');
-  rows.push(
-    pairRow({
-      name: `load ${label} nodes (one upsert / GEOADD each)`,
-      unit: 'ms',
-      value: [indexLoadMs],
-      anchor: 'redis GEOADD pipelined',
-      anchorValue: [redisLoadMs],
-      better: 'lower',
-    }),
-  );
+  if ((await client.send(['ZCARD', KEY])) !== points.length) throw new Error('redis: GEOADD did not store every node');
+  rows.push(pairRow({ name: `load ${label} nodes (one upsert / GEOADD each)`, unit: 'ms', value: [indexLoadMs], anchor: 'redis GEOADD pipelined', anchorValue: [redisLoadMs], better: 'lower' }));
   rows.push({
     name: `index memory @${label} vs redis used_memory`,
     value: o.indexBytesPerNode,
@@ -151,52 +112,24 @@ async function measure(o: {
     await pipelined(client, commands);
     return commands.length / ((performance.now() - t) / 1000);
   };
-  const peers = Object.fromEntries(
-    RADII_KM.flatMap((r) => [
-      [`ours${r}`, ours(r)],
-      [`redis${r}`, theirs(r)],
-    ]),
-  ) as Record<string, () => Promise<number>>;
+  const peers = Object.fromEntries(RADII_KM.flatMap((r) => [[`ours${r}`, ours(r)], [`redis${r}`, theirs(r)]])) as Record<string, () => Promise<number>>;
   const rates = await interleave({ rounds: quick ? 7 : 15, warmUpRounds: 2, peers });
   for (const r of RADII_KM) {
-    rows.push(
-      pairRow({
-        name: `queries/s @${label} k=${K} within ${r} km (redis ${PIPELINE_DEPTH} in flight)`,
-        unit: 'q/s',
-        value: rates[`ours${r}`]!,
-        anchor: `${ANCHOR} r=${r} km`,
-        anchorValue: rates[`redis${r}`]!,
-        better: 'higher',
-      }),
-    );
+    rows.push(pairRow({ name: `queries/s @${label} k=${K} within ${r} km (redis ${PIPELINE_DEPTH} in flight)`, unit: 'q/s', value: rates[`ours${r}`]!, anchor: `${ANCHOR} r=${r} km`, anchorValue: rates[`redis${r}`]!, better: 'higher' }));
   }
 
   // Recall@5 against brute force: NodeIndex unbounded (exact) vs GEOSEARCH at each radius.
   const checked = quick ? 200 : 2000;
   const want = queries.slice(0, checked).map((q) => bruteForce(points as IndexedPoint[], q, K));
-  const overlap = (got: readonly string[], truth: readonly { id: string }[]) =>
-    truth.filter((t) => got.includes(t.id)).length;
-  const oursHits = queries.slice(0, checked).reduce(
-    (n, q, i) =>
-      n +
-      overlap(
-        index.nearest({ ...q, k: K }).map((x) => x.id),
-        want[i]!,
-      ),
-    0,
-  );
+  const overlap = (got: readonly string[], truth: readonly { id: string }[]) => truth.filter((t) => got.includes(t.id)).length;
+  const oursHits = queries.slice(0, checked).reduce((n, q, i) => n + overlap(index.nearest({ ...q, k: K }).map((x) => x.id), want[i]!), 0);
   for (const r of RADII_KM) {
-    const answers = (await pipelined(
-      client,
-      queries.slice(0, checked).map((q) => geosearch(q, r)),
-    )) as string[][];
+    const answers = (await pipelined(client, queries.slice(0, checked).map((q) => geosearch(q, r)))) as string[][];
     const hits = answers.reduce((n, got, i) => n + overlap(got, want[i]!), 0);
     const short = answers.filter((a) => a.length < K).length;
     // Misses the radius explains (true neighbours beyond r) vs misses inside it (precision, ties).
     const reachable = want.reduce((n, w) => n + w.filter((x) => x.distanceKm <= r).length, 0);
-    console.log(
-      `redis r=${r} km: ${hits} of ${reachable} true neighbours within ${r} km found; ${checked * K - reachable} lie beyond the radius`,
-    );
+    console.log(`redis r=${r} km: ${hits} of ${reachable} true neighbours within ${r} km found; ${checked * K - reachable} lie beyond the radius`);
     const oursRecall = (100 * oursHits) / (checked * K);
     const redisRecall = (100 * hits) / (checked * K);
     rows.push({
@@ -209,13 +142,7 @@ async function measure(o: {
       goal: null,
       met: null,
     });
-    rows.push(
-      soloRow({
-        name: `${ANCHOR} r=${r} km: answers with < ${K} nodes`,
-        unit: '%',
-        value: [(100 * short) / checked],
-      }),
-    );
+    rows.push(soloRow({ name: `${ANCHOR} r=${r} km: answers with < ${K} nodes`, unit: '%', value: [(100 * short) / checked] }));
   }
 
   // One update: an in-process move vs GEOADD of the moved member, awaited (round trip); PING is the
@@ -268,26 +195,8 @@ async function measure(o: {
   // Drop the warm-up round's p99 (interleave discards only the returned p50s).
   p99s.ours.shift();
   p99s.redis.shift();
-  rows.push(
-    pairRow({
-      name: `move p50 @${label} vs GEOADD round trip`,
-      unit: 'µs',
-      value: lat.ours,
-      anchor: 'redis GEOADD (1 in flight)',
-      anchorValue: lat.redis,
-      better: 'lower',
-    }),
-  );
-  rows.push(
-    pairRow({
-      name: `move p99 @${label} vs GEOADD round trip`,
-      unit: 'µs',
-      value: p99s.ours,
-      anchor: 'redis GEOADD (1 in flight)',
-      anchorValue: p99s.redis,
-      better: 'lower',
-    }),
-  );
+  rows.push(pairRow({ name: `move p50 @${label} vs GEOADD round trip`, unit: 'µs', value: lat.ours, anchor: 'redis GEOADD (1 in flight)', anchorValue: lat.redis, better: 'lower' }));
+  rows.push(pairRow({ name: `move p99 @${label} vs GEOADD round trip`, unit: 'µs', value: p99s.ours, anchor: 'redis GEOADD (1 in flight)', anchorValue: p99s.redis, better: 'lower' }));
   rows.push(soloRow({ name: 'redis PING round trip p50 (loopback floor)', unit: 'µs', value: lat.ping }));
   const updateBatch = quick ? 4096 : 16_384;
   const ups = await interleave({
@@ -307,16 +216,7 @@ async function measure(o: {
       },
     },
   });
-  rows.push(
-    pairRow({
-      name: `moves/s @${label} vs GEOADD pipelined`,
-      unit: 'moves/s',
-      value: ups.ours,
-      anchor: `redis GEOADD (${PIPELINE_DEPTH} in flight)`,
-      anchorValue: ups.redis,
-      better: 'higher',
-    }),
-  );
+  rows.push(pairRow({ name: `moves/s @${label} vs GEOADD pipelined`, unit: 'moves/s', value: ups.ours, anchor: `redis GEOADD (${PIPELINE_DEPTH} in flight)`, anchorValue: ups.redis, better: 'higher' }));
   console.log(`redis peer, spread over rounds (min–max):\n${formatSpread(rows)}`);
   return rows;
 }

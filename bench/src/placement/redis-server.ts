@@ -43,11 +43,7 @@ export async function startRedis(binary = 'redis-server'): Promise<RedisServer |
     return { skipped: `${binary} ${version} lacks GEOSEARCH (needs ≥ ${MIN_VERSION.join('.')})` };
   }
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
@@ -64,8 +60,7 @@ export async function startRedis(binary = 'redis-server'): Promise<RedisServer |
   // Ready once PING answers (the port may be taken between probe and spawn: then it exits).
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null)
-      return { skipped: `redis-server exited during start-up: ${log.trim().split('\n').pop()}` };
+    if (child.exitCode !== null) return { skipped: `redis-server exited during start-up: ${log.trim().split('\n').pop()}` };
     try {
       const client = await RespClient.connect({ port });
       const pong = await client.send(['PING']);

@@ -103,9 +103,7 @@ export class RespClient {
   /** Many commands in one write; the replies in order (a refused command rejects the batch). */
   pipeline(commands: readonly (readonly (string | number)[])[]): Promise<RespReply[]> {
     if (commands.length === 0) return Promise.resolve([]);
-    const replies = commands.map(
-      () => new Promise<RespReply>((resolve, reject) => this.#waiting.push({ resolve, reject })),
-    );
+    const replies = commands.map(() => new Promise<RespReply>((resolve, reject) => this.#waiting.push({ resolve, reject })));
     this.#write(commands.map(encodeCommand).join(''));
     return Promise.all(replies);
   }

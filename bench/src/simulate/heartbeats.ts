@@ -25,14 +25,7 @@ export class Heartbeats {
   readonly #serviceMs: (node: SimNode, m: ModelSpec) => number;
   sent = 0;
 
-  constructor(o: {
-    placement: Placement;
-    intervalMs: number;
-    now: () => number;
-    farFutureMs: number;
-    utilisation: (node: SimNode) => number;
-    serviceMs: (node: SimNode, m: ModelSpec) => number;
-  }) {
+  constructor(o: { placement: Placement; intervalMs: number; now: () => number; farFutureMs: number; utilisation: (node: SimNode) => number; serviceMs: (node: SimNode, m: ModelSpec) => number }) {
     this.#placement = o.placement;
     this.#intervalMs = o.intervalMs;
     this.#now = o.now;
@@ -46,9 +39,7 @@ export class Heartbeats {
     const serviceMs = this.#serviceMs(node, m);
     const rho = this.#utilisation(node);
     const waitMs = queueWaitMs({ serviceMs, utilisation: rho, slots: node.slots });
-    const queueDepth = Number.isFinite(waitMs)
-      ? Math.round((waitMs * node.slots) / serviceMs)
-      : SATURATED_QUEUE_DEPTH;
+    const queueDepth = Number.isFinite(waitMs) ? Math.round((waitMs * node.slots) / serviceMs) : SATURATED_QUEUE_DEPTH;
     const inFlight = queueDepth > 0 ? node.slots : Math.min(node.slots, Math.round(rho * node.slots));
     return { queueDepth, inFlight, ewmaServiceMs: Math.round(serviceMs * 10) / 10 };
   }

@@ -39,11 +39,7 @@ export class SimMetrics {
   /** Realised network round trip ÷ light in fibre, for nodes ≥ 100 km away (nearer, the last mile dominates). */
   readonly networkStretch = new Series();
   readonly reachable = new Map<StreamSpec['name'], { reachable: number; within: number }>();
-  readonly failover = {
-    crashed: { first: 0, served: 0 },
-    blackholed: { first: 0, served: 0 },
-    overloaded: { first: 0, served: 0 },
-  } satisfies Record<string, FailoverCount>;
+  readonly failover = { crashed: { first: 0, served: 0 }, blackholed: { first: 0, served: 0 }, overloaded: { first: 0, served: 0 } } satisfies Record<string, FailoverCount>;
   readonly hourly: Array<{ served: number; dishonest: number; locationLiar: number }> = [];
   attempts = 0;
 

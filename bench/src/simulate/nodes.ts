@@ -4,14 +4,7 @@
  * are ~10× faster than WebCrypto; keys derived from the run's seed), signing the exact bytes
  * `signingInput` defines.
  */
-import {
-  greatCircleDistanceKm,
-  signingInput,
-  type Hardware,
-  type LatLng,
-  type NodeModel,
-  type SignedRegistration,
-} from '@hexedge/protocol';
+import { greatCircleDistanceKm, signingInput, type Hardware, type LatLng, type NodeModel, type SignedRegistration } from '@hexedge/protocol';
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { logNormal, type Rng } from './random.ts';
 import { MODELS, type ModelSpec } from './world.ts';
@@ -53,13 +46,7 @@ export const DEFAULT_NODE_MIX: NodeMix = { gpuShare: 0.2, dishonestShare: 0.02, 
 /** A location liar claims a populated place at least this far from where it is (to win another city's traffic). */
 export const MIN_LOCATION_LIE_KM = 300;
 
-export function createNode(o: {
-  index: number;
-  sample: () => LatLng;
-  rand: Rng;
-  mix: NodeMix;
-  heartbeatIntervalMs: number;
-}): SimNode {
+export function createNode(o: { index: number; sample: () => LatLng; rand: Rng; mix: NodeMix; heartbeatIntervalMs: number }): SimNode {
   const { rand, mix } = o;
   const { privateKey, id } = seededKeyPair(rand);
   const trueLocation = o.sample();
@@ -107,11 +94,7 @@ const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
 function seededKeyPair(rand: Rng): { privateKey: KeyObject; id: string } {
   const seed = Buffer.alloc(32);
   for (let i = 0; i < 32; i++) seed[i] = Math.floor(rand() * 256);
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
-    format: 'der',
-    type: 'pkcs8',
-  });
+  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
   return { privateKey, id: createPublicKey(privateKey).export({ format: 'jwk' }).x! };
 }
 
@@ -124,14 +107,7 @@ export function modelEntries(node: SimNode, load: (m: ModelSpec) => NodeModel['l
   for (const m of MODELS) {
     const ready = node.models.get(m.name);
     if (ready === undefined) continue;
-    const entry: NodeModel = {
-      name: m.name,
-      version: m.version,
-      contentId: m.contentId,
-      ready,
-      sizeBytes: m.sizeBytes,
-      executionProvider: node.gpu ? 'cuda' : 'cpu',
-    };
+    const entry: NodeModel = { name: m.name, version: m.version, contentId: m.contentId, ready, sizeBytes: m.sizeBytes, executionProvider: node.gpu ? 'cuda' : 'cpu' };
     if (m.prefersAccelerator) entry.prefersAccelerator = true;
     const l = load(m);
     if (l) entry.load = l;
@@ -141,10 +117,7 @@ export function modelEntries(node: SimNode, load: (m: ModelSpec) => NodeModel['l
 }
 
 /** A registration signed as `hexedge node run` signs it (domain tag + canonical JSON), with node:crypto. */
-export function signedRegistration(
-  node: SimNode,
-  o: { issuedAtMs: number; models: NodeModel[] },
-): SignedRegistration {
+export function signedRegistration(node: SimNode, o: { issuedAtMs: number; models: NodeModel[] }): SignedRegistration {
   const body = {
     nodeId: node.id,
     issuedAtMs: o.issuedAtMs,

@@ -4,15 +4,7 @@
  * `SpotChecker`, latency proofs of location combined by `combineLocationObservations`, trust from
  * `computeTrust`, published to placement's `setTrust` / `markLocationVerified` every `scoreIntervalMs`.
  */
-import {
-  combineLocationObservations,
-  computeTrust,
-  maxAbsDifference,
-  parseOracleConfig,
-  type LatencyObservation,
-  type OracleConfig,
-  type Verdict,
-} from '@hexedge/coverage-oracle';
+import { combineLocationObservations, computeTrust, maxAbsDifference, parseOracleConfig, type LatencyObservation, type OracleConfig, type Verdict } from '@hexedge/coverage-oracle';
 import type { Placement } from '@hexedge/placement';
 import { greatCircleDistanceKm } from '@hexedge/protocol';
 import type { SimNode } from './nodes.ts';
@@ -86,17 +78,9 @@ export class OracleSim {
     const observations: LatencyObservation[] = o.challengers.map((c) => ({
       challengerId: c.id,
       challengerLocation: c.claimedLocation,
-      rttMs:
-        PROBE_ACCESS_RTT_MS +
-        (2 * greatCircleDistanceKm(c.trueLocation, node.trueLocation) * ROUTE_STRETCH) / FIBER_KM_PER_MS +
-        exponential(this.#rand, 0.2),
+      rttMs: PROBE_ACCESS_RTT_MS + (2 * greatCircleDistanceKm(c.trueLocation, node.trueLocation) * ROUTE_STRETCH) / FIBER_KM_PER_MS + exponential(this.#rand, 0.2),
     }));
-    const verdict = combineLocationObservations({
-      claim: node.claimedLocation,
-      observations,
-      minChallengers: this.config.minChallengers,
-      verifiedWithinKm: this.config.verifiedWithinKm,
-    });
+    const verdict = combineLocationObservations({ claim: node.claimedLocation, observations, minChallengers: this.config.minChallengers, verifiedWithinKm: this.config.verifiedWithinKm });
     if (verdict.status === 'inconclusive' && verdict.reason === 'TOO_FEW_CHALLENGERS') return;
     this.#get(node.id).location = {
       id: `loc:${node.id}:${o.nowMs}`,
@@ -117,25 +101,8 @@ export class OracleSim {
       const ev = this.#evidence.get(nodeId)!;
       const verdicts: Verdict[] = [];
       if (ev.location) verdicts.push(ev.location);
-      ev.spotAtMs.forEach((atMs, i) =>
-        verdicts.push({
-          id: `spot:${nodeId}:${i}`,
-          nodeId,
-          kind: 'spot-check',
-          status: ev.spotPass[i] ? 'pass' : 'fraud',
-          atMs,
-        }),
-      );
-      ev.frauds.forEach((atMs, i) =>
-        verdicts.push({
-          id: `fraud:${nodeId}:${i}`,
-          nodeId,
-          kind: 'spot-check',
-          status: 'fraud',
-          reason: 'OUTPUT_MISMATCH',
-          atMs,
-        }),
-      );
+      ev.spotAtMs.forEach((atMs, i) => verdicts.push({ id: `spot:${nodeId}:${i}`, nodeId, kind: 'spot-check', status: ev.spotPass[i] ? 'pass' : 'fraud', atMs }));
+      ev.frauds.forEach((atMs, i) => verdicts.push({ id: `fraud:${nodeId}:${i}`, nodeId, kind: 'spot-check', status: 'fraud', reason: 'OUTPUT_MISMATCH', atMs }));
       const trust = computeTrust({ verdicts, nowMs });
       if (this.#placement.registry.get(nodeId)) {
         this.#placement.setTrust(nodeId, trust.score, trust.reasons);
@@ -154,14 +121,9 @@ export class OracleSim {
   /** Majority of three re-runs, as SpotChecker judges: honest checkers agree within tolerance, liars do not. */
   #judge(node: SimNode): 'pass' | 'fraud' | 'inconclusive' {
     const tolerance = this.config.defaultTolerance;
-    const answer = (lies: boolean) =>
-      lies
-        ? REFERENCE_OUTPUT.map(() => this.#rand())
-        : REFERENCE_OUTPUT.map((v) => v + (this.#rand() - 0.5) * tolerance * 0.1);
+    const answer = (lies: boolean) => (lies ? REFERENCE_OUTPUT.map(() => this.#rand()) : REFERENCE_OUTPUT.map((v) => v + (this.#rand() - 0.5) * tolerance * 0.1));
     const original = answer(this.#rand() < node.lieRate);
-    const checkers = Array.from({ length: this.config.checkersPerSample }, () =>
-      answer(this.#rand() < this.#dishonestShare),
-    );
+    const checkers = Array.from({ length: this.config.checkersPerSample }, () => answer(this.#rand() < this.#dishonestShare));
     const agree = checkers.filter((c) => maxAbsDifference(original, c) <= tolerance).length;
     if (agree * 2 > checkers.length) return 'pass';
     const honestCluster = checkers.filter((c) => maxAbsDifference(REFERENCE_OUTPUT, c) <= tolerance).length;

@@ -30,10 +30,7 @@ export class PerfectOracle {
 
   constructor() {
     for (const m of MODELS) {
-      this.#bins.set(
-        m.name,
-        BIN_EDGES.map(() => ({ index: new NodeIndex(), fastestMs: Infinity })),
-      );
+      this.#bins.set(m.name, BIN_EDGES.map(() => ({ index: new NodeIndex(), fastestMs: Infinity })));
       this.#binOf.set(m.name, new Map());
     }
   }
@@ -63,20 +60,13 @@ export class PerfectOracle {
       if (bin.index.size === 0) continue;
       for (let k = FIRST_LOOK; ; k *= 4) {
         // A node of this bin can still win only nearer than where its round trip plus the bin's fastest service reaches the best.
-        const radiusKm = best
-          ? maxDistanceKmForRttMs(best.expectedMs - bin.fastestMs - JITTER_MEAN_MS)
-          : Infinity;
+        const radiusKm = best ? maxDistanceKmForRttMs(best.expectedMs - bin.fastestMs - JITTER_MEAN_MS) : Infinity;
         if (radiusKm <= 0) break;
         const near = bin.index.nearest({ ...o.at, k, maxDistanceKm: radiusKm, filter: live });
         for (const { id, distanceKm } of near) {
           const node = bin.index.get(id)!.node;
           const expectedMs = expectedRttMs(distanceKm) + o.latencyOf(node);
-          if (
-            !best ||
-            expectedMs < best.expectedMs ||
-            (expectedMs === best.expectedMs && node.index < best.node.index)
-          )
-            best = { node, expectedMs, distanceKm };
+          if (!best || expectedMs < best.expectedMs || (expectedMs === best.expectedMs && node.index < best.node.index)) best = { node, expectedMs, distanceKm };
         }
         if (near.length < k) break;
       }

@@ -13,14 +13,7 @@ import type { SimNode } from './nodes.ts';
 import type { OracleSim } from './oracle-sim.ts';
 import type { PerfectOracle } from './perfect.ts';
 import { logNormal, type Rng } from './random.ts';
-import {
-  CONNECT_TIMEOUT_MS,
-  expectedRttMs,
-  fibreRttMs,
-  realisedRttMs,
-  type ModelSpec,
-  type StreamSpec,
-} from './world.ts';
+import { CONNECT_TIMEOUT_MS, expectedRttMs, fibreRttMs, realisedRttMs, type ModelSpec, type StreamSpec } from './world.ts';
 
 /** Service time spread around a node's mean (σ of the log). */
 const SERVICE_SIGMA = 0.25;
@@ -42,18 +35,13 @@ export interface RequestContext {
   work: { chosen: Float64Array; perfect: Float64Array };
 }
 
-export function handleRequest(
-  ctx: RequestContext,
-  r: { at: LatLng; stream: StreamSpec; model: ModelSpec; nowMs: number; hour: number },
-): void {
+export function handleRequest(ctx: RequestContext, r: { at: LatLng; stream: StreamSpec; model: ModelSpec; nowMs: number; hour: number }): void {
   const { metrics, rand } = ctx;
   const { model } = r;
   metrics.requests++;
   const best = ctx.perfect.best({ at: r.at, model, latencyOf: (n) => ctx.latencyOf(n, model) });
   const bestOk = best !== undefined && Number.isFinite(best.expectedMs);
-  if (bestOk)
-    ctx.work.perfect[best.node.index]! +=
-      (ctx.weight * ctx.serviceMs(best.node, model)) / 1000 / best.node.slots;
+  if (bestOk) ctx.work.perfect[best.node.index]! += (ctx.weight * ctx.serviceMs(best.node, model)) / 1000 / best.node.slots;
 
   const candidates = ctx.placement.candidates({ location: r.at, model: model.name });
   if (candidates.length === 0) metrics.noCandidate++;
@@ -82,12 +70,7 @@ export function handleRequest(
       } else tookMs = rttMs + waitMs + logNormal(rand, ctx.serviceMs(node, model), SERVICE_SIGMA);
     }
     if (elapsedMs + tookMs > DEFAULT_DEADLINE_MS) fault ??= 'overloaded';
-    ctx.placement.reportOutcome({
-      nodeId: node.id,
-      model: model.name,
-      latencyMs: Math.min(tookMs, DEFAULT_DEADLINE_MS),
-      ok: fault === undefined,
-    });
+    ctx.placement.reportOutcome({ nodeId: node.id, model: model.name, latencyMs: Math.min(tookMs, DEFAULT_DEADLINE_MS), ok: fault === undefined });
     elapsedMs += tookMs;
     if (fault) {
       if (i === 0) firstFault = fault;
@@ -120,8 +103,7 @@ export function handleRequest(
   metrics.chosenMs.push(served.realisedMs);
   metrics.fibreMs.push(fibreRttMs(served.distanceKm));
   // The last mile is the same for every node: stretch is what the path adds over light in fibre.
-  if (served.distanceKm >= STRETCH_MIN_KM)
-    metrics.networkStretch.push((served.networkMs - LAST_MILE_RTT_MS) / fibreRttMs(served.distanceKm));
+  if (served.distanceKm >= STRETCH_MIN_KM) metrics.networkStretch.push((served.networkMs - LAST_MILE_RTT_MS) / fibreRttMs(served.distanceKm));
   if (bestOk) {
     metrics.perfectMs.push(best.expectedMs);
     metrics.addedRatio.push(chosenExpectedMs / best.expectedMs - 1);

@@ -2,14 +2,7 @@
 import { percentile, type BenchRow } from '../report.ts';
 import type { SimulationResult } from './simulation.ts';
 
-const row = (r: Partial<BenchRow> & Pick<BenchRow, 'name' | 'value' | 'unit'>): BenchRow => ({
-  anchor: null,
-  anchorValue: null,
-  ratio: null,
-  goal: null,
-  met: null,
-  ...r,
-});
+const row = (r: Partial<BenchRow> & Pick<BenchRow, 'name' | 'value' | 'unit'>): BenchRow => ({ anchor: null, anchorValue: null, ratio: null, goal: null, met: null, ...r });
 const pct = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : Number.NaN);
 const median = (a: Float64Array) => percentile(a, 50);
 
@@ -34,222 +27,48 @@ export function simulationRows(r: SimulationResult): BenchRow[] {
   const perfect = m.perfectMs.sorted();
   const chosen = m.chosenMs.sorted();
   const medianAdded = 100 * median(added);
-  rows.push(
-    row({
-      name: `median added latency vs perfect knowledge ${label}`,
-      value: medianAdded,
-      unit: '%',
-      anchor: 'perfect-knowledge choice',
-      anchorValue: 0,
-      goal: '≤5%',
-      met: medianAdded <= 5,
-    }),
-  );
-  rows.push(
-    row({
-      name: `p90 added latency vs perfect knowledge ${label}`,
-      value: 100 * percentile(added, 90),
-      unit: '%',
-      anchor: 'perfect-knowledge choice',
-      anchorValue: 0,
-    }),
-  );
-  rows.push(
-    row({
-      name: `latency p50 (realised) ${label}`,
-      value: median(chosen),
-      unit: 'ms',
-      anchor: 'perfect knowledge (expected)',
-      anchorValue: median(perfect),
-      ratio: median(perfect) / median(chosen),
-    }),
-  );
-  rows.push(
-    row({
-      name: `latency p99 (realised) ${label}`,
-      value: percentile(chosen, 99),
-      unit: 'ms',
-      anchor: 'perfect knowledge (expected)',
-      anchorValue: percentile(perfect, 99),
-      ratio: percentile(perfect, 99) / percentile(chosen, 99),
-    }),
-  );
+  rows.push(row({ name: `median added latency vs perfect knowledge ${label}`, value: medianAdded, unit: '%', anchor: 'perfect-knowledge choice', anchorValue: 0, goal: '≤5%', met: medianAdded <= 5 }));
+  rows.push(row({ name: `p90 added latency vs perfect knowledge ${label}`, value: 100 * percentile(added, 90), unit: '%', anchor: 'perfect-knowledge choice', anchorValue: 0 }));
+  rows.push(row({ name: `latency p50 (realised) ${label}`, value: median(chosen), unit: 'ms', anchor: 'perfect knowledge (expected)', anchorValue: median(perfect), ratio: median(perfect) / median(chosen) }));
+  rows.push(row({ name: `latency p99 (realised) ${label}`, value: percentile(chosen, 99), unit: 'ms', anchor: 'perfect knowledge (expected)', anchorValue: percentile(perfect, 99), ratio: percentile(perfect, 99) / percentile(chosen, 99) }));
   const fibre = m.fibreMs.sorted();
-  rows.push(
-    row({
-      name: `light-in-fibre RTT to chosen node p50 ${label}`,
-      value: median(fibre),
-      unit: 'ms',
-      anchor: 'realised latency p50',
-      anchorValue: median(chosen),
-      ratio: median(chosen) / Math.max(1e-9, median(fibre)),
-    }),
-  );
+  rows.push(row({ name: `light-in-fibre RTT to chosen node p50 ${label}`, value: median(fibre), unit: 'ms', anchor: 'realised latency p50', anchorValue: median(chosen), ratio: median(chosen) / Math.max(1e-9, median(fibre)) }));
   const stretch = m.networkStretch.sorted();
-  rows.push(
-    row({
-      name: `network stretch beyond the last mile p50 (nodes ≥100 km) ${label}`,
-      value: median(stretch),
-      unit: '×',
-      anchor: 'placement ROUTE_STRETCH',
-      anchorValue: 2,
-    }),
-  );
+  rows.push(row({ name: `network stretch beyond the last mile p50 (nodes ≥100 km) ${label}`, value: median(stretch), unit: '×', anchor: 'placement ROUTE_STRETCH', anchorValue: 2 }));
 
   let reachable = 0;
   let within = 0;
   for (const [stream, s] of m.reachable) {
     reachable += s.reachable;
     within += s.within;
-    rows.push(
-      row({
-        name: `${stream} requests within target where reachable ${label}`,
-        value: pct(s.within, s.reachable),
-        unit: '%',
-        anchor: 'reachable requests',
-        anchorValue: s.reachable,
-      }),
-    );
+    rows.push(row({ name: `${stream} requests within target where reachable ${label}`, value: pct(s.within, s.reachable), unit: '%', anchor: 'reachable requests', anchorValue: s.reachable }));
   }
   const withinPct = pct(within, reachable);
-  rows.push(
-    row({
-      name: `requests within target where reachable ${label}`,
-      value: withinPct,
-      unit: '%',
-      anchor: 'reachable requests',
-      anchorValue: reachable,
-      goal: '≥99%',
-      met: withinPct >= 99,
-    }),
-  );
+  rows.push(row({ name: `requests within target where reachable ${label}`, value: withinPct, unit: '%', anchor: 'reachable requests', anchorValue: reachable, goal: '≥99%', met: withinPct >= 99 }));
   const withLive = m.served + m.unservedWithLiveNode;
   const servedPct = pct(m.served, withLive);
-  rows.push(
-    row({
-      name: `served when a live node held the model ${label}`,
-      value: servedPct,
-      unit: '%',
-      anchor: 'requests with a live node',
-      anchorValue: withLive,
-      goal: '100%',
-      met: m.unservedWithLiveNode === 0,
-    }),
-  );
-  rows.push(
-    row({
-      name: `not served although a live node held the model ${label}`,
-      value: m.unservedWithLiveNode,
-      unit: 'requests',
-      anchor: 'requests',
-      anchorValue: m.requests,
-    }),
-  );
+  rows.push(row({ name: `served when a live node held the model ${label}`, value: servedPct, unit: '%', anchor: 'requests with a live node', anchorValue: withLive, goal: '100%', met: m.unservedWithLiveNode === 0 }));
+  rows.push(row({ name: `not served although a live node held the model ${label}`, value: m.unservedWithLiveNode, unit: 'requests', anchor: 'requests', anchorValue: m.requests }));
   for (const [kind, f] of Object.entries(m.failover)) {
-    rows.push(
-      row({
-        name: `failover success, first choice ${kind} ${label}`,
-        value: pct(f.served, f.first),
-        unit: '%',
-        anchor: `requests whose first choice was ${kind}`,
-        anchorValue: f.first,
-      }),
-    );
+    rows.push(row({ name: `failover success, first choice ${kind} ${label}`, value: pct(f.served, f.first), unit: '%', anchor: `requests whose first choice was ${kind}`, anchorValue: f.first }));
   }
 
   const hourly = m.hourly;
   const last = hourly[hourly.length - 1];
   const lastShare = last ? pct(last.dishonest, last.served) : Number.NaN;
   const fullDay = o.hours >= 24;
-  rows.push(
-    row({
-      name: `dishonest nodes' traffic share, hour 1 ${label}`,
-      value: hourly[0] ? pct(hourly[0].dishonest, hourly[0].served) : Number.NaN,
-      unit: '%',
-      anchor: 'dishonest share of nodes',
-      anchorValue: 100 * o.mix.dishonestShare,
-    }),
-  );
-  rows.push(
-    row({
-      name: `dishonest nodes' traffic share, final hour ${label}`,
-      value: lastShare,
-      unit: '%',
-      anchor: 'dishonest share of nodes',
-      anchorValue: 100 * o.mix.dishonestShare,
-      ratio: lastShare / (100 * o.mix.dishonestShare),
-      goal: fullDay ? '<0.1% after 1 day' : null,
-      met: fullDay ? lastShare < 0.1 : null,
-    }),
-  );
-  rows.push(
-    row({
-      name: `location liars' traffic share, final hour ${label}`,
-      value: last ? pct(last.locationLiar, last.served) : Number.NaN,
-      unit: '%',
-      anchor: 'location-liar share of nodes',
-      anchorValue: 100 * o.mix.locationLiarShare,
-    }),
-  );
+  rows.push(row({ name: `dishonest nodes' traffic share, hour 1 ${label}`, value: hourly[0] ? pct(hourly[0].dishonest, hourly[0].served) : Number.NaN, unit: '%', anchor: 'dishonest share of nodes', anchorValue: 100 * o.mix.dishonestShare }));
+  rows.push(row({ name: `dishonest nodes' traffic share, final hour ${label}`, value: lastShare, unit: '%', anchor: 'dishonest share of nodes', anchorValue: 100 * o.mix.dishonestShare, ratio: lastShare / (100 * o.mix.dishonestShare), goal: fullDay ? '<0.1% after 1 day' : null, met: fullDay ? lastShare < 0.1 : null }));
+  rows.push(row({ name: `location liars' traffic share, final hour ${label}`, value: last ? pct(last.locationLiar, last.served) : Number.NaN, unit: '%', anchor: 'location-liar share of nodes', anchorValue: 100 * o.mix.locationLiarShare }));
 
-  const seconds = o.hours * 3600;
+  const seconds = (o.hours * 3600);
   const ours = balance(r.work.chosen, r.work.perfect, seconds);
   const theirs = balance(r.work.perfect, r.work.chosen, seconds);
-  rows.push(
-    row({
-      name: `load balance max/mean utilisation ${label}`,
-      value: ours.max / ours.mean,
-      unit: '×',
-      anchor: 'perfect-knowledge routing',
-      anchorValue: theirs.max / theirs.mean,
-      ratio: theirs.max / theirs.mean / (ours.max / ours.mean),
-    }),
-  );
-  rows.push(
-    row({
-      name: `load balance p99/mean utilisation ${label}`,
-      value: ours.p99 / ours.mean,
-      unit: '×',
-      anchor: 'perfect-knowledge routing',
-      anchorValue: theirs.p99 / theirs.mean,
-      ratio: theirs.p99 / theirs.mean / (ours.p99 / ours.mean),
-    }),
-  );
-  rows.push(
-    row({
-      name: `simulated requests/s of wall clock ${label}`,
-      value: m.requests / (r.loopMs / 1000),
-      unit: 'req/s',
-      anchor: 'incl. setup',
-      anchorValue: m.requests / ((r.loopMs + r.setupMs) / 1000),
-    }),
-  );
-  rows.push(
-    row({
-      name: `sampled requests ${label}`,
-      value: m.requests,
-      unit: 'requests',
-      anchor: 'real requests each stands for',
-      anchorValue: r.weight,
-    }),
-  );
-  rows.push(
-    row({
-      name: `spot checks / frauds found ${label}`,
-      value: r.spotChecks,
-      unit: 'checks',
-      anchor: 'frauds',
-      anchorValue: r.frauds,
-    }),
-  );
-  rows.push(
-    row({
-      name: `registrations (signed) / load heartbeats ${label}`,
-      value: r.registrations,
-      unit: 'messages',
-      anchor: 'heartbeats delivered',
-      anchorValue: r.heartbeats,
-    }),
-  );
+  rows.push(row({ name: `load balance max/mean utilisation ${label}`, value: ours.max / ours.mean, unit: '×', anchor: 'perfect-knowledge routing', anchorValue: theirs.max / theirs.mean, ratio: theirs.max / theirs.mean / (ours.max / ours.mean) }));
+  rows.push(row({ name: `load balance p99/mean utilisation ${label}`, value: ours.p99 / ours.mean, unit: '×', anchor: 'perfect-knowledge routing', anchorValue: theirs.p99 / theirs.mean, ratio: theirs.p99 / theirs.mean / (ours.p99 / ours.mean) }));
+  rows.push(row({ name: `simulated requests/s of wall clock ${label}`, value: m.requests / (r.loopMs / 1000), unit: 'req/s', anchor: 'incl. setup', anchorValue: m.requests / ((r.loopMs + r.setupMs) / 1000) }));
+  rows.push(row({ name: `sampled requests ${label}`, value: m.requests, unit: 'requests', anchor: 'real requests each stands for', anchorValue: r.weight }));
+  rows.push(row({ name: `spot checks / frauds found ${label}`, value: r.spotChecks, unit: 'checks', anchor: 'frauds', anchorValue: r.frauds }));
+  rows.push(row({ name: `registrations (signed) / load heartbeats ${label}`, value: r.registrations, unit: 'messages', anchor: 'heartbeats delivered', anchorValue: r.heartbeats }));
   return rows;
 }

@@ -10,15 +10,7 @@ import { EventQueue } from './event-queue.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { DiscardingNodeStore } from './sim-store.ts';
 import { SimMetrics } from './metrics.ts';
-import {
-  createNode,
-  DEFAULT_NODE_MIX,
-  modelEntries,
-  serviceMsOf,
-  signedRegistration,
-  type NodeMix,
-  type SimNode,
-} from './nodes.ts';
+import { createNode, DEFAULT_NODE_MIX, modelEntries, serviceMsOf, signedRegistration, type NodeMix, type SimNode } from './nodes.ts';
 import { CHALLENGERS_PER_NODE, OracleSim } from './oracle-sim.ts';
 import { PerfectOracle } from './perfect.ts';
 import { childSeed, createRng, exponential, pickWeighted } from './random.ts';
@@ -78,12 +70,7 @@ type Ev =
   | { atMs: number; kind: 'ready'; node: SimNode; model: string };
 
 /** Weight of each model in the world's request mix (stream share × model share). */
-const MODEL_MIX = new Map(
-  MODELS.map((m) => [
-    m.name,
-    STREAMS.reduce((s, st) => s + st.weight * (st.models.find((x) => x.model === m.name)?.weight ?? 0), 0),
-  ]),
-);
+const MODEL_MIX = new Map(MODELS.map((m) => [m.name, STREAMS.reduce((s, st) => s + st.weight * (st.models.find((x) => x.model === m.name)?.weight ?? 0), 0)]));
 
 export async function simulate(input: SimulationOptions): Promise<SimulationResult> {
   const options = {
@@ -106,17 +93,8 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
   const reqRand = createRng(childSeed(options.seed, 'requests'));
   const nodeSample = citySampler(childSeed(options.seed, 'node-places'));
   const requestSample = citySampler(childSeed(options.seed, 'request-places'));
-  const placement = new Placement({
-    heartbeatIntervalMs: options.heartbeatIntervalMs,
-    now: () => nowMs,
-    store: new DiscardingNodeStore(),
-    random: seededRandom(childSeed(options.seed, 'placement')),
-  });
-  const oracle = new OracleSim({
-    placement,
-    rand: createRng(childSeed(options.seed, 'oracle')),
-    dishonestShare: options.mix.dishonestShare,
-  });
+  const placement = new Placement({ heartbeatIntervalMs: options.heartbeatIntervalMs, now: () => nowMs, store: new DiscardingNodeStore(), random: seededRandom(childSeed(options.seed, 'placement')) });
+  const oracle = new OracleSim({ placement, rand: createRng(childSeed(options.seed, 'oracle')), dishonestShare: options.mix.dishonestShare });
   const perfect = new PerfectOracle();
   const queue = new EventQueue<Ev>();
   const nodes: SimNode[] = [];
@@ -139,27 +117,17 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
       mixWeight += MODEL_MIX.get(m.name)!;
     }
     const meanServiceMs = mixWeight > 0 ? mixMs / mixWeight : 0;
-    return (
-      (options.worldRequestsPerNodePerS * node.popularity * activity * meanServiceMs) / 1000 / node.slots
-    );
+    return (options.worldRequestsPerNodePerS * node.popularity * activity * meanServiceMs) / 1000 / node.slots;
   };
   const latencyOf = (node: SimNode, m: ModelSpec) => {
     const s = serviceMs(node, m);
     return s + queueWaitMs({ serviceMs: s, utilisation: utilisation(node), slots: node.slots });
   };
-  const heartbeats = new Heartbeats({
-    placement,
-    intervalMs: options.heartbeatIntervalMs,
-    now: () => nowMs,
-    farFutureMs: endMs + 24 * HOUR_MS,
-    utilisation,
-    serviceMs,
-  });
+  const heartbeats = new Heartbeats({ placement, intervalMs: options.heartbeatIntervalMs, now: () => nowMs, farFutureMs: endMs + 24 * HOUR_MS, utilisation, serviceMs });
 
   const scheduleFailure = (node: SimNode, first: boolean) => {
     // At the start 5 % are already failing within the first minutes, so the share down is steady from the outset.
-    const upMs =
-      first && lifeRand() < options.failureShare ? lifeRand() * 10 * 60_000 : exponential(lifeRand, meanUpMs);
+    const upMs = first && lifeRand() < options.failureShare ? lifeRand() * 10 * 60_000 : exponential(lifeRand, meanUpMs);
     node.nextFailureAtMs = nowMs + upMs;
     if (node.nextFailureAtMs < endMs) queue.push({ atMs: node.nextFailureAtMs, kind: 'fail', node });
   };
@@ -167,12 +135,7 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
   const register = async (node: SimNode, first: boolean) => {
     node.state = 'up';
     scheduleFailure(node, first);
-    await placement.registry.register(
-      signedRegistration(node, {
-        issuedAtMs: Math.floor(nowMs),
-        models: modelEntries(node, () => undefined),
-      }),
-    );
+    await placement.registry.register(signedRegistration(node, { issuedAtMs: Math.floor(nowMs), models: modelEntries(node, () => undefined) }));
     registrations++;
     node.registeredAtMs = nowMs;
     heartbeats.send(node);
@@ -180,13 +143,7 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
     queue.push({ atMs: nowMs + PROOF_DELAY_MS + lifeRand() * PROOF_DELAY_MS, kind: 'prove', node });
   };
   const addNode = () => {
-    const node = createNode({
-      index: nodes.length,
-      sample: nodeSample,
-      rand,
-      mix: options.mix,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
-    });
+    const node = createNode({ index: nodes.length, sample: nodeSample, rand, mix: options.mix, heartbeatIntervalMs: options.heartbeatIntervalMs });
     nodes.push(node);
     nodesById.set(node.id, node);
     return node;
@@ -198,18 +155,7 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
 
   const sampledPerMs = options.sampledRequests / totalMs;
   const weight = (options.worldRequestsPerNodePerS * options.nodes) / (sampledPerMs * 1000);
-  const ctx: RequestContext = {
-    placement,
-    perfect,
-    oracle,
-    metrics,
-    rand: reqRand,
-    nodesById,
-    latencyOf,
-    serviceMs,
-    weight,
-    work,
-  };
+  const ctx: RequestContext = { placement, perfect, oracle, metrics, rand: reqRand, nodesById, latencyOf, serviceMs, weight, work };
   const churnPerMs = (options.nodes * options.churnPerDay) / (24 * HOUR_MS);
   queue.push({ atMs: nowMs + exponential(reqRand, 1 / (sampledPerMs * MAX_ACTIVITY)), kind: 'request' });
   for (const kind of ['score', 'load', 'evict'] as const) queue.push({ atMs: nowMs + 1, kind });
@@ -233,10 +179,7 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
     }
     switch (ev.kind) {
       case 'request': {
-        queue.push({
-          atMs: nowMs + exponential(reqRand, 1 / (sampledPerMs * MAX_ACTIVITY)),
-          kind: 'request',
-        });
+        queue.push({ atMs: nowMs + exponential(reqRand, 1 / (sampledPerMs * MAX_ACTIVITY)), kind: 'request' });
         const stream = pickWeighted(reqRand, STREAMS);
         const at = requestSample();
         if (reqRand() * MAX_ACTIVITY >= stream.activity(localSolarHour(nowMs, at.lng))) break; // thinning: diurnal rate
@@ -248,11 +191,7 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
       case 'fail':
         if (ev.node.state !== 'up' || ev.node.nextFailureAtMs !== nowMs) break;
         ev.node.state = lifeRand() < options.blackholeShare ? 'blackholed' : 'crashed';
-        queue.push({
-          atMs: nowMs + exponential(lifeRand, options.meanDownMs),
-          kind: 'recover',
-          node: ev.node,
-        });
+        queue.push({ atMs: nowMs + exponential(lifeRand, options.meanDownMs), kind: 'recover', node: ev.node });
         break;
       case 'recover':
         if (ev.node.state === 'crashed' || ev.node.state === 'blackholed') await register(ev.node, false);
@@ -261,11 +200,7 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
         if (ev.node.state !== 'up') break;
         const minTrust = oracle.config.minCheckerTrust;
         const challengers = placement
-          .nearest({
-            location: ev.node.claimedLocation,
-            k: CHALLENGERS_PER_NODE + 1,
-            filter: (r) => r.id !== ev.node.id && placement.getTrust(r.id).score >= minTrust,
-          })
+          .nearest({ location: ev.node.claimedLocation, k: CHALLENGERS_PER_NODE + 1, filter: (r) => r.id !== ev.node.id && placement.getTrust(r.id).score >= minTrust })
           .slice(0, CHALLENGERS_PER_NODE)
           .map((c) => nodesById.get(c.node.id)!);
         oracle.proveLocation(ev.node, { challengers, nowMs });
@@ -293,12 +228,7 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
           node.models.set(a.model, false);
           touched.add(node.id);
           const spec = MODELS.find((m) => m.name === a.model)!;
-          queue.push({
-            atMs: nowMs + coldLoadMs({ ...spec, ready: false }),
-            kind: 'ready',
-            node,
-            model: a.model,
-          });
+          queue.push({ atMs: nowMs + coldLoadMs({ ...spec, ready: false }), kind: 'ready', node, model: a.model });
         }
         for (const id of touched) {
           const node = nodesById.get(id)!;
@@ -335,19 +265,5 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
   const loopMs = performance.now() - loopStart;
   options.onProgress?.({ simulatedMs: totalMs, totalMs, requests: metrics.requests });
   const { onProgress: _, ...rest } = options;
-  return {
-    options: rest,
-    metrics,
-    nodes,
-    work,
-    weight,
-    setupMs,
-    loopMs,
-    spotChecks: oracle.spotChecks,
-    frauds: oracle.frauds,
-    planRounds,
-    heartbeats: heartbeats.sent,
-    registrations,
-    kindMs,
-  };
+  return { options: rest, metrics, nodes, work, weight, setupMs, loopMs, spotChecks: oracle.spotChecks, frauds: oracle.frauds, planRounds, heartbeats: heartbeats.sent, registrations, kindMs };
 }

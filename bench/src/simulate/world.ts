@@ -30,50 +30,10 @@ const contentId = (seed: string) => seed.repeat(64).slice(0, 64);
  * detector whose manifest prefers an accelerator (a YOLO-class model is ~10× slower on CPU).
  */
 export const MODELS: readonly ModelSpec[] = [
-  {
-    name: 'comfort-index',
-    version: '1.0.0',
-    contentId: contentId('a1'),
-    sizeBytes: 4_096,
-    prefersAccelerator: false,
-    cpuServiceMs: 1,
-    gpuServiceMs: 1,
-    cpuShare: 0.9,
-    gpuShare: 0.9,
-  },
-  {
-    name: 'vibration-anomaly',
-    version: '1.0.0',
-    contentId: contentId('b2'),
-    sizeBytes: 1_200_000,
-    prefersAccelerator: false,
-    cpuServiceMs: 6,
-    gpuServiceMs: 2,
-    cpuShare: 0.8,
-    gpuShare: 0.9,
-  },
-  {
-    name: 'ppocr-rec',
-    version: '4.0.0',
-    contentId: contentId('c3'),
-    sizeBytes: 10_500_000,
-    prefersAccelerator: false,
-    cpuServiceMs: 35,
-    gpuServiceMs: 6,
-    cpuShare: 0.4,
-    gpuShare: 0.9,
-  },
-  {
-    name: 'object-detect',
-    version: '8.0.0',
-    contentId: contentId('d4'),
-    sizeBytes: 25_000_000,
-    prefersAccelerator: true,
-    cpuServiceMs: 180,
-    gpuServiceMs: 12,
-    cpuShare: 0.05,
-    gpuShare: 0.9,
-  },
+  { name: 'comfort-index', version: '1.0.0', contentId: contentId('a1'), sizeBytes: 4_096, prefersAccelerator: false, cpuServiceMs: 1, gpuServiceMs: 1, cpuShare: 0.9, gpuShare: 0.9 },
+  { name: 'vibration-anomaly', version: '1.0.0', contentId: contentId('b2'), sizeBytes: 1_200_000, prefersAccelerator: false, cpuServiceMs: 6, gpuServiceMs: 2, cpuShare: 0.8, gpuShare: 0.9 },
+  { name: 'ppocr-rec', version: '4.0.0', contentId: contentId('c3'), sizeBytes: 10_500_000, prefersAccelerator: false, cpuServiceMs: 35, gpuServiceMs: 6, cpuShare: 0.4, gpuShare: 0.9 },
+  { name: 'object-detect', version: '8.0.0', contentId: contentId('d4'), sizeBytes: 25_000_000, prefersAccelerator: true, cpuServiceMs: 180, gpuServiceMs: 12, cpuShare: 0.05, gpuShare: 0.9 },
 ];
 
 export interface StreamSpec {
@@ -92,27 +52,9 @@ const daytime = (h: number) => Math.sin((Math.PI * (h - 4)) / 24) ** 2;
 
 export const STREAMS: readonly StreamSpec[] = [
   // IoT fleets report around the clock with a daytime bump (machines run in shifts).
-  {
-    name: 'device',
-    weight: 0.6,
-    targetMs: 100,
-    models: [
-      { model: 'vibration-anomaly', weight: 0.6 },
-      { model: 'comfort-index', weight: 0.4 },
-    ],
-    activity: (h) => 0.7 + 0.6 * daytime(h),
-  },
+  { name: 'device', weight: 0.6, targetMs: 100, models: [{ model: 'vibration-anomaly', weight: 0.6 }, { model: 'comfort-index', weight: 0.4 }], activity: (h) => 0.7 + 0.6 * daytime(h) },
   // People: little at night, a strong afternoon and evening.
-  {
-    name: 'app',
-    weight: 0.4,
-    targetMs: 50,
-    models: [
-      { model: 'ppocr-rec', weight: 0.5 },
-      { model: 'object-detect', weight: 0.5 },
-    ],
-    activity: (h) => 0.2 + 1.6 * daytime(h),
-  },
+  { name: 'app', weight: 0.4, targetMs: 50, models: [{ model: 'ppocr-rec', weight: 0.5 }, { model: 'object-detect', weight: 0.5 }], activity: (h) => 0.2 + 1.6 * daytime(h) },
 ];
 export const MAX_ACTIVITY = 1.8;
 

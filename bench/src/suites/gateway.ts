@@ -27,50 +27,28 @@ const REGISTRATION_TIMEOUT_MS = 30_000;
 
 export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
   const started = performance.now();
-  const step = (what: string) =>
-    console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
+  const step = (what: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-bench-gateway-'));
   const apiKey = `hx_bench_${randomBytes(18).toString('base64url')}`;
   const stack: (() => Promise<void>)[] = [];
   const rows: InferenceRow[] = [];
   try {
     step('starting the gateway + bare proxy process');
-    const front: FrontProcess = await startFrontProcess({
-      apiKey,
-      heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
-    });
+    const front: FrontProcess = await startFrontProcess({ apiKey, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
     stack.push(() => front.close());
     step('hexedge node init + node run (comfort-index)');
     const modelsDir = path.join(dir, 'models');
     await writeComfortModel(modelsDir);
-    const node: EdgeNode = await startEdgeNode({
-      dataDir: path.join(dir, 'node'),
-      modelsDir,
-      gatewayUrl: front.gatewayUrl,
-      ...NODE_LOCATION,
-    });
+    const node: EdgeNode = await startEdgeNode({ dataDir: path.join(dir, 'node'), modelsDir, gatewayUrl: front.gatewayUrl, ...NODE_LOCATION });
     stack.push(() => node.stop());
     const proxyUrl = await front.startProxy(node.url);
     const deadline = Date.now() + REGISTRATION_TIMEOUT_MS;
     while ((await front.candidateCount({ model: COMFORT_MODEL, ...REQUEST_LOCATION })) === 0) {
-      if (Date.now() > deadline)
-        throw new Error(
-          `node ${node.nodeId} did not register with the gateway within ${REGISTRATION_TIMEOUT_MS} ms`,
-        );
+      if (Date.now() > deadline) throw new Error(`node ${node.nodeId} did not register with the gateway within ${REGISTRATION_TIMEOUT_MS} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    step(
-      `node ${node.nodeId.slice(0, 12)}… registered at ${node.url}; HTTP: gateway ${front.gatewayUrl}, proxy ${proxyUrl}`,
-    );
-    rows.push(
-      ...(await httpRows({
-        urls: { gateway: front.gatewayUrl, proxy: proxyUrl, direct: node.url },
-        apiKey,
-        location: REQUEST_LOCATION,
-        frontCpuUs: () => front.cpuUs(),
-        quick,
-      })),
-    );
+    step(`node ${node.nodeId.slice(0, 12)}… registered at ${node.url}; HTTP: gateway ${front.gatewayUrl}, proxy ${proxyUrl}`);
+    rows.push(...(await httpRows({ urls: { gateway: front.gatewayUrl, proxy: proxyUrl, direct: node.url }, apiKey, location: REQUEST_LOCATION, frontCpuUs: () => front.cpuUs(), quick })));
     step('MQTT: embedded broker + gateway ingress vs echo responder');
     try {
       const brokerUrl = await front.startMqtt();
@@ -81,8 +59,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       console.log(`MQTT rows not measured: ${(err as Error).stack ?? String(err)}`);
     }
   } finally {
-    for (const close of stack.reverse())
-      await close().catch((err: Error) => console.error(`shutdown: ${err.message}`));
+    for (const close of stack.reverse()) await close().catch((err: Error) => console.error(`shutdown: ${err.message}`));
     rmSync(dir, { recursive: true, force: true });
   }
   step('done');

@@ -22,8 +22,7 @@ import type { BenchRow } from '../report.ts';
 
 export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
   const started = performance.now();
-  const step = (what: string) =>
-    console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
+  const step = (what: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
   step('building vibration-anomaly fp32 + int8 in memory');
   const { fp32, int8 } = await vibrationArtifacts();
   const windows = vibrationWindows(64);
@@ -39,12 +38,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     const common = { modelDir, intraOpThreads: NATIVE_INTRA_OP_THREADS };
     step('starting two node processes (batching on / off)');
     const [batching, unbatched] = await Promise.all([
-      startNodeProcess({
-        ...common,
-        ppocr: false,
-        maxBatchSize: MAX_BATCH_SIZE,
-        maxQueueDelayUs: BATCHING_DELAY_US,
-      }),
+      startNodeProcess({ ...common, ppocr: false, maxBatchSize: MAX_BATCH_SIZE, maxQueueDelayUs: BATCHING_DELAY_US }),
       startNodeProcess({ ...common, ppocr: true, maxBatchSize: 1, maxQueueDelayUs: 0 }),
     ]);
     nodes.push(batching!, unbatched!);

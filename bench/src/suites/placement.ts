@@ -54,19 +54,12 @@ function throughput(rounds: number, peers: Record<string, () => number>): Record
   return Object.fromEntries(Object.entries(rates).map(([n, v]) => [n, summarize(v).median]));
 }
 
-async function scale(options: {
-  nodeCount: number;
-  quick: boolean;
-  sample: () => { lat: number; lng: number };
-}) {
+async function scale(options: { nodeCount: number; quick: boolean; sample: () => { lat: number; lng: number } }) {
   const { nodeCount, quick, sample } = options;
   const label = nodeCount >= 1e6 ? `${nodeCount / 1e6}M` : `${nodeCount / 1e3}k`;
   const rows: BenchRow[] = [];
   const gc = getGc();
-  const points: IndexedPoint[] = Array.from({ length: nodeCount }, (_, i) => ({
-    id: `node-${i}`,
-    ...sample(),
-  }));
+  const points: IndexedPoint[] = Array.from({ length: nodeCount }, (_, i) => ({ id: `node-${i}`, ...sample() }));
   const queries = Array.from({ length: 20_000 }, sample);
 
   // Typed arrays live outside the JS heap: count heapUsed plus ArrayBuffer bytes.
@@ -108,28 +101,8 @@ async function scale(options: {
       return 3;
     },
   });
-  rows.push(
-    row({
-      name: `queries/s @${label} k=${K}`,
-      value: rates.hexedge!,
-      unit: 'q/s',
-      anchor: 'geokdbush',
-      anchorValue: rates.geokdbush!,
-      ratio: rates.hexedge! / rates.geokdbush!,
-      goal: nodeCount <= 1e5 ? '≥1.0× geokdbush' : null,
-      met: nodeCount <= 1e5 ? rates.hexedge! >= rates.geokdbush! : null,
-    }),
-  );
-  rows.push(
-    row({
-      name: `queries/s @${label} vs brute force`,
-      value: rates.hexedge!,
-      unit: 'q/s',
-      anchor: 'brute force',
-      anchorValue: rates.bruteForce!,
-      ratio: rates.hexedge! / rates.bruteForce!,
-    }),
-  );
+  rows.push(row({ name: `queries/s @${label} k=${K}`, value: rates.hexedge!, unit: 'q/s', anchor: 'geokdbush', anchorValue: rates.geokdbush!, ratio: rates.hexedge! / rates.geokdbush!, goal: nodeCount <= 1e5 ? '≥1.0× geokdbush' : null, met: nodeCount <= 1e5 ? rates.hexedge! >= rates.geokdbush! : null }));
+  rows.push(row({ name: `queries/s @${label} vs brute force`, value: rates.hexedge!, unit: 'q/s', anchor: 'brute force', anchorValue: rates.bruteForce!, ratio: rates.hexedge! / rates.bruteForce! }));
 
   // Per-query latency (timer overhead ~0.1 µs included), geokdbush alongside.
   const latency = (fn: (q: { lat: number; lng: number }) => void) => {
@@ -144,29 +117,9 @@ async function scale(options: {
   };
   const ours = latency((q) => index.nearest({ ...q, k: K }));
   const theirs = latency((q) => around(kd, q.lng, q.lat, K));
-  rows.push(
-    row({
-      name: `query p50 @${label}`,
-      value: percentile(ours, 50),
-      unit: 'µs',
-      anchor: 'geokdbush',
-      anchorValue: percentile(theirs, 50),
-      ratio: percentile(theirs, 50) / percentile(ours, 50),
-    }),
-  );
+  rows.push(row({ name: `query p50 @${label}`, value: percentile(ours, 50), unit: 'µs', anchor: 'geokdbush', anchorValue: percentile(theirs, 50), ratio: percentile(theirs, 50) / percentile(ours, 50) }));
   const p99 = percentile(ours, 99);
-  rows.push(
-    row({
-      name: `query p99 @${label}`,
-      value: p99,
-      unit: 'µs',
-      anchor: 'geokdbush',
-      anchorValue: percentile(theirs, 99),
-      ratio: percentile(theirs, 99) / p99,
-      goal: nodeCount >= 1e6 ? '≤50 µs' : null,
-      met: nodeCount >= 1e6 ? p99 <= 50 : null,
-    }),
-  );
+  rows.push(row({ name: `query p99 @${label}`, value: p99, unit: 'µs', anchor: 'geokdbush', anchorValue: percentile(theirs, 99), ratio: percentile(theirs, 99) / p99, goal: nodeCount >= 1e6 ? '≤50 µs' : null, met: nodeCount >= 1e6 ? p99 <= 50 : null }));
 
   // Moves: small position changes of random nodes; geokdbush must rebuild (ratio = rebuild / move).
   const rand = mulberry32(11);
@@ -181,28 +134,9 @@ async function scale(options: {
   }
   moves.sort();
   const rebuildUs = summarize(rebuildsMs).median * 1000;
-  rows.push(
-    row({
-      name: `move p50 @${label}`,
-      value: percentile(moves, 50),
-      unit: 'µs',
-      anchor: 'geokdbush rebuild',
-      anchorValue: rebuildUs,
-      ratio: rebuildUs / percentile(moves, 50),
-      goal: '≤5 µs',
-      met: percentile(moves, 50) <= 5,
-    }),
-  );
+  rows.push(row({ name: `move p50 @${label}`, value: percentile(moves, 50), unit: 'µs', anchor: 'geokdbush rebuild', anchorValue: rebuildUs, ratio: rebuildUs / percentile(moves, 50), goal: '≤5 µs', met: percentile(moves, 50) <= 5 }));
   rows.push(row({ name: `move p99 @${label}`, value: percentile(moves, 99), unit: 'µs' }));
-  rows.push(
-    row({
-      name: `index memory @${label}`,
-      value: bytesPerNode,
-      unit: 'B/node',
-      goal: nodeCount >= 1e6 ? '≤300 B/node' : null,
-      met: nodeCount >= 1e6 ? bytesPerNode <= 300 : null,
-    }),
-  );
+  rows.push(row({ name: `index memory @${label}`, value: bytesPerNode, unit: 'B/node', goal: nodeCount >= 1e6 ? '≤300 B/node' : null, met: nodeCount >= 1e6 ? bytesPerNode <= 300 : null }));
 
   // Recall against brute force after the moves (exact ids, order and distanceKm).
   if (nodeCount <= 1e5) {
@@ -214,18 +148,7 @@ async function scale(options: {
       const got = index.nearest({ ...q, k: K });
       if (JSON.stringify(got) === JSON.stringify(want)) exact++;
     }
-    rows.push(
-      row({
-        name: `recall @${label} (${checked} queries)`,
-        value: (100 * exact) / checked,
-        unit: '%',
-        anchor: 'brute force',
-        anchorValue: 100,
-        ratio: exact / checked,
-        goal: '100%',
-        met: exact === checked,
-      }),
-    );
+    rows.push(row({ name: `recall @${label} (${checked} queries)`, value: (100 * exact) / checked, unit: '%', anchor: 'brute force', anchorValue: 100, ratio: exact / checked, goal: '100%', met: exact === checked }));
 
     // Mixed: 20k moves/s paced by the clock, queries in the gaps, one thread.
     const durationMs = quick ? 1000 : 3000;
@@ -241,16 +164,7 @@ async function scale(options: {
       for (let i = 0; i < 50; i++) index.nearest({ ...queries[answered++ % queries.length]!, k: K });
     }
     const mixedQps = answered / ((performance.now() - start) / 1000);
-    rows.push(
-      row({
-        name: `mixed: queries/s with ${MIXED_UPDATES_PER_S / 1000}k moves/s @${label}`,
-        value: mixedQps,
-        unit: 'q/s',
-        anchor: 'hexedge queries only',
-        anchorValue: rates.hexedge!,
-        ratio: mixedQps / rates.hexedge!,
-      }),
-    );
+    rows.push(row({ name: `mixed: queries/s with ${MIXED_UPDATES_PER_S / 1000}k moves/s @${label}`, value: mixedQps, unit: 'q/s', anchor: 'hexedge queries only', anchorValue: rates.hexedge!, ratio: mixedQps / rates.hexedge! }));
 
     // Redis GEOSEARCH peer on the same nodes (after the moves) and queries, with a fresh NodeIndex.
     rows.push(...(await redisRows({ points, queries, indexBytesPerNode: bytesPerNode, label, quick })));

@@ -15,9 +15,7 @@ export function progressBar(label: string): SimulationOptions['onProgress'] {
   if (!process.stderr.isTTY) return undefined;
   return ({ simulatedMs, totalMs, requests }) => {
     const done = Math.round((30 * simulatedMs) / totalMs);
-    process.stderr.write(
-      `\r${label} [${'#'.repeat(done)}${' '.repeat(30 - done)}] ${(simulatedMs / 3_600_000).toFixed(1)} h, ${requests} requests${simulatedMs >= totalMs ? '\n' : ''}`,
-    );
+    process.stderr.write(`\r${label} [${'#'.repeat(done)}${' '.repeat(30 - done)}] ${(simulatedMs / 3_600_000).toFixed(1)} h, ${requests} requests${simulatedMs >= totalMs ? '\n' : ''}`);
   };
 }
 
@@ -25,10 +23,6 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
   const options = quick ? QUICK : FULL;
   const label = `simulate ${scaleLabel(options.nodes)} ${options.hours}h`;
   const result = await simulate({ ...options, onProgress: progressBar(label) });
-  for (const file of writePlots(result, {
-    dir: RESULTS_DIR,
-    prefix: `simulate-${scaleLabel(options.nodes)}`,
-  }))
-    console.log(`plot: ${file}`);
+  for (const file of writePlots(result, { dir: RESULTS_DIR, prefix: `simulate-${scaleLabel(options.nodes)}` })) console.log(`plot: ${file}`);
   return simulationRows(result);
 }

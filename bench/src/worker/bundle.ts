@@ -7,20 +7,13 @@ import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 const gatewayDir = path.resolve(import.meta.dirname, '../../../gateway');
 
 /** The gateway Worker as `wrangler deploy` would bundle it (offline, --dry-run), run by workerd through Miniflare. */
-export async function startGatewayWorker(options: {
-  apiKey: string;
-  heartbeatIntervalMs: number;
-}): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startGatewayWorker(options: { apiKey: string; heartbeatIntervalMs: number }): Promise<{ url: string; stop: () => Promise<void> }> {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-bench-worker-'));
-  execFileSync(
-    path.resolve(gatewayDir, '../node_modules/.bin/wrangler'),
-    ['deploy', '--dry-run', '--config', 'wrangler.jsonc', '--outdir', outdir],
-    {
-      cwd: gatewayDir,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_API_TOKEN: '' },
-      stdio: 'pipe',
-    },
-  );
+  execFileSync(path.resolve(gatewayDir, '../node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--config', 'wrangler.jsonc', '--outdir', outdir], {
+    cwd: gatewayDir,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_API_TOKEN: '' },
+    stdio: 'pipe',
+  });
   const scriptPath = path.join(outdir, 'worker.js');
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -30,17 +23,8 @@ export async function startGatewayWorker(options: {
           scriptPath,
           modulesRoot: outdir,
           compatibilityDate: '2026-11-01',
-          durableObjects: {
-            SHARDS: { className: 'PlacementShard', useSQLite: true },
-            DIRECTORY: { className: 'PlacementDirectory', useSQLite: true },
-          },
-          bindings: {
-            HEXEDGE_API_KEY: options.apiKey,
-            HEARTBEAT_INTERVAL_MS: String(options.heartbeatIntervalMs),
-            SHARD_MAP_TTL_MS: '1000',
-            ASSUME_LOCATIONS_VERIFIED: 'true',
-            PIN_JURISDICTIONS: '',
-          },
+          durableObjects: { SHARDS: { className: 'PlacementShard', useSQLite: true }, DIRECTORY: { className: 'PlacementDirectory', useSQLite: true } },
+          bindings: { HEXEDGE_API_KEY: options.apiKey, HEARTBEAT_INTERVAL_MS: String(options.heartbeatIntervalMs), SHARD_MAP_TTL_MS: '1000', ASSUME_LOCATIONS_VERIFIED: 'true', PIN_JURISDICTIONS: '' },
         },
       ],
       resourcePersistencePath: path.join(outdir, 'state'),

@@ -19,27 +19,12 @@ export interface ModelAddOptions {
 }
 
 /** Ops that only appear in quantized graphs (QDQ or integer kernels). */
-const INT8_OPS = new Set([
-  'QuantizeLinear',
-  'DequantizeLinear',
-  'DynamicQuantizeLinear',
-  'QLinearMatMul',
-  'QLinearConv',
-  'MatMulInteger',
-  'ConvInteger',
-]);
+const INT8_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearMatMul', 'QLinearConv', 'MatMulInteger', 'ConvInteger']);
 
 function tensorSpecs(values: OnnxValueInfo[], what: string): TensorSpec[] {
   return values.map((v) => {
-    if (!v.datatype)
-      throw new Error(
-        `${what} '${v.name}' has element type ${v.elemType}, which the Open Inference Protocol cannot carry`,
-      );
-    return {
-      name: v.name,
-      datatype: v.datatype as TensorSpec['datatype'],
-      shape: v.shape.map((d) => (typeof d === 'number' ? d : -1)),
-    };
+    if (!v.datatype) throw new Error(`${what} '${v.name}' has element type ${v.elemType}, which the Open Inference Protocol cannot carry`);
+    return { name: v.name, datatype: v.datatype as TensorSpec['datatype'], shape: v.shape.map((d) => (typeof d === 'number' ? d : -1)) };
   });
 }
 
@@ -52,9 +37,7 @@ function tensorSpecs(values: OnnxValueInfo[], what: string): TensorSpec[] {
 export async function modelAdd(o: ModelAddOptions): Promise<string> {
   const bytes = new Uint8Array(
     await readFile(o.file).catch((err: NodeJS.ErrnoException) => {
-      throw new Error(
-        err.code === 'ENOENT' ? `no such file: ${o.file}` : `cannot read ${o.file}: ${err.message}`,
-      );
+      throw new Error(err.code === 'ENOENT' ? `no such file: ${o.file}` : `cannot read ${o.file}: ${err.message}`);
     }),
   );
   let info;
@@ -63,8 +46,7 @@ export async function modelAdd(o: ModelAddOptions): Promise<string> {
   } catch (err) {
     throw new Error(`${o.file}: ${(err as Error).message}`);
   }
-  if (o.pipeline && !getPipeline(o.pipeline))
-    throw new Error(`--pipeline ${JSON.stringify(o.pipeline)} is not a pipeline this node knows`);
+  if (o.pipeline && !getPipeline(o.pipeline)) throw new Error(`--pipeline ${JSON.stringify(o.pipeline)} is not a pipeline this node knows`);
   const inputs = tensorSpecs(info.inputs, 'input');
   const outputs = tensorSpecs(info.outputs, 'output');
   // Dynamic batching joins requests along dim 0, so every tensor must have a free leading dimension.
@@ -91,9 +73,7 @@ export async function modelAdd(o: ModelAddOptions): Promise<string> {
     throw new Error(`--${String(issue.path[0])}: ${issue.message}`);
   }
   const manifest: ModelManifest = parsed.data;
-  const existing = (await listHeldModels(o.modelsDir)).find(
-    (h) => h.manifest?.name === o.name && h.manifest.version === o.version,
-  );
+  const existing = (await listHeldModels(o.modelsDir)).find((h) => h.manifest?.name === o.name && h.manifest.version === o.version);
   if (existing?.manifest?.contentId === manifest.contentId) {
     return `${o.name}@${o.version} is already in ${o.modelsDir} with the same bytes (${manifest.contentId})`;
   }

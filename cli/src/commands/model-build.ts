@@ -2,15 +2,9 @@ import { buildProjectModels, formatBytes, PROJECT_MODELS } from '@hexedge/edge-n
 import { formatTable, percent } from './text-table.ts';
 
 /** `hexedge model build`: trains the project's models (deterministic per seed) into a models directory. */
-export async function modelBuild(
-  options: { outDir: string; only?: string; seed?: number },
-  log: (m: string) => void,
-): Promise<string> {
+export async function modelBuild(options: { outDir: string; only?: string; seed?: number }, log: (m: string) => void): Promise<string> {
   const names = PROJECT_MODELS.map((d) => d.name);
-  if (options.only && !names.includes(options.only))
-    throw new Error(
-      `--only ${JSON.stringify(options.only)} is not a project model (models: ${names.join(', ')})`,
-    );
+  if (options.only && !names.includes(options.only)) throw new Error(`--only ${JSON.stringify(options.only)} is not a project model (models: ${names.join(', ')})`);
   log(`training ${options.only ?? names.join(', ')} into ${options.outDir} (deterministic, a few seconds)…`);
   const built = await buildProjectModels({
     outDir: options.outDir,

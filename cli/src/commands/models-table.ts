@@ -28,10 +28,7 @@ export async function listHeldModels(modelsDir: string): Promise<HeldModel[]> {
     try {
       held.push({ file, manifest: (await readVerifiedArtifact(file)).manifest, verified: true });
     } catch (err) {
-      const manifest = await readFile(file, 'utf8').then(
-        (t) => JSON.parse(t) as Partial<ModelManifest>,
-        () => undefined,
-      );
+      const manifest = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Partial<ModelManifest>, () => undefined);
       held.push({ file, manifest, verified: false, problem: (err as Error).message });
     }
   }

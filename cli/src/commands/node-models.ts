@@ -6,8 +6,7 @@ import { readNodeSetup } from './node-setup.ts';
 export async function nodeModelsLs(options: { dataDir: string; modelsDir?: string }): Promise<string> {
   const { modelsDir } = await readNodeSetup(options.dataDir, options.modelsDir);
   const held = await listHeldModels(modelsDir);
-  if (held.length === 0)
-    return `no models in ${modelsDir}; pull one with \`hexedge node models pull <contentId|name@version> --data-dir ${options.dataDir}\``;
+  if (held.length === 0) return `no models in ${modelsDir}; pull one with \`hexedge node models pull <contentId|name@version> --data-dir ${options.dataDir}\``;
   return `${modelsDir}\n${formatHeldModels(held)}`;
 }
 
@@ -16,10 +15,7 @@ export async function nodeModelsLs(options: { dataDir: string; modelsDir?: strin
  * registry — `--gateway`, else the gateway in the node's config.
  */
 export function pullSources(options: { peers: string[]; gatewayUrl: string | undefined }): PullSource[] {
-  const sources: PullSource[] = options.peers.map((url) => ({
-    kind: 'peer',
-    url: checkUrl(url, '--from/--peer'),
-  }));
+  const sources: PullSource[] = options.peers.map((url) => ({ kind: 'peer', url: checkUrl(url, '--from/--peer') }));
   if (options.gatewayUrl) sources.push({ kind: 'origin', url: checkUrl(options.gatewayUrl, '--gateway') });
   return sources;
 }
@@ -31,21 +27,13 @@ function checkUrl(value: string, flag: string): string {
   } catch {
     throw new Error(`${flag} must be an http(s) URL, got ${JSON.stringify(value)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new Error(`${flag} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${flag} must be an http(s) URL, got ${JSON.stringify(value)}`);
   return value;
 }
 
 /** `hexedge node models pull`: one model into the node's models directory, with a progress bar. */
 export async function nodeModelsPull(
-  options: {
-    dataDir: string;
-    ref: string;
-    peers: string[];
-    gatewayUrl?: string;
-    modelsDir?: string;
-    timeoutMs?: number;
-  },
+  options: { dataDir: string; ref: string; peers: string[]; gatewayUrl?: string; modelsDir?: string; timeoutMs?: number },
   log: (m: string) => void,
 ): Promise<string> {
   const { config, modelsDir } = await readNodeSetup(options.dataDir, options.modelsDir);
@@ -58,7 +46,6 @@ export async function nodeModelsPull(
     onProgress: createPullProgress({ stream: process.stdout, log }),
   });
   const m = result.manifest;
-  if (!result.source)
-    return `${m.name}@${m.version} (${m.contentId.slice(0, 12)}) is already in ${modelsDir}`;
+  if (!result.source) return `${m.name}@${m.version} (${m.contentId.slice(0, 12)}) is already in ${modelsDir}`;
   return `${m.name}@${m.version} (${m.contentId}) is in ${result.file}`;
 }

@@ -97,12 +97,7 @@ function valueInfo(v: ValueInfo): OnnxValueInfo {
     if (d.dimParam) return d.dimParam;
     return Object.hasOwn(d, 'dimValue') ? Number(d.dimValue) : '?';
   });
-  return {
-    name: v.name ?? '',
-    elemType: type?.name ?? (tensor ? `type ${tensor.elemType}` : 'not a tensor'),
-    datatype: type?.oip,
-    shape,
-  };
+  return { name: v.name ?? '', elemType: type?.name ?? (tensor ? `type ${tensor.elemType}` : 'not a tensor'), datatype: type?.oip, shape };
 }
 
 /** What `hexedge model inspect` shows and `hexedge model add` needs, read from the ModelProto. */
@@ -117,23 +112,13 @@ export function describeOnnx(bytes: Uint8Array): OnnxInfo {
   if (!graph) throw new Error('not an ONNX model (no graph)');
   // Graph inputs may repeat initializers (IR < 4 style); those are weights, not what callers feed.
   const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name));
-  const totals: GraphTotals = {
-    opCounts: new Map(),
-    nodes: 0,
-    initializers: 0,
-    initializerBytes: 0,
-    externalInitializers: 0,
-    constantBytes: 0,
-  };
+  const totals: GraphTotals = { opCounts: new Map(), nodes: 0, initializers: 0, initializerBytes: 0, externalInitializers: 0, constantBytes: 0 };
   walkGraph(graph, totals);
   const nodeCount = graph.node?.length ?? 0;
   return {
     irVersion: Number(model.irVersion ?? 0),
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' ') || '-',
-    opsets: (model.opsetImport ?? []).map((o) => ({
-      domain: o.domain || 'ai.onnx',
-      version: Number(o.version ?? 0),
-    })),
+    opsets: (model.opsetImport ?? []).map((o) => ({ domain: o.domain || 'ai.onnx', version: Number(o.version ?? 0) })),
     graphName: graph.name ?? '',
     docString: model.docString || graph.docString || '',
     inputs: (graph.input ?? []).filter((v) => !initializerNames.has(v.name ?? '')).map(valueInfo),

@@ -20,35 +20,17 @@ const DEFAULT_REQUESTS_PER_NODE_DAY = 4;
 function positive(v: string | undefined, flag: string, fallback: number, o: { integer: boolean }): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || (o.integer && !Number.isInteger(n)))
-    throw new Error(
-      `${flag} must be a positive ${o.integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}`,
-    );
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || (o.integer && !Number.isInteger(n))) throw new Error(`${flag} must be a positive ${o.integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}`);
   return n;
 }
 
 export async function simulateCommand(argv: string[], log: (line: string) => void): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      nodes: { type: 'string' },
-      hours: { type: 'string' },
-      seed: { type: 'string' },
-      requests: { type: 'string' },
-      out: { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, options: { nodes: { type: 'string' }, hours: { type: 'string' }, seed: { type: 'string' }, requests: { type: 'string' }, out: { type: 'string' } } });
   const nodes = positive(values.nodes, '--nodes', 100_000, { integer: true });
   const hours = positive(values.hours, '--hours', 24, { integer: false });
   const seed = values.seed === undefined ? 1 : Number(values.seed);
-  if (!Number.isInteger(seed))
-    throw new Error(`--seed must be an integer, got ${JSON.stringify(values.seed)}`);
-  const sampledRequests = positive(
-    values.requests,
-    '--requests',
-    Math.max(1000, Math.round((DEFAULT_REQUESTS_PER_NODE_DAY * nodes * hours) / 24)),
-    { integer: true },
-  );
+  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${JSON.stringify(values.seed)}`);
+  const sampledRequests = positive(values.requests, '--requests', Math.max(1000, Math.round((DEFAULT_REQUESTS_PER_NODE_DAY * nodes * hours) / 24)), { integer: true });
   const out = path.resolve(values.out ?? 'bench/results');
   log(`simulating ${nodes} nodes for ${hours} h (seed ${seed}, ${sampledRequests} sampled requests)…`);
   const result = await simulate({
@@ -57,24 +39,17 @@ export async function simulateCommand(argv: string[], log: (line: string) => voi
     seed,
     sampledRequests,
     onProgress: ({ simulatedMs, requests }) => {
-      if (simulatedMs % 3_600_000 < 600_000)
-        process.stderr.write(`\r  ${(simulatedMs / 3_600_000).toFixed(1)} h simulated, ${requests} requests`);
+      if (simulatedMs % 3_600_000 < 600_000) process.stderr.write(`\r  ${(simulatedMs / 3_600_000).toFixed(1)} h simulated, ${requests} requests`);
     },
   });
   process.stderr.write('\n');
   const rows = simulationRows(result);
   log(formatTable(rows));
-  log(
-    `setup ${(result.setupMs / 1000).toFixed(1)} s (keys, signed registrations), event loop ${(result.loopMs / 1000).toFixed(1)} s`,
-  );
+  log(`setup ${(result.setupMs / 1000).toFixed(1)} s (keys, signed registrations), event loop ${(result.loopMs / 1000).toFixed(1)} s`);
   mkdirSync(out, { recursive: true });
   const prefix = `simulate-${scaleLabel(nodes)}-${hours}h-seed${seed}`;
   for (const file of writePlots(result, { dir: out, prefix })) log(`plot: ${file}`);
   const json = path.join(out, `${prefix}.json`);
-  writeFileSync(
-    json,
-    JSON.stringify({ suite: 'simulate', machine: machineInfo(), options: result.options, rows }, null, 2) +
-      '\n',
-  );
+  writeFileSync(json, JSON.stringify({ suite: 'simulate', machine: machineInfo(), options: result.options, rows }, null, 2) + '\n');
   log(`wrote ${json}`);
 }

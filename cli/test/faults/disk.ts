@@ -8,9 +8,7 @@ import { mkdirSync } from 'node:fs';
  */
 export function mountTmpfs(dir: string, options: { sizeBytes: number }): void {
   mkdirSync(dir, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.sizeBytes},mode=0700`, 'tmpfs', dir], {
-    stdio: 'pipe',
-  });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.sizeBytes},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
 }
 
 export function remount(dir: string, mode: 'ro' | 'rw'): void {
@@ -31,9 +29,6 @@ export function canMount(probeDir: string): { ok: true } | { ok: false; why: str
     unmount(probeDir);
     return { ok: true };
   } catch (err) {
-    return {
-      ok: false,
-      why: ((err as { stderr?: Buffer }).stderr?.toString() || (err as Error).message).trim(),
-    };
+    return { ok: false, why: ((err as { stderr?: Buffer }).stderr?.toString() || (err as Error).message).trim() };
   }
 }

@@ -10,13 +10,7 @@ export function setup(): void {
 export function teardown(): void {
   const rows = readRows();
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  writeFileSync(
-    path.join(ARTIFACTS_DIR, 'faults.json'),
-    `${JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: rows }, null, 2)}\n`,
-  );
+  writeFileSync(path.join(ARTIFACTS_DIR, 'faults.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: rows }, null, 2)}\n`);
   console.log(`\nfault suite (${rows.length} scenarios; test-artifacts/faults.json)\n${formatTable(rows)}\n`);
-  for (const r of rows)
-    console.log(
-      `- ${r.scenario}: recovery = ${r.recovery}${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`,
-    );
+  for (const r of rows) console.log(`- ${r.scenario}: recovery = ${r.recovery}${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`);
 }

@@ -14,42 +14,20 @@ export interface HttpOutcome {
  * POST /v1/infer once. `deadlineMs` goes into the request's policy (the gateway answers 504 past it);
  * the client gives up a second later, so a hung gateway shows up as status 0, not a hung test.
  */
-export async function inferOnce(options: {
-  gatewayUrl: string;
-  deadlineMs: number;
-  apiKey?: string;
-  policy?: Record<string, unknown>;
-  id?: string;
-}): Promise<HttpOutcome> {
+export async function inferOnce(options: { gatewayUrl: string; deadlineMs: number; apiKey?: string; policy?: Record<string, unknown>; id?: string }): Promise<HttpOutcome> {
   const startedAtMs = Date.now();
   const t0 = performance.now();
   try {
     const res = await fetch(`${options.gatewayUrl}/v1/infer`, {
       method: 'POST',
       headers: { authorization: `Bearer ${options.apiKey ?? ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify(
-        inferBody({
-          policy: { deadlineMs: options.deadlineMs, ...options.policy },
-          ...(options.id ? { id: options.id } : {}),
-        }),
-      ),
+      body: JSON.stringify(inferBody({ policy: { deadlineMs: options.deadlineMs, ...options.policy }, ...(options.id ? { id: options.id } : {}) })),
       signal: AbortSignal.timeout(options.deadlineMs + 1_000),
     });
     const body = (await res.json()) as { node?: { id: string }; error?: { code: string; message: string } };
-    return {
-      startedAtMs,
-      latencyMs: performance.now() - t0,
-      status: res.status,
-      ...(body.node ? { nodeId: body.node.id } : {}),
-      ...(body.error ? { errorCode: body.error.code, errorMessage: body.error.message } : {}),
-    };
+    return { startedAtMs, latencyMs: performance.now() - t0, status: res.status, ...(body.node ? { nodeId: body.node.id } : {}), ...(body.error ? { errorCode: body.error.code, errorMessage: body.error.message } : {}) };
   } catch (err) {
-    return {
-      startedAtMs,
-      latencyMs: performance.now() - t0,
-      status: 0,
-      errorMessage: (err as Error).message,
-    };
+    return { startedAtMs, latencyMs: performance.now() - t0, status: 0, errorMessage: (err as Error).message };
   }
 }
 
@@ -74,13 +52,7 @@ export async function runHttpLoad(options: {
   const worker = async () => {
     while (sent < options.totalRequests && Date.now() < stopAtMs) {
       sent++;
-      outcomes.push(
-        await inferOnce({
-          gatewayUrl: options.gatewayUrl,
-          deadlineMs: options.deadlineMs,
-          ...(options.policy ? { policy: options.policy } : {}),
-        }),
-      );
+      outcomes.push(await inferOnce({ gatewayUrl: options.gatewayUrl, deadlineMs: options.deadlineMs, ...(options.policy ? { policy: options.policy } : {}) }));
       options.onProgress?.(outcomes);
       if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
     }
@@ -90,8 +62,4 @@ export async function runHttpLoad(options: {
 }
 
 /** A client-side error is "clear" when the gateway answered with a documented code and a message. */
-export const isClearError = (o: HttpOutcome) =>
-  o.status >= 400 &&
-  typeof o.errorCode === 'string' &&
-  typeof o.errorMessage === 'string' &&
-  o.errorMessage.length > 0;
+export const isClearError = (o: HttpOutcome) => o.status >= 400 && typeof o.errorCode === 'string' && typeof o.errorMessage === 'string' && o.errorMessage.length > 0;

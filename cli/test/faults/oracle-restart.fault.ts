@@ -4,16 +4,7 @@ import { generateNodeKeyPair, inferRequestSchema, type InferResponse } from '@he
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeInit } from '../../src/commands/node-init.ts';
-import {
-  ADMIN_KEY,
-  getNode,
-  inferBody,
-  NODE_PLACES,
-  scratch,
-  startGatewayProcess,
-  startNodeProcess,
-  type GatewayOptions,
-} from './fabric.ts';
+import { ADMIN_KEY, getNode, inferBody, NODE_PLACES, scratch, startGatewayProcess, startNodeProcess, type GatewayOptions } from './fabric.ts';
 import { bondStake, EPOCH_MS, oracleIdentity, startLyingNode, startOracleProcess } from './oracle-fabric.ts';
 import { freePort, sleep, waitFor, type Proc } from './processes.ts';
 import { recordScenario } from './report.ts';
@@ -45,12 +36,7 @@ const answered: Array<{ body: ReturnType<typeof inferBody>; response: InferRespo
 
 async function infer(policy?: Record<string, unknown>): Promise<{ status: number; nodeId?: string }> {
   const body = inferBody(policy ? { policy } : {});
-  const res = await fetch(`${gatewayUrl}/v1/infer`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5_000),
-  });
+  const res = await fetch(`${gatewayUrl}/v1/infer`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
   const json = (await res.json()) as InferResponse;
   if (res.status !== 200) return { status: res.status };
   answered.push({ body, response: json });
@@ -65,14 +51,8 @@ type NodeReport = {
   stake: { balanceBaseUnits: string; bondedBaseUnits: string; slashes: Array<{ evidenceId: string }> };
   rewards: Array<{ epoch: number; amountBaseUnits: string }>;
 };
-const oracleReport = async (id: string) =>
-  (await (await fetch(`${oracleUrl}/v1/oracle/nodes/${id}`)).json()) as NodeReport;
-const gatewayTrust = async (id: string) =>
-  (
-    (await (await fetch(`${gatewayUrl}/v1/nodes/${id}/operator`)).json()) as {
-      trust: { score: number; reasons: string[] };
-    }
-  ).trust;
+const oracleReport = async (id: string) => (await (await fetch(`${oracleUrl}/v1/oracle/nodes/${id}`)).json()) as NodeReport;
+const gatewayTrust = async (id: string) => ((await (await fetch(`${gatewayUrl}/v1/nodes/${id}/operator`)).json()) as { trust: { score: number; reasons: string[] } }).trust;
 
 beforeAll(async () => {
   fs = await scratch('oracle-restart');
@@ -85,10 +65,7 @@ beforeAll(async () => {
   const liarDir = path.join(fs.dir, 'nodes', 'liar');
   liar = (await nodeInit({ dataDir: liarDir, ...NODE_PLACES[0]!, gatewayUrl })).nodeId;
   const honestIds = [];
-  for (const [i, place] of NODE_PLACES.slice(1).entries())
-    honestIds.push(
-      (await nodeInit({ dataDir: path.join(fs.dir, 'nodes', `n${i}`), ...place, gatewayUrl })).nodeId,
-    );
+  for (const [i, place] of NODE_PLACES.slice(1).entries()) honestIds.push((await nodeInit({ dataDir: path.join(fs.dir, 'nodes', `n${i}`), ...place, gatewayUrl })).nodeId);
   nodeIds = [liar, ...honestIds];
   bondStake({ dataDir: oracleDir, nodeIds, amountBaseUnits: BOND });
 
@@ -96,26 +73,11 @@ beforeAll(async () => {
   const oracle = await startOracleProcess(oracleOptions);
   procs.set('oracle', oracle);
   oracleUrl = oracle.url;
-  gatewayOptions = {
-    dataDir: path.join(fs.dir, 'gateway'),
-    modelsDir: fs.modelsDir,
-    port: gatewayPort,
-    oracle: { url: oracleUrl, oracleIds: [oracleId] },
-  };
+  gatewayOptions = { dataDir: path.join(fs.dir, 'gateway'), modelsDir: fs.modelsDir, port: gatewayPort, oracle: { url: oracleUrl, oracleIds: [oracleId] } };
   procs.set('gateway', await startGatewayProcess(gatewayOptions));
-  for (const [i, place] of NODE_PLACES.slice(1).entries())
-    procs.set(
-      `n${i}`,
-      await startNodeProcess({ dir: fs.dir, name: `n${i}`, gatewayUrl, modelsDir: fs.modelsDir, place }),
-    );
-  procs.set(
-    'liar',
-    await startLyingNode({ dataDir: liarDir, modelsDir: fs.modelsDir, gatewayUrl, place: NODE_PLACES[0]! }),
-  );
-  await waitFor(
-    'the liar to be healthy at the gateway',
-    async () => (await getNode(gatewayUrl, liar))?.status === 'healthy',
-  );
+  for (const [i, place] of NODE_PLACES.slice(1).entries()) procs.set(`n${i}`, await startNodeProcess({ dir: fs.dir, name: `n${i}`, gatewayUrl, modelsDir: fs.modelsDir, place }));
+  procs.set('liar', await startLyingNode({ dataDir: liarDir, modelsDir: fs.modelsDir, gatewayUrl, place: NODE_PLACES[0]! }));
+  await waitFor('the liar to be healthy at the gateway', async () => (await getNode(gatewayUrl, liar))?.status === 'healthy');
 
   forwarder = new ReceiptForwarder({ oracleUrl, keys: reporter, batchSize: 20 });
   forwarderDone = forwarder.run(forwarding.signal, 100);
@@ -147,10 +109,7 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       return r.spotChecks.some((v) => v.status === 'fraud') && r;
     });
     const caughtAtMs = Date.now();
-    await waitFor(
-      'the liar’s trust to reach the gateway',
-      async () => (await gatewayTrust(liar)).score <= 0.1,
-    );
+    await waitFor('the liar’s trust to reach the gateway', async () => (await gatewayTrust(liar)).score <= 0.1);
     const trustAtGatewayMs = Date.now();
 
     const before = answered.length;
@@ -176,8 +135,7 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       lost: sent - ok,
       duplicates: 0,
       recoveryMs: trustAtGatewayMs - firstLieAtMs,
-      recovery:
-        "liar's first answer → its trust ≤ 0.1 at the gateway (sampled, re-run on 2 checkers, slashed, pushed)",
+      recovery: "liar's first answer → its trust ≤ 0.1 at the gateway (sampled, re-run on 2 checkers, slashed, pushed)",
       notes: [
         `fraud verdict ${report.spotChecks.find((v) => v.status === 'fraud')?.reason}; caught ${caughtAtMs - firstLieAtMs} ms after its first answer; slashed ${report.stake.slashes.length}×, balance ${report.stake.balanceBaseUnits}/${BOND}`,
         `after: liar served ${servedBy.get(liar) ?? 0} of 30 requests without a policy, 0 of 20 with minTrust 0.3 (answers after detection: ${answered.length - before})`,
@@ -192,21 +150,13 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
 
   it('keeps registrations, trust, stake, receipts and reward manifests across a SIGKILL of both', async () => {
     // At least one closed epoch with a manifest, so there is one to lose.
-    await waitFor(
-      'a closed epoch with rewards',
-      async () => (await oracleReport(nodeIds[1]!)).rewards.length > 0,
-      { timeoutMs: 4 * EPOCH_MS },
-    );
+    await waitFor('a closed epoch with rewards', async () => (await oracleReport(nodeIds[1]!)).rewards.length > 0, { timeoutMs: 4 * EPOCH_MS });
     await forwarder.flush();
     await waitFor('every forwarded receipt to be in', () => forwarder.queueLength === 0);
     const acceptedReceipts = forwarder.stats.forwarded;
-    const reportsBefore = Object.fromEntries(
-      await Promise.all(nodeIds.map(async (id) => [id, await oracleReport(id)] as const)),
-    );
+    const reportsBefore = Object.fromEntries(await Promise.all(nodeIds.map(async (id) => [id, await oracleReport(id)] as const)));
     const epochs = [...new Set(Object.values(reportsBefore).flatMap((r) => r.rewards.map((x) => x.epoch)))];
-    const manifestsBefore = await Promise.all(
-      epochs.map(async (e) => (await fetch(`${oracleUrl}/v1/oracle/epochs/${e}/manifest`)).text()),
-    );
+    const manifestsBefore = await Promise.all(epochs.map(async (e) => (await fetch(`${oracleUrl}/v1/oracle/epochs/${e}/manifest`)).text()));
     const trustBefore = await gatewayTrust(liar);
 
     const killAtMs = Date.now();
@@ -216,9 +166,7 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
     const trustAfter = await gatewayTrust(liar);
     const registered = await Promise.all(nodeIds.map((id) => getNode(gatewayUrl, id)));
     procs.set('oracle', await startOracleProcess(oracleOptions));
-    await waitFor('every node healthy again', async () =>
-      (await Promise.all(nodeIds.map((id) => getNode(gatewayUrl, id)))).every((n) => n?.status === 'healthy'),
-    );
+    await waitFor('every node healthy again', async () => (await Promise.all(nodeIds.map((id) => getNode(gatewayUrl, id)))).every((n) => n?.status === 'healthy'));
     let firstOkMs = 0;
     let sentAfter = 0;
     for (let i = 0; i < 50 && !firstOkMs; i++) {
@@ -226,12 +174,8 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       if ((await infer({ minTrust: 0.3 })).status === 200) firstOkMs = Date.now() - killAtMs;
       else await sleep(100);
     }
-    const reportsAfter = Object.fromEntries(
-      await Promise.all(nodeIds.map(async (id) => [id, await oracleReport(id)] as const)),
-    );
-    const manifestsAfter = await Promise.all(
-      epochs.map(async (e) => (await fetch(`${oracleUrl}/v1/oracle/epochs/${e}/manifest`)).text()),
-    );
+    const reportsAfter = Object.fromEntries(await Promise.all(nodeIds.map(async (id) => [id, await oracleReport(id)] as const)));
+    const manifestsAfter = await Promise.all(epochs.map(async (e) => (await fetch(`${oracleUrl}/v1/oracle/epochs/${e}/manifest`)).text()));
 
     // Every accepted receipt is one work record, also after re-sending them all to the restarted oracle.
     const forwardedBefore = forwarder.stats.forwarded;
@@ -246,11 +190,7 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       }
     };
     // Reports taken before the kill but not yet turned into work are picked up from the store's cursor.
-    await waitFor(
-      'the restarted oracle to account for every receipt',
-      () => readWork().filter((w) => w.atMs <= killAtMs).length >= acceptedReceipts,
-      { timeoutMs: 5_000 },
-    ).catch(() => {});
+    await waitFor('the restarted oracle to account for every receipt', () => readWork().filter((w) => w.atMs <= killAtMs).length >= acceptedReceipts, { timeoutMs: 5_000 }).catch(() => {});
     await sleep(300);
     const work = readWork();
     const distinctReceipts = new Set(work.map((w) => w.receiptHash));

@@ -23,22 +23,10 @@ export interface Proc {
  * Spawns a process and resolves once a stdout/stderr line matches `ready` (with the match), or
  * rejects with its output when it exits first or takes longer than `timeoutMs`.
  */
-export function startProcess(options: {
-  command: string;
-  args: string[];
-  env?: NodeJS.ProcessEnv;
-  ready: RegExp;
-  timeoutMs?: number;
-  name: string;
-}): Promise<Proc & { match: RegExpExecArray }> {
-  const child = spawn(options.command, options.args, {
-    env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startProcess(options: { command: string; args: string[]; env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs?: number; name: string }): Promise<Proc & { match: RegExpExecArray }> {
+  const child = spawn(options.command, options.args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
-  );
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -61,12 +49,7 @@ export function startProcess(options: {
     }, timeoutMs);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(
-        Object.assign(new Error(`${options.name} exited with ${code} before ready:\n${lines.join('\n')}`), {
-          code,
-          lines,
-        }),
-      );
+      reject(Object.assign(new Error(`${options.name} exited with ${code} before ready:\n${lines.join('\n')}`), { code, lines }));
     });
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
@@ -82,13 +65,7 @@ export function startProcess(options: {
 }
 
 /** `hexedge …` under this test's Node (the project's Node 22). */
-export function startHexedge(options: {
-  args: string[];
-  env?: NodeJS.ProcessEnv;
-  ready: RegExp;
-  timeoutMs?: number;
-  name: string;
-}) {
+export function startHexedge(options: { args: string[]; env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs?: number; name: string }) {
   return startProcess({ ...options, command: process.execPath, args: [HEXEDGE_BIN, ...options.args] });
 }
 
@@ -105,17 +82,12 @@ export const freePort = () =>
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` every `everyMs` until it returns a truthy value; throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  options: { timeoutMs?: number; everyMs?: number } = {},
-): Promise<Exclude<T, false | null | undefined>> {
+export async function waitFor<T>(what: string, probe: () => T | Promise<T>, options: { timeoutMs?: number; everyMs?: number } = {}): Promise<Exclude<T, false | null | undefined>> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   for (;;) {
     const value = await Promise.resolve(probe()).catch(() => undefined);
     if (value) return value as Exclude<T, false | null | undefined>;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${options.timeoutMs ?? 15_000} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs ?? 15_000} ms waiting for ${what}`);
     await sleep(options.everyMs ?? 50);
   }
 }

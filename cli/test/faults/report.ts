@@ -33,9 +33,7 @@ export function recordScenario(row: ScenarioRow): void {
 export function readRows(): ScenarioRow[] {
   let files: string[] = [];
   try {
-    files = readdirSync(ROWS_DIR)
-      .filter((f) => f.endsWith('.json'))
-      .sort();
+    files = readdirSync(ROWS_DIR).filter((f) => f.endsWith('.json')).sort();
   } catch {
     return [];
   }
@@ -44,19 +42,8 @@ export function readRows(): ScenarioRow[] {
 
 export function formatTable(rows: ScenarioRow[]): string {
   const header = ['scenario', 'sent', 'answered', 'failed (clear error)', 'lost', 'dup', 'recovery ms'];
-  const body = rows.map((r) =>
-    [
-      r.scenario,
-      r.sent,
-      r.answered,
-      r.failedClearly,
-      r.lost,
-      r.duplicates,
-      r.recoveryMs === null ? '—' : Math.round(r.recoveryMs),
-    ].map(String),
-  );
+  const body = rows.map((r) => [r.scenario, r.sent, r.answered, r.failedClearly, r.lost, r.duplicates, r.recoveryMs === null ? '—' : Math.round(r.recoveryMs)].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }

@@ -11,23 +11,14 @@ export interface MqttLoadResult {
   latencyMs: { p50: number; p99: number; max: number };
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : 0;
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : 0);
 
 /**
  * MQTT load on `hexedge dev`'s embedded broker: `clients` connections (the admin key as password,
  * each its own client id), each keeping `inFlight` QoS 1 requests outstanding in the v3.1.1
  * request/response topic form, until `durationMs` has passed; then waits up to `drainMs` for the rest.
  */
-export async function runMqttLoad(options: {
-  url: string;
-  apiKey: string;
-  clients: number;
-  inFlight: number;
-  durationMs: number;
-  drainMs: number;
-  body: string;
-}): Promise<MqttLoadResult> {
+export async function runMqttLoad(options: { url: string; apiKey: string; clients: number; inFlight: number; durationMs: number; drainMs: number; body: string }): Promise<MqttLoadResult> {
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   let sent = 0;
@@ -36,14 +27,7 @@ export async function runMqttLoad(options: {
   const stopAtMs = Date.now() + options.durationMs;
   const run = async (index: number) => {
     const id = `load-${index}`;
-    const client = await mqtt.connectAsync(options.url, {
-      clientId: id,
-      username: 'load',
-      password: options.apiKey,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 5_000,
-    });
+    const client = await mqtt.connectAsync(options.url, { clientId: id, username: 'load', password: options.apiKey, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 });
     (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     await client.subscribeAsync(`hexedge/v1/res/${id}/#`, { qos: 1 });
     let seq = 0;
@@ -69,10 +53,7 @@ export async function runMqttLoad(options: {
     for (let i = 0; i < options.inFlight; i++) sendOne();
     // Done sending at stopAtMs; then wait (bounded) for this client's outstanding answers.
     const drainUntil = stopAtMs + options.drainMs;
-    while (
-      Date.now() < drainUntil &&
-      (Date.now() < stopAtMs || [...pending.keys()].some((k) => k.startsWith(`${id}/`)))
-    ) {
+    while (Date.now() < drainUntil && (Date.now() < stopAtMs || [...pending.keys()].some((k) => k.startsWith(`${id}/`)))) {
       await new Promise<void>((r) => {
         wake = r;
         setTimeout(r, 200);
@@ -82,12 +63,5 @@ export async function runMqttLoad(options: {
   };
   await Promise.all(Array.from({ length: options.clients }, (_, i) => run(i)));
   const sorted = latencies.sort((a, b) => a - b);
-  return {
-    clients: options.clients,
-    sent,
-    answered,
-    errors,
-    unanswered: pending.size,
-    latencyMs: { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 },
-  };
+  return { clients: options.clients, sent, answered, errors, unanswered: pending.size, latencyMs: { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 } };
 }

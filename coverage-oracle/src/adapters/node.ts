@@ -1,28 +1,11 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import {
-  base64UrlToBytes,
-  bytesToBase64Url,
-  exportKeyPair,
-  generateNodeKeyPair,
-  importKeyPair,
-  type NodeKeyPair,
-} from '@hexedge/protocol';
+import { base64UrlToBytes, bytesToBase64Url, exportKeyPair, generateNodeKeyPair, importKeyPair, type NodeKeyPair } from '@hexedge/protocol';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { assertChainsFrom } from '../store/memory-store.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
-import type {
-  CoverageObservation,
-  Entropy,
-  LogEntry,
-  OracleTrustRecord,
-  PendingRound,
-  StakeEvent,
-  StoredReport,
-  Verdict,
-  WorkRecord,
-} from '../store/records.ts';
+import type { CoverageObservation, Entropy, LogEntry, OracleTrustRecord, PendingRound, StakeEvent, StoredReport, Verdict, WorkRecord } from '../store/records.ts';
 
 /**
  * OracleStore on SQLite (`node:sqlite`). WAL lets readers run beside the writer; synchronous=FULL makes
@@ -69,9 +52,7 @@ export class SqliteOracleStore implements OracleStore {
       getCursor: p('SELECT seq FROM cursors WHERE stage = ?'),
       setCursor: p('INSERT OR REPLACE INTO cursors (stage, seq) VALUES (?, ?)'),
       openRound: p('INSERT OR IGNORE INTO rounds (round_key, beacon_seq, closes_at_ms) VALUES (?, ?, ?)'),
-      dueRounds: p(
-        'SELECT round_key, beacon_seq, closes_at_ms FROM rounds WHERE closes_at_ms <= ? ORDER BY beacon_seq LIMIT ?',
-      ),
+      dueRounds: p('SELECT round_key, beacon_seq, closes_at_ms FROM rounds WHERE closes_at_ms <= ? ORDER BY beacon_seq LIMIT ?'),
       closeRound: p('DELETE FROM rounds WHERE round_key = ?'),
       getLastBeacon: p('SELECT at_ms FROM last_beacon WHERE hotspot_key = ?'),
       setLastBeacon: p('INSERT OR REPLACE INTO last_beacon (hotspot_key, at_ms) VALUES (?, ?)'),
@@ -79,9 +60,7 @@ export class SqliteOracleStore implements OracleStore {
       getEntropy: p('SELECT id, start_ms FROM entropy WHERE id = ?'),
       saveVerdict: p('INSERT OR REPLACE INTO verdicts (id, node_id, at_ms, json) VALUES (?, ?, ?, ?)'),
       listVerdicts: p('SELECT json FROM verdicts WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
-      listNodeVerdicts: p(
-        'SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id',
-      ),
+      listNodeVerdicts: p('SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
       saveWork: p('INSERT OR IGNORE INTO work (receipt_hash, at_ms, json) VALUES (?, ?, ?)'),
       listWork: p('SELECT json FROM work WHERE at_ms >= ? AND at_ms < ? ORDER BY receipt_hash'),
       insertStake: p('INSERT OR IGNORE INTO stake (node_id, type, evidence_id, json) VALUES (?, ?, ?, ?)'),
@@ -116,11 +95,7 @@ export class SqliteOracleStore implements OracleStore {
 
   claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean {
     if (Math.random() < 1 / 4096) this.#q.pruneNonces!.run(options.nowMs);
-    return (
-      Number(
-        this.#q.claimNonce!.run(options.nodeId, options.nonce, options.expiresAtMs, options.nowMs).changes,
-      ) === 1
-    );
+    return Number(this.#q.claimNonce!.run(options.nodeId, options.nonce, options.expiresAtMs, options.nowMs).changes) === 1;
   }
 
   appendReports(reports: Array<Omit<StoredReport, 'seq'>>): StoredReport[] {
@@ -133,10 +108,7 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   #reports(rows: Array<Record<string, unknown>>): StoredReport[] {
-    return rows.map((row) => ({
-      ...(JSON.parse(row.json as string) as Omit<StoredReport, 'seq'>),
-      seq: Number(row.seq),
-    }));
+    return rows.map((row) => ({ ...(JSON.parse(row.json as string) as Omit<StoredReport, 'seq'>), seq: Number(row.seq) }));
   }
 
   listReports(options: { afterSeq: number; limit: number }): StoredReport[] {
@@ -160,13 +132,7 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   listDueRounds(options: { nowMs: number; limit: number }): PendingRound[] {
-    return this.#q
-      .dueRounds!.all(options.nowMs, options.limit)
-      .map((r) => ({
-        roundKey: r.round_key as string,
-        beaconSeq: Number(r.beacon_seq),
-        closesAtMs: Number(r.closes_at_ms),
-      }));
+    return this.#q.dueRounds!.all(options.nowMs, options.limit).map((r) => ({ roundKey: r.round_key as string, beaconSeq: Number(r.beacon_seq), closesAtMs: Number(r.closes_at_ms) }));
   }
 
   closeRound(roundKey: string): void {
@@ -192,48 +158,31 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   saveVerdicts(verdicts: Verdict[]): void {
-    this.#transaction(() =>
-      verdicts.forEach((v) => this.#q.saveVerdict!.run(v.id, v.nodeId, v.atMs, JSON.stringify(v))),
-    );
+    this.#transaction(() => verdicts.forEach((v) => this.#q.saveVerdict!.run(v.id, v.nodeId, v.atMs, JSON.stringify(v))));
   }
 
   listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[] {
     const since = options.sinceMs ?? Number.MIN_SAFE_INTEGER;
     const until = options.untilMs ?? Number.MAX_SAFE_INTEGER;
-    const rows =
-      options.nodeId === undefined
-        ? this.#q.listVerdicts!.all(since, until)
-        : this.#q.listNodeVerdicts!.all(options.nodeId, since, until);
+    const rows = options.nodeId === undefined ? this.#q.listVerdicts!.all(since, until) : this.#q.listNodeVerdicts!.all(options.nodeId, since, until);
     return rows.map((r) => JSON.parse(r.json as string) as Verdict);
   }
 
   saveWork(work: WorkRecord[]): void {
-    this.#transaction(() =>
-      work.forEach((w) => this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w))),
-    );
+    this.#transaction(() => work.forEach((w) => this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w))));
   }
 
   listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[] {
-    return this.#q
-      .listWork!.all(options.sinceMs, options.untilMs)
-      .map((r) => JSON.parse(r.json as string) as WorkRecord);
+    return this.#q.listWork!.all(options.sinceMs, options.untilMs).map((r) => JSON.parse(r.json as string) as WorkRecord);
   }
 
   appendStakeEvent(event: Omit<StakeEvent, 'seq'>): boolean {
-    return (
-      Number(
-        this.#q.insertStake!.run(event.nodeId, event.type, event.evidenceId ?? null, JSON.stringify(event))
-          .changes,
-      ) === 1
-    );
+    return Number(this.#q.insertStake!.run(event.nodeId, event.type, event.evidenceId ?? null, JSON.stringify(event)).changes) === 1;
   }
 
   listStakeEvents(nodeId?: string): StakeEvent[] {
     const rows = nodeId === undefined ? this.#q.listStake!.all() : this.#q.listNodeStake!.all(nodeId);
-    return rows.map((r) => ({
-      ...(JSON.parse(r.json as string) as Omit<StakeEvent, 'seq'>),
-      seq: Number(r.seq),
-    }));
+    return rows.map((r) => ({ ...(JSON.parse(r.json as string) as Omit<StakeEvent, 'seq'>), seq: Number(r.seq) }));
   }
 
   saveTrust(record: OracleTrustRecord): void {
@@ -245,15 +194,11 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   saveCoverage(observations: CoverageObservation[]): void {
-    this.#transaction(() =>
-      observations.forEach((o) => this.#q.saveCoverage!.run(o.atMs, JSON.stringify(o))),
-    );
+    this.#transaction(() => observations.forEach((o) => this.#q.saveCoverage!.run(o.atMs, JSON.stringify(o))));
   }
 
   listCoverage(options: { sinceMs: number }): CoverageObservation[] {
-    return this.#q
-      .listCoverage!.all(options.sinceMs)
-      .map((r) => JSON.parse(r.json as string) as CoverageObservation);
+    return this.#q.listCoverage!.all(options.sinceMs).map((r) => JSON.parse(r.json as string) as CoverageObservation);
   }
 
   appendLogEntry(entry: LogEntry): void {
@@ -294,19 +239,7 @@ export function exportLogFiles(options: { store: OracleStore; dir: string }): st
     written.push(manifestFile, logFile);
   }
   const index = path.join(options.dir, 'log.json');
-  writeFileAtomic(
-    index,
-    JSON.stringify(
-      entries.map((e) => ({
-        epoch: e.epoch,
-        prevLogRoot: e.prevLogRoot,
-        logRoot: e.logRoot,
-        manifestHash: e.manifestHash,
-      })),
-      null,
-      2,
-    ) + '\n',
-  );
+  writeFileAtomic(index, JSON.stringify(entries.map((e) => ({ epoch: e.epoch, prevLogRoot: e.prevLogRoot, logRoot: e.logRoot, manifestHash: e.manifestHash })), null, 2) + '\n');
   written.push(index);
   return written;
 }
@@ -320,9 +253,7 @@ const SAMPLING_SECRET_BYTES = 32;
  * created on first start, reused after. Losing it changes the oracle's id (gateways trust it by id)
  * and makes past sampling unverifiable, so it is never overwritten; a file others can read is refused.
  */
-export async function loadOrCreateOracleKey(
-  dataDir: string,
-): Promise<{ keys: NodeKeyPair; samplingSecret: Uint8Array; created: boolean }> {
+export async function loadOrCreateOracleKey(dataDir: string): Promise<{ keys: NodeKeyPair; samplingSecret: Uint8Array; created: boolean }> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, ORACLE_KEY_FILE);
   let text: string | undefined;
@@ -340,15 +271,8 @@ export async function loadOrCreateOracleKey(
     return { keys, samplingSecret, created: true };
   }
   const mode = statSync(file).mode;
-  if ((mode & 0o077) !== 0)
-    throw new Error(
-      `${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
-    );
+  if ((mode & 0o077) !== 0) throw new Error(`${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`);
   const stored = JSON.parse(text) as { nodeId: string; privateKeyPkcs8: string; samplingSecret: string };
   if (typeof stored.samplingSecret !== 'string') throw new Error(`${file} has no samplingSecret`);
-  return {
-    keys: await importKeyPair(stored),
-    samplingSecret: base64UrlToBytes(stored.samplingSecret),
-    created: false,
-  };
+  return { keys: await importKeyPair(stored), samplingSecret: base64UrlToBytes(stored.samplingSecret), created: false };
 }

@@ -46,16 +46,11 @@ export class CoverageMap {
   add(observations: readonly CoverageObservation[]): void {
     for (const o of observations) {
       if (!isValidCell(o.cell)) continue;
-      const cell =
-        getResolution(o.cell) > COVERAGE_RESOLUTION ? cellToParent(o.cell, COVERAGE_RESOLUTION) : o.cell;
+      const cell = getResolution(o.cell) > COVERAGE_RESOLUTION ? cellToParent(o.cell, COVERAGE_RESOLUTION) : o.cell;
       let byNode = this.#cells.get(cell);
       if (!byNode) this.#cells.set(cell, (byNode = new Map()));
       let agg = byNode.get(o.nodeId);
-      if (!agg)
-        byNode.set(
-          o.nodeId,
-          (agg = { sources: new Set(), observations: 0, signalCount: 0, signalSum: 0, lastSeenAtMs: o.atMs }),
-        );
+      if (!agg) byNode.set(o.nodeId, (agg = { sources: new Set(), observations: 0, signalCount: 0, signalSum: 0, lastSeenAtMs: o.atMs }));
       agg.sources.add(o.source);
       agg.observations++;
       agg.lastSeenAtMs = Math.max(agg.lastSeenAtMs, o.atMs);
@@ -73,24 +68,17 @@ export class CoverageMap {
   query(where: { cell: string } | LatLng): CoverageCell[] {
     let cells: string[];
     if ('cell' in where) {
-      if (!isValidCell(where.cell))
-        throw new HexEdgeError('INVALID_CELL', `not a valid H3 cell: ${JSON.stringify(where.cell)}`);
+      if (!isValidCell(where.cell)) throw new HexEdgeError('INVALID_CELL', `not a valid H3 cell: ${JSON.stringify(where.cell)}`);
       const res = getResolution(where.cell);
       if (res >= COVERAGE_RESOLUTION) cells = [cellToParent(where.cell, COVERAGE_RESOLUTION)];
       else if (COVERAGE_RESOLUTION - res > 3) {
-        throw new HexEdgeError(
-          'INVALID_CELL',
-          `cell ${where.cell} (res ${res}) spans more than ${MAX_QUERY_CELLS} coverage hexes; ask at res ≥ 5`,
-        );
+        throw new HexEdgeError('INVALID_CELL', `cell ${where.cell} (res ${res}) spans more than ${MAX_QUERY_CELLS} coverage hexes; ask at res ≥ 5`);
       } else cells = cellToChildren(where.cell, COVERAGE_RESOLUTION);
     } else {
       const p = toLatLng(where);
       cells = [latLngToCell(p.lat, p.lng, COVERAGE_RESOLUTION)];
     }
-    return cells
-      .filter((c) => this.#cells.has(c))
-      .sort()
-      .map((c) => this.#cellView(c));
+    return cells.filter((c) => this.#cells.has(c)).sort().map((c) => this.#cellView(c));
   }
 
   /** Every covered hex, for the network map. */
@@ -104,20 +92,12 @@ export class CoverageMap {
         nodeId,
         sources: [...a.sources].sort(),
         observations: a.observations,
-        ...(a.bestSignalDbm !== undefined
-          ? {
-              bestSignalDbm: a.bestSignalDbm,
-              meanSignalDbm: Math.round((a.signalSum / a.signalCount) * 10) / 10,
-            }
-          : {}),
+        ...(a.bestSignalDbm !== undefined ? { bestSignalDbm: a.bestSignalDbm, meanSignalDbm: Math.round((a.signalSum / a.signalCount) * 10) / 10 } : {}),
         ...(a.bestSnrDb !== undefined ? { bestSnrDb: a.bestSnrDb } : {}),
         ...(a.minLatencyMs !== undefined ? { minLatencyMs: a.minLatencyMs } : {}),
         lastSeenAtMs: a.lastSeenAtMs,
       }))
-      .sort(
-        (a, b) =>
-          (b.bestSignalDbm ?? -Infinity) - (a.bestSignalDbm ?? -Infinity) || (a.nodeId < b.nodeId ? -1 : 1),
-      );
+      .sort((a, b) => (b.bestSignalDbm ?? -Infinity) - (a.bestSignalDbm ?? -Infinity) || (a.nodeId < b.nodeId ? -1 : 1));
     return { cell, nodes };
   }
 }

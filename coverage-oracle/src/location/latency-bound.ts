@@ -18,11 +18,7 @@ export const CLAIM_SLACK_KM = 5;
  * for any honest challenger; what it cannot do is tell a near node from a slow one (that is why a
  * location is only "verified" when the bound is tight).
  */
-export function maxDistanceKmForRtt(options: {
-  rttMs: number;
-  processingMs?: number;
-  mediumKmPerMs?: number;
-}): number {
+export function maxDistanceKmForRtt(options: { rttMs: number; processingMs?: number; mediumKmPerMs?: number }): number {
   const { rttMs, processingMs = DEFAULT_PROCESSING_ALLOWANCE_MS, mediumKmPerMs = FIBER_KM_PER_MS } = options;
   if (!(rttMs >= 0)) return 0;
   const inMedium = (Math.max(0, rttMs - processingMs) / 2) * mediumKmPerMs;
@@ -38,8 +34,5 @@ export function checkClaimAgainstRtt(options: {
   mediumKmPerMs?: number;
 }): { status: 'consistent' | 'impossible'; maxDistanceKm: number } {
   const maxDistanceKm = maxDistanceKmForRtt(options);
-  return {
-    status: options.claimDistanceKm > maxDistanceKm + CLAIM_SLACK_KM ? 'impossible' : 'consistent',
-    maxDistanceKm,
-  };
+  return { status: options.claimDistanceKm > maxDistanceKm + CLAIM_SLACK_KM ? 'impossible' : 'consistent', maxDistanceKm };
 }

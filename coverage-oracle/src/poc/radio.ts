@@ -10,10 +10,7 @@ export function cellCentreDistanceM(a: H3Cell, b: H3Cell): number {
 /** Grid steps between the res-11 parents of two cells; null when H3 cannot measure it (across a pentagon). */
 export function parentCellDistance(a: H3Cell, b: H3Cell): number | null {
   try {
-    return gridDistance(
-      cellToParent(a, WITNESS_CELL_PARENT_RESOLUTION),
-      cellToParent(b, WITNESS_CELL_PARENT_RESOLUTION),
-    );
+    return gridDistance(cellToParent(a, WITNESS_CELL_PARENT_RESOLUTION), cellToParent(b, WITNESS_CELL_PARENT_RESOLUTION));
   } catch {
     return null;
   }
@@ -21,9 +18,7 @@ export function parentCellDistance(a: H3Cell, b: H3Cell): number | null {
 
 /** Free-space path loss in dB: 20·log10(4π·d·f/c) (Friis). */
 export function freeSpacePathLossDb(options: { distanceM: number; frequencyHz: number }): number {
-  return (
-    20 * Math.log10((4 * Math.PI * options.distanceM * options.frequencyHz) / SPEED_OF_LIGHT_IN_AIR_M_PER_S)
-  );
+  return 20 * Math.log10((4 * Math.PI * options.distanceM * options.frequencyHz) / SPEED_OF_LIGHT_IN_AIR_M_PER_S);
 }
 
 /**

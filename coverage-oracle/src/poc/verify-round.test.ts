@@ -15,20 +15,11 @@ import { verifyPocRound } from './verify-round.ts';
 import type { Hotspot, PocRoundInput } from './types.ts';
 
 /** One witness `w` at `cell`, everything else valid; returns the witness's verdict. */
-function judgeOne(
-  cell: string,
-  witnessExtra: Parameters<typeof witness>[1] = {},
-  roundExtra: Partial<PocRoundInput> = {},
-) {
+function judgeOne(cell: string, witnessExtra: Parameters<typeof witness>[1] = {}, roundExtra: Partial<PocRoundInput> = {}) {
   const round = roundWith(0);
   const hotspots = new Map(round.hotspots);
   hotspots.set('w', hotspot('w', cell));
-  const result = verifyPocRound({
-    ...round,
-    hotspots,
-    witnesses: [witness('w', witnessExtra)],
-    ...roundExtra,
-  });
+  const result = verifyPocRound({ ...round, hotspots, witnesses: [witness('w', witnessExtra)], ...roundExtra });
   return result.witnesses[0]!;
 }
 
@@ -45,19 +36,14 @@ describe('verifyPocRound: beacon checks in order', () => {
     ['DENIED', { denylist: new Set(['beaconer']) }],
     ['ENTROPY_EXPIRED', { entropyStartMs: BEACON_AT_MS - 180_001 }],
     ['ENTROPY_EXPIRED', { entropyStartMs: BEACON_AT_MS + 1 }],
-    [
-      'INVALID_CAPABILITY',
-      { hotspots: new Map([['beaconer', hotspot('beaconer', BEACONER_CELL, { capability: 'data-only' })]]) },
-    ],
+    ['INVALID_CAPABILITY', { hotspots: new Map([['beaconer', hotspot('beaconer', BEACONER_CELL, { capability: 'data-only' })]]) }],
     ['IRREGULAR_INTERVAL', { lastBeaconAtMs: BEACON_AT_MS - 1000 }],
   ] as const)('%s', (reason, overrides) => {
     const result = verifyPocRound(roundWith(2, overrides as Partial<PocRoundInput>));
     expect(result.beacon).toEqual({ status: 'invalid', reason });
     expect(result.beaconRewardUnit).toBe(0);
     // An invalid beacon invalidates its witnesses with the beacon's reason.
-    expect(
-      result.witnesses.every((w) => w.status === 'invalid' && w.reason === reason && w.side === 'beaconer'),
-    ).toBe(true);
+    expect(result.witnesses.every((w) => w.status === 'invalid' && w.reason === reason && w.side === 'beaconer')).toBe(true);
   });
 
   it('lets a beacon in the next 6 h bucket through, and checks denial before entropy', () => {
@@ -77,10 +63,7 @@ describe('verifyPocRound: witness checks at their boundaries', () => {
   it('frequency: 100 kHz off passes, 110 kHz off fails INVALID_FREQUENCY', () => {
     expect(judgeOne(FAR_CELL, { frequencyHz: FREQUENCY_HZ + 100_000 }).status).toBe('valid');
     expect(judgeOne(FAR_CELL, { frequencyHz: FREQUENCY_HZ - 100_000 }).status).toBe('valid');
-    expect(judgeOne(FAR_CELL, { frequencyHz: FREQUENCY_HZ + 110_000 })).toMatchObject({
-      status: 'invalid',
-      reason: 'INVALID_FREQUENCY',
-    });
+    expect(judgeOne(FAR_CELL, { frequencyHz: FREQUENCY_HZ + 110_000 })).toMatchObject({ status: 'invalid', reason: 'INVALID_FREQUENCY' });
   });
 
   it('lag: 4.000 s after the beacon passes, 4.001 s fails TOO_LATE', () => {
@@ -125,16 +108,10 @@ describe('verifyPocRound: witness checks at their boundaries', () => {
   });
 
   it.each([
-    [
-      'GATEWAY_NOT_FOUND',
-      () => verifyPocRound({ ...roundWith(0), witnesses: [witness('stranger')] }).witnesses[0],
-    ],
+    ['GATEWAY_NOT_FOUND', () => verifyPocRound({ ...roundWith(0), witnesses: [witness('stranger')] }).witnesses[0]],
     ['NOT_ASSERTED', () => judgeOne(null as unknown as string)],
     ['DENIED', () => judgeOne(FAR_CELL, {}, { denylist: new Set(['w']) })],
-    [
-      'SELF_WITNESS',
-      () => verifyPocRound({ ...roundWith(0), witnesses: [witness('beaconer')] }).witnesses[0],
-    ],
+    ['SELF_WITNESS', () => verifyPocRound({ ...roundWith(0), witnesses: [witness('beaconer')] }).witnesses[0]],
     ['ENTROPY_EXPIRED', () => judgeOne(FAR_CELL, { receivedAtMs: ENTROPY_START_MS + 180_001 })],
     ['INVALID_PACKET', () => judgeOne(FAR_CELL, { data: 'b3RoZXI' })],
   ] as const)('%s', (reason, judge) => {
@@ -148,17 +125,12 @@ describe('verifyPocRound: witness checks at their boundaries', () => {
       [{ region: 'US915' }, 'INVALID_REGION'],
     ] as const) {
       const hotspots = new Map(round.hotspots).set('w', hotspot('w', FAR_CELL, extra));
-      expect(verifyPocRound({ ...round, hotspots, witnesses: [witness('w')] }).witnesses[0]!.reason).toBe(
-        reason,
-      );
+      expect(verifyPocRound({ ...round, hotspots, witnesses: [witness('w')] }).witnesses[0]!.reason).toBe(reason);
     }
   });
 
   it('checks in order: a denied, late, wrong-frequency witness is DENIED', () => {
-    expect(
-      judgeOne(FAR_CELL, { frequencyHz: 1, receivedAtMs: BEACON_AT_MS + 9000 }, { denylist: new Set(['w']) })
-        .reason,
-    ).toBe('DENIED');
+    expect(judgeOne(FAR_CELL, { frequencyHz: 1, receivedAtMs: BEACON_AT_MS + 9000 }, { denylist: new Set(['w']) }).reason).toBe('DENIED');
     expect(judgeOne(FAR_CELL, { frequencyHz: 1, receivedAtMs: BEACON_AT_MS + 9000 }).reason).toBe('TOO_LATE');
   });
 
@@ -190,18 +162,12 @@ describe('verifyPocRound: HIP-15 reward units', () => {
     const selected = result.witnesses.filter((w) => w.selected).map((w) => w.key);
     expect(selected).toEqual(Array.from({ length: 14 }, (_, i) => `w${i}`));
     expect(result.witnesses.filter((w) => w.status === 'valid')).toHaveLength(16);
-    expect(result.witnesses.find((w) => w.key === 'w15')).toMatchObject({
-      status: 'valid',
-      selected: false,
-      rewardUnit: 0,
-    });
+    expect(result.witnesses.find((w) => w.key === 'w15')).toMatchObject({ status: 'valid', selected: false, rewardUnit: 0 });
     expect(result.beaconRewardUnit).toBe(1.8926);
   });
 
   it('reports the beaconer hex scale (default 0.2 when the map lacks it)', () => {
     expect(verifyPocRound(roundWith(1)).hexScale).toBe(0.2);
-    expect(verifyPocRound(roundWith(1, { densityScales: new Map([[BEACONER_CELL, 0.5]]) })).hexScale).toBe(
-      0.5,
-    );
+    expect(verifyPocRound(roundWith(1, { densityScales: new Map([[BEACONER_CELL, 0.5]]) })).hexScale).toBe(0.5);
   });
 });

@@ -41,10 +41,7 @@ function verifyBeacon(input: PocRoundInput): { verdict: BeaconVerdict; beaconer?
   if (isEntropyExpired(beacon.receivedAtMs, entropyStartMs)) return invalid('ENTROPY_EXPIRED', beaconer);
   if (beaconer.capability !== 'full') return invalid('INVALID_CAPABILITY', beaconer);
   // Buckets, not a sliding window: a beaconer may beacon once in each 6 h bucket however close the two are.
-  if (
-    lastBeaconAtMs !== undefined &&
-    Math.floor(beacon.receivedAtMs / BEACON_INTERVAL_MS) <= Math.floor(lastBeaconAtMs / BEACON_INTERVAL_MS)
-  ) {
+  if (lastBeaconAtMs !== undefined && Math.floor(beacon.receivedAtMs / BEACON_INTERVAL_MS) <= Math.floor(lastBeaconAtMs / BEACON_INTERVAL_MS)) {
     return invalid('IRREGULAR_INTERVAL', beaconer);
   }
   return { verdict: { status: 'valid' }, beaconer };
@@ -75,8 +72,7 @@ function checkWitness(witness: WitnessReport, ctx: WitnessContext): WitnessInval
   if (lagMs > (beaconFirst ? MAX_BEACON_TO_WITNESS_LAG_MS : MAX_WITNESS_LAG_MS)) return 'TOO_LATE';
   if (witness.data !== beacon.data) return 'INVALID_PACKET';
   if (hotspot.capability !== 'full') return 'INVALID_CAPABILITY';
-  if (Math.abs(witness.frequencyHz - beacon.frequencyHz) > MAX_FREQUENCY_OFFSET_HZ)
-    return 'INVALID_FREQUENCY';
+  if (Math.abs(witness.frequencyHz - beacon.frequencyHz) > MAX_FREQUENCY_OFFSET_HZ) return 'INVALID_FREQUENCY';
   if (hotspot.region !== beaconer.region) return 'INVALID_REGION';
   const cellDistance = parentCellDistance(beaconer.cell, hotspot.cell);
   if (cellDistance === null || cellDistance < MIN_WITNESS_CELL_DISTANCE) return 'BELOW_MIN_DISTANCE';
@@ -93,10 +89,7 @@ function checkWitness(witness: WitnessReport, ctx: WitnessContext): WitnessInval
   return null;
 }
 
-function byArrival(
-  a: { receivedAtMs: number; key: string },
-  b: { receivedAtMs: number; key: string },
-): number {
+function byArrival(a: { receivedAtMs: number; key: string }, b: { receivedAtMs: number; key: string }): number {
   return a.receivedAtMs - b.receivedAtMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
@@ -107,21 +100,21 @@ function byArrival(
 export function verifyPocRound(input: PocRoundInput): PocRoundResult {
   const witnesses = [...input.witnesses].sort(byArrival);
   const { verdict: beaconVerdict, beaconer } = verifyBeacon(input);
-  const hexScale = beaconer?.cell
-    ? (input.densityScales?.get(beaconer.cell) ?? DEFAULT_HEX_SCALE)
-    : DEFAULT_HEX_SCALE;
+  const hexScale = beaconer?.cell ? (input.densityScales?.get(beaconer.cell) ?? DEFAULT_HEX_SCALE) : DEFAULT_HEX_SCALE;
 
   if (beaconVerdict.status === 'invalid' || !beaconer?.cell) {
     // An invalid beacon takes its witnesses with it: they heard nothing that counts.
-    const verdicts = witnesses.map((w): WitnessVerdict => ({
-      key: w.key,
-      receivedAtMs: w.receivedAtMs,
-      status: 'invalid',
-      reason: beaconVerdict.reason ?? 'NOT_ASSERTED',
-      side: 'beaconer',
-      selected: false,
-      rewardUnit: 0,
-    }));
+    const verdicts = witnesses.map(
+      (w): WitnessVerdict => ({
+        key: w.key,
+        receivedAtMs: w.receivedAtMs,
+        status: 'invalid',
+        reason: beaconVerdict.reason ?? 'NOT_ASSERTED',
+        side: 'beaconer',
+        selected: false,
+        rewardUnit: 0,
+      }),
+    );
     return { beacon: beaconVerdict, witnesses: verdicts, beaconRewardUnit: 0, hexScale };
   }
 
@@ -138,9 +131,7 @@ export function verifyPocRound(input: PocRoundInput): PocRoundResult {
     const failure = checkWitness(w, ctx) ?? (seen.has(w.key) ? 'DUPLICATE' : null);
     seen.add(w.key);
     const base = { key: w.key, receivedAtMs: w.receivedAtMs, selected: false, rewardUnit: 0 };
-    return failure
-      ? { ...base, status: 'invalid', reason: failure, side: 'witness' }
-      : { ...base, status: 'valid' };
+    return failure ? { ...base, status: 'invalid', reason: failure, side: 'witness' } : { ...base, status: 'valid' };
   });
 
   // Already in arrival order, so the first 14 valid ones are the earliest received.
@@ -150,10 +141,5 @@ export function verifyPocRound(input: PocRoundInput): PocRoundResult {
     v.selected = true;
     v.rewardUnit = unit;
   }
-  return {
-    beacon: beaconVerdict,
-    witnesses: verdicts,
-    beaconRewardUnit: beaconerRewardUnit(selected.length),
-    hexScale,
-  };
+  return { beacon: beaconVerdict, witnesses: verdicts, beaconRewardUnit: beaconerRewardUnit(selected.length), hexScale };
 }

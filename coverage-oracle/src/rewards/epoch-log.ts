@@ -7,9 +7,7 @@ import { merkleRoot } from './merkle.ts';
 export const LOG_ROOT_PREFIX = 0x02;
 const hexBytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
 
-async function logRootOf(
-  header: Omit<LogEntry, 'logRoot' | 'manifestJson' | 'receiptHashes' | 'verdictHashes'>,
-): Promise<string> {
+async function logRootOf(header: Omit<LogEntry, 'logRoot' | 'manifestJson' | 'receiptHashes' | 'verdictHashes'>): Promise<string> {
   const body = canonicalBytes(header);
   const input = new Uint8Array(1 + body.length);
   input[0] = LOG_ROOT_PREFIX;
@@ -42,22 +40,8 @@ export async function buildLogEntry(options: {
     merkleRoot(receiptHashes.map(hexBytes)),
     merkleRoot(verdictHashes.map(hexBytes)),
   ]);
-  const header = {
-    epoch: options.epoch,
-    startMs: options.startMs,
-    endMs: options.endMs,
-    prevLogRoot: options.prevLogRoot,
-    manifestHash,
-    receiptsRoot,
-    verdictsRoot,
-  };
-  return {
-    ...header,
-    logRoot: await logRootOf(header),
-    manifestJson: new TextDecoder().decode(options.manifestBytes),
-    receiptHashes,
-    verdictHashes,
-  };
+  const header = { epoch: options.epoch, startMs: options.startMs, endMs: options.endMs, prevLogRoot: options.prevLogRoot, manifestHash, receiptsRoot, verdictsRoot };
+  return { ...header, logRoot: await logRootOf(header), manifestJson: new TextDecoder().decode(options.manifestBytes), receiptHashes, verdictHashes };
 }
 
 /** Re-derives every root from the entries themselves; the first epoch whose chain or content does not hold, or null. */
@@ -69,22 +53,8 @@ export async function findBrokenLogEntry(entries: readonly LogEntry[]): Promise<
       merkleRoot(e.receiptHashes.map(hexBytes)),
       merkleRoot(e.verdictHashes.map(hexBytes)),
     ]);
-    const header = {
-      epoch: e.epoch,
-      startMs: e.startMs,
-      endMs: e.endMs,
-      prevLogRoot: e.prevLogRoot,
-      manifestHash,
-      receiptsRoot,
-      verdictsRoot,
-    };
-    if (
-      e.prevLogRoot !== prev ||
-      manifestHash !== e.manifestHash ||
-      receiptsRoot !== e.receiptsRoot ||
-      verdictsRoot !== e.verdictsRoot ||
-      (await logRootOf(header)) !== e.logRoot
-    ) {
+    const header = { epoch: e.epoch, startMs: e.startMs, endMs: e.endMs, prevLogRoot: e.prevLogRoot, manifestHash, receiptsRoot, verdictsRoot };
+    if (e.prevLogRoot !== prev || manifestHash !== e.manifestHash || receiptsRoot !== e.receiptsRoot || verdictsRoot !== e.verdictsRoot || (await logRootOf(header)) !== e.logRoot) {
       return e.epoch;
     }
     prev = e.logRoot;

@@ -8,11 +8,7 @@ export interface RewardShares {
   coverageBps: number;
   availabilityBps: number;
 }
-export const DEFAULT_REWARD_SHARES: RewardShares = {
-  inferenceBps: 6000,
-  coverageBps: 3000,
-  availabilityBps: 1000,
-};
+export const DEFAULT_REWARD_SHARES: RewardShares = { inferenceBps: 6000, coverageBps: 3000, availabilityBps: 1000 };
 
 export interface RewardEntry {
   nodeId: string;
@@ -32,10 +28,7 @@ const UNIT_SCALE = 10_000;
 export function assertValidShares(shares: RewardShares): void {
   const values = [shares.inferenceBps, shares.coverageBps, shares.availabilityBps];
   if (values.some((v) => !Number.isInteger(v) || v < 0) || values.reduce((a, b) => a + b, 0) !== 10_000) {
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `reward shares must be non-negative integer basis points summing to 10000, got ${values.join(' + ')}`,
-    );
+    throw new HexEdgeError('INVALID_REQUEST', `reward shares must be non-negative integer basis points summing to 10000, got ${values.join(' + ')}`);
   }
 }
 
@@ -57,11 +50,8 @@ export function computeRewardEntries(options: {
 }): { entries: RewardEntry[]; unallocatedBaseUnits: bigint } {
   const { poolBaseUnits, shares, work, verdicts, modelCostUnits = {} } = options;
   assertValidShares(shares);
-  const cheaters = new Set(
-    verdicts.filter((v) => v.kind === 'spot-check' && v.status === 'fraud').map((v) => v.nodeId),
-  );
-  const add = (map: Map<string, bigint>, id: string, w: bigint) =>
-    !cheaters.has(id) && map.set(id, (map.get(id) ?? 0n) + w);
+  const cheaters = new Set(verdicts.filter((v) => v.kind === 'spot-check' && v.status === 'fraud').map((v) => v.nodeId));
+  const add = (map: Map<string, bigint>, id: string, w: bigint) => !cheaters.has(id) && map.set(id, (map.get(id) ?? 0n) + w);
 
   const inference = new Map<string, bigint>();
   for (const w of work) {
@@ -70,17 +60,8 @@ export function computeRewardEntries(options: {
   }
   const coverage = new Map<string, bigint>();
   for (const v of verdicts) {
-    if (
-      (v.kind === 'poc-beacon' || v.kind === 'poc-witness') &&
-      v.status === 'valid' &&
-      v.rewardUnit &&
-      v.hexScale
-    ) {
-      add(
-        coverage,
-        v.nodeId,
-        BigInt(Math.round(v.rewardUnit * UNIT_SCALE)) * BigInt(Math.round(v.hexScale * UNIT_SCALE)),
-      );
+    if ((v.kind === 'poc-beacon' || v.kind === 'poc-witness') && v.status === 'valid' && v.rewardUnit && v.hexScale) {
+      add(coverage, v.nodeId, BigInt(Math.round(v.rewardUnit * UNIT_SCALE)) * BigInt(Math.round(v.hexScale * UNIT_SCALE)));
     }
   }
   const probes = new Map<string, { up: number; total: number }>();
@@ -100,17 +81,11 @@ export function computeRewardEntries(options: {
     { id: 'availability', weights: availability, bps: shares.availabilityBps },
   ];
   const active = categories.filter((c) => [...c.weights.values()].some((w) => w > 0n));
-  const byCategory = splitProportionally({
-    totalBaseUnits: poolBaseUnits,
-    weights: active.map((c) => ({ id: c.id, weight: BigInt(c.bps) })),
-  });
+  const byCategory = splitProportionally({ totalBaseUnits: poolBaseUnits, weights: active.map((c) => ({ id: c.id, weight: BigInt(c.bps) })) });
   const amounts = new Map(
     categories.map((c) => [
       c.id,
-      splitProportionally({
-        totalBaseUnits: byCategory.get(c.id) ?? 0n,
-        weights: [...c.weights].map(([id, weight]) => ({ id, weight })),
-      }),
+      splitProportionally({ totalBaseUnits: byCategory.get(c.id) ?? 0n, weights: [...c.weights].map(([id, weight]) => ({ id, weight })) }),
     ]),
   );
 

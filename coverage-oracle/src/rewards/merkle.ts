@@ -46,9 +46,7 @@ function nodeHash(left: Uint8Array, right: Uint8Array): Promise<Uint8Array> {
 }
 
 /** Root and every leaf's proof in one pass. */
-export async function buildMerkleTree(
-  leaves: readonly Uint8Array[],
-): Promise<{ root: string; proofs: MerkleProof[] }> {
+export async function buildMerkleTree(leaves: readonly Uint8Array[]): Promise<{ root: string; proofs: MerkleProof[] }> {
   if (leaves.length === 0) return { root: toHex(await sha256(new Uint8Array(0))), proofs: [] };
   let level = await Promise.all(leaves.map(merkleLeafHash));
   // Where each leaf's path currently is in the level.
@@ -58,16 +56,11 @@ export async function buildMerkleTree(
     for (let leaf = 0; leaf < leaves.length; leaf++) {
       const at = positions[leaf]!;
       const sibling = at % 2 === 0 ? at + 1 : at - 1;
-      if (sibling < level.length)
-        proofs[leaf]!.siblings.push({
-          hash: toHex(level[sibling]!),
-          position: at % 2 === 0 ? 'right' : 'left',
-        });
+      if (sibling < level.length) proofs[leaf]!.siblings.push({ hash: toHex(level[sibling]!), position: at % 2 === 0 ? 'right' : 'left' });
       positions[leaf] = Math.floor(at / 2);
     }
     const next: Array<Promise<Uint8Array>> = [];
-    for (let i = 0; i < level.length; i += 2)
-      next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : Promise.resolve(level[i]!));
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : Promise.resolve(level[i]!));
     level = await Promise.all(next);
   }
   return { root: toHex(level[0]!), proofs };
@@ -78,11 +71,7 @@ export async function merkleRoot(leaves: readonly Uint8Array[]): Promise<string>
 }
 
 /** True when `leaf` (the entry's bytes, e.g. its canonical JSON) is in the tree with root `root`. */
-export async function verifyMerkleProof(options: {
-  leaf: Uint8Array;
-  proof: MerkleProof;
-  root: string;
-}): Promise<boolean> {
+export async function verifyMerkleProof(options: { leaf: Uint8Array; proof: MerkleProof; root: string }): Promise<boolean> {
   const { leaf, proof, root } = options;
   if (!proof || !Array.isArray(proof.siblings)) return false;
   let hash = await merkleLeafHash(leaf);

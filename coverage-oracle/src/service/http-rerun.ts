@@ -1,11 +1,4 @@
-import {
-  checkTensor,
-  oipInferenceResponseSchema,
-  predictResponseSchema,
-  RECEIPT_PARAMETER,
-  signedReceiptSchema,
-  tensorToJson,
-} from '@hexedge/protocol';
+import { checkTensor, oipInferenceResponseSchema, predictResponseSchema, RECEIPT_PARAMETER, signedReceiptSchema, tensorToJson } from '@hexedge/protocol';
 import type { CheckerNode, InferenceRequest, ReRun } from '../spot-check/spot-checker.ts';
 import type { HttpFetch } from './trust-publisher.ts';
 
@@ -25,9 +18,7 @@ export function httpReRun(options: { fetch: HttpFetch; timeoutMs?: number }): Re
     const id = `spot-${crypto.randomUUID()}`;
     const base = `/v2/models/${encodeURIComponent(request.modelName)}/versions/${encodeURIComponent(request.modelVersion)}`;
     const isTensors = request.kind === 'tensors';
-    const body = isTensors
-      ? { id, inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))) }
-      : { id, input: request.input };
+    const body = isTensors ? { id, inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))) } : { id, input: request.input };
     const res = await options.fetch(new URL(`${base}/${isTensors ? 'infer' : 'predict'}`, node.url).href, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -18,8 +18,7 @@ export class ModelTolerances {
     this.#default = options.defaultTolerance;
   }
 
-  toleranceFor = (modelName: string, modelVersion: string): number =>
-    this.#byModel.get(`${modelName}@${modelVersion}`) ?? this.#default;
+  toleranceFor = (modelName: string, modelVersion: string): number => this.#byModel.get(`${modelName}@${modelVersion}`) ?? this.#default;
 
   set(options: { modelName: string; modelVersion: string; tolerance: number }): void {
     this.#byModel.set(`${options.modelName}@${options.modelVersion}`, options.tolerance);
@@ -28,29 +27,20 @@ export class ModelTolerances {
   /** Reads manifests it has not seen from a gateway; returns how many were added. Throws on a transport fault. */
   async refresh(options: { gatewayUrl: string; fetch: HttpFetch }): Promise<number> {
     const get = async (path: string) => {
-      const res = await options.fetch(new URL(path, options.gatewayUrl).href, {
-        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-      });
+      const res = await options.fetch(new URL(path, options.gatewayUrl).href, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`GET ${path} answered HTTP ${res.status}`);
       return (await res.json()) as Record<string, unknown>;
     };
     const { models } = (await get('/v1/models')) as { models?: Array<{ contentId?: unknown }> };
     const fresh = (models ?? [])
       .map((m) => m.contentId)
-      .filter(
-        (id): id is string => typeof id === 'string' && /^[0-9a-f]{64}$/.test(id) && !this.#known.has(id),
-      )
+      .filter((id): id is string => typeof id === 'string' && /^[0-9a-f]{64}$/.test(id) && !this.#known.has(id))
       .slice(0, MAX_MANIFESTS_PER_REFRESH);
     let added = 0;
     for (const contentId of fresh) {
       const m = await get(`/v1/models/${contentId}/manifest`);
       this.#known.add(contentId);
-      if (
-        typeof m.name === 'string' &&
-        typeof m.version === 'string' &&
-        typeof m.tolerance === 'number' &&
-        m.tolerance >= 0
-      ) {
+      if (typeof m.name === 'string' && typeof m.version === 'string' && typeof m.tolerance === 'number' && m.tolerance >= 0) {
         this.set({ modelName: m.name, modelVersion: m.version, tolerance: m.tolerance });
         added++;
       }

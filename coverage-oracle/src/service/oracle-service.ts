@@ -76,14 +76,7 @@ export class OracleService {
       ],
       ...(options.hotspots ? { hotspots: options.hotspots } : {}),
     });
-    this.publisher = new TrustPublisher({
-      keys,
-      gatewayUrls: options.gatewayUrls,
-      fetch: options.fetch,
-      known: store.listTrust(),
-      log: this.#log,
-      ...(options.nowMs ? { nowMs: options.nowMs } : {}),
-    });
+    this.publisher = new TrustPublisher({ keys, gatewayUrls: options.gatewayUrls, fetch: options.fetch, known: store.listTrust(), log: this.#log, ...(options.nowMs ? { nowMs: options.nowMs } : {}) });
     this.tolerances = new ModelTolerances({ defaultTolerance: config.defaultTolerance });
     this.oracle = new CoverageOracle({
       config,
@@ -109,13 +102,7 @@ export class OracleService {
       timeoutMs: options.challengeTimeoutMs,
       log: this.#log,
     });
-    this.app = createOracleApp({
-      oracle: this.oracle,
-      oracleId: keys.nodeId,
-      store,
-      isReady: () => this.#running,
-      ...(options.nowMs ? { nowMs: options.nowMs } : {}),
-    });
+    this.app = createOracleApp({ oracle: this.oracle, oracleId: keys.nodeId, store, isReady: () => this.#running, ...(options.nowMs ? { nowMs: options.nowMs } : {}) });
   }
 
   /** Reads node claims and model tolerances from the gateways; a gateway that is down is logged, not fatal. */
@@ -136,8 +123,7 @@ export class OracleService {
     const inner = new AbortController();
     const stopAll = () => inner.abort();
     signal.addEventListener('abort', stopAll, { once: true });
-    const loop = (work: Promise<unknown>) =>
-      work.catch((err: unknown) => (inner.abort(), Promise.reject(err)));
+    const loop = (work: Promise<unknown>) => work.catch((err: unknown) => (inner.abort(), Promise.reject(err)));
     const every = async (intervalMs: number, step: () => Promise<unknown>) => {
       while (!inner.signal.aborted) {
         await step();
@@ -150,21 +136,9 @@ export class OracleService {
       await Promise.all([
         loop(this.oracle.run(inner.signal)),
         // 0 turns challenges off: where every node shares one machine, round trips prove nothing about places.
-        o.challengeIntervalMs > 0
-          ? loop(
-              runStage(this.challenges, {
-                signal: inner.signal,
-                idleMs: Math.min(o.challengeIntervalMs, 1000),
-                ...(o.nowMs ? { nowMs: o.nowMs } : {}),
-              }),
-            )
-          : undefined,
+        o.challengeIntervalMs > 0 ? loop(runStage(this.challenges, { signal: inner.signal, idleMs: Math.min(o.challengeIntervalMs, 1000), ...(o.nowMs ? { nowMs: o.nowMs } : {}) })) : undefined,
         loop(every(o.directoryRefreshMs, () => this.refresh())),
-        loop(
-          every(o.trustPushIntervalMs, () =>
-            this.publisher.flush({ fullPushIntervalMs: o.fullTrustPushIntervalMs }),
-          ),
-        ),
+        loop(every(o.trustPushIntervalMs, () => this.publisher.flush({ fullPushIntervalMs: o.fullTrustPushIntervalMs }))),
       ]);
     } finally {
       this.#running = false;

@@ -21,11 +21,7 @@ export function maxAbsDifference(a: unknown, b: unknown): number {
     const kb = Object.keys(b).sort();
     if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i])) return Infinity;
     let max = 0;
-    for (const k of ka)
-      max = Math.max(
-        max,
-        maxAbsDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
-      );
+    for (const k of ka) max = Math.max(max, maxAbsDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
     return max;
   }
   return a === b ? 0 : Infinity;
@@ -35,10 +31,5 @@ export function maxAbsDifference(a: unknown, b: unknown): number {
 export function normaliseTensors(tensors: readonly Tensor[]): unknown {
   return [...tensors]
     .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
-    .map((t) => ({
-      name: t.name,
-      datatype: t.datatype,
-      shape: [...t.shape],
-      data: tensorValuesToArray(t.data),
-    }));
+    .map((t) => ({ name: t.name, datatype: t.datatype, shape: [...t.shape], data: tensorValuesToArray(t.data) }));
 }

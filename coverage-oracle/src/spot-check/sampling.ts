@@ -20,11 +20,7 @@ const DRAW_RANGE = 2 ** 48;
  * answers will be checked and cheat on the rest) and published in the epoch's manifest, with its hash
  * committed in the previous one, so anyone can recompute which receipts had to be checked.
  */
-export async function isSampled(options: {
-  receiptHash: string;
-  seed: string;
-  rate: number;
-}): Promise<boolean> {
+export async function isSampled(options: { receiptHash: string; seed: string; rate: number }): Promise<boolean> {
   const { rate } = options;
   if (!(rate > 0)) return false;
   if (rate >= 1) return true;

@@ -1,10 +1,4 @@
-import {
-  isValidSignature,
-  jsonDigest,
-  tensorsDigest,
-  type SignedReceipt,
-  type Tensor,
-} from '@hexedge/protocol';
+import { isValidSignature, jsonDigest, tensorsDigest, type SignedReceipt, type Tensor } from '@hexedge/protocol';
 import type { Verdict } from '../store/records.ts';
 import { maxAbsDifference, normaliseTensors } from './compare.ts';
 
@@ -19,10 +13,7 @@ export interface CheckerNode {
   url?: string;
 }
 /** Runs `request` on `node` and returns its result and signed receipt; the wiring calls the node's OIP endpoint. */
-export type ReRun = (
-  node: CheckerNode,
-  request: InferenceRequest,
-) => Promise<{ result: InferenceResult; receipt: SignedReceipt }>;
+export type ReRun = (node: CheckerNode, request: InferenceRequest) => Promise<{ result: InferenceResult; receipt: SignedReceipt }>;
 
 /** Evidence of a wrong answer: the node's signed receipt against the majority's signed receipts. */
 export interface FraudRecord {
@@ -67,12 +58,7 @@ function fnv1a(text: string): number {
 }
 
 /** Rendezvous choice of `count` checkers for a receipt among trusted candidates, never the node checked. */
-export function pickCheckers(options: {
-  candidates: readonly CheckerNode[];
-  excludeNodeId: string;
-  receiptHash: string;
-  count: number;
-}): CheckerNode[] {
+export function pickCheckers(options: { candidates: readonly CheckerNode[]; excludeNodeId: string; receiptHash: string; count: number }): CheckerNode[] {
   return options.candidates
     .filter((c) => c.nodeId !== options.excludeNodeId)
     .map((c) => ({ c, rank: fnv1a(`${options.receiptHash}:${c.nodeId}`) }))
@@ -112,12 +98,7 @@ export class SpotChecker {
   }): Promise<SpotCheckOutcome> {
     const { receipt, receiptHash, request, result, tolerance, nowMs } = options;
     const node = receipt.body.nodeId;
-    const verdict = (
-      nodeId: string,
-      status: Verdict['status'],
-      reason: string,
-      details: Record<string, unknown> = {},
-    ): Verdict => ({
+    const verdict = (nodeId: string, status: Verdict['status'], reason: string, details: Record<string, unknown> = {}): Verdict => ({
       id: `spot:${receiptHash}:${nodeId}`,
       nodeId,
       kind: 'spot-check',
@@ -126,16 +107,11 @@ export class SpotChecker {
       atMs: nowMs,
       details: { receiptHash, modelName: receipt.body.modelName, ...details },
     });
-    const inconclusive = (reason: string, extra: Verdict[] = []): SpotCheckOutcome => ({
-      status: 'inconclusive',
-      reason,
-      verdicts: [verdict(node, 'inconclusive', reason), ...extra],
-    });
+    const inconclusive = (reason: string, extra: Verdict[] = []): SpotCheckOutcome => ({ status: 'inconclusive', reason, verdicts: [verdict(node, 'inconclusive', reason), ...extra] });
 
     const [inputDigest, outputDigest] = await Promise.all([digestOfRequest(request), digestOf(result)]);
     // Evidence the node did not sign cannot convict it.
-    if (inputDigest !== receipt.body.inputDigest || outputDigest !== receipt.body.outputDigest)
-      return inconclusive('EVIDENCE_MISMATCH');
+    if (inputDigest !== receipt.body.inputDigest || outputDigest !== receipt.body.outputDigest) return inconclusive('EVIDENCE_MISMATCH');
 
     const answers: Answer[] = [];
     const checkerVerdicts: Verdict[] = [];
@@ -166,18 +142,10 @@ export class SpotChecker {
     const agree = answers.filter((a) => maxAbsDifference(original, a.value) <= tolerance);
     const majority = (n: number) => n * 2 > answers.length;
     const judged = (winners: Answer[]) =>
-      answers.map((a) =>
-        winners.includes(a)
-          ? verdict(a.checker.nodeId, 'pass', 'AGREED_WITH_CONSENSUS')
-          : verdict(a.checker.nodeId, 'invalid', 'DISAGREED_WITH_CONSENSUS'),
-      );
+      answers.map((a) => (winners.includes(a) ? verdict(a.checker.nodeId, 'pass', 'AGREED_WITH_CONSENSUS') : verdict(a.checker.nodeId, 'invalid', 'DISAGREED_WITH_CONSENSUS')));
 
     if (majority(agree.length)) {
-      return {
-        status: 'pass',
-        reason: 'AGREED_WITH_CONSENSUS',
-        verdicts: [verdict(node, 'pass', 'AGREED_WITH_CONSENSUS'), ...judged(agree), ...checkerVerdicts],
-      };
+      return { status: 'pass', reason: 'AGREED_WITH_CONSENSUS', verdicts: [verdict(node, 'pass', 'AGREED_WITH_CONSENSUS'), ...judged(agree), ...checkerVerdicts] };
     }
     const others = answers.filter((a) => !agree.includes(a));
     let cluster: Answer[] = [];
@@ -203,16 +171,7 @@ export class SpotChecker {
       consensusReceipts: cluster.map((a) => a.receipt),
       atMs: nowMs,
     };
-    const details = {
-      maxAbsDifference: fraud.maxAbsDifference,
-      tolerance,
-      checkers: cluster.map((a) => a.checker.nodeId),
-    };
-    return {
-      status: 'fraud',
-      reason: 'OUTPUT_MISMATCH',
-      verdicts: [verdict(node, 'fraud', 'OUTPUT_MISMATCH', details), ...judged(cluster), ...checkerVerdicts],
-      fraud,
-    };
+    const details = { maxAbsDifference: fraud.maxAbsDifference, tolerance, checkers: cluster.map((a) => a.checker.nodeId) };
+    return { status: 'fraud', reason: 'OUTPUT_MISMATCH', verdicts: [verdict(node, 'fraud', 'OUTPUT_MISMATCH', details), ...judged(cluster), ...checkerVerdicts], fraud };
   }
 }

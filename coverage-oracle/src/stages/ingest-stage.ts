@@ -10,8 +10,7 @@ export class IngestStage implements Stage {
   readonly #ingest: Ingest;
   readonly #batchSize: number;
   readonly #maxQueued: number;
-  readonly #queue: Array<{ raw: unknown; resolve: (r: IngestResult) => void; reject: (e: unknown) => void }> =
-    [];
+  readonly #queue: Array<{ raw: unknown; resolve: (r: IngestResult) => void; reject: (e: unknown) => void }> = [];
 
   constructor(options: { ingest: Ingest; batchSize?: number; maxQueued?: number }) {
     this.#ingest = options.ingest;
@@ -25,11 +24,7 @@ export class IngestStage implements Stage {
 
   enqueue(raw: unknown): Promise<IngestResult> {
     if (this.#queue.length >= this.#maxQueued) {
-      return Promise.resolve({
-        accepted: false,
-        code: 'OVERLOADED',
-        message: `ingest queue is full (${this.#maxQueued} reports)`,
-      });
+      return Promise.resolve({ accepted: false, code: 'OVERLOADED', message: `ingest queue is full (${this.#maxQueued} reports)` });
     }
     return new Promise((resolve, reject) => this.#queue.push({ raw, resolve, reject }));
   }
@@ -38,10 +33,7 @@ export class IngestStage implements Stage {
     const batch = this.#queue.splice(0, this.#batchSize);
     if (batch.length === 0) return 0;
     try {
-      const results = await this.#ingest.submitBatch(
-        batch.map((b) => b.raw),
-        nowMs,
-      );
+      const results = await this.#ingest.submitBatch(batch.map((b) => b.raw), nowMs);
       batch.forEach((b, i) => b.resolve(results[i]!));
     } catch (err) {
       batch.forEach((b) => b.reject(err));

@@ -47,10 +47,7 @@ export class RewardStage implements Stage {
     }
   }
 
-  async closeEpoch(
-    epoch: number,
-    prevLogRoot: string,
-  ): Promise<{ signed: SignedRewardManifest; bytes: Uint8Array; proofs: Map<string, MerkleProof> }> {
+  async closeEpoch(epoch: number, prevLogRoot: string): Promise<{ signed: SignedRewardManifest; bytes: Uint8Array; proofs: Map<string, MerkleProof> }> {
     const { store, clock } = this.#o;
     const { startMs, endMs } = clock.boundsOf(epoch);
     const work = store.listWork({ sinceMs: startMs, untilMs: endMs });
@@ -62,10 +59,7 @@ export class RewardStage implements Stage {
       verdicts,
       ...(this.#o.modelCostUnits ? { modelCostUnits: this.#o.modelCostUnits } : {}),
     });
-    const [samplingSeed, nextSeed] = await Promise.all([
-      this.#o.samplingSeedFor(epoch),
-      this.#o.samplingSeedFor(epoch + 1),
-    ]);
+    const [samplingSeed, nextSeed] = await Promise.all([this.#o.samplingSeedFor(epoch), this.#o.samplingSeedFor(epoch + 1)]);
     const built = await buildRewardManifest({
       oracle: this.#o.oracle,
       epoch,
@@ -79,15 +73,7 @@ export class RewardStage implements Stage {
       samplingSeed,
       nextSamplingSeedCommitment: await seedCommitment(nextSeed),
     });
-    const entry = await buildLogEntry({
-      epoch,
-      startMs,
-      endMs,
-      prevLogRoot,
-      manifestBytes: built.bytes,
-      receiptHashes: work.map((w) => w.receiptHash),
-      verdicts,
-    });
+    const entry = await buildLogEntry({ epoch, startMs, endMs, prevLogRoot, manifestBytes: built.bytes, receiptHashes: work.map((w) => w.receiptHash), verdicts });
     store.appendLogEntry(entry);
     return built;
   }

@@ -38,16 +38,9 @@ export class ScoreStage implements Stage {
     for (const [nodeId, nodeVerdicts] of [...byNode].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const trust = computeTrust({ verdicts: nodeVerdicts, nowMs, halfLifeMs: this.#halfLifeMs });
       const before = previous.get(nodeId);
-      const changed =
-        !before || before.score !== trust.score || before.reasons.join('\n') !== trust.reasons.join('\n');
+      const changed = !before || before.score !== trust.score || before.reasons.join('\n') !== trust.reasons.join('\n');
       if (changed) {
-        this.#store.saveTrust({
-          nodeId,
-          score: trust.score,
-          reasons: trust.reasons,
-          components: trust.components,
-          updatedAtMs: nowMs,
-        });
+        this.#store.saveTrust({ nodeId, score: trust.score, reasons: trust.reasons, components: trust.components, updatedAtMs: nowMs });
         this.#publish(() => this.#sink?.setTrust(nodeId, trust.score, trust.reasons));
         published++;
       }
@@ -63,8 +56,7 @@ export class ScoreStage implements Stage {
       call();
       return true;
     } catch (err) {
-      if (isHexEdgeError(err) && (err.code === 'UNKNOWN_NODE' || err.code === 'INVALID_REQUEST'))
-        return false;
+      if (isHexEdgeError(err) && (err.code === 'UNKNOWN_NODE' || err.code === 'INVALID_REQUEST')) return false;
       throw err;
     }
   }

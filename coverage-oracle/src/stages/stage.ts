@@ -22,10 +22,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function runStage(
-  stage: Stage,
-  options: { signal: AbortSignal; idleMs: number; nowMs?: () => number },
-): Promise<void> {
+export async function runStage(stage: Stage, options: { signal: AbortSignal; idleMs: number; nowMs?: () => number }): Promise<void> {
   const now = options.nowMs ?? Date.now;
   while (!options.signal.aborted) {
     const handled = await stage.tick(now());

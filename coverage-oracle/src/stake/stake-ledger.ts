@@ -24,10 +24,7 @@ export class StakeLedger {
   constructor(options: { store: OracleStore; slashBps?: number }) {
     const slashBps = options.slashBps ?? DEFAULT_SLASH_BPS;
     if (!Number.isInteger(slashBps) || slashBps < 0 || slashBps > 10_000) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `slashBps must be an integer in [0, 10000], got ${String(slashBps)}`,
-      );
+      throw new HexEdgeError('INVALID_REQUEST', `slashBps must be an integer in [0, 10000], got ${String(slashBps)}`);
     }
     this.#store = options.store;
     this.#slashBps = BigInt(slashBps);
@@ -35,18 +32,14 @@ export class StakeLedger {
 
   balanceOf(nodeId: string): bigint {
     let balance = 0n;
-    for (const e of this.#store.listStakeEvents(nodeId))
-      balance += (e.type === 'bond' ? 1n : -1n) * BigInt(e.amountBaseUnits);
+    for (const e of this.#store.listStakeEvents(nodeId)) balance += (e.type === 'bond' ? 1n : -1n) * BigInt(e.amountBaseUnits);
     return balance;
   }
 
   bond(options: { nodeId: string; amountBaseUnits: bigint; atMs: number }): bigint {
     const { nodeId, amountBaseUnits, atMs } = options;
     if (typeof amountBaseUnits !== 'bigint' || amountBaseUnits <= 0n) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `bond amount must be a positive bigint, got ${String(amountBaseUnits)}`,
-      );
+      throw new HexEdgeError('INVALID_REQUEST', `bond amount must be a positive bigint, got ${String(amountBaseUnits)}`);
     }
     this.#store.appendStakeEvent({ nodeId, type: 'bond', amountBaseUnits: amountBaseUnits.toString(), atMs });
     return this.balanceOf(nodeId);
@@ -56,56 +49,26 @@ export class StakeLedger {
     const { nodeId, amountBaseUnits, atMs } = options;
     const balance = this.balanceOf(nodeId);
     if (typeof amountBaseUnits !== 'bigint' || amountBaseUnits <= 0n || amountBaseUnits > balance) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `unbond amount must be in (0, ${balance}], got ${String(amountBaseUnits)}`,
-      );
+      throw new HexEdgeError('INVALID_REQUEST', `unbond amount must be in (0, ${balance}], got ${String(amountBaseUnits)}`);
     }
-    this.#store.appendStakeEvent({
-      nodeId,
-      type: 'unbond',
-      amountBaseUnits: amountBaseUnits.toString(),
-      atMs,
-    });
+    this.#store.appendStakeEvent({ nodeId, type: 'unbond', amountBaseUnits: amountBaseUnits.toString(), atMs });
     return balance - amountBaseUnits;
   }
 
   /** Slashes `slashBps` of the current balance (rounded down), recording the evidence even when the bond is empty. */
-  slash(options: {
-    nodeId: string;
-    evidenceId: string;
-    evidence: Record<string, unknown>;
-    atMs: number;
-  }): SlashOutcome {
+  slash(options: { nodeId: string; evidenceId: string; evidence: Record<string, unknown>; atMs: number }): SlashOutcome {
     const { nodeId, evidenceId, evidence, atMs } = options;
-    if (typeof evidenceId !== 'string' || evidenceId.length === 0)
-      throw new HexEdgeError('INVALID_REQUEST', 'slash needs an evidence id');
+    if (typeof evidenceId !== 'string' || evidenceId.length === 0) throw new HexEdgeError('INVALID_REQUEST', 'slash needs an evidence id');
     const balance = this.balanceOf(nodeId);
     const amount = (balance * this.#slashBps) / BPS;
-    const slashed = this.#store.appendStakeEvent({
-      nodeId,
-      type: 'slash',
-      amountBaseUnits: amount.toString(),
-      evidenceId,
-      evidence,
-      atMs,
-    });
-    return slashed
-      ? { slashed, amountBaseUnits: amount, balanceBaseUnits: balance - amount }
-      : { slashed, amountBaseUnits: 0n, balanceBaseUnits: balance };
+    const slashed = this.#store.appendStakeEvent({ nodeId, type: 'slash', amountBaseUnits: amount.toString(), evidenceId, evidence, atMs });
+    return slashed ? { slashed, amountBaseUnits: amount, balanceBaseUnits: balance - amount } : { slashed, amountBaseUnits: 0n, balanceBaseUnits: balance };
   }
 
-  slashes(
-    nodeId?: string,
-  ): Array<{ nodeId: string; evidenceId: string; amountBaseUnits: bigint; atMs: number }> {
+  slashes(nodeId?: string): Array<{ nodeId: string; evidenceId: string; amountBaseUnits: bigint; atMs: number }> {
     return this.#store
       .listStakeEvents(nodeId)
       .filter((e) => e.type === 'slash')
-      .map((e) => ({
-        nodeId: e.nodeId,
-        evidenceId: e.evidenceId!,
-        amountBaseUnits: BigInt(e.amountBaseUnits),
-        atMs: e.atMs,
-      }));
+      .map((e) => ({ nodeId: e.nodeId, evidenceId: e.evidenceId!, amountBaseUnits: BigInt(e.amountBaseUnits), atMs: e.atMs }));
   }
 }

@@ -20,10 +20,7 @@ export function assertChainsFrom(last: LogEntry | undefined, entry: LogEntry): v
   const expected = last?.logRoot ?? GENESIS_LOG_ROOT;
   const expectedEpoch = last ? last.epoch + 1 : entry.epoch;
   if (entry.prevLogRoot !== expected || entry.epoch !== expectedEpoch) {
-    throw new HexEdgeError(
-      'INTERNAL',
-      `log entry for epoch ${entry.epoch} does not chain from ${expected} (epoch ${expectedEpoch})`,
-    );
+    throw new HexEdgeError('INTERNAL', `log entry for epoch ${entry.epoch} does not chain from ${expected} (epoch ${expectedEpoch})`);
   }
 }
 
@@ -46,8 +43,7 @@ export class MemoryOracleStore implements OracleStore {
   claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean {
     if (++this.#claimsSincePrune >= 4096) {
       this.#claimsSincePrune = 0;
-      for (const [key, expiresAtMs] of this.#nonces)
-        if (expiresAtMs < options.nowMs) this.#nonces.delete(key);
+      for (const [key, expiresAtMs] of this.#nonces) if (expiresAtMs < options.nowMs) this.#nonces.delete(key);
     }
     const key = `${options.nodeId}\n${options.nonce}`;
     const seenUntil = this.#nonces.get(key);
@@ -117,9 +113,7 @@ export class MemoryOracleStore implements OracleStore {
 
   listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[] {
     const { nodeId, sinceMs = -Infinity, untilMs = Infinity } = options;
-    return [...this.#verdicts.values()].filter(
-      (v) => (nodeId === undefined || v.nodeId === nodeId) && v.atMs >= sinceMs && v.atMs < untilMs,
-    );
+    return [...this.#verdicts.values()].filter((v) => (nodeId === undefined || v.nodeId === nodeId) && v.atMs >= sinceMs && v.atMs < untilMs);
   }
 
   saveWork(work: WorkRecord[]): void {
@@ -131,11 +125,7 @@ export class MemoryOracleStore implements OracleStore {
   }
 
   appendStakeEvent(event: Omit<StakeEvent, 'seq'>): boolean {
-    if (
-      event.type === 'slash' &&
-      this.#stake.some((e) => e.type === 'slash' && e.evidenceId === event.evidenceId)
-    )
-      return false;
+    if (event.type === 'slash' && this.#stake.some((e) => e.type === 'slash' && e.evidenceId === event.evidenceId)) return false;
     this.#stake.push({ ...structuredClone(event), seq: this.#stake.length + 1 });
     return true;
   }

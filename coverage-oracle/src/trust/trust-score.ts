@@ -32,11 +32,7 @@ const decay = (ageMs: number, halfLifeMs: number) => 0.5 ** (Math.max(0, ageMs) 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
 /** Beta-style average of 0/1 outcomes with decayed weights, pulled towards the prior. */
-function decayedMean(
-  outcomes: Array<{ value: number; weight: number; atMs: number }>,
-  nowMs: number,
-  halfLifeMs: number,
-): number | undefined {
+function decayedMean(outcomes: Array<{ value: number; weight: number; atMs: number }>, nowMs: number, halfLifeMs: number): number | undefined {
   if (outcomes.length === 0) return undefined;
   let sum = PRIOR_TRUST * PRIOR_WEIGHT;
   let weight = PRIOR_WEIGHT;
@@ -53,38 +49,24 @@ function decayedMean(
  * availability, each a decayed average, combined by TRUST_WEIGHTS over the components that have
  * evidence, then capped after fraud. Pure, so the score can be recomputed by anyone from the log.
  */
-export function computeTrust(options: {
-  verdicts: readonly Verdict[];
-  nowMs: number;
-  halfLifeMs?: number;
-}): TrustScore {
+export function computeTrust(options: { verdicts: readonly Verdict[]; nowMs: number; halfLifeMs?: number }): TrustScore {
   const { verdicts, nowMs, halfLifeMs = TRUST_HALF_LIFE_MS } = options;
   const components: Partial<Record<TrustComponent, number>> = {};
   const reasons: string[] = [];
 
-  const location = verdicts
-    .filter((v) => v.kind === 'location' && v.status !== 'inconclusive')
-    .sort((a, b) => b.atMs - a.atMs)[0];
+  const location = verdicts.filter((v) => v.kind === 'location' && v.status !== 'inconclusive').sort((a, b) => b.atMs - a.atMs)[0];
   let locationVerified = false;
   if (location) {
     const proofTrust = location.status === 'impossible' ? 0 : Number(location.details?.locationTrust ?? 0);
     components.location = PRIOR_TRUST + (proofTrust - PRIOR_TRUST) * decay(nowMs - location.atMs, halfLifeMs);
     locationVerified = location.status === 'verified';
-    reasons.push(
-      `location ${location.status.toUpperCase()}${location.reason ? ` (${location.reason})` : ''}`,
-    );
+    reasons.push(`location ${location.status.toUpperCase()}${location.reason ? ` (${location.reason})` : ''}`);
   }
 
   // A witness voided by its beaconer's fault says nothing about the witness.
-  const poc = verdicts.filter(
-    (v) => (v.kind === 'poc-beacon' || v.kind === 'poc-witness') && v.details?.side !== 'beaconer',
-  );
+  const poc = verdicts.filter((v) => (v.kind === 'poc-beacon' || v.kind === 'poc-witness') && v.details?.side !== 'beaconer');
   const pocValid = poc.filter((v) => v.status === 'valid').length;
-  const pocMean = decayedMean(
-    poc.map((v) => ({ value: v.status === 'valid' ? 1 : 0, weight: 1, atMs: v.atMs })),
-    nowMs,
-    halfLifeMs,
-  );
+  const pocMean = decayedMean(poc.map((v) => ({ value: v.status === 'valid' ? 1 : 0, weight: 1, atMs: v.atMs })), nowMs, halfLifeMs);
   if (pocMean !== undefined) {
     components.poc = pocMean;
     reasons.push(`poc ${pocValid} valid / ${poc.length - pocValid} invalid`);
@@ -94,28 +76,18 @@ export function computeTrust(options: {
   const frauds = checks.filter((v) => v.status === 'fraud');
   const passed = checks.filter((v) => v.status === 'pass').length;
   const checkMean = decayedMean(
-    checks.map((v) => ({
-      value: v.status === 'pass' ? 1 : 0,
-      weight: v.status === 'fraud' ? FRAUD_EVIDENCE_WEIGHT : 1,
-      atMs: v.atMs,
-    })),
+    checks.map((v) => ({ value: v.status === 'pass' ? 1 : 0, weight: v.status === 'fraud' ? FRAUD_EVIDENCE_WEIGHT : 1, atMs: v.atMs })),
     nowMs,
     halfLifeMs,
   );
   if (checkMean !== undefined) {
     components.spotChecks = checkMean;
-    reasons.push(
-      `spot checks ${passed} passed / ${checks.length - passed} failed${frauds.length ? `, ${frauds.length} FRAUD` : ''}`,
-    );
+    reasons.push(`spot checks ${passed} passed / ${checks.length - passed} failed${frauds.length ? `, ${frauds.length} FRAUD` : ''}`);
   }
 
   const probes = verdicts.filter((v) => v.kind === 'availability');
   const up = probes.filter((v) => v.status === 'up').length;
-  const uptime = decayedMean(
-    probes.map((v) => ({ value: v.status === 'up' ? 1 : 0, weight: 1, atMs: v.atMs })),
-    nowMs,
-    halfLifeMs,
-  );
+  const uptime = decayedMean(probes.map((v) => ({ value: v.status === 'up' ? 1 : 0, weight: 1, atMs: v.atMs })), nowMs, halfLifeMs);
   if (uptime !== undefined) {
     components.uptime = uptime;
     reasons.push(`uptime ${up}/${probes.length} probes answered`);
@@ -129,10 +101,7 @@ export function computeTrust(options: {
   }
   score = weightSum > 0 ? score / weightSum : PRIOR_TRUST;
   if (frauds.length > 0) {
-    const remembered = Math.min(
-      1,
-      frauds.reduce((s, f) => s + decay(nowMs - f.atMs, FRAUD_HALF_LIFE_MS), 0),
-    );
+    const remembered = Math.min(1, frauds.reduce((s, f) => s + decay(nowMs - f.atMs, FRAUD_HALF_LIFE_MS), 0));
     const cap = 1 - (1 - FRAUD_TRUST_CAP) * remembered;
     if (score > cap) reasons.push(`capped at ${round3(cap)} after fraud`);
     score = Math.min(score, cap);

@@ -18,23 +18,13 @@ export class ApiError extends Error {
 export const apiBase = (): string => location.origin;
 
 /** GET a gateway endpoint as JSON, sending the key as a bearer token when given. */
-export async function getJson<T>(
-  path: string,
-  options: { key?: string; signal?: AbortSignal } = {},
-): Promise<T> {
+export async function getJson<T>(path: string, options: { key?: string; signal?: AbortSignal } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.key) headers.authorization = `Bearer ${options.key}`;
-  const res = await fetch(`${apiBase()}${path}`, {
-    headers,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const res = await fetch(`${apiBase()}${path}`, { headers, ...(options.signal ? { signal: options.signal } : {}) });
   const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
   if (!res.ok) {
-    throw new ApiError({
-      status: res.status,
-      code: body?.error?.code ?? `HTTP_${res.status}`,
-      message: body?.error?.message ?? `${res.status} ${res.statusText}`,
-    });
+    throw new ApiError({ status: res.status, code: body?.error?.code ?? `HTTP_${res.status}`, message: body?.error?.message ?? `${res.status} ${res.statusText}` });
   }
   return body as T;
 }

@@ -41,12 +41,7 @@ export function sseParser(): (chunk: string) => string[] {
  * after drops and skipping events already seen. A refusal (401/403) stops it: retrying will not help.
  * Returns the function that closes it.
  */
-export function openEventStream(options: {
-  path: string;
-  key?: string;
-  onEvent: (e: StreamEvent) => void;
-  onStatus?: (s: StreamStatus) => void;
-}): () => void {
+export function openEventStream(options: { path: string; key?: string; onEvent: (e: StreamEvent) => void; onStatus?: (s: StreamStatus) => void }): () => void {
   const controller = new AbortController();
   let lastId = 0;
   const status = options.onStatus ?? (() => {});
@@ -58,14 +53,8 @@ export function openEventStream(options: {
         if (options.key) headers.authorization = `Bearer ${options.key}`;
         const res = await fetch(`${apiBase()}${options.path}`, { headers, signal: controller.signal });
         if (!res.ok || !res.body) {
-          const body = (await res.json().catch(() => null)) as {
-            error?: { code?: string; message?: string };
-          } | null;
-          const err = new ApiError({
-            status: res.status,
-            code: body?.error?.code ?? `HTTP_${res.status}`,
-            message: body?.error?.message ?? `${res.status}`,
-          });
+          const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+          const err = new ApiError({ status: res.status, code: body?.error?.code ?? `HTTP_${res.status}`, message: body?.error?.message ?? `${res.status}` });
           if (err.isRefusal) return status({ state: 'refused', message: err.message });
           throw err;
         }

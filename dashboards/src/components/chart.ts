@@ -36,42 +36,21 @@ export function Chart(props: {
     const opts: uPlot.Options = {
       width: Math.max(240, el.clientWidth),
       height: props.height ?? 180,
-      scales: {
-        x: {
-          time: props.xTime !== false && !props.xLabels,
-          ...(labels ? { range: (): uPlot.Range.MinMax => [-0.5, labels.length - 0.5] } : {}),
-        },
-      },
+      scales: { x: { time: props.xTime !== false && !props.xLabels, ...(labels ? { range: (): uPlot.Range.MinMax => [-0.5, labels.length - 0.5] } : {}) } },
       axes: [
         {
           stroke: 'currentColor',
           grid: { stroke: '#8883' },
           ...(props.xLabel ? { label: props.xLabel } : {}),
-          ...(labels
-            ? {
-                splits: () => labels.map((_, i) => i),
-                values: (_u: uPlot, splits: number[]) => splits.map((i) => labels[i] ?? ''),
-              }
-            : {}),
+          ...(labels ? { splits: () => labels.map((_, i) => i), values: (_u: uPlot, splits: number[]) => splits.map((i) => labels[i] ?? '') } : {}),
         },
         { stroke: 'currentColor', grid: { stroke: '#8883' } },
       ],
       legend: { show: props.series.length > 1 },
-      series: [
-        {},
-        ...props.series.map((s) => ({
-          label: s.label,
-          stroke: s.color,
-          fill: s.bars ? `${s.color}cc` : `${s.color}22`,
-          width: 2,
-          ...(s.bars ? { paths: bars, points: { show: false } } : {}),
-        })),
-      ],
+      series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: s.color, fill: s.bars ? `${s.color}cc` : `${s.color}22`, width: 2, ...(s.bars ? { paths: bars, points: { show: false } } : {}) }))],
     };
     plot.current = new uPlot(opts, [props.x, ...props.ys] as uPlot.AlignedData, el);
-    const resize = new ResizeObserver(() =>
-      plot.current?.setSize({ width: Math.max(240, el.clientWidth), height: props.height ?? 180 }),
-    );
+    const resize = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(240, el.clientWidth), height: props.height ?? 180 }));
     resize.observe(el);
     return () => {
       resize.disconnect();
@@ -84,8 +63,5 @@ export function Chart(props: {
     plot.current?.setData([props.x, ...props.ys] as uPlot.AlignedData);
   }, [props.x, props.ys]);
 
-  return html`<figure class="chart" aria-label=${props.title}>
-    <figcaption>${props.title}</figcaption>
-    <div ref=${box}></div>
-  </figure>`;
+  return html`<figure class="chart" aria-label=${props.title}><figcaption>${props.title}</figcaption><div ref=${box}></div></figure>`;
 }

@@ -1,6 +1,5 @@
 /** Formatting shared by the views: units always shown, missing values said as such. */
-export const ms = (v: number | null | undefined): string =>
-  v === null || v === undefined ? '—' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`;
+export const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
 
 export function ago(atMs: number | null | undefined, nowMs: number): string {
   if (!atMs) return 'never';

@@ -17,19 +17,9 @@ export function KeyGate(props: { view: string; refusal?: string | undefined; onK
       }}
     >
       <label for="api-key">API key</label>
-      <input
-        id="api-key"
-        name="api-key"
-        type="password"
-        autocomplete="off"
-        spellcheck=${false}
-        value=${value}
-        onInput=${(e: Event) => setValue((e.target as HTMLInputElement).value)}
-      />
+      <input id="api-key" name="api-key" type="password" autocomplete="off" spellcheck=${false} value=${value} onInput=${(e: Event) => setValue((e.target as HTMLInputElement).value)} />
       <button type="submit">Use key</button>
     </form>
-    <p class="hint">
-      Sent only to this gateway as <code>Authorization: Bearer …</code>; kept for this tab (session storage).
-    </p>
+    <p class="hint">Sent only to this gateway as <code>Authorization: Bearer …</code>; kept for this tab (session storage).</p>
   </section>`;
 }

@@ -9,23 +9,10 @@ describe('map projection', () => {
   });
 
   it('picks finer hexes as the view zooms in, within the allowed range', () => {
-    const view = fitView({
-      points: [
-        { lat: 52.37, lng: 4.9 },
-        { lat: 48.86, lng: 2.35 },
-      ],
-      width: 800,
-      height: 500,
-    });
+    const view = fitView({ points: [{ lat: 52.37, lng: 4.9 }, { lat: 48.86, lng: 2.35 }], width: 800, height: 500 });
     const res = resolutionForView({ view, centerLat: 50, maxRes: 9 });
-    const closer = resolutionForView({
-      view: zoomAt(view, { factor: 8, px: 400, py: 250, minScale: 0, maxScale: 1e9 }),
-      centerLat: 50,
-      maxRes: 9,
-    });
+    const closer = resolutionForView({ view: zoomAt(view, { factor: 8, px: 400, py: 250, minScale: 0, maxScale: 1e9 }), centerLat: 50, maxRes: 9 });
     expect(closer).toBeGreaterThan(res);
-    expect(resolutionForView({ view: { ...view, scale: view.scale * 1e6 }, centerLat: 50, maxRes: 9 })).toBe(
-      9,
-    );
+    expect(resolutionForView({ view: { ...view, scale: view.scale * 1e6 }, centerLat: 50, maxRes: 9 })).toBe(9);
   });
 });

@@ -10,9 +10,7 @@ export const EQUATOR_KM = 40_075.017;
  * Mean H3 hexagon edge length per resolution in km (h3geo.org, "Tables of cell statistics across
  * resolutions"), used to pick the resolution whose hexes are a comfortable size on screen.
  */
-export const H3_EDGE_KM = [
-  1281.256, 483.057, 182.513, 68.979, 26.072, 9.854, 3.725, 1.406, 0.531, 0.201,
-] as const;
+export const H3_EDGE_KM = [1281.256, 483.057, 182.513, 68.979, 26.072, 9.854, 3.725, 1.406, 0.531, 0.201] as const;
 /** Hexes about this wide on screen stay readable and clickable without filling the map. */
 export const TARGET_HEX_EDGE_PX = 14;
 
@@ -48,25 +46,15 @@ export function resolutionForView(options: { view: View; centerLat: number; maxR
   const px = pxPerKm(options.view, options.centerLat);
   let best = 0;
   for (let res = 0; res <= options.maxRes; res++) {
-    if (
-      Math.abs(Math.log((H3_EDGE_KM[res]! * px) / TARGET_HEX_EDGE_PX)) <
-      Math.abs(Math.log((H3_EDGE_KM[best]! * px) / TARGET_HEX_EDGE_PX))
-    )
-      best = res;
+    if (Math.abs(Math.log((H3_EDGE_KM[res]! * px) / TARGET_HEX_EDGE_PX)) < Math.abs(Math.log((H3_EDGE_KM[best]! * px) / TARGET_HEX_EDGE_PX))) best = res;
   }
   return best;
 }
 
 /** A view showing every point (with a margin), for a viewport of `width` × `height` pixels. */
-export function fitView(options: {
-  points: LatLng[];
-  width: number;
-  height: number;
-  minSpanUnits?: number;
-}): View {
+export function fitView(options: { points: LatLng[]; width: number; height: number; minSpanUnits?: number }): View {
   const { width, height } = options;
-  if (options.points.length === 0)
-    return { scale: Math.min(width, height) / WORLD_UNITS, x: (width - Math.min(width, height)) / 2, y: 0 };
+  if (options.points.length === 0) return { scale: Math.min(width, height) / WORLD_UNITS, x: (width - Math.min(width, height)) / 2, y: 0 };
   const ws = options.points.map(latLngToWorld);
   const minX = Math.min(...ws.map((w) => w.x));
   const maxX = Math.max(...ws.map((w) => w.x));
@@ -80,10 +68,7 @@ export function fitView(options: {
 }
 
 /** Zooms by `factor` keeping the world point under (px, py) fixed on screen. */
-export function zoomAt(
-  view: View,
-  options: { factor: number; px: number; py: number; minScale: number; maxScale: number },
-): View {
+export function zoomAt(view: View, options: { factor: number; px: number; py: number; minScale: number; maxScale: number }): View {
   const scale = Math.max(options.minScale, Math.min(options.maxScale, view.scale * options.factor));
   const f = scale / view.scale;
   return { scale, x: options.px - (options.px - view.x) * f, y: options.py - (options.py - view.y) * f };

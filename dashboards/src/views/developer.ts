@@ -22,10 +22,7 @@ export function DeveloperView() {
     key,
     stream: '/v1/events/developer',
     load: async (k, signal) => {
-      const [usage, detail] = await Promise.all([
-        getJson<Usage>('/v1/usage', { key: k, signal }),
-        getJson<UsageDetail>('/v1/usage/detail', { key: k, signal }),
-      ]);
+      const [usage, detail] = await Promise.all([getJson<Usage>('/v1/usage', { key: k, signal }), getJson<UsageDetail>('/v1/usage/detail', { key: k, signal })]);
       return { usage, detail };
     },
     onEvent: (e) => {
@@ -34,10 +31,8 @@ export function DeveloperView() {
     },
   });
 
-  if (!key || keyed.refusal)
-    return html`<${KeyGate} view="The developer view" refusal=${keyed.refusal} onKey=${setKey} />`;
-  if (keyed.error)
-    return html`<${Card} title="Developer view"><p class="refused" role="alert">${keyed.error}</p><//>`;
+  if (!key || keyed.refusal) return html`<${KeyGate} view="The developer view" refusal=${keyed.refusal} onKey=${setKey} />`;
+  if (keyed.error) return html`<${Card} title="Developer view"><p class="refused" role="alert">${keyed.error}</p><//>`;
   if (!keyed.data) return html`<p>Loading usage…</p>`;
   const { usage, detail } = keyed.data;
   const errors = Object.entries(usage.errors).sort((a, b) => b[1] - a[1]);
@@ -51,110 +46,35 @@ export function DeveloperView() {
     <div class="grid">
       <${Card} title="Usage against quota" id="quota-title">
         <dl class="stats">
-          <${Stat}
-            label="Requests today"
-            value=${`${usage.key.usedToday} / ${usage.key.dailyQuota.toLocaleString()}`}
-            hint=${`${pct(used)} of the daily quota (UTC day)`}
-          />
+          <${Stat} label="Requests today" value=${`${usage.key.usedToday} / ${usage.key.dailyQuota.toLocaleString()}`} hint=${`${pct(used)} of the daily quota (UTC day)`} />
           <${Stat} label="Inferences since start" value=${String(usage.requests)} />
           <${Stat} label="Errors" value=${String(Object.values(usage.errors).reduce((s, n) => s + n, 0))} />
         </dl>
         <progress max="1" value=${Math.min(1, used)} aria-label="Daily quota used"></progress>
       <//>
-      <${Card}
-        title="Requests over the last hour"
-        id="timeline-title"
-        empty=${usage.requests ? null : 'No inference requests with this key yet.'}
-      >
+      <${Card} title="Requests over the last hour" id="timeline-title" empty=${usage.requests ? null : 'No inference requests with this key yet.'}>
         <${Chart}
           title="Requests and errors per minute"
           x=${detail.timeline.map((t) => t.atMs / 1000)}
           ys=${[detail.timeline.map((t) => t.requests), detail.timeline.map((t) => t.errors)]}
-          series=${[
-            { label: 'requests', color: '#21918c', bars: true },
-            { label: 'errors', color: '#e4572e', bars: true },
-          ]}
+          series=${[{ label: 'requests', color: '#21918c', bars: true }, { label: 'errors', color: '#e4572e', bars: true }]}
         />
       <//>
-      <${Card}
-        title="Latency by region"
-        id="region-title"
-        empty=${detail.regions.length ? null : 'No requests in the last hour.'}
-      >
+      <${Card} title="Latency by region" id="region-title" empty=${detail.regions.length ? null : 'No requests in the last hour.'}>
         <table data-testid="regions">
-          <thead>
-            <tr>
-              <th scope="col">Caller region</th>
-              <th scope="col">Requests</th>
-              <th scope="col">Errors</th>
-              <th scope="col">p50</th>
-              <th scope="col">p99</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${detail.regions.map(
-              (r) =>
-                html`<tr>
-                  <td>${r.region}</td>
-                  <td>${r.requests}</td>
-                  <td>${r.errors}</td>
-                  <td>${ms(r.p50Ms)}</td>
-                  <td>${ms(r.p99Ms)}</td>
-                </tr>`,
-            )}
-          </tbody>
+          <thead><tr><th scope="col">Caller region</th><th scope="col">Requests</th><th scope="col">Errors</th><th scope="col">p50</th><th scope="col">p99</th></tr></thead>
+          <tbody>${detail.regions.map((r) => html`<tr><td>${r.region}</td><td>${r.requests}</td><td>${r.errors}</td><td>${ms(r.p50Ms)}</td><td>${ms(r.p99Ms)}</td></tr>`)}</tbody>
         </table>
       <//>
       <${Card} title="Errors by code" id="errors-title" empty=${errors.length ? null : 'No errors.'}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Code</th>
-              <th scope="col">Count</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${errors.map(
-              ([code, n]) =>
-                html`<tr>
-                  <td><code>${code}</code></td>
-                  <td>${n}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        <table><thead><tr><th scope="col">Code</th><th scope="col">Count</th></tr></thead><tbody>${errors.map(([code, n]) => html`<tr><td><code>${code}</code></td><td>${n}</td></tr>`)}</tbody></table>
       <//>
       <${Card} title="Models" id="models-title" empty=${usage.models.length ? null : 'No model used yet.'}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Model</th>
-              <th scope="col">Requests</th>
-              <th scope="col">Errors</th>
-              <th scope="col">p50</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${usage.models.map(
-              (m) =>
-                html`<tr>
-                  <td>${m.model}</td>
-                  <td>${m.requests}</td>
-                  <td>${m.errors}</td>
-                  <td>${ms(m.p50Ms)}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        <table><thead><tr><th scope="col">Model</th><th scope="col">Requests</th><th scope="col">Errors</th><th scope="col">p50</th></tr></thead>
+          <tbody>${usage.models.map((m) => html`<tr><td>${m.model}</td><td>${m.requests}</td><td>${m.errors}</td><td>${ms(m.p50Ms)}</td></tr>`)}</tbody></table>
       <//>
-      <${Card}
-        title="Live requests"
-        id="live-title"
-        empty=${recent.length ? null : 'Requests made with this key appear here as they happen.'}
-      >
-        <ol class="feed-list" data-testid="live-requests">
-          ${recent.map((e) => html`<li key=${e.id}>${time(e.atMs)} ${e.data.model} ${e.data.ok ? 'ok' : e.data.code} ${ms(e.data.totalMs)} ${e.data.region ?? ''} ${e.data.nodeId ? `→ ${shortId(e.data.nodeId)}` : ''}</li>`)}
-        </ol>
+      <${Card} title="Live requests" id="live-title" empty=${recent.length ? null : 'Requests made with this key appear here as they happen.'}>
+        <ol class="feed-list" data-testid="live-requests">${recent.map((e) => html`<li key=${e.id}>${time(e.atMs)} ${e.data.model} ${e.data.ok ? 'ok' : e.data.code} ${ms(e.data.totalMs)} ${e.data.region ?? ''} ${e.data.nodeId ? `→ ${shortId(e.data.nodeId)}` : ''}</li>`)}</ol>
       <//>
     </div>
   </div>`;

@@ -22,12 +22,8 @@ function describe(e: StreamEvent): string {
 export function EventFeed(props: { events: StreamEvent[]; nowMs: number }) {
   return html`<section class="card feed" aria-labelledby="feed-title">
     <h2 id="feed-title">Live events</h2>
-    ${
-      props.events.length === 0
-        ? html`<p class="empty">Waiting for the first event…</p>`
-        : html`<ol aria-live="off">
-            ${props.events.map((e) => html`<li key=${e.id} data-type=${e.type}><span class="muted">${ago(e.atMs, props.nowMs)}</span> ${describe(e)}</li>`)}
-          </ol>`
-    }
+    ${props.events.length === 0
+      ? html`<p class="empty">Waiting for the first event…</p>`
+      : html`<ol aria-live="off">${props.events.map((e) => html`<li key=${e.id} data-type=${e.type}><span class="muted">${ago(e.atMs, props.nowMs)}</span> ${describe(e)}</li>`)}</ol>`}
   </section>`;
 }

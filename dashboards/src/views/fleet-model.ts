@@ -11,24 +11,8 @@ export interface FleetResult {
   fCnt?: number;
   fPort?: number;
   decoded?: Record<string, unknown>;
-  inference?: {
-    status: string;
-    label?: string;
-    confidence?: number;
-    model?: string;
-    node?: { id?: string };
-    receipt?: { body?: { serviceTimeMs?: number } };
-    haveReadings?: number;
-    needReadings?: number;
-  };
-  downlink?: {
-    status: string;
-    reason?: string;
-    dataHex?: string;
-    fPort?: number;
-    delivery?: string;
-    payloadBytes?: number;
-  };
+  inference?: { status: string; label?: string; confidence?: number; model?: string; node?: { id?: string }; receipt?: { body?: { serviceTimeMs?: number } }; haveReadings?: number; needReadings?: number };
+  downlink?: { status: string; reason?: string; dataHex?: string; fPort?: number; delivery?: string; payloadBytes?: number };
 }
 
 export interface FleetError {
@@ -79,18 +63,11 @@ export function fleetModel(events: StreamEvent[], nowMs: number) {
     }
   }
   const lastMinute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
-  const minutes = Array.from(
-    { length: TIMELINE_BUCKETS },
-    (_, i) => lastMinute - (TIMELINE_BUCKETS - 1 - i) * MINUTE_MS,
-  );
+  const minutes = Array.from({ length: TIMELINE_BUCKETS }, (_, i) => lastMinute - (TIMELINE_BUCKETS - 1 - i) * MINUTE_MS);
   return {
     devices: [...devices.values()].sort((a, b) => b.atMs - a.atMs),
     errors: errors.slice(0, 30),
     histogram,
-    timeline: {
-      x: minutes.map((m) => m / 1000),
-      results: minutes.map((m) => perMinute.get(m)?.results ?? 0),
-      errors: minutes.map((m) => perMinute.get(m)?.errors ?? 0),
-    },
+    timeline: { x: minutes.map((m) => m / 1000), results: minutes.map((m) => perMinute.get(m)?.results ?? 0), errors: minutes.map((m) => perMinute.get(m)?.errors ?? 0) },
   };
 }

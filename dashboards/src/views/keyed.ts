@@ -6,12 +6,7 @@ import { openEventStream, type StreamEvent, type StreamStatus } from '../api/eve
  * Loading for a keyed view: reads `load(key)` now and whenever `reload` is called, and follows the
  * view's SSE stream. A 401/403 from either becomes `refusal`, which sends the view back to its key gate.
  */
-export function useKeyedData<T>(options: {
-  key: string | undefined;
-  load: (key: string, signal: AbortSignal) => Promise<T>;
-  stream: string;
-  onEvent: (e: StreamEvent) => void;
-}) {
+export function useKeyedData<T>(options: { key: string | undefined; load: (key: string, signal: AbortSignal) => Promise<T>; stream: string; onEvent: (e: StreamEvent) => void }) {
   const [data, setData] = useState<T | null>(null);
   const [refusal, setRefusal] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);

@@ -36,21 +36,13 @@ export function NetworkMap() {
 
   useEffect(() => {
     const el = wrap.current!;
-    const ro = new ResizeObserver(() =>
-      setSize({
-        width: el.clientWidth,
-        height: Math.max(320, Math.min(640, Math.round(el.clientWidth * 0.6))),
-      }),
-    );
+    const ro = new ResizeObserver(() => setSize({ width: el.clientWidth, height: Math.max(320, Math.min(640, Math.round(el.clientWidth * 0.6))) }));
     ro.observe(el);
     const clock = setInterval(() => setNowMs(Date.now()), 1000);
     return () => (ro.disconnect(), clearInterval(clock));
   }, []);
 
-  const centerLat = view
-    ? worldToLatLng({ x: (size.width / 2 - view.x) / view.scale, y: (size.height / 2 - view.y) / view.scale })
-        .lat
-    : 0;
+  const centerLat = view ? worldToLatLng({ x: (size.width / 2 - view.x) / view.scale, y: (size.height / 2 - view.y) / view.scale }).lat : 0;
   const res = view ? resolutionForView({ view, centerLat, maxRes: MAX_RES }) : 4;
 
   useEffect(() => {
@@ -61,11 +53,7 @@ export function NetworkMap() {
           setData(d);
           setError(null);
           // First data: frame the nodes (a newcomer's three cities, not the whole planet).
-          setView(
-            (v) =>
-              v ??
-              fitView({ points: d.cells.filter((c) => c.nodes > 0), width: size.width, height: size.height }),
-          );
+          setView((v) => v ?? fitView({ points: d.cells.filter((c) => c.nodes > 0), width: size.width, height: size.height }));
         })
         .catch((e: Error) => abort.signal.aborted || setError(e.message));
     }, 120);
@@ -82,10 +70,7 @@ export function NetworkMap() {
         setFeed((f) => [e, ...f].slice(0, 12));
         const wait = Math.max(0, last + REFRESH_MS - Date.now());
         if (pending) return;
-        pending = setTimeout(
-          () => ((pending = undefined), (last = Date.now()), setRefresh((r) => r + 1)),
-          wait,
-        );
+        pending = setTimeout(() => ((pending = undefined), (last = Date.now()), setRefresh((r) => r + 1)), wait);
       },
     });
     return () => (close(), clearTimeout(pending));
@@ -97,8 +82,7 @@ export function NetworkMap() {
   const info = METRICS.find((m) => m.id === metric)!;
   const v = view ?? fitView({ points: [], width: size.width, height: size.height });
   const minScale = Math.min(size.width, size.height) / 1024 / 2;
-  const zoom = (factor: number, px = size.width / 2, py = size.height / 2) =>
-    setView(zoomAt(v, { factor, px, py, minScale, maxScale: 1e5 }));
+  const zoom = (factor: number, px = size.width / 2, py = size.height / 2) => setView(zoomAt(v, { factor, px, py, minScale, maxScale: 1e5 }));
   const pan = (dx: number, dy: number) => setView({ ...v, x: v.x + dx, y: v.y + dy });
   const step = Math.min(size.width, size.height) * PAN_FRACTION;
 
@@ -121,26 +105,13 @@ export function NetworkMap() {
     <div class="toolbar">
       <div role="radiogroup" aria-label="Colour hexes by" class="segmented">
         ${METRICS.map(
-          (m) =>
-            html`<button
-              role="radio"
-              aria-checked=${metric === m.id}
-              class=${metric === m.id ? 'on' : ''}
-              title=${m.help}
-              onClick=${() => setMetric(m.id)}
-            >
-              ${m.label}
-            </button>`,
+          (m) => html`<button role="radio" aria-checked=${metric === m.id} class=${metric === m.id ? 'on' : ''} title=${m.help} onClick=${() => setMetric(m.id)}>${m.label}</button>`,
         )}
       </div>
       <div class="zoom" aria-label="Zoom">
         <button aria-label="Zoom in" onClick=${() => zoom(ZOOM_STEP)}>+</button>
         <button aria-label="Zoom out" onClick=${() => zoom(1 / ZOOM_STEP)}>−</button>
-        <button
-          onClick=${() => setView(fitView({ points: cells.filter((c) => c.nodes > 0), width: size.width, height: size.height }))}
-        >
-          Fit nodes
-        </button>
+        <button onClick=${() => setView(fitView({ points: cells.filter((c) => c.nodes > 0), width: size.width, height: size.height }))}>Fit nodes</button>
       </div>
       <span class="res" data-testid="map-res" data-res=${res}>H3 res ${res}</span>
       <${LiveDot} status=${status} />
@@ -182,49 +153,32 @@ export function NetworkMap() {
             <g class="countries" aria-hidden="true">${countries.map((d) => html`<path d=${d} />`)}</g>
             <g class="hexes">
               ${cells.map(
-                (c) =>
-                  html`<path
-                    d=${hexPath(c.cell)}
-                    fill=${scale.color(c.value)}
-                    class=${`hex${selected === c.cell ? ' selected' : ''}`}
-                    data-cell=${c.cell}
-                    data-nodes=${c.nodes}
-                    tabindex="0"
-                    role="button"
-                    aria-label=${`Hex ${c.cell}: ${c.nodes} nodes, ${c.healthy} healthy, ${c.demand} requests; ${info.label} ${c.value ?? 'no data'}`}
-                    onClick=${() => !drag.current?.moved && setSelected(c.cell)}
-                    onKeyDown=${(e: KeyboardEvent) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), setSelected(c.cell))}
-                    ><title>${`${c.cell}: ${c.nodes} nodes (${c.healthy} healthy)`}</title></path
-                  >`,
+                (c) => html`<path
+                  d=${hexPath(c.cell)}
+                  fill=${scale.color(c.value)}
+                  class=${`hex${selected === c.cell ? ' selected' : ''}`}
+                  data-cell=${c.cell}
+                  data-nodes=${c.nodes}
+                  tabindex="0"
+                  role="button"
+                  aria-label=${`Hex ${c.cell}: ${c.nodes} nodes, ${c.healthy} healthy, ${c.demand} requests; ${info.label} ${c.value ?? 'no data'}`}
+                  onClick=${() => !drag.current?.moved && setSelected(c.cell)}
+                  onKeyDown=${(e: KeyboardEvent) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), setSelected(c.cell))}
+                ><title>${`${c.cell}: ${c.nodes} nodes (${c.healthy} healthy)`}</title></path>`,
               )}
             </g>
           </g>
         </svg>
         <div class="legend" aria-label=${`Legend: ${info.label}`}>
           <strong>${info.label}</strong> <span class="muted">${info.help}</span>
-          <ul>
-            ${scale.legend.map((s) => html`<li><span class="swatch" style=${`background:${s.color}`}></span>${s.label}</li>`)}
-          </ul>
+          <ul>${scale.legend.map((s) => html`<li><span class="swatch" style=${`background:${s.color}`}></span>${s.label}</li>`)}</ul>
           ${data && data.cells.length === 0 ? html`<p class="empty">No nodes have registered with this gateway yet.</p>` : null}
         </div>
       </div>
       <div class="side">
-        ${
-          selected
-            ? html`<${HexPanel}
-                cell=${selected}
-                refresh=${refresh}
-                nowMs=${nowMs}
-                onClose=${() => setSelected(null)}
-              />`
-            : html`<section class="card">
-                <h2>Hexes</h2>
-                <p>
-                  Click a hex (or Tab to it and press Enter) to see its nodes, signal, latency and demand.
-                  Zooming in switches to finer hexes.
-                </p>
-              </section>`
-        }
+        ${selected
+          ? html`<${HexPanel} cell=${selected} refresh=${refresh} nowMs=${nowMs} onClose=${() => setSelected(null)} />`
+          : html`<section class="card"><h2>Hexes</h2><p>Click a hex (or Tab to it and press Enter) to see its nodes, signal, latency and demand. Zooming in switches to finer hexes.</p></section>`}
         <${EventFeed} events=${feed} nowMs=${nowMs} />
       </div>
     </div>

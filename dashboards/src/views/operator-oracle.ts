@@ -4,39 +4,14 @@ import { Card } from '../components/common.ts';
 import { time } from '../components/format.ts';
 import type { OracleReport } from '../types.ts';
 
-const NO_ORACLE =
-  'No coverage oracle reports to this gateway yet (hexedge dev runs none), so there is nothing to show — not a clean record.';
+const NO_ORACLE = 'No coverage oracle reports to this gateway yet (hexedge dev runs none), so there is nothing to show — not a clean record.';
 
-function Verdicts(props: {
-  title: string;
-  id: string;
-  verdicts: OracleReport['verdicts'] | undefined;
-  none: string;
-}) {
+function Verdicts(props: { title: string; id: string; verdicts: OracleReport['verdicts'] | undefined; none: string }) {
   const list = props.verdicts;
-  return html`<${Card}
-    title=${props.title}
-    id=${props.id}
-    empty=${!list ? NO_ORACLE : list.length ? null : props.none}
-  >
+  return html`<${Card} title=${props.title} id=${props.id} empty=${!list ? NO_ORACLE : list.length ? null : props.none}>
     <table>
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Verdict</th>
-          <th scope="col">Reason</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${(list ?? []).slice(0, 20).map(
-          (v) =>
-            html`<tr>
-              <td>${time(v.atMs)}</td>
-              <td class=${`verdict verdict-${v.status}`}>${v.status}</td>
-              <td>${v.reason ?? ''}</td>
-            </tr>`,
-        )}
-      </tbody>
+      <thead><tr><th scope="col">When</th><th scope="col">Verdict</th><th scope="col">Reason</th></tr></thead>
+      <tbody>${(list ?? []).slice(0, 20).map((v) => html`<tr><td>${time(v.atMs)}</td><td class=${`verdict verdict-${v.status}`}>${v.status}</td><td>${v.reason ?? ''}</td></tr>`)}</tbody>
     </table>
   <//>`;
 }
@@ -48,23 +23,9 @@ export function OracleSections(props: { oracle: OracleReport | null }) {
   const rewards = o?.rewards ?? [];
   const m = o?.manifestEntry;
   return html`
-    <${Verdicts}
-      title="Spot checks"
-      id="spot-title"
-      verdicts=${of((k) => k === 'spot-check')}
-      none="No spot checks of this node yet."
-    />
-    <${Verdicts}
-      title="Location proofs"
-      id="loc-title"
-      verdicts=${of((k) => k === 'location')}
-      none="No location challenges of this node yet."
-    />
-    <${Card}
-      title="Rewards per epoch"
-      id="rewards-title"
-      empty=${!o ? NO_ORACLE : rewards.length ? null : 'No epoch has rewarded this node yet.'}
-    >
+    <${Verdicts} title="Spot checks" id="spot-title" verdicts=${of((k) => k === 'spot-check')} none="No spot checks of this node yet." />
+    <${Verdicts} title="Location proofs" id="loc-title" verdicts=${of((k) => k === 'location')} none="No location challenges of this node yet." />
+    <${Card} title="Rewards per epoch" id="rewards-title" empty=${!o ? NO_ORACLE : rewards.length ? null : 'No epoch has rewarded this node yet.'}>
       <${Chart}
         title="Reward (base units) per epoch"
         x=${rewards.map((r) => r.epoch)}
@@ -74,20 +35,12 @@ export function OracleSections(props: { oracle: OracleReport | null }) {
         xLabel="epoch"
       />
     <//>
-    <${Card}
-      title="Manifest entry and Merkle proof"
-      id="manifest-title"
-      empty=${!o ? NO_ORACLE : m ? null : 'This node is in no signed reward manifest yet.'}
-    >
-      ${
-        m
-          ? html`<p>Epoch ${m.epoch}, leaf ${m.proof.leafIndex}, root <code>${m.merkleRoot}</code></p>
-              <pre class="json">${JSON.stringify(m.entry, null, 2)}</pre>
-              <ol class="proof">
-                ${m.proof.siblings.map((s) => html`<li><code>${s.position}</code> <code>${s.hash}</code></li>`)}
-              </ol>`
-          : null
-      }
+    <${Card} title="Manifest entry and Merkle proof" id="manifest-title" empty=${!o ? NO_ORACLE : m ? null : 'This node is in no signed reward manifest yet.'}>
+      ${m
+        ? html`<p>Epoch ${m.epoch}, leaf ${m.proof.leafIndex}, root <code>${m.merkleRoot}</code></p>
+            <pre class="json">${JSON.stringify(m.entry, null, 2)}</pre>
+            <ol class="proof">${m.proof.siblings.map((s) => html`<li><code>${s.position}</code> <code>${s.hash}</code></li>`)}</ol>`
+        : null}
     <//>
   `;
 }

@@ -21,16 +21,9 @@ interface Beat {
 function NodeLookup() {
   const [id, setId] = useState('');
   return html`<${Card} title="Operator view" id="lookup-title">
-    <form
-      onSubmit=${(e: Event) => (e.preventDefault(), id.trim() && (location.hash = `#/node/${encodeURIComponent(id.trim())}`))}
-    >
+    <form onSubmit=${(e: Event) => (e.preventDefault(), id.trim() && (location.hash = `#/node/${encodeURIComponent(id.trim())}`))}>
       <label for="node-id">Node id (public key)</label>
-      <input
-        id="node-id"
-        value=${id}
-        onInput=${(e: Event) => setId((e.target as HTMLInputElement).value)}
-        spellcheck=${false}
-      />
+      <input id="node-id" value=${id} onInput=${(e: Event) => setId((e.target as HTMLInputElement).value)} spellcheck=${false} />
       <button type="submit">Show node</button>
     </form>
     <p class="hint">Or click a hex on the network map and follow a node’s link.</p>
@@ -64,25 +57,9 @@ export function OperatorView(props: { nodeId: string | undefined }) {
       path: '/v1/events/network',
       onStatus: setStatus,
       onEvent: (e) => {
-        const d = e.data as {
-          id?: string;
-          nodeId?: string;
-          lastHeartbeatAtMs?: number;
-          queueDepth?: number;
-          inFlight?: number;
-        };
+        const d = e.data as { id?: string; nodeId?: string; lastHeartbeatAtMs?: number; queueDepth?: number; inFlight?: number };
         if (d.id !== id && d.nodeId !== id) return;
-        if (e.type === 'node.heartbeat')
-          setBeats((b) =>
-            [
-              ...b,
-              {
-                atMs: d.lastHeartbeatAtMs ?? e.atMs,
-                queueDepth: d.queueDepth ?? 0,
-                inFlight: d.inFlight ?? 0,
-              },
-            ].slice(-MAX_BEATS),
-          );
+        if (e.type === 'node.heartbeat') setBeats((b) => [...b, { atMs: d.lastHeartbeatAtMs ?? e.atMs, queueDepth: d.queueDepth ?? 0, inFlight: d.inFlight ?? 0 }].slice(-MAX_BEATS));
         setRefresh((r) => r + 1);
       },
     });
@@ -104,52 +81,21 @@ export function OperatorView(props: { nodeId: string | undefined }) {
       <${Card} title="Status and heartbeats" id="hb-title">
         <dl class="stats">
           <${Stat} label="Status" value=${node.status + (node.draining ? ' (draining)' : '')} />
-          <${Stat}
-            label="Last heartbeat"
-            value=${ago(node.lastHeartbeatAtMs, nowMs)}
-            hint=${`every ${node.heartbeatIntervalMs / 1000} s expected${silentMs > 3 * node.heartbeatIntervalMs ? ' — overdue' : ''}`}
-          />
+          <${Stat} label="Last heartbeat" value=${ago(node.lastHeartbeatAtMs, nowMs)} hint=${`every ${node.heartbeatIntervalMs / 1000} s expected${silentMs > 3 * node.heartbeatIntervalMs ? ' — overdue' : ''}`} />
           <${Stat} label="Registered" value=${new Date(node.registeredAtMs).toLocaleString()} />
-          <${Stat}
-            label="Location"
-            value=${`${node.lat.toFixed(4)}, ${node.lng.toFixed(4)}`}
-            hint=${`${[...node.regions]
-              .sort((a, b) => Number(!/^[A-Z]{2}$/.test(a)) - Number(!/^[A-Z]{2}$/.test(b)))
-              .slice(0, 3)
-              .join(' · ')} — ${node.locationVerified ? 'verified' : 'not yet verified'}`}
-          />
+          <${Stat} label="Location" value=${`${node.lat.toFixed(4)}, ${node.lng.toFixed(4)}`} hint=${`${[...node.regions].sort((a, b) => Number(!/^[A-Z]{2}$/.test(a)) - Number(!/^[A-Z]{2}$/.test(b))).slice(0, 3).join(' · ')} — ${node.locationVerified ? 'verified' : 'not yet verified'}`} />
         </dl>
-        ${
-          beats.length < 2
-            ? html`<p class="empty">
-                Heartbeats seen since this page opened: ${beats.length}. The load chart starts at the second.
-              </p>`
-            : html`<${Chart}
-                title="Queue and in-flight requests at each heartbeat"
-                x=${beats.map((b) => b.atMs / 1000)}
-                ys=${[beats.map((b) => b.queueDepth), beats.map((b) => b.inFlight)]}
-                series=${[
-                  { label: 'queue', color: '#e4572e' },
-                  { label: 'in flight', color: '#21918c' },
-                ]}
-                height=${140}
-              />`
-        }
+        ${beats.length < 2
+          ? html`<p class="empty">Heartbeats seen since this page opened: ${beats.length}. The load chart starts at the second.</p>`
+          : html`<${Chart} title="Queue and in-flight requests at each heartbeat" x=${beats.map((b) => b.atMs / 1000)} ys=${[beats.map((b) => b.queueDepth), beats.map((b) => b.inFlight)]} series=${[{ label: 'queue', color: '#e4572e' }, { label: 'in flight', color: '#21918c' }]} height=${140} />`}
       <//>
       <${Card} title="Requests served (seen by this gateway)" id="served-title">
         <dl class="stats">
           <${Stat} label="Requests" value=${String(node.served.requests)} />
           <${Stat} label="Errors" value=${String(node.served.errors)} />
-          <${Stat}
-            label="p50 service time"
-            value=${ms(node.served.p50Ms)}
-            hint="from the node’s signed receipts"
-          />
+          <${Stat} label="p50 service time" value=${ms(node.served.p50Ms)} hint="from the node’s signed receipts" />
           <${Stat} label="p99 service time" value=${ms(node.served.p99Ms)} />
-          <${Stat}
-            label="Last served"
-            value=${node.served.lastServedAtMs ? time(node.served.lastServedAtMs) : 'not yet'}
-          />
+          <${Stat} label="Last served" value=${node.served.lastServedAtMs ? time(node.served.lastServedAtMs) : 'not yet'} />
         </dl>
       <//>
       <${Card} title="Hardware and execution providers" id="hw-title">
@@ -159,53 +105,30 @@ export function OperatorView(props: { nodeId: string | undefined }) {
           <${Stat} label="Memory" value=${`${Math.round(node.hardware.memoryMb / 1024)} GiB`} />
         </dl>
       <//>
-      <${Card}
-        title="Models held"
-        id="models-title"
-        empty=${node.models.length ? null : 'This node announces no models.'}
-      >
+      <${Card} title="Models held" id="models-title" empty=${node.models.length ? null : 'This node announces no models.'}>
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Model</th>
-              <th scope="col">State</th>
-              <th scope="col">Provider</th>
-              <th scope="col">Queue</th>
-              <th scope="col">In flight</th>
-              <th scope="col">EWMA service</th>
-            </tr>
-          </thead>
+          <thead><tr><th scope="col">Model</th><th scope="col">State</th><th scope="col">Provider</th><th scope="col">Queue</th><th scope="col">In flight</th><th scope="col">EWMA service</th></tr></thead>
           <tbody>
             ${node.models.map(
-              (m) =>
-                html`<tr>
-                  <td>${m.name}@${m.version}</td>
-                  <td>${m.ready ? 'ready' : 'loading'}</td>
-                  <td>${m.executionProvider ?? '—'}</td>
-                  <td>${m.load?.queueDepth ?? '—'}</td>
-                  <td>${m.load?.inFlight ?? '—'}</td>
-                  <td>${ms(m.load?.ewmaServiceMs)}</td>
-                </tr>`,
+              (m) => html`<tr>
+                <td>${m.name}@${m.version}</td>
+                <td>${m.ready ? 'ready' : 'loading'}</td>
+                <td>${m.executionProvider ?? '—'}</td>
+                <td>${m.load?.queueDepth ?? '—'}</td>
+                <td>${m.load?.inFlight ?? '—'}</td>
+                <td>${ms(m.load?.ewmaServiceMs)}</td>
+              </tr>`,
             )}
           </tbody>
         </table>
       <//>
       <${Card} title="Trust" id="trust-title">
-        <p class="big" data-testid="trust">
-          ${node.trust.probation ? 'On probation' : node.trust.score.toFixed(2)}
-        </p>
-        ${
-          node.trust.probation
-            ? html`<p class="empty">
-                No oracle score yet: placement gives this node the neutral default (${node.trust.score}) and
-                only a small share of first-choice traffic until the coverage oracle scores it.
-              </p>`
-            : node.trust.reasons.length
-              ? html`<ul>
-                  ${node.trust.reasons.map((r) => html`<li>${r}</li>`)}
-                </ul>`
-              : html`<p class="muted">The oracle gave no reasons with this score.</p>`
-        }
+        <p class="big" data-testid="trust">${node.trust.probation ? 'On probation' : node.trust.score.toFixed(2)}</p>
+        ${node.trust.probation
+          ? html`<p class="empty">No oracle score yet: placement gives this node the neutral default (${node.trust.score}) and only a small share of first-choice traffic until the coverage oracle scores it.</p>`
+          : node.trust.reasons.length
+            ? html`<ul>${node.trust.reasons.map((r) => html`<li>${r}</li>`)}</ul>`
+            : html`<p class="muted">The oracle gave no reasons with this score.</p>`}
       <//>
       <${OracleSections} oracle=${node.oracle} />
     </div>

@@ -25,22 +25,12 @@ export async function loadModels(options: {
   for (const artifact of options.artifacts) {
     const { name, version } = artifact.manifest;
     try {
-      const backend = chooseBackend({
-        manifest: artifact.manifest,
-        backends: options.backends,
-        force: options.force,
-      });
+      const backend = chooseBackend({ manifest: artifact.manifest, backends: options.backends, force: options.force });
       const model = await backend.load(artifact);
       const pipeline = artifact.manifest.pipeline ? getPipeline(artifact.manifest.pipeline) : undefined;
       const warmUpMs = await warmUp(model, pipeline);
       options.models.add(model);
-      report.loaded.push({
-        name,
-        version,
-        backend: backend.name,
-        executionProvider: model.executionProvider,
-        warmUpMs,
-      });
+      report.loaded.push({ name, version, backend: backend.name, executionProvider: model.executionProvider, warmUpMs });
     } catch (err) {
       report.failed.push({ name, version, message: (err as Error).message });
     }

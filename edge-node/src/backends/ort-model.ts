@@ -11,11 +11,7 @@ export interface OrtSessionLike {
 }
 
 /** The runtime's own Tensor class: each runtime package checks feeds against its own. */
-export type OrtTensorClass = new (
-  type: ReturnType<typeof toOrtType>,
-  data: never,
-  dims: readonly number[],
-) => unknown;
+export type OrtTensorClass = new (type: ReturnType<typeof toOrtType>, data: never, dims: readonly number[]) => unknown;
 
 /** A model on an ONNX Runtime session, whichever runtime made it: OIP tensors in, OIP tensors out. */
 export class OrtModel implements LoadedModel {
@@ -24,12 +20,7 @@ export class OrtModel implements LoadedModel {
   readonly #session: OrtSessionLike;
   readonly #Tensor: OrtTensorClass;
 
-  constructor(options: {
-    manifest: ModelManifest;
-    session: OrtSessionLike;
-    Tensor: OrtTensorClass;
-    executionProvider: ExecutionProvider;
-  }) {
+  constructor(options: { manifest: ModelManifest; session: OrtSessionLike; Tensor: OrtTensorClass; executionProvider: ExecutionProvider }) {
     this.manifest = options.manifest;
     this.#session = options.session;
     this.#Tensor = options.Tensor;
@@ -38,8 +29,7 @@ export class OrtModel implements LoadedModel {
 
   async run(inputs: readonly Tensor[], outputNames?: readonly string[]): Promise<Tensor[]> {
     const feeds: Record<string, unknown> = {};
-    for (const t of inputs)
-      feeds[t.name] = new this.#Tensor(toOrtType(t.datatype), toOrtData(t) as never, t.shape);
+    for (const t of inputs) feeds[t.name] = new this.#Tensor(toOrtType(t.datatype), toOrtData(t) as never, t.shape);
     const names = outputNames?.length ? outputNames : this.#session.outputNames;
     const results = await this.#session.run(feeds, [...names]);
     return names.map((name) => fromOrtTensor(name, results[name] as OrtTensorLike));

@@ -1,10 +1,4 @@
-import {
-  HexEdgeError,
-  TYPED_ARRAY_OF,
-  type NumericArray,
-  type Tensor,
-  type TensorDatatype,
-} from '@hexedge/protocol';
+import { HexEdgeError, TYPED_ARRAY_OF, type NumericArray, type Tensor, type TensorDatatype } from '@hexedge/protocol';
 
 /** OIP datatype ↔ onnxruntime tensor type. FP16 and UINT16/UINT64 stay out until a model needs them. */
 const OIP_TO_ORT = {
@@ -38,17 +32,12 @@ export function toOrtType(datatype: TensorDatatype): OrtType {
   return t;
 }
 
-const TYPED_FOR: Partial<
-  Record<TensorDatatype, { from(d: ArrayLike<number>): NumericArray; prototype: NumericArray }>
-> = TYPED_ARRAY_OF;
+const TYPED_FOR: Partial<Record<TensorDatatype, { from(d: ArrayLike<number>): NumericArray; prototype: NumericArray }>> = TYPED_ARRAY_OF;
 
 /** Data for an ORT tensor from an OIP tensor (already checked); a matching typed array is used as is. */
 export function toOrtData(t: Tensor): NumericArray | BigInt64Array | Uint8Array | boolean[] | string[] {
   const Typed = TYPED_FOR[t.datatype];
-  if (Typed)
-    return Object.getPrototypeOf(t.data) === Typed.prototype
-      ? (t.data as NumericArray)
-      : Typed.from(t.data as ArrayLike<number>);
+  if (Typed) return Object.getPrototypeOf(t.data) === Typed.prototype ? (t.data as NumericArray) : Typed.from(t.data as ArrayLike<number>);
   switch (t.datatype) {
     case 'INT64':
       return BigInt64Array.from(t.data as ArrayLike<number>, (v) => BigInt(v));
@@ -69,10 +58,8 @@ export function fromOrtTensor(name: string, t: OrtTensorLike): Tensor {
   const datatype = ORT_TO_OIP[t.type as OrtType];
   if (!datatype) throw new HexEdgeError('INTERNAL', `output '${name}' has unsupported type ${t.type}`);
   const shape = [...t.dims];
-  if (TYPED_FOR[datatype] && ArrayBuffer.isView(t.data))
-    return { name, datatype, shape, data: t.data as NumericArray };
-  if (datatype === 'BOOL')
-    return { name, datatype, shape, data: Array.from(t.data as ArrayLike<number>, (v) => v !== 0) };
+  if (TYPED_FOR[datatype] && ArrayBuffer.isView(t.data)) return { name, datatype, shape, data: t.data as NumericArray };
+  if (datatype === 'BOOL') return { name, datatype, shape, data: Array.from(t.data as ArrayLike<number>, (v) => v !== 0) };
   if (datatype === 'BYTES') return { name, datatype, shape, data: Array.from(t.data as ArrayLike<string>) };
   const data = Array.from(t.data as ArrayLike<bigint>, (v, i) => {
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {

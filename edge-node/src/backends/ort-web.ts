@@ -29,15 +29,7 @@ export class OrtWebBackend implements InferenceBackend {
   }
 
   async load(options: { manifest: ModelManifest; bytes: Uint8Array }): Promise<LoadedModel> {
-    const session = await ort.InferenceSession.create(options.bytes, {
-      executionProviders: ['wasm'],
-      graphOptimizationLevel: 'all',
-    });
-    return new OrtModel({
-      manifest: options.manifest,
-      session,
-      Tensor: ort.Tensor as unknown as OrtTensorClass,
-      executionProvider: 'wasm',
-    });
+    const session = await ort.InferenceSession.create(options.bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    return new OrtModel({ manifest: options.manifest, session, Tensor: ort.Tensor as unknown as OrtTensorClass, executionProvider: 'wasm' });
   }
 }

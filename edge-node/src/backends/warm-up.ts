@@ -8,11 +8,7 @@ function warmUpTensor(spec: TensorSpec, shape?: number[]): Tensor {
   const dims = shape ?? spec.shape.map((d) => (d === -1 ? 1 : d));
   const count = dims.reduce((a, b) => a * b, 1);
   const data: TensorValues =
-    spec.datatype === 'BYTES'
-      ? Array(count).fill('')
-      : spec.datatype === 'BOOL'
-        ? Array(count).fill(false)
-        : Array(count).fill(0);
+    spec.datatype === 'BYTES' ? Array(count).fill('') : spec.datatype === 'BOOL' ? Array(count).fill(false) : Array(count).fill(0);
   return { name: spec.name, datatype: spec.datatype, shape: dims, data };
 }
 
@@ -23,11 +19,7 @@ function warmUpTensor(spec: TensorSpec, shape?: number[]): Tensor {
 export async function warmUp(model: LoadedModel, pipeline?: Pipeline): Promise<number> {
   const started = performance.now();
   if (pipeline?.warmUpInput) {
-    await pipeline.run({
-      input: pipeline.warmUpInput(),
-      manifest: model.manifest,
-      runModel: (inputs) => model.run(inputs),
-    });
+    await pipeline.run({ input: pipeline.warmUpInput(), manifest: model.manifest, runModel: (inputs) => model.run(inputs) });
     return performance.now() - started;
   }
   const shapes = model.manifest.warmupShapes;

@@ -26,9 +26,7 @@ const BIAS = [0, -5, -3.75];
 export function buildComfortIndexModel(): Uint8Array {
   const w = Float32Array.from(WEIGHTS.flatMap((row, i) => row.map((v) => v / SCALE[i]!)));
   // Folding the standardisation into the bias: (x - c) / s · W + b = x · (W/s) + (b - c/s · W).
-  const b = Float32Array.from(
-    BIAS.map((b0, j) => b0 - CENTER.reduce((acc, c, i) => acc + (c / SCALE[i]!) * WEIGHTS[i]![j]!, 0)),
-  );
+  const b = Float32Array.from(BIAS.map((b0, j) => b0 - CENTER.reduce((acc, c, i) => acc + (c / SCALE[i]!) * WEIGHTS[i]![j]!, 0)));
   return encodeOnnxModel({
     name: 'comfort-index',
     opset: 13,
@@ -42,12 +40,7 @@ export function buildComfortIndexModel(): Uint8Array {
     nodes: [
       { opType: 'MatMul', inputs: ['readings', 'W'], outputs: ['xw'] },
       { opType: 'Add', inputs: ['xw', 'b'], outputs: ['logits'] },
-      {
-        opType: 'Softmax',
-        inputs: ['logits'],
-        outputs: ['probabilities'],
-        attributes: { axis: { int: -1 } },
-      },
+      { opType: 'Softmax', inputs: ['logits'], outputs: ['probabilities'], attributes: { axis: { int: -1 } } },
     ],
   });
 }

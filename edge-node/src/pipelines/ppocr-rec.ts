@@ -20,11 +20,7 @@ let warmUpPng: string | undefined;
 export const ppocrRecPipeline: Pipeline = {
   id: PPOCR_REC_PIPELINE_ID,
   warmUpInput() {
-    warmUpPng ??= btoa(
-      String.fromCharCode(
-        ...encode({ width: 64, height: 32, channels: 3, data: new Uint8Array(64 * 32 * 3).fill(255) }),
-      ),
-    );
+    warmUpPng ??= btoa(String.fromCharCode(...encode({ width: 64, height: 32, channels: 3, data: new Uint8Array(64 * 32 * 3).fill(255) })));
     return { image: warmUpPng };
   },
   async run(options: PipelineRunOptions): Promise<CtcResult> {

@@ -1,15 +1,6 @@
-import {
-  TYPED_ARRAY_OF,
-  tensorValuesToArray,
-  type NumericArray,
-  type Tensor,
-  type TensorDatatype,
-  type TensorValues,
-} from '@hexedge/protocol';
+import { TYPED_ARRAY_OF, tensorValuesToArray, type NumericArray, type Tensor, type TensorDatatype, type TensorValues } from '@hexedge/protocol';
 
-const TYPED: Partial<
-  Record<TensorDatatype, { new (length: number): NumericArray; from(d: ArrayLike<number>): NumericArray }>
-> = TYPED_ARRAY_OF;
+const TYPED: Partial<Record<TensorDatatype, { new (length: number): NumericArray; from(d: ArrayLike<number>): NumericArray }>> = TYPED_ARRAY_OF;
 
 /** Joins the same-named tensors of several requests along dim 0 (all other dims already equal). */
 export function concatOnDim0(parts: readonly Tensor[]): Tensor {
@@ -35,8 +26,7 @@ export function concatOnDim0(parts: readonly Tensor[]): Tensor {
 /** Cuts a batched output back into per-request tensors of `rows[i]` rows each. */
 export function splitOnDim0(t: Tensor, rows: readonly number[]): Tensor[] {
   const total = rows.reduce((a, b) => a + b, 0);
-  if (t.shape[0] !== total)
-    throw new Error(`output '${t.name}' has ${t.shape[0]} rows, expected ${total} for the batch`);
+  if (t.shape[0] !== total) throw new Error(`output '${t.name}' has ${t.shape[0]} rows, expected ${total} for the batch`);
   const perRow = total === 0 ? 0 : t.data.length / total;
   let at = 0;
   return rows.map((r) => {

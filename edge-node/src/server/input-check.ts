@@ -1,19 +1,6 @@
-import {
-  asTypedTensor,
-  checkTensor,
-  HexEdgeError,
-  type NumericArray,
-  type Tensor,
-  type TensorData,
-  type TensorDatatype,
-} from '@hexedge/protocol';
+import { asTypedTensor, checkTensor, HexEdgeError, type NumericArray, type Tensor, type TensorData, type TensorDatatype } from '@hexedge/protocol';
 
-type GivenInput = {
-  name: string;
-  datatype: TensorDatatype;
-  shape: number[];
-  data: TensorData | NumericArray;
-};
+type GivenInput = { name: string; datatype: TensorDatatype; shape: number[]; data: TensorData | NumericArray };
 import type { TensorSpec } from '../models/manifest.ts';
 
 function shapeMatches(spec: readonly number[], actual: readonly number[]): boolean {
@@ -25,16 +12,11 @@ function shapeMatches(spec: readonly number[], actual: readonly number[]): boole
  * unknown names, datatype equal, shape compatible (-1 is any), data length and element types right.
  * The error names the tensor and the mismatch, as a client needs to fix the request.
  */
-export function checkInputs(options: {
-  model: string;
-  specs: readonly TensorSpec[];
-  inputs: readonly GivenInput[];
-}): Tensor[] {
+export function checkInputs(options: { model: string; specs: readonly TensorSpec[]; inputs: readonly GivenInput[] }): Tensor[] {
   const { model, specs, inputs } = options;
   const byName = new Map<string, GivenInput>();
   for (const input of inputs) {
-    if (byName.has(input.name))
-      throw new HexEdgeError('INVALID_TENSOR', `input '${input.name}' appears twice`);
+    if (byName.has(input.name)) throw new HexEdgeError('INVALID_TENSOR', `input '${input.name}' appears twice`);
     if (!specs.some((s) => s.name === input.name)) {
       throw new HexEdgeError(
         'INVALID_TENSOR',

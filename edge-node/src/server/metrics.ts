@@ -46,8 +46,7 @@ export class NodeMetrics {
         registers: [this.registry],
         collect() {
           this.reset();
-          for (const s of models.all())
-            this.set({ model: s.model.manifest.name, version: s.model.manifest.version }, pick(s));
+          for (const s of models.all()) this.set({ model: s.model.manifest.name, version: s.model.manifest.version }, pick(s));
         },
       });
     perModel('hexedge_node_queue_depth', 'Requests waiting in the model queue', (s) => s.queueDepth);

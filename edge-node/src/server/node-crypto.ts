@@ -1,12 +1,4 @@
-import {
-  bytesToBase64Url,
-  jsonDigest,
-  signingInput,
-  tensorsDigestInput,
-  type NodeKeyPair,
-  type SignedKind,
-  type Tensor,
-} from '@hexedge/protocol';
+import { bytesToBase64Url, jsonDigest, signingInput, tensorsDigestInput, type NodeKeyPair, type SignedKind, type Tensor } from '@hexedge/protocol';
 import { createHash, KeyObject, sign } from 'node:crypto';
 
 /**
@@ -22,11 +14,7 @@ export { jsonDigest };
 
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 
-export function signSync<T extends { nodeId: string }>(
-  kind: SignedKind,
-  body: T,
-  keys: NodeKeyPair,
-): { body: T; signature: string } {
+export function signSync<T extends { nodeId: string }>(kind: SignedKind, body: T, keys: NodeKeyPair): { body: T; signature: string } {
   let key = keyObjects.get(keys.privateKey);
   if (!key) keyObjects.set(keys.privateKey, (key = KeyObject.from(keys.privateKey)));
   return { body, signature: bytesToBase64Url(new Uint8Array(sign(null, signingInput(kind, body), key))) };

@@ -10,13 +10,7 @@ import {
 } from '@hexedge/protocol';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import {
-  BINARY_EXTENSION,
-  binaryOutputNames,
-  encodeResponse,
-  HEADER_LENGTH,
-  parseBinaryBody,
-} from './binary-extension.ts';
+import { BINARY_EXTENSION, binaryOutputNames, encodeResponse, HEADER_LENGTH, parseBinaryBody } from './binary-extension.ts';
 import { checkInputs } from './input-check.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { ModelSet } from './model-set.ts';
@@ -48,8 +42,7 @@ function errorResponse(c: Context, err: unknown): Response {
   const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
   if (!isHexEdgeError(err)) console.error('edge-node: unexpected error', err);
   const retryAfterMs = e.details?.retryAfterMs;
-  if (typeof retryAfterMs === 'number')
-    c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  if (typeof retryAfterMs === 'number') c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   return c.json({ error: e.message, code: e.code }, e.httpStatus as 400);
 }
 
@@ -73,41 +66,25 @@ export function createOipApp(options: OipAppOptions): Hono {
   const now = options.now ?? Date.now;
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) =>
-    errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
-  );
+  app.notFound((c) => errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => c.json({ ready: isReady() }, isReady() ? 200 : 503));
-  app.get('/v2', (c) =>
-    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [BINARY_EXTENSION] }),
-  );
+  app.get('/v2', (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [BINARY_EXTENSION] }));
   if (options.artifacts) registerArtifactRoutes(app, options.artifacts);
   if (options.oracle) registerOracleRoutes(app, options.oracle);
   if (metrics) {
-    app.get('/metrics', async (c) =>
-      c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
-    );
+    app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   }
 
   const metadata = (c: Context) => {
     const m = models.resolve(c.req.param('name')!, c.req.param('version')).model.manifest;
-    return c.json({
-      name: m.name,
-      versions: models.versionsOf(m.name),
-      platform: 'onnxruntime_onnx',
-      inputs: m.inputs,
-      outputs: m.outputs,
-    });
+    return c.json({ name: m.name, versions: models.versionsOf(m.name), platform: 'onnxruntime_onnx', inputs: m.inputs, outputs: m.outputs });
   };
   app.get('/v2/models/:name', metadata);
   app.get('/v2/models/:name/versions/:version', metadata);
 
-  const ready = (c: Context) =>
-    c.json({
-      name: models.resolve(c.req.param('name')!, c.req.param('version')).model.manifest.name,
-      ready: true,
-    });
+  const ready = (c: Context) => c.json({ name: models.resolve(c.req.param('name')!, c.req.param('version')).model.manifest.name, ready: true });
   app.get('/v2/models/:name/ready', ready);
   app.get('/v2/models/:name/versions/:version/ready', ready);
 
@@ -131,10 +108,7 @@ export function createOipApp(options: OipAppOptions): Hono {
       const outputNames = request.outputs?.map((o) => o.name);
       for (const name of outputNames ?? []) {
         if (!m.outputs.some((o) => o.name === name)) {
-          throw new HexEdgeError(
-            'INVALID_TENSOR',
-            `model ${m.name} has no output '${name}' (outputs: ${m.outputs.map((o) => o.name).join(', ')})`,
-          );
+          throw new HexEdgeError('INVALID_TENSOR', `model ${m.name} has no output '${name}' (outputs: ${m.outputs.map((o) => o.name).join(', ')})`);
         }
       }
       const result = await scheduler.submit(inputs, outputNames);
@@ -148,17 +122,11 @@ export function createOipApp(options: OipAppOptions): Hono {
         serviceTimeMs: result.serviceTimeMs,
         nowMs: now(),
       });
-      const head = {
-        model_name: m.name,
-        model_version: m.version,
-        id: requestId,
-        parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
-      };
+      const head = { model_name: m.name, model_version: m.version, id: requestId, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) } };
       const { body, headerLength } = encodeResponse(head, result.outputs, binaryOutputNames(request));
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
       metrics?.latency.observe(labels, (performance.now() - started) / 1000);
-      if (headerLength === undefined)
-        return new Response(body as string, { headers: { 'content-type': 'application/json' } });
+      if (headerLength === undefined) return new Response(body as string, { headers: { 'content-type': 'application/json' } });
       return new Response(body as Uint8Array<ArrayBuffer>, {
         headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) },
       });
@@ -178,11 +146,7 @@ export function createOipApp(options: OipAppOptions): Hono {
     const labels = { model: m.name, version: m.version };
     try {
       const pipeline = m.pipeline ? getPipeline(m.pipeline) : undefined;
-      if (!pipeline)
-        throw new HexEdgeError(
-          'NOT_FOUND',
-          `model ${m.name} has no pre/post-processing pipeline; use /infer with tensors`,
-        );
+      if (!pipeline) throw new HexEdgeError('NOT_FOUND', `model ${m.name} has no pre/post-processing pipeline; use /infer with tensors`);
       let json: unknown;
       try {
         json = await c.req.json();
@@ -203,24 +167,10 @@ export function createOipApp(options: OipAppOptions): Hono {
       });
       const requestId = request.id ?? crypto.randomUUID();
       const [inputDigest, outputDigest] = await Promise.all([jsonDigest(request.input), jsonDigest(output)]);
-      const receipt = signReceipt({
-        keys,
-        requestId,
-        manifest: m,
-        inputDigest,
-        outputDigest,
-        serviceTimeMs,
-        nowMs: now(),
-      });
+      const receipt = signReceipt({ keys, requestId, manifest: m, inputDigest, outputDigest, serviceTimeMs, nowMs: now() });
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
       metrics?.latency.observe(labels, (performance.now() - started) / 1000);
-      return c.json({
-        model_name: m.name,
-        model_version: m.version,
-        id: requestId,
-        output,
-        parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
-      });
+      return c.json({ model_name: m.name, model_version: m.version, id: requestId, output, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) } });
     } catch (err) {
       metrics?.requests.inc({ ...labels, outcome: isHexEdgeError(err) ? err.code : 'INTERNAL' });
       throw err;

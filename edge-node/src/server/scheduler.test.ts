@@ -15,14 +15,7 @@ function doublingModel(options: { batchable?: boolean; fail?: boolean; delayMs?:
       await new Promise((r) => setTimeout(r, options.delayMs ?? 2));
       if (options.fail) throw new Error('model exploded');
       const x = inputs[0]!;
-      return [
-        {
-          name: 'y',
-          datatype: 'FP32' as const,
-          shape: x.shape,
-          data: Float32Array.from(x.data as ArrayLike<number>, (v) => v * 2),
-        },
-      ];
+      return [{ name: 'y', datatype: 'FP32' as const, shape: x.shape, data: Float32Array.from(x.data as ArrayLike<number>, (v) => v * 2) }];
     },
     async release() {},
   };
@@ -30,12 +23,7 @@ function doublingModel(options: { batchable?: boolean; fail?: boolean; delayMs?:
 }
 
 const input = (rows: number, start: number, cols = 2): Tensor[] => [
-  {
-    name: 'x',
-    datatype: 'FP32',
-    shape: [rows, cols],
-    data: Array.from({ length: rows * cols }, (_, i) => start + i),
-  },
+  { name: 'x', datatype: 'FP32', shape: [rows, cols], data: Array.from({ length: rows * cols }, (_, i) => start + i) },
 ];
 
 describe('ModelScheduler', () => {
@@ -46,9 +34,7 @@ describe('ModelScheduler', () => {
     expect(runs).toEqual([8]);
     results.forEach((r, i) => {
       expect(r.outputs[0]!.shape).toEqual([2, 2]);
-      expect(Array.from(r.outputs[0]!.data as Float32Array)).toEqual(
-        [0, 1, 2, 3].map((k) => (i * 10 + k) * 2),
-      );
+      expect(Array.from(r.outputs[0]!.data as Float32Array)).toEqual([0, 1, 2, 3].map((k) => (i * 10 + k) * 2));
       expect(r.batchSize).toBe(4);
     });
   });
@@ -72,9 +58,7 @@ describe('ModelScheduler', () => {
     const { model } = doublingModel({ delayMs: 20 });
     const s = new ModelScheduler(model, { maxBatchSize: 1, maxQueueDelayUs: 0, maxQueueSize: 2 });
     const accepted = [s.submit(input(1, 0)), s.submit(input(1, 1)), s.submit(input(1, 2))];
-    expect(() => s.submit(input(1, 3))).toThrow(
-      expect.objectContaining({ code: 'OVERLOADED', details: { retryAfterMs: expect.any(Number) } }),
-    );
+    expect(() => s.submit(input(1, 3))).toThrow(expect.objectContaining({ code: 'OVERLOADED', details: { retryAfterMs: expect.any(Number) } }));
     expect((await Promise.all(accepted)).length).toBe(3);
     expect(s.queueDepth).toBe(0);
   });

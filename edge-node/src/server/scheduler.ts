@@ -12,20 +12,10 @@ export interface SchedulerOptions {
   maxQueueDelayUs: number;
   /** Requests waiting beyond this are refused with 503 OVERLOADED: memory stays bounded. */
   maxQueueSize: number;
-  onBatch?: (info: {
-    model: string;
-    version: string;
-    size: number;
-    requests: number;
-    serviceTimeMs: number;
-  }) => void;
+  onBatch?: (info: { model: string; version: string; size: number; requests: number; serviceTimeMs: number }) => void;
 }
 
-export const DEFAULT_SCHEDULER: SchedulerOptions = {
-  maxBatchSize: 32,
-  maxQueueDelayUs: 500,
-  maxQueueSize: 512,
-};
+export const DEFAULT_SCHEDULER: SchedulerOptions = { maxBatchSize: 32, maxQueueDelayUs: 500, maxQueueSize: 512 };
 
 export interface ScheduledResult {
   outputs: Tensor[];
@@ -71,19 +61,15 @@ export class ModelScheduler {
 
   /** Expected wait for a new request, for Retry-After and for placement's queue estimate. */
   expectedWaitMs(): number {
-    return Math.ceil((this.#queue.length / this.#o.maxBatchSize + 1) * Math.max(this.ewmaServiceMs, 1));
+    return Math.ceil(((this.#queue.length / this.#o.maxBatchSize) + 1) * Math.max(this.ewmaServiceMs, 1));
   }
 
   submit(inputs: Tensor[], outputNames?: string[]): Promise<ScheduledResult> {
     if (this.#queue.length >= this.#o.maxQueueSize) {
       const retryAfterMs = this.expectedWaitMs();
-      throw new HexEdgeError(
-        'OVERLOADED',
-        `model ${this.model.manifest.name} has ${this.#queue.length} requests queued (limit ${this.#o.maxQueueSize}); retry later`,
-        {
-          retryAfterMs,
-        },
-      );
+      throw new HexEdgeError('OVERLOADED', `model ${this.model.manifest.name} has ${this.#queue.length} requests queued (limit ${this.#o.maxQueueSize}); retry later`, {
+        retryAfterMs,
+      });
     }
     const rows = inputs[0]?.shape[0] ?? 1;
     const sameRows = inputs.every((t) => t.shape[0] === rows);
@@ -147,7 +133,7 @@ export class ModelScheduler {
     const key = this.#queue[0]!.key;
     const batch: Pending[] = [];
     let rows = 0;
-    for (let i = 0; i < this.#queue.length && rows < this.#o.maxBatchSize;) {
+    for (let i = 0; i < this.#queue.length && rows < this.#o.maxBatchSize; ) {
       const p = this.#queue[i]!;
       if (p.key === key && rows + p.rows <= this.#o.maxBatchSize) {
         batch.push(p);
@@ -169,29 +155,12 @@ export class ModelScheduler {
       const inputs = first.inputs.map((t, i) => concatOnDim0(batch.map((p) => p.inputs[i]!)));
       const outputs = await this.model.run(inputs, first.outputNames);
       const serviceTimeMs = performance.now() - started;
-      this.ewmaServiceMs =
-        this.ewmaServiceMs === 0
-          ? serviceTimeMs
-          : this.ewmaServiceMs + EWMA_ALPHA * (serviceTimeMs - this.ewmaServiceMs);
+      this.ewmaServiceMs = this.ewmaServiceMs === 0 ? serviceTimeMs : this.ewmaServiceMs + EWMA_ALPHA * (serviceTimeMs - this.ewmaServiceMs);
       const rows = batch.map((p) => p.inputs[0]?.shape[0] ?? 1);
       const perRequest = batch.length === 1 ? [outputs] : batch.map(() => [] as Tensor[]);
-      if (batch.length > 1)
-        for (const out of outputs) splitOnDim0(out, rows).forEach((t, i) => perRequest[i]!.push(t));
-      this.#o.onBatch?.({
-        model: this.model.manifest.name,
-        version: this.model.manifest.version,
-        size: rows.reduce((a, b) => a + b, 0),
-        requests: batch.length,
-        serviceTimeMs,
-      });
-      batch.forEach((p, i) =>
-        p.resolve({
-          outputs: perRequest[i]!,
-          serviceTimeMs,
-          queueMs: started - p.enqueuedAt,
-          batchSize: batch.length,
-        }),
-      );
+      if (batch.length > 1) for (const out of outputs) splitOnDim0(out, rows).forEach((t, i) => perRequest[i]!.push(t));
+      this.#o.onBatch?.({ model: this.model.manifest.name, version: this.model.manifest.version, size: rows.reduce((a, b) => a + b, 0), requests: batch.length, serviceTimeMs });
+      batch.forEach((p, i) => p.resolve({ outputs: perRequest[i]!, serviceTimeMs, queueMs: started - p.enqueuedAt, batchSize: batch.length }));
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {

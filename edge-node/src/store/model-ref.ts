@@ -17,11 +17,7 @@ export function parseModelRef(value: string): ModelRef {
   const at = value.lastIndexOf('@');
   const name = value.slice(0, at);
   const version = value.slice(at + 1);
-  if (
-    at > 0 &&
-    /^[a-z0-9][a-z0-9._-]{0,127}$/.test(name) &&
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(version)
-  ) {
+  if (at > 0 && /^[a-z0-9][a-z0-9._-]{0,127}$/.test(name) && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(version)) {
     return { name, version };
   }
   throw new Error(`${JSON.stringify(value)} is neither a content id (64 lowercase hex) nor name@version`);

@@ -18,8 +18,7 @@ export function artifactUrl(source: PullSource, contentId: string): string {
 }
 
 export function manifestUrl(source: PullSource, contentId: string): string {
-  const path =
-    source.kind === 'peer' ? `v1/artifacts/${contentId}/manifest` : `v1/models/${contentId}/manifest`;
+  const path = source.kind === 'peer' ? `v1/artifacts/${contentId}/manifest` : `v1/models/${contentId}/manifest`;
   return new URL(path, withSlash(source.url)).href;
 }
 
@@ -31,10 +30,7 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** The gateway's catalog lists every model once, without big label lists. */
 const MAX_CATALOG_BYTES = 16 * 1024 * 1024;
 
-async function getJson(
-  url: string,
-  o: { timeoutMs: number; maxBytes: number },
-): Promise<{ status: number; json?: unknown; text: string }> {
+async function getJson(url: string, o: { timeoutMs: number; maxBytes: number }): Promise<{ status: number; json?: unknown; text: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(o.timeoutMs) });
   const text = await res.text();
   if (!res.ok) return { status: res.status, text };
@@ -46,39 +42,24 @@ async function getJson(
  * name@version → content id, from the origin's catalog (`GET /v1/models`, public on the gateway):
  * peers index artifacts by content id only, so a name needs the registry.
  */
-async function contentIdFromCatalog(o: {
-  name: string;
-  version: string;
-  sources: PullSource[];
-  timeoutMs: number;
-  problems: string[];
-}) {
+async function contentIdFromCatalog(o: { name: string; version: string; sources: PullSource[]; timeoutMs: number; problems: string[] }) {
   for (const source of o.sources.filter((s) => s.kind === 'origin')) {
     try {
-      const { status, json, text } = await getJson(new URL('v1/models', withSlash(source.url)).href, {
-        timeoutMs: o.timeoutMs,
-        maxBytes: MAX_CATALOG_BYTES,
-      });
+      const { status, json, text } = await getJson(new URL('v1/models', withSlash(source.url)).href, { timeoutMs: o.timeoutMs, maxBytes: MAX_CATALOG_BYTES });
       if (!json) {
         o.problems.push(`origin ${source.url}: catalog answered ${status}: ${text.slice(0, 200)}`);
         continue;
       }
-      const models =
-        (json as { models?: { name?: unknown; version?: unknown; contentId?: unknown }[] }).models ?? [];
+      const models = (json as { models?: { name?: unknown; version?: unknown; contentId?: unknown }[] }).models ?? [];
       const found = models.find((m) => m.name === o.name && m.version === o.version);
       if (typeof found?.contentId === 'string') return found.contentId;
       const versions = models.filter((m) => m.name === o.name).map((m) => String(m.version));
-      o.problems.push(
-        `origin ${source.url}: no ${o.name}@${o.version} in its catalog${versions.length > 0 ? ` (versions: ${versions.join(', ')})` : ''}`,
-      );
+      o.problems.push(`origin ${source.url}: no ${o.name}@${o.version} in its catalog${versions.length > 0 ? ` (versions: ${versions.join(', ')})` : ''}`);
     } catch (err) {
       o.problems.push(`origin ${source.url}: ${describeFetchError(err)}`);
     }
   }
-  if (!o.sources.some((s) => s.kind === 'origin'))
-    o.problems.push(
-      'name@version needs the gateway (its catalog maps names to content ids; peers serve content ids only)',
-    );
+  if (!o.sources.some((s) => s.kind === 'origin')) o.problems.push('name@version needs the gateway (its catalog maps names to content ids; peers serve content ids only)');
   return undefined;
 }
 
@@ -95,44 +76,21 @@ export async function resolveManifest(options: {
   const { ref } = options;
   const problems: string[] = [];
   const contentId =
-    'contentId' in ref
-      ? ref.contentId
-      : await contentIdFromCatalog({
-          ...ref,
-          sources: options.sources,
-          timeoutMs: options.timeoutMs,
-          problems,
-        });
+    'contentId' in ref ? ref.contentId : await contentIdFromCatalog({ ...ref, sources: options.sources, timeoutMs: options.timeoutMs, problems });
   if (!contentId) return { manifest: undefined, problems };
-  const ordered = [
-    ...options.sources.filter((s) => s.kind === 'origin'),
-    ...options.sources.filter((s) => s.kind === 'peer'),
-  ];
+  const ordered = [...options.sources.filter((s) => s.kind === 'origin'), ...options.sources.filter((s) => s.kind === 'peer')];
   for (const source of ordered) {
     try {
-      const { status, json, text } = await getJson(manifestUrl(source, contentId), {
-        timeoutMs: options.timeoutMs,
-        maxBytes: MAX_MANIFEST_BYTES,
-      });
+      const { status, json, text } = await getJson(manifestUrl(source, contentId), { timeoutMs: options.timeoutMs, maxBytes: MAX_MANIFEST_BYTES });
       if (!json) {
-        problems.push(
-          `${source.kind} ${source.url}: manifest answered ${status}${status === 404 ? ' (not held there)' : `: ${text.slice(0, 200)}`}`,
-        );
+        problems.push(`${source.kind} ${source.url}: manifest answered ${status}${status === 404 ? ' (not held there)' : `: ${text.slice(0, 200)}`}`);
         continue;
       }
       const parsed = modelManifestSchema.safeParse(json);
-      if (!parsed.success)
-        throw new Error(
-          `invalid manifest: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
-        );
+      if (!parsed.success) throw new Error(`invalid manifest: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
       const m = parsed.data;
-      const matches =
-        m.contentId === contentId &&
-        ('contentId' in ref || (m.name === ref.name && m.version === ref.version));
-      if (!matches)
-        throw new Error(
-          `answered the manifest of ${m.name}@${m.version} (${m.contentId}), not the one asked for`,
-        );
+      const matches = m.contentId === contentId && ('contentId' in ref || (m.name === ref.name && m.version === ref.version));
+      if (!matches) throw new Error(`answered the manifest of ${m.name}@${m.version} (${m.contentId}), not the one asked for`);
       return { manifest: m, problems };
     } catch (err) {
       problems.push(`${source.kind} ${source.url}: ${describeFetchError(err)}`);

@@ -27,7 +27,11 @@ export interface ValueSpec {
 
 /** Attribute values say their ONNX type explicitly: JS numbers cannot tell 1 from 1.0. */
 export type AttributeValue =
-  { int: number } | { float: number } | { ints: number[] } | { floats: number[] } | { string: string };
+  | { int: number }
+  | { float: number }
+  | { ints: number[] }
+  | { floats: number[] }
+  | { string: string };
 
 export interface NodeSpec {
   opType: string;
@@ -86,9 +90,7 @@ function attribute(name: string, value: AttributeValue): onnxProto.onnx.IAttribu
 function initializer(t: InitializerSpec): onnxProto.onnx.ITensorProto {
   const expected = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== expected) {
-    throw new RangeError(
-      `initializer '${t.name}': dims ${JSON.stringify(t.dims)} need ${expected} values, got ${t.data.length}`,
-    );
+    throw new RangeError(`initializer '${t.name}': dims ${JSON.stringify(t.dims)} need ${expected} values, got ${t.data.length}`);
   }
   // rawData is little-endian element bytes, the compact form every runtime reads.
   const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice();

@@ -16,11 +16,7 @@ export function bytesToBase64(bytes: Uint8Array): string {
 }
 
 /** Class A listens only in RX1/RX2 after its own uplink; Class B at ping slots; Class C all the time. */
-const DELIVERY: Record<DeviceClass, Delivery> = {
-  A: 'next-uplink-rx-windows',
-  B: 'next-ping-slot',
-  C: 'immediate',
-};
+const DELIVERY: Record<DeviceClass, Delivery> = { A: 'next-uplink-rx-windows', B: 'next-ping-slot', C: 'immediate' };
 
 export interface DownlinkPlan {
   report: DownlinkReport;
@@ -37,15 +33,7 @@ export async function planDownlink(options: {
   codec: Codec;
   recvTimeMs: number;
   target:
-    | {
-        kind: 'chirpstack';
-        applicationId: string;
-        devEui: string;
-        deviceClass: DeviceClass;
-        marshaling: Marshaling;
-        dr: number;
-        regionConfigId?: string;
-      }
+    | { kind: 'chirpstack'; applicationId: string; devEui: string; deviceClass: DeviceClass; marshaling: Marshaling; dr: number; regionConfigId?: string }
     | { kind: 'direct'; devEui: string };
   newId: () => string;
 }): Promise<DownlinkPlan> {
@@ -55,13 +43,7 @@ export async function planDownlink(options: {
   if (!spec) return { report: { status: 'not-sent', reason: 'the profile has no downlink', ...classField } };
   const ctx = { fPort: spec.fPort, recvTimeMs: options.recvTimeMs };
   // Over MQTT (cellular) there is no radio frame to fit; the broker's own limit is far above any answer.
-  const limit =
-    target.kind === 'chirpstack'
-      ? getMaxPayloadBytes({
-          dr: target.dr,
-          ...(target.regionConfigId ? { regionConfigId: target.regionConfigId } : {}),
-        })
-      : undefined;
+  const limit = target.kind === 'chirpstack' ? getMaxPayloadBytes({ dr: target.dr, ...(target.regionConfigId ? { regionConfigId: target.regionConfigId } : {}) }) : undefined;
 
   const primary = await encodeAnswer({ encoding: spec.encoding, summary, codec, ctx });
   let bytes: Uint8Array | undefined;
@@ -75,27 +57,12 @@ export async function planDownlink(options: {
       ? `${spec.encoding.kind} answer is ${primary.bytes.length} bytes, over the ${limit!.maxPayloadBytes}-byte limit of ${limit!.basis}`
       : primary.reason;
     if (spec.fallback.kind === 'results-only') {
-      return {
-        report: { status: 'not-sent', reason: `${fallbackReason}; fallback is results-only`, ...classField },
-      };
+      return { report: { status: 'not-sent', reason: `${fallbackReason}; fallback is results-only`, ...classField } };
     }
     const second = await encodeAnswer({ encoding: spec.fallback, summary, codec, ctx });
-    if (!second.ok)
-      return {
-        report: {
-          status: 'not-sent',
-          reason: `${fallbackReason}; fallback ${spec.fallback.kind} failed: ${second.reason}`,
-          ...classField,
-        },
-      };
+    if (!second.ok) return { report: { status: 'not-sent', reason: `${fallbackReason}; fallback ${spec.fallback.kind} failed: ${second.reason}`, ...classField } };
     if (tooBig(second.bytes)) {
-      return {
-        report: {
-          status: 'not-sent',
-          reason: `${fallbackReason}; fallback ${spec.fallback.kind} is ${second.bytes.length} bytes, also over the limit`,
-          ...classField,
-        },
-      };
+      return { report: { status: 'not-sent', reason: `${fallbackReason}; fallback ${spec.fallback.kind} is ${second.bytes.length} bytes, also over the limit`, ...classField } };
     }
     bytes = second.bytes;
     encoding = spec.fallback.kind;
@@ -118,27 +85,10 @@ export async function planDownlink(options: {
   const topic = downlinkCommandTopic(target.applicationId, target.devEui);
   // ChirpStack v4 `command/down` (docs: Integrations › MQTT): { devEui, confirmed, fPort, data } plus
   // the queue item id that its ack/txack events carry back.
-  const command = {
-    id,
-    devEui: target.devEui,
-    confirmed: spec.confirmed,
-    fPort: spec.fPort,
-    data: common.dataBase64,
-  };
-  const payload =
-    target.marshaling === 'protobuf'
-      ? downlinkCommandToProtobuf({ ...command, data: bytes })
-      : JSON.stringify(command);
+  const command = { id, devEui: target.devEui, confirmed: spec.confirmed, fPort: spec.fPort, data: common.dataBase64 };
+  const payload = target.marshaling === 'protobuf' ? downlinkCommandToProtobuf({ ...command, data: bytes }) : JSON.stringify(command);
   return {
-    report: {
-      ...common,
-      topic,
-      queueItemId: id,
-      maxPayloadBytes: limit!.maxPayloadBytes,
-      limitBasis: limit!.basis,
-      deviceClass: target.deviceClass,
-      delivery: DELIVERY[target.deviceClass],
-    },
+    report: { ...common, topic, queueItemId: id, maxPayloadBytes: limit!.maxPayloadBytes, limitBasis: limit!.basis, deviceClass: target.deviceClass, delivery: DELIVERY[target.deviceClass] },
     message: { topic, payload },
   };
 }

@@ -39,20 +39,11 @@ export interface PipelineDeps {
 }
 
 /** decode → location → model input → infer → downlink. Every failure is a value; nothing is half-sent. */
-export async function runUplinkPipeline(
-  deps: PipelineDeps,
-  uplink: UplinkInput,
-  resolved: ResolvedDevice,
-): Promise<PipelineOutcome> {
+export async function runUplinkPipeline(deps: PipelineDeps, uplink: UplinkInput, resolved: ResolvedDevice): Promise<PipelineOutcome> {
   const { device, profile, codec } = resolved;
   const cs = uplink.chirpstack;
   const decodedResult = await codec.decode(uplink.data, { fPort: uplink.fPort, recvTimeMs: uplink.timeMs });
-  if (!decodedResult.data)
-    return {
-      ok: false,
-      code: 'DECODE_FAILED',
-      message: decodedResult.errors.join('; ') || 'codec returned no data',
-    };
+  if (!decodedResult.data) return { ok: false, code: 'DECODE_FAILED', message: decodedResult.errors.join('; ') || 'codec returned no data' };
   const decoded = decodedResult.data;
 
   const gps = findGpsFix(decoded, profile.location.gpsField);
@@ -70,26 +61,11 @@ export async function runUplinkPipeline(
           ...(cs.frequencyHz ? { frequencyHz: cs.frequencyHz } : {}),
         }
       : undefined;
-  const location = resolveLocation({
-    policy: profile.location,
-    ...(device.location ? { deviceLocation: device.location } : {}),
-    ...(gps ? { gps } : {}),
-    receptions: uplink.rxInfo,
-  });
+  const location = resolveLocation({ policy: profile.location, ...(device.location ? { deviceLocation: device.location } : {}), ...(gps ? { gps } : {}), receptions: uplink.rxInfo });
   if (!location.ok) return { ok: false, code: 'NO_LOCATION', message: location.reason };
 
-  const built = deps.inputs.build({
-    devEui: device.devEui,
-    spec: profile.input,
-    decoded,
-    timeMs: uplink.timeMs,
-  });
-  if (built.status === 'invalid')
-    return {
-      ok: false,
-      code: 'INPUT_MAPPING_FAILED',
-      message: `profile '${profile.id}' input: ${built.reason}`,
-    };
+  const built = deps.inputs.build({ devEui: device.devEui, spec: profile.input, decoded, timeMs: uplink.timeMs });
+  if (built.status === 'invalid') return { ok: false, code: 'INPUT_MAPPING_FAILED', message: `profile '${profile.id}' input: ${built.reason}` };
 
   const base = {
     kind: 'result' as const,
@@ -101,11 +77,7 @@ export async function runUplinkPipeline(
     time: new Date(uplink.timeMs).toISOString(),
     decoded,
     decodeWarnings: decodedResult.warnings,
-    location: {
-      ...location.location,
-      method: location.method,
-      ...(location.gatewayCount ? { gatewayCount: location.gatewayCount } : {}),
-    },
+    location: { ...location.location, method: location.method, ...(location.gatewayCount ? { gatewayCount: location.gatewayCount } : {}) },
   };
   const classField = cs ? { deviceClass: cs.deviceClass } : {};
   if (built.status === 'buffering') {
@@ -114,18 +86,8 @@ export async function runUplinkPipeline(
       ok: true,
       result: {
         ...base,
-        inference: {
-          status: 'buffering',
-          model: profile.model,
-          haveReadings,
-          needReadings,
-          ...(note ? { note } : {}),
-        },
-        downlink: {
-          status: 'not-sent',
-          reason: `window has ${haveReadings} of ${needReadings} readings`,
-          ...classField,
-        },
+        inference: { status: 'buffering', model: profile.model, haveReadings, needReadings, ...(note ? { note } : {}) },
+        downlink: { status: 'not-sent', reason: `window has ${haveReadings} of ${needReadings} readings`, ...classField },
       },
       ...(evidence ? { evidence } : {}),
     };
@@ -152,15 +114,7 @@ export async function runUplinkPipeline(
     codec,
     recvTimeMs: uplink.timeMs,
     target: cs
-      ? {
-          kind: 'chirpstack',
-          applicationId: cs.applicationId,
-          devEui: device.devEui,
-          deviceClass: cs.deviceClass,
-          marshaling: cs.marshaling,
-          dr: cs.dr,
-          ...(cs.regionConfigId ? { regionConfigId: cs.regionConfigId } : {}),
-        }
+      ? { kind: 'chirpstack', applicationId: cs.applicationId, devEui: device.devEui, deviceClass: cs.deviceClass, marshaling: cs.marshaling, dr: cs.dr, ...(cs.regionConfigId ? { regionConfigId: cs.regionConfigId } : {}) }
       : { kind: 'direct', devEui: device.devEui },
     newId: deps.newId,
   });

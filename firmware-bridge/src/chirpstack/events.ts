@@ -92,19 +92,10 @@ export interface LogEvent {
 
 export type ChirpstackEvent = UplinkEvent | JoinEvent | StatusEvent | AckEvent | TxAckEvent | LogEvent;
 export type ChirpstackEventKind = ChirpstackEvent['kind'];
-export const CHIRPSTACK_EVENT_KINDS: readonly ChirpstackEventKind[] = [
-  'up',
-  'join',
-  'status',
-  'ack',
-  'txack',
-  'log',
-];
+export const CHIRPSTACK_EVENT_KINDS: readonly ChirpstackEventKind[] = ['up', 'join', 'status', 'ack', 'txack', 'log'];
 
 /** proto3 has no "unset" for a message's numbers: a gateway without a position reports 0, 0. */
-export function receptionLocation(
-  loc: { latitude?: number; longitude?: number; altitude?: number } | undefined,
-): GatewayReception['location'] {
+export function receptionLocation(loc: { latitude?: number; longitude?: number; altitude?: number } | undefined): GatewayReception['location'] {
   if (!loc) return undefined;
   const lat = loc.latitude ?? 0;
   const lng = loc.longitude ?? 0;
@@ -113,14 +104,7 @@ export function receptionLocation(
   return { lat, lng, altitudeM: loc.altitude ?? 0 };
 }
 
-const CLASS_NAMES: Record<string, DeviceClass> = {
-  CLASS_A: 'A',
-  CLASS_B: 'B',
-  CLASS_C: 'C',
-  '0': 'A',
-  '1': 'B',
-  '2': 'C',
-};
+const CLASS_NAMES: Record<string, DeviceClass> = { CLASS_A: 'A', CLASS_B: 'B', CLASS_C: 'C', '0': 'A', '1': 'B', '2': 'C' };
 export function toDeviceClass(value: string | number | undefined): DeviceClass {
   return CLASS_NAMES[String(value ?? 'CLASS_A')] ?? 'A';
 }

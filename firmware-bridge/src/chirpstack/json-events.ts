@@ -29,11 +29,7 @@ const deviceInfoSchema = z.object({
   tags: z.record(z.string(), z.string()).default({}),
 });
 
-const locationSchema = z.object({
-  latitude: z.number().default(0),
-  longitude: z.number().default(0),
-  altitude: z.number().default(0),
-});
+const locationSchema = z.object({ latitude: z.number().default(0), longitude: z.number().default(0), altitude: z.number().default(0) });
 
 const rxInfoSchema = z.object({
   gatewayId: z.string().default(''),
@@ -57,12 +53,7 @@ const uplinkSchema = z.object({
   regionConfigId: z.string().optional(),
 });
 
-const joinSchema = z.object({
-  deduplicationId: z.string().min(1),
-  time: TIME.optional(),
-  deviceInfo: deviceInfoSchema,
-  devAddr: z.string().optional(),
-});
+const joinSchema = z.object({ deduplicationId: z.string().min(1), time: TIME.optional(), deviceInfo: deviceInfoSchema, devAddr: z.string().optional() });
 const statusSchema = z.object({
   deduplicationId: z.string().min(1),
   time: TIME.optional(),
@@ -72,27 +63,9 @@ const statusSchema = z.object({
   batteryLevelUnavailable: z.boolean().default(false),
   batteryLevel: z.number().default(0),
 });
-const ackSchema = z.object({
-  time: TIME.optional(),
-  deviceInfo: deviceInfoSchema,
-  queueItemId: z.string().default(''),
-  acknowledged: z.boolean().default(false),
-  fCntDown: U32.default(0),
-});
-const txAckSchema = z.object({
-  time: TIME.optional(),
-  deviceInfo: deviceInfoSchema,
-  queueItemId: z.string().default(''),
-  fCntDown: U32.default(0),
-  gatewayId: z.string().default(''),
-});
-const logSchema = z.object({
-  time: TIME.optional(),
-  deviceInfo: deviceInfoSchema,
-  level: ENUM.default('INFO'),
-  code: ENUM.default('UNKNOWN'),
-  description: z.string().default(''),
-});
+const ackSchema = z.object({ time: TIME.optional(), deviceInfo: deviceInfoSchema, queueItemId: z.string().default(''), acknowledged: z.boolean().default(false), fCntDown: U32.default(0) });
+const txAckSchema = z.object({ time: TIME.optional(), deviceInfo: deviceInfoSchema, queueItemId: z.string().default(''), fCntDown: U32.default(0), gatewayId: z.string().default('') });
+const logSchema = z.object({ time: TIME.optional(), deviceInfo: deviceInfoSchema, level: ENUM.default('INFO'), code: ENUM.default('UNKNOWN'), description: z.string().default('') });
 
 function base64ToBytes(text: string): Uint8Array {
   const binary = atob(text);
@@ -115,11 +88,7 @@ function deviceRef(d: z.output<typeof deviceInfoSchema>): DeviceRef {
 const timeOf = (t: string | undefined, nowMs: number) => (t ? Date.parse(t) : nowMs);
 
 /** Parses one JSON event body; throws INVALID_REQUEST naming the first bad field. */
-export function parseJsonEvent(options: {
-  kind: ChirpstackEventKind;
-  body: unknown;
-  nowMs: number;
-}): ChirpstackEvent {
+export function parseJsonEvent(options: { kind: ChirpstackEventKind; body: unknown; nowMs: number }): ChirpstackEvent {
   const { kind, body, nowMs } = options;
   const what = `ChirpStack ${kind} event`;
   const marshaling = 'json' as const;
@@ -150,14 +119,7 @@ export function parseJsonEvent(options: {
     }
     case 'join': {
       const e = parseWith(joinSchema, body, { what });
-      return {
-        kind,
-        marshaling,
-        deduplicationId: e.deduplicationId,
-        timeMs: timeOf(e.time, nowMs),
-        device: deviceRef(e.deviceInfo),
-        ...(e.devAddr ? { devAddr: e.devAddr } : {}),
-      };
+      return { kind, marshaling, deduplicationId: e.deduplicationId, timeMs: timeOf(e.time, nowMs), device: deviceRef(e.deviceInfo), ...(e.devAddr ? { devAddr: e.devAddr } : {}) };
     }
     case 'status': {
       const e = parseWith(statusSchema, body, { what });
@@ -174,39 +136,15 @@ export function parseJsonEvent(options: {
     }
     case 'ack': {
       const e = parseWith(ackSchema, body, { what });
-      return {
-        kind,
-        marshaling,
-        timeMs: timeOf(e.time, nowMs),
-        device: deviceRef(e.deviceInfo),
-        queueItemId: e.queueItemId,
-        acknowledged: e.acknowledged,
-        fCntDown: e.fCntDown,
-      };
+      return { kind, marshaling, timeMs: timeOf(e.time, nowMs), device: deviceRef(e.deviceInfo), queueItemId: e.queueItemId, acknowledged: e.acknowledged, fCntDown: e.fCntDown };
     }
     case 'txack': {
       const e = parseWith(txAckSchema, body, { what });
-      return {
-        kind,
-        marshaling,
-        timeMs: timeOf(e.time, nowMs),
-        device: deviceRef(e.deviceInfo),
-        queueItemId: e.queueItemId,
-        fCntDown: e.fCntDown,
-        gatewayId: e.gatewayId,
-      };
+      return { kind, marshaling, timeMs: timeOf(e.time, nowMs), device: deviceRef(e.deviceInfo), queueItemId: e.queueItemId, fCntDown: e.fCntDown, gatewayId: e.gatewayId };
     }
     case 'log': {
       const e = parseWith(logSchema, body, { what });
-      return {
-        kind,
-        marshaling,
-        timeMs: timeOf(e.time, nowMs),
-        device: deviceRef(e.deviceInfo),
-        level: String(e.level),
-        code: String(e.code),
-        description: e.description,
-      };
+      return { kind, marshaling, timeMs: timeOf(e.time, nowMs), device: deviceRef(e.deviceInfo), level: String(e.level), code: String(e.code), description: e.description };
     }
   }
 }

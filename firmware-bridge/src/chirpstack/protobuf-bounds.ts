@@ -13,8 +13,7 @@ interface Reader {
   getBuffer(): Uint8Array;
   readString(): string;
 }
-const proto = (jspb as { BinaryReader: { prototype: Reader & { hexedgeBounded?: true } } }).BinaryReader
-  .prototype;
+const proto = (jspb as { BinaryReader: { prototype: Reader & { hexedgeBounded?: true } } }).BinaryReader.prototype;
 if (!proto.hexedgeBounded) {
   const readString = proto.readString;
   proto.readString = function (this: Reader): string {
@@ -26,8 +25,7 @@ if (!proto.hexedgeBounded) {
       length += (b & 0x7f) * 2 ** shift;
       if (b < 0x80) break;
     }
-    if (at + length > bytes.length)
-      throw new Error(`a string field of ${length} bytes runs past the end of the message`);
+    if (at + length > bytes.length) throw new Error(`a string field of ${length} bytes runs past the end of the message`);
     return readString.call(this);
   };
   proto.hexedgeBounded = true;

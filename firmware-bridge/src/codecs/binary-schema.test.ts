@@ -19,30 +19,14 @@ describe('declarative binary schema', () => {
   it('decodes integers of each endianness, scales, offsets and bit fields', () => {
     const bytes = Uint8Array.of(0x0e, 0x74, 0x41, 0xf8, 0b0000_1011, 97, 0x1b, 0x58, 0x10, 0x27, 0, 0);
     expect(decodeBinary(bytes, TRACKER)).toEqual({
-      data: {
-        batteryMv: 3700,
-        temperatureC: -19.83,
-        moving: 1,
-        mode: 5,
-        humidityPct: 48.5,
-        pressureHpa: 1000,
-        steps: 10000,
-      },
+      data: { batteryMv: 3700, temperatureC: -19.83, moving: 1, mode: 5, humidityPct: 48.5, pressureHpa: 1000, steps: 10000 },
       errors: [],
       warnings: [],
     });
   });
 
   it('round-trips through encode, bit fields sharing a byte included', () => {
-    const value = {
-      batteryMv: 3700,
-      temperatureC: -19.83,
-      moving: 1,
-      mode: 5,
-      humidityPct: 48.5,
-      pressureHpa: 1000,
-      steps: 10000,
-    };
+    const value = { batteryMv: 3700, temperatureC: -19.83, moving: 1, mode: 5, humidityPct: 48.5, pressureHpa: 1000, steps: 10000 };
     const bytes = encodeBinary(value, TRACKER);
     expect(bytes.errors).toEqual([]);
     expect(decodeBinary(bytes.data!, TRACKER).data).toEqual(value);
@@ -70,28 +54,17 @@ describe('declarative binary schema', () => {
   });
 
   it('warns about trailing bytes', () => {
-    expect(
-      decodeBinary(Uint8Array.of(1, 2, 3), schema([{ name: 'a', offset: 0, type: 'uint8' }])).warnings,
-    ).toEqual(['2 trailing byte(s) not described by the schema']);
+    expect(decodeBinary(Uint8Array.of(1, 2, 3), schema([{ name: 'a', offset: 0, type: 'uint8' }])).warnings).toEqual(['2 trailing byte(s) not described by the schema']);
   });
 
   it('refuses out-of-range values and missing fields on encode', () => {
-    expect(encodeBinary({ ...{ batteryMv: 70000 } }, TRACKER).errors[0]).toMatch(
-      /'batteryMv' = 70000 is out of range/,
-    );
-    expect(encodeBinary({ batteryMv: 1 }, TRACKER).errors[0]).toMatch(
-      /field 'temperatureC' must be a finite number, got undefined/,
-    );
-    expect(encodeBinary({ ...{ batteryMv: 1, temperatureC: 0, moving: 2 } }, TRACKER).errors[0]).toMatch(
-      /'moving' = 2 is out of range \(raw 2 not in \[0, 1\]\)/,
-    );
+    expect(encodeBinary({ ...{ batteryMv: 70000 } }, TRACKER).errors[0]).toMatch(/'batteryMv' = 70000 is out of range/);
+    expect(encodeBinary({ batteryMv: 1 }, TRACKER).errors[0]).toMatch(/field 'temperatureC' must be a finite number, got undefined/);
+    expect(encodeBinary({ ...{ batteryMv: 1, temperatureC: 0, moving: 2 } }, TRACKER).errors[0]).toMatch(/'moving' = 2 is out of range \(raw 2 not in \[0, 1\]\)/);
   });
 
   it('rejects a bit range wider than its integer', () => {
-    expect(
-      binaryFieldSchema.safeParse({ name: 'f', offset: 0, type: 'uint8', bits: { start: 4, length: 5 } })
-        .error?.issues[0]?.message,
-    ).toMatch(/do not fit a uint8/);
+    expect(binaryFieldSchema.safeParse({ name: 'f', offset: 0, type: 'uint8', bits: { start: 4, length: 5 } }).error?.issues[0]?.message).toMatch(/do not fit a uint8/);
   });
 
   it('never throws, whatever the bytes', () => {

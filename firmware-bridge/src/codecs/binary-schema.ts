@@ -1,12 +1,5 @@
 import { z } from 'zod';
-import {
-  codecFail,
-  codecOk,
-  isPlainObject,
-  type Codec,
-  type CodecResult,
-  type DecodedPayload,
-} from './codec.ts';
+import { codecFail, codecOk, isPlainObject, type Codec, type CodecResult, type DecodedPayload } from './codec.ts';
 
 /**
  * Declarative layouts for custom firmware: each field names where its bytes are, how to read them
@@ -22,16 +15,9 @@ export const binaryFieldSchema = z
     offset: z.number().int().min(0).max(65_535),
     type: z.enum(Object.keys(INT_TYPES) as [BinaryFieldType, ...BinaryFieldType[]]),
     endian: z.enum(['big', 'little']).default('big'),
-    scale: z
-      .number()
-      .finite()
-      .refine((s) => s !== 0, 'must not be 0')
-      .default(1),
+    scale: z.number().finite().refine((s) => s !== 0, 'must not be 0').default(1),
     add: z.number().finite().default(0),
-    bits: z
-      .object({ start: z.number().int().min(0).max(31), length: z.number().int().min(1).max(32) })
-      .strict()
-      .optional(),
+    bits: z.object({ start: z.number().int().min(0).max(31), length: z.number().int().min(1).max(32) }).strict().optional(),
     count: z.number().int().min(1).max(4096).optional(),
     stride: z.number().int().min(1).max(65_535).optional(),
   })
@@ -39,11 +25,7 @@ export const binaryFieldSchema = z
   .superRefine((f, ctx) => {
     const width = INT_TYPES[f.type] * 8;
     if (f.bits && (f.type === 'float32' || f.bits.start + f.bits.length > width)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['bits'],
-        message: `bits ${f.bits.start}+${f.bits.length} do not fit a ${f.type}`,
-      });
+      ctx.addIssue({ code: 'custom', path: ['bits'], message: `bits ${f.bits.start}+${f.bits.length} do not fit a ${f.type}` });
     }
   });
 
@@ -57,40 +39,26 @@ export const fieldEndBytes = (f: BinaryField) => f.offset + strideOf(f) * ((f.co
 function readRaw(view: DataView, at: number, f: BinaryField): number {
   const little = f.endian === 'little';
   switch (f.type) {
-    case 'uint8':
-      return view.getUint8(at);
-    case 'int8':
-      return view.getInt8(at);
-    case 'uint16':
-      return view.getUint16(at, little);
-    case 'int16':
-      return view.getInt16(at, little);
-    case 'uint32':
-      return view.getUint32(at, little);
-    case 'int32':
-      return view.getInt32(at, little);
-    case 'float32':
-      return view.getFloat32(at, little);
+    case 'uint8': return view.getUint8(at);
+    case 'int8': return view.getInt8(at);
+    case 'uint16': return view.getUint16(at, little);
+    case 'int16': return view.getInt16(at, little);
+    case 'uint32': return view.getUint32(at, little);
+    case 'int32': return view.getInt32(at, little);
+    case 'float32': return view.getFloat32(at, little);
   }
 }
 
 function writeRaw(view: DataView, at: number, f: BinaryField, raw: number): void {
   const little = f.endian === 'little';
   switch (f.type) {
-    case 'uint8':
-      return view.setUint8(at, raw);
-    case 'int8':
-      return view.setInt8(at, raw);
-    case 'uint16':
-      return view.setUint16(at, raw, little);
-    case 'int16':
-      return view.setInt16(at, raw, little);
-    case 'uint32':
-      return view.setUint32(at, raw, little);
-    case 'int32':
-      return view.setInt32(at, raw, little);
-    case 'float32':
-      return view.setFloat32(at, raw, little);
+    case 'uint8': return view.setUint8(at, raw);
+    case 'int8': return view.setInt8(at, raw);
+    case 'uint16': return view.setUint16(at, raw, little);
+    case 'int16': return view.setInt16(at, raw, little);
+    case 'uint32': return view.setUint32(at, raw, little);
+    case 'int32': return view.setInt32(at, raw, little);
+    case 'float32': return view.setFloat32(at, raw, little);
   }
 }
 
@@ -111,10 +79,7 @@ export function decodeBinary(bytes: Uint8Array, fields: readonly BinaryField[]):
   let usedBytes = 0;
   for (const f of fields) {
     const end = fieldEndBytes(f);
-    if (end > bytes.length)
-      return codecFail(
-        `field '${f.name}' needs bytes ${f.offset}..${end - 1} but the payload has ${bytes.length} bytes`,
-      );
+    if (end > bytes.length) return codecFail(`field '${f.name}' needs bytes ${f.offset}..${end - 1} but the payload has ${bytes.length} bytes`);
     usedBytes = Math.max(usedBytes, end);
     const values: number[] = [];
     for (let i = 0; i < (f.count ?? 1); i++) {
@@ -124,31 +89,24 @@ export function decodeBinary(bytes: Uint8Array, fields: readonly BinaryField[]):
     }
     data[f.name] = f.count === undefined ? values[0] : values;
   }
-  const warnings =
-    usedBytes < bytes.length
-      ? [`${bytes.length - usedBytes} trailing byte(s) not described by the schema`]
-      : [];
+  const warnings = usedBytes < bytes.length ? [`${bytes.length - usedBytes} trailing byte(s) not described by the schema`] : [];
   return codecOk(data, warnings);
 }
 
 export function encodeBinary(value: unknown, fields: readonly BinaryField[]): CodecResult<Uint8Array> {
-  if (!isPlainObject(value))
-    return codecFail(`binary encode needs an object of field values, got ${JSON.stringify(value)}`);
+  if (!isPlainObject(value)) return codecFail(`binary encode needs an object of field values, got ${JSON.stringify(value)}`);
   const out = new Uint8Array(Math.max(0, ...fields.map(fieldEndBytes)));
   const view = new DataView(out.buffer);
   for (const f of fields) {
     const given = value[f.name];
     const values = f.count === undefined ? [given] : given;
     if (!Array.isArray(values) || values.length !== (f.count ?? 1)) {
-      return codecFail(
-        `field '${f.name}' needs ${f.count === undefined ? 'a number' : `an array of ${f.count} numbers`}, got ${JSON.stringify(given)}`,
-      );
+      return codecFail(`field '${f.name}' needs ${f.count === undefined ? 'a number' : `an array of ${f.count} numbers`}, got ${JSON.stringify(given)}`);
     }
     const [min, max] = rangeOf(f);
     for (let i = 0; i < values.length; i++) {
       const v: unknown = values[i];
-      if (typeof v !== 'number' || !Number.isFinite(v))
-        return codecFail(`field '${f.name}' must be a finite number, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) return codecFail(`field '${f.name}' must be a finite number, got ${JSON.stringify(v)}`);
       const scaled = (v - f.add) / f.scale;
       const raw = f.type === 'float32' ? scaled : Math.round(scaled);
       if (f.type !== 'float32' && (raw < min || raw > max)) {
@@ -157,17 +115,11 @@ export function encodeBinary(value: unknown, fields: readonly BinaryField[]): Co
       const at = f.offset + i * strideOf(f);
       if (f.bits) {
         // Read-modify-write: other fields may share this integer's remaining bits.
-        const current =
-          readRaw(view, at, { ...f, type: f.type.replace(/^int/, 'uint') as BinaryFieldType }) >>> 0;
+        const current = readRaw(view, at, { ...f, type: f.type.replace(/^int/, 'uint') as BinaryFieldType }) >>> 0;
         const unit = 2 ** f.bits.start;
         const width = 2 ** f.bits.length;
         const cleared = current - (Math.floor(current / unit) % width) * unit;
-        writeRaw(
-          view,
-          at,
-          { ...f, type: f.type.replace(/^int/, 'uint') as BinaryFieldType },
-          cleared + raw * unit,
-        );
+        writeRaw(view, at, { ...f, type: f.type.replace(/^int/, 'uint') as BinaryFieldType }, cleared + raw * unit);
       } else {
         writeRaw(view, at, f, raw);
       }

@@ -1,17 +1,5 @@
-import {
-  codecFail,
-  isPlainObject,
-  type Codec,
-  type CodecContext,
-  type CodecResult,
-  type DecodedPayload,
-} from './codec.ts';
-import {
-  DEFAULT_CODEC_MEMORY_BYTES,
-  DEFAULT_CODEC_TIMEOUT_MS,
-  runInSandbox,
-  type SandboxLimits,
-} from './js-sandbox.ts';
+import { codecFail, isPlainObject, type Codec, type CodecContext, type CodecResult, type DecodedPayload } from './codec.ts';
+import { DEFAULT_CODEC_MEMORY_BYTES, DEFAULT_CODEC_TIMEOUT_MS, runInSandbox, type SandboxLimits } from './js-sandbox.ts';
 
 /**
  * TTN device-repository codecs (`decodeUplink({ bytes, fPort, recvTime })` → `{ data, errors,
@@ -48,8 +36,7 @@ function driverWith(template: string, input: unknown): string {
   return template.replace('__INPUT__', JSON.stringify(JSON.stringify(input)));
 }
 
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [];
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : []);
 
 function isByteArray(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255);
@@ -69,31 +56,18 @@ export class JsCodec implements Codec {
 
   async decode(bytes: Uint8Array, ctx: CodecContext): Promise<CodecResult<DecodedPayload>> {
     const input = { bytes: Array.from(bytes), fPort: ctx.fPort, recvTimeMs: ctx.recvTimeMs };
-    const outcome = await runInSandbox({
-      source: this.#source,
-      driver: driverWith(DECODE_DRIVER, input),
-      limits: this.#limits,
-    });
+    const outcome = await runInSandbox({ source: this.#source, driver: driverWith(DECODE_DRIVER, input), limits: this.#limits });
     if (!outcome.ok) return codecFail(`JS codec: ${outcome.error}`);
     const { style, result } = outcome.value as { style: string; result: unknown };
     if (style === 'missing') return codecFail('JS codec defines no decodeUplink, Decoder or Decode function');
     if (style === 'legacy') {
-      return isPlainObject(result)
-        ? { data: result, errors: [], warnings: [] }
-        : codecFail(`JS codec Decoder returned ${JSON.stringify(result)}, not an object`);
+      return isPlainObject(result) ? { data: result, errors: [], warnings: [] } : codecFail(`JS codec Decoder returned ${JSON.stringify(result)}, not an object`);
     }
-    if (!isPlainObject(result))
-      return codecFail(
-        `JS codec decodeUplink returned ${JSON.stringify(result)}, not { data, errors, warnings }`,
-      );
+    if (!isPlainObject(result)) return codecFail(`JS codec decodeUplink returned ${JSON.stringify(result)}, not { data, errors, warnings }`);
     const errors = strings(result.errors);
     const warnings = strings(result.warnings);
     if (errors.length > 0) return { errors: errors.map((e) => `JS codec: ${e}`), warnings };
-    if (!isPlainObject(result.data))
-      return codecFail(
-        `JS codec decodeUplink returned data ${JSON.stringify(result.data)}, not an object`,
-        warnings,
-      );
+    if (!isPlainObject(result.data)) return codecFail(`JS codec decodeUplink returned data ${JSON.stringify(result.data)}, not an object`, warnings);
     return { data: result.data, errors: [], warnings };
   }
 
@@ -105,17 +79,12 @@ export class JsCodec implements Codec {
     });
     if (!outcome.ok) return codecFail(`JS codec: ${outcome.error}`);
     const { style, result } = outcome.value as { style: string; result: unknown };
-    if (style === 'missing')
-      return codecFail('JS codec defines no encodeDownlink, Encoder or Encode function');
+    if (style === 'missing') return codecFail('JS codec defines no encodeDownlink, Encoder or Encode function');
     const bytes = style === 'legacy' ? result : isPlainObject(result) ? result.bytes : undefined;
     const errors = style === 'ttn' && isPlainObject(result) ? strings(result.errors) : [];
     const warnings = style === 'ttn' && isPlainObject(result) ? strings(result.warnings) : [];
     if (errors.length > 0) return { errors: errors.map((e) => `JS codec: ${e}`), warnings };
-    if (!isByteArray(bytes))
-      return codecFail(
-        `JS codec encoder returned bytes ${JSON.stringify(bytes)}, not an array of integers 0–255`,
-        warnings,
-      );
+    if (!isByteArray(bytes)) return codecFail(`JS codec encoder returned bytes ${JSON.stringify(bytes)}, not an array of integers 0–255`, warnings);
     return { data: Uint8Array.from(bytes), errors: [], warnings };
   }
 }

@@ -1,8 +1,4 @@
-import {
-  newQuickJSWASMModule,
-  shouldInterruptAfterDeadline,
-  type QuickJSWASMModule,
-} from 'quickjs-emscripten';
+import { newQuickJSWASMModule, shouldInterruptAfterDeadline, type QuickJSWASMModule } from 'quickjs-emscripten';
 
 /**
  * Runs untrusted vendor codec source in QuickJS compiled to WebAssembly: a separate heap with its own
@@ -51,11 +47,7 @@ function describeError(dumped: unknown, limits: SandboxLimits): string {
  * Evaluates `source` (sloppy mode: vendor codecs assign undeclared globals), then `driver`, which must
  * evaluate to a JSON string. Every failure (throw, loop, allocation, bad JSON) is an outcome.
  */
-export async function runInSandbox(options: {
-  source: string;
-  driver: string;
-  limits: SandboxLimits;
-}): Promise<SandboxOutcome> {
+export async function runInSandbox(options: { source: string; driver: string; limits: SandboxLimits }): Promise<SandboxOutcome> {
   const quickjs = await loadQuickJS();
   const runtime = quickjs.newRuntime();
   let outcome: SandboxOutcome;
@@ -75,10 +67,7 @@ export async function runInSandbox(options: {
   return outcome;
 }
 
-function evaluate(
-  runtime: ReturnType<QuickJSWASMModule['newRuntime']>,
-  options: { source: string; driver: string; limits: SandboxLimits },
-): SandboxOutcome {
+function evaluate(runtime: ReturnType<QuickJSWASMModule['newRuntime']>, options: { source: string; driver: string; limits: SandboxLimits }): SandboxOutcome {
   const { source, driver, limits } = options;
   try {
     runtime.setMemoryLimit(limits.memoryBytes);
@@ -86,10 +75,7 @@ function evaluate(
     runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + limits.timeoutMs));
     const context = runtime.newContext();
     try {
-      for (const [code, filename] of [
-        [source, 'codec.js'],
-        [driver, 'driver.js'],
-      ] as const) {
+      for (const [code, filename] of [[source, 'codec.js'], [driver, 'driver.js']] as const) {
         const result = context.evalCode(code, filename);
         if (result.error) {
           const dumped: unknown = context.dump(result.error);
@@ -102,10 +88,8 @@ function evaluate(
         }
         const text: unknown = context.dump(result.value);
         result.value.dispose();
-        if (typeof text !== 'string')
-          return { ok: false, error: 'codec returned nothing JSON can represent' };
-        if (text.length > MAX_RESULT_CHARS)
-          return { ok: false, error: `codec result is ${text.length} characters, over ${MAX_RESULT_CHARS}` };
+        if (typeof text !== 'string') return { ok: false, error: 'codec returned nothing JSON can represent' };
+        if (text.length > MAX_RESULT_CHARS) return { ok: false, error: `codec result is ${text.length} characters, over ${MAX_RESULT_CHARS}` };
         return { ok: true, value: JSON.parse(text) };
       }
       return { ok: false, error: 'unreachable' };

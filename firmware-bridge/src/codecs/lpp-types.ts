@@ -20,29 +20,14 @@ export interface LppType {
   parts: LppPart[];
 }
 
-const scalar = (
-  type: number,
-  name: string,
-  unit: string,
-  sizeBytes: number,
-  signed: boolean,
-  resolution: number,
-): LppType => ({
+const scalar = (type: number, name: string, unit: string, sizeBytes: number, signed: boolean, resolution: number): LppType => ({
   type,
   name,
   unit,
   parts: [{ sizeBytes, signed, resolution }],
 });
 
-const axes = (
-  type: number,
-  name: string,
-  unit: string,
-  keys: string[],
-  sizeBytes: number,
-  signed: boolean,
-  resolution: number,
-): LppType => ({
+const axes = (type: number, name: string, unit: string, keys: string[], sizeBytes: number, signed: boolean, resolution: number): LppType => ({
   type,
   name,
   unit,

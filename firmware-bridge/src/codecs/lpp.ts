@@ -1,11 +1,4 @@
-import {
-  codecFail,
-  codecOk,
-  isPlainObject,
-  type Codec,
-  type CodecResult,
-  type DecodedPayload,
-} from './codec.ts';
+import { codecFail, codecOk, isPlainObject, type Codec, type CodecResult, type DecodedPayload } from './codec.ts';
 import { LPP_BY_NAME, LPP_BY_TYPE, lppSizeBytes, type LppPart } from './lpp-types.ts';
 
 /** Decimal places of a resolution, so 272 × 0.1 reads 27.2 and not 27.200000000000003. */
@@ -27,20 +20,14 @@ export function decodeLpp(bytes: Uint8Array): CodecResult<DecodedPayload> {
   const warnings: string[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    if (offset + 2 > bytes.length)
-      return codecFail(`LPP truncated: channel byte at offset ${offset} has no type byte`);
+    if (offset + 2 > bytes.length) return codecFail(`LPP truncated: channel byte at offset ${offset} has no type byte`);
     const channel = bytes[offset]!;
     const typeId = bytes[offset + 1]!;
     const type = LPP_BY_TYPE.get(typeId);
-    if (!type)
-      return codecFail(
-        `LPP unknown type 0x${typeId.toString(16).padStart(2, '0')} (${typeId}) on channel ${channel} at offset ${offset}`,
-      );
+    if (!type) return codecFail(`LPP unknown type 0x${typeId.toString(16).padStart(2, '0')} (${typeId}) on channel ${channel} at offset ${offset}`);
     const sizeBytes = lppSizeBytes(type);
     if (offset + 2 + sizeBytes > bytes.length) {
-      return codecFail(
-        `LPP truncated: ${type.name} on channel ${channel} at offset ${offset} needs ${sizeBytes} value bytes, ${bytes.length - offset - 2} left`,
-      );
+      return codecFail(`LPP truncated: ${type.name} on channel ${channel} at offset ${offset} needs ${sizeBytes} value bytes, ${bytes.length - offset - 2} left`);
     }
     let at = offset + 2;
     const values: Record<string, number> = {};
@@ -57,8 +44,7 @@ export function decodeLpp(bytes: Uint8Array): CodecResult<DecodedPayload> {
 }
 
 function writeInt(out: number[], value: unknown, part: LppPart, what: string): string | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    return `${what} must be a finite number, got ${JSON.stringify(value)}`;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `${what} must be a finite number, got ${JSON.stringify(value)}`;
   const raw = Math.round(value / part.resolution);
   const range = 2 ** (8 * part.sizeBytes);
   const [min, max] = part.signed ? [-range / 2, range / 2 - 1] : [0, range - 1];
@@ -77,20 +63,17 @@ function writeInt(out: number[], value: unknown, part: LppPart, what: string): s
 
 /** Encodes `{ temperature_3: 27.2, gps_1: { latitude, longitude, altitude } }` in key order. */
 export function encodeLpp(value: unknown): CodecResult<Uint8Array> {
-  if (!isPlainObject(value))
-    return codecFail(`LPP encode needs an object of {type}_{channel} fields, got ${JSON.stringify(value)}`);
+  if (!isPlainObject(value)) return codecFail(`LPP encode needs an object of {type}_{channel} fields, got ${JSON.stringify(value)}`);
   const out: number[] = [];
   for (const [key, v] of Object.entries(value)) {
     const match = /^([a-z_]+)_(\d{1,3})$/.exec(key);
     const type = match ? LPP_BY_NAME.get(match[1]!) : undefined;
-    if (!match || !type)
-      return codecFail(`LPP encode: '${key}' is not {type}_{channel} with a known LPP type`);
+    if (!match || !type) return codecFail(`LPP encode: '${key}' is not {type}_{channel} with a known LPP type`);
     const channel = Number(match[2]);
     if (channel > 255) return codecFail(`LPP encode: channel ${channel} of '${key}' is above 255`);
     out.push(channel, type.type);
     const single = type.parts.length === 1 && type.parts[0]!.key === undefined;
-    if (!single && !isPlainObject(v))
-      return codecFail(`LPP encode: '${key}' needs {${type.parts.map((p) => p.key).join(', ')}}`);
+    if (!single && !isPlainObject(v)) return codecFail(`LPP encode: '${key}' needs {${type.parts.map((p) => p.key).join(', ')}}`);
     for (const part of type.parts) {
       const partValue = single ? v : (v as Record<string, unknown>)[part.key!];
       const error = writeInt(out, partValue, part, single ? key : `${key}.${part.key}`);

@@ -11,10 +11,6 @@ export function makeCodec(spec: CodecSpec): Codec {
     case 'binary':
       return binarySchemaCodec(spec.fields);
     case 'js':
-      return new JsCodec({
-        source: spec.source,
-        ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}),
-        ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
-      });
+      return new JsCodec({ source: spec.source, ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}), ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}) });
   }
 }

@@ -20,9 +20,7 @@ export function signalDbm(r: GatewayReception): number {
   return r.snrDb < 0 ? r.rssiDbm + r.snrDb : r.rssiDbm;
 }
 
-export function gatewayCentroid(
-  receptions: readonly GatewayReception[],
-): { location: LatLng; gatewayCount: number } | undefined {
+export function gatewayCentroid(receptions: readonly GatewayReception[]): { location: LatLng; gatewayCount: number } | undefined {
   const located = receptions.filter((r) => r.location);
   if (located.length === 0) return undefined;
   const strongest = Math.max(...located.map(signalDbm));
@@ -46,11 +44,7 @@ export interface GpsFix {
 }
 
 const validFix = (lat: unknown, lng: unknown) =>
-  typeof lat === 'number' &&
-  typeof lng === 'number' &&
-  Math.abs(lat) <= 90 &&
-  Math.abs(lng) <= 180 &&
-  !(lat === 0 && lng === 0);
+  typeof lat === 'number' && typeof lng === 'number' && Math.abs(lat) <= 90 && Math.abs(lng) <= 180 && !(lat === 0 && lng === 0);
 
 /** A GPS fix in a decoded payload: the profile's field, else the first `{ latitude, longitude }` value. */
 export function findGpsFix(decoded: Record<string, unknown>, gpsField?: string): GpsFix | undefined {
@@ -59,11 +53,7 @@ export function findGpsFix(decoded: Record<string, unknown>, gpsField?: string):
     if (typeof c !== 'object' || c === null) continue;
     const { latitude, longitude, altitude } = c as Record<string, unknown>;
     if (validFix(latitude, longitude)) {
-      return {
-        lat: latitude as number,
-        lng: longitude as number,
-        ...(typeof altitude === 'number' ? { altitudeM: altitude } : {}),
-      };
+      return { lat: latitude as number, lng: longitude as number, ...(typeof altitude === 'number' ? { altitudeM: altitude } : {}) };
     }
   }
   return undefined;
@@ -81,16 +71,7 @@ export function resolveLocation(options: {
   if (policy.useGps && gps) return { ok: true, location: { lat: gps.lat, lng: gps.lng }, method: 'gps' };
   if (policy.useGateways) {
     const centroid = gatewayCentroid(receptions);
-    if (centroid)
-      return {
-        ok: true,
-        location: centroid.location,
-        method: 'gateways',
-        gatewayCount: centroid.gatewayCount,
-      };
+    if (centroid) return { ok: true, location: centroid.location, method: 'gateways', gatewayCount: centroid.gatewayCount };
   }
-  return {
-    ok: false,
-    reason: 'no fixed location, no GPS fix in the payload and no receiving gateway with a location',
-  };
+  return { ok: false, reason: 'no fixed location, no GPS fix in the payload and no receiving gateway with a location' };
 }

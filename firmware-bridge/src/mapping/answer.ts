@@ -20,8 +20,7 @@ export interface AnswerSummary {
   probabilities?: Record<string, number>;
 }
 
-const flatNumbers = (data: unknown): number[] =>
-  (Array.isArray(data) ? (data.flat(Infinity) as unknown[]) : [data]).map(Number);
+const flatNumbers = (data: unknown): number[] => (Array.isArray(data) ? (data.flat(Infinity) as unknown[]) : [data]).map(Number);
 
 /**
  * A pipeline model answers `{ label, confidence, probabilities }`; a tensor model answers OIP outputs,
@@ -32,9 +31,7 @@ export function summarizeAnswer(answer: InferAnswer, profile: Profile): AnswerSu
   const labels = profile.output.labels;
   if (isPlainObject(answer.output)) {
     const out = answer.output;
-    const probabilities = isPlainObject(out.probabilities)
-      ? (out.probabilities as Record<string, number>)
-      : undefined;
+    const probabilities = isPlainObject(out.probabilities) ? (out.probabilities as Record<string, number>) : undefined;
     const order = labels ?? (probabilities ? Object.keys(probabilities) : undefined);
     const label = typeof out.label === 'string' ? out.label : undefined;
     const index = label !== undefined && order ? order.indexOf(label) : -1;
@@ -52,8 +49,7 @@ export function summarizeAnswer(answer: InferAnswer, profile: Profile): AnswerSu
   if (scores.length === 0 || scores.some((s) => !Number.isFinite(s))) return {};
   let best = 0;
   scores.forEach((s, i) => (best = s > scores[best]! ? i : best));
-  const isDistribution =
-    scores.every((s) => s >= 0 && s <= 1) && Math.abs(scores.reduce((a, b) => a + b, 0) - 1) < 1e-3;
+  const isDistribution = scores.every((s) => s >= 0 && s <= 1) && Math.abs(scores.reduce((a, b) => a + b, 0) - 1) < 1e-3;
   // Without a label per score, classes are named by index: the order is what a downlink carries.
   const names = labels && labels.length === scores.length ? labels : scores.map((_, i) => String(i));
   const probabilities = isDistribution ? Object.fromEntries(names.map((l, i) => [l, scores[i]!])) : undefined;

@@ -12,7 +12,5 @@ export function getNumber(value: unknown, path: string): number | string {
   const v = getPath(value, path);
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  return v === undefined
-    ? `decoded payload has no field '${path}'`
-    : `field '${path}' is ${JSON.stringify(v)}, not a finite number`;
+  return v === undefined ? `decoded payload has no field '${path}'` : `field '${path}' is ${JSON.stringify(v)}, not a finite number`;
 }

@@ -34,12 +34,7 @@ export class InputBuilder {
     this.#windows.delete(devEui);
   }
 
-  build(options: {
-    devEui: string;
-    spec: InputSpec;
-    decoded: Record<string, unknown>;
-    timeMs: number;
-  }): BuiltInput {
+  build(options: { devEui: string; spec: InputSpec; decoded: Record<string, unknown>; timeMs: number }): BuiltInput {
     const { devEui, spec, decoded, timeMs } = options;
     switch (spec.kind) {
       case 'tensor': {
@@ -48,35 +43,17 @@ export class InputBuilder {
           const v = getNumber(decoded, f.path);
           if (typeof v === 'string') return { status: 'invalid', reason: v };
           let x = v * f.scale + f.add;
-          if (f.normalize)
-            x =
-              'mean' in f.normalize
-                ? (x - f.normalize.mean) / f.normalize.std
-                : (x - f.normalize.min) / (f.normalize.max - f.normalize.min);
+          if (f.normalize) x = 'mean' in f.normalize ? (x - f.normalize.mean) / f.normalize.std : (x - f.normalize.min) / (f.normalize.max - f.normalize.min);
           vector.push(x);
         }
         if (spec.windowReadings === undefined) {
-          return {
-            status: 'ready',
-            inputs: [{ name: spec.name, datatype: spec.datatype, shape: [1, vector.length], data: vector }],
-          };
+          return { status: 'ready', inputs: [{ name: spec.name, datatype: spec.datatype, shape: [1, vector.length], data: vector }] };
         }
         const w = this.#window<VectorWindow>(devEui, { kind: 'vectors', vectors: [] });
         w.vectors.push(vector);
         if (w.vectors.length > spec.windowReadings) w.vectors.shift();
-        if (w.vectors.length < spec.windowReadings)
-          return { status: 'buffering', haveReadings: w.vectors.length, needReadings: spec.windowReadings };
-        return {
-          status: 'ready',
-          inputs: [
-            {
-              name: spec.name,
-              datatype: spec.datatype,
-              shape: [1, spec.windowReadings, vector.length],
-              data: w.vectors.flat(),
-            },
-          ],
-        };
+        if (w.vectors.length < spec.windowReadings) return { status: 'buffering', haveReadings: w.vectors.length, needReadings: spec.windowReadings };
+        return { status: 'ready', inputs: [{ name: spec.name, datatype: spec.datatype, shape: [1, spec.windowReadings, vector.length], data: w.vectors.flat() }] };
       }
       case 'reading-window': {
         const values: Record<string, number> = {};
@@ -96,28 +73,16 @@ export class InputBuilder {
         w.readings.push({ timeMs, values });
         if (w.readings.length > spec.readings) w.readings.shift();
         if (w.readings.length < spec.readings) {
-          return {
-            status: 'buffering',
-            haveReadings: w.readings.length,
-            needReadings: spec.readings,
-            ...(note ? { note } : {}),
-          };
+          return { status: 'buffering', haveReadings: w.readings.length, needReadings: spec.readings, ...(note ? { note } : {}) };
         }
-        return {
-          status: 'ready',
-          input: { readingIntervalS: spec.readingIntervalS, readings: w.readings.map((r) => r.values) },
-        };
+        return { status: 'ready', input: { readingIntervalS: spec.readingIntervalS, readings: w.readings.map((r) => r.values) } };
       }
       case 'sample-burst':
         return this.#burst(devEui, spec, decoded);
     }
   }
 
-  #burst(
-    devEui: string,
-    spec: Extract<InputSpec, { kind: 'sample-burst' }>,
-    decoded: Record<string, unknown>,
-  ): BuiltInput {
+  #burst(devEui: string, spec: Extract<InputSpec, { kind: 'sample-burst' }>, decoded: Record<string, unknown>): BuiltInput {
     const capture = getNumber(decoded, spec.captureField);
     const fragment = getNumber(decoded, spec.fragmentField);
     if (typeof capture === 'string') return { status: 'invalid', reason: capture };
@@ -131,49 +96,25 @@ export class InputBuilder {
       chunk[axis] = v as number[];
     }
     const sizes = new Set(Object.values(chunk).map((a) => a.length));
-    if (sizes.size !== 1)
-      return {
-        status: 'invalid',
-        reason: `axes of one fragment differ in length (${[...sizes].join(', ')})`,
-      };
+    if (sizes.size !== 1) return { status: 'invalid', reason: `axes of one fragment differ in length (${[...sizes].join(', ')})` };
     let w = this.#windows.get(devEui);
     let note: string | undefined;
     if (fragment === 0 || w?.kind !== 'burst' || w.capture !== capture || w.nextFragment !== fragment) {
       // A fragment out of order means a lost uplink: samples either side of the gap are not contiguous.
       if (fragment !== 0) {
         this.#windows.delete(devEui);
-        return {
-          status: 'buffering',
-          haveReadings: 0,
-          needReadings: spec.samples,
-          note: `fragment ${fragment} of capture ${capture} arrived without its predecessors; waiting for the next capture`,
-        };
+        return { status: 'buffering', haveReadings: 0, needReadings: spec.samples, note: `fragment ${fragment} of capture ${capture} arrived without its predecessors; waiting for the next capture` };
       }
       if (w?.kind === 'burst' && w.nextFragment > 0) note = `capture ${w.capture} abandoned incomplete`;
-      w = {
-        kind: 'burst',
-        capture,
-        nextFragment: 0,
-        axes: Object.fromEntries(Object.keys(spec.axes).map((a) => [a, []])),
-      };
+      w = { kind: 'burst', capture, nextFragment: 0, axes: Object.fromEntries(Object.keys(spec.axes).map((a) => [a, []])) };
       this.#windows.set(devEui, w);
     }
     for (const [axis, values] of Object.entries(chunk)) w.axes[axis]!.push(...values);
     w.nextFragment++;
     const have = Object.values(w.axes)[0]!.length;
-    if (have < spec.samples)
-      return {
-        status: 'buffering',
-        haveReadings: have,
-        needReadings: spec.samples,
-        ...(note ? { note } : {}),
-      };
+    if (have < spec.samples) return { status: 'buffering', haveReadings: have, needReadings: spec.samples, ...(note ? { note } : {}) };
     this.#windows.delete(devEui);
-    if (have > spec.samples)
-      return {
-        status: 'invalid',
-        reason: `capture ${capture} has ${have} samples, more than the ${spec.samples} the model takes`,
-      };
+    if (have > spec.samples) return { status: 'invalid', reason: `capture ${capture} has ${have} samples, more than the ${spec.samples} the model takes` };
     return { status: 'ready', input: { sampleRateHz: spec.sampleRateHz, [spec.axesKey]: w.axes } };
   }
 

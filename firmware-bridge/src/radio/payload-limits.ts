@@ -30,17 +30,10 @@ export interface PayloadLimit {
 /** ChirpStack region config ids are the region name, optionally with a suffix (`us915_0`, `eu868`). */
 export function getMaxPayloadBytes(options: { regionConfigId?: string; dr: number }): PayloadLimit {
   const id = (options.regionConfigId ?? '').toLowerCase();
-  const region = Object.keys(REGIONS).find(
-    (r) => id === r || id.startsWith(`${r}_`) || id.startsWith(`${r}-`),
-  );
+  const region = Object.keys(REGIONS).find((r) => id === r || id.startsWith(`${r}_`) || id.startsWith(`${r}-`));
   const table = region ? REGIONS[region]! : undefined;
   const n = table?.[options.dr];
   if (region && n !== undefined) return { maxPayloadBytes: n, basis: `${region} DR${options.dr}` };
-  const why = region
-    ? `DR${options.dr} is not an uplink DR of ${region}`
-    : `unknown region '${options.regionConfigId ?? ''}'`;
-  return {
-    maxPayloadBytes: SMALLEST_MAX_PAYLOAD_BYTES,
-    basis: `${why}; using the smallest limit of any region`,
-  };
+  const why = region ? `DR${options.dr} is not an uplink DR of ${region}` : `unknown region '${options.regionConfigId ?? ''}'`;
+  return { maxPayloadBytes: SMALLEST_MAX_PAYLOAD_BYTES, basis: `${why}; using the smallest limit of any region` };
 }

@@ -12,39 +12,12 @@ const profile = {
 describe('DeviceRegistry validation', () => {
   const cases: [string, unknown, RegExp][] = [
     ['an unknown codec', { ...profile, codec: { kind: 'cbor' } }, /profile: codec.kind: /],
-    [
-      'a schema field with a bad type',
-      { ...profile, codec: { kind: 'binary', fields: [{ name: 'a', offset: 0, type: 'int24' }] } },
-      /profile: codec.fields.0.type: /,
-    ],
-    [
-      'fPort 0 for a downlink',
-      { ...profile, downlink: { fPort: 0, encoding: { kind: 'class-index' } } },
-      /profile: downlink.fPort: /,
-    ],
-    [
-      'an unknown encoding',
-      { ...profile, downlink: { fPort: 10, encoding: { kind: 'morse' } } },
-      /profile: downlink.encoding.kind: /,
-    ],
-    [
-      'a bad field path',
-      { ...profile, input: { kind: 'tensor', name: 'r', fields: [{ path: 'a..b' }] } },
-      /profile: input.fields.0.path: must be a field name or dotted path/,
-    ],
-    [
-      'a bad fixed location',
-      { ...profile, location: { fixed: { lat: 91, lng: 0 } } },
-      /profile: location.fixed.lat: /,
-    ],
-    [
-      'normalization with max below min',
-      {
-        ...profile,
-        input: { kind: 'tensor', name: 'r', fields: [{ path: 'a', normalize: { min: 5, max: 1 } }] },
-      },
-      /profile: input.fields.0.normalize/,
-    ],
+    ['a schema field with a bad type', { ...profile, codec: { kind: 'binary', fields: [{ name: 'a', offset: 0, type: 'int24' }] } }, /profile: codec.fields.0.type: /],
+    ['fPort 0 for a downlink', { ...profile, downlink: { fPort: 0, encoding: { kind: 'class-index' } } }, /profile: downlink.fPort: /],
+    ['an unknown encoding', { ...profile, downlink: { fPort: 10, encoding: { kind: 'morse' } } }, /profile: downlink.encoding.kind: /],
+    ['a bad field path', { ...profile, input: { kind: 'tensor', name: 'r', fields: [{ path: 'a..b' }] } }, /profile: input.fields.0.path: must be a field name or dotted path/],
+    ['a bad fixed location', { ...profile, location: { fixed: { lat: 91, lng: 0 } } }, /profile: location.fixed.lat: /],
+    ['normalization with max below min', { ...profile, input: { kind: 'tensor', name: 'r', fields: [{ path: 'a', normalize: { min: 5, max: 1 } }] } }, /profile: input.fields.0.normalize/],
     ['an unknown key', { ...profile, modle: 'typo' }, /profile: \(root\): /],
   ];
   for (const [name, input, message] of cases) {
@@ -55,19 +28,10 @@ describe('DeviceRegistry validation', () => {
 
   it('refuses a device whose profile does not exist, and a profile still in use', () => {
     const registry = new DeviceRegistry();
-    expect(() => registry.putDevice({ devEui: '0004A30B001C0530', fleet: 'acme', profile: 'p1' })).toThrow(
-      "device: profile: no profile 'p1'",
-    );
+    expect(() => registry.putDevice({ devEui: '0004A30B001C0530', fleet: 'acme', profile: 'p1' })).toThrow("device: profile: no profile 'p1'");
     registry.putProfile(profile);
-    expect(registry.putDevice({ devEui: '0004A30B001C0530', fleet: 'acme', profile: 'p1' }).devEui).toBe(
-      '0004a30b001c0530',
-    );
-    expect(() => registry.deleteProfile('p1')).toThrow(
-      "profile 'p1' is used by 1 device(s): 0004a30b001c0530",
-    );
-    expect(registry.resolve('0004A30B001C0530')?.profile.location).toEqual({
-      useGps: true,
-      useGateways: true,
-    });
+    expect(registry.putDevice({ devEui: '0004A30B001C0530', fleet: 'acme', profile: 'p1' }).devEui).toBe('0004a30b001c0530');
+    expect(() => registry.deleteProfile('p1')).toThrow("profile 'p1' is used by 1 device(s): 0004a30b001c0530");
+    expect(registry.resolve('0004A30B001C0530')?.profile.location).toEqual({ useGps: true, useGateways: true });
   });
 });

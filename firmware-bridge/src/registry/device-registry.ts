@@ -22,8 +22,7 @@ export class DeviceRegistry {
 
   constructor(options: { store?: DeviceStore } = {}) {
     this.#store = options.store ?? new MemoryDeviceStore();
-    for (const p of this.#store.loadProfiles())
-      this.#profiles.set(p.id, { profile: p, codec: makeCodec(p.codec) });
+    for (const p of this.#store.loadProfiles()) this.#profiles.set(p.id, { profile: p, codec: makeCodec(p.codec) });
     for (const d of this.#store.loadDevices()) this.#devices.set(d.devEui, d);
   }
 
@@ -45,11 +44,7 @@ export class DeviceRegistry {
   /** Refuses to delete a profile that devices still use: they would fail every uplink. */
   deleteProfile(id: string): boolean {
     const users = [...this.#devices.values()].filter((d) => d.profile === id).map((d) => d.devEui);
-    if (users.length > 0)
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `profile '${id}' is used by ${users.length} device(s): ${users.slice(0, 5).join(', ')}`,
-      );
+    if (users.length > 0) throw new HexEdgeError('INVALID_REQUEST', `profile '${id}' is used by ${users.length} device(s): ${users.slice(0, 5).join(', ')}`);
     this.#store.deleteProfile(id);
     return this.#profiles.delete(id);
   }
@@ -57,11 +52,7 @@ export class DeviceRegistry {
   putDevice(input: unknown): Device {
     const device = parseWith(deviceSchema, input, { what: 'device' });
     if (!this.#profiles.has(device.profile)) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `device: profile: no profile '${device.profile}' (known: ${[...this.#profiles.keys()].join(', ') || 'none'})`,
-        { field: 'profile' },
-      );
+      throw new HexEdgeError('INVALID_REQUEST', `device: profile: no profile '${device.profile}' (known: ${[...this.#profiles.keys()].join(', ') || 'none'})`, { field: 'profile' });
     }
     this.#store.saveDevice(device);
     this.#devices.set(device.devEui, device);
@@ -95,12 +86,7 @@ export class DeviceRegistry {
     const file = parseWith(fleetFileSchema, input, { what: 'fleet file' });
     const known = new Set([...this.#profiles.keys(), ...file.profiles.map((p) => p.id)]);
     file.devices.forEach((d, i) => {
-      if (!known.has(d.profile))
-        throw new HexEdgeError(
-          'INVALID_REQUEST',
-          `fleet file: devices.${i}.profile: no profile '${d.profile}'`,
-          { field: `devices.${i}.profile` },
-        );
+      if (!known.has(d.profile)) throw new HexEdgeError('INVALID_REQUEST', `fleet file: devices.${i}.profile: no profile '${d.profile}'`, { field: `devices.${i}.profile` });
     });
     for (const p of file.profiles) this.putProfile(p);
     for (const d of file.devices) this.putDevice(d);

@@ -24,15 +24,7 @@ export const VIBRATION_PAYLOAD_BYTES = 4 + VIBRATION_SAMPLES_PER_FRAGMENT * 3 * 
 const ENV_LABELS = ['empty', 'occupied-ventilated', 'occupied-poorly-ventilated'];
 
 export function demoFleetFile(): FleetFileInput {
-  const axis = (name: string, offset: number) => ({
-    name,
-    offset,
-    type: 'int16' as const,
-    endian: 'little' as const,
-    scale: VIBRATION_G_PER_LSB,
-    count: VIBRATION_SAMPLES_PER_FRAGMENT,
-    stride: 6,
-  });
+  const axis = (name: string, offset: number) => ({ name, offset, type: 'int16' as const, endian: 'little' as const, scale: VIBRATION_G_PER_LSB, count: VIBRATION_SAMPLES_PER_FRAGMENT, stride: 6 });
   return {
     profiles: [
       {
@@ -44,13 +36,7 @@ export function demoFleetFile(): FleetFileInput {
           kind: 'reading-window',
           readings: 12,
           readingIntervalS: 300,
-          fields: {
-            temperatureC: 'temperature_1',
-            humidityPct: 'relative_humidity_2',
-            co2Ppm: 'concentration_3',
-            lightLux: 'luminosity_4',
-            motionCount: 'generic_sensor_5',
-          },
+          fields: { temperatureC: 'temperature_1', humidityPct: 'relative_humidity_2', co2Ppm: 'concentration_3', lightLux: 'luminosity_4', motionCount: 'generic_sensor_5' },
         },
         output: { labels: ENV_LABELS },
         downlink: { fPort: 10, encoding: { kind: 'label-confidence' }, fallback: { kind: 'class-index' } },
@@ -60,11 +46,7 @@ export function demoFleetFile(): FleetFileInput {
         description: 'LPP indoor-climate sensor with GPS → comfort-index on every reading',
         codec: { kind: 'lpp' },
         model: 'comfort-index',
-        input: {
-          kind: 'tensor',
-          name: 'readings',
-          fields: [{ path: 'temperature_1' }, { path: 'relative_humidity_2' }, { path: 'concentration_3' }],
-        },
+        input: { kind: 'tensor', name: 'readings', fields: [{ path: 'temperature_1' }, { path: 'relative_humidity_2' }, { path: 'concentration_3' }] },
         output: { labels: ['comfortable', 'too_warm', 'stuffy'], tensor: 'probabilities' },
         downlink: { fPort: 10, encoding: { kind: 'probabilities' }, fallback: { kind: 'class-index' } },
       },
@@ -84,40 +66,16 @@ export function demoFleetFile(): FleetFileInput {
           ],
         },
         model: 'vibration-anomaly',
-        input: {
-          kind: 'sample-burst',
-          samples: VIBRATION_SAMPLES_PER_FRAGMENT * VIBRATION_FRAGMENTS,
-          sampleRateHz: 3200,
-          captureField: 'captureId',
-          fragmentField: 'fragmentIndex',
-          axes: { x: 'x', y: 'y', z: 'z' },
-        },
+        input: { kind: 'sample-burst', samples: VIBRATION_SAMPLES_PER_FRAGMENT * VIBRATION_FRAGMENTS, sampleRateHz: 3200, captureField: 'captureId', fragmentField: 'fragmentIndex', axes: { x: 'x', y: 'y', z: 'z' } },
         output: { labels: ['normal', 'imbalance', 'bearing-fault', 'misalignment'] },
         downlink: { fPort: 11, confirmed: true, encoding: { kind: 'label-confidence' } },
       },
     ],
     devices: [
-      {
-        devEui: DEMO_DEVICES.roomFixed,
-        fleet: DEMO_FLEET,
-        profile: 'room-env-lpp',
-        name: 'meeting room 1',
-        location: { lat: 52.3731, lng: 4.8922 },
-      },
+      { devEui: DEMO_DEVICES.roomFixed, fleet: DEMO_FLEET, profile: 'room-env-lpp', name: 'meeting room 1', location: { lat: 52.3731, lng: 4.8922 } },
       { devEui: DEMO_DEVICES.roomGateways, fleet: DEMO_FLEET, profile: 'room-env-lpp', name: 'open office' },
-      {
-        devEui: DEMO_DEVICES.roomComfortGps,
-        fleet: DEMO_FLEET,
-        profile: 'room-comfort-lpp',
-        name: 'site cabin (GPS)',
-      },
-      {
-        devEui: DEMO_DEVICES.vibration,
-        fleet: DEMO_FLEET,
-        profile: 'vibration-burst',
-        name: 'pump 3 bearing',
-        location: { lat: 52.3905, lng: 4.8405 },
-      },
+      { devEui: DEMO_DEVICES.roomComfortGps, fleet: DEMO_FLEET, profile: 'room-comfort-lpp', name: 'site cabin (GPS)' },
+      { devEui: DEMO_DEVICES.vibration, fleet: DEMO_FLEET, profile: 'vibration-burst', name: 'pump 3 bearing', location: { lat: 52.3905, lng: 4.8405 } },
     ],
   };
 }

@@ -2,23 +2,8 @@ import type { LatLng } from '@hexedge/protocol';
 import { encodeBinary } from '../codecs/binary-schema.ts';
 import { encodeLpp } from '../codecs/lpp.ts';
 import { profileSchema } from '../registry/profile-schema.ts';
-import {
-  DEMO_APPLICATION_ID,
-  DEMO_DEVICES,
-  demoFleetFile,
-  VIBRATION_FRAGMENTS,
-  VIBRATION_SAMPLES_PER_FRAGMENT,
-} from './demo-fleet.ts';
-import {
-  nextRoomReading,
-  receptionsAt,
-  seededRandom,
-  uuidFrom,
-  vibrationBurst,
-  type MachineState,
-  type RoomReading,
-  type RoomScenario,
-} from './signals.ts';
+import { DEMO_APPLICATION_ID, DEMO_DEVICES, demoFleetFile, VIBRATION_FRAGMENTS, VIBRATION_SAMPLES_PER_FRAGMENT } from './demo-fleet.ts';
+import { nextRoomReading, receptionsAt, seededRandom, uuidFrom, vibrationBurst, type MachineState, type RoomReading, type RoomScenario } from './signals.ts';
 import { chirpstackUplinkJson } from './uplink-event.ts';
 
 export interface SimulatedMessage {
@@ -52,28 +37,11 @@ export class DeviceSimulator {
   readonly #random: () => number;
   readonly #fCnt = new Map<string, number>();
   readonly #rooms: Room[] = [
-    {
-      devEui: DEMO_DEVICES.roomFixed,
-      scenario: 'occupied-ventilated',
-      position: { lat: 52.3731, lng: 4.8922 },
-      gps: false,
-    },
-    {
-      devEui: DEMO_DEVICES.roomGateways,
-      scenario: 'occupied-poorly-ventilated',
-      position: { lat: 52.3655, lng: 4.8975 },
-      gps: false,
-    },
-    {
-      devEui: DEMO_DEVICES.roomComfortGps,
-      scenario: 'empty',
-      position: { lat: 52.3745, lng: 4.9021 },
-      gps: true,
-    },
+    { devEui: DEMO_DEVICES.roomFixed, scenario: 'occupied-ventilated', position: { lat: 52.3731, lng: 4.8922 }, gps: false },
+    { devEui: DEMO_DEVICES.roomGateways, scenario: 'occupied-poorly-ventilated', position: { lat: 52.3655, lng: 4.8975 }, gps: false },
+    { devEui: DEMO_DEVICES.roomComfortGps, scenario: 'empty', position: { lat: 52.3745, lng: 4.9021 }, gps: true },
   ];
-  readonly #vibrationFields = profileSchema.parse(
-    demoFleetFile().profiles!.find((p) => p.id === 'vibration-burst'),
-  ).codec;
+  readonly #vibrationFields = profileSchema.parse(demoFleetFile().profiles!.find((p) => p.id === 'vibration-burst')).codec;
   #nextRoomMs: number;
   #nextCaptureMs: number;
   #captureId = 0;
@@ -101,11 +69,7 @@ export class DeviceSimulator {
   }
 
   #roomUplink(room: Room, atMs: number): SimulatedMessage {
-    room.reading = nextRoomReading({
-      ...(room.reading ? { previous: room.reading } : {}),
-      scenario: room.scenario,
-      random: this.#random,
-    });
+    room.reading = nextRoomReading({ ...(room.reading ? { previous: room.reading } : {}), scenario: room.scenario, random: this.#random });
     const r = room.reading;
     const lpp = encodeLpp({
       temperature_1: r.temperatureC,
@@ -113,70 +77,28 @@ export class DeviceSimulator {
       concentration_3: r.co2Ppm,
       luminosity_4: r.lightLux,
       generic_sensor_5: r.motionCount,
-      ...(room.gps
-        ? { gps_6: { latitude: room.position.lat, longitude: room.position.lng, altitude: 4 } }
-        : {}),
+      ...(room.gps ? { gps_6: { latitude: room.position.lat, longitude: room.position.lng, altitude: 4 } } : {}),
     });
-    return this.#uplink({
-      devEui: room.devEui,
-      atMs,
-      fPort: 85,
-      data: lpp.data!,
-      dr: 0,
-      position: room.position,
-    });
+    return this.#uplink({ devEui: room.devEui, atMs, fPort: 85, data: lpp.data!, dr: 0, position: room.position });
   }
 
   #capture(atMs: number): SimulatedMessage[] {
     // Alternate healthy and imbalanced captures so the demo shows both answers.
     const state: MachineState = this.#captureId % 2 === 0 ? 'normal' : 'imbalance';
     const captureId = this.#captureId++ % 256;
-    const burst = vibrationBurst({
-      state,
-      samples: VIBRATION_SAMPLES_PER_FRAGMENT * VIBRATION_FRAGMENTS,
-      sampleRateHz: 3200,
-      random: this.#random,
-    });
+    const burst = vibrationBurst({ state, samples: VIBRATION_SAMPLES_PER_FRAGMENT * VIBRATION_FRAGMENTS, sampleRateHz: 3200, random: this.#random });
     const fields = this.#vibrationFields.kind === 'binary' ? this.#vibrationFields.fields : [];
     const out: SimulatedMessage[] = [];
     for (let f = 0; f < VIBRATION_FRAGMENTS; f++) {
-      const slice = (a: number[]) =>
-        a.slice(f * VIBRATION_SAMPLES_PER_FRAGMENT, (f + 1) * VIBRATION_SAMPLES_PER_FRAGMENT);
-      const bytes = encodeBinary(
-        {
-          captureId,
-          fragmentIndex: f,
-          alarm: 0,
-          bearingTemperatureC: 41.5,
-          x: slice(burst.x),
-          y: slice(burst.y),
-          z: slice(burst.z),
-        },
-        fields,
-      );
+      const slice = (a: number[]) => a.slice(f * VIBRATION_SAMPLES_PER_FRAGMENT, (f + 1) * VIBRATION_SAMPLES_PER_FRAGMENT);
+      const bytes = encodeBinary({ captureId, fragmentIndex: f, alarm: 0, bearingTemperatureC: 41.5, x: slice(burst.x), y: slice(burst.y), z: slice(burst.z) }, fields);
       // 196-byte fragments need DR4 or faster in EU868 (RP002: 242 bytes); the pump room has a hotspot nearby.
-      out.push(
-        this.#uplink({
-          devEui: DEMO_DEVICES.vibration,
-          atMs: atMs + f * FRAGMENT_SPACING_MS,
-          fPort: 20,
-          data: bytes.data!,
-          dr: 5,
-          position: { lat: 52.3905, lng: 4.8405 },
-        }),
-      );
+      out.push(this.#uplink({ devEui: DEMO_DEVICES.vibration, atMs: atMs + f * FRAGMENT_SPACING_MS, fPort: 20, data: bytes.data!, dr: 5, position: { lat: 52.3905, lng: 4.8405 } }));
     }
     return out;
   }
 
-  #uplink(o: {
-    devEui: string;
-    atMs: number;
-    fPort: number;
-    data: Uint8Array;
-    dr: number;
-    position: LatLng;
-  }): SimulatedMessage {
+  #uplink(o: { devEui: string; atMs: number; fPort: number; data: Uint8Array; dr: number; position: LatLng }): SimulatedMessage {
     const fCnt = this.#fCnt.get(o.devEui) ?? 0;
     this.#fCnt.set(o.devEui, fCnt + 1);
     const event = chirpstackUplinkJson({
@@ -191,10 +113,6 @@ export class DeviceSimulator {
       regionConfigId: 'eu868',
       receptions: receptionsAt({ position: o.position, random: this.#random }),
     });
-    return {
-      topic: `application/${this.applicationId}/device/${o.devEui}/event/up`,
-      payload: new TextEncoder().encode(JSON.stringify(event)),
-      atMs: o.atMs,
-    };
+    return { topic: `application/${this.applicationId}/device/${o.devEui}/event/up`, payload: new TextEncoder().encode(JSON.stringify(event)), atMs: o.atMs };
   }
 }

@@ -46,8 +46,7 @@ export function receptionsAt(options: { position: LatLng; random: () => number }
   const out: SimulatedReception[] = [];
   for (const g of DEMO_GATEWAYS) {
     const distanceM = Math.max(1, greatCircleDistanceKm(options.position, g.location) * 1000);
-    const rssiDbm =
-      RSSI_AT_1M_DBM - 10 * PATH_LOSS_EXPONENT * Math.log10(distanceM) + 3 * gaussian(options.random);
+    const rssiDbm = RSSI_AT_1M_DBM - 10 * PATH_LOSS_EXPONENT * Math.log10(distanceM) + 3 * gaussian(options.random);
     const snrDb = Math.min(10, rssiDbm - NOISE_FLOOR_DBM);
     if (snrDb >= MIN_SNR_DB) out.push({ gatewayId: g.gatewayId, rssiDbm, snrDb, location: g.location });
   }
@@ -66,26 +65,16 @@ export interface RoomReading {
 
 /** CO2 approaches its steady state with the room's air-change rate; 0.15 per 5 min ≈ 1.8 ACH. */
 const CO2_APPROACH_PER_READING = 0.15;
-const CO2_STEADY_PPM: Record<RoomScenario, number> = {
-  empty: 420,
-  'occupied-ventilated': 800,
-  'occupied-poorly-ventilated': 1450,
-};
+const CO2_STEADY_PPM: Record<RoomScenario, number> = { empty: 420, 'occupied-ventilated': 800, 'occupied-poorly-ventilated': 1450 };
 
-export function nextRoomReading(options: {
-  previous?: RoomReading;
-  scenario: RoomScenario;
-  random: () => number;
-}): RoomReading {
+export function nextRoomReading(options: { previous?: RoomReading; scenario: RoomScenario; random: () => number }): RoomReading {
   const { previous, scenario, random } = options;
   const occupied = scenario !== 'empty';
   const co2 = previous?.co2Ppm ?? 450;
   return {
     temperatureC: Math.round((21 + (occupied ? 1.5 : 0) + 0.3 * gaussian(random)) * 10) / 10,
     humidityPct: Math.round((40 + (occupied ? 8 : 0) + 2 * gaussian(random)) * 2) / 2,
-    co2Ppm: Math.round(
-      co2 + CO2_APPROACH_PER_READING * (CO2_STEADY_PPM[scenario] - co2) + 15 * gaussian(random),
-    ),
+    co2Ppm: Math.round(co2 + CO2_APPROACH_PER_READING * (CO2_STEADY_PPM[scenario] - co2) + 15 * gaussian(random)),
     lightLux: Math.max(0, Math.round(occupied ? 420 + 60 * gaussian(random) : 15 + 5 * random())),
     motionCount: occupied ? Math.floor(4 + 12 * random()) : 0,
   };
@@ -94,12 +83,7 @@ export function nextRoomReading(options: {
 export type MachineState = 'normal' | 'imbalance';
 
 /** 160 ms at 3200 Hz of a 1500 rpm pump: 1× running speed plus sensor noise; imbalance raises 1× radially. */
-export function vibrationBurst(options: {
-  state: MachineState;
-  samples: number;
-  sampleRateHz: number;
-  random: () => number;
-}): Record<'x' | 'y' | 'z', number[]> {
+export function vibrationBurst(options: { state: MachineState; samples: number; sampleRateHz: number; random: () => number }): Record<'x' | 'y' | 'z', number[]> {
   const { state, samples, sampleRateHz, random } = options;
   const shaftHz = 25;
   const radialG = state === 'imbalance' ? 0.6 : 0.05;

@@ -61,22 +61,12 @@ export function chirpstackUplinkJson(options: {
       rssi: Math.round(r.rssiDbm),
       snr: Math.round(r.snrDb * 4) / 4,
       channel: 0,
-      ...(r.location
-        ? { location: { latitude: r.location.lat, longitude: r.location.lng, altitude: 12 } }
-        : {}),
+      ...(r.location ? { location: { latitude: r.location.lat, longitude: r.location.lng, altitude: 12 } } : {}),
       context: 'AAAAAA==',
-      metadata: {
-        region_config_id: o.regionConfigId,
-        region_common_name: o.regionConfigId.toUpperCase().replace(/_.*/, ''),
-      },
+      metadata: { region_config_id: o.regionConfigId, region_common_name: o.regionConfigId.toUpperCase().replace(/_.*/, '') },
       crcStatus: 'CRC_OK',
     })),
-    txInfo: {
-      frequency: o.frequencyHz ?? 868_100_000,
-      modulation: {
-        lora: { bandwidth: 125_000, spreadingFactor: 12 - Math.min(o.dr, 5), codeRate: 'CR_4_5' },
-      },
-    },
+    txInfo: { frequency: o.frequencyHz ?? 868_100_000, modulation: { lora: { bandwidth: 125_000, spreadingFactor: 12 - Math.min(o.dr, 5), codeRate: 'CR_4_5' } } },
     regionConfigId: o.regionConfigId,
   };
 }

@@ -1,12 +1,7 @@
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeviceRecord } from '../mqtt/device-credentials.ts';
-import {
-  mosquittoAclFile,
-  mosquittoConfig,
-  mosquittoPasswordFile,
-  type BrokerAdminUser,
-} from '../mqtt/mosquitto-files.ts';
+import { mosquittoAclFile, mosquittoConfig, mosquittoPasswordFile, type BrokerAdminUser } from '../mqtt/mosquitto-files.ts';
 
 /** Written atomically (temp file + rename) so a running Mosquitto never reads half a file on reload. */
 async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
@@ -31,22 +26,9 @@ export async function writeMosquittoFiles(options: {
 }): Promise<{ passwordFile: string; aclFile: string; configFile: string }> {
   const dir = path.resolve(options.dir);
   await mkdir(dir, { recursive: true });
-  const files = {
-    passwordFile: path.join(dir, 'password_file'),
-    aclFile: path.join(dir, 'acl_file'),
-    configFile: path.join(dir, 'hexedge.conf'),
-  };
+  const files = { passwordFile: path.join(dir, 'password_file'), aclFile: path.join(dir, 'acl_file'), configFile: path.join(dir, 'hexedge.conf') };
   await writeAtomic(files.passwordFile, mosquittoPasswordFile(options), 0o640);
   await writeAtomic(files.aclFile, mosquittoAclFile(options), 0o644);
-  await writeAtomic(
-    files.configFile,
-    mosquittoConfig({
-      dir,
-      port: options.port ?? 1883,
-      ...(options.host ? { host: options.host } : {}),
-      ...(options.user ? { user: options.user } : {}),
-    }),
-    0o644,
-  );
+  await writeAtomic(files.configFile, mosquittoConfig({ dir, port: options.port ?? 1883, ...(options.host ? { host: options.host } : {}), ...(options.user ? { user: options.user } : {}) }), 0o644);
   return files;
 }

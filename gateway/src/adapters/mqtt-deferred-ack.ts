@@ -15,14 +15,10 @@ export function deferPubacks(client: MqttClient): { hold(messageId: number): () 
   const send = target._sendPacket.bind(client);
   let queue: { messageId: number; intercepted: boolean; released: boolean }[] = [];
   const flush = () => {
-    while (queue[0]?.intercepted && queue[0]?.released)
-      send({ cmd: 'puback', messageId: queue.shift()!.messageId });
+    while (queue[0]?.intercepted && queue[0]?.released) send({ cmd: 'puback', messageId: queue.shift()!.messageId });
   };
   target._sendPacket = (packet, cb, ...rest) => {
-    const entry =
-      packet.cmd === 'puback'
-        ? queue.find((e) => e.messageId === packet.messageId && !e.intercepted)
-        : undefined;
+    const entry = packet.cmd === 'puback' ? queue.find((e) => e.messageId === packet.messageId && !e.intercepted) : undefined;
     if (!entry) return send(packet, cb, ...rest);
     entry.intercepted = true;
     cb?.();

@@ -24,14 +24,7 @@ export class PooledNodeClient implements NodeClient {
     const u = new URL(url);
     let entry = this.#pools.get(u.origin);
     if (!entry) {
-      entry = {
-        pool: new Pool(u.origin, {
-          connections: CONNECTIONS_PER_NODE,
-          pipelining: 1,
-          keepAliveTimeout: 30_000,
-        }),
-        lastUsedMs: 0,
-      };
+      entry = { pool: new Pool(u.origin, { connections: CONNECTIONS_PER_NODE, pipelining: 1, keepAliveTimeout: 30_000 }), lastUsedMs: 0 };
       this.#pools.set(u.origin, entry);
     }
     entry.lastUsedMs = Date.now();

@@ -1,13 +1,6 @@
 // The gateway on Cloudflare Workers: the same hono app as on Node (createGatewayApp), with placement
 // in H3-sharded Durable Objects reached over RPC. Exports the Durable Object classes wrangler binds.
-import {
-  durableShardNetwork,
-  PlacementDirectory,
-  PlacementShard,
-  SHARD_RESOLUTION,
-  ShardedPlacement,
-  type PlacementShardEnv,
-} from '@hexedge/placement/worker';
+import { durableShardNetwork, PlacementDirectory, PlacementShard, SHARD_RESOLUTION, ShardedPlacement, type PlacementShardEnv } from '@hexedge/placement/worker';
 import { createGatewayApp } from '../app.ts';
 import { requireApiKey } from '../auth.ts';
 import { KeyRing } from '../keys/key-ring.ts';
@@ -24,38 +17,22 @@ export interface GatewayWorkerEnv extends PlacementShardEnv {
 }
 
 export function shardNetworkOf(env: GatewayWorkerEnv) {
-  return durableShardNetwork({
-    shards: env.SHARDS,
-    directory: env.DIRECTORY,
-    pinJurisdictions: env.PIN_JURISDICTIONS === 'eu',
-  });
+  return durableShardNetwork({ shards: env.SHARDS, directory: env.DIRECTORY, pinJurisdictions: env.PIN_JURISDICTIONS === 'eu' });
 }
 
 /** Builds the app once per isolate: keys, limiter, usage and the shard map cache live as long as it. */
 function buildGateway(env: GatewayWorkerEnv) {
-  const placement = new ShardedPlacement({
-    network: shardNetworkOf(env),
-    ...(env.SHARD_MAP_TTL_MS ? { mapTtlMs: Number(env.SHARD_MAP_TTL_MS) } : {}),
-  });
+  const placement = new ShardedPlacement({ network: shardNetworkOf(env), ...(env.SHARD_MAP_TTL_MS ? { mapTtlMs: Number(env.SHARD_MAP_TTL_MS) } : {}) });
   const keys = new KeyRing({ store: new MemoryKeyStore() });
-  const adopted = env.HEXEDGE_API_KEY
-    ? keys.adopt(env.HEXEDGE_API_KEY, { name: 'worker admin', role: 'admin' })
-    : Promise.resolve();
+  const adopted = env.HEXEDGE_API_KEY ? keys.adopt(env.HEXEDGE_API_KEY, { name: 'worker admin', role: 'admin' }) : Promise.resolve();
   const { app, limiter } = createGatewayApp({
     placement,
     keys,
     log: (entry) => entry.level !== 'info' && console.log(JSON.stringify(entry)),
   });
   // How the sharded search behaves in this isolate: shard count and the share of multi-shard queries.
-  app.get(
-    '/v1/placement/shards',
-    requireApiKey({ keys, limiter, role: 'admin', metered: false }),
-    async (c) =>
-      c.json({
-        resolution: SHARD_RESOLUTION,
-        shards: (await placement.shards({ refresh: true })).length,
-        ...placement.stats,
-      }),
+  app.get('/v1/placement/shards', requireApiKey({ keys, limiter, role: 'admin', metered: false }), async (c) =>
+    c.json({ resolution: SHARD_RESOLUTION, shards: (await placement.shards({ refresh: true })).length, ...placement.stats }),
   );
   return { app, placement, adopted };
 }

@@ -1,9 +1,4 @@
-import {
-  chirpstackUplinkJson,
-  DeviceRegistry,
-  encodeLpp,
-  type MessageOutcome,
-} from '@hexedge/firmware-bridge';
+import { chirpstackUplinkJson, DeviceRegistry, encodeLpp, type MessageOutcome } from '@hexedge/firmware-bridge';
 import { describe, expect, it } from 'vitest';
 import { EventBus, type GatewayEvent } from '../events/event-bus.ts';
 import { RateLimiter } from '../keys/rate-limit.ts';
@@ -20,11 +15,7 @@ function setup(budget?: { ratePerSecond: number; burst: number; dailyQuota: numb
         id: 'room',
         codec: { kind: 'lpp' },
         model: 'comfort-index',
-        input: {
-          kind: 'tensor',
-          name: 'readings',
-          fields: [{ path: 'temperature_1' }, { path: 'relative_humidity_2' }, { path: 'concentration_3' }],
-        },
+        input: { kind: 'tensor', name: 'readings', fields: [{ path: 'temperature_1' }, { path: 'relative_humidity_2' }, { path: 'concentration_3' }] },
         output: { labels: ['comfortable', 'too_warm', 'stuffy'] },
         downlink: { fPort: 10, encoding: { kind: 'class-index' } },
         location: { fixed: { lat: 52.37, lng: 4.9 } },
@@ -37,49 +28,18 @@ function setup(budget?: { ratePerSecond: number; burst: number; dailyQuota: numb
     infer: async (body: unknown, caller: { id: string }) => {
       callers.push(caller.id);
       const id = (body as { id: string }).id;
-      return {
-        response: {
-          id,
-          outputs: [{ name: 'p', datatype: 'FP32', shape: [1, 3], data: [0.1, 0.8, 0.1] }],
-          node: { id: 'n1' },
-        } as never,
-        replayed: false,
-      };
+      return { response: { id, outputs: [{ name: 'p', datatype: 'FP32', shape: [1, 3], data: [0.1, 0.8, 0.1] }], node: { id: 'n1' } } as never, replayed: false };
     },
   };
   const events = new EventBus();
   const seen: GatewayEvent[] = [];
-  events.subscribe(
-    () => true,
-    (e) => seen.push(e),
-  );
+  events.subscribe(() => true, (e) => seen.push(e));
   const published: string[] = [];
-  const bridge = createGatewayBridge({
-    registry,
-    service,
-    events,
-    limiter: new RateLimiter(),
-    ...(budget ? { budget } : {}),
-    publish: async (topic) => void published.push(topic),
-  });
+  const bridge = createGatewayBridge({ registry, service, events, limiter: new RateLimiter(), ...(budget ? { budget } : {}), publish: async (topic) => void published.push(topic) });
   let fCnt = 0;
   const send = (data: Uint8Array): Promise<MessageOutcome> => {
-    const event = chirpstackUplinkJson({
-      deduplicationId: crypto.randomUUID(),
-      timeMs: Date.now(),
-      applicationId: APP,
-      devEui: ROOM,
-      fCnt: fCnt++,
-      fPort: 85,
-      data,
-      dr: 0,
-      regionConfigId: 'eu868',
-      receptions: [],
-    });
-    return bridge.handleMessage(
-      `application/${APP}/device/${ROOM}/event/up`,
-      new TextEncoder().encode(JSON.stringify(event)),
-    );
+    const event = chirpstackUplinkJson({ deduplicationId: crypto.randomUUID(), timeMs: Date.now(), applicationId: APP, devEui: ROOM, fCnt: fCnt++, fPort: 85, data, dr: 0, regionConfigId: 'eu868', receptions: [] });
+    return bridge.handleMessage(`application/${APP}/device/${ROOM}/event/up`, new TextEncoder().encode(JSON.stringify(event)));
   };
   return { send, callers, seen, published };
 }
@@ -91,10 +51,7 @@ describe('createGatewayBridge', () => {
     const t = setup();
     expect((await t.send(reading)).status).toBe('result');
     expect(t.callers).toEqual([BRIDGE_CALLER.id]);
-    expect(t.published).toEqual([
-      `application/${APP}/device/${ROOM}/command/down`,
-      `hexedge/v1/results/acme/${ROOM}`,
-    ]);
+    expect(t.published).toEqual([`application/${APP}/device/${ROOM}/command/down`, `hexedge/v1/results/acme/${ROOM}`]);
     expect((await t.send(Uint8Array.of(0x01, 0x67))).status).toBe('error');
     expect(t.seen.map((e) => [e.type, e.audience])).toEqual([
       ['fleet.result', { kind: 'fleet', fleet: 'acme' }],

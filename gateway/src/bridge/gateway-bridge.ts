@@ -1,11 +1,4 @@
-import {
-  FirmwareBridge,
-  type BridgeLogger,
-  type CoverageEvidence,
-  type DeviceRegistry,
-  type InferAnswer,
-  type PublishOptions,
-} from '@hexedge/firmware-bridge';
+import { FirmwareBridge, type BridgeLogger, type CoverageEvidence, type DeviceRegistry, type InferAnswer, type PublishOptions } from '@hexedge/firmware-bridge';
 import { HexEdgeError, isHexEdgeError } from '@hexedge/protocol';
 import { fleetEventFromMqtt } from '../events/bridge-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
@@ -53,21 +46,13 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
   const log = options.log ?? (() => {});
   const budget = options.budget ?? DEFAULT_BRIDGE_BUDGET;
   // The limiter meters key records; the bridge holds no key, so it is metered under its own record.
-  const meter: ApiKeyRecord = {
-    id: BRIDGE_CALLER.id,
-    name: 'firmware bridge',
-    hash: '',
-    role: 'app',
-    createdAtMs: 0,
-    ...budget,
-  };
+  const meter: ApiKeyRecord = { id: BRIDGE_CALLER.id, name: 'firmware bridge', hash: '', role: 'app', createdAtMs: 0, ...budget };
   const take = async () => {
     if (!options.limiter) return;
     try {
       options.limiter.take(meter);
     } catch (err) {
-      const waitMs =
-        isHexEdgeError(err) && err.code === 'RATE_LIMITED' ? err.details?.retryAfterMs : undefined;
+      const waitMs = isHexEdgeError(err) && err.code === 'RATE_LIMITED' ? err.details?.retryAfterMs : undefined;
       if (typeof waitMs !== 'number' || waitMs > MAX_RATE_LIMIT_WAIT_MS) throw err;
       await sleep(waitMs);
       options.limiter.take(meter);
@@ -84,18 +69,11 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
     await options.publish(topic, payload, how);
     if (!options.events) return;
     try {
-      const event = fleetEventFromMqtt(
-        topic,
-        typeof payload === 'string' ? encoder.encode(payload) : payload,
-      );
+      const event = fleetEventFromMqtt(topic, typeof payload === 'string' ? encoder.encode(payload) : payload);
       if (event) options.events.publish(event);
     } catch (err) {
       // The message went out; a dashboard that cannot show it must not fail the uplink.
-      log({
-        level: 'warn',
-        msg: `bridge: not shown on the dashboard: ${err instanceof HexEdgeError ? err.message : String(err)}`,
-        topic,
-      });
+      log({ level: 'warn', msg: `bridge: not shown on the dashboard: ${err instanceof HexEdgeError ? err.message : String(err)}`, topic });
     }
   };
 

@@ -18,11 +18,7 @@ export const fleetEventSchema = z
     type: z.enum(FLEET_EVENT_TYPES),
     /** The key that owns the fleet, when fleets have owners; admin keys see every fleet. */
     ownerKeyId: z.string().max(64).optional(),
-    data: z.looseObject({
-      fleet: FLEET_ID,
-      devEui: z.string().max(64).optional(),
-      time: z.string().max(64).optional(),
-    }),
+    data: z.looseObject({ fleet: FLEET_ID, devEui: z.string().max(64).optional(), time: z.string().max(64).optional() }),
   })
   .strict();
 export type FleetEventBody = z.output<typeof fleetEventSchema>;
@@ -30,15 +26,7 @@ export type FleetEventBody = z.output<typeof fleetEventSchema>;
 /** The bridge's result/error message → a bus event for that fleet's audience. */
 export function fleetEvent(input: unknown): EventInput {
   const body = parseWith(fleetEventSchema, input, { what: 'fleet event' });
-  return {
-    type: body.type,
-    audience: {
-      kind: 'fleet',
-      fleet: body.data.fleet,
-      ...(body.ownerKeyId ? { ownerKeyId: body.ownerKeyId } : {}),
-    },
-    data: body.data,
-  };
+  return { type: body.type, audience: { kind: 'fleet', fleet: body.data.fleet, ...(body.ownerKeyId ? { ownerKeyId: body.ownerKeyId } : {}) }, data: body.data };
 }
 
 const RESULTS_TOPIC = /^hexedge\/v1\/(results|errors)\/([^/]+)\/([^/]+)$/;
@@ -56,8 +44,5 @@ export function fleetEventFromMqtt(topic: string, payload: Uint8Array): EventInp
   } catch {
     throw new HexEdgeError('INVALID_JSON', `message on ${topic} is not JSON`);
   }
-  return fleetEvent({
-    type: m[1] === 'results' ? 'fleet.result' : 'fleet.error',
-    data: { fleet: m[2], ...(data as object) },
-  });
+  return fleetEvent({ type: m[1] === 'results' ? 'fleet.result' : 'fleet.error', data: { fleet: m[2], ...(data as object) } });
 }

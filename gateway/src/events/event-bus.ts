@@ -2,8 +2,7 @@
  * Who may see an event. Public events feed the network map; `key` events belong to one API key (a
  * developer's requests); `fleet` events belong to a fleet and, once fleets have owners, to its key.
  */
-export type EventAudience =
-  { kind: 'public' } | { kind: 'key'; keyId: string } | { kind: 'fleet'; fleet: string; ownerKeyId?: string };
+export type EventAudience = { kind: 'public' } | { kind: 'key'; keyId: string } | { kind: 'fleet'; fleet: string; ownerKeyId?: string };
 
 export interface GatewayEvent<T = unknown> {
   /** Increasing per bus: an SSE `id`, so a client can tell what it has already seen. */
@@ -22,8 +21,7 @@ export const DEFAULT_RETAINED_PER_AUDIENCE = 500;
 /** Audiences remembered at once; the least recently published one is forgotten first. Bounds memory. */
 export const MAX_AUDIENCES = 1_000;
 
-const audienceKey = (a: EventAudience): string =>
-  a.kind === 'public' ? 'public' : a.kind === 'key' ? `key:${a.keyId}` : `fleet:${a.fleet}`;
+const audienceKey = (a: EventAudience): string => (a.kind === 'public' ? 'public' : a.kind === 'key' ? `key:${a.keyId}` : `fleet:${a.fleet}`);
 
 /**
  * In-process publish/subscribe for what the dashboards show live. Runtime-neutral (no timers, no
@@ -44,13 +42,7 @@ export class EventBus {
   }
 
   publish<T>(input: EventInput<T>): GatewayEvent<T> {
-    const event: GatewayEvent<T> = {
-      id: this.#nextId++,
-      type: input.type,
-      atMs: input.atMs ?? this.#now(),
-      audience: input.audience,
-      data: input.data,
-    };
+    const event: GatewayEvent<T> = { id: this.#nextId++, type: input.type, atMs: input.atMs ?? this.#now(), audience: input.audience, data: input.data };
     const key = audienceKey(event.audience);
     const ring = this.#retained.get(key) ?? [];
     this.#retained.delete(key);

@@ -49,10 +49,7 @@ export function quantile(values: ArrayLike<number>, q: number): number | null {
 export class RequestLog {
   readonly #ring: RequestObservation[] = [];
   #next = 0;
-  readonly #byNode = new Map<
-    string,
-    { requests: number; errors: number; samples: Float64Array; count: number; lastMs: number }
-  >();
+  readonly #byNode = new Map<string, { requests: number; errors: number; samples: Float64Array; count: number; lastMs: number }>();
 
   record(obs: RequestObservation): void {
     if (this.#ring.length < MAX_OBSERVATIONS) this.#ring.push(obs);
@@ -62,16 +59,7 @@ export class RequestLog {
     let n = this.#byNode.get(obs.nodeId);
     if (!n) {
       if (this.#byNode.size >= MAX_TRACKED_NODES) return;
-      this.#byNode.set(
-        obs.nodeId,
-        (n = {
-          requests: 0,
-          errors: 0,
-          samples: new Float64Array(NODE_LATENCY_SAMPLES),
-          count: 0,
-          lastMs: 0,
-        }),
-      );
+      this.#byNode.set(obs.nodeId, (n = { requests: 0, errors: 0, samples: new Float64Array(NODE_LATENCY_SAMPLES), count: 0, lastMs: 0 }));
     }
     n.requests++;
     n.lastMs = obs.atMs;
@@ -81,10 +69,7 @@ export class RequestLog {
 
   /** Oldest first. */
   observations(sinceMs = 0): RequestObservation[] {
-    const ordered =
-      this.#ring.length < MAX_OBSERVATIONS
-        ? this.#ring
-        : [...this.#ring.slice(this.#next), ...this.#ring.slice(0, this.#next)];
+    const ordered = this.#ring.length < MAX_OBSERVATIONS ? this.#ring : [...this.#ring.slice(this.#next), ...this.#ring.slice(0, this.#next)];
     return sinceMs > 0 ? ordered.filter((o) => o.atMs >= sinceMs) : ordered;
   }
 
@@ -92,13 +77,7 @@ export class RequestLog {
     const n = this.#byNode.get(nodeId);
     if (!n) return { requests: 0, errors: 0, p50Ms: null, p99Ms: null, lastServedAtMs: null };
     const samples = n.samples.subarray(0, Math.min(n.count, NODE_LATENCY_SAMPLES));
-    return {
-      requests: n.requests,
-      errors: n.errors,
-      p50Ms: quantile(samples, 0.5),
-      p99Ms: quantile(samples, 0.99),
-      lastServedAtMs: n.lastMs,
-    };
+    return { requests: n.requests, errors: n.errors, p50Ms: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99), lastServedAtMs: n.lastMs };
   }
 
   /** A key's requests: latency by caller region and counts per minute over the last `windowMs`. */
@@ -107,11 +86,7 @@ export class RequestLog {
     const mine = this.observations(nowMs - windowMs).filter((o) => o.keyId === keyId);
     const regions = new Map<string, { requests: number; errors: number; latencies: number[] }>();
     const firstBucketMs = Math.floor((nowMs - windowMs) / bucketMs + 1) * bucketMs;
-    const timeline = Array.from({ length: Math.round(windowMs / bucketMs) }, (_, i) => ({
-      atMs: firstBucketMs + i * bucketMs,
-      requests: 0,
-      errors: 0,
-    }));
+    const timeline = Array.from({ length: Math.round(windowMs / bucketMs) }, (_, i) => ({ atMs: firstBucketMs + i * bucketMs, requests: 0, errors: 0 }));
     for (const o of mine) {
       const region = o.region ?? 'unknown';
       let r = regions.get(region);
@@ -127,13 +102,7 @@ export class RequestLog {
     }
     return {
       regions: [...regions]
-        .map(([region, r]) => ({
-          region,
-          requests: r.requests,
-          errors: r.errors,
-          p50Ms: quantile(r.latencies, 0.5),
-          p99Ms: quantile(r.latencies, 0.99),
-        }))
+        .map(([region, r]) => ({ region, requests: r.requests, errors: r.errors, p50Ms: quantile(r.latencies, 0.5), p99Ms: quantile(r.latencies, 0.99) }))
         .sort((a, b) => b.requests - a.requests),
       timeline,
     };

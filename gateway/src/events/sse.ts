@@ -54,10 +54,7 @@ export function sseResponse(options: SseOptions): Response {
         write(': hexedge events\nretry: 2000\n\n');
         for (const event of options.replay) write(formatSseEvent(event));
         const unsubscribe = options.subscribe((event) => write(formatSseEvent(event)));
-        const keepAlive = setInterval(
-          () => write(': keep-alive\n\n'),
-          options.keepAliveMs ?? SSE_KEEPALIVE_MS,
-        );
+        const keepAlive = setInterval(() => write(': keep-alive\n\n'), options.keepAliveMs ?? SSE_KEEPALIVE_MS);
         options.signal?.addEventListener('abort', close, { once: true });
         stop = close;
       },

@@ -29,19 +29,9 @@ type Candidates = { node: NodeRecord; distanceKm: number; model: NodeModel }[];
 /** What the gateway needs from placement (the in-process `Placement`, or a Worker's shard client). */
 export interface PlacementPort {
   /** The failover list, best first; `model` is the node's entry for the model (it may still be loading). */
-  candidates(query: {
-    location: LatLng;
-    model: string;
-    version?: string;
-    policy?: PlacementPolicy;
-  }): Candidates | Promise<Candidates>;
+  candidates(query: { location: LatLng; model: string; version?: string; policy?: PlacementPolicy }): Candidates | Promise<Candidates>;
   isKnownModel(model: string, version?: string): boolean | Promise<boolean>;
-  reportOutcome?(outcome: {
-    nodeId: string;
-    model: string;
-    latencyMs: number;
-    ok: boolean;
-  }): void | Promise<void>;
+  reportOutcome?(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void | Promise<void>;
 }
 
 /** Who is calling, as the key check established it. */
@@ -83,10 +73,7 @@ export class InferService {
   readonly #onAnswered: InferServiceOptions['onAnswered'];
   readonly #sha256: Sha256Hex | undefined;
   readonly #latency = new LatencyTracker();
-  readonly #idempotency = new IdempotencyCache<InferResponse>({
-    windowMs: IDEMPOTENCY_WINDOW_MS,
-    maxEntries: IDEMPOTENCY_MAX_ENTRIES,
-  });
+  readonly #idempotency = new IdempotencyCache<InferResponse>({ windowMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_ENTRIES });
 
   constructor(options: InferServiceOptions) {
     this.#placement = options.placement;
@@ -101,19 +88,13 @@ export class InferService {
     const started = performance.now();
     const request = parseWith(inferRequestSchema, body, { what: 'infer request' });
     if (caller.models && !caller.models.includes(request.model)) {
-      throw new HexEdgeError(
-        'FORBIDDEN',
-        `this API key may not use model '${request.model}' (allowed: ${caller.models.join(', ')})`,
-      );
+      throw new HexEdgeError('FORBIDDEN', `this API key may not use model '${request.model}' (allowed: ${caller.models.join(', ')})`);
     }
     const location = resolveLocation(request.location);
     const inputs = request.inputs?.map((t) => checkTensor(t));
     const policy = this.#policyFor(request, caller);
     if (!(await this.#placement.isKnownModel(request.model, request.version))) {
-      throw new HexEdgeError(
-        'MODEL_NOT_FOUND',
-        `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`,
-      );
+      throw new HexEdgeError('MODEL_NOT_FOUND', `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`);
     }
     // Inside `run`, so an idempotent replay is not reported twice.
     const run = async () => {
@@ -133,34 +114,16 @@ export class InferService {
   #policyFor(request: InferRequest, caller: Caller): PlacementPolicy | undefined {
     if (!caller.region) return request.policy;
     if (request.policy?.region && request.policy.region.toLowerCase() !== caller.region.toLowerCase()) {
-      throw new HexEdgeError(
-        'FORBIDDEN',
-        `this API key keeps data in region '${caller.region}'; policy.region '${request.policy.region}' is not allowed`,
-      );
+      throw new HexEdgeError('FORBIDDEN', `this API key keeps data in region '${caller.region}'; policy.region '${request.policy.region}' is not allowed`);
     }
     return { ...request.policy, region: caller.region };
   }
 
-  async #place(ctx: {
-    request: InferRequest;
-    location: LatLng;
-    inputs: Tensor[] | undefined;
-    policy: PlacementPolicy | undefined;
-    started: number;
-  }): Promise<InferResponse> {
+  async #place(ctx: { request: InferRequest; location: LatLng; inputs: Tensor[] | undefined; policy: PlacementPolicy | undefined; started: number }): Promise<InferResponse> {
     const { request, location, inputs, policy } = ctx;
-    const candidates = await this.#placement.candidates({
-      location,
-      model: request.model,
-      ...(request.version ? { version: request.version } : {}),
-      ...(policy ? { policy } : {}),
-    });
+    const candidates = await this.#placement.candidates({ location, model: request.model, ...(request.version ? { version: request.version } : {}), ...(policy ? { policy } : {}) });
     const placementMs = performance.now() - ctx.started;
-    if (candidates.length === 0)
-      throw new HexEdgeError(
-        'NO_NODE_AVAILABLE',
-        `no healthy node can serve model '${request.model}' right now`,
-      );
+    if (candidates.length === 0) throw new HexEdgeError('NO_NODE_AVAILABLE', `no healthy node can serve model '${request.model}' right now`);
     const id = request.id ?? crypto.randomUUID();
     const { result, candidate } = await forwardWithFailover({
       candidates,
@@ -169,20 +132,12 @@ export class InferService {
       deadlineMs: policy?.deadlineMs ?? DEFAULT_DEADLINE_MS,
       hedge: policy?.hedge ?? false,
       hedgeDelayMs: (c) => this.#latency.p95Ms(c.node.id),
-      attemptTimeoutMs: (c) =>
-        this.#latency.attemptTimeoutMs(c.node.id, policy?.deadlineMs ?? DEFAULT_DEADLINE_MS),
+      attemptTimeoutMs: (c) => this.#latency.attemptTimeoutMs(c.node.id, policy?.deadlineMs ?? DEFAULT_DEADLINE_MS),
       attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal }),
       onOutcome: (c, o) => {
         if (o.ok) this.#latency.record(c.node.id, o.latencyMs);
         // Feedback is advisory: a failed report (a shard unreachable) must not fail the request.
-        void Promise.resolve(
-          this.#placement.reportOutcome?.({
-            nodeId: c.node.id,
-            model: request.model,
-            latencyMs: o.latencyMs,
-            ok: o.ok,
-          }),
-        ).catch((err: unknown) =>
+        void Promise.resolve(this.#placement.reportOutcome?.({ nodeId: c.node.id, model: request.model, latencyMs: o.latencyMs, ok: o.ok })).catch((err: unknown) =>
           this.#log(`outcome report for ${c.node.id} failed: ${(err as Error).message}`),
         );
       },
@@ -193,23 +148,12 @@ export class InferService {
       model_version: result.version,
       ...(result.outputs ? { outputs: result.outputs.map(tensorToJson) } : { output: result.output }),
       node: { id: candidate.node.id, cell: candidate.node.cell, distanceKm: round(candidate.distanceKm) },
-      timing: {
-        placementMs: round(placementMs),
-        nodeMs: round(result.nodeMs),
-        totalMs: round(performance.now() - ctx.started),
-      },
+      timing: { placementMs: round(placementMs), nodeMs: round(result.nodeMs), totalMs: round(performance.now() - ctx.started) },
       receipt: result.receipt,
     };
   }
 
-  async #attempt(a: {
-    node: NodeRecord;
-    entry: NodeModel;
-    request: InferRequest;
-    id: string;
-    inputs: Tensor[] | undefined;
-    signal: AbortSignal;
-  }) {
+  async #attempt(a: { node: NodeRecord; entry: NodeModel; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal }) {
     const { node, entry, request, id, inputs } = a;
     const base = `${node.url}/v2/models/${encodeURIComponent(request.model)}/versions/${encodeURIComponent(entry.version)}`;
     const body = inputs
@@ -218,18 +162,13 @@ export class InferService {
     const started = performance.now();
     let answer: NodeAnswer;
     try {
-      answer = await this.#client.post({
-        url: `${base}/${inputs ? 'infer' : 'predict'}`,
-        body: JSON.stringify(body),
-        signal: a.signal,
-      });
+      answer = await this.#client.post({ url: `${base}/${inputs ? 'infer' : 'predict'}`, body: JSON.stringify(body), signal: a.signal });
     } catch (err) {
       throw new NodeFault(`node ${node.id} unreachable: ${(err as Error).message}`);
     }
     const nodeMs = performance.now() - started;
     // Only a 4xx blames the request; any other status but 200 is the node's fault (fail over).
-    if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500))
-      throw new NodeFault(`node ${node.id} answered ${answer.status}`);
+    if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500)) throw new NodeFault(`node ${node.id} answered ${answer.status}`);
     if (answer.status !== 200) throw nodeRequestError(answer, node.id);
     let digests: ReceiptDigests;
     let outputs: Tensor[] | undefined;
@@ -254,14 +193,7 @@ export class InferService {
       digests = { kind: 'json', input: request.input, output };
     }
     try {
-      const receipt = await checkReceipt({
-        parameters,
-        nodeId: node.id,
-        requestId: id,
-        modelContentId: entry.contentId,
-        digests,
-        ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
-      });
+      const receipt = await checkReceipt({ parameters, nodeId: node.id, requestId: id, modelContentId: entry.contentId, digests, ...(this.#sha256 ? { sha256: this.#sha256 } : {}) });
       return { outputs, output, receipt, nodeMs, version: entry.version };
     } catch (err) {
       this.#log(`request ${id}: ${(err as Error).message}`);
@@ -275,10 +207,7 @@ function nodeRequestError(answer: NodeAnswer, nodeId: string): HexEdgeError {
   const b = answer.body as { error?: unknown; code?: unknown } | null;
   const message = typeof b?.error === 'string' ? b.error : `node answered HTTP ${answer.status}`;
   // The node's code only if it is ours and a request error: an unknown one ('__proto__') or a 5xx code would break the answer.
-  const known =
-    typeof b?.code === 'string' &&
-    Object.hasOwn(ERROR_CODES, b.code) &&
-    ERROR_CODES[b.code as ErrorCode].httpStatus < 500;
+  const known = typeof b?.code === 'string' && Object.hasOwn(ERROR_CODES, b.code) && ERROR_CODES[b.code as ErrorCode].httpStatus < 500;
   const code = known ? (b!.code as ErrorCode) : answer.status === 404 ? 'MODEL_NOT_FOUND' : 'INVALID_REQUEST';
   return new HexEdgeError(code, message, { nodeId });
 }

@@ -6,11 +6,7 @@ const encoder = new TextEncoder();
 /** Defaults for a new app key: 50 requests/s sustained, bursts of 100, 100k requests a day. */
 export const DEFAULT_KEY_LIMITS = { ratePerSecond: 50, burst: 100, dailyQuota: 100_000 } as const;
 /** An admin key (the one `hexedge dev` prints) is not throttled in practice. */
-export const ADMIN_KEY_LIMITS = {
-  ratePerSecond: 100_000,
-  burst: 100_000,
-  dailyQuota: 1_000_000_000,
-} as const;
+export const ADMIN_KEY_LIMITS = { ratePerSecond: 100_000, burst: 100_000, dailyQuota: 1_000_000_000 } as const;
 
 export interface NewKey {
   name: string;
@@ -78,13 +74,9 @@ export class KeyRing {
   async authenticate(key: string): Promise<ApiKeyRecord> {
     const record = this.#store.getByHash(await this.#sha256(encoder.encode(key)));
     if (!record) throw new HexEdgeError('UNAUTHORIZED', 'API key is not valid');
-    if (record.revokedAtMs !== undefined)
-      throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} was revoked`);
+    if (record.revokedAtMs !== undefined) throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} was revoked`);
     if (record.expiresAtMs !== undefined && record.expiresAtMs <= this.#now()) {
-      throw new HexEdgeError(
-        'UNAUTHORIZED',
-        `API key ${record.id} expired at ${new Date(record.expiresAtMs).toISOString()}`,
-      );
+      throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} expired at ${new Date(record.expiresAtMs).toISOString()}`);
     }
     return record;
   }

@@ -17,10 +17,7 @@ export interface RateDecision {
  * which errs on the side of serving.
  */
 export class RateLimiter {
-  readonly #buckets = new Map<
-    string,
-    { tokens: number; updatedAtMs: number; day: number; usedToday: number }
-  >();
+  readonly #buckets = new Map<string, { tokens: number; updatedAtMs: number; day: number; usedToday: number }>();
   readonly #now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -40,33 +37,21 @@ export class RateLimiter {
     b.updatedAtMs = now;
     if (b.usedToday >= key.dailyQuota) {
       const retryAfterMs = (day + 1) * MS_PER_DAY - now;
-      throw new HexEdgeError(
-        'RATE_LIMITED',
-        `daily quota of ${key.dailyQuota} requests used up for key ${key.id}; resets at 00:00 UTC`,
-        {
-          retryAfterMs,
-          limit: key.dailyQuota,
-        },
-      );
+      throw new HexEdgeError('RATE_LIMITED', `daily quota of ${key.dailyQuota} requests used up for key ${key.id}; resets at 00:00 UTC`, {
+        retryAfterMs,
+        limit: key.dailyQuota,
+      });
     }
     if (b.tokens < 1) {
       const retryAfterMs = Math.ceil(((1 - b.tokens) / key.ratePerSecond) * 1000);
-      throw new HexEdgeError(
-        'RATE_LIMITED',
-        `rate limit of ${key.ratePerSecond} requests/s (burst ${key.burst}) exceeded for key ${key.id}`,
-        {
-          retryAfterMs,
-          limit: key.burst,
-        },
-      );
+      throw new HexEdgeError('RATE_LIMITED', `rate limit of ${key.ratePerSecond} requests/s (burst ${key.burst}) exceeded for key ${key.id}`, {
+        retryAfterMs,
+        limit: key.burst,
+      });
     }
     b.tokens -= 1;
     b.usedToday += 1;
-    return {
-      limit: key.burst,
-      remaining: Math.floor(b.tokens),
-      resetSeconds: Math.ceil((key.burst - b.tokens) / key.ratePerSecond),
-    };
+    return { limit: key.burst, remaining: Math.floor(b.tokens), resetSeconds: Math.ceil((key.burst - b.tokens) / key.ratePerSecond) };
   }
 
   usedToday(keyId: string): number {

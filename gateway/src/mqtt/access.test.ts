@@ -27,18 +27,10 @@ describe('device credentials and broker access', () => {
 
   it('authenticates devices by id = client id = username, and API keys with any username', async () => {
     const { access, admin, app } = await setup();
-    expect(
-      (await access.authenticate({ clientId: 'd1', username: 'd1', password: 'password-1' }))?.kind,
-    ).toBe('device');
-    expect(
-      await access.authenticate({ clientId: 'd1', username: 'd1', password: 'password-2' }),
-    ).toBeUndefined();
-    expect(
-      await access.authenticate({ clientId: 'd2', username: 'd1', password: 'password-1' }),
-    ).toBeUndefined();
-    expect((await access.authenticate({ clientId: 'cli', username: 'x', password: admin }))?.kind).toBe(
-      'admin',
-    );
+    expect((await access.authenticate({ clientId: 'd1', username: 'd1', password: 'password-1' }))?.kind).toBe('device');
+    expect(await access.authenticate({ clientId: 'd1', username: 'd1', password: 'password-2' })).toBeUndefined();
+    expect(await access.authenticate({ clientId: 'd2', username: 'd1', password: 'password-1' })).toBeUndefined();
+    expect((await access.authenticate({ clientId: 'cli', username: 'x', password: admin }))?.kind).toBe('admin');
     expect((await access.authenticate({ clientId: 'my-app', password: app }))?.kind).toBe('app');
     expect(await access.authenticate({ clientId: 'd2', password: app })).toBeUndefined(); // a device's client id
     expect(await access.authenticate({ clientId: 'a/b', password: admin })).toBeUndefined();
@@ -62,9 +54,7 @@ describe('device credentials and broker access', () => {
   it('writes Mosquitto files from the stored hashes', async () => {
     const { devices } = await setup();
     const admins = [{ username: 'gw', passwordHash: '$7$1$AAAA$BBBB' }];
-    expect(mosquittoPasswordFile({ devices: devices.store.list(), admins }).split('\n')[1]).toBe(
-      `d1:${devices.get('d1')!.passwordHash}`,
-    );
+    expect(mosquittoPasswordFile({ devices: devices.store.list(), admins }).split('\n')[1]).toBe(`d1:${devices.get('d1')!.passwordHash}`);
     const acl = mosquittoAclFile({ devices: devices.store.list(), admins });
     expect(acl).toContain('pattern write hexedge/v1/req/%u/+\npattern read hexedge/v1/res/%u/#');
     expect(acl).toContain('user d1\ntopic write hexedge/v1/infer/m\n');

@@ -41,11 +41,7 @@ export class BrokerAccess {
    * A device connects with its id as client id and username and its own password; anyone else with
    * an API key as the password (any username). Undefined means refuse.
    */
-  async authenticate(options: {
-    clientId: string;
-    username?: string;
-    password?: string;
-  }): Promise<MqttPrincipal | undefined> {
+  async authenticate(options: { clientId: string; username?: string; password?: string }): Promise<MqttPrincipal | undefined> {
     const { clientId, username, password } = options;
     if (password === undefined || !isValidTopicLevel(clientId)) return undefined;
     const device = username !== undefined ? this.#devices?.get(username) : undefined;
@@ -53,24 +49,12 @@ export class BrokerAccess {
     if (device) {
       // Binding client id to username is what keeps device A off device B's topics.
       if (username !== clientId || !(await this.#devices!.authenticate(username, password))) return undefined;
-      principal = {
-        kind: 'device',
-        clientId,
-        id: device.id,
-        ...(device.models ? { models: device.models } : {}),
-      };
+      principal = { kind: 'device', clientId, id: device.id, ...(device.models ? { models: device.models } : {}) };
     } else if (this.#keys) {
       const key = await this.#keys.authenticate(password).catch(() => undefined);
       // A device's client id belongs to the device: an app key may not take over its topics.
       if (!key || (key.role !== 'admin' && this.#devices?.get(clientId))) return undefined;
-      principal = {
-        kind: key.role,
-        clientId,
-        id: key.id,
-        key,
-        ...(key.models ? { models: key.models } : {}),
-        ...(key.region ? { region: key.region } : {}),
-      };
+      principal = { kind: key.role, clientId, id: key.id, key, ...(key.models ? { models: key.models } : {}), ...(key.region ? { region: key.region } : {}) };
     }
     if (principal) this.#remember(principal);
     return principal;

@@ -23,11 +23,7 @@ interface CellAcc {
 
 function parseRes(raw: string | undefined): number {
   const res = raw === undefined ? 4 : Number(raw);
-  if (!Number.isInteger(res) || res < 0 || res > MAX_MAP_RES)
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `res must be an integer in [0, ${MAX_MAP_RES}], got ${JSON.stringify(raw)}`,
-    );
+  if (!Number.isInteger(res) || res < 0 || res > MAX_MAP_RES) throw new HexEdgeError('INVALID_REQUEST', `res must be an integer in [0, ${MAX_MAP_RES}], got ${JSON.stringify(raw)}`);
   return res;
 }
 
@@ -43,18 +39,12 @@ const nodeCellAt = (node: NodeRecord, res: number) => latLngToCell(node.location
  * demand and p50 latency are where requests came from (what callers there experience), over
  * placement's demand window. Coverage is "a healthy node is here" until the oracle's map is wired.
  */
-export function networkHexes(options: {
-  placement: Placement;
-  requests: RequestLog;
-  res: number;
-  nowMs: number;
-}) {
+export function networkHexes(options: { placement: Placement; requests: RequestLog; res: number; nowMs: number }) {
   const { placement, requests, res } = options;
   const cells = new Map<string, CellAcc>();
   const at = (cell: string) => {
     let acc = cells.get(cell);
-    if (!acc)
-      cells.set(cell, (acc = { nodes: 0, healthy: 0, trust: [], probation: 0, demand: 0, latencies: [] }));
+    if (!acc) cells.set(cell, (acc = { nodes: 0, healthy: 0, trust: [], probation: 0, demand: 0, latencies: [] }));
     return acc;
   };
   for (const node of placement.registry.values()) {
@@ -81,9 +71,7 @@ export function networkHexes(options: {
       healthy: a.healthy,
       coverage: a.healthy > 0 ? 1 : 0,
       // Nodes on probation have no oracle score yet; averaging in the 0.5 default would invent one.
-      meanTrust: a.trust.length
-        ? Math.round((a.trust.reduce((s, t) => s + t, 0) / a.trust.length) * 1000) / 1000
-        : null,
+      meanTrust: a.trust.length ? Math.round((a.trust.reduce((s, t) => s + t, 0) / a.trust.length) * 1000) / 1000 : null,
       probation: a.probation,
       demand: a.demand,
       p50LatencyMs: quantile(a.latencies, 0.5),
@@ -105,11 +93,7 @@ export function hexesHandler(options: { placement: Placement; requests: RequestL
   return (c: Context) => {
     const res = parseRes(c.req.query('res'));
     const metric = (c.req.query('metric') ?? 'coverage') as HexMetric;
-    if (!HEX_METRICS.includes(metric))
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `metric must be one of ${HEX_METRICS.join(', ')}, got ${JSON.stringify(metric)}`,
-      );
+    if (!HEX_METRICS.includes(metric)) throw new HexEdgeError('INVALID_REQUEST', `metric must be one of ${HEX_METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
     const rows = networkHexes({ ...options, res, nowMs: options.now() });
     return c.json({
       res,
@@ -122,24 +106,13 @@ export function hexesHandler(options: { placement: Placement; requests: RequestL
 }
 
 /** GET /v1/network/hexes/{cell} (public): the nodes in one hex with their health, trust and load. */
-export function hexDetailHandler(options: {
-  placement: Placement;
-  requests: RequestLog;
-  oracle: OracleReader | undefined;
-  now: () => number;
-}) {
+export function hexDetailHandler(options: { placement: Placement; requests: RequestLog; oracle: OracleReader | undefined; now: () => number }) {
   return async (c: Context) => {
     const cell = c.req.param('cell')!;
-    if (!isValidCell(cell) || getResolution(cell) > MAX_MAP_RES)
-      throw new HexEdgeError(
-        'INVALID_CELL',
-        `not an H3 cell of resolution ≤ ${MAX_MAP_RES}: ${JSON.stringify(cell.slice(0, 32))}`,
-      );
+    if (!isValidCell(cell) || getResolution(cell) > MAX_MAP_RES) throw new HexEdgeError('INVALID_CELL', `not an H3 cell of resolution ≤ ${MAX_MAP_RES}: ${JSON.stringify(cell.slice(0, 32))}`);
     const res = getResolution(cell);
     const { placement, requests } = options;
-    const summary = networkHexes({ placement, requests, res, nowMs: options.now() }).find(
-      (h) => h.cell === cell,
-    );
+    const summary = networkHexes({ placement, requests, res, nowMs: options.now() }).find((h) => h.cell === cell);
     const nodes = [...placement.registry.values()]
       .filter((n) => nodeCellAt(n, res) === cell)
       .map((n) => ({
@@ -154,15 +127,7 @@ export function hexDetailHandler(options: {
         served: requests.nodeStats(n.id),
       }));
     const signal = (await options.oracle?.hexSignal?.(cell)) ?? null;
-    return c.json({
-      cell,
-      res,
-      demand: summary?.demand ?? 0,
-      p50LatencyMs: summary?.p50LatencyMs ?? null,
-      windowMs: DEMAND_WINDOW_MS,
-      signal,
-      nodes,
-    });
+    return c.json({ cell, res, demand: summary?.demand ?? 0, p50LatencyMs: summary?.p50LatencyMs ?? null, windowMs: DEMAND_WINDOW_MS, signal, nodes });
   };
 }
 
@@ -204,12 +169,7 @@ export class NetworkWatcher {
       const status = placement.registry.statusOf(node);
       const before = this.#seen.get(node.id);
       this.#seen.set(node.id, { status, heartbeatMs: node.lastHeartbeatAtMs });
-      if (before && before.status !== status)
-        events.publish({
-          type: 'node.status',
-          audience: { kind: 'public' },
-          data: { id: node.id, status, was: before.status },
-        });
+      if (before && before.status !== status) events.publish({ type: 'node.status', audience: { kind: 'public' }, data: { id: node.id, status, was: before.status } });
       if (!before || before.heartbeatMs !== node.lastHeartbeatAtMs) {
         events.publish({
           type: 'node.heartbeat',

@@ -28,36 +28,23 @@ const shown = (s: string) => JSON.stringify(s.slice(0, 80));
 
 function devEuiParam(c: Context): string {
   const devEui = c.req.param('devEui')!;
-  if (!DEV_EUI.test(devEui))
-    throw new HexEdgeError('INVALID_REQUEST', `devEui: ${shown(devEui)} must be 16 hex digits`, {
-      field: 'devEui',
-    });
+  if (!DEV_EUI.test(devEui)) throw new HexEdgeError('INVALID_REQUEST', `devEui: ${shown(devEui)} must be 16 hex digits`, { field: 'devEui' });
   return devEui.toLowerCase();
 }
 
 function profileParam(c: Context): string {
   const id = c.req.param('id')!;
-  if (!PROFILE_ID.test(id))
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `id: ${shown(id)} must be 1–64 of a-z 0-9 . _ - starting with a letter or digit`,
-      { field: 'id' },
-    );
+  if (!PROFILE_ID.test(id)) throw new HexEdgeError('INVALID_REQUEST', `id: ${shown(id)} must be 1–64 of a-z 0-9 . _ - starting with a letter or digit`, { field: 'id' });
   return id;
 }
 
 /** The body as an object whose `key`, when present, must equal the path's (case-insensitively for DevEUIs). */
 async function bodyFor(c: Context, key: 'devEui' | 'id', value: string): Promise<Record<string, unknown>> {
   const body = await readJsonBody(c);
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new HexEdgeError('INVALID_REQUEST', 'body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HexEdgeError('INVALID_REQUEST', 'body must be a JSON object');
   const given = (body as Record<string, unknown>)[key];
   if (given !== undefined && (typeof given !== 'string' || given.toLowerCase() !== value.toLowerCase())) {
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `${key}: body says ${JSON.stringify(given)} but the path says '${value}'`,
-      { field: key },
-    );
+    throw new HexEdgeError('INVALID_REQUEST', `${key}: body says ${JSON.stringify(given)} but the path says '${value}'`, { field: key });
   }
   return { ...(body as Record<string, unknown>), [key]: value };
 }
@@ -68,10 +55,7 @@ async function bodyFor(c: Context, key: 'devEui' | 'id', value: string): Promise
  * validated by the registry's schemas (the error names the field) and written through to its store;
  * a PUT replaces the whole record (201 when it is new). Changes apply to the next uplink.
  */
-export function mountDeviceRoutes(
-  app: Hono<GatewayEnv>,
-  options: { registry: DeviceRegistry; admin: MiddlewareHandler<GatewayEnv> },
-): void {
+export function mountDeviceRoutes(app: Hono<GatewayEnv>, options: { registry: DeviceRegistry; admin: MiddlewareHandler<GatewayEnv> }): void {
   const { registry, admin } = options;
 
   app.put('/v1/devices/:devEui', admin, limit(MAX_DEVICE_BODY_BYTES), async (c) => {
@@ -94,10 +78,7 @@ export function mountDeviceRoutes(
   });
   app.get('/v1/devices', admin, (c) => {
     const fleet = c.req.query('fleet');
-    if (fleet !== undefined && !FLEET.test(fleet))
-      throw new HexEdgeError('INVALID_REQUEST', `fleet: ${shown(fleet)} is not a fleet id`, {
-        field: 'fleet',
-      });
+    if (fleet !== undefined && !FLEET.test(fleet)) throw new HexEdgeError('INVALID_REQUEST', `fleet: ${shown(fleet)} is not a fleet id`, { field: 'fleet' });
     return c.json({ devices: registry.listDevices(fleet !== undefined ? { fleet } : {}) });
   });
 

@@ -7,25 +7,16 @@ const CONTENT_ID = /^[0-9a-f]{64}$/;
 
 function contentIdParam(c: Context): string {
   const id = c.req.param('contentId')!;
-  if (!CONTENT_ID.test(id))
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `content id must be 64 lowercase hex characters, got ${JSON.stringify(id.slice(0, 80))}`,
-    );
+  if (!CONTENT_ID.test(id)) throw new HexEdgeError('INVALID_REQUEST', `content id must be 64 lowercase hex characters, got ${JSON.stringify(id.slice(0, 80))}`);
   return id;
 }
 
 /** GET /v1/models: each model, what it does, its inputs, and the healthy nodes serving it. */
-export function catalogHandler(options: {
-  catalog: ModelCatalog;
-  healthyNodes: () => Iterable<NodeRecord> | Promise<Iterable<NodeRecord>>;
-}) {
+export function catalogHandler(options: { catalog: ModelCatalog; healthyNodes: () => Iterable<NodeRecord> | Promise<Iterable<NodeRecord>> }) {
   return async (c: Context) => {
     const servedBy = new Map<string, { id: string; cell: string }[]>();
     for (const node of await options.healthyNodes()) {
-      for (const m of node.models)
-        if (m.ready)
-          servedBy.set(m.contentId, [...(servedBy.get(m.contentId) ?? []), { id: node.id, cell: node.cell }]);
+      for (const m of node.models) if (m.ready) servedBy.set(m.contentId, [...(servedBy.get(m.contentId) ?? []), { id: node.id, cell: node.cell }]);
     }
     const models = options.catalog.manifests().map((m) => ({
       name: m.name,
@@ -57,26 +48,13 @@ export const MAX_PEERS = 10;
  * last heartbeat), nearest first, so a node pulls from a neighbour before the origin. Public: nodes
  * hold no API key, and the answer is what any client could learn by asking the nodes themselves.
  */
-export function peersHandler(options: {
-  nearest: (q: { location: LatLng; k: number; contentId: string }) => Candidate[] | Promise<Candidate[]>;
-}) {
+export function peersHandler(options: { nearest: (q: { location: LatLng; k: number; contentId: string }) => Candidate[] | Promise<Candidate[]> }) {
   return async (c: Context) => {
     const id = contentIdParam(c);
-    const location = toLatLng(
-      { lat: Number(c.req.query('lat') ?? Number.NaN), lng: Number(c.req.query('lng') ?? Number.NaN) },
-      'location',
-    );
+    const location = toLatLng({ lat: Number(c.req.query('lat') ?? Number.NaN), lng: Number(c.req.query('lng') ?? Number.NaN) }, 'location');
     const k = Number(c.req.query('k') ?? 5);
-    if (!Number.isInteger(k) || k < 1 || k > MAX_PEERS)
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `k must be an integer in [1, ${MAX_PEERS}], got ${JSON.stringify(c.req.query('k'))}`,
-      );
-    const peers = (await options.nearest({ location, k, contentId: id })).map(({ node, distanceKm }) => ({
-      id: node.id,
-      url: node.url,
-      distanceKm: Math.round(distanceKm * 1000) / 1000,
-    }));
+    if (!Number.isInteger(k) || k < 1 || k > MAX_PEERS) throw new HexEdgeError('INVALID_REQUEST', `k must be an integer in [1, ${MAX_PEERS}], got ${JSON.stringify(c.req.query('k'))}`);
+    const peers = (await options.nearest({ location, k, contentId: id })).map(({ node, distanceKm }) => ({ id: node.id, url: node.url, distanceKm: Math.round(distanceKm * 1000) / 1000 }));
     return c.json({ peers });
   };
 }
@@ -85,8 +63,7 @@ export function peersHandler(options: {
 export function originHandlers(catalog: ModelCatalog) {
   const find = (id: string) => {
     const manifest = catalog.manifests().find((m) => m.contentId === id);
-    if (!manifest)
-      throw new HexEdgeError('NOT_FOUND', `no model with content id ${id} in the origin registry`);
+    if (!manifest) throw new HexEdgeError('NOT_FOUND', `no model with content id ${id} in the origin registry`);
     return manifest;
   };
   return {

@@ -36,12 +36,8 @@ export class SqliteNodeStore implements NodeStore {
     }
     this.#saveNode = this.#db.prepare('INSERT OR REPLACE INTO nodes (id, record) VALUES (?, ?)');
     this.#deleteNode = this.#db.prepare('DELETE FROM nodes WHERE id = ?');
-    this.#saveTrust = this.#db.prepare(
-      'INSERT OR REPLACE INTO trust (node_id, score, reasons, updated_at_ms) VALUES (?, ?, ?, ?)',
-    );
-    this.#insertDemand = this.#db.prepare(
-      'INSERT INTO demand (bucket_start_ms, cell, model, version, count) VALUES (?, ?, ?, ?, ?)',
-    );
+    this.#saveTrust = this.#db.prepare('INSERT OR REPLACE INTO trust (node_id, score, reasons, updated_at_ms) VALUES (?, ?, ?, ?)');
+    this.#insertDemand = this.#db.prepare('INSERT INTO demand (bucket_start_ms, cell, model, version, count) VALUES (?, ?, ?, ?, ?)');
   }
 
   loadNodes(): NodeRecord[] {

@@ -41,55 +41,26 @@ export class DurableNodeStore implements NodeStore {
 
   loadTrust(): TrustRecord[] {
     return this.#sql
-      .exec<{ node_id: string; score: number; reasons: string; updated_at_ms: number }>(
-        'SELECT node_id, score, reasons, updated_at_ms FROM trust ORDER BY node_id',
-      )
+      .exec<{ node_id: string; score: number; reasons: string; updated_at_ms: number }>('SELECT node_id, score, reasons, updated_at_ms FROM trust ORDER BY node_id')
       .toArray()
-      .map((row) => ({
-        nodeId: row.node_id,
-        score: row.score,
-        reasons: JSON.parse(row.reasons) as string[],
-        updatedAtMs: Number(row.updated_at_ms),
-      }));
+      .map((row) => ({ nodeId: row.node_id, score: row.score, reasons: JSON.parse(row.reasons) as string[], updatedAtMs: Number(row.updated_at_ms) }));
   }
 
   saveTrust(record: TrustRecord): void {
-    this.#sql.exec(
-      'INSERT OR REPLACE INTO trust (node_id, score, reasons, updated_at_ms) VALUES (?, ?, ?, ?)',
-      record.nodeId,
-      record.score,
-      JSON.stringify(record.reasons),
-      record.updatedAtMs,
-    );
+    this.#sql.exec('INSERT OR REPLACE INTO trust (node_id, score, reasons, updated_at_ms) VALUES (?, ?, ?, ?)', record.nodeId, record.score, JSON.stringify(record.reasons), record.updatedAtMs);
   }
 
   loadDemand(): DemandRow[] {
     return this.#sql
-      .exec<{ bucket_start_ms: number; cell: string; model: string; version: string; count: number }>(
-        'SELECT bucket_start_ms, cell, model, version, count FROM demand',
-      )
+      .exec<{ bucket_start_ms: number; cell: string; model: string; version: string; count: number }>('SELECT bucket_start_ms, cell, model, version, count FROM demand')
       .toArray()
-      .map((r) => ({
-        bucketStartMs: Number(r.bucket_start_ms),
-        cell: r.cell,
-        model: r.model,
-        version: r.version,
-        count: Number(r.count),
-      }));
+      .map((r) => ({ bucketStartMs: Number(r.bucket_start_ms), cell: r.cell, model: r.model, version: r.version, count: Number(r.count) }));
   }
 
   saveDemand(rows: DemandRow[]): void {
     this.#storage.transactionSync(() => {
       this.#sql.exec('DELETE FROM demand');
-      for (const r of rows)
-        this.#sql.exec(
-          'INSERT INTO demand (bucket_start_ms, cell, model, version, count) VALUES (?, ?, ?, ?, ?)',
-          r.bucketStartMs,
-          r.cell,
-          r.model,
-          r.version,
-          r.count,
-        );
+      for (const r of rows) this.#sql.exec('INSERT INTO demand (bucket_start_ms, cell, model, version, count) VALUES (?, ?, ?, ?, ?)', r.bucketStartMs, r.cell, r.model, r.version, r.count);
     });
   }
 

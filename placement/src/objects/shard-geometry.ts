@@ -21,17 +21,9 @@ const DEG = Math.PI / 180;
 
 type Vec3 = [number, number, number];
 
-const toVec = (lat: number, lng: number): Vec3 => [
-  Math.cos(lat * DEG) * Math.cos(lng * DEG),
-  Math.cos(lat * DEG) * Math.sin(lng * DEG),
-  Math.sin(lat * DEG),
-];
+const toVec = (lat: number, lng: number): Vec3 => [Math.cos(lat * DEG) * Math.cos(lng * DEG), Math.cos(lat * DEG) * Math.sin(lng * DEG), Math.sin(lat * DEG)];
 const dot = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const cross = (a: Vec3, b: Vec3): Vec3 => [
-  a[1] * b[2] - a[2] * b[1],
-  a[2] * b[0] - a[0] * b[2],
-  a[0] * b[1] - a[1] * b[0],
-];
+const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 const angle = (a: Vec3, b: Vec3) => Math.atan2(Math.hypot(...cross(a, b)), dot(a, b));
 
 interface Edge {

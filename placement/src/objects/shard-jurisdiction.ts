@@ -9,8 +9,7 @@ export type ShardJurisdiction = 'eu';
 type Polygon = number[][][];
 interface BorderFeature {
   properties: { id: string; members?: string[] };
-  geometry:
-    { type: 'Polygon'; coordinates: Polygon } | { type: 'MultiPolygon'; coordinates: Polygon[] } | null;
+  geometry: { type: 'Polygon'; coordinates: Polygon } | { type: 'MultiPolygon'; coordinates: Polygon[] } | null;
 }
 
 const cellsByRegion = new Map<string, ReadonlySet<string>>();
@@ -40,13 +39,7 @@ export function regionShardCells(region: string, resolution = SHARD_RESOLUTION):
   for (const f of id ? leafFeatures(id, byId) : []) {
     const g = f.geometry!;
     for (const polygon of g.type === 'Polygon' ? [g.coordinates] : g.coordinates) {
-      for (const cell of polygonToCellsExperimental(
-        polygon,
-        resolution,
-        POLYGON_TO_CELLS_FLAGS.containmentOverlapping,
-        true,
-      ))
-        found.add(cell);
+      for (const cell of polygonToCellsExperimental(polygon, resolution, POLYGON_TO_CELLS_FLAGS.containmentOverlapping, true)) found.add(cell);
     }
   }
   cellsByRegion.set(key, (cells = found));

@@ -15,22 +15,12 @@ export interface NamespaceLike {
  * state (and runs it) inside the EU. Local workerd does not implement jurisdictions, so `wrangler dev`
  * and the tests turn pinning off; the shard cells and names are the same either way.
  */
-export function durableShardNetwork(options: {
-  shards: NamespaceLike;
-  directory: NamespaceLike;
-  pinJurisdictions: boolean;
-}): ShardNetwork {
+export function durableShardNetwork(options: { shards: NamespaceLike; directory: NamespaceLike; pinJurisdictions: boolean }): ShardNetwork {
   // A stub is an I/O object of the request that made it, so stubs are made per call, not cached
   // (idFromName is a local hash; no round trip).
   const stub = <T>(ns: NamespaceLike, name: string) => ns.get(ns.idFromName(name) as never) as T;
   return {
-    shard: (cell) =>
-      stub<ShardApi>(
-        options.pinJurisdictions && shardJurisdiction(cell) === 'eu'
-          ? options.shards.jurisdiction!('eu')
-          : options.shards,
-        cell,
-      ),
+    shard: (cell) => stub<ShardApi>(options.pinJurisdictions && shardJurisdiction(cell) === 'eu' ? options.shards.jurisdiction!('eu') : options.shards, cell),
     directory: (name) => stub<DirectoryApi>(options.directory, name),
   };
 }

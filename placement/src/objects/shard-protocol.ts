@@ -1,10 +1,4 @@
-import {
-  HexEdgeError,
-  type ErrorCode,
-  type LatLng,
-  type NodeAck,
-  type PlacementPolicy,
-} from '@hexedge/protocol';
+import { HexEdgeError, type ErrorCode, type LatLng, type NodeAck, type PlacementPolicy } from '@hexedge/protocol';
 import type { NodeRecord, NodeStatus } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
 import type { PoolEntry } from '../placement.ts';
@@ -14,19 +8,14 @@ import type { Candidate } from '../scoring.ts';
  * RPC between the Worker and the shards. Errors cross as values: Workers RPC keeps only an error's
  * message, and the gateway needs the HexEdgeError code (and its HTTP status) on the far side.
  */
-export type ShardResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+export type ShardResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 
 export async function asResult<T>(run: () => T | Promise<T>): Promise<ShardResult<T>> {
   try {
     return { ok: true, value: await run() };
   } catch (err) {
     if (!(err instanceof HexEdgeError)) throw err;
-    return {
-      ok: false,
-      error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
-    };
+    return { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
   }
 }
 
@@ -53,28 +42,18 @@ export interface ShardPoolQuery {
 }
 
 /** A registration's outcome: the ack, or the record to hand to the shard of the node's new place. */
-export type RegisterOutcome =
-  | { kind: 'kept'; ack: NodeAck; record: NodeRecord }
-  | { kind: 'moved'; record: NodeRecord; trust: TrustRecord | undefined; toShard: string };
+export type RegisterOutcome = { kind: 'kept'; ack: NodeAck; record: NodeRecord } | { kind: 'moved'; record: NodeRecord; trust: TrustRecord | undefined; toShard: string };
 
 /** What a shard answers, as the coordinator sees it (the Durable Object stub, or a local object in tests). */
 export interface ShardApi {
   register(message: unknown, shard: string): Promise<ShardResult<RegisterOutcome>>;
-  adopt(
-    handOff: { record: NodeRecord; trust: TrustRecord | undefined },
-    shard: string,
-  ): Promise<ShardResult<NodeAck>>;
+  adopt(handOff: { record: NodeRecord; trust: TrustRecord | undefined }, shard: string): Promise<ShardResult<NodeAck>>;
   heartbeat(message: unknown, shard: string): Promise<ShardResult<NodeAck>>;
   nearest(query: ShardNearestQuery): Promise<ShardResult<Candidate[]>>;
   candidatePool(query: ShardPoolQuery, options: { recordDemand: boolean }): Promise<ShardResult<PoolEntry[]>>;
   getNode(id: string): Promise<{ node: NodeRecord; status: NodeStatus } | null>;
   healthyNodes(): Promise<NodeRecord[]>;
-  reportOutcome(outcome: {
-    nodeId: string;
-    model: string;
-    latencyMs: number;
-    ok: boolean;
-  }): Promise<ShardResult<null>>;
+  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): Promise<ShardResult<null>>;
   setTrust(nodeId: string, score: number, reasons?: string[]): Promise<ShardResult<TrustRecord>>;
   markLocationVerified(nodeId: string): Promise<ShardResult<NodeRecord>>;
 }

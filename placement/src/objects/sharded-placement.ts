@@ -1,13 +1,4 @@
-import {
-  HexEdgeError,
-  parseWith,
-  signedHeartbeatSchema,
-  signedRegistrationSchema,
-  toLatLng,
-  type LatLng,
-  type NodeAck,
-  type PlacementPolicy,
-} from '@hexedge/protocol';
+import { HexEdgeError, parseWith, signedHeartbeatSchema, signedRegistrationSchema, toLatLng, type LatLng, type NodeAck, type PlacementPolicy } from '@hexedge/protocol';
 import { maxDistanceKmForRttMs } from '../latency.ts';
 import type { NodeRecord, NodeStatus } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
@@ -16,15 +7,7 @@ import { checkK, checkPolicy, toQueryLatLng, type QueryLocation } from '../query
 import type { RandomSource } from '../random.ts';
 import type { Candidate, ScoredCandidate } from '../scoring.ts';
 import { minDistanceToCellKm, shardCellOf } from './shard-geometry.ts';
-import {
-  directoryBucketName,
-  DIRECTORY_MAP_NAME,
-  modelKey,
-  unwrap,
-  type DirectoryApi,
-  type ShardApi,
-  type ShardSummary,
-} from './shard-protocol.ts';
+import { directoryBucketName, DIRECTORY_MAP_NAME, modelKey, unwrap, type DirectoryApi, type ShardApi, type ShardSummary } from './shard-protocol.ts';
 
 /** How the coordinator reaches shards and the directory (Durable Object stubs in the Worker). */
 export interface ShardNetwork {
@@ -95,9 +78,7 @@ export class ShardedPlacement {
     let home = target;
     if (outcome.kind === 'moved') {
       home = outcome.toShard;
-      ack = unwrap(
-        await this.#network.shard(home).adopt({ record: outcome.record, trust: outcome.trust }, home),
-      );
+      ack = unwrap(await this.#network.shard(home).adopt({ record: outcome.record, trust: outcome.trust }, home));
     } else {
       ack = outcome.ack;
     }
@@ -122,63 +103,27 @@ export class ShardedPlacement {
   }
 
   /** Healthy nodes nearest first, optionally serving a model or holding an artifact (ready). */
-  async nearest(query: {
-    location: QueryLocation;
-    k: number;
-    model?: string;
-    version?: string;
-    contentId?: string;
-  }): Promise<Candidate[]> {
+  async nearest(query: { location: QueryLocation; k: number; model?: string; version?: string; contentId?: string }): Promise<Candidate[]> {
     const k = checkK(query.k);
     const location = toQueryLatLng(query.location);
     const { model, version, contentId } = query;
     const map = await this.#shardMap();
-    const cells = model
-      ? [...(map.byModel.get(version === undefined ? model : modelKey(model, version)) ?? [])]
-      : map.cells;
-    const shardQuery = {
-      location,
-      k,
-      ...(model ? { model } : {}),
-      ...(version !== undefined ? { version } : {}),
-      ...(contentId !== undefined ? { contentId } : {}),
-    };
-    return this.#search({
-      location,
-      limit: k,
-      maxDistanceKm: Infinity,
-      cells,
-      visit: async (cell) => unwrap(await this.#network.shard(cell).nearest(shardQuery)),
-    });
+    const cells = model ? [...(map.byModel.get(version === undefined ? model : modelKey(model, version)) ?? [])] : map.cells;
+    const shardQuery = { location, k, ...(model ? { model } : {}), ...(version !== undefined ? { version } : {}), ...(contentId !== undefined ? { contentId } : {}) };
+    return this.#search({ location, limit: k, maxDistanceKm: Infinity, cells, visit: async (cell) => unwrap(await this.#network.shard(cell).nearest(shardQuery)) });
   }
 
   /** The failover list, as Placement.candidates computes it on one machine. */
-  async candidates(query: {
-    location: QueryLocation;
-    model: string;
-    version?: string;
-    k?: number;
-    policy?: PlacementPolicy;
-  }): Promise<ScoredCandidate[]> {
+  async candidates(query: { location: QueryLocation; model: string; version?: string; k?: number; policy?: PlacementPolicy }): Promise<ScoredCandidate[]> {
     const k = checkK(query.k ?? DEFAULT_FAILOVER_LENGTH);
     const location = toQueryLatLng(query.location);
     const policy = checkPolicy(query.policy);
     const { model, version } = query;
-    if (typeof model !== 'string' || model === '')
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `model must be a non-empty string, got ${JSON.stringify(model)}`,
-      );
+    if (typeof model !== 'string' || model === '') throw new HexEdgeError('INVALID_REQUEST', `model must be a non-empty string, got ${JSON.stringify(model)}`);
     const boundMs = Math.min(policy.maxLatencyMs ?? Infinity, policy.deadlineMs ?? Infinity);
     const map = await this.#shardMap();
     const cells = [...(map.byModel.get(version === undefined ? model : modelKey(model, version)) ?? [])];
-    const shardQuery = {
-      location,
-      model,
-      k,
-      ...(version !== undefined ? { version } : {}),
-      ...(query.policy ? { policy: query.policy } : {}),
-    };
+    const shardQuery = { location, model, k, ...(version !== undefined ? { version } : {}), ...(query.policy ? { policy: query.policy } : {}) };
     const home = shardCellOf(location);
     const pool = await this.#search({
       location,
@@ -186,8 +131,7 @@ export class ShardedPlacement {
       maxDistanceKm: Number.isFinite(boundMs) ? maxDistanceKmForRttMs(boundMs) : Infinity,
       cells,
       // The query's own shard counts the request as demand, once.
-      visit: async (cell) =>
-        unwrap(await this.#network.shard(cell).candidatePool(shardQuery, { recordDemand: cell === home })),
+      visit: async (cell) => unwrap(await this.#network.shard(cell).candidatePool(shardQuery, { recordDemand: cell === home })),
     });
     for (const c of pool) this.#route(c.node.id, shardCellOf(c.node.location));
     return rankCandidatePool(pool, { k, policy, random: this.#random });
@@ -197,12 +141,7 @@ export class ShardedPlacement {
     return (await this.#shardMap()).byModel.has(version === undefined ? model : modelKey(model, version));
   }
 
-  async reportOutcome(outcome: {
-    nodeId: string;
-    model: string;
-    latencyMs: number;
-    ok: boolean;
-  }): Promise<void> {
+  async reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): Promise<void> {
     const cell = this.#routes.get(outcome.nodeId) ?? (await this.#lookup(outcome.nodeId));
     if (cell) unwrap(await this.#network.shard(cell).reportOutcome(outcome));
   }
@@ -226,11 +165,7 @@ export class ShardedPlacement {
 
   async markLocationVerified(nodeId: string): Promise<NodeRecord> {
     const cell = await this.#lookup(nodeId);
-    if (!cell)
-      throw new HexEdgeError(
-        'UNKNOWN_NODE',
-        `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`,
-      );
+    if (!cell) throw new HexEdgeError('UNKNOWN_NODE', `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`);
     return unwrap(await this.#network.shard(cell).markLocationVerified(nodeId));
   }
 
@@ -240,13 +175,7 @@ export class ShardedPlacement {
     return (await this.#shardMap()).cells;
   }
 
-  async #search<T extends Candidate>(q: {
-    location: LatLng;
-    limit: number;
-    maxDistanceKm: number;
-    cells: string[];
-    visit: (cell: string) => Promise<T[]>;
-  }): Promise<T[]> {
+  async #search<T extends Candidate>(q: { location: LatLng; limit: number; maxDistanceKm: number; cells: string[]; visit: (cell: string) => Promise<T[]> }): Promise<T[]> {
     const home = shardCellOf(q.location);
     const order = q.cells
       .map((cell) => ({ cell, boundKm: cell === home ? 0 : minDistanceToCellKm(q.location, cell) }))
@@ -269,10 +198,7 @@ export class ShardedPlacement {
       }
       const answers = await Promise.all(order.slice(next, end).map((s) => q.visit(s.cell)));
       next = end;
-      merged = merged
-        .concat(...answers)
-        .sort(byDistanceThenId)
-        .slice(0, q.limit);
+      merged = merged.concat(...answers).sort(byDistanceThenId).slice(0, q.limit);
     }
     this.stats.queries++;
     this.stats.shardVisits += next;
@@ -287,8 +213,7 @@ export class ShardedPlacement {
   }
 
   #route(nodeId: string, cell: string): void {
-    if (this.#routes.size >= ROUTE_CACHE_LIMIT && !this.#routes.has(nodeId))
-      this.#routes.delete(this.#routes.keys().next().value!);
+    if (this.#routes.size >= ROUTE_CACHE_LIMIT && !this.#routes.has(nodeId)) this.#routes.delete(this.#routes.keys().next().value!);
     this.#routes.set(nodeId, cell);
   }
 
@@ -302,8 +227,7 @@ export class ShardedPlacement {
 
 function indexShardMap(summaries: ShardSummary[], atMs: number): ShardMap {
   const byModel = new Map<string, Set<string>>();
-  const add = (key: string, cell: string) =>
-    (byModel.get(key) ?? byModel.set(key, new Set()).get(key)!).add(cell);
+  const add = (key: string, cell: string) => (byModel.get(key) ?? byModel.set(key, new Set()).get(key)!).add(cell);
   for (const s of summaries) {
     for (const key of s.models) {
       add(key, s.cell);

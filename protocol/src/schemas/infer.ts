@@ -23,10 +23,7 @@ export const placementPolicySchema = z
     maxLatencyMs: z.number().positive().max(600_000).optional(),
     /** The request's whole budget; a node that must load the model first is used only if it fits. */
     deadlineMs: z.number().positive().max(600_000).optional(),
-    region: z
-      .string()
-      .regex(/^[A-Za-z0-9]{2,32}$/, 'must be a country or region code such as DE or eu')
-      .optional(),
+    region: z.string().regex(/^[A-Za-z0-9]{2,32}$/, 'must be a country or region code such as DE or eu').optional(),
     prefer: z.enum(PLACEMENT_PREFERENCES).optional(),
     minTrust: z.number().min(0).max(1).optional(),
     /** The caller may send a second copy to the next candidate when the first is slow. */
@@ -49,21 +46,12 @@ export const inferRequestSchema = z
       .refine((v) => isWithinJsonDepth(v), `is nested deeper than ${MAX_JSON_DEPTH} levels`)
       .optional(),
     outputs: z.array(oipRequestOutputSchema).max(64).optional(),
-    id: z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-      .optional(),
+    id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
     policy: placementPolicySchema.optional(),
   })
   .superRefine((r, ctx) => {
     if ((r.inputs === undefined) === (r.input === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['inputs'],
-        message: 'give either inputs (OIP tensors) or input (a domain value), not both or neither',
-      });
+      ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'give either inputs (OIP tensors) or input (a domain value), not both or neither' });
     }
   });
 
