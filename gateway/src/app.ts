@@ -12,7 +12,7 @@ import { errorResponse } from './http-errors.ts';
 import { InferService } from './infer/infer-service.ts';
 import { fetchNodeClient, type NodeClient } from './infer/node-client.ts';
 import type { KeyRing } from './keys/key-ring.ts';
-import { RateLimiter } from './keys/rate-limit.ts';
+import { RateLimiter, type KeyLimiter } from './keys/rate-limit.ts';
 import { docsPage, openApiDocument } from './openapi.ts';
 import { inferHandler } from './routes/infer.ts';
 import { keyHandlers } from './routes/keys.ts';
@@ -33,7 +33,8 @@ export interface GatewayAppOptions {
   keys: KeyRing;
   nodeClient?: NodeClient;
   catalog?: ModelCatalog;
-  limiter?: RateLimiter;
+  /** Meters keys; an in-memory RateLimiter when absent (the Worker passes its Durable Objects' one). */
+  limiter?: KeyLimiter;
   /** Whether the gateway is ready to serve (the composition root flips it once everything is up). */
   isReady?: () => boolean;
   /** Structured log lines (JSON objects); never given keys or raw inputs. */
@@ -59,13 +60,13 @@ const limit = (maxSize: number) =>
   });
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
-export function createGatewayApp(options: GatewayAppOptions): { app: Hono<GatewayEnv>; service: InferService; usage: UsageBook; limiter: RateLimiter } {
+export function createGatewayApp(options: GatewayAppOptions): { app: Hono<GatewayEnv>; service: InferService; usage: UsageBook; limiter: KeyLimiter } {
   const { keys } = options;
   const local = options.placement instanceof Placement ? options.placement : undefined;
   const placement = local ? localPlacement(local) : (options.placement as GatewayPlacement);
   const isReady = options.isReady ?? (() => true);
   const log = options.log ?? (() => {});
-  const limiter = options.limiter ?? new RateLimiter();
+  const limiter: KeyLimiter = options.limiter ?? new RateLimiter();
   const usage = new UsageBook();
   const catalog = options.catalog ?? new MemoryModelCatalog();
   const service = new InferService({
@@ -109,9 +110,9 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
     if (local) app.post('/v1/oracle/trust', limit(MAX_TRUST_PUSH_BYTES), oracleTrustHandler({ placement: local, oracleIds: options.oracle.oracleIds }));
   }
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
-  app.get('/v1/usage', authUnmetered, (c) => {
+  app.get('/v1/usage', authUnmetered, async (c) => {
     const key = c.get('apiKey');
-    return c.json({ key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: limiter.usedToday(key.id) }, ...usage.report(key.id) });
+    return c.json({ key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: await limiter.usedToday(key) }, ...usage.report(key.id) });
   });
 
   app.get('/v1/models', catalogHandler({ catalog, healthyNodes: () => placement.healthyNodes() }));

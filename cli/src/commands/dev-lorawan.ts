@@ -1,6 +1,6 @@
 import { DeviceRegistry, DeviceSimulator, demoFleetFile, DEMO_FLEET } from '@hexedge/firmware-bridge';
 import { SqliteDeviceStore } from '@hexedge/firmware-bridge/node';
-import type { EventBus, InferService, RateLimiter } from '@hexedge/gateway';
+import type { EventBus, InferService, KeyLimiter } from '@hexedge/gateway';
 import { connectMqttPublisher, startChirpstackIngress } from '@hexedge/gateway/node';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -32,7 +32,7 @@ export async function startDevLorawan(options: {
   apiKey: string;
   registry: DeviceRegistry;
   service: InferService;
-  limiter: RateLimiter;
+  limiter: KeyLimiter;
   events: EventBus;
   simSpeed: number;
   log: (message: string) => void;
