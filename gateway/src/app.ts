@@ -23,7 +23,7 @@ import { errorResponse } from './http-errors.ts';
 import { InferService } from './infer/infer-service.ts';
 import { fetchNodeClient, type NodeClient } from './infer/node-client.ts';
 import type { KeyRing } from './keys/key-ring.ts';
-import { RateLimiter } from './keys/rate-limit.ts';
+import { RateLimiter, type KeyLimiter } from './keys/rate-limit.ts';
 import { docsPage, openApiDocument } from './openapi.ts';
 import { inferHandler } from './routes/infer.ts';
 import { keyHandlers } from './routes/keys.ts';
@@ -47,7 +47,8 @@ export interface GatewayAppOptions {
   keys: KeyRing;
   nodeClient?: NodeClient;
   catalog?: ModelCatalog;
-  limiter?: RateLimiter;
+  /** Meters keys; an in-memory RateLimiter when absent (the Worker passes its Durable Objects' one). */
+  limiter?: KeyLimiter;
   /** Whether the gateway is ready to serve (the composition root flips it once everything is up). */
   isReady?: () => boolean;
   /** The state of each part readiness depends on (`/healthz` lists them; any part not 'up' makes it 503). */
@@ -77,18 +78,13 @@ const limit = (maxSize: number) =>
   });
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
-export function createGatewayApp(options: GatewayAppOptions): {
-  app: Hono<GatewayEnv>;
-  service: InferService;
-  usage: UsageBook;
-  limiter: RateLimiter;
-} {
+export function createGatewayApp(options: GatewayAppOptions): { app: Hono<GatewayEnv>; service: InferService; usage: UsageBook; limiter: KeyLimiter } {
   const { keys } = options;
   const local = options.placement instanceof Placement ? options.placement : undefined;
   const placement = local ? localPlacement(local) : (options.placement as GatewayPlacement);
   const isReady = options.isReady ?? (() => true);
   const log = options.log ?? (() => {});
-  const limiter = options.limiter ?? new RateLimiter();
+  const limiter: KeyLimiter = options.limiter ?? new RateLimiter();
   const usage = new UsageBook();
   const catalog = options.catalog ?? new MemoryModelCatalog();
   const service = new InferService({
@@ -172,12 +168,9 @@ export function createGatewayApp(options: GatewayAppOptions): {
       );
   }
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
-  app.get('/v1/usage', authUnmetered, (c) => {
+  app.get('/v1/usage', authUnmetered, async (c) => {
     const key = c.get('apiKey');
-    return c.json({
-      key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: limiter.usedToday(key.id) },
-      ...usage.report(key.id),
-    });
+    return c.json({ key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: await limiter.usedToday(key) }, ...usage.report(key.id) });
   });
 
   app.get('/v1/models', catalogHandler({ catalog, healthyNodes: () => placement.healthyNodes() }));

@@ -2,7 +2,7 @@ import { HexEdgeError } from '@hexedge/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { KeyRing } from './keys/key-ring.ts';
 import type { ApiKeyRecord } from './keys/key-store.ts';
-import type { RateLimiter } from './keys/rate-limit.ts';
+import type { KeyLimiter } from './keys/rate-limit.ts';
 
 export type GatewayEnv = { Variables: { apiKey: ApiKeyRecord; requestId: string } };
 
@@ -21,7 +21,7 @@ export function bearerKey(header: string | undefined): string {
  * The key itself goes no further than this function: handlers see only its record (id, scopes).
  * `metered: false` authenticates without counting (reading your own usage must work over quota).
  */
-export function requireApiKey(options: { keys: KeyRing; limiter: RateLimiter; role?: 'admin'; metered?: boolean }): MiddlewareHandler<GatewayEnv> {
+export function requireApiKey(options: { keys: KeyRing; limiter: KeyLimiter; role?: 'admin'; metered?: boolean }): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const record = await options.keys.authenticate(bearerKey(c.req.header('authorization')));
     if (options.role === 'admin' && record.role !== 'admin') throw new HexEdgeError('FORBIDDEN', `API key ${record.id} is not an admin key`);
@@ -30,7 +30,7 @@ export function requireApiKey(options: { keys: KeyRing; limiter: RateLimiter; ro
       return next();
     }
     try {
-      const d = options.limiter.take(record);
+      const d = await options.limiter.take(record);
       c.header('RateLimit-Limit', String(d.limit));
       c.header('RateLimit-Remaining', String(d.remaining));
       c.header('RateLimit-Reset', String(d.resetSeconds));

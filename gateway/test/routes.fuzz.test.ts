@@ -17,6 +17,7 @@ let near: FakeNode;
 let oracle: NodeKeyPair;
 let placement: Placement;
 let keys: KeyRing;
+let keyStore: MemoryKeyStore;
 let devices: DeviceRegistry;
 let app: ReturnType<typeof createGatewayApp>['app'];
 let consoleError: ReturnType<typeof vi.spyOn>;
@@ -28,7 +29,8 @@ beforeAll(async () => {
 beforeEach(async () => {
   placement = new Placement({ heartbeatIntervalMs: 60_000 });
   await register(placement, near, 52.3, 4.8);
-  keys = new KeyRing({ store: new MemoryKeyStore() });
+  keyStore = new MemoryKeyStore();
+  keys = new KeyRing({ store: keyStore });
   await keys.adopt(KEY, { name: 'admin', role: 'admin' });
   devices = new DeviceRegistry();
   devices.putProfile({ id: 'p1', codec: { kind: 'lpp' }, model: 'm', input: { kind: 'tensor', name: 'x', fields: [{ path: 'temperature_1' }] }, output: { labels: ['a', 'b'] }, downlink: { fPort: 10, encoding: { kind: 'class-index' } } });
@@ -37,7 +39,7 @@ beforeEach(async () => {
 });
 afterEach(() => consoleError.mockRestore());
 
-const state = () => JSON.stringify({ nodes: [...placement.registry.values()], trust: [...placement.registry.values()].map((n) => placement.getTrust(n.id)), keys: keys.list(), profiles: devices.listProfiles(), devices: devices.listDevices() });
+const state = () => JSON.stringify({ nodes: [...placement.registry.values()], trust: [...placement.registry.values()].map((n) => placement.getTrust(n.id)), keys: keyStore.list(), profiles: devices.listProfiles(), devices: devices.listDevices() });
 
 async function send(method: string, path: string, text: string) {
   return withinMs(5_000, `${method} ${path}`, async () => {

@@ -15,7 +15,7 @@ describe('SqliteKeyStore', () => {
     const ring = new KeyRing({ store: first });
     const kept = await ring.create({ name: 'kept', models: ['m'] });
     const gone = await ring.create({ name: 'gone' });
-    ring.revoke(gone.record.id);
+    await ring.revoke(gone.record.id);
     first.close();
 
     const reopened = new KeyRing({ store: new SqliteKeyStore({ path: file }) });

@@ -33,34 +33,47 @@ export function bundleWorker(entry: string): { scriptPath: string; cleanup: () =
   };
 }
 
-/** workerd (through Miniflare) running the bundle with SQLite-backed shards and directory, as wrangler.jsonc binds them. */
+/** The Durable Object bindings of wrangler.jsonc; `scriptName` points a second worker at the first one's objects. */
+const durableObjects = (shardClass: string, scriptName?: string) => {
+  const of = (className: string) => ({ className, useSQLite: true, ...(scriptName ? { scriptName } : {}) });
+  return { SHARDS: of(shardClass), DIRECTORY: of('PlacementDirectory'), API_KEYS: of('ApiKeyVault'), KEY_DIRECTORY: of('ApiKeyDirectory') };
+};
+
+/**
+ * workerd (through Miniflare) running the bundle with SQLite-backed objects, as wrangler.jsonc binds
+ * them. `isolates` > 1 runs the same bundle as that many workers (`gateway`, `gateway-2`, …): each has
+ * its own isolate (its own module state: app, key cache, usage book) and all reach the first one's
+ * Durable Objects, as isolates of one deployment do. `dispatchFetch` reaches `gateway`; the others
+ * through `getWorker(name)`.
+ */
 export function startWorker(options: {
   scriptPath: string;
   shardClass?: string;
   persistDir?: string;
   bindings?: Record<string, string>;
+  isolates?: number;
 }): Miniflare {
+  const shardClass = options.shardClass ?? 'PlacementShard';
+  const worker = (name: string, scriptName?: string) => ({
+    name,
+    modules: true,
+    scriptPath: options.scriptPath,
+    // Module names are relative to this; the bundle sits in a temp dir outside the repository.
+    modulesRoot: path.dirname(options.scriptPath),
+    compatibilityDate: '2026-11-01',
+    durableObjects: durableObjects(shardClass, scriptName),
+    bindings: {
+      HEARTBEAT_INTERVAL_MS: '60000',
+      SHARD_MAP_TTL_MS: '1000',
+      ASSUME_LOCATIONS_VERIFIED: 'true',
+      PIN_JURISDICTIONS: '',
+      ...options.bindings,
+    },
+  });
+  const others = Array.from({ length: (options.isolates ?? 1) - 1 }, (_, i) => worker(`gateway-${i + 2}`, 'gateway'));
   return new Miniflare(
     convertV4MiniflareOptions({
-      workers: [
-        {
-          modules: true,
-          scriptPath: options.scriptPath,
-        // Module names are relative to this; the bundle sits in a temp dir outside the repository.
-        modulesRoot: path.dirname(options.scriptPath),
-          compatibilityDate: '2026-11-01',
-          durableObjects: {
-            SHARDS: { className: options.shardClass ?? 'PlacementShard', useSQLite: true },
-            DIRECTORY: { className: 'PlacementDirectory', useSQLite: true },
-          },
-          bindings: {
-            HEARTBEAT_INTERVAL_MS: '60000',
-            SHARD_MAP_TTL_MS: '1000',
-            ASSUME_LOCATIONS_VERIFIED: 'true', PIN_JURISDICTIONS: '',
-            ...options.bindings,
-          },
-        },
-      ],
+      workers: [worker('gateway'), ...others],
       ...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
     }),
   );

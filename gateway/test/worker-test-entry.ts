@@ -1,9 +1,10 @@
 // The Worker under test: the real entry, plus a shard whose clock a test can move forward (to reach
-// the eviction age without waiting ten minutes) and test-only routes to look inside shards.
+// the eviction age without waiting ten minutes) and test-only routes to look inside shards and to
+// tell isolates apart.
 import { PlacementShard } from '@hexedge/placement/worker';
 import worker, { shardNetworkOf, type GatewayWorkerEnv } from '../src/adapters/worker.ts';
 
-export { PlacementDirectory } from '../src/adapters/worker.ts';
+export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory } from '../src/adapters/worker.ts';
 export { PlacementShard };
 
 export class ClockedPlacementShard extends PlacementShard {
@@ -17,11 +18,15 @@ export class ClockedPlacementShard extends PlacementShard {
   }
 }
 
+/** This isolate's own id (drawn on first use: no random values at global scope). Module state is per isolate. */
+let isolateId: string | undefined;
+
 type TestEnv = Omit<GatewayWorkerEnv, 'SHARDS'> & { SHARDS: DurableObjectNamespace<ClockedPlacementShard> };
 
 export default {
   async fetch(request: Request<unknown, IncomingRequestCfProperties>, env: TestEnv, ctx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname === '/__test/isolate') return Response.json({ isolateId: (isolateId ??= crypto.randomUUID()) });
     if (url.pathname.startsWith('/__test/')) {
       const cell = url.searchParams.get('cell')!;
       const shard = shardNetworkOf(env as unknown as GatewayWorkerEnv).shard(cell) as unknown as DurableObjectStub<ClockedPlacementShard>;

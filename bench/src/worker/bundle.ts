@@ -23,7 +23,12 @@ export async function startGatewayWorker(options: { apiKey: string; heartbeatInt
           scriptPath,
           modulesRoot: outdir,
           compatibilityDate: '2026-11-01',
-          durableObjects: { SHARDS: { className: 'PlacementShard', useSQLite: true }, DIRECTORY: { className: 'PlacementDirectory', useSQLite: true } },
+          durableObjects: {
+            SHARDS: { className: 'PlacementShard', useSQLite: true },
+            DIRECTORY: { className: 'PlacementDirectory', useSQLite: true },
+            API_KEYS: { className: 'ApiKeyVault', useSQLite: true },
+            KEY_DIRECTORY: { className: 'ApiKeyDirectory', useSQLite: true },
+          },
           bindings: { HEXEDGE_API_KEY: options.apiKey, HEARTBEAT_INTERVAL_MS: String(options.heartbeatIntervalMs), SHARD_MAP_TTL_MS: '1000', ASSUME_LOCATIONS_VERIFIED: 'true', PIN_JURISDICTIONS: '' },
         },
       ],

@@ -1,17 +1,26 @@
 // The gateway on Cloudflare Workers: the same hono app as on Node (createGatewayApp), with placement
-// in H3-sharded Durable Objects reached over RPC. Exports the Durable Object classes wrangler binds.
+// in H3-sharded Durable Objects and API keys in Durable Objects, reached over RPC. Exports the
+// Durable Object classes wrangler binds.
 import { durableShardNetwork, PlacementDirectory, PlacementShard, SHARD_RESOLUTION, ShardedPlacement, type PlacementShardEnv } from '@hexedge/placement/worker';
 import { createGatewayApp } from '../app.ts';
 import { requireApiKey } from '../auth.ts';
 import { KeyRing } from '../keys/key-ring.ts';
-import { MemoryKeyStore } from '../keys/key-store.ts';
+import { ApiKeyDirectory, ApiKeyVault } from '../objects/api-keys.ts';
+import { DurableKeyStore } from '../objects/durable-key-store.ts';
+import { durableKeyObjects } from '../objects/key-objects.ts';
 
-export { PlacementDirectory, PlacementShard };
+export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory, PlacementShard };
 
 export interface GatewayWorkerEnv extends PlacementShardEnv {
-  /** The admin API key (a secret). Without it every authenticated endpoint answers 401. */
+  /** One object per API key (named by its SHA-256): record, token bucket, daily count. */
+  API_KEYS: DurableObjectNamespace<ApiKeyVault>;
+  /** Keys by id, for listing and revoking. */
+  KEY_DIRECTORY: DurableObjectNamespace<ApiKeyDirectory>;
+  /** The admin API key (a secret), adopted into API_KEYS once. Without it (and no key made with it) every authenticated endpoint answers 401. */
   HEXEDGE_API_KEY?: string;
   SHARD_MAP_TTL_MS?: string;
+  /** How long an isolate reuses a key record it looked up, ms; revocation is checked in the key's object on every request regardless. */
+  KEY_CACHE_TTL_MS?: string;
   /** "eu" pins shards of EU cells to the EU jurisdiction; "" turns pinning off (local workerd lacks it). */
   PIN_JURISDICTIONS?: string;
 }
@@ -20,32 +29,56 @@ export function shardNetworkOf(env: GatewayWorkerEnv) {
   return durableShardNetwork({ shards: env.SHARDS, directory: env.DIRECTORY, pinJurisdictions: env.PIN_JURISDICTIONS === 'eu' });
 }
 
-/** Builds the app once per isolate: keys, limiter, usage and the shard map cache live as long as it. */
+export function keyStoreOf(env: GatewayWorkerEnv) {
+  return new DurableKeyStore({
+    objects: durableKeyObjects({ vaults: env.API_KEYS, directory: env.KEY_DIRECTORY }),
+    ...(env.KEY_CACHE_TTL_MS ? { cacheTtlMs: Number(env.KEY_CACHE_TTL_MS) } : {}),
+  });
+}
+
+/** Builds the app once per isolate: the usage book and the shard map and key caches live as long as it. */
 function buildGateway(env: GatewayWorkerEnv) {
   const placement = new ShardedPlacement({ network: shardNetworkOf(env), ...(env.SHARD_MAP_TTL_MS ? { mapTtlMs: Number(env.SHARD_MAP_TTL_MS) } : {}) });
-  const keys = new KeyRing({ store: new MemoryKeyStore() });
-  const adopted = env.HEXEDGE_API_KEY ? keys.adopt(env.HEXEDGE_API_KEY, { name: 'worker admin', role: 'admin' }) : Promise.resolve();
+  const store = keyStoreOf(env);
+  const keys = new KeyRing({ store });
   const { app, limiter } = createGatewayApp({
     placement,
     keys,
+    limiter: store.limiter,
     log: (entry) => entry.level !== 'info' && console.log(JSON.stringify(entry)),
   });
   // How the sharded search behaves in this isolate: shard count and the share of multi-shard queries.
-  app.get('/v1/placement/shards', requireApiKey({ keys, limiter, role: 'admin', metered: false }), async (c) =>
+  // Metered (admin keys' limits are high) so a revoked key is refused here as on every other route.
+  app.get('/v1/placement/shards', requireApiKey({ keys, limiter, role: 'admin' }), async (c) =>
     c.json({ resolution: SHARD_RESOLUTION, shards: (await placement.shards({ refresh: true })).length, ...placement.stats }),
   );
-  return { app, placement, adopted };
+  return { app, keys };
 }
 
 // wrangler.jsonc's bindings, as `wrangler types` wrote them (worker-configuration.d.ts), are what this code needs.
 const _bindingsMatch = (env: Env): GatewayWorkerEnv => env;
 
 let gateway: ReturnType<typeof buildGateway> | undefined;
+let adopted: Promise<unknown> | undefined;
+
+/**
+ * The admin secret goes into its key's object once per isolate; the object keeps the first record, so
+ * this is idempotent across isolates and never lifts a revocation. A failed attempt is retried by the
+ * next request instead of failing the isolate for good.
+ */
+function adoptAdminKey(env: GatewayWorkerEnv, keys: KeyRing): Promise<unknown> {
+  if (!env.HEXEDGE_API_KEY) return Promise.resolve();
+  adopted ??= keys.adopt(env.HEXEDGE_API_KEY, { name: 'worker admin', role: 'admin' }).catch((err: unknown) => {
+    adopted = undefined;
+    throw err;
+  });
+  return adopted;
+}
 
 export default {
   async fetch(request, env, ctx) {
     gateway ??= buildGateway(env);
-    await gateway.adopted;
+    await adoptAdminKey(env, gateway.keys);
     return gateway.app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<GatewayWorkerEnv>;

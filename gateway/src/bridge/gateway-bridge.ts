@@ -4,7 +4,7 @@ import { fleetEventFromMqtt } from '../events/bridge-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { Caller, InferService } from '../infer/infer-service.ts';
 import type { ApiKeyRecord } from '../keys/key-store.ts';
-import type { RateLimiter } from '../keys/rate-limit.ts';
+import type { KeyLimiter } from '../keys/rate-limit.ts';
 
 /**
  * The bridge's own identity towards the inference path: one caller for every fleet it serves, so its
@@ -29,7 +29,7 @@ export interface GatewayBridgeOptions {
   /** The dashboards' bus: every result and error the bridge publishes also goes here (`fleet.result`/`fleet.error`). */
   events?: EventBus;
   /** Meters the bridge like a key; without it the bridge is unmetered. */
-  limiter?: RateLimiter;
+  limiter?: KeyLimiter;
   budget?: { ratePerSecond: number; burst: number; dailyQuota: number };
   onCoverageEvidence?: (evidence: CoverageEvidence) => void;
   log?: (entry: Record<string, unknown>) => void;
@@ -50,12 +50,12 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
   const take = async () => {
     if (!options.limiter) return;
     try {
-      options.limiter.take(meter);
+      await options.limiter.take(meter);
     } catch (err) {
       const waitMs = isHexEdgeError(err) && err.code === 'RATE_LIMITED' ? err.details?.retryAfterMs : undefined;
       if (typeof waitMs !== 'number' || waitMs > MAX_RATE_LIMIT_WAIT_MS) throw err;
       await sleep(waitMs);
-      options.limiter.take(meter);
+      await options.limiter.take(meter);
     }
   };
 

@@ -46,14 +46,21 @@ export class KeyRing {
 
   /** Registers a key chosen by the operator (`hexedge dev --api-key`), idempotently. */
   async adopt(key: string, spec: NewKey): Promise<ApiKeyRecord> {
-    const existing = this.#store.getByHash(await this.#sha256(encoder.encode(key)));
+    if (this.#store.putIfAbsent) return this.#store.putIfAbsent(await this.#record(randomToken(9), key, spec));
+    const existing = await this.#store.getByHash(await this.#sha256(encoder.encode(key)));
     return existing ?? this.#put(randomToken(9), key, spec);
   }
 
   async #put(id: string, key: string, spec: NewKey): Promise<ApiKeyRecord> {
+    const record = await this.#record(id, key, spec);
+    await this.#store.put(record);
+    return record;
+  }
+
+  async #record(id: string, key: string, spec: NewKey): Promise<ApiKeyRecord> {
     const role = spec.role ?? 'app';
     const limits = role === 'admin' ? ADMIN_KEY_LIMITS : DEFAULT_KEY_LIMITS;
-    const record: ApiKeyRecord = {
+    return {
       id,
       name: spec.name,
       hash: await this.#sha256(encoder.encode(key)),
@@ -66,30 +73,32 @@ export class KeyRing {
       createdAtMs: this.#now(),
       ...(spec.expiresAtMs ? { expiresAtMs: spec.expiresAtMs } : {}),
     };
-    this.#store.put(record);
-    return record;
   }
 
   /** The key's record, or UNAUTHORIZED saying why (unknown, revoked, expired). */
   async authenticate(key: string): Promise<ApiKeyRecord> {
-    const record = this.#store.getByHash(await this.#sha256(encoder.encode(key)));
-    if (!record) throw new HexEdgeError('UNAUTHORIZED', 'API key is not valid');
-    if (record.revokedAtMs !== undefined) throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} was revoked`);
-    if (record.expiresAtMs !== undefined && record.expiresAtMs <= this.#now()) {
-      throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} expired at ${new Date(record.expiresAtMs).toISOString()}`);
-    }
-    return record;
+    return usableKey(await this.#store.getByHash(await this.#sha256(encoder.encode(key))), this.#now());
   }
 
-  list(): ApiKeyRecord[] {
+  async list(): Promise<ApiKeyRecord[]> {
     return this.#store.list();
   }
 
-  revoke(id: string): ApiKeyRecord {
-    const record = this.#store.getById(id);
+  async revoke(id: string): Promise<ApiKeyRecord> {
+    const record = await this.#store.getById(id);
     if (!record) throw new HexEdgeError('NOT_FOUND', `no API key with id ${JSON.stringify(id)}`);
     const revoked = { ...record, revokedAtMs: record.revokedAtMs ?? this.#now() };
-    this.#store.put(revoked);
+    await this.#store.put(revoked);
     return revoked;
   }
+}
+
+/** `record` if it may be used at `nowMs`, else UNAUTHORIZED saying why (unknown, revoked, expired). */
+export function usableKey(record: ApiKeyRecord | undefined, nowMs: number): ApiKeyRecord {
+  if (!record) throw new HexEdgeError('UNAUTHORIZED', 'API key is not valid');
+  if (record.revokedAtMs !== undefined) throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} was revoked`);
+  if (record.expiresAtMs !== undefined && record.expiresAtMs <= nowMs) {
+    throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} expired at ${new Date(record.expiresAtMs).toISOString()}`);
+  }
+  return record;
 }

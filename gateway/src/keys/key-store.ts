@@ -20,12 +20,23 @@ export interface ApiKeyRecord {
   revokedAtMs?: number;
 }
 
-/** Where keys live: memory for tests and `hexedge dev`, SQLite on Node (gateway/src/adapters). */
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * Where keys live: memory for tests and `hexedge dev`, SQLite on Node (gateway/src/adapters), Durable
+ * Objects on Workers (gateway/src/objects/durable-key-store.ts, over RPC: hence the promises).
+ */
 export interface KeyStore {
-  put(record: ApiKeyRecord): void;
-  getById(id: string): ApiKeyRecord | undefined;
-  getByHash(hash: string): ApiKeyRecord | undefined;
-  list(): ApiKeyRecord[];
+  put(record: ApiKeyRecord): Awaitable<void>;
+  /**
+   * Stores `record` unless a key with its hash is already there, and returns the stored record. Stores
+   * shared between processes implement it atomically, so an operator's key adopted by many processes
+   * at once ends up as one record and a revoked one stays revoked; without it, KeyRing looks up, then puts.
+   */
+  putIfAbsent?(record: ApiKeyRecord): Awaitable<ApiKeyRecord>;
+  getById(id: string): Awaitable<ApiKeyRecord | undefined>;
+  getByHash(hash: string): Awaitable<ApiKeyRecord | undefined>;
+  list(): Awaitable<ApiKeyRecord[]>;
 }
 
 export class MemoryKeyStore implements KeyStore {

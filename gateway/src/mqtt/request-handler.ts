@@ -1,6 +1,6 @@
 import { bytesToBase64Url, ERROR_CODES, HexEdgeError, isHexEdgeError, MAX_INFER_BODY_BYTES, type LocationInput } from '@hexedge/protocol';
 import type { InferService } from '../infer/infer-service.ts';
-import type { RateLimiter } from '../keys/rate-limit.ts';
+import type { KeyLimiter } from '../keys/rate-limit.ts';
 import type { MqttPrincipal } from './access.ts';
 import { parseRequestTopic, responseTopic, responseTopicOwner } from './topics.ts';
 
@@ -35,7 +35,7 @@ export interface MqttRequestHandlerOptions {
   principalOf: (clientId: string) => MqttPrincipal | undefined;
   /** Where a device is when its payload says nothing (the device registry will answer this). */
   locate?: (clientId: string) => Promise<LocationInput | undefined>;
-  limiter?: RateLimiter;
+  limiter?: KeyLimiter;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -102,7 +102,7 @@ export function routeMqttRequest(request: MqttRequest, options: MqttRequestHandl
       const principal = options.principalOf(clientId);
       if (!principal) throw new HexEdgeError('UNAUTHORIZED', `MQTT client '${clientId}' is not a known device or API key holder`);
       const body = await requestBody({ request, clientId, requestId, model, options });
-      if (principal.key && options.limiter) options.limiter.take(principal.key);
+      if (principal.key && options.limiter) await options.limiter.take(principal.key);
       const caller = { id: `mqtt:${clientId}`, ...(principal.models ? { models: principal.models } : {}), ...(principal.region ? { region: principal.region } : {}) };
       const { response } = await options.service.infer(body, caller);
       return reply(response, true, {});

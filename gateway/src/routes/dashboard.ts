@@ -9,7 +9,7 @@ import { RequestLog } from '../events/request-log.ts';
 import { sseResponse } from '../events/sse.ts';
 import { readJsonBody } from '../http-errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import type { RateLimiter } from '../keys/rate-limit.ts';
+import type { KeyLimiter } from '../keys/rate-limit.ts';
 import { assetsHandler, type StaticAssets } from './dashboard-assets.ts';
 import { canSee, fleetEventsHandler, observeInfer, usageDetailHandler } from './dashboard-keys.ts';
 import { hexDetailHandler, hexesHandler, NetworkWatcher } from './dashboard-network.ts';
@@ -41,7 +41,7 @@ const REPLAY = 200;
  * token by a fetch stream since EventSource cannot send headers). Call before the /v1/infer route:
  * it watches that route's answers.
  */
-export function mountDashboard(app: Hono<GatewayEnv>, options: DashboardOptions & { placement: Placement; keys: KeyRing; limiter: RateLimiter }) {
+export function mountDashboard(app: Hono<GatewayEnv>, options: DashboardOptions & { placement: Placement; keys: KeyRing; limiter: KeyLimiter }) {
   const { placement, keys, limiter, oracle } = options;
   const now = options.now ?? Date.now;
   const events = options.events ?? new EventBus({ now });

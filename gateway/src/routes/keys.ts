@@ -33,11 +33,11 @@ export function keyHandlers(keys: KeyRing, now: () => number = Date.now) {
       const { key, record } = await keys.create({ ...rest, ...(expiresInMs ? { expiresAtMs: now() + expiresInMs } : {}) });
       return c.json({ key, ...view(record), note: 'store the key now: the gateway keeps only its hash and cannot show it again' }, 201);
     },
-    list: (c: Context) => c.json({ keys: keys.list().map(view) }),
-    revoke: (c: Context) => {
+    list: async (c: Context) => c.json({ keys: (await keys.list()).map(view) }),
+    revoke: async (c: Context) => {
       const id = c.req.param('id')!;
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new HexEdgeError('INVALID_REQUEST', `not a key id: ${JSON.stringify(id.slice(0, 80))}`);
-      return c.json(view(keys.revoke(id)));
+      return c.json(view(await keys.revoke(id)));
     },
   };
 }
