@@ -1,19 +1,19 @@
 // Runtime-neutral parts of the edge node: manifests, the OIP app, receipts, the gateway agent.
-export * from './models/manifest.ts';
-export * from './models/comfort-index.ts';
-export * from './toolchain/onnx-graph.ts';
-export * from './backends/backend.ts';
-export * from './server/model-set.ts';
-export * from './server/scheduler.ts';
-export * from './server/batch-tensors.ts';
-export * from './server/binary-extension.ts';
-export * from './server/metrics.ts';
-export * from './pipelines/index.ts';
-export * from './server/oip-app.ts';
-export * from './server/input-check.ts';
-export * from './server/receipt.ts';
-export * from './agent/gateway-agent.ts';
-export * from './server/artifact-routes.ts';
-export * from './server/challenge-route.ts';
-export * from './store/model-ref.ts';
-export * from './config.ts';
+export {
+  MANIFEST_FILE_SUFFIX,
+  type ModelManifest,
+  modelManifestSchema,
+  type TensorSpec,
+} from './models/manifest.ts';
+export { buildComfortIndexModel, comfortIndexManifest } from './models/comfort-index.ts';
+export { decodeOnnxModel } from './toolchain/onnx-graph.ts';
+export { type LoadedModel } from './backends/backend.ts';
+export { ModelSet } from './server/model-set.ts';
+export { parseBinaryBody } from './server/binary-extension.ts';
+export { NodeMetrics } from './server/metrics.ts';
+export { getPipeline, pngToRecTensor, rgbToRecData } from './pipelines/index.ts';
+export { createOipApp, MAX_OIP_BODY_BYTES } from './server/oip-app.ts';
+export { checkInputs } from './server/input-check.ts';
+export { GatewayAgent } from './agent/gateway-agent.ts';
+export { MAX_CHALLENGE_BODY_BYTES } from './server/challenge-route.ts';
+export { NODE_CONFIG_FILE, type NodeConfig, nodeConfigSchema, renderNodeConfig } from './config.ts';

@@ -3,8 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildComfortIndexModel, comfortIndexManifest, createOipApp, MAX_CHALLENGE_BODY_BYTES, MAX_OIP_BODY_BYTES, ModelSet } from '../src/index.ts';
-import { OrtNodeBackend, readModelDir, writeModel } from '../src/adapters/node.ts';
+import {
+  buildComfortIndexModel,
+  comfortIndexManifest,
+  createOipApp,
+  MAX_CHALLENGE_BODY_BYTES,
+  MAX_OIP_BODY_BYTES,
+  ModelSet,
+} from '../src/index.ts';
+import { OrtNodeBackend, readModelDir, writeModel } from '../src/node/index.ts';
 
 /*
  * The edge node's front door: every POST body over its limit is refused with 413 before it is
@@ -35,7 +42,11 @@ describe('edge node size limits', () => {
     ['/v1/oracle/challenge', MAX_CHALLENGE_BODY_BYTES],
     ['/v1/oracle/probe', MAX_CHALLENGE_BODY_BYTES],
   ])('POST %s over %i bytes → 413', async (url, limit) => {
-    const res = await app.request(url, { method: 'POST', body: `{"pad":"${'x'.repeat(limit)}"}`, headers: { 'content-type': 'application/json' } });
+    const res = await app.request(url, {
+      method: 'POST',
+      body: `{"pad":"${'x'.repeat(limit)}"}`,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { code: string }).code).toBe('PAYLOAD_TOO_LARGE');
   });
@@ -44,10 +55,24 @@ describe('edge node size limits', () => {
 describe('edge node logs', () => {
   it('never print the node’s private key', async () => {
     const lines: string[] = [];
-    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' '))));
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+      vi
+        .spyOn(console, m)
+        .mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' '))),
+    );
     try {
-      const post = (url: string, body: string) => app.request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-      expect((await post('/v2/models/comfort-index/infer', JSON.stringify({ inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [22, 45, 600] }] }))).status).toBe(200);
+      const post = (url: string, body: string) =>
+        app.request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      expect(
+        (
+          await post(
+            '/v2/models/comfort-index/infer',
+            JSON.stringify({
+              inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [22, 45, 600] }],
+            }),
+          )
+        ).status,
+      ).toBe(200);
       await post('/v2/models/comfort-index/infer', '{"inputs":');
       await post('/v1/oracle/challenge', '{}');
       await post('/v2/models/nope/infer', '{}');

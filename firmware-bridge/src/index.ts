@@ -1,25 +1,20 @@
-export * from './codecs/codec.ts';
-export * from './codecs/lpp-types.ts';
-export * from './codecs/lpp.ts';
-export * from './codecs/binary-schema.ts';
-export * from './codecs/js-sandbox.ts';
-export * from './codecs/js-codec.ts';
-export * from './codecs/make-codec.ts';
-export * from './chirpstack/events.ts';
-export * from './chirpstack/topics.ts';
-export * from './chirpstack/json-events.ts';
-export * from './chirpstack/protobuf-events.ts';
-export * from './registry/profile-schema.ts';
-export * from './registry/device-store.ts';
-export * from './registry/device-registry.ts';
-export * from './mapping/answer.ts';
-export * from './mapping/input-builder.ts';
-export * from './mapping/downlink-encoding.ts';
-export * from './radio/payload-limits.ts';
-export * from './location/resolve-location.ts';
-export * from './bridge/messages.ts';
-export * from './bridge/downlink.ts';
-export * from './bridge/firmware-bridge.ts';
-export * from './simulator/demo-fleet.ts';
-export * from './simulator/uplink-event.ts';
-export * from './simulator/device-simulator.ts';
+export { decodeLpp, encodeLpp } from './codecs/lpp.ts';
+export { type BinaryField, binaryFieldSchema, decodeBinary, encodeBinary } from './codecs/binary-schema.ts';
+export { JsCodec } from './codecs/js-codec.ts';
+export { BRIDGE_SUBSCRIPTIONS } from './chirpstack/topics.ts';
+export { type Device, type Profile, type ProfileInput } from './registry/profile-schema.ts';
+export { type DeviceStore } from './registry/device-store.ts';
+export { DeviceRegistry } from './registry/device-registry.ts';
+export { type InferAnswer } from './mapping/answer.ts';
+export {
+  type BridgeInferRequest,
+  type BridgeLogger,
+  type CoverageEvidence,
+  type MessageOutcome,
+  type PublishOptions,
+  type ResultMessage,
+} from './bridge/messages.ts';
+export { FirmwareBridge, type FirmwareBridgeOptions } from './bridge/firmware-bridge.ts';
+export { DEMO_DEVICES, DEMO_FLEET, demoFleetFile } from './simulator/demo-fleet.ts';
+export { chirpstackUplinkJson } from './simulator/uplink-event.ts';
+export { DeviceSimulator, ROOM_INTERVAL_MS } from './simulator/device-simulator.ts';

@@ -1,34 +1,34 @@
-export * from './app.ts';
-export * from './auth.ts';
-export * from './catalog.ts';
-export * from './gateway-placement.ts';
-export * from './location.ts';
-export * from './openapi.ts';
-export * from './usage.ts';
-export * from './infer/forward.ts';
-export * from './infer/idempotency.ts';
-export * from './infer/infer-service.ts';
-export * from './infer/latency-tracker.ts';
-export * from './infer/node-client.ts';
-export * from './infer/receipt-check.ts';
-export * from './keys/key-ring.ts';
-export * from './keys/key-store.ts';
-export * from './keys/rate-limit.ts';
-export * from './routes/keys.ts';
-export * from './routes/nodes.ts';
-export * from './mqtt/access.ts';
-export * from './mqtt/device-credentials.ts';
-export * from './mqtt/mosquitto-files.ts';
-export * from './mqtt/request-handler.ts';
-export * from './mqtt/topics.ts';
-export * from './events/event-bus.ts';
-export * from './events/bridge-events.ts';
-export * from './bridge/gateway-bridge.ts';
-export * from './routes/devices.ts';
-export * from './events/request-log.ts';
+export { createGatewayApp, MAX_ADMIN_BODY_BYTES, MAX_NODE_MESSAGE_BYTES } from './app.ts';
+export { DEFAULT_DEADLINE_MS, InferService, MAX_ATTEMPTS } from './infer/infer-service.ts';
+export { type NodeAnswer, type NodeClient } from './infer/node-client.ts';
+export { checkReceipt } from './infer/receipt-check.ts';
+export { KeyRing } from './keys/key-ring.ts';
+export { type ApiKeyRecord, MemoryKeyStore } from './keys/key-store.ts';
+export { RateLimiter } from './keys/rate-limit.ts';
+export { BrokerAccess, type MqttPrincipal } from './mqtt/access.ts';
+export {
+  DeviceCredentials,
+  type DeviceRecord,
+  hashDevicePassword,
+  verifyDevicePassword,
+} from './mqtt/device-credentials.ts';
+export { type BrokerAdminUser } from './mqtt/mosquitto-files.ts';
+export {
+  type MqttRequest,
+  type MqttRequestHandlerOptions,
+  routeMqttRequest,
+} from './mqtt/request-handler.ts';
+export { inferTopic, requestTopic, responseTopic } from './mqtt/topics.ts';
+export { EventBus, type GatewayEvent } from './events/event-bus.ts';
+export { MAX_DEVICE_BODY_BYTES, MAX_PROFILE_BODY_BYTES } from './routes/devices.ts';
 export type { DashboardOptions } from './routes/dashboard.ts';
 export type { StaticAssets } from './routes/dashboard-assets.ts';
 export type { OracleReader, OracleNodeReport } from './routes/dashboard-operator.ts';
-export * from './routes/oracle.ts';
-export * from './oracle-forwarder.ts';
-export * from './config.ts';
+export { ReceiptForwarder, signReceiptReport } from './oracle-forwarder.ts';
+export {
+  ADMIN_KEY_ENV,
+  ADMIN_KEY_PATTERN,
+  gatewayConfigSchema,
+  type GatewaySecrets,
+  MQTT_PASSWORD_ENV,
+} from './config.ts';

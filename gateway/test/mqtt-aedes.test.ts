@@ -1,7 +1,12 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestTopic, responseTopic } from '../src/index.ts';
-import { startEmbeddedBroker, startMqttIngress, type EmbeddedBroker, type MqttIngress } from '../src/adapters/node.ts';
+import {
+  startEmbeddedBroker,
+  startMqttIngress,
+  type EmbeddedBroker,
+  type MqttIngress,
+} from '../src/node/index.ts';
 import { KEY } from './fake-nodes.ts';
 import { client, DEVICE_PASSWORD, gatewayParts, inbox, inferBody, type Answer } from './mqtt-harness.ts';
 
@@ -12,7 +17,16 @@ let ingress: MqttIngress;
 const open: MqttClient[] = [];
 
 const startIngress = () =>
-  startMqttIngress({ url: broker.url, clientId: 'gw-aedes-1', username: 'gateway', password: KEY, protocolVersion: 4, shareGroup: false, service: parts.service, principalOf: (id) => parts.access.principalOf(id) });
+  startMqttIngress({
+    url: broker.url,
+    clientId: 'gw-aedes-1',
+    username: 'gateway',
+    password: KEY,
+    protocolVersion: 4,
+    shareGroup: false,
+    service: parts.service,
+    principalOf: (id) => parts.access.principalOf(id),
+  });
 
 async function device(id: string, password = DEVICE_PASSWORD) {
   const c = await client(broker.url, { clientId: id, username: id, password, protocolVersion: 4 });
@@ -51,7 +65,12 @@ describe('MQTT ingress on the embedded broker (aedes)', () => {
   });
 
   it('lets an API-key client in under its own client id, and an admin key anywhere', async () => {
-    const app = await client(broker.url, { clientId: 'app-1', username: 'anything', password: KEY, protocolVersion: 4 });
+    const app = await client(broker.url, {
+      clientId: 'app-1',
+      username: 'anything',
+      password: KEY,
+      protocolVersion: 4,
+    });
     open.push(app);
     expect((await ask(app, 'k1', JSON.stringify(inferBody()))).outputs[0].data).toEqual([3]);
   });
@@ -59,7 +78,11 @@ describe('MQTT ingress on the embedded broker (aedes)', () => {
   it.each([
     ['bad JSON', '{"model":', 'INVALID_JSON'],
     ['an unknown model', JSON.stringify(inferBody({ model: 'nope' })), 'MODEL_NOT_FOUND'],
-    ['a payload id that disagrees with the topic', JSON.stringify(inferBody({ id: 'other' })), 'INVALID_REQUEST'],
+    [
+      'a payload id that disagrees with the topic',
+      JSON.stringify(inferBody({ id: 'other' })),
+      'INVALID_REQUEST',
+    ],
     ['a bad location', JSON.stringify(inferBody({ location: { lat: 95, lng: 0 } })), 'INVALID_LOCATION'],
     ['a payload over 8 MiB', Buffer.alloc(8 * 1024 * 1024 + 1, 0x20), 'PAYLOAD_TOO_LARGE'],
   ] as const)('answers %s with its error code', async (_what, payload, code) => {
@@ -79,7 +102,11 @@ describe('MQTT ingress on the embedded broker (aedes)', () => {
     const box = inbox(c);
     await c.subscribeAsync('hexedge/v1/res/dev-a/#', { qos: 1 });
     const calls = parts.nodes.calls.length;
-    await Promise.all([1, 2, 3].map(() => c.publishAsync(requestTopic('dev-a', 'dup-1'), JSON.stringify(inferBody()), { qos: 1 })));
+    await Promise.all(
+      [1, 2, 3].map(() =>
+        c.publishAsync(requestTopic('dev-a', 'dup-1'), JSON.stringify(inferBody()), { qos: 1 }),
+      ),
+    );
     await box.next(responseTopic('dev-a', 'dup-1'));
     await new Promise((r) => setTimeout(r, 200));
     expect(box.count(responseTopic('dev-a', 'dup-1'))).toBe(1);
@@ -87,8 +114,17 @@ describe('MQTT ingress on the embedded broker (aedes)', () => {
   });
 
   it('refuses a wrong password, and a device id used with another username', async () => {
-    await expect(device('dev-a', 'wrong-password')).rejects.toThrow(/Bad username or password|Not authorized|refused/i);
-    await expect(client(broker.url, { clientId: 'dev-a', username: 'dev-b', password: DEVICE_PASSWORD, protocolVersion: 4 })).rejects.toThrow();
+    await expect(device('dev-a', 'wrong-password')).rejects.toThrow(
+      /Bad username or password|Not authorized|refused/i,
+    );
+    await expect(
+      client(broker.url, {
+        clientId: 'dev-a',
+        username: 'dev-b',
+        password: DEVICE_PASSWORD,
+        protocolVersion: 4,
+      }),
+    ).rejects.toThrow();
     await expect(client(broker.url, { clientId: 'nobody', protocolVersion: 4 })).rejects.toThrow();
   });
 
@@ -111,28 +147,42 @@ describe('MQTT ingress on the embedded broker (aedes)', () => {
     const closed = new Promise<void>((r) => c.once('close', () => r()));
     c.publish(requestTopic('dev-b', 'huge'), Buffer.alloc(9 * 1024 * 1024), { qos: 0 });
     await closed;
-    expect((await ask(await device('dev-a'), 'after-huge', JSON.stringify(inferBody()))).outputs).toBeDefined();
+    expect(
+      (await ask(await device('dev-a'), 'after-huge', JSON.stringify(inferBody()))).outputs,
+    ).toBeDefined();
   });
 
-  it('loses no request when the ingress dies mid-stream and restarts with the same client id', { timeout: 10_000 }, async () => {
-    parts.near.mode = 'slow';
-    parts.near.delayMs = 100;
-    try {
-      const c = await device('dev-a');
-      const box = inbox(c);
-      await c.subscribeAsync('hexedge/v1/res/dev-a/#', { qos: 1 });
-      const n = 40;
-      const callsBefore = parts.nodes.calls.length;
-      const sent = Array.from({ length: n }, (_, i) => c.publishAsync(requestTopic('dev-a', `crash-${i}`), JSON.stringify(inferBody()), { qos: 1 }));
-      // Abort while requests are inside the gateway (at the node), none answered yet.
-      await box.waitFor(() => parts.nodes.calls.length - callsBefore >= 10);
-      ingress.abort();
-      expect(box.got.length).toBe(0);
-      await Promise.all(sent);
-      ingress = await startIngress();
-      await box.waitFor(() => Array.from({ length: n }, (_, i) => responseTopic('dev-a', `crash-${i}`)).every((t) => box.count(t) > 0), 5_000);
-    } finally {
-      parts.near.mode = 'ok';
-    }
-  });
+  it(
+    'loses no request when the ingress dies mid-stream and restarts with the same client id',
+    { timeout: 10_000 },
+    async () => {
+      parts.near.mode = 'slow';
+      parts.near.delayMs = 100;
+      try {
+        const c = await device('dev-a');
+        const box = inbox(c);
+        await c.subscribeAsync('hexedge/v1/res/dev-a/#', { qos: 1 });
+        const n = 40;
+        const callsBefore = parts.nodes.calls.length;
+        const sent = Array.from({ length: n }, (_, i) =>
+          c.publishAsync(requestTopic('dev-a', `crash-${i}`), JSON.stringify(inferBody()), { qos: 1 }),
+        );
+        // Abort while requests are inside the gateway (at the node), none answered yet.
+        await box.waitFor(() => parts.nodes.calls.length - callsBefore >= 10);
+        ingress.abort();
+        expect(box.got.length).toBe(0);
+        await Promise.all(sent);
+        ingress = await startIngress();
+        await box.waitFor(
+          () =>
+            Array.from({ length: n }, (_, i) => responseTopic('dev-a', `crash-${i}`)).every(
+              (t) => box.count(t) > 0,
+            ),
+          5_000,
+        );
+      } finally {
+        parts.near.mode = 'ok';
+      }
+    },
+  );
 });

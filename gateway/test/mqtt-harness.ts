@@ -5,8 +5,14 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { BrokerAccess, createGatewayApp, DeviceCredentials, type BrokerAdminUser, type DeviceRecord } from '../src/index.ts';
-import { writeMosquittoFiles } from '../src/adapters/node.ts';
+import {
+  BrokerAccess,
+  createGatewayApp,
+  DeviceCredentials,
+  type BrokerAdminUser,
+  type DeviceRecord,
+} from '../src/index.ts';
+import { writeMosquittoFiles } from '../src/node/index.ts';
 import { fakeNode, fakeNodes, keyRing, register, type FakeNode } from './fake-nodes.ts';
 
 /** Test devices use few PBKDF2 iterations: the hashing is the same, only cheaper. */
@@ -22,13 +28,23 @@ export async function gatewayParts() {
   const keys = await keyRing();
   const { service } = createGatewayApp({ placement, keys, nodeClient: nodes });
   const devices = new DeviceCredentials();
-  for (const id of ['dev-a', 'dev-b']) await devices.add({ id, password: DEVICE_PASSWORD, iterations: TEST_ITERATIONS });
-  await devices.add({ id: 'dev-m-only', password: DEVICE_PASSWORD, models: ['other-model'], iterations: TEST_ITERATIONS });
+  for (const id of ['dev-a', 'dev-b'])
+    await devices.add({ id, password: DEVICE_PASSWORD, iterations: TEST_ITERATIONS });
+  await devices.add({
+    id: 'dev-m-only',
+    password: DEVICE_PASSWORD,
+    models: ['other-model'],
+    iterations: TEST_ITERATIONS,
+  });
   const access = new BrokerAccess({ devices, keys });
   return { placement, near: near as FakeNode, nodes, keys, service, devices, access };
 }
 
-export const mosquittoBinary = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p));
+export const mosquittoBinary = [
+  '/usr/sbin/mosquitto',
+  '/usr/bin/mosquitto',
+  '/usr/local/sbin/mosquitto',
+].find((p) => existsSync(p));
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -47,17 +63,29 @@ const portOpen = (port: number) =>
   });
 
 /** A real Mosquitto on a free 127.0.0.1 port, configured with the files `hexedge broker acl` writes. */
-export async function startMosquitto(options: { devices: readonly DeviceRecord[]; admins: readonly BrokerAdminUser[] }) {
+export async function startMosquitto(options: {
+  devices: readonly DeviceRecord[];
+  admins: readonly BrokerAdminUser[];
+}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-mosquitto-'));
   const port = await freePort();
   // As root Mosquitto would drop to user `mosquitto`, which cannot read a private temp dir.
-  const files = await writeMosquittoFiles({ dir, ...options, port, host: '127.0.0.1', user: os.userInfo().username });
-  const child: ChildProcess = spawn(mosquittoBinary!, ['-c', files.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const files = await writeMosquittoFiles({
+    dir,
+    ...options,
+    port,
+    host: '127.0.0.1',
+    user: os.userInfo().username,
+  });
+  const child: ChildProcess = spawn(mosquittoBinary!, ['-c', files.configFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 5_000;
   while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`mosquitto did not start: ${stderr}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`mosquitto did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
@@ -99,7 +127,8 @@ export function inbox(c: MqttClient) {
   const waitFor = async (predicate: () => boolean, timeoutMs = 3_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms; got ${got.map((g) => g.topic).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms; got ${got.map((g) => g.topic).join(', ')}`);
       await new Promise<void>((r) => {
         waiters.push(r);
         setTimeout(r, 50);

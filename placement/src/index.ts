@@ -1,17 +1,19 @@
-export * from './node-record.ts';
-export * from './node-registry.ts';
-export * from './node-index.ts';
-export * from './node-store.ts';
-export * from './placement.ts';
-export * from './latency.ts';
-export * from './peak-ewma.ts';
-export * from './scoring.ts';
-export * from './selection.ts';
-export * from './trust.ts';
-export * from './demand.ts';
-export * from './planner.ts';
-export * from './random.ts';
+export { type NodeRecord, type NodeStatus } from './node-record.ts';
+export { NodeRegistry } from './node-registry.ts';
+export { type IndexedPoint, NodeIndex } from './node-index.ts';
+export { type DemandRow, MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
+export { type Candidate, Placement } from './placement.ts';
+export {
+  coldLoadMs,
+  FIBER_KM_PER_MS,
+  LAST_MILE_RTT_MS,
+  maxDistanceKmForRttMs,
+  networkRttMs,
+  ROUTE_STRETCH,
+} from './latency.ts';
+export { DEMAND_WINDOW_MS } from './demand.ts';
+export { seededRandom } from './random.ts';
 export { isKnownRegion, regionsAt, resolveRegion } from './jurisdiction.ts';
 export { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
 export { placementPolicySchema, type PlacementPolicy } from '@hexedge/protocol';
-export * from './joining-node.ts';
+export { type JoiningModel, modelsForJoiningNode } from './joining-node.ts';

@@ -1,16 +1,160 @@
-export * from './errors.ts';
-export * from './geo.ts';
-export * from './canonical.ts';
-export * from './encoding.ts';
-export * from './identity.ts';
-export * from './signing.ts';
-export * from './tensors.ts';
-export * from './tensor-bytes.ts';
-export * from './tensor-digest.ts';
-export * from './schemas/zod-errors.ts';
-export * from './schemas/oip.ts';
-export * from './schemas/node.ts';
-export * from './schemas/infer.ts';
-export * from './schemas/manifest.ts';
-export * from './lifecycle.ts';
-export * from './wire/index.ts';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  HexEdgeError,
+  isHexEdgeError,
+  storageOpenMessage,
+  storageUnavailable,
+} from './errors.ts';
+export {
+  EARTH_RADIUS_KM,
+  greatCircleDistanceKm,
+  type H3Cell,
+  h3CellToLatLng,
+  isValidLatLng,
+  type LatLng,
+  latLngToH3Cell,
+  toH3Cell,
+  toLatLng,
+} from './geo.ts';
+export { canonicalBytes } from './canonical.ts';
+export {
+  base64UrlToBytes,
+  bytesToBase64Url,
+  bytesToHex,
+  sha256,
+  sha256Hex,
+  type Sha256Hex,
+} from './encoding.ts';
+export {
+  exportKeyPair,
+  generateNodeKeyPair,
+  importKeyPair,
+  importPublicKey,
+  NODE_ID_PATTERN,
+  type NodeKeyPair,
+  type StoredKeyPair,
+} from './identity.ts';
+export {
+  assertValidSignature,
+  isValidSignature,
+  signBody,
+  type Signed,
+  type SignedKind,
+  signingInput,
+} from './signing.ts';
+export {
+  checkTensor,
+  type NumericArray,
+  type TensorScalar,
+  type Tensor,
+  TENSOR_DATATYPE_NAMES,
+  TENSOR_DATATYPES,
+  type TensorData,
+  type TensorDatatype,
+  tensorToJson,
+  type TensorValues,
+  tensorValuesToArray,
+} from './tensors.ts';
+export { asTypedTensor, tensorFromBytes, tensorToBytes, TYPED_ARRAY_OF } from './tensor-bytes.ts';
+export { jsonDigest, tensorsDigest, tensorsDigestInput } from './tensor-digest.ts';
+export { parseWith } from './schemas/zod-errors.ts';
+export {
+  oipInferenceRequestSchema,
+  oipInferenceResponseSchema,
+  predictRequestSchema,
+  predictResponseSchema,
+} from './schemas/oip.ts';
+export {
+  EXECUTION_PROVIDERS,
+  type ExecutionProvider,
+  type Hardware,
+  latLngSchema,
+  type ModelLoad,
+  type NodeAck,
+  nodeIdSchema,
+  type NodeModel,
+  RECEIPT_PARAMETER,
+  type RegistrationBody,
+  signedHeartbeatSchema,
+  type SignedReceipt,
+  signedReceiptSchema,
+  type SignedRegistration,
+  signedRegistrationSchema,
+} from './schemas/node.ts';
+export {
+  type InferRequest,
+  inferRequestSchema,
+  type InferResponse,
+  inferResponseSchema,
+  type LocationInput,
+  MAX_INFER_BODY_BYTES,
+  MAX_NEAREST_K,
+  type NearestNode,
+  nearestNodeSchema,
+  type PlacementPolicy,
+  placementPolicySchema,
+  type PlacementPreference,
+} from './schemas/infer.ts';
+export {
+  MANIFEST_FILE_SUFFIX,
+  type ModelManifest,
+  modelManifestSchema,
+  type TensorSpec,
+} from './schemas/manifest.ts';
+export { Lifecycle } from './lifecycle.ts';
+// Every message that crosses a service line, with its path and limits: services import these, never
+// declare their own copies.
+export {
+  answerChallenge,
+  CHALLENGE_PATH,
+  createChallenge,
+  isValidChallengeResponse,
+  MAX_CHALLENGE_BODY_BYTES,
+  randomNonce,
+} from './wire/latency-challenge.ts';
+export {
+  type FetchLike,
+  LatencyChallenger,
+  type LatencyObservation,
+  locationReportFor,
+} from './wire/latency-challenger.ts';
+export { answerProbe, createProbe, PROBE_PATH } from './wire/latency-probe.ts';
+export {
+  DESIRED_MODELS_PATH,
+  type DesiredModelsAnswer,
+  desiredModelsAnswerSchema,
+  GATEWAY_IDENTITY_PATH,
+  gatewayIdentitySchema,
+  type ListedNode,
+  MAX_NODE_PAGE,
+  type NodeListPage,
+  nodeListPageSchema,
+  NODES_PATH,
+  ORACLE_IDENTITY_PATH,
+} from './wire/node-directory.ts';
+export {
+  type BeaconReportBody,
+  type LocationReportBody,
+  MAX_REPORTS_BODY_BYTES,
+  MAX_REPORTS_PER_POST,
+  type ReceiptReportBody,
+  type ReportBody,
+  REPORTS_PATH,
+  type SignedReport,
+  signedReportSchema,
+  type UplinkReportBody,
+  type WitnessReportBody,
+} from './wire/oracle-reports.ts';
+export {
+  clipReasons,
+  MAX_SCORES_PER_MESSAGE,
+  MAX_TRUST_PUSH_AGE_MS,
+  MAX_TRUST_PUSH_BYTES,
+  MAX_TRUST_PUSH_SKEW_MS,
+  signTrustMessage,
+  TRUST_PATH,
+  trustPushSchema,
+  type TrustScoreEntry,
+} from './wire/oracle-trust.ts';
+export { type OracleNodeReport, oracleNodeReportPath } from './wire/oracle-node-report.ts';

@@ -5,7 +5,8 @@
  * and gets `{ url }` over IPC once the node serves; `{ type: 'stats' }` answers the batches run so far.
  */
 import { serve } from '@hono/node-server';
-import { createOipApp, ModelSet, NodeMetrics, ppocrRecModel } from '@hexedge/edge-node';
+import { createOipApp, ModelSet, NodeMetrics } from '@hexedge/edge-node';
+import { nodeReceiptCrypto, ppocrRecModel } from '@hexedge/edge-node/node';
 import { loadModels, OrtNodeBackend, readModelDir } from '@hexedge/edge-node/node';
 import { generateNodeKeyPair } from '@hexedge/protocol';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -33,7 +34,9 @@ export interface NodeProcess {
 
 /** Starts a node process and resolves once it listens. */
 export function startNodeProcess(config: NodeProcessConfig): Promise<NodeProcess> {
-  const child: ChildProcess = fork(import.meta.filename, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(import.meta.filename, [JSON.stringify(config)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`node process exited with ${code} before serving`)));
@@ -77,8 +80,15 @@ async function main(config: NodeProcessConfig): Promise<void> {
   if (problems.length) throw new Error(problems.map((p) => p.message).join('; '));
   const all = config.ppocr ? [...artifacts, await ppocrRecModel()] : artifacts;
   const report = await loadModels({ artifacts: all, backends: [backend], force: 'onnxruntime-node', models });
-  if (report.failed.length) throw new Error(report.failed.map((f) => `${f.name}@${f.version}: ${f.message}`).join('; '));
-  const app = createOipApp({ models, keys: await generateNodeKeyPair(), isReady: () => true, metrics });
+  if (report.failed.length)
+    throw new Error(report.failed.map((f) => `${f.name}@${f.version}: ${f.message}`).join('; '));
+  const app = createOipApp({
+    models,
+    keys: await generateNodeKeyPair(),
+    isReady: () => true,
+    metrics,
+    crypto: nodeReceiptCrypto,
+  });
   serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
     process.send!({ url: `http://127.0.0.1:${info.port}` });
   });

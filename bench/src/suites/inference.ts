@@ -8,7 +8,7 @@
  * still share the cores, as every peer in a round does. Ratios: rates value/anchor, times anchor/value
  * (above 1 = the row's subject wins). Each row's JSON carries the spread over rounds.
  */
-import { ppocrRecModel } from '@hexedge/edge-node';
+import { ppocrRecModel } from '@hexedge/edge-node/node';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,8 @@ import type { BenchRow } from '../report.ts';
 
 export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
   const started = performance.now();
-  const step = (what: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
+  const step = (what: string) =>
+    console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
   step('building vibration-anomaly fp32 + int8 in memory');
   const { fp32, int8 } = await vibrationArtifacts();
   const windows = vibrationWindows(64);
@@ -38,7 +39,12 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     const common = { modelDir, intraOpThreads: NATIVE_INTRA_OP_THREADS };
     step('starting two node processes (batching on / off)');
     const [batching, unbatched] = await Promise.all([
-      startNodeProcess({ ...common, ppocr: false, maxBatchSize: MAX_BATCH_SIZE, maxQueueDelayUs: BATCHING_DELAY_US }),
+      startNodeProcess({
+        ...common,
+        ppocr: false,
+        maxBatchSize: MAX_BATCH_SIZE,
+        maxQueueDelayUs: BATCHING_DELAY_US,
+      }),
       startNodeProcess({ ...common, ppocr: true, maxBatchSize: 1, maxQueueDelayUs: 0 }),
     ]);
     nodes.push(batching!, unbatched!);

@@ -1,6 +1,12 @@
-import { buildComfortIndexModel, comfortIndexManifest, thirdPartyModels } from '@hexedge/edge-node';
+import { buildComfortIndexModel, comfortIndexManifest } from '@hexedge/edge-node';
 
-import { buildProjectModels, PROJECT_MODELS, readModelDir, writeModel } from '@hexedge/edge-node/node';
+import {
+  buildProjectModels,
+  PROJECT_MODELS,
+  readModelDir,
+  thirdPartyModels,
+  writeModel,
+} from '@hexedge/edge-node/node';
 
 /**
  * Puts the models `hexedge dev` serves into the shared models directory: the skeleton's

@@ -4,14 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { GatewayAgent } from '../agent/gateway-agent.ts';
 import type { InferenceBackend } from '../backends/backend.ts';
-import { DEFAULT_ACCELERATORS, OrtNodeBackend } from '../backends/ort-node.ts';
+import { DEFAULT_ACCELERATORS, OrtNodeBackend } from './ort-node.ts';
 import { OrtWebBackend } from '../backends/ort-web.ts';
 import type { NodeConfig } from '../config.ts';
 import { ModelSet } from '../server/model-set.ts';
 import { NodeMetrics } from '../server/metrics.ts';
 import { createOipApp } from '../server/oip-app.ts';
-import { createPullProgress } from '../store/pull-progress.ts';
+import { createPullProgress } from './pull-progress.ts';
 import { ModelSync } from './model-sync.ts';
+import { nodeReceiptCrypto } from './node-crypto.ts';
 import { loadNodeKey } from './node-keys.ts';
 
 export interface RunningNode {
@@ -90,6 +91,7 @@ export async function buildEdgeNode(
       isReady: () => models.size > 0,
       metrics,
       artifacts: sync.artifacts,
+      crypto: nodeReceiptCrypto,
       // The coverage oracle's latency challenges (proof of location) and probes (this node as challenger).
       oracle: {
         answerChallenge: (raw) => answerChallenge(raw, keys),

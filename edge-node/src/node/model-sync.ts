@@ -10,9 +10,9 @@ import type { InferenceBackend } from '../backends/backend.ts';
 import { loadModels } from '../backends/load-models.ts';
 import type { BackendChoice } from '../backends/select.ts';
 import type { ModelSet } from '../server/model-set.ts';
-import { ModelDirArtifacts } from '../store/artifact-index.ts';
+import { ModelDirArtifacts } from './artifact-index.ts';
 import { formatModelRef, parseModelRef, type ModelRef } from '../store/model-ref.ts';
-import { pullModel, type PullProgressEvent } from '../store/pull.ts';
+import { pullModel, type PullProgressEvent } from './pull.ts';
 import type { PullSource } from '../store/pull-sources.ts';
 
 /** How long the first run waits between asks while the gateway is unreachable or has nothing to give. */

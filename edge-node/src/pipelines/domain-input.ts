@@ -53,9 +53,12 @@ export function base64ByteLength(text: string): number {
   return Math.floor(((text.length - padding) * 3) / 4);
 }
 
+/** Standard base64 (already checked by `requireBase64`) to bytes, with web standards only. */
 export function base64ToBytes(text: string): Uint8Array {
-  const buffer = Buffer.from(text, 'base64');
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
 }
 
 /** A short, safe rendering of an unexpected value for an error message (long strings are cut). */

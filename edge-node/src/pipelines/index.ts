@@ -22,7 +22,6 @@ export {
   VAD_FRAME_MS,
   type VadAnswer,
 } from './silero-vad.ts';
-export { ppocrRecModel, sileroVadModel, thirdPartyModels, type ThirdPartyModel } from './third-party.ts';
 export { SILERO_SEGMENT_DEFAULTS, speechSegments, type SpeechSegment } from './vad-segments.ts';
 const PIPELINES: ReadonlyMap<string, Pipeline> = new Map([
   [sileroVadPipeline.id, sileroVadPipeline],

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedModel } from '../backends/backend.ts';
-import { OrtNodeBackend } from '../backends/ort-node.ts';
+import { OrtNodeBackend } from '../node/ort-node.ts';
 import { pngToRecTensor } from './ocr-tensor.ts';
 import { ppocrRecPipeline } from './ppocr-rec.ts';
-import { ppocrRecModel, type ThirdPartyModel } from './third-party.ts';
+import { ppocrRecModel, type ThirdPartyModel } from '../node/third-party.ts';
 
 /** Camera-like crops of a meter's digit window (scripts/make-meter-fixtures.ts). */
 const READINGS = ['04721', '13958', '0072.5'];

@@ -2,11 +2,11 @@ import type { Tensor } from '@hexedge/protocol';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OrtNodeBackend } from '../backends/ort-node.ts';
+import { OrtNodeBackend } from '../node/ort-node.ts';
 import type { LoadedModel } from '../backends/backend.ts';
 import { createRng } from '../toolchain/prng.ts';
 import { sileroVadPipeline, type VadAnswer } from './silero-vad.ts';
-import { sileroVadModel, type ThirdPartyModel } from './third-party.ts';
+import { sileroVadModel, type ThirdPartyModel } from '../node/third-party.ts';
 
 /** espeak-ng's "Meter reading: four seven two one." at 16 kHz, speech from 320 ms to 2536 ms (scripts/make-speech-fixture.ts). */
 const SPEECH_WAV = path.join(import.meta.dirname, '../../test/fixtures/speech-16k.wav');

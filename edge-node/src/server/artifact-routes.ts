@@ -5,13 +5,15 @@ import { isValidContentId } from '../store/model-ref.ts';
 
 /**
  * The artifacts a node holds, by content id. Node-side implementation: `ModelDirArtifacts`
- * (store/artifact-index.ts, files of the models directory); a cache on another runtime may back it
+ * (node/artifact-index.ts, files of the models directory); a cache on another runtime may back it
  * with any blob store.
  */
 export interface ArtifactSource {
   getManifest(contentId: string): Promise<ModelManifest | undefined>;
   /** The artifact's bytes; `sizeBytes` must equal the manifest's, so content-length is exact. */
-  openArtifact(contentId: string): Promise<{ manifest: ModelManifest; body: Uint8Array | ReadableStream<Uint8Array> } | undefined>;
+  openArtifact(
+    contentId: string,
+  ): Promise<{ manifest: ModelManifest; body: Uint8Array | ReadableStream<Uint8Array> } | undefined>;
 }
 
 /** A content id names its bytes forever, so caches (browsers, CDNs, peers) may keep them a year. */
@@ -20,12 +22,16 @@ const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 function contentIdParam(c: Context): string {
   const id = c.req.param('contentId')!;
   if (!isValidContentId(id)) {
-    throw new HexEdgeError('INVALID_REQUEST', `content id ${JSON.stringify(id.slice(0, 100))} is not a SHA-256 in lowercase hex (64 characters 0-9a-f)`);
+    throw new HexEdgeError(
+      'INVALID_REQUEST',
+      `content id ${JSON.stringify(id.slice(0, 100))} is not a SHA-256 in lowercase hex (64 characters 0-9a-f)`,
+    );
   }
   return id;
 }
 
-const notHeld = (id: string) => new HexEdgeError('MODEL_NOT_FOUND', `no artifact with content id ${id} is held here`);
+const notHeld = (id: string) =>
+  new HexEdgeError('MODEL_NOT_FOUND', `no artifact with content id ${id} is held here`);
 
 /**
  * Peer distribution: a node serves the artifacts it holds, so nearby nodes pull from it instead of
@@ -45,11 +51,21 @@ export function registerArtifactRoutes(app: Hono, artifacts: ArtifactSource): vo
     const etag = `"${id}"`;
     const headers = { etag, 'cache-control': IMMUTABLE_CACHE_CONTROL };
     // The same id can only ever mean the same bytes, so a matching tag needs no look-up at all.
-    if (c.req.header('if-none-match')?.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
+    if (
+      c.req
+        .header('if-none-match')
+        ?.split(',')
+        .some((t) => t.trim() === etag)
+    )
+      return c.body(null, 304, headers);
     const found = await artifacts.openArtifact(id);
     if (!found) throw notHeld(id);
     return new Response(found.body as BodyInit, {
-      headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(found.manifest.sizeBytes) },
+      headers: {
+        ...headers,
+        'content-type': 'application/octet-stream',
+        'content-length': String(found.manifest.sizeBytes),
+      },
     });
   });
 }

@@ -10,12 +10,18 @@ import {
 } from '@hexedge/protocol';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { BINARY_EXTENSION, binaryOutputNames, encodeResponse, HEADER_LENGTH, parseBinaryBody } from './binary-extension.ts';
+import {
+  BINARY_EXTENSION,
+  binaryOutputNames,
+  encodeResponse,
+  HEADER_LENGTH,
+  parseBinaryBody,
+} from './binary-extension.ts';
 import { checkInputs } from './input-check.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { ModelSet } from './model-set.ts';
 import { getPipeline } from '../pipelines/index.ts';
-import { tensorsDigestSync } from './node-crypto.ts';
+import { webReceiptCrypto, type ReceiptCrypto } from './receipt-crypto.ts';
 import { signReceipt } from './receipt.ts';
 import { registerArtifactRoutes, type ArtifactSource } from './artifact-routes.ts';
 import { registerOracleRoutes, type OracleRouteOptions } from './challenge-route.ts';
@@ -35,6 +41,8 @@ export interface OipAppOptions {
   artifacts?: ArtifactSource;
   /** Latency challenges and probes from the coverage oracle (`/v1/oracle/…`); none when absent. */
   oracle?: OracleRouteOptions;
+  /** Receipt hashing and signing; WebCrypto when absent (the Node builder passes node:crypto's). */
+  crypto?: ReceiptCrypto;
 }
 
 /** OIP v2 error object (`{ "error": string }`), plus our stable code; 503s say when to come back. */
@@ -42,7 +50,8 @@ function errorResponse(c: Context, err: unknown): Response {
   const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
   if (!isHexEdgeError(err)) console.error('edge-node: unexpected error', err);
   const retryAfterMs = e.details?.retryAfterMs;
-  if (typeof retryAfterMs === 'number') c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  if (typeof retryAfterMs === 'number')
+    c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   return c.json({ error: e.message, code: e.code }, e.httpStatus as 400);
 }
 
@@ -63,28 +72,45 @@ async function readInferBody(c: Context) {
 /** The Open Inference Protocol v2 REST API (shared/specs/inference_rest.md) over a node's models. */
 export function createOipApp(options: OipAppOptions): Hono {
   const { models, keys, isReady, metrics } = options;
+  const receiptCrypto = options.crypto ?? webReceiptCrypto;
   const now = options.now ?? Date.now;
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) => errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) =>
+    errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
+  );
 
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => c.json({ ready: isReady() }, isReady() ? 200 : 503));
-  app.get('/v2', (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [BINARY_EXTENSION] }));
+  app.get('/v2', (c) =>
+    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [BINARY_EXTENSION] }),
+  );
   if (options.artifacts) registerArtifactRoutes(app, options.artifacts);
   if (options.oracle) registerOracleRoutes(app, options.oracle);
   if (metrics) {
-    app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+    app.get('/metrics', async (c) =>
+      c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+    );
   }
 
   const metadata = (c: Context) => {
     const m = models.resolve(c.req.param('name')!, c.req.param('version')).model.manifest;
-    return c.json({ name: m.name, versions: models.versionsOf(m.name), platform: 'onnxruntime_onnx', inputs: m.inputs, outputs: m.outputs });
+    return c.json({
+      name: m.name,
+      versions: models.versionsOf(m.name),
+      platform: 'onnxruntime_onnx',
+      inputs: m.inputs,
+      outputs: m.outputs,
+    });
   };
   app.get('/v2/models/:name', metadata);
   app.get('/v2/models/:name/versions/:version', metadata);
 
-  const ready = (c: Context) => c.json({ name: models.resolve(c.req.param('name')!, c.req.param('version')).model.manifest.name, ready: true });
+  const ready = (c: Context) =>
+    c.json({
+      name: models.resolve(c.req.param('name')!, c.req.param('version')).model.manifest.name,
+      ready: true,
+    });
   app.get('/v2/models/:name/ready', ready);
   app.get('/v2/models/:name/versions/:version/ready', ready);
 
@@ -108,25 +134,40 @@ export function createOipApp(options: OipAppOptions): Hono {
       const outputNames = request.outputs?.map((o) => o.name);
       for (const name of outputNames ?? []) {
         if (!m.outputs.some((o) => o.name === name)) {
-          throw new HexEdgeError('INVALID_TENSOR', `model ${m.name} has no output '${name}' (outputs: ${m.outputs.map((o) => o.name).join(', ')})`);
+          throw new HexEdgeError(
+            'INVALID_TENSOR',
+            `model ${m.name} has no output '${name}' (outputs: ${m.outputs.map((o) => o.name).join(', ')})`,
+          );
         }
       }
       const result = await scheduler.submit(inputs, outputNames);
       const requestId = request.id ?? crypto.randomUUID();
-      const receipt = signReceipt({
+      const digests = [receiptCrypto.tensorsDigest(inputs), receiptCrypto.tensorsDigest(result.outputs)];
+      const [inputDigest, outputDigest] = digests.some((d) => typeof d !== 'string')
+        ? await Promise.all(digests)
+        : (digests as string[]);
+      const signed = signReceipt({
+        crypto: receiptCrypto,
         keys,
         requestId,
         manifest: m,
-        inputDigest: tensorsDigestSync(inputs),
-        outputDigest: tensorsDigestSync(result.outputs),
+        inputDigest: inputDigest!,
+        outputDigest: outputDigest!,
         serviceTimeMs: result.serviceTimeMs,
         nowMs: now(),
       });
-      const head = { model_name: m.name, model_version: m.version, id: requestId, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) } };
+      const receipt = signed instanceof Promise ? await signed : signed;
+      const head = {
+        model_name: m.name,
+        model_version: m.version,
+        id: requestId,
+        parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
+      };
       const { body, headerLength } = encodeResponse(head, result.outputs, binaryOutputNames(request));
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
       metrics?.latency.observe(labels, (performance.now() - started) / 1000);
-      if (headerLength === undefined) return new Response(body as string, { headers: { 'content-type': 'application/json' } });
+      if (headerLength === undefined)
+        return new Response(body as string, { headers: { 'content-type': 'application/json' } });
       return new Response(body as Uint8Array<ArrayBuffer>, {
         headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) },
       });
@@ -146,7 +187,11 @@ export function createOipApp(options: OipAppOptions): Hono {
     const labels = { model: m.name, version: m.version };
     try {
       const pipeline = m.pipeline ? getPipeline(m.pipeline) : undefined;
-      if (!pipeline) throw new HexEdgeError('NOT_FOUND', `model ${m.name} has no pre/post-processing pipeline; use /infer with tensors`);
+      if (!pipeline)
+        throw new HexEdgeError(
+          'NOT_FOUND',
+          `model ${m.name} has no pre/post-processing pipeline; use /infer with tensors`,
+        );
       let json: unknown;
       try {
         json = await c.req.json();
@@ -167,10 +212,25 @@ export function createOipApp(options: OipAppOptions): Hono {
       });
       const requestId = request.id ?? crypto.randomUUID();
       const [inputDigest, outputDigest] = await Promise.all([jsonDigest(request.input), jsonDigest(output)]);
-      const receipt = signReceipt({ keys, requestId, manifest: m, inputDigest, outputDigest, serviceTimeMs, nowMs: now() });
+      const receipt = await signReceipt({
+        crypto: receiptCrypto,
+        keys,
+        requestId,
+        manifest: m,
+        inputDigest,
+        outputDigest,
+        serviceTimeMs,
+        nowMs: now(),
+      });
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
       metrics?.latency.observe(labels, (performance.now() - started) / 1000);
-      return c.json({ model_name: m.name, model_version: m.version, id: requestId, output, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) } });
+      return c.json({
+        model_name: m.name,
+        model_version: m.version,
+        id: requestId,
+        output,
+        parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
+      });
     } catch (err) {
       metrics?.requests.inc({ ...labels, outcome: isHexEdgeError(err) ? err.code : 'INTERNAL' });
       throw err;

@@ -1,6 +1,6 @@
 import type { NodeKeyPair, SignedReceipt } from '@hexedge/protocol';
 import type { ModelManifest } from '../models/manifest.ts';
-import { signSync } from './node-crypto.ts';
+import type { ReceiptCrypto } from './receipt-crypto.ts';
 
 /**
  * The receipt binds this node's key to one answer: which model bytes ran (content id), on which input,
@@ -9,6 +9,7 @@ import { signSync } from './node-crypto.ts';
  * return another.
  */
 export function signReceipt(options: {
+  crypto: ReceiptCrypto;
   keys: NodeKeyPair;
   requestId: string;
   manifest: ModelManifest;
@@ -16,9 +17,9 @@ export function signReceipt(options: {
   outputDigest: string;
   serviceTimeMs: number;
   nowMs: number;
-}): SignedReceipt {
+}): SignedReceipt | Promise<SignedReceipt> {
   const { keys, manifest } = options;
-  return signSync(
+  return options.crypto.sign(
     'receipt',
     {
       nodeId: keys.nodeId,

@@ -1,8 +1,18 @@
 // Runtime-neutral part of the sharded placement (the coordinator, shard geometry and jurisdiction,
 // the RPC types); the Durable Object classes are in ./worker.ts (`@hexedge/placement/worker`).
-export * from './eu-shard-cells.ts';
-export * from './shard-geometry.ts';
-export * from './shard-jurisdiction.ts';
-export * from './shard-protocol.ts';
-export * from './sharded-placement.ts';
-export * from './shard-network.ts';
+export { EU_SHARD_CELLS } from './eu-shard-cells.ts';
+export { minDistanceToCellKm, SHARD_RESOLUTION, shardCellOf } from './shard-geometry.ts';
+export { regionShardCells, shardJurisdiction } from './shard-jurisdiction.ts';
+export {
+  asResult,
+  type DirectoryApi,
+  modelKey,
+  type ShardApi,
+  type ShardNearestQuery,
+  type ShardPoolQuery,
+  type ShardResult,
+  type ShardSummary,
+  unwrap,
+} from './shard-protocol.ts';
+export { ShardedPlacement } from './sharded-placement.ts';
+export { durableShardNetwork, type NamespaceLike } from './shard-network.ts';

@@ -2,8 +2,8 @@ import { HexEdgeError } from '@hexedge/protocol';
 import { createHash } from 'node:crypto';
 import type { ModelManifest } from '../models/manifest.ts';
 import { readModelDir, type VerifiedArtifact } from '@hexedge/protocol/node';
-import { formatModelRef, parseModelRef, type ModelRef } from './model-ref.ts';
-import { artifactUrl, describeFetchError, resolveManifest, type PullSource } from './pull-sources.ts';
+import { formatModelRef, parseModelRef, type ModelRef } from '../store/model-ref.ts';
+import { artifactUrl, describeFetchError, resolveManifest, type PullSource } from '../store/pull-sources.ts';
 import { writeModel } from '@hexedge/protocol/node';
 
 /** No node pulls more than this for one model, whatever a manifest claims (the largest we ship is ~11 MiB). */

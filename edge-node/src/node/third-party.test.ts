@@ -1,7 +1,7 @@
 import { sha256Hex } from '@hexedge/protocol';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { getPipeline } from './index.ts';
+import { getPipeline } from '../pipelines/index.ts';
 import { thirdPartyModels } from './third-party.ts';
 
 /** ORT metadata marks a dynamic dimension with a symbolic name (a string, sometimes empty); manifests use -1. */

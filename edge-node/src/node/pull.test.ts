@@ -14,7 +14,7 @@ import { ModelSet } from '../server/model-set.ts';
 import { ModelDirArtifacts } from './artifact-index.ts';
 import { readModelDir } from '@hexedge/protocol/node';
 import { pullModel, type PullProgressEvent } from './pull.ts';
-import type { PullSource } from './pull-sources.ts';
+import type { PullSource } from '../store/pull-sources.ts';
 import { writeModel } from '@hexedge/protocol/node';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hexedge-pull-'));

@@ -48,17 +48,24 @@ export function createPullProgress(options: {
         );
         bar.start(m.sizeBytes, 0, { received: '0 B', size: formatBytes(m.sizeBytes), speed: '-' });
       } else {
-        options.log(`pulling ${name} (${formatBytes(m.sizeBytes)}, ${m.contentId.slice(0, 12)}) from ${event.source.kind} ${event.source.url}`);
+        options.log(
+          `pulling ${name} (${formatBytes(m.sizeBytes)}, ${m.contentId.slice(0, 12)}) from ${event.source.kind} ${event.source.url}`,
+        );
       }
     } else if (event.phase === 'data') {
       const nowMs = performance.now();
       const perSecond = (event.receivedBytes / Math.max(nowMs - startedMs, 1)) * 1000;
       if (bar) {
-        bar.update(event.receivedBytes, { received: formatBytes(event.receivedBytes), speed: `${formatBytes(perSecond)}/s` });
+        bar.update(event.receivedBytes, {
+          received: formatBytes(event.receivedBytes),
+          speed: `${formatBytes(perSecond)}/s`,
+        });
       } else if (nowMs - lastLogMs >= intervalMs) {
         lastLogMs = nowMs;
         const percent = ((event.receivedBytes / m.sizeBytes) * 100).toFixed(0);
-        options.log(`pulling ${name}: ${percent}% (${formatBytes(event.receivedBytes)} of ${formatBytes(m.sizeBytes)}, ${formatBytes(perSecond)}/s)`);
+        options.log(
+          `pulling ${name}: ${percent}% (${formatBytes(event.receivedBytes)} of ${formatBytes(m.sizeBytes)}, ${formatBytes(perSecond)}/s)`,
+        );
       }
     } else {
       bar?.stop();

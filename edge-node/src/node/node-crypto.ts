@@ -1,5 +1,13 @@
-import { bytesToBase64Url, jsonDigest, signingInput, tensorsDigestInput, type NodeKeyPair, type SignedKind, type Tensor } from '@hexedge/protocol';
+import {
+  bytesToBase64Url,
+  signingInput,
+  tensorsDigestInput,
+  type NodeKeyPair,
+  type SignedKind,
+  type Tensor,
+} from '@hexedge/protocol';
 import { createHash, KeyObject, sign } from 'node:crypto';
+import type { ReceiptCrypto } from '../server/receipt-crypto.ts';
 
 /**
  * The receipt path's hashing and signing through node:crypto rather than WebCrypto: the same bytes and
@@ -10,12 +18,17 @@ export function tensorsDigestSync(tensors: readonly Tensor[]): string {
   return createHash('sha256').update(tensorsDigestInput(tensors)).digest('hex');
 }
 
-export { jsonDigest };
-
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 
-export function signSync<T extends { nodeId: string }>(kind: SignedKind, body: T, keys: NodeKeyPair): { body: T; signature: string } {
+export function signSync<T extends { nodeId: string }>(
+  kind: SignedKind,
+  body: T,
+  keys: NodeKeyPair,
+): { body: T; signature: string } {
   let key = keyObjects.get(keys.privateKey);
   if (!key) keyObjects.set(keys.privateKey, (key = KeyObject.from(keys.privateKey)));
   return { body, signature: bytesToBase64Url(new Uint8Array(sign(null, signingInput(kind, body), key))) };
 }
+
+/** The node's receipt crypto through node:crypto: the same digests and signatures as WebCrypto, synchronous. */
+export const nodeReceiptCrypto: ReceiptCrypto = { tensorsDigest: tensorsDigestSync, sign: signSync };
