@@ -1,0 +1,25 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { CodecEntry, SandboxLimits } from '../codecs/codec-runner.ts';
+import { CodecSandbox } from '../codecs/js-sandbox.ts';
+import type { HostMessage, WorkerMessage } from './worker-codec-runner.ts';
+
+/**
+ * One JS codec's worker thread: evaluates the source once, says `ready` (or `failed`), then answers
+ * calls one at a time. It never recovers from a fault itself: the host terminates it and starts a
+ * fresh one, so a codec stuck anywhere (even inside one native operation) costs this thread only.
+ */
+const port = parentPort!;
+const { source, limits } = workerData as { source: string; limits: SandboxLimits };
+const post = (message: WorkerMessage) => port.postMessage(message);
+
+const created = await CodecSandbox.create({ source, limits });
+if (!created.ok) {
+  post({ type: 'failed', error: created.error, sticky: created.fault !== 'sandbox' });
+} else {
+  const sandbox = created.sandbox;
+  port.on('message', (message: HostMessage) => {
+    const outcome = sandbox.call({ entry: message.entry as CodecEntry, inputJson: message.inputJson });
+    post({ type: 'result', id: message.id, outcome });
+  });
+  post({ type: 'ready' });
+}
