@@ -102,7 +102,7 @@ describe('JS codec sandbox', () => {
 
   // Was a known gap (SECURITY.md, "resource exhaustion") while codecs ran on the event loop: QuickJS checks the time
   // limit only between bytecodes, so a codec inside large native string operations ran until the memory limit
-  // stopped it (8–46 s of blocked event loop, measured). In its worker thread it is terminated at the budget.
+  // stopped it (8–74 s of blocked event loop, measured). Its worker thread is stopped at the budget or terminated.
   it('stops a codec that builds large strings near its memory limit within its time limit, the event loop running', async () => {
     const codec = new JsCodec({
       source: 'function decodeUplink() { var a = []; for (;;) a.push(new Array(1e6).join("x") + a.length); }',
@@ -119,7 +119,8 @@ describe('JS codec sandbox', () => {
     expect(out.errors[0]).toMatch(
       /^JS codec: (time limit of 100 ms exceeded|memory limit of 268435456 bytes exceeded)/,
     );
-    expect(tookMs).toBeLessThan(1_000);
+    // Its thread is terminated 100 ms + KILL_GRACE_MS (1 s) after the call at the latest.
+    expect(tookMs).toBeLessThan(2_000);
     expect(ticks).toBeGreaterThanOrEqual(5);
     await codec.close();
   });

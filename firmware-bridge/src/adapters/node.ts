@@ -3,7 +3,12 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HexEdgeError } from '@hexedge/protocol';
 import type { Device, DeviceRegistry, DeviceStore, Profile } from '../index.ts';
 
-export { workerCodecRunner, WorkerCodecRunner, MAX_WAITING_CALLS } from '../node/worker-codec-runner.ts';
+export {
+  KILL_GRACE_MS,
+  MAX_WAITING_CALLS,
+  workerCodecRunner,
+  WorkerCodecRunner,
+} from '../node/worker-codec-runner.ts';
 
 /**
  * DeviceStore on SQLite (`node:sqlite`). Rows hold the validated JSON; the registry re-validates

@@ -1,6 +1,5 @@
 import {
   newQuickJSWASMModule,
-  shouldInterruptAfterDeadline,
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSRuntime,
@@ -70,12 +69,20 @@ function describeError(
 export type SandboxCreated =
   { ok: true; sandbox: CodecSandbox } | { ok: false; error: string; fault?: SandboxFault };
 
+/**
+ * What the time limits are measured on (ms, any origin). Wall time by default; the Node worker passes
+ * its thread's CPU time, so a codec is stopped for what it ran, not for waiting on a busy machine.
+ */
+export type SandboxClock = () => number;
+const wallClock: SandboxClock = () => Date.now();
+
 export class CodecSandbox {
   readonly #runtime: QuickJSRuntime;
   readonly #context: QuickJSContext;
   readonly #call: QuickJSHandle;
   readonly #drain: QuickJSHandle;
   readonly #limits: SandboxLimits;
+  readonly #clock: SandboxClock;
   #disposed = false;
 
   private constructor(parts: {
@@ -84,27 +91,42 @@ export class CodecSandbox {
     call: QuickJSHandle;
     drain: QuickJSHandle;
     limits: SandboxLimits;
+    clock: SandboxClock;
   }) {
     this.#runtime = parts.runtime;
     this.#context = parts.context;
     this.#call = parts.call;
     this.#drain = parts.drain;
     this.#limits = parts.limits;
+    this.#clock = parts.clock;
+  }
+
+  /** QuickJS asks every few thousand bytecodes; past the deadline the codec gets an uncatchable 'interrupted'. */
+  #deadline(ms: number): void {
+    const clock = this.#clock;
+    const deadline = clock() + ms;
+    this.#runtime.setInterruptHandler(() => clock() > deadline);
   }
 
   /**
    * Evaluates the driver, then the codec's source (sloppy mode: vendor codecs assign undeclared
    * globals) under `evalTimeoutMs`. A syntax error, a throw or a limit at the top level is the error.
    */
-  static async create(options: { source: string; limits: SandboxLimits }): Promise<SandboxCreated> {
+  static async create(options: {
+    source: string;
+    limits: SandboxLimits;
+    clock?: SandboxClock;
+  }): Promise<SandboxCreated> {
     const { source, limits } = options;
+    const clock = options.clock ?? wallClock;
     const quickjs = await loadQuickJS();
     const runtime = quickjs.newRuntime();
     let context: QuickJSContext | undefined;
     try {
       runtime.setMemoryLimit(limits.memoryBytes);
       runtime.setMaxStackSize(MAX_STACK_BYTES);
-      runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + limits.evalTimeoutMs));
+      const evalDeadline = clock() + limits.evalTimeoutMs;
+      runtime.setInterruptHandler(() => clock() > evalDeadline);
       context = runtime.newContext();
       const driver = context.evalCode(SANDBOX_DRIVER, 'driver.js');
       if (driver.error) throw new Error(`driver: ${JSON.stringify(context.dump(driver.error))}`);
@@ -125,7 +147,7 @@ export class CodecSandbox {
         return { ok: false, error: `evaluating the source: ${error}`, ...(fault ? { fault } : {}) };
       }
       evaluated.value.dispose();
-      return { ok: true, sandbox: new CodecSandbox({ runtime, context, call, drain, limits }) };
+      return { ok: true, sandbox: new CodecSandbox({ runtime, context, call, drain, limits, clock }) };
     } catch (err) {
       // A host-side fault (the WebAssembly stack, an abort) while loading.
       if (context) disposeQuietly(context, runtime);
@@ -140,7 +162,7 @@ export class CodecSandbox {
     const ctx = this.#context;
     let outcome: CodecCallOutcome;
     try {
-      this.#runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + this.#limits.timeoutMs));
+      this.#deadline(this.#limits.timeoutMs);
       const entry = ctx.newString(request.entry);
       const input = ctx.newString(request.inputJson);
       const result = ctx.callFunction(this.#call, ctx.undefined, entry, input);
@@ -172,11 +194,32 @@ export class CodecSandbox {
     return outcome;
   }
 
+  /** One call that touches no codec code, so the first real call does not pay for compiling the call path. */
+  warmUp(): void {
+    const ctx = this.#context;
+    try {
+      this.#deadline(this.#limits.timeoutMs);
+      const entry = ctx.newString('ping');
+      const input = ctx.newString('{}');
+      const result = ctx.callFunction(this.#call, ctx.undefined, entry, input);
+      entry.dispose();
+      input.dispose();
+      if (result.error) {
+        result.error.dispose();
+        return;
+      }
+      if (ctx.typeof(result.value) === 'string') ctx.getString(result.value);
+      result.value.dispose();
+    } catch {
+      // A real call will meet and report the same fault.
+    }
+  }
+
   /** The console lines of the call (and, on the first call, of the top level); none when that fails. */
   #drainLogs() {
     const ctx = this.#context;
     try {
-      this.#runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + DRAIN_TIMEOUT_MS));
+      this.#deadline(DRAIN_TIMEOUT_MS);
       const result = ctx.callFunction(this.#drain, ctx.undefined);
       if (result.error) {
         result.error.dispose();

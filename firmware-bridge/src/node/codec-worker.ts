@@ -12,11 +12,26 @@ const port = parentPort!;
 const { source, limits } = workerData as { source: string; limits: SandboxLimits };
 const post = (message: WorkerMessage) => port.postMessage(message);
 
-const created = await CodecSandbox.create({ source, limits });
+/**
+ * The budgets count this thread's CPU time (process.threadCpuUsage, Node ≥ 22.19): a codec is stopped
+ * for running 100 ms, not for waiting 100 ms on a loaded machine. The host's wall-clock kill stays
+ * the backstop for what the interrupt cannot see.
+ */
+const threadCpuUsage = (process as { threadCpuUsage?: () => { user: number; system: number } })
+  .threadCpuUsage;
+const clock = threadCpuUsage
+  ? () => {
+      const used = threadCpuUsage.call(process);
+      return (used.user + used.system) / 1000;
+    }
+  : () => Date.now();
+
+const created = await CodecSandbox.create({ source, limits, clock });
 if (!created.ok) {
   post({ type: 'failed', error: created.error, sticky: created.fault !== 'sandbox' });
 } else {
   const sandbox = created.sandbox;
+  sandbox.warmUp();
   port.on('message', (message: HostMessage) => {
     const outcome = sandbox.call({ entry: message.entry as CodecEntry, inputJson: message.inputJson });
     post({ type: 'result', id: message.id, outcome });

@@ -9,16 +9,24 @@ import type {
 
 /**
  * The Node codec runner: one worker thread per JS codec, holding the codec's QuickJS context (source
- * evaluated once, when the thread starts). The host times every call: past the budget it terminates
- * the thread (a terminated thread stops even inside a native operation that QuickJS's interrupt
- * handler never sees) and the next call starts a fresh one, which evaluates the source again. The
- * event loop never runs codec code, so a runaway codec delays only the devices of its own profile.
+ * evaluated once, when the thread starts). A call past its budget is stopped by QuickJS's interrupt
+ * in the thread or, when the thread does not answer, by the host terminating it (which stops even a
+ * native operation the interrupt never sees); either way the thread is replaced and the next call
+ * evaluates the source afresh. The event loop never runs codec code, so a runaway codec delays only
+ * the devices of its own profile.
  * Cost: about 13 MiB of memory per codec (measured: thread + QuickJS module) and ~0.1 ms per call.
  */
 export const workerCodecRunner: CodecRunnerFactory = (options) => new WorkerCodecRunner(options);
 
 /** Starting a thread and compiling QuickJS takes 50–150 ms; this is for a machine under heavy load. */
 const WORKER_START_MS = 10_000;
+/**
+ * Inside the thread QuickJS stops a codec after `timeoutMs` of the thread's CPU time. The host kills
+ * the thread when no answer came `timeoutMs` + this much wall time after the call: a codec stuck in
+ * one native operation (building huge strings) that the interrupt never sees. Generous, so that a
+ * thread that merely waited for a CPU on a loaded machine (load 11 on 2 cores, measured) is not killed.
+ */
+export const KILL_GRACE_MS = 1_000;
 /** Calls queued behind a slow codec; past this they fail at once instead of piling up. */
 export const MAX_WAITING_CALLS = 256;
 /** The thread's own V8 heap (QuickJS's heap is WebAssembly memory under the codec's memory limit). */
@@ -100,17 +108,18 @@ export class WorkerCodecRunner implements CodecRunner {
       return { ok: false, error: loaded.error, logs: [] };
     }
     const { timeoutMs } = this.#limits;
+    const killMs = timeoutMs + KILL_GRACE_MS;
     return new Promise<CodecCallOutcome>((resolve) => {
       const id = this.#nextId++;
       const timer = setTimeout(
         () =>
           settle({
             ok: false,
-            error: `time limit of ${timeoutMs} ms exceeded (worker thread terminated; the codec is evaluated afresh for the next call)`,
+            error: `time limit of ${timeoutMs} ms exceeded: no answer within ${killMs} ms, worker thread terminated`,
             logs: [],
             fault: 'time',
           }),
-        timeoutMs,
+        killMs,
       );
       const settle = (outcome: CodecCallOutcome) => {
         if (live.pending?.id !== id) return;
