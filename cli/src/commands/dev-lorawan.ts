@@ -9,16 +9,28 @@ import path from 'node:path';
 const SIM_TICK_MS = 1_000;
 
 /** The bridge's device registry in `{dataDir}/fleet.sqlite`, seeded with the demo fleet when the file is new. */
-export function openDevFleet(dataDir: string, log: (message: string) => void): { registry: DeviceRegistry; close: () => Promise<void> } {
+export function openDevFleet(
+  dataDir: string,
+  log: (message: string) => void,
+): { registry: DeviceRegistry; close: () => Promise<void> } {
   const file = path.join(dataDir, 'fleet.sqlite');
   const fresh = !existsSync(file);
   const store = new SqliteDeviceStore({ path: file });
-  const registry = new DeviceRegistry({ store });
+  // A service's registry: JS codecs are evaluated (in their worker threads) when loaded, not at the first uplink.
+  const registry = new DeviceRegistry({ store, warmCodecs: true });
   if (fresh) {
     const loaded = registry.loadFleet(demoFleetFile());
-    log(`device registry ${file}: loaded the demo fleet (${loaded.profiles} profiles, ${loaded.devices} devices)`);
+    log(
+      `device registry ${file}: loaded the demo fleet (${loaded.profiles} profiles, ${loaded.devices} devices)`,
+    );
   }
-  return { registry, close: async () => store.close() };
+  return {
+    registry,
+    close: async () => {
+      await registry.close();
+      store.close();
+    },
+  };
 }
 
 /**
@@ -52,10 +64,19 @@ export async function startDevLorawan(options: {
     events: options.events,
     log: (entry) => entry.level !== 'info' && log(`bridge: ${JSON.stringify(entry)}`),
   });
-  if (options.simSpeed <= 0) return { stop: () => ingress.close(), line: '\nhexedge dev simulator: off (--sim-speed 0); the bridge listens on application/+/device/+/event/+' };
+  if (options.simSpeed <= 0)
+    return {
+      stop: () => ingress.close(),
+      line: '\nhexedge dev simulator: off (--sim-speed 0); the bridge listens on application/+/device/+/event/+',
+    };
 
   // The simulator plays ChirpStack: its own client, publishing where ChirpStack's MQTT integration would.
-  const sim = await connectMqttPublisher({ url: options.brokerUrl, clientId: 'hexedge-dev-simulator', username: 'hexedge-simulator', password: options.apiKey }).catch(async (err: unknown) => {
+  const sim = await connectMqttPublisher({
+    url: options.brokerUrl,
+    clientId: 'hexedge-dev-simulator',
+    username: 'hexedge-simulator',
+    password: options.apiKey,
+  }).catch(async (err: unknown) => {
     await ingress.close();
     throw err;
   });
@@ -65,7 +86,9 @@ export async function startDevLorawan(options: {
   const tick = () => {
     const simNowMs = wallStartMs + (Date.now() - wallStartMs) * options.simSpeed;
     for (const m of simulator.advanceTo(simNowMs)) {
-      const sent = sim.publish(m.topic, m.payload, { qos: 1 }).catch((err: Error) => log(`simulator: ${err.message}`));
+      const sent = sim
+        .publish(m.topic, m.payload, { qos: 1 })
+        .catch((err: Error) => log(`simulator: ${err.message}`));
       pending.add(sent);
       void sent.finally(() => pending.delete(sent));
     }

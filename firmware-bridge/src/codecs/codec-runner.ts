@@ -43,6 +43,11 @@ export type CodecCallOutcome =
 export interface CodecRunner {
   /** Never rejects: a codec that throws, loops or cannot load is an outcome. */
   call(request: { entry: CodecEntry; inputJson: string }): Promise<CodecCallOutcome>;
+  /**
+   * Starts loading the codec now (its thread, evaluating its source), so the first call does not wait;
+   * settles when loaded or failed (the failure is the next call's outcome). Never rejects.
+   */
+  warm(): Promise<void>;
   /** Lets calls already made finish, then frees the codec; later calls fail. */
   close(): Promise<void>;
 }

@@ -43,6 +43,8 @@ export interface EncodeResult extends CodecResult<Uint8Array> {
 export interface Codec {
   decode(bytes: Uint8Array, ctx: CodecContext): Promise<DecodeResult>;
   encode(value: unknown, ctx: CodecContext): Promise<EncodeResult>;
+  /** Starts what the codec needs before its first call (a JS codec's worker, evaluating its source). */
+  warm?(): Promise<void>;
   /** Frees what the codec holds (a JS codec's worker); calls already made finish first. */
   close?(): Promise<void>;
 }

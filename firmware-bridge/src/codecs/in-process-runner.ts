@@ -21,6 +21,12 @@ class InProcessCodecRunner implements CodecRunner {
     this.#limits = options.limits;
   }
 
+  async warm(): Promise<void> {
+    if (this.#closed) return;
+    this.#sandbox ??= CodecSandbox.create({ source: this.#source, limits: this.#limits });
+    await this.#sandbox;
+  }
+
   async call(request: Parameters<CodecRunner['call']>[0]): Promise<CodecCallOutcome> {
     if (this.#closed)
       return { ok: false, error: 'codec closed: its profile was replaced or deleted', logs: [] };

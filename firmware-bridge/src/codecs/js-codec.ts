@@ -101,6 +101,11 @@ export class JsCodec implements Codec {
     );
   }
 
+  /** Evaluates the source now (in its worker on Node), so the first uplink does not wait for it. */
+  warm(): Promise<void> {
+    return this.#runner.warm();
+  }
+
   close(): Promise<void> {
     return this.#runner.close();
   }

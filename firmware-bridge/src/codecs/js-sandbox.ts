@@ -119,7 +119,17 @@ export class CodecSandbox {
   }): Promise<SandboxCreated> {
     const { source, limits } = options;
     const clock = options.clock ?? wallClock;
-    const quickjs = await loadQuickJS();
+    let quickjs: QuickJSWASMModule;
+    try {
+      quickjs = await loadQuickJS();
+    } catch (err) {
+      forgetModule();
+      return {
+        ok: false,
+        error: `sandbox fault: QuickJS did not load: ${(err as Error).message}`,
+        fault: 'sandbox',
+      };
+    }
     const runtime = quickjs.newRuntime();
     let context: QuickJSContext | undefined;
     try {

@@ -45,8 +45,17 @@ export function makeProfileCodecs(
   return { codec, encoders: { ...(encoding ? { encoding } : {}), ...(fallback ? { fallback } : {}) } };
 }
 
+const eachCodec = (codecs: ProfileCodecs) =>
+  [...new Set([codecs.codec, codecs.encoders.encoding, codecs.encoders.fallback])].filter(
+    (c) => c !== undefined,
+  );
+
+/** Starts every JS codec of a profile now (threads, evaluating sources), ahead of the first uplink. */
+export function warmProfileCodecs(codecs: ProfileCodecs): void {
+  for (const c of eachCodec(codecs)) void c.warm?.();
+}
+
 /** Frees every codec of a profile (each once: `codec` may double as its encoder). */
 export async function closeProfileCodecs(codecs: ProfileCodecs): Promise<void> {
-  const all = new Set([codecs.codec, codecs.encoders.encoding, codecs.encoders.fallback]);
-  await Promise.all([...all].map((c) => c?.close?.()));
+  await Promise.all(eachCodec(codecs).map((c) => c.close?.()));
 }

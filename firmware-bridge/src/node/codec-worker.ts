@@ -26,15 +26,22 @@ const clock = threadCpuUsage
     }
   : () => Date.now();
 
+// Listening before evaluating: a port first listened to after a long top-level await delivered its
+// first message 30–70 ms late (measured), which a call would pay.
+let sandbox: CodecSandbox | undefined;
+port.on('message', (message: HostMessage) => {
+  const outcome = sandbox
+    ? sandbox.call({ entry: message.entry as CodecEntry, inputJson: message.inputJson })
+    : // The host sends calls only after `ready`; this answers a host that did not wait.
+      { ok: false as const, error: 'codec not loaded yet', logs: [], fault: 'sandbox' as const };
+  post({ type: 'result', id: message.id, outcome });
+});
 const created = await CodecSandbox.create({ source, limits, clock });
 if (!created.ok) {
+  // The host terminates this thread when it reads this.
   post({ type: 'failed', error: created.error, sticky: created.fault !== 'sandbox' });
 } else {
-  const sandbox = created.sandbox;
+  sandbox = created.sandbox;
   sandbox.warmUp();
-  port.on('message', (message: HostMessage) => {
-    const outcome = sandbox.call({ entry: message.entry as CodecEntry, inputJson: message.inputJson });
-    post({ type: 'result', id: message.id, outcome });
-  });
   post({ type: 'ready' });
 }

@@ -90,6 +90,11 @@ export class WorkerCodecRunner implements CodecRunner {
     return run;
   }
 
+  async warm(): Promise<void> {
+    if (this.#closed || this.#sticky) return;
+    await (this.#live ?? this.#spawn()).loaded;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.#queue;
@@ -162,9 +167,12 @@ export class WorkerCodecRunner implements CodecRunner {
     const live: Live = { worker, loaded, settleLoaded };
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'ready') live.settleLoaded({ ok: true });
-      else if (message.type === 'failed')
+      else if (message.type === 'failed') {
+        // Remembered here too: a warmed thread may fail (and exit) before any call waits on it.
+        if (message.sticky) this.#sticky = message.error;
         live.settleLoaded({ ok: false, error: message.error, sticky: message.sticky });
-      else if (live.pending?.id === message.id) live.pending.settle(message.outcome);
+        this.#kill(live);
+      } else if (live.pending?.id === message.id) live.pending.settle(message.outcome);
     });
     const gone = (why: string) => {
       live.settleLoaded({ ok: false, error: why, sticky: false });

@@ -76,12 +76,13 @@ describe('DeviceRegistry validation', () => {
 describe('DeviceRegistry: JS codecs built once per profile', () => {
   /** A runner that counts what the registry asks of it (unit test of the registry's bookkeeping). */
   function countingRunner() {
-    const made: { source: string; closed: boolean }[] = [];
+    const made: { source: string; closed: boolean; warmed: boolean }[] = [];
     const runner: CodecRunnerFactory = ({ source }) => {
-      const entry = { source, closed: false };
+      const entry = { source, closed: false, warmed: false };
       made.push(entry);
       return {
         call: async () => ({ ok: true, json: '{"style":"ttn","result":{"data":{}}}', logs: [] }),
+        warm: async () => void (entry.warmed = true),
         close: async () => void (entry.closed = true),
       };
     };
@@ -125,5 +126,16 @@ describe('DeviceRegistry: JS codecs built once per profile', () => {
     registry.deleteDevice('0004a30b001c0530');
     registry.deleteProfile('p1');
     await vi.waitFor(() => expect(made.every((m) => m.closed)).toBe(true));
+  });
+
+  it('with warmCodecs, starts each JS codec when its profile is stored, not at its first uplink', () => {
+    const cold = countingRunner();
+    new DeviceRegistry({ codecRunner: cold.runner }).putProfile(js('function decodeUplink() {}'));
+    expect(cold.made.map((m) => m.warmed)).toEqual([false]);
+    const warm = countingRunner();
+    new DeviceRegistry({ codecRunner: warm.runner, warmCodecs: true }).putProfile(
+      js('function decodeUplink() {}'),
+    );
+    expect(warm.made.map((m) => m.warmed)).toEqual([true]);
   });
 });

@@ -1,7 +1,12 @@
 import { HexEdgeError, parseWith } from '@hexedge/protocol';
 import type { Codec } from '../codecs/codec.ts';
 import type { CodecRunnerFactory } from '../codecs/codec-runner.ts';
-import { closeProfileCodecs, makeProfileCodecs, type ProfileCodecs } from '../codecs/make-codec.ts';
+import {
+  closeProfileCodecs,
+  makeProfileCodecs,
+  warmProfileCodecs,
+  type ProfileCodecs,
+} from '../codecs/make-codec.ts';
 import type { DeviceStore } from './device-store.ts';
 import { MemoryDeviceStore } from './device-store.ts';
 import { deviceSchema, fleetFileSchema, profileSchema, type Device, type Profile } from './profile-schema.ts';
@@ -25,20 +30,28 @@ const codecKey = (p: Profile) => JSON.stringify([p.codec, p.downlink?.encoding, 
 export class DeviceRegistry {
   readonly #store: DeviceStore;
   readonly #runner: CodecRunnerFactory | undefined;
+  readonly #warmCodecs: boolean;
   readonly #devices = new Map<string, Device>();
   readonly #profiles = new Map<string, { profile: Profile; codecs: ProfileCodecs }>();
 
-  /** `codecRunner`: where JS codecs run; by default a worker thread per codec on Node, in process elsewhere. */
-  constructor(options: { store?: DeviceStore; codecRunner?: CodecRunnerFactory } = {}) {
+  /**
+   * `codecRunner`: where JS codecs run; by default a worker thread per codec on Node, in process
+   * elsewhere. `warmCodecs`: evaluate each JS codec as soon as its profile is loaded or stored (a
+   * service's registry), not at its first uplink (tests, tools that build many registries).
+   */
+  constructor(options: { store?: DeviceStore; codecRunner?: CodecRunnerFactory; warmCodecs?: boolean } = {}) {
     this.#store = options.store ?? new MemoryDeviceStore();
     this.#runner = options.codecRunner;
+    this.#warmCodecs = options.warmCodecs ?? false;
     for (const p of this.#store.loadProfiles())
       this.#profiles.set(p.id, { profile: p, codecs: this.#codecsFor(p) });
     for (const d of this.#store.loadDevices()) this.#devices.set(d.devEui, d);
   }
 
   #codecsFor(profile: Profile): ProfileCodecs {
-    return makeProfileCodecs(profile, this.#runner ? { runner: this.#runner } : {});
+    const codecs = makeProfileCodecs(profile, this.#runner ? { runner: this.#runner } : {});
+    if (this.#warmCodecs) warmProfileCodecs(codecs);
+    return codecs;
   }
 
   putProfile(input: unknown): Profile {
