@@ -6,7 +6,7 @@ import { APP_ID, COMFORT_LABELS, encode, fromB64, newBridge, upTopic, uplinkJson
 
 /*
  * The TTN device-repository codec API through FirmwareBridge.handleMessage: the climate sensor codec
- * (test/codecs/hexedge-examples/climate-sensor.js) decodes, normalizes and encodes; its
+ * (firmware-bridge/testing/codecs/climate-sensor.js) decodes, normalizes and encodes; its
  * encodeDownlink's fPort reaches the ChirpStack command; its console lines and warnings reach the
  * device's log; the profile's input maps fields of the normalized payload.
  */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { multisenseTables } from './hexedge-examples/multisense-tables.ts';
+import { EXAMPLE_CODECS_DIR, exampleCodecSource } from '../../testing/codecs/index.ts';
 
 /**
  * Reads codecs written in The Things Network device repository's format: a codec definition
@@ -32,17 +32,11 @@ export interface CodecDefinition {
   downlinkDecoder?: { fileName: string; examples: DownlinkDecoderExample[] };
 }
 
-export const EXAMPLES_DIR = path.join(import.meta.dirname, 'hexedge-examples');
-
-/** Codec files whose source is put together at test time (generated tables in front of the logic). */
-const GENERATED_PROLOGUE: Record<string, () => string> = { 'multisense.js': multisenseTables };
-
-export function codecSource(fileName: string): string {
-  return (GENERATED_PROLOGUE[fileName]?.() ?? '') + readFileSync(path.join(EXAMPLES_DIR, fileName), 'utf8');
-}
+/** The example codecs' source by file name (firmware-bridge/testing/codecs). */
+export const codecSource = exampleCodecSource;
 
 export function loadCodecDefinition(name: string): CodecDefinition {
-  const definition = parse(readFileSync(path.join(EXAMPLES_DIR, `${name}.yaml`), 'utf8')) as Omit<
+  const definition = parse(readFileSync(path.join(EXAMPLE_CODECS_DIR, `${name}.yaml`), 'utf8')) as Omit<
     CodecDefinition,
     'name' | 'source'
   >;
