@@ -80,6 +80,7 @@ describe('JS codec sandbox', () => {
       const out = await codec.decode(Uint8Array.of(1, 2), ctx);
       if (out.data) expect(Object.keys(out.data)).not.toContain('polluted');
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      await codec.close();
     }
     // The vendor profile's codec in the bridge still works afterwards, and so does LPP.
     expect(
