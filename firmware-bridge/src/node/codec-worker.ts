@@ -13,9 +13,9 @@ const { source, limits } = workerData as { source: string; limits: SandboxLimits
 const post = (message: WorkerMessage) => port.postMessage(message);
 
 /**
- * The budgets count this thread's CPU time (process.threadCpuUsage, Node ≥ 22.19): a codec is stopped
- * for running 100 ms, not for waiting 100 ms on a loaded machine. The host's wall-clock kill stays
- * the backstop for what the interrupt cannot see.
+ * The budgets count this thread's CPU time (process.threadCpuUsage; wall time on a Node without it):
+ * a codec is stopped for running 100 ms, not for waiting 100 ms on a loaded machine. The host's
+ * wall-clock kill stays the backstop for what the interrupt cannot see.
  */
 const threadCpuUsage = (process as { threadCpuUsage?: () => { user: number; system: number } })
   .threadCpuUsage;
