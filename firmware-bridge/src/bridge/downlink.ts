@@ -2,7 +2,7 @@ import { bytesToHex } from '@hexedge/protocol';
 import type { DeviceClass, Marshaling } from '../chirpstack/events.ts';
 import { downlinkCommandToProtobuf } from '../chirpstack/protobuf-events.ts';
 import { directDownlinkTopic, downlinkCommandTopic } from '../chirpstack/topics.ts';
-import type { Codec } from '../codecs/codec.ts';
+import type { Codec, CodecLogLine } from '../codecs/codec.ts';
 import type { AnswerSummary } from '../mapping/answer.ts';
 import { encodeAnswer } from '../mapping/downlink-encoding.ts';
 import type { DownlinkSpec } from '../registry/profile-schema.ts';
@@ -16,11 +16,17 @@ export function bytesToBase64(bytes: Uint8Array): string {
 }
 
 /** Class A listens only in RX1/RX2 after its own uplink; Class B at ping slots; Class C all the time. */
-const DELIVERY: Record<DeviceClass, Delivery> = { A: 'next-uplink-rx-windows', B: 'next-ping-slot', C: 'immediate' };
+const DELIVERY: Record<DeviceClass, Delivery> = {
+  A: 'next-uplink-rx-windows',
+  B: 'next-ping-slot',
+  C: 'immediate',
+};
 
 export interface DownlinkPlan {
   report: DownlinkReport;
   message?: { topic: string; payload: Uint8Array | string };
+  /** What the encoders printed (console), for the device's log. */
+  logs?: CodecLogLine[];
 }
 
 /**
@@ -30,65 +36,114 @@ export interface DownlinkPlan {
 export async function planDownlink(options: {
   spec: DownlinkSpec | undefined;
   summary: AnswerSummary;
-  codec: Codec;
+  /** The profile's encoders for `codec`/`js` encodings (ResolvedDevice.encoders). */
+  encoders: { encoding?: Codec; fallback?: Codec };
   recvTimeMs: number;
   target:
-    | { kind: 'chirpstack'; applicationId: string; devEui: string; deviceClass: DeviceClass; marshaling: Marshaling; dr: number; regionConfigId?: string }
+    | {
+        kind: 'chirpstack';
+        applicationId: string;
+        devEui: string;
+        deviceClass: DeviceClass;
+        marshaling: Marshaling;
+        dr: number;
+        regionConfigId?: string;
+      }
     | { kind: 'direct'; devEui: string };
   newId: () => string;
 }): Promise<DownlinkPlan> {
-  const { spec, summary, codec, target } = options;
+  const { spec, summary, encoders, target } = options;
   const deviceClass = target.kind === 'chirpstack' ? target.deviceClass : undefined;
   const classField = deviceClass ? { deviceClass } : {};
   if (!spec) return { report: { status: 'not-sent', reason: 'the profile has no downlink', ...classField } };
   const ctx = { fPort: spec.fPort, recvTimeMs: options.recvTimeMs };
   // Over MQTT (cellular) there is no radio frame to fit; the broker's own limit is far above any answer.
-  const limit = target.kind === 'chirpstack' ? getMaxPayloadBytes({ dr: target.dr, ...(target.regionConfigId ? { regionConfigId: target.regionConfigId } : {}) }) : undefined;
+  const limit =
+    target.kind === 'chirpstack'
+      ? getMaxPayloadBytes({
+          dr: target.dr,
+          ...(target.regionConfigId ? { regionConfigId: target.regionConfigId } : {}),
+        })
+      : undefined;
 
-  const primary = await encodeAnswer({ encoding: spec.encoding, summary, codec, ctx });
-  let bytes: Uint8Array | undefined;
+  const primary = await encodeAnswer({ encoding: spec.encoding, summary, encoder: encoders.encoding, ctx });
+  const logs: CodecLogLine[] = [...(primary.logs ?? [])];
+  const withLogs = (plan: DownlinkPlan): DownlinkPlan => (logs.length > 0 ? { ...plan, logs } : plan);
+  let sent: Extract<typeof primary, { ok: true }>;
   let encoding: string = spec.encoding.kind;
   let fallbackReason: string | undefined;
   const tooBig = (b: Uint8Array) => limit !== undefined && b.length > limit.maxPayloadBytes;
   if (primary.ok && !tooBig(primary.bytes)) {
-    bytes = primary.bytes;
+    sent = primary;
   } else {
     fallbackReason = primary.ok
       ? `${spec.encoding.kind} answer is ${primary.bytes.length} bytes, over the ${limit!.maxPayloadBytes}-byte limit of ${limit!.basis}`
       : primary.reason;
     if (spec.fallback.kind === 'results-only') {
-      return { report: { status: 'not-sent', reason: `${fallbackReason}; fallback is results-only`, ...classField } };
+      return withLogs({
+        report: { status: 'not-sent', reason: `${fallbackReason}; fallback is results-only`, ...classField },
+      });
     }
-    const second = await encodeAnswer({ encoding: spec.fallback, summary, codec, ctx });
-    if (!second.ok) return { report: { status: 'not-sent', reason: `${fallbackReason}; fallback ${spec.fallback.kind} failed: ${second.reason}`, ...classField } };
+    const second = await encodeAnswer({ encoding: spec.fallback, summary, encoder: encoders.fallback, ctx });
+    logs.push(...(second.logs ?? []));
+    if (!second.ok)
+      return withLogs({
+        report: {
+          status: 'not-sent',
+          reason: `${fallbackReason}; fallback ${spec.fallback.kind} failed: ${second.reason}`,
+          ...classField,
+        },
+      });
     if (tooBig(second.bytes)) {
-      return { report: { status: 'not-sent', reason: `${fallbackReason}; fallback ${spec.fallback.kind} is ${second.bytes.length} bytes, also over the limit`, ...classField } };
+      return withLogs({
+        report: {
+          status: 'not-sent',
+          reason: `${fallbackReason}; fallback ${spec.fallback.kind} is ${second.bytes.length} bytes, also over the limit`,
+          ...classField,
+        },
+      });
     }
-    bytes = second.bytes;
+    sent = second;
     encoding = spec.fallback.kind;
   }
+  const { bytes } = sent;
+  // A TTN codec's encodeDownlink picks the port (multi-port devices); the profile's is the default.
+  const fPort = sent.fPort ?? spec.fPort;
   const common = {
     status: 'sent' as const,
-    fPort: spec.fPort,
+    fPort,
     confirmed: spec.confirmed,
     encoding,
     dataHex: bytesToHex(bytes),
     dataBase64: bytesToBase64(bytes),
     payloadBytes: bytes.length,
     ...(fallbackReason ? { fallbackReason } : {}),
+    ...(sent.decoded ? { decoded: sent.decoded } : {}),
+    ...(sent.warnings ? { warnings: sent.warnings } : {}),
   };
   if (target.kind === 'direct') {
     const topic = directDownlinkTopic(target.devEui);
-    return { report: { ...common, topic, delivery: 'mqtt' }, message: { topic, payload: bytes } };
+    return withLogs({ report: { ...common, topic, delivery: 'mqtt' }, message: { topic, payload: bytes } });
   }
   const id = options.newId();
   const topic = downlinkCommandTopic(target.applicationId, target.devEui);
   // ChirpStack v4 `command/down` (docs: Integrations › MQTT): { devEui, confirmed, fPort, data } plus
   // the queue item id that its ack/txack events carry back.
-  const command = { id, devEui: target.devEui, confirmed: spec.confirmed, fPort: spec.fPort, data: common.dataBase64 };
-  const payload = target.marshaling === 'protobuf' ? downlinkCommandToProtobuf({ ...command, data: bytes }) : JSON.stringify(command);
-  return {
-    report: { ...common, topic, queueItemId: id, maxPayloadBytes: limit!.maxPayloadBytes, limitBasis: limit!.basis, deviceClass: target.deviceClass, delivery: DELIVERY[target.deviceClass] },
+  const command = { id, devEui: target.devEui, confirmed: spec.confirmed, fPort, data: common.dataBase64 };
+  const payload =
+    target.marshaling === 'protobuf'
+      ? downlinkCommandToProtobuf({ ...command, data: bytes })
+      : JSON.stringify(command);
+  return withLogs({
+    report: {
+      ...common,
+      topic,
+      queueItemId: id,
+      maxPayloadBytes: limit!.maxPayloadBytes,
+      limitBasis: limit!.basis,
+      deviceClass: target.deviceClass,
+      delivery: DELIVERY[target.deviceClass],
+    },
     message: { topic, payload },
-  };
+  });
 }

@@ -1,5 +1,6 @@
 import { isHexEdgeError } from '@hexedge/protocol';
 import type { ChirpstackEvent, ChirpstackEventKind, Marshaling, UplinkEvent } from '../chirpstack/events.ts';
+import type { CodecLogLine } from '../codecs/codec.ts';
 import { parseJsonEvent } from '../chirpstack/json-events.ts';
 import { parseProtobufEvent } from '../chirpstack/protobuf-events.ts';
 import { errorsTopic, parseTopic, resultsTopic } from '../chirpstack/topics.ts';
@@ -49,7 +50,8 @@ const SILENT: BridgeLogger = { info: () => {}, warn: () => {}, error: () => {} }
  */
 export class FirmwareBridge {
   readonly stats: BridgeStats = newStats();
-  readonly #o: Required<Omit<FirmwareBridgeOptions, 'onCoverageEvidence'>> & Pick<FirmwareBridgeOptions, 'onCoverageEvidence'>;
+  readonly #o: Required<Omit<FirmwareBridgeOptions, 'onCoverageEvidence'>> &
+    Pick<FirmwareBridgeOptions, 'onCoverageEvidence'>;
   readonly #dedup: DedupCache;
   readonly #inputs = new InputBuilder();
   readonly #lastFCnt = new Map<string, number>();
@@ -71,9 +73,20 @@ export class FirmwareBridge {
   async handleMessage(topic: string, payload: Uint8Array): Promise<MessageOutcome> {
     this.stats.messages++;
     const parsed = parseTopic(topic);
-    if (parsed.kind === 'unknown') return this.#fail({ topic, code: 'UNKNOWN_TOPIC', message: `topic '${topic}' is not a ChirpStack event or hexedge/v1/uplink topic` });
+    if (parsed.kind === 'unknown')
+      return this.#fail({
+        topic,
+        code: 'UNKNOWN_TOPIC',
+        message: `topic '${topic}' is not a ChirpStack event or hexedge/v1/uplink topic`,
+      });
     const devEui = parsed.devEui;
-    if (payload.length > MAX_EVENT_BYTES) return this.#fail({ topic, devEui, code: 'PAYLOAD_TOO_LARGE', message: `message is ${payload.length} bytes, over ${MAX_EVENT_BYTES}` });
+    if (payload.length > MAX_EVENT_BYTES)
+      return this.#fail({
+        topic,
+        devEui,
+        code: 'PAYLOAD_TOO_LARGE',
+        message: `message is ${payload.length} bytes, over ${MAX_EVENT_BYTES}`,
+      });
     if (parsed.kind === 'direct') return this.#direct(topic, devEui, payload);
 
     let event: ChirpstackEvent;
@@ -81,10 +94,20 @@ export class FirmwareBridge {
       event = this.#parse(parsed.event, payload);
     } catch (err) {
       const protobuf = this.#marshalingOf(payload) === 'protobuf';
-      return this.#fail({ topic, devEui, code: protobuf ? 'INVALID_PROTOBUF' : 'INVALID_EVENT', message: (err as Error).message });
+      return this.#fail({
+        topic,
+        devEui,
+        code: protobuf ? 'INVALID_PROTOBUF' : 'INVALID_EVENT',
+        message: (err as Error).message,
+      });
     }
     if (event.device.devEui !== devEui) {
-      return this.#fail({ topic, devEui, code: 'INVALID_EVENT', message: `deviceInfo.devEui ${event.device.devEui} does not match the topic's ${devEui}` });
+      return this.#fail({
+        topic,
+        devEui,
+        code: 'INVALID_EVENT',
+        message: `deviceInfo.devEui ${event.device.devEui} does not match the topic's ${devEui}`,
+      });
     }
     if (event.kind !== 'up') return this.#deviceEvent(event);
     return this.#uplink(topic, event);
@@ -93,14 +116,19 @@ export class FirmwareBridge {
   #marshalingOf(payload: Uint8Array): Marshaling {
     if (this.#o.marshaling !== 'auto') return this.#o.marshaling;
     let i = 0;
-    while (i < payload.length && (payload[i] === 0x20 || payload[i] === 0x0a || payload[i] === 0x0d || payload[i] === 0x09)) i++;
+    while (
+      i < payload.length &&
+      (payload[i] === 0x20 || payload[i] === 0x0a || payload[i] === 0x0d || payload[i] === 0x09)
+    )
+      i++;
     // 0x7b ('{') would be protobuf field 15 as a group, which no ChirpStack event uses.
     return payload[i] === 0x7b ? 'json' : 'protobuf';
   }
 
   #parse(kind: ChirpstackEventKind, payload: Uint8Array): ChirpstackEvent {
     const nowMs = this.#o.clock.nowMs();
-    if (this.#marshalingOf(payload) === 'protobuf') return parseProtobufEvent({ kind, bytes: payload, nowMs });
+    if (this.#marshalingOf(payload) === 'protobuf')
+      return parseProtobufEvent({ kind, bytes: payload, nowMs });
     let body: unknown;
     try {
       body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
@@ -120,11 +148,21 @@ export class FirmwareBridge {
     }
     const resolved = this.#o.registry.resolve(devEui);
     const ids = { topic, devEui, deduplicationId: event.deduplicationId, fCnt: event.fCnt };
-    if (!resolved) return this.#fail({ ...ids, code: 'UNKNOWN_DEVICE', message: `device ${devEui} is not registered with HexEdge` });
+    if (!resolved)
+      return this.#fail({
+        ...ids,
+        code: 'UNKNOWN_DEVICE',
+        message: `device ${devEui} is not registered with HexEdge`,
+      });
     // Checked before any await, so two uplinks of one device are judged in arrival order.
     const last = this.#lastFCnt.get(devEui);
     if (last !== undefined && event.fCnt <= last) {
-      return this.#fail({ ...ids, fleet: resolved.device.fleet, code: 'FCNT_BACKWARDS', message: `fCnt ${event.fCnt} is not above the last processed ${last}; replayed or reordered uplink not re-inferred` });
+      return this.#fail({
+        ...ids,
+        fleet: resolved.device.fleet,
+        code: 'FCNT_BACKWARDS',
+        message: `fCnt ${event.fCnt} is not above the last processed ${last}; replayed or reordered uplink not re-inferred`,
+      });
     }
     this.#lastFCnt.set(devEui, event.fCnt);
     const input: UplinkInput = {
@@ -152,9 +190,23 @@ export class FirmwareBridge {
   #direct(topic: string, devEui: string, payload: Uint8Array): Promise<MessageOutcome> {
     this.stats.uplinks++;
     const resolved = this.#o.registry.resolve(devEui);
-    if (!resolved) return this.#fail({ topic, devEui, code: 'UNKNOWN_DEVICE', message: `device ${devEui} is not registered with HexEdge` });
+    if (!resolved)
+      return this.#fail({
+        topic,
+        devEui,
+        code: 'UNKNOWN_DEVICE',
+        message: `device ${devEui} is not registered with HexEdge`,
+      });
     const nowMs = this.#o.clock.nowMs();
-    const input: UplinkInput = { source: 'direct', devEui, data: payload, fPort: resolved.profile.directFPort, timeMs: nowMs, requestId: `fb-${devEui}-${this.#o.newId()}`, rxInfo: [] };
+    const input: UplinkInput = {
+      source: 'direct',
+      devEui,
+      data: payload,
+      fPort: resolved.profile.directFPort,
+      timeMs: nowMs,
+      requestId: `fb-${devEui}-${this.#o.newId()}`,
+      rxInfo: [],
+    };
     return this.#serial(devEui, () => this.#run({ topic, devEui, fleet: resolved.device.fleet }, input));
   }
 
@@ -167,18 +219,42 @@ export class FirmwareBridge {
     return next;
   }
 
-  async #run(ids: { topic: string; devEui: string; fleet: string; deduplicationId?: string; fCnt?: number }, input: UplinkInput): Promise<MessageOutcome> {
+  async #run(
+    ids: { topic: string; devEui: string; fleet: string; deduplicationId?: string; fCnt?: number },
+    input: UplinkInput,
+  ): Promise<MessageOutcome> {
     const resolved = this.#o.registry.resolve(input.devEui);
-    if (!resolved) return this.#fail({ ...ids, code: 'UNKNOWN_DEVICE', message: `device ${input.devEui} was removed` });
+    if (!resolved)
+      return this.#fail({ ...ids, code: 'UNKNOWN_DEVICE', message: `device ${input.devEui} was removed` });
     let outcome;
     try {
-      outcome = await runUplinkPipeline({ infer: this.#o.infer, inputs: this.#inputs, newId: this.#o.newId }, input, resolved);
+      outcome = await runUplinkPipeline(
+        { infer: this.#o.infer, inputs: this.#inputs, newId: this.#o.newId },
+        input,
+        resolved,
+      );
     } catch (err) {
       // Only an infrastructure fault gets here; it still fails this message only.
-      outcome = { ok: false as const, code: 'INFERENCE_FAILED' as const, message: `internal: ${isHexEdgeError(err) ? err.message : String(err)}` };
+      outcome = {
+        ok: false as const,
+        code: 'INFERENCE_FAILED' as const,
+        message: `internal: ${isHexEdgeError(err) ? err.message : String(err)}`,
+      };
     }
-    if (!outcome.ok) return this.#fail({ ...ids, code: outcome.code, message: outcome.message });
+    this.#logCodec(ids.devEui, outcome.ok ? outcome.result.codecLog : outcome.codecLog);
+    if (!outcome.ok)
+      return this.#fail({
+        ...ids,
+        code: outcome.code,
+        message: outcome.message,
+        ...(outcome.codecLog ? { codecLog: outcome.codecLog } : {}),
+      });
     const { result } = outcome;
+    // TTN's warnings are informative: the uplink goes on, and the device's log says why to look.
+    for (const w of result.decodeWarnings) this.#o.logger.warn(`${ids.devEui}: codec warning: ${w}`);
+    if (result.downlink.status === 'sent')
+      for (const w of result.downlink.warnings ?? [])
+        this.#o.logger.warn(`${ids.devEui}: downlink encoder warning: ${w}`);
     if (outcome.evidence) {
       this.stats.coverageEvidence++;
       this.#o.onCoverageEvidence?.(outcome.evidence);
@@ -198,8 +274,19 @@ export class FirmwareBridge {
       this.stats.resultsOnly++;
       this.#o.logger.warn(`${ids.devEui}: no downlink: ${d.reason}`);
     }
-    await this.#o.publish(resultsTopic(result.fleet, result.devEui), JSON.stringify(result), { qos: 1, retain: false });
+    await this.#o.publish(resultsTopic(result.fleet, result.devEui), JSON.stringify(result), {
+      qos: 1,
+      retain: false,
+    });
     return { status: 'result', result };
+  }
+
+  /** A JS codec's console lines, in the device's log (bounded per call by the sandbox). */
+  #logCodec(devEui: string, lines: CodecLogLine[] | undefined): void {
+    for (const line of lines ?? [])
+      this.#o.logger[line.level](
+        `${devEui}: codec console.${line.level === 'info' ? 'log' : line.level}: ${line.message}`,
+      );
   }
 
   #deviceEvent(event: Exclude<ChirpstackEvent, UplinkEvent>): MessageOutcome {
@@ -214,22 +301,37 @@ export class FirmwareBridge {
         log.info(`${devEui}: joined${event.devAddr ? ` as ${event.devAddr}` : ''}`);
         break;
       case 'status':
-        log.info(`${devEui}: status margin ${event.marginDb} dB, battery ${event.batteryLevelPct === undefined ? 'n/a' : `${event.batteryLevelPct} %`}`);
+        log.info(
+          `${devEui}: status margin ${event.marginDb} dB, battery ${event.batteryLevelPct === undefined ? 'n/a' : `${event.batteryLevelPct} %`}`,
+        );
         break;
       case 'ack':
-        (event.acknowledged ? (m: string) => log.info(m) : (m: string) => log.warn(m))(`${devEui}: confirmed downlink ${event.queueItemId} ${event.acknowledged ? 'acknowledged' : 'NOT acknowledged'} (fCntDown ${event.fCntDown})`);
+        (event.acknowledged ? (m: string) => log.info(m) : (m: string) => log.warn(m))(
+          `${devEui}: confirmed downlink ${event.queueItemId} ${event.acknowledged ? 'acknowledged' : 'NOT acknowledged'} (fCntDown ${event.fCntDown})`,
+        );
         break;
       case 'txack':
         log.info(`${devEui}: downlink ${event.queueItemId} transmitted by gateway ${event.gatewayId}`);
         break;
       case 'log':
-        (event.level === 'INFO' ? (m: string) => log.info(m) : (m: string) => log.warn(m))(`${devEui}: ChirpStack ${event.level} ${event.code}: ${event.description}`);
+        (event.level === 'INFO' ? (m: string) => log.info(m) : (m: string) => log.warn(m))(
+          `${devEui}: ChirpStack ${event.level} ${event.code}: ${event.description}`,
+        );
         break;
     }
     return { status: 'event', kind: event.kind, devEui };
   }
 
-  async #fail(e: { topic: string; code: ErrorCode; message: string; devEui?: string; fleet?: string; deduplicationId?: string; fCnt?: number }): Promise<MessageOutcome> {
+  async #fail(e: {
+    topic: string;
+    code: ErrorCode;
+    message: string;
+    devEui?: string;
+    fleet?: string;
+    deduplicationId?: string;
+    fCnt?: number;
+    codecLog?: CodecLogLine[];
+  }): Promise<MessageOutcome> {
     this.stats.errors[e.code] = (this.stats.errors[e.code] ?? 0) + 1;
     const fleet = e.fleet ?? (e.devEui ? this.#o.registry.getDevice(e.devEui)?.fleet : undefined);
     const error: ErrorMessage = {
@@ -242,9 +344,11 @@ export class FirmwareBridge {
       ...(e.deduplicationId ? { deduplicationId: e.deduplicationId } : {}),
       ...(e.fCnt !== undefined ? { fCnt: e.fCnt } : {}),
       time: new Date(this.#o.clock.nowMs()).toISOString(),
+      ...(e.codecLog ? { codecLog: e.codecLog } : {}),
     };
     this.#o.logger.warn(`${e.devEui ?? e.topic}: ${e.code}: ${e.message}`);
-    if (fleet && e.devEui) await this.#o.publish(errorsTopic(fleet, e.devEui), JSON.stringify(error), { qos: 0, retain: false });
+    if (fleet && e.devEui)
+      await this.#o.publish(errorsTopic(fleet, e.devEui), JSON.stringify(error), { qos: 0, retain: false });
     return { status: 'error', error };
   }
 }

@@ -1,5 +1,6 @@
 import type { LatLng } from '@hexedge/protocol';
 import type { DeviceClass, GatewayReception } from '../chirpstack/events.ts';
+import type { CodecLogLine, NormalizedMeasurement } from '../codecs/codec.ts';
 import type { LocationMethod } from '../location/resolve-location.ts';
 import type { InferAnswer } from '../mapping/answer.ts';
 import type { TensorJson } from '../mapping/input-builder.ts';
@@ -43,6 +44,8 @@ export interface ErrorMessage {
   deduplicationId?: string;
   fCnt?: number;
   time: string;
+  /** What the device's JS codec printed while failing (console.log/warn/error, bounded per call). */
+  codecLog?: CodecLogLine[];
 }
 
 export type Delivery = 'next-uplink-rx-windows' | 'next-ping-slot' | 'immediate' | 'mqtt';
@@ -62,6 +65,10 @@ export type DownlinkReport =
       limitBasis?: string;
       /** Set when the primary encoding did not fit and the profile's fallback was sent instead. */
       fallbackReason?: string;
+      /** The bytes decoded back by the codec's decodeDownlink (TTN shows downlinks this way). */
+      decoded?: Record<string, unknown>;
+      /** The encoder's warnings (also logged). */
+      warnings?: string[];
       deviceClass?: DeviceClass;
       delivery: Delivery;
     }
@@ -95,7 +102,11 @@ export interface ResultMessage {
   fPort: number;
   time: string;
   decoded: Record<string, unknown>;
+  /** TTN's normalized payload (a JS codec's normalizeUplink), as a list of measurements. */
+  normalized?: NormalizedMeasurement[];
   decodeWarnings: string[];
+  /** What the device's JS codec printed (console.log/warn/error, bounded per call), also logged. */
+  codecLog?: CodecLogLine[];
   location: LatLng & { method: LocationMethod; gatewayCount?: number };
   inference: InferenceReport;
   downlink: DownlinkReport;

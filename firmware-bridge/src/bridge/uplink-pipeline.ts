@@ -1,8 +1,9 @@
 import { isHexEdgeError } from '@hexedge/protocol';
 import type { DeviceClass, GatewayReception, Marshaling } from '../chirpstack/events.ts';
+import type { CodecLogLine, DecodeResult } from '../codecs/codec.ts';
 import { findGpsFix, resolveLocation } from '../location/resolve-location.ts';
 import { summarizeAnswer, type InferAnswer } from '../mapping/answer.ts';
-import type { InputBuilder } from '../mapping/input-builder.ts';
+import type { BuiltInput, InputBuilder } from '../mapping/input-builder.ts';
 import type { ResolvedDevice } from '../registry/device-registry.ts';
 import { planDownlink, type DownlinkPlan } from './downlink.ts';
 import type { BridgeInferRequest, CoverageEvidence, ErrorCode, ResultMessage } from './messages.ts';
@@ -30,7 +31,7 @@ export interface UplinkInput {
 
 export type PipelineOutcome =
   | { ok: true; result: ResultMessage; downlink?: DownlinkPlan['message']; evidence?: CoverageEvidence }
-  | { ok: false; code: ErrorCode; message: string };
+  | { ok: false; code: ErrorCode; message: string; codecLog?: CodecLogLine[] };
 
 export interface PipelineDeps {
   infer: (request: BridgeInferRequest) => Promise<InferAnswer>;
@@ -38,12 +39,62 @@ export interface PipelineDeps {
   newId: () => string;
 }
 
+/**
+ * The profile's input from the decoded payload, or from TTN's normalized payload (each measurement
+ * in order, at its own `time` when it has one) when the profile's input says `payload: 'normalized'`.
+ */
+function buildInput(
+  deps: PipelineDeps,
+  options: {
+    resolved: ResolvedDevice;
+    decodedResult: DecodeResult & { data: Record<string, unknown> };
+    timeMs: number;
+  },
+): BuiltInput {
+  const { device, profile } = options.resolved;
+  const { data, normalized } = options.decodedResult;
+  if (profile.input.payload === 'decoded')
+    return deps.inputs.build({
+      devEui: device.devEui,
+      spec: profile.input,
+      decoded: data,
+      timeMs: options.timeMs,
+    });
+  if (!normalized)
+    return {
+      status: 'invalid',
+      reason: "reads the normalized payload, but the codec gave none (a JS codec's normalizeUplink makes it)",
+    };
+  const payloads = normalized.map((m) => {
+    const timeMs = typeof m.time === 'string' ? Date.parse(m.time) : options.timeMs;
+    return { payload: m, timeMs };
+  });
+  return deps.inputs.buildSeries({
+    devEui: device.devEui,
+    spec: profile.input,
+    payloads,
+    what: (i) => `normalized measurement ${i}`,
+  });
+}
+
 /** decode → location → model input → infer → downlink. Every failure is a value; nothing is half-sent. */
-export async function runUplinkPipeline(deps: PipelineDeps, uplink: UplinkInput, resolved: ResolvedDevice): Promise<PipelineOutcome> {
+export async function runUplinkPipeline(
+  deps: PipelineDeps,
+  uplink: UplinkInput,
+  resolved: ResolvedDevice,
+): Promise<PipelineOutcome> {
   const { device, profile, codec } = resolved;
   const cs = uplink.chirpstack;
   const decodedResult = await codec.decode(uplink.data, { fPort: uplink.fPort, recvTimeMs: uplink.timeMs });
-  if (!decodedResult.data) return { ok: false, code: 'DECODE_FAILED', message: decodedResult.errors.join('; ') || 'codec returned no data' };
+  const codecLog: CodecLogLine[] = [...(decodedResult.logs ?? [])];
+  const logField = () => (codecLog.length > 0 ? { codecLog } : {});
+  if (!decodedResult.data)
+    return {
+      ok: false,
+      code: 'DECODE_FAILED',
+      message: decodedResult.errors.join('; ') || 'codec returned no data',
+      ...logField(),
+    };
   const decoded = decodedResult.data;
 
   const gps = findGpsFix(decoded, profile.location.gpsField);
@@ -61,11 +112,26 @@ export async function runUplinkPipeline(deps: PipelineDeps, uplink: UplinkInput,
           ...(cs.frequencyHz ? { frequencyHz: cs.frequencyHz } : {}),
         }
       : undefined;
-  const location = resolveLocation({ policy: profile.location, ...(device.location ? { deviceLocation: device.location } : {}), ...(gps ? { gps } : {}), receptions: uplink.rxInfo });
-  if (!location.ok) return { ok: false, code: 'NO_LOCATION', message: location.reason };
+  const location = resolveLocation({
+    policy: profile.location,
+    ...(device.location ? { deviceLocation: device.location } : {}),
+    ...(gps ? { gps } : {}),
+    receptions: uplink.rxInfo,
+  });
+  if (!location.ok) return { ok: false, code: 'NO_LOCATION', message: location.reason, ...logField() };
 
-  const built = deps.inputs.build({ devEui: device.devEui, spec: profile.input, decoded, timeMs: uplink.timeMs });
-  if (built.status === 'invalid') return { ok: false, code: 'INPUT_MAPPING_FAILED', message: `profile '${profile.id}' input: ${built.reason}` };
+  const built = buildInput(deps, {
+    resolved,
+    decodedResult: { ...decodedResult, data: decoded },
+    timeMs: uplink.timeMs,
+  });
+  if (built.status === 'invalid')
+    return {
+      ok: false,
+      code: 'INPUT_MAPPING_FAILED',
+      message: `profile '${profile.id}' input: ${built.reason}`,
+      ...logField(),
+    };
 
   const base = {
     kind: 'result' as const,
@@ -76,8 +142,13 @@ export async function runUplinkPipeline(deps: PipelineDeps, uplink: UplinkInput,
     fPort: uplink.fPort,
     time: new Date(uplink.timeMs).toISOString(),
     decoded,
+    ...(decodedResult.normalized ? { normalized: decodedResult.normalized } : {}),
     decodeWarnings: decodedResult.warnings,
-    location: { ...location.location, method: location.method, ...(location.gatewayCount ? { gatewayCount: location.gatewayCount } : {}) },
+    location: {
+      ...location.location,
+      method: location.method,
+      ...(location.gatewayCount ? { gatewayCount: location.gatewayCount } : {}),
+    },
   };
   const classField = cs ? { deviceClass: cs.deviceClass } : {};
   if (built.status === 'buffering') {
@@ -86,8 +157,19 @@ export async function runUplinkPipeline(deps: PipelineDeps, uplink: UplinkInput,
       ok: true,
       result: {
         ...base,
-        inference: { status: 'buffering', model: profile.model, haveReadings, needReadings, ...(note ? { note } : {}) },
-        downlink: { status: 'not-sent', reason: `window has ${haveReadings} of ${needReadings} readings`, ...classField },
+        inference: {
+          status: 'buffering',
+          model: profile.model,
+          haveReadings,
+          needReadings,
+          ...(note ? { note } : {}),
+        },
+        downlink: {
+          status: 'not-sent',
+          reason: `window has ${haveReadings} of ${needReadings} readings`,
+          ...classField,
+        },
+        ...logField(),
       },
       ...(evidence ? { evidence } : {}),
     };
@@ -105,19 +187,33 @@ export async function runUplinkPipeline(deps: PipelineDeps, uplink: UplinkInput,
     answer = await deps.infer(request);
   } catch (err) {
     const why = isHexEdgeError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
-    return { ok: false, code: 'INFERENCE_FAILED', message: `model '${profile.model}': ${why}` };
+    return {
+      ok: false,
+      code: 'INFERENCE_FAILED',
+      message: `model '${profile.model}': ${why}`,
+      ...logField(),
+    };
   }
   const summary = summarizeAnswer(answer, profile);
   const plan = await planDownlink({
     spec: profile.downlink,
     summary,
-    codec,
+    encoders: resolved.encoders,
     recvTimeMs: uplink.timeMs,
     target: cs
-      ? { kind: 'chirpstack', applicationId: cs.applicationId, devEui: device.devEui, deviceClass: cs.deviceClass, marshaling: cs.marshaling, dr: cs.dr, ...(cs.regionConfigId ? { regionConfigId: cs.regionConfigId } : {}) }
+      ? {
+          kind: 'chirpstack',
+          applicationId: cs.applicationId,
+          devEui: device.devEui,
+          deviceClass: cs.deviceClass,
+          marshaling: cs.marshaling,
+          dr: cs.dr,
+          ...(cs.regionConfigId ? { regionConfigId: cs.regionConfigId } : {}),
+        }
       : { kind: 'direct', devEui: device.devEui },
     newId: deps.newId,
   });
+  codecLog.push(...(plan.logs ?? []));
   return {
     ok: true,
     result: {
@@ -134,6 +230,7 @@ export async function runUplinkPipeline(deps: PipelineDeps, uplink: UplinkInput,
         ...(answer.receipt !== undefined ? { receipt: answer.receipt } : {}),
       },
       downlink: plan.report,
+      ...logField(),
     },
     ...(plan.message ? { downlink: plan.message } : {}),
     ...(evidence ? { evidence } : {}),

@@ -44,37 +44,65 @@ describe('TTN-style JS codec in the QuickJS sandbox', () => {
   });
 
   it("passes the codec's own errors through", async () => {
-    expect(await codec.decode(Uint8Array.of(1), { ...ctx, fPort: 9 })).toEqual({ errors: ['JS codec: unknown FPort 9'], warnings: [] });
+    expect(await codec.decode(Uint8Array.of(1), { ...ctx, fPort: 9 })).toEqual({
+      errors: ['JS codec: unknown FPort 9'],
+      warnings: [],
+    });
   });
 
   it('encodes with encodeDownlink', async () => {
-    expect((await codec.encode({ classIndex: 2, confidence: 0.87 }, ctx)).data).toEqual(Uint8Array.of(0xa0, 2, 87));
+    expect((await codec.encode({ classIndex: 2, confidence: 0.87 }, ctx)).data).toEqual(
+      Uint8Array.of(0xa0, 2, 87),
+    );
     expect((await codec.encode({}, ctx)).errors).toEqual(['JS codec: classIndex missing']);
   });
 
   it('runs the legacy Decoder(bytes, port) and Encoder(object, port)', async () => {
-    const legacy = new JsCodec({ source: 'function Decoder(bytes, port) { return { first: bytes[0], port: port }; }\nfunction Encoder(o, port) { return [o.v, port]; }' });
+    const legacy = new JsCodec({
+      source:
+        'function Decoder(bytes, port) { return { first: bytes[0], port: port }; }\nfunction Encoder(o, port) { return [o.v, port]; }',
+    });
     expect((await legacy.decode(Uint8Array.of(7), ctx)).data).toEqual({ first: 7, port: 2 });
     expect((await legacy.encode({ v: 5 }, ctx)).data).toEqual(Uint8Array.of(5, 2));
   });
 
-  it('keeps no state between messages', async () => {
-    const counter = new JsCodec({ source: 'if (typeof n === "undefined") n = 0;\nfunction decodeUplink(i) { n++; return { data: { n: n } }; }' });
-    expect((await counter.decode(Uint8Array.of(), ctx)).data).toEqual({ n: 1 });
-    expect((await counter.decode(Uint8Array.of(), ctx)).data).toEqual({ n: 1 });
+  it("keeps the codec's globals from one call to the next: the source is evaluated once", async () => {
+    const counter = new JsCodec({
+      source:
+        'var loads = (typeof loads === "number" ? loads : 0) + 1; var n = 0;\nfunction decodeUplink(i) { n++; return { data: { n: n, loads: loads } }; }',
+    });
+    expect((await counter.decode(Uint8Array.of(), ctx)).data).toEqual({ n: 1, loads: 1 });
+    expect((await counter.decode(Uint8Array.of(), ctx)).data).toEqual({ n: 2, loads: 1 });
+    await counter.close();
   });
 
-  it('stops a runaway loop at the time limit and fails that message only', async () => {
-    const loop = new JsCodec({ source: 'function decodeUplink(i) { if (i.bytes[0] === 1) { while (true) {} } return { data: { ok: true } }; }', timeoutMs: 50 });
+  it('stops a runaway loop at the time limit, fails that message only, and starts the codec afresh', async () => {
+    const loop = new JsCodec({
+      source:
+        'var calls = 0;\nfunction decodeUplink(i) { calls++; if (i.bytes[0] === 1) { while (true) {} } return { data: { calls: calls } }; }',
+      timeoutMs: 50,
+    });
+    expect((await loop.decode(Uint8Array.of(0), ctx)).data).toEqual({ calls: 1 });
     const started = performance.now();
-    expect(await loop.decode(Uint8Array.of(1), ctx)).toEqual({ errors: ['JS codec: time limit of 50 ms exceeded'], warnings: [] });
+    const stopped = await loop.decode(Uint8Array.of(1), ctx);
+    expect(stopped.errors[0]).toMatch(/^JS codec: time limit of 50 ms exceeded/);
     expect(performance.now() - started).toBeLessThan(2_000);
-    expect((await loop.decode(Uint8Array.of(0), ctx)).data).toEqual({ ok: true });
+    // Evaluated again after the fault: the half-run call's globals are gone.
+    expect((await loop.decode(Uint8Array.of(0), ctx)).data).toEqual({ calls: 1 });
+    await loop.close();
   });
 
   it('stops an allocation bomb at the memory limit and fails that message only', async () => {
-    const bomb = new JsCodec({ source: 'function decodeUplink(i) { if (i.bytes[0] === 1) { var a = []; while (true) a.push([1, 2, 3, 4, 5, 6, 7, 8]); } return { data: { ok: true } }; }', memoryBytes: 4 << 20, timeoutMs: 5_000 });
-    expect(await bomb.decode(Uint8Array.of(1), ctx)).toEqual({ errors: ['JS codec: memory limit of 4194304 bytes exceeded'], warnings: [] });
+    const bomb = new JsCodec({
+      source:
+        'function decodeUplink(i) { if (i.bytes[0] === 1) { var a = []; while (true) a.push([1, 2, 3, 4, 5, 6, 7, 8]); } return { data: { ok: true } }; }',
+      memoryBytes: 4 << 20,
+      timeoutMs: 5_000,
+    });
+    expect(await bomb.decode(Uint8Array.of(1), ctx)).toEqual({
+      errors: ['JS codec: memory limit of 4194304 bytes exceeded'],
+      warnings: [],
+    });
     expect((await bomb.decode(Uint8Array.of(0), ctx)).data).toEqual({ ok: true });
   });
 

@@ -8,9 +8,12 @@ export function getPath(value: unknown, path: string): unknown {
   return at;
 }
 
-export function getNumber(value: unknown, path: string): number | string {
+/** A finite number at `path`, or why not (naming `what`: the decoded payload, a normalized measurement). */
+export function getNumber(value: unknown, path: string, what = 'decoded payload'): number | string {
   const v = getPath(value, path);
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  return v === undefined ? `decoded payload has no field '${path}'` : `field '${path}' is ${JSON.stringify(v)}, not a finite number`;
+  return v === undefined
+    ? `${what} has no field '${path}'`
+    : `field '${path}' is ${JSON.stringify(v)}, not a finite number`;
 }

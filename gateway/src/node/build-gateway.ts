@@ -76,8 +76,10 @@ export async function buildGateway(
       log,
     });
     const fleetStore = new SqliteDeviceStore({ path: path.join(config.dataDir, 'fleet.sqlite') });
-    life.defer('device registry', () => fleetStore.close());
-    const registry = new DeviceRegistry({ store: fleetStore });
+    life.defer('device store', () => fleetStore.close());
+    // A service's registry: JS codecs are evaluated (in their worker threads) when loaded, not at the first uplink.
+    const registry = new DeviceRegistry({ store: fleetStore, warmCodecs: true });
+    life.defer('device registry codecs', () => registry.close());
     if (
       config.mqtt?.chirpstack.seedDemoFleet &&
       registry.listDevices({}).length === 0 &&
