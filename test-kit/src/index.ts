@@ -14,3 +14,14 @@ export {
   type RealPart,
 } from './real-parts.ts';
 export { waitUntil } from './wait.ts';
+export {
+  hexedge,
+  initNode,
+  startGatewayProcess,
+  startNodeProcess,
+  startOracleProcess,
+  writeConfig,
+  type GatewayProcess,
+  type NodeProcess,
+  type OracleProcess,
+} from './deployables.ts';

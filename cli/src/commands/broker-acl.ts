@@ -40,6 +40,7 @@ export const brokerCommands: Command[] = [
     usage: `  broker acl         write Mosquitto's password_file, acl_file and hexedge.conf from the devices
                      --out DIR [--devices ${DEFAULT_DEVICES_FILE}] [--gateway-user ${DEFAULT_GATEWAY_USER}]
                      [--gateway-password P (default: random, printed once)] [--port 1883] [--host H]
+                     [--run-as USER (Mosquitto's \`user\`: who it runs as once started as root)]
 `,
     async run(args, io) {
       const { values } = parseFlags(args, {
@@ -49,6 +50,7 @@ export const brokerCommands: Command[] = [
         'gateway-password': { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
+        'run-as': { type: 'string' },
       });
       const out = required(values.out, 'broker acl needs --out DIR');
       const port = portFlag(values.port) ?? 1883;
@@ -63,6 +65,7 @@ export const brokerCommands: Command[] = [
         admins: [{ username, passwordHash: await hashDevicePassword(password) }],
         port,
         ...(values.host ? { host: values.host } : {}),
+        ...(values['run-as'] ? { user: values['run-as'] } : {}),
       });
       io.out(
         `wrote ${files.passwordFile}, ${files.aclFile} and ${files.configFile} for ${devices.length} device(s) from ${file}`,

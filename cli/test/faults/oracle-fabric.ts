@@ -20,21 +20,31 @@ export async function oracleIdentity(dataDir: string): Promise<string> {
 export function bondStake(options: { dataDir: string; nodeIds: string[]; amountBaseUnits: bigint }): void {
   const store = new SqliteOracleStore({ path: path.join(options.dataDir, 'oracle.sqlite') });
   try {
-    for (const nodeId of options.nodeIds) store.appendStakeEvent({ nodeId, type: 'bond', amountBaseUnits: options.amountBaseUnits.toString(), atMs: Date.now() });
+    for (const nodeId of options.nodeIds)
+      store.appendStakeEvent({
+        nodeId,
+        type: 'bond',
+        amountBaseUnits: options.amountBaseUnits.toString(),
+        atMs: Date.now(),
+      });
   } finally {
     store.close();
   }
 }
 
-/** `hexedge oracle --config FILE`: every receipt sampled, short epochs, no location challenges (one machine). */
-export async function startOracleProcess(options: { dataDir: string; port: number; gatewayUrl: string; reporterId: string }): Promise<Proc & { url: string }> {
+/** `hexedge oracle --config FILE` (receipts from the configured gateway's report key): every receipt sampled, short epochs, no location challenges (one machine). */
+export async function startOracleProcess(options: {
+  dataDir: string;
+  port: number;
+  gatewayUrl: string;
+}): Promise<Proc & { url: string }> {
   const configFile = `${options.dataDir}.yaml`;
   const yaml = [
     'host: 127.0.0.1',
     `port: ${options.port}`,
     `dataDir: ${JSON.stringify(options.dataDir)}`,
     `gatewayUrls: [${options.gatewayUrl}]`,
-    `gatewayReporterIds: [${options.reporterId}]`,
+    // The gateway's report key is learnt from its identity endpoint (GET /v1/gateway/identity).
     `location: { lat: ${HERE.lat}, lng: ${HERE.lng} }`,
     'challengeIntervalMs: 0',
     'directoryRefreshMs: 300',
@@ -51,16 +61,37 @@ export async function startOracleProcess(options: { dataDir: string; port: numbe
     '  idleMs: 50',
   ].join('\n');
   await writeFile(configFile, `${yaml}\n`);
-  const proc = await startHexedge({ name: 'hexedge oracle', args: ['oracle', '--config', configFile], ready: /^oracle \S+ on (\S+)/ });
+  const proc = await startHexedge({
+    name: 'hexedge oracle',
+    args: ['oracle', '--config', configFile],
+    ready: /^oracle \S+ on (\S+)/,
+  });
   return { ...proc, url: proc.match[1]! };
 }
 
 /** The cheating operator's node (lying-node.ts) as its own process. */
-export async function startLyingNode(options: { dataDir: string; modelsDir: string; gatewayUrl: string; place: { lat: number; lng: number } }): Promise<Proc> {
+export async function startLyingNode(options: {
+  dataDir: string;
+  modelsDir: string;
+  gatewayUrl: string;
+  place: { lat: number; lng: number };
+}): Promise<Proc> {
   return startProcess({
     name: 'lying node',
     command: process.execPath,
-    args: [path.join(import.meta.dirname, 'lying-node.ts'), '--data-dir', options.dataDir, '--models-dir', options.modelsDir, '--gateway', options.gatewayUrl, '--lat', String(options.place.lat), '--lng', String(options.place.lng)],
+    args: [
+      path.join(import.meta.dirname, 'lying-node.ts'),
+      '--data-dir',
+      options.dataDir,
+      '--models-dir',
+      options.modelsDir,
+      '--gateway',
+      options.gatewayUrl,
+      '--lat',
+      String(options.place.lat),
+      '--lng',
+      String(options.place.lng),
+    ],
     ready: /serving OIP v2 on \S+ as node/,
   });
 }

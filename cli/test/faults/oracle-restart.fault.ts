@@ -1,19 +1,30 @@
 import { SqliteOracleStore } from '@hexedge/coverage-oracle/node';
-import { ReceiptForwarder } from '@hexedge/gateway';
-import { generateNodeKeyPair, inferRequestSchema, type InferResponse } from '@hexedge/protocol';
+import { signReceiptReport } from '@hexedge/gateway';
+import { REPORT_KEY_FILE } from '@hexedge/gateway/node';
+import { inferRequestSchema, REPORTS_PATH, type InferResponse } from '@hexedge/protocol';
+import { readKeyFile } from '@hexedge/protocol/node';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeInit } from '../../src/commands/node-init.ts';
-import { ADMIN_KEY, getNode, inferBody, NODE_PLACES, scratch, startGatewayProcess, startNodeProcess, type GatewayOptions } from './fabric.ts';
+import {
+  ADMIN_KEY,
+  getNode,
+  inferBody,
+  NODE_PLACES,
+  scratch,
+  startGatewayProcess,
+  startNodeProcess,
+  type GatewayOptions,
+} from './fabric.ts';
 import { bondStake, EPOCH_MS, oracleIdentity, startLyingNode, startOracleProcess } from './oracle-fabric.ts';
 import { freePort, sleep, waitFor, type Proc } from './processes.ts';
 import { recordScenario } from './report.ts';
 
 /**
  * The coverage oracle (`hexedge oracle`) and the gateway (`hexedge gateway`), each with SQLite state,
- * with three honest nodes and a lying one (lying-node.ts) as separate processes. The test
- * plays the gateway's receipt forwarder (the standalone gateway has none wired yet), so it knows
- * exactly which receipts the oracle accepted.
+ * with three honest nodes and a lying one (lying-node.ts) as separate processes. The gateway forwards
+ * every answered receipt to the oracle itself (its config's `oracle:`); the test counts what the
+ * oracle accepted from its store.
  *
  * 1. The wrong-answer node is caught by a spot check, slashed, its trust pushed to the gateway, and
  *    traffic moves away from it.
@@ -29,18 +40,19 @@ let oracleUrl: string;
 let oracleOptions: Parameters<typeof startOracleProcess>[0];
 let liar: string;
 let nodeIds: string[];
-let forwarder: ReceiptForwarder;
-const forwarding = new AbortController();
-let forwarderDone: Promise<void>;
 const answered: Array<{ body: ReturnType<typeof inferBody>; response: InferResponse }> = [];
 
 async function infer(policy?: Record<string, unknown>): Promise<{ status: number; nodeId?: string }> {
   const body = inferBody(policy ? { policy } : {});
-  const res = await fetch(`${gatewayUrl}/v1/infer`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`${gatewayUrl}/v1/infer`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(5_000),
+  });
   const json = (await res.json()) as InferResponse;
   if (res.status !== 200) return { status: res.status };
   answered.push({ body, response: json });
-  forwarder.onAnswered(inferRequestSchema.parse(body), json);
   return { status: 200, nodeId: json.node.id };
 }
 
@@ -51,41 +63,70 @@ type NodeReport = {
   stake: { balanceBaseUnits: string; bondedBaseUnits: string; slashes: Array<{ evidenceId: string }> };
   rewards: Array<{ epoch: number; amountBaseUnits: string }>;
 };
-const oracleReport = async (id: string) => (await (await fetch(`${oracleUrl}/v1/oracle/nodes/${id}`)).json()) as NodeReport;
-const gatewayTrust = async (id: string) => ((await (await fetch(`${gatewayUrl}/v1/nodes/${id}/operator`)).json()) as { trust: { score: number; reasons: string[] } }).trust;
+const oracleReport = async (id: string) =>
+  (await (await fetch(`${oracleUrl}/v1/oracle/nodes/${id}`)).json()) as NodeReport;
+const gatewayTrust = async (id: string) =>
+  (
+    (await (await fetch(`${gatewayUrl}/v1/nodes/${id}/operator`)).json()) as {
+      trust: { score: number; reasons: string[] };
+    }
+  ).trust;
 
 beforeAll(async () => {
   fs = await scratch('oracle-restart');
   const oracleDir = path.join(fs.dir, 'oracle');
   const oracleId = await oracleIdentity(oracleDir);
-  const reporter = await generateNodeKeyPair();
   const [gatewayPort, oraclePort] = [await freePort(), await freePort()];
   gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   // Keys first, so stake can be bonded before the oracle starts.
   const liarDir = path.join(fs.dir, 'nodes', 'liar');
   liar = (await nodeInit({ dataDir: liarDir, ...NODE_PLACES[0]!, gatewayUrl })).nodeId;
   const honestIds = [];
-  for (const [i, place] of NODE_PLACES.slice(1).entries()) honestIds.push((await nodeInit({ dataDir: path.join(fs.dir, 'nodes', `n${i}`), ...place, gatewayUrl })).nodeId);
+  for (const [i, place] of NODE_PLACES.slice(1).entries())
+    honestIds.push(
+      (await nodeInit({ dataDir: path.join(fs.dir, 'nodes', `n${i}`), ...place, gatewayUrl })).nodeId,
+    );
   nodeIds = [liar, ...honestIds];
   bondStake({ dataDir: oracleDir, nodeIds, amountBaseUnits: BOND });
 
-  oracleOptions = { dataDir: oracleDir, port: oraclePort, gatewayUrl, reporterId: reporter.nodeId };
+  oracleOptions = { dataDir: oracleDir, port: oraclePort, gatewayUrl };
   const oracle = await startOracleProcess(oracleOptions);
   procs.set('oracle', oracle);
   oracleUrl = oracle.url;
-  gatewayOptions = { dataDir: path.join(fs.dir, 'gateway'), modelsDir: fs.modelsDir, port: gatewayPort, oracle: { url: oracleUrl, oracleIds: [oracleId] } };
+  gatewayOptions = {
+    dataDir: path.join(fs.dir, 'gateway'),
+    modelsDir: fs.modelsDir,
+    port: gatewayPort,
+    oracle: { url: oracleUrl, oracleIds: [oracleId] },
+  };
   procs.set('gateway', await startGatewayProcess(gatewayOptions));
-  for (const [i, place] of NODE_PLACES.slice(1).entries()) procs.set(`n${i}`, await startNodeProcess({ dir: fs.dir, name: `n${i}`, gatewayUrl, modelsDir: fs.modelsDir, place }));
-  procs.set('liar', await startLyingNode({ dataDir: liarDir, modelsDir: fs.modelsDir, gatewayUrl, place: NODE_PLACES[0]! }));
-  await waitFor('the liar to be healthy at the gateway', async () => (await getNode(gatewayUrl, liar))?.status === 'healthy');
-
-  forwarder = new ReceiptForwarder({ oracleUrl, keys: reporter, batchSize: 20 });
-  forwarderDone = forwarder.run(forwarding.signal, 100);
+  for (const [i, place] of NODE_PLACES.slice(1).entries())
+    procs.set(
+      `n${i}`,
+      await startNodeProcess({ dir: fs.dir, name: `n${i}`, gatewayUrl, modelsDir: fs.modelsDir, place }),
+    );
+  procs.set(
+    'liar',
+    await startLyingNode({ dataDir: liarDir, modelsDir: fs.modelsDir, gatewayUrl, place: NODE_PLACES[0]! }),
+  );
+  await waitFor(
+    'the liar to be healthy at the gateway',
+    async () => (await getNode(gatewayUrl, liar))?.status === 'healthy',
+  );
 }, 90_000);
 
+/** Receipt reports the oracle has taken into its store (accepted: signed by the gateway's key, fresh, not replayed). */
+function storedReceipts(): number {
+  const store = new SqliteOracleStore({ path: path.join(oracleOptions.dataDir, 'oracle.sqlite') });
+  try {
+    return store.listReports({ afterSeq: 0, limit: 1_000_000 }).filter((r) => r.body.type === 'receipt')
+      .length;
+  } finally {
+    store.close();
+  }
+}
+
 afterAll(async () => {
-  forwarding.abort();
-  await forwarderDone;
   for (const p of [...procs.values()].reverse()) await p.stop();
   await fs?.cleanup();
 });
@@ -103,13 +144,15 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       if (r.nodeId === liar && !firstLieAtMs) firstLieAtMs = Date.now();
     }
     expect(firstLieAtMs).toBeGreaterThan(0);
-    await forwarder.flush();
     const report = await waitFor('a fraud verdict on the liar', async () => {
       const r = await oracleReport(liar);
       return r.spotChecks.some((v) => v.status === 'fraud') && r;
     });
     const caughtAtMs = Date.now();
-    await waitFor('the liar’s trust to reach the gateway', async () => (await gatewayTrust(liar)).score <= 0.1);
+    await waitFor(
+      'the liar’s trust to reach the gateway',
+      async () => (await gatewayTrust(liar)).score <= 0.1,
+    );
     const trustAtGatewayMs = Date.now();
 
     const before = answered.length;
@@ -135,7 +178,8 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       lost: sent - ok,
       duplicates: 0,
       recoveryMs: trustAtGatewayMs - firstLieAtMs,
-      recovery: "liar's first answer → its trust ≤ 0.1 at the gateway (sampled, re-run on 2 checkers, slashed, pushed)",
+      recovery:
+        "liar's first answer → its trust ≤ 0.1 at the gateway (sampled, re-run on 2 checkers, slashed, pushed)",
       notes: [
         `fraud verdict ${report.spotChecks.find((v) => v.status === 'fraud')?.reason}; caught ${caughtAtMs - firstLieAtMs} ms after its first answer; slashed ${report.stake.slashes.length}×, balance ${report.stake.balanceBaseUnits}/${BOND}`,
         `after: liar served ${servedBy.get(liar) ?? 0} of 30 requests without a policy, 0 of 20 with minTrust 0.3 (answers after detection: ${answered.length - before})`,
@@ -150,23 +194,36 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
 
   it('keeps registrations, trust, stake, receipts and reward manifests across a SIGKILL of both', async () => {
     // At least one closed epoch with a manifest, so there is one to lose.
-    await waitFor('a closed epoch with rewards', async () => (await oracleReport(nodeIds[1]!)).rewards.length > 0, { timeoutMs: 4 * EPOCH_MS });
-    await forwarder.flush();
-    await waitFor('every forwarded receipt to be in', () => forwarder.queueLength === 0);
-    const acceptedReceipts = forwarder.stats.forwarded;
-    const reportsBefore = Object.fromEntries(await Promise.all(nodeIds.map(async (id) => [id, await oracleReport(id)] as const)));
+    await waitFor(
+      'a closed epoch with rewards',
+      async () => (await oracleReport(nodeIds[1]!)).rewards.length > 0,
+      { timeoutMs: 4 * EPOCH_MS },
+    );
+    await waitFor(
+      'the gateway to have forwarded every answered receipt',
+      () => storedReceipts() >= answered.length,
+      { timeoutMs: 10_000 },
+    );
+    const reportsBefore = Object.fromEntries(
+      await Promise.all(nodeIds.map(async (id) => [id, await oracleReport(id)] as const)),
+    );
     const epochs = [...new Set(Object.values(reportsBefore).flatMap((r) => r.rewards.map((x) => x.epoch)))];
-    const manifestsBefore = await Promise.all(epochs.map(async (e) => (await fetch(`${oracleUrl}/v1/oracle/epochs/${e}/manifest`)).text()));
+    const manifestsBefore = await Promise.all(
+      epochs.map(async (e) => (await fetch(`${oracleUrl}/v1/oracle/epochs/${e}/manifest`)).text()),
+    );
     const trustBefore = await gatewayTrust(liar);
 
     const killAtMs = Date.now();
     await Promise.all([procs.get('gateway')!.kill(), procs.get('oracle')!.kill()]);
+    const acceptedReceipts = storedReceipts();
     // The gateway first, while the oracle is still down: whatever trust it shows is its own, from disk.
     procs.set('gateway', await startGatewayProcess(gatewayOptions));
     const trustAfter = await gatewayTrust(liar);
     const registered = await Promise.all(nodeIds.map((id) => getNode(gatewayUrl, id)));
     procs.set('oracle', await startOracleProcess(oracleOptions));
-    await waitFor('every node healthy again', async () => (await Promise.all(nodeIds.map((id) => getNode(gatewayUrl, id)))).every((n) => n?.status === 'healthy'));
+    await waitFor('every node healthy again', async () =>
+      (await Promise.all(nodeIds.map((id) => getNode(gatewayUrl, id)))).every((n) => n?.status === 'healthy'),
+    );
     let firstOkMs = 0;
     let sentAfter = 0;
     for (let i = 0; i < 50 && !firstOkMs; i++) {
@@ -174,13 +231,28 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       if ((await infer({ minTrust: 0.3 })).status === 200) firstOkMs = Date.now() - killAtMs;
       else await sleep(100);
     }
-    const reportsAfter = Object.fromEntries(await Promise.all(nodeIds.map(async (id) => [id, await oracleReport(id)] as const)));
-    const manifestsAfter = await Promise.all(epochs.map(async (e) => (await fetch(`${oracleUrl}/v1/oracle/epochs/${e}/manifest`)).text()));
+    const reportsAfter = Object.fromEntries(
+      await Promise.all(nodeIds.map(async (id) => [id, await oracleReport(id)] as const)),
+    );
+    const manifestsAfter = await Promise.all(
+      epochs.map(async (e) => (await fetch(`${oracleUrl}/v1/oracle/epochs/${e}/manifest`)).text()),
+    );
 
-    // Every accepted receipt is one work record, also after re-sending them all to the restarted oracle.
-    const forwardedBefore = forwarder.stats.forwarded;
-    for (const a of answered) forwarder.onAnswered(inferRequestSchema.parse(a.body), a.response);
-    await forwarder.flush();
+    // Every accepted receipt is one work record, also after re-sending them all to the restarted
+    // oracle, signed by the gateway's report key as its forwarder would (a gateway re-sending after a crash).
+    const reportKey = (await readKeyFile(path.join(gatewayOptions.dataDir, REPORT_KEY_FILE)))!.keys;
+    const resend = await Promise.all(
+      answered.map((a) =>
+        signReceiptReport({ request: inferRequestSchema.parse(a.body), response: a.response }, reportKey),
+      ),
+    );
+    const resendAnswer = (await (
+      await fetch(new URL(REPORTS_PATH, oracleUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(resend),
+      })
+    ).json()) as { accepted: number };
     const readWork = () => {
       const store = new SqliteOracleStore({ path: path.join(oracleOptions.dataDir, 'oracle.sqlite') });
       try {
@@ -190,8 +262,20 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       }
     };
     // Reports taken before the kill but not yet turned into work are picked up from the store's cursor.
-    await waitFor('the restarted oracle to account for every receipt', () => readWork().filter((w) => w.atMs <= killAtMs).length >= acceptedReceipts, { timeoutMs: 5_000 }).catch(() => {});
-    await sleep(300);
+    await waitFor(
+      'the restarted oracle to account for every receipt',
+      () => readWork().filter((w) => w.atMs <= killAtMs).length >= acceptedReceipts,
+      { timeoutMs: 5_000 },
+    ).catch(() => {});
+    // Positive marker: every stored report (the re-sent ones included) has been through the verify stage.
+    await waitFor('the verify stage to reach the end of the report log', () => {
+      const store = new SqliteOracleStore({ path: path.join(oracleOptions.dataDir, 'oracle.sqlite') });
+      try {
+        return store.listReports({ afterSeq: store.getCursor('verify'), limit: 1 }).length === 0;
+      } finally {
+        store.close();
+      }
+    });
     const work = readWork();
     const distinctReceipts = new Set(work.map((w) => w.receiptHash));
     const keptFromBefore = work.filter((w) => w.atMs <= killAtMs).length;
@@ -208,7 +292,7 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       recoveryMs: firstOkMs || null,
       recovery: 'kill of both → first 200 from the restarted gateway with minTrust 0.3',
       notes: [
-        `receipts (rows: sent = accepted by the oracle before the kill, answered = work records of them after the restart): ${acceptedReceipts} → ${keptFromBefore}; all ${resent} receipts re-sent after the restart (${forwarder.stats.forwarded - forwardedBefore} reports taken) left ${work.length} work records, ${distinctReceipts.size} distinct`,
+        `receipts (rows: sent = accepted by the oracle before the kill, answered = work records of them after the restart): ${acceptedReceipts} → ${keptFromBefore}; all ${resent} receipts re-sent after the restart (${resendAnswer.accepted} reports taken) left ${work.length} work records, ${distinctReceipts.size} distinct`,
         `${sentAfter} HTTP request(s) after the restart until the first 200; registrations of all ${nodeIds.length} nodes were listed by the restarted gateway`,
         `closed epochs with manifests kept byte-for-byte: ${epochs.length}; liar trust at the gateway before/after (oracle still down): ${trustBefore.score.toFixed(3)}/${trustAfter.score.toFixed(3)}`,
       ],
