@@ -6,6 +6,7 @@ import { CITIES } from './world.ts';
 
 /** The part of the oracle's `GET /v1/oracle/nodes/{id}` this check reads. */
 interface NodeReport {
+  trust: { score: number };
   locationProofs: Array<{
     status: string;
     reason?: string;
@@ -71,6 +72,7 @@ export async function watchLocationProofs(
       node: n.host.key,
       runsIn: n.host.city,
       claims: n.host.claim ?? n.host.city,
+      trust: reports[i]!.trust.score,
       status: proof.status,
       reason: proof.reason ?? '',
       uncertaintyKm: proof.details?.uncertaintyKm == null ? null : Math.round(proof.details.uncertaintyKm),

@@ -17,7 +17,8 @@ export interface LocationRow {
   node: string;
   runsIn: string;
   claims: string;
-  /** The oracle's latest verdict (`GET /v1/oracle/nodes/{id}`). */
+  /** The oracle's trust score and latest location verdict (`GET /v1/oracle/nodes/{id}`). */
+  trust: number;
   status: string;
   reason: string;
   uncertaintyKm: number | null;
@@ -142,6 +143,7 @@ export function formatReport(r: MultihostReport): string {
           'best verified km',
           'verified after ms',
           'gateway verified',
+          'trust',
         ],
         r.location.rows.map((l) => [
           l.node,
@@ -154,6 +156,7 @@ export function formatReport(r: MultihostReport): string {
           l.verifiedUncertaintyKm,
           l.verifiedAfterMs,
           l.gatewayVerified,
+          l.trust,
         ]),
       ),
     );
