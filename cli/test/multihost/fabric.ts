@@ -65,8 +65,8 @@ export interface ListedNode {
 
 /**
  * The whole emulated network and every process on it. `build()` may fail half-way; `teardown()`
- * removes whatever was made (processes, switch, namespaces, files), and a trap does the same if the
- * test process ends without reaching afterAll.
+ * removes whatever was made (processes, switch, namespaces, files), a trap does the same if the test
+ * process exits without reaching afterAll, and the switch does it if the test process is killed.
  */
 export class Fabric {
   readonly prefix = runPrefix();

@@ -30,9 +30,11 @@ export async function watchLocationProofs(
   const honest = fabric.nodes.filter((n) => n.host.role === 'node');
   let listed: ListedNode[] = [];
   let reports: NodeReport[] = [];
+  // Verified at the gateway and seen verified at the oracle (whose verdict may have moved on since).
   const settled = () =>
-    honest.every((n) => listed.find((l) => l.id === n.nodeId)?.locationVerified) &&
-    reports[fabric.nodes.indexOf(liar)]?.locationProofs[0]?.status === 'impossible';
+    honest.every(
+      (n) => listed.find((l) => l.id === n.nodeId)?.locationVerified && verified.has(n.host.key),
+    ) && reports[fabric.nodes.indexOf(liar)]?.locationProofs[0]?.status === 'impossible';
   await waitFor(
     'every honest node verified at the gateway and the liar’s claim found impossible',
     async () => {
