@@ -11,3 +11,4 @@ export { MemoryDirectory } from './directory.ts';
 export { type OracleConfig, parseOracleConfig } from './config.ts';
 export { createOracleApp } from './http/oracle-app.ts';
 export { oracleServiceConfigSchema } from './service/service-config.ts';
+export { CLAIM_SLACK_KM, maxDistanceKmForRtt } from './location/latency-bound.ts';

@@ -32,3 +32,4 @@ export {
   type GatewaySecrets,
   MQTT_PASSWORD_ENV,
 } from './config.ts';
+export { ATTEMPT_TIMEOUT_FLOOR_MS } from './infer/latency-tracker.ts';

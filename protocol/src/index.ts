@@ -115,6 +115,7 @@ export {
 } from './wire/latency-challenge.ts';
 export {
   type FetchLike,
+  DEFAULT_EXCHANGES_PER_CHALLENGE,
   LatencyChallenger,
   type LatencyObservation,
   locationReportFor,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateNodeKeyPair, greatCircleDistanceKm, type LatLng } from '@hexedge/protocol';
-import { answerChallenge, LatencyChallenger, type FetchLike } from '@hexedge/protocol';
+import { answerChallenge, DEFAULT_EXCHANGES_PER_CHALLENGE, LatencyChallenger, type FetchLike } from '@hexedge/protocol';
 import { selectChallengers } from './challenger.ts';
 import { combineLocationObservations, type LatencyObservation } from './combine.ts';
 import {
@@ -179,6 +179,57 @@ describe('LatencyChallenger', () => {
       ok: false,
       reason: 'NO_ANSWER',
     });
+  });
+
+  it('reports the fastest exchange, so opening the connection does not count the distance twice', async () => {
+    const [challengerKeys, nodeKeys] = await Promise.all([generateNodeKeyPair(), generateNodeKeyPair()]);
+    let clock = 0;
+    let connected = false;
+    const answered: string[] = [];
+    const transport: FetchLike = async (_url, init) => {
+      // 4 ms round trip; the first exchange also pays the TCP handshake (a minute after the last
+      // challenge, keep-alive has long closed the connection): 8 ms, which alone would bound the node
+      // to twice its distance.
+      clock += connected ? 4 : 8;
+      connected = true;
+      const answer = await answerChallenge(JSON.parse(init.body), nodeKeys);
+      answered.push(answer!.body.nonce);
+      return { ok: true, status: 200, json: async () => answer };
+    };
+    const challenger = new LatencyChallenger({ keys: challengerKeys, location: UTRECHT, fetch: transport, clockMs: () => clock });
+    const outcome = await challenger.challenge({ nodeId: nodeKeys.nodeId, url: 'http://node.test:9000' });
+    expect(answered).toHaveLength(DEFAULT_EXCHANGES_PER_CHALLENGE);
+    expect(outcome).toMatchObject({ ok: true, observation: { rttMs: 4 } });
+    if (!outcome.ok) throw new Error('expected an answer');
+    // What is reported is one whole proof: the node's signature over that exchange's own nonce.
+    expect(answered.slice(1)).toContain(outcome.nonce);
+    expect(outcome.response.body).toMatchObject({ nonce: outcome.nonce, nodeId: nodeKeys.nodeId, challengerId: challengerKeys.nodeId });
+
+    // One exchange, as before: the handshake is counted.
+    connected = false;
+    const single = new LatencyChallenger({ keys: challengerKeys, location: UTRECHT, fetch: transport, clockMs: () => clock, exchanges: 1 });
+    expect(await single.challenge({ nodeId: nodeKeys.nodeId, url: 'http://node.test:9000' })).toMatchObject({ ok: true, observation: { rttMs: 8 } });
+  });
+
+  it('stops at the first failed exchange: reports the fastest answer if there was one, else the failure', async () => {
+    const [challengerKeys, nodeKeys] = await Promise.all([generateNodeKeyPair(), generateNodeKeyPair()]);
+    let clock = 0;
+    let calls = 0;
+    const answersThenFails = (answers: number): FetchLike => async (_url, init) => {
+      calls++;
+      clock += 5;
+      if (calls > answers) throw new TypeError('fetch failed');
+      const answer = await answerChallenge(JSON.parse(init.body), nodeKeys);
+      return { ok: true, status: 200, json: async () => answer };
+    };
+    const target = { nodeId: nodeKeys.nodeId, url: 'http://node.test:9000' };
+    const once = new LatencyChallenger({ keys: challengerKeys, location: UTRECHT, fetch: answersThenFails(1), clockMs: () => clock, exchanges: 5 });
+    expect(await once.challenge(target)).toMatchObject({ ok: true, observation: { rttMs: 5 } });
+    expect(calls).toBe(2);
+    calls = 0;
+    const never = new LatencyChallenger({ keys: challengerKeys, location: UTRECHT, fetch: answersThenFails(0), clockMs: () => clock, exchanges: 5 });
+    expect(await never.challenge(target)).toMatchObject({ ok: false, reason: 'NO_ANSWER' });
+    expect(calls).toBe(1);
   });
 
   it('a node does not answer a challenge meant for another node', async () => {
