@@ -6,8 +6,7 @@
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatTable, machineInfo } from '@hexedge/bench';
-import { scaleLabel, simulate, simulationRows, writePlots } from '@hexedge/bench/simulate';
+import { formatTable, machineInfo, scaleLabel, simulate, simulationRows, writePlots } from '@hexedge/simulator';
 
 export const SIMULATE_USAGE = `  simulate   discrete-event simulation of the fabric (real placement, scoring, failover, planner, oracle trust)
              --nodes 100000  --hours 24  --seed 1  --requests (sampled; default 4 per node per simulated day)

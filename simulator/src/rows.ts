@@ -1,5 +1,5 @@
 /** A run's figures as bench rows `{name, value, unit, anchor, anchorValue, ratio, goal, met}`, goals from issue 11. */
-import { percentile, type BenchRow } from '../report.ts';
+import { percentile, type BenchRow } from './table.ts';
 import type { SimulationResult } from './simulation.ts';
 
 const row = (r: Partial<BenchRow> & Pick<BenchRow, 'name' | 'value' | 'unit'>): BenchRow => ({ anchor: null, anchorValue: null, ratio: null, goal: null, met: null, ...r });

@@ -5,7 +5,7 @@
  * planner rounds, model loads and eviction sweeps.
  */
 import { coldLoadMs, Placement, seededRandom } from '@hexedge/placement';
-import { citySampler } from '../placement/points.ts';
+import { citySampler } from './places.ts';
 import { EventQueue } from './event-queue.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { DiscardingNodeStore } from './sim-store.ts';
