@@ -24,11 +24,17 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-export function jitter(lat: number, lng: number, maxKm: number, rand: () => number): { lat: number; lng: number } {
+export function jitter(
+  lat: number,
+  lng: number,
+  maxKm: number,
+  rand: () => number,
+): { lat: number; lng: number } {
   const r = maxKm * Math.sqrt(rand());
   const bearing = 2 * Math.PI * rand();
   const newLat = Math.max(-90, Math.min(90, lat + (r * Math.cos(bearing)) / KM_PER_DEG_LAT));
-  let newLng = lng + (r * Math.sin(bearing)) / (KM_PER_DEG_LAT * Math.max(0.01, Math.cos((lat * Math.PI) / 180)));
+  let newLng =
+    lng + (r * Math.sin(bearing)) / (KM_PER_DEG_LAT * Math.max(0.01, Math.cos((lat * Math.PI) / 180)));
   if (newLng > 180) newLng -= 360;
   if (newLng < -180) newLng += 360;
   return { lat: newLat, lng: newLng };

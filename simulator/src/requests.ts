@@ -1,116 +1,138 @@
 /**
- * One sampled request, as the gateway handles it: placement's failover list, at most MAX_ATTEMPTS
- * tries within the deadline (a crashed node refuses at once, a blackholed one holds the attempt for
- * the connect timeout, a saturated one answers 503), every attempt reported back to placement, the
- * serving node's answer spot-checked at the oracle's rate. Scored against the perfect-knowledge choice.
+ * One sampled request, as the gateway handles it, because it is the gateway's code: placement's
+ * failover list, then `walkFailoverList` on the simulated clock (at most MAX_ATTEMPTS nodes within the
+ * deadline, the attempt timeout from the gateway's LatencyTracker that moves a silent host's request
+ * on, hedging after a node's p95 where the request asks for it, every attempt's outcome reported to
+ * placement). The nodes' side of each attempt is attempts.ts. The serving node's answer is
+ * spot-checked at the oracle's rate; the request is scored against the perfect-knowledge choice.
  */
-import { DEFAULT_DEADLINE_MS, MAX_ATTEMPTS } from '@hexedge/gateway';
+import { walkFailoverList, type LatencyTracker } from '@hexedge/gateway';
 import { LAST_MILE_RTT_MS, type Placement } from '@hexedge/placement';
-import type { LatLng } from '@hexedge/protocol';
-import { greatCircleDistanceKm } from '@hexedge/protocol';
-import type { SimMetrics } from './metrics.ts';
+import { greatCircleDistanceKm, HexEdgeError, type LatLng } from '@hexedge/protocol';
+import { attemptNode, type AttemptWorld, type SimAttempt } from './attempts.ts';
+import type { FaultKind, SimMetrics } from './metrics.ts';
 import type { SimNode } from './nodes.ts';
 import type { OracleSim } from './oracle-sim.ts';
 import type { PerfectOracle } from './perfect.ts';
-import { logNormal, type Rng } from './random.ts';
-import { CONNECT_TIMEOUT_MS, expectedRttMs, fibreRttMs, realisedRttMs, type ModelSpec, type StreamSpec } from './world.ts';
+import { expectedRttMs, fibreRttMs, type ModelSpec, type StreamSpec } from './world.ts';
 
-/** Service time spread around a node's mean (σ of the log). */
-const SERVICE_SIGMA = 0.25;
 const STRETCH_MIN_KM = 100;
 
-export interface RequestContext {
+export interface RequestContext extends AttemptWorld {
   placement: Placement;
   perfect: PerfectOracle;
   oracle: OracleSim;
   metrics: SimMetrics;
-  rand: Rng;
+  /** The simulated gateway's recent answer times per node (hedge delays, attempt timeouts). */
+  latency: LatencyTracker;
   nodesById: Map<string, SimNode>;
-  /** Expected service + queue wait of `node` for `model` now, ms (Infinity when saturated). */
-  latencyOf: (node: SimNode, model: ModelSpec) => number;
-  serviceMs: (node: SimNode, model: ModelSpec) => number;
+  log: (message: string) => void;
   /** How many real requests this sampled one stands for. */
   weight: number;
   /** Routed work per node (node-seconds of busy slots), for chosen and perfect routing. */
   work: { chosen: Float64Array; perfect: Float64Array };
 }
 
-export function handleRequest(ctx: RequestContext, r: { at: LatLng; stream: StreamSpec; model: ModelSpec; nowMs: number; hour: number }): void {
-  const { metrics, rand } = ctx;
+export interface SampledRequest {
+  at: LatLng;
+  stream: StreamSpec;
+  model: ModelSpec;
+  hedge: boolean;
+  hour: number;
+}
+
+/** Runs one request to its end on the simulated clock (it spans simulated time: await it while the run goes on). */
+export async function handleRequest(ctx: RequestContext, r: SampledRequest): Promise<void> {
+  const { metrics, clock } = ctx;
   const { model } = r;
   metrics.requests++;
+  const startMs = clock.now();
   const best = ctx.perfect.best({ at: r.at, model, latencyOf: (n) => ctx.latencyOf(n, model) });
   const bestOk = best !== undefined && Number.isFinite(best.expectedMs);
-  if (bestOk) ctx.work.perfect[best.node.index]! += (ctx.weight * ctx.serviceMs(best.node, model)) / 1000 / best.node.slots;
+  if (bestOk)
+    ctx.work.perfect[best.node.index]! +=
+      (ctx.weight * ctx.serviceMs(best.node, model)) / 1000 / best.node.slots;
 
   const candidates = ctx.placement.candidates({ location: r.at, model: model.name });
   if (candidates.length === 0) metrics.noCandidate++;
-  let elapsedMs = 0;
-  let firstFault: keyof SimMetrics['failover'] | undefined;
-  let wastedMs = 0;
-  let served: { node: SimNode; distanceKm: number; realisedMs: number; networkMs: number } | undefined;
-  for (let i = 0; i < candidates.length && i < MAX_ATTEMPTS && elapsedMs < DEFAULT_DEADLINE_MS; i++) {
-    const node = ctx.nodesById.get(candidates[i]!.node.id)!;
-    const distanceKm = greatCircleDistanceKm(r.at, node.trueLocation);
-    const rttMs = realisedRttMs(distanceKm, rand);
-    metrics.attempts++;
-    let fault: keyof SimMetrics['failover'] | undefined;
-    let tookMs: number;
-    if (node.state === 'blackholed') {
-      fault = 'blackholed';
-      tookMs = Math.min(CONNECT_TIMEOUT_MS, DEFAULT_DEADLINE_MS - elapsedMs);
-    } else if (node.state !== 'up') {
-      fault = 'crashed';
-      tookMs = rttMs;
-    } else {
-      const waitMs = ctx.latencyOf(node, model) - ctx.serviceMs(node, model);
-      if (!Number.isFinite(waitMs)) {
-        fault = 'overloaded';
-        tookMs = rttMs;
-      } else tookMs = rttMs + waitMs + logNormal(rand, ctx.serviceMs(node, model), SERVICE_SIGMA);
-    }
-    if (elapsedMs + tookMs > DEFAULT_DEADLINE_MS) fault ??= 'overloaded';
-    ctx.placement.reportOutcome({ nodeId: node.id, model: model.name, latencyMs: Math.min(tookMs, DEFAULT_DEADLINE_MS), ok: fault === undefined });
-    elapsedMs += tookMs;
-    if (fault) {
-      if (i === 0) firstFault = fault;
-      wastedMs += tookMs;
-      continue;
-    }
-    served = { node, distanceKm, realisedMs: elapsedMs, networkMs: rttMs };
-    break;
+  if (r.hedge) metrics.hedging.requests++;
+  const hit = new Set<FaultKind>();
+  let running = 0;
+  const hedgeCopies = new Set<SimAttempt>();
+  let served: SimAttempt | undefined;
+  try {
+    const walk = await walkFailoverList({
+      candidates,
+      model: model.name,
+      policy: r.hedge ? { hedge: true } : undefined,
+      latency: ctx.latency,
+      reportOutcome: (o) => ctx.placement.reportOutcome(o),
+      log: ctx.log,
+      clock,
+      attempt: (c, signal) => {
+        const node = ctx.nodesById.get(c.node.id)!;
+        const { attempt, answer } = attemptNode(ctx, {
+          node,
+          model,
+          distanceKm: greatCircleDistanceKm(r.at, node.trueLocation),
+          signal,
+        });
+        metrics.attempts++;
+        if (attempt.kind !== 'answered') hit.add(attempt.kind);
+        // Launched while an earlier attempt still runs: the walk's hedge timer sent it.
+        if (running > 0) hedgeCopies.add(attempt);
+        running++;
+        const done = () => void running--;
+        answer.then(done, done);
+        return answer;
+      },
+    });
+    served = walk.result;
+  } catch (err) {
+    if (!(err instanceof HexEdgeError)) throw err;
+    metrics.unservedBy.set(err.code, (metrics.unservedBy.get(err.code) ?? 0) + 1);
   }
-  if (firstFault) metrics.failover[firstFault].first++;
+  metrics.hedging.copies += hedgeCopies.size;
 
   if (!served) {
+    for (const kind of hit) metrics.failover[kind].hit++;
     if (bestOk && best.expectedMs <= r.stream.targetMs) metrics.stream(r.stream.name).reachable++;
     if (bestOk) metrics.unservedWithLiveNode++;
     else metrics.withoutLiveNode++;
     return;
   }
+  const realisedMs = clock.now() - startMs;
+  const lostMs = served.launchedAtMs - startMs;
+  for (const kind of hit) {
+    const f = metrics.failover[kind];
+    f.hit++;
+    f.served++;
+    (r.hedge ? f.lostHedgedMs : f.lostMs).push(lostMs);
+  }
+  if (hedgeCopies.has(served)) metrics.hedging.won++;
   metrics.served++;
-  if (firstFault) metrics.failover[firstFault].served++;
   const { node } = served;
   const hour = metrics.hour(r.hour);
   hour.served++;
   if (node.lieRate > 0) hour.dishonest++;
   if (node.claimedLocation !== node.trueLocation) hour.locationLiar++;
   ctx.work.chosen[node.index]! += (ctx.weight * ctx.serviceMs(node, model)) / 1000 / node.slots;
-  ctx.oracle.onServed(node, { weight: ctx.weight, nowMs: r.nowMs });
+  ctx.oracle.onServed(node, { weight: ctx.weight, nowMs: clock.now() });
 
-  // Expected, like the perfect choice, plus what the failed attempts really cost.
-  const chosenExpectedMs = expectedRttMs(served.distanceKm) + ctx.latencyOf(node, model) + wastedMs;
-  metrics.chosenMs.push(served.realisedMs);
+  // Expected, like the perfect choice, plus the time lost before the answering attempt was sent.
+  const chosenExpectedMs = expectedRttMs(served.distanceKm) + served.latencyMs + lostMs;
+  metrics.chosenMs.push(realisedMs);
   metrics.fibreMs.push(fibreRttMs(served.distanceKm));
   // The last mile is the same for every node: stretch is what the path adds over light in fibre.
-  if (served.distanceKm >= STRETCH_MIN_KM) metrics.networkStretch.push((served.networkMs - LAST_MILE_RTT_MS) / fibreRttMs(served.distanceKm));
+  if (served.distanceKm >= STRETCH_MIN_KM)
+    metrics.networkStretch.push((served.rttMs - LAST_MILE_RTT_MS) / fibreRttMs(served.distanceKm));
   if (bestOk) {
     metrics.perfectMs.push(best.expectedMs);
     metrics.addedRatio.push(chosenExpectedMs / best.expectedMs - 1);
     const s = metrics.stream(r.stream.name);
     if (best.expectedMs <= r.stream.targetMs) {
       s.reachable++;
-      if (served.realisedMs <= r.stream.targetMs) s.within++;
+      if (realisedMs <= r.stream.targetMs) s.within++;
     }
   }
 }

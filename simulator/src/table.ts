@@ -58,6 +58,9 @@ export function formatTable(rows: BenchRow[]): string {
 
 export function percentile(sortedAscending: ArrayLike<number>, p: number): number {
   if (sortedAscending.length === 0) return Number.NaN;
-  const i = Math.min(sortedAscending.length - 1, Math.max(0, Math.ceil((p / 100) * sortedAscending.length) - 1));
+  const i = Math.min(
+    sortedAscending.length - 1,
+    Math.max(0, Math.ceil((p / 100) * sortedAscending.length) - 1),
+  );
   return sortedAscending[i]!;
 }
