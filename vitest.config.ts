@@ -12,6 +12,7 @@ export default defineConfig({
       'firmware-bridge',
       'gateway',
       'dashboards',
+      'simulator',
       'cli',
       'bench',
     ],

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,8 +17,12 @@ const SILERO_CONTENT_ID = '2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a
 
 /** Runs `hexedge …` as a user would; resolves with exit code and output instead of throwing. */
 async function hexedge(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return hexedgeIn(process.cwd(), ...args);
+}
+
+async function hexedgeIn(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [HEXEDGE_BIN, ...args], { encoding: 'utf8' });
+    const { stdout, stderr } = await run(process.execPath, [HEXEDGE_BIN, ...args], { encoding: 'utf8', cwd });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -86,5 +90,27 @@ describe('operator commands', () => {
     expect(stdout).toMatch(/^node\s+\S{20,}$/m);
     expect(stdout).toMatch(/^location\s+52\.37, 4\.9 \(claimed\)$/m);
     expect(stdout).toMatch(/^server\s+not running: nothing answers at http:\/\/127\.0\.0\.1:9/m);
+  });
+});
+
+describe('hexedge simulate', () => {
+  it('prints its table (failover on silent hosts included) and writes plots and a JSON summary to ./hexedge-simulate by default', async () => {
+    const cwd = path.join(tmp, 'sim-cwd');
+    mkdirSync(cwd);
+    const { code, stdout } = await hexedgeIn(cwd, 'simulate', '--nodes', '300', '--hours', '0.25', '--seed', '2');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\| served within the deadline after the walk hit a silent \(blackholed\) node @300 0\.25h /m);
+    expect(stdout).toMatch(/^\| median added latency vs perfect knowledge @300 0\.25h /m);
+    const out = path.join(cwd, 'hexedge-simulate');
+    expect(readdirSync(out).sort()).toEqual(['simulate-300-0.25h-seed2-dishonest-share.svg', 'simulate-300-0.25h-seed2-latency-cdf.svg', 'simulate-300-0.25h-seed2-utilisation.svg', 'simulate-300-0.25h-seed2.json']);
+    const summary = JSON.parse(readFileSync(path.join(out, 'simulate-300-0.25h-seed2.json'), 'utf8')) as { options: { nodes: number }; rows: Array<{ name: string }> };
+    expect(summary.options.nodes).toBe(300);
+    expect(summary.rows.some((r) => r.name.startsWith('time lost to a silent (blackholed) node'))).toBe(true);
+  });
+
+  it('refuses a bad flag value by name', async () => {
+    const { code, stderr } = await hexedge('simulate', '--nodes', '0', '--out', path.join(tmp, 'never'));
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('--nodes must be a positive integer, got "0"');
   });
 });

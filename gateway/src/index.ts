@@ -1,25 +1,20 @@
 export { createGatewayApp, MAX_ADMIN_BODY_BYTES, MAX_NODE_MESSAGE_BYTES } from './app.ts';
-export { DEFAULT_DEADLINE_MS, InferService, MAX_ATTEMPTS } from './infer/infer-service.ts';
+export { DEFAULT_DEADLINE_MS, walkFailoverList } from './infer/failover-walk.ts';
+export { NodeFault } from './infer/forward.ts';
+export { InferService } from './infer/infer-service.ts';
+export { ATTEMPT_TIMEOUT_FLOOR_MS, LatencyTracker } from './infer/latency-tracker.ts';
 export { type NodeAnswer, type NodeClient } from './infer/node-client.ts';
 export { checkReceipt } from './infer/receipt-check.ts';
+export { type WalkClock } from './infer/walk-clock.ts';
 export { KeyRing } from './keys/key-ring.ts';
 export { type ApiKeyRecord, MemoryKeyStore } from './keys/key-store.ts';
 export { RateLimiter } from './keys/rate-limit.ts';
 export { BrokerAccess, type MqttPrincipal } from './mqtt/access.ts';
-export {
-  DeviceCredentials,
-  type DeviceRecord,
-  hashDevicePassword,
-  verifyDevicePassword,
-} from './mqtt/device-credentials.ts';
+export { DeviceCredentials, type DeviceRecord, hashDevicePassword, verifyDevicePassword } from './mqtt/device-credentials.ts';
 export { type BrokerAdminUser } from './mqtt/mosquitto-files.ts';
-export {
-  type MqttRequest,
-  type MqttRequestHandlerOptions,
-  routeMqttRequest,
-} from './mqtt/request-handler.ts';
+export { type MqttRequest, type MqttRequestHandlerOptions, routeMqttRequest } from './mqtt/request-handler.ts';
 export { inferTopic, requestTopic, responseTopic } from './mqtt/topics.ts';
-export { EventBus, type GatewayEvent } from './events/event-bus.ts';
+export { EventBus } from './events/event-bus.ts';
 export { MAX_DEVICE_BODY_BYTES, MAX_PROFILE_BODY_BYTES } from './routes/devices.ts';
 export type { DashboardOptions } from './routes/dashboard.ts';
 export type { StaticAssets } from './routes/dashboard-assets.ts';
@@ -32,4 +27,3 @@ export {
   type GatewaySecrets,
   MQTT_PASSWORD_ENV,
 } from './config.ts';
-export { ATTEMPT_TIMEOUT_FLOOR_MS } from './infer/latency-tracker.ts';

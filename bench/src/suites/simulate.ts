@@ -1,12 +1,10 @@
 /**
- * The network simulator as a bench suite: real placement and oracle trust code on a simulated clock
- * (bench/src/simulate/). Quick: 10k nodes, 3 simulated hours. Full: 100k nodes, one simulated day,
+ * The network simulator (@hexedge/simulator) as a bench suite: real placement, the gateway's failover
+ * walk and the oracle's trust code on a simulated clock. Quick: 10k nodes, 3 simulated hours. Full: 100k nodes, one simulated day,
  * the goals of issue 11. Plots go to bench/results/simulate-*.svg.
  */
+import { scaleLabel, simulate, simulationRows, writePlots, type SimulationOptions } from '@hexedge/simulator';
 import { RESULTS_DIR, type BenchRow } from '../report.ts';
-import { writePlots } from '../simulate/plots.ts';
-import { scaleLabel, simulationRows } from '../simulate/rows.ts';
-import { simulate, type SimulationOptions } from '../simulate/simulation.ts';
 
 export const QUICK: SimulationOptions = { nodes: 10_000, hours: 3, seed: 1, sampledRequests: 30_000 };
 export const FULL: SimulationOptions = { nodes: 100_000, hours: 24, seed: 1, sampledRequests: 400_000 };

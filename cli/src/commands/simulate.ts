@@ -1,19 +1,21 @@
 /**
  * `hexedge simulate [--nodes N] [--hours H] [--seed S] [--requests R] [--out DIR]`: the fabric at
- * internet scale on a simulated clock (real placement and oracle trust code; the simulator lives in
- * the bench package), printing a summary table and writing SVG plots and a JSON summary to --out.
+ * internet scale on a simulated clock (real placement, the gateway's failover walk and the oracle's
+ * trust code; @hexedge/simulator), printing a summary table and writing SVG plots and a JSON summary
+ * to --out (default ./hexedge-simulate in the current directory, never the source tree).
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatTable, machineInfo } from '@hexedge/bench';
-import { scaleLabel, simulate, simulationRows, writePlots } from '@hexedge/bench/simulate';
+import { formatTable, machineInfo, scaleLabel, simulate, simulationRows, writePlots } from '@hexedge/simulator';
 
 export const SIMULATE_USAGE = `  simulate   discrete-event simulation of the fabric (real placement, scoring, failover, planner, oracle trust)
              --nodes 100000  --hours 24  --seed 1  --requests (sampled; default 4 per node per simulated day)
-             --out bench/results
+             --out ./hexedge-simulate
 `;
 
+/** Where plots and the JSON summary go without --out: the current directory (the bench keeps its own under bench/results). */
+const DEFAULT_OUT_DIR = 'hexedge-simulate';
 /** Sampled requests per node per simulated day when --requests is not given (keeps a full day at 100k nodes to a few minutes). */
 const DEFAULT_REQUESTS_PER_NODE_DAY = 4;
 
@@ -31,7 +33,7 @@ export async function simulateCommand(argv: string[], log: (line: string) => voi
   const seed = values.seed === undefined ? 1 : Number(values.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${JSON.stringify(values.seed)}`);
   const sampledRequests = positive(values.requests, '--requests', Math.max(1000, Math.round((DEFAULT_REQUESTS_PER_NODE_DAY * nodes * hours) / 24)), { integer: true });
-  const out = path.resolve(values.out ?? 'bench/results');
+  const out = path.resolve(values.out ?? DEFAULT_OUT_DIR);
   log(`simulating ${nodes} nodes for ${hours} h (seed ${seed}, ${sampledRequests} sampled requests)…`);
   const result = await simulate({
     nodes,

@@ -1,4 +1,5 @@
 import { HexEdgeError } from '@hexedge/protocol';
+import { RUNTIME_CLOCK, type WalkClock } from './walk-clock.ts';
 
 /** A node-side failure worth trying the next candidate for: unreachable, timeout, 5xx, bad receipt. */
 export class NodeFault extends Error {}
@@ -22,6 +23,8 @@ export interface ForwardOptions<C, R> {
   attemptTimeoutMs?: (c: C) => number;
   /** Every attempt's outcome, so placement's latency estimates follow what clients see. */
   onOutcome?: (c: C, outcome: { ok: boolean; latencyMs: number }) => void;
+  /** Time and timers; the runtime's unless given (the network simulator runs the walk on its own clock). */
+  clock?: WalkClock;
 }
 
 /**
@@ -30,24 +33,25 @@ export interface ForwardOptions<C, R> {
  * gets a second copy on the next candidate and the first good answer wins; the loser is aborted.
  */
 export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ result: R; candidate: C; attempts: number }> {
+  const clock = o.clock ?? RUNTIME_CLOCK;
   return new Promise((resolve, reject) => {
     const controllers: AbortController[] = [];
     const faults: string[] = [];
     let next = 0;
     let running = 0;
     let settled = false;
-    let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+    let hedgeTimer: unknown;
 
     /** Settles once; aborts the attempts still running (not the winner: an abort costs a DOMException). */
     const finish = (fn: () => void, winner?: AbortController) => {
       if (settled) return;
       settled = true;
-      clearTimeout(deadlineTimer);
-      clearTimeout(hedgeTimer);
+      clock.clearTimeout(deadlineTimer);
+      clock.clearTimeout(hedgeTimer);
       for (const c of controllers) if (c !== winner) c.abort();
       fn();
     };
-    const deadlineTimer = setTimeout(
+    const deadlineTimer = clock.setTimeout(
       () => finish(() => reject(new HexEdgeError('DEADLINE_EXCEEDED', `no node answered within the ${o.deadlineMs} ms deadline${faults.length ? ` (${faults.join('; ')})` : ''}`))),
       o.deadlineMs,
     );
@@ -58,29 +62,29 @@ export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ re
       const controller = new AbortController();
       controllers.push(controller);
       running++;
-      const started = performance.now();
+      const started = clock.now();
       // The last node that can be tried has the rest of the deadline: nothing to move on to.
       const isLast = next >= o.candidates.length || next >= o.maxAttempts;
-      const attemptTimer = o.attemptTimeoutMs && !isLast ? setTimeout(() => controller.abort(new NodeFault(`node ${o.nodeIdOf(candidate)} did not answer within ${Math.round(o.attemptTimeoutMs!(candidate))} ms`)), o.attemptTimeoutMs(candidate)) : undefined;
+      const attemptTimer = o.attemptTimeoutMs && !isLast ? clock.setTimeout(() => controller.abort(new NodeFault(`node ${o.nodeIdOf(candidate)} did not answer within ${Math.round(o.attemptTimeoutMs!(candidate))} ms`)), o.attemptTimeoutMs(candidate)) : undefined;
       if (o.hedge && next < o.candidates.length && next < o.maxAttempts) {
-        clearTimeout(hedgeTimer);
-        hedgeTimer = setTimeout(launch, o.hedgeDelayMs(candidate));
+        clock.clearTimeout(hedgeTimer);
+        hedgeTimer = clock.setTimeout(launch, o.hedgeDelayMs(candidate));
       }
       o.attempt(candidate, controller.signal).then(
         (result) => {
-          clearTimeout(attemptTimer);
+          clock.clearTimeout(attemptTimer);
           running--;
-          o.onOutcome?.(candidate, { ok: true, latencyMs: performance.now() - started });
+          o.onOutcome?.(candidate, { ok: true, latencyMs: clock.now() - started });
           finish(() => resolve({ result, candidate, attempts: next }), controller);
         },
         (err: unknown) => {
-          clearTimeout(attemptTimer);
+          clock.clearTimeout(attemptTimer);
           running--;
           if (settled) return;
           // Our own attempt timeout surfaces as whatever the client threw on abort: a node fault.
           if (controller.signal.aborted && controller.signal.reason instanceof NodeFault) err = controller.signal.reason;
           if (!(err instanceof NodeFault)) return finish(() => reject(err));
-          o.onOutcome?.(candidate, { ok: false, latencyMs: performance.now() - started });
+          o.onOutcome?.(candidate, { ok: false, latencyMs: clock.now() - started });
           faults.push(err.message);
           if (!launch() && running === 0) {
             finish(() => reject(new HexEdgeError('NODE_FAILED', `every candidate node failed: ${faults.join('; ')}`)));

@@ -18,7 +18,8 @@ import {
 import type { NodeModel } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import { resolveLocation } from '../location.ts';
-import { forwardWithFailover, NodeFault } from './forward.ts';
+import { walkFailoverList } from './failover-walk.ts';
+import { NodeFault } from './forward.ts';
 import { IdempotencyCache } from './idempotency.ts';
 import { LatencyTracker } from './latency-tracker.ts';
 import type { NodeAnswer, NodeClient } from './node-client.ts';
@@ -43,9 +44,6 @@ export interface Caller {
   region?: string;
 }
 
-export const DEFAULT_DEADLINE_MS = 10_000;
-/** At most this many nodes are tried per request (a hedged copy counts as one). */
-export const MAX_ATTEMPTS = 3;
 const IDEMPOTENCY_WINDOW_MS = 10 * 60_000;
 const IDEMPOTENCY_MAX_ENTRIES = 10_000;
 
@@ -125,22 +123,16 @@ export class InferService {
     const placementMs = performance.now() - ctx.started;
     if (candidates.length === 0) throw new HexEdgeError('NO_NODE_AVAILABLE', `no healthy node can serve model '${request.model}' right now`);
     const id = request.id ?? crypto.randomUUID();
-    const { result, candidate } = await forwardWithFailover({
+    // The walk and its policy (attempts, deadline, hedge, attempt timeout, outcome reports) live in
+    // failover-walk.ts, where the network simulator runs the same code on its clock.
+    const { result, candidate } = await walkFailoverList({
       candidates,
-      nodeIdOf: (c) => c.node.id,
-      maxAttempts: MAX_ATTEMPTS,
-      deadlineMs: policy?.deadlineMs ?? DEFAULT_DEADLINE_MS,
-      hedge: policy?.hedge ?? false,
-      hedgeDelayMs: (c) => this.#latency.p95Ms(c.node.id),
-      attemptTimeoutMs: (c) => this.#latency.attemptTimeoutMs(c.node.id, policy?.deadlineMs ?? DEFAULT_DEADLINE_MS),
+      model: request.model,
+      policy,
+      latency: this.#latency,
       attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal }),
-      onOutcome: (c, o) => {
-        if (o.ok) this.#latency.record(c.node.id, o.latencyMs);
-        // Feedback is advisory: a failed report (a shard unreachable) must not fail the request.
-        void Promise.resolve(this.#placement.reportOutcome?.({ nodeId: c.node.id, model: request.model, latencyMs: o.latencyMs, ok: o.ok })).catch((err: unknown) =>
-          this.#log(`outcome report for ${c.node.id} failed: ${(err as Error).message}`),
-        );
-      },
+      reportOutcome: this.#placement.reportOutcome?.bind(this.#placement),
+      log: this.#log,
     });
     return {
       id,

@@ -1,13 +1,15 @@
 /** A run's figures as bench rows `{name, value, unit, anchor, anchorValue, ratio, goal, met}`, goals from issue 11. */
-import { percentile, type BenchRow } from '../report.ts';
+import { percentile, type BenchRow } from './table.ts';
+import type { FailoverCount, FaultKind } from './metrics.ts';
 import type { SimulationResult } from './simulation.ts';
 
 const row = (r: Partial<BenchRow> & Pick<BenchRow, 'name' | 'value' | 'unit'>): BenchRow => ({ anchor: null, anchorValue: null, ratio: null, goal: null, met: null, ...r });
 const pct = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : Number.NaN);
 const median = (a: Float64Array) => percentile(a, 50);
+const FAULT_LABEL: Record<FaultKind, string> = { crashed: 'crashed (refusing)', blackholed: 'silent (blackholed)', overloaded: 'saturated (503)' };
 
 export function scaleLabel(nodes: number): string {
-  return nodes >= 1e6 ? `${nodes / 1e6}M` : `${Math.round(nodes / 1e3)}k`;
+  return nodes >= 1e6 ? `${nodes / 1e6}M` : nodes >= 1e3 ? `${Math.round(nodes / 1e3)}k` : `${nodes}`;
 }
 
 /** Utilisation from routed work: max and p99 over mean, over nodes that served at least once under either routing. */
@@ -49,8 +51,18 @@ export function simulationRows(r: SimulationResult): BenchRow[] {
   const servedPct = pct(m.served, withLive);
   rows.push(row({ name: `served when a live node held the model ${label}`, value: servedPct, unit: '%', anchor: 'requests with a live node', anchorValue: withLive, goal: '100%', met: m.unservedWithLiveNode === 0 }));
   rows.push(row({ name: `not served although a live node held the model ${label}`, value: m.unservedWithLiveNode, unit: 'requests', anchor: 'requests', anchorValue: m.requests }));
-  for (const [kind, f] of Object.entries(m.failover)) {
-    rows.push(row({ name: `failover success, first choice ${kind} ${label}`, value: pct(f.served, f.first), unit: '%', anchor: `requests whose first choice was ${kind}`, anchorValue: f.first }));
+  for (const [kind, f] of Object.entries(m.failover) as Array<[FaultKind, FailoverCount]>) {
+    const what = FAULT_LABEL[kind];
+    rows.push(row({ name: `served within the deadline after the walk hit a ${what} node ${label}`, value: pct(f.served, f.hit), unit: '%', anchor: `requests whose walk hit a ${what} node`, anchorValue: f.hit }));
+    for (const [series, which] of [[f.lostMs, 'not hedged'], [f.lostHedgedMs, 'hedged']] as const) {
+      const lost = series.sorted();
+      rows.push(row({ name: `time lost to a ${what} node p50 (served, ${which}) ${label}`, value: median(lost), unit: 'ms', anchor: 'p90', anchorValue: percentile(lost, 90) }));
+    }
+  }
+  rows.push(row({ name: `hedged copies sent ${label}`, value: m.hedging.copies, unit: 'copies', anchor: 'requests asking to hedge', anchorValue: m.hedging.requests }));
+  rows.push(row({ name: `hedged copies that answered first ${label}`, value: pct(m.hedging.won, m.hedging.copies), unit: '%', anchor: 'hedged copies sent', anchorValue: m.hedging.copies }));
+  for (const [code, count] of [...m.unservedBy].sort()) {
+    rows.push(row({ name: `unserved: ${code} ${label}`, value: count, unit: 'requests', anchor: 'requests', anchorValue: m.requests }));
   }
 
   const hourly = m.hourly;

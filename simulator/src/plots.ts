@@ -1,7 +1,7 @@
 /** The run's plots, written as SVG next to the results: latency CDF, dishonest traffic share over time, utilisation histogram. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { percentile } from '../report.ts';
+import { percentile } from './table.ts';
 import { balance } from './rows.ts';
 import type { SimulationResult } from './simulation.ts';
 import { histogram, lineChart } from './svg.ts';

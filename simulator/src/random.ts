@@ -2,7 +2,7 @@
  * Seeded draws for the simulator. Every random choice in a run comes from one of these streams (and
  * Placement gets its own seeded stream), so a seed fixes the whole run.
  */
-import { mulberry32 } from '../placement/points.ts';
+import { mulberry32 } from './places.ts';
 
 export interface Rng {
   (): number;

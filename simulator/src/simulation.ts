@@ -1,21 +1,26 @@
 /**
  * The discrete-event simulation: real `Placement` (registry, index, scoring, failover lists, Peak-EWMA
- * feedback, trust, planner) and the oracle's trust code on a simulated clock. Events: sampled requests,
- * node failures and recoveries, churn, load heartbeats, latency proofs, the oracle's score ticks,
- * planner rounds, model loads and eviction sweeps.
+ * feedback, trust, planner), the gateway's failover walk and the oracle's trust code on a simulated
+ * clock. Events: sampled requests, the walk's timers (attempt answers, attempt timeouts, hedges,
+ * deadlines), node failures and recoveries, churn, load heartbeats, latency proofs, the oracle's score
+ * ticks, planner rounds, model loads and eviction sweeps.
  */
+import { LatencyTracker } from '@hexedge/gateway';
 import { coldLoadMs, Placement, seededRandom } from '@hexedge/placement';
-import { citySampler } from '../placement/points.ts';
+import { Arrivals } from './arrivals.ts';
+import { citySampler } from './places.ts';
 import { EventQueue } from './event-queue.ts';
 import { Heartbeats } from './heartbeats.ts';
+import { backgroundUtilisation, expectedLatencyMs } from './load.ts';
 import { DiscardingNodeStore } from './sim-store.ts';
 import { SimMetrics } from './metrics.ts';
 import { createNode, DEFAULT_NODE_MIX, modelEntries, serviceMsOf, signedRegistration, type NodeMix, type SimNode } from './nodes.ts';
 import { CHALLENGERS_PER_NODE, OracleSim } from './oracle-sim.ts';
 import { PerfectOracle } from './perfect.ts';
-import { childSeed, createRng, exponential, pickWeighted } from './random.ts';
+import { childSeed, createRng, exponential } from './random.ts';
 import { handleRequest, type RequestContext } from './requests.ts';
-import { localSolarHour, MAX_ACTIVITY, MODELS, queueWaitMs, STREAMS, type ModelSpec } from './world.ts';
+import { settle, SimClock, type TimerEvent } from './sim-clock.ts';
+import { MODELS, type ModelSpec } from './world.ts';
 
 export interface SimulationOptions {
   nodes: number;
@@ -29,7 +34,7 @@ export interface SimulationOptions {
   /** Share of nodes down at any time (failures arrive at random; mean outage meanDownMs). */
   failureShare?: number;
   meanDownMs?: number;
-  /** Share of failures that leave the host silent (no TCP reset): attempts wait for the connect timeout. */
+  /** Share of failures that leave the host silent (no TCP reset): an attempt waits until the walk's attempt timeout moves on. */
   blackholeShare?: number;
   /** Share of nodes leaving for good per day (an equal number of new nodes join). */
   churnPerDay?: number;
@@ -67,10 +72,8 @@ const PROOF_DELAY_MS = 60_000;
 type Ev =
   | { atMs: number; kind: 'request' | 'score' | 'load' | 'plan' | 'evict' | 'leave' | 'join' }
   | { atMs: number; kind: 'fail' | 'recover' | 'prove'; node: SimNode }
-  | { atMs: number; kind: 'ready'; node: SimNode; model: string };
-
-/** Weight of each model in the world's request mix (stream share × model share). */
-const MODEL_MIX = new Map(MODELS.map((m) => [m.name, STREAMS.reduce((s, st) => s + st.weight * (st.models.find((x) => x.model === m.name)?.weight ?? 0), 0)]));
+  | { atMs: number; kind: 'ready'; node: SimNode; model: string }
+  | TimerEvent;
 
 export async function simulate(input: SimulationOptions): Promise<SimulationResult> {
   const options = {
@@ -105,24 +108,8 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
   const meanUpMs = (options.meanDownMs * (1 - options.failureShare)) / options.failureShare;
 
   const serviceMs = (node: SimNode, m: ModelSpec) => serviceMsOf(node, m);
-  /** Background utilisation: the node's share of world demand at its local hour, over its slots. */
-  const utilisation = (node: SimNode) => {
-    const h = localSolarHour(nowMs, node.trueLocation.lng);
-    const activity = STREAMS.reduce((s, st) => s + st.weight * st.activity(h), 0);
-    let mixMs = 0;
-    let mixWeight = 0;
-    for (const m of MODELS) {
-      if (!node.models.get(m.name)) continue;
-      mixMs += MODEL_MIX.get(m.name)! * serviceMs(node, m);
-      mixWeight += MODEL_MIX.get(m.name)!;
-    }
-    const meanServiceMs = mixWeight > 0 ? mixMs / mixWeight : 0;
-    return (options.worldRequestsPerNodePerS * node.popularity * activity * meanServiceMs) / 1000 / node.slots;
-  };
-  const latencyOf = (node: SimNode, m: ModelSpec) => {
-    const s = serviceMs(node, m);
-    return s + queueWaitMs({ serviceMs: s, utilisation: utilisation(node), slots: node.slots });
-  };
+  const utilisation = (node: SimNode) => backgroundUtilisation(node, { nowMs, worldRequestsPerNodePerS: options.worldRequestsPerNodePerS });
+  const latencyOf = (node: SimNode, model: ModelSpec) => expectedLatencyMs(node, { model, utilisation: utilisation(node) });
   const heartbeats = new Heartbeats({ placement, intervalMs: options.heartbeatIntervalMs, now: () => nowMs, farFutureMs: endMs + 24 * HOUR_MS, utilisation, serviceMs });
 
   const scheduleFailure = (node: SimNode, first: boolean) => {
@@ -155,9 +142,24 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
 
   const sampledPerMs = options.sampledRequests / totalMs;
   const weight = (options.worldRequestsPerNodePerS * options.nodes) / (sampledPerMs * 1000);
-  const ctx: RequestContext = { placement, perfect, oracle, metrics, rand: reqRand, nodesById, latencyOf, serviceMs, weight, work };
+  const clock = new SimClock({ now: () => nowMs, schedule: (timer) => queue.push(timer) });
+  const ctx: RequestContext = { placement, perfect, oracle, metrics, clock, rand: reqRand, latency: new LatencyTracker(), nodesById, latencyOf, serviceMs, log: () => {}, weight, work };
+  const arrivals = new Arrivals({ rand: reqRand, sample: requestSample, sampledPerMs, epochMs: SIM_EPOCH_MS });
+  // Requests span simulated time; a walk that fails for any reason but a gateway error stops the run.
+  let inFlight = 0;
+  let crash: { error: unknown } | undefined;
+  const start = (request: Promise<void>) => {
+    inFlight++;
+    request.then(
+      () => void inFlight--,
+      (error: unknown) => {
+        inFlight--;
+        crash ??= { error };
+      },
+    );
+  };
   const churnPerMs = (options.nodes * options.churnPerDay) / (24 * HOUR_MS);
-  queue.push({ atMs: nowMs + exponential(reqRand, 1 / (sampledPerMs * MAX_ACTIVITY)), kind: 'request' });
+  queue.push({ atMs: nowMs + arrivals.nextGapMs(), kind: 'request' });
   for (const kind of ['score', 'load', 'evict'] as const) queue.push({ atMs: nowMs + 1, kind });
   queue.push({ atMs: nowMs + PLAN_INTERVAL_MS / 2, kind: 'plan' });
   if (churnPerMs > 0) {
@@ -170,24 +172,34 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
   let planRounds = 0;
   let nextProgressMs = nowMs;
   const kindMs: Record<string, number> = {};
-  for (let ev = queue.pop(); ev && ev.atMs < endMs; ev = queue.pop()) {
+  for (let ev = queue.pop(); ev; ev = queue.pop()) {
+    // Past the end, only the walks still running go on (their timers), so every request ends.
+    if (ev.atMs >= endMs) {
+      if (inFlight === 0) break;
+      if (ev.kind !== 'timer') continue;
+    }
+    if (crash) throw crash.error;
     nowMs = ev.atMs;
     const evStart = performance.now();
-    if (nowMs >= nextProgressMs) {
+    if (nowMs >= nextProgressMs && nowMs < endMs) {
       options.onProgress?.({ simulatedMs: nowMs - SIM_EPOCH_MS, totalMs, requests: metrics.requests });
       nextProgressMs += 10 * 60_000;
     }
     switch (ev.kind) {
       case 'request': {
-        queue.push({ atMs: nowMs + exponential(reqRand, 1 / (sampledPerMs * MAX_ACTIVITY)), kind: 'request' });
-        const stream = pickWeighted(reqRand, STREAMS);
-        const at = requestSample();
-        if (reqRand() * MAX_ACTIVITY >= stream.activity(localSolarHour(nowMs, at.lng))) break; // thinning: diurnal rate
-        const wanted = pickWeighted(reqRand, stream.models).model;
-        const model = MODELS.find((m) => m.name === wanted)!;
-        handleRequest(ctx, { at, stream, model, nowMs, hour: Math.floor((nowMs - SIM_EPOCH_MS) / HOUR_MS) });
+        queue.push({ atMs: nowMs + arrivals.nextGapMs(), kind: 'request' });
+        const request = arrivals.draw(nowMs);
+        if (!request) break;
+        start(handleRequest(ctx, request));
+        await settle();
         break;
       }
+      case 'timer':
+        if (ev.cancelled) break;
+        ev.fire();
+        // The reactions (the walk moving on, the request's end) run at this instant, before the clock moves.
+        await settle();
+        break;
       case 'fail':
         if (ev.node.state !== 'up' || ev.node.nextFailureAtMs !== nowMs) break;
         ev.node.state = lifeRand() < options.blackholeShare ? 'blackholed' : 'crashed';
@@ -262,6 +274,7 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
     }
     kindMs[ev.kind] = (kindMs[ev.kind] ?? 0) + performance.now() - evStart;
   }
+  if (crash) throw crash.error;
   const loopMs = performance.now() - loopStart;
   options.onProgress?.({ simulatedMs: totalMs, totalMs, requests: metrics.requests });
   const { onProgress: _, ...rest } = options;

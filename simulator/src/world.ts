@@ -45,6 +45,8 @@ export interface StreamSpec {
   models: ReadonlyArray<{ model: string; weight: number }>;
   /** Relative request rate by local solar hour; averages 1 over a day. */
   activity: (localHour: number) => number;
+  /** Share of its requests that ask the gateway to hedge (`policy.hedge`). */
+  hedgeShare: number;
 }
 
 /** Busiest at 16:00 local solar time, quietest at 04:00. */
@@ -52,9 +54,11 @@ const daytime = (h: number) => Math.sin((Math.PI * (h - 4)) / 24) ** 2;
 
 export const STREAMS: readonly StreamSpec[] = [
   // IoT fleets report around the clock with a daytime bump (machines run in shifts).
-  { name: 'device', weight: 0.6, targetMs: 100, models: [{ model: 'vibration-anomaly', weight: 0.6 }, { model: 'comfort-index', weight: 0.4 }], activity: (h) => 0.7 + 0.6 * daytime(h) },
-  // People: little at night, a strong afternoon and evening.
-  { name: 'app', weight: 0.4, targetMs: 50, models: [{ model: 'ppocr-rec', weight: 0.5 }, { model: 'object-detect', weight: 0.5 }], activity: (h) => 0.2 + 1.6 * daytime(h) },
+  // Their firmware sends the plain request body: no hedging.
+  { name: 'device', weight: 0.6, targetMs: 100, models: [{ model: 'vibration-anomaly', weight: 0.6 }, { model: 'comfort-index', weight: 0.4 }], activity: (h) => 0.7 + 0.6 * daytime(h), hedgeShare: 0 },
+  // People: little at night, a strong afternoon and evening. Assumed: a quarter of app requests are
+  // interactive enough to pay for a hedged copy.
+  { name: 'app', weight: 0.4, targetMs: 50, models: [{ model: 'ppocr-rec', weight: 0.5 }, { model: 'object-detect', weight: 0.5 }], activity: (h) => 0.2 + 1.6 * daytime(h), hedgeShare: 0.25 },
 ];
 export const MAX_ACTIVITY = 1.8;
 
@@ -66,8 +70,9 @@ export function localSolarHour(utcMs: number, lng: number): number {
 /** Router queueing on the path: exponential, mean 2 ms (added to every realised round trip). */
 export const JITTER_MEAN_MS = 2;
 /**
- * An attempt on a host that is down without answering (power cut, network gone) waits for the
- * gateway's connect timeout; its undici pool sets none, so undici's default of 10 s applies.
+ * A host that is down without answering (power cut, network gone) fails an attempt only when the
+ * gateway's HTTP client gives up connecting: its undici pool sets no connect timeout, so undici's
+ * default of 10 s applies. The walk's attempt timeout moves on sooner, except on the last candidate.
  */
 export const CONNECT_TIMEOUT_MS = 10_000;
 /** Node-to-node latency probes (wired backhaul both ends, timed at the challenger): 1 ms of access round trip. */

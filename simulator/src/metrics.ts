@@ -20,10 +20,23 @@ export class Series {
   }
 }
 
+/** A node fault an attempt of the walk can meet (attempts.ts). */
+export type FaultKind = 'crashed' | 'blackholed' | 'overloaded';
+
+/**
+ * Requests whose walk met a node of one fault kind (counted once per request, whichever attempt met
+ * it), how many of them were still served within the deadline, and the time each served one lost:
+ * from the request's start to the launch of the attempt that answered it (kept apart for requests
+ * that asked to hedge, whose copy goes out after a p95 instead of an attempt timeout).
+ */
 export interface FailoverCount {
-  first: number;
+  hit: number;
   served: number;
+  lostMs: Series;
+  lostHedgedMs: Series;
 }
+
+const failoverCount = (): FailoverCount => ({ hit: 0, served: 0, lostMs: new Series(), lostHedgedMs: new Series() });
 
 export class SimMetrics {
   requests = 0;
@@ -39,7 +52,11 @@ export class SimMetrics {
   /** Realised network round trip ÷ light in fibre, for nodes ≥ 100 km away (nearer, the last mile dominates). */
   readonly networkStretch = new Series();
   readonly reachable = new Map<StreamSpec['name'], { reachable: number; within: number }>();
-  readonly failover = { crashed: { first: 0, served: 0 }, blackholed: { first: 0, served: 0 }, overloaded: { first: 0, served: 0 } } satisfies Record<string, FailoverCount>;
+  readonly failover: Record<FaultKind, FailoverCount> = { crashed: failoverCount(), blackholed: failoverCount(), overloaded: failoverCount() };
+  /** Requests that asked the walk to hedge; hedged copies it sent (launched while an earlier attempt ran); copies that answered first. */
+  readonly hedging = { requests: 0, copies: 0, won: 0 };
+  /** Walks that ended unserved, by the gateway's error code (DEADLINE_EXCEEDED, NODE_FAILED, NO_NODE_AVAILABLE). */
+  readonly unservedBy = new Map<string, number>();
   readonly hourly: Array<{ served: number; dishonest: number; locationLiar: number }> = [];
   attempts = 0;
 
