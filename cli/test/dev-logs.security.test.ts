@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEXEDGE_BIN, startDev, type DevProcess } from './dev-process.ts';
+import { HEXEDGE_BIN, startDev, type DevProcess } from '@hexedge/test-kit';
 
 /*
  * `hexedge dev`'s whole output (gateway, broker, oracle, edge node processes) during a session that

@@ -6,14 +6,15 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { descendantsOf, isAlive, startDev, type DevProcess } from './dev-process.ts';
+import { descendantsOf, isAlive, startDev, waitUntil, type DevProcess } from '@hexedge/test-kit';
 
 const API_KEY = 'e2e-test-key-0123';
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-e2e-'));
 let dev: DevProcess;
 
 const nodeIdOf = (city: string) =>
-  (JSON.parse(readFileSync(path.join(dataDir, 'nodes', city, 'node-key.json'), 'utf8')) as StoredKeyPair).nodeId;
+  (JSON.parse(readFileSync(path.join(dataDir, 'nodes', city, 'node-key.json'), 'utf8')) as StoredKeyPair)
+    .nodeId;
 
 async function api(pathname: string, init: RequestInit & { key?: string | null } = {}) {
   const headers = new Headers(init.headers);
@@ -23,12 +24,33 @@ async function api(pathname: string, init: RequestInit & { key?: string | null }
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-const readings = { name: 'readings', datatype: 'FP32', shape: [2, 3], data: [[31, 60, 650], [22, 45, 1500]] };
+const readings = {
+  name: 'readings',
+  datatype: 'FP32',
+  shape: [2, 3],
+  data: [
+    [31, 60, 650],
+    [22, 45, 1500],
+  ],
+};
 const infer = (body: unknown, key?: string | null) =>
   api('/v1/infer', { method: 'POST', body: JSON.stringify(body), ...(key !== undefined ? { key } : {}) });
 
 beforeAll(async () => {
-  dev = await startDev(['--nodes', '3', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--api-key', API_KEY, '--heartbeat-ms', '500']);
+  dev = await startDev([
+    '--nodes',
+    '3',
+    '--port',
+    '0',
+    '--mqtt-port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--api-key',
+    API_KEY,
+    '--heartbeat-ms',
+    '500',
+  ]);
 }, 120_000);
 
 afterAll(() => {
@@ -44,9 +66,15 @@ describe('hexedge dev, end to end', () => {
   });
 
   it('runs an MQTT broker that carries messages for a client with the admin key, and refuses anonymous clients', async () => {
-    const client = await mqtt.connectAsync(dev.mqttUrl, { reconnectPeriod: 0, username: 'e2e', password: API_KEY });
+    const client = await mqtt.connectAsync(dev.mqttUrl, {
+      reconnectPeriod: 0,
+      username: 'e2e',
+      password: API_KEY,
+    });
     await client.subscribeAsync('hexedge/test/echo');
-    const received = new Promise<string>((resolve) => client.on('message', (_t, payload) => resolve(payload.toString())));
+    const received = new Promise<string>((resolve) =>
+      client.on('message', (_t, payload) => resolve(payload.toString())),
+    );
     await client.publishAsync('hexedge/test/echo', 'hello');
     expect(await received).toBe('hello');
     await client.endAsync();
@@ -58,7 +86,11 @@ describe('hexedge dev, end to end', () => {
   });
 
   it('routes an inference to the nearest node, which answers as the model does locally, with a valid receipt', async () => {
-    const { status, body } = await infer({ model: 'comfort-index', location: { lat: 50.05, lng: 8.57 }, inputs: [readings] });
+    const { status, body } = await infer({
+      model: 'comfort-index',
+      location: { lat: 50.05, lng: 8.57 },
+      inputs: [readings],
+    });
     expect(status).toBe(200);
     const res = body as unknown as InferResponse;
     expect(res.node.id).toBe(nodeIdOf('frankfurt'));
@@ -66,7 +98,9 @@ describe('hexedge dev, end to end', () => {
     expect(res.node.distanceKm).toBeLessThan(15);
 
     const session = await ort.InferenceSession.create(path.join(dataDir, 'models', 'comfort-index-1.onnx'));
-    const local = await session.run({ readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]) });
+    const local = await session.run({
+      readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]),
+    });
     expect(res.outputs![0]!.data).toEqual(Array.from(local.probabilities!.data as Float32Array));
     expect(res.outputs![0]!.shape).toEqual([2, 3]);
 
@@ -79,14 +113,33 @@ describe('hexedge dev, end to end', () => {
 
   it('serves the project and third-party models with domain inputs through their pipelines', async () => {
     const at = { lat: 48.86, lng: 2.35 };
-    const emptyRoom = Array.from({ length: 12 }, () => ({ temperatureC: 19.5, humidityPct: 40, co2Ppm: 420, lightLux: 5, motionCount: 0 }));
-    const env = await infer({ model: 'env-occupancy', location: at, input: { readingIntervalS: 300, readings: emptyRoom } });
+    const emptyRoom = Array.from({ length: 12 }, () => ({
+      temperatureC: 19.5,
+      humidityPct: 40,
+      co2Ppm: 420,
+      lightLux: 5,
+      motionCount: 0,
+    }));
+    const env = await infer({
+      model: 'env-occupancy',
+      location: at,
+      input: { readingIntervalS: 300, readings: emptyRoom },
+    });
     expect(env.status).toBe(200);
     expect((env.body.output as { label: string }).label).toBe('empty');
 
     const t = Array.from({ length: 512 }, (_, n) => n / 3200);
-    const accelerationG = { x: t.map((s) => 0.3 * Math.sin(2 * Math.PI * 25 * s)), y: t.map((s) => 0.3 * Math.cos(2 * Math.PI * 25 * s)), z: t.map(() => 0.01) };
-    const vib = await infer({ model: 'vibration-anomaly', version: '1.0.0-int8', location: at, input: { sampleRateHz: 3200, accelerationG } });
+    const accelerationG = {
+      x: t.map((s) => 0.3 * Math.sin(2 * Math.PI * 25 * s)),
+      y: t.map((s) => 0.3 * Math.cos(2 * Math.PI * 25 * s)),
+      z: t.map(() => 0.01),
+    };
+    const vib = await infer({
+      model: 'vibration-anomaly',
+      version: '1.0.0-int8',
+      location: at,
+      input: { sampleRateHz: 3200, accelerationG },
+    });
     expect(vib.status).toBe(200);
     const probs = Object.values((vib.body.output as { probabilities: Record<string, number> }).probabilities);
     expect(probs).toHaveLength(4);
@@ -94,7 +147,11 @@ describe('hexedge dev, end to end', () => {
 
     const fixtures = path.join(import.meta.dirname, '../../edge-node/test/fixtures');
     const wav = readFileSync(path.join(fixtures, 'speech-16k.wav'));
-    const vad = await infer({ model: 'silero-vad', location: at, input: { audio: wav.subarray(44).toString('base64'), sampleRateHz: 16000 } });
+    const vad = await infer({
+      model: 'silero-vad',
+      location: at,
+      input: { audio: wav.subarray(44).toString('base64'), sampleRateHz: 16000 },
+    });
     expect(vad.status).toBe(200);
     expect((vad.body.output as { speech: boolean }).speech).toBe(true);
 
@@ -107,7 +164,12 @@ describe('hexedge dev, end to end', () => {
 
   it('takes a location given as an H3 cell', async () => {
     const cell = latLngToCell(48.85, 2.35, 7);
-    const { status, body } = await infer({ model: 'comfort-index', location: { cell }, inputs: [readings], id: 'by-cell-1' });
+    const { status, body } = await infer({
+      model: 'comfort-index',
+      location: { cell },
+      inputs: [readings],
+      id: 'by-cell-1',
+    });
     expect(status).toBe(200);
     expect((body as unknown as InferResponse).node.id).toBe(nodeIdOf('paris'));
     expect(body.id).toBe('by-cell-1');
@@ -124,16 +186,83 @@ describe('hexedge dev, end to end', () => {
   });
 
   it.each([
-    ['malformed JSON', () => api('/v1/infer', { method: 'POST', body: '{"model":' }), 400, 'INVALID_JSON', /JSON/],
-    ['a missing field', () => infer({ location: { lat: 1, lng: 1 }, inputs: [readings] }), 400, 'INVALID_REQUEST', /model/],
-    ['lat out of range', () => infer({ model: 'comfort-index', location: { lat: 95, lng: 0 }, inputs: [readings] }), 400, 'INVALID_LOCATION', /lat.*95/],
-    ['lng out of range', () => infer({ model: 'comfort-index', location: { lat: 0, lng: -181 }, inputs: [readings] }), 400, 'INVALID_LOCATION', /lng.*-181/],
-    ['an invalid H3 cell', () => infer({ model: 'comfort-index', location: { cell: 'not-a-cell' }, inputs: [readings] }), 400, 'INVALID_CELL', /not-a-cell/],
-    ['a tensor whose data does not fit its shape', () => infer({ model: 'comfort-index', location: { lat: 1, lng: 1 }, inputs: [{ ...readings, shape: [1, 3] }] }), 400, 'INVALID_TENSOR', /readings/],
-    ['no API key', () => infer({ model: 'comfort-index', location: { lat: 1, lng: 1 }, inputs: [readings] }, null), 401, 'UNAUTHORIZED', /Authorization/],
-    ['a wrong API key', () => infer({ model: 'comfort-index', location: { lat: 1, lng: 1 }, inputs: [readings] }, 'wrong-key-123'), 401, 'UNAUTHORIZED', /not valid/],
-    ['an unknown model', () => infer({ model: 'no-such-model', location: { lat: 1, lng: 1 }, inputs: [readings] }), 404, 'MODEL_NOT_FOUND', /no-such-model/],
-    ['an unknown version', () => infer({ model: 'comfort-index', version: '99', location: { lat: 1, lng: 1 }, inputs: [readings] }), 404, 'MODEL_NOT_FOUND', /99/],
+    [
+      'malformed JSON',
+      () => api('/v1/infer', { method: 'POST', body: '{"model":' }),
+      400,
+      'INVALID_JSON',
+      /JSON/,
+    ],
+    [
+      'a missing field',
+      () => infer({ location: { lat: 1, lng: 1 }, inputs: [readings] }),
+      400,
+      'INVALID_REQUEST',
+      /model/,
+    ],
+    [
+      'lat out of range',
+      () => infer({ model: 'comfort-index', location: { lat: 95, lng: 0 }, inputs: [readings] }),
+      400,
+      'INVALID_LOCATION',
+      /lat.*95/,
+    ],
+    [
+      'lng out of range',
+      () => infer({ model: 'comfort-index', location: { lat: 0, lng: -181 }, inputs: [readings] }),
+      400,
+      'INVALID_LOCATION',
+      /lng.*-181/,
+    ],
+    [
+      'an invalid H3 cell',
+      () => infer({ model: 'comfort-index', location: { cell: 'not-a-cell' }, inputs: [readings] }),
+      400,
+      'INVALID_CELL',
+      /not-a-cell/,
+    ],
+    [
+      'a tensor whose data does not fit its shape',
+      () =>
+        infer({
+          model: 'comfort-index',
+          location: { lat: 1, lng: 1 },
+          inputs: [{ ...readings, shape: [1, 3] }],
+        }),
+      400,
+      'INVALID_TENSOR',
+      /readings/,
+    ],
+    [
+      'no API key',
+      () => infer({ model: 'comfort-index', location: { lat: 1, lng: 1 }, inputs: [readings] }, null),
+      401,
+      'UNAUTHORIZED',
+      /Authorization/,
+    ],
+    [
+      'a wrong API key',
+      () =>
+        infer({ model: 'comfort-index', location: { lat: 1, lng: 1 }, inputs: [readings] }, 'wrong-key-123'),
+      401,
+      'UNAUTHORIZED',
+      /not valid/,
+    ],
+    [
+      'an unknown model',
+      () => infer({ model: 'no-such-model', location: { lat: 1, lng: 1 }, inputs: [readings] }),
+      404,
+      'MODEL_NOT_FOUND',
+      /no-such-model/,
+    ],
+    [
+      'an unknown version',
+      () =>
+        infer({ model: 'comfort-index', version: '99', location: { lat: 1, lng: 1 }, inputs: [readings] }),
+      404,
+      'MODEL_NOT_FOUND',
+      /99/,
+    ],
   ] as const)('refuses %s', async (_what, send, status, code, message) => {
     const res = await send();
     expect(res.status).toBe(status);
@@ -144,10 +273,21 @@ describe('hexedge dev, end to end', () => {
 
   // Last before shutdown: its request must not change what placement sees in the tests above.
   it('answers an inference request over MQTT (v3.1.1 request/response topics)', async () => {
-    const client = await mqtt.connectAsync(dev.mqttUrl, { reconnectPeriod: 0, clientId: 'e2e-app', username: 'e2e', password: API_KEY });
+    const client = await mqtt.connectAsync(dev.mqttUrl, {
+      reconnectPeriod: 0,
+      clientId: 'e2e-app',
+      username: 'e2e',
+      password: API_KEY,
+    });
     await client.subscribeAsync('hexedge/v1/res/e2e-app/#', { qos: 1 });
-    const received = new Promise<InferResponse>((resolve) => client.on('message', (_t, payload) => resolve(JSON.parse(payload.toString()) as InferResponse)));
-    await client.publishAsync('hexedge/v1/req/e2e-app/q1', JSON.stringify({ model: 'comfort-index', location: { lat: 52.37, lng: 4.9 }, inputs: [readings] }), { qos: 1 });
+    const received = new Promise<InferResponse>((resolve) =>
+      client.on('message', (_t, payload) => resolve(JSON.parse(payload.toString()) as InferResponse)),
+    );
+    await client.publishAsync(
+      'hexedge/v1/req/e2e-app/q1',
+      JSON.stringify({ model: 'comfort-index', location: { lat: 52.37, lng: 4.9 }, inputs: [readings] }),
+      { qos: 1 },
+    );
     const res = await received;
     expect(res.id).toBe('q1');
     expect(res.receipt.body.nodeId).toBe(res.node.id);
@@ -156,20 +296,44 @@ describe('hexedge dev, end to end', () => {
   });
 
   it('plays the demo LoRaWAN fleet: simulated ChirpStack uplinks come back as downlinks and results on the broker', async () => {
-    expect(dev.lines.some((l) => /^hexedge dev simulator: 4 demo devices .* 60x real time/.test(l))).toBe(true);
+    expect(dev.lines.some((l) => /^hexedge dev simulator: 4 demo devices .* 60x real time/.test(l))).toBe(
+      true,
+    );
     expect(((await api('/v1/devices?fleet=demo')).body.devices as unknown[]).length).toBe(4);
-    const client = await mqtt.connectAsync(dev.mqttUrl, { reconnectPeriod: 0, clientId: 'e2e-fleet-backend', username: 'e2e', password: API_KEY });
+    const client = await mqtt.connectAsync(dev.mqttUrl, {
+      reconnectPeriod: 0,
+      clientId: 'e2e-fleet-backend',
+      username: 'e2e',
+      password: API_KEY,
+    });
     const got: { topic: string; payload: Record<string, unknown> }[] = [];
-    client.on('message', (topic, payload) => got.push({ topic, payload: JSON.parse(payload.toString()) as Record<string, unknown> }));
-    await client.subscribeAsync(['application/+/device/a84041000181c003/command/down', 'hexedge/v1/results/demo/a84041000181c003'], { qos: 1 });
+    client.on('message', (topic, payload) =>
+      got.push({ topic, payload: JSON.parse(payload.toString()) as Record<string, unknown> }),
+    );
+    await client.subscribeAsync(
+      ['application/+/device/a84041000181c003/command/down', 'hexedge/v1/results/demo/a84041000181c003'],
+      { qos: 1 },
+    );
     // At 60x a room sensor reads every 5 s of wall time; comfort-index answers every reading.
-    for (let i = 0; i < 150 && !(got.some((g) => g.topic.endsWith('/command/down')) && got.some((g) => g.topic.startsWith('hexedge/v1/results/'))); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(
+      'a downlink command and a result from the demo fleet',
+      () =>
+        got.some((g) => g.topic.endsWith('/command/down')) &&
+        got.some((g) => g.topic.startsWith('hexedge/v1/results/')),
+      { timeoutMs: 15_000 },
+    ).catch(() => {});
     await client.endAsync();
     const down = got.find((g) => g.topic.endsWith('/command/down'))!;
     expect(down.payload).toMatchObject({ devEui: 'a84041000181c003', fPort: 10 });
     expect(Buffer.from(down.payload.data as string, 'base64')).toHaveLength(3); // probabilities: one byte per class
     const result = got.find((g) => g.topic.startsWith('hexedge/v1/results/'))!.payload;
-    expect(result).toMatchObject({ kind: 'result', fleet: 'demo', devEui: 'a84041000181c003', inference: { status: 'ok', model: 'comfort-index' }, location: { method: 'gps' } });
+    expect(result).toMatchObject({
+      kind: 'result',
+      fleet: 'demo',
+      devEui: 'a84041000181c003',
+      inference: { status: 'ok', model: 'comfort-index' },
+      location: { method: 'gps' },
+    });
   }, 20_000);
 
   it('shuts everything down on SIGINT and leaves no process behind', async () => {
@@ -178,7 +342,9 @@ describe('hexedge dev, end to end', () => {
     const exited = new Promise<number | null>((resolve) => dev.child.once('exit', (code) => resolve(code)));
     dev.child.kill('SIGINT');
     expect(await exited).toBe(0);
-    for (let i = 0; i < 50 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitUntil('every process of hexedge dev to be gone', () => !pids.some(isAlive), {
+      timeoutMs: 5_000,
+    }).catch(() => {});
     expect(pids.filter(isAlive)).toEqual([]);
   }, 30_000);
 });

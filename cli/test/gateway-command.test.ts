@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gatewayConfigSchema } from '@hexedge/gateway';
 import { parseConfigText } from '../src/config/load-config.ts';
-import { HEXEDGE_BIN } from './dev-process.ts';
+import { HEXEDGE_BIN } from '@hexedge/test-kit';
 
 const ADMIN = 'gateway-test-admin-key-0123456789';
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-gateway-'));

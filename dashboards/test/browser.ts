@@ -1,3 +1,4 @@
+import { requirePart } from '@hexedge/test-kit';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -5,12 +6,26 @@ import path from 'node:path';
 /** Screenshots land here (git-ignored) for a reviewer to open. */
 export const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts/dashboards');
 
+/** Debian's Chromium: a missing one fails the test file, unless HEXEDGE_SKIP_REAL_PARTS=chromium says otherwise. */
+export const chromiumPart = process.env.CHROMIUM_PATH
+  ? { skip: false as const, path: process.env.CHROMIUM_PATH }
+  : requirePart('chromium', import.meta.filename);
+
 /** Debian's Chromium, headless, with everything that would phone home switched off. */
 export async function launchChromium(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    executablePath: chromiumPart.path!,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }
 
@@ -21,4 +36,5 @@ export async function openPage(browser: Browser, errors: string[]): Promise<Page
   return page;
 }
 
-export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+export const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });

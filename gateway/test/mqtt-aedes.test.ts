@@ -108,9 +108,11 @@ describe('MQTT ingress on the embedded broker (aedes)', () => {
       ),
     );
     await box.next(responseTopic('dev-a', 'dup-1'));
-    await new Promise((r) => setTimeout(r, 200));
+    // Positive marker: a later request from the same client, answered after any duplicate would be.
+    await c.publishAsync(requestTopic('dev-a', 'dup-marker'), JSON.stringify(inferBody()), { qos: 1 });
+    await box.next(responseTopic('dev-a', 'dup-marker'));
     expect(box.count(responseTopic('dev-a', 'dup-1'))).toBe(1);
-    expect(parts.nodes.calls.length - calls).toBe(1);
+    expect(parts.nodes.calls.length - calls).toBe(2); // the request and the marker: the duplicates reached no node
   });
 
   it('refuses a wrong password, and a device id used with another username', async () => {
@@ -138,7 +140,10 @@ describe('MQTT ingress on the embedded broker (aedes)', () => {
     await closed; // MQTT 3.1.1 has no negative PUBACK: the broker drops the offender
     expect((await ask(b, 'after-spoof', JSON.stringify(inferBody()))).outputs).toBeDefined();
     const boxB = inbox(b);
-    await new Promise((r) => setTimeout(r, 100));
+    await b.subscribeAsync('hexedge/v1/res/dev-b/#', { qos: 1 });
+    // Positive marker: b's own next request is answered; the spoofed one never was.
+    await b.publishAsync(requestTopic('dev-b', 'spoof-marker'), JSON.stringify(inferBody()), { qos: 1 });
+    await boxB.next(responseTopic('dev-b', 'spoof-marker'));
     expect(boxB.count(responseTopic('dev-b', 'spoof'))).toBe(0);
   });
 

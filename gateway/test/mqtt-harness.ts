@@ -1,10 +1,8 @@
 import { Placement } from '@hexedge/placement';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { freePort, inbox, mqttClient, requirePart, startMosquitto as startBroker } from '@hexedge/test-kit';
 import {
   BrokerAccess,
   createGatewayApp,
@@ -40,27 +38,13 @@ export async function gatewayParts() {
   return { placement, near: near as FakeNode, nodes, keys, service, devices, access };
 }
 
-export const mosquittoBinary = [
-  '/usr/sbin/mosquitto',
-  '/usr/bin/mosquitto',
-  '/usr/local/sbin/mosquitto',
-].find((p) => existsSync(p));
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-
-const portOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' }, () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
+/**
+ * Mosquitto for the real-broker tests: a missing one fails the file that needs it, unless
+ * HEXEDGE_SKIP_REAL_PARTS=mosquitto opts out (then `mosquittoBinary` is undefined and those tests skip,
+ * and the run reports it).
+ */
+const mosquittoPart = requirePart('mosquitto', import.meta.filename);
+export const mosquittoBinary = mosquittoPart.path;
 
 /** A real Mosquitto on a free 127.0.0.1 port, configured with the files `hexedge broker acl` writes. */
 export async function startMosquitto(options: {
@@ -77,74 +61,21 @@ export async function startMosquitto(options: {
     host: '127.0.0.1',
     user: os.userInfo().username,
   });
-  const child: ChildProcess = spawn(mosquittoBinary!, ['-c', files.configFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const deadline = Date.now() + 5_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`mosquitto did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const proc = await startBroker({ binary: mosquittoBinary!, configFile: files.configFile, port });
   return {
     url: `mqtt://127.0.0.1:${port}`,
     dir,
-    log: () => stderr,
+    log: () => proc.lines.join('\n'),
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await proc.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 /** A test client: no reconnects, TCP_NODELAY like the ingress. */
-export async function client(url: string, options: IClientOptions): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3_000, ...options }, false);
-  (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-  return c;
-}
-
-/** Collects messages per topic; `next(topic)` waits (bounded) for the next one. */
-export function inbox(c: MqttClient) {
-  const got: { topic: string; payload: unknown; packet: IPublishPacket }[] = [];
-  const waiters: (() => void)[] = [];
-  c.on('message', (topic, payload, packet) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(payload.toString());
-    } catch {
-      parsed = payload.toString();
-    }
-    got.push({ topic, payload: parsed, packet });
-    for (const w of waiters.splice(0)) w();
-  });
-  const waitFor = async (predicate: () => boolean, timeoutMs = 3_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out after ${timeoutMs} ms; got ${got.map((g) => g.topic).join(', ')}`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-  };
-  return {
-    got,
-    waitFor,
-    async next(topic: string, timeoutMs = 3_000) {
-      await waitFor(() => got.some((g) => g.topic === topic), timeoutMs);
-      return got.find((g) => g.topic === topic)!;
-    },
-    count: (topic: string) => got.filter((g) => g.topic === topic).length,
-  };
-}
+export const client = mqttClient;
+export { inbox };
 
 export const inferBody = (extra: Record<string, unknown> = {}) => ({
   model: 'm',

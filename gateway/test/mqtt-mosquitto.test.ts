@@ -181,7 +181,10 @@ describe.skipIf(!mosquittoBinary)(
       await b.subscribeAsync('hexedge/v1/res/dev-b/#', { qos: 1 });
       await b.publishAsync(requestTopic('dev-b', 'private'), JSON.stringify(inferBody()), { qos: 1 });
       await boxB.next(responseTopic('dev-b', 'private'));
-      await new Promise((r) => setTimeout(r, 100));
+      // Positive marker: a's own request, answered after b's answer was published.
+      await a.subscribeAsync('hexedge/v1/res/dev-a/#', { qos: 1 });
+      await a.publishAsync(requestTopic('dev-a', 'snoop-marker'), JSON.stringify(inferBody()), { qos: 1 });
+      await snoop.next(responseTopic('dev-a', 'snoop-marker'));
       expect(snoop.got.filter((g) => g.topic.startsWith('hexedge/v1/res/dev-b/'))).toEqual([]);
       expect(boxB.count(responseTopic('dev-b', 'spoof'))).toBe(0);
     });
@@ -205,10 +208,16 @@ describe.skipIf(!mosquittoBinary)(
           ),
         );
         await box.waitFor(() => box.got.length >= n);
-        await new Promise((r) => setTimeout(r, 200));
+        // Positive marker: one more request, answered after any duplicate of the first n would be.
+        await c.publishAsync(requestTopic('dev-b', 's-marker'), JSON.stringify(inferBody()), { qos: 1 });
+        await box.next(responseTopic('dev-b', 's-marker'));
+        box.got.splice(
+          box.got.findIndex((g) => g.topic === responseTopic('dev-b', 's-marker')),
+          1,
+        );
         for (let i = 0; i < n; i++) expect(box.count(responseTopic('dev-b', `s-${i}`))).toBe(1);
         expect(box.got).toHaveLength(n);
-        expect(seen1.length + seen2.length).toBe(n);
+        expect(seen1.length + seen2.length).toBe(n + 1);
         expect(seen1.length).toBeGreaterThan(0);
         expect(seen2.length).toBeGreaterThan(0);
       },

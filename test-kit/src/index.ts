@@ -13,7 +13,7 @@ export {
   SKIPPED_FILE,
   type RealPart,
 } from './real-parts.ts';
-export { waitUntil } from './wait.ts';
+export { sleep, waitUntil } from './wait.ts';
 export {
   hexedge,
   initNode,

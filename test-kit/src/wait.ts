@@ -1,5 +1,3 @@
-import { vi } from 'vitest';
-
 /**
  * Waits until `probe` returns a truthy value (vitest's `vi.waitFor`, which retries on a falsy value or
  * a throw) and returns it; after `timeoutMs` fails with what was awaited. The positive marker tests
@@ -11,6 +9,8 @@ export async function waitUntil<T>(
   options: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const timeoutMs = options.timeoutMs ?? 15_000;
+  // Imported when used, so scripts that use the kit's process helpers (the load test) need no test runner.
+  const { vi } = await import('vitest');
   try {
     return (await vi.waitFor(
       async () => {
@@ -24,3 +24,6 @@ export async function waitUntil<T>(
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${(err as Error).message})`);
   }
 }
+
+/** Paces a loop (a request rate, a retry). Never a settle before a negative assertion: wait on a positive marker instead. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_PLACES, scratch, startGatewayProcess, startNodeProcess } from './fabric.ts';
 import { deviceClient, GATEWAY_MQTT_PASSWORD, mosquittoBinary, prepareMosquitto } from './mosquitto.ts';
 import { requestStream } from './mqtt-stream.ts';
-import { freePort, sleep, waitFor, type Proc } from './processes.ts';
+import { freePort, sleep, waitUntil, type Proc } from '@hexedge/test-kit';
 import { recordScenario } from './report.ts';
 
 /**
@@ -32,10 +32,29 @@ beforeAll(async () => {
   const gatewayDataDir = path.join(fs.dir, 'gateway');
   mq = await prepareMosquitto({ dir: fs.dir, gatewayDataDir, devices: ['dev-1'] });
   broker = await mq.start();
-  const gateway = await startGatewayProcess({ dataDir: gatewayDataDir, modelsDir: fs.modelsDir, port: await freePort(), mqtt: { url: mq.url }, mqttPassword: GATEWAY_MQTT_PASSWORD });
+  const gateway = await startGatewayProcess({
+    dataDir: gatewayDataDir,
+    modelsDir: fs.modelsDir,
+    port: await freePort(),
+    mqtt: { url: mq.url },
+    mqttPassword: GATEWAY_MQTT_PASSWORD,
+  });
   procs.push(gateway);
-  for (const [i, place] of NODE_PLACES.slice(0, 2).entries()) procs.push(await startNodeProcess({ dir: fs.dir, name: `n${i}`, gatewayUrl: gateway.url, modelsDir: fs.modelsDir, place }));
-  device = await deviceClient(mq.url, 'dev-1', { clean: false, reconnectPeriod: DEVICE_RECONNECT_MS, properties: { sessionExpiryInterval: 600 } });
+  for (const [i, place] of NODE_PLACES.slice(0, 2).entries())
+    procs.push(
+      await startNodeProcess({
+        dir: fs.dir,
+        name: `n${i}`,
+        gatewayUrl: gateway.url,
+        modelsDir: fs.modelsDir,
+        place,
+      }),
+    );
+  device = await deviceClient(mq.url, 'dev-1', {
+    clean: false,
+    reconnectPeriod: DEVICE_RECONNECT_MS,
+    properties: { sessionExpiryInterval: 600 },
+  });
 });
 
 afterAll(async () => {
@@ -58,19 +77,27 @@ describe.skipIf(!mosquittoBinary)('fault: the MQTT broker restarted mid-stream',
         await sleep(PACE_MS);
       }
     })();
-    await waitFor('40 answers before the restart', () => answeredCount() >= 40, { timeoutMs: 10_000 });
+    await waitUntil('40 answers before the restart', () => answeredCount() >= 40, { timeoutMs: 10_000 });
     const restartAtMs = Date.now();
     await broker.stop();
     broker = await mq.start();
     const brokerBackMs = Date.now() - restartAtMs;
     await sending;
-    await waitFor('every accepted request to be answered', () => [...stream.requests.values()].every((r) => r.acceptedAtMs === undefined || r.answers.length > 0), { timeoutMs: 20_000 }).catch(() => {});
-    await sleep(500);
+    await waitUntil(
+      'every accepted request to be answered',
+      () => [...stream.requests.values()].every((r) => r.acceptedAtMs === undefined || r.answers.length > 0),
+      { timeoutMs: 20_000 },
+    ).catch(() => {});
+    await stream.marker();
 
     const s = stream.summary();
     const answers = [...stream.requests.values()].flatMap((r) => r.answers);
-    const firstAfter = Math.min(...answers.filter((a) => a.atMs > restartAtMs + brokerBackMs).map((a) => a.atMs));
-    const lostIds = [...stream.requests.values()].filter((r) => r.acceptedAtMs !== undefined && r.answers.length === 0).map((r) => r.id);
+    const firstAfter = Math.min(
+      ...answers.filter((a) => a.atMs > restartAtMs + brokerBackMs).map((a) => a.atMs),
+    );
+    const lostIds = [...stream.requests.values()]
+      .filter((r) => r.acceptedAtMs !== undefined && r.answers.length === 0)
+      .map((r) => r.id);
     recordScenario({
       scenario: 'broker (Mosquitto) restart mid-stream',
       sent: s.sent,
@@ -79,11 +106,14 @@ describe.skipIf(!mosquittoBinary)('fault: the MQTT broker restarted mid-stream',
       lost: s.lost,
       duplicates: s.duplicates,
       recoveryMs: Number.isFinite(firstAfter) ? firstAfter - restartAtMs : null,
-      recovery: 'broker SIGTERM → first answer after it is back (gateway reconnects every 1 s, device every 0.5 s)',
+      recovery:
+        'broker SIGTERM → first answer after it is back (gateway reconnects every 1 s, device every 0.5 s)',
       notes: [
         `accepted = PUBACK with reason code 0 received by the device: ${s.accepted} of ${s.sent}; ${s.refusedByBroker} refused with PUBACK 0x10 (no matching subscribers: the ingress was not yet resubscribed); ${s.sent - s.accepted - s.refusedByBroker} never acknowledged`,
         `broker back after ${brokerBackMs} ms; device reconnect attempts: ${reconnects}`,
-        ...(lostIds.length ? [`lost: ${lostIds.slice(0, 10).join(', ')}${lostIds.length > 10 ? ' …' : ''}`] : []),
+        ...(lostIds.length
+          ? [`lost: ${lostIds.slice(0, 10).join(', ')}${lostIds.length > 10 ? ' …' : ''}`]
+          : []),
         ...(s.errorCodes.length ? [`errors: ${s.errorCodes.join(' | ')}`] : []),
       ],
     });

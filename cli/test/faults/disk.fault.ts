@@ -5,7 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canMount, mountTmpfs, remount, unmount } from './disk.ts';
 import { ADMIN_KEY, NODE_PLACES, scratch, startGatewayProcess, type GatewayOptions } from './fabric.ts';
-import { freePort, waitFor, type Proc } from './processes.ts';
+import { freePort, waitUntil, type Proc } from '@hexedge/test-kit';
 import { recordScenario } from './report.ts';
 
 /**
@@ -19,7 +19,18 @@ const mounts: string[] = [];
 const procs: Proc[] = [];
 
 const registration = async (node: NodeKeyPair, place: { lat: number; lng: number }) =>
-  signBody('registration', { nodeId: node.nodeId, issuedAtMs: Date.now(), url: 'http://127.0.0.1:9', location: place, hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] }, models: [] }, node.privateKey);
+  signBody(
+    'registration',
+    {
+      nodeId: node.nodeId,
+      issuedAtMs: Date.now(),
+      url: 'http://127.0.0.1:9',
+      location: place,
+      hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] },
+      models: [],
+    },
+    node.privateKey,
+  );
 
 interface WriteResult {
   status: number;
@@ -30,9 +41,28 @@ interface WriteResult {
 
 async function post(url: string, body: unknown, auth = false): Promise<WriteResult> {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${ADMIN_KEY}` } : {}) }, body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
-    const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; requestId?: string } };
-    return { status: res.status, ...(json.error ? { code: json.error.code, message: json.error.message, ...(json.error.requestId ? { requestId: json.error.requestId } : {}) } : {}) };
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(auth ? { authorization: `Bearer ${ADMIN_KEY}` } : {}),
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const json = (await res.json().catch(() => ({}))) as {
+      error?: { code: string; message: string; requestId?: string };
+    };
+    return {
+      status: res.status,
+      ...(json.error
+        ? {
+            code: json.error.code,
+            message: json.error.message,
+            ...(json.error.requestId ? { requestId: json.error.requestId } : {}),
+          }
+        : {}),
+    };
   } catch (err) {
     return { status: 0, message: (err as Error).message };
   }
@@ -61,21 +91,42 @@ afterAll(async () => {
 describe('fault: read-only data directory and a full disk', () => {
   it('refuses to start on a read-only data directory with a clear error, and starts with its state once writable', async (ctx) => {
     if (!mountable.ok) {
-      recordScenario({ scenario: 'read-only data dir', sent: 0, answered: 0, failedClearly: 0, lost: 0, duplicates: 0, recoveryMs: null, recovery: 'not run', notes: [`cannot mount a tmpfs here: ${mountable.why}`] });
+      recordScenario({
+        scenario: 'read-only data dir',
+        sent: 0,
+        answered: 0,
+        failedClearly: 0,
+        lost: 0,
+        duplicates: 0,
+        recoveryMs: null,
+        recovery: 'not run',
+        notes: [`cannot mount a tmpfs here: ${mountable.why}`],
+      });
       return ctx.skip();
     }
     const mount = path.join(fs.dir, 'ro');
     mountTmpfs(mount, { sizeBytes: 8 * 2 ** 20 });
     mounts.push(mount);
-    const options: GatewayOptions = { dataDir: path.join(mount, 'gateway'), configFile: path.join(fs.dir, 'ro-gateway.yaml'), modelsDir: fs.modelsDir, port: await freePort() };
+    const options: GatewayOptions = {
+      dataDir: path.join(mount, 'gateway'),
+      configFile: path.join(fs.dir, 'ro-gateway.yaml'),
+      modelsDir: fs.modelsDir,
+      port: await freePort(),
+    };
     const first = await startGatewayProcess(options);
     const node = await generateNodeKeyPair();
-    const before = [await post(`${first.url}/v1/nodes/register`, await registration(node, NODE_PLACES[0]!)), await post(`${first.url}/v1/keys`, { name: 'kept' }, true)];
+    const before = [
+      await post(`${first.url}/v1/nodes/register`, await registration(node, NODE_PLACES[0]!)),
+      await post(`${first.url}/v1/keys`, { name: 'kept' }, true),
+    ];
     expect(before.map((r) => r.status)).toEqual([200, 201]);
     await first.stop();
 
     remount(mount, 'ro');
-    const refused = (await startGatewayProcess(options).catch((e: unknown) => e)) as { code?: number; lines?: string[] };
+    const refused = (await startGatewayProcess(options).catch((e: unknown) => e)) as {
+      code?: number;
+      lines?: string[];
+    };
     const message = refused.lines?.find((l) => l.startsWith('hexedge:')) ?? '';
     remount(mount, 'rw');
     const fixedAtMs = Date.now();
@@ -97,7 +148,10 @@ describe('fault: read-only data directory and a full disk', () => {
       duplicates: 0,
       recoveryMs: restoredMs,
       recovery: 'remount rw → gateway ready again with its state',
-      notes: [`start on the read-only dir: exit ${refused.code}, "${message.slice(0, 160)}"${/read-only|EROFS|readonly|\.sqlite/i.test(message) ? '' : ' (refused, but names neither the file nor the cause: not counted as clear)'}`, `integrity_check: ${checks.join(', ')}`],
+      notes: [
+        `start on the read-only dir: exit ${refused.code}, "${message.slice(0, 160)}"${/read-only|EROFS|readonly|\.sqlite/i.test(message) ? '' : ' (refused, but names neither the file nor the cause: not counted as clear)'}`,
+        `integrity_check: ${checks.join(', ')}`,
+      ],
     });
     // Refused, naming the file it could not open and the likely causes.
     expect(refused.code).toBe(1);
@@ -108,17 +162,34 @@ describe('fault: read-only data directory and a full disk', () => {
 
   it('refuses writes on a full disk with a clear error, keeps serving reads, and resumes writes once space is freed', async (ctx) => {
     if (!mountable.ok) {
-      recordScenario({ scenario: 'disk full mid-run', sent: 0, answered: 0, failedClearly: 0, lost: 0, duplicates: 0, recoveryMs: null, recovery: 'not run', notes: [`cannot mount a tmpfs here: ${mountable.why}`] });
+      recordScenario({
+        scenario: 'disk full mid-run',
+        sent: 0,
+        answered: 0,
+        failedClearly: 0,
+        lost: 0,
+        duplicates: 0,
+        recoveryMs: null,
+        recovery: 'not run',
+        notes: [`cannot mount a tmpfs here: ${mountable.why}`],
+      });
       return ctx.skip();
     }
     const mount = path.join(fs.dir, 'full');
     mountTmpfs(mount, { sizeBytes: 4 * 2 ** 20 });
     mounts.push(mount);
-    const options: GatewayOptions = { dataDir: path.join(mount, 'gateway'), configFile: path.join(fs.dir, 'full-gateway.yaml'), modelsDir: fs.modelsDir, port: await freePort() };
+    const options: GatewayOptions = {
+      dataDir: path.join(mount, 'gateway'),
+      configFile: path.join(fs.dir, 'full-gateway.yaml'),
+      modelsDir: fs.modelsDir,
+      port: await freePort(),
+    };
     const gateway = await startGatewayProcess(options);
     procs.push(gateway);
     const kept = await generateNodeKeyPair();
-    expect((await post(`${gateway.url}/v1/nodes/register`, await registration(kept, NODE_PLACES[0]!))).status).toBe(200);
+    expect(
+      (await post(`${gateway.url}/v1/nodes/register`, await registration(kept, NODE_PLACES[0]!))).status,
+    ).toBe(200);
 
     // Fill the disk: 64 KiB at a time until ENOSPC (bounded by the mount's size).
     const filler = path.join(mount, 'filler');
@@ -134,25 +205,42 @@ describe('fault: read-only data directory and a full disk', () => {
 
     const refusedNodes = await Promise.all([1, 2, 3].map(async () => generateNodeKeyPair()));
     const writes = [
-      ...(await Promise.all(refusedNodes.map(async (n, i) => post(`${gateway.url}/v1/nodes/register`, await registration(n, NODE_PLACES[i + 1]!))))),
+      ...(await Promise.all(
+        refusedNodes.map(async (n, i) =>
+          post(`${gateway.url}/v1/nodes/register`, await registration(n, NODE_PLACES[i + 1]!)),
+        ),
+      )),
       await post(`${gateway.url}/v1/keys`, { name: 'no room' }, true),
     ];
-    const reads = [await fetch(`${gateway.url}/v1/nodes/${kept.nodeId}`), await fetch(`${gateway.url}/healthz`)].map((r) => r.status);
+    const reads = [
+      await fetch(`${gateway.url}/v1/nodes/${kept.nodeId}`),
+      await fetch(`${gateway.url}/healthz`),
+    ].map((r) => r.status);
     const logged = gateway.lines.filter((l) => /disk is full|SQLITE_FULL|ENOSPC/i.test(l));
     // Clear = the answer names the cause, or carries a request id whose gateway log line names it.
-    const namesCause = (w: WriteResult) => /full|space|SQLITE_FULL|ENOSPC/i.test(w.message ?? '') || (w.requestId !== undefined && logged.some((l) => l.includes(w.requestId!)));
+    const namesCause = (w: WriteResult) =>
+      /full|space|SQLITE_FULL|ENOSPC/i.test(w.message ?? '') ||
+      (w.requestId !== undefined && logged.some((l) => l.includes(w.requestId!)));
     const clear = writes.filter((w) => w.status >= 400 && w.code && namesCause(w));
 
     rmSync(filler);
     const freedAtMs = Date.now();
     const late = refusedNodes[0]!;
-    await waitFor('a write to succeed once space is freed', async () => (await post(`${gateway.url}/v1/nodes/register`, await registration(late, NODE_PLACES[1]!))).status === 200, { timeoutMs: 5_000 });
+    await waitUntil(
+      'a write to succeed once space is freed',
+      async () =>
+        (await post(`${gateway.url}/v1/nodes/register`, await registration(late, NODE_PLACES[1]!))).status ===
+        200,
+      { timeoutMs: 5_000 },
+    );
     const recoveryMs = Date.now() - freedAtMs;
     await gateway.kill();
     procs.pop();
     const restarted = await startGatewayProcess(options);
     procs.push(restarted);
-    const after = await Promise.all([kept, ...refusedNodes].map(async (n) => (await fetch(`${restarted.url}/v1/nodes/${n.nodeId}`)).status));
+    const after = await Promise.all(
+      [kept, ...refusedNodes].map(async (n) => (await fetch(`${restarted.url}/v1/nodes/${n.nodeId}`)).status),
+    );
     await restarted.stop();
     procs.pop();
     const checks = ['placement.sqlite', 'keys.sqlite'].map((f) => integrity(path.join(options.dataDir, f)));

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { nodeInit } from '../../src/commands/node-init.ts';
 import { loadNodeKey } from '@hexedge/edge-node/node';
-import { freePort, startHexedge, waitFor, type Proc } from './processes.ts';
+import { freePort, startHexedge, waitUntil, type Proc } from '@hexedge/test-kit';
 
 export const ADMIN_KEY = 'faults-admin-key-0123456789abcdef';
 export const MODEL = 'comfort-index';
@@ -127,7 +127,7 @@ export async function startNodeProcess(options: {
     ],
     ready: /serving OIP v2 on (\S+) as node/,
   });
-  await waitFor(
+  await waitUntil(
     `node ${options.name} to be healthy at the gateway`,
     async () => (await getNode(options.gatewayUrl, nodeId))?.status === 'healthy',
     { timeoutMs: 15_000 },

@@ -1,8 +1,16 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getNode, HEARTBEAT_INTERVAL_MS, NODE_PLACES, scratch, startGatewayProcess, startNodeProcess, type NodeHandle } from './fabric.ts';
+import {
+  getNode,
+  HEARTBEAT_INTERVAL_MS,
+  NODE_PLACES,
+  scratch,
+  startGatewayProcess,
+  startNodeProcess,
+  type NodeHandle,
+} from './fabric.ts';
 import { isClearError, runHttpLoad, type HttpOutcome } from './http-load.ts';
-import { freePort, sleep, type Proc } from './processes.ts';
+import { freePort, sleep, type Proc } from '@hexedge/test-kit';
 import { recordScenario } from './report.ts';
 
 /**
@@ -20,12 +28,22 @@ let nodes: NodeHandle[];
 
 beforeAll(async () => {
   fs = await scratch('node-kill');
-  const gateway = await startGatewayProcess({ dataDir: path.join(fs.dir, 'gateway'), modelsDir: fs.modelsDir, port: await freePort() });
+  const gateway = await startGatewayProcess({
+    dataDir: path.join(fs.dir, 'gateway'),
+    modelsDir: fs.modelsDir,
+    port: await freePort(),
+  });
   procs.push(gateway);
   gatewayUrl = gateway.url;
   nodes = [];
   for (const [i, place] of NODE_PLACES.slice(0, 3).entries()) {
-    const node = await startNodeProcess({ dir: fs.dir, name: `n${i}`, gatewayUrl, modelsDir: fs.modelsDir, place });
+    const node = await startNodeProcess({
+      dir: fs.dir,
+      name: `n${i}`,
+      gatewayUrl,
+      modelsDir: fs.modelsDir,
+      place,
+    });
     procs.push(node);
     nodes.push(node);
   }
@@ -75,7 +93,9 @@ describe('fault: an edge node SIGKILLed under load', () => {
     await watching;
     expect(victim, 'the victim was killed mid-run').toBeDefined();
 
-    const inFlightAtKill = outcomes.filter((o) => o.startedAtMs <= killAtMs && o.startedAtMs + o.latencyMs >= killAtMs);
+    const inFlightAtKill = outcomes.filter(
+      (o) => o.startedAtMs <= killAtMs && o.startedAtMs + o.latencyMs >= killAtMs,
+    );
     const afterKill = outcomes.filter((o) => o.startedAtMs >= killAtMs);
     const ok = outcomes.filter((o) => o.status === 200);
     const late = ok.filter((o) => o.latencyMs > DEADLINE_MS);
@@ -96,7 +116,10 @@ describe('fault: an edge node SIGKILLed under load', () => {
       ],
     });
 
-    expect(outcomes.filter((o) => o.status !== 200), 'every request answered 200').toEqual([]);
+    expect(
+      outcomes.filter((o) => o.status !== 200),
+      'every request answered 200',
+    ).toEqual([]);
     expect(late, 'every answer within its deadline').toEqual([]);
     expect(inFlightAtKill.length).toBeGreaterThan(0);
     expect(afterKill.some((o) => o.nodeId === victim!.nodeId)).toBe(false);

@@ -2,7 +2,7 @@ import { loadOrCreateOracleKey, SqliteOracleStore } from '@hexedge/coverage-orac
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HERE } from './fabric.ts';
-import { startHexedge, startProcess, type Proc } from './processes.ts';
+import { startHexedge, startProcess, type Proc } from '@hexedge/test-kit';
 
 /** Reward epochs this short close several times within one scenario. */
 export const EPOCH_MS = 3_000;

@@ -17,7 +17,7 @@ import {
   type GatewayOptions,
 } from './fabric.ts';
 import { bondStake, EPOCH_MS, oracleIdentity, startLyingNode, startOracleProcess } from './oracle-fabric.ts';
-import { freePort, sleep, waitFor, type Proc } from './processes.ts';
+import { freePort, sleep, waitUntil, type Proc } from '@hexedge/test-kit';
 import { recordScenario } from './report.ts';
 
 /**
@@ -109,7 +109,7 @@ beforeAll(async () => {
     'liar',
     await startLyingNode({ dataDir: liarDir, modelsDir: fs.modelsDir, gatewayUrl, place: NODE_PLACES[0]! }),
   );
-  await waitFor(
+  await waitUntil(
     'the liar to be healthy at the gateway',
     async () => (await getNode(gatewayUrl, liar))?.status === 'healthy',
   );
@@ -144,12 +144,12 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       if (r.nodeId === liar && !firstLieAtMs) firstLieAtMs = Date.now();
     }
     expect(firstLieAtMs).toBeGreaterThan(0);
-    const report = await waitFor('a fraud verdict on the liar', async () => {
+    const report = await waitUntil('a fraud verdict on the liar', async () => {
       const r = await oracleReport(liar);
       return r.spotChecks.some((v) => v.status === 'fraud') && r;
     });
     const caughtAtMs = Date.now();
-    await waitFor(
+    await waitUntil(
       'the liar’s trust to reach the gateway',
       async () => (await gatewayTrust(liar)).score <= 0.1,
     );
@@ -194,12 +194,12 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
 
   it('keeps registrations, trust, stake, receipts and reward manifests across a SIGKILL of both', async () => {
     // At least one closed epoch with a manifest, so there is one to lose.
-    await waitFor(
+    await waitUntil(
       'a closed epoch with rewards',
       async () => (await oracleReport(nodeIds[1]!)).rewards.length > 0,
       { timeoutMs: 4 * EPOCH_MS },
     );
-    await waitFor(
+    await waitUntil(
       'the gateway to have forwarded every answered receipt',
       () => storedReceipts() >= answered.length,
       { timeoutMs: 10_000 },
@@ -221,7 +221,7 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
     const trustAfter = await gatewayTrust(liar);
     const registered = await Promise.all(nodeIds.map((id) => getNode(gatewayUrl, id)));
     procs.set('oracle', await startOracleProcess(oracleOptions));
-    await waitFor('every node healthy again', async () =>
+    await waitUntil('every node healthy again', async () =>
       (await Promise.all(nodeIds.map((id) => getNode(gatewayUrl, id)))).every((n) => n?.status === 'healthy'),
     );
     let firstOkMs = 0;
@@ -262,13 +262,13 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       }
     };
     // Reports taken before the kill but not yet turned into work are picked up from the store's cursor.
-    await waitFor(
+    await waitUntil(
       'the restarted oracle to account for every receipt',
       () => readWork().filter((w) => w.atMs <= killAtMs).length >= acceptedReceipts,
       { timeoutMs: 5_000 },
     ).catch(() => {});
     // Positive marker: every stored report (the re-sent ones included) has been through the verify stage.
-    await waitFor('the verify stage to reach the end of the report log', () => {
+    await waitUntil('the verify stage to reach the end of the report log', () => {
       const store = new SqliteOracleStore({ path: path.join(oracleOptions.dataDir, 'oracle.sqlite') });
       try {
         return store.listReports({ afterSeq: store.getCursor('verify'), limit: 1 }).length === 0;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_PLACES, scratch, startGatewayProcess, startNodeProcess, type NodeHandle } from './fabric.ts';
 import { startDelayProxy } from './delay-proxy.ts';
 import { isClearError, runHttpLoad } from './http-load.ts';
-import { freePort, type Proc } from './processes.ts';
+import { freePort, type Proc } from '@hexedge/test-kit';
 import { recordScenario } from './report.ts';
 
 /**
@@ -21,15 +21,34 @@ let slow: NodeHandle;
 
 beforeAll(async () => {
   fs = await scratch('slow-node');
-  const gateway = await startGatewayProcess({ dataDir: path.join(fs.dir, 'gateway'), modelsDir: fs.modelsDir, port: await freePort() });
+  const gateway = await startGatewayProcess({
+    dataDir: path.join(fs.dir, 'gateway'),
+    modelsDir: fs.modelsDir,
+    port: await freePort(),
+  });
   procs.push(gateway);
   gatewayUrl = gateway.url;
   const [nodePort, proxyPort] = [await freePort(), await freePort()];
-  proxy = await startDelayProxy({ port: proxyPort, target: `http://127.0.0.1:${nodePort}`, delayMs: INJECTED_LATENCY_MS });
+  proxy = await startDelayProxy({
+    port: proxyPort,
+    target: `http://127.0.0.1:${nodePort}`,
+    delayMs: INJECTED_LATENCY_MS,
+  });
   // The slow node is the nearest one: without latency tracking it would get the traffic.
-  slow = await startNodeProcess({ dir: fs.dir, name: 'slow', gatewayUrl, modelsDir: fs.modelsDir, place: NODE_PLACES[0]!, port: nodePort, publicUrl: proxy.url });
+  slow = await startNodeProcess({
+    dir: fs.dir,
+    name: 'slow',
+    gatewayUrl,
+    modelsDir: fs.modelsDir,
+    place: NODE_PLACES[0]!,
+    port: nodePort,
+    publicUrl: proxy.url,
+  });
   procs.push(slow);
-  for (const [i, place] of NODE_PLACES.slice(1, 3).entries()) procs.push(await startNodeProcess({ dir: fs.dir, name: `n${i}`, gatewayUrl, modelsDir: fs.modelsDir, place }));
+  for (const [i, place] of NODE_PLACES.slice(1, 3).entries())
+    procs.push(
+      await startNodeProcess({ dir: fs.dir, name: `n${i}`, gatewayUrl, modelsDir: fs.modelsDir, place }),
+    );
 });
 
 afterAll(async () => {
@@ -41,7 +60,13 @@ afterAll(async () => {
 describe('fault: a slow node (injected latency)', () => {
   it('keeps answering within the deadline and moves traffic away from the slow node', async () => {
     const t0 = Date.now();
-    const outcomes = await runHttpLoad({ gatewayUrl, concurrency: 2, totalRequests: 200, maxDurationMs: 20_000, deadlineMs: DEADLINE_MS });
+    const outcomes = await runHttpLoad({
+      gatewayUrl,
+      concurrency: 2,
+      totalRequests: 200,
+      maxDurationMs: 20_000,
+      deadlineMs: DEADLINE_MS,
+    });
     const ok = outcomes.filter((o) => o.status === 200);
     const bySlow = outcomes.map((o) => o.nodeId === slow.nodeId);
     const firstFast = outcomes.findIndex((o) => o.nodeId !== undefined && o.nodeId !== slow.nodeId);

@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mosquittoBinary } from '../faults/mosquitto.ts';
-import { startProcess, waitFor, type Proc } from '../faults/processes.ts';
+import { startProcess, waitUntil, type Proc } from '@hexedge/test-kit';
 import {
   ADMIN_KEY,
   configureNode,
@@ -251,10 +251,10 @@ export class Fabric {
           raisePriority(agent.pid);
         }),
     ]);
-    await waitFor(
+    await waitUntil(
       'the gateway to list every node healthy',
       async () => (await this.listNodes()).length === nodeHosts.length,
-      { timeoutMs: 30_000, everyMs: 250 },
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     this.setupMs = performance.now() - startedMs;
   }

@@ -2,8 +2,8 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { HEXEDGE_BIN } from '../dev-process.ts';
-import { startProcess, type Proc } from '../faults/processes.ts';
+import { HEXEDGE_BIN } from '@hexedge/test-kit';
+import { startProcess, type Proc } from '@hexedge/test-kit';
 
 const AGENT = path.join(import.meta.dirname, 'agent.ts');
 

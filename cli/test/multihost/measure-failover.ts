@@ -1,5 +1,5 @@
 import { ATTEMPT_TIMEOUT_FLOOR_MS } from '@hexedge/gateway';
-import { sleep, waitFor } from '../faults/processes.ts';
+import { sleep, waitUntil } from '@hexedge/test-kit';
 import type { Fabric } from './fabric.ts';
 import { setLink } from './netns.ts';
 import { infer, inferBody, keyOfNode, wallMs } from './requests.ts';
@@ -43,10 +43,10 @@ export async function cutServingHost(fabric: Fabric, options: { callerKey: strin
       setLink(fabric.host(key), 'down');
       cut = { key, atMs: wallMs() };
       const nodeId = fabric.node(key).nodeId;
-      void waitFor(
+      void waitUntil(
         'the cut node to drop off the healthy list',
         async () => !(await fabric.listNodes()).some((n) => n.id === nodeId),
-        { timeoutMs: 15_000, everyMs: 100 },
+        { timeoutMs: 15_000, intervalMs: 100 },
       ).then(
         () => (unhealthyAtMs = wallMs()),
         () => {},
@@ -71,10 +71,10 @@ export async function cutServingHost(fabric: Fabric, options: { callerKey: strin
   const nodeId = fabric.node(cut.key).nodeId;
   const restoredAtMs = wallMs();
   setLink(fabric.host(cut.key), 'up');
-  await waitFor(
+  await waitUntil(
     'the node to be healthy again once its link is back',
     async () => (await fabric.listNodes()).some((n) => n.id === nodeId),
-    { timeoutMs: 20_000, everyMs: 100 },
+    { timeoutMs: 20_000, intervalMs: 100 },
   );
   const healthyAgainAfterMs = wallMs() - restoredAtMs;
 

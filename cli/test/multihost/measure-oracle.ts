@@ -1,5 +1,5 @@
 import { greatCircleDistanceKm, type LatLng } from '@hexedge/protocol';
-import { waitFor } from '../faults/processes.ts';
+import { waitUntil } from '@hexedge/test-kit';
 import type { Fabric, ListedNode } from './fabric.ts';
 import type { LocationRow } from './report.ts';
 import { CITIES } from './world.ts';
@@ -35,7 +35,7 @@ export async function watchLocationProofs(
     honest.every(
       (n) => listed.find((l) => l.id === n.nodeId)?.locationVerified && verified.has(n.host.key),
     ) && reports[fabric.nodes.indexOf(liar)]?.locationProofs[0]?.status === 'impossible';
-  await waitFor(
+  await waitUntil(
     'every honest node verified at the gateway and the liar’s claim found impossible',
     async () => {
       [listed, reports] = await Promise.all([
@@ -59,7 +59,7 @@ export async function watchLocationProofs(
       }
       return settled();
     },
-    { timeoutMs: options.timeoutMs, everyMs: 500 },
+    { timeoutMs: options.timeoutMs, intervalMs: 500 },
   ).catch((err: Error) => {
     const latest = fabric.nodes.map((n, i) => ({ node: n.host.key, proof: reports[i]?.locationProofs[0] }));
     throw new Error(`${err.message}\nlatest verdicts: ${JSON.stringify(latest)}\n${fabric.logs(5)}`);
