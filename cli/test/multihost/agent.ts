@@ -147,7 +147,58 @@ async function mqttRequest(a: {
   }
 }
 
+/**
+ * ChirpStack's side of one uplink, as its MQTT integration does it: publish the uplink event and wait
+ * for the downlink command the firmware bridge answers with on the device's `command/down` topic.
+ */
+async function chirpstackUplink(a: {
+  url: string;
+  username: string;
+  password: string;
+  applicationId: string;
+  devEui: string;
+  event: unknown;
+  timeoutMs: number;
+}) {
+  const client = await mqtt.connectAsync(
+    a.url,
+    {
+      clientId: `chirpstack-${a.devEui}`,
+      username: a.username,
+      password: a.password,
+      protocolVersion: 5,
+      connectTimeout: a.timeoutMs,
+      reconnectPeriod: 0,
+    },
+    false,
+  );
+  try {
+    (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    const down = `application/${a.applicationId}/device/${a.devEui}/command/down`;
+    await client.subscribeAsync(down, { qos: 1 });
+    const started = performance.now();
+    const command = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no downlink within ${a.timeoutMs} ms`)), a.timeoutMs);
+      client.on('message', (topic, payload) => {
+        if (topic !== down) return;
+        clearTimeout(timer);
+        resolve(JSON.parse(payload.toString()));
+      });
+    });
+    await client.publishAsync(
+      `application/${a.applicationId}/device/${a.devEui}/event/up`,
+      JSON.stringify(a.event),
+      { qos: 1 },
+    );
+    const body = await command;
+    return { elapsedMs: performance.now() - started, command: body };
+  } finally {
+    await client.endAsync(true).catch(() => {});
+  }
+}
+
 const ops: Record<string, (args: never) => Promise<unknown>> = {
+  chirpstackUplink,
   fetch: doFetch,
   tcpRtt,
   series,

@@ -57,7 +57,7 @@ export interface Agent {
   ns: string;
   pid: number;
   call<T>(
-    op: 'fetch' | 'tcpRtt' | 'series' | 'mqttRequest',
+    op: 'fetch' | 'tcpRtt' | 'series' | 'mqttRequest' | 'chirpstackUplink',
     args: Record<string, unknown>,
     timeoutMs?: number,
   ): Promise<T>;

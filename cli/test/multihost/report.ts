@@ -64,6 +64,13 @@ export interface MultihostReport {
     fromGatewayRttMs: Record<string, number>;
   };
   mqtt?: { from: string; servedBy: string; connectMs: number; requestMs: number; pathLowerBoundMs: number };
+  lorawan?: {
+    from: string;
+    uplinkToDownlinkMs: number;
+    pathLowerBoundMs: number;
+    fPort: number;
+    payloadBytes: number;
+  };
   failover?: {
     caller: string;
     cut: string;
@@ -202,6 +209,11 @@ export function formatReport(r: MultihostReport): string {
     out.push(
       '',
       `MQTT v5 request from ${r.mqtt.from} via Mosquitto: ${Math.round(r.mqtt.requestMs * 10) / 10} ms (path lower bound ${Math.round(r.mqtt.pathLowerBoundMs * 10) / 10} ms; connect ${Math.round(r.mqtt.connectMs)} ms), served by ${r.mqtt.servedBy}`,
+    );
+  if (r.lorawan)
+    out.push(
+      '',
+      `LoRaWAN uplink from ${r.lorawan.from} (ChirpStack on Mosquitto → hexedge gateway's bridge → node → downlink): ${Math.round(r.lorawan.uplinkToDownlinkMs * 10) / 10} ms (path lower bound ${Math.round(r.lorawan.pathLowerBoundMs * 10) / 10} ms), downlink fPort ${r.lorawan.fPort}, ${r.lorawan.payloadBytes} bytes`,
     );
   if (r.failover) {
     const f = r.failover;
