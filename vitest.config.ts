@@ -17,5 +17,7 @@ export default defineConfig({
       'bench',
     ],
     passWithNoTests: true,
+    // Clears the record of skipped real parts, and at the end says what was skipped and why (or nothing).
+    globalSetup: ['./test-kit/src/skip-summary.ts'],
   },
 });

@@ -12,10 +12,12 @@ import {
 } from '@hexedge/protocol';
 import type { DeviceRegistry } from '@hexedge/firmware-bridge';
 import { Placement } from '@hexedge/placement';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
+import { matchedRoutes } from 'hono/route';
+import { noObserver, type GatewayObserver } from './observe.ts';
 import { requireApiKey, type GatewayEnv } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
 import { localPlacement, type GatewayPlacement } from './gateway-placement.ts';
@@ -67,6 +69,9 @@ export interface GatewayAppOptions {
   devices?: DeviceRegistry;
   /** SHA-256 for receipt digests (the Node adapter's `nodeSha256Hex`); WebCrypto's when absent. */
   sha256?: Sha256Hex;
+  /** Counts and times for metrics (the Node builder's Prometheus metrics); `/metrics` serves `metricsText`. */
+  observer?: GatewayObserver;
+  metrics?: { text: () => Promise<string>; contentType: string };
 }
 
 const limit = (maxSize: number) =>
@@ -77,8 +82,19 @@ const limit = (maxSize: number) =>
     },
   });
 
+/** The route pattern that answered (`/v1/nodes/:id`), never the raw path, so metric labels stay bounded. */
+function respondingRoute(c: Context): string {
+  const route = matchedRoutes(c)[c.req.routeIndex];
+  return route && route.path !== '/*' && route.path !== '*' ? route.path : 'unmatched';
+}
+
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
-export function createGatewayApp(options: GatewayAppOptions): { app: Hono<GatewayEnv>; service: InferService; usage: UsageBook; limiter: KeyLimiter } {
+export function createGatewayApp(options: GatewayAppOptions): {
+  app: Hono<GatewayEnv>;
+  service: InferService;
+  usage: UsageBook;
+  limiter: KeyLimiter;
+} {
   const { keys } = options;
   const local = options.placement instanceof Placement ? options.placement : undefined;
   const placement = local ? localPlacement(local) : (options.placement as GatewayPlacement);
@@ -93,7 +109,9 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
     log: (msg) => log({ level: 'warn', msg }),
     ...(options.onAnswered ? { onAnswered: options.onAnswered } : {}),
     ...(options.sha256 ? { sha256: options.sha256 } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   });
+  const observer = options.observer ?? noObserver;
   const app = new Hono<GatewayEnv>();
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
@@ -113,6 +131,12 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
+    observer.httpRequest({
+      route: respondingRoute(c),
+      method: c.req.method,
+      status: c.res.status,
+      seconds: (performance.now() - started) / 1000,
+    });
     log({
       level: 'info',
       requestId: c.get('requestId'),
@@ -145,6 +169,11 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   }
   const doc = openApiDocument();
   app.get('/openapi.json', (c) => c.json(doc));
+  const metrics = options.metrics;
+  if (metrics)
+    app.get('/metrics', async (c) =>
+      c.text(await metrics.text(), 200, { 'content-type': metrics.contentType }),
+    );
   app.get('/docs', (c) => c.html(docsPage(doc)));
 
   const nodes = registrationHandlers(placement);
@@ -170,7 +199,15 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
   app.get('/v1/usage', authUnmetered, async (c) => {
     const key = c.get('apiKey');
-    return c.json({ key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: await limiter.usedToday(key) }, ...usage.report(key.id) });
+    return c.json({
+      key: {
+        id: key.id,
+        name: key.name,
+        dailyQuota: key.dailyQuota,
+        usedToday: await limiter.usedToday(key),
+      },
+      ...usage.report(key.id),
+    });
   });
 
   app.get('/v1/models', catalogHandler({ catalog, healthyNodes: () => placement.healthyNodes() }));

@@ -8,15 +8,18 @@ import path from 'node:path';
  * a missing part FAILS the test file that needs it, naming the package to install; with it the tests
  * skip and the skip is written to test-artifacts/skipped-real-parts.jsonl, which the run's summary prints.
  */
-export type RealPart = 'mosquitto' | 'chromium' | 'netns';
+export type RealPart = 'mosquitto' | 'chromium' | 'promtool' | 'netns';
 
 const CANDIDATES: Record<Exclude<RealPart, 'netns'>, string[]> = {
   mosquitto: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'],
   chromium: ['/usr/bin/chromium', '/usr/bin/chromium-browser'],
+  promtool: ['/usr/bin/promtool', '/usr/local/bin/promtool'],
 };
 const INSTALL_HINT: Record<RealPart, string> = {
-  mosquitto: 'Debian/Ubuntu package mosquitto (npm install installs it as root; see README)',
-  chromium: 'Debian package chromium (npm install installs it as root; see README)',
+  mosquitto:
+    'Debian/Ubuntu packages mosquitto and mosquitto-clients (npm test installs them as root; see README)',
+  chromium: 'Debian package chromium (npm test installs it as root; see README)',
+  promtool: 'Debian package prometheus, which ships promtool (npm test installs it as root; see README)',
   netns: 'root and iproute2 (ip netns); run the tests as root',
 };
 export const SKIP_ENV = 'HEXEDGE_SKIP_REAL_PARTS';

@@ -12,6 +12,6 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    globalSetup: ['./global-setup.ts'],
+    globalSetup: ['./global-setup.ts', '../../../test-kit/src/skip-report.ts'],
   },
 });

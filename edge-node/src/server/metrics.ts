@@ -30,6 +30,14 @@ export class NodeMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client's `nodejs_active_*_total` are gauges with a counter's suffix: promtool warns on them,
+    // and `nodejs_active_handles` / `_requests` / `_resources` (by type) carry the same information.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      this.registry.removeSingleMetric(name);
   }
 
   /** Feed for the scheduler's `onBatch`. */
@@ -46,7 +54,8 @@ export class NodeMetrics {
         registers: [this.registry],
         collect() {
           this.reset();
-          for (const s of models.all()) this.set({ model: s.model.manifest.name, version: s.model.manifest.version }, pick(s));
+          for (const s of models.all())
+            this.set({ model: s.model.manifest.name, version: s.model.manifest.version }, pick(s));
         },
       });
     perModel('hexedge_node_queue_depth', 'Requests waiting in the model queue', (s) => s.queueDepth);

@@ -24,6 +24,8 @@ export interface ChirpstackIngress {
   clientId: string;
   /** Whether the broker connection is up now. */
   readonly connected: boolean;
+  /** Messages being handled now. */
+  readonly inFlight: number;
   bridge: FirmwareBridge;
   filters: readonly string[];
   /** Stops taking uplinks, finishes those in progress (bounded), disconnects; `endSession` drops the queued ones. */
@@ -83,6 +85,9 @@ export async function startChirpstackIngress(options: ChirpstackIngressOptions):
     filters,
     get connected() {
       return consumer.connected;
+    },
+    get inFlight() {
+      return consumer.inFlight;
     },
     close: consumer.close,
     abort: consumer.abort,

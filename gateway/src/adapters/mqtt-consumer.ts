@@ -32,6 +32,8 @@ export interface MqttConsumer {
   readonly v5: boolean;
   /** Whether the broker connection is up now (readiness reports it). */
   readonly connected: boolean;
+  /** Messages being handled now (held unacknowledged until answered). */
+  readonly inFlight: number;
   /**
    * Connects, subscribes (QoS 1) and hands every message to `handle`. A message is acknowledged only
    * once `handle` settles, so one in progress when the gateway dies is redelivered after a restart.
@@ -88,6 +90,9 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
     v5,
     get connected() {
       return client.connected && !closing;
+    },
+    get inFlight() {
+      return inFlight.size;
     },
     async start(s) {
       client.handleMessage = (packet, done) => {

@@ -20,6 +20,8 @@ export interface MqttIngress {
   clientId: string;
   /** Whether the broker connection is up now. */
   readonly connected: boolean;
+  /** Messages being handled now. */
+  readonly inFlight: number;
   /**
    * Stops taking requests, answers those in progress (bounded), then disconnects cleanly. The broker
    * keeps the session, so requests keep queueing for this client id until it comes back (a restart).
@@ -92,6 +94,9 @@ export async function startMqttIngress(options: MqttIngressOptions): Promise<Mqt
     clientId: options.clientId,
     get connected() {
       return consumer.connected;
+    },
+    get inFlight() {
+      return consumer.inFlight;
     },
     close: consumer.close,
     abort: consumer.abort,

@@ -24,15 +24,26 @@ import { IdempotencyCache } from './idempotency.ts';
 import { LatencyTracker } from './latency-tracker.ts';
 import type { NodeAnswer, NodeClient } from './node-client.ts';
 import { checkReceipt, type ReceiptDigests } from './receipt-check.ts';
+import { noObserver, type GatewayObserver } from '../observe.ts';
 
 type Candidates = { node: NodeRecord; distanceKm: number; model: NodeModel }[];
 
 /** What the gateway needs from placement (the in-process `Placement`, or a Worker's shard client). */
 export interface PlacementPort {
   /** The failover list, best first; `model` is the node's entry for the model (it may still be loading). */
-  candidates(query: { location: LatLng; model: string; version?: string; policy?: PlacementPolicy }): Candidates | Promise<Candidates>;
+  candidates(query: {
+    location: LatLng;
+    model: string;
+    version?: string;
+    policy?: PlacementPolicy;
+  }): Candidates | Promise<Candidates>;
   isKnownModel(model: string, version?: string): boolean | Promise<boolean>;
-  reportOutcome?(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void | Promise<void>;
+  reportOutcome?(outcome: {
+    nodeId: string;
+    model: string;
+    latencyMs: number;
+    ok: boolean;
+  }): void | Promise<void>;
 }
 
 /** Who is calling, as the key check established it. */
@@ -55,6 +66,8 @@ export interface InferServiceOptions {
   onAnswered?: (request: InferRequest, response: InferResponse) => void;
   /** SHA-256 for receipt digests; WebCrypto's when absent. */
   sha256?: Sha256Hex;
+  /** Inference and receipt-check counts and times, for metrics. */
+  observer?: GatewayObserver;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -70,8 +83,12 @@ export class InferService {
   readonly #log: (m: string) => void;
   readonly #onAnswered: InferServiceOptions['onAnswered'];
   readonly #sha256: Sha256Hex | undefined;
+  readonly #observer: GatewayObserver;
   readonly #latency = new LatencyTracker();
-  readonly #idempotency = new IdempotencyCache<InferResponse>({ windowMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_ENTRIES });
+  readonly #idempotency = new IdempotencyCache<InferResponse>({
+    windowMs: IDEMPOTENCY_WINDOW_MS,
+    maxEntries: IDEMPOTENCY_MAX_ENTRIES,
+  });
 
   constructor(options: InferServiceOptions) {
     this.#placement = options.placement;
@@ -79,20 +96,56 @@ export class InferService {
     this.#log = options.log ?? (() => {});
     this.#onAnswered = options.onAnswered;
     this.#sha256 = options.sha256;
+    this.#observer = options.observer ?? noObserver;
   }
 
   /** Validates and answers one request; `replayed` is true when an earlier answer was reused. */
   async infer(body: unknown, caller: Caller): Promise<{ response: InferResponse; replayed: boolean }> {
     const started = performance.now();
+    try {
+      const answer = await this.#infer(body, caller, started);
+      const { timing } = answer.response;
+      this.#observer.inference({
+        model: answer.response.model_name,
+        outcome: 'ok',
+        seconds: (performance.now() - started) / 1000,
+        placementSeconds: timing.placementMs / 1000,
+      });
+      return answer;
+    } catch (err) {
+      const model =
+        typeof (body as { model?: unknown } | null)?.model === 'string'
+          ? (body as { model: string }).model.slice(0, 64)
+          : '';
+      this.#observer.inference({
+        model,
+        outcome: err instanceof HexEdgeError ? err.code : 'INTERNAL',
+        seconds: (performance.now() - started) / 1000,
+      });
+      throw err;
+    }
+  }
+
+  async #infer(
+    body: unknown,
+    caller: Caller,
+    started: number,
+  ): Promise<{ response: InferResponse; replayed: boolean }> {
     const request = parseWith(inferRequestSchema, body, { what: 'infer request' });
     if (caller.models && !caller.models.includes(request.model)) {
-      throw new HexEdgeError('FORBIDDEN', `this API key may not use model '${request.model}' (allowed: ${caller.models.join(', ')})`);
+      throw new HexEdgeError(
+        'FORBIDDEN',
+        `this API key may not use model '${request.model}' (allowed: ${caller.models.join(', ')})`,
+      );
     }
     const location = resolveLocation(request.location);
     const inputs = request.inputs?.map((t) => checkTensor(t));
     const policy = this.#policyFor(request, caller);
     if (!(await this.#placement.isKnownModel(request.model, request.version))) {
-      throw new HexEdgeError('MODEL_NOT_FOUND', `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`);
+      throw new HexEdgeError(
+        'MODEL_NOT_FOUND',
+        `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`,
+      );
     }
     // Inside `run`, so an idempotent replay is not reported twice.
     const run = async () => {
@@ -112,20 +165,38 @@ export class InferService {
   #policyFor(request: InferRequest, caller: Caller): PlacementPolicy | undefined {
     if (!caller.region) return request.policy;
     if (request.policy?.region && request.policy.region.toLowerCase() !== caller.region.toLowerCase()) {
-      throw new HexEdgeError('FORBIDDEN', `this API key keeps data in region '${caller.region}'; policy.region '${request.policy.region}' is not allowed`);
+      throw new HexEdgeError(
+        'FORBIDDEN',
+        `this API key keeps data in region '${caller.region}'; policy.region '${request.policy.region}' is not allowed`,
+      );
     }
     return { ...request.policy, region: caller.region };
   }
 
-  async #place(ctx: { request: InferRequest; location: LatLng; inputs: Tensor[] | undefined; policy: PlacementPolicy | undefined; started: number }): Promise<InferResponse> {
+  async #place(ctx: {
+    request: InferRequest;
+    location: LatLng;
+    inputs: Tensor[] | undefined;
+    policy: PlacementPolicy | undefined;
+    started: number;
+  }): Promise<InferResponse> {
     const { request, location, inputs, policy } = ctx;
-    const candidates = await this.#placement.candidates({ location, model: request.model, ...(request.version ? { version: request.version } : {}), ...(policy ? { policy } : {}) });
+    const candidates = await this.#placement.candidates({
+      location,
+      model: request.model,
+      ...(request.version ? { version: request.version } : {}),
+      ...(policy ? { policy } : {}),
+    });
     const placementMs = performance.now() - ctx.started;
-    if (candidates.length === 0) throw new HexEdgeError('NO_NODE_AVAILABLE', `no healthy node can serve model '${request.model}' right now`);
+    if (candidates.length === 0)
+      throw new HexEdgeError(
+        'NO_NODE_AVAILABLE',
+        `no healthy node can serve model '${request.model}' right now`,
+      );
     const id = request.id ?? crypto.randomUUID();
     // The walk and its policy (attempts, deadline, hedge, attempt timeout, outcome reports) live in
     // failover-walk.ts, where the network simulator runs the same code on its clock.
-    const { result, candidate } = await walkFailoverList({
+    const { result, candidate, attempts } = await walkFailoverList({
       candidates,
       model: request.model,
       policy,
@@ -134,18 +205,30 @@ export class InferService {
       reportOutcome: this.#placement.reportOutcome?.bind(this.#placement),
       log: this.#log,
     });
+    this.#observer.walk({ attempts });
     return {
       id,
       model_name: request.model,
       model_version: result.version,
       ...(result.outputs ? { outputs: result.outputs.map(tensorToJson) } : { output: result.output }),
       node: { id: candidate.node.id, cell: candidate.node.cell, distanceKm: round(candidate.distanceKm) },
-      timing: { placementMs: round(placementMs), nodeMs: round(result.nodeMs), totalMs: round(performance.now() - ctx.started) },
+      timing: {
+        placementMs: round(placementMs),
+        nodeMs: round(result.nodeMs),
+        totalMs: round(performance.now() - ctx.started),
+      },
       receipt: result.receipt,
     };
   }
 
-  async #attempt(a: { node: NodeRecord; entry: NodeModel; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal }) {
+  async #attempt(a: {
+    node: NodeRecord;
+    entry: NodeModel;
+    request: InferRequest;
+    id: string;
+    inputs: Tensor[] | undefined;
+    signal: AbortSignal;
+  }) {
     const { node, entry, request, id, inputs } = a;
     const base = `${node.url}/v2/models/${encodeURIComponent(request.model)}/versions/${encodeURIComponent(entry.version)}`;
     const body = inputs
@@ -154,13 +237,18 @@ export class InferService {
     const started = performance.now();
     let answer: NodeAnswer;
     try {
-      answer = await this.#client.post({ url: `${base}/${inputs ? 'infer' : 'predict'}`, body: JSON.stringify(body), signal: a.signal });
+      answer = await this.#client.post({
+        url: `${base}/${inputs ? 'infer' : 'predict'}`,
+        body: JSON.stringify(body),
+        signal: a.signal,
+      });
     } catch (err) {
       throw new NodeFault(`node ${node.id} unreachable: ${(err as Error).message}`);
     }
     const nodeMs = performance.now() - started;
     // Only a 4xx blames the request; any other status but 200 is the node's fault (fail over).
-    if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500)) throw new NodeFault(`node ${node.id} answered ${answer.status}`);
+    if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500))
+      throw new NodeFault(`node ${node.id} answered ${answer.status}`);
     if (answer.status !== 200) throw nodeRequestError(answer, node.id);
     let digests: ReceiptDigests;
     let outputs: Tensor[] | undefined;
@@ -185,9 +273,18 @@ export class InferService {
       digests = { kind: 'json', input: request.input, output };
     }
     try {
-      const receipt = await checkReceipt({ parameters, nodeId: node.id, requestId: id, modelContentId: entry.contentId, digests, ...(this.#sha256 ? { sha256: this.#sha256 } : {}) });
+      const receipt = await checkReceipt({
+        parameters,
+        nodeId: node.id,
+        requestId: id,
+        modelContentId: entry.contentId,
+        digests,
+        ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
+      });
+      this.#observer.receiptChecked(true);
       return { outputs, output, receipt, nodeMs, version: entry.version };
     } catch (err) {
+      this.#observer.receiptChecked(false);
       this.#log(`request ${id}: ${(err as Error).message}`);
       throw new NodeFault((err as Error).message);
     }
@@ -199,7 +296,10 @@ function nodeRequestError(answer: NodeAnswer, nodeId: string): HexEdgeError {
   const b = answer.body as { error?: unknown; code?: unknown } | null;
   const message = typeof b?.error === 'string' ? b.error : `node answered HTTP ${answer.status}`;
   // The node's code only if it is ours and a request error: an unknown one ('__proto__') or a 5xx code would break the answer.
-  const known = typeof b?.code === 'string' && Object.hasOwn(ERROR_CODES, b.code) && ERROR_CODES[b.code as ErrorCode].httpStatus < 500;
+  const known =
+    typeof b?.code === 'string' &&
+    Object.hasOwn(ERROR_CODES, b.code) &&
+    ERROR_CODES[b.code as ErrorCode].httpStatus < 500;
   const code = known ? (b!.code as ErrorCode) : answer.status === 404 ? 'MODEL_NOT_FOUND' : 'INVALID_REQUEST';
   return new HexEdgeError(code, message, { nodeId });
 }

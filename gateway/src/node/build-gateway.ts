@@ -21,6 +21,7 @@ import { DeviceCredentials } from '../mqtt/device-credentials.ts';
 import { ReceiptForwarder } from '../oracle-forwarder.ts';
 import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
 import { readOriginCatalog } from './origin-catalog.ts';
 
@@ -115,6 +116,31 @@ export async function buildGateway(
     const nodeClient = new PooledNodeClient();
     life.defer('node connections', () => nodeClient.close());
     const parts: Record<string, () => PartState> = {};
+    const metrics = new GatewayMetrics();
+    const inFlight: Record<string, () => number> = {};
+    metrics.gauge({
+      name: 'hexedge_gateway_mqtt_in_flight',
+      help: 'MQTT messages being handled now, per ingress',
+      labels: ['ingress'],
+      read: () => Object.entries(inFlight).map(([ingress, read]) => ({ labels: { ingress }, value: read() })),
+    });
+    metrics.gauge({
+      name: 'hexedge_gateway_nodes',
+      help: 'Registered nodes by status',
+      labels: ['status'],
+      read: () => {
+        const counts = new Map<string, number>([
+          ['healthy', 0],
+          ['unhealthy', 0],
+          ['draining', 0],
+        ]);
+        for (const node of placement.registry.values()) {
+          const status = placement.registry.statusOf(node);
+          counts.set(status, (counts.get(status) ?? 0) + 1);
+        }
+        return [...counts].map(([status, value]) => ({ labels: { status }, value }));
+      },
+    });
     let started = false;
     const { app, service, limiter } = createGatewayApp({
       placement,
@@ -126,6 +152,8 @@ export async function buildGateway(
       parts: () => Object.fromEntries(Object.entries(parts).map(([name, state]) => [name, state()])),
       reporterId: reportKey.keys.nodeId,
       devices: registry,
+      observer: metrics,
+      metrics: { text: () => metrics.text(), contentType: metrics.contentType },
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
       ...(forwarder ? { onAnswered: forwarder.onAnswered } : {}),
@@ -165,6 +193,7 @@ export async function buildGateway(
       });
       life.defer('MQTT ingress', () => ingress.close());
       parts['mqtt-ingress'] = () => (ingress.connected ? 'up' : 'down');
+      inFlight['requests'] = () => ingress.inFlight;
       if (mqtt.chirpstack.enabled) {
         const bridge = await startChirpstackIngress({
           ...login,
@@ -178,6 +207,7 @@ export async function buildGateway(
         });
         life.defer('ChirpStack ingress', () => bridge.close());
         parts['chirpstack-ingress'] = () => (bridge.connected ? 'up' : 'down');
+        inFlight['chirpstack'] = () => bridge.inFlight;
       }
     }
     started = true;
