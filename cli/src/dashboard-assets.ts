@@ -1,4 +1,3 @@
-import type { StaticAssets } from '@hexedge/gateway';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -24,7 +23,8 @@ async function lockOwnerAlive(lock: string): Promise<boolean> {
 /** What the built bundle depends on: a change to any of them means the build is stale. */
 const SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json'];
 
-const dashboardsDir = () => path.dirname(createRequire(import.meta.url).resolve('@hexedge/dashboards/package.json'));
+const dashboardsDir = () =>
+  path.dirname(createRequire(import.meta.url).resolve('@hexedge/dashboards/package.json'));
 
 async function newestMtimeMs(p: string): Promise<number> {
   const s = await stat(p).catch(() => undefined);
@@ -43,17 +43,27 @@ async function isFresh(dir: string): Promise<boolean> {
 
 function runViteBuild(options: { dir: string; outDir: string }): Promise<void> {
   // vite's exports map hides bin/; its package.json is exported and sits beside it.
-  const vite = path.join(path.dirname(createRequire(path.join(options.dir, 'package.json')).resolve('vite/package.json')), 'bin', 'vite.js');
+  const vite = path.join(
+    path.dirname(createRequire(path.join(options.dir, 'package.json')).resolve('vite/package.json')),
+    'bin',
+    'vite.js',
+  );
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [vite, 'build', '--outDir', options.outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [vite, 'build', '--outDir', options.outDir, '--emptyOutDir', '--logLevel', 'warn'],
+      { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
-    for (const s of [child.stdout, child.stderr]) s.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    for (const s of [child.stdout, child.stderr])
+      s.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
     child.once('error', reject);
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new Error(`dashboard build (vite build in ${options.dir}) failed with ${code}:\n${output}`));
+      else
+        reject(new Error(`dashboard build (vite build in ${options.dir}) failed with ${code}:\n${output}`));
     });
   });
 }
@@ -77,7 +87,8 @@ export async function ensureDashboardBuilt(log: (message: string) => void): Prom
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const held = await stat(lock).catch(() => undefined);
       // A killed build (SIGKILL skips every cleanup) must not make the next start wait minutes.
-      if (held && (Date.now() - held.mtimeMs > STALE_LOCK_MS || !(await lockOwnerAlive(lock)))) await rm(lock, { recursive: true, force: true });
+      if (held && (Date.now() - held.mtimeMs > STALE_LOCK_MS || !(await lockOwnerAlive(lock))))
+        await rm(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -98,24 +109,14 @@ export async function ensureDashboardBuilt(log: (message: string) => void): Prom
 }
 
 /**
- * The built dashboard as the gateway's StaticAssets: built first when needed; when it cannot be
- * built (an install without dev dependencies) the gateway answers /dashboard with how to build it.
+ * The dashboards' build folder for the gateway to serve, without waiting for a build: a start must not
+ * wait on Vite (seconds to minutes on a busy machine — a restarted gateway would be late for its own
+ * backlog). When the build is missing or older than its sources it is (re)built in the background;
+ * the gateway reads files per request, so the page appears once it is there (the previous build, if
+ * any, meanwhile). An install without dev dependencies cannot build: /dashboard then says how to.
  */
-export async function dashboardAssets(log: (message: string) => void): Promise<StaticAssets> {
-  let dist: string | undefined;
-  try {
-    dist = await ensureDashboardBuilt(log);
-  } catch (err) {
-    const stale = path.join(dashboardsDir(), 'dist');
-    // An older build beats none: serve it, and say why it was not rebuilt.
-    if (existsSync(path.join(stale, 'index.html'))) dist = stale;
-    log(`dashboard ${dist ? 'not rebuilt (serving the previous build)' : 'not available'}: ${(err as Error).message}`);
-  }
-  return async (rel) => {
-    // The gateway admits only plain relative paths; resolving and re-checking keeps reads inside dist.
-    if (!dist) return undefined;
-    const file = path.resolve(dist, rel);
-    if (!file.startsWith(dist + path.sep)) return undefined;
-    return readFile(file).catch(() => undefined);
-  };
+export function dashboardDirInBackground(log: (message: string) => void): string {
+  const dist = path.join(dashboardsDir(), 'dist');
+  void ensureDashboardBuilt(log).catch((err: Error) => log(`dashboard not (re)built: ${err.message}`));
+  return dist;
 }

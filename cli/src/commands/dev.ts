@@ -49,6 +49,8 @@ export async function dev(
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const built = await buildDevModels(paths.models, log);
     log(`models in ${paths.models}: ${built.join(', ')}`);
+    // `hexedge dev` waits for the dashboard on its first start (its ready line promises the page);
+    // `hexedge gateway` builds it in the background instead, so a restart is never late for its backlog.
     const dashboardDir = await ensureDashboardBuilt(log).catch(
       (err: Error) => (log(`dashboard not available: ${err.message}`), undefined),
     );

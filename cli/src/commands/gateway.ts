@@ -8,7 +8,7 @@ import {
 import { buildGateway } from '@hexedge/gateway/node';
 import type { Command } from '../command.ts';
 import { loadConfigFile } from '../config/load-config.ts';
-import { ensureDashboardBuilt } from '../dashboard-assets.ts';
+import { dashboardDirInBackground } from '../dashboard-assets.ts';
 import { defined, parseFlags, portFlag } from '../flags.ts';
 
 /** The gateway's secrets, from the environment only: files and flags leak (process lists, backups). */
@@ -54,11 +54,7 @@ export const gatewayCommand: Command = {
         dataDir: values['data-dir'],
         modelsDir: values['models-dir'],
         mqtt: values.mqtt ? { ...fromFile.mqtt, url: values.mqtt } : undefined,
-        dashboardDir:
-          fromFile.dashboardDir ??
-          (await ensureDashboardBuilt(io.log).catch(
-            (err: Error) => (io.log(`dashboard not available: ${err.message}`), undefined),
-          )),
+        dashboardDir: fromFile.dashboardDir ?? dashboardDirInBackground(io.log),
       }),
     });
     const gateway = await buildGateway(config, secrets, { signal: io.signal, log: io.log });

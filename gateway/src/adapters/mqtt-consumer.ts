@@ -82,6 +82,7 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
 
   const acks = deferPubacks(client);
   const inFlight = new Set<Promise<void>>();
+  const waiting: IPublishPacket[] = [];
   let closing = false;
   let filters: readonly string[] = [];
 
@@ -92,11 +93,16 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
       return client.connected && !closing;
     },
     get inFlight() {
-      return inFlight.size;
+      return inFlight.size + waiting.length;
     },
     async start(s) {
-      client.handleMessage = (packet, done) => {
-        if (closing) return; // not acknowledged: the broker keeps it for the next instance
+      // At most maxInFlight messages are handled at once; the rest wait here, unacknowledged. mqtt.js
+      // is never kept waiting (`done` at once): it reads PUBACKs for our own answers from the same
+      // stream, so holding its next packet until a handler finishes deadlocks as soon as more than
+      // maxInFlight arrive — which a restored session does (what was in flight at a crash is resent on
+      // top of the Receive Maximum window). The broker keeps the unacknowledged ones, so this queue is
+      // bounded by its session limits (Mosquitto: max_queued_messages, 1000 by default).
+      const run = (packet: IPublishPacket) => {
         const release =
           packet.qos > 0 && packet.messageId !== undefined ? acks.hold(packet.messageId) : () => {};
         const work = s.handle(packet).then(release, (err: Error) => {
@@ -105,26 +111,46 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
           if (client.connected) release();
         });
         inFlight.add(work);
-        void work.finally(() => inFlight.delete(work));
-        // Backpressure: past maxInFlight the next message waits until one is handled.
-        if (inFlight.size < maxInFlight) done();
-        else void Promise.race(inFlight).then(() => done());
+        void work.finally(() => {
+          inFlight.delete(work);
+          const next = waiting.shift();
+          if (next && !closing) run(next);
+        });
+      };
+      // Waiting messages of a lost connection are the broker's again: it redelivers them after the reconnect.
+      client.on('close', () => void waiting.splice(0));
+      client.handleMessage = (packet, done) => {
+        if (closing) return; // not acknowledged: the broker keeps it for the next instance
+        if (inFlight.size < maxInFlight) run(packet);
+        else waiting.push(packet);
+        done();
       };
       reconnectWithBackoff(client);
       client.connect();
-      await new Promise<void>((resolve, reject) => {
+      const sessionPresent = await new Promise<boolean>((resolve, reject) => {
         const onError = (err: Error) => (client.end(true), reject(err));
         client.once('error', onError);
-        client.once('connect', () => (client.off('error', onError), resolve()));
+        client.once('connect', (connack) => (client.off('error', onError), resolve(connack.sessionPresent)));
       });
       filters = s.filters;
-      const granted = await client.subscribeAsync([...filters], { qos: 1 });
-      const refused = granted.filter((g) => g.qos !== 1 && g.qos !== 0);
-      if (refused.length > 0) {
-        client.end(true);
-        throw new Error(
-          `MQTT broker refused the ${name} subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0]!.qos})${s.refusedHint ? `; ${s.refusedHint}` : ''}`,
-        );
+      const subscribe = async () => {
+        const granted = await client.subscribeAsync([...filters], { qos: 1 });
+        const refused = granted.filter((g) => g.qos !== 1 && g.qos !== 0);
+        if (refused.length > 0) {
+          client.end(true);
+          throw new Error(
+            `MQTT broker refused the ${name} subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0]!.qos})${s.refusedHint ? `; ${s.refusedHint}` : ''}`,
+          );
+        }
+      };
+      if (sessionPresent) {
+        // The broker kept the session with its subscriptions and is already delivering what queued
+        // while this client was away. A SUBACK would arrive behind that backlog (messages are read in
+        // order, and at most maxInFlight are handled at once), so a restart into a long backlog would
+        // not be ready until most of it was handled: renew the subscriptions without waiting on them.
+        void subscribe().catch((err: Error) => log({ level: 'error', msg: `${name}: ${err.message}` }));
+      } else {
+        await subscribe();
       }
       log({ level: 'info', msg: `${name} ${options.clientId} subscribed to ${filters.join(', ')}` });
       resubscribeOnReconnect({ client, filters, log });
