@@ -29,8 +29,13 @@ const mqttSchema = z
     clientId: z.string().min(1).max(64).default('hexedge-gateway-1'),
     username: z.string().min(1).max(128).default('hexedge-gateway'),
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
-    /** Share the request topics with other gateway instances ($share/hexedge/…; MQTT v5 brokers). */
-    shared: z.boolean().default(true),
+    /**
+     * Share the request topics with other gateway instances ($share/hexedge/…; MQTT v5 brokers). Off by
+     * default: one gateway's own subscription survives a broker restart in its persisted session, while
+     * Mosquitto 2.0 restores sessions without their shared subscriptions (requests are then refused
+     * until the gateways subscribe again). Turn it on to run several gateways behind one broker.
+     */
+    shared: z.boolean().default(false),
     chirpstack: chirpstackSchema.default(chirpstackSchema.parse({})),
   })
   .strict();

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
+import { DEFAULT_MAX_IN_FLIGHT } from '@hexedge/gateway/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_PLACES, scratch, startGatewayProcess, startNodeProcess } from './fabric.ts';
 import { deviceClient, GATEWAY_MQTT_PASSWORD, mosquittoBinary, prepareMosquitto } from './mosquitto.ts';
@@ -119,7 +120,14 @@ describe.skipIf(!mosquittoBinary)('fault: the MQTT broker restarted mid-stream',
     });
 
     expect(s.lost).toBe(0);
-    expect(s.duplicates).toBe(0);
+    // Broker persistence restores the gateway's session with its subscription: nothing is refused for
+    // want of a subscriber while the ingress reconnects (before: about a third, PUBACK 0x10).
+    expect(s.refusedByBroker).toBe(0);
+    expect(s.accepted).toBe(s.sent);
+    // QoS 1 is at-least-once: an answer whose PUBACK from the broker was lost in the restart is sent
+    // again by the gateway; the device matches answers by correlation data and keeps the first. Bounded
+    // by what was in flight.
+    expect(s.duplicates).toBeLessThanOrEqual(DEFAULT_MAX_IN_FLIGHT);
     expect(s.answered + s.failedClearly).toBe(s.sent);
     expect(s.answered).toBeGreaterThan(40);
   });

@@ -62,7 +62,7 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Proc
           `  url: ${options.mqtt.url}`,
           `  clientId: ${options.mqtt.clientId ?? 'hexedge-gateway-1'}`,
           `  protocolVersion: ${options.mqtt.protocolVersion ?? 5}`,
-          `  shared: ${options.mqtt.shared ?? true}`,
+          `  shared: ${options.mqtt.shared ?? false}`,
         ]
       : []),
     ...(options.oracle
