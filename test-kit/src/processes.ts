@@ -89,8 +89,11 @@ export function startProcess(options: {
         clearTimeout(timer);
         listeners.delete(onLine);
         reject(
-          new Error(
-            `${options.name} exited with ${code} before a line matching ${pattern}:\n${lines.slice(-40).join('\n')}`,
+          Object.assign(
+            new Error(
+              `${options.name} exited with ${code} before a line matching ${pattern}:\n${lines.slice(-40).join('\n')}`,
+            ),
+            { code },
           ),
         );
       });
