@@ -21,6 +21,11 @@ export const oracleServiceConfigSchema = z
      * own keys (GET {gateway}/v1/gateway/identity) are added at each directory refresh.
      */
     gatewayReporterIds: z.array(nodeIdSchema).default([]),
+    /**
+     * Keys whose signed deposits (POST /v1/oracle/stake, type stake-deposit) credit operators' stake
+     * accounts: the bridge from wherever stake is really paid in (a chain). None: no deposits.
+     */
+    treasuryIds: z.array(nodeIdSchema).max(16).default([]),
     /** Where the oracle challenges nodes from (degrees); put it where it really runs. */
     location: latLngSchema.default({ lat: 52.3676, lng: 4.9041 }),
     /** 0 turns latency challenges off (everything on one machine proves nothing about places). */
