@@ -2,7 +2,7 @@ import { LatencyChallenger, locationReportFor, REPORTS_PATH, type LatLng } from 
 import { waitUntil } from '@hexedge/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  FRANKFURT,
+  MUNICH,
   HERE,
   oracleListsNodes,
   startFabric,
@@ -113,11 +113,11 @@ describe('sybil challengers', () => {
   let fabric: Fabric;
   let victim: { nodeId: string; url: string };
   const sybils: AttackerNode[] = [];
-  let frankfurter: AttackerNode;
+  let muncher: AttackerNode;
   const SYBIL_PLACES: LatLng[] = [
-    { lat: 50.1, lng: 8.6 },
-    { lat: 50.12, lng: 8.7 },
-    { lat: 50.09, lng: 8.66 },
+    { lat: 48.1, lng: 11.5 },
+    { lat: 48.2, lng: 11.6 },
+    { lat: 48.15, lng: 11.55 },
   ];
   beforeAll(async () => {
     fabric = await startFabric({ name: 'evict', oracle: { challengeIntervalMs: 500 } });
@@ -125,9 +125,9 @@ describe('sybil challengers', () => {
     victim = { nodeId: node.nodeId, url: node.publicUrl };
     for (const [i, place] of SYBIL_PLACES.entries())
       sybils.push(await fabric.attackerNode({ name: `sybil-${i}`, place, net: 10 + i, announce: BUSY }));
-    frankfurter = await fabric.attackerNode({
-      name: 'frankfurter',
-      place: FRANKFURT,
+    muncher = await fabric.attackerNode({
+      name: 'muncher',
+      place: MUNICH,
       net: 20,
       announce: BUSY,
     });
@@ -172,24 +172,24 @@ describe('sybil challengers', () => {
     for (let i = 0; i < 5; i++) expect((await fabric.infer()).body.node.id).toBe(victim.nodeId);
   });
 
-  it('cannot vouch for a fourth sybil "in Frankfurt", and the oracle is among every target\'s challengers', async () => {
+  it('cannot vouch for a fourth sybil "in Munich", and the oracle is among every target\'s challengers', async () => {
     const statuses: number[] = [];
     for (const [i, sybil] of sybils.entries())
       statuses.push(
         await postReport(
           fabric,
-          await forgedRtt({ sybil, place: SYBIL_PLACES[i]!, target: frankfurter, rttMs: 0.3 }),
+          await forgedRtt({ sybil, place: SYBIL_PLACES[i]!, target: muncher, rttMs: 0.3 }),
         ),
       );
     expect(statuses.every((s) => s === 403 || s === 404)).toBe(true);
     const afterMs = Date.now();
-    await waitUntil("the oracle's own verdict on the Frankfurt claim", async () =>
-      (await fabric.oracleReport(frankfurter.nodeId)).locationProofs.some((v) => v.status === 'impossible'),
+    await waitUntil("the oracle's own verdict on the Munich claim", async () =>
+      (await fabric.oracleReport(muncher.nodeId)).locationProofs.some((v) => v.status === 'impossible'),
     );
-    await fabric.pushedAfter({ nodeId: frankfurter.nodeId, afterMs });
-    expect((await fabric.gatewayNode(frankfurter.nodeId)).locationVerified).toBe(false);
-    const inGermany = await fabric.infer({ location: FRANKFURT, policy: { region: 'DE' } });
-    expect(inGermany.body.node?.id).not.toBe(frankfurter.nodeId);
+    await fabric.pushedAfter({ nodeId: muncher.nodeId, afterMs });
+    expect((await fabric.gatewayNode(muncher.nodeId)).locationVerified).toBe(false);
+    const inGermany = await fabric.infer({ location: MUNICH, policy: { region: 'DE' } });
+    expect(inGermany.body.node?.id).not.toBe(muncher.nodeId);
   });
 });
 
@@ -204,21 +204,21 @@ describe('a verified location does not follow a move', () => {
   }, 60_000);
   afterAll(() => fabric?.stop());
 
-  it('a node verified near the oracle that moves its claim to Frankfurt stays unverified there', async () => {
+  it('a node verified near the oracle that moves its claim to Munich stays unverified there', async () => {
     // Known and verified where it really is: it served, passed its checks, answered the oracle.
     await waitUntil('the mover to be checked and verified at HERE', async () => {
       await fabric.infer();
       return (await fabric.gatewayNode(mover.nodeId)).locationVerified;
     });
-    await mover.move(FRANKFURT);
+    await mover.move(MUNICH);
     expect((await fabric.gatewayNode(mover.nodeId)).locationVerified).toBe(false);
     const movedAtMs = Date.now();
-    await waitUntil('the oracle to judge the Frankfurt claim impossible', async () =>
+    await waitUntil('the oracle to judge the Munich claim impossible', async () =>
       (await fabric.oracleReport(mover.nodeId)).locationProofs.some((v) => v.status === 'impossible'),
     );
     await fabric.pushedAfter({ nodeId: mover.nodeId, afterMs: movedAtMs + 1_000 });
     expect((await fabric.gatewayNode(mover.nodeId)).locationVerified).toBe(false);
-    const inGermany = await fabric.infer({ location: FRANKFURT, policy: { region: 'DE' } });
+    const inGermany = await fabric.infer({ location: MUNICH, policy: { region: 'DE' } });
     expect(inGermany.body.node?.id).not.toBe(mover.nodeId);
   });
 });

@@ -71,10 +71,9 @@ describe('two sybil checkers cannot frame an honest node', () => {
     for (const id of [victim, ...sybils.map((s) => s.nodeId)])
       ledger.bond({ nodeId: id, amountBaseUnits: BOND, atMs: Date.now() });
     await oracleListsNodes(fabric, 3);
-    await waitUntil('the sybils to be verified where they claim', async () => {
-      for (const s of sybils)
-        if (!(await fabric.oracleReport(s.nodeId)).locationProofs.some((v) => v.status === 'verified'))
-          return false;
+    // Bonded and verified where they claim to be: the sybils have standing, and will be drawn as checkers.
+    await waitUntil('the sybils to have standing', async () => {
+      for (const s of sybils) if (!(await fabric.oracleReport(s.nodeId)).standing?.verifier) return false;
       return true;
     });
   }, 60_000);
@@ -171,7 +170,8 @@ describe('receipts are bound to the catalogue', () => {
     'the oracle records a %s forwarded by a gateway that did not check as fraud',
     async (name) => {
       const forger = forgers.get(name as keyof typeof FORGERIES)!;
-      const version = FORGERIES[name as keyof typeof FORGERIES].announce.version ?? '1';
+      const announced = FORGERIES[name as keyof typeof FORGERIES].announce as { version?: string };
+      const version = announced.version ?? '1';
       const res = await fetch(`${forger.url}/v2/models/comfort-index/versions/${version}/infer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -8,6 +8,7 @@ export { type Verdict } from './store/records.ts';
 export { MemoryOracleStore } from './store/memory-store.ts';
 export { VerifyStage } from './stages/verify-stage.ts';
 export { MemoryDirectory } from './directory.ts';
+export { CoverageOracle } from './oracle.ts';
 export { type OracleConfig, parseOracleConfig } from './config.ts';
 export { createOracleApp } from './http/oracle-app.ts';
 export { oracleServiceConfigSchema } from './service/service-config.ts';

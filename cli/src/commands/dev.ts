@@ -1,5 +1,6 @@
 import { oracleServiceConfigSchema } from '@hexedge/coverage-oracle';
 import { buildOracle } from '@hexedge/coverage-oracle/node';
+import { oracleReferee } from '../oracle-referee.ts';
 import { NODE_KEY_FILE, loadNodeKey } from '@hexedge/edge-node/node';
 import { gatewayConfigSchema } from '@hexedge/gateway';
 import { buildGateway } from '@hexedge/gateway/node';
@@ -67,7 +68,8 @@ export async function dev(
         trustPushIntervalMs: 1_000,
         oracle: { samplingRate: 0.2, scoreIntervalMs: 2_000 },
       }),
-      owned,
+      // The referee re-runs every disputed spot check (no node here has stake, so none checks others).
+      { ...owned, referee: oracleReferee() },
     );
     life.defer('oracle', () => oracle.stop());
 

@@ -123,6 +123,8 @@ export async function buildGateway(
       isReady: () => started,
       parts: () => Object.fromEntries(Object.entries(parts).map(([name, state]) => [name, state()])),
       reporterId: reportKey.keys.nodeId,
+      forwardKeys: reportKey.keys,
+      assumeLocationsVerified: config.assumeLocationsVerified,
       devices: registry,
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
