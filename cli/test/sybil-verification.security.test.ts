@@ -307,5 +307,18 @@ describe('wash trading', () => {
     }
     expect(inference).toBeLessThanOrEqual(FEE * BigInt(served));
     expect(availability).toBe(0n);
+    // The operator dashboard's route shows why: p × S against the gain per request, in numbers.
+    const view = (await (await fetch(`${fabric.gatewayUrl}/v1/nodes/${washer.nodeId}/operator`)).json()) as {
+      posp: {
+        holds: boolean;
+        samplingRate: number;
+        breakEvenGainBaseUnits: string;
+        rewardPerRequestBaseUnits: string | null;
+        condition: string;
+      };
+    };
+    expect(view.posp).toMatchObject({ holds: true, samplingRate: 1, breakEvenGainBaseUnits: '50000000' });
+    expect(BigInt(view.posp.rewardPerRequestBaseUnits ?? '0')).toBeLessThanOrEqual(FEE);
+    expect(view.posp.condition).toMatch(/cheating does not pay/);
   });
 });

@@ -5,6 +5,8 @@ import {
   MAX_TRUST_PUSH_AGE_MS,
   MAX_TRUST_PUSH_SKEW_MS,
   oracleNodeReportPath,
+  POSP_PATH,
+  type PospReport,
   trustPushSchema,
   type NodeListPage,
   type VerifiedClaim,
@@ -191,6 +193,7 @@ export function httpOracleReader(options: { oracleUrl: string; fetch?: typeof fe
   return {
     nodeReport: async (nodeId) =>
       (await get(oracleNodeReportPath(nodeId)).catch(() => undefined)) as OracleNodeReport | undefined,
+    posp: async () => (await get(POSP_PATH).catch(() => undefined)) as PospReport | undefined,
     hexSignal: async (cell) => {
       const answer = (await get(`/v1/coverage?cell=${encodeURIComponent(cell)}`).catch(() => undefined)) as
         { cells?: Array<{ nodes: Array<{ bestSignalDbm?: number; bestSnrDb?: number }> }> } | undefined;
