@@ -36,6 +36,8 @@ export const oracleConfigSchema = z.object({
   /** Fraction of receipts re-run by spot checks (0–1). */
   samplingRate: z.number().min(0).max(1).default(0.05),
   checkersPerSample: z.number().int().min(1).max(15).default(3),
+  /** Share of sampled receipts the oracle's referee re-runs even when every checker agrees (0–1): collusion is audited. */
+  refereeAuditRate: z.number().min(0).max(1).default(0.1),
   /** Fewer answers than this leave a spot check inconclusive. */
   minCheckerResponses: z.number().int().min(1).max(15).default(2),
   /** Verifiers (checkers, challengers) need at least this trust besides their standing (0–1). */

@@ -95,6 +95,7 @@ export class CoverageOracle {
           }
         : {}),
       samplingRate: config.samplingRate,
+      refereeAuditRate: config.refereeAuditRate,
       checkersPerSample: config.checkersPerSample,
       verifiers: this.standing,
       ...(options.catalogue ? { catalogue: options.catalogue } : {}),

@@ -37,6 +37,7 @@ async function check(options: {
   checkers: Array<[NodeKeyPair, (i: Tensor[]) => Tensor[]]>;
   referee?: Referee;
   minResponses?: number;
+  audit?: boolean;
 }) {
   const outputs = options.nodeAnswer(inputs);
   const receipt: SignedReceipt = await signReceipt(node, {
@@ -63,6 +64,7 @@ async function check(options: {
     modelContentId: MODEL.modelContentId,
     tolerance: 1e-4,
     nowMs: NOW,
+    ...(options.audit ? { audit: true } : {}),
   });
   return {
     outcome,
@@ -160,6 +162,31 @@ describe('refereed spot checks', () => {
       expect(outcome.frauds).toEqual([]);
       expect(outcome.verdicts.filter((v) => v.status === 'fraud')).toEqual([]);
     }
+  });
+});
+
+describe('audits', () => {
+  it('a cartel agreeing with a cheater passes an ordinary check, and is caught, all of it, by an audit', async () => {
+    const cartel: Array<[NodeKeyPair, (i: Tensor[]) => Tensor[]]> = [
+      [honest, wrong],
+      [liar, wrong],
+    ];
+    expect((await check({ nodeAnswer: wrong, checkers: cartel, referee })).outcome.status).toBe('pass');
+    const audited = await check({ nodeAnswer: wrong, checkers: cartel, referee, audit: true });
+    expect(audited.refereeRuns).toBe(1);
+    expect(audited.outcome.status).toBe('fraud');
+    expect(audited.outcome.frauds.map((f) => f.role).sort()).toEqual(['checker', 'checker', 'node']);
+    // An audit of an honest check costs a referee run and changes nothing.
+    const honestAudit = await check({
+      nodeAnswer: right,
+      checkers: [
+        [honest, right],
+        [liar, right],
+      ],
+      referee,
+      audit: true,
+    });
+    expect(honestAudit.outcome).toMatchObject({ status: 'pass', frauds: [] });
   });
 });
 

@@ -108,6 +108,8 @@ export class SpotChecker {
     checkers: readonly CheckerNode[];
     /** The model's content id in the catalogue (checkers must run these bytes; the referee fetches them). */
     modelContentId: string;
+    /** Run the referee even if the checkers all agree (a random audit). */
+    audit?: boolean;
     tolerance: number;
     nowMs: number;
   }): Promise<SpotCheckOutcome> {
@@ -181,7 +183,9 @@ export class SpotChecker {
     const original = comparable(result);
     const agrees = (value: unknown) => maxAbsDifference(original, value) <= tolerance;
 
-    if (answers.length >= this.#minResponses && answers.every((a) => agrees(a.value))) {
+    // An audit has the referee run even when everyone agrees: checkers who agree with a cheater are
+    // caught too, so a cartel drawn for every slot of a check is not safe either.
+    if (!options.audit && answers.length >= this.#minResponses && answers.every((a) => agrees(a.value))) {
       return outcome('pass', 'AGREED_WITH_CHECKERS', [
         verdict(node, 'node', 'pass', 'AGREED_WITH_CHECKERS', {
           checkers: answers.map((a) => a.checker.nodeId),
@@ -190,7 +194,12 @@ export class SpotChecker {
         ...badCheckers,
       ]);
     }
-    const why = answers.length < this.#minResponses ? 'TOO_FEW_CHECKERS' : 'DISPUTED';
+    const why =
+      answers.length < this.#minResponses
+        ? 'TOO_FEW_CHECKERS'
+        : answers.every((a) => agrees(a.value))
+          ? 'AUDIT'
+          : 'DISPUTED';
     if (!this.#referee)
       return outcome('inconclusive', why, [verdict(node, 'node', 'inconclusive', why), ...badCheckers]);
 

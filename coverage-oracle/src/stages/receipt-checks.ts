@@ -1,4 +1,4 @@
-import type { ReceiptReportBody } from '@hexedge/protocol';
+import { bytesToBase64Url, sha256, type ReceiptReportBody } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
 import { bindToCatalogue, type CatalogueView } from '../spot-check/catalogue-binding.ts';
 import { drawCheckers, type CheckerCandidate } from '../spot-check/checker-draw.ts';
@@ -23,6 +23,8 @@ export interface ReceiptCheckDeps {
   spotChecker?: SpotChecker;
   ledger: StakeLedger;
   samplingRate: number;
+  /** Share of sampled receipts the referee re-runs even when the checkers all agree. */
+  refereeAuditRate?: number;
   checkersPerSample: number;
   verifiers: VerifierBook;
   samplingSeedAt(atMs: number): Promise<string>;
@@ -129,6 +131,12 @@ export async function handleReceiptReport(
     result: body.result as InferenceResult,
     checkers: checkers.map((c) => ({ nodeId: c.nodeId, ...(c.url ? { url: c.url } : {}) })),
     modelContentId: binding.contentId,
+    // Which samples are audited is drawn from the same secret, with its own label.
+    audit: await isSampled({
+      receiptHash: hash,
+      seed: await auditSeed(seed),
+      rate: deps.refereeAuditRate ?? 0,
+    }),
     tolerance: deps.toleranceFor(receipt.body.modelName, receipt.body.modelVersion),
     nowMs: atMs,
   });
@@ -154,3 +162,8 @@ function slashFor(fraud: FraudRecord, verdicts: Verdict[], ledger: StakeLedger, 
 }
 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** The audit draw's seed: SHA-256 of the epoch seed and a label, so it is independent of the sampling draw. */
+async function auditSeed(seed: string): Promise<string> {
+  return bytesToBase64Url(await sha256(new TextEncoder().encode(`audit\n${seed}`)));
+}
