@@ -6,6 +6,13 @@ import { formatIssue } from './format-issue.ts';
  * The oracle's configuration, parsed once at start-up. Every key, its default and its unit is listed
  * in coverage-oracle/README.md ("Configuration").
  */
+/** Integer base units, as a decimal string or a safe integer. */
+const baseUnits = (defaultValue: string) =>
+  z
+    .union([z.string().regex(/^\d{1,30}$/), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
+    .default(defaultValue)
+    .transform((v) => BigInt(v));
+
 export const oracleConfigSchema = z.object({
   /** Length of a reward epoch, ms (1 h). */
   epochMs: z.number().int().min(1000).default(3_600_000),
@@ -16,16 +23,39 @@ export const oracleConfigSchema = z.object({
     .transform((v) => BigInt(v)),
   /** Pool shares in basis points, summing to 10 000. */
   shares: z
-    .object({ inferenceBps: z.number().int().min(0), coverageBps: z.number().int().min(0), availabilityBps: z.number().int().min(0) })
+    .object({
+      inferenceBps: z.number().int().min(0),
+      coverageBps: z.number().int().min(0),
+      availabilityBps: z.number().int().min(0),
+    })
     .default({ inferenceBps: 6000, coverageBps: 3000, availabilityBps: 1000 })
-    .refine((s) => s.inferenceBps + s.coverageBps + s.availabilityBps === 10_000, 'shares must sum to 10000 basis points'),
+    .refine(
+      (s) => s.inferenceBps + s.coverageBps + s.availabilityBps === 10_000,
+      'shares must sum to 10000 basis points',
+    ),
   /** Fraction of receipts re-run by spot checks (0–1). */
   samplingRate: z.number().min(0).max(1).default(0.05),
   checkersPerSample: z.number().int().min(1).max(15).default(3),
+  /** Share of sampled receipts the oracle's referee re-runs even when every checker agrees (0–1): collusion is audited. */
+  refereeAuditRate: z.number().min(0).max(1).default(0.1),
   /** Fewer answers than this leave a spot check inconclusive. */
   minCheckerResponses: z.number().int().min(1).max(15).default(2),
-  /** Only nodes trusted at least this much re-run others' work (0–1). */
+  /** Verifiers (checkers, challengers) need at least this trust besides their standing (0–1). */
   minCheckerTrust: z.number().min(0).max(1).default(0.5),
+  /** Bonded stake a node needs for verifier standing (base units). */
+  minBondBaseUnits: baseUnits('100000000'),
+  /** Seasoning: sampled-and-passed answers of its own a node needs for verifier standing… */
+  seasoningPasses: z.number().int().min(0).max(1_000_000).default(20),
+  /** …the first of them at least this long ago, ms (1 day). */
+  seasoningMs: z.number().int().min(0).default(86_400_000),
+  /** Stake asked back stays bonded, and slashable, this long, ms (7 days). */
+  unbondDelayMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(7 * 86_400_000),
+  /** What a request pays; a node's inference reward per epoch is at most this × its rewarded receipts (base units). */
+  requestFeeBaseUnits: baseUnits('1000'),
   /** Cost of one request per model, in integer work units (default 1). */
   modelCostUnits: z.record(z.string(), z.number().int().positive()).default({}),
   /** Comparison tolerance per model when no manifest says otherwise (absolute). */
@@ -48,6 +78,7 @@ export type OracleConfig = z.output<typeof oracleConfigSchema>;
 
 export function parseOracleConfig(raw: unknown): OracleConfig {
   const parsed = oracleConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new HexEdgeError('INVALID_REQUEST', `oracle config ${formatIssue(parsed.error.issues[0])}`);
+  if (!parsed.success)
+    throw new HexEdgeError('INVALID_REQUEST', `oracle config ${formatIssue(parsed.error.issues[0])}`);
   return parsed.data;
 }

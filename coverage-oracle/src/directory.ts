@@ -7,6 +7,10 @@ export interface ClaimedNode {
   location: LatLng;
   url: string;
   models: string[];
+  /** When the node made this claim (registration or last move), as its gateway lists it. */
+  claimedAtMs?: number;
+  /** The gateway that listed it: spot-check re-runs reach the node through it, as its live traffic does. */
+  gatewayUrl?: string;
 }
 
 /** A challenger or reporter at a known place (a verified node, a gateway, the firmware bridge). */
@@ -14,6 +18,8 @@ export interface KnownReporter {
   nodeId: string;
   location?: LatLng;
   roles: Array<'challenger' | 'gateway' | 'bridge'>;
+  /** Configured by whoever runs the oracle (the oracle itself, fixed challengers): needs no standing or corroboration. */
+  trusted?: boolean;
 }
 
 /**

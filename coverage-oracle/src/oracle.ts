@@ -7,7 +7,9 @@ import { EpochClock, samplingSeedFor } from './rewards/epochs.ts';
 import { rewardEntryBytes, type SignedRewardManifest } from './rewards/manifest.ts';
 import { buildMerkleTree, type MerkleProof } from './rewards/merkle.ts';
 import type { RewardEntry } from './rewards/epoch-rewards.ts';
-import { SpotChecker, type ReRun } from './spot-check/spot-checker.ts';
+import { computePosp } from './rewards/posp.ts';
+import type { CatalogueView } from './spot-check/catalogue-binding.ts';
+import { SpotChecker, type ReRun, type Referee } from './spot-check/spot-checker.ts';
 import { StakeLedger } from './stake/stake-ledger.ts';
 import { IngestStage } from './stages/ingest-stage.ts';
 import { RewardStage } from './stages/reward-stage.ts';
@@ -15,7 +17,9 @@ import { ScoreStage } from './stages/score-stage.ts';
 import { runStage, type Stage } from './stages/stage.ts';
 import { VerifyStage } from './stages/verify-stage.ts';
 import type { OracleStore } from './store/oracle-store.ts';
-import { PRIOR_TRUST, type TrustSink } from './trust/trust-score.ts';
+import { StandingBook } from './trust/standing-book.ts';
+import type { TrustSink } from './trust/trust-score.ts';
+import type { PospReport } from '@hexedge/protocol';
 
 /** Coverage older than this is not loaded into the map at start-up (30 days). */
 const COVERAGE_MEMORY_MS = 30 * 24 * 3600_000;
@@ -31,6 +35,10 @@ export interface CoverageOracleOptions {
   sink?: TrustSink;
   /** Re-runs a request on a checker node; without it spot checks are not run (receipts still count as work). */
   reRun?: ReRun;
+  /** The oracle's own execution of a disputed request; without it a dispute stays inconclusive. */
+  referee?: Referee;
+  /** The model catalogue receipts are bound to (name, version, content id). */
+  catalogue?: CatalogueView;
   /** The model manifest's tolerance; default `config.defaultTolerance`. */
   toleranceFor?: (modelName: string, modelVersion: string) => number;
   nowMs?: () => number;
@@ -49,6 +57,8 @@ export class CoverageOracle {
   readonly coverage = new CoverageMap();
   readonly ledger: StakeLedger;
   readonly clock: EpochClock;
+  /** Every node's standing (verifier or not), recomputed by the score stage. */
+  readonly standing = new StandingBook();
   readonly #store: OracleStore;
   readonly #config: OracleConfig;
   readonly #now: () => number;
@@ -59,7 +69,7 @@ export class CoverageOracle {
     this.#config = config;
     this.#now = options.nowMs ?? Date.now;
     this.clock = new EpochClock(config.epochMs);
-    this.ledger = new StakeLedger({ store, slashBps: config.slashBps });
+    this.ledger = new StakeLedger({ store, slashBps: config.slashBps, unbondDelayMs: config.unbondDelayMs });
     this.coverage.add(store.listCoverage({ sinceMs: this.#now() - COVERAGE_MEMORY_MS }));
     const seedCache = new Map<number, Promise<string>>();
     const seedFor = (epoch: number) => {
@@ -75,11 +85,21 @@ export class CoverageOracle {
       directory,
       coverage: this.coverage,
       ledger: this.ledger,
-      ...(options.reRun ? { spotChecker: new SpotChecker({ reRun: options.reRun, minResponses: config.minCheckerResponses }) } : {}),
+      ...(options.reRun
+        ? {
+            spotChecker: new SpotChecker({
+              reRun: options.reRun,
+              minResponses: config.minCheckerResponses,
+              ...(options.referee ? { referee: options.referee } : {}),
+            }),
+          }
+        : {}),
       samplingRate: config.samplingRate,
+      refereeAuditRate: config.refereeAuditRate,
       checkersPerSample: config.checkersPerSample,
-      minCheckerTrust: config.minCheckerTrust,
-      trustOf: (nodeId) => this.trustOf(nodeId),
+      verifiers: this.standing,
+      ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+      oracleId: options.keys.nodeId,
       samplingSeedAt: (atMs) => seedFor(this.clock.epochOf(atMs)),
       toleranceFor: options.toleranceFor ?? (() => config.defaultTolerance),
       batchSize: config.batchSize,
@@ -87,7 +107,22 @@ export class CoverageOracle {
       minChallengers: config.minChallengers,
       verifiedWithinKm: config.verifiedWithinKm,
     });
-    this.scoreStage = new ScoreStage({ store, ...(options.sink ? { sink: options.sink } : {}), intervalMs: config.scoreIntervalMs });
+    this.scoreStage = new ScoreStage({
+      store,
+      ...(options.sink ? { sink: options.sink } : {}),
+      intervalMs: config.scoreIntervalMs,
+      standing: {
+        book: this.standing,
+        ledger: this.ledger,
+        directory,
+        policy: {
+          minBondBaseUnits: config.minBondBaseUnits,
+          seasoningPasses: config.seasoningPasses,
+          seasoningMs: config.seasoningMs,
+          minTrust: config.minCheckerTrust,
+        },
+      },
+    });
     this.rewardStage = new RewardStage({
       store,
       oracle: options.keys,
@@ -95,6 +130,8 @@ export class CoverageOracle {
       poolBaseUnits: config.poolBaseUnits,
       shares: config.shares,
       modelCostUnits: config.modelCostUnits,
+      requestFeeBaseUnits: config.requestFeeBaseUnits,
+      stakeAt: (nodeId, atMs) => this.ledger.balanceOf(nodeId, atMs),
       samplingSeedFor: seedFor,
       firstEpoch: this.clock.epochOf(this.#now()),
       settleMs: config.settleMs,
@@ -110,13 +147,21 @@ export class CoverageOracle {
     this.#store.saveEntropy(entropy);
   }
 
-  trustOf(nodeId: string): number {
-    return this.#store.listTrust().find((t) => t.nodeId === nodeId)?.score ?? PRIOR_TRUST;
+  /** Whether a node may check others' work and challenge their locations (stake, seasoning, location, no misconduct). */
+  isVerifier(nodeId: string): boolean {
+    return this.standing.isVerifier(nodeId);
+  }
+
+  /** The proof-of-sampling condition for the current epoch, and the verification compute so far. */
+  posp(nowMs = this.#now()): PospReport {
+    return computePosp({ config: this.#config, store: this.#store, clock: this.clock, nowMs });
   }
 
   /** Runs every stage until `signal` aborts; rejects on the first infrastructure fault. */
   async run(signal: AbortSignal): Promise<void> {
-    await Promise.all(this.stages.map((s) => runStage(s, { signal, idleMs: this.#config.idleMs, nowMs: this.#now })));
+    await Promise.all(
+      this.stages.map((s) => runStage(s, { signal, idleMs: this.#config.idleMs, nowMs: this.#now })),
+    );
   }
 
   async tick(nowMs = this.#now()): Promise<void> {
@@ -132,7 +177,10 @@ export class CoverageOracle {
   }
 
   /** A node's entry in an epoch's manifest with its Merkle proof, for `verifyRewardEntry`. */
-  async getRewardProof(epoch: number, nodeId: string): Promise<{ entry: RewardEntry; proof: MerkleProof; merkleRoot: string } | undefined> {
+  async getRewardProof(
+    epoch: number,
+    nodeId: string,
+  ): Promise<{ entry: RewardEntry; proof: MerkleProof; merkleRoot: string } | undefined> {
     const manifest = this.getManifest(epoch)?.signed.manifest;
     const index = manifest?.entries.findIndex((e) => e.nodeId === nodeId) ?? -1;
     if (!manifest || index < 0) return undefined;

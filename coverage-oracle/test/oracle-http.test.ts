@@ -135,9 +135,12 @@ describe('oracle HTTP API', () => {
       rewards: [{ epoch: EPOCH }],
       manifestEntry: { epoch: EPOCH },
     });
-    expect(report.trust.score).toBeGreaterThanOrEqual(0);
+    // Work, but none of it verified: its trust is unknown, and it has no standing.
+    expect(report.trust).toMatchObject({ score: null, scored: false });
+    expect(report.standing).toMatchObject({ verifier: false, known: false });
     expect(JSON.parse((await call(`/v1/oracle/nodes/${other.nodeId}`)).text)).toMatchObject({
-      trust: { score: 0.5, scored: false },
+      trust: { score: null, scored: false },
+      standing: { verifier: false },
       verdicts: [],
       rewards: [],
     });
@@ -163,15 +166,29 @@ describe('trust push and probes', () => {
       fetch,
       nowMs: () => now,
     });
-    publisher.setTrust(node.nodeId, 0.8, ['uptime 3/3 probes answered']);
-    publisher.markLocationVerified(node.nodeId);
+    const claim = { lat: 52, lng: 5, claimedAtMs: T0 - 1000 };
+    publisher.publish({
+      nodeId: node.nodeId,
+      score: 0.8,
+      reasons: ['uptime 3/3 probes answered'],
+      locationVerified: true,
+      probation: true,
+      verifiedClaim: claim,
+    });
     expect(await publisher.flush()).toBe(0);
     expect(publisher.pendingCount).toBe(1);
     up = true;
     expect(await publisher.flush()).toBe(1);
     expect(await isValidSignature('oracle-trust', bodies[0]!)).toBe(true);
     expect(bodies[0]!.body.scores).toEqual([
-      { nodeId: node.nodeId, score: 0.8, reasons: ['uptime 3/3 probes answered'], locationVerified: true },
+      {
+        nodeId: node.nodeId,
+        score: 0.8,
+        reasons: ['uptime 3/3 probes answered'],
+        locationVerified: true,
+        probation: true,
+        verifiedClaim: claim,
+      },
     ]);
     expect(await publisher.flush()).toBe(0);
     now += 10;

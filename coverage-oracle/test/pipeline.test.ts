@@ -110,7 +110,13 @@ function setupOracle(file: string, sink = new RecordingSink()) {
   env.directory.putHotspot(hotspot(beaconer.nodeId, beaconCell));
   witnesses.forEach((w, i) => env.directory.putHotspot(hotspot(w.nodeId, witnessCells[i]!)));
   challengers.forEach((c, i) =>
-    env.directory.putReporter({ nodeId: c.nodeId, location: CHALLENGER_PLACES[i]!, roles: ['challenger'] }),
+    // Fixed challengers the oracle's operator configured: their reports need neither probes nor standing.
+    env.directory.putReporter({
+      nodeId: c.nodeId,
+      location: CHALLENGER_PLACES[i]!,
+      roles: ['challenger'],
+      trusted: true,
+    }),
   );
   env.directory.putNode({
     nodeId: computeNode.nodeId,
@@ -149,7 +155,7 @@ describe('oracle pipeline on SQLite: ingest → verify → score → reward', ()
     ).toMatchObject({ status: 'verified' });
     expect(sink.verified.has(computeNode.nodeId)).toBe(true);
     expect(sink.trust.get(computeNode.nodeId)!.score).toBeGreaterThan(0.5);
-    expect(sink.trust.get(beaconer.nodeId)!.reasons[0]).toMatch(/poc 1 valid/);
+    expect(sink.trust.get(beaconer.nodeId)!.reasons.join(' ')).toMatch(/poc 1 valid/);
 
     // Coverage: the beaconer covers its witnesses' hexes; the verified node its own.
     const covered = oracle.coverage.query({ cell: witnessCells[0]! });

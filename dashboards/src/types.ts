@@ -90,6 +90,21 @@ export interface OperatorNode extends LatLng {
   served: ServedStats;
   trust: Trust;
   oracle: OracleReport | null;
+  /** The network's proof-of-sampling condition, from the oracle (null without one). */
+  posp?: Posp | null;
+}
+
+/** Why cheating does not pay, in the oracle's numbers (protocol's PospReport). */
+export interface Posp {
+  epoch: number;
+  samplingRate: number;
+  minSlashBaseUnits: string;
+  breakEvenGainBaseUnits: string;
+  requestFeeBaseUnits: string;
+  rewardPerRequestBaseUnits: string | null;
+  holds: boolean;
+  condition: string;
+  verification: { inferenceMs: number; checkerMs: number; refereeMs: number; share: number | null };
 }
 
 export interface Usage {

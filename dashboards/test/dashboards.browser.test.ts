@@ -148,6 +148,9 @@ describe.skipIf(chromiumPart.skip)('dashboards in Chromium against hexedge dev',
     const text = await view.textContent();
     expect(text).not.toContain('No coverage oracle reports to this gateway yet');
     expect(text).toMatch(/Spot checks/);
+    // The network's proof-of-sampling condition, in the oracle's numbers.
+    expect(await page.getByTestId('posp-holds').textContent()).toBe('Cheating does not pay');
+    expect(text).toMatch(/sampling rate × slash ≥ gain per request/);
     // Heartbeats arrive live (every second) and the load chart starts drawing.
     await page.locator('figure.chart canvas').first().waitFor({ timeout: 10_000 });
     await shot(page, 'operator');

@@ -26,6 +26,8 @@ export const nodeConfigSchema = z
     backend: z.enum(['auto', 'onnxruntime-node', 'onnxruntime-web']).default('auto'),
     wasmThreads: z.number().int().min(1).max(64).default(1),
     oracleIds: z.array(nodeIdSchema).max(16).default([]),
+    /** Gateways (their report keys) whose signed requests this node serves, besides its own gateway's. */
+    gatewayIds: z.array(nodeIdSchema).max(16).default([]),
     /** Models this node should serve (content ids or name@version); `node run` pulls the missing ones. */
     models: z
       .array(z.string().refine(isModelRef, 'must be a content id (64 lowercase hex) or name@version'))
@@ -88,5 +90,12 @@ wasmThreads: 1
 # challenger of other nodes. Challenges addressed to this node are answered for anyone. Default: none
 # oracleIds:
 #   - <43-character base64url key from GET /v1/oracle/identity>
+
+# Inference requests are served only when a gateway or oracle this node knows signed them for it
+# (so nobody can resell this node's work through a relay). Known: the oracles above, the gateway at
+# gatewayUrl (its key is read from GET <gatewayUrl>/v1/gateway/identity), and these other gateways'
+# keys (their reporterId). Default: none besides gatewayUrl's
+# gatewayIds:
+#   - <43-character base64url key from GET <gateway>/v1/gateway/identity>
 `;
 }

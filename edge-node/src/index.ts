@@ -13,6 +13,7 @@ export { parseBinaryBody } from './server/binary-extension.ts';
 export { NodeMetrics } from './server/metrics.ts';
 export { getPipeline, pngToRecTensor, rgbToRecData } from './pipelines/index.ts';
 export { createOipApp, MAX_OIP_BODY_BYTES } from './server/oip-app.ts';
+export { KnownCallers } from './server/known-callers.ts';
 export { checkInputs } from './server/input-check.ts';
 export { GatewayAgent } from './agent/gateway-agent.ts';
 export { MAX_CHALLENGE_BODY_BYTES } from './server/challenge-route.ts';

@@ -3,9 +3,13 @@ import {
   GATEWAY_IDENTITY_PATH,
   HexEdgeError,
   MAX_INFER_BODY_BYTES,
+  MAX_RERUN_BODY_BYTES,
   MAX_TRUST_PUSH_BYTES,
   NODES_PATH,
+  RERUN_PATH,
+  signForward,
   TRUST_PATH,
+  type NodeKeyPair,
   type InferRequest,
   type InferResponse,
   type Sha256Hex,
@@ -22,7 +26,7 @@ import { requireApiKey, type GatewayEnv } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
 import { localPlacement, type GatewayPlacement } from './gateway-placement.ts';
 import { errorResponse } from './http-errors.ts';
-import { InferService } from './infer/infer-service.ts';
+import { InferService, type InferServiceOptions } from './infer/infer-service.ts';
 import { fetchNodeClient, type NodeClient } from './infer/node-client.ts';
 import type { KeyRing } from './keys/key-ring.ts';
 import { RateLimiter, type KeyLimiter } from './keys/rate-limit.ts';
@@ -34,6 +38,7 @@ import { mountDashboard, type DashboardOptions } from './routes/dashboard.ts';
 import { mountDeviceRoutes } from './routes/devices.ts';
 import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
 import { coverageProxyHandler, nodeListHandler, oracleTrustHandler } from './routes/oracle.ts';
+import { oracleRerunHandler } from './routes/oracle-rerun.ts';
 import { UsageBook } from './usage.ts';
 
 /** Registration and heartbeat bodies are small; 256 KiB leaves room for a node with many models. */
@@ -72,6 +77,10 @@ export interface GatewayAppOptions {
   /** Counts and times for metrics (the Node builder's Prometheus metrics); `/metrics` serves `metricsText`. */
   observer?: GatewayObserver;
   metrics?: { text: () => Promise<string>; contentType: string };
+  /** Signs every request forwarded to a node (the report key): nodes serve only gateways and oracles they know. */
+  forwardKeys?: NodeKeyPair;
+  /** Claims are taken as verified without an oracle (placement's setting): trust pushes never unverify then. */
+  assumeLocationsVerified?: boolean;
 }
 
 const limit = (maxSize: number) =>
@@ -87,6 +96,8 @@ function respondingRoute(c: Context): string {
   const route = matchedRoutes(c)[c.req.routeIndex];
   return route && route.path !== '/*' && route.path !== '*' ? route.path : 'unmatched';
 }
+const forwardSigner = (keys: NodeKeyPair, sha256: Sha256Hex | undefined) => (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) =>
+  signForward({ keys, ...target, nowMs: Date.now(), ...(sha256 ? { sha256 } : {}) });
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
 export function createGatewayApp(options: GatewayAppOptions): {
@@ -110,6 +121,8 @@ export function createGatewayApp(options: GatewayAppOptions): {
     ...(options.onAnswered ? { onAnswered: options.onAnswered } : {}),
     ...(options.sha256 ? { sha256: options.sha256 } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
+    catalogue: catalog,
+    ...(options.forwardKeys ? { signForward: forwardSigner(options.forwardKeys, options.sha256) } : {}),
   });
   const observer = options.observer ?? noObserver;
   const app = new Hono<GatewayEnv>();
@@ -193,7 +206,13 @@ export function createGatewayApp(options: GatewayAppOptions): {
       app.post(
         TRUST_PATH,
         limit(MAX_TRUST_PUSH_BYTES),
-        oracleTrustHandler({ placement: local, oracleIds: options.oracle.oracleIds }),
+        oracleTrustHandler({ placement: local, oracleIds: options.oracle.oracleIds, assumeLocationsVerified: options.assumeLocationsVerified ?? false }),
+      );
+    if (local)
+      app.post(
+        RERUN_PATH,
+        limit(MAX_RERUN_BODY_BYTES),
+        oracleRerunHandler({ service, nodeOf: (id) => local.registry.get(id), oracleIds: options.oracle.oracleIds }),
       );
   }
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));

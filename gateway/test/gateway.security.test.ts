@@ -100,6 +100,8 @@ describe('receipts (fake results)', () => {
       parameters,
       nodeId: near.keys.nodeId,
       requestId,
+      modelName: 'm',
+      modelVersion: '1',
       modelContentId: CONTENT_ID,
       digests: { kind: 'tensors', inputs, outputs: outs },
     });
@@ -123,6 +125,35 @@ describe('receipts (fake results)', () => {
     await expect(check(good, 'r1', [{ ...outputs[0]!, data: [42] }])).rejects.toMatchObject({
       code: 'RECEIPT_INVALID',
     });
+  });
+
+  it('binds the receipt to the model asked for and the catalogue’s content id: another name, version or content id is refused', async () => {
+    const signed = async (change: Record<string, unknown>) => {
+      const receipt = await signBody(
+        'receipt',
+        {
+          nodeId: near.keys.nodeId,
+          requestId: 'r1',
+          modelName: 'm',
+          modelVersion: '1',
+          modelContentId: CONTENT_ID,
+          inputDigest: await tensorsDigest(inputs),
+          outputDigest: await tensorsDigest(outputs),
+          issuedAtMs: now,
+          serviceTimeMs: 1,
+          ...change,
+        },
+        near.keys.privateKey,
+      );
+      return { [RECEIPT_PARAMETER]: JSON.stringify(receipt) };
+    };
+    await expect(check(await signed({}))).resolves.toBeTruthy();
+    for (const change of [
+      { modelName: 'premium' },
+      { modelVersion: '9' },
+      { modelContentId: 'f'.repeat(64) },
+    ])
+      await expect(check(await signed(change))).rejects.toMatchObject({ code: 'RECEIPT_INVALID' });
   });
 
   it('fails over from a node whose receipt does not check out (gateway-app.test.ts: tamper), never returning its answer', async () => {

@@ -175,6 +175,16 @@ export class NodeRegistry {
     return record;
   }
 
+  /** The oracle judged the node's current claim not verified (impossible, too uncertain): off region- and trust-bound requests. */
+  markLocationUnverified(nodeId: string): NodeRecord {
+    const node = this.#nodes.get(nodeId);
+    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `cannot unverify the location of unregistered node ${JSON.stringify(nodeId)}`);
+    if (!node.locationVerified) return node;
+    const record = { ...node, locationVerified: false };
+    this.#commit(record);
+    return record;
+  }
+
   /**
    * Takes over a record another registry accepted (a sharded deployment hands a node that moved to the
    * shard of its new place): stored and applied as it is, so sequence numbers, the move history and

@@ -1,12 +1,24 @@
 import type { LatLng, NodeModel, RegistrationBody } from '@hexedge/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CITIES, contentId, heartbeat, MODEL, newTestNode, registration, T0, type TestNode } from '../test/signed-messages.ts';
+import {
+  CITIES,
+  contentId,
+  heartbeat,
+  MODEL,
+  newTestNode,
+  registration,
+  T0,
+  type TestNode,
+} from '../test/signed-messages.ts';
 import { MemoryNodeStore } from './node-store.ts';
 import { Placement } from './placement.ts';
 import { seededRandom } from './random.ts';
 
 /** Offsets a point by roughly `km` to the east (1° of longitude ≈ 111 km · cos lat). */
-const east = (p: LatLng, km: number): LatLng => ({ lat: p.lat, lng: p.lng + km / (111.32 * Math.cos((p.lat * Math.PI) / 180)) });
+const east = (p: LatLng, km: number): LatLng => ({
+  lat: p.lat,
+  lng: p.lng + km / (111.32 * Math.cos((p.lat * Math.PI) / 180)),
+});
 const loaded = (load: NodeModel['load']): NodeModel => ({ ...MODEL, load });
 
 describe('Placement scoring and failover', () => {
@@ -16,10 +28,24 @@ describe('Placement scoring and failover', () => {
   beforeEach(() => {
     now = T0;
     store = new MemoryNodeStore();
-    placement = new Placement({ heartbeatIntervalMs: 10_000, now: () => now, store, random: seededRandom(1) });
+    placement = new Placement({
+      heartbeatIntervalMs: 10_000,
+      now: () => now,
+      store,
+      random: seededRandom(1),
+    });
   });
 
-  async function add(at: LatLng, extra: { models?: NodeModel[]; hardware?: RegistrationBody['hardware']; pricePerRequest?: number; trust?: number; verified?: boolean } = {}) {
+  async function add(
+    at: LatLng,
+    extra: {
+      models?: NodeModel[];
+      hardware?: RegistrationBody['hardware'];
+      pricePerRequest?: number;
+      trust?: number;
+      verified?: boolean;
+    } = {},
+  ) {
     const node = await newTestNode();
     await placement.registry.register(await registration(node, { issuedAtMs: now, location: at, ...extra }));
     if (extra.trust !== undefined) placement.setTrust(node.id, extra.trust, ['test']);
@@ -59,8 +85,18 @@ describe('Placement scoring and failover', () => {
   it('moves traffic from an overloaded node (heartbeat queue) to a farther idle one', async () => {
     const busy = await add(CITIES.amsterdam);
     const idle = await add(east(CITIES.amsterdam, 60));
-    await placement.registry.heartbeat(await heartbeat(busy, { issuedAtMs: now, models: [loaded({ queueDepth: 12, inFlight: 2, ewmaServiceMs: 20 })] }));
-    await placement.registry.heartbeat(await heartbeat(idle, { issuedAtMs: now, models: [loaded({ queueDepth: 0, inFlight: 0, ewmaServiceMs: 20 })] }));
+    await placement.registry.heartbeat(
+      await heartbeat(busy, {
+        issuedAtMs: now,
+        models: [loaded({ queueDepth: 12, inFlight: 2, ewmaServiceMs: 20 })],
+      }),
+    );
+    await placement.registry.heartbeat(
+      await heartbeat(idle, {
+        issuedAtMs: now,
+        models: [loaded({ queueDepth: 0, inFlight: 0, ewmaServiceMs: 20 })],
+      }),
+    );
     const list = placement.candidates({ location: CITIES.amsterdam, model: 'm' });
     expect(ids(list)).toEqual([idle.id, busy.id]);
     expect(list[1]!.predictedLatencyMs).toBeGreaterThan(120); // 12 queued × 20 ms / 2 slots
@@ -100,25 +136,45 @@ describe('Placement scoring and failover', () => {
     const zurich = await add(CITIES.zurich, { verified: true });
     const london = await add(CITIES.london, { verified: true });
     const frankfurt = await add(CITIES.frankfurt, { verified: true });
-    expect(ids(placement.candidates({ location: CITIES.zurich, model: 'm', policy: { region: 'eu' } }))).toEqual([frankfurt.id]);
-    expect(ids(placement.candidates({ location: CITIES.london, model: 'm', policy: { region: 'GB' } }))).toEqual([london.id]);
-    expect(ids(placement.candidates({ location: CITIES.zurich, model: 'm', policy: { region: 'Europe' } }))).toContain(zurich.id);
+    expect(
+      ids(placement.candidates({ location: CITIES.zurich, model: 'm', policy: { region: 'eu' } })),
+    ).toEqual([frankfurt.id]);
+    expect(
+      ids(placement.candidates({ location: CITIES.london, model: 'm', policy: { region: 'GB' } })),
+    ).toEqual([london.id]);
+    expect(
+      ids(placement.candidates({ location: CITIES.zurich, model: 'm', policy: { region: 'Europe' } })),
+    ).toContain(zurich.id);
   });
 
   it('serves region- and trust-bound requests only from verified locations', async () => {
     const unverified = await add(CITIES.frankfurt, { trust: 1 });
-    expect(placement.candidates({ location: CITIES.frankfurt, model: 'm', policy: { region: 'DE' } })).toEqual([]);
-    expect(placement.candidates({ location: CITIES.frankfurt, model: 'm', policy: { minTrust: 0.5 } })).toEqual([]);
+    expect(
+      placement.candidates({ location: CITIES.frankfurt, model: 'm', policy: { region: 'DE' } }),
+    ).toEqual([]);
+    expect(
+      placement.candidates({ location: CITIES.frankfurt, model: 'm', policy: { minTrust: 0.5 } }),
+    ).toEqual([]);
     expect(ids(placement.candidates({ location: CITIES.frankfurt, model: 'm' }))).toEqual([unverified.id]);
     placement.markLocationVerified(unverified.id);
-    expect(ids(placement.candidates({ location: CITIES.frankfurt, model: 'm', policy: { region: 'DE', minTrust: 0.5 } }))).toEqual([unverified.id]);
+    expect(
+      ids(
+        placement.candidates({
+          location: CITIES.frankfurt,
+          model: 'm',
+          policy: { region: 'DE', minTrust: 0.5 },
+        }),
+      ),
+    ).toEqual([unverified.id]);
   });
 
   it('routes no request to a node the oracle scored below the trust floor, whatever the policy', async () => {
     const caught = await add(CITIES.paris, { trust: 0.05, verified: true });
     const farther = await add(east(CITIES.paris, 300));
     expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toEqual([farther.id]);
-    expect(ids(placement.candidates({ location: CITIES.paris, model: 'm', policy: { minTrust: 0 } }))).toEqual([]);
+    expect(
+      ids(placement.candidates({ location: CITIES.paris, model: 'm', policy: { minTrust: 0 } })),
+    ).toEqual([]);
     placement.setTrust(caught.id, 0.6);
     expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toContain(caught.id);
   });
@@ -126,8 +182,35 @@ describe('Placement scoring and failover', () => {
   it('applies minTrust', async () => {
     const low = await add(CITIES.paris, { trust: 0.3, verified: true });
     const high = await add(east(CITIES.paris, 50), { trust: 0.8, verified: true });
-    expect(ids(placement.candidates({ location: CITIES.paris, model: 'm', policy: { minTrust: 0.5 } }))).toEqual([high.id]);
+    expect(
+      ids(placement.candidates({ location: CITIES.paris, model: 'm', policy: { minTrust: 0.5 } })),
+    ).toEqual([high.id]);
     expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toContain(low.id);
+  });
+
+  it('counts a node on probation as unknown, not as the default: it meets no minTrust, however low', async () => {
+    const fresh = await add(CITIES.paris, { verified: true });
+    expect(placement.getTrust(fresh.id)).toMatchObject({ probation: true });
+    expect(placement.candidates({ location: CITIES.paris, model: 'm', policy: { minTrust: 0 } })).toEqual([]);
+    expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toEqual([fresh.id]);
+    placement.setTrust(fresh.id, 0.3);
+    expect(
+      ids(placement.candidates({ location: CITIES.paris, model: 'm', policy: { minTrust: 0.2 } })),
+    ).toEqual([fresh.id]);
+  });
+
+  it('takes a verified location back when the oracle finds the current claim not verified', async () => {
+    const node = await add(CITIES.frankfurt, { trust: 0.9, verified: true });
+    expect(
+      ids(placement.candidates({ location: CITIES.frankfurt, model: 'm', policy: { region: 'DE' } })),
+    ).toEqual([node.id]);
+    placement.markLocationUnverified(node.id);
+    expect(
+      placement.candidates({ location: CITIES.frankfurt, model: 'm', policy: { region: 'DE' } }),
+    ).toEqual([]);
+    expect(() => placement.markLocationUnverified('nobody')).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_NODE' }),
+    );
   });
 
   it('puts accelerated nodes first for a model that prefers one, and falls back to CPU nodes', async () => {
@@ -138,13 +221,16 @@ describe('Placement scoring and failover', () => {
       models: [{ ...wants, executionProvider: 'cuda' }],
       hardware: { cpuCores: 8, memoryMb: 16_384, executionProviders: ['cuda', 'cpu'] },
     });
-    for (let i = 0; i < 20; i++) expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toEqual([gpu.id, cpu.id]);
+    for (let i = 0; i < 20; i++)
+      expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toEqual([gpu.id, cpu.id]);
   });
 
   it('uses a node still loading the model only when the deadline covers the load', async () => {
     const loading = await add(CITIES.paris, { models: [{ ...MODEL, ready: false, sizeBytes: 1_250_000 }] });
     expect(placement.candidates({ location: CITIES.paris, model: 'm' })).toEqual([]);
-    expect(placement.candidates({ location: CITIES.paris, model: 'm', policy: { deadlineMs: 200 } })).toEqual([]);
+    expect(placement.candidates({ location: CITIES.paris, model: 'm', policy: { deadlineMs: 200 } })).toEqual(
+      [],
+    );
     const list = placement.candidates({ location: CITIES.paris, model: 'm', policy: { deadlineMs: 5000 } });
     expect(ids(list)).toEqual([loading.id]);
     expect(list[0]!.model.ready).toBe(false);
@@ -176,7 +262,9 @@ describe('Placement scoring and failover', () => {
     now += 25_000;
     for (const n of [a, b]) await placement.registry.heartbeat(await heartbeat(n, { issuedAtMs: now }));
     now += 10_000; // c and the fourth: 35 s silent > 3 × 10 s
-    expect(ids(placement.candidates({ location: CITIES.berlin, model: 'm', k: 4 })).sort()).toEqual([a.id, b.id].sort());
+    expect(ids(placement.candidates({ location: CITIES.berlin, model: 'm', k: 4 })).sort()).toEqual(
+      [a.id, b.id].sort(),
+    );
     expect(c).toBeDefined();
   });
 });
@@ -194,16 +282,41 @@ describe('Placement bad input', () => {
 
   it.each([
     ['lat out of range', { location: { lat: 91, lng: 0 }, model: 'm' }, 'INVALID_LOCATION', '91'],
-    ['lng not finite', { location: { lat: 0, lng: Number.POSITIVE_INFINITY }, model: 'm' }, 'INVALID_LOCATION', 'Infinity'],
+    [
+      'lng not finite',
+      { location: { lat: 0, lng: Number.POSITIVE_INFINITY }, model: 'm' },
+      'INVALID_LOCATION',
+      'Infinity',
+    ],
     ['lat NaN', { location: { lat: Number.NaN, lng: 0 }, model: 'm' }, 'INVALID_LOCATION', 'NaN'],
-    ['invalid H3 cell', { location: { cell: '8fffffffffffffff' }, model: 'm' }, 'INVALID_CELL', '8fffffffffffffff'],
+    [
+      'invalid H3 cell',
+      { location: { cell: '8fffffffffffffff' }, model: 'm' },
+      'INVALID_CELL',
+      '8fffffffffffffff',
+    ],
     ['k = 0', { location: CITIES.paris, model: 'm', k: 0 }, 'INVALID_REQUEST', 'got 0'],
     ['k negative', { location: CITIES.paris, model: 'm', k: -3 }, 'INVALID_REQUEST', 'got -3'],
     ['k absurd', { location: CITIES.paris, model: 'm', k: 1e9 }, 'INVALID_REQUEST', '1000000000'],
     ['k fractional', { location: CITIES.paris, model: 'm', k: 1.5 }, 'INVALID_REQUEST', '1.5'],
-    ['unknown region', { location: CITIES.paris, model: 'm', policy: { region: 'XX' } }, 'INVALID_REQUEST', '"XX"'],
-    ['minTrust above 1', { location: CITIES.paris, model: 'm', policy: { minTrust: 2 } }, 'INVALID_REQUEST', 'minTrust'],
-    ['unknown policy key', { location: CITIES.paris, model: 'm', policy: { fastest: true } }, 'INVALID_REQUEST', 'policy'],
+    [
+      'unknown region',
+      { location: CITIES.paris, model: 'm', policy: { region: 'XX' } },
+      'INVALID_REQUEST',
+      '"XX"',
+    ],
+    [
+      'minTrust above 1',
+      { location: CITIES.paris, model: 'm', policy: { minTrust: 2 } },
+      'INVALID_REQUEST',
+      'minTrust',
+    ],
+    [
+      'unknown policy key',
+      { location: CITIES.paris, model: 'm', policy: { fastest: true } },
+      'INVALID_REQUEST',
+      'policy',
+    ],
   ])('refuses %s with a clear error and records no demand', (_name, query, code, mention) => {
     let error: unknown;
     try {
@@ -228,8 +341,12 @@ describe('Placement bad input', () => {
     expect(() => placement.setTrust(node.id, Number.NaN)).toThrow(/NaN/);
     expect(() => placement.setTrust('nobody', 0.5)).toThrow(/nobody/);
     expect(store.trust.size).toBe(0);
-    expect(() => placement.reportOutcome({ nodeId: node.id, model: 'm', latencyMs: -1, ok: true })).toThrow(/latencyMs/);
-    expect(() => placement.markLocationVerified('nobody')).toThrow(expect.objectContaining({ code: 'UNKNOWN_NODE' }));
+    expect(() => placement.reportOutcome({ nodeId: node.id, model: 'm', latencyMs: -1, ok: true })).toThrow(
+      /latencyMs/,
+    );
+    expect(() => placement.markLocationVerified('nobody')).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_NODE' }),
+    );
   });
 
   it('lists models it has heard of', () => {

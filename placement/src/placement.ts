@@ -257,6 +257,11 @@ export class Placement {
     return this.registry.markLocationVerified(nodeId);
   }
 
+  /** The oracle found the node's current claim not verified. */
+  markLocationUnverified(nodeId: string): NodeRecord {
+    return this.registry.markLocationUnverified(nodeId);
+  }
+
   /** Counts a request for the planner without placing it (candidates() already counts its own). */
   recordDemand(demand: { location: QueryLocation; model: string; version?: string }): void {
     const location = toQueryLatLng(demand.location);
@@ -332,6 +337,7 @@ export class Placement {
     if (!this.#trust.isOnProbation(node.id) && trust < TRUST_FLOOR) return false;
     if ((regionId !== undefined || minTrust !== undefined) && !node.locationVerified) return false;
     if (regionId !== undefined && !node.regions.includes(regionId)) return false;
-    return minTrust === undefined || trust >= minTrust;
+    // A node on probation has unknown trust, not the default: it meets no minimum.
+    return minTrust === undefined || (!this.#trust.isOnProbation(node.id) && trust >= minTrust);
   }
 }

@@ -1,7 +1,10 @@
 import { HexEdgeError, NODE_ID_PATTERN } from '@hexedge/protocol';
 import type { NodeStore, TrustRecord } from './node-store.ts';
 
-/** Trust of a node the oracle has not scored yet: neither trusted nor distrusted. */
+/**
+ * The ranking weight of a node the oracle has not scored yet (on probation). It is not its trust: that
+ * is unknown, so such a node meets no `minTrust` and keeps only PROBATION_TRAFFIC_SHARE of first places.
+ */
 export const DEFAULT_TRUST = 0.5;
 /**
  * Below this oracle score a node gets no traffic at all, whatever the request's policy: it is the

@@ -38,7 +38,9 @@ export {
 export {
   assertValidSignature,
   isValidSignature,
+  isValidSignatureFrom,
   signBody,
+  signBodyAs,
   type Signed,
   type SignedKind,
   signingInput,
@@ -131,6 +133,7 @@ export {
   MAX_NODE_PAGE,
   type NodeListPage,
   nodeListPageSchema,
+  oracleIdentitySchema,
   NODES_PATH,
   ORACLE_IDENTITY_PATH,
 } from './wire/node-directory.ts';
@@ -157,5 +160,39 @@ export {
   TRUST_PATH,
   trustPushSchema,
   type TrustScoreEntry,
+  type VerifiedClaim,
 } from './wire/oracle-trust.ts';
+export {
+  isValidStakeMessage,
+  MAX_STAKE_BODY_BYTES,
+  MAX_STAKE_MESSAGE_AGE_MS,
+  signBond,
+  signDeposit,
+  signedStakeMessageSchema,
+  type SignedStakeMessage,
+  signUnbond,
+  stakeAccountPath,
+  type StakeAccountView,
+  type StakeMessageBody,
+  STAKE_PATH,
+} from './wire/stake.ts';
+export {
+  checkForward,
+  type ForwardCheck,
+  FORWARD_AT_HEADER,
+  FORWARD_SIGNATURE_HEADER,
+  FORWARDER_HEADER,
+  type ForwardRoute,
+  MAX_FORWARD_SKEW_MS,
+  signForward,
+} from './wire/forward-signature.ts';
+export {
+  MAX_RERUN_AGE_MS,
+  MAX_RERUN_BODY_BYTES,
+  RERUN_PATH,
+  type RerunBody,
+  signedRerunSchema,
+  signRerun,
+} from './wire/oracle-rerun.ts';
+export { POSP_PATH, type PospReport } from './wire/oracle-posp.ts';
 export { type OracleNodeReport, oracleNodeReportPath } from './wire/oracle-node-report.ts';

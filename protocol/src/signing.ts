@@ -8,7 +8,15 @@ import { importPublicKey, NODE_ID_PATTERN } from './identity.ts';
  * canonical JSON of the body. The signer's node id travels inside the body, so a verifier needs no
  * key directory: the id *is* the key.
  */
-export type SignedKind = 'registration' | 'heartbeat' | 'receipt' | 'challenge-response' | 'report' | 'oracle-trust';
+export type SignedKind =
+  | 'registration'
+  | 'heartbeat'
+  | 'receipt'
+  | 'challenge-response'
+  | 'report'
+  | 'oracle-trust'
+  | 'stake'
+  | 'forward';
 
 export interface Signed<T> {
   body: T;
@@ -35,12 +43,19 @@ export async function signBody<T extends { nodeId: string }>(
   body: T,
   privateKey: CryptoKey,
 ): Promise<Signed<T>> {
-  const signature = await crypto.subtle.sign({ name: 'Ed25519' }, privateKey, signingInput(kind, body) as BufferSource);
+  const signature = await crypto.subtle.sign(
+    { name: 'Ed25519' },
+    privateKey,
+    signingInput(kind, body) as BufferSource,
+  );
   return { body, signature: bytesToBase64Url(new Uint8Array(signature)) };
 }
 
 /** True when `signature` is `body.nodeId`'s Ed25519 signature over the body; false for any mismatch. */
-export async function isValidSignature(kind: SignedKind, signed: Signed<{ nodeId: string }>): Promise<boolean> {
+export async function isValidSignature(
+  kind: SignedKind,
+  signed: Signed<{ nodeId: string }>,
+): Promise<boolean> {
   const { body, signature } = signed;
   if (typeof body?.nodeId !== 'string' || !NODE_ID_PATTERN.test(body.nodeId)) return false;
   let sig: Uint8Array;
@@ -51,11 +66,61 @@ export async function isValidSignature(kind: SignedKind, signed: Signed<{ nodeId
   }
   if (sig.length !== 64) return false;
   const key = await importPublicKey(body.nodeId);
-  return crypto.subtle.verify({ name: 'Ed25519' }, key, sig as BufferSource, signingInput(kind, body) as BufferSource);
+  return crypto.subtle.verify(
+    { name: 'Ed25519' },
+    key,
+    sig as BufferSource,
+    signingInput(kind, body) as BufferSource,
+  );
 }
 
-export async function assertValidSignature(kind: SignedKind, signed: Signed<{ nodeId: string }>): Promise<void> {
+/**
+ * True when `signature` is `signerId`'s signature over `body` (kind-tagged canonical JSON), for a
+ * second signer of a body whose `nodeId` is someone else (a node consenting to its operator's bond).
+ */
+export async function isValidSignatureFrom(options: {
+  kind: SignedKind;
+  body: unknown;
+  signature: unknown;
+  signerId: string;
+}): Promise<boolean> {
+  const { kind, body, signature, signerId } = options;
+  if (typeof signerId !== 'string' || !NODE_ID_PATTERN.test(signerId) || typeof signature !== 'string')
+    return false;
+  let sig: Uint8Array;
+  try {
+    sig = base64UrlToBytes(signature);
+  } catch {
+    return false;
+  }
+  if (sig.length !== 64) return false;
+  const key = await importPublicKey(signerId);
+  return crypto.subtle.verify(
+    { name: 'Ed25519' },
+    key,
+    sig as BufferSource,
+    signingInput(kind, body) as BufferSource,
+  );
+}
+
+/** Signs `body` (kind-tagged canonical JSON) with a key other than the one `body.nodeId` names. */
+export async function signBodyAs(kind: SignedKind, body: unknown, privateKey: CryptoKey): Promise<string> {
+  const signature = await crypto.subtle.sign(
+    { name: 'Ed25519' },
+    privateKey,
+    signingInput(kind, body) as BufferSource,
+  );
+  return bytesToBase64Url(new Uint8Array(signature));
+}
+
+export async function assertValidSignature(
+  kind: SignedKind,
+  signed: Signed<{ nodeId: string }>,
+): Promise<void> {
   if (!(await isValidSignature(kind, signed))) {
-    throw new HexEdgeError('BAD_SIGNATURE', `${kind} signature does not verify for node ${signed.body.nodeId}`);
+    throw new HexEdgeError(
+      'BAD_SIGNATURE',
+      `${kind} signature does not verify for node ${signed.body.nodeId}`,
+    );
   }
 }

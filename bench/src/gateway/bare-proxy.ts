@@ -1,8 +1,8 @@
 /**
  * The gateway's floor: a bare reverse proxy with the same transport to the node as the gateway
  * (undici Pool, CONNECTIONS_TO_NODE keep-alive connections, no pipelining) and nothing else: it reads
- * the request body, forwards it to the same path on the node, and pipes the node's answer back. No
- * auth, no schema, no placement, no receipt check.
+ * the request body, forwards it (with the client's forward-signature headers) to the same path on the
+ * node, and pipes the node's answer back. No auth, no schema, no placement, no receipt check.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +26,8 @@ export function startBareProxy(options: { nodeUrl: string }): Promise<BareProxy>
       const answer = await pool.request({
         method: req.method as 'POST',
         path: req.url!,
-        headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+        // The content type and the forward signature (nodes serve only requests signed for them).
+        headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => k === 'content-type' || k.startsWith('x-hexedge-'))) as Record<string, string>,
         body: Buffer.concat(chunks),
       });
       res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json') });

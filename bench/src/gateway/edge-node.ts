@@ -8,6 +8,7 @@
 import { buildComfortIndexModel, comfortIndexManifest } from '@hexedge/edge-node';
 import { writeModel } from '@hexedge/edge-node/node';
 import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -30,10 +31,15 @@ export async function writeComfortModel(modelsDir: string): Promise<void> {
   await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
 }
 
-export async function startEdgeNode(options: { dataDir: string; modelsDir: string; gatewayUrl: string; lat: number; lng: number }): Promise<EdgeNode> {
+/**
+ * `gatewayIds`: forwarders the node serves besides its gateway (the suite's own key, which signs the
+ * proxy's and the direct requests, as a second gateway would).
+ */
+export async function startEdgeNode(options: { dataDir: string; modelsDir: string; gatewayUrl: string; lat: number; lng: number; gatewayIds?: string[] }): Promise<EdgeNode> {
   const { dataDir, gatewayUrl } = options;
   const init = spawnSync(process.execPath, [HEXEDGE_BIN, 'node', 'init', '--data-dir', dataDir, '--lat', String(options.lat), '--lng', String(options.lng), '--gateway', gatewayUrl], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`hexedge node init failed: ${init.stderr || init.stdout}`);
+  if (options.gatewayIds?.length) appendFileSync(path.join(dataDir, 'node.yaml'), `\ngatewayIds:\n${options.gatewayIds.map((id) => `  - ${id}\n`).join('')}`);
   const nodeId = /node (\S+) initialised/.exec(init.stdout)?.[1] ?? 'unknown';
 
   // The IPC channel is the node's lifeline: if this process dies, the node shuts itself down.

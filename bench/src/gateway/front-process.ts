@@ -12,6 +12,7 @@
  */
 import { serve } from '@hono/node-server';
 import { createGatewayApp, KeyRing, MemoryKeyStore } from '@hexedge/gateway';
+import { generateNodeKeyPair } from '@hexedge/protocol';
 import { PooledNodeClient } from '@hexedge/gateway/node';
 import { Placement } from '@hexedge/placement';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -75,7 +76,10 @@ async function main(config: FrontConfig): Promise<void> {
   const keys = new KeyRing({ store: new MemoryKeyStore() });
   await keys.adopt(config.apiKey, { name: 'bench admin', role: 'admin' });
   const nodeClient = new PooledNodeClient();
-  const { app, service } = createGatewayApp({ placement, keys, nodeClient });
+  // The gateway signs every forwarded request with its report key, published at /v1/gateway/identity
+  // (where the node learns it), as buildGateway wires it.
+  const forwardKeys = await generateNodeKeyPair();
+  const { app, service } = createGatewayApp({ placement, keys, nodeClient, forwardKeys, reporterId: forwardKeys.nodeId });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
     process.send!({ gatewayUrl: `http://127.0.0.1:${info.port}` });
   });

@@ -23,14 +23,25 @@ export function comfortReadings(count: number): number[][] {
   return Array.from({ length: count }, (_, i) => [19 + (i % 11), 30 + ((i * 7) % 50), 450 + ((i * 97) % 1200)]);
 }
 
-export function requestSpecs(options: { apiKey: string; location: { lat: number; lng: number } }): Record<Peer, HttpRequestSpec> {
+/** The OIP bodies the proxy and direct rows send (the ones the suite signs). */
+export function oipBodies(): Uint8Array[] {
+  return comfortReadings(64).map((r) => encoder.encode(JSON.stringify({ inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: r }] })));
+}
+
+export function requestSpecs(options: {
+  apiKey: string;
+  location: { lat: number; lng: number };
+  /** Signed headers per body for the requests sent straight to the node (forward-headers.ts). */
+  forwardHeadersFor?: (bodyIndex: number) => Record<string, string>;
+}): Record<Peer, HttpRequestSpec> {
   const readings = comfortReadings(64);
   const inputs = (r: number[]) => [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: r }];
   const oip: HttpRequestSpec = {
     method: 'POST',
     path: `/v2/models/${COMFORT_MODEL}/versions/${COMFORT_VERSION}/infer`,
-    bodies: readings.map((r) => encoder.encode(JSON.stringify({ inputs: inputs(r) }))),
+    bodies: oipBodies(),
     headers: { 'content-type': 'application/json' },
+    ...(options.forwardHeadersFor ? { headersFor: options.forwardHeadersFor } : {}),
   };
   return {
     gateway: {
@@ -56,6 +67,7 @@ export async function httpRows(options: {
   location: { lat: number; lng: number };
   /** The front process's CPU clock (gateway and proxy live there). */
   frontCpuUs: () => Promise<number>;
+  forwardHeadersFor?: (bodyIndex: number) => Record<string, string>;
   quick: boolean;
 }): Promise<InferenceRow[]> {
   const { urls, quick } = options;

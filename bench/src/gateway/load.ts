@@ -16,8 +16,10 @@ export interface LatencyResult {
 }
 
 async function send(pool: Pool, request: HttpRequestSpec, i: number): Promise<string> {
-  const body = request.bodies.length ? request.bodies[i % request.bodies.length] : undefined;
-  const res = await pool.request({ method: request.method, path: request.path, body, headers: request.headers });
+  const index = request.bodies.length ? i % request.bodies.length : 0;
+  const body = request.bodies.length ? request.bodies[index] : undefined;
+  const headers = request.headersFor ? { ...request.headers, ...request.headersFor(index) } : request.headers;
+  const res = await pool.request({ method: request.method, path: request.path, body, headers });
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`${request.path} answered ${res.statusCode}: ${text.slice(0, 300)}`);
   return text;

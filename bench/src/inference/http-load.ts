@@ -11,6 +11,8 @@ export interface HttpRequestSpec {
   /** Cycled through, one per request (prebuilt, so the client spends little CPU); none for GET. */
   bodies: readonly Uint8Array[];
   headers: Record<string, string>;
+  /** Per-body headers on top of `headers` (a forward signature over that body), by body index. */
+  headersFor?: (bodyIndex: number) => Record<string, string>;
 }
 
 export function openPool(url: string, connections: number): Pool {

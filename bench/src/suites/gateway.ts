@@ -12,9 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { COMFORT_MODEL, startEdgeNode, writeComfortModel, type EdgeNode } from '../gateway/edge-node.ts';
+import { COMFORT_MODEL, COMFORT_VERSION, startEdgeNode, writeComfortModel, type EdgeNode } from '../gateway/edge-node.ts';
+import { generateNodeKeyPair } from '@hexedge/protocol';
 import { startFrontProcess, type FrontProcess } from '../gateway/front-process.ts';
-import { httpRows, requestSpecs } from '../gateway/http-rows.ts';
+import { forwardHeaders } from '../gateway/forward-headers.ts';
+import { httpRows, oipBodies, requestSpecs } from '../gateway/http-rows.ts';
 import { mqttRows } from '../gateway/mqtt-rows.ts';
 import { formatSpread, type InferenceRow } from '../inference/rounds.ts';
 import type { BenchRow } from '../report.ts';
@@ -39,8 +41,12 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     step('hexedge node init + node run (comfort-index)');
     const modelsDir = path.join(dir, 'models');
     await writeComfortModel(modelsDir);
-    const node: EdgeNode = await startEdgeNode({ dataDir: path.join(dir, 'node'), modelsDir, gatewayUrl: front.gatewayUrl, ...NODE_LOCATION });
+    // The proxy's and the direct requests are signed by the suite's own key, which the node knows as a gateway's.
+    const benchKeys = await generateNodeKeyPair();
+    const node: EdgeNode = await startEdgeNode({ dataDir: path.join(dir, 'node'), modelsDir, gatewayUrl: front.gatewayUrl, ...NODE_LOCATION, gatewayIds: [benchKeys.nodeId] });
     stack.push(() => node.stop());
+    const signed = await forwardHeaders({ keys: benchKeys, targetNodeId: node.nodeId, modelName: COMFORT_MODEL, modelVersion: COMFORT_VERSION, bodies: oipBodies() });
+    stack.push(async () => signed.stop());
     const proxyUrl = await front.startProxy(node.url);
     const deadline = Date.now() + REGISTRATION_TIMEOUT_MS;
     while ((await front.candidateCount({ model: COMFORT_MODEL, ...REQUEST_LOCATION })) === 0) {
@@ -48,7 +54,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       await new Promise((r) => setTimeout(r, 50));
     }
     step(`node ${node.nodeId.slice(0, 12)}… registered at ${node.url}; HTTP: gateway ${front.gatewayUrl}, proxy ${proxyUrl}`);
-    rows.push(...(await httpRows({ urls: { gateway: front.gatewayUrl, proxy: proxyUrl, direct: node.url }, apiKey, location: REQUEST_LOCATION, frontCpuUs: () => front.cpuUs(), quick })));
+    rows.push(...(await httpRows({ urls: { gateway: front.gatewayUrl, proxy: proxyUrl, direct: node.url }, apiKey, location: REQUEST_LOCATION, frontCpuUs: () => front.cpuUs(), forwardHeadersFor: signed.headersFor, quick })));
     step('MQTT: embedded broker + gateway ingress vs echo responder');
     try {
       const brokerUrl = await front.startMqtt();

@@ -14,6 +14,7 @@ import {
   StakeLedger,
 } from '@hexedge/coverage-oracle';
 import { latLngToCell } from 'h3-js';
+import { measureVerificationOverhead } from '../oracle/verification-overhead.ts';
 import { summarize, type BenchRow } from '../report.ts';
 
 const BATCH = 512;
@@ -72,8 +73,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       ledger: new StakeLedger({ store }),
       samplingRate: 0,
       checkersPerSample: 0,
-      minCheckerTrust: 1,
-      trustOf: () => 0.5,
+      verifiers: { verifier: () => undefined },
       samplingSeedAt: async () => 'AAAAAAAAAAAAAAAAAAAAAA',
       toleranceFor: () => 0,
       batchSize: BATCH,
@@ -96,6 +96,25 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     raw.push(await rawRate());
     oracle.push(await oracleRate());
   }
+  // Verification compute against inference compute, with real models (verification-overhead.ts).
+  const requests = quick ? 4000 : 20_000;
+  const overhead = [
+    { label: 'defaults, honest node', result: await measureVerificationOverhead({ requests, cheatRate: 0 }) },
+    {
+      label: 'defaults, node cheating on 1 %',
+      result: await measureVerificationOverhead({ requests, cheatRate: 0.01 }),
+    },
+    {
+      label: 'p = 0.01, 2 checkers, honest node',
+      result: await measureVerificationOverhead({
+        requests,
+        cheatRate: 0,
+        samplingRate: 0.01,
+        checkersPerSample: 2,
+      }),
+    },
+  ];
+  for (const o of overhead) console.log(`verification overhead (${o.label}): ${JSON.stringify(o.result)}`);
   const rawPerS = summarize(raw).median;
   const oraclePerS = summarize(oracle).median;
   const ratio = oraclePerS / rawPerS;
@@ -120,5 +139,15 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       goal: '≥ 0.8× raw Ed25519',
       met: ratio >= 0.8,
     },
+    ...overhead.map((o): BenchRow => ({
+      name: `verification compute / inference compute (${o.label})`,
+      value: o.result.runShare,
+      unit: 'ratio',
+      anchor: null,
+      anchorValue: null,
+      ratio: null,
+      goal: '≤ 0.03 (issue 16, at scale)',
+      met: o.result.runShare <= 0.03,
+    })),
   ];
 }

@@ -1,5 +1,6 @@
 import { oracleServiceConfigSchema } from '@hexedge/coverage-oracle';
-import { buildOracle } from '@hexedge/coverage-oracle/node';
+
+import { buildOracleDeployable } from '../oracle-deployable.ts';
 import { NODE_KEY_FILE, loadNodeKey } from '@hexedge/edge-node/node';
 import { gatewayConfigSchema } from '@hexedge/gateway';
 import { buildGateway } from '@hexedge/gateway/node';
@@ -58,7 +59,7 @@ export async function dev(
     // Location proofs are off: every node shares this machine, so round trips say nothing about
     // their cities (a 1 ms round trip would make the other cities' claims look impossible). The
     // oracle still spot-checks answers; the gateway takes the claimed cities as verified.
-    const oracle = await buildOracle(
+    const oracle = await buildOracleDeployable(
       oracleServiceConfigSchema.parse({
         host: config.host,
         port: 0,
@@ -69,7 +70,8 @@ export async function dev(
         trustPushIntervalMs: 1_000,
         oracle: { samplingRate: 0.2, scoreIntervalMs: 2_000 },
       }),
-      owned,
+      // The referee re-runs every disputed spot check (no node here has stake, so none checks others).
+      { ...owned },
     );
     life.defer('oracle', () => oracle.stop());
 

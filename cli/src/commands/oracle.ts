@@ -1,8 +1,9 @@
 import { oracleServiceConfigSchema } from '@hexedge/coverage-oracle';
-import { buildOracle } from '@hexedge/coverage-oracle/node';
+
 import type { Command } from '../command.ts';
 import { loadConfigFile } from '../config/load-config.ts';
 import { defined, numberFlag, parseFlags, portFlag } from '../flags.ts';
+import { buildOracleDeployable } from '../oracle-deployable.ts';
 
 export const oracleCommand: Command = {
   name: ['oracle'],
@@ -39,7 +40,7 @@ export const oracleCommand: Command = {
             : undefined,
       }),
     });
-    const oracle = await buildOracle(config, { signal: io.signal, log: io.log });
+    const oracle = await buildOracleDeployable(config, { signal: io.signal, log: io.log });
     // A stage fault (an infrastructure failure) stops the oracle: `done` rejects and hexedge exits non-zero.
     return { stop: oracle.stop, done: oracle.done };
   },

@@ -21,6 +21,7 @@ describe('config files', () => {
       backend: 'auto',
       wasmThreads: 1,
       oracleIds: [],
+      gatewayIds: [],
     });
   });
 

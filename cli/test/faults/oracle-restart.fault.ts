@@ -63,14 +63,8 @@ type NodeReport = {
   stake: { balanceBaseUnits: string; bondedBaseUnits: string; slashes: Array<{ evidenceId: string }> };
   rewards: Array<{ epoch: number; amountBaseUnits: string }>;
 };
-const oracleReport = async (id: string) =>
-  (await (await fetch(`${oracleUrl}/v1/oracle/nodes/${id}`)).json()) as NodeReport;
-const gatewayTrust = async (id: string) =>
-  (
-    (await (await fetch(`${gatewayUrl}/v1/nodes/${id}/operator`)).json()) as {
-      trust: { score: number; reasons: string[] };
-    }
-  ).trust;
+const oracleReport = async (id: string) => (await (await fetch(`${oracleUrl}/v1/oracle/nodes/${id}`)).json()) as NodeReport;
+const gatewayTrust = async (id: string) => ((await (await fetch(`${gatewayUrl}/v1/nodes/${id}/operator`)).json()) as { trust: { score: number; reasons: string[]; probation: boolean } }).trust;
 
 beforeAll(async () => {
   fs = await scratch('oracle-restart');
@@ -163,6 +157,11 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       if (r.status === 200) ok++;
       if (r.nodeId) servedBy.set(r.nodeId, (servedBy.get(r.nodeId) ?? 0) + 1);
     }
+    // A node's trust is unknown until its own answers were checked: wait for one honest node's to reach the gateway.
+    await waitUntil('an honest node to be known at the gateway', async () => {
+      for (const id of servedBy.keys()) if (id !== liar && !(await gatewayTrust(id)).probation) return true;
+      return false;
+    });
     const trusted = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const r = await infer({ minTrust: 0.3 });
@@ -178,8 +177,7 @@ describe('fault: a node that returns wrong answers; the oracle and the gateway r
       lost: sent - ok,
       duplicates: 0,
       recoveryMs: trustAtGatewayMs - firstLieAtMs,
-      recovery:
-        "liar's first answer → its trust ≤ 0.1 at the gateway (sampled, re-run on 2 checkers, slashed, pushed)",
+      recovery: "liar's first answer → its trust ≤ 0.1 at the gateway (sampled, refereed by the oracle, slashed, pushed)",
       notes: [
         `fraud verdict ${report.spotChecks.find((v) => v.status === 'fraud')?.reason}; caught ${caughtAtMs - firstLieAtMs} ms after its first answer; slashed ${report.stake.slashes.length}×, balance ${report.stake.balanceBaseUnits}/${BOND}`,
         `after: liar served ${servedBy.get(liar) ?? 0} of 30 requests without a policy, 0 of 20 with minTrust 0.3 (answers after detection: ${answered.length - before})`,

@@ -59,6 +59,8 @@ export function oracleYaml(o: {
   gatewayUrl: string;
   location: LatLng;
   verifiedWithinKm: number;
+  /** The operator's anchors: nodes at surveyed places, trusted as challengers from the start. */
+  anchors: Array<{ nodeId: string; location: LatLng }>;
 }): string {
   return [
     `host: ${o.address}`,
@@ -66,6 +68,10 @@ export function oracleYaml(o: {
     `dataDir: ${JSON.stringify(o.dataDir)}`,
     `gatewayUrls: [${o.gatewayUrl}]`,
     'gatewayReporterIds: []',
+    // A new network has no verifiers (standing needs a verified location, which needs challengers):
+    // the operator's anchors and the oracle's own probe verify the first claims.
+    'anchors:',
+    ...o.anchors.map((a) => `  - { nodeId: ${a.nodeId}, location: { lat: ${a.location.lat}, lng: ${a.location.lng} } }`),
     // Where the oracle really runs: it is one of the challengers, timing from here.
     `location: { lat: ${o.location.lat}, lng: ${o.location.lng} }`,
     `challengeIntervalMs: ${CHALLENGE_INTERVAL_MS}`,

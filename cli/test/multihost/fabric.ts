@@ -1,6 +1,6 @@
 import { buildComfortIndexModel, comfortIndexManifest } from '@hexedge/edge-node';
 import { writeModel } from '@hexedge/edge-node/node';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mosquittoBinary } from '../faults/mosquitto.ts';
@@ -68,6 +68,9 @@ export interface ListedNode {
  * removes whatever was made (processes, switch, namespaces, files), a trap does the same if the test
  * process exits without reaching afterAll, and the switch does it if the test process is killed.
  */
+/** The oracle operator's anchors (surveyed sites): Amsterdam, Frankfurt, Milan and Bergamo; Rotterdam and Mainz are third parties verified by them. */
+export const ANCHOR_KEYS = ['ams', 'fra', 'mil', 'ber'] as const;
+
 export class Fabric {
   readonly prefix = runPrefix();
   readonly hosts: Host[];
@@ -142,6 +145,20 @@ export class Fabric {
     const nodeDir = (h: Host) => path.join(this.dir, 'nodes', h.key);
 
     // What needs nothing else, side by side (each `hexedge` command is a second of CPU to start).
+    // `hexedge node init` at the place each node claims (the liar's is not where it runs), first: the
+    // oracle's config names the operator's anchors among them.
+    await Promise.all(
+      nodeHosts.map(async (h) => {
+        const claim = CITIES[h.claim ?? h.city];
+        await runHexedge(['node', 'init', '--data-dir', nodeDir(h), `--lat=${claim.lat}`, `--lng=${claim.lng}`, '--gateway', this.url.gateway]);
+      }),
+    );
+    const anchors = await Promise.all(
+      ANCHOR_KEYS.map(async (key) => ({
+        nodeId: (JSON.parse(await readFile(path.join(nodeDir(this.host(key)), 'node-key.json'), 'utf8')) as { nodeId: string }).nodeId,
+        location: CITIES[this.host(key).city],
+      })),
+    );
     const oracleDir = path.join(this.dir, 'oracle');
     await writeFile(
       `${oracleDir}.yaml`,
@@ -151,6 +168,7 @@ export class Fabric {
         gatewayUrl: this.url.gateway,
         location: CITIES[orc.city],
         verifiedWithinKm: verifiedWithinKmFor(this.hosts),
+        anchors,
       }),
     );
     await mkdir(gatewayDataDir, { recursive: true, mode: 0o700 });
@@ -188,20 +206,6 @@ export class Fabric {
         const bytes = buildComfortIndexModel();
         await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
       })(),
-      // `hexedge node init` at the place each node claims (the liar's is not where it runs).
-      ...nodeHosts.map(async (h) => {
-        const claim = CITIES[h.claim ?? h.city];
-        await runHexedge([
-          'node',
-          'init',
-          '--data-dir',
-          nodeDir(h),
-          `--lat=${claim.lat}`,
-          `--lng=${claim.lng}`,
-          '--gateway',
-          this.url.gateway,
-        ]);
-      }),
     ]);
 
     const gatewayConfig = path.join(this.dir, 'gateway.yaml');

@@ -60,9 +60,9 @@ export async function watchLocationProofs(
       return settled();
     },
     { timeoutMs: options.timeoutMs, intervalMs: 500 },
-  ).catch((err: Error) => {
+  ).catch(async (err: Error) => {
     const latest = fabric.nodes.map((n, i) => ({ node: n.host.key, proof: reports[i]?.locationProofs[0] }));
-    throw new Error(`${err.message}\nlatest verdicts: ${JSON.stringify(latest)}\n${fabric.logs(5)}`);
+    throw new Error(`${err.message}\nlatest verdicts: ${JSON.stringify(latest)}\n${fabric.logs(20)}`);
   });
 
   const rows = fabric.nodes.map((n, i): LocationRow => {

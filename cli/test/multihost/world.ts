@@ -65,10 +65,14 @@ export const HOSTS: readonly HostSpec[] = [
   { key: 'mad', role: 'caller', city: 'madrid' },
 ];
 
-/** The emulated LAN: every host on one /24 behind the switch; nothing of it exists in the root namespace. */
-export const SUBNET_PREFIX = '10.201.0.';
-export const SUBNET_BITS = 24;
-export const addressOf = (index: number) => `${SUBNET_PREFIX}${10 + index}`;
+/**
+ * The emulated network: one /16 behind the switch, each host in a /24 of its own (10.201.<n>.10), as
+ * hosts of different operators in different cities would be — the oracle counts one network prefix
+ * (/24) as one voice among challengers and checkers. Nothing of it exists in the root namespace.
+ */
+export const SUBNET_PREFIX = '10.201.';
+export const SUBNET_BITS = 16;
+export const addressOf = (index: number) => `${SUBNET_PREFIX}${index}.10`;
 
 /**
  * Fixed cost of any path, distance aside: a handful of routers each forwarding a frame (tens of µs)

@@ -1,6 +1,5 @@
 import type { CoverageOracle } from '../oracle.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
-import { PRIOR_TRUST } from '../trust/trust-score.ts';
 
 /** Verdicts shown per node, newest first: enough for the operator view's history. */
 export const MAX_REPORT_VERDICTS = 200;
@@ -15,40 +14,93 @@ const REPORT_LOOKBACK_MS = 30 * 24 * 3600_000;
  * the verdicts behind it (spot checks, location proofs, PoC, availability), stake and slashes with
  * their evidence ids, rewards per epoch and the latest manifest entry with its Merkle proof.
  */
-export async function buildNodeReport(options: { oracle: CoverageOracle; store: OracleStore; nodeId: string; nowMs: number }) {
+export async function buildNodeReport(options: {
+  oracle: CoverageOracle;
+  store: OracleStore;
+  nodeId: string;
+  nowMs: number;
+}) {
   const { oracle, store, nodeId, nowMs } = options;
   const trust = store.listTrust().find((t) => t.nodeId === nodeId);
   const verdicts = store
     .listVerdicts({ nodeId, sinceMs: nowMs - REPORT_LOOKBACK_MS })
     .sort((a, b) => b.atMs - a.atMs || (a.id < b.id ? -1 : 1))
     .slice(0, MAX_REPORT_VERDICTS)
-    .map((v) => ({ id: v.id, kind: v.kind, status: v.status, ...(v.reason ? { reason: v.reason } : {}), atMs: v.atMs, ...(v.details ? { details: v.details } : {}) }));
+    .map((v) => ({
+      id: v.id,
+      kind: v.kind,
+      status: v.status,
+      ...(v.reason ? { reason: v.reason } : {}),
+      atMs: v.atMs,
+      ...(v.details ? { details: v.details } : {}),
+    }));
   const stakeEvents = store.listStakeEvents(nodeId);
   const rewards: Array<{ epoch: number; amountBaseUnits: string }> = [];
   let latest: { epoch: number; found: boolean } | undefined;
   for (const entry of store.listLogEntries().slice(-MAX_REPORT_EPOCHS)) {
-    const manifest = (JSON.parse(entry.manifestJson) as { manifest: { entries: Array<{ nodeId: string; amountBaseUnits: string }> } }).manifest;
+    const manifest = (
+      JSON.parse(entry.manifestJson) as {
+        manifest: { entries: Array<{ nodeId: string; amountBaseUnits: string }> };
+      }
+    ).manifest;
     const mine = manifest.entries.find((e) => e.nodeId === nodeId);
     if (mine) rewards.push({ epoch: entry.epoch, amountBaseUnits: mine.amountBaseUnits });
     latest = { epoch: entry.epoch, found: mine !== undefined };
   }
   const proof = latest?.found ? await oracle.getRewardProof(latest.epoch, nodeId) : undefined;
   const stakeOf = (type: string) => stakeEvents.filter((e) => e.type === type);
+  const stake = oracle.ledger.stakeOf(nodeId, nowMs);
   return {
     nodeId,
     trust: trust
-      ? { score: trust.score, reasons: trust.reasons, components: trust.components, updatedAtMs: trust.updatedAtMs, scored: true }
-      : { score: PRIOR_TRUST, reasons: ['no evidence yet'], components: {}, updatedAtMs: null, scored: false },
+      ? {
+          score: trust.score,
+          reasons: trust.reasons,
+          components: trust.components,
+          updatedAtMs: trust.updatedAtMs,
+          scored: true,
+        }
+      : {
+          score: null,
+          reasons: ['unknown: no evidence yet'],
+          components: {},
+          updatedAtMs: null,
+          scored: false,
+        },
     trustComponents: trust?.components ?? {},
     verdicts,
     spotChecks: verdicts.filter((v) => v.kind === 'spot-check'),
     locationProofs: verdicts.filter((v) => v.kind === 'location'),
+    standing: oracle.standing.standingOf(nodeId) ?? {
+      verifier: false,
+      known: false,
+      passes: 0,
+      reasons: ['not yet assessed'],
+    },
     stake: {
-      balanceBaseUnits: oracle.ledger.balanceOf(nodeId).toString(),
-      bondedBaseUnits: stakeOf('bond').reduce((s, e) => s + BigInt(e.amountBaseUnits), 0n).toString(),
-      slashes: stakeOf('slash').map((e) => ({ evidenceId: e.evidenceId!, amountBaseUnits: e.amountBaseUnits, atMs: e.atMs })),
+      balanceBaseUnits: stake.bondedBaseUnits.toString(),
+      bondedBaseUnits: stakeOf('bond')
+        .reduce((s, e) => s + BigInt(e.amountBaseUnits), 0n)
+        .toString(),
+      unbondingBaseUnits: stake.unbondingBaseUnits.toString(),
+      releasesAtMs: stake.releasesAtMs,
+      operatorId: stake.operatorId ?? null,
+      slashes: stakeOf('slash').map((e) => ({
+        evidenceId: e.evidenceId!,
+        amountBaseUnits: e.amountBaseUnits,
+        atMs: e.atMs,
+      })),
     },
     rewards,
-    ...(proof ? { manifestEntry: { epoch: latest!.epoch, entry: proof.entry as unknown as Record<string, string>, merkleRoot: proof.merkleRoot, proof: proof.proof } } : {}),
+    ...(proof
+      ? {
+          manifestEntry: {
+            epoch: latest!.epoch,
+            entry: proof.entry as unknown as Record<string, string>,
+            merkleRoot: proof.merkleRoot,
+            proof: proof.proof,
+          },
+        }
+      : {}),
   };
 }

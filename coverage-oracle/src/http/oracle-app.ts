@@ -3,9 +3,13 @@ import {
   isHexEdgeError,
   MAX_REPORTS_BODY_BYTES,
   MAX_REPORTS_PER_POST,
+  MAX_STAKE_BODY_BYTES,
   ORACLE_IDENTITY_PATH,
+  POSP_PATH,
   REPORTS_PATH,
+  STAKE_PATH,
 } from '@hexedge/protocol';
+import { applyStakeMessage } from '../stake/stake-messages.ts';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { CoverageOracle } from '../oracle.ts';
@@ -18,6 +22,8 @@ export interface OracleAppOptions {
   /** The oracle's node id (its Ed25519 public key, base64url). */
   oracleId: string;
   store: OracleStore;
+  /** Keys whose signed deposits credit stake accounts (none: deposits are refused). */
+  treasuryIds?: readonly string[];
   nowMs?: () => number;
   /** Whether the service is up (the composition root flips it once its loops run). */
   isReady?: () => boolean;
@@ -135,6 +141,44 @@ export function createOracleApp(options: OracleAppOptions): Hono {
       );
     return c.json({ epoch, ...proof });
   });
+
+  // Stake: deposits (treasury-signed), bonds (operator-signed, node-consented) and unbonds (operator-signed).
+  app.post(
+    STAKE_PATH,
+    bodyLimit({
+      maxSize: MAX_STAKE_BODY_BYTES,
+      onError: () => {
+        throw new HexEdgeError('PAYLOAD_TOO_LARGE', `stake message exceeds ${MAX_STAKE_BODY_BYTES} bytes`);
+      },
+    }),
+    async (c) => {
+      let raw: unknown;
+      try {
+        raw = await c.req.json();
+      } catch {
+        throw new HexEdgeError('INVALID_JSON', 'request body is not valid JSON');
+      }
+      return c.json(
+        await applyStakeMessage({
+          raw,
+          ledger: oracle.ledger,
+          store,
+          treasuryIds: options.treasuryIds ?? [],
+          nowMs: now(),
+        }),
+      );
+    },
+  );
+  app.get(`${STAKE_PATH}/:accountId`, (c) => {
+    const accountId = c.req.param('accountId');
+    if (!/^[A-Za-z0-9_-]{43}$/.test(accountId))
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `account id must be a node id (43 base64url characters), got ${JSON.stringify(accountId.slice(0, 80))}`,
+      );
+    return c.json(oracle.ledger.accountOf(accountId, now()));
+  });
+  app.get(POSP_PATH, (c) => c.json(oracle.posp(now())));
 
   app.get('/v1/oracle/nodes/:nodeId', async (c) =>
     c.json(await buildNodeReport({ oracle, store, nodeId: c.req.param('nodeId'), nowMs: now() })),

@@ -14,17 +14,34 @@ export type IngestResult =
   { accepted: true; seq: number; type: ReportType } | { accepted: false; code: ErrorCode; message: string };
 
 /** Which reporters may send which report: hotspots their own radio reports, known services the rest. */
-function isAllowedReporter(body: ReportBody, directory: OracleDirectory): boolean {
+function refusal(
+  body: ReportBody,
+  directory: OracleDirectory,
+  solicited: boolean,
+): { code: ErrorCode; message: string } | undefined {
+  const unknown = {
+    code: 'UNKNOWN_NODE' as const,
+    message: `${body.nodeId} is not a known ${body.type} reporter`,
+  };
   switch (body.type) {
     case 'beacon':
     case 'witness':
-      return directory.getHotspot(body.nodeId) !== undefined;
+      return directory.getHotspot(body.nodeId) !== undefined ? undefined : unknown;
     case 'receipt':
-      return directory.getReporter(body.nodeId)?.roles.includes('gateway') ?? false;
+      return directory.getReporter(body.nodeId)?.roles.includes('gateway') ? undefined : unknown;
     case 'uplink':
-      return directory.getReporter(body.nodeId)?.roles.includes('bridge') ?? false;
-    case 'location':
-      return directory.getReporter(body.nodeId)?.roles.includes('challenger') ?? false;
+      return directory.getReporter(body.nodeId)?.roles.includes('bridge') ? undefined : unknown;
+    case 'location': {
+      const reporter = directory.getReporter(body.nodeId);
+      if (!reporter?.roles.includes('challenger')) return unknown;
+      // A node's word about another node counts only when the oracle asked for it (a probe it chose).
+      if (!reporter.trusted && !solicited)
+        return {
+          code: 'FORBIDDEN',
+          message: `${body.nodeId} may report locations only in answer to the oracle's probes`,
+        };
+      return undefined;
+    }
   }
 }
 
@@ -54,9 +71,16 @@ export class Ingest {
     return (await this.submitBatch([raw], nowMs))[0]!;
   }
 
-  /** Checks a batch concurrently (signature checks dominate), then stores the accepted reports in one write. */
-  async submitBatch(raws: readonly unknown[], nowMs: number): Promise<IngestResult[]> {
-    const checked = await Promise.all(raws.map((raw) => this.#check(raw, nowMs)));
+  /**
+   * Checks a batch concurrently (signature checks dominate), then stores the accepted reports in one
+   * write. `solicited`: the reports answer the oracle's own probes (the challenge scheduler's path).
+   */
+  async submitBatch(
+    raws: readonly unknown[],
+    nowMs: number,
+    options: { solicited?: boolean } = {},
+  ): Promise<IngestResult[]> {
+    const checked = await Promise.all(raws.map((raw) => this.#check(raw, nowMs, options.solicited ?? false)));
     const results: IngestResult[] = new Array(raws.length);
     const accepted: Array<{ index: number; report: Omit<StoredReport, 'seq'> }> = [];
     checked.forEach((c, index) => {
@@ -102,6 +126,7 @@ export class Ingest {
   async #check(
     raw: unknown,
     nowMs: number,
+    solicited: boolean,
   ): Promise<{ report: SignedReport } | { code: ErrorCode; message: string }> {
     const parsed = signedReportSchema.safeParse(raw);
     if (!parsed.success) {
@@ -110,8 +135,8 @@ export class Ingest {
     }
     const report = parsed.data;
     const { body } = report;
-    if (!isAllowedReporter(body, this.#directory))
-      return { code: 'UNKNOWN_NODE', message: `${body.nodeId} is not a known ${body.type} reporter` };
+    const refused = refusal(body, this.#directory, solicited);
+    if (refused) return refused;
     const validSignatures = await Promise.all([
       isValidSignature('report', report),
       body.type === 'receipt' ? isValidSignature('receipt', body.receipt) : true,

@@ -105,20 +105,58 @@ describe('combineLocationObservations', () => {
 });
 
 describe('selectChallengers', () => {
-  it('picks trusted candidates nearest the claim and never the node itself', () => {
+  const oracle = { nodeId: 'oracle', location: PARIS };
+  it('always includes the oracle, then verifiers nearest the claim, never the node itself', () => {
     const candidates = [
-      { nodeId: 'self', location: AMSTERDAM, trusted: true },
-      { nodeId: 'untrusted', location: HAARLEM, trusted: false },
-      { nodeId: 'r', location: ROTTERDAM, trusted: true },
-      { nodeId: 'u', location: UTRECHT, trusted: true },
-      { nodeId: 'p', location: PARIS, trusted: true },
-      { nodeId: 'f', location: FRANKFURT, trusted: true },
+      { nodeId: 'self', location: AMSTERDAM, verifier: true },
+      { nodeId: 'untrusted', location: HAARLEM, verifier: false },
+      { nodeId: 'r', location: ROTTERDAM, verifier: true },
+      { nodeId: 'u', location: UTRECHT, verifier: true },
+      { nodeId: 'f', location: FRANKFURT, verifier: true },
     ];
+    // The oracle is in Paris, farther than every verifier: it is still a challenger.
     expect(
-      selectChallengers({ claim: AMSTERDAM, targetNodeId: 'self', candidates, count: 3 }).map(
+      selectChallengers({ claim: AMSTERDAM, target: { nodeId: 'self' }, oracle, candidates, count: 3 }).map(
         (c) => c.nodeId,
       ),
-    ).toEqual(['u', 'r', 'f']);
+    ).toEqual(['oracle', 'u', 'r']);
+  });
+
+  it('gives one operator and one network prefix one voice, and none to the target’s own', () => {
+    const candidates = [
+      { nodeId: 'a1', location: HAARLEM, verifier: true, operatorId: 'A', url: 'http://198.51.100.7:8080' },
+      { nodeId: 'a2', location: UTRECHT, verifier: true, operatorId: 'A', url: 'http://203.0.113.9:8080' },
+      {
+        nodeId: 'b1',
+        location: ROTTERDAM,
+        verifier: true,
+        operatorId: 'B',
+        url: 'http://198.51.100.99:8080',
+      },
+      { nodeId: 't2', location: HAARLEM, verifier: true, operatorId: 'T', url: 'http://192.0.2.5:8080' },
+      {
+        nodeId: 'c1',
+        location: FRANKFURT,
+        verifier: true,
+        operatorId: 'C',
+        url: 'http://[2001:db8:1::5]:8080',
+      },
+      {
+        nodeId: 'c2',
+        location: FRANKFURT,
+        verifier: true,
+        operatorId: 'D',
+        url: 'http://[2001:db8:1:0:ffff::9]:8080',
+      },
+    ];
+    const picked = selectChallengers({
+      claim: AMSTERDAM,
+      target: { nodeId: 'self', operatorId: 'T', url: 'http://192.0.2.1:8080' },
+      oracle,
+      candidates,
+      count: 10,
+    });
+    expect(picked.map((c) => c.nodeId)).toEqual(['oracle', 'a1', 'c1']);
   });
 });
 

@@ -4,6 +4,21 @@ import path from 'node:path';
 import { exportLogFiles, loadOrCreateOracleKey, SqliteOracleStore } from '../adapters/node.ts';
 import { OracleService } from '../service/oracle-service.ts';
 import type { OracleServiceConfig } from '../service/service-config.ts';
+import type { Referee } from '../spot-check/spot-checker.ts';
+
+/**
+ * What runs disputed requests for the oracle (edge-node's `createReferee`, wired by the composition
+ * root, which may import the edge node): made once the gateways' list exists, since models are
+ * fetched from their origin registries by content id.
+ */
+export type RefereeFactory = (context: {
+  gatewayUrls: () => readonly string[];
+  dataDir: string;
+  log: (line: string) => void;
+}) => {
+  run: Referee;
+  close(): Promise<void>;
+};
 
 export interface RunningOracle {
   url: string;
@@ -21,13 +36,18 @@ export interface RunningOracle {
 
 /**
  * The oracle deployable's one builder (`hexedge oracle`, `hexedge dev`, the tests): key and sampling
- * secret from the data dir (created 0600 on first start), SQLite store, the service's loops, the HTTP
- * API, and the provenance log exported every `exportIntervalMs` and at shutdown. The signal stops it
- * in reverse order: loops (a last trust push), export, listener, store.
+ * secret from the data dir (created 0600 on first start), SQLite store, the referee, the service's
+ * loops, the HTTP API, and the provenance log exported every `exportIntervalMs` and at shutdown. The
+ * signal stops it in reverse order: loops (a last trust push), export, listener, referee, store.
  */
 export async function buildOracle(
   config: OracleServiceConfig,
-  options: { signal: AbortSignal; log?: (line: string) => void; fetch?: typeof fetch },
+  options: {
+    signal: AbortSignal;
+    log?: (line: string) => void;
+    fetch?: typeof fetch;
+    referee?: RefereeFactory;
+  },
 ): Promise<RunningOracle> {
   const log = options.log ?? (() => {});
   const life = new Lifecycle({ signal: options.signal, log });
@@ -38,6 +58,14 @@ export async function buildOracle(
     life.defer('oracle store', () => store.close());
     const exportDir = config.exportDir ?? path.join(config.dataDir, 'log');
     const gatewayUrls = [...config.gatewayUrls];
+    const referee = options.referee?.({
+      gatewayUrls: () => gatewayUrls,
+      dataDir: config.dataDir,
+      log: (m) => log(`oracle: ${m}`),
+    });
+    if (referee) life.defer('referee', () => referee.close());
+    else
+      log('oracle: no referee: disputed spot checks stay inconclusive and nobody is slashed for an output');
     const service = new OracleService({
       config: config.oracle,
       keys,
@@ -46,6 +74,9 @@ export async function buildOracle(
       fetch: options.fetch ?? fetch,
       gatewayUrls,
       gatewayReporterIds: config.gatewayReporterIds,
+      anchors: config.anchors,
+      treasuryIds: config.treasuryIds,
+      ...(referee ? { referee: referee.run } : {}),
       location: config.location,
       challengeIntervalMs: config.challengeIntervalMs,
       challengersPerNode: config.challengersPerNode,

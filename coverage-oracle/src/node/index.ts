@@ -5,4 +5,4 @@ export {
   ORACLE_KEY_FILE,
   SqliteOracleStore,
 } from '../adapters/node.ts';
-export { buildOracle, type RunningOracle } from './build-oracle.ts';
+export { buildOracle, type RefereeFactory, type RunningOracle } from './build-oracle.ts';

@@ -8,7 +8,11 @@ export interface RewardShares {
   coverageBps: number;
   availabilityBps: number;
 }
-export const DEFAULT_REWARD_SHARES: RewardShares = { inferenceBps: 6000, coverageBps: 3000, availabilityBps: 1000 };
+export const DEFAULT_REWARD_SHARES: RewardShares = {
+  inferenceBps: 6000,
+  coverageBps: 3000,
+  availabilityBps: 1000,
+};
 
 export interface RewardEntry {
   nodeId: string;
@@ -28,18 +32,31 @@ const UNIT_SCALE = 10_000;
 export function assertValidShares(shares: RewardShares): void {
   const values = [shares.inferenceBps, shares.coverageBps, shares.availabilityBps];
   if (values.some((v) => !Number.isInteger(v) || v < 0) || values.reduce((a, b) => a + b, 0) !== 10_000) {
-    throw new HexEdgeError('INVALID_REQUEST', `reward shares must be non-negative integer basis points summing to 10000, got ${values.join(' + ')}`);
+    throw new HexEdgeError(
+      'INVALID_REQUEST',
+      `reward shares must be non-negative integer basis points summing to 10000, got ${values.join(' + ')}`,
+    );
   }
 }
+
+/** Work that earns: not sampled, or sampled and passed (the checkers agreed, or the referee did). */
+export const isRewardedWork = (w: WorkRecord) =>
+  w.status === undefined || w.status === 'unchecked' || w.status === 'pass';
 
 /**
  * Splits an epoch's pool: first among the three categories by their shares (a category nobody earned
  * in passes its share to the others, in proportion), then within each category by weight:
- * - inference: verified receipts × the model's cost units (unknown models cost 1);
+ * - inference: rewarded receipts (not sampled, or sampled and passed) × the model's cost units
+ *   (unknown models cost 1); with `requestFeeBaseUnits`, a node's inference reward is at most the fees
+ *   its rewarded requests paid, so paying your own node never earns more than it costs (the rest of
+ *   the category is left unallocated);
  * - coverage: Σ PoC reward unit × the beaconer's hex-density scale over valid beacons and witnesses;
- * - availability: the share of latency probes answered, in basis points.
- * A node with confirmed fraud in the epoch earns nothing in it. Both splits use the largest-remainder
- * rule (splitProportionally), so the entries sum to the pool exactly unless nobody earned anything.
+ * - availability: the share of corroborated latency probes answered, in basis points, times the
+ *   node's bonded stake when `stakes` is given (verified uptime, stake-weighted: splitting one stake
+ *   over many identities earns nothing more).
+ * A node with confirmed fraud in the epoch (as a node or as a checker) earns nothing in it. Both splits
+ * use the largest-remainder rule (splitProportionally), so the entries sum to the pool exactly unless
+ * nobody earned anything or fees capped inference.
  */
 export function computeRewardEntries(options: {
   poolBaseUnits: bigint;
@@ -47,33 +64,53 @@ export function computeRewardEntries(options: {
   work: readonly WorkRecord[];
   verdicts: readonly Verdict[];
   modelCostUnits?: Readonly<Record<string, number>>;
+  requestFeeBaseUnits?: bigint;
+  stakes?: ReadonlyMap<string, bigint>;
 }): { entries: RewardEntry[]; unallocatedBaseUnits: bigint } {
-  const { poolBaseUnits, shares, work, verdicts, modelCostUnits = {} } = options;
+  const { poolBaseUnits, shares, work, verdicts, modelCostUnits = {}, requestFeeBaseUnits, stakes } = options;
   assertValidShares(shares);
-  const cheaters = new Set(verdicts.filter((v) => v.kind === 'spot-check' && v.status === 'fraud').map((v) => v.nodeId));
-  const add = (map: Map<string, bigint>, id: string, w: bigint) => !cheaters.has(id) && map.set(id, (map.get(id) ?? 0n) + w);
+  const cheaters = new Set(
+    verdicts.filter((v) => v.kind === 'spot-check' && v.status === 'fraud').map((v) => v.nodeId),
+  );
+  const add = (map: Map<string, bigint>, id: string, w: bigint) =>
+    !cheaters.has(id) && map.set(id, (map.get(id) ?? 0n) + w);
 
   const inference = new Map<string, bigint>();
+  const receipts = new Map<string, bigint>();
   for (const w of work) {
+    if (!isRewardedWork(w)) continue;
     const cost = modelCostUnits[w.modelName] ?? 1;
     add(inference, w.nodeId, BigInt(Number.isInteger(cost) && cost > 0 ? cost : 1));
+    add(receipts, w.nodeId, 1n);
   }
   const coverage = new Map<string, bigint>();
   for (const v of verdicts) {
-    if ((v.kind === 'poc-beacon' || v.kind === 'poc-witness') && v.status === 'valid' && v.rewardUnit && v.hexScale) {
-      add(coverage, v.nodeId, BigInt(Math.round(v.rewardUnit * UNIT_SCALE)) * BigInt(Math.round(v.hexScale * UNIT_SCALE)));
+    if (
+      (v.kind === 'poc-beacon' || v.kind === 'poc-witness') &&
+      v.status === 'valid' &&
+      v.rewardUnit &&
+      v.hexScale
+    ) {
+      add(
+        coverage,
+        v.nodeId,
+        BigInt(Math.round(v.rewardUnit * UNIT_SCALE)) * BigInt(Math.round(v.hexScale * UNIT_SCALE)),
+      );
     }
   }
   const probes = new Map<string, { up: number; total: number }>();
   for (const v of verdicts) {
-    if (v.kind !== 'availability') continue;
+    if (v.kind !== 'availability' || (v.status !== 'up' && v.status !== 'down')) continue;
     const p = probes.get(v.nodeId) ?? { up: 0, total: 0 };
     p.total++;
     if (v.status === 'up') p.up++;
     probes.set(v.nodeId, p);
   }
   const availability = new Map<string, bigint>();
-  for (const [id, p] of probes) add(availability, id, BigInt(Math.round((p.up / p.total) * 10_000)));
+  for (const [id, p] of probes) {
+    const uptimeBps = BigInt(Math.round((p.up / p.total) * 10_000));
+    add(availability, id, stakes ? uptimeBps * (stakes.get(id) ?? 0n) : uptimeBps);
+  }
 
   const categories = [
     { id: 'inference', weights: inference, bps: shares.inferenceBps },
@@ -81,13 +118,27 @@ export function computeRewardEntries(options: {
     { id: 'availability', weights: availability, bps: shares.availabilityBps },
   ];
   const active = categories.filter((c) => [...c.weights.values()].some((w) => w > 0n));
-  const byCategory = splitProportionally({ totalBaseUnits: poolBaseUnits, weights: active.map((c) => ({ id: c.id, weight: BigInt(c.bps) })) });
+  const byCategory = splitProportionally({
+    totalBaseUnits: poolBaseUnits,
+    weights: active.map((c) => ({ id: c.id, weight: BigInt(c.bps) })),
+  });
   const amounts = new Map(
     categories.map((c) => [
       c.id,
-      splitProportionally({ totalBaseUnits: byCategory.get(c.id) ?? 0n, weights: [...c.weights].map(([id, weight]) => ({ id, weight })) }),
+      splitProportionally({
+        totalBaseUnits: byCategory.get(c.id) ?? 0n,
+        weights: [...c.weights].map(([id, weight]) => ({ id, weight })),
+      }),
     ]),
   );
+
+  if (requestFeeBaseUnits !== undefined) {
+    const earned = amounts.get('inference')!;
+    for (const [id, amount] of earned) {
+      const cap = requestFeeBaseUnits * (receipts.get(id) ?? 0n);
+      if (amount > cap) earned.set(id, cap);
+    }
+  }
 
   const nodeIds = [...new Set([...inference.keys(), ...coverage.keys(), ...availability.keys()])].sort();
   const entries: RewardEntry[] = [];

@@ -9,12 +9,15 @@ import type { HttpFetch } from './trust-publisher.ts';
 
 export interface ChallengeSchedulerOptions {
   oracle: NodeKeyPair;
-  /** Where the oracle itself challenges from (it is always one of the challengers within range). */
+  /** Where the oracle itself challenges from (it is always one of every target's challengers). */
   location: LatLng;
   directory: OracleDirectory;
-  trustOf(nodeId: string): number;
-  /** Nodes at least this trusted are asked to challenge others. */
-  minChallengerTrust: number;
+  /** Nodes with verifier standing are asked to challenge others; one voice per operator and prefix. */
+  isVerifier(nodeId: string): boolean;
+  operatorOf(nodeId: string): string | undefined;
+  /** An anchor's surveyed place, which it challenges from (instead of the place it claims). */
+  placeOf?(nodeId: string): LatLng | undefined;
+  /** Into ingest as solicited reports: they answer the oracle's own probes. */
   submit(reports: unknown[], nowMs: number): Promise<IngestResult[]>;
   fetch: HttpFetch;
   intervalMs: number;
@@ -29,9 +32,10 @@ export interface ChallengeSchedulerOptions {
 
 /**
  * Latency proof of location as a stage: every `intervalMs`, each node the directory lists is
- * challenged by the trusted challengers nearest its claim (other nodes, asked by a signed probe, and
- * the oracle itself), and every outcome, answered or not, goes into ingest as a signed `location`
- * report; the verify stage turns them into availability and location verdicts.
+ * challenged by the oracle itself and by the independent verifiers nearest its claim (asked by a
+ * signed probe), and every outcome, answered or not, goes into ingest as a signed `location` report;
+ * the verify stage turns them into availability and location verdicts. A probed challenger's answer
+ * must be its own report about the target it was asked about.
  */
 export class ChallengeScheduler implements Stage {
   readonly name = 'challenge';
@@ -55,18 +59,22 @@ export class ChallengeScheduler implements Stage {
     const o = this.#o;
     const nodes = o.directory.listNodes();
     const byId = new Map(nodes.map((n) => [n.nodeId, n]));
-    const candidates: ChallengerCandidate[] = [
-      { nodeId: o.oracle.nodeId, location: o.location, trusted: true },
-      ...nodes.map((n) => ({
-        nodeId: n.nodeId,
-        location: n.location,
-        trusted: o.trustOf(n.nodeId) >= o.minChallengerTrust,
-      })),
-    ];
+    const candidates: ChallengerCandidate[] = nodes.map((n) => ({
+      nodeId: n.nodeId,
+      location: o.placeOf?.(n.nodeId) ?? n.location,
+      verifier: o.isVerifier(n.nodeId),
+      operatorId: o.operatorOf(n.nodeId) ?? n.nodeId,
+      url: n.url,
+    }));
     const jobs = nodes.flatMap((target) =>
       selectChallengers({
         claim: target.location,
-        targetNodeId: target.nodeId,
+        target: {
+          nodeId: target.nodeId,
+          operatorId: o.operatorOf(target.nodeId) ?? target.nodeId,
+          url: target.url,
+        },
+        oracle: { nodeId: o.oracle.nodeId, location: o.location },
         candidates,
         count: o.challengersPerNode ?? 5,
         ...(o.maxChallengerDistanceKm ? { maxDistanceKm: o.maxChallengerDistanceKm } : {}),
@@ -112,7 +120,18 @@ export class ChallengeScheduler implements Stage {
         await res.body?.cancel();
         return undefined;
       }
-      return await res.json();
+      const report = (await res.json()) as {
+        body?: { type?: unknown; nodeId?: unknown; targetNodeId?: unknown };
+      } | null;
+      const b = report?.body;
+      // Only what was asked: the challenger's own report about this target.
+      if (b?.type !== 'location' || b.nodeId !== challenger.nodeId || b.targetNodeId !== target.nodeId) {
+        o.log?.(
+          `probe via ${challenger.nodeId} answered with something other than its report on ${target.nodeId}`,
+        );
+        return undefined;
+      }
+      return report;
     } catch (err) {
       o.log?.(`probe via ${challenger.nodeId} failed: ${(err as Error).message}`);
       return undefined;

@@ -14,27 +14,26 @@ const FETCH_TIMEOUT_MS = 5_000;
 
 /**
  * The oracle's directory in a running service: compute nodes' claims come from the gateways'
- * registries (`refresh`), asserted hotspots and fixed reporters (the gateways' report keys, the
- * oracle itself as a challenger at its configured place) from config. A node challenges others only
- * while it is trusted: an untrusted node's location reports are refused at ingest, so it can neither
- * frame an honest node nor vouch for a friend.
+ * registries (`refresh`), with the gateway that listed each (re-runs reach a node through it) and
+ * when it made its claim; asserted hotspots and fixed reporters (the gateways' report keys, the
+ * oracle itself as a challenger at its configured place) from config. A node is a challenger only
+ * while it has verifier standing (stake, seasoning, a verified location, no misconduct), and even then
+ * its location reports are accepted only as answers to the oracle's own probes: a node can neither
+ * frame an honest node nor vouch for a friend on its own initiative.
  */
 export class GatewayDirectory implements OracleDirectory {
   readonly #static = new MemoryDirectory();
   #nodes = new Map<string, ClaimedNode>();
   /** The configured gateways' report keys, as each gateway publishes it (GET /v1/gateway/identity). */
   #gatewayReporters = new Map<string, KnownReporter>();
-  readonly #trustOf: (nodeId: string) => number;
-  readonly #minChallengerTrust: number;
+  readonly #isVerifier: (nodeId: string) => boolean;
 
   constructor(options: {
-    trustOf: (nodeId: string) => number;
-    minChallengerTrust: number;
+    isVerifier: (nodeId: string) => boolean;
     reporters?: KnownReporter[];
     hotspots?: Hotspot[];
   }) {
-    this.#trustOf = options.trustOf;
-    this.#minChallengerTrust = options.minChallengerTrust;
+    this.#isVerifier = options.isVerifier;
     for (const r of options.reporters ?? []) this.#static.putReporter(r);
     for (const h of options.hotspots ?? []) this.#static.putHotspot(h);
   }
@@ -53,6 +52,8 @@ export class GatewayDirectory implements OracleDirectory {
           url: n.url,
           location: { lat: n.lat, lng: n.lng },
           models: n.models.filter((m) => m.ready !== false).map((m) => m.name),
+          ...(n.claimedAtMs !== undefined ? { claimedAtMs: n.claimedAtMs } : {}),
+          gatewayUrl,
         });
       }
     }
@@ -81,7 +82,7 @@ export class GatewayDirectory implements OracleDirectory {
     const fixed = this.#static.getReporter(nodeId) ?? this.#gatewayReporters.get(nodeId);
     if (fixed) return fixed;
     const node = this.#nodes.get(nodeId);
-    if (!node || this.#trustOf(nodeId) < this.#minChallengerTrust) return undefined;
+    if (!node || !this.#isVerifier(nodeId)) return undefined;
     return { nodeId, location: node.location, roles: ['challenger'] };
   }
 }

@@ -1,4 +1,15 @@
-import { checkTensor, oipInferenceResponseSchema, predictResponseSchema, RECEIPT_PARAMETER, signedReceiptSchema, tensorToJson } from '@hexedge/protocol';
+import {
+  checkTensor,
+  oipInferenceResponseSchema,
+  predictResponseSchema,
+  RECEIPT_PARAMETER,
+  RERUN_PATH,
+  signedReceiptSchema,
+  signRerun,
+  tensorToJson,
+  type NodeKeyPair,
+  type RerunBody,
+} from '@hexedge/protocol';
 import type { CheckerNode, InferenceRequest, ReRun } from '../spot-check/spot-checker.ts';
 import type { HttpFetch } from './trust-publisher.ts';
 
@@ -6,28 +17,54 @@ import type { HttpFetch } from './trust-publisher.ts';
 export const DEFAULT_RERUN_TIMEOUT_MS = 10_000;
 
 /**
- * Spot-check re-runs over a checker node's OIP v2 endpoint, exactly as the gateway sends a request:
- * tensors to `/infer`, domain input to `/predict`. The answer's signed receipt comes back in the
- * response's parameters; the spot checker verifies it. Any transport or shape fault throws, which the
- * spot checker counts as no answer.
+ * Spot-check re-runs through the gateway the checker is registered with (`POST {gateway}/v1/oracle/rerun`,
+ * signed by the oracle): the gateway forwards the request to the node exactly as it forwards live
+ * traffic, so the node cannot tell a check from a customer. The node's OIP answer comes back as it is;
+ * its signed receipt is in the response's parameters and the spot checker verifies it. Any transport
+ * or shape fault throws, which the spot checker counts as no answer.
  */
-export function httpReRun(options: { fetch: HttpFetch; timeoutMs?: number }): ReRun {
+export function httpReRun(options: {
+  fetch: HttpFetch;
+  oracle: NodeKeyPair;
+  /** The gateway that listed the node. */
+  gatewayOf: (nodeId: string) => string | undefined;
+  timeoutMs?: number;
+}): ReRun {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RERUN_TIMEOUT_MS;
   return async (node: CheckerNode, request: InferenceRequest) => {
-    if (!node.url) throw new Error(`checker ${node.nodeId} has no URL`);
-    const id = `spot-${crypto.randomUUID()}`;
-    const base = `/v2/models/${encodeURIComponent(request.modelName)}/versions/${encodeURIComponent(request.modelVersion)}`;
+    const gatewayUrl = options.gatewayOf(node.nodeId);
+    if (!gatewayUrl) throw new Error(`checker ${node.nodeId} is listed by no gateway`);
     const isTensors = request.kind === 'tensors';
-    const body = isTensors ? { id, inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))) } : { id, input: request.input };
-    const res = await options.fetch(new URL(`${base}/${isTensors ? 'infer' : 'predict'}`, node.url).href, {
+    const wire = (
+      isTensors
+        ? {
+            kind: 'tensors',
+            modelName: request.modelName,
+            modelVersion: request.modelVersion,
+            inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))),
+          }
+        : {
+            kind: 'domain',
+            modelName: request.modelName,
+            modelVersion: request.modelVersion,
+            input: request.input,
+          }
+    ) as RerunBody['request'];
+    const signed = await signRerun({
+      oracle: options.oracle,
+      targetNodeId: node.nodeId,
+      request: wire,
+      nowMs: Date.now(),
+    });
+    const res = await options.fetch(new URL(RERUN_PATH, gatewayUrl).href, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      body: JSON.stringify(signed),
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) {
       await res.body?.cancel();
-      throw new Error(`checker ${node.nodeId} answered HTTP ${res.status}`);
+      throw new Error(`checker ${node.nodeId} (via ${gatewayUrl}) answered HTTP ${res.status}`);
     }
     const json: unknown = await res.json();
     if (isTensors) {

@@ -10,7 +10,8 @@ import type { OracleStore } from '../store/oracle-store.ts';
 import { ChallengeScheduler } from './challenge-scheduler.ts';
 import { GatewayDirectory } from './gateway-directory.ts';
 import { httpReRun } from './http-rerun.ts';
-import { ModelTolerances } from './model-tolerances.ts';
+import { ModelCatalogue } from './model-catalogue.ts';
+import type { Referee } from '../spot-check/spot-checker.ts';
 import { TrustPublisher, type HttpFetch } from './trust-publisher.ts';
 
 /** The service around the oracle core: where it learns of nodes, where it pushes trust, how often. */
@@ -27,11 +28,17 @@ export interface OracleServiceOptions {
   gatewayUrls: string[];
   /** The gateways' report keys: receipts are accepted from these reporters only. */
   gatewayReporterIds: string[];
+  /** Keys whose signed deposits credit operators' stake accounts (standing in for a chain bridge). */
+  treasuryIds?: string[];
+  /** The oracle's own execution of disputed requests; without it disputes stay inconclusive. */
+  referee?: Referee;
   /** Where the oracle challenges nodes from. */
   location: LatLng;
   hotspots?: Hotspot[];
   /** Other reporters at known places (a firmware bridge, fixed challengers). */
   reporters?: KnownReporter[];
+  /** The operator's anchors: challengers trusted from the start, at these places (see service-config). */
+  anchors?: ReadonlyArray<{ nodeId: string; location: LatLng }>;
   /** 0 turns latency challenges off. */
   challengeIntervalMs: number;
   challengersPerNode: number;
@@ -54,7 +61,7 @@ export class OracleService {
   readonly oracle: CoverageOracle;
   readonly directory: GatewayDirectory;
   readonly publisher: TrustPublisher;
-  readonly tolerances: ModelTolerances;
+  readonly catalogue: ModelCatalogue;
   readonly challenges: ChallengeScheduler;
   readonly app: Hono;
   readonly #o: OracleServiceOptions;
@@ -65,19 +72,26 @@ export class OracleService {
     this.#o = options;
     this.#log = options.log ?? (() => {});
     const { config, keys, store } = options;
-    const trustOf = (nodeId: string) => this.oracle.trustOf(nodeId);
+    const anchors = new Map((options.anchors ?? []).map((a) => [a.nodeId, a.location]));
+    const isVerifier = (nodeId: string) => anchors.has(nodeId) || this.oracle.isVerifier(nodeId);
     this.directory = new GatewayDirectory({
-      trustOf,
-      minChallengerTrust: config.minCheckerTrust,
+      isVerifier,
       reporters: [
         ...options.gatewayReporterIds.map((nodeId): KnownReporter => ({ nodeId, roles: ['gateway'] })),
-        { nodeId: keys.nodeId, location: options.location, roles: ['challenger'] },
-        ...(options.reporters ?? []),
+        { nodeId: keys.nodeId, location: options.location, roles: ['challenger'], trusted: true },
+        ...(options.reporters ?? []).map((r) => ({ ...r, trusted: true })),
+        ...[...anchors].map(([nodeId, location]): KnownReporter => ({ nodeId, location, roles: ['challenger'], trusted: true })),
       ],
       ...(options.hotspots ? { hotspots: options.hotspots } : {}),
     });
-    this.publisher = new TrustPublisher({ keys, gatewayUrls: options.gatewayUrls, fetch: options.fetch, known: store.listTrust(), log: this.#log, ...(options.nowMs ? { nowMs: options.nowMs } : {}) });
-    this.tolerances = new ModelTolerances({ defaultTolerance: config.defaultTolerance });
+    this.publisher = new TrustPublisher({
+      keys,
+      gatewayUrls: options.gatewayUrls,
+      fetch: options.fetch,
+      log: this.#log,
+      ...(options.nowMs ? { nowMs: options.nowMs } : {}),
+    });
+    this.catalogue = new ModelCatalogue({ defaultTolerance: config.defaultTolerance });
     this.oracle = new CoverageOracle({
       config,
       keys,
@@ -85,24 +99,39 @@ export class OracleService {
       store,
       directory: this.directory,
       sink: this.publisher,
-      reRun: httpReRun({ fetch: options.fetch, timeoutMs: options.reRunTimeoutMs }),
-      toleranceFor: this.tolerances.toleranceFor,
+      reRun: httpReRun({
+        fetch: options.fetch,
+        oracle: keys,
+        gatewayOf: (id) => this.directory.getNode(id)?.gatewayUrl,
+        timeoutMs: options.reRunTimeoutMs,
+      }),
+      ...(options.referee ? { referee: options.referee } : {}),
+      catalogue: this.catalogue,
+      toleranceFor: this.catalogue.toleranceFor,
       ...(options.nowMs ? { nowMs: options.nowMs } : {}),
     });
     this.challenges = new ChallengeScheduler({
       oracle: keys,
       location: options.location,
       directory: this.directory,
-      trustOf,
-      minChallengerTrust: config.minCheckerTrust,
-      submit: (reports, nowMs) => this.oracle.ingest.submitBatch(reports, nowMs),
+      isVerifier,
+      operatorOf: (nodeId) => this.oracle.standing.operatorOf(nodeId),
+      placeOf: (nodeId) => anchors.get(nodeId),
+      submit: (reports, nowMs) => this.oracle.ingest.submitBatch(reports, nowMs, { solicited: true }),
       fetch: options.fetch,
       intervalMs: options.challengeIntervalMs,
       challengersPerNode: options.challengersPerNode,
       timeoutMs: options.challengeTimeoutMs,
       log: this.#log,
     });
-    this.app = createOracleApp({ oracle: this.oracle, oracleId: keys.nodeId, store, isReady: () => this.#running, ...(options.nowMs ? { nowMs: options.nowMs } : {}) });
+    this.app = createOracleApp({
+      oracle: this.oracle,
+      oracleId: keys.nodeId,
+      store,
+      treasuryIds: options.treasuryIds ?? [],
+      isReady: () => this.#running,
+      ...(options.nowMs ? { nowMs: options.nowMs } : {}),
+    });
   }
 
   /** Reads node claims and model tolerances from the gateways; a gateway that is down is logged, not fatal. */
@@ -110,7 +139,7 @@ export class OracleService {
     const { gatewayUrls, fetch } = this.#o;
     try {
       await this.directory.refresh({ gatewayUrls, fetch });
-      for (const gatewayUrl of gatewayUrls) await this.tolerances.refresh({ gatewayUrl, fetch });
+      for (const gatewayUrl of gatewayUrls) await this.catalogue.refresh({ gatewayUrl, fetch });
     } catch (err) {
       this.#log(`directory refresh failed: ${(err as Error).message}`);
     }
@@ -123,7 +152,8 @@ export class OracleService {
     const inner = new AbortController();
     const stopAll = () => inner.abort();
     signal.addEventListener('abort', stopAll, { once: true });
-    const loop = (work: Promise<unknown>) => work.catch((err: unknown) => (inner.abort(), Promise.reject(err)));
+    const loop = (work: Promise<unknown>) =>
+      work.catch((err: unknown) => (inner.abort(), Promise.reject(err)));
     const every = async (intervalMs: number, step: () => Promise<unknown>) => {
       while (!inner.signal.aborted) {
         await step();
@@ -136,9 +166,21 @@ export class OracleService {
       await Promise.all([
         loop(this.oracle.run(inner.signal)),
         // 0 turns challenges off: where every node shares one machine, round trips prove nothing about places.
-        o.challengeIntervalMs > 0 ? loop(runStage(this.challenges, { signal: inner.signal, idleMs: Math.min(o.challengeIntervalMs, 1000), ...(o.nowMs ? { nowMs: o.nowMs } : {}) })) : undefined,
+        o.challengeIntervalMs > 0
+          ? loop(
+              runStage(this.challenges, {
+                signal: inner.signal,
+                idleMs: Math.min(o.challengeIntervalMs, 1000),
+                ...(o.nowMs ? { nowMs: o.nowMs } : {}),
+              }),
+            )
+          : undefined,
         loop(every(o.directoryRefreshMs, () => this.refresh())),
-        loop(every(o.trustPushIntervalMs, () => this.publisher.flush({ fullPushIntervalMs: o.fullTrustPushIntervalMs }))),
+        loop(
+          every(o.trustPushIntervalMs, () =>
+            this.publisher.flush({ fullPushIntervalMs: o.fullTrustPushIntervalMs }),
+          ),
+        ),
       ]);
     } finally {
       this.#running = false;

@@ -21,6 +21,18 @@ export const oracleServiceConfigSchema = z
      * own keys (GET {gateway}/v1/gateway/identity) are added at each directory refresh.
      */
     gatewayReporterIds: z.array(nodeIdSchema).default([]),
+    /**
+     * The oracle operator's own vantage points (anchors): nodes it runs at surveyed places, trusted as
+     * location challengers from the start, at the place given here (not the place they claim). A new
+     * network has no verifiers yet (standing needs a verified location, which needs challengers):
+     * anchors, with the oracle's own probe, are how the first claims get verified. Default: none.
+     */
+    anchors: z.array(z.object({ nodeId: nodeIdSchema, location: latLngSchema }).strict()).max(64).default([]),
+    /**
+     * Keys whose signed deposits (POST /v1/oracle/stake, type stake-deposit) credit operators' stake
+     * accounts: the bridge from wherever stake is really paid in (a chain). None: no deposits.
+     */
+    treasuryIds: z.array(nodeIdSchema).max(16).default([]),
     /** Where the oracle challenges nodes from (degrees); put it where it really runs. */
     location: latLngSchema.default({ lat: 52.3676, lng: 4.9041 }),
     /** 0 turns latency challenges off (everything on one machine proves nothing about places). */

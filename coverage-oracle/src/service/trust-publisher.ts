@@ -1,5 +1,4 @@
 import type { NodeKeyPair } from '@hexedge/protocol';
-import type { OracleTrustRecord } from '../store/records.ts';
 import type { TrustSink } from '../trust/trust-score.ts';
 import {
   clipReasons,
@@ -18,7 +17,8 @@ const PUSH_TIMEOUT_MS = 5_000;
  * The oracle's TrustSink over HTTP: the score stage's changes are collected and pushed, signed, to
  * every gateway at the next flush; a failed push keeps them pending. A periodic full push re-sends
  * every score, so a gateway that restarted, or a node that registered after its score was first
- * pushed (the gateway ignores nodes it does not know), catches up.
+ * pushed (the gateway ignores nodes it does not know), catches up. After an oracle restart the score
+ * stage's first run publishes every node again (it starts with nothing published).
  */
 export class TrustPublisher implements TrustSink {
   readonly #keys: NodeKeyPair;
@@ -30,12 +30,12 @@ export class TrustPublisher implements TrustSink {
   readonly #pending = new Set<string>();
   #seq: number;
   #lastFullPushMs = Number.NEGATIVE_INFINITY;
+  #lastDeliveredAtMs = 0;
 
   constructor(options: {
     keys: NodeKeyPair;
     gatewayUrls: readonly string[];
     fetch: HttpFetch;
-    known?: readonly OracleTrustRecord[];
     nowMs?: () => number;
     log?: (m: string) => void;
   }) {
@@ -45,29 +45,17 @@ export class TrustPublisher implements TrustSink {
     this.#now = options.nowMs ?? Date.now;
     this.#log = options.log ?? (() => {});
     this.#seq = this.#now();
-    // What was scored before a restart is pushed again at the first full push.
-    for (const t of options.known ?? []) {
-      const locationVerified = t.reasons.some((r) => r.startsWith('location VERIFIED'));
-      this.#latest.set(t.nodeId, {
-        nodeId: t.nodeId,
-        score: t.score,
-        reasons: clipReasons(t.reasons),
-        locationVerified,
-      });
-    }
   }
 
-  setTrust(nodeId: string, score: number, reasons: string[] = []): void {
-    const locationVerified = this.#latest.get(nodeId)?.locationVerified ?? false;
-    this.#latest.set(nodeId, { nodeId, score, reasons: clipReasons(reasons), locationVerified });
-    this.#pending.add(nodeId);
+  /** The score stage's latest entry for a node: pushed at the next flush. */
+  publish(entry: TrustScoreEntry): void {
+    this.#latest.set(entry.nodeId, { ...entry, reasons: clipReasons(entry.reasons) });
+    this.#pending.add(entry.nodeId);
   }
 
-  markLocationVerified(nodeId: string): void {
-    const entry = this.#latest.get(nodeId);
-    if (!entry || entry.locationVerified) return;
-    entry.locationVerified = true;
-    this.#pending.add(nodeId);
+  /** When a push last reached every gateway (0 before the first). */
+  get lastDeliveredAtMs(): number {
+    return this.#lastDeliveredAtMs;
   }
 
   get pendingCount(): number {
@@ -89,14 +77,19 @@ export class TrustPublisher implements TrustSink {
       const scores = chunk.map((id) => ({
         ...this.#latest.get(id)!,
         reasons: [...this.#latest.get(id)!.reasons],
+        ...(this.#latest.get(id)!.verifiedClaim
+          ? { verifiedClaim: { ...this.#latest.get(id)!.verifiedClaim! } }
+          : {}),
       }));
       this.#seq = Math.max(this.#seq + 1, nowMs);
       const body = JSON.stringify(
         await signTrustMessage({ oracle: this.#keys, seq: this.#seq, issuedAtMs: nowMs, scores }),
       );
       const results = await Promise.all(this.#targets.map((url) => this.#post(url, body)));
-      if (results.every(Boolean)) delivered += chunk.length;
-      else for (const id of chunk) this.#pending.add(id);
+      if (results.every(Boolean)) {
+        delivered += chunk.length;
+        this.#lastDeliveredAtMs = nowMs;
+      } else for (const id of chunk) this.#pending.add(id);
     }
     return delivered;
   }

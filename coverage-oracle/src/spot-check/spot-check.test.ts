@@ -18,18 +18,61 @@ beforeAll(async () => {
   [oracleKeys, gateway, cheater, ...checkers] = await keys(6);
 });
 
-function setup() {
+async function setup() {
   const byId = new Map(checkers.map((k) => [k.nodeId, k]));
   const reRun: ReRun = async (node, request) => {
     const signer = byId.get(node.nodeId)!;
     if (request.kind !== 'tensors') throw new Error('tensors only');
     const outputs = model(request.inputs);
-    return { result: { kind: 'tensors', outputs }, receipt: await signReceipt(signer, { requestId: 'recheck', inputs: request.inputs, outputs, issuedAtMs: NOW }) };
+    return {
+      result: { kind: 'tensors', outputs },
+      receipt: await signReceipt(signer, {
+        requestId: 'recheck',
+        inputs: request.inputs,
+        outputs,
+        issuedAtMs: NOW,
+      }),
+    };
   };
   const sink = new RecordingSink();
-  const env = makeOracle({ oracleKeys, nowMs: NOW, reRun, sink, config: { samplingRate: RATE, epochMs: 3_600_000 } });
+  const env = makeOracle({
+    oracleKeys,
+    nowMs: NOW,
+    reRun,
+    // The oracle's own run of the model: the referee when the checkers disagree with the node.
+    referee: async (request) => {
+      if (request.kind !== 'tensors') throw new Error('tensors only');
+      return { kind: 'tensors', outputs: model(request.inputs) };
+    },
+    sink,
+    config: { samplingRate: RATE, epochMs: 3_600_000, seasoningPasses: 0, seasoningMs: 0 },
+  });
   env.directory.putReporter({ nodeId: gateway.nodeId, roles: ['gateway'] });
-  for (const k of [cheater, ...checkers]) env.directory.putNode({ nodeId: k.nodeId, location: { lat: 52, lng: 5 }, url: 'http://n', models: [MODEL.modelName] });
+  for (const [i, k] of [cheater, ...checkers].entries()) {
+    const location = { lat: 52, lng: 5 + i / 100 };
+    env.directory.putNode({
+      nodeId: k.nodeId,
+      location,
+      url: `http://192.0.${i}.1:8080`,
+      models: [MODEL.modelName],
+    });
+  }
+  // The checkers have standing: bonded, and verified where they claim to be.
+  for (const [i, k] of checkers.entries()) {
+    env.oracle.ledger.bond({ nodeId: k.nodeId, amountBaseUnits: 10n ** 12n, atMs: NOW - 1 });
+    env.store.saveVerdicts([
+      {
+        id: `loc:${k.nodeId}`,
+        nodeId: k.nodeId,
+        kind: 'location',
+        status: 'verified',
+        atMs: NOW - 1,
+        details: { locationTrust: 0.9, claim: { lat: 52, lng: 5 + (i + 1) / 100 } },
+      },
+    ]);
+  }
+  await env.oracle.tick(NOW - 1);
+  for (const k of checkers) expect(env.oracle.isVerifier(k.nodeId)).toBe(true);
   return { ...env, sink };
 }
 
@@ -37,7 +80,12 @@ async function receiptReport(node: NodeKeyPair, i: number, alter: number) {
   const inputs = tensorsFor([i, i + 1, i + 2], 'readings');
   const outputs = tensorsFor((model(inputs)[0]!.data as number[]).map((v) => v + alter));
   const receipt = await signReceipt(node, { requestId: `req-${i}`, inputs, outputs, issuedAtMs: NOW });
-  const body = { type: 'receipt', receipt, request: { kind: 'tensors', modelName: MODEL.modelName, modelVersion: MODEL.modelVersion, inputs }, result: { kind: 'tensors', outputs } };
+  const body = {
+    type: 'receipt',
+    receipt,
+    request: { kind: 'tensors', modelName: MODEL.modelName, modelVersion: MODEL.modelVersion, inputs },
+    result: { kind: 'tensors', outputs },
+  };
   return { report: await signReport(gateway, body, NOW), receipt };
 }
 
@@ -51,33 +99,57 @@ describe('compare', () => {
 
 describe('spot checks through the oracle', () => {
   it('catches a node returning altered outputs at the sampling rate, slashes once per evidence, and drops its trust', async () => {
-    const { oracle, store, sink } = setup();
+    const { oracle, store, sink } = await setup();
     oracle.ledger.bond({ nodeId: cheater.nodeId, amountBaseUnits: 1_000_000n, atMs: NOW });
-    const reports = await Promise.all(Array.from({ length: RECEIPTS }, (_, i) => receiptReport(cheater, i, 0.5)));
-    const results = await oracle.ingest.submitBatch(reports.map((r) => r.report), NOW);
+    const reports = await Promise.all(
+      Array.from({ length: RECEIPTS }, (_, i) => receiptReport(cheater, i, 0.5)),
+    );
+    const results = await oracle.ingest.submitBatch(
+      reports.map((r) => r.report),
+      NOW,
+    );
     expect(results.every((r) => r.accepted)).toBe(true);
     await oracle.tick(NOW);
 
     // Which receipts had to be checked is recomputable from the published seed.
-    const seed = await (await import('../rewards/epochs.ts')).samplingSeedFor({ secret: new TextEncoder().encode('test sampling secret, 32 bytes!!'), epoch: oracle.clock.epochOf(NOW) });
+    const seed = await (
+      await import('../rewards/epochs.ts')
+    ).samplingSeedFor({
+      secret: new TextEncoder().encode('test sampling secret, 32 bytes!!'),
+      epoch: oracle.clock.epochOf(NOW),
+    });
     const expected = [];
-    for (const r of reports) if (await isSampled({ receiptHash: await receiptHash(r.receipt), seed, rate: RATE })) expected.push(r);
+    for (const r of reports)
+      if (await isSampled({ receiptHash: await receiptHash(r.receipt), seed, rate: RATE })) expected.push(r);
     expect(expected.length).toBeGreaterThan(RECEIPTS * RATE * 0.4);
     expect(expected.length).toBeLessThan(RECEIPTS * RATE * 1.8);
 
     const frauds = store.listVerdicts({ nodeId: cheater.nodeId }).filter((v) => v.status === 'fraud');
     expect(frauds).toHaveLength(expected.length);
-    expect(frauds[0]).toMatchObject({ kind: 'spot-check', reason: 'OUTPUT_MISMATCH', details: { maxAbsDifference: 0.5, slashed: true } });
+    expect(frauds[0]).toMatchObject({
+      kind: 'spot-check',
+      reason: 'OUTPUT_MISMATCH',
+      details: { maxAbsDifference: 0.5, slashed: true, referee: 'DISPUTED' },
+    });
     const slashes = oracle.ledger.slashes(cheater.nodeId);
     expect(slashes).toHaveLength(expected.length);
-    // The evidence carries both sides' signed receipts.
-    const evidence = store.listStakeEvents(cheater.nodeId).find((e) => e.type === 'slash')!.evidence as { receipt: unknown; consensusReceipts: unknown[] };
-    expect(evidence.consensusReceipts.length).toBeGreaterThanOrEqual(2);
+    // The evidence carries the node's and the checkers' signed receipts and the referee's output.
+    const evidence = store.listStakeEvents(cheater.nodeId).find((e) => e.type === 'slash')!.evidence as {
+      receipt: unknown;
+      receipts: unknown[];
+      refereeOutputDigest: string;
+    };
+    expect(evidence.receipts.length).toBeGreaterThanOrEqual(3);
+    expect(evidence.refereeOutputDigest).toMatch(/^[0-9a-f]{64}$/);
     expect(expected.map((r) => r.receipt)).toContainEqual(evidence.receipt);
 
     // The same evidence forwarded again is judged again but never slashed twice.
     const balance = oracle.ledger.balanceOf(cheater.nodeId);
-    const { nonce: _nonce, issuedAtMs: _at, ...sameEvidence } = expected[0]!.report.body as Record<string, unknown>;
+    const {
+      nonce: _nonce,
+      issuedAtMs: _at,
+      ...sameEvidence
+    } = expected[0]!.report.body as Record<string, unknown>;
     const again = await signReport(gateway, sameEvidence, NOW);
     expect((await oracle.ingest.submit(again, NOW)).accepted).toBe(true);
     await oracle.tick(NOW + 1000);
@@ -91,9 +163,14 @@ describe('spot checks through the oracle', () => {
   });
 
   it('passes an honest node, within the tolerance', async () => {
-    const { oracle, store, sink } = setup();
-    const reports = await Promise.all(Array.from({ length: 30 }, (_, i) => receiptReport(checkers[0]!, i, 0.00001)));
-    await oracle.ingest.submitBatch(reports.map((r) => r.report), NOW);
+    const { oracle, store, sink } = await setup();
+    const reports = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => receiptReport(checkers[0]!, i, 0.00001)),
+    );
+    await oracle.ingest.submitBatch(
+      reports.map((r) => r.report),
+      NOW,
+    );
     await oracle.tick(NOW);
     const checks = store.listVerdicts({ nodeId: checkers[0]!.nodeId }).filter((v) => v.kind === 'spot-check');
     expect(checks.length).toBeGreaterThan(0);

@@ -1,4 +1,10 @@
-import { isValidSignature, jsonDigest, tensorsDigest, type SignedReceipt, type Tensor } from '@hexedge/protocol';
+import {
+  isValidSignature,
+  jsonDigest,
+  tensorsDigest,
+  type SignedReceipt,
+  type Tensor,
+} from '@hexedge/protocol';
 import type { Verdict } from '../store/records.ts';
 import { maxAbsDifference, normaliseTensors } from './compare.ts';
 
@@ -12,24 +18,37 @@ export interface CheckerNode {
   nodeId: string;
   url?: string;
 }
-/** Runs `request` on `node` and returns its result and signed receipt; the wiring calls the node's OIP endpoint. */
-export type ReRun = (node: CheckerNode, request: InferenceRequest) => Promise<{ result: InferenceResult; receipt: SignedReceipt }>;
+/** Runs `request` on `node` and returns its result and signed receipt; the wiring goes through the node's gateway. */
+export type ReRun = (
+  node: CheckerNode,
+  request: InferenceRequest,
+) => Promise<{ result: InferenceResult; receipt: SignedReceipt }>;
+/**
+ * The oracle's own execution of a request (refereed delegation): the model fetched by its content id
+ * from the catalogue and run where the oracle runs. Throws when it cannot (no such model, no runtime).
+ */
+export type Referee = (request: InferenceRequest & { modelContentId: string }) => Promise<InferenceResult>;
 
-/** Evidence of a wrong answer: the node's signed receipt against the majority's signed receipts. */
+/** Evidence of a wrong answer: the signed receipt, the checkers' signed receipts and the referee's output. */
 export interface FraudRecord {
   evidenceId: string;
   nodeId: string;
+  /** 'node': the checked node's answer was wrong; 'checker': a checker's re-run was. */
+  role: 'node' | 'checker';
   modelName: string;
   modelVersion: string;
   modelContentId: string;
   inputDigest: string;
   claimedOutputDigest: string;
-  consensusOutputDigest: string;
+  refereeOutputDigest: string;
+  refereeOutput: unknown;
   /** Null when the results differ in structure, not just in value. */
   maxAbsDifference: number | null;
   tolerance: number;
+  /** The wrong answer's receipt. */
   receipt: SignedReceipt;
-  consensusReceipts: SignedReceipt[];
+  /** The checked node's receipt and every checker's. */
+  receipts: SignedReceipt[];
   atMs: number;
 }
 
@@ -37,7 +56,11 @@ export interface SpotCheckOutcome {
   status: 'pass' | 'fraud' | 'inconclusive';
   reason: string;
   verdicts: Verdict[];
-  fraud?: FraudRecord;
+  /** The checked node's fraud, then any checker's. */
+  frauds: FraudRecord[];
+  /** Verification compute: the checkers' service times and the referee's run, ms. */
+  checkerMs: number;
+  refereeMs: number;
 }
 
 function digestOf(result: InferenceResult): Promise<string> {
@@ -50,23 +73,6 @@ function comparable(result: InferenceResult): unknown {
   return result.kind === 'tensors' ? normaliseTensors(result.outputs) : result.output;
 }
 
-/** FNV-1a: a cheap, deterministic order for picking checkers, so anyone can recompute who checked what. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
-/** Rendezvous choice of `count` checkers for a receipt among trusted candidates, never the node checked. */
-export function pickCheckers(options: { candidates: readonly CheckerNode[]; excludeNodeId: string; receiptHash: string; count: number }): CheckerNode[] {
-  return options.candidates
-    .filter((c) => c.nodeId !== options.excludeNodeId)
-    .map((c) => ({ c, rank: fnv1a(`${options.receiptHash}:${c.nodeId}`) }))
-    .sort((a, b) => a.rank - b.rank || (a.c.nodeId < b.c.nodeId ? -1 : 1))
-    .slice(0, options.count)
-    .map((x) => x.c);
-}
-
 interface Answer {
   checker: CheckerNode;
   value: unknown;
@@ -74,17 +80,24 @@ interface Answer {
 }
 
 /**
- * Optimistic verification of one sampled receipt: re-run its request on independent trusted nodes
- * and let the majority decide. Agreeing with the majority earns every participant a pass; the checked
- * node's disagreement confirmed by a majority is fraud, with the signed receipts as evidence.
+ * Optimistic verification with a referee (refereed delegation) of one sampled receipt: re-run its
+ * request on independent checkers; when they all agree with the node, everyone passes. On any
+ * disagreement, or when too few checkers answer, the oracle re-executes the model itself and decides:
+ * whoever disagrees with the referee — the node or a checker — is fraud, with both sides' receipts and
+ * the referee's output as evidence. Without a referee a dispute stays inconclusive: nobody is convicted
+ * by other nodes' word alone.
  */
 export class SpotChecker {
   readonly #reRun: ReRun;
+  readonly #referee: Referee | undefined;
   readonly #minResponses: number;
+  readonly #clockMs: () => number;
 
-  constructor(options: { reRun: ReRun; minResponses?: number }) {
+  constructor(options: { reRun: ReRun; referee?: Referee; minResponses?: number; clockMs?: () => number }) {
     this.#reRun = options.reRun;
+    this.#referee = options.referee;
     this.#minResponses = options.minResponses ?? 2;
+    this.#clockMs = options.clockMs ?? (() => performance.now());
   }
 
   async check(options: {
@@ -93,28 +106,55 @@ export class SpotChecker {
     request: InferenceRequest;
     result: InferenceResult;
     checkers: readonly CheckerNode[];
+    /** The model's content id in the catalogue (checkers must run these bytes; the referee fetches them). */
+    modelContentId: string;
+    /** Run the referee even if the checkers all agree (a random audit). */
+    audit?: boolean;
     tolerance: number;
     nowMs: number;
   }): Promise<SpotCheckOutcome> {
-    const { receipt, receiptHash, request, result, tolerance, nowMs } = options;
+    const { receipt, receiptHash, request, result, tolerance, nowMs, modelContentId } = options;
     const node = receipt.body.nodeId;
-    const verdict = (nodeId: string, status: Verdict['status'], reason: string, details: Record<string, unknown> = {}): Verdict => ({
+    const verdict = (
+      nodeId: string,
+      role: 'node' | 'checker',
+      status: Verdict['status'],
+      reason: string,
+      details: Record<string, unknown> = {},
+    ): Verdict => ({
       id: `spot:${receiptHash}:${nodeId}`,
       nodeId,
       kind: 'spot-check',
       status,
       reason,
       atMs: nowMs,
-      details: { receiptHash, modelName: receipt.body.modelName, ...details },
+      details: { receiptHash, modelName: receipt.body.modelName, role, ...details },
     });
-    const inconclusive = (reason: string, extra: Verdict[] = []): SpotCheckOutcome => ({ status: 'inconclusive', reason, verdicts: [verdict(node, 'inconclusive', reason), ...extra] });
+    let checkerMs = 0;
+    let refereeMs = 0;
+    const outcome = (
+      status: SpotCheckOutcome['status'],
+      reason: string,
+      verdicts: Verdict[],
+      frauds: FraudRecord[] = [],
+    ): SpotCheckOutcome => ({
+      status,
+      reason,
+      verdicts,
+      frauds,
+      checkerMs,
+      refereeMs,
+    });
 
     const [inputDigest, outputDigest] = await Promise.all([digestOfRequest(request), digestOf(result)]);
     // Evidence the node did not sign cannot convict it.
-    if (inputDigest !== receipt.body.inputDigest || outputDigest !== receipt.body.outputDigest) return inconclusive('EVIDENCE_MISMATCH');
+    if (inputDigest !== receipt.body.inputDigest || outputDigest !== receipt.body.outputDigest)
+      return outcome('inconclusive', 'EVIDENCE_MISMATCH', [
+        verdict(node, 'node', 'inconclusive', 'EVIDENCE_MISMATCH'),
+      ]);
 
     const answers: Answer[] = [];
-    const checkerVerdicts: Verdict[] = [];
+    const badCheckers: Verdict[] = [];
     await Promise.all(
       options.checkers.map(async (checker) => {
         if (checker.nodeId === node) return;
@@ -127,51 +167,116 @@ export class SpotChecker {
         const b = answer.receipt?.body;
         const valid =
           b?.nodeId === checker.nodeId &&
-          b.modelContentId === receipt.body.modelContentId &&
+          b.modelContentId === modelContentId &&
           b.inputDigest === inputDigest &&
           b.outputDigest === (await digestOf(answer.result)) &&
           (await isValidSignature('receipt', answer.receipt));
-        if (!valid) checkerVerdicts.push(verdict(checker.nodeId, 'invalid', 'BAD_CHECK_RECEIPT'));
-        else answers.push({ checker, value: comparable(answer.result), receipt: answer.receipt });
+        if (!valid) {
+          badCheckers.push(verdict(checker.nodeId, 'checker', 'invalid', 'BAD_CHECK_RECEIPT'));
+          return;
+        }
+        checkerMs += b.serviceTimeMs;
+        answers.push({ checker, value: comparable(answer.result), receipt: answer.receipt });
       }),
     );
     answers.sort((a, b) => (a.checker.nodeId < b.checker.nodeId ? -1 : 1));
-    if (answers.length < this.#minResponses) return inconclusive('TOO_FEW_CHECKERS', checkerVerdicts);
-
     const original = comparable(result);
-    const agree = answers.filter((a) => maxAbsDifference(original, a.value) <= tolerance);
-    const majority = (n: number) => n * 2 > answers.length;
-    const judged = (winners: Answer[]) =>
-      answers.map((a) => (winners.includes(a) ? verdict(a.checker.nodeId, 'pass', 'AGREED_WITH_CONSENSUS') : verdict(a.checker.nodeId, 'invalid', 'DISAGREED_WITH_CONSENSUS')));
+    const agrees = (value: unknown) => maxAbsDifference(original, value) <= tolerance;
 
-    if (majority(agree.length)) {
-      return { status: 'pass', reason: 'AGREED_WITH_CONSENSUS', verdicts: [verdict(node, 'pass', 'AGREED_WITH_CONSENSUS'), ...judged(agree), ...checkerVerdicts] };
+    // An audit has the referee run even when everyone agrees: checkers who agree with a cheater are
+    // caught too, so a cartel drawn for every slot of a check is not safe either.
+    if (!options.audit && answers.length >= this.#minResponses && answers.every((a) => agrees(a.value))) {
+      return outcome('pass', 'AGREED_WITH_CHECKERS', [
+        verdict(node, 'node', 'pass', 'AGREED_WITH_CHECKERS', {
+          checkers: answers.map((a) => a.checker.nodeId),
+        }),
+        ...answers.map((a) => verdict(a.checker.nodeId, 'checker', 'pass', 'AGREED_WITH_CHECKERS')),
+        ...badCheckers,
+      ]);
     }
-    const others = answers.filter((a) => !agree.includes(a));
-    let cluster: Answer[] = [];
-    for (const a of others) {
-      const near = others.filter((b) => maxAbsDifference(a.value, b.value) <= tolerance);
-      if (near.length > cluster.length) cluster = near;
-    }
-    if (!majority(cluster.length)) return inconclusive('NO_CONSENSUS', [...judged([]), ...checkerVerdicts]);
+    const why =
+      answers.length < this.#minResponses
+        ? 'TOO_FEW_CHECKERS'
+        : answers.every((a) => agrees(a.value))
+          ? 'AUDIT'
+          : 'DISPUTED';
+    if (!this.#referee)
+      return outcome('inconclusive', why, [verdict(node, 'node', 'inconclusive', why), ...badCheckers]);
 
-    const difference = maxAbsDifference(original, cluster[0]!.value);
-    const fraud: FraudRecord = {
-      evidenceId: receiptHash,
-      nodeId: node,
-      modelName: receipt.body.modelName,
-      modelVersion: receipt.body.modelVersion,
-      modelContentId: receipt.body.modelContentId,
-      inputDigest,
-      claimedOutputDigest: outputDigest,
-      consensusOutputDigest: cluster[0]!.receipt.body.outputDigest,
-      maxAbsDifference: Number.isFinite(difference) ? difference : null,
-      tolerance,
-      receipt,
-      consensusReceipts: cluster.map((a) => a.receipt),
-      atMs: nowMs,
+    let reference: InferenceResult | undefined;
+    let failure: unknown;
+    const started = this.#clockMs();
+    try {
+      reference = await this.#referee({ ...request, modelContentId });
+    } catch (err) {
+      failure = err;
+    }
+    refereeMs = this.#clockMs() - started;
+    if (!reference) {
+      const error = String((failure as Error)?.message ?? failure).slice(0, 200);
+      return outcome('inconclusive', 'REFEREE_FAILED', [
+        verdict(node, 'node', 'inconclusive', 'REFEREE_FAILED', { error }),
+        ...badCheckers,
+      ]);
+    }
+    const refereeValue = comparable(reference);
+    const refereeOutputDigest = await digestOf(reference);
+    const receipts = [receipt, ...answers.map((a) => a.receipt)];
+    const fraudOf = (r: SignedReceipt, role: 'node' | 'checker', value: unknown): FraudRecord => {
+      const difference = maxAbsDifference(value, refereeValue);
+      return {
+        evidenceId: role === 'node' ? receiptHash : `${receiptHash}:${r.body.nodeId}`,
+        nodeId: r.body.nodeId,
+        role,
+        modelName: receipt.body.modelName,
+        modelVersion: receipt.body.modelVersion,
+        modelContentId,
+        inputDigest,
+        claimedOutputDigest: r.body.outputDigest,
+        refereeOutputDigest,
+        refereeOutput: refereeValue,
+        maxAbsDifference: Number.isFinite(difference) ? difference : null,
+        tolerance,
+        receipt: r,
+        receipts,
+        atMs: nowMs,
+      };
     };
-    const details = { maxAbsDifference: fraud.maxAbsDifference, tolerance, checkers: cluster.map((a) => a.checker.nodeId) };
-    return { status: 'fraud', reason: 'OUTPUT_MISMATCH', verdicts: [verdict(node, 'fraud', 'OUTPUT_MISMATCH', details), ...judged(cluster), ...checkerVerdicts], fraud };
+    const verdicts: Verdict[] = [];
+    const frauds: FraudRecord[] = [];
+    const nodeRight = maxAbsDifference(original, refereeValue) <= tolerance;
+    if (nodeRight) verdicts.push(verdict(node, 'node', 'pass', 'REFEREE_AGREED', { referee: why }));
+    else {
+      const fraud = fraudOf(receipt, 'node', original);
+      frauds.push(fraud);
+      verdicts.push(
+        verdict(node, 'node', 'fraud', 'OUTPUT_MISMATCH', {
+          referee: why,
+          maxAbsDifference: fraud.maxAbsDifference,
+          tolerance,
+          checkers: answers.map((a) => a.checker.nodeId),
+        }),
+      );
+    }
+    for (const a of answers) {
+      if (maxAbsDifference(a.value, refereeValue) <= tolerance)
+        verdicts.push(verdict(a.checker.nodeId, 'checker', 'pass', 'AGREED_WITH_REFEREE'));
+      else {
+        const fraud = fraudOf(a.receipt, 'checker', a.value);
+        frauds.push(fraud);
+        verdicts.push(
+          verdict(a.checker.nodeId, 'checker', 'fraud', 'CHECK_DISAGREED_WITH_REFEREE', {
+            maxAbsDifference: fraud.maxAbsDifference,
+            tolerance,
+          }),
+        );
+      }
+    }
+    return outcome(
+      nodeRight ? 'pass' : 'fraud',
+      nodeRight ? 'REFEREE_AGREED' : 'OUTPUT_MISMATCH',
+      [...verdicts, ...badCheckers],
+      frauds,
+    );
   }
 }

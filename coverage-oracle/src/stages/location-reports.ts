@@ -1,7 +1,7 @@
-import { isValidSignature, latLngToH3Cell } from '@hexedge/protocol';
-import type { OracleDirectory } from '../directory.ts';
+import { greatCircleDistanceKm, isValidSignature, latLngToH3Cell, type LatLng } from '@hexedge/protocol';
+import type { ClaimedNode, KnownReporter, OracleDirectory } from '../directory.ts';
 import type { LocationReportBody } from '@hexedge/protocol';
-import { combineLocationObservations, type LatencyObservation } from '../location/combine.ts';
+import { combineLocationObservations, type LatencyObservation, type LocationVerdict } from '../location/combine.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type { CoverageObservation, StoredReport, Verdict } from '../store/records.ts';
 import { COVERAGE_RESOLUTION } from '../coverage/coverage-map.ts';
@@ -18,23 +18,80 @@ async function isAnswered(report: StoredReport): Promise<boolean> {
   return isValidSignature('challenge-response', response);
 }
 
+/** The claim a verdict judged: the place, and when the node claimed it (a new claim is a new claim). */
+export const claimOf = (node: ClaimedNode) => ({
+  lat: node.location.lat,
+  lng: node.location.lng,
+  ...(node.claimedAtMs !== undefined ? { claimedAtMs: node.claimedAtMs } : {}),
+});
+
+export interface LocationDeps {
+  store: OracleStore;
+  directory: OracleDirectory;
+  minChallengers: number;
+  verifiedWithinKm?: number;
+  /** The oracle's own id: its probes need no corroboration. */
+  oracleId?: string;
+}
+
+/**
+ * Whether a challenger's "not answered" counts: the oracle's and configured challengers' always do; a
+ * node challenger's only when the oracle's own probe of that challenger, in the window, was answered
+ * (a challenger that cannot be reached itself proves nothing about whether it reached the target).
+ */
+async function isCredibleNoAnswer(report: StoredReport, deps: LocationDeps): Promise<boolean> {
+  if (report.nodeId === deps.oracleId || deps.directory.getReporter(report.nodeId)?.trusted) return true;
+  if (!deps.oracleId) return false;
+  const sinceMs = report.receivedAtMs - LOCATION_WINDOW_MS;
+  for (const r of deps.store.listRoundReports(`loc:${report.nodeId}`)) {
+    if (
+      r.nodeId === deps.oracleId &&
+      r.receivedAtMs >= sinceMs &&
+      r.receivedAtMs <= report.receivedAtMs &&
+      (await isAnswered(r))
+    )
+      return true;
+  }
+  return false;
+}
+
 /**
  * A challenger's report is an availability probe of the target; together with the window's other
- * challengers' reports it is a latency proof of location, judged against the claim in the directory.
+ * challengers' reports it is a latency proof of location, judged against the claim in the directory
+ * and naming that claim, so a verdict on one place never verifies another. Challengers whose bound
+ * the majority contradicts get a `challenger` verdict against them (and lose standing).
  */
+/** An anchor's claim this close to its surveyed place is its surveyed place (GPS and survey slack). */
+export const ANCHOR_CLAIM_SLACK_KM = 10;
+
+/**
+ * The operator's anchors are the network's trust roots: their places are surveyed (oracle config), not
+ * proven by challengers who need verified places themselves. An anchor whose claim is its surveyed
+ * place, and whose round trips do not make that impossible, is verified (reason SURVEYED_ANCHOR);
+ * one that claims elsewhere, or whose round trips contradict its place, is judged like any node.
+ */
+function asSurveyedAnchor(verdict: LocationVerdict, o: { claim: LatLng; surveyed: KnownReporter | undefined }): LocationVerdict {
+  const surveyed = o.surveyed?.trusted && o.surveyed.roles.includes('challenger') ? o.surveyed.location : undefined;
+  // TOO_FEW_CHALLENGERS stays as it is: a surveyed place still needs round trips that allow it.
+  if (!surveyed || verdict.status === 'verified' || verdict.status === 'impossible' || verdict.reason === 'TOO_FEW_CHALLENGERS') return verdict;
+  if (greatCircleDistanceKm(surveyed, o.claim) > ANCHOR_CLAIM_SLACK_KM) return verdict;
+  return { ...verdict, status: 'verified', reason: 'SURVEYED_ANCHOR', locationTrust: Math.max(verdict.locationTrust, 0.9) };
+}
+
 export async function handleLocationReport(
   report: StoredReport,
-  deps: { store: OracleStore; directory: OracleDirectory; minChallengers: number; verifiedWithinKm?: number },
+  deps: LocationDeps,
 ): Promise<{ verdicts: Verdict[]; coverage: CoverageObservation[] }> {
   const body = report.body as LocationReportBody;
   const answered = await isAnswered(report);
+  const credible = answered || (await isCredibleNoAnswer(report, deps));
   const verdicts: Verdict[] = [
     {
       id: `avail:${report.seq}`,
       nodeId: body.targetNodeId,
       kind: 'availability',
-      status: answered ? 'up' : 'down',
-      ...(answered ? {} : { reason: 'NO_VALID_ANSWER' }),
+      status: answered ? 'up' : credible ? 'down' : 'inconclusive',
+      ...(answered ? {} : { reason: credible ? 'NO_VALID_ANSWER' : 'CHALLENGER_NOT_CORROBORATED' }),
       atMs: report.receivedAtMs,
       details: { challengerId: body.nodeId },
     },
@@ -43,7 +100,11 @@ export async function handleLocationReport(
   if (!answered || !claim) return { verdicts, coverage: [] };
 
   // The latest answered exchange per challenger in the window; the challenger's place is what the directory knows, never what it says.
-  const sinceMs = report.receivedAtMs - LOCATION_WINDOW_MS;
+  // Reports from before the current claim was made judged the old one.
+  const sinceMs = Math.max(
+    report.receivedAtMs - LOCATION_WINDOW_MS,
+    claim.claimedAtMs ?? Number.NEGATIVE_INFINITY,
+  );
   const latest = new Map<string, LatencyObservation>();
   for (const r of deps.store.listRoundReports(`loc:${body.targetNodeId}`)) {
     if (r.receivedAtMs < sinceMs || r.receivedAtMs > report.receivedAtMs || !(await isAnswered(r))) continue;
@@ -55,22 +116,25 @@ export async function handleLocationReport(
         rttMs: (r.body as LocationReportBody).rttMs!,
       });
   }
-  const verdict = combineLocationObservations({
+  const measured = combineLocationObservations({
     claim: claim.location,
     observations: [...latest.values()],
     minChallengers: deps.minChallengers,
     ...(deps.verifiedWithinKm ? { verifiedWithinKm: deps.verifiedWithinKm } : {}),
   });
+  const verdict = asSurveyedAnchor(measured, { claim: claim.location, surveyed: deps.directory.getReporter(body.targetNodeId) });
   if (verdict.status === 'inconclusive' && verdict.reason === 'TOO_FEW_CHALLENGERS')
     return { verdicts, coverage: [] };
+  const window = Math.floor(report.receivedAtMs / LOCATION_WINDOW_MS);
   verdicts.push({
-    id: `loc:${body.targetNodeId}:${Math.floor(report.receivedAtMs / LOCATION_WINDOW_MS)}`,
+    id: `loc:${body.targetNodeId}:${window}`,
     nodeId: body.targetNodeId,
     kind: 'location',
     status: verdict.status,
     reason: verdict.reason,
     atMs: report.receivedAtMs,
     details: {
+      claim: claimOf(claim),
       locationTrust: verdict.locationTrust,
       uncertaintyKm: verdict.uncertaintyKm ?? null,
       estimate: verdict.estimate ?? null,
@@ -78,6 +142,25 @@ export async function handleLocationReport(
       outlierChallengers: verdict.outlierChallengers,
     },
   });
+  if (verdict.status !== 'inconclusive') {
+    // With a majority to judge by, every node challenger's report is judged too; configured ones are not.
+    const judged = (ids: string[], status: 'valid' | 'invalid') =>
+      ids
+        .filter((id) => id !== deps.oracleId && !deps.directory.getReporter(id)?.trusted)
+        .map((id): Verdict => ({
+          id: `chal:${body.targetNodeId}:${window}:${id}`,
+          nodeId: id,
+          kind: 'challenger',
+          status,
+          reason: status === 'valid' ? 'AGREED_WITH_MAJORITY' : 'CONTRADICTED_MAJORITY',
+          atMs: report.receivedAtMs,
+          details: { targetNodeId: body.targetNodeId, verdict: verdict.status },
+        }));
+    verdicts.push(
+      ...judged(verdict.consistentChallengers, 'valid'),
+      ...judged(verdict.outlierChallengers, 'invalid'),
+    );
+  }
   const coverage: CoverageObservation[] =
     verdict.status === 'verified'
       ? [

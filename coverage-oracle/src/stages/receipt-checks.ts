@@ -1,32 +1,45 @@
+import { bytesToBase64Url, sha256, type ReceiptReportBody } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
-import type { ReceiptReportBody } from '@hexedge/protocol';
+import { bindToCatalogue, type CatalogueView } from '../spot-check/catalogue-binding.ts';
+import { drawCheckers, type CheckerCandidate } from '../spot-check/checker-draw.ts';
 import { isSampled, receiptHash } from '../spot-check/sampling.ts';
-import {
-  pickCheckers,
-  type InferenceRequest,
-  type InferenceResult,
-  type SpotChecker,
+import type {
+  FraudRecord,
+  InferenceRequest,
+  InferenceResult,
+  SpotChecker,
 } from '../spot-check/spot-checker.ts';
 import type { StakeLedger } from '../stake/stake-ledger.ts';
-import type { StoredReport, Verdict, WorkRecord } from '../store/records.ts';
+import type { StoredReport, Verdict, WorkRecord, WorkStatus } from '../store/records.ts';
+
+/** Who may check, as the score stage last computed it: verifiers with their operator and stake. */
+export interface VerifierBook {
+  /** The node as a checker candidate, when it has verifier standing. */
+  verifier(nodeId: string): CheckerCandidate | undefined;
+}
 
 export interface ReceiptCheckDeps {
   directory: OracleDirectory;
   spotChecker?: SpotChecker;
   ledger: StakeLedger;
   samplingRate: number;
+  /** Share of sampled receipts the referee re-runs even when the checkers all agree. */
+  refereeAuditRate?: number;
   checkersPerSample: number;
-  /** Only nodes at least this trusted re-run others' work. */
-  minCheckerTrust: number;
-  trustOf(nodeId: string): number;
+  verifiers: VerifierBook;
   samplingSeedAt(atMs: number): Promise<string>;
   toleranceFor(modelName: string, modelVersion: string): number;
+  /** The model catalogue receipts are bound to; absent, a receipt's own content id is taken as it is. */
+  catalogue?: CatalogueView;
 }
 
 /**
- * A forwarded receipt becomes work (once per receipt hash), and, when the epoch's seed samples it, a
- * spot check; confirmed fraud slashes the node's stake with the fraud record as evidence (the ledger
- * refuses a second slash for the same receipt).
+ * A forwarded receipt becomes work (once per receipt hash). First it is bound to the model catalogue
+ * (a receipt that misnames its model is fraud, slashed on its own signature); then, when the epoch's
+ * secret seed samples it, it is spot-checked by checkers drawn with the same secret, with the oracle
+ * as referee. Every fraud — the node's, or a checker's the referee contradicted — slashes its signer
+ * with the record as evidence (the ledger refuses a second slash for the same evidence). What became
+ * of the receipt decides whether it earns: only unchecked and passed work does.
  */
 export async function handleReceiptReport(
   report: StoredReport,
@@ -34,32 +47,81 @@ export async function handleReceiptReport(
 ): Promise<{ work: WorkRecord; verdicts: Verdict[] }> {
   const body = report.body as ReceiptReportBody;
   const receipt = body.receipt;
+  const atMs = report.receivedAtMs;
   const hash = await receiptHash(receipt);
-  const sampled = await isSampled({
-    receiptHash: hash,
-    seed: await deps.samplingSeedAt(report.receivedAtMs),
-    rate: deps.samplingRate,
-  });
-  const work: WorkRecord = {
+  const seed = await deps.samplingSeedAt(atMs);
+  const sampled = await isSampled({ receiptHash: hash, seed, rate: deps.samplingRate });
+  const work = (status: WorkStatus, extra: Partial<WorkRecord> = {}): WorkRecord => ({
     receiptHash: hash,
     nodeId: receipt.body.nodeId,
     modelName: receipt.body.modelName,
     modelVersion: receipt.body.modelVersion,
-    atMs: report.receivedAtMs,
+    atMs,
     sampled,
-  };
-  if (!sampled || !deps.spotChecker) return { work, verdicts: [] };
+    status,
+    serviceTimeMs: receipt.body.serviceTimeMs,
+    ...extra,
+  });
+  const verdictOn = (
+    status: Verdict['status'],
+    reason: string,
+    details: Record<string, unknown> = {},
+  ): Verdict => ({
+    id: `spot:${hash}:${receipt.body.nodeId}`,
+    nodeId: receipt.body.nodeId,
+    kind: 'spot-check',
+    status,
+    reason,
+    atMs,
+    details: { receiptHash: hash, modelName: receipt.body.modelName, role: 'node', ...details },
+  });
+
+  const binding = bindToCatalogue({ receipt, requested: body.request, catalogue: deps.catalogue });
+  if (binding.status === 'unknown')
+    return { work: work('unbound'), verdicts: [verdictOn('inconclusive', binding.reason)] };
+  if (binding.status === 'fraud') {
+    const slash = deps.ledger.slash({
+      nodeId: receipt.body.nodeId,
+      evidenceId: hash,
+      evidence: {
+        reason: binding.reason,
+        receipt,
+        requested: { modelName: body.request.modelName, modelVersion: body.request.modelVersion },
+        catalogue: binding.expected,
+        atMs,
+      },
+      atMs,
+    });
+    return {
+      work: work('unbound'),
+      verdicts: [
+        verdictOn('fraud', binding.reason, {
+          expected: binding.expected,
+          slashed: slash.slashed,
+          slashedBaseUnits: slash.amountBaseUnits.toString(),
+        }),
+      ],
+    };
+  }
+  if (!sampled || !deps.spotChecker) return { work: work('unchecked'), verdicts: [] };
 
   const candidates = deps.directory
     .listNodes()
-    .filter(
-      (n) => n.models.includes(receipt.body.modelName) && deps.trustOf(n.nodeId) >= deps.minCheckerTrust,
-    )
-    .map((n) => ({ nodeId: n.nodeId, url: n.url }));
-  const checkers = pickCheckers({
-    candidates,
-    excludeNodeId: receipt.body.nodeId,
+    .filter((n) => n.models.includes(receipt.body.modelName))
+    .flatMap((n) => {
+      const v = deps.verifiers.verifier(n.nodeId);
+      return v ? [{ ...v, url: n.url }] : [];
+    });
+  const checkedNode = deps.directory.getNode(receipt.body.nodeId);
+  const checkers = await drawCheckers({
+    seed,
     receiptHash: hash,
+    candidates,
+    checked: {
+      nodeId: receipt.body.nodeId,
+      operatorId: deps.ledger.operatorOf(receipt.body.nodeId) ?? receipt.body.nodeId,
+      ...(checkedNode ? { url: checkedNode.url } : {}),
+    },
     count: deps.checkersPerSample,
   });
   const outcome = await deps.spotChecker.check({
@@ -67,23 +129,41 @@ export async function handleReceiptReport(
     receiptHash: hash,
     request: body.request as InferenceRequest,
     result: body.result as InferenceResult,
-    checkers,
+    checkers: checkers.map((c) => ({ nodeId: c.nodeId, ...(c.url ? { url: c.url } : {}) })),
+    modelContentId: binding.contentId,
+    // Which samples are audited is drawn from the same secret, with its own label.
+    audit: await isSampled({
+      receiptHash: hash,
+      seed: await auditSeed(seed),
+      rate: deps.refereeAuditRate ?? 0,
+    }),
     tolerance: deps.toleranceFor(receipt.body.modelName, receipt.body.modelVersion),
-    nowMs: report.receivedAtMs,
+    nowMs: atMs,
   });
-  if (outcome.fraud) {
-    const slash = deps.ledger.slash({
-      nodeId: outcome.fraud.nodeId,
-      evidenceId: outcome.fraud.evidenceId,
-      evidence: { ...outcome.fraud },
-      atMs: report.receivedAtMs,
-    });
-    const fraudVerdict = outcome.verdicts[0]!;
-    fraudVerdict.details = {
-      ...fraudVerdict.details,
-      slashed: slash.slashed,
-      slashedBaseUnits: slash.amountBaseUnits.toString(),
-    };
-  }
-  return { work, verdicts: outcome.verdicts };
+  for (const fraud of outcome.frauds) slashFor(fraud, outcome.verdicts, deps.ledger, atMs);
+  const status: WorkStatus =
+    outcome.status === 'pass' ? 'pass' : outcome.status === 'fraud' ? 'fraud' : 'inconclusive';
+  return {
+    work: work(status, { checkerMs: round3(outcome.checkerMs), refereeMs: round3(outcome.refereeMs) }),
+    verdicts: outcome.verdicts,
+  };
+}
+
+function slashFor(fraud: FraudRecord, verdicts: Verdict[], ledger: StakeLedger, atMs: number): void {
+  const slash = ledger.slash({
+    nodeId: fraud.nodeId,
+    evidenceId: fraud.evidenceId,
+    evidence: { ...fraud },
+    atMs,
+  });
+  const v = verdicts.find((x) => x.nodeId === fraud.nodeId && x.status === 'fraud');
+  if (v)
+    v.details = { ...v.details, slashed: slash.slashed, slashedBaseUnits: slash.amountBaseUnits.toString() };
+}
+
+const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** The audit draw's seed: SHA-256 of the epoch seed and a label, so it is independent of the sampling draw. */
+async function auditSeed(seed: string): Promise<string> {
+  return bytesToBase64Url(await sha256(new TextEncoder().encode(`audit\n${seed}`)));
 }

@@ -16,6 +16,10 @@ export interface RewardStageOptions {
   poolBaseUnits: bigint;
   shares: RewardShares;
   modelCostUnits?: Readonly<Record<string, number>>;
+  /** Caps each node's inference reward at the fees its rewarded requests paid. */
+  requestFeeBaseUnits?: bigint;
+  /** Bonded stake per node at a moment: availability is weighted by it. */
+  stakeAt?: (nodeId: string, atMs: number) => bigint;
   samplingSeedFor(epoch: number): Promise<string>;
   /** The first epoch to close when the log is empty. */
   firstEpoch: number;
@@ -47,19 +51,38 @@ export class RewardStage implements Stage {
     }
   }
 
-  async closeEpoch(epoch: number, prevLogRoot: string): Promise<{ signed: SignedRewardManifest; bytes: Uint8Array; proofs: Map<string, MerkleProof> }> {
+  async closeEpoch(
+    epoch: number,
+    prevLogRoot: string,
+  ): Promise<{ signed: SignedRewardManifest; bytes: Uint8Array; proofs: Map<string, MerkleProof> }> {
     const { store, clock } = this.#o;
     const { startMs, endMs } = clock.boundsOf(epoch);
     const work = store.listWork({ sinceMs: startMs, untilMs: endMs });
     const verdicts = store.listVerdicts({ sinceMs: startMs, untilMs: endMs });
+    const { stakeAt } = this.#o;
+    const stakes = stakeAt
+      ? new Map(
+          [...new Set(verdicts.filter((v) => v.kind === 'availability').map((v) => v.nodeId))].map((id) => [
+            id,
+            stakeAt(id, endMs),
+          ]),
+        )
+      : undefined;
     const { entries, unallocatedBaseUnits } = computeRewardEntries({
       poolBaseUnits: this.#o.poolBaseUnits,
       shares: this.#o.shares,
       work,
       verdicts,
       ...(this.#o.modelCostUnits ? { modelCostUnits: this.#o.modelCostUnits } : {}),
+      ...(this.#o.requestFeeBaseUnits !== undefined
+        ? { requestFeeBaseUnits: this.#o.requestFeeBaseUnits }
+        : {}),
+      ...(stakes ? { stakes } : {}),
     });
-    const [samplingSeed, nextSeed] = await Promise.all([this.#o.samplingSeedFor(epoch), this.#o.samplingSeedFor(epoch + 1)]);
+    const [samplingSeed, nextSeed] = await Promise.all([
+      this.#o.samplingSeedFor(epoch),
+      this.#o.samplingSeedFor(epoch + 1),
+    ]);
     const built = await buildRewardManifest({
       oracle: this.#o.oracle,
       epoch,
@@ -73,7 +96,15 @@ export class RewardStage implements Stage {
       samplingSeed,
       nextSamplingSeedCommitment: await seedCommitment(nextSeed),
     });
-    const entry = await buildLogEntry({ epoch, startMs, endMs, prevLogRoot, manifestBytes: built.bytes, receiptHashes: work.map((w) => w.receiptHash), verdicts });
+    const entry = await buildLogEntry({
+      epoch,
+      startMs,
+      endMs,
+      prevLogRoot,
+      manifestBytes: built.bytes,
+      receiptHashes: work.map((w) => w.receiptHash),
+      verdicts,
+    });
     store.appendLogEntry(entry);
     return built;
   }

@@ -26,6 +26,8 @@ export interface VerifyStageOptions extends Omit<ReceiptCheckDeps, 'directory'> 
   roundCloseDelayMs?: number;
   minChallengers?: number;
   verifiedWithinKm?: number;
+  /** The oracle's own id: its own probes need no corroboration. */
+  oracleId?: string;
   denylist?: () => ReadonlySet<string>;
   /** HIP-17 scales; default: recomputed from the directory's hotspots whenever rounds close. */
   densityScales?: () => ReadonlyMap<string, number>;
@@ -114,6 +116,7 @@ export class VerifyStage implements Stage {
           directory: o.directory,
           minChallengers: o.minChallengers ?? 3,
           ...(o.verifiedWithinKm ? { verifiedWithinKm: o.verifiedWithinKm } : {}),
+          ...(o.oracleId ? { oracleId: o.oracleId } : {}),
         });
         out.verdicts.push(...verdicts);
         out.coverage.push(...coverage);

@@ -1,8 +1,11 @@
-import { HexEdgeError } from '@hexedge/protocol';
+import { HexEdgeError, type StakeAccountView } from '@hexedge/protocol';
 import type { OracleStore } from '../store/oracle-store.ts';
+import type { StakeEvent } from '../store/records.ts';
 
 /** Share of a node's bond one confirmed fraud costs, in basis points (50 %): enough to make a lie cost more than it earns. */
 export const DEFAULT_SLASH_BPS = 5000;
+/** Stake asked back stays bonded, and slashable, this long: fraud found late still costs (a week). */
+export const DEFAULT_UNBOND_DELAY_MS = 7 * 24 * 3600_000;
 const BPS = 10_000n;
 
 export interface SlashOutcome {
@@ -12,63 +15,264 @@ export interface SlashOutcome {
   balanceBaseUnits: bigint;
 }
 
+/** A node's stake at one moment, replayed from its events. */
+export interface NodeStake {
+  /** Slashable: bonded, including stake asked back whose delay has not passed. */
+  bondedBaseUnits: bigint;
+  /** Of that, asked back and not yet released. */
+  unbondingBaseUnits: bigint;
+  /** When the earliest pending unbond is released, or null. */
+  releasesAtMs: number | null;
+  /** The stake account that bonded it (its operator); undefined for a node never bonded. */
+  operatorId: string | undefined;
+}
+
+interface Replay extends NodeStake {
+  /** Released unbonds, per account they return to. */
+  released: Map<string, bigint>;
+}
+
 /**
- * Stake per node in integer base units. Every change is an event in the store; the balance is their
- * sum, so the ledger can always be audited from its history. A slash names its evidence, and the same
- * evidence never slashes twice (the store refuses the second event atomically).
+ * Stake in integer base units, kept as events in the store (deposit, bond, unbond, slash), so every
+ * balance can be audited from its history. Operators' stake accounts receive deposits and bond them
+ * to nodes; a node is bonded by one operator at a time (recorded per node), and unbonded stake stays
+ * slashable for `unbondDelayMs`. A slash names its evidence, and the same evidence never slashes twice
+ * (the store refuses the second event atomically).
  */
 export class StakeLedger {
   readonly #store: OracleStore;
   readonly #slashBps: bigint;
+  readonly #unbondDelayMs: number;
 
-  constructor(options: { store: OracleStore; slashBps?: number }) {
+  constructor(options: { store: OracleStore; slashBps?: number; unbondDelayMs?: number }) {
     const slashBps = options.slashBps ?? DEFAULT_SLASH_BPS;
     if (!Number.isInteger(slashBps) || slashBps < 0 || slashBps > 10_000) {
-      throw new HexEdgeError('INVALID_REQUEST', `slashBps must be an integer in [0, 10000], got ${String(slashBps)}`);
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `slashBps must be an integer in [0, 10000], got ${String(slashBps)}`,
+      );
     }
     this.#store = options.store;
     this.#slashBps = BigInt(slashBps);
+    this.#unbondDelayMs = options.unbondDelayMs ?? DEFAULT_UNBOND_DELAY_MS;
   }
 
-  balanceOf(nodeId: string): bigint {
-    let balance = 0n;
-    for (const e of this.#store.listStakeEvents(nodeId)) balance += (e.type === 'bond' ? 1n : -1n) * BigInt(e.amountBaseUnits);
-    return balance;
+  get unbondDelayMs(): number {
+    return this.#unbondDelayMs;
   }
 
-  bond(options: { nodeId: string; amountBaseUnits: bigint; atMs: number }): bigint {
-    const { nodeId, amountBaseUnits, atMs } = options;
-    if (typeof amountBaseUnits !== 'bigint' || amountBaseUnits <= 0n) {
-      throw new HexEdgeError('INVALID_REQUEST', `bond amount must be a positive bigint, got ${String(amountBaseUnits)}`);
+  #replay(events: readonly StakeEvent[], atMs: number): Replay {
+    let bonded = 0n;
+    let operatorId: string | undefined;
+    let pending: Array<{ amount: bigint; releasesAtMs: number; accountId: string }> = [];
+    const released = new Map<string, bigint>();
+    const release = (untilMs: number) => {
+      for (const p of pending.filter((x) => x.releasesAtMs <= untilMs)) {
+        bonded -= p.amount;
+        released.set(p.accountId, (released.get(p.accountId) ?? 0n) + p.amount);
+      }
+      pending = pending.filter((x) => x.releasesAtMs > untilMs);
+    };
+    for (const e of events) {
+      if (e.atMs > atMs) break;
+      release(e.atMs);
+      const amount = BigInt(e.amountBaseUnits);
+      if (e.type === 'bond') {
+        bonded += amount;
+        operatorId = e.accountId ?? e.nodeId;
+      } else if (e.type === 'unbond') {
+        const free = bonded - pending.reduce((s, p) => s + p.amount, 0n);
+        const asked = amount < free ? amount : free;
+        if (asked > 0n)
+          pending.push({
+            amount: asked,
+            releasesAtMs: e.releasesAtMs ?? e.atMs,
+            accountId: e.accountId ?? e.nodeId,
+          });
+      } else if (e.type === 'slash' && bonded > 0n) {
+        // A slash reaches stake being unbonded too, in proportion.
+        const after = bonded - amount;
+        pending = pending.map((p) => ({ ...p, amount: (p.amount * after) / bonded }));
+        bonded = after;
+      }
     }
-    this.#store.appendStakeEvent({ nodeId, type: 'bond', amountBaseUnits: amountBaseUnits.toString(), atMs });
-    return this.balanceOf(nodeId);
+    release(atMs);
+    const unbonding = pending.reduce((s, p) => s + p.amount, 0n);
+    const releasesAtMs = pending.length ? Math.min(...pending.map((p) => p.releasesAtMs)) : null;
+    return { bondedBaseUnits: bonded, unbondingBaseUnits: unbonding, releasesAtMs, operatorId, released };
   }
 
-  unbond(options: { nodeId: string; amountBaseUnits: bigint; atMs: number }): bigint {
-    const { nodeId, amountBaseUnits, atMs } = options;
-    const balance = this.balanceOf(nodeId);
-    if (typeof amountBaseUnits !== 'bigint' || amountBaseUnits <= 0n || amountBaseUnits > balance) {
-      throw new HexEdgeError('INVALID_REQUEST', `unbond amount must be in (0, ${balance}], got ${String(amountBaseUnits)}`);
+  stakeOf(nodeId: string, atMs = Number.POSITIVE_INFINITY): NodeStake {
+    const { released: _released, ...stake } = this.#replay(this.#store.listStakeEvents(nodeId), atMs);
+    return stake;
+  }
+
+  /** The node's slashable stake now. */
+  balanceOf(nodeId: string, atMs = Number.POSITIVE_INFINITY): bigint {
+    return this.stakeOf(nodeId, atMs).bondedBaseUnits;
+  }
+
+  operatorOf(nodeId: string): string | undefined {
+    return this.stakeOf(nodeId).operatorId;
+  }
+
+  /** A stake account: its free balance and what it has bonded to which node. */
+  accountOf(accountId: string, atMs: number): StakeAccountView {
+    const events = this.#store.listStakeEvents();
+    let free = 0n;
+    const nodes = new Set<string>();
+    for (const e of events) {
+      if (e.atMs > atMs) continue;
+      if (e.type === 'deposit' && e.nodeId === accountId) free += BigInt(e.amountBaseUnits);
+      if (e.type === 'bond' && (e.accountId ?? e.nodeId) === accountId) {
+        nodes.add(e.nodeId);
+        if (e.funded) free -= BigInt(e.amountBaseUnits);
+      }
     }
-    this.#store.appendStakeEvent({ nodeId, type: 'unbond', amountBaseUnits: amountBaseUnits.toString(), atMs });
-    return balance - amountBaseUnits;
+    const bonds: StakeAccountView['bonds'] = [];
+    for (const nodeId of [...nodes].sort()) {
+      const replay = this.#replay(
+        events.filter((e) => e.nodeId === nodeId && e.type !== 'deposit'),
+        atMs,
+      );
+      free += replay.released.get(accountId) ?? 0n;
+      if (replay.operatorId === accountId)
+        bonds.push({
+          nodeId,
+          bondedBaseUnits: replay.bondedBaseUnits.toString(),
+          unbondingBaseUnits: replay.unbondingBaseUnits.toString(),
+          releasesAtMs: replay.releasesAtMs,
+        });
+    }
+    return { accountId, freeBaseUnits: free.toString(), bonds };
   }
 
-  /** Slashes `slashBps` of the current balance (rounded down), recording the evidence even when the bond is empty. */
-  slash(options: { nodeId: string; evidenceId: string; evidence: Record<string, unknown>; atMs: number }): SlashOutcome {
+  /** Credits an operator's stake account (a treasury-signed deposit). */
+  deposit(options: { accountId: string; amountBaseUnits: bigint; atMs: number }): void {
+    positive(options.amountBaseUnits, 'deposit');
+    this.#store.appendStakeEvent({
+      nodeId: options.accountId,
+      type: 'deposit',
+      amountBaseUnits: options.amountBaseUnits.toString(),
+      atMs: options.atMs,
+    });
+  }
+
+  /**
+   * Bonds stake to a node for `operatorId` (default: the node is its own operator). `fromAccount`
+   * takes it from the operator's free balance (a signed bond); without it the stake comes from
+   * outside (an operator's deposit made and bonded in one step by whoever runs the oracle).
+   */
+  bond(options: {
+    nodeId: string;
+    operatorId?: string;
+    amountBaseUnits: bigint;
+    atMs: number;
+    fromAccount?: boolean;
+  }): bigint {
+    const { nodeId, amountBaseUnits, atMs } = options;
+    const operatorId = options.operatorId ?? nodeId;
+    positive(amountBaseUnits, 'bond');
+    const current = this.stakeOf(nodeId, atMs);
+    if (
+      current.operatorId !== undefined &&
+      current.operatorId !== operatorId &&
+      current.bondedBaseUnits > 0n
+    ) {
+      throw new HexEdgeError(
+        'FORBIDDEN',
+        `node ${nodeId} is bonded by operator ${current.operatorId}; ${operatorId} cannot bond it until that stake is released`,
+      );
+    }
+    if (options.fromAccount) {
+      const free = BigInt(this.accountOf(operatorId, atMs).freeBaseUnits);
+      if (free < amountBaseUnits)
+        throw new HexEdgeError(
+          'INVALID_REQUEST',
+          `account ${operatorId} has ${free} base units free, cannot bond ${amountBaseUnits}`,
+        );
+    }
+    this.#store.appendStakeEvent({
+      nodeId,
+      type: 'bond',
+      amountBaseUnits: amountBaseUnits.toString(),
+      accountId: operatorId,
+      ...(options.fromAccount ? { funded: true } : {}),
+      atMs,
+    });
+    return this.balanceOf(nodeId, atMs);
+  }
+
+  /** Asks bonded stake back: it stays slashable until the unbonding delay has passed. Returns when it is released. */
+  unbond(options: { nodeId: string; operatorId?: string; amountBaseUnits: bigint; atMs: number }): number {
+    const { nodeId, amountBaseUnits, atMs } = options;
+    positive(amountBaseUnits, 'unbond');
+    const current = this.stakeOf(nodeId, atMs);
+    const operatorId = options.operatorId ?? current.operatorId ?? nodeId;
+    if (current.operatorId !== operatorId)
+      throw new HexEdgeError('FORBIDDEN', `node ${nodeId} is not bonded by ${operatorId}`);
+    const free = current.bondedBaseUnits - current.unbondingBaseUnits;
+    if (amountBaseUnits > free)
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `unbond amount must be in (0, ${free}], got ${amountBaseUnits}`,
+      );
+    const releasesAtMs = atMs + this.#unbondDelayMs;
+    this.#store.appendStakeEvent({
+      nodeId,
+      type: 'unbond',
+      amountBaseUnits: amountBaseUnits.toString(),
+      accountId: operatorId,
+      releasesAtMs,
+      atMs,
+    });
+    return releasesAtMs;
+  }
+
+  /** Slashes `slashBps` of the node's slashable stake (rounded down), recording the evidence even when the bond is empty. */
+  slash(options: {
+    nodeId: string;
+    evidenceId: string;
+    evidence: Record<string, unknown>;
+    atMs: number;
+  }): SlashOutcome {
     const { nodeId, evidenceId, evidence, atMs } = options;
-    if (typeof evidenceId !== 'string' || evidenceId.length === 0) throw new HexEdgeError('INVALID_REQUEST', 'slash needs an evidence id');
-    const balance = this.balanceOf(nodeId);
+    if (typeof evidenceId !== 'string' || evidenceId.length === 0)
+      throw new HexEdgeError('INVALID_REQUEST', 'slash needs an evidence id');
+    const balance = this.balanceOf(nodeId, atMs);
     const amount = (balance * this.#slashBps) / BPS;
-    const slashed = this.#store.appendStakeEvent({ nodeId, type: 'slash', amountBaseUnits: amount.toString(), evidenceId, evidence, atMs });
-    return slashed ? { slashed, amountBaseUnits: amount, balanceBaseUnits: balance - amount } : { slashed, amountBaseUnits: 0n, balanceBaseUnits: balance };
+    const slashed = this.#store.appendStakeEvent({
+      nodeId,
+      type: 'slash',
+      amountBaseUnits: amount.toString(),
+      evidenceId,
+      evidence,
+      atMs,
+    });
+    return slashed
+      ? { slashed, amountBaseUnits: amount, balanceBaseUnits: balance - amount }
+      : { slashed, amountBaseUnits: 0n, balanceBaseUnits: balance };
   }
 
-  slashes(nodeId?: string): Array<{ nodeId: string; evidenceId: string; amountBaseUnits: bigint; atMs: number }> {
+  slashes(
+    nodeId?: string,
+  ): Array<{ nodeId: string; evidenceId: string; amountBaseUnits: bigint; atMs: number }> {
     return this.#store
       .listStakeEvents(nodeId)
       .filter((e) => e.type === 'slash')
-      .map((e) => ({ nodeId: e.nodeId, evidenceId: e.evidenceId!, amountBaseUnits: BigInt(e.amountBaseUnits), atMs: e.atMs }));
+      .map((e) => ({
+        nodeId: e.nodeId,
+        evidenceId: e.evidenceId!,
+        amountBaseUnits: BigInt(e.amountBaseUnits),
+        atMs: e.atMs,
+      }));
   }
+}
+
+function positive(amount: bigint, what: string): void {
+  if (typeof amount !== 'bigint' || amount <= 0n)
+    throw new HexEdgeError(
+      'INVALID_REQUEST',
+      `${what} amount must be a positive bigint, got ${String(amount)}`,
+    );
 }

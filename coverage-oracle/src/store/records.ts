@@ -17,7 +17,9 @@ export interface StoredReport {
   signature: string;
 }
 
-export type VerdictKind = 'poc-beacon' | 'poc-witness' | 'location' | 'spot-check' | 'availability';
+/** `challenger`: a challenger's report judged against the others' (an outlier loses standing). */
+export type VerdictKind =
+  'poc-beacon' | 'poc-witness' | 'location' | 'spot-check' | 'availability' | 'challenger';
 export type VerdictStatus =
   | 'valid'
   | 'invalid'
@@ -45,7 +47,14 @@ export interface Verdict {
   details?: Record<string, unknown>;
 }
 
-/** A verified receipt: one unit of inference work, weighted by its model's cost at reward time. */
+/**
+ * What became of a receipt: not sampled, or sampled and passed (by the checkers' agreement or the
+ * referee); sampled and inconclusive or fraud; or not bound to the model catalogue. Only `unchecked`
+ * and `pass` earn inference rewards (a record without a status predates this and counts as unchecked).
+ */
+export type WorkStatus = 'unchecked' | 'pass' | 'fraud' | 'inconclusive' | 'unbound';
+
+/** A forwarded receipt: one unit of inference work, weighted by its model's cost at reward time. */
 export interface WorkRecord {
   receiptHash: string;
   nodeId: string;
@@ -53,12 +62,25 @@ export interface WorkRecord {
   modelVersion: string;
   atMs: number;
   sampled: boolean;
+  status?: WorkStatus;
+  /** The node's own service time (its receipt): inference compute. */
+  serviceTimeMs?: number;
+  /** Verification compute spent on it: checkers' service times and the referee's run, ms. */
+  checkerMs?: number;
+  refereeMs?: number;
 }
 
 export interface StakeEvent {
   seq: number;
+  /** The node bonded, unbonded or slashed; for a deposit, the stake account credited. */
   nodeId: string;
-  type: 'bond' | 'unbond' | 'slash';
+  type: 'deposit' | 'bond' | 'unbond' | 'slash';
+  /** Bond and unbond: the operator's stake account (absent: the node is its own operator). */
+  accountId?: string;
+  /** Bond: taken from the account's deposits (a signed bond), not brought in from outside. */
+  funded?: boolean;
+  /** Unbond: when the stake leaves the bond and returns to the account. */
+  releasesAtMs?: number;
   /** Integer base units, as a decimal string (JSON has no bigint). */
   amountBaseUnits: string;
   /** Slashes only: the evidence id (a fraud record's receipt hash); at most one slash per id. */

@@ -6,21 +6,55 @@ import { CoverageMap } from '../coverage/coverage-map.ts';
 import { computeTrust, PRIOR_TRUST, TRUST_HALF_LIFE_MS } from './trust-score.ts';
 
 const NOW = 10 * TRUST_HALF_LIFE_MS;
-const v = (kind: Verdict['kind'], status: Verdict['status'], atMs = NOW, details?: Record<string, unknown>): Verdict => ({ id: `${kind}${status}${atMs}${Math.random()}`, nodeId: 'n', kind, status, atMs, ...(details ? { details } : {}) });
+const v = (
+  kind: Verdict['kind'],
+  status: Verdict['status'],
+  atMs = NOW,
+  details?: Record<string, unknown>,
+): Verdict => ({
+  id: `${kind}${status}${atMs}${Math.random()}`,
+  nodeId: 'n',
+  kind,
+  status,
+  atMs,
+  ...(details ? { details } : {}),
+});
 
 describe('computeTrust', () => {
-  it('starts at the prior and rises with good evidence from every source', () => {
-    expect(computeTrust({ verdicts: [], nowMs: NOW })).toMatchObject({ score: PRIOR_TRUST, reasons: ['no evidence yet'] });
-    const good = [v('location', 'verified', NOW, { locationTrust: 0.95 }), ...Array.from({ length: 10 }, () => v('poc-witness', 'valid')), ...Array.from({ length: 10 }, () => v('spot-check', 'pass')), ...Array.from({ length: 10 }, () => v('availability', 'up'))];
+  it('is unknown without verified work of its own, and rises with good evidence from every source', () => {
+    expect(computeTrust({ verdicts: [], nowMs: NOW })).toMatchObject({
+      known: false,
+      reasons: [expect.stringMatching(/^unknown/)],
+    });
+    // Location and availability alone say nothing of its answers: still unknown (on probation).
+    expect(
+      computeTrust({
+        verdicts: [v('location', 'verified', NOW, { locationTrust: 0.95 }), v('availability', 'up')],
+        nowMs: NOW,
+      }).known,
+    ).toBe(false);
+    const good = [
+      v('location', 'verified', NOW, { locationTrust: 0.95 }),
+      ...Array.from({ length: 10 }, () => v('poc-witness', 'valid')),
+      ...Array.from({ length: 10 }, () => v('spot-check', 'pass')),
+      ...Array.from({ length: 10 }, () => v('availability', 'up')),
+    ];
     const trust = computeTrust({ verdicts: good, nowMs: NOW });
     expect(trust.score).toBeGreaterThan(0.85);
     expect(trust.locationVerified).toBe(true);
+    expect(trust.known).toBe(true);
     expect(trust.reasons).toHaveLength(4);
   });
 
   it('decays old evidence back towards the prior', () => {
-    const fresh = computeTrust({ verdicts: Array.from({ length: 10 }, () => v('availability', 'down')), nowMs: NOW }).score;
-    const old = computeTrust({ verdicts: Array.from({ length: 10 }, () => v('availability', 'down', NOW - 3 * TRUST_HALF_LIFE_MS)), nowMs: NOW }).score;
+    const fresh = computeTrust({
+      verdicts: Array.from({ length: 10 }, () => v('availability', 'down')),
+      nowMs: NOW,
+    }).score;
+    const old = computeTrust({
+      verdicts: Array.from({ length: 10 }, () => v('availability', 'down', NOW - 3 * TRUST_HALF_LIFE_MS)),
+      nowMs: NOW,
+    }).score;
     expect(fresh).toBeLessThan(old);
     expect(old).toBeLessThan(PRIOR_TRUST);
   });
@@ -36,8 +70,16 @@ describe('StakeLedger', () => {
   it('bonds, slashes with evidence, and never slashes the same evidence twice', () => {
     const ledger = new StakeLedger({ store: new MemoryOracleStore() });
     expect(ledger.bond({ nodeId: 'n', amountBaseUnits: 1001n, atMs: 1 })).toBe(1001n);
-    expect(ledger.slash({ nodeId: 'n', evidenceId: 'e1', evidence: { why: 'x' }, atMs: 2 })).toEqual({ slashed: true, amountBaseUnits: 500n, balanceBaseUnits: 501n });
-    expect(ledger.slash({ nodeId: 'n', evidenceId: 'e1', evidence: { why: 'x' }, atMs: 3 })).toEqual({ slashed: false, amountBaseUnits: 0n, balanceBaseUnits: 501n });
+    expect(ledger.slash({ nodeId: 'n', evidenceId: 'e1', evidence: { why: 'x' }, atMs: 2 })).toEqual({
+      slashed: true,
+      amountBaseUnits: 500n,
+      balanceBaseUnits: 501n,
+    });
+    expect(ledger.slash({ nodeId: 'n', evidenceId: 'e1', evidence: { why: 'x' }, atMs: 3 })).toEqual({
+      slashed: false,
+      amountBaseUnits: 0n,
+      balanceBaseUnits: 501n,
+    });
     expect(ledger.balanceOf('n')).toBe(501n);
     expect(() => ledger.bond({ nodeId: 'n', amountBaseUnits: -1n, atMs: 4 })).toThrow(/positive/);
     expect(() => ledger.unbond({ nodeId: 'n', amountBaseUnits: 502n, atMs: 4 })).toThrow(/501/);

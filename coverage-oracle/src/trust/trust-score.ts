@@ -1,12 +1,19 @@
+import type { TrustScoreEntry, VerifiedClaim } from '@hexedge/protocol';
 import type { Verdict } from '../store/records.ts';
+import { isOwnCheck } from './standing.ts';
 
-/** Where the oracle publishes trust: placement's `setTrust` / `markLocationVerified` fit it as they are. */
+/**
+ * Where the oracle publishes trust (the TrustPublisher pushes it to the gateways): the score with its
+ * reasons, whether it is still unknown (probation), and the location claim its latest proof judged.
+ */
 export interface TrustSink {
-  setTrust(nodeId: string, score: number, reasons?: string[]): unknown;
-  markLocationVerified?(nodeId: string): unknown;
+  publish(entry: TrustScoreEntry): unknown;
 }
 
-/** With no evidence a node is neither trusted nor distrusted (placement's DEFAULT_TRUST). */
+/**
+ * The centre of the Beta prior each component starts from. It is not a node's trust: a node without
+ * verified work of its own is *unknown* (on probation, no weight as a verifier), whatever its score.
+ */
 export const PRIOR_TRUST = 0.5;
 /** Evidence loses half its weight a week after it was gathered, so a node can earn back, or lose, its standing. */
 export const TRUST_HALF_LIFE_MS = 7 * 24 * 3600_000;
@@ -26,13 +33,21 @@ export interface TrustScore {
   reasons: string[];
   components: Partial<Record<TrustComponent, number>>;
   locationVerified: boolean;
+  /** The claim the latest location proof judged (verified or not), or null without one. */
+  verifiedClaim: VerifiedClaim | null;
+  /** Whether the node has verified work of its own (a conclusive spot check of its answers). */
+  known: boolean;
 }
 
 const decay = (ageMs: number, halfLifeMs: number) => 0.5 ** (Math.max(0, ageMs) / halfLifeMs);
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
 /** Beta-style average of 0/1 outcomes with decayed weights, pulled towards the prior. */
-function decayedMean(outcomes: Array<{ value: number; weight: number; atMs: number }>, nowMs: number, halfLifeMs: number): number | undefined {
+function decayedMean(
+  outcomes: Array<{ value: number; weight: number; atMs: number }>,
+  nowMs: number,
+  halfLifeMs: number,
+): number | undefined {
   if (outcomes.length === 0) return undefined;
   let sum = PRIOR_TRUST * PRIOR_WEIGHT;
   let weight = PRIOR_WEIGHT;
@@ -49,24 +64,46 @@ function decayedMean(outcomes: Array<{ value: number; weight: number; atMs: numb
  * availability, each a decayed average, combined by TRUST_WEIGHTS over the components that have
  * evidence, then capped after fraud. Pure, so the score can be recomputed by anyone from the log.
  */
-export function computeTrust(options: { verdicts: readonly Verdict[]; nowMs: number; halfLifeMs?: number }): TrustScore {
+export function computeTrust(options: {
+  verdicts: readonly Verdict[];
+  nowMs: number;
+  halfLifeMs?: number;
+}): TrustScore {
   const { verdicts, nowMs, halfLifeMs = TRUST_HALF_LIFE_MS } = options;
   const components: Partial<Record<TrustComponent, number>> = {};
   const reasons: string[] = [];
 
-  const location = verdicts.filter((v) => v.kind === 'location' && v.status !== 'inconclusive').sort((a, b) => b.atMs - a.atMs)[0];
+  const location = verdicts
+    .filter((v) => v.kind === 'location' && v.status !== 'inconclusive')
+    .sort((a, b) => b.atMs - a.atMs)[0];
   let locationVerified = false;
+  let verifiedClaim: VerifiedClaim | null = null;
   if (location) {
+    const claim = location.details?.claim as VerifiedClaim | undefined;
+    if (claim)
+      verifiedClaim = {
+        lat: claim.lat,
+        lng: claim.lng,
+        ...(claim.claimedAtMs !== undefined ? { claimedAtMs: claim.claimedAtMs } : {}),
+      };
     const proofTrust = location.status === 'impossible' ? 0 : Number(location.details?.locationTrust ?? 0);
     components.location = PRIOR_TRUST + (proofTrust - PRIOR_TRUST) * decay(nowMs - location.atMs, halfLifeMs);
     locationVerified = location.status === 'verified';
-    reasons.push(`location ${location.status.toUpperCase()}${location.reason ? ` (${location.reason})` : ''}`);
+    reasons.push(
+      `location ${location.status.toUpperCase()}${location.reason ? ` (${location.reason})` : ''}`,
+    );
   }
 
   // A witness voided by its beaconer's fault says nothing about the witness.
-  const poc = verdicts.filter((v) => (v.kind === 'poc-beacon' || v.kind === 'poc-witness') && v.details?.side !== 'beaconer');
+  const poc = verdicts.filter(
+    (v) => (v.kind === 'poc-beacon' || v.kind === 'poc-witness') && v.details?.side !== 'beaconer',
+  );
   const pocValid = poc.filter((v) => v.status === 'valid').length;
-  const pocMean = decayedMean(poc.map((v) => ({ value: v.status === 'valid' ? 1 : 0, weight: 1, atMs: v.atMs })), nowMs, halfLifeMs);
+  const pocMean = decayedMean(
+    poc.map((v) => ({ value: v.status === 'valid' ? 1 : 0, weight: 1, atMs: v.atMs })),
+    nowMs,
+    halfLifeMs,
+  );
   if (pocMean !== undefined) {
     components.poc = pocMean;
     reasons.push(`poc ${pocValid} valid / ${poc.length - pocValid} invalid`);
@@ -76,18 +113,29 @@ export function computeTrust(options: { verdicts: readonly Verdict[]; nowMs: num
   const frauds = checks.filter((v) => v.status === 'fraud');
   const passed = checks.filter((v) => v.status === 'pass').length;
   const checkMean = decayedMean(
-    checks.map((v) => ({ value: v.status === 'pass' ? 1 : 0, weight: v.status === 'fraud' ? FRAUD_EVIDENCE_WEIGHT : 1, atMs: v.atMs })),
+    checks.map((v) => ({
+      value: v.status === 'pass' ? 1 : 0,
+      weight: v.status === 'fraud' ? FRAUD_EVIDENCE_WEIGHT : 1,
+      atMs: v.atMs,
+    })),
     nowMs,
     halfLifeMs,
   );
   if (checkMean !== undefined) {
     components.spotChecks = checkMean;
-    reasons.push(`spot checks ${passed} passed / ${checks.length - passed} failed${frauds.length ? `, ${frauds.length} FRAUD` : ''}`);
+    reasons.push(
+      `spot checks ${passed} passed / ${checks.length - passed} failed${frauds.length ? `, ${frauds.length} FRAUD` : ''}`,
+    );
   }
 
-  const probes = verdicts.filter((v) => v.kind === 'availability');
+  // An uncorroborated "not answered" from a node challenger is no evidence.
+  const probes = verdicts.filter((v) => v.kind === 'availability' && v.status !== 'inconclusive');
   const up = probes.filter((v) => v.status === 'up').length;
-  const uptime = decayedMean(probes.map((v) => ({ value: v.status === 'up' ? 1 : 0, weight: 1, atMs: v.atMs })), nowMs, halfLifeMs);
+  const uptime = decayedMean(
+    probes.map((v) => ({ value: v.status === 'up' ? 1 : 0, weight: 1, atMs: v.atMs })),
+    nowMs,
+    halfLifeMs,
+  );
   if (uptime !== undefined) {
     components.uptime = uptime;
     reasons.push(`uptime ${up}/${probes.length} probes answered`);
@@ -101,12 +149,23 @@ export function computeTrust(options: { verdicts: readonly Verdict[]; nowMs: num
   }
   score = weightSum > 0 ? score / weightSum : PRIOR_TRUST;
   if (frauds.length > 0) {
-    const remembered = Math.min(1, frauds.reduce((s, f) => s + decay(nowMs - f.atMs, FRAUD_HALF_LIFE_MS), 0));
+    const remembered = Math.min(
+      1,
+      frauds.reduce((s, f) => s + decay(nowMs - f.atMs, FRAUD_HALF_LIFE_MS), 0),
+    );
     const cap = 1 - (1 - FRAUD_TRUST_CAP) * remembered;
     if (score > cap) reasons.push(`capped at ${round3(cap)} after fraud`);
     score = Math.min(score, cap);
   }
   for (const key of Object.keys(components) as TrustComponent[]) components[key] = round3(components[key]!);
-  if (reasons.length === 0) reasons.push('no evidence yet');
-  return { score: round3(Math.min(1, Math.max(0, score))), reasons, components, locationVerified };
+  const known = checks.some(isOwnCheck);
+  if (!known) reasons.unshift('unknown: no verified work of its own yet (probation)');
+  return {
+    score: round3(Math.min(1, Math.max(0, score))),
+    reasons,
+    components,
+    locationVerified,
+    verifiedClaim,
+    known,
+  };
 }

@@ -1,8 +1,8 @@
 import { html } from 'htm/preact';
 import { Chart } from '../components/chart.ts';
-import { Card } from '../components/common.ts';
+import { Card, Stat } from '../components/common.ts';
 import { time } from '../components/format.ts';
-import type { OracleReport } from '../types.ts';
+import type { OracleReport, Posp } from '../types.ts';
 
 const NO_ORACLE = 'No coverage oracle reports to this gateway yet (hexedge dev runs none), so there is nothing to show — not a clean record.';
 
@@ -16,8 +16,26 @@ function Verdicts(props: { title: string; id: string; verdicts: OracleReport['ve
   <//>`;
 }
 
-/** Spot checks, location proofs, rewards per epoch and the manifest entry: the oracle's part of the page. */
-export function OracleSections(props: { oracle: OracleReport | null }) {
+/** The proof-of-sampling condition: what a caught cheat loses against what a cheat could gain. */
+function Posp(props: { posp: Posp | null | undefined }) {
+  const p = props.posp;
+  return html`<${Card} title="Why cheating does not pay" id="posp-title" empty=${p ? null : NO_ORACLE}>
+    ${p
+      ? html`<p class="big" data-testid="posp-holds">${p.holds ? 'Cheating does not pay' : 'Cheating may pay'}</p>
+          <p>${p.condition}</p>
+          <dl class="stats">
+            <${Stat} label="Sampling rate (p)" value=${String(p.samplingRate)} />
+            <${Stat} label="Least slash (S)" value=${p.minSlashBaseUnits} hint="base units: slash share of the minimum bond" />
+            <${Stat} label="Break-even gain (p × S)" value=${p.breakEvenGainBaseUnits} hint="base units per request" />
+            <${Stat} label="Reward per request" value=${p.rewardPerRequestBaseUnits ?? `≤ ${p.requestFeeBaseUnits} (fee)`} hint="last closed epoch" />
+            <${Stat} label="Verification compute" value=${p.verification.share === null ? '—' : `${(p.verification.share * 100).toFixed(1)} %`} hint=${`of inference compute, epoch ${p.epoch}`} />
+          </dl>`
+      : null}
+  <//>`;
+}
+
+/** Spot checks, location proofs, rewards per epoch, the manifest entry and the PoSP condition: the oracle's part of the page. */
+export function OracleSections(props: { oracle: OracleReport | null; posp?: Posp | null }) {
   const o = props.oracle;
   const of = (kind: (k: string) => boolean) => o?.verdicts.filter((v) => kind(v.kind));
   const rewards = o?.rewards ?? [];
@@ -42,5 +60,6 @@ export function OracleSections(props: { oracle: OracleReport | null }) {
             <ol class="proof">${m.proof.siblings.map((s) => html`<li><code>${s.position}</code> <code>${s.hash}</code></li>`)}</ol>`
         : null}
     <//>
+    <${Posp} posp=${props.posp} />
   `;
 }

@@ -130,7 +130,7 @@ export function OperatorView(props: { nodeId: string | undefined }) {
             ? html`<ul>${node.trust.reasons.map((r) => html`<li>${r}</li>`)}</ul>`
             : html`<p class="muted">The oracle gave no reasons with this score.</p>`}
       <//>
-      <${OracleSections} oracle=${node.oracle} />
+      <${OracleSections} oracle=${node.oracle} posp=${node.posp} />
     </div>
   </div>`;
 }

@@ -7,6 +7,7 @@ import type { InferenceBackend } from '../backends/backend.ts';
 import { DEFAULT_ACCELERATORS, OrtNodeBackend } from './ort-node.ts';
 import { OrtWebBackend } from '../backends/ort-web.ts';
 import type { NodeConfig } from '../config.ts';
+import { KnownCallers } from '../server/known-callers.ts';
 import { ModelSet } from '../server/model-set.ts';
 import { NodeMetrics } from '../server/metrics.ts';
 import { createOipApp } from '../server/oip-app.ts';
@@ -85,6 +86,13 @@ export async function buildEdgeNode(
       log,
     });
 
+    // Inference only for requests a gateway or oracle it knows signed for it: no relay can resell it.
+    const callers = new KnownCallers({
+      ids: [...config.gatewayIds, ...config.oracleIds],
+      gatewayUrl: config.gatewayUrl,
+      log,
+    });
+    void callers.refresh();
     const app = createOipApp({
       models,
       keys,
@@ -92,6 +100,7 @@ export async function buildEdgeNode(
       metrics,
       artifacts: sync.artifacts,
       crypto: nodeReceiptCrypto,
+      callers,
       // The coverage oracle's latency challenges (proof of location) and probes (this node as challenger).
       oracle: {
         answerChallenge: (raw) => answerChallenge(raw, keys),

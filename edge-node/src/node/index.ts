@@ -28,3 +28,4 @@ export { ModelSync, type ModelSyncOptions } from './model-sync.ts';
 export { createNodeKey, loadNodeKey, NODE_KEY_FILE } from './node-keys.ts';
 export { nodeReceiptCrypto } from './node-crypto.ts';
 export { ppocrRecModel, sileroVadModel, thirdPartyModels, type ThirdPartyModel } from './third-party.ts';
+export { createReferee, type RefereeRequest, type RefereeResult } from './referee.ts';

@@ -1,4 +1,5 @@
 import {
+  checkForward,
   HexEdgeError,
   isHexEdgeError,
   oipInferenceRequestSchema,
@@ -43,6 +44,12 @@ export interface OipAppOptions {
   oracle?: OracleRouteOptions;
   /** Receipt hashing and signing; WebCrypto when absent (the Node builder passes node:crypto's). */
   crypto?: ReceiptCrypto;
+  /**
+   * Serve `/infer` and `/predict` only to requests a known gateway or oracle signed for this node
+   * (protocol's forward signature): a relay cannot sell this node's work as its own. Absent: anyone
+   * may call (a node's own tools and tests).
+   */
+  callers?: { isKnown(forwarderId: string): boolean | Promise<boolean> };
 }
 
 /** OIP v2 error object (`{ "error": string }`), plus our stable code; 503s say when to come back. */
@@ -58,9 +65,8 @@ function errorResponse(c: Context, err: unknown): Response {
 const decoder = new TextDecoder();
 
 /** Reads an infer body as JSON, or as a binary-extension body when the header says so. */
-async function readInferBody(c: Context) {
+function parseInferBody(c: Context, bytes: Uint8Array) {
   const headerLength = c.req.header(HEADER_LENGTH);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
   if (headerLength !== undefined) return parseBinaryBody(bytes, headerLength);
   try {
     return { json: JSON.parse(decoder.decode(bytes)) as unknown, binaryInputs: new Map() };
@@ -74,6 +80,27 @@ export function createOipApp(options: OipAppOptions): Hono {
   const { models, keys, isReady, metrics } = options;
   const receiptCrypto = options.crypto ?? webReceiptCrypto;
   const now = options.now ?? Date.now;
+  /** The body, once its forward signature (when callers are checked) is known good. */
+  const readSigned = async (
+    c: Context,
+    route: 'infer' | 'predict',
+    m: { name: string; version: string },
+  ): Promise<Uint8Array> => {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (!options.callers) return bytes;
+    const check = await checkForward({
+      header: (name) => c.req.header(name),
+      targetNodeId: keys.nodeId,
+      route,
+      modelName: m.name,
+      modelVersion: m.version,
+      body: bytes,
+      isKnown: (id) => options.callers!.isKnown(id),
+      nowMs: now(),
+    });
+    if (!check.ok) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
+    return bytes;
+  };
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) =>
@@ -127,7 +154,7 @@ export function createOipApp(options: OipAppOptions): Hono {
     const m = scheduler.model.manifest;
     const labels = { model: m.name, version: m.version };
     try {
-      const { json, binaryInputs } = await readInferBody(c);
+      const { json, binaryInputs } = parseInferBody(c, await readSigned(c, 'infer', m));
       const request = parseWith(oipInferenceRequestSchema, json, { what: 'inference request' });
       const given = request.inputs.map((i) => binaryInputs.get(i.name) ?? i);
       const inputs = checkInputs({ model: m.name, specs: m.inputs, inputs: given });
@@ -192,9 +219,10 @@ export function createOipApp(options: OipAppOptions): Hono {
           'NOT_FOUND',
           `model ${m.name} has no pre/post-processing pipeline; use /infer with tensors`,
         );
+      const bytes = await readSigned(c, 'predict', m);
       let json: unknown;
       try {
-        json = await c.req.json();
+        json = JSON.parse(decoder.decode(bytes));
       } catch {
         throw new HexEdgeError('INVALID_JSON', 'request body is not valid JSON');
       }

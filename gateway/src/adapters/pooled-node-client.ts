@@ -20,7 +20,7 @@ export class PooledNodeClient implements NodeClient {
     this.#sweeper.unref();
   }
 
-  async post({ url, body, signal }: { url: string; body: string; signal: AbortSignal }) {
+  async post({ url, body, signal, headers }: { url: string; body: string; signal: AbortSignal; headers?: Record<string, string> }) {
     const u = new URL(url);
     let entry = this.#pools.get(u.origin);
     if (!entry) {
@@ -31,7 +31,7 @@ export class PooledNodeClient implements NodeClient {
     const res = await entry.pool.request({
       method: 'POST',
       path: u.pathname + u.search,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body,
       signal,
     });

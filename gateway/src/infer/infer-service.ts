@@ -15,7 +15,7 @@ import {
   type Sha256Hex,
   type Tensor,
 } from '@hexedge/protocol';
-import type { NodeModel } from '@hexedge/protocol';
+import type { ForwardRoute, ModelManifest, NodeModel } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import { resolveLocation } from '../location.ts';
 import { walkFailoverList } from './failover-walk.ts';
@@ -68,6 +68,18 @@ export interface InferServiceOptions {
   sha256?: Sha256Hex;
   /** Inference and receipt-check counts and times, for metrics. */
   observer?: GatewayObserver;
+  /** The model catalogue (origin registry): receipts are bound to its name, version and content id. */
+  catalogue?: { manifests(): readonly ModelManifest[] };
+  /** Signs each forwarded request for its node (the headers nodes check: a gateway they know, this body). */
+  signForward?: (target: { targetNodeId: string; route: ForwardRoute; modelName: string; modelVersion: string; body: string }) => Promise<Record<string, string>>;
+}
+
+/** What the oracle asks a node to re-run, through the gateway, as live traffic. */
+export interface RerunRequest {
+  modelName: string;
+  modelVersion: string;
+  inputs?: Tensor[];
+  input?: unknown;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -84,6 +96,8 @@ export class InferService {
   readonly #onAnswered: InferServiceOptions['onAnswered'];
   readonly #sha256: Sha256Hex | undefined;
   readonly #observer: GatewayObserver;
+  readonly #catalogue: InferServiceOptions['catalogue'];
+  readonly #signForward: InferServiceOptions['signForward'];
   readonly #latency = new LatencyTracker();
   readonly #idempotency = new IdempotencyCache<InferResponse>({
     windowMs: IDEMPOTENCY_WINDOW_MS,
@@ -97,6 +111,8 @@ export class InferService {
     this.#onAnswered = options.onAnswered;
     this.#sha256 = options.sha256;
     this.#observer = options.observer ?? noObserver;
+    this.#catalogue = options.catalogue;
+    this.#signForward = options.signForward;
   }
 
   /** Validates and answers one request; `replayed` is true when an earlier answer was reused. */
@@ -221,31 +237,46 @@ export class InferService {
     };
   }
 
-  async #attempt(a: {
-    node: NodeRecord;
-    entry: NodeModel;
-    request: InferRequest;
-    id: string;
-    inputs: Tensor[] | undefined;
-    signal: AbortSignal;
-  }) {
+  /**
+   * Sends one request to one node, signed for it: the one way a request reaches a node, so live
+   * traffic and the oracle's re-runs are the same bytes on the same route with the same headers.
+   */
+  async #send(a: { node: NodeRecord; model: string; version: string; id: string; inputs: Tensor[] | undefined; input: unknown; outputs?: InferRequest['outputs']; signal: AbortSignal }): Promise<NodeAnswer> {
+    const route: ForwardRoute = a.inputs ? 'infer' : 'predict';
+    const url = `${a.node.url}/v2/models/${encodeURIComponent(a.model)}/versions/${encodeURIComponent(a.version)}/${route}`;
+    const body = JSON.stringify(
+      a.inputs ? { id: a.id, inputs: a.inputs.map(tensorToJson), ...(a.outputs ? { outputs: a.outputs } : {}) } : { id: a.id, input: a.input },
+    );
+    const headers = await this.#signForward?.({ targetNodeId: a.node.id, route, modelName: a.model, modelVersion: a.version, body });
+    return this.#client.post({ url, body, signal: a.signal, ...(headers ? { headers } : {}) });
+  }
+
+  /** The oracle's spot-check re-run on one node: forwarded as live traffic, the node's answer as it is. */
+  async rerun(options: { node: NodeRecord; request: RerunRequest; signal: AbortSignal }): Promise<NodeAnswer> {
+    const { node, request } = options;
+    const inputs = request.inputs?.map((t) => checkTensor(t));
+    return this.#send({ node, model: request.modelName, version: request.modelVersion, id: crypto.randomUUID(), inputs, input: request.input, signal: options.signal });
+  }
+
+  async #attempt(a: { node: NodeRecord; entry: NodeModel; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal }) {
     const { node, entry, request, id, inputs } = a;
-    const base = `${node.url}/v2/models/${encodeURIComponent(request.model)}/versions/${encodeURIComponent(entry.version)}`;
-    const body = inputs
-      ? { id, inputs: inputs.map(tensorToJson), ...(request.outputs ? { outputs: request.outputs } : {}) }
-      : { id, input: request.input };
+    // The catalogue, not the node, says which bytes a name@version is; a model it does not list is the node's own.
+    const manifests = this.#catalogue?.manifests() ?? [];
+    const listed = manifests.find((m) => m.name === request.model && m.version === entry.version);
+    if (!listed && manifests.some((m) => m.name === request.model))
+      throw new NodeFault(`node ${node.id} announces ${request.model}@${entry.version}, a version the catalogue does not list`);
+    if (listed && listed.contentId !== entry.contentId)
+      throw new NodeFault(`node ${node.id} announces ${request.model}@${entry.version} as ${entry.contentId}, the catalogue lists ${listed.contentId}`);
     const started = performance.now();
     let answer: NodeAnswer;
     try {
-      answer = await this.#client.post({
-        url: `${base}/${inputs ? 'infer' : 'predict'}`,
-        body: JSON.stringify(body),
-        signal: a.signal,
-      });
+      answer = await this.#send({ node, model: request.model, version: entry.version, id, inputs, input: request.input, ...(request.outputs ? { outputs: request.outputs } : {}), signal: a.signal });
     } catch (err) {
       throw new NodeFault(`node ${node.id} unreachable: ${(err as Error).message}`);
     }
     const nodeMs = performance.now() - started;
+    // A node refusing the gateway itself (it does not know this gateway's key yet) is no fault of the request.
+    if (answer.status === 401 || answer.status === 403) throw new NodeFault(`node ${node.id} refused the gateway (${answer.status})`);
     // Only a 4xx blames the request; any other status but 200 is the node's fault (fail over).
     if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500))
       throw new NodeFault(`node ${node.id} answered ${answer.status}`);
@@ -277,7 +308,9 @@ export class InferService {
         parameters,
         nodeId: node.id,
         requestId: id,
-        modelContentId: entry.contentId,
+        modelName: request.model,
+        modelVersion: entry.version,
+        modelContentId: listed?.contentId ?? entry.contentId,
         digests,
         ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
       });

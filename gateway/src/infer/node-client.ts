@@ -9,7 +9,8 @@ export interface NodeAnswer {
  * (every runtime has it); the Node adapter supplies a pooled keep-alive client (undici `Pool`).
  */
 export interface NodeClient {
-  post(options: { url: string; body: string; signal: AbortSignal }): Promise<NodeAnswer>;
+  /** `headers`: the forward signature nodes check (besides the content type). */
+  post(options: { url: string; body: string; signal: AbortSignal; headers?: Record<string, string> }): Promise<NodeAnswer>;
 }
 
 function parseJson(text: string): unknown {
@@ -21,8 +22,8 @@ function parseJson(text: string): unknown {
 }
 
 export const fetchNodeClient: NodeClient = {
-  async post({ url, body, signal }) {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
+  async post({ url, body, signal, headers }) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal });
     return { status: res.status, body: parseJson(await res.text()) };
   },
 };

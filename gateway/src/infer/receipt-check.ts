@@ -18,13 +18,17 @@ export type ReceiptDigests =
 
 /**
  * Checks a node's receipt against what the gateway itself sent and received: the signer is the node
- * we routed to, the model bytes are the ones it announced, both digests match, and the signature
- * verifies. Any mismatch is RECEIPT_INVALID and the answer is not passed on.
+ * we routed to, the model is the one asked for (name and version) with the content id the catalogue
+ * lists for it (the node's own announcement only for a model the catalogue does not know), both
+ * digests match, and the signature verifies. Any mismatch is RECEIPT_INVALID and the answer is not
+ * passed on.
  */
 export async function checkReceipt(options: {
   parameters: Record<string, unknown> | undefined;
   nodeId: string;
   requestId: string;
+  modelName: string;
+  modelVersion: string;
   modelContentId: string;
   digests: ReceiptDigests;
   /** The SHA-256 to digest with (the Node adapter injects node:crypto's, ~15× faster than WebCrypto's). */
@@ -46,7 +50,9 @@ export async function checkReceipt(options: {
   const b = receipt.body;
   if (b.nodeId !== options.nodeId) throw mismatch(`signed by ${b.nodeId}, not by the node that was asked`);
   if (b.requestId !== options.requestId) throw mismatch(`names request ${b.requestId}, expected ${options.requestId}`);
-  if (b.modelContentId !== options.modelContentId) throw mismatch(`model content id ${b.modelContentId} is not the announced ${options.modelContentId}`);
+  if (b.modelName !== options.modelName || b.modelVersion !== options.modelVersion)
+    throw mismatch(`names model ${b.modelName}@${b.modelVersion}, not the ${options.modelName}@${options.modelVersion} asked for`);
+  if (b.modelContentId !== options.modelContentId) throw mismatch(`model content id ${b.modelContentId} is not ${options.modelContentId}, the catalogue's for ${options.modelName}@${options.modelVersion}`);
   const d = options.digests;
   const [inputDigest, outputDigest] =
     d.kind === 'tensors'

@@ -151,6 +151,8 @@ export async function buildGateway(
       isReady: () => started,
       parts: () => Object.fromEntries(Object.entries(parts).map(([name, state]) => [name, state()])),
       reporterId: reportKey.keys.nodeId,
+      forwardKeys: reportKey.keys,
+      assumeLocationsVerified: config.assumeLocationsVerified,
       devices: registry,
       observer: metrics,
       metrics: { text: () => metrics.text(), contentType: metrics.contentType },

@@ -1,4 +1,4 @@
-import type { OracleNodeReport } from '@hexedge/protocol';
+import type { OracleNodeReport, PospReport } from '@hexedge/protocol';
 import { HexEdgeError } from '@hexedge/protocol';
 import type { Placement } from '@hexedge/placement';
 import type { Context } from 'hono';
@@ -15,10 +15,13 @@ export interface OracleReader {
   nodeReport(nodeId: string): Promise<OracleNodeReport | undefined>;
   /** Radio evidence for a hex (best witnessed signal), when the oracle has any. */
   hexSignal?(cell: string): Promise<{ rssiDbm: number; snrDb: number; witnesses: number } | undefined>;
+  /** The proof-of-sampling condition this epoch (sampling rate × slash ≥ gain) and the verification compute. */
+  posp?(): Promise<PospReport | undefined>;
 }
 
 /**
- * GET /v1/nodes/{id}/operator (public, like /v1/nodes/{id}): everything the operator view shows.
+ * GET /v1/nodes/{id}/operator (public, like /v1/nodes/{id}): everything the operator view shows,
+ * with the network's proof-of-sampling condition (why cheating does not pay, in numbers).
  * `oracle` is null when no oracle is wired (`hexedge dev` today): the view says so instead of
  * showing zeros that would read as "checked and found nothing".
  */
@@ -54,6 +57,7 @@ export function operatorHandler(options: {
       served: options.requests.nodeStats(node.id),
       trust: placement.getTrust(node.id),
       oracle: (await options.oracle?.nodeReport(node.id)) ?? null,
+      posp: (await options.oracle?.posp?.()) ?? null,
     });
   };
 }

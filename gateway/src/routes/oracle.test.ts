@@ -8,15 +8,20 @@ import { nodeListHandler, oracleTrustHandler, type TrustTarget } from './oracle.
 const NOW = 1_750_000_000_000;
 let oracle: NodeKeyPair, stranger: NodeKeyPair, known: NodeKeyPair;
 
+const CLAIM = { lat: 52.37, lng: 4.9, claimedAtMs: NOW - 60_000 };
+
 class FakePlacement implements TrustTarget {
   readonly trust = new Map<string, { score: number; reasons?: string[] }>();
-  readonly verified = new Set<string>();
-  readonly registry = { get: (id: string) => (id === known.nodeId ? {} : undefined) };
+  readonly node = { location: { lat: CLAIM.lat, lng: CLAIM.lng }, locationVerified: false, registeredAtMs: CLAIM.claimedAtMs, locationChangedAtMs: null as number | null };
+  readonly registry = { get: (id: string) => (id === known.nodeId ? this.node : undefined) };
   setTrust(nodeId: string, score: number, reasons?: string[]) {
     this.trust.set(nodeId, { score, ...(reasons ? { reasons } : {}) });
   }
-  markLocationVerified(nodeId: string) {
-    this.verified.add(nodeId);
+  markLocationVerified() {
+    this.node.locationVerified = true;
+  }
+  markLocationUnverified() {
+    this.node.locationVerified = false;
   }
 }
 
@@ -42,13 +47,40 @@ describe('POST /v1/oracle/trust', () => {
     const { app, placement } = trustApp();
     const other = stranger.nodeId;
     const scores = [
-      { nodeId: known.nodeId, score: 0.08, reasons: ['spot checks 0 passed / 1 failed, 1 FRAUD'], locationVerified: true },
+      { nodeId: known.nodeId, score: 0.08, reasons: ['spot checks 0 passed / 1 failed, 1 FRAUD'], locationVerified: true, verifiedClaim: CLAIM },
       { nodeId: other, score: 0.9, reasons: [], locationVerified: false },
     ];
     expect(await post(app, await push(oracle, { scores }))).toEqual({ status: 200, body: { seq: 1, applied: 1, ignored: [other] } });
     expect(placement.trust.get(known.nodeId)).toEqual({ score: 0.08, reasons: ['spot checks 0 passed / 1 failed, 1 FRAUD'] });
-    expect(placement.verified.has(known.nodeId)).toBe(true);
+    expect(placement.node.locationVerified).toBe(true);
     expect(placement.trust.has(other)).toBe(false);
+  });
+
+  it('keeps a node with no verified work on probation, and applies a location verdict only to the claim it judged', async () => {
+    const { app, placement } = trustApp();
+    const entry = (extra: Record<string, unknown>) => ({ nodeId: known.nodeId, score: 0.6, reasons: ['unknown'], locationVerified: true, ...extra });
+    // On probation: the score is not applied (placement keeps it unknown), the verified claim is.
+    expect((await post(app, await push(oracle, { seq: 1, scores: [entry({ probation: true, verifiedClaim: CLAIM })] }))).status).toBe(200);
+    expect(placement.trust.has(known.nodeId)).toBe(false);
+    expect(placement.node.locationVerified).toBe(true);
+    // The node moved: a push that verified the old claim does not verify the new one…
+    placement.node.location = { lat: 50.11, lng: 8.68 };
+    placement.node.locationChangedAtMs = NOW;
+    placement.node.locationVerified = false;
+    await post(app, await push(oracle, { seq: 2, scores: [entry({ verifiedClaim: CLAIM })] }));
+    expect(placement.node.locationVerified).toBe(false);
+    // …nor does the old place claimed again later (a new claim is a new claim), nor a push naming no claim.
+    placement.node.location = { lat: CLAIM.lat, lng: CLAIM.lng };
+    placement.node.locationChangedAtMs = NOW + 1;
+    await post(app, await push(oracle, { seq: 3, scores: [entry({ verifiedClaim: CLAIM })] }));
+    await post(app, await push(oracle, { seq: 4, scores: [entry({})] }));
+    expect(placement.node.locationVerified).toBe(false);
+    // The oracle judging the current claim verified, then impossible.
+    const current = { ...CLAIM, claimedAtMs: NOW + 1 };
+    await post(app, await push(oracle, { seq: 5, scores: [entry({ verifiedClaim: current })] }));
+    expect(placement.node.locationVerified).toBe(true);
+    await post(app, await push(oracle, { seq: 6, scores: [entry({ locationVerified: false, verifiedClaim: current })] }));
+    expect(placement.node.locationVerified).toBe(false);
   });
 
   it('refuses replays, stale pushes, strangers, forged signatures and malformed scores, applying nothing', async () => {

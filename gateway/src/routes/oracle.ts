@@ -5,8 +5,11 @@ import {
   MAX_TRUST_PUSH_AGE_MS,
   MAX_TRUST_PUSH_SKEW_MS,
   oracleNodeReportPath,
+  POSP_PATH,
+  type PospReport,
   trustPushSchema,
   type NodeListPage,
+  type VerifiedClaim,
 } from '@hexedge/protocol';
 import type { Context } from 'hono';
 import type { GatewayPlacement } from '../gateway-placement.ts';
@@ -23,7 +26,26 @@ import type { OracleNodeReport, OracleReader } from './dashboard-operator.ts';
 export interface TrustTarget {
   setTrust(nodeId: string, score: number, reasons?: string[]): unknown;
   markLocationVerified(nodeId: string): unknown;
-  registry: { get(nodeId: string): unknown };
+  markLocationUnverified(nodeId: string): unknown;
+  registry: { get(nodeId: string): ClaimHolder | undefined };
+}
+
+/** A registered node as far as its location claim goes. */
+export interface ClaimHolder {
+  location: { lat: number; lng: number };
+  locationVerified: boolean;
+  registeredAtMs: number;
+  locationChangedAtMs: number | null;
+}
+
+/** When a node made its current claim: its last move, or its registration. */
+export const claimedAtMs = (node: ClaimHolder) => node.locationChangedAtMs ?? node.registeredAtMs;
+
+/** Whether the claim a trust push names is the node's current one (same place, claimed at the same time). */
+function isCurrentClaim(node: ClaimHolder, claim: VerifiedClaim | null | undefined): boolean {
+  if (!claim) return false;
+  if (claim.lat !== node.location.lat || claim.lng !== node.location.lng) return false;
+  return claim.claimedAtMs === undefined || claim.claimedAtMs === claimedAtMs(node);
 }
 
 /**
@@ -31,11 +53,16 @@ export interface TrustTarget {
  * signature is accepted; a push whose `seq` is not above the last applied one from that oracle is a
  * replay (or arrived out of order) and is refused whole, as is a stale one. Nodes the registry does
  * not know are skipped, not refused: the oracle re-sends every score periodically, so a node that
- * registers later gets its score then.
+ * registers later gets its score then. A node on probation (no verified work yet) keeps placement's
+ * probation: its score is not applied. Location verification follows the claim the push names: it
+ * verifies (or unverifies) the node only while the node still makes exactly that claim, so a verdict
+ * on a place the node has left never carries over to its new one.
  */
 export function oracleTrustHandler(options: {
   placement: TrustTarget;
   oracleIds: Iterable<string>;
+  /** Claims are taken as verified without an oracle's word (one machine): a push never unverifies then. */
+  assumeLocationsVerified?: boolean;
   nowMs?: () => number;
 }) {
   const now = options.nowMs ?? Date.now;
@@ -72,12 +99,17 @@ export function oracleTrustHandler(options: {
     const applied: string[] = [];
     const ignored: string[] = [];
     for (const s of push.body.scores) {
-      if (!options.placement.registry.get(s.nodeId)) {
+      const node = options.placement.registry.get(s.nodeId);
+      if (!node) {
         ignored.push(s.nodeId);
         continue;
       }
-      options.placement.setTrust(s.nodeId, s.score, s.reasons);
-      if (s.locationVerified) options.placement.markLocationVerified(s.nodeId);
+      if (!s.probation) options.placement.setTrust(s.nodeId, s.score, s.reasons);
+      if (isCurrentClaim(node, s.verifiedClaim)) {
+        if (s.locationVerified && !node.locationVerified) options.placement.markLocationVerified(s.nodeId);
+        if (!s.locationVerified && node.locationVerified && !options.assumeLocationsVerified)
+          options.placement.markLocationUnverified(s.nodeId);
+      }
       applied.push(s.nodeId);
     }
     return c.json({ seq, applied: applied.length, ignored });
@@ -136,6 +168,7 @@ export function nodeListHandler(placement: Pick<GatewayPlacement, 'healthyNodes'
         lng: n.location.lng,
         cell: n.cell,
         locationVerified: n.locationVerified,
+        claimedAtMs: claimedAtMs(n),
         models: n.models.map((m) => ({ name: m.name, version: m.version, ready: m.ready })),
       })),
       next: sorted.length > limit ? page.at(-1)!.id : null,
@@ -160,6 +193,7 @@ export function httpOracleReader(options: { oracleUrl: string; fetch?: typeof fe
   return {
     nodeReport: async (nodeId) =>
       (await get(oracleNodeReportPath(nodeId)).catch(() => undefined)) as OracleNodeReport | undefined,
+    posp: async () => (await get(POSP_PATH).catch(() => undefined)) as PospReport | undefined,
     hexSignal: async (cell) => {
       const answer = (await get(`/v1/coverage?cell=${encodeURIComponent(cell)}`).catch(() => undefined)) as
         { cells?: Array<{ nodes: Array<{ bestSignalDbm?: number; bestSnrDb?: number }> }> } | undefined;

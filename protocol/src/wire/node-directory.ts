@@ -20,6 +20,8 @@ export const listedNodeSchema = z.object({
   lng: z.number().finite(),
   cell: z.string().max(32),
   locationVerified: z.boolean(),
+  /** When the node made its current location claim (registration or last move): a new claim is a new claim. */
+  claimedAtMs: z.number().int().nonnegative().optional(),
   models: z
     .array(z.object({ name: z.string().max(128), version: z.string().max(64), ready: z.boolean() }))
     .max(256),

@@ -14,6 +14,24 @@ export interface TrustScoreEntry {
   score: number;
   reasons: string[];
   locationVerified: boolean;
+  /**
+   * The node has no verified work yet: its trust is unknown, and placement keeps it on probation
+   * whatever the score says (the score then carries location and availability evidence only).
+   */
+  probation?: boolean;
+  /**
+   * The claim the oracle's latest location proof judged (the place and when it was claimed). The gateway
+   * applies `locationVerified` only while the node still claims exactly this, so a verdict on an old
+   * place never verifies a new one.
+   */
+  verifiedClaim?: VerifiedClaim | null;
+}
+
+/** A location claim as the gateway lists it: the claimed place and when the node claimed it. */
+export interface VerifiedClaim {
+  lat: number;
+  lng: number;
+  claimedAtMs?: number;
 }
 
 export interface TrustMessageBody {
@@ -43,6 +61,15 @@ const trustScoreEntrySchema = z.object({
   score: z.number().min(0).max(1),
   reasons: z.array(z.string().max(MAX_REASON_CHARS)).max(MAX_PUSHED_REASONS),
   locationVerified: z.boolean(),
+  probation: z.boolean().optional(),
+  verifiedClaim: z
+    .object({
+      lat: z.number().finite(),
+      lng: z.number().finite(),
+      claimedAtMs: z.number().int().nonnegative().optional(),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** `POST {gateway}/v1/oracle/trust`, as the oracle's TrustPublisher sends it and the gateway checks it. */

@@ -1,0 +1,78 @@
+import {
+  HexEdgeError,
+  isValidSignature,
+  MAX_RERUN_AGE_MS,
+  signedRerunSchema,
+  type Tensor,
+} from '@hexedge/protocol';
+import type { NodeRecord } from '@hexedge/placement';
+import type { Context } from 'hono';
+import { readJsonBody } from '../http-errors.ts';
+import type { InferService } from '../infer/infer-service.ts';
+
+/** Nonces remembered at most (a re-run a second, each remembered for a minute, fits many times over). */
+const MAX_NONCES = 100_000;
+
+/**
+ * POST /v1/oracle/rerun: a configured oracle's spot-check re-run on one registered node, forwarded
+ * exactly as live traffic is (InferService's one path to a node: same route, same signature, same
+ * headers, same client), so the node cannot tell it is being checked. Signed by the oracle, fresh
+ * (≤ MAX_RERUN_AGE_MS), each nonce once. The answer is the node's, as it came: the oracle checks its
+ * receipt itself.
+ */
+export function oracleRerunHandler(options: {
+  service: Pick<InferService, 'rerun'>;
+  nodeOf: (nodeId: string) => NodeRecord | undefined;
+  oracleIds: Iterable<string>;
+  timeoutMs?: number;
+  nowMs?: () => number;
+}) {
+  const now = options.nowMs ?? Date.now;
+  const seen = new Map<string, number>();
+  return async (c: Context) => {
+    const parsed = signedRerunSchema.safeParse(await readJsonBody(c));
+    if (!parsed.success)
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `re-run ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message}`,
+      );
+    const { body } = parsed.data;
+    if (![...options.oracleIds].includes(body.nodeId))
+      throw new HexEdgeError('FORBIDDEN', `${body.nodeId} is not a configured oracle`);
+    if (!(await isValidSignature('report', parsed.data)))
+      throw new HexEdgeError('BAD_SIGNATURE', `re-run signature does not verify for oracle ${body.nodeId}`);
+    const nowMs = now();
+    if (Math.abs(nowMs - body.issuedAtMs) > MAX_RERUN_AGE_MS)
+      throw new HexEdgeError(
+        'STALE_MESSAGE',
+        `re-run issuedAtMs ${body.issuedAtMs} is ${nowMs - body.issuedAtMs} ms from now (allowed: ${MAX_RERUN_AGE_MS})`,
+      );
+    // Oldest first (insertion order): drop what has expired, and the oldest beyond the cap.
+    for (const [nonce, atMs] of seen) {
+      if (atMs >= nowMs - MAX_RERUN_AGE_MS && seen.size <= MAX_NONCES) break;
+      seen.delete(nonce);
+    }
+    if (seen.has(body.nonce))
+      throw new HexEdgeError('REPLAYED', `re-run nonce ${body.nonce} was already used`);
+    seen.set(body.nonce, nowMs);
+    const node = options.nodeOf(body.targetNodeId);
+    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `node ${body.targetNodeId} is not registered here`);
+    const { request } = body;
+    const answer = await options.service
+      .rerun({
+        node,
+        request: {
+          modelName: request.modelName,
+          modelVersion: request.modelVersion,
+          ...(request.kind === 'tensors' ? { inputs: request.inputs as Tensor[] } : { input: request.input }),
+        },
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      })
+      .catch((err: Error) => {
+        throw new HexEdgeError('NODE_FAILED', `node ${node.id} unreachable: ${err.message}`);
+      });
+    if (answer.status !== 200)
+      throw new HexEdgeError('NODE_FAILED', `node ${node.id} answered HTTP ${answer.status}`);
+    return c.json(answer.body as object);
+  };
+}

@@ -1,0 +1,107 @@
+import { sha256Hex, type Sha256Hex } from '../encoding.ts';
+import type { NodeKeyPair } from '../identity.ts';
+import { NODE_ID_PATTERN } from '../identity.ts';
+import { isValidSignatureFrom, signBodyAs } from '../signing.ts';
+
+/**
+ * A gateway (or oracle) signs every inference request it forwards to an edge node, in three headers:
+ * who forwards, when, and an Ed25519 signature (kind 'forward') over
+ * `{ nodeId: forwarder, targetNodeId, route, modelName, modelVersion, bodyDigest, issuedAtMs }`.
+ * The node serves `/infer` and `/predict` only when the forwarder is a gateway or oracle it knows,
+ * the request is addressed to itself and the body is the one signed; so a relay that passes a request
+ * (headers and all) to another operator's node is refused there: it was addressed to the relay.
+ */
+export const FORWARDER_HEADER = 'x-hexedge-forwarder';
+export const FORWARD_AT_HEADER = 'x-hexedge-forward-at';
+export const FORWARD_SIGNATURE_HEADER = 'x-hexedge-forward-signature';
+/** A forwarded request older (or further ahead) than this is refused: a gateway forwards within milliseconds. */
+export const MAX_FORWARD_SKEW_MS = 60_000;
+
+export type ForwardRoute = 'infer' | 'predict';
+
+export interface ForwardTarget {
+  targetNodeId: string;
+  route: ForwardRoute;
+  modelName: string;
+  modelVersion: string;
+}
+
+const encoder = new TextEncoder();
+const toBytes = (body: string | Uint8Array) => (typeof body === 'string' ? encoder.encode(body) : body);
+
+async function signedBody(
+  options: ForwardTarget & {
+    forwarderId: string;
+    body: string | Uint8Array;
+    issuedAtMs: number;
+    sha256?: Sha256Hex;
+  },
+) {
+  const digest = options.sha256 ?? sha256Hex;
+  const d = digest(toBytes(options.body));
+  return {
+    nodeId: options.forwarderId,
+    targetNodeId: options.targetNodeId,
+    route: options.route,
+    modelName: options.modelName,
+    modelVersion: options.modelVersion,
+    bodyDigest: typeof d === 'string' ? d : await d,
+    issuedAtMs: options.issuedAtMs,
+  };
+}
+
+/** The headers a forwarder adds to one request. */
+export async function signForward(
+  options: ForwardTarget & {
+    keys: NodeKeyPair;
+    body: string | Uint8Array;
+    nowMs: number;
+    sha256?: Sha256Hex;
+  },
+): Promise<Record<string, string>> {
+  const body = await signedBody({ ...options, forwarderId: options.keys.nodeId, issuedAtMs: options.nowMs });
+  return {
+    [FORWARDER_HEADER]: options.keys.nodeId,
+    [FORWARD_AT_HEADER]: String(options.nowMs),
+    [FORWARD_SIGNATURE_HEADER]: await signBodyAs('forward', body, options.keys.privateKey),
+  };
+}
+
+export type ForwardCheck = { ok: true; forwarderId: string } | { ok: false; reason: string };
+
+/**
+ * The node's check of a forwarded request: a known forwarder, fresh, addressed to this node, over this
+ * body. `isKnown` may be asynchronous (a node that does not know a gateway yet asks its own gateway).
+ */
+export async function checkForward(
+  options: ForwardTarget & {
+    header: (name: string) => string | undefined;
+    body: string | Uint8Array;
+    isKnown: (forwarderId: string) => boolean | Promise<boolean>;
+    nowMs: number;
+    sha256?: Sha256Hex;
+  },
+): Promise<ForwardCheck> {
+  const forwarderId = options.header(FORWARDER_HEADER);
+  const atRaw = options.header(FORWARD_AT_HEADER);
+  const signature = options.header(FORWARD_SIGNATURE_HEADER);
+  if (!forwarderId || !atRaw || !signature)
+    return { ok: false, reason: 'the request is not signed by a gateway or oracle' };
+  if (!NODE_ID_PATTERN.test(forwarderId))
+    return { ok: false, reason: `forwarder ${JSON.stringify(forwarderId.slice(0, 64))} is not a node id` };
+  const issuedAtMs = Number(atRaw);
+  if (!/^\d{1,16}$/.test(atRaw) || Math.abs(options.nowMs - issuedAtMs) > MAX_FORWARD_SKEW_MS)
+    return {
+      ok: false,
+      reason: `forwarded at ${JSON.stringify(atRaw.slice(0, 20))}, not within ${MAX_FORWARD_SKEW_MS} ms of now`,
+    };
+  if (!(await options.isKnown(forwarderId)))
+    return { ok: false, reason: `forwarder ${forwarderId} is not a gateway or oracle this node knows` };
+  const body = await signedBody({ ...options, forwarderId, issuedAtMs });
+  if (!(await isValidSignatureFrom({ kind: 'forward', body, signature, signerId: forwarderId })))
+    return {
+      ok: false,
+      reason: `the forward signature does not verify for ${forwarderId} (another node's request, or a changed body)`,
+    };
+  return { ok: true, forwarderId };
+}
