@@ -61,5 +61,9 @@ describe('writeModel', () => {
     const { artifacts, problems } = await readModelDir(dir);
     expect(problems).toEqual([]);
     expect(artifacts.map((a) => a.manifest.contentId)).toEqual([old.manifest.contentId]);
+    // Written again under the new name, the model is held once, not twice.
+    await writeModel({ dir, ...old });
+    const again = await readModelDir(dir);
+    expect(again.artifacts.map((a) => path.basename(a.file))).toEqual(['comfort-index@1.onnx']);
   });
 });
