@@ -31,7 +31,7 @@ import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts
 import { mountDashboard, type DashboardOptions } from './routes/dashboard.ts';
 import { mountDeviceRoutes } from './routes/devices.ts';
 import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
-import { coverageProxyHandler, nodeListHandler, oracleTrustHandler } from './routes/oracle.ts';
+import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
 import { UsageBook } from './usage.ts';
 
 /** Registration and heartbeat bodies are small; 256 KiB leaves room for a node with many models. */
@@ -61,6 +61,8 @@ export interface GatewayAppOptions {
   dashboard?: DashboardOptions;
   /** The coverage oracle: trust pushes accepted from `oracleIds`; /v1/coverage proxied to `url`. */
   oracle?: { url: string; oracleIds: readonly string[] };
+  /** The last applied trust push seq per oracle (durable on Node); memory when absent. */
+  trustSeqs?: SeqStore;
   /** Each fresh, receipt-checked answer (the oracle's ReceiptForwarder samples them for spot checks). */
   onAnswered?: (request: InferRequest, response: InferResponse) => void;
   /** The firmware bridge's devices and profiles: /v1/devices and /v1/profiles (admin) when given. */
@@ -164,7 +166,11 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
       app.post(
         TRUST_PATH,
         limit(MAX_TRUST_PUSH_BYTES),
-        oracleTrustHandler({ placement: local, oracleIds: options.oracle.oracleIds }),
+        oracleTrustHandler({
+          placement: local,
+          oracleIds: options.oracle.oracleIds,
+          ...(options.trustSeqs ? { seqs: options.trustSeqs } : {}),
+        }),
       );
   }
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));

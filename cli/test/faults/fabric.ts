@@ -41,6 +41,10 @@ export interface GatewayOptions {
   mqtt?: { url: string; clientId?: string; protocolVersion?: 4 | 5; shared?: boolean };
   oracle?: { url: string; oracleIds: string[] };
   mqttPassword?: string;
+  /** HEXEDGE_ADMIN_KEY for this start; default ADMIN_KEY. */
+  adminKey?: string;
+  /** More top-level YAML lines (keys the scenario needs: limits, an embedded broker…). */
+  extraYaml?: string[];
   /** Where the YAML config is written; default: beside the data dir. */
   configFile?: string;
 }
@@ -73,6 +77,7 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Proc
           ...options.oracle.oracleIds.map((id) => `    - ${id}`),
         ]
       : []),
+    ...(options.extraYaml ?? []),
   ].join('\n');
   await writeFile(configFile, `${yaml}\n`);
   const proc = await startHexedge({
@@ -80,7 +85,7 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Proc
     args: ['gateway', '--config', configFile],
     env: {
       ...process.env,
-      HEXEDGE_ADMIN_KEY: ADMIN_KEY,
+      HEXEDGE_ADMIN_KEY: options.adminKey ?? ADMIN_KEY,
       ...(options.mqttPassword ? { HEXEDGE_MQTT_PASSWORD: options.mqttPassword } : {}),
     },
     ready: /hexedge gateway ready: (\S+)/,

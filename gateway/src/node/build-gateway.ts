@@ -13,6 +13,7 @@ import { startMqttIngress } from '../adapters/mqtt-ingress.ts';
 import { nodeSha256Hex } from '../adapters/node-hash.ts';
 import { PooledNodeClient } from '../adapters/pooled-node-client.ts';
 import { SqliteKeyStore } from '../adapters/sqlite-key-store.ts';
+import { SqliteSeqStore } from '../adapters/sqlite-seq-store.ts';
 import type { GatewayConfig, GatewaySecrets } from '../config.ts';
 import { EventBus } from '../events/event-bus.ts';
 import { KeyRing } from '../keys/key-ring.ts';
@@ -23,6 +24,9 @@ import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
 import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
 import { readOriginCatalog } from './origin-catalog.ts';
+
+/** The key slot the configured admin key (HEXEDGE_ADMIN_KEY) fills. */
+export const ADMIN_KEY_SLOT = 'configured-admin';
 
 /** The file under the data directory holding the key the gateway signs receipt reports with. */
 export const REPORT_KEY_FILE = 'report-key.json';
@@ -60,7 +64,8 @@ export async function buildGateway(
     const keyStore = new SqliteKeyStore({ path: path.join(config.dataDir, 'keys.sqlite') });
     life.defer('API keys', () => keyStore.close());
     const keys = new KeyRing({ store: keyStore, sha256: nodeSha256Hex });
-    await keys.adopt(secrets.adminKey, { name: 'gateway admin', role: 'admin' });
+    // The configured admin key fills one slot: a changed HEXEDGE_ADMIN_KEY revokes the previous one.
+    await keys.adopt(secrets.adminKey, { name: 'gateway admin', role: 'admin', slot: ADMIN_KEY_SLOT, legacyName: 'gateway admin' });
 
     const nodeStore = new SqliteNodeStore({ path: path.join(config.dataDir, 'placement.sqlite') });
     life.defer('placement store', () => nodeStore.close());
@@ -110,6 +115,9 @@ export async function buildGateway(
       });
     }
 
+    const trustSeqs = new SqliteSeqStore({ path: path.join(config.dataDir, 'oracle-trust.sqlite') });
+    life.defer('trust push sequence', () => trustSeqs.close());
+
     const nodeClient = new PooledNodeClient();
     life.defer('node connections', () => nodeClient.close());
     const parts: Record<string, () => PartState> = {};
@@ -126,6 +134,7 @@ export async function buildGateway(
       devices: registry,
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
+      trustSeqs,
       ...(forwarder ? { onAnswered: forwarder.onAnswered } : {}),
       dashboard: {
         events,
