@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { storageOpenMessage, storageUnavailable } from '@hexedge/protocol';
-import type { DemandRow, NodeRecord, NodeStore, TrustRecord } from '../index.ts';
+import type { DemandRow, DepartedNode, NodeRecord, NodeStore, TrustRecord } from '../index.ts';
 
 /**
  * NodeStore on SQLite (`node:sqlite`). WAL lets readers run beside the writer; synchronous=FULL makes
@@ -13,6 +13,8 @@ export class SqliteNodeStore implements NodeStore {
   readonly #deleteNode: StatementSync;
   readonly #saveTrust: StatementSync;
   readonly #insertDemand: StatementSync;
+  readonly #saveDeparted: StatementSync;
+  readonly #deleteDeparted: StatementSync;
 
   constructor(options: { path: string }) {
     try {
@@ -29,6 +31,7 @@ export class SqliteNodeStore implements NodeStore {
         bucket_start_ms INTEGER NOT NULL, cell TEXT NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL,
         count INTEGER NOT NULL, PRIMARY KEY (bucket_start_ms, cell, model, version)
       ) STRICT;
+      CREATE TABLE IF NOT EXISTS departed (id TEXT PRIMARY KEY, record TEXT NOT NULL) STRICT;
       `);
     } catch (err) {
       // SQLite says only "unable to open database file": name the file and the usual causes.
@@ -38,6 +41,23 @@ export class SqliteNodeStore implements NodeStore {
     this.#deleteNode = this.#db.prepare('DELETE FROM nodes WHERE id = ?');
     this.#saveTrust = this.#db.prepare('INSERT OR REPLACE INTO trust (node_id, score, reasons, updated_at_ms) VALUES (?, ?, ?, ?)');
     this.#insertDemand = this.#db.prepare('INSERT INTO demand (bucket_start_ms, cell, model, version, count) VALUES (?, ?, ?, ?, ?)');
+    this.#saveDeparted = this.#db.prepare('INSERT OR REPLACE INTO departed (id, record) VALUES (?, ?)');
+    this.#deleteDeparted = this.#db.prepare('DELETE FROM departed WHERE id = ?');
+  }
+
+  loadDeparted(): DepartedNode[] {
+    return this.#db
+      .prepare('SELECT record FROM departed')
+      .all()
+      .map((row) => JSON.parse(row.record as string) as DepartedNode);
+  }
+
+  saveDeparted(node: DepartedNode): void {
+    this.#saveDeparted.run(node.nodeId, JSON.stringify(node));
+  }
+
+  deleteDeparted(nodeId: string): void {
+    this.#deleteDeparted.run(nodeId);
   }
 
   loadNodes(): NodeRecord[] {
