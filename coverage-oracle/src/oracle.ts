@@ -111,7 +111,7 @@ export class CoverageOracle {
   }
 
   trustOf(nodeId: string): number {
-    return this.#store.listTrust().find((t) => t.nodeId === nodeId)?.score ?? PRIOR_TRUST;
+    return this.#store.getTrust(nodeId)?.score ?? PRIOR_TRUST;
   }
 
   /** Runs every stage until `signal` aborts; rejects on the first infrastructure fault. */
@@ -125,7 +125,7 @@ export class CoverageOracle {
 
   /** The signed manifest of a closed epoch, as published. */
   getManifest(epoch: number): { signed: SignedRewardManifest; bytes: Uint8Array } | undefined {
-    const entry = this.#store.listLogEntries().find((e) => e.epoch === epoch);
+    const entry = this.#store.getLogEntry(epoch);
     if (!entry) return undefined;
     const signed = JSON.parse(entry.manifestJson) as SignedRewardManifest;
     return { signed, bytes: canonicalBytes(signed) };

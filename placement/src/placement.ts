@@ -12,6 +12,7 @@ import { NodeIndex } from './node-index.ts';
 import { findModel, meetsAcceleratorNeed, servesModel, type NodeRecord } from './node-record.ts';
 import { NodeRegistry } from './node-registry.ts';
 import { MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
+import { NodeHealthBook } from './node-health.ts';
 import { ServiceTimes } from './peak-ewma.ts';
 import { modelsForJoiningNode, type JoiningModel } from './joining-node.ts';
 import { planModelPlacement, type DesiredModel, type Plan } from './planner.ts';
@@ -70,6 +71,8 @@ export interface PoolEntry extends Candidate {
   predictedLatencyMs: number;
   trust: number;
   probation: boolean;
+  /** The node's error rate as the gateway saw it (NodeHealthBook), scored with ERROR_WEIGHT. */
+  errorRate: number;
   offAccelerator: boolean;
 }
 
@@ -97,6 +100,7 @@ export class Placement {
   readonly #index = new NodeIndex<IndexedNode>();
   readonly #trust: TrustBook;
   readonly #serviceTimes = new ServiceTimes();
+  readonly #health = new NodeHealthBook();
   readonly #demand: DemandWindow;
   readonly #now: () => number;
   readonly #random: RandomSource;
@@ -118,6 +122,7 @@ export class Placement {
       onRemove: (nodeId) => {
         this.#index.remove(nodeId);
         this.#serviceTimes.forgetNode(nodeId);
+        this.#health.forgetNode(nodeId);
       },
     });
   }
@@ -208,6 +213,7 @@ export class Placement {
         predictedLatencyMs: runMs + coldLoadMs(entry),
         trust: this.#trust.scoreOf(id),
         probation: this.#trust.isOnProbation(id),
+        errorRate: this.#health.errorRate(id, nowMs),
         offAccelerator: !meetsAcceleratorNeed(node, entry),
       };
     });
@@ -223,8 +229,12 @@ export class Placement {
     return false;
   }
 
-  /** The gateway reports every node call, so Peak-EWMA tracks what clients see; a failure counts as very slow. */
-  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void {
+  /**
+   * The gateway reports every node call, so Peak-EWMA tracks what clients see; a failure counts as very
+   * slow, raises the node's error rate and, in a streak, opens its circuit (NodeHealthBook).
+   * `overloaded`: the node refused for backpressure (503 OVERLOADED), which never trips the breaker.
+   */
+  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean; overloaded?: boolean }): void {
     const { nodeId, model, latencyMs, ok } = outcome;
     if (
       !(typeof latencyMs === 'number' && latencyMs >= 0 && latencyMs < Infinity) ||
@@ -238,8 +248,13 @@ export class Placement {
     const node = this.registry.get(nodeId);
     if (!node) return; // evicted meanwhile: nothing to learn
     const reportedMs = node.models.find((m) => m.name === model)?.load?.ewmaServiceMs;
-    const priorMs = this.#serviceTimes.estimateMs({ nodeId, model, reportedMs, nowMs: this.#now() });
-    this.#serviceTimes.record({ nodeId, model, latencyMs, ok, nowMs: this.#now(), priorMs });
+    this.#serviceTimes.record({ nodeId, model, latencyMs, ok, nowMs: this.#now(), reportedMs });
+    this.#health.record({ nodeId, ok, ...(outcome.overloaded ? { overloaded: true } : {}), nowMs: this.#now() });
+  }
+
+  /** Whether the node's circuit is open (it failed BREAKER_FAILURE_STREAK calls in a row): it gets no request. */
+  isCircuitOpen(nodeId: string): boolean {
+    return this.#health.isOpen(nodeId, this.#now());
   }
 
   /** The oracle's trust score for a node (0–1). Ends the node's probation. */
@@ -323,6 +338,8 @@ export class Placement {
     q: { model: string; version: string | undefined; policy: CheckedPolicy },
   ): boolean {
     if (this.registry.statusOf(node) !== 'healthy') return false;
+    // Failed its last calls in a row (or a probe after that): off every list until the circuit half-opens.
+    if (this.#health.isOpen(node.id, this.#now())) return false;
     const entry = findModel(node, q.model, q.version);
     // A node still loading the model can serve only a request whose deadline covers the load.
     if (!entry || (!entry.ready && q.policy.deadlineMs === undefined)) return false;

@@ -88,8 +88,10 @@ export {
   type InferResponse,
   inferResponseSchema,
   type LocationInput,
+  MAX_DEADLINE_MS,
   MAX_INFER_BODY_BYTES,
   MAX_NEAREST_K,
+  MAX_NODE_ANSWER_BYTES,
   type NearestNode,
   nearestNodeSchema,
   type PlacementPolicy,
@@ -158,3 +160,11 @@ export {
   type TrustScoreEntry,
 } from './wire/oracle-trust.ts';
 export { type OracleNodeReport, oracleNodeReportPath } from './wire/oracle-node-report.ts';
+export {
+  NODE_FAULT_KINDS,
+  type NodeFaultKind,
+  type NodeFaultReportBody,
+  nodeFaultReportBodySchema,
+} from './wire/node-fault-report.ts';
+export { checkInputSpecs, type NamedInput } from './schemas/input-specs.ts';
+export { fetchWithAnswerLimit, readBoundedBody } from './bounded-body.ts';

@@ -48,7 +48,9 @@ export async function handleReceiptReport(
     atMs: report.receivedAtMs,
     sampled,
   };
-  if (!sampled || !deps.spotChecker) return { work, verdicts: [] };
+  // A region-bound key's receipt comes with digests only (its raw data stays in its region): work, never re-run elsewhere.
+  if (!sampled || !deps.spotChecker || body.request.kind === 'digests' || body.result.kind === 'digests')
+    return { work, verdicts: [] };
 
   const candidates = deps.directory
     .listNodes()

@@ -1,6 +1,6 @@
 /** What the oracle keeps. Every record is plain JSON so any store can hold it as text. */
 
-export type ReportType = 'beacon' | 'witness' | 'receipt' | 'uplink' | 'location';
+export type ReportType = 'beacon' | 'witness' | 'receipt' | 'uplink' | 'location' | 'node-fault';
 
 /** A report that passed ingest (signature, freshness, replay), numbered in arrival order. */
 export interface StoredReport {
@@ -17,7 +17,8 @@ export interface StoredReport {
   signature: string;
 }
 
-export type VerdictKind = 'poc-beacon' | 'poc-witness' | 'location' | 'spot-check' | 'availability';
+/** `node-fault`: a gateway's signed report of a node failing requests it had validated (evidence; not scored here). */
+export type VerdictKind = 'poc-beacon' | 'poc-witness' | 'location' | 'spot-check' | 'availability' | 'node-fault';
 export type VerdictStatus =
   | 'valid'
   | 'invalid'
@@ -28,7 +29,8 @@ export type VerdictStatus =
   | 'pass'
   | 'fraud'
   | 'up'
-  | 'down';
+  | 'down'
+  | 'fault';
 
 /** A judgement, stored and shown: verdicts are data, not exceptions. */
 export interface Verdict {
