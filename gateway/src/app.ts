@@ -20,7 +20,9 @@ import { requireApiKey, type GatewayEnv } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
 import { localPlacement, type GatewayPlacement } from './gateway-placement.ts';
 import { errorResponse } from './http-errors.ts';
-import { InferService } from './infer/infer-service.ts';
+import { InFlightLimiter } from './infer/in-flight.ts';
+import { InferService, type Caller } from './infer/infer-service.ts';
+import type { ObservedNodeFault } from './infer/node-fault.ts';
 import { fetchNodeClient, type NodeClient } from './infer/node-client.ts';
 import type { KeyRing } from './keys/key-ring.ts';
 import { RateLimiter, type KeyLimiter } from './keys/rate-limit.ts';
@@ -64,7 +66,11 @@ export interface GatewayAppOptions {
   /** The last applied trust push seq per oracle (durable on Node); memory when absent. */
   trustSeqs?: SeqStore;
   /** Each fresh, receipt-checked answer (the oracle's ReceiptForwarder samples them for spot checks). */
-  onAnswered?: (request: InferRequest, response: InferResponse) => void;
+  onAnswered?: (request: InferRequest, response: InferResponse, caller: Caller) => void;
+  /** Each node fault the gateway judged (the ReceiptForwarder reports them to the oracle). */
+  onNodeFault?: (fault: ObservedNodeFault) => void;
+  /** Requests in progress at once, per caller (API key, MQTT client) and overall (InFlightLimiter defaults). */
+  inFlight?: { maxPerCaller?: number; maxTotal?: number };
   /** The firmware bridge's devices and profiles: /v1/devices and /v1/profiles (admin) when given. */
   devices?: DeviceRegistry;
   /** SHA-256 for receipt digests (the Node adapter's `nodeSha256Hex`); WebCrypto's when absent. */
@@ -94,6 +100,9 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
     nodeClient: options.nodeClient ?? fetchNodeClient,
     log: (msg) => log({ level: 'warn', msg }),
     ...(options.onAnswered ? { onAnswered: options.onAnswered } : {}),
+    ...(options.onNodeFault ? { onNodeFault: options.onNodeFault } : {}),
+    ...(catalog.manifest ? { manifestOf: (contentId: string) => catalog.manifest!(contentId) } : {}),
+    inFlight: new InFlightLimiter(options.inFlight ?? {}),
     ...(options.sha256 ? { sha256: options.sha256 } : {}),
   });
   const app = new Hono<GatewayEnv>();

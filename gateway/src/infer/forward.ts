@@ -1,7 +1,7 @@
 import { HexEdgeError } from '@hexedge/protocol';
+import { NodeFault } from './node-fault.ts';
 
-/** A node-side failure worth trying the next candidate for: unreachable, timeout, 5xx, bad receipt. */
-export class NodeFault extends Error {}
+export { NodeFault } from './node-fault.ts';
 
 export interface ForwardOptions<C, R> {
   /** Placement's failover list, best first. */
@@ -20,8 +20,8 @@ export interface ForwardOptions<C, R> {
    * host that went silent (SYN dropped, process hung) would otherwise hold the whole deadline.
    */
   attemptTimeoutMs?: (c: C) => number;
-  /** Every attempt's outcome, so placement's latency estimates follow what clients see. */
-  onOutcome?: (c: C, outcome: { ok: boolean; latencyMs: number }) => void;
+  /** Every attempt's outcome, so placement's latency estimates follow what clients see (`fault` for a failed one). */
+  onOutcome?: (c: C, outcome: { ok: boolean; latencyMs: number; fault?: NodeFault }) => void;
 }
 
 /**
@@ -29,7 +29,9 @@ export interface ForwardOptions<C, R> {
  * any other error (the request's own fault, a 4xx) ends the walk. With `hedge`, a slow first attempt
  * gets a second copy on the next candidate and the first good answer wins; the loser is aborted.
  */
-export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ result: R; candidate: C; attempts: number }> {
+export function forwardWithFailover<C, R>(
+  o: ForwardOptions<C, R>,
+): Promise<{ result: R; candidate: C; attempts: number }> {
   return new Promise((resolve, reject) => {
     const controllers: AbortController[] = [];
     const faults: string[] = [];
@@ -48,7 +50,15 @@ export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ re
       fn();
     };
     const deadlineTimer = setTimeout(
-      () => finish(() => reject(new HexEdgeError('DEADLINE_EXCEEDED', `no node answered within the ${o.deadlineMs} ms deadline${faults.length ? ` (${faults.join('; ')})` : ''}`))),
+      () =>
+        finish(() =>
+          reject(
+            new HexEdgeError(
+              'DEADLINE_EXCEEDED',
+              `no node answered within the ${o.deadlineMs} ms deadline${faults.length ? ` (${faults.join('; ')})` : ''}`,
+            ),
+          ),
+        ),
       o.deadlineMs,
     );
 
@@ -61,7 +71,13 @@ export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ re
       const started = performance.now();
       // The last node that can be tried has the rest of the deadline: nothing to move on to.
       const isLast = next >= o.candidates.length || next >= o.maxAttempts;
-      const attemptTimer = o.attemptTimeoutMs && !isLast ? setTimeout(() => controller.abort(new NodeFault(`node ${o.nodeIdOf(candidate)} did not answer within ${Math.round(o.attemptTimeoutMs!(candidate))} ms`)), o.attemptTimeoutMs(candidate)) : undefined;
+      const attemptTimer =
+        o.attemptTimeoutMs && !isLast
+          ? setTimeout(
+              () => controller.abort(new NodeFault({ nodeId: o.nodeIdOf(candidate), kind: 'timeout' })),
+              o.attemptTimeoutMs(candidate),
+            )
+          : undefined;
       if (o.hedge && next < o.candidates.length && next < o.maxAttempts) {
         clearTimeout(hedgeTimer);
         hedgeTimer = setTimeout(launch, o.hedgeDelayMs(candidate));
@@ -78,12 +94,15 @@ export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ re
           running--;
           if (settled) return;
           // Our own attempt timeout surfaces as whatever the client threw on abort: a node fault.
-          if (controller.signal.aborted && controller.signal.reason instanceof NodeFault) err = controller.signal.reason;
+          if (controller.signal.aborted && controller.signal.reason instanceof NodeFault)
+            err = controller.signal.reason;
           if (!(err instanceof NodeFault)) return finish(() => reject(err));
-          o.onOutcome?.(candidate, { ok: false, latencyMs: performance.now() - started });
+          o.onOutcome?.(candidate, { ok: false, latencyMs: performance.now() - started, fault: err });
           faults.push(err.message);
           if (!launch() && running === 0) {
-            finish(() => reject(new HexEdgeError('NODE_FAILED', `every candidate node failed: ${faults.join('; ')}`)));
+            finish(() =>
+              reject(new HexEdgeError('NODE_FAILED', `every candidate node failed: ${faults.join('; ')}`)),
+            );
           }
         },
       );

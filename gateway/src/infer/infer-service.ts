@@ -1,16 +1,15 @@
 import {
+  checkInputSpecs,
   checkTensor,
-  ERROR_CODES,
   HexEdgeError,
   inferRequestSchema,
-  oipInferenceResponseSchema,
+  isHexEdgeError,
   parseWith,
-  predictResponseSchema,
   tensorToJson,
   type InferRequest,
-  type ErrorCode,
   type InferResponse,
   type LatLng,
+  type ModelManifest,
   type PlacementPolicy,
   type Sha256Hex,
   type Tensor,
@@ -18,20 +17,33 @@ import {
 import type { NodeModel } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import { resolveLocation } from '../location.ts';
-import { forwardWithFailover, NodeFault } from './forward.ts';
+import { forwardWithFailover } from './forward.ts';
 import { IdempotencyCache } from './idempotency.ts';
+import { InFlightLimiter } from './in-flight.ts';
 import { LatencyTracker } from './latency-tracker.ts';
+import { checkNodeAnswer } from './node-answer.ts';
 import type { NodeAnswer, NodeClient } from './node-client.ts';
-import { checkReceipt, type ReceiptDigests } from './receipt-check.ts';
+import { NodeFault, type ObservedNodeFault } from './node-fault.ts';
 
 type Candidates = { node: NodeRecord; distanceKm: number; model: NodeModel }[];
 
 /** What the gateway needs from placement (the in-process `Placement`, or a Worker's shard client). */
 export interface PlacementPort {
   /** The failover list, best first; `model` is the node's entry for the model (it may still be loading). */
-  candidates(query: { location: LatLng; model: string; version?: string; policy?: PlacementPolicy }): Candidates | Promise<Candidates>;
+  candidates(query: {
+    location: LatLng;
+    model: string;
+    version?: string;
+    policy?: PlacementPolicy;
+  }): Candidates | Promise<Candidates>;
   isKnownModel(model: string, version?: string): boolean | Promise<boolean>;
-  reportOutcome?(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void | Promise<void>;
+  reportOutcome?(outcome: {
+    nodeId: string;
+    model: string;
+    latencyMs: number;
+    ok: boolean;
+    overloaded?: boolean;
+  }): void | Promise<void>;
 }
 
 /** Who is calling, as the key check established it. */
@@ -54,7 +66,13 @@ export interface InferServiceOptions {
   nodeClient: NodeClient;
   log?: (message: string) => void;
   /** Called once per fresh answer, after the receipt check (the oracle's ReceiptForwarder); must not block. */
-  onAnswered?: (request: InferRequest, response: InferResponse) => void;
+  onAnswered?: (request: InferRequest, response: InferResponse, caller: Caller) => void;
+  /** Each node fault the gateway observed and judged (reported to the oracle); must not block. */
+  onNodeFault?: (fault: ObservedNodeFault) => void;
+  /** The manifest of a model by content id (the origin catalogue): requests are checked against it before forwarding. */
+  manifestOf?: (contentId: string) => ModelManifest | undefined;
+  /** Bounds requests in progress per caller and overall; a default one when absent. */
+  inFlight?: InFlightLimiter;
   /** SHA-256 for receipt digests; WebCrypto's when absent. */
   sha256?: Sha256Hex;
 }
@@ -71,16 +89,30 @@ export class InferService {
   readonly #client: NodeClient;
   readonly #log: (m: string) => void;
   readonly #onAnswered: InferServiceOptions['onAnswered'];
+  readonly #onNodeFault: InferServiceOptions['onNodeFault'];
+  readonly #manifestOf: InferServiceOptions['manifestOf'];
+  readonly #inFlight: InFlightLimiter;
   readonly #sha256: Sha256Hex | undefined;
   readonly #latency = new LatencyTracker();
-  readonly #idempotency = new IdempotencyCache<InferResponse>({ windowMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_ENTRIES });
+  readonly #idempotency = new IdempotencyCache<InferResponse>({
+    windowMs: IDEMPOTENCY_WINDOW_MS,
+    maxEntries: IDEMPOTENCY_MAX_ENTRIES,
+  });
 
   constructor(options: InferServiceOptions) {
     this.#placement = options.placement;
     this.#client = options.nodeClient;
     this.#log = options.log ?? (() => {});
     this.#onAnswered = options.onAnswered;
+    this.#onNodeFault = options.onNodeFault;
+    this.#manifestOf = options.manifestOf;
+    this.#inFlight = options.inFlight ?? new InFlightLimiter();
     this.#sha256 = options.sha256;
+  }
+
+  /** Requests in progress now (all callers). */
+  get inFlight(): number {
+    return this.#inFlight.inFlight;
   }
 
   /** Validates and answers one request; `replayed` is true when an earlier answer was reused. */
@@ -88,73 +120,190 @@ export class InferService {
     const started = performance.now();
     const request = parseWith(inferRequestSchema, body, { what: 'infer request' });
     if (caller.models && !caller.models.includes(request.model)) {
-      throw new HexEdgeError('FORBIDDEN', `this API key may not use model '${request.model}' (allowed: ${caller.models.join(', ')})`);
+      throw new HexEdgeError(
+        'FORBIDDEN',
+        `this API key may not use model '${request.model}' (allowed: ${caller.models.join(', ')})`,
+      );
     }
     const location = resolveLocation(request.location);
     const inputs = request.inputs?.map((t) => checkTensor(t));
     const policy = this.#policyFor(request, caller);
     if (!(await this.#placement.isKnownModel(request.model, request.version))) {
-      throw new HexEdgeError('MODEL_NOT_FOUND', `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`);
+      throw new HexEdgeError(
+        'MODEL_NOT_FOUND',
+        `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`,
+      );
     }
     // Inside `run`, so an idempotent replay is not reported twice.
     const run = async () => {
       const response = await this.#place({ request, location, inputs, policy, started });
       try {
-        this.#onAnswered?.(request, response);
+        this.#onAnswered?.(request, response, caller);
       } catch (err) {
         this.#log(`onAnswered failed: ${(err as Error).message}`);
       }
       return response;
     };
-    if (request.id === undefined) return { response: await run(), replayed: false };
-    const { value, replayed } = await this.#idempotency.run(`${caller.id}\u0000${request.id}`, run);
-    return { response: value, replayed };
+    const release = this.#inFlight.acquire(caller.id);
+    try {
+      if (request.id === undefined) return { response: await run(), replayed: false };
+      const { value, replayed } = await this.#idempotency.run(`${caller.id}\u0000${request.id}`, run);
+      return { response: value, replayed };
+    } finally {
+      release();
+    }
   }
 
   #policyFor(request: InferRequest, caller: Caller): PlacementPolicy | undefined {
     if (!caller.region) return request.policy;
     if (request.policy?.region && request.policy.region.toLowerCase() !== caller.region.toLowerCase()) {
-      throw new HexEdgeError('FORBIDDEN', `this API key keeps data in region '${caller.region}'; policy.region '${request.policy.region}' is not allowed`);
+      throw new HexEdgeError(
+        'FORBIDDEN',
+        `this API key keeps data in region '${caller.region}'; policy.region '${request.policy.region}' is not allowed`,
+      );
     }
     return { ...request.policy, region: caller.region };
   }
 
-  async #place(ctx: { request: InferRequest; location: LatLng; inputs: Tensor[] | undefined; policy: PlacementPolicy | undefined; started: number }): Promise<InferResponse> {
+  async #place(ctx: {
+    request: InferRequest;
+    location: LatLng;
+    inputs: Tensor[] | undefined;
+    policy: PlacementPolicy | undefined;
+    started: number;
+  }): Promise<InferResponse> {
     const { request, location, inputs, policy } = ctx;
-    const candidates = await this.#placement.candidates({ location, model: request.model, ...(request.version ? { version: request.version } : {}), ...(policy ? { policy } : {}) });
+    const candidates = await this.#placement.candidates({
+      location,
+      model: request.model,
+      ...(request.version ? { version: request.version } : {}),
+      ...(policy ? { policy } : {}),
+    });
     const placementMs = performance.now() - ctx.started;
-    if (candidates.length === 0) throw new HexEdgeError('NO_NODE_AVAILABLE', `no healthy node can serve model '${request.model}' right now`);
+    if (candidates.length === 0)
+      throw new HexEdgeError(
+        'NO_NODE_AVAILABLE',
+        `no healthy node can serve model '${request.model}' right now`,
+      );
     const id = request.id ?? crypto.randomUUID();
-    const { result, candidate } = await forwardWithFailover({
+    // Refusals of a request the gateway could not check itself wait for the other nodes' verdict.
+    const undecided: NodeFault[] = [];
+    let faults = 0;
+    const walk = forwardWithFailover({
       candidates,
       nodeIdOf: (c) => c.node.id,
       maxAttempts: MAX_ATTEMPTS,
       deadlineMs: policy?.deadlineMs ?? DEFAULT_DEADLINE_MS,
       hedge: policy?.hedge ?? false,
       hedgeDelayMs: (c) => this.#latency.p95Ms(c.node.id),
-      attemptTimeoutMs: (c) => this.#latency.attemptTimeoutMs(c.node.id, policy?.deadlineMs ?? DEFAULT_DEADLINE_MS),
+      attemptTimeoutMs: (c) =>
+        this.#latency.attemptTimeoutMs(c.node.id, policy?.deadlineMs ?? DEFAULT_DEADLINE_MS),
       attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal }),
       onOutcome: (c, o) => {
         if (o.ok) this.#latency.record(c.node.id, o.latencyMs);
-        // Feedback is advisory: a failed report (a shard unreachable) must not fail the request.
-        void Promise.resolve(this.#placement.reportOutcome?.({ nodeId: c.node.id, model: request.model, latencyMs: o.latencyMs, ok: o.ok })).catch((err: unknown) =>
-          this.#log(`outcome report for ${c.node.id} failed: ${(err as Error).message}`),
-        );
+        if (o.fault) faults++;
+        if (o.fault?.kind === 'refused' && !o.fault.validated) return void undecided.push(o.fault);
+        this.#reportOutcome({
+          nodeId: c.node.id,
+          model: request.model,
+          requestId: id,
+          latencyMs: o.latencyMs,
+          ...(o.fault ? { fault: o.fault } : {}),
+        });
       },
     });
+    let outcome: Awaited<typeof walk>;
+    try {
+      outcome = await walk;
+    } catch (err) {
+      // Every node asked refused a request the gateway could not check: most likely the request is bad.
+      // (No node served it either, so nothing shows those refusals wrong: none is counted against a node.)
+      if (
+        undecided.length > 0 &&
+        undecided.length === faults &&
+        isHexEdgeError(err) &&
+        err.code === 'NODE_FAILED'
+      ) {
+        throw new HexEdgeError(
+          'INVALID_REQUEST',
+          `every node asked (${undecided.length}) refused this request for model '${request.model}' as invalid; check its input against the model (GET /v1/models)`,
+        );
+      }
+      throw err;
+    }
+    // Another node served what they refused: their refusals were faults.
+    for (const f of undecided)
+      this.#reportOutcome({ nodeId: f.nodeId, model: request.model, requestId: id, latencyMs: 0, fault: f });
+    const { result, candidate } = outcome;
     return {
       id,
       model_name: request.model,
       model_version: result.version,
       ...(result.outputs ? { outputs: result.outputs.map(tensorToJson) } : { output: result.output }),
       node: { id: candidate.node.id, cell: candidate.node.cell, distanceKm: round(candidate.distanceKm) },
-      timing: { placementMs: round(placementMs), nodeMs: round(result.nodeMs), totalMs: round(performance.now() - ctx.started) },
+      timing: {
+        placementMs: round(placementMs),
+        nodeMs: round(result.nodeMs),
+        totalMs: round(performance.now() - ctx.started),
+      },
       receipt: result.receipt,
     };
   }
 
-  async #attempt(a: { node: NodeRecord; entry: NodeModel; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal }) {
+  /** Placement learns every outcome; a fault also goes to the oracle. Feedback is advisory: it never fails the request. */
+  #reportOutcome(o: {
+    nodeId: string;
+    model: string;
+    requestId: string;
+    latencyMs: number;
+    fault?: NodeFault;
+  }): void {
+    const { fault } = o;
+    void Promise.resolve(
+      this.#placement.reportOutcome?.({
+        nodeId: o.nodeId,
+        model: o.model,
+        latencyMs: o.latencyMs,
+        ok: !fault,
+        ...(fault?.overloaded ? { overloaded: true } : {}),
+      }),
+    ).catch((err: unknown) => this.#log(`outcome report for ${o.nodeId} failed: ${(err as Error).message}`));
+    if (!fault || fault.overloaded) return;
+    try {
+      this.#onNodeFault?.({
+        nodeId: o.nodeId,
+        kind: fault.kind,
+        ...(fault.httpStatus !== undefined ? { httpStatus: fault.httpStatus } : {}),
+        model: o.model,
+        requestId: o.requestId,
+        atMs: Date.now(),
+      });
+    } catch (err) {
+      this.#log(`onNodeFault failed: ${(err as Error).message}`);
+    }
+  }
+
+  async #attempt(a: {
+    node: NodeRecord;
+    entry: NodeModel;
+    request: InferRequest;
+    id: string;
+    inputs: Tensor[] | undefined;
+    signal: AbortSignal;
+  }) {
     const { node, entry, request, id, inputs } = a;
+    // Checked against the manifest of the very bytes this node announced, with the edge node's own
+    // check: what passes here an honest node accepts, so a refusal is the node's fault.
+    const manifest = inputs ? this.#manifestOf?.(entry.contentId) : undefined;
+    if (manifest && inputs) {
+      checkInputSpecs({
+        model: request.model,
+        specs: manifest.inputs,
+        inputs,
+        outputSpecs: manifest.outputs,
+        outputs: request.outputs?.map((o) => o.name) ?? [],
+      });
+    }
     const base = `${node.url}/v2/models/${encodeURIComponent(request.model)}/versions/${encodeURIComponent(entry.version)}`;
     const body = inputs
       ? { id, inputs: inputs.map(tensorToJson), ...(request.outputs ? { outputs: request.outputs } : {}) }
@@ -162,52 +311,28 @@ export class InferService {
     const started = performance.now();
     let answer: NodeAnswer;
     try {
-      answer = await this.#client.post({ url: `${base}/${inputs ? 'infer' : 'predict'}`, body: JSON.stringify(body), signal: a.signal });
+      answer = await this.#client.post({
+        url: `${base}/${inputs ? 'infer' : 'predict'}`,
+        body: JSON.stringify(body),
+        signal: a.signal,
+      });
     } catch (err) {
-      throw new NodeFault(`node ${node.id} unreachable: ${(err as Error).message}`);
+      const oversized = isHexEdgeError(err) && err.code === 'PAYLOAD_TOO_LARGE';
+      if (!oversized) this.#log(`node ${node.id} unreachable: ${(err as Error).message}`);
+      throw new NodeFault({ nodeId: node.id, kind: oversized ? 'oversized' : 'unreachable' });
     }
     const nodeMs = performance.now() - started;
-    // Only a 4xx blames the request; any other status but 200 is the node's fault (fail over).
-    if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500)) throw new NodeFault(`node ${node.id} answered ${answer.status}`);
-    if (answer.status !== 200) throw nodeRequestError(answer, node.id);
-    let digests: ReceiptDigests;
-    let outputs: Tensor[] | undefined;
-    let output: unknown;
-    let parameters: Record<string, unknown> | undefined;
-    if (inputs) {
-      const parsed = oipInferenceResponseSchema.safeParse(answer.body);
-      if (!parsed.success) throw new NodeFault(`node ${node.id} sent a malformed OIP response`);
-      try {
-        outputs = parsed.data.outputs.map((o) => checkTensor(o));
-      } catch (err) {
-        // A node's malformed output is the node's fault, not the request's: fail over.
-        throw new NodeFault(`node ${node.id} sent a bad output: ${(err as Error).message}`);
-      }
-      parameters = parsed.data.parameters;
-      digests = { kind: 'tensors', inputs, outputs };
-    } else {
-      const parsed = predictResponseSchema.safeParse(answer.body);
-      if (!parsed.success) throw new NodeFault(`node ${node.id} sent a malformed predict response`);
-      output = parsed.data.output;
-      parameters = parsed.data.parameters;
-      digests = { kind: 'json', input: request.input, output };
-    }
-    try {
-      const receipt = await checkReceipt({ parameters, nodeId: node.id, requestId: id, modelContentId: entry.contentId, digests, ...(this.#sha256 ? { sha256: this.#sha256 } : {}) });
-      return { outputs, output, receipt, nodeMs, version: entry.version };
-    } catch (err) {
-      this.#log(`request ${id}: ${(err as Error).message}`);
-      throw new NodeFault((err as Error).message);
-    }
+    const checked = await checkNodeAnswer({
+      answer,
+      node,
+      entry,
+      request,
+      requestId: id,
+      inputs,
+      validated: manifest !== undefined,
+      ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
+      log: this.#log,
+    });
+    return { ...checked, nodeMs };
   }
-}
-
-/** A 4xx from a node is the request's fault: pass the node's code and message on to the client. */
-function nodeRequestError(answer: NodeAnswer, nodeId: string): HexEdgeError {
-  const b = answer.body as { error?: unknown; code?: unknown } | null;
-  const message = typeof b?.error === 'string' ? b.error : `node answered HTTP ${answer.status}`;
-  // The node's code only if it is ours and a request error: an unknown one ('__proto__') or a 5xx code would break the answer.
-  const known = typeof b?.code === 'string' && Object.hasOwn(ERROR_CODES, b.code) && ERROR_CODES[b.code as ErrorCode].httpStatus < 500;
-  const code = known ? (b!.code as ErrorCode) : answer.status === 404 ? 'MODEL_NOT_FOUND' : 'INVALID_REQUEST';
-  return new HexEdgeError(code, message, { nodeId });
 }

@@ -22,7 +22,12 @@ function parseJson(text: string): unknown {
 
 export const fetchNodeClient: NodeClient = {
   async post({ url, body, signal }) {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal,
+    });
     return { status: res.status, body: parseJson(await res.text()) };
   },
 };

@@ -32,7 +32,8 @@ export async function checkReceipt(options: {
 }): Promise<SignedReceipt> {
   const sha256 = options.sha256 ?? sha256Hex;
   const raw = options.parameters?.[RECEIPT_PARAMETER];
-  const mismatch = (what: string) => new HexEdgeError('RECEIPT_INVALID', `receipt from node ${options.nodeId}: ${what}`);
+  const mismatch = (what: string) =>
+    new HexEdgeError('RECEIPT_INVALID', `receipt from node ${options.nodeId}: ${what}`);
   if (typeof raw !== 'string') throw mismatch('missing');
   let json: unknown;
   try {
@@ -45,8 +46,10 @@ export async function checkReceipt(options: {
   const receipt = parsed.data;
   const b = receipt.body;
   if (b.nodeId !== options.nodeId) throw mismatch(`signed by ${b.nodeId}, not by the node that was asked`);
-  if (b.requestId !== options.requestId) throw mismatch(`names request ${b.requestId}, expected ${options.requestId}`);
-  if (b.modelContentId !== options.modelContentId) throw mismatch(`model content id ${b.modelContentId} is not the announced ${options.modelContentId}`);
+  if (b.requestId !== options.requestId)
+    throw mismatch(`names request ${b.requestId}, expected ${options.requestId}`);
+  if (b.modelContentId !== options.modelContentId)
+    throw mismatch(`model content id ${b.modelContentId} is not the announced ${options.modelContentId}`);
   const d = options.digests;
   const [inputDigest, outputDigest] =
     d.kind === 'tensors'

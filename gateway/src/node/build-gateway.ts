@@ -135,7 +135,7 @@ export async function buildGateway(
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
       trustSeqs,
-      ...(forwarder ? { onAnswered: forwarder.onAnswered } : {}),
+      ...(forwarder ? { onAnswered: forwarder.onAnswered, onNodeFault: forwarder.onNodeFault } : {}),
       dashboard: {
         events,
         ...(config.dashboardDir ? { staticAssets: dirAssets(config.dashboardDir) } : {}),

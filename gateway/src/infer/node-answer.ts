@@ -1,0 +1,93 @@
+import {
+  checkTensor,
+  isHexEdgeError,
+  oipInferenceResponseSchema,
+  predictResponseSchema,
+  type InferRequest,
+  type NodeModel,
+  type Sha256Hex,
+  type SignedReceipt,
+  type Tensor,
+} from '@hexedge/protocol';
+import type { NodeRecord } from '@hexedge/placement';
+import { NodeFault } from './node-fault.ts';
+import type { NodeAnswer } from './node-client.ts';
+import { checkReceipt, type ReceiptDigests } from './receipt-check.ts';
+
+export interface CheckedAnswer {
+  outputs: Tensor[] | undefined;
+  output: unknown;
+  receipt: SignedReceipt;
+  version: string;
+}
+
+/**
+ * Judges what a node answered to a request the gateway sent it. Anything but a well-formed 200 with a
+ * receipt that checks out is a NodeFault: the walk moves on to the next node. A 4xx is the node's
+ * fault too — outright when the gateway had checked the request against the catalogue (`validated`),
+ * otherwise judged by what the other nodes answer (InferService) — and its text is never passed on.
+ */
+export async function checkNodeAnswer(a: {
+  answer: NodeAnswer;
+  node: NodeRecord;
+  entry: NodeModel;
+  request: InferRequest;
+  requestId: string;
+  inputs: Tensor[] | undefined;
+  validated: boolean;
+  sha256?: Sha256Hex;
+  log: (message: string) => void;
+}): Promise<CheckedAnswer> {
+  const { answer, node } = a;
+  const nodeId = node.id;
+  if (answer.status !== 200) {
+    const code = (answer.body as { code?: unknown } | null)?.code;
+    const overloaded = answer.status === 429 || (answer.status === 503 && code === 'OVERLOADED');
+    const refused = answer.status >= 400 && answer.status < 500 && !overloaded;
+    throw new NodeFault({
+      nodeId,
+      kind: refused ? 'refused' : 'server-error',
+      httpStatus: answer.status,
+      validated: a.validated,
+      overloaded,
+    });
+  }
+  let digests: ReceiptDigests;
+  let outputs: Tensor[] | undefined;
+  let output: unknown;
+  let parameters: Record<string, unknown> | undefined;
+  if (a.inputs) {
+    const parsed = oipInferenceResponseSchema.safeParse(answer.body);
+    if (!parsed.success) throw new NodeFault({ nodeId, kind: 'malformed' });
+    try {
+      outputs = parsed.data.outputs.map((o) => checkTensor(o));
+    } catch (err) {
+      // A node's malformed output is the node's fault, not the request's: fail over.
+      a.log(`node ${nodeId} sent a bad output: ${(err as Error).message}`);
+      throw new NodeFault({ nodeId, kind: 'malformed' });
+    }
+    parameters = parsed.data.parameters;
+    digests = { kind: 'tensors', inputs: a.inputs, outputs };
+  } else {
+    const parsed = predictResponseSchema.safeParse(answer.body);
+    if (!parsed.success) throw new NodeFault({ nodeId, kind: 'malformed' });
+    output = parsed.data.output;
+    parameters = parsed.data.parameters;
+    digests = { kind: 'json', input: a.request.input, output };
+  }
+  try {
+    const receipt = await checkReceipt({
+      parameters,
+      nodeId,
+      requestId: a.requestId,
+      modelContentId: a.entry.contentId,
+      digests,
+      ...(a.sha256 ? { sha256: a.sha256 } : {}),
+    });
+    return { outputs, output, receipt, version: a.entry.version };
+  } catch (err) {
+    // The details (which digest, which signer) go to the log; the caller learns only that it failed.
+    a.log(`request ${a.requestId}: ${isHexEdgeError(err) ? err.message : String(err)}`);
+    throw new NodeFault({ nodeId, kind: 'bad-receipt' });
+  }
+}
