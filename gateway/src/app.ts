@@ -12,7 +12,7 @@ import {
 } from '@hexedge/protocol';
 import type { DeviceRegistry } from '@hexedge/firmware-bridge';
 import { Placement } from '@hexedge/placement';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
@@ -32,6 +32,8 @@ import { keyHandlers } from './routes/keys.ts';
 import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts';
 import { mountDashboard, type DashboardOptions } from './routes/dashboard.ts';
 import { mountDeviceRoutes } from './routes/devices.ts';
+import type { NodeUrlPolicy } from './node-urls.ts';
+import type { NodeMessageLimits } from './routes/node-message-limits.ts';
 import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
 import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
 import { UsageBook } from './usage.ts';
@@ -69,6 +71,12 @@ export interface GatewayAppOptions {
   onAnswered?: (request: InferRequest, response: InferResponse, caller: Caller) => void;
   /** Each node fault the gateway judged (the ReceiptForwarder reports them to the oracle). */
   onNodeFault?: (fault: ObservedNodeFault) => void;
+  /** Where nodes may be reached (node-urls.ts): private addresses refused unless allowed. Default: refused. */
+  nodeUrls?: NodeUrlPolicy;
+  /** Registration and heartbeat rates per client IP (the per-node ones go to the registry's `admit`). */
+  nodeMessageLimits?: NodeMessageLimits;
+  /** The client's IP address (the Node adapter's socket; a Worker's CF-Connecting-IP). */
+  clientIp?: (c: Context) => string | undefined;
   /** Requests in progress at once, per caller (API key, MQTT client) and overall (InFlightLimiter defaults). */
   inFlight?: { maxPerCaller?: number; maxTotal?: number };
   /** The firmware bridge's devices and profiles: /v1/devices and /v1/profiles (admin) when given. */
@@ -158,7 +166,11 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   app.get('/openapi.json', (c) => c.json(doc));
   app.get('/docs', (c) => c.html(docsPage(doc)));
 
-  const nodes = registrationHandlers(placement);
+  const nodes = registrationHandlers(placement, {
+    nodeUrls: options.nodeUrls ?? { allowPrivate: false },
+    ...(options.nodeMessageLimits ? { limits: options.nodeMessageLimits } : {}),
+    ...(options.clientIp ? { clientIp: options.clientIp } : {}),
+  });
   app.post('/v1/nodes/register', limit(MAX_NODE_MESSAGE_BYTES), nodes.register);
   app.post('/v1/nodes/heartbeat', limit(MAX_NODE_MESSAGE_BYTES), nodes.heartbeat);
 

@@ -42,6 +42,12 @@ export interface NodeRegistryOptions {
   store?: NodeStore;
   /** Treat claimed locations as verified (a setup without a coverage oracle). Default false. */
   assumeLocationsVerified?: boolean;
+  /**
+   * Called for a message whose signature and sequence hold, before it is written: throws (e.g.
+   * RATE_LIMITED) to refuse it. Only here can a per-node rate be charged without letting a forger
+   * spend an honest node's allowance.
+   */
+  admit?: (message: { nodeId: string; kind: 'registration' | 'heartbeat' }) => void;
 }
 
 /**
@@ -59,6 +65,13 @@ export class NodeRegistry {
   readonly #onRemove: (nodeId: string) => void;
   readonly #store: NodeStore;
   readonly #assumeLocationsVerified: boolean;
+  readonly #admit: NodeRegistryOptions['admit'];
+  /**
+   * With a group-committing store: each node's record as it was before the batch now waiting for its
+   * commit (undefined: the node is new in it). A failed commit puts them back, so a message answered
+   * STORAGE_UNAVAILABLE changed nothing, in memory either.
+   */
+  #undo: Map<string, NodeRecord | undefined> | undefined;
   /** Evicted nodes' last place and move, for an hour (see DepartedNode). */
   readonly #departed = new Map<string, DepartedNode>();
   #lastSweepMs = -Infinity;
@@ -81,6 +94,7 @@ export class NodeRegistry {
     this.#onRemove = options.onRemove ?? (() => {});
     this.#store = options.store ?? new MemoryNodeStore();
     this.#assumeLocationsVerified = options.assumeLocationsVerified ?? false;
+    this.#admit = options.admit;
     const restoredAtMs = this.#now();
     for (const d of (this.#store.loadDeparted?.() ?? []).sort((a, b) => a.departedAtMs - b.departedAtMs)) {
       if (restoredAtMs - d.departedAtMs < MIN_LOCATION_CHANGE_INTERVAL_MS) this.#departed.set(d.nodeId, d);
@@ -131,6 +145,7 @@ export class NodeRegistry {
         `registration issued at ${body.issuedAtMs} is not newer than the accepted one (${existing.lastRegistrationIssuedAtMs})`,
       );
     }
+    this.#admit?.({ nodeId: body.nodeId, kind: 'registration' });
     const now = this.#now();
     // A node back after an eviction is judged against where it left from: silence buys no fresh move.
     const departed = existing ? undefined : this.#departed.get(body.nodeId);
@@ -195,6 +210,14 @@ export class NodeRegistry {
     };
     this.#commit(record);
     return record;
+  }
+
+  /**
+   * Settles once every change accepted so far is on disk (a store that commits in groups; at once
+   * otherwise). Answer a node only after it: an acknowledged heartbeat's sequence number survives a crash.
+   */
+  durable(): Promise<void> {
+    return this.#store.whenDurable?.() ?? Promise.resolve();
   }
 
   /** The oracle confirmed the node's current location: it may serve region- and trust-bound requests again. */
@@ -270,10 +293,37 @@ export class NodeRegistry {
   }
 
   #commit(record: NodeRecord): void {
+    const before = this.#nodes.get(record.id);
     this.#store.saveNode(record);
+    if (this.#store.whenDurable) this.#remember(record.id, before);
     this.#nodes.set(record.id, record);
     this.#onChange(record);
     if (this.#now() - this.#lastSweepMs >= EVICTION_SWEEP_INTERVAL_MS) this.evictSilent();
+  }
+
+  /** Keeps the pre-batch record of a node changed in the batch waiting for its commit (see #undo). */
+  #remember(nodeId: string, before: NodeRecord | undefined): void {
+    if (!this.#undo) {
+      const undo = new Map<string, NodeRecord | undefined>();
+      this.#undo = undo;
+      void this.#store.whenDurable!().then(
+        () => {
+          if (this.#undo === undo) this.#undo = undefined;
+        },
+        () => {
+          if (this.#undo === undo) this.#undo = undefined;
+          for (const [id, prev] of undo) {
+            if (prev) {
+              this.#nodes.set(id, prev);
+              this.#onChange(prev);
+            } else if (this.#nodes.delete(id)) {
+              this.#onRemove(id);
+            }
+          }
+        },
+      );
+    }
+    if (!this.#undo.has(nodeId)) this.#undo.set(nodeId, before);
   }
 
   #checkMoveAllowed(

@@ -45,6 +45,12 @@ export interface NodeStore {
   loadDemand(): DemandRow[];
   /** Replaces the whole stored demand window. */
   saveDemand(rows: DemandRow[]): void;
+  /**
+   * For a store that commits node writes in groups (SqliteNodeStore): settles once every write made so
+   * far is durable, rejects with STORAGE_UNAVAILABLE if their commit failed. Absent: writes are durable
+   * when they return.
+   */
+  whenDurable?(): Promise<void>;
   /** Evicted nodes' last place and move (optional: without them the move limit holds until a restart). */
   loadDeparted?(): DepartedNode[];
   saveDeparted?(node: DepartedNode): void;

@@ -10,7 +10,7 @@ import { DemandWindow, DEMAND_WINDOW_MS } from './demand.ts';
 import { coldLoadMs, maxDistanceKmForRttMs, networkRttMs, queueWaitMs } from './latency.ts';
 import { NodeIndex } from './node-index.ts';
 import { findModel, meetsAcceleratorNeed, servesModel, type NodeRecord } from './node-record.ts';
-import { NodeRegistry } from './node-registry.ts';
+import { NodeRegistry, type NodeRegistryOptions } from './node-registry.ts';
 import { MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
 import { NodeHealthBook } from './node-health.ts';
 import { ServiceTimes } from './peak-ewma.ts';
@@ -33,6 +33,8 @@ export interface PlacementOptions {
   random?: RandomSource;
   /** Treat claimed locations as verified (no coverage oracle, e.g. `hexedge dev`). Default false. */
   assumeLocationsVerified?: boolean;
+  /** Per-node admission of signed messages before they are written (the gateway's rate limits); see NodeRegistryOptions. */
+  admit?: NodeRegistryOptions['admit'];
 }
 
 export interface CandidateQuery {
@@ -117,6 +119,7 @@ export class Placement {
       now: this.#now,
       store,
       assumeLocationsVerified: options.assumeLocationsVerified ?? false,
+      ...(options.admit ? { admit: options.admit } : {}),
       onChange: (node) =>
         this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node }),
       onRemove: (nodeId) => {

@@ -45,6 +45,8 @@ export interface GatewayOptions {
   adminKey?: string;
   /** More top-level YAML lines (keys the scenario needs: limits, an embedded broker…). */
   extraYaml?: string[];
+  /** The nodes run on this machine at 127.0.0.1: allowed unless a scenario tests the refusal (default true). */
+  allowPrivateNodeAddresses?: boolean;
   /** Where the YAML config is written; default: beside the data dir. */
   configFile?: string;
 }
@@ -60,6 +62,7 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Proc
     `heartbeatIntervalMs: ${HEARTBEAT_INTERVAL_MS}`,
     // Every process shares this machine: there is nothing for location proofs to measure.
     'assumeLocationsVerified: true',
+    `allowPrivateNodeAddresses: ${options.allowPrivateNodeAddresses ?? true}`,
     ...(options.mqtt
       ? [
           'mqtt:',

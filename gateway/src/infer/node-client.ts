@@ -1,3 +1,5 @@
+import { MAX_NODE_ANSWER_BYTES, readBoundedBody } from '@hexedge/protocol';
+
 /** What a node answered: its HTTP status and parsed JSON body (or null when it was not JSON). */
 export interface NodeAnswer {
   status: number;

@@ -3,6 +3,8 @@ import { SqliteDeviceStore } from '@hexedge/firmware-bridge/node';
 import { Placement } from '@hexedge/placement';
 import { SqliteNodeStore } from '@hexedge/placement/node';
 import { Lifecycle } from '@hexedge/protocol';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { lookup } from 'node:dns/promises';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createGatewayApp, type PartState } from '../app.ts';
@@ -24,6 +26,10 @@ import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
 import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
 import { readOriginCatalog } from './origin-catalog.ts';
+import { NodeMessageLimits } from '../routes/node-message-limits.ts';
+
+/** Every address a node's host name resolves to (the URL policy refuses the name if any is private). */
+const resolveAll = async (hostname: string) => (await lookup(hostname, { all: true })).map((a) => a.address);
 
 /** The key slot the configured admin key (HEXEDGE_ADMIN_KEY) fills. */
 export const ADMIN_KEY_SLOT = 'configured-admin';
@@ -65,14 +71,34 @@ export async function buildGateway(
     life.defer('API keys', () => keyStore.close());
     const keys = new KeyRing({ store: keyStore, sha256: nodeSha256Hex });
     // The configured admin key fills one slot: a changed HEXEDGE_ADMIN_KEY revokes the previous one.
-    await keys.adopt(secrets.adminKey, { name: 'gateway admin', role: 'admin', slot: ADMIN_KEY_SLOT, legacyName: 'gateway admin' });
+    await keys.adopt(secrets.adminKey, {
+      name: 'gateway admin',
+      role: 'admin',
+      slot: ADMIN_KEY_SLOT,
+      legacyName: 'gateway admin',
+    });
 
     const nodeStore = new SqliteNodeStore({ path: path.join(config.dataDir, 'placement.sqlite') });
     life.defer('placement store', () => nodeStore.close());
+    const { limits } = config;
+    const nodeMessageLimits = new NodeMessageLimits({
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      config: {
+        registrationsPerIp: {
+          perSecond: limits.registrationsPerIpPerMinute / 60,
+          burst: limits.registrationBurstPerIp,
+        },
+        heartbeatsPerIp: {
+          perSecond: limits.heartbeatsPerIpPerSecond,
+          burst: Math.ceil(limits.heartbeatsPerIpPerSecond * 5),
+        },
+      },
+    });
     const placement = new Placement({
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       assumeLocationsVerified: config.assumeLocationsVerified,
       store: nodeStore,
+      admit: nodeMessageLimits.admit,
     });
     life.defer('placement checkpoint', () => placement.checkpoint());
 
@@ -118,7 +144,7 @@ export async function buildGateway(
     const trustSeqs = new SqliteSeqStore({ path: path.join(config.dataDir, 'oracle-trust.sqlite') });
     life.defer('trust push sequence', () => trustSeqs.close());
 
-    const nodeClient = new PooledNodeClient();
+    const nodeClient = new PooledNodeClient({ allowPrivateAddresses: config.allowPrivateNodeAddresses });
     life.defer('node connections', () => nodeClient.close());
     const parts: Record<string, () => PartState> = {};
     let started = false;
@@ -132,6 +158,10 @@ export async function buildGateway(
       parts: () => Object.fromEntries(Object.entries(parts).map(([name, state]) => [name, state()])),
       reporterId: reportKey.keys.nodeId,
       devices: registry,
+      nodeUrls: { allowPrivate: config.allowPrivateNodeAddresses, resolve: resolveAll },
+      nodeMessageLimits,
+      clientIp: (c) => getConnInfo(c).remote.address,
+      inFlight: { maxTotal: limits.maxInFlight, maxPerCaller: limits.maxInFlightPerKey },
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
       trustSeqs,
