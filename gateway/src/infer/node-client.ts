@@ -22,6 +22,12 @@ function parseJson(text: string): unknown {
   }
 }
 
+const decoder = new TextDecoder();
+
+/**
+ * The runtime-neutral client (the Worker's): `fetch`, answers read up to MAX_NODE_ANSWER_BYTES. Node
+ * URLs are checked at registration (node-urls.ts); a Worker cannot reach private addresses anyway.
+ */
 export const fetchNodeClient: NodeClient = {
   async post({ url, body, signal }) {
     const res = await fetch(url, {
@@ -30,7 +36,8 @@ export const fetchNodeClient: NodeClient = {
       body,
       signal,
     });
-    return { status: res.status, body: parseJson(await res.text()) };
+    const bytes = await readBoundedBody(res, { maxBytes: MAX_NODE_ANSWER_BYTES, what: 'node answer' });
+    return { status: res.status, body: parseJson(decoder.decode(bytes)) };
   },
 };
 
