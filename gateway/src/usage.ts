@@ -29,7 +29,11 @@ export class UsageBook {
     if (!k) this.#byKey.set(options.keyId, (k = { requests: 0, errors: {}, models: new Map() }));
     k.requests++;
     let m = k.models.get(options.model);
-    if (!m) k.models.set(options.model, (m = { requests: 0, errors: 0, latencyMs: new Float64Array(LATENCY_SAMPLES), samples: 0 }));
+    if (!m)
+      k.models.set(
+        options.model,
+        (m = { requests: 0, errors: 0, latencyMs: new Float64Array(LATENCY_SAMPLES), samples: 0 }),
+      );
     m.requests++;
     if (!options.ok) {
       m.errors++;
@@ -50,7 +54,12 @@ export class UsageBook {
       models: [...k.models].map(([model, m]) => {
         const n = Math.min(m.samples, LATENCY_SAMPLES);
         const sorted = Array.from(m.latencyMs.subarray(0, n)).sort((a, b) => a - b);
-        return { model, requests: m.requests, errors: m.errors, p50Ms: n ? Math.round(sorted[Math.floor((n - 1) / 2)]! * 1000) / 1000 : null };
+        return {
+          model,
+          requests: m.requests,
+          errors: m.errors,
+          p50Ms: n ? Math.round(sorted[Math.floor((n - 1) / 2)]! * 1000) / 1000 : null,
+        };
       }),
     };
   }

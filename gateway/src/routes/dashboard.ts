@@ -41,12 +41,19 @@ const REPLAY = 200;
  * token by a fetch stream since EventSource cannot send headers). Call before the /v1/infer route:
  * it watches that route's answers.
  */
-export function mountDashboard(app: Hono<GatewayEnv>, options: DashboardOptions & { placement: Placement; keys: KeyRing; limiter: KeyLimiter }) {
+export function mountDashboard(
+  app: Hono<GatewayEnv>,
+  options: DashboardOptions & { placement: Placement; keys: KeyRing; limiter: KeyLimiter },
+) {
   const { placement, keys, limiter, oracle } = options;
   const now = options.now ?? Date.now;
   const events = options.events ?? new EventBus({ now });
   const requests = options.requests ?? new RequestLog();
-  const watcher = new NetworkWatcher({ placement, events, intervalMs: options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS });
+  const watcher = new NetworkWatcher({
+    placement,
+    events,
+    intervalMs: options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS,
+  });
   const reader = requireApiKey({ keys, limiter, metered: false });
   const admin = requireApiKey({ keys, limiter, role: 'admin', metered: false });
 
@@ -71,9 +78,19 @@ export function mountDashboard(app: Hono<GatewayEnv>, options: DashboardOptions 
       },
       signal,
     });
-  app.get('/v1/events/network', (c) => stream((e) => e.audience.kind === 'public', c.req.raw.signal, () => watcher.watch()));
-  app.get('/v1/events/developer', reader, (c) => stream((e) => canSee(c.get('apiKey'), e, 'developer'), c.req.raw.signal));
-  app.get('/v1/events/fleet', reader, (c) => stream((e) => canSee(c.get('apiKey'), e, 'fleet'), c.req.raw.signal));
+  app.get('/v1/events/network', (c) =>
+    stream(
+      (e) => e.audience.kind === 'public',
+      c.req.raw.signal,
+      () => watcher.watch(),
+    ),
+  );
+  app.get('/v1/events/developer', reader, (c) =>
+    stream((e) => canSee(c.get('apiKey'), e, 'developer'), c.req.raw.signal),
+  );
+  app.get('/v1/events/fleet', reader, (c) =>
+    stream((e) => canSee(c.get('apiKey'), e, 'fleet'), c.req.raw.signal),
+  );
 
   // Where a firmware bridge in another process posts its results and errors (admin key).
   const limit = bodyLimit({
@@ -82,7 +99,9 @@ export function mountDashboard(app: Hono<GatewayEnv>, options: DashboardOptions 
       throw new HexEdgeError('PAYLOAD_TOO_LARGE', `event body exceeds ${MAX_EVENT_BODY_BYTES} bytes`);
     },
   });
-  app.post('/v1/events', admin, limit, async (c) => c.json({ id: events.publish(fleetEvent(await readJsonBody(c))).id }, 202));
+  app.post('/v1/events', admin, limit, async (c) =>
+    c.json({ id: events.publish(fleetEvent(await readJsonBody(c))).id }, 202),
+  );
 
   return { events, requests, watcher };
 }
