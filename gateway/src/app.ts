@@ -94,7 +94,12 @@ const limit = (maxSize: number) =>
   });
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
-export function createGatewayApp(options: GatewayAppOptions): { app: Hono<GatewayEnv>; service: InferService; usage: UsageBook; limiter: KeyLimiter } {
+export function createGatewayApp(options: GatewayAppOptions): {
+  app: Hono<GatewayEnv>;
+  service: InferService;
+  usage: UsageBook;
+  limiter: KeyLimiter;
+} {
   const { keys } = options;
   const local = options.placement instanceof Placement ? options.placement : undefined;
   const placement = local ? localPlacement(local) : (options.placement as GatewayPlacement);
@@ -147,7 +152,14 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
     errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
   );
 
-  if (local) mountDashboard(app, { ...options.dashboard, placement: local, keys, limiter });
+  if (local)
+    mountDashboard(app, {
+      ...options.dashboard,
+      ...(options.clientIp ? { clientIp: options.clientIp } : {}),
+      placement: local,
+      keys,
+      limiter,
+    });
 
   app.get('/healthz', (c) => {
     const parts = options.parts?.() ?? {};
@@ -197,7 +209,15 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Gatewa
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
   app.get('/v1/usage', authUnmetered, async (c) => {
     const key = c.get('apiKey');
-    return c.json({ key: { id: key.id, name: key.name, dailyQuota: key.dailyQuota, usedToday: await limiter.usedToday(key) }, ...usage.report(key.id) });
+    return c.json({
+      key: {
+        id: key.id,
+        name: key.name,
+        dailyQuota: key.dailyQuota,
+        usedToday: await limiter.usedToday(key),
+      },
+      ...usage.report(key.id),
+    });
   });
 
   app.get('/v1/models', catalogHandler({ catalog, healthyNodes: () => placement.healthyNodes() }));

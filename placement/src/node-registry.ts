@@ -201,6 +201,7 @@ export class NodeRegistry {
         `heartbeat sequence ${body.seq} is not above the last accepted ${current.lastSeq}`,
       );
     }
+    this.#admit?.({ nodeId: body.nodeId, kind: 'heartbeat' });
     const record: NodeRecord = {
       ...current,
       lastSeq: body.seq,

@@ -168,6 +168,7 @@ export async function buildGateway(
       ...(forwarder ? { onAnswered: forwarder.onAnswered, onNodeFault: forwarder.onNodeFault } : {}),
       dashboard: {
         events,
+        eventStreams: { max: limits.maxEventStreams, perClient: limits.maxEventStreamsPerClient },
         ...(config.dashboardDir ? { staticAssets: dirAssets(config.dashboardDir) } : {}),
         ...(config.oracle ? { oracle: httpOracleReader({ oracleUrl: config.oracle.url }) } : {}),
       },
