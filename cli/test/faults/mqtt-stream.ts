@@ -17,7 +17,7 @@ export interface StreamRequest {
 }
 
 /**
- * A device's MQTT v5 request stream: QoS 1 requests to `hexedge/v1/infer/{model}` with a Response
+ * A device's MQTT v5 request stream: QoS 1 requests to `hexedge/v1/infer/{id}/{model}` with a Response
  * Topic under its own `hexedge/v1/res/{id}/` and Correlation Data = request id; answers are matched
  * back by correlation data and counted, so a duplicate or a loss shows up per request.
  */
@@ -28,7 +28,8 @@ export function requestStream(client: MqttClient, deviceId: string) {
   // mqtt.js resolves a publish with the stored PUBLISH, not the PUBACK: read reason codes off the wire.
   const pubackReasons = new Map<number, number>();
   client.on('packetreceive', (packet) => {
-    if (packet.cmd === 'puback' && packet.messageId !== undefined) pubackReasons.set(packet.messageId, packet.reasonCode ?? 0);
+    if (packet.cmd === 'puback' && packet.messageId !== undefined)
+      pubackReasons.set(packet.messageId, packet.reasonCode ?? 0);
   });
   client.on('message', (_topic, payload, packet) => {
     const id = packet.properties?.correlationData?.toString();
@@ -40,7 +41,11 @@ export function requestStream(client: MqttClient, deviceId: string) {
     } catch {
       body = { error: { code: 'UNPARSEABLE', message: payload.toString().slice(0, 80) } };
     }
-    request.answers.push({ atMs: Date.now(), ok: !body.error, ...(body.error ? { code: body.error.code, message: body.error.message } : {}) });
+    request.answers.push({
+      atMs: Date.now(),
+      ok: !body.error,
+      ...(body.error ? { code: body.error.code, message: body.error.message } : {}),
+    });
   });
   return {
     requests,
@@ -51,10 +56,14 @@ export function requestStream(client: MqttClient, deviceId: string) {
       const request: StreamRequest = { id, sentAtMs: Date.now(), answers: [] };
       requests.set(id, request);
       try {
-        const sent = await client.publishAsync(`hexedge/v1/infer/${MODEL}`, JSON.stringify(inferBody({ model: undefined })), {
-          qos: 1,
-          properties: { responseTopic, correlationData: Buffer.from(id) },
-        });
+        const sent = await client.publishAsync(
+          `hexedge/v1/infer/${deviceId}/${MODEL}`,
+          JSON.stringify(inferBody({ model: undefined })),
+          {
+            qos: 1,
+            properties: { responseTopic, correlationData: Buffer.from(id) },
+          },
+        );
         const reason = sent?.messageId === undefined ? 0 : (pubackReasons.get(sent.messageId) ?? 0);
         if (reason === 0) request.acceptedAtMs = Date.now();
         else request.refusedReasonCode = reason;
@@ -71,12 +80,20 @@ export function requestStream(client: MqttClient, deviceId: string) {
         accepted: accepted.length,
         answered: all.filter((r) => r.answers.some((a) => a.ok)).length,
         /** Answered only with documented errors, or refused by the broker with a PUBACK reason code. */
-        failedClearly: all.filter((r) => (r.answers.length > 0 && r.answers.every((a) => !a.ok && a.code && a.message)) || (r.answers.length === 0 && r.refusedReasonCode !== undefined)).length,
+        failedClearly: all.filter(
+          (r) =>
+            (r.answers.length > 0 && r.answers.every((a) => !a.ok && a.code && a.message)) ||
+            (r.answers.length === 0 && r.refusedReasonCode !== undefined),
+        ).length,
         refusedByBroker: all.filter((r) => r.refusedReasonCode !== undefined).length,
         /** Accepted by the broker and never answered at all. */
         lost: accepted.filter((r) => r.answers.length === 0).length,
         duplicates: all.reduce((n, r) => n + Math.max(0, r.answers.length - 1), 0),
-        errorCodes: [...new Set(all.flatMap((r) => r.answers.filter((a) => !a.ok).map((a) => `${a.code}: ${a.message}`)))],
+        errorCodes: [
+          ...new Set(
+            all.flatMap((r) => r.answers.filter((a) => !a.ok).map((a) => `${a.code}: ${a.message}`)),
+          ),
+        ],
       };
     },
   };
