@@ -5,7 +5,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { HEXEDGE_BIN } from '../dev-process.ts';
-import { runMqttLoad } from './mqtt-load.ts';
+import { addSpoofingDevice, prepareRegistrationFlood, runSpoofer, startBlackHole } from './attack-load.ts';
+import { runMqttLoad, type MqttLoadResult } from './mqtt-load.ts';
 
 /**
  * `npm run test:load [-- --duration-s 60 --nodes 4 …]`: `hexedge dev` with several nodes under
@@ -13,6 +14,12 @@ import { runMqttLoad } from './mqtt-load.ts';
  * deliberate 503 backpressure, the `hexedge dev` process's RSS (the gateway runs in it, with the
  * embedded broker and the oracle) at the end within RSS_GROWTH_BOUND of its RSS after warm-up; reports
  * p50/p99 latency. Writes test-artifacts/load.json. 127.0.0.1 only; every phase is bounded in time.
+ *
+ * `--attack`: the same load twice on the same `hexedge dev`, plain, then with attackers running
+ * (attack-load.ts: a black-hole node at the request location, a spoofing device on the broker, a
+ * registration flood). Checks besides: honest throughput (answered HTTP 2xx + MQTT answers) under
+ * attack ≥ ATTACK_THROUGHPUT_BOUND of plain, no honest request answered wrongly, nothing the spoofer
+ * tried let through, the flood cut at the per-IP limit. Writes test-artifacts/load-attack.json.
  */
 const { values } = parseArgs({
   options: {
@@ -22,8 +29,14 @@ const { values } = parseArgs({
     connections: { type: 'string', default: process.env.LOAD_HTTP_CONNECTIONS ?? '16' },
     'mqtt-clients': { type: 'string', default: process.env.LOAD_MQTT_CLIENTS ?? '4' },
     'mqtt-in-flight': { type: 'string', default: process.env.LOAD_MQTT_IN_FLIGHT ?? '4' },
+    attack: { type: 'boolean', default: false },
   },
 });
+const ATTACK = values.attack;
+/** Under attack, honest throughput must stay at least this share of the plain run's. */
+const ATTACK_THROUGHPUT_BOUND = 0.95;
+/** The request location of BODY: the black hole sits here, ~170 m nearer than the Frankfurt node. */
+const REQUEST_PLACE = { lat: 50.11, lng: 8.68 };
 const DURATION_S = Number(values['duration-s']);
 const WARMUP_S = Number(values['warmup-s']);
 const NODES = Number(values.nodes);
@@ -50,11 +63,31 @@ function autocannon(url: string, seconds: number, connections: number): Promise<
   });
 }
 
+type HttpResult = Awaited<ReturnType<typeof autocannon>>;
+const okCount = (h: HttpResult) => h.statusCodeStats?.['200']?.count ?? 0;
+const codesOf = (h: HttpResult) => Object.fromEntries(Object.entries(h.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
+
+/** One measured phase: autocannon and the MQTT load at the same time, for DURATION_S. */
+async function phase(ready: { gateway: string; mqtt: string }, expectedOutputs: string): Promise<{ http: HttpResult; mqtt: MqttLoadResult }> {
+  const [http, mqtt] = await Promise.all([
+    autocannon(ready.gateway, DURATION_S, CONNECTIONS),
+    runMqttLoad({ url: ready.mqtt, apiKey: API_KEY, clients: MQTT_CLIENTS, inFlight: MQTT_IN_FLIGHT, durationMs: DURATION_S * 1000, drainMs: 10_000, body: BODY, expectedOutputs }),
+  ]);
+  return { http, mqtt };
+}
+
+async function inferOnce(gateway: string): Promise<{ status: number; nodeId?: string; outputs?: string }> {
+  const res = await fetch(`${gateway}/v1/infer`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: BODY });
+  const body = (await res.json()) as { node?: { id: string }; outputs?: { data: unknown }[] };
+  return { status: res.status, ...(body.node ? { nodeId: body.node.id } : {}), ...(body.outputs ? { outputs: JSON.stringify(body.outputs.map((o) => o.data)) } : {}) };
+}
+
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-load-'));
   const help = await new Promise<string>((r) => execFile(process.execPath, [HEXEDGE_BIN, 'help'], (_e, out) => r(out)));
   // The LoRaWAN device simulator would add its own traffic: off where this build has the flag.
   const simOff = help.includes('--sim-speed') ? ['--sim-speed', '0'] : [];
+  if (ATTACK) await addSpoofingDevice(dataDir);
   const dev = spawn(process.execPath, [HEXEDGE_BIN, 'dev', '--port', '0', '--mqtt-port', '0', '--nodes', String(NODES), '--data-dir', dataDir, '--api-key', API_KEY, ...simOff], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const ready = await new Promise<{ gateway: string; mqtt: string }>((resolve, reject) => {
@@ -78,42 +111,81 @@ async function main() {
     const rssWarmKiB = rssKiB(pid);
     const rssSamples: number[] = [];
     const sampler = setInterval(() => rssSamples.push(rssKiB(pid)), 1_000);
-    const [http, mqtt] = await Promise.all([
-      autocannon(ready.gateway, DURATION_S, CONNECTIONS),
-      runMqttLoad({ url: ready.mqtt, apiKey: API_KEY, clients: MQTT_CLIENTS, inFlight: MQTT_IN_FLIGHT, durationMs: DURATION_S * 1000, drainMs: 10_000, body: BODY }),
-    ]);
+    // What every honest request must be answered with (the same body each time).
+    const reference = await inferOnce(ready.gateway);
+    const expectedOutputs = reference.outputs!;
+    const { http, mqtt } = await phase(ready, expectedOutputs);
+    let attack: Awaited<ReturnType<typeof runAttackPhase>> | undefined;
+    if (ATTACK) attack = await runAttackPhase({ ready, dataDir, expectedOutputs });
     clearInterval(sampler);
     const rssEndKiB = rssKiB(pid);
-    const codes = Object.fromEntries(Object.entries(http.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
+    const codes = codesOf(http);
     const http5xx = Object.entries(codes).filter(([c]) => c.startsWith('5') && c !== '503').reduce((n, [, v]) => n + v, 0);
     const mqtt5xx = Object.entries(mqtt.errors).filter(([c]) => !['NO_NODE_AVAILABLE', 'RATE_LIMITED', 'OVERLOADED'].includes(c)).reduce((n, [, v]) => n + v, 0);
+    const honestPerSecond = (h: HttpResult, m: MqttLoadResult) => (okCount(h) + m.answered) / DURATION_S;
     const result = {
       generatedAt: new Date().toISOString(),
       machine: { cpus: os.availableParallelism(), totalMemMiB: Math.round(os.totalmem() / 2 ** 20) },
-      config: { durationS: DURATION_S, warmupS: WARMUP_S, nodes: NODES, httpConnections: CONNECTIONS, mqttClients: MQTT_CLIENTS, mqttInFlight: MQTT_IN_FLIGHT, rssGrowthBound: RSS_GROWTH_BOUND },
+      config: { durationS: DURATION_S, warmupS: WARMUP_S, nodes: NODES, httpConnections: CONNECTIONS, mqttClients: MQTT_CLIENTS, mqttInFlight: MQTT_IN_FLIGHT, rssGrowthBound: RSS_GROWTH_BOUND, attack: ATTACK },
       http: { requests: http.requests.total, perSecond: http.requests.average, statusCodes: codes, errors: http.errors, timeouts: http.timeouts, latencyMs: { p50: http.latency.p50, p99: http.latency.p99, max: http.latency.max }, unexpected5xx: http5xx },
       mqtt: { ...mqtt, perSecond: mqtt.sent / DURATION_S, unexpectedErrors: mqtt5xx },
+      honestPerSecond: honestPerSecond(http, mqtt),
+      ...(attack
+        ? {
+            attack: {
+              http: { requests: attack.http.requests.total, perSecond: attack.http.requests.average, statusCodes: codesOf(attack.http), errors: attack.http.errors, timeouts: attack.http.timeouts, latencyMs: { p50: attack.http.latency.p50, p99: attack.http.latency.p99, max: attack.http.latency.max } },
+              mqtt: { ...attack.mqtt, perSecond: attack.mqtt.sent / DURATION_S },
+              honestPerSecond: honestPerSecond(attack.http, attack.mqtt),
+              throughputRatio: honestPerSecond(attack.http, attack.mqtt) / honestPerSecond(http, mqtt),
+              spoofer: attack.spoofer,
+              registrationFlood: attack.flood,
+              blackHoleAnswered: attack.blackHoleAnswered,
+              sample: attack.sample,
+            },
+          }
+        : {}),
       rssMiB: { start: rssStartKiB / 1024, afterWarmup: rssWarmKiB / 1024, peak: Math.max(...rssSamples, rssEndKiB) / 1024, end: rssEndKiB / 1024, bound: (rssWarmKiB * RSS_GROWTH_BOUND) / 1024 },
     };
-    const checks = {
+    const checks: Record<string, boolean> = {
       'no 5xx except 503 (HTTP)': http5xx === 0 && http.errors === 0 && http.timeouts === 0,
       'no unexpected MQTT errors, none unanswered': mqtt5xx === 0 && mqtt.unanswered === 0,
       [`RSS end ≤ ${RSS_GROWTH_BOUND} × after warm-up`]: rssEndKiB <= rssWarmKiB * RSS_GROWTH_BOUND,
     };
+    if (attack && result.attack) {
+      const a = result.attack;
+      const attackCodes = a.http.statusCodes;
+      checks[`honest throughput under attack ≥ ${ATTACK_THROUGHPUT_BOUND * 100} % of plain`] = a.throughputRatio >= ATTACK_THROUGHPUT_BOUND;
+      checks['no honest request answered wrongly (HTTP status, MQTT outputs, sampled HTTP outputs)'] =
+        Object.keys(attackCodes).every((c) => c === '200' || c === '503') && a.http.errors === 0 && a.http.timeouts === 0 && attack.mqtt.wrong === 0 && attack.mqtt.unanswered === 0 && attack.sample.wrong === 0 && mqtt.wrong === 0;
+      checks['the spoofing device got nothing through'] = a.spoofer.attempts > 0 && a.spoofer.takeoverConnected === 0 && a.spoofer.subscriptionsGranted === 0 && a.spoofer.spoofsAccepted === 0;
+      checks['the registration flood is cut at the per-IP limit'] = (a.registrationFlood.codes['429'] ?? 0) > 0 && (a.registrationFlood.codes['200'] ?? 0) <= 30 + DURATION_S * 2;
+    }
     mkdirSync(ARTIFACTS, { recursive: true });
-    writeFileSync(path.join(ARTIFACTS, 'load.json'), `${JSON.stringify({ ...result, checks }, null, 2)}\n`);
+    const artifact = ATTACK ? 'load-attack.json' : 'load.json';
+    writeFileSync(path.join(ARTIFACTS, artifact), `${JSON.stringify({ ...result, checks }, null, 2)}\n`);
     const f = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
     const rows = [
       ['HTTP (autocannon)', f(http.requests.total), f(http.requests.average), JSON.stringify(codes), f(http.latency.p50), f(http.latency.p99), f(http.latency.max)],
       ['MQTT v3.1.1 QoS 1', f(mqtt.sent), f(mqtt.sent / DURATION_S), `ok ${mqtt.answered} ${JSON.stringify(mqtt.errors)} unanswered ${mqtt.unanswered}`, f(mqtt.latencyMs.p50), f(mqtt.latencyMs.p99), f(mqtt.latencyMs.max)],
+      ...(attack
+        ? [
+            ['HTTP under attack', f(attack.http.requests.total), f(attack.http.requests.average), JSON.stringify(codesOf(attack.http)), f(attack.http.latency.p50), f(attack.http.latency.p99), f(attack.http.latency.max)],
+            ['MQTT under attack', f(attack.mqtt.sent), f(attack.mqtt.sent / DURATION_S), `ok ${attack.mqtt.answered} ${JSON.stringify(attack.mqtt.errors)} unanswered ${attack.mqtt.unanswered} wrong ${attack.mqtt.wrong}`, f(attack.mqtt.latencyMs.p50), f(attack.mqtt.latencyMs.p99), f(attack.mqtt.latencyMs.max)],
+          ]
+        : []),
     ];
     const header = ['load', 'requests', 'req/s', 'outcomes', 'p50 ms', 'p99 ms', 'max ms'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
     console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+    if (result.attack) {
+      const a = result.attack;
+      console.log(`honest answers/s: plain ${f(result.honestPerSecond)}, under attack ${f(a.honestPerSecond)} (${(a.throughputRatio * 100).toFixed(1)} %)`);
+      console.log(`black hole answered ${a.blackHoleAnswered} requests (each failed over); spoofer: ${JSON.stringify(a.spoofer)}; registration flood: ${JSON.stringify(a.registrationFlood)}; sampled HTTP: ${JSON.stringify(a.sample)}`);
+    }
     console.log(`RSS of hexedge dev (gateway + broker + oracle): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)})`);
     for (const [what, ok] of Object.entries(checks)) console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-    console.log('written: test-artifacts/load.json');
+    console.log(`written: test-artifacts/${artifact}`);
     if (!Object.values(checks).every(Boolean)) process.exitCode = 1;
   } finally {
     const exited = new Promise((r) => dev.once('exit', r));
@@ -122,6 +194,33 @@ async function main() {
     await exited;
     clearTimeout(killer);
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The attack phase: the attackers start, the same load runs, the attackers stop; then a sample of answers is checked. */
+async function runAttackPhase(o: { ready: { gateway: string; mqtt: string }; dataDir: string; expectedOutputs: string }) {
+  const modelsDir = path.join(o.dataDir, 'models');
+  const blackHole = await startBlackHole({ dir: o.dataDir, gatewayUrl: o.ready.gateway, modelsDir, place: REQUEST_PLACE });
+  try {
+    const flood = await prepareRegistrationFlood({ count: 4_000 });
+    const stop = new AbortController();
+    const victims = Array.from({ length: MQTT_CLIENTS }, (_, i) => `load-${i}`);
+    const spoofing = runSpoofer({ mqttUrl: o.ready.mqtt, victims, signal: stop.signal });
+    const flooding = flood({ gatewayUrl: o.ready.gateway, signal: stop.signal, connections: 8 });
+    const { http, mqtt } = await phase(o.ready, o.expectedOutputs);
+    stop.abort();
+    const [spoofer, floodResult] = await Promise.all([spoofing, flooding]);
+    // Sequential requests after the storm: each 200, with the honest answer, never from the black hole.
+    const sample = { requests: 50, wrong: 0, fromBlackHole: 0 };
+    for (let i = 0; i < sample.requests; i++) {
+      const r = await inferOnce(o.ready.gateway);
+      if (r.status !== 200 || r.outputs !== o.expectedOutputs) sample.wrong++;
+      if (r.nodeId === blackHole.nodeId) sample.fromBlackHole++;
+    }
+    const blackHoleAnswered = await fetch(`${blackHole.url}/metrics/black-hole`).then(async (r) => ((await r.json()) as { answered: number }).answered).catch(() => -1);
+    return { http, mqtt, spoofer, flood: floodResult, sample, blackHoleAnswered };
+  } finally {
+    blackHole.child.kill('SIGTERM');
   }
 }
 
