@@ -97,6 +97,17 @@ describe('MQTT ingress on the embedded broker (aedes)', () => {
     expect((await ask(app, 'own', JSON.stringify(inferBody()))).outputs[0].data).toEqual([3]);
   });
 
+  it('a refused login under another client’s id does not disturb that client', async () => {
+    const victim = await client(broker.url, { clientId: 'victim-1', username: 'x', password: KEY, protocolVersion: 4 });
+    open.push(victim);
+    expect((await ask(victim, 'before', JSON.stringify(inferBody()))).outputs[0].data).toEqual([3]);
+    for (let i = 0; i < 3; i++) {
+      await expect(client(broker.url, { clientId: 'victim-1', username: 'dev-a', password: DEVICE_PASSWORD, protocolVersion: 4 })).rejects.toThrow();
+    }
+    expect(victim.connected).toBe(true);
+    expect((await ask(victim, 'after', JSON.stringify(inferBody()))).outputs[0].data).toEqual([3]);
+  });
+
   it.each([
     ['bad JSON', '{"model":', 'INVALID_JSON'],
     ['an unknown model', JSON.stringify(inferBody({ model: 'nope' })), 'MODEL_NOT_FOUND'],

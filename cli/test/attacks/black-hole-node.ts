@@ -24,13 +24,17 @@ const { values } = parseArgs({
 const keys = await loadNodeKey(values['data-dir']!);
 const location = { lat: Number(values.lat), lng: Number(values.lng) };
 const manifests = (await readModelDir(values['models-dir']!)).artifacts.map((a) => a.manifest);
-let answered = 0;
+/** Refusals by who asked: the gateway's requests, and the oracle's spot-check re-runs (ids `spot-…`). */
+const answered = { gateway: 0, spotChecks: 0, other: 0 };
 const app = new Hono();
-app.post('*', (c) => {
-  answered++;
+app.post('*', async (c) => {
+  const id = ((await c.req.json().catch(() => ({}))) as { id?: unknown }).id;
+  if (typeof id !== 'string') answered.other++;
+  else if (id.startsWith('spot-')) answered.spotChecks++;
+  else answered.gateway++;
   return c.json({ error: BLACK_HOLE_SECRET, code: 'INVALID_TENSOR' }, 400);
 });
-app.get('/metrics/black-hole', (c) => c.json({ answered }));
+app.get('/metrics/black-hole', (c) => c.json(answered));
 const listener = await listenHttp({ app, port: 0, host: '127.0.0.1' });
 console.log(`serving OIP v2 on ${listener.url} as node ${keys.nodeId}`);
 const controller = new AbortController();

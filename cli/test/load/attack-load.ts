@@ -72,7 +72,7 @@ export async function runSpoofer(options: { mqttUrl: string; victims: string[]; 
   return stats;
 }
 
-/** Signed registrations of fresh identities, made ahead (each valid for 60 s), posted until `signal`. */
+/** Signed registrations of fresh identities, made ahead (each valid for 60 s), posted at `perSecond` until `signal`. */
 export async function prepareRegistrationFlood(options: { count: number }) {
   const messages: string[] = [];
   for (let i = 0; i < options.count; i++) {
@@ -87,7 +87,7 @@ export async function prepareRegistrationFlood(options: { count: number }) {
     };
     messages.push(JSON.stringify(await signBody('registration', body, node.privateKey)));
   }
-  return async (o: { gatewayUrl: string; signal: AbortSignal; connections: number }) => {
+  return async (o: { gatewayUrl: string; signal: AbortSignal; connections: number; perSecond: number }) => {
     // Another source address than the honest nodes' (127.0.0.1): the per-IP limit is the flood's own.
     const agent = new Agent({ keepAlive: true, maxSockets: o.connections, localAddress: '127.0.0.2' } as ConstructorParameters<typeof Agent>[0]);
     const url = new URL('/v1/nodes/register', o.gatewayUrl);
@@ -102,8 +102,13 @@ export async function prepareRegistrationFlood(options: { count: number }) {
       });
     const codes: Record<string, number> = {};
     let next = 0;
+    const startedAtMs = Date.now();
     const worker = async () => {
       while (!o.signal.aborted && next < messages.length) {
+        // Paced: the n-th message goes at n / perSecond (a flood the gateway must shed, not a CPU race on this machine).
+        const dueMs = startedAtMs + (next / o.perSecond) * 1000;
+        if (dueMs > Date.now()) await new Promise((r) => setTimeout(r, dueMs - Date.now()));
+        if (o.signal.aborted) break;
         const status = String(await post(messages[next++]!));
         codes[status] = (codes[status] ?? 0) + 1;
       }

@@ -20,7 +20,7 @@ const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math
  * each its own client id), each keeping `inFlight` QoS 1 requests outstanding in the v3.1.1
  * request/response topic form, until `durationMs` has passed; then waits up to `drainMs` for the rest.
  */
-export async function runMqttLoad(options: { url: string; apiKey: string; clients: number; inFlight: number; durationMs: number; drainMs: number; body: string; expectedOutputs?: string }): Promise<MqttLoadResult> {
+export async function runMqttLoad(options: { url: string; apiKey: string; clients: number; inFlight: number; durationMs: number; drainMs: number; body: string; expectedOutputs?: string; runId?: string }): Promise<MqttLoadResult> {
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   let sent = 0;
@@ -36,7 +36,8 @@ export async function runMqttLoad(options: { url: string; apiKey: string; client
     let seq = 0;
     let wake: (() => void) | undefined;
     const sendOne = () => {
-      const requestId = `r${seq++}`;
+      // Unique per run: the ingress answers a repeated client + request id once (its dedupe window is 10 min).
+      const requestId = `${options.runId ?? 'r'}${seq++}`;
       pending.set(`${id}/${requestId}`, performance.now());
       sent++;
       client.publish(`hexedge/v1/req/${id}/${requestId}`, options.body, { qos: 1 });

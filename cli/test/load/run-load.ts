@@ -30,8 +30,13 @@ const { values } = parseArgs({
     'mqtt-clients': { type: 'string', default: process.env.LOAD_MQTT_CLIENTS ?? '4' },
     'mqtt-in-flight': { type: 'string', default: process.env.LOAD_MQTT_IN_FLIGHT ?? '4' },
     attack: { type: 'boolean', default: false },
+    /** Attack mode: plain and attack phases alternate this many times (each half of --duration-s), so drift on a shared machine cancels out. */
+    rounds: { type: 'string', default: process.env.LOAD_ATTACK_ROUNDS ?? '2' },
+    'flood-per-s': { type: 'string', default: process.env.LOAD_FLOOD_PER_S ?? '200' },
   },
 });
+const ROUNDS = Number(values.rounds);
+const FLOOD_PER_S = Number(values['flood-per-s']);
 const ATTACK = values.attack;
 /** Under attack, honest throughput must stay at least this share of the plain run's. */
 const ATTACK_THROUGHPUT_BOUND = 0.95;
@@ -68,12 +73,42 @@ const okCount = (h: HttpResult) => h.statusCodeStats?.['200']?.count ?? 0;
 const codesOf = (h: HttpResult) => Object.fromEntries(Object.entries(h.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
 
 /** One measured phase: autocannon and the MQTT load at the same time, for DURATION_S. */
-async function phase(ready: { gateway: string; mqtt: string }, expectedOutputs: string): Promise<{ http: HttpResult; mqtt: MqttLoadResult }> {
+async function phase(ready: { gateway: string; mqtt: string }, expectedOutputs: string, runId: string, seconds = DURATION_S): Promise<{ http: HttpResult; mqtt: MqttLoadResult }> {
   const [http, mqtt] = await Promise.all([
-    autocannon(ready.gateway, DURATION_S, CONNECTIONS),
-    runMqttLoad({ url: ready.mqtt, apiKey: API_KEY, clients: MQTT_CLIENTS, inFlight: MQTT_IN_FLIGHT, durationMs: DURATION_S * 1000, drainMs: 10_000, body: BODY, expectedOutputs }),
+    autocannon(ready.gateway, seconds, CONNECTIONS),
+    runMqttLoad({ url: ready.mqtt, apiKey: API_KEY, clients: MQTT_CLIENTS, inFlight: MQTT_IN_FLIGHT, durationMs: seconds * 1000, drainMs: 10_000, body: BODY, expectedOutputs, runId }),
   ]);
   return { http, mqtt };
+}
+
+/** Several phases' results as one: counts summed, latency percentiles the worst phase's. */
+function combine(phases: { http: HttpResult; mqtt: MqttLoadResult }[]): { http: HttpResult; mqtt: MqttLoadResult } {
+  const codes: Record<string, { count: number }> = {};
+  for (const p of phases) for (const [c, v] of Object.entries(p.http.statusCodeStats ?? {})) codes[c] = { count: (codes[c]?.count ?? 0) + v.count };
+  const sum = (f: (p: { http: HttpResult; mqtt: MqttLoadResult }) => number) => phases.reduce((n, p) => n + f(p), 0);
+  const max = (f: (p: { http: HttpResult; mqtt: MqttLoadResult }) => number) => Math.max(...phases.map(f));
+  const errors: Record<string, number> = {};
+  for (const p of phases) for (const [c, n] of Object.entries(p.mqtt.errors)) errors[c] = (errors[c] ?? 0) + n;
+  return {
+    http: {
+      ...phases[0]!.http,
+      latency: { p50: max((p) => p.http.latency.p50), p99: max((p) => p.http.latency.p99), max: max((p) => p.http.latency.max) },
+      requests: { total: sum((p) => p.http.requests.total), average: sum((p) => p.http.requests.average) / phases.length },
+      errors: sum((p) => p.http.errors),
+      timeouts: sum((p) => p.http.timeouts),
+      non2xx: sum((p) => p.http.non2xx),
+      statusCodeStats: codes,
+    },
+    mqtt: {
+      clients: phases[0]!.mqtt.clients,
+      sent: sum((p) => p.mqtt.sent),
+      answered: sum((p) => p.mqtt.answered),
+      errors,
+      unanswered: sum((p) => p.mqtt.unanswered),
+      wrong: sum((p) => p.mqtt.wrong),
+      latencyMs: { p50: max((p) => p.mqtt.latencyMs.p50), p99: max((p) => p.mqtt.latencyMs.p99), max: max((p) => p.mqtt.latencyMs.max) },
+    },
+  };
 }
 
 async function inferOnce(gateway: string): Promise<{ status: number; nodeId?: string; outputs?: string }> {
@@ -114,27 +149,49 @@ async function main() {
     // What every honest request must be answered with (the same body each time).
     const reference = await inferOnce(ready.gateway);
     const expectedOutputs = reference.outputs!;
-    const { http, mqtt } = await phase(ready, expectedOutputs);
+    let http: HttpResult;
+    let mqtt: MqttLoadResult;
     let attack: Awaited<ReturnType<typeof runAttackPhase>> | undefined;
-    if (ATTACK) attack = await runAttackPhase({ ready, dataDir, expectedOutputs });
+    if (!ATTACK) ({ http, mqtt } = await phase(ready, expectedOutputs, 'plain-'));
+    else {
+      // Plain and attack phases alternate, so the comparison is not skewed by what else this machine does meanwhile.
+      const phaseS = DURATION_S / 2;
+      const plains = [];
+      const attacks = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        plains.push(await phase(ready, expectedOutputs, `plain${round}-`, phaseS));
+        attacks.push(await runAttackPhase({ ready, dataDir, expectedOutputs, round, seconds: phaseS }));
+      }
+      ({ http, mqtt } = combine(plains));
+      const merged = combine(attacks);
+      attack = {
+        ...merged,
+        spoofer: sumRecords(attacks.map((a) => a.spoofer)),
+        flood: { sent: attacks.reduce((n, a) => n + a.flood.sent, 0), codes: sumRecords(attacks.map((a) => a.flood.codes)) },
+        sample: sumRecords(attacks.map((a) => a.sample)),
+        blackHoleAnswered: sumRecords(attacks.map((a) => a.blackHoleAnswered ?? { gateway: -1, spotChecks: -1, other: -1 })),
+      };
+    }
     clearInterval(sampler);
     const rssEndKiB = rssKiB(pid);
     const codes = codesOf(http);
     const http5xx = Object.entries(codes).filter(([c]) => c.startsWith('5') && c !== '503').reduce((n, [, v]) => n + v, 0);
     const mqtt5xx = Object.entries(mqtt.errors).filter(([c]) => !['NO_NODE_AVAILABLE', 'RATE_LIMITED', 'OVERLOADED'].includes(c)).reduce((n, [, v]) => n + v, 0);
-    const honestPerSecond = (h: HttpResult, m: MqttLoadResult) => (okCount(h) + m.answered) / DURATION_S;
+    // Every mode measures DURATION_S of load per side (attack mode: ROUNDS phases of half of it on each side … × ROUNDS / 2).
+    const measuredS = ATTACK ? (DURATION_S / 2) * ROUNDS : DURATION_S;
+    const honestPerSecond = (h: HttpResult, m: MqttLoadResult) => (okCount(h) + m.answered) / measuredS;
     const result = {
       generatedAt: new Date().toISOString(),
       machine: { cpus: os.availableParallelism(), totalMemMiB: Math.round(os.totalmem() / 2 ** 20) },
       config: { durationS: DURATION_S, warmupS: WARMUP_S, nodes: NODES, httpConnections: CONNECTIONS, mqttClients: MQTT_CLIENTS, mqttInFlight: MQTT_IN_FLIGHT, rssGrowthBound: RSS_GROWTH_BOUND, attack: ATTACK },
       http: { requests: http.requests.total, perSecond: http.requests.average, statusCodes: codes, errors: http.errors, timeouts: http.timeouts, latencyMs: { p50: http.latency.p50, p99: http.latency.p99, max: http.latency.max }, unexpected5xx: http5xx },
-      mqtt: { ...mqtt, perSecond: mqtt.sent / DURATION_S, unexpectedErrors: mqtt5xx },
+      mqtt: { ...mqtt, perSecond: mqtt.sent / measuredS, unexpectedErrors: mqtt5xx },
       honestPerSecond: honestPerSecond(http, mqtt),
       ...(attack
         ? {
             attack: {
               http: { requests: attack.http.requests.total, perSecond: attack.http.requests.average, statusCodes: codesOf(attack.http), errors: attack.http.errors, timeouts: attack.http.timeouts, latencyMs: { p50: attack.http.latency.p50, p99: attack.http.latency.p99, max: attack.http.latency.max } },
-              mqtt: { ...attack.mqtt, perSecond: attack.mqtt.sent / DURATION_S },
+              mqtt: { ...attack.mqtt, perSecond: attack.mqtt.sent / measuredS },
               honestPerSecond: honestPerSecond(attack.http, attack.mqtt),
               throughputRatio: honestPerSecond(attack.http, attack.mqtt) / honestPerSecond(http, mqtt),
               spoofer: attack.spoofer,
@@ -158,7 +215,7 @@ async function main() {
       checks['no honest request answered wrongly (HTTP status, MQTT outputs, sampled HTTP outputs)'] =
         Object.keys(attackCodes).every((c) => c === '200' || c === '503') && a.http.errors === 0 && a.http.timeouts === 0 && attack.mqtt.wrong === 0 && attack.mqtt.unanswered === 0 && attack.sample.wrong === 0 && mqtt.wrong === 0;
       checks['the spoofing device got nothing through'] = a.spoofer.attempts > 0 && a.spoofer.takeoverConnected === 0 && a.spoofer.subscriptionsGranted === 0 && a.spoofer.spoofsAccepted === 0;
-      checks['the registration flood is cut at the per-IP limit'] = (a.registrationFlood.codes['429'] ?? 0) > 0 && (a.registrationFlood.codes['200'] ?? 0) <= 30 + DURATION_S * 2;
+      checks['the registration flood is cut at the per-IP limit'] = (a.registrationFlood.codes['429'] ?? 0) > 0 && (a.registrationFlood.codes['200'] ?? 0) <= ROUNDS * 30 + measuredS * 2;
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     const artifact = ATTACK ? 'load-attack.json' : 'load.json';
@@ -166,11 +223,11 @@ async function main() {
     const f = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
     const rows = [
       ['HTTP (autocannon)', f(http.requests.total), f(http.requests.average), JSON.stringify(codes), f(http.latency.p50), f(http.latency.p99), f(http.latency.max)],
-      ['MQTT v3.1.1 QoS 1', f(mqtt.sent), f(mqtt.sent / DURATION_S), `ok ${mqtt.answered} ${JSON.stringify(mqtt.errors)} unanswered ${mqtt.unanswered}`, f(mqtt.latencyMs.p50), f(mqtt.latencyMs.p99), f(mqtt.latencyMs.max)],
+      ['MQTT v3.1.1 QoS 1', f(mqtt.sent), f(mqtt.sent / measuredS), `ok ${mqtt.answered} ${JSON.stringify(mqtt.errors)} unanswered ${mqtt.unanswered}`, f(mqtt.latencyMs.p50), f(mqtt.latencyMs.p99), f(mqtt.latencyMs.max)],
       ...(attack
         ? [
             ['HTTP under attack', f(attack.http.requests.total), f(attack.http.requests.average), JSON.stringify(codesOf(attack.http)), f(attack.http.latency.p50), f(attack.http.latency.p99), f(attack.http.latency.max)],
-            ['MQTT under attack', f(attack.mqtt.sent), f(attack.mqtt.sent / DURATION_S), `ok ${attack.mqtt.answered} ${JSON.stringify(attack.mqtt.errors)} unanswered ${attack.mqtt.unanswered} wrong ${attack.mqtt.wrong}`, f(attack.mqtt.latencyMs.p50), f(attack.mqtt.latencyMs.p99), f(attack.mqtt.latencyMs.max)],
+            ['MQTT under attack', f(attack.mqtt.sent), f(attack.mqtt.sent / measuredS), `ok ${attack.mqtt.answered} ${JSON.stringify(attack.mqtt.errors)} unanswered ${attack.mqtt.unanswered} wrong ${attack.mqtt.wrong}`, f(attack.mqtt.latencyMs.p50), f(attack.mqtt.latencyMs.p99), f(attack.mqtt.latencyMs.max)],
           ]
         : []),
     ];
@@ -181,12 +238,16 @@ async function main() {
     if (result.attack) {
       const a = result.attack;
       console.log(`honest answers/s: plain ${f(result.honestPerSecond)}, under attack ${f(a.honestPerSecond)} (${(a.throughputRatio * 100).toFixed(1)} %)`);
-      console.log(`black hole answered ${a.blackHoleAnswered} requests (each failed over); spoofer: ${JSON.stringify(a.spoofer)}; registration flood: ${JSON.stringify(a.registrationFlood)}; sampled HTTP: ${JSON.stringify(a.sample)}`);
+      console.log(`black hole refused ${JSON.stringify(a.blackHoleAnswered)} (gateway requests each failed over; spot checks are the oracle's re-runs); spoofer: ${JSON.stringify(a.spoofer)}; registration flood: ${JSON.stringify(a.registrationFlood)}; sampled HTTP: ${JSON.stringify(a.sample)}`);
     }
     console.log(`RSS of hexedge dev (gateway + broker + oracle): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)})`);
     for (const [what, ok] of Object.entries(checks)) console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
     console.log(`written: test-artifacts/${artifact}`);
-    if (!Object.values(checks).every(Boolean)) process.exitCode = 1;
+    if (!Object.values(checks).every(Boolean)) {
+      // What hexedge dev said last helps tell a broken check from a broken fabric.
+      console.log(`hexedge dev, last lines:\n${lines.slice(-30).join('\n')}`);
+      process.exitCode = 1;
+    }
   } finally {
     const exited = new Promise((r) => dev.once('exit', r));
     dev.kill('SIGINT');
@@ -198,16 +259,17 @@ async function main() {
 }
 
 /** The attack phase: the attackers start, the same load runs, the attackers stop; then a sample of answers is checked. */
-async function runAttackPhase(o: { ready: { gateway: string; mqtt: string }; dataDir: string; expectedOutputs: string }) {
+async function runAttackPhase(o: { ready: { gateway: string; mqtt: string }; dataDir: string; expectedOutputs: string; round: number; seconds: number }) {
   const modelsDir = path.join(o.dataDir, 'models');
-  const blackHole = await startBlackHole({ dir: o.dataDir, gatewayUrl: o.ready.gateway, modelsDir, place: REQUEST_PLACE });
+  // A fresh black-hole identity each round (identities are free): its record starts clean.
+  const blackHole = await startBlackHole({ dir: path.join(o.dataDir, `attack-${o.round}`), gatewayUrl: o.ready.gateway, modelsDir, place: REQUEST_PLACE });
   try {
-    const flood = await prepareRegistrationFlood({ count: 4_000 });
+    const flood = await prepareRegistrationFlood({ count: Math.ceil(FLOOD_PER_S * o.seconds) });
     const stop = new AbortController();
     const victims = Array.from({ length: MQTT_CLIENTS }, (_, i) => `load-${i}`);
     const spoofing = runSpoofer({ mqttUrl: o.ready.mqtt, victims, signal: stop.signal });
-    const flooding = flood({ gatewayUrl: o.ready.gateway, signal: stop.signal, connections: 8 });
-    const { http, mqtt } = await phase(o.ready, o.expectedOutputs);
+    const flooding = flood({ gatewayUrl: o.ready.gateway, signal: stop.signal, connections: 8, perSecond: FLOOD_PER_S });
+    const { http, mqtt } = await phase(o.ready, o.expectedOutputs, `attack${o.round}-`, o.seconds);
     stop.abort();
     const [spoofer, floodResult] = await Promise.all([spoofing, flooding]);
     // Sequential requests after the storm: each 200, with the honest answer, never from the black hole.
@@ -217,11 +279,18 @@ async function runAttackPhase(o: { ready: { gateway: string; mqtt: string }; dat
       if (r.status !== 200 || r.outputs !== o.expectedOutputs) sample.wrong++;
       if (r.nodeId === blackHole.nodeId) sample.fromBlackHole++;
     }
-    const blackHoleAnswered = await fetch(`${blackHole.url}/metrics/black-hole`).then(async (r) => ((await r.json()) as { answered: number }).answered).catch(() => -1);
+    const blackHoleAnswered = await fetch(`${blackHole.url}/metrics/black-hole`).then(async (r) => (await r.json()) as { gateway: number; spotChecks: number; other: number }).catch(() => undefined);
     return { http, mqtt, spoofer, flood: floodResult, sample, blackHoleAnswered };
   } finally {
     blackHole.child.kill('SIGTERM');
   }
+}
+
+/** Adds up records of counters field by field. */
+function sumRecords<T extends Record<string, number>>(records: T[]): T {
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out as T;
 }
 
 await main();
