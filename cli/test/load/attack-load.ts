@@ -104,12 +104,14 @@ export async function prepareRegistrationFlood(options: { count: number }) {
     let next = 0;
     const startedAtMs = Date.now();
     const worker = async () => {
-      while (!o.signal.aborted && next < messages.length) {
-        // Paced: the n-th message goes at n / perSecond (a flood the gateway must shed, not a CPU race on this machine).
-        const dueMs = startedAtMs + (next / o.perSecond) * 1000;
+      while (!o.signal.aborted) {
+        const i = next++;
+        if (i >= messages.length) break;
+        // Paced: the i-th message goes at i / perSecond (a flood the gateway must shed, not a CPU race on this machine).
+        const dueMs = startedAtMs + (i / o.perSecond) * 1000;
         if (dueMs > Date.now()) await new Promise((r) => setTimeout(r, dueMs - Date.now()));
         if (o.signal.aborted) break;
-        const status = String(await post(messages[next++]!));
+        const status = String(await post(messages[i]!));
         codes[status] = (codes[status] ?? 0) + 1;
       }
     };

@@ -31,7 +31,7 @@ const { values } = parseArgs({
     'mqtt-in-flight': { type: 'string', default: process.env.LOAD_MQTT_IN_FLIGHT ?? '4' },
     attack: { type: 'boolean', default: false },
     /** Attack mode: plain and attack phases alternate this many times (each half of --duration-s), so drift on a shared machine cancels out. */
-    rounds: { type: 'string', default: process.env.LOAD_ATTACK_ROUNDS ?? '2' },
+    rounds: { type: 'string', default: process.env.LOAD_ATTACK_ROUNDS ?? '4' },
     'flood-per-s': { type: 'string', default: process.env.LOAD_FLOOD_PER_S ?? '200' },
   },
 });
@@ -154,13 +154,18 @@ async function main() {
     let attack: Awaited<ReturnType<typeof runAttackPhase>> | undefined;
     if (!ATTACK) ({ http, mqtt } = await phase(ready, expectedOutputs, 'plain-'));
     else {
-      // Plain and attack phases alternate, so the comparison is not skewed by what else this machine does meanwhile.
-      const phaseS = DURATION_S / 2;
+      // Plain and attack phases alternate, so the comparison is not skewed by what else this machine does
+      // meanwhile; each side gets DURATION_S of load in all.
+      const phaseS = DURATION_S / ROUNDS;
       const plains = [];
       const attacks = [];
+      const report = (label: string, p: { http: HttpResult; mqtt: MqttLoadResult }) =>
+        console.log(`  ${label}: ${((okCount(p.http) + p.mqtt.answered) / phaseS).toFixed(1)} honest answers/s, RSS ${(rssKiB(pid) / 1024).toFixed(1)} MiB`);
       for (let round = 0; round < ROUNDS; round++) {
         plains.push(await phase(ready, expectedOutputs, `plain${round}-`, phaseS));
+        report(`round ${round + 1} plain `, plains.at(-1)!);
         attacks.push(await runAttackPhase({ ready, dataDir, expectedOutputs, round, seconds: phaseS }));
+        report(`round ${round + 1} attack`, attacks.at(-1)!);
       }
       ({ http, mqtt } = combine(plains));
       const merged = combine(attacks);
@@ -177,8 +182,8 @@ async function main() {
     const codes = codesOf(http);
     const http5xx = Object.entries(codes).filter(([c]) => c.startsWith('5') && c !== '503').reduce((n, [, v]) => n + v, 0);
     const mqtt5xx = Object.entries(mqtt.errors).filter(([c]) => !['NO_NODE_AVAILABLE', 'RATE_LIMITED', 'OVERLOADED'].includes(c)).reduce((n, [, v]) => n + v, 0);
-    // Every mode measures DURATION_S of load per side (attack mode: ROUNDS phases of half of it on each side … × ROUNDS / 2).
-    const measuredS = ATTACK ? (DURATION_S / 2) * ROUNDS : DURATION_S;
+    // Every mode measures DURATION_S of load per side (attack mode: ROUNDS phases of DURATION_S / ROUNDS on each side).
+    const measuredS = DURATION_S;
     const honestPerSecond = (h: HttpResult, m: MqttLoadResult) => (okCount(h) + m.answered) / measuredS;
     const result = {
       generatedAt: new Date().toISOString(),
