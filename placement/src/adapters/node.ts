@@ -123,7 +123,12 @@ export class SqliteNodeStore implements NodeStore {
       for (const [id, json] of writes) this.#saveNode.run(id, json);
       this.#db.exec('COMMIT');
     } catch (err) {
-      this.#db.exec('ROLLBACK');
+      // SQLite may have rolled back already (SQLITE_FULL at COMMIT does): the original error is the one to report.
+      try {
+        this.#db.exec('ROLLBACK');
+      } catch {
+        // no transaction left to roll back
+      }
       // Dropped, not retried: every message in the batch is answered STORAGE_UNAVAILABLE and the registry
       // takes its changes back (NodeRegistry.#commit), so a refused registration is not half-applied.
       throw err;
