@@ -97,10 +97,8 @@ describe('hexedge dev, end to end', () => {
     expect(res.node.distanceKm).toBeGreaterThan(5);
     expect(res.node.distanceKm).toBeLessThan(15);
 
-    const session = await ort.InferenceSession.create(path.join(dataDir, 'models', 'comfort-index-1.onnx'));
-    const local = await session.run({
-      readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]),
-    });
+    const session = await ort.InferenceSession.create(path.join(dataDir, 'models', 'comfort-index@1.onnx'));
+    const local = await session.run({ readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]) });
     expect(res.outputs![0]!.data).toEqual(Array.from(local.probabilities!.data as Float32Array));
     expect(res.outputs![0]!.shape).toEqual([2, 3]);
 

@@ -62,7 +62,8 @@ describe('hexedge gateway', () => {
       {
         nodeId: node.nodeId,
         issuedAtMs: Date.now(),
-        url: 'http://127.0.0.1:9',
+        // A public address (this test never connects to it): private ones are refused by default.
+        url: 'http://93.184.216.34:9',
         location: { lat: 52.37, lng: 4.9 },
         hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] },
         models: [],

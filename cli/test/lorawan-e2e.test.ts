@@ -222,8 +222,10 @@ beforeAll(async () => {
       dataDir: path.join(dir, 'gateway'),
       modelsDir,
       heartbeatIntervalMs: 1_000,
-      // Every process shares this machine: location proofs have nothing to measure here.
+      // Every process shares this machine: location proofs have nothing to measure here, and the nodes
+      // listen on 127.0.0.1, a private address a public gateway would refuse.
       assumeLocationsVerified: true,
+      allowPrivateNodeAddresses: true,
       // One consumer each here, so the shared forms are safe; they exercise Mosquitto's `$share` path.
       mqtt: {
         url: `mqtt://127.0.0.1:${brokerPort}`,

@@ -107,20 +107,14 @@ describe('operator commands', () => {
     expect(refused.stderr).toMatch(/silero-vad@5 already exists .* with other bytes/);
 
     expect((await hexedge(...addArgs(SILERO, '5.1'))).code).toBe(0);
-    appendFileSync(path.join(modelsDir, 'silero-vad-5.1.onnx'), Uint8Array.of(1, 2, 3));
+    appendFileSync(path.join(modelsDir, 'silero-vad@5.1.onnx'), Uint8Array.of(1, 2, 3));
     const ls = await hexedge('node', 'models', 'ls', '--data-dir', dataDir);
     expect(ls.code).toBe(0);
     const rows = ls.stdout.split('\n');
     expect(rows[1]).toMatch(/^NAME\s+VERSION\s+CONTENT ID\s+SIZE\s+QUANT\s+ACCURACY\s+VERIFIED$/);
-    expect(rows).toContainEqual(
-      expect.stringMatching(/^silero-vad\s+5\s+2623a2953f6f\s+2\.2 MiB\s+fp32\s+-\s+yes$/),
-    );
-    expect(rows).toContainEqual(
-      expect.stringMatching(/^silero-vad\s+5\.1\s+2623a2953f6f\s+2\.2 MiB\s+fp32\s+-\s+no$/),
-    );
-    expect(ls.stdout).toMatch(
-      /silero-vad-5\.1\.onnx hashes to [0-9a-f]{64} but manifest silero-vad@5\.1 names/,
-    );
+    expect(rows).toContainEqual(expect.stringMatching(/^silero-vad\s+5\s+2623a2953f6f\s+2\.2 MiB\s+fp32\s+-\s+yes$/));
+    expect(rows).toContainEqual(expect.stringMatching(/^silero-vad\s+5\.1\s+2623a2953f6f\s+2\.2 MiB\s+fp32\s+-\s+no$/));
+    expect(ls.stdout).toMatch(/silero-vad@5\.1\.onnx hashes to [0-9a-f]{64} but manifest silero-vad@5\.1 names/);
   });
 
   it('node status reports identity and models, and that the node is not running', async () => {

@@ -140,6 +140,7 @@ beforeAll(async () => {
       heartbeatIntervalMs: 1_000,
       // Every node shares this machine: there is nothing for location proofs to measure.
       assumeLocationsVerified: true,
+      allowPrivateNodeAddresses: true,
       oracle: { url: oracle.url, oracleIds: [oracle.oracleId] },
     }),
     { adminKey: ADMIN_KEY },

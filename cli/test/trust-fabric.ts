@@ -209,6 +209,7 @@ export async function startFabric(options: {
       dataDir: path.join(dir, 'gateway'),
       modelsDir,
       heartbeatIntervalMs: 1_000,
+      allowPrivateNodeAddresses: true,
       ...options.gateway,
       oracle: { url: oracle.url, oracleIds: [oracle.oracleId] },
     }),

@@ -8,6 +8,7 @@ import { exportLogFiles, SqliteOracleStore } from '../src/adapters/node.ts';
 import { answerChallenge } from '@hexedge/protocol';
 import { LatencyChallenger, locationReportFor } from '@hexedge/protocol';
 import { FIBER_KM_PER_MS } from '../src/location/latency-bound.ts';
+import { MAX_LOCATION_REPORTS_READ } from '../src/stages/location-reports.ts';
 import { findBrokenLogEntry } from '../src/rewards/epoch-log.ts';
 import { verifyRewardEntry, verifyRewardManifest } from '../src/rewards/manifest.ts';
 import { hotspot } from './fixtures/poc.ts';
@@ -185,6 +186,19 @@ describe('oracle pipeline on SQLite: ingest → verify → score → reward', ()
     ]);
     expect(readFileSync(files[0]!)).toEqual(Buffer.from(published.bytes));
     expect(await findBrokenLogEntry([JSON.parse(readFileSync(files[1]!, 'utf8'))])).toBeNull();
+  });
+
+  it("reads a bounded number of a target's location reports per verdict, however long its history", async () => {
+    const env = setupOracle('bounded.sqlite');
+    const reads: Array<{ key: string; limit: number | undefined }> = [];
+    const list = env.store.listRoundReports.bind(env.store);
+    env.store.listRoundReports = (key, options) => (reads.push({ key, limit: options?.limit }), list(key, options));
+    const { locations } = await epochReports();
+    await env.oracle.ingest.submitBatch(locations, T0 + 800);
+    await env.oracle.tick(T0 + 1000);
+    const locationReads = reads.filter((r) => r.key.startsWith('loc:'));
+    expect(locationReads.length).toBeGreaterThan(0);
+    for (const r of locationReads) expect(r.limit).toBeLessThanOrEqual(MAX_LOCATION_REPORTS_READ);
   });
 
   it('two runs over identical inputs publish byte-identical manifests', async () => {

@@ -44,6 +44,54 @@ function setup() {
 const flip = (s: string, at = 20) => s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
 
 describe('oracle reports', () => {
+  it('looks nothing up for a forged or unsigned report: no directory read, no trust-table scan', async () => {
+    const directory = new MemoryDirectory();
+    directory.putReporter({ nodeId: gateway.nodeId, roles: ['gateway'] });
+    const lookups: string[] = [];
+    const spied = {
+      getHotspot: (k: string) => (lookups.push(`hotspot ${k}`), directory.getHotspot(k)),
+      listHotspots: () => directory.listHotspots(),
+      getNode: (id: string) => (lookups.push(`node ${id}`), directory.getNode(id)),
+      listNodes: () => (lookups.push('nodes'), directory.listNodes()),
+      // A node may report as a challenger only while trusted: the real directory reads its trust here.
+      getReporter: (id: string) => (lookups.push(`reporter ${id}`), directory.getReporter(id)),
+    };
+    const store = new MemoryOracleStore();
+    const trustReads = { n: 0 };
+    const listTrust = store.listTrust.bind(store);
+    store.listTrust = () => (trustReads.n++, listTrust());
+    const ingest = new Ingest({ store, directory: spied });
+    const location = await signReport(thief, { type: 'location', targetNodeId: node.nodeId, answered: false }, NOW);
+    const forged = { ...location, signature: flip(location.signature) };
+    const unsigned = { body: location.body, signature: 'A'.repeat(86) };
+    for (const report of [forged, unsigned, { ...location, body: { ...location.body, nodeId: gateway.nodeId } }]) {
+      expect(await ingest.submit(report, NOW)).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
+    }
+    expect(lookups).toEqual([]);
+    expect(trustReads.n).toBe(0);
+    // A correctly signed report from a stranger is looked up once, and refused for its standing.
+    expect(await ingest.submit(location, NOW)).toMatchObject({ accepted: false, code: 'UNKNOWN_NODE' });
+    expect(lookups).toEqual([`reporter ${thief.nodeId}`]);
+  });
+
+  it("reads one node's trust by key and an epoch's manifest by number, never the whole table or log", async () => {
+    const store = new MemoryOracleStore();
+    store.listTrust = () => {
+      throw new Error('trust table scanned');
+    };
+    store.listLogEntries = () => {
+      throw new Error('epoch log read whole');
+    };
+    const { oracle: coverage } = makeOracle({ oracleKeys: oracle, nowMs: NOW, store });
+    expect(coverage.isVerifier(node.nodeId)).toBe(false);
+    expect(coverage.getManifest(7)).toBeUndefined();
+    const app = createOracleApp({ oracle: coverage, oracleId: oracle.nodeId, store, nowMs: () => NOW });
+    const res = await app.request(
+      `/v1/oracle/nodes/${node.nodeId}`,
+    );
+    expect(res.status).toBe(200);
+  });
+
   it('refuses a flipped signature byte and a changed body with BAD_SIGNATURE, storing nothing', async () => {
     const { ingest, stored } = setup();
     const signed = await signReport(hs, beaconBody, NOW);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   await writeModel({ dir, manifest, bytes });
   // A second artifact whose bytes were swapped after its manifest was written: must be refused.
   await writeModel({ dir, manifest: { ...manifest, name: 'tampered' }, bytes });
-  writeFileSync(path.join(dir, 'tampered-1.onnx'), Uint8Array.from([...bytes, 0]));
+  writeFileSync(path.join(dir, 'tampered@1.onnx'), Uint8Array.from([...bytes, 0]));
   const read = await readModelDir(dir);
   problems = read.problems;
   metrics = new NodeMetrics();
@@ -57,7 +57,7 @@ describe('edge node OIP v2 server', () => {
   it('refuses an artifact whose hash does not match its manifest, and keeps the others', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]!.message).toMatch(
-      /tampered-1\.onnx hashes to [0-9a-f]{64} but manifest tampered@1 names/,
+      /tampered@1\.onnx hashes to [0-9a-f]{64} but manifest tampered@1 names/,
     );
   });
 

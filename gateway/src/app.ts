@@ -26,7 +26,9 @@ import { requireApiKey, type GatewayEnv } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
 import { localPlacement, type GatewayPlacement } from './gateway-placement.ts';
 import { errorResponse } from './http-errors.ts';
-import { InferService, type InferServiceOptions } from './infer/infer-service.ts';
+import { InFlightLimiter } from './infer/in-flight.ts';
+import { InferService, type Caller, type InferServiceOptions } from './infer/infer-service.ts';
+import type { ObservedNodeFault } from './infer/node-fault.ts';
 import { fetchNodeClient, type NodeClient } from './infer/node-client.ts';
 import type { KeyRing } from './keys/key-ring.ts';
 import { RateLimiter, type KeyLimiter } from './keys/rate-limit.ts';
@@ -36,8 +38,10 @@ import { keyHandlers } from './routes/keys.ts';
 import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts';
 import { mountDashboard, type DashboardOptions } from './routes/dashboard.ts';
 import { mountDeviceRoutes } from './routes/devices.ts';
+import type { NodeUrlPolicy } from './node-urls.ts';
+import type { NodeMessageLimits } from './routes/node-message-limits.ts';
 import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
-import { coverageProxyHandler, nodeListHandler, oracleTrustHandler } from './routes/oracle.ts';
+import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
 import { oracleRerunHandler } from './routes/oracle-rerun.ts';
 import { UsageBook } from './usage.ts';
 
@@ -68,8 +72,20 @@ export interface GatewayAppOptions {
   dashboard?: DashboardOptions;
   /** The coverage oracle: trust pushes accepted from `oracleIds`; /v1/coverage proxied to `url`. */
   oracle?: { url: string; oracleIds: readonly string[] };
+  /** The last applied trust push seq per oracle (durable on Node); memory when absent. */
+  trustSeqs?: SeqStore;
   /** Each fresh, receipt-checked answer (the oracle's ReceiptForwarder samples them for spot checks). */
-  onAnswered?: (request: InferRequest, response: InferResponse) => void;
+  onAnswered?: (request: InferRequest, response: InferResponse, caller: Caller) => void;
+  /** Each node fault the gateway judged (the ReceiptForwarder reports them to the oracle). */
+  onNodeFault?: (fault: ObservedNodeFault) => void;
+  /** Where nodes may be reached (node-urls.ts): private addresses refused unless allowed. Default: refused. */
+  nodeUrls?: NodeUrlPolicy;
+  /** Registration and heartbeat rates per client IP (the per-node ones go to the registry's `admit`). */
+  nodeMessageLimits?: NodeMessageLimits;
+  /** The client's IP address (the Node adapter's socket; a Worker's CF-Connecting-IP). */
+  clientIp?: (c: Context) => string | undefined;
+  /** Requests in progress at once, per caller (API key, MQTT client) and overall (InFlightLimiter defaults). */
+  inFlight?: { maxPerCaller?: number; maxTotal?: number };
   /** The firmware bridge's devices and profiles: /v1/devices and /v1/profiles (admin) when given. */
   devices?: DeviceRegistry;
   /** SHA-256 for receipt digests (the Node adapter's `nodeSha256Hex`); WebCrypto's when absent. */
@@ -119,6 +135,9 @@ export function createGatewayApp(options: GatewayAppOptions): {
     nodeClient: options.nodeClient ?? fetchNodeClient,
     log: (msg) => log({ level: 'warn', msg }),
     ...(options.onAnswered ? { onAnswered: options.onAnswered } : {}),
+    ...(options.onNodeFault ? { onNodeFault: options.onNodeFault } : {}),
+    ...(catalog.manifest ? { manifestOf: (contentId: string) => catalog.manifest!(contentId) } : {}),
+    inFlight: new InFlightLimiter(options.inFlight ?? {}),
     ...(options.sha256 ? { sha256: options.sha256 } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
     catalogue: catalog,
@@ -165,7 +184,14 @@ export function createGatewayApp(options: GatewayAppOptions): {
     errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
   );
 
-  if (local) mountDashboard(app, { ...options.dashboard, placement: local, keys, limiter });
+  if (local)
+    mountDashboard(app, {
+      ...options.dashboard,
+      ...(options.clientIp ? { clientIp: options.clientIp } : {}),
+      placement: local,
+      keys,
+      limiter,
+    });
 
   app.get('/healthz', (c) => {
     const parts = options.parts?.() ?? {};
@@ -189,7 +215,11 @@ export function createGatewayApp(options: GatewayAppOptions): {
     );
   app.get('/docs', (c) => c.html(docsPage(doc)));
 
-  const nodes = registrationHandlers(placement);
+  const nodes = registrationHandlers(placement, {
+    nodeUrls: options.nodeUrls ?? { allowPrivate: false },
+    ...(options.nodeMessageLimits ? { limits: options.nodeMessageLimits } : {}),
+    ...(options.clientIp ? { clientIp: options.clientIp } : {}),
+  });
   app.post('/v1/nodes/register', limit(MAX_NODE_MESSAGE_BYTES), nodes.register);
   app.post('/v1/nodes/heartbeat', limit(MAX_NODE_MESSAGE_BYTES), nodes.heartbeat);
 
@@ -206,7 +236,12 @@ export function createGatewayApp(options: GatewayAppOptions): {
       app.post(
         TRUST_PATH,
         limit(MAX_TRUST_PUSH_BYTES),
-        oracleTrustHandler({ placement: local, oracleIds: options.oracle.oracleIds, assumeLocationsVerified: options.assumeLocationsVerified ?? false }),
+        oracleTrustHandler({
+          placement: local,
+          oracleIds: options.oracle.oracleIds,
+          assumeLocationsVerified: options.assumeLocationsVerified ?? false,
+          ...(options.trustSeqs ? { seqs: options.trustSeqs } : {}),
+        }),
       );
     if (local)
       app.post(

@@ -7,6 +7,8 @@ import type { ModelManifest } from '@hexedge/protocol';
  */
 export interface ModelCatalog {
   manifests(): readonly ModelManifest[];
+  /** One manifest by content id (the gateway checks requests against it before forwarding). */
+  manifest?(contentId: string): ModelManifest | undefined;
   artifact(contentId: string): Promise<Uint8Array | undefined>;
 }
 
@@ -19,6 +21,10 @@ export class MemoryModelCatalog implements ModelCatalog {
 
   manifests(): readonly ModelManifest[] {
     return [...this.#models.values()].map((m) => m.manifest);
+  }
+
+  manifest(contentId: string): ModelManifest | undefined {
+    return this.#models.get(contentId)?.manifest;
   }
 
   async artifact(contentId: string): Promise<Uint8Array | undefined> {

@@ -58,6 +58,25 @@ const embeddedBrokerSchema = z
   })
   .strict();
 
+/** Bounds on what callers and nodes may ask of the gateway at once (see each part for why). */
+const limitsSchema = z
+  .object({
+    /** Inference requests in progress at once, all callers together; past it 503 OVERLOADED with Retry-After. */
+    maxInFlight: z.number().int().min(1).max(1_000_000).default(2048),
+    /** Inference requests one caller (API key, MQTT client) may have in progress; past it 429 RATE_LIMITED. */
+    maxInFlightPerKey: z.number().int().min(1).max(1_000_000).default(128),
+    /** Node registrations accepted per client IP: sustained per minute, and burst. */
+    registrationsPerIpPerMinute: z.number().positive().max(1_000_000).default(60),
+    registrationBurstPerIp: z.number().int().min(1).max(1_000_000).default(30),
+    /** Heartbeats accepted per client IP per second (many nodes may share an address). */
+    heartbeatsPerIpPerSecond: z.number().positive().max(1_000_000).default(200),
+    /** Open server-sent-event streams at once, all of them (the public network stream and per-key ones). */
+    maxEventStreams: z.number().int().min(1).max(100_000).default(256),
+    /** Open server-sent-event streams per client IP (public stream) or per key. */
+    maxEventStreamsPerClient: z.number().int().min(1).max(100_000).default(8),
+  })
+  .strict();
+
 export const gatewayConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -69,6 +88,13 @@ export const gatewayConfigSchema = z
     heartbeatIntervalMs: z.number().int().min(100).max(600_000).default(5_000),
     /** Take nodes' location claims as verified (only where no oracle runs). */
     assumeLocationsVerified: z.boolean().default(false),
+    /**
+     * Accept node URLs at loopback, private, link-local, unique-local and metadata addresses (checked at
+     * registration and again when connecting, after DNS). Only for nodes on a private network on
+     * purpose (`hexedge dev`, tests): otherwise a node could point the gateway at its own network.
+     */
+    allowPrivateNodeAddresses: z.boolean().default(false),
+    limits: limitsSchema.default(limitsSchema.parse({})),
     /** Serve the web dashboards at /dashboard from this folder (built files); absent: /dashboard says how to build them. */
     dashboardDir: z.string().min(1).optional(),
     embeddedBroker: embeddedBrokerSchema.optional(),

@@ -49,9 +49,15 @@ export function localPlacement(placement: Placement): GatewayPlacement {
     heartbeatIntervalMs: placement.registry.heartbeatIntervalMs,
     desiredModels: placement.desiredModels(nodeId),
   });
+  // Answered only once the change is on disk (the store commits registrations and heartbeats in groups).
+  const durably = async (accepted: Promise<{ id: string }>) => {
+    const { id } = await accepted;
+    await placement.registry.durable();
+    return ack(id);
+  };
   return {
-    register: async (message) => ack((await placement.registry.register(message)).id),
-    heartbeat: async (message) => ack((await placement.registry.heartbeat(message)).id),
+    register: (message) => durably(placement.registry.register(message)),
+    heartbeat: (message) => durably(placement.registry.heartbeat(message)),
     nearest: ({ location, k, model, contentId }) =>
       placement.nearest({
         location,

@@ -1,4 +1,7 @@
+import type { Caller } from './infer/infer-service.ts';
+import type { ObservedNodeFault } from './infer/node-fault.ts';
 import {
+  type NodeFaultReportBody,
   REPORTS_PATH,
   bytesToBase64Url,
   checkTensor,
@@ -19,7 +22,16 @@ const POST_TIMEOUT_MS = 10_000;
 export interface Answered {
   request: InferRequest;
   response: InferResponse;
+  /** A region-bound key's answer: only digests leave (its raw inputs and outputs stay in its region). */
+  digestsOnly?: boolean;
 }
+
+/** Fault kinds per node folded into one report per flush, and how many (node, kind) pairs are kept between flushes. */
+const MAX_PENDING_FAULTS = 10_000;
+
+type Queued =
+  | { kind: 'receipt'; answered: Answered }
+  | { kind: 'fault'; body: Omit<NodeFaultReportBody, 'nodeId' | 'nonce' | 'issuedAtMs'> };
 
 /**
  * Forwards every answered inference, with its checked receipt, to the coverage oracle for sampled
@@ -34,8 +46,10 @@ export class ReceiptForwarder {
   readonly #maxQueued: number;
   readonly #batchSize: number;
   readonly #log: (message: string) => void;
-  readonly #queue: Answered[] = [];
-  readonly stats = { queued: 0, forwarded: 0, dropped: 0, refused: 0, failedPosts: 0 };
+  readonly #queue: Queued[] = [];
+  /** Node faults since the last flush, one entry per (node, kind), counted. */
+  readonly #faults = new Map<string, Extract<Queued, { kind: 'fault' }>['body']>();
+  readonly stats = { queued: 0, forwarded: 0, dropped: 0, refused: 0, failedPosts: 0, faults: 0 };
   #flushing: Promise<void> | undefined;
 
   constructor(options: {
@@ -55,15 +69,53 @@ export class ReceiptForwarder {
   }
 
   /** The hook InferService calls after a checked answer: queues it, never throws. */
-  onAnswered = (request: InferRequest, response: InferResponse): void => {
+  onAnswered = (request: InferRequest, response: InferResponse, caller?: Caller): void => {
+    this.#enqueue({
+      kind: 'receipt',
+      answered: { request, response, ...(caller?.region ? { digestsOnly: true } : {}) },
+    });
+  };
+
+  /**
+   * The hook InferService calls for each node fault it judged: folded per (node, kind) until the next
+   * flush, so a black-hole node failing every request costs one report per flush, not one per request.
+   */
+  onNodeFault = (fault: ObservedNodeFault): void => {
+    const key = `${fault.nodeId}\u0000${fault.kind}`;
+    const held = this.#faults.get(key);
+    if (held) {
+      held.fault.count++;
+      held.fault.lastAtMs = fault.atMs;
+      return;
+    }
+    if (this.#faults.size >= MAX_PENDING_FAULTS) {
+      this.stats.dropped++;
+      return;
+    }
+    this.#faults.set(key, {
+      type: 'node-fault',
+      targetNodeId: fault.nodeId,
+      fault: {
+        kind: fault.kind,
+        ...(fault.httpStatus !== undefined ? { httpStatus: fault.httpStatus } : {}),
+        modelName: fault.model,
+        requestId: fault.requestId,
+        firstAtMs: fault.atMs,
+        lastAtMs: fault.atMs,
+        count: 1,
+      },
+    });
+  };
+
+  #enqueue(item: Queued): void {
     if (this.#queue.length >= this.#maxQueued) {
       this.stats.dropped++;
       return;
     }
-    this.#queue.push({ request, response });
+    this.#queue.push(item);
     this.stats.queued++;
     if (this.#queue.length >= this.#batchSize) void this.flush();
-  };
+  }
 
   get queueLength(): number {
     return this.#queue.length;
@@ -88,6 +140,11 @@ export class ReceiptForwarder {
   }
 
   async #drain(): Promise<void> {
+    for (const body of this.#faults.values()) {
+      this.#enqueue({ kind: 'fault', body });
+      this.stats.faults++;
+    }
+    this.#faults.clear();
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#batchSize);
       let reports: unknown[];
@@ -119,8 +176,15 @@ export class ReceiptForwarder {
     }
   }
 
-  #report(answered: Answered) {
-    return signReceiptReport(answered, this.#keys);
+  #report(item: Queued) {
+    if (item.kind === 'receipt') return signReceiptReport(item.answered, this.#keys);
+    const body = {
+      ...item.body,
+      nodeId: this.#keys.nodeId,
+      nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+      issuedAtMs: Date.now(),
+    };
+    return signBody('report', body, this.#keys.privateKey);
   }
 }
 
@@ -129,8 +193,21 @@ export class ReceiptForwarder {
  * receipt with the request and result it covers, tensors as the node digested them, so the oracle can
  * re-run it. What the forwarder posts; exported for tools that re-send one.
  */
-export function signReceiptReport({ request, response }: Answered, keys: NodeKeyPair) {
+export function signReceiptReport({ request, response, digestsOnly }: Answered, keys: NodeKeyPair) {
   const model = { modelName: response.model_name, modelVersion: response.model_version };
+  if (digestsOnly) {
+    // The receipt's signed digests bind the work; the data itself stays in the key's region.
+    const body = {
+      type: 'receipt' as const,
+      nodeId: keys.nodeId,
+      nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+      issuedAtMs: Date.now(),
+      receipt: response.receipt,
+      request: { kind: 'digests' as const, ...model },
+      result: { kind: 'digests' as const },
+    };
+    return signBody('report', body, keys.privateKey);
+  }
   // Tensors as the node digested them: flat data, normalised to their datatype.
   const body = {
     type: 'receipt' as const,

@@ -13,12 +13,17 @@ import { KeyRing, MemoryKeyStore, type NodeAnswer, type NodeClient } from '../sr
 export const KEY = 'unit-test-admin-key';
 export const CONTENT_ID = 'c'.repeat(64);
 export const MODEL = { name: 'm', version: '1', contentId: CONTENT_ID, ready: true };
+/** What a black-hole node writes in its refusals: text that must never reach a caller. */
+export const BLACK_HOLE_TEXT = 'internal admin console at 10.0.0.5: token=SECRET';
 
 export interface FakeNode {
   keys: NodeKeyPair;
   url: string;
-  /** How this node behaves: answer honestly, fail with 500, lie in its output, be unreachable, or be slow. */
-  mode: 'ok' | 'http500' | 'tamper' | 'down' | 'slow';
+  /**
+   * How this node behaves: answer honestly, fail with 500, lie in its output, be unreachable, be slow,
+   * or be a black hole (refuse every request with a 400 whose text it chose).
+   */
+  mode: 'ok' | 'http500' | 'tamper' | 'down' | 'slow' | 'blackhole';
   delayMs?: number;
 }
 
@@ -45,6 +50,8 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
       calls.push(node.url);
       if (node.mode === 'down') throw new Error('connect ECONNREFUSED');
       if (node.mode === 'http500') return { status: 500, body: { error: 'boom' } };
+      if (node.mode === 'blackhole')
+        return { status: 400, body: { error: BLACK_HOLE_TEXT, code: 'INVALID_TENSOR' } };
       if (node.mode === 'slow') await sleep(node.delayMs ?? 200, signal);
       const request = JSON.parse(body) as { id: string; inputs?: Tensor[]; input?: { value: number } };
       let inputDigest: string;
@@ -52,7 +59,9 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
       let answer: Record<string, unknown>;
       if (request.inputs) {
         const x = request.inputs[0]!;
-        const outputs: Tensor[] = [{ name: 'y', datatype: 'FP32', shape: x.shape, data: (x.data as number[]).map((v) => v * 2) }];
+        const outputs: Tensor[] = [
+          { name: 'y', datatype: 'FP32', shape: x.shape, data: (x.data as number[]).map((v) => v * 2) },
+        ];
         [inputDigest, outputDigest] = [await tensorsDigest(request.inputs), await tensorsDigest(outputs)];
         if (node.mode === 'tamper') outputs[0]!.data = [42];
         answer = { outputs };
@@ -63,10 +72,29 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
       }
       const receipt = await signBody(
         'receipt',
-        { nodeId: node.keys.nodeId, requestId: request.id, modelName: 'm', modelVersion: '1', modelContentId: CONTENT_ID, inputDigest, outputDigest, issuedAtMs: Date.now(), serviceTimeMs: 1 },
+        {
+          nodeId: node.keys.nodeId,
+          requestId: request.id,
+          modelName: 'm',
+          modelVersion: '1',
+          modelContentId: CONTENT_ID,
+          inputDigest,
+          outputDigest,
+          issuedAtMs: Date.now(),
+          serviceTimeMs: 1,
+        },
         node.keys.privateKey,
       );
-      return { status: 200, body: { model_name: 'm', model_version: '1', id: request.id, parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) }, ...answer } };
+      return {
+        status: 200,
+        body: {
+          model_name: 'm',
+          model_version: '1',
+          id: request.id,
+          parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
+          ...answer,
+        },
+      };
     },
   };
 }
@@ -74,7 +102,14 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
 export async function register(placement: Placement, node: FakeNode, lat: number, lng: number) {
   const signed = await signBody(
     'registration',
-    { nodeId: node.keys.nodeId, issuedAtMs: Date.now(), url: node.url, location: { lat, lng }, hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] }, models: [MODEL] },
+    {
+      nodeId: node.keys.nodeId,
+      issuedAtMs: Date.now(),
+      url: node.url,
+      location: { lat, lng },
+      hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu' as const] },
+      models: [MODEL],
+    },
     node.keys.privateKey,
   );
   await placement.registry.register(signed);
@@ -87,4 +122,9 @@ export async function keyRing(): Promise<KeyRing> {
 }
 
 export const body = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ model: 'm', location: { lat: 52.37, lng: 4.9 }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }], ...extra });
+  JSON.stringify({
+    model: 'm',
+    location: { lat: 52.37, lng: 4.9 },
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }],
+    ...extra,
+  });

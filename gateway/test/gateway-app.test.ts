@@ -46,8 +46,10 @@ describe('gateway app', () => {
     expect(res.status).toBe(502);
     const { error } = (await res.json()) as { error: { code: string; message: string } };
     expect(error.code).toBe('NODE_FAILED');
-    expect(error.message).toMatch(/output digest/);
-    expect(error.message).toMatch(/ECONNREFUSED/);
+    // In the gateway's own words: which node failed how, never the node's text or a socket error.
+    expect(error.message).toMatch(/receipt that does not check out/);
+    expect(error.message).toMatch(/unreachable/);
+    expect(error.message).not.toMatch(/ECONNREFUSED|digest/);
   });
 
   it('answers 503 NO_NODE_AVAILABLE when the nodes serving the model are unhealthy', async () => {

@@ -330,9 +330,11 @@ describe('MQTT: answers only to the sender', () => {
       'hexedge/v1/req/other/1',
       'application/x/device/y/command/down',
       'hexedge/v1/res/a/+',
+      // Another client's own, well-formed tree: answering there would spoof answers to it.
+      'hexedge/v1/res/b/x',
     ]) {
       expect(
-        routeMqttRequest({ topic: 'hexedge/v1/infer/m', payload, responseTopic }, options),
+        routeMqttRequest({ topic: 'hexedge/v1/infer/a/m', payload, responseTopic }, options),
         responseTopic,
       ).toBeUndefined();
     }

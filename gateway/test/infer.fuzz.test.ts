@@ -226,9 +226,10 @@ describe('fuzz: what a node answers', () => {
   });
 
   it('replays the corpus of rogue answers with the rogue as the only candidate', async () => {
-    const alone = new Placement({ heartbeatIntervalMs: 60_000 });
-    await register(alone, near, 52.3, 4.8);
     for (const c of loadCorpus(new URL('./corpus/node-answers.json', import.meta.url))) {
+      // A placement per case: the rogue's earlier faults would open its circuit (503), as they should.
+      const alone = new Placement({ heartbeatIntervalMs: 60_000 });
+      await register(alone, near, 52.3, 4.8);
       const answer = JSON.parse(corpusText(c)) as NodeAnswer;
       const rogueApp = createGatewayApp({ placement: alone, keys: await keyRing(), nodeClient: rogueFirst(() => answer) }).app;
       const r = await rogueApp.request('/v1/infer', { method: 'POST', body: toJsonText({ model: 'm', location: { lat: 52.37, lng: 4.9 }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }] }), headers: { authorization: `Bearer ${KEY}` } });

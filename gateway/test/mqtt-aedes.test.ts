@@ -75,6 +75,39 @@ describe('MQTT ingress on the embedded broker (aedes)', () => {
     expect((await ask(app, 'k1', JSON.stringify(inferBody()))).outputs[0].data).toEqual([3]);
   });
 
+  it('binds an app key to its own client ids: it can take neither the ingress’s id nor a device’s, nor read the request topics', async () => {
+    const { key, record } = await parts.keys.create({ name: 'app' });
+    for (const clientId of ['gw-aedes-1', 'dev-a', 'someone-else']) {
+      await expect(
+        client(broker.url, { clientId, username: 'app', password: key, protocolVersion: 4 }),
+        clientId,
+      ).rejects.toThrow(/Bad username or password|Not authorized/i);
+    }
+    expect(ingress.connected).toBe(true);
+    const app = await client(broker.url, {
+      clientId: `${record.id}.feed`,
+      username: 'app',
+      password: key,
+      protocolVersion: 4,
+    });
+    open.push(app);
+    for (const filter of ['hexedge/v1/req/+/+', 'hexedge/v1/infer/+/+', 'hexedge/v1/res/dev-a/#']) {
+      await expect(app.subscribeAsync(filter, { qos: 1 }), filter).rejects.toThrow(/Subscribe error/);
+    }
+    expect((await ask(app, 'own', JSON.stringify(inferBody()))).outputs[0].data).toEqual([3]);
+  });
+
+  it('a refused login under another client’s id does not disturb that client', async () => {
+    const victim = await client(broker.url, { clientId: 'victim-1', username: 'x', password: KEY, protocolVersion: 4 });
+    open.push(victim);
+    expect((await ask(victim, 'before', JSON.stringify(inferBody()))).outputs[0].data).toEqual([3]);
+    for (let i = 0; i < 3; i++) {
+      await expect(client(broker.url, { clientId: 'victim-1', username: 'dev-a', password: DEVICE_PASSWORD, protocolVersion: 4 })).rejects.toThrow();
+    }
+    expect(victim.connected).toBe(true);
+    expect((await ask(victim, 'after', JSON.stringify(inferBody()))).outputs[0].data).toEqual([3]);
+  });
+
   it.each([
     ['bad JSON', '{"model":', 'INVALID_JSON'],
     ['an unknown model', JSON.stringify(inferBody({ model: 'nope' })), 'MODEL_NOT_FOUND'],

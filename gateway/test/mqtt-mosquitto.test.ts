@@ -14,7 +14,7 @@ import {
   type Answer,
 } from './mqtt-harness.ts';
 
-// A real Mosquitto, configured only by the password_file and acl_file that `hexedge broker acl` writes.
+// A real Mosquitto, configured only by the dynamic-security file and config that `hexedge broker acl` writes.
 const GATEWAY_USER = 'hexedge-gateway';
 const GATEWAY_PASSWORD = 'gateway-secret-1';
 let parts: Awaited<ReturnType<typeof gatewayParts>>;
@@ -48,7 +48,7 @@ async function askV5(c: MqttClient, correlation: string | Buffer, payload: strin
   const reply = `hexedge/v1/res/${id}/v5`;
   await c.subscribeAsync(`hexedge/v1/res/${id}/#`, { qos: 1 });
   const correlationData = Buffer.from(correlation);
-  await c.publishAsync(inferTopic(model), payload, {
+  await c.publishAsync(inferTopic(id, model), payload, {
     qos: 1,
     properties: { responseTopic: reply, correlationData },
   });
@@ -158,15 +158,15 @@ describe.skipIf(!mosquittoBinary)(
 
     it("keeps a device off another device's topics and off models it may not use", async () => {
       const a = await device('dev-a');
-      // Mosquitto grants the filter but its read ACL withholds every message under it.
+      // The dynamic-security plugin refuses the filter outright (SUBACK 0x87).
       const snoop = inbox(a);
-      await a.subscribeAsync('hexedge/v1/res/dev-b/#', { qos: 1 });
+      await expect(a.subscribeAsync('hexedge/v1/res/dev-b/#', { qos: 1 })).rejects.toThrow(/Not authorized/i);
       await expect(
         a.publishAsync(requestTopic('dev-b', 'spoof'), JSON.stringify(inferBody()), { qos: 1 }),
       ).rejects.toThrow(/135|Not authorized/i);
       const m = await device('dev-m-only');
       await expect(
-        m.publishAsync(inferTopic('m'), '{}', {
+        m.publishAsync(inferTopic('dev-m-only', 'm'), '{}', {
           qos: 1,
           properties: { responseTopic: 'hexedge/v1/res/dev-m-only/x' },
         }),
@@ -187,6 +187,99 @@ describe.skipIf(!mosquittoBinary)(
       await snoop.next(responseTopic('dev-a', 'snoop-marker'));
       expect(snoop.got.filter((g) => g.topic.startsWith('hexedge/v1/res/dev-b/'))).toEqual([]);
       expect(boxB.count(responseTopic('dev-b', 'spoof'))).toBe(0);
+    });
+
+    it('answers only on the sender’s own response topic: a device spoofing another’s topic and next id changes nothing for it', async () => {
+      const a = await device('dev-a');
+      const b = await device('dev-b');
+      const boxB = inbox(b);
+      await b.subscribeAsync('hexedge/v1/res/dev-b/#', { qos: 1 });
+      // A names B's response topic and B's next request ids, in its own request topic (the only one its ACL allows)…
+      for (const id of ['b-next', 'b-next-311']) {
+        await a.publishAsync(
+          inferTopic('dev-a', 'm'),
+          JSON.stringify(
+            inferBody({
+              model: undefined,
+              inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [100] }],
+            }),
+          ),
+          {
+            qos: 1,
+            properties: { responseTopic: `hexedge/v1/res/dev-b/${id}`, correlationData: Buffer.from(id) },
+          },
+        );
+      }
+      // … and in B's (refused by the broker).
+      await expect(
+        a.publishAsync(inferTopic('dev-b', 'm'), '{}', {
+          qos: 1,
+          properties: { responseTopic: 'hexedge/v1/res/dev-b/x' },
+        }),
+      ).rejects.toThrow(/135|Not authorized/i);
+      // B's own requests with those ids, v5 and v3.1.1, are answered with B's own answers, once.
+      await b.publishAsync(inferTopic('dev-b', 'm'), JSON.stringify(inferBody({ model: undefined })), {
+        qos: 1,
+        properties: { responseTopic: 'hexedge/v1/res/dev-b/b-next', correlationData: Buffer.from('b-next') },
+      });
+      await boxB.waitFor(() => boxB.got.some((g) => g.topic === 'hexedge/v1/res/dev-b/b-next'));
+      expect(
+        boxB.got
+          .filter((g) => g.topic === 'hexedge/v1/res/dev-b/b-next')
+          .map((g) => (g.payload as Answer).outputs[0].data),
+      ).toEqual([[3]]);
+      // The same device, now in the v3.1.1 form (one connection per device: its client id is its own).
+      await b.endAsync();
+      const b311 = await client(mosquitto.url, {
+        clientId: 'dev-b',
+        username: 'dev-b',
+        password: DEVICE_PASSWORD,
+        protocolVersion: 4,
+      });
+      open.push(b311);
+      const box311 = inbox(b311);
+      await b311.subscribeAsync('hexedge/v1/res/dev-b/#', { qos: 1 });
+      await b311.publishAsync(requestTopic('dev-b', 'b-next-311'), JSON.stringify(inferBody()), { qos: 1 });
+      const mine = (await box311.next(responseTopic('dev-b', 'b-next-311'))).payload as Answer;
+      expect(mine.outputs[0].data).toEqual([3]); // 1.5 doubled: B's input, not A's 100
+    });
+
+    it('keeps devices out of the gateway’s share group and off the request topics: no request is withheld', async () => {
+      const a = await device('dev-a');
+      for (const filter of [
+        '$share/hexedge/hexedge/v1/req/+/+',
+        '$share/hexedge/hexedge/v1/infer/+/+',
+        'hexedge/v1/req/+/+',
+        '#',
+      ]) {
+        await expect(a.subscribeAsync(filter, { qos: 1 }), filter).rejects.toThrow(/Not authorized/i);
+      }
+      const b = await device('dev-b', 4);
+      const box = inbox(b);
+      await b.subscribeAsync('hexedge/v1/res/dev-b/#', { qos: 1 });
+      for (let i = 0; i < 6; i++)
+        await b.publishAsync(requestTopic('dev-b', `share-${i}`), JSON.stringify(inferBody()), { qos: 1 });
+      await box.waitFor(() => box.got.filter((g) => g.topic.includes('/share-')).length === 6);
+    });
+
+    it('refuses a device logging in with the ingress’s client id; the ingress stays connected', async () => {
+      const ingress = ingresses[0]!;
+      expect(ingress.connected).toBe(true);
+      await expect(
+        client(mosquitto.url, {
+          clientId: ingress.clientId,
+          username: 'dev-a',
+          password: DEVICE_PASSWORD,
+          protocolVersion: 5,
+        }),
+      ).rejects.toThrow(/Not authorized|Bad User Name/i);
+      expect(ingress.connected).toBe(true);
+      const answer = await askV5(
+        await device('dev-a'),
+        'after-takeover',
+        JSON.stringify(inferBody({ model: undefined })),
+      );
+      expect((answer.payload as Answer).outputs[0].data).toEqual([3]);
     });
 
     it(
@@ -238,7 +331,7 @@ describe.skipIf(!mosquittoBinary)(
           const n = 40;
           const callsBefore = parts.nodes.calls.length;
           const sent = Array.from({ length: n }, (_, i) =>
-            c.publishAsync(inferTopic('m'), JSON.stringify(inferBody()), {
+            c.publishAsync(inferTopic('dev-a', 'm'), JSON.stringify(inferBody()), {
               qos: 1,
               properties: {
                 responseTopic: 'hexedge/v1/res/dev-a/crash',

@@ -2,9 +2,26 @@ import fc from 'fast-check';
 import { ERROR_CODES, generateNodeKeyPair, type LocationInput } from '@hexedge/protocol';
 import { Placement } from '@hexedge/placement';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InferService, routeMqttRequest, type MqttPrincipal, type MqttRequest, type MqttRequestHandlerOptions } from '../src/index.ts';
+import {
+  InferService,
+  routeMqttRequest,
+  type MqttPrincipal,
+  type MqttRequest,
+  type MqttRequestHandlerOptions,
+} from '../src/index.ts';
 import { fakeNodes, register, type FakeNode } from './fake-nodes.ts';
-import { assertNoPollution, bounded, corpusText, isErrorCode, loadCorpus, maybeNasty, nastyJson, nastyString, toJsonText, withinMs } from '@hexedge/protocol/testing';
+import {
+  assertNoPollution,
+  bounded,
+  corpusText,
+  isErrorCode,
+  loadCorpus,
+  maybeNasty,
+  nastyJson,
+  nastyString,
+  toJsonText,
+  withinMs,
+} from '@hexedge/protocol/testing';
 
 /*
  * Property: every MQTT message the ingress hands to the request handler — any topic, payload, v5
@@ -31,28 +48,56 @@ beforeEach(async () => {
   const placement = new Placement({ heartbeatIntervalMs: 60_000 });
   await register(placement, near, 52.3, 4.8);
   const nodeClient = fakeNodes([near]);
-  const service = new InferService({ placement: { candidates: (q) => placement.candidates(q), isKnownModel: (m, v) => placement.isKnownModel(m, v) }, nodeClient });
+  const service = new InferService({
+    placement: {
+      candidates: (q) => placement.candidates(q),
+      isKnownModel: (m, v) => placement.isKnownModel(m, v),
+    },
+    nodeClient,
+  });
   log = [];
   options = {
     service,
     principalOf: (clientId) => (Object.hasOwn(principals, clientId) ? principals[clientId] : undefined),
-    locate: async (clientId): Promise<LocationInput | undefined> => (clientId === 'sensor-1' ? { lat: 52.37, lng: 4.9 } : undefined),
+    locate: async (clientId): Promise<LocationInput | undefined> =>
+      clientId === 'sensor-1' ? { lat: 52.37, lng: 4.9 } : undefined,
     log: (entry) => log.push(entry),
   };
   consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
 });
 afterEach(() => consoleError.mockRestore());
 
-const level = fc.oneof(fc.constantFrom('sensor-1', 'app-1', 'stranger', 'm', '1', '+', '#', '', '$share', '__proto__', 'constructor', 'a'.repeat(129)), nastyString);
+const level = fc.oneof(
+  fc.constantFrom(
+    'sensor-1',
+    'app-1',
+    'stranger',
+    'm',
+    '1',
+    '+',
+    '#',
+    '',
+    '$share',
+    '__proto__',
+    'constructor',
+    'a'.repeat(129),
+  ),
+  nastyString,
+);
 const topic = fc.oneof(
   fc.tuple(level, level).map(([c, r]) => `hexedge/v1/req/${c}/${r}`),
-  level.map((m) => `hexedge/v1/infer/${m}`),
+  fc.tuple(level, level).map(([c, m]) => `hexedge/v1/infer/${c}/${m}`),
   fc.array(level, { maxLength: 7 }).map((levels) => ['hexedge', 'v1', ...levels].join('/')),
   fc.string({ maxLength: 60 }),
 );
 const payloadValue = fc.oneof(
   fc.record(
-    { model: maybeNasty(fc.constant('m')), id: maybeNasty(fc.constantFrom('1', 'r-2')), location: maybeNasty(fc.constant({ lat: 52.37, lng: 4.9 })), inputs: maybeNasty(fc.constant([{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }])) },
+    {
+      model: maybeNasty(fc.constant('m')),
+      id: maybeNasty(fc.constantFrom('1', 'r-2')),
+      location: maybeNasty(fc.constant({ lat: 52.37, lng: 4.9 })),
+      inputs: maybeNasty(fc.constant([{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }])),
+    },
     { requiredKeys: [] },
   ),
   nastyJson,
@@ -67,8 +112,15 @@ const message: fc.Arbitrary<MqttRequest> = fc.record(
   {
     topic,
     payload,
-    responseTopic: fc.oneof(level.map((c) => `hexedge/v1/res/${c}/x`), fc.tuple(level, level).map(([c, s]) => `hexedge/v1/res/${c}/${s}`), fc.string({ maxLength: 40 })),
-    correlationData: fc.oneof(fc.uint8Array({ maxLength: 140 }), fc.string({ maxLength: 130 }).map((s) => encoder.encode(s))),
+    responseTopic: fc.oneof(
+      level.map((c) => `hexedge/v1/res/${c}/x`),
+      fc.tuple(level, level).map(([c, s]) => `hexedge/v1/res/${c}/${s}`),
+      fc.string({ maxLength: 40 }),
+    ),
+    correlationData: fc.oneof(
+      fc.uint8Array({ maxLength: 140 }),
+      fc.string({ maxLength: 130 }).map((s) => encoder.encode(s)),
+    ),
   },
   { requiredKeys: ['topic', 'payload'] },
 );
@@ -79,13 +131,17 @@ async function check(request: MqttRequest) {
   const answer = await withinMs(5_000, 'mqtt answer', routed.answer);
   // The answer goes back only to a topic of the client the request came from.
   expect(answer.topic.startsWith(`hexedge/v1/res/${routed.clientId}/`)).toBe(true);
-  const body = JSON.parse(new TextDecoder().decode(answer.payload)) as { error?: { code: string; message: string } };
+  const body = JSON.parse(new TextDecoder().decode(answer.payload)) as {
+    error?: { code: string; message: string };
+  };
   if (answer.ok) {
     expect(answer.userProperties['hexedge-status']).toBe('ok');
   } else {
     expect(isErrorCode(body.error?.code), JSON.stringify(body)).toBe(true);
     expect(body.error!.code).not.toBe('INTERNAL');
-    expect(answer.userProperties['hexedge-http-status']).toBe(String(ERROR_CODES[body.error!.code as keyof typeof ERROR_CODES].httpStatus));
+    expect(answer.userProperties['hexedge-http-status']).toBe(
+      String(ERROR_CODES[body.error!.code as keyof typeof ERROR_CODES].httpStatus),
+    );
   }
   expect(log.filter((l) => l.level === 'error')).toEqual([]);
   expect(consoleError).not.toHaveBeenCalled();
@@ -107,9 +163,18 @@ describe('fuzz: MQTT request handler', () => {
     for (const c of loadCorpus(new URL('./corpus/mqtt-messages.json', import.meta.url))) {
       const request: MqttRequest = {
         topic: c.topic as string,
-        payload: c.payloadHex !== undefined ? Uint8Array.from((c.payloadHex as string).match(/../g) ?? [], (h) => parseInt(h, 16)) : encoder.encode(corpusText(c)),
+        payload:
+          c.payloadHex !== undefined
+            ? Uint8Array.from((c.payloadHex as string).match(/../g) ?? [], (h) => parseInt(h, 16))
+            : encoder.encode(corpusText(c)),
         ...(c.responseTopic !== undefined ? { responseTopic: c.responseTopic as string } : {}),
-        ...(c.correlationHex !== undefined ? { correlationData: Uint8Array.from((c.correlationHex as string).match(/../g) ?? [], (h) => parseInt(h, 16)) } : {}),
+        ...(c.correlationHex !== undefined
+          ? {
+              correlationData: Uint8Array.from((c.correlationHex as string).match(/../g) ?? [], (h) =>
+                parseInt(h, 16),
+              ),
+            }
+          : {}),
       };
       const routed = routeMqttRequest(request, options);
       if (c.dropped) {
@@ -119,7 +184,10 @@ describe('fuzz: MQTT request handler', () => {
       await check(request);
       if (c.code !== undefined) {
         const answer = await routed!.answer();
-        expect((JSON.parse(new TextDecoder().decode(answer.payload)) as { error?: { code: string } }).error?.code, c.name).toBe(c.code);
+        expect(
+          (JSON.parse(new TextDecoder().decode(answer.payload)) as { error?: { code: string } }).error?.code,
+          c.name,
+        ).toBe(c.code);
       }
       assertNoPollution();
     }

@@ -23,7 +23,7 @@ let near: FakeNode;
 const seen: Array<{ url: string; headers: Record<string, string>; verified: boolean }> = [];
 
 const manifest = (contentId: string) =>
-  ({ name: 'm', version: '1', contentId, sizeBytes: 1, inputs: [], outputs: [] }) as unknown as ModelManifest;
+  ({ name: 'm', version: '1', contentId, sizeBytes: 1, inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }], outputs: [{ name: 'y', datatype: 'FP32', shape: [-1] }] }) as unknown as ModelManifest;
 
 async function gateway(options: { catalogueContentId?: string } = {}) {
   const placement = new Placement({ heartbeatIntervalMs: 60_000, assumeLocationsVerified: true });

@@ -11,7 +11,7 @@ import {
 } from '@hexedge/protocol';
 import { regionsAt } from './jurisdiction.ts';
 import { NODE_CELL_RESOLUTION, type NodeRecord, type NodeStatus } from './node-record.ts';
-import { MemoryNodeStore, type NodeStore } from './node-store.ts';
+import { MemoryNodeStore, type DepartedNode, type NodeStore } from './node-store.ts';
 
 /** A signed message may be at most this far from the registry's clock (either direction). */
 export const MAX_CLOCK_SKEW_MS = 60_000;
@@ -26,6 +26,8 @@ export const EVICT_AFTER_SILENT_MS = 10 * 60_000;
 export const LOCATION_JITTER_KM = 0.05;
 /** A node may change location at most once per hour: each move costs the oracle a re-verification. */
 export const MIN_LOCATION_CHANGE_INTERVAL_MS = 60 * 60_000;
+/** Evicted nodes remembered at once (for the move limit); past this the longest gone is forgotten. */
+export const MAX_DEPARTED_NODES = 100_000;
 /** Registrations and heartbeats also sweep for silent nodes, at most this often (the sweep is O(nodes)). */
 export const EVICTION_SWEEP_INTERVAL_MS = 60_000;
 
@@ -40,6 +42,12 @@ export interface NodeRegistryOptions {
   store?: NodeStore;
   /** Treat claimed locations as verified (a setup without a coverage oracle). Default false. */
   assumeLocationsVerified?: boolean;
+  /**
+   * Called for a message whose signature and sequence hold, before it is written: throws (e.g.
+   * RATE_LIMITED) to refuse it. Only here can a per-node rate be charged without letting a forger
+   * spend an honest node's allowance.
+   */
+  admit?: (message: { nodeId: string; kind: 'registration' | 'heartbeat' }) => void;
 }
 
 /**
@@ -57,27 +65,49 @@ export class NodeRegistry {
   readonly #onRemove: (nodeId: string) => void;
   readonly #store: NodeStore;
   readonly #assumeLocationsVerified: boolean;
+  readonly #admit: NodeRegistryOptions['admit'];
+  /**
+   * With a group-committing store: each node's record as it was before the batch now waiting for its
+   * commit (undefined: the node is new in it). A failed commit puts them back, so a message answered
+   * STORAGE_UNAVAILABLE changed nothing, in memory either.
+   */
+  #undo: Map<string, NodeRecord | undefined> | undefined;
+  /** Evicted nodes' last place and move, for an hour (see DepartedNode). */
+  readonly #departed = new Map<string, DepartedNode>();
   #lastSweepMs = -Infinity;
 
   constructor(options: NodeRegistryOptions) {
     if (!(Number.isFinite(options.heartbeatIntervalMs) && options.heartbeatIntervalMs > 0)) {
-      throw new HexEdgeError('INVALID_REQUEST', `heartbeatIntervalMs must be a positive number, got ${options.heartbeatIntervalMs}`);
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `heartbeatIntervalMs must be a positive number, got ${options.heartbeatIntervalMs}`,
+      );
     }
     this.heartbeatIntervalMs = options.heartbeatIntervalMs;
     // Eviction must come well after a node turns unhealthy, however long the interval.
-    this.evictAfterSilentMs = Math.max(EVICT_AFTER_SILENT_MS, 2 * MISSED_HEARTBEATS_UNHEALTHY * this.heartbeatIntervalMs);
+    this.evictAfterSilentMs = Math.max(
+      EVICT_AFTER_SILENT_MS,
+      2 * MISSED_HEARTBEATS_UNHEALTHY * this.heartbeatIntervalMs,
+    );
     this.#now = options.now ?? Date.now;
     this.#onChange = options.onChange ?? (() => {});
     this.#onRemove = options.onRemove ?? (() => {});
     this.#store = options.store ?? new MemoryNodeStore();
     this.#assumeLocationsVerified = options.assumeLocationsVerified ?? false;
+    this.#admit = options.admit;
     const restoredAtMs = this.#now();
+    for (const d of (this.#store.loadDeparted?.() ?? []).sort((a, b) => a.departedAtMs - b.departedAtMs)) {
+      if (restoredAtMs - d.departedAtMs < MIN_LOCATION_CHANGE_INTERVAL_MS) this.#departed.set(d.nodeId, d);
+    }
     for (const stored of this.#store.loadNodes()) {
       // Regions are derived data: recomputed so a newer border file applies after an upgrade.
       // While this registry was down, nodes' heartbeats had nowhere to go: that silence is not theirs,
       // so a restored node counts as heard at restore (until 3 missed intervals, as for any node) and
       // requests queued during the outage are served at once instead of refused for a heartbeat.
-      const lastHeartbeatAtMs = restoredAtMs - stored.lastHeartbeatAtMs < this.evictAfterSilentMs ? Math.max(stored.lastHeartbeatAtMs, restoredAtMs) : stored.lastHeartbeatAtMs;
+      const lastHeartbeatAtMs =
+        restoredAtMs - stored.lastHeartbeatAtMs < this.evictAfterSilentMs
+          ? Math.max(stored.lastHeartbeatAtMs, restoredAtMs)
+          : stored.lastHeartbeatAtMs;
       const record = { ...stored, lastHeartbeatAtMs, regions: regionsAt(stored.location) };
       this.#nodes.set(record.id, record);
       this.#onChange(record);
@@ -115,9 +145,19 @@ export class NodeRegistry {
         `registration issued at ${body.issuedAtMs} is not newer than the accepted one (${existing.lastRegistrationIssuedAtMs})`,
       );
     }
+    this.#admit?.({ nodeId: body.nodeId, kind: 'registration' });
     const now = this.#now();
-    const moved = existing !== undefined && greatCircleDistanceKm(existing.location, location) > LOCATION_JITTER_KM;
-    if (moved) this.#checkMoveAllowed(existing, location, now);
+    // A node back after an eviction is judged against where it left from: silence buys no fresh move.
+    const departed = existing ? undefined : this.#departed.get(body.nodeId);
+    const before = existing ?? departed;
+    const moved =
+      before !== undefined && greatCircleDistanceKm(before.location, location) > LOCATION_JITTER_KM;
+    if (moved)
+      this.#checkMoveAllowed(
+        { id: body.nodeId, locationChangedAtMs: before.locationChangedAtMs },
+        location,
+        now,
+      );
     const record: NodeRecord = {
       id: body.nodeId,
       url: body.url.replace(/\/+$/, ''),
@@ -134,10 +174,14 @@ export class NodeRegistry {
       pricePerRequest: body.pricePerRequest ?? 0,
       // A claim at a new place is only a claim until the oracle re-verifies it.
       locationVerified: existing && !moved ? existing.locationVerified : this.#assumeLocationsVerified,
-      locationChangedAtMs: moved ? now : (existing?.locationChangedAtMs ?? null),
+      locationChangedAtMs: moved ? now : (before?.locationChangedAtMs ?? null),
       regions: moved || !existing ? regionsAt(location) : existing.regions,
     };
     this.#commit(record);
+    if (departed) {
+      this.#departed.delete(body.nodeId);
+      this.#store.deleteDeparted?.(body.nodeId);
+    }
     return record;
   }
 
@@ -152,8 +196,12 @@ export class NodeRegistry {
     const current = this.#nodes.get(body.nodeId);
     if (!current) throw new HexEdgeError('UNKNOWN_NODE', `heartbeat from unregistered node ${body.nodeId}`);
     if (body.seq <= current.lastSeq) {
-      throw new HexEdgeError('REPLAYED', `heartbeat sequence ${body.seq} is not above the last accepted ${current.lastSeq}`);
+      throw new HexEdgeError(
+        'REPLAYED',
+        `heartbeat sequence ${body.seq} is not above the last accepted ${current.lastSeq}`,
+      );
     }
+    this.#admit?.({ nodeId: body.nodeId, kind: 'heartbeat' });
     const record: NodeRecord = {
       ...current,
       lastSeq: body.seq,
@@ -165,10 +213,22 @@ export class NodeRegistry {
     return record;
   }
 
+  /**
+   * Settles once every change accepted so far is on disk (a store that commits in groups; at once
+   * otherwise). Answer a node only after it: an acknowledged heartbeat's sequence number survives a crash.
+   */
+  durable(): Promise<void> {
+    return this.#store.whenDurable?.() ?? Promise.resolve();
+  }
+
   /** The oracle confirmed the node's current location: it may serve region- and trust-bound requests again. */
   markLocationVerified(nodeId: string): NodeRecord {
     const node = this.#nodes.get(nodeId);
-    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`);
+    if (!node)
+      throw new HexEdgeError(
+        'UNKNOWN_NODE',
+        `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`,
+      );
     if (node.locationVerified) return node;
     const record = { ...node, locationVerified: true };
     this.#commit(record);
@@ -212,22 +272,76 @@ export class NodeRegistry {
     const evicted: string[] = [];
     for (const node of this.#nodes.values()) {
       if (node.lastHeartbeatAtMs >= cutoffMs) continue;
+      this.#depart(node);
       this.#store.deleteNode(node.id);
       this.#nodes.delete(node.id);
       this.#onRemove(node.id);
       evicted.push(node.id);
     }
+    for (const [id, d] of this.#departed) {
+      if (this.#lastSweepMs - d.departedAtMs < MIN_LOCATION_CHANGE_INTERVAL_MS) break; // oldest first
+      this.#departed.delete(id);
+      this.#store.deleteDeparted?.(id);
+    }
     return evicted;
   }
 
+  #depart(node: NodeRecord): void {
+    const d: DepartedNode = {
+      nodeId: node.id,
+      location: node.location,
+      locationChangedAtMs: node.locationChangedAtMs,
+      departedAtMs: this.#lastSweepMs,
+    };
+    this.#store.saveDeparted?.(d);
+    this.#departed.delete(node.id);
+    this.#departed.set(node.id, d);
+    if (this.#departed.size > MAX_DEPARTED_NODES) {
+      const oldest = this.#departed.keys().next().value!;
+      this.#departed.delete(oldest);
+      this.#store.deleteDeparted?.(oldest);
+    }
+  }
+
   #commit(record: NodeRecord): void {
+    const before = this.#nodes.get(record.id);
     this.#store.saveNode(record);
+    if (this.#store.whenDurable) this.#remember(record.id, before);
     this.#nodes.set(record.id, record);
     this.#onChange(record);
     if (this.#now() - this.#lastSweepMs >= EVICTION_SWEEP_INTERVAL_MS) this.evictSilent();
   }
 
-  #checkMoveAllowed(existing: NodeRecord, to: LatLng, nowMs: number): void {
+  /** Keeps the pre-batch record of a node changed in the batch waiting for its commit (see #undo). */
+  #remember(nodeId: string, before: NodeRecord | undefined): void {
+    if (!this.#undo) {
+      const undo = new Map<string, NodeRecord | undefined>();
+      this.#undo = undo;
+      void this.#store.whenDurable!().then(
+        () => {
+          if (this.#undo === undo) this.#undo = undefined;
+        },
+        () => {
+          if (this.#undo === undo) this.#undo = undefined;
+          for (const [id, prev] of undo) {
+            if (prev) {
+              this.#nodes.set(id, prev);
+              this.#onChange(prev);
+            } else if (this.#nodes.delete(id)) {
+              this.#onRemove(id);
+            }
+          }
+        },
+      );
+    }
+    if (!this.#undo.has(nodeId)) this.#undo.set(nodeId, before);
+  }
+
+  #checkMoveAllowed(
+    existing: Pick<NodeRecord, 'id' | 'locationChangedAtMs'>,
+    to: LatLng,
+    nowMs: number,
+  ): void {
     const lastMoveMs = existing.locationChangedAtMs;
     if (lastMoveMs !== null && nowMs - lastMoveMs < MIN_LOCATION_CHANGE_INTERVAL_MS) {
       const waitS = Math.ceil((MIN_LOCATION_CHANGE_INTERVAL_MS - (nowMs - lastMoveMs)) / 1000);
@@ -242,7 +356,10 @@ export class NodeRegistry {
   #checkFresh(issuedAtMs: number, what: string): void {
     const skewMs = Math.abs(this.#now() - issuedAtMs);
     if (skewMs > MAX_CLOCK_SKEW_MS) {
-      throw new HexEdgeError('STALE_MESSAGE', `${what} issuedAtMs ${issuedAtMs} is ${skewMs} ms from the registry clock (max ${MAX_CLOCK_SKEW_MS})`);
+      throw new HexEdgeError(
+        'STALE_MESSAGE',
+        `${what} issuedAtMs ${issuedAtMs} is ${skewMs} ms from the registry clock (max ${MAX_CLOCK_SKEW_MS})`,
+      );
     }
   }
 }

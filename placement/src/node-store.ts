@@ -1,4 +1,16 @@
+import type { LatLng } from '@hexedge/protocol';
 import type { NodeRecord } from './node-record.ts';
+
+/**
+ * What the registry remembers of an evicted node for an hour: where it was and when it last moved,
+ * so going silent does not buy a node a fresh move (MIN_LOCATION_CHANGE_INTERVAL_MS).
+ */
+export interface DepartedNode {
+  nodeId: string;
+  location: LatLng;
+  locationChangedAtMs: number | null;
+  departedAtMs: number;
+}
 
 /** The oracle's latest verdict on a node. Kept by node id, so it outlives eviction and re-registration. */
 export interface TrustRecord {
@@ -33,12 +45,23 @@ export interface NodeStore {
   loadDemand(): DemandRow[];
   /** Replaces the whole stored demand window. */
   saveDemand(rows: DemandRow[]): void;
+  /**
+   * For a store that commits node writes in groups (SqliteNodeStore): settles once every write made so
+   * far is durable, rejects with STORAGE_UNAVAILABLE if their commit failed. Absent: writes are durable
+   * when they return.
+   */
+  whenDurable?(): Promise<void>;
+  /** Evicted nodes' last place and move (optional: without them the move limit holds until a restart). */
+  loadDeparted?(): DepartedNode[];
+  saveDeparted?(node: DepartedNode): void;
+  deleteDeparted?(nodeId: string): void;
 }
 
 /** In-memory store for unit tests; copies on the way in and out like a real store would. */
 export class MemoryNodeStore implements NodeStore {
   readonly nodes = new Map<string, NodeRecord>();
   readonly trust = new Map<string, TrustRecord>();
+  readonly departed = new Map<string, DepartedNode>();
   demand: DemandRow[] = [];
 
   loadNodes(): NodeRecord[] {
@@ -61,5 +84,14 @@ export class MemoryNodeStore implements NodeStore {
   }
   saveDemand(rows: DemandRow[]): void {
     this.demand = structuredClone(rows);
+  }
+  loadDeparted(): DepartedNode[] {
+    return [...this.departed.values()].map((d) => structuredClone(d));
+  }
+  saveDeparted(node: DepartedNode): void {
+    this.departed.set(node.nodeId, structuredClone(node));
+  }
+  deleteDeparted(nodeId: string): void {
+    this.departed.delete(nodeId);
   }
 }

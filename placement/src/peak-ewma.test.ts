@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_SERVICE_MS } from './latency.ts';
 import { FAILURE_PENALTY_MS, PEAK_EWMA_DECAY_MS, PeakEwma, ServiceTimes } from './peak-ewma.ts';
 
 describe('PeakEwma', () => {
@@ -29,10 +30,22 @@ describe('PeakEwma', () => {
 
   it('ServiceTimes falls back to the node-reported time and forgets evicted nodes', () => {
     const times = new ServiceTimes();
-    expect(times.estimateMs({ nodeId: 'n', model: 'm', reportedMs: 7, nowMs: 0 })).toBe(7);
-    times.record({ nodeId: 'n', model: 'm', latencyMs: 90, ok: true, nowMs: 0, priorMs: 7 });
-    expect(times.estimateMs({ nodeId: 'n', model: 'm', reportedMs: 7, nowMs: 0 })).toBe(90);
+    expect(times.estimateMs({ nodeId: 'n', model: 'm', reportedMs: 70, nowMs: 0 })).toBe(70);
+    times.record({ nodeId: 'n', model: 'm', latencyMs: 90, ok: true, nowMs: 0, reportedMs: 70 });
+    expect(times.estimateMs({ nodeId: 'n', model: 'm', reportedMs: 70, nowMs: 0 })).toBe(90);
     times.forgetNode('n');
-    expect(times.estimateMs({ nodeId: 'n', model: 'm', reportedMs: 7, nowMs: 0 })).toBe(7);
+    expect(times.estimateMs({ nodeId: 'n', model: 'm', reportedMs: 70, nowMs: 0 })).toBe(70);
+  });
+
+  it('never believes a node that reports itself faster than the gateway measured it (a 0 ms black hole)', () => {
+    const times = new ServiceTimes();
+    // Unmeasured: a claim below the default is not believed.
+    expect(times.estimateMs({ nodeId: 'liar', model: 'm', reportedMs: 0, nowMs: 0 })).toBe(DEFAULT_SERVICE_MS);
+    // Measured at 80 ms while it keeps claiming 0: between samples the estimate settles on the measurement, not the claim.
+    for (let t = 0; t < 10; t++) times.record({ nodeId: 'liar', model: 'm', latencyMs: 80, ok: true, nowMs: t * 100, reportedMs: 0 });
+    expect(times.estimateMs({ nodeId: 'liar', model: 'm', reportedMs: 0, nowMs: 1_000 + 3 * PEAK_EWMA_DECAY_MS })).toBeGreaterThan(50);
+    // A node that only ever failed decays back to the default, never to its 0 ms claim.
+    times.record({ nodeId: 'hole', model: 'm', latencyMs: 1, ok: false, nowMs: 0, reportedMs: 0 });
+    expect(times.estimateMs({ nodeId: 'hole', model: 'm', reportedMs: 0, nowMs: 10 * PEAK_EWMA_DECAY_MS })).toBeGreaterThanOrEqual(DEFAULT_SERVICE_MS);
   });
 });

@@ -43,32 +43,85 @@ export class PeakEwma {
   }
 }
 
-/** Peak-EWMA per (node, model), fed by the gateway's outcome reports. */
+/**
+ * How long the gateway's own measurement of a node outweighs what the node says of itself: a measured
+ * service time gives way to the node's claim with this time constant once no new sample arrives (a
+ * node nobody sends traffic to is probed again after a few minutes, not never).
+ */
+export const MEASURED_MEMORY_MS = 60_000;
+
+interface Measured {
+  peak: PeakEwma;
+  /** The last successful samples' average, and when it was last fed. */
+  baselineMs?: number;
+  baselineAtMs?: number;
+}
+
+/**
+ * Peak-EWMA per (node, model), fed by the gateway's outcome reports. A node's own figure
+ * (`ewmaServiceMs` in its heartbeat) is a claim: below DEFAULT_SERVICE_MS it is not believed until the
+ * gateway has measured the node, and once measured, the measurement wins (a black-hole node reporting
+ * 0 ms looks no faster than any unmeasured one, and no faster than the gateway saw it).
+ */
 export class ServiceTimes {
-  readonly #byKey = new Map<string, PeakEwma>();
+  readonly #byKey = new Map<string, Measured>();
 
   /** The service-time estimate for a node's model; `reportedMs` is the node's own EWMA, if any. */
-  estimateMs(options: { nodeId: string; model: string; reportedMs: number | undefined; nowMs: number }): number {
-    const priorMs = options.reportedMs ?? DEFAULT_SERVICE_MS;
-    const ewma = this.#byKey.get(keyOf(options.nodeId, options.model));
-    return ewma ? ewma.getMs(options.nowMs, priorMs) : priorMs;
+  estimateMs(options: {
+    nodeId: string;
+    model: string;
+    reportedMs: number | undefined;
+    nowMs: number;
+  }): number {
+    const m = this.#byKey.get(keyOf(options.nodeId, options.model));
+    const priorMs = priorOf(m, options.reportedMs, options.nowMs);
+    return m ? m.peak.getMs(options.nowMs, priorMs) : priorMs;
   }
 
-  record(options: { nodeId: string; model: string; latencyMs: number; ok: boolean; nowMs: number; priorMs: number }): void {
+  record(options: {
+    nodeId: string;
+    model: string;
+    latencyMs: number;
+    ok: boolean;
+    nowMs: number;
+    reportedMs: number | undefined;
+  }): void {
     const key = keyOf(options.nodeId, options.model);
-    let ewma = this.#byKey.get(key);
-    if (!ewma) {
-      ewma = new PeakEwma({ initialMs: options.priorMs, nowMs: options.nowMs });
-      this.#byKey.set(key, ewma);
+    let m = this.#byKey.get(key);
+    if (!m) {
+      m = {
+        peak: new PeakEwma({
+          initialMs: priorOf(undefined, options.reportedMs, options.nowMs),
+          nowMs: options.nowMs,
+        }),
+      };
+      this.#byKey.set(key, m);
     }
-    if (options.ok) ewma.observe(options.latencyMs, options.nowMs);
-    else ewma.observeFailure(options.latencyMs, options.nowMs);
+    if (!options.ok) return m.peak.observeFailure(options.latencyMs, options.nowMs);
+    m.peak.observe(options.latencyMs, options.nowMs);
+    m.baselineMs =
+      m.baselineMs === undefined
+        ? options.latencyMs
+        : BASELINE_SAMPLE_WEIGHT * options.latencyMs +
+          (1 - BASELINE_SAMPLE_WEIGHT) * priorOf(m, options.reportedMs, options.nowMs);
+    m.baselineAtMs = options.nowMs;
   }
 
   forgetNode(nodeId: string): void {
     const prefix = `${nodeId}\u0000`;
     for (const key of this.#byKey.keys()) if (key.startsWith(prefix)) this.#byKey.delete(key);
   }
+}
+
+/** Each success moves the measured baseline this far towards its own time (an average, not a peak). */
+const BASELINE_SAMPLE_WEIGHT = 0.2;
+
+/** What a node's cost decays to between samples: the gateway's measured baseline, fading into the (floored) claim. */
+function priorOf(m: Measured | undefined, reportedMs: number | undefined, nowMs: number): number {
+  const claimedMs = Math.max(reportedMs ?? DEFAULT_SERVICE_MS, DEFAULT_SERVICE_MS);
+  if (m?.baselineMs === undefined) return claimedMs;
+  const weight = Math.exp(-Math.max(0, nowMs - m.baselineAtMs!) / MEASURED_MEMORY_MS);
+  return claimedMs + (m.baselineMs - claimedMs) * weight;
 }
 
 const keyOf = (nodeId: string, model: string) => `${nodeId}\u0000${model}`;

@@ -69,10 +69,33 @@ describe('Placement scoring and failover', () => {
     expect(firstOf({ location: CITIES.amsterdam, model: 'm' })).toBe(slow.id);
     placement.reportOutcome({ nodeId: slow.id, model: 'm', latencyMs: 400, ok: true });
     expect(ids(placement.candidates({ location: CITIES.amsterdam, model: 'm' }))).toEqual([idle.id, slow.id]);
-    // Peak-EWMA decays: two minutes later the slow sample is forgotten.
-    now += 120_000;
+    // Peak-EWMA decays, and the measurement gives way to the claim (MEASURED_MEMORY_MS): five minutes later the slow sample is forgotten.
+    now += 300_000;
     for (const n of [slow, idle]) await placement.registry.heartbeat(await heartbeat(n, { issuedAtMs: now }));
     expect(firstOf({ location: CITIES.amsterdam, model: 'm' })).toBe(slow.id);
+  });
+
+  it('a black-hole node next to the caller (claims 0 ms, fails every call) loses first place, then its circuit opens', async () => {
+    const hole = await add(CITIES.amsterdam, { models: [loaded({ queueDepth: 0, inFlight: 0, ewmaServiceMs: 0 })] });
+    const honest = await add(east(CITIES.amsterdam, 3), { models: [loaded({ queueDepth: 0, inFlight: 0, ewmaServiceMs: 20 })] });
+    // Before any call the claim alone does not win: it is floored at the default (both 20 ms).
+    expect(firstOf({ location: CITIES.amsterdam, model: 'm' })).toBe(hole.id); // nearest, on equal terms
+    placement.reportOutcome({ nodeId: hole.id, model: 'm', latencyMs: 2, ok: false });
+    placement.reportOutcome({ nodeId: honest.id, model: 'm', latencyMs: 25, ok: true });
+    // Two minutes later the failure's Peak-EWMA penalty has decayed; its error rate still costs it first place.
+    now += 120_000;
+    for (const n of [hole, honest]) await placement.registry.heartbeat(await heartbeat(n, { issuedAtMs: now, models: [loaded({ queueDepth: 0, inFlight: 0, ewmaServiceMs: n === hole ? 0 : 20 })] }));
+    placement.reportOutcome({ nodeId: hole.id, model: 'm', latencyMs: 2, ok: false });
+    now += 60_000;
+    for (const n of [hole, honest]) await placement.registry.heartbeat(await heartbeat(n, { issuedAtMs: now, models: [loaded({ queueDepth: 0, inFlight: 0, ewmaServiceMs: n === hole ? 0 : 20 })] }));
+    for (let i = 0; i < 50; i++) expect(firstOf({ location: CITIES.amsterdam, model: 'm' })).toBe(honest.id);
+    // A streak of failures opens its circuit: it is on no failover list at all.
+    for (let i = 0; i < 5; i++) placement.reportOutcome({ nodeId: hole.id, model: 'm', latencyMs: 2, ok: false });
+    expect(placement.isCircuitOpen(hole.id)).toBe(true);
+    expect(ids(placement.candidates({ location: CITIES.amsterdam, model: 'm' }))).toEqual([honest.id]);
+    // Backpressure is not a fault: an overloaded honest node never trips its breaker.
+    for (let i = 0; i < 20; i++) placement.reportOutcome({ nodeId: honest.id, model: 'm', latencyMs: 2, ok: false, overloaded: true });
+    expect(placement.isCircuitOpen(honest.id)).toBe(false);
   });
 
   it('treats a failed call as slow', async () => {

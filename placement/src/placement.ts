@@ -10,8 +10,9 @@ import { DemandWindow, DEMAND_WINDOW_MS } from './demand.ts';
 import { coldLoadMs, maxDistanceKmForRttMs, networkRttMs, queueWaitMs } from './latency.ts';
 import { NodeIndex } from './node-index.ts';
 import { findModel, meetsAcceleratorNeed, servesModel, type NodeRecord } from './node-record.ts';
-import { NodeRegistry } from './node-registry.ts';
+import { NodeRegistry, type NodeRegistryOptions } from './node-registry.ts';
 import { MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
+import { NodeHealthBook } from './node-health.ts';
 import { ServiceTimes } from './peak-ewma.ts';
 import { modelsForJoiningNode, type JoiningModel } from './joining-node.ts';
 import { planModelPlacement, type DesiredModel, type Plan } from './planner.ts';
@@ -32,6 +33,8 @@ export interface PlacementOptions {
   random?: RandomSource;
   /** Treat claimed locations as verified (no coverage oracle, e.g. `hexedge dev`). Default false. */
   assumeLocationsVerified?: boolean;
+  /** Per-node admission of signed messages before they are written (the gateway's rate limits); see NodeRegistryOptions. */
+  admit?: NodeRegistryOptions['admit'];
 }
 
 export interface CandidateQuery {
@@ -70,6 +73,8 @@ export interface PoolEntry extends Candidate {
   predictedLatencyMs: number;
   trust: number;
   probation: boolean;
+  /** The node's error rate as the gateway saw it (NodeHealthBook), scored with ERROR_WEIGHT. */
+  errorRate: number;
   offAccelerator: boolean;
 }
 
@@ -97,6 +102,7 @@ export class Placement {
   readonly #index = new NodeIndex<IndexedNode>();
   readonly #trust: TrustBook;
   readonly #serviceTimes = new ServiceTimes();
+  readonly #health = new NodeHealthBook();
   readonly #demand: DemandWindow;
   readonly #now: () => number;
   readonly #random: RandomSource;
@@ -113,11 +119,13 @@ export class Placement {
       now: this.#now,
       store,
       assumeLocationsVerified: options.assumeLocationsVerified ?? false,
+      ...(options.admit ? { admit: options.admit } : {}),
       onChange: (node) =>
         this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node }),
       onRemove: (nodeId) => {
         this.#index.remove(nodeId);
         this.#serviceTimes.forgetNode(nodeId);
+        this.#health.forgetNode(nodeId);
       },
     });
   }
@@ -208,6 +216,7 @@ export class Placement {
         predictedLatencyMs: runMs + coldLoadMs(entry),
         trust: this.#trust.scoreOf(id),
         probation: this.#trust.isOnProbation(id),
+        errorRate: this.#health.errorRate(id, nowMs),
         offAccelerator: !meetsAcceleratorNeed(node, entry),
       };
     });
@@ -223,8 +232,12 @@ export class Placement {
     return false;
   }
 
-  /** The gateway reports every node call, so Peak-EWMA tracks what clients see; a failure counts as very slow. */
-  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): void {
+  /**
+   * The gateway reports every node call, so Peak-EWMA tracks what clients see; a failure counts as very
+   * slow, raises the node's error rate and, in a streak, opens its circuit (NodeHealthBook).
+   * `overloaded`: the node refused for backpressure (503 OVERLOADED), which never trips the breaker.
+   */
+  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean; overloaded?: boolean }): void {
     const { nodeId, model, latencyMs, ok } = outcome;
     if (
       !(typeof latencyMs === 'number' && latencyMs >= 0 && latencyMs < Infinity) ||
@@ -238,8 +251,13 @@ export class Placement {
     const node = this.registry.get(nodeId);
     if (!node) return; // evicted meanwhile: nothing to learn
     const reportedMs = node.models.find((m) => m.name === model)?.load?.ewmaServiceMs;
-    const priorMs = this.#serviceTimes.estimateMs({ nodeId, model, reportedMs, nowMs: this.#now() });
-    this.#serviceTimes.record({ nodeId, model, latencyMs, ok, nowMs: this.#now(), priorMs });
+    this.#serviceTimes.record({ nodeId, model, latencyMs, ok, nowMs: this.#now(), reportedMs });
+    this.#health.record({ nodeId, ok, ...(outcome.overloaded ? { overloaded: true } : {}), nowMs: this.#now() });
+  }
+
+  /** Whether the node's circuit is open (it failed BREAKER_FAILURE_STREAK calls in a row): it gets no request. */
+  isCircuitOpen(nodeId: string): boolean {
+    return this.#health.isOpen(nodeId, this.#now());
   }
 
   /** The oracle's trust score for a node (0–1). Ends the node's probation. */
@@ -328,6 +346,8 @@ export class Placement {
     q: { model: string; version: string | undefined; policy: CheckedPolicy },
   ): boolean {
     if (this.registry.statusOf(node) !== 'healthy') return false;
+    // Failed its last calls in a row (or a probe after that): off every list until the circuit half-opens.
+    if (this.#health.isOpen(node.id, this.#now())) return false;
     const entry = findModel(node, q.model, q.version);
     // A node still loading the model can serve only a request whose deadline covers the load.
     if (!entry || (!entry.ready && q.policy.deadlineMs === undefined)) return false;

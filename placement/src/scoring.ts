@@ -16,6 +16,8 @@ export interface ScoredCandidate extends Candidate {
   trust: number;
   /** No oracle score yet: capped share of first place (see PROBATION_TRAFFIC_SHARE). */
   probation: boolean;
+  /** Time-decayed share of this node's calls that failed, as the gateway saw them (NodeHealthBook). */
+  errorRate?: number;
   /** Lower is better; 0.1 ≈ "10 % slower than the best", see scoreCandidates. */
   score: number;
 }
@@ -33,6 +35,11 @@ export const PREFERENCE_WEIGHTS: Record<PlacementPreference, { latency: number; 
 };
 /** A trust of 0.8 costs as much as being 10 % slower (0.5 × 0.2). */
 export const TRUST_WEIGHT = 0.5;
+/**
+ * An error rate of 10 % costs as much as being 30 % slower: a failed call costs the caller a failover
+ * hop (a timeout at worst), so a node that fails often must be much faster to stay first.
+ */
+export const ERROR_WEIGHT = 3;
 
 /**
  * Added to the score of a CPU node for a model that prefers an accelerator: more than any latency,
@@ -45,7 +52,8 @@ type Scorable = Omit<ScoredCandidate, 'score'> & { score?: number; offAccelerato
 
 /**
  * Scores candidates in place (lower is better):
- *   w.latency · (latency / fastest − 1) + w.price · (price − cheapest) / mean price + TRUST_WEIGHT · (1 − trust).
+ *   w.latency · (latency / fastest − 1) + w.price · (price − cheapest) / mean price + TRUST_WEIGHT · (1 − trust)
+ *   + ERROR_WEIGHT · error rate.
  * Ratios, not min–max, so two near-identical nodes score near-identically and P2C can spread between them.
  */
 export function scoreCandidates(candidates: Scorable[], prefer: PlacementPreference): ScoredCandidate[] {
@@ -63,7 +71,12 @@ export function scoreCandidates(candidates: Scorable[], prefer: PlacementPrefere
   for (const c of candidates) {
     const latencyTerm = c.predictedLatencyMs / fastestMs - 1;
     const priceTerm = meanPrice > 0 ? (c.node.pricePerRequest - cheapest) / meanPrice : 0;
-    c.score = weights.latency * latencyTerm + weights.price * priceTerm + TRUST_WEIGHT * (1 - c.trust) + (c.offAccelerator ? OFF_ACCELERATOR_PENALTY : 0);
+    c.score =
+      weights.latency * latencyTerm +
+      weights.price * priceTerm +
+      TRUST_WEIGHT * (1 - c.trust) +
+      ERROR_WEIGHT * (c.errorRate ?? 0) +
+      (c.offAccelerator ? OFF_ACCELERATOR_PENALTY : 0);
   }
   return candidates as ScoredCandidate[];
 }

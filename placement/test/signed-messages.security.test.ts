@@ -63,6 +63,32 @@ describe('signed registrations', () => {
     await expect(registry.register(await registration(node, { issuedAtMs: nowMs(), location: CITIES.paris }))).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     expect(snapshot()).toBe(before);
   });
+
+  it('keeps the move limit across an eviction: going silent does not buy a fresh move, also after a restart', async () => {
+    const { registry, node, tick, nowMs } = await setup();
+    tick(1000);
+    await registry.register(await registration(node, { issuedAtMs: nowMs(), location: CITIES.frankfurt }));
+    // Silent past the eviction age, then back somewhere else: still within the hour of the last move.
+    tick(registry.evictAfterSilentMs + 1000);
+    expect(registry.evictSilent()).toEqual([node.id]);
+    await expect(registry.register(await registration(node, { issuedAtMs: nowMs(), location: CITIES.paris }))).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    // The memory of the move survives a restart of the registry over the same store.
+    const store = new MemoryNodeStore();
+    let now = nowMs();
+    const first = new NodeRegistry({ heartbeatIntervalMs: 10_000, now: () => now, store });
+    const other = await newTestNode();
+    await first.register(await registration(other, { issuedAtMs: now, location: CITIES.amsterdam }));
+    now += 1000;
+    await first.register(await registration(other, { issuedAtMs: now, location: CITIES.berlin }));
+    now += first.evictAfterSilentMs + 1000;
+    first.evictSilent();
+    const restarted = new NodeRegistry({ heartbeatIntervalMs: 10_000, now: () => now, store });
+    await expect(restarted.register(await registration(other, { issuedAtMs: now, location: CITIES.zurich }))).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    // Back at the place it left from is no move; an hour after the last move any move is allowed again.
+    await restarted.register(await registration(other, { issuedAtMs: now, location: CITIES.berlin }));
+    now += 60 * 60_000;
+    await restarted.register(await registration(other, { issuedAtMs: now, location: CITIES.zurich }));
+  });
 });
 
 describe('signed heartbeats', () => {

@@ -34,7 +34,9 @@ describe('SqliteNodeStore: restart with no loss', () => {
     for (const at of [CITIES.paris, CITIES.berlin, CITIES.frankfurt]) {
       const node = await newTestNode();
       nodes.push(node);
-      await first.registry.register(await registration(node, { issuedAtMs: now, location: at, pricePerRequest: 2 }));
+      await first.registry.register(
+        await registration(node, { issuedAtMs: now, location: at, pricePerRequest: 2 }),
+      );
     }
     const [paris, berlin, frankfurt] = nodes as [TestNode, TestNode, TestNode];
     const replay = await heartbeat(paris, { issuedAtMs: now });
@@ -44,14 +46,20 @@ describe('SqliteNodeStore: restart with no loss', () => {
     first.markLocationVerified(frankfurt.id);
     for (let i = 0; i < 5; i++) first.candidates({ location: CITIES.berlin, model: 'm' });
     first.checkpoint();
-    // No close(): a crash. synchronous=FULL means every acknowledged write is on disk already.
+    // No close(): a crash. synchronous=FULL and the group commit the gateway waits for before it answers
+    // (durable()) mean every acknowledged write is on disk already.
+    await first.registry.durable();
 
     now += 5_000;
     const second = open();
     expect(second.registry.size).toBe(3);
     const restoredParis = second.registry.get(paris.id)!;
     expect(restoredParis).toMatchObject({ lastSeq: 2, draining: true, pricePerRequest: 2, models: [MODEL] });
-    expect(second.getTrust(berlin.id)).toEqual({ score: 0.8, probation: false, reasons: ['spot checks passed'] });
+    expect(second.getTrust(berlin.id)).toEqual({
+      score: 0.8,
+      probation: false,
+      reasons: ['spot checks passed'],
+    });
     expect(second.registry.get(frankfurt.id)!.locationVerified).toBe(true);
     expect(second.registry.get(frankfurt.id)!.regions).toContain('EU');
     // The index is rebuilt, and a replay from before the restart is still refused.
@@ -71,11 +79,39 @@ describe('SqliteNodeStore: restart with no loss', () => {
     }
   });
 
+  it('commits a flood of heartbeats in a few groups, each durable before it is answered', async () => {
+    const first = open();
+    const store = stores.at(-1)!;
+    const nodes: TestNode[] = [];
+    for (let i = 0; i < 50; i++) {
+      const node = await newTestNode();
+      nodes.push(node);
+      await first.registry.register(await registration(node, { issuedAtMs: now, location: CITIES.paris }));
+    }
+    await first.registry.durable();
+    const commitsBefore = store.stats.nodeCommits;
+    // 4 rounds of a heartbeat from each of the 50 nodes arriving together, each answered only once
+    // durable(), as the gateway does.
+    for (let round = 0; round < 4; round++) {
+      const messages = await Promise.all(nodes.map((n) => heartbeat(n, { issuedAtMs: now })));
+      await Promise.all(
+        messages.map(async (m) => (await first.registry.heartbeat(m), await first.registry.durable())),
+      );
+    }
+    // One durable commit per message would be 200 fsyncs on the event loop.
+    expect(store.stats.nodeCommits - commitsBefore).toBeLessThanOrEqual(20);
+    // A crash now (no close): every answered heartbeat's sequence number is on disk.
+    const second = open();
+    for (const n of nodes) expect(second.registry.get(n.id)!.lastSeq).toBe(n.seq);
+  });
+
   it('forgets evicted nodes durably, and a refused message writes nothing', async () => {
     const first = open();
     const node = await newTestNode();
     await first.registry.register(await registration(node, { issuedAtMs: now, location: CITIES.paris }));
-    await expect(first.registry.register(await registration(node, { issuedAtMs: now, location: CITIES.berlin }))).rejects.toMatchObject({
+    await expect(
+      first.registry.register(await registration(node, { issuedAtMs: now, location: CITIES.berlin })),
+    ).rejects.toMatchObject({
       code: 'REPLAYED',
     });
     now += 11 * 60_000;

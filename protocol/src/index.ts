@@ -90,8 +90,10 @@ export {
   type InferResponse,
   inferResponseSchema,
   type LocationInput,
+  MAX_DEADLINE_MS,
   MAX_INFER_BODY_BYTES,
   MAX_NEAREST_K,
+  MAX_NODE_ANSWER_BYTES,
   type NearestNode,
   nearestNodeSchema,
   type PlacementPolicy,
@@ -196,3 +198,11 @@ export {
 } from './wire/oracle-rerun.ts';
 export { POSP_PATH, type PospReport } from './wire/oracle-posp.ts';
 export { type OracleNodeReport, oracleNodeReportPath } from './wire/oracle-node-report.ts';
+export {
+  NODE_FAULT_KINDS,
+  type NodeFaultKind,
+  type NodeFaultReportBody,
+  nodeFaultReportBodySchema,
+} from './wire/node-fault-report.ts';
+export { checkInputSpecs, type NamedInput } from './schemas/input-specs.ts';
+export { fetchWithAnswerLimit, readBoundedBody } from './bounded-body.ts';

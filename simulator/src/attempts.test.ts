@@ -52,9 +52,9 @@ describe('a simulated node answering one attempt', () => {
 
   it('a crashed node refuses and a saturated one answers 503 after one round trip: node faults', async () => {
     for (const [state, latencyMs, kind, message] of [
-      ['crashed', 30, 'crashed', /connection refused/],
-      ['left', 30, 'crashed', /connection refused/],
-      ['up', Infinity, 'overloaded', /answered 503/],
+      ['crashed', 30, 'crashed', /was unreachable/],
+      ['left', 30, 'crashed', /was unreachable/],
+      ['up', Infinity, 'overloaded', /failed \(HTTP 503\)/],
     ] as const) {
       const { w, run } = world(latencyMs);
       const { attempt, answer } = attemptNode(w, {
@@ -79,7 +79,7 @@ describe('a simulated node answering one attempt', () => {
       distanceKm: 100,
       signal: new AbortController().signal,
     });
-    const failed = expect(answer).rejects.toThrow(/connect timeout/);
+    const failed = expect(answer).rejects.toThrow(/did not answer in time/);
     expect(attempt.kind).toBe('blackholed');
     expect(await run()).toBe(CONNECT_TIMEOUT_MS);
     await failed;
@@ -92,7 +92,7 @@ describe('a simulated node answering one attempt', () => {
       distanceKm: 100,
       signal: controller.signal,
     });
-    const reason = new NodeFault('did not answer within 1000 ms');
+    const reason = new NodeFault({ nodeId: 'silent', kind: 'timeout' });
     second.w.clock.setTimeout(() => controller.abort(reason), 1_000);
     const aborted = expect(cut.answer).rejects.toBe(reason);
     // The connect-timeout timer is cancelled with the abort: the run ends at the abort.

@@ -73,17 +73,17 @@ export function attemptNode(
         break;
       }
       case 'overloaded':
-        timer = clock.setTimeout(() => reject(new NodeFault(`node ${node.id} answered 503`)), attempt.rttMs);
+        timer = clock.setTimeout(() => reject(new NodeFault({ nodeId: node.id, kind: "server-error", httpStatus: 503, overloaded: true })), attempt.rttMs);
         break;
       case 'crashed':
         timer = clock.setTimeout(
-          () => reject(new NodeFault(`node ${node.id} unreachable: connection refused`)),
+          () => reject(new NodeFault({ nodeId: node.id, kind: "unreachable" })),
           attempt.rttMs,
         );
         break;
       case 'blackholed':
         timer = clock.setTimeout(
-          () => reject(new NodeFault(`node ${node.id} unreachable: connect timeout`)),
+          () => reject(new NodeFault({ nodeId: node.id, kind: "timeout" })),
           CONNECT_TIMEOUT_MS,
         );
         break;

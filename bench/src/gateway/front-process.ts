@@ -75,11 +75,12 @@ async function main(config: FrontConfig): Promise<void> {
   const placement = new Placement({ heartbeatIntervalMs: config.heartbeatIntervalMs, assumeLocationsVerified: true });
   const keys = new KeyRing({ store: new MemoryKeyStore() });
   await keys.adopt(config.apiKey, { name: 'bench admin', role: 'admin' });
-  const nodeClient = new PooledNodeClient();
+  // The bench's nodes listen on 127.0.0.1: private node addresses are allowed here on purpose.
+  const nodeClient = new PooledNodeClient({ allowPrivateAddresses: true });
   // The gateway signs every forwarded request with its report key, published at /v1/gateway/identity
   // (where the node learns it), as buildGateway wires it.
   const forwardKeys = await generateNodeKeyPair();
-  const { app, service } = createGatewayApp({ placement, keys, nodeClient, forwardKeys, reporterId: forwardKeys.nodeId });
+  const { app, service } = createGatewayApp({ placement, keys, nodeClient, nodeUrls: { allowPrivate: true }, forwardKeys, reporterId: forwardKeys.nodeId });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
     process.send!({ gatewayUrl: `http://127.0.0.1:${info.port}` });
   });

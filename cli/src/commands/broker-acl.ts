@@ -37,10 +37,12 @@ export const brokerCommands: Command[] = [
   },
   {
     name: ['broker', 'acl'],
-    usage: `  broker acl         write Mosquitto's password_file, acl_file and hexedge.conf from the devices
+    usage: `  broker acl         write Mosquitto's dynamic-security.json and hexedge.conf from the devices
+                     (client ids bound to devices, subscriptions confined: see gateway/README.md)
                      --out DIR [--devices ${DEFAULT_DEVICES_FILE}] [--gateway-user ${DEFAULT_GATEWAY_USER}]
                      [--gateway-password P (default: random, printed once)] [--port 1883] [--host H]
                      [--run-as USER (Mosquitto's \`user\`: who it runs as once started as root)]
+                     [--plugin PATH (mosquitto_dynamic_security.so; default: found where distributions put it)]
 `,
     async run(args, io) {
       const { values } = parseFlags(args, {
@@ -51,6 +53,7 @@ export const brokerCommands: Command[] = [
         port: { type: 'string' },
         host: { type: 'string' },
         'run-as': { type: 'string' },
+        plugin: { type: 'string' },
       });
       const out = required(values.out, 'broker acl needs --out DIR');
       const port = portFlag(values.port) ?? 1883;
@@ -66,14 +69,15 @@ export const brokerCommands: Command[] = [
         port,
         ...(values.host ? { host: values.host } : {}),
         ...(values['run-as'] ? { user: values['run-as'] } : {}),
+        ...(values.plugin ? { pluginPath: values.plugin } : {}),
       });
       io.out(
-        `wrote ${files.passwordFile}, ${files.aclFile} and ${files.configFile} for ${devices.length} device(s) from ${file}`,
+        `wrote ${files.securityFile} and ${files.configFile} for ${devices.length} device(s) from ${file}`,
       );
       io.out(`run: mosquitto -c ${path.resolve(files.configFile)}`);
-      // password_file is 0640: started as root, Mosquitto reads it as user `mosquitto` after dropping privileges.
+      // The security file is 0640: started as root, Mosquitto reads it as user `mosquitto` after dropping privileges.
       if (process.getuid?.() === 0)
-        io.out(`as root, first: chgrp mosquitto ${files.passwordFile} (Mosquitto drops to user mosquitto)`);
+        io.out(`as root, first: chgrp mosquitto ${files.securityFile} (Mosquitto drops to user mosquitto)`);
       if (!values['gateway-password']) io.out(`gateway user ${username} password (shown once): ${password}`);
     },
   },

@@ -83,6 +83,8 @@ export async function dev(
         modelsDir: paths.models,
         heartbeatIntervalMs: config.heartbeatMs,
         assumeLocationsVerified: true,
+        // The nodes are processes on this machine, registered at 127.0.0.1: private on purpose.
+        allowPrivateNodeAddresses: true,
         ...(dashboardDir ? { dashboardDir } : {}),
         // aedes speaks MQTT 3.1.1 only and has no shared subscriptions: v3.1.1 ingresses, unshared.
         embeddedBroker: { host: config.host, port: config.mqttPort },

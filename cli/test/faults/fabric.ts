@@ -41,6 +41,12 @@ export interface GatewayOptions {
   mqtt?: { url: string; clientId?: string; protocolVersion?: 4 | 5; shared?: boolean };
   oracle?: { url: string; oracleIds: string[] };
   mqttPassword?: string;
+  /** HEXEDGE_ADMIN_KEY for this start; default ADMIN_KEY. */
+  adminKey?: string;
+  /** More top-level YAML lines (keys the scenario needs: limits, an embedded broker…). */
+  extraYaml?: string[];
+  /** The nodes run on this machine at 127.0.0.1: allowed unless a scenario tests the refusal (default true). */
+  allowPrivateNodeAddresses?: boolean;
   /** Where the YAML config is written; default: beside the data dir. */
   configFile?: string;
 }
@@ -56,6 +62,7 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Proc
     `heartbeatIntervalMs: ${HEARTBEAT_INTERVAL_MS}`,
     // Every process shares this machine: there is nothing for location proofs to measure.
     'assumeLocationsVerified: true',
+    `allowPrivateNodeAddresses: ${options.allowPrivateNodeAddresses ?? true}`,
     ...(options.mqtt
       ? [
           'mqtt:',
@@ -73,6 +80,7 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Proc
           ...options.oracle.oracleIds.map((id) => `    - ${id}`),
         ]
       : []),
+    ...(options.extraYaml ?? []),
   ].join('\n');
   await writeFile(configFile, `${yaml}\n`);
   const proc = await startHexedge({
@@ -80,7 +88,7 @@ export async function startGatewayProcess(options: GatewayOptions): Promise<Proc
     args: ['gateway', '--config', configFile],
     env: {
       ...process.env,
-      HEXEDGE_ADMIN_KEY: ADMIN_KEY,
+      HEXEDGE_ADMIN_KEY: options.adminKey ?? ADMIN_KEY,
       ...(options.mqttPassword ? { HEXEDGE_MQTT_PASSWORD: options.mqttPassword } : {}),
     },
     ready: /hexedge gateway ready: (\S+)/,

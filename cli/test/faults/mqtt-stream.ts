@@ -18,7 +18,7 @@ export interface StreamRequest {
 }
 
 /**
- * A device's MQTT v5 request stream: QoS 1 requests to `hexedge/v1/infer/{model}` with a Response
+ * A device's MQTT v5 request stream: QoS 1 requests to `hexedge/v1/infer/{id}/{model}` with a Response
  * Topic under its own `hexedge/v1/res/{id}/` and Correlation Data = request id; answers are matched
  * back by correlation data and counted, so a duplicate or a loss shows up per request.
  */
@@ -58,7 +58,7 @@ export function requestStream(client: MqttClient, deviceId: string) {
       requests.set(id, request);
       try {
         const sent = await client.publishAsync(
-          `hexedge/v1/infer/${MODEL}`,
+          `hexedge/v1/infer/${deviceId}/${MODEL}`,
           JSON.stringify(inferBody({ model: undefined })),
           {
             qos: 1,

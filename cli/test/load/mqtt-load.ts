@@ -8,6 +8,8 @@ export interface MqttLoadResult {
   errors: Record<string, number>;
   /** Published and never answered by the end (after a drain period). */
   unanswered: number;
+  /** Answers whose outputs differ from `expectedOutputs` (an honest request answered wrongly). */
+  wrong: number;
   latencyMs: { p50: number; p99: number; max: number };
 }
 
@@ -18,11 +20,12 @@ const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math
  * each its own client id), each keeping `inFlight` QoS 1 requests outstanding in the v3.1.1
  * request/response topic form, until `durationMs` has passed; then waits up to `drainMs` for the rest.
  */
-export async function runMqttLoad(options: { url: string; apiKey: string; clients: number; inFlight: number; durationMs: number; drainMs: number; body: string }): Promise<MqttLoadResult> {
+export async function runMqttLoad(options: { url: string; apiKey: string; clients: number; inFlight: number; durationMs: number; drainMs: number; body: string; expectedOutputs?: string; runId?: string }): Promise<MqttLoadResult> {
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   let sent = 0;
   let answered = 0;
+  let wrong = 0;
   const pending = new Map<string, number>();
   const stopAtMs = Date.now() + options.durationMs;
   const run = async (index: number) => {
@@ -33,7 +36,8 @@ export async function runMqttLoad(options: { url: string; apiKey: string; client
     let seq = 0;
     let wake: (() => void) | undefined;
     const sendOne = () => {
-      const requestId = `r${seq++}`;
+      // Unique per run: the ingress answers a repeated client + request id once (its dedupe window is 10 min).
+      const requestId = `${options.runId ?? 'r'}${seq++}`;
       pending.set(`${id}/${requestId}`, performance.now());
       sent++;
       client.publish(`hexedge/v1/req/${id}/${requestId}`, options.body, { qos: 1 });
@@ -44,9 +48,10 @@ export async function runMqttLoad(options: { url: string; apiKey: string; client
       if (startedAt === undefined) return;
       pending.delete(key);
       latencies.push(performance.now() - startedAt);
-      const body = JSON.parse(payload.toString()) as { error?: { code: string } };
+      const body = JSON.parse(payload.toString()) as { error?: { code: string }; outputs?: { data: unknown }[] };
       if (body.error) errors[body.error.code] = (errors[body.error.code] ?? 0) + 1;
       else answered++;
+      if (!body.error && options.expectedOutputs !== undefined && JSON.stringify(body.outputs?.map((o) => o.data)) !== options.expectedOutputs) wrong++;
       if (Date.now() < stopAtMs) sendOne();
       wake?.();
     });
@@ -63,5 +68,5 @@ export async function runMqttLoad(options: { url: string; apiKey: string; client
   };
   await Promise.all(Array.from({ length: options.clients }, (_, i) => run(i)));
   const sorted = latencies.sort((a, b) => a - b);
-  return { clients: options.clients, sent, answered, errors, unanswered: pending.size, latencyMs: { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 } };
+  return { clients: options.clients, sent, answered, errors, unanswered: pending.size, wrong, latencyMs: { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 } };
 }

@@ -133,7 +133,7 @@ async function mqttRequest(a: {
         resolve(JSON.parse(payload.toString()));
       });
     });
-    await client.publishAsync(`hexedge/v1/infer/${a.model}`, JSON.stringify(a.body), {
+    await client.publishAsync(`hexedge/v1/infer/${a.deviceId}/${a.model}`, JSON.stringify(a.body), {
       qos: 1,
       properties: {
         responseTopic: `hexedge/v1/res/${a.deviceId}/rr`,

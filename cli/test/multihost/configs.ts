@@ -38,6 +38,8 @@ export function gatewayYaml(o: {
     `heartbeatIntervalMs: ${HEARTBEAT_INTERVAL_MS}`,
     // Every host has its own place and real round trips: locations are the oracle's to verify.
     'assumeLocationsVerified: false',
+    // The emulated hosts are on 10.201.0.0/16, a private network: allowed here on purpose.
+    'allowPrivateNodeAddresses: true',
     'mqtt:',
     `  url: ${o.brokerUrl}`,
     '  clientId: hexedge-gateway-1',

@@ -49,6 +49,7 @@ export class SqliteOracleStore implements OracleStore {
       insertReport: p('INSERT INTO reports (round_key, json) VALUES (?, ?)'),
       listReports: p('SELECT seq, json FROM reports WHERE seq > ? ORDER BY seq LIMIT ?'),
       roundReports: p('SELECT seq, json FROM reports WHERE round_key = ? ORDER BY seq'),
+      recentRoundReports: p('SELECT seq, json FROM (SELECT seq, json FROM reports WHERE round_key = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
       getCursor: p('SELECT seq FROM cursors WHERE stage = ?'),
       setCursor: p('INSERT OR REPLACE INTO cursors (stage, seq) VALUES (?, ?)'),
       openRound: p('INSERT OR IGNORE INTO rounds (round_key, beacon_seq, closes_at_ms) VALUES (?, ?, ?)'),
@@ -68,11 +69,14 @@ export class SqliteOracleStore implements OracleStore {
       listNodeStake: p('SELECT seq, json FROM stake WHERE node_id = ? ORDER BY seq'),
       saveTrust: p('INSERT OR REPLACE INTO trust (node_id, json) VALUES (?, ?)'),
       listTrust: p('SELECT json FROM trust ORDER BY node_id'),
+      getTrust: p('SELECT json FROM trust WHERE node_id = ?'),
       saveCoverage: p('INSERT INTO coverage (at_ms, json) VALUES (?, ?)'),
       listCoverage: p('SELECT json FROM coverage WHERE at_ms >= ? ORDER BY id'),
       lastLog: p('SELECT json FROM log ORDER BY epoch DESC LIMIT 1'),
       insertLog: p('INSERT INTO log (epoch, json) VALUES (?, ?)'),
       listLog: p('SELECT json FROM log ORDER BY epoch'),
+      getLog: p('SELECT json FROM log WHERE epoch = ?'),
+      recentLog: p('SELECT json FROM (SELECT epoch, json FROM log ORDER BY epoch DESC LIMIT ?) ORDER BY epoch'),
     };
   }
 
@@ -115,7 +119,8 @@ export class SqliteOracleStore implements OracleStore {
     return this.#reports(this.#q.listReports!.all(options.afterSeq, options.limit));
   }
 
-  listRoundReports(roundKey: string): StoredReport[] {
+  listRoundReports(roundKey: string, options: { limit?: number } = {}): StoredReport[] {
+    if (options.limit !== undefined) return this.#reports(this.#q.recentRoundReports!.all(roundKey, options.limit));
     return this.#reports(this.#q.roundReports!.all(roundKey));
   }
 
@@ -193,6 +198,11 @@ export class SqliteOracleStore implements OracleStore {
     return this.#q.listTrust!.all().map((r) => JSON.parse(r.json as string) as OracleTrustRecord);
   }
 
+  getTrust(nodeId: string): OracleTrustRecord | undefined {
+    const row = this.#q.getTrust!.get(nodeId);
+    return row ? (JSON.parse(row.json as string) as OracleTrustRecord) : undefined;
+  }
+
   saveCoverage(observations: CoverageObservation[]): void {
     this.#transaction(() => observations.forEach((o) => this.#q.saveCoverage!.run(o.atMs, JSON.stringify(o))));
   }
@@ -211,6 +221,15 @@ export class SqliteOracleStore implements OracleStore {
 
   listLogEntries(): LogEntry[] {
     return this.#q.listLog!.all().map((r) => JSON.parse(r.json as string) as LogEntry);
+  }
+
+  getLogEntry(epoch: number): LogEntry | undefined {
+    const row = this.#q.getLog!.get(epoch);
+    return row ? (JSON.parse(row.json as string) as LogEntry) : undefined;
+  }
+
+  listRecentLogEntries(limit: number): LogEntry[] {
+    return this.#q.recentLog!.all(limit).map((r) => JSON.parse(r.json as string) as LogEntry);
   }
 }
 

@@ -21,7 +21,7 @@ export async function buildNodeReport(options: {
   nowMs: number;
 }) {
   const { oracle, store, nodeId, nowMs } = options;
-  const trust = store.listTrust().find((t) => t.nodeId === nodeId);
+  const trust = store.getTrust(nodeId);
   const verdicts = store
     .listVerdicts({ nodeId, sinceMs: nowMs - REPORT_LOOKBACK_MS })
     .sort((a, b) => b.atMs - a.atMs || (a.id < b.id ? -1 : 1))
@@ -37,12 +37,8 @@ export async function buildNodeReport(options: {
   const stakeEvents = store.listStakeEvents(nodeId);
   const rewards: Array<{ epoch: number; amountBaseUnits: string }> = [];
   let latest: { epoch: number; found: boolean } | undefined;
-  for (const entry of store.listLogEntries().slice(-MAX_REPORT_EPOCHS)) {
-    const manifest = (
-      JSON.parse(entry.manifestJson) as {
-        manifest: { entries: Array<{ nodeId: string; amountBaseUnits: string }> };
-      }
-    ).manifest;
+  for (const entry of store.listRecentLogEntries(MAX_REPORT_EPOCHS)) {
+    const manifest = (JSON.parse(entry.manifestJson) as { manifest: { entries: Array<{ nodeId: string; amountBaseUnits: string }> } }).manifest;
     const mine = manifest.entries.find((e) => e.nodeId === nodeId);
     if (mine) rewards.push({ epoch: entry.epoch, amountBaseUnits: mine.amountBaseUnits });
     latest = { epoch: entry.epoch, found: mine !== undefined };

@@ -28,6 +28,7 @@ function refusal(
     case 'witness':
       return directory.getHotspot(body.nodeId) !== undefined ? undefined : unknown;
     case 'receipt':
+    case 'node-fault':
       return directory.getReporter(body.nodeId)?.roles.includes('gateway') ? undefined : unknown;
     case 'uplink':
       return directory.getReporter(body.nodeId)?.roles.includes('bridge') ? undefined : unknown;
@@ -53,10 +54,12 @@ function roundKeyOf(body: ReportBody): string | undefined {
 }
 
 /**
- * The oracle's front door. In order: shape and number ranges, known reporter, Ed25519 signature
- * (and a forwarded receipt's own signature), freshness, then the (nodeId, nonce) replay check; only
- * then is the report stored for the stages. A refusal is a value naming a HexEdgeError code; only a
- * store failure throws.
+ * The oracle's front door. In order: shape and number ranges, freshness, the report's Ed25519
+ * signature, then the reporter's standing (known, with the role and trust for this report), a
+ * forwarded receipt's own signature, then the (nodeId, nonce) replay check; only then is the report stored for the
+ * stages. Nothing is looked up for a report before its signature verifies: an unsigned or forged one
+ * costs a schema check and one Ed25519 verification, never a directory or trust-table read. A refusal
+ * is a value naming a HexEdgeError code; only a store failure throws.
  */
 export class Ingest {
   readonly #store: OracleStore;
@@ -135,22 +138,6 @@ export class Ingest {
     }
     const report = parsed.data;
     const { body } = report;
-    const refused = refusal(body, this.#directory, solicited);
-    if (refused) return refused;
-    const validSignatures = await Promise.all([
-      isValidSignature('report', report),
-      body.type === 'receipt' ? isValidSignature('receipt', body.receipt) : true,
-    ]);
-    if (!validSignatures[0])
-      return {
-        code: 'BAD_SIGNATURE',
-        message: `${body.type} report signature does not verify for ${body.nodeId}`,
-      };
-    if (!validSignatures[1])
-      return {
-        code: 'BAD_SIGNATURE',
-        message: `forwarded receipt signature does not verify for ${(body as { receipt: { body: { nodeId: string } } }).receipt.body.nodeId}`,
-      };
     if (body.issuedAtMs > nowMs + MAX_CLOCK_SKEW_MS)
       return {
         code: 'STALE_MESSAGE',
@@ -160,6 +147,19 @@ export class Ingest {
       return {
         code: 'STALE_MESSAGE',
         message: `report issuedAtMs ${body.issuedAtMs} is ${nowMs - body.issuedAtMs} ms old (max ${MAX_REPORT_AGE_MS})`,
+      };
+    if (!(await isValidSignature('report', report)))
+      return {
+        code: 'BAD_SIGNATURE',
+        message: `${body.type} report signature does not verify for ${body.nodeId}`,
+      };
+    const refused = refusal(body, this.#directory, solicited);
+    if (refused) return refused;
+    // The forwarded receipt's own signature last: only a known gateway's report is worth a second check.
+    if (body.type === 'receipt' && !(await isValidSignature('receipt', body.receipt)))
+      return {
+        code: 'BAD_SIGNATURE',
+        message: `forwarded receipt signature does not verify for ${body.receipt.body.nodeId}`,
       };
     return { report };
   }

@@ -4,8 +4,14 @@ import type { IngestResult } from '../ingest/ingest.ts';
 import { LatencyChallenger, locationReportFor } from '@hexedge/protocol';
 import { selectChallengers, type ChallengerCandidate } from '../location/challenger.ts';
 import type { Stage } from '../stages/stage.ts';
-import { createProbe, PROBE_PATH } from '@hexedge/protocol';
+import { createProbe, fetchWithAnswerLimit, PROBE_PATH } from '@hexedge/protocol';
 import type { HttpFetch } from './trust-publisher.ts';
+
+/**
+ * A challenge response or a probe's location report is a signed message of about a kilobyte; a node
+ * answering more is read no further (a giant answer must not cost the oracle its memory).
+ */
+export const MAX_CHALLENGE_ANSWER_BYTES = 64 * 1024;
 
 export interface ChallengeSchedulerOptions {
   oracle: NodeKeyPair;
@@ -44,11 +50,15 @@ export class ChallengeScheduler implements Stage {
   #lastRunMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ChallengeSchedulerOptions) {
-    this.#o = options;
+    const fetch = fetchWithAnswerLimit(options.fetch, {
+      maxBytes: MAX_CHALLENGE_ANSWER_BYTES,
+      what: "a node's challenge or probe answer",
+    });
+    this.#o = { ...options, fetch };
     this.#self = new LatencyChallenger({
       keys: options.oracle,
       location: options.location,
-      fetch: options.fetch,
+      fetch,
       timeoutMs: options.timeoutMs ?? 2000,
     });
   }

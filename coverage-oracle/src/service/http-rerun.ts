@@ -1,5 +1,7 @@
 import {
   checkTensor,
+  MAX_NODE_ANSWER_BYTES,
+  readBoundedBody,
   oipInferenceResponseSchema,
   predictResponseSchema,
   RECEIPT_PARAMETER,
@@ -29,11 +31,16 @@ export function httpReRun(options: {
   /** The gateway that listed the node. */
   gatewayOf: (nodeId: string) => string | undefined;
   timeoutMs?: number;
+  /** Answers are read no further than this (MAX_NODE_ANSWER_BYTES by default). */
+  maxAnswerBytes?: number;
 }): ReRun {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RERUN_TIMEOUT_MS;
+  const maxBytes = options.maxAnswerBytes ?? MAX_NODE_ANSWER_BYTES;
   return async (node: CheckerNode, request: InferenceRequest) => {
     const gatewayUrl = options.gatewayOf(node.nodeId);
     if (!gatewayUrl) throw new Error(`checker ${node.nodeId} is listed by no gateway`);
+    if (request.kind !== 'tensors' && request.kind !== 'domain')
+      throw new Error(`a ${String((request as { kind: unknown }).kind)} request cannot be re-run`);
     const isTensors = request.kind === 'tensors';
     const wire = (
       isTensors
@@ -66,7 +73,9 @@ export function httpReRun(options: {
       await res.body?.cancel();
       throw new Error(`checker ${node.nodeId} (via ${gatewayUrl}) answered HTTP ${res.status}`);
     }
-    const json: unknown = await res.json();
+    // The checker's answer is read no further than an answer can be (a giant one is no answer).
+    const bytes = await readBoundedBody(res, { maxBytes, what: `checker ${node.nodeId}'s answer` });
+    const json: unknown = JSON.parse(new TextDecoder().decode(bytes));
     if (isTensors) {
       const parsed = oipInferenceResponseSchema.parse(json);
       const receipt = signedReceiptSchema.parse(JSON.parse(String(parsed.parameters?.[RECEIPT_PARAMETER])));

@@ -8,6 +8,12 @@ import { COVERAGE_RESOLUTION } from '../coverage/coverage-map.ts';
 
 /** Challenges within this window of each other are combined into one location verdict. */
 export const LOCATION_WINDOW_MS = 10 * 60_000;
+/**
+ * A target's newest location reports read per verdict: far more than the window holds from honest
+ * challengers (one each per challenge interval), and a bound on a hot path that otherwise read the
+ * target's whole history on every report.
+ */
+export const MAX_LOCATION_REPORTS_READ = 512;
 
 /** An answer counts only when it is the target's signature over this challenger's nonce. */
 async function isAnswered(report: StoredReport): Promise<boolean> {
@@ -106,7 +112,7 @@ export async function handleLocationReport(
     claim.claimedAtMs ?? Number.NEGATIVE_INFINITY,
   );
   const latest = new Map<string, LatencyObservation>();
-  for (const r of deps.store.listRoundReports(`loc:${body.targetNodeId}`)) {
+  for (const r of deps.store.listRoundReports(`loc:${body.targetNodeId}`, { limit: MAX_LOCATION_REPORTS_READ })) {
     if (r.receivedAtMs < sinceMs || r.receivedAtMs > report.receivedAtMs || !(await isAnswered(r))) continue;
     const location = deps.directory.getReporter(r.nodeId)?.location;
     if (location)

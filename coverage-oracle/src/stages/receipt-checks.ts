@@ -103,7 +103,9 @@ export async function handleReceiptReport(
       ],
     };
   }
-  if (!sampled || !deps.spotChecker) return { work: work('unchecked'), verdicts: [] };
+  // A region-bound key's receipt comes with digests only (its raw data stays in its region): work, never re-run elsewhere.
+  if (!sampled || !deps.spotChecker || body.request.kind === 'digests' || body.result.kind === 'digests')
+    return { work: work('unchecked'), verdicts: [] };
 
   const candidates = deps.directory
     .listNodes()

@@ -1,6 +1,6 @@
 import { greatCircleDistanceKm, h3CellToLatLng, latLngToH3Cell } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
-import type { UplinkReportBody } from '@hexedge/protocol';
+import type { NodeFaultReportBody, UplinkReportBody } from '@hexedge/protocol';
 import type { CoverageMap } from '../coverage/coverage-map.ts';
 import { COVERAGE_RESOLUTION } from '../coverage/coverage-map.ts';
 import { MAX_WITNESS_DISTANCE_KM } from '../poc/constants.ts';
@@ -125,6 +125,9 @@ export class VerifyStage implements Stage {
       case 'uplink':
         out.coverage.push(...this.#uplinkCoverage(report));
         return;
+      case 'node-fault':
+        out.verdicts.push(nodeFaultVerdict(report));
+        return;
     }
   }
 
@@ -151,4 +154,18 @@ export class VerifyStage implements Stage {
       ];
     });
   }
+}
+
+/** A gateway's node-fault report, kept as the faulty node's verdict with the gateway's observation as evidence. */
+function nodeFaultVerdict(report: StoredReport): Verdict {
+  const body = report.body as NodeFaultReportBody;
+  return {
+    id: `fault:${report.seq}`,
+    nodeId: body.targetNodeId,
+    kind: 'node-fault',
+    status: 'fault',
+    reason: body.fault.kind,
+    atMs: report.receivedAtMs,
+    details: { reporterId: body.nodeId, ...body.fault },
+  };
 }

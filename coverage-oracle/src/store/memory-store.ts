@@ -64,8 +64,9 @@ export class MemoryOracleStore implements OracleStore {
     return this.#reports.slice(Math.max(0, options.afterSeq), options.afterSeq + options.limit);
   }
 
-  listRoundReports(roundKey: string): StoredReport[] {
-    return this.#reports.filter((r) => r.roundKey === roundKey);
+  listRoundReports(roundKey: string, options: { limit?: number } = {}): StoredReport[] {
+    const all = this.#reports.filter((r) => r.roundKey === roundKey);
+    return options.limit === undefined ? all : all.slice(-options.limit);
   }
 
   getCursor(stage: string): number {
@@ -142,6 +143,10 @@ export class MemoryOracleStore implements OracleStore {
     return [...this.#trust.values()];
   }
 
+  getTrust(nodeId: string): OracleTrustRecord | undefined {
+    return this.#trust.get(nodeId);
+  }
+
   saveCoverage(observations: CoverageObservation[]): void {
     this.#coverage.push(...observations.map((o) => ({ ...o })));
   }
@@ -157,5 +162,14 @@ export class MemoryOracleStore implements OracleStore {
 
   listLogEntries(): LogEntry[] {
     return this.#log.map((e) => structuredClone(e));
+  }
+
+  getLogEntry(epoch: number): LogEntry | undefined {
+    const e = this.#log.find((l) => l.epoch === epoch);
+    return e && structuredClone(e);
+  }
+
+  listRecentLogEntries(limit: number): LogEntry[] {
+    return this.#log.slice(-limit).map((e) => structuredClone(e));
   }
 }

@@ -20,7 +20,8 @@ export interface OracleStore {
   claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean;
   appendReports(reports: Array<Omit<StoredReport, 'seq'>>): StoredReport[];
   listReports(options: { afterSeq: number; limit: number }): StoredReport[];
-  listRoundReports(roundKey: string): StoredReport[];
+  /** A round's reports, oldest first; `limit` keeps only the newest that many (a hot path must not read a node's whole history). */
+  listRoundReports(roundKey: string, options?: { limit?: number }): StoredReport[];
 
   getCursor(stage: string): number;
   setCursor(stage: string, seq: number): void;
@@ -47,6 +48,8 @@ export interface OracleStore {
 
   saveTrust(record: OracleTrustRecord): void;
   listTrust(): OracleTrustRecord[];
+  /** One node's trust record by its key (indexed: ingest and checker choice ask per report). */
+  getTrust(nodeId: string): OracleTrustRecord | undefined;
 
   saveCoverage(observations: CoverageObservation[]): void;
   listCoverage(options: { sinceMs: number }): CoverageObservation[];
@@ -54,4 +57,8 @@ export interface OracleStore {
   /** Appends the next epoch; refuses (throws) an entry whose prevLogRoot is not the last root. */
   appendLogEntry(entry: LogEntry): void;
   listLogEntries(): LogEntry[];
+  /** One epoch's entry (indexed: a public manifest or proof request must not read the whole log). */
+  getLogEntry(epoch: number): LogEntry | undefined;
+  /** The last `limit` epochs' entries, oldest first (the node report's reward history). */
+  listRecentLogEntries(limit: number): LogEntry[];
 }

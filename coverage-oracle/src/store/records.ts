@@ -1,6 +1,6 @@
 /** What the oracle keeps. Every record is plain JSON so any store can hold it as text. */
 
-export type ReportType = 'beacon' | 'witness' | 'receipt' | 'uplink' | 'location';
+export type ReportType = 'beacon' | 'witness' | 'receipt' | 'uplink' | 'location' | 'node-fault';
 
 /** A report that passed ingest (signature, freshness, replay), numbered in arrival order. */
 export interface StoredReport {
@@ -18,8 +18,8 @@ export interface StoredReport {
 }
 
 /** `challenger`: a challenger's report judged against the others' (an outlier loses standing). */
-export type VerdictKind =
-  'poc-beacon' | 'poc-witness' | 'location' | 'spot-check' | 'availability' | 'challenger';
+/** `node-fault`: a gateway's signed report of a node failing requests it had validated (evidence; not scored here). */
+export type VerdictKind = 'poc-beacon' | 'poc-witness' | 'location' | 'spot-check' | 'availability' | 'challenger' | 'node-fault';
 export type VerdictStatus =
   | 'valid'
   | 'invalid'
@@ -30,7 +30,8 @@ export type VerdictStatus =
   | 'pass'
   | 'fraud'
   | 'up'
-  | 'down';
+  | 'down'
+  | 'fault';
 
 /** A judgement, stored and shown: verdicts are data, not exceptions. */
 export interface Verdict {

@@ -43,10 +43,10 @@ const bytesOf = (name: string, int8: boolean) =>
 describe('buildProjectModels', () => {
   it('writes an fp32 and an int8 artifact per model, each with a valid manifest', async () => {
     expect(built.map((b) => basename(b.onnxPath))).toEqual([
-      'vibration-anomaly-1.0.0.onnx',
-      'vibration-anomaly-1.0.0-int8.onnx',
-      'env-occupancy-1.0.0.onnx',
-      'env-occupancy-1.0.0-int8.onnx',
+      'vibration-anomaly@1.0.0.onnx',
+      'vibration-anomaly@1.0.0-int8.onnx',
+      'env-occupancy@1.0.0.onnx',
+      'env-occupancy@1.0.0-int8.onnx',
     ]);
     for (const b of built) {
       const bytes = new Uint8Array(await readFile(b.onnxPath));

@@ -1,8 +1,8 @@
 /**
  * Builds the models HexEdge trains itself and writes, per model, two artifacts:
- *   <name>-<version>.onnx       fp32
- *   <name>-<version>-int8.onnx  int8 (static QDQ), manifest version `<version>-int8`
- * each with `<name>-<version>[-int8].manifest.json` (the model store's layout, store/write-model.ts). Same seed → byte-identical .onnx files (and content ids).
+ *   <name>@<version>.onnx       fp32
+ *   <name>@<version>-int8.onnx  int8 (static QDQ), manifest version `<version>-int8`
+ * each with `<name>@<version>[-int8].manifest.json` (the model store's layout, protocol's write-model.ts). Same seed → byte-identical .onnx files (and content ids).
  * `hexedge dev` runs this on first start; tests run it too, so it stays a few seconds.
  */
 import { sha256Hex } from '@hexedge/protocol';

@@ -1,7 +1,14 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeviceRecord } from '../mqtt/device-credentials.ts';
-import { mosquittoAclFile, mosquittoConfig, mosquittoPasswordFile, type BrokerAdminUser } from '../mqtt/mosquitto-files.ts';
+import {
+  DYNSEC_FILE,
+  DYNSEC_PLUGIN_PATHS,
+  mosquittoConfig,
+  mosquittoDynamicSecurity,
+  type BrokerAdminUser,
+} from '../mqtt/mosquitto-files.ts';
 
 /** Written atomically (temp file + rename) so a running Mosquitto never reads half a file on reload. */
 async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
@@ -11,10 +18,21 @@ async function writeAtomic(file: string, text: string, mode: number): Promise<vo
   await rename(temp, file);
 }
 
+/** The dynamic-security plugin where this machine's Mosquitto has it, or an error saying what to pass. */
+export function findDynsecPlugin(candidates: readonly string[] = DYNSEC_PLUGIN_PATHS): string {
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(
+      `Mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) is not in ${candidates.join(', ')}; install Mosquitto ≥ 2.0 or pass its path (--plugin)`,
+    );
+  }
+  return found;
+}
+
 /**
- * Writes Mosquitto's `password_file`, `acl_file` and a `hexedge.conf` that points at them. The
- * password file holds only salted hashes, but is still kept from other users (0640: root and the
- * broker's group).
+ * Writes Mosquitto's `dynamic-security.json` (devices and gateway users, their salted password hashes,
+ * client-id binding and ACLs) and a `hexedge.conf` that loads the plugin with it. The JSON holds only
+ * hashes, but is still kept from other users (0640: root and the broker's group).
  */
 export async function writeMosquittoFiles(options: {
   dir: string;
@@ -23,12 +41,28 @@ export async function writeMosquittoFiles(options: {
   port?: number;
   host?: string;
   user?: string;
-}): Promise<{ passwordFile: string; aclFile: string; configFile: string }> {
+  /** The dynamic-security plugin; default: found in the usual places (findDynsecPlugin). */
+  pluginPath?: string;
+}): Promise<{ securityFile: string; configFile: string }> {
   const dir = path.resolve(options.dir);
   await mkdir(dir, { recursive: true });
-  const files = { passwordFile: path.join(dir, 'password_file'), aclFile: path.join(dir, 'acl_file'), configFile: path.join(dir, 'hexedge.conf') };
-  await writeAtomic(files.passwordFile, mosquittoPasswordFile(options), 0o640);
-  await writeAtomic(files.aclFile, mosquittoAclFile(options), 0o644);
-  await writeAtomic(files.configFile, mosquittoConfig({ dir, port: options.port ?? 1883, ...(options.host ? { host: options.host } : {}), ...(options.user ? { user: options.user } : {}) }), 0o644);
+  const files = { securityFile: path.join(dir, DYNSEC_FILE), configFile: path.join(dir, 'hexedge.conf') };
+  const pluginPath = options.pluginPath ?? findDynsecPlugin();
+  await writeAtomic(
+    files.securityFile,
+    `${JSON.stringify(mosquittoDynamicSecurity(options), null, 2)}\n`,
+    0o640,
+  );
+  await writeAtomic(
+    files.configFile,
+    mosquittoConfig({
+      dir,
+      port: options.port ?? 1883,
+      pluginPath,
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.user ? { user: options.user } : {}),
+    }),
+    0o644,
+  );
   return files;
 }

@@ -37,7 +37,7 @@ const node = (id: string) => ({ node: { id } });
 const behave = (clock: WalkClock, o: { ms: number; refuse?: boolean }, signal: AbortSignal) =>
   new Promise<string>((resolve, reject) => {
     const t = Number.isFinite(o.ms)
-      ? clock.setTimeout(() => (o.refuse ? reject(new NodeFault('refused')) : resolve('answer')), o.ms)
+      ? clock.setTimeout(() => (o.refuse ? reject(new NodeFault({ nodeId: 'n', kind: 'refused' })) : resolve('answer')), o.ms)
       : undefined;
     signal.addEventListener('abort', () => (clock.clearTimeout(t), reject(new Error('aborted'))), {
       once: true,

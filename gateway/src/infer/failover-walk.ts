@@ -6,6 +6,7 @@
  */
 import type { PlacementPolicy } from '@hexedge/protocol';
 import { forwardWithFailover } from './forward.ts';
+import type { NodeFault } from './node-fault.ts';
 import type { LatencyTracker } from './latency-tracker.ts';
 import type { WalkClock } from './walk-clock.ts';
 
@@ -32,6 +33,11 @@ export interface FailoverWalkOptions<C extends { node: { id: string } }, R> {
   attempt: (c: C, signal: AbortSignal) => Promise<R>;
   /** Placement's feedback; advisory, so a report that fails is logged and the request goes on. */
   reportOutcome?: ((outcome: AttemptOutcome) => void | Promise<void>) | undefined;
+  /**
+   * Every attempt's outcome with the node fault that ended a failed one, for a caller that judges
+   * faults itself (the gateway's InferService: refusals, oracle reports); replaces `reportOutcome`.
+   */
+  onOutcome?: ((c: C, outcome: { ok: boolean; latencyMs: number; fault?: NodeFault }) => void) | undefined;
   log: (message: string) => void;
   clock?: WalkClock | undefined;
 }
@@ -51,6 +57,7 @@ export function walkFailoverList<C extends { node: { id: string } }, R>(
     attempt: o.attempt,
     onOutcome: (c, outcome) => {
       if (outcome.ok) o.latency.record(c.node.id, outcome.latencyMs);
+      if (o.onOutcome) return o.onOutcome(c, outcome);
       // Feedback is advisory: a failed report (a shard unreachable) must not fail the request.
       try {
         void Promise.resolve(

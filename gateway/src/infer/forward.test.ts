@@ -49,7 +49,7 @@ const answerAfter = (
 ) =>
   new Promise<string>((resolve, reject) => {
     const timer = Number.isFinite(ms)
-      ? clock.setTimeout(() => (o.fault ? reject(new NodeFault(`${value} refused`)) : resolve(value)), ms)
+      ? clock.setTimeout(() => (o.fault ? reject(new NodeFault({ nodeId: String(value), kind: "refused" })) : resolve(value)), ms)
       : undefined;
     o.signal.addEventListener('abort', () => (clock.clearTimeout(timer), reject(new Error('aborted'))), {
       once: true,
@@ -89,7 +89,7 @@ describe('forwardWithFailover on an injected clock', () => {
     await clock.advance(40);
     expect(await walk).toEqual({ result: 'good', candidate: 'good', attempts: 2 });
     expect(outcomes).toEqual([
-      { node: 'silent', ok: false, latencyMs: 1_500 },
+      { node: 'silent', ok: false, latencyMs: 1_500, fault: expect.objectContaining({ nodeId: 'silent', kind: 'timeout' }) },
       { node: 'good', ok: true, latencyMs: 40 },
     ]);
     // The deadline timer is cancelled with the walk: nothing is left to fire.

@@ -1,8 +1,8 @@
 import { HexEdgeError } from '@hexedge/protocol';
 import { RUNTIME_CLOCK, type WalkClock } from './walk-clock.ts';
+import { NodeFault } from './node-fault.ts';
 
-/** A node-side failure worth trying the next candidate for: unreachable, timeout, 5xx, bad receipt. */
-export class NodeFault extends Error {}
+export { NodeFault } from './node-fault.ts';
 
 export interface ForwardOptions<C, R> {
   /** Placement's failover list, best first. */
@@ -21,8 +21,8 @@ export interface ForwardOptions<C, R> {
    * host that went silent (SYN dropped, process hung) would otherwise hold the whole deadline.
    */
   attemptTimeoutMs?: (c: C) => number;
-  /** Every attempt's outcome, so placement's latency estimates follow what clients see. */
-  onOutcome?: (c: C, outcome: { ok: boolean; latencyMs: number }) => void;
+  /** Every attempt's outcome, so placement's latency estimates follow what clients see (`fault` for a failed one). */
+  onOutcome?: (c: C, outcome: { ok: boolean; latencyMs: number; fault?: NodeFault }) => void;
   /** Time and timers; the runtime's unless given (the network simulator runs the walk on its own clock). */
   clock?: WalkClock;
 }
@@ -65,7 +65,13 @@ export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ re
       const started = clock.now();
       // The last node that can be tried has the rest of the deadline: nothing to move on to.
       const isLast = next >= o.candidates.length || next >= o.maxAttempts;
-      const attemptTimer = o.attemptTimeoutMs && !isLast ? clock.setTimeout(() => controller.abort(new NodeFault(`node ${o.nodeIdOf(candidate)} did not answer within ${Math.round(o.attemptTimeoutMs!(candidate))} ms`)), o.attemptTimeoutMs(candidate)) : undefined;
+      const attemptTimer =
+        o.attemptTimeoutMs && !isLast
+          ? clock.setTimeout(
+              () => controller.abort(new NodeFault({ nodeId: o.nodeIdOf(candidate), kind: 'timeout' })),
+              o.attemptTimeoutMs(candidate),
+            )
+          : undefined;
       if (o.hedge && next < o.candidates.length && next < o.maxAttempts) {
         clock.clearTimeout(hedgeTimer);
         hedgeTimer = clock.setTimeout(launch, o.hedgeDelayMs(candidate));
@@ -82,12 +88,15 @@ export function forwardWithFailover<C, R>(o: ForwardOptions<C, R>): Promise<{ re
           running--;
           if (settled) return;
           // Our own attempt timeout surfaces as whatever the client threw on abort: a node fault.
-          if (controller.signal.aborted && controller.signal.reason instanceof NodeFault) err = controller.signal.reason;
+          if (controller.signal.aborted && controller.signal.reason instanceof NodeFault)
+            err = controller.signal.reason;
           if (!(err instanceof NodeFault)) return finish(() => reject(err));
-          o.onOutcome?.(candidate, { ok: false, latencyMs: clock.now() - started });
+          o.onOutcome?.(candidate, { ok: false, latencyMs: clock.now() - started, fault: err });
           faults.push(err.message);
           if (!launch() && running === 0) {
-            finish(() => reject(new HexEdgeError('NODE_FAILED', `every candidate node failed: ${faults.join('; ')}`)));
+            finish(() =>
+              reject(new HexEdgeError('NODE_FAILED', `every candidate node failed: ${faults.join('; ')}`)),
+            );
           }
         },
       );

@@ -1,14 +1,12 @@
 import {
+  checkInputSpecs,
   checkTensor,
-  ERROR_CODES,
   HexEdgeError,
   inferRequestSchema,
-  oipInferenceResponseSchema,
+  isHexEdgeError,
   parseWith,
-  predictResponseSchema,
   tensorToJson,
   type InferRequest,
-  type ErrorCode,
   type InferResponse,
   type LatLng,
   type PlacementPolicy,
@@ -19,12 +17,13 @@ import type { ForwardRoute, ModelManifest, NodeModel } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import { resolveLocation } from '../location.ts';
 import { walkFailoverList } from './failover-walk.ts';
-import { NodeFault } from './forward.ts';
-import { IdempotencyCache } from './idempotency.ts';
-import { LatencyTracker } from './latency-tracker.ts';
-import type { NodeAnswer, NodeClient } from './node-client.ts';
-import { checkReceipt, type ReceiptDigests } from './receipt-check.ts';
 import { noObserver, type GatewayObserver } from '../observe.ts';
+import { IdempotencyCache } from './idempotency.ts';
+import { InFlightLimiter } from './in-flight.ts';
+import { LatencyTracker } from './latency-tracker.ts';
+import { checkNodeAnswer } from './node-answer.ts';
+import type { NodeAnswer, NodeClient } from './node-client.ts';
+import { NodeFault, type ObservedNodeFault } from './node-fault.ts';
 
 type Candidates = { node: NodeRecord; distanceKm: number; model: NodeModel }[];
 
@@ -43,6 +42,7 @@ export interface PlacementPort {
     model: string;
     latencyMs: number;
     ok: boolean;
+    overloaded?: boolean;
   }): void | Promise<void>;
 }
 
@@ -63,7 +63,13 @@ export interface InferServiceOptions {
   nodeClient: NodeClient;
   log?: (message: string) => void;
   /** Called once per fresh answer, after the receipt check (the oracle's ReceiptForwarder); must not block. */
-  onAnswered?: (request: InferRequest, response: InferResponse) => void;
+  onAnswered?: (request: InferRequest, response: InferResponse, caller: Caller) => void;
+  /** Each node fault the gateway observed and judged (reported to the oracle); must not block. */
+  onNodeFault?: (fault: ObservedNodeFault) => void;
+  /** The manifest of a model by content id (the origin catalogue): requests are checked against it before forwarding. */
+  manifestOf?: (contentId: string) => ModelManifest | undefined;
+  /** Bounds requests in progress per caller and overall; a default one when absent. */
+  inFlight?: InFlightLimiter;
   /** SHA-256 for receipt digests; WebCrypto's when absent. */
   sha256?: Sha256Hex;
   /** Inference and receipt-check counts and times, for metrics. */
@@ -94,6 +100,9 @@ export class InferService {
   readonly #client: NodeClient;
   readonly #log: (m: string) => void;
   readonly #onAnswered: InferServiceOptions['onAnswered'];
+  readonly #onNodeFault: InferServiceOptions['onNodeFault'];
+  readonly #manifestOf: InferServiceOptions['manifestOf'];
+  readonly #inFlight: InFlightLimiter;
   readonly #sha256: Sha256Hex | undefined;
   readonly #observer: GatewayObserver;
   readonly #catalogue: InferServiceOptions['catalogue'];
@@ -109,10 +118,18 @@ export class InferService {
     this.#client = options.nodeClient;
     this.#log = options.log ?? (() => {});
     this.#onAnswered = options.onAnswered;
+    this.#onNodeFault = options.onNodeFault;
+    this.#manifestOf = options.manifestOf;
+    this.#inFlight = options.inFlight ?? new InFlightLimiter();
     this.#sha256 = options.sha256;
     this.#observer = options.observer ?? noObserver;
     this.#catalogue = options.catalogue;
     this.#signForward = options.signForward;
+  }
+
+  /** Requests in progress now (all callers). */
+  get inFlight(): number {
+    return this.#inFlight.inFlight;
   }
 
   /** Validates and answers one request; `replayed` is true when an earlier answer was reused. */
@@ -167,15 +184,20 @@ export class InferService {
     const run = async () => {
       const response = await this.#place({ request, location, inputs, policy, started });
       try {
-        this.#onAnswered?.(request, response);
+        this.#onAnswered?.(request, response, caller);
       } catch (err) {
         this.#log(`onAnswered failed: ${(err as Error).message}`);
       }
       return response;
     };
-    if (request.id === undefined) return { response: await run(), replayed: false };
-    const { value, replayed } = await this.#idempotency.run(`${caller.id}\u0000${request.id}`, run);
-    return { response: value, replayed };
+    const release = this.#inFlight.acquire(caller.id);
+    try {
+      if (request.id === undefined) return { response: await run(), replayed: false };
+      const { value, replayed } = await this.#idempotency.run(`${caller.id}\u0000${request.id}`, run);
+      return { response: value, replayed };
+    } finally {
+      release();
+    }
   }
 
   #policyFor(request: InferRequest, caller: Caller): PlacementPolicy | undefined {
@@ -210,17 +232,53 @@ export class InferService {
         `no healthy node can serve model '${request.model}' right now`,
       );
     const id = request.id ?? crypto.randomUUID();
-    // The walk and its policy (attempts, deadline, hedge, attempt timeout, outcome reports) live in
-    // failover-walk.ts, where the network simulator runs the same code on its clock.
-    const { result, candidate, attempts } = await walkFailoverList({
+    // Refusals of a request the gateway could not check itself wait for the other nodes' verdict.
+    const undecided: NodeFault[] = [];
+    let faults = 0;
+    // The walk and its policy (attempts, deadline, hedge, attempt timeout) live in failover-walk.ts,
+    // where the network simulator runs the same code on its clock; the faults are judged here.
+    const walk = walkFailoverList({
       candidates,
       model: request.model,
       policy,
       latency: this.#latency,
       attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal }),
-      reportOutcome: this.#placement.reportOutcome?.bind(this.#placement),
+      onOutcome: (c, o) => {
+        if (o.fault) faults++;
+        if (o.fault?.kind === 'refused' && !o.fault.validated) return void undecided.push(o.fault);
+        this.#reportOutcome({
+          nodeId: c.node.id,
+          model: request.model,
+          requestId: id,
+          latencyMs: o.latencyMs,
+          ...(o.fault ? { fault: o.fault } : {}),
+        });
+      },
       log: this.#log,
     });
+    let outcome: Awaited<typeof walk>;
+    try {
+      outcome = await walk;
+    } catch (err) {
+      // Every node asked refused a request the gateway could not check: most likely the request is bad.
+      // (No node served it either, so nothing shows those refusals wrong: none is counted against a node.)
+      if (
+        undecided.length > 0 &&
+        undecided.length === faults &&
+        isHexEdgeError(err) &&
+        err.code === 'NODE_FAILED'
+      ) {
+        throw new HexEdgeError(
+          'INVALID_REQUEST',
+          `every node asked (${undecided.length}) refused this request for model '${request.model}' as invalid; check its input against the model (GET /v1/models)`,
+        );
+      }
+      throw err;
+    }
+    // Another node served what they refused: their refusals were faults.
+    for (const f of undecided)
+      this.#reportOutcome({ nodeId: f.nodeId, model: request.model, requestId: id, latencyMs: 0, fault: f });
+    const { result, candidate, attempts } = outcome;
     this.#observer.walk({ attempts });
     return {
       id,
@@ -237,6 +295,39 @@ export class InferService {
     };
   }
 
+  /** Placement learns every outcome; a fault also goes to the oracle. Feedback is advisory: it never fails the request. */
+  #reportOutcome(o: {
+    nodeId: string;
+    model: string;
+    requestId: string;
+    latencyMs: number;
+    fault?: NodeFault;
+  }): void {
+    const { fault } = o;
+    void Promise.resolve(
+      this.#placement.reportOutcome?.({
+        nodeId: o.nodeId,
+        model: o.model,
+        latencyMs: o.latencyMs,
+        ok: !fault,
+        ...(fault?.overloaded ? { overloaded: true } : {}),
+      }),
+    ).catch((err: unknown) => this.#log(`outcome report for ${o.nodeId} failed: ${(err as Error).message}`));
+    if (!fault || fault.overloaded) return;
+    try {
+      this.#onNodeFault?.({
+        nodeId: o.nodeId,
+        kind: fault.kind,
+        ...(fault.httpStatus !== undefined ? { httpStatus: fault.httpStatus } : {}),
+        model: o.model,
+        requestId: o.requestId,
+        atMs: Date.now(),
+      });
+    } catch (err) {
+      this.#log(`onNodeFault failed: ${(err as Error).message}`);
+    }
+  }
+
   /**
    * Sends one request to one node, signed for it: the one way a request reaches a node, so live
    * traffic and the oracle's re-runs are the same bytes on the same route with the same headers.
@@ -244,9 +335,7 @@ export class InferService {
   async #send(a: { node: NodeRecord; model: string; version: string; id: string; inputs: Tensor[] | undefined; input: unknown; outputs?: InferRequest['outputs']; signal: AbortSignal }): Promise<NodeAnswer> {
     const route: ForwardRoute = a.inputs ? 'infer' : 'predict';
     const url = `${a.node.url}/v2/models/${encodeURIComponent(a.model)}/versions/${encodeURIComponent(a.version)}/${route}`;
-    const body = JSON.stringify(
-      a.inputs ? { id: a.id, inputs: a.inputs.map(tensorToJson), ...(a.outputs ? { outputs: a.outputs } : {}) } : { id: a.id, input: a.input },
-    );
+    const body = JSON.stringify(a.inputs ? { id: a.id, inputs: a.inputs.map(tensorToJson), ...(a.outputs ? { outputs: a.outputs } : {}) } : { id: a.id, input: a.input });
     const headers = await this.#signForward?.({ targetNodeId: a.node.id, route, modelName: a.model, modelVersion: a.version, body });
     return this.#client.post({ url, body, signal: a.signal, ...(headers ? { headers } : {}) });
   }
@@ -263,76 +352,45 @@ export class InferService {
     // The catalogue, not the node, says which bytes a name@version is; a model it does not list is the node's own.
     const manifests = this.#catalogue?.manifests() ?? [];
     const listed = manifests.find((m) => m.name === request.model && m.version === entry.version);
-    if (!listed && manifests.some((m) => m.name === request.model))
-      throw new NodeFault(`node ${node.id} announces ${request.model}@${entry.version}, a version the catalogue does not list`);
-    if (listed && listed.contentId !== entry.contentId)
-      throw new NodeFault(`node ${node.id} announces ${request.model}@${entry.version} as ${entry.contentId}, the catalogue lists ${listed.contentId}`);
+    if ((!listed && manifests.some((m) => m.name === request.model)) || (listed && listed.contentId !== entry.contentId)) {
+      this.#log(`node ${node.id} announces ${request.model}@${entry.version} as ${entry.contentId}; the catalogue ${listed ? `lists ${listed.contentId}` : 'does not list that version'}`);
+      throw new NodeFault({ nodeId: node.id, kind: 'wrong-model' });
+    }
+    // Checked against the manifest of the very bytes this node announced, with the edge node's own
+    // check: what passes here an honest node accepts, so a refusal is the node's fault.
+    const manifest = inputs ? (listed ?? this.#manifestOf?.(entry.contentId)) : undefined;
+    if (manifest && inputs) {
+      checkInputSpecs({
+        model: request.model,
+        specs: manifest.inputs,
+        inputs,
+        outputSpecs: manifest.outputs,
+        outputs: request.outputs?.map((o) => o.name) ?? [],
+      });
+    }
     const started = performance.now();
     let answer: NodeAnswer;
     try {
       answer = await this.#send({ node, model: request.model, version: entry.version, id, inputs, input: request.input, ...(request.outputs ? { outputs: request.outputs } : {}), signal: a.signal });
     } catch (err) {
-      throw new NodeFault(`node ${node.id} unreachable: ${(err as Error).message}`);
+      const oversized = isHexEdgeError(err) && err.code === 'PAYLOAD_TOO_LARGE';
+      if (!oversized) this.#log(`node ${node.id} unreachable: ${(err as Error).message}`);
+      throw new NodeFault({ nodeId: node.id, kind: oversized ? 'oversized' : 'unreachable' });
     }
     const nodeMs = performance.now() - started;
-    // A node refusing the gateway itself (it does not know this gateway's key yet) is no fault of the request.
-    if (answer.status === 401 || answer.status === 403) throw new NodeFault(`node ${node.id} refused the gateway (${answer.status})`);
-    // Only a 4xx blames the request; any other status but 200 is the node's fault (fail over).
-    if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500))
-      throw new NodeFault(`node ${node.id} answered ${answer.status}`);
-    if (answer.status !== 200) throw nodeRequestError(answer, node.id);
-    let digests: ReceiptDigests;
-    let outputs: Tensor[] | undefined;
-    let output: unknown;
-    let parameters: Record<string, unknown> | undefined;
-    if (inputs) {
-      const parsed = oipInferenceResponseSchema.safeParse(answer.body);
-      if (!parsed.success) throw new NodeFault(`node ${node.id} sent a malformed OIP response`);
-      try {
-        outputs = parsed.data.outputs.map((o) => checkTensor(o));
-      } catch (err) {
-        // A node's malformed output is the node's fault, not the request's: fail over.
-        throw new NodeFault(`node ${node.id} sent a bad output: ${(err as Error).message}`);
-      }
-      parameters = parsed.data.parameters;
-      digests = { kind: 'tensors', inputs, outputs };
-    } else {
-      const parsed = predictResponseSchema.safeParse(answer.body);
-      if (!parsed.success) throw new NodeFault(`node ${node.id} sent a malformed predict response`);
-      output = parsed.data.output;
-      parameters = parsed.data.parameters;
-      digests = { kind: 'json', input: request.input, output };
-    }
-    try {
-      const receipt = await checkReceipt({
-        parameters,
-        nodeId: node.id,
-        requestId: id,
-        modelName: request.model,
-        modelVersion: entry.version,
-        modelContentId: listed?.contentId ?? entry.contentId,
-        digests,
-        ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
-      });
-      this.#observer.receiptChecked(true);
-      return { outputs, output, receipt, nodeMs, version: entry.version };
-    } catch (err) {
-      this.#observer.receiptChecked(false);
-      this.#log(`request ${id}: ${(err as Error).message}`);
-      throw new NodeFault((err as Error).message);
-    }
+    const checked = await checkNodeAnswer({
+      answer,
+      node,
+      entry,
+      request,
+      requestId: id,
+      inputs,
+      validated: manifest !== undefined,
+      contentId: listed?.contentId ?? entry.contentId,
+      onReceiptChecked: (ok) => this.#observer.receiptChecked(ok),
+      ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
+      log: this.#log,
+    });
+    return { ...checked, nodeMs };
   }
-}
-
-/** A 4xx from a node is the request's fault: pass the node's code and message on to the client. */
-function nodeRequestError(answer: NodeAnswer, nodeId: string): HexEdgeError {
-  const b = answer.body as { error?: unknown; code?: unknown } | null;
-  const message = typeof b?.error === 'string' ? b.error : `node answered HTTP ${answer.status}`;
-  // The node's code only if it is ours and a request error: an unknown one ('__proto__') or a 5xx code would break the answer.
-  const known =
-    typeof b?.code === 'string' &&
-    Object.hasOwn(ERROR_CODES, b.code) &&
-    ERROR_CODES[b.code as ErrorCode].httpStatus < 500;
-  const code = known ? (b!.code as ErrorCode) : answer.status === 404 ? 'MODEL_NOT_FOUND' : 'INVALID_REQUEST';
-  return new HexEdgeError(code, message, { nodeId });
 }

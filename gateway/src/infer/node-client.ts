@@ -1,3 +1,5 @@
+import { MAX_NODE_ANSWER_BYTES, readBoundedBody } from '@hexedge/protocol';
+
 /** What a node answered: its HTTP status and parsed JSON body (or null when it was not JSON). */
 export interface NodeAnswer {
   status: number;
@@ -21,10 +23,22 @@ function parseJson(text: string): unknown {
   }
 }
 
+const decoder = new TextDecoder();
+
+/**
+ * The runtime-neutral client (the Worker's): `fetch`, answers read up to MAX_NODE_ANSWER_BYTES. Node
+ * URLs are checked at registration (node-urls.ts); a Worker cannot reach private addresses anyway.
+ */
 export const fetchNodeClient: NodeClient = {
   async post({ url, body, signal, headers }) {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal });
-    return { status: res.status, body: parseJson(await res.text()) };
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+      signal,
+    });
+    const bytes = await readBoundedBody(res, { maxBytes: MAX_NODE_ANSWER_BYTES, what: 'node answer' });
+    return { status: res.status, body: parseJson(decoder.decode(bytes)) };
   },
 };
 

@@ -36,7 +36,8 @@ export async function checkReceipt(options: {
 }): Promise<SignedReceipt> {
   const sha256 = options.sha256 ?? sha256Hex;
   const raw = options.parameters?.[RECEIPT_PARAMETER];
-  const mismatch = (what: string) => new HexEdgeError('RECEIPT_INVALID', `receipt from node ${options.nodeId}: ${what}`);
+  const mismatch = (what: string) =>
+    new HexEdgeError('RECEIPT_INVALID', `receipt from node ${options.nodeId}: ${what}`);
   if (typeof raw !== 'string') throw mismatch('missing');
   let json: unknown;
   try {

@@ -6,7 +6,11 @@ const encoder = new TextEncoder();
 /** Defaults for a new app key: 50 requests/s sustained, bursts of 100, 100k requests a day. */
 export const DEFAULT_KEY_LIMITS = { ratePerSecond: 50, burst: 100, dailyQuota: 100_000 } as const;
 /** An admin key (the one `hexedge dev` prints) is not throttled in practice. */
-export const ADMIN_KEY_LIMITS = { ratePerSecond: 100_000, burst: 100_000, dailyQuota: 1_000_000_000 } as const;
+export const ADMIN_KEY_LIMITS = {
+  ratePerSecond: 100_000,
+  burst: 100_000,
+  dailyQuota: 1_000_000_000,
+} as const;
 
 export interface NewKey {
   name: string;
@@ -17,6 +21,8 @@ export interface NewKey {
   burst?: number;
   dailyQuota?: number;
   expiresAtMs?: number;
+  /** The configured slot this key fills (see ApiKeyRecord.slot); only for adopted keys. */
+  slot?: string;
 }
 
 const randomToken = (bytes: number) => bytesToBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
@@ -44,11 +50,33 @@ export class KeyRing {
     return { key, record: await this.#put(id, key, spec) };
   }
 
-  /** Registers a key chosen by the operator (`hexedge dev --api-key`), idempotently. */
-  async adopt(key: string, spec: NewKey): Promise<ApiKeyRecord> {
-    if (this.#store.putIfAbsent) return this.#store.putIfAbsent(await this.#record(randomToken(9), key, spec));
-    const existing = await this.#store.getByHash(await this.#sha256(encoder.encode(key)));
-    return existing ?? this.#put(randomToken(9), key, spec);
+  /**
+   * Registers a key chosen by the operator (`HEXEDGE_ADMIN_KEY`, `hexedge dev --api-key`), idempotently.
+   * With a `slot`, every other key that filled that slot is revoked: an operator who changes the
+   * configured admin key expects the old one to stop working. Keys adopted before slots existed are
+   * recognised by `legacyName` (the name they were adopted under, with the admin role).
+   */
+  async adopt(key: string, spec: NewKey & { legacyName?: string }): Promise<ApiKeyRecord> {
+    const { legacyName, ...rest } = spec;
+    let record: ApiKeyRecord;
+    if (this.#store.putIfAbsent)
+      record = await this.#store.putIfAbsent(await this.#record(randomToken(9), key, rest));
+    else
+      record =
+        (await this.#store.getByHash(await this.#sha256(encoder.encode(key)))) ??
+        (await this.#put(randomToken(9), key, rest));
+    if (rest.slot === undefined) return record;
+    if (record.slot !== rest.slot && record.revokedAtMs === undefined) {
+      record = { ...record, slot: rest.slot };
+      await this.#store.put(record);
+    }
+    const fillsSlot = (r: ApiKeyRecord) =>
+      r.slot === rest.slot ||
+      (r.slot === undefined && legacyName !== undefined && r.name === legacyName && r.role === 'admin');
+    for (const old of await this.#store.list()) {
+      if (old.id !== record.id && old.revokedAtMs === undefined && fillsSlot(old)) await this.revoke(old.id);
+    }
+    return record;
   }
 
   async #put(id: string, key: string, spec: NewKey): Promise<ApiKeyRecord> {
@@ -71,6 +99,7 @@ export class KeyRing {
       burst: spec.burst ?? limits.burst,
       dailyQuota: spec.dailyQuota ?? limits.dailyQuota,
       createdAtMs: this.#now(),
+      ...(spec.slot ? { slot: spec.slot } : {}),
       ...(spec.expiresAtMs ? { expiresAtMs: spec.expiresAtMs } : {}),
     };
   }
@@ -96,9 +125,13 @@ export class KeyRing {
 /** `record` if it may be used at `nowMs`, else UNAUTHORIZED saying why (unknown, revoked, expired). */
 export function usableKey(record: ApiKeyRecord | undefined, nowMs: number): ApiKeyRecord {
   if (!record) throw new HexEdgeError('UNAUTHORIZED', 'API key is not valid');
-  if (record.revokedAtMs !== undefined) throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} was revoked`);
+  if (record.revokedAtMs !== undefined)
+    throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} was revoked`);
   if (record.expiresAtMs !== undefined && record.expiresAtMs <= nowMs) {
-    throw new HexEdgeError('UNAUTHORIZED', `API key ${record.id} expired at ${new Date(record.expiresAtMs).toISOString()}`);
+    throw new HexEdgeError(
+      'UNAUTHORIZED',
+      `API key ${record.id} expired at ${new Date(record.expiresAtMs).toISOString()}`,
+    );
   }
   return record;
 }

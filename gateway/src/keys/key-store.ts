@@ -16,6 +16,12 @@ export interface ApiKeyRecord {
   /** Requests per UTC day. */
   dailyQuota: number;
   createdAtMs: number;
+  /**
+   * Set on a key the operator configures (`HEXEDGE_ADMIN_KEY`) rather than one made through the API:
+   * the slot it fills. Adopting another key into the slot revokes the one there, so changing the
+   * configured key retires the old one.
+   */
+  slot?: string;
   expiresAtMs?: number;
   revokedAtMs?: number;
 }

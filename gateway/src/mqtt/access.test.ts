@@ -3,7 +3,7 @@ import { KeyRing } from '../keys/key-ring.ts';
 import { MemoryKeyStore } from '../keys/key-store.ts';
 import { BrokerAccess } from './access.ts';
 import { DeviceCredentials, hashDevicePassword, verifyDevicePassword } from './device-credentials.ts';
-import { mosquittoAclFile, mosquittoPasswordFile } from './mosquitto-files.ts';
+import { mosquittoDynamicSecurity } from './mosquitto-files.ts';
 
 const setup = async () => {
   const devices = new DeviceCredentials();
@@ -12,7 +12,13 @@ const setup = async () => {
   const keys = new KeyRing({ store: new MemoryKeyStore() });
   const admin = await keys.create({ name: 'admin', role: 'admin' });
   const app = await keys.create({ name: 'app' });
-  return { devices, access: new BrokerAccess({ devices, keys }), admin: admin.key, app: app.key };
+  return {
+    devices,
+    access: new BrokerAccess({ devices, keys }),
+    admin: admin.key,
+    app: app.key,
+    appId: app.record.id,
+  };
 };
 
 describe('device credentials and broker access', () => {
@@ -25,14 +31,28 @@ describe('device credentials and broker access', () => {
     expect(await verifyDevicePassword('secret-123', 'not-a-hash')).toBe(false);
   });
 
-  it('authenticates devices by id = client id = username, and API keys with any username', async () => {
-    const { access, admin, app } = await setup();
-    expect((await access.authenticate({ clientId: 'd1', username: 'd1', password: 'password-1' }))?.kind).toBe('device');
-    expect(await access.authenticate({ clientId: 'd1', username: 'd1', password: 'password-2' })).toBeUndefined();
-    expect(await access.authenticate({ clientId: 'd2', username: 'd1', password: 'password-1' })).toBeUndefined();
-    expect((await access.authenticate({ clientId: 'cli', username: 'x', password: admin }))?.kind).toBe('admin');
-    expect((await access.authenticate({ clientId: 'my-app', password: app }))?.kind).toBe('app');
-    expect(await access.authenticate({ clientId: 'd2', password: app })).toBeUndefined(); // a device's client id
+  it('authenticates devices by id = client id = username, and API keys with any username on their own client ids', async () => {
+    const { access, admin, app, appId } = await setup();
+    expect(
+      (await access.authenticate({ clientId: 'd1', username: 'd1', password: 'password-1' }))?.kind,
+    ).toBe('device');
+    expect(
+      await access.authenticate({ clientId: 'd1', username: 'd1', password: 'password-2' }),
+    ).toBeUndefined();
+    expect(
+      await access.authenticate({ clientId: 'd2', username: 'd1', password: 'password-1' }),
+    ).toBeUndefined();
+    expect((await access.authenticate({ clientId: 'cli', username: 'x', password: admin }))?.kind).toBe(
+      'admin',
+    );
+    expect((await access.authenticate({ clientId: appId, password: app }))?.kind).toBe('app');
+    expect((await access.authenticate({ clientId: `${appId}.sensor-feed`, password: app }))?.kind).toBe(
+      'app',
+    );
+    // An app key may take no other client's id: not a device's, not the gateway ingress's.
+    expect(await access.authenticate({ clientId: 'd2', password: app })).toBeUndefined();
+    expect(await access.authenticate({ clientId: 'hexedge-dev-gateway', password: app })).toBeUndefined();
+    expect(await access.authenticate({ clientId: `${appId}x`, password: app })).toBeUndefined();
     expect(await access.authenticate({ clientId: 'a/b', password: admin })).toBeUndefined();
   });
 
@@ -41,24 +61,58 @@ describe('device credentials and broker access', () => {
     const d1 = (await access.authenticate({ clientId: 'd1', username: 'd1', password: 'password-1' }))!;
     expect(access.canPublish(d1, 'hexedge/v1/req/d1/1')).toBe(true);
     expect(access.canPublish(d1, 'hexedge/v1/req/d2/1')).toBe(false);
-    expect(access.canPublish(d1, 'hexedge/v1/infer/m')).toBe(true);
-    expect(access.canPublish(d1, 'hexedge/v1/infer/other')).toBe(false);
+    expect(access.canPublish(d1, 'hexedge/v1/infer/d1/m')).toBe(true);
+    expect(access.canPublish(d1, 'hexedge/v1/infer/d1/other')).toBe(false);
+    expect(access.canPublish(d1, 'hexedge/v1/infer/d2/m')).toBe(false); // in another device's name
+    expect(access.canPublish(d1, 'hexedge/v1/infer/m')).toBe(false); // the old form named no sender
     expect(access.canPublish(d1, 'elsewhere')).toBe(false);
     expect(access.canSubscribe(d1, 'hexedge/v1/res/d1/#')).toBe(true);
     expect(access.canSubscribe(d1, 'hexedge/v1/res/#')).toBe(false);
     expect(access.canSubscribe(d1, 'hexedge/v1/res/d10/#')).toBe(false);
+    // The request topics are the gateway's, shared or not.
+    for (const f of [
+      'hexedge/v1/req/+/+',
+      '$share/hexedge/hexedge/v1/req/+/+',
+      '$share/hexedge/hexedge/v1/infer/+/+',
+      '#',
+    ])
+      expect(access.canSubscribe(d1, f)).toBe(false);
     expect(access.principalOf('d2')?.kind).toBe('device');
     expect(access.principalOf('nobody')).toBeUndefined();
   });
 
-  it('writes Mosquitto files from the stored hashes', async () => {
+  it('writes the dynamic-security config from the stored hashes: client ids bound, subscriptions confined', async () => {
     const { devices } = await setup();
     const admins = [{ username: 'gw', passwordHash: '$7$1$AAAA$BBBB' }];
-    expect(mosquittoPasswordFile({ devices: devices.store.list(), admins }).split('\n')[1]).toBe(`d1:${devices.get('d1')!.passwordHash}`);
-    const acl = mosquittoAclFile({ devices: devices.store.list(), admins });
-    expect(acl).toContain('pattern write hexedge/v1/req/%u/+\npattern read hexedge/v1/res/%u/#');
-    expect(acl).toContain('user d1\ntopic write hexedge/v1/infer/m\n');
-    expect(acl).toContain('user d2\ntopic write hexedge/v1/infer/+\n');
-    expect(acl).toContain('user gw\ntopic readwrite #');
+    const config = mosquittoDynamicSecurity({ devices: devices.store.list(), admins });
+    expect(config.defaultACLAccess).toEqual({
+      publishClientSend: false,
+      publishClientReceive: false,
+      subscribe: false,
+      unsubscribe: true,
+    });
+    const d1 = config.clients.find((c) => c.username === 'd1')!;
+    const [, , iterations, salt, hash] = devices.get('d1')!.passwordHash.split('$');
+    expect(d1).toMatchObject({
+      clientid: 'd1',
+      iterations: Number(iterations),
+      salt,
+      password: hash,
+      roles: [{ rolename: 'device-d1' }],
+    });
+    expect(config.clients.find((c) => c.username === 'gw')).not.toHaveProperty('clientid');
+    const topics = (role: string) =>
+      config.roles.find((r) => r.rolename === role)!.acls.map((a) => `${a.acltype} ${a.topic}`);
+    expect(topics('device-d1')).toEqual([
+      'publishClientSend hexedge/v1/req/d1/+',
+      'publishClientSend hexedge/v1/infer/d1/m',
+      'subscribePattern hexedge/v1/res/d1/#',
+      'publishClientReceive hexedge/v1/res/d1/#',
+    ]);
+    expect(topics('device-d2')).toContain('publishClientSend hexedge/v1/infer/d2/+');
+    expect(topics('hexedge-gateway')).toContain('subscribePattern $share/#');
+    await expect(devices.add({ id: 'hexedge-gateway-1', password: 'password-3' })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
   });
 });

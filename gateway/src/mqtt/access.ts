@@ -41,7 +41,11 @@ export class BrokerAccess {
    * A device connects with its id as client id and username and its own password; anyone else with
    * an API key as the password (any username). Undefined means refuse.
    */
-  async authenticate(options: { clientId: string; username?: string; password?: string }): Promise<MqttPrincipal | undefined> {
+  async authenticate(options: {
+    clientId: string;
+    username?: string;
+    password?: string;
+  }): Promise<MqttPrincipal | undefined> {
     const { clientId, username, password } = options;
     if (password === undefined || !isValidTopicLevel(clientId)) return undefined;
     const device = username !== undefined ? this.#devices?.get(username) : undefined;
@@ -49,12 +53,25 @@ export class BrokerAccess {
     if (device) {
       // Binding client id to username is what keeps device A off device B's topics.
       if (username !== clientId || !(await this.#devices!.authenticate(username, password))) return undefined;
-      principal = { kind: 'device', clientId, id: device.id, ...(device.models ? { models: device.models } : {}) };
+      principal = {
+        kind: 'device',
+        clientId,
+        id: device.id,
+        ...(device.models ? { models: device.models } : {}),
+      };
     } else if (this.#keys) {
       const key = await this.#keys.authenticate(password).catch(() => undefined);
-      // A device's client id belongs to the device: an app key may not take over its topics.
-      if (!key || (key.role !== 'admin' && this.#devices?.get(clientId))) return undefined;
-      principal = { kind: key.role, clientId, id: key.id, key, ...(key.models ? { models: key.models } : {}), ...(key.region ? { region: key.region } : {}) };
+      // An app key's client ids are its own: `{keyId}` or `{keyId}.{anything}`. It may take neither a
+      // device's nor the gateway's (a second connection with an id kicks the first off the broker).
+      if (!key || (key.role !== 'admin' && !isClientIdOfKey(clientId, key.id))) return undefined;
+      principal = {
+        kind: key.role,
+        clientId,
+        id: key.id,
+        key,
+        ...(key.models ? { models: key.models } : {}),
+        ...(key.region ? { region: key.region } : {}),
+      };
     }
     if (principal) this.#remember(principal);
     return principal;
@@ -81,14 +98,30 @@ export class BrokerAccess {
   canPublish(principal: MqttPrincipal, topic: string): boolean {
     if (principal.kind === 'admin') return true;
     const parsed = parseRequestTopic(topic);
-    if (!parsed) return false;
-    if (parsed.form === 'v311') return parsed.clientId === principal.clientId;
+    if (!parsed || parsed.clientId !== principal.clientId) return false;
+    if (parsed.form === 'v311') return true;
     return !principal.models || principal.models.includes(parsed.model);
   }
 
-  /** Non-admins may read only under their own response root; wildcards below it stay inside it. */
+  /**
+   * Non-admins may read only under their own response root; wildcards below it stay inside it. The
+   * request topics (shared or not) are the gateway's alone: a member of its share group would be
+   * handed, and could silently withhold, its share of everyone's requests.
+   */
   canSubscribe(principal: MqttPrincipal, filter: string): boolean {
     if (principal.kind === 'admin') return true;
-    return filter.startsWith(`${responseRoot(principal.clientId)}/`);
+    if (!filter.startsWith(`${responseRoot('')}`)) return false;
+    // An app key reads the answers of any of its own client ids; a device only its own.
+    const owner = filter.split('/')[3] ?? '';
+    const mine =
+      principal.kind === 'app' && principal.key
+        ? isClientIdOfKey(owner, principal.key.id)
+        : owner === principal.clientId;
+    return mine && isValidTopicLevel(owner) && filter.startsWith(`${responseRoot(owner)}/`);
   }
+}
+
+/** An app key's client ids: its key id, or its key id followed by `.` and a suffix of the caller's choosing. */
+export function isClientIdOfKey(clientId: string, keyId: string): boolean {
+  return clientId === keyId || clientId.startsWith(`${keyId}.`);
 }

@@ -49,14 +49,31 @@ const MAX_ITERATIONS = 10_000_000;
 const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
-async function pbkdf2Sha512(options: { password: string; salt: Uint8Array; iterations: number }): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(options.password), 'PBKDF2', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-512', salt: options.salt as BufferSource, iterations: options.iterations }, key, HASH_BYTES * 8);
+async function pbkdf2Sha512(options: {
+  password: string;
+  salt: Uint8Array;
+  iterations: number;
+}): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(options.password),
+    'PBKDF2',
+    false,
+    ['deriveBits'],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: 'SHA-512', salt: options.salt as BufferSource, iterations: options.iterations },
+    key,
+    HASH_BYTES * 8,
+  );
   return new Uint8Array(bits);
 }
 
 /** Hashes a device password in Mosquitto's `$7$` format. */
-export async function hashDevicePassword(password: string, options: { iterations?: number; salt?: Uint8Array } = {}): Promise<string> {
+export async function hashDevicePassword(
+  password: string,
+  options: { iterations?: number; salt?: Uint8Array } = {},
+): Promise<string> {
   const iterations = options.iterations ?? DEVICE_PBKDF2_ITERATIONS;
   const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(SALT_BYTES));
   return `$7$${iterations}$${toBase64(salt)}$${toBase64(await pbkdf2Sha512({ password, salt, iterations }))}`;
@@ -85,14 +102,36 @@ export class DeviceCredentials {
   }
 
   /** Adds (or replaces) a device; its id must be usable as one MQTT topic level. */
-  async add(spec: { id: string; password: string; models?: string[]; iterations?: number }): Promise<DeviceRecord> {
+  async add(spec: {
+    id: string;
+    password: string;
+    models?: string[];
+    iterations?: number;
+  }): Promise<DeviceRecord> {
     if (!isValidTopicLevel(spec.id)) {
-      throw new HexEdgeError('INVALID_REQUEST', `device id ${JSON.stringify(spec.id)} must be 1–128 printable ASCII characters without / + # $`);
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `device id ${JSON.stringify(spec.id)} must be 1–128 printable ASCII characters without / + # $`,
+      );
     }
-    if (spec.password.length < 8) throw new HexEdgeError('INVALID_REQUEST', `the password of device ${spec.id} must have at least 8 characters`);
+    if (spec.id.startsWith('hexedge-')) {
+      // The gateway's own MQTT clients are hexedge-…: a device of that name could log in as one of them.
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `device id ${JSON.stringify(spec.id)} starts with hexedge-, which is reserved for the gateway's own MQTT clients`,
+      );
+    }
+    if (spec.password.length < 8)
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `the password of device ${spec.id} must have at least 8 characters`,
+      );
     const record: DeviceRecord = {
       id: spec.id,
-      passwordHash: await hashDevicePassword(spec.password, spec.iterations ? { iterations: spec.iterations } : {}),
+      passwordHash: await hashDevicePassword(
+        spec.password,
+        spec.iterations ? { iterations: spec.iterations } : {},
+      ),
       ...(spec.models ? { models: spec.models } : {}),
     };
     this.store.put(record);

@@ -9,11 +9,25 @@ import { isValidTopicLevel, TOPIC_ROOT } from './topics.ts';
  */
 export const MAX_MQTT_PACKET_BYTES = MAX_INFER_BODY_BYTES + 64 * 1024;
 
-/** A broker user with full access (the gateway's ingress, an integration). */
+/** A broker user with full access (the gateway's ingress, the firmware bridge, an integration). */
 export interface BrokerAdminUser {
   username: string;
   passwordHash: string;
 }
+
+/** The file the dynamic-security plugin reads (and rewrites, if ever changed over `$CONTROL`). */
+export const DYNSEC_FILE = 'dynamic-security.json';
+/** Where distributions install Mosquitto's dynamic-security plugin (Debian/Ubuntu, multiarch; others). */
+export const DYNSEC_PLUGIN_PATHS = [
+  '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/mosquitto_dynamic_security.so',
+  '/usr/lib64/mosquitto_dynamic_security.so',
+  '/usr/local/lib/mosquitto_dynamic_security.so',
+  '/opt/homebrew/lib/mosquitto_dynamic_security.so',
+];
+/** Device ids may not start with this: it is the gateway's own client ids' prefix (hexedge-gateway-1…). */
+export const RESERVED_CLIENT_ID_PREFIX = 'hexedge-';
 
 const checkLevel = (value: string, what: string) => {
   if (!isValidTopicLevel(value))
@@ -24,65 +38,116 @@ const checkLevel = (value: string, what: string) => {
   return value;
 };
 
-/** Mosquitto's `password_file`: `username:$7$…` lines, the same hashes the gateway keeps. */
-export function mosquittoPasswordFile(options: {
+/** `$7$iterations$salt$hash` (Mosquitto's password-file format) as the plugin's fields: the same PBKDF2-SHA512. */
+function passwordFields(passwordHash: string, who: string) {
+  const m = /^\$7\$(\d{1,8})\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(passwordHash);
+  if (!m)
+    throw new HexEdgeError(
+      'INVALID_REQUEST',
+      `the stored password of ${who} is not a $7$ PBKDF2-SHA512 hash`,
+    );
+  return { iterations: Number(m[1]), salt: m[2]!, password: m[3]! };
+}
+
+type Acl = {
+  acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribePattern';
+  topic: string;
+  priority: 0;
+  allow: true;
+};
+const allow = (acltype: Acl['acltype'], topic: string): Acl => ({ acltype, topic, priority: 0, allow: true });
+
+/**
+ * Mosquitto's dynamic-security configuration (`dynamic-security.json`) for the devices and the gateway
+ * users, enforcing what the embedded broker's BrokerAccess enforces:
+ * - a device's client id is bound to its username (its device id): nobody can log in with another
+ *   client's id and disconnect it, the gateway's ingress included;
+ * - a device may publish only requests under its own id (`req/{id}/+`, `infer/{id}/{model}` for its
+ *   models), and subscribe to and receive only its own answers (`res/{id}/#`); by default nothing
+ *   else, so no device can join the gateway's `$share` group (or subscribe to the request topics) and
+ *   withhold other devices' requests;
+ * - gateway users have full access, `$share/…` included.
+ * Unlike `acl_file`, the plugin checks SUBSCRIBE against its rules (Mosquitto 2.0's acl_file grants
+ * every subscription and filters only delivery, which a shared subscription turns into silent loss).
+ */
+export function mosquittoDynamicSecurity(options: {
   devices: readonly DeviceRecord[];
   admins: readonly BrokerAdminUser[];
-}): string {
-  const lines = [...options.admins.map((a) => `${checkLevel(a.username, 'username')}:${a.passwordHash}`)];
-  for (const d of options.devices)
-    if (!d.disabled) lines.push(`${checkLevel(d.id, 'device id')}:${d.passwordHash}`);
-  return `${lines.join('\n')}\n`;
+}) {
+  const devices = options.devices.filter((d) => !d.disabled);
+  for (const d of devices) {
+    checkLevel(d.id, 'device id');
+    if (d.id.startsWith(RESERVED_CLIENT_ID_PREFIX)) {
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `device id ${JSON.stringify(d.id)} starts with ${RESERVED_CLIENT_ID_PREFIX}, which is reserved for the gateway's own MQTT clients`,
+      );
+    }
+  }
+  const deviceRole = (d: DeviceRecord) => ({
+    rolename: `device-${d.id}`,
+    acls: [
+      allow('publishClientSend', `${TOPIC_ROOT}/req/${d.id}/+`),
+      ...(d.models ?? ['+']).map((m) =>
+        allow('publishClientSend', `${TOPIC_ROOT}/infer/${d.id}/${m === '+' ? m : checkLevel(m, 'model')}`),
+      ),
+      allow('subscribePattern', `${TOPIC_ROOT}/res/${d.id}/#`),
+      allow('publishClientReceive', `${TOPIC_ROOT}/res/${d.id}/#`),
+    ],
+  });
+  return {
+    defaultACLAccess: {
+      publishClientSend: false,
+      publishClientReceive: false,
+      subscribe: false,
+      unsubscribe: true,
+    },
+    clients: [
+      ...options.admins.map((a) => ({
+        username: checkLevel(a.username, 'username'),
+        textname: 'HexEdge gateway (full access)',
+        ...passwordFields(a.passwordHash, a.username),
+        roles: [{ rolename: 'hexedge-gateway' }],
+      })),
+      ...devices.map((d) => ({
+        username: d.id,
+        clientid: d.id,
+        ...passwordFields(d.passwordHash, d.id),
+        roles: [{ rolename: `device-${d.id}` }],
+      })),
+    ],
+    groups: [],
+    roles: [
+      {
+        rolename: 'hexedge-gateway',
+        acls: [
+          allow('publishClientSend', '#'),
+          allow('publishClientReceive', '#'),
+          allow('subscribePattern', '#'),
+          allow('subscribePattern', '$share/#'),
+        ],
+      },
+      ...devices.map(deviceRole),
+    ],
+  };
 }
 
 /**
- * Mosquitto's `acl_file`. Devices log in with their id as username, so the `%u` patterns confine each
- * to its own request and response topics; the v5 `infer/{model}` topic is granted per allowed model.
+ * A Mosquitto config for these files: the dynamic-security plugin (authentication, client-id binding
+ * and ACLs, see mosquittoDynamicSecurity), no anonymous clients, packets bounded.
  */
-export function mosquittoAclFile(options: {
-  devices: readonly DeviceRecord[];
-  admins: readonly BrokerAdminUser[];
-}): string {
-  const out = [
-    '# Generated by `hexedge broker acl` from the device registry: regenerate it, do not edit it.',
-    '',
-    '# Every device: publish its own requests, read its own answers (%u = its username = device id).',
-    `pattern write ${TOPIC_ROOT}/req/%u/+`,
-    `pattern read ${TOPIC_ROOT}/res/%u/#`,
-    '',
-  ];
-  for (const a of options.admins) {
-    out.push(
-      `# Full access: the gateway's ingress (shared subscriptions included).`,
-      `user ${checkLevel(a.username, 'username')}`,
-      'topic readwrite #',
-      'topic readwrite $share/#',
-      '',
-    );
-  }
-  for (const d of options.devices) {
-    if (d.disabled) continue;
-    out.push(`user ${checkLevel(d.id, 'device id')}`);
-    const models = d.models ?? ['+'];
-    for (const m of models)
-      out.push(`topic write ${TOPIC_ROOT}/infer/${m === '+' ? m : checkLevel(m, 'model')}`);
-    out.push('');
-  }
-  return out.join('\n');
-}
-
-/** A Mosquitto config fragment for these files: no anonymous clients, packets bounded. */
 export function mosquittoConfig(options: {
   dir: string;
   port: number;
   host?: string;
   user?: string;
+  pluginPath: string;
 }): string {
   return [
     `listener ${options.port}${options.host ? ` ${options.host}` : ''}`,
     'allow_anonymous false',
-    `password_file ${options.dir}/password_file`,
-    `acl_file ${options.dir}/acl_file`,
+    `plugin ${options.pluginPath}`,
+    `plugin_opt_config_file ${options.dir}/${DYNSEC_FILE}`,
     `max_packet_size ${MAX_MQTT_PACKET_BYTES}`,
     // Mosquitto leaves Nagle on by default: a QoS 1 round trip then waits ~40 ms on delayed ACKs.
     'set_tcp_nodelay true',

@@ -1,4 +1,11 @@
-import { bytesToBase64Url, ERROR_CODES, HexEdgeError, isHexEdgeError, MAX_INFER_BODY_BYTES, type LocationInput } from '@hexedge/protocol';
+import {
+  bytesToBase64Url,
+  ERROR_CODES,
+  HexEdgeError,
+  isHexEdgeError,
+  MAX_INFER_BODY_BYTES,
+  type LocationInput,
+} from '@hexedge/protocol';
 import type { InferService } from '../infer/infer-service.ts';
 import type { KeyLimiter } from '../keys/rate-limit.ts';
 import type { MqttPrincipal } from './access.ts';
@@ -51,39 +58,54 @@ export function correlationToRequestId(data: Uint8Array): string {
     text = undefined;
   }
   const id = text !== undefined && /^[\x21-\x7e]{1,128}$/.test(text) ? text : `cd-${bytesToBase64Url(data)}`;
-  if (id.length > 128) throw new HexEdgeError('INVALID_REQUEST', `correlation data of ${data.length} bytes is too long to be a request id (at most 93 bytes)`);
+  if (id.length > 128)
+    throw new HexEdgeError(
+      'INVALID_REQUEST',
+      `correlation data of ${data.length} bytes is too long to be a request id (at most 93 bytes)`,
+    );
   return id;
 }
 
 /**
  * Turns one MQTT message into a routed request, or undefined when there is nowhere safe to answer
- * (not a request topic; a v5 request without a response topic under `hexedge/v1/res/{clientId}/`,
- * which is how the gateway knows whose request it is and that the answer goes back to its sender).
+ * (not a request topic; a v5 request without a response topic under its sender's
+ * `hexedge/v1/res/{clientId}/`). The sender is the topic's client id, which the broker vouches for.
  */
-export function routeMqttRequest(request: MqttRequest, options: MqttRequestHandlerOptions): RoutedRequest | undefined {
+export function routeMqttRequest(
+  request: MqttRequest,
+  options: MqttRequestHandlerOptions,
+): RoutedRequest | undefined {
   const log = options.log ?? (() => {});
   const parsed = parseRequestTopic(request.topic);
   if (!parsed) {
     log({ level: 'warn', msg: 'mqtt: not a request topic', topic: request.topic.slice(0, 256) });
     return undefined;
   }
-  let clientId: string;
+  // The sender is the client id in the topic: the broker's ACL lets a client publish only under its own.
+  const { clientId } = parsed;
   let replyTopic: string;
   let requestId: string | undefined;
   let idError: unknown;
   if (parsed.form === 'v311') {
-    ({ clientId, requestId } = parsed);
+    requestId = parsed.requestId;
     replyTopic = responseTopic(clientId, requestId);
   } else {
+    // Answers go only to the sender's own response tree: a Response Topic naming another client is
+    // dropped, or one device could have its answers (and duplicate ids) land on another's.
     const owner = request.responseTopic !== undefined ? responseTopicOwner(request.responseTopic) : undefined;
-    if (owner === undefined) {
-      log({ level: 'warn', msg: 'mqtt: v5 request without a response topic under hexedge/v1/res/{clientId}/; dropped', responseTopic: request.responseTopic?.slice(0, 256) });
+    if (owner !== clientId) {
+      log({
+        level: 'warn',
+        msg: `mqtt: v5 request from ${clientId} without a response topic under hexedge/v1/res/${clientId}/; dropped`,
+        responseTopic: request.responseTopic?.slice(0, 256),
+      });
       return undefined;
     }
-    clientId = owner;
     replyTopic = request.responseTopic!;
     try {
-      requestId = request.correlationData?.length ? correlationToRequestId(request.correlationData) : undefined;
+      requestId = request.correlationData?.length
+        ? correlationToRequestId(request.correlationData)
+        : undefined;
     } catch (err) {
       idError = err;
     }
@@ -100,15 +122,24 @@ export function routeMqttRequest(request: MqttRequest, options: MqttRequestHandl
       if (idError) throw idError;
       const model = parsed.form === 'v5' ? parsed.model : undefined;
       const principal = options.principalOf(clientId);
-      if (!principal) throw new HexEdgeError('UNAUTHORIZED', `MQTT client '${clientId}' is not a known device or API key holder`);
+      if (!principal)
+        throw new HexEdgeError(
+          'UNAUTHORIZED',
+          `MQTT client '${clientId}' is not a known device or API key holder`,
+        );
       const body = await requestBody({ request, clientId, requestId, model, options });
       if (principal.key && options.limiter) await options.limiter.take(principal.key);
-      const caller = { id: `mqtt:${clientId}`, ...(principal.models ? { models: principal.models } : {}), ...(principal.region ? { region: principal.region } : {}) };
+      const caller = {
+        id: `mqtt:${clientId}`,
+        ...(principal.models ? { models: principal.models } : {}),
+        ...(principal.region ? { region: principal.region } : {}),
+      };
       const { response } = await options.service.infer(body, caller);
       return reply(response, true, {});
     } catch (err) {
       const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
-      if (!isHexEdgeError(err)) log({ level: 'error', msg: 'mqtt: unexpected error', clientId, error: String(err) });
+      if (!isHexEdgeError(err))
+        log({ level: 'error', msg: 'mqtt: unexpected error', clientId, error: String(err) });
       const { httpStatus, mqttReason } = ERROR_CODES[e.code];
       const error = { ...e.toBody().error, ...(requestId !== undefined ? { requestId } : {}) };
       return reply({ error }, false, {
@@ -123,10 +154,19 @@ export function routeMqttRequest(request: MqttRequest, options: MqttRequestHandl
 }
 
 /** The `/v1/infer` body: size-bounded JSON, model from the v5 topic, id from the topic or correlation data. */
-async function requestBody(a: { request: MqttRequest; clientId: string; requestId: string | undefined; model: string | undefined; options: MqttRequestHandlerOptions }): Promise<unknown> {
+async function requestBody(a: {
+  request: MqttRequest;
+  clientId: string;
+  requestId: string | undefined;
+  model: string | undefined;
+  options: MqttRequestHandlerOptions;
+}): Promise<unknown> {
   const { request, requestId, model } = a;
   if (request.payload.byteLength > MAX_INFER_BODY_BYTES) {
-    throw new HexEdgeError('PAYLOAD_TOO_LARGE', `payload of ${request.payload.byteLength} bytes exceeds ${MAX_INFER_BODY_BYTES} bytes`);
+    throw new HexEdgeError(
+      'PAYLOAD_TOO_LARGE',
+      `payload of ${request.payload.byteLength} bytes exceeds ${MAX_INFER_BODY_BYTES} bytes`,
+    );
   }
   let body: unknown;
   try {
@@ -134,17 +174,24 @@ async function requestBody(a: { request: MqttRequest; clientId: string; requestI
   } catch {
     throw new HexEdgeError('INVALID_JSON', 'payload is not valid UTF-8 JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HexEdgeError('INVALID_REQUEST', 'payload must be a JSON object (the /v1/infer body)');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HexEdgeError('INVALID_REQUEST', 'payload must be a JSON object (the /v1/infer body)');
   const fields = body as Record<string, unknown>;
   if (model !== undefined) {
     if (fields.model !== undefined && fields.model !== model) {
-      throw new HexEdgeError('INVALID_REQUEST', `payload model ${JSON.stringify(fields.model)} disagrees with the topic's model '${model}'`);
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `payload model ${JSON.stringify(fields.model)} disagrees with the topic's model '${model}'`,
+      );
     }
     fields.model = model;
   }
   if (requestId !== undefined) {
     if (fields.id !== undefined && fields.id !== requestId) {
-      throw new HexEdgeError('INVALID_REQUEST', `payload id ${JSON.stringify(fields.id)} disagrees with the request id '${requestId}'`);
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `payload id ${JSON.stringify(fields.id)} disagrees with the request id '${requestId}'`,
+      );
     }
     fields.id = requestId;
   }

@@ -3,6 +3,8 @@ import { SqliteDeviceStore } from '@hexedge/firmware-bridge/node';
 import { Placement } from '@hexedge/placement';
 import { SqliteNodeStore } from '@hexedge/placement/node';
 import { Lifecycle } from '@hexedge/protocol';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { lookup } from 'node:dns/promises';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createGatewayApp, type PartState } from '../app.ts';
@@ -13,6 +15,7 @@ import { startMqttIngress } from '../adapters/mqtt-ingress.ts';
 import { nodeSha256Hex } from '../adapters/node-hash.ts';
 import { PooledNodeClient } from '../adapters/pooled-node-client.ts';
 import { SqliteKeyStore } from '../adapters/sqlite-key-store.ts';
+import { SqliteSeqStore } from '../adapters/sqlite-seq-store.ts';
 import type { GatewayConfig, GatewaySecrets } from '../config.ts';
 import { EventBus } from '../events/event-bus.ts';
 import { KeyRing } from '../keys/key-ring.ts';
@@ -24,6 +27,13 @@ import { dirAssets } from './dir-assets.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
 import { readOriginCatalog } from './origin-catalog.ts';
+import { NodeMessageLimits } from '../routes/node-message-limits.ts';
+
+/** Every address a node's host name resolves to (the URL policy refuses the name if any is private). */
+const resolveAll = async (hostname: string) => (await lookup(hostname, { all: true })).map((a) => a.address);
+
+/** The key slot the configured admin key (HEXEDGE_ADMIN_KEY) fills. */
+export const ADMIN_KEY_SLOT = 'configured-admin';
 
 /** The file under the data directory holding the key the gateway signs receipt reports with. */
 export const REPORT_KEY_FILE = 'report-key.json';
@@ -61,14 +71,35 @@ export async function buildGateway(
     const keyStore = new SqliteKeyStore({ path: path.join(config.dataDir, 'keys.sqlite') });
     life.defer('API keys', () => keyStore.close());
     const keys = new KeyRing({ store: keyStore, sha256: nodeSha256Hex });
-    await keys.adopt(secrets.adminKey, { name: 'gateway admin', role: 'admin' });
+    // The configured admin key fills one slot: a changed HEXEDGE_ADMIN_KEY revokes the previous one.
+    await keys.adopt(secrets.adminKey, {
+      name: 'gateway admin',
+      role: 'admin',
+      slot: ADMIN_KEY_SLOT,
+      legacyName: 'gateway admin',
+    });
 
     const nodeStore = new SqliteNodeStore({ path: path.join(config.dataDir, 'placement.sqlite') });
     life.defer('placement store', () => nodeStore.close());
+    const { limits } = config;
+    const nodeMessageLimits = new NodeMessageLimits({
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      config: {
+        registrationsPerIp: {
+          perSecond: limits.registrationsPerIpPerMinute / 60,
+          burst: limits.registrationBurstPerIp,
+        },
+        heartbeatsPerIp: {
+          perSecond: limits.heartbeatsPerIpPerSecond,
+          burst: Math.ceil(limits.heartbeatsPerIpPerSecond * 5),
+        },
+      },
+    });
     const placement = new Placement({
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       assumeLocationsVerified: config.assumeLocationsVerified,
       store: nodeStore,
+      admit: nodeMessageLimits.admit,
     });
     life.defer('placement checkpoint', () => placement.checkpoint());
 
@@ -113,7 +144,10 @@ export async function buildGateway(
       });
     }
 
-    const nodeClient = new PooledNodeClient();
+    const trustSeqs = new SqliteSeqStore({ path: path.join(config.dataDir, 'oracle-trust.sqlite') });
+    life.defer('trust push sequence', () => trustSeqs.close());
+
+    const nodeClient = new PooledNodeClient({ allowPrivateAddresses: config.allowPrivateNodeAddresses });
     life.defer('node connections', () => nodeClient.close());
     const parts: Record<string, () => PartState> = {};
     const metrics = new GatewayMetrics();
@@ -156,11 +190,17 @@ export async function buildGateway(
       devices: registry,
       observer: metrics,
       metrics: { text: () => metrics.text(), contentType: metrics.contentType },
+      nodeUrls: { allowPrivate: config.allowPrivateNodeAddresses, resolve: resolveAll },
+      nodeMessageLimits,
+      clientIp: (c) => getConnInfo(c).remote.address,
+      inFlight: { maxTotal: limits.maxInFlight, maxPerCaller: limits.maxInFlightPerKey },
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
-      ...(forwarder ? { onAnswered: forwarder.onAnswered } : {}),
+      trustSeqs,
+      ...(forwarder ? { onAnswered: forwarder.onAnswered, onNodeFault: forwarder.onNodeFault } : {}),
       dashboard: {
         events,
+        eventStreams: { max: limits.maxEventStreams, perClient: limits.maxEventStreamsPerClient },
         ...(config.dashboardDir ? { staticAssets: dirAssets(config.dashboardDir) } : {}),
         ...(config.oracle ? { oracle: httpOracleReader({ oracleUrl: config.oracle.url }) } : {}),
       },

@@ -1,9 +1,10 @@
 import { HexEdgeError } from '@hexedge/protocol';
 import { DEMAND_WINDOW_MS, type NodeRecord, type Placement } from '@hexedge/placement';
-import { cellToLatLng, getResolution, isValidCell, latLngToCell } from 'h3-js';
+import { cellToLatLng, cellToParent, getResolution, isValidCell, latLngToCell } from 'h3-js';
 import type { Context } from 'hono';
 import type { EventBus } from '../events/event-bus.ts';
 import { quantile, type RequestLog } from '../events/request-log.ts';
+import { PUBLIC_EVENT_RES } from './dashboard-keys.ts';
 import type { OracleReader } from './dashboard-operator.ts';
 
 /** Colourings the map offers; `value` in each cell is the chosen one. */
@@ -23,7 +24,11 @@ interface CellAcc {
 
 function parseRes(raw: string | undefined): number {
   const res = raw === undefined ? 4 : Number(raw);
-  if (!Number.isInteger(res) || res < 0 || res > MAX_MAP_RES) throw new HexEdgeError('INVALID_REQUEST', `res must be an integer in [0, ${MAX_MAP_RES}], got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(res) || res < 0 || res > MAX_MAP_RES)
+    throw new HexEdgeError(
+      'INVALID_REQUEST',
+      `res must be an integer in [0, ${MAX_MAP_RES}], got ${JSON.stringify(raw)}`,
+    );
   return res;
 }
 
@@ -38,13 +43,23 @@ const nodeCellAt = (node: NodeRecord, res: number) => latLngToCell(node.location
  * Nodes and recent requests per H3 cell at `res`. Density, health and trust are where nodes are;
  * demand and p50 latency are where requests came from (what callers there experience), over
  * placement's demand window. Coverage is "a healthy node is here" until the oracle's map is wired.
+ *
+ * Where requests came from is public no finer than the public event stream shows it (PUBLIC_EVENT_RES,
+ * res 4, ~1,770 km²): at a finer `res` each cell carries its res-4 parent area's figures (the same for
+ * every cell in it) and `requestRes` says so. A res-9 map would otherwise place a caller in a ~100 m cell.
  */
-export function networkHexes(options: { placement: Placement; requests: RequestLog; res: number; nowMs: number }) {
+export function networkHexes(options: {
+  placement: Placement;
+  requests: RequestLog;
+  res: number;
+  nowMs: number;
+}) {
   const { placement, requests, res } = options;
   const cells = new Map<string, CellAcc>();
   const at = (cell: string) => {
     let acc = cells.get(cell);
-    if (!acc) cells.set(cell, (acc = { nodes: 0, healthy: 0, trust: [], probation: 0, demand: 0, latencies: [] }));
+    if (!acc)
+      cells.set(cell, (acc = { nodes: 0, healthy: 0, trust: [], probation: 0, demand: 0, latencies: [] }));
     return acc;
   };
   for (const node of placement.registry.values()) {
@@ -55,11 +70,31 @@ export function networkHexes(options: { placement: Placement; requests: RequestL
     if (trust.probation) acc.probation++;
     else acc.trust.push(trust.score);
   }
+  // Requests are counted per cell at no finer than PUBLIC_EVENT_RES, then shown on the cells inside it.
+  const requestRes = Math.min(res, PUBLIC_EVENT_RES);
+  const byRequestCell = new Map<string, { demand: number; latencies: number[] }>();
   for (const o of requests.observations(options.nowMs - DEMAND_WINDOW_MS)) {
     if (!o.location) continue;
-    const acc = at(latLngToCell(o.location.lat, o.location.lng, res));
+    const cell = latLngToCell(o.location.lat, o.location.lng, requestRes);
+    let acc = byRequestCell.get(cell);
+    if (!acc) byRequestCell.set(cell, (acc = { demand: 0, latencies: [] }));
     acc.demand++;
     if (o.ok) acc.latencies.push(o.totalMs);
+  }
+  if (requestRes === res) {
+    for (const [cell, r] of byRequestCell) {
+      const acc = at(cell);
+      acc.demand = r.demand;
+      acc.latencies = r.latencies;
+    }
+  } else {
+    // Finer cells show only where nodes are; their request figures are their coarse area's.
+    for (const [cell, acc] of cells) {
+      const area = byRequestCell.get(cellToParent(cell, requestRes));
+      if (!area) continue;
+      acc.demand = area.demand;
+      acc.latencies = area.latencies;
+    }
   }
   return [...cells].map(([cell, a]) => {
     const [lat, lng] = cellToLatLng(cell);
@@ -71,10 +106,14 @@ export function networkHexes(options: { placement: Placement; requests: RequestL
       healthy: a.healthy,
       coverage: a.healthy > 0 ? 1 : 0,
       // Nodes on probation have no oracle score yet; averaging in the 0.5 default would invent one.
-      meanTrust: a.trust.length ? Math.round((a.trust.reduce((s, t) => s + t, 0) / a.trust.length) * 1000) / 1000 : null,
+      meanTrust: a.trust.length
+        ? Math.round((a.trust.reduce((s, t) => s + t, 0) / a.trust.length) * 1000) / 1000
+        : null,
       probation: a.probation,
       demand: a.demand,
       p50LatencyMs: quantile(a.latencies, 0.5),
+      /** The resolution demand and latency are counted at (never finer than PUBLIC_EVENT_RES). */
+      requestRes,
     };
   });
 }
@@ -93,7 +132,11 @@ export function hexesHandler(options: { placement: Placement; requests: RequestL
   return (c: Context) => {
     const res = parseRes(c.req.query('res'));
     const metric = (c.req.query('metric') ?? 'coverage') as HexMetric;
-    if (!HEX_METRICS.includes(metric)) throw new HexEdgeError('INVALID_REQUEST', `metric must be one of ${HEX_METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
+    if (!HEX_METRICS.includes(metric))
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `metric must be one of ${HEX_METRICS.join(', ')}, got ${JSON.stringify(metric)}`,
+      );
     const rows = networkHexes({ ...options, res, nowMs: options.now() });
     return c.json({
       res,
@@ -106,13 +149,24 @@ export function hexesHandler(options: { placement: Placement; requests: RequestL
 }
 
 /** GET /v1/network/hexes/{cell} (public): the nodes in one hex with their health, trust and load. */
-export function hexDetailHandler(options: { placement: Placement; requests: RequestLog; oracle: OracleReader | undefined; now: () => number }) {
+export function hexDetailHandler(options: {
+  placement: Placement;
+  requests: RequestLog;
+  oracle: OracleReader | undefined;
+  now: () => number;
+}) {
   return async (c: Context) => {
     const cell = c.req.param('cell')!;
-    if (!isValidCell(cell) || getResolution(cell) > MAX_MAP_RES) throw new HexEdgeError('INVALID_CELL', `not an H3 cell of resolution ≤ ${MAX_MAP_RES}: ${JSON.stringify(cell.slice(0, 32))}`);
+    if (!isValidCell(cell) || getResolution(cell) > MAX_MAP_RES)
+      throw new HexEdgeError(
+        'INVALID_CELL',
+        `not an H3 cell of resolution ≤ ${MAX_MAP_RES}: ${JSON.stringify(cell.slice(0, 32))}`,
+      );
     const res = getResolution(cell);
     const { placement, requests } = options;
-    const summary = networkHexes({ placement, requests, res, nowMs: options.now() }).find((h) => h.cell === cell);
+    const summary = networkHexes({ placement, requests, res, nowMs: options.now() }).find(
+      (h) => h.cell === cell,
+    );
     const nodes = [...placement.registry.values()]
       .filter((n) => nodeCellAt(n, res) === cell)
       .map((n) => ({
@@ -127,7 +181,15 @@ export function hexDetailHandler(options: { placement: Placement; requests: Requ
         served: requests.nodeStats(n.id),
       }));
     const signal = (await options.oracle?.hexSignal?.(cell)) ?? null;
-    return c.json({ cell, res, demand: summary?.demand ?? 0, p50LatencyMs: summary?.p50LatencyMs ?? null, windowMs: DEMAND_WINDOW_MS, signal, nodes });
+    return c.json({
+      cell,
+      res,
+      demand: summary?.demand ?? 0,
+      p50LatencyMs: summary?.p50LatencyMs ?? null,
+      windowMs: DEMAND_WINDOW_MS,
+      signal,
+      nodes,
+    });
   };
 }
 
@@ -169,7 +231,12 @@ export class NetworkWatcher {
       const status = placement.registry.statusOf(node);
       const before = this.#seen.get(node.id);
       this.#seen.set(node.id, { status, heartbeatMs: node.lastHeartbeatAtMs });
-      if (before && before.status !== status) events.publish({ type: 'node.status', audience: { kind: 'public' }, data: { id: node.id, status, was: before.status } });
+      if (before && before.status !== status)
+        events.publish({
+          type: 'node.status',
+          audience: { kind: 'public' },
+          data: { id: node.id, status, was: before.status },
+        });
       if (!before || before.heartbeatMs !== node.lastHeartbeatAtMs) {
         events.publish({
           type: 'node.heartbeat',

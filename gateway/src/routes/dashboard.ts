@@ -1,6 +1,6 @@
 import { HexEdgeError } from '@hexedge/protocol';
 import type { Placement } from '@hexedge/placement';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requireApiKey, type GatewayEnv } from '../auth.ts';
 import { fleetEvent } from '../events/bridge-events.ts';
@@ -26,7 +26,15 @@ export interface DashboardOptions {
   /** How often the network watcher samples the registry while a map is open. */
   watchIntervalMs?: number;
   now?: () => number;
+  /** Open event streams at once, all together and per client (IP for the public stream, key otherwise). */
+  eventStreams?: { max?: number; perClient?: number };
+  /** The client's IP address (the public stream's per-client bound). */
+  clientIp?: (c: Context) => string | undefined;
 }
+
+/** Default bounds on open event streams: each holds a socket, a timer and up to MAX_SSE_BACKLOG events. */
+export const DEFAULT_MAX_EVENT_STREAMS = 256;
+export const DEFAULT_MAX_EVENT_STREAMS_PER_CLIENT = 8;
 
 /** A bridge result or error is a few kB; 64 KiB bounds a posted one. */
 export const MAX_EVENT_BODY_BYTES = 64 * 1024;
@@ -41,12 +49,19 @@ const REPLAY = 200;
  * token by a fetch stream since EventSource cannot send headers). Call before the /v1/infer route:
  * it watches that route's answers.
  */
-export function mountDashboard(app: Hono<GatewayEnv>, options: DashboardOptions & { placement: Placement; keys: KeyRing; limiter: KeyLimiter }) {
+export function mountDashboard(
+  app: Hono<GatewayEnv>,
+  options: DashboardOptions & { placement: Placement; keys: KeyRing; limiter: KeyLimiter },
+) {
   const { placement, keys, limiter, oracle } = options;
   const now = options.now ?? Date.now;
   const events = options.events ?? new EventBus({ now });
   const requests = options.requests ?? new RequestLog();
-  const watcher = new NetworkWatcher({ placement, events, intervalMs: options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS });
+  const watcher = new NetworkWatcher({
+    placement,
+    events,
+    intervalMs: options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS,
+  });
   const reader = requireApiKey({ keys, limiter, metered: false });
   const admin = requireApiKey({ keys, limiter, role: 'admin', metered: false });
 
@@ -61,19 +76,42 @@ export function mountDashboard(app: Hono<GatewayEnv>, options: DashboardOptions 
   app.get('/v1/usage/detail', reader, usageDetailHandler({ requests, now }));
   app.get('/v1/fleet/events', reader, fleetEventsHandler(events));
 
-  const stream = (filter: (e: GatewayEvent) => boolean, signal: AbortSignal, onOpen?: () => () => void) =>
-    sseResponse({
+  const slots = new StreamSlots({
+    max: options.eventStreams?.max ?? DEFAULT_MAX_EVENT_STREAMS,
+    perClient: options.eventStreams?.perClient ?? DEFAULT_MAX_EVENT_STREAMS_PER_CLIENT,
+  });
+  const stream = (
+    client: string,
+    filter: (e: GatewayEvent) => boolean,
+    signal: AbortSignal,
+    onOpen?: () => () => void,
+  ) => {
+    const freeSlot = slots.take(client);
+    return sseResponse({
       replay: events.recent(filter, REPLAY),
       subscribe: (send) => {
         const release = onOpen?.() ?? (() => {});
         const unsubscribe = events.subscribe(filter, send);
-        return () => (unsubscribe(), release());
+        return () => (unsubscribe(), release(), freeSlot());
       },
       signal,
     });
-  app.get('/v1/events/network', (c) => stream((e) => e.audience.kind === 'public', c.req.raw.signal, () => watcher.watch()));
-  app.get('/v1/events/developer', reader, (c) => stream((e) => canSee(c.get('apiKey'), e, 'developer'), c.req.raw.signal));
-  app.get('/v1/events/fleet', reader, (c) => stream((e) => canSee(c.get('apiKey'), e, 'fleet'), c.req.raw.signal));
+  };
+  const ipOf = (c: Context) => `ip:${options.clientIp?.(c) ?? 'unknown'}`;
+  app.get('/v1/events/network', (c) =>
+    stream(
+      ipOf(c),
+      (e) => e.audience.kind === 'public',
+      c.req.raw.signal,
+      () => watcher.watch(),
+    ),
+  );
+  app.get('/v1/events/developer', reader, (c) =>
+    stream(`key:${c.get('apiKey').id}`, (e) => canSee(c.get('apiKey'), e, 'developer'), c.req.raw.signal),
+  );
+  app.get('/v1/events/fleet', reader, (c) =>
+    stream(`key:${c.get('apiKey').id}`, (e) => canSee(c.get('apiKey'), e, 'fleet'), c.req.raw.signal),
+  );
 
   // Where a firmware bridge in another process posts its results and errors (admin key).
   const limit = bodyLimit({
@@ -82,7 +120,48 @@ export function mountDashboard(app: Hono<GatewayEnv>, options: DashboardOptions 
       throw new HexEdgeError('PAYLOAD_TOO_LARGE', `event body exceeds ${MAX_EVENT_BODY_BYTES} bytes`);
     },
   });
-  app.post('/v1/events', admin, limit, async (c) => c.json({ id: events.publish(fleetEvent(await readJsonBody(c))).id }, 202));
+  app.post('/v1/events', admin, limit, async (c) =>
+    c.json({ id: events.publish(fleetEvent(await readJsonBody(c))).id }, 202),
+  );
 
   return { events, requests, watcher };
+}
+
+/**
+ * Counts open event streams, overall and per client: public SSE needs no key, so without a bound
+ * anyone could hold thousands of sockets, timers and backlogs open. A stream past either bound is
+ * refused with 503 OVERLOADED and Retry-After; a closed stream gives its slot back.
+ */
+class StreamSlots {
+  readonly #perClient = new Map<string, number>();
+  readonly #o: { max: number; perClient: number };
+  #open = 0;
+
+  constructor(options: { max: number; perClient: number }) {
+    this.#o = options;
+  }
+
+  take(client: string): () => void {
+    const mine = this.#perClient.get(client) ?? 0;
+    if (mine >= this.#o.perClient || this.#open >= this.#o.max) {
+      throw new HexEdgeError(
+        'OVERLOADED',
+        mine >= this.#o.perClient
+          ? `${this.#o.perClient} event streams are already open for this client; close one first`
+          : `${this.#o.max} event streams are open; retry later`,
+        { retryAfterMs: 5_000 },
+      );
+    }
+    this.#perClient.set(client, mine + 1);
+    this.#open++;
+    let freed = false;
+    return () => {
+      if (freed) return;
+      freed = true;
+      this.#open--;
+      const left = (this.#perClient.get(client) ?? 1) - 1;
+      if (left <= 0) this.#perClient.delete(client);
+      else this.#perClient.set(client, left);
+    };
+  }
 }

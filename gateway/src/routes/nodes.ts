@@ -12,6 +12,8 @@ import type { ModelCatalog } from '../catalog.ts';
 import type { GatewayPlacement } from '../gateway-placement.ts';
 import type { Context } from 'hono';
 import { readJsonBody } from '../http-errors.ts';
+import { checkNodeUrl, type NodeUrlPolicy } from '../node-urls.ts';
+import type { NodeMessageLimits } from './node-message-limits.ts';
 
 /** Default number of nodes `GET /v1/nodes/nearest` returns. */
 export const DEFAULT_NEAREST_K = 5;
@@ -83,11 +85,33 @@ export function nodeHandler(placement: GatewayPlacement) {
   };
 }
 
-/** POST /v1/nodes/register and /v1/nodes/heartbeat: signed by the node's key, checked by the registry. */
-export function registrationHandlers(placement: GatewayPlacement) {
+/**
+ * POST /v1/nodes/register and /v1/nodes/heartbeat: signed by the node's key, checked by the registry.
+ * The client address's rate comes first (no work for a flood), then the node URL policy (a
+ * registration may not point the gateway at its own network), then the registry (signature, replay,
+ * the per-node rate, the write).
+ */
+export function registrationHandlers(
+  placement: GatewayPlacement,
+  options: {
+    nodeUrls: NodeUrlPolicy;
+    limits?: NodeMessageLimits;
+    clientIp?: (c: Context) => string | undefined;
+  } = { nodeUrls: { allowPrivate: false } },
+) {
+  const ipOf = (c: Context) => options.clientIp?.(c);
   return {
-    register: async (c: Context) => c.json(await placement.register(await readJsonBody(c))),
-    heartbeat: async (c: Context) => c.json(await placement.heartbeat(await readJsonBody(c))),
+    register: async (c: Context) => {
+      options.limits?.checkIp(ipOf(c), 'registration');
+      const message = await readJsonBody(c);
+      const url = (message as { body?: { url?: unknown } } | null)?.body?.url;
+      if (typeof url === 'string') await checkNodeUrl(url, options.nodeUrls);
+      return c.json(await placement.register(message));
+    },
+    heartbeat: async (c: Context) => {
+      options.limits?.checkIp(ipOf(c), 'heartbeat');
+      return c.json(await placement.heartbeat(await readJsonBody(c)));
+    },
   };
 }
 

@@ -58,6 +58,8 @@ export function oracleRerunHandler(options: {
     const node = options.nodeOf(body.targetNodeId);
     if (!node) throw new HexEdgeError('UNKNOWN_NODE', `node ${body.targetNodeId} is not registered here`);
     const { request } = body;
+    // A region-bound key's receipt travels as digests only: there is nothing to re-run.
+    if (request.kind === 'digests') throw new HexEdgeError('INVALID_REQUEST', `a digests-only request (model ${request.modelName}@${request.modelVersion}) cannot be re-run`);
     const answer = await options.service
       .rerun({
         node,

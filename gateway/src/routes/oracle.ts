@@ -48,6 +48,18 @@ function isCurrentClaim(node: ClaimHolder, claim: VerifiedClaim | null | undefin
   return claim.claimedAtMs === undefined || claim.claimedAtMs === claimedAtMs(node);
 }
 
+/** The last applied `seq` per oracle; durable on Node (SqliteSeqStore), so a restart does not reopen replays. */
+export interface SeqStore {
+  get(sender: string): number | undefined;
+  set(sender: string, seq: number): void;
+}
+
+/** A SeqStore in memory (tests; a gateway without a data directory). */
+export function memorySeqStore(): SeqStore {
+  const seqs = new Map<string, number>();
+  return { get: (sender) => seqs.get(sender), set: (sender, seq) => void seqs.set(sender, seq) };
+}
+
 /**
  * POST /v1/oracle/trust: the oracle's scores, applied to placement. Only a configured oracle's
  * signature is accepted; a push whose `seq` is not above the last applied one from that oracle is a
@@ -64,9 +76,11 @@ export function oracleTrustHandler(options: {
   /** Claims are taken as verified without an oracle's word (one machine): a push never unverifies then. */
   assumeLocationsVerified?: boolean;
   nowMs?: () => number;
+  /** Where the last applied seq per oracle is kept; memory when absent. */
+  seqs?: SeqStore;
 }) {
   const now = options.nowMs ?? Date.now;
-  const lastSeq = new Map<string, number>();
+  const lastSeq = options.seqs ?? memorySeqStore();
   return async (c: Context) => {
     const raw = await readJsonBody(c);
     const parsed = trustPushSchema.safeParse(raw);
@@ -95,6 +109,7 @@ export function oracleTrustHandler(options: {
         'REPLAYED',
         `trust push seq ${seq} from oracle ${oracleId} is not above the last applied ${last}`,
       );
+    // Stored (durably, on Node) before anything is applied: a crash in between cannot reopen the replay.
     lastSeq.set(oracleId, seq);
     const applied: string[] = [];
     const ignored: string[] = [];

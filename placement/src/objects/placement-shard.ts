@@ -132,7 +132,7 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     return [...this.#placement.registry.values()].filter((n) => this.#placement.registry.statusOf(n) === 'healthy');
   }
 
-  async reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): Promise<ShardResult<null>> {
+  async reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean; overloaded?: boolean }): Promise<ShardResult<null>> {
     return asResult(() => (this.#placement.reportOutcome(outcome), null));
   }
 

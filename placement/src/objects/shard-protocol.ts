@@ -53,7 +53,7 @@ export interface ShardApi {
   candidatePool(query: ShardPoolQuery, options: { recordDemand: boolean }): Promise<ShardResult<PoolEntry[]>>;
   getNode(id: string): Promise<{ node: NodeRecord; status: NodeStatus } | null>;
   healthyNodes(): Promise<NodeRecord[]>;
-  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): Promise<ShardResult<null>>;
+  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean; overloaded?: boolean }): Promise<ShardResult<null>>;
   setTrust(nodeId: string, score: number, reasons?: string[]): Promise<ShardResult<TrustRecord>>;
   markLocationVerified(nodeId: string): Promise<ShardResult<NodeRecord>>;
 }

@@ -141,7 +141,7 @@ export class ShardedPlacement {
     return (await this.#shardMap()).byModel.has(version === undefined ? model : modelKey(model, version));
   }
 
-  async reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean }): Promise<void> {
+  async reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean; overloaded?: boolean }): Promise<void> {
     const cell = this.#routes.get(outcome.nodeId) ?? (await this.#lookup(outcome.nodeId));
     if (cell) unwrap(await this.#network.shard(cell).reportOutcome(outcome));
   }

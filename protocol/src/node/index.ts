@@ -8,5 +8,5 @@ export {
   type ModelDirProblem,
   type VerifiedArtifact,
 } from './model-dir.ts';
-export { writeModel } from './write-model.ts';
+export { modelFileStem, writeModel } from './write-model.ts';
 export { listenHttp, type HttpListener } from './listen-http.ts';

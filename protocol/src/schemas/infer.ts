@@ -6,6 +6,14 @@ import { isWithinJsonDepth, MAX_JSON_DEPTH } from '../canonical.ts';
 /** The gateway's public API: POST /v1/infer and GET /v1/nodes/nearest. */
 export const MAX_INFER_BODY_BYTES = 8 * 1024 * 1024;
 export const MAX_NEAREST_K = 100;
+/**
+ * The longest a request may ask the gateway to keep working on it: a cold model load from a peer
+ * (placement's coldLoadMs: ~2 s for 16 MB) plus a slow run fit many times over. Every waiting request
+ * holds memory and a slot; 600 s let a caller park thousands of them.
+ */
+export const MAX_DEADLINE_MS = 60_000;
+/** The largest answer the gateway reads from a node: an 8 MiB request's outputs with room to spare. */
+export const MAX_NODE_ANSWER_BYTES = 16 * 1024 * 1024;
 
 export const locationInputSchema = z.union([
   z.object({ lat: z.number(), lng: z.number() }).strict(),
@@ -20,9 +28,9 @@ export const PLACEMENT_PREFERENCES = ['latency', 'price', 'balanced'] as const;
 export const placementPolicySchema = z
   .object({
     /** Nodes whose predicted latency (network + service + queue) exceeds this are not used. */
-    maxLatencyMs: z.number().positive().max(600_000).optional(),
+    maxLatencyMs: z.number().positive().max(MAX_DEADLINE_MS).optional(),
     /** The request's whole budget; a node that must load the model first is used only if it fits. */
-    deadlineMs: z.number().positive().max(600_000).optional(),
+    deadlineMs: z.number().positive().max(MAX_DEADLINE_MS).optional(),
     region: z.string().regex(/^[A-Za-z0-9]{2,32}$/, 'must be a country or region code such as DE or eu').optional(),
     prefer: z.enum(PLACEMENT_PREFERENCES).optional(),
     minTrust: z.number().min(0).max(1).optional(),

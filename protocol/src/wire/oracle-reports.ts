@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { latLngSchema, nodeIdSchema, signedReceiptSchema } from '../schemas/node.ts';
 import { TENSOR_DATATYPE_NAMES } from '../tensors.ts';
 import { signedChallengeResponseSchema } from './latency-challenge.ts';
+import { nodeFaultReportBodySchema } from './node-fault-report.ts';
 
 /**
  * What reporters send to the oracle (`POST /v1/oracle/reports`, one or an array): a body signed by
@@ -51,13 +52,19 @@ const tensorSchema = z.object({
   data: z.array(z.union([finite, z.string(), z.boolean()])).max(1_000_000),
 });
 const modelRef = { modelName: z.string().min(1).max(128), modelVersion: z.string().min(1).max(64) };
+/**
+ * `digests`: the request of a region-bound API key, whose raw inputs and outputs stay in its region.
+ * The receipt's digests bind the work; such a receipt counts as work but is not re-run elsewhere.
+ */
 export const inferenceRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tensors'), ...modelRef, inputs: z.array(tensorSchema).min(1).max(64) }),
   z.object({ kind: z.literal('domain'), ...modelRef, input: z.unknown() }),
+  z.object({ kind: z.literal('digests'), ...modelRef }),
 ]);
 export const inferenceResultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tensors'), outputs: z.array(tensorSchema).min(1).max(64) }),
   z.object({ kind: z.literal('domain'), output: z.unknown() }),
+  z.object({ kind: z.literal('digests') }),
 ]);
 /** A gateway forwards each checked receipt with the request and result it covers (needed to re-run it). */
 export const receiptReportBodySchema = z.object({
@@ -105,6 +112,7 @@ export const reportBodySchema = z.discriminatedUnion('type', [
   receiptReportBodySchema,
   uplinkReportBodySchema,
   locationReportBodySchema,
+  nodeFaultReportBodySchema,
 ]);
 export const signedReportSchema = z.object({
   body: reportBodySchema,

@@ -1,0 +1,87 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PooledNodeClient } from '../src/node/index.ts';
+
+/*
+ * The gateway's node client against real sockets: a node name re-pointed at the gateway's own network
+ * after registration (DNS rebinding) is refused when connecting, and a node answering a giant body is
+ * read no further than the cap.
+ */
+let server: Server;
+let port: number;
+const seen: string[] = [];
+const written = { bytes: 0 };
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push(req.url!);
+    req.resume();
+    if (req.url === '/huge') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (written.bytes < 256 * 1024 * 1024) {
+          written.bytes += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => (written.bytes = Math.max(written.bytes, 0)));
+      return pump();
+    }
+    res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'internal service: secret' }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const post = (client: PooledNodeClient, url: string) =>
+  client.post({ url, body: '{}', signal: AbortSignal.timeout(5_000) });
+
+describe('PooledNodeClient', () => {
+  it('refuses to connect to a node name that now resolves to a loopback address (DNS rebinding)', async () => {
+    const client = new PooledNodeClient({
+      resolveAll: (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]),
+    });
+    try {
+      await expect(post(client, `http://rebound.example:${port}/admin`)).rejects.toThrow(
+        /private or loopback/,
+      );
+      await expect(post(client, `http://127.0.0.1:${port}/admin`)).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      expect(seen).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reaches private addresses only when the deployment allows them', async () => {
+    const client = new PooledNodeClient({ allowPrivateAddresses: true });
+    try {
+      expect((await post(client, `http://127.0.0.1:${port}/ok`)).status).toBe(500);
+      expect(seen).toEqual(['/ok']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reads a node answer no further than its cap, then drops the connection', async () => {
+    const client = new PooledNodeClient({ allowPrivateAddresses: true, maxAnswerBytes: 1024 * 1024 });
+    try {
+      await expect(post(client, `http://127.0.0.1:${port}/huge`)).rejects.toMatchObject({
+        code: 'PAYLOAD_TOO_LARGE',
+      });
+      expect(written.bytes).toBeLessThan(32 * 1024 * 1024);
+    } finally {
+      await client.close();
+    }
+  });
+});
