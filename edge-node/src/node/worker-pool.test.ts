@@ -153,11 +153,12 @@ describe('WorkerPool', () => {
     const file = path.join(dir, 'idle-pool.mjs');
     writeFileSync(file, script);
     const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
-      execFile(process.execPath, [file], { timeout: 20_000 }, (err, out) =>
+      // Killed by execFile itself if it hangs, before the test's own timeout gives up on it.
+      execFile(process.execPath, [file], { timeout: 20_000, killSignal: 'SIGKILL' }, (err, out) =>
         err ? reject(err) : resolve({ stdout: out }),
       ),
     ).finally(() => rmSync(dir, { recursive: true, force: true }));
     // The pending run held the process open until it answered; then the idle pool let it exit.
     expect(stdout.trim()).toBe('ran 200');
-  });
+  }, 30_000);
 });
