@@ -248,6 +248,16 @@ describe('Placement scoring and failover', () => {
       expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toEqual([gpu.id, cpu.id]);
   });
 
+  it('counts WebGPU (onnxruntime-node over Dawn: Vulkan, D3D12 or Metal) as an accelerator', async () => {
+    const wants = { ...MODEL, prefersAccelerator: true };
+    const cpu = await add(CITIES.paris, { models: [{ ...wants, executionProvider: 'cpu' }] });
+    const webgpu = await add(east(CITIES.paris, 300), {
+      models: [{ ...wants, executionProvider: 'webgpu' }],
+      hardware: { cpuCores: 8, memoryMb: 16_384, executionProviders: ['webgpu', 'cpu'] },
+    });
+    expect(ids(placement.candidates({ location: CITIES.paris, model: 'm' }))).toEqual([webgpu.id, cpu.id]);
+  });
+
   it('uses a node still loading the model only when the deadline covers the load', async () => {
     const loading = await add(CITIES.paris, { models: [{ ...MODEL, ready: false, sizeBytes: 1_250_000 }] });
     expect(placement.candidates({ location: CITIES.paris, model: 'm' })).toEqual([]);

@@ -15,11 +15,19 @@ export const NATIVE_INTRA_OP_THREADS = 1;
 export const BATCH_SIZES = [1, 32] as const;
 const INT8_GOAL = { text: '≥1.8× fp32', met: (ratio: number) => ratio >= 1.8 };
 
+/** The raw model: a session on this thread (`workers: 0`), run back to back with nothing around it. */
 export async function loadNative(artifact: ModelArtifact): Promise<LoadedModel> {
-  return (await OrtNodeBackend.create({ intraOpThreads: NATIVE_INTRA_OP_THREADS })).load(artifact);
+  return (await OrtNodeBackend.create({ intraOpThreads: NATIVE_INTRA_OP_THREADS, workers: 0 })).load(
+    artifact,
+  );
 }
 
-export async function backendRows(options: { fp32: ModelArtifact; int8: ModelArtifact; windows: Float32Array[]; quick: boolean }): Promise<InferenceRow[]> {
+export async function backendRows(options: {
+  fp32: ModelArtifact;
+  int8: ModelArtifact;
+  windows: Float32Array[];
+  quick: boolean;
+}): Promise<InferenceRow[]> {
   const { windows, quick } = options;
   const web = new OrtWebBackend({ numThreads: WASM_THREADS });
   const models = {
@@ -43,7 +51,10 @@ export async function backendRows(options: { fp32: ModelArtifact; int8: ModelArt
   }
   const s = await interleave({ rounds: quick ? 5 : 9, peers });
   const rows: InferenceRow[] = [];
-  const label = { native: `native cpu (${NATIVE_INTRA_OP_THREADS} thread)`, wasm: `wasm (${WASM_THREADS} thread)` };
+  const label = {
+    native: `native cpu (${NATIVE_INTRA_OP_THREADS} thread)`,
+    wasm: `wasm (${WASM_THREADS} thread)`,
+  };
   for (const backend of ['native', 'wasm'] as const) {
     for (const batch of BATCH_SIZES) {
       // Native: the goal holds at every batch size; WASM: at batch ≥ 16.

@@ -1,6 +1,7 @@
 /**
- * An edge node in its own process, built as `hexedge node run` builds it (OrtNodeBackend, ModelSet with
- * NodeMetrics, loadModels with warm-up, createOipApp, @hono/node-server on 127.0.0.1), so that the load
+ * An edge node in its own process, built as `hexedge node run` builds it (OrtNodeBackend with its
+ * default inference worker threads, ModelSet with NodeMetrics, loadModels with warm-up, createOipApp,
+ * @hono/node-server on 127.0.0.1), so that the load
  * generator and the server do not share an event loop. The parent passes the config as argv[2] (JSON)
  * and gets `{ url }` over IPC once the node serves; `{ type: 'stats' }` answers the batches run so far.
  */
@@ -19,11 +20,17 @@ export interface NodeProcessConfig {
   maxBatchSize: number;
   maxQueueDelayUs: number;
   intraOpThreads: number;
+  /** Write a V8 CPU profile of the node process (`--cpu-prof`) into this directory when it closes. */
+  cpuProfileDir?: string;
 }
 
 export interface BatchStats {
   runs: number;
   rows: number;
+  /** Requests answered by model runs. */
+  requests: number;
+  /** CPU time of the node process, all threads (event loop, inference workers, libuv), user + system. */
+  cpuUs: number;
 }
 
 export interface NodeProcess {
@@ -36,6 +43,9 @@ export interface NodeProcess {
 export function startNodeProcess(config: NodeProcessConfig): Promise<NodeProcess> {
   const child: ChildProcess = fork(import.meta.filename, [JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: config.cpuProfileDir
+      ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${config.cpuProfileDir}`]
+      : process.execArgv,
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -50,10 +60,15 @@ export function startNodeProcess(config: NodeProcessConfig): Promise<NodeProcess
             child.once('message', (s: BatchStats) => done(s));
             child.send({ type: 'stats' });
           }),
+        // A clean exit, so that --cpu-prof writes its profile; killed if it does not come.
         close: () =>
           new Promise((done) => {
-            child.once('exit', () => done());
-            child.kill();
+            const kill = setTimeout(() => child.kill(), 10_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            child.send({ type: 'exit' });
           }),
       });
     });
@@ -61,7 +76,8 @@ export function startNodeProcess(config: NodeProcessConfig): Promise<NodeProcess
 }
 
 async function main(config: NodeProcessConfig): Promise<void> {
-  const stats: BatchStats = { runs: 0, rows: 0 };
+  const stats: BatchStats = { runs: 0, rows: 0, requests: 0, cpuUs: 0 };
+  let cpuAtReset = process.cpuUsage();
   const metrics = new NodeMetrics();
   const models = new ModelSet({
     scheduler: {
@@ -71,6 +87,7 @@ async function main(config: NodeProcessConfig): Promise<void> {
         metrics.observeBatch(info);
         stats.runs++;
         stats.rows += info.size;
+        stats.requests += info.requests;
       },
     },
   });
@@ -92,10 +109,15 @@ async function main(config: NodeProcessConfig): Promise<void> {
   serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
     process.send!({ url: `http://127.0.0.1:${info.port}` });
   });
-  process.on('message', () => {
-    process.send!({ ...stats });
-    stats.runs = 0;
-    stats.rows = 0;
+  process.on('message', (m: { type?: string }) => {
+    if (m.type === 'exit') {
+      void models.releaseAll().finally(() => process.exit(0));
+      return;
+    }
+    const cpu = process.cpuUsage(cpuAtReset);
+    process.send!({ ...stats, cpuUs: cpu.user + cpu.system });
+    Object.assign(stats, { runs: 0, rows: 0, requests: 0 });
+    cpuAtReset = process.cpuUsage();
   });
   process.on('disconnect', () => process.exit(0));
 }

@@ -63,5 +63,47 @@ export function windowBatch(windows: readonly Float32Array[], rows: number, offs
 
 /** An OIP JSON infer body for one window, as a client sends it (float32 values as JSON numbers). */
 export function windowJsonBody(window: Float32Array): string {
-  return JSON.stringify({ inputs: [{ name: definition.inputName, datatype: 'FP32', shape: [1, WINDOW_SAMPLES, AXES], data: Array.from(window) }] });
+  return JSON.stringify({
+    inputs: [
+      {
+        name: definition.inputName,
+        datatype: 'FP32',
+        shape: [1, WINDOW_SAMPLES, AXES],
+        data: Array.from(window),
+      },
+    ],
+  });
+}
+
+/**
+ * The same window as a binary-extension body (JSON header, then the float32 bytes), as the gateway
+ * forwards tensors to nodes.
+ */
+export function windowBinaryBody(window: Float32Array): {
+  body: Uint8Array;
+  headers: Record<string, string>;
+} {
+  const bytes = new Uint8Array(window.buffer, window.byteOffset, window.byteLength);
+  const header = new TextEncoder().encode(
+    JSON.stringify({
+      inputs: [
+        {
+          name: definition.inputName,
+          datatype: 'FP32',
+          shape: [1, WINDOW_SAMPLES, AXES],
+          parameters: { binary_data_size: bytes.length },
+        },
+      ],
+    }),
+  );
+  const body = new Uint8Array(header.length + bytes.length);
+  body.set(header);
+  body.set(bytes, header.length);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(header.length),
+    },
+  };
 }

@@ -18,6 +18,7 @@ describe('config files', () => {
       port: 8080,
       modelsDir: 'models',
       intraOpThreads: 1,
+      inferenceWorkers: 'auto',
       backend: 'auto',
       wasmThreads: 1,
       oracleIds: [],

@@ -13,10 +13,23 @@ export interface InferenceBackend {
   load(options: { manifest: ModelManifest; bytes: Uint8Array }): Promise<LoadedModel>;
 }
 
+export interface RunOptions {
+  /**
+   * The caller gives the inputs' buffers away (the scheduler's own batch tensors): a backend on
+   * another thread may move them there instead of copying, which leaves them detached here.
+   */
+  transferInputs?: boolean;
+}
+
 export interface LoadedModel {
   readonly manifest: ModelManifest;
   readonly executionProvider: ExecutionProvider;
+  /**
+   * Runs that may be in flight at once (a worker pool's size). Absent: one at a time, as a session
+   * on the event loop runs.
+   */
+  readonly maxConcurrentRuns?: number;
   /** Runs one request; inputs are validated tensors keyed by name, outputs come back by name. */
-  run(inputs: readonly Tensor[], outputNames?: readonly string[]): Promise<Tensor[]>;
+  run(inputs: readonly Tensor[], outputNames?: readonly string[], options?: RunOptions): Promise<Tensor[]>;
   release(): Promise<void>;
 }

@@ -31,12 +31,14 @@ async function availableBackends(config: NodeConfig, log: (m: string) => void): 
   const backends: InferenceBackend[] = [];
   if (config.backend !== 'onnxruntime-web') {
     try {
-      backends.push(
-        await OrtNodeBackend.create({
-          intraOpThreads: config.intraOpThreads,
-          accelerators: DEFAULT_ACCELERATORS,
-        }),
-      );
+      const native = await OrtNodeBackend.create({
+        intraOpThreads: config.intraOpThreads,
+        accelerators: DEFAULT_ACCELERATORS,
+        workers: config.inferenceWorkers === 'auto' ? undefined : config.inferenceWorkers,
+        log,
+      });
+      backends.push(native);
+      log(acceleratorLine(native));
     } catch (err) {
       log(`onnxruntime-node is not usable here (${(err as Error).message}); falling back to WebAssembly`);
     }
@@ -44,6 +46,19 @@ async function availableBackends(config: NodeConfig, log: (m: string) => void): 
   if (config.backend !== 'onnxruntime-node')
     backends.push(new OrtWebBackend({ numThreads: config.wasmThreads }));
   return backends;
+}
+
+/** One line on what accelerates this node's models, and why the others do not. */
+function acceleratorLine(backend: OrtNodeBackend): string {
+  const found = backend.executionProviders.filter((ep) => ep !== 'cpu');
+  const missing = backend.unavailableAccelerators.map((u) => `${u.ep}: ${u.reason}`).join('; ');
+  const threads =
+    backend.workersPerModel > 0
+      ? `${backend.workersPerModel} inference worker thread(s) per model`
+      : 'sessions on the event loop';
+  if (found.length === 0)
+    return `accelerators: none usable, models that prefer one run on cpu (${missing}); ${threads}`;
+  return `accelerators: ${found.join(', ')} for models that prefer one${missing ? ` (not usable: ${missing})` : ''}; ${threads}`;
 }
 
 /**

@@ -1,66 +1,86 @@
 import type { ExecutionProvider } from '@hexedge/protocol';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import os from 'node:os';
 import ort from 'onnxruntime-node';
-import { buildComfortIndexModel } from '../models/comfort-index.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 import type { InferenceBackend, LoadedModel } from '../backends/backend.ts';
 import { OrtModel, type OrtTensorClass } from '../backends/ort-model.ts';
+import { ORT_EP_NAME, probeAccelerators, type ProbeResult } from './accelerator-probe.ts';
+import { OrtWorkerModel } from './ort-worker-model.ts';
 
 export interface OrtNodeBackendOptions {
-  /** Intra-op threads per session; 0 lets ONNX Runtime choose (one per core). */
+  /** Intra-op threads per model session; 0 lets ONNX Runtime choose (one per core). */
   intraOpThreads?: number;
   /** Accelerated execution providers to try, best first; each is probed once at start-up. */
   accelerators?: readonly ExecutionProvider[];
+  /**
+   * Worker threads per model, each with its own session, so model runs leave the event loop free.
+   * 0 runs sessions on the event loop (as onnxruntime-node does by itself). Default: `defaultInferenceWorkers`.
+   */
+  workers?: number;
+  log?: (line: string) => void;
 }
 
-/** onnxruntime-node's names for our execution providers. */
-const ORT_EP_NAME: Partial<Record<ExecutionProvider, string>> = {
-  cuda: 'cuda',
-  tensorrt: 'tensorrt',
-  qnn: 'qnn',
-  coreml: 'coreml',
-  cpu: 'cpu',
-};
-export const DEFAULT_ACCELERATORS: readonly ExecutionProvider[] = ['tensorrt', 'cuda', 'qnn', 'coreml'];
+export const DEFAULT_ACCELERATORS: readonly ExecutionProvider[] = [
+  'tensorrt',
+  'cuda',
+  'webgpu',
+  'qnn',
+  'coreml',
+];
+
+/** Most worker threads per model that `auto` picks: beyond this, batches shrink more than runs speed up. */
+const MAX_AUTO_WORKERS = 4;
+
+/**
+ * Worker threads per model for `auto`: the cores left after the event loop's, divided among each
+ * session's intra-op threads, at least 1 and at most MAX_AUTO_WORKERS. On 2 cores with 1 intra-op
+ * thread: 1 (the event loop on one core, the model on the other).
+ */
+export function defaultInferenceWorkers(options: { cores: number; intraOpThreads: number }): number {
+  const perSession = options.intraOpThreads > 0 ? options.intraOpThreads : options.cores;
+  return Math.max(1, Math.min(MAX_AUTO_WORKERS, Math.floor((options.cores - 1) / perSession)));
+}
 
 /**
  * onnxruntime-node: the native CPU execution provider everywhere, plus whichever accelerated providers
- * (CUDA, TensorRT, an NPU's QNN) actually open a session on this machine. The npm package ships CPU
- * binaries only; the CUDA ones come from ONNX Runtime's GPU install, whose downloading install script
- * the root package.json denies.
+ * (CUDA, TensorRT, WebGPU over Vulkan/D3D12/Metal, an NPU's QNN) actually open a session on this
+ * machine. The npm package ships CPU and WebGPU (Dawn) in its binaries; CUDA's provider libraries come
+ * from ONNX Runtime's GPU install, whose downloading install script the root package.json denies.
+ * Sessions run on worker threads (ort-worker-model.ts) unless `workers` is 0.
  */
 export class OrtNodeBackend implements InferenceBackend {
   readonly name = 'onnxruntime-node';
   readonly executionProviders: readonly ExecutionProvider[];
+  /** Accelerators tried and not usable here, with the reason (for the start-up log line). */
+  readonly unavailableAccelerators: ProbeResult['unavailable'];
   readonly #intraOpThreads: number;
+  readonly #workers: number;
+  readonly #log: ((line: string) => void) | undefined;
 
-  private constructor(executionProviders: readonly ExecutionProvider[], intraOpThreads: number) {
-    this.executionProviders = executionProviders;
-    this.#intraOpThreads = intraOpThreads;
+  private constructor(options: OrtNodeBackendOptions, probe: ProbeResult) {
+    this.executionProviders = [...probe.found, 'cpu'];
+    this.unavailableAccelerators = probe.unavailable;
+    this.#intraOpThreads = options.intraOpThreads ?? 1;
+    this.#workers =
+      options.workers ??
+      defaultInferenceWorkers({ cores: os.availableParallelism(), intraOpThreads: this.#intraOpThreads });
+    this.#log = options.log;
   }
 
-  /** Probes each accelerator by opening a tiny session on it; any failure means "not here". */
+  /** Probes each accelerator by opening a tiny session on it (in a child process); any failure means "not here". */
   static async create(options: OrtNodeBackendOptions = {}): Promise<OrtNodeBackend> {
-    const found: ExecutionProvider[] = [];
-    const probe = buildComfortIndexModel();
-    for (const ep of options.accelerators ?? []) {
-      const name = ORT_EP_NAME[ep];
-      // Without its provider library ORT would only log a loud load failure: skip the probe.
-      if (!name || !providerLibraryPresent(ep)) continue;
-      try {
-        const session = await ort.InferenceSession.create(probe, {
-          executionProviders: [name],
-          logSeverityLevel: 4,
-        });
-        await session.release();
-        found.push(ep);
-      } catch {
-        // Not built into this install, no device, or no driver: the CPU path still serves.
-      }
+    if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0)) {
+      throw new Error(`inference workers ${options.workers} is not a non-negative integer`);
     }
-    return new OrtNodeBackend([...found, 'cpu'], options.intraOpThreads ?? 1);
+    const probe = options.accelerators?.length
+      ? await probeAccelerators(options.accelerators)
+      : { found: [], unavailable: [] };
+    return new OrtNodeBackend(options, probe);
+  }
+
+  /** Worker threads each model gets (0: sessions on the event loop). */
+  get workersPerModel(): number {
+    return this.#workers;
   }
 
   async load(options: { manifest: ModelManifest; bytes: Uint8Array }): Promise<LoadedModel> {
@@ -68,8 +88,20 @@ export class OrtNodeBackend implements InferenceBackend {
       ? this.executionProviders.filter((ep) => ep !== 'cpu')
       : [];
     const chosen: ExecutionProvider = accelerated[0] ?? 'cpu';
+    const ortProviders = accelerated[0] ? [ORT_EP_NAME[accelerated[0]]!, 'cpu'] : ['cpu'];
+    if (this.#workers > 0) {
+      return OrtWorkerModel.start({
+        manifest: options.manifest,
+        bytes: options.bytes,
+        executionProvider: chosen,
+        ortProviders,
+        intraOpThreads: this.#intraOpThreads,
+        workers: this.#workers,
+        log: this.#log,
+      });
+    }
     const session = await ort.InferenceSession.create(options.bytes, {
-      executionProviders: accelerated.length === 0 ? ['cpu'] : [ORT_EP_NAME[chosen]!, 'cpu'],
+      executionProviders: ortProviders,
       graphOptimizationLevel: 'all',
       intraOpNumThreads: this.#intraOpThreads,
     });
@@ -80,14 +112,4 @@ export class OrtNodeBackend implements InferenceBackend {
       executionProvider: chosen,
     });
   }
-}
-
-/** Shared-library providers live beside the addon (CoreML is built in on macOS). */
-function providerLibraryPresent(ep: ExecutionProvider): boolean {
-  if (ep === 'coreml') return process.platform === 'darwin';
-  const addon = createRequire(import.meta.url).resolve('onnxruntime-node');
-  const binDir = path.join(path.dirname(addon), '..', 'bin', `napi-v6`, process.platform, process.arch);
-  const ext = process.platform === 'win32' ? 'dll' : 'so';
-  const prefix = process.platform === 'win32' ? '' : 'lib';
-  return existsSync(path.join(binDir, `${prefix}onnxruntime_providers_${ep}.${ext}`));
 }

@@ -1,6 +1,15 @@
-import { TYPED_ARRAY_OF, tensorValuesToArray, type NumericArray, type Tensor, type TensorDatatype, type TensorValues } from '@hexedge/protocol';
+import {
+  TYPED_ARRAY_OF,
+  tensorValuesToArray,
+  type NumericArray,
+  type Tensor,
+  type TensorDatatype,
+  type TensorValues,
+} from '@hexedge/protocol';
 
-const TYPED: Partial<Record<TensorDatatype, { new (length: number): NumericArray; from(d: ArrayLike<number>): NumericArray }>> = TYPED_ARRAY_OF;
+const TYPED: Partial<
+  Record<TensorDatatype, { new (length: number): NumericArray; from(d: ArrayLike<number>): NumericArray }>
+> = TYPED_ARRAY_OF;
 
 /** Joins the same-named tensors of several requests along dim 0 (all other dims already equal). */
 export function concatOnDim0(parts: readonly Tensor[]): Tensor {
@@ -23,14 +32,22 @@ export function concatOnDim0(parts: readonly Tensor[]): Tensor {
   return { name: first.name, datatype: first.datatype, shape: [rows, ...first.shape.slice(1)], data };
 }
 
-/** Cuts a batched output back into per-request tensors of `rows[i]` rows each. */
+/**
+ * Cuts a batched output back into per-request tensors of `rows[i]` rows each. Typed arrays are cut
+ * into views of the run's output buffer (no copy: it belongs to this batch alone).
+ */
 export function splitOnDim0(t: Tensor, rows: readonly number[]): Tensor[] {
   const total = rows.reduce((a, b) => a + b, 0);
-  if (t.shape[0] !== total) throw new Error(`output '${t.name}' has ${t.shape[0]} rows, expected ${total} for the batch`);
+  if (t.shape[0] !== total)
+    throw new Error(`output '${t.name}' has ${t.shape[0]} rows, expected ${total} for the batch`);
   const perRow = total === 0 ? 0 : t.data.length / total;
   let at = 0;
   return rows.map((r) => {
-    const slice = t.data.slice(at * perRow, (at + r) * perRow) as TensorValues;
+    const slice = (
+      ArrayBuffer.isView(t.data)
+        ? t.data.subarray(at * perRow, (at + r) * perRow)
+        : t.data.slice(at * perRow, (at + r) * perRow)
+    ) as TensorValues;
     at += r;
     return { name: t.name, datatype: t.datatype, shape: [r, ...t.shape.slice(1)], data: slice };
   });

@@ -22,7 +22,10 @@ export class ModelSet {
     let versions = this.#byName.get(name);
     if (!versions) this.#byName.set(name, (versions = new Map()));
     const s = new ModelScheduler(model, { ...this.#scheduler, ...scheduler });
+    const replaced = versions.get(version);
     versions.set(version, s);
+    // A model replaced under the same name and version gives back its sessions (and worker threads).
+    if (replaced && replaced.model !== model) void replaced.model.release();
     return s;
   }
 
@@ -44,11 +47,18 @@ export class ModelSet {
   resolve(name: string, version?: string): ModelScheduler {
     const versions = this.#byName.get(name);
     if (!versions) {
-      throw new HexEdgeError('MODEL_NOT_FOUND', `model '${name}' is not served here (models: ${[...this.#byName.keys()].join(', ') || 'none'})`);
+      throw new HexEdgeError(
+        'MODEL_NOT_FOUND',
+        `model '${name}' is not served here (models: ${[...this.#byName.keys()].join(', ') || 'none'})`,
+      );
     }
     const chosen = version ?? this.versionsOf(name).at(-1)!;
     const s = versions.get(chosen);
-    if (!s) throw new HexEdgeError('MODEL_NOT_FOUND', `model '${name}' has no version '${chosen}' (versions: ${this.versionsOf(name).join(', ')})`);
+    if (!s)
+      throw new HexEdgeError(
+        'MODEL_NOT_FOUND',
+        `model '${name}' has no version '${chosen}' (versions: ${this.versionsOf(name).join(', ')})`,
+      );
     return s;
   }
 
@@ -64,7 +74,11 @@ export class ModelSet {
         executionProvider: s.model.executionProvider,
         prefersAccelerator: m.prefersAccelerator,
         sizeBytes: m.sizeBytes,
-        load: { queueDepth: s.queueDepth, inFlight: s.inFlight, ewmaServiceMs: Math.round(s.ewmaServiceMs * 1000) / 1000 },
+        load: {
+          queueDepth: s.queueDepth,
+          inFlight: s.inFlight,
+          ewmaServiceMs: Math.round(s.ewmaServiceMs * 1000) / 1000,
+        },
       };
     });
   }

@@ -1,29 +1,65 @@
 import type { Tensor } from '@hexedge/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LoadedModel } from '../backends/backend.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 import { ModelScheduler } from './scheduler.ts';
 
-/** A model that doubles its input and records the batch sizes it was run with. */
-function doublingModel(options: { batchable?: boolean; fail?: boolean; delayMs?: number } = {}) {
+/**
+ * A model that doubles its input and records the batch sizes it was run with, how many runs were in
+ * flight at most, and whether each run was handed its inputs to keep. With `gate`, each run waits
+ * for the test to open it.
+ */
+function doublingModel(
+  options: {
+    batchable?: boolean;
+    fail?: boolean;
+    delayMs?: number;
+    maxConcurrentRuns?: number;
+    gated?: boolean;
+  } = {},
+) {
   const runs: number[] = [];
+  const transferred: boolean[] = [];
+  const gates: (() => void)[] = [];
+  let inFlight = 0;
+  let peakInFlight = 0;
   const model: LoadedModel = {
     manifest: { name: 'double', version: '1', batchable: options.batchable ?? true } as ModelManifest,
     executionProvider: 'cpu',
-    async run(inputs: readonly Tensor[]) {
+    maxConcurrentRuns: options.maxConcurrentRuns,
+    async run(inputs: readonly Tensor[], _names, runOptions) {
       runs.push(inputs[0]!.shape[0]!);
-      await new Promise((r) => setTimeout(r, options.delayMs ?? 2));
+      transferred.push(runOptions?.transferInputs ?? false);
+      peakInFlight = Math.max(peakInFlight, ++inFlight);
+      try {
+        if (options.gated) await new Promise<void>((r) => gates.push(r));
+        else await new Promise((r) => setTimeout(r, options.delayMs ?? 2));
+      } finally {
+        inFlight--;
+      }
       if (options.fail) throw new Error('model exploded');
       const x = inputs[0]!;
-      return [{ name: 'y', datatype: 'FP32' as const, shape: x.shape, data: Float32Array.from(x.data as ArrayLike<number>, (v) => v * 2) }];
+      return [
+        {
+          name: 'y',
+          datatype: 'FP32' as const,
+          shape: x.shape,
+          data: Float32Array.from(x.data as ArrayLike<number>, (v) => v * 2),
+        },
+      ];
     },
     async release() {},
   };
-  return { model, runs };
+  return { model, runs, transferred, gates, peak: () => peakInFlight };
 }
 
 const input = (rows: number, start: number, cols = 2): Tensor[] => [
-  { name: 'x', datatype: 'FP32', shape: [rows, cols], data: Array.from({ length: rows * cols }, (_, i) => start + i) },
+  {
+    name: 'x',
+    datatype: 'FP32',
+    shape: [rows, cols],
+    data: Array.from({ length: rows * cols }, (_, i) => start + i),
+  },
 ];
 
 describe('ModelScheduler', () => {
@@ -34,7 +70,9 @@ describe('ModelScheduler', () => {
     expect(runs).toEqual([8]);
     results.forEach((r, i) => {
       expect(r.outputs[0]!.shape).toEqual([2, 2]);
-      expect(Array.from(r.outputs[0]!.data as Float32Array)).toEqual([0, 1, 2, 3].map((k) => (i * 10 + k) * 2));
+      expect(Array.from(r.outputs[0]!.data as Float32Array)).toEqual(
+        [0, 1, 2, 3].map((k) => (i * 10 + k) * 2),
+      );
       expect(r.batchSize).toBe(4);
     });
   });
@@ -58,7 +96,9 @@ describe('ModelScheduler', () => {
     const { model } = doublingModel({ delayMs: 20 });
     const s = new ModelScheduler(model, { maxBatchSize: 1, maxQueueDelayUs: 0, maxQueueSize: 2 });
     const accepted = [s.submit(input(1, 0)), s.submit(input(1, 1)), s.submit(input(1, 2))];
-    expect(() => s.submit(input(1, 3))).toThrow(expect.objectContaining({ code: 'OVERLOADED', details: { retryAfterMs: expect.any(Number) } }));
+    expect(() => s.submit(input(1, 3))).toThrow(
+      expect.objectContaining({ code: 'OVERLOADED', details: { retryAfterMs: expect.any(Number) } }),
+    );
     expect((await Promise.all(accepted)).length).toBe(3);
     expect(s.queueDepth).toBe(0);
   });
@@ -69,5 +109,74 @@ describe('ModelScheduler', () => {
     const r = await Promise.allSettled([s.submit(input(1, 0)), s.submit(input(1, 1))]);
     expect(r.map((x) => x.status)).toEqual(['rejected', 'rejected']);
     expect(s.inFlight).toBe(0);
+  });
+
+  it('runs as many batches at once as the model has sessions, never more', async () => {
+    const { model, runs, peak } = doublingModel({ maxConcurrentRuns: 2, delayMs: 20 });
+    const s = new ModelScheduler(model, { maxBatchSize: 2, maxQueueDelayUs: 0, maxQueueSize: 100 });
+    await Promise.all(Array.from({ length: 8 }, (_, i) => s.submit(input(1, i))));
+    expect(peak()).toBe(2);
+    expect(runs.reduce((a, b) => a + b, 0)).toBe(8);
+  });
+
+  it('keeps a stateful (not batchable) model to one run at a time whatever its sessions', async () => {
+    const { model, peak } = doublingModel({ batchable: false, maxConcurrentRuns: 4, delayMs: 5 });
+    const s = new ModelScheduler(model, { maxBatchSize: 32, maxQueueDelayUs: 0, maxQueueSize: 100 });
+    await Promise.all([0, 1, 2, 3].map((i) => s.submit(input(1, i))));
+    expect(peak()).toBe(1);
+  });
+
+  it('when a run ends, takes everything that queued during it at once, without waiting out the queue delay', async () => {
+    const { model, runs, gates } = doublingModel({ gated: true });
+    // A minute of queue delay: a batch that waited for it would never run within the test.
+    const s = new ModelScheduler(model, { maxBatchSize: 8, maxQueueDelayUs: 60_000_000, maxQueueSize: 100 });
+    const first = Promise.all(Array.from({ length: 8 }, (_, i) => s.submit(input(1, i)))); // a full batch runs at once
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    const during = Promise.all(Array.from({ length: 5 }, (_, i) => s.submit(input(1, 100 + i))));
+    expect(s.queueDepth).toBe(5);
+    gates[0]!();
+    await first;
+    await vi.waitFor(() => expect(gates).toHaveLength(2));
+    expect(runs).toEqual([8, 5]);
+    gates[1]!();
+    const results = await during;
+    results.forEach((r, i) =>
+      expect(Array.from(r.outputs[0]!.data as Float32Array)).toEqual([(100 + i) * 2, (100 + i) * 2 + 2]),
+    );
+  });
+
+  it('hands a joined batch to the model to keep, and a lone request’s own tensors only to read', async () => {
+    const { model, transferred } = doublingModel();
+    const s = new ModelScheduler(model, { maxBatchSize: 4, maxQueueDelayUs: 5_000, maxQueueSize: 10 });
+    await Promise.all([s.submit(input(2, 0)), s.submit(input(2, 10))]);
+    await s.submit(input(4, 0));
+    expect(transferred).toEqual([true, false]);
+  });
+
+  it('under many concurrent clients, gives every request exactly its own rows, in batches within bounds', async () => {
+    const { model, runs, peak } = doublingModel({ maxConcurrentRuns: 3, delayMs: 1 });
+    const s = new ModelScheduler(model, { maxBatchSize: 16, maxQueueDelayUs: 300, maxQueueSize: 512 });
+    let next = 0;
+    const client = async () => {
+      for (let k = 0; k < 20; k++) {
+        const id = next++;
+        const rows = 1 + (id % 4);
+        const r = await s.submit(input(rows, id * 1000, 3));
+        expect(r.outputs[0]!.shape).toEqual([rows, 3]);
+        expect(Array.from(r.outputs[0]!.data as Float32Array)).toEqual(
+          Array.from({ length: rows * 3 }, (_, i) => (id * 1000 + i) * 2),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: 64 }, client));
+    expect(runs.reduce((a, b) => a + b, 0)).toBe(
+      Array.from({ length: 64 * 20 }, (_, id) => 1 + (id % 4)).reduce((a, b) => a + b, 0),
+    );
+    expect(Math.max(...runs)).toBeLessThanOrEqual(16);
+    expect(peak()).toBeLessThanOrEqual(3);
+    // Batches did form: far fewer runs than requests.
+    expect(runs.length).toBeLessThan((64 * 20) / 3);
+    expect(s.inFlight).toBe(0);
+    expect(s.queueDepth).toBe(0);
   });
 });

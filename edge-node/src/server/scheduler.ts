@@ -12,10 +12,20 @@ export interface SchedulerOptions {
   maxQueueDelayUs: number;
   /** Requests waiting beyond this are refused with 503 OVERLOADED: memory stays bounded. */
   maxQueueSize: number;
-  onBatch?: (info: { model: string; version: string; size: number; requests: number; serviceTimeMs: number }) => void;
+  onBatch?: (info: {
+    model: string;
+    version: string;
+    size: number;
+    requests: number;
+    serviceTimeMs: number;
+  }) => void;
 }
 
-export const DEFAULT_SCHEDULER: SchedulerOptions = { maxBatchSize: 32, maxQueueDelayUs: 500, maxQueueSize: 512 };
+export const DEFAULT_SCHEDULER: SchedulerOptions = {
+  maxBatchSize: 32,
+  maxQueueDelayUs: 500,
+  maxQueueSize: 512,
+};
 
 export interface ScheduledResult {
   outputs: Tensor[];
@@ -36,15 +46,19 @@ interface Pending {
 
 /**
  * One model's request queue, as Triton's dynamic batcher: requests with compatible shapes are joined
- * on dim 0 up to `maxBatchSize`, waiting at most `maxQueueDelayUs` for company; one run is in flight
- * per model, so requests arriving during a run form the next batch. Models whose manifest is not
- * batchable (stateful ones such as Silero VAD) run one request at a time.
+ * on dim 0 up to `maxBatchSize`. Up to the model's `maxConcurrentRuns` (its worker threads; 1 for a
+ * session on the event loop) runs are in flight; requests arriving meanwhile queue, and when a run
+ * ends the next batch takes everything compatible that queued, at once (those requests already
+ * waited out a run). Otherwise the oldest request waits at most `maxQueueDelayUs` for company before
+ * an idle session takes it. Models whose manifest is not batchable (stateful ones such as Silero VAD) run one request
+ * at a time.
  */
 export class ModelScheduler {
   readonly model: LoadedModel;
   readonly #o: SchedulerOptions;
   readonly #queue: Pending[] = [];
-  #running = false;
+  readonly #maxRuns: number;
+  #runs = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #immediate: ReturnType<typeof setImmediate> | undefined;
   inFlight = 0;
@@ -53,6 +67,8 @@ export class ModelScheduler {
   constructor(model: LoadedModel, options: SchedulerOptions) {
     this.model = model;
     this.#o = model.manifest.batchable ? options : { ...options, maxBatchSize: 1 };
+    // A stateless model's sessions are independent; a stateful one's pipeline needs its runs in order.
+    this.#maxRuns = model.manifest.batchable ? Math.max(1, model.maxConcurrentRuns ?? 1) : 1;
   }
 
   get queueDepth(): number {
@@ -61,15 +77,19 @@ export class ModelScheduler {
 
   /** Expected wait for a new request, for Retry-After and for placement's queue estimate. */
   expectedWaitMs(): number {
-    return Math.ceil(((this.#queue.length / this.#o.maxBatchSize) + 1) * Math.max(this.ewmaServiceMs, 1));
+    return Math.ceil((this.#queue.length / this.#o.maxBatchSize + 1) * Math.max(this.ewmaServiceMs, 1));
   }
 
   submit(inputs: Tensor[], outputNames?: string[]): Promise<ScheduledResult> {
     if (this.#queue.length >= this.#o.maxQueueSize) {
       const retryAfterMs = this.expectedWaitMs();
-      throw new HexEdgeError('OVERLOADED', `model ${this.model.manifest.name} has ${this.#queue.length} requests queued (limit ${this.#o.maxQueueSize}); retry later`, {
-        retryAfterMs,
-      });
+      throw new HexEdgeError(
+        'OVERLOADED',
+        `model ${this.model.manifest.name} has ${this.#queue.length} requests queued (limit ${this.#o.maxQueueSize}); retry later`,
+        {
+          retryAfterMs,
+        },
+      );
     }
     const rows = inputs[0]?.shape[0] ?? 1;
     const sameRows = inputs.every((t) => t.shape[0] === rows);
@@ -89,17 +109,21 @@ export class ModelScheduler {
     });
   }
 
-  #pump(): void {
-    if (this.#running || this.#queue.length === 0) return;
-    const oldest = this.#queue[0]!;
-    const queuedRows = this.#queue.reduce((n, p) => (p.key === oldest.key ? n + p.rows : n), 0);
-    const waitedUs = (performance.now() - oldest.enqueuedAt) * 1000;
-    if (queuedRows < this.#o.maxBatchSize && waitedUs < this.#o.maxQueueDelayUs) {
-      this.#wait(this.#o.maxQueueDelayUs - waitedUs);
-      return;
+  /** `afterRun`: a run just ended, so what queued during it goes at once, without a queue delay. */
+  #pump(afterRun = false): void {
+    while (this.#runs < this.#maxRuns && this.#queue.length > 0) {
+      if (!afterRun) {
+        const oldest = this.#queue[0]!;
+        const queuedRows = this.#queue.reduce((n, p) => (p.key === oldest.key ? n + p.rows : n), 0);
+        const waitedUs = (performance.now() - oldest.enqueuedAt) * 1000;
+        if (queuedRows < this.#o.maxBatchSize && waitedUs < this.#o.maxQueueDelayUs) {
+          this.#wait(this.#o.maxQueueDelayUs - waitedUs);
+          return;
+        }
+      }
+      this.#cancelWait();
+      void this.#runBatch(this.#takeBatch());
     }
-    this.#cancelWait();
-    void this.#runBatch(this.#takeBatch());
   }
 
   /**
@@ -133,7 +157,7 @@ export class ModelScheduler {
     const key = this.#queue[0]!.key;
     const batch: Pending[] = [];
     let rows = 0;
-    for (let i = 0; i < this.#queue.length && rows < this.#o.maxBatchSize; ) {
+    for (let i = 0; i < this.#queue.length && rows < this.#o.maxBatchSize;) {
       const p = this.#queue[i]!;
       if (p.key === key && rows + p.rows <= this.#o.maxBatchSize) {
         batch.push(p);
@@ -147,26 +171,44 @@ export class ModelScheduler {
   }
 
   async #runBatch(batch: Pending[]): Promise<void> {
-    this.#running = true;
+    this.#runs++;
     this.inFlight += batch.length;
     const started = performance.now();
     try {
       const first = batch[0]!;
       const inputs = first.inputs.map((t, i) => concatOnDim0(batch.map((p) => p.inputs[i]!)));
-      const outputs = await this.model.run(inputs, first.outputNames);
+      // Joined tensors are this run's own buffers: a backend on another thread may take them.
+      const outputs = await this.model.run(inputs, first.outputNames, { transferInputs: batch.length > 1 });
       const serviceTimeMs = performance.now() - started;
-      this.ewmaServiceMs = this.ewmaServiceMs === 0 ? serviceTimeMs : this.ewmaServiceMs + EWMA_ALPHA * (serviceTimeMs - this.ewmaServiceMs);
+      this.ewmaServiceMs =
+        this.ewmaServiceMs === 0
+          ? serviceTimeMs
+          : this.ewmaServiceMs + EWMA_ALPHA * (serviceTimeMs - this.ewmaServiceMs);
       const rows = batch.map((p) => p.inputs[0]?.shape[0] ?? 1);
       const perRequest = batch.length === 1 ? [outputs] : batch.map(() => [] as Tensor[]);
-      if (batch.length > 1) for (const out of outputs) splitOnDim0(out, rows).forEach((t, i) => perRequest[i]!.push(t));
-      this.#o.onBatch?.({ model: this.model.manifest.name, version: this.model.manifest.version, size: rows.reduce((a, b) => a + b, 0), requests: batch.length, serviceTimeMs });
-      batch.forEach((p, i) => p.resolve({ outputs: perRequest[i]!, serviceTimeMs, queueMs: started - p.enqueuedAt, batchSize: batch.length }));
+      if (batch.length > 1)
+        for (const out of outputs) splitOnDim0(out, rows).forEach((t, i) => perRequest[i]!.push(t));
+      this.#o.onBatch?.({
+        model: this.model.manifest.name,
+        version: this.model.manifest.version,
+        size: rows.reduce((a, b) => a + b, 0),
+        requests: batch.length,
+        serviceTimeMs,
+      });
+      batch.forEach((p, i) =>
+        p.resolve({
+          outputs: perRequest[i]!,
+          serviceTimeMs,
+          queueMs: started - p.enqueuedAt,
+          batchSize: batch.length,
+        }),
+      );
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {
       this.inFlight -= batch.length;
-      this.#running = false;
-      this.#pump();
+      this.#runs--;
+      this.#pump(true);
     }
   }
 }

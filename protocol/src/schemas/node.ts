@@ -7,7 +7,7 @@ export const latLngSchema = z.object({ lat: z.number(), lng: z.number() });
 const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
 const signatureSchema = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature');
 
-export const EXECUTION_PROVIDERS = ['cpu', 'wasm', 'cuda', 'tensorrt', 'openvino', 'qnn', 'coreml'] as const;
+export const EXECUTION_PROVIDERS = ['cpu', 'wasm', 'cuda', 'tensorrt', 'webgpu', 'openvino', 'qnn', 'coreml'] as const;
 export const executionProviderSchema = z.enum(EXECUTION_PROVIDERS);
 export type ExecutionProvider = z.infer<typeof executionProviderSchema>;
 

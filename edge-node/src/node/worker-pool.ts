@@ -1,0 +1,266 @@
+import { HexEdgeError } from '@hexedge/protocol';
+import { Worker, type Transferable } from 'node:worker_threads';
+
+/**
+ * What a pool worker script speaks. It posts `{ type: 'ready', info }` once it can take jobs (or
+ * `{ type: 'failed', error }` and exits), then answers each `{ id, job }` with `{ id, result }` or
+ * `{ id, error }`. One job at a time per worker: the pool never posts a second before the answer.
+ */
+export type WorkerReply<Info, Result> =
+  | { type: 'ready'; info: Info }
+  | { type: 'failed'; error: string }
+  | { id: number; result: Result; error?: undefined }
+  | { id: number; error: string; result?: undefined };
+
+export interface WorkerPoolOptions {
+  /** What the pool runs, for errors and logs (e.g. `vibration-anomaly@1.0.0`). */
+  label: string;
+  /** The worker's module (a `.ts` file runs as is: Node strips the types). */
+  script: URL;
+  /** Threads in the pool; each runs one job at a time. */
+  size: number;
+  /** Passed to every worker, respawned ones included (structured-cloned for each). */
+  workerData: unknown;
+  /** Starts in a row that die before `ready` before the pool stops respawning. Default 3. */
+  maxFailedStarts?: number;
+  log?: (line: string) => void;
+}
+
+interface Job {
+  job: unknown;
+  transfer: readonly Transferable[];
+  resolve: (result: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  current: (Job & { id: number }) | undefined;
+  exited: Promise<void>;
+  /** Why a worker that never became ready gave up (its `failed` message). */
+  failure?: string;
+}
+
+/** First respawn after a crash at once; a worker that keeps dying on start backs off 100, 200, 400 ms. */
+const RESPAWN_BACKOFF_MS = 100;
+
+/**
+ * A fixed-size pool of worker threads running one script: jobs queue FIFO and go to whichever worker
+ * is idle, so the event loop that submits them stays free while they run. A worker that dies (a
+ * native crash, `process.exit`, an uncaught error) fails only the job it held, with an error naming
+ * the pool and the exit, and is replaced; a worker that cannot even start `maxFailedStarts` times in a
+ * row marks the pool broken and every job is refused with the last reason. `close()` terminates every
+ * thread and refuses what was queued.
+ */
+export class WorkerPool<Info = unknown> {
+  readonly label: string;
+  readonly size: number;
+  /** What the first worker reported when it became ready (e.g. a session's output names). */
+  readonly info: Info;
+  readonly #o: WorkerPoolOptions;
+  readonly #slots = new Set<Slot>();
+  readonly #queue: Job[] = [];
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #closed: Promise<void> | undefined;
+  #nextId = 1;
+  #failedStarts = 0;
+  #broken: string | undefined;
+  #closing = false;
+  /** Workers replaced after dying; for metrics and tests. */
+  respawns = 0;
+
+  private constructor(options: WorkerPoolOptions, info: Info) {
+    this.#o = options;
+    this.label = options.label;
+    this.size = options.size;
+    this.info = info;
+  }
+
+  /** Starts `size` workers and resolves once all are ready; if one fails, stops the rest and throws its reason. */
+  static async start<Info>(options: WorkerPoolOptions): Promise<WorkerPool<Info>> {
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new Error(`${options.label}: worker pool size ${options.size} is not a positive integer`);
+    const starting = Array.from({ length: options.size }, () => startWorker<Info>(options));
+    const settled = await Promise.allSettled(starting.map((s) => s.ready));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(starting.map((s) => s.worker.terminate()));
+      throw failed.reason;
+    }
+    const pool = new WorkerPool<Info>(options, (settled[0] as PromiseFulfilledResult<Info>).value);
+    for (const s of starting) pool.#adopt(s.worker);
+    return pool;
+  }
+
+  /** Threads alive now (ready, busy or starting). */
+  get threads(): number {
+    return this.#slots.size;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Runs one job on the next idle worker. `transfer` moves those buffers to it instead of copying them. */
+  run<Result>(job: unknown, transfer: readonly Transferable[] = []): Promise<Result> {
+    if (this.#closing)
+      return Promise.reject(new HexEdgeError('MODEL_NOT_READY', `${this.label} is shutting down`));
+    if (this.#broken) return Promise.reject(this.#brokenError());
+    return new Promise<Result>((resolve, reject) => {
+      this.#queue.push({ job, transfer, resolve: resolve as (r: unknown) => void, reject });
+      this.#dispatch();
+    });
+  }
+
+  /** Terminates every worker (waiting for their threads to end) and refuses queued and running jobs. */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    const refused = new HexEdgeError('MODEL_NOT_READY', `${this.label} is shutting down`);
+    for (const job of this.#queue.splice(0)) job.reject(refused);
+    const exits = [...this.#slots].map((slot) => slot.exited);
+    for (const slot of this.#slots) {
+      slot.current?.reject(refused);
+      slot.current = undefined;
+      void slot.worker.terminate();
+    }
+    await Promise.all(exits);
+  }
+
+  #adopt(worker: Worker, ready = true): Slot {
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const slot: Slot = { worker, ready, current: undefined, exited };
+    this.#slots.add(slot);
+    let lastError: Error | undefined;
+    worker.on('error', (err) => (lastError = err));
+    worker.on('message', (m: WorkerReply<Info, unknown>) => this.#onMessage(slot, m));
+    worker.once('exit', (code) => this.#onExit(slot, code, lastError));
+    // An idle pool does not keep the process alive; a running job (see #dispatch) or a replacement
+    // still starting does. After the listeners: adding a 'message' listener refs the port again.
+    if (ready) worker.unref();
+    return slot;
+  }
+
+  #onMessage(slot: Slot, m: WorkerReply<Info, unknown>): void {
+    if ('type' in m) {
+      if (m.type === 'ready') {
+        slot.ready = true;
+        this.#failedStarts = 0;
+        this.#dispatch();
+        if (!slot.current) slot.worker.unref();
+      } else {
+        slot.failure = m.error;
+      }
+      return;
+    }
+    const job = slot.current;
+    if (!job || job.id !== m.id) return;
+    slot.current = undefined;
+    slot.worker.unref();
+    if (m.error !== undefined) job.reject(new Error(`${this.label}: ${m.error}`));
+    else job.resolve(m.result);
+    this.#dispatch();
+  }
+
+  #onExit(slot: Slot, code: number, err: Error | undefined): void {
+    this.#slots.delete(slot);
+    if (this.#closing) return;
+    const why = `exited with code ${code}${slot.failure ? ` (${slot.failure})` : err ? ` (${err.message})` : ''}`;
+    if (slot.current) {
+      slot.current.reject(
+        new HexEdgeError(
+          'INTERNAL',
+          `${this.label}: the inference worker ${why} during this run; it is being replaced`,
+        ),
+      );
+      slot.current = undefined;
+    }
+    if (!slot.ready) this.#failedStarts++;
+    if (this.#failedStarts >= (this.#o.maxFailedStarts ?? 3)) {
+      this.#o.log?.(
+        `${this.label}: inference workers died before they were ready ${this.#failedStarts} times in a row (last: ${why}); not restarting`,
+      );
+      if (this.#slots.size === 0 && this.#timers.size === 0) {
+        this.#broken = `its inference workers died before they were ready ${this.#failedStarts} times in a row (last: ${why})`;
+        this.#refuseQueued();
+      }
+      return;
+    }
+    this.#o.log?.(`${this.label}: inference worker ${why}; starting a replacement`);
+    const delayMs = this.#failedStarts === 0 ? 0 : RESPAWN_BACKOFF_MS * 2 ** (this.#failedStarts - 1);
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (this.#closing) return;
+      this.respawns++;
+      this.#adopt(new Worker(this.#o.script, { workerData: this.#o.workerData }), false);
+    }, delayMs);
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) return;
+      if (!slot.ready || slot.current) continue;
+      const job = { ...this.#queue.shift()!, id: this.#nextId++ };
+      slot.current = job;
+      slot.worker.ref();
+      try {
+        slot.worker.postMessage({ id: job.id, job: job.job }, [...job.transfer]);
+      } catch (err) {
+        // Data that cannot cross (a DataCloneError): this job fails, the worker stays idle.
+        slot.current = undefined;
+        slot.worker.unref();
+        job.reject(err);
+      }
+    }
+  }
+
+  #brokenError(): HexEdgeError {
+    return new HexEdgeError('MODEL_NOT_READY', `${this.label} cannot run: ${this.#broken}`);
+  }
+
+  #refuseQueued(): void {
+    const err = this.#brokenError();
+    for (const job of this.#queue.splice(0)) job.reject(err);
+  }
+}
+
+/** One worker and the promise of its `ready` (rejected with its reason if it fails or dies first). */
+function startWorker<Info>(options: WorkerPoolOptions): { worker: Worker; ready: Promise<Info> } {
+  const worker = new Worker(options.script, { workerData: options.workerData });
+  const ready = new Promise<Info>((resolve, reject) => {
+    const onMessage = (m: WorkerReply<Info, unknown>) => {
+      if (!('type' in m)) return;
+      cleanup();
+      if (m.type === 'ready') resolve(m.info);
+      else reject(new Error(`${options.label}: ${m.error}`));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new Error(`${options.label}: the inference worker failed to start (${err.message})`));
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(
+        new Error(`${options.label}: the inference worker exited with code ${code} before it was ready`),
+      );
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+  return { worker, ready };
+}
