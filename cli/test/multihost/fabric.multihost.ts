@@ -125,9 +125,10 @@ describe.skipIf(skipped)('multi-host fabric: real round trips between emulated c
       gatewayVerified: false,
       verifiedUncertaintyKm: null,
     });
-    // Where its round trips put it: the oracle's estimate is ≥ 1,000 km from the claim, far nearer Cologne.
+    // Where its round trips put it: the oracle's estimate is ≥ 1,000 km from the claim, and several
+    // times nearer Cologne than Madrid (the first window's estimate is coarse: a few hundred km).
     expect(liar.estimateToClaimKm).toBeGreaterThanOrEqual(1_000);
-    expect(liar.estimateToTrueKm!).toBeLessThan(liar.estimateToClaimKm! - 1_000);
+    expect(liar.estimateToTrueKm!).toBeLessThan(liar.estimateToClaimKm! / 3);
     for (const row of rows.filter((r) => r !== liar)) {
       expect(row.gatewayVerified, `${row.node} verified at the gateway`).toBe(true);
       expect(row.verifiedUncertaintyKm, `${row.node} verified by the oracle`).not.toBeNull();
