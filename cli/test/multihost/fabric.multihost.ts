@@ -32,6 +32,9 @@ import {
 const GATEWAY_EXTRA_YAML: string[] = [];
 /** Requests per caller in the routing check. */
 const REQUESTS_PER_CALLER = 6;
+/** How much slower than the fastest the geographic nearest may measure: the switch is a user-space
+ * process on a shared machine (its frame lateness reaches a few ms at worst, see `switch` in the report). */
+const SWITCH_JITTER_MS = 1;
 /** The failover check's request deadline (policy.deadlineMs). */
 const FAILOVER_DEADLINE_MS = 3_000;
 /** How long the oracle has to verify every honest node and find the liar's claim impossible. */
@@ -54,6 +57,8 @@ describe.skipIf(skipped)('multi-host fabric: real round trips between emulated c
   let fabric: Fabric;
   /** Each caller's nearest node by measured round trip (first check), for the routing check. */
   let nearest: Nearest;
+  /** Each caller's nearest node by great-circle distance (first check). */
+  let nearestByDistance: Map<string, string>;
 
   beforeAll(async () => {
     if (problem)
@@ -105,9 +110,19 @@ describe.skipIf(skipped)('multi-host fabric: real round trips between emulated c
     // Physics: the switch holds every frame for its path's delay, so nothing is faster than the map.
     for (const r of measured.rows)
       expect(r.measuredRttMs, `${r.from} → ${r.to}`).toBeGreaterThanOrEqual(r.emulatedRttMs - 0.001);
-    // And the measured order agrees with the map: each caller's nearest by round trip is its nearest by distance.
-    for (const [caller, { key }] of nearest)
-      expect(key, `nearest to ${fabric.host(caller).city}`).toBe(measured.nearestByDistance.get(caller));
+    // And the measured order agrees with the map: each caller's nearest node by distance is also its
+    // fastest by round trip, within the user-space switch's scheduling jitter (Wiesbaden has Mainz at
+    // 10 km and Frankfurt at 38 km: a 0.3 ms difference in emulated round trip, near that jitter).
+    nearestByDistance = measured.nearestByDistance;
+    for (const [caller, best] of nearest) {
+      const geographic = measured.rows.find(
+        (r) => r.caller === caller && r.key === nearestByDistance.get(caller),
+      )!;
+      expect(
+        geographic.measuredRttMs,
+        `nearest to ${fabric.host(caller).city} (${geographic.key})`,
+      ).toBeLessThanOrEqual(best.rttMs + SWITCH_JITTER_MS);
+    }
   });
 
   it('verifies the honest nodes by latency proofs and rejects the node whose claim is 1,450 km from where its round trips put it', async () => {
@@ -140,9 +155,12 @@ describe.skipIf(skipped)('multi-host fabric: real round trips between emulated c
     const routed = await routeCallers(fabric, { nearest, requests: REQUESTS_PER_CALLER });
     report.routing = routed.figures;
     expect(routed.failures).toEqual([]);
-    // Claims and round trips agree: for every honest caller, placement's nearest is the measured nearest.
+    // Claims and the map agree: for every honest caller, placement's nearest is the nearest by distance
+    // (which the first check found to be the fastest by round trip, within the switch's jitter).
     for (const r of routed.plain)
-      expect(r.nearestByClaims, `placement's nearest to ${r.caller}`).toBe(r.nearest);
+      expect(r.nearestByClaims, `placement's nearest to ${r.caller}`).toBe(
+        nearestByDistance.get(fabric.hosts.find((h) => h.city === r.caller)!.key),
+      );
     // The liar's claim puts it first for Madrid, whose nearest node by round trip is Milan.
     expect(routed.attacked).toMatchObject({ nearest: 'mil', nearestByClaims: 'liar' });
     // Asking for trusted nodes (which needs a verified location) keeps it out.
