@@ -17,10 +17,10 @@ import {
 import type { DeviceRegistry } from '@hexedge/firmware-bridge';
 import { Placement } from '@hexedge/placement';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
+import { declaredBodyLimit } from './body-limit.ts';
 import { noObserver, type GatewayObserver } from './observe.ts';
 import { requireApiKey, type GatewayEnv } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
@@ -99,21 +99,17 @@ export interface GatewayAppOptions {
   assumeLocationsVerified?: boolean;
 }
 
-const limit = (maxSize: number) =>
-  bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new HexEdgeError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxSize} bytes`);
-    },
-  });
+const limit = declaredBodyLimit;
 
 /** The route pattern that answered (`/v1/nodes/:id`), never the raw path, so metric labels stay bounded. */
 function respondingRoute(c: Context): string {
   const route = matchedRoutes(c)[c.req.routeIndex];
   return route && route.path !== '/*' && route.path !== '*' ? route.path : 'unmatched';
 }
-const forwardSigner = (keys: NodeKeyPair, sha256: Sha256Hex | undefined) => (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) =>
-  signForward({ keys, ...target, nowMs: Date.now(), ...(sha256 ? { sha256 } : {}) });
+const forwardSigner =
+  (keys: NodeKeyPair, sha256: Sha256Hex | undefined) =>
+  (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) =>
+    signForward({ keys, ...target, nowMs: Date.now(), ...(sha256 ? { sha256 } : {}) });
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
 export function createGatewayApp(options: GatewayAppOptions): {
@@ -247,7 +243,11 @@ export function createGatewayApp(options: GatewayAppOptions): {
       app.post(
         RERUN_PATH,
         limit(MAX_RERUN_BODY_BYTES),
-        oracleRerunHandler({ service, nodeOf: (id) => local.registry.get(id), oracleIds: options.oracle.oracleIds }),
+        oracleRerunHandler({
+          service,
+          nodeOf: (id) => local.registry.get(id),
+          oracleIds: options.oracle.oracleIds,
+        }),
       );
   }
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));

@@ -12,13 +12,26 @@ export function inferHandler(options: { service: InferService; usage: UsageBook 
     let model = 'unknown';
     try {
       const body = await readJsonBody(c);
-      if (typeof (body as { model?: unknown })?.model === 'string') model = (body as { model: string }).model.slice(0, 128);
-      const { response, replayed } = await options.service.infer(body, { id: key.id, ...(key.models ? { models: key.models } : {}), ...(key.region ? { region: key.region } : {}) });
+      c.set('inferBody', body);
+      if (typeof (body as { model?: unknown })?.model === 'string')
+        model = (body as { model: string }).model.slice(0, 128);
+      const { response, replayed } = await options.service.infer(body, {
+        id: key.id,
+        ...(key.models ? { models: key.models } : {}),
+        ...(key.region ? { region: key.region } : {}),
+      });
+      c.set('inferAnswer', response);
       if (replayed) c.header('Idempotent-Replayed', 'true');
       else options.usage.record({ keyId: key.id, model, ok: true, latencyMs: performance.now() - started });
       return c.json(response);
     } catch (err) {
-      options.usage.record({ keyId: key.id, model, ok: false, code: (err as { code?: string }).code ?? 'INTERNAL', latencyMs: performance.now() - started });
+      options.usage.record({
+        keyId: key.id,
+        model,
+        ok: false,
+        code: (err as { code?: string }).code ?? 'INTERNAL',
+        latencyMs: performance.now() - started,
+      });
       throw err;
     }
   };
