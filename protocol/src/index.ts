@@ -17,7 +17,7 @@ export {
   toH3Cell,
   toLatLng,
 } from './geo.ts';
-export { canonicalBytes } from './canonical.ts';
+export { canonicalBytes, isWithinJsonDepth, MAX_JSON_DEPTH } from './canonical.ts';
 export {
   base64UrlToBytes,
   bytesToBase64Url,
@@ -47,6 +47,7 @@ export {
 } from './signing.ts';
 export {
   checkTensor,
+  MAX_TENSOR_ELEMENTS,
   type NumericArray,
   type TensorScalar,
   type Tensor,

@@ -2,7 +2,8 @@ import { HexEdgeError, MAX_NODE_ANSWER_BYTES } from '@hexedge/protocol';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Pool } from 'undici';
-import { parseJson, type NodeClient } from '../infer/node-client.ts';
+import { decodeNodeAnswer, HEADER_LENGTH_HEADER } from '../infer/binary-tensors.ts';
+import type { NodeClient } from '../infer/node-client.ts';
 import { isForbiddenNodeAddress } from '../node-urls.ts';
 
 /** Keep-alive connections per node; enough for the dynamic batcher to see concurrent requests. */
@@ -71,7 +72,17 @@ export class PooledNodeClient implements NodeClient {
     this.#sweeper.unref();
   }
 
-  async post({ url, body, signal, headers }: { url: string; body: string; signal: AbortSignal; headers?: Record<string, string> }) {
+  async post({
+    url,
+    body,
+    signal,
+    headers,
+  }: {
+    url: string;
+    body: string | Uint8Array;
+    signal: AbortSignal;
+    headers?: Record<string, string>;
+  }) {
     const u = new URL(url);
     const host = u.hostname.replace(/^\[|\]$/g, '');
     // A literal address never goes through the lookup: checked here.
@@ -99,10 +110,17 @@ export class PooledNodeClient implements NodeClient {
       body,
       signal,
     });
-    return { status: res.statusCode, body: parseJson(await this.#readCapped(res)) };
+    const headerLength = res.headers[HEADER_LENGTH_HEADER];
+    return {
+      status: res.statusCode,
+      body: decodeNodeAnswer(
+        await this.#readCapped(res),
+        typeof headerLength === 'string' ? headerLength : undefined,
+      ),
+    };
   }
 
-  async #readCapped(res: Awaited<ReturnType<Pool['request']>>): Promise<string> {
+  async #readCapped(res: Awaited<ReturnType<Pool['request']>>): Promise<Uint8Array> {
     const max = this.#maxAnswerBytes;
     const tooLarge = () => new HexEdgeError('PAYLOAD_TOO_LARGE', `node answer exceeds ${max} bytes`);
     const declared = Number(res.headers['content-length'] ?? NaN);
@@ -120,7 +138,7 @@ export class PooledNodeClient implements NodeClient {
       }
       chunks.push(chunk);
     }
-    return Buffer.concat(chunks, size).toString('utf8');
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
   }
 
   #closeIdle(): void {

@@ -16,6 +16,7 @@ import {
 import type { ForwardRoute, ModelManifest, NodeModel } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import { resolveLocation } from '../location.ts';
+import { answerAsJson, encodeInferBody, HEADER_LENGTH_HEADER, toWireTensor } from './binary-tensors.ts';
 import { walkFailoverList } from './failover-walk.ts';
 import { noObserver, type GatewayObserver } from '../observe.ts';
 import { IdempotencyCache } from './idempotency.ts';
@@ -77,7 +78,13 @@ export interface InferServiceOptions {
   /** The model catalogue (origin registry): receipts are bound to its name, version and content id. */
   catalogue?: { manifests(): readonly ModelManifest[] };
   /** Signs each forwarded request for its node (the headers nodes check: a gateway they know, this body). */
-  signForward?: (target: { targetNodeId: string; route: ForwardRoute; modelName: string; modelVersion: string; body: string }) => Promise<Record<string, string>>;
+  signForward?: (target: {
+    targetNodeId: string;
+    route: ForwardRoute;
+    modelName: string;
+    modelVersion: string;
+    body: string | Uint8Array;
+  }) => Promise<Record<string, string>>;
 }
 
 /** What the oracle asks a node to re-run, through the gateway, as live traffic. */
@@ -172,7 +179,7 @@ export class InferService {
       );
     }
     const location = resolveLocation(request.location);
-    const inputs = request.inputs?.map((t) => checkTensor(t));
+    const inputs = request.inputs?.map((t) => toWireTensor(checkTensor(t)));
     const policy = this.#policyFor(request, caller);
     if (!(await this.#placement.isKnownModel(request.model, request.version))) {
       throw new HexEdgeError(
@@ -332,28 +339,91 @@ export class InferService {
    * Sends one request to one node, signed for it: the one way a request reaches a node, so live
    * traffic and the oracle's re-runs are the same bytes on the same route with the same headers.
    */
-  async #send(a: { node: NodeRecord; model: string; version: string; id: string; inputs: Tensor[] | undefined; input: unknown; outputs?: InferRequest['outputs']; signal: AbortSignal }): Promise<NodeAnswer> {
+  async #send(a: {
+    node: NodeRecord;
+    model: string;
+    version: string;
+    id: string;
+    inputs: Tensor[] | undefined;
+    input: unknown;
+    outputs?: InferRequest['outputs'];
+    signal: AbortSignal;
+  }): Promise<NodeAnswer> {
     const route: ForwardRoute = a.inputs ? 'infer' : 'predict';
     const url = `${a.node.url}/v2/models/${encodeURIComponent(a.model)}/versions/${encodeURIComponent(a.version)}/${route}`;
-    const body = JSON.stringify(a.inputs ? { id: a.id, inputs: a.inputs.map(tensorToJson), ...(a.outputs ? { outputs: a.outputs } : {}) } : { id: a.id, input: a.input });
-    const headers = await this.#signForward?.({ targetNodeId: a.node.id, route, modelName: a.model, modelVersion: a.version, body });
-    return this.#client.post({ url, body, signal: a.signal, ...(headers ? { headers } : {}) });
+    // Tensors go as the binary extension (no float through JSON inside the fabric); domain input as JSON.
+    let body: string | Uint8Array;
+    let headers: Record<string, string>;
+    if (a.inputs) {
+      const encoded = encodeInferBody({
+        id: a.id,
+        inputs: a.inputs,
+        ...(a.outputs ? { outputs: a.outputs } : {}),
+      });
+      body = encoded.body;
+      headers = {
+        'content-type': 'application/octet-stream',
+        [HEADER_LENGTH_HEADER]: String(encoded.headerLength),
+      };
+    } else {
+      body = JSON.stringify({ id: a.id, input: a.input });
+      headers = { 'content-type': 'application/json' };
+    }
+    const signature = await this.#signForward?.({
+      targetNodeId: a.node.id,
+      route,
+      modelName: a.model,
+      modelVersion: a.version,
+      body,
+    });
+    return this.#client.post({
+      url,
+      body,
+      signal: a.signal,
+      headers: signature ? { ...headers, ...signature } : headers,
+    });
   }
 
   /** The oracle's spot-check re-run on one node: forwarded as live traffic, the node's answer as it is. */
-  async rerun(options: { node: NodeRecord; request: RerunRequest; signal: AbortSignal }): Promise<NodeAnswer> {
+  async rerun(options: {
+    node: NodeRecord;
+    request: RerunRequest;
+    signal: AbortSignal;
+  }): Promise<NodeAnswer> {
     const { node, request } = options;
-    const inputs = request.inputs?.map((t) => checkTensor(t));
-    return this.#send({ node, model: request.modelName, version: request.modelVersion, id: crypto.randomUUID(), inputs, input: request.input, signal: options.signal });
+    const inputs = request.inputs?.map((t) => toWireTensor(checkTensor(t)));
+    const answer = await this.#send({
+      node,
+      model: request.modelName,
+      version: request.modelVersion,
+      id: crypto.randomUUID(),
+      inputs,
+      input: request.input,
+      signal: options.signal,
+    });
+    // The oracle reads the node's answer as OIP JSON, whichever encoding it came in.
+    return { status: answer.status, body: answerAsJson(answer.body) };
   }
 
-  async #attempt(a: { node: NodeRecord; entry: NodeModel; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal }) {
+  async #attempt(a: {
+    node: NodeRecord;
+    entry: NodeModel;
+    request: InferRequest;
+    id: string;
+    inputs: Tensor[] | undefined;
+    signal: AbortSignal;
+  }) {
     const { node, entry, request, id, inputs } = a;
     // The catalogue, not the node, says which bytes a name@version is; a model it does not list is the node's own.
     const manifests = this.#catalogue?.manifests() ?? [];
     const listed = manifests.find((m) => m.name === request.model && m.version === entry.version);
-    if ((!listed && manifests.some((m) => m.name === request.model)) || (listed && listed.contentId !== entry.contentId)) {
-      this.#log(`node ${node.id} announces ${request.model}@${entry.version} as ${entry.contentId}; the catalogue ${listed ? `lists ${listed.contentId}` : 'does not list that version'}`);
+    if (
+      (!listed && manifests.some((m) => m.name === request.model)) ||
+      (listed && listed.contentId !== entry.contentId)
+    ) {
+      this.#log(
+        `node ${node.id} announces ${request.model}@${entry.version} as ${entry.contentId}; the catalogue ${listed ? `lists ${listed.contentId}` : 'does not list that version'}`,
+      );
       throw new NodeFault({ nodeId: node.id, kind: 'wrong-model' });
     }
     // Checked against the manifest of the very bytes this node announced, with the edge node's own
@@ -371,7 +441,16 @@ export class InferService {
     const started = performance.now();
     let answer: NodeAnswer;
     try {
-      answer = await this.#send({ node, model: request.model, version: entry.version, id, inputs, input: request.input, ...(request.outputs ? { outputs: request.outputs } : {}), signal: a.signal });
+      answer = await this.#send({
+        node,
+        model: request.model,
+        version: entry.version,
+        id,
+        inputs,
+        input: request.input,
+        ...(request.outputs ? { outputs: request.outputs } : {}),
+        signal: a.signal,
+      });
     } catch (err) {
       const oversized = isHexEdgeError(err) && err.code === 'PAYLOAD_TOO_LARGE';
       if (!oversized) this.#log(`node ${node.id} unreachable: ${(err as Error).message}`);
