@@ -1,6 +1,6 @@
 import { isValidSignature, tensorsDigest, type InferResponse, type StoredKeyPair } from '@hexedge/protocol';
 import { latLngToCell } from 'h3-js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -98,7 +98,9 @@ describe('hexedge dev, end to end', () => {
     expect(res.node.distanceKm).toBeLessThan(15);
 
     const session = await ort.InferenceSession.create(path.join(dataDir, 'models', 'comfort-index@1.onnx'));
-    const local = await session.run({ readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]) });
+    const local = await session.run({
+      readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]),
+    });
     expect(res.outputs![0]!.data).toEqual(Array.from(local.probabilities!.data as Float32Array));
     expect(res.outputs![0]!.shape).toEqual([2, 3]);
 
@@ -333,6 +335,33 @@ describe('hexedge dev, end to end', () => {
       location: { method: 'gps' },
     });
   }, 20_000);
+
+  it("runs the oracle in a process of its own (the gateway's event loop is the gateway's), answering at the printed URL", async () => {
+    const port = Number(new URL(dev.oracleUrl).port);
+    // The process holding the oracle's listening socket: /proc/net/tcp{,6} gives its inode, /proc/<pid>/fd the owner.
+    const inodes = ['tcp', 'tcp6'].flatMap((f) =>
+      readFileSync(`/proc/net/${f}`, 'utf8')
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/))
+        .filter(
+          (c) => c[1]?.endsWith(`:${port.toString(16).toUpperCase().padStart(4, '0')}`) && c[3] === '0A',
+        )
+        .map((c) => c[9]!),
+    );
+    const owners = [dev.child.pid!, ...descendantsOf(dev.child.pid!)].filter((pid) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) =>
+          inodes.some((i) => readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${i}]`),
+        );
+      } catch {
+        return false;
+      }
+    });
+    expect(owners).toHaveLength(1);
+    expect(owners[0]).not.toBe(dev.child.pid);
+    expect((await fetch(`${dev.oracleUrl}/v1/oracle/identity`)).status).toBe(200);
+  });
 
   it('shuts everything down on SIGINT and leaves no process behind', async () => {
     const pids = descendantsOf(dev.child.pid!);
