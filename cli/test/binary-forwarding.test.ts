@@ -160,6 +160,36 @@ describe('gateway → edge node', () => {
     ).toEqual(probabilities);
   });
 
+  it('signs concurrent forwards in batches (one root signature, a proof each) that the node accepts', async () => {
+    const before = new Set(wires.keys());
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${gatewayUrl}/v1/infer`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'comfort-index',
+            location: HERE,
+            inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [20 + i, 50, 800] }],
+          }),
+        }),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(12).fill(200));
+    const sent = [...wires.entries()].filter(([k]) => !before.has(k)).map(([, w]) => w);
+    expect(sent).toHaveLength(12);
+    const header = (w: Wire, name: string) => {
+      const at = w.requestHeaders.findIndex((l, i) => l === name && i % 2 === 0);
+      return at >= 0 ? w.requestHeaders[at + 1] : undefined;
+    };
+    const proved = sent.filter((w) => header(w, 'x-hexedge-forward-proof') !== undefined);
+    expect(proved.length).toBeGreaterThan(1);
+    // A batch shares one signature.
+    expect(new Set(proved.map((w) => header(w, 'x-hexedge-forward-signature'))).size).toBeLessThan(
+      proved.length,
+    );
+  });
+
   it('refuses an FP32 value beyond FP32 range before any node is asked, naming it', async () => {
     const before = wires.size;
     const res = await fetch(`${gatewayUrl}/v1/infer`, {

@@ -7,7 +7,6 @@ import {
   MAX_TRUST_PUSH_BYTES,
   NODES_PATH,
   RERUN_PATH,
-  signForward,
   TRUST_PATH,
   type NodeKeyPair,
   type InferRequest,
@@ -26,6 +25,7 @@ import { requireApiKey, type GatewayEnv } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
 import { localPlacement, type GatewayPlacement } from './gateway-placement.ts';
 import { errorResponse } from './http-errors.ts';
+import { ForwardBatcher } from './infer/forward-batcher.ts';
 import { InFlightLimiter } from './infer/in-flight.ts';
 import { InferService, type Caller, type InferServiceOptions } from './infer/infer-service.ts';
 import type { ObservedNodeFault } from './infer/node-fault.ts';
@@ -106,10 +106,11 @@ function respondingRoute(c: Context): string {
   const route = matchedRoutes(c)[c.req.routeIndex];
   return route && route.path !== '/*' && route.path !== '*' ? route.path : 'unmatched';
 }
-const forwardSigner =
-  (keys: NodeKeyPair, sha256: Sha256Hex | undefined) =>
-  (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) =>
-    signForward({ keys, ...target, nowMs: Date.now(), ...(sha256 ? { sha256 } : {}) });
+/** Forwards are signed in batches (one signature per event-loop turn's worth of requests: forward-batcher.ts). */
+const forwardSigner = (keys: NodeKeyPair, sha256: Sha256Hex | undefined) => {
+  const batcher = new ForwardBatcher({ keys, ...(sha256 ? { sha256 } : {}) });
+  return (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) => batcher.sign(target);
+};
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
 export function createGatewayApp(options: GatewayAppOptions): {

@@ -188,7 +188,9 @@ export {
   type ForwardRoute,
   MAX_FORWARD_SKEW_MS,
   signForward,
+  signForwardBatch,
 } from './wire/forward-signature.ts';
+export { FORWARD_PROOF_HEADER, ForwardRootCache, MAX_FORWARD_BATCH } from './wire/forward-batch.ts';
 export {
   MAX_RERUN_AGE_MS,
   MAX_RERUN_BODY_BYTES,

@@ -16,7 +16,8 @@ export type SignedKind =
   | 'report'
   | 'oracle-trust'
   | 'stake'
-  | 'forward';
+  | 'forward'
+  | 'forward-batch';
 
 export interface Signed<T> {
   body: T;

@@ -1,5 +1,6 @@
 import {
   checkForward,
+  ForwardRootCache,
   HexEdgeError,
   isHexEdgeError,
   oipInferenceRequestSchema,
@@ -102,6 +103,8 @@ export function createOipApp(options: OipAppOptions): Hono {
   const { models, keys, isReady, metrics } = options;
   const receiptCrypto = options.crypto ?? webReceiptCrypto;
   const now = options.now ?? Date.now;
+  // A gateway under load signs one root per batch of forwards: verified once here, then remembered.
+  const roots = new ForwardRootCache();
   /** The body, once its forward signature (when callers are checked) is known good. */
   const readSigned = async (
     c: Context,
@@ -119,6 +122,7 @@ export function createOipApp(options: OipAppOptions): Hono {
       body: bytes,
       isKnown: (id) => options.callers!.isKnown(id),
       nowMs: now(),
+      roots,
     });
     if (!check.ok) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
     return bytes;
