@@ -5,7 +5,8 @@
  * devices through the embedded broker and the ingress): after the warm-up, a CPU profile of the front
  * process over `--seconds` of load (V8's sampler through node:inspector, so start-up is not in it),
  * then the profile's top entries by self time, by inclusive time, and self time per package. The
- * `.cpuprofile` stays in `--out` for Chrome DevTools or speedscope.
+ * `.cpuprofile` stays in `--out` for Chrome DevTools or speedscope. `--print FILE [--top N] [--last-s N]`
+ * only summarises a profile written elsewhere (the load test's `--cpu-prof DIR`), or its last N seconds.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -89,8 +90,26 @@ export function selfTimeByPackage(profile: CpuProfile): { share: number; name: s
   return [...total].sort((a, b) => b[1] - a[1]).map(([name, ms]) => ({ name, share: ms / all }));
 }
 
-export function printProfile(file: string, top: number): void {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+/** The samples taken in the last `seconds` of the profile (a load window, without start-up). */
+export function lastSeconds(profile: CpuProfile, seconds: number): CpuProfile {
+  const total = profile.timeDeltas.reduce((a, b) => a + b, 0);
+  const from = total - seconds * 1e6;
+  let at = 0;
+  const keep: number[] = [];
+  profile.timeDeltas.forEach((d, i) => {
+    at += d;
+    if (at >= from) keep.push(i);
+  });
+  return {
+    nodes: profile.nodes,
+    samples: keep.map((i) => profile.samples[i]!),
+    timeDeltas: keep.map((i) => profile.timeDeltas[i]!),
+  };
+}
+
+export function printProfile(file: string, top: number, options: { lastS?: number } = {}): void {
+  const whole = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const profile = options.lastS ? lastSeconds(whole, options.lastS) : whole;
   const totalMs = profile.timeDeltas.reduce((a, b) => a + b, 0) / 1000;
   const pct = (s: number) => `${(s * 100).toFixed(1).padStart(5)} %`;
   console.log(`\n${path.basename(file)} (${(totalMs / 1000).toFixed(1)} s sampled)\nself time:`);
@@ -104,6 +123,10 @@ export function printProfile(file: string, top: number): void {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      /** Only summarise a .cpuprofile written elsewhere (`npm run test:load -- --cpu-prof DIR`). */
+      print: { type: 'string' },
+      /** With --print: only the profile's last N seconds (the load test's measured window). */
+      'last-s': { type: 'string' },
       seconds: { type: 'string', default: '10' },
       'warmup-s': { type: 'string', default: '5' },
       mqtt: { type: 'boolean', default: false },
@@ -111,6 +134,12 @@ async function main(): Promise<void> {
       top: { type: 'string', default: '30' },
     },
   });
+  if (values.print)
+    return printProfile(
+      values.print,
+      Number(values.top),
+      values['last-s'] ? { lastS: Number(values['last-s']) } : {},
+    );
   const out = values.out ?? mkdtempSync(path.join(os.tmpdir(), 'hexedge-gateway-profile-'));
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
