@@ -2,9 +2,7 @@ import {
   checkInputSpecs,
   checkTensor,
   HexEdgeError,
-  inferRequestSchema,
   isHexEdgeError,
-  parseWith,
   tensorToJson,
   type InferRequest,
   type InferResponse,
@@ -16,6 +14,7 @@ import {
 import type { ForwardRoute, ModelManifest, NodeModel } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import { resolveLocation } from '../location.ts';
+import { parseInferRequest } from './request-shape.ts';
 import { answerAsJson, encodeInferBody, HEADER_LENGTH_HEADER, toWireTensor } from './binary-tensors.ts';
 import { walkFailoverList } from './failover-walk.ts';
 import { noObserver, type GatewayObserver } from '../observe.ts';
@@ -171,7 +170,7 @@ export class InferService {
     caller: Caller,
     started: number,
   ): Promise<{ response: InferResponse; replayed: boolean }> {
-    const request = parseWith(inferRequestSchema, body, { what: 'infer request' });
+    const request = parseInferRequest(body);
     if (caller.models && !caller.models.includes(request.model)) {
       throw new HexEdgeError(
         'FORBIDDEN',
