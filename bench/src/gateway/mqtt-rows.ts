@@ -28,6 +28,8 @@ export async function mqttRows(options: {
   brokerUrl: string;
   password: string;
   payloads: readonly Uint8Array[];
+  /** The front process's CPU clock (broker, ingress, gateway and echo responder live there). */
+  frontCpuUs: () => Promise<number>;
   quick: boolean;
 }): Promise<InferenceRow[]> {
   const { quick } = options;
@@ -45,8 +47,11 @@ export async function mqttRows(options: {
       password: options.password,
     });
     const seen: Record<'gateway' | 'echo', LatencyResult[]> = { gateway: [], echo: [] };
+    const cpuUs: Record<'gateway' | 'echo', number[]> = { gateway: [], echo: [] };
     const peer = (name: 'gateway' | 'echo', route: MqttRoute) => async () => {
+      const cpu0 = await options.frontCpuUs();
       const r = await devices.run({ route, payloads: options.payloads, durationMs });
+      cpuUs[name].push(((await options.frontCpuUs()) - cpu0) / r.count);
       seen[name].push(r);
       return r.rate;
     };
@@ -56,8 +61,11 @@ export async function mqttRows(options: {
         warmUpRounds,
         peers: { gateway: peer('gateway', gatewayRoute), echo: peer('echo', echoRoute) },
       });
-      for (const k of ['gateway', 'echo'] as const) seen[k].splice(0, warmUpRounds);
-      return { rates, seen };
+      for (const k of ['gateway', 'echo'] as const) {
+        seen[k].splice(0, warmUpRounds);
+        cpuUs[k].splice(0, warmUpRounds);
+      }
+      return { rates, seen, cpuUs };
     } finally {
       await devices.close();
     }
@@ -99,6 +107,17 @@ export async function mqttRows(options: {
       value: load.seen.gateway.map((r) => r.p99Ms),
       anchor: 'echo p99',
       anchorValue: load.seen.echo.map((r) => r.p99Ms),
+      better: 'lower',
+    }),
+  );
+  // The front process holds the broker for both peers; what the gateway adds is the difference.
+  rows.push(
+    pairRow({
+      name: `CPU per request of the gateway process (MQTT ${c} devices, broker included) vs echo`,
+      unit: 'µs',
+      value: load.cpuUs.gateway,
+      anchor: 'echo (same broker)',
+      anchorValue: load.cpuUs.echo,
       better: 'lower',
     }),
   );

@@ -97,7 +97,15 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     try {
       const brokerUrl = await front.startMqtt();
       const payloads = requestSpecs({ apiKey, location: REQUEST_LOCATION }).gateway.bodies;
-      rows.push(...(await mqttRows({ brokerUrl, password: apiKey, payloads, quick })));
+      rows.push(
+        ...(await mqttRows({
+          brokerUrl,
+          password: apiKey,
+          payloads,
+          frontCpuUs: () => front.cpuUs(),
+          quick,
+        })),
+      );
     } catch (err) {
       // The HTTP rows stand on their own; say why the MQTT ones are missing.
       console.log(`MQTT rows not measured: ${(err as Error).stack ?? String(err)}`);
