@@ -107,6 +107,11 @@ export async function handleReceiptReport(
   if (!sampled || !deps.spotChecker || body.request.kind === 'digests' || body.result.kind === 'digests')
     return { work: work('unchecked'), verdicts: [] };
 
+  // The catalogue lists the model but its manifest is not read yet: its tolerance is unknown, and
+  // judging with the default could call an honest int8 answer fraud. Counted as unchecked work.
+  if (deps.catalogue?.toleranceKnown?.(receipt.body.modelName, receipt.body.modelVersion) === false)
+    return { work: work('unchecked'), verdicts: [verdictOn('inconclusive', 'TOLERANCE_UNKNOWN')] };
+
   const candidates = deps.directory
     .listNodes()
     .filter((n) => n.models.includes(receipt.body.modelName))
