@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { descendantsOf, isAlive, startDev, waitUntil, type DevProcess } from '@hexedge/test-kit';
+import mqtt from 'mqtt';
+import { descendantsOf, HEXEDGE_BIN, isAlive, startDev, waitUntil, type DevProcess } from '@hexedge/test-kit';
 import {
   forDev,
   mqttExampleBlocks,
@@ -19,6 +21,7 @@ import {
  */
 const clients = requireMosquittoClients(import.meta.filename);
 const API_KEY = 'readme-mqtt-admin-key-5c1e';
+const DEVICE_PASSWORD = 'readme-device-pw-81b2';
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-readme-mqtt-'));
 const blocks = mqttExampleBlocks();
 const all = blocks.flatMap((b) => b.commands);
@@ -29,6 +32,18 @@ let dev: DevProcess;
 
 beforeAll(async () => {
   if (clients.skip) return;
+  // A device in the gateway's devices.json before the start, as `hexedge broker device add` puts it.
+  execFileSync(process.execPath, [
+    HEXEDGE_BIN,
+    'broker',
+    'device',
+    'add',
+    'sensor-9',
+    '--password',
+    DEVICE_PASSWORD,
+    '--devices',
+    path.join(dataDir, 'gateway', 'devices.json'),
+  ]);
   dev = await startDev([
     '--nodes',
     '1',
@@ -157,6 +172,49 @@ describe.skipIf(clients.skip)("the READMEs' MQTT examples, run against hexedge d
       }
     }
   }, 60_000);
+
+  it("logs a device in from the gateway's devices.json, and lets it publish under no other client id (which the gateway would serve as the admin key)", async () => {
+    const device = await mqtt.connectAsync(dev.mqttUrl, {
+      clientId: 'sensor-9',
+      username: 'sensor-9',
+      password: DEVICE_PASSWORD,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+    });
+    try {
+      const body = JSON.stringify({
+        location: { lat: 50.11, lng: 8.68 },
+        inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [31, 60, 650] }],
+      });
+      const answered = new Promise<string>((resolve) =>
+        device.on('message', (_t, p) => resolve(p.toString())),
+      );
+      await device.subscribeAsync('hexedge/v1/res/sensor-9/#', { qos: 1 });
+      await device.publishAsync('hexedge/v1/infer/sensor-9/comfort-index', body, {
+        qos: 1,
+        properties: { responseTopic: 'hexedge/v1/res/sensor-9/a', correlationData: Buffer.from('d-1') },
+      });
+      expect(JSON.parse(await answered)).toMatchObject({ id: 'd-1', model_name: 'comfort-index' });
+      // Refused by the broker with a negative PUBACK (0x87 not authorized): the ingress never sees it.
+      await expect(
+        device.publishAsync('hexedge/v1/infer/my-app/comfort-index', body, {
+          qos: 1,
+          properties: { responseTopic: 'hexedge/v1/res/my-app/x', correlationData: Buffer.from('d-2') },
+        }),
+      ).rejects.toMatchObject({ code: 0x87 });
+    } finally {
+      await device.endAsync();
+    }
+    await expect(
+      mqtt.connectAsync(dev.mqttUrl, {
+        clientId: 'sensor-9',
+        username: 'sensor-9',
+        password: `${DEVICE_PASSWORD}x`,
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+      }),
+    ).rejects.toThrow(/Not authorized|Bad User Name or Password/i);
+  }, 30_000);
 
   it('stops Mosquitto after the gateway on SIGTERM: sessions saved, no process left', async () => {
     const pids = descendantsOf(dev.child.pid!);
