@@ -36,6 +36,13 @@ const mqttSchema = z
      * until the gateways subscribe again). Turn it on to run several gateways behind one broker.
      */
     shared: z.boolean().default(false),
+    /**
+     * Serve a request whose client id is no device as the admin key. Only for a broker whose ACL lets
+     * nobody but devices (under their own ids) and full-access users publish requests, such as the
+     * files `hexedge broker acl` writes (`hexedge dev` sets it for its Mosquitto, where the admin key
+     * logs in as user `admin`). Off: such requests are refused (UNAUTHORIZED).
+     */
+    fullAccessRequestsAsAdmin: z.boolean().default(false),
     chirpstack: chirpstackSchema.default(chirpstackSchema.parse({})),
   })
   .strict();
@@ -105,6 +112,13 @@ export const gatewayConfigSchema = z
   .refine((c) => !c.mqtt || c.mqtt.url !== undefined || c.embeddedBroker !== undefined, {
     path: ['mqtt', 'url'],
     message: 'is required unless the gateway hosts the broker (embeddedBroker)',
+  })
+  // The embedded broker checks each client itself and forgets old ones: a forgotten app key's client
+  // id would then be taken for a full-access user's.
+  .refine((c) => !c.mqtt?.fullAccessRequestsAsAdmin || c.embeddedBroker === undefined, {
+    path: ['mqtt', 'fullAccessRequestsAsAdmin'],
+    message:
+      'is for an external broker (Mosquitto with the files hexedge broker acl writes), not embeddedBroker',
   });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -72,7 +72,7 @@ export async function buildGateway(
     life.defer('API keys', () => keyStore.close());
     const keys = new KeyRing({ store: keyStore, sha256: nodeSha256Hex });
     // The configured admin key fills one slot: a changed HEXEDGE_ADMIN_KEY revokes the previous one.
-    await keys.adopt(secrets.adminKey, {
+    const adminKey = await keys.adopt(secrets.adminKey, {
       name: 'gateway admin',
       role: 'admin',
       slot: ADMIN_KEY_SLOT,
@@ -123,7 +123,11 @@ export async function buildGateway(
     const credentials = new DeviceCredentials({
       store: new FileDeviceStore(path.join(config.dataDir, 'devices.json')),
     });
-    const access = new BrokerAccess({ devices: credentials, keys });
+    const access = new BrokerAccess({
+      devices: credentials,
+      keys,
+      ...(config.mqtt?.fullAccessRequestsAsAdmin ? { fullAccessKey: adminKey } : {}),
+    });
     const events = new EventBus();
 
     const reportKey = await loadOrCreateKeyFile(path.join(config.dataDir, REPORT_KEY_FILE));
