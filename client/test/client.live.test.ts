@@ -1,5 +1,4 @@
 import { generateNodeKeyPair, signBody } from '@hexedge/protocol';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createClient,
@@ -9,17 +8,10 @@ import {
   type InferResponse,
   type RetryEvent,
 } from '../src/index.ts';
-import { MqttInferClient } from '../src/mqtt.ts';
-import { runBlock, typescriptBlocks } from './readme-examples.ts';
-import {
-  ADMIN_KEY,
-  DEVICE_ID,
-  DEVICE_PASSWORD,
-  HERE,
-  mosquittoPart,
-  startFabric,
-  type Fabric,
-} from './fabric.ts';
+import { mqttSuite } from './live-mqtt.ts';
+import { readmeSuite } from './live-readme.ts';
+import { workerSuite } from './live-worker.ts';
+import { ADMIN_KEY, HERE, mosquittoPart, startFabric, type Fabric } from './fabric.ts';
 
 /**
  * @hexedge/client against the real deployables (test/fabric.ts): `hexedge gateway` with a real node
@@ -229,116 +221,7 @@ describe.skipIf(mosquittoPart.skip)('@hexedge/client on a live gateway and node'
     expect(unknown).toMatchObject({ status: 404, code: 'UNKNOWN_NODE' });
   });
 
-  describe('MQTT v5 request/response through Mosquitto', () => {
-    let device: MqttInferClient;
-    beforeAll(async () => {
-      device = await MqttInferClient.connect({
-        url: fabric.mqttUrl,
-        clientId: DEVICE_ID,
-        password: DEVICE_PASSWORD,
-      });
-    });
-    afterAll(async () => {
-      await device?.close();
-    });
-
-    it('answers with the correlation id as request id, and the receipt verifies', async () => {
-      const request = comfort();
-      const answer = await device.infer(request, { correlationId: 'corr-1' });
-      expect(answer.id).toBe('corr-1');
-      expect(
-        await verifyReceipt({
-          request: { ...request, id: 'corr-1' },
-          response: answer,
-          nodeId: fabric.node.nodeId,
-        }),
-      ).toMatchObject({ valid: true });
-      expect(device.inFlight).toBe(0);
-    });
-
-    it('rejects with the gateway’s error code and HTTP status from the answer’s user properties', async () => {
-      const err = await device.infer(comfort({ model: 'no-such-model' })).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'MODEL_NOT_FOUND', status: 404 });
-    });
-
-    it('times out while the gateway is stopped, then answers again once it runs', async () => {
-      fabric.gateway.child.kill('SIGSTOP');
-      try {
-        const err = await device.infer(comfort(), { timeoutMs: 500 }).catch((e: unknown) => e);
-        expect(err).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
-        expect(device.inFlight).toBe(0);
-      } finally {
-        fabric.gateway.child.kill('SIGCONT');
-      }
-      // The late answer to the timed-out request arrives and is dropped; a new request is answered
-      // (after a retry under a new correlation id when the late one still holds the only slot: 503).
-      const answer = await device.infer(comfort(), { timeoutMs: 20_000 });
-      expect(answer.node.id).toBe(fabric.node.nodeId);
-    }, 30_000);
-
-    it('retries a real 503 under a new correlation id (the gateway answers each id once)', async () => {
-      const answers = await Promise.all(
-        Array.from({ length: 6 }, (_, i) =>
-          device.infer(comfort(), {
-            correlationId: `burst-${i}`,
-            timeoutMs: 30_000,
-            retry: { maxAttempts: 30 },
-          }),
-        ),
-      );
-      const ids = answers.map((a) => a.id);
-      expect(ids.some((id) => /^burst-\d-\d+$/.test(id))).toBe(true);
-      expect(new Set(ids.map((id) => id.split('-').slice(0, 2).join('-')))).toEqual(
-        new Set(Array.from({ length: 6 }, (_, i) => `burst-${i}`)),
-      );
-    }, 60_000);
-  });
-
-  describe('the READMEs’ TypeScript examples, run with node against this fabric', () => {
-    const repo = path.resolve(import.meta.dirname, '../..');
-    // What each block prints when it works (a failing block exits non-zero with its error).
-    const expected: Record<string, RegExp[][]> = {
-      'README.md': [
-        [
-          /probabilities \[/,
-          /receipt verified: signed by /,
-          /nearest nodes \[/,
-          /refused: 400 INVALID_LOCATION location\.lat/,
-        ],
-        [/occupancy .* receipt verified/],
-      ],
-      'client/README.md': [
-        [/^receipt verified$/m, /tampered: rejected/],
-        [/answered over MQTT v5 by node \S+ for request \S+/],
-      ],
-    };
-
-    it.each(Object.keys(expected))(
-      '%s',
-      async (file) => {
-        const blocks = await typescriptBlocks(path.join(repo, file));
-        expect(blocks).toHaveLength(expected[file]!.length);
-        for (const [i, code] of blocks.entries()) {
-          const run = await runBlock({
-            code,
-            timeoutMs: 60_000,
-            env: {
-              HEXEDGE_URL: fabric.gateway.url,
-              API_KEY: ADMIN_KEY,
-              HEXEDGE_MQTT_URL: fabric.mqttUrl,
-              HEXEDGE_DEVICE_ID: DEVICE_ID,
-              HEXEDGE_DEVICE_PASSWORD: DEVICE_PASSWORD,
-            },
-          });
-          expect({ block: i + 1, code: run.code, stderr: run.stderr }).toEqual({
-            block: i + 1,
-            code: 0,
-            stderr: '',
-          });
-          for (const line of expected[file]![i]!) expect(run.stdout).toMatch(line);
-        }
-      },
-      180_000,
-    );
-  });
+  mqttSuite(() => fabric);
+  readmeSuite(() => fabric);
+  workerSuite(() => fabric);
 });
