@@ -18,6 +18,7 @@ import type {
 } from './api-types.ts';
 import { callDeadline, sleep, type CallDeadline } from './deadline.ts';
 import { errorFromAnswer, HexEdgeApiError } from './errors.ts';
+import { randomId } from './ids.ts';
 import { backoffMs, DEFAULT_RETRY, parseRetryAfterMs, type RetryPolicy } from './retry.ts';
 
 export interface CallOptions {
@@ -111,7 +112,7 @@ export class HexEdgeClient {
    */
   infer(request: InferRequest, options: CallOptions = {}): Promise<InferResponse> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    const body: InferRequest = { ...request, id: request.id ?? crypto.randomUUID() };
+    const body: InferRequest = { ...request, id: request.id ?? randomId() };
     if (timeoutMs !== undefined && request.policy?.deadlineMs === undefined)
       body.policy = { ...request.policy, deadlineMs: Math.min(timeoutMs, MAX_DEADLINE_MS) };
     return this.request('post', '/v1/infer', { ...options, body, idempotent: true });

@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { InferRequest, InferResponse } from './api-types.ts';
 import { sleep } from './deadline.ts';
 import { HexEdgeApiError } from './errors.ts';
+import { randomId } from './ids.ts';
 import { backoffMs, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 
 /**
@@ -93,7 +94,7 @@ export class MqttInferClient {
       retry?: Partial<RetryPolicy> | false;
     } = {},
   ): Promise<InferResponse> {
-    const correlationId = options.correlationId ?? request.id ?? crypto.randomUUID();
+    const correlationId = options.correlationId ?? request.id ?? randomId();
     const { model, ...payload } = request;
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const deadlineAtMs = Date.now() + timeoutMs;

@@ -10,7 +10,7 @@ import {
 } from '../src/index.ts';
 import { mqttSuite } from './live-mqtt.ts';
 import { readmeSuite } from './live-readme.ts';
-import { workerSuite } from './live-worker.ts';
+import { runtimeSuite } from './live-runtimes.ts';
 import { ADMIN_KEY, HERE, mosquittoPart, startFabric, type Fabric } from './fabric.ts';
 
 /**
@@ -223,5 +223,5 @@ describe.skipIf(mosquittoPart.skip)('@hexedge/client on a live gateway and node'
 
   mqttSuite(() => fabric);
   readmeSuite(() => fabric);
-  workerSuite(() => fabric);
+  runtimeSuite(() => fabric);
 });
