@@ -4,7 +4,7 @@ export { type CodecRunnerFactory } from './codecs/codec-runner.ts';
 export { inProcessCodecRunner } from './codecs/in-process-runner.ts';
 export { JsCodec } from './codecs/js-codec.ts';
 export { BRIDGE_SUBSCRIPTIONS } from './chirpstack/topics.ts';
-export { type Device, type Profile, type ProfileInput } from './registry/profile-schema.ts';
+export { type Device, deviceSchema, type Profile, type ProfileInput, profileSchema } from './registry/profile-schema.ts';
 export { type DeviceStore } from './registry/device-store.ts';
 export { DeviceRegistry } from './registry/device-registry.ts';
 export { type InferAnswer } from './mapping/answer.ts';
