@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { latLngSchema, nodeIdSchema, signedReceiptSchema } from '../schemas/node.ts';
 import { TENSOR_DATATYPE_NAMES } from '../tensors.ts';
+import { MAX_TRACEPARENT_CHARS } from '../trace-context.ts';
 import { signedChallengeResponseSchema } from './latency-challenge.ts';
 import { nodeFaultReportBodySchema } from './node-fault-report.ts';
 
@@ -73,6 +74,11 @@ export const receiptReportBodySchema = z.object({
   receipt: signedReceiptSchema,
   request: inferenceRequestSchema,
   result: inferenceResultSchema,
+  /**
+   * The W3C trace of the answer, so the oracle's spot check joins it. Beside the receipt, never in it:
+   * the receipt's hash (work, sampling, evidence) is over its body and signature only.
+   */
+  trace: z.object({ traceparent: z.string().max(MAX_TRACEPARENT_CHARS) }).optional(),
 });
 /** A GPS-tagged uplink heard by hotspots (from the firmware bridge): evidence of real coverage. */
 export const uplinkReportBodySchema = z.object({
