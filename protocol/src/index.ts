@@ -215,6 +215,7 @@ export {
   type TraceContext,
   TRACEPARENT_HEADER,
 } from './trace-context.ts';
+export { type HopKind, type HopSpan, startHop } from './tracing.ts';
 export {
   type ReceiptMetadata,
   receiptMetadataSchema,
