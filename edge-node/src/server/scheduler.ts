@@ -1,4 +1,4 @@
-import { DEFAULT_PRIORITY, HexEdgeError, type Priority, type Tensor } from '@hexedge/protocol';
+import { DEFAULT_PRIORITY, type Priority, type Tensor } from '@hexedge/protocol';
 import type { LoadedModel } from '../backends/backend.ts';
 import { PriorityLanes, queueLimitsFor, type QueueLimits } from '../scheduler/priority-lanes.ts';
 import { admissionError, deadlineExceeded } from '../scheduler/admission.ts';
