@@ -44,6 +44,9 @@ import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers
 import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
 import { oracleRerunHandler } from './routes/oracle-rerun.ts';
 import { UsageBook } from './usage.ts';
+import type { InferCache } from './cache/infer-cache.ts';
+import { TraceBook } from './trace/trace-book.ts';
+import { traceHandler } from './trace/trace-routes.ts';
 
 /** Registration and heartbeat bodies are small; 256 KiB leaves room for a node with many models. */
 export const MAX_NODE_MESSAGE_BYTES = 256 * 1024;
@@ -97,6 +100,10 @@ export interface GatewayAppOptions {
   forwardKeys?: NodeKeyPair;
   /** Claims are taken as verified without an oracle (placement's setting): trust pushes never unverify then. */
   assumeLocationsVerified?: boolean;
+  /** The verifiable response cache (cache/infer-cache.ts); none when absent. */
+  cache?: InferCache;
+  /** Recent requests' per-hop timings (GET /v1/traces/{requestId}); one is made when absent. */
+  traces?: TraceBook;
 }
 
 const limit = (maxSize: number) =>
@@ -121,6 +128,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
   service: InferService;
   usage: UsageBook;
   limiter: KeyLimiter;
+  traces: TraceBook;
 } {
   const { keys } = options;
   const local = options.placement instanceof Placement ? options.placement : undefined;
@@ -130,6 +138,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
   const limiter: KeyLimiter = options.limiter ?? new RateLimiter();
   const usage = new UsageBook();
   const catalog = options.catalog ?? new MemoryModelCatalog();
+  const traces = options.traces ?? new TraceBook();
   const service = new InferService({
     placement,
     nodeClient: options.nodeClient ?? fetchNodeClient,
@@ -142,6 +151,8 @@ export function createGatewayApp(options: GatewayAppOptions): {
     ...(options.observer ? { observer: options.observer } : {}),
     catalogue: catalog,
     ...(options.forwardKeys ? { signForward: forwardSigner(options.forwardKeys, options.sha256) } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
+    traces,
   });
   const observer = options.observer ?? noObserver;
   const app = new Hono<GatewayEnv>();
@@ -150,9 +161,11 @@ export function createGatewayApp(options: GatewayAppOptions): {
   app.use(
     cors({
       origin: '*',
-      allowHeaders: ['Authorization', 'Content-Type'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Cache-Control', 'traceparent', 'X-HexEdge-Priority', 'X-HexEdge-Deadline-Ms'],
       exposeHeaders: [
         'X-Request-Id',
+        'X-HexEdge-Cache',
+        'traceparent',
         'Retry-After',
         'RateLimit-Limit',
         'RateLimit-Remaining',
@@ -247,10 +260,11 @@ export function createGatewayApp(options: GatewayAppOptions): {
       app.post(
         RERUN_PATH,
         limit(MAX_RERUN_BODY_BYTES),
-        oracleRerunHandler({ service, nodeOf: (id) => local.registry.get(id), oracleIds: options.oracle.oracleIds }),
+        oracleRerunHandler({ service, nodeOf: (id) => local.registry.get(id), oracleIds: options.oracle.oracleIds, traces }),
       );
   }
   app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
+  app.get('/v1/traces/:requestId', authUnmetered, traceHandler(traces));
   app.get('/v1/usage', authUnmetered, async (c) => {
     const key = c.get('apiKey');
     return c.json({
@@ -275,5 +289,5 @@ export function createGatewayApp(options: GatewayAppOptions): {
   app.get('/v1/keys', admin, k.list);
   app.delete('/v1/keys/:id', admin, k.revoke);
   if (options.devices) mountDeviceRoutes(app, { registry: options.devices, admin });
-  return { app, service, usage, limiter };
+  return { app, service, usage, limiter, traces };
 }

@@ -195,6 +195,10 @@ export class ReceiptForwarder {
  */
 export function signReceiptReport({ request, response, digestsOnly }: Answered, keys: NodeKeyPair) {
   const model = { modelName: response.model_name, modelVersion: response.model_version };
+  // The signed receipt only; its unsigned metadata's trace goes beside it, so the spot check joins it.
+  const { body: receiptBody, signature, metadata } = response.receipt;
+  const receipt = { body: receiptBody, signature };
+  const trace = metadata?.traceparent ? { trace: { traceparent: metadata.traceparent } } : {};
   if (digestsOnly) {
     // The receipt's signed digests bind the work; the data itself stays in the key's region.
     const body = {
@@ -202,7 +206,8 @@ export function signReceiptReport({ request, response, digestsOnly }: Answered, 
       nodeId: keys.nodeId,
       nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
       issuedAtMs: Date.now(),
-      receipt: response.receipt,
+      receipt,
+      ...trace,
       request: { kind: 'digests' as const, ...model },
       result: { kind: 'digests' as const },
     };
@@ -214,7 +219,8 @@ export function signReceiptReport({ request, response, digestsOnly }: Answered, 
     nodeId: keys.nodeId,
     nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
     issuedAtMs: Date.now(),
-    receipt: response.receipt,
+    receipt,
+    ...trace,
     request: request.inputs
       ? {
           kind: 'tensors' as const,

@@ -11,6 +11,8 @@ import {
   tensorToJson,
   type NodeKeyPair,
   type RerunBody,
+  formatTraceparent,
+  TRACEPARENT_HEADER,
 } from '@hexedge/protocol';
 import type { CheckerNode, InferenceRequest, ReRun } from '../spot-check/spot-checker.ts';
 import type { HttpFetch } from './trust-publisher.ts';
@@ -36,7 +38,7 @@ export function httpReRun(options: {
 }): ReRun {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RERUN_TIMEOUT_MS;
   const maxBytes = options.maxAnswerBytes ?? MAX_NODE_ANSWER_BYTES;
-  return async (node: CheckerNode, request: InferenceRequest) => {
+  return async (node: CheckerNode, request: InferenceRequest, trace) => {
     const gatewayUrl = options.gatewayOf(node.nodeId);
     if (!gatewayUrl) throw new Error(`checker ${node.nodeId} is listed by no gateway`);
     if (request.kind !== 'tensors' && request.kind !== 'domain')
@@ -65,7 +67,7 @@ export function httpReRun(options: {
     });
     const res = await options.fetch(new URL(RERUN_PATH, gatewayUrl).href, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(trace ? { [TRACEPARENT_HEADER]: formatTraceparent(trace) } : {}) },
       body: JSON.stringify(signed),
       signal: AbortSignal.timeout(timeoutMs),
     });

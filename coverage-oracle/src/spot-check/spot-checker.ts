@@ -4,6 +4,7 @@ import {
   tensorsDigest,
   type SignedReceipt,
   type Tensor,
+  type TraceContext,
 } from '@hexedge/protocol';
 import type { Verdict } from '../store/records.ts';
 import { maxAbsDifference, normaliseTensors } from './compare.ts';
@@ -22,6 +23,8 @@ export interface CheckerNode {
 export type ReRun = (
   node: CheckerNode,
   request: InferenceRequest,
+  /** The spot check's trace context, passed on as `traceparent` so the re-run joins the answer's trace. */
+  trace?: TraceContext,
 ) => Promise<{ result: InferenceResult; receipt: SignedReceipt }>;
 /**
  * The oracle's own execution of a request (refereed delegation): the model fetched by its content id
@@ -110,6 +113,8 @@ export class SpotChecker {
     modelContentId: string;
     /** Run the referee even if the checkers all agree (a random audit). */
     audit?: boolean;
+    /** The spot check's own trace context (a child of the checked answer's trace). */
+    trace?: TraceContext;
     tolerance: number;
     nowMs: number;
   }): Promise<SpotCheckOutcome> {
@@ -160,7 +165,7 @@ export class SpotChecker {
         if (checker.nodeId === node) return;
         let answer: Awaited<ReturnType<ReRun>>;
         try {
-          answer = await this.#reRun(checker, request);
+          answer = await this.#reRun(checker, request, options.trace);
         } catch {
           return; // an unreachable checker is no evidence either way
         }
