@@ -34,7 +34,11 @@ const entry = (contentId: string, version: string): NodeModel => ({
   ready: true,
 });
 const inputs: Tensor[] = [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }];
-const request: InferRequest = { model: 'm', location: { lat: 0, lng: 0 }, inputs };
+const request: InferRequest = {
+  model: 'm',
+  location: { lat: 0, lng: 0 },
+  inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1.5] }],
+};
 
 async function answer(o: {
   nodeId: string;
@@ -92,7 +96,7 @@ function setup(limits: Record<string, number> = {}) {
       tenant: o.tenant ?? 'key:a',
       use: { read: o.read ?? true, write: o.write ?? true },
       request: o.req ?? request,
-      inputs: (o.req ?? request).inputs,
+      inputs: (o.req ?? request).inputs?.map((t) => ({ ...t, data: t.data as number[] })) as Tensor[] | undefined,
       candidates: o.candidates ?? [{ node: { id: 'n1' }, model: entry(CONTENT_V1, '1') }],
       manifestOf: (id) => manifests.get(id),
       requestId: o.id ?? 'r2',
