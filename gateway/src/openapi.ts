@@ -35,10 +35,35 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/infer': {
         post: {
           summary: 'Run a model at the node nearest a location',
-          description: 'Give OIP `inputs` (tensors) or a domain `input` that the model pipeline maps. A repeated `id` within 10 minutes returns the first answer (header Idempotent-Replayed).',
+          description: [
+            'Give OIP `inputs` (tensors) or a domain `input` that the model pipeline maps. A repeated `id` within 10 minutes returns the first answer (header Idempotent-Replayed).',
+            'Priority and timeout: `policy.priority` (high, normal, low; or header X-HexEdge-Priority) and `policy.deadlineMs` (or header X-HexEdge-Deadline-Ms) go to the node scheduler; the body wins where both are given.',
+            'Overload rule: 429 RATE_LIMITED + Retry-After = this caller is over its own share (rate, daily quota, requests in progress, or more than a quarter of them at high priority); 503 OVERLOADED + Retry-After = the fabric has no capacity (every node asked is full at this priority — low is refused first — or the gateway itself is at its bound). 504 DEADLINE_EXCEEDED: no answer within the deadline.',
+            'Cache: when the gateway runs its response cache, a repeat of a request (same tenant, model bytes and inputs) is answered with the original answer and its original signed receipt, marked `cached` and with header X-HexEdge-Cache: hit (else miss, bypass or uncacheable). Opt out with `policy.cache: false`, or Cache-Control: no-cache (not from the cache) / no-store (not stored).',
+            'Trace: send a W3C `traceparent` header; the answer carries `traceparent` (the gateway span) and the receipt `metadata.traceparent` (the node span), unsigned. Per-hop timings: GET /v1/traces/{requestId}.',
+          ].join(' '),
           security: secured,
+          parameters: [
+            { name: 'traceparent', in: 'header', required: false, schema: { type: 'string' }, description: 'W3C trace context of the caller' },
+            { name: 'X-HexEdge-Priority', in: 'header', required: false, schema: { type: 'string', enum: ['high', 'normal', 'low'] } },
+            { name: 'X-HexEdge-Deadline-Ms', in: 'header', required: false, schema: { type: 'integer', minimum: 1, maximum: 60000 } },
+            { name: 'Cache-Control', in: 'header', required: false, schema: { type: 'string' }, description: 'no-cache: not answered from the response cache; no-store: not stored in it' },
+          ],
           requestBody: { required: true, ...json({ $ref: '#/components/schemas/InferRequest' }) },
-          responses: { '200': { description: 'outputs, the serving node, timing and the checked receipt', ...json({ $ref: '#/components/schemas/InferResponse' }) }, ...errors(400, 401, 403, 404, 413, 429, 502, 503, 504) },
+          responses: {
+            '200': { description: 'outputs, the serving node, timing and the checked receipt (`cached` when from the response cache)', ...json({ $ref: '#/components/schemas/InferResponse' }) },
+            ...errors(400, 401, 403, 404, 413, 502, 504),
+            '429': { description: 'RATE_LIMITED: this caller is over its own share (rate, quota, requests in progress, high-priority share); Retry-After says when to retry', ...json({ $ref: '#/components/schemas/Error' }) },
+            '503': { description: 'OVERLOADED: no capacity in the fabric for this request now (every node asked is full at its priority, or the gateway is at its bound); NO_NODE_AVAILABLE / MODEL_NOT_READY; Retry-After where known', ...json({ $ref: '#/components/schemas/Error' }) },
+          },
+        },
+      },
+      '/v1/traces/{requestId}': {
+        get: {
+          summary: "Per-hop timings of one of the caller's recent requests: gateway, placement, cache, node (queue, run), receipt check, spot checks",
+          security: secured,
+          parameters: [{ name: 'requestId', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: '{ traces: [{ requestId, traceId, callerSpanId?, hops: [{ hop, startMs, durationMs, nodeId?, spanId? }] }] }' }, ...errors(401, 404) },
         },
       },
       '/v1/nodes/nearest': {
