@@ -496,8 +496,8 @@ export class InferService {
       forward.end({ ok: false, detail: oversized ? 'oversized' : 'unreachable' });
       throw new NodeFault({ nodeId: node.id, kind: oversized ? 'oversized' : 'unreachable' });
     }
-    const nodeMs = performance.now() - started;
     const checkStarted = performance.now();
+    const nodeMs = checkStarted - started;
     const checked = await checkNodeAnswer({
       answer,
       node,
@@ -517,11 +517,11 @@ export class InferService {
         const waitMs = retryAfterMsOf(answer.body);
         if (waitMs !== undefined) o.retryAfterMs = Math.min(o.retryAfterMs ?? waitMs, waitMs);
       }
-      forward.end({ ok: false, detail: err instanceof NodeFault ? err.kind : 'error' });
+      forward.end({ ok: false, detail: err instanceof NodeFault ? err.kind : 'error', answeredPerf: checkStarted });
       throw err;
     });
     const metadata = a.ctx.trace.nodeMetadata(rawReceiptMetadata(answer.body));
-    forward.end({ ok: true, ...(metadata ? { metadata } : {}) });
+    forward.end({ ok: true, answeredPerf: checkStarted, ...(metadata ? { metadata } : {}) });
     a.ctx.trace.mark('receipt-check', checkStarted, { nodeId: node.id });
     return { ...checked, nodeMs, metadata };
   }

@@ -54,7 +54,7 @@ export class RequestTrace {
   mark(hop: string, startPerf: number, extra: Omit<TraceHop, 'hop' | 'startMs' | 'durationMs'> = {}): void {
     this.#hops.push({
       hop,
-      startMs: round3(startPerf - this.#startedPerf),
+      startMs: round3(Math.max(0, startPerf - this.#startedPerf)),
       durationMs: round3(performance.now() - startPerf),
       ...extra,
     });
@@ -63,7 +63,7 @@ export class RequestTrace {
   /** Starts the client span of one attempt on a node; its context goes to the node in `traceparent`. */
   forward(nodeId: string): {
     context: TraceContext;
-    end(o: { ok: boolean; metadata?: ReceiptMetadata; detail?: string }): void;
+    end(o: { ok: boolean; metadata?: ReceiptMetadata; detail?: string; answeredPerf?: number }): void;
   } {
     const startedPerf = performance.now();
     const span = startHop({
@@ -75,10 +75,12 @@ export class RequestTrace {
     });
     return {
       context: span.context,
-      end: ({ ok, metadata, detail }) => {
-        span.end(ok ? {} : { error: detail ?? 'node fault' });
+      end: ({ ok, metadata, detail, answeredPerf }) => {
+        // The client span ends when the answer arrived (the receipt check is a hop of its own).
+        const end = answeredPerf !== undefined ? { endTimeMs: performance.timeOrigin + answeredPerf } : {};
+        span.end(ok ? end : { ...end, error: detail ?? 'node fault' });
         const at = round3(startedPerf - this.#startedPerf);
-        const durationMs = round3(performance.now() - startedPerf);
+        const durationMs = round3((answeredPerf ?? performance.now()) - startedPerf);
         this.#hops.push({
           hop: 'node',
           startMs: at,
