@@ -60,7 +60,10 @@ export class TraceBook {
       if (this.#byTrace.get(old.traceId) === key) this.#byTrace.delete(old.traceId);
     }
     this.#byRequest.set(key, trace);
-    this.#byTrace.set(trace.traceId, key);
+    // A trace id is the caller's to choose: the first tenant to use one keeps it, so another tenant
+    // reusing it cannot have that request's spot checks filed under its own request.
+    const holder = this.#byRequest.get(this.#byTrace.get(trace.traceId) ?? '');
+    if (!holder || holder.tenant === trace.tenant) this.#byTrace.set(trace.traceId, key);
     while (this.#byRequest.size > this.#max) {
       const [oldestKey, oldest] = this.#byRequest.entries().next().value!;
       this.#byRequest.delete(oldestKey);
