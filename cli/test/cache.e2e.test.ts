@@ -27,7 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const promtool = requirePart('promtool', import.meta.filename);
 const ADMIN_KEY = 'cache-e2e-admin-key-0123456789';
 const HERE = { lat: 52.37, lng: 4.9 };
-const READINGS = [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [29, 55, 900] }];
+const READINGS = [{ name: 'readings', datatype: 'FP32' as const, shape: [1, 3], data: [29, 55, 900] }];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-cache-'));
 const stopping = new AbortController();
 let gateway: RunningGateway;
