@@ -139,8 +139,8 @@ export function routeMqttRequest(
         ...(principal.models ? { models: principal.models } : {}),
         ...(principal.region ? { region: principal.region } : {}),
       };
-      const { response, traceparent } = await options.service.infer(body, caller, hints);
-      return reply(response, true, traceparent ? { traceparent } : {});
+      const { response, traceparent, cache } = await options.service.infer(body, caller, hints);
+      return reply(response, true, { ...(traceparent ? { traceparent } : {}), ...(cache ? { 'hexedge-cache': cache } : {}) });
     } catch (err) {
       const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
       if (!isHexEdgeError(err))
