@@ -1,5 +1,7 @@
 import {
   DEADLINE_HEADER,
+  formatTraceparent,
+  MAX_DEADLINE_MS,
   parseDeadlineMs,
   parsePriority,
   parseTraceparent,
@@ -66,4 +68,20 @@ export function cacheUseOf(policy: PlacementPolicy | undefined, hints: InferHint
     .split(',')
     .map((d) => d.trim());
   return { read: !directives.includes('no-cache'), write: !directives.includes('no-store') };
+}
+
+/**
+ * What a node's scheduler and tracer learn besides the body (live traffic and the oracle's re-runs
+ * alike): the trace, the budget left (whole ms, relative), the priority when one was asked for.
+ */
+export function hintHeadersFor(o: {
+  trace: TraceContext;
+  deadlineMs: number;
+  priority: Priority | undefined;
+}): Record<string, string> {
+  return {
+    [TRACEPARENT_HEADER]: formatTraceparent(o.trace),
+    [DEADLINE_HEADER]: String(Math.max(1, Math.min(MAX_DEADLINE_MS, Math.floor(o.deadlineMs)))),
+    ...(o.priority ? { [PRIORITY_HEADER]: o.priority } : {}),
+  };
 }

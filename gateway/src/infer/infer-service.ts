@@ -1,14 +1,8 @@
 import {
   checkInputSpecs,
   checkTensor,
-  DEADLINE_HEADER,
-  formatTraceparent,
   HexEdgeError,
-  MAX_DEADLINE_MS,
   newTraceContext,
-  PRIORITY_HEADER,
-  TRACEPARENT_HEADER,
-  type Priority,
   type TraceContext,
   inferRequestSchema,
   isHexEdgeError,
@@ -29,7 +23,7 @@ import { RequestTrace } from '../trace/request-trace.ts';
 import type { TraceBook } from '../trace/trace-book.ts';
 import { rawReceiptMetadata, retryAfterMsOf } from '../trace/node-metadata.ts';
 import { DEFAULT_DEADLINE_MS, walkFailoverList } from './failover-walk.ts';
-import { cacheUseOf, withHints, type InferHints } from './infer-hints.ts';
+import { cacheUseOf, hintHeadersFor, withHints, type InferHints } from './infer-hints.ts';
 import { noObserver, type GatewayObserver } from '../observe.ts';
 import { IdempotencyCache } from './idempotency.ts';
 import { InFlightLimiter } from './in-flight.ts';
@@ -121,15 +115,6 @@ export interface RerunRequest {
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** What a node's scheduler and tracer learn besides the body: the trace, the budget left, the priority. */
-function hintHeadersFor(o: { trace: TraceContext; deadlineMs: number; priority: Priority | undefined }): Record<string, string> {
-  return {
-    [TRACEPARENT_HEADER]: formatTraceparent(o.trace),
-    [DEADLINE_HEADER]: String(Math.max(1, Math.min(MAX_DEADLINE_MS, Math.floor(o.deadlineMs)))),
-    ...(o.priority ? { [PRIORITY_HEADER]: o.priority } : {}),
-  };
-}
-
 /**
  * The gateway's one inference path, shared by HTTP and MQTT: validate, authorise the model, place,
  * forward along the failover list within the deadline (optionally hedged), check the node's receipt,
@@ -199,7 +184,8 @@ export class InferService {
     };
     try {
       const answer = await this.#infer(body, caller, started, ctx);
-      ctx.trace.finish({ book: this.#traces, tenant: caller.tenant, requestId: answer.response.id, ok: true, ...(ctx.cache ? { cache: ctx.cache } : {}) });
+      // A replay keeps the first answer's trace (its hops are that request's).
+      ctx.trace.finish({ book: answer.replayed ? undefined : this.#traces, tenant: caller.tenant, requestId: answer.response.id, ok: true, ...(ctx.cache ? { cache: ctx.cache } : {}) });
       const { timing } = answer.response;
       this.#observer.inference({
         model: answer.response.model_name,
