@@ -195,10 +195,16 @@ export class ReceiptForwarder {
  */
 export function signReceiptReport({ request, response, digestsOnly }: Answered, keys: NodeKeyPair) {
   const model = { modelName: response.model_name, modelVersion: response.model_version };
-  // The signed receipt only; its unsigned metadata's trace goes beside it, so the spot check joins it.
+  // The signed receipt only; the trace and the request's priority and deadline go beside it (context).
   const { body: receiptBody, signature, metadata } = response.receipt;
   const receipt = { body: receiptBody, signature };
-  const trace = metadata?.traceparent ? { trace: { traceparent: metadata.traceparent } } : {};
+  const { priority, deadlineMs } = request.policy ?? {};
+  const hints = {
+    ...(metadata?.traceparent ? { traceparent: metadata.traceparent } : {}),
+    ...(priority ? { priority } : {}),
+    ...(deadlineMs !== undefined ? { deadlineMs: Math.ceil(deadlineMs) } : {}),
+  };
+  const trace = Object.keys(hints).length > 0 ? { context: hints } : {};
   if (digestsOnly) {
     // The receipt's signed digests bind the work; the data itself stays in the key's region.
     const body = {

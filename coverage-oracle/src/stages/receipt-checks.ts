@@ -131,11 +131,15 @@ export async function handleReceiptReport(
     tracer: 'hexedge-oracle',
     name: 'oracle spot-check',
     kind: 'internal',
-    parent: parseTraceparent(body.trace?.traceparent),
+    parent: parseTraceparent(body.context?.traceparent),
     attributes: { 'hexedge.node_id': receipt.body.nodeId, 'hexedge.model': receipt.body.modelName, 'hexedge.receipt_hash': hash, 'hexedge.checkers': checkers.length },
   });
   const outcome = await deps.spotChecker.check({
-    trace: hop.context,
+    hints: {
+      trace: hop.context,
+      ...(body.context?.priority ? { priority: body.context.priority } : {}),
+      ...(body.context?.deadlineMs !== undefined ? { deadlineMs: body.context.deadlineMs } : {}),
+    },
     receipt,
     receiptHash: hash,
     request: body.request as InferenceRequest,
@@ -153,7 +157,8 @@ export async function handleReceiptReport(
   });
   hop.end({ attributes: { 'hexedge.spot_check': outcome.status, 'hexedge.reason': outcome.reason } });
   // The verdicts name the trace, so a request's spot check can be found from either side.
-  if (body.trace) for (const v of outcome.verdicts) v.details = { ...v.details, traceId: hop.context.traceId };
+  if (body.context?.traceparent)
+    for (const v of outcome.verdicts) v.details = { ...v.details, traceId: hop.context.traceId };
   for (const fraud of outcome.frauds) slashFor(fraud, outcome.verdicts, deps.ledger, atMs);
   const status: WorkStatus =
     outcome.status === 'pass' ? 'pass' : outcome.status === 'fraud' ? 'fraud' : 'inconclusive';

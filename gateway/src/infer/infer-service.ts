@@ -3,6 +3,7 @@ import {
   checkTensor,
   HexEdgeError,
   newTraceContext,
+  type Priority,
   type TraceContext,
   inferRequestSchema,
   isHexEdgeError,
@@ -243,7 +244,8 @@ export class InferService {
       // A cached answer is no new work: nothing to report to the oracle.
       if (response.cached) return response;
       try {
-        this.#onAnswered?.(request, response, caller);
+        // With the policy the request ran under (headers filled in): the re-runs of a check carry the same.
+        this.#onAnswered?.(policy ? { ...request, policy } : request, response, caller);
       } catch (err) {
         this.#log(`onAnswered failed: ${(err as Error).message}`);
       }
@@ -436,11 +438,11 @@ export class InferService {
   }
 
   /** The oracle's spot-check re-run on one node: forwarded as live traffic, the node's answer as it is. */
-  async rerun(options: { node: NodeRecord; request: RerunRequest; signal: AbortSignal; trace?: TraceContext; deadlineMs: number }): Promise<NodeAnswer> {
+  async rerun(options: { node: NodeRecord; request: RerunRequest; signal: AbortSignal; trace?: TraceContext; deadlineMs: number; priority?: Priority }): Promise<NodeAnswer> {
     const { node, request } = options;
     const inputs = request.inputs?.map((t) => checkTensor(t));
     // The same headers live traffic carries (a trace, the budget left), so a check looks like a customer.
-    const hintHeaders = hintHeadersFor({ trace: options.trace ?? newTraceContext(), deadlineMs: options.deadlineMs, priority: undefined });
+    const hintHeaders = hintHeadersFor({ trace: options.trace ?? newTraceContext(), deadlineMs: options.deadlineMs, priority: options.priority });
     return this.#send({ node, model: request.modelName, version: request.modelVersion, id: crypto.randomUUID(), inputs, input: request.input, signal: options.signal, hintHeaders });
   }
 

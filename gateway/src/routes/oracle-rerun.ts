@@ -1,8 +1,12 @@
 import {
   HexEdgeError,
   isValidSignature,
+  DEADLINE_HEADER,
   MAX_RERUN_AGE_MS,
+  parseDeadlineMs,
+  parsePriority,
   parseTraceparent,
+  PRIORITY_HEADER,
   signedRerunSchema,
   startHop,
   TRACEPARENT_HEADER,
@@ -13,6 +17,7 @@ import type { Context } from 'hono';
 import { readJsonBody } from '../http-errors.ts';
 import type { InferService } from '../infer/infer-service.ts';
 import type { TraceBook } from '../trace/trace-book.ts';
+import { DEFAULT_DEADLINE_MS } from '../infer/failover-walk.ts';
 
 /** Nonces remembered at most (a re-run a second, each remembered for a minute, fits many times over). */
 const MAX_NONCES = 100_000;
@@ -68,8 +73,11 @@ export function oracleRerunHandler(options: {
     // A region-bound key's receipt travels as digests only: there is nothing to re-run.
     if (request.kind === 'digests') throw new HexEdgeError('INVALID_REQUEST', `a digests-only request (model ${request.modelName}@${request.modelVersion}) cannot be re-run`);
     const timeoutMs = options.timeoutMs ?? 10_000;
-    // The spot check joins the trace of the answer it checks (the oracle passes it on).
+    // The spot check joins the trace of the answer it checks, and carries that request's priority and
+    // deadline (the oracle passes them on): the node sees what live traffic has.
     const parent = parseTraceparent(c.req.header(TRACEPARENT_HEADER));
+    const priority = parsePriority(c.req.header(PRIORITY_HEADER));
+    const deadlineMs = parseDeadlineMs(c.req.header(DEADLINE_HEADER)) ?? DEFAULT_DEADLINE_MS;
     const hop = startHop({
       tracer: 'hexedge-gateway',
       name: 'gateway spot-check re-run',
@@ -101,8 +109,9 @@ export function oracleRerunHandler(options: {
         },
         signal: AbortSignal.timeout(timeoutMs),
         trace: hop.context,
+        ...(priority ? { priority } : {}),
         // Counted from arrival, as live traffic's budget is: a round number would mark it as a check.
-        deadlineMs: timeoutMs - (performance.now() - handlerStarted),
+        deadlineMs: deadlineMs - (performance.now() - handlerStarted),
       })
       .catch((err: Error) => {
         record(false, 'unreachable');
