@@ -36,6 +36,7 @@ import {
   manifestRoute,
   peersRoute,
   revokeKeyRoute,
+  traceRoute,
   usageRoute,
 } from './openapi/api-routes.ts';
 import { docsPage, openApiDocument } from './openapi/document.ts';
@@ -61,6 +62,9 @@ import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers
 import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
 import { oracleRerunHandler } from './routes/oracle-rerun.ts';
 import { UsageBook } from './usage.ts';
+import type { InferCache } from './cache/infer-cache.ts';
+import { TraceBook } from './trace/trace-book.ts';
+import { traceHandler } from './trace/trace-routes.ts';
 
 /** Registration and heartbeat bodies are small; 256 KiB leaves room for a node with many models. */
 export const MAX_NODE_MESSAGE_BYTES = 256 * 1024;
@@ -114,6 +118,10 @@ export interface GatewayAppOptions {
   forwardKeys?: NodeKeyPair;
   /** Claims are taken as verified without an oracle (placement's setting): trust pushes never unverify then. */
   assumeLocationsVerified?: boolean;
+  /** The verifiable response cache (cache/infer-cache.ts); none when absent. */
+  cache?: InferCache;
+  /** Recent requests' per-hop timings (GET /v1/traces/{requestId}); one is made when absent. */
+  traces?: TraceBook;
 }
 
 const limit = (maxSize: number) =>
@@ -138,6 +146,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
   service: InferService;
   usage: UsageBook;
   limiter: KeyLimiter;
+  traces: TraceBook;
 } {
   const { keys } = options;
   const local = options.placement instanceof Placement ? options.placement : undefined;
@@ -147,6 +156,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
   const limiter: KeyLimiter = options.limiter ?? new RateLimiter();
   const usage = new UsageBook();
   const catalog = options.catalog ?? new MemoryModelCatalog();
+  const traces = options.traces ?? new TraceBook();
   const service = new InferService({
     placement,
     nodeClient: options.nodeClient ?? fetchNodeClient,
@@ -159,6 +169,8 @@ export function createGatewayApp(options: GatewayAppOptions): {
     ...(options.observer ? { observer: options.observer } : {}),
     catalogue: catalog,
     ...(options.forwardKeys ? { signForward: forwardSigner(options.forwardKeys, options.sha256) } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
+    traces,
   });
   const observer = options.observer ?? noObserver;
   const app = createGatewayHono();
@@ -167,9 +179,11 @@ export function createGatewayApp(options: GatewayAppOptions): {
   app.use(
     cors({
       origin: '*',
-      allowHeaders: ['Authorization', 'Content-Type'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Cache-Control', 'traceparent', 'X-HexEdge-Priority', 'X-HexEdge-Deadline-Ms'],
       exposeHeaders: [
         'X-Request-Id',
+        'X-HexEdge-Cache',
+        'traceparent',
         'Retry-After',
         'RateLimit-Limit',
         'RateLimit-Remaining',
@@ -268,10 +282,11 @@ export function createGatewayApp(options: GatewayAppOptions): {
         app,
         rerunRoute,
         limit(MAX_RERUN_BODY_BYTES),
-        oracleRerunHandler({ service, nodeOf: (id) => local.registry.get(id), oracleIds: options.oracle.oracleIds }),
+        oracleRerunHandler({ service, nodeOf: (id) => local.registry.get(id), oracleIds: options.oracle.oracleIds, traces }),
       );
   }
   mount(app, inferRoute, auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
+  mount(app, traceRoute, authUnmetered, traceHandler(traces));
   mount(app, usageRoute, authUnmetered, async (c) => {
     const key = c.get('apiKey');
     return c.json({
@@ -296,5 +311,5 @@ export function createGatewayApp(options: GatewayAppOptions): {
   mount(app, listKeysRoute, admin, k.list);
   mount(app, revokeKeyRoute, admin, k.revoke);
   if (options.devices) mountDeviceRoutes(app, { registry: options.devices, admin });
-  return { app, service, usage, limiter };
+  return { app, service, usage, limiter, traces };
 }

@@ -84,6 +84,25 @@ const limitsSchema = z
   })
   .strict();
 
+/**
+ * The verifiable response cache (src/cache/): answers of deterministic models, per tenant, served with
+ * their original signed receipts. Off by default (as Triton's response cache): an operator turns it on
+ * where callers send the same inputs again and again.
+ */
+const cacheSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** How long an answer is served from the cache after it was computed. */
+    ttlMs: z.number().int().min(1).max(86_400_000).default(60_000),
+    /** Answers kept, all tenants together (least recently used evicted first). */
+    maxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
+    /** Bytes kept (JSON size of the answers). */
+    maxBytes: z.number().int().min(1024).max(16 * 1024 ** 3).default(64 * 1024 ** 2),
+    /** An answer larger than this is not cached. */
+    maxEntryBytes: z.number().int().min(256).max(64 * 1024 ** 2).default(1024 ** 2),
+  })
+  .strict();
+
 export const gatewayConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -102,6 +121,7 @@ export const gatewayConfigSchema = z
      */
     allowPrivateNodeAddresses: z.boolean().default(false),
     limits: limitsSchema.default(limitsSchema.parse({})),
+    cache: cacheSchema.default(cacheSchema.parse({})),
     /** Serve the web dashboards at /dashboard from this folder (built files); absent: /dashboard says how to build them. */
     dashboardDir: z.string().min(1).optional(),
     embeddedBroker: embeddedBrokerSchema.optional(),

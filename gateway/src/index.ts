@@ -27,3 +27,6 @@ export {
   type GatewaySecrets,
   MQTT_PASSWORD_ENV,
 } from './config.ts';
+export { type CacheOutcome, DEFAULT_CACHE_LIMITS, InferCache } from './cache/infer-cache.ts';
+export { TraceBook, type TraceHop, type TraceRecord } from './trace/trace-book.ts';
+export { type InferHints } from './infer/infer-hints.ts';

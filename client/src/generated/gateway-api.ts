@@ -1698,12 +1698,21 @@ export interface paths {
         put?: never;
         /**
          * Run a model at the node nearest a location
-         * @description Give OIP `inputs` (tensors) or a domain `input` that the model pipeline maps. A repeated `id` within 10 minutes returns the first answer (header Idempotent-Replayed). The receipt is signed by the node that served: check it with @hexedge/protocol.
+         * @description Give OIP `inputs` (tensors) or a domain `input` that the model pipeline maps. A repeated `id` within 10 minutes returns the first answer (header Idempotent-Replayed). The receipt is signed by the node that served: check it with @hexedge/protocol. Priority and timeout: `policy.priority` (high, normal, low; or header X-HexEdge-Priority) and `policy.deadlineMs` (or header X-HexEdge-Deadline-Ms) go to the node scheduler; the body wins where both are given. Overload rule: 429 RATE_LIMITED + Retry-After = this caller is over its own share (rate, daily quota, requests in progress, or more than a quarter of them at high priority); 503 OVERLOADED + Retry-After = the fabric has no capacity (every node asked is full at this priority — low is refused first — or the gateway itself is at its bound). 504 DEADLINE_EXCEEDED: no answer within the deadline. Cache: when the gateway runs its response cache, a repeat of a request (same tenant, model bytes and inputs) is answered with the original answer and its original signed receipt, marked `cached` and with header X-HexEdge-Cache: hit (else miss, bypass or uncacheable). Opt out with `policy.cache: false`, or Cache-Control: no-cache (not from the cache) / no-store (not stored). Trace: send a W3C `traceparent` header; the answer carries `traceparent` (the gateway span) and the receipt `metadata.traceparent` (the node span), unsigned. Per-hop timings: GET /v1/traces/{requestId}.
          */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description W3C trace context of the caller (a malformed one starts a new trace) */
+                    traceparent?: string;
+                    /** @description scheduling priority (policy.priority wins) */
+                    "x-hexedge-priority"?: "high" | "normal" | "low";
+                    /** @description budget for the answer, ms from now (policy.deadlineMs wins) */
+                    "x-hexedge-deadline-ms"?: number;
+                    /** @description no-cache: not answered from the response cache; no-store: not stored in it */
+                    "cache-control"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1821,6 +1830,72 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/traces/{requestId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-hop timings of one of the caller's recent requests: gateway, placement, cache, node (queue, run), receipt check, spot checks (not metered) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the request id (`id` or X-Request-Id) */
+                    requestId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the traces with that request id */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Traces"];
+                    };
+                };
+                /** @description UNAUTHORIZED, BAD_SIGNATURE */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NOT_FOUND, MODEL_NOT_FOUND, UNKNOWN_NODE */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description any other error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3343,6 +3418,9 @@ export interface components {
                 prefer?: "latency" | "price" | "balanced";
                 minTrust?: number;
                 hedge?: boolean;
+                /** @enum {string} */
+                priority?: "high" | "normal" | "low";
+                cache?: boolean;
             };
         };
         InferResponse: {
@@ -3383,6 +3461,18 @@ export interface components {
                     serviceTimeMs: number;
                 };
                 signature: string;
+                metadata?: {
+                    traceparent?: string;
+                    queueMs?: number;
+                    runMs?: number;
+                    /** @enum {string} */
+                    priority?: "high" | "normal" | "low";
+                };
+            };
+            cached?: {
+                requestId: string;
+                storedAtMs: number;
+                ageMs: number;
             };
         };
         KeyList: {
@@ -4301,6 +4391,31 @@ export interface components {
                 };
             };
             signature: string;
+        };
+        Traces: {
+            traces: {
+                requestId: string;
+                tenant: string;
+                traceId: string;
+                callerSpanId?: string;
+                model: string;
+                /** @enum {string} */
+                channel: "http" | "mqtt" | "bridge";
+                atMs: number;
+                totalMs: number;
+                ok: boolean;
+                code?: string;
+                cache?: string;
+                hops: {
+                    hop: string;
+                    startMs: number;
+                    durationMs: number;
+                    nodeId?: string;
+                    spanId?: string;
+                    ok?: boolean;
+                    detail?: string;
+                }[];
+            }[];
         };
         TrustPush: {
             body: {

@@ -29,7 +29,8 @@ export const DEFAULT_DEDUP_ENTRIES = 10_000;
 export interface FirmwareBridgeOptions {
   registry: DeviceRegistry;
   /** The gateway's inference path (InferService.infer's body → its response). */
-  infer: (request: BridgeInferRequest) => Promise<InferAnswer>;
+  /** `context.fleet`: the device's fleet, whose answers these are (the gateway's cache and traces are per fleet). */
+  infer: (request: BridgeInferRequest, context?: { fleet: string }) => Promise<InferAnswer>;
   publish: (topic: string, payload: Uint8Array | string, options: PublishOptions) => void | Promise<void>;
   clock?: { nowMs(): number };
   logger?: BridgeLogger;

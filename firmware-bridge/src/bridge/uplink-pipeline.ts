@@ -34,7 +34,8 @@ export type PipelineOutcome =
   | { ok: false; code: ErrorCode; message: string; codecLog?: CodecLogLine[] };
 
 export interface PipelineDeps {
-  infer: (request: BridgeInferRequest) => Promise<InferAnswer>;
+  /** `context.fleet`: the device's fleet, whose answers these are (the gateway's cache and traces are per fleet). */
+  infer: (request: BridgeInferRequest, context?: { fleet: string }) => Promise<InferAnswer>;
   inputs: InputBuilder;
   newId: () => string;
 }
@@ -184,7 +185,7 @@ export async function runUplinkPipeline(
   };
   let answer: InferAnswer;
   try {
-    answer = await deps.infer(request);
+    answer = await deps.infer(request, { fleet: device.fleet });
   } catch (err) {
     const why = isHexEdgeError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
     return {

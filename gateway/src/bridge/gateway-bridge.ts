@@ -1,5 +1,5 @@
 import { FirmwareBridge, type BridgeLogger, type CoverageEvidence, type DeviceRegistry, type InferAnswer, type PublishOptions } from '@hexedge/firmware-bridge';
-import { HexEdgeError, isHexEdgeError } from '@hexedge/protocol';
+import { HexEdgeError, isHexEdgeError, newTraceContext } from '@hexedge/protocol';
 import { fleetEventFromMqtt } from '../events/bridge-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { Caller, InferService } from '../infer/infer-service.ts';
@@ -59,9 +59,11 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
     }
   };
 
-  const infer = async (request: unknown): Promise<InferAnswer> => {
+  const infer = async (request: unknown, context?: { fleet: string }): Promise<InferAnswer> => {
     await take();
-    const { response } = await options.service.infer(request, BRIDGE_CALLER);
+    // A LoRaWAN uplink carries no trace: each one starts its own at the bridge. Answers are per fleet.
+    const caller: Caller = context ? { ...BRIDGE_CALLER, tenant: `fleet:${context.fleet}` } : BRIDGE_CALLER;
+    const { response } = await options.service.infer(request, caller, { trace: newTraceContext(), channel: 'bridge' });
     return response as unknown as InferAnswer;
   };
 

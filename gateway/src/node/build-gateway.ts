@@ -25,6 +25,7 @@ import { ReceiptForwarder } from '../oracle-forwarder.ts';
 import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { InferCache } from '../cache/infer-cache.ts';
 import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
 import { readOriginCatalog } from './origin-catalog.ts';
 import { NodeMessageLimits } from '../routes/node-message-limits.ts';
@@ -179,8 +180,21 @@ export async function buildGateway(
         return [...counts].map(([status, value]) => ({ labels: { status }, value }));
       },
     });
+    const cache = config.cache.enabled
+      ? new InferCache({
+          limits: config.cache,
+          sha256: nodeSha256Hex,
+          onLookup: metrics.cacheLookup,
+          onEvict: metrics.cacheEvicted,
+        })
+      : undefined;
+    if (cache) {
+      metrics.gauge({ name: 'hexedge_gateway_cache_entries', help: 'Answers in the response cache', read: () => [{ value: cache.entries }] });
+      metrics.gauge({ name: 'hexedge_gateway_cache_bytes', help: 'Size of the answers in the response cache (JSON bytes)', read: () => [{ value: cache.bytes }] });
+    }
     let started = false;
     const { app, service, limiter } = createGatewayApp({
+      ...(cache ? { cache } : {}),
       placement,
       keys,
       catalog,

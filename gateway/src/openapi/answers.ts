@@ -48,6 +48,35 @@ export const nodeAckSchema = z.object({
 
 export const nearestAnswerSchema = (nearestNode: z.ZodType) => z.object({ nodes: z.array(nearestNode) });
 
+const traceHopSchema = z.object({
+  hop: z.string(),
+  startMs: z.number(),
+  durationMs: z.number(),
+  nodeId: z.string().optional(),
+  spanId: z.string().optional(),
+  ok: z.boolean().optional(),
+  detail: z.string().optional(),
+});
+/** GET /v1/traces/{requestId} (gateway/src/trace/trace-book.ts TraceRecord). */
+export const traceAnswerSchema = z.object({
+  traces: z.array(
+    z.object({
+      requestId: z.string(),
+      tenant: z.string(),
+      traceId: z.string(),
+      callerSpanId: z.string().optional(),
+      model: z.string(),
+      channel: z.enum(['http', 'mqtt', 'bridge']),
+      atMs: z.number(),
+      totalMs: z.number(),
+      ok: z.boolean(),
+      code: z.string().optional(),
+      cache: z.string().optional(),
+      hops: z.array(traceHopSchema),
+    }),
+  ),
+});
+
 export const usageSchema = z.object({
   key: z.object({ id: z.string(), name: z.string(), dailyQuota: z.number(), usedToday: z.number() }),
   requests: z.number().int(),

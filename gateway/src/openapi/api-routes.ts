@@ -1,5 +1,9 @@
 import {
   HexEdgeError,
+  MAX_DEADLINE_MS,
+  parseDeadlineMs,
+  parsePriority,
+  PRIORITIES,
   inferRequestSchema,
   inferResponseSchema,
   modelManifestSchema,
@@ -12,6 +16,7 @@ import {
   keyViewSchema,
   newKeyAnswerSchema,
   peersSchema,
+  traceAnswerSchema,
   usageSchema,
 } from './answers.ts';
 import { errors, jsonAnswer, jsonBody, textAnswer } from './content.ts';
@@ -27,9 +32,35 @@ export const inferRoute = createRoute({
   tags: ['inference'],
   security: secured,
   summary: 'Run a model at the node nearest a location',
-  description:
+  description: [
     'Give OIP `inputs` (tensors) or a domain `input` that the model pipeline maps. A repeated `id` within 10 minutes returns the first answer (header Idempotent-Replayed). The receipt is signed by the node that served: check it with @hexedge/protocol.',
+    'Priority and timeout: `policy.priority` (high, normal, low; or header X-HexEdge-Priority) and `policy.deadlineMs` (or header X-HexEdge-Deadline-Ms) go to the node scheduler; the body wins where both are given.',
+    'Overload rule: 429 RATE_LIMITED + Retry-After = this caller is over its own share (rate, daily quota, requests in progress, or more than a quarter of them at high priority); 503 OVERLOADED + Retry-After = the fabric has no capacity (every node asked is full at this priority — low is refused first — or the gateway itself is at its bound). 504 DEADLINE_EXCEEDED: no answer within the deadline.',
+    'Cache: when the gateway runs its response cache, a repeat of a request (same tenant, model bytes and inputs) is answered with the original answer and its original signed receipt, marked `cached` and with header X-HexEdge-Cache: hit (else miss, bypass or uncacheable). Opt out with `policy.cache: false`, or Cache-Control: no-cache (not from the cache) / no-store (not stored).',
+    'Trace: send a W3C `traceparent` header; the answer carries `traceparent` (the gateway span) and the receipt `metadata.traceparent` (the node span), unsigned. Per-hop timings: GET /v1/traces/{requestId}.',
+  ].join(' '),
   request: {
+    headers: z.object({
+      traceparent: checked((raw) => raw, {
+        type: 'string',
+        description: 'W3C trace context of the caller (a malformed one starts a new trace)',
+      }),
+      'x-hexedge-priority': checked((raw) => parsePriority(raw), {
+        type: 'string',
+        enum: PRIORITIES,
+        description: 'scheduling priority (policy.priority wins)',
+      }),
+      'x-hexedge-deadline-ms': checked((raw) => parseDeadlineMs(raw), {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_DEADLINE_MS,
+        description: 'budget for the answer, ms from now (policy.deadlineMs wins)',
+      }),
+      'cache-control': checked((raw) => raw, {
+        type: 'string',
+        description: 'no-cache: not answered from the response cache; no-store: not stored in it',
+      }),
+    }),
     body: jsonBody({
       name: 'InferRequest',
       schema: inferRequestSchema,
@@ -49,6 +80,31 @@ export const inferRoute = createRoute({
       },
     }),
     ...errors(400, 401, 403, 404, 413, 429, 502, 503, 504),
+  },
+});
+
+export const traceRoute = createRoute({
+  method: 'get',
+  path: '/v1/traces/{requestId}',
+  tags: ['inference'],
+  security: secured,
+  summary:
+    "Per-hop timings of one of the caller's recent requests: gateway, placement, cache, node (queue, run), receipt check, spot checks (not metered)",
+  request: {
+    params: z.object({
+      requestId: pathParam((raw) => raw, {
+        type: 'string',
+        description: 'the request id (`id` or X-Request-Id)',
+      }),
+    }),
+  },
+  responses: {
+    200: jsonAnswer({
+      name: 'Traces',
+      schema: traceAnswerSchema,
+      description: 'the traces with that request id',
+    }),
+    ...errors(401, 404),
   },
 });
 
