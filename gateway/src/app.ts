@@ -43,6 +43,8 @@ import type { NodeMessageLimits } from './routes/node-message-limits.ts';
 import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
 import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
 import { oracleRerunHandler } from './routes/oracle-rerun.ts';
+import { mountRolloutRoutes } from './routes/rollouts.ts';
+import type { RolloutManager } from './rollouts/rollout-manager.ts';
 import { UsageBook } from './usage.ts';
 
 /** Registration and heartbeat bodies are small; 256 KiB leaves room for a node with many models. */
@@ -97,6 +99,8 @@ export interface GatewayAppOptions {
   forwardKeys?: NodeKeyPair;
   /** Claims are taken as verified without an oracle (placement's setting): trust pushes never unverify then. */
   assumeLocationsVerified?: boolean;
+  /** Version policies and rollouts (canaries, mirrors, automatic promotion and rollback): /v1/rollouts (admin) when given. */
+  rollouts?: RolloutManager;
 }
 
 const limit = (maxSize: number) =>
@@ -142,6 +146,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
     ...(options.observer ? { observer: options.observer } : {}),
     catalogue: catalog,
     ...(options.forwardKeys ? { signForward: forwardSigner(options.forwardKeys, options.sha256) } : {}),
+    ...(options.rollouts ? { versions: options.rollouts } : {}),
   });
   const observer = options.observer ?? noObserver;
   const app = new Hono<GatewayEnv>();
@@ -275,5 +280,6 @@ export function createGatewayApp(options: GatewayAppOptions): {
   app.get('/v1/keys', admin, k.list);
   app.delete('/v1/keys/:id', admin, k.revoke);
   if (options.devices) mountDeviceRoutes(app, { registry: options.devices, admin });
+  if (options.rollouts) mountRolloutRoutes(app, { manager: options.rollouts, admin });
   return { app, service, usage, limiter };
 }

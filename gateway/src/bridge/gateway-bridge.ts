@@ -1,4 +1,4 @@
-import { FirmwareBridge, type BridgeLogger, type CoverageEvidence, type DeviceRegistry, type InferAnswer, type PublishOptions } from '@hexedge/firmware-bridge';
+import { FirmwareBridge, type BridgeLogger, type CoverageEvidence, type DeviceRegistry, type InferAnswer, type InferOrigin, type PublishOptions } from '@hexedge/firmware-bridge';
 import { HexEdgeError, isHexEdgeError } from '@hexedge/protocol';
 import { fleetEventFromMqtt } from '../events/bridge-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
@@ -59,9 +59,11 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
     }
   };
 
-  const infer = async (request: unknown): Promise<InferAnswer> => {
+  const infer = async (request: unknown, origin?: InferOrigin): Promise<InferAnswer> => {
     await take();
-    const { response } = await options.service.infer(request, BRIDGE_CALLER);
+    // One caller (one budget) for every device; the device and its fleet ride along for rollouts' canaries.
+    const caller: Caller = origin ? { ...BRIDGE_CALLER, device: { id: origin.devEui, fleet: origin.fleet } } : BRIDGE_CALLER;
+    const { response } = await options.service.infer(request, caller);
     return response as unknown as InferAnswer;
   };
 

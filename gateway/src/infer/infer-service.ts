@@ -24,6 +24,7 @@ import { LatencyTracker } from './latency-tracker.ts';
 import { checkNodeAnswer } from './node-answer.ts';
 import type { NodeAnswer, NodeClient } from './node-client.ts';
 import { NodeFault, type ObservedNodeFault } from './node-fault.ts';
+import type { PlaceFn, VersionRouter } from '../rollouts/version-router.ts';
 
 type Candidates = { node: NodeRecord; distanceKm: number; model: NodeModel }[];
 
@@ -53,6 +54,8 @@ export interface Caller {
   models?: readonly string[];
   /** Data residency: every request of this key is served inside this region (raw inputs stay there). */
   region?: string;
+  /** The device behind the request (an MQTT client, a LoRaWAN device through the bridge): rollouts' device and fleet canaries. */
+  device?: { id: string; fleet?: string };
 }
 
 const IDEMPOTENCY_WINDOW_MS = 10 * 60_000;
@@ -78,6 +81,8 @@ export interface InferServiceOptions {
   catalogue?: { manifests(): readonly ModelManifest[] };
   /** Signs each forwarded request for its node (the headers nodes check: a gateway they know, this body). */
   signForward?: (target: { targetNodeId: string; route: ForwardRoute; modelName: string; modelVersion: string; body: string }) => Promise<Record<string, string>>;
+  /** Picks the version each request runs on (version policies, canaries, mirrors: rollouts/); absent: the request's own. */
+  versions?: VersionRouter;
 }
 
 /** What the oracle asks a node to re-run, through the gateway, as live traffic. */
@@ -107,6 +112,7 @@ export class InferService {
   readonly #observer: GatewayObserver;
   readonly #catalogue: InferServiceOptions['catalogue'];
   readonly #signForward: InferServiceOptions['signForward'];
+  readonly #versions: VersionRouter | undefined;
   readonly #latency = new LatencyTracker();
   readonly #idempotency = new IdempotencyCache<InferResponse>({
     windowMs: IDEMPOTENCY_WINDOW_MS,
@@ -125,6 +131,7 @@ export class InferService {
     this.#observer = options.observer ?? noObserver;
     this.#catalogue = options.catalogue;
     this.#signForward = options.signForward;
+    this.#versions = options.versions;
   }
 
   /** Requests in progress now (all callers). */
@@ -182,7 +189,22 @@ export class InferService {
     }
     // Inside `run`, so an idempotent replay is not reported twice.
     const run = async () => {
-      const response = await this.#place({ request, location, inputs, policy, started });
+      // The rollout hook: `place` runs this request on a version (or mirrors it); the router picks.
+      const place: PlaceFn = (o = {}) => {
+        const { id: _id, ...fresh } = request;
+        const req = o.mirror ? fresh : request;
+        return this.#place({
+          request: o.version !== undefined ? { ...req, version: o.version } : req,
+          location,
+          inputs,
+          policy: o.mirror ? { ...policy, deadlineMs: o.mirror.deadlineMs, hedge: false } : policy,
+          started: o.mirror ? performance.now() : started,
+          ...(o.skip ? { skip: o.skip } : {}),
+          mirror: o.mirror !== undefined,
+        });
+      };
+      const busy = () => this.#inFlight.inFlight * 2 >= this.#inFlight.maxTotal;
+      const response = this.#versions ? await this.#versions.route({ request, caller, place, busy }) : await place();
       try {
         this.#onAnswered?.(request, response, caller);
       } catch (err) {
@@ -217,19 +239,22 @@ export class InferService {
     inputs: Tensor[] | undefined;
     policy: PlacementPolicy | undefined;
     started: number;
+    skip?: (c: { nodeId: string; version: string }) => boolean;
+    mirror?: boolean;
   }): Promise<InferResponse> {
-    const { request, location, inputs, policy } = ctx;
-    const candidates = await this.#placement.candidates({
+    const { request, location, inputs, policy, skip } = ctx;
+    const placed = await this.#placement.candidates({
       location,
       model: request.model,
       ...(request.version ? { version: request.version } : {}),
       ...(policy ? { policy } : {}),
     });
+    const candidates = skip ? placed.filter((c) => !skip({ nodeId: c.node.id, version: c.model.version })) : placed;
     const placementMs = performance.now() - ctx.started;
     if (candidates.length === 0)
       throw new HexEdgeError(
         'NO_NODE_AVAILABLE',
-        `no healthy node can serve model '${request.model}' right now`,
+        `no healthy node can serve model '${request.model}'${request.version ? ` version '${request.version}'` : ''} right now`,
       );
     const id = request.id ?? crypto.randomUUID();
     // Refusals of a request the gateway could not check itself wait for the other nodes' verdict.
@@ -279,7 +304,7 @@ export class InferService {
     for (const f of undecided)
       this.#reportOutcome({ nodeId: f.nodeId, model: request.model, requestId: id, latencyMs: 0, fault: f });
     const { result, candidate, attempts } = outcome;
-    this.#observer.walk({ attempts });
+    if (!ctx.mirror) this.#observer.walk({ attempts });
     return {
       id,
       model_name: request.model,

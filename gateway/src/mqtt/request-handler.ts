@@ -131,6 +131,7 @@ export function routeMqttRequest(
       if (principal.key && options.limiter) await options.limiter.take(principal.key);
       const caller = {
         id: `mqtt:${clientId}`,
+        device: { id: clientId },
         ...(principal.models ? { models: principal.models } : {}),
         ...(principal.region ? { region: principal.region } : {}),
       };

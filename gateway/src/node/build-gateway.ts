@@ -28,6 +28,7 @@ import { GatewayMetrics } from './metrics.ts';
 import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
 import { readOriginCatalog } from './origin-catalog.ts';
 import { NodeMessageLimits } from '../routes/node-message-limits.ts';
+import { startRollouts } from './rollout-wiring.ts';
 
 /** Every address a node's host name resolves to (the URL policy refuses the name if any is private). */
 const resolveAll = async (hostname: string) => (await lookup(hostname, { all: true })).map((a) => a.address);
@@ -175,6 +176,7 @@ export async function buildGateway(
         return [...counts].map(([status, value]) => ({ labels: { status }, value }));
       },
     });
+    const rollouts = startRollouts({ dataDir: config.dataDir, placement, catalog, metrics, life, log });
     let started = false;
     const { app, service, limiter } = createGatewayApp({
       placement,
@@ -197,6 +199,7 @@ export async function buildGateway(
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
       trustSeqs,
+      rollouts,
       ...(forwarder ? { onAnswered: forwarder.onAnswered, onNodeFault: forwarder.onNodeFault } : {}),
       dashboard: {
         events,
