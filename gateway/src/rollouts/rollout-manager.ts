@@ -50,6 +50,8 @@ export interface RolloutView extends Rollout {
     mirrorsShed: number;
     fallbacks: number;
     unavailable: number;
+    /** Failures counted against each version since the rollout began here, by error code. */
+    errorCodes: Record<string, Record<string, number>>;
     tolerance: number;
     verdict: Verdict;
   };
@@ -382,6 +384,7 @@ export class RolloutManager implements VersionRouter {
         mirrorsShed: counters.mirrorsShed,
         fallbacks: counters.fallbacks,
         unavailable: counters.unavailable,
+        errorCodes: errorCodesByRole(counters.errorCodes),
         tolerance:
           rollout.thresholds.tolerance ??
           toleranceBetween(this.#o.catalogue, rollout.model, [rollout.baseline, rollout.candidate]),
@@ -451,6 +454,15 @@ export class RolloutManager implements VersionRouter {
     }
     this.#o.onPlacements(out);
   }
+}
+
+function errorCodesByRole(codes: Map<string, number>): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = { candidate: {}, baseline: {} };
+  for (const [key, n] of codes) {
+    const [role, code] = key.split(' ') as [string, string];
+    out[role]![code] = n;
+  }
+  return out;
 }
 
 function withEvent(rollout: Rollout, event: RolloutEvent): Rollout {

@@ -40,6 +40,8 @@ export interface RolloutCounters {
   fallbacks: number;
   /** Requests for a version no node could serve yet (nodes still pulling it): not counted against it. */
   unavailable: number;
+  /** `${role} ${error code}` → failures counted against a version (what an operator reads first). */
+  errorCodes: Map<string, number>;
 }
 
 /** A running rollout's live state: its record, the two versions' windows, mirrors in flight, counters. */
@@ -55,7 +57,15 @@ export function newLiveRollout(rollout: Rollout): LiveRollout {
     rollout,
     windows: { candidate: new VersionWindow(), baseline: new VersionWindow() },
     mirrorsInFlight: 0,
-    counters: { answers: new Map(), agreed: 0, diverged: 0, mirrorsShed: 0, fallbacks: 0, unavailable: 0 },
+    counters: {
+      answers: new Map(),
+      agreed: 0,
+      diverged: 0,
+      mirrorsShed: 0,
+      fallbacks: 0,
+      unavailable: 0,
+      errorCodes: new Map(),
+    },
   };
 }
 
@@ -96,7 +106,7 @@ export async function routeThroughRollout(t: TrafficContext): Promise<InferRespo
       t.live.counters.fallbacks++;
       response = await runOn(t, 'baseline', 'primary', {});
       if (REFUSED_BY_MANIFEST.has(err.code))
-        record(t, { role: 'candidate', source: 'primary', ok: false, latencyMs: 0 });
+        record(t, { role: 'candidate', source: 'primary', ok: false, latencyMs: 0, code: err.code });
     }
   } else {
     response = await runOn(t, 'baseline', 'primary', {});
@@ -119,23 +129,28 @@ async function runOn(
     return response;
   } catch (err) {
     if (isHexEdgeError(err) && VERSION_FAULTS.has(err.code))
-      record(t, { role, source, ok: false, latencyMs: t.now() - started });
+      record(t, { role, source, ok: false, latencyMs: t.now() - started, code: err.code });
     else if (isHexEdgeError(err) && err.code === 'NO_NODE_AVAILABLE') {
-      // Before the version was ever tried its nodes may still be pulling it; once it has been, having
-      // no node left (all unhealthy, or their circuits open after failures) is a failure of the version.
-      if (hasBeenTried(t, role)) record(t, { role, source, ok: false, latencyMs: t.now() - started });
+      // No node for the version: its nodes may still be pulling it, or be briefly unhealthy (a gateway
+      // restart, a missed heartbeat): not the version's fault. But when its last run failed, its nodes
+      // are most likely off the lists because of those failures (open circuits): still failing.
+      if (t.live.windows[role].lastOk === false)
+        record(t, { role, source, ok: false, latencyMs: t.now() - started, code: err.code });
       else t.live.counters.unavailable++;
     }
     throw err;
   }
 }
 
-const hasBeenTried = (t: TrafficContext, role: Role) => t.live.windows[role].totalAnswers > 0;
-
-function record(t: TrafficContext, o: { role: Role; source: Source; ok: boolean; latencyMs: number }): void {
+function record(
+  t: TrafficContext,
+  o: { role: Role; source: Source; ok: boolean; latencyMs: number; code?: string },
+): void {
   t.live.windows[o.role].answered({ atMs: t.now(), latencyMs: o.latencyMs, ok: o.ok });
+  const { answers, errorCodes } = t.live.counters;
   const key = `${o.role} ${o.source} ${o.ok ? 'ok' : 'error'}`;
-  t.live.counters.answers.set(key, (t.live.counters.answers.get(key) ?? 0) + 1);
+  answers.set(key, (answers.get(key) ?? 0) + 1);
+  if (o.code) errorCodes.set(`${o.role} ${o.code}`, (errorCodes.get(`${o.role} ${o.code}`) ?? 0) + 1);
   if (o.role === 'candidate') t.onCandidateAnswered();
 }
 

@@ -51,13 +51,20 @@ export class VersionWindow {
   #totalErrors = 0;
   #totalCompared = 0;
   #totalDiverged = 0;
+  #lastOk: boolean | undefined;
 
   /** Answers (and failures) recorded since the rollout began. */
   get totalAnswers(): number {
     return this.#totalAnswers;
   }
 
+  /** Whether the latest answer was a success (undefined before the first). */
+  get lastOk(): boolean | undefined {
+    return this.#lastOk;
+  }
+
   answered(o: { atMs: number; latencyMs: number; ok: boolean }): void {
+    this.#lastOk = o.ok;
     this.#answers.push(o);
     this.#totalAnswers++;
     if (!o.ok) this.#totalErrors++;
