@@ -35,7 +35,7 @@ const procs: Proc[] = [];
 let fs: Awaited<ReturnType<typeof scratch>>;
 let gatewayOptions: GatewayOptions;
 let gateway: Proc & { url: string };
-let nodes: NodeHandle[] = [];
+const nodes: NodeHandle[] = [];
 const keys: { id: string; key: string }[] = [];
 
 interface Answer {
