@@ -31,7 +31,12 @@ let placement: Placement;
 let tmp: string;
 
 async function fabric(
-  o: { candidate?: Record<string, VersionBehaviour>; store?: RolloutStore; maxInFlight?: number } = {},
+  o: {
+    candidate?: Record<string, VersionBehaviour>;
+    store?: RolloutStore;
+    maxInFlight?: number;
+    candidatesNearest?: boolean;
+  } = {},
 ) {
   placement = new Placement({ heartbeatIntervalMs: 60_000 });
   const catalog = new MemoryModelCatalog();
@@ -44,8 +49,12 @@ async function fabric(
     await versionedNode('http://c.test', { '1': GOOD, ...candidate }),
     await versionedNode('http://d.test', { '1': GOOD, ...candidate }),
   ];
+  // Nearest first: a, b, c, d (or the reverse: the candidate holders nearest).
   for (const [i, n] of nodes.entries())
-    await registerVersioned(placement, n, { lat: HERE.lat + i * 0.001, lng: HERE.lng });
+    await registerVersioned(placement, n, {
+      lat: HERE.lat + (o.candidatesNearest ? nodes.length - i : i) * 0.001,
+      lng: HERE.lng,
+    });
   const client = versionedClient(nodes);
   const manager = new RolloutManager({
     store: o.store ?? new MemoryRolloutStore(),
@@ -257,6 +266,23 @@ describe('canaries and mirrors', () => {
     expect(f.client.calls.slice(before).some((c) => c.endsWith('@3'))).toBe(false);
   });
 
+  it('sends a mirror to another node than the one that answered, even when that node is the nearest holder', async () => {
+    const f = await fabric({ candidate: { '2': GOOD }, candidatesNearest: true });
+    const r = await f.manager.create({
+      model: 'm',
+      candidate: '2',
+      canary: { percent: 100 },
+      shadow: { percent: 100 },
+    });
+    for (const c of callers(10)) expect((await f.infer(c)).response.model_version).toBe('2');
+    await vi.waitFor(() => expect(f.manager.view(r.id).live!.candidate.totalCompared).toBe(10));
+    // d holds both versions and is nearest: it answers as the candidate, so the baseline mirrors go elsewhere.
+    const calls = f.client.calls.join(' ');
+    expect(calls.match(/d\.test@2/g)).toHaveLength(10);
+    expect(calls.match(/\.test@1/g)).toHaveLength(10);
+    expect(calls).not.toContain('d.test@1');
+  });
+
   it('answers a canary caller from the baseline when the candidate fails, and rolls back on the error rate', async () => {
     const f = await fabric({ candidate: { '2': { factor: 2, fail: true } } });
     const r = await f.manager.create({
@@ -273,7 +299,7 @@ describe('canaries and mirrors', () => {
   });
 
   it('rolls a slow candidate back on its p95 against the baseline’s', { timeout: 20_000 }, async () => {
-    const f = await fabric({ candidate: { '2': { factor: 2, delayMs: 150 } } });
+    const f = await fabric({ candidate: { '2': { factor: 2, delayMs: 400 } } });
     const r = await f.manager.create({
       model: 'm',
       candidate: '2',
@@ -285,7 +311,7 @@ describe('canaries and mirrors', () => {
     for (let i = 0; i < all.length; i += 10) await Promise.all(all.slice(i, i + 10).map((c) => f.infer(c)));
     f.manager.evaluate();
     expect(f.manager.view(r.id).reason).toMatch(
-      /^p95 1\d\d ms .* is above \d+ ms \(the baseline's \d+ ms × 2 \+ 60 ms\)/,
+      /^p95 4\d\d ms .* is above \d+ ms \(the baseline's \d+ ms × 2 \+ 60 ms\)/,
     );
   });
 
