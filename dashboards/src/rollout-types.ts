@@ -5,6 +5,7 @@ export interface VersionStats {
   errorRate: number;
   p50Ms: number | null;
   p95Ms: number | null;
+  latencySamples: number;
   compared: number;
   diverged: number;
   divergenceRate: number;

@@ -15,6 +15,7 @@ const stats = (o: Partial<VersionStats> = {}): VersionStats => ({
   errorRate: 0,
   p50Ms: null,
   p95Ms: null,
+  latencySamples: 0,
   compared: 0,
   diverged: 0,
   divergenceRate: 0,
@@ -53,15 +54,15 @@ describe('judgeRollout', () => {
       reason: expect.stringMatching(/^output divergence 10\.0 % .*largest numeric difference 0\.250/),
     });
     // p95: against the baseline's (× 2 + 50 ms slack), and an absolute ceiling when one is set.
-    expect(judge({ answers: 20, p95Ms: 130 }, { answers: 20, p95Ms: 40 }).action).toBe('hold');
-    expect(judge({ answers: 20, p95Ms: 131 }, { answers: 20, p95Ms: 40 })).toMatchObject({
+    expect(judge({ latencySamples: 20, p95Ms: 130 }, { latencySamples: 20, p95Ms: 40 }).action).toBe('hold');
+    expect(judge({ latencySamples: 20, p95Ms: 131 }, { latencySamples: 20, p95Ms: 40 })).toMatchObject({
       action: 'rollback',
       reason: expect.stringMatching(/^p95 131 ms .* above 130 ms \(the baseline's 40 ms × 2 \+ 50 ms\)/),
     });
-    expect(judge({ answers: 20, p95Ms: 500 }, { answers: 5, p95Ms: 40 }).action).toBe('hold'); // no baseline to compare with
+    expect(judge({ latencySamples: 20, p95Ms: 500 }, { latencySamples: 5, p95Ms: 40 }).action).toBe('hold'); // no baseline to compare with
     const ceiling = judgeRollout({
       rollout: { ...spec, thresholds: { ...spec.thresholds, maxP95Ms: 100 } },
-      candidate: stats({ answers: 20, p95Ms: 101 }),
+      candidate: stats({ latencySamples: 20, p95Ms: 101 }),
       baseline: stats(),
       nowMs: 0,
     });
@@ -107,6 +108,15 @@ describe('VersionWindow', () => {
     expect(s.errorRate).toBeCloseTo(0.1);
     expect(w.stats({ nowMs: 3_000, windowMs: 100 }).answers).toBe(100);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.95)).toBe(10);
+    // Mirrors count as answers (and errors) but not in the percentiles: callers never waited for them.
+    const m = new VersionWindow();
+    m.answered({ atMs: 0, latencyMs: 10, ok: true });
+    m.answered({ atMs: 0, latencyMs: 900, ok: true, mirror: true });
+    expect(m.stats({ nowMs: 0, windowMs: 1_000 })).toMatchObject({
+      answers: 2,
+      p95Ms: 10,
+      latencySamples: 1,
+    });
     expect(percentile([], 0.5)).toBeNull();
   });
 });

@@ -35,15 +35,15 @@ export function judgeRollout(o: {
       action: 'rollback',
       reason: `output divergence ${pct(c.divergenceRate)} (${c.diverged} of ${c.compared} compared answers in the last ${windowS} differ from the other version beyond the tolerance${c.maxDifference !== null ? `; largest numeric difference ${c.maxDifference.toPrecision(3)}` : ''}) is above ${pct(t.maxDivergenceRate)}`,
     };
-  const okAnswers = c.answers - c.errors;
-  if (okAnswers >= t.minSamples && c.p95Ms !== null) {
+  // The canary's p95 (answers callers got), against the baseline's, each once it has enough samples.
+  if (c.latencySamples >= t.minSamples && c.p95Ms !== null) {
     if (t.maxP95Ms !== undefined && c.p95Ms > t.maxP95Ms)
       return {
         action: 'rollback',
         reason: `p95 ${ms(c.p95Ms)} over the last ${windowS} is above the ${ms(t.maxP95Ms)} ceiling`,
       };
     const b = o.baseline;
-    if (b.answers - b.errors >= t.minSamples && b.p95Ms !== null) {
+    if (b.latencySamples >= t.minSamples && b.p95Ms !== null) {
       const bound = b.p95Ms * t.maxP95Ratio + t.p95SlackMs;
       if (c.p95Ms > bound)
         return {

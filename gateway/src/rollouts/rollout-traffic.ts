@@ -146,7 +146,12 @@ function record(
   t: TrafficContext,
   o: { role: Role; source: Source; ok: boolean; latencyMs: number; code?: string },
 ): void {
-  t.live.windows[o.role].answered({ atMs: t.now(), latencyMs: o.latencyMs, ok: o.ok });
+  t.live.windows[o.role].answered({
+    atMs: t.now(),
+    latencyMs: o.latencyMs,
+    ok: o.ok,
+    mirror: o.source === 'mirror',
+  });
   const { answers, errorCodes } = t.live.counters;
   const key = `${o.role} ${o.source} ${o.ok ? 'ok' : 'error'}`;
   answers.set(key, (answers.get(key) ?? 0) + 1);

@@ -11,8 +11,14 @@ export interface VersionStats {
   answers: number;
   errors: number;
   errorRate: number;
+  /**
+   * Answer times of the answers callers got (not mirrors: a mirror's time measures the extra load the
+   * rollout itself puts on the version's nodes, and a caller never waits for it).
+   */
   p50Ms: number | null;
   p95Ms: number | null;
+  /** How many answer times the percentiles are over. */
+  latencySamples: number;
   compared: number;
   diverged: number;
   divergenceRate: number;
@@ -45,7 +51,7 @@ class Ring<T extends { atMs: number }> {
 }
 
 export class VersionWindow {
-  readonly #answers = new Ring<{ atMs: number; latencyMs: number; ok: boolean }>();
+  readonly #answers = new Ring<{ atMs: number; latencyMs: number; ok: boolean; mirror: boolean }>();
   readonly #comparisons = new Ring<{ atMs: number; diverged: boolean; difference: number }>();
   #totalAnswers = 0;
   #totalErrors = 0;
@@ -63,9 +69,9 @@ export class VersionWindow {
     return this.#lastOk;
   }
 
-  answered(o: { atMs: number; latencyMs: number; ok: boolean }): void {
+  answered(o: { atMs: number; latencyMs: number; ok: boolean; mirror?: boolean }): void {
     this.#lastOk = o.ok;
-    this.#answers.push(o);
+    this.#answers.push({ ...o, mirror: o.mirror ?? false });
     this.#totalAnswers++;
     if (!o.ok) this.#totalErrors++;
   }
@@ -81,9 +87,9 @@ export class VersionWindow {
     const answers = this.#answers.since(from);
     const comparisons = this.#comparisons.since(from);
     const errors = answers.filter((a) => !a.ok).length;
-    // Latency of answers that came back: a failure's time says how fast it failed, not how fast it serves.
+    // Latency of answers callers got: a failure's time says how fast it failed, not how fast it serves.
     const latencies = answers
-      .filter((a) => a.ok)
+      .filter((a) => a.ok && !a.mirror)
       .map((a) => a.latencyMs)
       .sort((a, b) => a - b);
     const diverged = comparisons.filter((c) => c.diverged).length;
@@ -94,6 +100,7 @@ export class VersionWindow {
       errorRate: answers.length ? errors / answers.length : 0,
       p50Ms: percentile(latencies, 0.5),
       p95Ms: percentile(latencies, 0.95),
+      latencySamples: latencies.length,
       compared: comparisons.length,
       diverged,
       divergenceRate: comparisons.length ? diverged / comparisons.length : 0,
