@@ -8,7 +8,7 @@ export { type Device, deviceSchema, type Profile, type ProfileInput, profileSche
 export { type DeviceStore } from './registry/device-store.ts';
 export { DeviceRegistry } from './registry/device-registry.ts';
 export { type InferAnswer } from './mapping/answer.ts';
-export { type BridgeInferRequest, type BridgeLogger, type CoverageEvidence, type MessageOutcome, type PublishOptions, type ResultMessage } from './bridge/messages.ts';
+export { type BridgeInferRequest, type BridgeLogger, type InferOrigin, type CoverageEvidence, type MessageOutcome, type PublishOptions, type ResultMessage } from './bridge/messages.ts';
 export { FirmwareBridge, type FirmwareBridgeOptions } from './bridge/firmware-bridge.ts';
 export { DEMO_DEVICES, DEMO_FLEET, demoFleetFile } from './simulator/demo-fleet.ts';
 export { chirpstackUplinkJson } from './simulator/uplink-event.ts';

@@ -61,6 +61,8 @@ import type { NodeMessageLimits } from './routes/node-message-limits.ts';
 import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
 import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
 import { oracleRerunHandler } from './routes/oracle-rerun.ts';
+import { mountRolloutRoutes } from './routes/rollouts.ts';
+import type { RolloutManager } from './rollouts/rollout-manager.ts';
 import { UsageBook } from './usage.ts';
 import type { InferCache } from './cache/infer-cache.ts';
 import { TraceBook } from './trace/trace-book.ts';
@@ -122,6 +124,8 @@ export interface GatewayAppOptions {
   cache?: InferCache;
   /** Recent requests' per-hop timings (GET /v1/traces/{requestId}); one is made when absent. */
   traces?: TraceBook;
+  /** Version policies and rollouts (canaries, mirrors, automatic promotion and rollback): /v1/rollouts (admin) when given. */
+  rollouts?: RolloutManager;
 }
 
 const limit = (maxSize: number) =>
@@ -171,6 +175,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
     ...(options.forwardKeys ? { signForward: forwardSigner(options.forwardKeys, options.sha256) } : {}),
     ...(options.cache ? { cache: options.cache } : {}),
     traces,
+    ...(options.rollouts ? { versions: options.rollouts } : {}),
   });
   const observer = options.observer ?? noObserver;
   const app = createGatewayHono();
@@ -311,5 +316,6 @@ export function createGatewayApp(options: GatewayAppOptions): {
   mount(app, listKeysRoute, admin, k.list);
   mount(app, revokeKeyRoute, admin, k.revoke);
   if (options.devices) mountDeviceRoutes(app, { registry: options.devices, admin });
+  if (options.rollouts) mountRolloutRoutes(app, { manager: options.rollouts, admin });
   return { app, service, usage, limiter, traces };
 }

@@ -60,6 +60,7 @@ export {
 } from './tensors.ts';
 export { asTypedTensor, tensorFromBytes, tensorToBytes, TYPED_ARRAY_OF } from './tensor-bytes.ts';
 export { jsonDigest, tensorsDigest, tensorsDigestInput } from './tensor-digest.ts';
+export { maxAbsDifference, normaliseTensors } from './compare-outputs.ts';
 export { parseWith } from './schemas/zod-errors.ts';
 export {
   oipInferenceRequestSchema,

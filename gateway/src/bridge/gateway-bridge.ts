@@ -1,4 +1,4 @@
-import { FirmwareBridge, type BridgeLogger, type CoverageEvidence, type DeviceRegistry, type InferAnswer, type PublishOptions } from '@hexedge/firmware-bridge';
+import { FirmwareBridge, type BridgeLogger, type CoverageEvidence, type DeviceRegistry, type InferAnswer, type InferOrigin, type PublishOptions } from '@hexedge/firmware-bridge';
 import { HexEdgeError, isHexEdgeError, newTraceContext } from '@hexedge/protocol';
 import { fleetEventFromMqtt } from '../events/bridge-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
@@ -59,10 +59,13 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
     }
   };
 
-  const infer = async (request: unknown, context?: { fleet: string }): Promise<InferAnswer> => {
+  const infer = async (request: unknown, origin?: InferOrigin): Promise<InferAnswer> => {
     await take();
-    // A LoRaWAN uplink carries no trace: each one starts its own at the bridge. Answers are per fleet.
-    const caller: Caller = context ? { ...BRIDGE_CALLER, tenant: `fleet:${context.fleet}` } : BRIDGE_CALLER;
+    // One caller (one budget) for every device; answers (cache, traces) are per fleet, and the device
+    // and its fleet ride along for rollouts' canaries. A LoRaWAN uplink carries no trace: each starts its own here.
+    const caller: Caller = origin
+      ? { ...BRIDGE_CALLER, tenant: `fleet:${origin.fleet}`, device: { id: origin.devEui, fleet: origin.fleet } }
+      : BRIDGE_CALLER;
     const { response } = await options.service.infer(request, caller, { trace: newTraceContext(), channel: 'bridge' });
     return response as unknown as InferAnswer;
   };

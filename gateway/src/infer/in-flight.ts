@@ -35,6 +35,11 @@ export class InFlightLimiter {
     return this.#total;
   }
 
+  /** The overall bound (optional work, such as a rollout's mirrors, is shed well before it). */
+  get maxTotal(): number {
+    return this.#maxTotal;
+  }
+
   /** Takes a slot for `callerId` or throws; the returned function gives it back (call it once). */
   acquire(callerId: string, priority?: Priority): () => void {
     const mine = this.#perCaller.get(callerId) ?? 0;

@@ -32,6 +32,7 @@ import { LatencyTracker } from './latency-tracker.ts';
 import { checkNodeAnswer } from './node-answer.ts';
 import type { NodeAnswer, NodeClient } from './node-client.ts';
 import { NodeFault, type ObservedNodeFault } from './node-fault.ts';
+import type { PlaceFn, VersionRouter } from '../rollouts/version-router.ts';
 
 type Candidates = { node: NodeRecord; distanceKm: number; model: NodeModel }[];
 
@@ -66,6 +67,8 @@ export interface Caller {
    * trace book are per tenant. Without one nothing is cached and no trace is kept.
    */
   tenant?: string;
+  /** The device behind the request (an MQTT client, a LoRaWAN device through the bridge): rollouts' device and fleet canaries. */
+  device?: { id: string; fleet?: string };
 }
 
 /** What one request carries through the service besides its body (trace, cache outcome, overloaded nodes). */
@@ -104,6 +107,8 @@ export interface InferServiceOptions {
   cache?: InferCache;
   /** Where each request's per-hop timings go (the developer dashboard); none when absent. */
   traces?: TraceBook;
+  /** Picks the version each request runs on (version policies, canaries, mirrors: rollouts/); absent: the request's own. */
+  versions?: VersionRouter;
 }
 
 /** What the oracle asks a node to re-run, through the gateway, as live traffic. */
@@ -135,6 +140,7 @@ export class InferService {
   readonly #signForward: InferServiceOptions['signForward'];
   readonly #cache: InferCache | undefined;
   readonly #traces: TraceBook | undefined;
+  readonly #versions: VersionRouter | undefined;
   readonly #latency = new LatencyTracker();
   readonly #idempotency = new IdempotencyCache<InferResponse>({
     windowMs: IDEMPOTENCY_WINDOW_MS,
@@ -155,6 +161,7 @@ export class InferService {
     this.#signForward = options.signForward;
     this.#cache = options.cache;
     this.#traces = options.traces;
+    this.#versions = options.versions;
   }
 
   /** Requests in progress now (all callers). */
@@ -240,7 +247,28 @@ export class InferService {
     }
     // Inside `run`, so an idempotent replay is not reported twice.
     const run = async () => {
-      const response = await this.#place({ request, location, inputs, policy, started, caller, ctx });
+      // The rollout hook: `place` runs this request on a version (or mirrors it); the router picks.
+      const place: PlaceFn = (o = {}) => {
+        const { id: _id, ...fresh } = request;
+        const mirror = o.mirror !== undefined;
+        const req = mirror ? fresh : request;
+        // A mirror is no caller's request: never answered from the cache nor stored in it (no tenant),
+        // its overload count apart; its hops join the request's trace.
+        const { tenant: _tenant, ...untenanted } = caller;
+        return this.#place({
+          request: o.version !== undefined ? { ...req, version: o.version } : req,
+          location,
+          inputs,
+          policy: o.mirror ? { ...policy, deadlineMs: o.mirror.deadlineMs, hedge: false } : policy,
+          started: mirror ? performance.now() : started,
+          caller: mirror ? untenanted : caller,
+          ctx: mirror ? { ...ctx, overloaded: { count: 0, retryAfterMs: undefined } } : ctx,
+          ...(o.skip ? { skip: o.skip } : {}),
+          mirror,
+        });
+      };
+      const busy = () => this.#inFlight.inFlight * 2 >= this.#inFlight.maxTotal;
+      const response = this.#versions ? await this.#versions.route({ request, caller, place, busy }) : await place();
       // A cached answer is no new work: nothing to report to the oracle.
       if (response.cached) return response;
       try {
@@ -280,21 +308,24 @@ export class InferService {
     started: number;
     caller: Caller;
     ctx: RequestContext;
+    skip?: (c: { nodeId: string; version: string }) => boolean;
+    mirror?: boolean;
   }): Promise<InferResponse> {
-    const { request, location, inputs, policy } = ctx;
+    const { request, location, inputs, policy, skip } = ctx;
     const { trace, overloaded } = ctx.ctx;
-    const candidates = await this.#placement.candidates({
+    const placed = await this.#placement.candidates({
       location,
       model: request.model,
       ...(request.version ? { version: request.version } : {}),
       ...(policy ? { policy } : {}),
     });
+    const candidates = skip ? placed.filter((c) => !skip({ nodeId: c.node.id, version: c.model.version })) : placed;
     const placementMs = performance.now() - ctx.started;
     trace.mark('placement', ctx.started);
     if (candidates.length === 0)
       throw new HexEdgeError(
         'NO_NODE_AVAILABLE',
-        `no healthy node can serve model '${request.model}' right now`,
+        `no healthy node can serve model '${request.model}'${request.version ? ` version '${request.version}'` : ''} right now`,
       );
     const id = request.id ?? crypto.randomUUID();
     const lookupStarted = performance.now();
@@ -368,7 +399,7 @@ export class InferService {
     for (const f of undecided)
       this.#reportOutcome({ nodeId: f.nodeId, model: request.model, requestId: id, latencyMs: 0, fault: f });
     const { result, candidate, attempts } = outcome;
-    this.#observer.walk({ attempts });
+    if (!ctx.mirror) this.#observer.walk({ attempts });
     const response: InferResponse = {
       id,
       model_name: request.model,

@@ -136,6 +136,7 @@ export function routeMqttRequest(
       const caller = {
         id: `mqtt:${clientId}`,
         tenant: principal.kind === 'device' ? `device:${principal.id}` : `key:${principal.key?.id ?? principal.id}`,
+        device: { id: clientId },
         ...(principal.models ? { models: principal.models } : {}),
         ...(principal.region ? { region: principal.region } : {}),
       };

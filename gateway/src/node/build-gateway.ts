@@ -29,6 +29,7 @@ import { InferCache } from '../cache/infer-cache.ts';
 import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
 import { readOriginCatalog } from './origin-catalog.ts';
 import { NodeMessageLimits } from '../routes/node-message-limits.ts';
+import { startRollouts } from './rollout-wiring.ts';
 
 /** Every address a node's host name resolves to (the URL policy refuses the name if any is private). */
 const resolveAll = async (hostname: string) => (await lookup(hostname, { all: true })).map((a) => a.address);
@@ -192,6 +193,7 @@ export async function buildGateway(
       metrics.gauge({ name: 'hexedge_gateway_cache_entries', help: 'Answers in the response cache', read: () => [{ value: cache.entries }] });
       metrics.gauge({ name: 'hexedge_gateway_cache_bytes', help: 'Size of the answers in the response cache (JSON bytes)', read: () => [{ value: cache.bytes }] });
     }
+    const rollouts = startRollouts({ dataDir: config.dataDir, placement, catalog, metrics, life, log });
     let started = false;
     const { app, service, limiter } = createGatewayApp({
       ...(cache ? { cache } : {}),
@@ -215,6 +217,7 @@ export async function buildGateway(
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
       trustSeqs,
+      rollouts,
       ...(forwarder ? { onAnswered: forwarder.onAnswered, onNodeFault: forwarder.onNodeFault } : {}),
       dashboard: {
         events,
