@@ -66,9 +66,10 @@ describe('hexedge dev, end to end', () => {
   });
 
   it('runs an MQTT broker that carries messages for a client with the admin key, and refuses anonymous clients', async () => {
+    // User `admin` with the API key: hexedge dev's Mosquitto knows that user (aedes takes any name).
     const client = await mqtt.connectAsync(dev.mqttUrl, {
       reconnectPeriod: 0,
-      username: 'e2e',
+      username: 'admin',
       password: API_KEY,
     });
     await client.subscribeAsync('hexedge/test/echo');
@@ -276,7 +277,7 @@ describe('hexedge dev, end to end', () => {
     const client = await mqtt.connectAsync(dev.mqttUrl, {
       reconnectPeriod: 0,
       clientId: 'e2e-app',
-      username: 'e2e',
+      username: 'admin',
       password: API_KEY,
     });
     await client.subscribeAsync('hexedge/v1/res/e2e-app/#', { qos: 1 });
@@ -303,7 +304,7 @@ describe('hexedge dev, end to end', () => {
     const client = await mqtt.connectAsync(dev.mqttUrl, {
       reconnectPeriod: 0,
       clientId: 'e2e-fleet-backend',
-      username: 'e2e',
+      username: 'admin',
       password: API_KEY,
     });
     const got: { topic: string; payload: Record<string, unknown> }[] = [];

@@ -11,8 +11,9 @@ import { runMqttLoad, type MqttLoadResult } from './mqtt-load.ts';
 /**
  * `npm run test:load [-- --duration-s 60 --nodes 4 …]`: `hexedge dev` with several nodes under
  * autocannon (HTTP) and an MQTT load generator at the same time, for a fixed time. Checks: no 5xx but
- * deliberate 503 backpressure, the `hexedge dev` process's RSS (the gateway runs in it, with the
- * embedded broker; the oracle and the nodes are child processes) at the end within RSS_GROWTH_BOUND of its RSS after warm-up; reports
+ * deliberate 503 backpressure, the `hexedge dev` process's RSS (the gateway runs in it, and the broker
+ * where it is the embedded aedes; the oracle, Mosquitto and the nodes are child processes) at the end
+ * within RSS_GROWTH_BOUND of its RSS after warm-up; reports
  * p50/p99 latency. Writes test-artifacts/load.json. 127.0.0.1 only; every phase is bounded in time.
  *
  * `--attack`: the same load twice on the same `hexedge dev`, plain, then with attackers running
@@ -255,24 +256,33 @@ async function main() {
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
-  const ready = await new Promise<{ gateway: string; mqtt: string }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`hexedge dev not ready in 120 s:\n${lines.slice(-20).join('\n')}`)),
-      120_000,
-    );
-    dev.once('exit', (code) =>
-      reject(new Error(`hexedge dev exited with ${code}:\n${lines.slice(-20).join('\n')}`)),
-    );
-    for (const s of [dev.stdout, dev.stderr]) {
-      createInterface({ input: s }).on('line', (line) => {
-        lines.push(line);
-        const m = /ready: gateway (\S+) mqtt (\S+)/.exec(line);
-        if (!m) return;
-        clearTimeout(timer);
-        resolve({ gateway: m[1]!, mqtt: m[2]! });
-      });
-    }
-  });
+  const ready = await new Promise<{ gateway: string; mqtt: string; mosquitto: boolean }>(
+    (resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`hexedge dev not ready in 120 s:\n${lines.slice(-20).join('\n')}`)),
+        120_000,
+      );
+      dev.once('exit', (code) =>
+        reject(new Error(`hexedge dev exited with ${code}:\n${lines.slice(-20).join('\n')}`)),
+      );
+      for (const s of [dev.stdout, dev.stderr]) {
+        createInterface({ input: s }).on('line', (line) => {
+          lines.push(line);
+          const m = /ready: gateway (\S+) mqtt (\S+)/.exec(line);
+          if (!m) return;
+          clearTimeout(timer);
+          // The broker's own line follows the ready line: read when an attack phase needs it.
+          resolve({
+            gateway: m[1]!,
+            mqtt: m[2]!,
+            get mosquitto() {
+              return lines.some((l) => l.startsWith('hexedge dev mqtt: Mosquitto'));
+            },
+          });
+        });
+      }
+    },
+  );
   const pid = dev.pid!;
   fabricPid = pid;
   try {
@@ -524,7 +534,7 @@ async function main() {
         .join(' ')}`,
     );
     console.log(
-      `RSS of hexedge dev (gateway + broker): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)})`,
+      `RSS of hexedge dev (gateway${ready.mosquitto ? '' : ' + embedded broker'}): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)})`,
     );
     for (const [what, ok] of Object.entries(checks)) console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
     console.log(`written: test-artifacts/${artifact}`);
@@ -545,7 +555,7 @@ async function main() {
 
 /** The attack phase: the attackers start, the same load runs, the attackers stop; then a sample of answers is checked. */
 async function runAttackPhase(o: {
-  ready: { gateway: string; mqtt: string };
+  ready: { gateway: string; mqtt: string; mosquitto: boolean };
   dataDir: string;
   expectedOutputs: string;
   round: number;
@@ -563,7 +573,9 @@ async function runAttackPhase(o: {
     const flood = await prepareRegistrationFlood({ count: Math.ceil(FLOOD_PER_S * o.seconds) });
     const stop = new AbortController();
     const victims = Array.from({ length: MQTT_CLIENTS }, (_, i) => `load-${i}`);
-    const spoofing = runSpoofer({ mqttUrl: o.ready.mqtt, victims, signal: stop.signal });
+    // Mosquitto speaks MQTT v5, whose negative PUBACK shows a refused publish (3.1.1 would be acknowledged and dropped).
+    const protocolVersion = o.ready.mosquitto ? 5 : 4;
+    const spoofing = runSpoofer({ mqttUrl: o.ready.mqtt, victims, signal: stop.signal, protocolVersion });
     const flooding = flood({
       gatewayUrl: o.ready.gateway,
       signal: stop.signal,

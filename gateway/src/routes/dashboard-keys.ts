@@ -68,6 +68,11 @@ export function observeInfer(options: {
         }
       | undefined;
     const ok = c.res.status < 400;
+    // An answer from the response cache was not served by its node now: no node time, no node request.
+    if (c.res.headers.get('X-HexEdge-Cache') === 'hit' && answer) {
+      delete answer.node;
+      delete answer.receipt;
+    }
     const location = locationOf(body);
     const region = regionOf(location);
     const model =
