@@ -10,6 +10,7 @@ import type { Caller } from '../src/infer/infer-service.ts';
 import { RolloutManager } from '../src/rollouts/rollout-manager.ts';
 import { MemoryRolloutStore, type RolloutStore } from '../src/rollouts/rollout-store.ts';
 import { KEY, keyRing } from './fake-nodes.ts';
+import { OpenApiConformance, type OpenApiDoc } from './openapi-conformance.ts';
 import {
   manifestOf,
   registerVersioned,
@@ -172,6 +173,33 @@ describe('the rollout admin API', () => {
       mode: 'specific',
       version: '2',
     });
+  });
+
+  it('answers as /openapi.json says: every rollout and policy route, live figures and errors included', async () => {
+    const f = await fabric();
+    const judge = new OpenApiConformance((await (await f.app.request('/openapi.json')).json()) as OpenApiDoc);
+    const call = async (method: string, url: string, body?: unknown) => {
+      const { body: answer, problems } = await judge.check(
+        method,
+        `http://gw${url}`,
+        await f.api(method, url, body),
+      );
+      expect(problems, `${method} ${url}`).toEqual([]);
+      return answer as { id: string; live?: unknown; state?: string };
+    };
+    const made = await call('POST', '/v1/rollouts', { model: 'm', candidate: '2', shadow: { percent: 100 } });
+    for (let i = 0; i < 8; i++) await f.infer({ id: `k${i}` });
+    f.manager.evaluate();
+    expect((await call('GET', `/v1/rollouts/${made.id}`)).live).toBeDefined();
+    await call('GET', '/v1/rollouts?model=m&limit=5');
+    await call('GET', '/v1/rollouts?limit=0');
+    await call('GET', '/v1/rollouts/nope');
+    await call('POST', `/v1/rollouts/${made.id}/abort`, { reason: 'conformance' });
+    expect((await call('GET', `/v1/rollouts/${made.id}`)).state).toBe('rolled-back');
+    await call('POST', `/v1/rollouts/${made.id}/promote`);
+    await call('GET', '/v1/models/m/version-policy');
+    await call('PUT', '/v1/models/m/version-policy', { mode: 'latest' });
+    await call('PUT', '/v1/models/m/version-policy', { mode: 'sometimes' });
   });
 
   it('is for admin keys only', async () => {
