@@ -7,7 +7,7 @@ import {
   type Tensor,
 } from '@hexedge/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createGatewayApp } from '../src/index.ts';
+import { createGatewayApp, EventBus } from '../src/index.ts';
 import { MemoryModelCatalog } from '../src/catalog.ts';
 import { InferCache } from '../src/cache/infer-cache.ts';
 import {
@@ -128,5 +128,34 @@ describe('verifiable response cache (HTTP)', () => {
     const res = await post(body());
     expect(res.status).toBe(200);
     expect(res.headers.get('X-HexEdge-Cache')).toBe('miss');
+  });
+
+  it('replays a cached answer by its id whole, with the dashboards watching (their observer reads the same answer)', async () => {
+    const keys = await keyRing();
+    const catalog = new MemoryModelCatalog();
+    catalog.add(manifest, new Uint8Array([1]));
+    const events = new EventBus();
+    app = createGatewayApp({
+      placement,
+      keys,
+      nodeClient: client,
+      catalog,
+      cache: new InferCache(),
+      dashboard: { events, staticAssets: async () => undefined },
+    }).app;
+    expect((await post(body({ id: 'a' }))).headers.get('X-HexEdge-Cache')).toBe('miss');
+    const hit = await post(body({ id: 'b' }));
+    expect(hit.headers.get('X-HexEdge-Cache')).toBe('hit');
+    const first = (await hit.json()) as InferResponse;
+    const replay = await post(body({ id: 'b' }));
+    expect(replay.headers.get('Idempotent-Replayed')).toBe('true');
+    const again = (await replay.json()) as InferResponse;
+    expect(again.node.id).toBe(near.keys.nodeId);
+    expect(again).toEqual(first);
+    expect(await isValidSignature('receipt', again.receipt)).toBe(true);
+    // The dashboards saw the hit without node time (it was not served by its node now).
+    const seen = events.recent((e) => e.audience.kind === 'key').map((e) => e.data as { nodeId?: string });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.nodeId).toBeUndefined();
   });
 });

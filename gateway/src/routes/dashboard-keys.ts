@@ -69,10 +69,8 @@ export function observeInfer(options: {
       | undefined;
     const ok = c.res.status < 400;
     // An answer from the response cache was not served by its node now: no node time, no node request.
-    if (c.res.headers.get('X-HexEdge-Cache') === 'hit' && answer) {
-      delete answer.node;
-      delete answer.receipt;
-    }
+    // Read, never edited: the answer is the handler's own object, which the idempotency window replays.
+    const served = c.res.headers.get('X-HexEdge-Cache') === 'hit' ? undefined : answer;
     const location = locationOf(body);
     const region = regionOf(location);
     const model =
@@ -86,12 +84,12 @@ export function observeInfer(options: {
       ok,
       ...(ok ? {} : { code: answer?.error?.code ?? 'INTERNAL' }),
       totalMs: Math.round((answer?.timing?.totalMs ?? performance.now() - started) * 1000) / 1000,
-      ...(answer?.receipt?.body?.serviceTimeMs !== undefined
-        ? { serviceMs: answer.receipt.body.serviceTimeMs }
+      ...(served?.receipt?.body?.serviceTimeMs !== undefined
+        ? { serviceMs: served.receipt.body.serviceTimeMs }
         : {}),
       ...(location ? { location } : {}),
       ...(region ? { region } : {}),
-      ...(answer?.node?.id ? { nodeId: answer.node.id } : {}),
+      ...(served?.node?.id ? { nodeId: served.node.id } : {}),
     };
     options.requests.record(obs);
     const { keyId: _k, location: _l, ...shown } = obs;
