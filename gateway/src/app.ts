@@ -41,6 +41,7 @@ import {
 } from './openapi/api-routes.ts';
 import { docsPage, openApiDocument } from './openapi/document.ts';
 import { createGatewayHono, mount, type GatewayApp } from './openapi/mount.ts';
+import { mountHeadersCheckedByHandler } from './openapi/mount-hot.ts';
 import {
   desiredModelsRoute,
   heartbeatRoute,
@@ -292,7 +293,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
         }),
       );
   }
-  mount(app, inferRoute, auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
+  mountHeadersCheckedByHandler(app, inferRoute, auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
   mount(app, traceRoute, authUnmetered, traceHandler(traces));
   mount(app, usageRoute, authUnmetered, async (c) => {
     const key = c.get('apiKey');

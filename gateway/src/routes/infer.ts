@@ -15,12 +15,14 @@ export function inferHandler(options: { service: InferService; usage: UsageBook 
     const started = performance.now();
     const key = c.get('apiKey');
     let model = 'unknown';
+    // The route's headers are checked here, not by a validator (openapi/mount-hot.ts): first, as a
+    // validator would, and a refusal is not a metered request.
+    const hints = hintsFromHeaders((name) => c.req.header(name), 'http');
     try {
       const body = await readJsonBody(c);
       c.set('inferBody', body);
       if (typeof (body as { model?: unknown })?.model === 'string')
         model = (body as { model: string }).model.slice(0, 128);
-      const hints = hintsFromHeaders((name) => c.req.header(name), 'http');
       const { response, replayed, cache, traceparent } = await options.service.infer(
         body,
         {
