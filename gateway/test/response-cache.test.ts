@@ -94,7 +94,9 @@ describe('verifiable response cache (HTTP)', () => {
     await post(body());
     const other = await post(body(), {}, otherKey);
     expect(other.headers.get('X-HexEdge-Cache')).toBe('miss');
-    expect(client.calls).toEqual([near.url, near.url]);
+    // Asked afresh: a node ran it again (which one is placement's choice: a slow first answer on a
+    // busy machine may steer the second request to the farther node).
+    expect(client.calls).toHaveLength(2);
   });
 
   it('stops serving an entry once its node is under the trust floor (revoked): the next node answers afresh', async () => {
