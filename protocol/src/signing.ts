@@ -16,7 +16,9 @@ export type SignedKind =
   | 'report'
   | 'oracle-trust'
   | 'stake'
-  | 'forward';
+  | 'forward'
+  | 'receipt-root'
+  | 'report-root';
 
 export interface Signed<T> {
   body: T;
