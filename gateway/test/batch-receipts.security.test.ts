@@ -9,9 +9,12 @@ import {
   type BatchReceipt,
   type NodeKeyPair,
   type Tensor,
+  VerifiedRoots,
+  verifyBatchSigned,
+  type BatchSigned,
 } from '@hexedge/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkReceipt } from '../src/index.ts';
+import { checkReceipt, ReceiptForwarder } from '../src/index.ts';
 import { CONTENT_ID } from './fake-nodes.ts';
 
 /*
@@ -134,5 +137,45 @@ describe('batch-signed receipts at the gateway', () => {
     await expect(check(batch[0], 0, other.nodeId)).rejects.toEqual(
       refused(/signed by .*, not by the node that was asked/),
     );
+  });
+});
+
+describe('receipt reports to the oracle', () => {
+  it('are batch-signed: one root per post, each report verifiable alone', async () => {
+    const posts: Array<Array<BatchSigned<{ nodeId: string; type: string }>>> = [];
+    const gatewayKey = await generateNodeKeyPair();
+    const forwarder = new ReceiptForwarder({
+      oracleUrl: 'http://oracle.test',
+      keys: gatewayKey,
+      batchSize: 4,
+      fetch: (async (_url: string, init: RequestInit) => {
+        posts.push(JSON.parse(init.body as string));
+        return new Response(JSON.stringify({ accepted: posts.at(-1)!.length }), { status: 202 });
+      }) as typeof fetch,
+    });
+    for (const [i, receipt] of batch.entries())
+      forwarder.onAnswered(
+        { model: 'm', location: { lat: 52, lng: 5 }, inputs: inputsOf(i) as never },
+        {
+          id: `r${i}`,
+          model_name: 'm',
+          model_version: '1',
+          outputs: outputsOf(i),
+          node: { id: node.nodeId, cell: 'c', distanceKm: 1 },
+          timing: { placementMs: 0, nodeMs: 1, totalMs: 1 },
+          receipt,
+        },
+      );
+    await forwarder.flush();
+    expect(posts.map((p) => p.length)).toEqual([4, 2]);
+    const roots = new VerifiedRoots();
+    for (const post of posts) {
+      expect(new Set(post.map((r) => r.batch.root.signature)).size).toBe(1);
+      for (const report of post) {
+        expect(report).toMatchObject({ v: 2, body: { type: 'receipt', nodeId: gatewayKey.nodeId } });
+        expect(await verifyBatchSigned('report', report, { roots })).toMatchObject({ ok: true });
+      }
+    }
+    expect(roots.stats.misses).toBe(2);
   });
 });
