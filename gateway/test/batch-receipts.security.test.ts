@@ -160,7 +160,7 @@ describe('receipt reports to the oracle', () => {
           id: `r${i}`,
           model_name: 'm',
           model_version: '1',
-          outputs: outputsOf(i),
+          outputs: outputsOf(i) as never,
           node: { id: node.nodeId, cell: 'c', distanceKm: 1 },
           timing: { placementMs: 0, nodeMs: 1, totalMs: 1 },
           receipt,
