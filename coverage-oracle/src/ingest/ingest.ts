@@ -122,6 +122,11 @@ export class Ingest {
     return this.#committer.stats;
   }
 
+  /** Batch roots looked up (hits) and verified by signature (misses), of reports and of receipts. */
+  get rootStats(): { reports: VerifiedRoots['stats']; receipts: VerifiedRoots['stats'] } {
+    return { reports: this.#reportRoots.stats, receipts: this.#receiptRoots.stats };
+  }
+
   async submit(raw: unknown, nowMs: number): Promise<IngestResult> {
     return (await this.submitBatch([raw], nowMs))[0]!;
   }

@@ -43,6 +43,14 @@ describe('batch-signed receipts (v2)', async () => {
     expect(await verifyReceipt(receipts[20]!)).toEqual({ ok: true, version: 2, cachedRoot: false });
   });
 
+  it('checks a root once even when its leaves arrive together', async () => {
+    const receipts = await batchOf(alice, 20);
+    const roots = new VerifiedRoots();
+    const verdicts = await Promise.all(receipts.map((r) => verifyReceipt(r, { roots })));
+    expect(verdicts.every((v) => v.ok)).toBe(true);
+    expect(roots.stats).toEqual({ hits: 19, misses: 1 });
+  });
+
   it('keeps v1 receipts (signed alone) verifiable, and refuses a tampered one', async () => {
     const single = await signBody('receipt', bodyOf(alice, 1), alice.privateKey);
     expect(await verifyReceipt(single)).toEqual({ ok: true, version: 1, cachedRoot: false });

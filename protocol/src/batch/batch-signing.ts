@@ -162,11 +162,13 @@ export async function verifyBatchSigned(
     );
   const key = VerifiedRoots.keyOf(kind, rootBody.nodeId, rootBody.root);
   const signed = `${rootBody.leafCount}\n${rootBody.issuedAtMs}\n${root!.signature}`;
-  if (options.roots?.has(key, signed)) return { ok: true, cachedRoot: true };
-  if (!(await isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>)))
+  const verify = () => isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
+  const checked = options.roots
+    ? await options.roots.verify(key, signed, verify)
+    : { ok: await verify(), cached: false };
+  if (!checked.ok)
     return refuse('ROOT_SIGNATURE', `${kind} root signature does not verify for ${rootBody.nodeId}`);
-  options.roots?.add(key, signed);
-  return { ok: true, cachedRoot: false };
+  return { ok: true, cachedRoot: checked.cached };
 }
 
 /** Whether a message is batch-signed (version 2) rather than signed alone. */

@@ -11,6 +11,9 @@ export const DEFAULT_VERIFIED_ROOTS = 4096;
 export class VerifiedRoots {
   readonly #max: number;
   readonly #entries = new Map<string, string>();
+  /** Verifications under way, by key (bounded by the verifications a caller runs at once). */
+  readonly #running = new Map<string, { signed: string; result: Promise<boolean> }>();
+  /** Lookups answered without a signature check, and signature checks run. */
   readonly stats = { hits: 0, misses: 0 };
 
   constructor(options: { maxRoots?: number } = {}) {
@@ -25,13 +28,37 @@ export class VerifiedRoots {
     return `${kind}\n${nodeId}\n${root}`;
   }
 
+  /**
+   * Whether this signed root verifies: from the cache, from a verification of it already under way
+   * (so a batch whose leaves arrive together costs one signature check, not one each), or by `verify`.
+   */
+  async verify(
+    key: string,
+    signed: string,
+    verify: () => Promise<boolean>,
+  ): Promise<{ ok: boolean; cached: boolean }> {
+    if (this.has(key, signed)) return { ok: true, cached: true };
+    const running = this.#running.get(key);
+    if (running?.signed === signed) {
+      this.stats.hits++;
+      return { ok: await running.result, cached: true };
+    }
+    this.stats.misses++;
+    const result = verify();
+    this.#running.set(key, { signed, result });
+    try {
+      const ok = await result;
+      if (ok) this.add(key, signed);
+      return { ok, cached: false };
+    } finally {
+      if (this.#running.get(key)?.result === result) this.#running.delete(key);
+    }
+  }
+
   /** Whether exactly this signed root was verified before (and marks it recently used). */
   has(key: string, signed: string): boolean {
     const held = this.#entries.get(key);
-    if (held !== signed) {
-      this.stats.misses++;
-      return false;
-    }
+    if (held !== signed) return false;
     this.#entries.delete(key);
     this.#entries.set(key, held);
     this.stats.hits++;
