@@ -135,6 +135,7 @@ export {
 export {
   buildMerkleTree,
   inclusionProofLength,
+  InnerNodeMemo,
   MAX_BATCH_LEAVES,
   MAX_PROOF_HASHES,
   merkleLeafHash,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { generateNodeKeyPair, type NodeKeyPair } from '../identity.ts';
-import { isValidSignature, signBody } from '../signing.ts';
+import { isValidSignature, signBody, signingInput } from '../signing.ts';
 import type { BatchReceipt, ReceiptBody } from '../schemas/receipt.ts';
-import { buildMerkleTree } from './merkle.ts';
+import { buildMerkleTree, merkleLeafHash } from './merkle.ts';
 import { batchLeafHash, signBatch } from './batch-signing.ts';
 import { VerifiedRoots } from './verified-roots.ts';
 import { verifyReceipt, verifyReceiptJson } from './verify-receipt.ts';
@@ -159,6 +159,11 @@ describe('batch-signed receipts (v2)', async () => {
     expect(roots.has(VerifiedRoots.keyOf('receipt', alice.nodeId, root), signed)).toBe(true);
     expect(roots.has(VerifiedRoots.keyOf('receipt', mallory.nodeId, root), signed)).toBe(false);
     expect(roots.has(VerifiedRoots.keyOf('report', alice.nodeId, root), signed)).toBe(false);
+  });
+
+  it('hashes a leaf as SHA-256(0x00 ‖ the bytes a v1 signature covers)', async () => {
+    const body = bodyOf(alice, 3);
+    expect(await batchLeafHash('receipt', body)).toBe(await merkleLeafHash(signingInput('receipt', body)));
   });
 
   it('never takes a root signature for a receipt signature (domain tags)', async () => {

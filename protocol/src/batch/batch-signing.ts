@@ -1,7 +1,8 @@
 import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import { NODE_ID_PATTERN, type NodeKeyPair } from '../identity.ts';
-import { isValidSignature, signBody, signingInput, type Signed, type SignedKind } from '../signing.ts';
-import { buildMerkleTree, MAX_BATCH_LEAVES, merkleLeafHash, rootFromInclusionProof } from './merkle.ts';
+import { canonicalJson } from '../canonical.ts';
+import { isValidSignature, signBody, type Signed, type SignedKind } from '../signing.ts';
+import { buildMerkleTree, MAX_BATCH_LEAVES, rootFromInclusionProof } from './merkle.ts';
 import { VerifiedRoots } from './verified-roots.ts';
 
 /**
@@ -48,9 +49,12 @@ export type BodySigner = <T extends { nodeId: string }>(
 ) => Signed<T> | Promise<Signed<T>>;
 const webSigner: BodySigner = (kind, body, keys) => signBody(kind, body, keys.privateKey);
 
+const encoder = new TextEncoder();
+
 /** The leaf hash of one message: SHA-256(0x00 ‖ the bytes its single signature would cover). */
 export function batchLeafHash(kind: BatchKind, body: unknown, sha256: Sha256Hex = sha256Hex) {
-  return merkleLeafHash(signingInput(kind, body), sha256);
+  // 0x00 is U+0000 in UTF-8: prefix, tag and canonical JSON encoded at once, as `merkleLeafHash(signingInput(…))` hashes them.
+  return sha256(encoder.encode(`\u0000hexedge/v1/${kind}\n${canonicalJson(body)}`));
 }
 
 /** Signs `bodies` (all the signer's own, 1 to MAX_BATCH_LEAVES) with one root; the answers keep their order. */
@@ -146,6 +150,7 @@ export async function verifyBatchSigned(
     count: rootBody.leafCount,
     proof: batch.proof,
     sha256,
+    ...(options.roots ? { memo: options.roots.innerNodes } : {}),
   });
   if ('fault' in computed) {
     const detail = {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../encoding.ts';
 import {
   buildMerkleTree,
   inclusionProofLength,
+  InnerNodeMemo,
   MAX_PROOF_HASHES,
   merkleLeafHash,
   rootFromInclusionProof,
@@ -84,5 +86,66 @@ describe('RFC 6962 batch tree', () => {
     // that inner node's children, hashed as a leaf, lead elsewhere.
     const asLeaf = await merkleLeafHash(hex(leaves[0]! + leaves[1]!));
     expect(asLeaf).not.toBe(inner01);
+  });
+});
+
+describe('InnerNodeMemo (inner nodes reused across the leaves of one tree)', () => {
+  it('gives every leaf the same root as without it, and hashes fewer nodes', async () => {
+    const n = 37;
+    const leaves = await Promise.all(
+      Array.from({ length: n }, (_, i) => merkleLeafHash(new TextEncoder().encode(`leaf ${i}`))),
+    );
+    const { root, proofs } = await buildMerkleTree(leaves);
+    const memo = new InnerNodeMemo();
+    let hashed = 0;
+    const sha256 = (bytes: Uint8Array) => {
+      hashed++;
+      return sha256Hex(bytes);
+    };
+    for (let i = 0; i < n; i++)
+      expect(
+        await rootFromInclusionProof({
+          leafHash: leaves[i]!,
+          index: i,
+          count: n,
+          proof: proofs[i]!,
+          sha256,
+          memo,
+        }),
+      ).toEqual({ root });
+    const fullPaths = proofs.reduce((sum, p) => sum + p.length, 0);
+    // Every inner node once: n - 1 of them, far fewer than the paths' total.
+    expect(hashed).toBe(n - 1);
+    expect(hashed).toBeLessThan(fullPaths);
+  });
+
+  it('still refuses a malformed entry, an uppercase twin of a remembered one included', async () => {
+    const leaves = await leafHashes(5);
+    const { root, proofs } = await buildMerkleTree(leaves);
+    const memo = new InnerNodeMemo();
+    expect(
+      await rootFromInclusionProof({ leafHash: leaves[1]!, index: 1, count: 5, proof: proofs[1]!, memo }),
+    ).toEqual({
+      root,
+    });
+    const upper = [proofs[1]![0]!.toUpperCase(), ...proofs[1]!.slice(1)];
+    expect(
+      await rootFromInclusionProof({ leafHash: leaves[1]!, index: 1, count: 5, proof: upper, memo }),
+    ).toEqual({
+      fault: 'PROOF_MALFORMED',
+    });
+    await expect(
+      rootFromInclusionProof({ leafHash: 'not a hash', index: 1, count: 5, proof: proofs[1]!, memo }),
+    ).rejects.toThrow(/not a hex SHA-256/);
+  });
+
+  it('stays bounded: cleared when full', () => {
+    const memo = new InnerNodeMemo({ maxNodes: 2 });
+    memo.set('a', 'b', 'ab');
+    memo.set('a', 'c', 'ac');
+    expect(memo.get('a', 'b')).toBe('ab');
+    memo.set('d', 'e', 'de');
+    expect(memo.get('a', 'b')).toBeUndefined();
+    expect(memo.get('d', 'e')).toBe('de');
   });
 });

@@ -16,8 +16,44 @@ export const MAX_PROOF_HASHES = 12;
 
 const HEX_PATTERN = /^[0-9a-f]{64}$/;
 
+/** Lowercase hex digit → value (the inputs are checked or computed hex). */
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
 function hexToBytes(hex: string, out: Uint8Array, at: number): void {
-  for (let i = 0; i < 32; i++) out[at + i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < 32; i++)
+    out[at + i] = (HEX_VALUE[hex.charCodeAt(i * 2)]! << 4) | HEX_VALUE[hex.charCodeAt(i * 2 + 1)]!;
+}
+
+/**
+ * Inner-node hashes already computed, by left then right child (hex): a pure function's results, so
+ * reusing them changes no verdict. The leaves of one batch share their upper nodes, so a verifier that
+ * keeps them hashes about two nodes per leaf instead of the whole path. Cleared when full.
+ */
+export class InnerNodeMemo {
+  readonly #max: number;
+  // Two levels rather than one key `left + right`: no 128-character string built per lookup.
+  readonly #nodes = new Map<string, Map<string, string>>();
+  #size = 0;
+
+  constructor(options: { maxNodes?: number } = {}) {
+    this.#max = Math.max(1, options.maxNodes ?? 16_384);
+  }
+
+  get(left: string, right: string): string | undefined {
+    return this.#nodes.get(left)?.get(right);
+  }
+
+  set(left: string, right: string, parent: string): void {
+    if (this.#size >= this.#max) {
+      this.#nodes.clear();
+      this.#size = 0;
+    }
+    let rights = this.#nodes.get(left);
+    if (!rights) this.#nodes.set(left, (rights = new Map()));
+    if (!rights.has(right)) this.#size++;
+    rights.set(right, parent);
+  }
 }
 
 /** SHA-256(0x00 ‖ leaf), hex. */
@@ -104,9 +140,15 @@ export async function rootFromInclusionProof(options: {
   count: number;
   proof: readonly string[];
   sha256?: Sha256Hex;
+  memo?: InnerNodeMemo;
 }): Promise<{ root: string } | { fault: InclusionFault }> {
-  const { leafHash, index, count, proof } = options;
+  const { leafHash, index, count, proof, memo } = options;
   const sha256 = options.sha256 ?? sha256Hex;
+  // The memo trusts its pairs as hex (see below): a leaf hash is the caller's own computation, checked once here.
+  if (memo && !HEX_PATTERN.test(leafHash))
+    throw new TypeError(
+      `rootFromInclusionProof: leafHash ${JSON.stringify(leafHash.slice(0, 80))} is not a hex SHA-256`,
+    );
   if (!Number.isSafeInteger(count) || count < 1 || count > MAX_BATCH_LEAVES)
     return { fault: 'INDEX_OUT_OF_RANGE' };
   if (!Number.isSafeInteger(index) || index < 0 || index >= count) return { fault: 'INDEX_OUT_OF_RANGE' };
@@ -116,19 +158,28 @@ export async function rootFromInclusionProof(options: {
   let sn = count - 1;
   let r = leafHash;
   for (const p of proof) {
-    if (typeof p !== 'string' || !HEX_PATTERN.test(p)) return { fault: 'PROOF_MALFORMED' };
+    if (typeof p !== 'string') return { fault: 'PROOF_MALFORMED' };
     if (sn === 0) return { fault: 'PROOF_LENGTH' };
-    let h: string | Promise<string>;
+    let left = r;
+    let right = p;
     if (fn % 2 === 1 || fn === sn) {
-      h = merkleNodeHash(p, r, sha256);
+      [left, right] = [p, r];
       if (fn % 2 === 0) {
         while (fn % 2 === 0 && fn !== 0) {
           fn = Math.floor(fn / 2);
           sn = Math.floor(sn / 2);
         }
       }
-    } else h = merkleNodeHash(r, p, sha256);
-    r = typeof h === 'string' ? h : await h;
+    }
+    // A remembered pair was checked as hex when it was first hashed.
+    const known = memo?.get(left, right);
+    if (known !== undefined) r = known;
+    else {
+      if (!HEX_PATTERN.test(p)) return { fault: 'PROOF_MALFORMED' };
+      const h = merkleNodeHash(left, right, sha256);
+      r = typeof h === 'string' ? h : await h;
+      memo?.set(left, right, r);
+    }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }

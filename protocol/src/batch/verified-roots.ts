@@ -1,3 +1,5 @@
+import { InnerNodeMemo } from './merkle.ts';
+
 /** Roots a verifier keeps by default: a few seconds of a busy fabric's batches, a few hundred KB. */
 export const DEFAULT_VERIFIED_ROOTS = 4096;
 
@@ -6,22 +8,27 @@ export const DEFAULT_VERIFIED_ROOTS = 4096;
  * once however many of its leaves arrive. Keyed by kind, signer and root; the value is the rest of
  * what was signed (leaf count, time, signature), so a cached root only vouches for exactly the signed
  * message it was verified as: the same root claimed by another node, or with another count, is a miss
- * and goes through a full signature check. Bounded LRU: the least recently used root is dropped first.
+ * and goes through a full signature check. Bounded LRU in two generations (a hit in the older one
+ * moves the root to the newer; when the newer is full the older is dropped): O(1), no reordering on
+ * the hot path, and at most `maxRoots` roots held (2 when `maxRoots` is 1).
  */
 export class VerifiedRoots {
-  readonly #max: number;
-  readonly #entries = new Map<string, string>();
+  readonly #generationSize: number;
+  #young = new Map<string, string>();
+  #old = new Map<string, string>();
   /** Verifications under way, by key (bounded by the verifications a caller runs at once). */
   readonly #running = new Map<string, { signed: string; result: Promise<boolean> }>();
+  /** Inner nodes of the trees this verifier walked (their leaves arrive one by one). */
+  readonly innerNodes = new InnerNodeMemo();
   /** Lookups answered without a signature check, and signature checks run. */
   readonly stats = { hits: 0, misses: 0 };
 
   constructor(options: { maxRoots?: number } = {}) {
-    this.#max = Math.max(1, options.maxRoots ?? DEFAULT_VERIFIED_ROOTS);
+    this.#generationSize = Math.max(1, Math.floor((options.maxRoots ?? DEFAULT_VERIFIED_ROOTS) / 2));
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#young.size + this.#old.size;
   }
 
   static keyOf(kind: string, nodeId: string, root: string): string {
@@ -55,19 +62,24 @@ export class VerifiedRoots {
     }
   }
 
-  /** Whether exactly this signed root was verified before (and marks it recently used). */
+  /** Whether exactly this signed root was verified before (and keeps it among the recently used). */
   has(key: string, signed: string): boolean {
-    const held = this.#entries.get(key);
-    if (held !== signed) return false;
-    this.#entries.delete(key);
-    this.#entries.set(key, held);
+    if (this.#young.get(key) === signed) {
+      this.stats.hits++;
+      return true;
+    }
+    if (this.#old.get(key) !== signed) return false;
+    this.#old.delete(key);
+    this.add(key, signed);
     this.stats.hits++;
     return true;
   }
 
   add(key: string, signed: string): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, signed);
-    if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    if (this.#young.size >= this.#generationSize && !this.#young.has(key)) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(key, signed);
   }
 }
