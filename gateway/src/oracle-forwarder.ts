@@ -217,6 +217,16 @@ export function signReceiptReport<T = Awaited<ReturnType<typeof signBody>>>(
   sign: ReportSigner<T> = (body) => signBody('report', body, keys.privateKey) as Promise<T>,
 ): Promise<T> {
   const model = { modelName: response.model_name, modelVersion: response.model_version };
+  // The signed receipt only; the trace and the request's priority and deadline go beside it (context).
+  // v1 ({ body, signature }) or v2 ({ v, body, batch }) as the node signed it, without the metadata.
+  const { metadata, ...receipt } = response.receipt;
+  const { priority, deadlineMs } = request.policy ?? {};
+  const hints = {
+    ...(metadata?.traceparent ? { traceparent: metadata.traceparent } : {}),
+    ...(priority ? { priority } : {}),
+    ...(deadlineMs !== undefined ? { deadlineMs: Math.ceil(deadlineMs) } : {}),
+  };
+  const trace = Object.keys(hints).length > 0 ? { context: hints } : {};
   if (digestsOnly) {
     // The receipt's signed digests bind the work; the data itself stays in the key's region.
     const body = {
@@ -224,7 +234,8 @@ export function signReceiptReport<T = Awaited<ReturnType<typeof signBody>>>(
       nodeId: keys.nodeId,
       nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
       issuedAtMs: Date.now(),
-      receipt: response.receipt,
+      receipt,
+      ...trace,
       request: { kind: 'digests' as const, ...model },
       result: { kind: 'digests' as const },
     };
@@ -236,7 +247,8 @@ export function signReceiptReport<T = Awaited<ReturnType<typeof signBody>>>(
     nodeId: keys.nodeId,
     nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
     issuedAtMs: Date.now(),
-    receipt: response.receipt,
+    receipt,
+    ...trace,
     request: request.inputs
       ? {
           kind: 'tensors' as const,
