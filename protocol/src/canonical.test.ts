@@ -31,6 +31,16 @@ describe('canonicalJson, rewritten for speed, gives the bytes of the reference f
       { numRuns: 2000 },
     );
   });
+  it('for objects of many keys (both sort paths), integer-like keys and any finite number', () => {
+    const numbers = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const keys = fc.oneof(fc.string(), fc.nat().map(String), fc.constantFrom('nodeId', 'body', 'v'));
+    fc.assert(
+      fc.property(fc.dictionary(keys, fc.oneof(numbers, fc.string()), { maxKeys: 40 }), (value) => {
+        return canonicalJson(value) === reference(value);
+      }),
+      { numRuns: 1000 },
+    );
+  });
   it('for keys that sort differently by code unit and by code point, and for lone surrogates', () => {
     const value = { '\uffff': 1, '\ud83d\ude00': 2, é: [undefined, -0, 1e21, 5e-7], '\ud800': 'x\udc00' };
     expect(canonicalJson(value)).toBe(reference(value));

@@ -13,7 +13,8 @@ export function canonicalJson(value: unknown): string {
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number ${value}`);
-      return JSON.stringify(value);
+      // For a finite number, JSON.stringify is ToString (−0 included: both give "0").
+      return '' + value;
     case 'object': {
       if (value === null) return 'null';
       if (Array.isArray(value)) {
@@ -26,19 +27,49 @@ export function canonicalJson(value: unknown): string {
         return out + ']';
       }
       const record = value as Record<string, unknown>;
-      // Default sort order is by UTF-16 code units, as RFC 8785 asks.
-      const keys = Object.keys(record).sort();
+      const keys = sortByCodeUnits(Object.keys(record));
       let out = '{';
-      for (const key of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const v = record[key];
         if (v === undefined) continue;
         if (out.length > 1) out += ',';
-        out += JSON.stringify(key) + ':' + canonicalJson(v);
+        out += quoteKey(key) + ':' + canonicalJson(v);
       }
       return out + '}';
     }
   }
   throw new TypeError(`canonicalJson: unsupported type ${typeof value}`);
+}
+
+/** Objects up to this many keys are sorted by insertion (no comparator calls); larger ones by Array.sort. */
+const INSERTION_SORT_MAX_KEYS = 16;
+
+/** Keys in UTF-16 code-unit order, as RFC 8785 asks (what `<` on strings and the default sort compare). */
+function sortByCodeUnits(keys: string[]): string[] {
+  if (keys.length > INSERTION_SORT_MAX_KEYS) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+/** Quoted keys, by key: the wire schemas use a few dozen names. Bounded: past it, keys are quoted each time. */
+const QUOTED_KEYS_MAX = 1024;
+const quotedKeys = new Map<string, string>();
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < QUOTED_KEYS_MAX) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 const encoder = new TextEncoder();
