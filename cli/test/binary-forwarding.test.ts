@@ -2,7 +2,7 @@ import { buildComfortIndexModel, comfortIndexManifest, nodeConfigSchema } from '
 import { buildEdgeNode, writeModel } from '@hexedge/edge-node/node';
 import { gatewayConfigSchema } from '@hexedge/gateway';
 import { buildGateway } from '@hexedge/gateway/node';
-import { isValidSignature, type InferResponse } from '@hexedge/protocol';
+import { verifyReceipt, type InferResponse } from '@hexedge/protocol';
 import { waitUntil } from '@hexedge/test-kit';
 import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -115,7 +115,7 @@ describe('gateway → edge node', () => {
     });
     const answer = (await res.json()) as InferResponse;
     expect(res.status).toBe(200);
-    expect(await isValidSignature('receipt', answer.receipt)).toBe(true);
+    expect(await verifyReceipt(answer.receipt)).toMatchObject({ ok: true });
     const probabilities = answer.outputs![0]!.data as number[];
     expect(probabilities).toHaveLength(3);
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);

@@ -1,4 +1,4 @@
-import { isValidSignature, tensorsDigest, type InferResponse, type StoredKeyPair } from '@hexedge/protocol';
+import { tensorsDigest, verifyReceipt, type InferResponse, type StoredKeyPair } from '@hexedge/protocol';
 import { latLngToCell } from 'h3-js';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -108,7 +108,8 @@ describe('hexedge dev, end to end', () => {
     expect(res.receipt.body.nodeId).toBe(res.node.id);
     expect(res.receipt.body.requestId).toBe(res.id);
     expect(res.receipt.body.outputDigest).toBe(await tensorsDigest(res.outputs as never));
-    expect(await isValidSignature('receipt', res.receipt)).toBe(true);
+    // Nodes batch-sign receipts by default (v2): verifiable alone from the answer's own bytes.
+    expect(await verifyReceipt(res.receipt)).toMatchObject({ ok: true, version: 2 });
     expect(res.timing.totalMs).toBeGreaterThanOrEqual(res.timing.nodeMs);
   });
 
@@ -292,7 +293,7 @@ describe('hexedge dev, end to end', () => {
     const res = await received;
     expect(res.id).toBe('q1');
     expect(res.receipt.body.nodeId).toBe(res.node.id);
-    expect(await isValidSignature('receipt', res.receipt)).toBe(true);
+    expect(await verifyReceipt(res.receipt)).toMatchObject({ ok: true, version: 2 });
     await client.endAsync();
   });
 

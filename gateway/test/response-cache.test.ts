@@ -1,8 +1,8 @@
 import { Placement } from '@hexedge/placement';
 import {
-  isValidSignature,
   modelManifestSchema,
   tensorsDigest,
+  verifyReceipt,
   type InferResponse,
   type Tensor,
 } from '@hexedge/protocol';
@@ -80,11 +80,12 @@ describe('verifiable response cache (HTTP)', () => {
     expect(cached.id).toBe('second');
     expect(cached.cached).toMatchObject({ requestId: 'first', ageMs: expect.any(Number) });
     expect(cached.outputs).toEqual(fresh.outputs);
-    expect(cached.receipt.body).toEqual(fresh.receipt.body);
-    expect(cached.receipt.signature).toBe(fresh.receipt.signature);
+    // The signed receipt as the node made it (v1 or v2); the unsigned metadata is not kept.
+    const { metadata: _fresh, ...freshSigned } = fresh.receipt;
+    expect(cached.receipt).toEqual(freshSigned);
     // Offline, with protocol alone: the node's signature holds and the input digest is this request's.
     const inputs = (JSON.parse(body()) as { inputs: Tensor[] }).inputs;
-    expect(await isValidSignature('receipt', cached.receipt)).toBe(true);
+    expect(await verifyReceipt(cached.receipt)).toMatchObject({ ok: true });
     expect(cached.receipt.body.inputDigest).toBe(await tensorsDigest(inputs));
     expect(cached.receipt.body.outputDigest).toBe(await tensorsDigest(cached.outputs as Tensor[]));
     expect(lookups).toEqual(['miss', 'hit']);
@@ -94,7 +95,9 @@ describe('verifiable response cache (HTTP)', () => {
     await post(body());
     const other = await post(body(), {}, otherKey);
     expect(other.headers.get('X-HexEdge-Cache')).toBe('miss');
-    expect(client.calls).toEqual([near.url, near.url]);
+    // Asked afresh: a node ran it again (which one is placement's choice: a slow first answer on a
+    // busy machine may steer the second request to the farther node).
+    expect(client.calls).toHaveLength(2);
   });
 
   it('stops serving an entry once its node is under the trust floor (revoked): the next node answers afresh', async () => {
@@ -152,7 +155,7 @@ describe('verifiable response cache (HTTP)', () => {
     const again = (await replay.json()) as InferResponse;
     expect(again.node.id).toBe(near.keys.nodeId);
     expect(again).toEqual(first);
-    expect(await isValidSignature('receipt', again.receipt)).toBe(true);
+    expect(await verifyReceipt(again.receipt)).toMatchObject({ ok: true });
     // The dashboards saw the hit without node time (it was not served by its node now).
     const seen = events.recent((e) => e.audience.kind === 'key').map((e) => e.data as { nodeId?: string });
     expect(seen).toHaveLength(2);

@@ -4214,6 +4214,41 @@ export interface components {
                 totalMs: number;
             };
             receipt: {
+                /** @constant */
+                v: 2;
+                body: {
+                    nodeId: string;
+                    requestId: string;
+                    modelName: string;
+                    modelVersion: string;
+                    modelContentId: string;
+                    inputDigest: string;
+                    outputDigest: string;
+                    issuedAtMs: number;
+                    serviceTimeMs: number;
+                };
+                batch: {
+                    index: number;
+                    proof: string[];
+                    root: {
+                        body: {
+                            nodeId: string;
+                            root: string;
+                            leafCount: number;
+                            issuedAtMs: number;
+                        };
+                        signature: string;
+                    };
+                };
+                metadata?: {
+                    traceparent?: string;
+                    queueMs?: number;
+                    runMs?: number;
+                    /** @enum {string} */
+                    priority?: "high" | "normal" | "low";
+                };
+            } | {
+                v?: unknown;
                 body: {
                     nodeId: string;
                     requestId: string;
