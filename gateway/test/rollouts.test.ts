@@ -338,9 +338,10 @@ describe('canaries and mirrors', () => {
     const all = callers(40);
     for (let i = 0; i < all.length; i += 10) await Promise.all(all.slice(i, i + 10).map((c) => f.infer(c)));
     f.manager.evaluate();
-    expect(f.manager.view(r.id).reason).toMatch(
-      /^p95 4\d\d ms .* is above \d+ ms \(the baseline's \d+ ms × 2 \+ 60 ms\)/,
-    );
+    const reason = f.manager.view(r.id).reason ?? '';
+    expect(reason).toMatch(/^p95 \d+ ms .* is above \d+ ms \(the baseline's \d+ ms × 2 \+ 60 ms\)/);
+    // The candidate answers after its 400 ms delay at the least (more on a busy machine).
+    expect(Number(/^p95 (\d+) ms/.exec(reason)?.[1])).toBeGreaterThanOrEqual(400);
   });
 
   it('promotes a healthy candidate by itself, pins it and places it on every holder', async () => {
