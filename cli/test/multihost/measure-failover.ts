@@ -38,8 +38,12 @@ export async function cutServingHost(fabric: Fabric, options: { callerKey: strin
       status: res?.status ?? 0,
       node: keyOfNode(fabric, res?.body.node?.id),
     });
-    if (!cut && wallMs() - begunMs > 1_500 && res?.status === 200) {
-      const key = sent.at(-1)!.node;
+    const answered = sent.filter((r) => r.status === 200 && r.node);
+    if (!cut && wallMs() - begunMs > 1_500 && res?.status === 200 && answered.length >= 3) {
+      // Cut the node serving most of this caller's requests (the one placement keeps choosing), not
+      // whichever answered last: a node P2C picked once may not be picked again, and then no request
+      // would meet the silent host.
+      const key = mostFrequent(answered.map((r) => r.node));
       setLink(fabric.host(key), 'down');
       cut = { key, atMs: wallMs() };
       const nodeId = fabric.node(key).nodeId;
@@ -94,4 +98,10 @@ export async function cutServingHost(fabric: Fabric, options: { callerKey: strin
       healthyAgainAfterMs: round3(healthyAgainAfterMs),
     },
   };
+}
+
+function mostFrequent(keys: string[]): string {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
 }
