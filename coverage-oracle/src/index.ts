@@ -30,5 +30,5 @@ export { computeRewardEntries, isRewardedWork, type RewardEntry } from './reward
 export { selectChallengers, type ChallengerCandidate } from './location/challenger.ts';
 export { availabilityStatusOf, judgeLocationWindow } from './stages/location-reports.ts';
 export { type ClaimedNode } from './directory.ts';
-export { type WorkRecord } from './store/records.ts';
+export { type StakeEvent, type WorkRecord } from './store/records.ts';
 export { type OracleStore } from './store/oracle-store.ts';

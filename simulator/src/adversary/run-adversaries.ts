@@ -1,0 +1,61 @@
+/**
+ * Adversary mode end to end: the run with sybils, the same run without them (the same honest nodes,
+ * requests and seed), and the 1 % cheater detection measured with the oracle's sampling function.
+ */
+import { simulate, type SimulationOptions, type SimulationResult } from '../simulation.ts';
+import { childSeed, createRng } from '../random.ts';
+import type { NodeMix } from '../nodes.ts';
+import type { AdversaryOptions } from './adversary-world.ts';
+import { measureDetection, type DetectionResult } from './detection.ts';
+
+/** Honest nodes are honest: the liars of this mode are the sybils. */
+export const HONEST_MIX: NodeMix = { gpuShare: 0.2, dishonestShare: 0, locationLiarShare: 0 };
+/** The PoSP example of SECURITY.md: a node serving 10 000 requests an epoch. */
+export const SMALL_NODE_REQUESTS_PER_EPOCH = 10_000;
+
+export interface AdversarySimOptions extends Pick<SimulationOptions, 'nodes' | 'hours' | 'seed' | 'sampledRequests' | 'worldRequestsPerNodePerS' | 'onProgress'> {
+  /** Share of identities that are sybils (default 0.3). */
+  share?: number;
+  adversary?: Omit<AdversaryOptions, 'share'>;
+  /** Synthetic 1 % cheaters measured per request rate (default 2000). */
+  detectionCheaters?: number;
+}
+
+export interface AdversaryReport {
+  options: Required<Pick<AdversarySimOptions, 'nodes' | 'hours' | 'seed' | 'sampledRequests' | 'share'>> & Omit<AdversarySimOptions, 'onProgress'>;
+  adversarial: SimulationResult;
+  baseline: SimulationResult;
+  /** At the world's mean requests per node per epoch, and at SMALL_NODE_REQUESTS_PER_EPOCH. */
+  detection: DetectionResult[];
+  wallMs: { adversarial: number; baseline: number; detection: number };
+}
+
+export async function simulateAdversaries(o: AdversarySimOptions): Promise<AdversaryReport> {
+  const share = o.share ?? 0.3;
+  const { onProgress, ...rest } = o;
+  const common = { ...rest, mix: HONEST_MIX, ...(onProgress ? { onProgress } : {}) };
+  let t = performance.now();
+  const adversarial = await simulate({ ...common, adversaries: { ...o.adversary, share } });
+  const adversarialMs = performance.now() - t;
+  t = performance.now();
+  const baseline = await simulate({ ...common, nodes: adversarial.honestNodes, adversaries: { ...o.adversary, share: 0 } });
+  const baselineMs = performance.now() - t;
+
+  t = performance.now();
+  const world = adversarial.adversary!;
+  const byId = new Map(adversarial.nodes.map((n) => [n.id, n]));
+  const isAttacker = (id: string) => byId.get(id)?.role !== undefined;
+  const rand = createRng(childSeed(o.seed, 'detection'));
+  const cheaters = o.detectionCheaters ?? 2000;
+  const worldRate = adversarial.options.worldRequestsPerNodePerS;
+  const detection: DetectionResult[] = [];
+  for (const requestsPerEpoch of [Math.round((worldRate * world.oracle.config.epochMs) / 1000), SMALL_NODE_REQUESTS_PER_EPOCH])
+    detection.push(await measureDetection(world.oracle, { cheaters, requestsPerEpoch, rand, isAttacker }));
+  return {
+    options: { ...rest, share, nodes: o.nodes, hours: o.hours, seed: o.seed, sampledRequests: o.sampledRequests },
+    adversarial,
+    baseline,
+    detection,
+    wallMs: { adversarial: adversarialMs, baseline: baselineMs, detection: performance.now() - t },
+  };
+}
