@@ -4,7 +4,7 @@
 // 2. no package imports another package's src/ (import its entry instead).
 import tseslint from 'typescript-eslint';
 
-const NEUTRAL = ['protocol', 'placement', 'coverage-oracle', 'firmware-bridge', 'gateway', 'edge-node'];
+const NEUTRAL = ['protocol', 'placement', 'coverage-oracle', 'firmware-bridge', 'gateway', 'edge-node', 'client'];
 const NO_DEEP_IMPORT = {
   group: ['@hexedge/*/src', '@hexedge/*/src/*', '../../*/src/*', '../../../*/src/*'],
   message: "Import another package's entry (@hexedge/x), not its src/.",

@@ -13,6 +13,7 @@ export default defineConfig({
       'gateway',
       'dashboards',
       'simulator',
+      'client',
       'cli',
       'bench',
     ],

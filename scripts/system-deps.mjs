@@ -2,7 +2,7 @@
 // The system packages HexEdge's real parts need, installed from the npm lifecycle so the README's two
 // command lines are the whole set-up on a fresh Debian or Ubuntu machine:
 //
-//   node scripts/system-deps.mjs start   (npm's prestart)  Mosquitto, so `hexedge dev` speaks MQTT v5
+//   node scripts/system-deps.mjs start   (npm's prestart)  Mosquitto (+ its clients), so `hexedge dev` speaks MQTT v5
 //   node scripts/system-deps.mjs test    (npm's pretest)   everything the tests run against
 //   node scripts/system-deps.mjs bench   (npm's prebench)  the benchmark peers (redis-server)
 //
@@ -36,7 +36,8 @@ const PACKAGES = {
   'redis-server': { why: "the placement benchmark's GEOSEARCH peer", part: 'redis' },
 };
 const SETS = {
-  start: ['mosquitto'],
+  // The clients too: the README's MQTT examples against `hexedge dev` are mosquitto_rr/_pub/_sub lines.
+  start: ['mosquitto', 'mosquitto-clients'],
   test: ['mosquitto', 'mosquitto-clients', 'chromium', 'prometheus', 'iproute2', 'python3', 'procps'],
   bench: ['redis-server', 'mosquitto'],
 };

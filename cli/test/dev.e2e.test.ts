@@ -66,9 +66,10 @@ describe('hexedge dev, end to end', () => {
   });
 
   it('runs an MQTT broker that carries messages for a client with the admin key, and refuses anonymous clients', async () => {
+    // User `admin` with the API key: hexedge dev's Mosquitto knows that user (aedes takes any name).
     const client = await mqtt.connectAsync(dev.mqttUrl, {
       reconnectPeriod: 0,
-      username: 'e2e',
+      username: 'admin',
       password: API_KEY,
     });
     await client.subscribeAsync('hexedge/test/echo');
@@ -98,7 +99,9 @@ describe('hexedge dev, end to end', () => {
     expect(res.node.distanceKm).toBeLessThan(15);
 
     const session = await ort.InferenceSession.create(path.join(dataDir, 'models', 'comfort-index@1.onnx'));
-    const local = await session.run({ readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]) });
+    const local = await session.run({
+      readings: new ort.Tensor('float32', Float32Array.from([31, 60, 650, 22, 45, 1500]), [2, 3]),
+    });
     expect(res.outputs![0]!.data).toEqual(Array.from(local.probabilities!.data as Float32Array));
     expect(res.outputs![0]!.shape).toEqual([2, 3]);
 
@@ -274,7 +277,7 @@ describe('hexedge dev, end to end', () => {
     const client = await mqtt.connectAsync(dev.mqttUrl, {
       reconnectPeriod: 0,
       clientId: 'e2e-app',
-      username: 'e2e',
+      username: 'admin',
       password: API_KEY,
     });
     await client.subscribeAsync('hexedge/v1/res/e2e-app/#', { qos: 1 });
@@ -301,7 +304,7 @@ describe('hexedge dev, end to end', () => {
     const client = await mqtt.connectAsync(dev.mqttUrl, {
       reconnectPeriod: 0,
       clientId: 'e2e-fleet-backend',
-      username: 'e2e',
+      username: 'admin',
       password: API_KEY,
     });
     const got: { topic: string; payload: Record<string, unknown> }[] = [];

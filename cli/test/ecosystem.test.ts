@@ -89,6 +89,58 @@ describe.skipIf(promtool.skip)('the ecosystem’s tools on hexedge dev', () => {
     expect(await promtoolCheck(text)).toEqual({ code: 0, output: '' });
   });
 
+  it("promtool check metrics passes with a rollout's series (running, then decided)", async () => {
+    const call = (method: string, url: string, body?: unknown) =>
+      fetch(`${dev.gatewayUrl}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    const created = await call('POST', '/v1/rollouts', {
+      model: 'env-occupancy',
+      baseline: '1.0.0',
+      candidate: '1.0.0-int8',
+      canary: { percent: 100 },
+      promotion: { auto: false },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const readings = Array.from({ length: 12 }, () => ({
+      temperatureC: 21,
+      humidityPct: 45,
+      co2Ppm: 800,
+      lightLux: 300,
+      motionCount: 1,
+    }));
+    for (let i = 0; i < 3; i++) {
+      const res = await call('POST', '/v1/infer', {
+        model: 'env-occupancy',
+        location: { lat: 52.37, lng: 4.9 },
+        input: { readingIntervalS: 300, readings },
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { model_version: string }).model_version).toBe('1.0.0-int8');
+    }
+    let text = await (await fetch(`${dev.gatewayUrl}/metrics`)).text();
+    for (const line of [
+      `hexedge_gateway_rollout_answers_total{rollout="${id}",model="env-occupancy",version="1.0.0-int8",role="candidate",source="primary",outcome="ok"} 3`,
+      `hexedge_gateway_rollout_window_error_ratio{rollout="${id}",model="env-occupancy",role="candidate"} 0`,
+      `hexedge_gateway_rollout_window_p95_seconds{rollout="${id}",model="env-occupancy",role="candidate"}`,
+      `hexedge_gateway_rollout_comparisons_total{rollout="${id}",model="env-occupancy",result="diverge"} 0`,
+      'hexedge_gateway_rollouts{state="running"} 1',
+    ])
+      expect(text).toContain(line);
+    expect(await promtoolCheck(text)).toEqual({ code: 0, output: '' });
+
+    expect((await call('POST', `/v1/rollouts/${id}/abort`)).status).toBe(200);
+    text = await (await fetch(`${dev.gatewayUrl}/metrics`)).text();
+    expect(text).toContain('hexedge_gateway_rollouts{state="rolled-back"} 1');
+    expect(text).toMatch(
+      /hexedge_gateway_rollout_last_decision_seconds\{model="env-occupancy",decision="rolled-back",decided_by="admin"\} \d/,
+    );
+    expect(await promtoolCheck(text)).toEqual({ code: 0, output: '' });
+  });
+
   it("promtool check metrics passes on an edge node's /metrics", async () => {
     const { nodes } = (await (await fetch(`${dev.gatewayUrl}/v1/nodes`)).json()) as {
       nodes: Array<{ url: string }>;

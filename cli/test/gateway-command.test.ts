@@ -101,5 +101,8 @@ describe('hexedge gateway', () => {
     expect(() => parse('mqtt: {clientId: x}', 'g.yaml')).toThrow(
       /g\.yaml: mqtt\.url: is required unless the gateway hosts the broker/,
     );
+    expect(() => parse('embeddedBroker: {}\nmqtt: {fullAccessRequestsAsAdmin: true}', 'g.yaml')).toThrow(
+      /g\.yaml: mqtt\.fullAccessRequestsAsAdmin: is for an external broker/,
+    );
   });
 });

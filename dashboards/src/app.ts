@@ -4,17 +4,18 @@ import { DeveloperView } from './views/developer.ts';
 import { FleetView } from './views/fleet.ts';
 import { NetworkMap } from './views/network-map.ts';
 import { OperatorView } from './views/operator.ts';
+import { RolloutsView } from './views/rollouts.ts';
 
 /**
- * Hash routes (`#/map`, `#/node/{id}`, `#/fleet`, `#/developer`): the gateway serves one static page
+ * Hash routes (`#/map`, `#/node/{id}`, `#/fleet`, `#/developer`, `#/rollouts`): the gateway serves one static page
  * at /dashboard/ and needs no server-side routes; a view's URL can still be shared.
  */
-export type Route = { view: 'map' } | { view: 'node'; nodeId?: string } | { view: 'fleet' } | { view: 'developer' };
+export type Route = { view: 'map' } | { view: 'node'; nodeId?: string } | { view: 'fleet' } | { view: 'developer' } | { view: 'rollouts' };
 
 export function parseRoute(hash: string): Route {
   const [, view, arg] = hash.replace(/^#/, '').split('/');
   if (view === 'node') return arg ? { view: 'node', nodeId: decodeURIComponent(arg) } : { view: 'node' };
-  if (view === 'fleet' || view === 'developer') return { view };
+  if (view === 'fleet' || view === 'developer' || view === 'rollouts') return { view };
   return { view: 'map' };
 }
 
@@ -23,6 +24,7 @@ const NAV = [
   { view: 'node', href: '#/node', label: 'Operator' },
   { view: 'fleet', href: '#/fleet', label: 'Fleet' },
   { view: 'developer', href: '#/developer', label: 'Developer' },
+  { view: 'rollouts', href: '#/rollouts', label: 'Rollouts' },
 ] as const;
 
 export function App() {
@@ -53,7 +55,9 @@ export function App() {
           ? html`<${OperatorView} key=${route.nodeId ?? ''} nodeId=${route.nodeId} />`
           : route.view === 'fleet'
             ? html`<${FleetView} />`
-            : html`<${DeveloperView} />`}
+            : route.view === 'rollouts'
+              ? html`<${RolloutsView} />`
+              : html`<${DeveloperView} />`}
     </main>
   `;
 }

@@ -227,6 +227,48 @@ describe.skipIf(chromiumPart.skip)('dashboards in Chromium against hexedge dev',
     await shot(page, 'fleet-live');
   });
 
+  it('shows a model rollout live: both versions side by side, mirrored comparisons, and an abort from the panel', async () => {
+    const admin = (method: string, url: string, body?: unknown) =>
+      fetch(`${dev.gatewayUrl}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    // hexedge dev's nodes serve env-occupancy in fp32 and int8: roll the int8 build out as a canary,
+    // every request mirrored, judged but never decided by itself (this test decides).
+    const created = await admin('POST', '/v1/rollouts', {
+      model: 'env-occupancy',
+      baseline: '1.0.0',
+      candidate: '1.0.0-int8',
+      canary: { percent: 50 },
+      shadow: { percent: 100 },
+      thresholds: { maxDivergenceRate: 1, maxErrorRate: 1, maxP95Ratio: 100 },
+      promotion: { auto: false },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const room = Array.from({ length: 12 }, (_, i) => ({ temperatureC: 21 + i * 0.1, humidityPct: 45, co2Ppm: 600 + i * 40, lightLux: 300, motionCount: i % 3 }));
+    for (let i = 0; i < 6; i++) {
+      const res = await admin('POST', '/v1/infer', { model: 'env-occupancy', location: CITIES.paris, input: { readingIntervalS: 300, readings: room } });
+      expect(res.status).toBe(200);
+    }
+    await page.goto(dashboard('#/rollouts'));
+    await enterKey(API_KEY);
+    const card = page.locator(`[data-testid="running-rollout"][data-rollout="${id}"]`);
+    await card.waitFor();
+    // The numbers are the gateway's: answers and mirrored comparisons appear as the panel refreshes.
+    await expect.poll(async () => Number((await card.getByTestId('rollout-compared').textContent())?.split(' ')[0]), { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
+    expect(await card.locator('tr[data-role="candidate"]').textContent()).toContain('1.0.0-int8');
+    expect(await card.getByTestId('rollout-verdict').textContent()).toMatch(/automatic promotion is off/);
+    await shot(page, 'rollouts-running');
+    await card.getByRole('button', { name: /^Abort/ }).click();
+    const finished = page.getByTestId('finished-rollouts').locator(`tr[data-rollout="${id}"]`);
+    await finished.waitFor();
+    expect(await finished.textContent()).toMatch(/rolled-back.*by an admin.*aborted from the dashboard/);
+    expect(await page.getByTestId('version-policies').textContent()).toMatch(/env-occupancy\s*1\.0\.0\s*1\.0\.0-int8/);
+    await shot(page, 'rollouts-finished');
+  });
+
   it('refuses a keyed view without its key, and with a wrong one, and its streams without a key', async () => {
     await page.goto(dashboard('#/developer'));
     await page.getByRole('heading', { name: 'The developer view needs an API key' }).waitFor();
@@ -234,7 +276,7 @@ describe.skipIf(chromiumPart.skip)('dashboards in Chromium against hexedge dev',
     await enterKey('not-a-real-key');
     await page.getByRole('alert').filter({ hasText: 'Refused by the gateway' }).waitFor();
     await shot(page, 'developer-refused');
-    for (const p of ['/v1/events/fleet', '/v1/events/developer', '/v1/fleet/events', '/v1/usage/detail']) {
+    for (const p of ['/v1/events/fleet', '/v1/events/developer', '/v1/fleet/events', '/v1/usage/detail', '/v1/rollouts']) {
       expect((await fetch(`${dev.gatewayUrl}${p}`)).status, p).toBe(401);
     }
   });

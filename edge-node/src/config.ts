@@ -36,6 +36,26 @@ export const nodeConfigSchema = z
       .optional(),
     /** Peer nodes to pull models from, nearest first, before the gateway's origin registry. */
     peers: z.array(z.url({ protocol: /^https?$/ })).optional(),
+    /** Each model's request queue (src/server/scheduler.ts, src/scheduler/): batching, bounds per priority. */
+    scheduler: z
+      .object({
+        maxBatchSize: z.number().int().min(1).max(1024).optional(),
+        maxQueueDelayUs: z.number().int().min(0).max(1_000_000).optional(),
+        /** Requests queued per model past which normal priority is refused (low at half, high at 1.25×). */
+        maxQueueSize: z.number().int().min(1).max(100_000).optional(),
+        /** Or each level's admission limit explicitly (requests queued, all levels together). */
+        queueLimits: z
+          .object({
+            high: z.number().int().min(1).max(100_000),
+            normal: z.number().int().min(1).max(100_000),
+            low: z.number().int().min(1).max(100_000),
+          })
+          .strict()
+          .refine((l) => l.high >= l.normal && l.normal >= l.low, 'must be high ≥ normal ≥ low, so lower priority is refused first')
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -97,6 +117,17 @@ wasmThreads: 1
 # challenger of other nodes. Challenges addressed to this node are answered for anyone. Default: none
 # oracleIds:
 #   - <43-character base64url key from GET /v1/oracle/identity>
+
+# Each model's request queue. Requests carry a priority (high, normal, low) and a deadline from the
+# gateway; past a level's limit (requests queued, all levels together) a request of that level is
+# refused with 503 and Retry-After, so low priority is refused first; one whose deadline passes in
+# the queue is dropped (504). Defaults: maxBatchSize 32, maxQueueDelayUs 500, maxQueueSize 512
+# (normal refused at 512 queued, low at 256, high at 640).
+# scheduler:
+#   maxBatchSize: 32
+#   maxQueueDelayUs: 500
+#   maxQueueSize: 512
+#   queueLimits: { high: 640, normal: 512, low: 256 }
 
 # Inference requests are served only when a gateway or oracle this node knows signed them for it
 # (so nobody can resell this node's work through a relay). Known: the oracles above, the gateway at

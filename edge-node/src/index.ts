@@ -6,6 +6,7 @@ export {
   type TensorSpec,
 } from './models/manifest.ts';
 export { buildComfortIndexModel, comfortIndexManifest } from './models/comfort-index.ts';
+export { buildComfortIndexVariant, type ComfortIndexVariant } from './models/comfort-index-variants.ts';
 export { decodeOnnxModel } from './toolchain/onnx-graph.ts';
 export { type LoadedModel } from './backends/backend.ts';
 export { ModelSet } from './server/model-set.ts';

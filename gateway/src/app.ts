@@ -1,14 +1,9 @@
 import {
-  DESIRED_MODELS_PATH,
-  GATEWAY_IDENTITY_PATH,
   HexEdgeError,
   MAX_INFER_BODY_BYTES,
   MAX_RERUN_BODY_BYTES,
   MAX_TRUST_PUSH_BYTES,
-  NODES_PATH,
-  RERUN_PATH,
   signForward,
-  TRUST_PATH,
   type NodeKeyPair,
   type InferRequest,
   type InferResponse,
@@ -16,13 +11,13 @@ import {
 } from '@hexedge/protocol';
 import type { DeviceRegistry } from '@hexedge/firmware-bridge';
 import { Placement } from '@hexedge/placement';
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import { noObserver, type GatewayObserver } from './observe.ts';
-import { requireApiKey, type GatewayEnv } from './auth.ts';
+import { requireApiKey } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
 import { localPlacement, type GatewayPlacement } from './gateway-placement.ts';
 import { errorResponse } from './http-errors.ts';
@@ -32,7 +27,30 @@ import type { ObservedNodeFault } from './infer/node-fault.ts';
 import { fetchNodeClient, type NodeClient } from './infer/node-client.ts';
 import type { KeyRing } from './keys/key-ring.ts';
 import { RateLimiter, type KeyLimiter } from './keys/rate-limit.ts';
-import { docsPage, openApiDocument } from './openapi.ts';
+import {
+  artifactRoute,
+  catalogRoute,
+  createKeyRoute,
+  inferRoute,
+  listKeysRoute,
+  manifestRoute,
+  peersRoute,
+  revokeKeyRoute,
+  traceRoute,
+  usageRoute,
+} from './openapi/api-routes.ts';
+import { docsPage, openApiDocument } from './openapi/document.ts';
+import { createGatewayHono, mount, type GatewayApp } from './openapi/mount.ts';
+import {
+  desiredModelsRoute,
+  heartbeatRoute,
+  nearestRoute,
+  nodeListRoute,
+  nodeRoute,
+  registerRoute,
+} from './openapi/node-routes.ts';
+import { coverageRoute, rerunRoute, trustRoute } from './openapi/oracle-routes.ts';
+import { docsRoute, healthRoute, identityRoute, metricsRoute, openApiRoute } from './openapi/service-routes.ts';
 import { inferHandler } from './routes/infer.ts';
 import { keyHandlers } from './routes/keys.ts';
 import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts';
@@ -43,7 +61,12 @@ import type { NodeMessageLimits } from './routes/node-message-limits.ts';
 import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
 import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
 import { oracleRerunHandler } from './routes/oracle-rerun.ts';
+import { mountRolloutRoutes } from './routes/rollouts.ts';
+import type { RolloutManager } from './rollouts/rollout-manager.ts';
 import { UsageBook } from './usage.ts';
+import type { InferCache } from './cache/infer-cache.ts';
+import { TraceBook } from './trace/trace-book.ts';
+import { traceHandler } from './trace/trace-routes.ts';
 
 /** Registration and heartbeat bodies are small; 256 KiB leaves room for a node with many models. */
 export const MAX_NODE_MESSAGE_BYTES = 256 * 1024;
@@ -97,6 +120,12 @@ export interface GatewayAppOptions {
   forwardKeys?: NodeKeyPair;
   /** Claims are taken as verified without an oracle (placement's setting): trust pushes never unverify then. */
   assumeLocationsVerified?: boolean;
+  /** The verifiable response cache (cache/infer-cache.ts); none when absent. */
+  cache?: InferCache;
+  /** Recent requests' per-hop timings (GET /v1/traces/{requestId}); one is made when absent. */
+  traces?: TraceBook;
+  /** Version policies and rollouts (canaries, mirrors, automatic promotion and rollback): /v1/rollouts (admin) when given. */
+  rollouts?: RolloutManager;
 }
 
 const limit = (maxSize: number) =>
@@ -117,10 +146,11 @@ const forwardSigner = (keys: NodeKeyPair, sha256: Sha256Hex | undefined) => (tar
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
 export function createGatewayApp(options: GatewayAppOptions): {
-  app: Hono<GatewayEnv>;
+  app: GatewayApp;
   service: InferService;
   usage: UsageBook;
   limiter: KeyLimiter;
+  traces: TraceBook;
 } {
   const { keys } = options;
   const local = options.placement instanceof Placement ? options.placement : undefined;
@@ -130,6 +160,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
   const limiter: KeyLimiter = options.limiter ?? new RateLimiter();
   const usage = new UsageBook();
   const catalog = options.catalog ?? new MemoryModelCatalog();
+  const traces = options.traces ?? new TraceBook();
   const service = new InferService({
     placement,
     nodeClient: options.nodeClient ?? fetchNodeClient,
@@ -142,17 +173,22 @@ export function createGatewayApp(options: GatewayAppOptions): {
     ...(options.observer ? { observer: options.observer } : {}),
     catalogue: catalog,
     ...(options.forwardKeys ? { signForward: forwardSigner(options.forwardKeys, options.sha256) } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
+    traces,
+    ...(options.rollouts ? { versions: options.rollouts } : {}),
   });
   const observer = options.observer ?? noObserver;
-  const app = new Hono<GatewayEnv>();
+  const app = createGatewayHono();
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(
     cors({
       origin: '*',
-      allowHeaders: ['Authorization', 'Content-Type'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Cache-Control', 'traceparent', 'X-HexEdge-Priority', 'X-HexEdge-Deadline-Ms'],
       exposeHeaders: [
         'X-Request-Id',
+        'X-HexEdge-Cache',
+        'traceparent',
         'Retry-After',
         'RateLimit-Limit',
         'RateLimit-Remaining',
@@ -193,7 +229,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
       limiter,
     });
 
-  app.get('/healthz', (c) => {
+  mount(app, healthRoute, (c) => {
     const parts = options.parts?.() ?? {};
     const ok = isReady() && Object.values(parts).every((state) => state === 'up');
     return c.json({ ok, parts }, ok ? 200 : 503);
@@ -204,37 +240,40 @@ export function createGatewayApp(options: GatewayAppOptions): {
       algorithm: 'Ed25519',
       encoding: 'base64url raw 32 bytes',
     };
-    app.get(GATEWAY_IDENTITY_PATH, (c) => c.json(identity));
+    mount(app, identityRoute, (c) => c.json(identity));
   }
-  const doc = openApiDocument();
-  app.get('/openapi.json', (c) => c.json(doc));
+  // Generated on first use, once every route (the Worker adds one after this function) is registered.
+  let doc: Record<string, unknown> | undefined;
+  const document = () => (doc ??= openApiDocument(app as never));
+  mount(app, openApiRoute, (c) => c.json(document()));
   const metrics = options.metrics;
   if (metrics)
-    app.get('/metrics', async (c) =>
+    mount(app, metricsRoute, async (c) =>
       c.text(await metrics.text(), 200, { 'content-type': metrics.contentType }),
     );
-  app.get('/docs', (c) => c.html(docsPage(doc)));
+  mount(app, docsRoute, (c) => c.html(docsPage(document())));
 
   const nodes = registrationHandlers(placement, {
     nodeUrls: options.nodeUrls ?? { allowPrivate: false },
     ...(options.nodeMessageLimits ? { limits: options.nodeMessageLimits } : {}),
     ...(options.clientIp ? { clientIp: options.clientIp } : {}),
   });
-  app.post('/v1/nodes/register', limit(MAX_NODE_MESSAGE_BYTES), nodes.register);
-  app.post('/v1/nodes/heartbeat', limit(MAX_NODE_MESSAGE_BYTES), nodes.heartbeat);
+  mount(app, registerRoute, limit(MAX_NODE_MESSAGE_BYTES), nodes.register);
+  mount(app, heartbeatRoute, limit(MAX_NODE_MESSAGE_BYTES), nodes.heartbeat);
 
   const auth = requireApiKey({ keys, limiter });
   const admin = requireApiKey({ keys, limiter, role: 'admin' });
   const authUnmetered = requireApiKey({ keys, limiter, metered: false });
-  app.get('/v1/nodes/nearest', auth, nearestHandler(placement));
-  app.get(DESIRED_MODELS_PATH, desiredModelsHandler({ placement, catalog }));
-  app.get('/v1/nodes/:id', nodeHandler(placement));
-  app.get(NODES_PATH, nodeListHandler(placement));
+  mount(app, nearestRoute, auth, nearestHandler(placement));
+  mount(app, desiredModelsRoute, desiredModelsHandler({ placement, catalog }));
+  mount(app, nodeRoute, nodeHandler(placement));
+  mount(app, nodeListRoute, nodeListHandler(placement));
   if (options.oracle) {
-    app.get('/v1/coverage', coverageProxyHandler({ oracleUrl: options.oracle.url }));
+    mount(app, coverageRoute, coverageProxyHandler({ oracleUrl: options.oracle.url }));
     if (local)
-      app.post(
-        TRUST_PATH,
+      mount(
+        app,
+        trustRoute,
         limit(MAX_TRUST_PUSH_BYTES),
         oracleTrustHandler({
           placement: local,
@@ -244,14 +283,16 @@ export function createGatewayApp(options: GatewayAppOptions): {
         }),
       );
     if (local)
-      app.post(
-        RERUN_PATH,
+      mount(
+        app,
+        rerunRoute,
         limit(MAX_RERUN_BODY_BYTES),
-        oracleRerunHandler({ service, nodeOf: (id) => local.registry.get(id), oracleIds: options.oracle.oracleIds }),
+        oracleRerunHandler({ service, nodeOf: (id) => local.registry.get(id), oracleIds: options.oracle.oracleIds, traces }),
       );
   }
-  app.post('/v1/infer', auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
-  app.get('/v1/usage', authUnmetered, async (c) => {
+  mount(app, inferRoute, auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
+  mount(app, traceRoute, authUnmetered, traceHandler(traces));
+  mount(app, usageRoute, authUnmetered, async (c) => {
     const key = c.get('apiKey');
     return c.json({
       key: {
@@ -264,16 +305,17 @@ export function createGatewayApp(options: GatewayAppOptions): {
     });
   });
 
-  app.get('/v1/models', catalogHandler({ catalog, healthyNodes: () => placement.healthyNodes() }));
+  mount(app, catalogRoute, catalogHandler({ catalog, healthyNodes: () => placement.healthyNodes() }));
   const origin = originHandlers(catalog);
-  app.get('/v1/models/:contentId/manifest', origin.manifest);
-  app.get('/v1/models/:contentId/artifact', origin.artifact);
-  app.get('/v1/artifacts/:contentId/peers', peersHandler({ nearest: (q) => placement.nearest(q) }));
+  mount(app, manifestRoute, origin.manifest);
+  mount(app, artifactRoute, origin.artifact);
+  mount(app, peersRoute, peersHandler({ nearest: (q) => placement.nearest(q) }));
 
   const k = keyHandlers(keys);
-  app.post('/v1/keys', admin, limit(MAX_ADMIN_BODY_BYTES), k.create);
-  app.get('/v1/keys', admin, k.list);
-  app.delete('/v1/keys/:id', admin, k.revoke);
+  mount(app, createKeyRoute, admin, limit(MAX_ADMIN_BODY_BYTES), k.create);
+  mount(app, listKeysRoute, admin, k.list);
+  mount(app, revokeKeyRoute, admin, k.revoke);
   if (options.devices) mountDeviceRoutes(app, { registry: options.devices, admin });
-  return { app, service, usage, limiter };
+  if (options.rollouts) mountRolloutRoutes(app, { manager: options.rollouts, admin });
+  return { app, service, usage, limiter, traces };
 }

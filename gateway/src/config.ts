@@ -36,6 +36,13 @@ const mqttSchema = z
      * until the gateways subscribe again). Turn it on to run several gateways behind one broker.
      */
     shared: z.boolean().default(false),
+    /**
+     * Serve a request whose client id is no device as the admin key. Only for a broker whose ACL lets
+     * nobody but devices (under their own ids) and full-access users publish requests, such as the
+     * files `hexedge broker acl` writes (`hexedge dev` sets it for its Mosquitto, where the admin key
+     * logs in as user `admin`). Off: such requests are refused (UNAUTHORIZED).
+     */
+    fullAccessRequestsAsAdmin: z.boolean().default(false),
     chirpstack: chirpstackSchema.default(chirpstackSchema.parse({})),
   })
   .strict();
@@ -77,6 +84,25 @@ const limitsSchema = z
   })
   .strict();
 
+/**
+ * The verifiable response cache (src/cache/): answers of deterministic models, per tenant, served with
+ * their original signed receipts. Off by default (as Triton's response cache): an operator turns it on
+ * where callers send the same inputs again and again.
+ */
+const cacheSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** How long an answer is served from the cache after it was computed. */
+    ttlMs: z.number().int().min(1).max(86_400_000).default(60_000),
+    /** Answers kept, all tenants together (least recently used evicted first). */
+    maxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
+    /** Bytes kept (JSON size of the answers). */
+    maxBytes: z.number().int().min(1024).max(16 * 1024 ** 3).default(64 * 1024 ** 2),
+    /** An answer larger than this is not cached. */
+    maxEntryBytes: z.number().int().min(256).max(64 * 1024 ** 2).default(1024 ** 2),
+  })
+  .strict();
+
 export const gatewayConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -95,6 +121,7 @@ export const gatewayConfigSchema = z
      */
     allowPrivateNodeAddresses: z.boolean().default(false),
     limits: limitsSchema.default(limitsSchema.parse({})),
+    cache: cacheSchema.default(cacheSchema.parse({})),
     /** Serve the web dashboards at /dashboard from this folder (built files); absent: /dashboard says how to build them. */
     dashboardDir: z.string().min(1).optional(),
     embeddedBroker: embeddedBrokerSchema.optional(),
@@ -105,6 +132,13 @@ export const gatewayConfigSchema = z
   .refine((c) => !c.mqtt || c.mqtt.url !== undefined || c.embeddedBroker !== undefined, {
     path: ['mqtt', 'url'],
     message: 'is required unless the gateway hosts the broker (embeddedBroker)',
+  })
+  // The embedded broker checks each client itself and forgets old ones: a forgotten app key's client
+  // id would then be taken for a full-access user's.
+  .refine((c) => !c.mqtt?.fullAccessRequestsAsAdmin || c.embeddedBroker === undefined, {
+    path: ['mqtt', 'fullAccessRequestsAsAdmin'],
+    message:
+      'is for an external broker (Mosquitto with the files hexedge broker acl writes), not embeddedBroker',
   });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -15,6 +15,9 @@ export { type BrokerAdminUser } from './mqtt/mosquitto-files.ts';
 export { type MqttRequest, type MqttRequestHandlerOptions, routeMqttRequest } from './mqtt/request-handler.ts';
 export { inferTopic, requestTopic, responseTopic } from './mqtt/topics.ts';
 export { EventBus } from './events/event-bus.ts';
+export { RolloutManager, type RolloutView } from './rollouts/rollout-manager.ts';
+export { type Rollout, type VersionPolicy } from './rollouts/rollout-spec.ts';
+export { inCanary } from './rollouts/version-router.ts';
 export { MAX_DEVICE_BODY_BYTES, MAX_PROFILE_BODY_BYTES } from './routes/devices.ts';
 export type { DashboardOptions } from './routes/dashboard.ts';
 export type { StaticAssets } from './routes/dashboard-assets.ts';
@@ -28,3 +31,6 @@ export {
   type GatewaySecrets,
   MQTT_PASSWORD_ENV,
 } from './config.ts';
+export { type CacheOutcome, DEFAULT_CACHE_LIMITS, InferCache } from './cache/infer-cache.ts';
+export { TraceBook, type TraceHop, type TraceRecord } from './trace/trace-book.ts';
+export { type InferHints } from './infer/infer-hints.ts';

@@ -195,6 +195,16 @@ export class ReceiptForwarder {
  */
 export function signReceiptReport({ request, response, digestsOnly }: Answered, keys: NodeKeyPair) {
   const model = { modelName: response.model_name, modelVersion: response.model_version };
+  // The signed receipt only; the trace and the request's priority and deadline go beside it (context).
+  const { body: receiptBody, signature, metadata } = response.receipt;
+  const receipt = { body: receiptBody, signature };
+  const { priority, deadlineMs } = request.policy ?? {};
+  const hints = {
+    ...(metadata?.traceparent ? { traceparent: metadata.traceparent } : {}),
+    ...(priority ? { priority } : {}),
+    ...(deadlineMs !== undefined ? { deadlineMs: Math.ceil(deadlineMs) } : {}),
+  };
+  const trace = Object.keys(hints).length > 0 ? { context: hints } : {};
   if (digestsOnly) {
     // The receipt's signed digests bind the work; the data itself stays in the key's region.
     const body = {
@@ -202,7 +212,8 @@ export function signReceiptReport({ request, response, digestsOnly }: Answered, 
       nodeId: keys.nodeId,
       nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
       issuedAtMs: Date.now(),
-      receipt: response.receipt,
+      receipt,
+      ...trace,
       request: { kind: 'digests' as const, ...model },
       result: { kind: 'digests' as const },
     };
@@ -214,7 +225,8 @@ export function signReceiptReport({ request, response, digestsOnly }: Answered, 
     nodeId: keys.nodeId,
     nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
     issuedAtMs: Date.now(),
-    receipt: response.receipt,
+    receipt,
+    ...trace,
     request: request.inputs
       ? {
           kind: 'tensors' as const,

@@ -109,6 +109,29 @@ describe('signed forwarding and oracle re-runs', () => {
     expect(seen[1]!.headers[FORWARDER_HEADER]).toBe(seen[0]!.headers[FORWARDER_HEADER]);
   });
 
+  it("gives a re-run the checked request's priority, deadline and trace, as live traffic carries them", async () => {
+    const app = await gateway();
+    seen.length = 0;
+    const live = await post(app, '/v1/infer', body({ policy: { priority: 'high', deadlineMs: 2_500 } }), {
+      authorization: `Bearer ${KEY}`,
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    });
+    expect(live.status).toBe(200);
+    // What the oracle sends, from the receipt report's context: the spot check's span, priority, deadline.
+    const rerun = await post(app, RERUN_PATH, await rerunOf(oracle), {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-aaaaaaaaaaaaaaaa-01',
+      'x-hexedge-priority': 'high',
+      'x-hexedge-deadline-ms': '2500',
+    });
+    expect(rerun.status).toBe(200);
+    const [l, r] = [seen[0]!.headers, seen[1]!.headers];
+    expect(Object.keys(r).sort()).toEqual(Object.keys(l).sort());
+    expect(r['x-hexedge-priority']).toBe('high');
+    for (const h of [l, r]) expect(Number(h['x-hexedge-deadline-ms'])).toBeGreaterThan(2_000);
+    for (const h of [l, r]) expect(Number(h['x-hexedge-deadline-ms'])).toBeLessThan(2_500);
+    expect(r.traceparent!.slice(3, 35)).toBe(l.traceparent!.slice(3, 35));
+  });
+
   it('takes re-runs only from a configured oracle, signed, fresh and once, for a node it knows', async () => {
     const app = await gateway();
     expect((await post(app, RERUN_PATH, await rerunOf(stranger))).status).toBe(403);

@@ -2,6 +2,7 @@
 // single-process Placement of the Node build, survive a restart, and expire silent nodes by alarm.
 import { generateNodeKeyPair, greatCircleDistanceKm, signBody, type LatLng, type NodeKeyPair } from '@hexedge/protocol';
 import { Placement } from '@hexedge/placement';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { minDistanceToCellKm, shardCellOf } from '@hexedge/placement/shards';
 import { cellToBoundary, cellToLatLng, latLngToCell } from 'h3-js';
 import type { Miniflare } from 'miniflare';
@@ -163,6 +164,16 @@ describe('gateway Worker with H3-sharded placement (workerd)', () => {
       const strip = (j: { error: { requestId?: string; message: string } }) => (delete j.error.requestId, (j.error.message = j.error.message.replace(/is \d+ ms from/, 'is N ms from')), j);
       expect({ status: a.status, ...strip((await a.json()) as never) }, `${c.init?.method ?? 'GET'} ${c.path}`).toEqual({ status: b.status, ...strip((await b.json()) as never) });
     }
+  });
+
+  it('serves the OpenAPI document of its own routes (zod-openapi under workerd), its shard route included', async () => {
+    const doc = (await (await worker('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    const result = await new Validator().validate(doc);
+    expect(result.errors).toBeUndefined();
+    expect(doc.paths['/v1/placement/shards']).toHaveProperty('get');
+    expect(doc.paths['/v1/infer']).toHaveProperty('post');
+    // No dashboards, devices or oracle routes in the Worker build, so none in its document.
+    expect(doc.paths['/v1/network/hexes']).toBeUndefined();
   });
 
   it('evicts a silent node from its shard by alarm', async () => {

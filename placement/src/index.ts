@@ -18,3 +18,5 @@ export { isKnownRegion, regionsAt, resolveRegion } from './jurisdiction.ts';
 export { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
 export { placementPolicySchema, type PlacementPolicy } from '@hexedge/protocol';
 export { type JoiningModel, modelsForJoiningNode } from './joining-node.ts';
+export { stableHash32, stableUnit } from './stable-hash.ts';
+export { applyVersionPlacements, canaryNodeIds, type VersionPlacement } from './version-placement.ts';

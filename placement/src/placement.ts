@@ -16,6 +16,7 @@ import { NodeHealthBook } from './node-health.ts';
 import { ServiceTimes } from './peak-ewma.ts';
 import { modelsForJoiningNode, type JoiningModel } from './joining-node.ts';
 import { planModelPlacement, type DesiredModel, type Plan } from './planner.ts';
+import { applyVersionPlacements, type VersionPlacement } from './version-placement.ts';
 import { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
 import type { RandomSource } from './random.ts';
 import { scoreCandidates, type Candidate, type ScoredCandidate } from './scoring.ts';
@@ -107,6 +108,7 @@ export class Placement {
   readonly #now: () => number;
   readonly #random: RandomSource;
   #plan: { plan: Plan; atMs: number } | undefined;
+  #versionPlacements: readonly VersionPlacement[] = [];
 
   constructor(options: PlacementOptions) {
     const store = options.store ?? new MemoryNodeStore();
@@ -306,8 +308,13 @@ export class Placement {
     hardware: Pick<Hardware, 'memoryMb' | 'executionProviders'>;
     catalogue: readonly ModelManifest[];
   }): JoiningModel[] {
+    // A joining node pulls no canary (its share is chosen among holders) and no withdrawn version.
+    const held = new Set(
+      this.#versionPlacements.filter((v) => v.stage !== 'promoted').map((v) => `${v.model}\u0000${v.version}`),
+    );
     return modelsForJoiningNode({
       ...options,
+      catalogue: options.catalogue.filter((m) => !held.has(`${m.name}\u0000${m.version}`)),
       shortfalls: this.plan().shortfalls,
       demand: this.#demand.totals(),
     });
@@ -327,8 +334,18 @@ export class Placement {
           .nearest({ ...at, k: PLANNER_NEAR_LIMIT, maxDistanceKm, filter: (p) => usable(p.node) })
           .map(({ id }) => this.#index.get(id)!.node),
     });
+    applyVersionPlacements({ desired: plan.desired, nodes: [...this.registry.values()].filter(usable), specs: this.#versionPlacements });
     this.#plan = { plan, atMs: nowMs };
     return plan;
+  }
+
+  /**
+   * Rollouts' model versions (the gateway's RolloutManager): canaries on a bounded share of the
+   * model's holders, promoted versions on all of them, withdrawn ones on none. Re-plans at once.
+   */
+  setVersionPlacements(specs: readonly VersionPlacement[]): void {
+    this.#versionPlacements = [...specs];
+    this.#plan = undefined;
   }
 
   /** Forgets nodes silent past the eviction age; the composition root calls it on a timer. */

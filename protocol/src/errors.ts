@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   UNKNOWN_NODE: { httpStatus: 404, mqttReason: 0x83 },
   REPLAYED: { httpStatus: 409, mqttReason: 0x83 },
   STALE_MESSAGE: { httpStatus: 409, mqttReason: 0x83 },
+  /** The change clashes with the current state (a second running rollout of one model; ending an ended one). */
+  CONFLICT: { httpStatus: 409, mqttReason: 0x83 },
   PAYLOAD_TOO_LARGE: { httpStatus: 413, mqttReason: 0x95 },
   RATE_LIMITED: { httpStatus: 429, mqttReason: 0x97 },
   INTERNAL: { httpStatus: 500, mqttReason: 0x80 },

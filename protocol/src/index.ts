@@ -60,6 +60,7 @@ export {
 } from './tensors.ts';
 export { asTypedTensor, tensorFromBytes, tensorToBytes, TYPED_ARRAY_OF } from './tensor-bytes.ts';
 export { jsonDigest, tensorsDigest, tensorsDigestInput } from './tensor-digest.ts';
+export { maxAbsDifference, normaliseTensors } from './compare-outputs.ts';
 export { parseWith } from './schemas/zod-errors.ts';
 export {
   oipInferenceRequestSchema,
@@ -205,4 +206,34 @@ export {
   nodeFaultReportBodySchema,
 } from './wire/node-fault-report.ts';
 export { checkInputSpecs, type NamedInput } from './schemas/input-specs.ts';
+export {
+  childTraceContext,
+  formatTraceparent,
+  MAX_TRACEPARENT_CHARS,
+  newSpanId,
+  newTraceContext,
+  parseTraceparent,
+  type TraceContext,
+  TRACEPARENT_HEADER,
+} from './trace-context.ts';
+export { type HopKind, type HopSpan, startHop } from './tracing.ts';
+export {
+  type ReceiptMetadata,
+  receiptMetadataSchema,
+  type ReceiptWithMetadata,
+  receiptWithMetadataSchema,
+} from './schemas/receipt-metadata.ts';
+export {
+  DEADLINE_HEADER,
+  DEFAULT_PRIORITY,
+  isPriority,
+  MQTT_CACHE_PROPERTY,
+  MQTT_DEADLINE_PROPERTY,
+  MQTT_PRIORITY_PROPERTY,
+  parseDeadlineMs,
+  parsePriority,
+  PRIORITIES,
+  type Priority,
+  PRIORITY_HEADER,
+} from './wire/request-hints.ts';
 export { fetchWithAnswerLimit, readBoundedBody } from './bounded-body.ts';

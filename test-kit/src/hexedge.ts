@@ -38,3 +38,9 @@ export async function startDev(
   const ready = await proc.waitForLine(/ready: gateway (\S+) mqtt (\S+) api-key (\S+)/, 1_000);
   return { ...proc, gatewayUrl: ready[1]!, mqttUrl: ready[2]!, apiKey: ready[3]!, oracleUrl: proc.match[1]! };
 }
+
+/**
+ * An OpenTelemetry set-up file for `NODE_OPTIONS=--import …`: hexedge processes started with it (and
+ * HEXEDGE_OTEL_DIR set) export their spans as JSON lines into that folder, one file per process.
+ */
+export const OTEL_FILE_EXPORT = path.resolve(import.meta.dirname, 'otel-file-export.mjs');

@@ -1,5 +1,5 @@
 // Shared test helpers (tests only): one copy of each, imported by every package's tests.
-export { type DevProcess, HEXEDGE_BIN, startDev, startHexedge } from './hexedge.ts';
+export { type DevProcess, HEXEDGE_BIN, OTEL_FILE_EXPORT, startDev, startHexedge } from './hexedge.ts';
 export { startMosquitto } from './mosquitto.ts';
 export { inbox, mqttClient, type Received } from './mqtt.ts';
 export { freePort, portOpen } from './ports.ts';

@@ -1,13 +1,10 @@
-import { DeviceCredentials, hashDevicePassword } from '@hexedge/gateway';
-import { FileDeviceStore, writeMosquittoFiles } from '@hexedge/gateway/node';
+import { DeviceCredentials } from '@hexedge/gateway';
+import { FileDeviceStore } from '@hexedge/gateway/node';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { parseFlags, portFlag, required } from '../flags.ts';
-
-/** Where `hexedge dev` reads device credentials from, and where these commands write them by default. */
-const DEFAULT_DEVICES_FILE = '.hexedge/gateway/devices.json';
-const DEFAULT_GATEWAY_USER = 'hexedge-gateway';
+import { DEFAULT_DEVICES_FILE, DEFAULT_GATEWAY_USER, writeBrokerFiles } from './broker-files.ts';
 
 export const brokerCommands: Command[] = [
   {
@@ -59,20 +56,19 @@ export const brokerCommands: Command[] = [
       const port = portFlag(values.port) ?? 1883;
       if (port === 0) throw new Error('--port must be a TCP port in [1, 65535], got "0"');
       const file = values.devices ?? DEFAULT_DEVICES_FILE;
-      const devices = new FileDeviceStore(file).list();
       const username = values['gateway-user'] ?? DEFAULT_GATEWAY_USER;
       const password = values['gateway-password'] ?? randomBytes(24).toString('base64url');
-      const files = await writeMosquittoFiles({
+      const files = await writeBrokerFiles({
         dir: out,
-        devices,
-        admins: [{ username, passwordHash: await hashDevicePassword(password) }],
+        devicesFile: file,
+        users: [{ username, password }],
         port,
         ...(values.host ? { host: values.host } : {}),
-        ...(values['run-as'] ? { user: values['run-as'] } : {}),
+        ...(values['run-as'] ? { runAs: values['run-as'] } : {}),
         ...(values.plugin ? { pluginPath: values.plugin } : {}),
       });
       io.out(
-        `wrote ${files.securityFile} and ${files.configFile} for ${devices.length} device(s) from ${file}`,
+        `wrote ${files.securityFile} and ${files.configFile} for ${files.devices} device(s) from ${file}`,
       );
       io.out(`run: mosquitto -c ${path.resolve(files.configFile)}`);
       // The security file is 0640: started as root, Mosquitto reads it as user `mosquitto` after dropping privileges.

@@ -11,7 +11,8 @@ const SIM_TICK_MS = 1_000;
  */
 export async function startDevSimulator(options: {
   brokerUrl: string;
-  apiKey: string;
+  /** A full-access broker login: the simulator publishes where ChirpStack's integration would. */
+  login: { username: string; password: string };
   simSpeed: number;
   log: (message: string) => void;
 }): Promise<{ stop: () => Promise<void>; line: string }> {
@@ -24,8 +25,7 @@ export async function startDevSimulator(options: {
   const sim = await connectMqttPublisher({
     url: options.brokerUrl,
     clientId: 'hexedge-dev-simulator',
-    username: 'hexedge-simulator',
-    password: options.apiKey,
+    ...options.login,
   });
   const wallStartMs = Date.now();
   const simulator = new DeviceSimulator({ startMs: wallStartMs });

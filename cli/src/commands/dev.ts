@@ -14,6 +14,7 @@ import type { Command } from '../command.ts';
 import { devConfigSchema, type DevConfig } from '../config/dev-config.ts';
 import { ensureDashboardBuilt } from '../dashboard-assets.ts';
 import { numberFlag, parseFlags, portFlag } from '../flags.ts';
+import { DEV_ADMIN_MQTT_USER, startDevBroker } from './dev-broker.ts';
 import { startDevSimulator } from './dev-lorawan.ts';
 import { buildDevModels } from './dev-models.ts';
 import { nodeInit } from './node-init.ts';
@@ -27,15 +28,17 @@ export const devPaths = (dataDir: string) => ({
   models: path.join(dataDir, 'models'),
   gateway: path.join(dataDir, 'gateway'),
   oracle: path.join(dataDir, 'oracle'),
+  broker: path.join(dataDir, 'mosquitto'),
   node: (city: string) => path.join(dataDir, 'nodes', city),
 });
 
 /**
  * `hexedge dev`: the whole fabric on one machine, from the same builders the standalone commands use —
- * the oracle (`hexedge oracle`'s builder), the gateway with its embedded broker, MQTT ingress and
- * firmware bridge (`hexedge gateway`'s), and N edge nodes as separate `hexedge node run` processes,
- * each with its own key in its own city, registering over HTTP exactly as remote nodes do. Only the
- * configs are derived here. The signal stops everything in reverse order.
+ * the oracle (`hexedge oracle`'s builder), the broker (Mosquitto as a child process configured by
+ * `hexedge broker acl`'s files; the gateway's embedded aedes broker where Mosquitto is missing), the
+ * gateway with its MQTT ingress and firmware bridge (`hexedge gateway`'s), and N edge nodes as separate
+ * `hexedge node run` processes, each with its own key in its own city, registering over HTTP exactly as
+ * remote nodes do. Only the configs are derived here. The signal stops everything in reverse order.
  */
 export async function dev(
   config: DevConfig,
@@ -75,6 +78,40 @@ export async function dev(
     );
     life.defer('oracle', () => oracle.stop());
 
+    // Started before the gateway and deferred before it, so stopped after it: the ingress leaves first.
+    const broker = await startDevBroker({
+      choice: config.broker,
+      dir: paths.broker,
+      devicesFile: path.join(paths.gateway, 'devices.json'),
+      host: config.host,
+      port: config.mqttPort,
+      adminKey: config.apiKey,
+      log,
+    });
+    if (broker.kind === 'mosquitto') life.defer('Mosquitto', () => broker.stop());
+    const dashboard = dashboardDir ? { dashboardDir } : {};
+    const chirpstack = { clientId: 'hexedge-dev-bridge', seedDemoFleet: true };
+    const brokerConfig =
+      broker.kind === 'mosquitto'
+        ? {
+            mqtt: {
+              url: broker.url,
+              username: broker.gatewayLogin.username,
+              clientId: 'hexedge-dev-gateway',
+              protocolVersion: 5,
+              shared: false,
+              // Only devices (under their own ids) and full-access users may publish requests here: a
+              // request under any other client id is the admin login's (README's mosquitto_rr -i my-app).
+              fullAccessRequestsAsAdmin: true,
+              chirpstack,
+            },
+          }
+        : {
+            // aedes speaks MQTT 3.1.1 only and has no shared subscriptions: v3.1.1 ingresses, unshared.
+            embeddedBroker: { host: config.host, port: config.mqttPort },
+            mqtt: { clientId: 'hexedge-dev-gateway', protocolVersion: 4, shared: false, chirpstack },
+          };
+
     const gateway = await buildGateway(
       gatewayConfigSchema.parse({
         host: config.host,
@@ -85,20 +122,17 @@ export async function dev(
         assumeLocationsVerified: true,
         // The nodes are processes on this machine, registered at 127.0.0.1: private on purpose.
         allowPrivateNodeAddresses: true,
-        ...(dashboardDir ? { dashboardDir } : {}),
-        // aedes speaks MQTT 3.1.1 only and has no shared subscriptions: v3.1.1 ingresses, unshared.
-        embeddedBroker: { host: config.host, port: config.mqttPort },
-        mqtt: {
-          clientId: 'hexedge-dev-gateway',
-          protocolVersion: 4,
-          shared: false,
-          chirpstack: { clientId: 'hexedge-dev-bridge', seedDemoFleet: true },
-        },
+        ...dashboard,
+        ...brokerConfig,
         oracle: { url: oracle.url, oracleIds: [oracle.oracleId] },
       }),
-      { adminKey: config.apiKey },
+      {
+        adminKey: config.apiKey,
+        ...(broker.kind === 'mosquitto' ? { mqttPassword: broker.gatewayLogin.password } : {}),
+      },
       owned,
     );
+    const brokerUrl = broker.kind === 'mosquitto' ? broker.url : gateway.brokerUrl!;
     life.defer('gateway', () => gateway.stop());
     oracle.addGatewayUrl(gateway.url);
 
@@ -135,22 +169,25 @@ export async function dev(
           const dead = nodes.find((n) => n.exited);
           if (dead)
             reject(new Error(`edge node ${dead.name} exited during start-up (see its log lines above)`));
+          if (broker.kind === 'mosquitto' && broker.exited)
+            reject(new Error('Mosquitto exited during start-up (see its [mosquitto] lines above)'));
         }, 100);
         life.defer('node watch', () => clearInterval(watch));
       }),
     ]);
     // Deferred last, so stopped first: the simulator goes quiet before the gateway's bridge and broker close.
     const simulator = await startDevSimulator({
-      brokerUrl: gateway.brokerUrl!,
-      apiKey: config.apiKey,
+      brokerUrl,
+      login: { username: DEV_ADMIN_MQTT_USER, password: config.apiKey },
       simSpeed: config.simSpeed,
       log,
     });
     life.defer('simulator', () => simulator.stop());
     const readyLine =
-      `hexedge dev ready: gateway ${gateway.url} mqtt ${gateway.brokerUrl} api-key ${config.apiKey} nodes ${config.nodes} data-dir ${config.dataDir}` +
+      `hexedge dev ready: gateway ${gateway.url} mqtt ${brokerUrl} api-key ${config.apiKey} nodes ${config.nodes} data-dir ${config.dataDir}` +
       // The dashboard on a line of its own: tools parse the ready line's fields, which stay as they were.
       `\nhexedge dev dashboard: ${gateway.url}/dashboard/` +
+      `\n${broker.line}` +
       `\nhexedge dev oracle: ${oracle.url}` +
       simulator.line;
     return { stop: () => life.stop(), readyLine };
@@ -163,6 +200,7 @@ export const devCommand: Command = {
              --port 8787  --mqtt-port 1883  --host 127.0.0.1  --nodes 3  --data-dir .hexedge
              --api-key KEY (default: random, printed)  --heartbeat-ms 2000
              --sim-speed 60 (LoRaWAN device simulator's clock vs real time; 0: off)
+             --broker auto (mosquitto where installed, else the embedded aedes: MQTT 3.1.1 only) | mosquitto | aedes
 `,
   async run(args, io) {
     const { values } = parseFlags(args, {
@@ -174,6 +212,7 @@ export const devCommand: Command = {
       'api-key': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'sim-speed': { type: 'string' },
+      broker: { type: 'string' },
     });
     const parsed = devConfigSchema.safeParse({
       port: portFlag(values.port),
@@ -184,6 +223,7 @@ export const devCommand: Command = {
       apiKey: values['api-key'],
       heartbeatMs: numberFlag(values['heartbeat-ms'], '--heartbeat-ms', { integer: true }),
       simSpeed: numberFlag(values['sim-speed'], '--sim-speed'),
+      broker: values.broker,
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

@@ -14,6 +14,8 @@ export const devConfigSchema = z.object({
   heartbeatMs: z.number().int().min(100).max(600_000).default(2_000),
   /** How much faster than real time the device simulator's clock runs (60: a 5-minute reading every 5 s); 0 turns it off. */
   simSpeed: z.number().min(0).max(3_600).default(60),
+  /** The MQTT broker: Mosquitto where installed (MQTT v5), else the embedded aedes (MQTT 3.1.1 only). */
+  broker: z.enum(['auto', 'mosquitto', 'aedes']).default('auto'),
 });
 
 export type DevConfig = z.infer<typeof devConfigSchema> & { apiKey: string };

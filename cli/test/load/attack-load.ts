@@ -13,7 +13,7 @@ import { nodeInit } from '../../src/commands/node-init.ts';
  * The attackers of `npm run test:load -- --attack`, each bounded and stopped by a signal:
  * - a black-hole node (test/attacks/black-hole-node.ts) at the load's request location, claiming 0 ms
  *   and answering every request with a 400;
- * - a spoofing device on the embedded broker: logs in under an honest load client's id, subscribes to
+ * - a spoofing device on the broker: logs in under an honest load client's id, subscribes to
  *   the request topics, publishes into the honest clients' request topics (each refused);
  * - a registration flood from another loopback address (127.0.0.2): fresh identities, signed, as fast
  *   as 8 connections go.
@@ -46,9 +46,9 @@ export async function startBlackHole(options: { dir: string; gatewayUrl: string;
 }
 
 /** The spoofing device's loop until `signal`: counts each attempt and what the broker let through. */
-export async function runSpoofer(options: { mqttUrl: string; victims: string[]; signal: AbortSignal }) {
+export async function runSpoofer(options: { mqttUrl: string; victims: string[]; signal: AbortSignal; protocolVersion: 4 | 5 }) {
   const stats = { attempts: 0, takeoverConnected: 0, subscriptionsGranted: 0, spoofsAccepted: 0 };
-  const login = (clientId: string) => mqtt.connectAsync(options.mqttUrl, { clientId, username: SPOOFER_ID, password: SPOOFER_PASSWORD, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3_000 });
+  const login = (clientId: string) => mqtt.connectAsync(options.mqttUrl, { clientId, username: SPOOFER_ID, password: SPOOFER_PASSWORD, protocolVersion: options.protocolVersion, reconnectPeriod: 0, connectTimeout: 3_000 });
   let n = 0;
   while (!options.signal.aborted) {
     const victim = options.victims[n++ % options.victims.length]!;
@@ -62,7 +62,8 @@ export async function runSpoofer(options: { mqttUrl: string; victims: string[]; 
     if (own) {
       const granted = await own.subscribeAsync(['hexedge/v1/req/+/+'], { qos: 1 }).catch(() => []);
       stats.subscriptionsGranted += granted.filter((g) => g.qos === 0 || g.qos === 1).length;
-      // The broker drops the connection on a refused publish (MQTT 3.1.1 has no negative PUBACK).
+      // A refused publish: a negative PUBACK on MQTT v5 (Mosquitto), which rejects the publish; on 3.1.1
+      // (aedes) the broker drops the connection, as 3.1.1 has no negative PUBACK.
       const ok = await Promise.race([own.publishAsync(`hexedge/v1/req/${victim}/r${n}`, '{}', { qos: 1 }).then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]);
       if (ok && own.connected) stats.spoofsAccepted++;
       own.end(true);

@@ -16,8 +16,8 @@ export interface MqttLoadResult {
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : 0);
 
 /**
- * MQTT load on `hexedge dev`'s embedded broker: `clients` connections (the admin key as password,
- * each its own client id), each keeping `inFlight` QoS 1 requests outstanding in the v3.1.1
+ * MQTT load on `hexedge dev`'s broker (Mosquitto, or the embedded aedes): `clients` connections (user
+ * `admin` with the admin key as password, each its own client id), each keeping `inFlight` QoS 1 requests outstanding in the v3.1.1
  * request/response topic form, until `durationMs` has passed; then waits up to `drainMs` for the rest.
  */
 export async function runMqttLoad(options: { url: string; apiKey: string; clients: number; inFlight: number; durationMs: number; drainMs: number; body: string; expectedOutputs?: string; runId?: string }): Promise<MqttLoadResult> {
@@ -30,7 +30,7 @@ export async function runMqttLoad(options: { url: string; apiKey: string; client
   const stopAtMs = Date.now() + options.durationMs;
   const run = async (index: number) => {
     const id = `load-${index}`;
-    const client = await mqtt.connectAsync(options.url, { clientId: id, username: 'load', password: options.apiKey, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 });
+    const client = await mqtt.connectAsync(options.url, { clientId: id, username: 'admin', password: options.apiKey, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 });
     (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     await client.subscribeAsync(`hexedge/v1/res/${id}/#`, { qos: 1 });
     let seq = 0;

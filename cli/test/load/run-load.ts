@@ -11,8 +11,8 @@ import { runMqttLoad, type MqttLoadResult } from './mqtt-load.ts';
 /**
  * `npm run test:load [-- --duration-s 60 --nodes 4 …]`: `hexedge dev` with several nodes under
  * autocannon (HTTP) and an MQTT load generator at the same time, for a fixed time. Checks: no 5xx but
- * deliberate 503 backpressure, the `hexedge dev` process's RSS (the gateway runs in it, with the
- * embedded broker and the oracle) at the end within RSS_GROWTH_BOUND of its RSS after warm-up; reports
+ * deliberate 503 backpressure, the `hexedge dev` process's RSS (the gateway and the oracle run in it,
+ * and the broker where it is the embedded aedes; Mosquitto is a child process of its own) at the end within RSS_GROWTH_BOUND of its RSS after warm-up; reports
  * p50/p99 latency. Writes test-artifacts/load.json. 127.0.0.1 only; every phase is bounded in time.
  *
  * `--attack`: the same load twice on the same `hexedge dev`, plain, then with attackers running
@@ -179,7 +179,7 @@ async function main() {
   if (ATTACK) await addSpoofingDevice(dataDir);
   const dev = spawn(process.execPath, [HEXEDGE_BIN, 'dev', '--port', '0', '--mqtt-port', '0', '--nodes', String(NODES), '--data-dir', dataDir, '--api-key', API_KEY, ...simOff], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  const ready = await new Promise<{ gateway: string; mqtt: string }>((resolve, reject) => {
+  const ready = await new Promise<{ gateway: string; mqtt: string; mosquitto: boolean }>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`hexedge dev not ready in 120 s:\n${lines.slice(-20).join('\n')}`)),
       120_000,
@@ -193,7 +193,8 @@ async function main() {
         const m = /ready: gateway (\S+) mqtt (\S+)/.exec(line);
         if (!m) return;
         clearTimeout(timer);
-        resolve({ gateway: m[1]!, mqtt: m[2]! });
+        // The broker's own line follows the ready line: read when an attack phase needs it.
+        resolve({ gateway: m[1]!, mqtt: m[2]!, get mosquitto() { return lines.some((l) => l.startsWith('hexedge dev mqtt: Mosquitto')); } });
       });
     }
   });
@@ -314,7 +315,7 @@ async function main() {
       console.log(`honest answers/s: plain ${f(result.honestPerSecond)}, under attack ${f(a.honestPerSecond)} (${(a.throughputRatio * 100).toFixed(1)} %); per fabric CPU-second: plain ${f(a.honestPerFabricCpuSecond.plain)}, under attack ${f(a.honestPerFabricCpuSecond.attack)} (${(a.capacityRatio * 100).toFixed(1)} %); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
       console.log(`black hole refused ${JSON.stringify(a.blackHoleAnswered)} (gateway requests each failed over; spot checks are the oracle's re-runs); spoofer: ${JSON.stringify(a.spoofer)}; registration flood: ${JSON.stringify(a.registrationFlood)}; sampled HTTP: ${JSON.stringify(a.sample)}`);
     }
-    console.log(`RSS of hexedge dev (gateway + broker + oracle): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)})`);
+    console.log(`RSS of hexedge dev (gateway + oracle${ready.mosquitto ? '' : ' + embedded broker'}): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)})`);
     for (const [what, ok] of Object.entries(checks)) console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
     console.log(`written: test-artifacts/${artifact}`);
     if (!Object.values(checks).every(Boolean)) {
@@ -333,7 +334,7 @@ async function main() {
 }
 
 /** The attack phase: the attackers start, the same load runs, the attackers stop; then a sample of answers is checked. */
-async function runAttackPhase(o: { ready: { gateway: string; mqtt: string }; dataDir: string; expectedOutputs: string; round: number; seconds: number }) {
+async function runAttackPhase(o: { ready: { gateway: string; mqtt: string; mosquitto: boolean }; dataDir: string; expectedOutputs: string; round: number; seconds: number }) {
   const modelsDir = path.join(o.dataDir, 'models');
   // A fresh black-hole identity each round (identities are free): its record starts clean.
   const blackHole = await startBlackHole({ dir: path.join(o.dataDir, `attack-${o.round}`), gatewayUrl: o.ready.gateway, modelsDir, place: REQUEST_PLACE });
@@ -341,7 +342,9 @@ async function runAttackPhase(o: { ready: { gateway: string; mqtt: string }; dat
     const flood = await prepareRegistrationFlood({ count: Math.ceil(FLOOD_PER_S * o.seconds) });
     const stop = new AbortController();
     const victims = Array.from({ length: MQTT_CLIENTS }, (_, i) => `load-${i}`);
-    const spoofing = runSpoofer({ mqttUrl: o.ready.mqtt, victims, signal: stop.signal });
+    // Mosquitto speaks MQTT v5, whose negative PUBACK shows a refused publish (3.1.1 would be acknowledged and dropped).
+    const protocolVersion = o.ready.mosquitto ? 5 : 4;
+    const spoofing = runSpoofer({ mqttUrl: o.ready.mqtt, victims, signal: stop.signal, protocolVersion });
     const flooding = flood({ gatewayUrl: o.ready.gateway, signal: stop.signal, connections: 8, perSecond: FLOOD_PER_S });
     const { http, mqtt, cpuS } = await phase(o.ready, o.expectedOutputs, `attack${o.round}-`, o.seconds);
     stop.abort();

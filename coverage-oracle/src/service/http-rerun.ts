@@ -11,6 +11,10 @@ import {
   tensorToJson,
   type NodeKeyPair,
   type RerunBody,
+  DEADLINE_HEADER,
+  formatTraceparent,
+  PRIORITY_HEADER,
+  TRACEPARENT_HEADER,
 } from '@hexedge/protocol';
 import type { CheckerNode, InferenceRequest, ReRun } from '../spot-check/spot-checker.ts';
 import type { HttpFetch } from './trust-publisher.ts';
@@ -36,7 +40,7 @@ export function httpReRun(options: {
 }): ReRun {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RERUN_TIMEOUT_MS;
   const maxBytes = options.maxAnswerBytes ?? MAX_NODE_ANSWER_BYTES;
-  return async (node: CheckerNode, request: InferenceRequest) => {
+  return async (node: CheckerNode, request: InferenceRequest, hints) => {
     const gatewayUrl = options.gatewayOf(node.nodeId);
     if (!gatewayUrl) throw new Error(`checker ${node.nodeId} is listed by no gateway`);
     if (request.kind !== 'tensors' && request.kind !== 'domain')
@@ -65,7 +69,13 @@ export function httpReRun(options: {
     });
     const res = await options.fetch(new URL(RERUN_PATH, gatewayUrl).href, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // The gateway passes these on to the checker as it does for live traffic (trace, priority, deadline).
+      headers: {
+        'content-type': 'application/json',
+        ...(hints?.trace ? { [TRACEPARENT_HEADER]: formatTraceparent(hints.trace) } : {}),
+        ...(hints?.priority ? { [PRIORITY_HEADER]: hints.priority } : {}),
+        ...(hints?.deadlineMs !== undefined ? { [DEADLINE_HEADER]: String(hints.deadlineMs) } : {}),
+      },
       body: JSON.stringify(signed),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -32,6 +32,13 @@ export class ModelCatalogue implements CatalogueView {
     return this.#contentId.get(`${modelName}@${modelVersion}`);
   }
 
+  toleranceKnown = (modelName: string, modelVersion: string): boolean => {
+    const key = `${modelName}@${modelVersion}`;
+    if (this.#tolerance.has(key)) return true;
+    const contentId = this.#contentId.get(key);
+    return contentId !== undefined && this.#manifestsRead.has(contentId);
+  };
+
   knowsName(modelName: string): boolean {
     return this.#names.has(modelName);
   }

@@ -5,6 +5,12 @@ export interface CatalogueView {
   contentIdOf(modelName: string, modelVersion: string): string | undefined;
   knowsName(modelName: string): boolean;
   modelOf(contentId: string): { name: string; version: string } | undefined;
+  /**
+   * Whether the model's manifest (its comparison tolerance) has been read. Until it has, a spot check
+   * would compare with the default tolerance, which may be far tighter than an int8 model's: no
+   * verdict is reached on a catalogue read half-way (a gateway lists models before their manifests).
+   */
+  toleranceKnown?(modelName: string, modelVersion: string): boolean;
 }
 
 export type Binding =

@@ -4,6 +4,8 @@ import {
   tensorsDigest,
   type SignedReceipt,
   type Tensor,
+  type Priority,
+  type TraceContext,
 } from '@hexedge/protocol';
 import type { Verdict } from '../store/records.ts';
 import { maxAbsDifference, normaliseTensors } from './compare.ts';
@@ -22,7 +24,19 @@ export interface CheckerNode {
 export type ReRun = (
   node: CheckerNode,
   request: InferenceRequest,
+  hints?: RerunHints,
 ) => Promise<{ result: InferenceResult; receipt: SignedReceipt }>;
+
+/**
+ * What a re-run carries beside its body: the spot check's trace context (the re-run joins the checked
+ * answer's trace) and the original request's priority and deadline, so the checker sees the headers
+ * live traffic has and cannot tell a check from a customer.
+ */
+export interface RerunHints {
+  trace?: TraceContext;
+  priority?: Priority;
+  deadlineMs?: number;
+}
 /**
  * The oracle's own execution of a request (refereed delegation): the model fetched by its content id
  * from the catalogue and run where the oracle runs. Throws when it cannot (no such model, no runtime).
@@ -110,6 +124,8 @@ export class SpotChecker {
     modelContentId: string;
     /** Run the referee even if the checkers all agree (a random audit). */
     audit?: boolean;
+    /** The spot check's trace context and the original request's priority and deadline (RerunHints). */
+    hints?: RerunHints;
     tolerance: number;
     nowMs: number;
   }): Promise<SpotCheckOutcome> {
@@ -160,7 +176,7 @@ export class SpotChecker {
         if (checker.nodeId === node) return;
         let answer: Awaited<ReturnType<ReRun>>;
         try {
-          answer = await this.#reRun(checker, request);
+          answer = await this.#reRun(checker, request, options.hints);
         } catch {
           return; // an unreachable checker is no evidence either way
         }

@@ -1,4 +1,4 @@
-import { bytesToBase64Url, sha256, type ReceiptReportBody } from '@hexedge/protocol';
+import { bytesToBase64Url, parseTraceparent, sha256, startHop, type ReceiptReportBody } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
 import { bindToCatalogue, type CatalogueView } from '../spot-check/catalogue-binding.ts';
 import { drawCheckers, type CheckerCandidate } from '../spot-check/checker-draw.ts';
@@ -107,6 +107,11 @@ export async function handleReceiptReport(
   if (!sampled || !deps.spotChecker || body.request.kind === 'digests' || body.result.kind === 'digests')
     return { work: work('unchecked'), verdicts: [] };
 
+  // The catalogue lists the model but its manifest is not read yet: its tolerance is unknown, and
+  // judging with the default could call an honest int8 answer fraud. Counted as unchecked work.
+  if (deps.catalogue?.toleranceKnown?.(receipt.body.modelName, receipt.body.modelVersion) === false)
+    return { work: work('unchecked'), verdicts: [verdictOn('inconclusive', 'TOLERANCE_UNKNOWN')] };
+
   const candidates = deps.directory
     .listNodes()
     .filter((n) => n.models.includes(receipt.body.modelName))
@@ -126,7 +131,20 @@ export async function handleReceiptReport(
     },
     count: deps.checkersPerSample,
   });
+  // The spot check joins the trace of the answer it checks (the gateway forwards it beside the receipt).
+  const hop = startHop({
+    tracer: 'hexedge-oracle',
+    name: 'oracle spot-check',
+    kind: 'internal',
+    parent: parseTraceparent(body.context?.traceparent),
+    attributes: { 'hexedge.node_id': receipt.body.nodeId, 'hexedge.model': receipt.body.modelName, 'hexedge.receipt_hash': hash, 'hexedge.checkers': checkers.length },
+  });
   const outcome = await deps.spotChecker.check({
+    hints: {
+      trace: hop.context,
+      ...(body.context?.priority ? { priority: body.context.priority } : {}),
+      ...(body.context?.deadlineMs !== undefined ? { deadlineMs: body.context.deadlineMs } : {}),
+    },
     receipt,
     receiptHash: hash,
     request: body.request as InferenceRequest,
@@ -142,6 +160,10 @@ export async function handleReceiptReport(
     tolerance: deps.toleranceFor(receipt.body.modelName, receipt.body.modelVersion),
     nowMs: atMs,
   });
+  hop.end({ attributes: { 'hexedge.spot_check': outcome.status, 'hexedge.reason': outcome.reason } });
+  // The verdicts name the trace, so a request's spot check can be found from either side.
+  if (body.context?.traceparent)
+    for (const v of outcome.verdicts) v.details = { ...v.details, traceId: hop.context.traceId };
   for (const fraud of outcome.frauds) slashFor(fraud, outcome.verdicts, deps.ledger, atMs);
   const status: WorkStatus =
     outcome.status === 'pass' ? 'pass' : outcome.status === 'fraud' ? 'fraud' : 'inconclusive';

@@ -9,6 +9,7 @@ import { ms, pct, shortId, time } from '../components/format.ts';
 import { KeyGate } from '../components/key-gate.ts';
 import type { RequestEventData, Usage, UsageDetail } from '../types.ts';
 import { useKeyedData } from './keyed.ts';
+import { RequestTrace } from './request-trace.ts';
 
 /** A live event re-reads the aggregates at most this often. */
 const RELOAD_MS = 1_000;
@@ -73,6 +74,7 @@ export function DeveloperView() {
         <table><thead><tr><th scope="col">Model</th><th scope="col">Requests</th><th scope="col">Errors</th><th scope="col">p50</th></tr></thead>
           <tbody>${usage.models.map((m) => html`<tr><td>${m.model}</td><td>${m.requests}</td><td>${m.errors}</td><td>${ms(m.p50Ms)}</td></tr>`)}</tbody></table>
       <//>
+      <${RequestTrace} apiKey=${key} />
       <${Card} title="Live requests" id="live-title" empty=${recent.length ? null : 'Requests made with this key appear here as they happen.'}>
         <ol class="feed-list" data-testid="live-requests">${recent.map((e) => html`<li key=${e.id}>${time(e.atMs)} ${e.data.model} ${e.data.ok ? 'ok' : e.data.code} ${ms(e.data.totalMs)} ${e.data.region ?? ''} ${e.data.nodeId ? `→ ${shortId(e.data.nodeId)}` : ''}</li>`)}</ol>
       <//>

@@ -16,21 +16,29 @@ export const COMFORT_LABELS = ['comfortable', 'too_warm', 'stuffy'] as const;
 const CENTER = [22, 45, 700];
 const SCALE = [2, 15, 200];
 /** Rows: inputs (temperature, humidity, co2); columns: labels. */
-const WEIGHTS = [
+export const WEIGHTS = [
   [0, 2.5, 0.3],
   [0, 0.4, 0.2],
   [0, 0, 2.5],
 ];
-const BIAS = [0, -5, -3.75];
+export const BIAS = [0, -5, -3.75];
 
-export function buildComfortIndexModel(): Uint8Array {
-  const w = Float32Array.from(WEIGHTS.flatMap((row, i) => row.map((v) => v / SCALE[i]!)));
+/**
+ * `weights`/`bias`/`docString` are for building other releases of the model the same way (rollout
+ * tests build a retrained and a broken one: comfort-index-variants.ts); the defaults are the model.
+ */
+export function buildComfortIndexModel(
+  options: { weights?: readonly (readonly number[])[]; bias?: readonly number[]; docString?: string } = {},
+): Uint8Array {
+  const weights = options.weights ?? WEIGHTS;
+  const bias = options.bias ?? BIAS;
+  const w = Float32Array.from(weights.flatMap((row, i) => row.map((v) => v / SCALE[i]!)));
   // Folding the standardisation into the bias: (x - c) / s · W + b = x · (W/s) + (b - c/s · W).
-  const b = Float32Array.from(BIAS.map((b0, j) => b0 - CENTER.reduce((acc, c, i) => acc + (c / SCALE[i]!) * WEIGHTS[i]![j]!, 0)));
+  const b = Float32Array.from(bias.map((b0, j) => b0 - CENTER.reduce((acc, c, i) => acc + (c / SCALE[i]!) * weights[i]![j]!, 0)));
   return encodeOnnxModel({
     name: 'comfort-index',
     opset: 13,
-    docString: 'Indoor comfort classifier: temperature, humidity, CO2 → comfortable / too_warm / stuffy',
+    docString: options.docString ?? 'Indoor comfort classifier: temperature, humidity, CO2 → comfortable / too_warm / stuffy',
     inputs: [{ name: 'readings', datatype: 'FP32', shape: ['batch', 3] }],
     outputs: [{ name: 'probabilities', datatype: 'FP32', shape: ['batch', 3] }],
     initializers: [
@@ -45,10 +53,10 @@ export function buildComfortIndexModel(): Uint8Array {
   });
 }
 
-export async function comfortIndexManifest(bytes: Uint8Array): Promise<ModelManifest> {
+export async function comfortIndexManifest(bytes: Uint8Array, options: { version?: string } = {}): Promise<ModelManifest> {
   return {
     name: 'comfort-index',
-    version: '1',
+    version: options.version ?? '1',
     task: 'classification',
     description: 'Indoor comfort from temperature (°C), relative humidity (%) and CO2 (ppm)',
     contentId: await sha256Hex(bytes),

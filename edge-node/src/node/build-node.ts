@@ -84,7 +84,7 @@ export async function buildEdgeNode(
       executionProviders: [...new Set(backends.flatMap((b) => b.executionProviders))],
     };
     const metrics = new NodeMetrics();
-    const models = new ModelSet({ scheduler: { onBatch: metrics.observeBatch } });
+    const models = new ModelSet({ scheduler: { ...config.scheduler, onBatch: metrics.observeBatch } });
     metrics.watch(models);
     life.defer('models', () => models.releaseAll());
     const modelsDir = path.resolve(options.dataDir, config.modelsDir);

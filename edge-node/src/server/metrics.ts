@@ -1,3 +1,4 @@
+import { PRIORITIES } from '@hexedge/protocol';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ModelSet } from './model-set.ts';
 
@@ -60,5 +61,17 @@ export class NodeMetrics {
       });
     perModel('hexedge_node_queue_depth', 'Requests waiting in the model queue', (s) => s.queueDepth);
     perModel('hexedge_node_in_flight', 'Requests being run by the model', (s) => s.inFlight);
+    new Gauge({
+      name: 'hexedge_node_queued_by_priority',
+      help: 'Requests waiting in the model queue, per priority level (low is refused first as it fills)',
+      labelNames: ['model', 'version', 'priority'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of models.all())
+          for (const priority of PRIORITIES)
+            this.set({ model: s.model.manifest.name, version: s.model.manifest.version, priority }, s.queuedAt(priority));
+      },
+    });
   }
 }

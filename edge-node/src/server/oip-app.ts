@@ -26,6 +26,8 @@ import { webReceiptCrypto, type ReceiptCrypto } from './receipt-crypto.ts';
 import { signReceipt } from './receipt.ts';
 import { registerArtifactRoutes, type ArtifactSource } from './artifact-routes.ts';
 import { registerOracleRoutes, type OracleRouteOptions } from './challenge-route.ts';
+import { readRequestHints } from '../scheduler/request-hints.ts';
+import { startNodeHop, withReceiptMetadata } from '../trace/node-hop.ts';
 
 /** Largest infer body a node accepts (JSON numbers take ~10 bytes each, so ~3 M floats). */
 export const MAX_OIP_BODY_BYTES = 32 * 1024 * 1024;
@@ -57,9 +59,10 @@ function errorResponse(c: Context, err: unknown): Response {
   const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
   if (!isHexEdgeError(err)) console.error('edge-node: unexpected error', err);
   const retryAfterMs = e.details?.retryAfterMs;
-  if (typeof retryAfterMs === 'number')
-    c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-  return c.json({ error: e.message, code: e.code }, e.httpStatus as 400);
+  if (typeof retryAfterMs !== 'number') return c.json({ error: e.message, code: e.code }, e.httpStatus as 400);
+  c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  // Also in the body, in ms: the gateway passes the shortest wait on when every node it asked is full.
+  return c.json({ error: e.message, code: e.code, retry_after_ms: Math.ceil(retryAfterMs) }, e.httpStatus as 400);
 }
 
 const decoder = new TextDecoder();
@@ -170,6 +173,8 @@ export function createOipApp(options: OipAppOptions): Hono {
     const scheduler = models.resolve(c.req.param('name')!, c.req.param('version'));
     const m = scheduler.model.manifest;
     const labels = { model: m.name, version: m.version };
+    const hints = readRequestHints((name) => c.req.header(name));
+    const hop = startNodeHop({ route: 'infer', model: m, hints });
     try {
       const { json, binaryInputs } = parseInferBody(c, await readSigned(c, 'infer', m));
       const request = parseWith(oipInferenceRequestSchema, json, { what: 'inference request' });
@@ -184,7 +189,7 @@ export function createOipApp(options: OipAppOptions): Hono {
           );
         }
       }
-      const result = await scheduler.submit(inputs, outputNames);
+      const result = await scheduler.submit(inputs, outputNames, hints);
       const requestId = request.id ?? crypto.randomUUID();
       const digests = [receiptCrypto.tensorsDigest(inputs), receiptCrypto.tensorsDigest(result.outputs)];
       const [inputDigest, outputDigest] = digests.some((d) => typeof d !== 'string')
@@ -205,7 +210,11 @@ export function createOipApp(options: OipAppOptions): Hono {
         model_name: m.name,
         model_version: m.version,
         id: requestId,
-        parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
+        parameters: {
+          [RECEIPT_PARAMETER]: JSON.stringify(
+            withReceiptMetadata(receipt, { hop, hints, queueMs: result.queueMs, runMs: result.serviceTimeMs }),
+          ),
+        },
       };
       const { body, headerLength } = encodeResponse(head, result.outputs, binaryOutputNames(request));
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
@@ -217,6 +226,7 @@ export function createOipApp(options: OipAppOptions): Hono {
       });
     } catch (err) {
       metrics?.requests.inc({ ...labels, outcome: isHexEdgeError(err) ? err.code : 'INTERNAL' });
+      hop.end({ error: isHexEdgeError(err) ? err.code : 'INTERNAL' });
       throw err;
     }
   };
@@ -229,6 +239,8 @@ export function createOipApp(options: OipAppOptions): Hono {
     const scheduler = models.resolve(c.req.param('name')!, c.req.param('version'));
     const m = scheduler.model.manifest;
     const labels = { model: m.name, version: m.version };
+    const hints = readRequestHints((name) => c.req.header(name));
+    const hop = startNodeHop({ route: 'predict', model: m, hints });
     try {
       const pipeline = m.pipeline ? getPipeline(m.pipeline) : undefined;
       if (!pipeline)
@@ -245,13 +257,15 @@ export function createOipApp(options: OipAppOptions): Hono {
       }
       const request = parseWith(predictRequestSchema, json, { what: 'predict request' });
       let serviceTimeMs = 0;
+      let queueMs = 0;
       const output = await pipeline.run({
         input: request.input,
         manifest: m,
         runModel: async (inputs) => {
           const checked = checkInputs({ model: m.name, specs: m.inputs, inputs });
-          const r = await scheduler.submit(checked);
+          const r = await scheduler.submit(checked, undefined, hints);
           serviceTimeMs += r.serviceTimeMs;
+          queueMs += r.queueMs;
           return r.outputs;
         },
       });
@@ -274,10 +288,13 @@ export function createOipApp(options: OipAppOptions): Hono {
         model_version: m.version,
         id: requestId,
         output,
-        parameters: { [RECEIPT_PARAMETER]: JSON.stringify(receipt) },
+        parameters: {
+          [RECEIPT_PARAMETER]: JSON.stringify(withReceiptMetadata(receipt, { hop, hints, queueMs, runMs: serviceTimeMs })),
+        },
       });
     } catch (err) {
       metrics?.requests.inc({ ...labels, outcome: isHexEdgeError(err) ? err.code : 'INTERNAL' });
+      hop.end({ error: isHexEdgeError(err) ? err.code : 'INTERNAL' });
       throw err;
     }
   };

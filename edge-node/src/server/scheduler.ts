@@ -1,5 +1,7 @@
-import { HexEdgeError, type Tensor } from '@hexedge/protocol';
+import { DEFAULT_PRIORITY, type Priority, type Tensor } from '@hexedge/protocol';
 import type { LoadedModel } from '../backends/backend.ts';
+import { PriorityLanes, queueLimitsFor, type QueueLimits } from '../scheduler/priority-lanes.ts';
+import { admissionError, deadlineExceeded } from '../scheduler/admission.ts';
 import { batchKey, concatOnDim0, splitOnDim0 } from './batch-tensors.ts';
 
 /** Weight of the newest sample in the service-time EWMA (about the last 10 batches). */
@@ -12,6 +14,8 @@ export interface SchedulerOptions {
   maxQueueDelayUs: number;
   /** Requests waiting beyond this are refused with 503 OVERLOADED: memory stays bounded. */
   maxQueueSize: number;
+  /** Per-priority admission limits (requests queued in all); derived from maxQueueSize when absent. */
+  queueLimits?: QueueLimits;
   onBatch?: (info: {
     model: string;
     version: string;
@@ -34,7 +38,16 @@ export interface ScheduledResult {
   batchSize: number;
 }
 
+/** What a request asks of the scheduler: its level and the budget it has left (from the gateway). */
+export interface SubmitOptions {
+  priority?: Priority;
+  /** The request's remaining budget: refused at once when the expected wait exceeds it, dropped when it passes in the queue. */
+  deadlineMs?: number;
+}
+
 interface Pending {
+  priority: Priority;
+  deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   inputs: Tensor[];
   outputNames: string[] | undefined;
   key: string;
@@ -56,7 +69,7 @@ interface Pending {
 export class ModelScheduler {
   readonly model: LoadedModel;
   readonly #o: SchedulerOptions;
-  readonly #queue: Pending[] = [];
+  readonly #queue: PriorityLanes<Pending>;
   readonly #maxRuns: number;
   #runs = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -69,33 +82,50 @@ export class ModelScheduler {
     this.#o = model.manifest.batchable ? options : { ...options, maxBatchSize: 1 };
     // A stateless model's sessions are independent; a stateful one's pipeline needs its runs in order.
     this.#maxRuns = model.manifest.batchable ? Math.max(1, model.maxConcurrentRuns ?? 1) : 1;
+    this.#queue = new PriorityLanes(options.queueLimits ?? queueLimitsFor(options.maxQueueSize));
   }
 
   get queueDepth(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
-  /** Expected wait for a new request, for Retry-After and for placement's queue estimate. */
-  expectedWaitMs(): number {
-    return Math.ceil((this.#queue.length / this.#o.maxBatchSize + 1) * Math.max(this.ewmaServiceMs, 1));
+  /** Queued requests per priority level. */
+  queuedAt(priority: Priority): number {
+    return this.#queue.sizeOf(priority);
   }
 
-  submit(inputs: Tensor[], outputNames?: string[]): Promise<ScheduledResult> {
-    if (this.#queue.length >= this.#o.maxQueueSize) {
-      const retryAfterMs = this.expectedWaitMs();
-      throw new HexEdgeError(
-        'OVERLOADED',
-        `model ${this.model.manifest.name} has ${this.#queue.length} requests queued (limit ${this.#o.maxQueueSize}); retry later`,
-        {
-          retryAfterMs,
-        },
-      );
-    }
+  /** Expected wait for a new request (of `priority`: behind its level and those above), for Retry-After and placement's queue estimate. */
+  expectedWaitMs(priority?: Priority): number {
+    const ahead = priority ? this.#queue.aheadOf(priority) : this.#queue.size;
+    return Math.ceil((ahead / this.#o.maxBatchSize + 1) * Math.max(this.ewmaServiceMs, 1));
+  }
+
+  /**
+   * Queues a request at its priority (default normal). Refused at once with 503 OVERLOADED and a
+   * Retry-After when its level's admission limit is reached (lower levels are refused first) or when
+   * the expected wait already exceeds its deadline; a request whose deadline passes while it is
+   * queued is dropped with 504 DEADLINE_EXCEEDED (a run that started is not interrupted).
+   */
+  submit(inputs: Tensor[], outputNames?: string[], options: SubmitOptions = {}): Promise<ScheduledResult> {
+    const priority = options.priority ?? DEFAULT_PRIORITY;
+    const refusal = admissionError({
+      model: this.model.manifest.name,
+      priority,
+      queued: this.#queue.size,
+      limits: this.#queue.limits,
+      admitted: this.#queue.admits(priority),
+      expectedWaitMs: this.expectedWaitMs(priority),
+      measured: this.ewmaServiceMs > 0,
+      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+    });
+    if (refusal) throw refusal;
     const rows = inputs[0]?.shape[0] ?? 1;
     const sameRows = inputs.every((t) => t.shape[0] === rows);
     const canBatch = this.#o.maxBatchSize > 1 && sameRows && rows <= this.#o.maxBatchSize;
     return new Promise((resolve, reject) => {
-      this.#queue.push({
+      const pending: Pending = {
+        priority,
+        deadlineTimer: undefined,
         inputs,
         outputNames,
         // A request that cannot join others gets a key of its own.
@@ -104,17 +134,25 @@ export class ModelScheduler {
         enqueuedAt: performance.now(),
         resolve,
         reject,
-      });
+      };
+      this.#queue.push(pending);
+      if (options.deadlineMs !== undefined) {
+        const deadlineMs = options.deadlineMs;
+        pending.deadlineTimer = setTimeout(() => {
+          // Still queued: nobody waits for the answer any more, so it is not run at all.
+          if (this.#queue.remove(pending)) reject(deadlineExceeded({ model: this.model.manifest.name, deadlineMs, priority }));
+        }, deadlineMs);
+      }
       this.#pump();
     });
   }
 
   /** `afterRun`: a run just ended, so what queued during it goes at once, without a queue delay. */
   #pump(afterRun = false): void {
-    while (this.#runs < this.#maxRuns && this.#queue.length > 0) {
+    while (this.#runs < this.#maxRuns && this.#queue.size > 0) {
       if (!afterRun) {
-        const oldest = this.#queue[0]!;
-        const queuedRows = this.#queue.reduce((n, p) => (p.key === oldest.key ? n + p.rows : n), 0);
+        const oldest = this.#queue.first()!;
+        const queuedRows = this.#queue.rowsWithKey(oldest.key);
         const waitedUs = (performance.now() - oldest.enqueuedAt) * 1000;
         if (queuedRows < this.#o.maxBatchSize && waitedUs < this.#o.maxQueueDelayUs) {
           this.#wait(this.#o.maxQueueDelayUs - waitedUs);
@@ -153,20 +191,10 @@ export class ModelScheduler {
     this.#immediate = undefined;
   }
 
+  /** The highest level's oldest request and what can join it (priority-lanes.ts). */
   #takeBatch(): Pending[] {
-    const key = this.#queue[0]!.key;
-    const batch: Pending[] = [];
-    let rows = 0;
-    for (let i = 0; i < this.#queue.length && rows < this.#o.maxBatchSize;) {
-      const p = this.#queue[i]!;
-      if (p.key === key && rows + p.rows <= this.#o.maxBatchSize) {
-        batch.push(p);
-        rows += p.rows;
-        this.#queue.splice(i, 1);
-      } else {
-        i++;
-      }
-    }
+    const batch = this.#queue.take(this.#queue.first()!.key, this.#o.maxBatchSize);
+    for (const p of batch) clearTimeout(p.deadlineTimer);
     return batch;
   }
 

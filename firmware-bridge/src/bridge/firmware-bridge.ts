@@ -11,6 +11,7 @@ import { DedupCache } from './dedup-cache.ts';
 import {
   newStats,
   type BridgeInferRequest,
+  type InferOrigin,
   type BridgeLogger,
   type BridgeStats,
   type CoverageEvidence,
@@ -29,7 +30,8 @@ export const DEFAULT_DEDUP_ENTRIES = 10_000;
 export interface FirmwareBridgeOptions {
   registry: DeviceRegistry;
   /** The gateway's inference path (InferService.infer's body → its response). */
-  infer: (request: BridgeInferRequest) => Promise<InferAnswer>;
+  /** `origin`: the device and its fleet (the gateway's cache and traces are per fleet; rollouts' canaries pick by them). */
+  infer: (request: BridgeInferRequest, origin: InferOrigin) => Promise<InferAnswer>;
   publish: (topic: string, payload: Uint8Array | string, options: PublishOptions) => void | Promise<void>;
   clock?: { nowMs(): number };
   logger?: BridgeLogger;

@@ -16,6 +16,12 @@ export interface BridgeInferRequest {
   id: string;
 }
 
+/** The device an inference is for, so the gateway can route it (rollouts' device and fleet canaries). */
+export interface InferOrigin {
+  devEui: string;
+  fleet: string;
+}
+
 export interface PublishOptions {
   qos: 0 | 1;
   retain: boolean;

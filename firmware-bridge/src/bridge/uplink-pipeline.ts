@@ -6,7 +6,7 @@ import { summarizeAnswer, type InferAnswer } from '../mapping/answer.ts';
 import type { BuiltInput, InputBuilder } from '../mapping/input-builder.ts';
 import type { ResolvedDevice } from '../registry/device-registry.ts';
 import { planDownlink, type DownlinkPlan } from './downlink.ts';
-import type { BridgeInferRequest, CoverageEvidence, ErrorCode, ResultMessage } from './messages.ts';
+import type { BridgeInferRequest, InferOrigin, CoverageEvidence, ErrorCode, ResultMessage } from './messages.ts';
 
 /** One uplink, from ChirpStack or straight from a cellular device, in the shape the pipeline needs. */
 export interface UplinkInput {
@@ -34,7 +34,8 @@ export type PipelineOutcome =
   | { ok: false; code: ErrorCode; message: string; codecLog?: CodecLogLine[] };
 
 export interface PipelineDeps {
-  infer: (request: BridgeInferRequest) => Promise<InferAnswer>;
+  /** `origin`: the device and its fleet (the gateway's cache and traces are per fleet; rollouts' canaries pick by them). */
+  infer: (request: BridgeInferRequest, origin: InferOrigin) => Promise<InferAnswer>;
   inputs: InputBuilder;
   newId: () => string;
 }
@@ -184,7 +185,7 @@ export async function runUplinkPipeline(
   };
   let answer: InferAnswer;
   try {
-    answer = await deps.infer(request);
+    answer = await deps.infer(request, { devEui: device.devEui, fleet: device.fleet });
   } catch (err) {
     const why = isHexEdgeError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
     return {

@@ -43,6 +43,8 @@ export async function writeMosquittoFiles(options: {
   user?: string;
   /** The dynamic-security plugin; default: found in the usual places (findDynsecPlugin). */
   pluginPath?: string;
+  /** Further lines for hexedge.conf (see mosquittoConfig). */
+  extraLines?: readonly string[];
 }): Promise<{ securityFile: string; configFile: string }> {
   const dir = path.resolve(options.dir);
   await mkdir(dir, { recursive: true });
@@ -61,6 +63,7 @@ export async function writeMosquittoFiles(options: {
       pluginPath,
       ...(options.host ? { host: options.host } : {}),
       ...(options.user ? { user: options.user } : {}),
+      ...(options.extraLines ? { extraLines: options.extraLines } : {}),
     }),
     0o644,
   );

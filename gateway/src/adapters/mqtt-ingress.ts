@@ -73,6 +73,7 @@ export async function startMqttIngress(options: MqttIngressOptions): Promise<Mqt
           ? { responseTopic: packet.properties.responseTopic }
           : {}),
         ...(packet.properties?.correlationData ? { correlationData: packet.properties.correlationData } : {}),
+        ...(packet.properties?.userProperties ? { userProperties: packet.properties.userProperties } : {}),
       },
       options,
     );

@@ -5,6 +5,8 @@ import { durableShardNetwork, PlacementDirectory, PlacementShard, SHARD_RESOLUTI
 import { createGatewayApp } from '../app.ts';
 import { requireApiKey } from '../auth.ts';
 import { KeyRing } from '../keys/key-ring.ts';
+import { mount } from '../openapi/mount.ts';
+import { placementShardsRoute } from '../openapi/service-routes.ts';
 import { ApiKeyDirectory, ApiKeyVault } from '../objects/api-keys.ts';
 import { DurableKeyStore } from '../objects/durable-key-store.ts';
 import { durableKeyObjects } from '../objects/key-objects.ts';
@@ -49,7 +51,7 @@ function buildGateway(env: GatewayWorkerEnv) {
   });
   // How the sharded search behaves in this isolate: shard count and the share of multi-shard queries.
   // Metered (admin keys' limits are high) so a revoked key is refused here as on every other route.
-  app.get('/v1/placement/shards', requireApiKey({ keys, limiter, role: 'admin' }), async (c) =>
+  mount(app, placementShardsRoute, requireApiKey({ keys, limiter, role: 'admin' }), async (c) =>
     c.json({ resolution: SHARD_RESOLUTION, shards: (await placement.shards({ refresh: true })).length, ...placement.stats }),
   );
   return { app, keys };

@@ -1,5 +1,5 @@
-import { FirmwareBridge, type BridgeLogger, type CoverageEvidence, type DeviceRegistry, type InferAnswer, type PublishOptions } from '@hexedge/firmware-bridge';
-import { HexEdgeError, isHexEdgeError } from '@hexedge/protocol';
+import { FirmwareBridge, type BridgeLogger, type CoverageEvidence, type DeviceRegistry, type InferAnswer, type InferOrigin, type PublishOptions } from '@hexedge/firmware-bridge';
+import { HexEdgeError, isHexEdgeError, newTraceContext } from '@hexedge/protocol';
 import { fleetEventFromMqtt } from '../events/bridge-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { Caller, InferService } from '../infer/infer-service.ts';
@@ -59,9 +59,14 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
     }
   };
 
-  const infer = async (request: unknown): Promise<InferAnswer> => {
+  const infer = async (request: unknown, origin?: InferOrigin): Promise<InferAnswer> => {
     await take();
-    const { response } = await options.service.infer(request, BRIDGE_CALLER);
+    // One caller (one budget) for every device; answers (cache, traces) are per fleet, and the device
+    // and its fleet ride along for rollouts' canaries. A LoRaWAN uplink carries no trace: each starts its own here.
+    const caller: Caller = origin
+      ? { ...BRIDGE_CALLER, tenant: `fleet:${origin.fleet}`, device: { id: origin.devEui, fleet: origin.fleet } }
+      : BRIDGE_CALLER;
+    const { response } = await options.service.infer(request, caller, { trace: newTraceContext(), channel: 'bridge' });
     return response as unknown as InferAnswer;
   };
 

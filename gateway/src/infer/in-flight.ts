@@ -1,4 +1,4 @@
-import { HexEdgeError } from '@hexedge/protocol';
+import { HexEdgeError, type Priority } from '@hexedge/protocol';
 
 /** Requests one caller (API key, MQTT client, the firmware bridge) may have in progress at once. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_CALLER = 128;
@@ -6,6 +6,12 @@ export const DEFAULT_MAX_IN_FLIGHT_PER_CALLER = 128;
 export const DEFAULT_MAX_IN_FLIGHT = 2048;
 /** What a refused caller is told to wait: slots free up as requests finish, typically within a second. */
 const RETRY_AFTER_MS = 1_000;
+/**
+ * The share of a caller's in-flight allowance its high-priority requests may take: priority is for a
+ * tenant's urgent few, so a tenant that marks everything high is refused (429, its own share) instead
+ * of pushing every other tenant's traffic down the nodes' queues.
+ */
+export const HIGH_PRIORITY_SHARE = 0.25;
 
 /**
  * Bounds the requests in progress, per caller and overall. Every waiting request holds its body,
@@ -15,6 +21,7 @@ const RETRY_AFTER_MS = 1_000;
  */
 export class InFlightLimiter {
   readonly #perCaller = new Map<string, number>();
+  readonly #highPerCaller = new Map<string, number>();
   readonly #maxPerCaller: number;
   readonly #maxTotal: number;
   #total = 0;
@@ -28,9 +35,24 @@ export class InFlightLimiter {
     return this.#total;
   }
 
+  /** The overall bound (optional work, such as a rollout's mirrors, is shed well before it). */
+  get maxTotal(): number {
+    return this.#maxTotal;
+  }
+
   /** Takes a slot for `callerId` or throws; the returned function gives it back (call it once). */
-  acquire(callerId: string): () => void {
+  acquire(callerId: string, priority?: Priority): () => void {
     const mine = this.#perCaller.get(callerId) ?? 0;
+    const high = priority === 'high';
+    const maxHigh = Math.max(1, Math.floor(this.#maxPerCaller * HIGH_PRIORITY_SHARE));
+    const mineHigh = this.#highPerCaller.get(callerId) ?? 0;
+    if (high && mineHigh >= maxHigh) {
+      throw new HexEdgeError(
+        'RATE_LIMITED',
+        `caller ${callerId} already has ${mineHigh} high-priority requests in progress (limit ${maxHigh}, ${HIGH_PRIORITY_SHARE * 100}% of its ${this.#maxPerCaller}); send more at normal priority or wait`,
+        { retryAfterMs: RETRY_AFTER_MS, limit: maxHigh },
+      );
+    }
     if (mine >= this.#maxPerCaller) {
       throw new HexEdgeError(
         'RATE_LIMITED',
@@ -51,12 +73,18 @@ export class InFlightLimiter {
       );
     }
     this.#perCaller.set(callerId, mine + 1);
+    if (high) this.#highPerCaller.set(callerId, mineHigh + 1);
     this.#total++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#total--;
+      if (high) {
+        const leftHigh = (this.#highPerCaller.get(callerId) ?? 1) - 1;
+        if (leftHigh <= 0) this.#highPerCaller.delete(callerId);
+        else this.#highPerCaller.set(callerId, leftHigh);
+      }
       const left = (this.#perCaller.get(callerId) ?? 1) - 1;
       if (left <= 0) this.#perCaller.delete(callerId);
       else this.#perCaller.set(callerId, left);

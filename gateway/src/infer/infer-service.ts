@@ -2,6 +2,9 @@ import {
   checkInputSpecs,
   checkTensor,
   HexEdgeError,
+  newTraceContext,
+  type Priority,
+  type TraceContext,
   inferRequestSchema,
   isHexEdgeError,
   parseWith,
@@ -16,7 +19,12 @@ import {
 import type { ForwardRoute, ModelManifest, NodeModel } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import { resolveLocation } from '../location.ts';
-import { walkFailoverList } from './failover-walk.ts';
+import type { CacheOutcome, InferCache } from '../cache/infer-cache.ts';
+import { RequestTrace } from '../trace/request-trace.ts';
+import type { TraceBook } from '../trace/trace-book.ts';
+import { rawReceiptMetadata, retryAfterMsOf } from '../trace/node-metadata.ts';
+import { DEFAULT_DEADLINE_MS, walkFailoverList } from './failover-walk.ts';
+import { cacheUseOf, hintHeadersFor, withHints, type InferHints } from './infer-hints.ts';
 import { noObserver, type GatewayObserver } from '../observe.ts';
 import { IdempotencyCache } from './idempotency.ts';
 import { InFlightLimiter } from './in-flight.ts';
@@ -24,6 +32,7 @@ import { LatencyTracker } from './latency-tracker.ts';
 import { checkNodeAnswer } from './node-answer.ts';
 import type { NodeAnswer, NodeClient } from './node-client.ts';
 import { NodeFault, type ObservedNodeFault } from './node-fault.ts';
+import type { PlaceFn, VersionRouter } from '../rollouts/version-router.ts';
 
 type Candidates = { node: NodeRecord; distanceKm: number; model: NodeModel }[];
 
@@ -53,6 +62,22 @@ export interface Caller {
   models?: readonly string[];
   /** Data residency: every request of this key is served inside this region (raw inputs stay there). */
   region?: string;
+  /**
+   * Whose answers these are (`key:{id}`, `device:{id}`, `fleet:{name}`): the response cache and the
+   * trace book are per tenant. Without one nothing is cached and no trace is kept.
+   */
+  tenant?: string;
+  /** The device behind the request (an MQTT client, a LoRaWAN device through the bridge): rollouts' device and fleet canaries. */
+  device?: { id: string; fleet?: string };
+}
+
+/** What one request carries through the service besides its body (trace, cache outcome, overloaded nodes). */
+interface RequestContext {
+  hints: InferHints | undefined;
+  trace: RequestTrace;
+  cache?: CacheOutcome;
+  /** Nodes that refused for backpressure, and the shortest wait they asked for. */
+  overloaded: { count: number; retryAfterMs: number | undefined };
 }
 
 const IDEMPOTENCY_WINDOW_MS = 10 * 60_000;
@@ -78,6 +103,12 @@ export interface InferServiceOptions {
   catalogue?: { manifests(): readonly ModelManifest[] };
   /** Signs each forwarded request for its node (the headers nodes check: a gateway they know, this body). */
   signForward?: (target: { targetNodeId: string; route: ForwardRoute; modelName: string; modelVersion: string; body: string }) => Promise<Record<string, string>>;
+  /** The verifiable response cache (cache/infer-cache.ts); none when absent. */
+  cache?: InferCache;
+  /** Where each request's per-hop timings go (the developer dashboard); none when absent. */
+  traces?: TraceBook;
+  /** Picks the version each request runs on (version policies, canaries, mirrors: rollouts/); absent: the request's own. */
+  versions?: VersionRouter;
 }
 
 /** What the oracle asks a node to re-run, through the gateway, as live traffic. */
@@ -107,6 +138,9 @@ export class InferService {
   readonly #observer: GatewayObserver;
   readonly #catalogue: InferServiceOptions['catalogue'];
   readonly #signForward: InferServiceOptions['signForward'];
+  readonly #cache: InferCache | undefined;
+  readonly #traces: TraceBook | undefined;
+  readonly #versions: VersionRouter | undefined;
   readonly #latency = new LatencyTracker();
   readonly #idempotency = new IdempotencyCache<InferResponse>({
     windowMs: IDEMPOTENCY_WINDOW_MS,
@@ -125,6 +159,9 @@ export class InferService {
     this.#observer = options.observer ?? noObserver;
     this.#catalogue = options.catalogue;
     this.#signForward = options.signForward;
+    this.#cache = options.cache;
+    this.#traces = options.traces;
+    this.#versions = options.versions;
   }
 
   /** Requests in progress now (all callers). */
@@ -132,11 +169,31 @@ export class InferService {
     return this.#inFlight.inFlight;
   }
 
-  /** Validates and answers one request; `replayed` is true when an earlier answer was reused. */
-  async infer(body: unknown, caller: Caller): Promise<{ response: InferResponse; replayed: boolean }> {
+  /**
+   * Validates and answers one request; `replayed` is true when an earlier answer was reused, `cache`
+   * says what the response cache did. `hints`: the trace, priority, deadline and cache directives the
+   * request carried outside its body (headers, MQTT user properties).
+   */
+  async infer(
+    body: unknown,
+    caller: Caller,
+    hints?: InferHints,
+  ): Promise<{ response: InferResponse; replayed: boolean; cache?: CacheOutcome; traceparent?: string }> {
     const started = performance.now();
+    const fields = (typeof body === 'object' && body !== null ? body : {}) as { model?: unknown; id?: unknown };
+    const ctx: RequestContext = {
+      hints,
+      trace: new RequestTrace({
+        parent: hints?.trace,
+        model: typeof fields.model === 'string' ? fields.model.slice(0, 64) : '',
+        channel: hints?.channel ?? 'http',
+      }),
+      overloaded: { count: 0, retryAfterMs: undefined },
+    };
     try {
-      const answer = await this.#infer(body, caller, started);
+      const answer = await this.#infer(body, caller, started, ctx);
+      // A replay keeps the first answer's trace (its hops are that request's).
+      ctx.trace.finish({ book: answer.replayed ? undefined : this.#traces, tenant: caller.tenant, requestId: answer.response.id, ok: true, ...(ctx.cache ? { cache: ctx.cache } : {}) });
       const { timing } = answer.response;
       this.#observer.inference({
         model: answer.response.model_name,
@@ -144,8 +201,15 @@ export class InferService {
         seconds: (performance.now() - started) / 1000,
         placementSeconds: timing.placementMs / 1000,
       });
-      return answer;
+      return { ...answer, ...(ctx.cache ? { cache: ctx.cache } : {}), traceparent: ctx.trace.traceparent };
     } catch (err) {
+      ctx.trace.finish({
+        book: this.#traces,
+        tenant: caller.tenant,
+        requestId: typeof fields.id === 'string' ? fields.id.slice(0, 128) : undefined,
+        ok: false,
+        code: err instanceof HexEdgeError ? err.code : 'INTERNAL',
+      });
       const model =
         typeof (body as { model?: unknown } | null)?.model === 'string'
           ? (body as { model: string }).model.slice(0, 64)
@@ -163,6 +227,7 @@ export class InferService {
     body: unknown,
     caller: Caller,
     started: number,
+    ctx: RequestContext,
   ): Promise<{ response: InferResponse; replayed: boolean }> {
     const request = parseWith(inferRequestSchema, body, { what: 'infer request' });
     if (caller.models && !caller.models.includes(request.model)) {
@@ -173,7 +238,7 @@ export class InferService {
     }
     const location = resolveLocation(request.location);
     const inputs = request.inputs?.map((t) => checkTensor(t));
-    const policy = this.#policyFor(request, caller);
+    const policy = withHints(this.#policyFor(request, caller), ctx.hints);
     if (!(await this.#placement.isKnownModel(request.model, request.version))) {
       throw new HexEdgeError(
         'MODEL_NOT_FOUND',
@@ -182,15 +247,39 @@ export class InferService {
     }
     // Inside `run`, so an idempotent replay is not reported twice.
     const run = async () => {
-      const response = await this.#place({ request, location, inputs, policy, started });
+      // The rollout hook: `place` runs this request on a version (or mirrors it); the router picks.
+      const place: PlaceFn = (o = {}) => {
+        const { id: _id, ...fresh } = request;
+        const mirror = o.mirror !== undefined;
+        const req = mirror ? fresh : request;
+        // A mirror is no caller's request: never answered from the cache nor stored in it (no tenant),
+        // its overload count apart; its hops join the request's trace.
+        const { tenant: _tenant, ...untenanted } = caller;
+        return this.#place({
+          request: o.version !== undefined ? { ...req, version: o.version } : req,
+          location,
+          inputs,
+          policy: o.mirror ? { ...policy, deadlineMs: o.mirror.deadlineMs, hedge: false } : policy,
+          started: mirror ? performance.now() : started,
+          caller: mirror ? untenanted : caller,
+          ctx: mirror ? { ...ctx, overloaded: { count: 0, retryAfterMs: undefined } } : ctx,
+          ...(o.skip ? { skip: o.skip } : {}),
+          mirror,
+        });
+      };
+      const busy = () => this.#inFlight.inFlight * 2 >= this.#inFlight.maxTotal;
+      const response = this.#versions ? await this.#versions.route({ request, caller, place, busy }) : await place();
+      // A cached answer is no new work: nothing to report to the oracle.
+      if (response.cached) return response;
       try {
-        this.#onAnswered?.(request, response, caller);
+        // With the policy the request ran under (headers filled in): the re-runs of a check carry the same.
+        this.#onAnswered?.(policy ? { ...request, policy } : request, response, caller);
       } catch (err) {
         this.#log(`onAnswered failed: ${(err as Error).message}`);
       }
       return response;
     };
-    const release = this.#inFlight.acquire(caller.id);
+    const release = this.#inFlight.acquire(caller.id, policy?.priority);
     try {
       if (request.id === undefined) return { response: await run(), replayed: false };
       const { value, replayed } = await this.#idempotency.run(`${caller.id}\u0000${request.id}`, run);
@@ -217,21 +306,44 @@ export class InferService {
     inputs: Tensor[] | undefined;
     policy: PlacementPolicy | undefined;
     started: number;
+    caller: Caller;
+    ctx: RequestContext;
+    skip?: (c: { nodeId: string; version: string }) => boolean;
+    mirror?: boolean;
   }): Promise<InferResponse> {
-    const { request, location, inputs, policy } = ctx;
-    const candidates = await this.#placement.candidates({
+    const { request, location, inputs, policy, skip } = ctx;
+    const { trace, overloaded } = ctx.ctx;
+    const placed = await this.#placement.candidates({
       location,
       model: request.model,
       ...(request.version ? { version: request.version } : {}),
       ...(policy ? { policy } : {}),
     });
+    const candidates = skip ? placed.filter((c) => !skip({ nodeId: c.node.id, version: c.model.version })) : placed;
     const placementMs = performance.now() - ctx.started;
+    trace.mark('placement', ctx.started);
     if (candidates.length === 0)
       throw new HexEdgeError(
         'NO_NODE_AVAILABLE',
-        `no healthy node can serve model '${request.model}' right now`,
+        `no healthy node can serve model '${request.model}'${request.version ? ` version '${request.version}'` : ''} right now`,
       );
     const id = request.id ?? crypto.randomUUID();
+    const lookupStarted = performance.now();
+    const lookup = await this.#cache?.lookup({
+      tenant: ctx.caller.tenant,
+      use: cacheUseOf(policy, ctx.ctx.hints),
+      request,
+      inputs,
+      candidates,
+      manifestOf: (contentId) => this.#manifestByContentId(contentId),
+      requestId: id,
+      startedMs: ctx.started,
+    });
+    if (lookup) {
+      ctx.ctx.cache = lookup.outcome;
+      trace.mark('cache', lookupStarted, { detail: lookup.outcome, ...(lookup.hit ? { nodeId: lookup.hit.node.id } : {}) });
+      if (lookup.hit) return lookup.hit;
+    }
     // Refusals of a request the gateway could not check itself wait for the other nodes' verdict.
     const undecided: NodeFault[] = [];
     let faults = 0;
@@ -242,7 +354,7 @@ export class InferService {
       model: request.model,
       policy,
       latency: this.#latency,
-      attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal }),
+      attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal, policy, started: ctx.started, ctx: ctx.ctx }),
       onOutcome: (c, o) => {
         if (o.fault) faults++;
         if (o.fault?.kind === 'refused' && !o.fault.validated) return void undecided.push(o.fault);
@@ -273,14 +385,22 @@ export class InferService {
           `every node asked (${undecided.length}) refused this request for model '${request.model}' as invalid; check its input against the model (GET /v1/models)`,
         );
       }
+      // Every node asked was full: the fabric has no capacity for it now (503), not a node failure (502).
+      if (overloaded.count > 0 && overloaded.count === faults && isHexEdgeError(err) && err.code === 'NODE_FAILED') {
+        throw new HexEdgeError(
+          'OVERLOADED',
+          `every node asked (${overloaded.count}) is at capacity for model '${request.model}'${policy?.priority ? ` at ${policy.priority} priority` : ''}; retry shortly`,
+          { retryAfterMs: overloaded.retryAfterMs ?? 1_000 },
+        );
+      }
       throw err;
     }
     // Another node served what they refused: their refusals were faults.
     for (const f of undecided)
       this.#reportOutcome({ nodeId: f.nodeId, model: request.model, requestId: id, latencyMs: 0, fault: f });
     const { result, candidate, attempts } = outcome;
-    this.#observer.walk({ attempts });
-    return {
+    if (!ctx.mirror) this.#observer.walk({ attempts });
+    const response: InferResponse = {
       id,
       model_name: request.model,
       model_version: result.version,
@@ -291,8 +411,15 @@ export class InferService {
         nodeMs: round(result.nodeMs),
         totalMs: round(performance.now() - ctx.started),
       },
-      receipt: result.receipt,
+      receipt: { ...result.receipt, ...(result.metadata ? { metadata: result.metadata } : {}) },
     };
+    if (lookup?.slot) this.#cache!.store(lookup.slot, response);
+    return response;
+  }
+
+  /** The catalogue's manifest for these model bytes (or the origin's), for the cache's determinism check. */
+  #manifestByContentId(contentId: string): ModelManifest | undefined {
+    return this.#catalogue?.manifests().find((m) => m.contentId === contentId) ?? this.#manifestOf?.(contentId);
   }
 
   /** Placement learns every outcome; a fault also goes to the oracle. Feedback is advisory: it never fails the request. */
@@ -332,22 +459,25 @@ export class InferService {
    * Sends one request to one node, signed for it: the one way a request reaches a node, so live
    * traffic and the oracle's re-runs are the same bytes on the same route with the same headers.
    */
-  async #send(a: { node: NodeRecord; model: string; version: string; id: string; inputs: Tensor[] | undefined; input: unknown; outputs?: InferRequest['outputs']; signal: AbortSignal }): Promise<NodeAnswer> {
+  async #send(a: { node: NodeRecord; model: string; version: string; id: string; inputs: Tensor[] | undefined; input: unknown; outputs?: InferRequest['outputs']; signal: AbortSignal; hintHeaders?: Record<string, string> }): Promise<NodeAnswer> {
     const route: ForwardRoute = a.inputs ? 'infer' : 'predict';
     const url = `${a.node.url}/v2/models/${encodeURIComponent(a.model)}/versions/${encodeURIComponent(a.version)}/${route}`;
     const body = JSON.stringify(a.inputs ? { id: a.id, inputs: a.inputs.map(tensorToJson), ...(a.outputs ? { outputs: a.outputs } : {}) } : { id: a.id, input: a.input });
-    const headers = await this.#signForward?.({ targetNodeId: a.node.id, route, modelName: a.model, modelVersion: a.version, body });
+    const signed = await this.#signForward?.({ targetNodeId: a.node.id, route, modelName: a.model, modelVersion: a.version, body });
+    const headers = a.hintHeaders ? { ...a.hintHeaders, ...signed } : signed;
     return this.#client.post({ url, body, signal: a.signal, ...(headers ? { headers } : {}) });
   }
 
   /** The oracle's spot-check re-run on one node: forwarded as live traffic, the node's answer as it is. */
-  async rerun(options: { node: NodeRecord; request: RerunRequest; signal: AbortSignal }): Promise<NodeAnswer> {
+  async rerun(options: { node: NodeRecord; request: RerunRequest; signal: AbortSignal; trace?: TraceContext; deadlineMs: number; priority?: Priority }): Promise<NodeAnswer> {
     const { node, request } = options;
     const inputs = request.inputs?.map((t) => checkTensor(t));
-    return this.#send({ node, model: request.modelName, version: request.modelVersion, id: crypto.randomUUID(), inputs, input: request.input, signal: options.signal });
+    // The same headers live traffic carries (a trace, the budget left), so a check looks like a customer.
+    const hintHeaders = hintHeadersFor({ trace: options.trace ?? newTraceContext(), deadlineMs: options.deadlineMs, priority: options.priority });
+    return this.#send({ node, model: request.modelName, version: request.modelVersion, id: crypto.randomUUID(), inputs, input: request.input, signal: options.signal, hintHeaders });
   }
 
-  async #attempt(a: { node: NodeRecord; entry: NodeModel; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal }) {
+  async #attempt(a: { node: NodeRecord; entry: NodeModel; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal; policy: PlacementPolicy | undefined; started: number; ctx: RequestContext }) {
     const { node, entry, request, id, inputs } = a;
     // The catalogue, not the node, says which bytes a name@version is; a model it does not list is the node's own.
     const manifests = this.#catalogue?.manifests() ?? [];
@@ -369,15 +499,24 @@ export class InferService {
       });
     }
     const started = performance.now();
+    const forward = a.ctx.trace.forward(node.id);
+    // The node's scheduler learns the priority and the budget left (relative: the clocks need not agree).
+    const hintHeaders = hintHeadersFor({
+      trace: forward.context,
+      deadlineMs: a.started + (a.policy?.deadlineMs ?? DEFAULT_DEADLINE_MS) - started,
+      priority: a.policy?.priority,
+    });
     let answer: NodeAnswer;
     try {
-      answer = await this.#send({ node, model: request.model, version: entry.version, id, inputs, input: request.input, ...(request.outputs ? { outputs: request.outputs } : {}), signal: a.signal });
+      answer = await this.#send({ node, model: request.model, version: entry.version, id, inputs, input: request.input, ...(request.outputs ? { outputs: request.outputs } : {}), signal: a.signal, hintHeaders });
     } catch (err) {
       const oversized = isHexEdgeError(err) && err.code === 'PAYLOAD_TOO_LARGE';
       if (!oversized) this.#log(`node ${node.id} unreachable: ${(err as Error).message}`);
+      forward.end({ ok: false, detail: oversized ? 'oversized' : 'unreachable' });
       throw new NodeFault({ nodeId: node.id, kind: oversized ? 'oversized' : 'unreachable' });
     }
-    const nodeMs = performance.now() - started;
+    const checkStarted = performance.now();
+    const nodeMs = checkStarted - started;
     const checked = await checkNodeAnswer({
       answer,
       node,
@@ -390,7 +529,20 @@ export class InferService {
       onReceiptChecked: (ok) => this.#observer.receiptChecked(ok),
       ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
       log: this.#log,
+    }).catch((err: unknown) => {
+      if (err instanceof NodeFault && err.overloaded) {
+        const o = a.ctx.overloaded;
+        o.count++;
+        const waitMs = retryAfterMsOf(answer.body);
+        if (waitMs !== undefined) o.retryAfterMs = Math.min(o.retryAfterMs ?? waitMs, waitMs);
+      }
+      forward.end({ ok: false, detail: err instanceof NodeFault ? err.kind : 'error', answeredPerf: checkStarted });
+      throw err;
     });
-    return { ...checked, nodeMs };
+    const metadata = a.ctx.trace.nodeMetadata(rawReceiptMetadata(answer.body));
+    forward.end({ ok: true, answeredPerf: checkStarted, ...(metadata ? { metadata } : {}) });
+    a.ctx.trace.mark('receipt-check', checkStarted, { nodeId: node.id });
+    return { ...checked, nodeMs, metadata };
   }
+
 }

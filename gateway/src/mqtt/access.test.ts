@@ -115,4 +115,30 @@ describe('device credentials and broker access', () => {
       code: 'INVALID_REQUEST',
     });
   });
+
+  it('serves a request from a client id that is no device as the full-access key, only when configured', async () => {
+    const { devices } = await setup();
+    const keys = new KeyRing({ store: new MemoryKeyStore() });
+    const admin = await keys.create({ name: 'admin', role: 'admin' });
+    const brokerVouched = new BrokerAccess({ devices, keys, fullAccessKey: admin.record });
+    expect(brokerVouched.principalOf('my-app')).toMatchObject({
+      kind: 'admin',
+      clientId: 'my-app',
+      id: admin.record.id,
+      key: admin.record,
+    });
+    // A device's id stays the device's, and a disabled device is refused, not taken for the admin.
+    expect(brokerVouched.principalOf('d1')).toMatchObject({ kind: 'device', models: ['m'] });
+    devices.store.put({ ...devices.get('d2')!, disabled: true });
+    expect(brokerVouched.principalOf('d2')).toBeUndefined();
+    expect(new BrokerAccess({ devices, keys }).principalOf('my-app')).toBeUndefined();
+  });
+
+  it('refuses a broker username taken twice (a device named like a gateway user)', async () => {
+    const { devices } = await setup();
+    const admins = [{ username: 'd1', passwordHash: '$7$1$AAAA$BBBB' }];
+    expect(() => mosquittoDynamicSecurity({ devices: devices.store.list(), admins })).toThrow(
+      /broker username "d1" is taken twice/,
+    );
+  });
 });

@@ -31,10 +31,23 @@ export class BrokerAccess {
   readonly #devices: DeviceCredentials | undefined;
   readonly #keys: KeyRing | undefined;
   readonly #clients = new Map<string, MqttPrincipal>();
+  readonly #fullAccessKey: ApiKeyRecord | undefined;
 
-  constructor(options: { devices?: DeviceCredentials; keys?: KeyRing }) {
+  constructor(options: {
+    devices?: DeviceCredentials;
+    keys?: KeyRing;
+    /**
+     * The key a request is served as when its client id is neither a device nor a client seen logging
+     * in here. Only for an external broker whose ACL lets nobody but devices (under their own ids) and
+     * full-access users publish requests, as the files `hexedge broker acl` writes: such a request was
+     * published by a full-access user (`hexedge dev`'s Mosquitto: its admin login). Never with the
+     * embedded broker, which forgets clients past MAX_REMEMBERED_CLIENTS.
+     */
+    fullAccessKey?: ApiKeyRecord;
+  }) {
     this.#devices = options.devices;
     this.#keys = options.keys;
+    this.#fullAccessKey = options.fullAccessKey;
   }
 
   /**
@@ -85,12 +98,17 @@ export class BrokerAccess {
 
   /**
    * The principal a request on `clientId`'s topics belongs to: the one that connected with that id
-   * here, else the device of that id (an external broker authenticated it against the same records).
+   * here, else the device of that id (an external broker authenticated it against the same records),
+   * else, with `fullAccessKey`, a full-access broker user served as that key.
    */
   principalOf(clientId: string): MqttPrincipal | undefined {
     const known = this.#clients.get(clientId);
     if (known) return known;
     const device = this.#devices?.get(clientId);
+    if (!device && this.#fullAccessKey) {
+      const key = this.#fullAccessKey;
+      return { kind: key.role, clientId, id: key.id, key, ...(key.models ? { models: key.models } : {}) };
+    }
     if (!device || device.disabled) return undefined;
     return { kind: 'device', clientId, id: device.id, ...(device.models ? { models: device.models } : {}) };
   }

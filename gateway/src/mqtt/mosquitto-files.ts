@@ -84,6 +84,16 @@ export function mosquittoDynamicSecurity(options: {
       );
     }
   }
+  // One dynamic-security client per username: a device named like a gateway user would shadow it.
+  const usernames = new Set<string>();
+  for (const username of [...options.admins.map((a) => a.username), ...devices.map((d) => d.id)]) {
+    if (usernames.has(username))
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `broker username ${JSON.stringify(username)} is taken twice (a device id equal to a gateway user's name)`,
+      );
+    usernames.add(username);
+  }
   const deviceRole = (d: DeviceRecord) => ({
     rolename: `device-${d.id}`,
     acls: [
@@ -142,6 +152,8 @@ export function mosquittoConfig(options: {
   host?: string;
   user?: string;
   pluginPath: string;
+  /** Further config lines, appended (`hexedge dev`: its log goes to stderr, which it prefixes). */
+  extraLines?: readonly string[];
 }): string {
   return [
     `listener ${options.port}${options.host ? ` ${options.host}` : ''}`,
@@ -162,6 +174,7 @@ export function mosquittoConfig(options: {
     'autosave_interval 60',
     'persistent_client_expiration 1d',
     ...(options.user ? [`user ${options.user}`] : []),
+    ...(options.extraLines ?? []),
     '',
   ].join('\n');
 }

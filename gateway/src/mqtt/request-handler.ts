@@ -7,6 +7,7 @@ import {
   type LocationInput,
 } from '@hexedge/protocol';
 import type { InferService } from '../infer/infer-service.ts';
+import { mqttHints } from './request-hints.ts';
 import type { KeyLimiter } from '../keys/rate-limit.ts';
 import type { MqttPrincipal } from './access.ts';
 import { parseRequestTopic, responseTopic, responseTopicOwner } from './topics.ts';
@@ -17,6 +18,8 @@ export interface MqttRequest {
   payload: Uint8Array;
   responseTopic?: string;
   correlationData?: Uint8Array;
+  /** MQTT v5 user properties: `traceparent`, `hexedge-priority`, `hexedge-deadline-ms`, `hexedge-cache`. */
+  userProperties?: Record<string, string | string[]>;
 }
 
 /** What to publish back: a JSON payload, with v5 properties that a v3.1.1 broker simply drops. */
@@ -129,13 +132,16 @@ export function routeMqttRequest(
         );
       const body = await requestBody({ request, clientId, requestId, model, options });
       if (principal.key && options.limiter) await options.limiter.take(principal.key);
+      const hints = mqttHints(request.userProperties);
       const caller = {
         id: `mqtt:${clientId}`,
+        tenant: principal.kind === 'device' ? `device:${principal.id}` : `key:${principal.key?.id ?? principal.id}`,
+        device: { id: clientId },
         ...(principal.models ? { models: principal.models } : {}),
         ...(principal.region ? { region: principal.region } : {}),
       };
-      const { response } = await options.service.infer(body, caller);
-      return reply(response, true, {});
+      const { response, traceparent, cache } = await options.service.infer(body, caller, hints);
+      return reply(response, true, { ...(traceparent ? { traceparent } : {}), ...(cache ? { 'hexedge-cache': cache } : {}) });
     } catch (err) {
       const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
       if (!isHexEdgeError(err))

@@ -25,9 +25,11 @@ import { ReceiptForwarder } from '../oracle-forwarder.ts';
 import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { InferCache } from '../cache/infer-cache.ts';
 import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
 import { readOriginCatalog } from './origin-catalog.ts';
 import { NodeMessageLimits } from '../routes/node-message-limits.ts';
+import { startRollouts } from './rollout-wiring.ts';
 
 /** Every address a node's host name resolves to (the URL policy refuses the name if any is private). */
 const resolveAll = async (hostname: string) => (await lookup(hostname, { all: true })).map((a) => a.address);
@@ -72,7 +74,7 @@ export async function buildGateway(
     life.defer('API keys', () => keyStore.close());
     const keys = new KeyRing({ store: keyStore, sha256: nodeSha256Hex });
     // The configured admin key fills one slot: a changed HEXEDGE_ADMIN_KEY revokes the previous one.
-    await keys.adopt(secrets.adminKey, {
+    const adminKey = await keys.adopt(secrets.adminKey, {
       name: 'gateway admin',
       role: 'admin',
       slot: ADMIN_KEY_SLOT,
@@ -123,7 +125,11 @@ export async function buildGateway(
     const credentials = new DeviceCredentials({
       store: new FileDeviceStore(path.join(config.dataDir, 'devices.json')),
     });
-    const access = new BrokerAccess({ devices: credentials, keys });
+    const access = new BrokerAccess({
+      devices: credentials,
+      keys,
+      ...(config.mqtt?.fullAccessRequestsAsAdmin ? { fullAccessKey: adminKey } : {}),
+    });
     const events = new EventBus();
 
     const reportKey = await loadOrCreateKeyFile(path.join(config.dataDir, REPORT_KEY_FILE));
@@ -175,8 +181,22 @@ export async function buildGateway(
         return [...counts].map(([status, value]) => ({ labels: { status }, value }));
       },
     });
+    const cache = config.cache.enabled
+      ? new InferCache({
+          limits: config.cache,
+          sha256: nodeSha256Hex,
+          onLookup: metrics.cacheLookup,
+          onEvict: metrics.cacheEvicted,
+        })
+      : undefined;
+    if (cache) {
+      metrics.gauge({ name: 'hexedge_gateway_cache_entries', help: 'Answers in the response cache', read: () => [{ value: cache.entries }] });
+      metrics.gauge({ name: 'hexedge_gateway_cache_bytes', help: 'Size of the answers in the response cache (JSON bytes)', read: () => [{ value: cache.bytes }] });
+    }
+    const rollouts = startRollouts({ dataDir: config.dataDir, placement, catalog, metrics, life, log });
     let started = false;
     const { app, service, limiter } = createGatewayApp({
+      ...(cache ? { cache } : {}),
       placement,
       keys,
       catalog,
@@ -197,6 +217,7 @@ export async function buildGateway(
       log: (entry) => entry.level !== 'info' && log(JSON.stringify(entry)),
       ...(config.oracle ? { oracle: config.oracle } : {}),
       trustSeqs,
+      rollouts,
       ...(forwarder ? { onAnswered: forwarder.onAnswered, onNodeFault: forwarder.onNodeFault } : {}),
       dashboard: {
         events,

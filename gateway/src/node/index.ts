@@ -8,7 +8,7 @@ export {
   startChirpstackIngress,
 } from '../adapters/chirpstack-ingress.ts';
 export { FileDeviceStore } from '../adapters/device-file-store.ts';
-export { writeMosquittoFiles } from '../adapters/mosquitto-writer.ts';
+export { findDynsecPlugin, writeMosquittoFiles } from '../adapters/mosquitto-writer.ts';
 export { type EmbeddedBroker, startEmbeddedBroker } from '../adapters/mqtt-broker.ts';
 export { DEFAULT_MAX_IN_FLIGHT, type MqttIngress, startMqttIngress } from '../adapters/mqtt-ingress.ts';
 export { connectMqttPublisher } from '../adapters/mqtt-publisher.ts';

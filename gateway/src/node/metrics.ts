@@ -62,6 +62,18 @@ export class GatewayMetrics implements GatewayObserver {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly #cacheLookups = new Counter({
+    name: 'hexedge_gateway_cache_lookups_total',
+    help: 'Response cache lookups by result: hit, miss, bypass (opted out) or uncacheable (model not deterministic or not catalogued)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly #cacheEvictions = new Counter({
+    name: 'hexedge_gateway_cache_evictions_total',
+    help: 'Response cache entries dropped, by reason: lru (bounds), expired (TTL) or invalid (node lost standing, model changed)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   /** Distinct model labels kept; past this, inferences of new names count under "other" (bounded series). */
   static readonly MAX_MODEL_LABELS = 256;
   readonly #models = new Set<string>();
@@ -139,6 +151,16 @@ export class GatewayMetrics implements GatewayObserver {
   receiptChecked(ok: boolean): void {
     this.#receipts.inc({ result: ok ? 'ok' : 'bad' });
   }
+
+  /** One response-cache lookup (InferCache's onLookup). */
+  cacheLookup = (result: string): void => {
+    this.#cacheLookups.inc({ result });
+  };
+
+  /** One response-cache eviction (InferCache's onEvict). */
+  cacheEvicted = (reason: string): void => {
+    this.#cacheEvictions.inc({ reason });
+  };
 
   text(): Promise<string> {
     return this.registry.metrics();

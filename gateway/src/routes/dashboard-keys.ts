@@ -48,6 +48,11 @@ export function observeInfer(options: { requests: RequestLog; events: EventBus; 
       .json()
       .catch(() => undefined)) as { node?: { id?: string }; timing?: { totalMs?: number }; receipt?: { body?: { serviceTimeMs?: number } }; error?: { code?: string } } | undefined;
     const ok = c.res.status < 400;
+    // An answer from the response cache was not served by its node now: no node time, no node request.
+    if (c.res.headers.get('X-HexEdge-Cache') === 'hit' && answer) {
+      delete answer.node;
+      delete answer.receipt;
+    }
     const location = locationOf(body);
     const region = regionOf(location);
     const model = typeof (body as { model?: unknown })?.model === 'string' ? (body as { model: string }).model.slice(0, 128) : 'unknown';

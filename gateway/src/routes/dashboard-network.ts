@@ -1,17 +1,12 @@
-import { HexEdgeError } from '@hexedge/protocol';
 import { DEMAND_WINDOW_MS, type NodeRecord, type Placement } from '@hexedge/placement';
-import { cellToLatLng, cellToParent, getResolution, isValidCell, latLngToCell } from 'h3-js';
+import { cellToLatLng, cellToParent, getResolution, latLngToCell } from 'h3-js';
 import type { Context } from 'hono';
 import type { EventBus } from '../events/event-bus.ts';
 import { quantile, type RequestLog } from '../events/request-log.ts';
+import { hexDetailParams, hexesQuery, type HexMetric } from '../openapi/dashboard-routes.ts';
+import { valid } from '../openapi/params.ts';
 import { PUBLIC_EVENT_RES } from './dashboard-keys.ts';
 import type { OracleReader } from './dashboard-operator.ts';
-
-/** Colourings the map offers; `value` in each cell is the chosen one. */
-export const HEX_METRICS = ['coverage', 'density', 'trust', 'demand', 'latency'] as const;
-export type HexMetric = (typeof HEX_METRICS)[number];
-/** Nodes sit in res-9 cells (placement's NODE_CELL_RESOLUTION): a finer map hex would hold a piece of one. */
-export const MAX_MAP_RES = 9;
 
 interface CellAcc {
   nodes: number;
@@ -20,16 +15,6 @@ interface CellAcc {
   probation: number;
   demand: number;
   latencies: number[];
-}
-
-function parseRes(raw: string | undefined): number {
-  const res = raw === undefined ? 4 : Number(raw);
-  if (!Number.isInteger(res) || res < 0 || res > MAX_MAP_RES)
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `res must be an integer in [0, ${MAX_MAP_RES}], got ${JSON.stringify(raw)}`,
-    );
-  return res;
 }
 
 /**
@@ -130,13 +115,7 @@ const valueOf: Record<HexMetric, (h: HexRow) => number | null> = {
 /** GET /v1/network/hexes?res=&metric= (public): the map's cells, each with every metric and `value`. */
 export function hexesHandler(options: { placement: Placement; requests: RequestLog; now: () => number }) {
   return (c: Context) => {
-    const res = parseRes(c.req.query('res'));
-    const metric = (c.req.query('metric') ?? 'coverage') as HexMetric;
-    if (!HEX_METRICS.includes(metric))
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `metric must be one of ${HEX_METRICS.join(', ')}, got ${JSON.stringify(metric)}`,
-      );
+    const { res, metric } = valid(c, 'query', hexesQuery);
     const rows = networkHexes({ ...options, res, nowMs: options.now() });
     return c.json({
       res,
@@ -156,12 +135,7 @@ export function hexDetailHandler(options: {
   now: () => number;
 }) {
   return async (c: Context) => {
-    const cell = c.req.param('cell')!;
-    if (!isValidCell(cell) || getResolution(cell) > MAX_MAP_RES)
-      throw new HexEdgeError(
-        'INVALID_CELL',
-        `not an H3 cell of resolution ≤ ${MAX_MAP_RES}: ${JSON.stringify(cell.slice(0, 32))}`,
-      );
+    const { cell } = valid(c, 'param', hexDetailParams);
     const res = getResolution(cell);
     const { placement, requests } = options;
     const summary = networkHexes({ placement, requests, res, nowMs: options.now() }).find(

@@ -1,14 +1,29 @@
 import { HexEdgeError } from '@hexedge/protocol';
 import type { Placement } from '@hexedge/placement';
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { requireApiKey, type GatewayEnv } from '../auth.ts';
+import { requireApiKey } from '../auth.ts';
 import { fleetEvent } from '../events/bridge-events.ts';
 import { EventBus, type GatewayEvent } from '../events/event-bus.ts';
 import { RequestLog } from '../events/request-log.ts';
 import { sseResponse } from '../events/sse.ts';
 import { readJsonBody } from '../http-errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
+import {
+  dashboardAssetRoute,
+  dashboardIndexRoute,
+  dashboardRedirectRoute,
+  developerStreamRoute,
+  fleetEventsRoute,
+  fleetStreamRoute,
+  hexDetailRoute,
+  hexesRoute,
+  networkStreamRoute,
+  operatorRoute,
+  postEventRoute,
+  usageDetailRoute,
+} from '../openapi/dashboard-routes.ts';
+import { mount, type GatewayApp } from '../openapi/mount.ts';
 import type { KeyLimiter } from '../keys/rate-limit.ts';
 import { assetsHandler, type StaticAssets } from './dashboard-assets.ts';
 import { canSee, fleetEventsHandler, observeInfer, usageDetailHandler } from './dashboard-keys.ts';
@@ -50,7 +65,7 @@ const REPLAY = 200;
  * it watches that route's answers.
  */
 export function mountDashboard(
-  app: Hono<GatewayEnv>,
+  app: GatewayApp,
   options: DashboardOptions & { placement: Placement; keys: KeyRing; limiter: KeyLimiter },
 ) {
   const { placement, keys, limiter, oracle } = options;
@@ -67,14 +82,19 @@ export function mountDashboard(
 
   app.use('/v1/infer', observeInfer({ requests, events, now }));
 
-  app.get('/dashboard', (c) => c.redirect('/dashboard/', 301));
-  app.get('/dashboard/*', assetsHandler(options.staticAssets));
+  mount(app, dashboardRedirectRoute, (c) => c.redirect('/dashboard/', 301));
+  const assets = assetsHandler(options.staticAssets);
+  mount(app, dashboardIndexRoute, assets);
+  // An asset path has slashes (`assets/index-1a2b.js`): hono routes it by a pattern the document
+  // cannot spell, so the route is documented as `/dashboard/{asset}` and served here.
+  app.openAPIRegistry.registerPath(dashboardAssetRoute);
+  app.get('/dashboard/:asset{.+}', assets);
 
-  app.get('/v1/network/hexes', hexesHandler({ placement, requests, now }));
-  app.get('/v1/network/hexes/:cell', hexDetailHandler({ placement, requests, oracle, now }));
-  app.get('/v1/nodes/:id/operator', operatorHandler({ placement, requests, oracle }));
-  app.get('/v1/usage/detail', reader, usageDetailHandler({ requests, now }));
-  app.get('/v1/fleet/events', reader, fleetEventsHandler(events));
+  mount(app, hexesRoute, hexesHandler({ placement, requests, now }));
+  mount(app, hexDetailRoute, hexDetailHandler({ placement, requests, oracle, now }));
+  mount(app, operatorRoute, operatorHandler({ placement, requests, oracle }));
+  mount(app, usageDetailRoute, reader, usageDetailHandler({ requests, now }));
+  mount(app, fleetEventsRoute, reader, fleetEventsHandler(events));
 
   const slots = new StreamSlots({
     max: options.eventStreams?.max ?? DEFAULT_MAX_EVENT_STREAMS,
@@ -98,7 +118,7 @@ export function mountDashboard(
     });
   };
   const ipOf = (c: Context) => `ip:${options.clientIp?.(c) ?? 'unknown'}`;
-  app.get('/v1/events/network', (c) =>
+  mount(app, networkStreamRoute, (c) =>
     stream(
       ipOf(c),
       (e) => e.audience.kind === 'public',
@@ -106,10 +126,10 @@ export function mountDashboard(
       () => watcher.watch(),
     ),
   );
-  app.get('/v1/events/developer', reader, (c) =>
+  mount(app, developerStreamRoute, reader, (c) =>
     stream(`key:${c.get('apiKey').id}`, (e) => canSee(c.get('apiKey'), e, 'developer'), c.req.raw.signal),
   );
-  app.get('/v1/events/fleet', reader, (c) =>
+  mount(app, fleetStreamRoute, reader, (c) =>
     stream(`key:${c.get('apiKey').id}`, (e) => canSee(c.get('apiKey'), e, 'fleet'), c.req.raw.signal),
   );
 
@@ -120,7 +140,7 @@ export function mountDashboard(
       throw new HexEdgeError('PAYLOAD_TOO_LARGE', `event body exceeds ${MAX_EVENT_BODY_BYTES} bytes`);
     },
   });
-  app.post('/v1/events', admin, limit, async (c) =>
+  mount(app, postEventRoute, admin, limit, async (c) =>
     c.json({ id: events.publish(fleetEvent(await readJsonBody(c))).id }, 202),
   );
 

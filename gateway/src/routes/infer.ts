@@ -2,6 +2,11 @@ import type { Context } from 'hono';
 import type { GatewayEnv } from '../auth.ts';
 import { readJsonBody } from '../http-errors.ts';
 import type { InferService } from '../infer/infer-service.ts';
+import { hintsFromHeaders } from '../infer/infer-hints.ts';
+import { TRACEPARENT_HEADER } from '@hexedge/protocol';
+
+/** Response header saying what the response cache did: hit, miss, bypass (opted out) or uncacheable. */
+export const CACHE_STATUS_HEADER = 'X-HexEdge-Cache';
 import type { UsageBook } from '../usage.ts';
 
 /** POST /v1/infer: the caller's key decides scopes and residency; the service does the rest. */
@@ -13,7 +18,10 @@ export function inferHandler(options: { service: InferService; usage: UsageBook 
     try {
       const body = await readJsonBody(c);
       if (typeof (body as { model?: unknown })?.model === 'string') model = (body as { model: string }).model.slice(0, 128);
-      const { response, replayed } = await options.service.infer(body, { id: key.id, ...(key.models ? { models: key.models } : {}), ...(key.region ? { region: key.region } : {}) });
+      const hints = hintsFromHeaders((name) => c.req.header(name), 'http');
+      const { response, replayed, cache, traceparent } = await options.service.infer(body, { id: key.id, tenant: `key:${key.id}`, ...(key.models ? { models: key.models } : {}), ...(key.region ? { region: key.region } : {}) }, hints);
+      if (cache) c.header(CACHE_STATUS_HEADER, cache);
+      if (traceparent) c.header(TRACEPARENT_HEADER, traceparent);
       if (replayed) c.header('Idempotent-Replayed', 'true');
       else options.usage.record({ keyId: key.id, model, ok: true, latencyMs: performance.now() - started });
       return c.json(response);

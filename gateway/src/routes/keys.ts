@@ -1,22 +1,11 @@
-import { HexEdgeError, parseWith } from '@hexedge/protocol';
+import { parseWith } from '@hexedge/protocol';
 import type { Context } from 'hono';
-import { z } from 'zod';
 import { readJsonBody } from '../http-errors.ts';
+import { keyIdParams, newKeySchema } from '../openapi/api-routes.ts';
+import { valid } from '../openapi/params.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { ApiKeyRecord } from '../keys/key-store.ts';
 
-export const newKeySchema = z
-  .object({
-    name: z.string().min(1).max(128),
-    role: z.enum(['admin', 'app']).optional(),
-    models: z.array(z.string().min(1).max(128)).min(1).max(256).optional(),
-    region: z.string().regex(/^[A-Za-z0-9]{2,32}$/).optional(),
-    ratePerSecond: z.number().positive().max(1e6).optional(),
-    burst: z.number().int().positive().max(1e6).optional(),
-    dailyQuota: z.number().int().positive().max(1e10).optional(),
-    expiresInMs: z.number().int().positive().max(10 * 365 * 86_400_000).optional(),
-  })
-  .strict();
 
 /** A key as listed: everything but the hash. */
 const view = (r: ApiKeyRecord) => {
@@ -35,8 +24,7 @@ export function keyHandlers(keys: KeyRing, now: () => number = Date.now) {
     },
     list: async (c: Context) => c.json({ keys: (await keys.list()).map(view) }),
     revoke: async (c: Context) => {
-      const id = c.req.param('id')!;
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new HexEdgeError('INVALID_REQUEST', `not a key id: ${JSON.stringify(id.slice(0, 80))}`);
+      const { id } = valid(c, 'param', keyIdParams);
       return c.json(view(await keys.revoke(id)));
     },
   };

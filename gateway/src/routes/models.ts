@@ -1,15 +1,12 @@
-import { HexEdgeError, toLatLng, type LatLng } from '@hexedge/protocol';
+import { HexEdgeError, type LatLng } from '@hexedge/protocol';
 import type { Candidate, NodeRecord } from '@hexedge/placement';
 import type { Context } from 'hono';
 import type { ModelCatalog } from '../catalog.ts';
+import { contentIdParams, peersQuery } from '../openapi/api-routes.ts';
+import { valid } from '../openapi/params.ts';
 
-const CONTENT_ID = /^[0-9a-f]{64}$/;
-
-function contentIdParam(c: Context): string {
-  const id = c.req.param('contentId')!;
-  if (!CONTENT_ID.test(id)) throw new HexEdgeError('INVALID_REQUEST', `content id must be 64 lowercase hex characters, got ${JSON.stringify(id.slice(0, 80))}`);
-  return id;
-}
+/** The path's content id, checked by the route (64 lowercase hex characters). */
+const contentIdParam = (c: Context): string => valid(c, 'param', contentIdParams).contentId;
 
 /** GET /v1/models: each model, what it does, its inputs, and the healthy nodes serving it. */
 export function catalogHandler(options: { catalog: ModelCatalog; healthyNodes: () => Iterable<NodeRecord> | Promise<Iterable<NodeRecord>> }) {
@@ -40,9 +37,6 @@ export function catalogHandler(options: { catalog: ModelCatalog; healthyNodes: (
   };
 }
 
-/** Most peers a node is told about at once. */
-export const MAX_PEERS = 10;
-
 /**
  * GET /v1/artifacts/{contentId}/peers?lat=&lng=&k= — healthy nodes holding an artifact (ready in their
  * last heartbeat), nearest first, so a node pulls from a neighbour before the origin. Public: nodes
@@ -51,9 +45,8 @@ export const MAX_PEERS = 10;
 export function peersHandler(options: { nearest: (q: { location: LatLng; k: number; contentId: string }) => Candidate[] | Promise<Candidate[]> }) {
   return async (c: Context) => {
     const id = contentIdParam(c);
-    const location = toLatLng({ lat: Number(c.req.query('lat') ?? Number.NaN), lng: Number(c.req.query('lng') ?? Number.NaN) }, 'location');
-    const k = Number(c.req.query('k') ?? 5);
-    if (!Number.isInteger(k) || k < 1 || k > MAX_PEERS) throw new HexEdgeError('INVALID_REQUEST', `k must be an integer in [1, ${MAX_PEERS}], got ${JSON.stringify(c.req.query('k'))}`);
+    const { lat, lng, k } = valid(c, 'query', peersQuery);
+    const location = { lat, lng };
     const peers = (await options.nearest({ location, k, contentId: id })).map(({ node, distanceKm }) => ({ id: node.id, url: node.url, distanceKm: Math.round(distanceKm * 1000) / 1000 }));
     return c.json({ peers });
   };

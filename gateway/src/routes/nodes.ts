@@ -1,49 +1,19 @@
 import { modelsForJoiningNode } from '@hexedge/placement';
-import {
-  EXECUTION_PROVIDERS,
-  HexEdgeError,
-  MAX_NEAREST_K,
-  toLatLng,
-  type DesiredModelsAnswer,
-  type ExecutionProvider,
-  type NearestNode,
-} from '@hexedge/protocol';
+import { HexEdgeError, type DesiredModelsAnswer, type NearestNode } from '@hexedge/protocol';
 import type { ModelCatalog } from '../catalog.ts';
 import type { GatewayPlacement } from '../gateway-placement.ts';
 import type { Context } from 'hono';
 import { readJsonBody } from '../http-errors.ts';
 import { checkNodeUrl, type NodeUrlPolicy } from '../node-urls.ts';
+import { desiredModelsQuery, nearestQuery, nodeIdParams } from '../openapi/node-routes.ts';
+import { valid } from '../openapi/params.ts';
 import type { NodeMessageLimits } from './node-message-limits.ts';
 
-/** Default number of nodes `GET /v1/nodes/nearest` returns. */
-export const DEFAULT_NEAREST_K = 5;
-
-function numberParam(c: Context, name: string): number {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw.trim() === '')
-    throw new HexEdgeError('INVALID_REQUEST', `query parameter ${name} is required`);
-  const value = Number(raw);
-  if (!Number.isFinite(value))
-    throw new HexEdgeError(
-      'INVALID_LOCATION',
-      `query parameter ${name} must be a number, got ${JSON.stringify(raw)}`,
-    );
-  return value;
-}
-
-/** GET /v1/nodes/nearest?lat=&lng=&model=&k= — healthy nodes nearest first, optionally serving a model. */
+/** GET /v1/nodes/nearest?lat=&lng=&model=&k= — healthy nodes nearest first, optionally serving a model (query checked by its route, openapi/node-routes.ts). */
 export function nearestHandler(placement: GatewayPlacement) {
   return async (c: Context) => {
-    const location = toLatLng({ lat: numberParam(c, 'lat'), lng: numberParam(c, 'lng') }, 'location');
-    const kRaw = c.req.query('k');
-    const k = kRaw === undefined ? DEFAULT_NEAREST_K : Number(kRaw);
-    if (!Number.isInteger(k) || k < 1 || k > MAX_NEAREST_K) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `k must be an integer in [1, ${MAX_NEAREST_K}], got ${JSON.stringify(kRaw)}`,
-      );
-    }
-    const model = c.req.query('model') || undefined;
+    const { lat, lng, k, model } = valid(c, 'query', nearestQuery);
+    const location = { lat, lng };
     const nodes: NearestNode[] = (await placement.nearest({ location, k, ...(model ? { model } : {}) })).map(
       ({ node, distanceKm }) => ({
         id: node.id,
@@ -61,7 +31,7 @@ export function nearestHandler(placement: GatewayPlacement) {
 /** GET /v1/nodes/{id}: what placement knows of one node (an operator's or developer's view). */
 export function nodeHandler(placement: GatewayPlacement) {
   return async (c: Context) => {
-    const id = c.req.param('id')!;
+    const { id } = valid(c, 'param', nodeIdParams);
     const found = await placement.getNode(id);
     if (!found)
       throw new HexEdgeError(
@@ -115,33 +85,13 @@ export function registrationHandlers(
   };
 }
 
-/** Memory a joining node may claim, MiB: from a 64 MiB gateway board to a 16 TiB server. */
-const MIN_MEMORY_MB = 64;
-const MAX_MEMORY_MB = 16 * 2 ** 20;
-
 /** GET /v1/nodes/desired-models?lat=&lng=&memoryMb=&providers= — what a joining node should pull first. */
 export function desiredModelsHandler(options: { placement: GatewayPlacement; catalog: ModelCatalog }) {
   return async (c: Context) => {
-    const location = toLatLng({ lat: numberParam(c, 'lat'), lng: numberParam(c, 'lng') }, 'location');
-    const memoryMb = numberParam(c, 'memoryMb');
-    if (!Number.isInteger(memoryMb) || memoryMb < MIN_MEMORY_MB || memoryMb > MAX_MEMORY_MB) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `memoryMb must be an integer in [${MIN_MEMORY_MB}, ${MAX_MEMORY_MB}], got ${JSON.stringify(c.req.query('memoryMb'))}`,
-      );
-    }
-    const providersRaw = c.req.query('providers') ?? 'cpu';
-    const providers = providersRaw.split(',').map((p) => p.trim());
-    const unknown = providers.find((p) => !(EXECUTION_PROVIDERS as readonly string[]).includes(p));
-    if (unknown !== undefined || providers.length > EXECUTION_PROVIDERS.length) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `providers must be a comma-separated list of ${EXECUTION_PROVIDERS.join(', ')}, got ${JSON.stringify(providersRaw.slice(0, 100))}`,
-      );
-    }
+    const { lat, lng, memoryMb, providers } = valid(c, 'query', desiredModelsQuery);
     const query = {
-      location,
-      hardware: { memoryMb, executionProviders: providers as ExecutionProvider[] },
+      location: { lat, lng },
+      hardware: { memoryMb, executionProviders: providers },
       catalogue: options.catalog.manifests(),
     };
     const answer: DesiredModelsAnswer = {

@@ -1,14 +1,23 @@
 import {
   HexEdgeError,
   isValidSignature,
+  DEADLINE_HEADER,
   MAX_RERUN_AGE_MS,
+  parseDeadlineMs,
+  parsePriority,
+  parseTraceparent,
+  PRIORITY_HEADER,
   signedRerunSchema,
+  startHop,
+  TRACEPARENT_HEADER,
   type Tensor,
 } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import type { Context } from 'hono';
 import { readJsonBody } from '../http-errors.ts';
 import type { InferService } from '../infer/infer-service.ts';
+import type { TraceBook } from '../trace/trace-book.ts';
+import { DEFAULT_DEADLINE_MS } from '../infer/failover-walk.ts';
 
 /** Nonces remembered at most (a re-run a second, each remembered for a minute, fits many times over). */
 const MAX_NONCES = 100_000;
@@ -26,10 +35,13 @@ export function oracleRerunHandler(options: {
   oracleIds: Iterable<string>;
   timeoutMs?: number;
   nowMs?: () => number;
+  /** Where the re-run is added to the request whose trace it carries (the oracle's `traceparent`). */
+  traces?: TraceBook;
 }) {
   const now = options.nowMs ?? Date.now;
   const seen = new Map<string, number>();
   return async (c: Context) => {
+    const handlerStarted = performance.now();
     const parsed = signedRerunSchema.safeParse(await readJsonBody(c));
     if (!parsed.success)
       throw new HexEdgeError(
@@ -60,6 +72,33 @@ export function oracleRerunHandler(options: {
     const { request } = body;
     // A region-bound key's receipt travels as digests only: there is nothing to re-run.
     if (request.kind === 'digests') throw new HexEdgeError('INVALID_REQUEST', `a digests-only request (model ${request.modelName}@${request.modelVersion}) cannot be re-run`);
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    // The spot check joins the trace of the answer it checks, and carries that request's priority and
+    // deadline (the oracle passes them on): the node sees what live traffic has.
+    const parent = parseTraceparent(c.req.header(TRACEPARENT_HEADER));
+    const priority = parsePriority(c.req.header(PRIORITY_HEADER));
+    const deadlineMs = parseDeadlineMs(c.req.header(DEADLINE_HEADER)) ?? DEFAULT_DEADLINE_MS;
+    const hop = startHop({
+      tracer: 'hexedge-gateway',
+      name: 'gateway spot-check re-run',
+      kind: 'server',
+      parent,
+      attributes: { 'hexedge.node_id': node.id, 'hexedge.model': request.modelName },
+    });
+    const startedPerf = performance.now();
+    const atMs = Date.now();
+    const record = (ok: boolean, detail?: string) => {
+      hop.end(ok ? {} : { error: detail ?? 'failed' });
+      if (parent)
+        options.traces?.addSpotCheck(parent.traceId, {
+          atMs,
+          durationMs: Math.round((performance.now() - startedPerf) * 1000) / 1000,
+          nodeId: node.id,
+          spanId: hop.context.spanId,
+          ok,
+          ...(detail ? { detail } : {}),
+        });
+    };
     const answer = await options.service
       .rerun({
         node,
@@ -68,13 +107,21 @@ export function oracleRerunHandler(options: {
           modelVersion: request.modelVersion,
           ...(request.kind === 'tensors' ? { inputs: request.inputs as Tensor[] } : { input: request.input }),
         },
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        signal: AbortSignal.timeout(timeoutMs),
+        trace: hop.context,
+        ...(priority ? { priority } : {}),
+        // Counted from arrival, as live traffic's budget is: a round number would mark it as a check.
+        deadlineMs: deadlineMs - (performance.now() - handlerStarted),
       })
       .catch((err: Error) => {
+        record(false, 'unreachable');
         throw new HexEdgeError('NODE_FAILED', `node ${node.id} unreachable: ${err.message}`);
       });
-    if (answer.status !== 200)
+    if (answer.status !== 200) {
+      record(false, `HTTP ${answer.status}`);
       throw new HexEdgeError('NODE_FAILED', `node ${node.id} answered HTTP ${answer.status}`);
+    }
+    record(true);
     return c.json(answer.body as object);
   };
 }

@@ -3,6 +3,8 @@ import { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorResponse } from '../http-errors.ts';
 import { ReceiptForwarder } from '../oracle-forwarder.ts';
+import { createGatewayHono, mount } from '../openapi/mount.ts';
+import { nodeListRoute } from '../openapi/node-routes.ts';
 import { nodeListHandler, oracleTrustHandler, type TrustTarget } from './oracle.ts';
 
 const NOW = 1_750_000_000_000;
@@ -103,9 +105,10 @@ describe('POST /v1/oracle/trust', () => {
 describe('GET /v1/nodes', () => {
   it('lists healthy nodes in id order, page by page', async () => {
     const node = (id: string) => ({ id, url: `http://${id}.test`, location: { lat: 52, lng: 5 }, cell: 'c', locationVerified: false, models: [{ name: 'm', version: '1', ready: true }] });
-    const app = new Hono();
+    // Mounted through its route definition, as the app does: the route checks `limit` and `after`.
+    const app = createGatewayHono();
     app.onError((err, c) => errorResponse(c, err));
-    app.get('/v1/nodes', nodeListHandler({ healthyNodes: () => ['c', 'a', 'b'].map(node) as never }));
+    mount(app, nodeListRoute, nodeListHandler({ healthyNodes: () => ['c', 'a', 'b'].map(node) as never }));
     const page1 = (await (await app.request('/v1/nodes?limit=2')).json()) as { nodes: Array<{ id: string }>; next: string };
     expect(page1.nodes.map((n) => n.id)).toEqual(['a', 'b']);
     const page2 = (await (await app.request(`/v1/nodes?limit=2&after=${page1.next}`)).json()) as { nodes: Array<{ id: string; url: string }>; next: null };

@@ -1,7 +1,6 @@
 import {
   HexEdgeError,
   isValidSignature,
-  MAX_NODE_PAGE,
   MAX_TRUST_PUSH_AGE_MS,
   MAX_TRUST_PUSH_SKEW_MS,
   oracleNodeReportPath,
@@ -15,6 +14,8 @@ import {
 import type { Context } from 'hono';
 import type { GatewayPlacement } from '../gateway-placement.ts';
 import { readJsonBody } from '../http-errors.ts';
+import { nodeListQuery } from '../openapi/node-routes.ts';
+import { valid } from '../openapi/params.ts';
 import type { OracleNodeReport, OracleReader } from './dashboard-operator.ts';
 
 /**
@@ -184,15 +185,7 @@ export function coverageProxyHandler(options: { oracleUrl: string; fetch?: typeo
  */
 export function nodeListHandler(placement: Pick<GatewayPlacement, 'healthyNodes'>) {
   return async (c: Context) => {
-    const limitRaw = c.req.query('limit');
-    const limit = limitRaw === undefined ? MAX_NODE_PAGE : Number(limitRaw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_NODE_PAGE) {
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `limit must be an integer in [1, ${MAX_NODE_PAGE}], got ${JSON.stringify(limitRaw)}`,
-      );
-    }
-    const after = c.req.query('after') ?? '';
+    const { limit, after } = valid(c, 'query', nodeListQuery);
     const sorted = [...(await placement.healthyNodes())]
       .filter((n) => n.id > after)
       .sort((a, b) => (a.id < b.id ? -1 : 1));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { oipRequestInputSchema, oipRequestOutputSchema, oipResponseOutputSchema } from './oip.ts';
-import { signedReceiptSchema } from './node.ts';
+import { PRIORITIES } from './priority.ts';
+import { receiptWithMetadataSchema } from './receipt-metadata.ts';
 import { isWithinJsonDepth, MAX_JSON_DEPTH } from '../canonical.ts';
 
 /** The gateway's public API: POST /v1/infer and GET /v1/nodes/nearest. */
@@ -36,6 +37,13 @@ export const placementPolicySchema = z
     minTrust: z.number().min(0).max(1).optional(),
     /** The caller may send a second copy to the next candidate when the first is slow. */
     hedge: z.boolean().optional(),
+    /**
+     * The node scheduler's priority (default normal). Under overload the lowest is refused first; a
+     * caller's high-priority requests are bounded to a share of its in-flight allowance (gateway README).
+     */
+    priority: z.enum(PRIORITIES).optional(),
+    /** false: neither answered from nor stored in the gateway's response cache (default: cacheable). */
+    cache: z.boolean().optional(),
   })
   .strict();
 
@@ -72,7 +80,13 @@ export const inferResponseSchema = z.object({
   output: z.unknown().optional(),
   node: z.object({ id: z.string(), cell: z.string(), distanceKm: z.number() }),
   timing: z.object({ placementMs: z.number(), nodeMs: z.number(), totalMs: z.number() }),
-  receipt: signedReceiptSchema,
+  /** The node's signed receipt; its unsigned `metadata` carries the trace and the node's timings. */
+  receipt: receiptWithMetadataSchema,
+  /**
+   * Present on an answer from the gateway's response cache: the original answer, with the original
+   * receipt (whose requestId is `requestId`, the request that was run), stored `ageMs` ago.
+   */
+  cached: z.object({ requestId: z.string(), storedAtMs: z.number(), ageMs: z.number() }).optional(),
 });
 
 export const nearestNodeSchema = z.object({

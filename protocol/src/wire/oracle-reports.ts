@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { latLngSchema, nodeIdSchema, signedReceiptSchema } from '../schemas/node.ts';
 import { TENSOR_DATATYPE_NAMES } from '../tensors.ts';
+import { MAX_TRACEPARENT_CHARS } from '../trace-context.ts';
+import { MAX_DEADLINE_MS } from '../schemas/infer.ts';
+import { PRIORITIES } from '../schemas/priority.ts';
 import { signedChallengeResponseSchema } from './latency-challenge.ts';
 import { nodeFaultReportBodySchema } from './node-fault-report.ts';
 
@@ -73,6 +76,19 @@ export const receiptReportBodySchema = z.object({
   receipt: signedReceiptSchema,
   request: inferenceRequestSchema,
   result: inferenceResultSchema,
+  /**
+   * What the request carried beside its body: the W3C trace of the answer (so the oracle's spot check
+   * joins it) and its priority and deadline (so the re-runs carry the same as live traffic and a node
+   * cannot tell a check by its headers). Beside the receipt, never in it: the receipt's hash (work,
+   * sampling, evidence) is over its body and signature only.
+   */
+  context: z
+    .object({
+      traceparent: z.string().max(MAX_TRACEPARENT_CHARS).optional(),
+      priority: z.enum(PRIORITIES).optional(),
+      deadlineMs: z.number().int().positive().max(MAX_DEADLINE_MS).optional(),
+    })
+    .optional(),
 });
 /** A GPS-tagged uplink heard by hotspots (from the firmware bridge): evidence of real coverage. */
 export const uplinkReportBodySchema = z.object({

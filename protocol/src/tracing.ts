@@ -1,0 +1,84 @@
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
+import { childTraceContext, newTraceContext, type TraceContext } from './trace-context.ts';
+
+/**
+ * One hop of a request's trace, exported through `@opentelemetry/api`: with no SDK registered (the
+ * default) the API is a no-op and costs next to nothing; a deployment that registers a tracer
+ * provider with an exporter (`node --import ./otel-setup.mjs …`, see gateway/README.md) gets every
+ * hop as a span. Either way the hop has a trace context of its own to pass on (W3C traceparent), so
+ * propagation and the receipts' trace metadata never depend on whether anything is exported.
+ */
+export interface HopSpan {
+  /** This hop's context: the trace it belongs to and its own span id (the next hop's parent). */
+  readonly context: TraceContext;
+  /** Adds attributes (numbers, strings, booleans) to the exported span. */
+  set(attributes: Attributes): void;
+  /** Ends the span, as an error when `error` is given; later calls do nothing. */
+  end(options?: { error?: string; attributes?: Attributes; endTimeMs?: number }): void;
+}
+
+export type HopKind = 'server' | 'client' | 'internal' | 'consumer' | 'producer';
+const KINDS: Record<HopKind, SpanKind> = {
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+  internal: SpanKind.INTERNAL,
+  consumer: SpanKind.CONSUMER,
+  producer: SpanKind.PRODUCER,
+};
+
+/** Starts a hop as a child of `parent` (a remote context from a traceparent), or a new trace without one. */
+export function startHop(o: {
+  /** The instrumentation scope: the service (`hexedge-gateway`, `hexedge-edge-node`, …). */
+  tracer: string;
+  name: string;
+  parent?: TraceContext | undefined;
+  kind?: HopKind;
+  attributes?: Attributes;
+  startTimeMs?: number;
+}): HopSpan {
+  const parentContext = o.parent
+    ? trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: o.parent.traceId,
+        spanId: o.parent.spanId,
+        traceFlags: o.parent.flags,
+        isRemote: true,
+      })
+    : ROOT_CONTEXT;
+  const span: Span = trace.getTracer(o.tracer).startSpan(
+    o.name,
+    {
+      kind: KINDS[o.kind ?? 'internal'],
+      ...(o.attributes ? { attributes: o.attributes } : {}),
+      ...(o.startTimeMs !== undefined ? { startTime: o.startTimeMs } : {}),
+    },
+    parentContext,
+  );
+  const sc = span.spanContext();
+  // A recording span (an SDK is registered) names itself; the no-op API's span only echoes its
+  // parent's ids, so the hop then takes a span id of its own.
+  const context: TraceContext =
+    span.isRecording() && trace.isSpanContextValid(sc)
+      ? { traceId: sc.traceId, spanId: sc.spanId, flags: sc.traceFlags }
+      : o.parent
+        ? childTraceContext(o.parent)
+        : newTraceContext();
+  let ended = false;
+  return {
+    context,
+    set: (attributes) => void span.setAttributes(attributes),
+    end(options = {}) {
+      if (ended) return;
+      ended = true;
+      if (options.attributes) span.setAttributes(options.attributes);
+      if (options.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: options.error });
+      span.end(options.endTimeMs);
+    },
+  };
+}
