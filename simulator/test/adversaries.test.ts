@@ -7,7 +7,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADVERSARY_GOALS, adversaryRows, formatTable, simulateAdversaries, type AdversaryReport, type BenchRow } from '../src/index.ts';
+import {
+  ADVERSARY_GOALS,
+  adversaryRows,
+  formatTable,
+  simulateAdversaries,
+  type AdversaryReport,
+  type BenchRow,
+} from '../src/index.ts';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
 
@@ -23,7 +30,13 @@ const rowOf = (start: string) => {
 // on two shared cores (keys, signed registrations, the event loops).
 describe('adversary simulation (quick)', { timeout: 240_000 }, () => {
   beforeAll(async () => {
-    report = await simulateAdversaries({ nodes: 2000, hours: 2, seed: 1, sampledRequests: 8000, detectionCheaters: 200 });
+    report = await simulateAdversaries({
+      nodes: 2000,
+      hours: 2,
+      seed: 1,
+      sampledRequests: 8000,
+      detectionCheaters: 200,
+    });
     rows = adversaryRows(report);
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(path.join(ARTIFACTS, 'simulate-adversaries-quick.json'), JSON.stringify({ rows }, null, 2));
@@ -35,7 +48,9 @@ describe('adversary simulation (quick)', { timeout: 240_000 }, () => {
     expect(report.adversarial.nodes.filter((n) => n.role !== undefined).length).toBe(600);
     expect(report.baseline.nodes.some((n) => n.role !== undefined)).toBe(false);
     // The same honest nodes in both runs.
-    expect(report.baseline.nodes.slice(0, 1400).map((n) => n.id)).toEqual(report.adversarial.nodes.slice(0, 1400).map((n) => n.id));
+    expect(report.baseline.nodes.slice(0, 1400).map((n) => n.id)).toEqual(
+      report.adversarial.nodes.slice(0, 1400).map((n) => n.id),
+    );
     expect(m.convictions.get('liar')).toBeGreaterThan(20);
     expect(m.convictions.get('cheat1')).toBeGreaterThan(10);
     expect(m.grinds).toBeGreaterThan(5);
@@ -70,17 +85,33 @@ describe('adversary simulation (quick)', { timeout: 240_000 }, () => {
     expect(rowOf("dishonest nodes' traffic share, first hour").value).toBeGreaterThan(0);
   });
 
+  it('pays dishonest nodes under 0.1 % of the rewards after the first hour', () => {
+    const r = rowOf("dishonest nodes' share of rewards after one hour");
+    expect(r.value).toBeLessThan(ADVERSARY_GOALS.dishonestShareAfterHourPct);
+    expect(r.met).toBe(true);
+  });
+
   it('detects a node cheating on 1 % of its requests within an epoch at the computed rate, as isSampled measures it', () => {
     const [atWorld, small] = report.detection;
+    const { samplingRate } = report.adversarial.adversary!.oracle.config;
     expect(atWorld!.computed * 100).toBeGreaterThanOrEqual(ADVERSARY_GOALS.detectionPct);
     expect(atWorld!.detected).toBe(atWorld!.cheaters);
-    // At 10 000 requests an epoch: 1 − 0.95^100 ≈ 99.4 % computed; measured within its sampling error.
-    expect(small!.computed).toBeCloseTo(1 - 0.95 ** 100, 2);
+    // At 10 000 requests an epoch: 1 − (1 − p)^100 computed (p·q, q ≈ 1); measured within its sampling error.
+    expect(small!.computed).toBeCloseTo(1 - (1 - samplingRate) ** 100, 2);
     const sd = Math.sqrt((small!.computed * (1 - small!.computed)) / small!.cheaters);
     expect(Math.abs(small!.detected / small!.cheaters - small!.computed)).toBeLessThan(4 * sd + 0.005);
     // isSampled samples at the configured rate.
-    expect(small!.sampledReceipts / small!.cheatedReceipts).toBeGreaterThan(0.04);
-    expect(small!.sampledReceipts / small!.cheatedReceipts).toBeLessThan(0.06);
+    expect(small!.sampledReceipts / small!.cheatedReceipts).toBeGreaterThan(samplingRate * 0.8);
+    expect(small!.sampledReceipts / small!.cheatedReceipts).toBeLessThan(samplingRate * 1.2);
+  });
+
+  it('catches a cheater that answers honestly where it guesses a spot check as often as one that does not guess', () => {
+    const guesser = report.detection.find((d) => d.guess)!;
+    // It did give up the cheats its guess marked (at about the sampling rate)…
+    expect(guesser.guessedSampled).toBeGreaterThan(0);
+    // …and the secret seed sampled the others anyway.
+    expect(guesser.detected).toBe(guesser.cheaters);
+    expect(rowOf('1% cheater honest where it guesses a spot check').met).toBe(true);
   });
 
   it('keeps moved claims unverified, refuses every unsolicited report, and makes wash trading cost more than it earns', () => {
@@ -90,13 +121,16 @@ describe('adversary simulation (quick)', { timeout: 240_000 }, () => {
     expect(rowOf('relay: walks that met a relay').value).toBeGreaterThan(0);
   });
 
-  it('spends verification compute at the documented default share (~15 %, over the 3 % goal)', () => {
-    // Defaults: 5 % sampled × (3 checkers + the referee on 10 % audits and on disputes) ≈ 15.5 %.
-    // The goal needs another configuration (README, "Goals"); a change of the spend shows here.
-    const r = rowOf('verification compute / inference compute');
-    expect(r.met).toBe(false);
-    expect(r.value).toBeGreaterThan(14);
-    expect(r.value).toBeLessThan(17);
+  it('spends at most 3 % of inference compute on verification with one refereed checker per sample, where the defaults spend ~15 %', () => {
+    // 2.5 % sampled × (1 checker + 5 % audits + disputes, which the referee settles) ≈ 2.6 %.
+    const r = rowOf('verification compute / inference compute (');
+    expect(r.met, `${r.value} %`).toBe(true);
+    expect(r.value).toBeGreaterThan(2.4);
+    expect(r.value).toBeLessThanOrEqual(ADVERSARY_GOALS.verificationSharePct);
+    // The oracle's defaults: 5 % × (3 checkers + 10 % audits) = 15.5 %, over the goal (SECURITY.md).
+    const d = rowOf("verification compute / inference compute at the oracle's defaults");
+    expect(d.value).toBeCloseTo(15.5, 5);
+    expect(d.met).toBe(false);
   });
 });
 

@@ -18,6 +18,8 @@ export interface EpochRewards {
   epoch: number;
   honestBaseUnits: bigint;
   sybilBaseUnits: bigint;
+  /** Paid to nodes lying at the epoch's close (faking answers, relaying, claiming a place they are not at). */
+  dishonestBaseUnits: bigint;
   unallocatedBaseUnits: bigint;
   /** Wash traders' rewards and the fees their self-paid requests cost (real requests × fee). */
   washEarnedBaseUnits: bigint;

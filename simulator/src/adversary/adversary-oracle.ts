@@ -94,14 +94,24 @@ export class AdversaryOracle {
     grindBudget: number;
   }) {
     this.config = parseOracleConfig(o.oracleConfig ?? {});
-    this.ledger = new StakeLedger({ store: new IndexedStakeStore(), slashBps: this.config.slashBps, unbondDelayMs: this.config.unbondDelayMs });
-    this.decisions = new SpotDecisions({ minResponses: this.config.minCheckerResponses, tolerance: this.config.defaultTolerance });
+    this.ledger = new StakeLedger({
+      store: new IndexedStakeStore(),
+      slashBps: this.config.slashBps,
+      unbondDelayMs: this.config.unbondDelayMs,
+    });
+    this.decisions = new SpotDecisions({
+      minResponses: this.config.minCheckerResponses,
+      tolerance: this.config.defaultTolerance,
+    });
     this.metrics = o.metrics;
     this.#placement = o.placement;
     this.#nodesById = o.nodesById;
     this.#rand = o.rand;
     this.#worldRequestsPerNodePerS = o.worldRequestsPerNodePerS;
-    this.#honestCheckShare = Math.min(1, o.honestCheckBudgetPerHour / Math.max(1, o.expectedHonestChecksPerHour));
+    this.#honestCheckShare = Math.min(
+      1,
+      o.honestCheckBudgetPerHour / Math.max(1, o.expectedHonestChecksPerHour),
+    );
     this.#meanHonestRuns = this.config.checkersPerSample + this.config.refereeAuditRate;
     this.#grindBudget = { left: o.grindBudget };
     this.book.replace(this.standing);
@@ -139,7 +149,12 @@ export class AdversaryOracle {
   seedHistory(node: SimNode, o: { nowMs: number; operatorId: string }): void {
     const rec = this.#placement.registry.get(node.id)!;
     const { nowMs } = o;
-    this.ledger.bond({ nodeId: node.id, operatorId: o.operatorId, amountBaseUnits: this.config.minBondBaseUnits, atMs: nowMs - 30 * DAY_MS });
+    this.ledger.bond({
+      nodeId: node.id,
+      operatorId: o.operatorId,
+      amountBaseUnits: this.config.minBondBaseUnits,
+      atMs: nowMs - 30 * DAY_MS,
+    });
     const ev = this.evidenceOf(node.id);
     ev.addPasses(this.config.seasoningPasses + 5, nowMs - this.config.seasoningMs - DAY_MS);
     ev.location = {
@@ -149,7 +164,14 @@ export class AdversaryOracle {
       status: 'verified',
       reason: 'VERIFIED',
       atMs: nowMs,
-      details: { claim: { lat: rec.location.lat, lng: rec.location.lng, claimedAtMs: rec.locationChangedAtMs ?? rec.registeredAtMs }, locationTrust: 0.9 },
+      details: {
+        claim: {
+          lat: rec.location.lat,
+          lng: rec.location.lng,
+          claimedAtMs: rec.locationChangedAtMs ?? rec.registeredAtMs,
+        },
+        locationTrust: 0.9,
+      },
     };
     for (let i = 0; i < 8; i++) ev.addAvailability(true, nowMs - (i + 1) * 600_000);
     this.markDirty(node.id);
@@ -201,9 +223,17 @@ export class AdversaryOracle {
   }
 
   /** One sampled answer of `node` checked for real; verdicts and slashes applied as receipt-checks.ts applies them. */
-  async check(node: SimNode, o: { model: string; answer: 'right' | 'wrong'; nowMs: number }): Promise<CheckResult> {
+  async check(
+    node: SimNode,
+    o: { model: string; answer: 'right' | 'wrong'; nowMs: number },
+  ): Promise<CheckResult> {
     const result = await runCheck(this.checkDeps(), {
-      node: { id: node.id, url: nodeUrlOf(node), sybil: node.role !== undefined, grinder: node.role === 'grinder' },
+      node: {
+        id: node.id,
+        url: nodeUrlOf(node),
+        sybil: node.role !== undefined,
+        grinder: node.role === 'grinder',
+      },
       model: o.model,
       answer: o.answer,
       seed: this.seed,
@@ -221,9 +251,15 @@ export class AdversaryOracle {
     if (decision.node === 'pass') {
       if (!ev.known) this.markDirty(node.id);
       ev.addPasses(1, o.nowMs);
-    } else if (decision.node === 'fraud') this.#convict(node, { role: 'node', evidenceId: receiptHash, nowMs: o.nowMs });
+    } else if (decision.node === 'fraud')
+      this.#convict(node, { role: 'node', evidenceId: receiptHash, nowMs: o.nowMs });
     decision.checkers.forEach((status, i) => {
-      if (status === 'fraud') this.#convict(checkers[i]!, { role: 'checker', evidenceId: `${receiptHash}:${checkers[i]!.id}`, nowMs: o.nowMs });
+      if (status === 'fraud')
+        this.#convict(checkers[i]!, {
+          role: 'checker',
+          evidenceId: `${receiptHash}:${checkers[i]!.id}`,
+          nowMs: o.nowMs,
+        });
     });
     return result;
   }
@@ -231,7 +267,12 @@ export class AdversaryOracle {
   #convict(node: SimNode, o: { role: 'node' | 'checker'; evidenceId: string; nowMs: number }): void {
     this.frauds++;
     this.evidenceOf(node.id).frauds.push({ atMs: o.nowMs, role: o.role, evidenceId: o.evidenceId });
-    this.ledger.slash({ nodeId: node.id, evidenceId: o.evidenceId, evidence: { reason: o.role === 'node' ? 'OUTPUT_MISMATCH' : 'CHECK_DISAGREED_WITH_REFEREE' }, atMs: o.nowMs });
+    this.ledger.slash({
+      nodeId: node.id,
+      evidenceId: o.evidenceId,
+      evidence: { reason: o.role === 'node' ? 'OUTPUT_MISMATCH' : 'CHECK_DISAGREED_WITH_REFEREE' },
+      atMs: o.nowMs,
+    });
     bump(o.role === 'node' ? this.metrics.convictions : this.metrics.checkerFrauds, classOf(node));
     if (!this.metrics.firstConvictedAtMs.has(node.id)) this.metrics.firstConvictedAtMs.set(node.id, o.nowMs);
     this.epochFrauds.add(node.id);
@@ -290,22 +331,42 @@ export class AdversaryOracle {
       entries.push(toTrustScoreEntry(id, trust));
       const stake = this.ledger.stakeOf(id, nowMs);
       const rec = registry.get(id);
-      const claim = rec ? { lat: rec.location.lat, lng: rec.location.lng, claimedAtMs: rec.locationChangedAtMs ?? rec.registeredAtMs } : undefined;
+      const claim = rec
+        ? {
+            lat: rec.location.lat,
+            lng: rec.location.lng,
+            claimedAtMs: rec.locationChangedAtMs ?? rec.registeredAtMs,
+          }
+        : undefined;
       const standing = standingOf({
         verdicts,
         bondedBaseUnits: stake.bondedBaseUnits,
         trust: trust.score,
         claim,
-        policy: { minBondBaseUnits: this.config.minBondBaseUnits, seasoningPasses: this.config.seasoningPasses, seasoningMs: this.config.seasoningMs, minTrust: this.config.minCheckerTrust },
+        policy: {
+          minBondBaseUnits: this.config.minBondBaseUnits,
+          seasoningPasses: this.config.seasoningPasses,
+          seasoningMs: this.config.seasoningMs,
+          minTrust: this.config.minCheckerTrust,
+        },
         nowMs,
       });
       const was = this.standing.get(id)?.standing.verifier ?? false;
-      this.standing.set(id, { standing, operatorId: stake.operatorId ?? id, stakeBaseUnits: stake.bondedBaseUnits });
+      this.standing.set(id, {
+        standing,
+        operatorId: stake.operatorId ?? id,
+        stakeBaseUnits: stake.bondedBaseUnits,
+      });
       if (was !== standing.verifier) {
         this.#verifiersStale = true;
         const node = this.#nodesById.get(id);
         // The directory lists a node as a challenger only while it has standing (GatewayDirectory's rule).
-        if (node) this.directory.putReporter({ nodeId: id, location: node.claimedLocation, roles: standing.verifier ? ['challenger'] : [] });
+        if (node)
+          this.directory.putReporter({
+            nodeId: id,
+            location: node.claimedLocation,
+            roles: standing.verifier ? ['challenger'] : [],
+          });
       }
     }
     this.#dirty.clear();

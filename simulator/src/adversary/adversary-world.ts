@@ -6,7 +6,14 @@
  * else the run does (placement, the gateway's walk, heartbeats, failures, churn) is as without
  * adversaries.
  */
-import { HexEdgeError, checkForward, generateNodeKeyPair, greatCircleDistanceKm, signForward, type LatLng } from '@hexedge/protocol';
+import {
+  HexEdgeError,
+  checkForward,
+  generateNodeKeyPair,
+  greatCircleDistanceKm,
+  signForward,
+  type LatLng,
+} from '@hexedge/protocol';
 import type { Placement } from '@hexedge/placement';
 import { demandPerS } from '../load.ts';
 import { modelEntries, nodeUrlOf, signedRegistration, MIN_LOCATION_LIE_KM, type SimNode } from '../nodes.ts';
@@ -129,9 +136,17 @@ export class AdversaryWorld {
   /** After a node's signed registration: its history if it had one before the run, and what it needs watching. */
   async onRegistered(node: SimNode, o: { atSetup: boolean; nowMs: number }): Promise<void> {
     if (o.atSetup && (node.role === undefined || node.role === 'sleeper'))
-      this.oracle.seedHistory(node, { nowMs: o.nowMs, operatorId: node.role === 'sleeper' ? `attacker-account-${node.index}` : node.id });
+      this.oracle.seedHistory(node, {
+        nowMs: o.nowMs,
+        operatorId: node.role === 'sleeper' ? `attacker-account-${node.index}` : node.id,
+      });
     if (!this.oracle.evidenceOf(node.id).known || node.lieRate > 0) this.#watch.add(node);
-    if (node.relay && this.#relayRefusal === undefined) this.#relayRefusal = await relayRefusal(node, this.#nodes.find((n) => n.role === undefined)!, o.nowMs);
+    if (node.relay && this.#relayRefusal === undefined)
+      this.#relayRefusal = await relayRefusal(
+        node,
+        this.#nodes.find((n) => n.role === undefined)!,
+        o.nowMs,
+      );
   }
 
   get relayRefusalReason(): string {
@@ -145,11 +160,19 @@ export class AdversaryWorld {
 
   locationRound(node: SimNode, o: { nowMs: number; schedule: Schedule; scheduled: number }): void {
     if (this.#nextRoundAtMs.get(node.id) !== o.scheduled || node.state === 'left') return;
-    const status = runLocationRound({ placement: this.#placement, oracle: this.oracle, nodesById: this.#nodesById, rand: this.#rand }, node, o.nowMs);
+    const status = runLocationRound(
+      { placement: this.#placement, oracle: this.oracle, nodesById: this.#nodesById, rand: this.#rand },
+      node,
+      o.nowMs,
+    );
     if (node.role === 'sticky' && status === 'verified' && !this.#moved.has(node)) {
       this.#moved.add(node);
-      o.schedule(o.nowMs + STICKY_MOVE_DELAY_MS, 'sticky-move', () => this.#move(node, o.nowMs + STICKY_MOVE_DELAY_MS, o.schedule));
-      o.schedule(o.nowMs + STICKY_MOVE_DELAY_MS + STICKY_SECOND_MOVE_MS, 'sticky-move', () => this.#move(node, o.nowMs + STICKY_MOVE_DELAY_MS + STICKY_SECOND_MOVE_MS, o.schedule));
+      o.schedule(o.nowMs + STICKY_MOVE_DELAY_MS, 'sticky-move', () =>
+        this.#move(node, o.nowMs + STICKY_MOVE_DELAY_MS, o.schedule),
+      );
+      o.schedule(o.nowMs + STICKY_MOVE_DELAY_MS + STICKY_SECOND_MOVE_MS, 'sticky-move', () =>
+        this.#move(node, o.nowMs + STICKY_MOVE_DELAY_MS + STICKY_SECOND_MOVE_MS, o.schedule),
+      );
     }
     this.#scheduleRound(node, o.nowMs + this.options.locationRoundMs, o.schedule);
   }
@@ -168,7 +191,12 @@ export class AdversaryWorld {
     const before = node.claimedLocation;
     node.claimedLocation = to;
     try {
-      await this.#placement.registry.register(signedRegistration(node, { issuedAtMs: Math.floor(nowMs), models: modelEntries(node, () => undefined) }));
+      await this.#placement.registry.register(
+        signedRegistration(node, {
+          issuedAtMs: Math.floor(nowMs),
+          models: modelEntries(node, () => undefined),
+        }),
+      );
       this.metrics.stickyMoves++;
       this.#scheduleRound(node, nowMs + 60_000 + this.#rand() * 60_000, schedule);
     } catch (err) {
@@ -187,20 +215,34 @@ export class AdversaryWorld {
   }
 
   /** Schedules the recurring events of the run from `startMs`. */
-  start(o: { startMs: number; endMs: number; epochMs: number; weight: number; schedule: Schedule; request: (r: SampledRequest) => void }): void {
+  start(o: {
+    startMs: number;
+    endMs: number;
+    epochMs: number;
+    weight: number;
+    schedule: Schedule;
+    request: (r: SampledRequest) => void;
+  }): void {
     const { schedule } = o;
     const fast = (atMs: number) =>
       schedule(atMs, 'evidence', async () => {
         for (const node of [...this.#watch]) {
           await this.oracle.evidenceTick(node, { nowMs: atMs, dtMs: FAST_TICK_MS });
           const ev = this.oracle.evidenceOf(node.id);
-          if (this.metrics.firstConvictedAtMs.has(node.id) || (ev.known && node.lieRate === 0) || node.state === 'left') this.#watch.delete(node);
+          if (
+            this.metrics.firstConvictedAtMs.has(node.id) ||
+            (ev.known && node.lieRate === 0) ||
+            node.state === 'left'
+          )
+            this.#watch.delete(node);
         }
         if (atMs + FAST_TICK_MS < o.endMs) fast(atMs + FAST_TICK_MS);
       });
     const slow = (atMs: number) =>
       schedule(atMs, 'evidence', async () => {
-        for (const node of this.#nodes) if (!this.#watch.has(node)) await this.oracle.evidenceTick(node, { nowMs: atMs, dtMs: SLOW_TICK_MS });
+        for (const node of this.#nodes)
+          if (!this.#watch.has(node))
+            await this.oracle.evidenceTick(node, { nowMs: atMs, dtMs: SLOW_TICK_MS });
         if (atMs + SLOW_TICK_MS < o.endMs) slow(atMs + SLOW_TICK_MS);
       });
     fast(o.startMs + FAST_TICK_MS);
@@ -210,7 +252,13 @@ export class AdversaryWorld {
       schedule(t, 'evict-reports', () => this.#reports.send(reporters, t));
     for (let epoch = 0, t = o.startMs; t < o.endMs; epoch++, t += o.epochMs) {
       const endMs = t + o.epochMs;
-      this.#planWash({ startMs: t, endMs: Math.min(endMs, o.endMs), weight: o.weight, schedule, request: o.request });
+      this.#planWash({
+        startMs: t,
+        endMs: Math.min(endMs, o.endMs),
+        weight: o.weight,
+        schedule,
+        request: o.request,
+      });
       if (endMs < o.endMs) schedule(endMs, 'epoch', () => this.#close(epoch, endMs, o.weight));
     }
   }
@@ -227,17 +275,34 @@ export class AdversaryWorld {
   }
 
   /** A wash trader's operator pays for requests at its node's place: as many real ones as its node's own demand × washFactor. */
-  #planWash(o: { startMs: number; endMs: number; weight: number; schedule: Schedule; request: (r: SampledRequest) => void }): void {
+  #planWash(o: {
+    startMs: number;
+    endMs: number;
+    weight: number;
+    schedule: Schedule;
+    request: (r: SampledRequest) => void;
+  }): void {
     for (const node of this.sybils) {
       if (node.role !== 'wash') continue;
       const model = MODELS.find((m) => node.models.get(m.name));
       if (!model) continue;
       const midMs = (o.startMs + o.endMs) / 2;
-      const real = (this.options.washFactor * demandPerS(node, { nowMs: midMs, worldRequestsPerNodePerS: this.#worldRate }) * (o.endMs - o.startMs)) / 1000;
+      const real =
+        (this.options.washFactor *
+          demandPerS(node, { nowMs: midMs, worldRequestsPerNodePerS: this.#worldRate }) *
+          (o.endMs - o.startMs)) /
+        1000;
       for (let i = poisson(this.#rand, real / o.weight); i > 0; i--) {
         const atMs = o.startMs + this.#rand() * (o.endMs - o.startMs);
         o.schedule(atMs, 'wash', () =>
-          o.request({ at: node.claimedLocation, stream: STREAMS[0]!, model, hedge: false, hour: Math.floor((atMs - o.startMs) / 3_600_000), wash: node.id }),
+          o.request({
+            at: node.claimedLocation,
+            stream: STREAMS[0]!,
+            model,
+            hedge: false,
+            hour: Math.floor((atMs - o.startMs) / 3_600_000),
+            wash: node.id,
+          }),
         );
       }
     }
@@ -251,9 +316,17 @@ export class AdversaryWorld {
  */
 async function relayRefusal(relay: SimNode, honest: SimNode, nowMs: number): Promise<string> {
   const gateway = await generateNodeKeyPair();
-  const body = JSON.stringify({ inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [22, 45, 700] }] });
+  const body = JSON.stringify({
+    inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [22, 45, 700] }],
+  });
   const target = { route: 'infer' as const, modelName: MODELS[0]!.name, modelVersion: MODELS[0]!.version };
-  const headers = await signForward({ ...target, targetNodeId: relay.id, keys: gateway, body, nowMs: Math.floor(nowMs) });
+  const headers = await signForward({
+    ...target,
+    targetNodeId: relay.id,
+    keys: gateway,
+    body,
+    nowMs: Math.floor(nowMs),
+  });
   const check = await checkForward({
     ...target,
     targetNodeId: honest.id,
@@ -262,7 +335,7 @@ async function relayRefusal(relay: SimNode, honest: SimNode, nowMs: number): Pro
     isKnown: (id) => id === gateway.nodeId,
     nowMs: Math.floor(nowMs),
   });
-  if (check.ok) throw new Error(`an honest node ${nodeUrlOf(honest)} served a request relayed by ${relay.id}`);
+  if (check.ok)
+    throw new Error(`an honest node ${nodeUrlOf(honest)} served a request relayed by ${relay.id}`);
   return check.reason;
 }
-

@@ -49,7 +49,10 @@ export interface CheckDeps {
 
 export const randomHex = (rand: Rng, bytes = 32) => {
   let s = '';
-  for (let i = 0; i < bytes; i++) s += Math.floor(rand() * 256).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++)
+    s += Math.floor(rand() * 256)
+      .toString(16)
+      .padStart(2, '0');
   return s;
 };
 
@@ -68,7 +71,11 @@ export async function runCheck(
     const v = book.verifier(id);
     if (v) pool.push({ ...v, url: nodeUrlOf(nodesById.get(id)!) });
   }
-  const checked = { nodeId: o.node.id, operatorId: o.node.sybil ? `attacker:${o.node.id}` : o.node.id, url: o.node.url };
+  const checked = {
+    nodeId: o.node.id,
+    operatorId: o.node.sybil ? `attacker:${o.node.id}` : o.node.id,
+    url: o.node.url,
+  };
   const draw = (seed: string, receiptHash: string) =>
     drawCheckers({ seed, receiptHash, candidates: pool, checked, count: deps.checkersPerSample });
 
@@ -80,7 +87,9 @@ export async function runCheck(
     let best = { hash: receiptHash, sleepers: -1 };
     for (let v = 0; v < GRIND_VARIANTS; v++) {
       const hash = randomHex(rand);
-      const sleepers = (await draw(o.guessedSeed, hash)).filter((c) => isSleeper(nodesById.get(c.nodeId))).length;
+      const sleepers = (await draw(o.guessedSeed, hash)).filter((c) =>
+        isSleeper(nodesById.get(c.nodeId)),
+      ).length;
       if (sleepers > best.sleepers) best = { hash, sleepers };
     }
     receiptHash = best.hash;

@@ -11,6 +11,12 @@
  * real `isSampled` decides with a fresh epoch seed, and each sampled one goes through the real draw
  * and refereed decision (checks.ts) against the run's final verifiers, sleepers included, until one
  * convicts.
+ *
+ * A guessing cheater (`guess`) answers honestly wherever it guesses a spot check: it runs the real
+ * `isSampled` on each receipt it means to cheat on with the last published seed (all it can know; the
+ * epoch's own is secret) and cheats only where that says "not sampled". The oracle samples with the
+ * secret seed, so the guess is worth nothing: detection is the plain cheater's, less the few cheats it
+ * gave up (the rate × its requests).
  */
 import { isSampled } from '@hexedge/coverage-oracle';
 import { bytesToBase64Url } from '@hexedge/protocol';
@@ -24,6 +30,10 @@ export const DETECTION_GOAL = 0.999;
 
 export interface DetectionResult {
   requestsPerEpoch: number;
+  /** Cheaters answered honestly where the last published seed said "sampled". */
+  guess: boolean;
+  /** Cheats a guesser gave up (its guess said "sampled"). */
+  guessedSampled: number;
   cheaters: number;
   detected: number;
   /** Cheated receipts hashed through isSampled, and how many it sampled. */
@@ -38,35 +48,81 @@ export interface DetectionResult {
 }
 
 /** The attacker's share of verifiers holding `model` (its sleepers that still have standing). */
-export function attackerVerifierShare(oracle: AdversaryOracle, model: string, isAttacker: (id: string) => boolean): number {
+export function attackerVerifierShare(
+  oracle: AdversaryOracle,
+  model: string,
+  isAttacker: (id: string) => boolean,
+): number {
   const verifiers = oracle.verifiersFor(model);
   return verifiers.length ? verifiers.filter(isAttacker).length / verifiers.length : 0;
 }
 
-export function computedDetection(o: { samplingRate: number; checkersPerSample: number; refereeAuditRate: number; attackerShare: number; requestsPerEpoch: number }) {
+export function computedDetection(o: {
+  samplingRate: number;
+  checkersPerSample: number;
+  refereeAuditRate: number;
+  attackerShare: number;
+  requestsPerEpoch: number;
+}) {
   const q = 1 - o.attackerShare ** o.checkersPerSample * (1 - o.refereeAuditRate);
   const perRequest = CHEAT_RATE * o.samplingRate * q;
   const computed = 1 - (1 - o.samplingRate * q) ** (o.requestsPerEpoch * CHEAT_RATE);
-  const requestsForGoal = perRequest > 0 ? Math.log(1 - DETECTION_GOAL) / (CHEAT_RATE * Math.log(1 - o.samplingRate * q)) : Infinity;
+  const requestsForGoal =
+    perRequest > 0
+      ? Math.log(1 - DETECTION_GOAL) / (CHEAT_RATE * Math.log(1 - o.samplingRate * q))
+      : Infinity;
   return { q, computed, requestsForGoal };
 }
 
 export async function measureDetection(
   oracle: AdversaryOracle,
-  o: { cheaters: number; requestsPerEpoch: number; rand: Rng; isAttacker: (id: string) => boolean; model?: string },
+  o: {
+    cheaters: number;
+    requestsPerEpoch: number;
+    rand: Rng;
+    isAttacker: (id: string) => boolean;
+    model?: string;
+    guess?: boolean;
+  },
 ): Promise<DetectionResult> {
   const { config } = oracle;
   const model = o.model ?? 'comfort-index';
-  const seed = bytesToBase64Url(Uint8Array.from({ length: 32 }, () => Math.floor(o.rand() * 256)));
-  const deps = { ...oracle.checkDeps(), rand: o.rand, metrics: new AdversaryMetrics(), grindBudget: { left: 0 } };
+  const newSeed = () => bytesToBase64Url(Uint8Array.from({ length: 32 }, () => Math.floor(o.rand() * 256)));
+  const seed = newSeed();
+  const publishedSeed = newSeed();
+  const deps = {
+    ...oracle.checkDeps(),
+    rand: o.rand,
+    metrics: new AdversaryMetrics(),
+    grindBudget: { left: 0 },
+  };
   let detected = 0;
   let cheatedReceipts = 0;
   let sampledReceipts = 0;
+  let guessedSampled = 0;
   for (let i = 0; i < o.cheaters; i++) {
-    const node = { id: `cheater-${i}`, url: `https://cheater-${i}.sim.hexedge.invalid`, sybil: true, grinder: false };
-    const hashes = Array.from({ length: binomial(o.rand, o.requestsPerEpoch, CHEAT_RATE) }, () => randomHex(o.rand));
+    const node = {
+      id: `cheater-${i}`,
+      url: `https://cheater-${i}.sim.hexedge.invalid`,
+      sybil: true,
+      grinder: false,
+    };
+    let hashes = Array.from({ length: binomial(o.rand, o.requestsPerEpoch, CHEAT_RATE) }, () =>
+      randomHex(o.rand),
+    );
+    if (o.guess) {
+      const guessed = await Promise.all(
+        hashes.map((receiptHash) =>
+          isSampled({ receiptHash, seed: publishedSeed, rate: config.samplingRate }),
+        ),
+      );
+      guessedSampled += guessed.filter(Boolean).length;
+      hashes = hashes.filter((_, j) => !guessed[j]);
+    }
     cheatedReceipts += hashes.length;
-    const flags = await Promise.all(hashes.map((receiptHash) => isSampled({ receiptHash, seed, rate: config.samplingRate })));
+    const flags = await Promise.all(
+      hashes.map((receiptHash) => isSampled({ receiptHash, seed, rate: config.samplingRate })),
+    );
     const sampled = hashes.filter((_, j) => flags[j]);
     sampledReceipts += sampled.length;
     for (const _ of sampled) {
@@ -85,5 +141,17 @@ export async function measureDetection(
     attackerShare,
     requestsPerEpoch: o.requestsPerEpoch,
   });
-  return { requestsPerEpoch: o.requestsPerEpoch, cheaters: o.cheaters, detected, cheatedReceipts, sampledReceipts, attackerVerifierShare: attackerShare, convictionGivenSampled: q, computed, requestsForGoal };
+  return {
+    requestsPerEpoch: o.requestsPerEpoch,
+    guess: o.guess ?? false,
+    guessedSampled,
+    cheaters: o.cheaters,
+    detected,
+    cheatedReceipts,
+    sampledReceipts,
+    attackerVerifierShare: attackerShare,
+    convictionGivenSampled: q,
+    computed,
+    requestsForGoal,
+  };
 }

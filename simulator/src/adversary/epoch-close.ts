@@ -7,10 +7,13 @@
  */
 import { computeRewardEntries, type Verdict } from '@hexedge/coverage-oracle';
 import type { SimNode } from '../nodes.ts';
-import type { AdversaryOracle } from './adversary-oracle.ts';
+import { isDishonest, type AdversaryOracle } from './adversary-oracle.ts';
 import type { EpochRewards } from './adversary-metrics.ts';
 
-export function closeEpoch(oracle: AdversaryOracle, o: { epoch: number; endMs: number; weight: number; nodesById: Map<string, SimNode> }): EpochRewards {
+export function closeEpoch(
+  oracle: AdversaryOracle,
+  o: { epoch: number; endMs: number; weight: number; nodesById: Map<string, SimNode> },
+): EpochRewards {
   const { config } = oracle;
   const verdicts: Verdict[] = [];
   for (const nodeId of oracle.epochFrauds)
@@ -18,7 +21,13 @@ export function closeEpoch(oracle: AdversaryOracle, o: { epoch: number; endMs: n
   const stakes = new Map<string, bigint>();
   for (const [nodeId, a] of oracle.epochAvailability) {
     // One shared verdict per node and status: the split reads kind, status and node id only.
-    const up: Verdict = { id: `avail:${nodeId}:up`, nodeId, kind: 'availability', status: 'up', atMs: o.endMs };
+    const up: Verdict = {
+      id: `avail:${nodeId}:up`,
+      nodeId,
+      kind: 'availability',
+      status: 'up',
+      atMs: o.endMs,
+    };
     const down: Verdict = { ...up, id: `avail:${nodeId}:down`, status: 'down' };
     for (let i = 0; i < a.up; i++) verdicts.push(up);
     for (let i = a.up; i < a.total; i++) verdicts.push(down);
@@ -34,12 +43,21 @@ export function closeEpoch(oracle: AdversaryOracle, o: { epoch: number; endMs: n
     requestFeeBaseUnits: config.requestFeeBaseUnits * weight,
     stakes,
   });
-  const result: EpochRewards = { epoch: o.epoch, honestBaseUnits: 0n, sybilBaseUnits: 0n, unallocatedBaseUnits, washEarnedBaseUnits: 0n, washFeesBaseUnits: 0n };
+  const result: EpochRewards = {
+    epoch: o.epoch,
+    honestBaseUnits: 0n,
+    sybilBaseUnits: 0n,
+    dishonestBaseUnits: 0n,
+    unallocatedBaseUnits,
+    washEarnedBaseUnits: 0n,
+    washFeesBaseUnits: 0n,
+  };
   for (const e of entries) {
     const node = o.nodesById.get(e.nodeId);
     const amount = BigInt(e.amountBaseUnits);
     if (node?.role === undefined) result.honestBaseUnits += amount;
     else result.sybilBaseUnits += amount;
+    if (node && isDishonest(node)) result.dishonestBaseUnits += amount;
     if (node?.role === 'wash') result.washEarnedBaseUnits += amount;
   }
   // Every real request a wash trader sends pays the fee.

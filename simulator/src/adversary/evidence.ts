@@ -49,16 +49,44 @@ export class NodeEvidence {
         ? [this.firstPassAtMs, ...this.#passAtMs]
         : this.#passAtMs;
     passTimes.forEach((atMs, i) =>
-      out.push({ id: `spot:${nodeId}:p${i}`, nodeId, kind: 'spot-check', status: 'pass', atMs, details: { role: 'node' } }),
+      out.push({
+        id: `spot:${nodeId}:p${i}`,
+        nodeId,
+        kind: 'spot-check',
+        status: 'pass',
+        atMs,
+        details: { role: 'node' },
+      }),
     );
     this.frauds.forEach((f, i) =>
-      out.push({ id: `spot:${nodeId}:f${i}`, nodeId, kind: 'spot-check', status: 'fraud', reason: f.role === 'node' ? 'OUTPUT_MISMATCH' : 'CHECK_DISAGREED_WITH_REFEREE', atMs: f.atMs, details: { role: f.role } }),
+      out.push({
+        id: `spot:${nodeId}:f${i}`,
+        nodeId,
+        kind: 'spot-check',
+        status: 'fraud',
+        reason: f.role === 'node' ? 'OUTPUT_MISMATCH' : 'CHECK_DISAGREED_WITH_REFEREE',
+        atMs: f.atMs,
+        details: { role: f.role },
+      }),
     );
     this.#availability.forEach((a, i) =>
-      out.push({ id: `avail:${nodeId}:${i}`, nodeId, kind: 'availability', status: a.up ? 'up' : 'down', atMs: a.atMs }),
+      out.push({
+        id: `avail:${nodeId}:${i}`,
+        nodeId,
+        kind: 'availability',
+        status: a.up ? 'up' : 'down',
+        atMs: a.atMs,
+      }),
     );
     this.misconductAtMs.forEach((atMs, i) =>
-      out.push({ id: `chal:${nodeId}:${i}`, nodeId, kind: 'challenger', status: 'invalid', reason: 'CONTRADICTED_MAJORITY', atMs }),
+      out.push({
+        id: `chal:${nodeId}:${i}`,
+        nodeId,
+        kind: 'challenger',
+        status: 'invalid',
+        reason: 'CONTRADICTED_MAJORITY',
+        atMs,
+      }),
     );
     return out;
   }

@@ -12,7 +12,13 @@
  * so, half the time reports a round trip of 1 ms (the target impossibly near it).
  * Seam: one window per round; the real scheduler probes every minute and combines ten minutes.
  */
-import { availabilityStatusOf, judgeLocationWindow, selectChallengers, type ChallengerCandidate, type LatencyObservation } from '@hexedge/coverage-oracle';
+import {
+  availabilityStatusOf,
+  judgeLocationWindow,
+  selectChallengers,
+  type ChallengerCandidate,
+  type LatencyObservation,
+} from '@hexedge/coverage-oracle';
 import { FIBER_KM_PER_MS, ROUTE_STRETCH, type Placement } from '@hexedge/placement';
 import { greatCircleDistanceKm, type LatLng } from '@hexedge/protocol';
 import { nodeUrlOf, type SimNode } from '../nodes.ts';
@@ -45,7 +51,11 @@ export function runLocationRound(deps: LocationRoundDeps, node: SimNode, nowMs: 
   if (!rec) return undefined;
   const claim = rec.location;
   const claimedAtMs = rec.locationChangedAtMs ?? rec.registeredAtMs;
-  const near = placement.nearest({ location: claim, k: NEAR_LOOKUP, filter: (r) => r.id !== node.id && oracle.book.isVerifier(r.id) });
+  const near = placement.nearest({
+    location: claim,
+    k: NEAR_LOOKUP,
+    filter: (r) => r.id !== node.id && oracle.book.isVerifier(r.id),
+  });
   const candidates: ChallengerCandidate[] = near.map((c) => ({
     nodeId: c.node.id,
     location: c.node.location,
@@ -55,7 +65,11 @@ export function runLocationRound(deps: LocationRoundDeps, node: SimNode, nowMs: 
   }));
   const picked = selectChallengers({
     claim,
-    target: { nodeId: node.id, operatorId: oracle.standing.get(node.id)?.operatorId ?? node.id, url: nodeUrlOf(node) },
+    target: {
+      nodeId: node.id,
+      operatorId: oracle.standing.get(node.id)?.operatorId ?? node.id,
+      url: nodeUrlOf(node),
+    },
     oracle: { nodeId: ORACLE_ID, location: ORACLE_LOCATION },
     candidates,
     count: CHALLENGERS_PER_TARGET,
@@ -67,7 +81,10 @@ export function runLocationRound(deps: LocationRoundDeps, node: SimNode, nowMs: 
     const challenger = c.nodeId === ORACLE_ID ? undefined : nodesById.get(c.nodeId);
     const from = challenger ? challenger.trueLocation : ORACLE_LOCATION;
     let answered = targetUp && (!challenger || challenger.state === 'up');
-    let rttMs = PROBE_ACCESS_RTT_MS + (2 * greatCircleDistanceKm(from, node.trueLocation) * ROUTE_STRETCH) / FIBER_KM_PER_MS + exponential(rand, 0.2);
+    let rttMs =
+      PROBE_ACCESS_RTT_MS +
+      (2 * greatCircleDistanceKm(from, node.trueLocation) * ROUTE_STRETCH) / FIBER_KM_PER_MS +
+      exponential(rand, 0.2);
     if (challenger?.role === 'sleeper' && challenger.state === 'up') {
       // Loud sleepers also claim impossible round trips (the majority contradicts them); quiet ones only
       // say "not answered", which nothing contradicts, and keep their standing to check others.
@@ -75,13 +92,25 @@ export function runLocationRound(deps: LocationRoundDeps, node: SimNode, nowMs: 
       else rttMs = PROBE_ACCESS_RTT_MS;
     }
     // The oracle probes every challenger each round: a node challenger that is up was reached.
-    const availability = availabilityStatusOf({ answered, byAuthority: !challenger, reporterReachedByOracle: !challenger || challenger.state === 'up' });
+    const availability = availabilityStatusOf({
+      answered,
+      byAuthority: !challenger,
+      reporterReachedByOracle: !challenger || challenger.state === 'up',
+    });
     if (availability.status !== 'inconclusive') {
       ev.addAvailability(availability.status === 'up', nowMs);
       oracle.recordAvailability(node.id, availability.status === 'up');
-      if (availability.status === 'down' && targetUp && node.role === undefined) oracle.metrics.falseDownReports++;
+      if (availability.status === 'down' && targetUp && node.role === undefined)
+        oracle.metrics.falseDownReports++;
     }
-    if (answered) observations.push({ challengerId: c.nodeId, challengerLocation: challenger ? placement.registry.get(challenger.id)?.location ?? challenger.claimedLocation : ORACLE_LOCATION, rttMs });
+    if (answered)
+      observations.push({
+        challengerId: c.nodeId,
+        challengerLocation: challenger
+          ? (placement.registry.get(challenger.id)?.location ?? challenger.claimedLocation)
+          : ORACLE_LOCATION,
+        rttMs,
+      });
   }
   oracle.markDirty(node.id);
   const judged = judgeLocationWindow({

@@ -15,8 +15,19 @@
  *   location) before the run: as a checker it frames honest nodes and vouches for the attacker's
  *   cheaters, as a challenger it reports its targets unreachable or impossibly near.
  */
-export type SybilRole = 'liar' | 'cheat1' | 'grinder' | 'relay' | 'sticky' | 'evict' | 'frame' | 'wash' | 'sleeper';
-export const SYBIL_ROLES: readonly SybilRole[] = ['liar', 'cheat1', 'grinder', 'relay', 'sticky', 'evict', 'frame', 'wash', 'sleeper'];
+export type SybilRole =
+  'liar' | 'cheat1' | 'grinder' | 'relay' | 'sticky' | 'evict' | 'frame' | 'wash' | 'sleeper';
+export const SYBIL_ROLES: readonly SybilRole[] = [
+  'liar',
+  'cheat1',
+  'grinder',
+  'relay',
+  'sticky',
+  'evict',
+  'frame',
+  'wash',
+  'sleeper',
+];
 
 /**
  * Relative weights of the roles among the sybils (normalised). Free identities dominate: most attacks
@@ -36,7 +47,10 @@ export const DEFAULT_SYBIL_MIX: Readonly<Record<SybilRole, number>> = {
 };
 
 /** How a role answers requests (its share of faked answers), whether it relays, and whether it starts with standing. */
-export function behaviourOf(role: SybilRole, rand: () => number): { lieRate: number; relay: boolean; standing: boolean } {
+export function behaviourOf(
+  role: SybilRole,
+  rand: () => number,
+): { lieRate: number; relay: boolean; standing: boolean } {
   switch (role) {
     case 'liar':
       return { lieRate: 0.2 + 0.8 * rand(), relay: false, standing: false };

@@ -7,7 +7,14 @@
  * actually drawn. The referee is the oracle re-running the model: it answers right.
  */
 import { SpotChecker, type InferenceRequest, type SpotCheckOutcome } from '@hexedge/coverage-oracle';
-import { generateNodeKeyPair, signBody, tensorsDigest, type NodeKeyPair, type SignedReceipt, type Tensor } from '@hexedge/protocol';
+import {
+  generateNodeKeyPair,
+  signBody,
+  tensorsDigest,
+  type NodeKeyPair,
+  type SignedReceipt,
+  type Tensor,
+} from '@hexedge/protocol';
 
 /** What a party returns for the sampled request. */
 export type Answer = 'right' | 'wrong' | 'frame' | 'silent';
@@ -30,9 +37,18 @@ export interface Decision {
 
 const MODEL = { modelName: 'comfort-index', modelVersion: '1.0.0', modelContentId: 'a1'.repeat(32) };
 const tensors = (v: number): Tensor[] => [{ name: 'score', datatype: 'FP32', shape: [1, 1], data: [v] }];
-const OUTPUTS: Record<Exclude<Answer, 'silent'>, Tensor[]> = { right: tensors(0.5), wrong: tensors(0.9), frame: tensors(0.1) };
+const OUTPUTS: Record<Exclude<Answer, 'silent'>, Tensor[]> = {
+  right: tensors(0.5),
+  wrong: tensors(0.9),
+  frame: tensors(0.1),
+};
 const INPUTS: Tensor[] = [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [22, 45, 700] }];
-const REQUEST: InferenceRequest = { kind: 'tensors', modelName: MODEL.modelName, modelVersion: MODEL.modelVersion, inputs: INPUTS };
+const REQUEST: InferenceRequest = {
+  kind: 'tensors',
+  modelName: MODEL.modelName,
+  modelVersion: MODEL.modelVersion,
+  inputs: INPUTS,
+};
 /** The checked node's and every checker's template service time: verification compute is counted in runs. */
 const SERVICE_MS = 1;
 
@@ -57,8 +73,19 @@ export class SpotDecisions {
     const inputDigest = await tensorsDigest(INPUTS);
     for (const keys of [this.#node, ...this.#checkers])
       for (const [answer, outputs] of Object.entries(OUTPUTS)) {
-        const body = { nodeId: keys.nodeId, requestId: 'sampled', ...MODEL, inputDigest, outputDigest: await tensorsDigest(outputs), issuedAtMs: 1, serviceTimeMs: SERVICE_MS };
-        this.#receipts.set(`${keys.nodeId}:${answer}`, (await signBody('receipt', body, keys.privateKey)) as SignedReceipt);
+        const body = {
+          nodeId: keys.nodeId,
+          requestId: 'sampled',
+          ...MODEL,
+          inputDigest,
+          outputDigest: await tensorsDigest(outputs),
+          issuedAtMs: 1,
+          serviceTimeMs: SERVICE_MS,
+        };
+        this.#receipts.set(
+          `${keys.nodeId}:${answer}`,
+          (await signBody('receipt', body, keys.privateKey)) as SignedReceipt,
+        );
       }
   }
 
@@ -66,7 +93,8 @@ export class SpotDecisions {
     const key = `${s.node}|${s.checkers.join(',')}|${s.audit}`;
     const cached = this.#cache.get(key);
     if (cached) return cached;
-    if (s.checkers.length > this.#checkers.length) throw new Error(`${s.checkers.length} checkers, templates for ${this.#checkers.length}`);
+    if (s.checkers.length > this.#checkers.length)
+      throw new Error(`${s.checkers.length} checkers, templates for ${this.#checkers.length}`);
     const drawn = this.#checkers.slice(0, s.checkers.length);
     const answerOf = new Map(drawn.map((k, i) => [k.nodeId, s.checkers[i]!]));
     let refereeRuns = 0;
@@ -75,7 +103,10 @@ export class SpotDecisions {
       reRun: async (checker) => {
         const answer = answerOf.get(checker.nodeId)!;
         if (answer === 'silent') throw new Error('no answer');
-        return { result: { kind: 'tensors', outputs: OUTPUTS[answer] }, receipt: this.#receipts.get(`${checker.nodeId}:${answer}`)! };
+        return {
+          result: { kind: 'tensors', outputs: OUTPUTS[answer] },
+          receipt: this.#receipts.get(`${checker.nodeId}:${answer}`)!,
+        };
       },
       referee: async () => (refereeRuns++, { kind: 'tensors', outputs: OUTPUTS.right }),
       minResponses: this.#minResponses,

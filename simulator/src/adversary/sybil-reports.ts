@@ -32,11 +32,27 @@ export class SybilReports {
     const raws: unknown[] = [];
     for (const sybil of reporters) {
       if (sybil.state !== 'up') continue;
-      const victim = this.#placement.nearest({ location: sybil.claimedLocation, k: 1, filter: (r) => r.id !== sybil.id })[0];
+      const victim = this.#placement.nearest({
+        location: sybil.claimedLocation,
+        k: 1,
+        filter: (r) => r.id !== sybil.id,
+      })[0];
       if (!victim) continue;
-      const nonce = Buffer.from(Uint8Array.from({ length: 16 }, () => Math.floor(this.#rand() * 256))).toString('base64url');
-      const body = { type: 'location', nodeId: sybil.id, nonce, issuedAtMs: Math.floor(nowMs), targetNodeId: victim.node.id, answered: false };
-      raws.push({ body, signature: sign(null, signingInput('report', body), sybil.privateKey).toString('base64url') });
+      const nonce = Buffer.from(
+        Uint8Array.from({ length: 16 }, () => Math.floor(this.#rand() * 256)),
+      ).toString('base64url');
+      const body = {
+        type: 'location',
+        nodeId: sybil.id,
+        nonce,
+        issuedAtMs: Math.floor(nowMs),
+        targetNodeId: victim.node.id,
+        answered: false,
+      };
+      raws.push({
+        body,
+        signature: sign(null, signingInput('report', body), sybil.privateKey).toString('base64url'),
+      });
     }
     if (raws.length === 0) return;
     const results = await this.#ingest.submitBatch(raws, Math.floor(nowMs));
