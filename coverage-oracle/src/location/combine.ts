@@ -128,7 +128,11 @@ export function combineLocationObservations(options: CombineOptions): LocationVe
 
   const region = deepestRegion(backing, contains);
   const estimate = fromPlane(claim, region.centre);
-  const uncertaintyKm = Math.min(...backing.map((d) => d.radiusKm));
+  // How tightly a majority of all challengers bound the node: the disc a majority is at least as
+  // tight as. (The tightest backing disc alone would let one colluding challenger "0.1 ms away" from a
+  // far-off claim vouch for it, since every honest disc, bounding only from above, contains it too.)
+  const majority = Math.floor(discs.length / 2) + 1;
+  const uncertaintyKm = backing.map((d) => d.radiusKm).sort((a, b) => a - b)[majority - 1]!;
   const agreement = backing.length / discs.length;
   const tightness = Math.max(0, 1 - uncertaintyKm / (verifiedWithinKm * 10));
   if (uncertaintyKm > verifiedWithinKm) {

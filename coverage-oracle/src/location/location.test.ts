@@ -81,6 +81,19 @@ describe('combineLocationObservations', () => {
     );
   });
 
+  it('lets no lone colluding challenger vouch for a far-off claim with an impossible 0.1 ms (found by the adversary simulation)', () => {
+    // The node is in Frankfurt and claims Haarlem; honest challengers nearby see Frankfurt's round
+    // trips, whose discs (bounds from above) contain the claim; one colluder at the claim says 0.1 ms.
+    const claim = HAARLEM;
+    const observations = honest(FRANKFURT).map((o) => (o.challengerId === 'h' ? { ...o, rttMs: 0.1 } : o));
+    const verdict = combineLocationObservations({ claim, observations });
+    expect(verdict.status).toBe('unverified');
+    expect(verdict.uncertaintyKm).toBeGreaterThan(250);
+    // Two of four colluding are no majority of tight discs either.
+    const two = observations.map((o) => (o.challengerId === 'u' ? { ...o, rttMs: 0.1 } : o));
+    expect(combineLocationObservations({ claim, observations: two }).status).not.toBe('verified');
+  });
+
   it('calls a far, slow-answering node unverified rather than verified (latency only bounds from above)', () => {
     const verdict = combineLocationObservations({
       claim: { lat: 52.2, lng: 4.8 },
