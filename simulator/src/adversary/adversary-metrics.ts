@@ -65,6 +65,16 @@ export class AdversaryMetrics {
   stickyMoves = 0;
   stickyMovesRefused = 0;
   stickyVerifiedElsewhere = 0;
+  /** Per sticky sybil seen verified away from where it is: how far, and the window that verified it. */
+  readonly stickyCases = new Map<
+    string,
+    {
+      offByKm: number;
+      status: string;
+      uncertaintyKm?: number;
+      challengers: Array<{ role: string; toTrueKm: number; toClaimKm: number }>;
+    }
+  >();
   /** Relay attempts the honest node refused (signed forward addressed to the relay), and the reason it gave. */
   relayRefusals = 0;
   relayRefusalReason = '';

@@ -27,7 +27,7 @@ import {
 } from '@hexedge/coverage-oracle';
 import { applyTrustEntries } from '@hexedge/gateway';
 import { PROBATION_TRAFFIC_SHARE, TRUST_FLOOR, type Placement } from '@hexedge/placement';
-import { bytesToBase64Url, type TrustScoreEntry } from '@hexedge/protocol';
+import { bytesToBase64Url, latLngToH3Cell, type TrustScoreEntry } from '@hexedge/protocol';
 import { demandPerS } from '../load.ts';
 import { nodeUrlOf, type SimNode } from '../nodes.ts';
 import { poisson, type Rng } from '../random.ts';
@@ -35,6 +35,7 @@ import type { SampledRequest } from '../requests.ts';
 import { bump, type AdversaryMetrics, type NodeClass } from './adversary-metrics.ts';
 import { runCheck, type CheckDeps, type CheckResult } from './checks.ts';
 import { NodeEvidence } from './evidence.ts';
+import { NEAR_CACHE_RES, type NodeRecordLike } from './location-rounds.ts';
 import { SpotDecisions } from './spot-decisions.ts';
 import { IndexedStakeStore } from './stake-store.ts';
 
@@ -63,6 +64,9 @@ export class AdversaryOracle {
   readonly #worldRequestsPerNodePerS: number;
   readonly #dirty = new Set<string>();
   #verifiers = new Map<string, string[]>();
+  /** Nodes that gained verifier standing so far, and location-rounds.ts' nearest verifiers per H3 cell (its cache). */
+  verifierGains = 0;
+  readonly nearVerifiers = new Map<string, NodeRecordLike[]>();
   #verifiersStale = true;
   /** Real checks of honest-behaving, known nodes per counted one (their budget per hour over the expected count). */
   readonly #honestCheckShare: number;
@@ -359,6 +363,10 @@ export class AdversaryOracle {
       });
       if (was !== standing.verifier) {
         this.#verifiersStale = true;
+        if (standing.verifier) {
+          this.verifierGains++;
+          if (rec) this.nearVerifiers.delete(latLngToH3Cell(rec.location, NEAR_CACHE_RES));
+        }
         const node = this.#nodesById.get(id);
         // The directory lists a node as a challenger only while it has standing (GatewayDirectory's rule).
         if (node)

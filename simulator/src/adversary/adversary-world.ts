@@ -45,7 +45,7 @@ export interface AdversaryOptions {
 
 export const FAST_TICK_MS = 60_000;
 export const SLOW_TICK_MS = 10 * 60_000;
-const DEFAULT_LOCATION_ROUND_MS = 30 * 60_000;
+const DEFAULT_LOCATION_ROUND_MS = 60 * 60_000;
 /** A sticky sybil moves its claim this long after its place is verified, and tries a second move later. */
 const STICKY_MOVE_DELAY_MS = 5 * 60_000;
 const STICKY_SECOND_MOVE_MS = 10 * 60_000;
@@ -83,8 +83,8 @@ export class AdversaryWorld {
     this.options = {
       mix: DEFAULT_SYBIL_MIX,
       locationRoundMs: DEFAULT_LOCATION_ROUND_MS,
-      honestCheckBudgetPerHour: Math.max(2000, o.honestNodes / 4),
-      grindBudget: 400,
+      honestCheckBudgetPerHour: Math.max(1000, o.honestNodes / 10),
+      grindBudget: 200,
       washFactor: 1,
       ...o.options,
     };
@@ -210,7 +210,32 @@ export class AdversaryWorld {
   afterScore(): void {
     for (const node of this.#moved) {
       if (node.claimedLocation === node.trueLocation) continue;
-      if (this.#placement.registry.get(node.id)?.locationVerified) this.metrics.stickyVerifiedElsewhere++;
+      if (!this.#placement.registry.get(node.id)?.locationVerified) continue;
+      this.metrics.stickyVerifiedElsewhere++;
+      if (!this.metrics.stickyCases.has(node.id)) {
+        const v = this.oracle.evidenceOf(node.id).location;
+        const d = (v?.details ?? {}) as {
+          claim?: LatLng;
+          uncertaintyKm?: number;
+          consistentChallengers?: string[];
+          estimate?: LatLng;
+        };
+        this.metrics.stickyCases.set(node.id, {
+          offByKm: greatCircleDistanceKm(node.trueLocation, node.claimedLocation),
+          status: v?.status ?? 'none',
+          ...(d.uncertaintyKm !== undefined ? { uncertaintyKm: d.uncertaintyKm } : {}),
+          challengers: (d.consistentChallengers ?? []).map((id) => {
+            const c = this.#nodesById.get(id);
+            return c
+              ? {
+                  role: c.role ?? 'honest',
+                  toTrueKm: greatCircleDistanceKm(c.trueLocation, node.trueLocation),
+                  toClaimKm: greatCircleDistanceKm(c.trueLocation, node.claimedLocation),
+                }
+              : { role: id, toTrueKm: NaN, toClaimKm: NaN };
+          }),
+        });
+      }
     }
   }
 

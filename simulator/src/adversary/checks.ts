@@ -15,7 +15,7 @@ import type { AdversaryMetrics } from './adversary-metrics.ts';
 import { nodeUrlOf, type SimNode } from '../nodes.ts';
 import type { Rng } from '../random.ts';
 
-export const POOL_SIZE = 16;
+export const POOL_SIZE = 8;
 /** Receipt variants a grinder signs per cheated answer (the attack needed 42). */
 export const GRIND_VARIANTS = 42;
 

@@ -10,7 +10,7 @@
  * Measured: `cheaters` nodes each serve R requests; each cheated one gets a random receipt hash, the
  * real `isSampled` decides with a fresh epoch seed, and each sampled one goes through the real draw
  * and refereed decision (checks.ts) against the run's final verifiers, sleepers included, until one
- * convicts.
+ * convicts (the rest of its epoch is not hashed).
  *
  * A guessing cheater (`guess`) answers honestly wherever it guesses a spot check: it runs the real
  * `isSampled` on each receipt it means to cheat on with the last published seed (all it can know; the
@@ -27,6 +27,8 @@ import { randomHex, runCheck } from './checks.ts';
 
 export const CHEAT_RATE = 0.01;
 export const DETECTION_GOAL = 0.999;
+/** Receipts hashed at once (isSampled is async: crypto.subtle). */
+const HASH_CHUNK = 16;
 
 export interface DetectionResult {
   requestsPerEpoch: number;
@@ -36,7 +38,7 @@ export interface DetectionResult {
   guessedSampled: number;
   cheaters: number;
   detected: number;
-  /** Cheated receipts hashed through isSampled, and how many it sampled. */
+  /** Cheated receipts hashed through isSampled up to each cheater's conviction (or its last), and how many it sampled. */
   cheatedReceipts: number;
   sampledReceipts: number;
   /** The attacker's share of verifiers (for q), q and the computed probability. */
@@ -107,31 +109,34 @@ export async function measureDetection(
       sybil: true,
       grinder: false,
     };
-    let hashes = Array.from({ length: binomial(o.rand, o.requestsPerEpoch, CHEAT_RATE) }, () =>
-      randomHex(o.rand),
-    );
-    if (o.guess) {
-      const guessed = await Promise.all(
-        hashes.map((receiptHash) =>
-          isSampled({ receiptHash, seed: publishedSeed, rate: config.samplingRate }),
-        ),
+    // Its cheats of the epoch, in the order it makes them, until one is sampled and convicted: what
+    // follows a conviction does not change whether it was detected (so it is not hashed).
+    let left = binomial(o.rand, o.requestsPerEpoch, CHEAT_RATE);
+    let convicted = false;
+    while (left > 0 && !convicted) {
+      let hashes = Array.from({ length: Math.min(left, HASH_CHUNK) }, () => randomHex(o.rand));
+      left -= hashes.length;
+      if (o.guess) {
+        const guessed = await Promise.all(
+          hashes.map((receiptHash) =>
+            isSampled({ receiptHash, seed: publishedSeed, rate: config.samplingRate }),
+          ),
+        );
+        guessedSampled += guessed.filter(Boolean).length;
+        hashes = hashes.filter((_, j) => !guessed[j]);
+      }
+      const flags = await Promise.all(
+        hashes.map((receiptHash) => isSampled({ receiptHash, seed, rate: config.samplingRate })),
       );
-      guessedSampled += guessed.filter(Boolean).length;
-      hashes = hashes.filter((_, j) => !guessed[j]);
-    }
-    cheatedReceipts += hashes.length;
-    const flags = await Promise.all(
-      hashes.map((receiptHash) => isSampled({ receiptHash, seed, rate: config.samplingRate })),
-    );
-    const sampled = hashes.filter((_, j) => flags[j]);
-    sampledReceipts += sampled.length;
-    for (const _ of sampled) {
-      const { decision } = await runCheck(deps, { node, model, answer: 'wrong', seed, guessedSeed: seed });
-      if (decision.node === 'fraud') {
-        detected++;
-        break;
+      for (let j = 0; j < hashes.length && !convicted; j++) {
+        cheatedReceipts++;
+        if (!flags[j]) continue;
+        sampledReceipts++;
+        const { decision } = await runCheck(deps, { node, model, answer: 'wrong', seed, guessedSeed: seed });
+        convicted = decision.node === 'fraud';
       }
     }
+    if (convicted) detected++;
   }
   const attackerShare = attackerVerifierShare(oracle, model, o.isAttacker);
   const { q, computed, requestsForGoal } = computedDetection({

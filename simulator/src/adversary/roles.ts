@@ -31,17 +31,18 @@ export const SYBIL_ROLES: readonly SybilRole[] = [
 
 /**
  * Relative weights of the roles among the sybils (normalised). Free identities dominate: most attacks
- * need no hardware. Hardware that answers right from where it claims (wash, sleeper) is a real
- * operator's capacity; the attacker is assumed to have little of it (1 % of the sybils each).
+ * need no hardware. Hardware that answers right from where it is (sticky until it moves, wash,
+ * sleeper) is a real operator's capacity, competing fairly for traffic until it lies; the attacker is
+ * assumed to have little of it (5 % of the sybils, 1.5 % of the identities at 30 %).
  */
 export const DEFAULT_SYBIL_MIX: Readonly<Record<SybilRole, number>> = {
-  liar: 0.2,
+  liar: 0.24,
   cheat1: 0.17,
   grinder: 0.13,
   relay: 0.17,
-  sticky: 0.13,
-  evict: 0.09,
-  frame: 0.09,
+  sticky: 0.03,
+  evict: 0.12,
+  frame: 0.12,
   wash: 0.01,
   sleeper: 0.01,
 };
