@@ -368,7 +368,7 @@ export function adversaryRows(report: AdversaryReport): BenchRow[] {
       name: `relay: walks that met a relay, all refused by the node it relayed to ${label}`,
       value: adv.metrics.failover.relay.hit,
       unit: 'requests',
-      anchor: 'served within the deadline after',
+      anchor: `served within the deadline after (the honest node's checkForward answers a relayed request: ${world.relayRefusalReason || 'not tried'})`,
       anchorValue: adv.metrics.failover.relay.served,
     }),
   );
