@@ -14,7 +14,7 @@ export const SIMULATE_ADVERSARIES_USAGE = `  simulate --adversaries   issue 16's
              placement and reward code, next to the same run without them
              --quick (2000 nodes)  --share 0.3  --nodes 100000  --hours 2  --seed 1
              --requests (sampled; default nodes × hours / 5)  --cheaters 2000  --out ./hexedge-simulate
-             --oracle-defaults (the oracle's default sampling, 5 % × 3 checkers, instead of the ≤ 3 % one)
+             --oracle-defaults (the oracle's defaults: 5 % sampled × 3 checkers, one tight location challenger)
 `;
 
 export const ADVERSARY_FULL = { nodes: 100_000, hours: 2, cheaters: 2000 };

@@ -40,6 +40,7 @@ export interface LocationDeps {
   directory: OracleDirectory;
   minChallengers: number;
   verifiedWithinKm?: number;
+  minTightChallengers?: number;
   /** The oracle's own id: its probes need no corroboration. */
   oracleId?: string;
 }
@@ -128,6 +129,7 @@ export function judgeLocationWindow(o: {
   observations: readonly LatencyObservation[];
   minChallengers: number;
   verifiedWithinKm?: number;
+  minTightChallengers?: number;
   surveyed?: KnownReporter | undefined;
   atMs: number;
   /** Node challengers are judged; the oracle and configured challengers are not. */
@@ -139,6 +141,7 @@ export function judgeLocationWindow(o: {
     observations: o.observations,
     minChallengers: o.minChallengers,
     ...(o.verifiedWithinKm ? { verifiedWithinKm: o.verifiedWithinKm } : {}),
+    ...(o.minTightChallengers ? { minTightChallengers: o.minTightChallengers } : {}),
   });
   const verdict = asSurveyedAnchor(measured, { claim: claim.location, surveyed: o.surveyed });
   if (verdict.status === 'inconclusive' && verdict.reason === 'TOO_FEW_CHALLENGERS') return undefined;
@@ -231,6 +234,7 @@ export async function handleLocationReport(
     observations: [...latest.values()],
     minChallengers: deps.minChallengers,
     ...(deps.verifiedWithinKm ? { verifiedWithinKm: deps.verifiedWithinKm } : {}),
+    ...(deps.minTightChallengers ? { minTightChallengers: deps.minTightChallengers } : {}),
     surveyed: deps.directory.getReporter(body.targetNodeId),
     atMs: report.receivedAtMs,
     isJudged: (id) => id !== deps.oracleId && !deps.directory.getReporter(id)?.trusted,

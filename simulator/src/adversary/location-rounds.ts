@@ -157,6 +157,7 @@ export function runLocationRound(deps: LocationRoundDeps, node: SimNode, nowMs: 
     observations,
     minChallengers: oracle.config.minChallengers,
     verifiedWithinKm: oracle.config.verifiedWithinKm,
+    minTightChallengers: oracle.config.minTightChallengers,
     atMs: nowMs,
     isJudged: (id) => id !== ORACLE_ID,
   });

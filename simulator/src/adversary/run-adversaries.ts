@@ -24,6 +24,9 @@ export const VERIFICATION_GOAL_CONFIG: Readonly<Record<string, unknown>> = {
   checkersPerSample: 1,
   minCheckerResponses: 1,
   refereeAuditRate: 0.05,
+  // Two challengers must each bound a claim tightly: one of the attacker's verifiers cannot vouch for
+  // a sybil far from its claim (with the default 1 it could: SECURITY.md).
+  minTightChallengers: 2,
 };
 /** The PoSP example of SECURITY.md: a node serving 10 000 requests an epoch. */
 export const SMALL_NODE_REQUESTS_PER_EPOCH = 10_000;
