@@ -5,9 +5,9 @@ import { buildGateway, type RunningGateway } from '@hexedge/gateway/node';
 import {
   checkTensor,
   generateNodeKeyPair,
-  isValidSignature,
   signedReceiptSchema,
   tensorsDigest,
+  verifyReceipt,
   type InferResponse,
 } from '@hexedge/protocol';
 import { requirePart, waitUntil } from '@hexedge/test-kit';
@@ -102,7 +102,7 @@ describe('verifiable response cache, real node', () => {
     // What a client holds: the answer and the receipt, checked with protocol only (no gateway, no node).
     const receipt = signedReceiptSchema.parse(cached.body.receipt);
     expect(receipt.body.nodeId).toBe(node.nodeId);
-    expect(await isValidSignature('receipt', receipt)).toBe(true);
+    expect(await verifyReceipt(receipt)).toMatchObject({ ok: true });
     expect(receipt.body.inputDigest).toBe(await tensorsDigest(READINGS.map((t) => checkTensor(t))));
     expect(receipt.body.outputDigest).toBe(
       await tensorsDigest(cached.body.outputs!.map((t) => checkTensor(t))),

@@ -1,6 +1,6 @@
-import { isValidSignature, tensorsDigest, type InferResponse, type StoredKeyPair } from '@hexedge/protocol';
+import { tensorsDigest, verifyReceipt, type InferResponse, type StoredKeyPair } from '@hexedge/protocol';
 import { latLngToCell } from 'h3-js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -108,7 +108,8 @@ describe('hexedge dev, end to end', () => {
     expect(res.receipt.body.nodeId).toBe(res.node.id);
     expect(res.receipt.body.requestId).toBe(res.id);
     expect(res.receipt.body.outputDigest).toBe(await tensorsDigest(res.outputs as never));
-    expect(await isValidSignature('receipt', res.receipt)).toBe(true);
+    // Nodes batch-sign receipts by default (v2): verifiable alone from the answer's own bytes.
+    expect(await verifyReceipt(res.receipt)).toMatchObject({ ok: true, version: 2 });
     expect(res.timing.totalMs).toBeGreaterThanOrEqual(res.timing.nodeMs);
   });
 
@@ -292,7 +293,7 @@ describe('hexedge dev, end to end', () => {
     const res = await received;
     expect(res.id).toBe('q1');
     expect(res.receipt.body.nodeId).toBe(res.node.id);
-    expect(await isValidSignature('receipt', res.receipt)).toBe(true);
+    expect(await verifyReceipt(res.receipt)).toMatchObject({ ok: true, version: 2 });
     await client.endAsync();
   });
 
@@ -336,6 +337,33 @@ describe('hexedge dev, end to end', () => {
       location: { method: 'gps' },
     });
   }, 20_000);
+
+  it("runs the oracle in a process of its own (the gateway's event loop is the gateway's), answering at the printed URL", async () => {
+    const port = Number(new URL(dev.oracleUrl).port);
+    // The process holding the oracle's listening socket: /proc/net/tcp{,6} gives its inode, /proc/<pid>/fd the owner.
+    const inodes = ['tcp', 'tcp6'].flatMap((f) =>
+      readFileSync(`/proc/net/${f}`, 'utf8')
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/))
+        .filter(
+          (c) => c[1]?.endsWith(`:${port.toString(16).toUpperCase().padStart(4, '0')}`) && c[3] === '0A',
+        )
+        .map((c) => c[9]!),
+    );
+    const owners = [dev.child.pid!, ...descendantsOf(dev.child.pid!)].filter((pid) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) =>
+          inodes.some((i) => readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${i}]`),
+        );
+      } catch {
+        return false;
+      }
+    });
+    expect(owners).toHaveLength(1);
+    expect(owners[0]).not.toBe(dev.child.pid);
+    expect((await fetch(`${dev.oracleUrl}/v1/oracle/identity`)).status).toBe(200);
+  });
 
   it('shuts everything down on SIGINT and leaves no process behind', async () => {
     const pids = descendantsOf(dev.child.pid!);

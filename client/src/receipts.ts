@@ -1,9 +1,9 @@
 import {
   checkTensor,
-  isValidSignature,
   jsonDigest,
   signedReceiptSchema,
   tensorsDigest,
+  verifyReceipt as verifyReceiptSignature,
   type Tensor,
 } from '@hexedge/protocol';
 import type { InferRequest, InferResponse, SignedReceipt } from './api-types.ts';
@@ -81,8 +81,10 @@ export async function verifyReceipt(options: {
     return bad('INPUT_DIGEST', 'the input digest is not that of the request sent');
   if (b.outputDigest !== digests[1])
     return bad('OUTPUT_DIGEST', 'the output digest is not that of the answer received');
-  if (!(await isValidSignature('receipt', receipt)))
-    return bad('BAD_SIGNATURE', `the signature does not verify for node ${b.nodeId}`);
+  // v1: the node's own signature; v2 (batch-signed): the leaf's proof up to the root the node signed.
+  const signature = await verifyReceiptSignature(receipt);
+  if (!signature.ok)
+    return bad('BAD_SIGNATURE', `the signature does not verify for node ${b.nodeId}: ${signature.message}`);
   return { valid: true, receipt, nodeId: b.nodeId };
 }
 

@@ -117,8 +117,13 @@ describe.skipIf(mosquittoPart.skip)('@hexedge/client on a live gateway and node'
       valid: false,
       problem: 'BAD_SIGNATURE',
     });
+    // The node's signature: its own (v1), or its batch root's (v2, what `hexedge node run` sends by default).
+    const flip = (signature: string) => `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
     expect(
-      await tampered((a) => (a.receipt.signature = `${a.receipt.signature.slice(0, -2)}AA`)),
+      await tampered((a) => {
+        if ('batch' in a.receipt) a.receipt.batch.root.signature = flip(a.receipt.batch.root.signature);
+        else a.receipt.signature = flip(a.receipt.signature);
+      }),
     ).toMatchObject({ valid: false, problem: 'BAD_SIGNATURE' });
     // A forger re-signs the receipt with its own key: it verifies only against the forger's id.
     const forger = await generateNodeKeyPair();

@@ -1,4 +1,4 @@
-import { canonicalBytes, type NodeKeyPair } from '@hexedge/protocol';
+import { canonicalBytes, type NodeKeyPair, type Sha256Hex } from '@hexedge/protocol';
 import type { OracleConfig } from './config.ts';
 import { CoverageMap } from './coverage/coverage-map.ts';
 import type { OracleDirectory } from './directory.ts';
@@ -41,6 +41,8 @@ export interface CoverageOracleOptions {
   catalogue?: CatalogueView;
   /** The model manifest's tolerance; default `config.defaultTolerance`. */
   toleranceFor?: (modelName: string, modelVersion: string) => number;
+  /** SHA-256 for batch proofs at ingest (a runtime's faster one); WebCrypto's when absent. */
+  sha256?: Sha256Hex;
   nowMs?: () => number;
 }
 
@@ -78,7 +80,12 @@ export class CoverageOracle {
       return seed;
     };
 
-    this.ingest = new Ingest({ store, directory });
+    this.ingest = new Ingest({
+      store,
+      directory,
+      ...(options.sha256 ? { sha256: options.sha256 } : {}),
+      ...(options.nowMs ? { nowMs: options.nowMs } : {}),
+    });
     this.ingestStage = new IngestStage({ ingest: this.ingest, batchSize: config.batchSize });
     this.verifyStage = new VerifyStage({
       store,

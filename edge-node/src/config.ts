@@ -1,4 +1,5 @@
-import { latLngSchema, nodeIdSchema } from '@hexedge/protocol';
+import { latLngSchema, MAX_BATCH_LEAVES, nodeIdSchema } from '@hexedge/protocol';
+import { MAX_BATCH_DELAY_MS } from './server/receipt-signer.ts';
 import { z } from 'zod';
 import { parseModelRef } from './store/model-ref.ts';
 
@@ -36,6 +37,15 @@ export const nodeConfigSchema = z
       .optional(),
     /** Peer nodes to pull models from, nearest first, before the gateway's origin registry. */
     peers: z.array(z.url({ protocol: /^https?$/ })).optional(),
+    /** Receipts: one signature per batch of answers (v2, default) or one per answer (v1). */
+    receipts: z
+      .object({
+        mode: z.enum(['batch', 'single']).default('batch'),
+        maxBatchLeaves: z.number().int().min(1).max(MAX_BATCH_LEAVES).default(256),
+        maxBatchDelayMs: z.number().min(0).max(MAX_BATCH_DELAY_MS).default(0),
+      })
+      .strict()
+      .prefault({}),
     /** Each model's request queue (src/server/scheduler.ts, src/scheduler/): batching, bounds per priority. */
     scheduler: z
       .object({
@@ -135,5 +145,16 @@ wasmThreads: 1
 # keys (their reporterId). Default: none besides gatewayUrl's
 # gatewayIds:
 #   - <43-character base64url key from GET <gateway>/v1/gateway/identity>
+
+# Receipts. batch: answers that finish together (one dynamic batch, one event-loop turn) share one
+# Ed25519 signature over a Merkle root, and each answer carries its leaf, proof and the signed root
+# (receipt v2; still verifiable alone). single: one signature per answer (v1), for verifiers that
+# predate v2. maxBatchLeaves: answers per root (1–4096). maxBatchDelayMs: how long, in ms (0–5), an
+# answer may wait for others to share its root; 0 waits only for the end of the current turn.
+# Defaults: batch, 256, 0
+receipts:
+  mode: batch
+  maxBatchLeaves: 256
+  maxBatchDelayMs: 0
 `;
 }

@@ -15,6 +15,15 @@ export { NodeMetrics } from './server/metrics.ts';
 export { getPipeline, pngToRecTensor, rgbToRecData } from './pipelines/index.ts';
 export { createOipApp, MAX_OIP_BODY_BYTES } from './server/oip-app.ts';
 export { KnownCallers } from './server/known-callers.ts';
+export {
+  BatchReceiptSigner,
+  createReceiptSigner,
+  DEFAULT_RECEIPT_OPTIONS,
+  type ReceiptOptions,
+  type ReceiptSigner,
+  singleReceiptSigner,
+} from './server/receipt-signer.ts';
+export { type ReceiptCrypto, webReceiptCrypto } from './server/receipt-crypto.ts';
 export { checkInputs } from './server/input-check.ts';
 export { GatewayAgent } from './agent/gateway-agent.ts';
 export { MAX_CHALLENGE_BODY_BYTES } from './server/challenge-route.ts';

@@ -1,11 +1,11 @@
 import {
   generateNodeKeyPair,
-  isValidSignature,
   RECEIPT_PARAMETER,
   tensorFromBytes,
   tensorsDigest,
   tensorToBytes,
   type SignedReceipt,
+  verifyReceipt,
 } from '@hexedge/protocol';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -90,7 +90,8 @@ describe('edge node OIP v2 server', () => {
     expect(p[5]).toBeGreaterThan(0.9); // 1600 ppm CO2: stuffy
     const receipt = JSON.parse(body.parameters[RECEIPT_PARAMETER]!) as SignedReceipt;
     expect(receipt.body.requestId).toBe('r1');
-    expect(await isValidSignature('receipt', receipt)).toBe(true);
+    // Batch-signed by default (v2): its leaf, proof and the node's signed root.
+    expect(await verifyReceipt(receipt)).toMatchObject({ ok: true, version: 2 });
   });
 
   it.each([

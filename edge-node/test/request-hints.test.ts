@@ -1,9 +1,10 @@
 import {
   generateNodeKeyPair,
-  isValidSignature,
   parseTraceparent,
   RECEIPT_PARAMETER,
+  receiptWithMetadataSchema,
   signedReceiptSchema,
+  verifyReceipt,
 } from '@hexedge/protocol';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -61,13 +62,9 @@ describe('request hints at the node', () => {
     });
     // The signature covers the body only: the receipt verifies with or without its metadata.
     const receipt = signedReceiptSchema.parse(raw);
-    expect(await isValidSignature('receipt', receipt)).toBe(true);
-    expect(
-      await isValidSignature('receipt', {
-        ...receipt,
-        metadata: { traceparent: 'changed' },
-      } as typeof receipt),
-    ).toBe(true);
+    expect(await verifyReceipt(receipt)).toMatchObject({ ok: true });
+    const changed = receiptWithMetadataSchema.parse({ ...receipt, metadata: { traceparent: 'changed' } });
+    expect(await verifyReceipt(changed)).toMatchObject({ ok: true });
   });
 
   it('without a trace, the metadata carries timings only', async () => {

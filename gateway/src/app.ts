@@ -3,7 +3,6 @@ import {
   MAX_INFER_BODY_BYTES,
   MAX_RERUN_BODY_BYTES,
   MAX_TRUST_PUSH_BYTES,
-  signForward,
   type NodeKeyPair,
   type InferRequest,
   type InferResponse,
@@ -12,15 +11,16 @@ import {
 import type { DeviceRegistry } from '@hexedge/firmware-bridge';
 import { Placement } from '@hexedge/placement';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
+import { declaredBodyLimit } from './body-limit.ts';
 import { noObserver, type GatewayObserver } from './observe.ts';
 import { requireApiKey } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
 import { localPlacement, type GatewayPlacement } from './gateway-placement.ts';
 import { errorResponse } from './http-errors.ts';
+import { ForwardBatcher } from './infer/forward-batcher.ts';
 import { InFlightLimiter } from './infer/in-flight.ts';
 import { InferService, type Caller, type InferServiceOptions } from './infer/infer-service.ts';
 import type { ObservedNodeFault } from './infer/node-fault.ts';
@@ -41,6 +41,7 @@ import {
 } from './openapi/api-routes.ts';
 import { docsPage, openApiDocument } from './openapi/document.ts';
 import { createGatewayHono, mount, type GatewayApp } from './openapi/mount.ts';
+import { mountHeadersCheckedByHandler } from './openapi/mount-hot.ts';
 import {
   desiredModelsRoute,
   heartbeatRoute,
@@ -128,21 +129,18 @@ export interface GatewayAppOptions {
   rollouts?: RolloutManager;
 }
 
-const limit = (maxSize: number) =>
-  bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new HexEdgeError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxSize} bytes`);
-    },
-  });
+const limit = declaredBodyLimit;
 
 /** The route pattern that answered (`/v1/nodes/:id`), never the raw path, so metric labels stay bounded. */
 function respondingRoute(c: Context): string {
   const route = matchedRoutes(c)[c.req.routeIndex];
   return route && route.path !== '/*' && route.path !== '*' ? route.path : 'unmatched';
 }
-const forwardSigner = (keys: NodeKeyPair, sha256: Sha256Hex | undefined) => (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) =>
-  signForward({ keys, ...target, nowMs: Date.now(), ...(sha256 ? { sha256 } : {}) });
+/** Forwards are signed in batches (one signature per event-loop turn's worth of requests: forward-batcher.ts). */
+const forwardSigner = (keys: NodeKeyPair, sha256: Sha256Hex | undefined) => {
+  const batcher = new ForwardBatcher({ keys, ...(sha256 ? { sha256 } : {}) });
+  return (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) => batcher.sign(target);
+};
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
 export function createGatewayApp(options: GatewayAppOptions): {
@@ -287,10 +285,15 @@ export function createGatewayApp(options: GatewayAppOptions): {
         app,
         rerunRoute,
         limit(MAX_RERUN_BODY_BYTES),
-        oracleRerunHandler({ service, nodeOf: (id) => local.registry.get(id), oracleIds: options.oracle.oracleIds, traces }),
+        oracleRerunHandler({
+          service,
+          nodeOf: (id) => local.registry.get(id),
+          oracleIds: options.oracle.oracleIds,
+          traces,
+        }),
       );
   }
-  mount(app, inferRoute, auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
+  mountHeadersCheckedByHandler(app, inferRoute, auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
   mount(app, traceRoute, authUnmetered, traceHandler(traces));
   mount(app, usageRoute, authUnmetered, async (c) => {
     const key = c.get('apiKey');

@@ -10,12 +10,23 @@ export { KeyRing } from './keys/key-ring.ts';
 export { type ApiKeyRecord, MemoryKeyStore } from './keys/key-store.ts';
 export { RateLimiter } from './keys/rate-limit.ts';
 export { BrokerAccess, type MqttPrincipal } from './mqtt/access.ts';
-export { DeviceCredentials, type DeviceRecord, hashDevicePassword, verifyDevicePassword } from './mqtt/device-credentials.ts';
+export {
+  DeviceCredentials,
+  type DeviceRecord,
+  hashDevicePassword,
+  verifyDevicePassword,
+} from './mqtt/device-credentials.ts';
 export { type BrokerAdminUser } from './mqtt/mosquitto-files.ts';
-export { type MqttRequest, type MqttRequestHandlerOptions, routeMqttRequest } from './mqtt/request-handler.ts';
+export {
+  type MqttRequest,
+  type MqttRequestHandlerOptions,
+  routeMqttRequest,
+} from './mqtt/request-handler.ts';
 export { inferTopic, requestTopic, responseTopic } from './mqtt/topics.ts';
 export { EventBus } from './events/event-bus.ts';
+export { MemoryModelCatalog } from './catalog.ts';
 export { RolloutManager, type RolloutView } from './rollouts/rollout-manager.ts';
+export { MemoryRolloutStore } from './rollouts/rollout-store.ts';
 export { type Rollout, type VersionPolicy } from './rollouts/rollout-spec.ts';
 export { inCanary } from './rollouts/version-router.ts';
 export { MAX_DEVICE_BODY_BYTES, MAX_PROFILE_BODY_BYTES } from './routes/devices.ts';

@@ -5,8 +5,10 @@ import {
   REPORTS_PATH,
   bytesToBase64Url,
   checkTensor,
+  signBatch,
   signBody,
   tensorToJson,
+  type Sha256Hex,
   type InferRequest,
   type InferResponse,
   type NodeKeyPair,
@@ -36,7 +38,8 @@ type Queued =
 /**
  * Forwards every answered inference, with its checked receipt, to the coverage oracle for sampled
  * spot checks and rewards: signed `receipt` reports (kind 'report', by the gateway's report key),
- * batched, posted in the background. `onAnswered` only queues, so it can neither slow nor fail a
+ * batched and batch-signed (one root signature per post, each report with its proof: v2), posted in
+ * the background. `onAnswered` only queues, so it can neither slow nor fail a
  * request; a full queue or an unreachable oracle loses reports (counted in `stats`), not answers.
  */
 export class ReceiptForwarder {
@@ -46,6 +49,7 @@ export class ReceiptForwarder {
   readonly #maxQueued: number;
   readonly #batchSize: number;
   readonly #log: (message: string) => void;
+  readonly #sha256: Sha256Hex | undefined;
   readonly #queue: Queued[] = [];
   /** Node faults since the last flush, one entry per (node, kind), counted. */
   readonly #faults = new Map<string, Extract<Queued, { kind: 'fault' }>['body']>();
@@ -59,6 +63,8 @@ export class ReceiptForwarder {
     maxQueued?: number;
     batchSize?: number;
     log?: (m: string) => void;
+    /** SHA-256 for the batch tree (the Node adapter's); WebCrypto's when absent. */
+    sha256?: Sha256Hex;
   }) {
     this.#oracleUrl = options.oracleUrl;
     this.#keys = options.keys;
@@ -66,6 +72,7 @@ export class ReceiptForwarder {
     this.#maxQueued = options.maxQueued ?? DEFAULT_FORWARD_QUEUE;
     this.#batchSize = options.batchSize ?? DEFAULT_FORWARD_BATCH;
     this.#log = options.log ?? (() => {});
+    this.#sha256 = options.sha256;
   }
 
   /** The hook InferService calls after a checked answer: queues it, never throws. */
@@ -149,7 +156,15 @@ export class ReceiptForwarder {
       const batch = this.#queue.splice(0, this.#batchSize);
       let reports: unknown[];
       try {
-        reports = await Promise.all(batch.map((a) => this.#report(a)));
+        // The bodies as they would be signed alone, then one root over all of them.
+        const bodies = await Promise.all(batch.map((a) => this.#report(a, async (body) => body)));
+        reports = await signBatch({
+          kind: 'report',
+          bodies,
+          keys: this.#keys,
+          nowMs: Date.now(),
+          ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
+        });
       } catch (err) {
         this.stats.dropped += batch.length;
         this.#log(`receipt forwarding: cannot build reports: ${(err as Error).message}`);
@@ -176,28 +191,35 @@ export class ReceiptForwarder {
     }
   }
 
-  #report(item: Queued) {
-    if (item.kind === 'receipt') return signReceiptReport(item.answered, this.#keys);
+  #report<T>(item: Queued, sign: ReportSigner<T>): Promise<T> {
+    if (item.kind === 'receipt') return signReceiptReport(item.answered, this.#keys, sign);
     const body = {
       ...item.body,
       nodeId: this.#keys.nodeId,
       nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
       issuedAtMs: Date.now(),
     };
-    return signBody('report', body, this.#keys.privateKey);
+    return sign(body);
   }
 }
+
+/** What becomes of a report body: signed alone (the default), or kept for a batch signature. */
+type ReportSigner<T> = (body: { nodeId: string } & Record<string, unknown>) => Promise<T>;
 
 /**
  * The signed `receipt` report for one checked answer (kind 'report', by the gateway's report key): the
  * receipt with the request and result it covers, tensors as the node digested them, so the oracle can
  * re-run it. What the forwarder posts; exported for tools that re-send one.
  */
-export function signReceiptReport({ request, response, digestsOnly }: Answered, keys: NodeKeyPair) {
+export function signReceiptReport<T = Awaited<ReturnType<typeof signBody>>>(
+  { request, response, digestsOnly }: Answered,
+  keys: NodeKeyPair,
+  sign: ReportSigner<T> = (body) => signBody('report', body, keys.privateKey) as Promise<T>,
+): Promise<T> {
   const model = { modelName: response.model_name, modelVersion: response.model_version };
   // The signed receipt only; the trace and the request's priority and deadline go beside it (context).
-  const { body: receiptBody, signature, metadata } = response.receipt;
-  const receipt = { body: receiptBody, signature };
+  // v1 ({ body, signature }) or v2 ({ v, body, batch }) as the node signed it, without the metadata.
+  const { metadata, ...receipt } = response.receipt;
   const { priority, deadlineMs } = request.policy ?? {};
   const hints = {
     ...(metadata?.traceparent ? { traceparent: metadata.traceparent } : {}),
@@ -217,7 +239,7 @@ export function signReceiptReport({ request, response, digestsOnly }: Answered, 
       request: { kind: 'digests' as const, ...model },
       result: { kind: 'digests' as const },
     };
-    return signBody('report', body, keys.privateKey);
+    return sign(body);
   }
   // Tensors as the node digested them: flat data, normalised to their datatype.
   const body = {
@@ -238,5 +260,5 @@ export function signReceiptReport({ request, response, digestsOnly }: Answered, 
       ? { kind: 'tensors' as const, outputs: response.outputs.map((t) => tensorToJson(checkTensor(t))) }
       : { kind: 'domain' as const, output: response.output },
   };
-  return signBody('report', body, keys.privateKey);
+  return sign(body);
 }

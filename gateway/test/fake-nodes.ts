@@ -4,6 +4,7 @@ import {
   jsonDigest,
   RECEIPT_PARAMETER,
   signBody,
+  tensorFromBytes,
   tensorsDigest,
   type NodeKeyPair,
   type Tensor,
@@ -45,7 +46,7 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
-    async post({ url, body, signal }): Promise<NodeAnswer> {
+    async post({ url, body, signal, headers }): Promise<NodeAnswer> {
       const node = nodes.find((n) => url.startsWith(n.url))!;
       calls.push(node.url);
       if (node.mode === 'down') throw new Error('connect ECONNREFUSED');
@@ -53,14 +54,23 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
       if (node.mode === 'blackhole')
         return { status: 400, body: { error: BLACK_HOLE_TEXT, code: 'INVALID_TENSOR' } };
       if (node.mode === 'slow') await sleep(node.delayMs ?? 200, signal);
-      const request = JSON.parse(body) as { id: string; inputs?: Tensor[]; input?: { value: number } };
+      const request = forwardedRequest(body, headers) as {
+        id: string;
+        inputs?: Tensor[];
+        input?: { value: number };
+      };
       let inputDigest: string;
       let outputDigest: string;
       let answer: Record<string, unknown>;
       if (request.inputs) {
         const x = request.inputs[0]!;
         const outputs: Tensor[] = [
-          { name: 'y', datatype: 'FP32', shape: x.shape, data: (x.data as number[]).map((v) => v * 2) },
+          {
+            name: 'y',
+            datatype: 'FP32',
+            shape: x.shape,
+            data: Array.from(x.data as ArrayLike<number>, (v) => v * 2),
+          },
         ];
         [inputDigest, outputDigest] = [await tensorsDigest(request.inputs), await tensorsDigest(outputs)];
         if (node.mode === 'tamper') outputs[0]!.data = [42];
@@ -97,6 +107,27 @@ export function fakeNodes(nodes: FakeNode[]): NodeClient & { calls: string[] } {
       };
     },
   };
+}
+
+/**
+ * What a node reads from a forwarded body: JSON (domain input), or the binary tensor extension the
+ * gateway forwards tensors in (a JSON header of `inference-header-content-length` bytes, then each
+ * input's raw bytes), decoded as the edge node does.
+ */
+export function forwardedRequest(body: string | Uint8Array, headers: Record<string, string> = {}): unknown {
+  if (typeof body === 'string') return JSON.parse(body);
+  const headerLength = Number(headers['inference-header-content-length']);
+  const head = JSON.parse(new TextDecoder().decode(body.subarray(0, headerLength))) as {
+    inputs: (Tensor & { parameters?: { binary_data_size?: number } })[];
+  };
+  let at = headerLength;
+  for (const input of head.inputs) {
+    const size = input.parameters!.binary_data_size!;
+    input.data = tensorFromBytes(input, body.subarray(at, at + size)).data;
+    delete input.parameters;
+    at += size;
+  }
+  return head;
 }
 
 export async function register(placement: Placement, node: FakeNode, lat: number, lng: number) {

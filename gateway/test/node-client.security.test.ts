@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PooledNodeClient } from '../src/node/index.ts';
 
 /*
@@ -12,6 +12,7 @@ let server: Server;
 let port: number;
 const seen: string[] = [];
 const written = { bytes: 0 };
+const silentClosed: string[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -29,6 +30,11 @@ beforeAll(async () => {
       };
       res.on('close', () => (written.bytes = Math.max(written.bytes, 0)));
       return pump();
+    }
+    if (req.url === '/silent') {
+      // Never answers: the client's abort must end the wait and drop the connection.
+      req.socket.once('close', () => silentClosed.push(req.url!));
+      return;
     }
     res.writeHead(500, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: 'internal service: secret' }));
@@ -68,6 +74,20 @@ describe('PooledNodeClient', () => {
     try {
       expect((await post(client, `http://127.0.0.1:${port}/ok`)).status).toBe(500);
       expect(seen).toEqual(['/ok']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('gives up on a silent node when the signal aborts, and drops that connection', async () => {
+    const client = new PooledNodeClient({ allowPrivateAddresses: true });
+    try {
+      const started = performance.now();
+      await expect(
+        client.post({ url: `http://127.0.0.1:${port}/silent`, body: '{}', signal: AbortSignal.timeout(200) }),
+      ).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(performance.now() - started).toBeLessThan(5_000);
+      await vi.waitFor(() => expect(silentClosed).toEqual(['/silent']));
     } finally {
       await client.close();
     }

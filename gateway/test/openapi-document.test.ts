@@ -4,7 +4,10 @@ import { generateNodeKeyPair } from '@hexedge/protocol';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { latLngToCell } from 'h3-js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MemoryModelCatalog } from '../src/catalog.ts';
 import { createGatewayApp } from '../src/index.ts';
+import { RolloutManager } from '../src/rollouts/rollout-manager.ts';
+import { MemoryRolloutStore } from '../src/rollouts/rollout-store.ts';
 import {
   body,
   CONTENT_ID,
@@ -42,6 +45,7 @@ async function fullApp(near: FakeNode) {
     reporterId: reporter.nodeId,
     metrics: { text: async () => '# no metrics\n', contentType: 'text/plain; version=0.0.4' },
     dashboard: { staticAssets: async () => undefined },
+    rollouts: new RolloutManager({ store: new MemoryRolloutStore(), catalogue: new MemoryModelCatalog() }),
   }).app;
 }
 
@@ -104,6 +108,9 @@ describe('the OpenAPI document', () => {
       'GET /v1/nodes',
       'GET /v1/usage/detail',
       'GET /v1/artifacts/{contentId}/peers',
+      'POST /v1/rollouts',
+      'POST /v1/rollouts/{id}/abort',
+      'PUT /v1/models/{name}/version-policy',
     ])
       expect(table).toContain(route);
     expect(table.length).toBeGreaterThanOrEqual(40);

@@ -10,6 +10,7 @@ import type { Caller } from '../src/infer/infer-service.ts';
 import { RolloutManager } from '../src/rollouts/rollout-manager.ts';
 import { MemoryRolloutStore, type RolloutStore } from '../src/rollouts/rollout-store.ts';
 import { KEY, keyRing } from './fake-nodes.ts';
+import { OpenApiConformance, type OpenApiDoc } from './openapi-conformance.ts';
 import {
   manifestOf,
   registerVersioned,
@@ -174,6 +175,33 @@ describe('the rollout admin API', () => {
     });
   });
 
+  it('answers as /openapi.json says: every rollout and policy route, live figures and errors included', async () => {
+    const f = await fabric();
+    const judge = new OpenApiConformance((await (await f.app.request('/openapi.json')).json()) as OpenApiDoc);
+    const call = async (method: string, url: string, body?: unknown) => {
+      const { body: answer, problems } = await judge.check(
+        method,
+        `http://gw${url}`,
+        await f.api(method, url, body),
+      );
+      expect(problems, `${method} ${url}`).toEqual([]);
+      return answer as { id: string; live?: unknown; state?: string };
+    };
+    const made = await call('POST', '/v1/rollouts', { model: 'm', candidate: '2', shadow: { percent: 100 } });
+    for (let i = 0; i < 8; i++) await f.infer({ id: `k${i}` });
+    f.manager.evaluate();
+    expect((await call('GET', `/v1/rollouts/${made.id}`)).live).toBeDefined();
+    await call('GET', '/v1/rollouts?model=m&limit=5');
+    await call('GET', '/v1/rollouts?limit=0');
+    await call('GET', '/v1/rollouts/nope');
+    await call('POST', `/v1/rollouts/${made.id}/abort`, { reason: 'conformance' });
+    expect((await call('GET', `/v1/rollouts/${made.id}`)).state).toBe('rolled-back');
+    await call('POST', `/v1/rollouts/${made.id}/promote`);
+    await call('GET', '/v1/models/m/version-policy');
+    await call('PUT', '/v1/models/m/version-policy', { mode: 'latest' });
+    await call('PUT', '/v1/models/m/version-policy', { mode: 'sometimes' });
+  });
+
   it('is for admin keys only', async () => {
     const f = await fabric();
     const made = (await (await f.api('POST', '/v1/keys', { name: 'app' })).json()) as { key: string };
@@ -310,9 +338,10 @@ describe('canaries and mirrors', () => {
     const all = callers(40);
     for (let i = 0; i < all.length; i += 10) await Promise.all(all.slice(i, i + 10).map((c) => f.infer(c)));
     f.manager.evaluate();
-    expect(f.manager.view(r.id).reason).toMatch(
-      /^p95 4\d\d ms .* is above \d+ ms \(the baseline's \d+ ms × 2 \+ 60 ms\)/,
-    );
+    const reason = f.manager.view(r.id).reason ?? '';
+    expect(reason).toMatch(/^p95 \d+ ms .* is above \d+ ms \(the baseline's \d+ ms × 2 \+ 60 ms\)/);
+    // The candidate answers after its 400 ms delay at the least (more on a busy machine).
+    expect(Number(/^p95 (\d+) ms/.exec(reason)?.[1])).toBeGreaterThanOrEqual(400);
   });
 
   it('promotes a healthy candidate by itself, pins it and places it on every holder', async () => {

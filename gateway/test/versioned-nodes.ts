@@ -9,6 +9,7 @@ import {
   type Tensor,
 } from '@hexedge/protocol';
 import type { NodeAnswer, NodeClient } from '../src/index.ts';
+import { forwardedRequest } from './fake-nodes.ts';
 
 /**
  * In-memory nodes serving several versions of model `m`, for unit tests of rollouts: version `v`
@@ -75,7 +76,7 @@ export function versionedClient(
     calls,
     inFlight,
     maxInFlight,
-    async post({ url, body, signal }): Promise<NodeAnswer> {
+    async post({ url, body, signal, headers }): Promise<NodeAnswer> {
       const node = nodes.find((n) => url.startsWith(n.url))!;
       const version = decodeURIComponent(/\/versions\/([^/]+)\//.exec(url)![1]!);
       const behaviour = node.versions[version];
@@ -86,14 +87,14 @@ export function versionedClient(
       try {
         if (behaviour.delayMs) await sleep(behaviour.delayMs, signal);
         if (behaviour.fail) return { status: 500, body: { error: 'boom' } };
-        const request = JSON.parse(body) as { id: string; inputs: Tensor[] };
+        const request = forwardedRequest(body, headers) as { id: string; inputs: Tensor[] };
         const x = request.inputs[0]!;
         const outputs: Tensor[] = [
           {
             name: 'y',
             datatype: 'FP32',
             shape: x.shape,
-            data: (x.data as number[]).map((v) => v * behaviour.factor),
+            data: Array.from(x.data as ArrayLike<number>, (v) => v * behaviour.factor),
           },
         ];
         const receipt = await signBody(

@@ -14,9 +14,12 @@ export function base64UrlToBytes(text: string): Uint8Array {
   return out;
 }
 
+// A byte's two hex digits from a table: digests, signatures and trace ids are hexed on every request.
+const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export function bytesToHex(bytes: Uint8Array): string {
   let hex = '';
-  for (let i = 0; i < bytes.length; i++) hex += bytes[i]!.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) hex += HEX_PAIRS[bytes[i]!]!;
   return hex;
 }
 

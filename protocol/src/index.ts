@@ -17,7 +17,7 @@ export {
   toH3Cell,
   toLatLng,
 } from './geo.ts';
-export { canonicalBytes } from './canonical.ts';
+export { canonicalBytes, isWithinJsonDepth, MAX_JSON_DEPTH } from './canonical.ts';
 export {
   base64UrlToBytes,
   bytesToBase64Url,
@@ -47,6 +47,7 @@ export {
 } from './signing.ts';
 export {
   checkTensor,
+  MAX_TENSOR_ELEMENTS,
   type NumericArray,
   type TensorScalar,
   type Tensor,
@@ -80,8 +81,6 @@ export {
   RECEIPT_PARAMETER,
   type RegistrationBody,
   signedHeartbeatSchema,
-  type SignedReceipt,
-  signedReceiptSchema,
   type SignedRegistration,
   signedRegistrationSchema,
 } from './schemas/node.ts';
@@ -108,6 +107,50 @@ export {
   type TensorSpec,
 } from './schemas/manifest.ts';
 export { Lifecycle } from './lifecycle.ts';
+// Receipts (v1 signed alone, v2 batch-signed) and the batch signing they and oracle reports share.
+export {
+  type BatchReceipt,
+  batchReceiptSchema,
+  type ReceiptBody,
+  receiptBodySchema,
+  type SignedReceipt,
+  signedReceiptSchema,
+  type SingleReceipt,
+  singleReceiptSchema,
+} from './schemas/receipt.ts';
+export {
+  BATCH_FAULTS,
+  BATCH_SIGNED_VERSION,
+  type BatchFault,
+  type BatchKind,
+  batchLeafHash,
+  type BatchProof,
+  type BatchRootBody,
+  type BatchSigned,
+  type BatchVerdict,
+  type BodySigner,
+  isBatchSigned,
+  ROOT_KIND,
+  signBatch,
+  verifyBatchSigned,
+} from './batch/batch-signing.ts';
+export {
+  buildMerkleTree,
+  inclusionProofLength,
+  InnerNodeMemo,
+  MAX_BATCH_LEAVES,
+  MAX_PROOF_HASHES,
+  merkleLeafHash,
+  merkleNodeHash,
+  rootFromInclusionProof,
+} from './batch/merkle.ts';
+export { DEFAULT_VERIFIED_ROOTS, VerifiedRoots } from './batch/verified-roots.ts';
+export {
+  type ReceiptFault,
+  type ReceiptVerdict,
+  verifyReceipt,
+  verifyReceiptJson,
+} from './batch/verify-receipt.ts';
 // Every message that crosses a service line, with its path and limits: services import these, never
 // declare their own copies.
 export {
@@ -148,8 +191,10 @@ export {
   type ReceiptReportBody,
   type ReportBody,
   REPORTS_PATH,
+  batchReportSchema,
   type SignedReport,
   signedReportSchema,
+  singleReportSchema,
   type UplinkReportBody,
   type WitnessReportBody,
 } from './wire/oracle-reports.ts';
@@ -188,7 +233,9 @@ export {
   type ForwardRoute,
   MAX_FORWARD_SKEW_MS,
   signForward,
+  signForwardBatch,
 } from './wire/forward-signature.ts';
+export { FORWARD_PROOF_HEADER, ForwardRootCache, MAX_FORWARD_BATCH } from './wire/forward-batch.ts';
 export {
   MAX_RERUN_AGE_MS,
   MAX_RERUN_BODY_BYTES,

@@ -1,4 +1,4 @@
-import { canonicalBytes } from './canonical.ts';
+import { canonicalJson } from './canonical.ts';
 import { base64UrlToBytes, bytesToBase64Url } from './encoding.ts';
 import { HexEdgeError } from './errors.ts';
 import { importPublicKey, NODE_ID_PATTERN } from './identity.ts';
@@ -16,7 +16,10 @@ export type SignedKind =
   | 'report'
   | 'oracle-trust'
   | 'stake'
-  | 'forward';
+  | 'forward'
+  | 'forward-batch'
+  | 'receipt-root'
+  | 'report-root';
 
 export interface Signed<T> {
   body: T;
@@ -30,12 +33,8 @@ const encoder = new TextEncoder();
  * canonical JSON. Exported so a runtime with a faster signer (node:crypto) signs the same bytes.
  */
 export function signingInput(kind: SignedKind, body: unknown): Uint8Array {
-  const tag = encoder.encode(`hexedge/v1/${kind}\n`);
-  const payload = canonicalBytes(body);
-  const out = new Uint8Array(tag.length + payload.length);
-  out.set(tag, 0);
-  out.set(payload, tag.length);
-  return out;
+  // One UTF-8 encoding of tag and JSON together (the tag is ASCII): the same bytes, no second copy.
+  return encoder.encode(`hexedge/v1/${kind}\n${canonicalJson(body)}`);
 }
 
 export async function signBody<T extends { nodeId: string }>(

@@ -39,4 +39,15 @@ describe('W3C traceparent', () => {
     expect(child.spanId).not.toBe(root.spanId);
     expect(parseTraceparent(formatTraceparent(child))).toEqual(child);
   });
+
+  it('draws ids from its random pool without reuse, across refills (4096 bytes: ~170 traces)', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 1_000; i++) {
+      const ctx = newTraceContext();
+      expect(ctx.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(ctx.spanId).toMatch(/^[0-9a-f]{16}$/);
+      ids.add(ctx.traceId).add(ctx.spanId);
+    }
+    expect(ids.size).toBe(2_000);
+  });
 });

@@ -42,9 +42,20 @@ export function formatTraceparent(ctx: TraceContext): string {
   return `00-${ctx.traceId}-${ctx.spanId}-${(ctx.flags & 0xff).toString(16).padStart(2, '0')}`;
 }
 
+// Ids are drawn from a pool filled by one getRandomValues call per RANDOM_POOL_BYTES: a request takes
+// two or three ids (trace, server span, one span per node attempt), and a call per id cost more than
+// the rest of the trace. Trace ids are identifiers, not secrets; each byte is still used once.
+const RANDOM_POOL_BYTES = 4096;
+const pool = new Uint8Array(RANDOM_POOL_BYTES);
+let poolAt = RANDOM_POOL_BYTES;
+
 const randomHex = (bytes: number): string => {
   for (;;) {
-    const hex = bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)));
+    if (poolAt + bytes > RANDOM_POOL_BYTES) {
+      crypto.getRandomValues(pool);
+      poolAt = 0;
+    }
+    const hex = bytesToHex(pool.subarray(poolAt, (poolAt += bytes)));
     if (!ALL_ZERO.test(hex)) return hex;
   }
 };

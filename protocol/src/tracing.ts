@@ -5,6 +5,8 @@ import {
   trace,
   type Attributes,
   type Span,
+  type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 import { childTraceContext, newTraceContext, type TraceContext } from './trace-context.ts';
 
@@ -33,6 +35,19 @@ const KINDS: Record<HopKind, SpanKind> = {
   producer: SpanKind.PRODUCER,
 };
 
+// One tracer per scope, as OpenTelemetry advises: `trace.getTracer` makes a new proxy tracer per call.
+// Kept per provider: a proxy tracer finds a provider registered later, but one that replaces it
+// (`trace.disable()`, then another) only through a new tracer.
+const tracers = new Map<string, { provider: TracerProvider; tracer: Tracer }>();
+const tracerOf = (name: string): Tracer => {
+  const provider = trace.getTracerProvider();
+  const known = tracers.get(name);
+  if (known?.provider === provider) return known.tracer;
+  const tracer = provider.getTracer(name);
+  tracers.set(name, { provider, tracer });
+  return tracer;
+};
+
 /** Starts a hop as a child of `parent` (a remote context from a traceparent), or a new trace without one. */
 export function startHop(o: {
   /** The instrumentation scope: the service (`hexedge-gateway`, `hexedge-edge-node`, …). */
@@ -51,7 +66,7 @@ export function startHop(o: {
         isRemote: true,
       })
     : ROOT_CONTEXT;
-  const span: Span = trace.getTracer(o.tracer).startSpan(
+  const span: Span = tracerOf(o.tracer).startSpan(
     o.name,
     {
       kind: KINDS[o.kind ?? 'internal'],

@@ -1,44 +1,55 @@
 /**
  * The two front ends under test, in one forked process of their own (the load generator keeps its own
  * event loop; only one of them is under load at a time, as the suite interleaves them):
- *  - the gateway as `hexedge dev` composes it: in-memory Placement (locations taken as verified), a
- *    KeyRing with one adopted admin key, PooledNodeClient, `createGatewayApp`, @hono/node-server on
- *    127.0.0.1, request logging off;
+ *  - the gateway as `hexedge gateway` and `hexedge dev` build it: `buildGateway` itself (SQLite state in
+ *    a temp data dir, the origin catalogue from the node's models dir, the configured admin key, metrics,
+ *    dashboards' observers, `PooledNodeClient`, signed forwards, the embedded broker with the MQTT
+ *    ingress; no oracle, locations taken as verified, private node addresses allowed), so what is
+ *    measured is what ships;
  *  - the bare undici reverse proxy (bare-proxy.ts), pointed at the node once it is known.
- * Parent → child over IPC: `{ type: 'proxy', nodeUrl }` → `{ proxyUrl }`; `{ type: 'candidates',
- * model, lat, lng }` → `{ count }` (placement's failover list length, to wait for the node);
- * `{ type: 'cpu' }` → `{ cpuUs }` (process.cpuUsage, to price a request in CPU time); `{ type: 'mqtt' }`
- * → `{ brokerUrl }` (broker, MQTT ingress and echo responder, mqtt-front.ts).
+ * Parent → child over IPC: `{ type: 'proxy', nodeUrl }` → `{ proxyUrl }`; `{ type: 'cpu' }` →
+ * `{ cpuUs }` (process.cpuUsage, to price a request in CPU time); `{ type: 'mqtt' }` → `{ brokerUrl }`
+ * (the gateway's broker, with the echo responder on it, mqtt-front.ts); `{ type: 'profile-start' }`,
+ * `{ type: 'profile-stop', file }` (a CPU profile of the measured window only, profile-gateway.ts).
  */
-import { serve } from '@hono/node-server';
-import { createGatewayApp, KeyRing, MemoryKeyStore } from '@hexedge/gateway';
-import { generateNodeKeyPair } from '@hexedge/protocol';
-import { PooledNodeClient } from '@hexedge/gateway/node';
-import { Placement } from '@hexedge/placement';
+import { buildGateway, type RunningGateway } from '@hexedge/gateway/node';
+import { gatewayConfigSchema } from '@hexedge/gateway';
 import { fork, type ChildProcess } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { startBareProxy, type BareProxy } from './bare-proxy.ts';
 import { startMqttFront, type MqttFront } from './mqtt-front.ts';
 
 export interface FrontConfig {
   apiKey: string;
   heartbeatIntervalMs: number;
+  /** The gateway's state (SQLite files, report key). */
+  dataDir: string;
+  /** The origin catalogue (the node's models: requests are checked against their manifests). */
+  modelsDir: string;
 }
 
-type Reply = { gatewayUrl?: string; proxyUrl?: string; count?: number; cpuUs?: number; brokerUrl?: string; error?: string };
+type Reply = { gatewayUrl?: string; proxyUrl?: string; cpuUs?: number; brokerUrl?: string; error?: string };
 
 export interface FrontProcess {
   gatewayUrl: string;
   startProxy(nodeUrl: string): Promise<string>;
+  /** Ready nodes serving `model` near the place (GET /v1/nodes/nearest), to wait for the node. */
   candidateCount(query: { model: string; lat: number; lng: number }): Promise<number>;
   /** CPU time the process has used so far (user + system, all its threads), in µs. */
   cpuUs(): Promise<number>;
-  /** Starts the broker, the gateway's MQTT ingress and the echo responder (mqtt-front.ts). */
+  /** Starts the echo responder on the gateway's broker (mqtt-front.ts); the broker's URL. */
   startMqtt(): Promise<string>;
+  /** A CPU profile of the front process (V8's sampler, every 200 µs) from `profileStart` to `profileStop(file)`. */
+  profileStart(): Promise<void>;
+  profileStop(file: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export function startFrontProcess(config: FrontConfig, options: { execArgv?: string[] } = {}): Promise<FrontProcess> {
+export function startFrontProcess(
+  config: FrontConfig,
+  options: { execArgv?: string[] } = {},
+): Promise<FrontProcess> {
   const child: ChildProcess = fork(import.meta.filename, [JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [...process.execArgv, ...(options.execArgv ?? [])],
@@ -57,9 +68,18 @@ export function startFrontProcess(config: FrontConfig, options: { execArgv?: str
       resolve({
         gatewayUrl: m.gatewayUrl,
         startProxy: async (nodeUrl) => (await ask({ type: 'proxy', nodeUrl })).proxyUrl!,
-        candidateCount: async (q) => (await ask({ type: 'candidates', ...q })).count!,
+        candidateCount: async (q) => {
+          const res = await fetch(
+            `${m.gatewayUrl}/v1/nodes/nearest?lat=${q.lat}&lng=${q.lng}&model=${encodeURIComponent(q.model)}`,
+            { headers: { authorization: `Bearer ${config.apiKey}` } },
+          );
+          const { nodes } = (await res.json()) as { nodes: { models: { name: string; ready: boolean }[] }[] };
+          return nodes.filter((n) => n.models.some((mm) => mm.name === q.model && mm.ready)).length;
+        },
         cpuUs: async () => (await ask({ type: 'cpu' })).cpuUs!,
         startMqtt: async () => (await ask({ type: 'mqtt' })).brokerUrl!,
+        profileStart: async () => void (await ask({ type: 'profile-start' })),
+        profileStop: async (file) => void (await ask({ type: 'profile-stop', file })),
         close: () =>
           new Promise((done) => {
             if (child.exitCode !== null) return done();
@@ -72,32 +92,54 @@ export function startFrontProcess(config: FrontConfig, options: { execArgv?: str
 }
 
 async function main(config: FrontConfig): Promise<void> {
-  const placement = new Placement({ heartbeatIntervalMs: config.heartbeatIntervalMs, assumeLocationsVerified: true });
-  const keys = new KeyRing({ store: new MemoryKeyStore() });
-  await keys.adopt(config.apiKey, { name: 'bench admin', role: 'admin' });
-  // The bench's nodes listen on 127.0.0.1: private node addresses are allowed here on purpose.
-  const nodeClient = new PooledNodeClient({ allowPrivateAddresses: true });
-  // The gateway signs every forwarded request with its report key, published at /v1/gateway/identity
-  // (where the node learns it), as buildGateway wires it.
-  const forwardKeys = await generateNodeKeyPair();
-  const { app, service } = createGatewayApp({ placement, keys, nodeClient, nodeUrls: { allowPrivate: true }, forwardKeys, reporterId: forwardKeys.nodeId });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-    process.send!({ gatewayUrl: `http://127.0.0.1:${info.port}` });
-  });
+  const stop = new AbortController();
+  const gateway: RunningGateway = await buildGateway(
+    gatewayConfigSchema.parse({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: config.dataDir,
+      modelsDir: config.modelsDir,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      assumeLocationsVerified: true,
+      // The bench's node listens on 127.0.0.1: private node addresses are allowed here on purpose.
+      allowPrivateNodeAddresses: true,
+      // As `hexedge dev`: aedes (MQTT 3.1.1, no shared subscriptions), the ingress unshared, no ChirpStack bridge.
+      embeddedBroker: { host: '127.0.0.1', port: 0 },
+      mqtt: {
+        clientId: 'hexedge-bench-gateway',
+        protocolVersion: 4,
+        shared: false,
+        chirpstack: { enabled: false },
+      },
+    }),
+    { adminKey: config.apiKey },
+    { signal: stop.signal, log: (line) => console.log(`[gateway] ${line}`) },
+  );
+  process.send!({ gatewayUrl: gateway.url });
   let proxy: BareProxy | undefined;
   let mqttFront: MqttFront | undefined;
-  process.on('message', (m: { type: string; nodeUrl?: string; model?: string; lat?: number; lng?: number }) => {
+  let profiler: Session | undefined;
+  process.on('message', (m: { type: string; nodeUrl?: string; file?: string }) => {
     void (async () => {
       try {
         if (m.type === 'proxy') {
           proxy ??= await startBareProxy({ nodeUrl: m.nodeUrl! });
           process.send!({ proxyUrl: proxy.url });
-        } else if (m.type === 'candidates') {
-          const list = placement.candidates({ location: { lat: m.lat!, lng: m.lng! }, model: m.model! });
-          process.send!({ count: list.filter((c) => c.model.ready).length });
         } else if (m.type === 'mqtt') {
-          mqttFront ??= await startMqttFront({ service });
+          mqttFront ??= await startMqttFront({ brokerUrl: gateway.brokerUrl!, password: config.apiKey });
           process.send!({ brokerUrl: mqttFront.brokerUrl });
+        } else if (m.type === 'profile-start') {
+          profiler ??= new Session();
+          profiler.connect();
+          await profiler.post('Profiler.enable');
+          await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+          await profiler.post('Profiler.start');
+          process.send!({});
+        } else if (m.type === 'profile-stop') {
+          const { profile } = await profiler!.post('Profiler.stop');
+          writeFileSync(m.file!, JSON.stringify(profile));
+          profiler!.disconnect();
+          process.send!({});
         } else if (m.type === 'cpu') {
           const { user, system } = process.cpuUsage();
           process.send!({ cpuUs: user + system });
@@ -112,8 +154,7 @@ async function main(config: FrontConfig): Promise<void> {
     void (async () => {
       await mqttFront?.close().catch(() => {});
       await proxy?.close();
-      server.close();
-      await nodeClient.close();
+      await gateway.stop().catch(() => {});
       process.exit(0);
     })();
   });

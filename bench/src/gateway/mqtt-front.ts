@@ -1,13 +1,11 @@
 /**
- * The MQTT side of the front process: the embedded broker `hexedge dev` runs (aedes, MQTT 3.1.1, open:
- * no access hooks), the gateway's MQTT ingress on it (v3.1.1 `req/{clientId}/{requestId}` form, no
- * shared group, the same InferService as HTTP, every client an admin principal so no quota applies),
- * and the peer: a bare echo responder on the same broker that answers `bench/echo/req/{clientId}/{id}`
- * on `bench/echo/res/{clientId}/{id}` with a canned payload of about the gateway answer's size, with
- * the same QoS 1 and TCP no-delay, and nothing else.
+ * The MQTT peer in the front process: the gateway (buildGateway) hosts the embedded broker `hexedge dev`
+ * runs (aedes, MQTT 3.1.1, its access hooks: the admin key logs in with full access) and its MQTT
+ * ingress on it (v3.1.1 `req/{clientId}/{requestId}` form, no shared group, the same InferService as
+ * HTTP). The peer is a bare echo responder on the same broker that answers
+ * `bench/echo/req/{clientId}/{id}` on `bench/echo/res/{clientId}/{id}` with a canned payload of about
+ * the gateway answer's size, with the same QoS 1 and TCP no-delay, and nothing else.
  */
-import type { InferService } from '@hexedge/gateway';
-import { startEmbeddedBroker, startMqttIngress } from '@hexedge/gateway/node';
 import mqtt from 'mqtt';
 
 export const ECHO_REQUEST_FILTER = 'bench/echo/req/+/+';
@@ -21,17 +19,15 @@ export interface MqttFront {
   close(): Promise<void>;
 }
 
-export async function startMqttFront(options: { service: InferService }): Promise<MqttFront> {
-  const broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1' });
-  const ingress = await startMqttIngress({
-    url: broker.url,
-    clientId: 'bench-gateway',
+/** `password`: the gateway's admin key (the embedded broker takes API keys as passwords). */
+export async function startMqttFront(options: { brokerUrl: string; password: string }): Promise<MqttFront> {
+  const echo = await mqtt.connectAsync(options.brokerUrl, {
+    clientId: 'bench-echo',
     protocolVersion: 4,
-    shareGroup: false,
-    service: options.service,
-    principalOf: (clientId) => ({ kind: 'admin', clientId, id: 'bench-admin' }),
+    reconnectPeriod: 0,
+    username: 'bench',
+    password: options.password,
   });
-  const echo = await mqtt.connectAsync(broker.url, { clientId: 'bench-echo', protocolVersion: 4, reconnectPeriod: 0 });
   (echo.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   echo.on('message', (topic) => {
     const [, , , clientId, id] = topic.split('/');
@@ -39,11 +35,9 @@ export async function startMqttFront(options: { service: InferService }): Promis
   });
   await echo.subscribeAsync(ECHO_REQUEST_FILTER, { qos: 1 });
   return {
-    brokerUrl: broker.url,
+    brokerUrl: options.brokerUrl,
     async close() {
       await echo.endAsync(true);
-      await ingress.close();
-      await broker.close();
     },
   };
 }

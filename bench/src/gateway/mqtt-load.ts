@@ -16,21 +16,38 @@ export interface MqttRoute {
 }
 
 export interface MqttDevices {
-  run(options: { route: MqttRoute; payloads: readonly Uint8Array[]; durationMs: number }): Promise<LatencyResult>;
+  run(options: {
+    route: MqttRoute;
+    payloads: readonly Uint8Array[];
+    durationMs: number;
+  }): Promise<LatencyResult>;
   close(): Promise<void>;
 }
 
 let runSeq = 0;
 
-export async function connectDevices(options: { brokerUrl: string; clients: number }): Promise<MqttDevices> {
+/** `password`: the gateway's admin key (the embedded broker takes API keys as passwords). */
+export async function connectDevices(options: {
+  brokerUrl: string;
+  clients: number;
+  password: string;
+}): Promise<MqttDevices> {
   const devices: MqttClient[] = [];
   for (let i = 0; i < options.clients; i++) {
-    const c = await mqtt.connectAsync(options.brokerUrl, { clientId: `bench-dev-${i}`, protocolVersion: 4, reconnectPeriod: 0, clean: true });
+    const c = await mqtt.connectAsync(options.brokerUrl, {
+      clientId: `bench-dev-${i}`,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      clean: true,
+      username: 'bench',
+      password: options.password,
+    });
     (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     devices.push(c);
   }
   const waiting = new Map<string, (payload: Buffer) => void>();
-  for (const c of devices) c.on('message', (topic, payload) => waiting.get(topic.slice(topic.lastIndexOf('/') + 1))?.(payload));
+  for (const c of devices)
+    c.on('message', (topic, payload) => waiting.get(topic.slice(topic.lastIndexOf('/') + 1))?.(payload));
   const subscribed = new Set<string>();
 
   return {
@@ -55,13 +72,19 @@ export async function connectDevices(options: { brokerUrl: string; clients: numb
           await c.publishAsync(route.requestTopic(clientId, id), Buffer.from(payload), { qos: 1 });
           const got = await answer;
           waiting.delete(id);
-          if (!route.isOk(got)) throw new Error(`MQTT request ${id} failed: ${got.toString('utf8').slice(0, 300)}`);
+          if (!route.isOk(got))
+            throw new Error(`MQTT request ${id} failed: ${got.toString('utf8').slice(0, 300)}`);
           ms.push(performance.now() - t);
         }
       };
       await Promise.all(devices.map(loop));
       const sorted = Float64Array.from(ms).sort();
-      return { count: ms.length, rate: ms.length / ((performance.now() - t0) / 1000), p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+      return {
+        count: ms.length,
+        rate: ms.length / ((performance.now() - t0) / 1000),
+        p50Ms: percentile(sorted, 50),
+        p99Ms: percentile(sorted, 99),
+      };
     },
     async close() {
       await Promise.all(devices.map((c) => c.endAsync(true)));

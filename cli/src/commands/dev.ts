@@ -1,6 +1,3 @@
-import { oracleServiceConfigSchema } from '@hexedge/coverage-oracle';
-
-import { buildOracleDeployable } from '../oracle-deployable.ts';
 import { NODE_KEY_FILE, loadNodeKey } from '@hexedge/edge-node/node';
 import { gatewayConfigSchema } from '@hexedge/gateway';
 import { buildGateway } from '@hexedge/gateway/node';
@@ -17,6 +14,7 @@ import { numberFlag, parseFlags, portFlag } from '../flags.ts';
 import { DEV_ADMIN_MQTT_USER, startDevBroker } from './dev-broker.ts';
 import { startDevSimulator } from './dev-lorawan.ts';
 import { buildDevModels } from './dev-models.ts';
+import { startOracleProcess } from './dev-oracle.ts';
 import { nodeInit } from './node-init.ts';
 import { spawnNode, type NodeProcess } from './node-process.ts';
 
@@ -34,7 +32,8 @@ export const devPaths = (dataDir: string) => ({
 
 /**
  * `hexedge dev`: the whole fabric on one machine, from the same builders the standalone commands use —
- * the oracle (`hexedge oracle`'s builder), the broker (Mosquitto as a child process configured by
+ * the oracle (`hexedge oracle`'s builder, in a process of its own: dev-oracle.ts, so its ingest and
+ * scoring never share the gateway's event loop), the broker (Mosquitto as a child process configured by
  * `hexedge broker acl`'s files; the gateway's embedded aedes broker where Mosquitto is missing), the
  * gateway with its MQTT ingress and firmware bridge (`hexedge gateway`'s), and N edge nodes as separate
  * `hexedge node run` processes, each with its own key in its own city, registering over HTTP exactly as
@@ -62,8 +61,8 @@ export async function dev(
     // Location proofs are off: every node shares this machine, so round trips say nothing about
     // their cities (a 1 ms round trip would make the other cities' claims look impossible). The
     // oracle still spot-checks answers; the gateway takes the claimed cities as verified.
-    const oracle = await buildOracleDeployable(
-      oracleServiceConfigSchema.parse({
+    const oracle = await startOracleProcess(
+      {
         host: config.host,
         port: 0,
         dataDir: paths.oracle,
@@ -72,9 +71,9 @@ export async function dev(
         directoryRefreshMs: 2_000,
         trustPushIntervalMs: 1_000,
         oracle: { samplingRate: 0.2, scoreIntervalMs: 2_000 },
-      }),
+      },
       // The referee re-runs every disputed spot check (no node here has stake, so none checks others).
-      { ...owned },
+      { log },
     );
     life.defer('oracle', () => oracle.stop());
 

@@ -11,8 +11,9 @@ import { runMqttLoad, type MqttLoadResult } from './mqtt-load.ts';
 /**
  * `npm run test:load [-- --duration-s 60 --nodes 4 …]`: `hexedge dev` with several nodes under
  * autocannon (HTTP) and an MQTT load generator at the same time, for a fixed time. Checks: no 5xx but
- * deliberate 503 backpressure, the `hexedge dev` process's RSS (the gateway and the oracle run in it,
- * and the broker where it is the embedded aedes; Mosquitto is a child process of its own) at the end within RSS_GROWTH_BOUND of its RSS after warm-up; reports
+ * deliberate 503 backpressure, the `hexedge dev` process's RSS (the gateway runs in it, and the broker
+ * where it is the embedded aedes; the oracle, Mosquitto and the nodes are child processes) at the end
+ * within RSS_GROWTH_BOUND of its RSS after warm-up; reports
  * p50/p99 latency. Writes test-artifacts/load.json. 127.0.0.1 only; every phase is bounded in time.
  *
  * `--attack`: the same load twice on the same `hexedge dev`, plain, then with attackers running
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     /** Attack mode: plain and attack phases alternate this many times (each half of --duration-s), so drift on a shared machine cancels out. */
     rounds: { type: 'string', default: process.env.LOAD_ATTACK_ROUNDS ?? '4' },
     'flood-per-s': { type: 'string', default: process.env.LOAD_FLOOD_PER_S ?? '200' },
+    /** Writes a V8 CPU profile of the `hexedge dev` process (gateway + broker) into this folder when it exits. */
+    'cpu-prof': { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -69,9 +72,11 @@ const cpuSecondsOf = (pid: number) => {
   }
 };
 /** CPU seconds of the fabric: `hexedge dev` (gateway, broker, oracle) and its node processes. */
-const fabricCpuSeconds = (pid: number) => [pid, ...descendantsOf(pid)].reduce((s, p) => s + cpuSecondsOf(p), 0);
+const fabricCpuSeconds = (pid: number) =>
+  [pid, ...descendantsOf(pid)].reduce((s, p) => s + cpuSecondsOf(p), 0);
 
-const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+const rssKiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 
 function autocannon(
   url: string,
@@ -116,36 +121,74 @@ function autocannon(
 
 type HttpResult = Awaited<ReturnType<typeof autocannon>>;
 const okCount = (h: HttpResult) => h.statusCodeStats?.['200']?.count ?? 0;
-const codesOf = (h: HttpResult) => Object.fromEntries(Object.entries(h.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
+const codesOf = (h: HttpResult) =>
+  Object.fromEntries(Object.entries(h.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
 
 /** One measured phase: autocannon and the MQTT load at the same time, for DURATION_S. */
 /** The fabric's process, for the CPU it spends per honest answer (set once hexedge dev is up). */
 let fabricPid = 0;
 
-async function phase(ready: { gateway: string; mqtt: string }, expectedOutputs: string, runId: string, seconds = DURATION_S): Promise<{ http: HttpResult; mqtt: MqttLoadResult; cpuS: number }> {
+async function phase(
+  ready: { gateway: string; mqtt: string },
+  expectedOutputs: string,
+  runId: string,
+  seconds = DURATION_S,
+): Promise<{ http: HttpResult; mqtt: MqttLoadResult; cpuS: number; gatewayCpuS: number }> {
   const cpuBefore = fabricPid ? fabricCpuSeconds(fabricPid) : 0;
+  const gatewayBefore = fabricPid ? cpuSecondsOf(fabricPid) : 0;
   const [http, mqtt] = await Promise.all([
     autocannon(ready.gateway, seconds, CONNECTIONS),
-    runMqttLoad({ url: ready.mqtt, apiKey: API_KEY, clients: MQTT_CLIENTS, inFlight: MQTT_IN_FLIGHT, durationMs: seconds * 1000, drainMs: 10_000, body: BODY, expectedOutputs, runId }),
+    runMqttLoad({
+      url: ready.mqtt,
+      apiKey: API_KEY,
+      clients: MQTT_CLIENTS,
+      inFlight: MQTT_IN_FLIGHT,
+      durationMs: seconds * 1000,
+      drainMs: 10_000,
+      body: BODY,
+      expectedOutputs,
+      runId,
+    }),
   ]);
-  return { http, mqtt, cpuS: fabricPid ? fabricCpuSeconds(fabricPid) - cpuBefore : 0 };
+  return {
+    http,
+    mqtt,
+    cpuS: fabricPid ? fabricCpuSeconds(fabricPid) - cpuBefore : 0,
+    gatewayCpuS: fabricPid ? cpuSecondsOf(fabricPid) - gatewayBefore : 0,
+  };
 }
 
 /** Several phases' results as one: counts summed, latency percentiles the worst phase's. */
-function combine(phases: { http: HttpResult; mqtt: MqttLoadResult; cpuS: number }[]): { http: HttpResult; mqtt: MqttLoadResult; cpuS: number } {
+function combine(phases: { http: HttpResult; mqtt: MqttLoadResult; cpuS: number; gatewayCpuS: number }[]): {
+  http: HttpResult;
+  mqtt: MqttLoadResult;
+  cpuS: number;
+  gatewayCpuS: number;
+} {
   const codes: Record<string, { count: number }> = {};
-  for (const p of phases) for (const [c, v] of Object.entries(p.http.statusCodeStats ?? {})) codes[c] = { count: (codes[c]?.count ?? 0) + v.count };
-  type Phase = { http: HttpResult; mqtt: MqttLoadResult; cpuS: number };
+  for (const p of phases)
+    for (const [c, v] of Object.entries(p.http.statusCodeStats ?? {}))
+      codes[c] = { count: (codes[c]?.count ?? 0) + v.count };
+  type Phase = { http: HttpResult; mqtt: MqttLoadResult; cpuS: number; gatewayCpuS: number };
   const sum = (f: (p: Phase) => number) => phases.reduce((n, p) => n + f(p), 0);
   const max = (f: (p: Phase) => number) => Math.max(...phases.map(f));
   const errors: Record<string, number> = {};
-  for (const p of phases) for (const [c, n] of Object.entries(p.mqtt.errors)) errors[c] = (errors[c] ?? 0) + n;
+  for (const p of phases)
+    for (const [c, n] of Object.entries(p.mqtt.errors)) errors[c] = (errors[c] ?? 0) + n;
   return {
     cpuS: sum((p) => p.cpuS),
+    gatewayCpuS: sum((p) => p.gatewayCpuS),
     http: {
       ...phases[0]!.http,
-      latency: { p50: max((p) => p.http.latency.p50), p99: max((p) => p.http.latency.p99), max: max((p) => p.http.latency.max) },
-      requests: { total: sum((p) => p.http.requests.total), average: sum((p) => p.http.requests.average) / phases.length },
+      latency: {
+        p50: max((p) => p.http.latency.p50),
+        p99: max((p) => p.http.latency.p99),
+        max: max((p) => p.http.latency.max),
+      },
+      requests: {
+        total: sum((p) => p.http.requests.total),
+        average: sum((p) => p.http.requests.average) / phases.length,
+      },
       errors: sum((p) => p.http.errors),
       timeouts: sum((p) => p.http.timeouts),
       non2xx: sum((p) => p.http.non2xx),
@@ -158,15 +201,27 @@ function combine(phases: { http: HttpResult; mqtt: MqttLoadResult; cpuS: number 
       errors,
       unanswered: sum((p) => p.mqtt.unanswered),
       wrong: sum((p) => p.mqtt.wrong),
-      latencyMs: { p50: max((p) => p.mqtt.latencyMs.p50), p99: max((p) => p.mqtt.latencyMs.p99), max: max((p) => p.mqtt.latencyMs.max) },
+      latencyMs: {
+        p50: max((p) => p.mqtt.latencyMs.p50),
+        p99: max((p) => p.mqtt.latencyMs.p99),
+        max: max((p) => p.mqtt.latencyMs.max),
+      },
     },
   };
 }
 
 async function inferOnce(gateway: string): Promise<{ status: number; nodeId?: string; outputs?: string }> {
-  const res = await fetch(`${gateway}/v1/infer`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: BODY });
+  const res = await fetch(`${gateway}/v1/infer`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: BODY,
+  });
   const body = (await res.json()) as { node?: { id: string }; outputs?: { data: unknown }[] };
-  return { status: res.status, ...(body.node ? { nodeId: body.node.id } : {}), ...(body.outputs ? { outputs: JSON.stringify(body.outputs.map((o) => o.data)) } : {}) };
+  return {
+    status: res.status,
+    ...(body.node ? { nodeId: body.node.id } : {}),
+    ...(body.outputs ? { outputs: JSON.stringify(body.outputs.map((o) => o.data)) } : {}),
+  };
 }
 
 async function main() {
@@ -177,27 +232,57 @@ async function main() {
   // The LoRaWAN device simulator would add its own traffic: off where this build has the flag.
   const simOff = help.includes('--sim-speed') ? ['--sim-speed', '0'] : [];
   if (ATTACK) await addSpoofingDevice(dataDir);
-  const dev = spawn(process.execPath, [HEXEDGE_BIN, 'dev', '--port', '0', '--mqtt-port', '0', '--nodes', String(NODES), '--data-dir', dataDir, '--api-key', API_KEY, ...simOff], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = values['cpu-prof']
+    ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values['cpu-prof'])]
+    : [];
+  const dev = spawn(
+    process.execPath,
+    [
+      ...profile,
+      HEXEDGE_BIN,
+      'dev',
+      '--port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--nodes',
+      String(NODES),
+      '--data-dir',
+      dataDir,
+      '--api-key',
+      API_KEY,
+      ...simOff,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const lines: string[] = [];
-  const ready = await new Promise<{ gateway: string; mqtt: string; mosquitto: boolean }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`hexedge dev not ready in 120 s:\n${lines.slice(-20).join('\n')}`)),
-      120_000,
-    );
-    dev.once('exit', (code) =>
-      reject(new Error(`hexedge dev exited with ${code}:\n${lines.slice(-20).join('\n')}`)),
-    );
-    for (const s of [dev.stdout, dev.stderr]) {
-      createInterface({ input: s }).on('line', (line) => {
-        lines.push(line);
-        const m = /ready: gateway (\S+) mqtt (\S+)/.exec(line);
-        if (!m) return;
-        clearTimeout(timer);
-        // The broker's own line follows the ready line: read when an attack phase needs it.
-        resolve({ gateway: m[1]!, mqtt: m[2]!, get mosquitto() { return lines.some((l) => l.startsWith('hexedge dev mqtt: Mosquitto')); } });
-      });
-    }
-  });
+  const ready = await new Promise<{ gateway: string; mqtt: string; mosquitto: boolean }>(
+    (resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`hexedge dev not ready in 120 s:\n${lines.slice(-20).join('\n')}`)),
+        120_000,
+      );
+      dev.once('exit', (code) =>
+        reject(new Error(`hexedge dev exited with ${code}:\n${lines.slice(-20).join('\n')}`)),
+      );
+      for (const s of [dev.stdout, dev.stderr]) {
+        createInterface({ input: s }).on('line', (line) => {
+          lines.push(line);
+          const m = /ready: gateway (\S+) mqtt (\S+)/.exec(line);
+          if (!m) return;
+          clearTimeout(timer);
+          // The broker's own line follows the ready line: read when an attack phase needs it.
+          resolve({
+            gateway: m[1]!,
+            mqtt: m[2]!,
+            get mosquitto() {
+              return lines.some((l) => l.startsWith('hexedge dev mqtt: Mosquitto'));
+            },
+          });
+        });
+      }
+    },
+  );
   const pid = dev.pid!;
   fabricPid = pid;
   try {
@@ -215,58 +300,125 @@ async function main() {
     let http: HttpResult;
     let mqtt: MqttLoadResult;
     let plainCpuS = 0;
+    let gatewayCpuS = 0;
     let attack: Awaited<ReturnType<typeof runAttackPhase>> | undefined;
-    if (!ATTACK) ({ http, mqtt } = await phase(ready, expectedOutputs, 'plain-'));
+    if (!ATTACK)
+      ({ http, mqtt, cpuS: plainCpuS, gatewayCpuS } = await phase(ready, expectedOutputs, 'plain-'));
     else {
       // Plain and attack phases alternate, so the comparison is not skewed by what else this machine does
       // meanwhile; each side gets DURATION_S of load in all.
       const phaseS = DURATION_S / ROUNDS;
       const plains = [];
       const attacks = [];
-      const report = (label: string, p: { http: HttpResult; mqtt: MqttLoadResult; cpuS: number }) =>
-        console.log(`  ${label}: ${((okCount(p.http) + p.mqtt.answered) / phaseS).toFixed(1)} honest answers/s, ${((okCount(p.http) + p.mqtt.answered) / p.cpuS).toFixed(1)} per fabric CPU-second, RSS ${(rssKiB(pid) / 1024).toFixed(1)} MiB`);
+      const report = (
+        label: string,
+        p: { http: HttpResult; mqtt: MqttLoadResult; cpuS: number; gatewayCpuS: number },
+      ) =>
+        console.log(
+          `  ${label}: ${((okCount(p.http) + p.mqtt.answered) / phaseS).toFixed(1)} honest answers/s, ${((okCount(p.http) + p.mqtt.answered) / p.cpuS).toFixed(1)} per fabric CPU-second, RSS ${(rssKiB(pid) / 1024).toFixed(1)} MiB`,
+        );
       for (let round = 0; round < ROUNDS; round++) {
         plains.push(await phase(ready, expectedOutputs, `plain${round}-`, phaseS));
         report(`round ${round + 1} plain `, plains.at(-1)!);
         attacks.push(await runAttackPhase({ ready, dataDir, expectedOutputs, round, seconds: phaseS }));
         report(`round ${round + 1} attack`, attacks.at(-1)!);
       }
-      ({ http, mqtt, cpuS: plainCpuS } = combine(plains));
+      ({ http, mqtt, cpuS: plainCpuS, gatewayCpuS } = combine(plains));
       const merged = combine(attacks);
       attack = {
         ...merged,
         spoofer: sumRecords(attacks.map((a) => a.spoofer)),
-        flood: { sent: attacks.reduce((n, a) => n + a.flood.sent, 0), codes: sumRecords(attacks.map((a) => a.flood.codes)) },
+        flood: {
+          sent: attacks.reduce((n, a) => n + a.flood.sent, 0),
+          codes: sumRecords(attacks.map((a) => a.flood.codes)),
+        },
         sample: sumRecords(attacks.map((a) => a.sample)),
-        blackHoleAnswered: sumRecords(attacks.map((a) => a.blackHoleAnswered ?? { gateway: -1, spotChecks: -1, other: -1 })),
+        blackHoleAnswered: sumRecords(
+          attacks.map((a) => a.blackHoleAnswered ?? { gateway: -1, spotChecks: -1, other: -1 }),
+        ),
       };
     }
     clearInterval(sampler);
     const rssEndKiB = rssKiB(pid);
     const codes = codesOf(http);
-    const http5xx = Object.entries(codes).filter(([c]) => c.startsWith('5') && c !== '503').reduce((n, [, v]) => n + v, 0);
-    const mqtt5xx = Object.entries(mqtt.errors).filter(([c]) => !['NO_NODE_AVAILABLE', 'RATE_LIMITED', 'OVERLOADED'].includes(c)).reduce((n, [, v]) => n + v, 0);
+    const http5xx = Object.entries(codes)
+      .filter(([c]) => c.startsWith('5') && c !== '503')
+      .reduce((n, [, v]) => n + v, 0);
+    const mqtt5xx = Object.entries(mqtt.errors)
+      .filter(([c]) => !['NO_NODE_AVAILABLE', 'RATE_LIMITED', 'OVERLOADED'].includes(c))
+      .reduce((n, [, v]) => n + v, 0);
     // Every mode measures DURATION_S of load per side (attack mode: ROUNDS phases of DURATION_S / ROUNDS on each side).
     const measuredS = DURATION_S;
     const honestPerSecond = (h: HttpResult, m: MqttLoadResult) => (okCount(h) + m.answered) / measuredS;
     const result = {
       generatedAt: new Date().toISOString(),
       machine: { cpus: os.availableParallelism(), totalMemMiB: Math.round(os.totalmem() / 2 ** 20) },
-      config: { durationS: DURATION_S, warmupS: WARMUP_S, nodes: NODES, httpConnections: CONNECTIONS, mqttClients: MQTT_CLIENTS, mqttInFlight: MQTT_IN_FLIGHT, rssGrowthBound: RSS_GROWTH_BOUND, attack: ATTACK },
-      http: { requests: http.requests.total, perSecond: http.requests.average, statusCodes: codes, errors: http.errors, timeouts: http.timeouts, latencyMs: { p50: http.latency.p50, p99: http.latency.p99, max: http.latency.max }, unexpected5xx: http5xx },
+      config: {
+        durationS: DURATION_S,
+        warmupS: WARMUP_S,
+        nodes: NODES,
+        httpConnections: CONNECTIONS,
+        mqttClients: MQTT_CLIENTS,
+        mqttInFlight: MQTT_IN_FLIGHT,
+        rssGrowthBound: RSS_GROWTH_BOUND,
+        attack: ATTACK,
+      },
+      http: {
+        requests: http.requests.total,
+        perSecond: http.requests.average,
+        statusCodes: codes,
+        errors: http.errors,
+        timeouts: http.timeouts,
+        latencyMs: { p50: http.latency.p50, p99: http.latency.p99, max: http.latency.max },
+        unexpected5xx: http5xx,
+      },
       mqtt: { ...mqtt, perSecond: mqtt.sent / measuredS, unexpectedErrors: mqtt5xx },
       honestPerSecond: honestPerSecond(http, mqtt),
+      // The figures issue 19's table asks for (goals beside them): answered requests per second (HTTP 200 +
+      // MQTT answers), tail latency, memory growth after warm-up, and the CPU the gateway's own process
+      // (hexedge dev: gateway and embedded broker; the oracle and the nodes are processes of their own)
+      // spends per answered request, from /proc (all its threads).
+      summary: {
+        answeredPerSecond: honestPerSecond(http, mqtt),
+        p99Ms: { http: http.latency.p99, mqtt: mqtt.latencyMs.p99 },
+        rssEndOverAfterWarmup: rssEndKiB / rssWarmKiB,
+        gatewayCpuUsPerRequest: (gatewayCpuS * 1e6) / Math.max(1, okCount(http) + mqtt.answered),
+        fabricCpuUsPerRequest: (plainCpuS * 1e6) / Math.max(1, okCount(http) + mqtt.answered),
+        goals: {
+          answeredPerSecond: 1500,
+          p99Ms: 30,
+          rssEndOverAfterWarmup: 1.1,
+          gatewayCpuUsPerRequest: 400,
+        },
+      },
       ...(attack
         ? {
             attack: {
-              http: { requests: attack.http.requests.total, perSecond: attack.http.requests.average, statusCodes: codesOf(attack.http), errors: attack.http.errors, timeouts: attack.http.timeouts, latencyMs: { p50: attack.http.latency.p50, p99: attack.http.latency.p99, max: attack.http.latency.max } },
+              http: {
+                requests: attack.http.requests.total,
+                perSecond: attack.http.requests.average,
+                statusCodes: codesOf(attack.http),
+                errors: attack.http.errors,
+                timeouts: attack.http.timeouts,
+                latencyMs: {
+                  p50: attack.http.latency.p50,
+                  p99: attack.http.latency.p99,
+                  max: attack.http.latency.max,
+                },
+              },
               mqtt: { ...attack.mqtt, perSecond: attack.mqtt.sent / measuredS },
               honestPerSecond: honestPerSecond(attack.http, attack.mqtt),
               throughputRatio: honestPerSecond(attack.http, attack.mqtt) / honestPerSecond(http, mqtt),
               // Honest answers per CPU-second of the fabric (hexedge dev + its nodes; the attackers' own processes not counted):
               // what the attack costs the fabric, independent of what else this shared machine runs meanwhile.
-              honestPerFabricCpuSecond: { plain: (okCount(http) + mqtt.answered) / plainCpuS, attack: (okCount(attack.http) + attack.mqtt.answered) / attack.cpuS },
-              capacityRatio: (okCount(attack.http) + attack.mqtt.answered) / attack.cpuS / ((okCount(http) + mqtt.answered) / plainCpuS),
+              honestPerFabricCpuSecond: {
+                plain: (okCount(http) + mqtt.answered) / plainCpuS,
+                attack: (okCount(attack.http) + attack.mqtt.answered) / attack.cpuS,
+              },
+              capacityRatio:
+                (okCount(attack.http) + attack.mqtt.answered) /
+                attack.cpuS /
+                ((okCount(http) + mqtt.answered) / plainCpuS),
               spoofer: attack.spoofer,
               registrationFlood: attack.flood,
               blackHoleAnswered: attack.blackHoleAnswered,
@@ -274,7 +426,13 @@ async function main() {
             },
           }
         : {}),
-      rssMiB: { start: rssStartKiB / 1024, afterWarmup: rssWarmKiB / 1024, peak: Math.max(...rssSamples, rssEndKiB) / 1024, end: rssEndKiB / 1024, bound: (rssWarmKiB * RSS_GROWTH_BOUND) / 1024 },
+      rssMiB: {
+        start: rssStartKiB / 1024,
+        afterWarmup: rssWarmKiB / 1024,
+        peak: Math.max(...rssSamples, rssEndKiB) / 1024,
+        end: rssEndKiB / 1024,
+        bound: (rssWarmKiB * RSS_GROWTH_BOUND) / 1024,
+      },
     };
     const checks: Record<string, boolean> = {
       'no 5xx except 503 (HTTP)': http5xx === 0 && http.errors === 0 && http.timeouts === 0,
@@ -286,23 +444,69 @@ async function main() {
       const attackCodes = a.http.statusCodes;
       // On a machine of its own the two ratios agree; on a shared one wall-clock throughput swings with the
       // neighbours' load, so the fabric's CPU per honest answer decides (both are reported).
-      checks[`honest capacity under attack ≥ ${ATTACK_THROUGHPUT_BOUND * 100} % of plain (answers per fabric CPU-second)`] = a.capacityRatio >= ATTACK_THROUGHPUT_BOUND;
+      checks[
+        `honest capacity under attack ≥ ${ATTACK_THROUGHPUT_BOUND * 100} % of plain (answers per fabric CPU-second)`
+      ] = a.capacityRatio >= ATTACK_THROUGHPUT_BOUND;
       checks['no honest request answered wrongly (HTTP status, MQTT outputs, sampled HTTP outputs)'] =
-        Object.keys(attackCodes).every((c) => c === '200' || c === '503') && a.http.errors === 0 && a.http.timeouts === 0 && attack.mqtt.wrong === 0 && attack.mqtt.unanswered === 0 && attack.sample.wrong === 0 && mqtt.wrong === 0;
-      checks['the spoofing device got nothing through'] = a.spoofer.attempts > 0 && a.spoofer.takeoverConnected === 0 && a.spoofer.subscriptionsGranted === 0 && a.spoofer.spoofsAccepted === 0;
-      checks['the registration flood is cut at the per-IP limit'] = (a.registrationFlood.codes['429'] ?? 0) > 0 && (a.registrationFlood.codes['200'] ?? 0) <= ROUNDS * 30 + measuredS * 2;
+        Object.keys(attackCodes).every((c) => c === '200' || c === '503') &&
+        a.http.errors === 0 &&
+        a.http.timeouts === 0 &&
+        attack.mqtt.wrong === 0 &&
+        attack.mqtt.unanswered === 0 &&
+        attack.sample.wrong === 0 &&
+        mqtt.wrong === 0;
+      checks['the spoofing device got nothing through'] =
+        a.spoofer.attempts > 0 &&
+        a.spoofer.takeoverConnected === 0 &&
+        a.spoofer.subscriptionsGranted === 0 &&
+        a.spoofer.spoofsAccepted === 0;
+      checks['the registration flood is cut at the per-IP limit'] =
+        (a.registrationFlood.codes['429'] ?? 0) > 0 &&
+        (a.registrationFlood.codes['200'] ?? 0) <= ROUNDS * 30 + measuredS * 2;
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     const artifact = ATTACK ? 'load-attack.json' : 'load.json';
     writeFileSync(path.join(ARTIFACTS, artifact), `${JSON.stringify({ ...result, checks }, null, 2)}\n`);
     const f = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
     const rows = [
-      ['HTTP (autocannon)', f(http.requests.total), f(http.requests.average), JSON.stringify(codes), f(http.latency.p50), f(http.latency.p99), f(http.latency.max)],
-      ['MQTT v3.1.1 QoS 1', f(mqtt.sent), f(mqtt.sent / measuredS), `ok ${mqtt.answered} ${JSON.stringify(mqtt.errors)} unanswered ${mqtt.unanswered}`, f(mqtt.latencyMs.p50), f(mqtt.latencyMs.p99), f(mqtt.latencyMs.max)],
+      [
+        'HTTP (autocannon)',
+        f(http.requests.total),
+        f(http.requests.average),
+        JSON.stringify(codes),
+        f(http.latency.p50),
+        f(http.latency.p99),
+        f(http.latency.max),
+      ],
+      [
+        'MQTT v3.1.1 QoS 1',
+        f(mqtt.sent),
+        f(mqtt.sent / measuredS),
+        `ok ${mqtt.answered} ${JSON.stringify(mqtt.errors)} unanswered ${mqtt.unanswered}`,
+        f(mqtt.latencyMs.p50),
+        f(mqtt.latencyMs.p99),
+        f(mqtt.latencyMs.max),
+      ],
       ...(attack
         ? [
-            ['HTTP under attack', f(attack.http.requests.total), f(attack.http.requests.average), JSON.stringify(codesOf(attack.http)), f(attack.http.latency.p50), f(attack.http.latency.p99), f(attack.http.latency.max)],
-            ['MQTT under attack', f(attack.mqtt.sent), f(attack.mqtt.sent / measuredS), `ok ${attack.mqtt.answered} ${JSON.stringify(attack.mqtt.errors)} unanswered ${attack.mqtt.unanswered} wrong ${attack.mqtt.wrong}`, f(attack.mqtt.latencyMs.p50), f(attack.mqtt.latencyMs.p99), f(attack.mqtt.latencyMs.max)],
+            [
+              'HTTP under attack',
+              f(attack.http.requests.total),
+              f(attack.http.requests.average),
+              JSON.stringify(codesOf(attack.http)),
+              f(attack.http.latency.p50),
+              f(attack.http.latency.p99),
+              f(attack.http.latency.max),
+            ],
+            [
+              'MQTT under attack',
+              f(attack.mqtt.sent),
+              f(attack.mqtt.sent / measuredS),
+              `ok ${attack.mqtt.answered} ${JSON.stringify(attack.mqtt.errors)} unanswered ${attack.mqtt.unanswered} wrong ${attack.mqtt.wrong}`,
+              f(attack.mqtt.latencyMs.p50),
+              f(attack.mqtt.latencyMs.p99),
+              f(attack.mqtt.latencyMs.max),
+            ],
           ]
         : []),
     ];
@@ -312,10 +516,26 @@ async function main() {
     console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
     if (result.attack) {
       const a = result.attack;
-      console.log(`honest answers/s: plain ${f(result.honestPerSecond)}, under attack ${f(a.honestPerSecond)} (${(a.throughputRatio * 100).toFixed(1)} %); per fabric CPU-second: plain ${f(a.honestPerFabricCpuSecond.plain)}, under attack ${f(a.honestPerFabricCpuSecond.attack)} (${(a.capacityRatio * 100).toFixed(1)} %); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-      console.log(`black hole refused ${JSON.stringify(a.blackHoleAnswered)} (gateway requests each failed over; spot checks are the oracle's re-runs); spoofer: ${JSON.stringify(a.spoofer)}; registration flood: ${JSON.stringify(a.registrationFlood)}; sampled HTTP: ${JSON.stringify(a.sample)}`);
+      console.log(
+        `honest answers/s: plain ${f(result.honestPerSecond)}, under attack ${f(a.honestPerSecond)} (${(a.throughputRatio * 100).toFixed(1)} %); per fabric CPU-second: plain ${f(a.honestPerFabricCpuSecond.plain)}, under attack ${f(a.honestPerFabricCpuSecond.attack)} (${(a.capacityRatio * 100).toFixed(1)} %); load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
+      );
+      console.log(
+        `black hole refused ${JSON.stringify(a.blackHoleAnswered)} (gateway requests each failed over; spot checks are the oracle's re-runs); spoofer: ${JSON.stringify(a.spoofer)}; registration flood: ${JSON.stringify(a.registrationFlood)}; sampled HTTP: ${JSON.stringify(a.sample)}`,
+      );
     }
-    console.log(`RSS of hexedge dev (gateway + oracle${ready.mosquitto ? '' : ' + embedded broker'}): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)})`);
+    const sm = result.summary;
+    console.log(
+      `summary: ${f(sm.answeredPerSecond)} answered req/s (goal ≥ ${sm.goals.answeredPerSecond}), p99 HTTP ${f(sm.p99Ms.http)} ms / MQTT ${f(sm.p99Ms.mqtt)} ms (goal ≤ ${sm.goals.p99Ms}), RSS end/after warm-up ${sm.rssEndOverAfterWarmup.toFixed(2)}× (goal ≤ ${sm.goals.rssEndOverAfterWarmup}×), gateway process CPU ${f(sm.gatewayCpuUsPerRequest)} µs per request (goal ≤ ${sm.goals.gatewayCpuUsPerRequest}), fabric ${f(sm.fabricCpuUsPerRequest)} µs; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
+    console.log(
+      `RSS of hexedge dev (gateway${ready.mosquitto ? '' : ' + embedded broker'}): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)})`,
+    );
     for (const [what, ok] of Object.entries(checks)) console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
     console.log(`written: test-artifacts/${artifact}`);
     if (!Object.values(checks).every(Boolean)) {
@@ -334,10 +554,21 @@ async function main() {
 }
 
 /** The attack phase: the attackers start, the same load runs, the attackers stop; then a sample of answers is checked. */
-async function runAttackPhase(o: { ready: { gateway: string; mqtt: string; mosquitto: boolean }; dataDir: string; expectedOutputs: string; round: number; seconds: number }) {
+async function runAttackPhase(o: {
+  ready: { gateway: string; mqtt: string; mosquitto: boolean };
+  dataDir: string;
+  expectedOutputs: string;
+  round: number;
+  seconds: number;
+}) {
   const modelsDir = path.join(o.dataDir, 'models');
   // A fresh black-hole identity each round (identities are free): its record starts clean.
-  const blackHole = await startBlackHole({ dir: path.join(o.dataDir, `attack-${o.round}`), gatewayUrl: o.ready.gateway, modelsDir, place: REQUEST_PLACE });
+  const blackHole = await startBlackHole({
+    dir: path.join(o.dataDir, `attack-${o.round}`),
+    gatewayUrl: o.ready.gateway,
+    modelsDir,
+    place: REQUEST_PLACE,
+  });
   try {
     const flood = await prepareRegistrationFlood({ count: Math.ceil(FLOOD_PER_S * o.seconds) });
     const stop = new AbortController();
@@ -345,8 +576,18 @@ async function runAttackPhase(o: { ready: { gateway: string; mqtt: string; mosqu
     // Mosquitto speaks MQTT v5, whose negative PUBACK shows a refused publish (3.1.1 would be acknowledged and dropped).
     const protocolVersion = o.ready.mosquitto ? 5 : 4;
     const spoofing = runSpoofer({ mqttUrl: o.ready.mqtt, victims, signal: stop.signal, protocolVersion });
-    const flooding = flood({ gatewayUrl: o.ready.gateway, signal: stop.signal, connections: 8, perSecond: FLOOD_PER_S });
-    const { http, mqtt, cpuS } = await phase(o.ready, o.expectedOutputs, `attack${o.round}-`, o.seconds);
+    const flooding = flood({
+      gatewayUrl: o.ready.gateway,
+      signal: stop.signal,
+      connections: 8,
+      perSecond: FLOOD_PER_S,
+    });
+    const { http, mqtt, cpuS, gatewayCpuS } = await phase(
+      o.ready,
+      o.expectedOutputs,
+      `attack${o.round}-`,
+      o.seconds,
+    );
     stop.abort();
     const [spoofer, floodResult] = await Promise.all([spoofing, flooding]);
     // Sequential requests after the storm: each 200, with the honest answer, never from the black hole.
@@ -356,8 +597,10 @@ async function runAttackPhase(o: { ready: { gateway: string; mqtt: string; mosqu
       if (r.status !== 200 || r.outputs !== o.expectedOutputs) sample.wrong++;
       if (r.nodeId === blackHole.nodeId) sample.fromBlackHole++;
     }
-    const blackHoleAnswered = await fetch(`${blackHole.url}/metrics/black-hole`).then(async (r) => (await r.json()) as { gateway: number; spotChecks: number; other: number }).catch(() => undefined);
-    return { http, mqtt, cpuS, spoofer, flood: floodResult, sample, blackHoleAnswered };
+    const blackHoleAnswered = await fetch(`${blackHole.url}/metrics/black-hole`)
+      .then(async (r) => (await r.json()) as { gateway: number; spotChecks: number; other: number })
+      .catch(() => undefined);
+    return { http, mqtt, cpuS, gatewayCpuS, spoofer, flood: floodResult, sample, blackHoleAnswered };
   } finally {
     blackHole.child.kill('SIGTERM');
   }

@@ -943,7 +943,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description REPLAYED, STALE_MESSAGE */
+                /** @description REPLAYED, STALE_MESSAGE, CONFLICT */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1060,7 +1060,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description REPLAYED, STALE_MESSAGE */
+                /** @description REPLAYED, STALE_MESSAGE, CONFLICT */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1528,7 +1528,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description REPLAYED, STALE_MESSAGE */
+                /** @description REPLAYED, STALE_MESSAGE, CONFLICT */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1643,7 +1643,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description REPLAYED, STALE_MESSAGE */
+                /** @description REPLAYED, STALE_MESSAGE, CONFLICT */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3214,6 +3214,771 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rollouts, newest first (running ones with live figures), and every version policy */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only rollouts of this model */
+                    model?: string;
+                    /** @description at most this many rollouts, newest first */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description rollouts and policies */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RolloutList"];
+                    };
+                };
+                /** @description INVALID_JSON, INVALID_REQUEST, INVALID_LOCATION, INVALID_CELL, INVALID_TENSOR */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED, BAD_SIGNATURE */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description any other error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Start a model's rollout: a canary share, shadow mirrors, thresholds and promotion rules
+         * @description The candidate must be in the catalogue and differ from the baseline; one rollout runs per model at a time (409 otherwise). Durable before it is answered.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description the rollout; omitted parts take their defaults */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewRollout"];
+                };
+            };
+            responses: {
+                /** @description started */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rollout"];
+                    };
+                };
+                /** @description INVALID_JSON, INVALID_REQUEST, INVALID_LOCATION, INVALID_CELL, INVALID_TENSOR */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED, BAD_SIGNATURE */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NOT_FOUND, MODEL_NOT_FOUND, UNKNOWN_NODE */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description REPLAYED, STALE_MESSAGE, CONFLICT */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NO_NODE_AVAILABLE, MODEL_NOT_READY, OVERLOADED, STORAGE_UNAVAILABLE */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description any other error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rollouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One rollout with its history and, while it runs, its live figures and verdict */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the rollout id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the rollout */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rollout"];
+                    };
+                };
+                /** @description INVALID_JSON, INVALID_REQUEST, INVALID_LOCATION, INVALID_CELL, INVALID_TENSOR */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED, BAD_SIGNATURE */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NOT_FOUND, MODEL_NOT_FOUND, UNKNOWN_NODE */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description any other error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rollouts/{id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Promote the candidate now (an admin’s decision) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the rollout id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description an optional reason, kept in the rollout’s history; no body is fine */
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RolloutDecision"];
+                };
+            };
+            responses: {
+                /** @description decided */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rollout"];
+                    };
+                };
+                /** @description INVALID_JSON, INVALID_REQUEST, INVALID_LOCATION, INVALID_CELL, INVALID_TENSOR */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED, BAD_SIGNATURE */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NOT_FOUND, MODEL_NOT_FOUND, UNKNOWN_NODE */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description REPLAYED, STALE_MESSAGE, CONFLICT */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NO_NODE_AVAILABLE, MODEL_NOT_READY, OVERLOADED, STORAGE_UNAVAILABLE */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description any other error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rollouts/{id}/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll back to the baseline now; the candidate is withdrawn */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the rollout id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description an optional reason, kept in the rollout’s history; no body is fine */
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RolloutDecision"];
+                };
+            };
+            responses: {
+                /** @description decided */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rollout"];
+                    };
+                };
+                /** @description INVALID_JSON, INVALID_REQUEST, INVALID_LOCATION, INVALID_CELL, INVALID_TENSOR */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED, BAD_SIGNATURE */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NOT_FOUND, MODEL_NOT_FOUND, UNKNOWN_NODE */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description REPLAYED, STALE_MESSAGE, CONFLICT */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NO_NODE_AVAILABLE, MODEL_NOT_READY, OVERLOADED, STORAGE_UNAVAILABLE */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description any other error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/version-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which version serves a model's requests that name none */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the model name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the policy (mode `all` when none was set) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["VersionPolicy"];
+                    };
+                };
+                /** @description INVALID_JSON, INVALID_REQUEST, INVALID_LOCATION, INVALID_CELL, INVALID_TENSOR */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED, BAD_SIGNATURE */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NOT_FOUND, MODEL_NOT_FOUND, UNKNOWN_NODE */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description any other error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set a model's version policy: all, latest, or a specific version
+         * @description Refused (409) while the model has a running rollout.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the model name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            /** @description mode, and version for `specific` */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["VersionPolicyInput"];
+                };
+            };
+            responses: {
+                /** @description set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["VersionPolicy"];
+                    };
+                };
+                /** @description INVALID_JSON, INVALID_REQUEST, INVALID_LOCATION, INVALID_CELL, INVALID_TENSOR */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED, BAD_SIGNATURE */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NOT_FOUND, MODEL_NOT_FOUND, UNKNOWN_NODE */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description REPLAYED, STALE_MESSAGE, CONFLICT */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description NO_NODE_AVAILABLE, MODEL_NOT_READY, OVERLOADED, STORAGE_UNAVAILABLE */
+                503: {
+                    headers: {
+                        /** @description seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description any other error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3296,7 +4061,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_JSON" | "INVALID_REQUEST" | "INVALID_LOCATION" | "INVALID_CELL" | "INVALID_TENSOR" | "UNAUTHORIZED" | "BAD_SIGNATURE" | "FORBIDDEN" | "NOT_FOUND" | "MODEL_NOT_FOUND" | "UNKNOWN_NODE" | "REPLAYED" | "STALE_MESSAGE" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL" | "NODE_FAILED" | "RECEIPT_INVALID" | "NO_NODE_AVAILABLE" | "MODEL_NOT_READY" | "OVERLOADED" | "STORAGE_UNAVAILABLE" | "DEADLINE_EXCEEDED";
+                code: "INVALID_JSON" | "INVALID_REQUEST" | "INVALID_LOCATION" | "INVALID_CELL" | "INVALID_TENSOR" | "UNAUTHORIZED" | "BAD_SIGNATURE" | "FORBIDDEN" | "NOT_FOUND" | "MODEL_NOT_FOUND" | "UNKNOWN_NODE" | "REPLAYED" | "STALE_MESSAGE" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL" | "NODE_FAILED" | "RECEIPT_INVALID" | "NO_NODE_AVAILABLE" | "MODEL_NOT_READY" | "OVERLOADED" | "STORAGE_UNAVAILABLE" | "DEADLINE_EXCEEDED";
                 message: string;
                 details?: {
                     [key: string]: unknown;
@@ -3449,6 +4214,41 @@ export interface components {
                 totalMs: number;
             };
             receipt: {
+                /** @constant */
+                v: 2;
+                body: {
+                    nodeId: string;
+                    requestId: string;
+                    modelName: string;
+                    modelVersion: string;
+                    modelContentId: string;
+                    inputDigest: string;
+                    outputDigest: string;
+                    issuedAtMs: number;
+                    serviceTimeMs: number;
+                };
+                batch: {
+                    index: number;
+                    proof: string[];
+                    root: {
+                        body: {
+                            nodeId: string;
+                            root: string;
+                            leafCount: number;
+                            issuedAtMs: number;
+                        };
+                        signature: string;
+                    };
+                };
+                metadata?: {
+                    traceparent?: string;
+                    queueMs?: number;
+                    runMs?: number;
+                    /** @enum {string} */
+                    priority?: "high" | "normal" | "low";
+                };
+            } | {
+                v?: unknown;
                 body: {
                     nodeId: string;
                     requestId: string;
@@ -3642,6 +4442,95 @@ export interface components {
             burst?: number;
             dailyQuota?: number;
             expiresInMs?: number;
+        };
+        NewRollout: {
+            model: string;
+            candidate: string;
+            baseline?: string;
+            /**
+             * @default {
+             *       "percent": 5,
+             *       "by": "key",
+             *       "include": [],
+             *       "nodeShare": 0.25
+             *     }
+             */
+            canary: {
+                /** @default 5 */
+                percent: number;
+                /**
+                 * @default key
+                 * @enum {string}
+                 */
+                by: "key" | "device" | "fleet";
+                /** @default [] */
+                include: string[];
+                /** @default 0.25 */
+                nodeShare: number;
+                maxNodes?: number;
+            };
+            /**
+             * @default {
+             *       "percent": 10,
+             *       "maxInFlight": 8,
+             *       "deadlineMs": 5000
+             *     }
+             */
+            shadow: {
+                /** @default 10 */
+                percent: number;
+                /** @default 8 */
+                maxInFlight: number;
+                /** @default 5000 */
+                deadlineMs: number;
+            };
+            /**
+             * @default {
+             *       "maxErrorRate": 0.05,
+             *       "maxDivergenceRate": 0.01,
+             *       "maxP95Ratio": 2,
+             *       "p95SlackMs": 50,
+             *       "minSamples": 20,
+             *       "minComparisons": 10,
+             *       "windowMs": 30000
+             *     }
+             */
+            thresholds: {
+                /** @default 0.05 */
+                maxErrorRate: number;
+                /** @default 0.01 */
+                maxDivergenceRate: number;
+                maxP95Ms?: number;
+                /** @default 2 */
+                maxP95Ratio: number;
+                /** @default 50 */
+                p95SlackMs: number;
+                /** @default 20 */
+                minSamples: number;
+                /** @default 10 */
+                minComparisons: number;
+                /** @default 30000 */
+                windowMs: number;
+                tolerance?: number;
+            };
+            /**
+             * @default {
+             *       "auto": true,
+             *       "afterMs": 300000,
+             *       "minSamples": 200,
+             *       "minComparisons": 20
+             *     }
+             */
+            promotion: {
+                /** @default true */
+                auto: boolean;
+                /** @default 300000 */
+                afterMs: number;
+                /** @default 200 */
+                minSamples: number;
+                /** @default 20 */
+                minComparisons: number;
+            };
         };
         NodeAck: {
             /** @constant */
@@ -4299,6 +5188,337 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        Rollout: {
+            model: string;
+            candidate: string;
+            baseline: string;
+            /**
+             * @default {
+             *       "percent": 5,
+             *       "by": "key",
+             *       "include": [],
+             *       "nodeShare": 0.25
+             *     }
+             */
+            canary: {
+                /** @default 5 */
+                percent: number;
+                /**
+                 * @default key
+                 * @enum {string}
+                 */
+                by: "key" | "device" | "fleet";
+                /** @default [] */
+                include: string[];
+                /** @default 0.25 */
+                nodeShare: number;
+                maxNodes?: number;
+            };
+            /**
+             * @default {
+             *       "percent": 10,
+             *       "maxInFlight": 8,
+             *       "deadlineMs": 5000
+             *     }
+             */
+            shadow: {
+                /** @default 10 */
+                percent: number;
+                /** @default 8 */
+                maxInFlight: number;
+                /** @default 5000 */
+                deadlineMs: number;
+            };
+            /**
+             * @default {
+             *       "maxErrorRate": 0.05,
+             *       "maxDivergenceRate": 0.01,
+             *       "maxP95Ratio": 2,
+             *       "p95SlackMs": 50,
+             *       "minSamples": 20,
+             *       "minComparisons": 10,
+             *       "windowMs": 30000
+             *     }
+             */
+            thresholds: {
+                /** @default 0.05 */
+                maxErrorRate: number;
+                /** @default 0.01 */
+                maxDivergenceRate: number;
+                maxP95Ms?: number;
+                /** @default 2 */
+                maxP95Ratio: number;
+                /** @default 50 */
+                p95SlackMs: number;
+                /** @default 20 */
+                minSamples: number;
+                /** @default 10 */
+                minComparisons: number;
+                /** @default 30000 */
+                windowMs: number;
+                tolerance?: number;
+            };
+            /**
+             * @default {
+             *       "auto": true,
+             *       "afterMs": 300000,
+             *       "minSamples": 200,
+             *       "minComparisons": 20
+             *     }
+             */
+            promotion: {
+                /** @default true */
+                auto: boolean;
+                /** @default 300000 */
+                afterMs: number;
+                /** @default 200 */
+                minSamples: number;
+                /** @default 20 */
+                minComparisons: number;
+            };
+            id: string;
+            /** @enum {string} */
+            state: "running" | "promoted" | "rolled-back";
+            createdAtMs: number;
+            candidateFirstAnsweredAtMs?: number;
+            regressionSeenAtMs?: number;
+            endedAtMs?: number;
+            /** @enum {string} */
+            decidedBy?: "auto" | "admin";
+            reason?: string;
+            history: {
+                atMs: number;
+                /** @enum {string} */
+                event: "created" | "candidate-serving" | "promoted" | "rolled-back" | "resumed";
+                detail: string;
+            }[];
+            timeToDecisionMs?: number;
+            live?: {
+                candidate: {
+                    answers: number;
+                    errors: number;
+                    errorRate: number;
+                    p50Ms: number | null;
+                    p95Ms: number | null;
+                    latencySamples: number;
+                    compared: number;
+                    diverged: number;
+                    divergenceRate: number;
+                    maxDifference: number | null;
+                    totalAnswers: number;
+                    totalErrors: number;
+                    totalCompared: number;
+                    totalDiverged: number;
+                };
+                baseline: {
+                    answers: number;
+                    errors: number;
+                    errorRate: number;
+                    p50Ms: number | null;
+                    p95Ms: number | null;
+                    latencySamples: number;
+                    compared: number;
+                    diverged: number;
+                    divergenceRate: number;
+                    maxDifference: number | null;
+                    totalAnswers: number;
+                    totalErrors: number;
+                    totalCompared: number;
+                    totalDiverged: number;
+                };
+                mirrorsInFlight: number;
+                mirrorsShed: number;
+                fallbacks: number;
+                unavailable: number;
+                errorCodes: {
+                    [key: string]: {
+                        [key: string]: number;
+                    };
+                };
+                tolerance: number;
+                verdict: {
+                    /** @constant */
+                    action: "hold";
+                    waiting: string;
+                } | {
+                    /** @enum {string} */
+                    action: "rollback" | "promote";
+                    reason: string;
+                };
+            };
+        };
+        RolloutDecision: {
+            reason?: string;
+        };
+        RolloutList: {
+            rollouts: {
+                model: string;
+                candidate: string;
+                baseline: string;
+                /**
+                 * @default {
+                 *       "percent": 5,
+                 *       "by": "key",
+                 *       "include": [],
+                 *       "nodeShare": 0.25
+                 *     }
+                 */
+                canary: {
+                    /** @default 5 */
+                    percent: number;
+                    /**
+                     * @default key
+                     * @enum {string}
+                     */
+                    by: "key" | "device" | "fleet";
+                    /** @default [] */
+                    include: string[];
+                    /** @default 0.25 */
+                    nodeShare: number;
+                    maxNodes?: number;
+                };
+                /**
+                 * @default {
+                 *       "percent": 10,
+                 *       "maxInFlight": 8,
+                 *       "deadlineMs": 5000
+                 *     }
+                 */
+                shadow: {
+                    /** @default 10 */
+                    percent: number;
+                    /** @default 8 */
+                    maxInFlight: number;
+                    /** @default 5000 */
+                    deadlineMs: number;
+                };
+                /**
+                 * @default {
+                 *       "maxErrorRate": 0.05,
+                 *       "maxDivergenceRate": 0.01,
+                 *       "maxP95Ratio": 2,
+                 *       "p95SlackMs": 50,
+                 *       "minSamples": 20,
+                 *       "minComparisons": 10,
+                 *       "windowMs": 30000
+                 *     }
+                 */
+                thresholds: {
+                    /** @default 0.05 */
+                    maxErrorRate: number;
+                    /** @default 0.01 */
+                    maxDivergenceRate: number;
+                    maxP95Ms?: number;
+                    /** @default 2 */
+                    maxP95Ratio: number;
+                    /** @default 50 */
+                    p95SlackMs: number;
+                    /** @default 20 */
+                    minSamples: number;
+                    /** @default 10 */
+                    minComparisons: number;
+                    /** @default 30000 */
+                    windowMs: number;
+                    tolerance?: number;
+                };
+                /**
+                 * @default {
+                 *       "auto": true,
+                 *       "afterMs": 300000,
+                 *       "minSamples": 200,
+                 *       "minComparisons": 20
+                 *     }
+                 */
+                promotion: {
+                    /** @default true */
+                    auto: boolean;
+                    /** @default 300000 */
+                    afterMs: number;
+                    /** @default 200 */
+                    minSamples: number;
+                    /** @default 20 */
+                    minComparisons: number;
+                };
+                id: string;
+                /** @enum {string} */
+                state: "running" | "promoted" | "rolled-back";
+                createdAtMs: number;
+                candidateFirstAnsweredAtMs?: number;
+                regressionSeenAtMs?: number;
+                endedAtMs?: number;
+                /** @enum {string} */
+                decidedBy?: "auto" | "admin";
+                reason?: string;
+                history: {
+                    atMs: number;
+                    /** @enum {string} */
+                    event: "created" | "candidate-serving" | "promoted" | "rolled-back" | "resumed";
+                    detail: string;
+                }[];
+                timeToDecisionMs?: number;
+                live?: {
+                    candidate: {
+                        answers: number;
+                        errors: number;
+                        errorRate: number;
+                        p50Ms: number | null;
+                        p95Ms: number | null;
+                        latencySamples: number;
+                        compared: number;
+                        diverged: number;
+                        divergenceRate: number;
+                        maxDifference: number | null;
+                        totalAnswers: number;
+                        totalErrors: number;
+                        totalCompared: number;
+                        totalDiverged: number;
+                    };
+                    baseline: {
+                        answers: number;
+                        errors: number;
+                        errorRate: number;
+                        p50Ms: number | null;
+                        p95Ms: number | null;
+                        latencySamples: number;
+                        compared: number;
+                        diverged: number;
+                        divergenceRate: number;
+                        maxDifference: number | null;
+                        totalAnswers: number;
+                        totalErrors: number;
+                        totalCompared: number;
+                        totalDiverged: number;
+                    };
+                    mirrorsInFlight: number;
+                    mirrorsShed: number;
+                    fallbacks: number;
+                    unavailable: number;
+                    errorCodes: {
+                        [key: string]: {
+                            [key: string]: number;
+                        };
+                    };
+                    tolerance: number;
+                    verdict: {
+                        /** @constant */
+                        action: "hold";
+                        waiting: string;
+                    } | {
+                        /** @enum {string} */
+                        action: "rollback" | "promote";
+                        reason: string;
+                    };
+                };
+            }[];
+            policies: {
+                model: string;
+                /** @enum {string} */
+                mode: "all" | "latest" | "specific";
+                version?: string;
+                withdrawn: string[];
+                updatedAtMs: number;
+            }[];
+        };
         SignedHeartbeat: {
             body: {
                 nodeId: string;
@@ -4477,6 +5697,19 @@ export interface components {
                 requests: number;
                 errors: number;
             }[];
+        };
+        VersionPolicy: {
+            model: string;
+            /** @enum {string} */
+            mode: "all" | "latest" | "specific";
+            version?: string;
+            withdrawn: string[];
+            updatedAtMs: number;
+        };
+        VersionPolicyInput: {
+            /** @enum {string} */
+            mode: "all" | "latest" | "specific";
+            version?: string;
         };
     };
     responses: never;

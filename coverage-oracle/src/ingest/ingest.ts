@@ -1,7 +1,17 @@
-import { isValidSignature, type ErrorCode } from '@hexedge/protocol';
+import {
+  isBatchSigned,
+  isValidSignature,
+  verifyBatchSigned,
+  verifyReceipt,
+  VerifiedRoots,
+  type ErrorCode,
+  type Sha256Hex,
+} from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
-import type { ReportType, StoredReport } from '../store/records.ts';
+import type { NonceClaim, ReportType, StoredReport } from '../store/records.ts';
+import { IngestCommitter } from './group-commit.ts';
+import { ReplayGuard } from './replay-guard.ts';
 import { formatIssue } from '../format-issue.ts';
 import { signedReportSchema, type ReportBody, type SignedReport } from '@hexedge/protocol';
 
@@ -53,21 +63,68 @@ function roundKeyOf(body: ReportBody): string | undefined {
   return undefined;
 }
 
+export interface IngestOptions {
+  store: OracleStore;
+  directory: OracleDirectory;
+  /** SHA-256 for batch proofs (the Node adapter passes node:crypto's); WebCrypto's when absent. */
+  sha256?: Sha256Hex;
+  /** Group commit window, ms (DEFAULT_INGEST_COMMIT_DELAY_MS). */
+  commitDelayMs?: number;
+  /** Spent nonces kept in memory at most (DEFAULT_MAX_REPLAY_NONCES). */
+  maxReplayNonces?: number;
+  nowMs?: () => number;
+}
+
 /**
  * The oracle's front door. In order: shape and number ranges, freshness, the report's Ed25519
- * signature, then the reporter's standing (known, with the role and trust for this report), a
- * forwarded receipt's own signature, then the (nodeId, nonce) replay check; only then is the report stored for the
- * stages. Nothing is looked up for a report before its signature verifies: an unsigned or forged one
- * costs a schema check and one Ed25519 verification, never a directory or trust-table read. A refusal
- * is a value naming a HexEdgeError code; only a store failure throws.
+ * signature (its own, or its batch root's through its inclusion proof), then the reporter's standing
+ * (known, with the role and trust for this report), a forwarded receipt's own signature (v1) or proof
+ * and root (v2), then the (nodeId, nonce) replay check; only then is the report stored for the stages.
+ * Nothing is looked up for a report before its signature verifies: an unsigned or forged one costs a
+ * schema check and one Ed25519 verification, never a directory or trust-table read. A refusal is a
+ * value naming a HexEdgeError code; only a store failure throws (STORAGE_UNAVAILABLE).
+ *
+ * Batch roots (of reports and of receipts) are verified once each and remembered (bounded LRU).
+ * Replay checks run in memory (ReplayGuard); accepted reports are group-committed with their nonces
+ * (IngestCommitter), and `submitBatch` settles only once they are durable: a sender told "accepted"
+ * never loses that report to a crash, and a resend after a crash is refused as REPLAYED, not counted
+ * twice.
  */
 export class Ingest {
-  readonly #store: OracleStore;
   readonly #directory: OracleDirectory;
+  readonly #sha256: Sha256Hex | undefined;
+  readonly #reportRoots = new VerifiedRoots();
+  readonly #receiptRoots = new VerifiedRoots();
+  readonly #replay: ReplayGuard;
+  readonly #committer: IngestCommitter;
+  readonly #now: () => number;
 
-  constructor(options: { store: OracleStore; directory: OracleDirectory }) {
-    this.#store = options.store;
+  constructor(options: IngestOptions) {
     this.#directory = options.directory;
+    this.#sha256 = options.sha256;
+    this.#now = options.nowMs ?? Date.now;
+    const maxNonces = options.maxReplayNonces;
+    this.#replay = new ReplayGuard({
+      state: options.store.loadReplayState({ nowMs: this.#now(), limit: maxNonces ?? 1_000_000 }),
+      maxAgeMs: MAX_REPORT_AGE_MS,
+      ...(maxNonces !== undefined ? { maxNonces } : {}),
+    });
+    this.#committer = new IngestCommitter({
+      store: options.store,
+      ...(options.commitDelayMs !== undefined ? { delayMs: options.commitDelayMs } : {}),
+      nowMs: this.#now,
+      unsavedFloor: () => this.#replay.takeUnsavedFloor(),
+    });
+  }
+
+  /** Group commits so far and the reports they held. */
+  get commitStats(): IngestCommitter['stats'] {
+    return this.#committer.stats;
+  }
+
+  /** Batch roots looked up (hits) and verified by signature (misses), of reports and of receipts. */
+  get rootStats(): { reports: VerifiedRoots['stats']; receipts: VerifiedRoots['stats'] } {
+    return { reports: this.#reportRoots.stats, receipts: this.#receiptRoots.stats };
   }
 
   async submit(raw: unknown, nowMs: number): Promise<IngestResult> {
@@ -75,8 +132,9 @@ export class Ingest {
   }
 
   /**
-   * Checks a batch concurrently (signature checks dominate), then stores the accepted reports in one
-   * write. `solicited`: the reports answer the oracle's own probes (the challenge scheduler's path).
+   * Checks a batch concurrently (signature checks dominate), then stores the accepted reports in the
+   * next group commit and settles once it is durable. `solicited`: the reports answer the oracle's own
+   * probes (the challenge scheduler's path).
    */
   async submitBatch(
     raws: readonly unknown[],
@@ -86,28 +144,37 @@ export class Ingest {
     const checked = await Promise.all(raws.map((raw) => this.#check(raw, nowMs, options.solicited ?? false)));
     const results: IngestResult[] = new Array(raws.length);
     const accepted: Array<{ index: number; report: Omit<StoredReport, 'seq'> }> = [];
+    const claims: NonceClaim[] = [];
     checked.forEach((c, index) => {
       if ('code' in c) {
         results[index] = { accepted: false, code: c.code, message: c.message };
         return;
       }
-      const { body, signature } = c.report;
+      const { report } = c;
+      const { body } = report;
+      const claim = {
+        nodeId: body.nodeId,
+        nonce: body.nonce,
+        expiresAtMs: body.issuedAtMs + MAX_REPORT_AGE_MS,
+      };
       // Replay last: only a report that is otherwise acceptable spends its nonce.
-      if (
-        !this.#store.claimNonce({
-          nodeId: body.nodeId,
-          nonce: body.nonce,
-          expiresAtMs: body.issuedAtMs + MAX_REPORT_AGE_MS,
-          nowMs,
-        })
-      ) {
-        results[index] = {
-          accepted: false,
-          code: 'REPLAYED',
-          message: `nonce ${body.nonce} from ${body.nodeId} was already used`,
-        };
+      const replay = this.#replay.claim({ ...claim, issuedAtMs: body.issuedAtMs, nowMs });
+      if (replay !== 'fresh') {
+        results[index] =
+          replay === 'replayed'
+            ? {
+                accepted: false,
+                code: 'REPLAYED',
+                message: `nonce ${body.nonce} from ${body.nodeId} was already used`,
+              }
+            : {
+                accepted: false,
+                code: 'STALE_MESSAGE',
+                message: `report issuedAtMs ${body.issuedAtMs} is at or below the replay watermark ${this.#replay.floorMs}`,
+              };
         return;
       }
+      claims.push(claim);
       const roundKey = roundKeyOf(body);
       accepted.push({
         index,
@@ -117,11 +184,24 @@ export class Ingest {
           receivedAtMs: nowMs,
           ...(roundKey ? { roundKey } : {}),
           body: body as Record<string, unknown>,
-          signature,
+          ...(isBatchSigned(report)
+            ? { signature: report.batch.root.signature, batch: report.batch }
+            : { signature: report.signature }),
         },
       });
     });
-    const stored = accepted.length ? this.#store.appendReports(accepted.map((a) => a.report)) : [];
+    if (accepted.length === 0) return results;
+    let stored: StoredReport[];
+    try {
+      stored = await this.#committer.commit(
+        accepted.map((a) => a.report),
+        claims,
+      );
+    } catch (err) {
+      this.#replay.release(claims);
+      throw err;
+    }
+    this.#replay.confirm(claims, nowMs);
     stored.forEach((s, i) => (results[accepted[i]!.index] = { accepted: true, seq: s.seq, type: s.type }));
     return results;
   }
@@ -148,7 +228,14 @@ export class Ingest {
         code: 'STALE_MESSAGE',
         message: `report issuedAtMs ${body.issuedAtMs} is ${nowMs - body.issuedAtMs} ms old (max ${MAX_REPORT_AGE_MS})`,
       };
-    if (!(await isValidSignature('report', report)))
+    if (isBatchSigned(report)) {
+      const verdict = await verifyBatchSigned('report', report, this.#verifyOptions(this.#reportRoots));
+      if (!verdict.ok)
+        return {
+          code: 'BAD_SIGNATURE',
+          message: `${body.type} report: ${verdict.fault}: ${verdict.message}`,
+        };
+    } else if (!(await isValidSignature('report', report)))
       return {
         code: 'BAD_SIGNATURE',
         message: `${body.type} report signature does not verify for ${body.nodeId}`,
@@ -156,11 +243,18 @@ export class Ingest {
     const refused = refusal(body, this.#directory, solicited);
     if (refused) return refused;
     // The forwarded receipt's own signature last: only a known gateway's report is worth a second check.
-    if (body.type === 'receipt' && !(await isValidSignature('receipt', body.receipt)))
-      return {
-        code: 'BAD_SIGNATURE',
-        message: `forwarded receipt signature does not verify for ${body.receipt.body.nodeId}`,
-      };
+    if (body.type === 'receipt') {
+      const verdict = await verifyReceipt(body.receipt, this.#verifyOptions(this.#receiptRoots));
+      if (!verdict.ok)
+        return {
+          code: 'BAD_SIGNATURE',
+          message: `forwarded receipt of ${body.receipt.body.nodeId} does not verify: ${verdict.fault}: ${verdict.message}`,
+        };
+    }
     return { report };
+  }
+
+  #verifyOptions(roots: VerifiedRoots): { roots: VerifiedRoots; sha256?: Sha256Hex } {
+    return this.#sha256 ? { roots, sha256: this.#sha256 } : { roots };
   }
 }

@@ -1,7 +1,7 @@
 import { Lifecycle } from '@hexedge/protocol';
 import { listenHttp } from '@hexedge/protocol/node';
 import path from 'node:path';
-import { exportLogFiles, loadOrCreateOracleKey, SqliteOracleStore } from '../adapters/node.ts';
+import { exportLogFiles, loadOrCreateOracleKey, nodeSha256Hex, SqliteOracleStore } from '../adapters/node.ts';
 import { OracleService } from '../service/oracle-service.ts';
 import type { OracleServiceConfig } from '../service/service-config.ts';
 import type { Referee } from '../spot-check/spot-checker.ts';
@@ -85,6 +85,7 @@ export async function buildOracle(
       trustPushIntervalMs: config.trustPushIntervalMs,
       fullTrustPushIntervalMs: config.fullTrustPushIntervalMs,
       reRunTimeoutMs: config.reRunTimeoutMs,
+      sha256: nodeSha256Hex,
       log: (m) => log(`oracle: ${m}`),
     });
     const exportNow = () => {

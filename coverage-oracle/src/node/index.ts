@@ -2,6 +2,7 @@
 export {
   exportLogFiles,
   loadOrCreateOracleKey,
+  nodeSha256Hex,
   ORACLE_KEY_FILE,
   SqliteOracleStore,
 } from '../adapters/node.ts';

@@ -1,4 +1,4 @@
-import type { LatLng, NodeKeyPair } from '@hexedge/protocol';
+import type { LatLng, NodeKeyPair, Sha256Hex } from '@hexedge/protocol';
 import type { Hono } from 'hono';
 import type { OracleConfig } from '../config.ts';
 import type { KnownReporter } from '../directory.ts';
@@ -48,6 +48,8 @@ export interface OracleServiceOptions {
   /** Every score is re-sent this often (gateways restart; nodes register after their first score). */
   fullTrustPushIntervalMs: number;
   reRunTimeoutMs: number;
+  /** SHA-256 for batch proofs at ingest (the Node builder passes node:crypto's); WebCrypto's when absent. */
+  sha256?: Sha256Hex;
   nowMs?: () => number;
   log?: (message: string) => void;
 }
@@ -108,6 +110,7 @@ export class OracleService {
       ...(options.referee ? { referee: options.referee } : {}),
       catalogue: this.catalogue,
       toleranceFor: this.catalogue.toleranceFor,
+      ...(options.sha256 ? { sha256: options.sha256 } : {}),
       ...(options.nowMs ? { nowMs: options.nowMs } : {}),
     });
     this.challenges = new ChallengeScheduler({

@@ -1,7 +1,20 @@
-import { base64UrlToBytes, canonicalBytes, sha256, sha256Hex, type SignedReceipt } from '@hexedge/protocol';
+import {
+  base64UrlToBytes,
+  canonicalBytes,
+  isBatchSigned,
+  sha256,
+  sha256Hex,
+  type SignedReceipt,
+} from '@hexedge/protocol';
 
-/** The receipt's identity: SHA-256 of its canonical JSON (body and signature). Evidence and work are keyed by it. */
+/**
+ * The receipt's identity; evidence and work are keyed by it. v1: SHA-256 of its canonical JSON (body
+ * and signature, which Ed25519 makes deterministic). v2: SHA-256 of `{ v: 2, body }` only: the proof
+ * and root say how it was signed, not what was done, so one answer is one unit of work whichever
+ * batch a node put it in (a node signing a leaf into two roots gains nothing).
+ */
 export function receiptHash(receipt: SignedReceipt): Promise<string> {
+  if (isBatchSigned(receipt)) return sha256Hex(canonicalBytes({ v: receipt.v, body: receipt.body }));
   return sha256Hex(canonicalBytes(receipt));
 }
 

@@ -1,6 +1,7 @@
 import {
-  isValidSignature,
   jsonDigest,
+  VerifiedRoots,
+  verifyReceipt,
   tensorsDigest,
   type SignedReceipt,
   type Tensor,
@@ -106,6 +107,8 @@ export class SpotChecker {
   readonly #referee: Referee | undefined;
   readonly #minResponses: number;
   readonly #clockMs: () => number;
+  /** Checkers' batch roots verified so far (a checker answering several checks in one batch is verified once). */
+  readonly #roots = new VerifiedRoots({ maxRoots: 1024 });
 
   constructor(options: { reRun: ReRun; referee?: Referee; minResponses?: number; clockMs?: () => number }) {
     this.#reRun = options.reRun;
@@ -186,7 +189,7 @@ export class SpotChecker {
           b.modelContentId === modelContentId &&
           b.inputDigest === inputDigest &&
           b.outputDigest === (await digestOf(answer.result)) &&
-          (await isValidSignature('receipt', answer.receipt));
+          (await verifyReceipt(answer.receipt, { roots: this.#roots })).ok;
         if (!valid) {
           badCheckers.push(verdict(checker.nodeId, 'checker', 'invalid', 'BAD_CHECK_RECEIPT'));
           return;

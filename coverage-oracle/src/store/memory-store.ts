@@ -6,6 +6,8 @@ import type {
   LogEntry,
   OracleTrustRecord,
   PendingRound,
+  NonceClaim,
+  ReplayState,
   StakeEvent,
   StoredReport,
   Verdict,
@@ -28,6 +30,7 @@ export function assertChainsFrom(last: LogEntry | undefined, entry: LogEntry): v
 export class MemoryOracleStore implements OracleStore {
   readonly #nonces = new Map<string, number>();
   #claimsSincePrune = 0;
+  #replayFloorMs = 0;
   readonly #reports: StoredReport[] = [];
   readonly #cursors = new Map<string, number>();
   readonly #rounds = new Map<string, PendingRound>();
@@ -57,6 +60,29 @@ export class MemoryOracleStore implements OracleStore {
     const stored = reports.map((r, i) => ({ ...r, seq: this.#reports.length + i + 1 }));
     this.#reports.push(...stored);
     return stored;
+  }
+
+  commitIngest(batch: {
+    reports: Array<Omit<StoredReport, 'seq'>>;
+    nonces: readonly NonceClaim[];
+    replayFloorMs?: number;
+    nowMs: number;
+  }): StoredReport[] {
+    for (const n of batch.nonces) this.#nonces.set(`${n.nodeId}\n${n.nonce}`, n.expiresAtMs);
+    if (batch.replayFloorMs !== undefined) this.#replayFloorMs = Math.max(this.#replayFloorMs, batch.replayFloorMs);
+    return this.appendReports(batch.reports);
+  }
+
+  loadReplayState(options: { nowMs: number; limit: number }): ReplayState {
+    const nonces = [...this.#nonces]
+      .filter(([, expiresAtMs]) => expiresAtMs >= options.nowMs)
+      .map(([key, expiresAtMs]) => {
+        const [nodeId, nonce] = key.split('\n') as [string, string];
+        return { nodeId, nonce, expiresAtMs };
+      })
+      .sort((a, b) => b.expiresAtMs - a.expiresAtMs)
+      .slice(0, options.limit);
+    return { nonces, floorMs: this.#replayFloorMs };
   }
 
   listReports(options: { afterSeq: number; limit: number }): StoredReport[] {

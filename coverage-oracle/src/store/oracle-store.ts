@@ -4,6 +4,8 @@ import type {
   LogEntry,
   OracleTrustRecord,
   PendingRound,
+  NonceClaim,
+  ReplayState,
   StakeEvent,
   StoredReport,
   Verdict,
@@ -19,6 +21,18 @@ export interface OracleStore {
   /** Records (nodeId, nonce) until `expiresAtMs`; false when it is already there (a replay). */
   claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean;
   appendReports(reports: Array<Omit<StoredReport, 'seq'>>): StoredReport[];
+  /**
+   * Ingest's group commit: the reports of many posts and the nonces they spent, in one durable
+   * transaction (one fsync), with the replay floor when it rose. All of it or none of it.
+   */
+  commitIngest(batch: {
+    reports: Array<Omit<StoredReport, 'seq'>>;
+    nonces: readonly NonceClaim[];
+    replayFloorMs?: number;
+    nowMs: number;
+  }): StoredReport[];
+  /** What ingest's in-memory replay check is rebuilt from at start: the newest `limit` unexpired nonces and the floor. */
+  loadReplayState(options: { nowMs: number; limit: number }): ReplayState;
   listReports(options: { afterSeq: number; limit: number }): StoredReport[];
   /** A round's reports, oldest first; `limit` keeps only the newest that many (a hot path must not read a node's whole history). */
   listRoundReports(roundKey: string, options?: { limit?: number }): StoredReport[];

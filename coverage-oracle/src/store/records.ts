@@ -1,3 +1,5 @@
+import type { BatchProof } from '@hexedge/protocol';
+
 /** What the oracle keeps. Every record is plain JSON so any store can hold it as text. */
 
 export type ReportType = 'beacon' | 'witness' | 'receipt' | 'uplink' | 'location' | 'node-fault';
@@ -14,7 +16,25 @@ export interface StoredReport {
   roundKey?: string;
   /** The signed body as it arrived, and its signature: kept as evidence. */
   body: Record<string, unknown>;
+  /** The report's own signature, or for a batch-signed one (v2) its batch root's. */
   signature: string;
+  /** A batch-signed report's leaf index, inclusion proof and signed root: it verifies alone with them. */
+  batch?: BatchProof;
+}
+
+/** A spent (reporter, nonce), kept until the report could no longer be accepted anyway. */
+export interface NonceClaim {
+  nodeId: string;
+  nonce: string;
+  expiresAtMs: number;
+}
+/**
+ * Ingest's replay memory as persisted: the spent nonces, and the floor (watermark) below which every
+ * report is refused because its nonce may have been forgotten to keep memory bounded.
+ */
+export interface ReplayState {
+  nonces: NonceClaim[];
+  floorMs: number;
 }
 
 /** `challenger`: a challenger's report judged against the others' (an outlier loses standing). */

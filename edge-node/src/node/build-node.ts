@@ -11,6 +11,7 @@ import { KnownCallers } from '../server/known-callers.ts';
 import { ModelSet } from '../server/model-set.ts';
 import { NodeMetrics } from '../server/metrics.ts';
 import { createOipApp } from '../server/oip-app.ts';
+import { createReceiptSigner } from '../server/receipt-signer.ts';
 import { createPullProgress } from './pull-progress.ts';
 import { ModelSync } from './model-sync.ts';
 import { nodeReceiptCrypto } from './node-crypto.ts';
@@ -115,6 +116,7 @@ export async function buildEdgeNode(
       metrics,
       artifacts: sync.artifacts,
       crypto: nodeReceiptCrypto,
+      receipts: createReceiptSigner({ crypto: nodeReceiptCrypto, keys, receipts: config.receipts }),
       callers,
       // The coverage oracle's latency challenges (proof of location) and probes (this node as challenger).
       oracle: {

@@ -30,5 +30,14 @@ export function signSync<T extends { nodeId: string }>(
   return { body, signature: bytesToBase64Url(new Uint8Array(sign(null, signingInput(kind, body), key))) };
 }
 
+/** SHA-256 to hex through node:crypto (batch receipts' Merkle trees: ~1 µs a node against ~20 µs through WebCrypto). */
+export function sha256HexSync(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /** The node's receipt crypto through node:crypto: the same digests and signatures as WebCrypto, synchronous. */
-export const nodeReceiptCrypto: ReceiptCrypto = { tensorsDigest: tensorsDigestSync, sign: signSync };
+export const nodeReceiptCrypto: ReceiptCrypto = {
+  tensorsDigest: tensorsDigestSync,
+  sign: signSync,
+  sha256Hex: sha256HexSync,
+};

@@ -1,5 +1,6 @@
 import {
   checkForward,
+  ForwardRootCache,
   HexEdgeError,
   isHexEdgeError,
   oipInferenceRequestSchema,
@@ -24,6 +25,7 @@ import type { ModelSet } from './model-set.ts';
 import { getPipeline } from '../pipelines/index.ts';
 import { webReceiptCrypto, type ReceiptCrypto } from './receipt-crypto.ts';
 import { signReceipt } from './receipt.ts';
+import { createReceiptSigner, type ReceiptSigner } from './receipt-signer.ts';
 import { registerArtifactRoutes, type ArtifactSource } from './artifact-routes.ts';
 import { registerOracleRoutes, type OracleRouteOptions } from './challenge-route.ts';
 import { readRequestHints } from '../scheduler/request-hints.ts';
@@ -46,6 +48,8 @@ export interface OipAppOptions {
   oracle?: OracleRouteOptions;
   /** Receipt hashing and signing; WebCrypto when absent (the Node builder passes node:crypto's). */
   crypto?: ReceiptCrypto;
+  /** How receipts are signed: batch-signed over `crypto` when absent (one root per batch of answers). */
+  receipts?: ReceiptSigner;
   /**
    * Serve `/infer` and `/predict` only to requests a known gateway or oracle signed for this node
    * (protocol's forward signature): a relay cannot sell this node's work as its own. Absent: anyone
@@ -104,7 +108,10 @@ function parseInferBody(c: Context, bytes: Uint8Array) {
 export function createOipApp(options: OipAppOptions): Hono {
   const { models, keys, isReady, metrics } = options;
   const receiptCrypto = options.crypto ?? webReceiptCrypto;
+  const signer = options.receipts ?? createReceiptSigner({ crypto: receiptCrypto, keys });
   const now = options.now ?? Date.now;
+  // A gateway under load signs one root per batch of forwards: verified once here, then remembered.
+  const roots = new ForwardRootCache();
   /** The body, once its forward signature (when callers are checked) is known good. */
   const readSigned = async (
     c: Context,
@@ -122,6 +129,7 @@ export function createOipApp(options: OipAppOptions): Hono {
       body: bytes,
       isKnown: (id) => options.callers!.isKnown(id),
       nowMs: now(),
+      roots,
     });
     if (!check.ok) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
     return bytes;
@@ -196,7 +204,7 @@ export function createOipApp(options: OipAppOptions): Hono {
         ? await Promise.all(digests)
         : (digests as string[]);
       const signed = signReceipt({
-        crypto: receiptCrypto,
+        signer,
         keys,
         requestId,
         manifest: m,
@@ -272,7 +280,7 @@ export function createOipApp(options: OipAppOptions): Hono {
       const requestId = request.id ?? crypto.randomUUID();
       const [inputDigest, outputDigest] = await Promise.all([jsonDigest(request.input), jsonDigest(output)]);
       const receipt = await signReceipt({
-        crypto: receiptCrypto,
+        signer,
         keys,
         requestId,
         manifest: m,

@@ -1,7 +1,9 @@
 import {
+  sha256Hex,
   signBody,
   tensorsDigest,
   type NodeKeyPair,
+  type Sha256Hex,
   type Signed,
   type SignedKind,
   type Tensor,
@@ -19,9 +21,12 @@ export interface ReceiptCrypto {
     body: T,
     keys: NodeKeyPair,
   ): Signed<T> | Promise<Signed<T>>;
+  /** SHA-256 to hex, for batch receipts' Merkle trees. */
+  sha256Hex: Sha256Hex;
 }
 
 export const webReceiptCrypto: ReceiptCrypto = {
   tensorsDigest: (tensors) => tensorsDigest(tensors),
   sign: (kind, body, keys) => signBody(kind, body, keys.privateKey),
+  sha256Hex,
 };

@@ -1,15 +1,15 @@
-import type { NodeKeyPair, SignedReceipt } from '@hexedge/protocol';
+import type { NodeKeyPair, ReceiptBody, SignedReceipt } from '@hexedge/protocol';
 import type { ModelManifest } from '../models/manifest.ts';
-import type { ReceiptCrypto } from './receipt-crypto.ts';
+import type { ReceiptSigner } from './receipt-signer.ts';
 
 /**
  * The receipt binds this node's key to one answer: which model bytes ran (content id), on which input,
  * giving which output. The gateway recomputes both digests from what it sent and received (tensor
  * digests for raw requests, JSON digests for pipeline requests), so a node cannot sign one thing and
- * return another.
+ * return another. The signer decides the wire version: signed alone (v1) or as a leaf of a batch (v2).
  */
 export function signReceipt(options: {
-  crypto: ReceiptCrypto;
+  signer: ReceiptSigner;
   keys: NodeKeyPair;
   requestId: string;
   manifest: ModelManifest;
@@ -19,19 +19,16 @@ export function signReceipt(options: {
   nowMs: number;
 }): SignedReceipt | Promise<SignedReceipt> {
   const { keys, manifest } = options;
-  return options.crypto.sign(
-    'receipt',
-    {
-      nodeId: keys.nodeId,
-      requestId: options.requestId,
-      modelName: manifest.name,
-      modelVersion: manifest.version,
-      modelContentId: manifest.contentId,
-      inputDigest: options.inputDigest,
-      outputDigest: options.outputDigest,
-      issuedAtMs: options.nowMs,
-      serviceTimeMs: options.serviceTimeMs,
-    },
-    keys,
-  );
+  const body: ReceiptBody = {
+    nodeId: keys.nodeId,
+    requestId: options.requestId,
+    modelName: manifest.name,
+    modelVersion: manifest.version,
+    modelContentId: manifest.contentId,
+    inputDigest: options.inputDigest,
+    outputDigest: options.outputDigest,
+    issuedAtMs: options.nowMs,
+    serviceTimeMs: options.serviceTimeMs,
+  };
+  return options.signer.sign(body);
 }

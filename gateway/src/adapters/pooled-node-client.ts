@@ -1,8 +1,9 @@
 import { HexEdgeError, MAX_NODE_ANSWER_BYTES } from '@hexedge/protocol';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { Pool } from 'undici';
-import { parseJson, type NodeClient } from '../infer/node-client.ts';
+import { Pool, type Dispatcher } from 'undici';
+import { decodeNodeAnswer, HEADER_LENGTH_HEADER } from '../infer/binary-tensors.ts';
+import type { NodeClient } from '../infer/node-client.ts';
 import { isForbiddenNodeAddress } from '../node-urls.ts';
 
 /** Keep-alive connections per node; enough for the dynamic batcher to see concurrent requests. */
@@ -71,7 +72,17 @@ export class PooledNodeClient implements NodeClient {
     this.#sweeper.unref();
   }
 
-  async post({ url, body, signal, headers }: { url: string; body: string; signal: AbortSignal; headers?: Record<string, string> }) {
+  async post({
+    url,
+    body,
+    signal,
+    headers,
+  }: {
+    url: string;
+    body: string | Uint8Array;
+    signal: AbortSignal;
+    headers?: Record<string, string>;
+  }) {
     const u = new URL(url);
     const host = u.hostname.replace(/^\[|\]$/g, '');
     // A literal address never goes through the lookup: checked here.
@@ -92,35 +103,76 @@ export class PooledNodeClient implements NodeClient {
       this.#pools.set(u.origin, entry);
     }
     entry.lastUsedMs = Date.now();
-    const res = await entry.pool.request({
-      method: 'POST',
+    const answer = await this.#dispatch(entry.pool, {
       path: u.pathname + u.search,
       headers: { 'content-type': 'application/json', ...headers },
       body,
       signal,
     });
-    return { status: res.statusCode, body: parseJson(await this.#readCapped(res)) };
+    return { status: answer.status, body: decodeNodeAnswer(answer.bytes, answer.headerLength) };
   }
 
-  async #readCapped(res: Awaited<ReturnType<Pool['request']>>): Promise<string> {
+  /**
+   * One request through undici's handler API: the answer's bytes are collected as they come, read no
+   * further than `maxAnswerBytes` (past it the request is aborted and the connection dropped). Measured
+   * ~20 µs of CPU per request cheaper than `pool.request`, whose answer is a stream read by an async
+   * iterator.
+   */
+  #dispatch(
+    pool: Pool,
+    request: {
+      path: string;
+      headers: Record<string, string>;
+      body: string | Uint8Array;
+      signal: AbortSignal;
+    },
+  ): Promise<{ status: number; headerLength: string | undefined; bytes: Uint8Array }> {
     const max = this.#maxAnswerBytes;
     const tooLarge = () => new HexEdgeError('PAYLOAD_TOO_LARGE', `node answer exceeds ${max} bytes`);
-    const declared = Number(res.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > max) {
-      res.body.destroy();
-      throw tooLarge();
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > max) {
-        res.body.destroy();
-        throw tooLarge();
-      }
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks, size).toString('utf8');
+    const { signal } = request;
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      let controller: Dispatcher.DispatchController | undefined;
+      const onAbort = () => controller?.abort(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let status = 0;
+      let headerLength: string | undefined;
+      pool.dispatch(
+        { method: 'POST', path: request.path, headers: request.headers, body: request.body },
+        {
+          onRequestStart(c) {
+            controller = c;
+            if (signal.aborted) c.abort(signal.reason);
+          },
+          onResponseStart(c, statusCode, headers) {
+            status = statusCode;
+            const declared = Number(headers['content-length'] ?? NaN);
+            if (Number.isFinite(declared) && declared > max) return c.abort(tooLarge());
+            const length = headers[HEADER_LENGTH_HEADER];
+            headerLength = typeof length === 'string' ? length : undefined;
+          },
+          onResponseData(c, chunk) {
+            size += chunk.length;
+            if (size > max) return c.abort(tooLarge());
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            signal.removeEventListener('abort', onAbort);
+            resolve({
+              status,
+              headerLength,
+              bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
+            });
+          },
+          onResponseError(_c, err) {
+            signal.removeEventListener('abort', onAbort);
+            reject(err);
+          },
+        },
+      );
+    });
   }
 
   #closeIdle(): void {

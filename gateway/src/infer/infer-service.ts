@@ -5,9 +5,7 @@ import {
   newTraceContext,
   type Priority,
   type TraceContext,
-  inferRequestSchema,
   isHexEdgeError,
-  parseWith,
   tensorToJson,
   type InferRequest,
   type InferResponse,
@@ -19,6 +17,8 @@ import {
 import type { ForwardRoute, ModelManifest, NodeModel } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
 import { resolveLocation } from '../location.ts';
+import { parseInferRequest } from './request-shape.ts';
+import { answerAsJson, encodeInferBody, HEADER_LENGTH_HEADER, toWireTensor } from './binary-tensors.ts';
 import type { CacheOutcome, InferCache } from '../cache/infer-cache.ts';
 import { RequestTrace } from '../trace/request-trace.ts';
 import type { TraceBook } from '../trace/trace-book.ts';
@@ -102,7 +102,13 @@ export interface InferServiceOptions {
   /** The model catalogue (origin registry): receipts are bound to its name, version and content id. */
   catalogue?: { manifests(): readonly ModelManifest[] };
   /** Signs each forwarded request for its node (the headers nodes check: a gateway they know, this body). */
-  signForward?: (target: { targetNodeId: string; route: ForwardRoute; modelName: string; modelVersion: string; body: string }) => Promise<Record<string, string>>;
+  signForward?: (target: {
+    targetNodeId: string;
+    route: ForwardRoute;
+    modelName: string;
+    modelVersion: string;
+    body: string | Uint8Array;
+  }) => Promise<Record<string, string>>;
   /** The verifiable response cache (cache/infer-cache.ts); none when absent. */
   cache?: InferCache;
   /** Where each request's per-hop timings go (the developer dashboard); none when absent. */
@@ -180,7 +186,10 @@ export class InferService {
     hints?: InferHints,
   ): Promise<{ response: InferResponse; replayed: boolean; cache?: CacheOutcome; traceparent?: string }> {
     const started = performance.now();
-    const fields = (typeof body === 'object' && body !== null ? body : {}) as { model?: unknown; id?: unknown };
+    const fields = (typeof body === 'object' && body !== null ? body : {}) as {
+      model?: unknown;
+      id?: unknown;
+    };
     const ctx: RequestContext = {
       hints,
       trace: new RequestTrace({
@@ -193,7 +202,13 @@ export class InferService {
     try {
       const answer = await this.#infer(body, caller, started, ctx);
       // A replay keeps the first answer's trace (its hops are that request's).
-      ctx.trace.finish({ book: answer.replayed ? undefined : this.#traces, tenant: caller.tenant, requestId: answer.response.id, ok: true, ...(ctx.cache ? { cache: ctx.cache } : {}) });
+      ctx.trace.finish({
+        book: answer.replayed ? undefined : this.#traces,
+        tenant: caller.tenant,
+        requestId: answer.response.id,
+        ok: true,
+        ...(ctx.cache ? { cache: ctx.cache } : {}),
+      });
       const { timing } = answer.response;
       this.#observer.inference({
         model: answer.response.model_name,
@@ -229,7 +244,7 @@ export class InferService {
     started: number,
     ctx: RequestContext,
   ): Promise<{ response: InferResponse; replayed: boolean }> {
-    const request = parseWith(inferRequestSchema, body, { what: 'infer request' });
+    const request = parseInferRequest(body);
     if (caller.models && !caller.models.includes(request.model)) {
       throw new HexEdgeError(
         'FORBIDDEN',
@@ -237,7 +252,7 @@ export class InferService {
       );
     }
     const location = resolveLocation(request.location);
-    const inputs = request.inputs?.map((t) => checkTensor(t));
+    const inputs = request.inputs?.map((t) => toWireTensor(checkTensor(t)));
     const policy = withHints(this.#policyFor(request, caller), ctx.hints);
     if (!(await this.#placement.isKnownModel(request.model, request.version))) {
       throw new HexEdgeError(
@@ -268,7 +283,9 @@ export class InferService {
         });
       };
       const busy = () => this.#inFlight.inFlight * 2 >= this.#inFlight.maxTotal;
-      const response = this.#versions ? await this.#versions.route({ request, caller, place, busy }) : await place();
+      const response = this.#versions
+        ? await this.#versions.route({ request, caller, place, busy })
+        : await place();
       // A cached answer is no new work: nothing to report to the oracle.
       if (response.cached) return response;
       try {
@@ -319,7 +336,9 @@ export class InferService {
       ...(request.version ? { version: request.version } : {}),
       ...(policy ? { policy } : {}),
     });
-    const candidates = skip ? placed.filter((c) => !skip({ nodeId: c.node.id, version: c.model.version })) : placed;
+    const candidates = skip
+      ? placed.filter((c) => !skip({ nodeId: c.node.id, version: c.model.version }))
+      : placed;
     const placementMs = performance.now() - ctx.started;
     trace.mark('placement', ctx.started);
     if (candidates.length === 0)
@@ -341,7 +360,10 @@ export class InferService {
     });
     if (lookup) {
       ctx.ctx.cache = lookup.outcome;
-      trace.mark('cache', lookupStarted, { detail: lookup.outcome, ...(lookup.hit ? { nodeId: lookup.hit.node.id } : {}) });
+      trace.mark('cache', lookupStarted, {
+        detail: lookup.outcome,
+        ...(lookup.hit ? { nodeId: lookup.hit.node.id } : {}),
+      });
       if (lookup.hit) return lookup.hit;
     }
     // Refusals of a request the gateway could not check itself wait for the other nodes' verdict.
@@ -354,7 +376,18 @@ export class InferService {
       model: request.model,
       policy,
       latency: this.#latency,
-      attempt: (c, signal) => this.#attempt({ node: c.node, entry: c.model, request, id, inputs, signal, policy, started: ctx.started, ctx: ctx.ctx }),
+      attempt: (c, signal) =>
+        this.#attempt({
+          node: c.node,
+          entry: c.model,
+          request,
+          id,
+          inputs,
+          signal,
+          policy,
+          started: ctx.started,
+          ctx: ctx.ctx,
+        }),
       onOutcome: (c, o) => {
         if (o.fault) faults++;
         if (o.fault?.kind === 'refused' && !o.fault.validated) return void undecided.push(o.fault);
@@ -386,7 +419,12 @@ export class InferService {
         );
       }
       // Every node asked was full: the fabric has no capacity for it now (503), not a node failure (502).
-      if (overloaded.count > 0 && overloaded.count === faults && isHexEdgeError(err) && err.code === 'NODE_FAILED') {
+      if (
+        overloaded.count > 0 &&
+        overloaded.count === faults &&
+        isHexEdgeError(err) &&
+        err.code === 'NODE_FAILED'
+      ) {
         throw new HexEdgeError(
           'OVERLOADED',
           `every node asked (${overloaded.count}) is at capacity for model '${request.model}'${policy?.priority ? ` at ${policy.priority} priority` : ''}; retry shortly`,
@@ -419,7 +457,9 @@ export class InferService {
 
   /** The catalogue's manifest for these model bytes (or the origin's), for the cache's determinism check. */
   #manifestByContentId(contentId: string): ModelManifest | undefined {
-    return this.#catalogue?.manifests().find((m) => m.contentId === contentId) ?? this.#manifestOf?.(contentId);
+    return (
+      this.#catalogue?.manifests().find((m) => m.contentId === contentId) ?? this.#manifestOf?.(contentId)
+    );
   }
 
   /** Placement learns every outcome; a fault also goes to the oracle. Feedback is advisory: it never fails the request. */
@@ -459,31 +499,106 @@ export class InferService {
    * Sends one request to one node, signed for it: the one way a request reaches a node, so live
    * traffic and the oracle's re-runs are the same bytes on the same route with the same headers.
    */
-  async #send(a: { node: NodeRecord; model: string; version: string; id: string; inputs: Tensor[] | undefined; input: unknown; outputs?: InferRequest['outputs']; signal: AbortSignal; hintHeaders?: Record<string, string> }): Promise<NodeAnswer> {
+  async #send(a: {
+    node: NodeRecord;
+    model: string;
+    version: string;
+    id: string;
+    inputs: Tensor[] | undefined;
+    input: unknown;
+    outputs?: InferRequest['outputs'];
+    signal: AbortSignal;
+    hintHeaders?: Record<string, string>;
+  }): Promise<NodeAnswer> {
     const route: ForwardRoute = a.inputs ? 'infer' : 'predict';
     const url = `${a.node.url}/v2/models/${encodeURIComponent(a.model)}/versions/${encodeURIComponent(a.version)}/${route}`;
-    const body = JSON.stringify(a.inputs ? { id: a.id, inputs: a.inputs.map(tensorToJson), ...(a.outputs ? { outputs: a.outputs } : {}) } : { id: a.id, input: a.input });
-    const signed = await this.#signForward?.({ targetNodeId: a.node.id, route, modelName: a.model, modelVersion: a.version, body });
-    const headers = a.hintHeaders ? { ...a.hintHeaders, ...signed } : signed;
-    return this.#client.post({ url, body, signal: a.signal, ...(headers ? { headers } : {}) });
+    // Tensors go as the binary extension (no float through JSON inside the fabric); domain input as JSON.
+    let body: string | Uint8Array;
+    let headers: Record<string, string>;
+    if (a.inputs) {
+      const encoded = encodeInferBody({
+        id: a.id,
+        inputs: a.inputs,
+        ...(a.outputs ? { outputs: a.outputs } : {}),
+      });
+      body = encoded.body;
+      headers = {
+        ...a.hintHeaders,
+        'content-type': 'application/octet-stream',
+        [HEADER_LENGTH_HEADER]: String(encoded.headerLength),
+      };
+    } else {
+      body = JSON.stringify({ id: a.id, input: a.input });
+      headers = { ...a.hintHeaders, 'content-type': 'application/json' };
+    }
+    const signature = await this.#signForward?.({
+      targetNodeId: a.node.id,
+      route,
+      modelName: a.model,
+      modelVersion: a.version,
+      body,
+    });
+    return this.#client.post({
+      url,
+      body,
+      signal: a.signal,
+      headers: signature ? { ...headers, ...signature } : headers,
+    });
   }
 
   /** The oracle's spot-check re-run on one node: forwarded as live traffic, the node's answer as it is. */
-  async rerun(options: { node: NodeRecord; request: RerunRequest; signal: AbortSignal; trace?: TraceContext; deadlineMs: number; priority?: Priority }): Promise<NodeAnswer> {
+  async rerun(options: {
+    node: NodeRecord;
+    request: RerunRequest;
+    signal: AbortSignal;
+    trace?: TraceContext;
+    deadlineMs: number;
+    priority?: Priority;
+  }): Promise<NodeAnswer> {
     const { node, request } = options;
-    const inputs = request.inputs?.map((t) => checkTensor(t));
+    const inputs = request.inputs?.map((t) => toWireTensor(checkTensor(t)));
     // The same headers live traffic carries (a trace, the budget left), so a check looks like a customer.
-    const hintHeaders = hintHeadersFor({ trace: options.trace ?? newTraceContext(), deadlineMs: options.deadlineMs, priority: options.priority });
-    return this.#send({ node, model: request.modelName, version: request.modelVersion, id: crypto.randomUUID(), inputs, input: request.input, signal: options.signal, hintHeaders });
+    const hintHeaders = hintHeadersFor({
+      trace: options.trace ?? newTraceContext(),
+      deadlineMs: options.deadlineMs,
+      priority: options.priority,
+    });
+    const answer = await this.#send({
+      node,
+      model: request.modelName,
+      version: request.modelVersion,
+      id: crypto.randomUUID(),
+      inputs,
+      input: request.input,
+      signal: options.signal,
+      hintHeaders,
+    });
+    // The oracle reads the node's answer as OIP JSON, whichever encoding it came in.
+    return { status: answer.status, body: answerAsJson(answer.body) };
   }
 
-  async #attempt(a: { node: NodeRecord; entry: NodeModel; request: InferRequest; id: string; inputs: Tensor[] | undefined; signal: AbortSignal; policy: PlacementPolicy | undefined; started: number; ctx: RequestContext }) {
+  async #attempt(a: {
+    node: NodeRecord;
+    entry: NodeModel;
+    request: InferRequest;
+    id: string;
+    inputs: Tensor[] | undefined;
+    signal: AbortSignal;
+    policy: PlacementPolicy | undefined;
+    started: number;
+    ctx: RequestContext;
+  }) {
     const { node, entry, request, id, inputs } = a;
     // The catalogue, not the node, says which bytes a name@version is; a model it does not list is the node's own.
     const manifests = this.#catalogue?.manifests() ?? [];
     const listed = manifests.find((m) => m.name === request.model && m.version === entry.version);
-    if ((!listed && manifests.some((m) => m.name === request.model)) || (listed && listed.contentId !== entry.contentId)) {
-      this.#log(`node ${node.id} announces ${request.model}@${entry.version} as ${entry.contentId}; the catalogue ${listed ? `lists ${listed.contentId}` : 'does not list that version'}`);
+    if (
+      (!listed && manifests.some((m) => m.name === request.model)) ||
+      (listed && listed.contentId !== entry.contentId)
+    ) {
+      this.#log(
+        `node ${node.id} announces ${request.model}@${entry.version} as ${entry.contentId}; the catalogue ${listed ? `lists ${listed.contentId}` : 'does not list that version'}`,
+      );
       throw new NodeFault({ nodeId: node.id, kind: 'wrong-model' });
     }
     // Checked against the manifest of the very bytes this node announced, with the edge node's own
@@ -508,7 +623,17 @@ export class InferService {
     });
     let answer: NodeAnswer;
     try {
-      answer = await this.#send({ node, model: request.model, version: entry.version, id, inputs, input: request.input, ...(request.outputs ? { outputs: request.outputs } : {}), signal: a.signal, hintHeaders });
+      answer = await this.#send({
+        node,
+        model: request.model,
+        version: entry.version,
+        id,
+        inputs,
+        input: request.input,
+        ...(request.outputs ? { outputs: request.outputs } : {}),
+        signal: a.signal,
+        hintHeaders,
+      });
     } catch (err) {
       const oversized = isHexEdgeError(err) && err.code === 'PAYLOAD_TOO_LARGE';
       if (!oversized) this.#log(`node ${node.id} unreachable: ${(err as Error).message}`);
@@ -536,7 +661,11 @@ export class InferService {
         const waitMs = retryAfterMsOf(answer.body);
         if (waitMs !== undefined) o.retryAfterMs = Math.min(o.retryAfterMs ?? waitMs, waitMs);
       }
-      forward.end({ ok: false, detail: err instanceof NodeFault ? err.kind : 'error', answeredPerf: checkStarted });
+      forward.end({
+        ok: false,
+        detail: err instanceof NodeFault ? err.kind : 'error',
+        answeredPerf: checkStarted,
+      });
       throw err;
     });
     const metadata = a.ctx.trace.nodeMetadata(rawReceiptMetadata(answer.body));
@@ -544,5 +673,4 @@ export class InferService {
     a.ctx.trace.mark('receipt-check', checkStarted, { nodeId: node.id });
     return { ...checked, nodeMs, metadata };
   }
-
 }

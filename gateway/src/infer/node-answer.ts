@@ -1,7 +1,6 @@
 import {
   checkTensor,
   isHexEdgeError,
-  oipInferenceResponseSchema,
   predictResponseSchema,
   type InferRequest,
   type NodeModel,
@@ -10,6 +9,7 @@ import {
   type Tensor,
 } from '@hexedge/protocol';
 import type { NodeRecord } from '@hexedge/placement';
+import { readOipAnswer } from './answer-shape.ts';
 import { NodeFault } from './node-fault.ts';
 import type { NodeAnswer } from './node-client.ts';
 import { checkReceipt, type ReceiptDigests } from './receipt-check.ts';
@@ -64,16 +64,16 @@ export async function checkNodeAnswer(a: {
   let output: unknown;
   let parameters: Record<string, unknown> | undefined;
   if (a.inputs) {
-    const parsed = oipInferenceResponseSchema.safeParse(answer.body);
-    if (!parsed.success) throw new NodeFault({ nodeId, kind: 'malformed' });
+    const parsed = readOipAnswer(answer.body);
+    if (!parsed) throw new NodeFault({ nodeId, kind: 'malformed' });
     try {
-      outputs = parsed.data.outputs.map((o) => checkTensor(o));
+      outputs = parsed.outputs.map((o) => checkTensor(o as Parameters<typeof checkTensor>[0]));
     } catch (err) {
       // A node's malformed output is the node's fault, not the request's: fail over.
       a.log(`node ${nodeId} sent a bad output: ${(err as Error).message}`);
       throw new NodeFault({ nodeId, kind: 'malformed' });
     }
-    parameters = parsed.data.parameters;
+    parameters = parsed.parameters;
     digests = { kind: 'tensors', inputs: a.inputs, outputs };
   } else {
     const parsed = predictResponseSchema.safeParse(answer.body);

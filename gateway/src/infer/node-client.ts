@@ -1,6 +1,10 @@
 import { MAX_NODE_ANSWER_BYTES, readBoundedBody } from '@hexedge/protocol';
+import { decodeNodeAnswer, HEADER_LENGTH_HEADER, parseJson } from './binary-tensors.ts';
 
-/** What a node answered: its HTTP status and parsed JSON body (or null when it was not JSON). */
+/**
+ * What a node answered: its HTTP status and body, parsed (JSON, or a binary-extension answer decoded
+ * by `decodeNodeAnswer`: binary outputs' data as typed arrays), or null when it did not parse.
+ */
 export interface NodeAnswer {
   status: number;
   body: unknown;
@@ -11,19 +15,17 @@ export interface NodeAnswer {
  * (every runtime has it); the Node adapter supplies a pooled keep-alive client (undici `Pool`).
  */
 export interface NodeClient {
-  /** `headers`: the forward signature nodes check (besides the content type). */
-  post(options: { url: string; body: string; signal: AbortSignal; headers?: Record<string, string> }): Promise<NodeAnswer>;
+  /**
+   * `headers`: the content type and, for a binary-extension body, its `Inference-Header-Content-Length`
+   * (JSON when absent), and the forward signature nodes check.
+   */
+  post(options: {
+    url: string;
+    body: string | Uint8Array;
+    signal: AbortSignal;
+    headers?: Record<string, string>;
+  }): Promise<NodeAnswer>;
 }
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-const decoder = new TextDecoder();
 
 /**
  * The runtime-neutral client (the Worker's): `fetch`, answers read up to MAX_NODE_ANSWER_BYTES. Node
@@ -34,11 +36,14 @@ export const fetchNodeClient: NodeClient = {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
-      body,
+      body: body as BodyInit,
       signal,
     });
     const bytes = await readBoundedBody(res, { maxBytes: MAX_NODE_ANSWER_BYTES, what: 'node answer' });
-    return { status: res.status, body: parseJson(decoder.decode(bytes)) };
+    return {
+      status: res.status,
+      body: decodeNodeAnswer(bytes, res.headers.get(HEADER_LENGTH_HEADER) ?? undefined),
+    };
   },
 };
 

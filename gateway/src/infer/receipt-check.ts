@@ -1,7 +1,6 @@
 import {
   HexEdgeError,
   canonicalBytes,
-  isValidSignature,
   RECEIPT_PARAMETER,
   sha256Hex,
   signedReceiptSchema,
@@ -9,7 +8,15 @@ import {
   type Sha256Hex,
   type SignedReceipt,
   type Tensor,
+  VerifiedRoots,
+  verifyReceipt,
 } from '@hexedge/protocol';
+
+/**
+ * Batch roots this gateway has verified (a node signs one root per batch of answers): each root's
+ * signature is checked once, the other answers of its batch cost a leaf hash and a proof walk.
+ */
+const verifiedRoots = new VerifiedRoots();
 
 /** What the receipt's digests must match: tensors for raw requests, JSON values for pipeline ones. */
 export type ReceiptDigests =
@@ -20,8 +27,8 @@ export type ReceiptDigests =
  * Checks a node's receipt against what the gateway itself sent and received: the signer is the node
  * we routed to, the model is the one asked for (name and version) with the content id the catalogue
  * lists for it (the node's own announcement only for a model the catalogue does not know), both
- * digests match, and the signature verifies. Any mismatch is RECEIPT_INVALID and the answer is not
- * passed on.
+ * digests match, and the signature verifies (v1: the receipt's own; v2: its inclusion proof and the
+ * batch root's, once per root). Any mismatch is RECEIPT_INVALID and the answer is not passed on.
  */
 export async function checkReceipt(options: {
   parameters: Record<string, unknown> | undefined;
@@ -46,7 +53,10 @@ export async function checkReceipt(options: {
     throw mismatch('not JSON');
   }
   const parsed = signedReceiptSchema.safeParse(json);
-  if (!parsed.success) throw mismatch('malformed');
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw mismatch(`malformed${issue ? ` (${issue.path.join('.')}: ${issue.message})` : ''}`);
+  }
   const receipt = parsed.data;
   const b = receipt.body;
   if (b.nodeId !== options.nodeId) throw mismatch(`signed by ${b.nodeId}, not by the node that was asked`);
@@ -61,6 +71,7 @@ export async function checkReceipt(options: {
       : await Promise.all([sha256(canonicalBytes(d.input)), sha256(canonicalBytes(d.output))]);
   if (b.inputDigest !== inputDigest) throw mismatch('input digest does not match the request');
   if (b.outputDigest !== outputDigest) throw mismatch('output digest does not match the answer');
-  if (!(await isValidSignature('receipt', receipt))) throw mismatch('signature does not verify');
+  const verdict = await verifyReceipt(receipt, { roots: verifiedRoots, sha256 });
+  if (!verdict.ok) throw mismatch(`${verdict.fault}: ${verdict.message}`);
   return receipt;
 }

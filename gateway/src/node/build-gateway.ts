@@ -139,6 +139,7 @@ export async function buildGateway(
       forwarder = new ReceiptForwarder({
         oracleUrl: config.oracle.url,
         keys: reportKey.keys,
+        sha256: nodeSha256Hex,
         log: (m) => log(`gateway: ${m}`),
       });
       const stopForwarding = new AbortController();

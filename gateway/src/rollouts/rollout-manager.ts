@@ -378,8 +378,10 @@ export class RolloutManager implements VersionRouter {
     const live = this.#running.get(rollout.model);
     if (live?.rollout.id === id) {
       const { counters } = live;
+      const nowMs = this.#now();
+      const stats = this.#statsOf(live, nowMs);
       view.live = {
-        ...this.#statsOf(live, this.#now()),
+        ...stats,
         mirrorsInFlight: live.mirrorsInFlight,
         mirrorsShed: counters.mirrorsShed,
         fallbacks: counters.fallbacks,
@@ -388,7 +390,8 @@ export class RolloutManager implements VersionRouter {
         tolerance:
           rollout.thresholds.tolerance ??
           toleranceBetween(this.#o.catalogue, rollout.model, [rollout.baseline, rollout.candidate]),
-        verdict: this.#verdicts.get(id) ?? { action: 'hold', waiting: 'not judged yet' },
+        // Until the timer's first judgement, what the judge says of the window now (nothing acted on).
+        verdict: this.#verdicts.get(id) ?? judgeRollout({ rollout: live.rollout, ...stats, nowMs }),
       };
     }
     return view;

@@ -15,7 +15,13 @@ export const DETAIL_BUCKET_MS = 60_000;
 
 function locationOf(body: unknown): LatLng | undefined {
   const loc = (body as { location?: { lat?: unknown; lng?: unknown; cell?: unknown } } | null)?.location;
-  if (typeof loc?.lat === 'number' && typeof loc.lng === 'number' && Math.abs(loc.lat) <= 90 && Math.abs(loc.lng) <= 180) return { lat: loc.lat, lng: loc.lng };
+  if (
+    typeof loc?.lat === 'number' &&
+    typeof loc.lng === 'number' &&
+    Math.abs(loc.lat) <= 90 &&
+    Math.abs(loc.lng) <= 180
+  )
+    return { lat: loc.lat, lng: loc.lng };
   if (typeof loc?.cell === 'string' && isValidCell(loc.cell)) {
     const [lat, lng] = cellToLatLng(loc.cell);
     return { lat, lng };
@@ -33,29 +39,44 @@ function regionOf(location: LatLng | undefined): string | undefined {
 /**
  * Watches POST /v1/infer from outside (registered before the route): after the answer it records the
  * request for the dashboards and publishes it to the caller's key and, coarsened, to the public map.
- * Reading the parsed body and a clone of the answer leaves the inference path untouched.
+ * It reads the body and the answer the handler left in the context (an error answer from a clone), so
+ * the inference path is untouched and nothing is parsed twice.
  */
-export function observeInfer(options: { requests: RequestLog; events: EventBus; now: () => number }): MiddlewareHandler<GatewayEnv> {
+export function observeInfer(options: {
+  requests: RequestLog;
+  events: EventBus;
+  now: () => number;
+}): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
     const key = c.get('apiKey') as ApiKeyRecord | undefined;
     // Refused before authentication, or an idempotent replay already counted: nothing to show.
     if (!key || c.res.headers.get('Idempotent-Replayed')) return;
-    const body: unknown = c.res.status === 413 ? undefined : await c.req.json().catch(() => undefined);
-    const answer = (await c.res
-      .clone()
-      .json()
-      .catch(() => undefined)) as { node?: { id?: string }; timing?: { totalMs?: number }; receipt?: { body?: { serviceTimeMs?: number } }; error?: { code?: string } } | undefined;
+    // The handler leaves the parsed body and the answer in the context; only an error answer is read back.
+    const body: unknown = c.get('inferBody');
+    const answer = (c.get('inferAnswer') ??
+      (await c.res
+        .clone()
+        .json()
+        .catch(() => undefined))) as
+      | {
+          node?: { id?: string };
+          timing?: { totalMs?: number };
+          receipt?: { body?: { serviceTimeMs?: number } };
+          error?: { code?: string };
+        }
+      | undefined;
     const ok = c.res.status < 400;
     // An answer from the response cache was not served by its node now: no node time, no node request.
-    if (c.res.headers.get('X-HexEdge-Cache') === 'hit' && answer) {
-      delete answer.node;
-      delete answer.receipt;
-    }
+    // Read, never edited: the answer is the handler's own object, which the idempotency window replays.
+    const served = c.res.headers.get('X-HexEdge-Cache') === 'hit' ? undefined : answer;
     const location = locationOf(body);
     const region = regionOf(location);
-    const model = typeof (body as { model?: unknown })?.model === 'string' ? (body as { model: string }).model.slice(0, 128) : 'unknown';
+    const model =
+      typeof (body as { model?: unknown })?.model === 'string'
+        ? (body as { model: string }).model.slice(0, 128)
+        : 'unknown';
     const obs = {
       atMs: options.now(),
       keyId: key.id,
@@ -63,16 +84,34 @@ export function observeInfer(options: { requests: RequestLog; events: EventBus; 
       ok,
       ...(ok ? {} : { code: answer?.error?.code ?? 'INTERNAL' }),
       totalMs: Math.round((answer?.timing?.totalMs ?? performance.now() - started) * 1000) / 1000,
-      ...(answer?.receipt?.body?.serviceTimeMs !== undefined ? { serviceMs: answer.receipt.body.serviceTimeMs } : {}),
+      ...(served?.receipt?.body?.serviceTimeMs !== undefined
+        ? { serviceMs: served.receipt.body.serviceTimeMs }
+        : {}),
       ...(location ? { location } : {}),
       ...(region ? { region } : {}),
-      ...(answer?.node?.id ? { nodeId: answer.node.id } : {}),
+      ...(served?.node?.id ? { nodeId: served.node.id } : {}),
     };
     options.requests.record(obs);
     const { keyId: _k, location: _l, ...shown } = obs;
-    options.events.publish({ type: 'request', audience: { kind: 'key', keyId: key.id }, atMs: obs.atMs, data: shown });
+    options.events.publish({
+      type: 'request',
+      audience: { kind: 'key', keyId: key.id },
+      atMs: obs.atMs,
+      data: shown,
+    });
     const cell = location ? latLngToCell(location.lat, location.lng, PUBLIC_EVENT_RES) : undefined;
-    options.events.publish({ type: 'request', audience: { kind: 'public' }, atMs: obs.atMs, data: { model, ok, totalMs: obs.totalMs, ...(cell ? { cell } : {}), ...(obs.nodeId ? { nodeId: obs.nodeId } : {}) } });
+    options.events.publish({
+      type: 'request',
+      audience: { kind: 'public' },
+      atMs: obs.atMs,
+      data: {
+        model,
+        ok,
+        totalMs: obs.totalMs,
+        ...(cell ? { cell } : {}),
+        ...(obs.nodeId ? { nodeId: obs.nodeId } : {}),
+      },
+    });
   };
 }
 
@@ -89,7 +128,12 @@ export function usageDetailHandler(options: { requests: RequestLog; now: () => n
     c.json({
       windowMs: DETAIL_WINDOW_MS,
       bucketMs: DETAIL_BUCKET_MS,
-      ...options.requests.keyDetail({ keyId: c.get('apiKey').id, nowMs: options.now(), windowMs: DETAIL_WINDOW_MS, bucketMs: DETAIL_BUCKET_MS }),
+      ...options.requests.keyDetail({
+        keyId: c.get('apiKey').id,
+        nowMs: options.now(),
+        windowMs: DETAIL_WINDOW_MS,
+        bucketMs: DETAIL_BUCKET_MS,
+      }),
     });
 }
 

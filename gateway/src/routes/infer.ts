@@ -15,18 +15,38 @@ export function inferHandler(options: { service: InferService; usage: UsageBook 
     const started = performance.now();
     const key = c.get('apiKey');
     let model = 'unknown';
+    // The route's headers are checked here, not by a validator (openapi/mount-hot.ts): first, as a
+    // validator would, and a refusal is not a metered request.
+    const hints = hintsFromHeaders((name) => c.req.header(name), 'http');
     try {
       const body = await readJsonBody(c);
-      if (typeof (body as { model?: unknown })?.model === 'string') model = (body as { model: string }).model.slice(0, 128);
-      const hints = hintsFromHeaders((name) => c.req.header(name), 'http');
-      const { response, replayed, cache, traceparent } = await options.service.infer(body, { id: key.id, tenant: `key:${key.id}`, ...(key.models ? { models: key.models } : {}), ...(key.region ? { region: key.region } : {}) }, hints);
+      c.set('inferBody', body);
+      if (typeof (body as { model?: unknown })?.model === 'string')
+        model = (body as { model: string }).model.slice(0, 128);
+      const { response, replayed, cache, traceparent } = await options.service.infer(
+        body,
+        {
+          id: key.id,
+          tenant: `key:${key.id}`,
+          ...(key.models ? { models: key.models } : {}),
+          ...(key.region ? { region: key.region } : {}),
+        },
+        hints,
+      );
+      c.set('inferAnswer', response);
       if (cache) c.header(CACHE_STATUS_HEADER, cache);
       if (traceparent) c.header(TRACEPARENT_HEADER, traceparent);
       if (replayed) c.header('Idempotent-Replayed', 'true');
       else options.usage.record({ keyId: key.id, model, ok: true, latencyMs: performance.now() - started });
       return c.json(response);
     } catch (err) {
-      options.usage.record({ keyId: key.id, model, ok: false, code: (err as { code?: string }).code ?? 'INTERNAL', latencyMs: performance.now() - started });
+      options.usage.record({
+        keyId: key.id,
+        model,
+        ok: false,
+        code: (err as { code?: string }).code ?? 'INTERNAL',
+        latencyMs: performance.now() - started,
+      });
       throw err;
     }
   };

@@ -1,15 +1,26 @@
 import { HexEdgeError } from '@hexedge/protocol';
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { GatewayEnv } from '../auth.ts';
 import { readJsonBody } from '../http-errors.ts';
+import { mount, type GatewayApp } from '../openapi/mount.ts';
+import { valid } from '../openapi/params.ts';
+import {
+  abortRolloutRoute,
+  createRolloutRoute,
+  getRolloutRoute,
+  getVersionPolicyRoute,
+  listRolloutsRoute,
+  modelParams,
+  promoteRolloutRoute,
+  putVersionPolicyRoute,
+  rolloutListQuery,
+  rolloutParams,
+} from '../openapi/rollout-routes.ts';
 import type { RolloutManager } from '../rollouts/rollout-manager.ts';
 
 /** A rollout's body is a few hundred bytes; an include list of 256 principals fits easily. */
 export const MAX_ROLLOUT_BODY_BYTES = 64 * 1024;
-const ROLLOUT_ID = /^ro-[0-9a-f]{12}$/;
-const MODEL_NAME = /^[\x21-\x7e]{1,128}$/;
-
 const limit = bodyLimit({
   maxSize: MAX_ROLLOUT_BODY_BYTES,
   onError: () => {
@@ -17,25 +28,8 @@ const limit = bodyLimit({
   },
 });
 
-const rolloutId = (raw: string | undefined) => {
-  if (!raw || !ROLLOUT_ID.test(raw))
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `not a rollout id: ${JSON.stringify((raw ?? '').slice(0, 80))} (ids look like ro-0123456789ab)`,
-    );
-  return raw;
-};
-const modelName = (raw: string | undefined) => {
-  if (!raw || !MODEL_NAME.test(raw))
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `not a model name: ${JSON.stringify((raw ?? '').slice(0, 80))}`,
-    );
-  return raw;
-};
-
 /** An optional `{ reason }` body for promote and abort (shown in the rollout's history); no body is fine. */
-async function reasonOf(c: Parameters<MiddlewareHandler>[0]): Promise<string | undefined> {
+async function reasonOf(c: Context): Promise<string | undefined> {
   const text = await c.req.text();
   if (text.trim() === '') return undefined;
   let body: unknown;
@@ -62,45 +56,37 @@ async function reasonOf(c: Parameters<MiddlewareHandler>[0]): Promise<string | u
  * abort a rollout; read and set a model's version policy. Every change is durable before it is answered.
  */
 export function mountRolloutRoutes(
-  app: Hono<GatewayEnv>,
+  app: GatewayApp,
   o: { manager: RolloutManager; admin: MiddlewareHandler<GatewayEnv> },
 ): void {
   const { manager, admin } = o;
-  app.post('/v1/rollouts', admin, limit, async (c) =>
+  const idOf = (c: Context) => valid(c, 'param', rolloutParams).id;
+  const modelOf = (c: Context) => valid(c, 'param', modelParams).name;
+  mount(app, createRolloutRoute, admin, limit, async (c) =>
     c.json(manager.view((await manager.create(await readJsonBody(c))).id), 201),
   );
-  app.get('/v1/rollouts', admin, (c) => {
-    const model = c.req.query('model');
-    const limitRaw = c.req.query('limit');
-    const n = limitRaw === undefined ? 100 : Number(limitRaw);
-    if (!Number.isInteger(n) || n < 1 || n > 500)
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `limit must be an integer from 1 to 500, got ${JSON.stringify(limitRaw)}`,
-        { field: 'limit' },
-      );
+  mount(app, listRolloutsRoute, admin, (c) => {
+    const { model, limit: n } = valid(c, 'query', rolloutListQuery);
     return c.json({
-      rollouts: manager.list({ ...(model !== undefined ? { model: modelName(model) } : {}), limit: n }),
+      rollouts: manager.list({ ...(model !== undefined ? { model } : {}), limit: n }),
       policies: manager.policies(),
     });
   });
-  app.get('/v1/rollouts/:id', admin, (c) => c.json(manager.view(rolloutId(c.req.param('id')))));
-  app.post('/v1/rollouts/:id/promote', admin, limit, async (c) => {
-    const id = rolloutId(c.req.param('id'));
+  mount(app, getRolloutRoute, admin, (c) => c.json(manager.view(idOf(c))));
+  mount(app, promoteRolloutRoute, admin, limit, async (c) => {
+    const id = idOf(c);
     const reason = await reasonOf(c);
     manager.promote(id, reason);
     return c.json(manager.view(id));
   });
-  app.post('/v1/rollouts/:id/abort', admin, limit, async (c) => {
-    const id = rolloutId(c.req.param('id'));
+  mount(app, abortRolloutRoute, admin, limit, async (c) => {
+    const id = idOf(c);
     const reason = await reasonOf(c);
     manager.abort(id, reason);
     return c.json(manager.view(id));
   });
-  app.get('/v1/models/:name/version-policy', admin, (c) =>
-    c.json(manager.getPolicy(modelName(c.req.param('name')))),
-  );
-  app.put('/v1/models/:name/version-policy', admin, limit, async (c) =>
-    c.json(manager.setPolicy(modelName(c.req.param('name')), await readJsonBody(c))),
+  mount(app, getVersionPolicyRoute, admin, (c) => c.json(manager.getPolicy(modelOf(c))));
+  mount(app, putVersionPolicyRoute, admin, limit, async (c) =>
+    c.json(manager.setPolicy(modelOf(c), await readJsonBody(c))),
   );
 }

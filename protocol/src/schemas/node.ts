@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { NODE_ID_PATTERN } from '../identity.ts';
 
+export {
+  type ReceiptBody,
+  receiptBodySchema,
+  type SignedReceipt,
+  signedReceiptSchema,
+} from './receipt.ts';
+
 /** Messages an edge node signs: registration, heartbeat and the receipt attached to every answer. */
 export const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, 'must be a base64url Ed25519 public key (43 chars)');
 export const latLngSchema = z.object({ lat: z.number(), lng: z.number() });
@@ -57,35 +64,20 @@ export const heartbeatBodySchema = z.object({
   draining: z.boolean().optional(),
 });
 
-export const receiptBodySchema = z.object({
-  nodeId: nodeIdSchema,
-  requestId: z.string().max(256),
-  modelName: z.string(),
-  modelVersion: z.string(),
-  modelContentId: sha256HexSchema,
-  inputDigest: sha256HexSchema,
-  outputDigest: sha256HexSchema,
-  issuedAtMs: z.number().int().nonnegative(),
-  serviceTimeMs: z.number().nonnegative(),
-});
-
 function signedSchema<T extends z.ZodType>(body: T) {
   return z.object({ body, signature: signatureSchema });
 }
 
 export const signedRegistrationSchema = signedSchema(registrationBodySchema);
 export const signedHeartbeatSchema = signedSchema(heartbeatBodySchema);
-export const signedReceiptSchema = signedSchema(receiptBodySchema);
 
 export type NodeModel = z.infer<typeof nodeModelSchema>;
 export type ModelLoad = z.infer<typeof modelLoadSchema>;
 export type Hardware = z.infer<typeof hardwareSchema>;
 export type RegistrationBody = z.infer<typeof registrationBodySchema>;
 export type HeartbeatBody = z.infer<typeof heartbeatBodySchema>;
-export type ReceiptBody = z.infer<typeof receiptBodySchema>;
 export type SignedRegistration = z.infer<typeof signedRegistrationSchema>;
 export type SignedHeartbeat = z.infer<typeof signedHeartbeatSchema>;
-export type SignedReceipt = z.infer<typeof signedReceiptSchema>;
 
 /** A node's answer to a registration or heartbeat. */
 export interface NodeAck {

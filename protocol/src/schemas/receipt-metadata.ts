@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_TRACEPARENT_CHARS } from '../trace-context.ts';
 import { PRIORITIES } from './priority.ts';
-import { signedReceiptSchema } from './node.ts';
+import { batchReceiptSchema, singleReceiptSchema } from './receipt.ts';
 
 /**
  * What travels beside a signed receipt without being signed: the trace the answer belongs to and the
@@ -20,8 +20,10 @@ export const receiptMetadataSchema = z.object({
 });
 export type ReceiptMetadata = z.infer<typeof receiptMetadataSchema>;
 
-/** A receipt as answers carry it: the signed receipt plus its unsigned metadata. */
-export const receiptWithMetadataSchema = signedReceiptSchema.extend({
-  metadata: receiptMetadataSchema.optional(),
-});
+const withMetadata = { metadata: receiptMetadataSchema.optional() };
+/** A receipt as answers carry it: the signed receipt (v1 or v2) plus its unsigned metadata. */
+export const receiptWithMetadataSchema = z.discriminatedUnion('v', [
+  batchReceiptSchema.extend(withMetadata),
+  singleReceiptSchema.extend(withMetadata),
+]);
 export type ReceiptWithMetadata = z.infer<typeof receiptWithMetadataSchema>;

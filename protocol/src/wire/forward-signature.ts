@@ -2,6 +2,15 @@ import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import type { NodeKeyPair } from '../identity.ts';
 import { NODE_ID_PATTERN } from '../identity.ts';
 import { isValidSignatureFrom, signBodyAs } from '../signing.ts';
+import {
+  FORWARD_PROOF_HEADER,
+  forwardLeaf,
+  forwardTree,
+  isValidBatchedForward,
+  MAX_FORWARD_BATCH,
+  signForwardRoot,
+  type ForwardRootCache,
+} from './forward-batch.ts';
 
 /**
  * A gateway (or oracle) signs every inference request it forwards to an edge node, in three headers:
@@ -10,6 +19,7 @@ import { isValidSignatureFrom, signBodyAs } from '../signing.ts';
  * The node serves `/infer` and `/predict` only when the forwarder is a gateway or oracle it knows,
  * the request is addressed to itself and the body is the one signed; so a relay that passes a request
  * (headers and all) to another operator's node is refused there: it was addressed to the relay.
+ * Under load a gateway signs a batch's Merkle root instead (`signForwardBatch`, forward-batch.ts).
  */
 export const FORWARDER_HEADER = 'x-hexedge-forwarder';
 export const FORWARD_AT_HEADER = 'x-hexedge-forward-at';
@@ -67,6 +77,48 @@ export async function signForward(
   };
 }
 
+/**
+ * The headers for a batch of forwarded requests, in order, with one signature (forward-batch.ts): the
+ * root of a Merkle tree over their signed bodies, each request with its proof. A batch of one gets a
+ * plain forward signature (`signForward`), so a lone request costs nothing more.
+ */
+export async function signForwardBatch(options: {
+  keys: NodeKeyPair;
+  nowMs: number;
+  sha256?: Sha256Hex;
+  requests: readonly (ForwardTarget & { body: string | Uint8Array })[];
+}): Promise<Record<string, string>[]> {
+  const { keys, nowMs, requests } = options;
+  const sha256 = options.sha256;
+  if (requests.length === 1)
+    return [await signForward({ keys, nowMs, ...requests[0]!, ...(sha256 ? { sha256 } : {}) })];
+  if (requests.length > MAX_FORWARD_BATCH)
+    throw new RangeError(
+      `at most ${MAX_FORWARD_BATCH} forwarded requests per signature, not ${requests.length}`,
+    );
+  const leaves = await Promise.all(
+    requests.map(async (r) =>
+      forwardLeaf(
+        await signedBody({
+          ...r,
+          forwarderId: keys.nodeId,
+          issuedAtMs: nowMs,
+          ...(sha256 ? { sha256 } : {}),
+        }),
+        sha256,
+      ),
+    ),
+  );
+  const { root, proofs } = await forwardTree(leaves, sha256);
+  const signature = await signForwardRoot({ keys, root, issuedAtMs: nowMs });
+  return proofs.map((proof) => ({
+    [FORWARDER_HEADER]: keys.nodeId,
+    [FORWARD_AT_HEADER]: String(nowMs),
+    [FORWARD_SIGNATURE_HEADER]: signature,
+    [FORWARD_PROOF_HEADER]: proof,
+  }));
+}
+
 export type ForwardCheck = { ok: true; forwarderId: string } | { ok: false; reason: string };
 
 /**
@@ -80,6 +132,8 @@ export async function checkForward(
     isKnown: (forwarderId: string) => boolean | Promise<boolean>;
     nowMs: number;
     sha256?: Sha256Hex;
+    /** Batch roots already verified (forward-batch.ts): a batch costs the node one signature check. */
+    roots?: ForwardRootCache;
   },
 ): Promise<ForwardCheck> {
   const forwarderId = options.header(FORWARDER_HEADER);
@@ -98,7 +152,18 @@ export async function checkForward(
   if (!(await options.isKnown(forwarderId)))
     return { ok: false, reason: `forwarder ${forwarderId} is not a gateway or oracle this node knows` };
   const body = await signedBody({ ...options, forwarderId, issuedAtMs });
-  if (!(await isValidSignatureFrom({ kind: 'forward', body, signature, signerId: forwarderId })))
+  const proof = options.header(FORWARD_PROOF_HEADER);
+  const valid =
+    proof === undefined
+      ? await isValidSignatureFrom({ kind: 'forward', body, signature, signerId: forwarderId })
+      : await isValidBatchedForward({
+          body,
+          proof,
+          signature,
+          ...(options.sha256 ? { sha256: options.sha256 } : {}),
+          ...(options.roots ? { roots: options.roots } : {}),
+        });
+  if (!valid)
     return {
       ok: false,
       reason: `the forward signature does not verify for ${forwarderId} (another node's request, or a changed body)`,

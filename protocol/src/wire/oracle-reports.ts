@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { BATCH_SIGNED_VERSION } from '../batch/batch-signing.ts';
 import { latLngSchema, nodeIdSchema, signedReceiptSchema } from '../schemas/node.ts';
+import { batchProofSchema } from '../schemas/receipt.ts';
 import { TENSOR_DATATYPE_NAMES } from '../tensors.ts';
 import { MAX_TRACEPARENT_CHARS } from '../trace-context.ts';
 import { MAX_DEADLINE_MS } from '../schemas/infer.ts';
@@ -130,10 +132,22 @@ export const reportBodySchema = z.discriminatedUnion('type', [
   locationReportBodySchema,
   nodeFaultReportBodySchema,
 ]);
-export const signedReportSchema = z.object({
+/** A report signed alone (v1). */
+export const singleReportSchema = z.object({
+  v: z.undefined().optional(),
   body: reportBodySchema,
   signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature'),
 });
+/**
+ * A report signed as a leaf of its reporter's batch (v2, protocol's batch signing, kind `report`): a
+ * gateway forwarding a hundred receipts signs one root, not a hundred reports. Verifiable alone.
+ */
+export const batchReportSchema = z.object({
+  v: z.literal(BATCH_SIGNED_VERSION),
+  body: reportBodySchema,
+  batch: batchProofSchema,
+});
+export const signedReportSchema = z.discriminatedUnion('v', [batchReportSchema, singleReportSchema]);
 
 export type ReportBody = z.infer<typeof reportBodySchema>;
 export type BeaconReportBody = z.infer<typeof beaconReportBodySchema>;

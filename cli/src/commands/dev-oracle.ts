@@ -1,0 +1,112 @@
+import { oracleServiceConfigSchema, type OracleServiceConfig } from '@hexedge/coverage-oracle';
+import { fork } from 'node:child_process';
+import type { z } from 'zod';
+import { createInterface } from 'node:readline';
+import { buildOracleDeployable } from '../oracle-deployable.ts';
+
+/** The oracle gets this long to stop (a last trust push, the log export) before it is killed. */
+const STOP_GRACE_MS = 10_000;
+const START_TIMEOUT_MS = 60_000;
+
+export interface OracleProcess {
+  url: string;
+  oracleId: string;
+  /** Adds a gateway to read nodes from and push trust to (RunningOracle.addGatewayUrl, over IPC). */
+  addGatewayUrl(url: string): void;
+  stop(): Promise<void>;
+}
+
+/** The oracle's config keys as a config file gives them (cli/examples/oracle.yaml). */
+export type OracleConfigInput = z.input<typeof oracleServiceConfigSchema>;
+
+type FromChild = { url: string; oracleId: string } | { error: string };
+
+/**
+ * `hexedge dev`'s oracle, in a process of its own (the oracle deployable's builder, as `hexedge oracle`
+ * runs it), so the gateway's event loop is the gateway's: the oracle's ingest (a receipt report per
+ * answered request, with its signature checks and SQLite commits), scoring and referee re-runs never
+ * stall a request. Its log lines come through `log`. The IPC channel doubles as a lifeline: if
+ * `hexedge dev` dies, the channel closes and the oracle stops itself.
+ */
+export function startOracleProcess(
+  config: OracleConfigInput,
+  options: { log: (line: string) => void },
+): Promise<OracleProcess> {
+  // The keys as given (JSON-safe), parsed in the child: the parsed config holds BigInt amounts.
+  const child = fork(import.meta.filename, [JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  for (const stream of [child.stdout!, child.stderr!])
+    createInterface({ input: stream }).on('line', options.log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the oracle did not start within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    const onEarlyExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`the oracle exited with ${code} during start-up (see its lines above)`));
+    };
+    child.once('exit', onEarlyExit);
+    child.once('message', (m: FromChild) => {
+      clearTimeout(timer);
+      child.off('exit', onEarlyExit);
+      if ('error' in m) {
+        child.kill('SIGKILL');
+        return reject(new Error(`the oracle failed to start: ${m.error}`));
+      }
+      child.once('exit', (code, signal) => {
+        if (code !== 0 || signal) options.log(`oracle process exited (${signal ?? `code ${code}`})`);
+      });
+      resolve({
+        url: m.url,
+        oracleId: m.oracleId,
+        addGatewayUrl: (url) => void child.send({ addGatewayUrl: url }),
+        async stop() {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGTERM');
+          const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+          await exited;
+          clearTimeout(killer);
+        },
+      });
+    });
+  });
+}
+
+/** The child's side: build the oracle, report where it listens, take gateway URLs, stop on SIGTERM/SIGINT or when the parent goes. */
+async function runChild(config: OracleServiceConfig): Promise<void> {
+  const stopping = new AbortController();
+  const oracle = await buildOracleDeployable(config, {
+    signal: stopping.signal,
+    log: (line) => console.log(line),
+  });
+  process.on('message', (m: { addGatewayUrl?: string }) => {
+    if (typeof m.addGatewayUrl === 'string') oracle.addGatewayUrl(m.addGatewayUrl);
+  });
+  let stopped = false;
+  const stop = (code: number) => {
+    if (stopped) return;
+    stopped = true;
+    stopping.abort();
+    void oracle
+      .stop()
+      .catch((err: Error) => console.error(`oracle: stop failed: ${err.message}`))
+      .then(() => process.exit(code));
+  };
+  process.on('SIGTERM', () => stop(0));
+  // A terminal's Ctrl-C reaches the whole process group: `hexedge dev` stops the parts in reverse
+  // order (the gateway flushes its last receipts to the oracle first), then sends SIGTERM.
+  process.on('SIGINT', () => {});
+  process.on('disconnect', () => stop(0));
+  // A stage fault (an infrastructure failure) stops the oracle, as `hexedge oracle` does.
+  oracle.done.catch(() => stop(1));
+  process.send!({ url: oracle.url, oracleId: oracle.oracleId });
+}
+
+if (process.argv[1] === import.meta.filename && process.send) {
+  runChild(oracleServiceConfigSchema.parse(JSON.parse(process.argv[2]!))).catch((err: Error) => {
+    process.send!({ error: err.stack ?? err.message }, () => process.exit(1));
+  });
+}

@@ -1,0 +1,188 @@
+import { sha256Hex, type Sha256Hex } from '../encoding.ts';
+
+/**
+ * The Merkle tree a signer commits a batch of messages with: RFC 6962 §2.1 (Certificate
+ * Transparency), so any CT library can check a proof. Domain-separated: leaf = SHA-256(0x00 ‖ leaf
+ * bytes), inner node = SHA-256(0x01 ‖ left ‖ right), so an inner node can never be passed off as a
+ * leaf (or the reverse). A tree of n leaves splits at the largest power of two below n; nothing is
+ * duplicated, so two different leaf lists never share a root. Hashes travel as lowercase hex.
+ */
+export const LEAF_PREFIX = 0x00;
+export const NODE_PREFIX = 0x01;
+/** Leaves one root may commit: 4096 answers is far past any batch or 5 ms slice a node forms. */
+export const MAX_BATCH_LEAVES = 4096;
+/** The longest inclusion proof a tree of MAX_BATCH_LEAVES leaves has: ⌈log2 4096⌉. */
+export const MAX_PROOF_HASHES = 12;
+
+const HEX_PATTERN = /^[0-9a-f]{64}$/;
+
+/** Lowercase hex digit → value (the inputs are checked or computed hex). */
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+function hexToBytes(hex: string, out: Uint8Array, at: number): void {
+  for (let i = 0; i < 32; i++)
+    out[at + i] = (HEX_VALUE[hex.charCodeAt(i * 2)]! << 4) | HEX_VALUE[hex.charCodeAt(i * 2 + 1)]!;
+}
+
+/**
+ * Inner-node hashes already computed, by left then right child (hex): a pure function's results, so
+ * reusing them changes no verdict. The leaves of one batch share their upper nodes, so a verifier that
+ * keeps them hashes about two nodes per leaf instead of the whole path. Cleared when full.
+ */
+export class InnerNodeMemo {
+  readonly #max: number;
+  // Two levels rather than one key `left + right`: no 128-character string built per lookup.
+  readonly #nodes = new Map<string, Map<string, string>>();
+  #size = 0;
+
+  constructor(options: { maxNodes?: number } = {}) {
+    this.#max = Math.max(1, options.maxNodes ?? 16_384);
+  }
+
+  get(left: string, right: string): string | undefined {
+    return this.#nodes.get(left)?.get(right);
+  }
+
+  set(left: string, right: string, parent: string): void {
+    if (this.#size >= this.#max) {
+      this.#nodes.clear();
+      this.#size = 0;
+    }
+    let rights = this.#nodes.get(left);
+    if (!rights) this.#nodes.set(left, (rights = new Map()));
+    if (!rights.has(right)) this.#size++;
+    rights.set(right, parent);
+  }
+}
+
+/** SHA-256(0x00 ‖ leaf), hex. */
+export function merkleLeafHash(leaf: Uint8Array, sha256: Sha256Hex = sha256Hex): string | Promise<string> {
+  const input = new Uint8Array(leaf.length + 1);
+  input[0] = LEAF_PREFIX;
+  input.set(leaf, 1);
+  return sha256(input);
+}
+
+/** SHA-256(0x01 ‖ left ‖ right), hex, for two hex hashes. */
+export function merkleNodeHash(
+  left: string,
+  right: string,
+  sha256: Sha256Hex = sha256Hex,
+): string | Promise<string> {
+  const input = new Uint8Array(65);
+  input[0] = NODE_PREFIX;
+  hexToBytes(left, input, 1);
+  hexToBytes(right, input, 33);
+  return sha256(input);
+}
+
+/** The largest power of two strictly below n (n ≥ 2): where RFC 6962 splits a tree. */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/**
+ * The root over leaf hashes (hex) and each leaf's audit path (sibling hashes, bottom up), RFC 6962
+ * §2.1.1: n − 1 inner hashes for n leaves.
+ */
+export async function buildMerkleTree(
+  leafHashes: readonly string[],
+  sha256: Sha256Hex = sha256Hex,
+): Promise<{ root: string; proofs: string[][] }> {
+  if (leafHashes.length === 0 || leafHashes.length > MAX_BATCH_LEAVES)
+    throw new RangeError(`a batch tree holds 1 to ${MAX_BATCH_LEAVES} leaves, got ${leafHashes.length}`);
+  const proofs: string[][] = leafHashes.map(() => []);
+  const build = async (lo: number, hi: number): Promise<string> => {
+    if (hi - lo === 1) return leafHashes[lo]!;
+    const k = splitPoint(hi - lo);
+    const left = await build(lo, lo + k);
+    const right = await build(lo + k, hi);
+    for (let i = lo; i < lo + k; i++) proofs[i]!.push(right);
+    for (let i = lo + k; i < hi; i++) proofs[i]!.push(left);
+    const h = merkleNodeHash(left, right, sha256);
+    return typeof h === 'string' ? h : await h;
+  };
+  return { root: await build(0, leafHashes.length), proofs };
+}
+
+/** How many hashes the audit path of leaf `index` in a tree of `count` leaves holds (RFC 9162's walk, without hashing). */
+export function inclusionProofLength(index: number, count: number): number {
+  let length = 0;
+  let fn = index;
+  let sn = count - 1;
+  while (sn > 0) {
+    if (fn % 2 === 0 && fn === sn) {
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    }
+    length++;
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return length;
+}
+
+export type InclusionFault = 'INDEX_OUT_OF_RANGE' | 'PROOF_LENGTH' | 'PROOF_MALFORMED';
+
+/**
+ * The root an inclusion proof leads to (RFC 9162 §2.1.3.2), or why it leads nowhere: an index outside
+ * the tree, a proof of the wrong length for (index, count) — so no proof is longer than the tree is
+ * deep — or an entry that is not a hex SHA-256. The caller compares the result with the signed root.
+ */
+export async function rootFromInclusionProof(options: {
+  leafHash: string;
+  index: number;
+  count: number;
+  proof: readonly string[];
+  sha256?: Sha256Hex;
+  memo?: InnerNodeMemo;
+}): Promise<{ root: string } | { fault: InclusionFault }> {
+  const { leafHash, index, count, proof, memo } = options;
+  const sha256 = options.sha256 ?? sha256Hex;
+  // The memo trusts its pairs as hex (see below): a leaf hash is the caller's own computation, checked once here.
+  if (memo && !HEX_PATTERN.test(leafHash))
+    throw new TypeError(
+      `rootFromInclusionProof: leafHash ${JSON.stringify(leafHash.slice(0, 80))} is not a hex SHA-256`,
+    );
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_BATCH_LEAVES)
+    return { fault: 'INDEX_OUT_OF_RANGE' };
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count) return { fault: 'INDEX_OUT_OF_RANGE' };
+  if (proof.length > MAX_PROOF_HASHES || proof.length !== inclusionProofLength(index, count))
+    return { fault: 'PROOF_LENGTH' };
+  let fn = index;
+  let sn = count - 1;
+  let r = leafHash;
+  for (const p of proof) {
+    if (typeof p !== 'string') return { fault: 'PROOF_MALFORMED' };
+    if (sn === 0) return { fault: 'PROOF_LENGTH' };
+    let left = r;
+    let right = p;
+    if (fn % 2 === 1 || fn === sn) {
+      [left, right] = [p, r];
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    }
+    // A remembered pair was checked as hex when it was first hashed.
+    const known = memo?.get(left, right);
+    if (known !== undefined) r = known;
+    else {
+      if (!HEX_PATTERN.test(p)) return { fault: 'PROOF_MALFORMED' };
+      const h = merkleNodeHash(left, right, sha256);
+      r = typeof h === 'string' ? h : await h;
+      memo?.set(left, right, r);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  if (sn !== 0) return { fault: 'PROOF_LENGTH' };
+  return { root: r };
+}

@@ -1,0 +1,85 @@
+import { InnerNodeMemo } from './merkle.ts';
+
+/** Roots a verifier keeps by default: a few seconds of a busy fabric's batches, a few hundred KB. */
+export const DEFAULT_VERIFIED_ROOTS = 4096;
+
+/**
+ * Batch roots whose signature this verifier has checked, so each root's Ed25519 verification runs
+ * once however many of its leaves arrive. Keyed by kind, signer and root; the value is the rest of
+ * what was signed (leaf count, time, signature), so a cached root only vouches for exactly the signed
+ * message it was verified as: the same root claimed by another node, or with another count, is a miss
+ * and goes through a full signature check. Bounded LRU in two generations (a hit in the older one
+ * moves the root to the newer; when the newer is full the older is dropped): O(1), no reordering on
+ * the hot path, and at most `maxRoots` roots held (2 when `maxRoots` is 1).
+ */
+export class VerifiedRoots {
+  readonly #generationSize: number;
+  #young = new Map<string, string>();
+  #old = new Map<string, string>();
+  /** Verifications under way, by key (bounded by the verifications a caller runs at once). */
+  readonly #running = new Map<string, { signed: string; result: Promise<boolean> }>();
+  /** Inner nodes of the trees this verifier walked (their leaves arrive one by one). */
+  readonly innerNodes = new InnerNodeMemo();
+  /** Lookups answered without a signature check, and signature checks run. */
+  readonly stats = { hits: 0, misses: 0 };
+
+  constructor(options: { maxRoots?: number } = {}) {
+    this.#generationSize = Math.max(1, Math.floor((options.maxRoots ?? DEFAULT_VERIFIED_ROOTS) / 2));
+  }
+
+  get size(): number {
+    return this.#young.size + this.#old.size;
+  }
+
+  static keyOf(kind: string, nodeId: string, root: string): string {
+    return `${kind}\n${nodeId}\n${root}`;
+  }
+
+  /**
+   * Whether this signed root verifies: from the cache, from a verification of it already under way
+   * (so a batch whose leaves arrive together costs one signature check, not one each), or by `verify`.
+   */
+  async verify(
+    key: string,
+    signed: string,
+    verify: () => Promise<boolean>,
+  ): Promise<{ ok: boolean; cached: boolean }> {
+    if (this.has(key, signed)) return { ok: true, cached: true };
+    const running = this.#running.get(key);
+    if (running?.signed === signed) {
+      this.stats.hits++;
+      return { ok: await running.result, cached: true };
+    }
+    this.stats.misses++;
+    const result = verify();
+    this.#running.set(key, { signed, result });
+    try {
+      const ok = await result;
+      if (ok) this.add(key, signed);
+      return { ok, cached: false };
+    } finally {
+      if (this.#running.get(key)?.result === result) this.#running.delete(key);
+    }
+  }
+
+  /** Whether exactly this signed root was verified before (and keeps it among the recently used). */
+  has(key: string, signed: string): boolean {
+    if (this.#young.get(key) === signed) {
+      this.stats.hits++;
+      return true;
+    }
+    if (this.#old.get(key) !== signed) return false;
+    this.#old.delete(key);
+    this.add(key, signed);
+    this.stats.hits++;
+    return true;
+  }
+
+  add(key: string, signed: string): void {
+    if (this.#young.size >= this.#generationSize && !this.#young.has(key)) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(key, signed);
+  }
+}
