@@ -66,6 +66,12 @@ export const oracleConfigSchema = z.object({
   settleMs: z.number().int().min(0).default(60_000),
   minChallengers: z.number().int().min(1).max(50).default(3),
   verifiedWithinKm: z.number().positive().default(250),
+  /**
+   * Challengers that must each bound a claim within verifiedWithinKm for it to be verified. 1: the
+   * tightest alone, so one colluding verifier next to a claim can vouch for a node far from it (the
+   * adversary simulation found this); 2 needs two, which a network with two verifiers near each claim can give.
+   */
+  minTightChallengers: z.number().int().min(1).max(20).default(1),
   /** Share of the bond one confirmed fraud slashes, basis points. */
   slashBps: z.number().int().min(0).max(10_000).default(5000),
   /** How long an idle stage rests before looking again, ms. */

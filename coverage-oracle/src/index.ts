@@ -13,3 +13,22 @@ export { type OracleConfig, parseOracleConfig } from './config.ts';
 export { createOracleApp } from './http/oracle-app.ts';
 export { oracleServiceConfigSchema, type OracleServiceConfig } from './service/service-config.ts';
 export { CLAIM_SLACK_KM, maxDistanceKmForRtt } from './location/latency-bound.ts';
+export { toTrustScoreEntry, type TrustScore } from './trust/trust-score.ts';
+export { standingOf, type Standing, type StandingPolicy } from './trust/standing.ts';
+export { StandingBook, type StandingEntry } from './trust/standing-book.ts';
+export { drawCheckers, networkPrefixOf, type CheckerCandidate } from './spot-check/checker-draw.ts';
+export { isSampled } from './spot-check/sampling.ts';
+export {
+  SpotChecker,
+  type InferenceRequest,
+  type InferenceResult,
+  type Referee,
+  type ReRun,
+  type SpotCheckOutcome,
+} from './spot-check/spot-checker.ts';
+export { computeRewardEntries, isRewardedWork, type RewardEntry } from './rewards/epoch-rewards.ts';
+export { selectChallengers, type ChallengerCandidate } from './location/challenger.ts';
+export { availabilityStatusOf, judgeLocationWindow } from './stages/location-reports.ts';
+export { type ClaimedNode } from './directory.ts';
+export { type StakeEvent, type WorkRecord } from './store/records.ts';
+export { type OracleStore } from './store/oracle-store.ts';

@@ -113,6 +113,7 @@ export class CoverageOracle {
       roundCloseDelayMs: config.roundCloseDelayMs,
       minChallengers: config.minChallengers,
       verifiedWithinKm: config.verifiedWithinKm,
+      minTightChallengers: config.minTightChallengers,
     });
     this.scoreStage = new ScoreStage({
       store,

@@ -33,6 +33,7 @@ export { MAX_DEVICE_BODY_BYTES, MAX_PROFILE_BODY_BYTES } from './routes/devices.
 export type { DashboardOptions } from './routes/dashboard.ts';
 export type { StaticAssets } from './routes/dashboard-assets.ts';
 export type { OracleReader, OracleNodeReport } from './routes/dashboard-operator.ts';
+export { applyTrustEntries, type TrustTarget } from './routes/oracle.ts';
 export { ReceiptForwarder, signReceiptReport } from './oracle-forwarder.ts';
 export {
   ADMIN_KEY_ENV,

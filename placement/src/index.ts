@@ -13,6 +13,7 @@ export {
 } from './latency.ts';
 export { DEMAND_WINDOW_MS } from './demand.ts';
 export { seededRandom } from './random.ts';
+export { PROBATION_TRAFFIC_SHARE, TRUST_FLOOR } from './trust.ts';
 export { isKnownRegion, regionsAt, resolveRegion } from './jurisdiction.ts';
 export { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
 export { placementPolicySchema, type PlacementPolicy } from '@hexedge/protocol';

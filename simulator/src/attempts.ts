@@ -18,7 +18,7 @@ import { CONNECT_TIMEOUT_MS, realisedRttMs, type ModelSpec } from './world.ts';
 const SERVICE_SIGMA = 0.25;
 
 /** What the node was when the attempt reached it ('answered' for a healthy node). */
-export type AttemptKind = 'answered' | 'crashed' | 'blackholed' | 'overloaded';
+export type AttemptKind = 'answered' | 'crashed' | 'blackholed' | 'overloaded' | 'relay';
 
 export interface SimAttempt {
   node: SimNode;
@@ -42,6 +42,7 @@ export interface AttemptWorld {
 export function kindOf(node: SimNode, latencyMs: number): AttemptKind {
   if (node.state === 'blackholed') return 'blackholed';
   if (node.state !== 'up') return 'crashed';
+  if (node.relay) return 'relay';
   return Number.isFinite(latencyMs) ? 'answered' : 'overloaded';
 }
 
@@ -74,6 +75,11 @@ export function attemptNode(
       }
       case 'overloaded':
         timer = clock.setTimeout(() => reject(new NodeFault({ nodeId: node.id, kind: "server-error", httpStatus: 503, overloaded: true })), attempt.rttMs);
+        break;
+      case 'relay':
+        // The honest node it relays to refuses a request addressed to another node (adversary-world.ts
+        // checks that with checkForward); the relay has nothing to answer but an error.
+        timer = clock.setTimeout(() => reject(new NodeFault({ nodeId: node.id, kind: 'server-error', httpStatus: 502 })), 2 * attempt.rttMs);
         break;
       case 'crashed':
         timer = clock.setTimeout(

@@ -14,13 +14,18 @@ const MODEL_MIX = new Map(
   ]),
 );
 
+/** Requests a second the world sends the node now: its popularity × the streams' diurnal curves at its hour. */
+export function demandPerS(node: SimNode, o: { nowMs: number; worldRequestsPerNodePerS: number }): number {
+  const h = localSolarHour(o.nowMs, node.trueLocation.lng);
+  const activity = STREAMS.reduce((s, st) => s + st.weight * st.activity(h), 0);
+  return o.worldRequestsPerNodePerS * node.popularity * activity;
+}
+
 /** Utilisation of the node's slots by background demand now (≥ 1: saturated). */
 export function backgroundUtilisation(
   node: SimNode,
   o: { nowMs: number; worldRequestsPerNodePerS: number },
 ): number {
-  const h = localSolarHour(o.nowMs, node.trueLocation.lng);
-  const activity = STREAMS.reduce((s, st) => s + st.weight * st.activity(h), 0);
   let mixMs = 0;
   let mixWeight = 0;
   for (const m of MODELS) {
@@ -29,7 +34,7 @@ export function backgroundUtilisation(
     mixWeight += MODEL_MIX.get(m.name)!;
   }
   const meanServiceMs = mixWeight > 0 ? mixMs / mixWeight : 0;
-  return (o.worldRequestsPerNodePerS * node.popularity * activity * meanServiceMs) / 1000 / node.slots;
+  return (demandPerS(node, o) * meanServiceMs) / 1000 / node.slots;
 }
 
 /** Expected service + queue wait of `node` for `model` at this utilisation, ms (Infinity when saturated). */

@@ -21,7 +21,7 @@ export class Series {
 }
 
 /** A node fault an attempt of the walk can meet (attempts.ts). */
-export type FaultKind = 'crashed' | 'blackholed' | 'overloaded';
+export type FaultKind = 'crashed' | 'blackholed' | 'overloaded' | 'relay';
 
 /**
  * Requests whose walk met a node of one fault kind (counted once per request, whichever attempt met
@@ -52,7 +52,7 @@ export class SimMetrics {
   /** Realised network round trip ÷ light in fibre, for nodes ≥ 100 km away (nearer, the last mile dominates). */
   readonly networkStretch = new Series();
   readonly reachable = new Map<StreamSpec['name'], { reachable: number; within: number }>();
-  readonly failover: Record<FaultKind, FailoverCount> = { crashed: failoverCount(), blackholed: failoverCount(), overloaded: failoverCount() };
+  readonly failover: Record<FaultKind, FailoverCount> = { crashed: failoverCount(), blackholed: failoverCount(), overloaded: failoverCount(), relay: failoverCount() };
   /** Requests that asked the walk to hedge; hedged copies it sent (launched while an earlier attempt ran); copies that answered first. */
   readonly hedging = { requests: 0, copies: 0, won: 0 };
   /** Walks that ended unserved, by the gateway's error code (DEADLINE_EXCEEDED, NODE_FAILED, NO_NODE_AVAILABLE). */

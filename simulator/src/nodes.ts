@@ -8,6 +8,7 @@ import { greatCircleDistanceKm, signingInput, type Hardware, type LatLng, type N
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { logNormal, type Rng } from './random.ts';
 import { MODELS, type ModelSpec } from './world.ts';
+import type { SybilRole } from './adversary/roles.ts';
 
 export interface SimNode {
   index: number;
@@ -34,6 +35,10 @@ export interface SimNode {
   nextFailureAtMs: number;
   registeredAtMs: number;
   lastReported: string;
+  /** Adversary mode: what a sybil does (undefined: an honest node). */
+  role?: SybilRole;
+  /** Adversary mode: a node with no hardware that passes requests on to another operator's node. */
+  relay?: boolean;
 }
 
 export interface NodeMix {
@@ -116,12 +121,15 @@ export function modelEntries(node: SimNode, load: (m: ModelSpec) => NodeModel['l
   return out;
 }
 
+/** Where the node is reached: one host name per node (so one network prefix each). */
+export const nodeUrlOf = (node: Pick<SimNode, 'index'>) => `https://n${node.index}.sim.hexedge.invalid`;
+
 /** A registration signed as `hexedge node run` signs it (domain tag + canonical JSON), with node:crypto. */
 export function signedRegistration(node: SimNode, o: { issuedAtMs: number; models: NodeModel[] }): SignedRegistration {
   const body = {
     nodeId: node.id,
     issuedAtMs: o.issuedAtMs,
-    url: `https://n${node.index}.sim.hexedge.invalid`,
+    url: nodeUrlOf(node),
     location: node.claimedLocation,
     hardware: node.hardware,
     models: o.models,

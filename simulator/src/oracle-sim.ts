@@ -8,6 +8,7 @@ import { combineLocationObservations, computeTrust, maxAbsDifference, parseOracl
 import type { Placement } from '@hexedge/placement';
 import { greatCircleDistanceKm } from '@hexedge/protocol';
 import type { SimNode } from './nodes.ts';
+import type { SampledRequest } from './requests.ts';
 import { exponential, poisson, type Rng } from './random.ts';
 import { FIBER_KM_PER_MS, ROUTE_STRETCH } from '@hexedge/placement';
 import { PROBE_ACCESS_RTT_MS } from './world.ts';
@@ -30,7 +31,16 @@ interface Evidence {
   location?: Verdict;
 }
 
-export class OracleSim {
+/** What a run needs of its oracle: OracleSim here, or adversary mode's AdversaryOracle (the oracle's own code). */
+export interface SimOracle {
+  readonly config: OracleConfig;
+  onServed(node: SimNode, o: { weight: number; nowMs: number; request: SampledRequest }): void;
+  score(nowMs: number): number;
+  spotChecks: number;
+  frauds: number;
+}
+
+export class OracleSim implements SimOracle {
   readonly config: OracleConfig = parseOracleConfig({});
   readonly #placement: Placement;
   readonly #rand: Rng;

@@ -12,7 +12,7 @@ import { greatCircleDistanceKm, HexEdgeError, type LatLng } from '@hexedge/proto
 import { attemptNode, type AttemptWorld, type SimAttempt } from './attempts.ts';
 import type { FaultKind, SimMetrics } from './metrics.ts';
 import type { SimNode } from './nodes.ts';
-import type { OracleSim } from './oracle-sim.ts';
+import type { SimOracle } from './oracle-sim.ts';
 import type { PerfectOracle } from './perfect.ts';
 import { expectedRttMs, fibreRttMs, type ModelSpec, type StreamSpec } from './world.ts';
 
@@ -21,7 +21,7 @@ const STRETCH_MIN_KM = 100;
 export interface RequestContext extends AttemptWorld {
   placement: Placement;
   perfect: PerfectOracle;
-  oracle: OracleSim;
+  oracle: SimOracle;
   metrics: SimMetrics;
   /** The simulated gateway's recent answer times per node (hedge delays, attempt timeouts). */
   latency: LatencyTracker;
@@ -39,6 +39,8 @@ export interface SampledRequest {
   model: ModelSpec;
   hedge: boolean;
   hour: number;
+  /** Adversary mode: a request a wash trader pays for at its own node's place (that node's id). */
+  wash?: string;
 }
 
 /** Runs one request to its end on the simulated clock (it spans simulated time: await it while the run goes on). */
@@ -117,7 +119,7 @@ export async function handleRequest(ctx: RequestContext, r: SampledRequest): Pro
   if (node.lieRate > 0) hour.dishonest++;
   if (node.claimedLocation !== node.trueLocation) hour.locationLiar++;
   ctx.work.chosen[node.index]! += (ctx.weight * ctx.serviceMs(node, model)) / 1000 / node.slots;
-  ctx.oracle.onServed(node, { weight: ctx.weight, nowMs: clock.now() });
+  ctx.oracle.onServed(node, { weight: ctx.weight, nowMs: clock.now(), request: r });
 
   // Expected, like the perfect choice, plus the time lost before the answering attempt was sent.
   const chosenExpectedMs = expectedRttMs(served.distanceKm) + served.latencyMs + lostMs;

@@ -6,7 +6,7 @@ import type { SimulationResult } from './simulation.ts';
 const row = (r: Partial<BenchRow> & Pick<BenchRow, 'name' | 'value' | 'unit'>): BenchRow => ({ anchor: null, anchorValue: null, ratio: null, goal: null, met: null, ...r });
 const pct = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : Number.NaN);
 const median = (a: Float64Array) => percentile(a, 50);
-const FAULT_LABEL: Record<FaultKind, string> = { crashed: 'crashed (refusing)', blackholed: 'silent (blackholed)', overloaded: 'saturated (503)' };
+const FAULT_LABEL: Record<FaultKind, string> = { crashed: 'crashed (refusing)', blackholed: 'silent (blackholed)', overloaded: 'saturated (503)', relay: 'relaying (refused by the node it relays to)' };
 
 export function scaleLabel(nodes: number): string {
   return nodes >= 1e6 ? `${nodes / 1e6}M` : nodes >= 1e3 ? `${Math.round(nodes / 1e3)}k` : `${nodes}`;
@@ -52,6 +52,8 @@ export function simulationRows(r: SimulationResult): BenchRow[] {
   rows.push(row({ name: `served when a live node held the model ${label}`, value: servedPct, unit: '%', anchor: 'requests with a live node', anchorValue: withLive, goal: '100%', met: m.unservedWithLiveNode === 0 }));
   rows.push(row({ name: `not served although a live node held the model ${label}`, value: m.unservedWithLiveNode, unit: 'requests', anchor: 'requests', anchorValue: m.requests }));
   for (const [kind, f] of Object.entries(m.failover) as Array<[FaultKind, FailoverCount]>) {
+    // Relays exist only in adversary mode.
+    if (kind === 'relay' && f.hit === 0) continue;
     const what = FAULT_LABEL[kind];
     rows.push(row({ name: `served within the deadline after the walk hit a ${what} node ${label}`, value: pct(f.served, f.hit), unit: '%', anchor: `requests whose walk hit a ${what} node`, anchorValue: f.hit }));
     for (const [series, which] of [[f.lostMs, 'not hedged'], [f.lostHedgedMs, 'hedged']] as const) {

@@ -15,9 +15,11 @@ import { backgroundUtilisation, expectedLatencyMs } from './load.ts';
 import { DiscardingNodeStore } from './sim-store.ts';
 import { SimMetrics } from './metrics.ts';
 import { createNode, DEFAULT_NODE_MIX, modelEntries, serviceMsOf, signedRegistration, type NodeMix, type SimNode } from './nodes.ts';
-import { CHALLENGERS_PER_NODE, OracleSim } from './oracle-sim.ts';
+import { CHALLENGERS_PER_NODE, OracleSim, type SimOracle } from './oracle-sim.ts';
+import { AdversaryWorld, type AdversaryOptions } from './adversary/adversary-world.ts';
 import { PerfectOracle } from './perfect.ts';
-import { childSeed, createRng, exponential } from './random.ts';
+import { childSeed, createRng, exponential, type Rng } from './random.ts';
+import type { LatLng } from '@hexedge/protocol';
 import { handleRequest, type RequestContext } from './requests.ts';
 import { settle, SimClock, type TimerEvent } from './sim-clock.ts';
 import { MODELS, type ModelSpec } from './world.ts';
@@ -39,11 +41,19 @@ export interface SimulationOptions {
   /** Share of nodes leaving for good per day (an equal number of new nodes join). */
   churnPerDay?: number;
   mix?: NodeMix;
+  /**
+   * Adversary mode (issue 16): this share of the `nodes` identities are sybils running the attacks,
+   * and the oracle runs on its own code (adversary/). `{ share: 0 }` is the same run without them.
+   */
+  adversaries?: AdversaryOptions;
   onProgress?: (o: { simulatedMs: number; totalMs: number; requests: number }) => void;
 }
 
 export interface SimulationResult {
-  options: Required<Omit<SimulationOptions, 'onProgress'>>;
+  options: Required<Omit<SimulationOptions, 'onProgress' | 'adversaries'>> & Pick<SimulationOptions, 'adversaries'>;
+  /** Identities that are not sybils (all of them without adversaries): the world's demand is theirs. */
+  honestNodes: number;
+  adversary?: AdversaryWorld;
   metrics: SimMetrics;
   nodes: SimNode[];
   work: { chosen: Float64Array; perfect: Float64Array };
@@ -73,6 +83,7 @@ type Ev =
   | { atMs: number; kind: 'request' | 'score' | 'load' | 'plan' | 'evict' | 'leave' | 'join' }
   | { atMs: number; kind: 'fail' | 'recover' | 'prove'; node: SimNode }
   | { atMs: number; kind: 'ready'; node: SimNode; model: string }
+  | { atMs: number; kind: 'hook'; label: string; run: () => void | Promise<void> }
   | TimerEvent;
 
 export async function simulate(input: SimulationOptions): Promise<SimulationResult> {
@@ -97,12 +108,19 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
   const nodeSample = citySampler(childSeed(options.seed, 'node-places'));
   const requestSample = citySampler(childSeed(options.seed, 'request-places'));
   const placement = new Placement({ heartbeatIntervalMs: options.heartbeatIntervalMs, now: () => nowMs, store: new DiscardingNodeStore(), random: seededRandom(childSeed(options.seed, 'placement')) });
-  const oracle = new OracleSim({ placement, rand: createRng(childSeed(options.seed, 'oracle')), dishonestShare: options.mix.dishonestShare });
+  const sybilCount = options.adversaries ? Math.round(options.nodes * options.adversaries.share) : 0;
+  const honestNodes = options.nodes - sybilCount;
   const perfect = new PerfectOracle();
   const queue = new EventQueue<Ev>();
   const nodes: SimNode[] = [];
   const nodesById = new Map<string, SimNode>();
   const capacity = Math.ceil(options.nodes * (1 + (options.churnPerDay * options.hours) / 24) * 1.2) + 16;
+  const adversary = options.adversaries
+    ? new AdversaryWorld({ options: options.adversaries, placement, nodes, nodesById, rand: createRng(childSeed(options.seed, 'adversary')), sample: citySampler(childSeed(options.seed, 'sybil-moves')), worldRequestsPerNodePerS: options.worldRequestsPerNodePerS, honestNodes, hours: options.hours })
+    : undefined;
+  const baseOracle = adversary ? undefined : new OracleSim({ placement, rand: createRng(childSeed(options.seed, 'oracle')), dishonestShare: options.mix.dishonestShare });
+  const oracle: SimOracle = adversary ? adversary.oracle : baseOracle!;
+  const schedule = (atMs: number, label: string, run: () => void | Promise<void>) => queue.push({ atMs, kind: 'hook', label, run });
   const metrics = new SimMetrics();
   const work = { chosen: new Float64Array(capacity), perfect: new Float64Array(capacity) };
   const meanUpMs = (options.meanDownMs * (1 - options.failureShare)) / options.failureShare;
@@ -127,21 +145,32 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
     node.registeredAtMs = nowMs;
     heartbeats.send(node);
     perfect.update(node, { serviceMs: (m) => serviceMs(node, m) });
-    queue.push({ atMs: nowMs + PROOF_DELAY_MS + lifeRand() * PROOF_DELAY_MS, kind: 'prove', node });
+    const proveAtMs = nowMs + PROOF_DELAY_MS + lifeRand() * PROOF_DELAY_MS;
+    queue.push({ atMs: proveAtMs, kind: 'prove', node });
+    if (adversary) {
+      adversary.expectRound(node, proveAtMs);
+      await adversary.onRegistered(node, { atSetup: first, nowMs });
+    }
   };
-  const addNode = () => {
-    const node = createNode({ index: nodes.length, sample: nodeSample, rand, mix: options.mix, heartbeatIntervalMs: options.heartbeatIntervalMs });
+  const addNode = (from: { sample: () => LatLng; rand: Rng; mix: NodeMix } = { sample: nodeSample, rand, mix: options.mix }) => {
+    const node = createNode({ index: nodes.length, ...from, heartbeatIntervalMs: options.heartbeatIntervalMs });
     nodes.push(node);
     nodesById.set(node.id, node);
     return node;
   };
 
-  for (let i = 0; i < options.nodes; i++) addNode();
+  for (let i = 0; i < honestNodes; i++) addNode();
+  if (adversary) {
+    // The sybils come from their own streams, so the honest nodes are the same with and without them.
+    const from = { sample: citySampler(childSeed(options.seed, 'sybil-places')), rand: createRng(childSeed(options.seed, 'sybils')), mix: { ...options.mix, dishonestShare: 0, locationLiarShare: 0 } };
+    adversary.makeSybils(Array.from({ length: sybilCount }, () => addNode(from)));
+    await adversary.init();
+  }
   // One at a time: registrations verified in parallel would commit in completion order, and the run would depend on it.
   for (const node of nodes) await register(node, true);
 
   const sampledPerMs = options.sampledRequests / totalMs;
-  const weight = (options.worldRequestsPerNodePerS * options.nodes) / (sampledPerMs * 1000);
+  const weight = (options.worldRequestsPerNodePerS * honestNodes) / (sampledPerMs * 1000);
   const clock = new SimClock({ now: () => nowMs, schedule: (timer) => queue.push(timer) });
   const ctx: RequestContext = { placement, perfect, oracle, metrics, clock, rand: reqRand, latency: new LatencyTracker(), nodesById, latencyOf, serviceMs, log: () => {}, weight, work };
   const arrivals = new Arrivals({ rand: reqRand, sample: requestSample, sampledPerMs, epochMs: SIM_EPOCH_MS });
@@ -158,13 +187,18 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
       },
     );
   };
-  const churnPerMs = (options.nodes * options.churnPerDay) / (24 * HOUR_MS);
+  const churnPerMs = (honestNodes * options.churnPerDay) / (24 * HOUR_MS);
   queue.push({ atMs: nowMs + arrivals.nextGapMs(), kind: 'request' });
   for (const kind of ['score', 'load', 'evict'] as const) queue.push({ atMs: nowMs + 1, kind });
   queue.push({ atMs: nowMs + PLAN_INTERVAL_MS / 2, kind: 'plan' });
   if (churnPerMs > 0) {
     queue.push({ atMs: nowMs + exponential(lifeRand, 1 / churnPerMs), kind: 'leave' });
     queue.push({ atMs: nowMs + exponential(lifeRand, 1 / churnPerMs), kind: 'join' });
+  }
+  if (adversary) {
+    // Self-paid requests go through the same placement and walk; their figures stay out of the organic ones.
+    const washCtx: RequestContext = { ...ctx, metrics: new SimMetrics(), work: { chosen: new Float64Array(capacity), perfect: new Float64Array(capacity) } };
+    adversary.start({ startMs: nowMs, endMs, epochMs: adversary.oracle.config.epochMs, weight, schedule, request: (r) => start(handleRequest(washCtx, r)) });
   }
   const setupMs = performance.now() - setupStart;
 
@@ -208,18 +242,27 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
       case 'recover':
         if (ev.node.state === 'crashed' || ev.node.state === 'blackholed') await register(ev.node, false);
         break;
+      case 'hook':
+        await ev.run();
+        await settle();
+        break;
       case 'prove': {
+        if (adversary) {
+          adversary.locationRound(ev.node, { nowMs, schedule, scheduled: ev.atMs });
+          break;
+        }
         if (ev.node.state !== 'up') break;
         const minTrust = oracle.config.minCheckerTrust;
         const challengers = placement
           .nearest({ location: ev.node.claimedLocation, k: CHALLENGERS_PER_NODE + 1, filter: (r) => r.id !== ev.node.id && placement.getTrust(r.id).score >= minTrust })
           .slice(0, CHALLENGERS_PER_NODE)
           .map((c) => nodesById.get(c.node.id)!);
-        oracle.proveLocation(ev.node, { challengers, nowMs });
+        baseOracle!.proveLocation(ev.node, { challengers, nowMs });
         break;
       }
       case 'score':
         oracle.score(nowMs);
+        adversary?.afterScore();
         queue.push({ atMs: nowMs + oracle.config.scoreIntervalMs, kind: 'score' });
         break;
       case 'load':
@@ -272,11 +315,13 @@ export async function simulate(input: SimulationOptions): Promise<SimulationResu
         if (nodes.length < capacity) await register(addNode(), false);
         break;
     }
-    kindMs[ev.kind] = (kindMs[ev.kind] ?? 0) + performance.now() - evStart;
+    const kind = ev.kind === 'hook' ? ev.label : ev.kind;
+    kindMs[kind] = (kindMs[kind] ?? 0) + performance.now() - evStart;
   }
   if (crash) throw crash.error;
+  adversary?.finish({ epochMs: adversary.oracle.config.epochMs, startMs: SIM_EPOCH_MS, endMs, weight });
   const loopMs = performance.now() - loopStart;
   options.onProgress?.({ simulatedMs: totalMs, totalMs, requests: metrics.requests });
   const { onProgress: _, ...rest } = options;
-  return { options: rest, metrics, nodes, work, weight, setupMs, loopMs, spotChecks: oracle.spotChecks, frauds: oracle.frauds, planRounds, heartbeats: heartbeats.sent, registrations, kindMs };
+  return { options: rest, honestNodes, ...(adversary ? { adversary } : {}), metrics, nodes, work, weight, setupMs, loopMs, spotChecks: oracle.spotChecks, frauds: oracle.frauds, planRounds, heartbeats: heartbeats.sent, registrations, kindMs };
 }

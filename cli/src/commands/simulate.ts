@@ -8,11 +8,12 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatTable, machineInfo, scaleLabel, simulate, simulationRows, writePlots } from '@hexedge/simulator';
+import { SIMULATE_ADVERSARIES_USAGE, simulateAdversariesCommand } from './simulate-adversaries.ts';
 
 export const SIMULATE_USAGE = `  simulate   discrete-event simulation of the fabric (real placement, scoring, failover, planner, oracle trust)
              --nodes 100000  --hours 24  --seed 1  --requests (sampled; default 4 per node per simulated day)
              --out ./hexedge-simulate
-`;
+${SIMULATE_ADVERSARIES_USAGE}`;
 
 /** Where plots and the JSON summary go without --out: the current directory (the bench keeps its own under bench/results). */
 const DEFAULT_OUT_DIR = 'hexedge-simulate';
@@ -27,6 +28,7 @@ function positive(v: string | undefined, flag: string, fallback: number, o: { in
 }
 
 export async function simulateCommand(argv: string[], log: (line: string) => void): Promise<void> {
+  if (argv.includes('--adversaries')) return simulateAdversariesCommand(argv, log);
   const { values } = parseArgs({ args: argv, options: { nodes: { type: 'string' }, hours: { type: 'string' }, seed: { type: 'string' }, requests: { type: 'string' }, out: { type: 'string' } } });
   const nodes = positive(values.nodes, '--nodes', 100_000, { integer: true });
   const hours = positive(values.hours, '--hours', 24, { integer: false });

@@ -29,6 +29,8 @@ export interface CombineOptions {
   minChallengers?: number;
   /** The claim is "verified" when the consistent region is within this radius. Default 250 km. */
   verifiedWithinKm?: number;
+  /** Backing challengers that must each bound the node within verifiedWithinKm for "verified" (default 1). */
+  minTightChallengers?: number;
 }
 
 /**
@@ -128,10 +130,15 @@ export function combineLocationObservations(options: CombineOptions): LocationVe
 
   const region = deepestRegion(backing, contains);
   const estimate = fromPlane(claim, region.centre);
-  const uncertaintyKm = Math.min(...backing.map((d) => d.radiusKm));
+  // The k-th tightest backing disc (k = minTightChallengers): with k = 1 the tightest alone, so one
+  // colluding challenger "0.1 ms away" from a far-off claim vouches for it (every honest disc, a bound
+  // from above only, contains the claim too); with k = 2 it takes two.
+  const radii = backing.map((d) => d.radiusKm).sort((a, b) => a - b);
+  const k = Math.max(1, options.minTightChallengers ?? 1);
+  const uncertaintyKm = radii[Math.min(k, radii.length) - 1]!;
   const agreement = backing.length / discs.length;
   const tightness = Math.max(0, 1 - uncertaintyKm / (verifiedWithinKm * 10));
-  if (uncertaintyKm > verifiedWithinKm) {
+  if (uncertaintyKm > verifiedWithinKm || radii.length < k) {
     return {
       status: 'unverified',
       reason: 'TOO_UNCERTAIN',

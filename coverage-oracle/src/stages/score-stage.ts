@@ -5,7 +5,7 @@ import type { OracleStore } from '../store/oracle-store.ts';
 import type { Verdict } from '../store/records.ts';
 import { standingOf, type StandingPolicy } from '../trust/standing.ts';
 import type { StandingBook, StandingEntry } from '../trust/standing-book.ts';
-import { computeTrust, TRUST_HALF_LIFE_MS, type TrustSink } from '../trust/trust-score.ts';
+import { computeTrust, toTrustScoreEntry, TRUST_HALF_LIFE_MS, type TrustSink } from '../trust/trust-score.ts';
 import { claimOf } from './location-reports.ts';
 import type { Stage } from './stage.ts';
 
@@ -64,14 +64,7 @@ export class ScoreStage implements Stage {
           updatedAtMs: nowMs,
         });
       }
-      const entry: TrustScoreEntry = {
-        nodeId,
-        score: trust.score,
-        reasons: trust.reasons,
-        locationVerified: trust.locationVerified,
-        probation: !trust.known,
-        verifiedClaim: trust.verifiedClaim,
-      };
+      const entry = toTrustScoreEntry(nodeId, trust);
       const key = JSON.stringify(entry);
       if (this.#published.get(nodeId) !== key && this.#publish(entry)) {
         this.#published.set(nodeId, key);

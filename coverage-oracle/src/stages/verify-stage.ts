@@ -26,6 +26,7 @@ export interface VerifyStageOptions extends Omit<ReceiptCheckDeps, 'directory'> 
   roundCloseDelayMs?: number;
   minChallengers?: number;
   verifiedWithinKm?: number;
+  minTightChallengers?: number;
   /** The oracle's own id: its own probes need no corroboration. */
   oracleId?: string;
   denylist?: () => ReadonlySet<string>;
@@ -116,6 +117,7 @@ export class VerifyStage implements Stage {
           directory: o.directory,
           minChallengers: o.minChallengers ?? 3,
           ...(o.verifiedWithinKm ? { verifiedWithinKm: o.verifiedWithinKm } : {}),
+          ...(o.minTightChallengers ? { minTightChallengers: o.minTightChallengers } : {}),
           ...(o.oracleId ? { oracleId: o.oracleId } : {}),
         });
         out.verdicts.push(...verdicts);

@@ -169,3 +169,15 @@ export function computeTrust(options: {
     known,
   };
 }
+
+/** What the score stage publishes for a node: its score, whether it is still unknown (probation) and the claim its latest proof judged. */
+export function toTrustScoreEntry(nodeId: string, trust: TrustScore): TrustScoreEntry {
+  return {
+    nodeId,
+    score: trust.score,
+    reasons: trust.reasons,
+    locationVerified: trust.locationVerified,
+    probation: !trust.known,
+    verifiedClaim: trust.verifiedClaim,
+  };
+}

@@ -8,6 +8,7 @@ import {
   type PospReport,
   trustPushSchema,
   type NodeListPage,
+  type TrustScoreEntry,
   type VerifiedClaim,
 } from '@hexedge/protocol';
 import type { Context } from 'hono';
@@ -112,24 +113,45 @@ export function oracleTrustHandler(options: {
       );
     // Stored (durably, on Node) before anything is applied: a crash in between cannot reopen the replay.
     lastSeq.set(oracleId, seq);
-    const applied: string[] = [];
-    const ignored: string[] = [];
-    for (const s of push.body.scores) {
-      const node = options.placement.registry.get(s.nodeId);
-      if (!node) {
-        ignored.push(s.nodeId);
-        continue;
-      }
-      if (!s.probation) options.placement.setTrust(s.nodeId, s.score, s.reasons);
-      if (isCurrentClaim(node, s.verifiedClaim)) {
-        if (s.locationVerified && !node.locationVerified) options.placement.markLocationVerified(s.nodeId);
-        if (!s.locationVerified && node.locationVerified && !options.assumeLocationsVerified)
-          options.placement.markLocationUnverified(s.nodeId);
-      }
-      applied.push(s.nodeId);
-    }
+    const { applied, ignored } = applyTrustEntries({
+      placement: options.placement,
+      scores: push.body.scores,
+      ...(options.assumeLocationsVerified ? { assumeLocationsVerified: true } : {}),
+    });
     return c.json({ seq, applied: applied.length, ignored });
   };
+}
+
+/**
+ * Applies one verified push's scores to placement (the trust route's decision, also driven by the
+ * network simulator): nodes the registry does not know are skipped; a node on probation keeps
+ * placement's probation (its score is not applied); location verification follows the claim the
+ * entry names, and changes only while the node still makes exactly that claim.
+ */
+export function applyTrustEntries(options: {
+  placement: TrustTarget;
+  scores: readonly TrustScoreEntry[];
+  /** Claims are taken as verified without an oracle's word (one machine): an entry never unverifies then. */
+  assumeLocationsVerified?: boolean;
+}): { applied: string[]; ignored: string[] } {
+  const { placement } = options;
+  const applied: string[] = [];
+  const ignored: string[] = [];
+  for (const s of options.scores) {
+    const node = placement.registry.get(s.nodeId);
+    if (!node) {
+      ignored.push(s.nodeId);
+      continue;
+    }
+    if (!s.probation) placement.setTrust(s.nodeId, s.score, s.reasons);
+    if (isCurrentClaim(node, s.verifiedClaim)) {
+      if (s.locationVerified && !node.locationVerified) placement.markLocationVerified(s.nodeId);
+      if (!s.locationVerified && node.locationVerified && !options.assumeLocationsVerified)
+        placement.markLocationUnverified(s.nodeId);
+    }
+    applied.push(s.nodeId);
+  }
+  return { applied, ignored };
 }
 
 const PROXY_TIMEOUT_MS = 5_000;
