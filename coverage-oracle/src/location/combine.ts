@@ -29,7 +29,7 @@ export interface CombineOptions {
   minChallengers?: number;
   /** The claim is "verified" when the consistent region is within this radius. Default 250 km. */
   verifiedWithinKm?: number;
-  /** Backing challengers that must each bound the node within verifiedWithinKm for "verified" (default 1). */
+  /** Backing challengers that must each bound the node within verifiedWithinKm for "verified" (default 2, as the oracle's config). */
   minTightChallengers?: number;
 }
 
@@ -38,6 +38,8 @@ export interface CombineOptions {
  * precision, which is what placement's "nearest" needs; looser bounds leave the claim unverified.
  */
 export const DEFAULT_VERIFIED_WITHIN_KM = 250;
+/** Two tight challengers, so one colluder cannot vouch alone (the oracle's config default too; SECURITY.md). */
+export const DEFAULT_MIN_TIGHT_CHALLENGERS = 2;
 
 interface Disc {
   id: string;
@@ -134,7 +136,7 @@ export function combineLocationObservations(options: CombineOptions): LocationVe
   // colluding challenger "0.1 ms away" from a far-off claim vouches for it (every honest disc, a bound
   // from above only, contains the claim too); with k = 2 it takes two.
   const radii = backing.map((d) => d.radiusKm).sort((a, b) => a - b);
-  const k = Math.max(1, options.minTightChallengers ?? 1);
+  const k = Math.max(1, options.minTightChallengers ?? DEFAULT_MIN_TIGHT_CHALLENGERS);
   const uncertaintyKm = radii[Math.min(k, radii.length) - 1]!;
   const agreement = backing.length / discs.length;
   const tightness = Math.max(0, 1 - uncertaintyKm / (verifiedWithinKm * 10));

@@ -81,7 +81,7 @@ describe('combineLocationObservations', () => {
     );
   });
 
-  it('with minTightChallengers 2, lets no lone colluding challenger vouch for a far-off claim with an impossible 0.1 ms (found by the adversary simulation)', () => {
+  it('by default (minTightChallengers 2), lets no lone colluding challenger vouch for a far-off claim with an impossible 0.1 ms (found by the adversary simulation)', () => {
     // The node is in Frankfurt and claims Haarlem; honest challengers nearby see Frankfurt's round
     // trips, whose discs (bounds from above) contain the claim; one colluder at the claim says 0.1 ms.
     const claim = HAARLEM;
@@ -89,8 +89,10 @@ describe('combineLocationObservations', () => {
     const verdict = combineLocationObservations({ claim, observations, minTightChallengers: 2 });
     expect(verdict.status).toBe('unverified');
     expect(verdict.uncertaintyKm).toBeGreaterThan(250);
-    // The default (1) takes the tightest disc alone: the colluder vouches (the weakness, kept by default).
-    expect(combineLocationObservations({ claim, observations }).status).toBe('verified');
+    // The default is 2: the same verdict without the option.
+    expect(combineLocationObservations({ claim, observations })).toMatchObject({ status: 'unverified', reason: 'TOO_UNCERTAIN' });
+    // 1 takes the tightest disc alone: the colluder vouches (the hole a young network setting 1 accepts).
+    expect(combineLocationObservations({ claim, observations, minTightChallengers: 1 }).status).toBe('verified');
     // Honest nodes near two or more challengers are verified as before.
     const node = { lat: 52.2, lng: 4.8 };
     expect(combineLocationObservations({ claim: node, observations: honest(node), minTightChallengers: 2 }).status).toBe('verified');

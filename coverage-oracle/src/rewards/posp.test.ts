@@ -5,17 +5,17 @@ import { EpochClock } from './epochs.ts';
 import { computePosp } from './posp.ts';
 
 describe('PoSP condition', () => {
-  it('holds for the default configuration: 0.05 × 50 000 000 = 2 500 000 ≥ 1000 base units per request', () => {
+  it('holds for the default configuration: 0.025 × 50 000 000 = 1 250 000 ≥ 1000 base units per request', () => {
     const config = parseOracleConfig({});
     const store = new MemoryOracleStore();
     const clock = new EpochClock(config.epochMs);
     const report = computePosp({ config, store, clock, nowMs: 10 * config.epochMs + 5 });
     expect(report).toMatchObject({
       epoch: 10,
-      samplingRate: 0.05,
+      samplingRate: 0.025,
       minBondBaseUnits: '100000000',
       minSlashBaseUnits: '50000000',
-      breakEvenGainBaseUnits: '2500000',
+      breakEvenGainBaseUnits: '1250000',
       requestFeeBaseUnits: '1000',
       inferencePoolBaseUnits: '600000000',
       rewardPerRequestBaseUnits: null,

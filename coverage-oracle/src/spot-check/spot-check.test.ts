@@ -45,7 +45,16 @@ async function setup() {
       return { kind: 'tensors', outputs: model(request.inputs) };
     },
     sink,
-    config: { samplingRate: RATE, epochMs: 3_600_000, seasoningPasses: 0, seasoningMs: 0 },
+    config: {
+      samplingRate: RATE,
+      // Several checkers per sample (the default is one, with the referee): evidence carrying the
+      // checkers' receipts and checkers that agree with each other are what this file tests.
+      checkersPerSample: 3,
+      minCheckerResponses: 2,
+      epochMs: 3_600_000,
+      seasoningPasses: 0,
+      seasoningMs: 0,
+    },
   });
   env.directory.putReporter({ nodeId: gateway.nodeId, roles: ['gateway'] });
   for (const [i, k] of [cheater, ...checkers].entries()) {
