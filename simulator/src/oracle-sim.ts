@@ -90,7 +90,7 @@ export class OracleSim implements SimOracle {
       challengerLocation: c.claimedLocation,
       rttMs: PROBE_ACCESS_RTT_MS + (2 * greatCircleDistanceKm(c.trueLocation, node.trueLocation) * ROUTE_STRETCH) / FIBER_KM_PER_MS + exponential(this.#rand, 0.2),
     }));
-    const verdict = combineLocationObservations({ claim: node.claimedLocation, observations, minChallengers: this.config.minChallengers, verifiedWithinKm: this.config.verifiedWithinKm });
+    const verdict = combineLocationObservations({ claim: node.claimedLocation, observations, minChallengers: this.config.minChallengers, verifiedWithinKm: this.config.verifiedWithinKm, minTightChallengers: this.config.minTightChallengers });
     if (verdict.status === 'inconclusive' && verdict.reason === 'TOO_FEW_CHALLENGERS') return;
     this.#get(node.id).location = {
       id: `loc:${node.id}:${o.nowMs}`,

@@ -125,16 +125,18 @@ describe('adversary simulation (quick)', { timeout: 240_000 }, () => {
     expect(rowOf('relay: walks that met a relay').value).toBeGreaterThan(0);
   });
 
-  it('spends at most 3 % of inference compute on verification with one refereed checker per sample, where the defaults spend ~15 %', () => {
+  it("spends at most 3 % of inference compute on verification with one refereed checker per sample, the oracle's defaults", () => {
     // 2.5 % sampled × (1 checker + 5 % audits + disputes, which the referee settles) ≈ 2.6 %.
     const r = rowOf('verification compute / inference compute (');
     expect(r.met, `${r.value} %`).toBe(true);
     expect(r.value).toBeGreaterThan(2.4);
     expect(r.value).toBeLessThanOrEqual(ADVERSARY_GOALS.verificationSharePct);
-    // The oracle's defaults: 5 % × (3 checkers + 10 % audits) = 15.5 %, over the goal (SECURITY.md).
+    // The run used the oracle's shipped defaults, so production spends what was measured:
+    // 2.5 % × (1 checker + 5 % audits) = 2.625 % computed, disputes left out (SECURITY.md).
+    expect(r.name).toContain('(sampling 0.025, 1 checker(s), audits 0.05)');
     const d = rowOf("verification compute / inference compute at the oracle's defaults");
-    expect(d.value).toBeCloseTo(15.5, 5);
-    expect(d.met).toBe(false);
+    expect(d.value).toBeCloseTo(2.625, 5);
+    expect(d.met).toBe(true);
   });
 });
 

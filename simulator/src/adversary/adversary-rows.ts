@@ -247,7 +247,8 @@ export function adversaryRows(report: AdversaryReport): BenchRow[] {
       met: share <= GOALS.verificationSharePct,
     }),
   );
-  // The oracle's defaults spend checkers + audits on every sample; disputes add the referee (measured above).
+  // The oracle's defaults spend checkers + audits on every sample; disputes add the referee (measured above,
+  // where the run uses the defaults: the same figure, computed, next to a run given --oracle-config).
   const defaultShare = 100 * defaults.samplingRate * (defaults.checkersPerSample + defaults.refereeAuditRate);
   rows.push(
     row({

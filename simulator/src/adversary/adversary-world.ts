@@ -14,6 +14,7 @@ import {
   signForward,
   type LatLng,
 } from '@hexedge/protocol';
+import { parseOracleConfig } from '@hexedge/coverage-oracle';
 import type { Placement } from '@hexedge/placement';
 import { demandPerS } from '../load.ts';
 import { modelEntries, nodeUrlOf, signedRegistration, MIN_LOCATION_LIE_KM, type SimNode } from '../nodes.ts';
@@ -94,7 +95,8 @@ export class AdversaryWorld {
     this.#rand = o.rand;
     this.#sample = o.sample;
     this.#worldRate = o.worldRequestsPerNodePerS;
-    const samplingRate = Number(this.options.oracleConfig?.samplingRate ?? 0.05);
+    // The rate the oracle will run at: its defaults under this run's overrides.
+    const { samplingRate } = parseOracleConfig(this.options.oracleConfig ?? {});
     this.oracle = new AdversaryOracle({
       placement: o.placement,
       nodesById: o.nodesById,
