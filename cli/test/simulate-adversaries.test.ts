@@ -4,7 +4,7 @@
  * asserted at the quick size by simulator/test/adversaries.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -57,6 +57,64 @@ describe('hexedge simulate --adversaries', { timeout: 180_000 }, () => {
     expect(summary.options).toMatchObject({ nodes: 400, share: 0.3 });
     expect(summary.verification).toMatchObject({ samplingRate: 0.025, checkersPerSample: 1 });
     expect(summary.rows.filter((r) => r.goal !== null).length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('runs another oracle configuration from --oracle-config (an oracle.yaml) over the defaults', async () => {
+    const out = path.join(tmp, 'other');
+    const config = path.join(tmp, 'oracle.yaml');
+    // The defaults before issue 16's goal configuration: 5 % sampled × 3 checkers, 10 % audits.
+    writeFileSync(
+      config,
+      [
+        'port: 8790',
+        'oracle:',
+        '  samplingRate: 0.05',
+        '  checkersPerSample: 3',
+        '  refereeAuditRate: 0.1',
+        '',
+      ].join('\n'),
+    );
+    const { code, stdout } = await hexedge(
+      'simulate',
+      '--adversaries',
+      '--nodes',
+      '400',
+      '--hours',
+      '1',
+      '--requests',
+      '1500',
+      '--cheaters',
+      '20',
+      '--oracle-config',
+      config,
+      '--out',
+      out,
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /^\| verification compute \/ inference compute \(sampling 0\.05, 3 checker\(s\), audits 0\.1\)/m,
+    );
+    const summary = JSON.parse(
+      readFileSync(path.join(out, 'simulate-adversaries-400-1h-seed1.json'), 'utf8'),
+    ) as { verification: { samplingRate: number; checkersPerSample: number; refereeAuditRate: number } };
+    expect(summary.verification).toEqual({ samplingRate: 0.05, checkersPerSample: 3, refereeAuditRate: 0.1 });
+  });
+
+  it('refuses a bad --oracle-config key by file and key before running', async () => {
+    const config = path.join(tmp, 'bad-oracle.yaml');
+    writeFileSync(config, 'samplingRate: 1.5\n');
+    const { code, stdout, stderr } = await hexedge(
+      'simulate',
+      '--adversaries',
+      '--oracle-config',
+      config,
+      '--out',
+      path.join(tmp, 'never'),
+    );
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(`--oracle-config ${config}:`);
+    expect(stderr).toContain('samplingRate');
+    expect(stdout).not.toContain('adversary simulation:');
   });
 
   it('refuses a bad flag value by name', async () => {

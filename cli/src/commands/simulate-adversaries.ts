@@ -1,20 +1,22 @@
 /**
  * `hexedge simulate --adversaries [--quick] [--share 0.3] [--nodes N] [--hours H] [--seed S]
- * [--requests R] [--cheaters C] [--oracle-defaults] [--out DIR]`: issue 16's adversary simulation (@hexedge/simulator's
+ * [--requests R] [--cheaters C] [--oracle-config FILE] [--out DIR]`: issue 16's adversary simulation (@hexedge/simulator's
  * adversary mode): a share of the identities are sybils running the attacks, against the oracle's,
  * placement's and the gateway's own decision code; the same run without them; and 1 % cheater
  * detection measured with the oracle's sampling. Prints the rows and writes them as JSON to --out.
  */
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseOracleConfig } from '@hexedge/coverage-oracle';
 import { adversaryRows, formatTable, machineInfo, scaleLabel, simulateAdversaries } from '@hexedge/simulator';
 
 export const SIMULATE_ADVERSARIES_USAGE = `  simulate --adversaries   issue 16's sybils (30 %) against the real trust, standing, stake, spot-check,
              placement and reward code, next to the same run without them
              --quick (2000 nodes)  --share 0.3  --nodes 100000  --hours 2  --seed 1
              --requests (sampled; default nodes × hours / 5)  --cheaters 2000  --out ./hexedge-simulate
-             --oracle-defaults (the oracle's defaults: 5 % sampled × 3 checkers, one tight location challenger)
+             --oracle-config FILE (an oracle.yaml, or its oracle: keys alone, over the oracle's defaults)
 `;
 
 export const ADVERSARY_FULL = { nodes: 100_000, hours: 2, cheaters: 2000 };
@@ -41,6 +43,30 @@ function number(
   return n;
 }
 
+/**
+ * The oracle keys of --oracle-config: an oracle.yaml's `oracle:` section, or a file of those keys
+ * alone. Checked here, so a bad key fails before the run and names the file. Without the flag the run
+ * uses the oracle's defaults, which are issue 16's goal configuration.
+ */
+function readOracleKeys(file: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
+  } catch (err) {
+    throw new Error(`--oracle-config ${file}: ${(err as Error).message}`);
+  }
+  const isMapping = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMapping(raw)) throw new Error(`--oracle-config ${file}: must be a mapping of keys`);
+  const keys = isMapping(raw.oracle) ? raw.oracle : raw;
+  try {
+    parseOracleConfig(keys);
+  } catch (err) {
+    throw new Error(`--oracle-config ${file}: ${(err as Error).message}`);
+  }
+  return keys;
+}
+
 export async function simulateAdversariesCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -53,7 +79,7 @@ export async function simulateAdversariesCommand(argv: string[], log: (line: str
       seed: { type: 'string' },
       requests: { type: 'string' },
       cheaters: { type: 'string' },
-      'oracle-defaults': { type: 'boolean' },
+      'oracle-config': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -72,6 +98,8 @@ export async function simulateAdversariesCommand(argv: string[], log: (line: str
   );
   const detectionCheaters = number(values.cheaters, '--cheaters', size.cheaters, { integer: true });
   const out = path.resolve(values.out ?? 'hexedge-simulate');
+  const oracleKeys =
+    values['oracle-config'] === undefined ? undefined : readOracleKeys(values['oracle-config']);
   log(
     `adversary simulation: ${nodes} identities (${Math.round(share * 100)} % sybils) for ${hours} h, then the same run without them (seed ${seed}, ${sampledRequests} sampled requests)…`,
   );
@@ -83,7 +111,7 @@ export async function simulateAdversariesCommand(argv: string[], log: (line: str
     sampledRequests,
     share,
     detectionCheaters,
-    ...(values['oracle-defaults'] ? { adversary: { oracleConfig: {} } } : {}),
+    ...(oracleKeys ? { adversary: { oracleConfig: oracleKeys } } : {}),
     onProgress: ({ simulatedMs, requests }) => {
       if (process.stderr.isTTY)
         process.stderr.write(`\r  ${(simulatedMs / 3_600_000).toFixed(2)} h simulated, ${requests} requests`);
