@@ -191,6 +191,9 @@ export async function startFabric(options: {
         checkersPerSample: 2,
         minCheckerResponses: 2,
         minChallengers: 1,
+        // The oracle's own probe is the one challenger near most claims in this small world: one tight
+        // bound verifies (the production default is 2, which a young network cannot give; SECURITY.md).
+        minTightChallengers: 1,
         // Loopback round trips are a few ms on a loaded machine: bounds of a few hundred km.
         verifiedWithinKm: 500,
         scoreIntervalMs: 200,
