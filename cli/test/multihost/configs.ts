@@ -87,6 +87,10 @@ export function oracleYaml(o: {
     '  scoreIntervalMs: 500',
     // This world's precision (world.ts, verifiedWithinKmFor): the default 250 km needs a challenger within ~25 km here.
     `  verifiedWithinKm: ${o.verifiedWithinKm}`,
+    // A young 7-node network with one verifier near each claim: one tight challenger verifies. The
+    // production default is 2, so that one colluding verifier cannot vouch for a far-off claim; a
+    // network this small cannot give two (SECURITY.md, "Adversary simulation").
+    '  minTightChallengers: 1',
     '  idleMs: 50',
     '',
   ].join('\n');
