@@ -98,8 +98,10 @@ describe('SqliteNodeStore: restart with no loss', () => {
         messages.map(async (m) => (await first.registry.heartbeat(m), await first.registry.durable())),
       );
     }
-    // One durable commit per message would be 200 fsyncs on the event loop.
-    expect(store.stats.nodeCommits - commitsBefore).toBeLessThanOrEqual(20);
+    // One durable commit per message would be 200 fsyncs on the event loop. A group is what one
+    // event-loop turn accepted: on a quiet machine ~3 per round of 50, on a busy one the signature
+    // checks finish over more turns (23 seen under load), so the bound is one commit per 5 messages.
+    expect(store.stats.nodeCommits - commitsBefore).toBeLessThanOrEqual(40);
     // A crash now (no close): every answered heartbeat's sequence number is on disk.
     const second = open();
     for (const n of nodes) expect(second.registry.get(n.id)!.lastSeq).toBe(n.seq);
