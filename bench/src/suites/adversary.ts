@@ -8,8 +8,20 @@ import { adversaryRows, simulateAdversaries, type AdversarySimOptions } from '@h
 import type { BenchRow } from '../report.ts';
 import { progressBar } from './simulate.ts';
 
-export const QUICK: AdversarySimOptions = { nodes: 2000, hours: 2, seed: 1, sampledRequests: 8000, detectionCheaters: 200 };
-export const FULL: AdversarySimOptions = { nodes: 100_000, hours: 2, seed: 1, sampledRequests: 40_000, detectionCheaters: 2000 };
+export const QUICK: AdversarySimOptions = {
+  nodes: 2000,
+  hours: 2,
+  seed: 1,
+  sampledRequests: 8000,
+  detectionCheaters: 200,
+};
+export const FULL: AdversarySimOptions = {
+  nodes: 100_000,
+  hours: 2,
+  seed: 1,
+  sampledRequests: 40_000,
+  detectionCheaters: 2000,
+};
 
 export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
   const options = quick ? QUICK : FULL;
