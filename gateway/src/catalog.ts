@@ -14,13 +14,16 @@ export interface ModelCatalog {
 
 export class MemoryModelCatalog implements ModelCatalog {
   readonly #models = new Map<string, { manifest: ModelManifest; bytes: Uint8Array }>();
+  /** The list every request reads, made again only when a model is added. */
+  #list: readonly ModelManifest[] | undefined;
 
   add(manifest: ModelManifest, bytes: Uint8Array): void {
     this.#models.set(manifest.contentId, { manifest, bytes });
+    this.#list = undefined;
   }
 
   manifests(): readonly ModelManifest[] {
-    return [...this.#models.values()].map((m) => m.manifest);
+    return (this.#list ??= Object.freeze([...this.#models.values()].map((m) => m.manifest)));
   }
 
   manifest(contentId: string): ModelManifest | undefined {

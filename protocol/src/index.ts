@@ -37,6 +37,8 @@ export {
 } from './identity.ts';
 export {
   assertValidSignature,
+  ed25519Engine,
+  type Ed25519Engine,
   isValidSignature,
   isValidSignatureFrom,
   signBody,
@@ -44,6 +46,8 @@ export {
   type Signed,
   type SignedKind,
   signingInput,
+  useEd25519Engine,
+  webCryptoEd25519,
 } from './signing.ts';
 export {
   checkTensor,

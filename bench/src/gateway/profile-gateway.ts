@@ -130,6 +130,8 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '10' },
       'warmup-s': { type: 'string', default: '5' },
       mqtt: { type: 'boolean', default: false },
+      /** HTTP clients in the closed loop (the gateway suite's 32 by default; 1 for the latency path). */
+      clients: { type: 'string', default: String(CONCURRENT_CLIENTS) },
       out: { type: 'string' },
       top: { type: 'string', default: '30' },
     },
@@ -192,19 +194,20 @@ async function main(): Promise<void> {
       );
       await devices.close();
     } else {
-      const pool = openPool(front.gatewayUrl, CONCURRENT_CLIENTS);
-      await closedLoop({ pool, request: spec, concurrency: CONCURRENT_CLIENTS, durationMs: warmupMs });
+      const clients = Number(values.clients);
+      const pool = openPool(front.gatewayUrl, clients);
+      await closedLoop({ pool, request: spec, concurrency: clients, durationMs: warmupMs });
       await front.profileStart();
       cpu0.us = await front.cpuUs();
       const r = await closedLoop({
         pool,
         request: spec,
-        concurrency: CONCURRENT_CLIENTS,
+        concurrency: clients,
         durationMs: seconds * 1000,
       });
       count = r.count;
       console.log(
-        `HTTP ${CONCURRENT_CLIENTS} clients: ${r.rate.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`,
+        `HTTP ${clients} clients: ${r.rate.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`,
       );
       await pool.close();
     }

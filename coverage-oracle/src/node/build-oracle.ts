@@ -1,5 +1,5 @@
 import { Lifecycle } from '@hexedge/protocol';
-import { listenHttp } from '@hexedge/protocol/node';
+import { listenHttp, useNodeEd25519 } from '@hexedge/protocol/node';
 import path from 'node:path';
 import { exportLogFiles, loadOrCreateOracleKey, nodeSha256Hex, SqliteOracleStore } from '../adapters/node.ts';
 import { OracleService } from '../service/oracle-service.ts';
@@ -49,6 +49,8 @@ export async function buildOracle(
     referee?: RefereeFactory;
   },
 ): Promise<RunningOracle> {
+  // Ed25519 through node:crypto for every signature this process makes or checks (same verdicts as WebCrypto's).
+  useNodeEd25519();
   const log = options.log ?? (() => {});
   const life = new Lifecycle({ signal: options.signal, log });
   return life.start(async () => {

@@ -1,5 +1,5 @@
 import { answerChallenge, answerProbe, Lifecycle, type Hardware, type NodeKeyPair } from '@hexedge/protocol';
-import { listenHttp } from '@hexedge/protocol/node';
+import { listenHttp, useNodeEd25519 } from '@hexedge/protocol/node';
 import os from 'node:os';
 import path from 'node:path';
 import { GatewayAgent } from '../agent/gateway-agent.ts';
@@ -73,6 +73,8 @@ export async function buildEdgeNode(
   config: NodeConfig,
   options: { dataDir: string; signal: AbortSignal; log?: (line: string) => void; keys?: NodeKeyPair },
 ): Promise<RunningNode> {
+  // Ed25519 through node:crypto for every signature this process makes or checks (same verdicts as WebCrypto's).
+  useNodeEd25519();
   const log = options.log ?? (() => {});
   const life = new Lifecycle({ signal: options.signal, log });
   return life.start(async () => {

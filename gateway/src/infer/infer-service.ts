@@ -22,7 +22,7 @@ import { answerAsJson, encodeInferBody, HEADER_LENGTH_HEADER, toWireTensor } fro
 import type { CacheOutcome, InferCache } from '../cache/infer-cache.ts';
 import { RequestTrace } from '../trace/request-trace.ts';
 import type { TraceBook } from '../trace/trace-book.ts';
-import { rawReceiptMetadata, retryAfterMsOf } from '../trace/node-metadata.ts';
+import { retryAfterMsOf } from '../trace/node-metadata.ts';
 import { DEFAULT_DEADLINE_MS, walkFailoverList } from './failover-walk.ts';
 import { cacheUseOf, hintHeadersFor, withHints, type InferHints } from './infer-hints.ts';
 import { noObserver, type GatewayObserver } from '../observe.ts';
@@ -668,7 +668,7 @@ export class InferService {
       });
       throw err;
     });
-    const metadata = a.ctx.trace.nodeMetadata(rawReceiptMetadata(answer.body));
+    const metadata = a.ctx.trace.nodeMetadata(checked.receiptMetadata);
     forward.end({ ok: true, answeredPerf: checkStarted, ...(metadata ? { metadata } : {}) });
     a.ctx.trace.mark('receipt-check', checkStarted, { nodeId: node.id });
     return { ...checked, nodeMs, metadata };

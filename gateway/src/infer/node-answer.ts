@@ -12,12 +12,14 @@ import type { NodeRecord } from '@hexedge/placement';
 import { readOipAnswer } from './answer-shape.ts';
 import { NodeFault } from './node-fault.ts';
 import type { NodeAnswer } from './node-client.ts';
-import { checkReceipt, type ReceiptDigests } from './receipt-check.ts';
+import { checkReceiptWithMetadata, type ReceiptDigests } from './receipt-check.ts';
 
 export interface CheckedAnswer {
   outputs: Tensor[] | undefined;
   output: unknown;
   receipt: SignedReceipt;
+  /** The unsigned metadata the node wrote beside its receipt (raw: the trace decides what to keep). */
+  receiptMetadata: unknown;
   version: string;
 }
 
@@ -83,7 +85,7 @@ export async function checkNodeAnswer(a: {
     digests = { kind: 'json', input: a.request.input, output };
   }
   try {
-    const receipt = await checkReceipt({
+    const { receipt, metadata } = await checkReceiptWithMetadata({
       parameters,
       nodeId,
       requestId: a.requestId,
@@ -94,7 +96,7 @@ export async function checkNodeAnswer(a: {
       ...(a.sha256 ? { sha256: a.sha256 } : {}),
     });
     a.onReceiptChecked?.(true);
-    return { outputs, output, receipt, version: a.entry.version };
+    return { outputs, output, receipt, receiptMetadata: metadata, version: a.entry.version };
   } catch (err) {
     a.onReceiptChecked?.(false);
     // The details (which digest, which signer) go to the log; the caller learns only that it failed.

@@ -30,7 +30,11 @@ export type ReceiptDigests =
  * digests match, and the signature verifies (v1: the receipt's own; v2: its inclusion proof and the
  * batch root's, once per root). Any mismatch is RECEIPT_INVALID and the answer is not passed on.
  */
-export async function checkReceipt(options: {
+export async function checkReceipt(options: ReceiptCheckOptions): Promise<SignedReceipt> {
+  return (await checkReceiptWithMetadata(options)).receipt;
+}
+
+export interface ReceiptCheckOptions {
   parameters: Record<string, unknown> | undefined;
   nodeId: string;
   requestId: string;
@@ -40,7 +44,15 @@ export async function checkReceipt(options: {
   digests: ReceiptDigests;
   /** The SHA-256 to digest with (the Node adapter injects node:crypto's, ~15× faster than WebCrypto's). */
   sha256?: Sha256Hex;
-}): Promise<SignedReceipt> {
+}
+
+/**
+ * `checkReceipt`, also giving the unsigned `metadata` the node wrote beside the receipt (queue and run
+ * times for the trace), from the same parse of the receipt's JSON.
+ */
+export async function checkReceiptWithMetadata(
+  options: ReceiptCheckOptions,
+): Promise<{ receipt: SignedReceipt; metadata: unknown }> {
   const sha256 = options.sha256 ?? sha256Hex;
   const raw = options.parameters?.[RECEIPT_PARAMETER];
   const mismatch = (what: string) =>
@@ -60,10 +72,16 @@ export async function checkReceipt(options: {
   const receipt = parsed.data;
   const b = receipt.body;
   if (b.nodeId !== options.nodeId) throw mismatch(`signed by ${b.nodeId}, not by the node that was asked`);
-  if (b.requestId !== options.requestId) throw mismatch(`names request ${b.requestId}, expected ${options.requestId}`);
+  if (b.requestId !== options.requestId)
+    throw mismatch(`names request ${b.requestId}, expected ${options.requestId}`);
   if (b.modelName !== options.modelName || b.modelVersion !== options.modelVersion)
-    throw mismatch(`names model ${b.modelName}@${b.modelVersion}, not the ${options.modelName}@${options.modelVersion} asked for`);
-  if (b.modelContentId !== options.modelContentId) throw mismatch(`model content id ${b.modelContentId} is not ${options.modelContentId}, the catalogue's for ${options.modelName}@${options.modelVersion}`);
+    throw mismatch(
+      `names model ${b.modelName}@${b.modelVersion}, not the ${options.modelName}@${options.modelVersion} asked for`,
+    );
+  if (b.modelContentId !== options.modelContentId)
+    throw mismatch(
+      `model content id ${b.modelContentId} is not ${options.modelContentId}, the catalogue's for ${options.modelName}@${options.modelVersion}`,
+    );
   const d = options.digests;
   const [inputDigest, outputDigest] =
     d.kind === 'tensors'
@@ -73,5 +91,5 @@ export async function checkReceipt(options: {
   if (b.outputDigest !== outputDigest) throw mismatch('output digest does not match the answer');
   const verdict = await verifyReceipt(receipt, { roots: verifiedRoots, sha256 });
   if (!verdict.ok) throw mismatch(`${verdict.fault}: ${verdict.message}`);
-  return receipt;
+  return { receipt, metadata: (json as { metadata?: unknown }).metadata };
 }

@@ -26,7 +26,7 @@ import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { InferCache } from '../cache/infer-cache.ts';
-import { listenHttp, loadOrCreateKeyFile } from '@hexedge/protocol/node';
+import { listenHttp, loadOrCreateKeyFile, useNodeEd25519 } from '@hexedge/protocol/node';
 import { readOriginCatalog } from './origin-catalog.ts';
 import { NodeMessageLimits } from '../routes/node-message-limits.ts';
 import { startRollouts } from './rollout-wiring.ts';
@@ -66,6 +66,8 @@ export async function buildGateway(
   secrets: GatewaySecrets,
   options: { signal: AbortSignal; log?: (line: string) => void },
 ): Promise<RunningGateway> {
+  // Ed25519 through node:crypto for every signature this process makes or checks (same verdicts as WebCrypto's).
+  useNodeEd25519();
   const log = options.log ?? (() => {});
   const life = new Lifecycle({ signal: options.signal, log });
   return life.start(async () => {
@@ -191,8 +193,16 @@ export async function buildGateway(
         })
       : undefined;
     if (cache) {
-      metrics.gauge({ name: 'hexedge_gateway_cache_entries', help: 'Answers in the response cache', read: () => [{ value: cache.entries }] });
-      metrics.gauge({ name: 'hexedge_gateway_cache_bytes', help: 'Size of the answers in the response cache (JSON bytes)', read: () => [{ value: cache.bytes }] });
+      metrics.gauge({
+        name: 'hexedge_gateway_cache_entries',
+        help: 'Answers in the response cache',
+        read: () => [{ value: cache.entries }],
+      });
+      metrics.gauge({
+        name: 'hexedge_gateway_cache_bytes',
+        help: 'Size of the answers in the response cache (JSON bytes)',
+        read: () => [{ value: cache.bytes }],
+      });
     }
     const rollouts = startRollouts({ dataDir: config.dataDir, placement, catalog, metrics, life, log });
     let started = false;

@@ -1,6 +1,6 @@
 import { type LatLng } from '@hexedge/protocol';
 import { regionsAt } from '@hexedge/placement';
-import { cellToLatLng, isValidCell, latLngToCell } from 'h3-js';
+import { cellToLatLng, cellToParent, isValidCell, latLngToCell } from 'h3-js';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { GatewayEnv } from '../auth.ts';
 import type { EventBus, GatewayEvent } from '../events/event-bus.ts';
@@ -29,11 +29,27 @@ function locationOf(body: unknown): LatLng | undefined {
   return undefined;
 }
 
+/**
+ * Regions by res-8 cell (~0.7 km²): callers repeat their places, and a border lookup (country-coder)
+ * costs tens of µs a request. The dashboard's region is then the region of the cell's centre; bounded
+ * (a caller sending random places clears it rather than growing it).
+ */
+const REGION_CELL_RES = 8;
+const REGION_CACHE_MAX = 4096;
+const regionByCell = new Map<string, string | null>();
+
 /** The caller's country (ISO 3166-1 id) where the location is on land, else the first region, else none. */
-function regionOf(location: LatLng | undefined): string | undefined {
-  if (!location) return undefined;
-  const ids = regionsAt(location);
-  return ids.find((id) => /^[A-Z]{2}$/.test(id)) ?? ids[0];
+function regionOf(cell: string | undefined): string | undefined {
+  if (!cell) return undefined;
+  let region = regionByCell.get(cell);
+  if (region === undefined) {
+    const [lat, lng] = cellToLatLng(cell);
+    const ids = regionsAt({ lat, lng });
+    region = ids.find((id) => /^[A-Z]{2}$/.test(id)) ?? ids[0] ?? null;
+    if (regionByCell.size >= REGION_CACHE_MAX) regionByCell.clear();
+    regionByCell.set(cell, region);
+  }
+  return region ?? undefined;
 }
 
 /**
@@ -72,7 +88,8 @@ export function observeInfer(options: {
     // Read, never edited: the answer is the handler's own object, which the idempotency window replays.
     const served = c.res.headers.get('X-HexEdge-Cache') === 'hit' ? undefined : answer;
     const location = locationOf(body);
-    const region = regionOf(location);
+    const fineCell = location ? latLngToCell(location.lat, location.lng, REGION_CELL_RES) : undefined;
+    const region = regionOf(fineCell);
     const model =
       typeof (body as { model?: unknown })?.model === 'string'
         ? (body as { model: string }).model.slice(0, 128)
@@ -99,7 +116,7 @@ export function observeInfer(options: {
       atMs: obs.atMs,
       data: shown,
     });
-    const cell = location ? latLngToCell(location.lat, location.lng, PUBLIC_EVENT_RES) : undefined;
+    const cell = fineCell ? cellToParent(fineCell, PUBLIC_EVENT_RES) : undefined;
     options.events.publish({
       type: 'request',
       audience: { kind: 'public' },

@@ -1,0 +1,47 @@
+import { createPublicKey, KeyObject, sign, verify } from 'node:crypto';
+import { useEd25519Engine, type Ed25519Engine } from '../signing.ts';
+
+/** Public keys made from node ids, kept for the ids a process sees again (peers, nodes, gateways). */
+const PUBLIC_KEYS_MAX = 10_000;
+const publicKeys = new Map<string, KeyObject>();
+const privateKeys = new WeakMap<CryptoKey, KeyObject>();
+
+function publicKeyOf(signerId: string): KeyObject {
+  let key = publicKeys.get(signerId);
+  if (!key) {
+    // The id is a well-formed node id (the callers check NODE_ID_PATTERN): base64url of the raw key.
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: signerId }, format: 'jwk' });
+    // Bounded: a flood of fresh ids (each a free identity) clears the cache rather than growing it.
+    if (publicKeys.size >= PUBLIC_KEYS_MAX) publicKeys.clear();
+    publicKeys.set(signerId, key);
+  }
+  return key;
+}
+
+/**
+ * Ed25519 through node:crypto (OpenSSL), synchronous: the same signatures and verdicts as WebCrypto's,
+ * without a thread-pool job and a promise per call. A non-extractable CryptoKey converts with
+ * `KeyObject.from` (the key stays in the process).
+ */
+export const nodeEd25519: Ed25519Engine = {
+  name: 'node:crypto',
+  sign(privateKey, bytes) {
+    let key = privateKeys.get(privateKey);
+    if (!key) privateKeys.set(privateKey, (key = KeyObject.from(privateKey)));
+    const signature = sign(null, bytes, key);
+    return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength);
+  },
+  verify(signerId, signature, bytes) {
+    try {
+      return verify(null, bytes, publicKeyOf(signerId), signature);
+    } catch {
+      // A key that does not decode to a curve point verifies nothing (WebCrypto's import would reject).
+      return false;
+    }
+  },
+};
+
+/** Makes node:crypto the process's Ed25519 engine (the Node builders call it; idempotent). */
+export function useNodeEd25519(): void {
+  useEd25519Engine(nodeEd25519);
+}
