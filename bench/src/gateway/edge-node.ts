@@ -8,6 +8,7 @@
 import { buildComfortIndexModel, comfortIndexManifest } from '@hexedge/edge-node';
 import { writeModel } from '@hexedge/edge-node/node';
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +23,8 @@ export const COMFORT_VERSION = '1';
 export interface EdgeNode {
   url: string;
   nodeId: string;
+  /** CPU time the node process has used so far (all its threads), µs, from /proc (10 ms ticks). */
+  cpuUs(): number;
   stop(): Promise<void>;
 }
 
@@ -35,23 +38,70 @@ export async function writeComfortModel(modelsDir: string): Promise<void> {
  * `gatewayIds`: forwarders the node serves besides its gateway (the suite's own key, which signs the
  * proxy's and the direct requests, as a second gateway would).
  */
-export async function startEdgeNode(options: { dataDir: string; modelsDir: string; gatewayUrl: string; lat: number; lng: number; gatewayIds?: string[] }): Promise<EdgeNode> {
+export async function startEdgeNode(options: {
+  dataDir: string;
+  modelsDir: string;
+  gatewayUrl: string;
+  lat: number;
+  lng: number;
+  gatewayIds?: string[];
+}): Promise<EdgeNode> {
   const { dataDir, gatewayUrl } = options;
-  const init = spawnSync(process.execPath, [HEXEDGE_BIN, 'node', 'init', '--data-dir', dataDir, '--lat', String(options.lat), '--lng', String(options.lng), '--gateway', gatewayUrl], { encoding: 'utf8' });
+  const init = spawnSync(
+    process.execPath,
+    [
+      HEXEDGE_BIN,
+      'node',
+      'init',
+      '--data-dir',
+      dataDir,
+      '--lat',
+      String(options.lat),
+      '--lng',
+      String(options.lng),
+      '--gateway',
+      gatewayUrl,
+    ],
+    { encoding: 'utf8' },
+  );
   if (init.status !== 0) throw new Error(`hexedge node init failed: ${init.stderr || init.stdout}`);
-  if (options.gatewayIds?.length) appendFileSync(path.join(dataDir, 'node.yaml'), `\ngatewayIds:\n${options.gatewayIds.map((id) => `  - ${id}\n`).join('')}`);
+  if (options.gatewayIds?.length)
+    appendFileSync(
+      path.join(dataDir, 'node.yaml'),
+      `\ngatewayIds:\n${options.gatewayIds.map((id) => `  - ${id}\n`).join('')}`,
+    );
   const nodeId = /node (\S+) initialised/.exec(init.stdout)?.[1] ?? 'unknown';
 
   // The IPC channel is the node's lifeline: if this process dies, the node shuts itself down.
-  const child = spawn(process.execPath, [HEXEDGE_BIN, 'node', 'run', '--data-dir', dataDir, '--port', '0', '--gateway', gatewayUrl, '--models-dir', path.resolve(options.modelsDir)], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      HEXEDGE_BIN,
+      'node',
+      'run',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--gateway',
+      gatewayUrl,
+      '--models-dir',
+      path.resolve(options.modelsDir),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines: string[] = [];
   let onEarlyExit: (code: number | null) => void = () => {};
   const serving = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`edge node did not serve within ${START_TIMEOUT_MS} ms:\n${lines.join('\n')}`)), START_TIMEOUT_MS);
-    onEarlyExit = (code) => reject(new Error(`edge node exited with ${code} during start-up:\n${lines.join('\n')}`));
+    const timer = setTimeout(
+      () => reject(new Error(`edge node did not serve within ${START_TIMEOUT_MS} ms:\n${lines.join('\n')}`)),
+      START_TIMEOUT_MS,
+    );
+    onEarlyExit = (code) =>
+      reject(new Error(`edge node exited with ${code} during start-up:\n${lines.join('\n')}`));
     child.once('exit', onEarlyExit);
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
@@ -76,6 +126,7 @@ export async function startEdgeNode(options: { dataDir: string; modelsDir: strin
   return {
     url,
     nodeId,
+    cpuUs: () => processCpuUs(child.pid!),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -84,4 +135,10 @@ export async function startEdgeNode(options: { dataDir: string; modelsDir: strin
       clearTimeout(timer);
     },
   };
+}
+
+/** User + system CPU of a process (all threads) from /proc/<pid>/stat, µs (Linux ticks are 1/100 s). */
+export function processCpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }

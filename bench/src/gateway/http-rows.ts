@@ -86,6 +86,8 @@ export async function httpRows(options: {
   location: { lat: number; lng: number };
   /** The front process's CPU clock (gateway and proxy live there). */
   frontCpuUs: () => Promise<number>;
+  /** The edge node's CPU clock: what each peer's requests cost the node that serves them. */
+  nodeCpuUs?: () => number;
   forwardHeadersFor?: (bodyIndex: number) => Record<string, string>;
   quick: boolean;
 }): Promise<InferenceRow[]> {
@@ -100,9 +102,11 @@ export async function httpRows(options: {
   ) as Record<Peer, Pool>;
   const underLoad: Record<Peer, LatencyResult[]> = { gateway: [], proxy: [], direct: [] };
   const cpuPerRequestUs: Record<Peer, number[]> = { gateway: [], proxy: [], direct: [] };
+  const nodeCpuPerRequestUs: Record<Peer, number[]> = { gateway: [], proxy: [], direct: [] };
   const durationMs = quick ? 1000 : 2500;
   const load = (p: Peer) => async () => {
     const cpu0 = await options.frontCpuUs();
+    const node0 = options.nodeCpuUs?.() ?? 0;
     const r = await closedLoop({
       pool: loadPools[p],
       request: specs[p],
@@ -110,6 +114,7 @@ export async function httpRows(options: {
       durationMs,
     });
     cpuPerRequestUs[p].push(((await options.frontCpuUs()) - cpu0) / r.count);
+    if (options.nodeCpuUs) nodeCpuPerRequestUs[p].push((options.nodeCpuUs() - node0) / r.count);
     underLoad[p].push(r);
     return r.rate;
   };
@@ -126,6 +131,7 @@ export async function httpRows(options: {
   for (const p of peers) {
     underLoad[p].splice(0, warmUpRounds);
     cpuPerRequestUs[p].splice(0, warmUpRounds);
+    nodeCpuPerRequestUs[p].splice(0, warmUpRounds);
   }
   const at = (p: Peer, key: 'p50Ms' | 'p99Ms') => underLoad[p].map((r) => r[key]);
   const c = CONCURRENT_CLIENTS;
@@ -182,6 +188,21 @@ export async function httpRows(options: {
       goal: { text: `≤${CPU_PER_REQUEST_GOAL_US} µs`, met: (_r, v) => v <= CPU_PER_REQUEST_GOAL_US },
     }),
   );
+
+  // The node's side of the same requests: the gateway forwards binary tensors with a batch-signed
+  // forward (the node verifies each new root) where the proxy replays a few pre-signed JSON bodies
+  // (verified once, then cached); both processes share the machine's cores with the front process.
+  if (options.nodeCpuUs)
+    rows.push(
+      pairRow({
+        name: `CPU per request of the edge node (HTTP ${c} clients): gateway's requests vs the proxy's`,
+        unit: 'µs',
+        value: nodeCpuPerRequestUs.gateway,
+        anchor: "proxy's requests",
+        anchorValue: nodeCpuPerRequestUs.proxy,
+        better: 'lower',
+      }),
+    );
 
   // Concurrency 1: one keep-alive connection per peer, blocks of requests one at a time.
   const single = Object.fromEntries(peers.map((p) => [p, openPool(urls[p], 1)])) as Record<Peer, Pool>;

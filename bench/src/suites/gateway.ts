@@ -89,6 +89,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
         apiKey,
         location: REQUEST_LOCATION,
         frontCpuUs: () => front.cpuUs(),
+        nodeCpuUs: () => node.cpuUs(),
         forwardHeadersFor: signed.headersFor,
         quick,
       })),
