@@ -3,8 +3,6 @@ import {
   ForwardRootCache,
   HexEdgeError,
   isHexEdgeError,
-  oipInferenceRequestSchema,
-  parseWith,
   RECEIPT_PARAMETER,
   type NodeKeyPair,
 } from '@hexedge/protocol';
@@ -12,6 +10,7 @@ import { binaryOutputNames, encodeResponse, HEADER_LENGTH, parseBinaryBody } fro
 import { checkInputs } from './input-check.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { ModelSet } from './model-set.ts';
+import { parseInferenceRequest } from './oip-request.ts';
 import type { ReceiptCrypto } from './receipt-crypto.ts';
 import { signReceipt } from './receipt.ts';
 import type { ReceiptSigner } from './receipt-signer.ts';
@@ -118,7 +117,7 @@ export function createInferHandler(o: InferHandlerOptions): (call: InferCall) =>
         call,
         await readSignedBody(o, call, { route: 'infer', name: m.name, version: m.version }),
       );
-      const request = parseWith(oipInferenceRequestSchema, json, { what: 'inference request' });
+      const request = parseInferenceRequest(json);
       const given = request.inputs.map((i) => binaryInputs.get(i.name) ?? i);
       const inputs = checkInputs({ model: m.name, specs: m.inputs, inputs: given });
       const outputNames = request.outputs?.map((o) => o.name);
