@@ -1,17 +1,15 @@
 /**
  * An edge node in its own process, built as `hexedge node run` builds it (OrtNodeBackend with its
  * default inference worker threads, ModelSet with NodeMetrics, loadModels with warm-up, createOipApp,
- * @hono/node-server on 127.0.0.1), so that the load
+ * its Node listener `listenOip` on 127.0.0.1), so that the load
  * generator and the server do not share an event loop. The parent passes the config as argv[2] (JSON)
  * and gets `{ url }` over IPC once the node serves; `{ type: 'stats' }` answers the batches run so far.
  */
-import { serve } from '@hono/node-server';
 import { createOipApp, ModelSet, NodeMetrics } from '@hexedge/edge-node';
-import { nodeReceiptCrypto, ppocrRecModel } from '@hexedge/edge-node/node';
+import { listenOip, nodeReceiptCrypto, ppocrRecModel } from '@hexedge/edge-node/node';
 import { loadModels, OrtNodeBackend, readModelDir } from '@hexedge/edge-node/node';
 import { generateNodeKeyPair } from '@hexedge/protocol';
 import { fork, type ChildProcess } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 
 export interface NodeProcessConfig {
   modelDir: string;
@@ -106,9 +104,8 @@ async function main(config: NodeProcessConfig): Promise<void> {
     metrics,
     crypto: nodeReceiptCrypto,
   });
-  serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-    process.send!({ url: `http://127.0.0.1:${info.port}` });
-  });
+  const listener = await listenOip({ app, port: 0, host: '127.0.0.1' });
+  process.send!({ url: listener.url });
   process.on('message', (m: { type?: string }) => {
     if (m.type === 'exit') {
       void models.releaseAll().finally(() => process.exit(0));

@@ -1,5 +1,5 @@
 import { answerChallenge, answerProbe, Lifecycle, type Hardware, type NodeKeyPair } from '@hexedge/protocol';
-import { listenHttp, useNodeEd25519 } from '@hexedge/protocol/node';
+import { useNodeEd25519 } from '@hexedge/protocol/node';
 import os from 'node:os';
 import path from 'node:path';
 import { GatewayAgent } from '../agent/gateway-agent.ts';
@@ -16,6 +16,7 @@ import { createPullProgress } from './pull-progress.ts';
 import { ModelSync } from './model-sync.ts';
 import { nodeReceiptCrypto } from './node-crypto.ts';
 import { loadNodeKey } from './node-keys.ts';
+import { listenOip } from './oip-listener.ts';
 
 export interface RunningNode {
   nodeId: string;
@@ -127,7 +128,7 @@ export async function buildEdgeNode(
           answerProbe(raw, { node: keys, location: config.location, oracleIds: config.oracleIds, fetch }),
       },
     });
-    const listener = await listenHttp({ app, port: config.port, host: config.host });
+    const listener = await listenOip({ app, port: config.port, host: config.host });
     life.defer('OIP listener', () => listener.close());
     const publicUrl = config.publicUrl ?? listener.url;
     log(`serving OIP v2 on ${listener.url} as node ${keys.nodeId}`);

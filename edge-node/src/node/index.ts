@@ -27,5 +27,6 @@ export { buildEdgeNode, type RunningNode } from './build-node.ts';
 export { ModelSync, type ModelSyncOptions } from './model-sync.ts';
 export { createNodeKey, loadNodeKey, NODE_KEY_FILE } from './node-keys.ts';
 export { nodeReceiptCrypto } from './node-crypto.ts';
+export { listenOip, oipRequestListener } from './oip-listener.ts';
 export { ppocrRecModel, sileroVadModel, thirdPartyModels, type ThirdPartyModel } from './third-party.ts';
 export { createReferee, type RefereeRequest, type RefereeResult } from './referee.ts';

@@ -1,9 +1,7 @@
 import {
-  checkForward,
   ForwardRootCache,
   HexEdgeError,
   isHexEdgeError,
-  oipInferenceRequestSchema,
   jsonDigest,
   parseWith,
   predictRequestSchema,
@@ -12,13 +10,15 @@ import {
 } from '@hexedge/protocol';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { BINARY_EXTENSION } from './binary-extension.ts';
 import {
-  BINARY_EXTENSION,
-  binaryOutputNames,
-  encodeResponse,
-  HEADER_LENGTH,
-  parseBinaryBody,
-} from './binary-extension.ts';
+  createInferHandler,
+  errorAnswer,
+  readSignedBody,
+  type InferCall,
+  type InferHandlerOptions,
+  type HttpAnswer,
+} from './infer-handler.ts';
 import { checkInputs } from './input-check.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { ModelSet } from './model-set.ts';
@@ -59,15 +59,21 @@ export interface OipAppOptions {
 }
 
 /** OIP v2 error object (`{ "error": string }`), plus our stable code; 503s say when to come back. */
-function errorResponse(c: Context, err: unknown): Response {
-  const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
-  if (!isHexEdgeError(err)) console.error('edge-node: unexpected error', err);
-  const retryAfterMs = e.details?.retryAfterMs;
-  if (typeof retryAfterMs !== 'number') return c.json({ error: e.message, code: e.code }, e.httpStatus as 400);
-  c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-  // Also in the body, in ms: the gateway passes the shortest wait on when every node it asked is full.
-  return c.json({ error: e.message, code: e.code, retry_after_ms: Math.ceil(retryAfterMs) }, e.httpStatus as 400);
+function errorResponse(err: unknown): Response {
+  const answer = errorAnswer(err);
+  return new Response(answer.body as string, { status: answer.status, headers: answer.headers });
 }
+
+/**
+ * The infer route of an app made here, for a Node listener that serves it straight off the socket
+ * (node/oip-listener.ts: no web Request/Response per call); the same handler as the hono route.
+ */
+export interface DirectInferRoute {
+  infer(call: InferCall): Promise<HttpAnswer>;
+  maxBodyBytes: number;
+}
+const directRoutes = new WeakMap<Hono, DirectInferRoute>();
+export const directInferRoute = (app: Hono): DirectInferRoute | undefined => directRoutes.get(app);
 
 const decoder = new TextDecoder();
 
@@ -93,52 +99,36 @@ function declaredBodyLimit(maxBytes: number): MiddlewareHandler {
   };
 }
 
-/** Reads an infer body as JSON, or as a binary-extension body when the header says so. */
-function parseInferBody(c: Context, bytes: Uint8Array) {
-  const headerLength = c.req.header(HEADER_LENGTH);
-  if (headerLength !== undefined) return parseBinaryBody(bytes, headerLength);
-  try {
-    return { json: JSON.parse(decoder.decode(bytes)) as unknown, binaryInputs: new Map() };
-  } catch {
-    throw new HexEdgeError('INVALID_JSON', 'request body is not valid JSON');
-  }
-}
-
 /** The Open Inference Protocol v2 REST API (shared/specs/inference_rest.md) over a node's models. */
 export function createOipApp(options: OipAppOptions): Hono {
   const { models, keys, isReady, metrics } = options;
   const receiptCrypto = options.crypto ?? webReceiptCrypto;
   const signer = options.receipts ?? createReceiptSigner({ crypto: receiptCrypto, keys });
   const now = options.now ?? Date.now;
-  // A gateway under load signs one root per batch of forwards: verified once here, then remembered.
-  const roots = new ForwardRootCache();
-  /** The body, once its forward signature (when callers are checked) is known good. */
-  const readSigned = async (
-    c: Context,
-    route: 'infer' | 'predict',
-    m: { name: string; version: string },
-  ): Promise<Uint8Array> => {
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (!options.callers) return bytes;
-    const check = await checkForward({
-      header: (name) => c.req.header(name),
-      targetNodeId: keys.nodeId,
-      route,
-      modelName: m.name,
-      modelVersion: m.version,
-      body: bytes,
-      isKnown: (id) => options.callers!.isKnown(id),
-      nowMs: now(),
-      roots,
-    });
-    if (!check.ok) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
-    return bytes;
+  const core: InferHandlerOptions = {
+    models,
+    keys,
+    metrics,
+    now,
+    crypto: receiptCrypto,
+    signer,
+    callers: options.callers,
+    roots: new ForwardRootCache(),
   };
+  const inferCore = createInferHandler(core);
+  const readSigned = (c: Context, route: 'infer' | 'predict', m: { name: string; version: string }) =>
+    readSignedBody(
+      core,
+      {
+        header: (name) => c.req.header(name),
+        readBody: async () => new Uint8Array(await c.req.arrayBuffer()),
+      },
+      { route, ...m },
+    );
   const app = new Hono();
-  app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) =>
-    errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
-  );
+  app.onError((err) => errorResponse(err));
+  app.notFound((c) => errorResponse(new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+  directRoutes.set(app, { infer: inferCore, maxBodyBytes: MAX_OIP_BODY_BYTES });
 
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => c.json({ ready: isReady() }, isReady() ? 200 : 503));
@@ -177,66 +167,13 @@ export function createOipApp(options: OipAppOptions): Hono {
   const limit = declaredBodyLimit(MAX_OIP_BODY_BYTES);
 
   const infer = async (c: Context) => {
-    const started = performance.now();
-    const scheduler = models.resolve(c.req.param('name')!, c.req.param('version'));
-    const m = scheduler.model.manifest;
-    const labels = { model: m.name, version: m.version };
-    const hints = readRequestHints((name) => c.req.header(name));
-    const hop = startNodeHop({ route: 'infer', model: m, hints });
-    try {
-      const { json, binaryInputs } = parseInferBody(c, await readSigned(c, 'infer', m));
-      const request = parseWith(oipInferenceRequestSchema, json, { what: 'inference request' });
-      const given = request.inputs.map((i) => binaryInputs.get(i.name) ?? i);
-      const inputs = checkInputs({ model: m.name, specs: m.inputs, inputs: given });
-      const outputNames = request.outputs?.map((o) => o.name);
-      for (const name of outputNames ?? []) {
-        if (!m.outputs.some((o) => o.name === name)) {
-          throw new HexEdgeError(
-            'INVALID_TENSOR',
-            `model ${m.name} has no output '${name}' (outputs: ${m.outputs.map((o) => o.name).join(', ')})`,
-          );
-        }
-      }
-      const result = await scheduler.submit(inputs, outputNames, hints);
-      const requestId = request.id ?? crypto.randomUUID();
-      const digests = [receiptCrypto.tensorsDigest(inputs), receiptCrypto.tensorsDigest(result.outputs)];
-      const [inputDigest, outputDigest] = digests.some((d) => typeof d !== 'string')
-        ? await Promise.all(digests)
-        : (digests as string[]);
-      const signed = signReceipt({
-        signer,
-        keys,
-        requestId,
-        manifest: m,
-        inputDigest: inputDigest!,
-        outputDigest: outputDigest!,
-        serviceTimeMs: result.serviceTimeMs,
-        nowMs: now(),
-      });
-      const receipt = signed instanceof Promise ? await signed : signed;
-      const head = {
-        model_name: m.name,
-        model_version: m.version,
-        id: requestId,
-        parameters: {
-          [RECEIPT_PARAMETER]: JSON.stringify(
-            withReceiptMetadata(receipt, { hop, hints, queueMs: result.queueMs, runMs: result.serviceTimeMs }),
-          ),
-        },
-      };
-      const { body, headerLength } = encodeResponse(head, result.outputs, binaryOutputNames(request));
-      metrics?.requests.inc({ ...labels, outcome: 'ok' });
-      metrics?.latency.observe(labels, (performance.now() - started) / 1000);
-      if (headerLength === undefined)
-        return new Response(body as string, { headers: { 'content-type': 'application/json' } });
-      return new Response(body as Uint8Array<ArrayBuffer>, {
-        headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) },
-      });
-    } catch (err) {
-      metrics?.requests.inc({ ...labels, outcome: isHexEdgeError(err) ? err.code : 'INTERNAL' });
-      hop.end({ error: isHexEdgeError(err) ? err.code : 'INTERNAL' });
-      throw err;
-    }
+    const answer = await inferCore({
+      name: c.req.param('name')!,
+      version: c.req.param('version'),
+      header: (name) => c.req.header(name),
+      readBody: async () => new Uint8Array(await c.req.arrayBuffer()),
+    });
+    return new Response(answer.body as string | Uint8Array<ArrayBuffer>, { headers: answer.headers });
   };
   app.post('/v2/models/:name/infer', limit, infer);
   app.post('/v2/models/:name/versions/:version/infer', limit, infer);
@@ -297,7 +234,9 @@ export function createOipApp(options: OipAppOptions): Hono {
         id: requestId,
         output,
         parameters: {
-          [RECEIPT_PARAMETER]: JSON.stringify(withReceiptMetadata(receipt, { hop, hints, queueMs, runMs: serviceTimeMs })),
+          [RECEIPT_PARAMETER]: JSON.stringify(
+            withReceiptMetadata(receipt, { hop, hints, queueMs, runMs: serviceTimeMs }),
+          ),
         },
       });
     } catch (err) {
