@@ -94,6 +94,14 @@ export function tensorToBytes(t: Tensor): Uint8Array {
  * Reads a tensor's data from raw bytes, refusing a byte length that does not fit its shape. The bytes
  * are copied, so the result never aliases (or misaligns on) the request body.
  */
+/**
+ * A copy of exactly these bytes as an ArrayBuffer of their own. `bytes.slice().buffer` would be wrong
+ * for a Node Buffer: Buffer#slice does not copy, so its `.buffer` is the whole (shared) allocation pool,
+ * other requests' bytes included.
+ */
+const ownBuffer = (bytes: Uint8Array): ArrayBuffer =>
+  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+
 export function tensorFromBytes(meta: { name: string; datatype: TensorDatatype; shape: number[] }, bytes: Uint8Array): Tensor {
   const { name, datatype, shape } = meta;
   const count = elementCount(shape);
@@ -103,10 +111,10 @@ export function tensorFromBytes(meta: { name: string; datatype: TensorDatatype; 
   if (isTypedKey(datatype)) {
     const Ctor = TYPED[datatype];
     if (bytes.length !== count * Ctor.BYTES_PER_ELEMENT) throw wrongSize(count * Ctor.BYTES_PER_ELEMENT);
-    data = new Ctor(bytes.slice().buffer);
+    data = new Ctor(ownBuffer(bytes));
   } else if (datatype === 'INT64' || datatype === 'UINT64') {
     if (bytes.length !== count * 8) throw wrongSize(count * 8);
-    const wide = datatype === 'INT64' ? new BigInt64Array(bytes.slice().buffer) : new BigUint64Array(bytes.slice().buffer);
+    const wide = datatype === 'INT64' ? new BigInt64Array(ownBuffer(bytes)) : new BigUint64Array(ownBuffer(bytes));
     data = Array.from(wide, (v, i) => {
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
         throw new HexEdgeError('INVALID_TENSOR', `tensor '${name}': element ${i} (${v}) is beyond ±2^53`);
@@ -118,7 +126,7 @@ export function tensorFromBytes(meta: { name: string; datatype: TensorDatatype; 
     data = Array.from(bytes, (b) => b !== 0);
   } else if (datatype === 'FP16') {
     if (bytes.length !== count * 2) throw wrongSize(count * 2);
-    data = Array.from(new Uint16Array(bytes.slice().buffer), float16ToNumber);
+    data = Array.from(new Uint16Array(ownBuffer(bytes)), float16ToNumber);
   } else {
     const strings: string[] = [];
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
