@@ -37,10 +37,12 @@ export interface MqttConsumer {
   /**
    * Connects, subscribes (QoS 1) and hands every message to `handle`. A message is acknowledged only
    * once `handle` settles, so one in progress when the gateway dies is redelivered after a restart.
+   * `handle` may acknowledge earlier with `ack()`, right after it has written the message's outcome to
+   * this same connection: the PUBACK then follows the outcome on the wire (see `answerThenAck`).
    */
   start(options: {
     filters: readonly string[];
-    handle: (packet: IPublishPacket) => Promise<void>;
+    handle: (packet: IPublishPacket, ack: () => void) => Promise<void>;
     refusedHint?: string;
   }): Promise<void>;
   /** Stops taking messages, finishes those in progress (bounded), disconnects; `endSession` drops the queued ones. */
@@ -108,7 +110,7 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
       const run = (packet: IPublishPacket) => {
         const release =
           packet.qos > 0 && packet.messageId !== undefined ? acks.hold(packet.messageId) : () => {};
-        const work = s.handle(packet).then(release, (err: Error) => {
+        const work = s.handle(packet, release).then(release, (err: Error) => {
           // Still connected: the answer was refused (not a lost connection), so redelivery cannot help.
           log({ level: 'warn', msg: `${name}: ${err.message}`, topic: packet.topic.slice(0, 256) });
           if (client.connected) release();
