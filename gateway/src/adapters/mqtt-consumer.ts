@@ -1,4 +1,5 @@
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { MqttClient, type IClientOptions, type IPublishPacket } from 'mqtt';
+import type { Duplex } from 'node:stream';
 import { MAX_MQTT_PACKET_BYTES } from '../mqtt/mosquitto-files.ts';
 import { deferPubacks } from './mqtt-deferred-ack.ts';
 import { reconnectWithBackoff, resubscribeOnReconnect } from './mqtt-resilience.ts';
@@ -9,6 +10,11 @@ export const DEFAULT_MAX_IN_FLIGHT = 64;
 export interface MqttConsumerOptions {
   /** `mqtt://host:port` (or `mqtts://`): the embedded broker, Mosquitto, EMQX… */
   url: string;
+  /**
+   * Opens the connection instead of dialling `url` (again on every reconnect): the embedded broker's
+   * in-process `connect`, for the gateway that hosts it.
+   */
+  connectStream?: () => Duplex;
   /** Fixed per gateway instance, so its persistent session (and what queued while away) survives a restart. */
   clientId: string;
   username?: string;
@@ -37,10 +43,12 @@ export interface MqttConsumer {
   /**
    * Connects, subscribes (QoS 1) and hands every message to `handle`. A message is acknowledged only
    * once `handle` settles, so one in progress when the gateway dies is redelivered after a restart.
+   * `handle` may acknowledge earlier with `ack()`, right after it has written the message's outcome to
+   * this same connection: the PUBACK then follows the outcome on the wire (see `answerThenAck`).
    */
   start(options: {
     filters: readonly string[];
-    handle: (packet: IPublishPacket) => Promise<void>;
+    handle: (packet: IPublishPacket, ack: () => void) => Promise<void>;
     refusedHint?: string;
   }): Promise<void>;
   /** Stops taking messages, finishes those in progress (bounded), disconnects; `endSession` drops the queued ones. */
@@ -57,7 +65,7 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
   const { log, name } = options;
   const v5 = (options.protocolVersion ?? 5) === 5;
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-  const client = mqtt.connect(options.url, {
+  const clientOptions: IClientOptions = {
     clientId: options.clientId,
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),
@@ -77,7 +85,11 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
     // mqtt.js re-arms its keepalive timer on every packet sent by default (~2 % of the gateway's CPU
     // under MQTT load, profiled); a PINGREQ once per keepalive interval while busy costs nothing.
     reschedulePings: false,
-  });
+  };
+  const { connectStream } = options;
+  const client = connectStream
+    ? new MqttClient(() => connectStream(), clientOptions)
+    : mqtt.connect(options.url, clientOptions);
   // Without TCP_NODELAY a QoS 1 round trip waits on Nagle + delayed ACK (~40–90 ms instead of <1 ms),
   // and a Class A downlink has to reach ChirpStack before the device's RX1 window (1 s).
   client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
@@ -108,7 +120,7 @@ export function mqttConsumer(options: MqttConsumerOptions): MqttConsumer {
       const run = (packet: IPublishPacket) => {
         const release =
           packet.qos > 0 && packet.messageId !== undefined ? acks.hold(packet.messageId) : () => {};
-        const work = s.handle(packet).then(release, (err: Error) => {
+        const work = s.handle(packet, release).then(release, (err: Error) => {
           // Still connected: the answer was refused (not a lost connection), so redelivery cannot help.
           log({ level: 'warn', msg: `${name}: ${err.message}`, topic: packet.topic.slice(0, 256) });
           if (client.connected) release();

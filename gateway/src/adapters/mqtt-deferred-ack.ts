@@ -15,10 +15,17 @@ export function deferPubacks(client: MqttClient): { hold(messageId: number): () 
   const send = target._sendPacket.bind(client);
   let queue: { messageId: number; intercepted: boolean; released: boolean }[] = [];
   const flush = () => {
-    while (queue[0]?.intercepted && queue[0]?.released) send({ cmd: 'puback', messageId: queue.shift()!.messageId });
+    // Off line, mqtt.js would queue a PUBACK and send it on the next connection, where its packet id
+    // names another message: what is unacknowledged at a disconnect is the broker's to redeliver.
+    if (!client.connected) return;
+    while (queue[0]?.intercepted && queue[0]?.released)
+      send({ cmd: 'puback', messageId: queue.shift()!.messageId });
   };
   target._sendPacket = (packet, cb, ...rest) => {
-    const entry = packet.cmd === 'puback' ? queue.find((e) => e.messageId === packet.messageId && !e.intercepted) : undefined;
+    const entry =
+      packet.cmd === 'puback'
+        ? queue.find((e) => e.messageId === packet.messageId && !e.intercepted)
+        : undefined;
     if (!entry) return send(packet, cb, ...rest);
     entry.intercepted = true;
     cb?.();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createGatewayApp, type PartState } from '../app.ts';
 import { BRIDGE_SHARE_GROUP, startChirpstackIngress } from '../adapters/chirpstack-ingress.ts';
 import { FileDeviceStore } from '../adapters/device-file-store.ts';
-import { startEmbeddedBroker } from '../adapters/mqtt-broker.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../adapters/mqtt-broker.ts';
 import { startMqttIngress } from '../adapters/mqtt-ingress.ts';
 import { nodeSha256Hex } from '../adapters/node-hash.ts';
 import { PooledNodeClient } from '../adapters/pooled-node-client.ts';
@@ -239,10 +239,12 @@ export async function buildGateway(
     });
 
     let brokerUrl: string | undefined;
+    let embeddedBroker: EmbeddedBroker | undefined;
     if (config.embeddedBroker) {
       const broker = await startEmbeddedBroker({ ...config.embeddedBroker, access });
       life.defer('embedded broker', () => broker.close());
       brokerUrl = broker.url;
+      embeddedBroker = broker;
     }
 
     const http = await listenHttp({ app, port: config.port, host: config.host });
@@ -255,6 +257,8 @@ export async function buildGateway(
         username: mqtt.username,
         password: secrets.mqttPassword ?? secrets.adminKey,
         protocolVersion: mqtt.protocolVersion,
+        // Our own broker is reached in process (MQTT as over TCP, without a loopback socket per packet).
+        ...(mqtt.url === undefined && embeddedBroker ? { connectStream: embeddedBroker.connect } : {}),
       };
       const ingress = await startMqttIngress({
         ...login,
