@@ -20,7 +20,7 @@ describe('binary tensor data', () => {
   it("reads only its own bytes from a view into a bigger pool whose slice() does not copy (a Node Buffer's)", () => {
     // Like Buffer: slice() returns a view, so `.slice().buffer` would be the whole pool.
     class PoolView extends Uint8Array {
-      override slice(start?: number, end?: number): Uint8Array {
+      override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
         return this.subarray(start, end);
       }
     }
