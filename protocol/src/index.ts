@@ -288,3 +288,5 @@ export {
   PRIORITY_HEADER,
 } from './wire/request-hints.ts';
 export { fetchWithAnswerLimit, readBoundedBody } from './bounded-body.ts';
+// Insertion-ordered eviction for bounded Maps (a kept cursor: O(1) where a fresh iterator is O(holes)).
+export { takeOldest, trimOldest } from './oldest-first.ts';

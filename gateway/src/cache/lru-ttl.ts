@@ -1,3 +1,4 @@
+import { takeOldest } from '@hexedge/protocol';
 /** Why an entry left the cache (a metric label). */
 export type EvictionReason = 'lru' | 'expired' | 'invalid';
 
@@ -72,7 +73,8 @@ export class LruTtlCache<V> {
     this.#slots.set(key, { value, sizeBytes, storedAtMs: this.#now() });
     this.#bytes += sizeBytes;
     while (this.#slots.size > this.#limits.maxEntries || this.#bytes > this.#limits.maxBytes) {
-      const [oldestKey, oldest] = this.#slots.entries().next().value!;
+      // Taken out here and dropped below (#drop deletes it again: a no-op); the cursor keeps eviction O(1).
+      const [oldestKey, oldest] = takeOldest(this.#slots)!;
       this.#drop(
         oldestKey,
         oldest,

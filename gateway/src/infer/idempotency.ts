@@ -1,3 +1,4 @@
+import { trimOldest } from '@hexedge/protocol';
 /**
  * Answers a client's retry of the same request id with the first answer instead of a second
  * inference. Entries live for `windowMs`; the map is bounded (oldest evicted first), so a flood of
@@ -28,7 +29,7 @@ export class IdempotencyCache<T> {
     if (hit) this.#entries.delete(key);
     const value = compute();
     this.#entries.set(key, { value, expiresAtMs: now + this.#windowMs });
-    while (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+    trimOldest(this.#entries, this.#maxEntries);
     try {
       return { value: await value, replayed: false };
     } catch (err) {

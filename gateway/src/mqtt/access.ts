@@ -1,3 +1,4 @@
+import { trimOldest } from '@hexedge/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { ApiKeyRecord } from '../keys/key-store.ts';
 import type { DeviceCredentials } from './device-credentials.ts';
@@ -93,7 +94,7 @@ export class BrokerAccess {
   #remember(principal: MqttPrincipal): void {
     this.#clients.delete(principal.clientId);
     this.#clients.set(principal.clientId, principal);
-    if (this.#clients.size > MAX_REMEMBERED_CLIENTS) this.#clients.delete(this.#clients.keys().next().value!);
+    trimOldest(this.#clients, MAX_REMEMBERED_CLIENTS);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { trimOldest } from '@hexedge/protocol';
 import { HexEdgeError } from '@hexedge/protocol';
 
 /** Token bucket limits, in messages per second with a burst. */
@@ -53,7 +54,7 @@ class Buckets {
     }
     this.#state.delete(key);
     this.#state.set(key, { tokens: tokens - 1, atMs: nowMs });
-    if (this.#state.size > MAX_BUCKETS) this.#state.delete(this.#state.keys().next().value!);
+    trimOldest(this.#state, MAX_BUCKETS);
   }
 }
 

@@ -1,3 +1,4 @@
+import { trimOldest } from '@hexedge/protocol';
 /** One hop of a request as the gateway saw it, for the developer dashboard's per-hop timings. */
 export interface TraceHop {
   /** `device` (the caller's span), `gateway`, `placement`, `cache`, `node`, `node-queue`, `node-run`, `receipt-check`, `spot-check`. */
@@ -64,11 +65,9 @@ export class TraceBook {
     // reusing it cannot have that request's spot checks filed under its own request.
     const holder = this.#byRequest.get(this.#byTrace.get(trace.traceId) ?? '');
     if (!holder || holder.tenant === trace.tenant) this.#byTrace.set(trace.traceId, key);
-    while (this.#byRequest.size > this.#max) {
-      const [oldestKey, oldest] = this.#byRequest.entries().next().value!;
-      this.#byRequest.delete(oldestKey);
+    trimOldest(this.#byRequest, this.#max, (oldestKey, oldest) => {
       if (this.#byTrace.get(oldest.traceId) === oldestKey) this.#byTrace.delete(oldest.traceId);
-    }
+    });
   }
 
   /** A tenant's own request; undefined for anyone else's (the route answers 404 alike). */

@@ -1,3 +1,4 @@
+import { trimOldest } from '../oldest-first.ts';
 import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import type { NodeKeyPair } from '../identity.ts';
 import { isValidSignatureFrom, signBodyAs, signingInput } from '../signing.ts';
@@ -116,7 +117,7 @@ export class ForwardRootCache {
   }
   add(key: string): void {
     this.#verified.set(key, true);
-    if (this.#verified.size > this.#max) this.#verified.delete(this.#verified.keys().next().value!);
+    trimOldest(this.#verified, this.#max);
   }
 }
 
