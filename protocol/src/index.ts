@@ -118,6 +118,7 @@ export {
   type SingleReceipt,
   singleReceiptSchema,
 } from './schemas/receipt.ts';
+export { safeParseSignedReceipt } from './schemas/receipt-fast-parse.ts';
 export {
   BATCH_FAULTS,
   BATCH_SIGNED_VERSION,
@@ -198,6 +199,7 @@ export {
   type UplinkReportBody,
   type WitnessReportBody,
 } from './wire/oracle-reports.ts';
+export { safeParseSignedReport } from './wire/report-fast-parse.ts';
 export {
   clipReasons,
   MAX_SCORES_PER_MESSAGE,

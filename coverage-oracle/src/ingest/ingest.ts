@@ -13,7 +13,7 @@ import type { NonceClaim, ReportType, StoredReport } from '../store/records.ts';
 import { IngestCommitter } from './group-commit.ts';
 import { ReplayGuard } from './replay-guard.ts';
 import { formatIssue } from '../format-issue.ts';
-import { signedReportSchema, type ReportBody, type SignedReport } from '@hexedge/protocol';
+import { safeParseSignedReport, type ReportBody, type SignedReport } from '@hexedge/protocol';
 
 /** Reports older than this are refused: long enough for a retry after a network blip, short enough to bound the nonce memory. */
 export const MAX_REPORT_AGE_MS = 5 * 60_000;
@@ -211,7 +211,7 @@ export class Ingest {
     nowMs: number,
     solicited: boolean,
   ): Promise<{ report: SignedReport } | { code: ErrorCode; message: string }> {
-    const parsed = signedReportSchema.safeParse(raw);
+    const parsed = safeParseSignedReport(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return { code: 'INVALID_REQUEST', message: `report ${formatIssue(issue)}` };

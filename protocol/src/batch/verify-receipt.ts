@@ -1,6 +1,7 @@
 import type { Sha256Hex } from '../encoding.ts';
 import { isValidSignature } from '../signing.ts';
-import { signedReceiptSchema, type SignedReceipt } from '../schemas/receipt.ts';
+import type { SignedReceipt } from '../schemas/receipt.ts';
+import { safeParseSignedReceipt } from '../schemas/receipt-fast-parse.ts';
 import { isBatchSigned, verifyBatchSigned, type BatchFault } from './batch-signing.ts';
 import type { VerifiedRoots } from './verified-roots.ts';
 
@@ -42,7 +43,7 @@ export async function verifyReceiptJson(
   } catch {
     return { ok: false, fault: 'MALFORMED', message: 'receipt is not JSON' };
   }
-  const parsed = signedReceiptSchema.safeParse(json);
+  const parsed = safeParseSignedReceipt(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return {
