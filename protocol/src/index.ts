@@ -129,6 +129,7 @@ export {
   type BatchRootBody,
   type BatchSigned,
   type BatchVerdict,
+  type BatchVerifyOptions,
   type BodySigner,
   isBatchSigned,
   ROOT_KIND,

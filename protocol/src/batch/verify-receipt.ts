@@ -2,7 +2,12 @@ import type { Sha256Hex } from '../encoding.ts';
 import { isValidSignature } from '../signing.ts';
 import type { SignedReceipt } from '../schemas/receipt.ts';
 import { safeParseSignedReceipt } from '../schemas/receipt-fast-parse.ts';
-import { isBatchSigned, verifyBatchSigned, type BatchFault } from './batch-signing.ts';
+import {
+  isBatchSigned,
+  verifyBatchSigned,
+  type BatchFault,
+  type BatchVerifyOptions,
+} from './batch-signing.ts';
 import type { VerifiedRoots } from './verified-roots.ts';
 
 /** Why a receipt does not verify: a batch fault, SIGNATURE (a v1 receipt's own signature), or MALFORMED. */
@@ -18,7 +23,7 @@ export type ReceiptVerdict =
  */
 export async function verifyReceipt(
   receipt: SignedReceipt,
-  options: { roots?: VerifiedRoots; sha256?: Sha256Hex } = {},
+  options: BatchVerifyOptions = {},
 ): Promise<ReceiptVerdict> {
   if (isBatchSigned(receipt)) {
     const verdict = await verifyBatchSigned('receipt', receipt, options);
