@@ -41,6 +41,7 @@ export {
   isValidSignatureFrom,
   signBody,
   signBodyAs,
+  type SignatureCheck,
   type Signed,
   type SignedKind,
   signingInput,
