@@ -10,9 +10,9 @@ async function webAnswer(kind: 'receipt' | 'report', signed: Signed<{ nodeId: st
     return `throws ${(err as Error).name}`;
   }
 }
-function nodeAnswer(kind: 'receipt' | 'report', signed: Signed<{ nodeId: string }>) {
+async function nodeAnswer(kind: 'receipt' | 'report', signed: Signed<{ nodeId: string }>) {
   try {
-    return nodeIsValidSignature(kind, signed);
+    return await nodeIsValidSignature(kind, signed);
   } catch (err) {
     return `throws ${(err as Error).name}`;
   }
@@ -56,7 +56,7 @@ describe('nodeIsValidSignature answers as protocol isValidSignature (WebCrypto)'
     const answers = [];
     for (const [kind, signed] of cases) {
       const web = await webAnswer(kind, signed);
-      expect(nodeAnswer(kind, signed), `${kind} ${JSON.stringify(signed).slice(0, 120)}`).toBe(web);
+      expect(await nodeAnswer(kind, signed), `${kind} ${JSON.stringify(signed).slice(0, 120)}`).toBe(web);
       answers.push(web);
     }
     expect(answers[0]).toBe(true);
