@@ -60,6 +60,8 @@ describe('nodeIsValidSignature answers as protocol isValidSignature (WebCrypto)'
       answers.push(web);
     }
     expect(answers[0]).toBe(true);
-    expect(answers.filter((a) => a === true)).toHaveLength(1);
+    // Tampered body, another signer, a flipped first signature character: refused by both. (Spare bits
+    // in a last base64url character decode to the same bytes, so such twins verify in both alike.)
+    expect(answers.slice(2, 5)).toEqual([false, false, false]);
   });
 });
