@@ -43,6 +43,7 @@ export {
   isValidSignatureFrom,
   signBody,
   signBodyAs,
+  type SignatureCheck,
   type Signed,
   type SignedKind,
   signingInput,
@@ -122,6 +123,7 @@ export {
   type SingleReceipt,
   singleReceiptSchema,
 } from './schemas/receipt.ts';
+export { safeParseSignedReceipt } from './schemas/receipt-fast-parse.ts';
 export {
   BATCH_FAULTS,
   BATCH_SIGNED_VERSION,
@@ -132,6 +134,7 @@ export {
   type BatchRootBody,
   type BatchSigned,
   type BatchVerdict,
+  type BatchVerifyOptions,
   type BodySigner,
   isBatchSigned,
   ROOT_KIND,
@@ -202,6 +205,7 @@ export {
   type UplinkReportBody,
   type WitnessReportBody,
 } from './wire/oracle-reports.ts';
+export { safeParseSignedReport } from './wire/report-fast-parse.ts';
 export {
   clipReasons,
   MAX_SCORES_PER_MESSAGE,

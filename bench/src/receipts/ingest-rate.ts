@@ -1,5 +1,5 @@
 import { Ingest, MemoryDirectory, MemoryOracleStore } from '@hexedge/coverage-oracle';
-import { nodeSha256Hex, SqliteOracleStore } from '@hexedge/coverage-oracle/node';
+import { nodeIsValidSignature, nodeSha256Hex, SqliteOracleStore } from '@hexedge/coverage-oracle/node';
 import { isValidSignature, signingInput, type ReceiptBody } from '@hexedge/protocol';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,7 +31,14 @@ export async function ingestRate(
   try {
     const directory = new MemoryDirectory();
     directory.putReporter({ nodeId: fixtures.gateway.nodeId, roles: ['gateway'] });
-    const ingest = new Ingest({ store, directory, sha256: nodeSha256Hex, nowMs: () => options.nowMs });
+    // Wired as buildOracle wires it: node:crypto's SHA-256 and Ed25519.
+    const ingest = new Ingest({
+      store,
+      directory,
+      sha256: nodeSha256Hex,
+      verifySignature: nodeIsValidSignature,
+      nowMs: () => options.nowMs,
+    });
     let next = 0;
     let accepted = 0;
     let refusal: unknown;

@@ -6,6 +6,8 @@ import {
   VerifiedRoots,
   type ErrorCode,
   type Sha256Hex,
+  type SignatureCheck,
+  type BatchVerifyOptions,
 } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
@@ -13,7 +15,7 @@ import type { NonceClaim, ReportType, StoredReport } from '../store/records.ts';
 import { IngestCommitter } from './group-commit.ts';
 import { ReplayGuard } from './replay-guard.ts';
 import { formatIssue } from '../format-issue.ts';
-import { signedReportSchema, type ReportBody, type SignedReport } from '@hexedge/protocol';
+import { safeParseSignedReport, type ReportBody, type SignedReport } from '@hexedge/protocol';
 
 /** Reports older than this are refused: long enough for a retry after a network blip, short enough to bound the nonce memory. */
 export const MAX_REPORT_AGE_MS = 5 * 60_000;
@@ -68,6 +70,8 @@ export interface IngestOptions {
   directory: OracleDirectory;
   /** SHA-256 for batch proofs (the Node adapter passes node:crypto's); WebCrypto's when absent. */
   sha256?: Sha256Hex;
+  /** Ed25519 checks (the Node adapter passes node:crypto's, nodeIsValidSignature); WebCrypto's when absent. */
+  verifySignature?: SignatureCheck;
   /** Group commit window, ms (DEFAULT_INGEST_COMMIT_DELAY_MS). */
   commitDelayMs?: number;
   /** Spent nonces kept in memory at most (DEFAULT_MAX_REPLAY_NONCES). */
@@ -93,6 +97,7 @@ export interface IngestOptions {
 export class Ingest {
   readonly #directory: OracleDirectory;
   readonly #sha256: Sha256Hex | undefined;
+  readonly #verifySignature: SignatureCheck;
   readonly #reportRoots = new VerifiedRoots();
   readonly #receiptRoots = new VerifiedRoots();
   readonly #replay: ReplayGuard;
@@ -102,6 +107,7 @@ export class Ingest {
   constructor(options: IngestOptions) {
     this.#directory = options.directory;
     this.#sha256 = options.sha256;
+    this.#verifySignature = options.verifySignature ?? isValidSignature;
     this.#now = options.nowMs ?? Date.now;
     const maxNonces = options.maxReplayNonces;
     this.#replay = new ReplayGuard({
@@ -211,7 +217,7 @@ export class Ingest {
     nowMs: number,
     solicited: boolean,
   ): Promise<{ report: SignedReport } | { code: ErrorCode; message: string }> {
-    const parsed = signedReportSchema.safeParse(raw);
+    const parsed = safeParseSignedReport(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return { code: 'INVALID_REQUEST', message: `report ${formatIssue(issue)}` };
@@ -235,7 +241,7 @@ export class Ingest {
           code: 'BAD_SIGNATURE',
           message: `${body.type} report: ${verdict.fault}: ${verdict.message}`,
         };
-    } else if (!(await isValidSignature('report', report)))
+    } else if (!(await this.#verifySignature('report', report)))
       return {
         code: 'BAD_SIGNATURE',
         message: `${body.type} report signature does not verify for ${body.nodeId}`,
@@ -254,7 +260,9 @@ export class Ingest {
     return { report };
   }
 
-  #verifyOptions(roots: VerifiedRoots): { roots: VerifiedRoots; sha256?: Sha256Hex } {
-    return this.#sha256 ? { roots, sha256: this.#sha256 } : { roots };
+  #verifyOptions(roots: VerifiedRoots): BatchVerifyOptions {
+    return this.#sha256
+      ? { roots, sha256: this.#sha256, verifySignature: this.#verifySignature }
+      : { roots, verifySignature: this.#verifySignature };
   }
 }

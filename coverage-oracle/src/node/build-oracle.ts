@@ -2,6 +2,7 @@ import { Lifecycle } from '@hexedge/protocol';
 import { listenHttp, useNodeEd25519 } from '@hexedge/protocol/node';
 import path from 'node:path';
 import { exportLogFiles, loadOrCreateOracleKey, nodeSha256Hex, SqliteOracleStore } from '../adapters/node.ts';
+import { nodeIsValidSignature } from '../adapters/node-signature.ts';
 import { OracleService } from '../service/oracle-service.ts';
 import type { OracleServiceConfig } from '../service/service-config.ts';
 import type { Referee } from '../spot-check/spot-checker.ts';
@@ -88,6 +89,7 @@ export async function buildOracle(
       fullTrustPushIntervalMs: config.fullTrustPushIntervalMs,
       reRunTimeoutMs: config.reRunTimeoutMs,
       sha256: nodeSha256Hex,
+      verifySignature: nodeIsValidSignature,
       log: (m) => log(`oracle: ${m}`),
     });
     const exportNow = () => {

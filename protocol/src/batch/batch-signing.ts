@@ -1,8 +1,8 @@
 import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import { NODE_ID_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { canonicalJson } from '../canonical.ts';
-import { isValidSignature, signBody, type Signed, type SignedKind } from '../signing.ts';
-import { buildMerkleTree, MAX_BATCH_LEAVES, rootFromInclusionProof } from './merkle.ts';
+import { isValidSignature, signBody, type SignatureCheck, type Signed, type SignedKind } from '../signing.ts';
+import { buildMerkleTree, inclusionProofRoot, MAX_BATCH_LEAVES } from './merkle.ts';
 import { VerifiedRoots } from './verified-roots.ts';
 
 /**
@@ -53,8 +53,15 @@ const encoder = new TextEncoder();
 
 /** The leaf hash of one message: SHA-256(0x00 ‖ the bytes its single signature would cover). */
 export function batchLeafHash(kind: BatchKind, body: unknown, sha256: Sha256Hex = sha256Hex) {
+  return leafHashOfJson(kind, canonicalJson(body), sha256);
+}
+
+function leafHashOfJson(kind: BatchKind, json: string, sha256: Sha256Hex): string | Promise<string> {
   // 0x00 is U+0000 in UTF-8: prefix, tag and canonical JSON encoded at once, as `merkleLeafHash(signingInput(…))` hashes them.
-  return sha256(encoder.encode(`\u0000hexedge/v1/${kind}\n${canonicalJson(body)}`));
+  const text = `\u0000hexedge/v1/${kind}\n${json}`;
+  // Canonical JSON escapes lone surrogates (JSON.stringify), so the text is well-formed and its UTF-8 is
+  // the same whoever encodes it.
+  return sha256.utf8 ? sha256.utf8(text) : sha256(encoder.encode(text));
 }
 
 /** Signs `bodies` (all the signer's own, 1 to MAX_BATCH_LEAVES) with one root; the answers keep their order. */
@@ -113,6 +120,13 @@ export type BatchVerdict =
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+export interface BatchVerifyOptions {
+  roots?: VerifiedRoots;
+  sha256?: Sha256Hex;
+  /** Ed25519 check of a root (or a v1 message): WebCrypto's isValidSignature when absent. */
+  verifySignature?: SignatureCheck;
+}
+
 /**
  * Checks one batch-signed message: leaf → proof → root, then the root's signature, which is looked up
  * in `roots` first (verified once per root) and added there once it verifies. A verdict, never a throw.
@@ -120,7 +134,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export async function verifyBatchSigned(
   kind: BatchKind,
   item: BatchSigned<{ nodeId: string }>,
-  options: { roots?: VerifiedRoots; sha256?: Sha256Hex } = {},
+  options: BatchVerifyOptions = {},
 ): Promise<BatchVerdict> {
   const refuse = (fault: BatchFault, message: string): BatchVerdict => ({ ok: false, fault, message });
   const { body, batch } = item ?? {};
@@ -144,7 +158,7 @@ export async function verifyBatchSigned(
     );
   const sha256 = options.sha256 ?? sha256Hex;
   const leaf = batchLeafHash(kind, body, sha256);
-  const computed = await rootFromInclusionProof({
+  const walked = inclusionProofRoot({
     leafHash: typeof leaf === 'string' ? leaf : await leaf,
     index: batch.index,
     count: rootBody.leafCount,
@@ -152,6 +166,7 @@ export async function verifyBatchSigned(
     sha256,
     ...(options.roots ? { memo: options.roots.innerNodes } : {}),
   });
+  const computed = walked instanceof Promise ? await walked : walked;
   if ('fault' in computed) {
     const detail = {
       INDEX_OUT_OF_RANGE: `leaf index ${batch.index} is outside a batch of ${rootBody.leafCount}`,
@@ -167,10 +182,14 @@ export async function verifyBatchSigned(
     );
   const key = VerifiedRoots.keyOf(kind, rootBody.nodeId, rootBody.root);
   const signed = `${rootBody.leafCount}\n${rootBody.issuedAtMs}\n${root!.signature}`;
-  const verify = () => isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
-  const checked = options.roots
-    ? await options.roots.verify(key, signed, verify)
-    : { ok: await verify(), cached: false };
+  const check = options.verifySignature ?? isValidSignature;
+  const verify = async () => check(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
+  // A root verified before is answered without a promise (most leaves); otherwise verify, or join a verification under way.
+  const checked = options.roots?.has(key, signed)
+    ? { ok: true, cached: true }
+    : options.roots
+      ? await options.roots.verify(key, signed, verify)
+      : { ok: await verify(), cached: false };
   if (!checked.ok)
     return refuse('ROOT_SIGNATURE', `${kind} root signature does not verify for ${rootBody.nodeId}`);
   return { ok: true, cachedRoot: checked.cached };

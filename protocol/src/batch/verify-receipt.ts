@@ -1,7 +1,13 @@
 import type { Sha256Hex } from '../encoding.ts';
 import { isValidSignature } from '../signing.ts';
-import { signedReceiptSchema, type SignedReceipt } from '../schemas/receipt.ts';
-import { isBatchSigned, verifyBatchSigned, type BatchFault } from './batch-signing.ts';
+import type { SignedReceipt } from '../schemas/receipt.ts';
+import { safeParseSignedReceipt } from '../schemas/receipt-fast-parse.ts';
+import {
+  isBatchSigned,
+  verifyBatchSigned,
+  type BatchFault,
+  type BatchVerifyOptions,
+} from './batch-signing.ts';
 import type { VerifiedRoots } from './verified-roots.ts';
 
 /** Why a receipt does not verify: a batch fault, SIGNATURE (a v1 receipt's own signature), or MALFORMED. */
@@ -17,13 +23,14 @@ export type ReceiptVerdict =
  */
 export async function verifyReceipt(
   receipt: SignedReceipt,
-  options: { roots?: VerifiedRoots; sha256?: Sha256Hex } = {},
+  options: BatchVerifyOptions = {},
 ): Promise<ReceiptVerdict> {
   if (isBatchSigned(receipt)) {
     const verdict = await verifyBatchSigned('receipt', receipt, options);
     return verdict.ok ? { ok: true, version: 2, cachedRoot: verdict.cachedRoot } : verdict;
   }
-  if (await isValidSignature('receipt', receipt)) return { ok: true, version: 1, cachedRoot: false };
+  if (await (options.verifySignature ?? isValidSignature)('receipt', receipt))
+    return { ok: true, version: 1, cachedRoot: false };
   return {
     ok: false,
     fault: 'SIGNATURE',
@@ -42,7 +49,7 @@ export async function verifyReceiptJson(
   } catch {
     return { ok: false, fault: 'MALFORMED', message: 'receipt is not JSON' };
   }
-  const parsed = signedReceiptSchema.safeParse(json);
+  const parsed = safeParseSignedReceipt(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return {

@@ -1,0 +1,41 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { NODE_ID_PATTERN, signingInput, type Signed, type SignedKind } from '@hexedge/protocol';
+
+/** Node ids whose key objects are kept: far past the fabric's nodes and reporters; cleared when full. */
+const KEY_CACHE_MAX = 10_000;
+const keys = new Map<string, KeyObject>();
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * protocol's `isValidSignature` through node:crypto: the same Ed25519 (OpenSSL under both) over the
+ * same signed bytes, without WebCrypto's algorithm normalisation and key import per check. Still on
+ * libuv's thread pool (the callback form), so signature-bound traffic (v1, a signature per message)
+ * keeps using every core and the event loop stays free. The same refusals: a malformed node id, a
+ * signature that is not base64url or not 64 bytes → false.
+ */
+export function nodeIsValidSignature(
+  kind: SignedKind,
+  signed: Signed<{ nodeId: string }>,
+): boolean | Promise<boolean> {
+  const { body, signature } = signed;
+  if (typeof body?.nodeId !== 'string' || !NODE_ID_PATTERN.test(body.nodeId)) return false;
+  if (typeof signature !== 'string' || !BASE64URL.test(signature)) return false;
+  const sig = Buffer.from(signature, 'base64url');
+  if (sig.length !== 64) return false;
+  const key = keyOf(body.nodeId);
+  const data = signingInput(kind, body);
+  return new Promise((resolve, reject) =>
+    verify(null, data, key, sig, (err, ok) => (err ? reject(err) : resolve(ok))),
+  );
+}
+
+function keyOf(nodeId: string): KeyObject {
+  let key = keys.get(nodeId);
+  if (!key) {
+    // The id is the raw public key in base64url, i.e. the JWK's `x`.
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: nodeId }, format: 'jwk' });
+    if (keys.size >= KEY_CACHE_MAX) keys.clear();
+    keys.set(nodeId, key);
+  }
+  return key;
+}
