@@ -1,9 +1,7 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { verify } from 'node:crypto';
 import { NODE_ID_PATTERN, signingInput, type Signed, type SignedKind } from '@hexedge/protocol';
+import { ed25519PublicKeyOf } from '@hexedge/protocol/node';
 
-/** Node ids whose key objects are kept: far past the fabric's nodes and reporters; cleared when full. */
-const KEY_CACHE_MAX = 10_000;
-const keys = new Map<string, KeyObject>();
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /**
@@ -22,20 +20,14 @@ export function nodeIsValidSignature(
   if (typeof signature !== 'string' || !BASE64URL.test(signature)) return false;
   const sig = Buffer.from(signature, 'base64url');
   if (sig.length !== 64) return false;
-  const key = keyOf(body.nodeId);
+  let key: ReturnType<typeof ed25519PublicKeyOf>;
+  try {
+    key = ed25519PublicKeyOf(body.nodeId);
+  } catch {
+    return false; // an id that is not a curve point verifies nothing
+  }
   const data = signingInput(kind, body);
   return new Promise((resolve, reject) =>
     verify(null, data, key, sig, (err, ok) => (err ? reject(err) : resolve(ok))),
   );
-}
-
-function keyOf(nodeId: string): KeyObject {
-  let key = keys.get(nodeId);
-  if (!key) {
-    // The id is the raw public key in base64url, i.e. the JWK's `x`.
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: nodeId }, format: 'jwk' });
-    if (keys.size >= KEY_CACHE_MAX) keys.clear();
-    keys.set(nodeId, key);
-  }
-  return key;
 }

@@ -6,7 +6,8 @@ const PUBLIC_KEYS_MAX = 10_000;
 const publicKeys = new Map<string, KeyObject>();
 const privateKeys = new WeakMap<CryptoKey, KeyObject>();
 
-function publicKeyOf(signerId: string): KeyObject {
+/** The node:crypto key object of a node id (a well-formed one: base64url of the raw key), cached. */
+export function ed25519PublicKeyOf(signerId: string): KeyObject {
   let key = publicKeys.get(signerId);
   if (!key) {
     // The id is a well-formed node id (the callers check NODE_ID_PATTERN): base64url of the raw key.
@@ -33,7 +34,7 @@ export const nodeEd25519: Ed25519Engine = {
   },
   verify(signerId, signature, bytes) {
     try {
-      return verify(null, bytes, publicKeyOf(signerId), signature);
+      return verify(null, bytes, ed25519PublicKeyOf(signerId), signature);
     } catch {
       // A key that does not decode to a curve point verifies nothing (WebCrypto's import would reject).
       return false;

@@ -11,4 +11,4 @@ export {
 export { modelFileStem, writeModel } from './write-model.ts';
 export { listenHttp, type HttpListener } from './listen-http.ts';
 // Ed25519 through node:crypto for every signature and verification of the process (same bytes, same verdicts).
-export { nodeEd25519, useNodeEd25519 } from './ed25519.ts';
+export { ed25519PublicKeyOf, nodeEd25519, useNodeEd25519 } from './ed25519.ts';
