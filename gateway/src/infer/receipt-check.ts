@@ -3,7 +3,7 @@ import {
   canonicalBytes,
   RECEIPT_PARAMETER,
   sha256Hex,
-  signedReceiptSchema,
+  safeParseSignedReceipt,
   tensorsDigestInput,
   type Sha256Hex,
   type SignedReceipt,
@@ -64,7 +64,11 @@ export async function checkReceiptWithMetadata(
   } catch {
     throw mismatch('not JSON');
   }
-  const parsed = signedReceiptSchema.safeParse(json);
+  // The unsigned metadata sits beside the signed receipt; the rest goes through protocol's hand check
+  // (zod's schema only for what that check does not take, so a malformed receipt gets zod's message).
+  const isRecord = json !== null && typeof json === 'object' && !Array.isArray(json);
+  const { metadata, ...signedPart } = (isRecord ? json : {}) as { metadata?: unknown };
+  const parsed = safeParseSignedReceipt(isRecord ? signedPart : json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw mismatch(`malformed${issue ? ` (${issue.path.join('.')}: ${issue.message})` : ''}`);
@@ -91,5 +95,5 @@ export async function checkReceiptWithMetadata(
   if (b.outputDigest !== outputDigest) throw mismatch('output digest does not match the answer');
   const verdict = await verifyReceipt(receipt, { roots: verifiedRoots, sha256 });
   if (!verdict.ok) throw mismatch(`${verdict.fault}: ${verdict.message}`);
-  return { receipt, metadata: (json as { metadata?: unknown }).metadata };
+  return { receipt, metadata };
 }
