@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { base64UrlToBytes, bytesToBase64Url, exportKeyPair, generateNodeKeyPair, importKeyPair, type NodeKeyPair } from '@hexedge/protocol';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -261,13 +261,8 @@ export class SqliteOracleStore implements OracleStore {
   }
 }
 
-/** SHA-256 to hex through node:crypto: batch proofs at ingest cost ~1 µs a hash against ~20 µs through WebCrypto. */
-export const nodeSha256Hex = Object.assign(
-  // One-shot (no Hash object per call): batch proofs hash a 65-byte node per leaf.
-  (bytes: Uint8Array): string => hash('sha256', bytes, 'hex'),
-  // One-shot over a string's UTF-8 (batch leaves of canonical JSON): no Hash object, no JS byte copy.
-  { utf8: (text: string): string => hash('sha256', text, 'hex') },
-);
+// SHA-256 through node:crypto (one-shot; `utf8` for leaf text): batch proofs at ingest cost ~1 µs a hash.
+export { nodeSha256Hex } from '@hexedge/protocol/node';
 
 function writeFileAtomic(file: string, content: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
