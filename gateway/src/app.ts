@@ -11,11 +11,11 @@ import {
 import type { DeviceRegistry } from '@hexedge/firmware-bridge';
 import { Placement } from '@hexedge/placement';
 import type { Context } from 'hono';
-import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import { declaredBodyLimit } from './body-limit.ts';
 import { noObserver, type GatewayObserver } from './observe.ts';
+import { publicCors } from './cors.ts';
 import { requireApiKey } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
 import { localPlacement, type GatewayPlacement } from './gateway-placement.ts';
@@ -180,8 +180,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(
-    cors({
-      origin: '*',
+    publicCors({
       allowHeaders: ['Authorization', 'Content-Type', 'Cache-Control', 'traceparent', 'X-HexEdge-Priority', 'X-HexEdge-Deadline-Ms'],
       exposeHeaders: [
         'X-Request-Id',
