@@ -1,3 +1,4 @@
+import { trimOldest } from '@hexedge/protocol';
 /**
  * Who may see an event. Public events feed the network map; `key` events belong to one API key (a
  * developer's requests); `fleet` events belong to a fleet and, once fleets have owners, to its key.
@@ -47,9 +48,12 @@ export class EventBus {
     const ring = this.#retained.get(key) ?? [];
     this.#retained.delete(key);
     ring.push(event);
-    if (ring.length > this.#retainPerAudience) ring.splice(0, ring.length - this.#retainPerAudience);
+    // Trimmed a quarter past the retained count (amortised O(1): a splice on every publish shifts the
+    // whole ring, ~2 µs at 500); readers look at the newest #retainPerAudience only.
+    if (ring.length >= this.#retainPerAudience + Math.max(16, this.#retainPerAudience >> 2))
+      ring.splice(0, ring.length - this.#retainPerAudience);
     this.#retained.set(key, ring);
-    if (this.#retained.size > MAX_AUDIENCES) this.#retained.delete(this.#retained.keys().next().value!);
+    trimOldest(this.#retained, MAX_AUDIENCES);
     for (const { filter, listener } of this.#listeners) {
       if (!filter(event)) continue;
       try {
@@ -71,7 +75,9 @@ export class EventBus {
   /** Retained events passing `filter`, oldest first, at most `limit` (the newest ones). */
   recent(filter: (e: GatewayEvent) => boolean, limit = this.#retainPerAudience): GatewayEvent[] {
     const out: GatewayEvent[] = [];
-    for (const ring of this.#retained.values()) for (const e of ring) if (filter(e)) out.push(e);
+    for (const ring of this.#retained.values())
+      for (let i = Math.max(0, ring.length - this.#retainPerAudience); i < ring.length; i++)
+        if (filter(ring[i]!)) out.push(ring[i]!);
     out.sort((a, b) => a.id - b.id);
     return out.slice(-limit);
   }
