@@ -277,6 +277,7 @@ export {
   receiptMetadataSchema,
   type ReceiptWithMetadata,
   receiptWithMetadataSchema,
+  safeParseReceiptMetadata,
 } from './schemas/receipt-metadata.ts';
 export {
   DEADLINE_HEADER,

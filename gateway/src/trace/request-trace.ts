@@ -1,7 +1,7 @@
 import {
   formatTraceparent,
   parseTraceparent,
-  receiptMetadataSchema,
+  safeParseReceiptMetadata,
   startHop,
   type HopSpan,
   type ReceiptMetadata,
@@ -121,7 +121,7 @@ export class RequestTrace {
    * taken only within the schema's bounds.
    */
   nodeMetadata(raw: unknown): ReceiptMetadata | undefined {
-    const parsed = receiptMetadataSchema.safeParse(raw);
+    const parsed = safeParseReceiptMetadata(raw);
     if (!parsed.success) return undefined;
     const { traceparent, ...rest } = parsed.data;
     const ctx = parseTraceparent(traceparent);
