@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { descendantsOf, HEXEDGE_BIN } from '@hexedge/test-kit';
 import { addSpoofingDevice, prepareRegistrationFlood, runSpoofer, startBlackHole } from './attack-load.ts';
+import { CollectedRss } from './collected-rss.ts';
 import { runMqttLoad, type MqttLoadResult } from './mqtt-load.ts';
 
 /**
@@ -53,6 +54,8 @@ const MQTT_CLIENTS = Number(values['mqtt-clients']);
 const MQTT_IN_FLIGHT = Number(values['mqtt-in-flight']);
 /** End RSS may exceed post-warm-up RSS by at most this factor (caches and JIT settle after warm-up; a leak grows with requests). */
 const RSS_GROWTH_BOUND = 1.5;
+/** The same after a full collection at both points (collected-rss.ts): what requests leave behind. */
+const COLLECTED_RSS_BOUND = 1.1;
 const API_KEY = 'hx_load-test-admin-key-0123456789';
 const AUTOCANNON = path.resolve(import.meta.dirname, '../../../node_modules/.bin/autocannon');
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
@@ -74,6 +77,18 @@ const cpuSecondsOf = (pid: number) => {
 /** CPU seconds of the fabric: `hexedge dev` (gateway, broker, oracle) and its node processes. */
 const fabricCpuSeconds = (pid: number) =>
   [pid, ...descendantsOf(pid)].reduce((s, p) => s + cpuSecondsOf(p), 0);
+
+/** The gateway's V8 heap in use and its capacity (its /metrics, prom-client's default metrics), MiB. */
+async function heapMiB(gateway: string): Promise<{ used: number; total: number; external: number }> {
+  const text = await (await fetch(`${gateway}/metrics`)).text();
+  const metric = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  return {
+    used: metric('nodejs_heap_size_used_bytes'),
+    total: metric('nodejs_heap_size_total_bytes'),
+    external: metric('nodejs_external_memory_bytes'),
+  };
+}
 
 const rssKiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
@@ -238,6 +253,8 @@ async function main() {
   const dev = spawn(
     process.execPath,
     [
+      // The inspector stays closed; SIGUSR1 opens it on a free port for the collected-RSS check.
+      '--inspect-port=0',
       ...profile,
       HEXEDGE_BIN,
       'dev',
@@ -298,6 +315,9 @@ async function main() {
     // for the JIT to settle, so growth after it is what requests leave behind, not what fills.
     await phase(ready, expectedOutputs, 'warmup-', WARMUP_S);
     const rssWarmKiB = rssKiB(pid);
+    const heapWarm = await heapMiB(ready.gateway);
+    const collected = new CollectedRss({ pid, lines });
+    const collectedWarm = await collected.measure();
     const rssSamples: number[] = [];
     const sampler = setInterval(() => rssSamples.push(rssKiB(pid)), 1_000);
     let http: HttpResult;
@@ -343,6 +363,8 @@ async function main() {
     }
     clearInterval(sampler);
     const rssEndKiB = rssKiB(pid);
+    const heapEnd = await heapMiB(ready.gateway);
+    const collectedEnd = await collected.measure();
     const codes = codesOf(http);
     const http5xx = Object.entries(codes)
       .filter(([c]) => c.startsWith('5') && c !== '503')
@@ -385,12 +407,14 @@ async function main() {
         answeredPerSecond: honestPerSecond(http, mqtt),
         p99Ms: { http: http.latency.p99, mqtt: mqtt.latencyMs.p99 },
         rssEndOverAfterWarmup: rssEndKiB / rssWarmKiB,
+        collectedRssEndOverAfterWarmup: collectedEnd.rssMiB / collectedWarm.rssMiB,
         gatewayCpuUsPerRequest: (gatewayCpuS * 1e6) / Math.max(1, okCount(http) + mqtt.answered),
         fabricCpuUsPerRequest: (plainCpuS * 1e6) / Math.max(1, okCount(http) + mqtt.answered),
         goals: {
           answeredPerSecond: 1500,
           p99Ms: 30,
           rssEndOverAfterWarmup: 1.1,
+          collectedRssEndOverAfterWarmup: 1.1,
           gatewayCpuUsPerRequest: 400,
         },
       },
@@ -436,11 +460,18 @@ async function main() {
         end: rssEndKiB / 1024,
         bound: (rssWarmKiB * RSS_GROWTH_BOUND) / 1024,
       },
+      // What the RSS holds: the V8 heap in use and reserved (a live heap that grows is a leak; RSS
+      // that grows while it does not is the heap's and the allocator's slack).
+      heapMiB: { afterWarmup: heapWarm, end: heapEnd },
+      // The same after a full collection: the leak check (what requests leave behind).
+      collectedMiB: { afterWarmup: collectedWarm, end: collectedEnd },
     };
     const checks: Record<string, boolean> = {
       'no 5xx except 503 (HTTP)': http5xx === 0 && http.errors === 0 && http.timeouts === 0,
       'no unexpected MQTT errors, none unanswered': mqtt5xx === 0 && mqtt.unanswered === 0,
       [`RSS end ≤ ${RSS_GROWTH_BOUND} × after warm-up`]: rssEndKiB <= rssWarmKiB * RSS_GROWTH_BOUND,
+      [`RSS after a full collection: end ≤ ${COLLECTED_RSS_BOUND} × after warm-up (no leak)`]:
+        collectedEnd.rssMiB <= collectedWarm.rssMiB * COLLECTED_RSS_BOUND,
     };
     if (attack && result.attack) {
       const a = result.attack;
@@ -531,13 +562,13 @@ async function main() {
     }
     const sm = result.summary;
     console.log(
-      `summary: ${f(sm.answeredPerSecond)} answered req/s (goal ≥ ${sm.goals.answeredPerSecond}), p99 HTTP ${f(sm.p99Ms.http)} ms / MQTT ${f(sm.p99Ms.mqtt)} ms (goal ≤ ${sm.goals.p99Ms}), RSS end/after warm-up ${sm.rssEndOverAfterWarmup.toFixed(2)}× (goal ≤ ${sm.goals.rssEndOverAfterWarmup}×), gateway process CPU ${f(sm.gatewayCpuUsPerRequest)} µs per request (goal ≤ ${sm.goals.gatewayCpuUsPerRequest}), fabric ${f(sm.fabricCpuUsPerRequest)} µs; load average ${os
+      `summary: ${f(sm.answeredPerSecond)} answered req/s (goal ≥ ${sm.goals.answeredPerSecond}), p99 HTTP ${f(sm.p99Ms.http)} ms / MQTT ${f(sm.p99Ms.mqtt)} ms (goal ≤ ${sm.goals.p99Ms}), RSS end/after warm-up ${sm.rssEndOverAfterWarmup.toFixed(2)}× as is, ${sm.collectedRssEndOverAfterWarmup.toFixed(2)}× after a full collection (goal ≤ ${sm.goals.rssEndOverAfterWarmup}×), gateway process CPU ${f(sm.gatewayCpuUsPerRequest)} µs per request (goal ≤ ${sm.goals.gatewayCpuUsPerRequest}), fabric ${f(sm.fabricCpuUsPerRequest)} µs; load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
     );
     console.log(
-      `RSS of hexedge dev (gateway${ready.mosquitto ? '' : ' + embedded broker'}): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)})`,
+      `RSS of hexedge dev (gateway${ready.mosquitto ? '' : ' + embedded broker'}): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)}); V8 heap used ${f(heapWarm.used)} → ${f(heapEnd.used)} MiB of ${f(heapWarm.total)} → ${f(heapEnd.total)} reserved, external ${f(heapWarm.external)} → ${f(heapEnd.external)}; after a full collection: RSS ${f(collectedWarm.rssMiB)} → ${f(collectedEnd.rssMiB)} MiB, heap used ${f(collectedWarm.heapUsedMiB)} → ${f(collectedEnd.heapUsedMiB)}`,
     );
     for (const [what, ok] of Object.entries(checks)) console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
     console.log(`written: test-artifacts/${artifact}`);
