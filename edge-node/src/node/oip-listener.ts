@@ -1,9 +1,7 @@
-import { createAdaptorServer } from '@hono/node-server';
 import { HexEdgeError } from '@hexedge/protocol';
-import type { HttpListener } from '@hexedge/protocol/node';
+import { listenHttp, type HttpListener } from '@hexedge/protocol/node';
 import type { Hono } from 'hono';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { errorAnswer, type HttpAnswer } from '../server/infer-handler.ts';
 import { directInferRoute, type DirectInferRoute } from '../server/oip-app.ts';
 
@@ -22,8 +20,8 @@ const headerOf = (req: IncomingMessage) => (name: string) => {
 
 /**
  * The body of a request whose Content-Length the HTTP parser holds it to, chunks joined once. A plain
- * Uint8Array, never a Buffer: `Buffer#slice` shares memory where `Uint8Array#slice` copies, and
- * protocol's tensorFromBytes relies on the copy (a Buffer there would view the whole socket pool).
+ * Uint8Array, never a Buffer (`Buffer#slice` shares memory where `Uint8Array#slice` copies: what
+ * reads it need not know which it got).
  */
 function readBody(req: IncomingMessage): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
@@ -75,7 +73,7 @@ async function serveInfer(
  * routing — ~20 µs of CPU per call under load, profiled — and go straight to the app's infer handler;
  * every other request (chunked bodies included, whose limit hono's bodyLimit guards) is the app's.
  */
-export function oipRequestListener(app: Hono, fallback: http.RequestListener): http.RequestListener {
+export function oipRequestListener(app: Hono, fallback: RequestListener): RequestListener {
   const route = directInferRoute(app);
   if (!route) return fallback;
   return (req, res) => {
@@ -92,35 +90,7 @@ export function oipRequestListener(app: Hono, fallback: http.RequestListener): h
   };
 }
 
-/** Listens like protocol's `listenHttp`, with infer calls served directly (`oipRequestListener`). */
+/** protocol's `listenHttp` with infer calls served directly (`oipRequestListener`), all else by hono. */
 export function listenOip(options: { app: Hono; port: number; host: string }): Promise<HttpListener> {
-  const { app } = options;
-  return new Promise((resolve, reject) => {
-    const server = createAdaptorServer({
-      fetch: app.fetch,
-      hostname: options.host,
-      createServer: ((serverOptions: http.ServerOptions, listener: http.RequestListener) =>
-        http.createServer(serverOptions, oipRequestListener(app, listener))) as typeof http.createServer,
-    }) as http.Server;
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new Error(`port ${options.port} on ${options.host} is already in use; pick another with --port`)
-          : err,
-      );
-    });
-    server.listen(options.port, options.host, () => {
-      const info = server.address() as AddressInfo;
-      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-      resolve({
-        url: `http://${host}:${info.port}`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  return listenHttp({ ...options, wrap: (hono) => oipRequestListener(options.app, hono) });
 }

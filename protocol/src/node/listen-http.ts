@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface HttpListener {
@@ -8,15 +8,31 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
-/** Serves a hono app on a port (0 picks a free one); fails with a clear message when the port is taken. */
+/**
+ * Serves a hono app on a port (0 picks a free one); fails with a clear message when the port is taken.
+ * `wrap` puts a listener of the deployable's own in front of hono's (the edge node serves infer calls
+ * straight off the socket and hands everything else on).
+ */
 export function listenHttp(options: {
   app: { fetch: (request: Request) => Response | Promise<Response> };
   port: number;
   host: string;
+  wrap?: (hono: http.RequestListener) => http.RequestListener;
 }): Promise<HttpListener> {
+  const { wrap } = options;
   return new Promise((resolve, reject) => {
     const server = serve(
-      { fetch: options.app.fetch, port: options.port, hostname: options.host },
+      {
+        fetch: options.app.fetch,
+        port: options.port,
+        hostname: options.host,
+        ...(wrap
+          ? {
+              createServer: ((serverOptions: http.ServerOptions, listener: http.RequestListener) =>
+                http.createServer(serverOptions, wrap(listener))) as typeof http.createServer,
+            }
+          : {}),
+      },
       (info: AddressInfo) => {
         const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
         resolve({
