@@ -1,14 +1,17 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestTopic, responseTopic } from '../src/index.ts';
-import {
-  startEmbeddedBroker,
-  startMqttIngress,
-  type EmbeddedBroker,
-  type MqttIngress,
-} from '../src/node/index.ts';
+import { startEmbeddedBroker, type EmbeddedBroker, type MqttIngress } from '../src/node/index.ts';
 import { KEY } from './fake-nodes.ts';
-import { client, DEVICE_PASSWORD, gatewayParts, inbox, inferBody, type Answer } from './mqtt-harness.ts';
+import {
+  client,
+  DEVICE_PASSWORD,
+  gatewayParts,
+  inbox,
+  inferBody,
+  startTestIngress,
+  type Answer,
+} from './mqtt-harness.ts';
 
 // The embedded broker (aedes, MQTT 3.1.1 only): devices use the req/res topic pair. The ingress
 // reaches it over TCP (a separate gateway) or in process (the gateway hosting it, as `hexedge dev`).
@@ -19,16 +22,10 @@ let transport: 'tcp' | 'in-process';
 let open: MqttClient[] = [];
 
 const startIngress = () =>
-  startMqttIngress({
+  startTestIngress(parts, {
     url: broker.url,
     ...(transport === 'in-process' ? { connectStream: () => broker.connect() } : {}),
     clientId: 'gw-aedes-1',
-    username: 'gateway',
-    password: KEY,
-    protocolVersion: 4,
-    shareGroup: false,
-    service: parts.service,
-    principalOf: (id) => parts.access.principalOf(id),
   });
 
 async function device(id: string, password = DEVICE_PASSWORD) {

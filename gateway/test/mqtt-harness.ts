@@ -10,8 +10,8 @@ import {
   type BrokerAdminUser,
   type DeviceRecord,
 } from '../src/index.ts';
-import { writeMosquittoFiles } from '../src/node/index.ts';
-import { fakeNode, fakeNodes, keyRing, register, type FakeNode } from './fake-nodes.ts';
+import { startMqttIngress, writeMosquittoFiles } from '../src/node/index.ts';
+import { fakeNode, fakeNodes, KEY, keyRing, register, type FakeNode } from './fake-nodes.ts';
 
 /** Test devices use few PBKDF2 iterations: the hashing is the same, only cheaper. */
 export const TEST_ITERATIONS = 1_000;
@@ -36,6 +36,33 @@ export async function gatewayParts() {
   });
   const access = new BrokerAccess({ devices, keys });
   return { placement, near: near as FakeNode, nodes, keys, service, devices, access };
+}
+
+/**
+ * The gateway's MQTT ingress on a v3.1.1 broker without shared subscriptions (aedes, or a relay in
+ * front of it), logged in as the gateway with the test key; `connectStream` reaches the broker in
+ * process, `password` tries another key.
+ */
+export function startTestIngress(
+  parts: Awaited<ReturnType<typeof gatewayParts>>,
+  options: {
+    url: string;
+    clientId: string;
+    connectStream?: Parameters<typeof startMqttIngress>[0]['connectStream'];
+    password?: string;
+  },
+) {
+  return startMqttIngress({
+    url: options.url,
+    ...(options.connectStream ? { connectStream: options.connectStream } : {}),
+    clientId: options.clientId,
+    username: 'gateway',
+    password: options.password ?? KEY,
+    protocolVersion: 4,
+    shareGroup: false,
+    service: parts.service,
+    principalOf: (id) => parts.access.principalOf(id),
+  });
 }
 
 /**

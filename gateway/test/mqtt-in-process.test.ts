@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmbeddedBroker, startMqttIngress, type EmbeddedBroker } from '../src/node/index.ts';
-import { KEY } from './fake-nodes.ts';
-import { gatewayParts } from './mqtt-harness.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../src/node/index.ts';
+import { gatewayParts, startTestIngress } from './mqtt-harness.ts';
 
 // The embedded broker's in-process connection (what a gateway hosting the broker uses for its own
 // ingress): the transport changes, the broker's login and access hooks do not.
@@ -23,32 +22,21 @@ async function brokerWithAccess(): Promise<{
 describe('embedded broker, in-process connection', () => {
   it('still logs in through the access hooks: a wrong password is refused', async () => {
     const { broker, parts } = await brokerWithAccess();
-    const refused = startMqttIngress({
+    const refused = startTestIngress(parts, {
       url: broker.url,
       connectStream: () => broker.connect(),
       clientId: 'gw-in-process',
-      username: 'gateway',
       password: 'not-a-key',
-      protocolVersion: 4,
-      shareGroup: false,
-      service: parts.service,
-      principalOf: (id) => parts.access.principalOf(id),
     });
     await expect(refused).rejects.toThrow(/Bad username or password|Not authorized/i);
   });
 
   it('closes with the broker: the ingress reports the connection down', async () => {
     const { broker, parts } = await brokerWithAccess();
-    const ingress = await startMqttIngress({
+    const ingress = await startTestIngress(parts, {
       url: broker.url,
       connectStream: () => broker.connect(),
       clientId: 'gw-in-process',
-      username: 'gateway',
-      password: KEY,
-      protocolVersion: 4,
-      shareGroup: false,
-      service: parts.service,
-      principalOf: (id) => parts.access.principalOf(id),
     });
     cleanup.unshift(() => ingress.close());
     expect(ingress.connected).toBe(true);

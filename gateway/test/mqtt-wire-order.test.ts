@@ -2,14 +2,8 @@ import type { MqttClient } from 'mqtt';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestTopic, responseTopic } from '../src/index.ts';
-import {
-  startEmbeddedBroker,
-  startMqttIngress,
-  type EmbeddedBroker,
-  type MqttIngress,
-} from '../src/node/index.ts';
-import { KEY } from './fake-nodes.ts';
-import { client, DEVICE_PASSWORD, gatewayParts, inbox, inferBody } from './mqtt-harness.ts';
+import { startEmbeddedBroker, type EmbeddedBroker, type MqttIngress } from '../src/node/index.ts';
+import { client, DEVICE_PASSWORD, gatewayParts, inbox, inferBody, startTestIngress } from './mqtt-harness.ts';
 
 /** One MQTT packet as seen on the wire: its type, PUBLISH topic, packet id, and the TCP read it came in. */
 interface WirePacket {
@@ -81,15 +75,9 @@ beforeAll(async () => {
     outbound.on('close', () => inbound.destroy());
   });
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  ingress = await startMqttIngress({
+  ingress = await startTestIngress(parts, {
     url: `mqtt://127.0.0.1:${(relay.address() as AddressInfo).port}`,
     clientId: 'gw-wire-order',
-    username: 'gateway',
-    password: KEY,
-    protocolVersion: 4,
-    shareGroup: false,
-    service: parts.service,
-    principalOf: (id) => parts.access.principalOf(id),
   });
 });
 
