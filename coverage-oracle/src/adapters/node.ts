@@ -1,11 +1,30 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { base64UrlToBytes, bytesToBase64Url, exportKeyPair, generateNodeKeyPair, importKeyPair, type NodeKeyPair } from '@hexedge/protocol';
+import {
+  base64UrlToBytes,
+  bytesToBase64Url,
+  exportKeyPair,
+  generateNodeKeyPair,
+  importKeyPair,
+  type NodeKeyPair,
+} from '@hexedge/protocol';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { assertChainsFrom } from '../store/memory-store.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
-import type { CoverageObservation, Entropy, LogEntry, NonceClaim, OracleTrustRecord, PendingRound, ReplayState, StakeEvent, StoredReport, Verdict, WorkRecord } from '../store/records.ts';
+import type {
+  CoverageObservation,
+  Entropy,
+  LogEntry,
+  NonceClaim,
+  OracleTrustRecord,
+  PendingRound,
+  ReplayState,
+  StakeEvent,
+  StoredReport,
+  Verdict,
+  WorkRecord,
+} from '../store/records.ts';
 
 /** Expired nonce rows are deleted inside an ingest commit at most this often (one indexed range delete). */
 const NONCE_PRUNE_INTERVAL_MS = 60_000;
@@ -52,16 +71,24 @@ export class SqliteOracleStore implements OracleStore {
         ON CONFLICT (node_id, nonce) DO UPDATE SET expires_at_ms = excluded.expires_at_ms WHERE nonces.expires_at_ms < ?`),
       insertReport: p('INSERT INTO reports (round_key, json) VALUES (?, ?)'),
       putNonce: p('INSERT OR REPLACE INTO nonces (node_id, nonce, expires_at_ms) VALUES (?, ?, ?)'),
-      liveNonces: p('SELECT node_id, nonce, expires_at_ms FROM nonces WHERE expires_at_ms >= ? ORDER BY expires_at_ms DESC LIMIT ?'),
+      liveNonces: p(
+        'SELECT node_id, nonce, expires_at_ms FROM nonces WHERE expires_at_ms >= ? ORDER BY expires_at_ms DESC LIMIT ?',
+      ),
       getState: p('SELECT value FROM ingest_state WHERE key = ?'),
-      raiseState: p('INSERT INTO ingest_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)'),
+      raiseState: p(
+        'INSERT INTO ingest_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)',
+      ),
       listReports: p('SELECT seq, json FROM reports WHERE seq > ? ORDER BY seq LIMIT ?'),
       roundReports: p('SELECT seq, json FROM reports WHERE round_key = ? ORDER BY seq'),
-      recentRoundReports: p('SELECT seq, json FROM (SELECT seq, json FROM reports WHERE round_key = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
+      recentRoundReports: p(
+        'SELECT seq, json FROM (SELECT seq, json FROM reports WHERE round_key = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+      ),
       getCursor: p('SELECT seq FROM cursors WHERE stage = ?'),
       setCursor: p('INSERT OR REPLACE INTO cursors (stage, seq) VALUES (?, ?)'),
       openRound: p('INSERT OR IGNORE INTO rounds (round_key, beacon_seq, closes_at_ms) VALUES (?, ?, ?)'),
-      dueRounds: p('SELECT round_key, beacon_seq, closes_at_ms FROM rounds WHERE closes_at_ms <= ? ORDER BY beacon_seq LIMIT ?'),
+      dueRounds: p(
+        'SELECT round_key, beacon_seq, closes_at_ms FROM rounds WHERE closes_at_ms <= ? ORDER BY beacon_seq LIMIT ?',
+      ),
       closeRound: p('DELETE FROM rounds WHERE round_key = ?'),
       getLastBeacon: p('SELECT at_ms FROM last_beacon WHERE hotspot_key = ?'),
       setLastBeacon: p('INSERT OR REPLACE INTO last_beacon (hotspot_key, at_ms) VALUES (?, ?)'),
@@ -69,7 +96,9 @@ export class SqliteOracleStore implements OracleStore {
       getEntropy: p('SELECT id, start_ms FROM entropy WHERE id = ?'),
       saveVerdict: p('INSERT OR REPLACE INTO verdicts (id, node_id, at_ms, json) VALUES (?, ?, ?, ?)'),
       listVerdicts: p('SELECT json FROM verdicts WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
-      listNodeVerdicts: p('SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
+      listNodeVerdicts: p(
+        'SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id',
+      ),
       saveWork: p('INSERT OR IGNORE INTO work (receipt_hash, at_ms, json) VALUES (?, ?, ?)'),
       listWork: p('SELECT json FROM work WHERE at_ms >= ? AND at_ms < ? ORDER BY receipt_hash'),
       insertStake: p('INSERT OR IGNORE INTO stake (node_id, type, evidence_id, json) VALUES (?, ?, ?, ?)'),
@@ -84,7 +113,9 @@ export class SqliteOracleStore implements OracleStore {
       insertLog: p('INSERT INTO log (epoch, json) VALUES (?, ?)'),
       listLog: p('SELECT json FROM log ORDER BY epoch'),
       getLog: p('SELECT json FROM log WHERE epoch = ?'),
-      recentLog: p('SELECT json FROM (SELECT epoch, json FROM log ORDER BY epoch DESC LIMIT ?) ORDER BY epoch'),
+      recentLog: p(
+        'SELECT json FROM (SELECT epoch, json FROM log ORDER BY epoch DESC LIMIT ?) ORDER BY epoch',
+      ),
     };
   }
 
@@ -107,7 +138,11 @@ export class SqliteOracleStore implements OracleStore {
 
   claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean {
     if (Math.random() < 1 / 4096) this.#q.pruneNonces!.run(options.nowMs);
-    return Number(this.#q.claimNonce!.run(options.nodeId, options.nonce, options.expiresAtMs, options.nowMs).changes) === 1;
+    return (
+      Number(
+        this.#q.claimNonce!.run(options.nodeId, options.nonce, options.expiresAtMs, options.nowMs).changes,
+      ) === 1
+    );
   }
 
   appendReports(reports: Array<Omit<StoredReport, 'seq'>>): StoredReport[] {
@@ -121,7 +156,12 @@ export class SqliteOracleStore implements OracleStore {
 
   #lastNoncePruneMs = 0;
   /** Reports and nonce rows of one ingest group commit: one transaction, one fsync (synchronous=FULL). */
-  commitIngest(batch: { reports: Array<Omit<StoredReport, 'seq'>>; nonces: readonly NonceClaim[]; replayFloorMs?: number; nowMs: number }): StoredReport[] {
+  commitIngest(batch: {
+    reports: Array<Omit<StoredReport, 'seq'>>;
+    nonces: readonly NonceClaim[];
+    replayFloorMs?: number;
+    nowMs: number;
+  }): StoredReport[] {
     return this.#transaction(() => {
       if (batch.nowMs - this.#lastNoncePruneMs >= NONCE_PRUNE_INTERVAL_MS) {
         this.#q.pruneNonces!.run(batch.nowMs);
@@ -130,17 +170,29 @@ export class SqliteOracleStore implements OracleStore {
       for (const n of batch.nonces) this.#q.putNonce!.run(n.nodeId, n.nonce, n.expiresAtMs);
       if (batch.replayFloorMs !== undefined) this.#q.raiseState!.run('replay_floor_ms', batch.replayFloorMs);
       // The records are the caller's and not kept by it (ingest hands them over), so no copy is made.
-      return batch.reports.map((r) => ({ ...r, seq: Number(this.#q.insertReport!.run(r.roundKey ?? null, JSON.stringify(r)).lastInsertRowid) }));
+      return batch.reports.map((r) => ({
+        ...r,
+        seq: Number(this.#q.insertReport!.run(r.roundKey ?? null, JSON.stringify(r)).lastInsertRowid),
+      }));
     });
   }
 
   loadReplayState(options: { nowMs: number; limit: number }): ReplayState {
-    const nonces = this.#q.liveNonces!.all(options.nowMs, options.limit).map((r) => ({ nodeId: r.node_id as string, nonce: r.nonce as string, expiresAtMs: Number(r.expires_at_ms) }));
+    const nonces = this.#q
+      .liveNonces!.all(options.nowMs, options.limit)
+      .map((r) => ({
+        nodeId: r.node_id as string,
+        nonce: r.nonce as string,
+        expiresAtMs: Number(r.expires_at_ms),
+      }));
     return { nonces, floorMs: Number(this.#q.getState!.get('replay_floor_ms')?.value ?? 0) };
   }
 
   #reports(rows: Array<Record<string, unknown>>): StoredReport[] {
-    return rows.map((row) => ({ ...(JSON.parse(row.json as string) as Omit<StoredReport, 'seq'>), seq: Number(row.seq) }));
+    return rows.map((row) => ({
+      ...(JSON.parse(row.json as string) as Omit<StoredReport, 'seq'>),
+      seq: Number(row.seq),
+    }));
   }
 
   listReports(options: { afterSeq: number; limit: number }): StoredReport[] {
@@ -148,7 +200,8 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   listRoundReports(roundKey: string, options: { limit?: number } = {}): StoredReport[] {
-    if (options.limit !== undefined) return this.#reports(this.#q.recentRoundReports!.all(roundKey, options.limit));
+    if (options.limit !== undefined)
+      return this.#reports(this.#q.recentRoundReports!.all(roundKey, options.limit));
     return this.#reports(this.#q.roundReports!.all(roundKey));
   }
 
@@ -165,7 +218,13 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   listDueRounds(options: { nowMs: number; limit: number }): PendingRound[] {
-    return this.#q.dueRounds!.all(options.nowMs, options.limit).map((r) => ({ roundKey: r.round_key as string, beaconSeq: Number(r.beacon_seq), closesAtMs: Number(r.closes_at_ms) }));
+    return this.#q
+      .dueRounds!.all(options.nowMs, options.limit)
+      .map((r) => ({
+        roundKey: r.round_key as string,
+        beaconSeq: Number(r.beacon_seq),
+        closesAtMs: Number(r.closes_at_ms),
+      }));
   }
 
   closeRound(roundKey: string): void {
@@ -191,31 +250,48 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   saveVerdicts(verdicts: Verdict[]): void {
-    this.#transaction(() => verdicts.forEach((v) => this.#q.saveVerdict!.run(v.id, v.nodeId, v.atMs, JSON.stringify(v))));
+    this.#transaction(() =>
+      verdicts.forEach((v) => this.#q.saveVerdict!.run(v.id, v.nodeId, v.atMs, JSON.stringify(v))),
+    );
   }
 
   listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[] {
     const since = options.sinceMs ?? Number.MIN_SAFE_INTEGER;
     const until = options.untilMs ?? Number.MAX_SAFE_INTEGER;
-    const rows = options.nodeId === undefined ? this.#q.listVerdicts!.all(since, until) : this.#q.listNodeVerdicts!.all(options.nodeId, since, until);
+    const rows =
+      options.nodeId === undefined
+        ? this.#q.listVerdicts!.all(since, until)
+        : this.#q.listNodeVerdicts!.all(options.nodeId, since, until);
     return rows.map((r) => JSON.parse(r.json as string) as Verdict);
   }
 
   saveWork(work: WorkRecord[]): void {
-    this.#transaction(() => work.forEach((w) => this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w))));
+    this.#transaction(() =>
+      work.forEach((w) => this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w))),
+    );
   }
 
   listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[] {
-    return this.#q.listWork!.all(options.sinceMs, options.untilMs).map((r) => JSON.parse(r.json as string) as WorkRecord);
+    return this.#q
+      .listWork!.all(options.sinceMs, options.untilMs)
+      .map((r) => JSON.parse(r.json as string) as WorkRecord);
   }
 
   appendStakeEvent(event: Omit<StakeEvent, 'seq'>): boolean {
-    return Number(this.#q.insertStake!.run(event.nodeId, event.type, event.evidenceId ?? null, JSON.stringify(event)).changes) === 1;
+    return (
+      Number(
+        this.#q.insertStake!.run(event.nodeId, event.type, event.evidenceId ?? null, JSON.stringify(event))
+          .changes,
+      ) === 1
+    );
   }
 
   listStakeEvents(nodeId?: string): StakeEvent[] {
     const rows = nodeId === undefined ? this.#q.listStake!.all() : this.#q.listNodeStake!.all(nodeId);
-    return rows.map((r) => ({ ...(JSON.parse(r.json as string) as Omit<StakeEvent, 'seq'>), seq: Number(r.seq) }));
+    return rows.map((r) => ({
+      ...(JSON.parse(r.json as string) as Omit<StakeEvent, 'seq'>),
+      seq: Number(r.seq),
+    }));
   }
 
   saveTrust(record: OracleTrustRecord): void {
@@ -232,11 +308,15 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   saveCoverage(observations: CoverageObservation[]): void {
-    this.#transaction(() => observations.forEach((o) => this.#q.saveCoverage!.run(o.atMs, JSON.stringify(o))));
+    this.#transaction(() =>
+      observations.forEach((o) => this.#q.saveCoverage!.run(o.atMs, JSON.stringify(o))),
+    );
   }
 
   listCoverage(options: { sinceMs: number }): CoverageObservation[] {
-    return this.#q.listCoverage!.all(options.sinceMs).map((r) => JSON.parse(r.json as string) as CoverageObservation);
+    return this.#q
+      .listCoverage!.all(options.sinceMs)
+      .map((r) => JSON.parse(r.json as string) as CoverageObservation);
   }
 
   appendLogEntry(entry: LogEntry): void {
@@ -289,7 +369,19 @@ export function exportLogFiles(options: { store: OracleStore; dir: string }): st
     written.push(manifestFile, logFile);
   }
   const index = path.join(options.dir, 'log.json');
-  writeFileAtomic(index, JSON.stringify(entries.map((e) => ({ epoch: e.epoch, prevLogRoot: e.prevLogRoot, logRoot: e.logRoot, manifestHash: e.manifestHash })), null, 2) + '\n');
+  writeFileAtomic(
+    index,
+    JSON.stringify(
+      entries.map((e) => ({
+        epoch: e.epoch,
+        prevLogRoot: e.prevLogRoot,
+        logRoot: e.logRoot,
+        manifestHash: e.manifestHash,
+      })),
+      null,
+      2,
+    ) + '\n',
+  );
   written.push(index);
   return written;
 }
@@ -303,7 +395,9 @@ const SAMPLING_SECRET_BYTES = 32;
  * created on first start, reused after. Losing it changes the oracle's id (gateways trust it by id)
  * and makes past sampling unverifiable, so it is never overwritten; a file others can read is refused.
  */
-export async function loadOrCreateOracleKey(dataDir: string): Promise<{ keys: NodeKeyPair; samplingSecret: Uint8Array; created: boolean }> {
+export async function loadOrCreateOracleKey(
+  dataDir: string,
+): Promise<{ keys: NodeKeyPair; samplingSecret: Uint8Array; created: boolean }> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, ORACLE_KEY_FILE);
   let text: string | undefined;
@@ -321,8 +415,15 @@ export async function loadOrCreateOracleKey(dataDir: string): Promise<{ keys: No
     return { keys, samplingSecret, created: true };
   }
   const mode = statSync(file).mode;
-  if ((mode & 0o077) !== 0) throw new Error(`${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`);
+  if ((mode & 0o077) !== 0)
+    throw new Error(
+      `${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
+    );
   const stored = JSON.parse(text) as { nodeId: string; privateKeyPkcs8: string; samplingSecret: string };
   if (typeof stored.samplingSecret !== 'string') throw new Error(`${file} has no samplingSecret`);
-  return { keys: await importKeyPair(stored), samplingSecret: base64UrlToBytes(stored.samplingSecret), created: false };
+  return {
+    keys: await importKeyPair(stored),
+    samplingSecret: base64UrlToBytes(stored.samplingSecret),
+    created: false,
+  };
 }

@@ -84,7 +84,12 @@ export class OracleService {
         ...options.gatewayReporterIds.map((nodeId): KnownReporter => ({ nodeId, roles: ['gateway'] })),
         { nodeId: keys.nodeId, location: options.location, roles: ['challenger'], trusted: true },
         ...(options.reporters ?? []).map((r) => ({ ...r, trusted: true })),
-        ...[...anchors].map(([nodeId, location]): KnownReporter => ({ nodeId, location, roles: ['challenger'], trusted: true })),
+        ...[...anchors].map(([nodeId, location]): KnownReporter => ({
+          nodeId,
+          location,
+          roles: ['challenger'],
+          trusted: true,
+        })),
       ],
       ...(options.hotspots ? { hotspots: options.hotspots } : {}),
     });
