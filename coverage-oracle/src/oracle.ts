@@ -1,4 +1,4 @@
-import { canonicalBytes, type NodeKeyPair, type Sha256Hex, type SignatureCheck } from '@hexedge/protocol';
+import { canonicalBytes, type NodeKeyPair, type Sha256Hex } from '@hexedge/protocol';
 import type { OracleConfig } from './config.ts';
 import { CoverageMap } from './coverage/coverage-map.ts';
 import type { OracleDirectory } from './directory.ts';
@@ -43,8 +43,6 @@ export interface CoverageOracleOptions {
   toleranceFor?: (modelName: string, modelVersion: string) => number;
   /** SHA-256 for batch proofs at ingest (a runtime's faster one); WebCrypto's when absent. */
   sha256?: Sha256Hex;
-  /** Ed25519 checks at ingest (a runtime's faster one); WebCrypto's when absent. */
-  verifySignature?: SignatureCheck;
   nowMs?: () => number;
 }
 
@@ -86,7 +84,6 @@ export class CoverageOracle {
       store,
       directory,
       ...(options.sha256 ? { sha256: options.sha256 } : {}),
-      ...(options.verifySignature ? { verifySignature: options.verifySignature } : {}),
       ...(options.nowMs ? { nowMs: options.nowMs } : {}),
     });
     this.ingestStage = new IngestStage({ ingest: this.ingest, batchSize: config.batchSize });

@@ -43,7 +43,6 @@ export {
   isValidSignatureFrom,
   signBody,
   signBodyAs,
-  type SignatureCheck,
   type Signed,
   type SignedKind,
   signingInput,

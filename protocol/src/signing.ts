@@ -86,15 +86,6 @@ export async function signBody<T extends { nodeId: string }>(
   return { body, signature: bytesToBase64Url(signature) };
 }
 
-/**
- * How a verifier checks a signed message (isValidSignature's contract): a runtime with a faster
- * Ed25519 (node:crypto, no thread-pool hop) passes its own; the same bytes, the same answers.
- */
-export type SignatureCheck = (
-  kind: SignedKind,
-  signed: Signed<{ nodeId: string }>,
-) => boolean | Promise<boolean>;
-
 /** True when `signature` is `body.nodeId`'s Ed25519 signature over the body; false for any mismatch. */
 export async function isValidSignature(
   kind: SignedKind,

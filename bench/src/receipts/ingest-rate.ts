@@ -1,6 +1,13 @@
 import { Ingest, MemoryDirectory, MemoryOracleStore } from '@hexedge/coverage-oracle';
-import { nodeIsValidSignature, nodeSha256Hex, SqliteOracleStore } from '@hexedge/coverage-oracle/node';
-import { isValidSignature, signingInput, type ReceiptBody } from '@hexedge/protocol';
+import { nodeSha256Hex, SqliteOracleStore } from '@hexedge/coverage-oracle/node';
+import { nodeEd25519OnPool } from '@hexedge/protocol/node';
+import {
+  isValidSignature,
+  signingInput,
+  useEd25519Engine,
+  type Ed25519Engine,
+  type ReceiptBody,
+} from '@hexedge/protocol';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +31,7 @@ export async function ingestRate(
   options: { nowMs: number; store: 'sqlite' | 'memory' },
 ): Promise<{ perS: number; commits: number; cpuUsPerReceipt: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-bench-ingest-'));
+  let previousEngine: Ed25519Engine | undefined;
   const store =
     options.store === 'sqlite'
       ? new SqliteOracleStore({ path: path.join(dir, 'oracle.sqlite') })
@@ -31,14 +39,10 @@ export async function ingestRate(
   try {
     const directory = new MemoryDirectory();
     directory.putReporter({ nodeId: fixtures.gateway.nodeId, roles: ['gateway'] });
-    // Wired as buildOracle wires it: node:crypto's SHA-256 and Ed25519.
-    const ingest = new Ingest({
-      store,
-      directory,
-      sha256: nodeSha256Hex,
-      verifySignature: nodeIsValidSignature,
-      nowMs: () => options.nowMs,
-    });
+    // Wired as buildOracle wires it: node:crypto's SHA-256 and Ed25519 (verified on the thread pool),
+    // the latter for this measurement only: the anchors measure WebCrypto's and node:crypto's own.
+    previousEngine = useEd25519Engine(nodeEd25519OnPool);
+    const ingest = new Ingest({ store, directory, sha256: nodeSha256Hex, nowMs: () => options.nowMs });
     let next = 0;
     let accepted = 0;
     let refusal: unknown;
@@ -66,6 +70,7 @@ export async function ingestRate(
       cpuUsPerReceipt: (user + system) / accepted,
     };
   } finally {
+    if (previousEngine) useEd25519Engine(previousEngine);
     if (store instanceof SqliteOracleStore) store.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,6 @@ import {
   VerifiedRoots,
   type ErrorCode,
   type Sha256Hex,
-  type SignatureCheck,
   type BatchVerifyOptions,
 } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
@@ -70,8 +69,6 @@ export interface IngestOptions {
   directory: OracleDirectory;
   /** SHA-256 for batch proofs (the Node adapter passes node:crypto's); WebCrypto's when absent. */
   sha256?: Sha256Hex;
-  /** Ed25519 checks (the Node adapter passes node:crypto's, nodeIsValidSignature); WebCrypto's when absent. */
-  verifySignature?: SignatureCheck;
   /** Group commit window, ms (DEFAULT_INGEST_COMMIT_DELAY_MS). */
   commitDelayMs?: number;
   /** Spent nonces kept in memory at most (DEFAULT_MAX_REPLAY_NONCES). */
@@ -97,7 +94,6 @@ export interface IngestOptions {
 export class Ingest {
   readonly #directory: OracleDirectory;
   readonly #sha256: Sha256Hex | undefined;
-  readonly #verifySignature: SignatureCheck;
   readonly #reportRoots = new VerifiedRoots();
   readonly #receiptRoots = new VerifiedRoots();
   readonly #replay: ReplayGuard;
@@ -107,7 +103,6 @@ export class Ingest {
   constructor(options: IngestOptions) {
     this.#directory = options.directory;
     this.#sha256 = options.sha256;
-    this.#verifySignature = options.verifySignature ?? isValidSignature;
     this.#now = options.nowMs ?? Date.now;
     const maxNonces = options.maxReplayNonces;
     this.#replay = new ReplayGuard({
@@ -241,7 +236,7 @@ export class Ingest {
           code: 'BAD_SIGNATURE',
           message: `${body.type} report: ${verdict.fault}: ${verdict.message}`,
         };
-    } else if (!(await this.#verifySignature('report', report)))
+    } else if (!(await isValidSignature('report', report)))
       return {
         code: 'BAD_SIGNATURE',
         message: `${body.type} report signature does not verify for ${body.nodeId}`,
@@ -261,8 +256,6 @@ export class Ingest {
   }
 
   #verifyOptions(roots: VerifiedRoots): BatchVerifyOptions {
-    return this.#sha256
-      ? { roots, sha256: this.#sha256, verifySignature: this.#verifySignature }
-      : { roots, verifySignature: this.#verifySignature };
+    return this.#sha256 ? { roots, sha256: this.#sha256 } : { roots };
   }
 }

@@ -2,7 +2,6 @@ import { Lifecycle } from '@hexedge/protocol';
 import { listenHttp, useNodeEd25519 } from '@hexedge/protocol/node';
 import path from 'node:path';
 import { exportLogFiles, loadOrCreateOracleKey, nodeSha256Hex, SqliteOracleStore } from '../adapters/node.ts';
-import { nodeIsValidSignature } from '../adapters/node-signature.ts';
 import { OracleService } from '../service/oracle-service.ts';
 import type { OracleServiceConfig } from '../service/service-config.ts';
 import type { Referee } from '../spot-check/spot-checker.ts';
@@ -50,8 +49,9 @@ export async function buildOracle(
     referee?: RefereeFactory;
   },
 ): Promise<RunningOracle> {
-  // Ed25519 through node:crypto for every signature this process makes or checks (same verdicts as WebCrypto's).
-  useNodeEd25519();
+  // Ed25519 through node:crypto for every signature this process makes or checks (same verdicts as
+  // WebCrypto's); verifications on the thread pool: ingest checks many independent signatures at once.
+  useNodeEd25519({ verifyOnPool: true });
   const log = options.log ?? (() => {});
   const life = new Lifecycle({ signal: options.signal, log });
   return life.start(async () => {
@@ -89,7 +89,6 @@ export async function buildOracle(
       fullTrustPushIntervalMs: config.fullTrustPushIntervalMs,
       reRunTimeoutMs: config.reRunTimeoutMs,
       sha256: nodeSha256Hex,
-      verifySignature: nodeIsValidSignature,
       log: (m) => log(`oracle: ${m}`),
     });
     const exportNow = () => {

@@ -6,5 +6,4 @@ export {
   ORACLE_KEY_FILE,
   SqliteOracleStore,
 } from '../adapters/node.ts';
-export { nodeIsValidSignature } from '../adapters/node-signature.ts';
 export { buildOracle, type RefereeFactory, type RunningOracle } from './build-oracle.ts';

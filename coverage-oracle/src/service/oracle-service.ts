@@ -1,4 +1,4 @@
-import type { LatLng, NodeKeyPair, Sha256Hex, SignatureCheck } from '@hexedge/protocol';
+import type { LatLng, NodeKeyPair, Sha256Hex } from '@hexedge/protocol';
 import type { Hono } from 'hono';
 import type { OracleConfig } from '../config.ts';
 import type { KnownReporter } from '../directory.ts';
@@ -50,8 +50,6 @@ export interface OracleServiceOptions {
   reRunTimeoutMs: number;
   /** SHA-256 for batch proofs at ingest (the Node builder passes node:crypto's); WebCrypto's when absent. */
   sha256?: Sha256Hex;
-  /** Ed25519 checks at ingest (the Node builder passes node:crypto's); WebCrypto's when absent. */
-  verifySignature?: SignatureCheck;
   nowMs?: () => number;
   log?: (message: string) => void;
 }
@@ -118,7 +116,6 @@ export class OracleService {
       catalogue: this.catalogue,
       toleranceFor: this.catalogue.toleranceFor,
       ...(options.sha256 ? { sha256: options.sha256 } : {}),
-      ...(options.verifySignature ? { verifySignature: options.verifySignature } : {}),
       ...(options.nowMs ? { nowMs: options.nowMs } : {}),
     });
     this.challenges = new ChallengeScheduler({

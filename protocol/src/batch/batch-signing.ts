@@ -1,7 +1,7 @@
 import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import { NODE_ID_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { canonicalJson } from '../canonical.ts';
-import { isValidSignature, signBody, type SignatureCheck, type Signed, type SignedKind } from '../signing.ts';
+import { isValidSignature, signBody, type Signed, type SignedKind } from '../signing.ts';
 import { buildMerkleTree, inclusionProofRoot, MAX_BATCH_LEAVES } from './merkle.ts';
 import { VerifiedRoots } from './verified-roots.ts';
 
@@ -123,8 +123,6 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export interface BatchVerifyOptions {
   roots?: VerifiedRoots;
   sha256?: Sha256Hex;
-  /** Ed25519 check of a root (or a v1 message): WebCrypto's isValidSignature when absent. */
-  verifySignature?: SignatureCheck;
 }
 
 /**
@@ -182,8 +180,7 @@ export async function verifyBatchSigned(
     );
   const key = VerifiedRoots.keyOf(kind, rootBody.nodeId, rootBody.root);
   const signed = `${rootBody.leafCount}\n${rootBody.issuedAtMs}\n${root!.signature}`;
-  const check = options.verifySignature ?? isValidSignature;
-  const verify = async () => check(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
+  const verify = async () => isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
   // A root verified before is answered without a promise (most leaves); otherwise verify, or join a verification under way.
   const checked = options.roots?.has(key, signed)
     ? { ok: true, cached: true }

@@ -29,8 +29,7 @@ export async function verifyReceipt(
     const verdict = await verifyBatchSigned('receipt', receipt, options);
     return verdict.ok ? { ok: true, version: 2, cachedRoot: verdict.cachedRoot } : verdict;
   }
-  if (await (options.verifySignature ?? isValidSignature)('receipt', receipt))
-    return { ok: true, version: 1, cachedRoot: false };
+  if (await isValidSignature('receipt', receipt)) return { ok: true, version: 1, cachedRoot: false };
   return {
     ok: false,
     fault: 'SIGNATURE',

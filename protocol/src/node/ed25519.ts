@@ -42,7 +42,29 @@ export const nodeEd25519: Ed25519Engine = {
   },
 };
 
-/** Makes node:crypto the process's Ed25519 engine (the Node builders call it; idempotent). */
-export function useNodeEd25519(): void {
-  useEd25519Engine(nodeEd25519);
+/**
+ * The same, with verification on libuv's thread pool (node:crypto's callback form): for a process
+ * whose load is many independent signatures (the oracle's ingest of v1 reports), so they use every
+ * core and the event loop stays free; measured 0.45–0.61× raw verify there against 0.30× synchronous.
+ */
+export const nodeEd25519OnPool: Ed25519Engine = {
+  name: 'node:crypto (thread pool)',
+  sign: nodeEd25519.sign,
+  verify(signerId, signature, bytes) {
+    let key: KeyObject;
+    try {
+      key = ed25519PublicKeyOf(signerId);
+    } catch {
+      return false;
+    }
+    return new Promise((resolve) => verify(null, bytes, key, signature, (err, ok) => resolve(!err && ok)));
+  },
+};
+
+/**
+ * Makes node:crypto the process's Ed25519 engine (the Node builders call it; idempotent).
+ * `verifyOnPool`: verifications on the thread pool (`nodeEd25519OnPool`), as the oracle's builder asks.
+ */
+export function useNodeEd25519(options: { verifyOnPool?: boolean } = {}): void {
+  useEd25519Engine(options.verifyOnPool ? nodeEd25519OnPool : nodeEd25519);
 }

@@ -1,24 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { generateNodeKeyPair, isValidSignature, signBody, type Signed } from '@hexedge/protocol';
-import { nodeIsValidSignature } from './node-signature.ts';
+import { generateNodeKeyPair } from '../identity.ts';
+import {
+  isValidSignature,
+  signBody,
+  useEd25519Engine,
+  webCryptoEd25519,
+  type Ed25519Engine,
+  type Signed,
+} from '../signing.ts';
+import { nodeEd25519, nodeEd25519OnPool } from './ed25519.ts';
 
-/** What WebCrypto's check answers, a throw included (node:crypto must answer the same). */
-async function webAnswer(kind: 'receipt' | 'report', signed: Signed<{ nodeId: string }>) {
+/** What isValidSignature answers on an engine, a throw included (every engine must answer alike). */
+async function answerOn(
+  engine: Ed25519Engine,
+  kind: 'receipt' | 'report',
+  signed: Signed<{ nodeId: string }>,
+) {
+  const previous = useEd25519Engine(engine);
   try {
     return await isValidSignature(kind, signed);
   } catch (err) {
     return `throws ${(err as Error).name}`;
+  } finally {
+    useEd25519Engine(previous);
   }
 }
-async function nodeAnswer(kind: 'receipt' | 'report', signed: Signed<{ nodeId: string }>) {
-  try {
-    return await nodeIsValidSignature(kind, signed);
-  } catch (err) {
-    return `throws ${(err as Error).name}`;
-  }
-}
+const webAnswer = (kind: 'receipt' | 'report', signed: Signed<{ nodeId: string }>) =>
+  answerOn(webCryptoEd25519, kind, signed);
 
-describe('nodeIsValidSignature answers as protocol isValidSignature (WebCrypto)', () => {
+describe('isValidSignature answers alike on node:crypto (synchronous and thread pool) and WebCrypto', () => {
   it('on valid, tampered, re-kinded, re-signed and malformed messages', async () => {
     const [alice, bob] = await Promise.all([generateNodeKeyPair(), generateNodeKeyPair()]);
     const good = await signBody(
@@ -56,7 +66,11 @@ describe('nodeIsValidSignature answers as protocol isValidSignature (WebCrypto)'
     const answers = [];
     for (const [kind, signed] of cases) {
       const web = await webAnswer(kind, signed);
-      expect(await nodeAnswer(kind, signed), `${kind} ${JSON.stringify(signed).slice(0, 120)}`).toBe(web);
+      for (const engine of [nodeEd25519, nodeEd25519OnPool])
+        expect(
+          await answerOn(engine, kind, signed),
+          `${engine.name}: ${kind} ${JSON.stringify(signed).slice(0, 120)}`,
+        ).toBe(web);
       answers.push(web);
     }
     expect(answers[0]).toBe(true);
