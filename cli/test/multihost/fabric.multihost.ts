@@ -282,11 +282,18 @@ describe.skipIf(skipped)('multi-host fabric: real round trips between emulated c
   });
 
   it('fails over within the request deadline when the serving host’s link is cut', async () => {
-    const { cut, after, figures } = await cutServingHost(fabric, {
-      callerKey: 'off',
-      deadlineMs: FAILOVER_DEADLINE_MS,
-    });
-    report.failover = figures;
+    // The scenario needs a request to meet the silent host; placement sometimes moves the caller to
+    // another node before any does (seen in 2 of ~10 runs: none of 41–49 requests after the cut
+    // tried it). Then nothing failed over and the cut is repeated (the link is back and the node
+    // healthy again in between), at most three times; the tries are in the report.
+    let run = await cutServingHost(fabric, { callerKey: 'off', deadlineMs: FAILOVER_DEADLINE_MS });
+    let tries = 1;
+    while (run.figures.failedOver === 0 && tries < 3) {
+      run = await cutServingHost(fabric, { callerKey: 'off', deadlineMs: FAILOVER_DEADLINE_MS });
+      tries++;
+    }
+    const { cut, after, figures } = run;
+    report.failover = { ...figures, tries };
     // Every request after the cut is answered within its deadline, none by the cut host; at least one
     // went to the silent host first and was failed over (its trace at the gateway shows the failed attempt).
     expect(after.filter((r) => r.status !== 200)).toEqual([]);
@@ -294,5 +301,5 @@ describe.skipIf(skipped)('multi-host fabric: real round trips between emulated c
     expect(figures.failedOver, 'requests that tried the cut host first').toBeGreaterThanOrEqual(1);
     expect(figures.slowestAfterCutMs).toBeLessThan(FAILOVER_DEADLINE_MS);
     expect(figures.unhealthyAfterMs, 'the gateway marks the cut host unhealthy').toBeGreaterThan(0);
-  });
+  }, 150_000);
 });

@@ -79,8 +79,12 @@ export interface MultihostReport {
     answeredAfterCut: number;
     /** From the cut to the first answer by another node. */
     firstOtherAnswerMs: number;
-    /** Requests that tried the cut host first and were answered by another after the attempt timed out. */
+    /** Requests that tried the cut host first (a failed attempt on it in their gateway trace), answered by another. */
     failedOver: number;
+    /** Of those, the ones that waited out their attempt timeout on it. */
+    failedOverAfterTimeout?: number;
+    /** Cuts it took until a request met the silent host (placement may move away before one does). */
+    tries?: number;
     /** The slowest request after the cut: what failing over cost the unlucky caller. */
     slowestAfterCutMs: number;
     /** From the cut until the gateway no longer lists the node healthy (3 missed heartbeats). */
@@ -219,7 +223,7 @@ export function formatReport(r: MultihostReport): string {
     const f = r.failover;
     out.push(
       '',
-      `failover: ${f.cut}'s link cut while ${f.caller} sends (deadline ${f.deadlineMs} ms): ${f.answeredAfterCut}/${f.requestsAfterCut} answered; ${f.failedOver} tried the silent host first and were failed over, the slowest in ${Math.round(f.slowestAfterCutMs)} ms; first answer by another node ${Math.round(f.firstOtherAnswerMs)} ms after the cut; unhealthy at the gateway after ${Math.round(f.unhealthyAfterMs)} ms, healthy again ${Math.round(f.healthyAgainAfterMs)} ms after the link came back`,
+      `failover: ${f.cut}'s link cut while ${f.caller} sends (deadline ${f.deadlineMs} ms): ${f.answeredAfterCut}/${f.requestsAfterCut} answered; ${f.failedOver} tried the silent host first and were failed over (cut ${f.tries ?? 1}×), the slowest in ${Math.round(f.slowestAfterCutMs)} ms; first answer by another node ${Math.round(f.firstOtherAnswerMs)} ms after the cut; unhealthy at the gateway after ${Math.round(f.unhealthyAfterMs)} ms, healthy again ${Math.round(f.healthyAgainAfterMs)} ms after the link came back`,
     );
   }
   if (r.switch) out.push('', `switch: ${JSON.stringify(r.switch)}`);
