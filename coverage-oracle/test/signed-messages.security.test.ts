@@ -41,6 +41,15 @@ function setup() {
   return { store, stored, ingest: new Ingest({ store, directory }) };
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The other spellings of a 64-byte signature: its last character with different (unused) low 4 bits. */
+const respellings = (signature: string) => {
+  const last = BASE64URL.indexOf(signature.at(-1)!);
+  return Array.from({ length: 16 }, (_, low) => (last & ~15) | low)
+    .filter((i) => i !== last)
+    .map((i) => signature.slice(0, -1) + BASE64URL[i]);
+};
+
 const flip = (s: string, at = 20) => s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
 
 describe('oracle reports', () => {
@@ -61,10 +70,18 @@ describe('oracle reports', () => {
     const listTrust = store.listTrust.bind(store);
     store.listTrust = () => (trustReads.n++, listTrust());
     const ingest = new Ingest({ store, directory: spied });
-    const location = await signReport(thief, { type: 'location', targetNodeId: node.nodeId, answered: false }, NOW);
+    const location = await signReport(
+      thief,
+      { type: 'location', targetNodeId: node.nodeId, answered: false },
+      NOW,
+    );
     const forged = { ...location, signature: flip(location.signature) };
     const unsigned = { body: location.body, signature: 'A'.repeat(86) };
-    for (const report of [forged, unsigned, { ...location, body: { ...location.body, nodeId: gateway.nodeId } }]) {
+    for (const report of [
+      forged,
+      unsigned,
+      { ...location, body: { ...location.body, nodeId: gateway.nodeId } },
+    ]) {
       expect(await ingest.submit(report, NOW)).toMatchObject({ accepted: false, code: 'BAD_SIGNATURE' });
     }
     expect(lookups).toEqual([]);
@@ -86,9 +103,7 @@ describe('oracle reports', () => {
     expect(coverage.isVerifier(node.nodeId)).toBe(false);
     expect(coverage.getManifest(7)).toBeUndefined();
     const app = createOracleApp({ oracle: coverage, oracleId: oracle.nodeId, store, nowMs: () => NOW });
-    const res = await app.request(
-      `/v1/oracle/nodes/${node.nodeId}`,
-    );
+    const res = await app.request(`/v1/oracle/nodes/${node.nodeId}`);
     expect(res.status).toBe(200);
   });
 
@@ -159,6 +174,26 @@ describe('oracle reports', () => {
       await ingest.submit(await signReport(thief, { type: 'receipt', receipt, request, result }, NOW), NOW),
     ).toMatchObject({ accepted: false, code: 'UNKNOWN_NODE' });
     expect(stored()).toBe(0);
+  });
+
+  it('counts a receipt once: its signature re-spelled in base64url (the same 64 bytes) is refused, not new work', async () => {
+    // 86 base64url characters carry 516 bits for 64 bytes: the last character's low 4 bits are
+    // padding a lenient decoder ignores. A re-spelled signature verifies, yet hashes as another receipt.
+    const { ingest, stored } = setup();
+    const inputs = tensorsFor([20, 50, 600], 'readings');
+    const outputs = tensorsFor([0.1, 0.9]);
+    const receipt = await signReceipt(node, { requestId: 'r1', inputs, outputs, issuedAtMs: NOW });
+    const request = { kind: 'tensors', modelName: 'comfort-index', modelVersion: '1', inputs };
+    const result = { kind: 'tensors', outputs };
+    const report = (r: typeof receipt) =>
+      signReport(gateway, { type: 'receipt', receipt: r, request, result }, NOW);
+    expect((await ingest.submit(await report(receipt), NOW)).accepted).toBe(true);
+    for (const signature of respellings(receipt.signature).slice(0, 3)) {
+      expect(await ingest.submit(await report({ ...receipt, signature }), NOW)).toMatchObject({
+        accepted: false,
+      });
+    }
+    expect(stored()).toBe(1);
   });
 
   it('refuses a reports body over 8 MiB with 413', async () => {

@@ -32,6 +32,7 @@ export {
   importKeyPair,
   importPublicKey,
   NODE_ID_PATTERN,
+  SIGNATURE_PATTERN,
   type NodeKeyPair,
   type StoredKeyPair,
 } from './identity.ts';

@@ -1,7 +1,7 @@
 import { canonicalJson } from './canonical.ts';
 import { base64UrlToBytes, bytesToBase64Url } from './encoding.ts';
 import { HexEdgeError } from './errors.ts';
-import { importPublicKey, NODE_ID_PATTERN } from './identity.ts';
+import { importPublicKey, NODE_ID_PATTERN, SIGNATURE_PATTERN } from './identity.ts';
 
 /**
  * What is signed: a domain tag (so a heartbeat's signature can never pass as a receipt's) and the
@@ -93,6 +93,8 @@ export async function isValidSignature(
 ): Promise<boolean> {
   const { body, signature } = signed;
   if (typeof body?.nodeId !== 'string' || !NODE_ID_PATTERN.test(body.nodeId)) return false;
+  // Only the canonical spelling: the same 64 bytes spelt another way would hash as another message.
+  if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
   let sig: Uint8Array;
   try {
     sig = base64UrlToBytes(signature);
@@ -114,8 +116,8 @@ export async function isValidSignatureFrom(options: {
   signerId: string;
 }): Promise<boolean> {
   const { kind, body, signature, signerId } = options;
-  if (typeof signerId !== 'string' || !NODE_ID_PATTERN.test(signerId) || typeof signature !== 'string')
-    return false;
+  if (typeof signerId !== 'string' || !NODE_ID_PATTERN.test(signerId)) return false;
+  if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
   let sig: Uint8Array;
   try {
     sig = base64UrlToBytes(signature);

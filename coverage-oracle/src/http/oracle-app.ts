@@ -4,6 +4,7 @@ import {
   MAX_REPORTS_BODY_BYTES,
   MAX_REPORTS_PER_POST,
   MAX_STAKE_BODY_BYTES,
+  NODE_ID_PATTERN,
   ORACLE_IDENTITY_PATH,
   POSP_PATH,
   REPORTS_PATH,
@@ -171,7 +172,7 @@ export function createOracleApp(options: OracleAppOptions): Hono {
   );
   app.get(`${STAKE_PATH}/:accountId`, (c) => {
     const accountId = c.req.param('accountId');
-    if (!/^[A-Za-z0-9_-]{43}$/.test(accountId))
+    if (!NODE_ID_PATTERN.test(accountId))
       throw new HexEdgeError(
         'INVALID_REQUEST',
         `account id must be a node id (43 base64url characters), got ${JSON.stringify(accountId.slice(0, 80))}`,

@@ -1,4 +1,11 @@
-import { bytesToBase64Url, base64UrlToBytes, canonicalBytes, importPublicKey, type NodeKeyPair } from '@hexedge/protocol';
+import {
+  bytesToBase64Url,
+  base64UrlToBytes,
+  canonicalBytes,
+  importPublicKey,
+  SIGNATURE_PATTERN,
+  type NodeKeyPair,
+} from '@hexedge/protocol';
 import { buildMerkleTree, verifyMerkleProof, type MerkleProof } from './merkle.ts';
 import type { RewardEntry, RewardShares } from './epoch-rewards.ts';
 
@@ -58,7 +65,9 @@ export async function buildRewardManifest(options: {
   samplingSeed?: string;
   nextSamplingSeedCommitment?: string;
 }): Promise<{ signed: SignedRewardManifest; bytes: Uint8Array; proofs: Map<string, MerkleProof> }> {
-  const entries = [...options.entries].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  const entries = [...options.entries].sort((a, b) =>
+    a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0,
+  );
   const tree = await buildMerkleTree(entries.map(rewardEntryBytes));
   const manifest: RewardManifest = {
     version: 1,
@@ -72,22 +81,37 @@ export async function buildRewardManifest(options: {
     merkleRoot: tree.root,
     prevLogRoot: options.prevLogRoot,
     ...(options.samplingSeed ? { samplingSeed: options.samplingSeed } : {}),
-    ...(options.nextSamplingSeedCommitment ? { nextSamplingSeedCommitment: options.nextSamplingSeedCommitment } : {}),
+    ...(options.nextSamplingSeedCommitment
+      ? { nextSamplingSeedCommitment: options.nextSamplingSeedCommitment }
+      : {}),
     entries,
   };
-  const signature = await crypto.subtle.sign({ name: 'Ed25519' }, options.oracle.privateKey, signedBytes(manifest) as BufferSource);
+  const signature = await crypto.subtle.sign(
+    { name: 'Ed25519' },
+    options.oracle.privateKey,
+    signedBytes(manifest) as BufferSource,
+  );
   const signed: SignedRewardManifest = { manifest, signature: bytesToBase64Url(new Uint8Array(signature)) };
   const proofs = new Map(entries.map((e, i) => [e.nodeId, tree.proofs[i]!]));
   return { signed, bytes: canonicalBytes(signed), proofs };
 }
 
 /** True when the manifest is signed by its `oracleId` and its Merkle root is the root of its entries. */
-export async function verifyRewardManifest(signed: SignedRewardManifest, expectedOracleId?: string): Promise<boolean> {
+export async function verifyRewardManifest(
+  signed: SignedRewardManifest,
+  expectedOracleId?: string,
+): Promise<boolean> {
   try {
     const { manifest } = signed;
     if (expectedOracleId !== undefined && manifest.oracleId !== expectedOracleId) return false;
+    if (typeof signed.signature !== 'string' || !SIGNATURE_PATTERN.test(signed.signature)) return false;
     const key = await importPublicKey(manifest.oracleId);
-    const ok = await crypto.subtle.verify({ name: 'Ed25519' }, key, base64UrlToBytes(signed.signature) as BufferSource, signedBytes(manifest) as BufferSource);
+    const ok = await crypto.subtle.verify(
+      { name: 'Ed25519' },
+      key,
+      base64UrlToBytes(signed.signature) as BufferSource,
+      signedBytes(manifest) as BufferSource,
+    );
     if (!ok) return false;
     const tree = await buildMerkleTree(manifest.entries.map(rewardEntryBytes));
     return tree.root === manifest.merkleRoot;
@@ -97,6 +121,14 @@ export async function verifyRewardManifest(signed: SignedRewardManifest, expecte
 }
 
 /** What a node checks with only its own entry, its proof and the signed root. */
-export function verifyRewardEntry(options: { entry: RewardEntry; proof: MerkleProof; merkleRoot: string }): Promise<boolean> {
-  return verifyMerkleProof({ leaf: rewardEntryBytes(options.entry), proof: options.proof, root: options.merkleRoot });
+export function verifyRewardEntry(options: {
+  entry: RewardEntry;
+  proof: MerkleProof;
+  merkleRoot: string;
+}): Promise<boolean> {
+  return verifyMerkleProof({
+    leaf: rewardEntryBytes(options.entry),
+    proof: options.proof,
+    root: options.merkleRoot,
+  });
 }

@@ -1,6 +1,6 @@
 import { BATCH_SIGNED_VERSION } from '../batch/batch-signing.ts';
 import { MAX_BATCH_LEAVES } from '../batch/merkle.ts';
-import { NODE_ID_PATTERN } from '../identity.ts';
+import { NODE_ID_PATTERN, SIGNATURE_PATTERN } from '../identity.ts';
 
 /**
  * Hand-written checks for the shapes ingest and receipt checks parse on every message, as a fast path
@@ -15,7 +15,7 @@ import { NODE_ID_PATTERN } from '../identity.ts';
  */
 
 export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
-export const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{86}$/;
+export { SIGNATURE_PATTERN };
 /** The parsed-proof bound of receipt.ts's batchProofSchema (MAX_PARSED_PROOF_HASHES). */
 export const FAST_MAX_PARSED_PROOF_HASHES = 48;
 

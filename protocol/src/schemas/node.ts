@@ -1,20 +1,26 @@
 import { z } from 'zod';
-import { NODE_ID_PATTERN } from '../identity.ts';
+import { NODE_ID_PATTERN, SIGNATURE_PATTERN } from '../identity.ts';
 
-export {
-  type ReceiptBody,
-  receiptBodySchema,
-  type SignedReceipt,
-  signedReceiptSchema,
-} from './receipt.ts';
+export { type ReceiptBody, receiptBodySchema, type SignedReceipt, signedReceiptSchema } from './receipt.ts';
 
 /** Messages an edge node signs: registration, heartbeat and the receipt attached to every answer. */
-export const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, 'must be a base64url Ed25519 public key (43 chars)');
+export const nodeIdSchema = z
+  .string()
+  .regex(NODE_ID_PATTERN, 'must be a base64url Ed25519 public key (43 chars, its canonical spelling)');
 export const latLngSchema = z.object({ lat: z.number(), lng: z.number() });
 const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
-const signatureSchema = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature');
+const signatureSchema = z.string().regex(SIGNATURE_PATTERN, 'must be a base64url Ed25519 signature');
 
-export const EXECUTION_PROVIDERS = ['cpu', 'wasm', 'cuda', 'tensorrt', 'webgpu', 'openvino', 'qnn', 'coreml'] as const;
+export const EXECUTION_PROVIDERS = [
+  'cpu',
+  'wasm',
+  'cuda',
+  'tensorrt',
+  'webgpu',
+  'openvino',
+  'qnn',
+  'coreml',
+] as const;
 export const executionProviderSchema = z.enum(EXECUTION_PROVIDERS);
 export type ExecutionProvider = z.infer<typeof executionProviderSchema>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BATCH_SIGNED_VERSION } from '../batch/batch-signing.ts';
 import { MAX_BATCH_LEAVES } from '../batch/merkle.ts';
-import { NODE_ID_PATTERN } from '../identity.ts';
+import { NODE_ID_PATTERN, SIGNATURE_PATTERN } from '../identity.ts';
 
 /**
  * The receipt an edge node attaches to every answer, in one of two wire versions:
@@ -10,9 +10,11 @@ import { NODE_ID_PATTERN } from '../identity.ts';
  *   inclusion proof and the signed root (protocol's batch signing). The default of nodes since batch
  *   receipts; v1 stays valid everywhere.
  */
-const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, 'must be a base64url Ed25519 public key (43 chars)');
+const nodeIdSchema = z
+  .string()
+  .regex(NODE_ID_PATTERN, 'must be a base64url Ed25519 public key (43 chars, its canonical spelling)');
 const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
-const signatureSchema = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature');
+const signatureSchema = z.string().regex(SIGNATURE_PATTERN, 'must be a base64url Ed25519 signature');
 /**
  * Proof entries parsed at most: four times the deepest tree, so an oversized proof still parses and is
  * refused by the verifier with its own reason (PROOF_LENGTH), while a giant one costs nothing to refuse.

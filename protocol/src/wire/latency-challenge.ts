@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bytesToBase64Url } from '../encoding.ts';
-import type { NodeKeyPair } from '../identity.ts';
+import { SIGNATURE_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { nodeIdSchema } from '../schemas/node.ts';
 import { isValidSignature, signBody, type Signed } from '../signing.ts';
 
@@ -14,7 +14,7 @@ export const CHALLENGE_PATH = '/v1/oracle/challenge';
 /** A challenge or probe is a few hundred bytes of signed JSON; a node refuses bodies past this. */
 export const MAX_CHALLENGE_BODY_BYTES = 4 * 1024;
 const nonceSchema = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, 'must be 16–48 random bytes in base64url');
-const signatureSchema = z.string().regex(/^[A-Za-z0-9_-]{86}$/);
+const signatureSchema = z.string().regex(SIGNATURE_PATTERN);
 
 export const challengeBodySchema = z.object({
   type: z.literal('latency-challenge'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LatLng } from '../geo.ts';
-import type { NodeKeyPair } from '../identity.ts';
+import { SIGNATURE_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { nodeIdSchema } from '../schemas/node.ts';
 import { isValidSignature, signBody, type Signed } from '../signing.ts';
 import { randomNonce } from './latency-challenge.ts';
@@ -27,7 +27,7 @@ export const probeBodySchema = z.object({
 });
 export const signedProbeSchema = z.object({
   body: probeBodySchema,
-  signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+  signature: z.string().regex(SIGNATURE_PATTERN),
 });
 export type ProbeBody = z.infer<typeof probeBodySchema>;
 

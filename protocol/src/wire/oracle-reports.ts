@@ -8,6 +8,7 @@ import { MAX_DEADLINE_MS } from '../schemas/infer.ts';
 import { PRIORITIES } from '../schemas/priority.ts';
 import { signedChallengeResponseSchema } from './latency-challenge.ts';
 import { nodeFaultReportBodySchema } from './node-fault-report.ts';
+import { SIGNATURE_PATTERN } from '../identity.ts';
 
 /**
  * What reporters send to the oracle (`POST /v1/oracle/reports`, one or an array): a body signed by
@@ -136,7 +137,7 @@ export const reportBodySchema = z.discriminatedUnion('type', [
 export const singleReportSchema = z.object({
   v: z.undefined().optional(),
   body: reportBodySchema,
-  signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature'),
+  signature: z.string().regex(SIGNATURE_PATTERN, 'must be a base64url Ed25519 signature'),
 });
 /**
  * A report signed as a leaf of its reporter's batch (v2, protocol's batch signing, kind `report`): a

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { NodeKeyPair } from '../identity.ts';
+import { SIGNATURE_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { nodeIdSchema } from '../schemas/node.ts';
 import { signBody, type Signed } from '../signing.ts';
 import { randomNonce } from './latency-challenge.ts';
@@ -28,7 +28,7 @@ export const rerunBodySchema = z.object({
 });
 export const signedRerunSchema = z.object({
   body: rerunBodySchema,
-  signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+  signature: z.string().regex(SIGNATURE_PATTERN),
 });
 export type RerunBody = z.infer<typeof rerunBodySchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { NodeKeyPair } from '../identity.ts';
+import { SIGNATURE_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { nodeIdSchema } from '../schemas/node.ts';
 import { signBody, type Signed } from '../signing.ts';
 
@@ -81,7 +81,7 @@ export const trustPushSchema = z.object({
     seq: z.number().int().nonnegative(),
     scores: z.array(trustScoreEntrySchema).max(MAX_SCORES_PER_MESSAGE),
   }),
-  signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+  signature: z.string().regex(SIGNATURE_PATTERN),
 });
 
 export function clipReasons(reasons: readonly string[]): string[] {

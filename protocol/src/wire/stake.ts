@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { NodeKeyPair } from '../identity.ts';
+import { SIGNATURE_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { nodeIdSchema } from '../schemas/node.ts';
 import { isValidSignature, isValidSignatureFrom, signBody, signBodyAs } from '../signing.ts';
 import { randomNonce } from './latency-challenge.ts';
@@ -33,7 +33,7 @@ const base = {
   issuedAtMs: z.number().int().nonnegative(),
   amountBaseUnits: amountSchema,
 };
-const signatureSchema = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature');
+const signatureSchema = z.string().regex(SIGNATURE_PATTERN, 'must be a base64url Ed25519 signature');
 
 export const stakeMessageBodySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stake-deposit'), ...base, accountId: nodeIdSchema }).strict(),
