@@ -188,6 +188,9 @@ describe('oracle reports', () => {
     const report = (r: typeof receipt) =>
       signReport(gateway, { type: 'receipt', receipt: r, request, result }, NOW);
     expect((await ingest.submit(await report(receipt), NOW)).accepted).toBe(true);
+    // Nor with an unsigned key added beside the signature.
+    const padded = { ...receipt, note: 'again' };
+    expect((await ingest.submit(await report(padded), NOW)).accepted).toBe(false);
     for (const signature of respellings(receipt.signature).slice(0, 3)) {
       expect(await ingest.submit(await report({ ...receipt, signature }), NOW)).toMatchObject({
         accepted: false,
