@@ -9,7 +9,8 @@
  *  - the bare undici reverse proxy (bare-proxy.ts), pointed at the node once it is known.
  * Parent → child over IPC: `{ type: 'proxy', nodeUrl }` → `{ proxyUrl }`; `{ type: 'cpu' }` →
  * `{ cpuUs }` (process.cpuUsage, to price a request in CPU time); `{ type: 'mqtt' }` → `{ brokerUrl }`
- * (the gateway's broker, with the echo responder on it, mqtt-front.ts); `{ type: 'profile-start' }`,
+ * (the gateway's broker, with the echo responder on it, mqtt-front.ts); `{ type: 'mqtt-layer', answer }`
+ * → `{ brokerUrl }` (a second broker with the ingress answering a canned answer, mqtt-layer.ts); `{ type: 'profile-start' }`,
  * `{ type: 'profile-stop', file }` (a CPU profile of the measured window only, profile-gateway.ts).
  */
 import { buildGateway, type RunningGateway } from '@hexedge/gateway/node';
@@ -19,6 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { startBareProxy, type BareProxy } from './bare-proxy.ts';
 import { startMqttFront, type MqttFront } from './mqtt-front.ts';
+import { startMqttLayer, type MqttLayer } from './mqtt-layer.ts';
 
 export interface FrontConfig {
   apiKey: string;
@@ -40,6 +42,11 @@ export interface FrontProcess {
   cpuUs(): Promise<number>;
   /** Starts the echo responder on the gateway's broker (mqtt-front.ts); the broker's URL. */
   startMqtt(): Promise<string>;
+  /**
+   * Starts the MQTT layer alone (mqtt-layer.ts: its own embedded broker, the ingress answering
+   * `answer`, the InferResponse JSON, and an echo responder); that broker's URL.
+   */
+  startMqttLayer(answer: string): Promise<string>;
   /** A CPU profile of the front process (V8's sampler, every 200 µs) from `profileStart` to `profileStop(file)`. */
   profileStart(): Promise<void>;
   profileStop(file: string): Promise<void>;
@@ -78,6 +85,7 @@ export function startFrontProcess(
         },
         cpuUs: async () => (await ask({ type: 'cpu' })).cpuUs!,
         startMqtt: async () => (await ask({ type: 'mqtt' })).brokerUrl!,
+        startMqttLayer: async (answer) => (await ask({ type: 'mqtt-layer', answer })).brokerUrl!,
         profileStart: async () => void (await ask({ type: 'profile-start' })),
         profileStop: async (file) => void (await ask({ type: 'profile-stop', file })),
         close: () =>
@@ -118,8 +126,9 @@ async function main(config: FrontConfig): Promise<void> {
   process.send!({ gatewayUrl: gateway.url });
   let proxy: BareProxy | undefined;
   let mqttFront: MqttFront | undefined;
+  let mqttLayer: MqttLayer | undefined;
   let profiler: Session | undefined;
-  process.on('message', (m: { type: string; nodeUrl?: string; file?: string }) => {
+  process.on('message', (m: { type: string; nodeUrl?: string; file?: string; answer?: string }) => {
     void (async () => {
       try {
         if (m.type === 'proxy') {
@@ -128,6 +137,9 @@ async function main(config: FrontConfig): Promise<void> {
         } else if (m.type === 'mqtt') {
           mqttFront ??= await startMqttFront({ brokerUrl: gateway.brokerUrl!, password: config.apiKey });
           process.send!({ brokerUrl: mqttFront.brokerUrl });
+        } else if (m.type === 'mqtt-layer') {
+          mqttLayer ??= await startMqttLayer({ password: config.apiKey, answer: m.answer! });
+          process.send!({ brokerUrl: mqttLayer.brokerUrl });
         } else if (m.type === 'profile-start') {
           profiler ??= new Session();
           profiler.connect();
@@ -152,6 +164,7 @@ async function main(config: FrontConfig): Promise<void> {
   process.on('disconnect', () => {
     // Close in reverse order; exit even if a socket lingers (the bench is done with us).
     void (async () => {
+      await mqttLayer?.close().catch(() => {});
       await mqttFront?.close().catch(() => {});
       await proxy?.close();
       await gateway.stop().catch(() => {});

@@ -24,55 +24,62 @@ const echoRoute: MqttRoute = {
   isOk: () => true,
 };
 
-export async function mqttRows(options: {
+interface MqttRowsOptions {
   brokerUrl: string;
   password: string;
   payloads: readonly Uint8Array[];
   /** The front process's CPU clock (broker, ingress, gateway and echo responder live there). */
   frontCpuUs: () => Promise<number>;
   quick: boolean;
-}): Promise<InferenceRow[]> {
-  const { quick } = options;
-  const rows: InferenceRow[] = [];
-  const measure = async (shape: {
+}
+
+/**
+ * Closed-loop rounds of the gateway's request topics (`subject`) and the echo responder on the same
+ * broker, interleaved; per peer the rate per round, what each round saw and the front process's CPU
+ * time per request. Warm-up rounds are dropped.
+ */
+async function measure(
+  options: Omit<MqttRowsOptions, 'quick'> & {
     clients: number;
     rounds: number;
     warmUpRounds: number;
     durationMs: number;
-  }) => {
-    const { clients, rounds, warmUpRounds, durationMs } = shape;
-    const devices = await connectDevices({
-      brokerUrl: options.brokerUrl,
-      clients,
-      password: options.password,
-    });
-    const seen: Record<'gateway' | 'echo', LatencyResult[]> = { gateway: [], echo: [] };
-    const cpuUs: Record<'gateway' | 'echo', number[]> = { gateway: [], echo: [] };
-    const peer = (name: 'gateway' | 'echo', route: MqttRoute) => async () => {
-      const cpu0 = await options.frontCpuUs();
-      const r = await devices.run({ route, payloads: options.payloads, durationMs });
-      cpuUs[name].push(((await options.frontCpuUs()) - cpu0) / r.count);
-      seen[name].push(r);
-      return r.rate;
-    };
-    try {
-      const rates = await interleave({
-        rounds,
-        warmUpRounds,
-        peers: { gateway: peer('gateway', gatewayRoute), echo: peer('echo', echoRoute) },
-      });
-      for (const k of ['gateway', 'echo'] as const) {
-        seen[k].splice(0, warmUpRounds);
-        cpuUs[k].splice(0, warmUpRounds);
-      }
-      return { rates, seen, cpuUs };
-    } finally {
-      await devices.close();
-    }
+  },
+) {
+  const { clients, rounds, warmUpRounds, durationMs } = options;
+  const devices = await connectDevices({ brokerUrl: options.brokerUrl, clients, password: options.password });
+  const seen: Record<'subject' | 'echo', LatencyResult[]> = { subject: [], echo: [] };
+  const cpuUs: Record<'subject' | 'echo', number[]> = { subject: [], echo: [] };
+  const peer = (name: 'subject' | 'echo', route: MqttRoute) => async () => {
+    const cpu0 = await options.frontCpuUs();
+    const r = await devices.run({ route, payloads: options.payloads, durationMs });
+    cpuUs[name].push(((await options.frontCpuUs()) - cpu0) / r.count);
+    seen[name].push(r);
+    return r.rate;
   };
+  try {
+    const rates = await interleave({
+      rounds,
+      warmUpRounds,
+      peers: { subject: peer('subject', gatewayRoute), echo: peer('echo', echoRoute) },
+    });
+    for (const k of ['subject', 'echo'] as const) {
+      seen[k].splice(0, warmUpRounds);
+      cpuUs[k].splice(0, warmUpRounds);
+    }
+    return { rates, seen, cpuUs };
+  } finally {
+    await devices.close();
+  }
+}
+
+export async function mqttRows(options: MqttRowsOptions): Promise<InferenceRow[]> {
+  const { quick } = options;
+  const rows: InferenceRow[] = [];
 
   // The HTTP rows before these have warmed the gateway's shared path; the ingress and broker get a round more.
   const load = await measure({
+    ...options,
     clients: MQTT_CLIENTS,
     rounds: quick ? 3 : 7,
     warmUpRounds: quick ? 1 : 2,
@@ -83,7 +90,7 @@ export async function mqttRows(options: {
     pairRow({
       name: `MQTT ${c} devices: broker + ingress + node vs echo`,
       unit: 'req/s',
-      value: load.rates.gateway,
+      value: load.rates.subject,
       anchor: 'echo responder (same broker)',
       anchorValue: load.rates.echo,
       better: 'higher',
@@ -94,7 +101,7 @@ export async function mqttRows(options: {
     pairRow({
       name: `MQTT ${c} devices: round trip p50 vs echo`,
       unit: 'ms',
-      value: load.seen.gateway.map((r) => r.p50Ms),
+      value: load.seen.subject.map((r) => r.p50Ms),
       anchor: 'echo p50',
       anchorValue: load.seen.echo.map((r) => r.p50Ms),
       better: 'lower',
@@ -104,7 +111,7 @@ export async function mqttRows(options: {
     pairRow({
       name: `MQTT ${c} devices: round trip p99 vs echo`,
       unit: 'ms',
-      value: load.seen.gateway.map((r) => r.p99Ms),
+      value: load.seen.subject.map((r) => r.p99Ms),
       anchor: 'echo p99',
       anchorValue: load.seen.echo.map((r) => r.p99Ms),
       better: 'lower',
@@ -115,7 +122,7 @@ export async function mqttRows(options: {
     pairRow({
       name: `CPU per request of the gateway process (MQTT ${c} devices, broker included) vs echo`,
       unit: 'µs',
-      value: load.cpuUs.gateway,
+      value: load.cpuUs.subject,
       anchor: 'echo (same broker)',
       anchorValue: load.cpuUs.echo,
       better: 'lower',
@@ -123,6 +130,7 @@ export async function mqttRows(options: {
   );
 
   const one = await measure({
+    ...options,
     clients: 1,
     rounds: quick ? 4 : 11,
     warmUpRounds: 1,
@@ -132,7 +140,7 @@ export async function mqttRows(options: {
     pairRow({
       name: 'MQTT 1 device: round trip p50 vs echo',
       unit: 'ms',
-      value: one.seen.gateway.map((r) => r.p50Ms),
+      value: one.seen.subject.map((r) => r.p50Ms),
       anchor: 'echo p50',
       anchorValue: one.seen.echo.map((r) => r.p50Ms),
       better: 'lower',
@@ -142,11 +150,48 @@ export async function mqttRows(options: {
     pairRow({
       name: 'MQTT 1 device: round trip p99 vs echo',
       unit: 'ms',
-      value: one.seen.gateway.map((r) => r.p99Ms),
+      value: one.seen.subject.map((r) => r.p99Ms),
       anchor: 'echo p99',
       anchorValue: one.seen.echo.map((r) => r.p99Ms),
       better: 'lower',
     }),
   );
   return rows;
+}
+
+/**
+ * The MQTT layer alone (mqtt-layer.ts: a broker of its own in the front process with the gateway's
+ * access hooks and its real ingress, answering from a stub infer service with a canned answer), against
+ * the echo responder on that same broker, same devices, same rounds. Beside the rows above it tells
+ * the layer's cost from the infer path's (placement, forward, node, receipt check), which the HTTP
+ * rows measure too. `brokerUrl`: that broker, not the gateway's.
+ */
+export async function mqttLayerRows(options: MqttRowsOptions): Promise<InferenceRow[]> {
+  const { quick } = options;
+  const layer = await measure({
+    ...options,
+    clients: MQTT_CLIENTS,
+    rounds: quick ? 3 : 5,
+    warmUpRounds: 1,
+    durationMs: quick ? 1000 : 2500,
+  });
+  const c = MQTT_CLIENTS;
+  return [
+    pairRow({
+      name: `MQTT ${c} devices: broker + ingress (canned answer, no node) vs echo`,
+      unit: 'req/s',
+      value: layer.rates.subject,
+      anchor: 'echo responder (same broker)',
+      anchorValue: layer.rates.echo,
+      better: 'higher',
+    }),
+    pairRow({
+      name: `CPU per request of the gateway process (MQTT ${c} devices, broker + ingress, canned answer, no node) vs echo`,
+      unit: 'µs',
+      value: layer.cpuUs.subject,
+      anchor: 'echo (same broker)',
+      anchorValue: layer.cpuUs.echo,
+      better: 'lower',
+    }),
+  ];
 }

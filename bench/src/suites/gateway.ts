@@ -6,7 +6,9 @@
  * time), and the node (`hexedge node init` + `hexedge node run`, registered with the gateway over HTTP).
  * All three share the machine's cores. Ratios: rates value/anchor, times anchor/value (above 1 = the
  * row's subject wins). Each row's JSON carries its spread over rounds. MQTT rows (embedded broker +
- * the gateway's MQTT ingress vs an echo responder on the same broker): bench/src/gateway/mqtt-rows.ts.
+ * the gateway's MQTT ingress vs an echo responder on the same broker): bench/src/gateway/mqtt-rows.ts;
+ * the MQTT layer alone (a second broker with the real ingress and a stub infer service answering a
+ * canned answer, vs echo on that broker): mqtt-layer.ts, mqttLayerRows.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,7 +25,7 @@ import { generateNodeKeyPair } from '@hexedge/protocol';
 import { startFrontProcess, type FrontProcess } from '../gateway/front-process.ts';
 import { forwardHeaders } from '../gateway/forward-headers.ts';
 import { httpRows, oipBodies, requestSpecs } from '../gateway/http-rows.ts';
-import { mqttRows } from '../gateway/mqtt-rows.ts';
+import { mqttLayerRows, mqttRows } from '../gateway/mqtt-rows.ts';
 import { formatSpread, type InferenceRow } from '../inference/rounds.ts';
 import type { BenchRow } from '../report.ts';
 
@@ -110,6 +112,31 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     } catch (err) {
       // The HTTP rows stand on their own; say why the MQTT ones are missing.
       console.log(`MQTT rows not measured: ${(err as Error).stack ?? String(err)}`);
+    }
+    step('MQTT layer alone: a broker with the ingress answering a canned answer vs echo on it');
+    try {
+      const payloads = requestSpecs({ apiKey, location: REQUEST_LOCATION }).gateway.bodies;
+      // The canned answer is the gateway's own answer to the same request (same size and shape).
+      const res = await fetch(`${front.gatewayUrl}/v1/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+        body: Buffer.from(payloads[0]!),
+      });
+      const answer = await res.text();
+      if (!res.ok) throw new Error(`the gateway refused the canned request: ${res.status} ${answer}`);
+      const brokerUrl = await front.startMqttLayer(answer);
+      step(`layer broker ${brokerUrl}, canned answer of ${Buffer.byteLength(answer)} bytes`);
+      rows.push(
+        ...(await mqttLayerRows({
+          brokerUrl,
+          password: apiKey,
+          payloads,
+          frontCpuUs: () => front.cpuUs(),
+          quick,
+        })),
+      );
+    } catch (err) {
+      console.log(`MQTT layer rows not measured: ${(err as Error).stack ?? String(err)}`);
     }
   } finally {
     for (const close of stack.reverse())
