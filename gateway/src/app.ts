@@ -14,7 +14,8 @@ import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import { declaredBodyLimit } from './body-limit.ts';
-import { noObserver, type GatewayObserver } from './observe.ts';
+import { httpObservations, noObserver, type GatewayObserver } from './observe.ts';
+import { registerDirectInfer } from './infer/direct-infer.ts';
 import { publicCors } from './cors.ts';
 import { requireApiKey } from './auth.ts';
 import { MemoryModelCatalog, type ModelCatalog } from './catalog.ts';
@@ -51,8 +52,14 @@ import {
   registerRoute,
 } from './openapi/node-routes.ts';
 import { coverageRoute, rerunRoute, trustRoute } from './openapi/oracle-routes.ts';
-import { docsRoute, healthRoute, identityRoute, metricsRoute, openApiRoute } from './openapi/service-routes.ts';
-import { inferHandler } from './routes/infer.ts';
+import {
+  docsRoute,
+  healthRoute,
+  identityRoute,
+  metricsRoute,
+  openApiRoute,
+} from './openapi/service-routes.ts';
+import { inferCall, inferHandler } from './routes/infer.ts';
 import { keyHandlers } from './routes/keys.ts';
 import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts';
 import { mountDashboard, type DashboardOptions } from './routes/dashboard.ts';
@@ -131,6 +138,27 @@ export interface GatewayAppOptions {
 
 const limit = declaredBodyLimit;
 
+/** CORS for every route (cors.ts); the direct infer path sets the same headers. */
+const CORS = {
+  allowHeaders: [
+    'Authorization',
+    'Content-Type',
+    'Cache-Control',
+    'traceparent',
+    'X-HexEdge-Priority',
+    'X-HexEdge-Deadline-Ms',
+  ],
+  exposeHeaders: [
+    'X-Request-Id',
+    'X-HexEdge-Cache',
+    'traceparent',
+    'Retry-After',
+    'RateLimit-Limit',
+    'RateLimit-Remaining',
+    'RateLimit-Reset',
+  ],
+};
+
 /** The route pattern that answered (`/v1/nodes/:id`), never the raw path, so metric labels stay bounded. */
 function respondingRoute(c: Context): string {
   const route = matchedRoutes(c)[c.req.routeIndex];
@@ -179,37 +207,19 @@ export function createGatewayApp(options: GatewayAppOptions): {
   const app = createGatewayHono();
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
-  app.use(
-    publicCors({
-      allowHeaders: ['Authorization', 'Content-Type', 'Cache-Control', 'traceparent', 'X-HexEdge-Priority', 'X-HexEdge-Deadline-Ms'],
-      exposeHeaders: [
-        'X-Request-Id',
-        'X-HexEdge-Cache',
-        'traceparent',
-        'Retry-After',
-        'RateLimit-Limit',
-        'RateLimit-Remaining',
-        'RateLimit-Reset',
-      ],
-    }),
-  );
+  app.use(publicCors(CORS));
+  const observed = httpObservations({ observer, log });
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    observer.httpRequest({
+    observed({
       route: respondingRoute(c),
-      method: c.req.method,
-      status: c.res.status,
-      seconds: (performance.now() - started) / 1000,
-    });
-    log({
-      level: 'info',
-      requestId: c.get('requestId'),
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
-      key: c.get('apiKey')?.id,
-      ms: Math.round((performance.now() - started) * 1000) / 1000,
+      startedMs: started,
+      requestId: c.get('requestId'),
+      keyId: c.get('apiKey')?.id,
     });
   });
   app.onError((err, c) => errorResponse(c, err));
@@ -217,14 +227,15 @@ export function createGatewayApp(options: GatewayAppOptions): {
     errorResponse(c, new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
   );
 
-  if (local)
-    mountDashboard(app, {
-      ...options.dashboard,
-      ...(options.clientIp ? { clientIp: options.clientIp } : {}),
-      placement: local,
-      keys,
-      limiter,
-    });
+  const dashboard = local
+    ? mountDashboard(app, {
+        ...options.dashboard,
+        ...(options.clientIp ? { clientIp: options.clientIp } : {}),
+        placement: local,
+        keys,
+        limiter,
+      })
+    : undefined;
 
   mount(app, healthRoute, (c) => {
     const parts = options.parts?.() ?? {};
@@ -292,7 +303,23 @@ export function createGatewayApp(options: GatewayAppOptions): {
         }),
       );
   }
-  mountHeadersCheckedByHandler(app, inferRoute, auth, limit(MAX_INFER_BODY_BYTES), inferHandler({ service, usage }));
+  mountHeadersCheckedByHandler(
+    app,
+    inferRoute,
+    auth,
+    limit(MAX_INFER_BODY_BYTES),
+    inferHandler({ service, usage }),
+  );
+  // The same route for the Node listener's direct path (node/infer-listener.ts): same steps, same answers.
+  registerDirectInfer(app, {
+    keys,
+    limiter,
+    infer: inferCall({ service, usage }),
+    maxBodyBytes: MAX_INFER_BODY_BYTES,
+    exposeHeaders: CORS.exposeHeaders.join(','),
+    observed,
+    ...(dashboard ? { recordInfer: dashboard.recordInfer } : {}),
+  });
   mount(app, traceRoute, authUnmetered, traceHandler(traces));
   mount(app, usageRoute, authUnmetered, async (c) => {
     const key = c.get('apiKey');

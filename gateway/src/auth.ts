@@ -2,7 +2,7 @@ import { HexEdgeError, type InferResponse } from '@hexedge/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { KeyRing } from './keys/key-ring.ts';
 import type { ApiKeyRecord } from './keys/key-store.ts';
-import type { KeyLimiter } from './keys/rate-limit.ts';
+import type { KeyLimiter, RateDecision } from './keys/rate-limit.ts';
 
 export type GatewayEnv = {
   Variables: {
@@ -48,11 +48,8 @@ export function requireApiKey(options: {
       return next();
     }
     try {
-      const d = await options.limiter.take(record);
-      c.header('RateLimit-Limit', String(d.limit));
-      c.header('RateLimit-Remaining', String(d.remaining));
-      c.header('RateLimit-Reset', String(d.resetSeconds));
-      c.header('RateLimit-Policy', `${record.burst};w=${Math.ceil(record.burst / record.ratePerSecond)}`);
+      const headers = rateLimitHeaders(record, await options.limiter.take(record));
+      for (const name in headers) c.header(name, headers[name]!);
     } catch (err) {
       if (err instanceof HexEdgeError) setRetryHeaders(c, err);
       throw err;
@@ -62,10 +59,29 @@ export function requireApiKey(options: {
   };
 }
 
-/** `Retry-After` (and `RateLimit-Remaining: 0`) for errors that say when to come back. */
-export function setRetryHeaders(c: Context, err: HexEdgeError): void {
+/** The IETF `RateLimit-*` headers of a granted request (shared with the Node listener's direct infer path). */
+export function rateLimitHeaders(record: ApiKeyRecord, d: RateDecision): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(d.limit),
+    'RateLimit-Remaining': String(d.remaining),
+    'RateLimit-Reset': String(d.resetSeconds),
+    'RateLimit-Policy': `${record.burst};w=${Math.ceil(record.burst / record.ratePerSecond)}`,
+  };
+}
+
+/** `Retry-After` (and `RateLimit-Remaining: 0`) for errors that say when to come back; none for others. */
+export function retryHeaders(err: HexEdgeError): Record<string, string> | undefined {
   const retryAfterMs = err.details?.retryAfterMs;
-  if (typeof retryAfterMs !== 'number') return;
-  c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-  if (err.code === 'RATE_LIMITED') c.header('RateLimit-Remaining', '0');
+  if (typeof retryAfterMs !== 'number') return undefined;
+  const headers: Record<string, string> = {
+    'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+  };
+  if (err.code === 'RATE_LIMITED') headers['RateLimit-Remaining'] = '0';
+  return headers;
+}
+
+/** `retryHeaders` set on the answer. */
+export function setRetryHeaders(c: Context, err: HexEdgeError): void {
+  const headers = retryHeaders(err);
+  for (const name in headers) c.header(name, headers[name]!);
 }

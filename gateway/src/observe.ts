@@ -26,3 +26,38 @@ export const noObserver: GatewayObserver = {
   walk: () => {},
   receiptChecked: () => {},
 };
+
+/**
+ * The gateway's per-request observation (metrics and the access log line), taken once an answer
+ * exists: hono's middleware and the Node listener's direct infer path both call it.
+ */
+export function httpObservations(options: {
+  observer: GatewayObserver;
+  log: (entry: Record<string, unknown>) => void;
+}) {
+  return (o: {
+    route: string;
+    method: string;
+    path: string;
+    status: number;
+    startedMs: number;
+    requestId: string | undefined;
+    keyId: string | undefined;
+  }): void => {
+    options.observer.httpRequest({
+      route: o.route,
+      method: o.method,
+      status: o.status,
+      seconds: (performance.now() - o.startedMs) / 1000,
+    });
+    options.log({
+      level: 'info',
+      requestId: o.requestId,
+      method: o.method,
+      path: o.path,
+      status: o.status,
+      key: o.keyId,
+      ms: Math.round((performance.now() - o.startedMs) * 1000) / 1000,
+    });
+  };
+}

@@ -26,7 +26,8 @@ import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { InferCache } from '../cache/infer-cache.ts';
-import { listenHttp, loadOrCreateKeyFile, useNodeEd25519 } from '@hexedge/protocol/node';
+import { loadOrCreateKeyFile, useNodeEd25519 } from '@hexedge/protocol/node';
+import { listenGateway } from './infer-listener.ts';
 import { readOriginCatalog } from './origin-catalog.ts';
 import { NodeMessageLimits } from '../routes/node-message-limits.ts';
 import { startRollouts } from './rollout-wiring.ts';
@@ -247,7 +248,7 @@ export async function buildGateway(
       embeddedBroker = broker;
     }
 
-    const http = await listenHttp({ app, port: config.port, host: config.host });
+    const http = await listenGateway({ app, port: config.port, host: config.host });
     life.defer('HTTP listener', () => http.close());
 
     if (config.mqtt) {

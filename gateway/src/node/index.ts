@@ -15,4 +15,5 @@ export { connectMqttPublisher } from '../adapters/mqtt-publisher.ts';
 export { PooledNodeClient } from '../adapters/pooled-node-client.ts';
 export { buildGateway, REPORT_KEY_FILE, type RunningGateway } from './build-gateway.ts';
 export { dirAssets } from './dir-assets.ts';
+export { gatewayRequestListener, listenGateway } from './infer-listener.ts';
 export { readOriginCatalog } from './origin-catalog.ts';

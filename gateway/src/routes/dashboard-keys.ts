@@ -72,11 +72,8 @@ function regionOf(cell: string | undefined): string | undefined {
  * It reads the body and the answer the handler left in the context (an error answer from a clone), so
  * the inference path is untouched and nothing is parsed twice.
  */
-export function observeInfer(options: {
-  requests: RequestLog;
-  events: EventBus;
-  now: () => number;
-}): MiddlewareHandler<GatewayEnv> {
+export function observeInfer(options: InferWatch): MiddlewareHandler<GatewayEnv> {
+  const record = inferRecorder(options);
   return async (c, next) => {
     const started = performance.now();
     await next();
@@ -84,23 +81,52 @@ export function observeInfer(options: {
     // Refused before authentication, or an idempotent replay already counted: nothing to show.
     if (!key || c.res.headers.get('Idempotent-Replayed')) return;
     // The handler leaves the parsed body and the answer in the context; only an error answer is read back.
-    const body: unknown = c.get('inferBody');
     const answer = (c.get('inferAnswer') ??
       (await c.res
         .clone()
         .json()
-        .catch(() => undefined))) as
-      | {
-          node?: { id?: string };
-          timing?: { totalMs?: number };
-          receipt?: { body?: { serviceTimeMs?: number } };
-          error?: { code?: string };
-        }
-      | undefined;
-    const ok = c.res.status < 400;
+        .catch(() => undefined))) as WatchedAnswer | undefined;
+    record({
+      key,
+      body: c.get('inferBody'),
+      answer,
+      status: c.res.status,
+      cacheStatus: c.res.headers.get('X-HexEdge-Cache'),
+      startedMs: started,
+    });
+  };
+}
+
+export interface InferWatch {
+  requests: RequestLog;
+  events: EventBus;
+  now: () => number;
+}
+type WatchedAnswer = {
+  node?: { id?: string };
+  timing?: { totalMs?: number };
+  receipt?: { body?: { serviceTimeMs?: number } };
+  error?: { code?: string };
+};
+
+/**
+ * What `observeInfer` does with one answered, authenticated, not replayed request (shared with the
+ * Node listener's direct infer path): records it and publishes it to the key and the public map.
+ */
+export function inferRecorder(options: InferWatch) {
+  return (o: {
+    key: ApiKeyRecord;
+    body: unknown;
+    answer: WatchedAnswer | undefined;
+    status: number;
+    cacheStatus: string | null;
+    startedMs: number;
+  }): void => {
+    const { key, body, answer } = o;
+    const ok = o.status < 400;
     // An answer from the response cache was not served by its node now: no node time, no node request.
     // Read, never edited: the answer is the handler's own object, which the idempotency window replays.
-    const served = c.res.headers.get('X-HexEdge-Cache') === 'hit' ? undefined : answer;
+    const served = o.cacheStatus === 'hit' ? undefined : answer;
     const location = locationOf(body);
     const fineCell = location ? fineCellOf(location) : undefined;
     const region = regionOf(fineCell);
@@ -114,7 +140,7 @@ export function observeInfer(options: {
       model,
       ok,
       ...(ok ? {} : { code: answer?.error?.code ?? 'INTERNAL' }),
-      totalMs: Math.round((answer?.timing?.totalMs ?? performance.now() - started) * 1000) / 1000,
+      totalMs: Math.round((answer?.timing?.totalMs ?? performance.now() - o.startedMs) * 1000) / 1000,
       ...(served?.receipt?.body?.serviceTimeMs !== undefined
         ? { serviceMs: served.receipt.body.serviceTimeMs }
         : {}),

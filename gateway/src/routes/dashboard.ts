@@ -26,7 +26,13 @@ import {
 import { mount, type GatewayApp } from '../openapi/mount.ts';
 import type { KeyLimiter } from '../keys/rate-limit.ts';
 import { assetsHandler, type StaticAssets } from './dashboard-assets.ts';
-import { canSee, fleetEventsHandler, observeInfer, usageDetailHandler } from './dashboard-keys.ts';
+import {
+  canSee,
+  fleetEventsHandler,
+  inferRecorder,
+  observeInfer,
+  usageDetailHandler,
+} from './dashboard-keys.ts';
 import { hexDetailHandler, hexesHandler, NetworkWatcher } from './dashboard-network.ts';
 import { operatorHandler, type OracleReader } from './dashboard-operator.ts';
 
@@ -81,6 +87,8 @@ export function mountDashboard(
   const admin = requireApiKey({ keys, limiter, role: 'admin', metered: false });
 
   app.use('/v1/infer', observeInfer({ requests, events, now }));
+  // The same watch for the Node listener's direct infer path.
+  const recordInfer = inferRecorder({ requests, events, now });
 
   mount(app, dashboardRedirectRoute, (c) => c.redirect('/dashboard/', 301));
   const assets = assetsHandler(options.staticAssets);
@@ -144,7 +152,7 @@ export function mountDashboard(
     c.json({ id: events.publish(fleetEvent(await readJsonBody(c))).id }, 202),
   );
 
-  return { events, requests, watcher };
+  return { events, requests, watcher, recordInfer };
 }
 
 /**
