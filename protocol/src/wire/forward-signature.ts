@@ -21,7 +21,8 @@ import { FORWARD_MAC_HEADER, forwardMacFault, type ForwardMacKeys } from './forw
  * The node serves `/infer` and `/predict` only when the forwarder is a gateway or oracle it knows,
  * the request is addressed to itself and the body is the one signed; so a relay that passes a request
  * (headers and all) to another operator's node is refused there: it was addressed to the relay.
- * Under load a gateway signs a batch's Merkle root instead (`signForwardBatch`, forward-batch.ts).
+ * Under load a gateway signs a batch's Merkle root instead (`signForwardBatch`, forward-batch.ts); to a
+ * node that takes them it sends a forward MAC instead of either (forward-mac.ts), checked here too.
  */
 export const FORWARDER_HEADER = 'x-hexedge-forwarder';
 export const FORWARD_AT_HEADER = 'x-hexedge-forward-at';
