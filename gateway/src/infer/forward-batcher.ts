@@ -1,4 +1,5 @@
 import {
+  FORWARD_MAC_HEADER,
   ForwardMacKeys,
   macForward,
   MAX_FORWARD_BATCH,
@@ -87,10 +88,10 @@ export class ForwardBatcher {
   /**
    * Learns from a node's answer whether it takes forward MACs: it says so on every answer it serves; an
    * answer without it, or an older node's refusal of a request with no signature, means it does not
-   * (any longer). Returns true when the answer is that refusal, so the caller sends the request again
-   * with a signature (`sign` with `signatureOnly`).
+   * (any longer). Returns true when the answer is that refusal of a request `sent` with a MAC, so the
+   * caller sends it again with a signature (`sign` with `signatureOnly`).
    */
-  answered(nodeId: string, answer: NodeAnswer): boolean {
+  answered(nodeId: string, answer: NodeAnswer, sent: Record<string, string> | undefined): boolean {
     if (answer.acceptsForwardMac) {
       if (!this.#macNodes.has(nodeId)) {
         this.#macNodes.set(nodeId, true);
@@ -103,7 +104,7 @@ export class ForwardBatcher {
       typeof (answer.body as { error?: unknown } | null)?.error === 'string' &&
       (answer.body as { error: string }).error.endsWith(UNSIGNED_REFUSAL);
     if (answer.status === 200 || refusedUnsigned) this.#macNodes.delete(nodeId);
-    return refusedUnsigned;
+    return refusedUnsigned && sent?.[FORWARD_MAC_HEADER] !== undefined;
   }
 
   #signLater(request: Waiting['request']): Promise<Record<string, string>> {

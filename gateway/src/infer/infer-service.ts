@@ -117,7 +117,7 @@ export interface InferServiceOptions {
    * Every node answer to a forwarded request, so the signer learns which nodes take forward MACs; true:
    * the node refused the MAC as an unsigned request (a node from before them), send it again signed.
    */
-  forwardAnswered?: (nodeId: string, answer: NodeAnswer) => boolean;
+  forwardAnswered?: (nodeId: string, answer: NodeAnswer, sent: Record<string, string> | undefined) => boolean;
   /** The verifiable response cache (cache/infer-cache.ts); none when absent. */
   cache?: InferCache;
   /** Where each request's per-hop timings go (the developer dashboard); none when absent. */
@@ -550,7 +550,7 @@ export class InferService {
       signal: a.signal,
       headers: signature ? { ...headers, ...signature } : headers,
     });
-    if (!this.#forwardAnswered?.(a.node.id, answer)) return answer;
+    if (!this.#forwardAnswered?.(a.node.id, answer, signature)) return answer;
     // A node from before forward MACs (an older version back in its place) saw no signature: once more, signed.
     const signed = await this.#signForward!({ ...target, signatureOnly: true });
     return this.#client.post({ url, body, signal: a.signal, headers: { ...headers, ...signed } });

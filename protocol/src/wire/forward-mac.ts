@@ -73,7 +73,14 @@ export class ForwardMacKeys {
     const id = `${forwarderId}\n${targetNodeId}`;
     const cached = this.#cache.get(id);
     if (cached && cached.engine === engine) return cached.result;
-    const entry: CachedKey = { engine, result: this.#derive(engine, forwarderId, targetNodeId) };
+    // An engine that throws where it should refuse (a runtime's own limits) gives a refusal, not a rejection.
+    const derived = this.#derive(engine, forwarderId, targetNodeId).catch(
+      (err: unknown): ForwardMacKeyResult => ({
+        ok: false,
+        reason: `no forward MAC key with ${forwarderId === own ? targetNodeId : forwarderId}: ${(err as Error).message}`,
+      }),
+    );
+    const entry: CachedKey = { engine, result: derived };
     this.#cache.set(id, entry);
     trimOldest(this.#cache, this.#max);
     void Promise.resolve(entry.result).then((result) => (entry.result = result));
