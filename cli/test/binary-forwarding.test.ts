@@ -78,9 +78,11 @@ beforeAll(async () => {
   gatewayUrl = gateway.url;
   const dataDir = path.join(dir, 'node');
   await nodeInit({ dataDir, ...HERE, gatewayUrl });
+  // A node from before forward MACs (it takes signatures only), so the gateway signs, in batches; the
+  // MAC path to nodes that take them is forward-mac.security.test.ts's.
   await buildEdgeNode(
     nodeConfigSchema.parse({ location: HERE, gatewayUrl, host: '127.0.0.1', port: 0, modelsDir }),
-    { dataDir, signal: stopping.signal },
+    { dataDir, signal: stopping.signal, forwardMacs: false },
   );
   await waitUntil('the node serves comfort-index through the gateway', async () => {
     const res = await fetch(
@@ -182,6 +184,8 @@ describe('gateway → edge node', () => {
       const at = w.requestHeaders.findIndex((l, i) => l === name && i % 2 === 0);
       return at >= 0 ? w.requestHeaders[at + 1] : undefined;
     };
+    // The node never said it takes forward MACs: the gateway's default, a signature, every time.
+    expect(sent.filter((w) => header(w, 'x-hexedge-forward-mac') !== undefined)).toEqual([]);
     const proved = sent.filter((w) => header(w, 'x-hexedge-forward-proof') !== undefined);
     expect(proved.length).toBeGreaterThan(1);
     // A batch shares one signature.

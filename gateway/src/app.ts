@@ -25,7 +25,7 @@ import { ForwardBatcher } from './infer/forward-batcher.ts';
 import { InFlightLimiter } from './infer/in-flight.ts';
 import { InferService, type Caller, type InferServiceOptions } from './infer/infer-service.ts';
 import type { ObservedNodeFault } from './infer/node-fault.ts';
-import { fetchNodeClient, type NodeClient } from './infer/node-client.ts';
+import { fetchNodeClient, type NodeAnswer, type NodeClient } from './infer/node-client.ts';
 import type { KeyRing } from './keys/key-ring.ts';
 import { RateLimiter, type KeyLimiter } from './keys/rate-limit.ts';
 import {
@@ -164,10 +164,17 @@ function respondingRoute(c: Context): string {
   const route = matchedRoutes(c)[c.req.routeIndex];
   return route && route.path !== '/*' && route.path !== '*' ? route.path : 'unmatched';
 }
-/** Forwards are signed in batches (one signature per event-loop turn's worth of requests: forward-batcher.ts). */
+/**
+ * Forwards carry a MAC to nodes that take them, else a signature, in batches (one per event-loop turn's
+ * worth of requests); nodes' answers say which they take (forward-batcher.ts).
+ */
 const forwardSigner = (keys: NodeKeyPair, sha256: Sha256Hex | undefined) => {
   const batcher = new ForwardBatcher({ keys, ...(sha256 ? { sha256 } : {}) });
-  return (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) => batcher.sign(target);
+  return {
+    signForward: (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) => batcher.sign(target),
+    forwardAnswered: (nodeId: string, answer: NodeAnswer, sent: Record<string, string> | undefined) =>
+      batcher.answered(nodeId, answer, sent),
+  };
 };
 
 /** The gateway's HTTP API as a runtime-neutral hono app (served by the Node adapter, later a Worker). */
@@ -198,7 +205,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
     ...(options.sha256 ? { sha256: options.sha256 } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
     catalogue: catalog,
-    ...(options.forwardKeys ? { signForward: forwardSigner(options.forwardKeys, options.sha256) } : {}),
+    ...(options.forwardKeys ? forwardSigner(options.forwardKeys, options.sha256) : {}),
     ...(options.cache ? { cache: options.cache } : {}),
     traces,
     ...(options.rollouts ? { versions: options.rollouts } : {}),

@@ -245,6 +245,21 @@ export {
 } from './wire/forward-signature.ts';
 export { FORWARD_PROOF_HEADER, ForwardRootCache, MAX_FORWARD_BATCH } from './wire/forward-batch.ts';
 export {
+  FORWARD_MAC_ACCEPTED_HEADER,
+  FORWARD_MAC_HEADER,
+  FORWARD_MAC_VERSION,
+  forwardMacFault,
+  ForwardMacKeys,
+  macForward,
+} from './wire/forward-mac.ts';
+export {
+  type ForwardMacEngine,
+  forwardMacEngine,
+  useForwardMacEngine,
+  webCryptoForwardMac,
+} from './wire/forward-mac-engine.ts';
+export { nodeIdToX25519 } from './wire/forward-mac-curve.ts';
+export {
   MAX_RERUN_AGE_MS,
   MAX_RERUN_BODY_BYTES,
   RERUN_PATH,

@@ -72,7 +72,14 @@ function acceleratorLine(backend: OrtNodeBackend): string {
  */
 export async function buildEdgeNode(
   config: NodeConfig,
-  options: { dataDir: string; signal: AbortSignal; log?: (line: string) => void; keys?: NodeKeyPair },
+  options: {
+    dataDir: string;
+    signal: AbortSignal;
+    log?: (line: string) => void;
+    keys?: NodeKeyPair;
+    /** false: take forward signatures only, as a node from before forward MACs (tests of gateways' fallback). */
+    forwardMacs?: boolean;
+  },
 ): Promise<RunningNode> {
   // Ed25519 through node:crypto for every signature this process makes or checks (same verdicts as WebCrypto's).
   useNodeEd25519();
@@ -121,6 +128,7 @@ export async function buildEdgeNode(
       crypto: nodeReceiptCrypto,
       receipts: createReceiptSigner({ crypto: nodeReceiptCrypto, keys, receipts: config.receipts }),
       callers,
+      ...(options.forwardMacs === false ? { forwardMacs: false } : {}),
       // The coverage oracle's latency challenges (proof of location) and probes (this node as challenger).
       oracle: {
         answerChallenge: (raw) => answerChallenge(raw, keys),

@@ -1,6 +1,9 @@
 import {
   checkForward,
+  FORWARD_MAC_ACCEPTED_HEADER,
+  FORWARD_MAC_VERSION,
   ForwardRootCache,
+  type ForwardMacKeys,
   HexEdgeError,
   isHexEdgeError,
   RECEIPT_PARAMETER,
@@ -44,7 +47,12 @@ export interface InferHandlerOptions {
   callers: { isKnown(forwarderId: string): boolean | Promise<boolean> } | undefined;
   /** Forward batch roots this node verified (shared with `/predict`). */
   roots: ForwardRootCache;
+  /** This node's forward-MAC keys (protocol's forward-mac.ts): requests may carry a MAC instead of a signature. */
+  macs?: ForwardMacKeys;
 }
+
+/** What a node that takes forward MACs says on its answers, so its gateways send MACs from then on. */
+export const forwardMacAccepted = { [FORWARD_MAC_ACCEPTED_HEADER]: FORWARD_MAC_VERSION };
 
 /** The OIP error object (`{ "error": string }`) plus our stable code; 503s say when to come back. */
 export function errorAnswer(err: unknown): HttpAnswer {
@@ -93,6 +101,7 @@ export async function readSignedBody(
     // node:crypto's synchronous SHA-256 where the node passes it (the body hash), not a WebCrypto hop.
     sha256: o.crypto.sha256Hex,
     roots: o.roots,
+    ...(o.macs ? { macs: o.macs } : {}),
   });
   if (!check.ok) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
   return bytes;
@@ -164,11 +173,16 @@ export function createInferHandler(o: InferHandlerOptions): (call: InferCall) =>
       const { body, headerLength } = encodeResponse(head, result.outputs, binaryOutputNames(request));
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
       metrics?.latency.observe(labels, (performance.now() - started) / 1000);
+      const accepted = o.macs && o.callers ? forwardMacAccepted : undefined;
       if (headerLength === undefined)
-        return { status: 200, headers: { 'content-type': 'application/json' }, body };
+        return { status: 200, headers: { 'content-type': 'application/json', ...accepted }, body };
       return {
         status: 200,
-        headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) },
+        headers: {
+          'content-type': 'application/octet-stream',
+          [HEADER_LENGTH]: String(headerLength),
+          ...accepted,
+        },
         body,
       };
     } catch (err) {

@@ -1,4 +1,5 @@
 import {
+  ForwardMacKeys,
   ForwardRootCache,
   HexEdgeError,
   isHexEdgeError,
@@ -14,6 +15,7 @@ import { BINARY_EXTENSION } from './binary-extension.ts';
 import {
   createInferHandler,
   errorAnswer,
+  forwardMacAccepted,
   readSignedBody,
   type InferCall,
   type InferHandlerOptions,
@@ -56,6 +58,12 @@ export interface OipAppOptions {
    * may call (a node's own tools and tests).
    */
   callers?: { isKnown(forwarderId: string): boolean | Promise<boolean> };
+  /**
+   * With `callers`: also take a forward MAC (protocol's forward-mac.ts: HMAC under a key agreed from the
+   * node's and the forwarder's Ed25519 identities) in place of the signature, and say so on answers.
+   * Default true; false acts as a node from before forward MACs (tests of the gateway's fallback).
+   */
+  forwardMacs?: boolean;
 }
 
 /** OIP v2 error object (`{ "error": string }`), plus our stable code; 503s say when to come back. */
@@ -114,6 +122,7 @@ export function createOipApp(options: OipAppOptions): Hono {
     signer,
     callers: options.callers,
     roots: new ForwardRootCache(),
+    ...(options.callers && options.forwardMacs !== false ? { macs: new ForwardMacKeys({ keys }) } : {}),
   };
   const inferCore = createInferHandler(core);
   const readSigned = (c: Context, route: 'infer' | 'predict', m: { name: string; version: string }) =>
@@ -228,6 +237,7 @@ export function createOipApp(options: OipAppOptions): Hono {
       });
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
       metrics?.latency.observe(labels, (performance.now() - started) / 1000);
+      if (core.macs) for (const [name, value] of Object.entries(forwardMacAccepted)) c.header(name, value);
       return c.json({
         model_name: m.name,
         model_version: m.version,

@@ -1,4 +1,9 @@
-import { HexEdgeError, MAX_NODE_ANSWER_BYTES } from '@hexedge/protocol';
+import {
+  FORWARD_MAC_ACCEPTED_HEADER,
+  FORWARD_MAC_VERSION,
+  HexEdgeError,
+  MAX_NODE_ANSWER_BYTES,
+} from '@hexedge/protocol';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Pool, type Dispatcher } from 'undici';
@@ -109,7 +114,11 @@ export class PooledNodeClient implements NodeClient {
       body,
       signal,
     });
-    return { status: answer.status, body: decodeNodeAnswer(answer.bytes, answer.headerLength) };
+    return {
+      status: answer.status,
+      body: decodeNodeAnswer(answer.bytes, answer.headerLength),
+      ...(answer.acceptsForwardMac ? { acceptsForwardMac: true } : {}),
+    };
   }
 
   /**
@@ -126,7 +135,12 @@ export class PooledNodeClient implements NodeClient {
       body: string | Uint8Array;
       signal: AbortSignal;
     },
-  ): Promise<{ status: number; headerLength: string | undefined; bytes: Uint8Array }> {
+  ): Promise<{
+    status: number;
+    headerLength: string | undefined;
+    acceptsForwardMac: boolean;
+    bytes: Uint8Array;
+  }> {
     const max = this.#maxAnswerBytes;
     const tooLarge = () => new HexEdgeError('PAYLOAD_TOO_LARGE', `node answer exceeds ${max} bytes`);
     const { signal } = request;
@@ -139,6 +153,7 @@ export class PooledNodeClient implements NodeClient {
       let size = 0;
       let status = 0;
       let headerLength: string | undefined;
+      let acceptsForwardMac = false;
       pool.dispatch(
         { method: 'POST', path: request.path, headers: request.headers, body: request.body },
         {
@@ -152,6 +167,7 @@ export class PooledNodeClient implements NodeClient {
             if (Number.isFinite(declared) && declared > max) return c.abort(tooLarge());
             const length = headers[HEADER_LENGTH_HEADER];
             headerLength = typeof length === 'string' ? length : undefined;
+            acceptsForwardMac = headers[FORWARD_MAC_ACCEPTED_HEADER] === FORWARD_MAC_VERSION;
           },
           onResponseData(c, chunk) {
             size += chunk.length;
@@ -163,6 +179,7 @@ export class PooledNodeClient implements NodeClient {
             resolve({
               status,
               headerLength,
+              acceptsForwardMac,
               bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
             });
           },

@@ -1,7 +1,9 @@
 import {
   checkForward,
+  FORWARD_MAC_HEADER,
   FORWARD_PROOF_HEADER,
   FORWARD_SIGNATURE_HEADER,
+  ForwardMacKeys,
   ForwardRootCache,
   generateNodeKeyPair,
 } from '@hexedge/protocol';
@@ -54,5 +56,49 @@ describe('ForwardBatcher', () => {
         nowMs: 1_000,
       }),
     ).toMatchObject({ ok: true });
+  });
+
+  it('MACs for a node whose answer said it takes them, until an answer says otherwise; asks for a signed resend only after a MAC', async () => {
+    const [gateway, node, other] = await Promise.all([1, 2, 3].map(() => generateNodeKeyPair()));
+    const turns: (() => void)[] = [];
+    const batcher = new ForwardBatcher({ keys: gateway, now: () => 1_000, defer: (fn) => turns.push(fn) });
+    const signNow = async (r: Parameters<ForwardBatcher['sign']>[0]) => {
+      const pending = batcher.sign(r);
+      await Promise.resolve();
+      turns.splice(0).forEach((fn) => fn());
+      return pending;
+    };
+    const ok = { status: 200, body: {} };
+    const refused = {
+      status: 403,
+      body: { error: 'request refused: the request is not signed by a gateway or oracle', code: 'FORBIDDEN' },
+    };
+    expect(await signNow(request(1, node.nodeId))).toHaveProperty(FORWARD_SIGNATURE_HEADER);
+    expect(batcher.answered(node.nodeId, { ...ok, acceptsForwardMac: true }, undefined)).toBe(false);
+    const mac = await batcher.sign(request(2, node.nodeId));
+    expect(mac).toHaveProperty(FORWARD_MAC_HEADER);
+    expect(mac).not.toHaveProperty(FORWARD_SIGNATURE_HEADER);
+    expect(
+      await checkForward({
+        header: (name) => mac[name],
+        ...request(2, node.nodeId),
+        isKnown: (id) => id === gateway.nodeId,
+        nowMs: 1_000,
+        macs: new ForwardMacKeys({ keys: node }),
+      }),
+    ).toEqual({ ok: true, forwarderId: gateway.nodeId });
+    // Another node, not heard from, and a resend asked for with a signature: signed.
+    expect(await signNow(request(3, other.nodeId))).toHaveProperty(FORWARD_SIGNATURE_HEADER);
+    expect(await signNow({ ...request(4, node.nodeId), signatureOnly: true })).toHaveProperty(
+      FORWARD_SIGNATURE_HEADER,
+    );
+    // A refusal of a signed request is no reason to resend; of a MAC'd one it is, and the node is forgotten.
+    expect(batcher.answered(node.nodeId, refused, { [FORWARD_SIGNATURE_HEADER]: 'x' })).toBe(false);
+    expect(batcher.answered(node.nodeId, refused, mac)).toBe(true);
+    expect(await signNow(request(5, node.nodeId))).toHaveProperty(FORWARD_SIGNATURE_HEADER);
+    // An answer served without the header forgets too.
+    batcher.answered(node.nodeId, { ...ok, acceptsForwardMac: true }, undefined);
+    batcher.answered(node.nodeId, ok, undefined);
+    expect(await signNow(request(6, node.nodeId))).toHaveProperty(FORWARD_SIGNATURE_HEADER);
   });
 });

@@ -1,10 +1,20 @@
 import {
+  FORWARD_MAC_HEADER,
+  ForwardMacKeys,
+  macForward,
   MAX_FORWARD_BATCH,
   signForwardBatch,
+  trimOldest,
   type ForwardRoute,
   type NodeKeyPair,
   type Sha256Hex,
 } from '@hexedge/protocol';
+import type { NodeAnswer } from './node-client.ts';
+
+/** Nodes remembered as taking forward MACs at most (the oldest forgotten first: it then gets a signature). */
+const MAC_NODES_MAX = 10_000;
+/** What a node from before forward MACs answers a request that carries no signature (protocol's checkForward). */
+const UNSIGNED_REFUSAL = 'the request is not signed by a gateway or oracle';
 
 interface Waiting {
   request: {
@@ -25,11 +35,15 @@ const afterThisTurn: (fn: () => void) => void =
     : queueMicrotask;
 
 /**
- * Signs forwarded requests in batches (protocol's forward-batch.ts): every request that reaches the
- * signer in one turn of the event loop shares one Ed25519 signature over a Merkle root, each with its
- * proof. A lone request (concurrency 1) gets a plain forward signature at the end of the same turn, so
- * it waits for nothing; under load the signing cost per request falls with the batch size, and so does
- * the nodes' verification cost (they remember verified roots).
+ * Authenticates forwarded requests. To a node that said it takes forward MACs (protocol's
+ * forward-mac.ts: `acceptsForwardMac` on its answers, learnt by `answered`), an HMAC under the key the
+ * gateway's and the node's identities agree, made at once (~2 µs, no Ed25519 on either side). To any
+ * other node (an older one, one not heard from yet) a signature, in batches (protocol's
+ * forward-batch.ts): every request that reaches the signer in one turn of the event loop shares one
+ * Ed25519 signature over a Merkle root, each with its proof. A lone request (concurrency 1) gets a plain
+ * forward signature at the end of the same turn, so it waits for nothing; under load the signing cost
+ * per request falls with the batch size, and so does the nodes' verification cost (they remember
+ * verified roots).
  */
 export class ForwardBatcher {
   readonly #keys: NodeKeyPair;
@@ -37,6 +51,9 @@ export class ForwardBatcher {
   readonly #now: () => number;
   readonly #defer: (fn: () => void) => void;
   #waiting: Waiting[] = [];
+  readonly #macs: ForwardMacKeys;
+  /** Nodes whose latest answer said they take forward MACs. */
+  readonly #macNodes = new Map<string, true>();
 
   constructor(options: {
     keys: NodeKeyPair;
@@ -48,10 +65,49 @@ export class ForwardBatcher {
     this.#sha256 = options.sha256;
     this.#now = options.now ?? Date.now;
     this.#defer = options.defer ?? afterThisTurn;
+    this.#macs = new ForwardMacKeys({ keys: options.keys });
   }
 
-  /** The forward headers for one request (resolved once its batch is signed). */
-  sign(request: Waiting['request']): Promise<Record<string, string>> {
+  /**
+   * The forward headers for one request: a MAC for a node known to take them (unless `signatureOnly`),
+   * else a signature (resolved once its batch is signed).
+   */
+  async sign(request: Waiting['request'] & { signatureOnly?: boolean }): Promise<Record<string, string>> {
+    if (!request.signatureOnly && this.#macNodes.has(request.targetNodeId)) {
+      const headers = await macForward({
+        macs: this.#macs,
+        ...request,
+        nowMs: this.#now(),
+        ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
+      });
+      if (headers) return headers;
+    }
+    return this.#signLater(request);
+  }
+
+  /**
+   * Learns from a node's answer whether it takes forward MACs: it says so on every answer it serves; an
+   * answer without it, or an older node's refusal of a request with no signature, means it does not
+   * (any longer). Returns true when the answer is that refusal of a request `sent` with a MAC, so the
+   * caller sends it again with a signature (`sign` with `signatureOnly`).
+   */
+  answered(nodeId: string, answer: NodeAnswer, sent: Record<string, string> | undefined): boolean {
+    if (answer.acceptsForwardMac) {
+      if (!this.#macNodes.has(nodeId)) {
+        this.#macNodes.set(nodeId, true);
+        trimOldest(this.#macNodes, MAC_NODES_MAX);
+      }
+      return false;
+    }
+    const refusedUnsigned =
+      answer.status === 403 &&
+      typeof (answer.body as { error?: unknown } | null)?.error === 'string' &&
+      (answer.body as { error: string }).error.endsWith(UNSIGNED_REFUSAL);
+    if (answer.status === 200 || refusedUnsigned) this.#macNodes.delete(nodeId);
+    return refusedUnsigned && sent?.[FORWARD_MAC_HEADER] !== undefined;
+  }
+
+  #signLater(request: Waiting['request']): Promise<Record<string, string>> {
     return new Promise((resolve, reject) => {
       if (this.#waiting.push({ request, resolve, reject }) === 1) this.#defer(() => void this.#flush());
     });

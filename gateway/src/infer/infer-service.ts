@@ -101,14 +101,23 @@ export interface InferServiceOptions {
   observer?: GatewayObserver;
   /** The model catalogue (origin registry): receipts are bound to its name, version and content id. */
   catalogue?: { manifests(): readonly ModelManifest[] };
-  /** Signs each forwarded request for its node (the headers nodes check: a gateway they know, this body). */
+  /**
+   * Signs each forwarded request for its node (the headers nodes check: a gateway they know, this body):
+   * a forward MAC for nodes that take them, unless `signatureOnly`.
+   */
   signForward?: (target: {
     targetNodeId: string;
     route: ForwardRoute;
     modelName: string;
     modelVersion: string;
     body: string | Uint8Array;
+    signatureOnly?: boolean;
   }) => Promise<Record<string, string>>;
+  /**
+   * Every node answer to a forwarded request, so the signer learns which nodes take forward MACs; true:
+   * the node refused the MAC as an unsigned request (a node from before them), send it again signed.
+   */
+  forwardAnswered?: (nodeId: string, answer: NodeAnswer, sent: Record<string, string> | undefined) => boolean;
   /** The verifiable response cache (cache/infer-cache.ts); none when absent. */
   cache?: InferCache;
   /** Where each request's per-hop timings go (the developer dashboard); none when absent. */
@@ -144,6 +153,7 @@ export class InferService {
   readonly #observer: GatewayObserver;
   readonly #catalogue: InferServiceOptions['catalogue'];
   readonly #signForward: InferServiceOptions['signForward'];
+  readonly #forwardAnswered: InferServiceOptions['forwardAnswered'];
   readonly #cache: InferCache | undefined;
   readonly #traces: TraceBook | undefined;
   readonly #versions: VersionRouter | undefined;
@@ -165,6 +175,7 @@ export class InferService {
     this.#observer = options.observer ?? noObserver;
     this.#catalogue = options.catalogue;
     this.#signForward = options.signForward;
+    this.#forwardAnswered = options.forwardAnswered;
     this.#cache = options.cache;
     this.#traces = options.traces;
     this.#versions = options.versions;
@@ -531,19 +542,18 @@ export class InferService {
       body = JSON.stringify({ id: a.id, input: a.input });
       headers = { ...a.hintHeaders, 'content-type': 'application/json' };
     }
-    const signature = await this.#signForward?.({
-      targetNodeId: a.node.id,
-      route,
-      modelName: a.model,
-      modelVersion: a.version,
-      body,
-    });
-    return this.#client.post({
+    const target = { targetNodeId: a.node.id, route, modelName: a.model, modelVersion: a.version, body };
+    const signature = await this.#signForward?.(target);
+    const answer = await this.#client.post({
       url,
       body,
       signal: a.signal,
       headers: signature ? { ...headers, ...signature } : headers,
     });
+    if (!this.#forwardAnswered?.(a.node.id, answer, signature)) return answer;
+    // A node from before forward MACs (an older version back in its place) saw no signature: once more, signed.
+    const signed = await this.#signForward!({ ...target, signatureOnly: true });
+    return this.#client.post({ url, body, signal: a.signal, headers: { ...headers, ...signed } });
   }
 
   /** The oracle's spot-check re-run on one node: forwarded as live traffic, the node's answer as it is. */

@@ -1,4 +1,9 @@
-import { MAX_NODE_ANSWER_BYTES, readBoundedBody } from '@hexedge/protocol';
+import {
+  FORWARD_MAC_ACCEPTED_HEADER,
+  FORWARD_MAC_VERSION,
+  MAX_NODE_ANSWER_BYTES,
+  readBoundedBody,
+} from '@hexedge/protocol';
 import { decodeNodeAnswer, HEADER_LENGTH_HEADER, parseJson } from './binary-tensors.ts';
 
 /**
@@ -8,6 +13,8 @@ import { decodeNodeAnswer, HEADER_LENGTH_HEADER, parseJson } from './binary-tens
 export interface NodeAnswer {
   status: number;
   body: unknown;
+  /** The node said it takes forward MACs (protocol's FORWARD_MAC_ACCEPTED_HEADER, this version). */
+  acceptsForwardMac?: boolean;
 }
 
 /**
@@ -43,6 +50,9 @@ export const fetchNodeClient: NodeClient = {
     return {
       status: res.status,
       body: decodeNodeAnswer(bytes, res.headers.get(HEADER_LENGTH_HEADER) ?? undefined),
+      ...(res.headers.get(FORWARD_MAC_ACCEPTED_HEADER) === FORWARD_MAC_VERSION
+        ? { acceptsForwardMac: true }
+        : {}),
     };
   },
 };

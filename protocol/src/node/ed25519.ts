@@ -1,5 +1,6 @@
 import { createPublicKey, KeyObject, sign, verify } from 'node:crypto';
 import { useEd25519Engine, type Ed25519Engine } from '../signing.ts';
+import { useNodeForwardMac } from './forward-mac-node.ts';
 
 /** Public keys made from node ids, kept for the ids a process sees again (peers, nodes, gateways). */
 const PUBLIC_KEYS_MAX = 10_000;
@@ -62,9 +63,11 @@ export const nodeEd25519OnPool: Ed25519Engine = {
 };
 
 /**
- * Makes node:crypto the process's Ed25519 engine (the Node builders call it; idempotent).
+ * Makes node:crypto the process's Ed25519 engine (the Node builders call it; idempotent), and the
+ * engine of the forward MACs agreed between Ed25519 identities (X25519, HKDF, HMAC: forward-mac-node.ts).
  * `verifyOnPool`: verifications on the thread pool (`nodeEd25519OnPool`), as the oracle's builder asks.
  */
 export function useNodeEd25519(options: { verifyOnPool?: boolean } = {}): void {
   useEd25519Engine(options.verifyOnPool ? nodeEd25519OnPool : nodeEd25519);
+  useNodeForwardMac();
 }

@@ -1,4 +1,4 @@
-import { sha256Hex, type Sha256Hex } from '../encoding.ts';
+import type { Sha256Hex } from '../encoding.ts';
 import type { NodeKeyPair } from '../identity.ts';
 import { NODE_ID_PATTERN } from '../identity.ts';
 import { isValidSignatureFrom, signBodyAs } from '../signing.ts';
@@ -11,6 +11,8 @@ import {
   signForwardRoot,
   type ForwardRootCache,
 } from './forward-batch.ts';
+import { forwardBody } from './forward-body.ts';
+import { FORWARD_MAC_HEADER, forwardMacFault, type ForwardMacKeys } from './forward-mac.ts';
 
 /**
  * A gateway (or oracle) signs every inference request it forwards to an edge node, in three headers:
@@ -19,7 +21,8 @@ import {
  * The node serves `/infer` and `/predict` only when the forwarder is a gateway or oracle it knows,
  * the request is addressed to itself and the body is the one signed; so a relay that passes a request
  * (headers and all) to another operator's node is refused there: it was addressed to the relay.
- * Under load a gateway signs a batch's Merkle root instead (`signForwardBatch`, forward-batch.ts).
+ * Under load a gateway signs a batch's Merkle root instead (`signForwardBatch`, forward-batch.ts); to a
+ * node that takes them it sends a forward MAC instead of either (forward-mac.ts), checked here too.
  */
 export const FORWARDER_HEADER = 'x-hexedge-forwarder';
 export const FORWARD_AT_HEADER = 'x-hexedge-forward-at';
@@ -36,30 +39,6 @@ export interface ForwardTarget {
   modelVersion: string;
 }
 
-const encoder = new TextEncoder();
-const toBytes = (body: string | Uint8Array) => (typeof body === 'string' ? encoder.encode(body) : body);
-
-async function signedBody(
-  options: ForwardTarget & {
-    forwarderId: string;
-    body: string | Uint8Array;
-    issuedAtMs: number;
-    sha256?: Sha256Hex;
-  },
-) {
-  const digest = options.sha256 ?? sha256Hex;
-  const d = digest(toBytes(options.body));
-  return {
-    nodeId: options.forwarderId,
-    targetNodeId: options.targetNodeId,
-    route: options.route,
-    modelName: options.modelName,
-    modelVersion: options.modelVersion,
-    bodyDigest: typeof d === 'string' ? d : await d,
-    issuedAtMs: options.issuedAtMs,
-  };
-}
-
 /** The headers a forwarder adds to one request. */
 export async function signForward(
   options: ForwardTarget & {
@@ -69,7 +48,7 @@ export async function signForward(
     sha256?: Sha256Hex;
   },
 ): Promise<Record<string, string>> {
-  const body = await signedBody({ ...options, forwarderId: options.keys.nodeId, issuedAtMs: options.nowMs });
+  const body = await forwardBody({ ...options, forwarderId: options.keys.nodeId, issuedAtMs: options.nowMs });
   return {
     [FORWARDER_HEADER]: options.keys.nodeId,
     [FORWARD_AT_HEADER]: String(options.nowMs),
@@ -99,7 +78,7 @@ export async function signForwardBatch(options: {
   const leaves = await Promise.all(
     requests.map(async (r) =>
       forwardLeaf(
-        await signedBody({
+        await forwardBody({
           ...r,
           forwarderId: keys.nodeId,
           issuedAtMs: nowMs,
@@ -134,12 +113,18 @@ export async function checkForward(
     sha256?: Sha256Hex;
     /** Batch roots already verified (forward-batch.ts): a batch costs the node one signature check. */
     roots?: ForwardRootCache;
+    /**
+     * This node's forward-MAC keys (forward-mac.ts): given, a request may carry a MAC instead of a
+     * signature (the MAC is then what is checked). Absent: MACs are not looked at, as on older nodes.
+     */
+    macs?: ForwardMacKeys;
   },
 ): Promise<ForwardCheck> {
   const forwarderId = options.header(FORWARDER_HEADER);
   const atRaw = options.header(FORWARD_AT_HEADER);
+  const mac = options.macs ? options.header(FORWARD_MAC_HEADER) || undefined : undefined;
   const signature = options.header(FORWARD_SIGNATURE_HEADER);
-  if (!forwarderId || !atRaw || !signature)
+  if (!forwarderId || !atRaw || (!signature && mac === undefined))
     return { ok: false, reason: 'the request is not signed by a gateway or oracle' };
   if (!NODE_ID_PATTERN.test(forwarderId))
     return { ok: false, reason: `forwarder ${JSON.stringify(forwarderId.slice(0, 64))} is not a node id` };
@@ -151,7 +136,17 @@ export async function checkForward(
     };
   if (!(await options.isKnown(forwarderId)))
     return { ok: false, reason: `forwarder ${forwarderId} is not a gateway or oracle this node knows` };
-  const body = await signedBody({ ...options, forwarderId, issuedAtMs });
+  const body = await forwardBody({ ...options, forwarderId, issuedAtMs });
+  if (mac !== undefined) {
+    if (options.macs!.nodeId !== options.targetNodeId)
+      throw new Error(
+        `forward MAC keys of ${options.macs!.nodeId} given to check requests for ${options.targetNodeId}`,
+      );
+    const fault = await forwardMacFault({ macs: options.macs!, body, mac });
+    return fault === undefined ? { ok: true, forwarderId } : { ok: false, reason: fault };
+  }
+  // (Unreachable: a request without a MAC was refused above without a signature.)
+  if (!signature) return { ok: false, reason: 'the request is not signed by a gateway or oracle' };
   const proof = options.header(FORWARD_PROOF_HEADER);
   const valid =
     proof === undefined
