@@ -177,6 +177,10 @@ describe('readOipAnswer against the zod schema it replaces on the hot path', () 
         { requiredKeys: [] },
       ),
     );
+    // A dimension past 2^53 − 1 (the schema's safe-integer bound; found by this property once).
+    const huge = { model_name: 'm', outputs: [{ name: 'y', datatype: 'FP32', shape: [2 ** 53], data: [] }] };
+    expect(oipInferenceResponseSchema.safeParse(huge).success).toBe(false);
+    expect(readOipAnswer(huge)).toBeUndefined();
     const seen = { ok: 0, bad: 0 };
     fc.assert(
       fc.property(answer, (a) => {
