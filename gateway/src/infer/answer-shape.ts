@@ -23,7 +23,8 @@ function isOutput(o: unknown): o is AnsweredOutput {
   )
     return false;
   const { shape, data } = o;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) return false;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
+    return false;
   if (!isParameters(o.parameters)) return false;
   if (ArrayBuffer.isView(data)) return true;
   return Array.isArray(data) && data.every(isScalar);
