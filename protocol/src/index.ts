@@ -139,6 +139,7 @@ export {
   ROOT_KIND,
   signBatch,
   verifyBatchSigned,
+  verifyBatchSignedNow,
 } from './batch/batch-signing.ts';
 export {
   buildMerkleTree,
