@@ -1,6 +1,6 @@
 import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import { NODE_ID_PATTERN, type NodeKeyPair } from '../identity.ts';
-import { canonicalJson } from '../canonical.ts';
+import { canonicalUtf8View } from '../canonical-utf8.ts';
 import { isValidSignature, signBody, type Signed, type SignedKind } from '../signing.ts';
 import { buildMerkleTree, inclusionProofRoot, MAX_BATCH_LEAVES, type InclusionResult } from './merkle.ts';
 import { VerifiedRoots } from './verified-roots.ts';
@@ -49,20 +49,19 @@ export type BodySigner = <T extends { nodeId: string }>(
 ) => Signed<T> | Promise<Signed<T>>;
 const webSigner: BodySigner = (kind, body, keys) => signBody(kind, body, keys.privateKey);
 
-const encoder = new TextEncoder();
-
 /** The leaf hash of one message: SHA-256(0x00 ‖ the bytes its single signature would cover). */
 export function batchLeafHash(kind: BatchKind, body: unknown, sha256: Sha256Hex = sha256Hex) {
-  return leafHashOfJson(kind, canonicalJson(body), sha256);
+  // 0x00 is U+0000 in UTF-8: prefix, tag and canonical JSON written as UTF-8 at once, as
+  // `merkleLeafHash(signingInput(…))` hashes them, into a shared buffer (no text built, no copy of it).
+  const bytes = canonicalUtf8View(LEAF_PREFIX_TEXT[kind], body);
+  // node:crypto's one-shot hash (the one with `utf8`) reads the buffer before returning; any other
+  // hash (WebCrypto's, a caller's) gets a copy, since it may read its input after the next leaf is written.
+  return sha256(sha256.utf8 ? bytes : bytes.slice());
 }
-
-function leafHashOfJson(kind: BatchKind, json: string, sha256: Sha256Hex): string | Promise<string> {
-  // 0x00 is U+0000 in UTF-8: prefix, tag and canonical JSON encoded at once, as `merkleLeafHash(signingInput(…))` hashes them.
-  const text = `\u0000hexedge/v1/${kind}\n${json}`;
-  // Canonical JSON escapes lone surrogates (JSON.stringify), so the text is well-formed and its UTF-8 is
-  // the same whoever encodes it.
-  return sha256.utf8 ? sha256.utf8(text) : sha256(encoder.encode(text));
-}
+const LEAF_PREFIX_TEXT = {
+  receipt: '\u0000hexedge/v1/receipt\n',
+  report: '\u0000hexedge/v1/report\n',
+} as const;
 
 /** Signs `bodies` (all the signer's own, 1 to MAX_BATCH_LEAVES) with one root; the answers keep their order. */
 export async function signBatch<T extends { nodeId: string }>(options: {
