@@ -40,7 +40,6 @@ const ADVERSARIAL: unknown[] = [
   [],
   {},
   [undefined, null, 1, [[]], {}],
-  // eslint-disable-next-line no-sparse-arrays
   [1, , 3],
   { b: 1, a: 2, A: 3, _: 4, '': 5, '10': 6, '2': 7, '-1': 8, '1.5': 9 },
   { z: undefined, y: null, x: [undefined] },
