@@ -133,7 +133,8 @@ export async function verifyBatchSigned(
   item: BatchSigned<{ nodeId: string }>,
   options: BatchVerifyOptions = {},
 ): Promise<BatchVerdict> {
-  return verifyBatchSignedNow(kind, item, options);
+  // A verdict of its own for each caller (leaves joining one root's verification share theirs in Now).
+  return { ...(await verifyBatchSignedNow(kind, item, options)) };
 }
 
 /**
@@ -216,15 +217,26 @@ function fromRoot(c: Checked, computed: InclusionResult): BatchVerdict | Promise
   const { roots } = c.options;
   // A root verified before is answered without a promise (most leaves); otherwise verify, or join a verification under way.
   if (roots?.has(key, signed)) return { ok: true, cachedRoot: true };
-  const verify = async () => isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
   const verdictOf = (ok: boolean, cached: boolean): BatchVerdict =>
     ok
       ? { ok: true, cachedRoot: cached }
       : refuse('ROOT_SIGNATURE', `${kind} root signature does not verify for ${rootBody.nodeId}`);
+  // Joining a verification under way: every leaf of that root shares one verdict promise (the key names
+  // kind and signer, so the verdict is the same for all), rather than a promise chain each.
+  const running = roots?.joinable(key, signed);
+  if (running) {
+    let joined = JOINED.get(running);
+    if (!joined) JOINED.set(running, (joined = running.then((ok) => verdictOf(ok, true))));
+    return joined;
+  }
+  const verify = async () => isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
   return roots
     ? roots.verify(key, signed, verify).then((v) => verdictOf(v.ok, v.cached))
     : verify().then((ok) => verdictOf(ok, false));
 }
+
+/** The shared verdict of each root verification under way that leaves joined (dropped with it). */
+const JOINED = new WeakMap<Promise<boolean>, Promise<BatchVerdict>>();
 
 /** Whether a message is batch-signed (version 2) rather than signed alone. */
 export function isBatchSigned<T>(item: { body: T } | BatchSigned<T>): item is BatchSigned<T> {

@@ -68,4 +68,41 @@ describe('verifyBatchSignedNow: verifyBatchSigned without a promise where it can
         expect(await now).toEqual(await before);
       }
   });
+
+  it('lets the leaves of one new root share its one signature check, forged or genuine', async () => {
+    const keys = await generateNodeKeyPair();
+    const bodies = Array.from({ length: 8 }, (_, i) => ({ nodeId: keys.nodeId, i }));
+    const signed = await signBatch({ kind: 'receipt', bodies, keys, nowMs: 1, sha256: syncSha256 });
+    const roots = new VerifiedRoots();
+    const verdicts = await Promise.all(
+      signed.map((item) => verifyBatchSignedNow('receipt', item, { roots, sha256: syncSha256 })),
+    );
+    expect(verdicts[0]).toEqual({ ok: true, cachedRoot: false });
+    for (const v of verdicts.slice(1)) expect(v).toEqual({ ok: true, cachedRoot: true });
+    expect(roots.stats).toEqual({ hits: 7, misses: 1 });
+
+    const forgedRoot = {
+      ...signed[0]!.batch.root,
+      signature: signed[0]!.batch.root.signature.replace(/^./, 'B'),
+    };
+    const forged = signed.map((item) => ({ ...item, batch: { ...item.batch, root: forgedRoot } }));
+    const fresh = new VerifiedRoots();
+    const refused = await Promise.all(
+      forged.map((item) => verifyBatchSignedNow('receipt', item, { roots: fresh, sha256: syncSha256 })),
+    );
+    for (const v of refused)
+      expect(v).toEqual({
+        ok: false,
+        fault: 'ROOT_SIGNATURE',
+        message: `receipt root signature does not verify for ${keys.nodeId}`,
+      });
+    expect(fresh.stats).toEqual({ hits: 7, misses: 1 });
+    // Nothing forged is remembered: the next leaf is checked again.
+    expect(
+      await verifyBatchSignedNow('receipt', forged[0]!, { roots: fresh, sha256: syncSha256 }),
+    ).toMatchObject({
+      fault: 'ROOT_SIGNATURE',
+    });
+    expect(fresh.stats.misses).toBe(2);
+  });
 });
