@@ -89,10 +89,16 @@ describe('canonicalUtf8View: canonicalBytes written into one buffer', () => {
     }
   });
 
-  it('grows past its first buffer for a large value and keeps agreeing afterwards', () => {
+  it('grows past its first buffer for large values and keeps agreeing afterwards', () => {
     const large = { data: Array.from({ length: 20_000 }, (_, i) => i / 7), text: 'é'.repeat(30_000) };
     expect([...canonicalUtf8View(PREFIX, large)]).toEqual([...expected(PREFIX, large)]);
     expect([...canonicalUtf8View(PREFIX, { a: 1 })]).toEqual([...expected(PREFIX, { a: 1 })]);
+    // Past the size kept for reuse (1 MiB): written in a buffer of its own, the next call as before.
+    const huge = { text: 'x'.repeat(3 << 20), n: 1 };
+    expect(Buffer.from(canonicalUtf8View(PREFIX, huge)).equals(Buffer.from(expected(PREFIX, huge)))).toBe(
+      true,
+    );
+    expect([...canonicalUtf8View(PREFIX, { b: [2] })]).toEqual([...expected(PREFIX, { b: [2] })]);
   });
 
   it('throws as canonicalJson does, and the next call is unaffected', () => {

@@ -10,8 +10,10 @@ const encoder = new TextEncoder();
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** The shared buffer: grown by doubling, never shrunk (a leaf is a few KB; tensors may make it more). */
+/** The shared buffer: grown by doubling (a leaf is a few KB; tensors may make it more). */
 let shared: Uint8Array = new Uint8Array(16_384);
+/** A buffer grown past this for one large value is not kept: one such report must not pin megabytes. */
+const MAX_KEPT_BYTES = 1 << 20;
 /** Set while the shared buffer is being written: a getter that serializes reentrantly gets its own. */
 let busy = false;
 
@@ -144,7 +146,7 @@ export function canonicalUtf8View(prefix: string, value: unknown): Uint8Array {
   try {
     const writer = new Writer(shared);
     const view = written(writer, prefix, value);
-    shared = writer.buf;
+    if (writer.buf.length <= MAX_KEPT_BYTES) shared = writer.buf;
     return view;
   } finally {
     busy = false;
