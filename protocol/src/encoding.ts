@@ -33,8 +33,9 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 /**
  * A SHA-256 to lowercase hex, sync or async: WebCrypto's by default; a runtime may inject a faster one.
- * `utf8`, when the runtime has it, hashes a string's UTF-8 bytes without building them in JS first
- * (batch leaves are hashed over canonical JSON text: one copy and one allocation less per leaf).
+ * `utf8`, when the runtime has it, hashes a string's UTF-8 bytes without building them in JS first.
+ * A hash with `utf8` is synchronous and reads its input before returning, so batch leaves hand it a
+ * view of their shared buffer (batchLeafHash); any other gets its own copy.
  */
 export type Sha256Hex = ((bytes: Uint8Array) => string | Promise<string>) & {
   utf8?: (text: string) => string;

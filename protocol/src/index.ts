@@ -140,6 +140,7 @@ export {
   ROOT_KIND,
   signBatch,
   verifyBatchSigned,
+  verifyBatchSignedNow,
 } from './batch/batch-signing.ts';
 export {
   buildMerkleTree,

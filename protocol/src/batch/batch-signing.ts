@@ -1,8 +1,8 @@
 import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import { NODE_ID_PATTERN, type NodeKeyPair } from '../identity.ts';
-import { canonicalJson } from '../canonical.ts';
+import { canonicalUtf8View } from '../canonical-utf8.ts';
 import { isValidSignature, signBody, type Signed, type SignedKind } from '../signing.ts';
-import { buildMerkleTree, inclusionProofRoot, MAX_BATCH_LEAVES } from './merkle.ts';
+import { buildMerkleTree, inclusionProofRoot, MAX_BATCH_LEAVES, type InclusionResult } from './merkle.ts';
 import { VerifiedRoots } from './verified-roots.ts';
 
 /**
@@ -49,20 +49,19 @@ export type BodySigner = <T extends { nodeId: string }>(
 ) => Signed<T> | Promise<Signed<T>>;
 const webSigner: BodySigner = (kind, body, keys) => signBody(kind, body, keys.privateKey);
 
-const encoder = new TextEncoder();
-
 /** The leaf hash of one message: SHA-256(0x00 ‖ the bytes its single signature would cover). */
 export function batchLeafHash(kind: BatchKind, body: unknown, sha256: Sha256Hex = sha256Hex) {
-  return leafHashOfJson(kind, canonicalJson(body), sha256);
+  // 0x00 is U+0000 in UTF-8: prefix, tag and canonical JSON written as UTF-8 at once, as
+  // `merkleLeafHash(signingInput(…))` hashes them, into a shared buffer (no text built, no copy of it).
+  const bytes = canonicalUtf8View(LEAF_PREFIX_TEXT[kind], body);
+  // node:crypto's one-shot hash (the one with `utf8`) reads the buffer before returning; any other
+  // hash (WebCrypto's, a caller's) gets a copy, since it may read its input after the next leaf is written.
+  return sha256(sha256.utf8 ? bytes : bytes.slice());
 }
-
-function leafHashOfJson(kind: BatchKind, json: string, sha256: Sha256Hex): string | Promise<string> {
-  // 0x00 is U+0000 in UTF-8: prefix, tag and canonical JSON encoded at once, as `merkleLeafHash(signingInput(…))` hashes them.
-  const text = `\u0000hexedge/v1/${kind}\n${json}`;
-  // Canonical JSON escapes lone surrogates (JSON.stringify), so the text is well-formed and its UTF-8 is
-  // the same whoever encodes it.
-  return sha256.utf8 ? sha256.utf8(text) : sha256(encoder.encode(text));
-}
+const LEAF_PREFIX_TEXT = {
+  receipt: '\u0000hexedge/v1/receipt\n',
+  report: '\u0000hexedge/v1/report\n',
+} as const;
 
 /** Signs `bodies` (all the signer's own, 1 to MAX_BATCH_LEAVES) with one root; the answers keep their order. */
 export async function signBatch<T extends { nodeId: string }>(options: {
@@ -134,7 +133,21 @@ export async function verifyBatchSigned(
   item: BatchSigned<{ nodeId: string }>,
   options: BatchVerifyOptions = {},
 ): Promise<BatchVerdict> {
-  const refuse = (fault: BatchFault, message: string): BatchVerdict => ({ ok: false, fault, message });
+  // A verdict of its own for each caller (leaves joining one root's verification share theirs in Now).
+  return { ...(await verifyBatchSignedNow(kind, item, options)) };
+}
+
+/**
+ * `verifyBatchSigned`, answered synchronously whenever it can be: `sha256` synchronous (node:crypto's)
+ * and the root already verified in `roots` (most leaves of a batch). A promise only for a root's
+ * signature check (or a verification of it under way, which it joins) or an asynchronous hash, so a
+ * verifier taking thousands of leaves a second pays no promise per leaf. Same checks, same verdicts.
+ */
+export function verifyBatchSignedNow(
+  kind: BatchKind,
+  item: BatchSigned<{ nodeId: string }>,
+  options: BatchVerifyOptions = {},
+): BatchVerdict | Promise<BatchVerdict> {
   const { body, batch } = item ?? {};
   const root = isObject(batch) && isObject(batch.root) ? batch.root : undefined;
   const rootBody = root && isObject(root.body) ? root.body : undefined;
@@ -155,42 +168,75 @@ export async function verifyBatchSigned(
       `${kind} of ${body.nodeId} comes with a root signed as ${rootBody.nodeId}`,
     );
   const sha256 = options.sha256 ?? sha256Hex;
+  const checked: Checked = { kind, nodeId: body.nodeId, batch, root: root!, rootBody, options };
   const leaf = batchLeafHash(kind, body, sha256);
+  return typeof leaf === 'string' ? fromLeaf(checked, leaf) : leaf.then((l) => fromLeaf(checked, l));
+}
+
+const refuse = (fault: BatchFault, message: string): BatchVerdict => ({ ok: false, fault, message });
+
+/** What verifyBatchSignedNow has checked so far (shape and signer). */
+interface Checked {
+  kind: BatchKind;
+  nodeId: string;
+  batch: BatchProof;
+  root: Record<string, unknown>;
+  rootBody: Record<string, unknown> & { nodeId: string; root: string };
+  options: BatchVerifyOptions;
+}
+
+function fromLeaf(c: Checked, leafHash: string): BatchVerdict | Promise<BatchVerdict> {
   const walked = inclusionProofRoot({
-    leafHash: typeof leaf === 'string' ? leaf : await leaf,
-    index: batch.index,
-    count: rootBody.leafCount,
-    proof: batch.proof,
-    sha256,
-    ...(options.roots ? { memo: options.roots.innerNodes } : {}),
+    leafHash,
+    index: c.batch.index,
+    count: c.rootBody.leafCount as number,
+    proof: c.batch.proof,
+    sha256: c.options.sha256 ?? sha256Hex,
+    ...(c.options.roots ? { memo: c.options.roots.innerNodes } : {}),
   });
-  const computed = walked instanceof Promise ? await walked : walked;
+  return walked instanceof Promise ? walked.then((w) => fromRoot(c, w)) : fromRoot(c, walked);
+}
+
+function fromRoot(c: Checked, computed: InclusionResult): BatchVerdict | Promise<BatchVerdict> {
+  const { kind, nodeId, batch, root, rootBody } = c;
   if ('fault' in computed) {
     const detail = {
       INDEX_OUT_OF_RANGE: `leaf index ${batch.index} is outside a batch of ${rootBody.leafCount}`,
       PROOF_LENGTH: `proof of ${batch.proof.length} hashes does not fit leaf ${batch.index} of a batch of ${rootBody.leafCount}`,
       PROOF_MALFORMED: 'proof holds an entry that is not a hex SHA-256',
     }[computed.fault];
-    return refuse(computed.fault, `${kind} of ${body.nodeId}: ${detail}`);
+    return refuse(computed.fault, `${kind} of ${nodeId}: ${detail}`);
   }
   if (computed.root !== rootBody.root)
     return refuse(
       'PROOF_MISMATCH',
-      `${kind} of ${body.nodeId}: its inclusion proof leads to ${computed.root.slice(0, 16)}…, not to the signed root ${rootBody.root.slice(0, 16)}…`,
+      `${kind} of ${nodeId}: its inclusion proof leads to ${computed.root.slice(0, 16)}…, not to the signed root ${rootBody.root.slice(0, 16)}…`,
     );
   const key = VerifiedRoots.keyOf(kind, rootBody.nodeId, rootBody.root);
-  const signed = `${rootBody.leafCount}\n${rootBody.issuedAtMs}\n${root!.signature}`;
-  const verify = async () => isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
+  const signed = `${rootBody.leafCount}\n${rootBody.issuedAtMs}\n${root.signature}`;
+  const { roots } = c.options;
   // A root verified before is answered without a promise (most leaves); otherwise verify, or join a verification under way.
-  const checked = options.roots?.has(key, signed)
-    ? { ok: true, cached: true }
-    : options.roots
-      ? await options.roots.verify(key, signed, verify)
-      : { ok: await verify(), cached: false };
-  if (!checked.ok)
-    return refuse('ROOT_SIGNATURE', `${kind} root signature does not verify for ${rootBody.nodeId}`);
-  return { ok: true, cachedRoot: checked.cached };
+  if (roots?.has(key, signed)) return { ok: true, cachedRoot: true };
+  const verdictOf = (ok: boolean, cached: boolean): BatchVerdict =>
+    ok
+      ? { ok: true, cachedRoot: cached }
+      : refuse('ROOT_SIGNATURE', `${kind} root signature does not verify for ${rootBody.nodeId}`);
+  // Joining a verification under way: every leaf of that root shares one verdict promise (the key names
+  // kind and signer, so the verdict is the same for all), rather than a promise chain each.
+  const running = roots?.joinable(key, signed);
+  if (running) {
+    let joined = JOINED.get(running);
+    if (!joined) JOINED.set(running, (joined = running.then((ok) => verdictOf(ok, true))));
+    return joined;
+  }
+  const verify = async () => isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
+  return roots
+    ? roots.verify(key, signed, verify).then((v) => verdictOf(v.ok, v.cached))
+    : verify().then((ok) => verdictOf(ok, false));
 }
+
+/** The shared verdict of each root verification under way that leaves joined (dropped with it). */
+const JOINED = new WeakMap<Promise<boolean>, Promise<BatchVerdict>>();
 
 /** Whether a message is batch-signed (version 2) rather than signed alone. */
 export function isBatchSigned<T>(item: { body: T } | BatchSigned<T>): item is BatchSigned<T> {

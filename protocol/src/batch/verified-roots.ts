@@ -62,6 +62,17 @@ export class VerifiedRoots {
     }
   }
 
+  /**
+   * The verification of exactly this signed root under way, if any, counted as a hit as `verify`
+   * counts joining it: a caller with many leaves of one new root waits on that one promise.
+   */
+  joinable(key: string, signed: string): Promise<boolean> | undefined {
+    const running = this.#running.get(key);
+    if (running?.signed !== signed) return undefined;
+    this.stats.hits++;
+    return running.result;
+  }
+
   /** Whether exactly this signed root was verified before (and keeps it among the recently used). */
   has(key: string, signed: string): boolean {
     if (this.#young.get(key) === signed) {
