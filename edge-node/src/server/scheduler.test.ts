@@ -179,4 +179,38 @@ describe('ModelScheduler', () => {
     expect(s.inFlight).toBe(0);
     expect(s.queueDepth).toBe(0);
   });
+
+  it('times a sub-millisecond queue delay with its queue waiter: runs when it fires, cancels it when the batch fills', async () => {
+    const { model, runs } = doublingModel();
+    const waits: { delayUs: number; fire: () => void; cancelled: boolean }[] = [];
+    const queueWaiter = (delayUs: number, fire: () => void) => {
+      const w = { delayUs, fire, cancelled: false };
+      waits.push(w);
+      return () => void (w.cancelled = true);
+    };
+    const s = new ModelScheduler(model, {
+      maxBatchSize: 3,
+      maxQueueDelayUs: 800,
+      maxQueueSize: 10,
+      queueWaiter,
+    });
+    const lone = s.submit(input(1, 0));
+    expect(waits).toHaveLength(1);
+    expect(waits[0]!.delayUs).toBeGreaterThan(0);
+    expect(waits[0]!.delayUs).toBeLessThanOrEqual(800);
+    const second = s.submit(input(1, 1)); // the wait is armed already: no second one
+    expect(waits).toHaveLength(1);
+    expect(runs).toEqual([]);
+    // Fired only once the delay has passed on the scheduler's own clock.
+    await new Promise((r) => setTimeout(r, 2));
+    waits[0]!.fire();
+    await Promise.all([lone, second]);
+    expect(runs).toEqual([2]);
+    // A batch that fills while waiting runs at once and cancels its wait.
+    const full = [0, 1, 2].map((i) => s.submit(input(1, 10 + i)));
+    await Promise.all(full);
+    expect(waits).toHaveLength(2);
+    expect(waits[1]!.cancelled).toBe(true);
+    expect(runs).toEqual([2, 3]);
+  });
 });

@@ -3,6 +3,7 @@ import type { LoadedModel } from '../backends/backend.ts';
 import { PriorityLanes, queueLimitsFor, type QueueLimits } from '../scheduler/priority-lanes.ts';
 import { admissionError, deadlineExceeded } from '../scheduler/admission.ts';
 import { batchKey, concatOnDim0, splitOnDim0 } from './batch-tensors.ts';
+import { getQueueWaiter, type QueueWaiter } from './queue-wait.ts';
 
 /** Weight of the newest sample in the service-time EWMA (about the last 10 batches). */
 const EWMA_ALPHA = 0.2;
@@ -16,6 +17,8 @@ export interface SchedulerOptions {
   maxQueueSize: number;
   /** Per-priority admission limits (requests queued in all); derived from maxQueueSize when absent. */
   queueLimits?: QueueLimits;
+  /** Times sub-millisecond queue delays (queue-wait.ts); default: the one the Node listener installs, else event-loop turns. */
+  queueWaiter?: QueueWaiter;
   onBatch?: (info: {
     model: string;
     version: string;
@@ -74,6 +77,7 @@ export class ModelScheduler {
   #runs = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #immediate: ReturnType<typeof setImmediate> | undefined;
+  #cancelWaiter: (() => void) | undefined;
   inFlight = 0;
   ewmaServiceMs = 0;
 
@@ -140,7 +144,8 @@ export class ModelScheduler {
         const deadlineMs = options.deadlineMs;
         pending.deadlineTimer = setTimeout(() => {
           // Still queued: nobody waits for the answer any more, so it is not run at all.
-          if (this.#queue.remove(pending)) reject(deadlineExceeded({ model: this.model.manifest.name, deadlineMs, priority }));
+          if (this.#queue.remove(pending))
+            reject(deadlineExceeded({ model: this.model.manifest.name, deadlineMs, priority }));
         }, deadlineMs);
       }
       this.#pump();
@@ -167,11 +172,18 @@ export class ModelScheduler {
   /**
    * Waits for company. Node rounds any timer below 1 ms up to 1 ms, which would make a 250 µs queue
    * delay cost a millisecond, so sub-millisecond waits re-check on each turn of the event loop
-   * (setImmediate: other requests' I/O is handled in between) until the delay has passed.
+   * (setImmediate: other requests' I/O is handled in between) until the delay has passed — unless a
+   * queue waiter is installed (on Node, one timed on a thread), which lets the loop sleep meanwhile.
    */
   #wait(remainingUs: number): void {
-    if (this.#timer || this.#immediate) return;
-    if (remainingUs >= 1000) {
+    if (this.#timer || this.#immediate || this.#cancelWaiter) return;
+    const waiter = this.#o.queueWaiter ?? getQueueWaiter();
+    if (waiter && remainingUs < 1000) {
+      this.#cancelWaiter = waiter(remainingUs, () => {
+        this.#cancelWaiter = undefined;
+        this.#pump();
+      });
+    } else if (remainingUs >= 1000) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.#pump();
@@ -187,6 +199,8 @@ export class ModelScheduler {
   #cancelWait(): void {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#immediate) clearImmediate(this.#immediate);
+    this.#cancelWaiter?.();
+    this.#cancelWaiter = undefined;
     this.#timer = undefined;
     this.#immediate = undefined;
   }
