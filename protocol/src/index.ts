@@ -65,7 +65,7 @@ export {
   tensorValuesToArray,
 } from './tensors.ts';
 export { asTypedTensor, tensorFromBytes, tensorToBytes, TYPED_ARRAY_OF } from './tensor-bytes.ts';
-export { jsonDigest, tensorsDigest, tensorsDigestInput } from './tensor-digest.ts';
+export { jsonDigest, tensorsDigest, tensorsDigestInput, tensorsDigestParts } from './tensor-digest.ts';
 export { maxAbsDifference, normaliseTensors } from './compare-outputs.ts';
 export { parseWith } from './schemas/zod-errors.ts';
 export {

@@ -15,19 +15,30 @@ export async function tensorsDigest(tensors: readonly Tensor[]): Promise<string>
 
 /** The bytes `tensorsDigest` hashes, for runtimes that hash faster than WebCrypto (node:crypto). */
 export function tensorsDigestInput(tensors: readonly Tensor[]): Uint8Array {
-  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const header = canonicalBytes(sorted.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })));
-  const parts = sorted.map(tensorToBytes);
-  const out = new Uint8Array(header.length + 1 + parts.reduce((n, p) => n + p.length, 0));
-  out.set(header, 0);
-  out[header.length] = 0x0a;
-  let at = header.length + 1;
+  const parts = tensorsDigestParts(tensors);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
   }
   return out;
 }
+
+/**
+ * The same bytes as `tensorsDigestInput`, in pieces (the header with its newline, then each tensor's
+ * bytes, views where a tensor holds its typed array): an incremental hash (node:crypto's update) takes
+ * them one by one without the joined copy.
+ */
+export function tensorsDigestParts(tensors: readonly Tensor[]): Uint8Array[] {
+  const sorted =
+    tensors.length < 2
+      ? tensors
+      : [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const header = canonicalBytes(sorted.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })));
+  return [header, NEWLINE, ...sorted.map(tensorToBytes)];
+}
+const NEWLINE = new Uint8Array([0x0a]);
 
 /** SHA-256 of a JSON value's canonical bytes: what receipts carry for domain (pipeline) requests. */
 export async function jsonDigest(value: unknown): Promise<string> {
