@@ -12,7 +12,7 @@ describe('ThreadTimer', () => {
     timer = new ThreadTimer();
     // The thread starts on the first wait (milliseconds): started first, so the deadlines below are close.
     let started = false;
-    timer.wait(1, () => (started = true));
+    timer.wait(2000, () => (started = true));
     await vi.waitFor(() => expect(started).toBe(true), { timeout: 5000 });
     const fired: { name: string; afterMs: number }[] = [];
     const at = (name: string) => {
