@@ -64,6 +64,11 @@ describe('fabric CPU per process', () => {
     const b = breakdownPerRequest(mergeProcessCpu([processes, processes]), 1000);
     expect(b.edgeNodes.perNode.london).toBeCloseTo((2 * london!.cpuS * 1e6) / 1000, 6);
     expect(b.totalUs).toBeCloseTo(b.gatewayUs + b.edgeNodes.sumUs + b.oracleUs + b.brokerUs + b.otherUs, 6);
-    expect(formatBreakdown(b)).toMatch(/^gateway \d+, nodes \d+ \(.*london \d+.*\), oracle 0, broker 0/);
+    // This process read its children's /proc files meanwhile: read-class system calls, counted.
+    expect(b.gatewaySyscallsPerRequest!.reads).toBeGreaterThan(0);
+    expect(london!.syscalls).toBeDefined();
+    expect(formatBreakdown(b)).toMatch(
+      /^gateway \d+ \([\d.]+ read \+ [\d.]+ write syscalls\/request\), nodes \d+ \(.*london \d+.*\), oracle 0, broker 0/,
+    );
   });
 });

@@ -18,6 +18,12 @@ export interface ProcessCpu {
   /** The node's name (its data folder), or the program's. */
   name: string;
   cpuS: number;
+  /**
+   * Read- and write-class system calls (/proc/<pid>/io syscr, syscw): a count, not a time, so it does
+   * not swing with what else the machine runs (writes per request show batching; undefined where
+   * /proc/<pid>/io is not readable).
+   */
+  syscalls?: { reads: number; writes: number };
   /** Gone before the window's end: cpuS is what it had used at the last read (≤ 1 s before it exited). */
   exited: boolean;
 }
@@ -33,6 +39,18 @@ export function cpuSecondsOf(pid: number): number | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read- and write-class system calls a process has made so far, or undefined (gone, or not ours to read). */
+export function syscallsOf(pid: number): { reads: number; writes: number } | undefined {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const reads = Number(/^syscr: (\d+)$/m.exec(io)?.[1]);
+    const writes = Number(/^syscw: (\d+)$/m.exec(io)?.[1]);
+    return Number.isFinite(reads) && Number.isFinite(writes) ? { reads, writes } : undefined;
   } catch {
     return undefined;
   }
@@ -60,9 +78,10 @@ export function roleOf(pid: number, rootPid: number): { role: FabricRole; name: 
 
 /** A measured window over `hexedge dev` and its descendants; `end()` stops it and gives each one's CPU. */
 export function startFabricCpu(rootPid: number): { end(): ProcessCpu[] } {
+  type Counters = { cpuS: number; syscalls: { reads: number; writes: number } | undefined };
   const seen = new Map<
     number,
-    { role: FabricRole; name: string; startS: number; lastS: number; gone: boolean }
+    { role: FabricRole; name: string; start: Counters; last: Counters; gone: boolean }
   >();
   const read = (discover: boolean, atStart = false) => {
     const pids = new Set([...seen.keys(), ...(discover ? [rootPid, ...safeDescendants(rootPid)] : [])]);
@@ -74,9 +93,16 @@ export function startFabricCpu(rootPid: number): { end(): ProcessCpu[] } {
         if (known) known.gone = true;
         continue;
       }
-      if (known) known.lastS = cpuS;
+      const now = { cpuS, syscalls: syscallsOf(pid) };
+      if (known) known.last = now;
       // First seen at the window's start: counts from there; first seen later: started within it.
-      else seen.set(pid, { ...roleOf(pid, rootPid), startS: atStart ? cpuS : 0, lastS: cpuS, gone: false });
+      else
+        seen.set(pid, {
+          ...roleOf(pid, rootPid),
+          start: atStart ? now : { cpuS: 0, syscalls: { reads: 0, writes: 0 } },
+          last: now,
+          gone: false,
+        });
     }
   };
   read(true, true);
@@ -86,13 +112,17 @@ export function startFabricCpu(rootPid: number): { end(): ProcessCpu[] } {
     end() {
       clearInterval(timer);
       read(true);
-      return [...seen].map(([pid, p]) => ({
-        pid,
-        role: p.role,
-        name: p.name,
-        cpuS: p.lastS - p.startS,
-        exited: p.gone,
-      }));
+      return [...seen].map(([pid, p]) => {
+        const [a, b] = [p.start.syscalls, p.last.syscalls];
+        return {
+          pid,
+          role: p.role,
+          name: p.name,
+          cpuS: p.last.cpuS - p.start.cpuS,
+          ...(a && b ? { syscalls: { reads: b.reads - a.reads, writes: b.writes - a.writes } } : {}),
+          exited: p.gone,
+        };
+      });
     },
   };
 }
@@ -110,12 +140,17 @@ export interface FabricCpuBreakdown {
   /** All of them, µs per answered request. */
   totalUs: number;
   gatewayUs: number;
+  /** The gateway's process: system calls per answered request (reads, writes), where /proc says. */
+  gatewaySyscallsPerRequest?: { reads: number; writes: number };
   edgeNodes: { sumUs: number; perNode: Record<string, number> };
   oracleUs: number;
   brokerUs: number;
   otherUs: number;
   /** Each process with its role and whether it exited in the window. */
-  processes: (ProcessCpu & { usPerRequest: number })[];
+  processes: (ProcessCpu & {
+    usPerRequest: number;
+    syscallsPerRequest?: { reads: number; writes: number };
+  })[];
 }
 
 /** Several windows' processes as one list (the same pid's CPU added up). */
@@ -126,6 +161,13 @@ export function mergeProcessCpu(windows: ProcessCpu[][]): ProcessCpu[] {
       const held = byPid.get(p.pid);
       if (held) {
         held.cpuS += p.cpuS;
+        held.syscalls =
+          held.syscalls && p.syscalls
+            ? {
+                reads: held.syscalls.reads + p.syscalls.reads,
+                writes: held.syscalls.writes + p.syscalls.writes,
+              }
+            : undefined;
         held.exited ||= p.exited;
       } else byPid.set(p.pid, { ...p });
     }
@@ -140,14 +182,21 @@ export function breakdownPerRequest(processes: ProcessCpu[], answered: number): 
   const perNode: Record<string, number> = {};
   for (const p of processes.filter((q) => q.role === 'edge-node'))
     perNode[p.name] = (perNode[p.name] ?? 0) + per(p.cpuS);
+  const perRequest = (c: { reads: number; writes: number } | undefined) =>
+    c ? { reads: c.reads / Math.max(1, answered), writes: c.writes / Math.max(1, answered) } : undefined;
+  const gatewaySyscalls = perRequest(processes.find((p) => p.role === 'gateway')?.syscalls);
   return {
     totalUs: per(processes.reduce((n, p) => n + p.cpuS, 0)),
     gatewayUs: sum('gateway'),
+    ...(gatewaySyscalls ? { gatewaySyscallsPerRequest: gatewaySyscalls } : {}),
     edgeNodes: { sumUs: sum('edge-node'), perNode },
     oracleUs: sum('oracle'),
     brokerUs: sum('broker'),
     otherUs: sum('other'),
-    processes: processes.map((p) => ({ ...p, usPerRequest: per(p.cpuS) })),
+    processes: processes.map((p) => {
+      const syscallsPerRequest = perRequest(p.syscalls);
+      return { ...p, usPerRequest: per(p.cpuS), ...(syscallsPerRequest ? { syscallsPerRequest } : {}) };
+    }),
   };
 }
 
@@ -159,7 +208,11 @@ export function formatBreakdown(b: FabricCpuBreakdown): string {
     .join(', ');
   const exited = b.processes.filter((p) => p.exited).map((p) => `${p.name} (pid ${p.pid})`);
   return (
-    `gateway ${f(b.gatewayUs)}, nodes ${f(b.edgeNodes.sumUs)} (${nodes}), oracle ${f(b.oracleUs)}, broker ${f(b.brokerUs)}` +
+    `gateway ${f(b.gatewayUs)}${
+      b.gatewaySyscallsPerRequest
+        ? ` (${b.gatewaySyscallsPerRequest.reads.toFixed(2)} read + ${b.gatewaySyscallsPerRequest.writes.toFixed(2)} write syscalls/request)`
+        : ''
+    }, nodes ${f(b.edgeNodes.sumUs)} (${nodes}), oracle ${f(b.oracleUs)}, broker ${f(b.brokerUs)}` +
     (b.otherUs > 0 ? `, other ${f(b.otherUs)}` : '') +
     ' µs' +
     (exited.length > 0 ? `; exited in the window: ${exited.join(', ')}` : '')
