@@ -28,6 +28,26 @@ export interface Answered {
   digestsOnly?: boolean;
 }
 
+const NONCE_BYTES = 16;
+/**
+ * Report nonces drawn from the CSPRNG this many at a time: one `getRandomValues` call (~7 µs under the
+ * load test, profiled) per 256 reports instead of one each. The bytes are as random either way.
+ */
+const NONCES_PER_DRAW = 256;
+let noncePool = new Uint8Array(0);
+let nonceAt = 0;
+
+/** A fresh random report nonce (16 bytes, base64url), as unique as one drawn alone. */
+export function reportNonce(): string {
+  if (nonceAt + NONCE_BYTES > noncePool.length) {
+    noncePool = crypto.getRandomValues(new Uint8Array(NONCE_BYTES * NONCES_PER_DRAW));
+    nonceAt = 0;
+  }
+  const nonce = bytesToBase64Url(noncePool.subarray(nonceAt, nonceAt + NONCE_BYTES));
+  nonceAt += NONCE_BYTES;
+  return nonce;
+}
+
 /** Fault kinds per node folded into one report per flush, and how many (node, kind) pairs are kept between flushes. */
 const MAX_PENDING_FAULTS = 10_000;
 
@@ -196,7 +216,7 @@ export class ReceiptForwarder {
     const body = {
       ...item.body,
       nodeId: this.#keys.nodeId,
-      nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+      nonce: reportNonce(),
       issuedAtMs: Date.now(),
     };
     return sign(body);
@@ -232,7 +252,7 @@ export function signReceiptReport<T = Awaited<ReturnType<typeof signBody>>>(
     const body = {
       type: 'receipt' as const,
       nodeId: keys.nodeId,
-      nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+      nonce: reportNonce(),
       issuedAtMs: Date.now(),
       receipt,
       ...trace,
@@ -245,7 +265,7 @@ export function signReceiptReport<T = Awaited<ReturnType<typeof signBody>>>(
   const body = {
     type: 'receipt' as const,
     nodeId: keys.nodeId,
-    nonce: bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+    nonce: reportNonce(),
     issuedAtMs: Date.now(),
     receipt,
     ...trace,

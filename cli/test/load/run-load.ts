@@ -4,10 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { descendantsOf, HEXEDGE_BIN } from '@hexedge/test-kit';
+import { HEXEDGE_BIN } from '@hexedge/test-kit';
 import { addSpoofingDevice, prepareRegistrationFlood, runSpoofer, startBlackHole } from './attack-load.ts';
 import { CollectedRss } from './collected-rss.ts';
+import {
+  breakdownPerRequest,
+  formatBreakdown,
+  mergeProcessCpu,
+  startFabricCpu,
+  type ProcessCpu,
+} from './fabric-cpu.ts';
 import { runMqttLoad, type MqttLoadResult } from './mqtt-load.ts';
+import { startWindowProfile } from './window-profile.ts';
 
 /**
  * `npm run test:load [-- --duration-s 60 --nodes 4 …]`: `hexedge dev` with several nodes under
@@ -16,6 +24,9 @@ import { runMqttLoad, type MqttLoadResult } from './mqtt-load.ts';
  * where it is the embedded aedes; the oracle, Mosquitto and the nodes are child processes) at the end
  * within RSS_GROWTH_BOUND of its RSS after warm-up; reports
  * p50/p99 latency. Writes test-artifacts/load.json. 127.0.0.1 only; every phase is bounded in time.
+ *
+ * `--profile <dir>`: a CPU profile of the `hexedge dev` process over the measured window (window-profile.ts;
+ * its CPU figures then include the profiler's cost). `--cpu-prof <dir>`: Node's own, over the process's whole life.
  *
  * `--attack`: the same load twice on the same `hexedge dev`, plain, then with attackers running
  * (attack-load.ts: a black-hole node at the request location, a spoofing device on the broker, a
@@ -37,6 +48,8 @@ const { values } = parseArgs({
     'flood-per-s': { type: 'string', default: process.env.LOAD_FLOOD_PER_S ?? '200' },
     /** Writes a V8 CPU profile of the `hexedge dev` process (gateway + broker) into this folder when it exits. */
     'cpu-prof': { type: 'string' },
+    /** Writes a V8 CPU profile of the `hexedge dev` process over the measured window only (window-profile.ts) into this folder. */
+    profile: { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -64,19 +77,6 @@ const BODY = JSON.stringify({
   location: { lat: 50.11, lng: 8.68 },
   inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [31, 60, 650] }],
 });
-
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks are 1/100 s on Linux). */
-const cpuSecondsOf = (pid: number) => {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0; // gone meanwhile
-  }
-};
-/** CPU seconds of the fabric: `hexedge dev` (gateway, broker, oracle) and its node processes. */
-const fabricCpuSeconds = (pid: number) =>
-  [pid, ...descendantsOf(pid)].reduce((s, p) => s + cpuSecondsOf(p), 0);
 
 /** The gateway's V8 heap in use and its capacity (its /metrics, prom-client's default metrics), MiB. */
 async function heapMiB(gateway: string): Promise<{ used: number; total: number; external: number }> {
@@ -139,6 +139,15 @@ const okCount = (h: HttpResult) => h.statusCodeStats?.['200']?.count ?? 0;
 const codesOf = (h: HttpResult) =>
   Object.fromEntries(Object.entries(h.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
 
+/** One measured phase's load results and the fabric's CPU over it (fabric-cpu.ts), per process. */
+interface PhaseResult {
+  http: HttpResult;
+  mqtt: MqttLoadResult;
+  cpuS: number;
+  gatewayCpuS: number;
+  processes: ProcessCpu[];
+}
+
 /** One measured phase: autocannon and the MQTT load at the same time, for DURATION_S. */
 /** The fabric's process, for the CPU it spends per honest answer (set once hexedge dev is up). */
 let fabricPid = 0;
@@ -148,9 +157,8 @@ async function phase(
   expectedOutputs: string,
   runId: string,
   seconds = DURATION_S,
-): Promise<{ http: HttpResult; mqtt: MqttLoadResult; cpuS: number; gatewayCpuS: number }> {
-  const cpuBefore = fabricPid ? fabricCpuSeconds(fabricPid) : 0;
-  const gatewayBefore = fabricPid ? cpuSecondsOf(fabricPid) : 0;
+): Promise<PhaseResult> {
+  const cpu = fabricPid ? startFabricCpu(fabricPid) : undefined;
   const [http, mqtt] = await Promise.all([
     autocannon(ready.gateway, seconds, CONNECTIONS),
     runMqttLoad({
@@ -165,34 +173,31 @@ async function phase(
       runId,
     }),
   ]);
+  const processes = cpu?.end() ?? [];
   return {
     http,
     mqtt,
-    cpuS: fabricPid ? fabricCpuSeconds(fabricPid) - cpuBefore : 0,
-    gatewayCpuS: fabricPid ? cpuSecondsOf(fabricPid) - gatewayBefore : 0,
+    cpuS: processes.reduce((n, p) => n + p.cpuS, 0),
+    gatewayCpuS: processes.filter((p) => p.role === 'gateway').reduce((n, p) => n + p.cpuS, 0),
+    processes,
   };
 }
 
 /** Several phases' results as one: counts summed, latency percentiles the worst phase's. */
-function combine(phases: { http: HttpResult; mqtt: MqttLoadResult; cpuS: number; gatewayCpuS: number }[]): {
-  http: HttpResult;
-  mqtt: MqttLoadResult;
-  cpuS: number;
-  gatewayCpuS: number;
-} {
+function combine(phases: PhaseResult[]): PhaseResult {
   const codes: Record<string, { count: number }> = {};
   for (const p of phases)
     for (const [c, v] of Object.entries(p.http.statusCodeStats ?? {}))
       codes[c] = { count: (codes[c]?.count ?? 0) + v.count };
-  type Phase = { http: HttpResult; mqtt: MqttLoadResult; cpuS: number; gatewayCpuS: number };
-  const sum = (f: (p: Phase) => number) => phases.reduce((n, p) => n + f(p), 0);
-  const max = (f: (p: Phase) => number) => Math.max(...phases.map(f));
+  const sum = (f: (p: PhaseResult) => number) => phases.reduce((n, p) => n + f(p), 0);
+  const max = (f: (p: PhaseResult) => number) => Math.max(...phases.map(f));
   const errors: Record<string, number> = {};
   for (const p of phases)
     for (const [c, n] of Object.entries(p.mqtt.errors)) errors[c] = (errors[c] ?? 0) + n;
   return {
     cpuS: sum((p) => p.cpuS),
     gatewayCpuS: sum((p) => p.gatewayCpuS),
+    processes: mergeProcessCpu(phases.map((p) => p.processes)),
     http: {
       ...phases[0]!.http,
       latency: {
@@ -324,19 +329,26 @@ async function main() {
     let mqtt: MqttLoadResult;
     let plainCpuS = 0;
     let gatewayCpuS = 0;
+    let processes: ProcessCpu[] = [];
     let attack: Awaited<ReturnType<typeof runAttackPhase>> | undefined;
+    const profiler = values.profile
+      ? await startWindowProfile({ pid, lines, dir: path.resolve(values.profile) })
+      : undefined;
     if (!ATTACK)
-      ({ http, mqtt, cpuS: plainCpuS, gatewayCpuS } = await phase(ready, expectedOutputs, 'plain-'));
+      ({
+        http,
+        mqtt,
+        cpuS: plainCpuS,
+        gatewayCpuS,
+        processes,
+      } = await phase(ready, expectedOutputs, 'plain-'));
     else {
       // Plain and attack phases alternate, so the comparison is not skewed by what else this machine does
       // meanwhile; each side gets DURATION_S of load in all.
       const phaseS = DURATION_S / ROUNDS;
       const plains = [];
       const attacks = [];
-      const report = (
-        label: string,
-        p: { http: HttpResult; mqtt: MqttLoadResult; cpuS: number; gatewayCpuS: number },
-      ) =>
+      const report = (label: string, p: PhaseResult) =>
         console.log(
           `  ${label}: ${((okCount(p.http) + p.mqtt.answered) / phaseS).toFixed(1)} honest answers/s, ${((okCount(p.http) + p.mqtt.answered) / p.cpuS).toFixed(1)} per fabric CPU-second, RSS ${(rssKiB(pid) / 1024).toFixed(1)} MiB`,
         );
@@ -346,7 +358,7 @@ async function main() {
         attacks.push(await runAttackPhase({ ready, dataDir, expectedOutputs, round, seconds: phaseS }));
         report(`round ${round + 1} attack`, attacks.at(-1)!);
       }
-      ({ http, mqtt, cpuS: plainCpuS, gatewayCpuS } = combine(plains));
+      ({ http, mqtt, cpuS: plainCpuS, gatewayCpuS, processes } = combine(plains));
       const merged = combine(attacks);
       attack = {
         ...merged,
@@ -362,6 +374,7 @@ async function main() {
       };
     }
     clearInterval(sampler);
+    if (profiler) console.log(`CPU profile of the measured window: ${await profiler.stop()}`);
     const rssEndKiB = rssKiB(pid);
     const heapEnd = await heapMiB(ready.gateway);
     const collectedEnd = await collected.measure();
@@ -410,6 +423,8 @@ async function main() {
         collectedRssEndOverAfterWarmup: collectedEnd.rssMiB / collectedWarm.rssMiB,
         gatewayCpuUsPerRequest: (gatewayCpuS * 1e6) / Math.max(1, okCount(http) + mqtt.answered),
         fabricCpuUsPerRequest: (plainCpuS * 1e6) / Math.max(1, okCount(http) + mqtt.answered),
+        // The same by process (fabric-cpu.ts): hexedge dev (gateway), each edge node, the oracle, Mosquitto.
+        fabricCpuUsPerRequestByProcess: breakdownPerRequest(processes, okCount(http) + mqtt.answered),
         goals: {
           answeredPerSecond: 1500,
           p99Ms: 30,
@@ -562,7 +577,7 @@ async function main() {
     }
     const sm = result.summary;
     console.log(
-      `summary: ${f(sm.answeredPerSecond)} answered req/s (goal ≥ ${sm.goals.answeredPerSecond}), p99 HTTP ${f(sm.p99Ms.http)} ms / MQTT ${f(sm.p99Ms.mqtt)} ms (goal ≤ ${sm.goals.p99Ms}), RSS end/after warm-up ${sm.rssEndOverAfterWarmup.toFixed(2)}× as is, ${sm.collectedRssEndOverAfterWarmup.toFixed(2)}× after a full collection (goal ≤ ${sm.goals.rssEndOverAfterWarmup}×), gateway process CPU ${f(sm.gatewayCpuUsPerRequest)} µs per request (goal ≤ ${sm.goals.gatewayCpuUsPerRequest}), fabric ${f(sm.fabricCpuUsPerRequest)} µs; load average ${os
+      `summary: ${f(sm.answeredPerSecond)} answered req/s (goal ≥ ${sm.goals.answeredPerSecond}), p99 HTTP ${f(sm.p99Ms.http)} ms / MQTT ${f(sm.p99Ms.mqtt)} ms (goal ≤ ${sm.goals.p99Ms}), RSS end/after warm-up ${sm.rssEndOverAfterWarmup.toFixed(2)}× as is, ${sm.collectedRssEndOverAfterWarmup.toFixed(2)}× after a full collection (goal ≤ ${sm.goals.rssEndOverAfterWarmup}×), gateway process CPU ${f(sm.gatewayCpuUsPerRequest)} µs per request (goal ≤ ${sm.goals.gatewayCpuUsPerRequest}), fabric ${f(sm.fabricCpuUsPerRequest)} µs: ${formatBreakdown(sm.fabricCpuUsPerRequestByProcess)}; load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
@@ -616,7 +631,7 @@ async function runAttackPhase(o: {
       connections: 8,
       perSecond: FLOOD_PER_S,
     });
-    const { http, mqtt, cpuS, gatewayCpuS } = await phase(
+    const { http, mqtt, cpuS, gatewayCpuS, processes } = await phase(
       o.ready,
       o.expectedOutputs,
       `attack${o.round}-`,
@@ -634,7 +649,17 @@ async function runAttackPhase(o: {
     const blackHoleAnswered = await fetch(`${blackHole.url}/metrics/black-hole`)
       .then(async (r) => (await r.json()) as { gateway: number; spotChecks: number; other: number })
       .catch(() => undefined);
-    return { http, mqtt, cpuS, gatewayCpuS, spoofer, flood: floodResult, sample, blackHoleAnswered };
+    return {
+      http,
+      mqtt,
+      cpuS,
+      gatewayCpuS,
+      processes,
+      spoofer,
+      flood: floodResult,
+      sample,
+      blackHoleAnswered,
+    };
   } finally {
     blackHole.child.kill('SIGTERM');
   }
