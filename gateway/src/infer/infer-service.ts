@@ -29,7 +29,7 @@ import { noObserver, type GatewayObserver } from '../observe.ts';
 import { IdempotencyCache } from './idempotency.ts';
 import { InFlightLimiter } from './in-flight.ts';
 import { LatencyTracker } from './latency-tracker.ts';
-import { checkNodeAnswer } from './node-answer.ts';
+import { checkNodeAnswerNow, type CheckedAnswer } from './node-answer.ts';
 import type { NodeAnswer, NodeClient } from './node-client.ts';
 import { NodeFault, type ObservedNodeFault } from './node-fault.ts';
 import type { PlaceFn, VersionRouter } from '../rollouts/version-router.ts';
@@ -158,6 +158,7 @@ export class InferService {
   readonly #traces: TraceBook | undefined;
   readonly #versions: VersionRouter | undefined;
   readonly #latency = new LatencyTracker();
+  readonly #receiptChecked = (ok: boolean) => this.#observer.receiptChecked(ok);
   readonly #idempotency = new IdempotencyCache<InferResponse>({
     windowMs: IDEMPOTENCY_WINDOW_MS,
     maxEntries: IDEMPOTENCY_MAX_ENTRIES,
@@ -652,19 +653,24 @@ export class InferService {
     }
     const checkStarted = performance.now();
     const nodeMs = checkStarted - started;
-    const checked = await checkNodeAnswer({
-      answer,
-      node,
-      entry,
-      request,
-      requestId: id,
-      inputs,
-      validated: manifest !== undefined,
-      contentId: listed?.contentId ?? entry.contentId,
-      onReceiptChecked: (ok) => this.#observer.receiptChecked(ok),
-      ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
-      log: this.#log,
-    }).catch((err: unknown) => {
+    let checked: CheckedAnswer;
+    try {
+      // Most answers are checked without a promise (a root verified before): no await then.
+      const now = checkNodeAnswerNow({
+        answer,
+        node,
+        entry,
+        request,
+        requestId: id,
+        inputs,
+        validated: manifest !== undefined,
+        contentId: listed?.contentId ?? entry.contentId,
+        onReceiptChecked: this.#receiptChecked,
+        ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
+        log: this.#log,
+      });
+      checked = now instanceof Promise ? await now : now;
+    } catch (err) {
       if (err instanceof NodeFault && err.overloaded) {
         const o = a.ctx.overloaded;
         o.count++;
@@ -677,7 +683,7 @@ export class InferService {
         answeredPerf: checkStarted,
       });
       throw err;
-    });
+    }
     const metadata = a.ctx.trace.nodeMetadata(checked.receiptMetadata);
     forward.end({ ok: true, answeredPerf: checkStarted, ...(metadata ? { metadata } : {}) });
     a.ctx.trace.mark('receipt-check', checkStarted, { nodeId: node.id });
