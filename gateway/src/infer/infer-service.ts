@@ -266,7 +266,9 @@ export class InferService {
     const location = resolveLocation(request.location);
     const inputs = request.inputs?.map((t) => toWireTensor(checkTensor(t)));
     const policy = withHints(this.#policyFor(request, caller), ctx.hints);
-    if (!(await this.#placement.isKnownModel(request.model, request.version))) {
+    // The in-process placement answers at once: no await (a microtask turn) for a value already known.
+    const known = this.#placement.isKnownModel(request.model, request.version);
+    if (!(known instanceof Promise ? await known : known)) {
       throw new HexEdgeError(
         'MODEL_NOT_FOUND',
         `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`,
@@ -342,12 +344,13 @@ export class InferService {
   }): Promise<InferResponse> {
     const { request, location, inputs, policy, skip } = ctx;
     const { trace, overloaded } = ctx.ctx;
-    const placed = await this.#placement.candidates({
+    const placing = this.#placement.candidates({
       location,
       model: request.model,
       ...(request.version ? { version: request.version } : {}),
       ...(policy ? { policy } : {}),
     });
+    const placed = placing instanceof Promise ? await placing : placing;
     const candidates = skip
       ? placed.filter((c) => !skip({ nodeId: c.node.id, version: c.model.version }))
       : placed;
@@ -360,16 +363,18 @@ export class InferService {
       );
     const id = request.id ?? crypto.randomUUID();
     const lookupStarted = performance.now();
-    const lookup = await this.#cache?.lookup({
-      tenant: ctx.caller.tenant,
-      use: cacheUseOf(policy, ctx.ctx.hints),
-      request,
-      inputs,
-      candidates,
-      manifestOf: (contentId) => this.#manifestByContentId(contentId),
-      requestId: id,
-      startedMs: ctx.started,
-    });
+    const lookup =
+      this.#cache &&
+      (await this.#cache.lookup({
+        tenant: ctx.caller.tenant,
+        use: cacheUseOf(policy, ctx.ctx.hints),
+        request,
+        inputs,
+        candidates,
+        manifestOf: (contentId) => this.#manifestByContentId(contentId),
+        requestId: id,
+        startedMs: ctx.started,
+      }));
     if (lookup) {
       ctx.ctx.cache = lookup.outcome;
       trace.mark('cache', lookupStarted, {
