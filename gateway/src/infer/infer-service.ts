@@ -112,7 +112,7 @@ export interface InferServiceOptions {
     modelVersion: string;
     body: string | Uint8Array;
     signatureOnly?: boolean;
-  }) => Promise<Record<string, string>>;
+  }) => Record<string, string> | Promise<Record<string, string>>;
   /**
    * Every node answer to a forwarded request, so the signer learns which nodes take forward MACs; true:
    * the node refused the MAC as an unsigned request (a node from before them), send it again signed.
@@ -549,7 +549,9 @@ export class InferService {
       headers = { ...a.hintHeaders, 'content-type': 'application/json' };
     }
     const target = { targetNodeId: a.node.id, route, modelName: a.model, modelVersion: a.version, body };
-    const signature = await this.#signForward?.(target);
+    // A MAC comes at once (no promise): awaited only when it is a signature still to be made.
+    const signing = this.#signForward?.(target);
+    const signature = signing instanceof Promise ? await signing : signing;
     const answer = await this.#client.post({
       url,
       body,
