@@ -60,9 +60,17 @@ describe('PooledNodeClient', () => {
       await expect(post(client, `http://rebound.example:${port}/admin`)).rejects.toThrow(
         /private or loopback/,
       );
-      await expect(post(client, `http://127.0.0.1:${port}/admin`)).rejects.toMatchObject({
-        code: 'FORBIDDEN',
-      });
+      // Twice each: the second goes through the client's parsed-URL cache, and is refused alike.
+      for (const url of [`http://127.0.0.1:${port}/admin`, `http://[::1]:${port}/admin`]) {
+        for (let i = 0; i < 2; i++)
+          await expect(post(client, url)).rejects.toMatchObject({
+            code: 'FORBIDDEN',
+            message: expect.stringMatching(/node address (127\.0\.0\.1|::1) is private or loopback/),
+          });
+      }
+      await expect(post(client, `http://rebound.example:${port}/admin`)).rejects.toThrow(
+        /private or loopback/,
+      );
       expect(seen).toEqual([]);
     } finally {
       await client.close();
@@ -73,7 +81,9 @@ describe('PooledNodeClient', () => {
     const client = new PooledNodeClient({ allowPrivateAddresses: true });
     try {
       expect((await post(client, `http://127.0.0.1:${port}/ok`)).status).toBe(500);
-      expect(seen).toEqual(['/ok']);
+      expect((await post(client, `http://127.0.0.1:${port}/ok?again=1`)).status).toBe(500);
+      expect((await post(client, `http://127.0.0.1:${port}/ok`)).status).toBe(500);
+      expect(seen).toEqual(['/ok', '/ok?again=1', '/ok']);
     } finally {
       await client.close();
     }

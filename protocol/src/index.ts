@@ -252,6 +252,7 @@ export {
   forwardMacFault,
   ForwardMacKeys,
   macForward,
+  macForwardNow,
 } from './wire/forward-mac.ts';
 export {
   type ForwardMacEngine,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTensor } from './tensors.ts';
+import { checkTensor, tensorValuesToArray } from './tensors.ts';
 import { tensorsDigest } from './tensor-digest.ts';
 
 describe('checkTensor', () => {
@@ -33,5 +33,30 @@ describe('tensorsDigest', () => {
     expect(d1).toBe(d2);
     expect(d1).toMatch(/^[0-9a-f]{64}$/);
     expect(await tensorsDigest([{ ...a, data: [0.2] }, b])).not.toBe(d1);
+  });
+});
+
+describe('tensorValuesToArray', () => {
+  it('gives what Array.from gives for every typed array, and plain arrays as they are', () => {
+    const typed = [
+      new Float32Array([0.9993547797203064, -0, Number.NaN, Infinity, -Infinity, 3.4e38]),
+      new Float64Array([-0, 1e-320, Number.MAX_VALUE]),
+      new Int8Array([-128, 0, 127]),
+      new Uint8Array([0, 255]),
+      new Int16Array([-32768, 32767]),
+      new Uint16Array([65535]),
+      new Int32Array([-(2 ** 31), 2 ** 31 - 1]),
+      new Uint32Array([2 ** 32 - 1]),
+      new Float32Array(0),
+      new Float32Array(new ArrayBuffer(16), 4, 2),
+    ];
+    for (const data of typed) {
+      const values = tensorValuesToArray(data);
+      expect(Array.isArray(values)).toBe(true);
+      expect(values).toEqual(Array.from(data as ArrayLike<number>));
+      expect(Object.is(values[1], (data as ArrayLike<number>)[1])).toBe(true);
+    }
+    const plain = [1, 'a', true];
+    expect(tensorValuesToArray(plain)).toBe(plain);
   });
 });

@@ -13,6 +13,16 @@ import { isForbiddenNodeAddress } from '../node-urls.ts';
 
 /** Keep-alive connections per node; enough for the dynamic batcher to see concurrent requests. */
 const CONNECTIONS_PER_NODE = 32;
+/** Node URLs whose parse is kept (a few routes per node). */
+const MAX_CACHED_URLS = 4096;
+
+/** What `post` needs of a node URL: the pool's origin, the request path, and a literal private address if it is one. */
+interface Target {
+  origin: string;
+  path: string;
+  forbiddenHost: string | undefined;
+}
+
 /** Idle pools are closed after this long, so nodes that left do not keep sockets open. */
 const IDLE_POOL_MS = 60_000;
 
@@ -61,6 +71,7 @@ export const publicOnlyLookup =
  */
 export class PooledNodeClient implements NodeClient {
   readonly #pools = new Map<string, { pool: Pool; lastUsedMs: number }>();
+  readonly #targets = new Map<string, Target>();
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #allowPrivate: boolean;
   readonly #maxAnswerBytes: number;
@@ -88,16 +99,15 @@ export class PooledNodeClient implements NodeClient {
     signal: AbortSignal;
     headers?: Record<string, string>;
   }) {
-    const u = new URL(url);
-    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const target = this.#targetOf(url);
     // A literal address never goes through the lookup: checked here.
-    if (!this.#allowPrivate && isIP(host) && isForbiddenNodeAddress(host)) {
-      throw new HexEdgeError('FORBIDDEN', `node address ${host} is private or loopback`);
+    if (target.forbiddenHost !== undefined) {
+      throw new HexEdgeError('FORBIDDEN', `node address ${target.forbiddenHost} is private or loopback`);
     }
-    let entry = this.#pools.get(u.origin);
+    let entry = this.#pools.get(target.origin);
     if (!entry) {
       entry = {
-        pool: new Pool(u.origin, {
+        pool: new Pool(target.origin, {
           connections: CONNECTIONS_PER_NODE,
           pipelining: 1,
           keepAliveTimeout: 30_000,
@@ -105,11 +115,11 @@ export class PooledNodeClient implements NodeClient {
         }),
         lastUsedMs: 0,
       };
-      this.#pools.set(u.origin, entry);
+      this.#pools.set(target.origin, entry);
     }
     entry.lastUsedMs = Date.now();
     const answer = await this.#dispatch(entry.pool, {
-      path: u.pathname + u.search,
+      path: target.path,
       headers: { 'content-type': 'application/json', ...headers },
       body,
       signal,
@@ -119,6 +129,27 @@ export class PooledNodeClient implements NodeClient {
       body: decodeNodeAnswer(answer.bytes, answer.headerLength),
       ...(answer.acceptsForwardMac ? { acceptsForwardMac: true } : {}),
     };
+  }
+
+  /**
+   * A node URL's origin, path and literal-address verdict, parsed once per URL (a node's few model
+   * routes repeat on every request: `new URL` each time was ~1 µs of CPU a request). Bounded: cleared
+   * when full, so URLs of nodes that came and went do not pile up.
+   */
+  #targetOf(url: string): Target {
+    let target = this.#targets.get(url);
+    if (target === undefined) {
+      const u = new URL(url);
+      const host = u.hostname.replace(/^\[|\]$/g, '');
+      target = {
+        origin: u.origin,
+        path: u.pathname + u.search,
+        forbiddenHost: !this.#allowPrivate && isIP(host) && isForbiddenNodeAddress(host) ? host : undefined,
+      };
+      if (this.#targets.size >= MAX_CACHED_URLS) this.#targets.clear();
+      this.#targets.set(url, target);
+    }
+    return target;
   }
 
   /**

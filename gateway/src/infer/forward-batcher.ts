@@ -1,7 +1,7 @@
 import {
   FORWARD_MAC_HEADER,
   ForwardMacKeys,
-  macForward,
+  macForwardNow,
   MAX_FORWARD_BATCH,
   signForwardBatch,
   trimOldest,
@@ -72,14 +72,23 @@ export class ForwardBatcher {
    * The forward headers for one request: a MAC for a node known to take them (unless `signatureOnly`),
    * else a signature (resolved once its batch is signed).
    */
-  async sign(request: Waiting['request'] & { signatureOnly?: boolean }): Promise<Record<string, string>> {
+  sign(
+    request: Waiting['request'] & { signatureOnly?: boolean },
+  ): Record<string, string> | Promise<Record<string, string>> {
     if (!request.signatureOnly && this.#macNodes.has(request.targetNodeId)) {
-      const headers = await macForward({
-        macs: this.#macs,
-        ...request,
-        nowMs: this.#now(),
-        ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
-      });
+      // A MAC is made at once (node:crypto, the pair's key derived before): no promise then.
+      let headers: ReturnType<typeof macForwardNow>;
+      try {
+        headers = macForwardNow({
+          macs: this.#macs,
+          ...request,
+          nowMs: this.#now(),
+          ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
+        });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (headers instanceof Promise) return headers.then((h) => h ?? this.#signLater(request));
       if (headers) return headers;
     }
     return this.#signLater(request);

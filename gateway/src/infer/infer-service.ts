@@ -29,7 +29,7 @@ import { noObserver, type GatewayObserver } from '../observe.ts';
 import { IdempotencyCache } from './idempotency.ts';
 import { InFlightLimiter } from './in-flight.ts';
 import { LatencyTracker } from './latency-tracker.ts';
-import { checkNodeAnswer } from './node-answer.ts';
+import { checkNodeAnswerNow, type CheckedAnswer } from './node-answer.ts';
 import type { NodeAnswer, NodeClient } from './node-client.ts';
 import { NodeFault, type ObservedNodeFault } from './node-fault.ts';
 import type { PlaceFn, VersionRouter } from '../rollouts/version-router.ts';
@@ -112,7 +112,7 @@ export interface InferServiceOptions {
     modelVersion: string;
     body: string | Uint8Array;
     signatureOnly?: boolean;
-  }) => Promise<Record<string, string>>;
+  }) => Record<string, string> | Promise<Record<string, string>>;
   /**
    * Every node answer to a forwarded request, so the signer learns which nodes take forward MACs; true:
    * the node refused the MAC as an unsigned request (a node from before them), send it again signed.
@@ -158,6 +158,7 @@ export class InferService {
   readonly #traces: TraceBook | undefined;
   readonly #versions: VersionRouter | undefined;
   readonly #latency = new LatencyTracker();
+  readonly #receiptChecked = (ok: boolean) => this.#observer.receiptChecked(ok);
   readonly #idempotency = new IdempotencyCache<InferResponse>({
     windowMs: IDEMPOTENCY_WINDOW_MS,
     maxEntries: IDEMPOTENCY_MAX_ENTRIES,
@@ -265,7 +266,9 @@ export class InferService {
     const location = resolveLocation(request.location);
     const inputs = request.inputs?.map((t) => toWireTensor(checkTensor(t)));
     const policy = withHints(this.#policyFor(request, caller), ctx.hints);
-    if (!(await this.#placement.isKnownModel(request.model, request.version))) {
+    // The in-process placement answers at once: no await (a microtask turn) for a value already known.
+    const known = this.#placement.isKnownModel(request.model, request.version);
+    if (!(known instanceof Promise ? await known : known)) {
       throw new HexEdgeError(
         'MODEL_NOT_FOUND',
         `no node serves model '${request.model}'${request.version ? ` version '${request.version}'` : ''}`,
@@ -341,12 +344,13 @@ export class InferService {
   }): Promise<InferResponse> {
     const { request, location, inputs, policy, skip } = ctx;
     const { trace, overloaded } = ctx.ctx;
-    const placed = await this.#placement.candidates({
+    const placing = this.#placement.candidates({
       location,
       model: request.model,
       ...(request.version ? { version: request.version } : {}),
       ...(policy ? { policy } : {}),
     });
+    const placed = placing instanceof Promise ? await placing : placing;
     const candidates = skip
       ? placed.filter((c) => !skip({ nodeId: c.node.id, version: c.model.version }))
       : placed;
@@ -359,16 +363,18 @@ export class InferService {
       );
     const id = request.id ?? crypto.randomUUID();
     const lookupStarted = performance.now();
-    const lookup = await this.#cache?.lookup({
-      tenant: ctx.caller.tenant,
-      use: cacheUseOf(policy, ctx.ctx.hints),
-      request,
-      inputs,
-      candidates,
-      manifestOf: (contentId) => this.#manifestByContentId(contentId),
-      requestId: id,
-      startedMs: ctx.started,
-    });
+    const lookup =
+      this.#cache &&
+      (await this.#cache.lookup({
+        tenant: ctx.caller.tenant,
+        use: cacheUseOf(policy, ctx.ctx.hints),
+        request,
+        inputs,
+        candidates,
+        manifestOf: (contentId) => this.#manifestByContentId(contentId),
+        requestId: id,
+        startedMs: ctx.started,
+      }));
     if (lookup) {
       ctx.ctx.cache = lookup.outcome;
       trace.mark('cache', lookupStarted, {
@@ -543,7 +549,9 @@ export class InferService {
       headers = { ...a.hintHeaders, 'content-type': 'application/json' };
     }
     const target = { targetNodeId: a.node.id, route, modelName: a.model, modelVersion: a.version, body };
-    const signature = await this.#signForward?.(target);
+    // A MAC comes at once (no promise): awaited only when it is a signature still to be made.
+    const signing = this.#signForward?.(target);
+    const signature = signing instanceof Promise ? await signing : signing;
     const answer = await this.#client.post({
       url,
       body,
@@ -652,19 +660,24 @@ export class InferService {
     }
     const checkStarted = performance.now();
     const nodeMs = checkStarted - started;
-    const checked = await checkNodeAnswer({
-      answer,
-      node,
-      entry,
-      request,
-      requestId: id,
-      inputs,
-      validated: manifest !== undefined,
-      contentId: listed?.contentId ?? entry.contentId,
-      onReceiptChecked: (ok) => this.#observer.receiptChecked(ok),
-      ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
-      log: this.#log,
-    }).catch((err: unknown) => {
+    let checked: CheckedAnswer;
+    try {
+      // Most answers are checked without a promise (a root verified before): no await then.
+      const now = checkNodeAnswerNow({
+        answer,
+        node,
+        entry,
+        request,
+        requestId: id,
+        inputs,
+        validated: manifest !== undefined,
+        contentId: listed?.contentId ?? entry.contentId,
+        onReceiptChecked: this.#receiptChecked,
+        ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
+        log: this.#log,
+      });
+      checked = now instanceof Promise ? await now : now;
+    } catch (err) {
       if (err instanceof NodeFault && err.overloaded) {
         const o = a.ctx.overloaded;
         o.count++;
@@ -677,7 +690,7 @@ export class InferService {
         answeredPerf: checkStarted,
       });
       throw err;
-    });
+    }
     const metadata = a.ctx.trace.nodeMetadata(checked.receiptMetadata);
     forward.end({ ok: true, answeredPerf: checkStarted, ...(metadata ? { metadata } : {}) });
     a.ctx.trace.mark('receipt-check', checkStarted, { nodeId: node.id });

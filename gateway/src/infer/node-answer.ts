@@ -12,7 +12,7 @@ import type { NodeRecord } from '@hexedge/placement';
 import { readOipAnswer } from './answer-shape.ts';
 import { NodeFault } from './node-fault.ts';
 import type { NodeAnswer } from './node-client.ts';
-import { checkReceiptWithMetadata, type ReceiptDigests } from './receipt-check.ts';
+import { checkReceiptNow, type CheckedReceipt, type ReceiptDigests } from './receipt-check.ts';
 
 export interface CheckedAnswer {
   outputs: Tensor[] | undefined;
@@ -29,7 +29,11 @@ export interface CheckedAnswer {
  * fault too — outright when the gateway had checked the request against the catalogue (`validated`),
  * otherwise judged by what the other nodes answer (InferService) — and its text is never passed on.
  */
-export async function checkNodeAnswer(a: {
+export async function checkNodeAnswer(a: NodeAnswerCheck): Promise<CheckedAnswer> {
+  return checkNodeAnswerNow(a);
+}
+
+export interface NodeAnswerCheck {
   answer: NodeAnswer;
   node: NodeRecord;
   entry: NodeModel;
@@ -43,7 +47,14 @@ export async function checkNodeAnswer(a: {
   /** Each receipt checked, and whether it held (metrics). */
   onReceiptChecked?: (ok: boolean) => void;
   log: (message: string) => void;
-}): Promise<CheckedAnswer> {
+}
+
+/**
+ * `checkNodeAnswer`, answered without a promise when the receipt check needs none (checkReceiptNow: a
+ * root verified before, a synchronous hash): a fault throws synchronously, or rejects on the
+ * asynchronous path. The same checks and faults.
+ */
+export function checkNodeAnswerNow(a: NodeAnswerCheck): CheckedAnswer | Promise<CheckedAnswer> {
   const { answer, node } = a;
   const nodeId = node.id;
   if (answer.status !== 200) {
@@ -84,8 +95,18 @@ export async function checkNodeAnswer(a: {
     parameters = parsed.data.parameters;
     digests = { kind: 'json', input: a.request.input, output };
   }
+  const checked = ({ receipt, metadata }: CheckedReceipt): CheckedAnswer => {
+    a.onReceiptChecked?.(true);
+    return { outputs, output, receipt, receiptMetadata: metadata, version: a.entry.version };
+  };
+  const refused = (err: unknown): never => {
+    a.onReceiptChecked?.(false);
+    // The details (which digest, which signer) go to the log; the caller learns only that it failed.
+    a.log(`request ${a.requestId}: ${isHexEdgeError(err) ? err.message : String(err)}`);
+    throw new NodeFault({ nodeId, kind: 'bad-receipt' });
+  };
   try {
-    const { receipt, metadata } = await checkReceiptWithMetadata({
+    const receipt = checkReceiptNow({
       parameters,
       nodeId,
       requestId: a.requestId,
@@ -95,12 +116,8 @@ export async function checkNodeAnswer(a: {
       digests,
       ...(a.sha256 ? { sha256: a.sha256 } : {}),
     });
-    a.onReceiptChecked?.(true);
-    return { outputs, output, receipt, receiptMetadata: metadata, version: a.entry.version };
+    return receipt instanceof Promise ? receipt.then(checked).catch(refused) : checked(receipt);
   } catch (err) {
-    a.onReceiptChecked?.(false);
-    // The details (which digest, which signer) go to the log; the caller learns only that it failed.
-    a.log(`request ${a.requestId}: ${isHexEdgeError(err) ? err.message : String(err)}`);
-    throw new NodeFault({ nodeId, kind: 'bad-receipt' });
+    return refused(err);
   }
 }

@@ -4,13 +4,17 @@ import {
   RECEIPT_PARAMETER,
   sha256Hex,
   safeParseSignedReceipt,
-  tensorsDigestInput,
+  isBatchSigned,
+  type BatchVerdict,
+  type ReceiptVerdict,
   type Sha256Hex,
   type SignedReceipt,
   type Tensor,
   VerifiedRoots,
+  verifyBatchSignedNow,
   verifyReceipt,
 } from '@hexedge/protocol';
+import { tensorsDigestInputOf } from './tensor-digest-input.ts';
 
 /**
  * Batch roots this gateway has verified (a node signs one root per batch of answers): each root's
@@ -31,7 +35,7 @@ export type ReceiptDigests =
  * batch root's, once per root). Any mismatch is RECEIPT_INVALID and the answer is not passed on.
  */
 export async function checkReceipt(options: ReceiptCheckOptions): Promise<SignedReceipt> {
-  return (await checkReceiptWithMetadata(options)).receipt;
+  return (await checkReceiptNow(options)).receipt;
 }
 
 export interface ReceiptCheckOptions {
@@ -50,9 +54,23 @@ export interface ReceiptCheckOptions {
  * `checkReceipt`, also giving the unsigned `metadata` the node wrote beside the receipt (queue and run
  * times for the trace), from the same parse of the receipt's JSON.
  */
-export async function checkReceiptWithMetadata(
-  options: ReceiptCheckOptions,
-): Promise<{ receipt: SignedReceipt; metadata: unknown }> {
+export async function checkReceiptWithMetadata(options: ReceiptCheckOptions): Promise<CheckedReceipt> {
+  return checkReceiptNow(options);
+}
+
+export interface CheckedReceipt {
+  receipt: SignedReceipt;
+  metadata: unknown;
+}
+
+/**
+ * `checkReceiptWithMetadata`, answered without a promise whenever it can be: a synchronous `sha256`
+ * (node:crypto's) and a v2 receipt whose batch root this gateway verified before (most answers under
+ * load). A promise only for a root's signature check or an asynchronous hash, so the hot path pays no
+ * promise hop per check. The same checks in the same order, the same errors; a refusal throws
+ * synchronously (or rejects, on the asynchronous path).
+ */
+export function checkReceiptNow(options: ReceiptCheckOptions): CheckedReceipt | Promise<CheckedReceipt> {
   const sha256 = options.sha256 ?? sha256Hex;
   const raw = options.parameters?.[RECEIPT_PARAMETER];
   const mismatch = (what: string) =>
@@ -87,13 +105,34 @@ export async function checkReceiptWithMetadata(
       `model content id ${b.modelContentId} is not ${options.modelContentId}, the catalogue's for ${options.modelName}@${options.modelVersion}`,
     );
   const d = options.digests;
-  const [inputDigest, outputDigest] =
-    d.kind === 'tensors'
-      ? await Promise.all([sha256(tensorsDigestInput(d.inputs)), sha256(tensorsDigestInput(d.outputs))])
-      : await Promise.all([sha256(canonicalBytes(d.input)), sha256(canonicalBytes(d.output))]);
-  if (b.inputDigest !== inputDigest) throw mismatch('input digest does not match the request');
-  if (b.outputDigest !== outputDigest) throw mismatch('output digest does not match the answer');
-  const verdict = await verifyReceipt(receipt, { roots: verifiedRoots, sha256 });
-  if (!verdict.ok) throw mismatch(`${verdict.fault}: ${verdict.message}`);
-  return { receipt, metadata };
+  const inputDigest = sha256(d.kind === 'tensors' ? tensorsDigestInputOf(d.inputs) : canonicalBytes(d.input));
+  const outputDigest = sha256(
+    d.kind === 'tensors' ? tensorsDigestInputOf(d.outputs) : canonicalBytes(d.output),
+  );
+  const fromDigests = (input: string, output: string): CheckedReceipt | Promise<CheckedReceipt> => {
+    if (b.inputDigest !== input) throw mismatch('input digest does not match the request');
+    if (b.outputDigest !== output) throw mismatch('output digest does not match the answer');
+    const verdict = verifyReceiptNow(receipt, sha256);
+    const fromVerdict = (v: { ok: true } | { ok: false; fault: string; message: string }) => {
+      if (!v.ok) throw mismatch(`${v.fault}: ${v.message}`);
+      return { receipt, metadata };
+    };
+    return verdict instanceof Promise ? verdict.then(fromVerdict) : fromVerdict(verdict);
+  };
+  if (typeof inputDigest === 'string' && typeof outputDigest === 'string')
+    return fromDigests(inputDigest, outputDigest);
+  return Promise.all([inputDigest, outputDigest]).then(([i, o]) => fromDigests(i, o));
+}
+
+/**
+ * protocol's `verifyReceipt`, with a v2 receipt's verdict taken from `verifyBatchSignedNow` (no promise
+ * when its root was verified before): the same checks and verdicts, the same roots cache.
+ */
+function verifyReceiptNow(
+  receipt: SignedReceipt,
+  sha256: Sha256Hex,
+): BatchVerdict | ReceiptVerdict | Promise<BatchVerdict | ReceiptVerdict> {
+  if (isBatchSigned(receipt))
+    return verifyBatchSignedNow('receipt', receipt, { roots: verifiedRoots, sha256 });
+  return verifyReceipt(receipt, { roots: verifiedRoots, sha256 });
 }

@@ -4,7 +4,7 @@ import { cellToLatLng, cellToParent, isValidCell, latLngToCell } from 'h3-js';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { GatewayEnv } from '../auth.ts';
 import type { EventBus, GatewayEvent } from '../events/event-bus.ts';
-import type { RequestLog } from '../events/request-log.ts';
+import type { RequestLog, RequestObservation } from '../events/request-log.ts';
 import type { ApiKeyRecord } from '../keys/key-store.ts';
 
 /** Public request events carry a res-4 cell (~1,770 km², a county): enough for a map, not a caller's address. */
@@ -134,26 +134,28 @@ export function inferRecorder(options: InferWatch) {
       typeof (body as { model?: unknown })?.model === 'string'
         ? (body as { model: string }).model.slice(0, 128)
         : 'unknown';
-    const obs = {
-      atMs: options.now(),
-      keyId: key.id,
-      model,
-      ok,
-      ...(ok ? {} : { code: answer?.error?.code ?? 'INTERNAL' }),
-      totalMs: Math.round((answer?.timing?.totalMs ?? performance.now() - o.startedMs) * 1000) / 1000,
-      ...(served?.receipt?.body?.serviceTimeMs !== undefined
-        ? { serviceMs: served.receipt.body.serviceTimeMs }
-        : {}),
-      ...(location ? { location } : {}),
-      ...(region ? { region } : {}),
-      ...(served?.node?.id ? { nodeId: served.node.id } : {}),
-    };
+    // Built field by field, in the order the spread form had (the dashboards' JSON keeps it): the
+    // record, and the key's event (the record without keyId and location), with no throw-away objects.
+    const atMs = options.now();
+    const totalMs = Math.round((answer?.timing?.totalMs ?? performance.now() - o.startedMs) * 1000) / 1000;
+    const serviceMs = served?.receipt?.body?.serviceTimeMs;
+    const nodeId = served?.node?.id;
+    const code = ok ? undefined : (answer?.error?.code ?? 'INTERNAL');
+    const obs: RequestObservation =
+      code === undefined
+        ? { atMs, keyId: key.id, model, ok, totalMs }
+        : { atMs, keyId: key.id, model, ok, code, totalMs };
+    const shown: Omit<RequestObservation, 'keyId' | 'location'> =
+      code === undefined ? { atMs, model, ok, totalMs } : { atMs, model, ok, code, totalMs };
+    if (serviceMs !== undefined) obs.serviceMs = shown.serviceMs = serviceMs;
+    if (location) obs.location = location;
+    if (region) obs.region = shown.region = region;
+    if (nodeId) obs.nodeId = shown.nodeId = nodeId;
     options.requests.record(obs);
-    const { keyId: _k, location: _l, ...shown } = obs;
     options.events.publish({
       type: 'request',
       audience: { kind: 'key', keyId: key.id },
-      atMs: obs.atMs,
+      atMs,
       data: shown,
     });
     const cell = fineCell ? cellToParent(fineCell, PUBLIC_EVENT_RES) : undefined;

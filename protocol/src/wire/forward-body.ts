@@ -4,6 +4,22 @@ import type { ForwardTarget } from './forward-signature.ts';
 const encoder = new TextEncoder();
 const toBytes = (body: string | Uint8Array) => (typeof body === 'string' ? encoder.encode(body) : body);
 
+/** The body a forward signature, a batch leaf and a forward MAC cover (`forwardBodyNow`'s). */
+export type ForwardBody = ReturnType<typeof bodyOf>;
+
+const bodyOf = (
+  options: ForwardTarget & { forwarderId: string; issuedAtMs: number },
+  bodyDigest: string,
+) => ({
+  nodeId: options.forwarderId,
+  targetNodeId: options.targetNodeId,
+  route: options.route,
+  modelName: options.modelName,
+  modelVersion: options.modelVersion,
+  bodyDigest,
+  issuedAtMs: options.issuedAtMs,
+});
+
 /**
  * What a forward signature (forward-signature.ts), a batch leaf (forward-batch.ts) and a forward MAC
  * (forward-mac.ts) cover alike: `signingInput('forward', forwardBody(...))`.
@@ -15,16 +31,20 @@ export async function forwardBody(
     issuedAtMs: number;
     sha256?: Sha256Hex;
   },
-) {
+): Promise<ForwardBody> {
+  return forwardBodyNow(options);
+}
+
+/** `forwardBody` without a promise when the digest needs none (a synchronous `sha256`, node:crypto's). */
+export function forwardBodyNow(
+  options: ForwardTarget & {
+    forwarderId: string;
+    body: string | Uint8Array;
+    issuedAtMs: number;
+    sha256?: Sha256Hex;
+  },
+): ForwardBody | Promise<ForwardBody> {
   const digest = options.sha256 ?? sha256Hex;
   const d = digest(toBytes(options.body));
-  return {
-    nodeId: options.forwarderId,
-    targetNodeId: options.targetNodeId,
-    route: options.route,
-    modelName: options.modelName,
-    modelVersion: options.modelVersion,
-    bodyDigest: typeof d === 'string' ? d : await d,
-    issuedAtMs: options.issuedAtMs,
-  };
+  return typeof d === 'string' ? bodyOf(options, d) : d.then((hex) => bodyOf(options, hex));
 }

@@ -2,7 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../encoding.ts';
 import { generateNodeKeyPair, type NodeKeyPair } from '../identity.ts';
 import { nodeIdToX25519 } from './forward-mac-curve.ts';
-import { FORWARD_MAC_HEADER, ForwardMacKeys, macForward } from './forward-mac.ts';
+import { nodeForwardMac } from '../node/forward-mac-node.ts';
+import { nodeSha256Hex } from '../node/sha256.ts';
+import { forwardBody, forwardBodyNow } from './forward-body.ts';
+import { useForwardMacEngine } from './forward-mac-engine.ts';
+import { FORWARD_MAC_HEADER, ForwardMacKeys, macForward, macForwardNow } from './forward-mac.ts';
 import {
   checkForward,
   FORWARD_AT_HEADER,
@@ -239,5 +243,41 @@ describe('forward MAC', () => {
     for (const keys of [stranger, relay])
       await macs.keyFor({ forwarderId: keys.nodeId, targetNodeId: node.nodeId });
     expect(await check(headers, { macs })).toMatchObject({ ok: true });
+  });
+});
+
+describe('macForwardNow', () => {
+  it('gives macForward’s headers, at once with node:crypto once the pair’s key is derived', async () => {
+    const target = { targetNodeId: node.nodeId, ...TARGET, nowMs: NOW };
+    const expected = await macFor();
+    const previous = useForwardMacEngine(nodeForwardMac);
+    try {
+      const macs = new ForwardMacKeys({ keys: gateway });
+      for (const body of [BODY, new TextEncoder().encode(BODY), '', '{"__proto__":{"x":1},"é":-0}']) {
+        const options = { macs, ...target, body, sha256: nodeSha256Hex };
+        const reference = await macForward(options);
+        expect(await macForwardNow(options)).toEqual(reference);
+        expect(macForwardNow(options)).not.toBeInstanceOf(Promise);
+        const bodyOptions = {
+          ...target,
+          forwarderId: gateway.nodeId,
+          issuedAtMs: NOW,
+          body,
+          sha256: nodeSha256Hex,
+        };
+        expect(forwardBodyNow(bodyOptions)).toEqual(await forwardBody(bodyOptions));
+      }
+      expect(await macForwardNow({ macs, ...target, body: BODY, sha256: nodeSha256Hex })).toEqual(expected);
+      // A target whose id is no usable X25519 key: no MAC either way (the caller signs).
+      for (const id of [SMALL_ORDER_IDS[0]!, NEUTRAL_ID]) {
+        const options = { macs, ...target, targetNodeId: id, body: BODY };
+        expect(await macForward(options)).toBeUndefined();
+        expect(await macForwardNow(options)).toBeUndefined();
+      }
+    } finally {
+      useForwardMacEngine(previous);
+    }
+    // The WebCrypto engine's HMAC is a promise: the same headers through it.
+    expect(await macForwardNow({ macs: gatewayMacs, ...target, body: BODY })).toEqual(expected);
   });
 });
