@@ -41,7 +41,7 @@ export interface CoverageOracleOptions {
   catalogue?: CatalogueView;
   /** The model manifest's tolerance; default `config.defaultTolerance`. */
   toleranceFor?: (modelName: string, modelVersion: string) => number;
-  /** SHA-256 for batch proofs at ingest (a runtime's faster one); WebCrypto's when absent. */
+  /** SHA-256 for batch proofs at ingest and the verify stage's receipt hashes, draws and spot-check digests (a runtime's faster one); WebCrypto's when absent. */
   sha256?: Sha256Hex;
   nowMs?: () => number;
 }
@@ -98,10 +98,12 @@ export class CoverageOracle {
               reRun: options.reRun,
               minResponses: config.minCheckerResponses,
               ...(options.referee ? { referee: options.referee } : {}),
+              ...(options.sha256 ? { sha256: options.sha256 } : {}),
             }),
           }
         : {}),
       samplingRate: config.samplingRate,
+      ...(options.sha256 ? { sha256: options.sha256 } : {}),
       refereeAuditRate: config.refereeAuditRate,
       checkersPerSample: config.checkersPerSample,
       verifiers: this.standing,

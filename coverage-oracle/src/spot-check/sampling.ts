@@ -4,6 +4,7 @@ import {
   isBatchSigned,
   sha256,
   sha256Hex,
+  type Sha256Hex,
   type SignedReceipt,
 } from '@hexedge/protocol';
 
@@ -13,12 +14,12 @@ import {
  * and root say how it was signed, not what was done, so one answer is one unit of work whichever
  * batch a node put it in (a node signing a leaf into two roots gains nothing).
  */
-export function receiptHash(receipt: SignedReceipt): Promise<string> {
-  if (isBatchSigned(receipt)) return sha256Hex(canonicalBytes({ v: receipt.v, body: receipt.body }));
-  return sha256Hex(canonicalBytes(receipt));
+export async function receiptHash(receipt: SignedReceipt, hash: Sha256Hex = sha256Hex): Promise<string> {
+  if (isBatchSigned(receipt)) return hash(canonicalBytes({ v: receipt.v, body: receipt.body }));
+  return hash(canonicalBytes(receipt));
 }
 
-function hexToBytes(hex: string): Uint8Array {
+export function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
@@ -33,7 +34,13 @@ const DRAW_RANGE = 2 ** 48;
  * answers will be checked and cheat on the rest) and published in the epoch's manifest, with its hash
  * committed in the previous one, so anyone can recompute which receipts had to be checked.
  */
-export async function isSampled(options: { receiptHash: string; seed: string; rate: number }): Promise<boolean> {
+export async function isSampled(options: {
+  receiptHash: string;
+  seed: string;
+  rate: number;
+  /** A runtime's faster SHA-256 (the same digest); WebCrypto's when absent. */
+  sha256?: Sha256Hex;
+}): Promise<boolean> {
   const { rate } = options;
   if (!(rate > 0)) return false;
   if (rate >= 1) return true;
@@ -42,9 +49,14 @@ export async function isSampled(options: { receiptHash: string; seed: string; ra
   const input = new Uint8Array(seed.length + hash.length);
   input.set(seed, 0);
   input.set(hash, seed.length);
-  const digest = await sha256(input);
   let draw = 0;
-  for (let i = 0; i < 6; i++) draw = draw * 256 + digest[i]!;
+  if (options.sha256) {
+    // The first 6 bytes as 12 hex digits: the same 48-bit integer, exact in a double.
+    draw = parseInt((await options.sha256(input)).slice(0, 12), 16);
+  } else {
+    const digest = await sha256(input);
+    for (let i = 0; i < 6; i++) draw = draw * 256 + digest[i]!;
+  }
   return draw / DRAW_RANGE < rate;
 }
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { NodeKeyPair, Tensor } from '@hexedge/protocol';
+import type { NodeKeyPair, Sha256Hex, Tensor } from '@hexedge/protocol';
+import { nodeSha256Hex } from '@hexedge/protocol/node';
 import { makeOracle, RecordingSink } from '../../test/fixtures/oracle.ts';
 import { keys, MODEL, signReceipt, signReport, tensorsFor } from '../../test/fixtures/reports.ts';
 import { isSampled, receiptHash } from './sampling.ts';
@@ -18,7 +19,7 @@ beforeAll(async () => {
   [oracleKeys, gateway, cheater, ...checkers] = await keys(6);
 });
 
-async function setup() {
+async function setup(options: { sha256?: Sha256Hex } = {}) {
   const byId = new Map(checkers.map((k) => [k.nodeId, k]));
   const reRun: ReRun = async (node, request) => {
     const signer = byId.get(node.nodeId)!;
@@ -45,6 +46,7 @@ async function setup() {
       return { kind: 'tensors', outputs: model(request.inputs) };
     },
     sink,
+    ...(options.sha256 ? { sha256: options.sha256 } : {}),
     config: {
       samplingRate: RATE,
       // Several checkers per sample (the default is one, with the referee): evidence carrying the
@@ -97,6 +99,28 @@ async function receiptReport(node: NodeKeyPair, i: number, alter: number) {
   };
   return { report: await signReport(gateway, body, NOW), receipt };
 }
+
+describe('sampling draws with an injected SHA-256', () => {
+  it('draws exactly as WebCrypto for every rate, including edge values', async () => {
+    const rates = [0, -0, -1, NaN, Infinity, 1, 1e-300, 2 ** -48, 0.025, 0.2, 0.5, 0.999999, 1 - 2 ** -48];
+    const seeds = ['', 'AA', 'c2VlZC1vbmU', 'x'.repeat(64)];
+    const async: Sha256Hex = async (bytes) => nodeSha256Hex(bytes);
+    for (let i = 0; i < 300; i++) {
+      const receiptHash = nodeSha256Hex.utf8(`receipt ${i}`);
+      for (const seed of seeds)
+        for (const rate of rates) {
+          const expected = await isSampled({ receiptHash, seed, rate });
+          expect(await isSampled({ receiptHash, seed, rate, sha256: nodeSha256Hex })).toBe(expected);
+          expect(await isSampled({ receiptHash, seed, rate, sha256: async })).toBe(expected);
+        }
+    }
+    // A seed that is not base64url is refused alike.
+    await expect(isSampled({ receiptHash: 'ab', seed: '+/', rate: 0.5 })).rejects.toThrow('not base64url');
+    await expect(
+      isSampled({ receiptHash: 'ab', seed: '+/', rate: 0.5, sha256: nodeSha256Hex }),
+    ).rejects.toThrow('not base64url');
+  });
+});
 
 describe('compare', () => {
   it('measures differences and treats structural ones as infinite', () => {
@@ -186,5 +210,40 @@ describe('spot checks through the oracle', () => {
     expect(checks.every((v) => v.status === 'pass')).toBe(true);
     expect(sink.trust.get(checkers[0]!.nodeId)!.score).toBeGreaterThan(0.5);
     expect(store.listWork({ sinceMs: 0, untilMs: Infinity })).toHaveLength(30);
+  });
+
+  it('judges alike with node:crypto SHA-256 injected (receipt hashes, sampling and audit draws, digests)', async () => {
+    const runWith = async (sha256?: Sha256Hex) => {
+      const { oracle, store } = await setup(sha256 ? { sha256 } : {});
+      oracle.ledger.bond({ nodeId: cheater.nodeId, amountBaseUnits: 1_000_000n, atMs: NOW });
+      // The cheater's answers (disputes, referee) and an honest node's (agreement, audits).
+      const reports = await Promise.all([
+        ...Array.from({ length: 60 }, (_, i) => receiptReport(cheater, i, 0.5)),
+        ...Array.from({ length: 60 }, (_, i) => receiptReport(checkers[0]!, 100 + i, 0)),
+      ]);
+      await oracle.ingest.submitBatch(
+        reports.map((r) => r.report),
+        NOW,
+      );
+      await oracle.tick(NOW);
+      const work = store
+        .listWork({ sinceMs: 0, untilMs: Infinity })
+        .map(({ checkerMs: _c, refereeMs: _r, ...w }) => w)
+        .sort((a, b) => a.receiptHash.localeCompare(b.receiptHash));
+      const verdicts = [cheater, checkers[0]!].flatMap((k) =>
+        store
+          .listVerdicts({ nodeId: k.nodeId })
+          .filter((v) => v.kind === 'spot-check')
+          .map((v) => ({ id: v.id, status: v.status, reason: v.reason, referee: v.details?.referee }))
+          .sort((a, b) => a.id.localeCompare(b.id)),
+      );
+      return { work, verdicts, slashes: oracle.ledger.slashes(cheater.nodeId).length };
+    };
+    const webCrypto = await runWith();
+    const injected = await runWith(nodeSha256Hex);
+    expect(webCrypto.work).toHaveLength(120);
+    expect(webCrypto.work.filter((w) => w.sampled).length).toBeGreaterThan(5);
+    expect(webCrypto.slashes).toBeGreaterThan(0);
+    expect(injected).toEqual(webCrypto);
   });
 });

@@ -1,8 +1,11 @@
 import {
+  canonicalBytes,
   jsonDigest,
   VerifiedRoots,
   verifyReceipt,
   tensorsDigest,
+  tensorsDigestInput,
+  type Sha256Hex,
   type SignedReceipt,
   type Tensor,
   type Priority,
@@ -78,11 +81,29 @@ export interface SpotCheckOutcome {
   refereeMs: number;
 }
 
-function digestOf(result: InferenceResult): Promise<string> {
-  return result.kind === 'tensors' ? tensorsDigest(result.outputs) : jsonDigest(result.output);
+/** The receipt digests of tensors or a domain value: `tensorsDigest`/`jsonDigest`, through `hash` when a runtime gives a faster SHA-256. */
+async function digestOfValue(
+  value: { kind: 'tensors'; tensors: Tensor[] } | { kind: 'domain'; value: unknown },
+  hash: Sha256Hex | undefined,
+): Promise<string> {
+  if (!hash) return value.kind === 'tensors' ? tensorsDigest(value.tensors) : jsonDigest(value.value);
+  return hash(value.kind === 'tensors' ? tensorsDigestInput(value.tensors) : canonicalBytes(value.value));
 }
-function digestOfRequest(request: InferenceRequest): Promise<string> {
-  return request.kind === 'tensors' ? tensorsDigest(request.inputs) : jsonDigest(request.input);
+function digestOf(result: InferenceResult, hash?: Sha256Hex): Promise<string> {
+  return digestOfValue(
+    result.kind === 'tensors'
+      ? { kind: 'tensors', tensors: result.outputs }
+      : { kind: 'domain', value: result.output },
+    hash,
+  );
+}
+function digestOfRequest(request: InferenceRequest, hash?: Sha256Hex): Promise<string> {
+  return digestOfValue(
+    request.kind === 'tensors'
+      ? { kind: 'tensors', tensors: request.inputs }
+      : { kind: 'domain', value: request.input },
+    hash,
+  );
 }
 function comparable(result: InferenceResult): unknown {
   return result.kind === 'tensors' ? normaliseTensors(result.outputs) : result.output;
@@ -107,10 +128,19 @@ export class SpotChecker {
   readonly #referee: Referee | undefined;
   readonly #minResponses: number;
   readonly #clockMs: () => number;
+  readonly #sha256: Sha256Hex | undefined;
   /** Checkers' batch roots verified so far (a checker answering several checks in one batch is verified once). */
   readonly #roots = new VerifiedRoots({ maxRoots: 1024 });
 
-  constructor(options: { reRun: ReRun; referee?: Referee; minResponses?: number; clockMs?: () => number }) {
+  constructor(options: {
+    reRun: ReRun;
+    referee?: Referee;
+    minResponses?: number;
+    clockMs?: () => number;
+    /** A runtime's faster SHA-256 for the input and output digests (the same digests); WebCrypto's when absent. */
+    sha256?: Sha256Hex;
+  }) {
+    this.#sha256 = options.sha256;
     this.#reRun = options.reRun;
     this.#referee = options.referee;
     this.#minResponses = options.minResponses ?? 2;
@@ -165,7 +195,10 @@ export class SpotChecker {
       refereeMs,
     });
 
-    const [inputDigest, outputDigest] = await Promise.all([digestOfRequest(request), digestOf(result)]);
+    const [inputDigest, outputDigest] = await Promise.all([
+      digestOfRequest(request, this.#sha256),
+      digestOf(result, this.#sha256),
+    ]);
     // Evidence the node did not sign cannot convict it.
     if (inputDigest !== receipt.body.inputDigest || outputDigest !== receipt.body.outputDigest)
       return outcome('inconclusive', 'EVIDENCE_MISMATCH', [
@@ -188,7 +221,7 @@ export class SpotChecker {
           b?.nodeId === checker.nodeId &&
           b.modelContentId === modelContentId &&
           b.inputDigest === inputDigest &&
-          b.outputDigest === (await digestOf(answer.result)) &&
+          b.outputDigest === (await digestOf(answer.result, this.#sha256)) &&
           (await verifyReceipt(answer.receipt, { roots: this.#roots })).ok;
         if (!valid) {
           badCheckers.push(verdict(checker.nodeId, 'checker', 'invalid', 'BAD_CHECK_RECEIPT'));
@@ -239,7 +272,7 @@ export class SpotChecker {
       ]);
     }
     const refereeValue = comparable(reference);
-    const refereeOutputDigest = await digestOf(reference);
+    const refereeOutputDigest = await digestOf(reference, this.#sha256);
     const receipts = [receipt, ...answers.map((a) => a.receipt)];
     const fraudOf = (r: SignedReceipt, role: 'node' | 'checker', value: unknown): FraudRecord => {
       const difference = maxAbsDifference(value, refereeValue);

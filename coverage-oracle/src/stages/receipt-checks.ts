@@ -1,8 +1,15 @@
-import { bytesToBase64Url, parseTraceparent, sha256, startHop, type ReceiptReportBody } from '@hexedge/protocol';
+import {
+  bytesToBase64Url,
+  parseTraceparent,
+  sha256,
+  startHop,
+  type ReceiptReportBody,
+  type Sha256Hex,
+} from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
 import { bindToCatalogue, type CatalogueView } from '../spot-check/catalogue-binding.ts';
 import { drawCheckers, type CheckerCandidate } from '../spot-check/checker-draw.ts';
-import { isSampled, receiptHash } from '../spot-check/sampling.ts';
+import { hexToBytes, isSampled, receiptHash } from '../spot-check/sampling.ts';
 import type {
   FraudRecord,
   InferenceRequest,
@@ -31,6 +38,11 @@ export interface ReceiptCheckDeps {
   toleranceFor(modelName: string, modelVersion: string): number;
   /** The model catalogue receipts are bound to; absent, a receipt's own content id is taken as it is. */
   catalogue?: CatalogueView;
+  /**
+   * A runtime's faster SHA-256 (node:crypto's, synchronous) for the receipt hash and the sampling
+   * and audit draws: the same digests as WebCrypto's, which is the default.
+   */
+  sha256?: Sha256Hex;
 }
 
 /**
@@ -48,9 +60,14 @@ export async function handleReceiptReport(
   const body = report.body as ReceiptReportBody;
   const receipt = body.receipt;
   const atMs = report.receivedAtMs;
-  const hash = await receiptHash(receipt);
+  const hash = await receiptHash(receipt, deps.sha256);
   const seed = await deps.samplingSeedAt(atMs);
-  const sampled = await isSampled({ receiptHash: hash, seed, rate: deps.samplingRate });
+  const sampled = await isSampled({
+    receiptHash: hash,
+    seed,
+    rate: deps.samplingRate,
+    ...(deps.sha256 ? { sha256: deps.sha256 } : {}),
+  });
   const work = (status: WorkStatus, extra: Partial<WorkRecord> = {}): WorkRecord => ({
     receiptHash: hash,
     nodeId: receipt.body.nodeId,
@@ -137,7 +154,12 @@ export async function handleReceiptReport(
     name: 'oracle spot-check',
     kind: 'internal',
     parent: parseTraceparent(body.context?.traceparent),
-    attributes: { 'hexedge.node_id': receipt.body.nodeId, 'hexedge.model': receipt.body.modelName, 'hexedge.receipt_hash': hash, 'hexedge.checkers': checkers.length },
+    attributes: {
+      'hexedge.node_id': receipt.body.nodeId,
+      'hexedge.model': receipt.body.modelName,
+      'hexedge.receipt_hash': hash,
+      'hexedge.checkers': checkers.length,
+    },
   });
   const outcome = await deps.spotChecker.check({
     hints: {
@@ -154,8 +176,9 @@ export async function handleReceiptReport(
     // Which samples are audited is drawn from the same secret, with its own label.
     audit: await isSampled({
       receiptHash: hash,
-      seed: await auditSeed(seed),
+      seed: await auditSeed(seed, deps.sha256),
       rate: deps.refereeAuditRate ?? 0,
+      ...(deps.sha256 ? { sha256: deps.sha256 } : {}),
     }),
     tolerance: deps.toleranceFor(receipt.body.modelName, receipt.body.modelVersion),
     nowMs: atMs,
@@ -188,6 +211,7 @@ function slashFor(fraud: FraudRecord, verdicts: Verdict[], ledger: StakeLedger, 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** The audit draw's seed: SHA-256 of the epoch seed and a label, so it is independent of the sampling draw. */
-async function auditSeed(seed: string): Promise<string> {
-  return bytesToBase64Url(await sha256(new TextEncoder().encode(`audit\n${seed}`)));
+async function auditSeed(seed: string, hash?: Sha256Hex): Promise<string> {
+  const input = new TextEncoder().encode(`audit\n${seed}`);
+  return bytesToBase64Url(hash ? hexToBytes(await hash(input)) : await sha256(input));
 }
