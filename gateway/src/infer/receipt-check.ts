@@ -1,6 +1,7 @@
 import {
   HexEdgeError,
   canonicalBytes,
+  tensorsDigestInput,
   RECEIPT_PARAMETER,
   sha256Hex,
   safeParseSignedReceipt,
@@ -14,7 +15,6 @@ import {
   verifyBatchSignedNow,
   verifyReceipt,
 } from '@hexedge/protocol';
-import { tensorsDigestInputOf } from './tensor-digest-input.ts';
 
 /**
  * Batch roots this gateway has verified (a node signs one root per batch of answers): each root's
@@ -105,9 +105,9 @@ export function checkReceiptNow(options: ReceiptCheckOptions): CheckedReceipt | 
       `model content id ${b.modelContentId} is not ${options.modelContentId}, the catalogue's for ${options.modelName}@${options.modelVersion}`,
     );
   const d = options.digests;
-  const inputDigest = sha256(d.kind === 'tensors' ? tensorsDigestInputOf(d.inputs) : canonicalBytes(d.input));
+  const inputDigest = sha256(d.kind === 'tensors' ? tensorsDigestInput(d.inputs) : canonicalBytes(d.input));
   const outputDigest = sha256(
-    d.kind === 'tensors' ? tensorsDigestInputOf(d.outputs) : canonicalBytes(d.output),
+    d.kind === 'tensors' ? tensorsDigestInput(d.outputs) : canonicalBytes(d.output),
   );
   const fromDigests = (input: string, output: string): CheckedReceipt | Promise<CheckedReceipt> => {
     if (b.inputDigest !== input) throw mismatch('input digest does not match the request');
