@@ -5,6 +5,7 @@
  * building and collection of those strings was most of a leaf's cost. `canonicalBytes` stays the
  * spec; canonical-utf8.test.ts checks the two agree byte for byte on adversarial values.
  */
+import { sortByCodeUnits } from './canonical.ts';
 
 const encoder = new TextEncoder();
 const QUOTE = 0x22;
@@ -157,22 +158,4 @@ function written(writer: Writer, prefix: string, value: unknown): Uint8Array {
   writer.ascii(prefix);
   writer.value(value);
   return writer.buf.subarray(0, writer.at);
-}
-
-/** Objects up to this many keys are sorted by insertion (no comparator calls); larger ones by Array.sort. */
-const INSERTION_SORT_MAX_KEYS = 16;
-
-/** Keys in UTF-16 code-unit order, as canonical.ts sorts them. */
-function sortByCodeUnits(keys: string[]): string[] {
-  if (keys.length > INSERTION_SORT_MAX_KEYS) return keys.sort();
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i]!;
-    let j = i - 1;
-    while (j >= 0 && keys[j]! > key) {
-      keys[j + 1] = keys[j]!;
-      j--;
-    }
-    keys[j + 1] = key;
-  }
-  return keys;
 }

@@ -46,7 +46,7 @@ export function canonicalJson(value: unknown): string {
 const INSERTION_SORT_MAX_KEYS = 16;
 
 /** Keys in UTF-16 code-unit order, as RFC 8785 asks (what `<` on strings and the default sort compare). */
-function sortByCodeUnits(keys: string[]): string[] {
+export function sortByCodeUnits(keys: string[]): string[] {
   if (keys.length > INSERTION_SORT_MAX_KEYS) return keys.sort();
   for (let i = 1; i < keys.length; i++) {
     const key = keys[i]!;

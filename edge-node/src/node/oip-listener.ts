@@ -1,5 +1,5 @@
 import { HexEdgeError } from '@hexedge/protocol';
-import { listenHttp, type HttpListener } from '@hexedge/protocol/node';
+import { listenHttp, readDeclaredBody, type HttpListener } from '@hexedge/protocol/node';
 import type { Hono } from 'hono';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { errorAnswer, type HttpAnswer } from '../server/infer-handler.ts';
@@ -19,26 +19,6 @@ const headerOf = (req: IncomingMessage) => (name: string) => {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
 };
-
-/**
- * The body of a request whose Content-Length the HTTP parser holds it to, chunks joined once. A plain
- * Uint8Array, never a Buffer (`Buffer#slice` shares memory where `Uint8Array#slice` copies: what
- * reads it need not know which it got).
- */
-function readBody(req: IncomingMessage): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-    });
-    req.once('error', reject);
-    req.once('close', () => {
-      if (!req.complete) reject(new HexEdgeError('INVALID_REQUEST', 'the request body ended early'));
-    });
-  });
-}
 
 function write(res: ServerResponse, answer: HttpAnswer): void {
   const length = typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length;
@@ -61,7 +41,7 @@ async function serveInfer(
       name: path[1]!,
       version: path[2],
       header: headerOf(req),
-      readBody: () => readBody(req),
+      readBody: () => readDeclaredBody(req),
     });
   } catch (err) {
     answer = errorAnswer(err);

@@ -1,4 +1,4 @@
-import { listenHttp, type HttpListener } from '@hexedge/protocol/node';
+import { listenHttp, readDeclaredBody, type HttpListener } from '@hexedge/protocol/node';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { directInferRoute, type DirectInferRoute } from '../infer/direct-infer.ts';
 
@@ -37,25 +37,6 @@ function headerReader(req: IncomingMessage): (name: string) => string | undefine
   };
 }
 
-/**
- * The body of a request whose Content-Length the HTTP parser holds it to, chunks joined once; rejects
- * when the connection closes before the declared length arrived.
- */
-function readBody(req: IncomingMessage): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-    });
-    req.once('error', reject);
-    req.once('close', () => {
-      if (!req.complete) reject(new Error('the request body ended early'));
-    });
-  });
-}
-
 /** What @hono/node-server does with a body its answer left unread: read and drop it, within bounds, else close. */
 function drain(req: IncomingMessage): void {
   if (req.readableEnded || req.destroyed) return;
@@ -89,7 +70,7 @@ async function serveInfer(
   header: (name: string) => string | undefined,
 ) {
   try {
-    const answer = await route.infer({ header, readBody: () => readBody(req) });
+    const answer = await route.infer({ header, readBody: () => readDeclaredBody(req) });
     if (res.destroyed) return;
     res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
     res.end(answer.body);

@@ -9,7 +9,7 @@ export {
   type VerifiedArtifact,
 } from './model-dir.ts';
 export { modelFileStem, writeModel } from './write-model.ts';
-export { listenHttp, type HttpListener } from './listen-http.ts';
+export { listenHttp, readDeclaredBody, type HttpListener } from './listen-http.ts';
 // Ed25519 through node:crypto for every signature and verification of the process (same bytes, same verdicts).
 export { ed25519PublicKeyOf, nodeEd25519, nodeEd25519OnPool, useNodeEd25519 } from './ed25519.ts';
 export { nodeForwardMac, useNodeForwardMac } from './forward-mac-node.ts';

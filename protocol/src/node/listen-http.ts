@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HexEdgeError } from '../errors.ts';
 
 export interface HttpListener {
   url: string;
@@ -52,6 +53,27 @@ export function listenHttp(options: {
           ? new Error(`port ${options.port} on ${options.host} is already in use; pick another with --port`)
           : err,
       );
+    });
+  });
+}
+
+/**
+ * The body of a request whose Content-Length the HTTP parser holds it to, chunks joined once, for the
+ * listeners that serve a hot route straight off the socket. A plain Uint8Array view, never a Buffer
+ * (`Buffer#slice` shares memory where `Uint8Array#slice` copies: what reads it need not know which it
+ * got). Rejects (INVALID_REQUEST) when the connection closes before the declared length arrived.
+ */
+export function readDeclaredBody(req: http.IncomingMessage): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    });
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new HexEdgeError('INVALID_REQUEST', 'the request body ended early'));
     });
   });
 }
