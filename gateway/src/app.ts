@@ -171,7 +171,8 @@ function respondingRoute(c: Context): string {
 const forwardSigner = (keys: NodeKeyPair, sha256: Sha256Hex | undefined) => {
   const batcher = new ForwardBatcher({ keys, ...(sha256 ? { sha256 } : {}) });
   return {
-    signForward: (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) => batcher.sign(target),
+    signForward: (target: Parameters<NonNullable<InferServiceOptions['signForward']>>[0]) =>
+      batcher.sign(target),
     forwardAnswered: (nodeId: string, answer: NodeAnswer, sent: Record<string, string> | undefined) =>
       batcher.answered(nodeId, answer, sent),
   };

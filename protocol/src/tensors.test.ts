@@ -4,7 +4,15 @@ import { tensorsDigest } from './tensor-digest.ts';
 
 describe('checkTensor', () => {
   it('flattens nested row-major data', () => {
-    const t = checkTensor({ name: 'x', datatype: 'FP32', shape: [2, 2], data: [[1, 2], [3, 4]] });
+    const t = checkTensor({
+      name: 'x',
+      datatype: 'FP32',
+      shape: [2, 2],
+      data: [
+        [1, 2],
+        [3, 4],
+      ],
+    });
     expect(t.data).toEqual([1, 2, 3, 4]);
   });
   it('names the tensor when data length does not match the shape', () => {

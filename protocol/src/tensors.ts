@@ -26,7 +26,8 @@ export const MAX_TENSOR_ELEMENTS = 16 * 1024 * 1024;
 export type TensorScalar = number | string | boolean;
 export type TensorData = TensorScalar | TensorData[];
 /** Typed arrays hold binary-extension and runtime tensors without a detour through JS arrays. */
-export type NumericArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+export type NumericArray =
+  Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 export type TensorValues = TensorScalar[] | NumericArray;
 
 export interface Tensor {
@@ -67,7 +68,8 @@ export function flattenTensorData(data: TensorData): TensorScalar[] {
 }
 
 /** A value for an error message: JSON for scalars; an array or object is only named (it may be nested too deep to print). */
-const shownElement = (v: unknown) => (Array.isArray(v) ? 'an array' : typeof v === 'object' && v !== null ? 'an object' : JSON.stringify(v));
+const shownElement = (v: unknown) =>
+  Array.isArray(v) ? 'an array' : typeof v === 'object' && v !== null ? 'an object' : JSON.stringify(v);
 
 const INT_RANGES: Partial<Record<TensorDatatype, [number, number]>> = {
   INT8: [-128, 127],
@@ -86,7 +88,10 @@ function elementChecker(t: { name: string; datatype: TensorDatatype }): (i: numb
   const range = INT_RANGES[t.datatype];
   const fail = (i: number, v: unknown) => {
     const want = range ? `an integer in [${range[0]}, ${range[1]}]` : `a finite ${expected}`;
-    throw new HexEdgeError('INVALID_TENSOR', `tensor '${t.name}': element ${i} is ${shownElement(v)}, expected ${want} for datatype ${t.datatype}`);
+    throw new HexEdgeError(
+      'INVALID_TENSOR',
+      `tensor '${t.name}': element ${i} is ${shownElement(v)}, expected ${want} for datatype ${t.datatype}`,
+    );
   };
   if (expected !== 'number') return (i, v) => typeof v !== expected && fail(i, v);
   if (!range) return (i, v) => (typeof v !== 'number' || !Number.isFinite(v)) && fail(i, v);
@@ -98,17 +103,31 @@ function elementChecker(t: { name: string; datatype: TensorDatatype }): (i: numb
  * Checks that a tensor's data agrees with its datatype and shape, naming the offending tensor and
  * value. Returns the flattened data (typed arrays, from the binary extension, are kept as they are).
  */
-export function checkTensor(t: { name: string; datatype: TensorDatatype; shape: number[]; data: TensorData | NumericArray }): Tensor {
+export function checkTensor(t: {
+  name: string;
+  datatype: TensorDatatype;
+  shape: number[];
+  data: TensorData | NumericArray;
+}): Tensor {
   const count = elementCount(t.shape);
   if (t.shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new HexEdgeError('INVALID_TENSOR', `tensor '${t.name}': shape ${JSON.stringify(t.shape)} has a negative or non-integer dimension`);
+    throw new HexEdgeError(
+      'INVALID_TENSOR',
+      `tensor '${t.name}': shape ${JSON.stringify(t.shape)} has a negative or non-integer dimension`,
+    );
   }
   if (count > MAX_TENSOR_ELEMENTS) {
-    throw new HexEdgeError('PAYLOAD_TOO_LARGE', `tensor '${t.name}': ${count} elements exceeds the limit of ${MAX_TENSOR_ELEMENTS}`);
+    throw new HexEdgeError(
+      'PAYLOAD_TOO_LARGE',
+      `tensor '${t.name}': ${count} elements exceeds the limit of ${MAX_TENSOR_ELEMENTS}`,
+    );
   }
   const typed = ArrayBuffer.isView(t.data);
   if (typed && (t.datatype === 'BYTES' || t.datatype === 'BOOL')) {
-    throw new HexEdgeError('INVALID_TENSOR', `tensor '${t.name}': numeric data given for datatype ${t.datatype}`);
+    throw new HexEdgeError(
+      'INVALID_TENSOR',
+      `tensor '${t.name}': numeric data given for datatype ${t.datatype}`,
+    );
   }
   const data = typed ? (t.data as NumericArray) : flattenTensorData(t.data as TensorData);
   if (data.length !== count) {
@@ -126,6 +145,11 @@ export function checkTensor(t: { name: string; datatype: TensorDatatype; shape: 
 }
 
 /** A tensor as OIP JSON carries it: typed arrays become plain arrays. */
-export function tensorToJson(t: Tensor): { name: string; datatype: TensorDatatype; shape: number[]; data: TensorScalar[] } {
+export function tensorToJson(t: Tensor): {
+  name: string;
+  datatype: TensorDatatype;
+  shape: number[];
+  data: TensorScalar[];
+} {
   return { name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValuesToArray(t.data) };
 }

@@ -178,13 +178,11 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   loadReplayState(options: { nowMs: number; limit: number }): ReplayState {
-    const nonces = this.#q
-      .liveNonces!.all(options.nowMs, options.limit)
-      .map((r) => ({
-        nodeId: r.node_id as string,
-        nonce: r.nonce as string,
-        expiresAtMs: Number(r.expires_at_ms),
-      }));
+    const nonces = this.#q.liveNonces!.all(options.nowMs, options.limit).map((r) => ({
+      nodeId: r.node_id as string,
+      nonce: r.nonce as string,
+      expiresAtMs: Number(r.expires_at_ms),
+    }));
     return { nonces, floorMs: Number(this.#q.getState!.get('replay_floor_ms')?.value ?? 0) };
   }
 
@@ -218,13 +216,11 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   listDueRounds(options: { nowMs: number; limit: number }): PendingRound[] {
-    return this.#q
-      .dueRounds!.all(options.nowMs, options.limit)
-      .map((r) => ({
-        roundKey: r.round_key as string,
-        beaconSeq: Number(r.beacon_seq),
-        closesAtMs: Number(r.closes_at_ms),
-      }));
+    return this.#q.dueRounds!.all(options.nowMs, options.limit).map((r) => ({
+      roundKey: r.round_key as string,
+      beaconSeq: Number(r.beacon_seq),
+      closesAtMs: Number(r.closes_at_ms),
+    }));
   }
 
   closeRound(roundKey: string): void {
