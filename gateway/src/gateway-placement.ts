@@ -1,6 +1,6 @@
 import type { NodeAck, NodeModel, LatLng } from '@hexedge/protocol';
 import type { Candidate, JoiningModel, NodeRecord, NodeStatus, Placement } from '@hexedge/placement';
-import type { PlacementPort } from './infer/infer-service.ts';
+import type { PlacementPort } from './infer/infer-ports.ts';
 
 type MaybePromise<T> = T | Promise<T>;
 

@@ -1,4 +1,4 @@
-import type { Caller } from './infer/infer-service.ts';
+import type { Caller } from './infer/infer-ports.ts';
 import type { ObservedNodeFault } from './infer/node-fault.ts';
 import {
   type NodeFaultReportBody,

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SqliteRolloutStore } from '../src/adapters/sqlite-rollout-store.ts';
 import { MemoryModelCatalog } from '../src/catalog.ts';
 import { createGatewayApp } from '../src/index.ts';
-import type { Caller } from '../src/infer/infer-service.ts';
+import type { Caller } from '../src/infer/infer-ports.ts';
 import { RolloutManager } from '../src/rollouts/rollout-manager.ts';
 import { MemoryRolloutStore, type RolloutStore } from '../src/rollouts/rollout-store.ts';
 import { KEY, keyRing } from './fake-nodes.ts';

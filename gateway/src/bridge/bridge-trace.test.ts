@@ -1,6 +1,6 @@
 import { chirpstackUplinkJson, DeviceRegistry, encodeLpp } from '@hexedge/firmware-bridge';
 import { describe, expect, it } from 'vitest';
-import type { Caller } from '../infer/infer-service.ts';
+import type { Caller } from '../infer/infer-ports.ts';
 import type { InferHints } from '../infer/infer-hints.ts';
 import { createGatewayBridge } from './gateway-bridge.ts';
 

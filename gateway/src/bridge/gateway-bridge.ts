@@ -1,8 +1,17 @@
-import { FirmwareBridge, type BridgeLogger, type CoverageEvidence, type DeviceRegistry, type InferAnswer, type InferOrigin, type PublishOptions } from '@hexedge/firmware-bridge';
+import {
+  FirmwareBridge,
+  type BridgeLogger,
+  type CoverageEvidence,
+  type DeviceRegistry,
+  type InferAnswer,
+  type InferOrigin,
+  type PublishOptions,
+} from '@hexedge/firmware-bridge';
 import { HexEdgeError, isHexEdgeError, newTraceContext } from '@hexedge/protocol';
 import { fleetEventFromMqtt } from '../events/bridge-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
-import type { Caller, InferService } from '../infer/infer-service.ts';
+import type { Caller } from '../infer/infer-ports.ts';
+import type { InferService } from '../infer/infer-service.ts';
 import type { ApiKeyRecord } from '../keys/key-store.ts';
 import type { KeyLimiter } from '../keys/rate-limit.ts';
 
@@ -46,13 +55,21 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
   const log = options.log ?? (() => {});
   const budget = options.budget ?? DEFAULT_BRIDGE_BUDGET;
   // The limiter meters key records; the bridge holds no key, so it is metered under its own record.
-  const meter: ApiKeyRecord = { id: BRIDGE_CALLER.id, name: 'firmware bridge', hash: '', role: 'app', createdAtMs: 0, ...budget };
+  const meter: ApiKeyRecord = {
+    id: BRIDGE_CALLER.id,
+    name: 'firmware bridge',
+    hash: '',
+    role: 'app',
+    createdAtMs: 0,
+    ...budget,
+  };
   const take = async () => {
     if (!options.limiter) return;
     try {
       await options.limiter.take(meter);
     } catch (err) {
-      const waitMs = isHexEdgeError(err) && err.code === 'RATE_LIMITED' ? err.details?.retryAfterMs : undefined;
+      const waitMs =
+        isHexEdgeError(err) && err.code === 'RATE_LIMITED' ? err.details?.retryAfterMs : undefined;
       if (typeof waitMs !== 'number' || waitMs > MAX_RATE_LIMIT_WAIT_MS) throw err;
       await sleep(waitMs);
       await options.limiter.take(meter);
@@ -64,9 +81,16 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
     // One caller (one budget) for every device; answers (cache, traces) are per fleet, and the device
     // and its fleet ride along for rollouts' canaries. A LoRaWAN uplink carries no trace: each starts its own here.
     const caller: Caller = origin
-      ? { ...BRIDGE_CALLER, tenant: `fleet:${origin.fleet}`, device: { id: origin.devEui, fleet: origin.fleet } }
+      ? {
+          ...BRIDGE_CALLER,
+          tenant: `fleet:${origin.fleet}`,
+          device: { id: origin.devEui, fleet: origin.fleet },
+        }
       : BRIDGE_CALLER;
-    const { response } = await options.service.infer(request, caller, { trace: newTraceContext(), channel: 'bridge' });
+    const { response } = await options.service.infer(request, caller, {
+      trace: newTraceContext(),
+      channel: 'bridge',
+    });
     return response as unknown as InferAnswer;
   };
 
@@ -74,11 +98,18 @@ export function createGatewayBridge(options: GatewayBridgeOptions): FirmwareBrid
     await options.publish(topic, payload, how);
     if (!options.events) return;
     try {
-      const event = fleetEventFromMqtt(topic, typeof payload === 'string' ? encoder.encode(payload) : payload);
+      const event = fleetEventFromMqtt(
+        topic,
+        typeof payload === 'string' ? encoder.encode(payload) : payload,
+      );
       if (event) options.events.publish(event);
     } catch (err) {
       // The message went out; a dashboard that cannot show it must not fail the uplink.
-      log({ level: 'warn', msg: `bridge: not shown on the dashboard: ${err instanceof HexEdgeError ? err.message : String(err)}`, topic });
+      log({
+        level: 'warn',
+        msg: `bridge: not shown on the dashboard: ${err instanceof HexEdgeError ? err.message : String(err)}`,
+        topic,
+      });
     }
   };
 

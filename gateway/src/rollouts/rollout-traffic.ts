@@ -6,7 +6,7 @@ import {
   type InferResponse,
   type Tensor,
 } from '@hexedge/protocol';
-import type { Caller } from '../infer/infer-service.ts';
+import type { Caller } from '../infer/infer-ports.ts';
 import type { Rollout } from './rollout-spec.ts';
 import { inCanary, type PlaceFn, type PlaceOptions } from './version-router.ts';
 import { VersionWindow } from './version-window.ts';

@@ -1,6 +1,6 @@
 import { stableUnit } from '@hexedge/placement';
 import type { InferRequest, InferResponse } from '@hexedge/protocol';
-import type { Caller } from '../infer/infer-service.ts';
+import type { Caller } from '../infer/infer-ports.ts';
 import type { CanaryDimension, Rollout } from './rollout-spec.ts';
 
 /**
