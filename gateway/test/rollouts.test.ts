@@ -161,6 +161,16 @@ describe('the rollout admin API', () => {
     expect(((await badId.json()) as { error: { message: string } }).error.message).toMatch(
       /not a rollout id: "DROP TABLE"/,
     );
+    // A reason nested 30 000 deep (inside the 64 KiB limit; JSON.stringify of it overflows the stack) is named, not a 500.
+    const deep = await f.app.request(`/v1/rollouts/${created.id}/promote`, {
+      method: 'POST',
+      body: `{"reason":${'['.repeat(30_000)}${']'.repeat(30_000)}}`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    });
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as { error: { message: string } }).error.message).toBe(
+      'reason must be a string of 1 to 500 characters, got an array of 1 item',
+    );
     const promoted = await f.api('POST', `/v1/rollouts/${created.id}/promote`, { reason: 'looks good' });
     expect(await promoted.json()).toMatchObject({
       state: 'promoted',

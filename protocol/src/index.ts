@@ -312,3 +312,5 @@ export {
 export { fetchWithAnswerLimit, readBoundedBody } from './bounded-body.ts';
 // Insertion-ordered eviction for bounded Maps (a kept cursor: O(1) where a fresh iterator is O(holes)).
 export { takeOldest, trimOldest } from './oldest-first.ts';
+// A caller's bad value quoted for an error message: bounded, never recursive (deep JSON cannot overflow it).
+export { quoteValue } from './quote-value.ts';

@@ -1,4 +1,4 @@
-import { HexEdgeError } from '@hexedge/protocol';
+import { HexEdgeError, quoteValue } from '@hexedge/protocol';
 import { isValidTopicLevel } from './topics.ts';
 
 /**
@@ -111,7 +111,7 @@ export class DeviceCredentials {
     if (!isValidTopicLevel(spec.id)) {
       throw new HexEdgeError(
         'INVALID_REQUEST',
-        `device id ${JSON.stringify(spec.id)} must be 1–128 printable ASCII characters without / + # $`,
+        `device id ${quoteValue(spec.id)} must be 1–128 printable ASCII characters without / + # $`,
       );
     }
     if (spec.id.startsWith('hexedge-')) {

@@ -1,4 +1,4 @@
-import { HexEdgeError, MAX_INFER_BODY_BYTES } from '@hexedge/protocol';
+import { HexEdgeError, MAX_INFER_BODY_BYTES, quoteValue } from '@hexedge/protocol';
 import type { DeviceRecord } from './device-credentials.ts';
 import { isValidTopicLevel, TOPIC_ROOT } from './topics.ts';
 
@@ -33,7 +33,7 @@ const checkLevel = (value: string, what: string) => {
   if (!isValidTopicLevel(value))
     throw new HexEdgeError(
       'INVALID_REQUEST',
-      `${what} ${JSON.stringify(value)} cannot be written to a Mosquitto file (no spaces, / + # $)`,
+      `${what} ${quoteValue(value)} cannot be written to a Mosquitto file (no spaces, / + # $)`,
     );
   return value;
 };

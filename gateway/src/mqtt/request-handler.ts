@@ -4,6 +4,7 @@ import {
   HexEdgeError,
   isHexEdgeError,
   MAX_INFER_BODY_BYTES,
+  quoteValue,
   type LocationInput,
 } from '@hexedge/protocol';
 import type { InferService } from '../infer/infer-service.ts';
@@ -135,13 +136,17 @@ export function routeMqttRequest(
       const hints = mqttHints(request.userProperties);
       const caller = {
         id: `mqtt:${clientId}`,
-        tenant: principal.kind === 'device' ? `device:${principal.id}` : `key:${principal.key?.id ?? principal.id}`,
+        tenant:
+          principal.kind === 'device' ? `device:${principal.id}` : `key:${principal.key?.id ?? principal.id}`,
         device: { id: clientId },
         ...(principal.models ? { models: principal.models } : {}),
         ...(principal.region ? { region: principal.region } : {}),
       };
       const { response, traceparent, cache } = await options.service.infer(body, caller, hints);
-      return reply(response, true, { ...(traceparent ? { traceparent } : {}), ...(cache ? { 'hexedge-cache': cache } : {}) });
+      return reply(response, true, {
+        ...(traceparent ? { traceparent } : {}),
+        ...(cache ? { 'hexedge-cache': cache } : {}),
+      });
     } catch (err) {
       const e = isHexEdgeError(err) ? err : new HexEdgeError('INTERNAL', 'internal error');
       if (!isHexEdgeError(err))
@@ -187,7 +192,7 @@ async function requestBody(a: {
     if (fields.model !== undefined && fields.model !== model) {
       throw new HexEdgeError(
         'INVALID_REQUEST',
-        `payload model ${JSON.stringify(fields.model)} disagrees with the topic's model '${model}'`,
+        `payload model ${quoteValue(fields.model)} disagrees with the topic's model '${model}'`,
       );
     }
     fields.model = model;
@@ -196,7 +201,7 @@ async function requestBody(a: {
     if (fields.id !== undefined && fields.id !== requestId) {
       throw new HexEdgeError(
         'INVALID_REQUEST',
-        `payload id ${JSON.stringify(fields.id)} disagrees with the request id '${requestId}'`,
+        `payload id ${quoteValue(fields.id)} disagrees with the request id '${requestId}'`,
       );
     }
     fields.id = requestId;

@@ -1,5 +1,5 @@
 import type { DeviceRegistry } from '@hexedge/firmware-bridge';
-import { HexEdgeError } from '@hexedge/protocol';
+import { HexEdgeError, quoteValue } from '@hexedge/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { GatewayEnv } from '../auth.ts';
@@ -38,10 +38,15 @@ const limit = (maxSize: number) =>
 /** The body as an object whose `key`, when present, must equal the path's (case-insensitively for DevEUIs). */
 async function bodyFor(c: Context, key: 'devEui' | 'id', value: string): Promise<Record<string, unknown>> {
   const body = await readJsonBody(c);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HexEdgeError('INVALID_REQUEST', 'body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HexEdgeError('INVALID_REQUEST', 'body must be a JSON object');
   const given = (body as Record<string, unknown>)[key];
   if (given !== undefined && (typeof given !== 'string' || given.toLowerCase() !== value.toLowerCase())) {
-    throw new HexEdgeError('INVALID_REQUEST', `${key}: body says ${JSON.stringify(given)} but the path says '${value}'`, { field: key });
+    throw new HexEdgeError(
+      'INVALID_REQUEST',
+      `${key}: body says ${quoteValue(given)} but the path says '${value}'`,
+      { field: key },
+    );
   }
   return { ...(body as Record<string, unknown>), [key]: value };
 }
@@ -52,7 +57,10 @@ async function bodyFor(c: Context, key: 'devEui' | 'id', value: string): Promise
  * validated by the registry's schemas (the error names the field) and written through to its store;
  * a PUT replaces the whole record (201 when it is new). Changes apply to the next uplink.
  */
-export function mountDeviceRoutes(app: GatewayApp, options: { registry: DeviceRegistry; admin: MiddlewareHandler<GatewayEnv> }): void {
+export function mountDeviceRoutes(
+  app: GatewayApp,
+  options: { registry: DeviceRegistry; admin: MiddlewareHandler<GatewayEnv> },
+): void {
   const { registry, admin } = options;
   const devEuiOf = (c: Context) => valid(c, 'param', devEuiParams).devEui;
   const profileIdOf = (c: Context) => valid(c, 'param', profileParams).id;

@@ -1,4 +1,4 @@
-import { HexEdgeError } from '@hexedge/protocol';
+import { HexEdgeError, quoteValue } from '@hexedge/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { GatewayEnv } from '../auth.ts';
@@ -45,7 +45,7 @@ async function reasonOf(c: Context): Promise<string | undefined> {
   if (typeof reason !== 'string' || reason.length < 1 || reason.length > 500)
     throw new HexEdgeError(
       'INVALID_REQUEST',
-      `reason must be a string of 1 to 500 characters, got ${JSON.stringify(reason)?.slice(0, 80)}`,
+      `reason must be a string of 1 to 500 characters, got ${quoteValue(reason)}`,
       { field: 'reason' },
     );
   return reason;
