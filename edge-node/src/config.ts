@@ -61,7 +61,10 @@ export const nodeConfigSchema = z
             low: z.number().int().min(1).max(100_000),
           })
           .strict()
-          .refine((l) => l.high >= l.normal && l.normal >= l.low, 'must be high ≥ normal ≥ low, so lower priority is refused first')
+          .refine(
+            (l) => l.high >= l.normal && l.normal >= l.low,
+            'must be high ≥ normal ≥ low, so lower priority is refused first',
+          )
           .optional(),
       })
       .strict()
@@ -131,8 +134,10 @@ wasmThreads: 1
 # Each model's request queue. Requests carry a priority (high, normal, low) and a deadline from the
 # gateway; past a level's limit (requests queued, all levels together) a request of that level is
 # refused with 503 and Retry-After, so low priority is refused first; one whose deadline passes in
-# the queue is dropped (504). Defaults: maxBatchSize 32, maxQueueDelayUs 500, maxQueueSize 512
-# (normal refused at 512 queued, low at 256, high at 640).
+# the queue is dropped (504). A model with no run in flight runs a request at once (at the end of
+# the event-loop turn, with the others that came in it); maxQueueDelayUs is how long a request waits
+# for company while some of the model's sessions are busy. Defaults: maxBatchSize 32,
+# maxQueueDelayUs 500, maxQueueSize 512 (normal refused at 512 queued, low at 256, high at 640).
 # scheduler:
 #   maxBatchSize: 32
 #   maxQueueDelayUs: 500

@@ -180,8 +180,8 @@ describe('ModelScheduler', () => {
     expect(s.queueDepth).toBe(0);
   });
 
-  it('times a sub-millisecond queue delay with its queue waiter: runs when it fires, cancels it when the batch fills', async () => {
-    const { model, runs } = doublingModel();
+  it('times a sub-millisecond queue delay with its queue waiter while busy: runs when it fires, cancels it when the batch fills', async () => {
+    const { model, runs, gates } = doublingModel({ maxConcurrentRuns: 2, gated: true });
     const waits: { delayUs: number; fire: () => void; cancelled: boolean }[] = [];
     const queueWaiter = (delayUs: number, fire: () => void) => {
       const w = { delayUs, fire, cancelled: false };
@@ -194,23 +194,46 @@ describe('ModelScheduler', () => {
       maxQueueSize: 10,
       queueWaiter,
     });
-    const lone = s.submit(input(1, 0));
+    // Idle: the first request runs at the end of its turn, without a wait.
+    const busy = s.submit(input(1, 0));
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toEqual([1]);
+    expect(waits).toHaveLength(0);
+    // One session busy: a lone request waits for company, timed by the waiter.
+    const lone = s.submit(input(1, 1));
     expect(waits).toHaveLength(1);
     expect(waits[0]!.delayUs).toBeGreaterThan(0);
     expect(waits[0]!.delayUs).toBeLessThanOrEqual(800);
-    const second = s.submit(input(1, 1)); // the wait is armed already: no second one
+    const second = s.submit(input(1, 2)); // the wait is armed already: no second one
     expect(waits).toHaveLength(1);
-    expect(runs).toEqual([]);
+    expect(runs).toEqual([1]);
     // Fired only once the delay has passed on the scheduler's own clock.
     await new Promise((r) => setTimeout(r, 2));
     waits[0]!.fire();
-    await Promise.all([lone, second]);
-    expect(runs).toEqual([2]);
-    // A batch that fills while waiting runs at once and cancels its wait.
+    expect(runs).toEqual([1, 2]);
+    gates.splice(0).forEach((open) => open());
+    await Promise.all([busy, lone, second]);
+    // Busy again; a batch that fills while waiting runs at once and cancels its wait.
+    const busyAgain = s.submit(input(1, 3));
+    await new Promise((r) => setImmediate(r));
     const full = [0, 1, 2].map((i) => s.submit(input(1, 10 + i)));
-    await Promise.all(full);
     expect(waits).toHaveLength(2);
     expect(waits[1]!.cancelled).toBe(true);
-    expect(runs).toEqual([2, 3]);
+    expect(runs).toEqual([1, 2, 1, 3]);
+    gates.splice(0).forEach((open) => open());
+    await Promise.all([busyAgain, ...full]);
+  });
+
+  it('an idle model runs at the end of the turn what arrived in it, without waiting out the queue delay', async () => {
+    const { model, runs } = doublingModel();
+    // A delay of a minute: a test that waited it out would time out.
+    const s = new ModelScheduler(model, { maxBatchSize: 8, maxQueueDelayUs: 60_000_000, maxQueueSize: 10 });
+    const lone = await s.submit(input(1, 0));
+    expect(lone.batchSize).toBe(1);
+    expect(lone.queueMs).toBeLessThan(1_000);
+    // Requests of one turn (one read of the socket, say) still join.
+    const together = await Promise.all([1, 2, 3].map((i) => s.submit(input(1, i))));
+    expect(together.map((r) => r.batchSize)).toEqual([3, 3, 3]);
+    expect(runs).toEqual([1, 3]);
   });
 });

@@ -11,7 +11,11 @@ const EWMA_ALPHA = 0.2;
 export interface SchedulerOptions {
   /** Most rows (dim 0) joined into one run; 1 turns dynamic batching off. */
   maxBatchSize: number;
-  /** Longest a request waits for company before its batch runs anyway (Triton's max_queue_delay). */
+  /**
+   * Longest a request waits for company before its batch runs anyway (Triton's max_queue_delay), while
+   * the model is busy (a run in flight on another session). An idle model does not wait: it runs what
+   * arrived in the current event-loop turn at the end of that turn.
+   */
   maxQueueDelayUs: number;
   /** Requests waiting beyond this are refused with 503 OVERLOADED: memory stays bounded. */
   maxQueueSize: number;
@@ -65,8 +69,11 @@ interface Pending {
  * on dim 0 up to `maxBatchSize`. Up to the model's `maxConcurrentRuns` (its worker threads; 1 for a
  * session on the event loop) runs are in flight; requests arriving meanwhile queue, and when a run
  * ends the next batch takes everything compatible that queued, at once (those requests already
- * waited out a run). Otherwise the oldest request waits at most `maxQueueDelayUs` for company before
- * an idle session takes it. Models whose manifest is not batchable (stateful ones such as Silero VAD) run one request
+ * waited out a run). A model with no run in flight runs what arrived in the current event-loop turn
+ * at the end of that turn: with nothing in flight there is no load to wait out, and a lone request
+ * (an IoT device, a caller at concurrency 1) would only pay the delay. While some of its sessions are
+ * busy, the oldest request waits at most `maxQueueDelayUs` for company before an idle one takes it.
+ * Under load, batches form while runs are in flight (the run's end takes what queued). Models whose manifest is not batchable (stateful ones such as Silero VAD) run one request
  * at a time.
  */
 export class ModelScheduler {
@@ -77,6 +84,8 @@ export class ModelScheduler {
   #runs = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #immediate: ReturnType<typeof setImmediate> | undefined;
+  /** An idle model's run at the end of this event-loop turn (requests of the same turn join it). */
+  #turnEnd: ReturnType<typeof setImmediate> | undefined;
   #cancelWaiter: (() => void) | undefined;
   inFlight = 0;
   ewmaServiceMs = 0;
@@ -152,14 +161,21 @@ export class ModelScheduler {
     });
   }
 
-  /** `afterRun`: a run just ended, so what queued during it goes at once, without a queue delay. */
-  #pump(afterRun = false): void {
+  /**
+   * `now`: a run just ended (what queued during it waited out that run) or an idle model's turn
+   * ended, so what is queued goes at once, without a queue delay.
+   */
+  #pump(now = false): void {
     while (this.#runs < this.#maxRuns && this.#queue.size > 0) {
-      if (!afterRun) {
+      if (!now) {
         const oldest = this.#queue.first()!;
-        const queuedRows = this.#queue.rowsWithKey(oldest.key);
+        const full = this.#queue.rowsWithKey(oldest.key) >= this.#o.maxBatchSize;
+        if (!full && this.#runs === 0) {
+          this.#atTurnEnd();
+          return;
+        }
         const waitedUs = (performance.now() - oldest.enqueuedAt) * 1000;
-        if (queuedRows < this.#o.maxBatchSize && waitedUs < this.#o.maxQueueDelayUs) {
+        if (!full && waitedUs < this.#o.maxQueueDelayUs) {
           this.#wait(this.#o.maxQueueDelayUs - waitedUs);
           return;
         }
@@ -196,9 +212,20 @@ export class ModelScheduler {
     }
   }
 
+  /** Runs what is queued at the end of this event-loop turn, once however many requests arrive in it. */
+  #atTurnEnd(): void {
+    if (this.#turnEnd) return;
+    this.#turnEnd = setImmediate(() => {
+      this.#turnEnd = undefined;
+      this.#pump(true);
+    });
+  }
+
   #cancelWait(): void {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#immediate) clearImmediate(this.#immediate);
+    if (this.#turnEnd) clearImmediate(this.#turnEnd);
+    this.#turnEnd = undefined;
     this.#cancelWaiter?.();
     this.#cancelWaiter = undefined;
     this.#timer = undefined;
