@@ -62,6 +62,8 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '10' },
       batching: { type: 'string', default: 'on' },
       encoding: { type: 'string', default: 'json' },
+      /** Clients in the closed loop (the suite's 64 by default; 1 for the latency path). */
+      clients: { type: 'string', default: String(CONCURRENT_CLIENTS) },
       out: { type: 'string' },
       top: { type: 'string', default: '25' },
     },
@@ -89,12 +91,13 @@ async function main(): Promise<void> {
     bodies: windows.map((w) => (binary ? windowBinaryBody(w).body : encoder.encode(windowJsonBody(w)))),
     headers: binary ? windowBinaryBody(windows[0]!).headers : { 'content-type': 'application/json' },
   };
-  const pool = openPool(node.url, CONCURRENT_CLIENTS);
-  await closedLoopRate({ pool, request, concurrency: CONCURRENT_CLIENTS, durationMs: 2000 }); // JIT warm-up
+  const clients = Number(values.clients);
+  const pool = openPool(node.url, clients);
+  await closedLoopRate({ pool, request, concurrency: clients, durationMs: 2000 }); // JIT warm-up
   const rate = await closedLoopRate({
     pool,
     request,
-    concurrency: CONCURRENT_CLIENTS,
+    concurrency: clients,
     durationMs: Number(values.seconds) * 1000,
   });
   const stats = await node.stats();
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
   await node.close();
   rmSync(modelDir, { recursive: true, force: true });
   console.log(
-    `${CONCURRENT_CLIENTS} clients, batching ${values.batching}, ${values.encoding}: ${rate.toFixed(0)} req/s; ${stats.runs ? (stats.rows / stats.runs).toFixed(1) : 0} rows per run`,
+    `${clients} clients, batching ${values.batching}, ${values.encoding}: ${rate.toFixed(0)} req/s; ${stats.runs ? (stats.rows / stats.runs).toFixed(1) : 0} rows per run`,
   );
   for (const file of readdirSync(out)
     .filter((f) => f.endsWith('.cpuprofile'))
