@@ -47,7 +47,11 @@ export class ScoreStage implements Stage {
     const { store } = this.#o;
     const verdicts = store.listVerdicts({ sinceMs: nowMs - LOOKBACK_HALF_LIVES * this.#halfLifeMs });
     const byNode = new Map<string, Verdict[]>();
-    for (const v of verdicts) byNode.set(v.nodeId, [...(byNode.get(v.nodeId) ?? []), v]);
+    for (const v of verdicts) {
+      const list = byNode.get(v.nodeId);
+      if (list) list.push(v);
+      else byNode.set(v.nodeId, [v]);
+    }
     const previous = new Map(store.listTrust().map((t) => [t.nodeId, t]));
     const scores = new Map<string, number>();
     let published = 0;

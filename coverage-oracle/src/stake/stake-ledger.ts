@@ -98,7 +98,10 @@ export class StakeLedger {
     }
     release(atMs);
     const unbonding = pending.reduce((s, p) => s + p.amount, 0n);
-    const releasesAtMs = pending.length ? Math.min(...pending.map((p) => p.releasesAtMs)) : null;
+    // A loop, not Math.min(...): an operator's 125 000+ pending unbonds would overflow the stack.
+    let releasesAtMs: number | null = null;
+    for (const p of pending)
+      if (releasesAtMs === null || p.releasesAtMs < releasesAtMs) releasesAtMs = p.releasesAtMs;
     return { bondedBaseUnits: bonded, unbondingBaseUnits: unbonding, releasesAtMs, operatorId, released };
   }
 

@@ -64,7 +64,9 @@ export function standingOf(options: {
   const { verdicts, bondedBaseUnits, trust, claim, policy, nowMs } = options;
   const own = verdicts.filter((v) => isOwnCheck(v) && (v.status === 'pass' || v.status === 'fraud'));
   const passes = own.filter((v) => v.status === 'pass');
-  const firstPassAtMs = passes.length ? Math.min(...passes.map((v) => v.atMs)) : undefined;
+  // A loop, not Math.min(...): a spread of 125 000+ arguments overflows the stack (a busy node's month).
+  let firstPassAtMs: number | undefined;
+  for (const p of passes) if (firstPassAtMs === undefined || p.atMs < firstPassAtMs) firstPassAtMs = p.atMs;
   const reasons: string[] = [];
 
   const staked = bondedBaseUnits >= policy.minBondBaseUnits;
