@@ -6,6 +6,7 @@ import {
   cpuSecondsOf,
   formatBreakdown,
   mergeProcessCpu,
+  ownAndReapedChildrenCpuSeconds,
   roleOf,
   startFabricCpu,
 } from './fabric-cpu.ts';
@@ -41,6 +42,14 @@ describe('fabric CPU per process', () => {
     expect(roleOf(other.pid!, process.pid).role).toBe('other');
     expect(roleOf(2 ** 22 + 1, process.pid).role).toBe('other'); // beyond pid_max: gone
     expect(cpuSecondsOf(2 ** 22 + 1)).toBeUndefined();
+  });
+
+  it('counts this process and the children it has waited for (the load generator and autocannon)', async () => {
+    const before = ownAndReapedChildrenCpuSeconds();
+    const quitter = child(['autocannon'], burn(true));
+    await once(quitter, 'exit');
+    // The child's 0.3 s burn is counted once it has been waited for (its exit event).
+    expect(ownAndReapedChildrenCpuSeconds() - before).toBeGreaterThanOrEqual(0.25);
   });
 
   it("counts a child's CPU over the window, and one that exits is reported as exited", async () => {

@@ -44,6 +44,19 @@ export function cpuSecondsOf(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU seconds (user + system) this process and the children it has waited for have used so far: the
+ * load generator's own (the MQTT clients run here; autocannon is a child, counted once it exits), so a
+ * run can say how much of the machine the load itself took.
+ */
+export function ownAndReapedChildrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return (
+    (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_S
+  );
+}
+
 /** Read- and write-class system calls a process has made so far, or undefined (gone, or not ours to read). */
 export function syscallsOf(pid: number): { reads: number; writes: number } | undefined {
   try {

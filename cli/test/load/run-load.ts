@@ -11,6 +11,7 @@ import {
   breakdownPerRequest,
   formatBreakdown,
   mergeProcessCpu,
+  ownAndReapedChildrenCpuSeconds,
   startFabricCpu,
   type ProcessCpu,
 } from './fabric-cpu.ts';
@@ -144,6 +145,8 @@ interface PhaseResult {
   http: HttpResult;
   mqtt: MqttLoadResult;
   cpuS: number;
+  /** This runner's CPU and autocannon's: what the load itself took of the machine. */
+  loadGeneratorCpuS: number;
   gatewayCpuS: number;
   processes: ProcessCpu[];
 }
@@ -159,6 +162,7 @@ async function phase(
   seconds = DURATION_S,
 ): Promise<PhaseResult> {
   const cpu = fabricPid ? startFabricCpu(fabricPid) : undefined;
+  const loadGeneratorFromS = ownAndReapedChildrenCpuSeconds();
   const [http, mqtt] = await Promise.all([
     autocannon(ready.gateway, seconds, CONNECTIONS),
     runMqttLoad({
@@ -178,6 +182,7 @@ async function phase(
     http,
     mqtt,
     cpuS: processes.reduce((n, p) => n + p.cpuS, 0),
+    loadGeneratorCpuS: ownAndReapedChildrenCpuSeconds() - loadGeneratorFromS,
     gatewayCpuS: processes.filter((p) => p.role === 'gateway').reduce((n, p) => n + p.cpuS, 0),
     processes,
   };
@@ -196,6 +201,7 @@ function combine(phases: PhaseResult[]): PhaseResult {
     for (const [c, n] of Object.entries(p.mqtt.errors)) errors[c] = (errors[c] ?? 0) + n;
   return {
     cpuS: sum((p) => p.cpuS),
+    loadGeneratorCpuS: sum((p) => p.loadGeneratorCpuS),
     gatewayCpuS: sum((p) => p.gatewayCpuS),
     processes: mergeProcessCpu(phases.map((p) => p.processes)),
     http: {
@@ -328,6 +334,7 @@ async function main() {
     let http: HttpResult;
     let mqtt: MqttLoadResult;
     let plainCpuS = 0;
+    let loadGeneratorCpuS = 0;
     let gatewayCpuS = 0;
     let processes: ProcessCpu[] = [];
     let attack: Awaited<ReturnType<typeof runAttackPhase>> | undefined;
@@ -339,6 +346,7 @@ async function main() {
         http,
         mqtt,
         cpuS: plainCpuS,
+        loadGeneratorCpuS,
         gatewayCpuS,
         processes,
       } = await phase(ready, expectedOutputs, 'plain-'));
@@ -358,7 +366,7 @@ async function main() {
         attacks.push(await runAttackPhase({ ready, dataDir, expectedOutputs, round, seconds: phaseS }));
         report(`round ${round + 1} attack`, attacks.at(-1)!);
       }
-      ({ http, mqtt, cpuS: plainCpuS, gatewayCpuS, processes } = combine(plains));
+      ({ http, mqtt, cpuS: plainCpuS, loadGeneratorCpuS, gatewayCpuS, processes } = combine(plains));
       const merged = combine(attacks);
       attack = {
         ...merged,
@@ -425,6 +433,14 @@ async function main() {
         fabricCpuUsPerRequest: (plainCpuS * 1e6) / Math.max(1, okCount(http) + mqtt.answered),
         // The same by process (fabric-cpu.ts): hexedge dev (gateway), each edge node, the oracle, Mosquitto.
         fabricCpuUsPerRequestByProcess: breakdownPerRequest(processes, okCount(http) + mqtt.answered),
+        // The load's own CPU (this runner's MQTT clients and autocannon) and the cores fabric and load took
+        // together: on a small machine the load generator competes with the fabric it measures.
+        loadGeneratorCpuUsPerRequest: (loadGeneratorCpuS * 1e6) / Math.max(1, okCount(http) + mqtt.answered),
+        coresUsed: {
+          fabric: plainCpuS / measuredS,
+          loadGenerator: loadGeneratorCpuS / measuredS,
+          machine: os.availableParallelism(),
+        },
         goals: {
           answeredPerSecond: 1500,
           p99Ms: 30,
@@ -577,7 +593,7 @@ async function main() {
     }
     const sm = result.summary;
     console.log(
-      `summary: ${f(sm.answeredPerSecond)} answered req/s (goal ≥ ${sm.goals.answeredPerSecond}), p99 HTTP ${f(sm.p99Ms.http)} ms / MQTT ${f(sm.p99Ms.mqtt)} ms (goal ≤ ${sm.goals.p99Ms}), RSS end/after warm-up ${sm.rssEndOverAfterWarmup.toFixed(2)}× as is, ${sm.collectedRssEndOverAfterWarmup.toFixed(2)}× after a full collection (goal ≤ ${sm.goals.rssEndOverAfterWarmup}×), gateway process CPU ${f(sm.gatewayCpuUsPerRequest)} µs per request (goal ≤ ${sm.goals.gatewayCpuUsPerRequest}), fabric ${f(sm.fabricCpuUsPerRequest)} µs: ${formatBreakdown(sm.fabricCpuUsPerRequestByProcess)}; load average ${os
+      `summary: ${f(sm.answeredPerSecond)} answered req/s (goal ≥ ${sm.goals.answeredPerSecond}), p99 HTTP ${f(sm.p99Ms.http)} ms / MQTT ${f(sm.p99Ms.mqtt)} ms (goal ≤ ${sm.goals.p99Ms}), RSS end/after warm-up ${sm.rssEndOverAfterWarmup.toFixed(2)}× as is, ${sm.collectedRssEndOverAfterWarmup.toFixed(2)}× after a full collection (goal ≤ ${sm.goals.rssEndOverAfterWarmup}×), gateway process CPU ${f(sm.gatewayCpuUsPerRequest)} µs per request (goal ≤ ${sm.goals.gatewayCpuUsPerRequest}), fabric ${f(sm.fabricCpuUsPerRequest)} µs: ${formatBreakdown(sm.fabricCpuUsPerRequestByProcess)}; load generator ${f(sm.loadGeneratorCpuUsPerRequest)} µs; cores used: fabric ${sm.coresUsed.fabric.toFixed(2)} + load generator ${sm.coresUsed.loadGenerator.toFixed(2)} of ${sm.coresUsed.machine}; load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
@@ -631,7 +647,7 @@ async function runAttackPhase(o: {
       connections: 8,
       perSecond: FLOOD_PER_S,
     });
-    const { http, mqtt, cpuS, gatewayCpuS, processes } = await phase(
+    const { http, mqtt, cpuS, loadGeneratorCpuS, gatewayCpuS, processes } = await phase(
       o.ready,
       o.expectedOutputs,
       `attack${o.round}-`,
@@ -653,6 +669,7 @@ async function runAttackPhase(o: {
       http,
       mqtt,
       cpuS,
+      loadGeneratorCpuS,
       gatewayCpuS,
       processes,
       spoofer,
