@@ -4,7 +4,7 @@ import { keys } from '../../test/fixtures/reports.ts';
 import { makeOracle } from '../../test/fixtures/oracle.ts';
 import { createOracleApp } from '../http/oracle-app.ts';
 import { MemoryOracleStore } from '../store/memory-store.ts';
-import { StakeLedger } from './stake-ledger.ts';
+import { MAX_PENDING_UNBONDS, StakeLedger } from './stake-ledger.ts';
 
 const DAY_MS = 24 * 3600_000;
 const T0 = 1_750_000_000_000;
@@ -147,5 +147,33 @@ describe('POST /v1/oracle/stake', () => {
     };
     expect(account.freeBaseUnits).toBe('1000000000');
     expect((await app.request(`${STAKE_PATH}/nope`)).status).toBe(400);
+  });
+
+  it('refuses an unbond past the pending limit with a clear error, and takes one again once one is released', async () => {
+    // Each signed unbond costs its operator nothing and is state the oracle replays on every stake read:
+    // an operator splitting its stake into tens of thousands of unbonds once cost the oracle minutes.
+    const { post, oracle, setNow } = setup();
+    await post(
+      await signDeposit({ treasury, accountId: operator.nodeId, amountBaseUnits: 10n ** 9n, nowMs: T0 }),
+    );
+    await post(await signBond({ operator, node, amountBaseUnits: 10n ** 6n, nowMs: T0 }));
+    const unbond = async (atMs: number) =>
+      post(await signUnbond({ operator, nodeId: node.nodeId, amountBaseUnits: 1n, nowMs: atMs }));
+    for (let i = 0; i < MAX_PENDING_UNBONDS; i++) {
+      setNow(T0 + i);
+      expect((await unbond(T0 + i)).status).toBe(200);
+    }
+    setNow(T0 + MAX_PENDING_UNBONDS);
+    const refused = await unbond(T0 + MAX_PENDING_UNBONDS);
+    expect(refused.status).toBe(400);
+    expect((refused.body.error as { message: string }).message).toBe(
+      `node ${node.nodeId} has ${MAX_PENDING_UNBONDS} unbonds pending, the most it may have; the next is released at ${new Date(T0 + 7 * DAY_MS).toISOString()}`,
+    );
+    expect(oracle.ledger.stakeOf(node.nodeId, T0 + MAX_PENDING_UNBONDS).unbondingBaseUnits).toBe(
+      BigInt(MAX_PENDING_UNBONDS),
+    );
+    // The first one released: room for one more.
+    setNow(T0 + 7 * DAY_MS);
+    expect((await unbond(T0 + 7 * DAY_MS)).status).toBe(200);
   });
 });

@@ -1,6 +1,7 @@
 import { HexEdgeError, type StakeAccountView } from '@hexedge/protocol';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type { StakeEvent } from '../store/records.ts';
+import { PendingUnbonds } from './pending-unbonds.ts';
 
 /** Share of a node's bond one confirmed fraud costs, in basis points (50 %): enough to make a lie cost more than it earns. */
 export const DEFAULT_SLASH_BPS = 5000;
@@ -30,7 +31,16 @@ export interface NodeStake {
 interface Replay extends NodeStake {
   /** Released unbonds, per account they return to. */
   released: Map<string, bigint>;
+  /** Unbonds still pending. */
+  pendingCount: number;
 }
+
+/**
+ * Unbonds one node may have pending at once. Each is a signed message that costs its operator nothing,
+ * and every pending one is state the oracle keeps and replays: an operator wanting more stake back
+ * waits for one to be released, or asks for more in one unbond.
+ */
+export const MAX_PENDING_UNBONDS = 64;
 
 /**
  * Stake in integer base units, kept as events in the store (deposit, bond, unbond, slash), so every
@@ -64,15 +74,13 @@ export class StakeLedger {
   #replay(events: readonly StakeEvent[], atMs: number): Replay {
     let bonded = 0n;
     let operatorId: string | undefined;
-    let pending: Array<{ amount: bigint; releasesAtMs: number; accountId: string }> = [];
+    const pending = new PendingUnbonds();
     const released = new Map<string, bigint>();
-    const release = (untilMs: number) => {
-      for (const p of pending.filter((x) => x.releasesAtMs <= untilMs)) {
+    const release = (untilMs: number) =>
+      pending.releaseUntil(untilMs, (p) => {
         bonded -= p.amount;
         released.set(p.accountId, (released.get(p.accountId) ?? 0n) + p.amount);
-      }
-      pending = pending.filter((x) => x.releasesAtMs > untilMs);
-    };
+      });
     for (const e of events) {
       if (e.atMs > atMs) break;
       release(e.atMs);
@@ -81,7 +89,7 @@ export class StakeLedger {
         bonded += amount;
         operatorId = e.accountId ?? e.nodeId;
       } else if (e.type === 'unbond') {
-        const free = bonded - pending.reduce((s, p) => s + p.amount, 0n);
+        const free = bonded - pending.sum;
         const asked = amount < free ? amount : free;
         if (asked > 0n)
           pending.push({
@@ -92,21 +100,27 @@ export class StakeLedger {
       } else if (e.type === 'slash' && bonded > 0n) {
         // A slash reaches stake being unbonded too, in proportion.
         const after = bonded - amount;
-        pending = pending.map((p) => ({ ...p, amount: (p.amount * after) / bonded }));
+        pending.scale(after, bonded);
         bonded = after;
       }
     }
     release(atMs);
-    const unbonding = pending.reduce((s, p) => s + p.amount, 0n);
-    // A loop, not Math.min(...): an operator's 125 000+ pending unbonds would overflow the stack.
-    let releasesAtMs: number | null = null;
-    for (const p of pending)
-      if (releasesAtMs === null || p.releasesAtMs < releasesAtMs) releasesAtMs = p.releasesAtMs;
-    return { bondedBaseUnits: bonded, unbondingBaseUnits: unbonding, releasesAtMs, operatorId, released };
+    return {
+      bondedBaseUnits: bonded,
+      unbondingBaseUnits: pending.sum,
+      releasesAtMs: pending.earliestMs,
+      operatorId,
+      released,
+      pendingCount: pending.count,
+    };
   }
 
   stakeOf(nodeId: string, atMs = Number.POSITIVE_INFINITY): NodeStake {
-    const { released: _released, ...stake } = this.#replay(this.#store.listStakeEvents(nodeId), atMs);
+    const {
+      released: _released,
+      pendingCount: _pendingCount,
+      ...stake
+    } = this.#replay(this.#store.listStakeEvents(nodeId), atMs);
     return stake;
   }
 
@@ -133,11 +147,16 @@ export class StakeLedger {
       }
     }
     const bonds: StakeAccountView['bonds'] = [];
+    // Each node's events grouped in one pass (filtering all events per node was O(nodes · events)).
+    const byNode = new Map<string, StakeEvent[]>();
+    for (const e of events) {
+      if (e.type === 'deposit' || !nodes.has(e.nodeId)) continue;
+      const list = byNode.get(e.nodeId);
+      if (list) list.push(e);
+      else byNode.set(e.nodeId, [e]);
+    }
     for (const nodeId of [...nodes].sort()) {
-      const replay = this.#replay(
-        events.filter((e) => e.nodeId === nodeId && e.type !== 'deposit'),
-        atMs,
-      );
+      const replay = this.#replay(byNode.get(nodeId) ?? [], atMs);
       free += replay.released.get(accountId) ?? 0n;
       if (replay.operatorId === accountId)
         bonds.push({
@@ -210,10 +229,15 @@ export class StakeLedger {
   unbond(options: { nodeId: string; operatorId?: string; amountBaseUnits: bigint; atMs: number }): number {
     const { nodeId, amountBaseUnits, atMs } = options;
     positive(amountBaseUnits, 'unbond');
-    const current = this.stakeOf(nodeId, atMs);
+    const current = this.#replay(this.#store.listStakeEvents(nodeId), atMs);
     const operatorId = options.operatorId ?? current.operatorId ?? nodeId;
     if (current.operatorId !== operatorId)
       throw new HexEdgeError('FORBIDDEN', `node ${nodeId} is not bonded by ${operatorId}`);
+    if (current.pendingCount >= MAX_PENDING_UNBONDS)
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `node ${nodeId} has ${current.pendingCount} unbonds pending, the most it may have; the next is released at ${new Date(current.releasesAtMs!).toISOString()}`,
+      );
     const free = current.bondedBaseUnits - current.unbondingBaseUnits;
     if (amountBaseUnits > free)
       throw new HexEdgeError(
