@@ -180,7 +180,7 @@ export class CoverageOracle {
 
   /** The signed manifest of a closed epoch, as published. */
   getManifest(epoch: number): { signed: SignedRewardManifest; bytes: Uint8Array } | undefined {
-    const entry = this.#store.getLogEntry(epoch);
+    const entry = this.#store.getLogHeader(epoch);
     if (!entry) return undefined;
     const signed = JSON.parse(entry.manifestJson) as SignedRewardManifest;
     return { signed, bytes: canonicalBytes(signed) };

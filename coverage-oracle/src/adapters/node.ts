@@ -11,11 +11,13 @@ import {
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { assertChainsFrom } from '../store/memory-store.ts';
+import { logHeaderOf } from '../store/records.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type {
   CoverageObservation,
   Entropy,
   LogEntry,
+  LogHeader,
   NonceClaim,
   OracleTrustRecord,
   PendingRound,
@@ -62,7 +64,15 @@ export class SqliteOracleStore implements OracleStore {
       CREATE TABLE IF NOT EXISTS trust (node_id TEXT PRIMARY KEY, json TEXT NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS coverage (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS log (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS log_headers (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS ingest_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+    `);
+    // A store written before log headers were kept apart gets them once, from its full entries (in
+    // SQLite: the hash lists are dropped there, not parsed here).
+    this.#db.exec(`
+      INSERT INTO log_headers (epoch, json)
+        SELECT epoch, json_remove(json, '$.receiptHashes', '$.verdictHashes') FROM log
+        WHERE epoch NOT IN (SELECT epoch FROM log_headers);
     `);
     const p = (sql: string) => this.#db.prepare(sql);
     this.#q = {
@@ -109,12 +119,13 @@ export class SqliteOracleStore implements OracleStore {
       getTrust: p('SELECT json FROM trust WHERE node_id = ?'),
       saveCoverage: p('INSERT INTO coverage (at_ms, json) VALUES (?, ?)'),
       listCoverage: p('SELECT json FROM coverage WHERE at_ms >= ? ORDER BY id'),
-      lastLog: p('SELECT json FROM log ORDER BY epoch DESC LIMIT 1'),
+      lastLog: p('SELECT json FROM log_headers ORDER BY epoch DESC LIMIT 1'),
       insertLog: p('INSERT INTO log (epoch, json) VALUES (?, ?)'),
+      insertLogHeader: p('INSERT INTO log_headers (epoch, json) VALUES (?, ?)'),
       listLog: p('SELECT json FROM log ORDER BY epoch'),
-      getLog: p('SELECT json FROM log WHERE epoch = ?'),
-      recentLog: p(
-        'SELECT json FROM (SELECT epoch, json FROM log ORDER BY epoch DESC LIMIT ?) ORDER BY epoch',
+      getLogHeader: p('SELECT json FROM log_headers WHERE epoch = ?'),
+      recentLogHeaders: p(
+        'SELECT json FROM (SELECT epoch, json FROM log_headers ORDER BY epoch DESC LIMIT ?) ORDER BY epoch',
       ),
     };
   }
@@ -318,8 +329,9 @@ export class SqliteOracleStore implements OracleStore {
   appendLogEntry(entry: LogEntry): void {
     this.#transaction(() => {
       const last = this.#q.lastLog!.get();
-      assertChainsFrom(last ? (JSON.parse(last.json as string) as LogEntry) : undefined, entry);
+      assertChainsFrom(last ? (JSON.parse(last.json as string) as LogHeader) : undefined, entry);
       this.#q.insertLog!.run(entry.epoch, JSON.stringify(entry));
+      this.#q.insertLogHeader!.run(entry.epoch, JSON.stringify(logHeaderOf(entry)));
     });
   }
 
@@ -327,13 +339,13 @@ export class SqliteOracleStore implements OracleStore {
     return this.#q.listLog!.all().map((r) => JSON.parse(r.json as string) as LogEntry);
   }
 
-  getLogEntry(epoch: number): LogEntry | undefined {
-    const row = this.#q.getLog!.get(epoch);
-    return row ? (JSON.parse(row.json as string) as LogEntry) : undefined;
+  getLogHeader(epoch: number): LogHeader | undefined {
+    const row = this.#q.getLogHeader!.get(epoch);
+    return row ? (JSON.parse(row.json as string) as LogHeader) : undefined;
   }
 
-  listRecentLogEntries(limit: number): LogEntry[] {
-    return this.#q.recentLog!.all(limit).map((r) => JSON.parse(r.json as string) as LogEntry);
+  listRecentLogHeaders(limit: number): LogHeader[] {
+    return this.#q.recentLogHeaders!.all(limit).map((r) => JSON.parse(r.json as string) as LogHeader);
   }
 }
 

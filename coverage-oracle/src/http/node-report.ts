@@ -37,7 +37,7 @@ export async function buildNodeReport(options: {
   const stakeEvents = store.listStakeEvents(nodeId);
   const rewards: Array<{ epoch: number; amountBaseUnits: string }> = [];
   let latest: { epoch: number; found: boolean } | undefined;
-  for (const entry of store.listRecentLogEntries(MAX_REPORT_EPOCHS)) {
+  for (const entry of store.listRecentLogHeaders(MAX_REPORT_EPOCHS)) {
     const manifest = (JSON.parse(entry.manifestJson) as { manifest: { entries: Array<{ nodeId: string; amountBaseUnits: string }> } }).manifest;
     const mine = manifest.entries.find((e) => e.nodeId === nodeId);
     if (mine) rewards.push({ epoch: entry.epoch, amountBaseUnits: mine.amountBaseUnits });

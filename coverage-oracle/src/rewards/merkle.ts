@@ -45,25 +45,47 @@ function nodeHash(left: Uint8Array, right: Uint8Array): Promise<Uint8Array> {
   return sha256(concat(NODE_PREFIX, left, right));
 }
 
-/** Root and every leaf's proof in one pass. */
-export async function buildMerkleTree(leaves: readonly Uint8Array[]): Promise<{ root: string; proofs: MerkleProof[] }> {
-  if (leaves.length === 0) return { root: toHex(await sha256(new Uint8Array(0))), proofs: [] };
+/**
+ * Every level of the tree, leaves' hashes first and the root last: built once, it answers any leaf's
+ * proof without hashing again (`proofFromLevels`), so a published epoch's proofs cost no tree per request.
+ */
+export async function buildMerkleLevels(leaves: readonly Uint8Array[]): Promise<Uint8Array[][]> {
+  if (leaves.length === 0) return [[await sha256(new Uint8Array(0))]];
   let level = await Promise.all(leaves.map(merkleLeafHash));
-  // Where each leaf's path currently is in the level.
-  const positions = leaves.map((_, i) => i);
-  const proofs: MerkleProof[] = leaves.map((_, i) => ({ leafIndex: i, siblings: [] }));
+  const levels = [level];
   while (level.length > 1) {
-    for (let leaf = 0; leaf < leaves.length; leaf++) {
-      const at = positions[leaf]!;
-      const sibling = at % 2 === 0 ? at + 1 : at - 1;
-      if (sibling < level.length) proofs[leaf]!.siblings.push({ hash: toHex(level[sibling]!), position: at % 2 === 0 ? 'right' : 'left' });
-      positions[leaf] = Math.floor(at / 2);
-    }
     const next: Array<Promise<Uint8Array>> = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : Promise.resolve(level[i]!));
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : Promise.resolve(level[i]!));
     level = await Promise.all(next);
+    levels.push(level);
   }
-  return { root: toHex(level[0]!), proofs };
+  return levels;
+}
+
+/** The root of built levels, as hex. */
+export const rootOfLevels = (levels: readonly Uint8Array[][]): string => toHex(levels.at(-1)![0]!);
+
+/** Leaf `leafIndex`'s proof from built levels: its sibling at each level below the root, when it has one. */
+export function proofFromLevels(levels: readonly Uint8Array[][], leafIndex: number): MerkleProof {
+  const siblings: MerkleProofStep[] = [];
+  let at = leafIndex;
+  for (const level of levels.slice(0, -1)) {
+    const sibling = at % 2 === 0 ? at + 1 : at - 1;
+    if (sibling < level.length)
+      siblings.push({ hash: toHex(level[sibling]!), position: at % 2 === 0 ? 'right' : 'left' });
+    at = Math.floor(at / 2);
+  }
+  return { leafIndex, siblings };
+}
+
+/** Root and every leaf's proof in one pass. */
+export async function buildMerkleTree(
+  leaves: readonly Uint8Array[],
+): Promise<{ root: string; proofs: MerkleProof[] }> {
+  if (leaves.length === 0) return { root: toHex(await sha256(new Uint8Array(0))), proofs: [] };
+  const levels = await buildMerkleLevels(leaves);
+  return { root: rootOfLevels(levels), proofs: leaves.map((_, i) => proofFromLevels(levels, i)) };
 }
 
 export async function merkleRoot(leaves: readonly Uint8Array[]): Promise<string> {
@@ -71,7 +93,11 @@ export async function merkleRoot(leaves: readonly Uint8Array[]): Promise<string>
 }
 
 /** True when `leaf` (the entry's bytes, e.g. its canonical JSON) is in the tree with root `root`. */
-export async function verifyMerkleProof(options: { leaf: Uint8Array; proof: MerkleProof; root: string }): Promise<boolean> {
+export async function verifyMerkleProof(options: {
+  leaf: Uint8Array;
+  proof: MerkleProof;
+  root: string;
+}): Promise<boolean> {
   const { leaf, proof, root } = options;
   if (!proof || !Array.isArray(proof.siblings)) return false;
   let hash = await merkleLeafHash(leaf);

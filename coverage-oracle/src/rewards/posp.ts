@@ -31,7 +31,7 @@ export function computePosp(options: {
   const inferencePool = (pool * BigInt(config.shares.inferenceBps)) / BPS;
 
   let rewardPerRequest: bigint | null = null;
-  const last = store.listLogEntries().at(-1);
+  const last = store.listRecentLogHeaders(1).at(-1);
   if (last) {
     const manifest = (
       JSON.parse(last.manifestJson) as { manifest: { entries: Array<{ inferenceBaseUnits: string }> } }

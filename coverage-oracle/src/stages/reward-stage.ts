@@ -43,7 +43,7 @@ export class RewardStage implements Stage {
   async tick(nowMs: number): Promise<number> {
     let closed = 0;
     for (;;) {
-      const last = this.#o.store.listRecentLogEntries(1).at(-1);
+      const last = this.#o.store.listRecentLogHeaders(1).at(-1);
       const epoch = last ? last.epoch + 1 : this.#o.firstEpoch;
       if (this.#o.clock.boundsOf(epoch).endMs + this.#o.settleMs > nowMs) return closed;
       await this.closeEpoch(epoch, last?.logRoot ?? GENESIS_LOG_ROOT);

@@ -1,9 +1,11 @@
 import { HexEdgeError } from '@hexedge/protocol';
 import type { OracleStore } from './oracle-store.ts';
+import { logHeaderOf } from './records.ts';
 import type {
   CoverageObservation,
   Entropy,
   LogEntry,
+  LogHeader,
   OracleTrustRecord,
   PendingRound,
   NonceClaim,
@@ -18,7 +20,7 @@ import type {
 export const GENESIS_LOG_ROOT = '0'.repeat(64);
 
 /** The last root a new log entry must chain from, shared by every store implementation. */
-export function assertChainsFrom(last: LogEntry | undefined, entry: LogEntry): void {
+export function assertChainsFrom(last: LogHeader | undefined, entry: LogEntry): void {
   const expected = last?.logRoot ?? GENESIS_LOG_ROOT;
   const expectedEpoch = last ? last.epoch + 1 : entry.epoch;
   if (entry.prevLogRoot !== expected || entry.epoch !== expectedEpoch) {
@@ -190,12 +192,12 @@ export class MemoryOracleStore implements OracleStore {
     return this.#log.map((e) => structuredClone(e));
   }
 
-  getLogEntry(epoch: number): LogEntry | undefined {
+  getLogHeader(epoch: number): LogHeader | undefined {
     const e = this.#log.find((l) => l.epoch === epoch);
-    return e && structuredClone(e);
+    return e && structuredClone(logHeaderOf(e));
   }
 
-  listRecentLogEntries(limit: number): LogEntry[] {
-    return this.#log.slice(-limit).map((e) => structuredClone(e));
+  listRecentLogHeaders(limit: number): LogHeader[] {
+    return this.#log.slice(-limit).map((e) => structuredClone(logHeaderOf(e)));
   }
 }

@@ -2,6 +2,7 @@ import type {
   CoverageObservation,
   Entropy,
   LogEntry,
+  LogHeader,
   OracleTrustRecord,
   PendingRound,
   NonceClaim,
@@ -70,9 +71,13 @@ export interface OracleStore {
 
   /** Appends the next epoch; refuses (throws) an entry whose prevLogRoot is not the last root. */
   appendLogEntry(entry: LogEntry): void;
+  /** The whole log, receipt and verdict hashes included: for exports and audits, never per request. */
   listLogEntries(): LogEntry[];
-  /** One epoch's entry (indexed: a public manifest or proof request must not read the whole log). */
-  getLogEntry(epoch: number): LogEntry | undefined;
-  /** The last `limit` epochs' entries, oldest first (the node report's reward history). */
-  listRecentLogEntries(limit: number): LogEntry[];
+  /**
+   * One epoch's entry without its hash lists (indexed, and kept apart from them: an epoch's receipt
+   * hashes are megabytes at scale, and a public manifest or proof request must not read them).
+   */
+  getLogHeader(epoch: number): LogHeader | undefined;
+  /** The last `limit` epochs' headers, oldest first (the reward stage's last epoch, the node report's history). */
+  listRecentLogHeaders(limit: number): LogHeader[];
 }

@@ -39,7 +39,8 @@ export interface ReplayState {
 
 /** `challenger`: a challenger's report judged against the others' (an outlier loses standing). */
 /** `node-fault`: a gateway's signed report of a node failing requests it had validated (evidence; not scored here). */
-export type VerdictKind = 'poc-beacon' | 'poc-witness' | 'location' | 'spot-check' | 'availability' | 'challenger' | 'node-fault';
+export type VerdictKind =
+  'poc-beacon' | 'poc-witness' | 'location' | 'spot-check' | 'availability' | 'challenger' | 'node-fault';
 export type VerdictStatus =
   | 'valid'
   | 'invalid'
@@ -154,4 +155,13 @@ export interface LogEntry {
   manifestJson: string;
   receiptHashes: string[];
   verdictHashes: string[];
+}
+
+/** A log entry without its receipt and verdict hash lists: what a request or a stage tick reads. */
+export type LogHeader = Omit<LogEntry, 'receiptHashes' | 'verdictHashes'>;
+
+/** The header of a full entry (the same fields, the hash lists left out). */
+export function logHeaderOf(entry: LogEntry): LogHeader {
+  const { receiptHashes: _receipts, verdictHashes: _verdicts, ...header } = entry;
+  return header;
 }
