@@ -11,6 +11,8 @@ import {
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { assertChainsFrom } from '../store/memory-store.ts';
+import type { NodeEvidence } from '../trust/node-evidence.ts';
+import { SqliteVerdictEvidence } from './sqlite-evidence.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type {
   CoverageObservation,
@@ -37,6 +39,7 @@ const NONCE_PRUNE_INTERVAL_MS = 60_000;
 export class SqliteOracleStore implements OracleStore {
   readonly #db: DatabaseSync;
   readonly #q: Record<string, StatementSync>;
+  readonly #evidence: SqliteVerdictEvidence;
 
   constructor(options: { path: string }) {
     this.#db = new DatabaseSync(options.path);
@@ -94,7 +97,6 @@ export class SqliteOracleStore implements OracleStore {
       setLastBeacon: p('INSERT OR REPLACE INTO last_beacon (hotspot_key, at_ms) VALUES (?, ?)'),
       saveEntropy: p('INSERT OR REPLACE INTO entropy (id, start_ms) VALUES (?, ?)'),
       getEntropy: p('SELECT id, start_ms FROM entropy WHERE id = ?'),
-      saveVerdict: p('INSERT OR REPLACE INTO verdicts (id, node_id, at_ms, json) VALUES (?, ?, ?, ?)'),
       listVerdicts: p('SELECT json FROM verdicts WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
       listNodeVerdicts: p(
         'SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id',
@@ -117,6 +119,7 @@ export class SqliteOracleStore implements OracleStore {
         'SELECT json FROM (SELECT epoch, json FROM log ORDER BY epoch DESC LIMIT ?) ORDER BY epoch',
       ),
     };
+    this.#evidence = new SqliteVerdictEvidence(this.#db, (write) => this.#transaction(write));
   }
 
   close(): void {
@@ -245,10 +248,13 @@ export class SqliteOracleStore implements OracleStore {
     return row ? { id: row.id as string, startMs: Number(row.start_ms) } : undefined;
   }
 
+  /** Verdicts and their nodes' evidence in one transaction (a crash loses neither alone). */
   saveVerdicts(verdicts: Verdict[]): void {
-    this.#transaction(() =>
-      verdicts.forEach((v) => this.#q.saveVerdict!.run(v.id, v.nodeId, v.atMs, JSON.stringify(v))),
-    );
+    this.#evidence.committed(this.#transaction(() => this.#evidence.save(verdicts)));
+  }
+
+  listNodeEvidence(): ReadonlyArray<Readonly<NodeEvidence>> {
+    return this.#evidence.list();
   }
 
   listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[] {

@@ -4,7 +4,6 @@ import { StakeLedger } from '../stake/stake-ledger.ts';
 import { MemoryOracleStore } from '../store/memory-store.ts';
 import type { Verdict } from '../store/records.ts';
 import { StandingBook } from '../trust/standing-book.ts';
-import { TRUST_HALF_LIFE_MS } from '../trust/trust-score.ts';
 import { ScoreStage } from './score-stage.ts';
 
 const DAY = 24 * 3600_000;
@@ -33,7 +32,6 @@ describe('score stage at scale', () => {
     const stage = new ScoreStage({
       store,
       sink: { publish: (e) => published.push(e) },
-      halfLifeMs: TRUST_HALF_LIFE_MS,
       standing: {
         book,
         ledger: new StakeLedger({ store }),
