@@ -54,7 +54,13 @@ const verdictArb = (maxDays: number) =>
       nodeId: fc.constantFrom(...NODES),
       kind: fc.constantFrom(...KINDS),
       status: fc.constantFrom(...STATUSES),
-      atMs: fc.integer({ min: 0, max: maxDays * DAY }).map((d) => T0 + d),
+      // Half at one of 9 times: verdicts at the same time (the newest location's tie-break) happen.
+      atMs: fc
+        .oneof(
+          fc.integer({ min: 0, max: maxDays * DAY }),
+          fc.integer({ min: 0, max: 8 }).map((q) => Math.round((q * maxDays * DAY) / 8)),
+        )
+        .map((d) => T0 + d),
       reason: fc.option(fc.constantFrom('too far', 'quorum'), { nil: undefined }),
       side: fc.option(fc.constantFrom('beaconer', 'witness'), { nil: undefined }),
       role: fc.option(fc.constantFrom('checker', 'node'), { nil: undefined }),

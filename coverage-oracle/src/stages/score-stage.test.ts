@@ -27,6 +27,11 @@ describe('score stage at scale', () => {
     // for every verdict (quadratic), so one busy honest node stopped trust updates for every node.
     const store = new MemoryOracleStore();
     store.saveVerdicts([...passes('busy', 250_000, 30), ...passes('quiet', 3, 30)]);
+    // A tick reads each node's evidence (folded as verdicts are saved), never the verdicts themselves:
+    // its cost does not grow with history.
+    store.listVerdicts = () => {
+      throw new Error('the score stage read the verdict log');
+    };
     const published: { nodeId: string; score: number }[] = [];
     const book = new StandingBook();
     const stage = new ScoreStage({
