@@ -98,6 +98,9 @@ export class SqliteOracleStore implements OracleStore {
       saveEntropy: p('INSERT OR REPLACE INTO entropy (id, start_ms) VALUES (?, ?)'),
       getEntropy: p('SELECT id, start_ms FROM entropy WHERE id = ?'),
       listVerdicts: p('SELECT json FROM verdicts WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
+      recentNodeVerdicts: p(
+        'SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? ORDER BY at_ms DESC, id LIMIT ?',
+      ),
       listNodeVerdicts: p(
         'SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id',
       ),
@@ -265,6 +268,12 @@ export class SqliteOracleStore implements OracleStore {
         ? this.#q.listVerdicts!.all(since, until)
         : this.#q.listNodeVerdicts!.all(options.nodeId, since, until);
     return rows.map((r) => JSON.parse(r.json as string) as Verdict);
+  }
+
+  listRecentVerdicts(options: { nodeId: string; sinceMs: number; limit: number }): Verdict[] {
+    return this.#q
+      .recentNodeVerdicts!.all(options.nodeId, options.sinceMs, options.limit)
+      .map((r) => JSON.parse(r.json as string) as Verdict);
   }
 
   saveWork(work: WorkRecord[]): void {

@@ -155,6 +155,12 @@ export class MemoryOracleStore implements OracleStore {
       this.#evidence.set(nodeId, foldVerdicts(this.listVerdicts({ nodeId }), { nodeId }));
   }
 
+  listRecentVerdicts(options: { nodeId: string; sinceMs: number; limit: number }): Verdict[] {
+    return this.listVerdicts(options)
+      .sort((a, b) => b.atMs - a.atMs || (a.id < b.id ? -1 : 1))
+      .slice(0, options.limit);
+  }
+
   listNodeEvidence(): ReadonlyArray<Readonly<NodeEvidence>> {
     return [...this.#evidence.values()];
   }

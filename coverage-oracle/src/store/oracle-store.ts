@@ -62,6 +62,11 @@ export interface OracleStore {
    */
   listNodeEvidence(): ReadonlyArray<Readonly<NodeEvidence>>;
   listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[];
+  /**
+   * One node's newest verdicts since `sinceMs`, newest first (then by id), at most `limit` (indexed: the
+   * public node report must not read a busy node's whole month per request).
+   */
+  listRecentVerdicts(options: { nodeId: string; sinceMs: number; limit: number }): Verdict[];
 
   /** Idempotent by receipt hash. */
   saveWork(work: WorkRecord[]): void;
