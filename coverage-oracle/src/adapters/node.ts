@@ -62,6 +62,7 @@ export class SqliteOracleStore implements OracleStore {
       CREATE INDEX IF NOT EXISTS work_time ON work (at_ms);
       CREATE TABLE IF NOT EXISTS stake (seq INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT NOT NULL, type TEXT NOT NULL, evidence_id TEXT, json TEXT NOT NULL) STRICT;
       CREATE UNIQUE INDEX IF NOT EXISTS stake_one_slash_per_evidence ON stake (evidence_id) WHERE type = 'slash';
+      CREATE INDEX IF NOT EXISTS stake_node ON stake (node_id, seq);
       CREATE TABLE IF NOT EXISTS trust (node_id TEXT PRIMARY KEY, json TEXT NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS coverage (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS log (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
