@@ -12,6 +12,8 @@ import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { assertChainsFrom } from '../store/memory-store.ts';
 import { logHeaderOf } from '../store/records.ts';
+import type { NodeEvidence } from '../trust/node-evidence.ts';
+import { SqliteVerdictEvidence } from './sqlite-evidence.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type {
   CoverageObservation,
@@ -39,6 +41,7 @@ const NONCE_PRUNE_INTERVAL_MS = 60_000;
 export class SqliteOracleStore implements OracleStore {
   readonly #db: DatabaseSync;
   readonly #q: Record<string, StatementSync>;
+  readonly #evidence: SqliteVerdictEvidence;
 
   constructor(options: { path: string }) {
     this.#db = new DatabaseSync(options.path);
@@ -61,6 +64,7 @@ export class SqliteOracleStore implements OracleStore {
       CREATE INDEX IF NOT EXISTS work_time ON work (at_ms);
       CREATE TABLE IF NOT EXISTS stake (seq INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT NOT NULL, type TEXT NOT NULL, evidence_id TEXT, json TEXT NOT NULL) STRICT;
       CREATE UNIQUE INDEX IF NOT EXISTS stake_one_slash_per_evidence ON stake (evidence_id) WHERE type = 'slash';
+      CREATE INDEX IF NOT EXISTS stake_node ON stake (node_id, seq);
       CREATE TABLE IF NOT EXISTS trust (node_id TEXT PRIMARY KEY, json TEXT NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS coverage (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS log (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
@@ -104,8 +108,10 @@ export class SqliteOracleStore implements OracleStore {
       setLastBeacon: p('INSERT OR REPLACE INTO last_beacon (hotspot_key, at_ms) VALUES (?, ?)'),
       saveEntropy: p('INSERT OR REPLACE INTO entropy (id, start_ms) VALUES (?, ?)'),
       getEntropy: p('SELECT id, start_ms FROM entropy WHERE id = ?'),
-      saveVerdict: p('INSERT OR REPLACE INTO verdicts (id, node_id, at_ms, json) VALUES (?, ?, ?, ?)'),
       listVerdicts: p('SELECT json FROM verdicts WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
+      recentNodeVerdicts: p(
+        'SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? ORDER BY at_ms DESC, id LIMIT ?',
+      ),
       listNodeVerdicts: p(
         'SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id',
       ),
@@ -128,6 +134,7 @@ export class SqliteOracleStore implements OracleStore {
         'SELECT json FROM (SELECT epoch, json FROM log_headers ORDER BY epoch DESC LIMIT ?) ORDER BY epoch',
       ),
     };
+    this.#evidence = new SqliteVerdictEvidence(this.#db, (write) => this.#transaction(write));
   }
 
   close(): void {
@@ -256,10 +263,13 @@ export class SqliteOracleStore implements OracleStore {
     return row ? { id: row.id as string, startMs: Number(row.start_ms) } : undefined;
   }
 
+  /** Verdicts and their nodes' evidence in one transaction (a crash loses neither alone). */
   saveVerdicts(verdicts: Verdict[]): void {
-    this.#transaction(() =>
-      verdicts.forEach((v) => this.#q.saveVerdict!.run(v.id, v.nodeId, v.atMs, JSON.stringify(v))),
-    );
+    this.#evidence.committed(this.#transaction(() => this.#evidence.save(verdicts)));
+  }
+
+  listNodeEvidence(): ReadonlyArray<Readonly<NodeEvidence>> {
+    return this.#evidence.list();
   }
 
   listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[] {
@@ -270,6 +280,12 @@ export class SqliteOracleStore implements OracleStore {
         ? this.#q.listVerdicts!.all(since, until)
         : this.#q.listNodeVerdicts!.all(options.nodeId, since, until);
     return rows.map((r) => JSON.parse(r.json as string) as Verdict);
+  }
+
+  listRecentVerdicts(options: { nodeId: string; sinceMs: number; limit: number }): Verdict[] {
+    return this.#q
+      .recentNodeVerdicts!.all(options.nodeId, options.sinceMs, options.limit)
+      .map((r) => JSON.parse(r.json as string) as Verdict);
   }
 
   saveWork(work: WorkRecord[]): void {

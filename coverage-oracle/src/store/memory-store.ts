@@ -15,6 +15,7 @@ import type {
   Verdict,
   WorkRecord,
 } from './records.ts';
+import { emptyEvidence, foldVerdicts, replaceInEvidence, type NodeEvidence } from '../trust/node-evidence.ts';
 
 /** Genesis: the log root an epoch-0 entry chains from. */
 export const GENESIS_LOG_ROOT = '0'.repeat(64);
@@ -39,6 +40,7 @@ export class MemoryOracleStore implements OracleStore {
   readonly #lastBeacon = new Map<string, number>();
   readonly #entropy = new Map<string, Entropy>();
   readonly #verdicts = new Map<string, Verdict>();
+  readonly #evidence = new Map<string, NodeEvidence>();
   readonly #work = new Map<string, WorkRecord>();
   readonly #stake: StakeEvent[] = [];
   readonly #trust = new Map<string, OracleTrustRecord>();
@@ -137,7 +139,32 @@ export class MemoryOracleStore implements OracleStore {
   }
 
   saveVerdicts(verdicts: Verdict[]): void {
-    for (const v of verdicts) this.#verdicts.set(v.id, structuredClone(v));
+    const stale = new Set<string>();
+    const evidenceOf = (nodeId: string) => {
+      let e = this.#evidence.get(nodeId);
+      if (!e) this.#evidence.set(nodeId, (e = emptyEvidence(nodeId)));
+      return e;
+    };
+    for (const v of verdicts) {
+      const previous = this.#verdicts.get(v.id);
+      const next = structuredClone(v);
+      this.#verdicts.set(v.id, next);
+      if (previous && JSON.stringify(previous) === JSON.stringify(next)) continue;
+      replaceInEvidence({ previous, next, evidenceOf, stale });
+    }
+    // Rare (a re-judged verdict was the last kept of a list): refold by scanning, fine for a test store.
+    for (const nodeId of stale)
+      this.#evidence.set(nodeId, foldVerdicts(this.listVerdicts({ nodeId }), { nodeId }));
+  }
+
+  listRecentVerdicts(options: { nodeId: string; sinceMs: number; limit: number }): Verdict[] {
+    return this.listVerdicts(options)
+      .sort((a, b) => b.atMs - a.atMs || (a.id < b.id ? -1 : 1))
+      .slice(0, options.limit);
+  }
+
+  listNodeEvidence(): ReadonlyArray<Readonly<NodeEvidence>> {
+    return [...this.#evidence.values()];
   }
 
   listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[] {

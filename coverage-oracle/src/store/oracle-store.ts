@@ -12,6 +12,7 @@ import type {
   Verdict,
   WorkRecord,
 } from './records.ts';
+import type { NodeEvidence } from '../trust/node-evidence.ts';
 
 /**
  * Everything the oracle's stages keep, behind one small synchronous interface (node:sqlite and
@@ -49,9 +50,24 @@ export interface OracleStore {
   saveEntropy(entropy: Entropy): void;
   getEntropy(id: string): Entropy | undefined;
 
-  /** Idempotent by verdict id. */
+  /**
+   * Idempotent by verdict id: a verdict saved again replaces the stored one (re-judged location and
+   * challenger verdicts are). Each node's evidence (`foldVerdicts` of its verdicts) is updated in the
+   * same write: the replaced version's contribution taken out, the new one's added.
+   */
   saveVerdicts(verdicts: Verdict[]): void;
+  /**
+   * Every node's evidence as the verdicts saved so far fold to (one entry per node that has any),
+   * what the score stage reads each tick instead of the verdicts: O(nodes), whatever the history.
+   * The store's own objects: read them, never change them.
+   */
+  listNodeEvidence(): ReadonlyArray<Readonly<NodeEvidence>>;
   listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[];
+  /**
+   * One node's newest verdicts since `sinceMs`, newest first (then by id), at most `limit` (indexed: the
+   * public node report must not read a busy node's whole month per request).
+   */
+  listRecentVerdicts(options: { nodeId: string; sinceMs: number; limit: number }): Verdict[];
 
   /** Idempotent by receipt hash. */
   saveWork(work: WorkRecord[]): void;

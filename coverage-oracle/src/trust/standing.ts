@@ -1,5 +1,6 @@
 import type { LatLng } from '@hexedge/protocol';
 import type { Verdict } from '../store/records.ts';
+import { foldVerdicts, type NodeEvidence } from './node-evidence.ts';
 
 /** What a node needs before its word counts as a checker's or a challenger's. */
 export interface StandingPolicy {
@@ -35,8 +36,7 @@ export interface Standing {
  */
 export const MISCONDUCT_MEMORY_MS = 30 * 24 * 3600_000;
 
-/** A spot-check verdict about the node's own answer, not about a check it made of someone else's. */
-export const isOwnCheck = (v: Verdict) => v.kind === 'spot-check' && v.details?.role !== 'checker';
+export { isOwnCheck } from './node-evidence.ts';
 
 /** Whether a location verdict judged exactly this claim (a verdict on an earlier place says nothing of the current one). */
 export function isSameClaim(judged: unknown, current: Claim | undefined): boolean {
@@ -51,7 +51,8 @@ export function isSameClaim(judged: unknown, current: Claim | undefined): boolea
 /**
  * A node's standing from its verdicts, stake and trust: an identity is worth nothing until it has
  * bonded stake, seasoned (answers of its own sampled and passed, over time), a verified location for
- * the place it claims now, and no recent misconduct. Pure, so anyone can recompute it from the log.
+ * the place it claims now, and no recent misconduct. Pure, so anyone can recompute it from the log:
+ * it is `standingFromEvidence` over the verdicts' fold, as the score stage reads the store's evidence.
  */
 export function standingOf(options: {
   verdicts: readonly Verdict[];
@@ -61,12 +62,21 @@ export function standingOf(options: {
   policy: StandingPolicy;
   nowMs: number;
 }): Standing {
-  const { verdicts, bondedBaseUnits, trust, claim, policy, nowMs } = options;
-  const own = verdicts.filter((v) => isOwnCheck(v) && (v.status === 'pass' || v.status === 'fraud'));
-  const passes = own.filter((v) => v.status === 'pass');
-  // A loop, not Math.min(...): a spread of 125 000+ arguments overflows the stack (a busy node's month).
-  let firstPassAtMs: number | undefined;
-  for (const p of passes) if (firstPassAtMs === undefined || p.atMs < firstPassAtMs) firstPassAtMs = p.atMs;
+  const { verdicts, ...rest } = options;
+  return standingFromEvidence({ evidence: foldVerdicts(verdicts), ...rest });
+}
+
+/** Standing from a node's folded evidence (passes are counted over all its verdicts). */
+export function standingFromEvidence(options: {
+  evidence: Readonly<NodeEvidence>;
+  bondedBaseUnits: bigint;
+  trust: number | undefined;
+  claim: Claim | undefined;
+  policy: StandingPolicy;
+  nowMs: number;
+}): Standing {
+  const { evidence: e, bondedBaseUnits, trust, claim, policy, nowMs } = options;
+  const firstPassAtMs = e.firstPasses[0]?.atMs;
   const reasons: string[] = [];
 
   const staked = bondedBaseUnits >= policy.minBondBaseUnits;
@@ -74,30 +84,27 @@ export function standingOf(options: {
     `stake ${bondedBaseUnits} of ${policy.minBondBaseUnits} base units${staked ? '' : ' (too little)'}`,
   );
   const seasoned =
-    passes.length >= policy.seasoningPasses &&
+    e.ownPasses >= policy.seasoningPasses &&
     (policy.seasoningPasses === 0 ||
       (firstPassAtMs !== undefined && nowMs - firstPassAtMs >= policy.seasoningMs));
   reasons.push(
-    `seasoning ${passes.length}/${policy.seasoningPasses} passed answers${seasoned ? '' : ' (not yet seasoned)'}`,
+    `seasoning ${e.ownPasses}/${policy.seasoningPasses} passed answers${seasoned ? '' : ' (not yet seasoned)'}`,
   );
-  const location = verdicts
-    .filter((v) => v.kind === 'location' && v.status !== 'inconclusive')
-    .sort((a, b) => b.atMs - a.atMs)[0];
-  const located = location?.status === 'verified' && isSameClaim(location.details?.claim, claim);
+  const location = e.latestLocations[0];
+  const located = location?.status === 'verified' && isSameClaim(location.claim, claim);
   reasons.push(located ? 'location verified' : 'location not verified for its current claim');
-  const misconduct = verdicts.filter(
-    (v) =>
-      nowMs - v.atMs < MISCONDUCT_MEMORY_MS &&
-      (v.status === 'fraud' || (v.kind === 'challenger' && v.status === 'invalid')),
-  );
-  if (misconduct.length) reasons.push(`${misconduct.length} misconduct verdict(s) in the last 30 days`);
+  // The kept misconduct is the newest: when all of it is recent and more exists, the count is a floor.
+  let misconduct = 0;
+  for (const m of e.latestMisconduct) if (nowMs - m.atMs < MISCONDUCT_MEMORY_MS) misconduct++;
+  const floor = misconduct === e.latestMisconduct.length && e.misconduct > misconduct ? '+' : '';
+  if (misconduct) reasons.push(`${misconduct}${floor} misconduct verdict(s) in the last 30 days`);
   const trusted = trust !== undefined && trust >= policy.minTrust;
   if (!trusted)
     reasons.push(trust === undefined ? 'trust unknown' : `trust ${trust} below ${policy.minTrust}`);
   return {
-    verifier: staked && seasoned && located && misconduct.length === 0 && trusted,
-    known: own.length > 0,
-    passes: passes.length,
+    verifier: staked && seasoned && located && misconduct === 0 && trusted,
+    known: e.ownPasses + e.ownFrauds > 0,
+    passes: e.ownPasses,
     reasons,
   };
 }

@@ -1,6 +1,14 @@
 import type { TrustScoreEntry, VerifiedClaim } from '@hexedge/protocol';
 import type { Verdict } from '../store/records.ts';
-import { isOwnCheck } from './standing.ts';
+import {
+  foldVerdicts,
+  FRAUD_HALF_LIFE_MS,
+  TRUST_HALF_LIFE_MS,
+  type DecayedTally,
+  type NodeEvidence,
+} from './node-evidence.ts';
+
+export { FRAUD_EVIDENCE_WEIGHT, FRAUD_HALF_LIFE_MS, TRUST_HALF_LIFE_MS } from './node-evidence.ts';
 
 /**
  * Where the oracle publishes trust (the TrustPublisher pushes it to the gateways): the score with its
@@ -15,13 +23,8 @@ export interface TrustSink {
  * verified work of its own is *unknown* (on probation, no weight as a verifier), whatever its score.
  */
 export const PRIOR_TRUST = 0.5;
-/** Evidence loses half its weight a week after it was gathered, so a node can earn back, or lose, its standing. */
-export const TRUST_HALF_LIFE_MS = 7 * 24 * 3600_000;
-/** A confirmed fraud caps trust at 0.1 and the cap fades over a month (half-life): cheating once is remembered. */
+/** A confirmed fraud caps trust at 0.1 and the cap fades over a month (FRAUD_HALF_LIFE_MS): cheating once is remembered. */
 export const FRAUD_TRUST_CAP = 0.1;
-export const FRAUD_HALF_LIFE_MS = 30 * 24 * 3600_000;
-/** A fraud outweighs this many passed spot checks. */
-export const FRAUD_EVIDENCE_WEIGHT = 10;
 /** Pseudo-observations of the prior: a single result does not swing a component to 0 or 1. */
 const PRIOR_WEIGHT = 2;
 
@@ -42,27 +45,12 @@ export interface TrustScore {
 const decay = (ageMs: number, halfLifeMs: number) => 0.5 ** (Math.max(0, ageMs) / halfLifeMs);
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
-/** Beta-style average of 0/1 outcomes with decayed weights, pulled towards the prior. */
-function decayedMean(
-  outcomes: Array<{ value: number; weight: number; atMs: number }>,
-  nowMs: number,
-  halfLifeMs: number,
-): number | undefined {
-  if (outcomes.length === 0) return undefined;
-  let sum = PRIOR_TRUST * PRIOR_WEIGHT;
-  let weight = PRIOR_WEIGHT;
-  for (const o of outcomes) {
-    const w = o.weight * decay(nowMs - o.atMs, halfLifeMs);
-    sum += o.value * w;
-    weight += w;
-  }
-  return sum / weight;
-}
-
 /**
  * A node's trust in [0, 1] from its verdicts: location proofs, PoC validity, spot checks and
  * availability, each a decayed average, combined by TRUST_WEIGHTS over the components that have
- * evidence, then capped after fraud. Pure, so the score can be recomputed by anyone from the log.
+ * evidence, then capped after fraud. Pure, so the score can be recomputed by anyone from the log:
+ * it is `trustFromEvidence` over the verdicts' fold, the same definition the score stage reads from
+ * the store's running evidence.
  */
 export function computeTrust(options: {
   verdicts: readonly Verdict[];
@@ -70,75 +58,60 @@ export function computeTrust(options: {
   halfLifeMs?: number;
 }): TrustScore {
   const { verdicts, nowMs, halfLifeMs = TRUST_HALF_LIFE_MS } = options;
+  return trustFromEvidence(foldVerdicts(verdicts, { halfLifeMs }), nowMs);
+}
+
+/** The score before rounding, with its components and reasons (what `trustFromEvidence` rounds). */
+export interface ExactTrust {
+  score: number;
+  components: Partial<Record<TrustComponent, number>>;
+  reasons: string[];
+  /** The fraud cap, when frauds are remembered (the reason rounds it). */
+  fraudCap?: number;
+}
+
+/**
+ * Trust at `nowMs` from a node's folded evidence. Every count in the reasons is over all its verdicts
+ * (evidence older than 8 half-lives weighs under 0.4 %, so reading it changes scores by less than that;
+ * the counts just say how much was ever judged). A verdict dated after `nowMs` weighs 2^(ahead/halfLife)
+ * (> 1; verdicts carry the oracle's own clock, so none is).
+ */
+export function exactTrustFromEvidence(evidence: Readonly<NodeEvidence>, nowMs: number): ExactTrust {
+  const e = evidence;
   const components: Partial<Record<TrustComponent, number>> = {};
   const reasons: string[] = [];
+  const toNow = e.refMs === null ? 0 : 2 ** ((e.refMs - nowMs) / e.halfLifeMs);
+  // Beta-style average of 0/1 outcomes with decayed weights, pulled towards the prior.
+  const mean = (t: DecayedTally) =>
+    t.count === 0
+      ? undefined
+      : (PRIOR_TRUST * PRIOR_WEIGHT + t.positiveWeight * toNow) / (PRIOR_WEIGHT + t.weight * toNow);
 
-  const location = verdicts
-    .filter((v) => v.kind === 'location' && v.status !== 'inconclusive')
-    .sort((a, b) => b.atMs - a.atMs)[0];
-  let locationVerified = false;
-  let verifiedClaim: VerifiedClaim | null = null;
+  const location = e.latestLocations[0];
   if (location) {
-    const claim = location.details?.claim as VerifiedClaim | undefined;
-    if (claim)
-      verifiedClaim = {
-        lat: claim.lat,
-        lng: claim.lng,
-        ...(claim.claimedAtMs !== undefined ? { claimedAtMs: claim.claimedAtMs } : {}),
-      };
-    const proofTrust = location.status === 'impossible' ? 0 : Number(location.details?.locationTrust ?? 0);
-    components.location = PRIOR_TRUST + (proofTrust - PRIOR_TRUST) * decay(nowMs - location.atMs, halfLifeMs);
-    locationVerified = location.status === 'verified';
+    components.location =
+      PRIOR_TRUST + (location.proofTrust - PRIOR_TRUST) * decay(nowMs - location.atMs, e.halfLifeMs);
     reasons.push(
       `location ${location.status.toUpperCase()}${location.reason ? ` (${location.reason})` : ''}`,
     );
   }
-
-  // A witness voided by its beaconer's fault says nothing about the witness.
-  const poc = verdicts.filter(
-    (v) => (v.kind === 'poc-beacon' || v.kind === 'poc-witness') && v.details?.side !== 'beaconer',
-  );
-  const pocValid = poc.filter((v) => v.status === 'valid').length;
-  const pocMean = decayedMean(
-    poc.map((v) => ({ value: v.status === 'valid' ? 1 : 0, weight: 1, atMs: v.atMs })),
-    nowMs,
-    halfLifeMs,
-  );
-  if (pocMean !== undefined) {
-    components.poc = pocMean;
-    reasons.push(`poc ${pocValid} valid / ${poc.length - pocValid} invalid`);
+  const poc = mean(e.poc);
+  if (poc !== undefined) {
+    components.poc = poc;
+    reasons.push(`poc ${e.poc.positives} valid / ${e.poc.count - e.poc.positives} invalid`);
   }
-
-  const checks = verdicts.filter((v) => v.kind === 'spot-check' && v.status !== 'inconclusive');
-  const frauds = checks.filter((v) => v.status === 'fraud');
-  const passed = checks.filter((v) => v.status === 'pass').length;
-  const checkMean = decayedMean(
-    checks.map((v) => ({
-      value: v.status === 'pass' ? 1 : 0,
-      weight: v.status === 'fraud' ? FRAUD_EVIDENCE_WEIGHT : 1,
-      atMs: v.atMs,
-    })),
-    nowMs,
-    halfLifeMs,
-  );
-  if (checkMean !== undefined) {
-    components.spotChecks = checkMean;
+  const checks = mean(e.checks);
+  if (checks !== undefined) {
+    components.spotChecks = checks;
+    const { positives: passed, count, frauds } = e.checks;
     reasons.push(
-      `spot checks ${passed} passed / ${checks.length - passed} failed${frauds.length ? `, ${frauds.length} FRAUD` : ''}`,
+      `spot checks ${passed} passed / ${count - passed} failed${frauds ? `, ${frauds} FRAUD` : ''}`,
     );
   }
-
-  // An uncorroborated "not answered" from a node challenger is no evidence.
-  const probes = verdicts.filter((v) => v.kind === 'availability' && v.status !== 'inconclusive');
-  const up = probes.filter((v) => v.status === 'up').length;
-  const uptime = decayedMean(
-    probes.map((v) => ({ value: v.status === 'up' ? 1 : 0, weight: 1, atMs: v.atMs })),
-    nowMs,
-    halfLifeMs,
-  );
+  const uptime = mean(e.uptime);
   if (uptime !== undefined) {
     components.uptime = uptime;
-    reasons.push(`uptime ${up}/${probes.length} probes answered`);
+    reasons.push(`uptime ${e.uptime.positives}/${e.uptime.count} probes answered`);
   }
 
   let weightSum = 0;
@@ -148,25 +121,41 @@ export function computeTrust(options: {
     weightSum += TRUST_WEIGHTS[name];
   }
   score = weightSum > 0 ? score / weightSum : PRIOR_TRUST;
-  if (frauds.length > 0) {
+  let fraudCap: number | undefined;
+  if (e.checks.frauds > 0) {
     const remembered = Math.min(
       1,
-      frauds.reduce((s, f) => s + decay(nowMs - f.atMs, FRAUD_HALF_LIFE_MS), 0),
+      e.refMs === null ? 0 : e.fraudMemory * 2 ** ((e.refMs - nowMs) / FRAUD_HALF_LIFE_MS),
     );
-    const cap = 1 - (1 - FRAUD_TRUST_CAP) * remembered;
-    if (score > cap) reasons.push(`capped at ${round3(cap)} after fraud`);
-    score = Math.min(score, cap);
+    fraudCap = 1 - (1 - FRAUD_TRUST_CAP) * remembered;
+    if (score > fraudCap) reasons.push(`capped at ${round3(fraudCap)} after fraud`);
+    score = Math.min(score, fraudCap);
   }
-  for (const key of Object.keys(components) as TrustComponent[]) components[key] = round3(components[key]!);
-  const known = checks.some(isOwnCheck);
-  if (!known) reasons.unshift('unknown: no verified work of its own yet (probation)');
+  if (e.ownChecks === 0) reasons.unshift('unknown: no verified work of its own yet (probation)');
+  return { score, components, reasons, ...(fraudCap !== undefined ? { fraudCap } : {}) };
+}
+
+/** Trust at `nowMs` from a node's folded evidence (the store's, or `foldVerdicts` of its verdicts), rounded as published. */
+export function trustFromEvidence(evidence: Readonly<NodeEvidence>, nowMs: number): TrustScore {
+  const exact = exactTrustFromEvidence(evidence, nowMs);
+  const components: Partial<Record<TrustComponent, number>> = {};
+  for (const key of Object.keys(exact.components) as TrustComponent[])
+    components[key] = round3(exact.components[key]!);
+  const location = evidence.latestLocations[0];
+  const claim = location?.claim;
   return {
-    score: round3(Math.min(1, Math.max(0, score))),
-    reasons,
+    score: round3(Math.min(1, Math.max(0, exact.score))),
+    reasons: exact.reasons,
     components,
-    locationVerified,
-    verifiedClaim,
-    known,
+    locationVerified: location?.status === 'verified',
+    verifiedClaim: claim
+      ? {
+          lat: claim.lat,
+          lng: claim.lng,
+          ...(claim.claimedAtMs !== undefined ? { claimedAtMs: claim.claimedAtMs } : {}),
+        }
+      : null,
+    known: evidence.ownChecks > 0,
   };
 }
 
