@@ -1,11 +1,12 @@
-import { canonicalBytes, type NodeKeyPair, type Sha256Hex } from '@hexedge/protocol';
+import { type NodeKeyPair, type Sha256Hex } from '@hexedge/protocol';
 import type { OracleConfig } from './config.ts';
 import { CoverageMap } from './coverage/coverage-map.ts';
 import type { OracleDirectory } from './directory.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { EpochClock, samplingSeedFor } from './rewards/epochs.ts';
-import { rewardEntryBytes, type SignedRewardManifest } from './rewards/manifest.ts';
-import { buildMerkleTree, type MerkleProof } from './rewards/merkle.ts';
+import type { SignedRewardManifest } from './rewards/manifest.ts';
+import type { MerkleProof } from './rewards/merkle.ts';
+import { PublishedEpochs } from './rewards/published-epochs.ts';
 import type { RewardEntry } from './rewards/epoch-rewards.ts';
 import { computePosp } from './rewards/posp.ts';
 import type { CatalogueView } from './spot-check/catalogue-binding.ts';
@@ -61,6 +62,8 @@ export class CoverageOracle {
   readonly clock: EpochClock;
   /** Every node's standing (verifier or not), recomputed by the score stage. */
   readonly standing = new StandingBook();
+  /** Closed epochs' manifests, parsed and their Merkle trees built once (manifest, proof and report requests). */
+  readonly published: PublishedEpochs;
   readonly #store: OracleStore;
   readonly #config: OracleConfig;
   readonly #now: () => number;
@@ -68,6 +71,7 @@ export class CoverageOracle {
   constructor(options: CoverageOracleOptions) {
     const { config, store, directory } = options;
     this.#store = store;
+    this.published = new PublishedEpochs({ store });
     this.#config = config;
     this.#now = options.nowMs ?? Date.now;
     this.clock = new EpochClock(config.epochMs);
@@ -180,10 +184,7 @@ export class CoverageOracle {
 
   /** The signed manifest of a closed epoch, as published. */
   getManifest(epoch: number): { signed: SignedRewardManifest; bytes: Uint8Array } | undefined {
-    const entry = this.#store.getLogHeader(epoch);
-    if (!entry) return undefined;
-    const signed = JSON.parse(entry.manifestJson) as SignedRewardManifest;
-    return { signed, bytes: canonicalBytes(signed) };
+    return this.published.manifest(epoch);
   }
 
   /** A node's entry in an epoch's manifest with its Merkle proof, for `verifyRewardEntry`. */
@@ -191,10 +192,6 @@ export class CoverageOracle {
     epoch: number,
     nodeId: string,
   ): Promise<{ entry: RewardEntry; proof: MerkleProof; merkleRoot: string } | undefined> {
-    const manifest = this.getManifest(epoch)?.signed.manifest;
-    const index = manifest?.entries.findIndex((e) => e.nodeId === nodeId) ?? -1;
-    if (!manifest || index < 0) return undefined;
-    const tree = await buildMerkleTree(manifest.entries.map(rewardEntryBytes));
-    return { entry: manifest.entries[index]!, proof: tree.proofs[index]!, merkleRoot: manifest.merkleRoot };
+    return this.published.proof(epoch, nodeId);
   }
 }

@@ -34,19 +34,14 @@ export async function buildNodeReport(options: {
       ...(v.details ? { details: v.details } : {}),
     }));
   const stakeEvents = store.listStakeEvents(nodeId);
-  const rewards: Array<{ epoch: number; amountBaseUnits: string }> = [];
-  let latest: { epoch: number; found: boolean } | undefined;
-  for (const entry of store.listRecentLogHeaders(MAX_REPORT_EPOCHS)) {
-    const manifest = (
-      JSON.parse(entry.manifestJson) as {
-        manifest: { entries: Array<{ nodeId: string; amountBaseUnits: string }> };
-      }
-    ).manifest;
-    const mine = manifest.entries.find((e) => e.nodeId === nodeId);
-    if (mine) rewards.push({ epoch: entry.epoch, amountBaseUnits: mine.amountBaseUnits });
-    latest = { epoch: entry.epoch, found: mine !== undefined };
-  }
-  const proof = latest?.found ? await oracle.getRewardProof(latest.epoch, nodeId) : undefined;
+  // Epochs' rewards per node are parsed once and kept (PublishedEpochs), not 48 manifests per request.
+  const history = oracle.published.recentRewards(nodeId, MAX_REPORT_EPOCHS);
+  const rewards = history.flatMap(({ epoch, amountBaseUnits }) =>
+    amountBaseUnits === undefined ? [] : [{ epoch, amountBaseUnits }],
+  );
+  const latest = history.at(-1);
+  const proof =
+    latest?.amountBaseUnits !== undefined ? await oracle.getRewardProof(latest.epoch, nodeId) : undefined;
   const stakeOf = (type: string) => stakeEvents.filter((e) => e.type === type);
   const stake = oracle.ledger.stakeOf(nodeId, nowMs);
   return {

@@ -1,0 +1,95 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { NodeKeyPair } from '@hexedge/protocol';
+import { keys } from '../../test/fixtures/reports.ts';
+import { GENESIS_LOG_ROOT, MemoryOracleStore } from '../store/memory-store.ts';
+import { buildLogEntry } from './epoch-log.ts';
+import { DEFAULT_REWARD_SHARES, type RewardEntry } from './epoch-rewards.ts';
+import { buildRewardManifest, verifyRewardEntry } from './manifest.ts';
+import { PublishedEpochs } from './published-epochs.ts';
+
+let oracle: NodeKeyPair;
+beforeAll(async () => {
+  [oracle] = await keys(1);
+});
+
+/** An entry for node `i` of an epoch (amounts differ per node and epoch). */
+const entry = (epoch: number, i: number): RewardEntry => ({
+  nodeId: `node-${String(i).padStart(4, '0')}`,
+  amountBaseUnits: String(1000 * (epoch + 1) + i),
+  inferenceBaseUnits: String(1000 * (epoch + 1) + i),
+  coverageBaseUnits: '0',
+  availabilityBaseUnits: '0',
+  inferenceWeight: '1',
+  coverageWeight: '0',
+  availabilityWeight: '0',
+});
+
+/** `epochs` closed epochs of `nodes` rewarded nodes each, logged in a store; their manifests' own proofs. */
+async function publish(epochs: number, nodes: number) {
+  const store = new MemoryOracleStore();
+  const built = [];
+  let prev = GENESIS_LOG_ROOT;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const entries = Array.from({ length: nodes - epoch }, (_, i) => entry(epoch, i));
+    const total = entries.reduce((s, e) => s + BigInt(e.amountBaseUnits), 0n);
+    const m = await buildRewardManifest({
+      oracle,
+      epoch,
+      startMs: epoch * 3_600_000,
+      endMs: (epoch + 1) * 3_600_000,
+      poolBaseUnits: total,
+      shares: DEFAULT_REWARD_SHARES,
+      entries,
+      unallocatedBaseUnits: 0n,
+      prevLogRoot: prev,
+    });
+    const log = await buildLogEntry({
+      epoch,
+      startMs: epoch * 3_600_000,
+      endMs: (epoch + 1) * 3_600_000,
+      prevLogRoot: prev,
+      manifestBytes: m.bytes,
+      receiptHashes: [],
+      verdicts: [],
+    });
+    store.appendLogEntry({ ...log, manifestJson: new TextDecoder().decode(m.bytes) });
+    prev = log.logRoot;
+    built.push(m);
+  }
+  return { store, built };
+}
+
+describe('published epochs', () => {
+  it('proves every node of an epoch as the manifest did, parsing it and building its tree once', async () => {
+    const { store, built } = await publish(1, 300);
+    const published = new PublishedEpochs({ store });
+    expect(published.manifest(0)!.bytes).toEqual(built[0]!.bytes);
+    for (let i = 0; i < 300; i++) {
+      const nodeId = entry(0, i).nodeId;
+      const p = (await published.proof(0, nodeId))!;
+      expect(p.entry).toEqual(entry(0, i));
+      expect(p.proof).toEqual(built[0]!.proofs.get(nodeId));
+      expect(await verifyRewardEntry(p)).toBe(true);
+    }
+    expect(await published.proof(0, 'not-rewarded')).toBeUndefined();
+    expect(await published.proof(9, entry(0, 0).nodeId)).toBeUndefined();
+    expect(published.stats).toEqual({ parsed: 1, treesBuilt: 1 });
+  });
+
+  it('lists a node’s recent rewards per epoch, oldest first, reading each manifest once', async () => {
+    const { store } = await publish(5, 6);
+    const published = new PublishedEpochs({ store });
+    // Epoch e rewards nodes 0 … 5 − e: node 3 is in epochs 0–2.
+    const expected = [0, 1, 2, 3, 4].map((epoch) => ({
+      epoch,
+      amountBaseUnits: epoch <= 2 ? String(1000 * (epoch + 1) + 3) : undefined,
+    }));
+    expect(published.recentRewards('node-0003', 48)).toEqual(expected);
+    expect(published.recentRewards('node-0003', 2)).toEqual(expected.slice(3));
+    published.recentRewards('node-0001', 48);
+    expect(published.stats.parsed).toBe(5);
+    expect(new PublishedEpochs({ store: new MemoryOracleStore() }).recentRewards('node-0003', 48)).toEqual(
+      [],
+    );
+  });
+});
