@@ -43,6 +43,9 @@ export class MemoryOracleStore implements OracleStore {
   readonly #evidence = new Map<string, NodeEvidence>();
   readonly #work = new Map<string, WorkRecord>();
   readonly #stake: StakeEvent[] = [];
+  /** The same events by node, and the slashes' evidence ids: a node's stake read every score tick is not a scan of all. */
+  readonly #stakeByNode = new Map<string, StakeEvent[]>();
+  readonly #slashEvidence = new Set<string | undefined>();
   readonly #trust = new Map<string, OracleTrustRecord>();
   readonly #coverage: CoverageObservation[] = [];
   readonly #log: LogEntry[] = [];
@@ -181,13 +184,18 @@ export class MemoryOracleStore implements OracleStore {
   }
 
   appendStakeEvent(event: Omit<StakeEvent, 'seq'>): boolean {
-    if (event.type === 'slash' && this.#stake.some((e) => e.type === 'slash' && e.evidenceId === event.evidenceId)) return false;
-    this.#stake.push({ ...structuredClone(event), seq: this.#stake.length + 1 });
+    if (event.type === 'slash' && this.#slashEvidence.has(event.evidenceId)) return false;
+    if (event.type === 'slash') this.#slashEvidence.add(event.evidenceId);
+    const stored = { ...structuredClone(event), seq: this.#stake.length + 1 };
+    this.#stake.push(stored);
+    const ofNode = this.#stakeByNode.get(stored.nodeId);
+    if (ofNode) ofNode.push(stored);
+    else this.#stakeByNode.set(stored.nodeId, [stored]);
     return true;
   }
 
   listStakeEvents(nodeId?: string): StakeEvent[] {
-    return this.#stake.filter((e) => nodeId === undefined || e.nodeId === nodeId);
+    return nodeId === undefined ? this.#stake.slice() : (this.#stakeByNode.get(nodeId)?.slice() ?? []);
   }
 
   saveTrust(record: OracleTrustRecord): void {
