@@ -13,7 +13,13 @@ export function catalogHandler(options: { catalog: ModelCatalog; healthyNodes: (
   return async (c: Context) => {
     const servedBy = new Map<string, { id: string; cell: string }[]>();
     for (const node of await options.healthyNodes()) {
-      for (const m of node.models) if (m.ready) servedBy.set(m.contentId, [...(servedBy.get(m.contentId) ?? []), { id: node.id, cell: node.cell }]);
+      for (const m of node.models) {
+        if (!m.ready) continue;
+        // Appended in place: copying the list per holder was quadratic in a model's holders.
+        const holders = servedBy.get(m.contentId);
+        if (holders) holders.push({ id: node.id, cell: node.cell });
+        else servedBy.set(m.contentId, [{ id: node.id, cell: node.cell }]);
+      }
     }
     const models = options.catalog.manifests().map((m) => ({
       name: m.name,
