@@ -8,7 +8,8 @@ import {
 } from '@hexedge/protocol';
 import { DemandWindow, DEMAND_WINDOW_MS } from './demand.ts';
 import { coldLoadMs, maxDistanceKmForRttMs, networkRttMs, queueWaitMs } from './latency.ts';
-import { NodeIndex } from './node-index.ts';
+import { NodeIndex, type Neighbour } from './node-index.ts';
+import { HOLDER_SCAN_FACTOR, ModelHolders, nearestAmong } from './model-holders.ts';
 import { findModel, meetsAcceleratorNeed, servesModel, type NodeRecord } from './node-record.ts';
 import { NodeRegistry, type NodeRegistryOptions } from './node-registry.ts';
 import { MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
@@ -97,10 +98,17 @@ export function rankCandidatePool(
   return orderFailover(scoreCandidates(scorable, policy.prefer), { k: options.k, random: options.random });
 }
 
+type HolderSet = ReadonlySet<string> | undefined | 'all';
+/** The smaller of two restrictions every answer must meet (undefined: nobody holds it; 'all': no restriction). */
+const narrower = (a: HolderSet, b: HolderSet): HolderSet =>
+  a === undefined || b === undefined ? undefined : a === 'all' ? b : b === 'all' ? a : a.size <= b.size ? a : b;
+
 /** Placement: the node registry plus the spatial index that answers "who is nearest and able", and scoring. */
 export class Placement {
   readonly registry: NodeRegistry;
   readonly #index = new NodeIndex<IndexedNode>();
+  /** Who announces which model and artifact: unknown or rarely held ones cost O(holders), not a walk over every node. */
+  readonly #holders = new ModelHolders();
   readonly #trust: TrustBook;
   readonly #serviceTimes = new ServiceTimes();
   readonly #health = new NodeHealthBook();
@@ -122,37 +130,78 @@ export class Placement {
       store,
       assumeLocationsVerified: options.assumeLocationsVerified ?? false,
       ...(options.admit ? { admit: options.admit } : {}),
-      onChange: (node) =>
-        this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node }),
+      onChange: (node) => {
+        this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node });
+        this.#holders.upsert(node);
+      },
       onRemove: (nodeId) => {
         this.#index.remove(nodeId);
+        this.#holders.remove(nodeId);
         this.#serviceTimes.forgetNode(nodeId);
         this.#health.forgetNode(nodeId);
       },
     });
   }
 
-  /** Nearest healthy nodes to a point, optionally only those serving a model (ready). */
+  /**
+   * Nearest healthy nodes to a point, optionally only those serving a model (ready) or holding an
+   * artifact (`contentId`, ready).
+   */
   nearest(query: {
     location: QueryLocation;
     k: number;
     model?: string;
     version?: string;
+    contentId?: string;
     filter?: (node: NodeRecord) => boolean;
   }): Candidate[] {
     const k = checkK(query.k);
     const location = toQueryLatLng(query.location);
-    const { model, version, filter } = query;
-    return this.#index
-      .nearest({
-        ...location,
-        k,
-        filter: (p) =>
-          this.registry.statusOf(p.node) === 'healthy' &&
-          (!model || servesModel(p.node, model, version) !== undefined) &&
-          (!filter || filter(p.node)),
-      })
-      .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
+    const { model, version, contentId, filter } = query;
+    const byModel = model ? this.#holders.ofModel(model, version) : 'all';
+    const byContent = contentId !== undefined ? this.#holders.ofReadyContent(contentId) : 'all';
+    return this.#nearestOf({
+      location,
+      k,
+      holders: narrower(byModel, byContent),
+      accept: (node) =>
+        this.registry.statusOf(node) === 'healthy' &&
+        (!model || servesModel(node, model, version) !== undefined) &&
+        (contentId === undefined || node.models.some((m) => m.contentId === contentId && m.ready)) &&
+        (!filter || filter(node)),
+    }).map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
+  }
+
+  /**
+   * The spatial index's nearest search, or, when every answer must come from a set of holders that is
+   * small next to the index, a direct scan of those holders (same answer; see HOLDER_SCAN_FACTOR).
+   * `holders` undefined: nobody holds what is asked for.
+   */
+  #nearestOf(q: {
+    location: LatLng;
+    k: number;
+    maxDistanceKm?: number;
+    holders: HolderSet;
+    accept: (node: NodeRecord) => boolean;
+  }): Neighbour[] {
+    const { holders, accept } = q;
+    if (holders === undefined) return [];
+    if (holders !== 'all' && holders.size * HOLDER_SCAN_FACTOR <= this.#index.size) {
+      return nearestAmong({
+        ids: holders,
+        nodeOf: (id) => this.#index.get(id)?.node,
+        at: q.location,
+        limit: q.k,
+        ...(q.maxDistanceKm !== undefined ? { maxDistanceKm: q.maxDistanceKm } : {}),
+        accept,
+      });
+    }
+    return this.#index.nearest({
+      ...q.location,
+      k: q.k,
+      ...(q.maxDistanceKm !== undefined ? { maxDistanceKm: q.maxDistanceKm } : {}),
+      filter: (p) => accept(p.node),
+    });
   }
 
   /**
@@ -193,11 +242,12 @@ export class Placement {
     if (recordDemand) this.#demand.record({ location, model, ...(version !== undefined ? { version } : {}) });
 
     const boundMs = Math.min(policy.maxLatencyMs ?? Infinity, policy.deadlineMs ?? Infinity);
-    const pool = this.#index.nearest({
-      ...location,
+    const pool = this.#nearestOf({
+      location,
       k: Math.max(k, CANDIDATE_POOL_SIZE),
       maxDistanceKm: Number.isFinite(boundMs) ? maxDistanceKmForRttMs(boundMs) : Infinity,
-      filter: (p) => this.#isEligible(p.node, { model, version, policy }),
+      holders: this.#holders.ofModel(model, version),
+      accept: (node) => this.#isEligible(node, { model, version, policy }),
     });
     const nowMs = this.#now();
     const entries = pool.map(({ id, distanceKm }): PoolEntry => {
@@ -227,11 +277,7 @@ export class Placement {
 
   /** True when any registered node (healthy or not) has announced this model. */
   isKnownModel(model: string, version?: string): boolean {
-    for (const node of this.registry.values()) {
-      if (node.models.some((m) => m.name === model && (version === undefined || m.version === version)))
-        return true;
-    }
-    return false;
+    return this.#holders.ofModel(model, version) !== undefined;
   }
 
   /**
