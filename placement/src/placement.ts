@@ -6,7 +6,7 @@ import {
   type NodeModel,
   type PlacementPolicy,
 } from '@hexedge/protocol';
-import { DemandWindow, DEMAND_WINDOW_MS } from './demand.ts';
+import { DemandWindow, DEMAND_WINDOW_MS, type DemandTotal } from './demand.ts';
 import { coldLoadMs, maxDistanceKmForRttMs, networkRttMs, queueWaitMs } from './latency.ts';
 import { NodeIndex, type Neighbour } from './node-index.ts';
 import { HOLDER_SCAN_FACTOR, ModelHolders, nearestAmong } from './model-holders.ts';
@@ -15,7 +15,8 @@ import { NodeRegistry, type NodeRegistryOptions } from './node-registry.ts';
 import { MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
 import { NodeHealthBook } from './node-health.ts';
 import { ServiceTimes } from './peak-ewma.ts';
-import { modelsForJoiningNode, type JoiningModel } from './joining-node.ts';
+import { joiningReachKm, modelsForJoiningNode, type JoiningModel } from './joining-node.ts';
+import { DemandNear } from './demand-near.ts';
 import { planModelPlacement, type DesiredModel, type Plan } from './planner.ts';
 import { applyVersionPlacements, type VersionPlacement } from './version-placement.ts';
 import { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
@@ -98,6 +99,14 @@ export function rankCandidatePool(
   return orderFailover(scoreCandidates(scorable, policy.prefer), { k: options.k, random: options.random });
 }
 
+/** The plan, when it was made, and the demand it was made from (grouped by hex on first use by a joining node's question). */
+interface Planned {
+  plan: Plan;
+  atMs: number;
+  demand: DemandTotal[];
+  near?: DemandNear;
+}
+
 type HolderSet = ReadonlySet<string> | undefined | 'all';
 /** The smaller of two restrictions every answer must meet (undefined: nobody holds it; 'all': no restriction). */
 const narrower = (a: HolderSet, b: HolderSet): HolderSet =>
@@ -115,7 +124,8 @@ export class Placement {
   readonly #demand: DemandWindow;
   readonly #now: () => number;
   readonly #random: RandomSource;
-  #plan: { plan: Plan; atMs: number } | undefined;
+  /** The plan and the demand it was made from (grouped by hex on first use by a joining node's question). */
+  #plan: Planned | undefined;
   #versionPlacements: readonly VersionPlacement[] = [];
 
   constructor(options: PlacementOptions) {
@@ -358,21 +368,30 @@ export class Placement {
     const held = new Set(
       this.#versionPlacements.filter((v) => v.stage !== 'promoted').map((v) => `${v.model}\u0000${v.version}`),
     );
+    // Demand as of the plan (at most PLAN_TTL_MS old, like its shortfalls), only the hexes within reach:
+    // the question is public, and the whole window's rows re-summed per question cost O(history).
+    const planned = this.#planned();
+    planned.near ??= new DemandNear(planned.demand);
     return modelsForJoiningNode({
       ...options,
       catalogue: options.catalogue.filter((m) => !held.has(`${m.name}\u0000${m.version}`)),
-      shortfalls: this.plan().shortfalls,
-      demand: this.#demand.totals(),
+      shortfalls: planned.plan.shortfalls,
+      demand: planned.near.near(options.location, joiningReachKm()),
     });
   }
 
   /** The current model plan with its reasons and shortfalls (recomputed at most every PLAN_TTL_MS). */
   plan(): Plan {
+    return this.#planned().plan;
+  }
+
+  #planned(): Planned {
     const nowMs = this.#now();
-    if (this.#plan && nowMs - this.#plan.atMs < PLAN_TTL_MS) return this.#plan.plan;
+    if (this.#plan && nowMs - this.#plan.atMs < PLAN_TTL_MS) return this.#plan;
     const usable = (node: NodeRecord) => this.registry.statusOf(node) === 'healthy';
+    const demand = this.#demand.totals();
     const plan = planModelPlacement({
-      demand: this.#demand.totals(),
+      demand,
       windowMs: DEMAND_WINDOW_MS,
       nodes: [...this.registry.values()].filter(usable),
       nodesNear: (at: LatLng, maxDistanceKm: number) =>
@@ -381,8 +400,8 @@ export class Placement {
           .map(({ id }) => this.#index.get(id)!.node),
     });
     applyVersionPlacements({ desired: plan.desired, nodes: [...this.registry.values()].filter(usable), specs: this.#versionPlacements });
-    this.#plan = { plan, atMs: nowMs };
-    return plan;
+    this.#plan = { plan, atMs: nowMs, demand };
+    return this.#plan;
   }
 
   /**
