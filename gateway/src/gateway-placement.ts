@@ -1,4 +1,4 @@
-import type { NodeAck, NodeModel, LatLng } from '@hexedge/protocol';
+import type { NodeAck, LatLng } from '@hexedge/protocol';
 import type { Candidate, JoiningModel, NodeRecord, NodeStatus, Placement } from '@hexedge/placement';
 import type { PlacementPort } from './infer/infer-ports.ts';
 
@@ -39,9 +39,6 @@ export interface GatewayPlacement extends PlacementPort {
   ): MaybePromise<JoiningModel[]>;
 }
 
-const holds = (node: NodeRecord, contentId: string) =>
-  node.models.some((m: NodeModel) => m.contentId === contentId && m.ready);
-
 /** The in-process placement seen through the gateway's port. */
 export function localPlacement(placement: Placement): GatewayPlacement {
   const ack = (nodeId: string): NodeAck => ({
@@ -63,7 +60,7 @@ export function localPlacement(placement: Placement): GatewayPlacement {
         location,
         k,
         ...(model ? { model } : {}),
-        ...(contentId !== undefined ? { filter: (n) => holds(n, contentId) } : {}),
+        ...(contentId !== undefined ? { contentId } : {}),
       }),
     getNode: (id) => {
       const node = placement.registry.get(id);

@@ -28,6 +28,10 @@ export interface JoiningModel {
 /** Most models one answer lists: a first run pulls what fits, and the heartbeat's plan takes over after. */
 export const MAX_JOINING_MODELS = 16;
 
+/** How far from a joining node a shortfall or demand counts as its own (the latency target's reach). */
+export const joiningReachKm = (targetLatencyMs = PLANNER_TARGET_LATENCY_MS): number =>
+  maxDistanceKmForRttMs(targetLatencyMs - DEFAULT_SERVICE_MS);
+
 /**
  * The models a node joining at `location` should pull before it registers, best first: the planner's
  * shortfalls within the latency target of the node (a hex with demand but too few holders), then models
@@ -44,9 +48,7 @@ export function modelsForJoiningNode(options: {
   demand: readonly DemandTotal[];
   targetLatencyMs?: number;
 }): JoiningModel[] {
-  const reachKm = maxDistanceKmForRttMs(
-    (options.targetLatencyMs ?? PLANNER_TARGET_LATENCY_MS) - DEFAULT_SERVICE_MS,
-  );
+  const reachKm = joiningReachKm(options.targetLatencyMs);
   const near = (cell: string) =>
     greatCircleDistanceKm(options.location, h3CellToLatLng(toH3Cell(cell))) <= reachKm;
   const hasAccelerator = options.hardware.executionProviders.some((ep) => !CPU_PROVIDERS.has(ep));

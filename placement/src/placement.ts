@@ -6,15 +6,17 @@ import {
   type NodeModel,
   type PlacementPolicy,
 } from '@hexedge/protocol';
-import { DemandWindow, DEMAND_WINDOW_MS } from './demand.ts';
+import { DemandWindow, DEMAND_WINDOW_MS, type DemandTotal } from './demand.ts';
 import { coldLoadMs, maxDistanceKmForRttMs, networkRttMs, queueWaitMs } from './latency.ts';
-import { NodeIndex } from './node-index.ts';
+import { NodeIndex, type Neighbour } from './node-index.ts';
+import { HOLDER_SCAN_FACTOR, ModelHolders, nearestAmong } from './model-holders.ts';
 import { findModel, meetsAcceleratorNeed, servesModel, type NodeRecord } from './node-record.ts';
 import { NodeRegistry, type NodeRegistryOptions } from './node-registry.ts';
 import { MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
 import { NodeHealthBook } from './node-health.ts';
 import { ServiceTimes } from './peak-ewma.ts';
-import { modelsForJoiningNode, type JoiningModel } from './joining-node.ts';
+import { joiningReachKm, modelsForJoiningNode, type JoiningModel } from './joining-node.ts';
+import { DemandNear } from './demand-near.ts';
 import { planModelPlacement, type DesiredModel, type Plan } from './planner.ts';
 import { applyVersionPlacements, type VersionPlacement } from './version-placement.ts';
 import { checkK, checkPolicy, toQueryLatLng, type CheckedPolicy, type QueryLocation } from './query.ts';
@@ -97,17 +99,33 @@ export function rankCandidatePool(
   return orderFailover(scoreCandidates(scorable, policy.prefer), { k: options.k, random: options.random });
 }
 
+/** The plan, when it was made, and the demand it was made from (grouped by hex on first use by a joining node's question). */
+interface Planned {
+  plan: Plan;
+  atMs: number;
+  demand: DemandTotal[];
+  near?: DemandNear;
+}
+
+type HolderSet = ReadonlySet<string> | undefined | 'all';
+/** The smaller of two restrictions every answer must meet (undefined: nobody holds it; 'all': no restriction). */
+const narrower = (a: HolderSet, b: HolderSet): HolderSet =>
+  a === undefined || b === undefined ? undefined : a === 'all' ? b : b === 'all' ? a : a.size <= b.size ? a : b;
+
 /** Placement: the node registry plus the spatial index that answers "who is nearest and able", and scoring. */
 export class Placement {
   readonly registry: NodeRegistry;
   readonly #index = new NodeIndex<IndexedNode>();
+  /** Who announces which model and artifact: unknown or rarely held ones cost O(holders), not a walk over every node. */
+  readonly #holders = new ModelHolders();
   readonly #trust: TrustBook;
   readonly #serviceTimes = new ServiceTimes();
   readonly #health = new NodeHealthBook();
   readonly #demand: DemandWindow;
   readonly #now: () => number;
   readonly #random: RandomSource;
-  #plan: { plan: Plan; atMs: number } | undefined;
+  /** The plan and the demand it was made from (grouped by hex on first use by a joining node's question). */
+  #plan: Planned | undefined;
   #versionPlacements: readonly VersionPlacement[] = [];
 
   constructor(options: PlacementOptions) {
@@ -122,37 +140,78 @@ export class Placement {
       store,
       assumeLocationsVerified: options.assumeLocationsVerified ?? false,
       ...(options.admit ? { admit: options.admit } : {}),
-      onChange: (node) =>
-        this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node }),
+      onChange: (node) => {
+        this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node });
+        this.#holders.upsert(node);
+      },
       onRemove: (nodeId) => {
         this.#index.remove(nodeId);
+        this.#holders.remove(nodeId);
         this.#serviceTimes.forgetNode(nodeId);
         this.#health.forgetNode(nodeId);
       },
     });
   }
 
-  /** Nearest healthy nodes to a point, optionally only those serving a model (ready). */
+  /**
+   * Nearest healthy nodes to a point, optionally only those serving a model (ready) or holding an
+   * artifact (`contentId`, ready).
+   */
   nearest(query: {
     location: QueryLocation;
     k: number;
     model?: string;
     version?: string;
+    contentId?: string;
     filter?: (node: NodeRecord) => boolean;
   }): Candidate[] {
     const k = checkK(query.k);
     const location = toQueryLatLng(query.location);
-    const { model, version, filter } = query;
-    return this.#index
-      .nearest({
-        ...location,
-        k,
-        filter: (p) =>
-          this.registry.statusOf(p.node) === 'healthy' &&
-          (!model || servesModel(p.node, model, version) !== undefined) &&
-          (!filter || filter(p.node)),
-      })
-      .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
+    const { model, version, contentId, filter } = query;
+    const byModel = model ? this.#holders.ofModel(model, version) : 'all';
+    const byContent = contentId !== undefined ? this.#holders.ofReadyContent(contentId) : 'all';
+    return this.#nearestOf({
+      location,
+      k,
+      holders: narrower(byModel, byContent),
+      accept: (node) =>
+        this.registry.statusOf(node) === 'healthy' &&
+        (!model || servesModel(node, model, version) !== undefined) &&
+        (contentId === undefined || node.models.some((m) => m.contentId === contentId && m.ready)) &&
+        (!filter || filter(node)),
+    }).map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
+  }
+
+  /**
+   * The spatial index's nearest search, or, when every answer must come from a set of holders that is
+   * small next to the index, a direct scan of those holders (same answer; see HOLDER_SCAN_FACTOR).
+   * `holders` undefined: nobody holds what is asked for.
+   */
+  #nearestOf(q: {
+    location: LatLng;
+    k: number;
+    maxDistanceKm?: number;
+    holders: HolderSet;
+    accept: (node: NodeRecord) => boolean;
+  }): Neighbour[] {
+    const { holders, accept } = q;
+    if (holders === undefined) return [];
+    if (holders !== 'all' && holders.size * HOLDER_SCAN_FACTOR <= this.#index.size) {
+      return nearestAmong({
+        ids: holders,
+        nodeOf: (id) => this.#index.get(id)?.node,
+        at: q.location,
+        limit: q.k,
+        ...(q.maxDistanceKm !== undefined ? { maxDistanceKm: q.maxDistanceKm } : {}),
+        accept,
+      });
+    }
+    return this.#index.nearest({
+      ...q.location,
+      k: q.k,
+      ...(q.maxDistanceKm !== undefined ? { maxDistanceKm: q.maxDistanceKm } : {}),
+      filter: (p) => accept(p.node),
+    });
   }
 
   /**
@@ -193,11 +252,12 @@ export class Placement {
     if (recordDemand) this.#demand.record({ location, model, ...(version !== undefined ? { version } : {}) });
 
     const boundMs = Math.min(policy.maxLatencyMs ?? Infinity, policy.deadlineMs ?? Infinity);
-    const pool = this.#index.nearest({
-      ...location,
+    const pool = this.#nearestOf({
+      location,
       k: Math.max(k, CANDIDATE_POOL_SIZE),
       maxDistanceKm: Number.isFinite(boundMs) ? maxDistanceKmForRttMs(boundMs) : Infinity,
-      filter: (p) => this.#isEligible(p.node, { model, version, policy }),
+      holders: this.#holders.ofModel(model, version),
+      accept: (node) => this.#isEligible(node, { model, version, policy }),
     });
     const nowMs = this.#now();
     const entries = pool.map(({ id, distanceKm }): PoolEntry => {
@@ -227,11 +287,7 @@ export class Placement {
 
   /** True when any registered node (healthy or not) has announced this model. */
   isKnownModel(model: string, version?: string): boolean {
-    for (const node of this.registry.values()) {
-      if (node.models.some((m) => m.name === model && (version === undefined || m.version === version)))
-        return true;
-    }
-    return false;
+    return this.#holders.ofModel(model, version) !== undefined;
   }
 
   /**
@@ -312,21 +368,30 @@ export class Placement {
     const held = new Set(
       this.#versionPlacements.filter((v) => v.stage !== 'promoted').map((v) => `${v.model}\u0000${v.version}`),
     );
+    // Demand as of the plan (at most PLAN_TTL_MS old, like its shortfalls), only the hexes within reach:
+    // the question is public, and the whole window's rows re-summed per question cost O(history).
+    const planned = this.#planned();
+    planned.near ??= new DemandNear(planned.demand);
     return modelsForJoiningNode({
       ...options,
       catalogue: options.catalogue.filter((m) => !held.has(`${m.name}\u0000${m.version}`)),
-      shortfalls: this.plan().shortfalls,
-      demand: this.#demand.totals(),
+      shortfalls: planned.plan.shortfalls,
+      demand: planned.near.near(options.location, joiningReachKm()),
     });
   }
 
   /** The current model plan with its reasons and shortfalls (recomputed at most every PLAN_TTL_MS). */
   plan(): Plan {
+    return this.#planned().plan;
+  }
+
+  #planned(): Planned {
     const nowMs = this.#now();
-    if (this.#plan && nowMs - this.#plan.atMs < PLAN_TTL_MS) return this.#plan.plan;
+    if (this.#plan && nowMs - this.#plan.atMs < PLAN_TTL_MS) return this.#plan;
     const usable = (node: NodeRecord) => this.registry.statusOf(node) === 'healthy';
+    const demand = this.#demand.totals();
     const plan = planModelPlacement({
-      demand: this.#demand.totals(),
+      demand,
       windowMs: DEMAND_WINDOW_MS,
       nodes: [...this.registry.values()].filter(usable),
       nodesNear: (at: LatLng, maxDistanceKm: number) =>
@@ -335,8 +400,8 @@ export class Placement {
           .map(({ id }) => this.#index.get(id)!.node),
     });
     applyVersionPlacements({ desired: plan.desired, nodes: [...this.registry.values()].filter(usable), specs: this.#versionPlacements });
-    this.#plan = { plan, atMs: nowMs };
-    return plan;
+    this.#plan = { plan, atMs: nowMs, demand };
+    return this.#plan;
   }
 
   /**

@@ -9,11 +9,20 @@ import { valid } from '../openapi/params.ts';
 const contentIdParam = (c: Context): string => valid(c, 'param', contentIdParams).contentId;
 
 /** GET /v1/models: each model, what it does, its inputs, and the healthy nodes serving it. */
-export function catalogHandler(options: { catalog: ModelCatalog; healthyNodes: () => Iterable<NodeRecord> | Promise<Iterable<NodeRecord>> }) {
+export function catalogHandler(options: {
+  catalog: ModelCatalog;
+  healthyNodes: () => Iterable<NodeRecord> | Promise<Iterable<NodeRecord>>;
+}) {
   return async (c: Context) => {
     const servedBy = new Map<string, { id: string; cell: string }[]>();
     for (const node of await options.healthyNodes()) {
-      for (const m of node.models) if (m.ready) servedBy.set(m.contentId, [...(servedBy.get(m.contentId) ?? []), { id: node.id, cell: node.cell }]);
+      for (const m of node.models) {
+        if (!m.ready) continue;
+        // Appended in place: copying the list per holder was quadratic in a model's holders.
+        const holders = servedBy.get(m.contentId);
+        if (holders) holders.push({ id: node.id, cell: node.cell });
+        else servedBy.set(m.contentId, [{ id: node.id, cell: node.cell }]);
+      }
     }
     const models = options.catalog.manifests().map((m) => ({
       name: m.name,
@@ -42,12 +51,18 @@ export function catalogHandler(options: { catalog: ModelCatalog; healthyNodes: (
  * last heartbeat), nearest first, so a node pulls from a neighbour before the origin. Public: nodes
  * hold no API key, and the answer is what any client could learn by asking the nodes themselves.
  */
-export function peersHandler(options: { nearest: (q: { location: LatLng; k: number; contentId: string }) => Candidate[] | Promise<Candidate[]> }) {
+export function peersHandler(options: {
+  nearest: (q: { location: LatLng; k: number; contentId: string }) => Candidate[] | Promise<Candidate[]>;
+}) {
   return async (c: Context) => {
     const id = contentIdParam(c);
     const { lat, lng, k } = valid(c, 'query', peersQuery);
     const location = { lat, lng };
-    const peers = (await options.nearest({ location, k, contentId: id })).map(({ node, distanceKm }) => ({ id: node.id, url: node.url, distanceKm: Math.round(distanceKm * 1000) / 1000 }));
+    const peers = (await options.nearest({ location, k, contentId: id })).map(({ node, distanceKm }) => ({
+      id: node.id,
+      url: node.url,
+      distanceKm: Math.round(distanceKm * 1000) / 1000,
+    }));
     return c.json({ peers });
   };
 }
@@ -56,7 +71,8 @@ export function peersHandler(options: { nearest: (q: { location: LatLng; k: numb
 export function originHandlers(catalog: ModelCatalog) {
   const find = (id: string) => {
     const manifest = catalog.manifests().find((m) => m.contentId === id);
-    if (!manifest) throw new HexEdgeError('NOT_FOUND', `no model with content id ${id} in the origin registry`);
+    if (!manifest)
+      throw new HexEdgeError('NOT_FOUND', `no model with content id ${id} in the origin registry`);
     return manifest;
   };
   return {

@@ -114,7 +114,7 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
         k: query.k,
         ...(query.model ? { model: query.model } : {}),
         ...(query.version ? { version: query.version } : {}),
-        ...(contentId !== undefined ? { filter: (n: NodeRecord) => n.models.some((m) => m.contentId === contentId && m.ready) } : {}),
+        ...(contentId !== undefined ? { contentId } : {}),
       });
     });
   }
