@@ -1,3 +1,5 @@
+import { quoteValue } from '@hexedge/protocol';
+
 /** Reads `a.b.c` from a decoded payload; undefined when any step is missing. */
 export function getPath(value: unknown, path: string): unknown {
   let at: unknown = value;
@@ -15,5 +17,6 @@ export function getNumber(value: unknown, path: string, what = 'decoded payload'
   if (typeof v === 'boolean') return v ? 1 : 0;
   return v === undefined
     ? `${what} has no field '${path}'`
-    : `field '${path}' is ${JSON.stringify(v)}, not a finite number`;
+    : // quoteValue: bounded and not recursive (a decoded payload may nest deeper than JSON.stringify can print).
+      `field '${path}' is ${quoteValue(v)}, not a finite number`;
 }
