@@ -101,43 +101,51 @@ function record(
   };
 }
 
+/** Wraps longitude into [-180, 180) and keeps latitude off the poles (a hub or nudge may step past). */
+const wrap = (p: { lat: number; lng: number }) => ({
+  lat: Math.max(-89.9, Math.min(89.9, p.lat)),
+  lng: ((((p.lng + 180) % 360) + 360) % 360) - 180,
+});
+
 /** Places that are hard for a hex lookup: anywhere, around a few hubs, on a cell's corners, on pentagons. */
-const place = fc.oneof(
-  fc.record({
-    lat: fc.double({ min: -89.9, max: 89.9, noNaN: true }),
-    lng: fc.double({ min: -180, max: 179.999, noNaN: true }),
-  }),
-  fc
-    .record({
-      hub: fc.constantFrom({ lat: 52.37, lng: 4.9 }, { lat: 0.1, lng: 179.95 }, { lat: -33.9, lng: 151.2 }),
-      dLat: fc.double({ min: -1, max: 1, noNaN: true }),
-      dLng: fc.double({ min: -1, max: 1, noNaN: true }),
-    })
-    .map(({ hub, dLat, dLng }) => ({ lat: hub.lat + dLat, lng: hub.lng + dLng })),
-  fc
-    .record({
-      res: fc.integer({ min: 0, max: 9 }),
-      lat: fc.double({ min: -80, max: 80, noNaN: true }),
-      lng: fc.double({ min: -179, max: 179, noNaN: true }),
-      vertex: fc.nat(9),
-      nudge: fc.double({ min: -1e-6, max: 1e-6, noNaN: true }),
-    })
-    .map(({ res, lat, lng, vertex, nudge }) => {
-      const boundary = cellToBoundary(latLngToCell(lat, lng, res));
-      const [vLat, vLng] = boundary[vertex % boundary.length]!;
-      return { lat: vLat + nudge, lng: vLng - nudge };
+const place = fc
+  .oneof(
+    fc.record({
+      lat: fc.double({ min: -89.9, max: 89.9, noNaN: true }),
+      lng: fc.double({ min: -180, max: 179.999, noNaN: true }),
     }),
-  fc
-    .record({
-      res: fc.integer({ min: 0, max: 9 }),
-      which: fc.nat(11),
-      dLat: fc.double({ min: -0.01, max: 0.01, noNaN: true }),
-    })
-    .map(({ res, which, dLat }) => {
-      const [lat, lng] = cellToLatLng(getPentagons(res)[which]!);
-      return { lat: Math.max(-89.9, Math.min(89.9, lat + dLat)), lng };
-    }),
-);
+    fc
+      .record({
+        hub: fc.constantFrom({ lat: 52.37, lng: 4.9 }, { lat: 0.1, lng: 179.95 }, { lat: -33.9, lng: 151.2 }),
+        dLat: fc.double({ min: -1, max: 1, noNaN: true }),
+        dLng: fc.double({ min: -1, max: 1, noNaN: true }),
+      })
+      .map(({ hub, dLat, dLng }) => ({ lat: hub.lat + dLat, lng: hub.lng + dLng })),
+    fc
+      .record({
+        res: fc.integer({ min: 0, max: 9 }),
+        lat: fc.double({ min: -80, max: 80, noNaN: true }),
+        lng: fc.double({ min: -179, max: 179, noNaN: true }),
+        vertex: fc.nat(9),
+        nudge: fc.double({ min: -1e-6, max: 1e-6, noNaN: true }),
+      })
+      .map(({ res, lat, lng, vertex, nudge }) => {
+        const boundary = cellToBoundary(latLngToCell(lat, lng, res));
+        const [vLat, vLng] = boundary[vertex % boundary.length]!;
+        return { lat: vLat + nudge, lng: vLng - nudge };
+      }),
+    fc
+      .record({
+        res: fc.integer({ min: 0, max: 9 }),
+        which: fc.nat(11),
+        dLat: fc.double({ min: -0.01, max: 0.01, noNaN: true }),
+      })
+      .map(({ res, which, dLat }) => {
+        const [lat, lng] = cellToLatLng(getPentagons(res)[which]!);
+        return { lat: lat + dLat, lng };
+      }),
+  )
+  .map(wrap);
 
 const fleet = fc.array(
   fc.record({
