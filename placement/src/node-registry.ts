@@ -7,6 +7,7 @@ import {
   signedHeartbeatSchema,
   signedRegistrationSchema,
   toLatLng,
+  trimOldest,
   type LatLng,
 } from '@hexedge/protocol';
 import { regionsAt } from './jurisdiction.ts';
@@ -296,11 +297,9 @@ export class NodeRegistry {
     this.#store.saveDeparted?.(d);
     this.#departed.delete(node.id);
     this.#departed.set(node.id, d);
-    if (this.#departed.size > MAX_DEPARTED_NODES) {
-      const oldest = this.#departed.keys().next().value!;
-      this.#departed.delete(oldest);
-      this.#store.deleteDeparted?.(oldest);
-    }
+    // A kept cursor (takeOldest): a fresh `keys().next()` walks every hole earlier evictions left, ~47 µs
+    // per eviction at this cap, seconds for a sweep that evicts a departed free-identity swarm.
+    trimOldest(this.#departed, MAX_DEPARTED_NODES, (oldest) => this.#store.deleteDeparted?.(oldest));
   }
 
   #commit(record: NodeRecord): void {

@@ -183,6 +183,19 @@ export class Placement {
   }
 
   /**
+   * Every registered node within `radiusKm` of a point, whatever its status, nearest first (ties by
+   * id): a map's hex is answered from the nodes around it, not by a walk over the whole registry.
+   */
+  nodesWithin(query: { location: LatLng; radiusKm: number }): Candidate[] {
+    const { location, radiusKm } = query;
+    if (!(radiusKm >= 0))
+      throw new HexEdgeError('INVALID_REQUEST', `radiusKm must be a non-negative number, got ${radiusKm}`);
+    return this.#index
+      .nearest({ ...location, k: Infinity, maxDistanceKm: radiusKm })
+      .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
+  }
+
+  /**
    * The spatial index's nearest search, or, when every answer must come from a set of holders that is
    * small next to the index, a direct scan of those holders (same answer; see HOLDER_SCAN_FACTOR).
    * `holders` undefined: nobody holds what is asked for.

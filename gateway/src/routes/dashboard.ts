@@ -34,6 +34,7 @@ import {
   usageDetailHandler,
 } from './dashboard-keys.ts';
 import { hexDetailHandler, hexesHandler, NetworkWatcher } from './dashboard-network.ts';
+import { NetworkMap } from './network-map.ts';
 import { operatorHandler, type OracleReader } from './dashboard-operator.ts';
 
 export interface DashboardOptions {
@@ -98,8 +99,9 @@ export function mountDashboard(
   app.openAPIRegistry.registerPath(dashboardAssetRoute);
   app.get('/dashboard/:asset{.+}', assets);
 
-  mount(app, hexesRoute, hexesHandler({ placement, requests, now }));
-  mount(app, hexDetailRoute, hexDetailHandler({ placement, requests, oracle, now }));
+  const map = new NetworkMap({ placement, requests, now });
+  mount(app, hexesRoute, hexesHandler({ map }));
+  mount(app, hexDetailRoute, hexDetailHandler({ map, placement, requests, oracle }));
   mount(app, operatorRoute, operatorHandler({ placement, requests, oracle }));
   mount(app, usageDetailRoute, reader, usageDetailHandler({ requests, now }));
   mount(app, fleetEventsRoute, reader, fleetEventsHandler(events));
