@@ -48,7 +48,7 @@ describe('InputBuilder', () => {
     expect(new InputBuilder().build({ devEui: 'd', spec, decoded: {}, timeMs: 0 })).toEqual({ status: 'invalid', reason: "decoded payload has no field 'gps_1.latitude'" });
     expect(new InputBuilder().build({ devEui: 'd', spec, decoded: { gps_1: { latitude: 'n' } }, timeMs: 0 })).toEqual({ status: 'invalid', reason: 'field \'gps_1.latitude\' is "n", not a finite number' });
     // A value nested deeper than JSON.stringify can print (a forged or odd decoded payload): named, not thrown.
-    const deep = JSON.parse(`{"gps_1":{"latitude":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`) as unknown;
+    const deep = JSON.parse(`{"gps_1":{"latitude":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`) as Record<string, unknown>;
     expect(new InputBuilder().build({ devEui: 'd', spec, decoded: deep, timeMs: 0 })).toEqual({ status: 'invalid', reason: "field 'gps_1.latitude' is an array of 1 item, not a finite number" });
   });
 });
