@@ -1,14 +1,3 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import {
-  base64UrlToBytes,
-  bytesToBase64Url,
-  exportKeyPair,
-  generateNodeKeyPair,
-  importKeyPair,
-  type NodeKeyPair,
-} from '@hexedge/protocol';
-import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { assertChainsFrom } from '../store/memory-store.ts';
 import { logHeaderOf } from '../store/records.ts';
@@ -367,87 +356,6 @@ export class SqliteOracleStore implements OracleStore {
 
 // SHA-256 through node:crypto (one-shot; `utf8` for leaf text): batch proofs at ingest cost ~1 µs a hash.
 export { nodeSha256Hex } from '@hexedge/protocol/node';
-
-function writeFileAtomic(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, content, { flush: true });
-  renameSync(tmp, file);
-}
-
-/**
- * Exports the provenance log as files anyone can re-verify (`findBrokenLogEntry`): per epoch the
- * signed manifest exactly as published (`epoch-<n>.manifest.json`) and the log entry with its receipt
- * and verdict hashes (`epoch-<n>.log.json`), plus `log.json`, the chain of roots. Existing epochs are
- * rewritten with identical bytes, so exporting again is harmless.
- */
-export function exportLogFiles(options: { store: OracleStore; dir: string }): string[] {
-  mkdirSync(options.dir, { recursive: true });
-  const written: string[] = [];
-  const entries = options.store.listLogEntries();
-  for (const e of entries) {
-    const name = `epoch-${String(e.epoch).padStart(8, '0')}`;
-    const manifestFile = path.join(options.dir, `${name}.manifest.json`);
-    const logFile = path.join(options.dir, `${name}.log.json`);
-    writeFileAtomic(manifestFile, e.manifestJson);
-    writeFileAtomic(logFile, JSON.stringify(e, null, 2) + '\n');
-    written.push(manifestFile, logFile);
-  }
-  const index = path.join(options.dir, 'log.json');
-  writeFileAtomic(
-    index,
-    JSON.stringify(
-      entries.map((e) => ({
-        epoch: e.epoch,
-        prevLogRoot: e.prevLogRoot,
-        logRoot: e.logRoot,
-        manifestHash: e.manifestHash,
-      })),
-      null,
-      2,
-    ) + '\n',
-  );
-  written.push(index);
-  return written;
-}
-
-export const ORACLE_KEY_FILE = 'oracle-key.json';
-/** 32 bytes: every epoch's sampling seed is SHA-256(secret ‖ epoch), so whoever knows it knows which receipts will be checked. */
-const SAMPLING_SECRET_BYTES = 32;
-
-/**
- * The oracle's identity and sampling secret, kept together in `<dataDir>/oracle-key.json` (mode 0600):
- * created on first start, reused after. Losing it changes the oracle's id (gateways trust it by id)
- * and makes past sampling unverifiable, so it is never overwritten; a file others can read is refused.
- */
-export async function loadOrCreateOracleKey(
-  dataDir: string,
-): Promise<{ keys: NodeKeyPair; samplingSecret: Uint8Array; created: boolean }> {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(dataDir, ORACLE_KEY_FILE);
-  let text: string | undefined;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  if (text === undefined) {
-    const keys = await generateNodeKeyPair();
-    const samplingSecret = new Uint8Array(randomBytes(SAMPLING_SECRET_BYTES));
-    const stored = { ...(await exportKeyPair(keys)), samplingSecret: bytesToBase64Url(samplingSecret) };
-    // 'wx' refuses to overwrite a key another start wrote meanwhile.
-    writeFileSync(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-    return { keys, samplingSecret, created: true };
-  }
-  const mode = statSync(file).mode;
-  if ((mode & 0o077) !== 0)
-    throw new Error(
-      `${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
-    );
-  const stored = JSON.parse(text) as { nodeId: string; privateKeyPkcs8: string; samplingSecret: string };
-  if (typeof stored.samplingSecret !== 'string') throw new Error(`${file} has no samplingSecret`);
-  return {
-    keys: await importKeyPair(stored),
-    samplingSecret: base64UrlToBytes(stored.samplingSecret),
-    created: false,
-  };
-}
+// The data directory's other files, in their own modules (re-exported: importers keep this path).
+export { exportLogFiles } from './log-export.ts';
+export { loadOrCreateOracleKey, ORACLE_KEY_FILE } from './oracle-key.ts';
