@@ -239,7 +239,11 @@ export class NodeRegistry {
   /** The oracle judged the node's current claim not verified (impossible, too uncertain): off region- and trust-bound requests. */
   markLocationUnverified(nodeId: string): NodeRecord {
     const node = this.#nodes.get(nodeId);
-    if (!node) throw new HexEdgeError('UNKNOWN_NODE', `cannot unverify the location of unregistered node ${JSON.stringify(nodeId)}`);
+    if (!node)
+      throw new HexEdgeError(
+        'UNKNOWN_NODE',
+        `cannot unverify the location of unregistered node ${JSON.stringify(nodeId)}`,
+      );
     if (!node.locationVerified) return node;
     const record = { ...node, locationVerified: false };
     this.#commit(record);

@@ -25,7 +25,10 @@ export function assertChainsFrom(last: LogHeader | undefined, entry: LogEntry): 
   const expected = last?.logRoot ?? GENESIS_LOG_ROOT;
   const expectedEpoch = last ? last.epoch + 1 : entry.epoch;
   if (entry.prevLogRoot !== expected || entry.epoch !== expectedEpoch) {
-    throw new HexEdgeError('INTERNAL', `log entry for epoch ${entry.epoch} does not chain from ${expected} (epoch ${expectedEpoch})`);
+    throw new HexEdgeError(
+      'INTERNAL',
+      `log entry for epoch ${entry.epoch} does not chain from ${expected} (epoch ${expectedEpoch})`,
+    );
   }
 }
 
@@ -53,7 +56,8 @@ export class MemoryOracleStore implements OracleStore {
   claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean {
     if (++this.#claimsSincePrune >= 4096) {
       this.#claimsSincePrune = 0;
-      for (const [key, expiresAtMs] of this.#nonces) if (expiresAtMs < options.nowMs) this.#nonces.delete(key);
+      for (const [key, expiresAtMs] of this.#nonces)
+        if (expiresAtMs < options.nowMs) this.#nonces.delete(key);
     }
     const key = `${options.nodeId}\n${options.nonce}`;
     const seenUntil = this.#nonces.get(key);
@@ -76,7 +80,8 @@ export class MemoryOracleStore implements OracleStore {
     nowMs: number;
   }): StoredReport[] {
     for (const n of batch.nonces) this.#nonces.set(`${n.nodeId}\n${n.nonce}`, n.expiresAtMs);
-    if (batch.replayFloorMs !== undefined) this.#replayFloorMs = Math.max(this.#replayFloorMs, batch.replayFloorMs);
+    if (batch.replayFloorMs !== undefined)
+      this.#replayFloorMs = Math.max(this.#replayFloorMs, batch.replayFloorMs);
     return this.appendReports(batch.reports);
   }
 
@@ -172,7 +177,9 @@ export class MemoryOracleStore implements OracleStore {
 
   listVerdicts(options: { nodeId?: string; sinceMs?: number; untilMs?: number }): Verdict[] {
     const { nodeId, sinceMs = -Infinity, untilMs = Infinity } = options;
-    return [...this.#verdicts.values()].filter((v) => (nodeId === undefined || v.nodeId === nodeId) && v.atMs >= sinceMs && v.atMs < untilMs);
+    return [...this.#verdicts.values()].filter(
+      (v) => (nodeId === undefined || v.nodeId === nodeId) && v.atMs >= sinceMs && v.atMs < untilMs,
+    );
   }
 
   saveWork(work: WorkRecord[]): void {

@@ -84,10 +84,17 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     });
   }
 
-  async adopt(handOff: { record: NodeRecord; trust: TrustRecord | undefined }, shard: string): Promise<ShardResult<NodeAck>> {
+  async adopt(
+    handOff: { record: NodeRecord; trust: TrustRecord | undefined },
+    shard: string,
+  ): Promise<ShardResult<NodeAck>> {
     return asResult(async () => {
       this.#claim(shard);
-      if (shardCellOf(handOff.record.location) !== this.#cell) throw new HexEdgeError('INTERNAL', `node ${handOff.record.id} does not belong to shard ${this.#cell}`);
+      if (shardCellOf(handOff.record.location) !== this.#cell)
+        throw new HexEdgeError(
+          'INTERNAL',
+          `node ${handOff.record.id} does not belong to shard ${this.#cell}`,
+        );
       const record = this.#placement.registry.adopt(handOff.record);
       if (handOff.trust) this.#placement.setTrust(record.id, handOff.trust.score, handOff.trust.reasons);
       await this.#afterChange();
@@ -98,7 +105,9 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
   async heartbeat(message: unknown, shard: string): Promise<ShardResult<NodeAck>> {
     return asResult(async () => {
       this.#claim(shard);
-      const before = this.#placement.registry.get(parseWith(signedHeartbeatSchema, message, { what: 'heartbeat' }).body.nodeId);
+      const before = this.#placement.registry.get(
+        parseWith(signedHeartbeatSchema, message, { what: 'heartbeat' }).body.nodeId,
+      );
       const record = await this.#placement.registry.heartbeat(message);
       if (!before || !sameModels(before, record)) await this.#afterChange();
       else await this.#armAlarm();
@@ -129,10 +138,18 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
   }
 
   async healthyNodes(): Promise<NodeRecord[]> {
-    return [...this.#placement.registry.values()].filter((n) => this.#placement.registry.statusOf(n) === 'healthy');
+    return [...this.#placement.registry.values()].filter(
+      (n) => this.#placement.registry.statusOf(n) === 'healthy',
+    );
   }
 
-  async reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean; overloaded?: boolean }): Promise<ShardResult<null>> {
+  async reportOutcome(outcome: {
+    nodeId: string;
+    model: string;
+    latencyMs: number;
+    ok: boolean;
+    overloaded?: boolean;
+  }): Promise<ShardResult<null>> {
     return asResult(() => (this.#placement.reportOutcome(outcome), null));
   }
 
@@ -146,7 +163,11 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
 
   /** Node count and cell, for tests and the benchmark. */
   async stats(): Promise<{ cell: string | null; nodes: number; ids: string[] }> {
-    return { cell: this.#cell ?? null, nodes: this.#placement.registry.size, ids: [...this.#placement.registry.values()].map((n) => n.id).sort() };
+    return {
+      cell: this.#cell ?? null,
+      nodes: this.#placement.registry.size,
+      ids: [...this.#placement.registry.values()].map((n) => n.id).sort(),
+    };
   }
 
   override async alarm(): Promise<void> {
@@ -156,8 +177,11 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     this.#placement.checkpoint();
     if (evicted.length > 0 && this.#cell) {
       const byBucket = new Map<string, string[]>();
-      for (const id of evicted) byBucket.set(directoryBucketName(id), [...(byBucket.get(directoryBucketName(id)) ?? []), id]);
-      await Promise.all([...byBucket].map(([bucket, ids]) => directory(this.env, bucket).unassign(ids, this.#cell!)));
+      for (const id of evicted)
+        byBucket.set(directoryBucketName(id), [...(byBucket.get(directoryBucketName(id)) ?? []), id]);
+      await Promise.all(
+        [...byBucket].map(([bucket, ids]) => directory(this.env, bucket).unassign(ids, this.#cell!)),
+      );
     }
     await this.#afterChange();
   }
@@ -171,13 +195,18 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
 
   #claim(shard: string): void {
     if (this.#cell === shard) return;
-    if (this.#cell !== undefined) throw new HexEdgeError('INTERNAL', `shard ${this.#cell} was addressed as ${shard}`);
+    if (this.#cell !== undefined)
+      throw new HexEdgeError('INTERNAL', `shard ${this.#cell} was addressed as ${shard}`);
     this.#store.setMeta('cell', shard);
     this.#cell = shard;
   }
 
   #ack(nodeId: string): NodeAck {
-    return { ok: true, heartbeatIntervalMs: this.#placement.registry.heartbeatIntervalMs, desiredModels: this.#placement.desiredModels(nodeId) };
+    return {
+      ok: true,
+      heartbeatIntervalMs: this.#placement.registry.heartbeatIntervalMs,
+      desiredModels: this.#placement.desiredModels(nodeId),
+    };
   }
 
   /** Tells the shard map when this shard's model set changed, and keeps the eviction alarm armed. */
@@ -194,7 +223,8 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
 
   #summary(): ShardSummary {
     const models = new Set<string>();
-    for (const node of this.#placement.registry.values()) for (const m of node.models) models.add(modelKey(m.name, m.version));
+    for (const node of this.#placement.registry.values())
+      for (const m of node.models) models.add(modelKey(m.name, m.version));
     return { cell: this.#cell!, models: [...models].sort(), nodes: this.#placement.registry.size };
   }
 
@@ -205,7 +235,8 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
   async #armAlarm(): Promise<void> {
     if (this.#alarmAtMs !== null) return;
     let oldestMs = Infinity;
-    for (const node of this.#placement.registry.values()) oldestMs = Math.min(oldestMs, node.lastHeartbeatAtMs);
+    for (const node of this.#placement.registry.values())
+      oldestMs = Math.min(oldestMs, node.lastHeartbeatAtMs);
     if (oldestMs === Infinity) return;
     const dueInMs = Math.max(0, oldestMs + this.#placement.registry.evictAfterSilentMs + 1 - this.now());
     this.#alarmAtMs = Date.now() + dueInMs;
@@ -214,7 +245,10 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
 }
 
 function sameModels(a: NodeRecord, b: NodeRecord): boolean {
-  return a.models.length === b.models.length && a.models.every((m, i) => m.name === b.models[i]!.name && m.version === b.models[i]!.version);
+  return (
+    a.models.length === b.models.length &&
+    a.models.every((m, i) => m.name === b.models[i]!.name && m.version === b.models[i]!.version)
+  );
 }
 
 const directory = (env: PlacementShardEnv, name: string) => env.DIRECTORY.get(env.DIRECTORY.idFromName(name));
