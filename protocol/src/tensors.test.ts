@@ -25,6 +25,20 @@ describe('checkTensor', () => {
       /element 1 is "a", expected a finite number for datatype FP32/,
     );
   });
+  it('names a NaN or infinite element of typed float data, and checks an integer datatype given floats', () => {
+    const data = new Float32Array([1, 2, 3, 4]);
+    expect(checkTensor({ name: 'x', datatype: 'FP32', shape: [4], data }).data).toBe(data);
+    data[2] = NaN;
+    expect(() => checkTensor({ name: 'x', datatype: 'FP32', shape: [4], data })).toThrow(
+      /tensor 'x': element 2 is NaN, expected a finite number for datatype FP32/,
+    );
+    expect(() =>
+      checkTensor({ name: 'y', datatype: 'FP64', shape: [2], data: new Float64Array([-Infinity, 0]) }),
+    ).toThrow(/element 0 is -Infinity/);
+    expect(() =>
+      checkTensor({ name: 'z', datatype: 'INT32', shape: [2], data: new Float32Array([1, 1.5]) }),
+    ).toThrow(/element 1 is 1.5, expected an integer/);
+  });
   it('refuses tensors over the element limit with PAYLOAD_TOO_LARGE', () => {
     expect(() => checkTensor({ name: 'x', datatype: 'FP32', shape: [1 << 30], data: [] })).toThrow(
       expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }),

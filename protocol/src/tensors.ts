@@ -1,4 +1,5 @@
 import { HexEdgeError } from './errors.ts';
+import { quoteValue } from './quote-value.ts';
 
 /** Open Inference Protocol v2 tensor datatypes and their element size in bytes (BYTES is variable). */
 export const TENSOR_DATATYPES = {
@@ -68,8 +69,8 @@ export function flattenTensorData(data: TensorData): TensorScalar[] {
 }
 
 /** A value for an error message: JSON for scalars; an array or object is only named (it may be nested too deep to print). */
-const shownElement = (v: unknown) =>
-  Array.isArray(v) ? 'an array' : typeof v === 'object' && v !== null ? 'an object' : JSON.stringify(v);
+// quoteValue: NaN and Infinity by name (JSON would print null), a string element cut short, never recursive.
+const shownElement = (v: unknown) => quoteValue(v);
 
 const INT_RANGES: Partial<Record<TensorDatatype, [number, number]>> = {
   INT8: [-128, 127],
@@ -137,7 +138,14 @@ export function checkTensor(t: {
     );
   }
   // Typed integer arrays cannot hold a bad value; typed floats can still carry NaN or Infinity.
-  if (!typed || data instanceof Float32Array || data instanceof Float64Array) {
+  if ((data instanceof Float32Array || data instanceof Float64Array) && !INT_RANGES[t.datatype]) {
+    // The binary extension's path (every forwarded window): one tight loop, no call per element.
+    // `v - v` is 0 for a finite v and NaN for NaN or ±Infinity.
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v - v !== 0) elementChecker(t)(i, v);
+    }
+  } else if (!typed || data instanceof Float32Array || data instanceof Float64Array) {
     const check = elementChecker(t);
     for (let i = 0; i < data.length; i++) check(i, data[i]);
   }
