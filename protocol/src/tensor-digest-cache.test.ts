@@ -11,8 +11,8 @@ function digestInputByDefinition(tensors: readonly Tensor[]): Uint8Array {
   return Buffer.concat([header, Buffer.from('\n'), ...sorted.map(tensorToBytes)]);
 }
 
-/* A single tensor's header is cached per name, datatype and shape: the bytes must stay the definition's, whatever the names and shapes. */
-describe('tensorsDigestInput with cached single-tensor headers', () => {
+/* A header is cached per list of names, datatypes and shapes: the bytes must stay the definition's, whatever the names and shapes. */
+describe('tensorsDigestInput with cached headers', () => {
   it('gives the definition’s bytes, on first sight and from the cache', () => {
     const cases: Tensor[][] = [
       [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: new Float32Array([19, 30, 450]) }],
@@ -40,6 +40,25 @@ describe('tensorsDigestInput with cached single-tensor headers', () => {
       [{ name: 'y', datatype: 'FP32', shape: [], data: [] }],
       [{ name: 1 as unknown as string, datatype: 'FP32', shape: [1], data: [1] }],
       [{ name: '1', datatype: 'FP32', shape: [1], data: [1] }],
+      // Several tensors are cached per list: names that would spell another list's key, or a lone
+      // tensor's, if names were not quoted and lists not marked.
+      [
+        { name: 'label', datatype: 'INT64', shape: [1], data: [2] },
+        { name: 'scores', datatype: 'FP32', shape: [1, 3], data: [0.1, 0.2, 0.7] },
+      ],
+      [{ name: '"label"\u0001INT64\u00001\u0000"scores"', datatype: 'INT64', shape: [1], data: [2] }],
+      [
+        { name: 'label"\u0001INT64', datatype: 'INT64', shape: [1], data: [2] },
+        { name: 'scores', datatype: 'FP32', shape: [1, 3], data: [0.1, 0.2, 0.7] },
+      ],
+      [
+        { name: 'label', datatype: 'INT64', shape: [1], data: [2] },
+        { name: 'scores', datatype: 'FP32', shape: [3, 1], data: [0.1, 0.2, 0.7] },
+      ],
+      [
+        { name: 'x', datatype: 'FP32', shape: [1], data: [1] },
+        { name: 'x', datatype: 'FP64', shape: [1], data: [1] },
+      ],
     ];
     for (let round = 0; round < 2; round++)
       for (const tensors of cases)

@@ -38,7 +38,7 @@ export function tensorsDigestParts(tensors: readonly Tensor[]): Uint8Array[] {
   return [headerOf(sorted), NEWLINE, ...sorted.map(tensorToBytes)];
 }
 
-/** Headers of single tensors kept (one per name, datatype and shape a model takes or gives); cleared when full. */
+/** Headers kept (one per list of names, datatypes and shapes a model takes or gives); cleared when full. */
 const MAX_CACHED_HEADERS = 1024;
 const singleHeaders = new Map<string, Uint8Array>();
 const PLAIN_DATATYPE = /^[A-Z0-9]+$/;
@@ -46,19 +46,21 @@ const PLAIN_DATATYPE = /^[A-Z0-9]+$/;
 /**
  * The canonical JSON of the tensors' names, datatypes and shapes. A single tensor's — the same on
  * every request of a model — is made once: canonical JSON and its UTF-8 encoding were ~1 µs a digest,
- * two digests a request at the gateway and the node. Only a key that names one header is cached: an
- * OIP-style datatype (no separator in it), a shape of safe non-negative integers (digits and commas)
- * and a string name (last, so it may hold anything).
+ * two digests a request at the gateway and the node (several outputs: the same, per list). Only a key
+ * that names one header is cached: per tensor an OIP-style datatype (no separator in it), a shape of
+ * safe non-negative integers (digits and commas) and a string name (see headerKeyOf).
  */
 function headerOf(sorted: readonly Tensor[]): Uint8Array {
   const fresh = () =>
     canonicalBytes(sorted.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })));
-  if (sorted.length !== 1) return fresh();
-  const { name, datatype, shape } = sorted[0]!;
-  if (typeof name !== 'string' || typeof datatype !== 'string' || !PLAIN_DATATYPE.test(datatype))
-    return fresh();
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return fresh();
-  const key = `${datatype}\u0000${shape.join(',')}\u0000${name}`;
+  if (sorted.length === 0 || sorted.length > MAX_CACHED_TENSORS) return fresh();
+  // A lone tensor's key starts with its datatype; a key of several starts each part with U+0001.
+  let key = '';
+  for (const t of sorted) {
+    const part = headerKeyOf(t, sorted.length === 1);
+    if (part === undefined) return fresh();
+    key = sorted.length === 1 ? part : `${key}\u0001${part}`;
+  }
   let header = singleHeaders.get(key);
   if (header === undefined) {
     header = fresh();
@@ -68,6 +70,21 @@ function headerOf(sorted: readonly Tensor[]): Uint8Array {
   return header;
 }
 const NEWLINE = new Uint8Array([0x0a]);
+/** Models give a few outputs (a label and its scores); a header of more tensors is made each time. */
+const MAX_CACHED_TENSORS = 8;
+
+/**
+ * One tensor's part of a cache key, or undefined when it cannot name one header. A lone tensor's name
+ * goes last, as it is (it may hold anything); in a key of several tensors each name is JSON-quoted, so
+ * no name can run into the next tensor's part (quoted, it holds no raw U+0001).
+ */
+function headerKeyOf(t: Tensor, alone: boolean): string | undefined {
+  const { name, datatype, shape } = t;
+  if (typeof name !== 'string' || typeof datatype !== 'string' || !PLAIN_DATATYPE.test(datatype))
+    return undefined;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return undefined;
+  return `${datatype}\u0000${shape.join(',')}\u0000${alone ? name : JSON.stringify(name)}`;
+}
 
 /** SHA-256 of a JSON value's canonical bytes: what receipts carry for domain (pipeline) requests. */
 export async function jsonDigest(value: unknown): Promise<string> {

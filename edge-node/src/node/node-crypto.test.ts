@@ -26,11 +26,30 @@ const cases: Record<string, Tensor[]> = {
   ],
   'no tensors': [],
   'empty shape (a scalar)': [{ name: 's', datatype: 'INT32', shape: [], data: new Int32Array([42]) }],
+  // Past the joined buffer (64 KB): hashed part by part.
+  'larger than the joined buffer': [
+    {
+      name: 'image',
+      datatype: 'FP32',
+      shape: [1, 3, 96, 96],
+      data: new Float32Array(3 * 96 * 96).map((_, i) => i / 7),
+    },
+    { name: 'mask', datatype: 'UINT8', shape: [96, 96], data: new Uint8Array(96 * 96).fill(1) },
+  ],
+  // 50 header bytes and a newline, then the data: 65 536 bytes in all, and one more.
+  'exactly the joined buffer': [
+    { name: 'x', datatype: 'UINT8', shape: [65_486], data: new Uint8Array(65_486).fill(9) },
+  ],
+  'one byte past the joined buffer': [
+    { name: 'x', datatype: 'UINT8', shape: [65_487], data: new Uint8Array(65_487).fill(9) },
+  ],
 };
 
-describe('tensorsDigestSync (node:crypto, hashed part by part)', () => {
+describe('tensorsDigestSync (node:crypto: joined and hashed once, or part by part when large)', () => {
   for (const [name, tensors] of Object.entries(cases)) {
     it(`gives WebCrypto's tensorsDigest: ${name}`, async () => {
+      if (name.includes('joined buffer'))
+        expect(tensorsDigestInput(tensors).length).toBeGreaterThanOrEqual(65_536);
       const expected = await tensorsDigest(tensors);
       expect(tensorsDigestSync(tensors)).toBe(expected);
       // And the joined bytes are what both hash.
