@@ -1,5 +1,5 @@
 import { Lifecycle } from '@hexedge/protocol';
-import { listenHttp, useNodeEd25519 } from '@hexedge/protocol/node';
+import { describeEd25519Engine, listenHttp, useNodeEd25519 } from '@hexedge/protocol/node';
 import path from 'node:path';
 import { exportLogFiles, loadOrCreateOracleKey, nodeSha256Hex, SqliteOracleStore } from '../adapters/node.ts';
 import { OracleService } from '../service/oracle-service.ts';
@@ -49,10 +49,11 @@ export async function buildOracle(
     referee?: RefereeFactory;
   },
 ): Promise<RunningOracle> {
-  // Ed25519 through node:crypto for every signature this process makes or checks (same verdicts as
-  // WebCrypto's); verifications on the thread pool: ingest checks many independent signatures at once.
-  useNodeEd25519({ verifyOnPool: true });
+  // Ed25519 through libsodium for every signature this process makes or checks; without it node:crypto,
+  // verifying on the thread pool (ingest checks many independent signatures at once).
+  const ed25519 = useNodeEd25519({ verifyOnPool: true });
   const log = options.log ?? (() => {});
+  log(`oracle: ${describeEd25519Engine(ed25519)}`);
   const life = new Lifecycle({ signal: options.signal, log });
   return life.start(async () => {
     const { keys, samplingSecret, created } = await loadOrCreateOracleKey(config.dataDir);

@@ -1,5 +1,5 @@
 import { answerChallenge, answerProbe, Lifecycle, type Hardware, type NodeKeyPair } from '@hexedge/protocol';
-import { useNodeEd25519 } from '@hexedge/protocol/node';
+import { describeEd25519Engine, useNodeEd25519 } from '@hexedge/protocol/node';
 import os from 'node:os';
 import path from 'node:path';
 import { GatewayAgent } from '../agent/gateway-agent.ts';
@@ -81,9 +81,10 @@ export async function buildEdgeNode(
     forwardMacs?: boolean;
   },
 ): Promise<RunningNode> {
-  // Ed25519 through node:crypto for every signature this process makes or checks (same verdicts as WebCrypto's).
-  useNodeEd25519();
+  // Ed25519 through libsodium (else node:crypto) for every signature this process makes or checks.
+  const ed25519 = useNodeEd25519();
   const log = options.log ?? (() => {});
+  log(describeEd25519Engine(ed25519));
   const life = new Lifecycle({ signal: options.signal, log });
   return life.start(async () => {
     const keys = options.keys ?? (await loadNodeKey(options.dataDir));

@@ -26,7 +26,7 @@ import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { InferCache } from '../cache/infer-cache.ts';
-import { loadOrCreateKeyFile, useNodeEd25519 } from '@hexedge/protocol/node';
+import { describeEd25519Engine, loadOrCreateKeyFile, useNodeEd25519 } from '@hexedge/protocol/node';
 import { listenGateway } from './infer-listener.ts';
 import { readOriginCatalog } from './origin-catalog.ts';
 import { NodeMessageLimits } from '../routes/node-message-limits.ts';
@@ -67,9 +67,10 @@ export async function buildGateway(
   secrets: GatewaySecrets,
   options: { signal: AbortSignal; log?: (line: string) => void },
 ): Promise<RunningGateway> {
-  // Ed25519 through node:crypto for every signature this process makes or checks (same verdicts as WebCrypto's).
-  useNodeEd25519();
+  // Ed25519 through libsodium (else node:crypto) for every signature this process makes or checks.
+  const ed25519 = useNodeEd25519();
   const log = options.log ?? (() => {});
+  log(`gateway: ${describeEd25519Engine(ed25519)}`);
   const life = new Lifecycle({ signal: options.signal, log });
   return life.start(async () => {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });

@@ -9,6 +9,7 @@ import {
   type Signed,
 } from '../signing.ts';
 import { nodeEd25519, nodeEd25519OnPool } from './ed25519.ts';
+import { sodiumEd25519, sodiumMissing } from './ed25519-sodium.ts';
 
 /** What isValidSignature answers on an engine, a throw included (every engine must answer alike). */
 async function answerOn(
@@ -28,8 +29,10 @@ async function answerOn(
 const webAnswer = (kind: 'receipt' | 'report', signed: Signed<{ nodeId: string }>) =>
   answerOn(webCryptoEd25519, kind, signed);
 
-describe('isValidSignature answers alike on node:crypto (synchronous and thread pool) and WebCrypto', () => {
+describe('isValidSignature answers alike on libsodium, node:crypto (synchronous and thread pool) and WebCrypto', () => {
   it('on valid, tampered, re-kinded, re-signed and malformed messages', async () => {
+    // sodium-native is a dependency: a build without it is a broken install, not a skip.
+    expect(sodiumMissing).toBeUndefined();
     const [alice, bob] = await Promise.all([generateNodeKeyPair(), generateNodeKeyPair()]);
     const good = await signBody(
       'receipt',
@@ -66,7 +69,7 @@ describe('isValidSignature answers alike on node:crypto (synchronous and thread 
     const answers = [];
     for (const [kind, signed] of cases) {
       const web = await webAnswer(kind, signed);
-      for (const engine of [nodeEd25519, nodeEd25519OnPool])
+      for (const engine of [nodeEd25519, nodeEd25519OnPool, sodiumEd25519!])
         expect(
           await answerOn(engine, kind, signed),
           `${engine.name}: ${kind} ${JSON.stringify(signed).slice(0, 120)}`,
