@@ -16,7 +16,7 @@ function bodyOf(keys: NodeKeyPair, i: number): ReceiptBody {
   };
 }
 
-/** µs of node CPU per answer to sign its receipt alone (v1): node:crypto, as `buildEdgeNode` signs. */
+/** µs of node CPU per answer to sign its receipt alone (v1): libsodium (node:crypto without it), as `buildEdgeNode` signs. */
 export function singleSigningUs(keys: NodeKeyPair, answers: number): number {
   const t = performance.now();
   for (let i = 0; i < answers; i++) nodeReceiptCrypto.sign('receipt', bodyOf(keys, i), keys);
