@@ -185,13 +185,25 @@ export class Placement {
   /**
    * Every registered node within `radiusKm` of a point, whatever its status, nearest first (ties by
    * id): a map's hex is answered from the nodes around it, not by a walk over the whole registry.
+   * `limit`: at most that many, the nearest (a public answer's rows); `filter`: only nodes it accepts,
+   * applied during the search so the limit counts accepted ones.
    */
-  nodesWithin(query: { location: LatLng; radiusKm: number }): Candidate[] {
-    const { location, radiusKm } = query;
+  nodesWithin(query: {
+    location: LatLng;
+    radiusKm: number;
+    limit?: number;
+    filter?: (node: NodeRecord) => boolean;
+  }): Candidate[] {
+    const { location, radiusKm, filter } = query;
     if (!(radiusKm >= 0))
       throw new HexEdgeError('INVALID_REQUEST', `radiusKm must be a non-negative number, got ${radiusKm}`);
     return this.#index
-      .nearest({ ...location, k: Infinity, maxDistanceKm: radiusKm })
+      .nearest({
+        ...location,
+        k: query.limit ?? Infinity,
+        maxDistanceKm: radiusKm,
+        ...(filter ? { filter: (p: IndexedNode) => filter(p.node) } : {}),
+      })
       .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
   }
 
