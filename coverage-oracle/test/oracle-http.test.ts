@@ -108,7 +108,7 @@ describe('oracle HTTP API', () => {
   });
 
   it('publishes its identity, signed manifests with per-node proofs, and per-node trust with its evidence', async () => {
-    const { call, postJson, oracle, setNow } = setup();
+    const { call, postJson, oracle, setNow, store } = setup();
     expect(JSON.parse((await call('/v1/oracle/identity')).text)).toMatchObject({
       oracleId: oracleKeys.nodeId,
       algorithm: 'Ed25519',
@@ -125,7 +125,15 @@ describe('oracle HTTP API', () => {
     expect(await verifyRewardManifest(signed, oracleKeys.nodeId)).toBe(true);
     const proof = JSON.parse((await call(`/v1/oracle/epochs/${EPOCH}/proof/${node.nodeId}`)).text);
     expect(await verifyRewardEntry(proof)).toBe(true);
-    expect((await call(`/v1/oracle/epochs/${EPOCH}/proof/${other.nodeId}`)).status).toBe(404);
+    // The reward stage kept the epoch's tree when it closed it: the proof built none.
+    expect(store.getRewardTree(EPOCH)).toMatchObject({ merkleRoot: signed.manifest.merkleRoot });
+    expect(oracle.published.stats.treesBuilt).toBe(0);
+    const notRewarded = await call(`/v1/oracle/epochs/${EPOCH}/proof/${other.nodeId}`);
+    expect(notRewarded.status).toBe(404);
+    expect(notRewarded.text).toContain('has no entry in epoch');
+    const notClosed = await call(`/v1/oracle/epochs/${EPOCH + 1}/proof/${node.nodeId}`);
+    expect(notClosed.status).toBe(404);
+    expect(notClosed.text).toContain(`epoch ${EPOCH + 1} is not closed`);
     expect((await call('/v1/oracle/epochs/x1/manifest')).status).toBe(400);
 
     const report = JSON.parse((await call(`/v1/oracle/nodes/${node.nodeId}`)).text);

@@ -56,6 +56,8 @@ export interface HexDetail {
   windowMs: number;
   signal: { rssiDbm: number; snrDb: number; witnesses: number } | null;
   nodes: HexNode[];
+  /** More nodes in the hex than listed (the gateway lists at most 200, nearest its centre). */
+  truncated: boolean;
 }
 
 export interface NodeModel {

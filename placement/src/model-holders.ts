@@ -13,12 +13,15 @@ const SEP = '\u0000';
 const nameKey = (model: string) => `n${SEP}${model}`;
 const versionKey = (model: string, version: string) => `v${SEP}${model}${SEP}${version}`;
 const readyContentKey = (contentId: string) => `c${SEP}${contentId}`;
+const verifiedRegionKey = (regionId: string) => `r${SEP}${regionId}`;
 
 /**
- * Which nodes announce which model names, name@versions and (ready) artifacts, kept up to date as
- * nodes register, heartbeat and leave. Node ids and model names are chosen by strangers, so questions
- * such as "does anyone serve model X" or "who holds artifact Y" must cost O(holders) and not a walk
- * over every node. A change costs O(models of that node); a heartbeat with the same models, less.
+ * Which nodes announce which model names, name@versions and (ready) artifacts, and which nodes with a
+ * verified location are in which region, kept up to date as nodes register, heartbeat, are verified and
+ * leave. Node ids and model names are chosen by strangers, so questions such as "does anyone serve
+ * model X", "who holds artifact Y" or "who may serve a request bound to region Z" must cost O(holders)
+ * and not a walk over every node. A change costs O(models and regions of that node); a heartbeat with
+ * the same models, less.
  */
 export class ModelHolders {
   readonly #keysOf = new Map<string, string[]>();
@@ -31,6 +34,8 @@ export class ModelHolders {
       keys.add(versionKey(m.name, m.version));
       if (m.ready) keys.add(readyContentKey(m.contentId));
     }
+    // Only a verified location counts for a region-bound request (Placement's eligibility).
+    if (node.locationVerified) for (const r of node.regions) keys.add(verifiedRegionKey(r));
     const before = this.#keysOf.get(node.id);
     if (before && before.length === keys.size && before.every((k) => keys.has(k))) return;
     if (before) this.#drop(node.id, before);
@@ -54,6 +59,11 @@ export class ModelHolders {
     return this.#holders.get(version === undefined ? nameKey(model) : versionKey(model, version));
   }
 
+  /** Nodes with a verified location inside the region (a canonical region id, as `node.regions` has it). */
+  inVerifiedRegion(regionId: string): ReadonlySet<string> | undefined {
+    return this.#holders.get(verifiedRegionKey(regionId));
+  }
+
   /** Nodes whose last message said they hold this artifact, ready. */
   ofReadyContent(contentId: string): ReadonlySet<string> | undefined {
     return this.#holders.get(readyContentKey(contentId));
@@ -72,6 +82,8 @@ export class ModelHolders {
 /**
  * The `limit` nodes among `ids` nearest to `at` that pass `accept`, as the spatial index answers:
  * nearest first, equal distances by id, distances by greatCircleDistanceKm (the index's own, bit for bit).
+ * `accept` (the costly part) is asked nearest first and only until `limit` passed, at most
+ * `maxAcceptCalls` times: past that, the nearest accepted among those asked (a work budget).
  */
 export function nearestAmong(options: {
   ids: Iterable<string>;
@@ -80,17 +92,22 @@ export function nearestAmong(options: {
   limit: number;
   maxDistanceKm?: number;
   accept: (node: NodeRecord) => boolean;
+  maxAcceptCalls?: number;
 }): { id: string; distanceKm: number }[] {
   const maxDistanceKm = options.maxDistanceKm ?? Infinity;
-  const found: { id: string; distanceKm: number }[] = [];
+  const near: { id: string; distanceKm: number; node: NodeRecord }[] = [];
   for (const id of options.ids) {
     const node = options.nodeOf(id);
     if (!node) continue;
     const distanceKm = greatCircleDistanceKm(options.at, node.location);
-    if (distanceKm > maxDistanceKm || !options.accept(node)) continue;
-    found.push({ id, distanceKm });
+    if (distanceKm <= maxDistanceKm) near.push({ id, distanceKm, node });
   }
-  found.sort((a, b) => a.distanceKm - b.distanceKm || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  if (found.length > options.limit) found.length = options.limit;
+  near.sort((a, b) => a.distanceKm - b.distanceKm || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const found: { id: string; distanceKm: number }[] = [];
+  let callsLeft = options.maxAcceptCalls ?? Infinity;
+  for (const { id, distanceKm, node } of near) {
+    if (found.length >= options.limit || callsLeft-- <= 0) break;
+    if (options.accept(node)) found.push({ id, distanceKm });
+  }
   return found;
 }

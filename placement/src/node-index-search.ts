@@ -25,6 +25,8 @@ export interface SearchQuery<T> {
   limit: number;
   maxDistanceKm: number;
   filter: ((record: T) => boolean) | undefined;
+  /** Stop after this many filter calls, answering with the nearest accepted so far (a work budget). */
+  maxFilterCalls: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export class NearestSearch<T> {
   #qCosLat = 0;
   #maxDistanceKm = Infinity;
   #filter: ((record: T) => boolean) | undefined;
+  #filterCallsLeft = Infinity;
   /** sin and cos of half the pruning angle, and the pruning chord squared for points. */
   #sinHalf = 1;
   #cosHalf = 0;
@@ -77,6 +80,7 @@ export class NearestSearch<T> {
     this.#qLng = query.lng;
     this.#maxDistanceKm = query.maxDistanceKm;
     this.#filter = query.filter;
+    this.#filterCallsLeft = query.maxFilterCalls;
     this.#heap.reset(query.limit, points.records as unknown as { id: string }[]);
     this.#setBound(query.maxDistanceKm);
     this.#visitChildren(GROUP_NODES, 0, BASE_GROUP_COUNT, 0);
@@ -138,7 +142,8 @@ export class NearestSearch<T> {
       keys[n++] = Math.sqrt(chordSquared) - 2 * geometry[g + 3]!;
     }
     const tree = this.#tree;
-    while (n > 0) {
+    // A spent filter budget ends the search: the heap holds the nearest accepted among those looked at.
+    while (n > 0 && this.#filterCallsLeft > 0) {
       let best = 0;
       for (let i = 1; i < n; i++) if (keys[i]! < keys[best]!) best = i;
       const node = ids[best]!;
@@ -171,7 +176,11 @@ export class NearestSearch<T> {
       const dy = coords[p + 1]! - this.#qy;
       const dz = coords[p + 2]! - this.#qz;
       if (dx * dx + dy * dy + dz * dz > this.#pointChordSquared) continue;
-      if (this.#filter && !this.#filter(records[slot]!)) continue;
+      if (this.#filter) {
+        if (this.#filterCallsLeft <= 0) return;
+        this.#filterCallsLeft--;
+        if (!this.#filter(records[slot]!)) continue;
+      }
       const distanceKm = this.#haversineKm(coords[p + 3]!, coords[p + 4]!, coords[p + 5]!);
       if (distanceKm > this.#maxDistanceKm) continue;
       if (this.#heap.offer(distanceKm, slot) && this.#heap.isFull()) {

@@ -14,6 +14,11 @@ export interface NearestQuery<T extends IndexedPoint> extends LatLng {
   k: number;
   maxDistanceKm?: number;
   filter?: (point: T) => boolean;
+  /**
+   * At most this many `filter` calls (a restrictive filter would otherwise walk every point): past it
+   * the search ends with the nearest accepted among the points looked at, nearest first. Default: no limit.
+   */
+  maxFilterCalls?: number;
 }
 
 export interface Neighbour {
@@ -112,6 +117,7 @@ export class NodeIndex<T extends IndexedPoint = IndexedPoint> {
         limit,
         maxDistanceKm,
         filter: query.filter,
+        maxFilterCalls: query.maxFilterCalls ?? Infinity,
       });
     } finally {
       if (search === this.#search) this.#searchBusy = false;

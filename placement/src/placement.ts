@@ -38,6 +38,8 @@ export interface PlacementOptions {
   assumeLocationsVerified?: boolean;
   /** Per-node admission of signed messages before they are written (the gateway's rate limits); see NodeRegistryOptions. */
   admit?: NodeRegistryOptions['admit'];
+  /** Eligibility checks per request's pool (default MAX_ELIGIBILITY_CHECKS; Infinity in reference tests). */
+  maxEligibilityChecks?: number;
 }
 
 export interface CandidateQuery {
@@ -56,6 +58,14 @@ export const DEFAULT_FAILOVER_LENGTH = 3;
  * and a list this long already holds several idle ones in any city; it bounds the per-request work.
  */
 export const CANDIDATE_POOL_SIZE = 16;
+/**
+ * Nodes a request's pool checks for eligibility at most (nearest first). A policy few nodes meet (a
+ * trust minimum on a popular model) made the search check every holder; past this many, the pool is
+ * the nearest eligible among those checked. 128 times the pool, so a policy met by 1 node in 128
+ * around the caller still fills it; a region bound is narrowed by the region's verified nodes first,
+ * exactly, so it rarely gets here.
+ */
+export const MAX_ELIGIBILITY_CHECKS = 2048;
 /** The model plan is recomputed at most this often (heartbeats ask for it every interval). */
 export const PLAN_TTL_MS = 30_000;
 /** The planner looks at no more than this many nodes around a demand hex. */
@@ -124,6 +134,7 @@ export class Placement {
   readonly #demand: DemandWindow;
   readonly #now: () => number;
   readonly #random: RandomSource;
+  readonly #maxEligibilityChecks: number;
   /** The plan and the demand it was made from (grouped by hex on first use by a joining node's question). */
   #plan: Planned | undefined;
   #versionPlacements: readonly VersionPlacement[] = [];
@@ -132,6 +143,7 @@ export class Placement {
     const store = options.store ?? new MemoryNodeStore();
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#maxEligibilityChecks = options.maxEligibilityChecks ?? MAX_ELIGIBILITY_CHECKS;
     this.#trust = new TrustBook(store);
     this.#demand = new DemandWindow({ store, now: this.#now });
     this.registry = new NodeRegistry({
@@ -185,13 +197,25 @@ export class Placement {
   /**
    * Every registered node within `radiusKm` of a point, whatever its status, nearest first (ties by
    * id): a map's hex is answered from the nodes around it, not by a walk over the whole registry.
+   * `limit`: at most that many, the nearest (a public answer's rows); `filter`: only nodes it accepts,
+   * applied during the search so the limit counts accepted ones.
    */
-  nodesWithin(query: { location: LatLng; radiusKm: number }): Candidate[] {
-    const { location, radiusKm } = query;
+  nodesWithin(query: {
+    location: LatLng;
+    radiusKm: number;
+    limit?: number;
+    filter?: (node: NodeRecord) => boolean;
+  }): Candidate[] {
+    const { location, radiusKm, filter } = query;
     if (!(radiusKm >= 0))
       throw new HexEdgeError('INVALID_REQUEST', `radiusKm must be a non-negative number, got ${radiusKm}`);
     return this.#index
-      .nearest({ ...location, k: Infinity, maxDistanceKm: radiusKm })
+      .nearest({
+        ...location,
+        k: query.limit ?? Infinity,
+        maxDistanceKm: radiusKm,
+        ...(filter ? { filter: (p: IndexedNode) => filter(p.node) } : {}),
+      })
       .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
   }
 
@@ -206,6 +230,8 @@ export class Placement {
     maxDistanceKm?: number;
     holders: HolderSet;
     accept: (node: NodeRecord) => boolean;
+    /** At most this many `accept` calls, nearest first (default: no limit). */
+    maxAcceptCalls?: number;
   }): Neighbour[] {
     const { holders, accept } = q;
     if (holders === undefined) return [];
@@ -217,6 +243,7 @@ export class Placement {
         limit: q.k,
         ...(q.maxDistanceKm !== undefined ? { maxDistanceKm: q.maxDistanceKm } : {}),
         accept,
+        ...(q.maxAcceptCalls !== undefined ? { maxAcceptCalls: q.maxAcceptCalls } : {}),
       });
     }
     return this.#index.nearest({
@@ -224,6 +251,7 @@ export class Placement {
       k: q.k,
       ...(q.maxDistanceKm !== undefined ? { maxDistanceKm: q.maxDistanceKm } : {}),
       filter: (p) => accept(p.node),
+      ...(q.maxAcceptCalls !== undefined ? { maxFilterCalls: q.maxAcceptCalls } : {}),
     });
   }
 
@@ -269,8 +297,13 @@ export class Placement {
       location,
       k: Math.max(k, CANDIDATE_POOL_SIZE),
       maxDistanceKm: Number.isFinite(boundMs) ? maxDistanceKmForRttMs(boundMs) : Infinity,
-      holders: this.#holders.ofModel(model, version),
+      // A region bound narrows the search to the region's verified nodes (exact: no other is eligible).
+      holders: narrower(
+        this.#holders.ofModel(model, version),
+        policy.regionId !== undefined ? this.#holders.inVerifiedRegion(policy.regionId) : 'all',
+      ),
       accept: (node) => this.#isEligible(node, { model, version, policy }),
+      maxAcceptCalls: this.#maxEligibilityChecks,
     });
     const nowMs = this.#now();
     const entries = pool.map(({ id, distanceKm }): PoolEntry => {

@@ -4147,6 +4147,8 @@ export interface components {
                     lastServedAtMs: number | null;
                 };
             }[];
+            /** @description true when the hex holds more nodes than are listed (at most 200, nearest its centre): a coarse (res 0/1) hex is a continent; ask a finer cell for the rest */
+            truncated: boolean;
         };
         InferRequest: {
             model: string;

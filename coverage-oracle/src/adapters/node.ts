@@ -3,6 +3,7 @@ import { assertChainsFrom } from '../store/memory-store.ts';
 import { logHeaderOf } from '../store/records.ts';
 import type { NodeEvidence } from '../trust/node-evidence.ts';
 import { SqliteVerdictEvidence } from './sqlite-evidence.ts';
+import { SqliteRewardTrees } from './sqlite-reward-trees.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type {
   CoverageObservation,
@@ -13,6 +14,9 @@ import type {
   OracleTrustRecord,
   PendingRound,
   ReplayState,
+  RewardLeafRecord,
+  RewardTreeInput,
+  RewardTreeRecord,
   StakeEvent,
   StoredReport,
   Verdict,
@@ -31,6 +35,7 @@ export class SqliteOracleStore implements OracleStore {
   readonly #db: DatabaseSync;
   readonly #q: Record<string, StatementSync>;
   readonly #evidence: SqliteVerdictEvidence;
+  readonly #rewardTrees: SqliteRewardTrees;
 
   constructor(options: { path: string }) {
     this.#db = new DatabaseSync(options.path);
@@ -124,6 +129,7 @@ export class SqliteOracleStore implements OracleStore {
       ),
     };
     this.#evidence = new SqliteVerdictEvidence(this.#db, (write) => this.#transaction(write));
+    this.#rewardTrees = new SqliteRewardTrees(this.#db, (write) => this.#transaction(write));
   }
 
   close(): void {
@@ -351,6 +357,25 @@ export class SqliteOracleStore implements OracleStore {
 
   listRecentLogHeaders(limit: number): LogHeader[] {
     return this.#q.recentLogHeaders!.all(limit).map((r) => JSON.parse(r.json as string) as LogHeader);
+  }
+
+  saveRewardTree(tree: RewardTreeInput): boolean {
+    return this.#rewardTrees.save(tree);
+  }
+
+  getRewardTree(epoch: number): RewardTreeRecord | undefined {
+    return this.#rewardTrees.get(epoch);
+  }
+
+  getRewardLeaf(options: { epoch: number; nodeId: string }): RewardLeafRecord | undefined {
+    return this.#rewardTrees.leaf(options);
+  }
+
+  getMerkleHashes(options: {
+    epoch: number;
+    positions: ReadonlyArray<{ level: number; index: number }>;
+  }): Uint8Array[] {
+    return this.#rewardTrees.hashes(options);
   }
 }
 

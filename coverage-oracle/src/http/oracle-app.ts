@@ -132,9 +132,10 @@ export function createOracleApp(options: OracleAppOptions): Hono {
   app.get('/v1/oracle/epochs/:epoch/proof/:nodeId', async (c) => {
     const epoch = epochParam(c);
     const nodeId = c.req.param('nodeId');
-    if (!oracle.getManifest(epoch))
-      throw new HexEdgeError('NOT_FOUND', `epoch ${epoch} is not closed (or predates this oracle)`);
+    // The proof first: it reads the epoch's kept tree, never its manifest (which `getManifest` parses).
     const proof = await oracle.getRewardProof(epoch, nodeId);
+    if (!proof && !oracle.published.isClosed(epoch))
+      throw new HexEdgeError('NOT_FOUND', `epoch ${epoch} is not closed (or predates this oracle)`);
     if (!proof)
       throw new HexEdgeError(
         'UNKNOWN_NODE',

@@ -6,7 +6,14 @@ import {
   SIGNATURE_PATTERN,
   type NodeKeyPair,
 } from '@hexedge/protocol';
-import { buildMerkleTree, verifyMerkleProof, type MerkleProof } from './merkle.ts';
+import {
+  buildMerkleLevels,
+  buildMerkleTree,
+  proofFromLevels,
+  rootOfLevels,
+  verifyMerkleProof,
+  type MerkleProof,
+} from './merkle.ts';
 import type { RewardEntry, RewardShares } from './epoch-rewards.ts';
 
 /**
@@ -64,11 +71,17 @@ export async function buildRewardManifest(options: {
   prevLogRoot: string;
   samplingSeed?: string;
   nextSamplingSeedCommitment?: string;
-}): Promise<{ signed: SignedRewardManifest; bytes: Uint8Array; proofs: Map<string, MerkleProof> }> {
+}): Promise<{
+  signed: SignedRewardManifest;
+  bytes: Uint8Array;
+  proofs: Map<string, MerkleProof>;
+  /** The tree's levels (leaf hashes first), what the store keeps so proofs never rebuild it. */
+  levels: Uint8Array[][];
+}> {
   const entries = [...options.entries].sort((a, b) =>
     a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0,
   );
-  const tree = await buildMerkleTree(entries.map(rewardEntryBytes));
+  const levels = await buildMerkleLevels(entries.map(rewardEntryBytes));
   const manifest: RewardManifest = {
     version: 1,
     oracleId: options.oracle.nodeId,
@@ -78,7 +91,7 @@ export async function buildRewardManifest(options: {
     poolBaseUnits: options.poolBaseUnits.toString(),
     shares: { ...options.shares },
     unallocatedBaseUnits: options.unallocatedBaseUnits.toString(),
-    merkleRoot: tree.root,
+    merkleRoot: rootOfLevels(levels),
     prevLogRoot: options.prevLogRoot,
     ...(options.samplingSeed ? { samplingSeed: options.samplingSeed } : {}),
     ...(options.nextSamplingSeedCommitment
@@ -92,8 +105,8 @@ export async function buildRewardManifest(options: {
     signedBytes(manifest) as BufferSource,
   );
   const signed: SignedRewardManifest = { manifest, signature: bytesToBase64Url(new Uint8Array(signature)) };
-  const proofs = new Map(entries.map((e, i) => [e.nodeId, tree.proofs[i]!]));
-  return { signed, bytes: canonicalBytes(signed), proofs };
+  const proofs = new Map(entries.map((e, i) => [e.nodeId, proofFromLevels(levels, i)]));
+  return { signed, bytes: canonicalBytes(signed), proofs, levels };
 }
 
 /** True when the manifest is signed by its `oracleId` and its Merkle root is the root of its entries. */

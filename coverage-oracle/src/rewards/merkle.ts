@@ -79,6 +79,38 @@ export function proofFromLevels(levels: readonly Uint8Array[][], leafIndex: numb
   return { leafIndex, siblings };
 }
 
+/**
+ * Where leaf `leafIndex`'s proof siblings sit in a tree of `leafCount` leaves (level 0: the leaves'
+ * hashes), known from the count alone: a kept tree answers a proof with one read per position, and
+ * `proofFromHashes` turns the hashes read into the same proof `proofFromLevels` gives.
+ */
+export function proofPositions(options: {
+  leafCount: number;
+  leafIndex: number;
+}): Array<{ level: number; index: number; position: 'left' | 'right' }> {
+  const out: Array<{ level: number; index: number; position: 'left' | 'right' }> = [];
+  let at = options.leafIndex;
+  // Level lengths halve, rounded up (an odd last node is promoted), until the root's level of one.
+  for (let level = 0, length = options.leafCount; length > 1; level++, length = Math.ceil(length / 2)) {
+    const sibling = at % 2 === 0 ? at + 1 : at - 1;
+    if (sibling < length) out.push({ level, index: sibling, position: at % 2 === 0 ? 'right' : 'left' });
+    at = Math.floor(at / 2);
+  }
+  return out;
+}
+
+/** The proof from `proofPositions` and the hashes read at them, in the same order. */
+export function proofFromHashes(options: {
+  leafIndex: number;
+  positions: ReadonlyArray<{ position: 'left' | 'right' }>;
+  hashes: readonly Uint8Array[];
+}): MerkleProof {
+  return {
+    leafIndex: options.leafIndex,
+    siblings: options.positions.map((p, i) => ({ hash: toHex(options.hashes[i]!), position: p.position })),
+  };
+}
+
 /** Root and every leaf's proof in one pass. */
 export async function buildMerkleTree(
   leaves: readonly Uint8Array[],

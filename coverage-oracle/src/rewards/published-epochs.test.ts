@@ -92,4 +92,73 @@ describe('published epochs', () => {
       [],
     );
   });
+
+  it('answers proofs from many old epochs in rotation without rebuilding a tree per request', async () => {
+    // 12 epochs, more than any cache of parsed epochs holds: today's thrash made every request a tree.
+    const { store, built } = await publish(12, 40);
+    const published = new PublishedEpochs({ store });
+    for (let round = 0; round < 3; round++)
+      for (let epoch = 0; epoch < 12; epoch++) {
+        const nodeId = entry(epoch, round).nodeId;
+        const p = (await published.proof(epoch, nodeId))!;
+        expect(p.proof).toEqual(built[epoch]!.proofs.get(nodeId));
+      }
+    // A store written before trees were kept: each epoch built once, on its first request, then kept.
+    expect(published.stats.treesBuilt).toBe(12);
+    expect(published.stats.parsed).toBe(12);
+
+    // Restarted on the same store: no manifest read, no tree built, a few indexed reads per proof.
+    const calls = new Map<string, number>();
+    const counted = new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const restarted = new PublishedEpochs({ store: counted });
+    let requests = 0;
+    for (let round = 0; round < 3; round++)
+      for (let epoch = 0; epoch < 12; epoch++) {
+        const nodeId = entry(epoch, 20 + round).nodeId;
+        expect((await restarted.proof(epoch, nodeId))!.proof).toEqual(built[epoch]!.proofs.get(nodeId));
+        expect(await restarted.proof(epoch, 'not-rewarded')).toBeUndefined();
+        expect(restarted.isClosed(epoch)).toBe(true);
+        requests += 2;
+      }
+    expect(restarted.stats).toEqual({ parsed: 0, treesBuilt: 0 });
+    expect(calls.get('getLogHeader')).toBeUndefined();
+    expect(Object.fromEntries(calls)).toEqual({
+      getRewardTree: requests + requests / 2,
+      getRewardLeaf: requests,
+      getMerkleHashes: requests / 2,
+    });
+  });
+
+  it('keeps an epoch closed by the reward stage without building its tree again', async () => {
+    const { store, built } = await publish(1, 30);
+    const m = built[0]!;
+    expect(
+      store.saveRewardTree({
+        epoch: 0,
+        merkleRoot: m.signed.manifest.merkleRoot,
+        entries: m.signed.manifest.entries,
+        levels: m.levels,
+      }),
+    ).toBe(true);
+    const published = new PublishedEpochs({ store });
+    const nodeId = entry(0, 7).nodeId;
+    expect((await published.proof(0, nodeId))!.proof).toEqual(m.proofs.get(nodeId));
+    expect(published.stats).toEqual({ parsed: 0, treesBuilt: 0 });
+    // Concurrent first requests of an epoch not kept yet share one build; an unclosed epoch builds none.
+    const fresh = await publish(2, 30);
+    const p2 = new PublishedEpochs({ store: fresh.store });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => p2.proof(1, entry(1, i).nodeId)));
+    expect(await p2.proof(5, nodeId)).toBeUndefined();
+    expect(p2.isClosed(5)).toBe(false);
+    expect(p2.stats.treesBuilt).toBe(1);
+  });
 });

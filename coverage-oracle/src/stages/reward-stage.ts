@@ -106,6 +106,10 @@ export class RewardStage implements Stage {
       verdicts,
     });
     store.appendLogEntry(entry);
+    // Kept once, now: a proof request then reads a leaf and a hash per level, never the manifest.
+    // A crash between the two writes leaves the epoch to be built on its first proof request.
+    const { merkleRoot, entries: manifestEntries } = built.signed.manifest;
+    store.saveRewardTree({ epoch, merkleRoot, entries: manifestEntries, levels: built.levels });
     return built;
   }
 }

@@ -9,6 +9,9 @@ import type {
   OracleTrustRecord,
   PendingRound,
   NonceClaim,
+  RewardLeafRecord,
+  RewardTreeInput,
+  RewardTreeRecord,
   ReplayState,
   StakeEvent,
   StoredReport,
@@ -52,6 +55,10 @@ export class MemoryOracleStore implements OracleStore {
   readonly #trust = new Map<string, OracleTrustRecord>();
   readonly #coverage: CoverageObservation[] = [];
   readonly #log: LogEntry[] = [];
+  readonly #rewardTrees = new Map<
+    number,
+    { record: RewardTreeRecord; leaves: Map<string, RewardLeafRecord>; levels: Uint8Array[][] }
+  >();
 
   claimNonce(options: { nodeId: string; nonce: string; expiresAtMs: number; nowMs: number }): boolean {
     if (++this.#claimsSincePrune >= 4096) {
@@ -241,5 +248,44 @@ export class MemoryOracleStore implements OracleStore {
 
   listRecentLogHeaders(limit: number): LogHeader[] {
     return this.#log.slice(-limit).map((e) => structuredClone(logHeaderOf(e)));
+  }
+
+  saveRewardTree(tree: RewardTreeInput): boolean {
+    if (this.#rewardTrees.has(tree.epoch)) return false;
+    const { epoch, merkleRoot, entries } = tree;
+    this.#rewardTrees.set(epoch, {
+      record: { epoch, merkleRoot, leafCount: entries.length },
+      leaves: new Map(
+        entries.map((entry, leafIndex) => [entry.nodeId, structuredClone({ leafIndex, entry })]),
+      ),
+      levels: tree.levels.filter((l) => l.length > 1).map((level) => level.map((h) => h.slice())),
+    });
+    return true;
+  }
+
+  getRewardTree(epoch: number): RewardTreeRecord | undefined {
+    const kept = this.#rewardTrees.get(epoch);
+    return kept && { ...kept.record };
+  }
+
+  getRewardLeaf(options: { epoch: number; nodeId: string }): RewardLeafRecord | undefined {
+    const leaf = this.#rewardTrees.get(options.epoch)?.leaves.get(options.nodeId);
+    return leaf && structuredClone(leaf);
+  }
+
+  getMerkleHashes(options: {
+    epoch: number;
+    positions: ReadonlyArray<{ level: number; index: number }>;
+  }): Uint8Array[] {
+    const levels = this.#rewardTrees.get(options.epoch)?.levels;
+    return options.positions.map(({ level, index }) => {
+      const hash = levels?.[level]?.[index];
+      if (!hash)
+        throw new HexEdgeError(
+          'INTERNAL',
+          `epoch ${options.epoch} keeps no Merkle hash at ${level}/${index}`,
+        );
+      return hash.slice();
+    });
   }
 }

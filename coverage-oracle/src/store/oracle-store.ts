@@ -6,6 +6,9 @@ import type {
   OracleTrustRecord,
   PendingRound,
   NonceClaim,
+  RewardLeafRecord,
+  RewardTreeInput,
+  RewardTreeRecord,
   ReplayState,
   StakeEvent,
   StoredReport,
@@ -96,4 +99,22 @@ export interface OracleStore {
   getLogHeader(epoch: number): LogHeader | undefined;
   /** The last `limit` epochs' headers, oldest first (the reward stage's last epoch, the node report's history). */
   listRecentLogHeaders(limit: number): LogHeader[];
+
+  /**
+   * Keeps a closed epoch's reward tree (its entries by node and its Merkle levels), all of it or none;
+   * false (and nothing written) when the epoch's tree is already kept: a published epoch never changes.
+   */
+  saveRewardTree(tree: RewardTreeInput): boolean;
+  /** A kept tree's root and leaf count, or undefined (not closed, or not kept yet: a store from before). */
+  getRewardTree(epoch: number): RewardTreeRecord | undefined;
+  /** One node's entry and leaf index in a kept tree (indexed by epoch and node). */
+  getRewardLeaf(options: { epoch: number; nodeId: string }): RewardLeafRecord | undefined;
+  /**
+   * Hashes of a kept tree at (level, index), level 0 the leaves' (indexed point reads: a proof asks one
+   * per level). Throws for a position the tree does not have.
+   */
+  getMerkleHashes(options: {
+    epoch: number;
+    positions: ReadonlyArray<{ level: number; index: number }>;
+  }): Uint8Array[];
 }

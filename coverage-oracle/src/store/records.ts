@@ -1,4 +1,5 @@
 import type { BatchProof } from '@hexedge/protocol';
+import type { RewardEntry } from '../rewards/epoch-rewards.ts';
 
 /** What the oracle keeps. Every record is plain JSON so any store can hold it as text. */
 
@@ -164,4 +165,30 @@ export type LogHeader = Omit<LogEntry, 'receiptHashes' | 'verdictHashes'>;
 export function logHeaderOf(entry: LogEntry): LogHeader {
   const { receiptHashes: _receipts, verdictHashes: _verdicts, ...header } = entry;
   return header;
+}
+
+/**
+ * A closed epoch's reward Merkle tree as kept beside its log entry: a proof request reads the node's
+ * leaf and one hash per level (indexed), never the manifest, and never builds a tree.
+ */
+export interface RewardTreeRecord {
+  epoch: number;
+  merkleRoot: string;
+  /** Leaves (rewarded nodes): with it, the length of every level is known without reading them. */
+  leafCount: number;
+}
+
+/** What `saveRewardTree` keeps: the manifest's entries in leaf order and every level below the root. */
+export interface RewardTreeInput {
+  epoch: number;
+  merkleRoot: string;
+  entries: readonly RewardEntry[];
+  /** `buildMerkleLevels` of the entries (leaf hashes first); the root's level (one hash) is not kept. */
+  levels: readonly (readonly Uint8Array[])[];
+}
+
+/** A node's entry in a kept tree and its leaf's position. */
+export interface RewardLeafRecord {
+  leafIndex: number;
+  entry: RewardEntry;
 }

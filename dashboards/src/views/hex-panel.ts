@@ -40,7 +40,11 @@ export function HexPanel(props: { cell: string; refresh: number; nowMs: number; 
           ${d.nodes.length === 0
             ? html`<p class="empty">No nodes in this hex: it is coloured by the requests that came from it.</p>`
             : html`<table class="nodes">
-                <caption>${d.nodes.length} node${d.nodes.length === 1 ? '' : 's'} in this hex</caption>
+                <caption>
+                  ${d.truncated
+                    ? html`The ${d.nodes.length} nodes nearest the centre of this hex; it holds more (<span data-testid="hex-truncated">zoom in for the rest</span>)`
+                    : `${d.nodes.length} node${d.nodes.length === 1 ? '' : 's'} in this hex`}
+                </caption>
                 <thead><tr><th scope="col">Node</th><th scope="col">Status</th><th scope="col">Trust</th><th scope="col">Models</th><th scope="col">Queue</th><th scope="col">Heartbeat</th><th scope="col">p50 service</th></tr></thead>
                 <tbody>
                   ${d.nodes.map(

@@ -8,6 +8,7 @@ import type { InferAnswer } from '../mapping/answer.ts';
 import { InputBuilder } from '../mapping/input-builder.ts';
 import type { DeviceRegistry } from '../registry/device-registry.ts';
 import { DedupCache } from './dedup-cache.ts';
+import { DEFAULT_FCNT_DEVICES, FrameCounters } from './frame-counters.ts';
 import {
   newStats,
   type BridgeInferRequest,
@@ -39,6 +40,8 @@ export interface FirmwareBridgeOptions {
   /** How ChirpStack marshals events; `auto` tells JSON (`{`) from protobuf per message. */
   marshaling?: Marshaling | 'auto';
   dedupEntries?: number;
+  /** Devices whose last frame counter is kept (least recently heard dropped first). */
+  fCntDevices?: number;
   /** Downlink queue item ids (UUIDs); injectable for tests. */
   newId?: () => string;
 }
@@ -56,7 +59,7 @@ export class FirmwareBridge {
     Pick<FirmwareBridgeOptions, 'onCoverageEvidence'>;
   readonly #dedup: DedupCache;
   readonly #inputs = new InputBuilder();
-  readonly #lastFCnt = new Map<string, number>();
+  readonly #fCnt: FrameCounters;
   readonly #queues = new Map<string, Promise<unknown>>();
 
   constructor(options: FirmwareBridgeOptions) {
@@ -65,10 +68,22 @@ export class FirmwareBridge {
       logger: SILENT,
       marshaling: 'auto',
       dedupEntries: DEFAULT_DEDUP_ENTRIES,
+      fCntDevices: DEFAULT_FCNT_DEVICES,
       newId: () => crypto.randomUUID(),
       ...options,
     };
     this.#dedup = new DedupCache({ maxEntries: this.#o.dedupEntries });
+    this.#fCnt = new FrameCounters({ maxDevices: this.#o.fCntDevices });
+    // A removed (or re-provisioned) device's counter and window go with it: nothing outlives a device.
+    this.#o.registry.onDeviceRemoved((devEui) => {
+      this.#fCnt.forget(devEui);
+      this.#inputs.reset(devEui);
+    });
+  }
+
+  /** Devices whose frame counter is kept (bounded by `fCntDevices`). */
+  get trackedDevices(): number {
+    return this.#fCnt.size;
   }
 
   /** Handles one MQTT message. Never throws for bad input: that becomes an error event. */
@@ -157,16 +172,15 @@ export class FirmwareBridge {
         message: `device ${devEui} is not registered with HexEdge`,
       });
     // Checked before any await, so two uplinks of one device are judged in arrival order.
-    const last = this.#lastFCnt.get(devEui);
-    if (last !== undefined && event.fCnt <= last) {
+    const counted = this.#fCnt.accept(devEui, event.fCnt);
+    if (!counted.ok) {
       return this.#fail({
         ...ids,
         fleet: resolved.device.fleet,
         code: 'FCNT_BACKWARDS',
-        message: `fCnt ${event.fCnt} is not above the last processed ${last}; replayed or reordered uplink not re-inferred`,
+        message: `fCnt ${event.fCnt} is not above the last processed ${counted.lastFCnt}; replayed or reordered uplink not re-inferred`,
       });
     }
-    this.#lastFCnt.set(devEui, event.fCnt);
     const input: UplinkInput = {
       source: 'chirpstack',
       devEui,
@@ -298,7 +312,7 @@ export class FirmwareBridge {
     switch (event.kind) {
       case 'join':
         // A (re)join resets the device's frame counters to 0: forget the old ones and its window.
-        this.#lastFCnt.delete(devEui);
+        this.#fCnt.forget(devEui);
         this.#inputs.reset(devEui);
         log.info(`${devEui}: joined${event.devAddr ? ` as ${event.devAddr}` : ''}`);
         break;

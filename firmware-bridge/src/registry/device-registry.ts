@@ -33,6 +33,7 @@ export class DeviceRegistry {
   readonly #warmCodecs: boolean;
   readonly #devices = new Map<string, Device>();
   readonly #profiles = new Map<string, { profile: Profile; codecs: ProfileCodecs }>();
+  readonly #removedListeners = new Set<(devEui: string) => void>();
 
   /**
    * `codecRunner`: where JS codecs run; by default a worker thread per codec on Node, in process
@@ -97,7 +98,10 @@ export class DeviceRegistry {
       );
     }
     this.#store.saveDevice(device);
+    const old = this.#devices.get(device.devEui);
     this.#devices.set(device.devEui, device);
+    // A different record under the same DevEUI is a re-provisioned device: its old self is gone.
+    if (old && JSON.stringify(old) !== JSON.stringify(device)) this.#removed(device.devEui);
     return device;
   }
 
@@ -111,7 +115,23 @@ export class DeviceRegistry {
 
   deleteDevice(devEui: string): boolean {
     this.#store.deleteDevice(devEui.toLowerCase());
-    return this.#devices.delete(devEui.toLowerCase());
+    const deleted = this.#devices.delete(devEui.toLowerCase());
+    if (deleted) this.#removed(devEui.toLowerCase());
+    return deleted;
+  }
+
+  /**
+   * Calls `listener` with a device's DevEUI (lower case) when it is deleted or replaced by a different
+   * record, so state kept per device elsewhere (the bridge's frame counters and windows) goes with it.
+   * Returns the unsubscribe.
+   */
+  onDeviceRemoved(listener: (devEui: string) => void): () => void {
+    this.#removedListeners.add(listener);
+    return () => this.#removedListeners.delete(listener);
+  }
+
+  #removed(devEui: string): void {
+    for (const listener of this.#removedListeners) listener(devEui);
   }
 
   resolve(devEui: string): ResolvedDevice | undefined {

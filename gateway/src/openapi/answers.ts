@@ -203,6 +203,11 @@ export const hexDetailSchema = z.object({
       served: serviceStatsSchema,
     }),
   ),
+  truncated: z
+    .boolean()
+    .describe(
+      'true when the hex holds more nodes than are listed (at most 200, nearest its centre): a coarse (res 0/1) hex is a continent; ask a finer cell for the rest',
+    ),
 });
 
 export const operatorSchema = z.object({

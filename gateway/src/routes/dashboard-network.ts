@@ -6,7 +6,7 @@ import type { RequestLog } from '../events/request-log.ts';
 import { hexDetailParams, hexesQuery, type HexMetric } from '../openapi/dashboard-routes.ts';
 import { valid } from '../openapi/params.ts';
 import type { OracleReader } from './dashboard-operator.ts';
-import type { HexRow, NetworkMap } from './network-map.ts';
+import { MAX_HEX_DETAIL_NODES, type HexRow, type NetworkMap } from './network-map.ts';
 
 const valueOf: Record<HexMetric, (h: HexRow) => number | null> = {
   coverage: (h) => h.coverage,
@@ -32,8 +32,9 @@ export function hexesHandler(options: { map: NetworkMap }) {
 
 /**
  * GET /v1/network/hexes/{cell} (public): the nodes in one hex with their health, trust and load. Costs
- * what the hex holds: its nodes are found around it in placement's index, its request figures read
- * from the map's per-area counts.
+ * what the hex holds, at most MAX_HEX_DETAIL_NODES rows (nearest its centre; `truncated` says there
+ * are more): its nodes are found around it in placement's index, its request figures read from the
+ * map's per-area counts.
  */
 export function hexDetailHandler(options: {
   map: NetworkMap;
@@ -45,7 +46,10 @@ export function hexDetailHandler(options: {
     const { cell } = valid(c, 'param', hexDetailParams);
     const res = getResolution(cell);
     const { placement, requests } = options;
-    const inCell = options.map.nodesIn(cell);
+    // One more than is shown: it says whether the hex holds more (without counting a continent).
+    const found = options.map.nodesIn(cell, { limit: MAX_HEX_DETAIL_NODES + 1 });
+    const truncated = found.length > MAX_HEX_DETAIL_NODES;
+    const inCell = truncated ? found.slice(0, MAX_HEX_DETAIL_NODES) : found;
     const { demand, p50LatencyMs } = options.map.cellRequests({ cell, hasNodes: inCell.length > 0 });
     const nodes = inCell.map((n) => ({
       id: n.id,
@@ -59,7 +63,7 @@ export function hexDetailHandler(options: {
       served: requests.nodeStats(n.id),
     }));
     const signal = (await options.oracle?.hexSignal?.(cell)) ?? null;
-    return c.json({ cell, res, demand, p50LatencyMs, windowMs: DEMAND_WINDOW_MS, signal, nodes });
+    return c.json({ cell, res, demand, p50LatencyMs, windowMs: DEMAND_WINDOW_MS, signal, nodes, truncated });
   };
 }
 

@@ -197,7 +197,7 @@ describe('NetworkMap', () => {
         const all = [...placement.registry.values()];
         for (const cell of cells) {
           const cellRes = getResolution(cell);
-          const inCell = map.nodesIn(cell);
+          const inCell = map.nodesIn(cell, { limit: Infinity });
           expect(inCell.map((n) => n.id).sort(), cell).toEqual(
             all
               .filter((n) => latLngToCell(n.location.lat, n.location.lng, cellRes) === cell)

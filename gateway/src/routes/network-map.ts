@@ -18,6 +18,12 @@ export const NETWORK_MAP_CACHE_MS = 1_000;
  * rounding. Nodes found within it are then kept only if latLngToCell puts them in the hex.
  */
 const CELL_RADIUS_SLACK = 1.01;
+/**
+ * Rows one hex's answer lists (`GET /v1/network/hexes/{cell}`), nearest the hex's centre first, with
+ * `truncated: true` past it: a res-0/1 hex holds a continent's nodes, and each row reads the node's
+ * status, trust and service figures. The dashboard's panel says to zoom in for the rest.
+ */
+export const MAX_HEX_DETAIL_NODES = 200;
 const CELL_RADIUS_SLACK_KM = 0.01;
 
 /**
@@ -92,8 +98,11 @@ export class NetworkMap {
     return rows;
   }
 
-  /** The nodes in one hex, nearest its centre first: found around the hex, not by a walk over the fleet. */
-  nodesIn(cell: string): NodeRecord[] {
+  /**
+   * The nodes in one hex, nearest its centre first, at most `limit` (a res-0/1 hex is a continent):
+   * found around the hex, not by a walk over the fleet, and the search stops at `limit` nodes in it.
+   */
+  nodesIn(cell: string, options: { limit: number }): NodeRecord[] {
     const res = getResolution(cell);
     const [lat, lng] = cellToLatLng(cell);
     const center = { lat, lng };
@@ -101,8 +110,12 @@ export class NetworkMap {
     for (const [vLat, vLng] of cellToBoundary(cell))
       radiusKm = Math.max(radiusKm, greatCircleDistanceKm(center, { lat: vLat, lng: vLng }));
     return this.options.placement
-      .nodesWithin({ location: center, radiusKm: radiusKm * CELL_RADIUS_SLACK + CELL_RADIUS_SLACK_KM })
-      .filter(({ node }) => nodeCellAt(node, res) === cell)
+      .nodesWithin({
+        location: center,
+        radiusKm: radiusKm * CELL_RADIUS_SLACK + CELL_RADIUS_SLACK_KM,
+        limit: options.limit,
+        filter: (node) => nodeCellAt(node, res) === cell,
+      })
       .map(({ node }) => node);
   }
 
