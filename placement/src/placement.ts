@@ -61,9 +61,10 @@ export const CANDIDATE_POOL_SIZE = 16;
 /**
  * Nodes a request's pool checks for eligibility at most (nearest first). A policy few nodes meet (a
  * trust minimum on a popular model) made the search check every holder; past this many, the pool is
- * the nearest eligible among those checked. 128 times the pool, so a policy met by 1 node in 128
- * around the caller still fills it; a region bound is narrowed by the region's verified nodes first,
- * exactly, so it rarely gets here.
+ * the nearest eligible among those checked (when none of them is eligible, the search goes on
+ * unbounded: a request is never refused that a full search answers). 128 times the pool, so a policy
+ * met by 1 node in 128 around the caller still fills it; a region bound is narrowed by the region's
+ * verified nodes first, exactly, so it rarely gets here.
  */
 export const MAX_ELIGIBILITY_CHECKS = 2048;
 /** The model plan is recomputed at most this often (heartbeats ask for it every interval). */
@@ -293,7 +294,7 @@ export class Placement {
     if (recordDemand) this.#demand.record({ location, model, ...(version !== undefined ? { version } : {}) });
 
     const boundMs = Math.min(policy.maxLatencyMs ?? Infinity, policy.deadlineMs ?? Infinity);
-    const pool = this.#nearestOf({
+    const search = {
       location,
       k: Math.max(k, CANDIDATE_POOL_SIZE),
       maxDistanceKm: Number.isFinite(boundMs) ? maxDistanceKmForRttMs(boundMs) : Infinity,
@@ -302,9 +303,14 @@ export class Placement {
         this.#holders.ofModel(model, version),
         policy.regionId !== undefined ? this.#holders.inVerifiedRegion(policy.regionId) : 'all',
       ),
-      accept: (node) => this.#isEligible(node, { model, version, policy }),
-      maxAcceptCalls: this.#maxEligibilityChecks,
-    });
+      accept: (node: NodeRecord) => this.#isEligible(node, { model, version, policy }),
+    };
+    let pool = this.#nearestOf({ ...search, maxAcceptCalls: this.#maxEligibilityChecks });
+    // Nothing eligible among the nodes the budget reached: search on, unbounded, rather than refuse a
+    // request a full search answers. Free identities crowding a caller (more probation nodes than the
+    // budget, all nearer than any eligible one) then cost the full search they cost before the budget,
+    // never a refusal; a request that finds anyone within the budget stays bounded.
+    if (pool.length === 0) pool = this.#nearestOf(search);
     const nowMs = this.#now();
     const entries = pool.map(({ id, distanceKm }): PoolEntry => {
       const node = this.#index.get(id)!.node;

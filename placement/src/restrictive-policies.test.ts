@@ -96,6 +96,28 @@ describe('placement under restrictive policies: work per request is bounded', ()
     looked.mockRestore();
   });
 
+  it('free identities crowding the caller cannot make a request fail that a full search answers', () => {
+    // The attack: more probation sybils than the budget, all nearer the caller than any node that meets
+    // the policy. A bounded search alone would find nothing and refuse the request.
+    const crowd = Array.from({ length: 40 }, (_, i) =>
+      record(idOf(500_000 + i), { lat: 50.11 + i / 10_000, lng: 8.68 }, { verified: true }),
+    );
+    const far = record(idOf(600_000), { lat: 52.5, lng: 13.4 }, { verified: true });
+    const small = restored([...crowd, far], { maxEligibilityChecks: 8 });
+    small.setTrust(far.id, 0.95);
+    const looked = vi.spyOn(small.registry, 'statusOf');
+    const found = small.candidatePool({
+      location: GERMANY,
+      model: 'common',
+      k: 3,
+      policy: { minTrust: 0.9 },
+    });
+    expect(found.map((c) => c.node.id)).toEqual([far.id]);
+    // The full search ran only because the bounded one found nothing (its 8 checks, then all 41).
+    expect(looked.mock.calls.length).toBeLessThanOrEqual(8 + 41);
+    looked.mockRestore();
+  });
+
   it('a region’s nodes are checked nearest first within the budget too', () => {
     const small = restored([...continent.slice(0, 2_000), ...iceland], { maxEligibilityChecks: 2 });
     const looked = vi.spyOn(small.registry, 'statusOf');
