@@ -292,7 +292,9 @@ export class ReceiptForwarder {
         // Not retried: a report re-signed later would be judged late, and the oracle samples anyway.
         this.stats.failedPosts++;
         this.stats.dropped += batch.length;
-        this.#log(`receipt forwarding to ${this.#oracleUrl} failed: ${(err as Error).message}`);
+        this.#log(
+          `receipt forwarding to ${this.#oracleUrl} failed (${batch.length} report(s) not delivered): ${(err as Error).message}`,
+        );
       }
     }
   }
