@@ -20,6 +20,12 @@ export const DEFAULT_FORWARD_QUEUE = 1000;
 export const DEFAULT_FORWARD_BATCH = 100;
 export const DEFAULT_FORWARD_INTERVAL_MS = 1000;
 const POST_TIMEOUT_MS = 10_000;
+/**
+ * How long a stopping gateway waits for its last reports to reach the oracle: one slow post
+ * (POST_TIMEOUT_MS) and some; a full queue (DEFAULT_FORWARD_QUEUE / DEFAULT_FORWARD_BATCH = 10 posts)
+ * takes milliseconds each at a running oracle. Past it the rest is counted and logged as not delivered.
+ */
+export const DEFAULT_FORWARD_STOP_TIMEOUT_MS = 15_000;
 
 export interface Answered {
   request: InferRequest;
@@ -51,6 +57,13 @@ export function reportNonce(): string {
 /** Fault kinds per node folded into one report per flush, and how many (node, kind) pairs are kept between flushes. */
 const MAX_PENDING_FAULTS = 10_000;
 
+/** A stop under way: its deadline's timer, and the dropped count when it began (to tell what it lost). */
+interface Stopping {
+  timer: ReturnType<typeof setTimeout>;
+  timeoutMs: number;
+  dropped: number;
+}
+
 type Queued =
   | { kind: 'receipt'; answered: Answered }
   | { kind: 'fault'; body: Omit<NodeFaultReportBody, 'nodeId' | 'nonce' | 'issuedAtMs'> };
@@ -75,6 +88,12 @@ export class ReceiptForwarder {
   readonly #faults = new Map<string, Extract<Queued, { kind: 'fault' }>['body']>();
   readonly stats = { queued: 0, forwarded: 0, dropped: 0, refused: 0, failedPosts: 0, faults: 0 };
   #flushing: Promise<void> | undefined;
+  /** Aborts the post in flight and what is left once the stop deadline passes. */
+  readonly #stopDeadline = new AbortController();
+  /** Set when stopping began: the deadline's timer and the counters then, to tell what the stop lost. */
+  #stopping: Stopping | undefined;
+  #closed = false;
+  #lateAnswers = 0;
 
   constructor(options: {
     oracleUrl: string;
@@ -108,6 +127,10 @@ export class ReceiptForwarder {
    * flush, so a black-hole node failing every request costs one report per flush, not one per request.
    */
   onNodeFault = (fault: ObservedNodeFault): void => {
+    if (this.#closed) {
+      this.stats.dropped++;
+      return;
+    }
     const key = `${fault.nodeId}\u0000${fault.kind}`;
     const held = this.#faults.get(key);
     if (held) {
@@ -135,6 +158,13 @@ export class ReceiptForwarder {
   };
 
   #enqueue(item: Queued): void {
+    if (this.#closed) {
+      // An answer finished after the last flush (an ingress let it through while closing): said, not lost silently.
+      this.stats.dropped++;
+      if (this.#lateAnswers++ === 0)
+        this.#log(`receipt forwarding stopped: a report came after the last flush and is not delivered`);
+      return;
+    }
     if (this.#queue.length >= this.#maxQueued) {
       this.stats.dropped++;
       return;
@@ -154,16 +184,66 @@ export class ReceiptForwarder {
     return this.#flushing;
   }
 
-  /** Flushes every `intervalMs` until `signal` aborts, then once more. */
-  async run(signal: AbortSignal, intervalMs = DEFAULT_FORWARD_INTERVAL_MS): Promise<void> {
+  /**
+   * Flushes every `intervalMs` until `signal` aborts, then closes (the last flush, `close`): resolves
+   * once the last reports reached the oracle, or `stopTimeoutMs` after the signal. The deadline starts
+   * at the signal, so a post already in flight then is bounded by it too.
+   */
+  async run(
+    signal: AbortSignal,
+    options: { intervalMs?: number; stopTimeoutMs?: number } = {},
+  ): Promise<void> {
+    const intervalMs = options.intervalMs ?? DEFAULT_FORWARD_INTERVAL_MS;
+    const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_FORWARD_STOP_TIMEOUT_MS;
+    const onAbort = () => this.#startStopping(stopTimeoutMs);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     while (!signal.aborted) {
       await this.flush();
+      // The signal may have come during the flush: its abort event is gone then, so look first.
+      if (signal.aborted) break;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, intervalMs);
         signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
       });
     }
-    await this.flush();
+    await this.close({ timeoutMs: stopTimeoutMs });
+  }
+
+  /**
+   * The last flush, at shutdown: posts everything still queued (answers and folded node faults) and
+   * resolves once the oracle has answered, or at the deadline (`timeoutMs` from when stopping began),
+   * when the post in flight is aborted and the rest given up. Reports that did not reach the oracle
+   * (failed posts, given up at the deadline) are counted in one log line, never lost silently; a report
+   * queued after this is refused and said so. Returns what this stop delivered and lost.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<{ undelivered: number }> {
+    const stopping = this.#startStopping(options.timeoutMs ?? DEFAULT_FORWARD_STOP_TIMEOUT_MS);
+    try {
+      await this.flush();
+    } finally {
+      clearTimeout(stopping.timer);
+      this.#closed = true;
+    }
+    const undelivered = this.stats.dropped - stopping.dropped;
+    if (undelivered > 0) {
+      const why = this.#stopDeadline.signal.aborted
+        ? `the oracle did not take them within ${stopping.timeoutMs} ms`
+        : 'its posts failed, see above';
+      this.#log(
+        `receipt forwarding stopped: ${undelivered} report(s) not delivered to ${this.#oracleUrl} (${why})`,
+      );
+    }
+    return { undelivered };
+  }
+
+  #startStopping(timeoutMs: number): Stopping {
+    this.#stopping ??= {
+      timer: setTimeout(() => this.#stopDeadline.abort(), timeoutMs),
+      timeoutMs,
+      dropped: this.stats.dropped,
+    };
+    return this.#stopping;
   }
 
   async #drain(): Promise<void> {
@@ -173,6 +253,12 @@ export class ReceiptForwarder {
     }
     this.#faults.clear();
     while (this.#queue.length > 0) {
+      if (this.#stopDeadline.signal.aborted) {
+        // Stopping, past the deadline: what is left is given up (counted; `close` says how many).
+        this.stats.dropped += this.#queue.length;
+        this.#queue.length = 0;
+        break;
+      }
       const batch = this.#queue.splice(0, this.#batchSize);
       let reports: unknown[];
       try {
@@ -195,7 +281,7 @@ export class ReceiptForwarder {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(reports),
-          signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+          signal: AbortSignal.any([AbortSignal.timeout(POST_TIMEOUT_MS), this.#stopDeadline.signal]),
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
         const answer = (await res.json()) as { accepted?: number };
@@ -206,7 +292,9 @@ export class ReceiptForwarder {
         // Not retried: a report re-signed later would be judged late, and the oracle samples anyway.
         this.stats.failedPosts++;
         this.stats.dropped += batch.length;
-        this.#log(`receipt forwarding to ${this.#oracleUrl} failed: ${(err as Error).message}`);
+        this.#log(
+          `receipt forwarding to ${this.#oracleUrl} failed (${batch.length} report(s) not delivered): ${(err as Error).message}`,
+        );
       }
     }
   }

@@ -12,6 +12,7 @@ export function startHexedge(options: {
   timeoutMs?: number;
   name: string;
   cwd?: string;
+  detached?: boolean;
 }) {
   return startProcess({ ...options, command: process.execPath, args: [HEXEDGE_BIN, ...options.args] });
 }
@@ -26,7 +27,7 @@ export interface DevProcess extends Proc {
 /** Starts `hexedge dev` as a user would and resolves once it has printed its ready, dashboard and oracle lines. */
 export async function startDev(
   args: string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {},
 ): Promise<DevProcess> {
   const proc = await startHexedge({
     name: 'hexedge dev',
@@ -34,6 +35,8 @@ export async function startDev(
     ready: /^hexedge dev oracle: (\S+)/,
     timeoutMs: options.timeoutMs ?? 120_000,
     ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.detached ? { detached: true } : {}),
   });
   const ready = await proc.waitForLine(/ready: gateway (\S+) mqtt (\S+) api-key (\S+)/, 1_000);
   return { ...proc, gatewayUrl: ready[1]!, mqttUrl: ready[2]!, apiKey: ready[3]!, oracleUrl: proc.match[1]! };

@@ -33,11 +33,14 @@ export function startProcess(options: {
   timeoutMs?: number;
   name: string;
   cwd?: string;
+  /** In a process group of its own (pgid = pid), so a test can signal the group as a terminal's Ctrl-C does. */
+  detached?: boolean;
 }): Promise<Proc & { match: RegExpExecArray }> {
   const child = spawn(options.command, options.args, {
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.detached ? { detached: true } : {}),
   });
   const lines: string[] = [];
   const listeners = new Set<(line: string) => void>();

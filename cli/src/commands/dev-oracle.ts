@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { createInterface } from 'node:readline';
 import { buildOracleDeployable } from '../oracle-deployable.ts';
 
-/** The oracle gets this long to stop (a last trust push, the log export) before it is killed. */
+/** The oracle gets this long to stop (a last trust push, the log export) once told to, before it is killed. */
 const STOP_GRACE_MS = 10_000;
 const START_TIMEOUT_MS = 60_000;
 
@@ -25,8 +25,10 @@ type FromChild = { url: string; oracleId: string } | { error: string };
  * `hexedge dev`'s oracle, in a process of its own (the oracle deployable's builder, as `hexedge oracle`
  * runs it), so the gateway's event loop is the gateway's: the oracle's ingest (a receipt report per
  * answered request, with its signature checks and SQLite commits), scoring and referee re-runs never
- * stall a request. Its log lines come through `log`. The IPC channel doubles as a lifeline: if
- * `hexedge dev` dies, the channel closes and the oracle stops itself.
+ * stall a request. Its log lines come through `log`. The IPC channel is its stop order and its
+ * lifeline: `stop` closes it, and if `hexedge dev` dies, it closes too; either way the oracle stops. A
+ * signal to the whole process group (Ctrl-C, systemd's or a supervisor's SIGTERM) does not stop it
+ * before `hexedge dev` has stopped the gateway, whose last receipt reports it must still take.
  */
 export function startOracleProcess(
   config: OracleConfigInput,
@@ -65,7 +67,9 @@ export function startOracleProcess(
         addGatewayUrl: (url) => void child.send({ addGatewayUrl: url }),
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;
-          child.kill('SIGTERM');
+          // Closing the channel is the stop order (the child ignores signals while it is open).
+          if (child.connected) child.disconnect();
+          else child.kill('SIGTERM');
           const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
           await exited;
           clearTimeout(killer);
@@ -95,10 +99,18 @@ async function runChild(config: OracleServiceConfig): Promise<void> {
       .catch((err: Error) => console.error(`oracle: stop failed: ${err.message}`))
       .then(() => process.exit(code));
   };
-  process.on('SIGTERM', () => stop(0));
-  // A terminal's Ctrl-C reaches the whole process group: `hexedge dev` stops the parts in reverse
-  // order (the gateway flushes its last receipts to the oracle first), then sends SIGTERM.
-  process.on('SIGINT', () => {});
+  // A signal sent to the whole process group (a terminal's Ctrl-C, systemd's default KillMode, a
+  // supervisor's SIGTERM to the group) reaches this process as well as `hexedge dev`, which stops the
+  // parts in reverse order: the gateway posts its last receipt reports here first, then the channel
+  // closes. Stopping at the signal would lose those reports (and the operators' rewards for them).
+  const onSignal = (name: string) => {
+    if (!process.connected) return stop(0);
+    console.log(
+      `oracle: ${name}: stopping when hexedge dev stops it, after the gateway's last receipt reports`,
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('disconnect', () => stop(0));
   // A stage fault (an infrastructure failure) stops the oracle, as `hexedge oracle` does.
   oracle.done.catch(() => stop(1));
