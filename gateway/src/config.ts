@@ -72,11 +72,30 @@ const limitsSchema = z
     maxInFlight: z.number().int().min(1).max(1_000_000).default(2048),
     /** Inference requests one caller (API key, MQTT client) may have in progress; past it 429 RATE_LIMITED. */
     maxInFlightPerKey: z.number().int().min(1).max(1_000_000).default(128),
-    /** Node registrations accepted per client IP: sustained per minute, and burst. */
+    /**
+     * Node registrations accepted per client source (an IPv4 address, or an IPv6 /64: one host's or
+     * subscriber's share, routes/client-source.ts): sustained per minute, and burst.
+     */
     registrationsPerIpPerMinute: z.number().positive().max(1_000_000).default(60),
     registrationBurstPerIp: z.number().int().min(1).max(1_000_000).default(30),
-    /** Heartbeats accepted per client IP per second (many nodes may share an address). */
+    /** Heartbeats accepted per client source per second (many nodes may share an address). */
     heartbeatsPerIpPerSecond: z.number().positive().max(1_000_000).default(200),
+    /**
+     * The same per IPv6 /48 (one customer's or hosting account's 65 536 /64s), so cycling /64s buys no
+     * more. A data centre of ~1 000 nodes behind one /48 beats 200/s at a 5 s interval and, after a
+     * power cut, registers all at once: these leave it room. Never tighter than the per-source values.
+     */
+    registrationsPer48PerMinute: z.number().positive().max(1_000_000).default(120),
+    registrationBurstPer48: z.number().int().min(1).max(1_000_000).default(300),
+    heartbeatsPer48PerSecond: z.number().positive().max(1_000_000).default(1000),
+    /**
+     * Registered nodes on probation (not yet scored by the oracle) kept at most; a new one past it is
+     * refused (503 OVERLOADED) until one is scored or leaves. Nodes with standing are not counted. Free
+     * identities from free addresses must not fill memory, placement scans and the dashboards; 10 000
+     * newcomers at once is far above an honest network's joining rate. Without an oracle no node is
+     * ever scored: then this bounds every node.
+     */
+    maxProbationNodes: z.number().int().min(1).max(10_000_000).default(10_000),
     /** Open server-sent-event streams at once, all of them (the public network stream and per-key ones). */
     maxEventStreams: z.number().int().min(1).max(100_000).default(256),
     /** Open server-sent-event streams per client IP (public stream) or per key. */

@@ -49,6 +49,11 @@ export interface NodeRegistryOptions {
    * spend an honest node's allowance.
    */
   admit?: (message: { nodeId: string; kind: 'registration' | 'heartbeat' }) => void;
+  /**
+   * Called for a registration of a node not registered now, after `admit`, before the write: throws
+   * (e.g. OVERLOADED, Placement's cap on nodes on probation) to refuse it.
+   */
+  admitNewNode?: (nodeId: string) => void;
 }
 
 /**
@@ -67,6 +72,7 @@ export class NodeRegistry {
   readonly #store: NodeStore;
   readonly #assumeLocationsVerified: boolean;
   readonly #admit: NodeRegistryOptions['admit'];
+  readonly #admitNewNode: NodeRegistryOptions['admitNewNode'];
   /**
    * With a group-committing store: each node's record as it was before the batch now waiting for its
    * commit (undefined: the node is new in it). A failed commit puts them back, so a message answered
@@ -96,6 +102,7 @@ export class NodeRegistry {
     this.#store = options.store ?? new MemoryNodeStore();
     this.#assumeLocationsVerified = options.assumeLocationsVerified ?? false;
     this.#admit = options.admit;
+    this.#admitNewNode = options.admitNewNode;
     const restoredAtMs = this.#now();
     for (const d of (this.#store.loadDeparted?.() ?? []).sort((a, b) => a.departedAtMs - b.departedAtMs)) {
       if (restoredAtMs - d.departedAtMs < MIN_LOCATION_CHANGE_INTERVAL_MS) this.#departed.set(d.nodeId, d);
@@ -147,6 +154,7 @@ export class NodeRegistry {
       );
     }
     this.#admit?.({ nodeId: body.nodeId, kind: 'registration' });
+    if (!existing) this.#admitNewNode?.(body.nodeId);
     const now = this.#now();
     // A node back after an eviction is judged against where it left from: silence buys no fresh move.
     const departed = existing ? undefined : this.#departed.get(body.nodeId);

@@ -24,6 +24,7 @@ import type { RandomSource } from './random.ts';
 import { scoreCandidates, type Candidate, type ScoredCandidate } from './scoring.ts';
 import { orderFailover } from './selection.ts';
 import { TrustBook, TRUST_FLOOR } from './trust.ts';
+import { ProbationCap } from './probation-cap.ts';
 
 export type { Candidate, ScoredCandidate } from './scoring.ts';
 
@@ -40,6 +41,11 @@ export interface PlacementOptions {
   admit?: NodeRegistryOptions['admit'];
   /** Eligibility checks per request's pool (default MAX_ELIGIBILITY_CHECKS; Infinity in reference tests). */
   maxEligibilityChecks?: number;
+  /**
+   * Registered nodes on probation (no oracle score yet) kept at most; a new one past it is refused
+   * with OVERLOADED (probation-cap.ts). Default: no cap (the gateway's config sets one).
+   */
+  maxProbationNodes?: number;
 }
 
 export interface CandidateQuery {
@@ -130,6 +136,7 @@ export class Placement {
   /** Who announces which model and artifact: unknown or rarely held ones cost O(holders), not a walk over every node. */
   readonly #holders = new ModelHolders();
   readonly #trust: TrustBook;
+  readonly #probation: ProbationCap;
   readonly #serviceTimes = new ServiceTimes();
   readonly #health = new NodeHealthBook();
   readonly #demand: DemandWindow;
@@ -146,6 +153,8 @@ export class Placement {
     this.#random = options.random ?? Math.random;
     this.#maxEligibilityChecks = options.maxEligibilityChecks ?? MAX_ELIGIBILITY_CHECKS;
     this.#trust = new TrustBook(store);
+    const probation = new ProbationCap({ max: options.maxProbationNodes ?? Infinity });
+    this.#probation = probation;
     this.#demand = new DemandWindow({ store, now: this.#now });
     this.registry = new NodeRegistry({
       heartbeatIntervalMs: options.heartbeatIntervalMs,
@@ -153,11 +162,14 @@ export class Placement {
       store,
       assumeLocationsVerified: options.assumeLocationsVerified ?? false,
       ...(options.admit ? { admit: options.admit } : {}),
+      admitNewNode: (nodeId) => probation.admitNew(nodeId, this.#trust.isOnProbation(nodeId)),
       onChange: (node) => {
+        probation.noteNode(node.id, this.#trust.isOnProbation(node.id));
         this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node });
         this.#holders.upsert(node);
       },
       onRemove: (nodeId) => {
+        probation.forget(nodeId);
         this.#index.remove(nodeId);
         this.#holders.remove(nodeId);
         this.#serviceTimes.forgetNode(nodeId);
@@ -372,7 +384,14 @@ export class Placement {
 
   /** The oracle's trust score for a node (0–1). Ends the node's probation. */
   setTrust(nodeId: string, score: number, reasons?: string[]): TrustRecord {
-    return this.#trust.set({ nodeId, score, ...(reasons ? { reasons } : {}), nowMs: this.#now() });
+    const record = this.#trust.set({ nodeId, score, ...(reasons ? { reasons } : {}), nowMs: this.#now() });
+    this.#probation.forget(nodeId);
+    return record;
+  }
+
+  /** Registered nodes on probation now (counted against `maxProbationNodes`). */
+  get probationNodeCount(): number {
+    return this.#probation.count;
   }
 
   getTrust(nodeId: string): { score: number; probation: boolean; reasons: string[] } {

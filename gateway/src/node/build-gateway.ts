@@ -99,6 +99,14 @@ export async function buildGateway(
           perSecond: limits.heartbeatsPerIpPerSecond,
           burst: Math.ceil(limits.heartbeatsPerIpPerSecond * 5),
         },
+        registrationsPer48: {
+          perSecond: limits.registrationsPer48PerMinute / 60,
+          burst: limits.registrationBurstPer48,
+        },
+        heartbeatsPer48: {
+          perSecond: limits.heartbeatsPer48PerSecond,
+          burst: Math.ceil(limits.heartbeatsPer48PerSecond * 5),
+        },
       },
     });
     const placement = new Placement({
@@ -106,6 +114,7 @@ export async function buildGateway(
       assumeLocationsVerified: config.assumeLocationsVerified,
       store: nodeStore,
       admit: nodeMessageLimits.admit,
+      maxProbationNodes: limits.maxProbationNodes,
     });
     life.defer('placement checkpoint', () => placement.checkpoint());
 
@@ -185,6 +194,11 @@ export async function buildGateway(
         }
         return [...counts].map(([status, value]) => ({ labels: { status }, value }));
       },
+    });
+    metrics.gauge({
+      name: 'hexedge_gateway_probation_nodes',
+      help: 'Registered nodes on probation (no oracle score yet), counted against limits.maxProbationNodes',
+      read: () => [{ value: placement.probationNodeCount }],
     });
     const cache = config.cache.enabled
       ? new InferCache({
