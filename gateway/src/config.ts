@@ -89,8 +89,10 @@ const limitsSchema = z
     registrationBurstPer48: z.number().int().min(1).max(1_000_000).default(300),
     heartbeatsPer48PerSecond: z.number().positive().max(1_000_000).default(1000),
     /**
-     * Registered nodes on probation (not yet scored by the oracle) kept at most; a new one past it is
-     * refused (503 OVERLOADED) until one is scored or leaves. Nodes with standing are not counted. Free
+     * Registered nodes on probation (not yet scored by the oracle) kept at most. Past it a new one takes
+     * the slot of the oldest node of the source holding the most (when its own source, IPv4 address or
+     * IPv6 /48, holds fewer even counting it), else is refused (503 OVERLOADED) until one is scored or
+     * leaves: whoever fills the cap cannot keep out newcomers from elsewhere. Nodes with standing are not counted. Free
      * identities from free addresses must not fill memory, placement scans and the dashboards; 10 000
      * newcomers at once is far above an honest network's joining rate. Without an oracle no node is
      * ever scored: then this bounds every node.

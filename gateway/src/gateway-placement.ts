@@ -19,7 +19,11 @@ export interface NearestNodesQuery {
  * (`@hexedge/placement/worker`), whose answers arrive over RPC, hence the promises.
  */
 export interface GatewayPlacement extends PlacementPort {
-  register(message: unknown): Promise<NodeAck>;
+  /**
+   * `source`: the client source the registration came from (an IPv4 address or an IPv6 /48), which
+   * a full probation cap shares its slots between; the Worker's sharded placement has no cap.
+   */
+  register(message: unknown, options?: { source?: string }): Promise<NodeAck>;
   heartbeat(message: unknown): Promise<NodeAck>;
   nearest(query: NearestNodesQuery): MaybePromise<Candidate[]>;
   /** A node, its status and (where placement holds it) the oracle's trust in it. */
@@ -53,7 +57,7 @@ export function localPlacement(placement: Placement): GatewayPlacement {
     return ack(id);
   };
   return {
-    register: (message) => durably(placement.registry.register(message)),
+    register: (message, options) => durably(placement.registry.register(message, options)),
     heartbeat: (message) => durably(placement.registry.heartbeat(message)),
     nearest: ({ location, k, model, contentId }) =>
       placement.nearest({

@@ -33,6 +33,8 @@ export interface ProbeReport {
   /** From ::1 once the IPv4 loopback is spent: its own source. */
   loopback6: ProbeAnswer;
   /** Signed registrations of fresh identities, each from a fresh /48. */
+  /** Fresh identities from one /48 until the probation cap is full, and one more from it. */
+  flood: ProbeAnswer[];
   freshIdentities: ProbeAnswer[];
 }
 
@@ -41,6 +43,7 @@ const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', '
 const ONE_64 = Array.from({ length: 10 }, (_, i) => `2001:db8:a:1::${(i + 1).toString(16)}`);
 const ROTATING_64S = Array.from({ length: 12 }, (_, i) => `2001:db8:a:${(i + 0x100).toString(16)}::1`);
 const OTHER_48 = '2001:db8:b:1::1';
+const FLOOD_48 = '2001:db8:f1:1::1';
 const FRESH_48S = Array.from({ length: 5 }, (_, i) => `2001:db8:${(0xc0 + i).toString(16)}:1::1`);
 const PROXY_HEADERS: Record<string, string>[] = [
   { 'x-forwarded-for': '203.0.113.1' },
@@ -108,7 +111,7 @@ async function signedRegistration() {
 
 async function main(): Promise<void> {
   ip('link', 'set', 'lo', 'up');
-  for (const address of [...ONE_64, ...ROTATING_64S, OTHER_48, ...FRESH_48S])
+  for (const address of [...ONE_64, ...ROTATING_64S, OTHER_48, FLOOD_48, ...FRESH_48S])
     ip('-6', 'addr', 'add', `${address}/128`, 'dev', 'lo', 'nodad');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-ipv6-probe-'));
   const stop = new AbortController();
@@ -148,6 +151,9 @@ async function main(): Promise<void> {
       other48: await junk(OTHER_48),
       ipv4: await sequence(PROXY_HEADERS, (headers) => junk('127.0.0.1', '127.0.0.1', headers)),
       loopback6: await junk('::1'),
+      flood: await sequence([1, 2, 3, 4], async () =>
+        post({ port, host: '::1', from: FLOOD_48, body: await signedRegistration() }),
+      ),
       freshIdentities: await sequence(FRESH_48S, async (from) =>
         post({ port, host: '::1', from, body: await signedRegistration() }),
       ),

@@ -16,11 +16,11 @@ if (skip)
 /**
  * The attack over real sockets: a node-registration flood from many addresses of one IPv6 /64, then
  * from many /64s of one /48, then from IPv4 with forged proxy headers, then fresh signed identities
- * from fresh /48s against the probation cap. The probe runs the real gateway builder in a user and
+ * from one /48 until the probation cap is full, then from fresh /48s, which share it fairly. The probe runs the real gateway builder in a user and
  * network namespace of its own (`unshare -rn`), where loopback can hold those addresses.
  */
 describe.skipIf(skip)('node registrations over real IPv6 and IPv4 sockets', () => {
-  it('counts a /64 as one source, a /48 as a looser one, ::ffff:127.0.0.1 as 127.0.0.1, ignores proxy headers, and caps probation', () => {
+  it('counts a /64 as one source, a /48 as a looser one, ::ffff:127.0.0.1 as 127.0.0.1, ignores proxy headers, and caps probation fairly between sources', () => {
     const run = spawnSync('unshare', ['-rn', process.execPath, PROBE], {
       encoding: 'utf8',
       timeout: 60_000,
@@ -50,8 +50,11 @@ describe.skipIf(skip)('node registrations over real IPv6 and IPv4 sockets', () =
     expect(report.ipv4[4]!.message).not.toContain('ffff');
     expect(report.loopback6.status).toBe(400);
 
-    // Fresh signed identities, each from a fresh /48: rate limits never bind, the probation cap (3) does.
-    expect(statuses(report.freshIdentities)).toEqual([200, 200, 200, 503, 503]);
+    // One /48 fills the probation cap (3) with fresh identities; its fourth is refused.
+    expect(statuses(report.flood)).toEqual([200, 200, 200, 503]);
+    // Fresh identities, each from a fresh /48: rate limits never bind. The first two take the flood's
+    // slots (it holds more than they would), then every source holds one and the cap refuses.
+    expect(statuses(report.freshIdentities)).toEqual([200, 200, 503, 503, 503]);
     expect(report.freshIdentities[3]).toMatchObject({ code: 'OVERLOADED' });
     expect(report.freshIdentities[3]!.message).toContain('maxProbationNodes 3');
   }, 90_000);

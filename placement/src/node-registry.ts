@@ -50,10 +50,12 @@ export interface NodeRegistryOptions {
    */
   admit?: (message: { nodeId: string; kind: 'registration' | 'heartbeat' }) => void;
   /**
-   * Called for a registration of a node not registered now, after `admit`, before the write: throws
-   * (e.g. OVERLOADED, Placement's cap on nodes on probation) to refuse it.
+   * Called for a registration of a node not registered now, after `admit`, before the write, with the
+   * source it came from (the gateway's client source; undefined in-process): throws (e.g. OVERLOADED,
+   * Placement's cap on nodes on probation) to refuse it, or names a node whose place it takes (evicted
+   * before the write, as a silent node is).
    */
-  admitNewNode?: (nodeId: string) => void;
+  admitNewNode?: (node: { nodeId: string; source: string | undefined }) => { evict?: string } | void;
 }
 
 /**
@@ -140,7 +142,8 @@ export class NodeRegistry {
     return silentMs > MISSED_HEARTBEATS_UNHEALTHY * this.heartbeatIntervalMs ? 'unhealthy' : 'healthy';
   }
 
-  async register(message: unknown): Promise<NodeRecord> {
+  /** `source`: where the registration came from (the gateway's client source), for admitNewNode. */
+  async register(message: unknown, options: { source?: string } = {}): Promise<NodeRecord> {
     const signed = parseWith(signedRegistrationSchema, message, { what: 'registration' });
     const { body } = signed;
     const location = toLatLng(body.location, 'location');
@@ -154,7 +157,11 @@ export class NodeRegistry {
       );
     }
     this.#admit?.({ nodeId: body.nodeId, kind: 'registration' });
-    if (!existing) this.#admitNewNode?.(body.nodeId);
+    if (!existing) {
+      const room = this.#admitNewNode?.({ nodeId: body.nodeId, source: options.source });
+      const victim = room?.evict !== undefined ? this.#nodes.get(room.evict) : undefined;
+      if (victim) this.#evict(victim, this.#now());
+    }
     const now = this.#now();
     // A node back after an eviction is judged against where it left from: silence buys no fresh move.
     const departed = existing ? undefined : this.#departed.get(body.nodeId);
@@ -285,10 +292,7 @@ export class NodeRegistry {
     const evicted: string[] = [];
     for (const node of this.#nodes.values()) {
       if (node.lastHeartbeatAtMs >= cutoffMs) continue;
-      this.#depart(node);
-      this.#store.deleteNode(node.id);
-      this.#nodes.delete(node.id);
-      this.#onRemove(node.id);
+      this.#evict(node, this.#lastSweepMs);
       evicted.push(node.id);
     }
     for (const [id, d] of this.#departed) {
@@ -299,12 +303,20 @@ export class NodeRegistry {
     return evicted;
   }
 
-  #depart(node: NodeRecord): void {
+  /** Forgets a node as a silent one is forgotten (its departure remembered against fresh moves). */
+  #evict(node: NodeRecord, atMs: number): void {
+    this.#depart(node, atMs);
+    this.#store.deleteNode(node.id);
+    this.#nodes.delete(node.id);
+    this.#onRemove(node.id);
+  }
+
+  #depart(node: NodeRecord, atMs: number): void {
     const d: DepartedNode = {
       nodeId: node.id,
       location: node.location,
       locationChangedAtMs: node.locationChangedAtMs,
-      departedAtMs: this.#lastSweepMs,
+      departedAtMs: atMs,
     };
     this.#store.saveDeparted?.(d);
     this.#departed.delete(node.id);

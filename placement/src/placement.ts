@@ -162,7 +162,11 @@ export class Placement {
       store,
       assumeLocationsVerified: options.assumeLocationsVerified ?? false,
       ...(options.admit ? { admit: options.admit } : {}),
-      admitNewNode: (nodeId) => probation.admitNew(nodeId, this.#trust.isOnProbation(nodeId)),
+      admitNewNode: ({ nodeId, source }) =>
+        probation.admitNew(nodeId, {
+          onProbation: this.#trust.isOnProbation(nodeId),
+          ...(source !== undefined ? { source } : {}),
+        }),
       onChange: (node) => {
         probation.noteNode(node.id, this.#trust.isOnProbation(node.id));
         this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node });

@@ -4,6 +4,8 @@ import { CITIES, heartbeat, newTestNode, registration, T0, type TestNode } from 
 import { EVICT_AFTER_SILENT_MS, EVICTION_SWEEP_INTERVAL_MS } from './node-registry.ts';
 import { MemoryNodeStore } from './node-store.ts';
 import { Placement } from './placement.ts';
+import { ProbationCap } from './probation-cap.ts';
+import { seededRandom } from './random.ts';
 
 function setup(options: { maxProbationNodes?: number; store?: MemoryNodeStore } = {}) {
   const clock = { nowMs: T0 };
@@ -14,9 +16,10 @@ function setup(options: { maxProbationNodes?: number; store?: MemoryNodeStore } 
     store,
     ...(options.maxProbationNodes !== undefined ? { maxProbationNodes: options.maxProbationNodes } : {}),
   });
-  const register = async (node: TestNode) =>
+  const register = async (node: TestNode, source?: string) =>
     placement.registry.register(
       await registration(node, { issuedAtMs: clock.nowMs, location: CITIES.paris }),
+      source !== undefined ? { source } : {},
     );
   return { clock, store, placement, register };
 }
@@ -121,5 +124,94 @@ describe('the cap on nodes without standing (probation)', () => {
   it('refuses a cap that is not a positive integer', () => {
     for (const bad of [0, -1, 1.5, Number.NaN])
       expect(() => setup({ maxProbationNodes: bad })).toThrow(/maxProbationNodes/);
+  });
+});
+
+describe('a full probation cap is shared fairly between sources', () => {
+  it('a newcomer from another source takes the slot of the biggest source’s oldest node', async () => {
+    const { placement, store, register } = setup({ maxProbationNodes: 4 });
+    const flood = await nodes(4);
+    for (const n of flood) await register(n, '2001:db8:bad::/48');
+    const [honest, second, third] = await nodes(3);
+    await register(honest!, '198.51.100.7');
+    // The flood's oldest node made room: evicted from memory and the store.
+    expect(placement.registry.get(flood[0]!.id)).toBeUndefined();
+    expect(store.nodes.has(flood[0]!.id)).toBe(false);
+    expect(placement.registry.get(honest!.id)).toBeDefined();
+    expect(placement.probationNodeCount).toBe(4);
+    // Shares converge: 3 against 1 gives way again, 2 against 2 does not.
+    await register(second!, '198.51.100.7');
+    expect(placement.registry.get(flood[1]!.id)).toBeUndefined();
+    const refused = await refusalOf(register(third!, '198.51.100.7'));
+    expect(refused?.code).toBe('OVERLOADED');
+    expect(refused?.message).toContain('2 of them came from this node');
+    expect(placement.registry.get(flood[2]!.id)).toBeDefined();
+    expect(placement.registry.get(flood[3]!.id)).toBeDefined();
+  });
+
+  it('the flooding source cannot displace anyone, itself included', async () => {
+    const { placement, register } = setup({ maxProbationNodes: 3 });
+    const [a, b, c, more] = await nodes(4);
+    await register(a!, 'flood');
+    await register(b!, 'flood');
+    await register(c!, 'other');
+    expect((await refusalOf(register(more!, 'flood')))?.code).toBe('OVERLOADED');
+    expect(placement.registry.size).toBe(3);
+  });
+
+  it('never evicts a node with standing to make room', async () => {
+    const { placement, register } = setup({ maxProbationNodes: 2 });
+    const [scored, a, b, c] = await nodes(4);
+    placement.setTrust(scored!.id, 0.9);
+    for (const n of [scored!, a!, b!]) await register(n, 'flood');
+    await register(c!, 'other');
+    expect(placement.registry.get(scored!.id)).toBeDefined();
+    expect(placement.registry.get(a!.id)).toBeUndefined();
+    expect(placement.registry.get(c!.id)).toBeDefined();
+  });
+});
+
+describe('ProbationCap keeps each source’s share and the largest one as nodes come and go', () => {
+  it('agrees with a recount after every step of 5 000 random admissions, scorings and departures', () => {
+    const random = seededRandom(5);
+    const cap = new ProbationCap({ max: 40 });
+    const held = new Map<string, string>(); // node → source, the reference
+    const sources = ['a', 'b', 'c', 'd', 'e', 'f'];
+    let next = 0;
+    for (let step = 0; step < 5_000; step++) {
+      const roll = random();
+      if (roll < 0.55) {
+        const nodeId = `n${next++}`;
+        const source = sources[Math.floor(random() * (1 + (step % sources.length)))]!;
+        try {
+          const { evict } = cap.admitNew(nodeId, { onProbation: true, source });
+          if (evict !== undefined) {
+            // The victim comes from a source holding the most, and not from the newcomer's.
+            const counts = new Map<string, number>();
+            for (const s of held.values()) counts.set(s, (counts.get(s) ?? 0) + 1);
+            expect(counts.get(held.get(evict)!)).toBe(Math.max(...counts.values()));
+            expect(held.get(evict)).not.toBe(source);
+            cap.forget(evict);
+            held.delete(evict);
+          }
+          cap.noteNode(nodeId, true);
+          held.set(nodeId, source);
+        } catch {
+          expect(held.size).toBe(40);
+        }
+      } else if (held.size > 0) {
+        const ids = [...held.keys()];
+        const gone = ids[Math.floor(random() * ids.length)]!;
+        // Scored (noteNode with standing) or left (forget): both free the slot.
+        if (roll < 0.8) cap.noteNode(gone, false);
+        else cap.forget(gone);
+        held.delete(gone);
+      }
+      const counts = new Map<string, number>();
+      for (const s of held.values()) counts.set(s, (counts.get(s) ?? 0) + 1);
+      expect(cap.count).toBe(held.size);
+      expect(cap.largestShare).toBe(Math.max(0, ...counts.values()));
+      for (const s of sources) expect(cap.heldBy(s)).toBe(counts.get(s) ?? 0);
+    }
   });
 });

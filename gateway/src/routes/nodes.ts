@@ -7,6 +7,7 @@ import { readJsonBody } from '../http-errors.ts';
 import { checkNodeUrl, type NodeUrlPolicy } from '../node-urls.ts';
 import { desiredModelsQuery, nearestQuery, nodeIdParams } from '../openapi/node-routes.ts';
 import { valid } from '../openapi/params.ts';
+import { clientSourceOf } from './client-source.ts';
 import type { NodeMessageLimits } from './node-message-limits.ts';
 
 /** GET /v1/nodes/nearest?lat=&lng=&model=&k= — healthy nodes nearest first, optionally serving a model (query checked by its route, openapi/node-routes.ts). */
@@ -76,7 +77,9 @@ export function registrationHandlers(
       const message = await readJsonBody(c);
       const url = (message as { body?: { url?: unknown } } | null)?.body?.url;
       if (typeof url === 'string') await checkNodeUrl(url, options.nodeUrls);
-      return c.json(await placement.register(message));
+      // The probation cap shares a full registry between sources: the coarsest one a client holds.
+      const source = clientSourceOf(ipOf(c));
+      return c.json(await placement.register(message, { source: source.prefix48 ?? source.key }));
     },
     heartbeat: async (c: Context) => {
       options.limits?.checkIp(ipOf(c), 'heartbeat');
