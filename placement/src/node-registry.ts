@@ -157,11 +157,9 @@ export class NodeRegistry {
       );
     }
     this.#admit?.({ nodeId: body.nodeId, kind: 'registration' });
-    if (!existing) {
-      const room = this.#admitNewNode?.({ nodeId: body.nodeId, source: options.source });
-      const victim = room?.evict !== undefined ? this.#nodes.get(room.evict) : undefined;
-      if (victim) this.#evict(victim, this.#now());
-    }
+    // Admission first (a refusal costs nothing more); a slot it frees is taken only once every check
+    // below has passed, so a refused registration evicts nobody.
+    const room = existing ? undefined : this.#admitNewNode?.({ nodeId: body.nodeId, source: options.source });
     const now = this.#now();
     // A node back after an eviction is judged against where it left from: silence buys no fresh move.
     const departed = existing ? undefined : this.#departed.get(body.nodeId);
@@ -193,6 +191,8 @@ export class NodeRegistry {
       locationChangedAtMs: moved ? now : (before?.locationChangedAtMs ?? null),
       regions: moved || !existing ? regionsAt(location) : existing.regions,
     };
+    const victim = room?.evict !== undefined ? this.#nodes.get(room.evict) : undefined;
+    if (victim) this.#evict(victim, now);
     this.#commit(record);
     if (departed) {
       this.#departed.delete(body.nodeId);

@@ -149,6 +149,28 @@ describe('a full probation cap is shared fairly between sources', () => {
     expect(placement.registry.get(flood[3]!.id)).toBeDefined();
   });
 
+  it('a registration refused after admission (a move too soon) evicts nobody', async () => {
+    const { clock, placement } = setup({ maxProbationNodes: 2 });
+    const [mover, f1, f2] = await nodes(3);
+    const at = async (node: TestNode, location: (typeof CITIES)[keyof typeof CITIES], source: string) =>
+      placement.registry.register(await registration(node, { issuedAtMs: clock.nowMs, location }), {
+        source,
+      });
+    await at(mover!, CITIES.paris, 'other');
+    clock.nowMs += 1_000;
+    await at(mover!, CITIES.berlin, 'other'); // a move: the next one waits an hour
+    clock.nowMs += EVICT_AFTER_SILENT_MS + 1;
+    expect(placement.evictSilent()).toEqual([mover!.id]);
+    await at(f1!, CITIES.paris, 'flood');
+    await at(f2!, CITIES.paris, 'flood');
+    // Admission would give the mover a flood node's slot, but its move back is refused: nobody leaves.
+    const refused = await refusalOf(at(mover!, CITIES.paris, 'other'));
+    expect(refused?.code).toBe('RATE_LIMITED');
+    expect(placement.registry.get(f1!.id)).toBeDefined();
+    expect(placement.registry.get(f2!.id)).toBeDefined();
+    expect(placement.probationNodeCount).toBe(2);
+  });
+
   it('the flooding source cannot displace anyone, itself included', async () => {
     const { placement, register } = setup({ maxProbationNodes: 3 });
     const [a, b, c, more] = await nodes(4);
