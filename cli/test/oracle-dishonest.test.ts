@@ -147,7 +147,7 @@ beforeAll(async () => {
     { signal: stopping.signal },
   );
   gatewayUrl = gateway.url;
-  oracle.addGatewayUrl(gatewayUrl);
+  await oracle.addGatewayUrl(gatewayUrl);
 
   for (const [i, place] of HONEST_PLACES.entries()) {
     const dataDir = path.join(dir, 'nodes', `honest-${i}`);

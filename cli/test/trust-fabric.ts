@@ -220,7 +220,7 @@ export async function startFabric(options: {
     { signal: stopping.signal },
   );
   const gatewayUrl = gateway.url;
-  oracle.addGatewayUrl(gatewayUrl);
+  await oracle.addGatewayUrl(gatewayUrl);
 
   const fabric: Fabric = {
     dir,

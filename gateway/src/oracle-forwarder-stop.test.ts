@@ -161,4 +161,32 @@ describe('ReceiptForwarder stop', () => {
       'receipt forwarding stopped: a report came after the last flush and is not delivered',
     ]);
   });
+
+  it('says when the oracle refuses reports (they are lost with their rewards), with its first reason', async () => {
+    const fetch = (async (_url: string, init: RequestInit) => {
+      const reports = JSON.parse(init.body as string) as unknown[];
+      const results = reports.map((_, i) =>
+        i === 0
+          ? { accepted: true, seq: 1 }
+          : { accepted: false, code: 'FORBIDDEN', message: `${keys.nodeId} is not a known receipt reporter` },
+      );
+      return new Response(JSON.stringify({ accepted: 1, results }), { status: 202 });
+    }) as typeof globalThis.fetch;
+    const log: string[] = [];
+    const forwarder = new ReceiptForwarder({
+      oracleUrl: 'http://oracle.test',
+      keys,
+      fetch,
+      log: (m) => log.push(m),
+    });
+    const stop = new AbortController();
+    const running = forwarder.run(stop.signal, { intervalMs: 3_600_000 });
+    for (let i = 0; i < 3; i++) forwarder.onAnswered(...answered(i));
+    stop.abort();
+    await running;
+    expect(forwarder.stats).toMatchObject({ forwarded: 1, refused: 2 });
+    expect(log).toEqual([
+      `receipt forwarding: the oracle refused 2 of 3 report(s): FORBIDDEN: ${keys.nodeId} is not a known receipt reporter`,
+    ]);
+  });
 });

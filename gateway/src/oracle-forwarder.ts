@@ -284,10 +284,20 @@ export class ReceiptForwarder {
           signal: AbortSignal.any([AbortSignal.timeout(POST_TIMEOUT_MS), this.#stopDeadline.signal]),
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
-        const answer = (await res.json()) as { accepted?: number };
+        const answer = (await res.json()) as {
+          accepted?: number;
+          results?: Array<{ accepted?: boolean; code?: string; message?: string }>;
+        };
         const accepted = typeof answer.accepted === 'number' ? answer.accepted : batch.length;
         this.stats.forwarded += accepted;
         this.stats.refused += batch.length - accepted;
+        // A refusal loses those reports (and the nodes' rewards for them): said, with the oracle's first reason.
+        if (accepted < batch.length) {
+          const first = answer.results?.find((r) => r.accepted === false);
+          this.#log(
+            `receipt forwarding: the oracle refused ${batch.length - accepted} of ${batch.length} report(s)${first ? `: ${first.code}: ${first.message}` : ''}`,
+          );
+        }
       } catch (err) {
         // Not retried: a report re-signed later would be judged late, and the oracle samples anyway.
         this.stats.failedPosts++;

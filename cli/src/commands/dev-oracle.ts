@@ -11,8 +11,8 @@ const START_TIMEOUT_MS = 60_000;
 export interface OracleProcess {
   url: string;
   oracleId: string;
-  /** Adds a gateway to read nodes from and push trust to (RunningOracle.addGatewayUrl, over IPC). */
-  addGatewayUrl(url: string): void;
+  /** Adds a gateway to read nodes from and push trust to (RunningOracle.addGatewayUrl, over IPC); settles once the oracle read it. */
+  addGatewayUrl(url: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,7 +64,16 @@ export function startOracleProcess(
       resolve({
         url: m.url,
         oracleId: m.oracleId,
-        addGatewayUrl: (url) => void child.send({ addGatewayUrl: url }),
+        addGatewayUrl: (url) =>
+          new Promise<void>((added) => {
+            const onReply = (reply: { gatewayAdded?: string }) => {
+              if (reply.gatewayAdded !== url) return;
+              child.off('message', onReply);
+              added();
+            };
+            child.on('message', onReply);
+            child.send({ addGatewayUrl: url });
+          }),
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;
           // Closing the channel is the stop order (the child ignores signals while it is open).
@@ -87,7 +96,9 @@ async function runChild(config: OracleServiceConfig): Promise<void> {
     log: (line) => console.log(line),
   });
   process.on('message', (m: { addGatewayUrl?: string }) => {
-    if (typeof m.addGatewayUrl === 'string') oracle.addGatewayUrl(m.addGatewayUrl);
+    const url = m.addGatewayUrl;
+    if (typeof url === 'string')
+      void oracle.addGatewayUrl(url).then(() => process.send?.({ gatewayAdded: url }));
   });
   let stopped = false;
   const stop = (code: number) => {

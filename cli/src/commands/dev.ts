@@ -133,7 +133,8 @@ export async function dev(
     );
     const brokerUrl = broker.kind === 'mosquitto' ? broker.url : gateway.brokerUrl!;
     life.defer('gateway', () => gateway.stop());
-    oracle.addGatewayUrl(gateway.url);
+    // Before any node or request: the oracle must know the gateway's report key before its first reports.
+    await oracle.addGatewayUrl(gateway.url);
 
     const nodes: NodeProcess[] = [];
     for (const city of DEV_CITIES.slice(0, config.nodes)) {

@@ -25,8 +25,12 @@ export interface RunningOracle {
   oracleId: string;
   service: OracleService;
   store: SqliteOracleStore;
-  /** Adds a gateway to read nodes from and push trust to (a composition root that starts the oracle first). */
-  addGatewayUrl(url: string): void;
+  /**
+   * Adds a gateway to read nodes from and push trust to (a composition root that starts the oracle
+   * first), and reads its directory now: settles once the oracle knows the gateway's report key, so
+   * the gateway's first reports are not refused as a stranger's while the next refresh is due.
+   */
+  addGatewayUrl(url: string): Promise<void>;
   /** Settles when the loops stop: resolves after stop, rejects on an infrastructure fault (the caller then stops). */
   done: Promise<void>;
   /** Settles once every part is closed. */
@@ -120,7 +124,10 @@ export async function buildOracle(
       oracleId: keys.nodeId,
       service,
       store,
-      addGatewayUrl: (url: string) => void (gatewayUrls.includes(url) || gatewayUrls.push(url)),
+      addGatewayUrl: async (url: string) => {
+        if (!gatewayUrls.includes(url)) gatewayUrls.push(url);
+        await service.refresh();
+      },
       done,
       closed: life.closed,
       stop: () => life.stop(),
