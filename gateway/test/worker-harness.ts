@@ -36,7 +36,13 @@ export function bundleWorker(entry: string): { scriptPath: string; cleanup: () =
 /** The Durable Object bindings of wrangler.jsonc; `scriptName` points a second worker at the first one's objects. */
 const durableObjects = (shardClass: string, scriptName?: string) => {
   const of = (className: string) => ({ className, useSQLite: true, ...(scriptName ? { scriptName } : {}) });
-  return { SHARDS: of(shardClass), DIRECTORY: of('PlacementDirectory'), API_KEYS: of('ApiKeyVault'), KEY_DIRECTORY: of('ApiKeyDirectory') };
+  return {
+    SHARDS: of(shardClass),
+    DIRECTORY: of('PlacementDirectory'),
+    API_KEYS: of('ApiKeyVault'),
+    KEY_DIRECTORY: of('ApiKeyDirectory'),
+    SOURCE_LIMITS: of('SourceLimits'),
+  };
 };
 
 /**
@@ -70,7 +76,9 @@ export function startWorker(options: {
       ...options.bindings,
     },
   });
-  const others = Array.from({ length: (options.isolates ?? 1) - 1 }, (_, i) => worker(`gateway-${i + 2}`, 'gateway'));
+  const others = Array.from({ length: (options.isolates ?? 1) - 1 }, (_, i) =>
+    worker(`gateway-${i + 2}`, 'gateway'),
+  );
   return new Miniflare(
     convertV4MiniflareOptions({
       workers: [worker('gateway'), ...others],
