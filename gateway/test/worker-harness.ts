@@ -73,6 +73,10 @@ export function startWorker(options: {
       SHARD_MAP_TTL_MS: '1000',
       ASSUME_LOCATIONS_VERIFIED: 'true',
       PIN_JURISDICTIONS: '',
+      // Tests that register hundreds of nodes from one address (loopback) are not about the
+      // per-source limits; worker-limits.test.ts sets its own.
+      REGISTRATION_BURST_PER_SOURCE: '100000',
+      HEARTBEATS_PER_SOURCE_PER_SECOND: '100000',
       ...options.bindings,
     },
   });

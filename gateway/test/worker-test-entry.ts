@@ -4,7 +4,7 @@
 import { PlacementShard } from '@hexedge/placement/worker';
 import worker, { shardNetworkOf, type GatewayWorkerEnv } from '../src/adapters/worker.ts';
 
-export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory } from '../src/adapters/worker.ts';
+export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory, SourceLimits } from '../src/adapters/worker.ts';
 export { PlacementShard };
 
 export class ClockedPlacementShard extends PlacementShard {
