@@ -144,4 +144,72 @@ describe('node message limits per client source on the Worker (workerd)', () => 
     // Either miniflare named the loopback peer or nobody did: both are one source, limited alike.
     expect(replies.at(-1)).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
   });
+
+  it('limits each node past its signature, in its shard: forgeries spend nothing, fresh addresses buy nothing', async () => {
+    const keys = await generateNodeKeyPair();
+    const forger = await generateNodeKeyPair();
+    const registration = (issuedAtMs: number) =>
+      signBody(
+        'registration',
+        {
+          nodeId: keys.nodeId,
+          issuedAtMs,
+          url: 'http://per-node.test',
+          location: { lat: 52.52, lng: 13.4 },
+          hardware: { cpuCores: 4, memoryMb: 4096, executionProviders: ['cpu' as const] },
+          models: [MODEL],
+        },
+        keys.privateKey,
+      );
+    const heartbeat = (seq: number, signer = keys) =>
+      signBody(
+        'heartbeat',
+        { nodeId: keys.nodeId, seq, issuedAtMs: Date.now(), models: [MODEL] },
+        signer.privateKey,
+      );
+    // Each message from its own address: the per-source buckets never bind here.
+    let host = 0;
+    const from = () => `198.18.${Math.floor(++host / 250)}.${host % 250}`;
+    const startMs = Date.now();
+    const registrations: Reply[] = [];
+    // The per-node default: a burst of 5 registrations, then one per 10 s.
+    for (let i = 0; i < 6; i++)
+      registrations.push(
+        await send({
+          isolate: i % 2 ? 'gateway-2' : 'gateway',
+          from: from(),
+          route: 'register',
+          body: JSON.stringify(await registration(startMs + i)),
+        }),
+      );
+    expect(registrations.slice(0, 5).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(registrations[5]).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(registrations[5]!.message).toContain(`registrations from node ${keys.nodeId}`);
+    // Forged heartbeats in the node's name are refused at the signature and take none of its allowance.
+    for (let seq = 1; seq <= 5; seq++)
+      expect(
+        (
+          await send({
+            isolate: 'gateway',
+            from: from(),
+            route: 'heartbeat',
+            body: JSON.stringify(await heartbeat(seq, forger)),
+          })
+        ).code,
+      ).toBe('BAD_SIGNATURE');
+    // Heartbeat interval 60 s in the harness: twice that pace is 1/30 s, with a burst of 5.
+    const heartbeats: Reply[] = [];
+    for (let seq = 1; seq <= 6; seq++)
+      heartbeats.push(
+        await send({
+          isolate: seq % 2 ? 'gateway-2' : 'gateway',
+          from: from(),
+          route: 'heartbeat',
+          body: JSON.stringify(await heartbeat(seq)),
+        }),
+      );
+    expect(heartbeats.slice(0, 5).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(heartbeats[5]).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(heartbeats[5]!.message).toContain(`heartbeats from node ${keys.nodeId}`);
+  });
 });

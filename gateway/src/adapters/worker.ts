@@ -1,7 +1,7 @@
 // The gateway on Cloudflare Workers: the same hono app as on Node (createGatewayApp), with placement
 // in H3-sharded Durable Objects and API keys in Durable Objects, reached over RPC. Exports the
 // Durable Object classes wrangler binds.
-import { durableShardNetwork, PlacementDirectory, PlacementShard, SHARD_RESOLUTION, ShardedPlacement, type PlacementShardEnv } from '@hexedge/placement/worker';
+import { durableShardNetwork, PlacementDirectory, SHARD_RESOLUTION, ShardedPlacement, type PlacementShardEnv } from '@hexedge/placement/worker';
 import { createGatewayApp } from '../app.ts';
 import { requireApiKey } from '../auth.ts';
 import { KeyRing } from '../keys/key-ring.ts';
@@ -10,6 +10,7 @@ import { placementShardsRoute } from '../openapi/service-routes.ts';
 import { ApiKeyDirectory, ApiKeyVault } from '../objects/api-keys.ts';
 import { DurableKeyStore } from '../objects/durable-key-store.ts';
 import { durableKeyObjects } from '../objects/key-objects.ts';
+import { NodeLimitedPlacementShard as PlacementShard } from '../objects/node-limited-shard.ts';
 import { durableSourceLimits, SourceLimits, type SourceLimitsEnv } from '../objects/source-limits.ts';
 
 export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory, PlacementShard, SourceLimits };
