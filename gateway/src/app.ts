@@ -66,7 +66,7 @@ import { catalogHandler, originHandlers, peersHandler } from './routes/models.ts
 import { mountDashboard, type DashboardOptions } from './routes/dashboard.ts';
 import { mountDeviceRoutes } from './routes/devices.ts';
 import type { NodeUrlPolicy } from './node-urls.ts';
-import type { NodeMessageLimits } from './routes/node-message-limits.ts';
+import type { SourceLimiter } from './routes/node-message-limits.ts';
 import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
 import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
 import { oracleRerunHandler } from './routes/oracle-rerun.ts';
@@ -112,8 +112,8 @@ export interface GatewayAppOptions {
   onNodeFault?: (fault: ObservedNodeFault) => void;
   /** Where nodes may be reached (node-urls.ts): private addresses refused unless allowed. Default: refused. */
   nodeUrls?: NodeUrlPolicy;
-  /** Registration and heartbeat rates per client IP (the per-node ones go to the registry's `admit`). */
-  nodeMessageLimits?: NodeMessageLimits;
+  /** Registration and heartbeat rates per client source (the per-node ones go to the registry's `admit`): NodeMessageLimits on Node, the SourceLimits objects on a Worker. */
+  nodeMessageLimits?: SourceLimiter;
   /** The client's IP address (the Node adapter's socket; a Worker's CF-Connecting-IP). */
   clientIp?: (c: Context) => string | undefined;
   /** Requests in progress at once, per caller (API key, MQTT client) and overall (InFlightLimiter defaults). */

@@ -36,7 +36,13 @@ export function bundleWorker(entry: string): { scriptPath: string; cleanup: () =
 /** The Durable Object bindings of wrangler.jsonc; `scriptName` points a second worker at the first one's objects. */
 const durableObjects = (shardClass: string, scriptName?: string) => {
   const of = (className: string) => ({ className, useSQLite: true, ...(scriptName ? { scriptName } : {}) });
-  return { SHARDS: of(shardClass), DIRECTORY: of('PlacementDirectory'), API_KEYS: of('ApiKeyVault'), KEY_DIRECTORY: of('ApiKeyDirectory') };
+  return {
+    SHARDS: of(shardClass),
+    DIRECTORY: of('PlacementDirectory'),
+    API_KEYS: of('ApiKeyVault'),
+    KEY_DIRECTORY: of('ApiKeyDirectory'),
+    SOURCE_LIMITS: of('SourceLimits'),
+  };
 };
 
 /**
@@ -67,10 +73,16 @@ export function startWorker(options: {
       SHARD_MAP_TTL_MS: '1000',
       ASSUME_LOCATIONS_VERIFIED: 'true',
       PIN_JURISDICTIONS: '',
+      // Tests that register hundreds of nodes from one address (loopback) are not about the
+      // per-source limits; worker-limits.test.ts sets its own.
+      REGISTRATION_BURST_PER_SOURCE: '100000',
+      HEARTBEATS_PER_SOURCE_PER_SECOND: '100000',
       ...options.bindings,
     },
   });
-  const others = Array.from({ length: (options.isolates ?? 1) - 1 }, (_, i) => worker(`gateway-${i + 2}`, 'gateway'));
+  const others = Array.from({ length: (options.isolates ?? 1) - 1 }, (_, i) =>
+    worker(`gateway-${i + 2}`, 'gateway'),
+  );
   return new Miniflare(
     convertV4MiniflareOptions({
       workers: [worker('gateway'), ...others],

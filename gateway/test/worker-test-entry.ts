@@ -1,10 +1,9 @@
 // The Worker under test: the real entry, plus a shard whose clock a test can move forward (to reach
 // the eviction age without waiting ten minutes) and test-only routes to look inside shards and to
 // tell isolates apart.
-import { PlacementShard } from '@hexedge/placement/worker';
-import worker, { shardNetworkOf, type GatewayWorkerEnv } from '../src/adapters/worker.ts';
+import worker, { PlacementShard, shardNetworkOf, type GatewayWorkerEnv } from '../src/adapters/worker.ts';
 
-export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory } from '../src/adapters/worker.ts';
+export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory, SourceLimits } from '../src/adapters/worker.ts';
 export { PlacementShard };
 
 export class ClockedPlacementShard extends PlacementShard {

@@ -1,7 +1,7 @@
 // The gateway on Cloudflare Workers: the same hono app as on Node (createGatewayApp), with placement
 // in H3-sharded Durable Objects and API keys in Durable Objects, reached over RPC. Exports the
 // Durable Object classes wrangler binds.
-import { durableShardNetwork, PlacementDirectory, PlacementShard, SHARD_RESOLUTION, ShardedPlacement, type PlacementShardEnv } from '@hexedge/placement/worker';
+import { durableShardNetwork, PlacementDirectory, SHARD_RESOLUTION, ShardedPlacement, type PlacementShardEnv } from '@hexedge/placement/worker';
 import { createGatewayApp } from '../app.ts';
 import { requireApiKey } from '../auth.ts';
 import { KeyRing } from '../keys/key-ring.ts';
@@ -10,14 +10,18 @@ import { placementShardsRoute } from '../openapi/service-routes.ts';
 import { ApiKeyDirectory, ApiKeyVault } from '../objects/api-keys.ts';
 import { DurableKeyStore } from '../objects/durable-key-store.ts';
 import { durableKeyObjects } from '../objects/key-objects.ts';
+import { NodeLimitedPlacementShard as PlacementShard } from '../objects/node-limited-shard.ts';
+import { durableSourceLimits, SourceLimits, type SourceLimitsEnv } from '../objects/source-limits.ts';
 
-export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory, PlacementShard };
+export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory, PlacementShard, SourceLimits };
 
-export interface GatewayWorkerEnv extends PlacementShardEnv {
+export interface GatewayWorkerEnv extends PlacementShardEnv, SourceLimitsEnv {
   /** One object per API key (named by its SHA-256): record, token bucket, daily count. */
   API_KEYS: DurableObjectNamespace<ApiKeyVault>;
   /** Keys by id, for listing and revoking. */
   KEY_DIRECTORY: DurableObjectNamespace<ApiKeyDirectory>;
+  /** One object per client source (IPv4 address or IPv6 /48): node registration and heartbeat buckets. */
+  SOURCE_LIMITS: DurableObjectNamespace<SourceLimits>;
   /** The admin API key (a secret), adopted into API_KEYS once. Without it (and no key made with it) every authenticated endpoint answers 401. */
   HEXEDGE_API_KEY?: string;
   SHARD_MAP_TTL_MS?: string;
@@ -47,6 +51,11 @@ function buildGateway(env: GatewayWorkerEnv) {
     placement,
     keys,
     limiter: store.limiter,
+    // Before any parsing or signature work, per client source, in the source's object (one allowance
+    // for all isolates). Cloudflare's edge sets CF-Connecting-IP to the connecting peer, overwriting
+    // whatever the client sent, so a client cannot pick its own source through Cloudflare.
+    nodeMessageLimits: durableSourceLimits(env.SOURCE_LIMITS),
+    clientIp: (c) => c.req.header('cf-connecting-ip'),
     log: (entry) => entry.level !== 'info' && console.log(JSON.stringify(entry)),
   });
   // How the sharded search behaves in this isolate: shard count and the share of multi-shard queries.

@@ -109,8 +109,17 @@ function sourceLabel(source: ClientSource, address: string | undefined): string 
   return source.key;
 }
 
+/**
+ * What the node routes ask before reading a message: throws (or rejects with) HexEdgeError
+ * RATE_LIMITED when the client's source is over its allowance. NodeMessageLimits answers at once (one
+ * process); the Worker asks the source's Durable Object (objects/source-limits.ts), so it may await.
+ */
+export interface SourceLimiter {
+  checkIp(ip: string | undefined, kind: 'registration' | 'heartbeat'): void | Promise<void>;
+}
+
 /** Registration and heartbeat rate limits, per client source (IPv4, IPv6 /64 and /48) and per node id (see NodeMessageLimitsConfig). */
-export class NodeMessageLimits {
+export class NodeMessageLimits implements SourceLimiter {
   readonly #sourceBuckets: Record<'registration' | 'heartbeat', { narrow: Buckets; wide: Buckets }>;
   readonly #nodeRegistrations: Buckets;
   readonly #nodeHeartbeats: Buckets;

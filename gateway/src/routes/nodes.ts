@@ -8,7 +8,7 @@ import { checkNodeUrl, type NodeUrlPolicy } from '../node-urls.ts';
 import { desiredModelsQuery, nearestQuery, nodeIdParams } from '../openapi/node-routes.ts';
 import { valid } from '../openapi/params.ts';
 import { clientSourceOf } from './client-source.ts';
-import type { NodeMessageLimits } from './node-message-limits.ts';
+import type { SourceLimiter } from './node-message-limits.ts';
 
 /** GET /v1/nodes/nearest?lat=&lng=&model=&k= — healthy nodes nearest first, optionally serving a model (query checked by its route, openapi/node-routes.ts). */
 export function nearestHandler(placement: GatewayPlacement) {
@@ -66,14 +66,14 @@ export function registrationHandlers(
   placement: GatewayPlacement,
   options: {
     nodeUrls: NodeUrlPolicy;
-    limits?: NodeMessageLimits;
+    limits?: SourceLimiter;
     clientIp?: (c: Context) => string | undefined;
   } = { nodeUrls: { allowPrivate: false } },
 ) {
   const ipOf = (c: Context) => options.clientIp?.(c);
   return {
     register: async (c: Context) => {
-      options.limits?.checkIp(ipOf(c), 'registration');
+      await options.limits?.checkIp(ipOf(c), 'registration');
       const message = await readJsonBody(c);
       const url = (message as { body?: { url?: unknown } } | null)?.body?.url;
       if (typeof url === 'string') await checkNodeUrl(url, options.nodeUrls);
@@ -82,7 +82,7 @@ export function registrationHandlers(
       return c.json(await placement.register(message, { source: source.prefix48 ?? source.key }));
     },
     heartbeat: async (c: Context) => {
-      options.limits?.checkIp(ipOf(c), 'heartbeat');
+      await options.limits?.checkIp(ipOf(c), 'heartbeat');
       return c.json(await placement.heartbeat(await readJsonBody(c)));
     },
   };

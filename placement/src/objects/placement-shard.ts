@@ -55,11 +55,19 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
         store: this.#store,
         now: () => this.now(),
         assumeLocationsVerified: env.ASSUME_LOCATIONS_VERIFIED === 'true',
+        admit: (message) => this.admit(message),
       });
       this.#alarmAtMs = await ctx.storage.getAlarm();
       await this.#armAlarm();
     });
   }
+
+  /**
+   * The registry's `admit` hook: a message whose signature holds, before it is written; throws (e.g.
+   * RATE_LIMITED) to refuse it. A node's messages all reach its shard, so per-node rates can be kept
+   * here, in memory; the gateway's Worker subclasses this with its NodeMessageLimits. Admits all here.
+   */
+  protected admit(_message: { nodeId: string; kind: 'registration' | 'heartbeat' }): void {}
 
   /** The shard's clock (ms since the epoch); a test subclass shifts it to reach eviction ages. */
   protected now(): number {
