@@ -1,6 +1,5 @@
 import {
   ForwardMacKeys,
-  ForwardReplayGuard,
   ForwardRootCache,
   HexEdgeError,
   isHexEdgeError,
@@ -123,7 +122,6 @@ export function createOipApp(options: OipAppOptions): Hono {
     signer,
     callers: options.callers,
     roots: new ForwardRootCache(),
-    replays: new ForwardReplayGuard(),
     ...(options.callers && options.forwardMacs !== false ? { macs: new ForwardMacKeys({ keys }) } : {}),
   };
   const inferCore = createInferHandler(core);
