@@ -28,8 +28,11 @@ export async function startGatewayWorker(options: { apiKey: string; heartbeatInt
             DIRECTORY: { className: 'PlacementDirectory', useSQLite: true },
             API_KEYS: { className: 'ApiKeyVault', useSQLite: true },
             KEY_DIRECTORY: { className: 'ApiKeyDirectory', useSQLite: true },
+            SOURCE_LIMITS: { className: 'SourceLimits', useSQLite: true },
           },
-          bindings: { HEXEDGE_API_KEY: options.apiKey, HEARTBEAT_INTERVAL_MS: String(options.heartbeatIntervalMs), SHARD_MAP_TTL_MS: '1000', ASSUME_LOCATIONS_VERIFIED: 'true', PIN_JURISDICTIONS: '' },
+          bindings: { HEXEDGE_API_KEY: options.apiKey, HEARTBEAT_INTERVAL_MS: String(options.heartbeatIntervalMs), SHARD_MAP_TTL_MS: '1000', ASSUME_LOCATIONS_VERIFIED: 'true', PIN_JURISDICTIONS: '',
+            // Every simulated node registers from loopback: one source, far past a real one's burst.
+            REGISTRATION_BURST_PER_SOURCE: '100000', HEARTBEATS_PER_SOURCE_PER_SECOND: '100000' },
         },
       ],
       resourcePersistencePath: path.join(outdir, 'state'),
