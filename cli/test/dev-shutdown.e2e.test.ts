@@ -155,7 +155,10 @@ async function expectEveryReceiptStored(
 
   const stored = storedReceiptRequestIds(dataDir);
   // The log's end says why, when one is missing.
-  expect(requestIds.filter((id) => !stored.has(id)), proc.lines.slice(-40).join('\n')).toEqual([]);
+  expect(
+    requestIds.filter((id) => !stored.has(id)),
+    proc.lines.slice(-40).join('\n'),
+  ).toEqual([]);
   const failures = proc.lines.filter((l) => /receipt forwarding|not delivered/.test(l));
   expect(failures).toEqual([]);
   // The group's signal did reach the oracle, which waited for the gateway instead of stopping.

@@ -73,7 +73,12 @@ export interface NodeModel {
 export interface OracleReport {
   verdicts: { kind: string; status: string; reason?: string; atMs: number }[];
   rewards: { epoch: number; amountBaseUnits: string }[];
-  manifestEntry?: { epoch: number; entry: Record<string, string>; merkleRoot: string; proof: { leafIndex: number; siblings: { hash: string; position: string }[] } };
+  manifestEntry?: {
+    epoch: number;
+    entry: Record<string, string>;
+    merkleRoot: string;
+    proof: { leafIndex: number; siblings: { hash: string; position: string }[] };
+  };
   trustComponents?: Record<string, number>;
 }
 
