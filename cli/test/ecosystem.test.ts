@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(promtool.skip)('the ecosystem’s tools on hexedge dev', () => {
-  it("promtool check metrics passes on the gateway's /metrics, which counts requests, inferences, placement, failovers, receipts and MQTT in flight", async () => {
+  it("promtool check metrics passes on the gateway's /metrics, which counts requests, inferences, placement, failovers, receipts, receipt reports to the oracle and MQTT in flight", async () => {
     const res = await fetch(`${dev.gatewayUrl}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -83,6 +83,9 @@ describe.skipIf(promtool.skip)('the ecosystem’s tools on hexedge dev', () => {
       'hexedge_gateway_receipts_checked_total{result="ok"} 3',
       'hexedge_gateway_mqtt_in_flight{ingress="requests"} 0',
       'hexedge_gateway_nodes{status="healthy"} 1',
+      'hexedge_gateway_receipt_reports_total{outcome="queued"} 3',
+      'hexedge_gateway_receipt_reports_total{outcome="dropped"} 0',
+      'hexedge_gateway_receipt_report_posts_failed_total 0',
     ]) {
       expect(text).toContain(name);
     }

@@ -94,6 +94,8 @@ export class ReceiptForwarder {
   #stopping: Stopping | undefined;
   #closed = false;
   #lateAnswers = 0;
+  /** Reports dropped on a full queue since the last flush began (logged then). */
+  #overflowed = 0;
 
   constructor(options: {
     oracleUrl: string;
@@ -166,7 +168,12 @@ export class ReceiptForwarder {
       return;
     }
     if (this.#queue.length >= this.#maxQueued) {
+      // The oracle is not keeping up (or not there): said at the first report lost, and how many at the next flush.
       this.stats.dropped++;
+      if (this.#overflowed++ === 0)
+        this.#log(
+          `receipt forwarding: queue full (${this.#maxQueued} reports), reports are dropped until the oracle takes some`,
+        );
       return;
     }
     this.#queue.push(item);
@@ -247,6 +254,10 @@ export class ReceiptForwarder {
   }
 
   async #drain(): Promise<void> {
+    if (this.#overflowed > 0) {
+      this.#log(`receipt forwarding: ${this.#overflowed} report(s) dropped while the queue was full`);
+      this.#overflowed = 0;
+    }
     for (const body of this.#faults.values()) {
       this.#enqueue({ kind: 'fault', body });
       this.stats.faults++;

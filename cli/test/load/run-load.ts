@@ -91,6 +91,15 @@ async function heapMiB(gateway: string): Promise<{ used: number; total: number; 
   };
 }
 
+/** The gateway's receipt reports by outcome (its /metrics): queued, forwarded, refused, dropped. */
+async function receiptReports(gateway: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${gateway}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^hexedge_gateway_receipt_reports_total\{outcome="(\w+)"\} (\d+)$/gm))
+    out[m[1]!] = Number(m[2]);
+  return out;
+}
+
 const rssKiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 
@@ -386,6 +395,8 @@ async function main() {
     const rssEndKiB = rssKiB(pid);
     const heapEnd = await heapMiB(ready.gateway);
     const collectedEnd = await collected.measure();
+    // Read after the heap figures: by then the forwarder has flushed (every second) all but the last answers.
+    const reports = await receiptReports(ready.gateway);
     const codes = codesOf(http);
     const http5xx = Object.entries(codes)
       .filter(([c]) => c.startsWith('5') && c !== '503')
@@ -494,12 +505,16 @@ async function main() {
       // What the RSS holds: the V8 heap in use and reserved (a live heap that grows is a leak; RSS
       // that grows while it does not is the heap's and the allocator's slack).
       heapMiB: { afterWarmup: heapWarm, end: heapEnd },
+      // Every answer's receipt goes to the oracle (rewards, spot checks): none may be dropped or refused.
+      receiptReports: reports,
       // The same after a full collection: the leak check (what requests leave behind).
       collectedMiB: { afterWarmup: collectedWarm, end: collectedEnd },
     };
     const checks: Record<string, boolean> = {
       'no 5xx except 503 (HTTP)': http5xx === 0 && http.errors === 0 && http.timeouts === 0,
       'no unexpected MQTT errors, none unanswered': mqtt5xx === 0 && mqtt.unanswered === 0,
+      'every receipt report reached the oracle (none dropped or refused)':
+        (reports.queued ?? 0) > 0 && (reports.dropped ?? 0) === 0 && (reports.refused ?? 0) === 0,
       [`RSS end ≤ ${RSS_GROWTH_BOUND} × after warm-up`]: rssEndKiB <= rssWarmKiB * RSS_GROWTH_BOUND,
       [`RSS after a full collection: end ≤ ${COLLECTED_RSS_BOUND} × after warm-up (no leak)`]:
         collectedEnd.rssMiB <= collectedWarm.rssMiB * COLLECTED_RSS_BOUND,
@@ -601,6 +616,7 @@ async function main() {
     console.log(
       `RSS of hexedge dev (gateway${ready.mosquitto ? '' : ' + embedded broker'}): start ${f(result.rssMiB.start)} MiB, after warm-up ${f(result.rssMiB.afterWarmup)}, peak ${f(result.rssMiB.peak)}, end ${f(result.rssMiB.end)} (bound ${f(result.rssMiB.bound)}); V8 heap used ${f(heapWarm.used)} → ${f(heapEnd.used)} MiB of ${f(heapWarm.total)} → ${f(heapEnd.total)} reserved, external ${f(heapWarm.external)} → ${f(heapEnd.external)}; after a full collection: RSS ${f(collectedWarm.rssMiB)} → ${f(collectedEnd.rssMiB)} MiB, heap used ${f(collectedWarm.heapUsedMiB)} → ${f(collectedEnd.heapUsedMiB)}`,
     );
+    console.log(`receipt reports to the oracle: ${JSON.stringify(reports)}`);
     for (const [what, ok] of Object.entries(checks)) console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
     console.log(`written: test-artifacts/${artifact}`);
     if (!Object.values(checks).every(Boolean)) {

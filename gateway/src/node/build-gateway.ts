@@ -24,6 +24,7 @@ import { DeviceCredentials } from '../mqtt/device-credentials.ts';
 import { ReceiptForwarder } from '../oracle-forwarder.ts';
 import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
+import { registerForwarderMetrics } from './forwarder-metrics.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { InferCache } from '../cache/infer-cache.ts';
 import { describeEd25519Engine, loadOrCreateKeyFile, useNodeEd25519 } from '@hexedge/protocol/node';
@@ -220,6 +221,7 @@ export async function buildGateway(
         read: () => [{ value: cache.bytes }],
       });
     }
+    if (forwarder) registerForwarderMetrics(metrics, forwarder);
     const rollouts = startRollouts({ dataDir: config.dataDir, placement, catalog, metrics, life, log });
     let started = false;
     const { app, service, limiter } = createGatewayApp({
