@@ -4,7 +4,7 @@ import { logHeaderOf } from '../store/records.ts';
 import type { NodeEvidence } from '../trust/node-evidence.ts';
 import { SqliteVerdictEvidence } from './sqlite-evidence.ts';
 import { SqliteRewardTrees } from './sqlite-reward-trees.ts';
-import type { OracleStore } from '../store/oracle-store.ts';
+import type { JudgedBatch, OracleStore } from '../store/oracle-store.ts';
 import type {
   CoverageObservation,
   Entropy,
@@ -287,6 +287,18 @@ export class SqliteOracleStore implements OracleStore {
     this.#transaction(() =>
       work.forEach((w) => this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w))),
     );
+  }
+
+  commitJudged(batch: JudgedBatch): void {
+    const evidence = this.#transaction(() => {
+      for (const w of batch.work) this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w));
+      const working = batch.verdicts.length ? this.#evidence.save(batch.verdicts) : undefined;
+      for (const o of batch.coverage) this.#q.saveCoverage!.run(o.atMs, JSON.stringify(o));
+      if (batch.closeRound !== undefined) this.#q.closeRound!.run(batch.closeRound);
+      if (batch.cursor) this.#q.setCursor!.run(batch.cursor.stage, batch.cursor.seq);
+      return working;
+    });
+    if (evidence) this.#evidence.committed(evidence);
   }
 
   listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[] {

@@ -5,7 +5,7 @@ import type { CoverageMap } from '../coverage/coverage-map.ts';
 import { COVERAGE_RESOLUTION } from '../coverage/coverage-map.ts';
 import { MAX_WITNESS_DISTANCE_KM } from '../poc/constants.ts';
 import { computeHexDensityScales } from '../poc/hex-density.ts';
-import type { OracleStore } from '../store/oracle-store.ts';
+import type { JudgedBatch, OracleStore } from '../store/oracle-store.ts';
 import type { CoverageObservation, StoredReport, Verdict, WorkRecord } from '../store/records.ts';
 import { handleLocationReport } from './location-reports.ts';
 import { judgeRound } from './poc-rounds.ts';
@@ -55,8 +55,9 @@ export class VerifyStage implements Stage {
     const work: WorkRecord[] = [];
     const coverage: CoverageObservation[] = [];
     await Promise.all(reports.map((r) => this.#handle(r, { verdicts, work, coverage })));
-    this.#commit({ verdicts, work, coverage });
-    if (reports.length) store.setCursor(this.name, reports.at(-1)!.seq);
+    // What was judged and the cursor past it commit together: a crash re-judges, never skips or half-keeps.
+    if (reports.length)
+      this.#commit({ verdicts, work, coverage, cursor: { stage: this.name, seq: reports.at(-1)!.seq } });
 
     const due = store.listDueRounds({ nowMs, limit: batchSize });
     if (due.length) {
@@ -73,21 +74,20 @@ export class VerifyStage implements Stage {
           ...(denylist ? { denylist } : {}),
           nowMs,
         });
-        this.#commit({ verdicts: judged.verdicts, work: [], coverage: judged.coverage });
-        store.closeRound(round.roundKey);
+        this.#commit({
+          verdicts: judged.verdicts,
+          work: [],
+          coverage: judged.coverage,
+          closeRound: round.roundKey,
+        });
       }
     }
     return reports.length + due.length;
   }
 
-  #commit(batch: { verdicts: Verdict[]; work: WorkRecord[]; coverage: CoverageObservation[] }): void {
-    const { store } = this.#o;
-    if (batch.work.length) store.saveWork(batch.work);
-    if (batch.verdicts.length) store.saveVerdicts(batch.verdicts);
-    if (batch.coverage.length) {
-      store.saveCoverage(batch.coverage);
-      this.#o.coverage.add(batch.coverage);
-    }
+  #commit(batch: JudgedBatch): void {
+    this.#o.store.commitJudged(batch);
+    if (batch.coverage.length) this.#o.coverage.add(batch.coverage);
   }
 
   async #handle(

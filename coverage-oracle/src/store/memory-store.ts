@@ -1,5 +1,5 @@
 import { HexEdgeError } from '@hexedge/protocol';
-import type { OracleStore } from './oracle-store.ts';
+import type { JudgedBatch, OracleStore } from './oracle-store.ts';
 import { logHeaderOf } from './records.ts';
 import type {
   CoverageObservation,
@@ -191,6 +191,14 @@ export class MemoryOracleStore implements OracleStore {
 
   saveWork(work: WorkRecord[]): void {
     for (const w of work) if (!this.#work.has(w.receiptHash)) this.#work.set(w.receiptHash, { ...w });
+  }
+
+  commitJudged(batch: JudgedBatch): void {
+    this.saveWork(batch.work);
+    this.saveVerdicts(batch.verdicts);
+    this.saveCoverage(batch.coverage);
+    if (batch.closeRound !== undefined) this.closeRound(batch.closeRound);
+    if (batch.cursor) this.setCursor(batch.cursor.stage, batch.cursor.seq);
   }
 
   listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[] {

@@ -17,6 +17,17 @@ import type {
 } from './records.ts';
 import type { NodeEvidence } from '../trust/node-evidence.ts';
 
+/** One verify tick's results (OracleStore.commitJudged). */
+export interface JudgedBatch {
+  work: WorkRecord[];
+  verdicts: Verdict[];
+  coverage: CoverageObservation[];
+  /** The round these verdicts closed, if any. */
+  closeRound?: string;
+  /** The stage's cursor after this batch: the last report it read. */
+  cursor?: { stage: string; seq: number };
+}
+
 /**
  * Everything the oracle's stages keep, behind one small synchronous interface (node:sqlite and
  * Durable Object storage are both synchronous). A write returns once it is durable; nothing is
@@ -74,6 +85,13 @@ export interface OracleStore {
 
   /** Idempotent by receipt hash. */
   saveWork(work: WorkRecord[]): void;
+  /**
+   * What one verify tick judged, in one durable transaction: work, verdicts with their nodes'
+   * evidence, coverage, the round it closed and the stage's cursor past the reports it read. A crash
+   * keeps all of it or none (then the reports are judged again from the old cursor; every write here
+   * is idempotent), and one commit replaces one per kind of record.
+   */
+  commitJudged(batch: JudgedBatch): void;
   listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[];
 
   /** False (and nothing written) for a slash whose evidence id was already slashed. */
