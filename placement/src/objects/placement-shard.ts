@@ -14,9 +14,9 @@ import { DurableNodeStore } from './durable-node-store.ts';
 import type { PlacementDirectory } from './placement-directory.ts';
 import { shardCellOf } from './shard-geometry.ts';
 import { maxProbationNodesPerShardOf } from './shard-probation-cap.ts';
+import { PendingUnassigns, unassignFromDirectory } from './directory-cleanup.ts';
 import {
   asResult,
-  directoryBucketName,
   DIRECTORY_MAP_NAME,
   modelKey,
   type AdoptOptions,
@@ -54,8 +54,8 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
   #cell: string | undefined;
   #reported = '';
   #alarmAtMs: number | null = null;
-  /** Nodes evicted for a newcomer's slot whose directory entries are still to be removed (kept in meta until done). */
-  #unassign = new Set<string>();
+  /** Nodes evicted for a newcomer's slot whose directory entries are still to be removed. */
+  #unassign!: PendingUnassigns;
 
   constructor(ctx: DurableObjectState, env: PlacementShardEnv) {
     super(ctx, env);
@@ -63,7 +63,7 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
       this.#store = new DurableNodeStore(ctx.storage);
       this.#cell = this.#store.getMeta('cell');
       this.#reported = this.#store.getMeta('reported') ?? '';
-      this.#unassign = new Set(JSON.parse(this.#store.getMeta('unassign') ?? '[]') as string[]);
+      this.#unassign = new PendingUnassigns(this.#store);
       const interval = Number(env.HEARTBEAT_INTERVAL_MS ?? DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS);
       this.#placement = new Placement({
         heartbeatIntervalMs: interval,
@@ -73,10 +73,7 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
         admit: (message) => this.admit(message),
         // Each shard shares its own cap between sources (see gateway/README.md for why per shard).
         maxProbationNodes: maxProbationNodesPerShardOf(env),
-        onEvictedForRoom: (nodeId) => {
-          this.#unassign.add(nodeId);
-          this.#store.setMeta('unassign', JSON.stringify([...this.#unassign]));
-        },
+        onEvictedForRoom: (nodeId) => this.#unassign.add(nodeId),
       });
       this.#alarmAtMs = await ctx.storage.getAlarm();
       await this.#armAlarm();
@@ -225,14 +222,8 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     const evicted = this.#placement.evictSilent();
     // Keep the current demand minute too: an idle shard may be evicted from memory after this.
     this.#placement.checkpoint();
-    if (evicted.length > 0 && this.#cell) {
-      const byBucket = new Map<string, string[]>();
-      for (const id of evicted)
-        byBucket.set(directoryBucketName(id), [...(byBucket.get(directoryBucketName(id)) ?? []), id]);
-      await Promise.all(
-        [...byBucket].map(([bucket, ids]) => directory(this.env, bucket).unassign(ids, this.#cell!)),
-      );
-    }
+    if (evicted.length > 0 && this.#cell)
+      await unassignFromDirectory({ nodeIds: evicted, cell: this.#cell, directory: this.#directory });
     await this.#afterChange();
   }
 
@@ -242,6 +233,8 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     this.#alarmAtMs = null;
     await this.#armAlarm();
   }
+
+  readonly #directory = (bucket: string) => directory(this.env, bucket);
 
   #claim(shard: string): void {
     if (this.#cell === shard) return;
@@ -259,34 +252,9 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     };
   }
 
-  /**
-   * Removes the directory entries of nodes evicted for a newcomer's slot (only while they still name
-   * this shard). A failed call leaves them listed for the next change or alarm: the eviction stands,
-   * and a stale entry only sends a lookup to a shard that answers "unknown node".
-   */
-  async #clearDirectory(): Promise<void> {
-    if (this.#unassign.size === 0 || !this.#cell) return;
-    const ids = [...this.#unassign];
-    const byBucket = new Map<string, string[]>();
-    for (const id of ids)
-      byBucket.set(directoryBucketName(id), [...(byBucket.get(directoryBucketName(id)) ?? []), id]);
-    try {
-      await Promise.all(
-        [...byBucket].map(([bucket, of]) => directory(this.env, bucket).unassign(of, this.#cell!)),
-      );
-    } catch (err) {
-      console.log(
-        JSON.stringify({ level: 'warn', msg: 'directory cleanup failed; retried later', error: String(err) }),
-      );
-      return;
-    }
-    for (const id of ids) this.#unassign.delete(id);
-    this.#store.setMeta('unassign', JSON.stringify([...this.#unassign]));
-  }
-
   /** Tells the shard map when this shard's model set changed, clears evicted nodes' directory entries, and keeps the eviction alarm armed. */
   async #afterChange(): Promise<void> {
-    await this.#clearDirectory();
+    if (this.#cell) await this.#unassign.flush({ cell: this.#cell, directory: this.#directory });
     const summary = this.#summary();
     const reported = JSON.stringify(summary.models) + (summary.nodes > 0 ? '' : '∅');
     if (reported !== this.#reported) {
