@@ -21,7 +21,7 @@ export interface NearestNodesQuery {
 export interface GatewayPlacement extends PlacementPort {
   /**
    * `source`: the client source the registration came from (an IPv4 address or an IPv6 /48), which
-   * a full probation cap shares its slots between; the Worker's sharded placement has no cap.
+   * a full probation cap shares its slots between (on the Worker, each placement shard's cap).
    */
   register(message: unknown, options?: { source?: string }): Promise<NodeAck>;
   heartbeat(message: unknown): Promise<NodeAck>;

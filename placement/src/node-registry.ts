@@ -55,7 +55,13 @@ export interface NodeRegistryOptions {
    * Placement's cap on nodes on probation) to refuse it, or names a node whose place it takes (evicted
    * before the write, as a silent node is).
    */
-  admitNewNode?: (node: { nodeId: string; source: string | undefined }) => { evict?: string } | void;
+  admitNewNode?: (node: {
+    nodeId: string;
+    source: string | undefined;
+    returning?: boolean;
+  }) => { evict?: string } | void;
+  /** Called after a node was evicted to make room for a new one (admitNewNode's `evict`). */
+  onEvictedForRoom?: (nodeId: string) => void;
 }
 
 /**
@@ -75,6 +81,7 @@ export class NodeRegistry {
   readonly #assumeLocationsVerified: boolean;
   readonly #admit: NodeRegistryOptions['admit'];
   readonly #admitNewNode: NodeRegistryOptions['admitNewNode'];
+  readonly #onEvictedForRoom: (nodeId: string) => void;
   /**
    * With a group-committing store: each node's record as it was before the batch now waiting for its
    * commit (undefined: the node is new in it). A failed commit puts them back, so a message answered
@@ -105,6 +112,7 @@ export class NodeRegistry {
     this.#assumeLocationsVerified = options.assumeLocationsVerified ?? false;
     this.#admit = options.admit;
     this.#admitNewNode = options.admitNewNode;
+    this.#onEvictedForRoom = options.onEvictedForRoom ?? (() => {});
     const restoredAtMs = this.#now();
     for (const d of (this.#store.loadDeparted?.() ?? []).sort((a, b) => a.departedAtMs - b.departedAtMs)) {
       if (restoredAtMs - d.departedAtMs < MIN_LOCATION_CHANGE_INTERVAL_MS) this.#departed.set(d.nodeId, d);
@@ -191,8 +199,7 @@ export class NodeRegistry {
       locationChangedAtMs: moved ? now : (before?.locationChangedAtMs ?? null),
       regions: moved || !existing ? regionsAt(location) : existing.regions,
     };
-    const victim = room?.evict !== undefined ? this.#nodes.get(room.evict) : undefined;
-    if (victim) this.#evict(victim, now);
+    this.#makeRoom(room, now);
     this.#commit(record);
     if (departed) {
       this.#departed.delete(body.nodeId);
@@ -270,10 +277,33 @@ export class NodeRegistry {
    * shard of its new place): stored and applied as it is, so sequence numbers, the move history and
    * verification carry over.
    */
-  adopt(record: NodeRecord): NodeRecord {
+  adopt(
+    record: NodeRecord,
+    options: { admit?: { source: string | undefined; returning?: boolean } } = {},
+  ): NodeRecord {
     const adopted = { ...record, regions: regionsAt(record.location) };
+    // With `admit`, a node arriving from another shard is a new node here (admitNewNode decides, as
+    // for a registration: it may be refused, or take another's slot); a refusal changes nothing.
+    const { admit } = options;
+    const room =
+      admit && !this.#nodes.has(record.id)
+        ? this.#admitNewNode?.({
+            nodeId: record.id,
+            source: admit.source,
+            ...(admit.returning ? { returning: true } : {}),
+          })
+        : undefined;
+    this.#makeRoom(room, this.#now());
     this.#commit(adopted);
     return adopted;
+  }
+
+  /** Evicts the node whose slot admitNewNode gave away, once every check of the write has passed. */
+  #makeRoom(room: { evict?: string } | void | undefined, atMs: number): void {
+    const victim = room?.evict !== undefined ? this.#nodes.get(room.evict) : undefined;
+    if (!victim) return;
+    this.#evict(victim, atMs);
+    this.#onEvictedForRoom(victim.id);
   }
 
   /** Forgets a node now (it moved to another shard); false if it was not here. */

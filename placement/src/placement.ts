@@ -46,6 +46,8 @@ export interface PlacementOptions {
    * with OVERLOADED (probation-cap.ts). Default: no cap (the gateway's config sets one).
    */
   maxProbationNodes?: number;
+  /** Called after a probation node was evicted to make room for a newcomer (the Worker's shards clear its directory entry). */
+  onEvictedForRoom?: (nodeId: string) => void;
 }
 
 export interface CandidateQuery {
@@ -162,11 +164,13 @@ export class Placement {
       store,
       assumeLocationsVerified: options.assumeLocationsVerified ?? false,
       ...(options.admit ? { admit: options.admit } : {}),
-      admitNewNode: ({ nodeId, source }) =>
+      admitNewNode: ({ nodeId, source, returning }) =>
         probation.admitNew(nodeId, {
           onProbation: this.#trust.isOnProbation(nodeId),
           ...(source !== undefined ? { source } : {}),
+          ...(returning ? { returning } : {}),
         }),
+      ...(options.onEvictedForRoom ? { onEvictedForRoom: options.onEvictedForRoom } : {}),
       onChange: (node) => {
         probation.noteNode(node.id, this.#trust.isOnProbation(node.id));
         this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node });

@@ -94,12 +94,17 @@ export class ProbationCap {
   /**
    * Before a node that is not registered now is written (registry's admitNewNode): admits it, or
    * names the probation node whose slot it takes (the registry evicts that one first), or throws
-   * OVERLOADED when its own source already holds a fair share of a full registry.
+   * OVERLOADED when its own source already holds a fair share of a full registry. `returning`: the
+   * node held a slot here a moment ago and is handed back (its move to another shard was refused), so
+   * it takes its slot again even where another took it meanwhile (by at most the moves in flight).
    */
-  admitNew(nodeId: string, options: { onProbation: boolean; source?: string }): { evict?: string } {
+  admitNew(
+    nodeId: string,
+    options: { onProbation: boolean; source?: string; returning?: boolean },
+  ): { evict?: string } {
     if (!options.onProbation) return {};
     const source = options.source ?? UNKNOWN_PROBATION_SOURCE;
-    if (this.#sourceOf.size < this.max) {
+    if (this.#sourceOf.size < this.max || options.returning) {
       this.#pending = { nodeId, source };
       return {};
     }

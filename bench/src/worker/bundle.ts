@@ -46,6 +46,8 @@ export async function startGatewayWorker(options: {
             // Every simulated node registers from loopback: one source, far past a real one's burst.
             REGISTRATION_BURST_PER_SOURCE: '100000',
             HEARTBEATS_PER_SOURCE_PER_SECOND: '100000',
+            // ... and so past the probation cap's share for one source in the busiest shard.
+            MAX_PROBATION_NODES_PER_SHARD: '1000000',
           },
         },
       ],

@@ -5,6 +5,7 @@ export { minDistanceToCellKm, SHARD_RESOLUTION, shardCellOf } from './shard-geom
 export { regionShardCells, shardJurisdiction } from './shard-jurisdiction.ts';
 export {
   asResult,
+  directoryBucketName,
   type DirectoryApi,
   modelKey,
   type ShardApi,

@@ -1,16 +1,26 @@
 import { DurableObject } from 'cloudflare:workers';
-import { HexEdgeError, parseWith, signedHeartbeatSchema, type NodeAck } from '@hexedge/protocol';
+import {
+  HexEdgeError,
+  parseWith,
+  signedHeartbeatSchema,
+  signedRegistrationSchema,
+  toLatLng,
+  type NodeAck,
+} from '@hexedge/protocol';
 import type { NodeRecord } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
 import { Placement } from '../placement.ts';
 import { DurableNodeStore } from './durable-node-store.ts';
 import type { PlacementDirectory } from './placement-directory.ts';
 import { shardCellOf } from './shard-geometry.ts';
+import { maxProbationNodesPerShardOf } from './shard-probation-cap.ts';
+import { PendingUnassigns, unassignFromDirectory } from './directory-cleanup.ts';
 import {
   asResult,
-  directoryBucketName,
   DIRECTORY_MAP_NAME,
   modelKey,
+  type AdoptOptions,
+  type RegisterOptions,
   type RegisterOutcome,
   type ShardApi,
   type ShardNearestQuery,
@@ -26,6 +36,8 @@ export interface PlacementShardEnv {
   HEARTBEAT_INTERVAL_MS?: string;
   /** "true" where no coverage oracle verifies locations (local development). */
   ASSUME_LOCATIONS_VERIFIED?: string;
+  /** Nodes on probation one shard keeps at most (default DEFAULT_MAX_PROBATION_NODES_PER_SHARD). */
+  MAX_PROBATION_NODES_PER_SHARD?: string;
 }
 
 export const DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS = 10_000;
@@ -42,6 +54,8 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
   #cell: string | undefined;
   #reported = '';
   #alarmAtMs: number | null = null;
+  /** Nodes evicted for a newcomer's slot whose directory entries are still to be removed. */
+  #unassign!: PendingUnassigns;
 
   constructor(ctx: DurableObjectState, env: PlacementShardEnv) {
     super(ctx, env);
@@ -49,6 +63,7 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
       this.#store = new DurableNodeStore(ctx.storage);
       this.#cell = this.#store.getMeta('cell');
       this.#reported = this.#store.getMeta('reported') ?? '';
+      this.#unassign = new PendingUnassigns(this.#store);
       const interval = Number(env.HEARTBEAT_INTERVAL_MS ?? DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS);
       this.#placement = new Placement({
         heartbeatIntervalMs: interval,
@@ -56,6 +71,9 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
         now: () => this.now(),
         assumeLocationsVerified: env.ASSUME_LOCATIONS_VERIFIED === 'true',
         admit: (message) => this.admit(message),
+        // Each shard shares its own cap between sources (see gateway/README.md for why per shard).
+        maxProbationNodes: maxProbationNodesPerShardOf(env),
+        onEvictedForRoom: (nodeId) => this.#unassign.add(nodeId),
       });
       this.#alarmAtMs = await ctx.storage.getAlarm();
       await this.#armAlarm();
@@ -74,27 +92,46 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     return Date.now();
   }
 
-  async register(message: unknown, shard: string): Promise<ShardResult<RegisterOutcome>> {
+  /** `options.source`: the client source, which a full probation cap shares its slots between. */
+  async register(
+    message: unknown,
+    shard: string,
+    options: RegisterOptions = {},
+  ): Promise<ShardResult<RegisterOutcome>> {
     return asResult(async () => {
       this.#claim(shard);
-      const record = await this.#placement.registry.register(message);
+      const { body } = parseWith(signedRegistrationSchema, message, { what: 'registration' });
+      const previous = this.#placement.registry.get(body.nodeId);
+      if (!previous) {
+        // Not held here (the directory still named this shard): a newcomer registers in its own place's
+        // shard, so nobody here is evicted for a node that would not stay.
+        const place = shardCellOf(toLatLng(body.location, 'location'));
+        if (place !== this.#cell) return { kind: 'elsewhere', toShard: place };
+      }
+      const { source } = options;
+      const record = await this.#placement.registry.register(message, source !== undefined ? { source } : {});
       const home = shardCellOf(record.location);
-      if (home !== this.#cell) {
+      if (home !== this.#cell && previous) {
         // The node moved across a shard border: hand its accepted record (sequence numbers, move
         // history, verification) and its trust to the shard of its new place.
         const trust = this.#store.loadTrust().find((t) => t.nodeId === record.id);
         this.#placement.registry.release(record.id);
         await this.#afterChange();
-        return { kind: 'moved', record, trust, toShard: home };
+        return { kind: 'moved', record, previous, trust, toShard: home };
       }
       await this.#afterChange();
       return { kind: 'kept', ack: this.#ack(record.id), record };
     });
   }
 
+  /**
+   * A node from another shard. One on probation is a newcomer here for the probation cap (refused, or
+   * taking another's slot, by `options.source`); one with standing is taken as it is.
+   */
   async adopt(
     handOff: { record: NodeRecord; trust: TrustRecord | undefined },
     shard: string,
+    options: AdoptOptions = {},
   ): Promise<ShardResult<NodeAck>> {
     return asResult(async () => {
       this.#claim(shard);
@@ -103,7 +140,8 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
           'INTERNAL',
           `node ${handOff.record.id} does not belong to shard ${this.#cell}`,
         );
-      const record = this.#placement.registry.adopt(handOff.record);
+      const admit = { source: options.source, ...(options.returning ? { returning: true } : {}) };
+      const record = this.#placement.registry.adopt(handOff.record, handOff.trust ? {} : { admit });
       if (handOff.trust) this.#placement.setTrust(record.id, handOff.trust.score, handOff.trust.reasons);
       await this.#afterChange();
       return this.#ack(record.id);
@@ -170,10 +208,11 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
   }
 
   /** Node count and cell, for tests and the benchmark. */
-  async stats(): Promise<{ cell: string | null; nodes: number; ids: string[] }> {
+  async stats(): Promise<{ cell: string | null; nodes: number; probation: number; ids: string[] }> {
     return {
       cell: this.#cell ?? null,
       nodes: this.#placement.registry.size,
+      probation: this.#placement.probationNodeCount,
       ids: [...this.#placement.registry.values()].map((n) => n.id).sort(),
     };
   }
@@ -183,14 +222,8 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     const evicted = this.#placement.evictSilent();
     // Keep the current demand minute too: an idle shard may be evicted from memory after this.
     this.#placement.checkpoint();
-    if (evicted.length > 0 && this.#cell) {
-      const byBucket = new Map<string, string[]>();
-      for (const id of evicted)
-        byBucket.set(directoryBucketName(id), [...(byBucket.get(directoryBucketName(id)) ?? []), id]);
-      await Promise.all(
-        [...byBucket].map(([bucket, ids]) => directory(this.env, bucket).unassign(ids, this.#cell!)),
-      );
-    }
+    if (evicted.length > 0 && this.#cell)
+      await unassignFromDirectory({ nodeIds: evicted, cell: this.#cell, directory: this.#directory });
     await this.#afterChange();
   }
 
@@ -200,6 +233,8 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     this.#alarmAtMs = null;
     await this.#armAlarm();
   }
+
+  readonly #directory = (bucket: string) => directory(this.env, bucket);
 
   #claim(shard: string): void {
     if (this.#cell === shard) return;
@@ -217,8 +252,9 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     };
   }
 
-  /** Tells the shard map when this shard's model set changed, and keeps the eviction alarm armed. */
+  /** Tells the shard map when this shard's model set changed, clears evicted nodes' directory entries, and keeps the eviction alarm armed. */
   async #afterChange(): Promise<void> {
+    if (this.#cell) await this.#unassign.flush({ cell: this.#cell, directory: this.#directory });
     const summary = this.#summary();
     const reported = JSON.stringify(summary.models) + (summary.nodes > 0 ? '' : '∅');
     if (reported !== this.#reported) {

@@ -41,13 +41,31 @@ export interface ShardPoolQuery {
   policy?: PlacementPolicy;
 }
 
-/** A registration's outcome: the ack, or the record to hand to the shard of the node's new place. */
-export type RegisterOutcome = { kind: 'kept'; ack: NodeAck; record: NodeRecord } | { kind: 'moved'; record: NodeRecord; trust: TrustRecord | undefined; toShard: string };
+/**
+ * A registration's outcome: the ack; or the record to hand to the shard of the node's new place
+ * (`previous`: its record here before, to hand back if that shard refuses it); or, for a node this
+ * shard does not hold whose place is in another shard, that shard (nothing was checked or written).
+ */
+export type RegisterOutcome =
+  | { kind: 'kept'; ack: NodeAck; record: NodeRecord }
+  | { kind: 'moved'; record: NodeRecord; previous: NodeRecord; trust: TrustRecord | undefined; toShard: string }
+  | { kind: 'elsewhere'; toShard: string };
+
+/** Where a registration came from (the client source: IPv4 address or IPv6 /48), for the probation cap. */
+export interface RegisterOptions {
+  source?: string;
+}
+
+/** How a node arrives from another shard: `source` as RegisterOptions; `returning`: handed back after its move was refused. */
+export interface AdoptOptions {
+  source?: string;
+  returning?: boolean;
+}
 
 /** What a shard answers, as the coordinator sees it (the Durable Object stub, or a local object in tests). */
 export interface ShardApi {
-  register(message: unknown, shard: string): Promise<ShardResult<RegisterOutcome>>;
-  adopt(handOff: { record: NodeRecord; trust: TrustRecord | undefined }, shard: string): Promise<ShardResult<NodeAck>>;
+  register(message: unknown, shard: string, options?: RegisterOptions): Promise<ShardResult<RegisterOutcome>>;
+  adopt(handOff: { record: NodeRecord; trust: TrustRecord | undefined }, shard: string, options?: AdoptOptions): Promise<ShardResult<NodeAck>>;
   heartbeat(message: unknown, shard: string): Promise<ShardResult<NodeAck>>;
   nearest(query: ShardNearestQuery): Promise<ShardResult<Candidate[]>>;
   candidatePool(query: ShardPoolQuery, options: { recordDemand: boolean }): Promise<ShardResult<PoolEntry[]>>;

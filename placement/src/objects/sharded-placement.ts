@@ -66,19 +66,37 @@ export class ShardedPlacement {
     this.#now = options.now ?? Date.now;
   }
 
-  async register(message: unknown): Promise<NodeAck> {
+  /**
+   * `options.source`: the client source (IPv4 address or IPv6 /48) the registration came from. Each
+   * shard caps its nodes on probation and shares a full cap between sources (ProbationCap), deciding
+   * and evicting within itself, so a refusal evicts nobody and an eviction is never half-made.
+   */
+  async register(message: unknown, options: { source?: string } = {}): Promise<NodeAck> {
     const { body } = parseWith(signedRegistrationSchema, message, { what: 'registration' });
     const location = toLatLng(body.location, 'location');
     const bucket = this.#network.directory(directoryBucketName(body.nodeId));
     const previous = await bucket.lookup(body.nodeId);
+    const from = options.source !== undefined ? { source: options.source } : {};
     // A known node registers where its record is (its replay and move history live there).
-    const target = previous ?? shardCellOf(location);
-    const outcome = unwrap(await this.#network.shard(target).register(message, target));
+    let target = previous ?? shardCellOf(location);
+    let outcome = unwrap(await this.#network.shard(target).register(message, target, from));
+    if (outcome.kind === 'elsewhere') {
+      // The directory named a shard that no longer holds the node: it registers as new in its place's.
+      target = outcome.toShard;
+      outcome = unwrap(await this.#network.shard(target).register(message, target, from));
+      if (outcome.kind === 'elsewhere') throw new HexEdgeError('INTERNAL', `shard ${target} sent node ${body.nodeId} elsewhere`);
+    }
     let ack: NodeAck;
     let home = target;
     if (outcome.kind === 'moved') {
       home = outcome.toShard;
-      ack = unwrap(await this.#network.shard(home).adopt({ record: outcome.record, trust: outcome.trust }, home));
+      const handOff = { record: outcome.record, trust: outcome.trust };
+      const adopted = await this.#network.shard(home).adopt(handOff, home, from);
+      if (!adopted.ok) {
+        // Refused there (a full probation cap): the node goes back as it was, so nothing is half-applied.
+        unwrap(await this.#network.shard(target).adopt({ record: outcome.previous, trust: outcome.trust }, target, { ...from, returning: true }));
+      }
+      ack = unwrap(adopted);
     } else {
       ack = outcome.ack;
     }
