@@ -1,6 +1,6 @@
 /**
  * One directory refresh at a time, and on-demand ones rate-limited. The periodic loop always gets a
- * refresh (it joins one in flight). A report from an unknown reporter asks for one on demand: it joins
+ * refresh. A report from an unknown reporter asks for one on demand: it joins
  * the refresh in flight, or starts one if the last began at least `minIntervalMs` ago, or else is told
  * no at once. Reporter ids are free to make (a key pair each), so a flood of validly signed reports
  * from made-up gateways costs at most one directory read per `minIntervalMs`, never one per report.
@@ -20,8 +20,13 @@ export class RefreshGate {
     this.#now = options.nowMs ?? Date.now;
   }
 
-  /** The periodic refresh: starts one unless one is in flight, which it then awaits. */
-  run(): Promise<void> {
+  /**
+   * A refresh that begins no earlier than this call (the periodic loop; a gateway just added must be
+   * read, not a read that began before it was added): after the one in flight, if any, it starts one
+   * or joins one another caller started meanwhile. Not rate-limited.
+   */
+  async run(): Promise<void> {
+    await this.#inFlight?.catch(() => {});
     return this.#inFlight ?? this.#start();
   }
 
