@@ -32,6 +32,13 @@ export interface OracleDirectory {
   getNode(nodeId: string): ClaimedNode | undefined;
   listNodes(): ClaimedNode[];
   getReporter(nodeId: string): KnownReporter | undefined;
+  /**
+   * Asked when a report with a valid signature names a gateway reporter this directory does not know:
+   * re-reads where reporters come from, so a gateway that started (or changed its report key) after
+   * the last read is known before its report is judged. Implementations rate-limit it (the reporter
+   * ids are free to make); absent, unknown reporters are refused at once.
+   */
+  refreshReporters?(): Promise<void>;
 }
 
 export class MemoryDirectory implements OracleDirectory {

@@ -13,6 +13,7 @@ import {
   type InferResponse,
   type NodeKeyPair,
 } from '@hexedge/protocol';
+import { DEFAULT_NOT_KNOWN_GIVE_UP_MS, NotKnownBackoff, readReportsAnswer } from './oracle-retry.ts';
 
 /** Answers waiting to be forwarded; past this the newest are dropped (counted), never the request. */
 export const DEFAULT_FORWARD_QUEUE = 1000;
@@ -64,9 +65,13 @@ interface Stopping {
   dropped: number;
 }
 
-type Queued =
+type Queued = (
   | { kind: 'receipt'; answered: Answered }
-  | { kind: 'fault'; body: Omit<NodeFaultReportBody, 'nodeId' | 'nonce' | 'issuedAtMs'> };
+  | { kind: 'fault'; body: Omit<NodeFaultReportBody, 'nodeId' | 'nonce' | 'issuedAtMs'> }
+) & {
+  /** When the oracle first answered that it does not know this gateway's report key yet (held since). */
+  notKnownSinceMs?: number;
+};
 
 /**
  * Forwards every answered inference, with its checked receipt, to the coverage oracle for sampled
@@ -74,6 +79,8 @@ type Queued =
  * batched and batch-signed (one root signature per post, each report with its proof: v2), posted in
  * the background. `onAnswered` only queues, so it can neither slow nor fail a
  * request; a full queue or an unreachable oracle loses reports (counted in `stats`), not answers.
+ * Reports the oracle refuses only because it does not know this gateway's report key yet are kept
+ * and sent again with backoff (oracle-retry.ts); any other refusal is final and logged.
  */
 export class ReceiptForwarder {
   readonly #oracleUrl: string;
@@ -86,7 +93,18 @@ export class ReceiptForwarder {
   readonly #queue: Queued[] = [];
   /** Node faults since the last flush, one entry per (node, kind), counted. */
   readonly #faults = new Map<string, Extract<Queued, { kind: 'fault' }>['body']>();
-  readonly stats = { queued: 0, forwarded: 0, dropped: 0, refused: 0, failedPosts: 0, faults: 0 };
+  /** `held`: reports kept for a retry because the oracle did not know the report key yet (each time). */
+  readonly stats = {
+    queued: 0,
+    forwarded: 0,
+    dropped: 0,
+    refused: 0,
+    held: 0,
+    failedPosts: 0,
+    faults: 0,
+  };
+  readonly #notKnown: NotKnownBackoff;
+  readonly #giveUpMs: number;
   #flushing: Promise<void> | undefined;
   /** Aborts the post in flight and what is left once the stop deadline passes. */
   readonly #stopDeadline = new AbortController();
@@ -106,6 +124,8 @@ export class ReceiptForwarder {
     log?: (m: string) => void;
     /** SHA-256 for the batch tree (the Node adapter's); WebCrypto's when absent. */
     sha256?: Sha256Hex;
+    /** Waits before resending reports the oracle did not know the key of yet (oracle-retry's defaults). */
+    notKnownRetry?: { initialMs?: number; maxMs?: number; giveUpMs?: number };
   }) {
     this.#oracleUrl = options.oracleUrl;
     this.#keys = options.keys;
@@ -114,6 +134,9 @@ export class ReceiptForwarder {
     this.#batchSize = options.batchSize ?? DEFAULT_FORWARD_BATCH;
     this.#log = options.log ?? (() => {});
     this.#sha256 = options.sha256;
+    const retry = options.notKnownRetry ?? {};
+    this.#notKnown = new NotKnownBackoff(retry);
+    this.#giveUpMs = retry.giveUpMs ?? DEFAULT_NOT_KNOWN_GIVE_UP_MS;
   }
 
   /** The hook InferService calls after a checked answer: queues it, never throws. */
@@ -270,6 +293,13 @@ export class ReceiptForwarder {
         this.#queue.length = 0;
         break;
       }
+      if (this.#notKnown.waitMs > 0) {
+        // The oracle did not know this gateway's report key: everything queued waits for the retry;
+        // a stopping forwarder waits for it too, until its deadline.
+        if (!this.#stopping) return;
+        await this.#untilRetry();
+        continue;
+      }
       const batch = this.#queue.splice(0, this.#batchSize);
       let reports: unknown[];
       try {
@@ -295,20 +325,26 @@ export class ReceiptForwarder {
           signal: AbortSignal.any([AbortSignal.timeout(POST_TIMEOUT_MS), this.#stopDeadline.signal]),
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
-        const answer = (await res.json()) as {
-          accepted?: number;
-          results?: Array<{ accepted?: boolean; code?: string; message?: string }>;
-        };
-        const accepted = typeof answer.accepted === 'number' ? answer.accepted : batch.length;
-        this.stats.forwarded += accepted;
-        this.stats.refused += batch.length - accepted;
+        const verdict = readReportsAnswer(await res.json(), batch.length);
+        this.stats.forwarded += verdict.accepted;
+        this.stats.refused += verdict.refused;
         // A refusal loses those reports (and the nodes' rewards for them): said, with the oracle's first reason.
-        if (accepted < batch.length) {
-          const first = answer.results?.find((r) => r.accepted === false);
+        if (verdict.refused > 0) {
+          const first = verdict.firstRefusal;
           this.#log(
-            `receipt forwarding: the oracle refused ${batch.length - accepted} of ${batch.length} report(s)${first ? `: ${first.code}: ${first.message}` : ''}`,
+            `receipt forwarding: the oracle refused ${verdict.refused} of ${batch.length} report(s)${first ? `: ${first.code}: ${first.message}` : ''}`,
           );
         }
+        if (verdict.held.length > 0) {
+          this.#hold(
+            verdict.held.map((i) => batch[i]!),
+            verdict.firstRefusal,
+          );
+          continue;
+        }
+        if (this.#notKnown.attempts > 0)
+          this.#log(`receipt forwarding: the oracle takes this gateway's reports again`);
+        this.#notKnown.reset();
       } catch (err) {
         // Not retried: a report re-signed later would be judged late, and the oracle samples anyway.
         this.stats.failedPosts++;
@@ -318,6 +354,47 @@ export class ReceiptForwarder {
         );
       }
     }
+  }
+
+  /**
+   * Reports the oracle refused only because it does not know this gateway's report key yet (a gateway
+   * it has not read since it started or changed its key): back at the head of the queue, re-signed
+   * when sent again, within the queue's bound (past it the newest are dropped, as ever). One held
+   * longer than the give-up bound is refused for good and said.
+   */
+  #hold(items: Queued[], why: { code?: string; message?: string } | undefined): void {
+    const nowMs = Date.now();
+    const kept = items.filter((item) => nowMs - (item.notKnownSinceMs ??= nowMs) < this.#giveUpMs);
+    const givenUp = items.length - kept.length;
+    if (givenUp > 0) {
+      this.stats.refused += givenUp;
+      this.#log(
+        `receipt forwarding: gave up ${givenUp} report(s) after ${this.#giveUpMs} ms: the oracle does not know report key ${this.#keys.nodeId}${why ? ` (${why.code}: ${why.message})` : ''}`,
+      );
+    }
+    this.#queue.unshift(...kept);
+    this.stats.held += kept.length;
+    const over = this.#queue.length - this.#maxQueued;
+    if (over > 0) {
+      this.#queue.length = this.#maxQueued;
+      this.stats.dropped += over;
+    }
+    const waitMs = this.#notKnown.hold();
+    if (this.#notKnown.attempts === 1 && kept.length > 0)
+      this.#log(
+        `receipt forwarding: the oracle does not know report key ${this.#keys.nodeId} yet: ${kept.length} report(s) kept, sent again in ${waitMs} ms, waits doubling, given up after ${this.#giveUpMs} ms${why ? `: ${why.code}: ${why.message}` : ''}`,
+      );
+  }
+
+  /** Until the retry is due, or the stop's deadline passes (the loop then gives up what is left). */
+  #untilRetry(): Promise<void> {
+    const signal = this.#stopDeadline.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => (clearTimeout(timer), signal.removeEventListener('abort', done), resolve());
+      const timer = setTimeout(done, this.#notKnown.waitMs);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   #report<T>(item: Queued, sign: ReportSigner<T>): Promise<T> {

@@ -208,6 +208,16 @@ export {
 } from './wire/oracle-reports.ts';
 export { safeParseSignedReport } from './wire/report-fast-parse.ts';
 export {
+  isReporterNotKnown,
+  REPORTER_NOT_KNOWN,
+  type ReportRefusalReason,
+  reportRefusalReasonSchema,
+  type ReportResult,
+  reportResultSchema,
+  type ReportsAnswer,
+  reportsAnswerSchema,
+} from './wire/oracle-report-results.ts';
+export {
   clipReasons,
   MAX_SCORES_PER_MESSAGE,
   MAX_TRUST_PUSH_AGE_MS,

@@ -37,17 +37,21 @@ export async function startOracleProcess(options: {
   dataDir: string;
   port: number;
   gatewayUrl: string;
+  /** More gateways, listed before gatewayUrl (default none). */
+  moreGatewayUrls?: string[];
+  /** Default 300: the suite's gateway is read soon after it starts. */
+  directoryRefreshMs?: number;
 }): Promise<Proc & { url: string }> {
   const configFile = `${options.dataDir}.yaml`;
   const yaml = [
     'host: 127.0.0.1',
     `port: ${options.port}`,
     `dataDir: ${JSON.stringify(options.dataDir)}`,
-    `gatewayUrls: [${options.gatewayUrl}]`,
+    `gatewayUrls: [${[...(options.moreGatewayUrls ?? []), options.gatewayUrl].join(', ')}]`,
     // The gateway's report key is learnt from its identity endpoint (GET /v1/gateway/identity).
     `location: { lat: ${HERE.lat}, lng: ${HERE.lng} }`,
     'challengeIntervalMs: 0',
-    'directoryRefreshMs: 300',
+    `directoryRefreshMs: ${options.directoryRefreshMs ?? 300}`,
     'trustPushIntervalMs: 200',
     'fullTrustPushIntervalMs: 1000',
     'exportIntervalMs: 0',

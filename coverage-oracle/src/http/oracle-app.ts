@@ -92,7 +92,12 @@ export function createOracleApp(options: OracleAppOptions): Hono {
       }
       if (!Array.isArray(raw)) {
         const result = await oracle.ingest.submit(raw, now());
-        if (!result.accepted) throw new HexEdgeError(result.code, result.message);
+        if (!result.accepted)
+          throw new HexEdgeError(
+            result.code,
+            result.message,
+            result.reason ? { reason: result.reason } : undefined,
+          );
         return c.json(result, 202);
       }
       if (raw.length === 0 || raw.length > MAX_REPORTS_PER_POST) {

@@ -7,6 +7,8 @@ import {
   type ErrorCode,
   type Sha256Hex,
   type BatchVerifyOptions,
+  REPORTER_NOT_KNOWN,
+  type ReportRefusalReason,
 } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
@@ -22,17 +24,21 @@ export const MAX_REPORT_AGE_MS = 5 * 60_000;
 export const MAX_CLOCK_SKEW_MS = 30_000;
 
 export type IngestResult =
-  { accepted: true; seq: number; type: ReportType } | { accepted: false; code: ErrorCode; message: string };
+  | { accepted: true; seq: number; type: ReportType }
+  | { accepted: false; code: ErrorCode; message: string; reason?: ReportRefusalReason };
+
+type Refusal = { code: ErrorCode; message: string; reason?: ReportRefusalReason };
+
+/** Reports whose reporters a directory refresh can teach the oracle: the gateways' (their report keys). */
+const LEARNT_FROM_GATEWAYS: ReadonlySet<ReportBody['type']> = new Set(['receipt', 'node-fault']);
 
 /** Which reporters may send which report: hotspots their own radio reports, known services the rest. */
-function refusal(
-  body: ReportBody,
-  directory: OracleDirectory,
-  solicited: boolean,
-): { code: ErrorCode; message: string } | undefined {
-  const unknown = {
-    code: 'UNKNOWN_NODE' as const,
+function refusal(body: ReportBody, directory: OracleDirectory, solicited: boolean): Refusal | undefined {
+  // About the reporter, not the report: a reporter the oracle learns of later may send it again.
+  const unknown: Refusal = {
+    code: 'UNKNOWN_NODE',
     message: `${body.nodeId} is not a known ${body.type} reporter`,
+    reason: REPORTER_NOT_KNOWN,
   };
   switch (body.type) {
     case 'beacon':
@@ -152,7 +158,7 @@ export class Ingest {
     const claims: NonceClaim[] = [];
     checked.forEach((c, index) => {
       if ('code' in c) {
-        results[index] = { accepted: false, code: c.code, message: c.message };
+        results[index] = { accepted: false, ...c };
         return;
       }
       const { report } = c;
@@ -211,11 +217,7 @@ export class Ingest {
     return results;
   }
 
-  async #check(
-    raw: unknown,
-    nowMs: number,
-    solicited: boolean,
-  ): Promise<{ report: SignedReport } | { code: ErrorCode; message: string }> {
+  async #check(raw: unknown, nowMs: number, solicited: boolean): Promise<{ report: SignedReport } | Refusal> {
     const parsed = safeParseSignedReport(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -247,7 +249,13 @@ export class Ingest {
         code: 'BAD_SIGNATURE',
         message: `${body.type} report signature does not verify for ${body.nodeId}`,
       };
-    const refused = refusal(body, this.#directory, solicited);
+    let refused = refusal(body, this.#directory, solicited);
+    if (refused?.reason === REPORTER_NOT_KNOWN && LEARNT_FROM_GATEWAYS.has(body.type)) {
+      // A gateway that started, or changed its report key, since the directory's last read: read it
+      // again (the directory rate-limits this; only a validly signed report gets this far), then judge.
+      await this.#directory.refreshReporters?.();
+      refused = refusal(body, this.#directory, solicited);
+    }
     if (refused) return refused;
     // The forwarded receipt's own signature last: only a known gateway's report is worth a second check.
     if (body.type === 'receipt') {

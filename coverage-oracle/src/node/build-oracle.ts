@@ -90,6 +90,7 @@ export async function buildOracle(
       challengersPerNode: config.challengersPerNode,
       challengeTimeoutMs: config.challengeTimeoutMs,
       directoryRefreshMs: config.directoryRefreshMs,
+      unknownReporterRefreshMs: config.unknownReporterRefreshMs,
       trustPushIntervalMs: config.trustPushIntervalMs,
       fullTrustPushIntervalMs: config.fullTrustPushIntervalMs,
       reRunTimeoutMs: config.reRunTimeoutMs,

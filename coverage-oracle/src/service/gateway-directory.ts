@@ -24,42 +24,79 @@ const FETCH_TIMEOUT_MS = 5_000;
 export class GatewayDirectory implements OracleDirectory {
   readonly #static = new MemoryDirectory();
   #nodes = new Map<string, ClaimedNode>();
-  /** The configured gateways' report keys, as each gateway publishes it (GET /v1/gateway/identity). */
+  /** The configured gateways' report keys, as each gateway publishes it (GET /v1/gateway/identity), by gateway URL. */
   #gatewayReporters = new Map<string, KnownReporter>();
+  /** The same, by report key id (read for every report). */
+  #gatewayReporterIds = new Map<string, KnownReporter>();
   readonly #isVerifier: (nodeId: string) => boolean;
+  readonly #onUnknownReporter: (() => Promise<unknown>) | undefined;
 
   constructor(options: {
     isVerifier: (nodeId: string) => boolean;
     reporters?: KnownReporter[];
     hotspots?: Hotspot[];
+    /** What `refreshReporters` runs (the service's rate-limited refresh); absent, unknown reporters are refused at once. */
+    onUnknownReporter?: () => Promise<unknown>;
   }) {
     this.#isVerifier = options.isVerifier;
+    this.#onUnknownReporter = options.onUnknownReporter;
     for (const r of options.reporters ?? []) this.#static.putReporter(r);
     for (const h of options.hotspots ?? []) this.#static.putHotspot(h);
   }
 
-  /** Replaces the node claims with what the gateways list now (a node that left is no longer challenged or asked to check). */
-  async refresh(options: { gatewayUrls: readonly string[]; fetch: HttpFetch }): Promise<number> {
+  /**
+   * Replaces the node claims and report keys with what the gateways list now (a node that left is no
+   * longer challenged or asked to check). Each gateway on its own: one that cannot be read keeps what
+   * it listed last, and never hides the others (a gateway that is down must not keep a new one
+   * unknown). Returns the gateways that could not be read, with why.
+   */
+  async refresh(options: {
+    gatewayUrls: readonly string[];
+    fetch: HttpFetch;
+  }): Promise<Array<{ gatewayUrl: string; message: string }>> {
+    const failures: Array<{ gatewayUrl: string; message: string }> = [];
+    const read = await Promise.all(
+      options.gatewayUrls.map(async (gatewayUrl) => {
+        try {
+          // A configured gateway is trusted as a receipt reporter: its report key is whatever it says it is.
+          const reporterId = await gatewayReporterId({ gatewayUrl, fetch: options.fetch });
+          const nodes = await listGatewayNodes({ gatewayUrl, fetch: options.fetch });
+          return { gatewayUrl, reporterId, nodes };
+        } catch (err) {
+          failures.push({ gatewayUrl, message: (err as Error).message });
+          return { gatewayUrl, failed: true as const };
+        }
+      }),
+    );
     const next = new Map<string, ClaimedNode>();
     const reporters = new Map<string, KnownReporter>();
-    for (const gatewayUrl of options.gatewayUrls) {
-      // A configured gateway is trusted as a receipt reporter: its report key is whatever it says it is.
-      const reporterId = await gatewayReporterId({ gatewayUrl, fetch: options.fetch });
-      if (reporterId) reporters.set(reporterId, { nodeId: reporterId, roles: ['gateway'] });
-      for (const n of await listGatewayNodes({ gatewayUrl, fetch: options.fetch })) {
+    for (const r of read) {
+      if ('failed' in r) {
+        for (const n of this.#nodes.values()) if (n.gatewayUrl === r.gatewayUrl) next.set(n.nodeId, n);
+        const kept = this.#gatewayReporters.get(r.gatewayUrl);
+        if (kept) reporters.set(r.gatewayUrl, kept);
+        continue;
+      }
+      if (r.reporterId) reporters.set(r.gatewayUrl, { nodeId: r.reporterId, roles: ['gateway'] });
+      for (const n of r.nodes) {
         next.set(n.id, {
           nodeId: n.id,
           url: n.url,
           location: { lat: n.lat, lng: n.lng },
           models: n.models.filter((m) => m.ready !== false).map((m) => m.name),
           ...(n.claimedAtMs !== undefined ? { claimedAtMs: n.claimedAtMs } : {}),
-          gatewayUrl,
+          gatewayUrl: r.gatewayUrl,
         });
       }
     }
     this.#nodes = next;
     this.#gatewayReporters = reporters;
-    return next.size;
+    this.#gatewayReporterIds = new Map([...reporters.values()].map((r) => [r.nodeId, r]));
+    return failures;
+  }
+
+  async refreshReporters(): Promise<void> {
+    await this.#onUnknownReporter?.();
   }
 
   putNode(node: ClaimedNode): void {
@@ -79,7 +116,7 @@ export class GatewayDirectory implements OracleDirectory {
     return [...this.#nodes.values()];
   }
   getReporter(nodeId: string): KnownReporter | undefined {
-    const fixed = this.#static.getReporter(nodeId) ?? this.#gatewayReporters.get(nodeId);
+    const fixed = this.#static.getReporter(nodeId) ?? this.#gatewayReporterIds.get(nodeId);
     if (fixed) return fixed;
     const node = this.#nodes.get(nodeId);
     if (!node || !this.#isVerifier(nodeId)) return undefined;

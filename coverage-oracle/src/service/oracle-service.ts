@@ -11,6 +11,8 @@ import { ChallengeScheduler } from './challenge-scheduler.ts';
 import { GatewayDirectory } from './gateway-directory.ts';
 import { httpReRun } from './http-rerun.ts';
 import { ModelCatalogue } from './model-catalogue.ts';
+import { RefreshGate } from './refresh-gate.ts';
+import { DEFAULT_UNKNOWN_REPORTER_REFRESH_MS } from './service-config.ts';
 import type { Referee } from '../spot-check/spot-checker.ts';
 import { TrustPublisher, type HttpFetch } from './trust-publisher.ts';
 
@@ -44,6 +46,11 @@ export interface OracleServiceOptions {
   challengersPerNode: number;
   challengeTimeoutMs: number;
   directoryRefreshMs: number;
+  /**
+   * A report from an unknown gateway reporter re-reads the directory at most this often (ms; default
+   * DEFAULT_UNKNOWN_REPORTER_REFRESH_MS, service-config's reason).
+   */
+  unknownReporterRefreshMs?: number;
   trustPushIntervalMs: number;
   /** Every score is re-sent this often (gateways restart; nodes register after their first score). */
   fullTrustPushIntervalMs: number;
@@ -64,6 +71,8 @@ export class OracleService {
   readonly directory: GatewayDirectory;
   readonly publisher: TrustPublisher;
   readonly catalogue: ModelCatalogue;
+  /** Directory reads, one at a time: the periodic loop's and those asked for by unknown reporters (rate-limited). */
+  readonly refreshes: RefreshGate;
   readonly challenges: ChallengeScheduler;
   readonly app: Hono;
   readonly #o: OracleServiceOptions;
@@ -76,8 +85,14 @@ export class OracleService {
     const { config, keys, store } = options;
     const anchors = new Map((options.anchors ?? []).map((a) => [a.nodeId, a.location]));
     const isVerifier = (nodeId: string) => anchors.has(nodeId) || this.oracle.isVerifier(nodeId);
+    this.refreshes = new RefreshGate({
+      refresh: () => this.#refreshNow(),
+      minIntervalMs: options.unknownReporterRefreshMs ?? DEFAULT_UNKNOWN_REPORTER_REFRESH_MS,
+      ...(options.nowMs ? { nowMs: options.nowMs } : {}),
+    });
     this.directory = new GatewayDirectory({
       isVerifier,
+      onUnknownReporter: () => this.refreshes.request(),
       reporters: [
         ...options.gatewayReporterIds.map((nodeId): KnownReporter => ({ nodeId, roles: ['gateway'] })),
         { nodeId: keys.nodeId, location: options.location, roles: ['challenger'], trusted: true },
@@ -142,15 +157,27 @@ export class OracleService {
     });
   }
 
-  /** Reads node claims and model tolerances from the gateways; a gateway that is down is logged, not fatal. */
-  async refresh(): Promise<void> {
+  /**
+   * Reads node claims, report keys and model tolerances from the gateways (joins a read in flight);
+   * a gateway that is down is logged, not fatal, and does not keep the others from being read.
+   */
+  refresh(): Promise<void> {
+    return this.refreshes.run();
+  }
+
+  async #refreshNow(): Promise<void> {
     const { gatewayUrls, fetch } = this.#o;
-    try {
-      await this.directory.refresh({ gatewayUrls, fetch });
-      for (const gatewayUrl of gatewayUrls) await this.catalogue.refresh({ gatewayUrl, fetch });
-    } catch (err) {
-      this.#log(`directory refresh failed: ${(err as Error).message}`);
+    const failures = await this.directory.refresh({ gatewayUrls, fetch });
+    const failed = new Set(failures.map((f) => f.gatewayUrl));
+    for (const gatewayUrl of gatewayUrls) {
+      if (failed.has(gatewayUrl)) continue;
+      try {
+        await this.catalogue.refresh({ gatewayUrl, fetch });
+      } catch (err) {
+        failures.push({ gatewayUrl, message: (err as Error).message });
+      }
     }
+    for (const f of failures) this.#log(`directory refresh failed for ${f.gatewayUrl}: ${f.message}`);
   }
 
   /** Runs every loop until `signal` aborts; on a stage's infrastructure fault stops them all and rejects (the root then shuts down). */

@@ -5,6 +5,14 @@ import { oracleConfigSchema } from '../config.ts';
 const url = z.url({ protocol: /^https?$/ });
 
 /**
+ * A report from a gateway reporter the oracle does not know re-reads the directory at most this often
+ * (ms): a gateway that starts, or restarts with a new report key, is known within about one of its
+ * forwarder's retries, while a flood of made-up reporters (key pairs are free) costs the gateways at
+ * most one directory read per 2 s (5× the default 10 s refresh), however large the flood.
+ */
+export const DEFAULT_UNKNOWN_REPORTER_REFRESH_MS = 2_000;
+
+/**
  * `hexedge oracle`'s configuration: the service around the oracle core (`oracle:` holds the core's
  * keys, coverage-oracle's `parseOracleConfig`). Every key, its default and its unit are in
  * cli/examples/oracle.yaml. Durations are ms; 0 disables a loop where noted.
@@ -27,7 +35,10 @@ export const oracleServiceConfigSchema = z
      * network has no verifiers yet (standing needs a verified location, which needs challengers):
      * anchors, with the oracle's own probe, are how the first claims get verified. Default: none.
      */
-    anchors: z.array(z.object({ nodeId: nodeIdSchema, location: latLngSchema }).strict()).max(64).default([]),
+    anchors: z
+      .array(z.object({ nodeId: nodeIdSchema, location: latLngSchema }).strict())
+      .max(64)
+      .default([]),
     /**
      * Keys whose signed deposits (POST /v1/oracle/stake, type stake-deposit) credit operators' stake
      * accounts: the bridge from wherever stake is really paid in (a chain). None: no deposits.
@@ -40,6 +51,7 @@ export const oracleServiceConfigSchema = z
     challengersPerNode: z.number().int().min(1).max(20).default(5),
     challengeTimeoutMs: z.number().int().min(100).max(60_000).default(2_000),
     directoryRefreshMs: z.number().int().min(100).default(10_000),
+    unknownReporterRefreshMs: z.number().int().min(100).default(DEFAULT_UNKNOWN_REPORTER_REFRESH_MS),
     trustPushIntervalMs: z.number().int().min(50).default(2_000),
     fullTrustPushIntervalMs: z.number().int().min(1000).default(60_000),
     reRunTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),

@@ -10,13 +10,14 @@ export function registerForwarderMetrics(metrics: GatewayMetrics, forwarder: Rec
   const { stats } = forwarder;
   metrics.externalCounter({
     name: 'hexedge_gateway_receipt_reports_total',
-    help: 'Receipt reports by outcome: queued for the oracle, forwarded (accepted by it), refused by it, dropped (queue full, post failed, or given up at shutdown)',
+    help: 'Receipt reports by outcome: queued for the oracle, forwarded (accepted by it), refused by it, dropped (queue full, post failed, or given up at shutdown), held (kept for a retry: the oracle did not know the report key yet; each time)',
     labels: ['outcome'],
     read: () => [
       { labels: { outcome: 'queued' }, value: stats.queued },
       { labels: { outcome: 'forwarded' }, value: stats.forwarded },
       { labels: { outcome: 'refused' }, value: stats.refused },
       { labels: { outcome: 'dropped' }, value: stats.dropped },
+      { labels: { outcome: 'held' }, value: stats.held },
     ],
   });
   metrics.externalCounter({
