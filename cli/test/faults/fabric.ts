@@ -135,6 +135,13 @@ export async function startNodeProcess(options: {
     ],
     ready: /serving OIP v2 on (\S+) as node/,
   });
+  // This process's own registration first: a node restarted under the same id is listed healthy at
+  // the gateway's old address until it has registered its new one.
+  await waitUntil(
+    `node ${options.name} to register with the gateway`,
+    () => proc.lines.some((l) => l.startsWith('registered with gateway ')),
+    { timeoutMs: 15_000 },
+  );
   await waitUntil(
     `node ${options.name} to be healthy at the gateway`,
     async () => (await getNode(options.gatewayUrl, nodeId))?.status === 'healthy',
