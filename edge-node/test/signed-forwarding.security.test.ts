@@ -2,7 +2,7 @@ import { GATEWAY_IDENTITY_PATH, generateNodeKeyPair, signForward, type NodeKeyPa
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   buildComfortIndexModel,
   comfortIndexManifest,
@@ -91,6 +91,22 @@ describe('signed forwarding', () => {
     expect((await post(await signed(stranger))).status).toBe(403);
     expect((await post(await signed(gateway, relay.nodeId))).status).toBe(403);
     expect((await post(await signed(gateway), BODY.replace('29', '31'))).status).toBe(403);
+  });
+
+  it('refuses a replay of a forward it served (the same signature, time and body), with 403 naming it', async () => {
+    const headers = await signed(gateway);
+    expect((await post(headers)).status).toBe(200);
+    const replayed = await post(headers);
+    expect(replayed.status).toBe(403);
+    expect(((await replayed.json()) as { error: string }).error).toMatch(
+      new RegExp(
+        `^request refused: this request from ${gateway.nodeId}, forwarded at \\d+, was served already \\(a replay\\)$`,
+      ),
+    );
+    // A fresh forward of the same body (a later millisecond) is a new request.
+    const signedAt = Number(headers['x-hexedge-forward-at']);
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(signedAt));
+    expect((await post(await signed(gateway))).status).toBe(200);
   });
 
   it('asks its gateway again for an unknown forwarder at most every 10 s', async () => {

@@ -4,6 +4,7 @@ import {
   FORWARD_MAC_VERSION,
   ForwardRootCache,
   type ForwardMacKeys,
+  type ForwardReplayGuard,
   HexEdgeError,
   isHexEdgeError,
   RECEIPT_PARAMETER,
@@ -49,6 +50,8 @@ export interface InferHandlerOptions {
   roots: ForwardRootCache;
   /** This node's forward-MAC keys (protocol's forward-mac.ts): requests may carry a MAC instead of a signature. */
   macs?: ForwardMacKeys;
+  /** Forwards served within the skew window (shared with `/predict`): a replayed one is refused. */
+  replays?: ForwardReplayGuard;
 }
 
 /** What a node that takes forward MACs says on its answers, so its gateways send MACs from then on. */
@@ -102,6 +105,7 @@ export async function readSignedBody(
     sha256: o.crypto.sha256Hex,
     roots: o.roots,
     ...(o.macs ? { macs: o.macs } : {}),
+    ...(o.replays ? { replays: o.replays } : {}),
   });
   if (!check.ok) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
   return bytes;

@@ -11,7 +11,8 @@ import {
   signForwardRoot,
   type ForwardRootCache,
 } from './forward-batch.ts';
-import { forwardBody } from './forward-body.ts';
+import { forwardBody, type ForwardBody } from './forward-body.ts';
+import type { ForwardReplayGuard } from './forward-replay.ts';
 import { FORWARD_MAC_HEADER, forwardMacFault, type ForwardMacKeys } from './forward-mac.ts';
 
 /**
@@ -118,6 +119,8 @@ export async function checkForward(
      * signature (the MAC is then what is checked). Absent: MACs are not looked at, as on older nodes.
      */
     macs?: ForwardMacKeys;
+    /** The forwards this node served within the window (forward-replay.ts): a replay of one is refused. */
+    replays?: ForwardReplayGuard;
   },
 ): Promise<ForwardCheck> {
   const forwarderId = options.header(FORWARDER_HEADER);
@@ -143,7 +146,9 @@ export async function checkForward(
         `forward MAC keys of ${options.macs!.nodeId} given to check requests for ${options.targetNodeId}`,
       );
     const fault = await forwardMacFault({ macs: options.macs!, body, mac });
-    return fault === undefined ? { ok: true, forwarderId } : { ok: false, reason: fault };
+    return fault === undefined
+      ? notReplayed(options.replays, body, options.nowMs)
+      : { ok: false, reason: fault };
   }
   // (Unreachable: a request without a MAC was refused above without a signature.)
   if (!signature) return { ok: false, reason: 'the request is not signed by a gateway or oracle' };
@@ -163,5 +168,26 @@ export async function checkForward(
       ok: false,
       reason: `the forward signature does not verify for ${forwarderId} (another node's request, or a changed body)`,
     };
-  return { ok: true, forwarderId };
+  return notReplayed(options.replays, body, options.nowMs);
+}
+
+/** A verified forward, unless this node already served it (checked last: only a genuine request is remembered). */
+function notReplayed(
+  replays: ForwardReplayGuard | undefined,
+  body: ForwardBody,
+  nowMs: number,
+): ForwardCheck {
+  const fresh =
+    replays?.firstTime({
+      forwarderId: body.nodeId,
+      issuedAtMs: body.issuedAtMs,
+      bodyDigest: body.bodyDigest,
+      nowMs,
+    }) ?? true;
+  return fresh
+    ? { ok: true, forwarderId: body.nodeId }
+    : {
+        ok: false,
+        reason: `this request from ${body.nodeId}, forwarded at ${body.issuedAtMs}, was served already (a replay)`,
+      };
 }
