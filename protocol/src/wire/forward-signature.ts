@@ -99,7 +99,10 @@ export async function signForwardBatch(options: {
   }));
 }
 
-export type ForwardCheck = { ok: true; forwarderId: string } | { ok: false; reason: string };
+export type ForwardCheck =
+  | { ok: true; forwarderId: string }
+  /** `replay`: a genuine forward refused by the replay guard (forward-replay.ts), and why. */
+  | { ok: false; reason: string; replay?: 'replayed' | 'older-than-memory' };
 
 /**
  * The node's check of a forwarded request: a known forwarder, fresh, addressed to this node, over this
@@ -177,17 +180,15 @@ function notReplayed(
   body: ForwardBody,
   nowMs: number,
 ): ForwardCheck {
-  const fresh =
-    replays?.firstTime({
-      forwarderId: body.nodeId,
-      issuedAtMs: body.issuedAtMs,
-      bodyDigest: body.bodyDigest,
-      nowMs,
-    }) ?? true;
-  return fresh
-    ? { ok: true, forwarderId: body.nodeId }
-    : {
-        ok: false,
-        reason: `this request from ${body.nodeId}, forwarded at ${body.issuedAtMs}, was served already (a replay)`,
-      };
+  const verdict = replays?.admit({
+    forwarderId: body.nodeId,
+    issuedAtMs: body.issuedAtMs,
+    route: body.route,
+    modelName: body.modelName,
+    modelVersion: body.modelVersion,
+    bodyDigest: body.bodyDigest,
+    nowMs,
+  });
+  if (!verdict || verdict.ok) return { ok: true, forwarderId: body.nodeId };
+  return { ok: false, reason: verdict.reason, replay: verdict.refusal };
 }
