@@ -9,6 +9,7 @@ import {
   createOipApp,
   KnownCallers,
   ModelSet,
+  NodeMetrics,
 } from '../src/index.ts';
 import { OrtNodeBackend, readModelDir, writeModel } from '../src/node/index.ts';
 
@@ -57,7 +58,7 @@ beforeAll(async () => {
     fetch: gatewayFetch,
     nowMs: () => (now += 1),
   });
-  app = createOipApp({ models, keys: node, isReady: () => true, callers });
+  app = createOipApp({ models, keys: node, isReady: () => true, callers, metrics: new NodeMetrics() });
 });
 afterAll(async () => {
   await models.releaseAll();
@@ -93,7 +94,14 @@ describe('signed forwarding', () => {
     expect((await post(await signed(gateway), BODY.replace('29', '31'))).status).toBe(403);
   });
 
-  it('refuses a replay of a forward it served (the same signature, time and body), with 403 naming it', async () => {
+  it('refuses a replay of a forward it served (the same signature, time and body), with 403 naming it, counted', async () => {
+    const replaysCounted = async () => {
+      const text = await (await app.request('/metrics')).text();
+      return Number(
+        /^hexedge_node_forward_replays_refused_total\{reason="replayed"\} (\d+)$/m.exec(text)?.[1] ?? 0,
+      );
+    };
+    expect(await replaysCounted()).toBe(0);
     const headers = await signed(gateway);
     expect((await post(headers)).status).toBe(200);
     const replayed = await post(headers);
@@ -103,6 +111,7 @@ describe('signed forwarding', () => {
         `^request refused: this request from ${gateway.nodeId}, forwarded at \\d+, was served already \\(a replay\\)$`,
       ),
     );
+    expect(await replaysCounted()).toBe(1);
     // A fresh forward of the same body (a later millisecond) is a new request.
     const signedAt = Number(headers['x-hexedge-forward-at']);
     await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(signedAt));

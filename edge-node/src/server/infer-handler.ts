@@ -107,7 +107,10 @@ export async function readSignedBody(
     ...(o.macs ? { macs: o.macs } : {}),
     ...(o.replays ? { replays: o.replays } : {}),
   });
-  if (!check.ok) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
+  if (!check.ok) {
+    if (check.replay) o.metrics?.forwardReplaysRefused.inc({ reason: check.replay });
+    throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
+  }
   return bytes;
 }
 
