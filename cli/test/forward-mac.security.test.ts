@@ -190,9 +190,9 @@ describe('forward MACs, gateway → edge node', () => {
     // The captured request replayed to A within the skew: A served it already, so it is refused, not
     // run again. B refuses it too: not its key.
     expect(await resend(a, forA)).toEqual({
-      status: 403,
+      status: 409,
       body: {
-        code: 'FORBIDDEN',
+        code: 'REPLAYED',
         error: expect.stringMatching(
           /^request refused: this request from .+, forwarded at \d+, was served already \(a replay\)$/,
         ),

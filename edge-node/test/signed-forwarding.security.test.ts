@@ -94,7 +94,7 @@ describe('signed forwarding', () => {
     expect((await post(await signed(gateway), BODY.replace('29', '31'))).status).toBe(403);
   });
 
-  it('refuses a replay of a forward it served (the same signature, time and body), with 403 naming it, counted', async () => {
+  it('refuses a replay of a forward it served (the same signature, time and body), with 409 REPLAYED naming it, counted', async () => {
     const replaysCounted = async () => {
       const text = await (await app.request('/metrics')).text();
       return Number(
@@ -105,8 +105,10 @@ describe('signed forwarding', () => {
     const headers = await signed(gateway);
     expect((await post(headers)).status).toBe(200);
     const replayed = await post(headers);
-    expect(replayed.status).toBe(403);
-    expect(((await replayed.json()) as { error: string }).error).toMatch(
+    expect(replayed.status).toBe(409);
+    const refusal = (await replayed.json()) as { error: string; code: string };
+    expect(refusal.code).toBe('REPLAYED');
+    expect(refusal.error).toMatch(
       new RegExp(
         `^request refused: this request from ${gateway.nodeId}, forwarded at \\d+, was served already \\(a replay\\)$`,
       ),

@@ -108,8 +108,12 @@ export async function readSignedBody(
     ...(o.replays ? { replays: o.replays } : {}),
   });
   if (!check.ok) {
-    if (check.replay) o.metrics?.forwardReplaysRefused.inc({ reason: check.replay });
-    throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
+    if (!check.replay) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
+    // A genuine forward, refused only as a copy (or as too old to tell): its own codes, so the gateway
+    // that really sent it forwards it again with a later time instead of counting it against this node.
+    o.metrics?.forwardReplaysRefused.inc({ reason: check.replay });
+    const code = check.replay === 'replayed' ? 'REPLAYED' : 'STALE_MESSAGE';
+    throw new HexEdgeError(code, `request refused: ${check.reason}`);
   }
   return bytes;
 }
