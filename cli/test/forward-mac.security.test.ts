@@ -187,8 +187,17 @@ describe('forward MACs, gateway → edge node', () => {
     expect((await infer(FAR)).status).toBe(200);
     const forA = toNode(a).at(-1)!;
     expect(headerOf(forA.requestHeaders, FORWARD_MAC_HEADER)).toBeDefined();
-    // The same request again to A holds (within the skew, as with a signature); B refuses it: not its key.
-    expect((await resend(a, forA)).status).toBe(200);
+    // The captured request replayed to A within the skew: A served it already, so it is refused, not
+    // run again. B refuses it too: not its key.
+    expect(await resend(a, forA)).toEqual({
+      status: 409,
+      body: {
+        code: 'REPLAYED',
+        error: expect.stringMatching(
+          /^request refused: this request from .+, forwarded at \d+, was served already \(a replay\)$/,
+        ),
+      },
+    });
     const relayed = await resend(b, forA);
     expect(relayed).toEqual({
       status: 403,

@@ -2,13 +2,14 @@ import { GATEWAY_IDENTITY_PATH, generateNodeKeyPair, signForward, type NodeKeyPa
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   buildComfortIndexModel,
   comfortIndexManifest,
   createOipApp,
   KnownCallers,
   ModelSet,
+  NodeMetrics,
 } from '../src/index.ts';
 import { OrtNodeBackend, readModelDir, writeModel } from '../src/node/index.ts';
 
@@ -57,7 +58,7 @@ beforeAll(async () => {
     fetch: gatewayFetch,
     nowMs: () => (now += 1),
   });
-  app = createOipApp({ models, keys: node, isReady: () => true, callers });
+  app = createOipApp({ models, keys: node, isReady: () => true, callers, metrics: new NodeMetrics() });
 });
 afterAll(async () => {
   await models.releaseAll();
@@ -91,6 +92,32 @@ describe('signed forwarding', () => {
     expect((await post(await signed(stranger))).status).toBe(403);
     expect((await post(await signed(gateway, relay.nodeId))).status).toBe(403);
     expect((await post(await signed(gateway), BODY.replace('29', '31'))).status).toBe(403);
+  });
+
+  it('refuses a replay of a forward it served (the same signature, time and body), with 409 REPLAYED naming it, counted', async () => {
+    const replaysCounted = async () => {
+      const text = await (await app.request('/metrics')).text();
+      return Number(
+        /^hexedge_node_forward_replays_refused_total\{reason="replayed"\} (\d+)$/m.exec(text)?.[1] ?? 0,
+      );
+    };
+    expect(await replaysCounted()).toBe(0);
+    const headers = await signed(gateway);
+    expect((await post(headers)).status).toBe(200);
+    const replayed = await post(headers);
+    expect(replayed.status).toBe(409);
+    const refusal = (await replayed.json()) as { error: string; code: string };
+    expect(refusal.code).toBe('REPLAYED');
+    expect(refusal.error).toMatch(
+      new RegExp(
+        `^request refused: this request from ${gateway.nodeId}, forwarded at \\d+, was served already \\(a replay\\)$`,
+      ),
+    );
+    expect(await replaysCounted()).toBe(1);
+    // A fresh forward of the same body (a later millisecond) is a new request.
+    const signedAt = Number(headers['x-hexedge-forward-at']);
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(signedAt));
+    expect((await post(await signed(gateway))).status).toBe(200);
   });
 
   it('asks its gateway again for an unknown forwarder at most every 10 s', async () => {

@@ -256,6 +256,12 @@ export {
 } from './wire/forward-signature.ts';
 export { FORWARD_PROOF_HEADER, ForwardRootCache, MAX_FORWARD_BATCH } from './wire/forward-batch.ts';
 export {
+  DEFAULT_FORWARD_REPLAY_ENTRIES,
+  FORWARD_REPLAY_REFUSAL,
+  ForwardReplayGuard,
+  type ForwardReplayVerdict,
+} from './wire/forward-replay.ts';
+export {
   FORWARD_MAC_ACCEPTED_HEADER,
   FORWARD_MAC_HEADER,
   FORWARD_MAC_VERSION,

@@ -29,29 +29,26 @@ export function comfortReadings(count: number): number[][] {
   ]);
 }
 
-/** The OIP bodies the proxy and direct rows send (the ones the suite signs). */
-export function oipBodies(): Uint8Array[] {
-  return comfortReadings(64).map((r) =>
-    encoder.encode(
-      JSON.stringify({ inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: r }] }),
-    ),
-  );
+/** Request i's OIP body for the proxy and direct rows, without its id (forward-headers.ts adds a unique one). */
+export function oipBodyOf(i: number): Record<string, unknown> {
+  const readings = comfortReadings(64);
+  return { inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: readings[i % 64] }] };
 }
 
 export function requestSpecs(options: {
   apiKey: string;
   location: { lat: number; lng: number };
-  /** Signed headers per body for the requests sent straight to the node (forward-headers.ts). */
-  forwardHeadersFor?: (bodyIndex: number) => Record<string, string>;
+  /** Each request straight to the node, a fresh forward: its body and headers (forward-headers.ts). */
+  forwardFor?: HttpRequestSpec['fresh'];
 }): Record<Peer, HttpRequestSpec> {
   const readings = comfortReadings(64);
   const inputs = (r: number[]) => [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: r }];
   const oip: HttpRequestSpec = {
     method: 'POST',
     path: `/v2/models/${COMFORT_MODEL}/versions/${COMFORT_VERSION}/infer`,
-    bodies: oipBodies(),
+    bodies: readings.map((_, i) => encoder.encode(JSON.stringify(oipBodyOf(i)))),
     headers: { 'content-type': 'application/json' },
-    ...(options.forwardHeadersFor ? { headersFor: options.forwardHeadersFor } : {}),
+    ...(options.forwardFor ? { fresh: options.forwardFor } : {}),
   };
   return {
     gateway: {
@@ -88,7 +85,7 @@ export async function httpRows(options: {
   frontCpuUs: () => Promise<number>;
   /** The edge node's CPU clock: what each peer's requests cost the node that serves them. */
   nodeCpuUs?: () => number;
-  forwardHeadersFor?: (bodyIndex: number) => Record<string, string>;
+  forwardFor?: HttpRequestSpec['fresh'];
   quick: boolean;
 }): Promise<InferenceRow[]> {
   const { urls, quick } = options;
@@ -189,9 +186,10 @@ export async function httpRows(options: {
     }),
   );
 
-  // The node's side of the same requests: the gateway forwards binary tensors with a batch-signed
-  // forward (the node verifies each new root) where the proxy replays a few pre-signed JSON bodies
-  // (verified once, then cached); both processes share the machine's cores with the front process.
+  // The node's side of the same requests: the gateway forwards binary tensors with a forward MAC (a
+  // batch-signed forward until the node's first answer) where the proxy passes JSON bodies with the
+  // MAC the load generator made for each; every forward is new to the node (its replay guard), and
+  // both processes share the machine's cores with the front process.
   if (options.nodeCpuUs)
     rows.push(
       pairRow({

@@ -11,8 +11,15 @@ export interface HttpRequestSpec {
   /** Cycled through, one per request (prebuilt, so the client spends little CPU); none for GET. */
   bodies: readonly Uint8Array[];
   headers: Record<string, string>;
-  /** Per-body headers on top of `headers` (a forward signature over that body), by body index. */
-  headersFor?: (bodyIndex: number) => Record<string, string>;
+  /**
+   * Request i's own body and headers (on top of `headers`), made as it is sent, instead of `bodies`:
+   * a fresh forward for a node, which refuses one it served already (gateway/forward-headers.ts).
+   */
+  fresh?: (
+    i: number,
+  ) =>
+    | { body: Uint8Array; headers: Record<string, string> }
+    | Promise<{ body: Uint8Array; headers: Record<string, string> }>;
 }
 
 export function openPool(url: string, connections: number): Pool {
@@ -20,7 +27,12 @@ export function openPool(url: string, connections: number): Pool {
 }
 
 /** Requests per second over `durationMs` with `concurrency` clients; any non-200 answer throws. */
-export async function closedLoopRate(options: { pool: Pool; request: HttpRequestSpec; concurrency: number; durationMs: number }): Promise<number> {
+export async function closedLoopRate(options: {
+  pool: Pool;
+  request: HttpRequestSpec;
+  concurrency: number;
+  durationMs: number;
+}): Promise<number> {
   const { pool, request, concurrency } = options;
   let sent = 0;
   let done = 0;
@@ -29,9 +41,15 @@ export async function closedLoopRate(options: { pool: Pool; request: HttpRequest
   const client = async () => {
     while (performance.now() < end) {
       const body = request.bodies.length ? request.bodies[sent++ % request.bodies.length] : undefined;
-      const res = await pool.request({ method: request.method, path: request.path, body, headers: request.headers });
+      const res = await pool.request({
+        method: request.method,
+        path: request.path,
+        body,
+        headers: request.headers,
+      });
       const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`${request.path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+      if (res.statusCode !== 200)
+        throw new Error(`${request.path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
       done++;
     }
   };
@@ -40,7 +58,17 @@ export async function closedLoopRate(options: { pool: Pool; request: HttpRequest
 }
 
 /** One request; returns the status and whole body (read before the caller's clock stops). */
-export async function postOnce(options: { pool: Pool; path: string; body: Uint8Array | string; headers: Record<string, string> }) {
-  const res = await options.pool.request({ method: 'POST', path: options.path, body: options.body, headers: options.headers });
+export async function postOnce(options: {
+  pool: Pool;
+  path: string;
+  body: Uint8Array | string;
+  headers: Record<string, string>;
+}) {
+  const res = await options.pool.request({
+    method: 'POST',
+    path: options.path,
+    body: options.body,
+    headers: options.headers,
+  });
   return { status: res.statusCode, headers: res.headers, body: new Uint8Array(await res.body.arrayBuffer()) };
 }

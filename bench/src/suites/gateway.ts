@@ -23,8 +23,8 @@ import {
 } from '../gateway/edge-node.ts';
 import { generateNodeKeyPair } from '@hexedge/protocol';
 import { startFrontProcess, type FrontProcess } from '../gateway/front-process.ts';
-import { forwardHeaders } from '../gateway/forward-headers.ts';
-import { httpRows, oipBodies, requestSpecs } from '../gateway/http-rows.ts';
+import { freshForwards } from '../gateway/forward-headers.ts';
+import { httpRows, oipBodyOf, requestSpecs } from '../gateway/http-rows.ts';
 import { mqttLayerRows, mqttRows } from '../gateway/mqtt-rows.ts';
 import { formatSpread, type InferenceRow } from '../inference/rounds.ts';
 import type { BenchRow } from '../report.ts';
@@ -55,7 +55,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
     });
     stack.push(() => front.close());
     step('hexedge node init + node run (comfort-index)');
-    // The proxy's and the direct requests are signed by the suite's own key, which the node knows as a gateway's.
+    // The proxy's and the direct requests are MAC'd by the suite's own key, which the node knows as a gateway's.
     const benchKeys = await generateNodeKeyPair();
     const node: EdgeNode = await startEdgeNode({
       dataDir: path.join(dir, 'node'),
@@ -65,14 +65,13 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       gatewayIds: [benchKeys.nodeId],
     });
     stack.push(() => node.stop());
-    const signed = await forwardHeaders({
+    const forwards = await freshForwards({
       keys: benchKeys,
       targetNodeId: node.nodeId,
       modelName: COMFORT_MODEL,
       modelVersion: COMFORT_VERSION,
-      bodies: oipBodies(),
+      bodyOf: oipBodyOf,
     });
-    stack.push(async () => signed.stop());
     const proxyUrl = await front.startProxy(node.url);
     const deadline = Date.now() + REGISTRATION_TIMEOUT_MS;
     while ((await front.candidateCount({ model: COMFORT_MODEL, ...REQUEST_LOCATION })) === 0) {
@@ -92,7 +91,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
         location: REQUEST_LOCATION,
         frontCpuUs: () => front.cpuUs(),
         nodeCpuUs: () => node.cpuUs(),
-        forwardHeadersFor: signed.headersFor,
+        forwardFor: forwards.forwardFor,
         quick,
       })),
     );

@@ -4,6 +4,7 @@ import {
   FORWARD_MAC_VERSION,
   ForwardRootCache,
   type ForwardMacKeys,
+  type ForwardReplayGuard,
   HexEdgeError,
   isHexEdgeError,
   RECEIPT_PARAMETER,
@@ -49,6 +50,8 @@ export interface InferHandlerOptions {
   roots: ForwardRootCache;
   /** This node's forward-MAC keys (protocol's forward-mac.ts): requests may carry a MAC instead of a signature. */
   macs?: ForwardMacKeys;
+  /** Forwards served within the skew window (shared with `/predict`): a replayed one is refused. */
+  replays?: ForwardReplayGuard;
 }
 
 /** What a node that takes forward MACs says on its answers, so its gateways send MACs from then on. */
@@ -102,8 +105,16 @@ export async function readSignedBody(
     sha256: o.crypto.sha256Hex,
     roots: o.roots,
     ...(o.macs ? { macs: o.macs } : {}),
+    ...(o.replays ? { replays: o.replays } : {}),
   });
-  if (!check.ok) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
+  if (!check.ok) {
+    if (!check.replay) throw new HexEdgeError('FORBIDDEN', `request refused: ${check.reason}`);
+    // A genuine forward, refused only as a copy (or as too old to tell): its own codes, so the gateway
+    // that really sent it forwards it again with a later time instead of counting it against this node.
+    o.metrics?.forwardReplaysRefused.inc({ reason: check.replay });
+    const code = check.replay === 'replayed' ? 'REPLAYED' : 'STALE_MESSAGE';
+    throw new HexEdgeError(code, `request refused: ${check.reason}`);
+  }
   return bytes;
 }
 

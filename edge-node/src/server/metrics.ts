@@ -14,6 +14,13 @@ export class NodeMetrics {
     labelNames: ['model', 'version', 'outcome'] as const,
     registers: [this.registry],
   });
+  /** Genuine forwards refused by the replay guard (protocol's forward-replay.ts): captured ones sent again. */
+  readonly forwardReplaysRefused = new Counter({
+    name: 'hexedge_node_forward_replays_refused_total',
+    help: 'Authenticated forwards refused as replays (replayed: served already; older-than-memory: older than the guard remembers under load)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly latency = new Histogram({
     name: 'hexedge_node_request_duration_seconds',
     help: 'Time from request received to answer ready, by model',
@@ -70,7 +77,10 @@ export class NodeMetrics {
         this.reset();
         for (const s of models.all())
           for (const priority of PRIORITIES)
-            this.set({ model: s.model.manifest.name, version: s.model.manifest.version, priority }, s.queuedAt(priority));
+            this.set(
+              { model: s.model.manifest.name, version: s.model.manifest.version, priority },
+              s.queuedAt(priority),
+            );
       },
     });
   }

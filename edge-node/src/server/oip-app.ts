@@ -1,5 +1,6 @@
 import {
   ForwardMacKeys,
+  ForwardReplayGuard,
   ForwardRootCache,
   HexEdgeError,
   isHexEdgeError,
@@ -122,6 +123,7 @@ export function createOipApp(options: OipAppOptions): Hono {
     signer,
     callers: options.callers,
     roots: new ForwardRootCache(),
+    replays: new ForwardReplayGuard(),
     ...(options.callers && options.forwardMacs !== false ? { macs: new ForwardMacKeys({ keys }) } : {}),
   };
   const inferCore = createInferHandler(core);

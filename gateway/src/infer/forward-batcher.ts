@@ -1,4 +1,5 @@
 import {
+  FORWARD_AT_HEADER,
   FORWARD_MAC_HEADER,
   ForwardMacKeys,
   macForwardNow,
@@ -15,6 +16,19 @@ import type { NodeAnswer } from './node-client.ts';
 const MAC_NODES_MAX = 10_000;
 /** What a node from before forward MACs answers a request that carries no signature (protocol's checkForward). */
 const UNSIGNED_REFUSAL = 'the request is not signed by a gateway or oracle';
+/**
+ * What a node's replay guard answers (protocol's forward-replay.ts): REPLAYED, it served a forward with
+ * this very time and body already; STALE_MESSAGE, the forward is older than it remembers under load.
+ */
+const REPLAY_REFUSALS: ReadonlySet<unknown> = new Set(['REPLAYED', 'STALE_MESSAGE']);
+
+/** How to forward a request again after a node's answer (`answered`); see there. */
+export interface ForwardResend {
+  /** With a signature, not a MAC (the node is from before forward MACs). */
+  signatureOnly?: true;
+  /** With a forward time of at least this (a replay refusal of a request the gateway really sent). */
+  notBeforeMs?: number;
+}
 
 interface Waiting {
   request: {
@@ -24,6 +38,7 @@ interface Waiting {
     modelVersion: string;
     body: string | Uint8Array;
   };
+  notBeforeMs: number | undefined;
   resolve: (headers: Record<string, string>) => void;
   reject: (err: unknown) => void;
 }
@@ -73,52 +88,62 @@ export class ForwardBatcher {
    * else a signature (resolved once its batch is signed).
    */
   sign(
-    request: Waiting['request'] & { signatureOnly?: boolean },
+    request: Waiting['request'] & { signatureOnly?: boolean; notBeforeMs?: number },
   ): Record<string, string> | Promise<Record<string, string>> {
-    if (!request.signatureOnly && this.#macNodes.has(request.targetNodeId)) {
+    const { signatureOnly, notBeforeMs, ...forward } = request;
+    if (!signatureOnly && this.#macNodes.has(request.targetNodeId)) {
       // A MAC is made at once (node:crypto, the pair's key derived before): no promise then.
       let headers: ReturnType<typeof macForwardNow>;
       try {
         headers = macForwardNow({
           macs: this.#macs,
-          ...request,
-          nowMs: this.#now(),
+          ...forward,
+          nowMs: Math.max(this.#now(), notBeforeMs ?? 0),
           ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
         });
       } catch (err) {
         return Promise.reject(err);
       }
-      if (headers instanceof Promise) return headers.then((h) => h ?? this.#signLater(request));
+      if (headers instanceof Promise) return headers.then((h) => h ?? this.#signLater(forward, notBeforeMs));
       if (headers) return headers;
     }
-    return this.#signLater(request);
+    return this.#signLater(forward, notBeforeMs);
   }
 
   /**
    * Learns from a node's answer whether it takes forward MACs: it says so on every answer it serves; an
    * answer without it, or an older node's refusal of a request with no signature, means it does not
-   * (any longer). Returns true when the answer is that refusal of a request `sent` with a MAC, so the
-   * caller sends it again with a signature (`sign` with `signatureOnly`).
+   * (any longer). Says how to send the request again, or undefined when its answer stands:
+   * - that refusal of a request `sent` with a MAC: again with a signature (`signatureOnly`);
+   * - a replay refusal (REPLAYED, STALE_MESSAGE) of a request this gateway really sent: the node's
+   *   replay guard took it for a copy of one it served (this gateway forwarded the very same body to
+   *   the same model in the same millisecond: two callers' requests with one `id`, in one signed batch)
+   *   or for older than it remembers: again with a later forward time (`notBeforeMs`), a new forward.
    */
-  answered(nodeId: string, answer: NodeAnswer, sent: Record<string, string> | undefined): boolean {
-    if (answer.acceptsForwardMac) {
-      if (!this.#macNodes.has(nodeId)) {
-        this.#macNodes.set(nodeId, true);
-        trimOldest(this.#macNodes, MAC_NODES_MAX);
-      }
-      return false;
+  answered(
+    nodeId: string,
+    answer: NodeAnswer,
+    sent: Record<string, string> | undefined,
+  ): ForwardResend | undefined {
+    if (answer.acceptsForwardMac && !this.#macNodes.has(nodeId)) {
+      this.#macNodes.set(nodeId, true);
+      trimOldest(this.#macNodes, MAC_NODES_MAX);
     }
+    const body = answer.body as { error?: unknown; code?: unknown } | null;
+    const sentAtMs = Number(sent?.[FORWARD_AT_HEADER]);
+    if (answer.status === 409 && REPLAY_REFUSALS.has(body?.code) && Number.isSafeInteger(sentAtMs))
+      return { notBeforeMs: sentAtMs + 1 };
+    if (answer.acceptsForwardMac) return undefined;
     const refusedUnsigned =
-      answer.status === 403 &&
-      typeof (answer.body as { error?: unknown } | null)?.error === 'string' &&
-      (answer.body as { error: string }).error.endsWith(UNSIGNED_REFUSAL);
+      answer.status === 403 && typeof body?.error === 'string' && body.error.endsWith(UNSIGNED_REFUSAL);
     if (answer.status === 200 || refusedUnsigned) this.#macNodes.delete(nodeId);
-    return refusedUnsigned && sent?.[FORWARD_MAC_HEADER] !== undefined;
+    return refusedUnsigned && sent?.[FORWARD_MAC_HEADER] !== undefined ? { signatureOnly: true } : undefined;
   }
 
-  #signLater(request: Waiting['request']): Promise<Record<string, string>> {
+  #signLater(request: Waiting['request'], notBeforeMs: number | undefined): Promise<Record<string, string>> {
     return new Promise((resolve, reject) => {
-      if (this.#waiting.push({ request, resolve, reject }) === 1) this.#defer(() => void this.#flush());
+      if (this.#waiting.push({ request, notBeforeMs, resolve, reject }) === 1)
+        this.#defer(() => void this.#flush());
     });
   }
 
@@ -128,9 +153,11 @@ export class ForwardBatcher {
     for (let at = 0; at < batch.length; at += MAX_FORWARD_BATCH) {
       const part = batch.slice(at, at + MAX_FORWARD_BATCH);
       try {
+        // One time per batch: the latest a resend in it asks for (a millisecond ahead at most).
+        const nowMs = part.reduce((at, w) => Math.max(at, w.notBeforeMs ?? 0), this.#now());
         const headers = await signForwardBatch({
           keys: this.#keys,
-          nowMs: this.#now(),
+          nowMs,
           requests: part.map((w) => w.request),
           ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
         });

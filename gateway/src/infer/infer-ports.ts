@@ -86,12 +86,19 @@ export interface InferServiceOptions {
     modelVersion: string;
     body: string | Uint8Array;
     signatureOnly?: boolean;
+    /** The forward's time is at least this (a resend after a replay refusal). */
+    notBeforeMs?: number;
   }) => Record<string, string> | Promise<Record<string, string>>;
   /**
-   * Every node answer to a forwarded request, so the signer learns which nodes take forward MACs; true:
-   * the node refused the MAC as an unsigned request (a node from before them), send it again signed.
+   * Every node answer to a forwarded request, so the signer learns which nodes take forward MACs; how
+   * to send it again when the answer asks for that (forward-batcher.ts: signed, to a node from before
+   * forward MACs; with a later time, after a replay refusal), else undefined.
    */
-  forwardAnswered?: (nodeId: string, answer: NodeAnswer, sent: Record<string, string> | undefined) => boolean;
+  forwardAnswered?: (
+    nodeId: string,
+    answer: NodeAnswer,
+    sent: Record<string, string> | undefined,
+  ) => { signatureOnly?: true; notBeforeMs?: number } | undefined;
   /** The verifiable response cache (cache/infer-cache.ts); none when absent. */
   cache?: InferCache;
   /** Where each request's per-hop timings go (the developer dashboard); none when absent. */

@@ -45,6 +45,12 @@ interface RequestContext {
 }
 
 const IDEMPOTENCY_WINDOW_MS = 10 * 60_000;
+/**
+ * Resends of one forward to one node at most (forward-batcher.ts `answered`): a signed one after a MAC
+ * an older node could not read, then later times after replay refusals (a third identical request in
+ * the same millisecond, or someone racing the gateway's own copies to the node).
+ */
+const MAX_FORWARD_RESENDS = 3;
 const IDEMPOTENCY_MAX_ENTRIES = 10_000;
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -465,16 +471,24 @@ export class InferService {
     // A MAC comes at once (no promise): awaited only when it is a signature still to be made.
     const signing = this.#signForward?.(target);
     const signature = signing instanceof Promise ? await signing : signing;
-    const answer = await this.#client.post({
+    let sent = signature;
+    let answer = await this.#client.post({
       url,
       body,
       signal: a.signal,
-      headers: signature ? { ...headers, ...signature } : headers,
+      headers: sent ? { ...headers, ...sent } : headers,
     });
-    if (!this.#forwardAnswered?.(a.node.id, answer, signature)) return answer;
-    // A node from before forward MACs (an older version back in its place) saw no signature: once more, signed.
-    const signed = await this.#signForward!({ ...target, signatureOnly: true });
-    return this.#client.post({ url, body, signal: a.signal, headers: { ...headers, ...signed } });
+    // Sent again as the signer says: signed, to a node from before forward MACs (an older version back
+    // in its place) that saw no signature; with a later time, to a node whose replay guard refused it
+    // (forward-batcher.ts). Bounded: one that refuses every time gets its refusal passed on.
+    for (let resends = 0; resends < MAX_FORWARD_RESENDS; resends++) {
+      const again = this.#forwardAnswered?.(a.node.id, answer, sent);
+      if (!again) return answer;
+      const signing = this.#signForward!({ ...target, ...again });
+      sent = signing instanceof Promise ? await signing : signing;
+      answer = await this.#client.post({ url, body, signal: a.signal, headers: { ...headers, ...sent } });
+    }
+    return answer;
   }
 
   /** The oracle's spot-check re-run on one node: forwarded as live traffic, the node's answer as it is. */

@@ -11,7 +11,8 @@ import {
   signForwardRoot,
   type ForwardRootCache,
 } from './forward-batch.ts';
-import { forwardBody } from './forward-body.ts';
+import { forwardBody, type ForwardBody } from './forward-body.ts';
+import type { ForwardReplayGuard } from './forward-replay.ts';
 import { FORWARD_MAC_HEADER, forwardMacFault, type ForwardMacKeys } from './forward-mac.ts';
 
 /**
@@ -98,7 +99,10 @@ export async function signForwardBatch(options: {
   }));
 }
 
-export type ForwardCheck = { ok: true; forwarderId: string } | { ok: false; reason: string };
+export type ForwardCheck =
+  | { ok: true; forwarderId: string }
+  /** `replay`: a genuine forward refused by the replay guard (forward-replay.ts), and why. */
+  | { ok: false; reason: string; replay?: 'replayed' | 'older-than-memory' };
 
 /**
  * The node's check of a forwarded request: a known forwarder, fresh, addressed to this node, over this
@@ -118,6 +122,8 @@ export async function checkForward(
      * signature (the MAC is then what is checked). Absent: MACs are not looked at, as on older nodes.
      */
     macs?: ForwardMacKeys;
+    /** The forwards this node served within the window (forward-replay.ts): a replay of one is refused. */
+    replays?: ForwardReplayGuard;
   },
 ): Promise<ForwardCheck> {
   const forwarderId = options.header(FORWARDER_HEADER);
@@ -143,7 +149,9 @@ export async function checkForward(
         `forward MAC keys of ${options.macs!.nodeId} given to check requests for ${options.targetNodeId}`,
       );
     const fault = await forwardMacFault({ macs: options.macs!, body, mac });
-    return fault === undefined ? { ok: true, forwarderId } : { ok: false, reason: fault };
+    return fault === undefined
+      ? notReplayed(options.replays, body, options.nowMs)
+      : { ok: false, reason: fault };
   }
   // (Unreachable: a request without a MAC was refused above without a signature.)
   if (!signature) return { ok: false, reason: 'the request is not signed by a gateway or oracle' };
@@ -163,5 +171,24 @@ export async function checkForward(
       ok: false,
       reason: `the forward signature does not verify for ${forwarderId} (another node's request, or a changed body)`,
     };
-  return { ok: true, forwarderId };
+  return notReplayed(options.replays, body, options.nowMs);
+}
+
+/** A verified forward, unless this node already served it (checked last: only a genuine request is remembered). */
+function notReplayed(
+  replays: ForwardReplayGuard | undefined,
+  body: ForwardBody,
+  nowMs: number,
+): ForwardCheck {
+  const verdict = replays?.admit({
+    forwarderId: body.nodeId,
+    issuedAtMs: body.issuedAtMs,
+    route: body.route,
+    modelName: body.modelName,
+    modelVersion: body.modelVersion,
+    bodyDigest: body.bodyDigest,
+    nowMs,
+  });
+  if (!verdict || verdict.ok) return { ok: true, forwarderId: body.nodeId };
+  return { ok: false, reason: verdict.reason, replay: verdict.refusal };
 }
