@@ -9,8 +9,8 @@ import {
   mqttClient,
   OTEL_FILE_EXPORT,
   requirePart,
+  startAclBroker,
   startGatewayProcess,
-  startMosquitto,
   startNodeProcess,
   startOracleProcess,
   waitUntil,
@@ -90,30 +90,13 @@ beforeAll(async () => {
     '--devices',
     devices,
   ]);
-  const brokerPort = await freePort();
-  await hexedge([
-    'broker',
-    'acl',
-    '--out',
-    path.join(dir, 'mosquitto'),
-    '--devices',
-    devices,
-    '--gateway-password',
-    BROKER_PASSWORD,
-    '--port',
-    String(brokerPort),
-    '--host',
-    '127.0.0.1',
-    '--run-as',
-    os.userInfo().username,
-  ]);
-  procs.push(
-    await startMosquitto({
-      binary: mosquitto.path,
-      configFile: path.join(dir, 'mosquitto', 'hexedge.conf'),
-      port: brokerPort,
-    }),
-  );
+  const { broker, port: brokerPort } = await startAclBroker({
+    binary: mosquitto.path,
+    dir: path.join(dir, 'mosquitto'),
+    devicesFile: devices,
+    gatewayPassword: BROKER_PASSWORD,
+  });
+  procs.push(broker);
 
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
