@@ -1,7 +1,5 @@
-import { buildComfortIndexModel, comfortIndexManifest, nodeConfigSchema } from '@hexedge/edge-node';
-import { buildEdgeNode, writeModel } from '@hexedge/edge-node/node';
-import { gatewayConfigSchema } from '@hexedge/gateway';
-import { buildGateway } from '@hexedge/gateway/node';
+import { nodeConfigSchema } from '@hexedge/edge-node';
+import { buildEdgeNode } from '@hexedge/edge-node/node';
 import { verifyReceipt, type InferResponse } from '@hexedge/protocol';
 import { waitUntil } from '@hexedge/test-kit';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeInit } from '../src/commands/node-init.ts';
 import { headerOf, tapNodeWires, type NodeWire } from './node-wire-tap.ts';
+import { buildComfortGateway } from './comfort-fabric.ts';
 
 /**
  * Inside the fabric tensors travel as the OIP binary tensor extension, both ways: the gateway
@@ -29,21 +28,11 @@ let tap: ReturnType<typeof tapNodeWires>;
 
 beforeAll(async () => {
   tap = tapNodeWires();
-  const modelsDir = path.join(dir, 'models');
-  const bytes = buildComfortIndexModel();
-  await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
-  const gateway = await buildGateway(
-    gatewayConfigSchema.parse({
-      port: 0,
-      dataDir: path.join(dir, 'gateway'),
-      modelsDir,
-      heartbeatIntervalMs: 1_000,
-      allowPrivateNodeAddresses: true,
-      assumeLocationsVerified: true,
-    }),
-    { adminKey: ADMIN_KEY },
-    { signal: stopping.signal },
-  );
+  const { gateway, modelsDir } = await buildComfortGateway({
+    dir,
+    adminKey: ADMIN_KEY,
+    signal: stopping.signal,
+  });
   gatewayUrl = gateway.url;
   const dataDir = path.join(dir, 'node');
   await nodeInit({ dataDir, ...HERE, gatewayUrl });

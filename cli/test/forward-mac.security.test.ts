@@ -1,7 +1,5 @@
-import { buildComfortIndexModel, comfortIndexManifest, nodeConfigSchema } from '@hexedge/edge-node';
-import { buildEdgeNode, writeModel, type RunningNode } from '@hexedge/edge-node/node';
-import { gatewayConfigSchema } from '@hexedge/gateway';
-import { buildGateway } from '@hexedge/gateway/node';
+import { nodeConfigSchema } from '@hexedge/edge-node';
+import { buildEdgeNode, type RunningNode } from '@hexedge/edge-node/node';
 import {
   FORWARD_MAC_ACCEPTED_HEADER,
   FORWARD_MAC_HEADER,
@@ -18,6 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeInit } from '../src/commands/node-init.ts';
 import { headerOf, headersOf, tapNodeWires, type NodeWire } from './node-wire-tap.ts';
+import { buildComfortGateway } from './comfort-fabric.ts';
 
 /**
  * Forward MACs between a real gateway (`hexedge gateway`'s builder) and real edge nodes (`hexedge node
@@ -71,21 +70,11 @@ const resend = async (
 
 beforeAll(async () => {
   tap = tapNodeWires();
-  const modelsDir = path.join(dir, 'models');
-  const bytes = buildComfortIndexModel();
-  await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
-  const gateway = await buildGateway(
-    gatewayConfigSchema.parse({
-      port: 0,
-      dataDir: path.join(dir, 'gateway'),
-      modelsDir,
-      heartbeatIntervalMs: 1_000,
-      allowPrivateNodeAddresses: true,
-      assumeLocationsVerified: true,
-    }),
-    { adminKey: ADMIN_KEY },
-    { signal: stopping.signal },
-  );
+  const { gateway, modelsDir } = await buildComfortGateway({
+    dir,
+    adminKey: ADMIN_KEY,
+    signal: stopping.signal,
+  });
   gatewayUrl = gateway.url;
   [aKeys, bKeys] = await Promise.all([generateNodeKeyPair(), generateNodeKeyPair()]);
   const start = async (name: string, location: typeof HERE, keys: NodeKeyPair) => {

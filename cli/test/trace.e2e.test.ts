@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForHealthyNode } from './comfort-fabric.ts';
 
 /**
  * One request's trace across real processes: a device on a real Mosquitto (MQTT v5) sends its
@@ -140,13 +141,7 @@ beforeAll(async () => {
   await initNode({ dataDir, ...HERE, gatewayUrl: gateway.url });
   node = await startNodeProcess({ dataDir, args: ['--port', '0', '--models-dir', modelsDir] });
   procs.push(node);
-  await waitUntil(
-    'the node to be healthy at the gateway',
-    async () =>
-      ((await (await fetch(`${gateway.url}/v1/nodes/${node.nodeId}`)).json()) as { status?: string })
-        .status === 'healthy',
-    { timeoutMs: 15_000 },
-  );
+  await waitForHealthyNode({ gatewayUrl: gateway.url, nodeId: node.nodeId });
   device = await mqttClient(`mqtt://127.0.0.1:${brokerPort}`, {
     clientId: DEVICE,
     username: DEVICE,
