@@ -1,15 +1,14 @@
-import { buildComfortIndexModel, comfortIndexManifest, nodeConfigSchema } from '@hexedge/edge-node';
-import { buildEdgeNode, writeModel } from '@hexedge/edge-node/node';
-import { gatewayConfigSchema } from '@hexedge/gateway';
-import { buildGateway } from '@hexedge/gateway/node';
+import { nodeConfigSchema } from '@hexedge/edge-node';
+import { buildEdgeNode } from '@hexedge/edge-node/node';
 import { verifyReceipt, type InferResponse } from '@hexedge/protocol';
 import { waitUntil } from '@hexedge/test-kit';
-import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeInit } from '../src/commands/node-init.ts';
+import { headerOf, tapNodeWires, type NodeWire } from './node-wire-tap.ts';
+import { buildComfortGateway } from './comfort-fabric.ts';
 
 /**
  * Inside the fabric tensors travel as the OIP binary tensor extension, both ways: the gateway
@@ -25,56 +24,15 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-binary-forwarding-'));
 const stopping = new AbortController();
 let gatewayUrl: string;
 
-interface Wire {
-  path: string;
-  requestHeaders: string[];
-  body: Buffer[];
-  responseHeaders: string[];
-  answer: Buffer[];
-}
-const wires = new Map<object, Wire>();
-const onCreate = ({ request }: { request: { path: string; headers: unknown } }) => {
-  if (!request.path.startsWith('/v2/models/')) return;
-  const headers = Array.isArray(request.headers)
-    ? (request.headers as unknown[]).map(String)
-    : String(request.headers).split('\r\n');
-  wires.set(request, {
-    path: request.path,
-    requestHeaders: headers.map((h) => h.toLowerCase()),
-    body: [],
-    responseHeaders: [],
-    answer: [],
-  });
-};
-const onChunkSent = ({ request, chunk }: { request: object; chunk: Uint8Array | string }) =>
-  wires.get(request)?.body.push(Buffer.from(chunk as Uint8Array));
-const onHeaders = ({ request, response }: { request: object; response: { headers: Buffer[] } }) =>
-  wires
-    .get(request)
-    ?.responseHeaders.push(...response.headers.map((h) => h.toString('latin1').toLowerCase()));
-const onChunkReceived = ({ request, chunk }: { request: object; chunk: Buffer }) =>
-  wires.get(request)?.answer.push(Buffer.from(chunk));
+let tap: ReturnType<typeof tapNodeWires>;
 
 beforeAll(async () => {
-  diagnostics.subscribe('undici:request:create', onCreate as never);
-  diagnostics.subscribe('undici:request:bodyChunkSent', onChunkSent as never);
-  diagnostics.subscribe('undici:request:headers', onHeaders as never);
-  diagnostics.subscribe('undici:request:bodyChunkReceived', onChunkReceived as never);
-  const modelsDir = path.join(dir, 'models');
-  const bytes = buildComfortIndexModel();
-  await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
-  const gateway = await buildGateway(
-    gatewayConfigSchema.parse({
-      port: 0,
-      dataDir: path.join(dir, 'gateway'),
-      modelsDir,
-      heartbeatIntervalMs: 1_000,
-      allowPrivateNodeAddresses: true,
-      assumeLocationsVerified: true,
-    }),
-    { adminKey: ADMIN_KEY },
-    { signal: stopping.signal },
-  );
+  tap = tapNodeWires();
+  const { gateway, modelsDir } = await buildComfortGateway({
+    dir,
+    adminKey: ADMIN_KEY,
+    signal: stopping.signal,
+  });
   gatewayUrl = gateway.url;
   const dataDir = path.join(dir, 'node');
   await nodeInit({ dataDir, ...HERE, gatewayUrl });
@@ -96,10 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   stopping.abort();
-  diagnostics.unsubscribe('undici:request:create', onCreate as never);
-  diagnostics.unsubscribe('undici:request:bodyChunkSent', onChunkSent as never);
-  diagnostics.unsubscribe('undici:request:headers', onHeaders as never);
-  diagnostics.unsubscribe('undici:request:bodyChunkReceived', onChunkReceived as never);
+  tap?.stop();
   await new Promise((r) => setTimeout(r, 200));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -122,20 +77,11 @@ describe('gateway → edge node', () => {
     expect(probabilities).toHaveLength(3);
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
 
-    const wire = [...wires.values()].find((w) => w.path === '/v2/models/comfort-index/versions/1/infer')!;
+    const wire = tap.wires.find((w) => w.path === '/v2/models/comfort-index/versions/1/infer')!;
     expect(wire).toBeDefined();
-    const header = (name: string, lines: string[]) => {
-      const at = lines.findIndex((l, i) => l === name && i % 2 === 0);
-      return at >= 0
-        ? lines[at + 1]
-        : lines
-            .find((l) => l.startsWith(`${name}:`))
-            ?.slice(name.length + 1)
-            .trim();
-    };
-    expect(header('content-type', wire.requestHeaders)).toBe('application/octet-stream');
+    expect(headerOf(wire.requestHeaders, 'content-type')).toBe('application/octet-stream');
     const sent = Buffer.concat(wire.body);
-    const headerLength = Number(header('inference-header-content-length', wire.requestHeaders));
+    const headerLength = Number(headerOf(wire.requestHeaders, 'inference-header-content-length'));
     const head = JSON.parse(sent.subarray(0, headerLength).toString('utf8')) as {
       inputs: { data?: unknown; parameters: { binary_data_size: number } }[];
       parameters: Record<string, unknown>;
@@ -149,7 +95,7 @@ describe('gateway → edge node', () => {
     ).toEqual(READINGS);
 
     // The node answered binary too: the outputs' bytes follow a JSON header without data.
-    const answerHeaderLength = Number(header('inference-header-content-length', wire.responseHeaders));
+    const answerHeaderLength = Number(headerOf(wire.responseHeaders, 'inference-header-content-length'));
     expect(answerHeaderLength).toBeGreaterThan(0);
     const got = Buffer.concat(wire.answer);
     const answerHead = JSON.parse(got.subarray(0, answerHeaderLength).toString('utf8')) as {
@@ -163,7 +109,7 @@ describe('gateway → edge node', () => {
   });
 
   it('signs concurrent forwards in batches (one root signature, a proof each) that the node accepts', async () => {
-    const before = new Set(wires.keys());
+    const before = tap.wires.length;
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         fetch(`${gatewayUrl}/v1/infer`, {
@@ -178,12 +124,9 @@ describe('gateway → edge node', () => {
       ),
     );
     expect(answers.map((r) => r.status)).toEqual(Array(12).fill(200));
-    const sent = [...wires.entries()].filter(([k]) => !before.has(k)).map(([, w]) => w);
+    const sent = tap.wires.slice(before);
     expect(sent).toHaveLength(12);
-    const header = (w: Wire, name: string) => {
-      const at = w.requestHeaders.findIndex((l, i) => l === name && i % 2 === 0);
-      return at >= 0 ? w.requestHeaders[at + 1] : undefined;
-    };
+    const header = (w: NodeWire, name: string) => headerOf(w.requestHeaders, name);
     // The node never said it takes forward MACs: the gateway's default, a signature, every time.
     expect(sent.filter((w) => header(w, 'x-hexedge-forward-mac') !== undefined)).toEqual([]);
     const proved = sent.filter((w) => header(w, 'x-hexedge-forward-proof') !== undefined);
@@ -195,7 +138,7 @@ describe('gateway → edge node', () => {
   });
 
   it('refuses an FP32 value beyond FP32 range before any node is asked, naming it', async () => {
-    const before = wires.size;
+    const before = tap.wires.length;
     const res = await fetch(`${gatewayUrl}/v1/infer`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
@@ -209,6 +152,6 @@ describe('gateway → edge node', () => {
     expect(res.status).toBe(400);
     expect(body.error.code).toBe('INVALID_TENSOR');
     expect(body.error.message).toMatch(/'readings': element 2 is 1e\+39, outside FP32's range/);
-    expect(wires.size).toBe(before);
+    expect(tap.wires.length).toBe(before);
   });
 });

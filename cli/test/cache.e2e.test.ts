@@ -1,7 +1,6 @@
-import { buildComfortIndexModel, comfortIndexManifest, nodeConfigSchema } from '@hexedge/edge-node';
-import { buildEdgeNode, writeModel, type RunningNode } from '@hexedge/edge-node/node';
-import { gatewayConfigSchema } from '@hexedge/gateway';
-import { buildGateway, type RunningGateway } from '@hexedge/gateway/node';
+import { nodeConfigSchema } from '@hexedge/edge-node';
+import { buildEdgeNode, type RunningNode } from '@hexedge/edge-node/node';
+import type { RunningGateway } from '@hexedge/gateway/node';
 import {
   checkTensor,
   generateNodeKeyPair,
@@ -10,12 +9,13 @@ import {
   verifyReceipt,
   type InferResponse,
 } from '@hexedge/protocol';
-import { requirePart, waitUntil } from '@hexedge/test-kit';
+import { requirePart } from '@hexedge/test-kit';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildComfortGateway, waitForHealthyNode } from './comfort-fabric.ts';
 
 /**
  * The verifiable response cache on the real path: the gateway's builder with `cache.enabled` (as
@@ -34,22 +34,14 @@ let gateway: RunningGateway;
 let node: RunningNode;
 
 beforeAll(async () => {
-  const modelsDir = path.join(dir, 'models');
-  const bytes = buildComfortIndexModel();
-  await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
-  gateway = await buildGateway(
-    gatewayConfigSchema.parse({
-      port: 0,
-      dataDir: path.join(dir, 'gateway'),
-      modelsDir,
-      heartbeatIntervalMs: 1_000,
-      assumeLocationsVerified: true,
-      allowPrivateNodeAddresses: true,
-      cache: { enabled: true, ttlMs: 60_000, maxEntries: 2 },
-    }),
-    { adminKey: ADMIN_KEY },
-    { signal: stopping.signal },
-  );
+  const built = await buildComfortGateway({
+    dir,
+    adminKey: ADMIN_KEY,
+    signal: stopping.signal,
+    config: { cache: { enabled: true, ttlMs: 60_000, maxEntries: 2 } },
+  });
+  gateway = built.gateway;
+  const { modelsDir } = built;
   node = await buildEdgeNode(
     nodeConfigSchema.parse({ location: HERE, gatewayUrl: gateway.url, port: 0, modelsDir }),
     {
@@ -58,13 +50,7 @@ beforeAll(async () => {
       keys: await generateNodeKeyPair(),
     },
   );
-  await waitUntil(
-    'the node to be healthy at the gateway',
-    async () =>
-      ((await (await fetch(`${gateway.url}/v1/nodes/${node.nodeId}`)).json()) as { status?: string })
-        .status === 'healthy',
-    { timeoutMs: 15_000 },
-  );
+  await waitForHealthyNode({ gatewayUrl: gateway.url, nodeId: node.nodeId });
 }, 60_000);
 
 afterAll(async () => {

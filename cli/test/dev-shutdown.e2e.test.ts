@@ -1,10 +1,9 @@
-import type { InferResponse } from '@hexedge/protocol';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { descendantsOf, isAlive, startDev, startProcess, waitUntil, type Proc } from '@hexedge/test-kit';
+import { exitWithin, inferSome, storedReceiptRequestIds } from './shutdown-helpers.ts';
 
 /**
  * Stopping `hexedge dev` loses no receipt report: the gateway's last batch (answers from the final
@@ -74,77 +73,24 @@ async function startNpmStart(): Promise<Started> {
   return { proc, gatewayUrl: ready[1]!, dataDir };
 }
 
-/** A handful of authenticated inferences, each with other readings; their request ids. */
-async function inferSome(gatewayUrl: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < INFERENCES; i++) {
-    const res = await fetch(`${gatewayUrl}/v1/infer`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'comfort-index',
-        location: { lat: 52.37, lng: 4.9 },
-        inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [[20 + i, 40 + i, 600 + i]] }],
-      }),
-    });
-    const body = (await res.json()) as InferResponse;
-    expect(res.status, JSON.stringify(body)).toBe(200);
-    expect(body.receipt.body.requestId).toBe(body.id);
-    ids.push(body.id);
-  }
-  return ids;
-}
-
-/** The request ids of every receipt report in the oracle's store, read from its SQLite file (read-only). */
-function storedReceiptRequestIds(dataDir: string): Set<string> {
-  const db = new DatabaseSync(path.join(dataDir, 'oracle', 'oracle.sqlite'), { readOnly: true });
-  try {
-    const rows = db
-      .prepare(
-        `SELECT json_extract(json, '$.body.receipt.body.requestId') AS requestId FROM reports
-         WHERE json_extract(json, '$.type') = 'receipt'`,
-      )
-      .all() as Array<{ requestId: string }>;
-    return new Set(rows.map((r) => r.requestId));
-  } finally {
-    db.close();
-  }
-}
-
-async function exitWithin(proc: Proc, deadlineMs: number): Promise<number | string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      proc.exited,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `still running ${deadlineMs} ms after the signal:\n${proc.lines.slice(-30).join('\n')}`,
-              ),
-            ),
-          deadlineMs,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function expectEveryReceiptStored(
   { proc, gatewayUrl, dataDir }: Started,
   options: { signal: (pid: number) => void; exitCode?: number; oracleDefers?: string },
 ): Promise<void> {
   const pid = proc.child.pid!;
-  const requestIds = await inferSome(gatewayUrl);
+  const requestIds = await inferSome({
+    gatewayUrl,
+    apiKey: API_KEY,
+    count: INFERENCES,
+    location: { lat: 52.37, lng: 4.9 },
+    firstReadings: [20, 40, 600],
+  });
   const children = descendantsOf(pid);
   started = [pid, ...children];
   expect(children.length).toBeGreaterThan(0);
 
   options.signal(pid);
-  const code = await exitWithin(proc, EXIT_DEADLINE_MS);
+  const code = await exitWithin(proc, { deadlineMs: EXIT_DEADLINE_MS, what: 'hexedge dev' });
   if (options.exitCode !== undefined) expect(code).toBe(options.exitCode);
   // Nothing it started outlives it (hexedge dev under npm, the oracle, the node, Mosquitto).
   await waitUntil(`every process under ${pid} to be gone`, () => children.every((child) => !isAlive(child)), {
@@ -153,7 +99,7 @@ async function expectEveryReceiptStored(
     throw new Error(`${err.message}\n${proc.lines.slice(-30).join('\n')}`);
   });
 
-  const stored = storedReceiptRequestIds(dataDir);
+  const stored = storedReceiptRequestIds(path.join(dataDir, 'oracle', 'oracle.sqlite'));
   // The log's end says why, when one is missing.
   expect(
     requestIds.filter((id) => !stored.has(id)),

@@ -1,7 +1,5 @@
-import { buildComfortIndexModel, comfortIndexManifest, nodeConfigSchema } from '@hexedge/edge-node';
-import { buildEdgeNode, writeModel, type RunningNode } from '@hexedge/edge-node/node';
-import { gatewayConfigSchema } from '@hexedge/gateway';
-import { buildGateway } from '@hexedge/gateway/node';
+import { nodeConfigSchema } from '@hexedge/edge-node';
+import { buildEdgeNode, type RunningNode } from '@hexedge/edge-node/node';
 import {
   FORWARD_MAC_ACCEPTED_HEADER,
   FORWARD_MAC_HEADER,
@@ -12,12 +10,13 @@ import {
   type NodeKeyPair,
 } from '@hexedge/protocol';
 import { waitUntil } from '@hexedge/test-kit';
-import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeInit } from '../src/commands/node-init.ts';
+import { headerOf, headersOf, tapNodeWires, type NodeWire } from './node-wire-tap.ts';
+import { buildComfortGateway } from './comfort-fabric.ts';
 
 /**
  * Forward MACs between a real gateway (`hexedge gateway`'s builder) and real edge nodes (`hexedge node
@@ -37,46 +36,7 @@ let gatewayUrl: string;
 let a: RunningNode, b: RunningNode;
 let aKeys: NodeKeyPair, bKeys: NodeKeyPair;
 
-interface Wire {
-  path: string;
-  origin: string;
-  requestHeaders: string[];
-  body: Buffer[];
-  responseHeaders: string[];
-}
-const wires: Wire[] = [];
-const byRequest = new Map<object, Wire>();
-const onCreate = ({ request }: { request: { origin: string; path: string; headers: unknown } }) => {
-  if (!request.path.startsWith('/v2/models/')) return;
-  const headers = Array.isArray(request.headers)
-    ? (request.headers as unknown[]).map(String)
-    : String(request.headers).split('\r\n');
-  const wire = {
-    path: request.path,
-    origin: String(request.origin),
-    requestHeaders: headers,
-    body: [],
-    responseHeaders: [],
-  };
-  wires.push(wire);
-  byRequest.set(request, wire);
-};
-const onChunkSent = ({ request, chunk }: { request: object; chunk: Uint8Array | string }) =>
-  byRequest.get(request)?.body.push(Buffer.from(chunk as Uint8Array));
-const onHeaders = ({ request, response }: { request: object; response: { headers: Buffer[] } }) =>
-  byRequest
-    .get(request)
-    ?.responseHeaders.push(...response.headers.map((h) => h.toString('latin1').toLowerCase()));
-const headerOf = (lines: string[], name: string) => {
-  const at = lines.findIndex((l, i) => l.toLowerCase() === name && i % 2 === 0);
-  return at >= 0 ? lines[at + 1] : undefined;
-};
-const requestHeaders = (w: Wire) => {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < w.requestHeaders.length; i += 2)
-    out[w.requestHeaders[i]!.toLowerCase()] = w.requestHeaders[i + 1]!;
-  return out;
-};
+let tap: ReturnType<typeof tapNodeWires>;
 
 const infer = (location: { lat: number; lng: number }, reading = 29) =>
   fetch(`${gatewayUrl}/v1/infer`, {
@@ -92,10 +52,10 @@ const infer = (location: { lat: number; lng: number }, reading = 29) =>
 /** Sends a request the gateway sent (headers and body) again, straight to `node`, with changes. */
 const resend = async (
   node: RunningNode,
-  wire: Wire,
+  wire: NodeWire,
   change: { headers?: Record<string, string>; body?: Buffer } = {},
 ) => {
-  const headers = { ...requestHeaders(wire), ...change.headers };
+  const headers = { ...headersOf(wire.requestHeaders), ...change.headers };
   delete headers['content-length'];
   delete headers.host;
   const res = await fetch(`${node.url}${INFER_PATH}`, {
@@ -109,24 +69,12 @@ const resend = async (
 };
 
 beforeAll(async () => {
-  diagnostics.subscribe('undici:request:create', onCreate as never);
-  diagnostics.subscribe('undici:request:bodyChunkSent', onChunkSent as never);
-  diagnostics.subscribe('undici:request:headers', onHeaders as never);
-  const modelsDir = path.join(dir, 'models');
-  const bytes = buildComfortIndexModel();
-  await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
-  const gateway = await buildGateway(
-    gatewayConfigSchema.parse({
-      port: 0,
-      dataDir: path.join(dir, 'gateway'),
-      modelsDir,
-      heartbeatIntervalMs: 1_000,
-      allowPrivateNodeAddresses: true,
-      assumeLocationsVerified: true,
-    }),
-    { adminKey: ADMIN_KEY },
-    { signal: stopping.signal },
-  );
+  tap = tapNodeWires();
+  const { gateway, modelsDir } = await buildComfortGateway({
+    dir,
+    adminKey: ADMIN_KEY,
+    signal: stopping.signal,
+  });
   gatewayUrl = gateway.url;
   [aKeys, bKeys] = await Promise.all([generateNodeKeyPair(), generateNodeKeyPair()]);
   const start = async (name: string, location: typeof HERE, keys: NodeKeyPair) => {
@@ -154,15 +102,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   stopping.abort();
-  diagnostics.unsubscribe('undici:request:create', onCreate as never);
-  diagnostics.unsubscribe('undici:request:bodyChunkSent', onChunkSent as never);
-  diagnostics.unsubscribe('undici:request:headers', onHeaders as never);
+  tap?.stop();
   await Promise.all([a?.closed, b?.closed]);
   rmSync(dir, { recursive: true, force: true });
 });
 
 const toNode = (node: RunningNode) =>
-  wires.filter((w) => w.path === INFER_PATH && w.origin === new URL(node.url).origin);
+  tap.wires.filter((w) => w.path === INFER_PATH && w.origin === new URL(node.url).origin);
 
 describe('forward MACs, gateway → edge node', () => {
   it('signs a node’s first request, then sends MACs (no signature, no batch) once the node said it takes them', async () => {

@@ -1,6 +1,4 @@
-import type { InferResponse } from '@hexedge/protocol';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitUntil, type Proc } from '@hexedge/test-kit';
 import {
@@ -14,6 +12,7 @@ import {
   type GatewayOptions,
 } from './faults/fabric.ts';
 import { oracleIdentity, startOracleProcess } from './faults/oracle-fabric.ts';
+import { exitWithin, inferSome, storedReceiptRequestIds } from './shutdown-helpers.ts';
 
 /**
  * `hexedge gateway` on its own (with `hexedge oracle` and `hexedge node run` beside it, each from its
@@ -61,8 +60,8 @@ beforeAll(async () => {
   await waitUntil(
     'a first receipt report stored by the oracle',
     async () => {
-      await inferSome(1);
-      return storedReceiptRequestIds().size > 0;
+      await inferSomeAt(1);
+      return storedReceipts().size > 0;
     },
     { timeoutMs: 30_000, intervalMs: 500 },
   );
@@ -75,64 +74,30 @@ afterAll(async () => {
   await fs?.cleanup();
 });
 
-async function inferSome(count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const res = await fetch(`${gateway.url}/v1/infer`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'comfort-index',
-        location: HERE,
-        inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [[18 + i, 35 + i, 500 + i]] }],
-      }),
-    });
-    const body = (await res.json()) as InferResponse;
-    expect(res.status, JSON.stringify(body)).toBe(200);
-    ids.push(body.id);
-  }
-  return ids;
+/** `count` inferences through the gateway, each with other readings; their request ids. */
+function inferSomeAt(count: number): Promise<string[]> {
+  return inferSome({
+    gatewayUrl: gateway.url,
+    apiKey: ADMIN_KEY,
+    count,
+    location: HERE,
+    firstReadings: [18, 35, 500],
+  });
 }
 
 /** The receipt reports' request ids in the oracle's store (its SQLite file, read-only, beside the running oracle). */
-function storedReceiptRequestIds(): Set<string> {
-  const db = new DatabaseSync(path.join(oracleDir, 'oracle.sqlite'), { readOnly: true });
-  try {
-    const rows = db
-      .prepare(
-        `SELECT json_extract(json, '$.body.receipt.body.requestId') AS requestId FROM reports
-         WHERE json_extract(json, '$.type') = 'receipt'`,
-      )
-      .all() as Array<{ requestId: string }>;
-    return new Set(rows.map((r) => r.requestId));
-  } finally {
-    db.close();
-  }
-}
+const storedReceipts = () => storedReceiptRequestIds(path.join(oracleDir, 'oracle.sqlite'));
 
-async function stopGateway(): Promise<number | string> {
+function stopGateway(): Promise<number | string> {
   gateway.child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      gateway.exited,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`hexedge gateway still running ${EXIT_DEADLINE_MS} ms after SIGTERM`)),
-          EXIT_DEADLINE_MS,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return exitWithin(gateway, { deadlineMs: EXIT_DEADLINE_MS, what: 'hexedge gateway' });
 }
 
 describe('stopping hexedge gateway', () => {
   it('posts its last receipt reports to the running oracle before it exits', async () => {
-    const requestIds = await inferSome(INFERENCES);
+    const requestIds = await inferSomeAt(INFERENCES);
     expect(await stopGateway()).toBe(0);
-    const stored = storedReceiptRequestIds();
+    const stored = storedReceipts();
     expect(requestIds.filter((id) => !stored.has(id))).toEqual([]);
     expect(gateway.lines.filter((l) => /receipt forwarding|not delivered/.test(l))).toEqual([]);
   }, 120_000);
@@ -148,7 +113,7 @@ describe('stopping hexedge gateway', () => {
     );
     // Frozen (SIGSTOP, this test's own process): its socket still takes connections, nothing answers.
     oracle.child.kill('SIGSTOP');
-    const requestIds = await inferSome(INFERENCES);
+    const requestIds = await inferSomeAt(INFERENCES);
     expect(await stopGateway()).toBe(0);
     oracle.child.kill('SIGCONT');
     // A post in flight when the signal came fails at its own timeout, the rest at the stop's deadline:

@@ -10,13 +10,12 @@ import {
 } from '@hexedge/firmware-bridge';
 import {
   freePort,
-  hexedge,
   inbox,
   initNode,
   mqttClient,
   requirePart,
+  startAclBroker,
   startGatewayProcess,
-  startMosquitto,
   startNodeProcess,
   startOracleProcess,
   waitUntil,
@@ -167,28 +166,14 @@ beforeAll(async () => {
   const modelsDir = path.join(dir, 'origin');
   await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
 
-  const brokerPort = await freePort();
-  await hexedge([
-    'broker',
-    'acl',
-    '--out',
-    path.join(dir, 'mosquitto'),
-    '--devices',
-    path.join(dir, 'gateway', 'devices.json'),
-    '--gateway-password',
-    BROKER_PASSWORD,
-    '--port',
-    String(brokerPort),
-    '--host',
-    '127.0.0.1',
-    '--run-as',
-    os.userInfo().username,
-  ]);
-  broker = await startMosquitto({
+  const started = await startAclBroker({
     binary: mosquitto.path,
-    configFile: path.join(dir, 'mosquitto', 'hexedge.conf'),
-    port: brokerPort,
+    dir: path.join(dir, 'mosquitto'),
+    devicesFile: path.join(dir, 'gateway', 'devices.json'),
+    gatewayPassword: BROKER_PASSWORD,
   });
+  broker = started.broker;
+  const brokerPort = started.port;
   procs.push(broker);
 
   const gatewayPort = await freePort();

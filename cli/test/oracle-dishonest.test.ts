@@ -7,7 +7,6 @@ import {
   GatewayAgent,
   ModelSet,
   nodeConfigSchema,
-  type LoadedModel,
 } from '@hexedge/edge-node';
 import { buildEdgeNode, loadNodeKey, OrtNodeBackend, writeModel } from '@hexedge/edge-node/node';
 import { gatewayConfigSchema, signReceiptReport } from '@hexedge/gateway';
@@ -16,7 +15,6 @@ import {
   answerChallenge,
   inferRequestSchema,
   REPORTS_PATH,
-  tensorValuesToArray,
   type InferRequest,
   type InferResponse,
   type LatLng,
@@ -29,6 +27,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeInit } from '../src/commands/node-init.ts';
 import { buildOracleDeployable } from '../src/oracle-deployable.ts';
+// What a dishonest operator runs: the real model, with outputs altered (by TAMPER) before they are signed.
+import { tampered } from './trust-fabric.ts';
 
 /**
  * The oracle catches a dishonest node end to end, each part built by its deployable's own builder
@@ -48,8 +48,6 @@ const HONEST_PLACES: LatLng[] = [
   { lat: 52.35, lng: 4.88 },
   { lat: 52.36, lng: 4.93 },
 ];
-/** Output probabilities shifted this much: far beyond comfort-index's 1e-5 tolerance. */
-const TAMPER = 0.25;
 const READINGS = {
   model: 'comfort-index',
   location: HERE,
@@ -63,20 +61,6 @@ let gatewayUrl: string;
 let liar: string;
 const honest: string[] = [];
 const served: Array<{ request: InferRequest; response: InferResponse }> = [];
-
-/** What a dishonest operator runs: the real model, with outputs altered before they are signed. */
-function tampered(model: LoadedModel): LoadedModel {
-  return {
-    manifest: model.manifest,
-    executionProvider: model.executionProvider,
-    release: () => model.release(),
-    run: async (inputs, names) =>
-      (await model.run(inputs, names)).map((t) => ({
-        ...t,
-        data: Float32Array.from(tensorValuesToArray(t.data) as number[], (v) => v + TAMPER),
-      })),
-  };
-}
 
 async function infer(policy?: Record<string, unknown>) {
   const res = await fetch(`${gatewayUrl}/v1/infer`, {

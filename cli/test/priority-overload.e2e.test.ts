@@ -3,7 +3,6 @@ import {
   initNode,
   startGatewayProcess,
   startNodeProcess,
-  waitUntil,
   type GatewayProcess,
   type NodeProcess,
 } from '@hexedge/test-kit';
@@ -11,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForHealthyNode } from './comfort-fabric.ts';
 
 /**
  * Priorities under real overload: `hexedge gateway` and one `hexedge node run` serving the project's
@@ -65,13 +65,7 @@ beforeAll(async () => {
     readFileSync(nodeYaml, 'utf8').replace(/^inferenceWorkers: .*$/m, 'inferenceWorkers: 1'),
   );
   node = await startNodeProcess({ dataDir, args: ['--port', '0', '--models-dir', modelsDir] });
-  await waitUntil(
-    'the node to be healthy at the gateway',
-    async () =>
-      ((await (await fetch(`${gateway.url}/v1/nodes/${node.nodeId}`)).json()) as { status?: string })
-        .status === 'healthy',
-    { timeoutMs: 15_000 },
-  );
+  await waitForHealthyNode({ gatewayUrl: gateway.url, nodeId: node.nodeId });
 }, 120_000);
 
 afterAll(async () => {

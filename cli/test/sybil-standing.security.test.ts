@@ -2,8 +2,11 @@ import { LatencyChallenger, locationReportFor, REPORTS_PATH, type LatLng } from 
 import { waitUntil } from '@hexedge/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BUSY,
   MUNICH,
   HERE,
+  NEAR,
+  OUT_OF_TOWN,
   oracleListsNodes,
   startFabric,
   type AttackerNode,
@@ -16,12 +19,6 @@ import {
  * Every node shares this machine, so round trips are loopback-short: the oracle, at HERE, can verify
  * claims near it and proves claims far from it impossible.
  */
-const NEAR: LatLng = { lat: 52.36, lng: 4.88 };
-/** Far enough that placement never prefers it for requests made at HERE, near enough to verify. */
-const OUT_OF_TOWN: LatLng = { lat: 52.6, lng: 5.2 };
-/** A node that announces this much queue is never placement's first choice. */
-const BUSY = (models: Array<Record<string, unknown>>) =>
-  models.map((m) => ({ ...m, load: { queueDepth: 500, inFlight: 1, ewmaServiceMs: 50 } })) as never;
 
 async function postReport(fabric: Fabric, report: unknown): Promise<number> {
   const res = await fetch(new URL(REPORTS_PATH, fabric.oracle.url), {

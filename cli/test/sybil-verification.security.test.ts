@@ -9,7 +9,6 @@ import {
   signBody,
   signedReceiptSchema,
   type InferResponse,
-  type LatLng,
   type NodeKeyPair,
   type SignedReceipt,
 } from '@hexedge/protocol';
@@ -19,8 +18,11 @@ import { Hono } from 'hono';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BUSY,
   HERE,
+  NEAR,
   oracleListsNodes,
+  OUT_OF_TOWN,
   READINGS,
   startFabric,
   tampered,
@@ -32,10 +34,6 @@ import {
  * Attacks on verification and rewards, each against real processes (the oracle's, gateway's and
  * edge node's own builders on real sockets; attackers wired from the real parts).
  */
-const NEAR: LatLng = { lat: 52.36, lng: 4.88 };
-const OUT_OF_TOWN: LatLng = { lat: 52.6, lng: 5.2 };
-const BUSY = (models: Array<Record<string, unknown>>) =>
-  models.map((m) => ({ ...m, load: { queueDepth: 500, inFlight: 1, ewmaServiceMs: 50 } })) as never;
 const BOND = 10n ** 12n;
 
 /** Re-signs a receipt with the attacker's key after changing what it says. */

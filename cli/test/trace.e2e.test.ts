@@ -9,8 +9,8 @@ import {
   mqttClient,
   OTEL_FILE_EXPORT,
   requirePart,
+  startAclBroker,
   startGatewayProcess,
-  startMosquitto,
   startNodeProcess,
   startOracleProcess,
   waitUntil,
@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForHealthyNode } from './comfort-fabric.ts';
 
 /**
  * One request's trace across real processes: a device on a real Mosquitto (MQTT v5) sends its
@@ -90,30 +91,13 @@ beforeAll(async () => {
     '--devices',
     devices,
   ]);
-  const brokerPort = await freePort();
-  await hexedge([
-    'broker',
-    'acl',
-    '--out',
-    path.join(dir, 'mosquitto'),
-    '--devices',
-    devices,
-    '--gateway-password',
-    BROKER_PASSWORD,
-    '--port',
-    String(brokerPort),
-    '--host',
-    '127.0.0.1',
-    '--run-as',
-    os.userInfo().username,
-  ]);
-  procs.push(
-    await startMosquitto({
-      binary: mosquitto.path,
-      configFile: path.join(dir, 'mosquitto', 'hexedge.conf'),
-      port: brokerPort,
-    }),
-  );
+  const { broker, port: brokerPort } = await startAclBroker({
+    binary: mosquitto.path,
+    dir: path.join(dir, 'mosquitto'),
+    devicesFile: devices,
+    gatewayPassword: BROKER_PASSWORD,
+  });
+  procs.push(broker);
 
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
@@ -157,13 +141,7 @@ beforeAll(async () => {
   await initNode({ dataDir, ...HERE, gatewayUrl: gateway.url });
   node = await startNodeProcess({ dataDir, args: ['--port', '0', '--models-dir', modelsDir] });
   procs.push(node);
-  await waitUntil(
-    'the node to be healthy at the gateway',
-    async () =>
-      ((await (await fetch(`${gateway.url}/v1/nodes/${node.nodeId}`)).json()) as { status?: string })
-        .status === 'healthy',
-    { timeoutMs: 15_000 },
-  );
+  await waitForHealthyNode({ gatewayUrl: gateway.url, nodeId: node.nodeId });
   device = await mqttClient(`mqtt://127.0.0.1:${brokerPort}`, {
     clientId: DEVICE,
     username: DEVICE,

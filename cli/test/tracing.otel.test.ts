@@ -1,7 +1,6 @@
-import { buildComfortIndexModel, comfortIndexManifest, nodeConfigSchema } from '@hexedge/edge-node';
-import { buildEdgeNode, writeModel, type RunningNode } from '@hexedge/edge-node/node';
-import { gatewayConfigSchema } from '@hexedge/gateway';
-import { buildGateway, type RunningGateway } from '@hexedge/gateway/node';
+import { nodeConfigSchema } from '@hexedge/edge-node';
+import { buildEdgeNode, type RunningNode } from '@hexedge/edge-node/node';
+import type { RunningGateway } from '@hexedge/gateway/node';
 import {
   generateNodeKeyPair,
   parseTraceparent,
@@ -22,6 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildComfortGateway, waitForHealthyNode } from './comfort-fabric.ts';
 
 /**
  * Spans exported through @opentelemetry/api when an exporter is configured: an SDK tracer provider
@@ -45,23 +45,15 @@ beforeAll(async () => {
     new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
   );
   oracleKeys = await generateNodeKeyPair();
-  const modelsDir = path.join(dir, 'models');
-  const bytes = buildComfortIndexModel();
-  await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
-  gateway = await buildGateway(
-    gatewayConfigSchema.parse({
-      port: 0,
-      dataDir: path.join(dir, 'gateway'),
-      modelsDir,
-      heartbeatIntervalMs: 1_000,
-      assumeLocationsVerified: true,
-      allowPrivateNodeAddresses: true,
-      // An oracle that never answers: only its key matters here (its signed re-runs are accepted).
-      oracle: { url: 'http://127.0.0.1:9', oracleIds: [oracleKeys.nodeId], forwardReceipts: false },
-    }),
-    { adminKey: ADMIN_KEY },
-    { signal: stopping.signal },
-  );
+  const built = await buildComfortGateway({
+    dir,
+    adminKey: ADMIN_KEY,
+    signal: stopping.signal,
+    // An oracle that never answers: only its key matters here (its signed re-runs are accepted).
+    config: { oracle: { url: 'http://127.0.0.1:9', oracleIds: [oracleKeys.nodeId], forwardReceipts: false } },
+  });
+  gateway = built.gateway;
+  const { modelsDir } = built;
   node = await buildEdgeNode(
     nodeConfigSchema.parse({
       location: HERE,
@@ -72,13 +64,7 @@ beforeAll(async () => {
     }),
     { dataDir: path.join(dir, 'node'), signal: stopping.signal, keys: await generateNodeKeyPair() },
   );
-  await waitUntil(
-    'the node to be healthy at the gateway',
-    async () =>
-      ((await (await fetch(`${gateway.url}/v1/nodes/${node.nodeId}`)).json()) as { status?: string })
-        .status === 'healthy',
-    { timeoutMs: 15_000 },
-  );
+  await waitForHealthyNode({ gatewayUrl: gateway.url, nodeId: node.nodeId });
 }, 60_000);
 
 afterAll(async () => {

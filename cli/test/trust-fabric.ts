@@ -51,6 +51,13 @@ export const HERE: LatLng = { lat: 52.37, lng: 4.9 };
  * for a loaded machine (a claim near HERE verifies up to ~5.4 ms with verifiedWithinKm 500).
  */
 export const MUNICH: LatLng = { lat: 48.14, lng: 11.58 };
+/** Near HERE: a claim there verifies. */
+export const NEAR: LatLng = { lat: 52.36, lng: 4.88 };
+/** Far enough that placement never prefers it for requests made at HERE, near enough to verify. */
+export const OUT_OF_TOWN: LatLng = { lat: 52.6, lng: 5.2 };
+/** A node that announces this much queue is never placement's first choice. */
+export const BUSY = (models: Array<Record<string, unknown>>) =>
+  models.map((m) => ({ ...m, load: { queueDepth: 500, inFlight: 1, ewmaServiceMs: 50 } })) as never;
 /** Output probabilities shifted this much: far beyond comfort-index's 1e-5 tolerance. */
 export const TAMPER = 0.25;
 export const READINGS = {

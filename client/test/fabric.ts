@@ -1,12 +1,11 @@
 import { buildComfortIndexModel, comfortIndexManifest } from '@hexedge/edge-node';
 import { writeModel } from '@hexedge/edge-node/node';
 import {
-  freePort,
   hexedge,
   initNode,
   requirePart,
+  startAclBroker,
   startGatewayProcess,
-  startMosquitto,
   startNodeProcess,
   type GatewayProcess,
   type NodeProcess,
@@ -51,31 +50,12 @@ export async function startFabric(): Promise<Fabric> {
 
   const devices = path.join(gatewayData, 'devices.json');
   await hexedge(['broker', 'device', 'add', DEVICE_ID, '--password', DEVICE_PASSWORD, '--devices', devices]);
-  const port = await freePort();
-  const brokerDir = path.join(dir, 'mosquitto');
-  // As root, Mosquitto drops to the user it is told: this one, who can read the private temp dir.
-  await hexedge([
-    'broker',
-    'acl',
-    '--out',
-    brokerDir,
-    '--devices',
-    devices,
-    '--gateway-password',
-    GATEWAY_MQTT_PASSWORD,
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--run-as',
-    os.userInfo().username,
-  ]);
-  const mosquitto = await startMosquitto({
+  const { broker: mosquitto, url: mqttUrl } = await startAclBroker({
     binary: mosquittoPart.path!,
-    configFile: path.join(brokerDir, 'hexedge.conf'),
-    port,
+    dir: path.join(dir, 'mosquitto'),
+    devicesFile: devices,
+    gatewayPassword: GATEWAY_MQTT_PASSWORD,
   });
-  const mqttUrl = `mqtt://127.0.0.1:${port}`;
 
   const gateway = await startGatewayProcess({
     configFile: path.join(dir, 'gateway.yaml'),

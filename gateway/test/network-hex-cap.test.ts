@@ -1,36 +1,18 @@
-import { Placement, type NodeRecord } from '@hexedge/placement';
-import { greatCircleDistanceKm, latLngToH3Cell } from '@hexedge/protocol';
+import { Placement } from '@hexedge/placement';
+import { greatCircleDistanceKm } from '@hexedge/protocol';
 import { cellToLatLng, getResolution, latLngToCell } from 'h3-js';
 import { describe, expect, it, vi } from 'vitest';
 import { RequestLog } from '../src/events/request-log.ts';
 import { createGatewayApp, EventBus } from '../src/index.ts';
 import { MAX_HEX_DETAIL_NODES } from '../src/routes/network-map.ts';
 import { fakeNodes, keyRing } from './fake-nodes.ts';
+import { fleetRecord } from './fleet-records.ts';
 
 // One hex's answer lists its nodes: a continent-sized (res 0/1) hex must not list a continent's.
 const NOW_MS = 1_700_000_000_000;
 const CENTRE = { lat: 48.85, lng: 2.35 };
 
-function record(i: number, at: { lat: number; lng: number }): NodeRecord {
-  const id = i.toString(36).padStart(42, 'A') + 'A';
-  return {
-    id,
-    url: `http://n${i}.test`,
-    location: at,
-    cell: latLngToH3Cell(at, 9),
-    hardware: { cpuCores: 4, memoryMb: 4096, executionProviders: ['cpu'] },
-    models: [],
-    registeredAtMs: NOW_MS,
-    lastRegistrationIssuedAtMs: NOW_MS,
-    lastHeartbeatAtMs: NOW_MS,
-    lastSeq: 0,
-    draining: false,
-    pricePerRequest: 0,
-    locationVerified: true,
-    locationChangedAtMs: null,
-    regions: [],
-  };
-}
+const record = (i: number, at: { lat: number; lng: number }) => fleetRecord({ i, at, nowMs: NOW_MS });
 
 /** `count` nodes spread within ~`spreadDeg` of a point. */
 async function appWith(count: number, spreadDeg: number) {

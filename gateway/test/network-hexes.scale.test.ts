@@ -1,35 +1,16 @@
-import { Placement, type NodeRecord } from '@hexedge/placement';
-import { latLngToH3Cell } from '@hexedge/protocol';
+import { Placement } from '@hexedge/placement';
 import { cellToLatLng, latLngToCell } from 'h3-js';
 import { describe, expect, it, vi } from 'vitest';
 import { RequestLog } from '../src/events/request-log.ts';
 import { createGatewayApp, EventBus } from '../src/index.ts';
 import { fakeNodes, keyRing } from './fake-nodes.ts';
+import { fleetRecord } from './fleet-records.ts';
 
 // The public map routes against a fleet: what one caller's GET costs, counted in registry reads.
 const FLEET = 4_000;
 const NOW_MS = 1_700_000_000_000;
 
-function record(i: number, at: { lat: number; lng: number }): NodeRecord {
-  const id = i.toString(36).padStart(42, 'A') + 'A';
-  return {
-    id,
-    url: `http://n${i}.test`,
-    location: at,
-    cell: latLngToH3Cell(at, 9),
-    hardware: { cpuCores: 4, memoryMb: 4096, executionProviders: ['cpu'] },
-    models: [],
-    registeredAtMs: NOW_MS,
-    lastRegistrationIssuedAtMs: NOW_MS,
-    lastHeartbeatAtMs: NOW_MS,
-    lastSeq: 0,
-    draining: false,
-    pricePerRequest: 0,
-    locationVerified: true,
-    locationChangedAtMs: null,
-    regions: [],
-  };
-}
+const record = (i: number, at: { lat: number; lng: number }) => fleetRecord({ i, at, nowMs: NOW_MS });
 
 async function fleetApp() {
   let nowMs = NOW_MS;

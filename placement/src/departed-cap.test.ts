@@ -1,5 +1,5 @@
-import { latLngToH3Cell } from '@hexedge/protocol';
 import { describe, expect, it } from 'vitest';
+import { adoptedRecord } from '../test/node-records.ts';
 import type { NodeRecord } from './node-record.ts';
 import { EVICT_AFTER_SILENT_MS, MAX_DEPARTED_NODES, NodeRegistry } from './node-registry.ts';
 import { MemoryNodeStore } from './node-store.ts';
@@ -7,24 +7,13 @@ import { MemoryNodeStore } from './node-store.ts';
 const T0 = 1_800_000_000_000;
 
 function silentRecord(i: number, nowMs: number): NodeRecord {
-  const location = { lat: 10 + (i % 50) / 10, lng: 10 + (i % 70) / 10 };
-  return {
+  return adoptedRecord({
     id: `n${i}`,
-    url: `http://n${i}.test`,
-    location,
-    cell: latLngToH3Cell(location, 9),
-    hardware: { cpuCores: 1, memoryMb: 512, executionProviders: ['cpu'] },
-    models: [],
-    registeredAtMs: nowMs,
-    lastRegistrationIssuedAtMs: nowMs,
+    at: { lat: 10 + (i % 50) / 10, lng: 10 + (i % 70) / 10 },
+    atMs: nowMs,
     lastHeartbeatAtMs: nowMs - EVICT_AFTER_SILENT_MS - 1,
-    lastSeq: 0,
-    draining: false,
-    pricePerRequest: 0,
-    locationVerified: true,
-    locationChangedAtMs: null,
-    regions: [],
-  };
+    hardware: { cpuCores: 1, memoryMb: 512 },
+  });
 }
 
 describe('departed nodes at the cap', () => {

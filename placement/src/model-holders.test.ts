@@ -1,8 +1,9 @@
-import { greatCircleDistanceKm, latLngToH3Cell, type LatLng, type NodeModel } from '@hexedge/protocol';
+import { greatCircleDistanceKm, type LatLng, type NodeModel } from '@hexedge/protocol';
 import { describe, expect, it, vi } from 'vitest';
+import { adoptedRecord } from '../test/node-records.ts';
 import { contentId, T0 } from '../test/signed-messages.ts';
 import { ModelHolders } from './model-holders.ts';
-import { NODE_CELL_RESOLUTION, servesModel, type NodeRecord } from './node-record.ts';
+import { servesModel, type NodeRecord } from './node-record.ts';
 import { MemoryNodeStore } from './node-store.ts';
 import { Placement } from './placement.ts';
 import { seededRandom } from './random.ts';
@@ -17,23 +18,7 @@ const model = (name: string, o: { version?: string; ready?: boolean; content?: s
 
 /** A record as a registry stores it (placed without signatures: restored from a store, or adopted). */
 function record(id: string, at: LatLng, models: NodeModel[], lastHeartbeatAtMs = T0): NodeRecord {
-  return {
-    id,
-    url: `http://${id}.test`,
-    location: at,
-    cell: latLngToH3Cell(at, NODE_CELL_RESOLUTION),
-    hardware: { cpuCores: 4, memoryMb: 4096, executionProviders: ['cpu'] },
-    models,
-    registeredAtMs: T0,
-    lastRegistrationIssuedAtMs: T0,
-    lastHeartbeatAtMs,
-    lastSeq: 0,
-    draining: false,
-    pricePerRequest: 0,
-    locationVerified: false,
-    locationChangedAtMs: null,
-    regions: [],
-  };
+  return adoptedRecord({ id, at, atMs: T0, models, lastHeartbeatAtMs, locationVerified: false });
 }
 
 /** A placement restored with `nodes` (the store path: no signature work for thousands of nodes). */

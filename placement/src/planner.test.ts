@@ -1,42 +1,65 @@
-import { greatCircleDistanceKm, h3CellToLatLng, latLngToH3Cell, type LatLng, type NodeModel } from '@hexedge/protocol';
+import {
+  greatCircleDistanceKm,
+  h3CellToLatLng,
+  latLngToH3Cell,
+  type LatLng,
+  type NodeModel,
+} from '@hexedge/protocol';
 import { describe, expect, it } from 'vitest';
-import { CITIES, contentId, heartbeat, MODEL, newTestNode, registration, T0 } from '../test/signed-messages.ts';
+import { adoptedRecord } from '../test/node-records.ts';
+import {
+  CITIES,
+  contentId,
+  heartbeat,
+  MODEL,
+  newTestNode,
+  registration,
+  T0,
+} from '../test/signed-messages.ts';
 import { DEMAND_RESOLUTION, DEMAND_WINDOW_MS } from './demand.ts';
 import type { NodeRecord } from './node-record.ts';
 import { MemoryNodeStore } from './node-store.ts';
 import { Placement } from './placement.ts';
 import { MIN_REPLICAS, planModelPlacement } from './planner.ts';
 
-const OCR: NodeModel = { name: 'ocr', version: '2', contentId: contentId('c'), ready: true, sizeBytes: 400 * 2 ** 20 };
+const OCR: NodeModel = {
+  name: 'ocr',
+  version: '2',
+  contentId: contentId('c'),
+  ready: true,
+  sizeBytes: 400 * 2 ** 20,
+};
 /** Centre of Berlin's demand hex: distances below are from it, as the planner measures them. */
 const HUB = h3CellToLatLng(latLngToH3Cell(CITIES.berlin, DEMAND_RESOLUTION));
-const east = (p: LatLng, km: number): LatLng => ({ lat: p.lat, lng: p.lng + km / (111.32 * Math.cos((p.lat * Math.PI) / 180)) });
+const east = (p: LatLng, km: number): LatLng => ({
+  lat: p.lat,
+  lng: p.lng + km / (111.32 * Math.cos((p.lat * Math.PI) / 180)),
+});
 
-function node(id: string, at: LatLng, o: { models?: NodeModel[]; memoryMb?: number; accelerator?: boolean } = {}): NodeRecord {
-  return {
+function node(
+  id: string,
+  at: LatLng,
+  o: { models?: NodeModel[]; memoryMb?: number; accelerator?: boolean } = {},
+): NodeRecord {
+  return adoptedRecord({
     id,
-    url: `http://${id}.test`,
-    location: at,
-    cell: latLngToH3Cell(at, 9),
-    hardware: { cpuCores: 4, memoryMb: o.memoryMb ?? 4096, executionProviders: o.accelerator ? ['cuda', 'cpu'] : ['cpu'] },
+    at,
+    atMs: T0,
     models: o.models ?? [],
-    registeredAtMs: T0,
-    lastRegistrationIssuedAtMs: T0,
-    lastHeartbeatAtMs: T0,
-    lastSeq: 0,
-    draining: false,
-    pricePerRequest: 0,
-    locationVerified: true,
-    locationChangedAtMs: null,
-    regions: [],
-  };
+    hardware: { memoryMb: o.memoryMb ?? 4096, executionProviders: o.accelerator ? ['cuda', 'cpu'] : ['cpu'] },
+  });
 }
 
 function plan(nodes: NodeRecord[], demand: { at: LatLng; model: string; version?: string; count: number }[]) {
   return planModelPlacement({
     nodes,
     windowMs: DEMAND_WINDOW_MS,
-    demand: demand.map((d) => ({ cell: latLngToH3Cell(d.at, DEMAND_RESOLUTION), model: d.model, version: d.version ?? '', count: d.count })),
+    demand: demand.map((d) => ({
+      cell: latLngToH3Cell(d.at, DEMAND_RESOLUTION),
+      model: d.model,
+      version: d.version ?? '',
+      count: d.count,
+    })),
     nodesNear: (at, maxKm) =>
       nodes
         .map((n) => ({ n, km: greatCircleDistanceKm(at, n.location) }))
@@ -45,7 +68,8 @@ function plan(nodes: NodeRecord[], demand: { at: LatLng; model: string; version?
         .map((x) => x.n),
   });
 }
-const names = (p: ReturnType<typeof plan>, id: string) => p.desired.get(id)!.map((m) => `${m.name}@${m.version}`);
+const names = (p: ReturnType<typeof plan>, id: string) =>
+  p.desired.get(id)!.map((m) => `${m.name}@${m.version}`);
 
 describe('planModelPlacement', () => {
   it('places a demanded model on the two nearest nodes near the demand, with reasons', () => {
@@ -64,18 +88,32 @@ describe('planModelPlacement', () => {
   });
 
   it('adds replicas for a high request rate and reports a shortfall when nodes run out', () => {
-    const nodes = ['a', 'b', 'c'].map((id, i) => node(id, east(HUB, 5 * (i + 1)), { models: id === 'a' ? [OCR] : [] }));
+    const nodes = ['a', 'b', 'c'].map((id, i) =>
+      node(id, east(HUB, 5 * (i + 1)), { models: id === 'a' ? [OCR] : [] }),
+    );
     // 9000 requests in 15 min = 10/s at 20 ms, run half busy: 0.4 → still 2; at 90 000 (100/s): 4 wanted.
     const busy = plan(nodes, [{ at: HUB, model: 'ocr', version: '2', count: 90_000 }]);
     expect(busy.assignments).toHaveLength(2);
-    expect(busy.shortfalls).toEqual([{ cell: expect.any(String), model: 'ocr', version: '2', replicas: 3, wanted: 4 }]);
+    expect(busy.shortfalls).toEqual([
+      { cell: expect.any(String), model: 'ocr', version: '2', replicas: 3, wanted: 4 },
+    ]);
   });
 
   it('respects memory and accelerator needs, dropping an idle model to make room', () => {
     const gpuModel: NodeModel = { ...OCR, name: 'det', contentId: contentId('d'), prefersAccelerator: true };
-    const idleBig: NodeModel = { name: 'old', version: '1', contentId: contentId('e'), ready: true, sizeBytes: 600 * 2 ** 20 };
+    const idleBig: NodeModel = {
+      name: 'old',
+      version: '1',
+      contentId: contentId('e'),
+      ready: true,
+      sizeBytes: 600 * 2 ** 20,
+    };
     const cpuNode = node('cpu', east(CITIES.paris, 1), { models: [gpuModel] });
-    const gpuSmall = node('gpu', east(CITIES.paris, 2), { accelerator: true, memoryMb: 2048, models: [idleBig] });
+    const gpuSmall = node('gpu', east(CITIES.paris, 2), {
+      accelerator: true,
+      memoryMb: 2048,
+      models: [idleBig],
+    });
     const gpuFull = node('gpuFull', east(CITIES.paris, 3), { accelerator: true, memoryMb: 1024 });
     const p = plan([cpuNode, gpuSmall, gpuFull], [{ at: CITIES.paris, model: 'det', count: 10 }]);
     // cpu cannot run it; gpu (1536 MB usable) holds 1200 MB idle → drops it for 800 MB; gpuFull (768 MB) has no room.
@@ -93,11 +131,19 @@ describe('planModelPlacement', () => {
 describe('Placement.desiredModels', () => {
   it('feeds candidates() demand into the plan and answers per node', async () => {
     let now = T0;
-    const placement = new Placement({ heartbeatIntervalMs: 10_000, now: () => now, store: new MemoryNodeStore() });
+    const placement = new Placement({
+      heartbeatIntervalMs: 10_000,
+      now: () => now,
+      store: new MemoryNodeStore(),
+    });
     const holder = await newTestNode();
     const idle = await newTestNode();
-    await placement.registry.register(await registration(holder, { issuedAtMs: now, location: east(HUB, 2), models: [MODEL, OCR] }));
-    await placement.registry.register(await registration(idle, { issuedAtMs: now, location: east(HUB, 8), models: [MODEL] }));
+    await placement.registry.register(
+      await registration(holder, { issuedAtMs: now, location: east(HUB, 2), models: [MODEL, OCR] }),
+    );
+    await placement.registry.register(
+      await registration(idle, { issuedAtMs: now, location: east(HUB, 8), models: [MODEL] }),
+    );
     expect(placement.desiredModels(idle.id).map((m) => m.name)).toEqual(['m']);
     for (let i = 0; i < 20; i++) placement.candidates({ location: CITIES.berlin, model: 'ocr' });
     placement.recordDemand({ location: CITIES.berlin, model: 'ocr', version: '2' });

@@ -1,7 +1,8 @@
-import { greatCircleDistanceKm, latLngToH3Cell, type LatLng, type NodeModel } from '@hexedge/protocol';
+import { greatCircleDistanceKm, type LatLng, type NodeModel } from '@hexedge/protocol';
 import { describe, expect, it, vi } from 'vitest';
+import { adoptedRecord } from '../test/node-records.ts';
 import { contentId, T0 } from '../test/signed-messages.ts';
-import { NODE_CELL_RESOLUTION, type NodeRecord } from './node-record.ts';
+import type { NodeRecord } from './node-record.ts';
 import { MemoryNodeStore } from './node-store.ts';
 import { CANDIDATE_POOL_SIZE, MAX_ELIGIBILITY_CHECKS, Placement } from './placement.ts';
 import { seededRandom } from './random.ts';
@@ -13,23 +14,7 @@ const idOf = (n: number) => n.toString(36).padStart(42, 'A') + 'A';
 const COMMON: NodeModel = { name: 'common', version: '1', contentId: contentId('a'), ready: true };
 
 function record(id: string, at: LatLng, o: { verified: boolean }): NodeRecord {
-  return {
-    id,
-    url: `http://${id}.test`,
-    location: at,
-    cell: latLngToH3Cell(at, NODE_CELL_RESOLUTION),
-    hardware: { cpuCores: 4, memoryMb: 4096, executionProviders: ['cpu'] },
-    models: [COMMON],
-    registeredAtMs: T0,
-    lastRegistrationIssuedAtMs: T0,
-    lastHeartbeatAtMs: T0,
-    lastSeq: 0,
-    draining: false,
-    pricePerRequest: 0,
-    locationVerified: o.verified,
-    locationChangedAtMs: null,
-    regions: [], // derived from the location when restored
-  };
+  return adoptedRecord({ id, at, atMs: T0, models: [COMMON], locationVerified: o.verified });
 }
 
 /** A placement restored with `nodes` (the store path: no signature work for thousands of nodes). */

@@ -1,5 +1,6 @@
-import { latLngToH3Cell, type NodeModel } from '@hexedge/protocol';
+import type { NodeModel } from '@hexedge/protocol';
 import { describe, expect, it } from 'vitest';
+import { adoptedRecord } from '../test/node-records.ts';
 import { CITIES, newTestNode, registration, T0 } from '../test/signed-messages.ts';
 import type { NodeRecord } from './node-record.ts';
 import { Placement } from './placement.ts';
@@ -12,24 +13,7 @@ const V2: NodeModel = { name: 'm', version: '2', contentId: '2'.repeat(64), read
 const OTHER: NodeModel = { name: 'other', version: '1', contentId: '3'.repeat(64), ready: true };
 
 function node(id: string, models: NodeModel[]): NodeRecord {
-  const at = { lat: 52.37, lng: 4.9 };
-  return {
-    id,
-    url: `http://${id}.test`,
-    location: at,
-    cell: latLngToH3Cell(at, 9),
-    hardware: { cpuCores: 4, memoryMb: 4096, executionProviders: ['cpu'] },
-    models,
-    registeredAtMs: 0,
-    lastRegistrationIssuedAtMs: 0,
-    lastHeartbeatAtMs: 0,
-    lastSeq: 0,
-    draining: false,
-    pricePerRequest: 0,
-    locationVerified: true,
-    locationChangedAtMs: null,
-    regions: [],
-  };
+  return adoptedRecord({ id, at: { lat: 52.37, lng: 4.9 }, atMs: 0, models });
 }
 
 const spec = (o: Partial<VersionPlacement> = {}): VersionPlacement => ({

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeKeyPair } from '@hexedge/protocol';
+import { closeEpochs as closeEpochsIn, rewardEntry } from '../../test/fixtures/epochs.ts';
 import { keys } from '../../test/fixtures/reports.ts';
-import { buildLogEntry } from '../rewards/epoch-log.ts';
-import { DEFAULT_REWARD_SHARES, type RewardEntry } from '../rewards/epoch-rewards.ts';
-import { buildRewardManifest, verifyRewardEntry } from '../rewards/manifest.ts';
+import { verifyRewardEntry } from '../rewards/manifest.ts';
 import { PublishedEpochs } from '../rewards/published-epochs.ts';
-import { GENESIS_LOG_ROOT, MemoryOracleStore } from '../store/memory-store.ts';
+import { MemoryOracleStore } from '../store/memory-store.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import { SqliteOracleStore } from './node.ts';
 
@@ -25,49 +24,10 @@ const dbPath = () => {
   return path.join(dir, 'oracle.db');
 };
 
-const entry = (epoch: number, i: number): RewardEntry => ({
-  nodeId: `node-${String(i).padStart(4, '0')}`,
-  amountBaseUnits: String(1000 * (epoch + 1) + i),
-  inferenceBaseUnits: String(1000 * (epoch + 1) + i),
-  coverageBaseUnits: '0',
-  availabilityBaseUnits: '0',
-  inferenceWeight: '1',
-  coverageWeight: '0',
-  availabilityWeight: '0',
-});
-
-/** Closes `epochs` epochs in `store` (log entries only, as a store written before trees were kept). */
-async function closeEpochs(store: OracleStore, epochs: number, nodes: (epoch: number) => number) {
-  const built = [];
-  let prev = GENESIS_LOG_ROOT;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const entries = Array.from({ length: nodes(epoch) }, (_, i) => entry(epoch, i));
-    const m = await buildRewardManifest({
-      oracle,
-      epoch,
-      startMs: epoch * 1000,
-      endMs: (epoch + 1) * 1000,
-      poolBaseUnits: entries.reduce((s, e) => s + BigInt(e.amountBaseUnits), 0n),
-      shares: DEFAULT_REWARD_SHARES,
-      entries,
-      unallocatedBaseUnits: 0n,
-      prevLogRoot: prev,
-    });
-    const log = await buildLogEntry({
-      epoch,
-      startMs: epoch * 1000,
-      endMs: (epoch + 1) * 1000,
-      prevLogRoot: prev,
-      manifestBytes: m.bytes,
-      receiptHashes: [],
-      verdicts: [],
-    });
-    store.appendLogEntry({ ...log, manifestJson: new TextDecoder().decode(m.bytes) });
-    prev = log.logRoot;
-    built.push(m);
-  }
-  return built;
-}
+const entry = rewardEntry;
+/** Closes `epochs` epochs of 1 s in `store` (log entries only, as a store written before trees were kept). */
+const closeEpochs = (store: OracleStore, epochs: number, nodes: (epoch: number) => number) =>
+  closeEpochsIn({ store, oracle, epochs, nodes, epochMs: 1000 });
 
 describe.each([
   ['memory', () => new MemoryOracleStore()],

@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { NodeKeyPair } from '@hexedge/protocol';
+import { closeEpochs, rewardEntry } from '../../test/fixtures/epochs.ts';
 import { keys } from '../../test/fixtures/reports.ts';
-import { GENESIS_LOG_ROOT, MemoryOracleStore } from '../store/memory-store.ts';
-import { buildLogEntry } from './epoch-log.ts';
-import { DEFAULT_REWARD_SHARES, type RewardEntry } from './epoch-rewards.ts';
-import { buildRewardManifest, verifyRewardEntry } from './manifest.ts';
+import { MemoryOracleStore } from '../store/memory-store.ts';
+import { verifyRewardEntry } from './manifest.ts';
 import { PublishedEpochs } from './published-epochs.ts';
 
 let oracle: NodeKeyPair;
@@ -12,50 +11,18 @@ beforeAll(async () => {
   [oracle] = await keys(1);
 });
 
-/** An entry for node `i` of an epoch (amounts differ per node and epoch). */
-const entry = (epoch: number, i: number): RewardEntry => ({
-  nodeId: `node-${String(i).padStart(4, '0')}`,
-  amountBaseUnits: String(1000 * (epoch + 1) + i),
-  inferenceBaseUnits: String(1000 * (epoch + 1) + i),
-  coverageBaseUnits: '0',
-  availabilityBaseUnits: '0',
-  inferenceWeight: '1',
-  coverageWeight: '0',
-  availabilityWeight: '0',
-});
+const entry = rewardEntry;
 
-/** `epochs` closed epochs of `nodes` rewarded nodes each, logged in a store; their manifests' own proofs. */
+/** `epochs` closed epochs of an hour, epoch e rewarding `nodes - e` nodes, logged in a store; their manifests' own proofs. */
 async function publish(epochs: number, nodes: number) {
   const store = new MemoryOracleStore();
-  const built = [];
-  let prev = GENESIS_LOG_ROOT;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const entries = Array.from({ length: nodes - epoch }, (_, i) => entry(epoch, i));
-    const total = entries.reduce((s, e) => s + BigInt(e.amountBaseUnits), 0n);
-    const m = await buildRewardManifest({
-      oracle,
-      epoch,
-      startMs: epoch * 3_600_000,
-      endMs: (epoch + 1) * 3_600_000,
-      poolBaseUnits: total,
-      shares: DEFAULT_REWARD_SHARES,
-      entries,
-      unallocatedBaseUnits: 0n,
-      prevLogRoot: prev,
-    });
-    const log = await buildLogEntry({
-      epoch,
-      startMs: epoch * 3_600_000,
-      endMs: (epoch + 1) * 3_600_000,
-      prevLogRoot: prev,
-      manifestBytes: m.bytes,
-      receiptHashes: [],
-      verdicts: [],
-    });
-    store.appendLogEntry({ ...log, manifestJson: new TextDecoder().decode(m.bytes) });
-    prev = log.logRoot;
-    built.push(m);
-  }
+  const built = await closeEpochs({
+    store,
+    oracle,
+    epochs,
+    nodes: (epoch) => nodes - epoch,
+    epochMs: 3_600_000,
+  });
   return { store, built };
 }
 

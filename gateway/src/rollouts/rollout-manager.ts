@@ -1,26 +1,22 @@
 import type { VersionPlacement } from '@hexedge/placement';
-import { bytesToHex, HexEdgeError, type InferResponse } from '@hexedge/protocol';
-import {
-  catalogueVersions,
-  contentIdOf,
-  requireCatalogued,
-  toleranceBetween,
-  type CatalogueReader,
-} from './catalogue-versions.ts';
+import { bytesToHex, HexEdgeError } from '@hexedge/protocol';
+import { requireCatalogued, type CatalogueReader } from './catalogue-versions.ts';
 import { judgeRollout, type Verdict } from './judge.ts';
+import { defaultBaseline, routeByPolicy } from './policy-versions.ts';
+import { createdRecords, decidedRecords, versionPlacementsOf, withEvent } from './rollout-records.ts';
 import {
-  MAX_ROLLOUT_HISTORY,
   newRolloutSchema,
   parseSpec,
   versionPolicySchema,
   type Rollout,
-  type RolloutEvent,
   type VersionPolicy,
 } from './rollout-spec.ts';
 import type { RolloutStore } from './rollout-store.ts';
 import { newLiveRollout, routeThroughRollout, type LiveRollout } from './rollout-traffic.ts';
+import { liveFiguresOf, statsOf, toleranceOf, type RolloutView } from './rollout-view.ts';
 import type { VersionRouter } from './version-router.ts';
-import type { VersionStats } from './version-window.ts';
+
+export type { RolloutView } from './rollout-view.ts';
 
 /** Running rollouts at once (all models): each keeps windows and may mirror traffic. */
 export const MAX_RUNNING_ROLLOUTS = 64;
@@ -37,24 +33,6 @@ export interface RolloutManagerOptions {
   now?: () => number;
   random?: () => number;
   log?: (message: string) => void;
-}
-
-/** A rollout as the API and the dashboard show it: the record, and for a running one its live figures. */
-export interface RolloutView extends Rollout {
-  /** From the candidate's first answer to the decision, in ms (the time to rollback or promotion). */
-  timeToDecisionMs?: number;
-  live?: {
-    candidate: VersionStats;
-    baseline: VersionStats;
-    mirrorsInFlight: number;
-    mirrorsShed: number;
-    fallbacks: number;
-    unavailable: number;
-    /** Failures counted against each version since the rollout began here, by error code. */
-    errorCodes: Record<string, Record<string, number>>;
-    tolerance: number;
-    verdict: Verdict;
-  };
 }
 
 /**
@@ -108,29 +86,18 @@ export class RolloutManager implements VersionRouter {
         busy,
         now: this.#now,
         random: this.#random,
-        tolerance:
-          rollout.thresholds.tolerance ??
-          toleranceBetween(this.#o.catalogue, rollout.model, [rollout.baseline, rollout.candidate]),
+        tolerance: toleranceOf(this.#o.catalogue, rollout),
         onCandidateAnswered: () => this.#candidateAnswered(rollout.id),
         log: this.#log,
       });
     }
-    return this.#byPolicy(request.model, place);
+    return routeByPolicy({
+      policy: this.#policies.get(request.model),
+      catalogue: this.#o.catalogue,
+      model: request.model,
+      place,
+    });
   };
-
-  #byPolicy(model: string, place: Parameters<VersionRouter['route']>[0]['place']): Promise<InferResponse> {
-    const policy = this.#policies.get(model);
-    if (!policy) return place();
-    if (policy.mode === 'specific') return place({ version: policy.version! });
-    const withdrawn = new Set(policy.withdrawn);
-    if (policy.mode === 'latest') {
-      const latest = catalogueVersions(this.#o.catalogue, model)
-        .filter((v) => !withdrawn.has(v))
-        .at(-1);
-      if (latest !== undefined) return place({ version: latest });
-    }
-    return withdrawn.size ? place({ skip: (c) => withdrawn.has(c.version) }) : place();
-  }
 
   #candidateAnswered(id: string): void {
     const rollout = this.#rollouts.get(id);
@@ -181,34 +148,27 @@ export class RolloutManager implements VersionRouter {
         version: baseline,
         field: 'baseline',
       });
-    else baseline = await this.#defaultBaseline(spec.model, spec.candidate, versions);
+    else
+      baseline = await defaultBaseline({
+        policy: this.#policies.get(spec.model),
+        model: spec.model,
+        candidate: spec.candidate,
+        versions,
+        holders: this.#o.holders,
+      });
     if (baseline === spec.candidate)
       throw new HexEdgeError(
         'INVALID_REQUEST',
         `baseline and candidate are both '${baseline}': a rollout moves from one version to another`,
         { field: 'baseline' },
       );
-    const nowMs = this.#now();
-    const rollout: Rollout = withEvent(
-      {
-        ...spec,
-        id: `ro-${bytesToHex(crypto.getRandomValues(new Uint8Array(6)))}`,
-        baseline,
-        state: 'running',
-        createdAtMs: nowMs,
-        history: [],
-      },
-      {
-        atMs: nowMs,
-        event: 'created',
-        detail: `${spec.model}: ${baseline} → ${spec.candidate}, canary ${spec.canary.percent} % by ${spec.canary.by}, shadow ${spec.shadow.percent} %`,
-      },
-    );
-    // A version rolled out again is no longer withdrawn (the rollout decides about it now).
-    const policy = this.#policies.get(spec.model);
-    const nextPolicy = policy?.withdrawn.includes(spec.candidate)
-      ? { ...policy, withdrawn: policy.withdrawn.filter((v) => v !== spec.candidate), updatedAtMs: nowMs }
-      : undefined;
+    const { rollout, nextPolicy } = createdRecords({
+      spec,
+      id: `ro-${bytesToHex(crypto.getRandomValues(new Uint8Array(6)))}`,
+      baseline,
+      old: this.#policies.get(spec.model),
+      nowMs: this.#now(),
+    });
     this.#o.store.save({ rollout, ...(nextPolicy ? { policy: nextPolicy } : {}) });
     if (nextPolicy) this.#policies.set(spec.model, nextPolicy);
     this.#rollouts.set(rollout.id, rollout);
@@ -216,25 +176,6 @@ export class RolloutManager implements VersionRouter {
     this.#publishPlacements();
     this.#log(`rollout ${rollout.id} started: ${rollout.model} ${baseline} → ${rollout.candidate}`);
     return rollout;
-  }
-
-  /** The specific version the policy pins, else the version most nodes serve now (ties: the newest). */
-  async #defaultBaseline(model: string, candidate: string, versions: string[]): Promise<string> {
-    const policy = this.#policies.get(model);
-    if (policy?.mode === 'specific') return policy.version!;
-    const withdrawn = new Set(policy?.withdrawn ?? []);
-    let best: { version: string; holders: number } | undefined;
-    for (const version of versions) {
-      if (version === candidate || withdrawn.has(version)) continue;
-      const holders = this.#o.holders ? await this.#o.holders(model, version) : 1;
-      if (holders > 0 && holders >= (best?.holders ?? 0)) best = { version, holders };
-    }
-    if (best) return best.version;
-    throw new HexEdgeError(
-      'INVALID_REQUEST',
-      `baseline: no version of '${model}' other than '${candidate}' is served now (catalogue: ${versions.join(', ')}); name the baseline`,
-      { field: 'baseline' },
-    );
   }
 
   promote(id: string, reason = 'promoted through the API'): Rollout {
@@ -257,35 +198,14 @@ export class RolloutManager implements VersionRouter {
         'CONFLICT',
         `rollout ${o.id} is already ${rollout.state} (${rollout.reason ?? ''}); start a new rollout instead`,
       );
-    const nowMs = this.#now();
-    const promoted = o.state === 'promoted';
-    const next = withEvent(
-      {
-        ...rollout,
-        state: o.state,
-        endedAtMs: nowMs,
-        decidedBy: o.decidedBy,
-        reason: o.reason,
-        ...(o.decidedBy === 'auto' && !promoted ? { regressionSeenAtMs: nowMs } : {}),
-      },
-      {
-        atMs: nowMs,
-        event: o.state,
-        detail: `${o.decidedBy === 'auto' ? 'automatically' : 'by an admin'}: ${o.reason}`,
-      },
-    );
-    // The version that keeps serving is pinned; a rolled-back one is withdrawn from `latest` and `all`.
-    const old = this.#policies.get(rollout.model);
-    const withdrawn = new Set(old?.withdrawn ?? []);
-    if (promoted) withdrawn.delete(rollout.candidate);
-    else withdrawn.add(rollout.candidate);
-    const policy: VersionPolicy = {
-      model: rollout.model,
-      mode: 'specific',
-      version: promoted ? rollout.candidate : rollout.baseline,
-      withdrawn: [...withdrawn].sort(),
-      updatedAtMs: nowMs,
-    };
+    const { next, policy } = decidedRecords({
+      rollout,
+      old: this.#policies.get(rollout.model),
+      state: o.state,
+      decidedBy: o.decidedBy,
+      reason: o.reason,
+      nowMs: this.#now(),
+    });
     this.#o.store.save({ rollout: next, policy });
     this.#policies.set(rollout.model, policy);
     this.#replace(next);
@@ -300,7 +220,7 @@ export class RolloutManager implements VersionRouter {
   evaluate(): void {
     const nowMs = this.#now();
     for (const live of [...this.#running.values()]) {
-      const verdict = judgeRollout({ rollout: live.rollout, ...this.#statsOf(live, nowMs), nowMs });
+      const verdict = judgeRollout({ rollout: live.rollout, ...statsOf(live, nowMs), nowMs });
       this.#verdicts.set(live.rollout.id, verdict);
       if (verdict.action === 'hold') continue;
       try {
@@ -315,14 +235,6 @@ export class RolloutManager implements VersionRouter {
         this.#log(`rollout ${live.rollout.id}: ${verdict.action} not applied: ${(err as Error).message}`);
       }
     }
-  }
-
-  #statsOf(live: LiveRollout, nowMs: number) {
-    const windowMs = live.rollout.thresholds.windowMs;
-    return {
-      candidate: live.windows.candidate.stats({ nowMs, windowMs }),
-      baseline: live.windows.baseline.stats({ nowMs, windowMs }),
-    };
   }
 
   // --- version policies ---------------------------------------------------------------------------
@@ -376,24 +288,14 @@ export class RolloutManager implements VersionRouter {
         : {}),
     };
     const live = this.#running.get(rollout.model);
-    if (live?.rollout.id === id) {
-      const { counters } = live;
-      const nowMs = this.#now();
-      const stats = this.#statsOf(live, nowMs);
-      view.live = {
-        ...stats,
-        mirrorsInFlight: live.mirrorsInFlight,
-        mirrorsShed: counters.mirrorsShed,
-        fallbacks: counters.fallbacks,
-        unavailable: counters.unavailable,
-        errorCodes: errorCodesByRole(counters.errorCodes),
-        tolerance:
-          rollout.thresholds.tolerance ??
-          toleranceBetween(this.#o.catalogue, rollout.model, [rollout.baseline, rollout.candidate]),
-        // Until the timer's first judgement, what the judge says of the window now (nothing acted on).
-        verdict: this.#verdicts.get(id) ?? judgeRollout({ rollout: live.rollout, ...stats, nowMs }),
-      };
-    }
+    if (live?.rollout.id === id)
+      view.live = liveFiguresOf({
+        rollout,
+        live,
+        catalogue: this.#o.catalogue,
+        verdict: this.#verdicts.get(id),
+        nowMs: this.#now(),
+      });
     return view;
   }
 
@@ -429,45 +331,12 @@ export class RolloutManager implements VersionRouter {
   /** Where each rolled-out version goes: running → canary share, promoted and still pinned → everywhere, withdrawn → nowhere. */
   #publishPlacements(): void {
     if (!this.#o.onPlacements) return;
-    const out: VersionPlacement[] = [];
-    const add = (r: Rollout, stage: VersionPlacement['stage']) => {
-      const contentId = contentIdOf(this.#o.catalogue, r.model, r.candidate);
-      if (!contentId) return;
-      out.push({
-        rolloutId: r.id,
-        model: r.model,
-        version: r.candidate,
-        contentId,
-        stage,
-        nodeShare: r.canary.nodeShare,
-        ...(r.canary.maxNodes !== undefined ? { maxNodes: r.canary.maxNodes } : {}),
-      });
-    };
-    const newestFirst = [...this.#rollouts.values()].sort((a, b) => b.createdAtMs - a.createdAtMs);
-    const seen = new Set<string>();
-    for (const r of newestFirst) {
-      const key = `${r.model}\u0000${r.candidate}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const policy = this.#policies.get(r.model);
-      if (r.state === 'running') add(r, 'canary');
-      else if (r.state === 'promoted' && policy?.mode === 'specific' && policy.version === r.candidate)
-        add(r, 'promoted');
-      else if (r.state === 'rolled-back' && policy?.withdrawn.includes(r.candidate)) add(r, 'withdrawn');
-    }
-    this.#o.onPlacements(out);
+    this.#o.onPlacements(
+      versionPlacementsOf({
+        rollouts: this.#rollouts.values(),
+        policies: this.#policies,
+        catalogue: this.#o.catalogue,
+      }),
+    );
   }
-}
-
-function errorCodesByRole(codes: Map<string, number>): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = { candidate: {}, baseline: {} };
-  for (const [key, n] of codes) {
-    const [role, code] = key.split(' ') as [string, string];
-    out[role]![code] = n;
-  }
-  return out;
-}
-
-function withEvent(rollout: Rollout, event: RolloutEvent): Rollout {
-  return { ...rollout, history: [...rollout.history, event].slice(-MAX_ROLLOUT_HISTORY) };
 }

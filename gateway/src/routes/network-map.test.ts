@@ -1,11 +1,11 @@
-import { DEMAND_WINDOW_MS, Placement, type NodeRecord } from '@hexedge/placement';
-import { latLngToH3Cell } from '@hexedge/protocol';
+import { DEMAND_WINDOW_MS, Placement } from '@hexedge/placement';
 import fc from 'fast-check';
 import { cellToBoundary, cellToLatLng, cellToParent, getPentagons, getResolution, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import { quantile, RequestLog } from '../events/request-log.ts';
 import { PUBLIC_EVENT_RES } from './dashboard-keys.ts';
 import { NetworkMap } from './network-map.ts';
+import { fleetRecord } from '../../test/fleet-records.ts';
 
 const NOW_MS = 1_700_000_000_000;
 const HEARTBEAT_MS = 60_000;
@@ -76,30 +76,8 @@ function referenceHexes(options: { placement: Placement; requests: RequestLog; r
   });
 }
 
-function record(
-  i: number,
-  at: { lat: number; lng: number },
-  silentMs: number,
-  draining: boolean,
-): NodeRecord {
-  return {
-    id: i.toString(36).padStart(42, 'A') + 'A',
-    url: `http://n${i}.test`,
-    location: at,
-    cell: latLngToH3Cell(at, 9),
-    hardware: { cpuCores: 4, memoryMb: 4096, executionProviders: ['cpu'] },
-    models: [],
-    registeredAtMs: NOW_MS,
-    lastRegistrationIssuedAtMs: NOW_MS,
-    lastHeartbeatAtMs: NOW_MS - silentMs,
-    lastSeq: 0,
-    draining,
-    pricePerRequest: 0,
-    locationVerified: true,
-    locationChangedAtMs: null,
-    regions: [],
-  };
-}
+const record = (i: number, at: { lat: number; lng: number }, silentMs: number, draining: boolean) =>
+  fleetRecord({ i, at, nowMs: NOW_MS, silentMs, draining });
 
 /** Wraps longitude into [-180, 180) and keeps latitude off the poles (a hub or nudge may step past). */
 const wrap = (p: { lat: number; lng: number }) => ({

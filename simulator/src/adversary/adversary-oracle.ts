@@ -14,13 +14,10 @@
  * sample happens to route to it.
  */
 import {
-  computeTrust,
   MemoryDirectory,
   parseOracleConfig,
   StakeLedger,
   StandingBook,
-  standingOf,
-  toTrustScoreEntry,
   type OracleConfig,
   type StandingEntry,
   type WorkRecord,
@@ -32,21 +29,25 @@ import { demandPerS } from '../load.ts';
 import { nodeUrlOf, type SimNode } from '../nodes.ts';
 import { poisson, type Rng } from '../random.ts';
 import type { SampledRequest } from '../requests.ts';
-import { bump, type AdversaryMetrics, type NodeClass } from './adversary-metrics.ts';
+import { bump, type AdversaryMetrics } from './adversary-metrics.ts';
+import { binomial } from './binomial.ts';
 import { runCheck, type CheckDeps, type CheckResult } from './checks.ts';
 import { NodeEvidence } from './evidence.ts';
 import { NEAR_CACHE_RES, type NodeRecordLike } from './location-rounds.ts';
 import { SpotDecisions } from './spot-decisions.ts';
 import { IndexedStakeStore } from './stake-store.ts';
+import { classOf } from './node-class.ts';
+import { historyLocationVerdict, scoreNode } from './node-standing.ts';
+import { VerifierLists } from './verifier-lists.ts';
+import { countServed } from './served-counts.ts';
+
+// Split out by role; other modules import them from here.
+export { binomial } from './binomial.ts';
+export { classOf, isDishonest } from './node-class.ts';
 
 /** Sampled cheated answers of one node run through the real decision per tick (one conviction suffices). */
 const MAX_CHEATED_CHECKS_PER_TICK = 3;
 const DAY_MS = 24 * 3600_000;
-
-export const classOf = (node: SimNode): NodeClass => node.role ?? 'honest';
-/** Lying at the time it serves: fakes answers, claims a place it is not in, or relays. */
-export const isDishonest = (node: SimNode) =>
-  node.lieRate > 0 || node.relay === true || node.claimedLocation !== node.trueLocation;
 
 export class AdversaryOracle {
   readonly config: OracleConfig;
@@ -63,11 +64,10 @@ export class AdversaryOracle {
   readonly #rand: Rng;
   readonly #worldRequestsPerNodePerS: number;
   readonly #dirty = new Set<string>();
-  #verifiers = new Map<string, string[]>();
+  readonly #verifiers: VerifierLists;
   /** Nodes that gained verifier standing so far, and location-rounds.ts' nearest verifiers per H3 cell (its cache). */
   verifierGains = 0;
   readonly nearVerifiers = new Map<string, NodeRecordLike[]>();
-  #verifiersStale = true;
   /** Real checks of honest-behaving, known nodes per counted one (their budget per hour over the expected count). */
   readonly #honestCheckShare: number;
   #meanHonestRuns: number;
@@ -118,6 +118,7 @@ export class AdversaryOracle {
     );
     this.#meanHonestRuns = this.config.checkersPerSample + this.config.refereeAuditRate;
     this.#grindBudget = { left: o.grindBudget };
+    this.#verifiers = new VerifierLists({ standing: this.standing, nodesById: o.nodesById });
     this.book.replace(this.standing);
   }
 
@@ -161,22 +162,7 @@ export class AdversaryOracle {
     });
     const ev = this.evidenceOf(node.id);
     ev.addPasses(this.config.seasoningPasses + 5, nowMs - this.config.seasoningMs - DAY_MS);
-    ev.location = {
-      id: `loc:${node.id}:history`,
-      nodeId: node.id,
-      kind: 'location',
-      status: 'verified',
-      reason: 'VERIFIED',
-      atMs: nowMs,
-      details: {
-        claim: {
-          lat: rec.location.lat,
-          lng: rec.location.lng,
-          claimedAtMs: rec.locationChangedAtMs ?? rec.registeredAtMs,
-        },
-        locationTrust: 0.9,
-      },
-    };
+    ev.location = historyLocationVerdict({ nodeId: node.id, rec, nowMs });
     for (let i = 0; i < 8; i++) ev.addAvailability(true, nowMs - (i + 1) * 600_000);
     this.markDirty(node.id);
   }
@@ -192,25 +178,7 @@ export class AdversaryOracle {
     return share * demandPerS(node, { nowMs, worldRequestsPerNodePerS: this.#worldRequestsPerNodePerS });
   }
 
-  verifiersFor = (model: string): readonly string[] => {
-    if (this.#verifiersStale) {
-      this.#verifiers = new Map();
-      for (const [id, entry] of this.standing) {
-        if (!entry.standing.verifier) continue;
-        const node = this.#nodesById.get(id);
-        if (!node) continue;
-        for (const [name, ready] of node.models) if (ready) this.#verifiersList(name).push(id);
-      }
-      this.#verifiersStale = false;
-    }
-    return this.#verifiers.get(model) ?? [];
-  };
-
-  #verifiersList(model: string): string[] {
-    let list = this.#verifiers.get(model);
-    if (!list) this.#verifiers.set(model, (list = []));
-    return list;
-  }
+  verifiersFor = (model: string): readonly string[] => this.#verifiers.of(model);
 
   checkDeps(): CheckDeps {
     return {
@@ -330,39 +298,21 @@ export class AdversaryOracle {
     const entries: TrustScoreEntry[] = [];
     const registry = this.#placement.registry;
     for (const id of this.#dirty) {
-      const verdicts = this.evidenceOf(id).toVerdicts(id);
-      const trust = computeTrust({ verdicts, nowMs });
-      entries.push(toTrustScoreEntry(id, trust));
-      const stake = this.ledger.stakeOf(id, nowMs);
       const rec = registry.get(id);
-      const claim = rec
-        ? {
-            lat: rec.location.lat,
-            lng: rec.location.lng,
-            claimedAtMs: rec.locationChangedAtMs ?? rec.registeredAtMs,
-          }
-        : undefined;
-      const standing = standingOf({
-        verdicts,
-        bondedBaseUnits: stake.bondedBaseUnits,
-        trust: trust.score,
-        claim,
-        policy: {
-          minBondBaseUnits: this.config.minBondBaseUnits,
-          seasoningPasses: this.config.seasoningPasses,
-          seasoningMs: this.config.seasoningMs,
-          minTrust: this.config.minCheckerTrust,
-        },
+      const scored = scoreNode({
+        id,
+        evidence: this.evidenceOf(id),
+        ledger: this.ledger,
+        rec,
+        config: this.config,
         nowMs,
       });
+      entries.push(scored.entry);
+      const { standing } = scored.standing;
       const was = this.standing.get(id)?.standing.verifier ?? false;
-      this.standing.set(id, {
-        standing,
-        operatorId: stake.operatorId ?? id,
-        stakeBaseUnits: stake.bondedBaseUnits,
-      });
+      this.standing.set(id, scored.standing);
       if (was !== standing.verifier) {
-        this.#verifiersStale = true;
+        this.#verifiers.markStale();
         if (standing.verifier) {
           this.verifierGains++;
           if (rec) this.nearVerifiers.delete(latLngToH3Cell(rec.location, NEAR_CACHE_RES));
@@ -402,32 +352,6 @@ export class AdversaryOracle {
       status: 'unchecked',
       wash: request.wash !== undefined,
     });
-    if (request.wash) {
-      this.metrics.washRequests++;
-      if (request.wash === node.id) this.metrics.washServedByOwn++;
-      return;
-    }
-    const m = this.metrics;
-    const hour = m.hour(request.hour);
-    hour.served++;
-    bump(m.servedByNode, node.id);
-    if (node.role === undefined) hour.byHonest++;
-    else bump(hour.bySybilRole, node.role);
-    if (isDishonest(node)) hour.dishonest++;
-    if (node.lieRate > 0 && this.#rand() < node.lieRate) hour.wrongAnswers++;
+    countServed({ metrics: this.metrics, node, request, rand: this.#rand });
   }
-}
-
-/** Binomial(n, q): by counting below 64 trials, else its normal approximation (only counts matter there). */
-export function binomial(rand: Rng, n: number, q: number): number {
-  if (n < 64) {
-    let k = 0;
-    for (let i = 0; i < n; i++) if (rand() < q) k++;
-    return k;
-  }
-  const mean = n * q;
-  const sd = Math.sqrt(mean * (1 - q));
-  const u = 1 - rand();
-  const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-  return Math.min(n, Math.max(0, Math.round(mean + sd * z)));
 }
