@@ -39,7 +39,10 @@ export class KnownCallers {
 
   isKnown = async (id: string): Promise<boolean> => {
     if (this.#ids.has(id)) return true;
-    if (this.#now() - this.#lastFetchMs >= IDENTITY_REFRESH_MIN_MS) await this.refresh();
+    // A read under way may be the one that learns this forwarder (a gateway that restarted with a new
+    // key sends many requests at once): wait for it rather than refuse the requests that came during it.
+    if (this.#fetching) await this.#fetching;
+    else if (this.#now() - this.#lastFetchMs >= IDENTITY_REFRESH_MIN_MS) await this.refresh();
     return this.#ids.has(id);
   };
 
