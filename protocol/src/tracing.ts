@@ -1,4 +1,5 @@
 import {
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -48,6 +49,19 @@ const tracerOf = (name: string): Tracer => {
   return tracer;
 };
 
+/**
+ * The API's own no-op provider: what the global provider delegates to until an SDK registers one (a
+ * fresh proxy has no delegate, so it hands out that same instance).
+ */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+const NOOP_HOP = { set: () => {}, end: () => {} };
+
+/** Whether any SDK is registered to record spans (checked per hop: one may register at any time). */
+function tracingRecorded(): boolean {
+  const provider = trace.getTracerProvider();
+  return (provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider) !== NOOP_PROVIDER;
+}
+
 /** Starts a hop as a child of `parent` (a remote context from a traceparent), or a new trace without one. */
 export function startHop(o: {
   /** The instrumentation scope: the service (`hexedge-gateway`, `hexedge-edge-node`, …). */
@@ -58,6 +72,10 @@ export function startHop(o: {
   attributes?: Attributes;
   startTimeMs?: number;
 }): HopSpan {
+  // Nothing records (the default): the hop needs only its context to pass on, not the API's no-op span,
+  // its parent context and attribute objects (a few µs a request on the gateway's hot path).
+  if (!tracingRecorded())
+    return { context: o.parent ? childTraceContext(o.parent) : newTraceContext(), ...NOOP_HOP };
   const parentContext = o.parent
     ? trace.setSpanContext(ROOT_CONTEXT, {
         traceId: o.parent.traceId,
