@@ -24,7 +24,7 @@ export const nodeConfigSchema = z
     modelsDir: z.string().min(1).default('models'),
     publicUrl: z.url({ protocol: /^https?$/ }).optional(),
     intraOpThreads: z.number().int().min(0).max(256).default(1),
-    /** Worker threads per model running its sessions off the event loop; 0 = on the event loop. */
+    /** Worker threads, shared by every model, running their sessions off the event loop; 0 = on the event loop. */
     inferenceWorkers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
     backend: z.enum(['auto', 'onnxruntime-node', 'onnxruntime-web']).default('auto'),
     wasmThreads: z.number().int().min(1).max(64).default(1),
@@ -102,8 +102,8 @@ modelsDir: models
 # ONNX Runtime intra-op threads per model session (0 = one per core). Default: 1
 intraOpThreads: 1
 
-# Worker threads per model (onnxruntime-node), each with its own session, so model runs leave the
-# event loop free for requests. auto = (cores - 1) / intraOpThreads, at least 1, at most 4; 0 runs
+# Worker threads (onnxruntime-node) shared by every model, each holding a session of each, so model
+# runs leave the event loop free for requests. auto = (cores - 1) / intraOpThreads, at least 1, at most 4; 0 runs
 # sessions on the event loop. Default: auto
 inferenceWorkers: auto
 

@@ -55,8 +55,8 @@ function acceleratorLine(backend: OrtNodeBackend): string {
   const found = backend.executionProviders.filter((ep) => ep !== 'cpu');
   const missing = backend.unavailableAccelerators.map((u) => `${u.ep}: ${u.reason}`).join('; ');
   const threads =
-    backend.workersPerModel > 0
-      ? `${backend.workersPerModel} inference worker thread(s) per model`
+    backend.inferenceThreads > 0
+      ? `${backend.inferenceThreads} inference worker thread(s) shared by the models`
       : 'sessions on the event loop';
   if (found.length === 0)
     return `accelerators: none usable, models that prefer one run on cpu (${missing}); ${threads}`;

@@ -5,6 +5,7 @@ import type { ModelManifest } from '../models/manifest.ts';
 import type { InferenceBackend, LoadedModel } from '../backends/backend.ts';
 import { OrtModel, type OrtTensorClass } from '../backends/ort-model.ts';
 import { ORT_EP_NAME, probeAccelerators, type ProbeResult } from './accelerator-probe.ts';
+import { OrtThreads } from './ort-threads.ts';
 import { OrtWorkerModel } from './ort-worker-model.ts';
 
 export interface OrtNodeBackendOptions {
@@ -13,8 +14,9 @@ export interface OrtNodeBackendOptions {
   /** Accelerated execution providers to try, best first; each is probed once at start-up. */
   accelerators?: readonly ExecutionProvider[];
   /**
-   * Worker threads per model, each with its own session, so model runs leave the event loop free.
-   * 0 runs sessions on the event loop (as onnxruntime-node does by itself). Default: `defaultInferenceWorkers`.
+   * Worker threads shared by every model (each holds a session of each), so model runs leave the event
+   * loop free. 0 runs sessions on the event loop (as onnxruntime-node does by itself). Default:
+   * `defaultInferenceWorkers`.
    */
   workers?: number;
   log?: (line: string) => void;
@@ -28,11 +30,11 @@ export const DEFAULT_ACCELERATORS: readonly ExecutionProvider[] = [
   'coreml',
 ];
 
-/** Most worker threads per model that `auto` picks: beyond this, batches shrink more than runs speed up. */
+/** Most inference threads that `auto` picks: beyond this, batches shrink more than runs speed up. */
 const MAX_AUTO_WORKERS = 4;
 
 /**
- * Worker threads per model for `auto`: the cores left after the event loop's, divided among each
+ * Inference threads (shared by the models) for `auto`: the cores left after the event loop's, divided among each
  * session's intra-op threads, at least 1 and at most MAX_AUTO_WORKERS. On 2 cores with 1 intra-op
  * thread: 1 (the event loop on one core, the model on the other).
  */
@@ -56,6 +58,8 @@ export class OrtNodeBackend implements InferenceBackend {
   readonly #intraOpThreads: number;
   readonly #workers: number;
   readonly #log: ((line: string) => void) | undefined;
+  /** The inference threads, shared by every model this backend loads (none while none is loaded). */
+  #threads: OrtThreads | undefined;
 
   private constructor(options: OrtNodeBackendOptions, probe: ProbeResult) {
     this.executionProviders = [...probe.found, 'cpu'];
@@ -78,8 +82,8 @@ export class OrtNodeBackend implements InferenceBackend {
     return new OrtNodeBackend(options, probe);
   }
 
-  /** Worker threads each model gets (0: sessions on the event loop). */
-  get workersPerModel(): number {
+  /** Inference threads, shared by the models (0: sessions on the event loop). */
+  get inferenceThreads(): number {
     return this.#workers;
   }
 
@@ -96,8 +100,10 @@ export class OrtNodeBackend implements InferenceBackend {
         executionProvider: chosen,
         ortProviders,
         intraOpThreads: this.#intraOpThreads,
-        workers: this.#workers,
-        log: this.#log,
+        threads: (this.#threads ??= new OrtThreads({
+          size: this.#workers,
+          ...(this.#log ? { log: this.#log } : {}),
+        })),
       });
     }
     const session = await ort.InferenceSession.create(options.bytes, {

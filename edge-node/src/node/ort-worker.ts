@@ -1,18 +1,26 @@
 /**
- * One inference worker thread: an onnxruntime-node session for one model, fed through a WorkerPool
- * (worker-pool.ts). The model runs here, so the node's event loop keeps parsing, hashing and answering
- * requests while it does; tensor buffers cross both ways by transfer, not by copy. Only ORT's own
- * types cross the thread line (the OIP conversion stays on the main thread), so this file imports
- * nothing of ours and the thread stays small.
+ * One inference worker thread: onnxruntime-node sessions for every model the node serves, fed through
+ * a WorkerPool (worker-pool.ts) shared by all of them (ort-threads.ts). A thread's own V8 heap costs
+ * ~25 MB, so threads are shared rather than one per model. The models run here, so the node's event
+ * loop keeps parsing, hashing and answering requests while they do; tensor buffers cross both ways by
+ * transfer, not by copy. Only ORT's own types cross the thread line (the OIP conversion stays on the
+ * main thread), so this file imports nothing of ours and the thread stays small.
  */
 import ort from 'onnxruntime-node';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
-export interface OrtWorkerData {
+/** One model's session as a thread opens it: `key` names it in jobs (unique per load). */
+export interface OrtSessionSpec {
+  key: string;
   bytes: Uint8Array;
   /** ORT's execution provider names, in order (e.g. `['webgpu', 'cpu']`). */
   executionProviders: string[];
   intraOpThreads: number;
+}
+
+/** What a thread starts with: the sessions of every model loaded so far (a replacement reopens them). */
+export interface OrtWorkerData {
+  sessions: OrtSessionSpec[];
 }
 
 /** A tensor as ORT holds it: `type` is ORT's name (`float32`, `int64`, `string` …). */
@@ -24,11 +32,17 @@ export interface OrtWireTensor {
 }
 
 export interface OrtJob {
+  /** The session's key (OrtSessionSpec.key). */
+  model: string;
   feeds: OrtWireTensor[];
   fetches: string[];
 }
 
-export interface OrtWorkerInfo {
+/** Broadcast to every thread (WorkerPool.broadcast): open a model's session, or close it. */
+export type OrtControl = { op: 'load'; spec: OrtSessionSpec } | { op: 'unload'; key: string };
+
+/** A load's answer: the session's output names. */
+export interface OrtLoaded {
   outputNames: string[];
 }
 
@@ -40,37 +54,81 @@ export function transferablesOf(tensors: readonly OrtWireTensor[]): ArrayBuffer[
   return [...out];
 }
 
-async function serve(port: NonNullable<typeof parentPort>, data: OrtWorkerData): Promise<void> {
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(data.bytes, {
-      executionProviders: data.executionProviders,
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: data.intraOpThreads,
-    });
-  } catch (err) {
-    port.postMessage({ type: 'failed', error: (err as Error).message });
-    process.exit(1);
+const open = (spec: OrtSessionSpec) =>
+  ort.InferenceSession.create(spec.bytes, {
+    executionProviders: spec.executionProviders,
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: spec.intraOpThreads,
+  });
+
+async function run(sessions: Map<string, ort.InferenceSession>, job: OrtJob): Promise<OrtWireTensor[]> {
+  const session = sessions.get(job.model);
+  if (!session) throw new Error(`no session for ${job.model} on this thread`);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const f of job.feeds)
+    feeds[f.name] = new ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims);
+  const results = await session.run(feeds, job.fetches);
+  return job.fetches.map((name) => {
+    const t = results[name]!;
+    return { name, type: t.type, dims: [...t.dims], data: t.data as ArrayBufferView | string[] };
+  });
+}
+
+/** Keeps a session just opened, unless the same key was opened meanwhile (then this one is closed). */
+async function keep(
+  sessions: Map<string, ort.InferenceSession>,
+  key: string,
+  session: ort.InferenceSession,
+): Promise<ort.InferenceSession> {
+  const held = sessions.get(key);
+  if (!held) {
+    sessions.set(key, session);
+    return session;
   }
-  port.on('message', async ({ id, job }: { id: number; job: OrtJob }) => {
+  await session.release();
+  return held;
+}
+
+async function control(sessions: Map<string, ort.InferenceSession>, c: OrtControl): Promise<unknown> {
+  if (c.op === 'unload') {
+    const session = sessions.get(c.key);
+    sessions.delete(c.key);
+    await session?.release();
+    return undefined;
+  }
+  // A replacement thread may have opened it from its start data already.
+  const session = sessions.get(c.spec.key) ?? (await keep(sessions, c.spec.key, await open(c.spec)));
+  return { outputNames: [...session.outputNames] } satisfies OrtLoaded;
+}
+
+async function serve(port: NonNullable<typeof parentPort>, data: OrtWorkerData): Promise<void> {
+  const sessions = new Map<string, ort.InferenceSession>();
+  // Listening first: broadcasts posted while the sessions open wait in the port, in order.
+  port.on('message', async (m: { id: number; job: OrtJob } | { control: number; message: OrtControl }) => {
+    if ('control' in m) {
+      try {
+        port.postMessage({ control: m.control, result: await control(sessions, m.message) });
+      } catch (err) {
+        port.postMessage({ control: m.control, error: (err as Error).message });
+      }
+      return;
+    }
     try {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const f of job.feeds)
-        feeds[f.name] = new ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims);
-      const results = await session.run(feeds, job.fetches);
-      const outputs: OrtWireTensor[] = job.fetches.map((name) => {
-        const t = results[name]!;
-        return { name, type: t.type, dims: [...t.dims], data: t.data as ArrayBufferView | string[] };
-      });
-      port.postMessage({ id, result: outputs }, transferablesOf(outputs));
+      const outputs = await run(sessions, m.job);
+      port.postMessage({ id: m.id, result: outputs }, transferablesOf(outputs));
     } catch (err) {
-      port.postMessage({ id, error: (err as Error).message });
+      port.postMessage({ id: m.id, error: (err as Error).message });
     }
   });
-  port.postMessage({
-    type: 'ready',
-    info: { outputNames: [...session.outputNames] } satisfies OrtWorkerInfo,
-  });
+  for (const spec of data.sessions) {
+    try {
+      await keep(sessions, spec.key, await open(spec));
+    } catch (err) {
+      port.postMessage({ type: 'failed', error: `${spec.key}: ${(err as Error).message}` });
+      process.exit(1);
+    }
+  }
+  port.postMessage({ type: 'ready', info: {} });
 }
 
 if (!isMainThread && parentPort) void serve(parentPort, workerData as OrtWorkerData);

@@ -5,10 +5,13 @@ import { Worker, type Transferable } from 'node:worker_threads';
  * What a pool worker script speaks. It posts `{ type: 'ready', info }` once it can take jobs (or
  * `{ type: 'failed', error }` and exits), then answers each `{ id, job }` with `{ id, result }` or
  * `{ id, error }`. One job at a time per worker: the pool never posts a second before the answer.
+ * A `{ control, message }` (`broadcast`: every worker gets it, beside its job) is answered with
+ * `{ control, result }` or `{ control, error }`.
  */
 export type WorkerReply<Info, Result> =
   | { type: 'ready'; info: Info }
   | { type: 'failed'; error: string }
+  | { control: number; result?: unknown; error?: string }
   | { id: number; result: Result; error?: undefined }
   | { id: number; error: string; result?: undefined };
 
@@ -19,7 +22,10 @@ export interface WorkerPoolOptions {
   script: URL;
   /** Threads in the pool; each runs one job at a time. */
   size: number;
-  /** Passed to every worker, respawned ones included (structured-cloned for each). */
+  /**
+   * Passed to every worker, respawned ones included (structured-cloned for each). A function is asked
+   * at each start, so a replacement starts with what the pool holds then (e.g. every model loaded since).
+   */
   workerData: unknown;
   /** Starts in a row that die before `ready` before the pool stops respawning. Default 3. */
   maxFailedStarts?: number;
@@ -29,6 +35,8 @@ export interface WorkerPoolOptions {
 interface Job {
   job: unknown;
   transfer: readonly Transferable[];
+  /** What the job runs, for its errors. */
+  label: string;
   resolve: (result: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -37,10 +45,24 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   current: (Job & { id: number }) | undefined;
+  /** Broadcasts this worker has not answered yet. */
+  controls: Set<number>;
   exited: Promise<void>;
   /** Why a worker that never became ready gave up (its `failed` message). */
   failure?: string;
 }
+
+/** One broadcast: the workers still to answer, what they answered, and its promise's ends. */
+interface Control {
+  waiting: Set<Slot>;
+  results: unknown[];
+  resolve: (results: unknown[]) => void;
+  reject: (err: Error) => void;
+}
+
+/** The data a worker starts with: `workerData`, or what it gives now when it is a function. */
+const dataOf = (options: WorkerPoolOptions): unknown =>
+  typeof options.workerData === 'function' ? (options.workerData as () => unknown)() : options.workerData;
 
 /** First respawn after a crash at once; a worker that keeps dying on start backs off 100, 200, 400 ms. */
 const RESPAWN_BACKOFF_MS = 100;
@@ -64,6 +86,10 @@ export class WorkerPool<Info = unknown> {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed: Promise<void> | undefined;
   #nextId = 1;
+  #nextControl = 1;
+  readonly #controls = new Map<number, Control>();
+  /** Broadcasts that fail when a worker exits before answering them. */
+  readonly #failOnExit = new Map<number, boolean>();
   #failedStarts = 0;
   #broken: string | undefined;
   #closing = false;
@@ -102,15 +128,88 @@ export class WorkerPool<Info = unknown> {
     return this.#queue.length;
   }
 
-  /** Runs one job on the next idle worker. `transfer` moves those buffers to it instead of copying them. */
-  run<Result>(job: unknown, transfer: readonly Transferable[] = []): Promise<Result> {
+  /**
+   * Runs one job on the next idle worker. `transfer` moves those buffers to it instead of copying them;
+   * `label` names what the job runs in its errors (default: the pool's label).
+   */
+  run<Result>(
+    job: unknown,
+    transfer: readonly Transferable[] = [],
+    options: { label?: string } = {},
+  ): Promise<Result> {
     if (this.#closing)
       return Promise.reject(new HexEdgeError('MODEL_NOT_READY', `${this.label} is shutting down`));
     if (this.#broken) return Promise.reject(this.#brokenError());
     return new Promise<Result>((resolve, reject) => {
-      this.#queue.push({ job, transfer, resolve: resolve as (r: unknown) => void, reject });
+      this.#queue.push({
+        job,
+        transfer,
+        label: options.label ?? this.label,
+        resolve: resolve as (r: unknown) => void,
+        reject,
+      });
       this.#dispatch();
     });
+  }
+
+  /**
+   * Posts `message` to every worker (starting ones too; a busy one answers beside its job) and resolves
+   * with their answers once each has answered. A worker that exits first is left out, or, with
+   * `failOnExit`, fails the broadcast (a message that may have killed it). Rejects with the first
+   * worker's error. Workers started later get only their `workerData`.
+   */
+  broadcast<Result>(message: unknown, options: { failOnExit?: boolean } = {}): Promise<Result[]> {
+    if (this.#closing)
+      return Promise.reject(new HexEdgeError('MODEL_NOT_READY', `${this.label} is shutting down`));
+    if (this.#broken) return Promise.reject(this.#brokenError());
+    const control = this.#nextControl++;
+    return new Promise<Result[]>((resolve, reject) => {
+      const entry: Control = {
+        waiting: new Set(this.#slots),
+        results: [],
+        resolve: resolve as (r: unknown[]) => void,
+        reject,
+      };
+      this.#failOnExit.set(control, options.failOnExit ?? false);
+      this.#controls.set(control, entry);
+      for (const slot of this.#slots) {
+        slot.controls.add(control);
+        slot.worker.ref();
+        slot.worker.postMessage({ control, message });
+      }
+      this.#settleControl(control);
+    });
+  }
+  /** Resolves a broadcast once no worker is left to answer it. */
+  #settleControl(control: number): void {
+    const entry = this.#controls.get(control);
+    if (!entry || entry.waiting.size > 0) return;
+    this.#controls.delete(control);
+    this.#failOnExit.delete(control);
+    entry.resolve(entry.results);
+  }
+
+  /** A worker's answer to (or exit during) a broadcast. */
+  #answerControl(
+    slot: Slot,
+    control: number,
+    answer: { result?: unknown; error?: string; exited?: string },
+  ): void {
+    slot.controls.delete(control);
+    if (!slot.current && slot.controls.size === 0) slot.worker.unref();
+    const entry = this.#controls.get(control);
+    if (!entry || !entry.waiting.delete(slot)) return;
+    const error =
+      answer.error ??
+      (answer.exited && this.#failOnExit.get(control) ? `the worker ${answer.exited}` : undefined);
+    if (error !== undefined) {
+      this.#controls.delete(control);
+      this.#failOnExit.delete(control);
+      entry.reject(new Error(error));
+      return;
+    }
+    if (!answer.exited) entry.results.push(answer.result);
+    this.#settleControl(control);
   }
 
   /** Terminates every worker (waiting for their threads to end) and refuses queued and running jobs. */
@@ -125,6 +224,9 @@ export class WorkerPool<Info = unknown> {
     this.#timers.clear();
     const refused = new HexEdgeError('MODEL_NOT_READY', `${this.label} is shutting down`);
     for (const job of this.#queue.splice(0)) job.reject(refused);
+    for (const entry of this.#controls.values()) entry.reject(refused);
+    this.#controls.clear();
+    this.#failOnExit.clear();
     const exits = [...this.#slots].map((slot) => slot.exited);
     for (const slot of this.#slots) {
       slot.current?.reject(refused);
@@ -136,7 +238,7 @@ export class WorkerPool<Info = unknown> {
 
   #adopt(worker: Worker, ready = true): Slot {
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    const slot: Slot = { worker, ready, current: undefined, exited };
+    const slot: Slot = { worker, ready, current: undefined, controls: new Set(), exited };
     this.#slots.add(slot);
     let lastError: Error | undefined;
     worker.on('error', (err) => (lastError = err));
@@ -149,12 +251,16 @@ export class WorkerPool<Info = unknown> {
   }
 
   #onMessage(slot: Slot, m: WorkerReply<Info, unknown>): void {
+    if ('control' in m) {
+      this.#answerControl(slot, m.control, m.error !== undefined ? { error: m.error } : { result: m.result });
+      return;
+    }
     if ('type' in m) {
       if (m.type === 'ready') {
         slot.ready = true;
         this.#failedStarts = 0;
         this.#dispatch();
-        if (!slot.current) slot.worker.unref();
+        if (!slot.current && slot.controls.size === 0) slot.worker.unref();
       } else {
         slot.failure = m.error;
       }
@@ -163,8 +269,8 @@ export class WorkerPool<Info = unknown> {
     const job = slot.current;
     if (!job || job.id !== m.id) return;
     slot.current = undefined;
-    slot.worker.unref();
-    if (m.error !== undefined) job.reject(new Error(`${this.label}: ${m.error}`));
+    if (slot.controls.size === 0) slot.worker.unref();
+    if (m.error !== undefined) job.reject(new Error(`${job.label}: ${m.error}`));
     else job.resolve(m.result);
     this.#dispatch();
   }
@@ -177,11 +283,14 @@ export class WorkerPool<Info = unknown> {
       slot.current.reject(
         new HexEdgeError(
           'INTERNAL',
-          `${this.label}: the inference worker ${why} during this run; it is being replaced`,
+          `${slot.current.label}: the inference worker ${why} during this run; it is being replaced`,
         ),
       );
       slot.current = undefined;
     }
+    // Settled before the replacement is started (a timer, later): a broadcast that failed on this exit
+    // can take back what it added to `workerData` first.
+    for (const control of [...slot.controls]) this.#answerControl(slot, control, { exited: why });
     if (!slot.ready) this.#failedStarts++;
     if (this.#failedStarts >= (this.#o.maxFailedStarts ?? 3)) {
       this.#o.log?.(
@@ -199,7 +308,7 @@ export class WorkerPool<Info = unknown> {
       this.#timers.delete(timer);
       if (this.#closing) return;
       this.respawns++;
-      this.#adopt(new Worker(this.#o.script, { workerData: this.#o.workerData }), false);
+      this.#adopt(new Worker(this.#o.script, { workerData: dataOf(this.#o) }), false);
     }, delayMs);
     timer.unref();
     this.#timers.add(timer);
@@ -217,7 +326,7 @@ export class WorkerPool<Info = unknown> {
       } catch (err) {
         // Data that cannot cross (a DataCloneError): this job fails, the worker stays idle.
         slot.current = undefined;
-        slot.worker.unref();
+        if (slot.controls.size === 0) slot.worker.unref();
         job.reject(err);
       }
     }
@@ -235,7 +344,7 @@ export class WorkerPool<Info = unknown> {
 
 /** One worker and the promise of its `ready` (rejected with its reason if it fails or dies first). */
 function startWorker<Info>(options: WorkerPoolOptions): { worker: Worker; ready: Promise<Info> } {
-  const worker = new Worker(options.script, { workerData: options.workerData });
+  const worker = new Worker(options.script, { workerData: dataOf(options) });
   const ready = new Promise<Info>((resolve, reject) => {
     const onMessage = (m: WorkerReply<Info, unknown>) => {
       if (!('type' in m)) return;
