@@ -34,7 +34,8 @@ export type { DashboardOptions } from './routes/dashboard.ts';
 export type { StaticAssets } from './routes/dashboard-assets.ts';
 export type { OracleReader, OracleNodeReport } from './routes/dashboard-operator.ts';
 export { applyTrustEntries, type TrustTarget } from './routes/oracle.ts';
-export { ReceiptForwarder, signReceiptReport } from './oracle-forwarder.ts';
+export { ReceiptForwarder } from './oracle-forwarder.ts';
+export { signReceiptReport } from './oracle-reports.ts';
 export {
   ADMIN_KEY_ENV,
   ADMIN_KEY_PATTERN,

@@ -3,17 +3,15 @@ import type { ObservedNodeFault } from './infer/node-fault.ts';
 import {
   type NodeFaultReportBody,
   REPORTS_PATH,
-  bytesToBase64Url,
-  checkTensor,
   signBatch,
-  signBody,
-  tensorToJson,
   type Sha256Hex,
   type InferRequest,
   type InferResponse,
   type NodeKeyPair,
 } from '@hexedge/protocol';
+import { reportNonce, signReceiptReport, type Answered, type ReportSigner } from './oracle-reports.ts';
 import { DEFAULT_NOT_KNOWN_GIVE_UP_MS, NotKnownBackoff, readReportsAnswer } from './oracle-retry.ts';
+
 
 /** Answers waiting to be forwarded; past this the newest are dropped (counted), never the request. */
 export const DEFAULT_FORWARD_QUEUE = 1000;
@@ -27,33 +25,6 @@ const POST_TIMEOUT_MS = 10_000;
  * takes milliseconds each at a running oracle. Past it the rest is counted and logged as not delivered.
  */
 export const DEFAULT_FORWARD_STOP_TIMEOUT_MS = 15_000;
-
-export interface Answered {
-  request: InferRequest;
-  response: InferResponse;
-  /** A region-bound key's answer: only digests leave (its raw inputs and outputs stay in its region). */
-  digestsOnly?: boolean;
-}
-
-const NONCE_BYTES = 16;
-/**
- * Report nonces drawn from the CSPRNG this many at a time: one `getRandomValues` call (~7 µs under the
- * load test, profiled) per 256 reports instead of one each. The bytes are as random either way.
- */
-const NONCES_PER_DRAW = 256;
-let noncePool = new Uint8Array(0);
-let nonceAt = 0;
-
-/** A fresh random report nonce (16 bytes, base64url), as unique as one drawn alone. */
-export function reportNonce(): string {
-  if (nonceAt + NONCE_BYTES > noncePool.length) {
-    noncePool = crypto.getRandomValues(new Uint8Array(NONCE_BYTES * NONCES_PER_DRAW));
-    nonceAt = 0;
-  }
-  const nonce = bytesToBase64Url(noncePool.subarray(nonceAt, nonceAt + NONCE_BYTES));
-  nonceAt += NONCE_BYTES;
-  return nonce;
-}
 
 /** Fault kinds per node folded into one report per flush, and how many (node, kind) pairs are kept between flushes. */
 const MAX_PENDING_FAULTS = 10_000;
@@ -407,64 +378,4 @@ export class ReceiptForwarder {
     };
     return sign(body);
   }
-}
-
-/** What becomes of a report body: signed alone (the default), or kept for a batch signature. */
-type ReportSigner<T> = (body: { nodeId: string } & Record<string, unknown>) => Promise<T>;
-
-/**
- * The signed `receipt` report for one checked answer (kind 'report', by the gateway's report key): the
- * receipt with the request and result it covers, tensors as the node digested them, so the oracle can
- * re-run it. What the forwarder posts; exported for tools that re-send one.
- */
-export function signReceiptReport<T = Awaited<ReturnType<typeof signBody>>>(
-  { request, response, digestsOnly }: Answered,
-  keys: NodeKeyPair,
-  sign: ReportSigner<T> = (body) => signBody('report', body, keys.privateKey) as Promise<T>,
-): Promise<T> {
-  const model = { modelName: response.model_name, modelVersion: response.model_version };
-  // The signed receipt only; the trace and the request's priority and deadline go beside it (context).
-  // v1 ({ body, signature }) or v2 ({ v, body, batch }) as the node signed it, without the metadata.
-  const { metadata, ...receipt } = response.receipt;
-  const { priority, deadlineMs } = request.policy ?? {};
-  const hints = {
-    ...(metadata?.traceparent ? { traceparent: metadata.traceparent } : {}),
-    ...(priority ? { priority } : {}),
-    ...(deadlineMs !== undefined ? { deadlineMs: Math.ceil(deadlineMs) } : {}),
-  };
-  const trace = Object.keys(hints).length > 0 ? { context: hints } : {};
-  if (digestsOnly) {
-    // The receipt's signed digests bind the work; the data itself stays in the key's region.
-    const body = {
-      type: 'receipt' as const,
-      nodeId: keys.nodeId,
-      nonce: reportNonce(),
-      issuedAtMs: Date.now(),
-      receipt,
-      ...trace,
-      request: { kind: 'digests' as const, ...model },
-      result: { kind: 'digests' as const },
-    };
-    return sign(body);
-  }
-  // Tensors as the node digested them: flat data, normalised to their datatype.
-  const body = {
-    type: 'receipt' as const,
-    nodeId: keys.nodeId,
-    nonce: reportNonce(),
-    issuedAtMs: Date.now(),
-    receipt,
-    ...trace,
-    request: request.inputs
-      ? {
-          kind: 'tensors' as const,
-          ...model,
-          inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))),
-        }
-      : { kind: 'domain' as const, ...model, input: request.input },
-    result: response.outputs
-      ? { kind: 'tensors' as const, outputs: response.outputs.map((t) => tensorToJson(checkTensor(t))) }
-      : { kind: 'domain' as const, output: response.output },
-  };
-  return sign(body);
 }

@@ -1,6 +1,6 @@
 import { base64UrlToBytes } from '@hexedge/protocol';
 import { describe, expect, it } from 'vitest';
-import { reportNonce } from './oracle-forwarder.ts';
+import { reportNonce } from './oracle-reports.ts';
 
 describe('reportNonce', () => {
   it('gives 16 random bytes in base64url, never the same twice across pool refills', () => {
