@@ -23,6 +23,12 @@ export interface NodeRecord {
   locationChangedAtMs: number | null;
   /** Ids of the regions containing `location` (country, EU, M49 areas), derived at registration. */
   regions: string[];
+  /**
+   * The client source (an IPv4 address or an IPv6 /48) of the registration that first admitted the
+   * node, kept with it so a restored node keeps its source's share of the probation cap. Internal:
+   * no route shows it.
+   */
+  admittedFrom?: string;
 }
 
 /** Resolution of the cell shown for a node (res 9 hexes are ~0.1 km², a city block). */

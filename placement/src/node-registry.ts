@@ -199,6 +199,9 @@ export class NodeRegistry {
       locationChangedAtMs: moved ? now : (before?.locationChangedAtMs ?? null),
       regions: moved || !existing ? regionsAt(location) : existing.regions,
     };
+    // The first admission's source stays with the node (a restart restores its share under it).
+    const admittedFrom = existing ? existing.admittedFrom : options.source;
+    if (admittedFrom !== undefined) record.admittedFrom = admittedFrom;
     this.#makeRoom(room, now);
     this.#commit(record);
     if (departed) {

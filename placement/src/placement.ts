@@ -101,7 +101,7 @@ export class Placement {
         }),
       ...(options.onEvictedForRoom ? { onEvictedForRoom: options.onEvictedForRoom } : {}),
       onChange: (node) => {
-        probation.noteNode(node.id, this.#trust.isOnProbation(node.id));
+        probation.noteNode(node.id, this.#trust.isOnProbation(node.id), node.admittedFrom);
         this.#index.upsert({ id: node.id, lat: node.location.lat, lng: node.location.lng, node });
         this.#holders.upsert(node);
       },

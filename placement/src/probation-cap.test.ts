@@ -149,6 +149,22 @@ describe('a full probation cap is shared fairly between sources', () => {
     expect(placement.registry.get(flood[3]!.id)).toBeDefined();
   });
 
+  it('a restart keeps each restored node under the source it registered from (an honest node is not the flood’s to evict)', async () => {
+    const store = new MemoryNodeStore();
+    const first = setup({ maxProbationNodes: 4, store });
+    const [honest, ...flood] = await nodes(4);
+    await first.register(honest!, '198.51.100.7');
+    for (const n of flood) await first.register(n, '2001:db8:bad::/48');
+    const second = setup({ maxProbationNodes: 4, store });
+    expect(second.placement.probationNodeCount).toBe(4);
+    // The flooder comes back from a fresh /48: the biggest source restored is its own, so it displaces
+    // its own oldest, never the honest node (all restored under one "unknown" source, it took the honest one).
+    const newcomer = await newTestNode();
+    await second.register(newcomer, '2001:db8:bad2::/48');
+    expect(second.placement.registry.get(honest!.id)).toBeDefined();
+    expect(second.placement.registry.get(flood[0]!.id)).toBeUndefined();
+  });
+
   it('a registration refused after admission (a move too soon) evicts nobody', async () => {
     const { clock, placement } = setup({ maxProbationNodes: 2 });
     const [mover, f1, f2] = await nodes(3);

@@ -51,13 +51,16 @@ export class ProbationCap {
     return this.#bySource.get(source)?.size ?? 0;
   }
 
-  /** A node was added or changed (registry's onChange, restores included). */
-  noteNode(nodeId: string, onProbation: boolean): void {
+  /**
+   * A node was added or changed (registry's onChange, restores included). `recordedSource`: the source
+   * kept with its record (NodeRecord.admittedFrom), what a restored node is counted under.
+   */
+  noteNode(nodeId: string, onProbation: boolean, recordedSource?: string): void {
     if (!onProbation) return this.forget(nodeId);
     if (this.#sourceOf.has(nodeId)) return;
     const pending = this.#pending?.nodeId === nodeId ? this.#pending.source : undefined;
     if (pending !== undefined) this.#pending = undefined;
-    const source = pending ?? UNKNOWN_PROBATION_SOURCE;
+    const source = pending ?? recordedSource ?? UNKNOWN_PROBATION_SOURCE;
     this.#sourceOf.set(nodeId, source);
     let nodes = this.#bySource.get(source);
     if (!nodes) this.#bySource.set(source, (nodes = new Set()));

@@ -38,6 +38,7 @@ describe('SqliteNodeStore: restart with no loss', () => {
       nodes.push(node);
       await first.registry.register(
         await registration(node, { issuedAtMs: now, location: at, pricePerRequest: 2 }),
+        { source: '2001:db8:1::/48' },
       );
     }
     const [paris, berlin, frankfurt] = nodes as [TestNode, TestNode, TestNode];
@@ -56,7 +57,14 @@ describe('SqliteNodeStore: restart with no loss', () => {
     const second = open();
     expect(second.registry.size).toBe(3);
     const restoredParis = second.registry.get(paris.id)!;
-    expect(restoredParis).toMatchObject({ lastSeq: 2, draining: true, pricePerRequest: 2, models: [MODEL] });
+    expect(restoredParis).toMatchObject({
+      lastSeq: 2,
+      draining: true,
+      pricePerRequest: 2,
+      models: [MODEL],
+      // The probation cap's source comes back with the node.
+      admittedFrom: '2001:db8:1::/48',
+    });
     expect(second.getTrust(berlin.id)).toEqual({
       score: 0.8,
       probation: false,
