@@ -105,7 +105,8 @@ describe('probation cap per shard, shared fairly between sources, on the Worker 
       expect((await register(node, { from: '203.0.113.7', at: PARIS })).status).toBe(200);
     const refused = await register(flood[CAP]!, { from: '203.0.113.7', at: PARIS });
     expect(refused).toMatchObject({ status: 503, code: 'OVERLOADED' });
-    expect(refused.message).toContain(`maxProbationNodes ${CAP}`);
+    // Named as the Worker's setting, the one its operator would change.
+    expect(refused.message).toContain(`MAX_PROBATION_NODES_PER_SHARD ${CAP}`);
     expect(refused.message).toContain(flood[CAP]!.nodeId);
     expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
     expect(await shardIds(PARIS)).toEqual(

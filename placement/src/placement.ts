@@ -57,6 +57,8 @@ export interface PlacementOptions {
    * with OVERLOADED (probation-cap.ts). Default: no cap (the gateway's config sets one).
    */
   maxProbationNodes?: number;
+  /** The setting `maxProbationNodes` comes from, as refusals name it (default `maxProbationNodes`). */
+  probationLimitName?: string;
   /** Called after a probation node was evicted to make room for a newcomer (the Worker's shards clear its directory entry). */
   onEvictedForRoom?: (nodeId: string) => void;
 }
@@ -84,7 +86,10 @@ export class Placement {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#trust = new TrustBook(store);
-    const probation = new ProbationCap({ max: options.maxProbationNodes ?? Infinity });
+    const probation = new ProbationCap({
+      max: options.maxProbationNodes ?? Infinity,
+      ...(options.probationLimitName ? { limitName: options.probationLimitName } : {}),
+    });
     this.#probation = probation;
     this.#demand = new DemandWindow({ store, now: this.#now });
     this.registry = new NodeRegistry({

@@ -30,11 +30,15 @@ export class ProbationCap {
   /** The node admitted last and its source, taken by the noteNode of the write that follows. */
   #pending: { nodeId: string; source: string } | undefined;
 
-  constructor(options: { max: number }) {
+  /** The setting the cap comes from, named in refusals (what an operator would change). */
+  readonly #limitName: string;
+
+  constructor(options: { max: number; limitName?: string }) {
     const { max } = options;
     if (!(Number.isInteger(max) && max > 0) && max !== Infinity)
       throw new HexEdgeError('INVALID_REQUEST', `maxProbationNodes must be a positive integer, got ${max}`);
     this.max = max;
+    this.#limitName = options.limitName ?? 'maxProbationNodes';
   }
 
   get count(): number {
@@ -118,7 +122,7 @@ export class ProbationCap {
     }
     throw new HexEdgeError(
       'OVERLOADED',
-      `the registry holds ${this.#sourceOf.size} nodes on probation, its limit (maxProbationNodes ${this.max}), and ${this.heldBy(source)} of them came from this node's source, as many as any source: node ${nodeId} is refused until one is scored by the oracle or leaves`,
+      `the registry holds ${this.#sourceOf.size} nodes on probation, its limit (${this.#limitName} ${this.max}), and ${this.heldBy(source)} of them came from this node's source, as many as any source: node ${nodeId} is refused until one is scored by the oracle or leaves`,
       // A slot frees at the earliest with the next sweep for silent nodes.
       { maxProbationNodes: this.max, retryAfterMs: EVICTION_SWEEP_INTERVAL_MS },
     );

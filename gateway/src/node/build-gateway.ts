@@ -116,6 +116,7 @@ export async function buildGateway(
       store: nodeStore,
       admit: nodeMessageLimits.admit,
       maxProbationNodes: limits.maxProbationNodes,
+      probationLimitName: 'limits.maxProbationNodes',
     });
     life.defer('placement checkpoint', () => placement.checkpoint());
 

@@ -73,6 +73,7 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
         admit: (message) => this.admit(message),
         // Each shard shares its own cap between sources (see gateway/README.md for why per shard).
         maxProbationNodes: maxProbationNodesPerShardOf(env),
+        probationLimitName: 'MAX_PROBATION_NODES_PER_SHARD',
         onEvictedForRoom: (nodeId) => this.#unassign.add(nodeId),
       });
       this.#alarmAtMs = await ctx.storage.getAlarm();
