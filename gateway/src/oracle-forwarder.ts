@@ -12,7 +12,6 @@ import {
 import { reportNonce, signReceiptReport, type Answered, type ReportSigner } from './oracle-reports.ts';
 import { DEFAULT_NOT_KNOWN_GIVE_UP_MS, NotKnownBackoff, readReportsAnswer } from './oracle-retry.ts';
 
-
 /** Answers waiting to be forwarded; past this the newest are dropped (counted), never the request. */
 export const DEFAULT_FORWARD_QUEUE = 1000;
 /** Reports per post to the oracle (its ingest takes up to MAX_REPORTS_PER_POST). */

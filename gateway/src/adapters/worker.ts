@@ -1,7 +1,13 @@
 // The gateway on Cloudflare Workers: the same hono app as on Node (createGatewayApp), with placement
 // in H3-sharded Durable Objects and API keys in Durable Objects, reached over RPC. Exports the
 // Durable Object classes wrangler binds.
-import { durableShardNetwork, PlacementDirectory, SHARD_RESOLUTION, ShardedPlacement, type PlacementShardEnv } from '@hexedge/placement/worker';
+import {
+  durableShardNetwork,
+  PlacementDirectory,
+  SHARD_RESOLUTION,
+  ShardedPlacement,
+  type PlacementShardEnv,
+} from '@hexedge/placement/worker';
 import { createGatewayApp } from '../app.ts';
 import { requireApiKey } from '../auth.ts';
 import { KeyRing } from '../keys/key-ring.ts';
@@ -32,7 +38,11 @@ export interface GatewayWorkerEnv extends PlacementShardEnv, SourceLimitsEnv {
 }
 
 export function shardNetworkOf(env: GatewayWorkerEnv) {
-  return durableShardNetwork({ shards: env.SHARDS, directory: env.DIRECTORY, pinJurisdictions: env.PIN_JURISDICTIONS === 'eu' });
+  return durableShardNetwork({
+    shards: env.SHARDS,
+    directory: env.DIRECTORY,
+    pinJurisdictions: env.PIN_JURISDICTIONS === 'eu',
+  });
 }
 
 export function keyStoreOf(env: GatewayWorkerEnv) {
@@ -44,7 +54,10 @@ export function keyStoreOf(env: GatewayWorkerEnv) {
 
 /** Builds the app once per isolate: the usage book and the shard map and key caches live as long as it. */
 function buildGateway(env: GatewayWorkerEnv) {
-  const placement = new ShardedPlacement({ network: shardNetworkOf(env), ...(env.SHARD_MAP_TTL_MS ? { mapTtlMs: Number(env.SHARD_MAP_TTL_MS) } : {}) });
+  const placement = new ShardedPlacement({
+    network: shardNetworkOf(env),
+    ...(env.SHARD_MAP_TTL_MS ? { mapTtlMs: Number(env.SHARD_MAP_TTL_MS) } : {}),
+  });
   const store = keyStoreOf(env);
   const keys = new KeyRing({ store });
   const { app, limiter } = createGatewayApp({
@@ -61,7 +74,11 @@ function buildGateway(env: GatewayWorkerEnv) {
   // How the sharded search behaves in this isolate: shard count and the share of multi-shard queries.
   // Metered (admin keys' limits are high) so a revoked key is refused here as on every other route.
   mount(app, placementShardsRoute, requireApiKey({ keys, limiter, role: 'admin' }), async (c) =>
-    c.json({ resolution: SHARD_RESOLUTION, shards: (await placement.shards({ refresh: true })).length, ...placement.stats }),
+    c.json({
+      resolution: SHARD_RESOLUTION,
+      shards: (await placement.shards({ refresh: true })).length,
+      ...placement.stats,
+    }),
   );
   return { app, keys };
 }
@@ -79,10 +96,12 @@ let adopted: Promise<unknown> | undefined;
  */
 function adoptAdminKey(env: GatewayWorkerEnv, keys: KeyRing): Promise<unknown> {
   if (!env.HEXEDGE_API_KEY) return Promise.resolve();
-  adopted ??= keys.adopt(env.HEXEDGE_API_KEY, { name: 'worker admin', role: 'admin' }).catch((err: unknown) => {
-    adopted = undefined;
-    throw err;
-  });
+  adopted ??= keys
+    .adopt(env.HEXEDGE_API_KEY, { name: 'worker admin', role: 'admin' })
+    .catch((err: unknown) => {
+      adopted = undefined;
+      throw err;
+    });
   return adopted;
 }
 
