@@ -8,14 +8,20 @@ import {
   signedRegistrationSchema,
   toLatLng,
   trimOldest,
-  type LatLng,
 } from '@hexedge/protocol';
 import { regionsAt } from './jurisdiction.ts';
 import { NODE_CELL_RESOLUTION, type NodeRecord, type NodeStatus } from './node-record.ts';
 import { MemoryNodeStore, type DepartedNode, type NodeStore } from './node-store.ts';
+import {
+  checkFresh,
+  checkMoveAllowed,
+  LOCATION_JITTER_KM,
+  MAX_CLOCK_SKEW_MS,
+  MIN_LOCATION_CHANGE_INTERVAL_MS,
+} from './registration-checks.ts';
 
-/** A signed message may be at most this far from the registry's clock (either direction). */
-export const MAX_CLOCK_SKEW_MS = 60_000;
+export { LOCATION_JITTER_KM, MAX_CLOCK_SKEW_MS, MIN_LOCATION_CHANGE_INTERVAL_MS };
+
 /** A node that misses this many heartbeat intervals is unhealthy (not routed to). */
 export const MISSED_HEARTBEATS_UNHEALTHY = 3;
 /**
@@ -23,10 +29,6 @@ export const MISSED_HEARTBEATS_UNHEALTHY = 3;
  * forgetting its sequence numbers is safe: any message captured before eviction is stale by then.
  */
 export const EVICT_AFTER_SILENT_MS = 10 * 60_000;
-/** Moves shorter than this are GPS jitter (consumer GPS errs by ~5 m), not a location change. */
-export const LOCATION_JITTER_KM = 0.05;
-/** A node may change location at most once per hour: each move costs the oracle a re-verification. */
-export const MIN_LOCATION_CHANGE_INTERVAL_MS = 60 * 60_000;
 /** Evicted nodes remembered at once (for the move limit); past this the longest gone is forgotten. */
 export const MAX_DEPARTED_NODES = 100_000;
 /** Registrations and heartbeats also sweep for silent nodes, at most this often (the sweep is O(nodes)). */
@@ -155,7 +157,7 @@ export class NodeRegistry {
     const signed = parseWith(signedRegistrationSchema, message, { what: 'registration' });
     const { body } = signed;
     const location = toLatLng(body.location, 'location');
-    this.#checkFresh(body.issuedAtMs, 'registration');
+    checkFresh({ issuedAtMs: body.issuedAtMs, nowMs: this.#now(), what: 'registration' });
     await assertValidSignature('registration', signed);
     const existing = this.#nodes.get(body.nodeId);
     if (existing && body.issuedAtMs <= existing.lastRegistrationIssuedAtMs) {
@@ -175,11 +177,7 @@ export class NodeRegistry {
     const moved =
       before !== undefined && greatCircleDistanceKm(before.location, location) > LOCATION_JITTER_KM;
     if (moved)
-      this.#checkMoveAllowed(
-        { id: body.nodeId, locationChangedAtMs: before.locationChangedAtMs },
-        location,
-        now,
-      );
+      checkMoveAllowed({ id: body.nodeId, locationChangedAtMs: before.locationChangedAtMs }, location, now);
     const record: NodeRecord = {
       id: body.nodeId,
       url: body.url.replace(/\/+$/, ''),
@@ -216,7 +214,7 @@ export class NodeRegistry {
     const { body } = signed;
     const node = this.#nodes.get(body.nodeId);
     if (!node) throw new HexEdgeError('UNKNOWN_NODE', `heartbeat from unregistered node ${body.nodeId}`);
-    this.#checkFresh(body.issuedAtMs, 'heartbeat');
+    checkFresh({ issuedAtMs: body.issuedAtMs, nowMs: this.#now(), what: 'heartbeat' });
     await assertValidSignature('heartbeat', signed);
     // Re-read after the await: another heartbeat may have been accepted meanwhile.
     const current = this.#nodes.get(body.nodeId);
@@ -391,31 +389,5 @@ export class NodeRegistry {
       );
     }
     if (!this.#undo.has(nodeId)) this.#undo.set(nodeId, before);
-  }
-
-  #checkMoveAllowed(
-    existing: Pick<NodeRecord, 'id' | 'locationChangedAtMs'>,
-    to: LatLng,
-    nowMs: number,
-  ): void {
-    const lastMoveMs = existing.locationChangedAtMs;
-    if (lastMoveMs !== null && nowMs - lastMoveMs < MIN_LOCATION_CHANGE_INTERVAL_MS) {
-      const waitS = Math.ceil((MIN_LOCATION_CHANGE_INTERVAL_MS - (nowMs - lastMoveMs)) / 1000);
-      throw new HexEdgeError(
-        'RATE_LIMITED',
-        `node ${existing.id} moved less than an hour ago; the move to (${to.lat}, ${to.lng}) is refused, retry in ${waitS} s`,
-        { retryAfterS: waitS },
-      );
-    }
-  }
-
-  #checkFresh(issuedAtMs: number, what: string): void {
-    const skewMs = Math.abs(this.#now() - issuedAtMs);
-    if (skewMs > MAX_CLOCK_SKEW_MS) {
-      throw new HexEdgeError(
-        'STALE_MESSAGE',
-        `${what} issuedAtMs ${issuedAtMs} is ${skewMs} ms from the registry clock (max ${MAX_CLOCK_SKEW_MS})`,
-      );
-    }
   }
 }
