@@ -1,17 +1,15 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, waitUntil, type Proc } from '@hexedge/test-kit';
+import { waitUntil, type Proc } from '@hexedge/test-kit';
 import {
   ADMIN_KEY,
   getNode,
   HERE,
-  NODE_PLACES,
   scratch,
   startGatewayProcess,
-  startNodeProcess,
   type GatewayOptions,
 } from './faults/fabric.ts';
-import { oracleIdentity, startOracleProcess } from './faults/oracle-fabric.ts';
+import { startOracleGatewayNode } from './faults/oracle-fabric.ts';
 import { exitWithin, inferSome, storedReceiptRequestIds } from './shutdown-helpers.ts';
 
 /**
@@ -32,29 +30,9 @@ let gateway: Proc & { url: string };
 let node: Proc & { nodeId: string };
 
 beforeAll(async () => {
-  fs = await scratch('gateway-shutdown');
-  oracleDir = path.join(fs.dir, 'oracle');
-  const oracleId = await oracleIdentity(oracleDir);
-  const [gatewayPort, oraclePort] = [await freePort(), await freePort()];
-  oracle = await startOracleProcess({
-    dataDir: oracleDir,
-    port: oraclePort,
-    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
-  });
-  gatewayOptions = {
-    dataDir: path.join(fs.dir, 'gateway'),
-    modelsDir: fs.modelsDir,
-    port: gatewayPort,
-    oracle: { url: oracle.url, oracleIds: [oracleId] },
-  };
-  gateway = await startGatewayProcess(gatewayOptions);
-  node = await startNodeProcess({
-    dir: fs.dir,
-    name: 'n0',
-    gatewayUrl: gateway.url,
-    modelsDir: fs.modelsDir,
-    place: NODE_PLACES[0]!,
-  });
+  ({ fs, oracle, oracleDir, gatewayOptions, gateway, node } = await startOracleGatewayNode({
+    name: 'gateway-shutdown',
+  }));
   // The oracle takes the gateway's reports once it has read its report key (GET /v1/gateway/identity):
   // the first stored receipt is the marker that it has.
   await waitUntil(

@@ -1,7 +1,6 @@
 import type { InferResponse } from '@hexedge/protocol';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitUntil, type Proc } from '@hexedge/test-kit';
 import {
@@ -13,7 +12,8 @@ import {
   startNodeProcess,
   type GatewayOptions,
 } from './faults/fabric.ts';
-import { oracleIdentity, startOracleProcess } from './faults/oracle-fabric.ts';
+import { startOracleGatewayNode } from './faults/oracle-fabric.ts';
+import { storedReceiptRequestIds } from './shutdown-helpers.ts';
 
 /**
  * Separately deployed `hexedge oracle` and `hexedge gateway` (each from its config file, as in
@@ -37,32 +37,12 @@ let gateway: Proc & { url: string };
 let node: Proc & { nodeId: string };
 
 beforeAll(async () => {
-  fs = await scratch('late-reporter');
-  oracleDir = path.join(fs.dir, 'oracle');
-  const oracleId = await oracleIdentity(oracleDir);
-  // A configured gateway that never comes up (nothing listens on its port), listed first.
-  const [gatewayPort, oraclePort, downPort] = [await freePort(), await freePort(), await freePort()];
-  oracle = await startOracleProcess({
-    dataDir: oracleDir,
-    port: oraclePort,
-    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
-    moreGatewayUrls: [`http://127.0.0.1:${downPort}`],
+  ({ fs, oracle, oracleDir, gatewayOptions, gateway, node } = await startOracleGatewayNode({
+    name: 'late-reporter',
+    // A configured gateway that never comes up (nothing listens on its port), listed first.
+    moreGatewayUrls: [`http://127.0.0.1:${await freePort()}`],
     directoryRefreshMs: DIRECTORY_REFRESH_MS,
-  });
-  gatewayOptions = {
-    dataDir: path.join(fs.dir, 'gateway'),
-    modelsDir: fs.modelsDir,
-    port: gatewayPort,
-    oracle: { url: oracle.url, oracleIds: [oracleId] },
-  };
-  gateway = await startGatewayProcess(gatewayOptions);
-  node = await startNodeProcess({
-    dir: fs.dir,
-    name: 'n0',
-    gatewayUrl: gateway.url,
-    modelsDir: fs.modelsDir,
-    place: NODE_PLACES[0]!,
-  });
+  }));
 }, 180_000);
 
 afterAll(async () => {
@@ -94,26 +74,13 @@ function postInfer(i: number, salt: number): Promise<Response> {
   });
 }
 
-/** The receipt reports' request ids in the oracle's store (its SQLite file, read-only, beside the running oracle). */
-function storedReceiptRequestIds(): Set<string> {
-  const db = new DatabaseSync(path.join(oracleDir, 'oracle.sqlite'), { readOnly: true });
-  try {
-    const rows = db
-      .prepare(
-        `SELECT json_extract(json, '$.body.receipt.body.requestId') AS requestId FROM reports
-         WHERE json_extract(json, '$.type') = 'receipt'`,
-      )
-      .all() as Array<{ requestId: string }>;
-    return new Set(rows.map((r) => r.requestId));
-  } finally {
-    db.close();
-  }
-}
-
 async function expectAllStored(requestIds: string[]): Promise<void> {
   await waitUntil(
     `all ${requestIds.length} receipts in the oracle's store`,
-    () => requestIds.every((id) => storedReceiptRequestIds().has(id)),
+    () => {
+      const stored = storedReceiptRequestIds(path.join(oracleDir, 'oracle.sqlite'));
+      return requestIds.every((id) => stored.has(id));
+    },
     { timeoutMs: STORED_WITHIN_MS, intervalMs: 250 },
   );
   // Nothing was given up on the way (a final refusal would be said in the gateway's log).

@@ -1,8 +1,15 @@
 import { loadOrCreateOracleKey, SqliteOracleStore } from '@hexedge/coverage-oracle/node';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HERE } from './fabric.ts';
-import { startHexedge, startProcess, type Proc } from '@hexedge/test-kit';
+import {
+  HERE,
+  NODE_PLACES,
+  scratch,
+  startGatewayProcess,
+  startNodeProcess,
+  type GatewayOptions,
+} from './fabric.ts';
+import { freePort, startHexedge, startProcess, type Proc } from '@hexedge/test-kit';
 
 /** Reward epochs this short close several times within one scenario. */
 export const EPOCH_MS = 3_000;
@@ -71,6 +78,44 @@ export async function startOracleProcess(options: {
     ready: /^oracle \S+ on (\S+)/,
   });
   return { ...proc, url: proc.match[1]! };
+}
+
+/**
+ * The deployables on their own, each from its command and config file: `hexedge oracle` (reading the
+ * gateway as configured, plus `moreGatewayUrls` listed first), `hexedge gateway` forwarding receipts
+ * to it, and one `hexedge node run`, in a scratch folder. `gatewayOptions` restarts the gateway as it was.
+ */
+export async function startOracleGatewayNode(options: {
+  name: string;
+  moreGatewayUrls?: string[];
+  directoryRefreshMs?: number;
+}) {
+  const fs = await scratch(options.name);
+  const oracleDir = path.join(fs.dir, 'oracle');
+  const oracleId = await oracleIdentity(oracleDir);
+  const [gatewayPort, oraclePort] = [await freePort(), await freePort()];
+  const oracle = await startOracleProcess({
+    dataDir: oracleDir,
+    port: oraclePort,
+    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    ...(options.moreGatewayUrls ? { moreGatewayUrls: options.moreGatewayUrls } : {}),
+    ...(options.directoryRefreshMs !== undefined ? { directoryRefreshMs: options.directoryRefreshMs } : {}),
+  });
+  const gatewayOptions: GatewayOptions = {
+    dataDir: path.join(fs.dir, 'gateway'),
+    modelsDir: fs.modelsDir,
+    port: gatewayPort,
+    oracle: { url: oracle.url, oracleIds: [oracleId] },
+  };
+  const gateway = await startGatewayProcess(gatewayOptions);
+  const node = await startNodeProcess({
+    dir: fs.dir,
+    name: 'n0',
+    gatewayUrl: gateway.url,
+    modelsDir: fs.modelsDir,
+    place: NODE_PLACES[0]!,
+  });
+  return { fs, oracle, oracleDir, gatewayOptions, gateway, node };
 }
 
 /** The cheating operator's node (lying-node.ts) as its own process. */
