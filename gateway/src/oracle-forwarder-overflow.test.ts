@@ -1,24 +1,7 @@
 import { generateNodeKeyPair } from '@hexedge/protocol';
 import { describe, expect, it } from 'vitest';
+import { answered } from './oracle-forwarder.fixtures.ts';
 import { ReceiptForwarder } from './oracle-forwarder.ts';
-
-const answered = (i: number) =>
-  [
-    {
-      model: 'm',
-      location: { lat: 52, lng: 5 },
-      inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [1, 2], data: [[i, 2]] }],
-    },
-    {
-      id: `r${i}`,
-      model_name: 'm',
-      model_version: '1',
-      outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [0.5] }],
-      node: { id: 'n', cell: 'c', distanceKm: 1 },
-      timing: { placementMs: 0, nodeMs: 1, totalMs: 1 },
-      receipt: { body: { requestId: `r${i}` }, signature: 's' },
-    },
-  ] as never as [never, never];
 
 describe('ReceiptForwarder on a full queue', () => {
   it('drops what does not fit, says so at the first report lost, and counts them at the next flush', async () => {

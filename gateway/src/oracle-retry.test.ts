@@ -1,5 +1,6 @@
 import { generateNodeKeyPair, REPORTER_NOT_KNOWN, type NodeKeyPair } from '@hexedge/protocol';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { answered } from './oracle-forwarder.fixtures.ts';
 import { ReceiptForwarder } from './oracle-forwarder.ts';
 import { NotKnownBackoff, readReportsAnswer } from './oracle-retry.ts';
 
@@ -13,24 +14,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-const answered = (i: number) =>
-  [
-    {
-      model: 'm',
-      location: { lat: 52, lng: 5 },
-      inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [1, 2], data: [[i, 2]] }],
-    },
-    {
-      id: `r${i}`,
-      model_name: 'm',
-      model_version: '1',
-      outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [0.5] }],
-      node: { id: 'n', cell: 'c', distanceKm: 1 },
-      timing: { placementMs: 0, nodeMs: 1, totalMs: 1 },
-      receipt: { body: { requestId: `r${i}` }, signature: 's' },
-    },
-  ] as never as [never, never];
 
 const notKnown = () => ({
   accepted: false,
