@@ -90,3 +90,21 @@ export function startWorker(options: {
     }),
   );
 }
+
+/** What a test reads of a gateway answer: status, the error's code and message, and Retry-After. */
+export interface GatewayReply {
+  status: number;
+  code?: string | undefined;
+  message?: string | undefined;
+  retryAfter: string | null;
+}
+
+export async function gatewayReplyOf(res: Response): Promise<GatewayReply> {
+  const json = (await res.json()) as { error?: { code: string; message: string } };
+  return {
+    status: res.status,
+    code: json.error?.code,
+    message: json.error?.message,
+    retryAfter: res.headers.get('retry-after'),
+  };
+}

@@ -7,17 +7,10 @@ import { generateNodeKeyPair, signBody } from '@hexedge/protocol';
 import type { Miniflare } from 'miniflare';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorker, startWorker } from './worker-harness.ts';
+import { bundleWorker, gatewayReplyOf, startWorker, type GatewayReply } from './worker-harness.ts';
 
 const MODEL = { name: 'm', version: '1', contentId: 'c'.repeat(64), ready: true };
 const REGISTRATION_BURST = 4;
-
-interface Reply {
-  status: number;
-  code?: string;
-  message?: string;
-  retryAfter: string | null;
-}
 
 describe('node message limits per client source on the Worker (workerd)', () => {
   let bundle: ReturnType<typeof bundleWorker>;
@@ -38,13 +31,7 @@ describe('node message limits per client source on the Worker (workerd)', () => 
       headers,
       body: options.body,
     })) as unknown as Response;
-    const json = (await res.json()) as { error?: { code: string; message: string } };
-    return {
-      status: res.status,
-      code: json.error?.code,
-      message: json.error?.message,
-      retryAfter: res.headers.get('retry-after'),
-    } satisfies Reply;
+    return gatewayReplyOf(res);
   };
   const junk = (isolate: string, from: string, route: 'register' | 'heartbeat' = 'register') =>
     send({ isolate, from, route, body: '{"not":"a signed message"' });
@@ -70,7 +57,7 @@ describe('node message limits per client source on the Worker (workerd)', () => 
   });
 
   it('refuses registrations from one address past its burst, junk bodies included, across isolates', async () => {
-    const replies: Reply[] = [];
+    const replies: GatewayReply[] = [];
     // Alternating isolates: the allowance is one per source for the deployment, not one per isolate.
     for (let i = 0; i < REGISTRATION_BURST + 3; i++)
       replies.push(await junk(i % 2 ? 'gateway-2' : 'gateway', '203.0.113.7'));
@@ -113,7 +100,7 @@ describe('node message limits per client source on the Worker (workerd)', () => 
   });
 
   it('counts an IPv6 /64 as one source and IPv4-mapped addresses as IPv4', async () => {
-    const replies: Reply[] = [];
+    const replies: GatewayReply[] = [];
     for (let i = 1; i <= REGISTRATION_BURST + 1; i++)
       replies.push(await junk(i % 2 ? 'gateway' : 'gateway-2', `2001:db8:a:1::${i.toString(16)}`));
     expect(replies.map((r) => r.status)).toEqual([...Array<number>(REGISTRATION_BURST).fill(400), 429]);
@@ -138,7 +125,7 @@ describe('node message limits per client source on the Worker (workerd)', () => 
   });
 
   it('counts requests without an address under one "unknown" source', async () => {
-    const replies: Reply[] = [];
+    const replies: GatewayReply[] = [];
     for (let i = 0; i < REGISTRATION_BURST + 1; i++)
       replies.push(await send({ isolate: i % 2 ? 'gateway-2' : 'gateway', route: 'register', body: '{}' }));
     // Either miniflare named the loopback peer or nobody did: both are one source, limited alike.
@@ -171,7 +158,7 @@ describe('node message limits per client source on the Worker (workerd)', () => 
     let host = 0;
     const from = () => `198.18.${Math.floor(++host / 250)}.${host % 250}`;
     const startMs = Date.now();
-    const registrations: Reply[] = [];
+    const registrations: GatewayReply[] = [];
     // The per-node default: a burst of 5 registrations, then one per 10 s.
     for (let i = 0; i < 6; i++)
       registrations.push(
@@ -198,7 +185,7 @@ describe('node message limits per client source on the Worker (workerd)', () => 
         ).code,
       ).toBe('BAD_SIGNATURE');
     // Heartbeat interval 60 s in the harness: twice that pace is 1/30 s, with a burst of 5.
-    const heartbeats: Reply[] = [];
+    const heartbeats: GatewayReply[] = [];
     for (let seq = 1; seq <= 6; seq++)
       heartbeats.push(
         await send({

@@ -7,7 +7,7 @@ import { shardCellOf } from '@hexedge/placement/shards';
 import type { Miniflare } from 'miniflare';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorker, startWorker } from './worker-harness.ts';
+import { bundleWorker, gatewayReplyOf, startWorker } from './worker-harness.ts';
 
 const MODEL = { name: 'm', version: '1', contentId: 'c'.repeat(64), ready: true };
 const CAP = 3;
@@ -15,13 +15,6 @@ const PARIS = { lat: 48.85, lng: 2.35 };
 const BERLIN = { lat: 52.52, lng: 13.4 };
 const MADRID = { lat: 40.42, lng: -3.7 };
 const ROME = { lat: 41.9, lng: 12.5 };
-
-interface Reply {
-  status: number;
-  code?: string;
-  message?: string;
-  retryAfter: string | null;
-}
 
 describe('probation cap per shard, shared fairly between sources, on the Worker (workerd)', () => {
   let bundle: ReturnType<typeof bundleWorker>;
@@ -42,13 +35,7 @@ describe('probation cap per shard, shared fairly between sources, on the Worker 
       headers: { 'content-type': 'application/json', 'cf-connecting-ip': options.from },
       body: JSON.stringify(options.body),
     })) as unknown as Response;
-    const json = (await res.json()) as { error?: { code: string; message: string } };
-    return {
-      status: res.status,
-      code: json.error?.code,
-      message: json.error?.message,
-      retryAfter: res.headers.get('retry-after'),
-    } satisfies Reply;
+    return gatewayReplyOf(res);
   };
   let clockMs = Date.now();
   /** A signed registration of `node` at `at`, sent from client address `from`. */
