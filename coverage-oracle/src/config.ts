@@ -82,6 +82,25 @@ export const oracleConfigSchema = z.object({
   minTightChallengers: z.number().int().min(1).max(20).default(2),
   /** Share of the bond one confirmed fraud slashes, basis points. */
   slashBps: z.number().int().min(0).max(10_000).default(5000),
+  /**
+   * Retention of raw reports once judged, ms (2 h: an epoch and its close). At least 15 min: location
+   * proofs combine the last 10 min of challengers' reports and PoC rounds close 30 s after their beacon.
+   */
+  reportRetentionMs: z
+    .number()
+    .int()
+    .min(15 * 60_000)
+    .default(2 * 3_600_000),
+  /**
+   * Retention of per-receipt work records, ms (2 h). Never shorter in effect than the epoch: work of an
+   * epoch not closed yet, and of the last closed one (PoSP's reward per request), is always kept; the
+   * closed epochs keep every receipt hash in the provenance log.
+   */
+  workRetentionMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(2 * 3_600_000),
   /** How long an idle stage rests before looking again, ms. */
   idleMs: z.number().int().min(1).default(1000),
   batchSize: z.number().int().min(1).max(10_000).default(256),

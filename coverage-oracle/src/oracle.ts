@@ -13,6 +13,7 @@ import type { CatalogueView } from './spot-check/catalogue-binding.ts';
 import { SpotChecker, type ReRun, type Referee } from './spot-check/spot-checker.ts';
 import { StakeLedger } from './stake/stake-ledger.ts';
 import { IngestStage } from './stages/ingest-stage.ts';
+import { RetentionStage } from './stages/retention-stage.ts';
 import { RewardStage } from './stages/reward-stage.ts';
 import { ScoreStage } from './stages/score-stage.ts';
 import { runStage, type Stage } from './stages/stage.ts';
@@ -24,6 +25,8 @@ import type { PospReport } from '@hexedge/protocol';
 
 /** Coverage older than this is not loaded into the map at start-up (30 days). */
 const COVERAGE_MEMORY_MS = 30 * 24 * 3600_000;
+/** The PoSP report is reused this long (it reads the last manifest and the epoch's work totals). */
+const POSP_CACHE_MS = 1000;
 
 export interface CoverageOracleOptions {
   config: OracleConfig;
@@ -57,6 +60,7 @@ export class CoverageOracle {
   readonly verifyStage: VerifyStage;
   readonly scoreStage: ScoreStage;
   readonly rewardStage: RewardStage;
+  readonly retentionStage: RetentionStage;
   readonly coverage = new CoverageMap();
   readonly ledger: StakeLedger;
   readonly clock: EpochClock;
@@ -67,6 +71,7 @@ export class CoverageOracle {
   readonly #store: OracleStore;
   readonly #config: OracleConfig;
   readonly #now: () => number;
+  #posp: { atMs: number; report: PospReport } | undefined;
 
   constructor(options: CoverageOracleOptions) {
     const { config, store, directory } = options;
@@ -150,10 +155,16 @@ export class CoverageOracle {
       firstEpoch: this.clock.epochOf(this.#now()),
       settleMs: config.settleMs,
     });
+    this.retentionStage = new RetentionStage({
+      store,
+      reportRetentionMs: config.reportRetentionMs,
+      workRetentionMs: config.workRetentionMs,
+      judgedThroughSeq: () => store.getCursor(this.verifyStage.name),
+    });
   }
 
   get stages(): Stage[] {
-    return [this.ingestStage, this.verifyStage, this.scoreStage, this.rewardStage];
+    return [this.ingestStage, this.verifyStage, this.scoreStage, this.rewardStage, this.retentionStage];
   }
 
   /** Publishes PoC entropy: beacons built from it are valid from `startMs` for 180 s. */
@@ -168,7 +179,18 @@ export class CoverageOracle {
 
   /** The proof-of-sampling condition for the current epoch, and the verification compute so far. */
   posp(nowMs = this.#now()): PospReport {
-    return computePosp({ config: this.#config, store: this.#store, clock: this.clock, nowMs });
+    // A public GET: computed at most once a second however often it is asked.
+    const cached = this.#posp;
+    if (
+      cached &&
+      nowMs >= cached.atMs &&
+      nowMs - cached.atMs < POSP_CACHE_MS &&
+      this.clock.epochOf(nowMs) === cached.report.epoch
+    )
+      return cached.report;
+    const report = computePosp({ config: this.#config, store: this.#store, clock: this.clock, nowMs });
+    this.#posp = { atMs: nowMs, report };
+    return report;
   }
 
   /** Runs every stage until `signal` aborts; rejects on the first infrastructure fault. */

@@ -55,6 +55,7 @@ describe('commitJudged', () => {
     // The same tick again (judged again after a crash before its commit): nothing doubles.
     store.commitJudged(batch());
     expect(store.listWork({ sinceMs: 0, untilMs: NOW + 1 })).toHaveLength(2);
+    expect(store.workTotals({ sinceMs: 0, untilMs: NOW + 1 }).requests).toBe(2);
     expect(store.listVerdicts({})).toHaveLength(2);
   });
 
@@ -78,6 +79,7 @@ describe('commitJudged', () => {
     const check = (s: SqliteOracleStore) => {
       expect(s.getCursor('verify')).toBe(7);
       expect(s.listWork({ sinceMs: 0, untilMs: NOW + 1 })).toEqual([]);
+      expect(s.workTotals({ sinceMs: 0, untilMs: NOW + 1 }).requests).toBe(0);
       expect(s.listVerdicts({}).map((v) => v.id)).toEqual(['v0']);
       expect(s.listCoverage({ sinceMs: 0 })).toEqual([]);
       expect(s.listNodeEvidence()).toEqual(evidenceBefore);

@@ -4,7 +4,9 @@ import { logHeaderOf } from '../store/records.ts';
 import type { NodeEvidence } from '../trust/node-evidence.ts';
 import { SqliteVerdictEvidence } from './sqlite-evidence.ts';
 import { SqliteRewardTrees } from './sqlite-reward-trees.ts';
-import type { JudgedBatch, OracleStore } from '../store/oracle-store.ts';
+import { SqliteWorkData } from './sqlite-work-data.ts';
+import type { WorkTotals } from '../store/work-totals.ts';
+import type { JudgedBatch, OracleStore, PruneOptions } from '../store/oracle-store.ts';
 import type {
   CoverageObservation,
   Entropy,
@@ -36,6 +38,7 @@ export class SqliteOracleStore implements OracleStore {
   readonly #q: Record<string, StatementSync>;
   readonly #evidence: SqliteVerdictEvidence;
   readonly #rewardTrees: SqliteRewardTrees;
+  readonly #workData: SqliteWorkData;
 
   constructor(options: { path: string }) {
     this.#db = new DatabaseSync(options.path);
@@ -130,6 +133,7 @@ export class SqliteOracleStore implements OracleStore {
     };
     this.#evidence = new SqliteVerdictEvidence(this.#db, (write) => this.#transaction(write));
     this.#rewardTrees = new SqliteRewardTrees(this.#db, (write) => this.#transaction(write));
+    this.#workData = new SqliteWorkData(this.#db);
   }
 
   close(): void {
@@ -284,14 +288,31 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   saveWork(work: WorkRecord[]): void {
-    this.#transaction(() =>
-      work.forEach((w) => this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w))),
+    this.#transaction(() => this.#insertWork(work));
+  }
+
+  /** Inserts new work (idempotent by receipt hash) and adds what was new to the running totals. */
+  #insertWork(work: readonly WorkRecord[]): void {
+    const inserted = work.filter(
+      (w) => Number(this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w)).changes) === 1,
     );
+    this.#workData.add(inserted);
+  }
+
+  workTotals(range: { sinceMs: number; untilMs: number }): WorkTotals {
+    return this.#workData.totals(range);
+  }
+
+  prune(options: PruneOptions): { reports: number; work: number } {
+    return this.#transaction(() => ({
+      reports: this.#workData.pruneReports({ ...options.reports, limit: options.limit }),
+      work: this.#workData.pruneWork({ ...options.work, limit: options.limit }),
+    }));
   }
 
   commitJudged(batch: JudgedBatch): void {
     const evidence = this.#transaction(() => {
-      for (const w of batch.work) this.#q.saveWork!.run(w.receiptHash, w.atMs, JSON.stringify(w));
+      this.#insertWork(batch.work);
       const working = batch.verdicts.length ? this.#evidence.save(batch.verdicts) : undefined;
       for (const o of batch.coverage) this.#q.saveCoverage!.run(o.atMs, JSON.stringify(o));
       if (batch.closeRound !== undefined) this.#q.closeRound!.run(batch.closeRound);

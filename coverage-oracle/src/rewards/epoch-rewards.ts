@@ -1,5 +1,6 @@
 import { HexEdgeError } from '@hexedge/protocol';
 import type { Verdict, WorkRecord } from '../store/records.ts';
+import { isRewardedStatus } from '../store/work-totals.ts';
 import { splitProportionally } from './split.ts';
 
 /** Shares of the pool in basis points; they must sum to 10 000. */
@@ -40,8 +41,7 @@ export function assertValidShares(shares: RewardShares): void {
 }
 
 /** Work that earns: not sampled, or sampled and passed (the checkers agreed, or the referee did). */
-export const isRewardedWork = (w: WorkRecord) =>
-  w.status === undefined || w.status === 'unchecked' || w.status === 'pass';
+export const isRewardedWork = (w: WorkRecord) => isRewardedStatus(w.status);
 
 /**
  * Splits an epoch's pool: first among the three categories by their shares (a category nobody earned

@@ -2,7 +2,6 @@ import type { PospReport } from '@hexedge/protocol';
 import type { OracleConfig } from '../config.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type { EpochClock } from './epochs.ts';
-import { isRewardedWork } from './epoch-rewards.ts';
 
 const BPS = 10_000n;
 /** The sampling rate as an exact fraction in millionths. */
@@ -38,7 +37,7 @@ export function computePosp(options: {
     ).manifest;
     const paid = manifest.entries.reduce((s, e) => s + BigInt(e.inferenceBaseUnits), 0n);
     const rewarded = BigInt(
-      store.listWork({ sinceMs: last.startMs, untilMs: last.endMs }).filter(isRewardedWork).length,
+      store.workTotals({ sinceMs: last.startMs, untilMs: last.endMs }).rewardedRequests,
     );
     rewardPerRequest = rewarded > 0n ? paid / rewarded : 0n;
   }
@@ -46,14 +45,8 @@ export function computePosp(options: {
   const holds = breakEven >= gain;
 
   const { startMs, endMs } = clock.boundsOf(epoch);
-  let inferenceMs = 0;
-  let checkerMs = 0;
-  let refereeMs = 0;
-  for (const w of store.listWork({ sinceMs: startMs, untilMs: endMs })) {
-    inferenceMs += w.serviceTimeMs ?? 0;
-    checkerMs += w.checkerMs ?? 0;
-    refereeMs += w.refereeMs ?? 0;
-  }
+  // Running totals, not the epoch's work records: this answers a public GET, and an epoch at scale holds millions.
+  const { inferenceMs, checkerMs, refereeMs } = store.workTotals({ sinceMs: startMs, untilMs: endMs });
   const condition =
     `sampling rate × slash ≥ gain per request: ${config.samplingRate} × ${minSlash} = ${breakEven} base units ` +
     `${holds ? '≥' : '<'} ${gain} (${rewardPerRequest === null ? 'the request fee, before any epoch closed' : `reward per request in epoch ${last!.epoch}`}): ` +

@@ -1,5 +1,7 @@
 import { HexEdgeError } from '@hexedge/protocol';
-import type { JudgedBatch, OracleStore } from './oracle-store.ts';
+import { MemoryWorkData } from './memory-work-data.ts';
+import type { JudgedBatch, OracleStore, PruneOptions } from './oracle-store.ts';
+import type { WorkTotals } from './work-totals.ts';
 import { logHeaderOf } from './records.ts';
 import type {
   CoverageObservation,
@@ -41,13 +43,15 @@ export class MemoryOracleStore implements OracleStore {
   #claimsSincePrune = 0;
   #replayFloorMs = 0;
   readonly #reports: StoredReport[] = [];
+  /** Reports pruned from the front of #reports: seq n sits at index n − 1 − #prunedReports. */
+  #prunedReports = 0;
   readonly #cursors = new Map<string, number>();
   readonly #rounds = new Map<string, PendingRound>();
   readonly #lastBeacon = new Map<string, number>();
   readonly #entropy = new Map<string, Entropy>();
   readonly #verdicts = new Map<string, Verdict>();
   readonly #evidence = new Map<string, NodeEvidence>();
-  readonly #work = new Map<string, WorkRecord>();
+  readonly #work = new MemoryWorkData();
   readonly #stake: StakeEvent[] = [];
   /** The same events by node, and the slashes' evidence ids: a node's stake read every score tick is not a scan of all. */
   readonly #stakeByNode = new Map<string, StakeEvent[]>();
@@ -75,7 +79,8 @@ export class MemoryOracleStore implements OracleStore {
 
   appendReports(reports: Array<Omit<StoredReport, 'seq'>>): StoredReport[] {
     // Ingest hands over freshly parsed objects it keeps no reference to, so they are stored as they are.
-    const stored = reports.map((r, i) => ({ ...r, seq: this.#reports.length + i + 1 }));
+    const first = this.#prunedReports + this.#reports.length + 1;
+    const stored = reports.map((r, i) => ({ ...r, seq: first + i }));
     this.#reports.push(...stored);
     return stored;
   }
@@ -105,8 +110,8 @@ export class MemoryOracleStore implements OracleStore {
   }
 
   listReports(options: { afterSeq: number; limit: number }): StoredReport[] {
-    // seq n sits at index n − 1.
-    return this.#reports.slice(Math.max(0, options.afterSeq), options.afterSeq + options.limit);
+    const start = Math.max(0, options.afterSeq - this.#prunedReports);
+    return this.#reports.slice(start, start + options.limit);
   }
 
   listRoundReports(roundKey: string, options: { limit?: number } = {}): StoredReport[] {
@@ -190,7 +195,24 @@ export class MemoryOracleStore implements OracleStore {
   }
 
   saveWork(work: WorkRecord[]): void {
-    for (const w of work) if (!this.#work.has(w.receiptHash)) this.#work.set(w.receiptHash, { ...w });
+    this.#work.save(work);
+  }
+
+  workTotals(range: { sinceMs: number; untilMs: number }): WorkTotals {
+    return this.#work.totals(range);
+  }
+
+  prune(options: PruneOptions): { reports: number; work: number } {
+    const { beforeMs, maxSeq } = options.reports;
+    const openFrom = Math.min(...[...this.#rounds.values()].map((r) => r.beaconSeq));
+    let n = 0;
+    for (const r of this.#reports) {
+      if (n >= options.limit || r.seq > maxSeq || r.seq >= openFrom || r.receivedAtMs >= beforeMs) break;
+      n++;
+    }
+    this.#reports.splice(0, n);
+    this.#prunedReports += n;
+    return { reports: n, work: this.#work.prune({ ...options.work, limit: options.limit }) };
   }
 
   commitJudged(batch: JudgedBatch): void {
@@ -202,7 +224,7 @@ export class MemoryOracleStore implements OracleStore {
   }
 
   listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[] {
-    return [...this.#work.values()].filter((w) => w.atMs >= options.sinceMs && w.atMs < options.untilMs);
+    return this.#work.list(options);
   }
 
   appendStakeEvent(event: Omit<StakeEvent, 'seq'>): boolean {

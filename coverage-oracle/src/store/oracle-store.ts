@@ -15,6 +15,7 @@ import type {
   Verdict,
   WorkRecord,
 } from './records.ts';
+import type { WorkTotals } from './work-totals.ts';
 import type { NodeEvidence } from '../trust/node-evidence.ts';
 
 /** One verify tick's results (OracleStore.commitJudged). */
@@ -26,6 +27,18 @@ export interface JudgedBatch {
   closeRound?: string;
   /** The stage's cursor after this batch: the last report it read. */
   cursor?: { stage: string; seq: number };
+}
+
+/** What retention deletes in one write (RetentionStage), at most `limit` rows of each kind. */
+export interface PruneOptions {
+  /**
+   * Reports received before `beforeMs`, never one past `maxSeq` (the verify stage's cursor: not judged
+   * yet) nor from an open PoC round's beacon on (its witnesses are still to be judged with it).
+   */
+  reports: { beforeMs: number; maxSeq: number };
+  /** Work records from before `beforeMs`, and their totals' buckets wholly before it. */
+  work: { beforeMs: number };
+  limit: number;
 }
 
 /**
@@ -93,6 +106,13 @@ export interface OracleStore {
    */
   commitJudged(batch: JudgedBatch): void;
   listWork(options: { sinceMs: number; untilMs: number }): WorkRecord[];
+  /**
+   * The work kept with `atMs` in [sinceMs, untilMs), totalled (work-totals.ts): kept up to date in the
+   * same write as the work, so it costs O(seconds in the range) whatever the volume (public PoSP reads).
+   */
+  workTotals(range: { sinceMs: number; untilMs: number }): WorkTotals;
+  /** Retention: deletes old reports and work as `options` bounds it, in one write; says how many of each. */
+  prune(options: PruneOptions): { reports: number; work: number };
 
   /** False (and nothing written) for a slash whose evidence id was already slashed. */
   appendStakeEvent(event: Omit<StakeEvent, 'seq'>): boolean;
