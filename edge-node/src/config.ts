@@ -1,4 +1,4 @@
-import { latLngSchema, MAX_BATCH_LEAVES, nodeIdSchema } from '@hexedge/protocol';
+import { latLngSchema, MAX_BATCH_LEAVES, MAX_FORWARD_SKEW_MS, nodeIdSchema } from '@hexedge/protocol';
 import { MAX_BATCH_DELAY_MS } from './server/receipt-signer.ts';
 import { z } from 'zod';
 import { parseModelRef } from './store/model-ref.ts';
@@ -31,6 +31,14 @@ export const nodeConfigSchema = z
     oracleIds: z.array(nodeIdSchema).max(16).default([]),
     /** Gateways (their report keys) whose signed requests this node serves, besides its own gateway's. */
     gatewayIds: z.array(nodeIdSchema).max(16).default([]),
+    /**
+     * How often (ms) the node re-reads its gateway's keys (GET /v1/gateway/identity) with no request
+     * asking it to: a key the gateway dropped (rotated after a leak, or a restart with a fresh key) is
+     * refused at most this long plus the grace (MAX_FORWARD_SKEW_MS) after the rotation, even if no
+     * request with the new key arrives to make the node look sooner. One small GET per node per
+     * interval at the gateway (10 000 nodes at 60 s: ~170/s, against 2 000/s of 5 s heartbeats).
+     */
+    gatewayKeysRefreshMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
     /** Models this node should serve (content ids or name@version); `node run` pulls the missing ones. */
     models: z
       .array(z.string().refine(isModelRef, 'must be a content id (64 lowercase hex) or name@version'))
@@ -150,6 +158,13 @@ wasmThreads: 1
 # keys (their reporterId). Default: none besides gatewayUrl's
 # gatewayIds:
 #   - <43-character base64url key from GET <gateway>/v1/gateway/identity>
+
+# How often, in ms (1000–3600000), the node re-reads the keys its gateway publishes, besides when a
+# request names a forwarder it does not know (at most every 10 s). A key the gateway no longer lists
+# (rotated, or a restart with a fresh key) is accepted for ${MAX_FORWARD_SKEW_MS / 1000} s more (forwards signed before the
+# rotation are still in flight), then refused: so a leaked old key works at most this interval plus
+# ${MAX_FORWARD_SKEW_MS / 1000} s after the rotation. A failed read keeps the keys. Default: 60000
+gatewayKeysRefreshMs: 60000
 
 # Receipts. batch: answers that finish together (one dynamic batch, one event-loop turn) share one
 # Ed25519 signature over a Merkle root, and each answer carries its leaf, proof and the signed root

@@ -98,6 +98,12 @@ export interface GatewayAppOptions {
   parts?: () => Record<string, PartState>;
   /** The gateway's report key id (receipts it forwards to oracles are signed by it): `GET /v1/gateway/identity`. */
   reporterId?: string;
+  /**
+   * The report keys of the other gateway instances behind the same public URL (each has its own data
+   * directory and key): the identity lists them with `reporterId` (`reporterIds`), so nodes trust every
+   * instance that forwards to them, whichever one answers their identity read.
+   */
+  siblingReporterIds?: readonly string[];
   /** Structured log lines (JSON objects); never given keys or raw inputs. */
   log?: (entry: Record<string, unknown>) => void;
   /** The web dashboards: built files, event bus, oracle reader (routes/dashboard.ts). */
@@ -254,6 +260,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
   if (options.reporterId) {
     const identity = {
       reporterId: options.reporterId,
+      reporterIds: [...new Set([options.reporterId, ...(options.siblingReporterIds ?? [])])],
       algorithm: 'Ed25519',
       encoding: 'base64url raw 32 bytes',
     };

@@ -1,4 +1,4 @@
-import { nodeIdSchema } from '@hexedge/protocol';
+import { MAX_GATEWAY_KEYS, nodeIdSchema } from '@hexedge/protocol';
 import { z } from 'zod';
 
 /**
@@ -148,6 +148,17 @@ export const gatewayConfigSchema = z
     embeddedBroker: embeddedBrokerSchema.optional(),
     mqtt: mqttSchema.optional(),
     oracle: oracleSchema.optional(),
+    /**
+     * The report keys of the other gateway instances serving the same public URL (one load balancer,
+     * each instance with its own dataDir, so its own key): GET /v1/gateway/identity lists them with
+     * this one's (`reporterIds`). Nodes trust exactly the keys listed, so every instance must list
+     * all the others; a key dropped from the list stops working at a node one re-read of its
+     * (node.yaml gatewayKeysRefreshMs) plus the 60 s forward window later.
+     */
+    siblingReporterIds: z
+      .array(nodeIdSchema)
+      .max(MAX_GATEWAY_KEYS - 1)
+      .default([]),
   })
   .strict()
   .refine((c) => !c.mqtt || c.mqtt.url !== undefined || c.embeddedBroker !== undefined, {

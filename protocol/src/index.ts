@@ -184,6 +184,7 @@ export {
   GATEWAY_IDENTITY_PATH,
   gatewayIdentitySchema,
   type ListedNode,
+  MAX_GATEWAY_KEYS,
   MAX_NODE_PAGE,
   type NodeListPage,
   nodeListPageSchema,

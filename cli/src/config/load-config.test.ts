@@ -23,6 +23,7 @@ describe('config files', () => {
       wasmThreads: 1,
       oracleIds: [],
       gatewayIds: [],
+      gatewayKeysRefreshMs: 60_000,
       receipts: { mode: 'batch', maxBatchLeaves: 256, maxBatchDelayMs: 0 },
     });
   });

@@ -118,8 +118,13 @@ export async function buildEdgeNode(
       ids: [...config.gatewayIds, ...config.oracleIds],
       gatewayUrl: config.gatewayUrl,
       log,
+      onRefused: (reason) => metrics.forwardersRefused.inc({ reason }),
     });
     void callers.refresh();
+    // Also with no request asking: a key the gateway dropped must stop working even if no traffic comes.
+    const rereading = new AbortController();
+    callers.watch({ intervalMs: config.gatewayKeysRefreshMs, signal: rereading.signal });
+    life.defer('gateway key re-reads', () => rereading.abort());
     const app = createOipApp({
       models,
       keys,

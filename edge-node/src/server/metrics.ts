@@ -21,6 +21,18 @@ export class NodeMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /**
+   * Forwards refused because their forwarder is not trusted (known-callers.ts), by why: an unknown
+   * forwarder, or a gateway key its gateway replaced longer ago than the grace. Counted before the
+   * signature is checked (a key id is public): many `retired-gateway-key` means something still sends
+   * with the old key — a gateway instance left on it, or whoever holds a leaked copy.
+   */
+  readonly forwardersRefused = new Counter({
+    name: 'hexedge_node_forwarders_refused_total',
+    help: 'Forwards refused for their forwarder (unknown-forwarder; retired-gateway-key: a key the gateway replaced past the grace), before the signature check',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly latency = new Histogram({
     name: 'hexedge_node_request_duration_seconds',
     help: 'Time from request received to answer ready, by model',

@@ -235,6 +235,7 @@ export async function buildGateway(
       isReady: () => started,
       parts: () => Object.fromEntries(Object.entries(parts).map(([name, state]) => [name, state()])),
       reporterId: reportKey.keys.nodeId,
+      siblingReporterIds: config.siblingReporterIds,
       forwardKeys: reportKey.keys,
       assumeLocationsVerified: config.assumeLocationsVerified,
       devices: registry,

@@ -33,10 +33,19 @@ export const nodeListPageSchema = z.object({
 export type ListedNode = z.infer<typeof listedNodeSchema>;
 export type NodeListPage = z.infer<typeof nodeListPageSchema>;
 
+/** Most keys one gateway identity lists (`reporterIds`): one per instance behind its URL. */
+export const MAX_GATEWAY_KEYS = 16;
 export const gatewayIdentitySchema = z.object({
+  /** The key this instance signs with (receipt reports to oracles, forwards to nodes). */
   reporterId: nodeIdSchema,
+  /**
+   * Every key the gateway instances behind this URL sign with now, this one's included (each instance
+   * has its own data directory, so its own key). Nodes trust these and drop a key once it is no longer
+   * listed; absent (an older gateway), `reporterId` is the only one.
+   */
+  reporterIds: z.array(nodeIdSchema).min(1).max(MAX_GATEWAY_KEYS).optional(),
   algorithm: z.literal('Ed25519'),
-  encoding: z.string(),
+  encoding: z.string().max(64),
 });
 export const oracleIdentitySchema = z.object({
   oracleId: nodeIdSchema,
