@@ -6,13 +6,20 @@ const A = 'http://gateway-a.test';
 const B = 'http://gateway-b.test';
 
 /** Gateways over a fake fetch: each answers its identity and one node, or is down (connection refused). */
-function gateways(state: Record<string, { reporterId: string; nodeId: string } | 'down'>) {
+function gateways(
+  state: Record<string, { reporterId: string; reporterIds?: string[]; nodeId: string } | 'down'>,
+) {
   return (async (input: string) => {
     const url = new URL(input);
     const g = state[url.origin];
     if (!g || g === 'down') throw new TypeError(`fetch failed: connect ECONNREFUSED ${url.origin}`);
     if (url.pathname === GATEWAY_IDENTITY_PATH)
-      return Response.json({ reporterId: g.reporterId, algorithm: 'Ed25519', encoding: 'base64url' });
+      return Response.json({
+        reporterId: g.reporterId,
+        ...(g.reporterIds ? { reporterIds: g.reporterIds } : {}),
+        algorithm: 'Ed25519',
+        encoding: 'base64url',
+      });
     if (url.pathname === NODES_PATH)
       return Response.json({
         nodes: [
@@ -63,6 +70,18 @@ describe('GatewayDirectory.refresh', () => {
     expect(directory.getNode(nodeA!)).toMatchObject({ gatewayUrl: A });
     expect(directory.getReporter(newReporterB!)?.roles).toEqual(['gateway']);
     expect(directory.getReporter(reporterB!)).toBeUndefined();
+  });
+
+  it('every instance behind one gateway URL (its reporterIds) may report, and one that left may not', async () => {
+    const [one, two, three, node] = await ids(4);
+    const directory = new GatewayDirectory({ isVerifier: () => false });
+    const at = (reporterIds: string[]) => gateways({ [A]: { reporterId: one!, reporterIds, nodeId: node! } });
+    await directory.refresh({ gatewayUrls: [A], fetch: at([one!, two!]) });
+    expect(directory.getReporter(one!)?.roles).toEqual(['gateway']);
+    expect(directory.getReporter(two!)?.roles).toEqual(['gateway']);
+    await directory.refresh({ gatewayUrls: [A], fetch: at([one!, three!]) });
+    expect(directory.getReporter(three!)?.roles).toEqual(['gateway']);
+    expect(directory.getReporter(two!)).toBeUndefined();
   });
 
   it('refreshReporters runs the hook it was given (the service passes its rate-limited read)', async () => {

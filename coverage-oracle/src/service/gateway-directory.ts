@@ -25,7 +25,8 @@ export class GatewayDirectory implements OracleDirectory {
   readonly #static = new MemoryDirectory();
   #nodes = new Map<string, ClaimedNode>();
   /** The configured gateways' report keys, as each gateway publishes it (GET /v1/gateway/identity), by gateway URL. */
-  #gatewayReporters = new Map<string, KnownReporter>();
+  /** Each gateway URL's report keys (every instance behind it lists its siblings': `reporterIds`). */
+  #gatewayReporters = new Map<string, KnownReporter[]>();
   /** The same, by report key id (read for every report). */
   #gatewayReporterIds = new Map<string, KnownReporter>();
   readonly #isVerifier: (nodeId: string) => boolean;
@@ -59,9 +60,9 @@ export class GatewayDirectory implements OracleDirectory {
       options.gatewayUrls.map(async (gatewayUrl) => {
         try {
           // A configured gateway is trusted as a receipt reporter: its report key is whatever it says it is.
-          const reporterId = await gatewayReporterId({ gatewayUrl, fetch: options.fetch });
+          const reporterIds = await gatewayReporterIds({ gatewayUrl, fetch: options.fetch });
           const nodes = await listGatewayNodes({ gatewayUrl, fetch: options.fetch });
-          return { gatewayUrl, reporterId, nodes };
+          return { gatewayUrl, reporterIds, nodes };
         } catch (err) {
           failures.push({ gatewayUrl, message: (err as Error).message });
           return { gatewayUrl, failed: true as const };
@@ -69,7 +70,7 @@ export class GatewayDirectory implements OracleDirectory {
       }),
     );
     const next = new Map<string, ClaimedNode>();
-    const reporters = new Map<string, KnownReporter>();
+    const reporters = new Map<string, KnownReporter[]>();
     for (const r of read) {
       if ('failed' in r) {
         for (const n of this.#nodes.values()) if (n.gatewayUrl === r.gatewayUrl) next.set(n.nodeId, n);
@@ -77,7 +78,10 @@ export class GatewayDirectory implements OracleDirectory {
         if (kept) reporters.set(r.gatewayUrl, kept);
         continue;
       }
-      if (r.reporterId) reporters.set(r.gatewayUrl, { nodeId: r.reporterId, roles: ['gateway'] });
+      reporters.set(
+        r.gatewayUrl,
+        r.reporterIds.map((nodeId) => ({ nodeId, roles: ['gateway'] })),
+      );
       for (const n of r.nodes) {
         next.set(n.id, {
           nodeId: n.id,
@@ -91,7 +95,7 @@ export class GatewayDirectory implements OracleDirectory {
     }
     this.#nodes = next;
     this.#gatewayReporters = reporters;
-    this.#gatewayReporterIds = new Map([...reporters.values()].map((r) => [r.nodeId, r]));
+    this.#gatewayReporterIds = new Map([...reporters.values()].flat().map((r) => [r.nodeId, r]));
     return failures;
   }
 
@@ -124,15 +128,18 @@ export class GatewayDirectory implements OracleDirectory {
   }
 }
 
-/** The gateway's report key id (`GET /v1/gateway/identity`); undefined for a gateway that has none (an older one). */
-export async function gatewayReporterId(options: {
+/**
+ * The gateway's report key ids (`GET /v1/gateway/identity`): `reporterIds` when it lists every instance
+ * behind its URL, else its `reporterId`; none for a gateway that has no identity (an older one).
+ */
+export async function gatewayReporterIds(options: {
   gatewayUrl: string;
   fetch: HttpFetch;
-}): Promise<string | undefined> {
+}): Promise<string[]> {
   const res = await options.fetch(new URL(GATEWAY_IDENTITY_PATH, options.gatewayUrl).href, {
     signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
   });
-  if (res.status === 404) return undefined;
+  if (res.status === 404) return [];
   if (!res.ok)
     throw new Error(`GET ${GATEWAY_IDENTITY_PATH} on ${options.gatewayUrl} answered HTTP ${res.status}`);
   const parsed = gatewayIdentitySchema.safeParse(await res.json());
@@ -140,7 +147,7 @@ export async function gatewayReporterId(options: {
     throw new Error(
       `GET ${GATEWAY_IDENTITY_PATH} on ${options.gatewayUrl}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
     );
-  return parsed.data.reporterId;
+  return [...new Set([parsed.data.reporterId, ...(parsed.data.reporterIds ?? [])])];
 }
 
 /** Every node a gateway lists, page by page. */
