@@ -1,0 +1,100 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
+/**
+ * The SQLite oracle store's tables (created when missing) and its prepared statements, apart from the
+ * store's methods (node.ts). Records are JSON text; the columns beside them exist only to be queried.
+ */
+export function createOracleTables(db: DatabaseSync): void {
+  db.exec(`
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = FULL;
+    PRAGMA busy_timeout = 5000;
+    CREATE TABLE IF NOT EXISTS nonces (node_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL, PRIMARY KEY (node_id, nonce)) STRICT;
+    CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at_ms);
+    CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, round_key TEXT, json TEXT NOT NULL) STRICT;
+    CREATE INDEX IF NOT EXISTS reports_round ON reports (round_key) WHERE round_key IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS cursors (stage TEXT PRIMARY KEY, seq INTEGER NOT NULL) STRICT;
+    CREATE TABLE IF NOT EXISTS rounds (round_key TEXT PRIMARY KEY, beacon_seq INTEGER NOT NULL, closes_at_ms INTEGER NOT NULL) STRICT;
+    CREATE TABLE IF NOT EXISTS last_beacon (hotspot_key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) STRICT;
+    CREATE TABLE IF NOT EXISTS entropy (id TEXT PRIMARY KEY, start_ms INTEGER NOT NULL) STRICT;
+    CREATE TABLE IF NOT EXISTS verdicts (id TEXT PRIMARY KEY, node_id TEXT NOT NULL, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
+    CREATE INDEX IF NOT EXISTS verdicts_time ON verdicts (at_ms);
+    CREATE INDEX IF NOT EXISTS verdicts_node ON verdicts (node_id, at_ms);
+    CREATE TABLE IF NOT EXISTS work (receipt_hash TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
+    CREATE INDEX IF NOT EXISTS work_time ON work (at_ms);
+    CREATE TABLE IF NOT EXISTS stake (seq INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT NOT NULL, type TEXT NOT NULL, evidence_id TEXT, json TEXT NOT NULL) STRICT;
+    CREATE UNIQUE INDEX IF NOT EXISTS stake_one_slash_per_evidence ON stake (evidence_id) WHERE type = 'slash';
+    CREATE INDEX IF NOT EXISTS stake_node ON stake (node_id, seq);
+    CREATE TABLE IF NOT EXISTS trust (node_id TEXT PRIMARY KEY, json TEXT NOT NULL) STRICT;
+    CREATE TABLE IF NOT EXISTS coverage (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
+    CREATE TABLE IF NOT EXISTS log (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
+    CREATE TABLE IF NOT EXISTS log_headers (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
+    CREATE TABLE IF NOT EXISTS ingest_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+  `);
+  // A store written before log headers were kept apart gets them once, from its full entries (in
+  // SQLite: the hash lists are dropped there, not parsed here).
+  db.exec(`
+    INSERT INTO log_headers (epoch, json)
+      SELECT epoch, json_remove(json, '$.receiptHashes', '$.verdictHashes') FROM log
+      WHERE epoch NOT IN (SELECT epoch FROM log_headers);
+  `);
+}
+
+export function prepareOracleStatements(db: DatabaseSync): Record<string, StatementSync> {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    pruneNonces: p('DELETE FROM nonces WHERE expires_at_ms < ?'),
+    claimNonce: p(`INSERT INTO nonces (node_id, nonce, expires_at_ms) VALUES (?, ?, ?)
+      ON CONFLICT (node_id, nonce) DO UPDATE SET expires_at_ms = excluded.expires_at_ms WHERE nonces.expires_at_ms < ?`),
+    insertReport: p('INSERT INTO reports (round_key, json) VALUES (?, ?)'),
+    putNonce: p('INSERT OR REPLACE INTO nonces (node_id, nonce, expires_at_ms) VALUES (?, ?, ?)'),
+    liveNonces: p(
+      'SELECT node_id, nonce, expires_at_ms FROM nonces WHERE expires_at_ms >= ? ORDER BY expires_at_ms DESC LIMIT ?',
+    ),
+    getState: p('SELECT value FROM ingest_state WHERE key = ?'),
+    raiseState: p(
+      'INSERT INTO ingest_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)',
+    ),
+    listReports: p('SELECT seq, json FROM reports WHERE seq > ? ORDER BY seq LIMIT ?'),
+    roundReports: p('SELECT seq, json FROM reports WHERE round_key = ? ORDER BY seq'),
+    recentRoundReports: p(
+      'SELECT seq, json FROM (SELECT seq, json FROM reports WHERE round_key = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+    ),
+    getCursor: p('SELECT seq FROM cursors WHERE stage = ?'),
+    setCursor: p('INSERT OR REPLACE INTO cursors (stage, seq) VALUES (?, ?)'),
+    openRound: p('INSERT OR IGNORE INTO rounds (round_key, beacon_seq, closes_at_ms) VALUES (?, ?, ?)'),
+    dueRounds: p(
+      'SELECT round_key, beacon_seq, closes_at_ms FROM rounds WHERE closes_at_ms <= ? ORDER BY beacon_seq LIMIT ?',
+    ),
+    closeRound: p('DELETE FROM rounds WHERE round_key = ?'),
+    getLastBeacon: p('SELECT at_ms FROM last_beacon WHERE hotspot_key = ?'),
+    setLastBeacon: p('INSERT OR REPLACE INTO last_beacon (hotspot_key, at_ms) VALUES (?, ?)'),
+    saveEntropy: p('INSERT OR REPLACE INTO entropy (id, start_ms) VALUES (?, ?)'),
+    getEntropy: p('SELECT id, start_ms FROM entropy WHERE id = ?'),
+    listVerdicts: p('SELECT json FROM verdicts WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id'),
+    recentNodeVerdicts: p(
+      'SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? ORDER BY at_ms DESC, id LIMIT ?',
+    ),
+    listNodeVerdicts: p(
+      'SELECT json FROM verdicts WHERE node_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id',
+    ),
+    saveWork: p('INSERT OR IGNORE INTO work (receipt_hash, at_ms, json) VALUES (?, ?, ?)'),
+    listWork: p('SELECT json FROM work WHERE at_ms >= ? AND at_ms < ? ORDER BY receipt_hash'),
+    insertStake: p('INSERT OR IGNORE INTO stake (node_id, type, evidence_id, json) VALUES (?, ?, ?, ?)'),
+    listStake: p('SELECT seq, json FROM stake ORDER BY seq'),
+    listNodeStake: p('SELECT seq, json FROM stake WHERE node_id = ? ORDER BY seq'),
+    saveTrust: p('INSERT OR REPLACE INTO trust (node_id, json) VALUES (?, ?)'),
+    listTrust: p('SELECT json FROM trust ORDER BY node_id'),
+    getTrust: p('SELECT json FROM trust WHERE node_id = ?'),
+    saveCoverage: p('INSERT INTO coverage (at_ms, json) VALUES (?, ?)'),
+    listCoverage: p('SELECT json FROM coverage WHERE at_ms >= ? ORDER BY id'),
+    lastLog: p('SELECT json FROM log_headers ORDER BY epoch DESC LIMIT 1'),
+    insertLog: p('INSERT INTO log (epoch, json) VALUES (?, ?)'),
+    insertLogHeader: p('INSERT INTO log_headers (epoch, json) VALUES (?, ?)'),
+    listLog: p('SELECT json FROM log ORDER BY epoch'),
+    getLogHeader: p('SELECT json FROM log_headers WHERE epoch = ?'),
+    recentLogHeaders: p(
+      'SELECT json FROM (SELECT epoch, json FROM log_headers ORDER BY epoch DESC LIMIT ?) ORDER BY epoch',
+    ),
+  };
+}
