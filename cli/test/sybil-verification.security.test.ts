@@ -51,7 +51,17 @@ describe('two sybil checkers cannot frame an honest node', () => {
       oracle: {
         challengeIntervalMs: 500,
         // Standing without a long seasoning, so the sybils can be drawn as checkers at all: the referee is what is tested.
-        oracle: { checkersPerSample: 2, minCheckerResponses: 2, seasoningPasses: 0, seasoningMs: 0 },
+        // For the same reason any loopback round trip under ~200 ms verifies a claim near HERE: each
+        // challenge round's verdict replaces the last, and on a loaded 2-core machine the fastest of a
+        // round's exchanges often exceeds the fabric's ~5 ms bound (500 km), which took a sybil's
+        // standing away for seconds at a time (1 run in 12 timed out waiting for it, another for its conviction).
+        oracle: {
+          checkersPerSample: 2,
+          minCheckerResponses: 2,
+          seasoningPasses: 0,
+          seasoningMs: 0,
+          verifiedWithinKm: 20_000,
+        },
       },
     });
     victim = (await fabric.honestNode({ name: 'victim', place: HERE, net: 1 })).nodeId;
@@ -285,18 +295,21 @@ describe('wash trading', () => {
         oracle: { epochMs: EPOCH_MS, settleMs: 300, requestFeeBaseUnits: Number(FEE) },
       },
     });
-    await fabric.honestNode({ name: 'honest', place: OUT_OF_TOWN, net: 1 });
+    // The washer alone serves the model: its own requests must reach it every time. A second node
+    // near HERE would compete for them by measured latency (the gateway's Peak-EWMA), and on a loaded
+    // machine one slow call (the washer's cold first run) hands it all the traffic for a minute.
     washer = await fabric.attackerNode({ name: 'washer', place: HERE, net: 2 });
-    await oracleListsNodes(fabric, 2);
+    await oracleListsNodes(fabric, 1);
   }, 60_000);
   afterAll(() => fabric?.stop());
 
   it('paying your own node does not pay: inference rewards at most the fees paid, no stake no availability', async () => {
     const firstEpoch = Math.floor(Date.now() / EPOCH_MS);
-    let served = 0;
-    for (let i = 0; i < 40 && served < REQUESTS; i++)
-      if ((await fabric.infer()).body.node.id === washer.nodeId) served++;
-    expect(served).toBe(REQUESTS);
+    for (let i = 0; i < REQUESTS; i++) {
+      const { status, body } = await fabric.infer();
+      expect(status).toBe(200);
+      expect(body.node.id).toBe(washer.nodeId);
+    }
     const lastEpoch = Math.floor(Date.now() / EPOCH_MS);
     await waitUntil(
       'the epochs of the wash trade to close',
@@ -314,7 +327,7 @@ describe('wash trading', () => {
       inference += BigInt(entry.inferenceBaseUnits);
       availability += BigInt(entry.availabilityBaseUnits);
     }
-    expect(inference).toBeLessThanOrEqual(FEE * BigInt(served));
+    expect(inference).toBeLessThanOrEqual(FEE * BigInt(REQUESTS));
     expect(availability).toBe(0n);
     // The operator dashboard's route shows why: p × S against the gain per request, in numbers.
     const view = (await (await fetch(`${fabric.gatewayUrl}/v1/nodes/${washer.nodeId}/operator`)).json()) as {
