@@ -154,6 +154,12 @@ export class CoverageOracle {
       samplingSeedFor: seedFor,
       firstEpoch: this.clock.epochOf(this.#now()),
       settleMs: config.settleMs,
+      isJudgedBefore: (endMs) => {
+        // The oldest report not judged yet arrived at or after the end, and no PoC round with a beacon from before it is open.
+        const next = store.listReports({ afterSeq: store.getCursor(this.verifyStage.name), limit: 1 })[0];
+        if (next && next.receivedAtMs < endMs) return false;
+        return store.listDueRounds({ nowMs: endMs + config.roundCloseDelayMs, limit: 1 }).length === 0;
+      },
     });
     this.retentionStage = new RetentionStage({
       store,

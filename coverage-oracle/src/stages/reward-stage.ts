@@ -25,6 +25,13 @@ export interface RewardStageOptions {
   firstEpoch: number;
   /** Wait this long after an epoch ends before closing it, so its last rounds and checks are judged. */
   settleMs: number;
+  /**
+   * Whether everything received before `endMs` has been judged (reports and PoC rounds): an epoch is
+   * closed only then, however long after `settleMs` that is. Without it an oracle whose verify stage
+   * lags (a load peak, a restart with a backlog) would close the epoch without that work, and the
+   * nodes that did it would never be paid for it.
+   */
+  isJudgedBefore?: (endMs: number) => boolean;
 }
 
 /**
@@ -45,7 +52,9 @@ export class RewardStage implements Stage {
     for (;;) {
       const last = this.#o.store.listRecentLogHeaders(1).at(-1);
       const epoch = last ? last.epoch + 1 : this.#o.firstEpoch;
-      if (this.#o.clock.boundsOf(epoch).endMs + this.#o.settleMs > nowMs) return closed;
+      const { endMs } = this.#o.clock.boundsOf(epoch);
+      if (endMs + this.#o.settleMs > nowMs) return closed;
+      if (this.#o.isJudgedBefore && !this.#o.isJudgedBefore(endMs)) return closed;
       await this.closeEpoch(epoch, last?.logRoot ?? GENESIS_LOG_ROOT);
       closed++;
     }
