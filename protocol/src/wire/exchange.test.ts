@@ -56,7 +56,7 @@ describe('exchange codec', () => {
   });
 
   it('round-trips answers: status, headers and bodies, as many parts as were sent', () => {
-    const answers = [
+    const answers: { status: number; headers: Record<string, string>; body: string | Uint8Array }[] = [
       { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":1}' },
       { status: 409, headers: { 'retry-after': '1' }, body: new Uint8Array([1, 2, 3]) },
     ];

@@ -217,11 +217,12 @@ export function encodeExchangeAnswer(
 /** Reads framing off a buffer; every fault is a HexEdgeError naming where and what. */
 class Reader {
   at = 0;
+  readonly bytes: Uint8Array;
+  readonly what: string;
   readonly #view: DataView;
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly what: string,
-  ) {
+  constructor(bytes: Uint8Array, what: string) {
+    this.bytes = bytes;
+    this.what = what;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   need(n: number, field: string): void {
