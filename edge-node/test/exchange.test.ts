@@ -251,6 +251,15 @@ describe('POST /v2/exchange on a node', () => {
     await expectServed(answers[12]!, idOf(last.body));
   });
 
+  it('serves the same forward twice in one exchange once: the copy is a replay (409), the first served', async () => {
+    const twice = await part();
+    const answers = await exchange(direct.url, [twice, twice]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    const served = answers.find((a) => a.status === 200)!;
+    await expectServed(served, idOf(twice.body));
+    expect(jsonOf(answers.find((a) => a.status === 409)!).code).toBe('REPLAYED');
+  });
+
   it('counts served exchanges and their parts in /metrics', async () => {
     const before = await countOf(direct.url, /^hexedge_node_exchanges_total\{outcome="ok"\} (\d+)$/m);
     const parts = await Promise.all([part(), part(), part()]);
