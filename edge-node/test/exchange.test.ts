@@ -260,6 +260,23 @@ describe('POST /v2/exchange on a node', () => {
     expect(jsonOf(answers.find((a) => a.status === 409)!).code).toBe('REPLAYED');
   });
 
+  it('refuses alone a part whose path the URL parser would move onto another route (dot segments, backslashes)', async () => {
+    const paths = [
+      '/v2/models/../versions/1/predict',
+      '/v2/models/..\\..\\v1\\oracle\\x/predict',
+      '/v2/models/comfort-index/versions/./predict',
+    ];
+    const good = await part();
+    const answers = await exchange(direct.url, [...paths.map((path) => ({ ...good, path })), good]);
+    for (const [i, path] of paths.entries()) {
+      expect([answers[i]!.status, jsonOf(answers[i]!).code]).toEqual([400, 'INVALID_REQUEST']);
+      expect(jsonOf(answers[i]!).error).toBe(
+        `exchange part ${i}: path ${JSON.stringify(path)} is not in normal form`,
+      );
+    }
+    await expectServed(answers[3]!, idOf(good.body));
+  });
+
   it('counts served exchanges and their parts in /metrics', async () => {
     const before = await countOf(direct.url, /^hexedge_node_exchanges_total\{outcome="ok"\} (\d+)$/m);
     const parts = await Promise.all([part(), part(), part()]);

@@ -97,8 +97,15 @@ export function createExchangeHandler(o: ExchangeHandlerOptions): (bytes: Uint8A
         readBody: () => Promise.resolve(part.body),
       });
     }
+    // The URL parser resolves `..`, `.` and `\`: a path it would change could land on another route.
+    const url = new URL(`http://exchange.invalid${part.path}`);
+    if (url.pathname !== part.path)
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `exchange part ${index}: path ${JSON.stringify(part.path.slice(0, 200))} is not in normal form`,
+      );
     const body = part.body.slice();
-    const request = new Request(`http://exchange.invalid${part.path}`, {
+    const request = new Request(url, {
       method: 'POST',
       headers: { ...headers, 'content-length': String(body.length) },
       body,
