@@ -330,9 +330,8 @@ export { fetchWithAnswerLimit, readBoundedBody } from './bounded-body.ts';
 export { takeOldest, trimOldest } from './oldest-first.ts';
 // A caller's bad value quoted for an error message: bounded, never recursive (deep JSON cannot overflow it).
 export { quoteValue } from './quote-value.ts';
+export { decodeExchange, decodeExchangeAnswer } from './wire/exchange-decode.ts';
 export {
-  decodeExchange,
-  decodeExchangeAnswer,
   encodeExchange,
   encodeExchangeAnswer,
   EXCHANGE_ACCEPTED_HEADER,

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HexEdgeError } from '../errors.ts';
 import { MAX_NODE_ANSWER_BYTES } from '../schemas/infer.ts';
+import { decodeExchange, decodeExchangeAnswer } from './exchange-decode.ts';
 import {
-  decodeExchange,
-  decodeExchangeAnswer,
   encodeExchange,
   encodeExchangeAnswer,
   exchangePartBytes,
