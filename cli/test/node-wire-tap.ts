@@ -1,9 +1,11 @@
+import { decodeExchange, decodeExchangeAnswer, EXCHANGE_PATH } from '@hexedge/protocol';
 import diagnostics from 'node:diagnostics_channel';
 
 /**
  * What the gateway sent to edge nodes and what they answered, byte for byte, read from undici's
  * diagnostics channels (the gateway's node client is an undici Pool): binary-forwarding and
- * forward-mac.security look at the wire with it.
+ * forward-mac.security look at the wire with it. Forwards the gateway coalesced into an exchange are
+ * read out of it, so a test sees every forward whichever way it went.
  */
 
 /** One request to a node's `/v2/models/` routes, in the order sent. */
@@ -19,12 +21,40 @@ export interface NodeWire {
   answer: Buffer[];
 }
 
-/** Starts recording every request to a node's `/v2/models/` routes; `stop()` unsubscribes. */
-export function tapNodeWires(): { wires: NodeWire[]; stop(): void } {
-  const wires: NodeWire[] = [];
+/** Header lines (name, value, …) of a part's headers. */
+const linesOf = (headers: Record<string, string>) => Object.entries(headers).flat();
+
+/**
+ * The forwards an exchange (`POST /v2/exchange`, the gateway's coalescing) carried, one wire each, as
+ * if each had gone alone: its path, headers and body, and its part of the answer.
+ */
+function partsOf(wire: NodeWire): NodeWire[] {
+  const parts = decodeExchange(Buffer.concat(wire.body));
+  let answers: ReturnType<typeof decodeExchangeAnswer> | undefined;
+  try {
+    answers = decodeExchangeAnswer(Buffer.concat(wire.answer), parts.length);
+  } catch {
+    answers = undefined; // not answered (yet): the parts without their answers
+  }
+  return parts.map((p, i) => ({
+    path: p.path,
+    origin: wire.origin,
+    requestHeaders: linesOf(p.headers),
+    body: [Buffer.from(p.body)],
+    responseHeaders: answers ? linesOf(answers[i]!.headers) : [],
+    answer: answers ? [Buffer.from(answers[i]!.body)] : [],
+  }));
+}
+
+/**
+ * Starts recording every request to a node's `/v2/models/` routes, those that rode an exchange
+ * included (one wire per forward, in the exchange's place); `stop()` unsubscribes.
+ */
+export function tapNodeWires(): { readonly wires: NodeWire[]; stop(): void } {
+  const recorded: NodeWire[] = [];
   const byRequest = new Map<object, NodeWire>();
   const onCreate = ({ request }: { request: { origin: string; path: string; headers: unknown } }) => {
-    if (!request.path.startsWith('/v2/models/')) return;
+    if (!request.path.startsWith('/v2/models/') && request.path !== EXCHANGE_PATH) return;
     const headers = Array.isArray(request.headers)
       ? (request.headers as unknown[]).map(String)
       : String(request.headers).split('\r\n');
@@ -36,7 +66,7 @@ export function tapNodeWires(): { wires: NodeWire[]; stop(): void } {
       responseHeaders: [],
       answer: [],
     };
-    wires.push(wire);
+    recorded.push(wire);
     byRequest.set(request, wire);
   };
   const onChunkSent = ({ request, chunk }: { request: object; chunk: Uint8Array | string }) =>
@@ -55,7 +85,9 @@ export function tapNodeWires(): { wires: NodeWire[]; stop(): void } {
   };
   for (const [name, listener] of Object.entries(channels)) diagnostics.subscribe(name, listener as never);
   return {
-    wires,
+    get wires() {
+      return recorded.flatMap((w) => (w.path === EXCHANGE_PATH ? partsOf(w) : [w]));
+    },
     stop: () => {
       for (const [name, listener] of Object.entries(channels))
         diagnostics.unsubscribe(name, listener as never);

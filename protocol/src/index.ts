@@ -331,3 +331,21 @@ export { fetchWithAnswerLimit, readBoundedBody } from './bounded-body.ts';
 export { takeOldest, trimOldest } from './oldest-first.ts';
 // A caller's bad value quoted for an error message: bounded, never recursive (deep JSON cannot overflow it).
 export { quoteValue } from './quote-value.ts';
+export { decodeExchange, decodeExchangeAnswer } from './wire/exchange-decode.ts';
+export {
+  encodeExchange,
+  encodeExchangeAnswer,
+  EXCHANGE_ACCEPTED_HEADER,
+  EXCHANGE_CONTENT_TYPE,
+  EXCHANGE_PATH,
+  EXCHANGE_VERSION,
+  type ExchangeAnswerPart,
+  type ExchangePart,
+  exchangePartBytes,
+  MAX_EXCHANGE_ANSWER_BYTES,
+  MAX_EXCHANGE_BYTES,
+  MAX_EXCHANGE_PART_BODY_BYTES,
+  MAX_EXCHANGE_PART_HEAD_BYTES,
+  MAX_EXCHANGE_PART_HEADERS,
+  MAX_EXCHANGE_PARTS,
+} from './wire/exchange.ts';

@@ -1,4 +1,4 @@
-import { HexEdgeError } from '@hexedge/protocol';
+import { EXCHANGE_PATH, HexEdgeError, MAX_EXCHANGE_BYTES } from '@hexedge/protocol';
 import { listenHttp, readDeclaredBody, type HttpListener } from '@hexedge/protocol/node';
 import type { Hono } from 'hono';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -50,25 +50,45 @@ async function serveInfer(
 }
 
 /**
+ * Serves one exchange (POST /v2/exchange) off the socket: the exchange's limit checked from its
+ * declared length before a byte is read, then every part through the same handler as a single call.
+ */
+async function serveExchange(route: DirectInferRoute, req: IncomingMessage, res: ServerResponse) {
+  let answer: HttpAnswer;
+  try {
+    if (Number(req.headers['content-length']) > MAX_EXCHANGE_BYTES)
+      throw new HexEdgeError('PAYLOAD_TOO_LARGE', `exchange body exceeds ${MAX_EXCHANGE_BYTES} bytes`);
+    answer = await route.exchange(await readDeclaredBody(req));
+  } catch (err) {
+    answer = errorAnswer(err);
+  }
+  if (!res.destroyed) write(res, answer);
+}
+
+/**
  * The OIP app on Node's HTTP server. Infer calls with a declared Content-Length (what the gateway and
  * every HTTP/1.1 client with a known body send) skip @hono/node-server's web Request/Response and hono's
  * routing — ~20 µs of CPU per call under load, profiled — and go straight to the app's infer handler;
  * every other request (chunked bodies included, whose limit hono's bodyLimit guards) is the app's.
+ * Exchanges (`POST /v2/exchange` with a declared length) are served off the socket the same way.
  */
 export function oipRequestListener(app: Hono, fallback: RequestListener): RequestListener {
   const route = directInferRoute(app);
   if (!route) return fallback;
   return (req, res) => {
-    const path = req.method === 'POST' ? INFER_PATH.exec(req.url ?? '') : null;
+    const post = req.method === 'POST';
+    const exchange = post && req.url === EXCHANGE_PATH;
+    const path = post && !exchange ? INFER_PATH.exec(req.url ?? '') : null;
     const length = req.headers['content-length'];
     if (
-      !path ||
+      (!path && !exchange) ||
       length === undefined ||
       req.headers['transfer-encoding'] !== undefined ||
       !DIGITS.test(length)
     )
       return fallback(req, res);
-    void serveInfer(route, req, res, path);
+    if (exchange) void serveExchange(route, req, res);
+    else void serveInfer(route, req, res, path!);
   };
 }
 

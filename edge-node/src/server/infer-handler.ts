@@ -1,5 +1,7 @@
 import {
   checkForward,
+  EXCHANGE_ACCEPTED_HEADER,
+  EXCHANGE_VERSION,
   FORWARD_MAC_ACCEPTED_HEADER,
   FORWARD_MAC_VERSION,
   ForwardRootCache,
@@ -56,6 +58,12 @@ export interface InferHandlerOptions {
 
 /** What a node that takes forward MACs says on its answers, so its gateways send MACs from then on. */
 export const forwardMacAccepted = { [FORWARD_MAC_ACCEPTED_HEADER]: FORWARD_MAC_VERSION };
+
+/**
+ * What a node that serves exchanges (exchange-handler.ts, POST /v2/exchange) says on its answers, so
+ * its gateways send it coalesced forwards from then on.
+ */
+export const exchangeAccepted = { [EXCHANGE_ACCEPTED_HEADER]: EXCHANGE_VERSION };
 
 /** The OIP error object (`{ "error": string }`) plus our stable code; 503s say when to come back. */
 export function errorAnswer(err: unknown): HttpAnswer {
@@ -184,7 +192,8 @@ export function createInferHandler(o: InferHandlerOptions): (call: InferCall) =>
       const { body, headerLength } = encodeResponse(head, result.outputs, binaryOutputNames(request));
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
       metrics?.latency.observe(labels, (performance.now() - started) / 1000);
-      const accepted = o.macs && o.callers ? forwardMacAccepted : undefined;
+      const accepted =
+        o.macs && o.callers ? { ...forwardMacAccepted, ...exchangeAccepted } : exchangeAccepted;
       if (headerLength === undefined)
         return { status: 200, headers: { 'content-type': 'application/json', ...accepted }, body };
       return {

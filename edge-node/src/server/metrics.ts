@@ -48,6 +48,20 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  /** Exchanges (POST /v2/exchange: several forwards in one HTTP request): served, or refused whole. */
+  readonly exchanges = new Counter({
+    name: 'hexedge_node_exchanges_total',
+    help: 'Exchanges (several forwards in one HTTP request) by outcome: ok, or the error code of a malformed one refused whole',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly exchangeParts = new Histogram({
+    name: 'hexedge_node_exchange_parts',
+    help: 'Forwards per served exchange',
+    buckets: [2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // prom-client's `nodejs_active_*_total` are gauges with a counter's suffix: promtool warns on them,

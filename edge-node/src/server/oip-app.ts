@@ -1,10 +1,12 @@
 import {
+  EXCHANGE_PATH,
   ForwardMacKeys,
   ForwardReplayGuard,
   ForwardRootCache,
   HexEdgeError,
   isHexEdgeError,
   jsonDigest,
+  MAX_EXCHANGE_BYTES,
   parseWith,
   predictRequestSchema,
   RECEIPT_PARAMETER,
@@ -13,9 +15,11 @@ import {
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { BINARY_EXTENSION } from './binary-extension.ts';
+import { createExchangeHandler } from './exchange-handler.ts';
 import {
   createInferHandler,
   errorAnswer,
+  exchangeAccepted,
   forwardMacAccepted,
   readSignedBody,
   type InferCall,
@@ -80,6 +84,8 @@ function errorResponse(err: unknown): Response {
 export interface DirectInferRoute {
   infer(call: InferCall): Promise<HttpAnswer>;
   maxBodyBytes: number;
+  /** `POST /v2/exchange` (exchange-handler.ts): the exchange's body in, its answer out; throws when malformed. */
+  exchange(bytes: Uint8Array): Promise<HttpAnswer>;
 }
 const directRoutes = new WeakMap<Hono, DirectInferRoute>();
 export const directInferRoute = (app: Hono): DirectInferRoute | undefined => directRoutes.get(app);
@@ -139,7 +145,18 @@ export function createOipApp(options: OipAppOptions): Hono {
   const app = new Hono();
   app.onError((err) => errorResponse(err));
   app.notFound((c) => errorResponse(new HexEdgeError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
-  directRoutes.set(app, { infer: inferCore, maxBodyBytes: MAX_OIP_BODY_BYTES });
+  // Parts other than infer go through this very app, so they take the routes a single request takes.
+  const exchange = createExchangeHandler({
+    infer: inferCore,
+    fallback: (request) => app.fetch(request),
+    maxBodyBytes: MAX_OIP_BODY_BYTES,
+    metrics,
+  });
+  directRoutes.set(app, { infer: inferCore, maxBodyBytes: MAX_OIP_BODY_BYTES, exchange });
+  app.post(EXCHANGE_PATH, declaredBodyLimit(MAX_EXCHANGE_BYTES), async (c) => {
+    const answer = await exchange(new Uint8Array(await c.req.arrayBuffer()));
+    return new Response(answer.body as Uint8Array<ArrayBuffer>, { headers: answer.headers });
+  });
 
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => c.json({ ready: isReady() }, isReady() ? 200 : 503));
@@ -240,6 +257,7 @@ export function createOipApp(options: OipAppOptions): Hono {
       metrics?.requests.inc({ ...labels, outcome: 'ok' });
       metrics?.latency.observe(labels, (performance.now() - started) / 1000);
       if (core.macs) for (const [name, value] of Object.entries(forwardMacAccepted)) c.header(name, value);
+      for (const [name, value] of Object.entries(exchangeAccepted)) c.header(name, value);
       return c.json({
         model_name: m.name,
         model_version: m.version,

@@ -1,14 +1,19 @@
 import {
+  EXCHANGE_ACCEPTED_HEADER,
+  EXCHANGE_CONTENT_TYPE,
+  EXCHANGE_PATH,
+  EXCHANGE_VERSION,
   FORWARD_MAC_ACCEPTED_HEADER,
   FORWARD_MAC_VERSION,
   HexEdgeError,
+  MAX_EXCHANGE_ANSWER_BYTES,
   MAX_NODE_ANSWER_BYTES,
 } from '@hexedge/protocol';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Pool, type Dispatcher } from 'undici';
 import { decodeNodeAnswer, HEADER_LENGTH_HEADER } from '../infer/binary-tensors.ts';
-import type { NodeClient } from '../infer/node-client.ts';
+import type { NodeAnswer, NodeClient } from '../infer/node-client.ts';
 import { isForbiddenNodeAddress } from '../node-urls.ts';
 
 /** Keep-alive connections per node; enough for the dynamic batcher to see concurrent requests. */
@@ -17,7 +22,7 @@ const CONNECTIONS_PER_NODE = 32;
 const MAX_CACHED_URLS = 4096;
 
 /** What `post` needs of a node URL: the pool's origin, the request path, and a literal private address if it is one. */
-interface Target {
+export interface NodeTarget {
   origin: string;
   path: string;
   forbiddenHost: string | undefined;
@@ -71,7 +76,7 @@ export const publicOnlyLookup =
  */
 export class PooledNodeClient implements NodeClient {
   readonly #pools = new Map<string, { pool: Pool; lastUsedMs: number }>();
-  readonly #targets = new Map<string, Target>();
+  readonly #targets = new Map<string, NodeTarget>();
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #allowPrivate: boolean;
   readonly #maxAnswerBytes: number;
@@ -88,7 +93,20 @@ export class PooledNodeClient implements NodeClient {
     this.#sweeper.unref();
   }
 
-  async post({
+  async post(options: {
+    url: string;
+    body: string | Uint8Array;
+    signal: AbortSignal;
+    headers?: Record<string, string>;
+  }): Promise<NodeAnswer> {
+    return (await this.postDetailed(options)).answer;
+  }
+
+  /**
+   * `post`, and whether the node's answer says it serves exchanges (protocol's EXCHANGE_ACCEPTED_HEADER):
+   * what the coalescing client (coalescing-node-client.ts) learns per node from single forwards.
+   */
+  async postDetailed({
     url,
     body,
     signal,
@@ -98,16 +116,54 @@ export class PooledNodeClient implements NodeClient {
     body: string | Uint8Array;
     signal: AbortSignal;
     headers?: Record<string, string>;
-  }) {
-    const target = this.#targetOf(url);
+  }): Promise<{ answer: NodeAnswer; acceptsExchange: boolean }> {
+    const target = this.targetOf(url);
     // A literal address never goes through the lookup: checked here.
     if (target.forbiddenHost !== undefined) {
       throw new HexEdgeError('FORBIDDEN', `node address ${target.forbiddenHost} is private or loopback`);
     }
-    let entry = this.#pools.get(target.origin);
+    const answer = await this.#dispatch(this.#poolOf(target.origin), {
+      path: target.path,
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+      signal,
+      maxAnswerBytes: this.#maxAnswerBytes,
+    });
+    return {
+      answer: {
+        status: answer.status,
+        body: decodeNodeAnswer(answer.bytes, answer.headerLength),
+        ...(answer.acceptsForwardMac ? { acceptsForwardMac: true } : {}),
+      },
+      acceptsExchange: answer.acceptsExchange,
+    };
+  }
+
+  /**
+   * One exchange (protocol's exchange.ts) to a node origin over the same pool of connections: its
+   * answer's status and bytes, read up to MAX_EXCHANGE_ANSWER_BYTES. The origin is one a `post` went
+   * to (its literal-address check passed there); connections still go through the public-only lookup.
+   */
+  async exchange(options: {
+    origin: string;
+    body: Uint8Array;
+    signal: AbortSignal;
+  }): Promise<{ status: number; bytes: Uint8Array; acceptsExchange: boolean }> {
+    const answer = await this.#dispatch(this.#poolOf(options.origin), {
+      path: EXCHANGE_PATH,
+      headers: { 'content-type': EXCHANGE_CONTENT_TYPE },
+      body: options.body,
+      signal: options.signal,
+      maxAnswerBytes: MAX_EXCHANGE_ANSWER_BYTES,
+    });
+    return { status: answer.status, bytes: answer.bytes, acceptsExchange: answer.acceptsExchange };
+  }
+
+  #poolOf(origin: string): Pool {
+    let entry = this.#pools.get(origin);
     if (!entry) {
       entry = {
-        pool: new Pool(target.origin, {
+        pool: new Pool(origin, {
           connections: CONNECTIONS_PER_NODE,
           pipelining: 1,
           keepAliveTimeout: 30_000,
@@ -115,20 +171,10 @@ export class PooledNodeClient implements NodeClient {
         }),
         lastUsedMs: 0,
       };
-      this.#pools.set(target.origin, entry);
+      this.#pools.set(origin, entry);
     }
     entry.lastUsedMs = Date.now();
-    const answer = await this.#dispatch(entry.pool, {
-      path: target.path,
-      headers: { 'content-type': 'application/json', ...headers },
-      body,
-      signal,
-    });
-    return {
-      status: answer.status,
-      body: decodeNodeAnswer(answer.bytes, answer.headerLength),
-      ...(answer.acceptsForwardMac ? { acceptsForwardMac: true } : {}),
-    };
+    return entry.pool;
   }
 
   /**
@@ -136,7 +182,7 @@ export class PooledNodeClient implements NodeClient {
    * routes repeat on every request: `new URL` each time was ~1 µs of CPU a request). Bounded: cleared
    * when full, so URLs of nodes that came and went do not pile up.
    */
-  #targetOf(url: string): Target {
+  targetOf(url: string): NodeTarget {
     let target = this.#targets.get(url);
     if (target === undefined) {
       const u = new URL(url);
@@ -154,7 +200,7 @@ export class PooledNodeClient implements NodeClient {
 
   /**
    * One request through undici's handler API: the answer's bytes are collected as they come, read no
-   * further than `maxAnswerBytes` (past it the request is aborted and the connection dropped). Measured
+   * further than `request.maxAnswerBytes` (past it the request is aborted and the connection dropped). Measured
    * ~20 µs of CPU per request cheaper than `pool.request`, whose answer is a stream read by an async
    * iterator.
    */
@@ -165,14 +211,16 @@ export class PooledNodeClient implements NodeClient {
       headers: Record<string, string>;
       body: string | Uint8Array;
       signal: AbortSignal;
+      maxAnswerBytes: number;
     },
   ): Promise<{
     status: number;
     headerLength: string | undefined;
     acceptsForwardMac: boolean;
+    acceptsExchange: boolean;
     bytes: Uint8Array;
   }> {
-    const max = this.#maxAnswerBytes;
+    const max = request.maxAnswerBytes;
     const tooLarge = () => new HexEdgeError('PAYLOAD_TOO_LARGE', `node answer exceeds ${max} bytes`);
     const { signal } = request;
     return new Promise((resolve, reject) => {
@@ -185,6 +233,7 @@ export class PooledNodeClient implements NodeClient {
       let status = 0;
       let headerLength: string | undefined;
       let acceptsForwardMac = false;
+      let acceptsExchange = false;
       pool.dispatch(
         { method: 'POST', path: request.path, headers: request.headers, body: request.body },
         {
@@ -199,6 +248,7 @@ export class PooledNodeClient implements NodeClient {
             const length = headers[HEADER_LENGTH_HEADER];
             headerLength = typeof length === 'string' ? length : undefined;
             acceptsForwardMac = headers[FORWARD_MAC_ACCEPTED_HEADER] === FORWARD_MAC_VERSION;
+            acceptsExchange = headers[EXCHANGE_ACCEPTED_HEADER] === EXCHANGE_VERSION;
           },
           onResponseData(c, chunk) {
             size += chunk.length;
@@ -211,6 +261,7 @@ export class PooledNodeClient implements NodeClient {
               status,
               headerLength,
               acceptsForwardMac,
+              acceptsExchange,
               bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
             });
           },

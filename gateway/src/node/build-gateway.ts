@@ -13,6 +13,7 @@ import { FileDeviceStore } from '../adapters/device-file-store.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../adapters/mqtt-broker.ts';
 import { startMqttIngress } from '../adapters/mqtt-ingress.ts';
 import { nodeSha256Hex } from '../adapters/node-hash.ts';
+import { CoalescingNodeClient } from '../adapters/coalescing-node-client.ts';
 import { PooledNodeClient } from '../adapters/pooled-node-client.ts';
 import { SqliteKeyStore } from '../adapters/sqlite-key-store.ts';
 import { SqliteSeqStore } from '../adapters/sqlite-seq-store.ts';
@@ -169,8 +170,10 @@ export async function buildGateway(
     const trustSeqs = new SqliteSeqStore({ path: path.join(config.dataDir, 'oracle-trust.sqlite') });
     life.defer('trust push sequence', () => trustSeqs.close());
 
-    const nodeClient = new PooledNodeClient({ allowPrivateAddresses: config.allowPrivateNodeAddresses });
-    life.defer('node connections', () => nodeClient.close());
+    const pooledClient = new PooledNodeClient({ allowPrivateAddresses: config.allowPrivateNodeAddresses });
+    life.defer('node connections', () => pooledClient.close());
+    // Concurrent forwards to one node coalesce into exchanges (coalescing-node-client.ts).
+    const nodeClient = new CoalescingNodeClient({ client: pooledClient });
     const parts: Record<string, () => PartState> = {};
     const metrics = new GatewayMetrics();
     const inFlight: Record<string, () => number> = {};

@@ -13,6 +13,7 @@ export { type EmbeddedBroker, startEmbeddedBroker } from '../adapters/mqtt-broke
 export { DEFAULT_MAX_IN_FLIGHT, type MqttIngress, startMqttIngress } from '../adapters/mqtt-ingress.ts';
 export { connectMqttPublisher } from '../adapters/mqtt-publisher.ts';
 export { PooledNodeClient } from '../adapters/pooled-node-client.ts';
+export { CoalescingNodeClient, DEFAULT_MAX_IN_FLIGHT_PER_NODE } from '../adapters/coalescing-node-client.ts';
 export { buildGateway, REPORT_KEY_FILE, type RunningGateway } from './build-gateway.ts';
 export { dirAssets } from './dir-assets.ts';
 export { gatewayRequestListener, listenGateway } from './infer-listener.ts';
