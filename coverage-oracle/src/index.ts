@@ -32,3 +32,7 @@ export { availabilityStatusOf, judgeLocationWindow } from './stages/location-rep
 export { type ClaimedNode } from './directory.ts';
 export { type StakeEvent, type WorkRecord } from './store/records.ts';
 export { type OracleStore } from './store/oracle-store.ts';
+export { RewardStage } from './stages/reward-stage.ts';
+export { EpochClock } from './rewards/epochs.ts';
+export { buildLogEntry, findBrokenLogEntry } from './rewards/epoch-log.ts';
+export { GENESIS_LOG_ROOT } from './store/memory-store.ts';

@@ -45,7 +45,7 @@ export interface CoverageOracleOptions {
   catalogue?: CatalogueView;
   /** The model manifest's tolerance; default `config.defaultTolerance`. */
   toleranceFor?: (modelName: string, modelVersion: string) => number;
-  /** SHA-256 for batch proofs at ingest and the verify stage's receipt hashes, draws and spot-check digests (a runtime's faster one); WebCrypto's when absent. */
+  /** SHA-256 for batch proofs at ingest, the verify stage's receipt hashes, draws and spot-check digests, and the epoch log's roots (a runtime's faster one); WebCrypto's when absent. */
   sha256?: Sha256Hex;
   nowMs?: () => number;
 }
@@ -160,6 +160,7 @@ export class CoverageOracle {
         if (next && next.receivedAtMs < endMs) return false;
         return store.listDueRounds({ nowMs: endMs + config.roundCloseDelayMs, limit: 1 }).length === 0;
       },
+      ...(options.sha256 ? { sha256: options.sha256 } : {}),
     });
     this.retentionStage = new RetentionStage({
       store,

@@ -178,7 +178,7 @@ describe('oracle pipeline on SQLite: ingest → verify → score → reward', ()
     const proof = (await oracle.getRewardProof(EPOCH, beaconer.nodeId))!;
     expect(await verifyRewardEntry(proof)).toBe(true);
 
-    const files = exportLogFiles({ store, dir: path.join(dir, 'export') });
+    const files = await exportLogFiles({ store, dir: path.join(dir, 'export') });
     expect(files.map((f) => path.basename(f))).toEqual([
       `epoch-00${EPOCH}.manifest.json`,
       `epoch-00${EPOCH}.log.json`,
@@ -192,7 +192,10 @@ describe('oracle pipeline on SQLite: ingest → verify → score → reward', ()
     const env = setupOracle('bounded.sqlite');
     const reads: Array<{ key: string; limit: number | undefined }> = [];
     const list = env.store.listRoundReports.bind(env.store);
-    env.store.listRoundReports = (key, options) => (reads.push({ key, limit: options?.limit }), list(key, options));
+    env.store.listRoundReports = (key, options) => (
+      reads.push({ key, limit: options?.limit }),
+      list(key, options)
+    );
     const { locations } = await epochReports();
     await env.oracle.ingest.submitBatch(locations, T0 + 800);
     await env.oracle.tick(T0 + 1000);

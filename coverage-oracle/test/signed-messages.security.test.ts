@@ -96,8 +96,8 @@ describe('oracle reports', () => {
     store.listTrust = () => {
       throw new Error('trust table scanned');
     };
-    store.listLogEntries = () => {
-      throw new Error('epoch log read whole');
+    store.listLogHashes = () => {
+      throw new Error('epoch log hash lists read');
     };
     const { oracle: coverage } = makeOracle({ oracleKeys: oracle, nowMs: NOW, store });
     expect(coverage.isVerifier(node.nodeId)).toBe(false);

@@ -8,6 +8,7 @@ import { GENESIS_LOG_ROOT, MemoryOracleStore } from '../store/memory-store.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import { logHeaderOf, type LogEntry } from '../store/records.ts';
 import { SqliteOracleStore } from './node.ts';
+import { readLogEntries } from '../../test/fixtures/log-entries.ts';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -54,25 +55,41 @@ describe.each([
     expect(store.getLogHeader(7)).toBeUndefined();
     expect(store.listRecentLogHeaders(2).map((h) => h.epoch)).toEqual([1, 2]);
     // The full log (exports) keeps every hash; the chain still checks against the last header.
-    expect(store.listLogEntries()[2]!.receiptHashes).toHaveLength(5_000);
+    expect(readLogEntries(store)[2]!.receiptHashes).toHaveLength(5_000);
     expect(() => store.appendLogEntry({ ...entries[2]!, epoch: 3 })).toThrow(/does not chain/);
   });
 });
 
-describe('log headers of a store written before they were kept apart', () => {
-  it('are made once from the full entries when the store opens', async () => {
+/** A store as written before the hash lists were rows: whole entries in `log`, with or without `log_headers`. */
+function writeOldStore(file: string, entries: readonly LogEntry[], options: { headers: boolean }): void {
+  new SqliteOracleStore({ path: file }).close();
+  const db = new DatabaseSync(file);
+  db.exec('CREATE TABLE log (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT');
+  for (const e of entries) {
+    db.prepare('INSERT INTO log (epoch, json) VALUES (?, ?)').run(e.epoch, JSON.stringify(e));
+    if (options.headers)
+      db.prepare('INSERT INTO log_headers (epoch, json) VALUES (?, ?)').run(
+        e.epoch,
+        JSON.stringify(logHeaderOf(e)),
+      );
+  }
+  db.close();
+}
+
+describe.each([
+  ['whole entries only', false],
+  ['whole entries and headers', true],
+] as const)('a store from before the hash lists were rows (%s)', (_name, headers) => {
+  it('is moved once on open: the same headers and lists, the old table gone, the chain going on', async () => {
     const file = dbPath();
     const entries = await threeEpochs();
-    const before = new SqliteOracleStore({ path: file });
-    entries.forEach((e) => before.appendLogEntry(e));
-    before.close();
-    // The older store: full entries only.
-    const db = new DatabaseSync(file);
-    db.exec('DELETE FROM log_headers');
-    db.close();
+    writeOldStore(file, entries, { headers });
     const after = new SqliteOracleStore({ path: file });
     expect(after.listRecentLogHeaders(5)).toEqual(entries.map(logHeaderOf));
-    // And the chain goes on from them.
+    expect(readLogEntries(after)).toEqual(entries);
+    expect(after.listLogHashes({ epoch: 1, kind: 'receipts', fromIndex: 4_998, limit: 10 })).toEqual(
+      entries[1]!.receiptHashes.slice(4_998),
+    );
     const next = await buildLogEntry({
       epoch: 3,
       startMs: 3000,
@@ -85,5 +102,23 @@ describe('log headers of a store written before they were kept apart', () => {
     after.appendLogEntry(next);
     expect(after.getLogHeader(3)).toEqual(logHeaderOf(next));
     after.close();
+    const db = new DatabaseSync(file);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'log'").get()).toBeUndefined();
+    db.close();
+    // Opening again moves nothing twice.
+    const again = new SqliteOracleStore({ path: file });
+    expect(readLogEntries(again)).toEqual([...entries, next]);
+    again.close();
+  });
+
+  it('refuses to open rather than half-move a list holding something that is not hex', async () => {
+    const file = dbPath();
+    const entries = await threeEpochs();
+    writeOldStore(file, [{ ...entries[0]!, receiptHashes: ['zz'.repeat(32)] }], { headers });
+    expect(() => new SqliteOracleStore({ path: file })).toThrow(/hash lists into rows failed/);
+    const db = new DatabaseSync(file);
+    expect(db.prepare('SELECT count(*) AS n FROM log').get()!.n).toBe(1);
+    expect(db.prepare('SELECT count(*) AS n FROM log_hashes').get()!.n).toBe(0);
+    db.close();
   });
 });

@@ -1,17 +1,18 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { assertChainsFrom } from '../store/memory-store.ts';
-import { logHeaderOf } from '../store/records.ts';
 import type { NodeEvidence } from '../trust/node-evidence.ts';
 import { SqliteVerdictEvidence } from './sqlite-evidence.ts';
+import { SqliteEpochReader } from './sqlite-epoch-reader.ts';
+import { SqliteProvenanceLog } from './sqlite-log.ts';
 import { SqliteRewardTrees } from './sqlite-reward-trees.ts';
 import { createOracleTables, prepareOracleStatements } from './sqlite-schema.ts';
 import { SqliteWorkData } from './sqlite-work-data.ts';
 import type { WorkTotals } from '../store/work-totals.ts';
-import type { JudgedBatch, OracleStore, PruneOptions } from '../store/oracle-store.ts';
+import type { EpochReader, JudgedBatch, OracleStore, PruneOptions } from '../store/oracle-store.ts';
 import type {
   CoverageObservation,
   Entropy,
   LogEntry,
+  LogHashKind,
   LogHeader,
   NonceClaim,
   OracleTrustRecord,
@@ -40,6 +41,8 @@ export class SqliteOracleStore implements OracleStore {
   readonly #evidence: SqliteVerdictEvidence;
   readonly #rewardTrees: SqliteRewardTrees;
   readonly #workData: SqliteWorkData;
+  readonly #log: SqliteProvenanceLog;
+  readonly #path: string;
 
   constructor(options: { path: string }) {
     this.#db = new DatabaseSync(options.path);
@@ -48,6 +51,8 @@ export class SqliteOracleStore implements OracleStore {
     this.#evidence = new SqliteVerdictEvidence(this.#db, (write) => this.#transaction(write));
     this.#rewardTrees = new SqliteRewardTrees(this.#db, (write) => this.#transaction(write));
     this.#workData = new SqliteWorkData(this.#db);
+    this.#log = new SqliteProvenanceLog(this.#db, (write) => this.#transaction(write));
+    this.#path = options.path;
   }
 
   close(): void {
@@ -285,25 +290,44 @@ export class SqliteOracleStore implements OracleStore {
   }
 
   appendLogEntry(entry: LogEntry): void {
-    this.#transaction(() => {
-      const last = this.#q.lastLog!.get();
-      assertChainsFrom(last ? (JSON.parse(last.json as string) as LogHeader) : undefined, entry);
-      this.#q.insertLog!.run(entry.epoch, JSON.stringify(entry));
-      this.#q.insertLogHeader!.run(entry.epoch, JSON.stringify(logHeaderOf(entry)));
-    });
+    this.#log.appendEntry(entry);
   }
 
-  listLogEntries(): LogEntry[] {
-    return this.#q.listLog!.all().map((r) => JSON.parse(r.json as string) as LogEntry);
+  readEpoch(range: { sinceMs: number; untilMs: number }): EpochReader {
+    return new SqliteEpochReader({ path: this.#path, range });
+  }
+
+  appendLogHashes(page: {
+    epoch: number;
+    kind: LogHashKind;
+    fromIndex: number;
+    hashes: readonly string[];
+  }): void {
+    this.#log.appendHashes(page);
+  }
+
+  discardLogHashes(epoch: number): void {
+    this.#log.discardHashes(epoch);
+  }
+
+  commitLogHeader(header: LogHeader, counts: Readonly<Record<LogHashKind, number>>): void {
+    this.#log.commitHeader(header, counts);
+  }
+
+  listLogHashes(options: { epoch: number; kind: LogHashKind; fromIndex: number; limit: number }): string[] {
+    return this.#log.listHashes(options);
+  }
+
+  listLogHeaders(options: { fromEpoch: number; limit: number }): LogHeader[] {
+    return this.#log.listHeaders(options);
   }
 
   getLogHeader(epoch: number): LogHeader | undefined {
-    const row = this.#q.getLogHeader!.get(epoch);
-    return row ? (JSON.parse(row.json as string) as LogHeader) : undefined;
+    return this.#log.getHeader(epoch);
   }
 
   listRecentLogHeaders(limit: number): LogHeader[] {
-    return this.#q.recentLogHeaders!.all(limit).map((r) => JSON.parse(r.json as string) as LogHeader);
+    return this.#log.recentHeaders(limit);
   }
 
   saveRewardTree(tree: RewardTreeInput): boolean {

@@ -27,17 +27,9 @@ export function createOracleTables(db: DatabaseSync): void {
     CREATE INDEX IF NOT EXISTS stake_node ON stake (node_id, seq);
     CREATE TABLE IF NOT EXISTS trust (node_id TEXT PRIMARY KEY, json TEXT NOT NULL) STRICT;
     CREATE TABLE IF NOT EXISTS coverage (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
-    CREATE TABLE IF NOT EXISTS log (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
-    CREATE TABLE IF NOT EXISTS log_headers (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
     CREATE TABLE IF NOT EXISTS ingest_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
   `);
-  // A store written before log headers were kept apart gets them once, from its full entries (in
-  // SQLite: the hash lists are dropped there, not parsed here).
-  db.exec(`
-    INSERT INTO log_headers (epoch, json)
-      SELECT epoch, json_remove(json, '$.receiptHashes', '$.verdictHashes') FROM log
-      WHERE epoch NOT IN (SELECT epoch FROM log_headers);
-  `);
+  // The provenance log's tables (and the move from a store from before) are sqlite-log.ts's.
 }
 
 export function prepareOracleStatements(db: DatabaseSync): Record<string, StatementSync> {
@@ -88,13 +80,5 @@ export function prepareOracleStatements(db: DatabaseSync): Record<string, Statem
     getTrust: p('SELECT json FROM trust WHERE node_id = ?'),
     saveCoverage: p('INSERT INTO coverage (at_ms, json) VALUES (?, ?)'),
     listCoverage: p('SELECT json FROM coverage WHERE at_ms >= ? ORDER BY id'),
-    lastLog: p('SELECT json FROM log_headers ORDER BY epoch DESC LIMIT 1'),
-    insertLog: p('INSERT INTO log (epoch, json) VALUES (?, ?)'),
-    insertLogHeader: p('INSERT INTO log_headers (epoch, json) VALUES (?, ?)'),
-    listLog: p('SELECT json FROM log ORDER BY epoch'),
-    getLogHeader: p('SELECT json FROM log_headers WHERE epoch = ?'),
-    recentLogHeaders: p(
-      'SELECT json FROM (SELECT epoch, json FROM log_headers ORDER BY epoch DESC LIMIT ?) ORDER BY epoch',
-    ),
   };
 }

@@ -97,18 +97,28 @@ export async function buildOracle(
       sha256: nodeSha256Hex,
       log: (m) => log(`oracle: ${m}`),
     });
-    const exportNow = () => {
-      try {
-        exportLogFiles({ store, dir: exportDir });
-      } catch (err) {
-        log(`oracle: log export to ${exportDir} failed: ${(err as Error).message}`);
-      }
+    // Exports run one at a time (an epoch's file takes a while at scale, and two would share temporary
+    // files); a call while one runs queues one more at most, which then sees every epoch closed by then.
+    let exporting: Promise<void> = Promise.resolve();
+    let queued = false;
+    const exportNow = (): Promise<void> => {
+      if (queued) return exporting;
+      queued = true;
+      exporting = exporting.then(async () => {
+        queued = false;
+        try {
+          await exportLogFiles({ store, dir: exportDir });
+        } catch (err) {
+          log(`oracle: log export to ${exportDir} failed: ${(err as Error).message}`);
+        }
+      });
+      return exporting;
     };
     life.defer('log export', exportNow);
     const listener = await listenHttp({ app: service.app, port: config.port, host: config.host });
     life.defer('HTTP listener', () => listener.close());
     const exporter =
-      config.exportIntervalMs > 0 ? setInterval(exportNow, config.exportIntervalMs) : undefined;
+      config.exportIntervalMs > 0 ? setInterval(() => void exportNow(), config.exportIntervalMs) : undefined;
     exporter?.unref();
     life.defer('log export timer', () => clearInterval(exporter));
     const loops = new AbortController();

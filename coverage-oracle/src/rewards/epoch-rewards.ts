@@ -1,6 +1,7 @@
 import { HexEdgeError } from '@hexedge/protocol';
 import type { Verdict, WorkRecord } from '../store/records.ts';
 import { isRewardedStatus } from '../store/work-totals.ts';
+import { countRewardedWork, InferenceInputs, VerdictInputs } from './reward-inputs.ts';
 import { splitProportionally } from './split.ts';
 
 /** Shares of the pool in basis points; they must sum to 10 000. */
@@ -26,9 +27,6 @@ export interface RewardEntry {
   coverageWeight: string;
   availabilityWeight: string;
 }
-
-/** Units and scales are stored with 4 decimals, so ×10⁴ each makes them exact integers. */
-const UNIT_SCALE = 10_000;
 
 export function assertValidShares(shares: RewardShares): void {
   const values = [shares.inferenceBps, shares.coverageBps, shares.availabilityBps];
@@ -67,49 +65,43 @@ export function computeRewardEntries(options: {
   requestFeeBaseUnits?: bigint;
   stakes?: ReadonlyMap<string, bigint>;
 }): { entries: RewardEntry[]; unallocatedBaseUnits: bigint } {
-  const { poolBaseUnits, shares, work, verdicts, modelCostUnits = {}, requestFeeBaseUnits, stakes } = options;
-  assertValidShares(shares);
-  const cheaters = new Set(
-    verdicts.filter((v) => v.kind === 'spot-check' && v.status === 'fraud').map((v) => v.nodeId),
-  );
-  const add = (map: Map<string, bigint>, id: string, w: bigint) =>
-    !cheaters.has(id) && map.set(id, (map.get(id) ?? 0n) + w);
+  const { work, verdicts, modelCostUnits, ...rest } = options;
+  const verdictInputs = new VerdictInputs();
+  for (const v of verdicts) verdictInputs.add(v);
+  return computeRewardEntriesFromInputs({
+    ...rest,
+    inference: new InferenceInputs(modelCostUnits).add(countRewardedWork(work)),
+    verdicts: verdictInputs,
+  });
+}
 
-  const inference = new Map<string, bigint>();
-  const receipts = new Map<string, bigint>();
-  for (const w of work) {
-    if (!isRewardedWork(w)) continue;
-    const cost = modelCostUnits[w.modelName] ?? 1;
-    add(inference, w.nodeId, BigInt(Number.isInteger(cost) && cost > 0 ? cost : 1));
-    add(receipts, w.nodeId, 1n);
-  }
-  const coverage = new Map<string, bigint>();
-  for (const v of verdicts) {
-    if (
-      (v.kind === 'poc-beacon' || v.kind === 'poc-witness') &&
-      v.status === 'valid' &&
-      v.rewardUnit &&
-      v.hexScale
-    ) {
-      add(
-        coverage,
-        v.nodeId,
-        BigInt(Math.round(v.rewardUnit * UNIT_SCALE)) * BigInt(Math.round(v.hexScale * UNIT_SCALE)),
-      );
-    }
-  }
-  const probes = new Map<string, { up: number; total: number }>();
-  for (const v of verdicts) {
-    if (v.kind !== 'availability' || (v.status !== 'up' && v.status !== 'down')) continue;
-    const p = probes.get(v.nodeId) ?? { up: 0, total: 0 };
-    p.total++;
-    if (v.status === 'up') p.up++;
-    probes.set(v.nodeId, p);
-  }
+/**
+ * `computeRewardEntries` from inputs already folded (reward-inputs.ts): what an epoch close streams the
+ * store's work and verdicts into, so it never holds the epoch's records. The same entries for the same
+ * records, in whatever order or slicing they were folded.
+ */
+export function computeRewardEntriesFromInputs(options: {
+  poolBaseUnits: bigint;
+  shares: RewardShares;
+  inference: InferenceInputs;
+  verdicts: VerdictInputs;
+  requestFeeBaseUnits?: bigint;
+  stakes?: ReadonlyMap<string, bigint>;
+}): { entries: RewardEntry[]; unallocatedBaseUnits: bigint } {
+  const { poolBaseUnits, shares, requestFeeBaseUnits, stakes } = options;
+  assertValidShares(shares);
+  const { cheaters } = options.verdicts;
+  // A node with confirmed fraud in the epoch earns nothing in it, in any category.
+  const honest = (weights: ReadonlyMap<string, bigint>) =>
+    new Map([...weights].filter(([id]) => !cheaters.has(id)));
+  const inference = honest(options.inference.weights);
+  const receipts = options.inference.receipts;
+  const coverage = honest(options.verdicts.coverage);
   const availability = new Map<string, bigint>();
-  for (const [id, p] of probes) {
+  for (const [id, p] of options.verdicts.probes) {
+    if (cheaters.has(id)) continue;
     const uptimeBps = BigInt(Math.round((p.up / p.total) * 10_000));
-    add(availability, id, stakes ? uptimeBps * (stakes.get(id) ?? 0n) : uptimeBps);
+    availability.set(id, stakes ? uptimeBps * (stakes.get(id) ?? 0n) : uptimeBps);
   }
 
   const categories = [

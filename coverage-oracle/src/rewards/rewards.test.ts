@@ -5,6 +5,7 @@ import { keys } from '../../test/fixtures/reports.ts';
 import type { Verdict, WorkRecord } from '../store/records.ts';
 import { MemoryOracleStore, GENESIS_LOG_ROOT } from '../store/memory-store.ts';
 import { buildLogEntry, findBrokenLogEntry } from './epoch-log.ts';
+import { readLogEntries } from '../../test/fixtures/log-entries.ts';
 import { computeRewardEntries, DEFAULT_REWARD_SHARES } from './epoch-rewards.ts';
 import { buildRewardManifest, verifyRewardEntry, verifyRewardManifest } from './manifest.ts';
 import { buildMerkleTree, verifyMerkleProof } from './merkle.ts';
@@ -306,7 +307,7 @@ describe('reward manifest', () => {
       store.appendLogEntry(entry);
       prev = entry.logRoot;
     }
-    const log = store.listLogEntries();
+    const log = readLogEntries(store);
     expect(await findBrokenLogEntry(log)).toBeNull();
     expect(() => store.appendLogEntry({ ...log[2]!, epoch: 3 })).toThrow(/does not chain/);
     const edited = log.map((e, i) => (i === 1 ? { ...e, verdictHashes: e.verdictHashes.slice(1) } : e));

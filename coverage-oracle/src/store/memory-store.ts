@@ -1,12 +1,14 @@
 import { HexEdgeError } from '@hexedge/protocol';
 import { MemoryWorkData } from './memory-work-data.ts';
-import type { JudgedBatch, OracleStore, PruneOptions } from './oracle-store.ts';
+import type { EpochReader, JudgedBatch, OracleStore, PruneOptions } from './oracle-store.ts';
+import { MemoryProvenanceLog } from './memory-log.ts';
+import { countRewardedWork } from '../rewards/reward-inputs.ts';
 import type { WorkTotals } from './work-totals.ts';
-import { logHeaderOf } from './records.ts';
 import type {
   CoverageObservation,
   Entropy,
   LogEntry,
+  LogHashKind,
   LogHeader,
   OracleTrustRecord,
   PendingRound,
@@ -26,7 +28,10 @@ import { emptyEvidence, foldVerdicts, replaceInEvidence, type NodeEvidence } fro
 export const GENESIS_LOG_ROOT = '0'.repeat(64);
 
 /** The last root a new log entry must chain from, shared by every store implementation. */
-export function assertChainsFrom(last: LogHeader | undefined, entry: LogEntry): void {
+export function assertChainsFrom(
+  last: LogHeader | undefined,
+  entry: Pick<LogHeader, 'epoch' | 'prevLogRoot'>,
+): void {
   const expected = last?.logRoot ?? GENESIS_LOG_ROOT;
   const expectedEpoch = last ? last.epoch + 1 : entry.epoch;
   if (entry.prevLogRoot !== expected || entry.epoch !== expectedEpoch) {
@@ -58,7 +63,7 @@ export class MemoryOracleStore implements OracleStore {
   readonly #slashEvidence = new Set<string | undefined>();
   readonly #trust = new Map<string, OracleTrustRecord>();
   readonly #coverage: CoverageObservation[] = [];
-  readonly #log: LogEntry[] = [];
+  readonly #log = new MemoryProvenanceLog(assertChainsFrom);
   readonly #rewardTrees = new Map<
     number,
     { record: RewardTreeRecord; leaves: Map<string, RewardLeafRecord>; levels: Uint8Array[][] }
@@ -263,21 +268,53 @@ export class MemoryOracleStore implements OracleStore {
   }
 
   appendLogEntry(entry: LogEntry): void {
-    assertChainsFrom(this.#log.at(-1), entry);
-    this.#log.push(structuredClone(entry));
+    this.#log.appendEntry(entry);
   }
 
-  listLogEntries(): LogEntry[] {
-    return this.#log.map((e) => structuredClone(e));
+  /** A copy of the epoch's work and verdicts as they are now: the memory store holds them anyway. */
+  readEpoch(range: { sinceMs: number; untilMs: number }): EpochReader {
+    const work = this.#work.list(range).sort((a, b) => (a.receiptHash < b.receiptHash ? -1 : 1));
+    const verdicts = this.listVerdicts(range);
+    return {
+      rewardedWork: (slice) =>
+        countRewardedWork(work.filter((w) => w.atMs >= slice.sinceMs && w.atMs < slice.untilMs)),
+      receiptHashes: () => work.map((w) => w.receiptHash).values(),
+      verdicts: () => verdicts.values(),
+      close: () => {},
+    };
+  }
+
+  appendLogHashes(page: {
+    epoch: number;
+    kind: LogHashKind;
+    fromIndex: number;
+    hashes: readonly string[];
+  }): void {
+    this.#log.appendHashes(page);
+  }
+
+  discardLogHashes(epoch: number): void {
+    this.#log.discardHashes(epoch);
+  }
+
+  commitLogHeader(header: LogHeader, counts: Readonly<Record<LogHashKind, number>>): void {
+    this.#log.commitHeader(header, counts);
+  }
+
+  listLogHashes(options: { epoch: number; kind: LogHashKind; fromIndex: number; limit: number }): string[] {
+    return this.#log.listHashes(options);
+  }
+
+  listLogHeaders(options: { fromEpoch: number; limit: number }): LogHeader[] {
+    return this.#log.listHeaders(options);
   }
 
   getLogHeader(epoch: number): LogHeader | undefined {
-    const e = this.#log.find((l) => l.epoch === epoch);
-    return e && structuredClone(logHeaderOf(e));
+    return this.#log.getHeader(epoch);
   }
 
   listRecentLogHeaders(limit: number): LogHeader[] {
-    return this.#log.slice(-limit).map((e) => structuredClone(logHeaderOf(e)));
+    return this.#log.recentHeaders(limit);
   }
 
   saveRewardTree(tree: RewardTreeInput): boolean {

@@ -2,6 +2,7 @@ import type {
   CoverageObservation,
   Entropy,
   LogEntry,
+  LogHashKind,
   LogHeader,
   OracleTrustRecord,
   PendingRound,
@@ -16,6 +17,7 @@ import type {
   WorkRecord,
 } from './records.ts';
 import type { WorkTotals } from './work-totals.ts';
+import type { RewardedWorkCount } from '../rewards/reward-inputs.ts';
 import type { NodeEvidence } from '../trust/node-evidence.ts';
 
 /** One verify tick's results (OracleStore.commitJudged). */
@@ -39,6 +41,21 @@ export interface PruneOptions {
   /** Work records from before `beforeMs`, and their totals' buckets wholly before it. */
   work: { beforeMs: number };
   limit: number;
+}
+
+/**
+ * One epoch's closing inputs as of one moment (SQLite: a read transaction on a connection of its own,
+ * so the verify stage writing meanwhile changes nothing it sees, and the close can pause between pages
+ * to let ingest run). Read in pieces, then closed; nothing here holds the epoch's records at once.
+ */
+export interface EpochReader {
+  /** Rewarded work (unchecked or passed) per (node, model) with `atMs` in `range`, a slice of the epoch. */
+  rewardedWork(range: { sinceMs: number; untilMs: number }): RewardedWorkCount[];
+  /** The epoch's receipt hashes in ascending order, one at a time (the work table's key order). */
+  receiptHashes(): IterableIterator<string>;
+  /** The epoch's verdicts, one at a time (by time, then id). */
+  verdicts(): IterableIterator<Verdict>;
+  close(): void;
 }
 
 /**
@@ -126,10 +143,36 @@ export interface OracleStore {
   saveCoverage(observations: CoverageObservation[]): void;
   listCoverage(options: { sinceMs: number }): CoverageObservation[];
 
-  /** Appends the next epoch; refuses (throws) an entry whose prevLogRoot is not the last root. */
+  /**
+   * Appends a whole epoch (hash lists and header) in one write; refuses (throws) an entry whose
+   * prevLogRoot is not the last root. For small epochs and tests: the reward stage streams instead
+   * (`readEpoch`, `appendLogHashes`, `commitLogHeader`).
+   */
   appendLogEntry(entry: LogEntry): void;
-  /** The whole log, receipt and verdict hashes included: for exports and audits, never per request. */
-  listLogEntries(): LogEntry[];
+  /** A consistent view of one epoch's work and verdicts for closing it (EpochReader). */
+  readEpoch(range: { sinceMs: number; untilMs: number }): EpochReader;
+  /**
+   * Appends the next page of an epoch's hash list before its header is committed: `fromIndex` must be
+   * where the list ends so far (no gap, no overlap), hashes 64 hex digits, and the epoch not closed yet.
+   * Several writes, so a close never holds one write open for millions of rows.
+   */
+  appendLogHashes(page: {
+    epoch: number;
+    kind: LogHashKind;
+    fromIndex: number;
+    hashes: readonly string[];
+  }): void;
+  /** Deletes the hash lists of an epoch that has no header (what an interrupted close left); throws for a closed one. */
+  discardLogHashes(epoch: number): void;
+  /**
+   * Closes an epoch in the log: its header, chained from the last one (throws otherwise), once its
+   * hash lists hold exactly `counts` hashes each; the hash lists are readable from then on.
+   */
+  commitLogHeader(header: LogHeader, counts: Readonly<Record<LogHashKind, number>>): void;
+  /** A page of a closed epoch's hash list from `fromIndex`, in list order (exports read an epoch page by page). */
+  listLogHashes(options: { epoch: number; kind: LogHashKind; fromIndex: number; limit: number }): string[];
+  /** Closed epochs' headers from `fromEpoch` on, oldest first, at most `limit`. */
+  listLogHeaders(options: { fromEpoch: number; limit: number }): LogHeader[];
   /**
    * One epoch's entry without its hash lists (indexed, and kept apart from them: an epoch's receipt
    * hashes are megabytes at scale, and a public manifest or proof request must not read them).

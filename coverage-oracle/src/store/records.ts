@@ -158,6 +158,9 @@ export interface LogEntry {
   verdictHashes: string[];
 }
 
+/** An epoch's two hash lists in the log, each kept as rows in list order and read page by page. */
+export type LogHashKind = 'receipts' | 'verdicts';
+
 /** A log entry without its receipt and verdict hash lists: what a request or a stage tick reads. */
 export type LogHeader = Omit<LogEntry, 'receiptHashes' | 'verdictHashes'>;
 
