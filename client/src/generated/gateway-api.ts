@@ -4100,6 +4100,7 @@ export interface components {
         };
         GatewayIdentity: {
             reporterId: string;
+            reporterIds?: string[];
             /** @constant */
             algorithm: "Ed25519";
             encoding: string;
