@@ -118,9 +118,19 @@ const cacheSchema = z
     /** Answers kept, all tenants together (least recently used evicted first). */
     maxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
     /** Bytes kept (JSON size of the answers). */
-    maxBytes: z.number().int().min(1024).max(16 * 1024 ** 3).default(64 * 1024 ** 2),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 ** 3)
+      .default(64 * 1024 ** 2),
     /** An answer larger than this is not cached. */
-    maxEntryBytes: z.number().int().min(256).max(64 * 1024 ** 2).default(1024 ** 2),
+    maxEntryBytes: z
+      .number()
+      .int()
+      .min(256)
+      .max(64 * 1024 ** 2)
+      .default(1024 ** 2),
   })
   .strict();
 
