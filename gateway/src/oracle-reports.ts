@@ -64,38 +64,29 @@ export function signReceiptReport<T = Awaited<ReturnType<typeof signBody>>>(
     ...(deadlineMs !== undefined ? { deadlineMs: Math.ceil(deadlineMs) } : {}),
   };
   const trace = Object.keys(hints).length > 0 ? { context: hints } : {};
-  if (digestsOnly) {
-    // The receipt's signed digests bind the work; the data itself stays in the key's region.
-    const body = {
-      type: 'receipt' as const,
-      nodeId: keys.nodeId,
-      nonce: reportNonce(),
-      issuedAtMs: Date.now(),
-      receipt,
-      ...trace,
-      request: { kind: 'digests' as const, ...model },
-      result: { kind: 'digests' as const },
-    };
-    return sign(body);
-  }
-  // Tensors as the node digested them: flat data, normalised to their datatype.
-  const body = {
+  const work = digestsOnly
+    ? // The receipt's signed digests bind the work; the data itself stays in the key's region.
+      { request: { kind: 'digests' as const, ...model }, result: { kind: 'digests' as const } }
+    : // Tensors as the node digested them: flat data, normalised to their datatype.
+      {
+        request: request.inputs
+          ? {
+              kind: 'tensors' as const,
+              ...model,
+              inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))),
+            }
+          : { kind: 'domain' as const, ...model, input: request.input },
+        result: response.outputs
+          ? { kind: 'tensors' as const, outputs: response.outputs.map((t) => tensorToJson(checkTensor(t))) }
+          : { kind: 'domain' as const, output: response.output },
+      };
+  return sign({
     type: 'receipt' as const,
     nodeId: keys.nodeId,
     nonce: reportNonce(),
     issuedAtMs: Date.now(),
     receipt,
     ...trace,
-    request: request.inputs
-      ? {
-          kind: 'tensors' as const,
-          ...model,
-          inputs: request.inputs.map((t) => tensorToJson(checkTensor(t))),
-        }
-      : { kind: 'domain' as const, ...model, input: request.input },
-    result: response.outputs
-      ? { kind: 'tensors' as const, outputs: response.outputs.map((t) => tensorToJson(checkTensor(t))) }
-      : { kind: 'domain' as const, output: response.output },
-  };
-  return sign(body);
+    ...work,
+  });
 }

@@ -1,7 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { WorkRecord } from '../store/records.ts';
 import {
-  addTotals,
   addWork,
   emptyWorkTotals,
   splitRange,
@@ -86,7 +85,7 @@ export class SqliteWorkData {
     for (const edge of edges)
       for (const row of this.#q.workIn!.all(edge.sinceMs, edge.untilMs))
         addWork(sum, JSON.parse(row.json as string) as WorkRecord);
-    return addTotals(emptyWorkTotals(), sum);
+    return sum;
   }
 
   pruneReports(options: { beforeMs: number; maxSeq: number; limit: number }): number {
