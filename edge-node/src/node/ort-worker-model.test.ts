@@ -1,4 +1,5 @@
 import type { Tensor } from '@hexedge/protocol';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LoadedModel } from '../backends/backend.ts';
@@ -112,4 +113,26 @@ describe('OrtWorkerModel (onnxruntime-node on worker threads)', () => {
     await threadsBackTo(before);
     await expect(model.run([readings(ROWS)])).rejects.toMatchObject({ code: 'MODEL_NOT_READY' });
   });
+
+  it('survives loads that fail and releases with runs in flight, round after round (its own process)', async () => {
+    // Terminating a thread while ORT was opening a session aborted the whole process ("terminate
+    // called after throwing an instance of 'Napi::Error'") or left the load unsettled: 25 rounds
+    // failed every time before threads were asked to stop instead of terminated.
+    const churn = new URL('../../test/fixtures/ort-load-churn.ts', import.meta.url);
+    const result = await new Promise<{ code: number | null; signal: string | null; stdout: string }>(
+      (resolve) =>
+        execFile(
+          process.execPath,
+          [churn.pathname, '25'],
+          { timeout: 90_000, killSignal: 'SIGKILL' },
+          (err, stdout) =>
+            resolve({
+              code: err ? ((err as { code?: number }).code ?? null) : 0,
+              signal: err ? ((err as { signal?: string }).signal ?? null) : null,
+              stdout,
+            }),
+        ),
+    );
+    expect(result).toEqual({ code: 0, signal: null, stdout: 'rounds 25\n' });
+  }, 120_000);
 });

@@ -103,18 +103,41 @@ async function control(sessions: Map<string, ort.InferenceSession>, c: OrtContro
 
 async function serve(port: NonNullable<typeof parentPort>, data: OrtWorkerData): Promise<void> {
   const sessions = new Map<string, ort.InferenceSession>();
+  /** Work under way (opening sessions, runs, controls): a stop waits for it before freeing sessions. */
+  const busy = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    busy.add(work);
+    void work.then(
+      () => busy.delete(work),
+      () => busy.delete(work),
+    );
+    return work;
+  };
+  let stopping = false;
+  // The pool's last message: this thread ends by itself once its sessions are released, never by a
+  // terminate() that could land inside ORT's native code and abort the process.
+  const stop = async () => {
+    stopping = true;
+    while (busy.size > 0) await Promise.allSettled([...busy]);
+    for (const session of sessions.values()) await session.release().catch(() => {});
+    sessions.clear();
+    port.close();
+  };
+  type Message = { id: number; job: OrtJob } | { control: number; message: OrtControl } | { stop: true };
   // Listening first: broadcasts posted while the sessions open wait in the port, in order.
-  port.on('message', async (m: { id: number; job: OrtJob } | { control: number; message: OrtControl }) => {
+  port.on('message', async (m: Message) => {
+    if ('stop' in m) return void stop();
+    if (stopping) return;
     if ('control' in m) {
       try {
-        port.postMessage({ control: m.control, result: await control(sessions, m.message) });
+        port.postMessage({ control: m.control, result: await track(control(sessions, m.message)) });
       } catch (err) {
         port.postMessage({ control: m.control, error: (err as Error).message });
       }
       return;
     }
     try {
-      const outputs = await run(sessions, m.job);
+      const outputs = await track(run(sessions, m.job));
       port.postMessage({ id: m.id, result: outputs }, transferablesOf(outputs));
     } catch (err) {
       port.postMessage({ id: m.id, error: (err as Error).message });
@@ -122,11 +145,13 @@ async function serve(port: NonNullable<typeof parentPort>, data: OrtWorkerData):
   });
   for (const spec of data.sessions) {
     try {
-      await keep(sessions, spec.key, await open(spec));
+      await track(open(spec).then((session) => keep(sessions, spec.key, session)));
     } catch (err) {
       port.postMessage({ type: 'failed', error: `${spec.key}: ${(err as Error).message}` });
+      for (const session of sessions.values()) await session.release().catch(() => {});
       process.exit(1);
     }
+    if (stopping) return;
   }
   port.postMessage({ type: 'ready', info: {} });
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PoolTestData, PoolTestJob, PoolTestResult } from '../../test/fixtures/pool-worker.ts';
+import { Worker } from 'node:worker_threads';
 import { WorkerPool, type WorkerPoolOptions } from './worker-pool.ts';
 
 const FIXTURE = new URL('../../test/fixtures/pool-worker.ts', import.meta.url);
@@ -141,6 +142,35 @@ describe('WorkerPool', () => {
     expect(osThreads()).toBe(baselineThreads);
     await expect(run(pool, { op: 'echo', value: 1 })).rejects.toMatchObject({ code: 'MODEL_NOT_READY' });
     await pool.close(); // twice is fine
+  });
+
+  it('on close, asks its workers to stop and terminates only one that ignores it, after the grace', async () => {
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      const polite = await startPool({ size: 2 });
+      await run(polite, { op: 'echo', value: 1 });
+      await polite.close();
+      expect(terminate).not.toHaveBeenCalled();
+
+      const hung = await WorkerPool.start({
+        label: 'fixture@1',
+        script: FIXTURE,
+        size: 2,
+        stopGraceMs: 300,
+        workerData: {
+          starts: new Int32Array(new SharedArrayBuffer(4)),
+          ignoreStop: true,
+        } satisfies PoolTestData,
+      });
+      const asked = performance.now();
+      await hung.close();
+      expect(performance.now() - asked).toBeGreaterThanOrEqual(290);
+      expect(terminate).toHaveBeenCalledTimes(2);
+      expect(hung.threads).toBe(0);
+      expect(osThreads()).toBe(baselineThreads);
+    } finally {
+      terminate.mockRestore();
+    }
   });
 
   it('lets the process exit when idle and not closed (its threads are not what keeps a node alive)', async () => {

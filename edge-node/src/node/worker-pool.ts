@@ -6,7 +6,8 @@ import { Worker, type Transferable } from 'node:worker_threads';
  * `{ type: 'failed', error }` and exits), then answers each `{ id, job }` with `{ id, result }` or
  * `{ id, error }`. One job at a time per worker: the pool never posts a second before the answer.
  * A `{ control, message }` (`broadcast`: every worker gets it, beside its job) is answered with
- * `{ control, result }` or `{ control, error }`.
+ * `{ control, result }` or `{ control, error }`. `{ stop: true }` (the pool's last message to it) asks
+ * the worker to finish what it is running, free what it holds and end its thread (close its port).
  */
 export type WorkerReply<Info, Result> =
   | { type: 'ready'; info: Info }
@@ -29,6 +30,12 @@ export interface WorkerPoolOptions {
   workerData: unknown;
   /** Starts in a row that die before `ready` before the pool stops respawning. Default 3. */
   maxFailedStarts?: number;
+  /**
+   * How long a worker asked to stop may take to end its thread before it is terminated. Default
+   * 10 000 ms. Terminating a thread that is inside a native call (an ORT session opening or running)
+   * can abort the whole process, so the pool asks first and terminates only a worker that hangs.
+   */
+  stopGraceMs?: number;
   log?: (line: string) => void;
 }
 
@@ -66,6 +73,29 @@ const dataOf = (options: WorkerPoolOptions): unknown =>
 
 /** First respawn after a crash at once; a worker that keeps dying on start backs off 100, 200, 400 ms. */
 const RESPAWN_BACKOFF_MS = 100;
+const STOP_GRACE_MS = 10_000;
+
+/** The message that asks a worker to end (see WorkerReply). */
+export const STOP_MESSAGE = { stop: true } as const;
+
+/**
+ * Asks a worker to end and resolves once its thread has: `{ stop: true }` first, `terminate()` only
+ * if it is still alive `graceMs` later. `exited` is its 'exit' event, listened for from its start (a
+ * worker that has exited already gets no second event). The worker is ref'd meanwhile, so the
+ * process does not leave with a thread still unwinding.
+ */
+async function stopWorker(worker: Worker, exited: Promise<void>, graceMs: number): Promise<void> {
+  worker.ref();
+  worker.postMessage(STOP_MESSAGE);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), graceMs)));
+  try {
+    if ((await Promise.race([exited, hung])) === 'hung') await worker.terminate();
+  } finally {
+    clearTimeout(timer);
+  }
+  await exited;
+}
 
 /**
  * A fixed-size pool of worker threads running one script: jobs queue FIFO and go to whichever worker
@@ -111,11 +141,12 @@ export class WorkerPool<Info = unknown> {
     const settled = await Promise.allSettled(starting.map((s) => s.ready));
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) {
-      await Promise.all(starting.map((s) => s.worker.terminate()));
+      const grace = options.stopGraceMs ?? STOP_GRACE_MS;
+      await Promise.all(starting.map((s) => stopWorker(s.worker, s.exited, grace)));
       throw failed.reason;
     }
     const pool = new WorkerPool<Info>(options, (settled[0] as PromiseFulfilledResult<Info>).value);
-    for (const s of starting) pool.#adopt(s.worker);
+    for (const s of starting) pool.#adopt(s.worker, true, s.exited);
     return pool;
   }
 
@@ -227,17 +258,21 @@ export class WorkerPool<Info = unknown> {
     for (const entry of this.#controls.values()) entry.reject(refused);
     this.#controls.clear();
     this.#failOnExit.clear();
-    const exits = [...this.#slots].map((slot) => slot.exited);
+    const grace = this.#o.stopGraceMs ?? STOP_GRACE_MS;
+    const stops: Promise<void>[] = [];
     for (const slot of this.#slots) {
       slot.current?.reject(refused);
       slot.current = undefined;
-      void slot.worker.terminate();
+      stops.push(stopWorker(slot.worker, slot.exited, grace));
     }
-    await Promise.all(exits);
+    await Promise.all(stops);
   }
 
-  #adopt(worker: Worker, ready = true): Slot {
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  #adopt(
+    worker: Worker,
+    ready = true,
+    exited = new Promise<void>((resolve) => worker.once('exit', () => resolve())),
+  ): Slot {
     const slot: Slot = { worker, ready, current: undefined, controls: new Set(), exited };
     this.#slots.add(slot);
     let lastError: Error | undefined;
@@ -342,9 +377,17 @@ export class WorkerPool<Info = unknown> {
   }
 }
 
-/** One worker and the promise of its `ready` (rejected with its reason if it fails or dies first). */
-function startWorker<Info>(options: WorkerPoolOptions): { worker: Worker; ready: Promise<Info> } {
+/**
+ * One worker, the promise of its `ready` (rejected with its reason if it fails or dies first) and of
+ * its exit.
+ */
+function startWorker<Info>(options: WorkerPoolOptions): {
+  worker: Worker;
+  ready: Promise<Info>;
+  exited: Promise<void>;
+} {
   const worker = new Worker(options.script, { workerData: dataOf(options) });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const ready = new Promise<Info>((resolve, reject) => {
     const onMessage = (m: WorkerReply<Info, unknown>) => {
       if (!('type' in m)) return;
@@ -371,5 +414,5 @@ function startWorker<Info>(options: WorkerPoolOptions): { worker: Worker; ready:
     worker.on('error', onError);
     worker.on('exit', onExit);
   });
-  return { worker, ready };
+  return { worker, ready, exited };
 }
