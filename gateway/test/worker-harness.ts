@@ -58,6 +58,8 @@ export function startWorker(options: {
   persistDir?: string;
   bindings?: Record<string, string>;
   isolates?: number;
+  /** Listen on a free loopback port (`await mf.ready` is its URL), for callers outside this process: edge nodes. */
+  listen?: boolean;
 }): Miniflare {
   const shardClass = options.shardClass ?? 'PlacementShard';
   const worker = (name: string, scriptName?: string) => ({
@@ -87,6 +89,7 @@ export function startWorker(options: {
     convertV4MiniflareOptions({
       workers: [worker('gateway'), ...others],
       ...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
+      ...(options.listen ? { host: '127.0.0.1', port: 0 } : {}),
     }),
   );
 }

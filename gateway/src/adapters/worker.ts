@@ -18,6 +18,7 @@ import { DurableKeyStore } from '../objects/durable-key-store.ts';
 import { durableKeyObjects } from '../objects/key-objects.ts';
 import { NodeLimitedPlacementShard as PlacementShard } from '../objects/node-limited-shard.ts';
 import { durableSourceLimits, SourceLimits, type SourceLimitsEnv } from '../objects/source-limits.ts';
+import { gatewayKeyFromSecret } from './worker-gateway-key.ts';
 
 export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory, PlacementShard, SourceLimits };
 
@@ -30,6 +31,14 @@ export interface GatewayWorkerEnv extends PlacementShardEnv, SourceLimitsEnv {
   SOURCE_LIMITS: DurableObjectNamespace<SourceLimits>;
   /** The admin API key (a secret), adopted into API_KEYS once. Without it (and no key made with it) every authenticated endpoint answers 401. */
   HEXEDGE_API_KEY?: string;
+  /**
+   * The gateway's Ed25519 key (a secret): a Node gateway's report-key.json as is (worker-gateway-key.ts).
+   * With it the Worker publishes GET /v1/gateway/identity and signs its forwards, as nodes that check
+   * their callers require; without it forwards go unsigned and such nodes refuse them.
+   */
+  HEXEDGE_GATEWAY_KEY?: string;
+  /** "true" accepts node URLs at loopback and private addresses (local development and tests only; node-urls.ts). */
+  ALLOW_PRIVATE_NODE_ADDRESSES?: string;
   SHARD_MAP_TTL_MS?: string;
   /** How long an isolate reuses a key record it looked up, ms; revocation is checked in the key's object on every request regardless. */
   KEY_CACHE_TTL_MS?: string;
@@ -53,7 +62,17 @@ export function keyStoreOf(env: GatewayWorkerEnv) {
 }
 
 /** Builds the app once per isolate: the usage book and the shard map and key caches live as long as it. */
-function buildGateway(env: GatewayWorkerEnv) {
+async function buildGateway(env: GatewayWorkerEnv) {
+  const gatewayKey = env.HEXEDGE_GATEWAY_KEY
+    ? await gatewayKeyFromSecret(env.HEXEDGE_GATEWAY_KEY)
+    : undefined;
+  if (!gatewayKey)
+    console.log(
+      JSON.stringify({
+        level: 'warn',
+        msg: 'no HEXEDGE_GATEWAY_KEY secret: forwards go unsigned and GET /v1/gateway/identity is not served, so edge nodes that check their callers refuse this gateway',
+      }),
+    );
   const placement = new ShardedPlacement({
     network: shardNetworkOf(env),
     ...(env.SHARD_MAP_TTL_MS ? { mapTtlMs: Number(env.SHARD_MAP_TTL_MS) } : {}),
@@ -70,6 +89,8 @@ function buildGateway(env: GatewayWorkerEnv) {
     nodeMessageLimits: durableSourceLimits(env.SOURCE_LIMITS),
     clientIp: (c) => c.req.header('cf-connecting-ip'),
     log: (entry) => entry.level !== 'info' && console.log(JSON.stringify(entry)),
+    ...(gatewayKey ? { reporterId: gatewayKey.nodeId, forwardKeys: gatewayKey } : {}),
+    nodeUrls: { allowPrivate: env.ALLOW_PRIVATE_NODE_ADDRESSES === 'true' },
   });
   // How the sharded search behaves in this isolate: shard count and the share of multi-shard queries.
   // Metered (admin keys' limits are high) so a revoked key is refused here as on every other route.
@@ -86,7 +107,7 @@ function buildGateway(env: GatewayWorkerEnv) {
 // wrangler.jsonc's bindings, as `wrangler types` wrote them (worker-configuration.d.ts), are what this code needs.
 const _bindingsMatch = (env: Env): GatewayWorkerEnv => env;
 
-let gateway: ReturnType<typeof buildGateway> | undefined;
+let gateway: Promise<Awaited<ReturnType<typeof buildGateway>>> | undefined;
 let adopted: Promise<unknown> | undefined;
 
 /**
@@ -105,10 +126,22 @@ function adoptAdminKey(env: GatewayWorkerEnv, keys: KeyRing): Promise<unknown> {
   return adopted;
 }
 
+/** A gateway that cannot be built (a malformed secret) answers every request with why, as a 500. */
+function unbuilt(err: unknown): Response {
+  const message = `this gateway is misconfigured: ${(err as Error).message}`;
+  return Response.json({ error: { code: 'INTERNAL', message } }, { status: 500 });
+}
+
 export default {
   async fetch(request, env, ctx) {
     gateway ??= buildGateway(env);
-    await adoptAdminKey(env, gateway.keys);
-    return gateway.app.fetch(request, env, ctx);
+    let built: Awaited<typeof gateway>;
+    try {
+      built = await gateway;
+    } catch (err) {
+      return unbuilt(err);
+    }
+    await adoptAdminKey(env, built.keys);
+    return built.app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<GatewayWorkerEnv>;

@@ -1,0 +1,167 @@
+import { buildComfortIndexModel, comfortIndexManifest, nodeConfigSchema } from '@hexedge/edge-node';
+import { buildEdgeNode, writeModel, type RunningNode } from '@hexedge/edge-node/node';
+import {
+  exportKeyPair,
+  generateNodeKeyPair,
+  verifyReceipt,
+  type InferResponse,
+  type StoredKeyPair,
+} from '@hexedge/protocol';
+import { waitUntil } from '@hexedge/test-kit';
+import type { Miniflare } from 'miniflare';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorker, startWorker } from '../../gateway/test/worker-harness.ts';
+import { nodeInit } from '../src/commands/node-init.ts';
+
+/**
+ * The Worker build of the gateway (the real entry, bundled by wrangler, run by workerd through
+ * Miniflare) in front of real edge nodes (`hexedge node run`'s builder, onnxruntime) over real
+ * sockets. Edge nodes serve only gateways whose keys they read at GET /v1/gateway/identity: with its
+ * HEXEDGE_GATEWAY_KEY secret the Worker publishes its key and signs its forwards, and a node serves
+ * inference through it with verified receipts; without it, a node refuses the Worker's forwards.
+ */
+const ADMIN_KEY = 'worker-e2e-admin-key-0123456789abcdef';
+const HERE = { lat: 52.37, lng: 4.9 };
+const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-worker-e2e-'));
+const stopping = new AbortController();
+const modelsDir = path.join(dir, 'models');
+let bundle: ReturnType<typeof bundleWorker> | undefined;
+const workers: Miniflare[] = [];
+const nodes: RunningNode[] = [];
+
+const bindings = (extra: Record<string, string>) => ({
+  HEXEDGE_API_KEY: ADMIN_KEY,
+  ALLOW_PRIVATE_NODE_ADDRESSES: 'true',
+  HEARTBEAT_INTERVAL_MS: '1000',
+  ...extra,
+});
+
+async function worker(name: string, extra: Record<string, string>): Promise<string> {
+  const mf = startWorker({
+    scriptPath: bundle!.scriptPath,
+    persistDir: path.join(dir, `${name}-state`),
+    bindings: bindings(extra),
+    listen: true,
+  });
+  workers.push(mf);
+  return (await mf.ready).origin;
+}
+
+async function nodeAt(gatewayUrl: string, name: string): Promise<RunningNode> {
+  const dataDir = path.join(dir, name);
+  await nodeInit({ dataDir, ...HERE, gatewayUrl });
+  const node = await buildEdgeNode(
+    nodeConfigSchema.parse({ location: HERE, gatewayUrl, host: '127.0.0.1', port: 0, modelsDir }),
+    { dataDir, signal: stopping.signal },
+  );
+  nodes.push(node);
+  return node;
+}
+
+const infer = async (gatewayUrl: string, id: string) => {
+  const res = await fetch(`${gatewayUrl}/v1/infer`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      id,
+      model: 'comfort-index',
+      location: HERE,
+      inputs: [{ name: 'readings', datatype: 'FP32', shape: [1, 3], data: [21, 40, 550] }],
+    }),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as InferResponse & { error?: { code: string; message: string } },
+  };
+};
+
+let gatewayKey: StoredKeyPair;
+let signedUrl: string;
+let signedNode: RunningNode;
+
+beforeAll(async () => {
+  bundle = bundleWorker(path.resolve(import.meta.dirname, '../../gateway/src/adapters/worker.ts'));
+  const bytes = buildComfortIndexModel();
+  await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
+  gatewayKey = await exportKeyPair(await generateNodeKeyPair());
+  signedUrl = await worker('signed', { HEXEDGE_GATEWAY_KEY: JSON.stringify(gatewayKey) });
+  signedNode = await nodeAt(signedUrl, 'node-signed');
+}, 90_000);
+
+afterAll(async () => {
+  stopping.abort();
+  await Promise.all(nodes.map((n) => n.closed));
+  await Promise.all(workers.map((mf) => mf.dispose()));
+  bundle?.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the Worker gateway in front of real edge nodes', () => {
+  it('publishes the key of its HEXEDGE_GATEWAY_KEY secret at GET /v1/gateway/identity', async () => {
+    const identity = (await (await fetch(`${signedUrl}/v1/gateway/identity`)).json()) as {
+      reporterId: string;
+      reporterIds: string[];
+    };
+    expect(identity.reporterId).toBe(gatewayKey.nodeId);
+    expect(identity.reporterIds).toEqual([gatewayKey.nodeId]);
+  });
+
+  it('signs its forwards: a node that checks its callers serves inference through it, with a verified receipt', async () => {
+    let answer: Awaited<ReturnType<typeof infer>> | undefined;
+    await waitUntil(
+      'the node serves comfort-index through the Worker',
+      async () => (answer = await infer(signedUrl, 'through-worker')).status === 200,
+      { timeoutMs: 30_000 },
+    );
+    const { body } = answer!;
+    expect(body.node.id).toBe(signedNode.nodeId);
+    expect(body.receipt.body.requestId).toBe('through-worker');
+    expect(await verifyReceipt(body.receipt)).toMatchObject({ ok: true });
+  }, 45_000);
+
+  it('without the secret it publishes no identity, and the node it routes to refuses its forwards', async () => {
+    const url = await worker('unsigned', {});
+    expect((await fetch(`${url}/v1/gateway/identity`)).status).toBe(404);
+    const node = await nodeAt(url, 'node-unsigned');
+    // Registered and placed (the Worker tries it), but every forward is refused at the node.
+    const refusedAtNode = async () => {
+      const text = await (await fetch(`${node.url}/metrics`)).text();
+      return /^hexedge_node_requests_total\{model="comfort-index",[^}]*outcome="FORBIDDEN"\} [1-9]/m.test(
+        text,
+      );
+    };
+    let last: Awaited<ReturnType<typeof infer>> | undefined;
+    await waitUntil(
+      'the node refuses a forward from the keyless Worker',
+      async () => {
+        last = await infer(url, 'unsigned-forward');
+        return refusedAtNode();
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(last!.status).toBe(502);
+    expect(last!.body.error).toMatchObject({ code: 'NODE_FAILED' });
+    expect(last!.body.error!.message).toContain(`node ${node.nodeId} refused the request (HTTP 403)`);
+  }, 60_000);
+
+  it('with a malformed secret answers every request 500, naming the fault but never the key', async () => {
+    const stolen = await exportKeyPair(await generateNodeKeyPair());
+    const url = await worker('mismatched', {
+      HEXEDGE_GATEWAY_KEY: JSON.stringify({
+        nodeId: gatewayKey.nodeId,
+        privateKeyPkcs8: stolen.privateKeyPkcs8,
+      }),
+    });
+    const res = await fetch(`${url}/v1/health`);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(res.status).toBe(500);
+    expect(body.error.code).toBe('INTERNAL');
+    expect(body.error.message).toContain(
+      `nodeId ${gatewayKey.nodeId} is not the public key of its privateKeyPkcs8`,
+    );
+    expect(body.error.message).not.toContain(stolen.privateKeyPkcs8);
+  });
+});
