@@ -13,15 +13,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oracleServiceConfigSchema } from '@hexedge/coverage-oracle';
+import type { RunningOracle } from '@hexedge/coverage-oracle/node';
 import { bundleWorker, startWorker } from '../../gateway/test/worker-harness.ts';
 import { nodeInit } from '../src/commands/node-init.ts';
+import { buildOracleDeployable } from '../src/oracle-deployable.ts';
+import { storedReceiptRequestIds } from './shutdown-helpers.ts';
 
 /**
  * The Worker build of the gateway (the real entry, bundled by wrangler, run by workerd through
  * Miniflare) in front of real edge nodes (`hexedge node run`'s builder, onnxruntime) over real
  * sockets. Edge nodes serve only gateways whose keys they read at GET /v1/gateway/identity: with its
  * HEXEDGE_GATEWAY_KEY secret the Worker publishes its key and signs its forwards, and a node serves
- * inference through it with verified receipts; without it, a node refuses the Worker's forwards.
+ * inference through it with verified receipts, which the Worker reports to the coverage oracle
+ * (`hexedge oracle`'s builder, in this process); without it, a node refuses the Worker's forwards.
  */
 const ADMIN_KEY = 'worker-e2e-admin-key-0123456789abcdef';
 const HERE = { lat: 52.37, lng: 4.9 };
@@ -78,6 +83,7 @@ const infer = async (gatewayUrl: string, id: string) => {
   };
 };
 
+let oracle: RunningOracle;
 let gatewayKey: StoredKeyPair;
 let signedUrl: string;
 let signedNode: RunningNode;
@@ -86,14 +92,32 @@ beforeAll(async () => {
   bundle = bundleWorker(path.resolve(import.meta.dirname, '../../gateway/src/adapters/worker.ts'));
   const bytes = buildComfortIndexModel();
   await writeModel({ dir: modelsDir, manifest: await comfortIndexManifest(bytes), bytes });
+  // The oracle first (the Worker needs its URL); it learns the Worker's key from its identity.
+  oracle = await buildOracleDeployable(
+    oracleServiceConfigSchema.parse({
+      port: 0,
+      dataDir: path.join(dir, 'oracle'),
+      gatewayUrls: [],
+      location: HERE,
+      challengeIntervalMs: 0,
+      exportIntervalMs: 0,
+      directoryRefreshMs: 300,
+    }),
+    { signal: stopping.signal, log: () => {} },
+  );
   gatewayKey = await exportKeyPair(await generateNodeKeyPair());
-  signedUrl = await worker('signed', { HEXEDGE_GATEWAY_KEY: JSON.stringify(gatewayKey) });
+  signedUrl = await worker('signed', {
+    HEXEDGE_GATEWAY_KEY: JSON.stringify(gatewayKey),
+    ORACLE_URL: oracle.url,
+  });
+  await oracle.addGatewayUrl(signedUrl);
   signedNode = await nodeAt(signedUrl, 'node-signed');
 }, 90_000);
 
 afterAll(async () => {
   stopping.abort();
   await Promise.all(nodes.map((n) => n.closed));
+  await oracle?.closed;
   await Promise.all(workers.map((mf) => mf.dispose()));
   bundle?.cleanup();
   rmSync(dir, { recursive: true, force: true });
@@ -122,6 +146,25 @@ describe('the Worker gateway in front of real edge nodes', () => {
     expect(await verifyReceipt(body.receipt)).toMatchObject({ ok: true });
   }, 45_000);
 
+  it('reports each answer it forwarded to the coverage oracle, batch-signed by its key', async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const { status, body } = await infer(signedUrl, `reported-${i}`);
+        expect(status, JSON.stringify(body)).toBe(200);
+        return body.id;
+      }),
+    );
+    const sqlite = path.join(dir, 'oracle', 'oracle.sqlite');
+    await waitUntil(
+      `all ${ids.length} receipts in the oracle's store`,
+      () => {
+        const stored = storedReceiptRequestIds(sqlite);
+        return ids.every((id) => stored.has(id));
+      },
+      { timeoutMs: 30_000 },
+    );
+  }, 45_000);
+
   it('without the secret it publishes no identity, and the node it routes to refuses its forwards', async () => {
     const url = await worker('unsigned', {});
     expect((await fetch(`${url}/v1/gateway/identity`)).status).toBe(404);
@@ -147,9 +190,10 @@ describe('the Worker gateway in front of real edge nodes', () => {
     expect(last!.body.error!.message).toContain(`node ${node.nodeId} refused the request (HTTP 403)`);
   }, 60_000);
 
-  it('with a malformed secret answers every request 500, naming the fault but never the key', async () => {
+  it('with a malformed secret, or an oracle but no key, answers every request 500 naming the fault (never the key)', async () => {
     const stolen = await exportKeyPair(await generateNodeKeyPair());
     const url = await worker('mismatched', {
+      ORACLE_URL: oracle.url,
       HEXEDGE_GATEWAY_KEY: JSON.stringify({
         nodeId: gatewayKey.nodeId,
         privateKeyPkcs8: stolen.privateKeyPkcs8,
@@ -163,5 +207,12 @@ describe('the Worker gateway in front of real edge nodes', () => {
       `nodeId ${gatewayKey.nodeId} is not the public key of its privateKeyPkcs8`,
     );
     expect(body.error.message).not.toContain(stolen.privateKeyPkcs8);
+    // Reports must be signed by the gateway key: an oracle without the key is refused the same way.
+    const keyless = await worker('oracle-without-key', { ORACLE_URL: oracle.url });
+    const refused = await fetch(`${keyless}/v1/health`);
+    expect(refused.status).toBe(500);
+    expect(((await refused.json()) as typeof body).error.message).toContain(
+      'ORACLE_URL is set but HEXEDGE_GATEWAY_KEY is not',
+    );
   });
 });

@@ -99,7 +99,9 @@ export class ReceiptForwarder {
   }) {
     this.#oracleUrl = options.oracleUrl;
     this.#keys = options.keys;
-    this.#fetch = options.fetch ?? fetch;
+    // Not the global `fetch` itself: called as this object's method, workerd refuses it ("Illegal
+    // invocation": fetch must be called with the global scope as `this`).
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#maxQueued = options.maxQueued ?? DEFAULT_FORWARD_QUEUE;
     this.#batchSize = options.batchSize ?? DEFAULT_FORWARD_BATCH;
     this.#log = options.log ?? (() => {});
@@ -176,6 +178,11 @@ export class ReceiptForwarder {
 
   get queueLength(): number {
     return this.#queue.length;
+  }
+
+  /** Reports and folded node faults not yet posted (what a flush would send). */
+  get pending(): number {
+    return this.#queue.length + this.#faults.size;
   }
 
   /** Posts what is queued, batch by batch; concurrent calls share one flush. */

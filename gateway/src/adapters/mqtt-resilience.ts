@@ -15,7 +15,10 @@ const MAX_RECONNECT_MS = 30_000;
 export function reconnectWithBackoff(client: MqttClient): void {
   client.options.reconnectPeriod = MIN_RECONNECT_MS;
   client.on('reconnect', () => {
-    client.options.reconnectPeriod = Math.min(MAX_RECONNECT_MS, (client.options.reconnectPeriod ?? MIN_RECONNECT_MS) * 2);
+    client.options.reconnectPeriod = Math.min(
+      MAX_RECONNECT_MS,
+      (client.options.reconnectPeriod ?? MIN_RECONNECT_MS) * 2,
+    );
   });
   client.on('connect', () => {
     client.options.reconnectPeriod = MIN_RECONNECT_MS;
@@ -28,9 +31,15 @@ export function reconnectWithBackoff(client: MqttClient): void {
  * ingress would then silently receive nothing. Subscribing twice to the same filter is harmless.
  * Call it after the first subscription.
  */
-export function resubscribeOnReconnect(options: { client: MqttClient; filters: readonly string[]; log: (entry: Record<string, unknown>) => void }): void {
+export function resubscribeOnReconnect(options: {
+  client: MqttClient;
+  filters: readonly string[];
+  log: (entry: Record<string, unknown>) => void;
+}): void {
   // Called once the first subscription is in place, so every later 'connect' is a reconnect.
   options.client.on('connect', () => {
-    options.client.subscribeAsync([...options.filters], { qos: 1 }).catch((err: Error) => options.log({ level: 'warn', msg: `mqtt resubscribe failed: ${err.message}` }));
+    options.client
+      .subscribeAsync([...options.filters], { qos: 1 })
+      .catch((err: Error) => options.log({ level: 'warn', msg: `mqtt resubscribe failed: ${err.message}` }));
   });
 }

@@ -24,8 +24,11 @@ export class SqliteKeyStore implements KeyStore {
       // SQLite says only "unable to open database file": name the file and the usual causes.
       throw new Error(storageOpenMessage(options.path, err));
     }
-    this.#upsert = this.#db.prepare('INSERT INTO api_keys (id, hash, record) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record');
-    for (const row of this.#db.prepare('SELECT record FROM api_keys').all() as { record: string }[]) this.#remember(JSON.parse(row.record) as ApiKeyRecord);
+    this.#upsert = this.#db.prepare(
+      'INSERT INTO api_keys (id, hash, record) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record',
+    );
+    for (const row of this.#db.prepare('SELECT record FROM api_keys').all() as { record: string }[])
+      this.#remember(JSON.parse(row.record) as ApiKeyRecord);
   }
 
   #remember(record: ApiKeyRecord): void {

@@ -18,7 +18,9 @@ import { DurableKeyStore } from '../objects/durable-key-store.ts';
 import { durableKeyObjects } from '../objects/key-objects.ts';
 import { NodeLimitedPlacementShard as PlacementShard } from '../objects/node-limited-shard.ts';
 import { durableSourceLimits, SourceLimits, type SourceLimitsEnv } from '../objects/source-limits.ts';
+import { ReceiptForwarder } from '../oracle-forwarder.ts';
 import { gatewayKeyFromSecret } from './worker-gateway-key.ts';
+import { WorkerReportFlusher } from './worker-reports.ts';
 
 export { ApiKeyDirectory, ApiKeyVault, PlacementDirectory, PlacementShard, SourceLimits };
 
@@ -39,6 +41,12 @@ export interface GatewayWorkerEnv extends PlacementShardEnv, SourceLimitsEnv {
   HEXEDGE_GATEWAY_KEY?: string;
   /** "true" accepts node URLs at loopback and private addresses (local development and tests only; node-urls.ts). */
   ALLOW_PRIVATE_NODE_ADDRESSES?: string;
+  /**
+   * The coverage oracle that answered inferences are reported to (signed by HEXEDGE_GATEWAY_KEY, so it
+   * needs that secret; the oracle lists this gateway's URL and learns the key from its identity).
+   * Empty: none (nodes then earn no work credit for answers routed here).
+   */
+  ORACLE_URL?: string;
   SHARD_MAP_TTL_MS?: string;
   /** How long an isolate reuses a key record it looked up, ms; revocation is checked in the key's object on every request regardless. */
   KEY_CACHE_TTL_MS?: string;
@@ -79,6 +87,15 @@ async function buildGateway(env: GatewayWorkerEnv) {
   });
   const store = keyStoreOf(env);
   const keys = new KeyRing({ store });
+  const log = (msg: string) => console.log(JSON.stringify({ level: 'warn', msg }));
+  if (env.ORACLE_URL && !gatewayKey)
+    throw new Error(
+      'ORACLE_URL is set but HEXEDGE_GATEWAY_KEY is not: receipt reports must be signed by the gateway key',
+    );
+  const forwarder =
+    env.ORACLE_URL && gatewayKey
+      ? new ReceiptForwarder({ oracleUrl: env.ORACLE_URL, keys: gatewayKey, log })
+      : undefined;
   const { app, limiter } = createGatewayApp({
     placement,
     keys,
@@ -91,6 +108,7 @@ async function buildGateway(env: GatewayWorkerEnv) {
     log: (entry) => entry.level !== 'info' && console.log(JSON.stringify(entry)),
     ...(gatewayKey ? { reporterId: gatewayKey.nodeId, forwardKeys: gatewayKey } : {}),
     nodeUrls: { allowPrivate: env.ALLOW_PRIVATE_NODE_ADDRESSES === 'true' },
+    ...(forwarder ? { onAnswered: forwarder.onAnswered, onNodeFault: forwarder.onNodeFault } : {}),
   });
   // How the sharded search behaves in this isolate: shard count and the share of multi-shard queries.
   // Metered (admin keys' limits are high) so a revoked key is refused here as on every other route.
@@ -101,7 +119,7 @@ async function buildGateway(env: GatewayWorkerEnv) {
       ...placement.stats,
     }),
   );
-  return { app, keys };
+  return { app, keys, reports: forwarder && new WorkerReportFlusher(forwarder) };
 }
 
 // wrangler.jsonc's bindings, as `wrangler types` wrote them (worker-configuration.d.ts), are what this code needs.
@@ -142,6 +160,8 @@ export default {
       return unbuilt(err);
     }
     await adoptAdminKey(env, built.keys);
-    return built.app.fetch(request, env, ctx);
+    const response = await built.app.fetch(request, env, ctx);
+    built.reports?.afterRequest(ctx);
+    return response;
   },
 } satisfies ExportedHandler<GatewayWorkerEnv>;
