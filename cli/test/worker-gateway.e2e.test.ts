@@ -109,6 +109,8 @@ beforeAll(async () => {
   signedUrl = await worker('signed', {
     HEXEDGE_GATEWAY_KEY: JSON.stringify(gatewayKey),
     ORACLE_URL: oracle.url,
+    // The oracle's trust pushes are applied too (gateway/test/worker-trust.test.ts checks them).
+    ORACLE_IDS: oracle.oracleId,
   });
   await oracle.addGatewayUrl(signedUrl);
   signedNode = await nodeAt(signedUrl, 'node-signed');

@@ -68,7 +68,13 @@ import { mountDeviceRoutes } from './routes/devices.ts';
 import type { NodeUrlPolicy } from './node-urls.ts';
 import type { SourceLimiter } from './routes/node-message-limits.ts';
 import { desiredModelsHandler, nearestHandler, nodeHandler, registrationHandlers } from './routes/nodes.ts';
-import { coverageProxyHandler, nodeListHandler, oracleTrustHandler, type SeqStore } from './routes/oracle.ts';
+import {
+  coverageProxyHandler,
+  nodeListHandler,
+  oracleTrustHandler,
+  type SeqStore,
+  type TrustSink,
+} from './routes/oracle.ts';
 import { oracleRerunHandler } from './routes/oracle-rerun.ts';
 import { mountRolloutRoutes } from './routes/rollouts.ts';
 import type { RolloutManager } from './rollouts/rollout-manager.ts';
@@ -112,6 +118,8 @@ export interface GatewayAppOptions {
   oracle?: { url: string; oracleIds: readonly string[] };
   /** The last applied trust push seq per oracle (durable on Node); memory when absent. */
   trustSeqs?: SeqStore;
+  /** Where the oracle's trust pushes go when placement is not in this process (the Worker's shards). */
+  trustSink?: TrustSink;
   /** Each fresh, receipt-checked answer (the oracle's ReceiptForwarder samples them for spot checks). */
   onAnswered?: (request: InferRequest, response: InferResponse, caller: Caller) => void;
   /** Each node fault the gateway judged (the ReceiptForwarder reports them to the oracle). */
@@ -294,13 +302,14 @@ export function createGatewayApp(options: GatewayAppOptions): {
   mount(app, nodeListRoute, nodeListHandler(placement));
   if (options.oracle) {
     mount(app, coverageRoute, coverageProxyHandler({ oracleUrl: options.oracle.url }));
-    if (local)
+    const trustTarget = local ?? options.trustSink;
+    if (trustTarget)
       mount(
         app,
         trustRoute,
         limit(MAX_TRUST_PUSH_BYTES),
         oracleTrustHandler({
-          placement: local,
+          placement: trustTarget,
           oracleIds: options.oracle.oracleIds,
           assumeLocationsVerified: options.assumeLocationsVerified ?? false,
           ...(options.trustSeqs ? { seqs: options.trustSeqs } : {}),

@@ -20,3 +20,10 @@ export { placementPolicySchema, type PlacementPolicy } from '@hexedge/protocol';
 export { type JoiningModel, modelsForJoiningNode } from './joining-node.ts';
 export { stableHash32, stableUnit } from './stable-hash.ts';
 export { applyVersionPlacements, canaryNodeIds, type VersionPlacement } from './version-placement.ts';
+export {
+  applyTrustEntries,
+  claimedAtMs,
+  type ClaimHolder,
+  type TrustApplied,
+  type TrustTarget,
+} from './trust-entries.ts';

@@ -1,7 +1,8 @@
 // The coordinator's merge over in-process shards (each a real Placement) against one Placement
 // holding every node: nearest() and candidates() must agree exactly. workerd runs the same code in
 // gateway/test/worker-placement.test.ts.
-import { Placement, type NodeRecord } from '@hexedge/placement';
+import { applyTrustEntries, Placement, type NodeRecord } from '@hexedge/placement';
+import type { TrustScoreEntry } from '@hexedge/protocol';
 import { asResult, modelKey, shardCellOf, ShardedPlacement, type DirectoryApi, type ShardApi, type ShardNearestQuery, type ShardPoolQuery, type ShardSummary } from '@hexedge/placement/shards';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MODEL, newTestNode, registration } from './signed-messages.ts';
@@ -20,9 +21,12 @@ function localShards(now: () => number) {
       register: (m: unknown) => asResult(async () => ({ kind: 'kept' as const, record: await placementOf(cell).registry.register(m), ack: { ok: true as const, heartbeatIntervalMs: 60_000 } })),
       nearest: (q: ShardNearestQuery) => asResult(() => placementOf(cell).nearest({ ...q })),
       candidatePool: (q: ShardPoolQuery, o: { recordDemand: boolean }) => asResult(() => placementOf(cell).candidatePool(q, o)),
+      applyTrust: (scores: TrustScoreEntry[], o: { assumeLocationsVerified: boolean }) => asResult(() => applyTrustEntries({ placement: placementOf(cell), scores, ...o })),
     }) as unknown as ShardApi;
   const directory: DirectoryApi = {
     lookup: async (id) => routes.get(id) ?? null,
+    lookupMany: async (ids) => ids.map((id) => routes.get(id) ?? null),
+    advanceSeq: async () => ({ advanced: true, last: -1 }),
     assign: async (id, cell) => void routes.set(id, cell),
     unassign: async () => {},
     reportShard: async () => {},
@@ -74,6 +78,32 @@ describe('ShardedPlacement over in-process shards', () => {
       const a = (await sharded.candidates({ location, model: 'm', ...(policy ? { policy } : {}) })).map((c) => [c.node.id, c.score]);
       const b = single.candidates({ location, model: 'm', ...(policy ? { policy } : {}) }).map((c) => [c.node.id, c.score]);
       expect(a).toEqual(b);
+    }
+  });
+
+  it('applies a trust push in each node’s shard exactly as one Placement applies it', async () => {
+    const ids = [...single.registry.values()].map((n) => n.id);
+    const scores: TrustScoreEntry[] = ids.slice(0, 90).map((nodeId, i) => ({
+      nodeId,
+      score: (i % 10) / 10,
+      probation: i % 3 === 0,
+      reasons: [`r${i % 4}`],
+      locationVerified: true,
+      verifiedClaim: null,
+    }));
+    scores.push({ nodeId: 'x'.repeat(43), score: 1, probation: false, reasons: [], locationVerified: true, verifiedClaim: null });
+    const expected = applyTrustEntries({ placement: single, scores, assumeLocationsVerified: true });
+    const got = await sharded.applyTrust(scores, { assumeLocationsVerified: true });
+    expect(new Set(got.applied)).toEqual(new Set(expected.applied));
+    expect(got.ignored).toEqual(['x'.repeat(43)]);
+    for (const id of ids) {
+      const shard = [...shards.values()].find((p) => p.registry.get(id))!;
+      expect(shard.getTrust(id)).toEqual(single.getTrust(id));
+    }
+    // And the scores did land (entries on probation keep placement's probation, so not theirs).
+    for (const s of scores.slice(0, 90).filter((e) => !e.probation)) {
+      const shard = [...shards.values()].find((p) => p.registry.get(s.nodeId))!;
+      expect(shard.getTrust(s.nodeId).score).toBe(s.score);
     }
   });
 

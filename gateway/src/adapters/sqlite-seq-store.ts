@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { storageOpenMessage, storageUnavailable } from '@hexedge/protocol';
-import type { SeqStore } from '../routes/oracle.ts';
+import type { SeqAdvance, SeqStore } from '../routes/oracle.ts';
 
 /**
  * The last applied sequence number per sender (each oracle's trust pushes), in SQLite with durable
@@ -28,17 +28,17 @@ export class SqliteSeqStore implements SeqStore {
     );
   }
 
-  get(sender: string): number | undefined {
+  /** Read and write in one synchronous call: nothing else runs on this thread in between. */
+  advance(sender: string, seq: number): SeqAdvance {
     const row = this.#get.get(sender);
-    return row ? Number(row.seq) : undefined;
-  }
-
-  set(sender: string, seq: number): void {
+    const last = row ? Number(row.seq) : -1;
+    if (seq <= last) return { advanced: false, last };
     try {
       this.#set.run(sender, seq);
     } catch (err) {
       throw storageUnavailable(`trust push sequence of ${sender}`, err);
     }
+    return { advanced: true, last };
   }
 
   close(): void {

@@ -2,12 +2,14 @@
 // in H3-sharded Durable Objects and API keys in Durable Objects, reached over RPC. Exports the
 // Durable Object classes wrangler binds.
 import {
+  DIRECTORY_SEQS_NAME,
   durableShardNetwork,
   PlacementDirectory,
   SHARD_RESOLUTION,
   ShardedPlacement,
   type PlacementShardEnv,
 } from '@hexedge/placement/worker';
+import { NODE_ID_PATTERN } from '@hexedge/protocol';
 import { createGatewayApp } from '../app.ts';
 import { requireApiKey } from '../auth.ts';
 import { KeyRing } from '../keys/key-ring.ts';
@@ -47,6 +49,13 @@ export interface GatewayWorkerEnv extends PlacementShardEnv, SourceLimitsEnv {
    * Empty: none (nodes then earn no work credit for answers routed here).
    */
   ORACLE_URL?: string;
+  /**
+   * Node ids of the oracles whose signed trust pushes (POST /v1/oracle/trust) this gateway applies,
+   * comma-separated; needs ORACLE_URL. Each push's entries go to the shards of its nodes; the last
+   * applied seq per oracle is kept in the directory (DIRECTORY_SEQS_NAME). Empty: no trust pushes, and
+   * nodes stay on probation with their claims unverified (unless ASSUME_LOCATIONS_VERIFIED).
+   */
+  ORACLE_IDS?: string;
   SHARD_MAP_TTL_MS?: string;
   /** How long an isolate reuses a key record it looked up, ms; revocation is checked in the key's object on every request regardless. */
   KEY_CACHE_TTL_MS?: string;
@@ -69,6 +78,19 @@ export function keyStoreOf(env: GatewayWorkerEnv) {
   });
 }
 
+/** ORACLE_IDS as node ids; a malformed one, or ids without ORACLE_URL, refuses the start naming it. */
+function oracleIdsOf(env: GatewayWorkerEnv): string[] {
+  const ids = (env.ORACLE_IDS ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  const bad = ids.find((id) => !NODE_ID_PATTERN.test(id));
+  if (bad !== undefined)
+    throw new Error(`ORACLE_IDS: ${JSON.stringify(bad)} is not a node id (43 base64url characters)`);
+  if (ids.length > 0 && !env.ORACLE_URL) throw new Error('ORACLE_IDS is set but ORACLE_URL is not');
+  return ids;
+}
+
 /** Builds the app once per isolate: the usage book and the shard map and key caches live as long as it. */
 async function buildGateway(env: GatewayWorkerEnv) {
   const gatewayKey = env.HEXEDGE_GATEWAY_KEY
@@ -81,8 +103,9 @@ async function buildGateway(env: GatewayWorkerEnv) {
         msg: 'no HEXEDGE_GATEWAY_KEY secret: forwards go unsigned and GET /v1/gateway/identity is not served, so edge nodes that check their callers refuse this gateway',
       }),
     );
+  const network = shardNetworkOf(env);
   const placement = new ShardedPlacement({
-    network: shardNetworkOf(env),
+    network,
     ...(env.SHARD_MAP_TTL_MS ? { mapTtlMs: Number(env.SHARD_MAP_TTL_MS) } : {}),
   });
   const store = keyStoreOf(env);
@@ -92,6 +115,7 @@ async function buildGateway(env: GatewayWorkerEnv) {
     throw new Error(
       'ORACLE_URL is set but HEXEDGE_GATEWAY_KEY is not: receipt reports must be signed by the gateway key',
     );
+  const oracleIds = oracleIdsOf(env);
   const forwarder =
     env.ORACLE_URL && gatewayKey
       ? new ReceiptForwarder({ oracleUrl: env.ORACLE_URL, keys: gatewayKey, log })
@@ -109,6 +133,17 @@ async function buildGateway(env: GatewayWorkerEnv) {
     ...(gatewayKey ? { reporterId: gatewayKey.nodeId, forwardKeys: gatewayKey } : {}),
     nodeUrls: { allowPrivate: env.ALLOW_PRIVATE_NODE_ADDRESSES === 'true' },
     ...(forwarder ? { onAnswered: forwarder.onAnswered, onNodeFault: forwarder.onNodeFault } : {}),
+    ...(env.ORACLE_URL && oracleIds.length > 0
+      ? {
+          oracle: { url: env.ORACLE_URL, oracleIds },
+          trustSink: placement,
+          trustSeqs: {
+            advance: (sender: string, seq: number) =>
+              network.directory(DIRECTORY_SEQS_NAME).advanceSeq(sender, seq),
+          },
+          assumeLocationsVerified: env.ASSUME_LOCATIONS_VERIFIED === 'true',
+        }
+      : {}),
   });
   // How the sharded search behaves in this isolate: shard count and the share of multi-shard queries.
   // Metered (admin keys' limits are high) so a revoked key is refused here as on every other route.

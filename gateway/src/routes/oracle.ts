@@ -9,7 +9,6 @@ import {
   trustPushSchema,
   type NodeListPage,
   type TrustScoreEntry,
-  type VerifiedClaim,
 } from '@hexedge/protocol';
 import type { Context } from 'hono';
 import type { GatewayPlacement } from '../gateway-placement.ts';
@@ -24,42 +23,47 @@ import type { OracleNodeReport, OracleReader } from './dashboard-operator.ts';
  * `OracleReader` over the oracle's HTTP API for the operator view.
  */
 
-/** What the trust route needs of placement: the in-process `Placement` fits it as it is. */
-export interface TrustTarget {
-  setTrust(nodeId: string, score: number, reasons?: string[]): unknown;
-  markLocationVerified(nodeId: string): unknown;
-  markLocationUnverified(nodeId: string): unknown;
-  registry: { get(nodeId: string): ClaimHolder | undefined };
+import { applyTrustEntries, claimedAtMs, type TrustApplied, type TrustTarget } from '@hexedge/placement';
+export { applyTrustEntries, claimedAtMs, type ClaimHolder, type TrustTarget } from '@hexedge/placement';
+
+/** Whether a push's `seq` became the last applied from its oracle, and the last one before it (-1: none). */
+export interface SeqAdvance {
+  advanced: boolean;
+  last: number;
 }
 
-/** A registered node as far as its location claim goes. */
-export interface ClaimHolder {
-  location: { lat: number; lng: number };
-  locationVerified: boolean;
-  registeredAtMs: number;
-  locationChangedAtMs: number | null;
-}
-
-/** When a node made its current claim: its last move, or its registration. */
-export const claimedAtMs = (node: ClaimHolder) => node.locationChangedAtMs ?? node.registeredAtMs;
-
-/** Whether the claim a trust push names is the node's current one (same place, claimed at the same time). */
-function isCurrentClaim(node: ClaimHolder, claim: VerifiedClaim | null | undefined): boolean {
-  if (!claim) return false;
-  if (claim.lat !== node.location.lat || claim.lng !== node.location.lng) return false;
-  return claim.claimedAtMs === undefined || claim.claimedAtMs === claimedAtMs(node);
-}
-
-/** The last applied `seq` per oracle; durable on Node (SqliteSeqStore), so a restart does not reopen replays. */
+/**
+ * The last applied `seq` per oracle; durable on Node (SqliteSeqStore) and on the Worker (a Durable
+ * Object), so a restart does not reopen replays. `advance` checks and stores in one step: on the
+ * Worker pushes reach several isolates at once, and a check apart from its store would let an older
+ * push slip in behind a newer one.
+ */
 export interface SeqStore {
-  get(sender: string): number | undefined;
-  set(sender: string, seq: number): void;
+  advance(sender: string, seq: number): SeqAdvance | Promise<SeqAdvance>;
 }
 
 /** A SeqStore in memory (tests; a gateway without a data directory). */
 export function memorySeqStore(): SeqStore {
   const seqs = new Map<string, number>();
-  return { get: (sender) => seqs.get(sender), set: (sender, seq) => void seqs.set(sender, seq) };
+  return {
+    advance: (sender, seq) => {
+      const last = seqs.get(sender) ?? -1;
+      if (seq <= last) return { advanced: false, last };
+      seqs.set(sender, seq);
+      return { advanced: true, last };
+    },
+  };
+}
+
+/**
+ * Where a verified push's scores go when placement is not in this process: the Worker's sharded
+ * placement, whose shards each apply their own nodes' entries (applyTrustEntries) in their object.
+ */
+export interface TrustSink {
+  applyTrust(
+    scores: readonly TrustScoreEntry[],
+    options: { assumeLocationsVerified: boolean },
+  ): Promise<TrustApplied>;
 }
 
 /**
@@ -73,7 +77,8 @@ export function memorySeqStore(): SeqStore {
  * on a place the node has left never carries over to its new one.
  */
 export function oracleTrustHandler(options: {
-  placement: TrustTarget;
+  /** The in-process Placement, or the Worker's sharded placement (TrustSink). */
+  placement: TrustTarget | TrustSink;
   oracleIds: Iterable<string>;
   /** Claims are taken as verified without an oracle's word (one machine): a push never unverifies then. */
   assumeLocationsVerified?: boolean;
@@ -105,53 +110,21 @@ export function oracleTrustHandler(options: {
         `trust push issuedAtMs ${issuedAtMs} is ${nowMs - issuedAtMs} ms from now (allowed: ${MAX_TRUST_PUSH_AGE_MS} old, ${MAX_TRUST_PUSH_SKEW_MS} ahead)`,
       );
     }
-    const last = lastSeq.get(oracleId) ?? -1;
-    if (seq <= last)
+    // Stored (durably) before anything is applied: a crash in between cannot reopen the replay.
+    const { advanced, last } = await lastSeq.advance(oracleId, seq);
+    if (!advanced)
       throw new HexEdgeError(
         'REPLAYED',
         `trust push seq ${seq} from oracle ${oracleId} is not above the last applied ${last}`,
       );
-    // Stored (durably, on Node) before anything is applied: a crash in between cannot reopen the replay.
-    lastSeq.set(oracleId, seq);
-    const { applied, ignored } = applyTrustEntries({
-      placement: options.placement,
-      scores: push.body.scores,
-      ...(options.assumeLocationsVerified ? { assumeLocationsVerified: true } : {}),
-    });
+    const assumeLocationsVerified = options.assumeLocationsVerified ?? false;
+    const target = options.placement;
+    const { applied, ignored } =
+      'applyTrust' in target
+        ? await target.applyTrust(push.body.scores, { assumeLocationsVerified })
+        : applyTrustEntries({ placement: target, scores: push.body.scores, assumeLocationsVerified });
     return c.json({ seq, applied: applied.length, ignored });
   };
-}
-
-/**
- * Applies one verified push's scores to placement (the trust route's decision, also driven by the
- * network simulator): nodes the registry does not know are skipped; a node on probation keeps
- * placement's probation (its score is not applied); location verification follows the claim the
- * entry names, and changes only while the node still makes exactly that claim.
- */
-export function applyTrustEntries(options: {
-  placement: TrustTarget;
-  scores: readonly TrustScoreEntry[];
-  /** Claims are taken as verified without an oracle's word (one machine): an entry never unverifies then. */
-  assumeLocationsVerified?: boolean;
-}): { applied: string[]; ignored: string[] } {
-  const { placement } = options;
-  const applied: string[] = [];
-  const ignored: string[] = [];
-  for (const s of options.scores) {
-    const node = placement.registry.get(s.nodeId);
-    if (!node) {
-      ignored.push(s.nodeId);
-      continue;
-    }
-    if (!s.probation) placement.setTrust(s.nodeId, s.score, s.reasons);
-    if (isCurrentClaim(node, s.verifiedClaim)) {
-      if (s.locationVerified && !node.locationVerified) placement.markLocationVerified(s.nodeId);
-      if (!s.locationVerified && node.locationVerified && !options.assumeLocationsVerified)
-        placement.markLocationUnverified(s.nodeId);
-    }
-    applied.push(s.nodeId);
-  }
-  return { applied, ignored };
 }
 
 const PROXY_TIMEOUT_MS = 5_000;

@@ -18,6 +18,8 @@ function directory(options: { failing: boolean }) {
       calls.push({ bucket, nodeIds, cell });
     },
     lookup: async () => null,
+    lookupMany: async (ids) => ids.map(() => null),
+    advanceSeq: async () => ({ advanced: true, last: -1 }),
     assign: async () => {},
     reportShard: async () => {},
     shardMap: async () => [],

@@ -4,7 +4,8 @@ import type { DirectoryApi, ShardSummary } from './shard-protocol.ts';
 /**
  * Routing metadata, not placement state: node id → shard (heartbeats carry no location) in buckets
  * by node id, and the shard map (which shards hold nodes, of which models) in one instance that the
- * Worker caches. Neither holds node records, locations or trust.
+ * Worker caches. Neither holds node records, locations or trust. One more instance
+ * (DIRECTORY_SEQS_NAME) keeps the last applied trust push `seq` per oracle, the gateway's replay guard.
  */
 export class PlacementDirectory extends DurableObject<object> implements DirectoryApi {
   readonly #sql: SqlStorage;
@@ -15,11 +16,25 @@ export class PlacementDirectory extends DurableObject<object> implements Directo
     this.#sql.exec(`
       CREATE TABLE IF NOT EXISTS node_shard (node_id TEXT PRIMARY KEY, shard TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS shard_map (cell TEXT PRIMARY KEY, models TEXT NOT NULL, nodes INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS last_seq (sender TEXT PRIMARY KEY, seq INTEGER NOT NULL);
     `);
   }
 
   async lookup(nodeId: string): Promise<string | null> {
     return this.#sql.exec<{ shard: string }>('SELECT shard FROM node_shard WHERE node_id = ?', nodeId).toArray()[0]?.shard ?? null;
+  }
+
+  async lookupMany(nodeIds: string[]): Promise<(string | null)[]> {
+    return nodeIds.map((id) => this.#sql.exec<{ shard: string }>('SELECT shard FROM node_shard WHERE node_id = ?', id).toArray()[0]?.shard ?? null);
+  }
+
+  /** One object runs one call at a time and this one does not await: the check and the store are one step. */
+  async advanceSeq(sender: string, seq: number): Promise<{ advanced: boolean; last: number }> {
+    const row = this.#sql.exec<{ seq: number }>('SELECT seq FROM last_seq WHERE sender = ?', sender).toArray()[0];
+    const last = row ? Number(row.seq) : -1;
+    if (seq <= last) return { advanced: false, last };
+    this.#sql.exec('INSERT OR REPLACE INTO last_seq (sender, seq) VALUES (?, ?)', sender, seq);
+    return { advanced: true, last };
   }
 
   async assign(nodeId: string, shard: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
+  type TrustScoreEntry,
   HexEdgeError,
   parseWith,
   signedHeartbeatSchema,
@@ -10,6 +11,7 @@ import {
 import type { NodeRecord } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
 import { Placement } from '../placement.ts';
+import { applyTrustEntries, type TrustApplied } from '../trust-entries.ts';
 import { DurableNodeStore } from './durable-node-store.ts';
 import type { PlacementDirectory } from './placement-directory.ts';
 import { shardCellOf } from './shard-geometry.ts';
@@ -179,9 +181,12 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     return asResult(() => this.#placement.candidatePool(query, options));
   }
 
+  /** A node, its status and the oracle's trust in it (as the Node gateway's GET /v1/nodes/{id} shows). */
   async getNode(id: string) {
     const node = this.#placement.registry.get(id);
-    return node ? { node, status: this.#placement.registry.statusOf(node) } : null;
+    return node
+      ? { node, status: this.#placement.registry.statusOf(node), trust: this.#placement.getTrust(id) }
+      : null;
   }
 
   async healthyNodes(): Promise<NodeRecord[]> {
@@ -206,6 +211,20 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
 
   async markLocationVerified(nodeId: string): Promise<ShardResult<NodeRecord>> {
     return asResult(() => this.#placement.markLocationVerified(nodeId));
+  }
+
+  /** The entries of a verified trust push for this shard's nodes, decided as the Node gateway does. */
+  async applyTrust(
+    scores: TrustScoreEntry[],
+    options: { assumeLocationsVerified: boolean },
+  ): Promise<ShardResult<TrustApplied>> {
+    return asResult(() =>
+      applyTrustEntries({
+        placement: this.#placement,
+        scores,
+        assumeLocationsVerified: options.assumeLocationsVerified,
+      }),
+    );
   }
 
   /** Node count and cell, for tests and the benchmark. */

@@ -1,8 +1,9 @@
-import { HexEdgeError, type ErrorCode, type LatLng, type NodeAck, type PlacementPolicy } from '@hexedge/protocol';
+import { HexEdgeError, type ErrorCode, type LatLng, type NodeAck, type PlacementPolicy, type TrustScoreEntry } from '@hexedge/protocol';
 import type { NodeRecord, NodeStatus } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
 import type { PoolEntry } from '../placement.ts';
 import type { Candidate } from '../scoring.ts';
+import type { TrustApplied } from '../trust-entries.ts';
 
 /**
  * RPC between the Worker and the shards. Errors cross as values: Workers RPC keeps only an error's
@@ -69,11 +70,13 @@ export interface ShardApi {
   heartbeat(message: unknown, shard: string): Promise<ShardResult<NodeAck>>;
   nearest(query: ShardNearestQuery): Promise<ShardResult<Candidate[]>>;
   candidatePool(query: ShardPoolQuery, options: { recordDemand: boolean }): Promise<ShardResult<PoolEntry[]>>;
-  getNode(id: string): Promise<{ node: NodeRecord; status: NodeStatus } | null>;
+  getNode(id: string): Promise<{ node: NodeRecord; status: NodeStatus; trust?: { score: number; probation: boolean; reasons: string[] } } | null>;
   healthyNodes(): Promise<NodeRecord[]>;
   reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean; overloaded?: boolean }): Promise<ShardResult<null>>;
   setTrust(nodeId: string, score: number, reasons?: string[]): Promise<ShardResult<TrustRecord>>;
   markLocationVerified(nodeId: string): Promise<ShardResult<NodeRecord>>;
+  /** One verified trust push's entries for this shard's nodes (applyTrustEntries). */
+  applyTrust(scores: TrustScoreEntry[], options: { assumeLocationsVerified: boolean }): Promise<ShardResult<TrustApplied>>;
 }
 
 /** A shard's entry in the shard map: which models its nodes announce (`name\u0000version`). */
@@ -88,6 +91,14 @@ export const modelKey = (name: string, version: string) => `${name}\u0000${versi
 /** Node id → shard, and the shard map (which shards hold nodes, and of which models). */
 export interface DirectoryApi {
   lookup(nodeId: string): Promise<string | null>;
+  /** `lookup` of several nodes of this bucket in one call, in their order. */
+  lookupMany(nodeIds: string[]): Promise<(string | null)[]>;
+  /**
+   * Makes `seq` the last one applied from `sender` if it is above the last; says whether it did, and
+   * the last one before (-1: none). Checked and stored in one call of one object (the
+   * DIRECTORY_SEQS_NAME instance), so pushes reaching several isolates at once are ordered here.
+   */
+  advanceSeq(sender: string, seq: number): Promise<{ advanced: boolean; last: number }>;
   assign(nodeId: string, shard: string): Promise<void>;
   /** Removes the entry only while it still names this shard (a node that moved on keeps its new one). */
   unassign(nodeIds: string[], shard: string): Promise<void>;
@@ -97,6 +108,8 @@ export interface DirectoryApi {
 
 /** Directory instances: the shard map, and node entries spread over buckets by node id. */
 export const DIRECTORY_MAP_NAME = 'shard-map';
+/** The directory instance holding the last applied trust push `seq` per oracle. */
+export const DIRECTORY_SEQS_NAME = 'trust-seqs';
 export const DIRECTORY_BUCKETS = 16;
 
 export function directoryBucketName(nodeId: string): string {

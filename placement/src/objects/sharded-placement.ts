@@ -1,4 +1,4 @@
-import { HexEdgeError, parseWith, signedHeartbeatSchema, signedRegistrationSchema, toLatLng, type LatLng, type NodeAck, type PlacementPolicy } from '@hexedge/protocol';
+import { HexEdgeError, parseWith, signedHeartbeatSchema, signedRegistrationSchema, toLatLng, type LatLng, type NodeAck, type PlacementPolicy, type TrustScoreEntry } from '@hexedge/protocol';
 import { maxDistanceKmForRttMs } from '../latency.ts';
 import type { NodeRecord, NodeStatus } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
@@ -6,6 +6,7 @@ import { CANDIDATE_POOL_SIZE, DEFAULT_FAILOVER_LENGTH, rankCandidatePool } from 
 import { checkK, checkPolicy, toQueryLatLng, type QueryLocation } from '../query.ts';
 import type { RandomSource } from '../random.ts';
 import type { Candidate, ScoredCandidate } from '../scoring.ts';
+import type { TrustApplied } from '../trust-entries.ts';
 import { minDistanceToCellKm, shardCellOf } from './shard-geometry.ts';
 import { directoryBucketName, DIRECTORY_MAP_NAME, modelKey, unwrap, type DirectoryApi, type ShardApi, type ShardSummary } from './shard-protocol.ts';
 
@@ -164,7 +165,7 @@ export class ShardedPlacement {
     if (cell) unwrap(await this.#network.shard(cell).reportOutcome(outcome));
   }
 
-  async getNode(id: string): Promise<{ node: NodeRecord; status: NodeStatus } | undefined> {
+  async getNode(id: string): Promise<{ node: NodeRecord; status: NodeStatus; trust?: { score: number; probation: boolean; reasons: string[] } } | undefined> {
     const cell = await this.#lookup(id);
     return (cell && (await this.#network.shard(cell).getNode(id))) || undefined;
   }
@@ -185,6 +186,35 @@ export class ShardedPlacement {
     const cell = await this.#lookup(nodeId);
     if (!cell) throw new HexEdgeError('UNKNOWN_NODE', `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`);
     return unwrap(await this.#network.shard(cell).markLocationVerified(nodeId));
+  }
+
+  /**
+   * A verified trust push's entries (the gateway's trust route checked its signature, age and seq),
+   * each applied in its node's shard as the Node gateway applies them: one directory call per bucket
+   * holding the push's nodes, one shard call per shard. Nodes no shard holds are ignored.
+   */
+  async applyTrust(scores: readonly TrustScoreEntry[], options: { assumeLocationsVerified: boolean }): Promise<TrustApplied> {
+    const byBucket = new Map<string, string[]>();
+    for (const s of scores) {
+      const bucket = directoryBucketName(s.nodeId);
+      byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), s.nodeId]);
+    }
+    const cellOf = new Map<string, string | null>();
+    await Promise.all(
+      [...byBucket].map(async ([bucket, ids]) => {
+        const cells = await this.#network.directory(bucket).lookupMany(ids);
+        ids.forEach((id, i) => cellOf.set(id, cells[i] ?? null));
+      }),
+    );
+    const byCell = new Map<string, TrustScoreEntry[]>();
+    const ignored: string[] = [];
+    for (const s of scores) {
+      const cell = cellOf.get(s.nodeId);
+      if (cell) byCell.set(cell, [...(byCell.get(cell) ?? []), s]);
+      else ignored.push(s.nodeId);
+    }
+    const results = await Promise.all([...byCell].map(async ([cell, entries]) => unwrap(await this.#network.shard(cell).applyTrust(entries, options))));
+    return { applied: results.flatMap((r) => r.applied), ignored: [...ignored, ...results.flatMap((r) => r.ignored)] };
   }
 
   /** The shard map as this coordinator last read it (fresh when `refresh`). */
