@@ -6,6 +6,7 @@ import {
   type NodeKeyPair,
   type NodeModel,
 } from '@hexedge/protocol';
+import { heartbeatWaitMs, retryWaitMs } from './jitter.ts';
 
 export interface GatewayAgentOptions {
   gatewayUrl: string;
@@ -20,10 +21,10 @@ export interface GatewayAgentOptions {
   onAck?: (ack: NodeAck) => void;
   log: (message: string) => void;
   now?: () => number;
+  /** Spreads retries and heartbeats (jitter.ts); Math.random when absent. */
+  random?: () => number;
 }
 
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 30_000;
 /** Per-call timeout: a gateway that does not answer is treated like one that is down. */
 const CALL_TIMEOUT_MS = 5_000;
 
@@ -102,9 +103,10 @@ export class GatewayAgent {
     return this.#post('/v1/nodes/heartbeat', await signBody('heartbeat', body, o.keys.privateKey));
   }
 
-  /** Runs until the signal aborts. */
+  /** Runs until the signal aborts. Retries and heartbeats are spread at random (jitter.ts). */
   async run(signal: AbortSignal): Promise<void> {
-    let retryMs = FIRST_RETRY_MS;
+    const random = this.#o.random ?? Math.random;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         const wasRegistered = this.registered;
@@ -112,20 +114,20 @@ export class GatewayAgent {
         if (!wasRegistered)
           this.#o.log(`registered with gateway ${this.#o.gatewayUrl} as ${this.#o.keys.nodeId}`);
         this.#o.onAck?.(ack);
-        retryMs = FIRST_RETRY_MS;
-        await sleep(ack.heartbeatIntervalMs, signal);
+        failures = 0;
+        await sleep(heartbeatWaitMs(ack.heartbeatIntervalMs, random), signal);
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof GatewayAnswer && err.status === 404) {
           this.registered = false;
           continue;
         }
+        const retryMs = Math.round(retryWaitMs(failures++, random));
         this.#o.log(
           `gateway ${this.#o.gatewayUrl} unreachable or refused (${(err as Error).message}); retrying in ${retryMs} ms`,
         );
         this.registered = false;
         await sleep(retryMs, signal);
-        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
       }
     }
   }

@@ -278,7 +278,8 @@ describe('KnownCallers', () => {
     await callers.refresh();
     const stop = new AbortController();
     const intervalMs = 30_000;
-    callers.watch({ intervalMs, signal: stop.signal });
+    // random 0.5: the middle of the ±20 % spread, exactly the interval.
+    callers.watch({ intervalMs, signal: stop.signal, random: () => 0.5 });
     gateway.publish({ reporterId: newKey });
     await vi.advanceTimersByTimeAsync(intervalMs - 1);
     expect(gateway.reads()).toBe(1);
@@ -292,6 +293,29 @@ describe('KnownCallers', () => {
     const readsAtStop = gateway.reads();
     await vi.advanceTimersByTimeAsync(10 * intervalMs);
     expect(gateway.reads()).toBe(readsAtStop);
+  });
+
+  it('watch: spreads its reads ±20 % around the interval, so a fleet started together does not read in step', async () => {
+    vi.useFakeTimers({ now: 1_750_000_000_000 });
+    const intervalMs = 10_000;
+    const readsAfter = async (random: number, elapsedMs: number) => {
+      const gateway = switchableGateway({ reporterId: oldKey });
+      const callers = new KnownCallers({
+        ids: [],
+        gatewayUrl: 'http://gw.test',
+        fetch: gateway.fetch,
+        log: () => {},
+      });
+      const stop = new AbortController();
+      callers.watch({ intervalMs, signal: stop.signal, random: () => random });
+      await vi.advanceTimersByTimeAsync(elapsedMs);
+      stop.abort();
+      return gateway.reads();
+    };
+    expect(await readsAfter(0, 0.8 * intervalMs - 1)).toBe(0);
+    expect(await readsAfter(0, 0.8 * intervalMs)).toBe(1);
+    expect(await readsAfter(1, 1.2 * intervalMs - 1)).toBe(0);
+    expect(await readsAfter(1, 1.2 * intervalMs)).toBe(1);
   });
 });
 

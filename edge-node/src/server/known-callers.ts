@@ -1,5 +1,6 @@
 import { MAX_FORWARD_SKEW_MS } from '@hexedge/protocol';
 import { readGatewayKeys } from './gateway-identity.ts';
+import { spreadMs } from '../agent/jitter.ts';
 
 /** An unknown forwarder makes the node ask its gateway for its identity again at most this often. */
 export const IDENTITY_REFRESH_MIN_MS = 10_000;
@@ -108,13 +109,16 @@ export class KnownCallers {
     return this.#fetching;
   }
 
-  /** Reads the gateway's keys every `intervalMs` until `signal` aborts (the first read a full interval after the call). */
-  watch(options: { intervalMs: number; signal: AbortSignal }): void {
+  /**
+   * Reads the gateway's keys about every `intervalMs` (±20 % at random, so a fleet started together
+   * does not read in step) until `signal` aborts; the first read about an interval after the call.
+   */
+  watch(options: { intervalMs: number; signal: AbortSignal; random?: () => number }): void {
     const { intervalMs, signal } = options;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const next = () => {
       if (signal.aborted) return;
-      timer = setTimeout(() => void this.refresh().then(next), intervalMs);
+      timer = setTimeout(() => void this.refresh().then(next), spreadMs(intervalMs, 0.2, options.random));
     };
     signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
     next();
