@@ -1,5 +1,6 @@
 import type { LatLng } from '@hexedge/protocol';
 import type { Verdict } from '../store/records.ts';
+import { judgedLocation } from './judged-location.ts';
 import { foldVerdicts, type NodeEvidence } from './node-evidence.ts';
 
 /** What a node needs before its word counts as a checker's or a challenger's. */
@@ -90,7 +91,7 @@ export function standingFromEvidence(options: {
   reasons.push(
     `seasoning ${e.ownPasses}/${policy.seasoningPasses} passed answers${seasoned ? '' : ' (not yet seasoned)'}`,
   );
-  const location = e.latestLocations[0];
+  const location = judgedLocation(e.latestLocations, nowMs)?.location;
   const located = location?.status === 'verified' && isSameClaim(location.claim, claim);
   reasons.push(located ? 'location verified' : 'location not verified for its current claim');
   // The kept misconduct is the newest: when all of it is recent and more exists, the count is a floor.

@@ -1,5 +1,6 @@
 import type { TrustScoreEntry, VerifiedClaim } from '@hexedge/protocol';
 import type { Verdict } from '../store/records.ts';
+import { judgedLocation } from './judged-location.ts';
 import {
   foldVerdicts,
   FRAUD_HALF_LIFE_MS,
@@ -87,12 +88,14 @@ export function exactTrustFromEvidence(evidence: Readonly<NodeEvidence>, nowMs: 
       ? undefined
       : (PRIOR_TRUST * PRIOR_WEIGHT + t.positiveWeight * toNow) / (PRIOR_WEIGHT + t.weight * toNow);
 
-  const location = e.latestLocations[0];
-  if (location) {
+  const judged = judgedLocation(e.latestLocations, nowMs);
+  if (judged) {
+    const { location, heldThrough } = judged;
     components.location =
       PRIOR_TRUST + (location.proofTrust - PRIOR_TRUST) * decay(nowMs - location.atMs, e.halfLifeMs);
     reasons.push(
-      `location ${location.status.toUpperCase()}${location.reason ? ` (${location.reason})` : ''}`,
+      `location ${location.status.toUpperCase()}${location.reason ? ` (${location.reason})` : ''}` +
+        (heldThrough ? `, held through ${heldThrough} round(s) too uncertain to judge` : ''),
     );
   }
   const poc = mean(e.poc);
@@ -141,7 +144,7 @@ export function trustFromEvidence(evidence: Readonly<NodeEvidence>, nowMs: numbe
   const components: Partial<Record<TrustComponent, number>> = {};
   for (const key of Object.keys(exact.components) as TrustComponent[])
     components[key] = round3(exact.components[key]!);
-  const location = evidence.latestLocations[0];
+  const location = judgedLocation(evidence.latestLocations, nowMs)?.location;
   const claim = location?.claim;
   return {
     score: round3(Math.min(1, Math.max(0, exact.score))),
