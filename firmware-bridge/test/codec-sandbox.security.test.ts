@@ -99,7 +99,9 @@ describe('JS codec sandbox', () => {
         )
       ).status,
     ).toBe('result');
-  });
+    // Five sandboxes started and stopped in a row (a worker thread each): ~2.5 s on a quiet machine,
+    // past vitest's default 5 s on a loaded one (a CI run hit it).
+  }, 30_000);
 
   // Was a known gap (SECURITY.md, "resource exhaustion") while codecs ran on the event loop: QuickJS checks the time
   // limit only between bytecodes, so a codec inside large native string operations ran until the memory limit
