@@ -2,6 +2,7 @@ import type { Command, CommandIo, Running } from './command.ts';
 import { brokerCommands } from './commands/broker-acl.ts';
 import { devCommand } from './commands/dev.ts';
 import { gatewayCommand } from './commands/gateway.ts';
+import { gatewayKeyCommand } from './commands/gateway-key.ts';
 import { nodeInitCommand } from './commands/node-init.ts';
 import { nodeRunCommand } from './commands/node-run.ts';
 import { operatorCommands } from './commands/operator-commands.ts';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly Command[] = [
   nodeInitCommand,
   nodeRunCommand,
   gatewayCommand,
+  gatewayKeyCommand,
   oracleCommand,
   { name: ['simulate'], usage: SIMULATE_USAGE, run: (args, io) => simulateCommand(args, io.log) },
   ...operatorCommands,

@@ -46,3 +46,4 @@ export {
 export { type CacheOutcome, DEFAULT_CACHE_LIMITS, InferCache } from './cache/infer-cache.ts';
 export { TraceBook, type TraceHop, type TraceRecord } from './trace/trace-book.ts';
 export { type InferHints } from './infer/infer-hints.ts';
+export { gatewayKeyFromSecret } from './adapters/worker-gateway-key.ts';
