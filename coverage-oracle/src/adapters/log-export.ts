@@ -18,6 +18,10 @@ import type { LogHashKind, LogHeader } from '../store/records.ts';
 const EXPORT_PAGE_SIZE = 8192;
 /** Headers read per step when the chain index is rebuilt. */
 const HEADER_PAGE_SIZE = 16;
+/** Hash rows deleted per step when an exported epoch's lists are pruned (one short write each). */
+const PRUNE_STEP_ROWS = 20_000;
+/** Epochs looked at per step when finding what to prune. */
+const PRUNE_SCAN_EPOCHS = 64;
 
 interface ChainLink {
   epoch: number;
@@ -138,4 +142,42 @@ export async function exportLogFiles(options: { store: OracleStore; dir: string 
   writeFileAtomic(index, JSON.stringify(chain, null, 2) + '\n');
   written.push(index);
   return written;
+}
+
+/**
+ * Drops from the store the hash lists of exported epochs numbered `keepEpochs` or more below the
+ * newest. At the fabric's rate an epoch lists millions of receipt hashes (~40 bytes a row in SQLite):
+ * kept for ever, the store grew by gigabytes a day. An epoch's lists go only once its
+ * `epoch-<n>.log.json` exists (written whole, fsynced, then renamed into place by `exportLogFiles`),
+ * in bounded steps with pauses for the event loop; from then on that file is their record, and an
+ * export that would need them again (the file deleted) fails naming the epoch rather than write empty
+ * lists. `keepEpochs` 0 keeps every list. Returns the epochs pruned.
+ */
+export async function pruneExportedLogHashes(options: {
+  store: OracleStore;
+  dir: string;
+  keepEpochs: number;
+  /** Rows deleted per step (tests make it small). */
+  stepRows?: number;
+}): Promise<number[]> {
+  const { store, dir, keepEpochs } = options;
+  const stepRows = options.stepRows ?? PRUNE_STEP_ROWS;
+  if (keepEpochs <= 0) return [];
+  const newest = store.listRecentLogHeaders(1)[0]?.epoch;
+  if (newest === undefined) return [];
+  const pace = pacer();
+  const pruned: number[] = [];
+  for (;;) {
+    const epochs = store.listUnprunedLogEpochs({
+      beforeEpoch: newest - keepEpochs + 1,
+      limit: PRUNE_SCAN_EPOCHS,
+    });
+    const exported = epochs.filter((e) => existsSync(path.join(dir, `${epochName(e)}.log.json`)));
+    for (const epoch of exported) {
+      while (store.pruneLogHashes(epoch, stepRows) > 0) await pace();
+      pruned.push(epoch);
+    }
+    // An epoch not exported yet stays listed: stop rather than see it again.
+    if (exported.length === 0 || exported.length < epochs.length) return pruned;
+  }
 }

@@ -318,6 +318,14 @@ export class SqliteOracleStore implements OracleStore {
     return this.#log.listHashes(options);
   }
 
+  pruneLogHashes(epoch: number, limit: number): number {
+    return this.#log.pruneHashes(epoch, limit);
+  }
+
+  listUnprunedLogEpochs(options: { beforeEpoch: number; limit: number }): number[] {
+    return this.#log.unprunedEpochs(options);
+  }
+
   listLogHeaders(options: { fromEpoch: number; limit: number }): LogHeader[] {
     return this.#log.listHeaders(options);
   }
@@ -353,5 +361,5 @@ export class SqliteOracleStore implements OracleStore {
 // SHA-256 through node:crypto (one-shot; `utf8` for leaf text): batch proofs at ingest cost ~1 µs a hash.
 export { nodeSha256Hex } from '@hexedge/protocol/node';
 // The data directory's other files, in their own modules (re-exported: importers keep this path).
-export { exportLogFiles } from './log-export.ts';
+export { exportLogFiles, pruneExportedLogHashes } from './log-export.ts';
 export { loadOrCreateOracleKey, ORACLE_KEY_FILE } from './oracle-key.ts';

@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { HexEdgeError } from '@hexedge/protocol';
-import { assertAppendsAt, assertCounts, assertLogHashes } from '../store/memory-log.ts';
+import { assertAppendsAt, assertCounts, assertLogHashes, prunedError } from '../store/memory-log.ts';
 import { assertChainsFrom } from '../store/memory-store.ts';
 import { logHeaderOf, type LogEntry, type LogHashKind, type LogHeader } from '../store/records.ts';
 
@@ -26,6 +26,7 @@ export class SqliteProvenanceLog {
       CREATE TABLE IF NOT EXISTS log_headers (epoch INTEGER PRIMARY KEY, json TEXT NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS log_hashes (epoch INTEGER NOT NULL, kind INTEGER NOT NULL, idx INTEGER NOT NULL,
         hash BLOB NOT NULL, PRIMARY KEY (epoch, kind, idx)) STRICT, WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS log_pruned (epoch INTEGER PRIMARY KEY) STRICT;
     `);
     migrateWholeEntries(db);
     const p = (sql: string) => db.prepare(sql);
@@ -43,6 +44,15 @@ export class SqliteProvenanceLog {
       insertHash: p('INSERT INTO log_hashes (epoch, kind, idx, hash) VALUES (?, ?, ?, ?)'),
       deleteHashes: p('DELETE FROM log_hashes WHERE epoch = ?'),
       hashes: p('SELECT hash FROM log_hashes WHERE epoch = ? AND kind = ? AND idx >= ? ORDER BY idx LIMIT ?'),
+      isPruned: p('SELECT 1 FROM log_pruned WHERE epoch = ?'),
+      markPruned: p('INSERT OR IGNORE INTO log_pruned (epoch) VALUES (?)'),
+      // The key's leading rows of the epoch: a range of one B-tree, deleted in bounded steps.
+      pruneSome: p(
+        'DELETE FROM log_hashes WHERE (epoch, kind, idx) IN (SELECT epoch, kind, idx FROM log_hashes WHERE epoch = ? ORDER BY kind, idx LIMIT ?)',
+      ),
+      unpruned: p(
+        'SELECT epoch FROM log_headers WHERE epoch < ? AND epoch NOT IN (SELECT epoch FROM log_pruned) ORDER BY epoch LIMIT ?',
+      ),
     };
   }
 
@@ -111,10 +121,24 @@ export class SqliteProvenanceLog {
   }
 
   listHashes(options: { epoch: number; kind: LogHashKind; fromIndex: number; limit: number }): string[] {
+    if (this.#q.isPruned!.get(options.epoch) !== undefined) throw prunedError(options.epoch);
     if (!this.#closed(options.epoch)) return [];
     return this.#q
       .hashes!.all(options.epoch, KIND_CODE[options.kind], options.fromIndex, options.limit)
       .map((r) => toHex(r.hash as Uint8Array));
+  }
+
+  pruneHashes(epoch: number, limit: number): number {
+    return this.#transaction(() => {
+      if (!this.#closed(epoch))
+        throw new HexEdgeError('INTERNAL', `epoch ${epoch} is not closed: nothing to prune`);
+      this.#q.markPruned!.run(epoch);
+      return Number(this.#q.pruneSome!.run(epoch, limit).changes);
+    });
+  }
+
+  unprunedEpochs(options: { beforeEpoch: number; limit: number }): number[] {
+    return this.#q.unpruned!.all(options.beforeEpoch, options.limit).map((r) => Number(r.epoch));
   }
 
   listHeaders(options: { fromEpoch: number; limit: number }): LogHeader[] {

@@ -1,7 +1,13 @@
 import { Lifecycle } from '@hexedge/protocol';
 import { describeEd25519Engine, listenHttp, useNodeEd25519 } from '@hexedge/protocol/node';
 import path from 'node:path';
-import { exportLogFiles, loadOrCreateOracleKey, nodeSha256Hex, SqliteOracleStore } from '../adapters/node.ts';
+import {
+  exportLogFiles,
+  loadOrCreateOracleKey,
+  nodeSha256Hex,
+  pruneExportedLogHashes,
+  SqliteOracleStore,
+} from '../adapters/node.ts';
 import { OracleService } from '../service/oracle-service.ts';
 import type { OracleServiceConfig } from '../service/service-config.ts';
 import type { Referee } from '../spot-check/spot-checker.ts';
@@ -108,6 +114,15 @@ export async function buildOracle(
         queued = false;
         try {
           await exportLogFiles({ store, dir: exportDir });
+          const pruned = await pruneExportedLogHashes({
+            store,
+            dir: exportDir,
+            keepEpochs: config.logHashRetentionEpochs,
+          });
+          if (pruned.length > 0)
+            log(
+              `oracle: hash lists of exported epochs ${pruned[0]}–${pruned.at(-1)} dropped from the store (kept in ${exportDir})`,
+            );
         } catch (err) {
           log(`oracle: log export to ${exportDir} failed: ${(err as Error).message}`);
         }

@@ -59,6 +59,13 @@ export const oracleServiceConfigSchema = z
     exportIntervalMs: z.number().int().min(0).default(300_000),
     /** Default: <dataDir>/log. */
     exportDir: z.string().min(1).optional(),
+    /**
+     * Closed epochs whose receipt and verdict hash lists stay in the store (the newest ones); older
+     * epochs' lists are dropped once exported, their `epoch-<n>.log.json` being the record (24: a day
+     * of hourly epochs). 0 keeps every list in the store (it grows by ~6 M rows an epoch at 1 700
+     * answers a second).
+     */
+    logHashRetentionEpochs: z.number().int().min(0).default(24),
     oracle: oracleConfigSchema.default(oracleConfigSchema.parse({})),
   })
   .strict();

@@ -38,10 +38,19 @@ export function assertCounts(
       );
 }
 
+/** What reading a pruned epoch's lists says: they are in its exported file only. */
+export function prunedError(epoch: number): HexEdgeError {
+  return new HexEdgeError(
+    'INTERNAL',
+    `epoch ${epoch}'s hash lists were pruned from the store after they were exported; they are in its exported file (epoch-${String(epoch).padStart(8, '0')}.log.json) only`,
+  );
+}
+
 /** The memory store's provenance log: headers, and each epoch's hash lists (pending until its header commits). */
 export class MemoryProvenanceLog {
   readonly #headers: LogHeader[] = [];
   readonly #lists = new Map<number, Record<LogHashKind, string[]>>();
+  readonly #pruned = new Set<number>();
   readonly #assertChains: (last: LogHeader | undefined, next: LogHeader) => void;
 
   constructor(assertChains: (last: LogHeader | undefined, next: LogHeader) => void) {
@@ -90,9 +99,32 @@ export class MemoryProvenanceLog {
   }
 
   listHashes(options: { epoch: number; kind: LogHashKind; fromIndex: number; limit: number }): string[] {
+    if (this.#pruned.has(options.epoch)) throw prunedError(options.epoch);
     if (!this.#closed(options.epoch)) return [];
     const list = this.#lists.get(options.epoch)?.[options.kind] ?? [];
     return list.slice(options.fromIndex, options.fromIndex + options.limit);
+  }
+
+  pruneHashes(epoch: number, limit: number): number {
+    if (!this.#closed(epoch))
+      throw new HexEdgeError('INTERNAL', `epoch ${epoch} is not closed: nothing to prune`);
+    this.#pruned.add(epoch);
+    const lists = this.#lists.get(epoch);
+    if (!lists) return 0;
+    let deleted = 0;
+    for (const kind of ['receipts', 'verdicts'] as const) {
+      const cut = lists[kind].splice(0, limit - deleted);
+      deleted += cut.length;
+    }
+    if (lists.receipts.length === 0 && lists.verdicts.length === 0) this.#lists.delete(epoch);
+    return deleted;
+  }
+
+  unprunedEpochs(options: { beforeEpoch: number; limit: number }): number[] {
+    return this.#headers
+      .map((h) => h.epoch)
+      .filter((e) => e < options.beforeEpoch && !this.#pruned.has(e))
+      .slice(0, options.limit);
   }
 
   listHeaders(options: { fromEpoch: number; limit: number }): LogHeader[] {

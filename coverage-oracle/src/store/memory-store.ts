@@ -305,6 +305,14 @@ export class MemoryOracleStore implements OracleStore {
     return this.#log.listHashes(options);
   }
 
+  pruneLogHashes(epoch: number, limit: number): number {
+    return this.#log.pruneHashes(epoch, limit);
+  }
+
+  listUnprunedLogEpochs(options: { beforeEpoch: number; limit: number }): number[] {
+    return this.#log.unprunedEpochs(options);
+  }
+
   listLogHeaders(options: { fromEpoch: number; limit: number }): LogHeader[] {
     return this.#log.listHeaders(options);
   }

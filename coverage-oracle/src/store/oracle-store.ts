@@ -169,8 +169,19 @@ export interface OracleStore {
    * hash lists hold exactly `counts` hashes each; the hash lists are readable from then on.
    */
   commitLogHeader(header: LogHeader, counts: Readonly<Record<LogHashKind, number>>): void;
-  /** A page of a closed epoch's hash list from `fromIndex`, in list order (exports read an epoch page by page). */
+  /**
+   * A page of a closed epoch's hash list from `fromIndex`, in list order (exports read an epoch page by
+   * page). Throws for an epoch whose lists were pruned: they live only in its exported file then.
+   */
   listLogHashes(options: { epoch: number; kind: LogHashKind; fromIndex: number; limit: number }): string[];
+  /**
+   * Deletes up to `limit` rows of a closed epoch's hash lists, once its exported file holds them
+   * (log-export.ts, `pruneExportedLogHashes`); returns how many it deleted (0: none left). From the
+   * first call the epoch counts as pruned, so no reader ever gets part of a list.
+   */
+  pruneLogHashes(epoch: number, limit: number): number;
+  /** Closed epochs before `beforeEpoch` whose hash lists are still held, oldest first, at most `limit`. */
+  listUnprunedLogEpochs(options: { beforeEpoch: number; limit: number }): number[];
   /** Closed epochs' headers from `fromEpoch` on, oldest first, at most `limit`. */
   listLogHeaders(options: { fromEpoch: number; limit: number }): LogHeader[];
   /**
