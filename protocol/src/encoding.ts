@@ -1,8 +1,26 @@
-/** base64url without padding (RFC 4648 §5), over Uint8Array so it works on every runtime. */
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Every 12-bit value's two base64url characters: three bytes are two lookups. */
+const BASE64URL_PAIRS = Array.from({ length: 4096 }, (_, v) => BASE64URL[v >> 6]! + BASE64URL[v & 63]!);
+
+/**
+ * base64url without padding (RFC 4648 §5), over Uint8Array so it works on every runtime. From a table
+ * (~4× faster than a binary string through btoa and three replaces): forward MACs, signatures and
+ * ids are encoded on every request.
+ */
 export function bytesToBase64Url(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  let out = '';
+  const whole = bytes.length - (bytes.length % 3);
+  let i = 0;
+  for (; i < whole; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += BASE64URL_PAIRS[v >> 12]! + BASE64URL_PAIRS[v & 4095]!;
+  }
+  if (bytes.length - whole === 1) out += BASE64URL_PAIRS[bytes[i]! << 4]!;
+  else if (bytes.length - whole === 2) {
+    const v = (bytes[i]! << 10) | (bytes[i + 1]! << 2);
+    out += BASE64URL_PAIRS[v >> 6]! + BASE64URL[v & 63]!;
+  }
+  return out;
 }
 
 export function base64UrlToBytes(text: string): Uint8Array {

@@ -52,7 +52,8 @@ export async function startMqttIngress(options: MqttIngressOptions): Promise<Mqt
     answerThenAck({
       client,
       topic: answer.topic,
-      payload: Buffer.from(answer.payload),
+      // A view of the answer's own bytes (made for this answer, never changed after), not a copy.
+      payload: Buffer.from(answer.payload.buffer, answer.payload.byteOffset, answer.payload.byteLength),
       properties: v5
         ? {
             contentType: 'application/json',

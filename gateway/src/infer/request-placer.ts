@@ -219,15 +219,18 @@ export class RequestPlacer {
     fault?: NodeFault;
   }): void {
     const { fault } = o;
-    void Promise.resolve(
-      this.#placement.reportOutcome?.({
-        nodeId: o.nodeId,
-        model: o.model,
-        latencyMs: o.latencyMs,
-        ok: !fault,
-        ...(fault?.overloaded ? { overloaded: true } : {}),
-      }),
-    ).catch((err: unknown) => this.#log(`outcome report for ${o.nodeId} failed: ${(err as Error).message}`));
+    const reported = this.#placement.reportOutcome?.({
+      nodeId: o.nodeId,
+      model: o.model,
+      latencyMs: o.latencyMs,
+      ok: !fault,
+      ...(fault?.overloaded ? { overloaded: true } : {}),
+    });
+    // The in-process placement answers at once: a promise (and its handler) only for one that is one.
+    if (reported instanceof Promise)
+      reported.catch((err: unknown) =>
+        this.#log(`outcome report for ${o.nodeId} failed: ${(err as Error).message}`),
+      );
     if (!fault || fault.overloaded) return;
     try {
       this.#onNodeFault?.({

@@ -19,9 +19,16 @@ import {
  * HexEdgeError naming what and where, and nothing past a declared length is read before it is checked.
  */
 
-/** Reads framing off a buffer; every fault is a HexEdgeError naming where and what. */
+/**
+ * Reads framing off a buffer; every fault is a HexEdgeError naming where and what. The hot fields
+ * (headers, bodies) are read through `has` first and name themselves only when they fail (the text
+ * of a field's name was built for every field read, a good share of the gateway's allocations).
+ */
 class Reader {
   at = 0;
+  /** The previous part's header names and values by place (`visible`'s `same`). */
+  readonly names: string[] = [];
+  readonly values: string[] = [];
   readonly bytes: Uint8Array;
   readonly what: string;
   readonly #view: DataView;
@@ -29,6 +36,10 @@ class Reader {
     this.bytes = bytes;
     this.what = what;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  /** Whether `n` more bytes are there. */
+  has(n: number): boolean {
+    return this.at + n <= this.bytes.length;
   }
   need(n: number, field: string): void {
     if (this.at + n > this.bytes.length)
@@ -55,7 +66,6 @@ class Reader {
   }
   text(n: number, field: string): string {
     this.need(n, field);
-    let s = '';
     for (let i = this.at; i < this.at + n; i++) {
       const c = this.bytes[i]!;
       if (c !== 0x09 && (c < 0x20 || c > 0x7e))
@@ -63,16 +73,36 @@ class Reader {
           'INVALID_REQUEST',
           `${this.what}: ${field} holds byte 0x${c.toString(16).padStart(2, '0')} at offset ${i}; visible ASCII only`,
         );
+    }
+    return this.visible(n)!;
+  }
+  /**
+   * The next `n` bytes as text when they are all there and visible ASCII (tab allowed), else undefined
+   * and nothing read: the caller then reads them with `text`, which names the field in its refusal.
+   * `same`: a string these bytes often spell (the previous part's header at that place): returned when
+   * they spell it, so the parts of an exchange, which carry the same names and many of the same
+   * values, share their strings instead of building each again.
+   */
+  visible(n: number, same?: string): string | undefined {
+    const end = this.at + n;
+    if (end > this.bytes.length) return undefined;
+    const b = this.bytes;
+    if (same !== undefined && same.length === n) {
+      let i = 0;
+      while (i < n && b[this.at + i] === same.charCodeAt(i)) i++;
+      if (i === n) {
+        this.at = end;
+        return same;
+      }
+    }
+    let s = '';
+    for (let i = this.at; i < end; i++) {
+      const c = b[i]!;
+      if (c !== 0x09 && (c < 0x20 || c > 0x7e)) return undefined;
       s += String.fromCharCode(c);
     }
-    this.at += n;
+    this.at = end;
     return s;
-  }
-  slice(n: number, field: string): Uint8Array {
-    this.need(n, field);
-    const out = this.bytes.subarray(this.at, this.at + n);
-    this.at += n;
-    return out;
   }
 }
 
@@ -94,7 +124,7 @@ function readMagic(r: Reader, magic: number[]): number {
 }
 
 function readHeaders(r: Reader, part: number, headBytes: number): Record<string, string> {
-  const count = r.u8(`part ${part}'s header count`);
+  const count = r.has(1) ? r.bytes[r.at++]! : r.u8(`part ${part}'s header count`);
   if (count > MAX_EXCHANGE_PART_HEADERS)
     throw new HexEdgeError(
       'INVALID_REQUEST',
@@ -102,7 +132,10 @@ function readHeaders(r: Reader, part: number, headBytes: number): Record<string,
     );
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let h = 0; h < count; h++) {
-    const name = r.text(r.u8(`part ${part}'s header ${h} name length`), `part ${part}'s header ${h} name`);
+    // Each read names its field only when it fails (r.u8, r.u16 and r.text build the messages then).
+    const nameBytes = r.has(1) ? r.bytes[r.at++]! : r.u8(`part ${part}'s header ${h} name length`);
+    const name = r.visible(nameBytes, r.names[h]) ?? r.text(nameBytes, `part ${part}'s header ${h} name`);
+    r.names[h] = name;
     if (!HEADER_NAME.test(name))
       throw new HexEdgeError(
         'INVALID_REQUEST',
@@ -110,16 +143,39 @@ function readHeaders(r: Reader, part: number, headBytes: number): Record<string,
       );
     if (name in headers)
       throw new HexEdgeError('INVALID_REQUEST', `${r.what}: part ${part} repeats header ${name}`);
-    const valueBytes = r.u16(`part ${part}'s header ${name} length`);
+    let valueBytes: number;
+    if (r.has(2)) {
+      valueBytes = (r.bytes[r.at]! << 8) | r.bytes[r.at + 1]!;
+      r.at += 2;
+    } else valueBytes = r.u16(`part ${part}'s header ${name} length`);
     headBytes += name.length + valueBytes;
     if (headBytes > MAX_EXCHANGE_PART_HEAD_BYTES)
       throw new HexEdgeError(
         'PAYLOAD_TOO_LARGE',
         `${r.what}: part ${part}'s head exceeds ${MAX_EXCHANGE_PART_HEAD_BYTES} bytes`,
       );
-    headers[name] = r.text(valueBytes, `part ${part}'s header ${name}`);
+    const value = r.visible(valueBytes, r.values[h]) ?? r.text(valueBytes, `part ${part}'s header ${name}`);
+    r.values[h] = value;
+    headers[name] = value;
   }
   return headers;
+}
+
+/** A u32 body length, named only when it is not there. */
+function bodyLength(r: Reader, part: number): number {
+  if (!r.has(4)) return r.u32(`part ${part}'s body length`);
+  const b = r.bytes;
+  const v = ((b[r.at]! << 24) >>> 0) + ((b[r.at + 1]! << 16) | (b[r.at + 2]! << 8) | b[r.at + 3]!);
+  r.at += 4;
+  return v;
+}
+
+/** A part's body of `length` bytes (a view), named only when it is not all there. */
+function body(r: Reader, part: number, length: number): Uint8Array {
+  if (!r.has(length)) r.need(length, `part ${part}'s body`);
+  const out = r.bytes.subarray(r.at, r.at + length);
+  r.at += length;
+  return out;
 }
 
 /**
@@ -138,16 +194,19 @@ export function decodeExchange(bytes: Uint8Array): ExchangePart[] {
   const count = readMagic(r, REQUEST_MAGIC);
   const parts: ExchangePart[] = [];
   for (let i = 0; i < count; i++) {
-    const pathBytes = r.u16(`part ${i}'s path length`);
+    let pathBytes: number;
+    if (r.has(2)) {
+      pathBytes = (r.bytes[r.at]! << 8) | r.bytes[r.at + 1]!;
+      r.at += 2;
+    } else pathBytes = r.u16(`part ${i}'s path length`);
     if (pathBytes > MAX_EXCHANGE_PART_HEAD_BYTES)
       throw new HexEdgeError(
         'PAYLOAD_TOO_LARGE',
         `exchange: part ${i}'s path of ${pathBytes} bytes exceeds ${MAX_EXCHANGE_PART_HEAD_BYTES}`,
       );
-    const path = r.text(pathBytes, `part ${i}'s path`);
+    const path = r.visible(pathBytes) ?? r.text(pathBytes, `part ${i}'s path`);
     const headers = readHeaders(r, i, pathBytes);
-    const body = r.slice(r.u32(`part ${i}'s body length`), `part ${i}'s body`);
-    parts.push({ path, headers, body });
+    parts.push({ path, headers, body: body(r, i, bodyLength(r, i)) });
   }
   if (r.at !== bytes.length)
     throw new HexEdgeError(
@@ -177,20 +236,24 @@ export function decodeExchangeAnswer(bytes: Uint8Array, expectedParts: number): 
       );
     const parts: ExchangeAnswerPart[] = [];
     for (let i = 0; i < count; i++) {
-      const status = r.u16(`part ${i}'s status`);
+      let status: number;
+      if (r.has(2)) {
+        status = (r.bytes[r.at]! << 8) | r.bytes[r.at + 1]!;
+        r.at += 2;
+      } else status = r.u16(`part ${i}'s status`);
       if (status < 100 || status > 599)
         throw new HexEdgeError(
           'INVALID_REQUEST',
           `exchange answer: part ${i}'s status ${status} is not an HTTP status`,
         );
       const headers = readHeaders(r, i, 0);
-      const length = r.u32(`part ${i}'s body length`);
+      const length = bodyLength(r, i);
       if (length > MAX_NODE_ANSWER_BYTES)
         throw new HexEdgeError(
           'PAYLOAD_TOO_LARGE',
           `exchange answer: part ${i}'s body of ${length} bytes exceeds ${MAX_NODE_ANSWER_BYTES}`,
         );
-      parts.push({ status, headers, body: r.slice(length, `part ${i}'s body`) });
+      parts.push({ status, headers, body: body(r, i, length) });
     }
     if (r.at !== bytes.length)
       throw new HexEdgeError(

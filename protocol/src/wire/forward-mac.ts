@@ -2,7 +2,7 @@ import { bytesToBase64Url, type Sha256Hex } from '../encoding.ts';
 import type { NodeKeyPair } from '../identity.ts';
 import { trimOldest } from '../oldest-first.ts';
 import { signingInput } from '../signing.ts';
-import { forwardBodyNow, type ForwardBody } from './forward-body.ts';
+import { forwardBodyNow, forwardSigningInput, type ForwardBody } from './forward-body.ts';
 import { nodeIdToX25519 } from './forward-mac-curve.ts';
 import { forwardMacEngine, type ForwardMacEngine } from './forward-mac-engine.ts';
 import { FORWARD_AT_HEADER, FORWARDER_HEADER, type ForwardTarget } from './forward-signature.ts';
@@ -44,12 +44,17 @@ interface CachedKey {
 
 /**
  * The MAC keys of one identity (`keys`) with its peers, derived once per peer and direction and kept
- * (bounded: the oldest forgotten first, so a flood of made-up forwarder ids cannot grow it).
+ * (bounded per direction: the oldest forgotten first, so a flood of made-up forwarder ids cannot grow
+ * it). Kept by the peer's id in one map per direction, so a lookup hashes an id string the caller
+ * already holds (its hash is kept in the string) rather than a pair key built for every request.
  */
 export class ForwardMacKeys {
   readonly #keys: NodeKeyPair;
   readonly #max: number;
-  readonly #cache = new Map<string, CachedKey>();
+  /** Pairs this identity forwards on (this → peer), by the target's id. */
+  readonly #asForwarder = new Map<string, CachedKey>();
+  /** Pairs forwarded to this identity (peer → this), by the forwarder's id. */
+  readonly #asTarget = new Map<string, CachedKey>();
 
   constructor(options: { keys: NodeKeyPair; maxPeers?: number }) {
     this.#keys = options.keys;
@@ -70,8 +75,11 @@ export class ForwardMacKeys {
     if (forwarderId !== own && targetNodeId !== own)
       throw new Error(`forward MAC keys of ${own} asked for the pair ${forwarderId} → ${targetNodeId}`);
     const engine = forwardMacEngine();
-    const id = `${forwarderId}\n${targetNodeId}`;
-    const cached = this.#cache.get(id);
+    // The pair is this identity and one peer in one direction (a pair of this identity with itself
+    // is filed as forwarded by it, and refused by #derive either way).
+    const [cache, peer] =
+      forwarderId === own ? [this.#asForwarder, targetNodeId] : [this.#asTarget, forwarderId];
+    const cached = cache.get(peer);
     if (cached && cached.engine === engine) return cached.result;
     // An engine that throws where it should refuse (a runtime's own limits) gives a refusal, not a rejection.
     const derived = this.#derive(engine, forwarderId, targetNodeId).catch(
@@ -81,8 +89,8 @@ export class ForwardMacKeys {
       }),
     );
     const entry: CachedKey = { engine, result: derived };
-    this.#cache.set(id, entry);
-    trimOldest(this.#cache, this.#max);
+    cache.set(peer, entry);
+    trimOldest(cache, this.#max);
     void Promise.resolve(entry.result).then((result) => (entry.result = result));
     return entry.result;
   }
@@ -119,7 +127,12 @@ export class ForwardMacKeys {
 
 /** HMAC-SHA256 of the forward body under `key`, base64url (a promise only from an asynchronous engine). */
 function macOf(key: unknown, body: unknown): string | Promise<string> {
-  const mac = forwardMacEngine().mac(key, signingInput('forward', body));
+  return macOfInput(key, signingInput('forward', body));
+}
+
+/** HMAC-SHA256 of the bytes a forward body signs (`signingInput('forward', body)`), base64url. */
+function macOfInput(key: unknown, input: Uint8Array): string | Promise<string> {
+  const mac = forwardMacEngine().mac(key, input);
   return mac instanceof Uint8Array ? bytesToBase64Url(mac) : mac.then(bytesToBase64Url);
 }
 
@@ -155,7 +168,7 @@ export function macForwardNow(
       [FORWARD_MAC_HEADER]: mac,
     });
     const withBody = (body: ForwardBody) => {
-      const mac = macOf(key.key, body);
+      const mac = macOfInput(key.key, forwardSigningInput(body));
       return typeof mac === 'string' ? headers(mac) : mac.then(headers);
     };
     const body = forwardBodyNow({ ...options, forwarderId, issuedAtMs: options.nowMs });
