@@ -3,10 +3,12 @@ import { buildEdgeNode, writeModel, type RunningNode } from '@hexedge/edge-node/
 import {
   exportKeyPair,
   generateNodeKeyPair,
+  signRerun,
   verifyReceipt,
   type InferResponse,
   type StoredKeyPair,
 } from '@hexedge/protocol';
+import { readKeyFile } from '@hexedge/protocol/node';
 import { waitUntil } from '@hexedge/test-kit';
 import type { Miniflare } from 'miniflare';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -166,6 +168,35 @@ describe('the Worker gateway in front of real edge nodes', () => {
       { timeoutMs: 30_000 },
     );
   }, 45_000);
+
+  it('forwards the oracle’s spot-check re-run to the node as live traffic, and answers with the node’s answer', async () => {
+    const oracleKeys = (await readKeyFile(path.join(dir, 'oracle', 'oracle-key.json')))!.keys;
+    expect(oracleKeys.nodeId).toBe(oracle.oracleId);
+    const readings = { name: 'readings', datatype: 'FP32' as const, shape: [1, 3], data: [21, 40, 550] };
+    const signed = await signRerun({
+      oracle: oracleKeys,
+      targetNodeId: signedNode.nodeId,
+      request: { kind: 'tensors', modelName: 'comfort-index', modelVersion: '1', inputs: [readings] },
+      nowMs: Date.now(),
+    });
+    const post = () =>
+      fetch(`${signedUrl}/v1/oracle/rerun`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(signed),
+      });
+    const res = await post();
+    // The node's own OIP answer, as it came: its receipt in the `hexedge_receipt` parameter.
+    const body = (await res.json()) as { outputs?: unknown[]; parameters?: { hexedge_receipt?: string } };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.outputs).toHaveLength(1);
+    const receipt = JSON.parse(body.parameters!.hexedge_receipt!) as {
+      body: { nodeId: string; modelName: string };
+    };
+    expect(receipt.body).toMatchObject({ nodeId: signedNode.nodeId, modelName: 'comfort-index' });
+    // Each re-run once.
+    expect((await post()).status).toBe(409);
+  });
 
   it('without the secret it publishes no identity, and the node it routes to refuses its forwards', async () => {
     const url = await worker('unsigned', {});

@@ -9,7 +9,7 @@ import {
   type Sha256Hex,
 } from '@hexedge/protocol';
 import type { DeviceRegistry } from '@hexedge/firmware-bridge';
-import { Placement } from '@hexedge/placement';
+import { Placement, type NodeRecord } from '@hexedge/placement';
 import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
@@ -75,7 +75,7 @@ import {
   type SeqStore,
   type TrustSink,
 } from './routes/oracle.ts';
-import { oracleRerunHandler } from './routes/oracle-rerun.ts';
+import { oracleRerunHandler, type RerunNonces } from './routes/oracle-rerun.ts';
 import { mountRolloutRoutes } from './routes/rollouts.ts';
 import type { RolloutManager } from './rollouts/rollout-manager.ts';
 import { UsageBook } from './usage.ts';
@@ -120,6 +120,11 @@ export interface GatewayAppOptions {
   trustSeqs?: SeqStore;
   /** Where the oracle's trust pushes go when placement is not in this process (the Worker's shards). */
   trustSink?: TrustSink;
+  /**
+   * The oracle's spot-check re-runs when placement is not in this process (the Worker): the node's
+   * record from its shard, and the used nonces in one book for every isolate.
+   */
+  reruns?: { nodeOf: (nodeId: string) => Promise<NodeRecord | undefined>; nonces: RerunNonces };
   /** Each fresh, receipt-checked answer (the oracle's ReceiptForwarder samples them for spot checks). */
   onAnswered?: (request: InferRequest, response: InferResponse, caller: Caller) => void;
   /** Each node fault the gateway judged (the ReceiptForwarder reports them to the oracle). */
@@ -315,14 +320,15 @@ export function createGatewayApp(options: GatewayAppOptions): {
           ...(options.trustSeqs ? { seqs: options.trustSeqs } : {}),
         }),
       );
-    if (local)
+    const reruns = local ? { nodeOf: (id: string) => local.registry.get(id) } : options.reruns;
+    if (reruns)
       mount(
         app,
         rerunRoute,
         limit(MAX_RERUN_BODY_BYTES),
         oracleRerunHandler({
           service,
-          nodeOf: (id) => local.registry.get(id),
+          ...reruns,
           oracleIds: options.oracle.oracleIds,
           traces,
         }),

@@ -2,6 +2,7 @@ import {
   exportKeyPair,
   generateNodeKeyPair,
   signBody,
+  signRerun,
   type LatLng,
   type NodeKeyPair,
   type TrustScoreEntry,
@@ -19,6 +20,7 @@ import { bundleWorker, startWorker } from './worker-harness.ts';
  * applied in its node's placement shard as the Node gateway applies it (score unless on probation,
  * location verified only for the claim it names), the last applied seq per oracle is one durable
  * record that both isolates order pushes by, and forged, unknown-oracle and replayed pushes are refused.
+ * The oracle's spot-check re-runs go to the node from its shard, each nonce once across isolates.
  */
 const ADMIN = 'worker-trust-admin-key-0123456789';
 const MODEL = { name: 'm', version: '1', contentId: 'c'.repeat(64), ready: true };
@@ -217,5 +219,50 @@ describe('oracle trust pushes into the Worker gateway (workerd, two isolates)', 
     expect(await errorOf(bad)).toMatchObject({ code: 'BAD_SIGNATURE' });
     // Neither moved the seq: the genuine push (101) still applies.
     expect((await b('/v1/oracle/trust', { method: 'POST', body: signed })).status).toBe(200);
+  });
+});
+
+describe('oracle spot-check re-runs through the Worker gateway (workerd, two isolates)', () => {
+  const rerun = (o: { targetNodeId: string; signer?: NodeKeyPair }) =>
+    signRerun({
+      oracle: o.signer ?? oracle,
+      targetNodeId: o.targetNodeId,
+      request: {
+        kind: 'tensors',
+        modelName: MODEL.name,
+        modelVersion: MODEL.version,
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1] }],
+      },
+      nowMs: Date.now(),
+    });
+
+  it('forwards a re-run to the node its shard holds (here unreachable), each nonce once at either isolate', async () => {
+    const signed = await rerun({ targetNodeId: nodes[0]!.keys.nodeId });
+    const first = await a('/v1/oracle/rerun', { method: 'POST', body: signed });
+    // The node registered at a name that does not resolve: found in its shard, forwarded, unreachable.
+    expect(first.status).toBe(502);
+    expect(await errorOf(first)).toMatchObject({
+      code: 'NODE_FAILED',
+      message: expect.stringContaining(`node ${nodes[0]!.keys.nodeId} unreachable`),
+    });
+    for (const via of [a, b]) {
+      const again = await via('/v1/oracle/rerun', { method: 'POST', body: signed });
+      expect(again.status).toBe(409);
+      expect(await errorOf(again)).toMatchObject({ code: 'REPLAYED' });
+    }
+  });
+
+  it('refuses a re-run for a node it does not hold, and one not signed by a listed oracle', async () => {
+    const unknown = await a('/v1/oracle/rerun', {
+      method: 'POST',
+      body: await rerun({ targetNodeId: (await generateNodeKeyPair()).nodeId }),
+    });
+    expect(unknown.status).toBe(404);
+    expect(await errorOf(unknown)).toMatchObject({ code: 'UNKNOWN_NODE' });
+    const foreign = await b('/v1/oracle/rerun', {
+      method: 'POST',
+      body: await rerun({ targetNodeId: nodes[0]!.keys.nodeId, signer: await generateNodeKeyPair() }),
+    });
+    expect(foreign.status).toBe(403);
   });
 });

@@ -27,6 +27,7 @@ function localShards(now: () => number) {
     lookup: async (id) => routes.get(id) ?? null,
     lookupMany: async (ids) => ids.map((id) => routes.get(id) ?? null),
     advanceSeq: async () => ({ advanced: true, last: -1 }),
+    claimNonce: async () => true,
     assign: async (id, cell) => void routes.set(id, cell),
     unassign: async () => {},
     reportShard: async () => {},

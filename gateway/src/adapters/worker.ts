@@ -2,6 +2,7 @@
 // in H3-sharded Durable Objects and API keys in Durable Objects, reached over RPC. Exports the
 // Durable Object classes wrangler binds.
 import {
+  DIRECTORY_NONCES_NAME,
   DIRECTORY_SEQS_NAME,
   durableShardNetwork,
   PlacementDirectory,
@@ -9,7 +10,7 @@ import {
   ShardedPlacement,
   type PlacementShardEnv,
 } from '@hexedge/placement/worker';
-import { NODE_ID_PATTERN } from '@hexedge/protocol';
+import { MAX_RERUN_AGE_MS, NODE_ID_PATTERN } from '@hexedge/protocol';
 import { createGatewayApp } from '../app.ts';
 import { requireApiKey } from '../auth.ts';
 import { KeyRing } from '../keys/key-ring.ts';
@@ -50,7 +51,8 @@ export interface GatewayWorkerEnv extends PlacementShardEnv, SourceLimitsEnv {
    */
   ORACLE_URL?: string;
   /**
-   * Node ids of the oracles whose signed trust pushes (POST /v1/oracle/trust) this gateway applies,
+   * Node ids of the oracles whose signed trust pushes (POST /v1/oracle/trust) this gateway applies and
+   * whose spot-check re-runs (POST /v1/oracle/rerun) it forwards to its nodes as live traffic,
    * comma-separated; needs ORACLE_URL. Each push's entries go to the shards of its nodes; the last
    * applied seq per oracle is kept in the directory (DIRECTORY_SEQS_NAME). Empty: no trust pushes, and
    * nodes stay on probation with their claims unverified (unless ASSUME_LOCATIONS_VERIFIED).
@@ -142,6 +144,13 @@ async function buildGateway(env: GatewayWorkerEnv) {
               network.directory(DIRECTORY_SEQS_NAME).advanceSeq(sender, seq),
           },
           assumeLocationsVerified: env.ASSUME_LOCATIONS_VERIFIED === 'true',
+          reruns: {
+            nodeOf: async (id: string) => (await placement.getNode(id))?.node,
+            nonces: {
+              claim: (nonce: string, nowMs: number) =>
+                network.directory(DIRECTORY_NONCES_NAME).claimNonce(nonce, nowMs, MAX_RERUN_AGE_MS),
+            },
+          },
         }
       : {}),
   });

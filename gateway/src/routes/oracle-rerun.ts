@@ -23,6 +23,32 @@ import { DEFAULT_DEADLINE_MS } from '../infer/failover-walk.ts';
 const MAX_NONCES = 100_000;
 
 /**
+ * Re-run nonces already used. `claim` records one and says whether it was new, in one step: on the
+ * Worker re-runs reach several isolates, so the book is one Durable Object there (a per-isolate memory
+ * would take a captured re-run once in each isolate).
+ */
+export interface RerunNonces {
+  claim(nonce: string, nowMs: number): boolean | Promise<boolean>;
+}
+
+/** Nonces of the last MAX_RERUN_AGE_MS in this process's memory (the Node gateway: one process). */
+export function memoryRerunNonces(): RerunNonces {
+  const seen = new Map<string, number>();
+  return {
+    claim(nonce, nowMs) {
+      // Oldest first (insertion order): drop what has expired, and the oldest beyond the cap.
+      for (const [old, atMs] of seen) {
+        if (atMs >= nowMs - MAX_RERUN_AGE_MS && seen.size <= MAX_NONCES) break;
+        seen.delete(old);
+      }
+      if (seen.has(nonce)) return false;
+      seen.set(nonce, nowMs);
+      return true;
+    },
+  };
+}
+
+/**
  * POST /v1/oracle/rerun: a configured oracle's spot-check re-run on one registered node, forwarded
  * exactly as live traffic is (InferService's one path to a node: same route, same signature, same
  * headers, same client), so the node cannot tell it is being checked. Signed by the oracle, fresh
@@ -31,7 +57,10 @@ const MAX_NONCES = 100_000;
  */
 export function oracleRerunHandler(options: {
   service: Pick<InferService, 'rerun'>;
-  nodeOf: (nodeId: string) => NodeRecord | undefined;
+  /** The registered node (the in-process registry, or the Worker's shard of it). */
+  nodeOf: (nodeId: string) => NodeRecord | undefined | Promise<NodeRecord | undefined>;
+  /** Where used nonces are kept; this process's memory when absent. */
+  nonces?: RerunNonces;
   oracleIds: Iterable<string>;
   timeoutMs?: number;
   nowMs?: () => number;
@@ -39,7 +68,7 @@ export function oracleRerunHandler(options: {
   traces?: TraceBook;
 }) {
   const now = options.nowMs ?? Date.now;
-  const seen = new Map<string, number>();
+  const nonces = options.nonces ?? memoryRerunNonces();
   return async (c: Context) => {
     const handlerStarted = performance.now();
     const parsed = signedRerunSchema.safeParse(await readJsonBody(c));
@@ -59,19 +88,17 @@ export function oracleRerunHandler(options: {
         'STALE_MESSAGE',
         `re-run issuedAtMs ${body.issuedAtMs} is ${nowMs - body.issuedAtMs} ms from now (allowed: ${MAX_RERUN_AGE_MS})`,
       );
-    // Oldest first (insertion order): drop what has expired, and the oldest beyond the cap.
-    for (const [nonce, atMs] of seen) {
-      if (atMs >= nowMs - MAX_RERUN_AGE_MS && seen.size <= MAX_NONCES) break;
-      seen.delete(nonce);
-    }
-    if (seen.has(body.nonce))
+    if (!(await nonces.claim(body.nonce, nowMs)))
       throw new HexEdgeError('REPLAYED', `re-run nonce ${body.nonce} was already used`);
-    seen.set(body.nonce, nowMs);
-    const node = options.nodeOf(body.targetNodeId);
+    const node = await options.nodeOf(body.targetNodeId);
     if (!node) throw new HexEdgeError('UNKNOWN_NODE', `node ${body.targetNodeId} is not registered here`);
     const { request } = body;
     // A region-bound key's receipt travels as digests only: there is nothing to re-run.
-    if (request.kind === 'digests') throw new HexEdgeError('INVALID_REQUEST', `a digests-only request (model ${request.modelName}@${request.modelVersion}) cannot be re-run`);
+    if (request.kind === 'digests')
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `a digests-only request (model ${request.modelName}@${request.modelVersion}) cannot be re-run`,
+      );
     const timeoutMs = options.timeoutMs ?? 10_000;
     // The spot check joins the trace of the answer it checks, and carries that request's priority and
     // deadline (the oracle passes them on): the node sees what live traffic has.

@@ -20,6 +20,7 @@ function directory(options: { failing: boolean }) {
     lookup: async () => null,
     lookupMany: async (ids) => ids.map(() => null),
     advanceSeq: async () => ({ advanced: true, last: -1 }),
+    claimNonce: async () => true,
     assign: async () => {},
     reportShard: async () => {},
     shardMap: async () => [],

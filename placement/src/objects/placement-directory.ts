@@ -5,7 +5,8 @@ import type { DirectoryApi, ShardSummary } from './shard-protocol.ts';
  * Routing metadata, not placement state: node id → shard (heartbeats carry no location) in buckets
  * by node id, and the shard map (which shards hold nodes, of which models) in one instance that the
  * Worker caches. Neither holds node records, locations or trust. One more instance
- * (DIRECTORY_SEQS_NAME) keeps the last applied trust push `seq` per oracle, the gateway's replay guard.
+ * (DIRECTORY_SEQS_NAME) keeps the last applied trust push `seq` per oracle, the gateway's replay guard,
+ * and another (DIRECTORY_NONCES_NAME) the oracle's re-run nonces of the last minute.
  */
 export class PlacementDirectory extends DurableObject<object> implements DirectoryApi {
   readonly #sql: SqlStorage;
@@ -17,6 +18,8 @@ export class PlacementDirectory extends DurableObject<object> implements Directo
       CREATE TABLE IF NOT EXISTS node_shard (node_id TEXT PRIMARY KEY, shard TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS shard_map (cell TEXT PRIMARY KEY, models TEXT NOT NULL, nodes INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS last_seq (sender TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS used_nonce (nonce TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS used_nonce_age ON used_nonce (at_ms);
     `);
   }
 
@@ -35,6 +38,13 @@ export class PlacementDirectory extends DurableObject<object> implements Directo
     if (seq <= last) return { advanced: false, last };
     this.#sql.exec('INSERT OR REPLACE INTO last_seq (sender, seq) VALUES (?, ?)', sender, seq);
     return { advanced: true, last };
+  }
+
+  async claimNonce(nonce: string, nowMs: number, maxAgeMs: number): Promise<boolean> {
+    this.#sql.exec('DELETE FROM used_nonce WHERE at_ms < ?', nowMs - maxAgeMs);
+    if (this.#sql.exec('SELECT 1 FROM used_nonce WHERE nonce = ?', nonce).toArray().length > 0) return false;
+    this.#sql.exec('INSERT INTO used_nonce (nonce, at_ms) VALUES (?, ?)', nonce, nowMs);
+    return true;
   }
 
   async assign(nodeId: string, shard: string): Promise<void> {

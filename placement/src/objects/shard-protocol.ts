@@ -99,6 +99,11 @@ export interface DirectoryApi {
    * DIRECTORY_SEQS_NAME instance), so pushes reaching several isolates at once are ordered here.
    */
   advanceSeq(sender: string, seq: number): Promise<{ advanced: boolean; last: number }>;
+  /**
+   * Records a nonce used at `nowMs` and says whether it was new, forgetting those older than
+   * `maxAgeMs` (the DIRECTORY_NONCES_NAME instance: the oracle's re-runs, one book for all isolates).
+   */
+  claimNonce(nonce: string, nowMs: number, maxAgeMs: number): Promise<boolean>;
   assign(nodeId: string, shard: string): Promise<void>;
   /** Removes the entry only while it still names this shard (a node that moved on keeps its new one). */
   unassign(nodeIds: string[], shard: string): Promise<void>;
@@ -110,6 +115,8 @@ export interface DirectoryApi {
 export const DIRECTORY_MAP_NAME = 'shard-map';
 /** The directory instance holding the last applied trust push `seq` per oracle. */
 export const DIRECTORY_SEQS_NAME = 'trust-seqs';
+/** The directory instance holding the oracle's re-run nonces of the last minute. */
+export const DIRECTORY_NONCES_NAME = 'rerun-nonces';
 export const DIRECTORY_BUCKETS = 16;
 
 export function directoryBucketName(nodeId: string): string {

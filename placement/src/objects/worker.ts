@@ -8,4 +8,4 @@ export {
   type PlacementShardEnv,
 } from './placement-shard.ts';
 export { PlacementDirectory } from './placement-directory.ts';
-export { DIRECTORY_SEQS_NAME } from './shard-protocol.ts';
+export { DIRECTORY_NONCES_NAME, DIRECTORY_SEQS_NAME } from './shard-protocol.ts';
