@@ -207,7 +207,7 @@ export {
   type UplinkReportBody,
   type WitnessReportBody,
 } from './wire/oracle-reports.ts';
-export { safeParseSignedReport } from './wire/report-fast-parse.ts';
+export { safeParseSignedReport, safeParseSignedReportWithLeaves } from './wire/report-fast-parse.ts';
 export {
   isReporterNotKnown,
   REPORTER_NOT_KNOWN,

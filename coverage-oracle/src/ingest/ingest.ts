@@ -16,7 +16,7 @@ import type { NonceClaim, ReportType, StoredReport } from '../store/records.ts';
 import { IngestCommitter } from './group-commit.ts';
 import { ReplayGuard } from './replay-guard.ts';
 import { formatIssue } from '../format-issue.ts';
-import { safeParseSignedReport, type ReportBody, type SignedReport } from '@hexedge/protocol';
+import { safeParseSignedReportWithLeaves, type ReportBody, type SignedReport } from '@hexedge/protocol';
 
 /** Reports older than this are refused: long enough for a retry after a network blip, short enough to bound the nonce memory. */
 export const MAX_REPORT_AGE_MS = 5 * 60_000;
@@ -218,12 +218,14 @@ export class Ingest {
   }
 
   async #check(raw: unknown, nowMs: number, solicited: boolean): Promise<{ report: SignedReport } | Refusal> {
-    const parsed = safeParseSignedReport(raw);
+    // A receipt report of the usual shape comes with its leaf hashes (and its receipt's), written once.
+    const parsed = safeParseSignedReportWithLeaves(raw, this.#sha256);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return { code: 'INVALID_REQUEST', message: `report ${formatIssue(issue)}` };
     }
     const report = parsed.data;
+    const leaves = 'leaves' in parsed ? parsed.leaves : undefined;
     const { body } = report;
     if (body.issuedAtMs > nowMs + MAX_CLOCK_SKEW_MS)
       return {
@@ -237,7 +239,7 @@ export class Ingest {
       };
     if (isBatchSigned(report)) {
       // Synchronous for a leaf whose root is verified already: no promise per report on the hot path.
-      const now = verifyBatchSignedNow('report', report, this.#reportVerify);
+      const now = verifyBatchSignedNow('report', report, this.#reportVerify, leaves?.report);
       const verdict = now instanceof Promise ? await now : now;
       if (!verdict.ok)
         return {
@@ -262,7 +264,7 @@ export class Ingest {
       const { receipt } = body;
       // verifyReceipt's verdicts: a v2 receipt's are verifyBatchSigned's.
       const now = isBatchSigned(receipt)
-        ? verifyBatchSignedNow('receipt', receipt, this.#receiptVerify)
+        ? verifyBatchSignedNow('receipt', receipt, this.#receiptVerify, leaves?.receipt)
         : verifyReceipt(receipt, this.#receiptVerify);
       const verdict = now instanceof Promise ? await now : now;
       if (!verdict.ok)

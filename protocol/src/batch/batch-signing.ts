@@ -147,6 +147,8 @@ export function verifyBatchSignedNow(
   kind: BatchKind,
   item: BatchSigned<{ nodeId: string }>,
   options: BatchVerifyOptions = {},
+  /** `batchLeafHash(kind, item.body)` when the caller made it already (from the same body's bytes). */
+  leafHash?: string,
 ): BatchVerdict | Promise<BatchVerdict> {
   const { body, batch } = item ?? {};
   const root = isObject(batch) && isObject(batch.root) ? batch.root : undefined;
@@ -169,7 +171,7 @@ export function verifyBatchSignedNow(
     );
   const sha256 = options.sha256 ?? sha256Hex;
   const checked: Checked = { kind, nodeId: body.nodeId, batch, root: root!, rootBody, options };
-  const leaf = batchLeafHash(kind, body, sha256);
+  const leaf = leafHash ?? batchLeafHash(kind, body, sha256);
   return typeof leaf === 'string' ? fromLeaf(checked, leaf) : leaf.then((l) => fromLeaf(checked, l));
 }
 
