@@ -176,6 +176,8 @@ export function verifyBatchSignedNow(
 }
 
 const refuse = (fault: BatchFault, message: string): BatchVerdict => ({ ok: false, fault, message });
+/** The verdict of a leaf whose root was verified before: one frozen object for all of them (no allocation per leaf). */
+const CACHED_ROOT: BatchVerdict = Object.freeze({ ok: true, cachedRoot: true });
 
 /** What verifyBatchSignedNow has checked so far (shape and signer). */
 interface Checked {
@@ -194,7 +196,8 @@ function fromLeaf(c: Checked, leafHash: string): BatchVerdict | Promise<BatchVer
     count: c.rootBody.leafCount as number,
     proof: c.batch.proof,
     sha256: c.options.sha256 ?? sha256Hex,
-    ...(c.options.roots ? { memo: c.options.roots.innerNodes } : {}),
+    memo: c.options.roots?.innerNodes,
+    root: c.rootBody.root,
   });
   return walked instanceof Promise ? walked.then((w) => fromRoot(c, w)) : fromRoot(c, walked);
 }
@@ -214,11 +217,21 @@ function fromRoot(c: Checked, computed: InclusionResult): BatchVerdict | Promise
       'PROOF_MISMATCH',
       `${kind} of ${nodeId}: its inclusion proof leads to ${computed.root.slice(0, 16)}…, not to the signed root ${rootBody.root.slice(0, 16)}…`,
     );
-  const key = VerifiedRoots.keyOf(kind, rootBody.nodeId, rootBody.root);
-  const signed = `${rootBody.leafCount}\n${rootBody.issuedAtMs}\n${root.signature}`;
   const { roots } = c.options;
   // A root verified before is answered without a promise (most leaves); otherwise verify, or join a verification under way.
-  if (roots?.has(key, signed)) return { ok: true, cachedRoot: true };
+  if (
+    roots?.hasRoot({
+      kind,
+      nodeId: rootBody.nodeId,
+      root: rootBody.root,
+      leafCount: rootBody.leafCount,
+      issuedAtMs: rootBody.issuedAtMs,
+      signature: root.signature as string,
+    })
+  )
+    return CACHED_ROOT;
+  const key = VerifiedRoots.keyOf(kind, rootBody.nodeId, rootBody.root);
+  const signed = VerifiedRoots.signedOf(rootBody.leafCount, rootBody.issuedAtMs, root.signature as string);
   const verdictOf = (ok: boolean, cached: boolean): BatchVerdict =>
     ok
       ? { ok: true, cachedRoot: cached }

@@ -34,6 +34,8 @@ export class InnerNodeMemo {
   readonly #max: number;
   // Two levels rather than one key `left + right`: no 128-character string built per lookup.
   readonly #nodes = new Map<string, Map<string, string>>();
+  /** The same kind of pairs, per claimed tree (root, leaf count), by position: see treeOf. */
+  readonly #trees = new Map<string, { count: number; nodes: TreeNodes }>();
   #size = 0;
 
   constructor(options: { maxNodes?: number } = {}) {
@@ -45,16 +47,58 @@ export class InnerNodeMemo {
   }
 
   set(left: string, right: string, parent: string): void {
-    if (this.#size >= this.#max) {
-      this.#nodes.clear();
-      this.#size = 0;
-    }
+    this.#room();
     let rights = this.#nodes.get(left);
     if (!rights) this.#nodes.set(left, (rights = new Map()));
     if (!rights.has(right)) this.#size++;
     rights.set(right, parent);
   }
+
+  /**
+   * The pairs remembered for the tree a message claims (its signed root and leaf count), by position:
+   * one lookup of the root per proof, then a number-keyed lookup and two string comparisons per level
+   * instead of two lookups by 64-character hashes. Still a pure function's results: a pair is used only
+   * when both children equal the remembered ones, so a false claim of a root only misses.
+   */
+  treeOf(root: string, count: number): TreeNodes {
+    let tree = this.#trees.get(root);
+    if (tree?.count !== count) {
+      this.#room();
+      this.#size++;
+      this.#trees.set(root, (tree = { count, nodes: new Map() }));
+    }
+    return tree.nodes;
+  }
+
+  /** Counts a pair remembered in a tree from treeOf (clearing everything first when full). */
+  added(tree: TreeNodes, position: number, pair: TreeNode): void {
+    if (this.#size >= this.#max) {
+      this.#clear();
+      return;
+    }
+    if (!tree.has(position)) this.#size++;
+    tree.set(position, pair);
+  }
+
+  #room(): void {
+    if (this.#size >= this.#max) this.#clear();
+  }
+
+  #clear(): void {
+    this.#nodes.clear();
+    this.#trees.clear();
+    this.#size = 0;
+  }
 }
+
+/** An inner node of a claimed tree: the children hashed at its position and their parent. */
+export interface TreeNode {
+  left: string;
+  right: string;
+  parent: string;
+}
+/** A claimed tree's inner nodes by position (InnerNodeMemo.treeOf). */
+export type TreeNodes = Map<number, TreeNode>;
 
 /** SHA-256(0x00 ‖ leaf), hex. */
 export function merkleLeafHash(leaf: Uint8Array, sha256: Sha256Hex = sha256Hex): string | Promise<string> {
@@ -144,7 +188,9 @@ export interface InclusionProofOptions {
   count: number;
   proof: readonly string[];
   sha256?: Sha256Hex;
-  memo?: InnerNodeMemo;
+  memo?: InnerNodeMemo | undefined;
+  /** With `memo`: the root the caller will compare the result with, so nodes are looked up by position in that tree. */
+  root?: string | undefined;
 }
 export type InclusionResult = { root: string } | { fault: InclusionFault };
 
@@ -157,17 +203,92 @@ export function inclusionProofRoot(
 ): InclusionResult | Promise<InclusionResult> {
   const { leafHash, index, count, proof, memo } = options;
   const sha256 = options.sha256 ?? sha256Hex;
-  // The memo trusts its pairs as hex (see below): a leaf hash is the caller's own computation, checked once here.
-  if (memo && !HEX_PATTERN.test(leafHash))
+  // The memo trusts its pairs as hex (see below): a leaf hash is the caller's own computation, checked
+  // here — by walkTree only where it is not equal to a remembered (so checked) hash.
+  const byPosition = memo !== undefined && typeof options.root === 'string';
+  if (memo && !byPosition) assertHexLeaf(leafHash);
+  const fault = shapeFault(index, count, proof);
+  if (fault) {
+    if (byPosition) assertHexLeaf(leafHash);
+    return { fault };
+  }
+  if (byPosition) {
+    const tree = memo.treeOf(options.root!, count);
+    const walked = walkTree({ proof, sha256, memo, tree, fn: index, sn: count - 1, r: leafHash });
+    if (walked !== undefined) return walked;
+    assertHexLeaf(leafHash); // An asynchronous hash: `walk` below relies on the leaf being checked.
+  }
+  return walk({ proof, sha256, memo, at: 0, fn: index, sn: count - 1, r: leafHash });
+}
+
+function shapeFault(index: number, count: number, proof: readonly string[]): InclusionFault | undefined {
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_BATCH_LEAVES) return 'INDEX_OUT_OF_RANGE';
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count) return 'INDEX_OUT_OF_RANGE';
+  if (proof.length > MAX_PROOF_HASHES || proof.length !== inclusionProofLength(index, count))
+    return 'PROOF_LENGTH';
+  return undefined;
+}
+
+function assertHexLeaf(leafHash: string): void {
+  if (!HEX_PATTERN.test(leafHash))
     throw new TypeError(
       `rootFromInclusionProof: leafHash ${JSON.stringify(leafHash.slice(0, 80))} is not a hex SHA-256`,
     );
-  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_BATCH_LEAVES)
-    return { fault: 'INDEX_OUT_OF_RANGE' };
-  if (!Number.isSafeInteger(index) || index < 0 || index >= count) return { fault: 'INDEX_OUT_OF_RANGE' };
-  if (proof.length > MAX_PROOF_HASHES || proof.length !== inclusionProofLength(index, count))
-    return { fault: 'PROOF_LENGTH' };
-  return walk({ proof, sha256, memo, at: 0, fn: index, sn: count - 1, r: leafHash });
+}
+
+/**
+ * `walk` with a claimed tree's nodes looked up by position (sn, fn after each step: unique within a
+ * tree of `count` leaves). Synchronous: undefined, for `walk` to do it all again, if the hash is not.
+ */
+function walkTree(state: {
+  proof: readonly string[];
+  sha256: Sha256Hex;
+  memo: InnerNodeMemo;
+  tree: TreeNodes;
+  fn: number;
+  sn: number;
+  r: string;
+}): InclusionResult | undefined {
+  const { proof, sha256, memo, tree } = state;
+  let { fn, sn, r } = state;
+  // The leaf is checked as hex unless it equals a remembered child (checked when that was hashed).
+  if (proof.length === 0) assertHexLeaf(r);
+  for (let at = 0; at < proof.length; at++) {
+    const p = proof[at];
+    if (typeof p !== 'string' || sn === 0) {
+      if (at === 0) assertHexLeaf(r);
+      return { fault: typeof p !== 'string' ? 'PROOF_MALFORMED' : 'PROOF_LENGTH' };
+    }
+    let left = r;
+    let right = p;
+    if (fn % 2 === 1 || fn === sn) {
+      left = p;
+      right = r;
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+    const position = sn * (MAX_BATCH_LEAVES + 1) + fn;
+    // A remembered pair was checked as hex when it was first hashed.
+    const known = tree.get(position);
+    if (known !== undefined && known.left === left && known.right === right) {
+      r = known.parent;
+      continue;
+    }
+    if (at === 0) assertHexLeaf(r);
+    if (!HEX_PATTERN.test(p)) return { fault: 'PROOF_MALFORMED' };
+    const h = merkleNodeHash(left, right, sha256);
+    if (typeof h !== 'string') return undefined;
+    memo.added(tree, position, { left, right, parent: h });
+    r = h;
+  }
+  if (sn !== 0) return { fault: 'PROOF_LENGTH' };
+  return { root: r };
 }
 
 /** RFC 9162 §2.1.3.2's loop from proof entry `at` on; returns a promise only when a hash does. */
