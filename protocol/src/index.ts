@@ -208,6 +208,7 @@ export {
   type WitnessReportBody,
 } from './wire/oracle-reports.ts';
 export { safeParseSignedReport, safeParseSignedReportWithLeaves } from './wire/report-fast-parse.ts';
+export type { FastReportLeaves } from './wire/report-fast-leaf.ts';
 export {
   isReporterNotKnown,
   REPORTER_NOT_KNOWN,

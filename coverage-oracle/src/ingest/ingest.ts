@@ -7,6 +7,9 @@ import {
   type ErrorCode,
   type Sha256Hex,
   type BatchVerifyOptions,
+  type BatchVerdict,
+  type FastReportLeaves,
+  type ReceiptVerdict,
   REPORTER_NOT_KNOWN,
   type ReportRefusalReason,
 } from '@hexedge/protocol';
@@ -28,6 +31,7 @@ export type IngestResult =
   | { accepted: false; code: ErrorCode; message: string; reason?: ReportRefusalReason };
 
 type Refusal = { code: ErrorCode; message: string; reason?: ReportRefusalReason };
+type Checked = { report: SignedReport } | Refusal;
 
 /** Reports whose reporters a directory refresh can teach the oracle: the gateways' (their report keys). */
 const LEARNT_FROM_GATEWAYS: ReadonlySet<ReportBody['type']> = new Set(['receipt', 'node-fault']);
@@ -152,7 +156,11 @@ export class Ingest {
     nowMs: number,
     options: { solicited?: boolean } = {},
   ): Promise<IngestResult[]> {
-    const checked = await Promise.all(raws.map((raw) => this.#check(raw, nowMs, options.solicited ?? false)));
+    const pending = raws.map((raw) => this.#check(raw, nowMs, options.solicited ?? false));
+    // Most posts check without a promise (roots already verified): no await then.
+    const checked = pending.some((c) => c instanceof Promise)
+      ? await Promise.all(pending)
+      : (pending as Checked[]);
     const results: IngestResult[] = new Array(raws.length);
     const accepted: Array<{ index: number; report: Omit<StoredReport, 'seq'> }> = [];
     const claims: NonceClaim[] = [];
@@ -217,7 +225,11 @@ export class Ingest {
     return results;
   }
 
-  async #check(raw: unknown, nowMs: number, solicited: boolean): Promise<{ report: SignedReport } | Refusal> {
+  /**
+   * One report's checks, in order: synchronous unless a signature check or a directory read must be
+   * awaited (a root not seen before on an asynchronous engine, a v1 signature, a reporter not known).
+   */
+  #check(raw: unknown, nowMs: number, solicited: boolean): Checked | Promise<Checked> {
     // A receipt report of the usual shape comes with its leaf hashes (and its receipt's), written once.
     const parsed = safeParseSignedReportWithLeaves(raw, this.#sha256);
     if (!parsed.success) {
@@ -240,40 +252,53 @@ export class Ingest {
     if (isBatchSigned(report)) {
       // Synchronous for a leaf whose root is verified already: no promise per report on the hot path.
       const now = verifyBatchSignedNow('report', report, this.#reportVerify, leaves?.report);
-      const verdict = now instanceof Promise ? await now : now;
-      if (!verdict.ok)
-        return {
-          code: 'BAD_SIGNATURE',
-          message: `${body.type} report: ${verdict.fault}: ${verdict.message}`,
-        };
-    } else if (!(await isValidSignature('report', report)))
-      return {
-        code: 'BAD_SIGNATURE',
-        message: `${body.type} report signature does not verify for ${body.nodeId}`,
-      };
-    let refused = refusal(body, this.#directory, solicited);
-    if (refused?.reason === REPORTER_NOT_KNOWN && LEARNT_FROM_GATEWAYS.has(body.type)) {
+      const signed = (verdict: BatchVerdict): Checked | Promise<Checked> =>
+        verdict.ok
+          ? this.#standing(report, leaves, solicited)
+          : { code: 'BAD_SIGNATURE', message: `${body.type} report: ${verdict.fault}: ${verdict.message}` };
+      return now instanceof Promise ? now.then(signed) : signed(now);
+    }
+    return isValidSignature('report', report).then((ok) =>
+      ok
+        ? this.#standing(report, leaves, solicited)
+        : {
+            code: 'BAD_SIGNATURE',
+            message: `${body.type} report signature does not verify for ${body.nodeId}`,
+          },
+    );
+  }
+
+  /** After the report's signature: the reporter's standing, then a forwarded receipt's own check. */
+  #standing(report: SignedReport, leaves: FastReportLeaves | undefined, solicited: boolean) {
+    const { body } = report;
+    const refused = refusal(body, this.#directory, solicited);
+    if (refused?.reason === REPORTER_NOT_KNOWN && LEARNT_FROM_GATEWAYS.has(body.type))
       // A gateway that started, or changed its report key, since the directory's last read: read it
       // again (the directory rate-limits this; only a validly signed report gets this far), then judge.
-      await this.#directory.refreshReporters?.();
-      refused = refusal(body, this.#directory, solicited);
-    }
-    if (refused) return refused;
-    // The forwarded receipt's own signature last: only a known gateway's report is worth a second check.
-    if (body.type === 'receipt') {
-      const { receipt } = body;
-      // verifyReceipt's verdicts: a v2 receipt's are verifyBatchSigned's.
-      const now = isBatchSigned(receipt)
-        ? verifyBatchSignedNow('receipt', receipt, this.#receiptVerify, leaves?.receipt)
-        : verifyReceipt(receipt, this.#receiptVerify);
-      const verdict = now instanceof Promise ? await now : now;
-      if (!verdict.ok)
-        return {
-          code: 'BAD_SIGNATURE',
-          message: `forwarded receipt of ${body.receipt.body.nodeId} does not verify: ${verdict.fault}: ${verdict.message}`,
-        };
-    }
-    return { report };
+      return (async () => {
+        await this.#directory.refreshReporters?.();
+        return refusal(body, this.#directory, solicited) ?? this.#forwarded(report, leaves);
+      })();
+    return refused ?? this.#forwarded(report, leaves);
+  }
+
+  /** The forwarded receipt's own signature last: only a known gateway's report is worth a second check. */
+  #forwarded(report: SignedReport, leaves: FastReportLeaves | undefined): Checked | Promise<Checked> {
+    const { body } = report;
+    if (body.type !== 'receipt') return { report };
+    const { receipt } = body;
+    // verifyReceipt's verdicts: a v2 receipt's are verifyBatchSigned's.
+    const now = isBatchSigned(receipt)
+      ? verifyBatchSignedNow('receipt', receipt, this.#receiptVerify, leaves?.receipt)
+      : verifyReceipt(receipt, this.#receiptVerify);
+    const judged = (verdict: BatchVerdict | ReceiptVerdict): Checked =>
+      verdict.ok
+        ? { report }
+        : {
+            code: 'BAD_SIGNATURE',
+            message: `forwarded receipt of ${receipt.body.nodeId} does not verify: ${verdict.fault}: ${verdict.message}`,
+          };
+    return now instanceof Promise ? now.then(judged) : judged(now);
   }
 
   #verifyOptions(roots: VerifiedRoots): BatchVerifyOptions {

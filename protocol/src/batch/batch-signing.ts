@@ -1,7 +1,7 @@
 import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import { NODE_ID_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { canonicalUtf8View } from '../canonical-utf8.ts';
-import { isValidSignature, signBody, type Signed, type SignedKind } from '../signing.ts';
+import { isValidSignatureNow, signBody, type Signed, type SignedKind } from '../signing.ts';
 import { buildMerkleTree, inclusionProofRoot, MAX_BATCH_LEAVES, type InclusionResult } from './merkle.ts';
 import { VerifiedRoots } from './verified-roots.ts';
 
@@ -244,10 +244,14 @@ function fromRoot(c: Checked, computed: InclusionResult): BatchVerdict | Promise
     if (!joined) JOINED.set(running, (joined = running.then((ok) => verdictOf(ok, true))));
     return joined;
   }
-  const verify = async () => isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
-  return roots
-    ? roots.verify(key, signed, verify).then((v) => verdictOf(v.ok, v.cached))
-    : verify().then((ok) => verdictOf(ok, false));
+  // Synchronous with a synchronous engine: the root is verified (and cached) as its first leaf arrives.
+  const verify = () => isValidSignatureNow(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
+  if (!roots) {
+    const ok = verify();
+    return typeof ok === 'boolean' ? verdictOf(ok, false) : ok.then((v) => verdictOf(v, false));
+  }
+  const v = roots.verifyNow(key, signed, verify);
+  return v instanceof Promise ? v.then((r) => verdictOf(r.ok, r.cached)) : verdictOf(v.ok, v.cached);
 }
 
 /** The shared verdict of each root verification under way that leaves joined (dropped with it). */

@@ -247,3 +247,22 @@ describe('VerifiedRoots.hasRoot (has without building the key and signed text)',
     expect(roots.hasRoot(resigned)).toBe(true);
   });
 });
+
+describe('VerifiedRoots.verifyNow (a synchronous engine verifies a root without a promise)', () => {
+  it('answers and caches synchronously for a synchronous check, joins a check under way otherwise', async () => {
+    const roots = new VerifiedRoots();
+    expect(roots.verifyNow('k1', 's', () => true)).toEqual({ ok: true, cached: false });
+    expect(roots.verifyNow('k1', 's', () => false)).toEqual({ ok: true, cached: true });
+    expect(roots.verifyNow('k2', 's', () => false)).toEqual({ ok: false, cached: false });
+    expect(roots.has('k2', 's')).toBe(false);
+    let settle!: (ok: boolean) => void;
+    const first = roots.verifyNow('k3', 's', () => new Promise<boolean>((r) => (settle = r)));
+    const joined = roots.verifyNow('k3', 's', () => true);
+    expect(first).toBeInstanceOf(Promise);
+    expect(joined).toBeInstanceOf(Promise);
+    settle(true);
+    expect(await first).toEqual({ ok: true, cached: false });
+    expect(await joined).toEqual({ ok: true, cached: true });
+    expect(roots.stats).toEqual({ hits: 2, misses: 3 });
+  });
+});

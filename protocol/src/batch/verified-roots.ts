@@ -46,14 +46,38 @@ export class VerifiedRoots {
     signed: string,
     verify: () => Promise<boolean>,
   ): Promise<{ ok: boolean; cached: boolean }> {
+    return this.verifyNow(key, signed, verify);
+  }
+
+  /**
+   * `verify`, answered synchronously when it can be: from the cache, or by a `verify` that answers
+   * synchronously (a synchronous Ed25519 engine), which leaves nothing under way for others to join.
+   */
+  verifyNow(
+    key: string,
+    signed: string,
+    verify: () => boolean | Promise<boolean>,
+  ): { ok: boolean; cached: boolean } | Promise<{ ok: boolean; cached: boolean }> {
     if (this.has(key, signed)) return { ok: true, cached: true };
     const running = this.#running.get(key);
     if (running?.signed === signed) {
       this.stats.hits++;
-      return { ok: await running.result, cached: true };
+      return running.result.then((ok) => ({ ok, cached: true }));
     }
     this.stats.misses++;
-    const result = verify();
+    const now = verify();
+    if (typeof now === 'boolean') {
+      if (now) this.add(key, signed);
+      return { ok: now, cached: false };
+    }
+    return this.#settle(key, signed, now);
+  }
+
+  async #settle(
+    key: string,
+    signed: string,
+    result: Promise<boolean>,
+  ): Promise<{ ok: boolean; cached: boolean }> {
     this.#running.set(key, { signed, result });
     try {
       const ok = await result;
