@@ -17,7 +17,7 @@ import type { OracleDirectory } from '../directory.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type { NonceClaim, ReportType, StoredReport } from '../store/records.ts';
 import { IngestCommitter } from './group-commit.ts';
-import { ReplayGuard } from './replay-guard.ts';
+import { ReplayGuard, replayKey } from './replay-guard.ts';
 import { formatIssue } from '../format-issue.ts';
 import { safeParseSignedReportWithLeaves, type ReportBody, type SignedReport } from '@hexedge/protocol';
 
@@ -39,23 +39,23 @@ const LEARNT_FROM_GATEWAYS: ReadonlySet<ReportBody['type']> = new Set(['receipt'
 /** Which reporters may send which report: hotspots their own radio reports, known services the rest. */
 function refusal(body: ReportBody, directory: OracleDirectory, solicited: boolean): Refusal | undefined {
   // About the reporter, not the report: a reporter the oracle learns of later may send it again.
-  const unknown: Refusal = {
+  const unknown = (): Refusal => ({
     code: 'UNKNOWN_NODE',
     message: `${body.nodeId} is not a known ${body.type} reporter`,
     reason: REPORTER_NOT_KNOWN,
-  };
+  });
   switch (body.type) {
     case 'beacon':
     case 'witness':
-      return directory.getHotspot(body.nodeId) !== undefined ? undefined : unknown;
+      return directory.getHotspot(body.nodeId) !== undefined ? undefined : unknown();
     case 'receipt':
     case 'node-fault':
-      return directory.getReporter(body.nodeId)?.roles.includes('gateway') ? undefined : unknown;
+      return directory.getReporter(body.nodeId)?.roles.includes('gateway') ? undefined : unknown();
     case 'uplink':
-      return directory.getReporter(body.nodeId)?.roles.includes('bridge') ? undefined : unknown;
+      return directory.getReporter(body.nodeId)?.roles.includes('bridge') ? undefined : unknown();
     case 'location': {
       const reporter = directory.getReporter(body.nodeId);
-      if (!reporter?.roles.includes('challenger')) return unknown;
+      if (!reporter?.roles.includes('challenger')) return unknown();
       // A node's word about another node counts only when the oracle asked for it (a probe it chose).
       if (!reporter.trusted && !solicited)
         return {
@@ -171,13 +171,17 @@ export class Ingest {
       }
       const { report } = c;
       const { body } = report;
+      // One object for the replay check and the commit (the store reads the NonceClaim fields).
       const claim = {
         nodeId: body.nodeId,
         nonce: body.nonce,
         expiresAtMs: body.issuedAtMs + MAX_REPORT_AGE_MS,
+        issuedAtMs: body.issuedAtMs,
+        nowMs,
+        key: replayKey(body.nodeId, body.nonce),
       };
       // Replay last: only a report that is otherwise acceptable spends its nonce.
-      const replay = this.#replay.claim({ ...claim, issuedAtMs: body.issuedAtMs, nowMs });
+      const replay = this.#replay.claim(claim);
       if (replay !== 'fresh') {
         results[index] =
           replay === 'replayed'
@@ -197,16 +201,27 @@ export class Ingest {
       const roundKey = roundKeyOf(body);
       accepted.push({
         index,
-        report: {
-          type: body.type,
-          nodeId: body.nodeId,
-          receivedAtMs: nowMs,
-          ...(roundKey ? { roundKey } : {}),
-          body: body as Record<string, unknown>,
-          ...(isBatchSigned(report)
-            ? { signature: report.batch.root.signature, batch: report.batch }
-            : { signature: report.signature }),
-        },
+        // Spelt out for the usual case (a batch-signed report without a round): no object per spread.
+        report:
+          roundKey === undefined && isBatchSigned(report)
+            ? {
+                type: body.type,
+                nodeId: body.nodeId,
+                receivedAtMs: nowMs,
+                body: body as Record<string, unknown>,
+                signature: report.batch.root.signature,
+                batch: report.batch,
+              }
+            : {
+                type: body.type,
+                nodeId: body.nodeId,
+                receivedAtMs: nowMs,
+                ...(roundKey ? { roundKey } : {}),
+                body: body as Record<string, unknown>,
+                ...(isBatchSigned(report)
+                  ? { signature: report.batch.root.signature, batch: report.batch }
+                  : { signature: report.signature }),
+              },
       });
     });
     if (accepted.length === 0) return results;

@@ -114,12 +114,14 @@ export function merkleNodeHash(
   right: string,
   sha256: Sha256Hex = sha256Hex,
 ): string | Promise<string> {
-  const input = new Uint8Array(65);
+  // node:crypto's one-shot hash (marked by `utf8`) reads its input before returning: one shared buffer.
+  const input = sha256.utf8 ? NODE_INPUT : new Uint8Array(65);
   input[0] = NODE_PREFIX;
   hexToBytes(left, input, 1);
   hexToBytes(right, input, 33);
   return sha256(input);
 }
+const NODE_INPUT = new Uint8Array(65);
 
 /** The largest power of two strictly below n (n ≥ 2): where RFC 6962 splits a tree. */
 function splitPoint(n: number): number {

@@ -4,8 +4,8 @@
  * `canonicalUtf8View`) with each object's keys written in their sorted order from a fixed list instead
  * of `Object.keys` and a sort per object, strings the fast check matched against a pattern (ids,
  * hashes, signatures, nonces) copied without an escape check, and the forwarded receipt's body written
- * once: its leaf is hashed from the same bytes inside the report's. This was most of a receipt's cost
- * at the oracle (the generic writer cost about as much as the rest of ingest).
+ * once: its leaf is hashed from the same bytes inside the report's. Nothing is allocated per value
+ * (the writer's views of its buffer, one per string, were a sixth of a receipt's garbage).
  *
  * Only sound behind the fast check, which guarantees what the fixed key lists rely on: plain objects
  * whose keys are all in the schema's list, none undefined, no other value types.
@@ -24,10 +24,6 @@ let shared: Uint8Array = new Uint8Array(16_384);
 /** Set while `shared` is being written: a reentrant call (a getter's) gets a buffer of its own. */
 let busy = false;
 
-const PLAIN_NATIVE_MIN = 32;
-/** Printable ASCII but quote and backslash: what JSON.stringify writes as it is. */
-const UNESCAPED = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
 const REPORT_PREFIX = '\u0000hexedge/v1/report\n';
 const RECEIPT_PREFIX = '\u0000hexedge/v1/receipt\n';
 
@@ -36,6 +32,9 @@ type Obj = Record<string, unknown>;
 class Writer {
   buf: Uint8Array;
   at = 0;
+  /** Where the forwarded receipt's body starts and ends when it is batch-signed (its leaf's bytes), else -1. */
+  receiptStart = -1;
+  receiptEnd = -1;
 
   constructor(buf: Uint8Array) {
     this.buf = buf;
@@ -67,9 +66,7 @@ class Writer {
     const { buf } = this;
     let at = this.at;
     buf[at++] = QUOTE;
-    // The encoder's native copy beats a charCodeAt loop past a few dozen characters (hashes, ids, signatures).
-    if (n >= PLAIN_NATIVE_MIN) at += encoder.encodeInto(text, buf.subarray(at)).written;
-    else for (let i = 0; i < n; i++) buf[at++] = text.charCodeAt(i);
+    for (let i = 0; i < n; i++) buf[at++] = text.charCodeAt(i);
     buf[at++] = QUOTE;
     this.at = at;
   }
@@ -82,12 +79,6 @@ class Writer {
     const start = this.at;
     let at = start;
     buf[at++] = QUOTE;
-    if (n >= PLAIN_NATIVE_MIN && UNESCAPED.test(text)) {
-      at += encoder.encodeInto(text, buf.subarray(at)).written;
-      buf[at++] = QUOTE;
-      this.at = at;
-      return;
-    }
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
       if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
@@ -249,12 +240,8 @@ const contextValue = (w: Writer, key: string, v: unknown): void => {
   else w.string(v as string);
 };
 
-/**
- * The report body's canonical JSON after the report prefix; returns where the forwarded receipt's body
- * starts and ends when the receipt is batch-signed (its leaf), else -1s.
- */
-function reportBody(w: Writer, b: Obj): { start: number; end: number } {
-  let receiptAt = { start: -1, end: -1 };
+/** The report body's canonical JSON after the report prefix (and where a batch-signed receipt's body is in it). */
+function reportBody(w: Writer, b: Obj): void {
   w.ascii('{');
   if (b.context !== undefined) {
     w.ascii('"context":');
@@ -272,9 +259,9 @@ function reportBody(w: Writer, b: Obj): { start: number; end: number } {
     w.ascii(',"receipt":{"batch":');
     batchProof(w, receipt.batch as Obj);
     w.ascii(',"body":');
-    const start = w.at;
+    w.receiptStart = w.at;
     receiptBody(w, receipt.body as Obj);
-    receiptAt = { start, end: w.at };
+    w.receiptEnd = w.at;
     w.ascii(',"v":2}');
   } else {
     w.ascii(',"receipt":{"body":');
@@ -288,7 +275,6 @@ function reportBody(w: Writer, b: Obj): { start: number; end: number } {
   w.ascii(',"result":');
   members(w, b.result as Obj, RESULT_KEYS, requestOrResult);
   w.ascii(',"type":"receipt"}');
-  return receiptAt;
 }
 
 /** A receipt report's batch leaf hash, and its forwarded receipt's when that is batch-signed. */
@@ -320,7 +306,8 @@ export function fastReceiptReportLeaves(report: unknown, sha256: Sha256Hex): Fas
 
 function leaves(w: Writer, report: Obj, sha256: Sha256Hex): FastReportLeaves | undefined {
   w.ascii(REPORT_PREFIX);
-  const { start, end } = reportBody(w, report.body as Obj);
+  reportBody(w, report.body as Obj);
+  const { receiptStart: start, receiptEnd: end } = w;
   const reportEnd = w.at;
   if (start >= 0) {
     // The receipt's leaf: its prefix, then its body's bytes copied from inside the report's.
