@@ -6,8 +6,8 @@ import {
   isNonNegativeInt,
   isPlainWith,
   isStringWithin,
+  NODE_IDS,
 } from '../schemas/fast-check.ts';
-import { NODE_ID_PATTERN } from '../identity.ts';
 import { TENSOR_DATATYPES } from '../tensors.ts';
 import { MAX_TRACEPARENT_CHARS } from '../trace-context.ts';
 import { MAX_DEADLINE_MS } from '../schemas/infer.ts';
@@ -79,7 +79,7 @@ function isFastReceiptReportBody(b: unknown): boolean {
   return (
     isPlainWith(b, REPORT_BODY) &&
     b.type === 'receipt' &&
-    isMatch(b.nodeId, NODE_ID_PATTERN) &&
+    NODE_IDS.test(b.nodeId) &&
     isMatch(b.nonce, NONCE_PATTERN) &&
     isNonNegativeInt(b.issuedAtMs) &&
     isFastSigned(b.receipt, isFastReceiptBody) &&
