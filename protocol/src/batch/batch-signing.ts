@@ -2,7 +2,7 @@ import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import { NODE_ID_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { canonicalUtf8View } from '../canonical-utf8.ts';
 import { isValidSignatureNow, signBody, type Signed, type SignedKind } from '../signing.ts';
-import { buildMerkleTree, inclusionProofRoot, MAX_BATCH_LEAVES, type InclusionResult } from './merkle.ts';
+import { buildMerkleTree, inclusionProofRootOf, MAX_BATCH_LEAVES, type InclusionResult } from './merkle.ts';
 import { VerifiedRoots } from './verified-roots.ts';
 
 /**
@@ -172,8 +172,13 @@ export function verifyBatchSignedNow(
   const sha256 = options.sha256 ?? sha256Hex;
   const checked: Checked = { kind, nodeId: body.nodeId, batch, root: root!, rootBody, options };
   const leaf = leafHash ?? batchLeafHash(kind, body, sha256);
-  return typeof leaf === 'string' ? fromLeaf(checked, leaf) : leaf.then((l) => fromLeaf(checked, l));
+  return typeof leaf === 'string' ? fromLeaf(checked, leaf) : fromLeafLater(checked, leaf);
 }
+
+// The promise continuations live in functions of their own: a closure in the hot functions would make
+// V8 allocate their context on every call, the synchronous ones included.
+const fromLeafLater = (c: Checked, leaf: Promise<string>) => leaf.then((l) => fromLeaf(c, l));
+const fromRootLater = (c: Checked, walked: Promise<InclusionResult>) => walked.then((w) => fromRoot(c, w));
 
 const refuse = (fault: BatchFault, message: string): BatchVerdict => ({ ok: false, fault, message });
 /** The verdict of a leaf whose root was verified before: one frozen object for all of them (no allocation per leaf). */
@@ -190,16 +195,16 @@ interface Checked {
 }
 
 function fromLeaf(c: Checked, leafHash: string): BatchVerdict | Promise<BatchVerdict> {
-  const walked = inclusionProofRoot({
+  const walked = inclusionProofRootOf(
     leafHash,
-    index: c.batch.index,
-    count: c.rootBody.leafCount as number,
-    proof: c.batch.proof,
-    sha256: c.options.sha256 ?? sha256Hex,
-    memo: c.options.roots?.innerNodes,
-    root: c.rootBody.root,
-  });
-  return walked instanceof Promise ? walked.then((w) => fromRoot(c, w)) : fromRoot(c, walked);
+    c.batch.index,
+    c.rootBody.leafCount as number,
+    c.batch.proof,
+    c.options.sha256 ?? sha256Hex,
+    c.options.roots?.innerNodes,
+    c.rootBody.root,
+  );
+  return walked instanceof Promise ? fromRootLater(c, walked) : fromRoot(c, walked);
 }
 
 function fromRoot(c: Checked, computed: InclusionResult): BatchVerdict | Promise<BatchVerdict> {
@@ -217,19 +222,15 @@ function fromRoot(c: Checked, computed: InclusionResult): BatchVerdict | Promise
       'PROOF_MISMATCH',
       `${kind} of ${nodeId}: its inclusion proof leads to ${computed.root.slice(0, 16)}…, not to the signed root ${rootBody.root.slice(0, 16)}…`,
     );
-  const { roots } = c.options;
   // A root verified before is answered without a promise (most leaves); otherwise verify, or join a verification under way.
-  if (
-    roots?.hasRoot({
-      kind,
-      nodeId: rootBody.nodeId,
-      root: rootBody.root,
-      leafCount: rootBody.leafCount,
-      issuedAtMs: rootBody.issuedAtMs,
-      signature: root.signature as string,
-    })
-  )
-    return CACHED_ROOT;
+  if (c.options.roots?.hasRoot(kind, rootBody, root.signature as string)) return CACHED_ROOT;
+  return verifyRoot(c);
+}
+
+/** A root not verified before: verify it, or join its verification under way. */
+function verifyRoot(c: Checked): BatchVerdict | Promise<BatchVerdict> {
+  const { kind, root, rootBody } = c;
+  const { roots } = c.options;
   const key = VerifiedRoots.keyOf(kind, rootBody.nodeId, rootBody.root);
   const signed = VerifiedRoots.signedOf(rootBody.leafCount, rootBody.issuedAtMs, root.signature as string);
   const verdictOf = (ok: boolean, cached: boolean): BatchVerdict =>

@@ -203,11 +203,26 @@ export type InclusionResult = { root: string } | { fault: InclusionFault };
 export function inclusionProofRoot(
   options: InclusionProofOptions,
 ): InclusionResult | Promise<InclusionResult> {
-  const { leafHash, index, count, proof, memo } = options;
-  const sha256 = options.sha256 ?? sha256Hex;
+  const { leafHash, index, count, proof, memo, root } = options;
+  return inclusionProofRootOf(leafHash, index, count, proof, options.sha256 ?? sha256Hex, memo, root);
+}
+
+/**
+ * `inclusionProofRoot` with its options as arguments: a verifier's per-leaf call (verifyBatchSignedNow)
+ * builds no options object.
+ */
+export function inclusionProofRootOf(
+  leafHash: string,
+  index: number,
+  count: number,
+  proof: readonly string[],
+  sha256: Sha256Hex,
+  memo: InnerNodeMemo | undefined,
+  root: string | undefined,
+): InclusionResult | Promise<InclusionResult> {
   // The memo trusts its pairs as hex (see below): a leaf hash is the caller's own computation, checked
   // here — by walkTree only where it is not equal to a remembered (so checked) hash.
-  const byPosition = memo !== undefined && typeof options.root === 'string';
+  const byPosition = memo !== undefined && typeof root === 'string';
   if (memo && !byPosition) assertHexLeaf(leafHash);
   const fault = shapeFault(index, count, proof);
   if (fault) {
@@ -215,7 +230,7 @@ export function inclusionProofRoot(
     return { fault };
   }
   if (byPosition) {
-    const tree = memo.treeOf(options.root!, count);
+    const tree = memo.treeOf(root, count);
     const walked = walkTree({ proof, sha256, memo, tree, fn: index, sn: count - 1, r: leafHash });
     if (walked !== undefined) return walked;
     assertHexLeaf(leafHash); // An asynchronous hash: `walk` below relies on the leaf being checked.

@@ -100,30 +100,28 @@ export class VerifiedRoots {
   }
 
   /**
-   * `has(keyOf(kind, nodeId, root), signedOf(leafCount, issuedAtMs, signature))` without building
+   * `has(keyOf(kind, nodeId, root), signedOf(leafCount, issuedAtMs, signature))` (the fields of the
+   * root's body, positional: no object per leaf) without building
    * either string (nor hashing them) for a root among the last RECENT_ROOTS found: the leaves of a few
    * batches arriving interleaved. Such a root is in the newer generation (the list is emptied when the
    * generations turn, and when an entry's key is signed anew), where `has` answers the same without
    * moving anything; numbers are compared as numbers only when both are numbers (equal numbers have
    * equal text).
    */
-  hasRoot(root: {
-    kind: string;
-    nodeId: string;
-    root: string;
-    leafCount: unknown;
-    issuedAtMs: unknown;
-    signature: string;
-  }): boolean {
-    const { leafCount, issuedAtMs } = root;
+  hasRoot(
+    kind: string,
+    rootBody: { nodeId: string; root: string; leafCount?: unknown; issuedAtMs?: unknown },
+    signature: string,
+  ): boolean {
+    const { nodeId, root, leafCount, issuedAtMs } = rootBody;
     if (typeof leafCount === 'number' && typeof issuedAtMs === 'number')
       for (let i = 0; i < this.#recent.length; i++) {
         const r = this.#recent[i]!;
         if (
-          r.root === root.root &&
-          r.signature === root.signature &&
-          r.nodeId === root.nodeId &&
-          r.kind === root.kind &&
+          r.root === root &&
+          r.signature === signature &&
+          r.nodeId === nodeId &&
+          r.kind === kind &&
           r.leafCount === leafCount &&
           r.issuedAtMs === issuedAtMs
         ) {
@@ -131,11 +129,11 @@ export class VerifiedRoots {
           return true;
         }
       }
-    const key = VerifiedRoots.keyOf(root.kind, root.nodeId, root.root);
-    if (!this.has(key, VerifiedRoots.signedOf(leafCount, issuedAtMs, root.signature))) return false;
+    const key = VerifiedRoots.keyOf(kind, nodeId, root);
+    if (!this.has(key, VerifiedRoots.signedOf(leafCount, issuedAtMs, signature))) return false;
     if (typeof leafCount === 'number' && typeof issuedAtMs === 'number') {
       if (this.#recent.length >= RECENT_ROOTS) this.#recent.shift();
-      this.#recent.push({ ...root, key, leafCount, issuedAtMs });
+      this.#recent.push({ key, kind, nodeId, root, leafCount, issuedAtMs, signature });
     }
     return true;
   }
