@@ -89,7 +89,7 @@ export function inclusionProofRootOf(
   }
   if (byPosition) {
     const tree = memo.treeOf(root, count);
-    const walked = walkTree({ proof, sha256, memo, tree, fn: index, sn: count - 1, r: leafHash });
+    const walked = walkTree(proof, sha256, memo, tree, index, count - 1, leafHash);
     if (walked !== undefined) return walked;
     assertHexLeaf(leafHash); // An asynchronous hash: `walk` below relies on the leaf being checked.
   }
@@ -115,17 +115,19 @@ function assertHexLeaf(leafHash: string): void {
  * `walk` with a claimed tree's nodes looked up by position (sn, fn after each step: unique within a
  * tree of `count` leaves). Synchronous: undefined, for `walk` to do it all again, if the hash is not.
  */
-function walkTree(state: {
-  proof: readonly string[];
-  sha256: Sha256Hex;
-  memo: InnerNodeMemo;
-  tree: TreeNodes;
-  fn: number;
-  sn: number;
-  r: string;
-}): InclusionResult | undefined {
-  const { proof, sha256, memo, tree } = state;
-  let { fn, sn, r } = state;
+function walkTree(
+  proof: readonly string[],
+  sha256: Sha256Hex,
+  memo: InnerNodeMemo,
+  tree: TreeNodes,
+  index: number,
+  lastIndex: number,
+  leafHash: string,
+): InclusionResult | undefined {
+  // Positional (no state object per proof): called for every leaf a verifier with a memo checks.
+  let fn = index;
+  let sn = lastIndex;
+  let r = leafHash;
   // The leaf is checked as hex unless it equals a remembered child (checked when that was hashed).
   if (proof.length === 0) assertHexLeaf(r);
   for (let at = 0; at < proof.length; at++) {
