@@ -207,7 +207,8 @@ export {
   type UplinkReportBody,
   type WitnessReportBody,
 } from './wire/oracle-reports.ts';
-export { safeParseSignedReport } from './wire/report-fast-parse.ts';
+export { safeParseSignedReport, safeParseSignedReportWithLeaves } from './wire/report-fast-parse.ts';
+export type { FastReportLeaves } from './wire/report-fast-leaf.ts';
 export {
   isReporterNotKnown,
   REPORTER_NOT_KNOWN,

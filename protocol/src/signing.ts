@@ -91,6 +91,18 @@ export async function isValidSignature(
   kind: SignedKind,
   signed: Signed<{ nodeId: string }>,
 ): Promise<boolean> {
+  return isValidSignatureNow(kind, signed);
+}
+
+/**
+ * `isValidSignature`, answered synchronously when the engine verifies synchronously (libsodium's,
+ * node:crypto's): a verifier checking a batch root as its first leaf arrives needs no promise, and the
+ * leaves after it find the root verified. The same checks and verdicts.
+ */
+export function isValidSignatureNow(
+  kind: SignedKind,
+  signed: Signed<{ nodeId: string }>,
+): boolean | Promise<boolean> {
   const { body, signature } = signed;
   if (typeof body?.nodeId !== 'string' || !NODE_ID_PATTERN.test(body.nodeId)) return false;
   // Only the canonical spelling: the same 64 bytes spelt another way would hash as another message.

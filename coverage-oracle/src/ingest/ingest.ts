@@ -1,67 +1,24 @@
 import {
   isBatchSigned,
-  isValidSignature,
-  verifyBatchSignedNow,
-  verifyReceipt,
   VerifiedRoots,
-  type ErrorCode,
-  type Sha256Hex,
   type BatchVerifyOptions,
-  REPORTER_NOT_KNOWN,
+  type ErrorCode,
+  type ReportBody,
   type ReportRefusalReason,
+  type Sha256Hex,
 } from '@hexedge/protocol';
 import type { OracleDirectory } from '../directory.ts';
 import type { OracleStore } from '../store/oracle-store.ts';
 import type { NonceClaim, ReportType, StoredReport } from '../store/records.ts';
 import { IngestCommitter } from './group-commit.ts';
-import { ReplayGuard } from './replay-guard.ts';
-import { formatIssue } from '../format-issue.ts';
-import { safeParseSignedReport, type ReportBody, type SignedReport } from '@hexedge/protocol';
+import { ReplayGuard, replayKey } from './replay-guard.ts';
+import { MAX_REPORT_AGE_MS, ReportChecks, type Checked } from './report-checks.ts';
 
-/** Reports older than this are refused: long enough for a retry after a network blip, short enough to bound the nonce memory. */
-export const MAX_REPORT_AGE_MS = 5 * 60_000;
-/** Reporters' clocks may run this far ahead of the oracle's (NTP keeps honest ones within a second). */
-export const MAX_CLOCK_SKEW_MS = 30_000;
+export { MAX_CLOCK_SKEW_MS, MAX_REPORT_AGE_MS } from './report-checks.ts';
 
 export type IngestResult =
   | { accepted: true; seq: number; type: ReportType }
   | { accepted: false; code: ErrorCode; message: string; reason?: ReportRefusalReason };
-
-type Refusal = { code: ErrorCode; message: string; reason?: ReportRefusalReason };
-
-/** Reports whose reporters a directory refresh can teach the oracle: the gateways' (their report keys). */
-const LEARNT_FROM_GATEWAYS: ReadonlySet<ReportBody['type']> = new Set(['receipt', 'node-fault']);
-
-/** Which reporters may send which report: hotspots their own radio reports, known services the rest. */
-function refusal(body: ReportBody, directory: OracleDirectory, solicited: boolean): Refusal | undefined {
-  // About the reporter, not the report: a reporter the oracle learns of later may send it again.
-  const unknown: Refusal = {
-    code: 'UNKNOWN_NODE',
-    message: `${body.nodeId} is not a known ${body.type} reporter`,
-    reason: REPORTER_NOT_KNOWN,
-  };
-  switch (body.type) {
-    case 'beacon':
-    case 'witness':
-      return directory.getHotspot(body.nodeId) !== undefined ? undefined : unknown;
-    case 'receipt':
-    case 'node-fault':
-      return directory.getReporter(body.nodeId)?.roles.includes('gateway') ? undefined : unknown;
-    case 'uplink':
-      return directory.getReporter(body.nodeId)?.roles.includes('bridge') ? undefined : unknown;
-    case 'location': {
-      const reporter = directory.getReporter(body.nodeId);
-      if (!reporter?.roles.includes('challenger')) return unknown;
-      // A node's word about another node counts only when the oracle asked for it (a probe it chose).
-      if (!reporter.trusted && !solicited)
-        return {
-          code: 'FORBIDDEN',
-          message: `${body.nodeId} may report locations only in answer to the oracle's probes`,
-        };
-      return undefined;
-    }
-  }
-}
 
 function roundKeyOf(body: ReportBody): string | undefined {
   if (body.type === 'beacon') return `poc:${body.beacon.data}`;
@@ -98,21 +55,22 @@ export interface IngestOptions {
  * twice.
  */
 export class Ingest {
-  readonly #directory: OracleDirectory;
   readonly #sha256: Sha256Hex | undefined;
   readonly #reportRoots = new VerifiedRoots();
   readonly #receiptRoots = new VerifiedRoots();
-  readonly #reportVerify: BatchVerifyOptions;
-  readonly #receiptVerify: BatchVerifyOptions;
+  readonly #checks: ReportChecks;
   readonly #replay: ReplayGuard;
   readonly #committer: IngestCommitter;
   readonly #now: () => number;
 
   constructor(options: IngestOptions) {
-    this.#directory = options.directory;
     this.#sha256 = options.sha256;
-    this.#reportVerify = this.#verifyOptions(this.#reportRoots);
-    this.#receiptVerify = this.#verifyOptions(this.#receiptRoots);
+    this.#checks = new ReportChecks({
+      directory: options.directory,
+      sha256: options.sha256,
+      reportVerify: this.#verifyOptions(this.#reportRoots),
+      receiptVerify: this.#verifyOptions(this.#receiptRoots),
+    });
     this.#now = options.nowMs ?? Date.now;
     const maxNonces = options.maxReplayNonces;
     this.#replay = new ReplayGuard({
@@ -152,7 +110,11 @@ export class Ingest {
     nowMs: number,
     options: { solicited?: boolean } = {},
   ): Promise<IngestResult[]> {
-    const checked = await Promise.all(raws.map((raw) => this.#check(raw, nowMs, options.solicited ?? false)));
+    const pending = raws.map((raw) => this.#checks.check(raw, nowMs, options.solicited ?? false));
+    // Most posts check without a promise (roots already verified): no await then.
+    const checked = pending.some((c) => c instanceof Promise)
+      ? await Promise.all(pending)
+      : (pending as Checked[]);
     const results: IngestResult[] = new Array(raws.length);
     const accepted: Array<{ index: number; report: Omit<StoredReport, 'seq'> }> = [];
     const claims: NonceClaim[] = [];
@@ -163,13 +125,17 @@ export class Ingest {
       }
       const { report } = c;
       const { body } = report;
+      // One object for the replay check and the commit (the store reads the NonceClaim fields).
       const claim = {
         nodeId: body.nodeId,
         nonce: body.nonce,
         expiresAtMs: body.issuedAtMs + MAX_REPORT_AGE_MS,
+        issuedAtMs: body.issuedAtMs,
+        nowMs,
+        key: replayKey(body.nodeId, body.nonce),
       };
       // Replay last: only a report that is otherwise acceptable spends its nonce.
-      const replay = this.#replay.claim({ ...claim, issuedAtMs: body.issuedAtMs, nowMs });
+      const replay = this.#replay.claim(claim);
       if (replay !== 'fresh') {
         results[index] =
           replay === 'replayed'
@@ -189,16 +155,27 @@ export class Ingest {
       const roundKey = roundKeyOf(body);
       accepted.push({
         index,
-        report: {
-          type: body.type,
-          nodeId: body.nodeId,
-          receivedAtMs: nowMs,
-          ...(roundKey ? { roundKey } : {}),
-          body: body as Record<string, unknown>,
-          ...(isBatchSigned(report)
-            ? { signature: report.batch.root.signature, batch: report.batch }
-            : { signature: report.signature }),
-        },
+        // Spelt out for the usual case (a batch-signed report without a round): no object per spread.
+        report:
+          roundKey === undefined && isBatchSigned(report)
+            ? {
+                type: body.type,
+                nodeId: body.nodeId,
+                receivedAtMs: nowMs,
+                body: body as Record<string, unknown>,
+                signature: report.batch.root.signature,
+                batch: report.batch,
+              }
+            : {
+                type: body.type,
+                nodeId: body.nodeId,
+                receivedAtMs: nowMs,
+                ...(roundKey ? { roundKey } : {}),
+                body: body as Record<string, unknown>,
+                ...(isBatchSigned(report)
+                  ? { signature: report.batch.root.signature, batch: report.batch }
+                  : { signature: report.signature }),
+              },
       });
     });
     if (accepted.length === 0) return results;
@@ -215,63 +192,6 @@ export class Ingest {
     this.#replay.confirm(claims, nowMs);
     stored.forEach((s, i) => (results[accepted[i]!.index] = { accepted: true, seq: s.seq, type: s.type }));
     return results;
-  }
-
-  async #check(raw: unknown, nowMs: number, solicited: boolean): Promise<{ report: SignedReport } | Refusal> {
-    const parsed = safeParseSignedReport(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return { code: 'INVALID_REQUEST', message: `report ${formatIssue(issue)}` };
-    }
-    const report = parsed.data;
-    const { body } = report;
-    if (body.issuedAtMs > nowMs + MAX_CLOCK_SKEW_MS)
-      return {
-        code: 'STALE_MESSAGE',
-        message: `report issuedAtMs ${body.issuedAtMs} is ${body.issuedAtMs - nowMs} ms in the future`,
-      };
-    if (body.issuedAtMs < nowMs - MAX_REPORT_AGE_MS)
-      return {
-        code: 'STALE_MESSAGE',
-        message: `report issuedAtMs ${body.issuedAtMs} is ${nowMs - body.issuedAtMs} ms old (max ${MAX_REPORT_AGE_MS})`,
-      };
-    if (isBatchSigned(report)) {
-      // Synchronous for a leaf whose root is verified already: no promise per report on the hot path.
-      const now = verifyBatchSignedNow('report', report, this.#reportVerify);
-      const verdict = now instanceof Promise ? await now : now;
-      if (!verdict.ok)
-        return {
-          code: 'BAD_SIGNATURE',
-          message: `${body.type} report: ${verdict.fault}: ${verdict.message}`,
-        };
-    } else if (!(await isValidSignature('report', report)))
-      return {
-        code: 'BAD_SIGNATURE',
-        message: `${body.type} report signature does not verify for ${body.nodeId}`,
-      };
-    let refused = refusal(body, this.#directory, solicited);
-    if (refused?.reason === REPORTER_NOT_KNOWN && LEARNT_FROM_GATEWAYS.has(body.type)) {
-      // A gateway that started, or changed its report key, since the directory's last read: read it
-      // again (the directory rate-limits this; only a validly signed report gets this far), then judge.
-      await this.#directory.refreshReporters?.();
-      refused = refusal(body, this.#directory, solicited);
-    }
-    if (refused) return refused;
-    // The forwarded receipt's own signature last: only a known gateway's report is worth a second check.
-    if (body.type === 'receipt') {
-      const { receipt } = body;
-      // verifyReceipt's verdicts: a v2 receipt's are verifyBatchSigned's.
-      const now = isBatchSigned(receipt)
-        ? verifyBatchSignedNow('receipt', receipt, this.#receiptVerify)
-        : verifyReceipt(receipt, this.#receiptVerify);
-      const verdict = now instanceof Promise ? await now : now;
-      if (!verdict.ok)
-        return {
-          code: 'BAD_SIGNATURE',
-          message: `forwarded receipt of ${body.receipt.body.nodeId} does not verify: ${verdict.fault}: ${verdict.message}`,
-        };
-    }
-    return { report };
   }
 
   #verifyOptions(roots: VerifiedRoots): BatchVerifyOptions {

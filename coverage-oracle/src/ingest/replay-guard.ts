@@ -85,4 +85,6 @@ export class ReplayGuard {
 }
 
 const PENDING = Symbol('pending');
-const keyOf = (c: { nodeId: string; nonce: string }) => `${c.nodeId}\n${c.nonce}`;
+/** A claim's key: its own when the caller made it with replayKey (once per report, not per step). */
+const keyOf = (c: NonceClaim) => c.key ?? replayKey(c.nodeId, c.nonce);
+export const replayKey = (nodeId: string, nonce: string): string => `${nodeId}\n${nonce}`;

@@ -96,7 +96,7 @@ export class MemoryOracleStore implements OracleStore {
     replayFloorMs?: number;
     nowMs: number;
   }): StoredReport[] {
-    for (const n of batch.nonces) this.#nonces.set(`${n.nodeId}\n${n.nonce}`, n.expiresAtMs);
+    for (const n of batch.nonces) this.#nonces.set(n.key ?? `${n.nodeId}\n${n.nonce}`, n.expiresAtMs);
     if (batch.replayFloorMs !== undefined)
       this.#replayFloorMs = Math.max(this.#replayFloorMs, batch.replayFloorMs);
     return this.appendReports(batch.reports);

@@ -28,6 +28,8 @@ export interface NonceClaim {
   nodeId: string;
   nonce: string;
   expiresAtMs: number;
+  /** `${nodeId}\n${nonce}`, when ingest built it already (one string per report for its replay check and the memory store). */
+  key?: string;
 }
 /**
  * Ingest's replay memory as persisted: the spent nonces, and the floor (watermark) below which every

@@ -1,8 +1,8 @@
 import { sha256Hex, type Sha256Hex } from '../encoding.ts';
 import { NODE_ID_PATTERN, type NodeKeyPair } from '../identity.ts';
 import { canonicalUtf8View } from '../canonical-utf8.ts';
-import { isValidSignature, signBody, type Signed, type SignedKind } from '../signing.ts';
-import { buildMerkleTree, inclusionProofRoot, MAX_BATCH_LEAVES, type InclusionResult } from './merkle.ts';
+import { isValidSignatureNow, signBody, type Signed, type SignedKind } from '../signing.ts';
+import { buildMerkleTree, inclusionProofRootOf, MAX_BATCH_LEAVES, type InclusionResult } from './merkle.ts';
 import { VerifiedRoots } from './verified-roots.ts';
 
 /**
@@ -147,6 +147,8 @@ export function verifyBatchSignedNow(
   kind: BatchKind,
   item: BatchSigned<{ nodeId: string }>,
   options: BatchVerifyOptions = {},
+  /** `batchLeafHash(kind, item.body)` when the caller made it already (from the same body's bytes). */
+  leafHash?: string,
 ): BatchVerdict | Promise<BatchVerdict> {
   const { body, batch } = item ?? {};
   const root = isObject(batch) && isObject(batch.root) ? batch.root : undefined;
@@ -169,11 +171,18 @@ export function verifyBatchSignedNow(
     );
   const sha256 = options.sha256 ?? sha256Hex;
   const checked: Checked = { kind, nodeId: body.nodeId, batch, root: root!, rootBody, options };
-  const leaf = batchLeafHash(kind, body, sha256);
-  return typeof leaf === 'string' ? fromLeaf(checked, leaf) : leaf.then((l) => fromLeaf(checked, l));
+  const leaf = leafHash ?? batchLeafHash(kind, body, sha256);
+  return typeof leaf === 'string' ? fromLeaf(checked, leaf) : fromLeafLater(checked, leaf);
 }
 
+// The promise continuations live in functions of their own: a closure in the hot functions would make
+// V8 allocate their context on every call, the synchronous ones included.
+const fromLeafLater = (c: Checked, leaf: Promise<string>) => leaf.then((l) => fromLeaf(c, l));
+const fromRootLater = (c: Checked, walked: Promise<InclusionResult>) => walked.then((w) => fromRoot(c, w));
+
 const refuse = (fault: BatchFault, message: string): BatchVerdict => ({ ok: false, fault, message });
+/** The verdict of a leaf whose root was verified before: one frozen object for all of them (no allocation per leaf). */
+const CACHED_ROOT: BatchVerdict = Object.freeze({ ok: true, cachedRoot: true });
 
 /** What verifyBatchSignedNow has checked so far (shape and signer). */
 interface Checked {
@@ -186,15 +195,16 @@ interface Checked {
 }
 
 function fromLeaf(c: Checked, leafHash: string): BatchVerdict | Promise<BatchVerdict> {
-  const walked = inclusionProofRoot({
+  const walked = inclusionProofRootOf(
     leafHash,
-    index: c.batch.index,
-    count: c.rootBody.leafCount as number,
-    proof: c.batch.proof,
-    sha256: c.options.sha256 ?? sha256Hex,
-    ...(c.options.roots ? { memo: c.options.roots.innerNodes } : {}),
-  });
-  return walked instanceof Promise ? walked.then((w) => fromRoot(c, w)) : fromRoot(c, walked);
+    c.batch.index,
+    c.rootBody.leafCount as number,
+    c.batch.proof,
+    c.options.sha256 ?? sha256Hex,
+    c.options.roots?.innerNodes,
+    c.rootBody.root,
+  );
+  return walked instanceof Promise ? fromRootLater(c, walked) : fromRoot(c, walked);
 }
 
 function fromRoot(c: Checked, computed: InclusionResult): BatchVerdict | Promise<BatchVerdict> {
@@ -212,11 +222,17 @@ function fromRoot(c: Checked, computed: InclusionResult): BatchVerdict | Promise
       'PROOF_MISMATCH',
       `${kind} of ${nodeId}: its inclusion proof leads to ${computed.root.slice(0, 16)}…, not to the signed root ${rootBody.root.slice(0, 16)}…`,
     );
-  const key = VerifiedRoots.keyOf(kind, rootBody.nodeId, rootBody.root);
-  const signed = `${rootBody.leafCount}\n${rootBody.issuedAtMs}\n${root.signature}`;
-  const { roots } = c.options;
   // A root verified before is answered without a promise (most leaves); otherwise verify, or join a verification under way.
-  if (roots?.has(key, signed)) return { ok: true, cachedRoot: true };
+  if (c.options.roots?.hasRoot(kind, rootBody, root.signature as string)) return CACHED_ROOT;
+  return verifyRoot(c);
+}
+
+/** A root not verified before: verify it, or join its verification under way. */
+function verifyRoot(c: Checked): BatchVerdict | Promise<BatchVerdict> {
+  const { kind, root, rootBody } = c;
+  const { roots } = c.options;
+  const key = VerifiedRoots.keyOf(kind, rootBody.nodeId, rootBody.root);
+  const signed = VerifiedRoots.signedOf(rootBody.leafCount, rootBody.issuedAtMs, root.signature as string);
   const verdictOf = (ok: boolean, cached: boolean): BatchVerdict =>
     ok
       ? { ok: true, cachedRoot: cached }
@@ -229,10 +245,14 @@ function fromRoot(c: Checked, computed: InclusionResult): BatchVerdict | Promise
     if (!joined) JOINED.set(running, (joined = running.then((ok) => verdictOf(ok, true))));
     return joined;
   }
-  const verify = async () => isValidSignature(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
-  return roots
-    ? roots.verify(key, signed, verify).then((v) => verdictOf(v.ok, v.cached))
-    : verify().then((ok) => verdictOf(ok, false));
+  // Synchronous with a synchronous engine: the root is verified (and cached) as its first leaf arrives.
+  const verify = () => isValidSignatureNow(ROOT_KIND[kind], root as unknown as Signed<BatchRootBody>);
+  if (!roots) {
+    const ok = verify();
+    return typeof ok === 'boolean' ? verdictOf(ok, false) : ok.then((v) => verdictOf(v, false));
+  }
+  const v = roots.verifyNow(key, signed, verify);
+  return v instanceof Promise ? v.then((r) => verdictOf(r.ok, r.cached)) : verdictOf(v.ok, v.cached);
 }
 
 /** The shared verdict of each root verification under way that leaves joined (dropped with it). */

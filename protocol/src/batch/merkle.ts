@@ -14,7 +14,7 @@ export const MAX_BATCH_LEAVES = 4096;
 /** The longest inclusion proof a tree of MAX_BATCH_LEAVES leaves has: ⌈log2 4096⌉. */
 export const MAX_PROOF_HASHES = 12;
 
-const HEX_PATTERN = /^[0-9a-f]{64}$/;
+export const HEX_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Lowercase hex digit → value (the inputs are checked or computed hex). */
 const HEX_VALUE = new Uint8Array(128);
@@ -34,6 +34,8 @@ export class InnerNodeMemo {
   readonly #max: number;
   // Two levels rather than one key `left + right`: no 128-character string built per lookup.
   readonly #nodes = new Map<string, Map<string, string>>();
+  /** The same kind of pairs, per claimed tree (root, leaf count), by position: see treeOf. */
+  readonly #trees = new Map<string, { count: number; nodes: TreeNodes }>();
   #size = 0;
 
   constructor(options: { maxNodes?: number } = {}) {
@@ -45,16 +47,58 @@ export class InnerNodeMemo {
   }
 
   set(left: string, right: string, parent: string): void {
-    if (this.#size >= this.#max) {
-      this.#nodes.clear();
-      this.#size = 0;
-    }
+    this.#room();
     let rights = this.#nodes.get(left);
     if (!rights) this.#nodes.set(left, (rights = new Map()));
     if (!rights.has(right)) this.#size++;
     rights.set(right, parent);
   }
+
+  /**
+   * The pairs remembered for the tree a message claims (its signed root and leaf count), by position:
+   * one lookup of the root per proof, then a number-keyed lookup and two string comparisons per level
+   * instead of two lookups by 64-character hashes. Still a pure function's results: a pair is used only
+   * when both children equal the remembered ones, so a false claim of a root only misses.
+   */
+  treeOf(root: string, count: number): TreeNodes {
+    let tree = this.#trees.get(root);
+    if (tree?.count !== count) {
+      this.#room();
+      this.#size++;
+      this.#trees.set(root, (tree = { count, nodes: new Map() }));
+    }
+    return tree.nodes;
+  }
+
+  /** Counts a pair remembered in a tree from treeOf (clearing everything first when full). */
+  added(tree: TreeNodes, position: number, pair: TreeNode): void {
+    if (this.#size >= this.#max) {
+      this.#clear();
+      return;
+    }
+    if (!tree.has(position)) this.#size++;
+    tree.set(position, pair);
+  }
+
+  #room(): void {
+    if (this.#size >= this.#max) this.#clear();
+  }
+
+  #clear(): void {
+    this.#nodes.clear();
+    this.#trees.clear();
+    this.#size = 0;
+  }
 }
+
+/** An inner node of a claimed tree: the children hashed at its position and their parent. */
+export interface TreeNode {
+  left: string;
+  right: string;
+  parent: string;
+}
+/** A claimed tree's inner nodes by position (InnerNodeMemo.treeOf). */
+export type TreeNodes = Map<number, TreeNode>;
 
 /** SHA-256(0x00 ‖ leaf), hex. */
 export function merkleLeafHash(leaf: Uint8Array, sha256: Sha256Hex = sha256Hex): string | Promise<string> {
@@ -70,12 +114,14 @@ export function merkleNodeHash(
   right: string,
   sha256: Sha256Hex = sha256Hex,
 ): string | Promise<string> {
-  const input = new Uint8Array(65);
+  // node:crypto's one-shot hash (marked by `utf8`) reads its input before returning: one shared buffer.
+  const input = sha256.utf8 ? NODE_INPUT : new Uint8Array(65);
   input[0] = NODE_PREFIX;
   hexToBytes(left, input, 1);
   hexToBytes(right, input, 33);
   return sha256(input);
 }
+const NODE_INPUT = new Uint8Array(65);
 
 /** The largest power of two strictly below n (n ≥ 2): where RFC 6962 splits a tree. */
 function splitPoint(n: number): number {
@@ -108,116 +154,12 @@ export async function buildMerkleTree(
   return { root: await build(0, leafHashes.length), proofs };
 }
 
-/** How many hashes the audit path of leaf `index` in a tree of `count` leaves holds (RFC 9162's walk, without hashing). */
-export function inclusionProofLength(index: number, count: number): number {
-  let length = 0;
-  let fn = index;
-  let sn = count - 1;
-  while (sn > 0) {
-    if (fn % 2 === 0 && fn === sn) {
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
-    }
-    length++;
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return length;
-}
-
-export type InclusionFault = 'INDEX_OUT_OF_RANGE' | 'PROOF_LENGTH' | 'PROOF_MALFORMED';
-
-/**
- * The root an inclusion proof leads to (RFC 9162 §2.1.3.2), or why it leads nowhere: an index outside
- * the tree, a proof of the wrong length for (index, count) — so no proof is longer than the tree is
- * deep — or an entry that is not a hex SHA-256. The caller compares the result with the signed root.
- */
-export async function rootFromInclusionProof(options: InclusionProofOptions): Promise<InclusionResult> {
-  return inclusionProofRoot(options);
-}
-
-export interface InclusionProofOptions {
-  leafHash: string;
-  index: number;
-  count: number;
-  proof: readonly string[];
-  sha256?: Sha256Hex;
-  memo?: InnerNodeMemo;
-}
-export type InclusionResult = { root: string } | { fault: InclusionFault };
-
-/**
- * `rootFromInclusionProof`, synchronous when `sha256` is (node:crypto's): a verifier checking
- * thousands of leaves a second pays no promise per proof or per node. Same checks, same results.
- */
-export function inclusionProofRoot(
-  options: InclusionProofOptions,
-): InclusionResult | Promise<InclusionResult> {
-  const { leafHash, index, count, proof, memo } = options;
-  const sha256 = options.sha256 ?? sha256Hex;
-  // The memo trusts its pairs as hex (see below): a leaf hash is the caller's own computation, checked once here.
-  if (memo && !HEX_PATTERN.test(leafHash))
-    throw new TypeError(
-      `rootFromInclusionProof: leafHash ${JSON.stringify(leafHash.slice(0, 80))} is not a hex SHA-256`,
-    );
-  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_BATCH_LEAVES)
-    return { fault: 'INDEX_OUT_OF_RANGE' };
-  if (!Number.isSafeInteger(index) || index < 0 || index >= count) return { fault: 'INDEX_OUT_OF_RANGE' };
-  if (proof.length > MAX_PROOF_HASHES || proof.length !== inclusionProofLength(index, count))
-    return { fault: 'PROOF_LENGTH' };
-  return walk({ proof, sha256, memo, at: 0, fn: index, sn: count - 1, r: leafHash });
-}
-
-/** RFC 9162 §2.1.3.2's loop from proof entry `at` on; returns a promise only when a hash does. */
-function walk(state: {
-  proof: readonly string[];
-  sha256: Sha256Hex;
-  memo: InnerNodeMemo | undefined;
-  at: number;
-  fn: number;
-  sn: number;
-  r: string;
-}): InclusionResult | Promise<InclusionResult> {
-  const { proof, sha256, memo } = state;
-  let { fn, sn, r } = state;
-  for (let at = state.at; at < proof.length; at++) {
-    const p = proof[at];
-    if (typeof p !== 'string') return { fault: 'PROOF_MALFORMED' };
-    if (sn === 0) return { fault: 'PROOF_LENGTH' };
-    let left = r;
-    let right = p;
-    if (fn % 2 === 1 || fn === sn) {
-      left = p;
-      right = r;
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-    // A remembered pair was checked as hex when it was first hashed.
-    const known = memo?.get(left, right);
-    if (known !== undefined) {
-      r = known;
-      continue;
-    }
-    if (!HEX_PATTERN.test(p)) return { fault: 'PROOF_MALFORMED' };
-    const h = merkleNodeHash(left, right, sha256);
-    if (typeof h !== 'string') {
-      const next = { ...state, at: at + 1, fn, sn };
-      return h.then((parent) => {
-        memo?.set(left, right, parent);
-        return walk({ ...next, r: parent });
-      });
-    }
-    memo?.set(left, right, h);
-    r = h;
-  }
-  if (sn !== 0) return { fault: 'PROOF_LENGTH' };
-  return { root: r };
-}
+export {
+  inclusionProofLength,
+  inclusionProofRoot,
+  inclusionProofRootOf,
+  rootFromInclusionProof,
+  type InclusionFault,
+  type InclusionProofOptions,
+  type InclusionResult,
+} from './inclusion-proof.ts';

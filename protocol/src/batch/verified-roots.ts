@@ -22,6 +22,8 @@ export class VerifiedRoots {
   readonly innerNodes = new InnerNodeMemo();
   /** Lookups answered without a signature check, and signature checks run. */
   readonly stats = { hits: 0, misses: 0 };
+  /** The signed roots hasRoot found last, by their fields: all in the newer generation (see hasRoot). */
+  #recent: RecentRoot[] = [];
 
   constructor(options: { maxRoots?: number } = {}) {
     this.#generationSize = Math.max(1, Math.floor((options.maxRoots ?? DEFAULT_VERIFIED_ROOTS) / 2));
@@ -44,14 +46,38 @@ export class VerifiedRoots {
     signed: string,
     verify: () => Promise<boolean>,
   ): Promise<{ ok: boolean; cached: boolean }> {
+    return this.verifyNow(key, signed, verify);
+  }
+
+  /**
+   * `verify`, answered synchronously when it can be: from the cache, or by a `verify` that answers
+   * synchronously (a synchronous Ed25519 engine), which leaves nothing under way for others to join.
+   */
+  verifyNow(
+    key: string,
+    signed: string,
+    verify: () => boolean | Promise<boolean>,
+  ): { ok: boolean; cached: boolean } | Promise<{ ok: boolean; cached: boolean }> {
     if (this.has(key, signed)) return { ok: true, cached: true };
     const running = this.#running.get(key);
     if (running?.signed === signed) {
       this.stats.hits++;
-      return { ok: await running.result, cached: true };
+      return running.result.then((ok) => ({ ok, cached: true }));
     }
     this.stats.misses++;
-    const result = verify();
+    const now = verify();
+    if (typeof now === 'boolean') {
+      if (now) this.add(key, signed);
+      return { ok: now, cached: false };
+    }
+    return this.#settle(key, signed, now);
+  }
+
+  async #settle(
+    key: string,
+    signed: string,
+    result: Promise<boolean>,
+  ): Promise<{ ok: boolean; cached: boolean }> {
     this.#running.set(key, { signed, result });
     try {
       const ok = await result;
@@ -73,6 +99,50 @@ export class VerifiedRoots {
     return running.result;
   }
 
+  /**
+   * `has(keyOf(kind, nodeId, root), signedOf(leafCount, issuedAtMs, signature))` (the fields of the
+   * root's body, positional: no object per leaf) without building
+   * either string (nor hashing them) for a root among the last RECENT_ROOTS found: the leaves of a few
+   * batches arriving interleaved. Such a root is in the newer generation (the list is emptied when the
+   * generations turn, and when an entry's key is signed anew), where `has` answers the same without
+   * moving anything; numbers are compared as numbers only when both are numbers (equal numbers have
+   * equal text).
+   */
+  hasRoot(
+    kind: string,
+    rootBody: { nodeId: string; root: string; leafCount?: unknown; issuedAtMs?: unknown },
+    signature: string,
+  ): boolean {
+    const { nodeId, root, leafCount, issuedAtMs } = rootBody;
+    if (typeof leafCount === 'number' && typeof issuedAtMs === 'number')
+      for (let i = 0; i < this.#recent.length; i++) {
+        const r = this.#recent[i]!;
+        if (
+          r.root === root &&
+          r.signature === signature &&
+          r.nodeId === nodeId &&
+          r.kind === kind &&
+          r.leafCount === leafCount &&
+          r.issuedAtMs === issuedAtMs
+        ) {
+          this.stats.hits++;
+          return true;
+        }
+      }
+    const key = VerifiedRoots.keyOf(kind, nodeId, root);
+    if (!this.has(key, VerifiedRoots.signedOf(leafCount, issuedAtMs, signature))) return false;
+    if (typeof leafCount === 'number' && typeof issuedAtMs === 'number') {
+      if (this.#recent.length >= RECENT_ROOTS) this.#recent.shift();
+      this.#recent.push({ key, kind, nodeId, root, leafCount, issuedAtMs, signature });
+    }
+    return true;
+  }
+
+  /** What a cached root's value holds: the rest of what was signed. */
+  static signedOf(leafCount: unknown, issuedAtMs: unknown, signature: string): string {
+    return `${leafCount as number}\n${issuedAtMs as number}\n${signature}`;
+  }
+
   /** Whether exactly this signed root was verified before (and keeps it among the recently used). */
   has(key: string, signed: string): boolean {
     if (this.#young.get(key) === signed) {
@@ -90,7 +160,22 @@ export class VerifiedRoots {
     if (this.#young.size >= this.#generationSize && !this.#young.has(key)) {
       this.#old = this.#young;
       this.#young = new Map();
-    }
+      this.#recent = [];
+    } else if (this.#recent.length > 0 && this.#young.has(key))
+      this.#recent = this.#recent.filter((r) => r.key !== key);
     this.#young.set(key, signed);
   }
+}
+
+/** Roots hasRoot compares by their fields before building a key: a few batches' worth arriving interleaved. */
+const RECENT_ROOTS = 16;
+
+interface RecentRoot {
+  key: string;
+  kind: string;
+  nodeId: string;
+  root: string;
+  leafCount: number;
+  issuedAtMs: number;
+  signature: string;
 }

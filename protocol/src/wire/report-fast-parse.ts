@@ -6,13 +6,15 @@ import {
   isNonNegativeInt,
   isPlainWith,
   isStringWithin,
+  NODE_IDS,
 } from '../schemas/fast-check.ts';
-import { NODE_ID_PATTERN } from '../identity.ts';
 import { TENSOR_DATATYPES } from '../tensors.ts';
 import { MAX_TRACEPARENT_CHARS } from '../trace-context.ts';
 import { MAX_DEADLINE_MS } from '../schemas/infer.ts';
 import { PRIORITIES } from '../schemas/priority.ts';
 import { signedReportSchema, type SignedReport } from './oracle-reports.ts';
+import { fastReceiptReportLeaves, type FastReportLeaves } from './report-fast-leaf.ts';
+import type { Sha256Hex } from '../encoding.ts';
 
 /**
  * `signedReportSchema.safeParse` with a hand-checked fast path for what gateways forward by the
@@ -25,6 +27,26 @@ export function safeParseSignedReport(
   raw: unknown,
 ): { success: true; data: SignedReport } | ReturnType<typeof signedReportSchema.safeParse> {
   if (isFastSignedReport(raw)) return { success: true, data: raw as SignedReport };
+  return signedReportSchema.safeParse(raw);
+}
+
+/**
+ * `safeParseSignedReport`, and for a batch-signed receipt report the fast path takes, its batch leaf
+ * hashes (and its batch-signed receipt's) written from its known shape (report-fast-leaf.ts), when
+ * `sha256` is synchronous: what ingest verifies the report's and the receipt's proofs from.
+ */
+export function safeParseSignedReportWithLeaves(
+  raw: unknown,
+  sha256: Sha256Hex | undefined,
+):
+  | { success: true; data: SignedReport; leaves?: FastReportLeaves | undefined }
+  | ReturnType<typeof signedReportSchema.safeParse> {
+  if (isFastSignedReport(raw))
+    return {
+      success: true,
+      data: raw as SignedReport,
+      leaves: sha256 ? fastReceiptReportLeaves(raw, sha256) : undefined,
+    };
   return signedReportSchema.safeParse(raw);
 }
 
@@ -57,7 +79,7 @@ function isFastReceiptReportBody(b: unknown): boolean {
   return (
     isPlainWith(b, REPORT_BODY) &&
     b.type === 'receipt' &&
-    isMatch(b.nodeId, NODE_ID_PATTERN) &&
+    NODE_IDS.test(b.nodeId) &&
     isMatch(b.nonce, NONCE_PATTERN) &&
     isNonNegativeInt(b.issuedAtMs) &&
     isFastSigned(b.receipt, isFastReceiptBody) &&
