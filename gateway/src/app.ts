@@ -72,6 +72,7 @@ import {
   coverageProxyHandler,
   nodeListHandler,
   oracleTrustHandler,
+  placementTrustSink,
   type SeqStore,
   type TrustSink,
 } from './routes/oracle.ts';
@@ -307,7 +308,7 @@ export function createGatewayApp(options: GatewayAppOptions): {
   mount(app, nodeListRoute, nodeListHandler(placement));
   if (options.oracle) {
     mount(app, coverageRoute, coverageProxyHandler({ oracleUrl: options.oracle.url }));
-    const trustTarget = local ?? options.trustSink;
+    const trustTarget = local ? placementTrustSink(local) : options.trustSink;
     if (trustTarget)
       mount(
         app,

@@ -5,7 +5,7 @@ import { errorResponse } from '../http-errors.ts';
 import { ReceiptForwarder } from '../oracle-forwarder.ts';
 import { createGatewayHono, mount } from '../openapi/mount.ts';
 import { nodeListRoute } from '../openapi/node-routes.ts';
-import { nodeListHandler, oracleTrustHandler, type TrustTarget } from './oracle.ts';
+import { nodeListHandler, oracleTrustHandler, placementTrustSink, type TrustTarget } from './oracle.ts';
 
 const NOW = 1_750_000_000_000;
 let oracle: NodeKeyPair, stranger: NodeKeyPair, known: NodeKeyPair;
@@ -34,7 +34,7 @@ beforeAll(async () => {
 function trustApp(placement = new FakePlacement()) {
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
-  app.post('/v1/oracle/trust', oracleTrustHandler({ placement, oracleIds: [oracle.nodeId], nowMs: () => NOW }));
+  app.post('/v1/oracle/trust', oracleTrustHandler({ placement: placementTrustSink(placement), oracleIds: [oracle.nodeId], nowMs: () => NOW }));
   return { app, placement };
 }
 const push = (signer: NodeKeyPair, body: Partial<{ seq: number; issuedAtMs: number; scores: unknown[] }> = {}) =>

@@ -56,14 +56,23 @@ export function memorySeqStore(): SeqStore {
 }
 
 /**
- * Where a verified push's scores go when placement is not in this process: the Worker's sharded
- * placement, whose shards each apply their own nodes' entries (applyTrustEntries) in their object.
+ * Where a verified push's scores go: an in-process Placement (`placementTrustSink`), or the Worker's
+ * sharded placement, whose shards each apply their own nodes' entries in their object. Either way the
+ * decision is `applyTrustEntries`.
  */
 export interface TrustSink {
   applyTrust(
     scores: readonly TrustScoreEntry[],
     options: { assumeLocationsVerified: boolean },
-  ): Promise<TrustApplied>;
+  ): TrustApplied | Promise<TrustApplied>;
+}
+
+/** The trust sink of a placement in this process (the Node gateway's Placement, the simulator's). */
+export function placementTrustSink(placement: TrustTarget): TrustSink {
+  return {
+    applyTrust: (scores, { assumeLocationsVerified }) =>
+      applyTrustEntries({ placement, scores, assumeLocationsVerified }),
+  };
 }
 
 /**
@@ -77,8 +86,8 @@ export interface TrustSink {
  * on a place the node has left never carries over to its new one.
  */
 export function oracleTrustHandler(options: {
-  /** The in-process Placement, or the Worker's sharded placement (TrustSink). */
-  placement: TrustTarget | TrustSink;
+  /** Where the scores go (placementTrustSink of the in-process Placement, or the Worker's shards). */
+  placement: TrustSink;
   oracleIds: Iterable<string>;
   /** Claims are taken as verified without an oracle's word (one machine): a push never unverifies then. */
   assumeLocationsVerified?: boolean;
@@ -118,11 +127,9 @@ export function oracleTrustHandler(options: {
         `trust push seq ${seq} from oracle ${oracleId} is not above the last applied ${last}`,
       );
     const assumeLocationsVerified = options.assumeLocationsVerified ?? false;
-    const target = options.placement;
-    const { applied, ignored } =
-      'applyTrust' in target
-        ? await target.applyTrust(push.body.scores, { assumeLocationsVerified })
-        : applyTrustEntries({ placement: target, scores: push.body.scores, assumeLocationsVerified });
+    const { applied, ignored } = await options.placement.applyTrust(push.body.scores, {
+      assumeLocationsVerified,
+    });
     return c.json({ seq, applied: applied.length, ignored });
   };
 }
