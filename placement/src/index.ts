@@ -1,7 +1,13 @@
 export { type NodeRecord, type NodeStatus } from './node-record.ts';
 export { NodeRegistry } from './node-registry.ts';
 export { type IndexedPoint, NodeIndex } from './node-index.ts';
-export { type DemandRow, type DepartedNode, MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
+export {
+  type DemandRow,
+  type DepartedNode,
+  MemoryNodeStore,
+  type NodeStore,
+  type TrustRecord,
+} from './node-store.ts';
 export { type Candidate, Placement } from './placement.ts';
 export {
   coldLoadMs,

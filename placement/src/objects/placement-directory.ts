@@ -24,16 +24,25 @@ export class PlacementDirectory extends DurableObject<object> implements Directo
   }
 
   async lookup(nodeId: string): Promise<string | null> {
-    return this.#sql.exec<{ shard: string }>('SELECT shard FROM node_shard WHERE node_id = ?', nodeId).toArray()[0]?.shard ?? null;
+    return (
+      this.#sql.exec<{ shard: string }>('SELECT shard FROM node_shard WHERE node_id = ?', nodeId).toArray()[0]
+        ?.shard ?? null
+    );
   }
 
   async lookupMany(nodeIds: string[]): Promise<(string | null)[]> {
-    return nodeIds.map((id) => this.#sql.exec<{ shard: string }>('SELECT shard FROM node_shard WHERE node_id = ?', id).toArray()[0]?.shard ?? null);
+    return nodeIds.map(
+      (id) =>
+        this.#sql.exec<{ shard: string }>('SELECT shard FROM node_shard WHERE node_id = ?', id).toArray()[0]
+          ?.shard ?? null,
+    );
   }
 
   /** One object runs one call at a time and this one does not await: the check and the store are one step. */
   async advanceSeq(sender: string, seq: number): Promise<{ advanced: boolean; last: number }> {
-    const row = this.#sql.exec<{ seq: number }>('SELECT seq FROM last_seq WHERE sender = ?', sender).toArray()[0];
+    const row = this.#sql
+      .exec<{ seq: number }>('SELECT seq FROM last_seq WHERE sender = ?', sender)
+      .toArray()[0];
     const last = row ? Number(row.seq) : -1;
     if (seq <= last) return { advanced: false, last };
     this.#sql.exec('INSERT OR REPLACE INTO last_seq (sender, seq) VALUES (?, ?)', sender, seq);
@@ -52,17 +61,26 @@ export class PlacementDirectory extends DurableObject<object> implements Directo
   }
 
   async unassign(nodeIds: string[], shard: string): Promise<void> {
-    for (const id of nodeIds) this.#sql.exec('DELETE FROM node_shard WHERE node_id = ? AND shard = ?', id, shard);
+    for (const id of nodeIds)
+      this.#sql.exec('DELETE FROM node_shard WHERE node_id = ? AND shard = ?', id, shard);
   }
 
   async reportShard(summary: ShardSummary): Promise<void> {
     if (summary.nodes === 0) this.#sql.exec('DELETE FROM shard_map WHERE cell = ?', summary.cell);
-    else this.#sql.exec('INSERT OR REPLACE INTO shard_map (cell, models, nodes) VALUES (?, ?, ?)', summary.cell, JSON.stringify(summary.models), summary.nodes);
+    else
+      this.#sql.exec(
+        'INSERT OR REPLACE INTO shard_map (cell, models, nodes) VALUES (?, ?, ?)',
+        summary.cell,
+        JSON.stringify(summary.models),
+        summary.nodes,
+      );
   }
 
   async shardMap(): Promise<ShardSummary[]> {
     return this.#sql
-      .exec<{ cell: string; models: string; nodes: number }>('SELECT cell, models, nodes FROM shard_map ORDER BY cell')
+      .exec<{ cell: string; models: string; nodes: number }>(
+        'SELECT cell, models, nodes FROM shard_map ORDER BY cell',
+      )
       .toArray()
       .map((r) => ({ cell: r.cell, models: JSON.parse(r.models) as string[], nodes: Number(r.nodes) }));
   }

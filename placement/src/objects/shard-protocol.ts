@@ -1,4 +1,11 @@
-import { HexEdgeError, type ErrorCode, type LatLng, type NodeAck, type PlacementPolicy, type TrustScoreEntry } from '@hexedge/protocol';
+import {
+  HexEdgeError,
+  type ErrorCode,
+  type LatLng,
+  type NodeAck,
+  type PlacementPolicy,
+  type TrustScoreEntry,
+} from '@hexedge/protocol';
 import type { NodeRecord, NodeStatus } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
 import type { PoolEntry } from '../placement.ts';
@@ -9,14 +16,19 @@ import type { TrustApplied } from '../trust-entries.ts';
  * RPC between the Worker and the shards. Errors cross as values: Workers RPC keeps only an error's
  * message, and the gateway needs the HexEdgeError code (and its HTTP status) on the far side.
  */
-export type ShardResult<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+export type ShardResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 
 export async function asResult<T>(run: () => T | Promise<T>): Promise<ShardResult<T>> {
   try {
     return { ok: true, value: await run() };
   } catch (err) {
     if (!(err instanceof HexEdgeError)) throw err;
-    return { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+    return {
+      ok: false,
+      error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+    };
   }
 }
 
@@ -49,7 +61,13 @@ export interface ShardPoolQuery {
  */
 export type RegisterOutcome =
   | { kind: 'kept'; ack: NodeAck; record: NodeRecord }
-  | { kind: 'moved'; record: NodeRecord; previous: NodeRecord; trust: TrustRecord | undefined; toShard: string }
+  | {
+      kind: 'moved';
+      record: NodeRecord;
+      previous: NodeRecord;
+      trust: TrustRecord | undefined;
+      toShard: string;
+    }
   | { kind: 'elsewhere'; toShard: string };
 
 /** Where a registration came from (the client source: IPv4 address or IPv6 /48), for the probation cap. */
@@ -66,17 +84,36 @@ export interface AdoptOptions {
 /** What a shard answers, as the coordinator sees it (the Durable Object stub, or a local object in tests). */
 export interface ShardApi {
   register(message: unknown, shard: string, options?: RegisterOptions): Promise<ShardResult<RegisterOutcome>>;
-  adopt(handOff: { record: NodeRecord; trust: TrustRecord | undefined }, shard: string, options?: AdoptOptions): Promise<ShardResult<NodeAck>>;
+  adopt(
+    handOff: { record: NodeRecord; trust: TrustRecord | undefined },
+    shard: string,
+    options?: AdoptOptions,
+  ): Promise<ShardResult<NodeAck>>;
   heartbeat(message: unknown, shard: string): Promise<ShardResult<NodeAck>>;
   nearest(query: ShardNearestQuery): Promise<ShardResult<Candidate[]>>;
   candidatePool(query: ShardPoolQuery, options: { recordDemand: boolean }): Promise<ShardResult<PoolEntry[]>>;
-  getNode(id: string): Promise<{ node: NodeRecord; status: NodeStatus; trust?: { score: number; probation: boolean; reasons: string[] } } | null>;
+  getNode(
+    id: string,
+  ): Promise<{
+    node: NodeRecord;
+    status: NodeStatus;
+    trust?: { score: number; probation: boolean; reasons: string[] };
+  } | null>;
   healthyNodes(): Promise<NodeRecord[]>;
-  reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean; overloaded?: boolean }): Promise<ShardResult<null>>;
+  reportOutcome(outcome: {
+    nodeId: string;
+    model: string;
+    latencyMs: number;
+    ok: boolean;
+    overloaded?: boolean;
+  }): Promise<ShardResult<null>>;
   setTrust(nodeId: string, score: number, reasons?: string[]): Promise<ShardResult<TrustRecord>>;
   markLocationVerified(nodeId: string): Promise<ShardResult<NodeRecord>>;
   /** One verified trust push's entries for this shard's nodes (applyTrustEntries). */
-  applyTrust(scores: TrustScoreEntry[], options: { assumeLocationsVerified: boolean }): Promise<ShardResult<TrustApplied>>;
+  applyTrust(
+    scores: TrustScoreEntry[],
+    options: { assumeLocationsVerified: boolean },
+  ): Promise<ShardResult<TrustApplied>>;
 }
 
 /** A shard's entry in the shard map: which models its nodes announce (`name\u0000version`). */

@@ -1,4 +1,14 @@
-import { HexEdgeError, parseWith, signedHeartbeatSchema, signedRegistrationSchema, toLatLng, type LatLng, type NodeAck, type PlacementPolicy, type TrustScoreEntry } from '@hexedge/protocol';
+import {
+  HexEdgeError,
+  parseWith,
+  signedHeartbeatSchema,
+  signedRegistrationSchema,
+  toLatLng,
+  type LatLng,
+  type NodeAck,
+  type PlacementPolicy,
+  type TrustScoreEntry,
+} from '@hexedge/protocol';
 import { maxDistanceKmForRttMs } from '../latency.ts';
 import type { NodeRecord, NodeStatus } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
@@ -8,7 +18,15 @@ import type { RandomSource } from '../random.ts';
 import type { Candidate, ScoredCandidate } from '../scoring.ts';
 import type { TrustApplied } from '../trust-entries.ts';
 import { minDistanceToCellKm, shardCellOf } from './shard-geometry.ts';
-import { directoryBucketName, DIRECTORY_MAP_NAME, modelKey, unwrap, type DirectoryApi, type ShardApi, type ShardSummary } from './shard-protocol.ts';
+import {
+  directoryBucketName,
+  DIRECTORY_MAP_NAME,
+  modelKey,
+  unwrap,
+  type DirectoryApi,
+  type ShardApi,
+  type ShardSummary,
+} from './shard-protocol.ts';
 
 /** How the coordinator reaches shards and the directory (Durable Object stubs in the Worker). */
 export interface ShardNetwork {
@@ -85,7 +103,8 @@ export class ShardedPlacement {
       // The directory named a shard that no longer holds the node: it registers as new in its place's.
       target = outcome.toShard;
       outcome = unwrap(await this.#network.shard(target).register(message, target, from));
-      if (outcome.kind === 'elsewhere') throw new HexEdgeError('INTERNAL', `shard ${target} sent node ${body.nodeId} elsewhere`);
+      if (outcome.kind === 'elsewhere')
+        throw new HexEdgeError('INTERNAL', `shard ${target} sent node ${body.nodeId} elsewhere`);
     }
     let ack: NodeAck;
     let home = target;
@@ -95,7 +114,11 @@ export class ShardedPlacement {
       const adopted = await this.#network.shard(home).adopt(handOff, home, from);
       if (!adopted.ok) {
         // Refused there (a full probation cap): the node goes back as it was, so nothing is half-applied.
-        unwrap(await this.#network.shard(target).adopt({ record: outcome.previous, trust: outcome.trust }, target, { ...from, returning: true }));
+        unwrap(
+          await this.#network
+            .shard(target)
+            .adopt({ record: outcome.previous, trust: outcome.trust }, target, { ...from, returning: true }),
+        );
       }
       ack = unwrap(adopted);
     } else {
@@ -122,27 +145,63 @@ export class ShardedPlacement {
   }
 
   /** Healthy nodes nearest first, optionally serving a model or holding an artifact (ready). */
-  async nearest(query: { location: QueryLocation; k: number; model?: string; version?: string; contentId?: string }): Promise<Candidate[]> {
+  async nearest(query: {
+    location: QueryLocation;
+    k: number;
+    model?: string;
+    version?: string;
+    contentId?: string;
+  }): Promise<Candidate[]> {
     const k = checkK(query.k);
     const location = toQueryLatLng(query.location);
     const { model, version, contentId } = query;
     const map = await this.#shardMap();
-    const cells = model ? [...(map.byModel.get(version === undefined ? model : modelKey(model, version)) ?? [])] : map.cells;
-    const shardQuery = { location, k, ...(model ? { model } : {}), ...(version !== undefined ? { version } : {}), ...(contentId !== undefined ? { contentId } : {}) };
-    return this.#search({ location, limit: k, maxDistanceKm: Infinity, cells, visit: async (cell) => unwrap(await this.#network.shard(cell).nearest(shardQuery)) });
+    const cells = model
+      ? [...(map.byModel.get(version === undefined ? model : modelKey(model, version)) ?? [])]
+      : map.cells;
+    const shardQuery = {
+      location,
+      k,
+      ...(model ? { model } : {}),
+      ...(version !== undefined ? { version } : {}),
+      ...(contentId !== undefined ? { contentId } : {}),
+    };
+    return this.#search({
+      location,
+      limit: k,
+      maxDistanceKm: Infinity,
+      cells,
+      visit: async (cell) => unwrap(await this.#network.shard(cell).nearest(shardQuery)),
+    });
   }
 
   /** The failover list, as Placement.candidates computes it on one machine. */
-  async candidates(query: { location: QueryLocation; model: string; version?: string; k?: number; policy?: PlacementPolicy }): Promise<ScoredCandidate[]> {
+  async candidates(query: {
+    location: QueryLocation;
+    model: string;
+    version?: string;
+    k?: number;
+    policy?: PlacementPolicy;
+  }): Promise<ScoredCandidate[]> {
     const k = checkK(query.k ?? DEFAULT_FAILOVER_LENGTH);
     const location = toQueryLatLng(query.location);
     const policy = checkPolicy(query.policy);
     const { model, version } = query;
-    if (typeof model !== 'string' || model === '') throw new HexEdgeError('INVALID_REQUEST', `model must be a non-empty string, got ${JSON.stringify(model)}`);
+    if (typeof model !== 'string' || model === '')
+      throw new HexEdgeError(
+        'INVALID_REQUEST',
+        `model must be a non-empty string, got ${JSON.stringify(model)}`,
+      );
     const boundMs = Math.min(policy.maxLatencyMs ?? Infinity, policy.deadlineMs ?? Infinity);
     const map = await this.#shardMap();
     const cells = [...(map.byModel.get(version === undefined ? model : modelKey(model, version)) ?? [])];
-    const shardQuery = { location, model, k, ...(version !== undefined ? { version } : {}), ...(query.policy ? { policy: query.policy } : {}) };
+    const shardQuery = {
+      location,
+      model,
+      k,
+      ...(version !== undefined ? { version } : {}),
+      ...(query.policy ? { policy: query.policy } : {}),
+    };
     const home = shardCellOf(location);
     const pool = await this.#search({
       location,
@@ -150,7 +209,8 @@ export class ShardedPlacement {
       maxDistanceKm: Number.isFinite(boundMs) ? maxDistanceKmForRttMs(boundMs) : Infinity,
       cells,
       // The query's own shard counts the request as demand, once.
-      visit: async (cell) => unwrap(await this.#network.shard(cell).candidatePool(shardQuery, { recordDemand: cell === home })),
+      visit: async (cell) =>
+        unwrap(await this.#network.shard(cell).candidatePool(shardQuery, { recordDemand: cell === home })),
     });
     for (const c of pool) this.#route(c.node.id, shardCellOf(c.node.location));
     return rankCandidatePool(pool, { k, policy, random: this.#random });
@@ -160,12 +220,27 @@ export class ShardedPlacement {
     return (await this.#shardMap()).byModel.has(version === undefined ? model : modelKey(model, version));
   }
 
-  async reportOutcome(outcome: { nodeId: string; model: string; latencyMs: number; ok: boolean; overloaded?: boolean }): Promise<void> {
+  async reportOutcome(outcome: {
+    nodeId: string;
+    model: string;
+    latencyMs: number;
+    ok: boolean;
+    overloaded?: boolean;
+  }): Promise<void> {
     const cell = this.#routes.get(outcome.nodeId) ?? (await this.#lookup(outcome.nodeId));
     if (cell) unwrap(await this.#network.shard(cell).reportOutcome(outcome));
   }
 
-  async getNode(id: string): Promise<{ node: NodeRecord; status: NodeStatus; trust?: { score: number; probation: boolean; reasons: string[] } } | undefined> {
+  async getNode(
+    id: string,
+  ): Promise<
+    | {
+        node: NodeRecord;
+        status: NodeStatus;
+        trust?: { score: number; probation: boolean; reasons: string[] };
+      }
+    | undefined
+  > {
     const cell = await this.#lookup(id);
     return (cell && (await this.#network.shard(cell).getNode(id))) || undefined;
   }
@@ -184,7 +259,11 @@ export class ShardedPlacement {
 
   async markLocationVerified(nodeId: string): Promise<NodeRecord> {
     const cell = await this.#lookup(nodeId);
-    if (!cell) throw new HexEdgeError('UNKNOWN_NODE', `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`);
+    if (!cell)
+      throw new HexEdgeError(
+        'UNKNOWN_NODE',
+        `cannot verify the location of unregistered node ${JSON.stringify(nodeId)}`,
+      );
     return unwrap(await this.#network.shard(cell).markLocationVerified(nodeId));
   }
 
@@ -193,7 +272,10 @@ export class ShardedPlacement {
    * each applied in its node's shard as the Node gateway applies them: one directory call per bucket
    * holding the push's nodes, one shard call per shard. Nodes no shard holds are ignored.
    */
-  async applyTrust(scores: readonly TrustScoreEntry[], options: { assumeLocationsVerified: boolean }): Promise<TrustApplied> {
+  async applyTrust(
+    scores: readonly TrustScoreEntry[],
+    options: { assumeLocationsVerified: boolean },
+  ): Promise<TrustApplied> {
     const byBucket = new Map<string, string[]>();
     for (const s of scores) {
       const bucket = directoryBucketName(s.nodeId);
@@ -213,8 +295,15 @@ export class ShardedPlacement {
       if (cell) byCell.set(cell, [...(byCell.get(cell) ?? []), s]);
       else ignored.push(s.nodeId);
     }
-    const results = await Promise.all([...byCell].map(async ([cell, entries]) => unwrap(await this.#network.shard(cell).applyTrust(entries, options))));
-    return { applied: results.flatMap((r) => r.applied), ignored: [...ignored, ...results.flatMap((r) => r.ignored)] };
+    const results = await Promise.all(
+      [...byCell].map(async ([cell, entries]) =>
+        unwrap(await this.#network.shard(cell).applyTrust(entries, options)),
+      ),
+    );
+    return {
+      applied: results.flatMap((r) => r.applied),
+      ignored: [...ignored, ...results.flatMap((r) => r.ignored)],
+    };
   }
 
   /** The shard map as this coordinator last read it (fresh when `refresh`). */
@@ -223,7 +312,13 @@ export class ShardedPlacement {
     return (await this.#shardMap()).cells;
   }
 
-  async #search<T extends Candidate>(q: { location: LatLng; limit: number; maxDistanceKm: number; cells: string[]; visit: (cell: string) => Promise<T[]> }): Promise<T[]> {
+  async #search<T extends Candidate>(q: {
+    location: LatLng;
+    limit: number;
+    maxDistanceKm: number;
+    cells: string[];
+    visit: (cell: string) => Promise<T[]>;
+  }): Promise<T[]> {
     const home = shardCellOf(q.location);
     const order = q.cells
       .map((cell) => ({ cell, boundKm: cell === home ? 0 : minDistanceToCellKm(q.location, cell) }))
@@ -246,7 +341,10 @@ export class ShardedPlacement {
       }
       const answers = await Promise.all(order.slice(next, end).map((s) => q.visit(s.cell)));
       next = end;
-      merged = merged.concat(...answers).sort(byDistanceThenId).slice(0, q.limit);
+      merged = merged
+        .concat(...answers)
+        .sort(byDistanceThenId)
+        .slice(0, q.limit);
     }
     this.stats.queries++;
     this.stats.shardVisits += next;
@@ -261,7 +359,8 @@ export class ShardedPlacement {
   }
 
   #route(nodeId: string, cell: string): void {
-    if (this.#routes.size >= ROUTE_CACHE_LIMIT && !this.#routes.has(nodeId)) this.#routes.delete(this.#routes.keys().next().value!);
+    if (this.#routes.size >= ROUTE_CACHE_LIMIT && !this.#routes.has(nodeId))
+      this.#routes.delete(this.#routes.keys().next().value!);
     this.#routes.set(nodeId, cell);
   }
 
@@ -275,7 +374,8 @@ export class ShardedPlacement {
 
 function indexShardMap(summaries: ShardSummary[], atMs: number): ShardMap {
   const byModel = new Map<string, Set<string>>();
-  const add = (key: string, cell: string) => (byModel.get(key) ?? byModel.set(key, new Set()).get(key)!).add(cell);
+  const add = (key: string, cell: string) =>
+    (byModel.get(key) ?? byModel.set(key, new Set()).get(key)!).add(cell);
   for (const s of summaries) {
     for (const key of s.models) {
       add(key, s.cell);
