@@ -12,6 +12,16 @@ export interface CandidateQuery {
   /** Length of the failover list. */
   k?: number;
   policy?: PlacementPolicy;
+  /**
+   * The caller's own requests now outstanding at each node (a gateway's forwards sent and not yet
+   * answered): which of the near-best comes first (orderFailover). Scores and bounds ignore it.
+   */
+  inFlight?: InFlightCounts;
+}
+
+/** Requests a caller has outstanding per node id; a `Map<string, number>` is one. */
+export interface InFlightCounts {
+  get(nodeId: string): number | undefined;
 }
 
 /** Default length of a failover list: the chosen node and two fall-backs. */
@@ -44,12 +54,16 @@ export interface PoolEntry extends Candidate {
   offAccelerator: boolean;
 }
 
-/** The second half of candidates(): drops nodes past the policy's latency bounds, scores, orders. */
+/**
+ * The second half of candidates(): drops nodes past the policy's latency bounds, scores, orders.
+ * `inFlight` (the caller's requests outstanding per node) goes with each candidate to orderFailover,
+ * whose power-of-two-choices keeps the less loaded of its two picks among the near-best.
+ */
 export function rankCandidatePool(
   pool: PoolEntry[],
-  options: { k: number; policy: CheckedPolicy; random: RandomSource },
+  options: { k: number; policy: CheckedPolicy; random: RandomSource; inFlight?: InFlightCounts },
 ): ScoredCandidate[] {
-  const { policy } = options;
+  const { policy, inFlight } = options;
   const scorable = [];
   for (const { runMs, ...entry } of pool) {
     if (
@@ -57,7 +71,8 @@ export function rankCandidatePool(
       entry.predictedLatencyMs > (policy.deadlineMs ?? Infinity)
     )
       continue;
-    scorable.push(entry);
+    const pending = inFlight?.get(entry.node.id) ?? 0;
+    scorable.push(pending > 0 ? { ...entry, inFlight: pending } : entry);
   }
   return orderFailover(scoreCandidates(scorable, policy.prefer), { k: options.k, random: options.random });
 }

@@ -8,7 +8,7 @@ export {
   type NodeStore,
   type TrustRecord,
 } from './node-store.ts';
-export { type Candidate, Placement } from './placement.ts';
+export { type Candidate, type InFlightCounts, Placement } from './placement.ts';
 export {
   coldLoadMs,
   FIBER_KM_PER_MS,

@@ -35,6 +35,7 @@ export {
   MAX_ELIGIBILITY_CHECKS,
   rankCandidatePool,
   type CandidateQuery,
+  type InFlightCounts,
   type PoolEntry,
 } from './candidate-pool.ts';
 export { PLAN_TTL_MS } from './model-plan-book.ts';
@@ -204,7 +205,12 @@ export class Placement {
    */
   candidates(query: CandidateQuery): ScoredCandidate[] {
     const { k, policy, pool } = this.#search.pool(query, true);
-    return rankCandidatePool(pool, { k, policy, random: this.#random });
+    return rankCandidatePool(pool, {
+      k,
+      policy,
+      random: this.#random,
+      ...(query.inFlight ? { inFlight: query.inFlight } : {}),
+    });
   }
 
   /**

@@ -20,6 +20,8 @@ export interface ScoredCandidate extends Candidate {
   errorRate?: number;
   /** Lower is better; 0.1 ≈ "10 % slower than the best", see scoreCandidates. */
   score: number;
+  /** The caller's requests outstanding at this node when it was ranked (absent: none); see orderFailover. */
+  inFlight?: number;
 }
 
 /**

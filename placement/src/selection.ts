@@ -9,16 +9,29 @@ import { PROBATION_TRAFFIC_SHARE } from './trust.ts';
 export const P2C_MARGIN = 0.1;
 
 const byScore = (a: ScoredCandidate, b: ScoredCandidate) =>
-  a.score - b.score || a.distanceKm - b.distanceKm || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0);
+  a.score - b.score ||
+  a.distanceKm - b.distanceKm ||
+  (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0);
+
+/** P2C's comparison: fewer of the caller's requests outstanding there, then the better score. */
+const byLoadThenScore = (a: ScoredCandidate, b: ScoredCandidate) =>
+  (a.inFlight ?? 0) - (b.inFlight ?? 0) || byScore(a, b);
 
 /**
  * The failover list: first place by power-of-two-choices among the near-best (Mitzenmacher, "The Power
- * of Two Choices in Randomized Load Balancing", 2001: two random picks, keep the better one), so every
- * gateway does not herd onto the one node that looked best at the last heartbeat; then the rest by
- * score. A node on probation keeps first place only PROBATION_TRAFFIC_SHARE of the time when a scored
+ * of Two Choices in Randomized Load Balancing", 2001: two random picks, keep the less loaded one), so
+ * every gateway does not herd onto the one node that looked best at the last heartbeat; then the rest
+ * by score. "Less loaded" is the caller's own count of requests outstanding there (`inFlight`, counted
+ * by the gateway, so no node can claim it), then the score: the service times are measured seconds
+ * apart, so without the count a burst would go whole to the best-scored twin, and move whole to the
+ * other at its next slow sample (two near-best nodes took turns carrying a load test alone, each
+ * move starting with a stall). A node that sits on requests collects them and loses first place. A node on probation keeps first place only PROBATION_TRAFFIC_SHARE of the time when a scored
  * node could take it; otherwise it becomes that node's fall-back.
  */
-export function orderFailover(candidates: ScoredCandidate[], options: { k: number; random: RandomSource }): ScoredCandidate[] {
+export function orderFailover(
+  candidates: ScoredCandidate[],
+  options: { k: number; random: RandomSource },
+): ScoredCandidate[] {
   const sorted = candidates.sort(byScore);
   if (sorted.length < 2) return sorted.slice(0, options.k);
   const { random } = options;
@@ -28,7 +41,7 @@ export function orderFailover(candidates: ScoredCandidate[], options: { k: numbe
     const i = Math.floor(random() * nearBest);
     let j = Math.floor(random() * (nearBest - 1));
     if (j >= i) j++;
-    const first = byScore(sorted[i]!, sorted[j]!) <= 0 ? i : j;
+    const first = byLoadThenScore(sorted[i]!, sorted[j]!) <= 0 ? i : j;
     sorted.unshift(sorted.splice(first, 1)[0]!);
   }
   if (sorted[0]!.probation && random() >= PROBATION_TRAFFIC_SHARE) {

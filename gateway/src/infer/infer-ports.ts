@@ -9,7 +9,7 @@ import type {
   Sha256Hex,
   Tensor,
 } from '@hexedge/protocol';
-import type { NodeRecord } from '@hexedge/placement';
+import type { InFlightCounts, NodeRecord } from '@hexedge/placement';
 import type { InferCache } from '../cache/infer-cache.ts';
 import type { GatewayObserver } from '../observe.ts';
 import type { VersionRouter } from '../rollouts/version-router.ts';
@@ -30,6 +30,8 @@ export interface PlacementPort {
     model: string;
     version?: string;
     policy?: PlacementPolicy;
+    /** This gateway's forwards outstanding per node: placement ranks loaded nodes lower. */
+    inFlight?: InFlightCounts;
   }): Candidates | Promise<Candidates>;
   isKnownModel(model: string, version?: string): boolean | Promise<boolean>;
   reportOutcome?(outcome: {

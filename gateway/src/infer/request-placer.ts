@@ -15,6 +15,7 @@ import { walkFailoverList } from './failover-walk.ts';
 import { cacheUseOf } from './infer-hints.ts';
 import type { Caller, InferServiceOptions, PlacementPort } from './infer-ports.ts';
 import { LatencyTracker } from './latency-tracker.ts';
+import { NodeInFlight } from './node-in-flight.ts';
 import type { NodeForwarder } from './node-forwarder.ts';
 import type { NodeFault } from './node-fault.ts';
 import type { RequestContext } from './request-context.ts';
@@ -60,6 +61,8 @@ export class RequestPlacer {
   readonly #catalogue: InferServiceOptions['catalogue'];
   readonly #cache: InferCache | undefined;
   readonly #latency = new LatencyTracker();
+  /** Forwards outstanding per node, which placement ranks with (a burst spreads over near-equal nodes). */
+  readonly #inFlight = new NodeInFlight();
 
   constructor(options: RequestPlacerOptions) {
     this.#placement = options.placement;
@@ -80,6 +83,7 @@ export class RequestPlacer {
       model: request.model,
       ...(request.version ? { version: request.version } : {}),
       ...(policy ? { policy } : {}),
+      inFlight: this.#inFlight,
     });
     const placed = placing instanceof Promise ? await placing : placing;
     const candidates = skip
@@ -124,18 +128,24 @@ export class RequestPlacer {
       model: request.model,
       policy,
       latency: this.#latency,
-      attempt: (c, signal) =>
-        this.#forwarder.attempt({
-          node: c.node,
-          entry: c.model,
-          request,
-          id,
-          inputs,
-          signal,
-          policy,
-          started: ctx.started,
-          ctx: ctx.ctx,
-        }),
+      attempt: async (c, signal) => {
+        const end = this.#inFlight.begin(c.node.id);
+        try {
+          return await this.#forwarder.attempt({
+            node: c.node,
+            entry: c.model,
+            request,
+            id,
+            inputs,
+            signal,
+            policy,
+            started: ctx.started,
+            ctx: ctx.ctx,
+          });
+        } finally {
+          end();
+        }
+      },
       onOutcome: (c, o) => {
         if (o.fault) faults++;
         if (o.fault?.kind === 'refused' && !o.fault.validated) return void undecided.push(o.fault);

@@ -12,7 +12,12 @@ import {
 import { maxDistanceKmForRttMs } from '../latency.ts';
 import type { NodeRecord, NodeStatus } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
-import { CANDIDATE_POOL_SIZE, DEFAULT_FAILOVER_LENGTH, rankCandidatePool } from '../placement.ts';
+import {
+  CANDIDATE_POOL_SIZE,
+  DEFAULT_FAILOVER_LENGTH,
+  rankCandidatePool,
+  type InFlightCounts,
+} from '../placement.ts';
 import { checkK, checkPolicy, toQueryLatLng, type QueryLocation } from '../query.ts';
 import type { RandomSource } from '../random.ts';
 import type { Candidate, ScoredCandidate } from '../scoring.ts';
@@ -182,6 +187,7 @@ export class ShardedPlacement {
     version?: string;
     k?: number;
     policy?: PlacementPolicy;
+    inFlight?: InFlightCounts;
   }): Promise<ScoredCandidate[]> {
     const k = checkK(query.k ?? DEFAULT_FAILOVER_LENGTH);
     const location = toQueryLatLng(query.location);
@@ -213,7 +219,12 @@ export class ShardedPlacement {
         unwrap(await this.#network.shard(cell).candidatePool(shardQuery, { recordDemand: cell === home })),
     });
     for (const c of pool) this.#route(c.node.id, shardCellOf(c.node.location));
-    return rankCandidatePool(pool, { k, policy, random: this.#random });
+    return rankCandidatePool(pool, {
+      k,
+      policy,
+      random: this.#random,
+      ...(query.inFlight ? { inFlight: query.inFlight } : {}),
+    });
   }
 
   async isKnownModel(model: string, version?: string): Promise<boolean> {
@@ -231,9 +242,7 @@ export class ShardedPlacement {
     if (cell) unwrap(await this.#network.shard(cell).reportOutcome(outcome));
   }
 
-  async getNode(
-    id: string,
-  ): Promise<
+  async getNode(id: string): Promise<
     | {
         node: NodeRecord;
         status: NodeStatus;
