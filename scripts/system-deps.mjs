@@ -94,9 +94,13 @@ if (process.getuid?.() !== 0) {
 
 say(`installing ${needed.join(', ')} with apt-get (once; later runs find them installed)`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+// Another apt-get may hold dpkg's lock (two `npm` lines started at once on a fresh machine, e.g. `npm
+// test` and `npm run bench`, or the system's own unattended upgrades): wait for it instead of failing.
+const APT_LOCK_WAIT_S = 600;
+const lockWait = ['-o', `DPkg::Lock::Timeout=${APT_LOCK_WAIT_S}`];
 try {
-  execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...needed], {
+  execFileSync('apt-get', [...lockWait, 'update', '-q'], { stdio: 'inherit', env });
+  execFileSync('apt-get', [...lockWait, 'install', '-y', '-q', '--no-install-recommends', ...needed], {
     stdio: 'inherit',
     env,
   });
