@@ -1,4 +1,6 @@
-export { createGatewayApp, MAX_ADMIN_BODY_BYTES, MAX_NODE_MESSAGE_BYTES } from './app.ts';
+export { createGatewayApp } from './app.ts';
+export { MAX_ADMIN_BODY_BYTES } from './app/admin-wiring.ts';
+export { MAX_NODE_MESSAGE_BYTES } from './app/node-wiring.ts';
 export { DEFAULT_DEADLINE_MS, walkFailoverList } from './infer/failover-walk.ts';
 export { NodeFault } from './infer/forward.ts';
 export { InferService } from './infer/infer-service.ts';
