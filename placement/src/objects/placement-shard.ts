@@ -13,14 +13,12 @@ import type { TrustRecord } from '../node-store.ts';
 import { Placement } from '../placement.ts';
 import { applyTrustEntries, type TrustApplied } from '../trust-entries.ts';
 import { DurableNodeStore } from './durable-node-store.ts';
-import type { PlacementDirectory } from './placement-directory.ts';
+import { PendingUnassigns } from './directory-cleanup.ts';
+import { DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS, type PlacementShardEnv } from './shard-env.ts';
 import { shardCellOf } from './shard-geometry.ts';
 import { maxProbationNodesPerShardOf } from './shard-probation-cap.ts';
-import { PendingUnassigns, unassignFromDirectory } from './directory-cleanup.ts';
 import {
   asResult,
-  DIRECTORY_MAP_NAME,
-  modelKey,
   type AdoptOptions,
   type RegisterOptions,
   type RegisterOutcome,
@@ -28,44 +26,27 @@ import {
   type ShardNearestQuery,
   type ShardPoolQuery,
   type ShardResult,
-  type ShardSummary,
 } from './shard-protocol.ts';
-
-export interface PlacementShardEnv {
-  SHARDS: DurableObjectNamespace<PlacementShard>;
-  DIRECTORY: DurableObjectNamespace<PlacementDirectory>;
-  /** Heartbeat interval nodes are told to keep, ms (default 10 000). */
-  HEARTBEAT_INTERVAL_MS?: string;
-  /** "true" where no coverage oracle verifies locations (local development). */
-  ASSUME_LOCATIONS_VERIFIED?: string;
-  /** Nodes on probation one shard keeps at most (default DEFAULT_MAX_PROBATION_NODES_PER_SHARD). */
-  MAX_PROBATION_NODES_PER_SHARD?: string;
-}
-
-export const DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS = 10_000;
+import { ShardUpkeep } from './shard-upkeep.ts';
 
 /**
  * One placement shard: the nodes whose res-2 H3 ancestor is this object's cell, with the same
  * `Placement` (registry, NodeIndex, trust, demand, planner) as the Node build, over this object's
  * SQLite storage. State is loaded inside blockConcurrencyWhile, so no call sees a half-loaded index;
  * an alarm evicts nodes that fell silent. The coordinator (ShardedPlacement) merges shards' answers.
+ * This class is the RPC surface; the shard's cell, its reports to the shard map and the eviction
+ * alarm are kept by ShardUpkeep (shard-upkeep.ts).
  */
 export class PlacementShard extends DurableObject<PlacementShardEnv> implements ShardApi {
   #store!: DurableNodeStore;
   #placement!: Placement;
-  #cell: string | undefined;
-  #reported = '';
-  #alarmAtMs: number | null = null;
-  /** Nodes evicted for a newcomer's slot whose directory entries are still to be removed. */
-  #unassign!: PendingUnassigns;
+  #upkeep!: ShardUpkeep;
 
   constructor(ctx: DurableObjectState, env: PlacementShardEnv) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.#store = new DurableNodeStore(ctx.storage);
-      this.#cell = this.#store.getMeta('cell');
-      this.#reported = this.#store.getMeta('reported') ?? '';
-      this.#unassign = new PendingUnassigns(this.#store);
+      const unassign = new PendingUnassigns(this.#store);
       const interval = Number(env.HEARTBEAT_INTERVAL_MS ?? DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS);
       this.#placement = new Placement({
         heartbeatIntervalMs: interval,
@@ -76,10 +57,17 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
         // Each shard shares its own cap between sources (see gateway/README.md for why per shard).
         maxProbationNodes: maxProbationNodesPerShardOf(env),
         probationLimitName: 'MAX_PROBATION_NODES_PER_SHARD',
-        onEvictedForRoom: (nodeId) => this.#unassign.add(nodeId),
+        onEvictedForRoom: (nodeId) => unassign.add(nodeId),
       });
-      this.#alarmAtMs = await ctx.storage.getAlarm();
-      await this.#armAlarm();
+      this.#upkeep = new ShardUpkeep({
+        storage: ctx.storage,
+        store: this.#store,
+        placement: this.#placement,
+        unassign,
+        env,
+        now: () => this.now(),
+      });
+      await this.#upkeep.loadAlarm();
     });
   }
 
@@ -102,27 +90,27 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     options: RegisterOptions = {},
   ): Promise<ShardResult<RegisterOutcome>> {
     return asResult(async () => {
-      this.#claim(shard);
+      this.#upkeep.claim(shard);
       const { body } = parseWith(signedRegistrationSchema, message, { what: 'registration' });
       const previous = this.#placement.registry.get(body.nodeId);
       if (!previous) {
         // Not held here (the directory still named this shard): a newcomer registers in its own place's
         // shard, so nobody here is evicted for a node that would not stay.
         const place = shardCellOf(toLatLng(body.location, 'location'));
-        if (place !== this.#cell) return { kind: 'elsewhere', toShard: place };
+        if (place !== this.#upkeep.cell) return { kind: 'elsewhere', toShard: place };
       }
       const { source } = options;
       const record = await this.#placement.registry.register(message, source !== undefined ? { source } : {});
       const home = shardCellOf(record.location);
-      if (home !== this.#cell && previous) {
+      if (home !== this.#upkeep.cell && previous) {
         // The node moved across a shard border: hand its accepted record (sequence numbers, move
         // history, verification) and its trust to the shard of its new place.
         const trust = this.#store.loadTrust().find((t) => t.nodeId === record.id);
         this.#placement.registry.release(record.id);
-        await this.#afterChange();
+        await this.#upkeep.afterChange();
         return { kind: 'moved', record, previous, trust, toShard: home };
       }
-      await this.#afterChange();
+      await this.#upkeep.afterChange();
       return { kind: 'kept', ack: this.#ack(record.id), record };
     });
   }
@@ -137,29 +125,28 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     options: AdoptOptions = {},
   ): Promise<ShardResult<NodeAck>> {
     return asResult(async () => {
-      this.#claim(shard);
-      if (shardCellOf(handOff.record.location) !== this.#cell)
+      this.#upkeep.claim(shard);
+      if (shardCellOf(handOff.record.location) !== this.#upkeep.cell)
         throw new HexEdgeError(
           'INTERNAL',
-          `node ${handOff.record.id} does not belong to shard ${this.#cell}`,
+          `node ${handOff.record.id} does not belong to shard ${this.#upkeep.cell}`,
         );
       const admit = { source: options.source, ...(options.returning ? { returning: true } : {}) };
       const record = this.#placement.registry.adopt(handOff.record, handOff.trust ? {} : { admit });
       if (handOff.trust) this.#placement.setTrust(record.id, handOff.trust.score, handOff.trust.reasons);
-      await this.#afterChange();
+      await this.#upkeep.afterChange();
       return this.#ack(record.id);
     });
   }
 
   async heartbeat(message: unknown, shard: string): Promise<ShardResult<NodeAck>> {
     return asResult(async () => {
-      this.#claim(shard);
+      this.#upkeep.claim(shard);
       const before = this.#placement.registry.get(
         parseWith(signedHeartbeatSchema, message, { what: 'heartbeat' }).body.nodeId,
       );
       const record = await this.#placement.registry.heartbeat(message);
-      if (!before || !sameModels(before, record)) await this.#afterChange();
-      else await this.#armAlarm();
+      await this.#upkeep.afterHeartbeat(before, record);
       return this.#ack(record.id);
     });
   }
@@ -230,7 +217,7 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
   /** Node count and cell, for tests and the benchmark. */
   async stats(): Promise<{ cell: string | null; nodes: number; probation: number; ids: string[] }> {
     return {
-      cell: this.#cell ?? null,
+      cell: this.#upkeep.cell ?? null,
       nodes: this.#placement.registry.size,
       probation: this.#placement.probationNodeCount,
       ids: [...this.#placement.registry.values()].map((n) => n.id).sort(),
@@ -238,30 +225,12 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
   }
 
   override async alarm(): Promise<void> {
-    this.#alarmAtMs = null;
-    const evicted = this.#placement.evictSilent();
-    // Keep the current demand minute too: an idle shard may be evicted from memory after this.
-    this.#placement.checkpoint();
-    if (evicted.length > 0 && this.#cell)
-      await unassignFromDirectory({ nodeIds: evicted, cell: this.#cell, directory: this.#directory });
-    await this.#afterChange();
+    await this.#upkeep.evictSilent();
   }
 
   /** Re-arms the eviction alarm from the current clock (tests call it after shifting the clock). */
   protected async rearmAlarm(): Promise<void> {
-    await this.ctx.storage.deleteAlarm();
-    this.#alarmAtMs = null;
-    await this.#armAlarm();
-  }
-
-  readonly #directory = (bucket: string) => directory(this.env, bucket);
-
-  #claim(shard: string): void {
-    if (this.#cell === shard) return;
-    if (this.#cell !== undefined)
-      throw new HexEdgeError('INTERNAL', `shard ${this.#cell} was addressed as ${shard}`);
-    this.#store.setMeta('cell', shard);
-    this.#cell = shard;
+    await this.#upkeep.rearmAlarm();
   }
 
   #ack(nodeId: string): NodeAck {
@@ -271,48 +240,4 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
       desiredModels: this.#placement.desiredModels(nodeId),
     };
   }
-
-  /** Tells the shard map when this shard's model set changed, clears evicted nodes' directory entries, and keeps the eviction alarm armed. */
-  async #afterChange(): Promise<void> {
-    if (this.#cell) await this.#unassign.flush({ cell: this.#cell, directory: this.#directory });
-    const summary = this.#summary();
-    const reported = JSON.stringify(summary.models) + (summary.nodes > 0 ? '' : '∅');
-    if (reported !== this.#reported) {
-      await directory(this.env, DIRECTORY_MAP_NAME).reportShard(summary);
-      this.#reported = reported;
-      this.#store.setMeta('reported', reported);
-    }
-    await this.#armAlarm();
-  }
-
-  #summary(): ShardSummary {
-    const models = new Set<string>();
-    for (const node of this.#placement.registry.values())
-      for (const m of node.models) models.add(modelKey(m.name, m.version));
-    return { cell: this.#cell!, models: [...models].sort(), nodes: this.#placement.registry.size };
-  }
-
-  /**
-   * The alarm fires when the longest-silent node reaches the eviction age. Heartbeats only push that
-   * moment later, so an alarm already set is never too late; an early one re-arms itself.
-   */
-  async #armAlarm(): Promise<void> {
-    if (this.#alarmAtMs !== null) return;
-    let oldestMs = Infinity;
-    for (const node of this.#placement.registry.values())
-      oldestMs = Math.min(oldestMs, node.lastHeartbeatAtMs);
-    if (oldestMs === Infinity) return;
-    const dueInMs = Math.max(0, oldestMs + this.#placement.registry.evictAfterSilentMs + 1 - this.now());
-    this.#alarmAtMs = Date.now() + dueInMs;
-    await this.ctx.storage.setAlarm(this.#alarmAtMs);
-  }
 }
-
-function sameModels(a: NodeRecord, b: NodeRecord): boolean {
-  return (
-    a.models.length === b.models.length &&
-    a.models.every((m, i) => m.name === b.models[i]!.name && m.version === b.models[i]!.version)
-  );
-}
-
-const directory = (env: PlacementShardEnv, name: string) => env.DIRECTORY.get(env.DIRECTORY.idFromName(name));
