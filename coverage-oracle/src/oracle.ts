@@ -94,6 +94,8 @@ export class CoverageOracle {
       directory,
       ...(options.sha256 ? { sha256: options.sha256 } : {}),
       ...(options.nowMs ? { nowMs: options.nowMs } : {}),
+      // Verify judges what ingest just made durable from memory; SQLite is read only when it lags or restarted.
+      onCommitted: (stored) => this.verifyStage.handOff(stored),
     });
     this.ingestStage = new IngestStage({ ingest: this.ingest, batchSize: config.batchSize });
     this.verifyStage = new VerifyStage({

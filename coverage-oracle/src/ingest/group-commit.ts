@@ -25,6 +25,7 @@ export class IngestCommitter {
   readonly #maxReports: number;
   readonly #now: () => number;
   readonly #floor: () => number | undefined;
+  readonly #onCommitted: ((stored: readonly StoredReport[]) => void) | undefined;
   #groups: Group[] = [];
   #queued = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -38,12 +39,15 @@ export class IngestCommitter {
     nowMs?: () => number;
     /** The replay floor to persist with the next commit, if it rose (ReplayGuard.takeUnsavedFloor). */
     unsavedFloor?: () => number | undefined;
+    /** Told each durable commit's reports, in seq order, before any post is answered (the verify stage's hand-off). */
+    onCommitted?: (stored: readonly StoredReport[]) => void;
   }) {
     this.#store = options.store;
     this.#delayMs = Math.max(0, options.delayMs ?? DEFAULT_INGEST_COMMIT_DELAY_MS);
     this.#maxReports = Math.max(1, options.maxReports ?? DEFAULT_INGEST_COMMIT_REPORTS);
     this.#now = options.nowMs ?? Date.now;
     this.#floor = options.unsavedFloor ?? (() => undefined);
+    this.#onCommitted = options.onCommitted;
   }
 
   /** Settles with the stored reports once they are durable; rejects (STORAGE_UNAVAILABLE) when the commit failed. */
@@ -79,6 +83,7 @@ export class IngestCommitter {
     }
     this.stats.commits++;
     this.stats.reports += stored.length;
+    this.#onCommitted?.(stored);
     let at = 0;
     for (const g of groups) {
       g.resolve(stored.slice(at, at + g.reports.length));

@@ -36,6 +36,8 @@ export interface IngestOptions {
   commitDelayMs?: number;
   /** Spent nonces kept in memory at most (DEFAULT_MAX_REPLAY_NONCES). */
   maxReplayNonces?: number;
+  /** Told each durable group commit's reports in seq order (CoverageOracle hands them to the verify stage). */
+  onCommitted?: (stored: readonly StoredReport[]) => void;
   nowMs?: () => number;
 }
 
@@ -83,6 +85,7 @@ export class Ingest {
       ...(options.commitDelayMs !== undefined ? { delayMs: options.commitDelayMs } : {}),
       nowMs: this.#now,
       unsavedFloor: () => this.#replay.takeUnsavedFloor(),
+      ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
     });
   }
 

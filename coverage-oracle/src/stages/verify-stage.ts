@@ -7,6 +7,7 @@ import { MAX_WITNESS_DISTANCE_KM } from '../poc/constants.ts';
 import { computeHexDensityScales } from '../poc/hex-density.ts';
 import type { JudgedBatch, OracleStore } from '../store/oracle-store.ts';
 import type { CoverageObservation, StoredReport, Verdict, WorkRecord } from '../store/records.ts';
+import { HandedReports } from './handed-reports.ts';
 import { handleLocationReport } from './location-reports.ts';
 import { judgeRound } from './poc-rounds.ts';
 import { handleReceiptReport, type ReceiptCheckDeps } from './receipt-checks.ts';
@@ -32,6 +33,8 @@ export interface VerifyStageOptions extends Omit<ReceiptCheckDeps, 'directory'> 
   denylist?: () => ReadonlySet<string>;
   /** HIP-17 scales; default: recomputed from the directory's hotspots whenever rounds close. */
   densityScales?: () => ReadonlyMap<string, number>;
+  /** Reports held in memory at most from ingest's hand-off (DEFAULT_MAX_HANDED_REPORTS). */
+  maxHandedReports?: number;
 }
 
 /**
@@ -42,15 +45,27 @@ export interface VerifyStageOptions extends Omit<ReceiptCheckDeps, 'directory'> 
 export class VerifyStage implements Stage {
   readonly name = 'verify';
   readonly #o: VerifyStageOptions;
+  /** What ingest just committed, so the stage judges it without reading it back (the store stays the truth). */
+  readonly handed: HandedReports;
 
   constructor(options: VerifyStageOptions) {
     this.#o = options;
+    this.handed = new HandedReports(
+      options.maxHandedReports !== undefined ? { maxReports: options.maxHandedReports } : {},
+    );
+  }
+
+  /** Ingest's durable commits, in seq order (IngestOptions.onCommitted). */
+  handOff(stored: readonly StoredReport[]): void {
+    this.handed.offer(stored);
   }
 
   async tick(nowMs: number): Promise<number> {
     const { store, batchSize = 256 } = this.#o;
+    // The cursor is read from the store each tick: it alone says what was judged, whatever memory holds.
     const after = store.getCursor(this.name);
-    const reports = store.listReports({ afterSeq: after, limit: batchSize });
+    const reports =
+      this.handed.take(after, batchSize) ?? store.listReports({ afterSeq: after, limit: batchSize });
     const verdicts: Verdict[] = [];
     const work: WorkRecord[] = [];
     const coverage: CoverageObservation[] = [];
