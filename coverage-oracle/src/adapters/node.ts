@@ -84,7 +84,9 @@ export class SqliteOracleStore implements OracleStore {
   appendReports(reports: Array<Omit<StoredReport, 'seq'>>): StoredReport[] {
     return this.#transaction(() =>
       reports.map((r) => {
-        const seq = Number(this.#q.insertReport!.run(r.roundKey ?? null, JSON.stringify(r)).lastInsertRowid);
+        const seq = Number(
+          this.#q.insertReport!.run(r.roundKey ?? null, r.receivedAtMs, JSON.stringify(r)).lastInsertRowid,
+        );
         return { ...structuredClone(r), seq };
       }),
     );
@@ -108,7 +110,9 @@ export class SqliteOracleStore implements OracleStore {
       // The records are the caller's and not kept by it (ingest hands them over), so no copy is made.
       return batch.reports.map((r) => ({
         ...r,
-        seq: Number(this.#q.insertReport!.run(r.roundKey ?? null, JSON.stringify(r)).lastInsertRowid),
+        seq: Number(
+          this.#q.insertReport!.run(r.roundKey ?? null, r.receivedAtMs, JSON.stringify(r)).lastInsertRowid,
+        ),
       }));
     });
   }

@@ -11,7 +11,7 @@ export function createOracleTables(db: DatabaseSync): void {
     PRAGMA busy_timeout = 5000;
     CREATE TABLE IF NOT EXISTS nonces (node_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL, PRIMARY KEY (node_id, nonce)) STRICT;
     CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at_ms);
-    CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, round_key TEXT, json TEXT NOT NULL) STRICT;
+    CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, round_key TEXT, json TEXT NOT NULL, received_at_ms INTEGER) STRICT;
     CREATE INDEX IF NOT EXISTS reports_round ON reports (round_key) WHERE round_key IS NOT NULL;
     CREATE TABLE IF NOT EXISTS cursors (stage TEXT PRIMARY KEY, seq INTEGER NOT NULL) STRICT;
     CREATE TABLE IF NOT EXISTS rounds (round_key TEXT PRIMARY KEY, beacon_seq INTEGER NOT NULL, closes_at_ms INTEGER NOT NULL) STRICT;
@@ -29,6 +29,9 @@ export function createOracleTables(db: DatabaseSync): void {
     CREATE TABLE IF NOT EXISTS coverage (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, json TEXT NOT NULL) STRICT;
     CREATE TABLE IF NOT EXISTS ingest_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
   `);
+  // A store from before the column: its rows keep NULL there and retention reads their JSON, as it did.
+  if (!db.prepare("SELECT 1 FROM pragma_table_info('reports') WHERE name = 'received_at_ms'").get())
+    db.exec('ALTER TABLE reports ADD COLUMN received_at_ms INTEGER');
   // The provenance log's tables (and the move from a store from before) are sqlite-log.ts's.
 }
 
@@ -38,7 +41,8 @@ export function prepareOracleStatements(db: DatabaseSync): Record<string, Statem
     pruneNonces: p('DELETE FROM nonces WHERE expires_at_ms < ?'),
     claimNonce: p(`INSERT INTO nonces (node_id, nonce, expires_at_ms) VALUES (?, ?, ?)
       ON CONFLICT (node_id, nonce) DO UPDATE SET expires_at_ms = excluded.expires_at_ms WHERE nonces.expires_at_ms < ?`),
-    insertReport: p('INSERT INTO reports (round_key, json) VALUES (?, ?)'),
+    // receivedAtMs again beside the JSON: retention's age test reads it without parsing ~2.5 KB of JSON a row.
+    insertReport: p('INSERT INTO reports (round_key, received_at_ms, json) VALUES (?, ?, ?)'),
     putNonce: p('INSERT OR REPLACE INTO nonces (node_id, nonce, expires_at_ms) VALUES (?, ?, ?)'),
     liveNonces: p(
       'SELECT node_id, nonce, expires_at_ms FROM nonces WHERE expires_at_ms >= ? ORDER BY expires_at_ms DESC LIMIT ?',

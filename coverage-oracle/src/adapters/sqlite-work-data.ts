@@ -63,9 +63,10 @@ export class SqliteWorkData {
         total(checker_ms) checker_ms, total(referee_ms) referee_ms FROM work_totals WHERE bucket >= ? AND bucket < ?`),
       workIn: p('SELECT json FROM work WHERE at_ms >= ? AND at_ms < ?'),
       // The oldest reports first; never past the verify cursor nor from an open PoC round's beacon on.
+      // Their age from the column; a row from before it (NULL there) from its JSON.
       pruneReports: p(`DELETE FROM reports WHERE seq IN (SELECT seq FROM reports WHERE seq <= ?
           AND seq < coalesce((SELECT min(beacon_seq) FROM rounds), 9223372036854775807) ORDER BY seq LIMIT ?)
-        AND json_extract(json, '$.receivedAtMs') < ?`),
+        AND coalesce(received_at_ms, json_extract(json, '$.receivedAtMs')) < ?`),
       pruneWork: p(
         'DELETE FROM work WHERE rowid IN (SELECT rowid FROM work WHERE at_ms < ? ORDER BY at_ms LIMIT ?)',
       ),
