@@ -1,10 +1,12 @@
 import type { StoredReport } from '../store/records.ts';
 
 /**
- * Reports held in memory at most for the verify stage: about 10 s of a busy fabric's receipts. Past
- * it, newer commits are not kept and the stage reads them back from the store once it gets there.
+ * Reports held in memory at most for the verify stage (~3.2 KB of heap each, measured on forwarded
+ * receipt reports: ~13 MB): what arrives while the stage rests between ticks (idleMs, 1 s by default) at
+ * up to ~4 000 receipts/s. Past it, newer commits are not kept and the stage reads them back from the
+ * store once it gets there.
  */
-export const DEFAULT_MAX_HANDED_REPORTS = 16_384;
+export const DEFAULT_MAX_HANDED_REPORTS = 4096;
 
 /**
  * The reports ingest has just made durable, handed to the verify stage in memory so it need not read
