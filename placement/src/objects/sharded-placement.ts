@@ -4,7 +4,6 @@ import {
   signedHeartbeatSchema,
   signedRegistrationSchema,
   toLatLng,
-  type LatLng,
   type NodeAck,
   type PlacementPolicy,
   type TrustScoreEntry,
@@ -22,16 +21,12 @@ import { checkK, checkPolicy, toQueryLatLng, type QueryLocation } from '../query
 import type { RandomSource } from '../random.ts';
 import type { Candidate, ScoredCandidate } from '../scoring.ts';
 import type { TrustApplied } from '../trust-entries.ts';
-import { minDistanceToCellKm, shardCellOf } from './shard-geometry.ts';
-import {
-  directoryBucketName,
-  DIRECTORY_MAP_NAME,
-  modelKey,
-  unwrap,
-  type DirectoryApi,
-  type ShardApi,
-  type ShardSummary,
-} from './shard-protocol.ts';
+import { shardCellOf } from './shard-geometry.ts';
+import { ShardLocator } from './shard-locator.ts';
+import { directoryBucketName, modelKey, unwrap, type DirectoryApi, type ShardApi } from './shard-protocol.ts';
+import { searchShards, type ShardSearchStats } from './shard-search.ts';
+
+export type { ShardSearchStats } from './shard-search.ts';
 
 /** How the coordinator reaches shards and the directory (Durable Object stubs in the Worker). */
 export interface ShardNetwork {
@@ -51,21 +46,6 @@ export interface ShardedPlacementOptions {
 }
 
 export const DEFAULT_SHARD_MAP_TTL_MS = 1000;
-/** Node id → shard entries kept per isolate (heartbeats skip the directory on a hit). */
-const ROUTE_CACHE_LIMIT = 100_000;
-
-interface ShardMap {
-  atMs: number;
-  cells: string[];
-  byModel: Map<string, Set<string>>;
-}
-
-/** Queries answered and shards visited, since this coordinator started. */
-export interface ShardSearchStats {
-  queries: number;
-  multiShardQueries: number;
-  shardVisits: number;
-}
 
 /**
  * Placement over H3-sharded Durable Objects, with the gateway's placement port. Registration and
@@ -76,18 +56,18 @@ export interface ShardSearchStats {
  */
 export class ShardedPlacement {
   readonly #network: ShardNetwork;
-  readonly #mapTtlMs: number;
   readonly #random: RandomSource;
-  readonly #now: () => number;
-  readonly #routes = new Map<string, string>();
-  #map: ShardMap | undefined;
+  readonly #locator: ShardLocator;
   readonly stats: ShardSearchStats = { queries: 0, multiShardQueries: 0, shardVisits: 0 };
 
   constructor(options: ShardedPlacementOptions) {
     this.#network = options.network;
-    this.#mapTtlMs = options.mapTtlMs ?? DEFAULT_SHARD_MAP_TTL_MS;
     this.#random = options.random ?? Math.random;
-    this.#now = options.now ?? Date.now;
+    this.#locator = new ShardLocator({
+      network: options.network,
+      mapTtlMs: options.mapTtlMs ?? DEFAULT_SHARD_MAP_TTL_MS,
+      now: options.now ?? Date.now,
+    });
   }
 
   /**
@@ -130,20 +110,20 @@ export class ShardedPlacement {
       ack = outcome.ack;
     }
     if (home !== previous) await bucket.assign(body.nodeId, home);
-    this.#route(body.nodeId, home);
-    this.#map = undefined;
+    this.#locator.route(body.nodeId, home);
+    this.#locator.invalidateMap();
     return ack;
   }
 
   async heartbeat(message: unknown): Promise<NodeAck> {
     const { body } = parseWith(signedHeartbeatSchema, message, { what: 'heartbeat' });
-    const cached = this.#routes.get(body.nodeId);
-    const cell = cached ?? (await this.#lookup(body.nodeId));
+    const cached = this.#locator.cached(body.nodeId);
+    const cell = cached ?? (await this.#locator.lookup(body.nodeId));
     if (!cell) throw new HexEdgeError('UNKNOWN_NODE', `heartbeat from unregistered node ${body.nodeId}`);
     const result = await this.#network.shard(cell).heartbeat(message, cell);
     if (!result.ok && result.error.code === 'UNKNOWN_NODE' && cached !== undefined) {
       // The node moved (through another isolate) since this one cached its shard.
-      this.#routes.delete(body.nodeId);
+      this.#locator.forget(body.nodeId);
       return this.heartbeat(message);
     }
     return unwrap(result);
@@ -160,7 +140,7 @@ export class ShardedPlacement {
     const k = checkK(query.k);
     const location = toQueryLatLng(query.location);
     const { model, version, contentId } = query;
-    const map = await this.#shardMap();
+    const map = await this.#locator.shardMap();
     const cells = model
       ? [...(map.byModel.get(version === undefined ? model : modelKey(model, version)) ?? [])]
       : map.cells;
@@ -171,13 +151,16 @@ export class ShardedPlacement {
       ...(version !== undefined ? { version } : {}),
       ...(contentId !== undefined ? { contentId } : {}),
     };
-    return this.#search({
-      location,
-      limit: k,
-      maxDistanceKm: Infinity,
-      cells,
-      visit: async (cell) => unwrap(await this.#network.shard(cell).nearest(shardQuery)),
-    });
+    return searchShards(
+      {
+        location,
+        limit: k,
+        maxDistanceKm: Infinity,
+        cells,
+        visit: async (cell) => unwrap(await this.#network.shard(cell).nearest(shardQuery)),
+      },
+      this.stats,
+    );
   }
 
   /** The failover list, as Placement.candidates computes it on one machine. */
@@ -199,7 +182,7 @@ export class ShardedPlacement {
         `model must be a non-empty string, got ${JSON.stringify(model)}`,
       );
     const boundMs = Math.min(policy.maxLatencyMs ?? Infinity, policy.deadlineMs ?? Infinity);
-    const map = await this.#shardMap();
+    const map = await this.#locator.shardMap();
     const cells = [...(map.byModel.get(version === undefined ? model : modelKey(model, version)) ?? [])];
     const shardQuery = {
       location,
@@ -209,16 +192,19 @@ export class ShardedPlacement {
       ...(query.policy ? { policy: query.policy } : {}),
     };
     const home = shardCellOf(location);
-    const pool = await this.#search({
-      location,
-      limit: Math.max(k, CANDIDATE_POOL_SIZE),
-      maxDistanceKm: Number.isFinite(boundMs) ? maxDistanceKmForRttMs(boundMs) : Infinity,
-      cells,
-      // The query's own shard counts the request as demand, once.
-      visit: async (cell) =>
-        unwrap(await this.#network.shard(cell).candidatePool(shardQuery, { recordDemand: cell === home })),
-    });
-    for (const c of pool) this.#route(c.node.id, shardCellOf(c.node.location));
+    const pool = await searchShards(
+      {
+        location,
+        limit: Math.max(k, CANDIDATE_POOL_SIZE),
+        maxDistanceKm: Number.isFinite(boundMs) ? maxDistanceKmForRttMs(boundMs) : Infinity,
+        cells,
+        // The query's own shard counts the request as demand, once.
+        visit: async (cell) =>
+          unwrap(await this.#network.shard(cell).candidatePool(shardQuery, { recordDemand: cell === home })),
+      },
+      this.stats,
+    );
+    for (const c of pool) this.#locator.route(c.node.id, shardCellOf(c.node.location));
     return rankCandidatePool(pool, {
       k,
       policy,
@@ -228,7 +214,9 @@ export class ShardedPlacement {
   }
 
   async isKnownModel(model: string, version?: string): Promise<boolean> {
-    return (await this.#shardMap()).byModel.has(version === undefined ? model : modelKey(model, version));
+    return (await this.#locator.shardMap()).byModel.has(
+      version === undefined ? model : modelKey(model, version),
+    );
   }
 
   async reportOutcome(outcome: {
@@ -238,7 +226,7 @@ export class ShardedPlacement {
     ok: boolean;
     overloaded?: boolean;
   }): Promise<void> {
-    const cell = this.#routes.get(outcome.nodeId) ?? (await this.#lookup(outcome.nodeId));
+    const cell = this.#locator.cached(outcome.nodeId) ?? (await this.#locator.lookup(outcome.nodeId));
     if (cell) unwrap(await this.#network.shard(cell).reportOutcome(outcome));
   }
 
@@ -250,24 +238,24 @@ export class ShardedPlacement {
       }
     | undefined
   > {
-    const cell = await this.#lookup(id);
+    const cell = await this.#locator.lookup(id);
     return (cell && (await this.#network.shard(cell).getNode(id))) || undefined;
   }
 
   async healthyNodes(): Promise<NodeRecord[]> {
-    const map = await this.#shardMap();
+    const map = await this.#locator.shardMap();
     return (await Promise.all(map.cells.map((cell) => this.#network.shard(cell).healthyNodes()))).flat();
   }
 
   /** The oracle's verdicts, routed to the node's shard. */
   async setTrust(nodeId: string, score: number, reasons?: string[]): Promise<TrustRecord> {
-    const cell = await this.#lookup(nodeId);
+    const cell = await this.#locator.lookup(nodeId);
     if (!cell) throw new HexEdgeError('UNKNOWN_NODE', `no registered node ${JSON.stringify(nodeId)}`);
     return unwrap(await this.#network.shard(cell).setTrust(nodeId, score, reasons));
   }
 
   async markLocationVerified(nodeId: string): Promise<NodeRecord> {
-    const cell = await this.#lookup(nodeId);
+    const cell = await this.#locator.lookup(nodeId);
     if (!cell)
       throw new HexEdgeError(
         'UNKNOWN_NODE',
@@ -317,83 +305,7 @@ export class ShardedPlacement {
 
   /** The shard map as this coordinator last read it (fresh when `refresh`). */
   async shards(options: { refresh?: boolean } = {}): Promise<string[]> {
-    if (options.refresh) this.#map = undefined;
-    return (await this.#shardMap()).cells;
+    if (options.refresh) this.#locator.invalidateMap();
+    return (await this.#locator.shardMap()).cells;
   }
-
-  async #search<T extends Candidate>(q: {
-    location: LatLng;
-    limit: number;
-    maxDistanceKm: number;
-    cells: string[];
-    visit: (cell: string) => Promise<T[]>;
-  }): Promise<T[]> {
-    const home = shardCellOf(q.location);
-    const order = q.cells
-      .map((cell) => ({ cell, boundKm: cell === home ? 0 : minDistanceToCellKm(q.location, cell) }))
-      .filter((s) => s.boundKm <= q.maxDistanceKm)
-      .sort((a, b) => a.boundKm - b.boundKm);
-    let merged: T[] = [];
-    let next = 0;
-    let batch = 1;
-    while (next < order.length) {
-      const kthKm = merged.length >= q.limit ? merged[q.limit - 1]!.distanceKm : Infinity;
-      // ≤, not <: a node exactly at the k-th distance with a smaller id would still come first.
-      if (order[next]!.boundKm > kthKm) break;
-      let end = next + 1;
-      if (kthKm === Infinity) {
-        // Short of k answers: widen ring by ring, doubling, instead of asking every shard at once.
-        end = Math.min(order.length, next + batch);
-        batch *= 2;
-      } else {
-        while (end < order.length && order[end]!.boundKm <= kthKm) end++;
-      }
-      const answers = await Promise.all(order.slice(next, end).map((s) => q.visit(s.cell)));
-      next = end;
-      merged = merged
-        .concat(...answers)
-        .sort(byDistanceThenId)
-        .slice(0, q.limit);
-    }
-    this.stats.queries++;
-    this.stats.shardVisits += next;
-    if (next > 1) this.stats.multiShardQueries++;
-    return merged;
-  }
-
-  async #lookup(nodeId: string): Promise<string | null> {
-    const cell = await this.#network.directory(directoryBucketName(nodeId)).lookup(nodeId);
-    if (cell) this.#route(nodeId, cell);
-    return cell;
-  }
-
-  #route(nodeId: string, cell: string): void {
-    if (this.#routes.size >= ROUTE_CACHE_LIMIT && !this.#routes.has(nodeId))
-      this.#routes.delete(this.#routes.keys().next().value!);
-    this.#routes.set(nodeId, cell);
-  }
-
-  async #shardMap(): Promise<ShardMap> {
-    if (this.#map && this.#now() - this.#map.atMs < this.#mapTtlMs) return this.#map;
-    // Not shared as a pending promise: on Workers a request must not wait on another request's I/O.
-    const summaries = await this.#network.directory(DIRECTORY_MAP_NAME).shardMap();
-    return (this.#map = indexShardMap(summaries, this.#now()));
-  }
-}
-
-function indexShardMap(summaries: ShardSummary[], atMs: number): ShardMap {
-  const byModel = new Map<string, Set<string>>();
-  const add = (key: string, cell: string) =>
-    (byModel.get(key) ?? byModel.set(key, new Set()).get(key)!).add(cell);
-  for (const s of summaries) {
-    for (const key of s.models) {
-      add(key, s.cell);
-      add(key.slice(0, key.indexOf('\u0000')), s.cell);
-    }
-  }
-  return { atMs, cells: summaries.map((s) => s.cell), byModel };
-}
-
-function byDistanceThenId(a: Candidate, b: Candidate): number {
-  return a.distanceKm - b.distanceKm || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0);
 }
