@@ -7,11 +7,13 @@ import {
   signedHeartbeatSchema,
   signedRegistrationSchema,
   toLatLng,
-  trimOldest,
 } from '@hexedge/protocol';
+import { BatchUndo } from './batch-undo.ts';
+import { DepartedNodes, MAX_DEPARTED_NODES } from './departed-nodes.ts';
 import { regionsAt } from './jurisdiction.ts';
 import { NODE_CELL_RESOLUTION, type NodeRecord, type NodeStatus } from './node-record.ts';
-import { MemoryNodeStore, type DepartedNode, type NodeStore } from './node-store.ts';
+import type { NodeRegistryOptions } from './node-registry-options.ts';
+import { MemoryNodeStore, type NodeStore } from './node-store.ts';
 import {
   checkFresh,
   checkMoveAllowed,
@@ -20,7 +22,8 @@ import {
   MIN_LOCATION_CHANGE_INTERVAL_MS,
 } from './registration-checks.ts';
 
-export { LOCATION_JITTER_KM, MAX_CLOCK_SKEW_MS, MIN_LOCATION_CHANGE_INTERVAL_MS };
+export { LOCATION_JITTER_KM, MAX_CLOCK_SKEW_MS, MAX_DEPARTED_NODES, MIN_LOCATION_CHANGE_INTERVAL_MS };
+export type { NodeRegistryOptions } from './node-registry-options.ts';
 
 /** A node that misses this many heartbeat intervals is unhealthy (not routed to). */
 export const MISSED_HEARTBEATS_UNHEALTHY = 3;
@@ -29,42 +32,8 @@ export const MISSED_HEARTBEATS_UNHEALTHY = 3;
  * forgetting its sequence numbers is safe: any message captured before eviction is stale by then.
  */
 export const EVICT_AFTER_SILENT_MS = 10 * 60_000;
-/** Evicted nodes remembered at once (for the move limit); past this the longest gone is forgotten. */
-export const MAX_DEPARTED_NODES = 100_000;
 /** Registrations and heartbeats also sweep for silent nodes, at most this often (the sweep is O(nodes)). */
 export const EVICTION_SWEEP_INTERVAL_MS = 60_000;
-
-export interface NodeRegistryOptions {
-  heartbeatIntervalMs: number;
-  now?: () => number;
-  /** Called after a node is added, moved or updated, so an index can follow. */
-  onChange?: (node: NodeRecord) => void;
-  /** Called after a node is evicted. */
-  onRemove?: (nodeId: string) => void;
-  /** Durable state; nodes in it are restored at construction. Defaults to memory only. */
-  store?: NodeStore;
-  /** Treat claimed locations as verified (a setup without a coverage oracle). Default false. */
-  assumeLocationsVerified?: boolean;
-  /**
-   * Called for a message whose signature and sequence hold, before it is written: throws (e.g.
-   * RATE_LIMITED) to refuse it. Only here can a per-node rate be charged without letting a forger
-   * spend an honest node's allowance.
-   */
-  admit?: (message: { nodeId: string; kind: 'registration' | 'heartbeat' }) => void;
-  /**
-   * Called for a registration of a node not registered now, after `admit`, before the write, with the
-   * source it came from (the gateway's client source; undefined in-process): throws (e.g. OVERLOADED,
-   * Placement's cap on nodes on probation) to refuse it, or names a node whose place it takes (evicted
-   * before the write, as a silent node is).
-   */
-  admitNewNode?: (node: {
-    nodeId: string;
-    source: string | undefined;
-    returning?: boolean;
-  }) => { evict?: string } | void;
-  /** Called after a node was evicted to make room for a new one (admitNewNode's `evict`). */
-  onEvictedForRoom?: (nodeId: string) => void;
-}
 
 /**
  * Node lifecycle: signed registration, signed sequence-numbered heartbeats, expiry, eviction, drain
@@ -84,14 +53,9 @@ export class NodeRegistry {
   readonly #admit: NodeRegistryOptions['admit'];
   readonly #admitNewNode: NodeRegistryOptions['admitNewNode'];
   readonly #onEvictedForRoom: (nodeId: string) => void;
-  /**
-   * With a group-committing store: each node's record as it was before the batch now waiting for its
-   * commit (undefined: the node is new in it). A failed commit puts them back, so a message answered
-   * STORAGE_UNAVAILABLE changed nothing, in memory either.
-   */
-  #undo: Map<string, NodeRecord | undefined> | undefined;
-  /** Evicted nodes' last place and move, for an hour (see DepartedNode). */
-  readonly #departed = new Map<string, DepartedNode>();
+  /** With a group-committing store: how to put back a batch whose commit failed. */
+  readonly #batchUndo: BatchUndo;
+  readonly #departed: DepartedNodes;
   #lastSweepMs = -Infinity;
 
   constructor(options: NodeRegistryOptions) {
@@ -115,10 +79,19 @@ export class NodeRegistry {
     this.#admit = options.admit;
     this.#admitNewNode = options.admitNewNode;
     this.#onEvictedForRoom = options.onEvictedForRoom ?? (() => {});
+    this.#batchUndo = new BatchUndo({
+      whenDurable: () => this.#store.whenDurable!(),
+      restore: (id, prev) => {
+        if (prev) {
+          this.#nodes.set(id, prev);
+          this.#onChange(prev);
+        } else if (this.#nodes.delete(id)) {
+          this.#onRemove(id);
+        }
+      },
+    });
     const restoredAtMs = this.#now();
-    for (const d of (this.#store.loadDeparted?.() ?? []).sort((a, b) => a.departedAtMs - b.departedAtMs)) {
-      if (restoredAtMs - d.departedAtMs < MIN_LOCATION_CHANGE_INTERVAL_MS) this.#departed.set(d.nodeId, d);
-    }
+    this.#departed = new DepartedNodes(this.#store, restoredAtMs);
     for (const stored of this.#store.loadNodes()) {
       // Regions are derived data: recomputed so a newer border file applies after an upgrade.
       // While this registry was down, nodes' heartbeats had nowhere to go: that silence is not theirs,
@@ -202,10 +175,7 @@ export class NodeRegistry {
     if (admittedFrom !== undefined) record.admittedFrom = admittedFrom;
     this.#makeRoom(room, now);
     this.#commit(record);
-    if (departed) {
-      this.#departed.delete(body.nodeId);
-      this.#store.deleteDeparted?.(body.nodeId);
-    }
+    if (departed) this.#departed.forget(body.nodeId);
     return record;
   }
 
@@ -326,68 +296,24 @@ export class NodeRegistry {
       this.#evict(node, this.#lastSweepMs);
       evicted.push(node.id);
     }
-    for (const [id, d] of this.#departed) {
-      if (this.#lastSweepMs - d.departedAtMs < MIN_LOCATION_CHANGE_INTERVAL_MS) break; // oldest first
-      this.#departed.delete(id);
-      this.#store.deleteDeparted?.(id);
-    }
+    this.#departed.expire(this.#lastSweepMs);
     return evicted;
   }
 
   /** Forgets a node as a silent one is forgotten (its departure remembered against fresh moves). */
   #evict(node: NodeRecord, atMs: number): void {
-    this.#depart(node, atMs);
+    this.#departed.depart(node, atMs);
     this.#store.deleteNode(node.id);
     this.#nodes.delete(node.id);
     this.#onRemove(node.id);
   }
 
-  #depart(node: NodeRecord, atMs: number): void {
-    const d: DepartedNode = {
-      nodeId: node.id,
-      location: node.location,
-      locationChangedAtMs: node.locationChangedAtMs,
-      departedAtMs: atMs,
-    };
-    this.#store.saveDeparted?.(d);
-    this.#departed.delete(node.id);
-    this.#departed.set(node.id, d);
-    // A kept cursor (takeOldest): a fresh `keys().next()` walks every hole earlier evictions left, ~47 µs
-    // per eviction at this cap, seconds for a sweep that evicts a departed free-identity swarm.
-    trimOldest(this.#departed, MAX_DEPARTED_NODES, (oldest) => this.#store.deleteDeparted?.(oldest));
-  }
-
   #commit(record: NodeRecord): void {
     const before = this.#nodes.get(record.id);
     this.#store.saveNode(record);
-    if (this.#store.whenDurable) this.#remember(record.id, before);
+    if (this.#store.whenDurable) this.#batchUndo.remember(record.id, before);
     this.#nodes.set(record.id, record);
     this.#onChange(record);
     if (this.#now() - this.#lastSweepMs >= EVICTION_SWEEP_INTERVAL_MS) this.evictSilent();
-  }
-
-  /** Keeps the pre-batch record of a node changed in the batch waiting for its commit (see #undo). */
-  #remember(nodeId: string, before: NodeRecord | undefined): void {
-    if (!this.#undo) {
-      const undo = new Map<string, NodeRecord | undefined>();
-      this.#undo = undo;
-      void this.#store.whenDurable!().then(
-        () => {
-          if (this.#undo === undo) this.#undo = undefined;
-        },
-        () => {
-          if (this.#undo === undo) this.#undo = undefined;
-          for (const [id, prev] of undo) {
-            if (prev) {
-              this.#nodes.set(id, prev);
-              this.#onChange(prev);
-            } else if (this.#nodes.delete(id)) {
-              this.#onRemove(id);
-            }
-          }
-        },
-      );
-    }
-    if (!this.#undo.has(nodeId)) this.#undo.set(nodeId, before);
   }
 }
