@@ -2,9 +2,11 @@ import { HexEdgeError, type Hardware, type LatLng, type ModelManifest } from '@h
 import { DemandWindow } from './demand.ts';
 import { NodeIndex } from './node-index.ts';
 import { ModelHolders } from './model-holders.ts';
-import { servesModel, type NodeRecord } from './node-record.ts';
-import { NodeRegistry, type NodeRegistryOptions } from './node-registry.ts';
-import { MemoryNodeStore, type NodeStore, type TrustRecord } from './node-store.ts';
+import type { NodeRecord } from './node-record.ts';
+import { NodeRegistry } from './node-registry.ts';
+import { MemoryNodeStore, type TrustRecord } from './node-store.ts';
+import { nearestNodes, nodesWithin } from './node-queries.ts';
+import type { PlacementOptions } from './placement-options.ts';
 import { NodeHealthBook } from './node-health.ts';
 import { ServiceTimes } from './peak-ewma.ts';
 import type { JoiningModel } from './joining-node.ts';
@@ -21,7 +23,7 @@ import {
   type CandidateQuery,
   type PoolEntry,
 } from './candidate-pool.ts';
-import { narrower, nearestOf, type IndexedNode } from './nearest-search.ts';
+import type { IndexedNode } from './nearest-search.ts';
 import { Eligibility } from './eligibility.ts';
 import { CandidateSearch } from './candidate-search.ts';
 import { ModelPlanBook } from './model-plan-book.ts';
@@ -39,30 +41,7 @@ export {
   type PoolEntry,
 } from './candidate-pool.ts';
 export { PLAN_TTL_MS } from './model-plan-book.ts';
-
-export interface PlacementOptions {
-  heartbeatIntervalMs: number;
-  now?: () => number;
-  /** Durable registry, trust and demand; restored at construction. Default: memory only. */
-  store?: NodeStore;
-  /** Uniform [0, 1) source for power-of-two-choices and probation; seed it in tests. */
-  random?: RandomSource;
-  /** Treat claimed locations as verified (no coverage oracle, e.g. `hexedge dev`). Default false. */
-  assumeLocationsVerified?: boolean;
-  /** Per-node admission of signed messages before they are written (the gateway's rate limits); see NodeRegistryOptions. */
-  admit?: NodeRegistryOptions['admit'];
-  /** Eligibility checks per request's pool (default MAX_ELIGIBILITY_CHECKS; Infinity in reference tests). */
-  maxEligibilityChecks?: number;
-  /**
-   * Registered nodes on probation (no oracle score yet) kept at most; a new one past it is refused
-   * with OVERLOADED (probation-cap.ts). Default: no cap (the gateway's config sets one).
-   */
-  maxProbationNodes?: number;
-  /** The setting `maxProbationNodes` comes from, as refusals name it (default `maxProbationNodes`). */
-  probationLimitName?: string;
-  /** Called after a probation node was evicted to make room for a newcomer (the Worker's shards clear its directory entry). */
-  onEvictedForRoom?: (nodeId: string) => void;
-}
+export type { PlacementOptions } from './placement-options.ts';
 
 /** Placement: the node registry plus the spatial index that answers "who is nearest and able", and scoring. */
 export class Placement {
@@ -157,19 +136,14 @@ export class Placement {
   }): Candidate[] {
     const k = checkK(query.k);
     const location = toQueryLatLng(query.location);
-    const { model, version, contentId, filter } = query;
-    const byModel = model ? this.#holders.ofModel(model, version) : 'all';
-    const byContent = contentId !== undefined ? this.#holders.ofReadyContent(contentId) : 'all';
-    return nearestOf(this.#index, {
-      location,
-      k,
-      holders: narrower(byModel, byContent),
-      accept: (node) =>
-        this.registry.statusOf(node) === 'healthy' &&
-        (!model || servesModel(node, model, version) !== undefined) &&
-        (contentId === undefined || node.models.some((m) => m.contentId === contentId && m.ready)) &&
-        (!filter || filter(node)),
-    }).map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
+    return nearestNodes(
+      {
+        index: this.#index,
+        holders: this.#holders,
+        isHealthy: (node) => this.registry.statusOf(node) === 'healthy',
+      },
+      { ...query, location, k },
+    );
   }
 
   /**
@@ -184,17 +158,7 @@ export class Placement {
     limit?: number;
     filter?: (node: NodeRecord) => boolean;
   }): Candidate[] {
-    const { location, radiusKm, filter } = query;
-    if (!(radiusKm >= 0))
-      throw new HexEdgeError('INVALID_REQUEST', `radiusKm must be a non-negative number, got ${radiusKm}`);
-    return this.#index
-      .nearest({
-        ...location,
-        k: query.limit ?? Infinity,
-        maxDistanceKm: radiusKm,
-        ...(filter ? { filter: (p: IndexedNode) => filter(p.node) } : {}),
-      })
-      .map(({ id, distanceKm }) => ({ node: this.#index.get(id)!.node, distanceKm }));
+    return nodesWithin(this.#index, query);
   }
 
   /**
