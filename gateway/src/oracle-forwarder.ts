@@ -1,32 +1,21 @@
 import type { Caller } from './infer/infer-ports.ts';
 import type { ObservedNodeFault } from './infer/node-fault.ts';
-import {
-  type NodeFaultReportBody,
-  REPORTS_PATH,
-  signBatch,
-  type Sha256Hex,
-  type InferRequest,
-  type InferResponse,
-  type NodeKeyPair,
-} from '@hexedge/protocol';
-import { reportNonce, signReceiptReport, type Answered, type ReportSigner } from './oracle-reports.ts';
-import { DEFAULT_NOT_KNOWN_GIVE_UP_MS, NotKnownBackoff, readReportsAnswer } from './oracle-retry.ts';
+import type { Sha256Hex, InferRequest, InferResponse, NodeKeyPair } from '@hexedge/protocol';
+import { FaultFold } from './oracle-fault-fold.ts';
+import { postReports, signQueuedBatch, type Queued } from './oracle-post.ts';
+import { DEFAULT_NOT_KNOWN_GIVE_UP_MS, NotKnownBackoff } from './oracle-retry.ts';
 
 /** Answers waiting to be forwarded; past this the newest are dropped (counted), never the request. */
 export const DEFAULT_FORWARD_QUEUE = 1000;
 /** Reports per post to the oracle (its ingest takes up to MAX_REPORTS_PER_POST). */
 export const DEFAULT_FORWARD_BATCH = 100;
 export const DEFAULT_FORWARD_INTERVAL_MS = 1000;
-const POST_TIMEOUT_MS = 10_000;
 /**
  * How long a stopping gateway waits for its last reports to reach the oracle: one slow post
- * (POST_TIMEOUT_MS) and some; a full queue (DEFAULT_FORWARD_QUEUE / DEFAULT_FORWARD_BATCH = 10 posts)
+ * (POST_TIMEOUT_MS, oracle-post.ts) and some; a full queue (DEFAULT_FORWARD_QUEUE / DEFAULT_FORWARD_BATCH = 10 posts)
  * takes milliseconds each at a running oracle. Past it the rest is counted and logged as not delivered.
  */
 export const DEFAULT_FORWARD_STOP_TIMEOUT_MS = 15_000;
-
-/** Fault kinds per node folded into one report per flush, and how many (node, kind) pairs are kept between flushes. */
-const MAX_PENDING_FAULTS = 10_000;
 
 /** A stop under way: its deadline's timer, and the dropped count when it began (to tell what it lost). */
 interface Stopping {
@@ -34,14 +23,6 @@ interface Stopping {
   timeoutMs: number;
   dropped: number;
 }
-
-type Queued = (
-  | { kind: 'receipt'; answered: Answered }
-  | { kind: 'fault'; body: Omit<NodeFaultReportBody, 'nodeId' | 'nonce' | 'issuedAtMs'> }
-) & {
-  /** When the oracle first answered that it does not know this gateway's report key yet (held since). */
-  notKnownSinceMs?: number;
-};
 
 /**
  * Forwards every answered inference, with its checked receipt, to the coverage oracle for sampled
@@ -61,8 +42,8 @@ export class ReceiptForwarder {
   readonly #log: (message: string) => void;
   readonly #sha256: Sha256Hex | undefined;
   readonly #queue: Queued[] = [];
-  /** Node faults since the last flush, one entry per (node, kind), counted. */
-  readonly #faults = new Map<string, Extract<Queued, { kind: 'fault' }>['body']>();
+  /** Node faults since the last flush, folded per (node, kind). */
+  readonly #faults = new FaultFold();
   /** `held`: reports kept for a retry because the oracle did not know the report key yet (each time). */
   readonly stats = {
     queued: 0,
@@ -128,30 +109,7 @@ export class ReceiptForwarder {
       this.stats.dropped++;
       return;
     }
-    const key = `${fault.nodeId}\u0000${fault.kind}`;
-    const held = this.#faults.get(key);
-    if (held) {
-      held.fault.count++;
-      held.fault.lastAtMs = fault.atMs;
-      return;
-    }
-    if (this.#faults.size >= MAX_PENDING_FAULTS) {
-      this.stats.dropped++;
-      return;
-    }
-    this.#faults.set(key, {
-      type: 'node-fault',
-      targetNodeId: fault.nodeId,
-      fault: {
-        kind: fault.kind,
-        ...(fault.httpStatus !== undefined ? { httpStatus: fault.httpStatus } : {}),
-        modelName: fault.model,
-        requestId: fault.requestId,
-        firstAtMs: fault.atMs,
-        lastAtMs: fault.atMs,
-        count: 1,
-      },
-    });
+    if (!this.#faults.add(fault)) this.stats.dropped++;
   };
 
   #enqueue(item: Queued): void {
@@ -280,29 +238,20 @@ export class ReceiptForwarder {
       const batch = this.#queue.splice(0, this.#batchSize);
       let reports: unknown[];
       try {
-        // The bodies as they would be signed alone, then one root over all of them.
-        const bodies = await Promise.all(batch.map((a) => this.#report(a, async (body) => body)));
-        reports = await signBatch({
-          kind: 'report',
-          bodies,
-          keys: this.#keys,
-          nowMs: Date.now(),
-          ...(this.#sha256 ? { sha256: this.#sha256 } : {}),
-        });
+        reports = await signQueuedBatch(batch, { keys: this.#keys, sha256: this.#sha256 });
       } catch (err) {
         this.stats.dropped += batch.length;
         this.#log(`receipt forwarding: cannot build reports: ${(err as Error).message}`);
         continue;
       }
       try {
-        const res = await this.#fetch(new URL(REPORTS_PATH, this.#oracleUrl).href, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(reports),
-          signal: AbortSignal.any([AbortSignal.timeout(POST_TIMEOUT_MS), this.#stopDeadline.signal]),
+        const verdict = await postReports({
+          fetch: this.#fetch,
+          oracleUrl: this.#oracleUrl,
+          reports,
+          count: batch.length,
+          stopSignal: this.#stopDeadline.signal,
         });
-        if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
-        const verdict = readReportsAnswer(await res.json(), batch.length);
         this.stats.forwarded += verdict.accepted;
         this.stats.refused += verdict.refused;
         // A refusal loses those reports (and the nodes' rewards for them): said, with the oracle's first reason.
@@ -372,16 +321,5 @@ export class ReceiptForwarder {
       const timer = setTimeout(done, this.#notKnown.waitMs);
       signal.addEventListener('abort', done, { once: true });
     });
-  }
-
-  #report<T>(item: Queued, sign: ReportSigner<T>): Promise<T> {
-    if (item.kind === 'receipt') return signReceiptReport(item.answered, this.#keys, sign);
-    const body = {
-      ...item.body,
-      nodeId: this.#keys.nodeId,
-      nonce: reportNonce(),
-      issuedAtMs: Date.now(),
-    };
-    return sign(body);
   }
 }
