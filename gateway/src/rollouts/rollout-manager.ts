@@ -3,6 +3,7 @@ import { bytesToHex, HexEdgeError } from '@hexedge/protocol';
 import { requireCatalogued, type CatalogueReader } from './catalogue-versions.ts';
 import { judgeRollout, type Verdict } from './judge.ts';
 import { defaultBaseline, routeByPolicy } from './policy-versions.ts';
+import { admitRollout, requireTwoVersions } from './rollout-admission.ts';
 import { createdRecords, decidedRecords, versionPlacementsOf, withEvent } from './rollout-records.ts';
 import {
   newRolloutSchema,
@@ -13,13 +14,12 @@ import {
 } from './rollout-spec.ts';
 import type { RolloutStore } from './rollout-store.ts';
 import { newLiveRollout, routeThroughRollout, type LiveRollout } from './rollout-traffic.ts';
-import { liveFiguresOf, statsOf, toleranceOf, type RolloutView } from './rollout-view.ts';
+import { statsOf, toleranceOf, viewOf, type RolloutView } from './rollout-view.ts';
 import type { VersionRouter } from './version-router.ts';
 
 export type { RolloutView } from './rollout-view.ts';
+export { MAX_RUNNING_ROLLOUTS } from './rollout-admission.ts';
 
-/** Running rollouts at once (all models): each keeps windows and may mirror traffic. */
-export const MAX_RUNNING_ROLLOUTS = 64;
 /** How often running rollouts are judged: a regression is acted on within this of being measurable. */
 export const DEFAULT_EVALUATE_EVERY_MS = 1_000;
 
@@ -123,45 +123,17 @@ export class RolloutManager implements VersionRouter {
 
   async create(body: unknown): Promise<Rollout> {
     const spec = parseSpec(newRolloutSchema, body, 'rollout');
-    const versions = requireCatalogued({
-      catalogue: this.#o.catalogue,
-      model: spec.model,
-      version: spec.candidate,
-      field: 'candidate',
-    });
-    const existing = this.#running.get(spec.model);
-    if (existing)
-      throw new HexEdgeError(
-        'CONFLICT',
-        `model '${spec.model}' already has a running rollout (${existing.rollout.id}: ${existing.rollout.baseline} → ${existing.rollout.candidate}); promote or abort it first`,
-      );
-    if (this.#running.size >= MAX_RUNNING_ROLLOUTS)
-      throw new HexEdgeError(
-        'CONFLICT',
-        `${this.#running.size} rollouts are running (at most ${MAX_RUNNING_ROLLOUTS}); finish one first`,
-      );
-    let baseline = spec.baseline;
-    if (baseline !== undefined)
-      requireCatalogued({
-        catalogue: this.#o.catalogue,
-        model: spec.model,
-        version: baseline,
-        field: 'baseline',
-      });
-    else
-      baseline = await defaultBaseline({
+    const versions = admitRollout({ spec, running: this.#running, catalogue: this.#o.catalogue });
+    const baseline =
+      spec.baseline ??
+      (await defaultBaseline({
         policy: this.#policies.get(spec.model),
         model: spec.model,
         candidate: spec.candidate,
         versions,
         holders: this.#o.holders,
-      });
-    if (baseline === spec.candidate)
-      throw new HexEdgeError(
-        'INVALID_REQUEST',
-        `baseline and candidate are both '${baseline}': a rollout moves from one version to another`,
-        { field: 'baseline' },
-      );
+      }));
+    requireTwoVersions(baseline, spec.candidate);
     const { rollout, nextPolicy } = createdRecords({
       spec,
       id: `ro-${bytesToHex(crypto.getRandomValues(new Uint8Array(6)))}`,
@@ -280,23 +252,13 @@ export class RolloutManager implements VersionRouter {
 
   view(id: string): RolloutView {
     const rollout = this.get(id);
-    const first = rollout.candidateFirstAnsweredAtMs;
-    const view: RolloutView = {
-      ...rollout,
-      ...(first !== undefined && rollout.endedAtMs !== undefined
-        ? { timeToDecisionMs: rollout.endedAtMs - first }
-        : {}),
-    };
-    const live = this.#running.get(rollout.model);
-    if (live?.rollout.id === id)
-      view.live = liveFiguresOf({
-        rollout,
-        live,
-        catalogue: this.#o.catalogue,
-        verdict: this.#verdicts.get(id),
-        nowMs: this.#now(),
-      });
-    return view;
+    return viewOf({
+      rollout,
+      live: this.#running.get(rollout.model),
+      catalogue: this.#o.catalogue,
+      verdictOf: (rolloutId) => this.#verdicts.get(rolloutId),
+      now: this.#now,
+    });
   }
 
   /** Newest first; running ones carry their live figures. */

@@ -39,6 +39,37 @@ export function toleranceOf(catalogue: CatalogueReader, rollout: Rollout): numbe
   );
 }
 
+/**
+ * The rollout as RolloutManager.view answers it: the record with its time to decision, and while it
+ * is the model's running rollout (`live`), its live figures.
+ */
+export function viewOf(o: {
+  rollout: Rollout;
+  /** The model's running rollout, if any (it may be another one than `rollout`). */
+  live: LiveRollout | undefined;
+  catalogue: CatalogueReader;
+  verdictOf: (rolloutId: string) => Verdict | undefined;
+  now: () => number;
+}): RolloutView {
+  const { rollout, live } = o;
+  const first = rollout.candidateFirstAnsweredAtMs;
+  const view: RolloutView = {
+    ...rollout,
+    ...(first !== undefined && rollout.endedAtMs !== undefined
+      ? { timeToDecisionMs: rollout.endedAtMs - first }
+      : {}),
+  };
+  if (live?.rollout.id === rollout.id)
+    view.live = liveFiguresOf({
+      rollout,
+      live,
+      catalogue: o.catalogue,
+      verdict: o.verdictOf(rollout.id),
+      nowMs: o.now(),
+    });
+  return view;
+}
+
 /** A running rollout's live figures (RolloutView.live); `verdict`: the timer's last judgement, if any. */
 export function liveFiguresOf(o: {
   /** The record as the manager holds it (the live rollout's own, kept in step). */
