@@ -1,7 +1,3 @@
-import { demoFleetFile, DeviceRegistry } from '@hexedge/firmware-bridge';
-import { SqliteDeviceStore } from '@hexedge/firmware-bridge/node';
-import { Placement } from '@hexedge/placement';
-import { SqliteNodeStore } from '@hexedge/placement/node';
 import { Lifecycle } from '@hexedge/protocol';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { lookup } from 'node:dns/promises';
@@ -9,10 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createGatewayApp } from '../app.ts';
 import type { PartState } from '../app/options.ts';
-import { BRIDGE_SHARE_GROUP, startChirpstackIngress } from '../adapters/chirpstack-ingress.ts';
-import { FileDeviceStore } from '../adapters/device-file-store.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../adapters/mqtt-broker.ts';
-import { startMqttIngress } from '../adapters/mqtt-ingress.ts';
 import { nodeSha256Hex } from '../adapters/node-hash.ts';
 import { CoalescingNodeClient } from '../adapters/coalescing-node-client.ts';
 import { PooledNodeClient } from '../adapters/pooled-node-client.ts';
@@ -21,18 +14,19 @@ import { SqliteSeqStore } from '../adapters/sqlite-seq-store.ts';
 import type { GatewayConfig, GatewaySecrets } from '../config.ts';
 import { EventBus } from '../events/event-bus.ts';
 import { KeyRing } from '../keys/key-ring.ts';
-import { BrokerAccess } from '../mqtt/access.ts';
-import { DeviceCredentials } from '../mqtt/device-credentials.ts';
-import { ReceiptForwarder } from '../oracle-forwarder.ts';
+import type { ReceiptForwarder } from '../oracle-forwarder.ts';
 import { httpOracleReader } from '../routes/oracle.ts';
 import { dirAssets } from './dir-assets.ts';
 import { registerForwarderMetrics } from './forwarder-metrics.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { InferCache } from '../cache/infer-cache.ts';
-import { describeEd25519Engine, loadOrCreateKeyFile, useNodeEd25519 } from '@hexedge/protocol/node';
+import { describeEd25519Engine, useNodeEd25519 } from '@hexedge/protocol/node';
 import { listenGateway } from './infer-listener.ts';
 import { readOriginCatalog } from './origin-catalog.ts';
-import { NodeMessageLimits } from '../routes/node-message-limits.ts';
+import { openDevices } from './device-wiring.ts';
+import { startMqttIngresses } from './mqtt-wiring.ts';
+import { openPlacement } from './placement-wiring.ts';
+import { startReporting } from './report-wiring.ts';
 import { startRollouts } from './rollout-wiring.ts';
 
 /** Every address a node's host name resolves to (the URL policy refuses the name if any is private). */
@@ -41,8 +35,7 @@ const resolveAll = async (hostname: string) => (await lookup(hostname, { all: tr
 /** The key slot the configured admin key (HEXEDGE_ADMIN_KEY) fills. */
 export const ADMIN_KEY_SLOT = 'configured-admin';
 
-/** The file under the data directory holding the key the gateway signs receipt reports with. */
-export const REPORT_KEY_FILE = 'report-key.json';
+export { REPORT_KEY_FILE } from './report-wiring.ts';
 
 export interface RunningGateway {
   url: string;
@@ -88,85 +81,17 @@ export async function buildGateway(
       legacyName: 'gateway admin',
     });
 
-    const nodeStore = new SqliteNodeStore({ path: path.join(config.dataDir, 'placement.sqlite') });
-    life.defer('placement store', () => nodeStore.close());
+    const { placement, nodeMessageLimits } = openPlacement({ config, life });
     const { limits } = config;
-    const nodeMessageLimits = new NodeMessageLimits({
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      config: {
-        registrationsPerIp: {
-          perSecond: limits.registrationsPerIpPerMinute / 60,
-          burst: limits.registrationBurstPerIp,
-        },
-        heartbeatsPerIp: {
-          perSecond: limits.heartbeatsPerIpPerSecond,
-          burst: Math.ceil(limits.heartbeatsPerIpPerSecond * 5),
-        },
-        registrationsPer48: {
-          perSecond: limits.registrationsPer48PerMinute / 60,
-          burst: limits.registrationBurstPer48,
-        },
-        heartbeatsPer48: {
-          perSecond: limits.heartbeatsPer48PerSecond,
-          burst: Math.ceil(limits.heartbeatsPer48PerSecond * 5),
-        },
-      },
-    });
-    const placement = new Placement({
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      assumeLocationsVerified: config.assumeLocationsVerified,
-      store: nodeStore,
-      admit: nodeMessageLimits.admit,
-      maxProbationNodes: limits.maxProbationNodes,
-      probationLimitName: 'limits.maxProbationNodes',
-    });
-    life.defer('placement checkpoint', () => placement.checkpoint());
 
     const catalog = await readOriginCatalog({
       modelsDir: config.modelsDir ?? path.join(config.dataDir, 'models'),
       log,
     });
-    const fleetStore = new SqliteDeviceStore({ path: path.join(config.dataDir, 'fleet.sqlite') });
-    life.defer('device store', () => fleetStore.close());
-    // A service's registry: JS codecs are evaluated (in their worker threads) when loaded, not at the first uplink.
-    const registry = new DeviceRegistry({ store: fleetStore, warmCodecs: true });
-    life.defer('device registry codecs', () => registry.close());
-    if (
-      config.mqtt?.chirpstack.seedDemoFleet &&
-      registry.listDevices({}).length === 0 &&
-      registry.listProfiles().length === 0
-    ) {
-      const loaded = registry.loadFleet(demoFleetFile());
-      log(`device registry: loaded the demo fleet (${loaded.profiles} profiles, ${loaded.devices} devices)`);
-    }
-    const credentials = new DeviceCredentials({
-      store: new FileDeviceStore(path.join(config.dataDir, 'devices.json')),
-    });
-    const access = new BrokerAccess({
-      devices: credentials,
-      keys,
-      ...(config.mqtt?.fullAccessRequestsAsAdmin ? { fullAccessKey: adminKey } : {}),
-    });
+    const { registry, access } = openDevices({ config, keys, adminKey, life, log });
     const events = new EventBus();
 
-    const reportKey = await loadOrCreateKeyFile(path.join(config.dataDir, REPORT_KEY_FILE));
-    if (reportKey.created) log(`gateway report key ${reportKey.keys.nodeId} created in ${config.dataDir}`);
-    let forwarder: ReceiptForwarder | undefined;
-    if (config.oracle?.forwardReceipts) {
-      forwarder = new ReceiptForwarder({
-        oracleUrl: config.oracle.url,
-        keys: reportKey.keys,
-        sha256: nodeSha256Hex,
-        log: (m) => log(`gateway: ${m}`),
-      });
-      const stopForwarding = new AbortController();
-      const forwarding = forwarder.run(stopForwarding.signal);
-      // Closed after the ingresses and the listener (deferred before them): the last answers are flushed.
-      life.defer('receipt forwarder', async () => {
-        stopForwarding.abort();
-        await forwarding;
-      });
-    }
+    const { reportKey, forwarder } = await startReporting({ config, life, log });
 
     const trustSeqs = new SqliteSeqStore({ path: path.join(config.dataDir, 'oracle-trust.sqlite') });
     life.defer('trust push sequence', () => trustSeqs.close());
@@ -275,42 +200,21 @@ export async function buildGateway(
     life.defer('HTTP listener', () => http.close());
 
     if (config.mqtt) {
-      const mqtt = config.mqtt;
-      const login = {
-        url: mqtt.url ?? brokerUrl!,
-        username: mqtt.username,
-        password: secrets.mqttPassword ?? secrets.adminKey,
-        protocolVersion: mqtt.protocolVersion,
-        // Our own broker is reached in process (MQTT as over TCP, without a loopback socket per packet).
-        ...(mqtt.url === undefined && embeddedBroker ? { connectStream: embeddedBroker.connect } : {}),
-      };
-      const ingress = await startMqttIngress({
-        ...login,
-        clientId: mqtt.clientId,
-        shareGroup: mqtt.shared ? undefined : false,
+      await startMqttIngresses({
+        mqtt: config.mqtt,
+        secrets,
+        brokerUrl,
+        embeddedBroker,
         service,
         limiter,
-        principalOf: (clientId) => access.principalOf(clientId),
-        log: (entry) => entry.level !== 'info' && log(`mqtt: ${JSON.stringify(entry)}`),
+        access,
+        registry,
+        events,
+        life,
+        parts,
+        inFlight,
+        log,
       });
-      life.defer('MQTT ingress', () => ingress.close());
-      parts['mqtt-ingress'] = () => (ingress.connected ? 'up' : 'down');
-      inFlight['requests'] = () => ingress.inFlight;
-      if (mqtt.chirpstack.enabled) {
-        const bridge = await startChirpstackIngress({
-          ...login,
-          clientId: mqtt.chirpstack.clientId,
-          shareGroup: mqtt.chirpstack.shared ? BRIDGE_SHARE_GROUP : false,
-          registry,
-          service,
-          limiter,
-          events,
-          log: (entry) => entry.level !== 'info' && log(`bridge: ${JSON.stringify(entry)}`),
-        });
-        life.defer('ChirpStack ingress', () => bridge.close());
-        parts['chirpstack-ingress'] = () => (bridge.connected ? 'up' : 'down');
-        inFlight['chirpstack'] = () => bridge.inFlight;
-      }
     }
     started = true;
     return {
