@@ -145,7 +145,11 @@ export class ReceiptForwarder {
 
   /** Posts what is queued, batch by batch; concurrent calls share one flush. */
   flush(): Promise<void> {
-    this.#flushing ??= this.#drain().finally(() => (this.#flushing = undefined));
+    // The drain starts a microtask later, once this flush is the one shared: what it queues and what
+    // fills a batch meanwhile joins it instead of starting a second drain over the same fold.
+    this.#flushing ??= Promise.resolve()
+      .then(() => this.#drain())
+      .finally(() => (this.#flushing = undefined));
     return this.#flushing;
   }
 
@@ -216,11 +220,13 @@ export class ReceiptForwarder {
       this.#log(`receipt forwarding: ${this.#overflowed} report(s) dropped while the queue was full`);
       this.#overflowed = 0;
     }
-    for (const body of this.#faults.values()) {
+    // Taken out of the fold before they are queued: each folded fault is queued by one flush, once.
+    const faults = [...this.#faults.values()];
+    this.#faults.clear();
+    for (const body of faults) {
       this.#enqueue({ kind: 'fault', body });
       this.stats.faults++;
     }
-    this.#faults.clear();
     while (this.#queue.length > 0) {
       if (this.#stopDeadline.signal.aborted) {
         // Stopping, past the deadline: what is left is given up (counted; `close` says how many).
