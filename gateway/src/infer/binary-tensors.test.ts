@@ -191,8 +191,9 @@ describe('readOipAnswer against the zod schema it replaces on the hot path', () 
       }),
       { numRuns: 3000 },
     );
-    // Both sides of the line were exercised.
-    expect(seen.ok).toBeGreaterThan(30);
-    expect(seen.bad).toBeGreaterThan(30);
+    // Both sides of the line were exercised. About 45 of the 3 000 random answers are valid (31–58 in 9
+    // unseeded runs, one with exactly 30 failed), so the bound asks for a clear sample, not the typical count.
+    expect(seen.ok).toBeGreaterThanOrEqual(10);
+    expect(seen.bad).toBeGreaterThanOrEqual(10);
   });
 });
