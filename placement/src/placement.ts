@@ -43,6 +43,15 @@ export {
 export { PLAN_TTL_MS } from './model-plan-book.ts';
 export type { PlacementOptions } from './placement-options.ts';
 
+/** One node call as the gateway saw it (Placement.reportOutcome; the Worker's shards take the same). */
+export interface CallOutcome {
+  nodeId: string;
+  model: string;
+  latencyMs: number;
+  ok: boolean;
+  overloaded?: boolean;
+}
+
 /** Placement: the node registry plus the spatial index that answers "who is nearest and able", and scoring. */
 export class Placement {
   readonly registry: NodeRegistry;
@@ -198,13 +207,7 @@ export class Placement {
    * slow, raises the node's error rate and, in a streak, opens its circuit (NodeHealthBook).
    * `overloaded`: the node refused for backpressure (503 OVERLOADED), which never trips the breaker.
    */
-  reportOutcome(outcome: {
-    nodeId: string;
-    model: string;
-    latencyMs: number;
-    ok: boolean;
-    overloaded?: boolean;
-  }): void {
+  reportOutcome(outcome: CallOutcome): void {
     const { nodeId, model, latencyMs, ok } = outcome;
     if (
       !(typeof latencyMs === 'number' && latencyMs >= 0 && latencyMs < Infinity) ||

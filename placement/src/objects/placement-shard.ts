@@ -10,7 +10,7 @@ import {
 } from '@hexedge/protocol';
 import type { NodeRecord } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
-import { Placement } from '../placement.ts';
+import { Placement, type CallOutcome } from '../placement.ts';
 import { applyTrustEntries, type TrustApplied } from '../trust-entries.ts';
 import { DurableNodeStore } from './durable-node-store.ts';
 import { PendingUnassigns } from './directory-cleanup.ts';
@@ -182,13 +182,7 @@ export class PlacementShard extends DurableObject<PlacementShardEnv> implements 
     );
   }
 
-  async reportOutcome(outcome: {
-    nodeId: string;
-    model: string;
-    latencyMs: number;
-    ok: boolean;
-    overloaded?: boolean;
-  }): Promise<ShardResult<null>> {
+  async reportOutcome(outcome: CallOutcome): Promise<ShardResult<null>> {
     return asResult(() => (this.#placement.reportOutcome(outcome), null));
   }
 

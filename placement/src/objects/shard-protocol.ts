@@ -8,7 +8,7 @@ import {
 } from '@hexedge/protocol';
 import type { NodeRecord, NodeStatus } from '../node-record.ts';
 import type { TrustRecord } from '../node-store.ts';
-import type { PoolEntry } from '../placement.ts';
+import type { CallOutcome, PoolEntry } from '../placement.ts';
 import type { Candidate } from '../scoring.ts';
 import type { TrustApplied } from '../trust-entries.ts';
 
@@ -92,21 +92,13 @@ export interface ShardApi {
   heartbeat(message: unknown, shard: string): Promise<ShardResult<NodeAck>>;
   nearest(query: ShardNearestQuery): Promise<ShardResult<Candidate[]>>;
   candidatePool(query: ShardPoolQuery, options: { recordDemand: boolean }): Promise<ShardResult<PoolEntry[]>>;
-  getNode(
-    id: string,
-  ): Promise<{
+  getNode(id: string): Promise<{
     node: NodeRecord;
     status: NodeStatus;
     trust?: { score: number; probation: boolean; reasons: string[] };
   } | null>;
   healthyNodes(): Promise<NodeRecord[]>;
-  reportOutcome(outcome: {
-    nodeId: string;
-    model: string;
-    latencyMs: number;
-    ok: boolean;
-    overloaded?: boolean;
-  }): Promise<ShardResult<null>>;
+  reportOutcome(outcome: CallOutcome): Promise<ShardResult<null>>;
   setTrust(nodeId: string, score: number, reasons?: string[]): Promise<ShardResult<TrustRecord>>;
   markLocationVerified(nodeId: string): Promise<ShardResult<NodeRecord>>;
   /** One verified trust push's entries for this shard's nodes (applyTrustEntries). */

@@ -5,7 +5,6 @@ import {
   signedRegistrationSchema,
   toLatLng,
   type NodeAck,
-  type PlacementPolicy,
   type TrustScoreEntry,
 } from '@hexedge/protocol';
 import { maxDistanceKmForRttMs } from '../latency.ts';
@@ -15,7 +14,8 @@ import {
   CANDIDATE_POOL_SIZE,
   DEFAULT_FAILOVER_LENGTH,
   rankCandidatePool,
-  type InFlightCounts,
+  type CallOutcome,
+  type CandidateQuery,
 } from '../placement.ts';
 import { checkK, checkPolicy, toQueryLatLng, type QueryLocation } from '../query.ts';
 import type { RandomSource } from '../random.ts';
@@ -164,14 +164,7 @@ export class ShardedPlacement {
   }
 
   /** The failover list, as Placement.candidates computes it on one machine. */
-  async candidates(query: {
-    location: QueryLocation;
-    model: string;
-    version?: string;
-    k?: number;
-    policy?: PlacementPolicy;
-    inFlight?: InFlightCounts;
-  }): Promise<ScoredCandidate[]> {
+  async candidates(query: CandidateQuery): Promise<ScoredCandidate[]> {
     const k = checkK(query.k ?? DEFAULT_FAILOVER_LENGTH);
     const location = toQueryLatLng(query.location);
     const policy = checkPolicy(query.policy);
@@ -219,13 +212,7 @@ export class ShardedPlacement {
     );
   }
 
-  async reportOutcome(outcome: {
-    nodeId: string;
-    model: string;
-    latencyMs: number;
-    ok: boolean;
-    overloaded?: boolean;
-  }): Promise<void> {
+  async reportOutcome(outcome: CallOutcome): Promise<void> {
     const cell = this.#locator.cached(outcome.nodeId) ?? (await this.#locator.lookup(outcome.nodeId));
     if (cell) unwrap(await this.#network.shard(cell).reportOutcome(outcome));
   }
