@@ -3,7 +3,8 @@
  * the oracle's durable pipeline per forwarded receipt, as it runs under load: posts of 100 batch-signed
  * receipt reports through ingest on the SQLite store (group commit, synchronous=FULL), the verify stage
  * draining every `--posts-per-verify` posts (its 1 s rest at ~1 500 receipts/s), in one process. Prints
- * CPU µs per receipt (user + system) of each round after an untimed one: the figure to compare A/B
+ * CPU µs per receipt (user + system) and read- and write-class system calls per receipt (/proc/self/io)
+ * of each round after an untimed one: the figure to compare A/B
  * for changes to ingest → verify (the load test's oracle figure adds HTTP, spot checks and the noise
  * of a shared machine).
  */
@@ -11,7 +12,7 @@ import { CoverageOracle, MemoryDirectory, parseOracleConfig } from '@hexedge/cov
 import { nodeSha256Hex, SqliteOracleStore } from '@hexedge/coverage-oracle/node';
 import { generateNodeKeyPair, useEd25519Engine } from '@hexedge/protocol';
 import { nodeEd25519OnPool, sodiumEd25519 } from '@hexedge/protocol/node';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,7 +38,20 @@ const fixtures = await receiptFixtures({
 });
 useEd25519Engine(sodiumEd25519 ?? nodeEd25519OnPool);
 
-async function round(): Promise<number> {
+/** Read- and write-class system calls of this process so far (/proc/self/io; Linux). */
+function syscalls(): { reads: number; writes: number } | undefined {
+  try {
+    const io = readFileSync('/proc/self/io', 'utf8');
+    return {
+      reads: Number(/^syscr: (\d+)$/m.exec(io)?.[1]),
+      writes: Number(/^syscw: (\d+)$/m.exec(io)?.[1]),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+async function round(): Promise<{ cpuUs: number; reads?: number; writes?: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hexedge-pipeline-cpu-'));
   const store = new SqliteOracleStore({ path: path.join(dir, 'oracle.sqlite') });
   try {
@@ -58,6 +72,7 @@ async function round(): Promise<number> {
       while ((await oracle.verifyStage.tick(nowMs)) > 0);
     };
     const cpu = process.cpuUsage();
+    const io = syscalls();
     for (let i = 0; i < fixtures.posts.length; i++) {
       for (const r of await oracle.ingest.submitBatch(JSON.parse(fixtures.posts[i]!) as unknown[], nowMs))
         if (!r.accepted) throw new Error(`a receipt report was refused: ${JSON.stringify(r)}`);
@@ -65,7 +80,13 @@ async function round(): Promise<number> {
     }
     await drain();
     const { user, system } = process.cpuUsage(cpu);
-    return (user + system) / COUNT;
+    const after = syscalls();
+    return {
+      cpuUs: (user + system) / COUNT,
+      ...(io && after
+        ? { reads: (after.reads - io.reads) / COUNT, writes: (after.writes - io.writes) / COUNT }
+        : {}),
+    };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -73,6 +94,9 @@ async function round(): Promise<number> {
 }
 
 await round();
-const us: number[] = [];
-for (let r = 0; r < Number(values.rounds); r++) us.push(await round());
-console.log(`oracle ingest + verify on SQLite: ${us.map((x) => x.toFixed(1)).join(' ')} µs CPU/receipt`);
+const rounds: Awaited<ReturnType<typeof round>>[] = [];
+for (let r = 0; r < Number(values.rounds); r++) rounds.push(await round());
+console.log(
+  `oracle ingest + verify on SQLite: ${rounds.map((r) => r.cpuUs.toFixed(1)).join(' ')} µs CPU/receipt; ` +
+    `read + write system calls/receipt: ${rounds.map((r) => (r.reads === undefined ? 'n/a' : `${r.reads.toFixed(2)} + ${r.writes!.toFixed(2)}`)).join(', ')}`,
+);
