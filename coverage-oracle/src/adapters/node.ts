@@ -103,9 +103,10 @@ export class SqliteOracleStore implements OracleStore {
     return this.#transaction(() => {
       if (batch.nowMs - this.#lastNoncePruneMs >= NONCE_PRUNE_INTERVAL_MS) {
         this.#q.pruneNonces!.run(batch.nowMs);
+        this.#q.pruneIngestNonces!.run(batch.nowMs);
         this.#lastNoncePruneMs = batch.nowMs;
       }
-      for (const n of batch.nonces) this.#q.putNonce!.run(n.nodeId, n.nonce, n.expiresAtMs);
+      for (const n of batch.nonces) this.#q.putIngestNonce!.run(n.nodeId, n.nonce, n.expiresAtMs);
       if (batch.replayFloorMs !== undefined) this.#q.raiseState!.run('replay_floor_ms', batch.replayFloorMs);
       // The records are the caller's and not kept by it (ingest hands them over), so no copy is made.
       return batch.reports.map((r) => ({

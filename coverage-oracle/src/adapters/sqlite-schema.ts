@@ -24,6 +24,8 @@ export function createOracleTables(db: DatabaseSync): void {
     PRAGMA busy_timeout = 5000;
     CREATE TABLE IF NOT EXISTS nonces (node_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL, PRIMARY KEY (node_id, nonce)) STRICT;
     CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at_ms);
+    CREATE TABLE IF NOT EXISTS ingest_nonces (node_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL) STRICT;
+    CREATE INDEX IF NOT EXISTS ingest_nonces_expiry ON ingest_nonces (expires_at_ms);
     CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, round_key TEXT, json TEXT NOT NULL, received_at_ms INTEGER) STRICT;
     CREATE INDEX IF NOT EXISTS reports_round ON reports (round_key) WHERE round_key IS NOT NULL;
     CREATE TABLE IF NOT EXISTS cursors (stage TEXT PRIMARY KEY, seq INTEGER NOT NULL) STRICT;
@@ -52,13 +54,24 @@ export function prepareOracleStatements(db: DatabaseSync): Record<string, Statem
   const p = (sql: string) => db.prepare(sql);
   return {
     pruneNonces: p('DELETE FROM nonces WHERE expires_at_ms < ?'),
+    pruneIngestNonces: p('DELETE FROM ingest_nonces WHERE expires_at_ms < ?'),
     claimNonce: p(`INSERT INTO nonces (node_id, nonce, expires_at_ms) VALUES (?, ?, ?)
       ON CONFLICT (node_id, nonce) DO UPDATE SET expires_at_ms = excluded.expires_at_ms WHERE nonces.expires_at_ms < ?`),
     // receivedAtMs again beside the JSON: retention's age test reads it without parsing ~2.5 KB of JSON a row.
     insertReport: p('INSERT INTO reports (round_key, received_at_ms, json) VALUES (?, ?, ?)'),
-    putNonce: p('INSERT OR REPLACE INTO nonces (node_id, nonce, expires_at_ms) VALUES (?, ?, ?)'),
+    // Ingest's spent nonces, appended: its replay guard in memory decides, these rows only rebuild it
+    // after a restart. No key on (node_id, nonce): a random key dirtied one index page per report per
+    // commit (the most write system calls of a receipt's commit); rows land in insertion order, and
+    // expiry grows with it (issue time + the acceptance window), so its index is appended to as well.
+    // A nonce spent again after it expired is a second row; the guard keeps the later expiry.
+    putIngestNonce: p('INSERT INTO ingest_nonces (node_id, nonce, expires_at_ms) VALUES (?, ?, ?)'),
+    // Live ingest nonces, and those in the keyed table: a store from before kept ingest's there, and
+    // stake messages' claims (claimNonce) still live there, as they always did.
     liveNonces: p(
-      'SELECT node_id, nonce, expires_at_ms FROM nonces WHERE expires_at_ms >= ? ORDER BY expires_at_ms DESC LIMIT ?',
+      `SELECT node_id, nonce, expires_at_ms FROM ingest_nonces WHERE expires_at_ms >= ?1
+       UNION ALL
+       SELECT node_id, nonce, expires_at_ms FROM nonces WHERE expires_at_ms >= ?1
+       ORDER BY expires_at_ms DESC LIMIT ?2`,
     ),
     getState: p('SELECT value FROM ingest_state WHERE key = ?'),
     raiseState: p(
