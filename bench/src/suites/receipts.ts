@@ -1,7 +1,8 @@
 /**
  * Receipts at scale (issue 19): batch-signed receipts and reports through the oracle's ingest against
- * raw per-receipt Ed25519 verification, and the node's signing cost per answer with batch roots
- * against one signature per answer. Rounds interleaved; medians.
+ * raw per-receipt Ed25519 verification, the oracle's whole durable pipeline on SQLite (CPU and system
+ * calls per receipt), and the node's signing cost per answer with batch roots against one signature
+ * per answer. Rounds interleaved; medians.
  */
 import { generateNodeKeyPair } from '@hexedge/protocol';
 import { receiptFixtures } from '../receipts/fixtures.ts';
@@ -11,6 +12,7 @@ import {
   rawSodiumVerifyRate,
   rawWebVerifyRate,
 } from '../receipts/ingest-rate.ts';
+import { pipelineRound, type PipelineRound } from '../receipts/pipeline-round.ts';
 import { batchSigningUs, singleSigningUs } from '../receipts/signing-cost.ts';
 import { summarize, type BenchRow } from '../report.ts';
 
@@ -23,6 +25,8 @@ const NODE_CPU = 'raw Ed25519 verify, CPU per receipt (node:crypto verify)';
 const SODIUM = 'raw Ed25519 verify per receipt (libsodium, the oracle’s engine)';
 const SODIUM_CPU = 'raw Ed25519 verify, CPU per receipt (libsodium, the oracle’s engine)';
 const GOAL = '≥ 3× raw Ed25519 (batch roots)';
+/** The verify stage drains every this many posts in the durable pipeline (its 1 s rest at ~1 500 receipts/s). */
+const POSTS_PER_VERIFY = 15;
 
 const row = (r: Partial<BenchRow> & Pick<BenchRow, 'name' | 'value' | 'unit'>): BenchRow => ({
   anchor: null,
@@ -77,6 +81,10 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
   rawNodeVerifyRate(fixtures[0]!.singles);
   rawSodiumVerifyRate(fixtures[0]!.singles);
   for (const f of fixtures) for (const store of stores) await ingestRate(f, { nowMs, store });
+  // The deployable's whole durable path for the main shape: ingest and the verify stage on SQLite.
+  const mainFixtures = fixtures[shapes.findIndex((s) => s.main)]!;
+  const pipeline: PipelineRound[] = [];
+  await pipelineRound(mainFixtures, { nowMs, postsPerVerify: POSTS_PER_VERIFY });
   for (let r = 0; r < rounds; r++) {
     web.push(await rawWebVerifyRate(fixtures[0]!.singles));
     const raw = rawNodeVerifyRate(fixtures[0]!.singles);
@@ -93,6 +101,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
         push(cpus, key, m.cpuUsPerReceipt);
         push(commits, key, m.commits);
       }
+    pipeline.push(await pipelineRound(mainFixtures, { nowMs, postsPerVerify: POSTS_PER_VERIFY }));
   }
   const webPerS = summarize(web).median;
   const nodePerS = summarize(node).median;
@@ -170,6 +179,32 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRow[]> {
       }),
     );
   });
+
+  const mainLabel = shapes.find((s) => s.main)!.label;
+  const pipelineUs = summarize(pipeline.map((p) => p.cpuUs)).median;
+  rows.push(
+    row({
+      name: `oracle durable pipeline (ingest + verify stage, SQLite), CPU per receipt (${mainLabel})`,
+      value: pipelineUs,
+      unit: 'µs CPU/receipt',
+      anchor: SODIUM_CPU,
+      anchorValue: sodiumCpuUs,
+      ratio: sodiumCpuUs / pipelineUs,
+    }),
+  );
+  if (pipeline.every((p) => p.writes !== undefined))
+    rows.push(
+      row({
+        name: '  same, read-class system calls per receipt (/proc/self/io)',
+        value: summarize(pipeline.map((p) => p.reads!)).median,
+        unit: 'calls/receipt',
+      }),
+      row({
+        name: '  same, write-class system calls per receipt (/proc/self/io)',
+        value: summarize(pipeline.map((p) => p.writes!)).median,
+        unit: 'calls/receipt',
+      }),
+    );
 
   // Signing cost per answer at the node.
   const keys = await generateNodeKeyPair();
