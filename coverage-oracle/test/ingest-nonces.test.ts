@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteOracleStore } from '../src/adapters/node.ts';
 import { ReplayGuard } from '../src/ingest/replay-guard.ts';
+import { queryFile } from './fixtures/sqlite-file.ts';
 
 /**
  * Ingest's spent nonces are appended to `ingest_nonces` (no key on node and nonce, so a commit does not
@@ -15,14 +16,8 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'hexedge-ingest-nonces-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const T0 = 1_700_000_000_000;
-const rows = (file: string, table: string) => {
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    return db.prepare(`SELECT node_id, nonce, expires_at_ms FROM ${table} ORDER BY rowid`).all();
-  } finally {
-    db.close();
-  }
-};
+const rows = (file: string, table: string) =>
+  queryFile(file, `SELECT node_id, nonce, expires_at_ms FROM ${table} ORDER BY rowid`);
 
 describe('ingest nonces on SQLite', () => {
   it('are appended beside their reports and read back live, newest expiry first, at most `limit`', () => {

@@ -11,7 +11,7 @@ import {
 import { answerProbe, createProbe } from '@hexedge/protocol';
 import { TrustPublisher } from '../src/service/trust-publisher.ts';
 import { makeOracle } from './fixtures/oracle.ts';
-import { keys, MODEL, signReceipt, signReport, tensorsFor } from './fixtures/reports.ts';
+import { keys, receiptReport as signedReceiptReport, signReport } from './fixtures/reports.ts';
 
 const EPOCH_MS = 3_600_000;
 const EPOCH = 486_000;
@@ -45,21 +45,7 @@ function setup() {
   return { ...env, call, postJson, setNow: (ms: number) => (now = ms) };
 }
 
-async function receiptReport(i: number) {
-  const inputs = tensorsFor([20 + i, 50, 600], 'readings');
-  const outputs = tensorsFor([0.1, 0.9]);
-  const receipt = await signReceipt(node, { requestId: `r${i}`, inputs, outputs, issuedAtMs: T0 });
-  return signReport(
-    gateway,
-    {
-      type: 'receipt',
-      receipt,
-      request: { kind: 'tensors', modelName: MODEL.modelName, modelVersion: MODEL.modelVersion, inputs },
-      result: { kind: 'tensors', outputs },
-    },
-    T0,
-  );
-}
+const receiptReport = (i: number) => signedReceiptReport({ gateway, node, i, nowMs: T0 });
 
 describe('oracle HTTP API', () => {
   it('takes reports one by one (refusals as HexEdgeError statuses) or in batches', async () => {

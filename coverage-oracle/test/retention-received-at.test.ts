@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteOracleStore } from '../src/adapters/node.ts';
 import type { StoredReport } from '../src/store/records.ts';
+import { queryFile } from './fixtures/sqlite-file.ts';
 
 /**
  * Retention reads a report's age from its received_at_ms column, written beside its JSON; a store
@@ -31,14 +32,9 @@ describe('reports.received_at_ms', () => {
     const store = new SqliteOracleStore({ path: file });
     store.appendReports([report(0), report(1)]);
     store.commitIngest({ reports: [report(2), report(3)], nonces: [], nowMs: T0 });
-    const db = new DatabaseSync(file, { readOnly: true });
     expect(
-      db
-        .prepare('SELECT received_at_ms FROM reports ORDER BY seq')
-        .all()
-        .map((r) => r.received_at_ms),
+      queryFile(file, 'SELECT received_at_ms FROM reports ORDER BY seq').map((r) => r.received_at_ms),
     ).toEqual([0, 1, 2, 3].map((i) => T0 + i * 1000));
-    db.close();
     expect(prune(store, T0 + 2_000)).toBe(2);
     expect(seqs(store)).toEqual([3, 4]);
     store.close();

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { RetentionStage, RETENTION_BATCH_ROWS } from '../src/stages/retention-st
 import { MemoryOracleStore } from '../src/store/memory-store.ts';
 import type { OracleStore } from '../src/store/oracle-store.ts';
 import type { StoredReport, WorkRecord } from '../src/store/records.ts';
+import { queryFile } from './fixtures/sqlite-file.ts';
 
 /** Retention: old reports and work go; nothing the pipeline still reads does. */
 const tmp = mkdtempSync(path.join(tmpdir(), 'hexedge-retention-'));
@@ -120,9 +120,7 @@ describe('retention', () => {
       const stored = store.appendReports(Array.from({ length: 2_000 }, (_, i) => report(at(i), pad)));
       cursor = stored.at(-1)!.seq;
       await stage.tick(T0 + (hour + 1) * HOUR + 2_001_000); // this hour's reports are all an hour old
-      const db = new DatabaseSync(file, { readOnly: true });
-      pageCounts.push(Number(db.prepare('PRAGMA page_count').get()!.page_count));
-      db.close();
+      pageCounts.push(Number(queryFile(file, 'PRAGMA page_count')[0]!.page_count));
     }
     expect(stage.stats.reports).toBe(5 * 2_000);
     expect(seqs(store)).toEqual([]);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteOracleStore } from '../src/adapters/node.ts';
 import { ORACLE_PAGE_SIZE } from '../src/adapters/sqlite-schema.ts';
 import type { StoredReport } from '../src/store/records.ts';
+import { queryFile } from './fixtures/sqlite-file.ts';
 
 /**
  * A new oracle store is made with 16 KB pages (sqlite-schema.ts, ORACLE_PAGE_SIZE: a quarter of the
@@ -22,14 +23,7 @@ const report = (i: number): Omit<StoredReport, 'seq'> => ({
   body: { type: 'receipt', nodeId: 'gw', nonce: `n${i}`, issuedAtMs: T0 + i, pad: 'x'.repeat(3000) },
   signature: 's',
 });
-const pageSize = (file: string) => {
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    return Number(db.prepare('PRAGMA page_size').get()!.page_size);
-  } finally {
-    db.close();
-  }
-};
+const pageSize = (file: string) => Number(queryFile(file, 'PRAGMA page_size')[0]!.page_size);
 
 describe('oracle store page size', () => {
   it('is 16 KB in a new store, which commits and reads back as any other', () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteOracleStore } from '../src/adapters/node.ts';
 import type { OracleStore } from '../src/store/oracle-store.ts';
 import { makeOracle } from './fixtures/oracle.ts';
-import { keys, MODEL, signReceipt, signReport, tensorsFor } from './fixtures/reports.ts';
+import { keys, receiptReport, type signReport } from './fixtures/reports.ts';
 
 /**
  * Ingest hands its durable commits to the verify stage in memory; the store stays the truth. Whatever
@@ -25,21 +25,7 @@ let posts: Array<Array<Awaited<ReturnType<typeof signReport>>>>;
 beforeAll(async () => {
   [oracleKeys, gateway, node] = await keys(3);
   const reports = await Promise.all(
-    Array.from({ length: COUNT }, async (_, i) => {
-      const inputs = tensorsFor([20 + i, 50, 600], 'readings');
-      const outputs = tensorsFor([0.1, 0.9]);
-      const receipt = await signReceipt(node, { requestId: `r${i}`, inputs, outputs, issuedAtMs: T0 });
-      return signReport(
-        gateway,
-        {
-          type: 'receipt',
-          receipt,
-          request: { kind: 'tensors', modelName: MODEL.modelName, modelVersion: MODEL.modelVersion, inputs },
-          result: { kind: 'tensors', outputs },
-        },
-        T0,
-      );
-    }),
+    Array.from({ length: COUNT }, (_, i) => receiptReport({ gateway, node, i, nowMs: T0 })),
   );
   // Three posts, so three group commits: 4 + 3 + 3 reports.
   posts = [reports.slice(0, 4), reports.slice(4, 7), reports.slice(7)];
@@ -85,6 +71,16 @@ async function fromStore(stored: OracleStore) {
   return out;
 }
 
+/** A reopened oracle (memory lost) judges what is left from SQLite alone, as the store alone would. */
+async function judgesTheRestFromStore(o: ReturnType<typeof open>): Promise<void> {
+  await verifyAll(o.oracle);
+  expect(o.oracle.verifyStage.handed.stats.taken).toBe(0);
+  const got = judged(o.store);
+  expect(got.cursor).toBe(COUNT);
+  expect(got).toEqual(await fromStore(o.store));
+  o.store.close();
+}
+
 describe('verify stage hand-off from ingest', () => {
   it('judges what ingest committed from memory, as it would from the store', async () => {
     const { oracle, store } = open();
@@ -106,12 +102,7 @@ describe('verify stage hand-off from ingest', () => {
     // Acknowledged (accepted above), not judged: memory goes with the process.
     first.store.close();
     const second = open(first.file);
-    await verifyAll(second.oracle);
-    expect(second.oracle.verifyStage.handed.stats.taken).toBe(0);
-    const got = judged(second.store);
-    expect(got.cursor).toBe(COUNT);
-    expect(got).toEqual(await fromStore(second.store));
-    second.store.close();
+    await judgesTheRestFromStore(second);
   });
 
   it('a restart in the middle re-judges from the cursor on, from SQLite, and then takes new commits from memory', async () => {
@@ -121,12 +112,7 @@ describe('verify stage hand-off from ingest', () => {
     first.store.close();
     const second = open(first.file);
     expect(second.store.getCursor('verify')).toBe(4);
-    await verifyAll(second.oracle);
-    expect(second.oracle.verifyStage.handed.stats.taken).toBe(0);
-    const got = judged(second.store);
-    expect(got.cursor).toBe(COUNT);
-    expect(got).toEqual(await fromStore(second.store));
-    second.store.close();
+    await judgesTheRestFromStore(second);
   });
 
   it('a report stored by another path (a gap in memory) is read from the store, none skipped nor judged twice', async () => {

@@ -2,6 +2,7 @@ import { generateNodeKeyPair, signBody, type NodeKeyPair } from '@hexedge/protoc
 import { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorResponse } from '../http-errors.ts';
+import { answered } from '../oracle-forwarder.fixtures.ts';
 import { ReceiptForwarder } from '../oracle-forwarder.ts';
 import { createGatewayHono, mount } from '../openapi/mount.ts';
 import { nodeListRoute } from '../openapi/node-routes.ts';
@@ -205,24 +206,6 @@ describe('GET /v1/nodes', () => {
 });
 
 describe('ReceiptForwarder', () => {
-  const answered = (i: number) =>
-    [
-      {
-        model: 'm',
-        location: { lat: 52, lng: 5 },
-        inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [1, 2], data: [[i, 2]] }],
-      },
-      {
-        id: `r${i}`,
-        model_name: 'm',
-        model_version: '1',
-        outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [0.5] }],
-        node: { id: 'n', cell: 'c', distanceKm: 1 },
-        timing: { placementMs: 0, nodeMs: 1, totalMs: 1 },
-        receipt: { body: {}, signature: 's' },
-      },
-    ] as never as [never, never];
-
   it('posts signed receipt reports in batches, with flat tensors, and drops what does not fit its queue', async () => {
     const posts: Array<Array<{ body: Record<string, unknown>; signature: string }>> = [];
     const fakeFetch = (async (_url: string, init: RequestInit) => {
