@@ -4,7 +4,14 @@ export { startMosquitto } from './mosquitto.ts';
 export { startAclBroker } from './acl-broker.ts';
 export { inbox, mqttClient, type Received } from './mqtt.ts';
 export { freePort, portOpen } from './ports.ts';
-export { descendantsOf, isAlive, START_TIMEOUT_MS, startProcess, type Proc } from './processes.ts';
+export {
+  descendantsOf,
+  isAlive,
+  START_TIMEOUT_MS,
+  startProcess,
+  syscallsOf,
+  type Proc,
+} from './processes.ts';
 export {
   findPart,
   optedOut,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -142,5 +143,17 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Read- and write-class system calls a process has made so far, or undefined (gone, or not ours to read). */
+export function syscallsOf(pid: number): { reads: number; writes: number } | undefined {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const reads = Number(/^syscr: (\d+)$/m.exec(io)?.[1]);
+    const writes = Number(/^syscw: (\d+)$/m.exec(io)?.[1]);
+    return Number.isFinite(reads) && Number.isFinite(writes) ? { reads, writes } : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -2,7 +2,8 @@ import { CoverageOracle, MemoryDirectory, parseOracleConfig } from '@hexedge/cov
 import { nodeSha256Hex, SqliteOracleStore } from '@hexedge/coverage-oracle/node';
 import { generateNodeKeyPair, useEd25519Engine } from '@hexedge/protocol';
 import { nodeEd25519OnPool, sodiumEd25519 } from '@hexedge/protocol/node';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { syscallsOf } from '@hexedge/test-kit/processes';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReceiptFixtures } from './fixtures.ts';
@@ -14,19 +15,6 @@ export interface PipelineRound {
   /** Read- and write-class system calls (/proc/self/io); absent where that file is not readable. */
   reads?: number;
   writes?: number;
-}
-
-/** Read- and write-class system calls of this process so far (/proc/self/io; Linux). */
-function syscalls(): { reads: number; writes: number } | undefined {
-  try {
-    const io = readFileSync('/proc/self/io', 'utf8');
-    return {
-      reads: Number(/^syscr: (\d+)$/m.exec(io)?.[1]),
-      writes: Number(/^syscw: (\d+)$/m.exec(io)?.[1]),
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -63,7 +51,7 @@ export async function pipelineRound(
     };
     const count = fixtures.singles.length;
     const cpu = process.cpuUsage();
-    const io = syscalls();
+    const io = syscallsOf(process.pid);
     for (let i = 0; i < fixtures.posts.length; i++) {
       for (const r of await oracle.ingest.submitBatch(JSON.parse(fixtures.posts[i]!) as unknown[], nowMs))
         if (!r.accepted) throw new Error(`a receipt report was refused: ${JSON.stringify(r)}`);
@@ -71,7 +59,7 @@ export async function pipelineRound(
     }
     await drain();
     const { user, system } = process.cpuUsage(cpu);
-    const after = syscalls();
+    const after = syscallsOf(process.pid);
     return {
       cpuUs: (user + system) / count,
       ...(io && after

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { descendantsOf } from '@hexedge/test-kit';
+import { descendantsOf, syscallsOf } from '@hexedge/test-kit';
 
 /**
  * The fabric's CPU over a measured window, process by process: `hexedge dev` itself (the gateway, and
@@ -55,18 +55,6 @@ export function ownAndReapedChildrenCpuSeconds(): number {
   return (
     (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_S
   );
-}
-
-/** Read- and write-class system calls a process has made so far, or undefined (gone, or not ours to read). */
-export function syscallsOf(pid: number): { reads: number; writes: number } | undefined {
-  try {
-    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-    const reads = Number(/^syscr: (\d+)$/m.exec(io)?.[1]);
-    const writes = Number(/^syscw: (\d+)$/m.exec(io)?.[1]);
-    return Number.isFinite(reads) && Number.isFinite(writes) ? { reads, writes } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** What a descendant of `hexedge dev` is, from its command line (read once, when first seen). */
